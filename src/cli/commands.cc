@@ -1,0 +1,22 @@
+#include "cli/commands.h"
+
+#include <cstdio>
+
+namespace dts::cli {
+namespace {
+int g_exit_code = 0;
+}  // namespace
+
+void setExitCode(int code) { g_exit_code = code; }
+int exitCode() { return g_exit_code; }
+
+void registerVersionCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("version", "print the dts version");
+  cmd->callback([] { std::printf("dts 0.1.0\n"); });
+}
+
+void registerCommands(CLI::App& app) {
+  registerVersionCommand(app);
+}
+
+}  // namespace dts::cli
