@@ -1,0 +1,208 @@
+#include "mysql/connection.h"
+
+#include <errmsg.h>
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <charconv>
+
+namespace dts::mysql {
+
+Result<Endpoint> Endpoint::parse(std::string_view text) {
+  Endpoint ep;
+  std::string_view host = text;
+  std::string_view port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return Status::InvalidArgument("endpoint '" + std::string(text) + "': missing ']'");
+    }
+    host = text.substr(1, close - 1);
+    std::string_view rest = text.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return Status::InvalidArgument("endpoint '" + std::string(text) + "': expected ':' after ']'");
+      }
+      port = rest.substr(1);
+    }
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = text.substr(0, colon);
+      port = text.substr(colon + 1);
+    }
+  }
+  if (host.empty()) {
+    return Status::InvalidArgument("endpoint '" + std::string(text) + "': empty host (expected host:port)");
+  }
+  ep.host = std::string(host);
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || ptr != port.data() + port.size() || value == 0 || value > 65535) {
+      return Status::InvalidArgument("endpoint '" + std::string(text) + "': port must be 1-65535");
+    }
+    ep.port = static_cast<uint16_t>(value);
+  }
+  return ep;
+}
+
+namespace {
+
+bool isConnectionError(unsigned err) {
+  return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR || err == CR_SERVER_GONE_ERROR ||
+         err == CR_SERVER_LOST || err == CR_UNKNOWN_HOST || err == CR_SERVER_LOST_EXTENDED ||
+         err == ER_SERVER_SHUTDOWN || err == ER_CON_COUNT_ERROR || err == ER_CONNECTION_KILLED ||
+         err == ER_QUERY_INTERRUPTED;
+}
+
+}  // namespace
+
+Connection::Connection(st_mysql* mysql, ConnectOptions options)
+    : mysql_(mysql), options_(std::move(options)) {
+  const char* info = mysql_get_server_info(mysql_);
+  is_mariadb_ = info != nullptr && std::string_view(info).find("MariaDB") != std::string_view::npos;
+}
+
+Connection::~Connection() {
+  if (mysql_ != nullptr) mysql_close(mysql_);
+}
+
+Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& options) {
+  MYSQL* mysql = mysql_init(nullptr);
+  if (mysql == nullptr) return Status::Internal("mysql_init failed: out of memory");
+  unsigned connect_timeout = static_cast<unsigned>(options.connect_timeout.count());
+  unsigned read_timeout = static_cast<unsigned>(options.read_timeout.count());
+  unsigned write_timeout = static_cast<unsigned>(options.write_timeout.count());
+  mysql_optionsv(mysql, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+  mysql_optionsv(mysql, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+  mysql_optionsv(mysql, MYSQL_OPT_WRITE_TIMEOUT, &write_timeout);
+  mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+  unsigned protocol = MYSQL_PROTOCOL_TCP;
+  mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+  if (mysql_real_connect(mysql, options.endpoint.host.c_str(), options.user.c_str(),
+                         options.password.c_str(),
+                         options.database.empty() ? nullptr : options.database.c_str(),
+                         options.endpoint.port, nullptr, CLIENT_MULTI_RESULTS) == nullptr) {
+    unsigned err = mysql_errno(mysql);
+    std::string msg = "connecting to " + options.endpoint.toString() + " as '" + options.user +
+                      "': " + mysql_error(mysql) + " (error " + std::to_string(err) + ")";
+    mysql_close(mysql);
+    if (err == ER_ACCESS_DENIED_ERROR || err == ER_DBACCESS_DENIED_ERROR ||
+        err == ER_BAD_DB_ERROR || err == ER_ACCESS_DENIED_NO_PASSWORD_ERROR) {
+      return Status::FailedPrecondition(msg);
+    }
+    return Status::Unavailable(msg);
+  }
+  return std::unique_ptr<Connection>(new Connection(mysql, options));
+}
+
+Status Connection::lastError(std::string_view what) const {
+  unsigned err = mysql_errno(mysql_);
+  std::string msg = std::string(what) + " on " + options_.endpoint.toString() + ": " +
+                    mysql_error(mysql_) + " (error " + std::to_string(err) + ")";
+  if (isConnectionError(err)) return Status::Unavailable(msg);
+  return Status::FailedPrecondition(msg);
+}
+
+Status Connection::execute(std::string_view sql) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
+  // Drain every result set so the connection stays usable.
+  do {
+    MYSQL_RES* res = mysql_store_result(mysql_);
+    if (res != nullptr) mysql_free_result(res);
+    else if (mysql_field_count(mysql_) != 0) return lastError("reading result");
+  } while (mysql_next_result(mysql_) == 0);
+  if (mysql_errno(mysql_) != 0) return lastError("query");
+  return Status::OK();
+}
+
+Result<QueryResult> Connection::query(std::string_view sql) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
+  MYSQL_RES* res = mysql_store_result(mysql_);
+  if (res == nullptr) {
+    if (mysql_field_count(mysql_) != 0) return lastError("reading result");
+    return QueryResult{};
+  }
+  QueryResult out;
+  unsigned n = mysql_num_fields(res);
+  MYSQL_FIELD* fields = mysql_fetch_fields(res);
+  for (unsigned i = 0; i < n; ++i) out.columns.emplace_back(fields[i].name);
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    unsigned long* lengths = mysql_fetch_lengths(res);
+    Row r;
+    r.reserve(n);
+    for (unsigned i = 0; i < n; ++i) {
+      if (row[i] == nullptr) r.emplace_back(std::nullopt);
+      else r.emplace_back(std::string(row[i], lengths[i]));
+    }
+    out.rows.push_back(std::move(r));
+  }
+  mysql_free_result(res);
+  while (mysql_next_result(mysql_) == 0) {
+    MYSQL_RES* extra = mysql_store_result(mysql_);
+    if (extra != nullptr) mysql_free_result(extra);
+  }
+  if (mysql_errno(mysql_) != 0) return lastError("query");
+  return out;
+}
+
+Status Connection::queryStream(
+    std::string_view sql,
+    const std::function<bool(const char* const*, const unsigned long*, unsigned)>& on_row) {
+  if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
+  MYSQL_RES* res = mysql_use_result(mysql_);
+  if (res == nullptr) {
+    if (mysql_field_count(mysql_) != 0) return lastError("reading result");
+    return Status::OK();
+  }
+  unsigned n = mysql_num_fields(res);
+  bool stopped = false;
+  while (MYSQL_ROW row = mysql_fetch_row(res)) {
+    if (stopped) continue;  // drain: an unbuffered result must be read to the end
+    if (!on_row(row, mysql_fetch_lengths(res), n)) stopped = true;
+  }
+  Status st = mysql_errno(mysql_) != 0 ? lastError("reading rows") : Status::OK();
+  mysql_free_result(res);
+  return st;
+}
+
+Result<std::optional<std::string>> Connection::queryValue(std::string_view sql) {
+  DTS_ASSIGN_OR_RETURN(QueryResult r, query(sql));
+  if (r.rows.empty() || r.rows[0].empty()) return std::optional<std::string>();
+  return r.rows[0][0];
+}
+
+std::string Connection::quoteString(std::string_view text) {
+  std::string out(text.size() * 2 + 3, '\0');
+  out[0] = '\'';
+  unsigned long n = mysql_real_escape_string(mysql_, out.data() + 1, text.data(), text.size());
+  out.resize(n + 1);
+  out.push_back('\'');
+  return out;
+}
+
+std::string Connection::serverVersion() const {
+  const char* v = mysql_get_server_info(mysql_);
+  return v == nullptr ? "" : v;
+}
+
+uint64_t Connection::affectedRows() const { return mysql_affected_rows(mysql_); }
+
+std::string quoteIdentifier(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 2);
+  out.push_back('`');
+  for (char c : name) {
+    if (c == '`') out.push_back('`');
+    out.push_back(c);
+  }
+  out.push_back('`');
+  return out;
+}
+
+std::string quoteQualified(std::string_view db, std::string_view table) {
+  return quoteIdentifier(db) + "." + quoteIdentifier(table);
+}
+
+}  // namespace dts::mysql

@@ -1,0 +1,42 @@
+// What the decoder knows about a table: from its TABLE_MAP event (types, metadata, optional
+// names) completed by the schema tracker (names, keys, character sets, ENUM/SET members).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mysql/column_type.h"
+#include "mysql/value.h"
+
+namespace dts::mysql {
+
+constexpr uint16_t kBinaryCollation = 63;
+
+struct ColumnInfo {
+  std::string name;
+  ColumnType type = ColumnType::kNull;  // the binlog (real) type, e.g. kString for ENUM in TABLE_MAP
+  uint16_t meta = 0;                    // TABLE_MAP type metadata
+  bool is_unsigned = false;
+  bool nullable = true;
+  uint16_t collation = 0;               // 0 = unknown; 63 = binary
+  std::string column_type;              // "varchar(20)" as SHOW COLUMNS prints it, when known
+  std::vector<std::string> enum_values; // ENUM and SET members, when known
+};
+
+struct TableInfo {
+  uint64_t table_id = 0;
+  std::string database;
+  std::string table;
+  std::vector<ColumnInfo> columns;
+  std::vector<size_t> primary_key;  // column indexes; empty when the table has none
+};
+
+// A row image: one value per column of the table; present[i] is false for columns the event
+// did not include (partial images, binlog_row_image != FULL).
+struct RowImage {
+  std::vector<Value> values;
+  std::vector<bool> present;
+};
+
+}  // namespace dts::mysql

@@ -1,0 +1,35 @@
+// Change events and transactions: what every sink consumes, whatever the source.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "mysql/binlog_source.h"
+#include "mysql/table_info.h"
+
+namespace dts::pipeline {
+
+struct ChangeEvent {
+  enum class Op : uint8_t { kInsert, kUpdate, kDelete, kDdl };
+  Op op = Op::kInsert;
+  std::string database;  // for DDL: the default database the statement ran in
+  std::string table;     // empty for DDL that names no single table
+  std::shared_ptr<const mysql::TableInfo> table_info;  // rows only
+  mysql::RowImage before;  // update, delete
+  mysql::RowImage after;   // insert, update
+  std::string sql;         // DDL only
+};
+
+struct Transaction {
+  std::string gtid;           // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none
+  uint32_t timestamp = 0;     // commit time, seconds since the epoch (source clock)
+  mysql::BinlogPosition begin;  // where its first event starts
+  mysql::BinlogPosition end;    // right after its last event: resume here
+  std::vector<ChangeEvent> events;
+};
+
+const char* opName(ChangeEvent::Op op);
+
+}  // namespace dts::pipeline
