@@ -83,7 +83,7 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& op
   if (mysql_real_connect(mysql, options.endpoint.host.c_str(), options.user.c_str(),
                          options.password.c_str(),
                          options.database.empty() ? nullptr : options.database.c_str(),
-                         options.endpoint.port, nullptr, CLIENT_MULTI_RESULTS) == nullptr) {
+                         options.endpoint.port, nullptr, CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS) == nullptr) {
     unsigned err = mysql_errno(mysql);
     std::string msg = "connecting to " + options.endpoint.toString() + " as '" + options.user +
                       "': " + mysql_error(mysql) + " (error " + std::to_string(err) + ")";

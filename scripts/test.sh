@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command (README, CI): builds dts, runs the unit tests under ASan+UBSan, then every
+# test (unit and integration, against real MariaDB servers started on loopback) under CTest.
+#   scripts/test.sh            everything
+#   scripts/test.sh -R binlog  only CTest tests matching a pattern (the sanitizer pass is skipped)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc 2>/dev/null || echo 2)
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+
+if [ $# -eq 0 ]; then
+  echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON -DDTS_BENCH=OFF >/dev/null
+  cmake --build build-asan -j"$jobs" --target dts_unit_tests
+  ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/dts_unit_tests --gtest_brief=1
+fi
+
+echo "== all tests (CTest)"
+cd build
+ctest --output-on-failure --timeout 1800 "$@"
