@@ -128,6 +128,8 @@ def start_server(workdir, node):
             "--log-error=" + os.path.join(d, "error.log"),
             "--server-id=%d" % node["server_id"],
             "--skip-name-resolve", "--max-connections=1000",
+            # Secondaries announce their direct endpoint (SHOW SLAVE HOSTS; dts instance discover).
+            "--report-host=127.0.0.1", "--report-port=%d" % node["port"],
             "--performance-schema=OFF", "--innodb-buffer-pool-size=256M",
             "--innodb-log-file-size=48M",
             # Fast enough for tests on a shared 2-core machine; dts' exactly-once guarantee does
