@@ -1,0 +1,75 @@
+#include "common/sqlite.h"
+
+#include <sqlite3.h>
+
+namespace dts {
+
+Sqlite::~Sqlite() {
+  if (db_ != nullptr) sqlite3_close(db_);
+}
+
+Result<std::unique_ptr<Sqlite>> Sqlite::open(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (db != nullptr) sqlite3_close(db);
+    return Status::FailedPrecondition("opening " + path + ": " + msg);
+  }
+  std::unique_ptr<Sqlite> out(new Sqlite(db, path));
+  sqlite3_busy_timeout(db, 10000);
+  DTS_RETURN_IF_ERROR(out->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
+  return out;
+}
+
+Status Sqlite::error(std::string_view what) const {
+  return Status::FailedPrecondition(std::string(what) + " in " + path_ + ": " + sqlite3_errmsg(db_));
+}
+
+Status Sqlite::exec(std::string_view sql) {
+  char* err = nullptr;
+  std::string copy(sql);
+  if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : "unknown error";
+    sqlite3_free(err);
+    return Status::FailedPrecondition("sqlite in " + path_ + ": " + msg);
+  }
+  return Status::OK();
+}
+
+Result<std::vector<Sqlite::Row>> Sqlite::query(
+    std::string_view sql, const std::vector<std::optional<std::string>>& params) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+    return error("preparing statement");
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
+  for (size_t i = 0; i < params.size(); ++i) {
+    int rc = params[i] ? sqlite3_bind_text(stmt, static_cast<int>(i + 1), params[i]->data(),
+                                           static_cast<int>(params[i]->size()), SQLITE_TRANSIENT)
+                       : sqlite3_bind_null(stmt, static_cast<int>(i + 1));
+    if (rc != SQLITE_OK) return error("binding parameter");
+  }
+  std::vector<Row> rows;
+  while (true) {
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return error("running statement");
+    int n = sqlite3_column_count(stmt);
+    Row row;
+    for (int c = 0; c < n; ++c) {
+      if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
+        row.emplace_back(std::nullopt);
+      } else {
+        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+        row.emplace_back(std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c))));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+int Sqlite::changes() const { return sqlite3_changes(db_); }
+
+}  // namespace dts
