@@ -1,0 +1,84 @@
+#include "source/cluster_source.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <future>
+
+namespace dts::source {
+namespace {
+
+std::string tempDataDir() {
+  std::string tmpl = ::testing::TempDir() + "/dts-cluster-XXXXXX";
+  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
+  return tmpl;
+}
+
+Instance shop() {
+  Instance i;
+  i.name = "shop";
+  i.endpoint = "127.0.0.1:6033";
+  i.user = "dts";
+  i.password = "pw";
+  i.nodes = {{"node-1", "127.0.0.1:3306"}, {"node-2", "localhost:3307"}};
+  return i;
+}
+
+TEST(ClusterSourceTest, ReadsTheSecondaryNodeWhenSetElseTheEndpoint) {
+  auto dir = tempDataDir();
+  auto reg = InstanceRegistry::open(dir);
+  ASSERT_TRUE(reg.ok());
+  ASSERT_TRUE((*reg)->create(shop()).ok());
+  auto viaNode = resolveSource(**reg, "shop", "node-2");
+  ASSERT_TRUE(viaNode.ok()) << viaNode.status().toString();
+  EXPECT_EQ(viaNode->read.endpoint.toString(), "localhost:3307");
+  EXPECT_EQ(viaNode->primary.endpoint.toString(), "127.0.0.1:6033");
+  EXPECT_EQ(viaNode->describe(), "node node-2 (localhost:3307) of instance shop");
+  auto viaEndpoint = resolveSource(**reg, "shop", "");
+  ASSERT_TRUE(viaEndpoint.ok());
+  EXPECT_EQ(viaEndpoint->read.endpoint.toString(), "127.0.0.1:6033");
+  auto missing = resolveSource(**reg, "shop", "node-9");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "instance shop has no node named 'node-9' (nodes: node-1, node-2)");
+  EXPECT_EQ(resolveSource(**reg, "nope", "").status().code(), Status::Code::kNotFound);
+}
+
+TEST(ClusterSourceTest, RefusesASecondaryAsDestination) {
+  auto dir = tempDataDir();
+  auto reg = InstanceRegistry::open(dir);
+  ASSERT_TRUE(reg.ok());
+  ASSERT_TRUE((*reg)->create(shop()).ok());
+  Status st = checkDestinationNotSecondary(**reg, "127.0.0.1:3307");  // node-2 is localhost:3307
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("a secondary node cannot be the destination"), std::string::npos);
+  EXPECT_TRUE(checkDestinationNotSecondary(**reg, "127.0.0.1:3399").ok());
+}
+
+TEST(NodeWatchTest, AdditionIsIgnoredDeletionFailsTheTask) {
+  auto dir = tempDataDir();
+  {
+    auto reg = InstanceRegistry::open(dir);
+    ASSERT_TRUE(reg.ok());
+    ASSERT_TRUE((*reg)->create(shop()).ok());
+  }
+  std::promise<Status> deleted;
+  NodeWatch watch(dir, "shop", "node-2", std::chrono::milliseconds(10),
+                  [&](Status st) { deleted.set_value(st); });
+  watch.start();
+  auto other = InstanceRegistry::open(dir);  // "another process" on the same data dir
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->addNode("shop", {"node-3", "127.0.0.1:3308"}).ok());
+  ASSERT_TRUE((*other)->removeNode("shop", "node-1").ok());  // not ours: no effect
+  auto fut = deleted.get_future();
+  EXPECT_EQ(fut.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  ASSERT_TRUE((*other)->removeNode("shop", "node-2").ok());
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  Status st = fut.get();
+  EXPECT_EQ(st.code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(st.message(), "secondary node node-2 was deleted from instance shop");
+  watch.stop();
+}
+
+}  // namespace
+}  // namespace dts::source
