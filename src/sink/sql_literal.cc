@@ -1,0 +1,184 @@
+#include "sink/sql_literal.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+#include "sink/collation_table.h"
+
+namespace dts::sink {
+
+namespace {
+
+const CollationEntry* findCollation(uint16_t id) {
+  const CollationEntry* end = kCollations + kCollationCount;
+  const CollationEntry* it = std::lower_bound(
+      kCollations, end, id, [](const CollationEntry& e, uint16_t v) { return e.id < v; });
+  if (it == end || it->id != id) return nullptr;
+  return it;
+}
+
+Status badValue(const mysql::ColumnInfo& col, std::string_view what, std::string_view text) {
+  std::string shown(text.substr(0, 64));
+  return Status::InvalidArgument("column '" + col.name + "': " + std::string(what) + " '" + shown +
+                                 "' cannot be written as an exact SQL literal");
+}
+
+// DECIMAL text: [-]digits[.digits]. Anything else would not be an exact literal (or would be
+// injection), so it is refused rather than passed through.
+bool isDecimalText(std::string_view s) {
+  size_t i = 0;
+  if (i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+  size_t digits = 0;
+  bool point = false;
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= '0' && c <= '9') {
+      ++digits;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  return digits > 0;
+}
+
+// Temporal text as SELECT prints it: digits and - : . space only.
+bool isTemporalText(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || c == '-' || c == ':' || c == '.' || c == ' ')) return false;
+  }
+  return true;
+}
+
+void appendDouble(std::string* out, double d) {
+  char buf[64];
+  // Shortest round-trip form, always with an exponent so the server reads a DOUBLE.
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  (void)ec;  // 64 bytes always suffice for a double
+  out->append(buf, ptr);
+}
+
+template <typename T>
+void appendInt(std::string* out, T v) {
+  char buf[24];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
+  (void)ec;
+  out->append(buf, ptr);
+}
+
+void appendCharsetString(std::string* out, std::string_view bytes, uint16_t collation) {
+  std::string_view cs = charsetOfCollation(collation);
+  if (!cs.empty()) {
+    out->push_back('_');
+    out->append(cs);
+    out->push_back(' ');
+  }
+  appendHexLiteral(out, bytes);
+}
+
+}  // namespace
+
+std::string_view charsetOfCollation(uint16_t collation) {
+  const CollationEntry* e = findCollation(collation);
+  return e == nullptr ? std::string_view() : std::string_view(e->charset);
+}
+
+std::string_view collationName(uint16_t collation) {
+  const CollationEntry* e = findCollation(collation);
+  return e == nullptr ? std::string_view() : std::string_view(e->name);
+}
+
+void appendHexLiteral(std::string* out, std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  out->reserve(out->size() + bytes.size() * 2 + 3);
+  out->append("X'");
+  for (unsigned char c : bytes) {
+    out->push_back(kHex[c >> 4]);
+    out->push_back(kHex[c & 15]);
+  }
+  out->push_back('\'');
+}
+
+Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col) {
+  using Kind = mysql::Value::Kind;
+  switch (v.kind) {
+    case Kind::kNull:
+      out->append("NULL");
+      return Status::OK();
+    case Kind::kInt:
+      appendInt(out, v.i);
+      return Status::OK();
+    case Kind::kUInt:
+      appendInt(out, v.u);
+      return Status::OK();
+    case Kind::kFloat:
+    case Kind::kDouble:
+      if (!std::isfinite(v.d)) return badValue(col, "floating-point value", std::to_string(v.d));
+      appendDouble(out, v.d);
+      return Status::OK();
+    case Kind::kDecimal:
+      if (!isDecimalText(v.s)) return badValue(col, "DECIMAL", v.s);
+      out->append(v.s);
+      return Status::OK();
+    case Kind::kTemporal:
+      if (!isTemporalText(v.s)) return badValue(col, "temporal value", v.s);
+      out->push_back('\'');
+      out->append(v.s);
+      out->push_back('\'');
+      return Status::OK();
+    case Kind::kString:
+      appendCharsetString(out, v.s, col.collation);
+      return Status::OK();
+    case Kind::kBytes:
+      appendHexLiteral(out, v.s);
+      return Status::OK();
+    case Kind::kBit: {
+      out->append("b'");
+      if (v.u == 0) {
+        out->push_back('0');
+      } else {
+        int top = 63;
+        while (((v.u >> top) & 1) == 0) --top;
+        for (int b = top; b >= 0; --b) out->push_back(((v.u >> b) & 1) ? '1' : '0');
+      }
+      out->push_back('\'');
+      return Status::OK();
+    }
+    case Kind::kEnum:
+    case Kind::kSet:
+      // The names survive a reordering of the members at the destination; the index/bitmask is
+      // what the binlog carries and is exact when the names are unknown.
+      if (!v.s.empty()) {
+        appendCharsetString(out, v.s, col.collation);
+      } else if (v.kind == Kind::kSet && v.u == 0) {
+        out->append("''");
+      } else {
+        appendInt(out, v.u);
+      }
+      return Status::OK();
+    case Kind::kJson:
+      out->append("_utf8mb4 ");
+      appendHexLiteral(out, v.s);
+      return Status::OK();
+  }
+  return Status::Internal("column '" + col.name + "': unknown value kind " +
+                          std::to_string(static_cast<int>(v.kind)));
+}
+
+Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& col) {
+  std::string out;
+  DTS_RETURN_IF_ERROR(appendSqlLiteral(&out, v, col));
+  return out;
+}
+
+std::string applierSessionSql() {
+  return "SET SESSION time_zone='+00:00', "
+         "sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,NO_DIR_IN_CREATE', "
+         "foreign_key_checks=0, unique_checks=1; "
+         "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+}
+
+}  // namespace dts::sink

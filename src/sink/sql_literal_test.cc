@@ -1,0 +1,169 @@
+#include "sink/sql_literal.h"
+
+#include <gtest/gtest.h>
+
+#include <cfloat>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+namespace dts::sink {
+namespace {
+
+using mysql::ColumnInfo;
+using mysql::Value;
+using Kind = Value::Kind;
+
+std::string lit(const Value& v, uint16_t collation = 0) {
+  ColumnInfo col;
+  col.name = "c";
+  col.collation = collation;
+  auto r = sqlLiteral(v, col);
+  EXPECT_TRUE(r.ok()) << r.status().toString();
+  return r.ok() ? *r : "";
+}
+
+Value text(Kind k, std::string s) { return Value::ofText(k, std::move(s)); }
+Value dbl(Kind k, double d) {
+  Value v;
+  v.kind = k;
+  v.d = d;
+  return v;
+}
+
+constexpr uint16_t kUtf8mb4GeneralCi = 45;
+constexpr uint16_t kLatin1SwedishCi = 8;
+
+TEST(SqlLiteralTest, NullAndIntegers) {
+  EXPECT_EQ(lit(Value::null()), "NULL");
+  EXPECT_EQ(lit(Value::ofInt(0)), "0");
+  EXPECT_EQ(lit(Value::ofInt(-42)), "-42");
+  EXPECT_EQ(lit(Value::ofInt(std::numeric_limits<int64_t>::min())), "-9223372036854775808");
+  EXPECT_EQ(lit(Value::ofInt(std::numeric_limits<int64_t>::max())), "9223372036854775807");
+  EXPECT_EQ(lit(Value::ofUInt(std::numeric_limits<uint64_t>::max())), "18446744073709551615");
+}
+
+double parse(const std::string& s) {
+  double d = 0;
+  std::from_chars(s.data(), s.data() + s.size(), d);
+  return d;
+}
+
+TEST(SqlLiteralTest, FloatingPointRoundTripsWithExponent) {
+  for (double d : {0.0, -0.0, 1.0, 0.1, -1.5e-300, DBL_MAX, DBL_MIN, 4.9e-324, 123456789.123456789}) {
+    std::string s = lit(dbl(Kind::kDouble, d));
+    EXPECT_NE(s.find('e'), std::string::npos) << s;  // an approximate-value literal
+    EXPECT_EQ(parse(s), d) << s;
+    EXPECT_EQ(std::signbit(parse(s)), std::signbit(d)) << s;
+  }
+  // FLOAT values are widened exactly: reading the literal as a double and narrowing gives the
+  // same float bits.
+  for (float f : {0.1f, 3.4028235e38f, 1.17549435e-38f, 1.4e-45f, -7.125f, 16777217.0f}) {
+    std::string s = lit(dbl(Kind::kFloat, static_cast<double>(f)));
+    EXPECT_EQ(static_cast<float>(parse(s)), f) << s;
+  }
+}
+
+TEST(SqlLiteralTest, NonFiniteIsAnError) {
+  ColumnInfo col;
+  col.name = "price";
+  auto r = sqlLiteral(dbl(Kind::kDouble, std::nan("")), col);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("price"), std::string::npos);
+  EXPECT_FALSE(sqlLiteral(dbl(Kind::kDouble, INFINITY), col).ok());
+}
+
+TEST(SqlLiteralTest, DecimalIsExactAndValidated) {
+  EXPECT_EQ(lit(text(Kind::kDecimal, "-12.30")), "-12.30");
+  EXPECT_EQ(lit(text(Kind::kDecimal, "-0.000000000000000000000000000001")),
+            "-0.000000000000000000000000000001");
+  EXPECT_EQ(lit(text(Kind::kDecimal, "99999999999999999999999999999999999.123456789012345678901234567890")),
+            "99999999999999999999999999999999999.123456789012345678901234567890");
+  ColumnInfo col;
+  col.name = "d";
+  for (const char* bad : {"", "-", "1.2.3", "1e5", "1; DROP TABLE t", "0x10"}) {
+    EXPECT_FALSE(sqlLiteral(text(Kind::kDecimal, bad), col).ok()) << bad;
+  }
+}
+
+TEST(SqlLiteralTest, TemporalAsQuotedText) {
+  EXPECT_EQ(lit(text(Kind::kTemporal, "2024-01-31 10:00:00.120")), "'2024-01-31 10:00:00.120'");
+  EXPECT_EQ(lit(text(Kind::kTemporal, "0000-00-00")), "'0000-00-00'");
+  EXPECT_EQ(lit(text(Kind::kTemporal, "0000-00-00 00:00:00")), "'0000-00-00 00:00:00'");
+  EXPECT_EQ(lit(text(Kind::kTemporal, "-838:59:59")), "'-838:59:59'");
+  ColumnInfo col;
+  col.name = "t";
+  EXPECT_FALSE(sqlLiteral(text(Kind::kTemporal, "2024-01-01' OR '1"), col).ok());
+  EXPECT_FALSE(sqlLiteral(text(Kind::kTemporal, ""), col).ok());
+}
+
+TEST(SqlLiteralTest, StringsAreHexWithTheColumnCharset) {
+  EXPECT_EQ(lit(text(Kind::kString, "ab"), kUtf8mb4GeneralCi), "_utf8mb4 X'6162'");
+  EXPECT_EQ(lit(text(Kind::kString, "\xe9"), kLatin1SwedishCi), "_latin1 X'E9'");
+  EXPECT_EQ(lit(text(Kind::kString, "\xF0\x9F\x98\x80"), kUtf8mb4GeneralCi), "_utf8mb4 X'F09F9880'");
+  EXPECT_EQ(lit(text(Kind::kString, ""), kUtf8mb4GeneralCi), "_utf8mb4 X''");
+  EXPECT_EQ(lit(text(Kind::kString, "x"), mysql::kBinaryCollation), "_binary X'78'");
+  // Unknown collation: a plain hex literal, stored byte for byte.
+  EXPECT_EQ(lit(text(Kind::kString, "x"), 9999), "X'78'");
+}
+
+TEST(SqlLiteralTest, EveryByteValueIsHexEncoded) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  std::string s = lit(text(Kind::kBytes, all));
+  ASSERT_EQ(s.size(), 2 + 512 + 1);
+  EXPECT_EQ(s.substr(0, 2), "X'");
+  for (int b = 0; b < 256; ++b) {
+    unsigned v = 0;
+    std::from_chars(s.data() + 2 + 2 * b, s.data() + 4 + 2 * b, v, 16);
+    EXPECT_EQ(v, static_cast<unsigned>(b));
+  }
+  // The only characters in the literal are hex digits and the quotes: nothing to escape.
+  for (size_t i = 2; i + 1 < s.size(); ++i) EXPECT_TRUE(isxdigit(static_cast<unsigned char>(s[i])));
+}
+
+TEST(SqlLiteralTest, BitEnumSetJson) {
+  Value bit;
+  bit.kind = Kind::kBit;
+  bit.u = 0;
+  EXPECT_EQ(lit(bit), "b'0'");
+  bit.u = 5;
+  EXPECT_EQ(lit(bit), "b'101'");
+  bit.u = std::numeric_limits<uint64_t>::max();
+  EXPECT_EQ(lit(bit), "b'" + std::string(64, '1') + "'");
+
+  Value e;
+  e.kind = Kind::kEnum;
+  e.u = 2;
+  EXPECT_EQ(lit(e), "2");
+  e.s = "b";
+  EXPECT_EQ(lit(e, kUtf8mb4GeneralCi), "_utf8mb4 X'62'");
+  e = Value{};
+  e.kind = Kind::kEnum;
+  EXPECT_EQ(lit(e), "0");
+
+  Value set;
+  set.kind = Kind::kSet;
+  set.u = 0;
+  EXPECT_EQ(lit(set), "''");
+  set.u = 5;
+  EXPECT_EQ(lit(set), "5");
+  set.s = "a,c";
+  EXPECT_EQ(lit(set, kLatin1SwedishCi), "_latin1 X'612C63'");
+
+  EXPECT_EQ(lit(text(Kind::kJson, "{\"k\":\"\xF0\x9F\x98\x80\"}")),
+            "_utf8mb4 X'7B226B223A22F09F988022" "7D'");
+}
+
+TEST(SqlLiteralTest, CollationTable) {
+  EXPECT_EQ(charsetOfCollation(45), "utf8mb4");
+  EXPECT_EQ(collationName(45), "utf8mb4_general_ci");
+  EXPECT_EQ(charsetOfCollation(8), "latin1");
+  EXPECT_EQ(charsetOfCollation(63), "binary");
+  EXPECT_EQ(charsetOfCollation(255), "utf8mb4");  // MySQL 8 utf8mb4_0900_ai_ci
+  EXPECT_EQ(charsetOfCollation(0), "");
+}
+
+}  // namespace
+}  // namespace dts::sink
