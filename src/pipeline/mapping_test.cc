@@ -1,0 +1,149 @@
+#include "pipeline/mapping.h"
+
+#include <gtest/gtest.h>
+
+namespace dts::pipeline {
+namespace {
+
+using mysql::Value;
+
+Mapping shopMapping() {
+  DatabaseSelection db;
+  db.database = "shop";
+  db.rename_to = "shop_copy";
+  TableSelection orders;
+  orders.name = "orders";
+  orders.rename_to = "orders_v2";
+  orders.columns = {"id", "status"};
+  orders.where = "status <> 'test'";
+  orders.dml = DmlSet{true, true, false};
+  TableSelection users;
+  users.name = "users";
+  db.tables = {orders, users};
+  DatabaseSelection all;
+  all.database = "logs";
+  auto m = Mapping::create({db, all});
+  EXPECT_TRUE(m.ok()) << m.status().toString();
+  return *m;
+}
+
+std::shared_ptr<const mysql::TableInfo> ordersInfo() {
+  auto t = std::make_shared<mysql::TableInfo>();
+  t->database = "shop";
+  t->table = "orders";
+  t->columns.resize(3);
+  t->columns[0].name = "id";
+  t->columns[1].name = "total";
+  t->columns[2].name = "status";
+  t->primary_key = {0};
+  return t;
+}
+
+mysql::RowImage image(int64_t id, const char* status) {
+  mysql::RowImage r;
+  r.values = {Value::ofInt(id), Value::ofText(Value::Kind::kDecimal, "1.00"),
+              Value::ofText(Value::Kind::kString, status)};
+  r.present.assign(3, true);
+  return r;
+}
+
+ChangeEvent event(ChangeEvent::Op op, const char* before, const char* after) {
+  ChangeEvent e;
+  e.op = op;
+  e.database = "shop";
+  e.table = "orders";
+  e.table_info = ordersInfo();
+  if (before) e.before = image(1, before);
+  if (after) e.after = image(1, after);
+  return e;
+}
+
+TEST(MappingTest, RoutesRenamesAndSelectsTables) {
+  Mapping m = shopMapping();
+  auto r = m.route("shop", "orders");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->target_database, "shop_copy");
+  EXPECT_EQ(r->target_table, "orders_v2");
+  EXPECT_TRUE(r->keepsColumn("status"));
+  EXPECT_FALSE(r->keepsColumn("total"));
+  ASSERT_NE(r->filter, nullptr);
+  EXPECT_FALSE(m.route("shop", "other").has_value());
+  EXPECT_FALSE(m.route("nope", "orders").has_value());
+  auto logs = m.route("logs", "anything");
+  ASSERT_TRUE(logs.has_value());
+  EXPECT_EQ(logs->target_database, "logs");
+  EXPECT_EQ(logs->target_table, "anything");
+  EXPECT_TRUE(logs->allColumns());
+  EXPECT_EQ(m.targetDatabase("shop"), "shop_copy");
+  EXPECT_TRUE(m.hasTableList("shop"));
+  EXPECT_FALSE(m.hasTableList("logs"));
+}
+
+TEST(MappingTest, MapsEventsThroughFilterColumnsAndDml) {
+  Mapping m = shopMapping();
+  auto ins = m.mapEvent(event(ChangeEvent::Op::kInsert, nullptr, "paid"));
+  ASSERT_TRUE(ins.ok());
+  ASSERT_TRUE(ins->has_value());
+  const ChangeEvent& e = **ins;
+  EXPECT_EQ(e.database, "shop_copy");
+  EXPECT_EQ(e.table, "orders_v2");
+  ASSERT_EQ(e.table_info->columns.size(), 2u);
+  EXPECT_EQ(e.table_info->columns[1].name, "status");
+  EXPECT_EQ(e.table_info->primary_key, std::vector<size_t>{0});
+  ASSERT_EQ(e.after.values.size(), 2u);
+  EXPECT_EQ(e.after.values[1].s, "paid");
+
+  EXPECT_FALSE(m.mapEvent(event(ChangeEvent::Op::kInsert, nullptr, "test"))->has_value());
+  // Deletes are not selected by dml.
+  EXPECT_FALSE(m.mapEvent(event(ChangeEvent::Op::kDelete, "paid", nullptr))->has_value());
+  // An update entering the filter becomes an insert, one leaving it a delete.
+  auto enter = m.mapEvent(event(ChangeEvent::Op::kUpdate, "test", "paid"));
+  ASSERT_TRUE(enter.ok() && enter->has_value());
+  EXPECT_EQ((*enter)->op, ChangeEvent::Op::kInsert);
+  auto leave = m.mapEvent(event(ChangeEvent::Op::kUpdate, "paid", "test"));
+  ASSERT_TRUE(leave.ok() && leave->has_value());
+  EXPECT_EQ((*leave)->op, ChangeEvent::Op::kDelete);
+  EXPECT_EQ((*leave)->before.values.size(), 2u);
+  EXPECT_FALSE(m.mapEvent(event(ChangeEvent::Op::kUpdate, "test", "test"))->has_value());
+  auto stay = m.mapEvent(event(ChangeEvent::Op::kUpdate, "paid", "sent"));
+  ASSERT_TRUE(stay.ok() && stay->has_value());
+  EXPECT_EQ((*stay)->op, ChangeEvent::Op::kUpdate);
+}
+
+TEST(MappingTest, RejectsInvalidSelections) {
+  auto bad = [](std::vector<DatabaseSelection> s) { return Mapping::create(std::move(s)).status(); };
+  DatabaseSelection a;
+  a.database = "a";
+  DatabaseSelection empty;
+  EXPECT_NE(bad({empty}).message().find("objects[0].database"), std::string::npos);
+  EXPECT_NE(bad({a, a}).message().find("listed twice"), std::string::npos);
+  DatabaseSelection b;
+  b.database = "b";
+  b.rename_to = "a";
+  EXPECT_NE(bad({a, b}).message().find("map onto destination database 'a'"), std::string::npos);
+  DatabaseSelection c;
+  c.database = "c";
+  TableSelection t1;
+  t1.name = "t1";
+  TableSelection t2;
+  t2.name = "t2";
+  t2.rename_to = "t1";
+  c.tables = {t1, t2};
+  EXPECT_NE(bad({c}).message().find("objects[0].tables[1]"), std::string::npos);
+  c.tables = {t1, t1};
+  EXPECT_NE(bad({c}).message().find("listed twice"), std::string::npos);
+  t1.columns = {"x", "x"};
+  c.tables = {t1};
+  EXPECT_NE(bad({c}).message().find("column 'x' is listed twice"), std::string::npos);
+  t1.columns = {};
+  t1.where = "f(x)";
+  c.tables = {t1};
+  EXPECT_NE(bad({c}).message().find("objects[0].tables[0]: where:"), std::string::npos);
+  EXPECT_FALSE(DmlSet::parse({"insert", "upsert"}).ok());
+  auto d = DmlSet::parse({"delete"});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->del && !d->insert && !d->update);
+}
+
+}  // namespace
+}  // namespace dts::pipeline
