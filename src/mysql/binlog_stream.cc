@@ -1,0 +1,483 @@
+#include "mysql/binlog_stream.h"
+
+#include <mysql.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <random>
+
+#include "common/byte_reader.h"
+
+namespace dts::mysql {
+
+namespace binlog_protocol {
+
+Result<EventHeader> parseHeader(std::string_view event) {
+  ByteReader r(event);
+  EventHeader h;
+  if (!r.getU32(&h.timestamp) || !r.getU8(&h.type) || !r.getU32(&h.server_id) ||
+      !r.getU32(&h.event_length) || !r.getU32(&h.log_pos) || !r.getU16(&h.flags)) {
+    return Status::Corruption("event of " + std::to_string(event.size()) +
+                              " bytes is shorter than the 19-byte event header");
+  }
+  if (h.event_length != event.size()) {
+    return Status::Corruption("event header says " + std::to_string(h.event_length) +
+                              " bytes but the packet holds " + std::to_string(event.size()) +
+                              " (type " + std::to_string(h.type) + ")");
+  }
+  return h;
+}
+
+Result<Rotate> parseRotate(std::string_view event, bool checksum) {
+  ByteReader r(event);
+  Rotate out;
+  size_t tail = checksum ? 4 : 0;
+  if (!r.skip(kEventHeaderSize) || !r.getU64(&out.offset) || r.remaining() < tail + 1) {
+    return Status::Corruption("ROTATE event of " + std::to_string(event.size()) + " bytes is too short");
+  }
+  std::string_view name = r.rest().substr(0, r.remaining() - tail);
+  if (name.size() > 512 || name.find('\0') != std::string_view::npos) {
+    return Status::Corruption("ROTATE event names an implausible binlog file");
+  }
+  out.file = std::string(name);
+  return out;
+}
+
+Result<std::optional<uint8_t>> formatDescriptionChecksum(std::string_view event) {
+  // Body: binlog_version(2) server_version(50) create_timestamp(4) header_length(1)
+  // post_header_lengths(n) [checksum_alg(1) checksum(4)]. Servers that know checksums (MySQL
+  // 5.6.1+, MariaDB 5.3+) always write the algorithm byte, even when it is "off".
+  constexpr size_t kFixed = kEventHeaderSize + 2 + 50 + 4 + 1;
+  if (event.size() < kFixed) {
+    return Status::Corruption("FORMAT_DESCRIPTION event of " + std::to_string(event.size()) +
+                              " bytes is too short");
+  }
+  ByteReader r(event);
+  uint16_t version = 0;
+  if (!r.skip(kEventHeaderSize) || !r.getU16(&version)) return Status::Corruption("FORMAT_DESCRIPTION: truncated");
+  std::string_view server_version;
+  if (!r.getBytes(50, &server_version)) return Status::Corruption("FORMAT_DESCRIPTION: truncated");
+  // "5.6.1" or later, or any MariaDB 10+: the algorithm byte is present.
+  int major = 0, minor = 0, patch = 0;
+  std::string_view v = server_version.substr(0, server_version.find('\0'));
+  const char* p = v.data();
+  const char* end = v.data() + v.size();
+  auto num = [&](int* out) {
+    auto [next, ec] = std::from_chars(p, end, *out);
+    if (ec != std::errc()) return false;
+    p = next;
+    if (p < end && *p == '.') ++p;
+    return true;
+  };
+  if (!num(&major) || !num(&minor) || !num(&patch)) return std::optional<uint8_t>();
+  bool knows = major > 5 || (major == 5 && (minor > 6 || (minor == 6 && patch >= 1))) ||
+               (major == 5 && minor == 5 && v.find("MariaDB") != std::string_view::npos);
+  if (!knows) return std::optional<uint8_t>();
+  if (event.size() < kFixed + 5) return Status::Corruption("FORMAT_DESCRIPTION: no checksum algorithm byte");
+  uint8_t alg = static_cast<uint8_t>(event[event.size() - 5]);
+  if (alg != 0 && alg != 1) {
+    return Status::Unsupported("FORMAT_DESCRIPTION announces checksum algorithm " + std::to_string(alg) +
+                               " (only none and CRC32 exist)");
+  }
+  return std::optional<uint8_t>(alg);
+}
+
+Result<uint64_t> eventStart(uint64_t expected_start, uint32_t log_pos, uint32_t event_length) {
+  constexpr uint64_t k4G = uint64_t{1} << 32;
+  uint64_t expected_end = expected_start + event_length;
+  uint64_t end = (expected_end & ~(k4G - 1)) | log_pos;
+  // Choose the candidate nearest to where we expected the event to end: log_pos only wraps,
+  // events are never 2 GiB apart from where the stream stands.
+  if (end + k4G / 2 < expected_end) {
+    end += k4G;
+  } else if (end > expected_end + k4G / 2 && end >= k4G) {
+    end -= k4G;
+  }
+  if (end < event_length) {
+    return Status::Corruption("event of " + std::to_string(event_length) + " bytes ends at offset " +
+                              std::to_string(log_pos) + ", before it could start");
+  }
+  return end - event_length;
+}
+
+Result<PositionTracker::Kind> PositionTracker::onEvent(std::string_view event) {
+  DTS_ASSIGN_OR_RETURN(EventHeader h, parseHeader(event));
+  if (h.type == kHeartbeatEvent || h.type == kHeartbeatEventV2) return Kind::kHeartbeat;
+  if (h.type == kRotateEvent) {
+    DTS_ASSIGN_OR_RETURN(Rotate rot, parseRotate(event, checksum_));
+    if (h.log_pos == 0 || (h.flags & kArtificialFlag) != 0) {
+      // The fake ROTATE a dump starts with: not in any file, it tells where the stream stands.
+      next_ = BinlogPosition{std::move(rot.file), rot.offset};
+      position_ = next_;
+    } else {
+      DTS_ASSIGN_OR_RETURN(uint64_t start, eventStart(next_.offset, h.log_pos, h.event_length));
+      position_ = BinlogPosition{next_.file, start};
+      next_ = BinlogPosition{std::move(rot.file), rot.offset};
+    }
+    return Kind::kEvent;
+  }
+  if (h.type == kFormatDescriptionEvent) {
+    DTS_ASSIGN_OR_RETURN(std::optional<uint8_t> alg, formatDescriptionChecksum(event));
+    checksum_ = alg.has_value() && *alg == 1;
+  }
+  if (h.log_pos == 0) {
+    // Sent out of band (the FORMAT_DESCRIPTION replayed when a dump starts mid-file, MariaDB's
+    // GTID_LIST and checkpoint events at start): occupies no place in the stream.
+    position_ = next_;
+    return Kind::kEvent;
+  }
+  DTS_ASSIGN_OR_RETURN(uint64_t start, eventStart(next_.offset, h.log_pos, h.event_length));
+  if (position_.file != next_.file) position_.file = next_.file;  // per event: no allocation
+  position_.offset = start;
+  next_.offset = start + h.event_length;
+  return Kind::kEvent;
+}
+
+std::string comRegisterSlave(uint32_t server_id, std::string_view hostname, uint16_t port) {
+  std::string out;
+  out.push_back(static_cast<char>(kComRegisterSlave));
+  putUint(&out, server_id, 4);
+  std::string_view host = hostname.substr(0, 255);
+  out.push_back(static_cast<char>(host.size()));
+  out.append(host);
+  out.push_back(0);  // user: not sent
+  out.push_back(0);  // password: never sent
+  putUint(&out, port, 2);
+  putUint(&out, 0, 4);  // replication rank (unused)
+  putUint(&out, 0, 4);  // master id (filled in by the server)
+  return out;
+}
+
+std::string comBinlogDump(uint32_t server_id, uint16_t flags, const BinlogPosition& from) {
+  std::string out;
+  out.push_back(static_cast<char>(kComBinlogDump));
+  putUint(&out, from.offset, 4);
+  putUint(&out, flags, 2);
+  putUint(&out, server_id, 4);
+  out.append(from.file);
+  return out;
+}
+
+namespace {
+
+bool parseHexByte(std::string_view s, uint8_t* out) {
+  unsigned v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + 2, v, 16);
+  if (ec != std::errc() || p != s.data() + 2) return false;
+  *out = static_cast<uint8_t>(v);
+  return true;
+}
+
+bool parseUuid(std::string_view text, std::array<uint8_t, 16>* out) {
+  // 8-4-4-4-12 hex digits.
+  if (text.size() != 36) return false;
+  size_t j = 0;
+  for (size_t i = 0; i < 36;) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (text[i] != '-') return false;
+      ++i;
+      continue;
+    }
+    if (!parseHexByte(text.substr(i, 2), &(*out)[j++])) return false;
+    i += 2;
+  }
+  return j == 16;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool parseU64(std::string_view s, uint64_t* out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+}  // namespace
+
+Result<std::vector<MysqlSidIntervals>> parseMysqlGtidSet(std::string_view text) {
+  std::vector<MysqlSidIntervals> out;
+  text = trim(text);
+  if (text.empty()) return out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string_view item = trim(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    auto bad = [&](const char* why) {
+      return Status::InvalidArgument("MySQL GTID set item '" + std::string(item) + "': " + why);
+    };
+    size_t colon = item.find(':');
+    if (colon == std::string_view::npos) return bad("expected uuid:interval");
+    MysqlSidIntervals sid;
+    if (!parseUuid(item.substr(0, colon), &sid.sid)) return bad("not a UUID");
+    std::string_view rest = item.substr(colon + 1);
+    while (true) {
+      size_t next = rest.find(':');
+      std::string_view iv = rest.substr(0, next);
+      size_t dash = iv.find('-');
+      MysqlGtidInterval interval;
+      if (!parseU64(iv.substr(0, dash), &interval.first)) return bad("bad transaction number");
+      interval.last = interval.first;
+      if (dash != std::string_view::npos && !parseU64(iv.substr(dash + 1), &interval.last)) {
+        return bad("bad transaction number");
+      }
+      if (interval.first == 0 || interval.last < interval.first || interval.last == UINT64_MAX) {
+        return bad("interval must be 1 <= first <= last");
+      }
+      sid.intervals.push_back(interval);
+      if (next == std::string_view::npos) break;
+      rest = rest.substr(next + 1);
+    }
+    out.push_back(std::move(sid));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string encodeMysqlGtidSet(const std::vector<MysqlSidIntervals>& set) {
+  std::string out;
+  putUint(&out, set.size(), 8);
+  for (const auto& sid : set) {
+    out.append(reinterpret_cast<const char*>(sid.sid.data()), sid.sid.size());
+    putUint(&out, sid.intervals.size(), 8);
+    for (const auto& iv : sid.intervals) {
+      putUint(&out, iv.first, 8);
+      putUint(&out, iv.last + 1, 8);  // the wire format's end is exclusive
+    }
+  }
+  return out;
+}
+
+std::string comBinlogDumpGtid(uint32_t server_id, uint16_t flags, const BinlogPosition& from,
+                              std::string_view encoded_gtid_set) {
+  std::string out;
+  out.push_back(static_cast<char>(kComBinlogDumpGtid));
+  putUint(&out, flags | kDumpThroughGtid, 2);
+  putUint(&out, server_id, 4);
+  putUint(&out, from.file.size(), 4);
+  out.append(from.file);
+  putUint(&out, from.offset, 8);
+  putUint(&out, encoded_gtid_set.size(), 4);
+  out.append(encoded_gtid_set);
+  return out;
+}
+
+}  // namespace binlog_protocol
+
+namespace bp = binlog_protocol;
+
+namespace {
+
+uint32_t randomServerId() {
+  std::random_device rd;
+  std::uniform_int_distribution<uint32_t> dist(BinlogStream::kMinRandomServerId,
+                                               BinlogStream::kMaxRandomServerId);
+  return dist(rd);
+}
+
+std::string positionText(const BinlogPosition& p) {
+  if (p.file.empty()) return "(start)";
+  return p.file + ":" + std::to_string(p.offset);
+}
+
+}  // namespace
+
+BinlogStream::~BinlogStream() = default;
+
+std::string BinlogStream::describe() const {
+  return endpoint_ + " at " + positionText(tracker_.next());
+}
+
+void BinlogStream::interrupt() {
+  interrupted_.store(true);
+  int fd = socket_.load();
+  // Wakes a blocked read; the connection is useless afterwards, which is what interrupt means.
+  if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
+}
+
+Result<std::unique_ptr<BinlogStream>> BinlogStream::open(const BinlogStreamOptions& options) {
+  if (options.read_timeout <= options.heartbeat_period) {
+    return Status::InvalidArgument("binlog stream read timeout must be longer than the heartbeat period");
+  }
+  std::unique_ptr<BinlogStream> s(new BinlogStream());
+  s->endpoint_ = options.connection.endpoint.toString();
+  ConnectOptions co = options.connection;
+  co.read_timeout = options.read_timeout;
+  DTS_ASSIGN_OR_RETURN(s->conn_, Connection::connect(co));
+  s->is_mariadb_ = s->conn_->isMariaDB();
+  s->socket_.store(static_cast<int>(mysql_get_socket(s->conn_->handle())));
+  DTS_RETURN_IF_ERROR(s->negotiate(options));
+  DTS_RETURN_IF_ERROR(s->sendDump(options));
+  return s;
+}
+
+Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
+  Connection& c = *conn_;
+  auto ctx = [&](const Status& st) { return st.withContext("starting binlog stream from " + endpoint_); };
+
+  auto source_id = c.queryValue("SELECT @@server_id");
+  if (!source_id.ok()) return ctx(source_id.status());
+  uint32_t own = 0;
+  if (source_id->has_value()) {
+    std::from_chars((*source_id)->data(), (*source_id)->data() + (*source_id)->size(), own);
+  }
+  if (options.server_id.has_value()) {
+    if (*options.server_id == 0) return Status::InvalidArgument("server id 0 cannot replicate");
+    if (*options.server_id == own) {
+      return Status::InvalidArgument("server id " + std::to_string(own) + " is the source's own server_id (" +
+                                     endpoint_ + "); pick another");
+    }
+    server_id_ = *options.server_id;
+  } else {
+    do server_id_ = randomServerId();
+    while (server_id_ == own);
+  }
+
+  // Checksums: tell the server we understand its algorithm; the decoder verifies CRC32.
+  Status st = c.execute("SET @master_binlog_checksum = @@global.binlog_checksum");
+  if (!st.ok()) return ctx(st);
+  auto alg = c.queryValue("SELECT @@global.binlog_checksum");
+  if (!alg.ok()) return ctx(alg.status());
+  checksum_ = alg->has_value() && **alg != "NONE";
+  if (checksum_ && **alg != "CRC32") {
+    return Status::Unsupported("binlog_checksum=" + **alg + " on " + endpoint_ + " (dts reads NONE and CRC32)");
+  }
+  uint64_t period_ns = static_cast<uint64_t>(options.heartbeat_period.count()) * 1000000ull;
+  st = c.execute("SET @master_heartbeat_period = " + std::to_string(period_ns));
+  if (!st.ok()) return ctx(st);
+
+  if (is_mariadb_) {
+    // Capability 4 (GTID): without it the server rewrites GTID events into BEGIN queries.
+    st = c.execute("SET @mariadb_slave_capability = 4");
+    if (!st.ok()) return ctx(st);
+    auto pos = c.queryValue("SELECT @@gtid_binlog_pos");
+    if (pos.ok() && pos->has_value()) start_gtid_ = **pos;
+  } else {
+    auto pos = c.queryValue("SELECT @@global.gtid_executed");
+    if (pos.ok() && pos->has_value()) start_gtid_ = **pos;
+  }
+
+  std::string host = "dts";
+  std::string reg = bp::comRegisterSlave(server_id_, host, 0);
+  MYSQL* m = c.handle();
+  if (m->methods->db_command(m, COM_REGISTER_SLAVE, reg.data() + 1, reg.size() - 1, 0, nullptr) != 0) {
+    return ctx(c.lastError("registering as replica (COM_REGISTER_SLAVE)"));
+  }
+  return Status::OK();
+}
+
+Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
+  Connection& c = *conn_;
+  MYSQL* m = c.handle();
+  uint16_t flags = options.stop_at_end ? bp::kDumpNonBlock : 0;
+  if (is_mariadb_ && options.annotate_rows) flags |= bp::kDumpAnnotateRows;
+  auto ctx = [&](const Status& st) { return st.withContext("starting binlog stream from " + endpoint_); };
+
+  BinlogPosition from;
+  std::string payload;
+  switch (options.start) {
+    case BinlogStreamOptions::Start::kCurrent: {
+      auto r = c.query("SHOW MASTER STATUS");
+      if (!r.ok()) return ctx(r.status());
+      if (r->rows.empty() || r->rows[0].size() < 2 || !r->rows[0][0] || !r->rows[0][1]) {
+        return Status::FailedPrecondition("binary logging is off on " + endpoint_ + " (SHOW MASTER STATUS is empty)");
+      }
+      from.file = *r->rows[0][0];
+      const std::string& pos_text = *r->rows[0][1];
+      auto [pend, ec] = std::from_chars(pos_text.data(), pos_text.data() + pos_text.size(), from.offset);
+      if (ec != std::errc() || pend != pos_text.data() + pos_text.size()) {
+        return Status::Internal("SHOW MASTER STATUS on " + endpoint_ + " gave position '" + *r->rows[0][1] + "'");
+      }
+      payload = bp::comBinlogDump(server_id_, flags, from);
+      break;
+    }
+    case BinlogStreamOptions::Start::kFilePosition: {
+      from = options.from_position;
+      if (from.file.empty()) return Status::InvalidArgument("binlog start position needs a file name");
+      if (from.offset == 0) from.offset = 4;
+      if (from.offset < 4) return Status::InvalidArgument("binlog offset " + std::to_string(from.offset) + " is inside the file header");
+      if (from.offset > UINT32_MAX) {
+        return Status::Unsupported("binlog offset " + std::to_string(from.offset) +
+                                   " is past 4 GiB; COM_BINLOG_DUMP takes 32 bits: start from a GTID instead");
+      }
+      payload = bp::comBinlogDump(server_id_, flags, from);
+      break;
+    }
+    case BinlogStreamOptions::Start::kGtid: {
+      if (is_mariadb_) {
+        Status st = c.execute("SET @slave_connect_state = " + c.quoteString(options.from_gtid));
+        if (!st.ok()) return ctx(st);
+        st = c.execute("SET @slave_gtid_strict_mode = 1");
+        if (!st.ok()) return ctx(st);
+        st = c.execute("SET @slave_gtid_ignore_duplicates = 0");
+        if (!st.ok()) return ctx(st);
+        // With a connect state the server finds the file itself; it tells us in the fake ROTATE.
+        from = BinlogPosition{"", 4};
+        payload = bp::comBinlogDump(server_id_, flags, from);
+      } else {
+        DTS_ASSIGN_OR_RETURN(auto set, bp::parseMysqlGtidSet(options.from_gtid));
+        from = BinlogPosition{"", 4};
+        payload = bp::comBinlogDumpGtid(server_id_, flags, from, bp::encodeMysqlGtidSet(set));
+      }
+      break;
+    }
+  }
+  tracker_ = bp::PositionTracker(from, checksum_);
+  auto cmd = static_cast<enum enum_server_command>(static_cast<uint8_t>(payload[0]));
+  if (m->methods->db_command(m, cmd, payload.data() + 1, payload.size() - 1, 1, nullptr) != 0) {
+    return ctx(c.lastError("sending the binlog dump command"));
+  }
+  return Status::OK();
+}
+
+Status BinlogStream::readError(std::string_view what) {
+  if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
+  Status st = conn_->lastError(what);
+  return Status(st).withContext("binlog stream from " + endpoint_ + ", last position " +
+                                positionText(tracker_.next()));
+}
+
+Result<std::string_view> BinlogStream::nextEvent() {
+  if (ended_) return Status::NotFound("end of stream at " + describe());
+  MYSQL* m = conn_->handle();
+  while (true) {
+    if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
+    unsigned long len = mysql_net_read_packet(m);
+    if (len == static_cast<unsigned long>(-1) || len == 0) {
+      // The library turned an ERR packet into the connection's error, or the read failed.
+      if (mysql_errno(m) == 0) {
+        return Status::Unavailable("binlog stream from " + endpoint_ + ": empty packet, last position " +
+                                   positionText(tracker_.next()));
+      }
+      return readError("reading binlog");
+    }
+    const char* data = reinterpret_cast<const char*>(m->net.read_pos);
+    uint8_t marker = static_cast<uint8_t>(data[0]);
+    if (marker == 0xfe && len < 9) {
+      ended_ = true;
+      return Status::NotFound("end of stream at " + describe());
+    }
+    if (marker != 0x00) {
+      return Status::Corruption("binlog stream from " + endpoint_ + ": packet starts with 0x" +
+                                std::to_string(marker) + " instead of 0x00, last position " +
+                                positionText(tracker_.next()));
+    }
+    std::string_view event(data + 1, len - 1);
+    auto kind = tracker_.onEvent(event);
+    if (!kind.ok()) {
+      return kind.status().withContext("binlog stream from " + endpoint_ + " after " + positionText(tracker_.next()));
+    }
+    if (*kind == bp::PositionTracker::Kind::kHeartbeat) continue;
+    return event;
+  }
+}
+
+}  // namespace dts::mysql
