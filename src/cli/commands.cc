@@ -17,6 +17,7 @@ void registerVersionCommand(CLI::App& app) {
 
 void registerCommands(CLI::App& app) {
   registerVersionCommand(app);
+  registerInstanceCommands(app);
 }
 
 }  // namespace dts::cli

@@ -9,6 +9,7 @@ namespace dts::cli {
 
 void registerCommands(CLI::App& app);
 void registerVersionCommand(CLI::App& app);
+void registerInstanceCommands(CLI::App& app);
 
 void setExitCode(int code);
 int exitCode();

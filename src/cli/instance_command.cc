@@ -1,0 +1,202 @@
+// dts instance create|list|show|add-node|remove-node|delete|discover
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "mysql/connection.h"
+#include "source/instance.h"
+
+namespace dts::cli {
+namespace {
+
+std::string defaultDataDir() {
+  const char* env = std::getenv("DTS_DATA_DIR");
+  return env != nullptr ? env : ".dts";
+}
+
+int fail(const Status& st) {
+  std::fprintf(stderr, "dts: %s\n", st.message().c_str());
+  return 1;
+}
+
+struct InstanceArgs {
+  std::string data_dir = defaultDataDir();
+  std::string file;
+  std::string name;
+  std::string node;
+  std::string endpoint;
+  bool json = false;
+};
+
+Result<std::unique_ptr<source::InstanceRegistry>> openRegistry(const InstanceArgs& a) {
+  return source::InstanceRegistry::open(a.data_dir);
+}
+
+int runCreate(const InstanceArgs& a) {
+  std::ifstream in(a.file);
+  if (!in) return fail(Status::InvalidArgument("cannot read instance file " + a.file));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto inst = source::parseInstanceYaml(ss.str());
+  if (!inst.ok()) return fail(inst.status().withContext(a.file));
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  Status st = (*reg)->create(*inst);
+  if (!st.ok()) return fail(st);
+  std::printf("instance %s created with %zu node(s)\n", inst->name.c_str(), inst->nodes.size());
+  return 0;
+}
+
+int runList(const InstanceArgs& a) {
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  auto all = (*reg)->list();
+  if (!all.ok()) return fail(all.status());
+  std::printf("%-20s %-24s %s\n", "NAME", "ENDPOINT", "NODES");
+  for (const auto& i : *all) {
+    std::string nodes;
+    for (const auto& n : i.nodes) nodes += (nodes.empty() ? "" : ", ") + n.name + "=" + n.endpoint;
+    std::printf("%-20s %-24s %s\n", i.name.c_str(), i.endpoint.c_str(), nodes.c_str());
+  }
+  return 0;
+}
+
+int runShow(const InstanceArgs& a) {
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  auto inst = (*reg)->get(a.name);
+  if (!inst.ok()) return fail(inst.status());
+  std::fputs(source::instanceToYaml(*inst).c_str(), stdout);
+  return 0;
+}
+
+int runAddNode(const InstanceArgs& a) {
+  Status st = source::validateNodeName(a.node, "NODE");
+  if (st.ok()) {
+    auto ep = mysql::Endpoint::parse(a.endpoint);
+    if (!ep.ok()) st = ep.status();
+  }
+  if (!st.ok()) return fail(st);
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  st = (*reg)->addNode(a.name, {a.node, a.endpoint});
+  if (!st.ok()) return fail(st);
+  std::printf("node %s (%s) added to instance %s\n", a.node.c_str(), a.endpoint.c_str(), a.name.c_str());
+  return 0;
+}
+
+int runRemoveNode(const InstanceArgs& a) {
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  Status st = (*reg)->removeNode(a.name, a.node);
+  if (!st.ok()) return fail(st);
+  std::printf("node %s removed from instance %s\n", a.node.c_str(), a.name.c_str());
+  return 0;
+}
+
+int runDelete(const InstanceArgs& a) {
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  Status st = (*reg)->remove(a.name);
+  if (!st.ok()) return fail(st);
+  std::printf("instance %s deleted\n", a.name.c_str());
+  return 0;
+}
+
+// Adds the secondaries the primary knows of (SHOW SLAVE HOSTS: they announce report_host and
+// report_port) and the primary itself, under the name node-<server_id>. Nodes already
+// registered (same endpoint) are kept as they are; nothing is ever removed.
+int runDiscover(const InstanceArgs& a) {
+  auto reg = openRegistry(a);
+  if (!reg.ok()) return fail(reg.status());
+  auto inst = (*reg)->get(a.name);
+  if (!inst.ok()) return fail(inst.status());
+  auto pw = inst->resolvePassword();
+  if (!pw.ok()) return fail(pw.status());
+  mysql::ConnectOptions o;
+  auto ep = mysql::Endpoint::parse(inst->endpoint);
+  if (!ep.ok()) return fail(ep.status());
+  o.endpoint = *ep;
+  o.user = inst->user;
+  o.password = *pw;
+  auto conn = mysql::Connection::connect(o);
+  if (!conn.ok()) return fail(conn.status());
+  std::vector<source::InstanceNode> found;
+  auto self = (*conn)->query("SELECT @@server_id, @@report_host, @@report_port, @@port");
+  if (!self.ok()) return fail(self.status());
+  if (!self->rows.empty()) {
+    const auto& r = self->rows[0];
+    std::string host = r[1].value_or("");
+    std::string port = r[2].value_or("0") != "0" ? *r[2] : r[3].value_or("3306");
+    if (!host.empty()) found.push_back({"node-" + r[0].value_or("?"), host + ":" + port});
+  }
+  auto hosts = (*conn)->query("SHOW SLAVE HOSTS");
+  if (!hosts.ok()) return fail(hosts.status());
+  for (const auto& r : hosts->rows) {
+    // Server_id, Host, Port, Master_id
+    if (r.size() < 3 || !r[1] || r[1]->empty()) continue;
+    found.push_back({"node-" + r[0].value_or("?"), *r[1] + ":" + r[2].value_or("3306")});
+  }
+  int added = 0;
+  for (const auto& n : found) {
+    bool known = false;
+    for (const auto& k : inst->nodes) known = known || k.endpoint == n.endpoint || k.name == n.name;
+    if (known) continue;
+    Status st = (*reg)->addNode(a.name, n);
+    if (!st.ok()) return fail(st);
+    std::printf("added %s (%s)\n", n.name.c_str(), n.endpoint.c_str());
+    ++added;
+  }
+  std::printf("%d node(s) added, %zu found\n", added, found.size());
+  return 0;
+}
+
+}  // namespace
+
+void registerInstanceCommands(CLI::App& app) {
+  auto args = std::make_shared<InstanceArgs>();
+  auto* inst = app.add_subcommand("instance", "manage registered source instances");
+  inst->require_subcommand(1);
+  auto dataDir = [&](CLI::App* c) {
+    c->add_option("--data-dir", args->data_dir, "data directory (default $DTS_DATA_DIR or .dts)");
+  };
+  auto* create = inst->add_subcommand("create", "register an instance from a YAML file");
+  create->add_option("-f,--file", args->file, "instance file")->required();
+  dataDir(create);
+  create->callback([args] { setExitCode(runCreate(*args)); });
+
+  auto* list = inst->add_subcommand("list", "list instances");
+  dataDir(list);
+  list->callback([args] { setExitCode(runList(*args)); });
+
+  auto* show = inst->add_subcommand("show", "show one instance (passwords are never shown)");
+  show->add_option("NAME", args->name)->required();
+  dataDir(show);
+  show->callback([args] { setExitCode(runShow(*args)); });
+
+  auto* add = inst->add_subcommand("add-node", "add a node with its direct endpoint");
+  add->add_option("NAME", args->name)->required();
+  add->add_option("NODE", args->node)->required();
+  add->add_option("ENDPOINT", args->endpoint, "host:port")->required();
+  dataDir(add);
+  add->callback([args] { setExitCode(runAddNode(*args)); });
+
+  auto* rm = inst->add_subcommand("remove-node", "remove a node (tasks reading it fail)");
+  rm->add_option("NAME", args->name)->required();
+  rm->add_option("NODE", args->node)->required();
+  dataDir(rm);
+  rm->callback([args] { setExitCode(runRemoveNode(*args)); });
+
+  auto* del = inst->add_subcommand("delete", "delete an instance");
+  del->add_option("NAME", args->name)->required();
+  dataDir(del);
+  del->callback([args] { setExitCode(runDelete(*args)); });
+
+  auto* disc = inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");
+  disc->add_option("NAME", args->name)->required();
+  dataDir(disc);
+  disc->callback([args] { setExitCode(runDiscover(*args)); });
+}
+
+}  // namespace dts::cli
