@@ -132,7 +132,11 @@ int runDiscover(const InstanceArgs& a) {
     if (!host.empty()) found.push_back({"node-" + r[0].value_or("?"), host + ":" + port});
   }
   auto hosts = (*conn)->query("SHOW SLAVE HOSTS");
-  if (!hosts.ok()) return fail(hosts.status());
+  if (!hosts.ok()) {
+    return fail(hosts.status().withContext(
+        "listing the secondaries (SHOW SLAVE HOSTS needs REPLICATION MASTER ADMIN on MariaDB, "
+        "REPLICATION SLAVE on MySQL; or add nodes with add-node)"));
+  }
   for (const auto& r : hosts->rows) {
     // Server_id, Host, Port, Master_id
     if (r.size() < 3 || !r[1] || r[1]->empty()) continue;
