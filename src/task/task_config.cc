@@ -1,0 +1,386 @@
+#include "task/task_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace dts::task {
+
+const char* taskKindName(TaskKind kind) {
+  return kind == TaskKind::kSync ? "sync" : "migration";
+}
+
+Result<std::string> EndpointConfig::resolvePassword() const {
+  if (!password_env.empty()) {
+    const char* v = std::getenv(password_env.c_str());
+    if (v == nullptr) {
+      return Status::InvalidArgument("environment variable " + password_env +
+                                     " (password_env) is not set");
+    }
+    return std::string(v);
+  }
+  return password;
+}
+
+Result<mysql::ConnectOptions> EndpointConfig::connectOptions() const {
+  mysql::ConnectOptions o;
+  DTS_ASSIGN_OR_RETURN(o.endpoint, mysql::Endpoint::parse(endpoint));
+  o.user = user;
+  DTS_ASSIGN_OR_RETURN(o.password, resolvePassword());
+  return o;
+}
+
+namespace {
+
+// Describes a YAML node for "got ..." in errors. Never used on password values.
+std::string shown(const YAML::Node& n) {
+  if (n.IsScalar()) return "'" + n.Scalar() + "'";
+  if (n.IsSequence()) return "a list";
+  if (n.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+Status bad(const std::string& path, const std::string& what) {
+  return Status::InvalidArgument(path + ": " + what);
+}
+
+Status checkKeys(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed) {
+  std::string where = path.empty() ? "" : path + ".";
+  for (const auto& kv : map) {
+    std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+    if (allowed.count(key) == 0) {
+      std::string list;
+      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return bad(where + key, "unknown key (allowed here: " + list + ")");
+    }
+  }
+  return Status::OK();
+}
+
+Result<YAML::Node> requireMap(const YAML::Node& n, const std::string& path) {
+  if (!n.IsMap()) return bad(path, "must be a mapping, got " + shown(n));
+  return n;
+}
+
+Result<std::string> str(const YAML::Node& n, const std::string& path, bool secret = false) {
+  if (!n.IsScalar()) {
+    return bad(path, "must be a string, got " + (secret ? std::string("a non-string") : shown(n)));
+  }
+  return n.Scalar();
+}
+
+Result<bool> boolean(const YAML::Node& n, const std::string& path) {
+  if (n.IsScalar()) {
+    const std::string& s = n.Scalar();
+    if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "False" || s == "FALSE" || s == "no" || s == "off") return false;
+  }
+  return bad(path, "must be true or false, got " + shown(n));
+}
+
+Result<int64_t> integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi) {
+  std::string range = "must be an integer " + std::to_string(lo) + "-" + std::to_string(hi);
+  if (!n.IsScalar()) return bad(path, range + ", got " + shown(n));
+  const std::string& s = n.Scalar();
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || v < lo || v > hi) {
+    return bad(path, range + ", got " + shown(n));
+  }
+  return v;
+}
+
+Result<double> number(const YAML::Node& n, const std::string& path, double lo, double hi) {
+  std::ostringstream range;
+  range << "must be a number " << lo << "-" << hi;
+  if (!n.IsScalar()) return bad(path, range.str() + ", got " + shown(n));
+  const std::string& s = n.Scalar();
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi) {
+    return bad(path, range.str() + ", got " + shown(n));
+  }
+  return v;
+}
+
+Result<std::vector<std::string>> stringList(const YAML::Node& n, const std::string& path) {
+  if (!n.IsSequence()) return bad(path, "must be a list of strings, got " + shown(n));
+  std::vector<std::string> out;
+  for (size_t i = 0; i < n.size(); ++i) {
+    DTS_ASSIGN_OR_RETURN(std::string s, str(n[i], path + "[" + std::to_string(i) + "]"));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Status parseEndpoint(const YAML::Node& node, const std::string& path, EndpointConfig* out) {
+  DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
+  DTS_RETURN_IF_ERROR(checkKeys(n, path, {"endpoint", "user", "password", "password_env"}));
+  if (!n["endpoint"]) return bad(path + ".endpoint", "required (host:port)");
+  DTS_ASSIGN_OR_RETURN(out->endpoint, str(n["endpoint"], path + ".endpoint"));
+  auto ep = mysql::Endpoint::parse(out->endpoint);
+  if (!ep.ok()) return bad(path + ".endpoint", ep.status().message());
+  if (!n["user"]) return bad(path + ".user", "required");
+  DTS_ASSIGN_OR_RETURN(out->user, str(n["user"], path + ".user"));
+  if (out->user.empty()) return bad(path + ".user", "must not be empty");
+  if (n["password"]) {
+    DTS_ASSIGN_OR_RETURN(out->password, str(n["password"], path + ".password", true));
+  }
+  if (n["password_env"]) {
+    DTS_ASSIGN_OR_RETURN(out->password_env, str(n["password_env"], path + ".password_env"));
+    if (out->password_env.empty()) return bad(path + ".password_env", "must not be empty");
+  }
+  if (n["password"] && n["password_env"]) {
+    return bad(path, "give password or password_env, not both");
+  }
+  return Status::OK();
+}
+
+Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* out) {
+  DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
+  DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps"}));
+  if (n["max_rps"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["max_rps"], path + ".max_rps", 0, 1000000000));
+    out->max_rps = static_cast<uint64_t>(v);
+  }
+  if (n["max_mbps"]) {
+    DTS_ASSIGN_OR_RETURN(out->max_mbps, number(n["max_mbps"], path + ".max_mbps", 0, 100000));
+  }
+  return Status::OK();
+}
+
+Status parseTable(const YAML::Node& node, const std::string& path, pipeline::TableSelection* out) {
+  if (node.IsScalar()) {  // "- orders" is shorthand for "- name: orders"
+    out->name = node.Scalar();
+    if (out->name.empty()) return bad(path, "table name must not be empty");
+    return Status::OK();
+  }
+  DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
+  DTS_RETURN_IF_ERROR(checkKeys(n, path, {"name", "rename_to", "columns", "where", "dml"}));
+  if (!n["name"]) return bad(path + ".name", "required");
+  DTS_ASSIGN_OR_RETURN(out->name, str(n["name"], path + ".name"));
+  if (out->name.empty()) return bad(path + ".name", "must not be empty");
+  if (n["rename_to"]) {
+    DTS_ASSIGN_OR_RETURN(out->rename_to, str(n["rename_to"], path + ".rename_to"));
+    if (out->rename_to.empty()) return bad(path + ".rename_to", "must not be empty");
+  }
+  if (n["columns"]) {
+    DTS_ASSIGN_OR_RETURN(out->columns, stringList(n["columns"], path + ".columns"));
+    if (out->columns.empty()) return bad(path + ".columns", "must list at least one column (omit it for all)");
+  }
+  if (n["where"]) {
+    DTS_ASSIGN_OR_RETURN(out->where, str(n["where"], path + ".where"));
+    auto f = pipeline::RowFilter::compile(out->where);
+    if (!f.ok()) return bad(path + ".where", f.status().message());
+  }
+  if (n["dml"]) {
+    DTS_ASSIGN_OR_RETURN(auto names, stringList(n["dml"], path + ".dml"));
+    auto set = pipeline::DmlSet::parse(names);
+    if (!set.ok()) return bad(path + ".dml", set.status().message());
+    out->dml = *set;
+  }
+  return Status::OK();
+}
+
+Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelection>* out) {
+  if (!node.IsSequence() || node.size() == 0) {
+    return bad("objects", "must be a non-empty list of {database: ...}, got " + shown(node));
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string path = "objects[" + std::to_string(i) + "]";
+    DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node[i], path));
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"database", "rename_to", "tables"}));
+    pipeline::DatabaseSelection db;
+    if (!n["database"]) return bad(path + ".database", "required");
+    DTS_ASSIGN_OR_RETURN(db.database, str(n["database"], path + ".database"));
+    if (db.database.empty()) return bad(path + ".database", "must not be empty");
+    if (n["rename_to"]) {
+      DTS_ASSIGN_OR_RETURN(db.rename_to, str(n["rename_to"], path + ".rename_to"));
+      if (db.rename_to.empty()) return bad(path + ".rename_to", "must not be empty");
+    }
+    if (n["tables"]) {
+      const YAML::Node& tables = n["tables"];
+      if (!tables.IsSequence() || tables.size() == 0) {
+        return bad(path + ".tables", "must be a non-empty list (omit it for every table), got " + shown(tables));
+      }
+      for (size_t j = 0; j < tables.size(); ++j) {
+        pipeline::TableSelection t;
+        DTS_RETURN_IF_ERROR(parseTable(tables[j], path + ".tables[" + std::to_string(j) + "]", &t));
+        db.tables.push_back(std::move(t));
+      }
+    }
+    out->push_back(std::move(db));
+  }
+  return Status::OK();
+}
+
+Status parseOptions(const YAML::Node& node, TaskOptions* out) {
+  DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
+  DTS_RETURN_IF_ERROR(checkKeys(n, "options",
+                                {"incremental", "ddl", "conflicting_tables", "parallelism", "full",
+                                 "incremental_limits"}));
+  if (n["incremental"]) {
+    DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.incremental"));
+  }
+  if (n["ddl"]) {
+    DTS_ASSIGN_OR_RETURN(out->ddl, boolean(n["ddl"], "options.ddl"));
+  }
+  if (n["conflicting_tables"]) {
+    const YAML::Node& c = n["conflicting_tables"];
+    if (c.IsScalar() && c.Scalar() == "precheck") out->conflicting_tables = ConflictPolicy::kPrecheck;
+    else if (c.IsScalar() && c.Scalar() == "ignore") out->conflicting_tables = ConflictPolicy::kIgnore;
+    else return bad("options.conflicting_tables", "must be precheck or ignore, got " + shown(c));
+  }
+  if (n["parallelism"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t p, integer(n["parallelism"], "options.parallelism", 1, 64));
+    out->parallelism = static_cast<int>(p);
+  }
+  if (n["full"]) {
+    DTS_RETURN_IF_ERROR(parseLimits(n["full"], "options.full", &out->full));
+  }
+  if (n["incremental_limits"]) {
+    DTS_RETURN_IF_ERROR(parseLimits(n["incremental_limits"], "options.incremental_limits",
+                                    &out->incremental_limits));
+  }
+  return Status::OK();
+}
+
+Status validateName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return bad("name", "must be 1-64 characters");
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return bad("name", "'" + name + "' may contain only letters, digits, '-', '_' and '.'");
+    }
+  }
+  return Status::OK();
+}
+
+Result<TaskConfig> parseRoot(const YAML::Node& root) {
+  if (!root.IsMap()) return Status::InvalidArgument("task file: must be a YAML mapping, got " + shown(root));
+  DTS_RETURN_IF_ERROR(checkKeys(root, "", {"name", "kind", "source", "destination", "objects", "options"}));
+  TaskConfig c;
+  if (!root["name"]) return bad("name", "required");
+  DTS_ASSIGN_OR_RETURN(c.name, str(root["name"], "name"));
+  DTS_RETURN_IF_ERROR(validateName(c.name));
+  if (!root["kind"]) return bad("kind", "required (migration or sync)");
+  const YAML::Node& kind = root["kind"];
+  if (kind.IsScalar() && kind.Scalar() == "migration") c.kind = TaskKind::kMigration;
+  else if (kind.IsScalar() && kind.Scalar() == "sync") c.kind = TaskKind::kSync;
+  else return bad("kind", "must be migration or sync, got " + shown(kind));
+  if (!root["source"]) return bad("source", "required");
+  DTS_RETURN_IF_ERROR(parseEndpoint(root["source"], "source", &c.source));
+  if (!root["destination"]) return bad("destination", "required");
+  DTS_RETURN_IF_ERROR(parseEndpoint(root["destination"], "destination", &c.destination));
+  if (!root["objects"]) return bad("objects", "required (a list of {database: ...})");
+  DTS_RETURN_IF_ERROR(parseObjects(root["objects"], &c.objects));
+  if (root["options"]) {
+    DTS_RETURN_IF_ERROR(parseOptions(root["options"], &c.options));
+  }
+  if (c.kind == TaskKind::kSync && root["options"] && root["options"]["incremental"] &&
+      !c.options.incremental) {
+    return bad("options.incremental", "a sync task is always incremental (use kind: migration)");
+  }
+  auto m = pipeline::Mapping::create(c.objects);
+  if (!m.ok()) return m.status();
+  return c;
+}
+
+}  // namespace
+
+Result<TaskConfig> parseTaskYaml(const std::string& text) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    // The mark locates the error; the message is yaml-cpp's own (it never quotes values).
+    return Status::InvalidArgument("task file: not valid YAML at line " + std::to_string(e.mark.line + 1) +
+                                   ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  try {
+    return parseRoot(root);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("task file: " + e.msg);
+  }
+}
+
+Result<TaskConfig> loadTaskFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("task file " + path + ": cannot be read");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = parseTaskYaml(ss.str());
+  if (!c.ok()) return c.status().withContext(path);
+  return c;
+}
+
+namespace {
+void emitEndpoint(YAML::Emitter& out, const EndpointConfig& e) {
+  out << YAML::BeginMap;
+  out << YAML::Key << "endpoint" << YAML::Value << e.endpoint;
+  out << YAML::Key << "user" << YAML::Value << e.user;
+  if (!e.password_env.empty()) out << YAML::Key << "password_env" << YAML::Value << e.password_env;
+  out << YAML::EndMap;
+}
+void emitLimits(YAML::Emitter& out, const RateLimits& l) {
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << l.max_rps << YAML::Key
+      << "max_mbps" << YAML::Value << l.max_mbps << YAML::EndMap;
+}
+}  // namespace
+
+std::string taskToYaml(const TaskConfig& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << c.name;
+  out << YAML::Key << "kind" << YAML::Value << taskKindName(c.kind);
+  out << YAML::Key << "source" << YAML::Value;
+  emitEndpoint(out, c.source);
+  out << YAML::Key << "destination" << YAML::Value;
+  emitEndpoint(out, c.destination);
+  out << YAML::Key << "objects" << YAML::Value << YAML::BeginSeq;
+  for (const auto& db : c.objects) {
+    out << YAML::BeginMap << YAML::Key << "database" << YAML::Value << db.database;
+    if (!db.rename_to.empty()) out << YAML::Key << "rename_to" << YAML::Value << db.rename_to;
+    if (!db.tables.empty()) {
+      out << YAML::Key << "tables" << YAML::Value << YAML::BeginSeq;
+      for (const auto& t : db.tables) {
+        out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << t.name;
+        if (!t.rename_to.empty()) out << YAML::Key << "rename_to" << YAML::Value << t.rename_to;
+        if (!t.columns.empty()) out << YAML::Key << "columns" << YAML::Value << YAML::Flow << t.columns;
+        if (!t.where.empty()) out << YAML::Key << "where" << YAML::Value << t.where;
+        if (!t.dml.all()) {
+          std::vector<std::string> dml;
+          if (t.dml.insert) dml.push_back("insert");
+          if (t.dml.update) dml.push_back("update");
+          if (t.dml.del) dml.push_back("delete");
+          out << YAML::Key << "dml" << YAML::Value << YAML::Flow << dml;
+        }
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+  const auto& o = c.options;
+  out << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "incremental" << YAML::Value << c.incremental();
+  out << YAML::Key << "ddl" << YAML::Value << o.ddl;
+  out << YAML::Key << "conflicting_tables" << YAML::Value
+      << (o.conflicting_tables == ConflictPolicy::kIgnore ? "ignore" : "precheck");
+  out << YAML::Key << "parallelism" << YAML::Value << o.parallelism;
+  out << YAML::Key << "full" << YAML::Value;
+  emitLimits(out, o.full);
+  out << YAML::Key << "incremental_limits" << YAML::Value;
+  emitLimits(out, o.incremental_limits);
+  out << YAML::EndMap;
+  out << YAML::EndMap;
+  return out.c_str();
+}
+
+}  // namespace dts::task

@@ -1,0 +1,103 @@
+// TaskConfig: a task file (YAML), parsed and validated. The shape is a contract: keys are added,
+// never renamed. Unknown keys and wrong values are errors naming the key's path and what is
+// allowed, e.g. "options.parallelism: must be an integer 1-64, got 'x'".
+//
+//   name: shop-sync
+//   kind: sync                      # migration | sync
+//   source:      {endpoint: 127.0.0.1:3306, user: dts, password_env: SRC_PW}
+//   destination: {endpoint: 127.0.0.1:3307, user: dts, password: "..."}
+//   objects:
+//     - database: shop
+//       rename_to: shop_copy        # optional
+//       tables:                     # optional; default: every table
+//         - name: orders
+//           rename_to: orders_v2    # optional
+//           columns: [id, total, status]
+//           where: "status <> 'test'"
+//           dml: [insert, update]
+//   options:
+//     incremental: true             # migration only; sync is always incremental
+//     ddl: true
+//     conflicting_tables: precheck  # precheck | ignore
+//     parallelism: 4                # 1-64
+//     full: {max_rps: 0, max_mbps: 0}
+//     incremental_limits: {max_rps: 0, max_mbps: 0}
+//
+// Passwords (password or password_env) are never logged, shown, or put in an error message.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/connection.h"
+#include "pipeline/mapping.h"
+
+namespace dts::task {
+
+enum class TaskKind { kMigration, kSync };
+const char* taskKindName(TaskKind kind);
+
+// One side of a task: a database server reached at endpoint.
+struct EndpointConfig {
+  std::string endpoint;  // host:port
+  std::string user;
+  std::string password;      // either this ...
+  std::string password_env;  // ... or the environment variable holding it
+  // Reserved for registered instances (source only): the instance name and the secondary node
+  // to read from. Filled by the instance-aware parser; empty means `endpoint` is used directly.
+  std::string instance;
+  std::string secondary_node;
+
+  // The password from `password` or $password_env; the error names the variable, never a value.
+  Result<std::string> resolvePassword() const;
+  // Endpoint, user and password as connection options.
+  Result<mysql::ConnectOptions> connectOptions() const;
+};
+
+// 0 means unthrottled.
+struct RateLimits {
+  uint64_t max_rps = 0;   // rows per second
+  double max_mbps = 0;    // megabytes (10^6 bytes) per second
+  bool unlimited() const { return max_rps == 0 && max_mbps <= 0; }
+};
+
+enum class ConflictPolicy { kPrecheck, kIgnore };
+
+struct TaskOptions {
+  bool incremental = true;  // migration only: continue with incremental after full data
+  bool ddl = true;          // replicate DDL of the selected objects
+  ConflictPolicy conflicting_tables = ConflictPolicy::kPrecheck;
+  int parallelism = 4;      // 1-64
+  RateLimits full;
+  RateLimits incremental_limits;
+  // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
+  int retry_time_for_failed_connections = 720;  // 10-1440
+  int retry_time_for_other_issues = 10;         // 1-1440
+};
+
+struct TaskConfig {
+  std::string name;
+  TaskKind kind = TaskKind::kMigration;
+  EndpointConfig source;
+  EndpointConfig destination;
+  std::vector<pipeline::DatabaseSelection> objects;
+  TaskOptions options;
+
+  // True when the task continues with incremental changes after full data.
+  bool incremental() const { return kind == TaskKind::kSync || options.incremental; }
+  // The selection model for loader and applier (validated when the file was parsed).
+  Result<pipeline::Mapping> mapping() const { return pipeline::Mapping::create(objects); }
+};
+
+// Parses and validates a task file's text.
+Result<TaskConfig> parseTaskYaml(const std::string& text);
+// Reads and parses path; errors are prefixed with the path.
+Result<TaskConfig> loadTaskFile(const std::string& path);
+
+// The task as YAML with passwords never shown (password_env by name); parseTaskYaml reads it
+// back to the same config except `password`.
+std::string taskToYaml(const TaskConfig& config);
+
+}  // namespace dts::task

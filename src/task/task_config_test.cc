@@ -1,0 +1,185 @@
+#include "task/task_config.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+namespace dts::task {
+namespace {
+
+const char* kFull = R"(
+name: shop-sync
+kind: sync
+source:      {endpoint: 127.0.0.1:3306, user: dts, password_env: DTS_TEST_SRC_PW}
+destination: {endpoint: "127.0.0.1:3307", user: dts, password: "s3cret-pw"}
+objects:
+  - database: shop
+    rename_to: shop_copy
+    tables:
+      - name: orders
+        rename_to: orders_v2
+        columns: [id, total, status]
+        where: "status <> 'test'"
+        dml: [insert, update]
+      - customers
+  - database: logs
+options:
+  incremental: true
+  ddl: false
+  conflicting_tables: ignore
+  parallelism: 8
+  full: {max_rps: 1000, max_mbps: 2.5}
+  incremental_limits: {max_rps: 0, max_mbps: 0}
+)";
+
+TEST(TaskConfigTest, ParsesTheDocumentedShape) {
+  auto c = parseTaskYaml(kFull);
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->name, "shop-sync");
+  EXPECT_EQ(c->kind, TaskKind::kSync);
+  EXPECT_EQ(c->source.password_env, "DTS_TEST_SRC_PW");
+  EXPECT_EQ(c->destination.password, "s3cret-pw");
+  ASSERT_EQ(c->objects.size(), 2u);
+  EXPECT_EQ(c->objects[0].rename_to, "shop_copy");
+  ASSERT_EQ(c->objects[0].tables.size(), 2u);
+  const auto& t = c->objects[0].tables[0];
+  EXPECT_EQ(t.rename_to, "orders_v2");
+  EXPECT_EQ(t.columns, (std::vector<std::string>{"id", "total", "status"}));
+  EXPECT_EQ(t.where, "status <> 'test'");
+  EXPECT_TRUE(t.dml.insert && t.dml.update && !t.dml.del);
+  EXPECT_EQ(c->objects[0].tables[1].name, "customers");
+  EXPECT_TRUE(c->objects[1].tables.empty());
+  EXPECT_FALSE(c->options.ddl);
+  EXPECT_EQ(c->options.conflicting_tables, ConflictPolicy::kIgnore);
+  EXPECT_EQ(c->options.parallelism, 8);
+  EXPECT_EQ(c->options.full.max_rps, 1000u);
+  EXPECT_DOUBLE_EQ(c->options.full.max_mbps, 2.5);
+  EXPECT_TRUE(c->incremental());
+  EXPECT_TRUE(c->mapping().ok());
+}
+
+TEST(TaskConfigTest, DefaultsAndPasswordResolution) {
+  auto c = parseTaskYaml(R"(
+name: m
+kind: migration
+source: {endpoint: h1, user: u}
+destination: {endpoint: h2:3307, user: u, password_env: DTS_TEST_DEST_PW}
+objects: [{database: d}]
+)");
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->options.parallelism, 4);
+  EXPECT_TRUE(c->options.incremental);
+  EXPECT_EQ(c->options.conflicting_tables, ConflictPolicy::kPrecheck);
+  EXPECT_TRUE(c->options.full.unlimited());
+  unsetenv("DTS_TEST_DEST_PW");
+  auto missing = c->destination.connectOptions();
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("DTS_TEST_DEST_PW"), std::string::npos);
+  setenv("DTS_TEST_DEST_PW", "pw-from-env", 1);
+  auto o = c->destination.connectOptions();
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->password, "pw-from-env");
+  EXPECT_EQ(o->endpoint.port, 3307);
+  unsetenv("DTS_TEST_DEST_PW");
+}
+
+TEST(TaskConfigTest, RoundTripsWithoutPasswords) {
+  auto c = parseTaskYaml(kFull);
+  ASSERT_TRUE(c.ok());
+  std::string yaml = taskToYaml(*c);
+  EXPECT_EQ(yaml.find("s3cret-pw"), std::string::npos);
+  auto back = parseTaskYaml(yaml);
+  ASSERT_TRUE(back.ok()) << back.status().toString() << "\n" << yaml;
+  EXPECT_EQ(taskToYaml(*back), yaml);
+}
+
+std::string errorOf(const std::string& yaml) {
+  auto c = parseTaskYaml(yaml);
+  EXPECT_FALSE(c.ok()) << yaml;
+  return c.ok() ? "" : c.status().message();
+}
+
+std::string withBase(const std::string& options_or_objects) {
+  return "name: t\nkind: migration\nsource: {endpoint: h:1, user: u}\n"
+         "destination: {endpoint: h:2, user: u}\n" + options_or_objects;
+}
+
+TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
+  struct Case {
+    std::string yaml;
+    std::string expect;
+  };
+  std::string objects = "objects: [{database: d}]\n";
+  std::vector<Case> cases = {
+      {"name: [", "not valid YAML at line"},
+      {"- a\n- b\n", "task file: must be a YAML mapping"},
+      {"kind: sync\n", "name: required"},
+      {"name: 'bad name!'\n", "name: 'bad name!' may contain only"},
+      {"name: ''\n", "name: must be 1-64 characters"},
+      {"name: t\n", "kind: required"},
+      {"name: t\nkind: copy\n", "kind: must be migration or sync, got 'copy'"},
+      {"name: t\nkind: sync\n", "source: required"},
+      {"name: t\nkind: sync\nsource: x\n", "source: must be a mapping, got 'x'"},
+      {"name: t\nkind: sync\nsource: {user: u}\n", "source.endpoint: required"},
+      {"name: t\nkind: sync\nsource: {endpoint: 'h:0', user: u}\n", "source.endpoint: endpoint 'h:0': port must be 1-65535"},
+      {"name: t\nkind: sync\nsource: {endpoint: h}\n", "source.user: required"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: ''}\n", "source.user: must not be empty"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, password: p, password_env: E}\n",
+       "source: give password or password_env, not both"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, password: [p]}\n", "source.password: must be a string, got a non-string"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, host: x}\n", "source.host: unknown key (allowed here: endpoint, password, password_env, user)"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\n", "destination: required"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n", "objects: required"},
+      {withBase("objects: []\n"), "objects: must be a non-empty list"},
+      {withBase("objects: [{}]\n"), "objects[0].database: required"},
+      {withBase("objects: [{database: ''}]\n"), "objects[0].database: must not be empty"},
+      {withBase("objects: [{database: d, rename_to: ''}]\n"), "objects[0].rename_to: must not be empty"},
+      {withBase("objects: [{database: d, table: [x]}]\n"), "objects[0].table: unknown key"},
+      {withBase("objects: [{database: d, tables: []}]\n"), "objects[0].tables: must be a non-empty list"},
+      {withBase("objects: [{database: d, tables: [{rename_to: x}]}]\n"), "objects[0].tables[0].name: required"},
+      {withBase("objects: [{database: d, tables: [{name: t, rename_to: ''}]}]\n"), "objects[0].tables[0].rename_to: must not be empty"},
+      {withBase("objects: [{database: d, tables: [{name: t, columns: []}]}]\n"), "objects[0].tables[0].columns: must list at least one column"},
+      {withBase("objects: [{database: d, tables: [{name: t, columns: x}]}]\n"), "objects[0].tables[0].columns: must be a list of strings, got 'x'"},
+      {withBase("objects: [{database: d, tables: [{name: t, where: 'f(x) = 1'}]}]\n"), "objects[0].tables[0].where: where: functions"},
+      {withBase("objects: [{database: d, tables: [{name: t, dml: [insert, merge]}]}]\n"), "objects[0].tables[0].dml: must be a list of insert, update, delete; got 'merge'"},
+      {withBase("objects: [{database: d, tables: [{name: t, filter: x}]}]\n"), "objects[0].tables[0].filter: unknown key"},
+      {withBase("objects: [{database: d, tables: [t, t]}]\n"), "objects[0].tables[1].name: table 't' is listed twice"},
+      {withBase("objects: [{database: d}, {database: d}]\n"), "objects[1].database: 'd' is listed twice"},
+      {withBase(objects + "options: {parallelism: x}\n"), "options.parallelism: must be an integer 1-64, got 'x'"},
+      {withBase(objects + "options: {parallelism: 65}\n"), "options.parallelism: must be an integer 1-64, got '65'"},
+      {withBase(objects + "options: {parallelism: 0}\n"), "options.parallelism: must be an integer 1-64, got '0'"},
+      {withBase(objects + "options: {incremental: maybe}\n"), "options.incremental: must be true or false, got 'maybe'"},
+      {withBase(objects + "options: {ddl: 3}\n"), "options.ddl: must be true or false, got '3'"},
+      {withBase(objects + "options: {conflicting_tables: drop}\n"), "options.conflicting_tables: must be precheck or ignore, got 'drop'"},
+      {withBase(objects + "options: {full: {max_rps: -1}}\n"), "options.full.max_rps: must be an integer 0-1000000000, got '-1'"},
+      {withBase(objects + "options: {full: {max_mbps: fast}}\n"), "options.full.max_mbps: must be a number 0-100000, got 'fast'"},
+      {withBase(objects + "options: {full: {burst: 1}}\n"), "options.full.burst: unknown key"},
+      {withBase(objects + "options: {incremental_limits: 5}\n"), "options.incremental_limits: must be a mapping, got '5'"},
+      {withBase(objects + "options: {threads: 5}\n"), "options.threads: unknown key"},
+      {withBase(objects + "options: 5\n"), "options: must be a mapping, got '5'"},
+      {withBase(objects + "extra: 1\n"), "extra: unknown key"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n" + objects +
+           "options: {incremental: false}\n",
+       "options.incremental: a sync task is always incremental"},
+  };
+  for (const auto& c : cases) {
+    std::string msg = errorOf(c.yaml);
+    EXPECT_NE(msg.find(c.expect), std::string::npos) << "yaml:\n" << c.yaml << "\ngot: " << msg
+                                                     << "\nwant: " << c.expect;
+  }
+}
+
+TEST(TaskConfigTest, PasswordNeverInErrors) {
+  std::string msg = errorOf(
+      "name: t\nkind: sync\nsource: {endpoint: h, user: u, password: hunter2-secret, port: 1}\n");
+  EXPECT_EQ(msg.find("hunter2-secret"), std::string::npos) << msg;
+}
+
+TEST(TaskConfigTest, MissingFileIsNotFound) {
+  auto c = loadTaskFile("/nonexistent/task.yaml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Status::Code::kNotFound);
+  EXPECT_NE(c.status().message().find("/nonexistent/task.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dts::task
