@@ -1,0 +1,138 @@
+#include "task/state_store.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+namespace dts::task {
+
+const char* phaseName(TaskPhase phase) {
+  switch (phase) {
+    case TaskPhase::kCreated: return "created";
+    case TaskPhase::kPrechecking: return "prechecking";
+    case TaskPhase::kSchema: return "schema";
+    case TaskPhase::kFull: return "full";
+    case TaskPhase::kIncremental: return "incremental";
+    case TaskPhase::kPaused: return "paused";
+    case TaskPhase::kCompleted: return "completed";
+    case TaskPhase::kFailed: return "failed";
+  }
+  return "unknown";
+}
+
+Result<TaskPhase> parsePhase(const std::string& name) {
+  for (TaskPhase p : {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
+                      TaskPhase::kIncremental, TaskPhase::kPaused, TaskPhase::kCompleted, TaskPhase::kFailed}) {
+    if (name == phaseName(p)) return p;
+  }
+  return Status::Corruption("unknown task phase '" + name + "'");
+}
+
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& data_dir) {
+  if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Status::FailedPrecondition("creating data dir " + data_dir + ": " + std::strerror(errno));
+  }
+  DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(data_dir + "/dts.db"));
+  DTS_RETURN_IF_ERROR(db->exec(
+      "CREATE TABLE IF NOT EXISTS task_state ("
+      "  name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL, config_yaml TEXT, last_error TEXT,"
+      "  schema_done INTEGER, full_done INTEGER, start_gtid TEXT, checkpoint_gtid TEXT,"
+      "  stats TEXT, updated_at_ms INTEGER);"
+      "CREATE TABLE IF NOT EXISTS task_tables ("
+      "  task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT, source_table TEXT,"
+      "  target_db TEXT, target_table TEXT, rows_done INTEGER, rows_estimated INTEGER,"
+      "  bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"));
+  return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db)));
+}
+
+namespace {
+uint64_t toU64(const std::optional<std::string>& s) { return s ? std::stoull(*s) : 0; }
+}  // namespace
+
+Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DTS_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT name, kind, phase, config_yaml, last_error, schema_done,"
+                                             " full_done, start_gtid, checkpoint_gtid, stats, updated_at_ms"
+                                             " FROM task_state WHERE name = ?1",
+                                             {name}));
+  if (rows.empty()) return std::optional<TaskState>();
+  const auto& r = rows[0];
+  TaskState s;
+  s.name = r[0].value_or("");
+  s.kind = r[1].value_or("");
+  DTS_ASSIGN_OR_RETURN(s.phase, parsePhase(r[2].value_or("")));
+  s.config_yaml = r[3].value_or("");
+  s.last_error = r[4].value_or("");
+  s.schema_done = r[5].value_or("0") == "1";
+  s.full_done = r[6].value_or("0") == "1";
+  s.start_gtid = r[7].value_or("");
+  s.checkpoint_gtid = r[8].value_or("");
+  auto stats = nlohmann::json::parse(r[9].value_or("{}"), nullptr, false);
+  if (stats.is_object()) {
+    s.rps = stats.value("rps", 0.0);
+    s.mbps = stats.value("mbps", 0.0);
+    s.latency_ms = stats.value("latency_ms", -1.0);
+  }
+  s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
+  DTS_ASSIGN_OR_RETURN(auto tables, db_->query("SELECT source_db, source_table, target_db, target_table,"
+                                               " rows_done, rows_estimated, bytes_done, done"
+                                               " FROM task_tables WHERE task = ?1 ORDER BY seq",
+                                               {name}));
+  for (const auto& t : tables) {
+    TableProgress p;
+    p.source_database = t[0].value_or("");
+    p.source_table = t[1].value_or("");
+    p.target_database = t[2].value_or("");
+    p.target_table = t[3].value_or("");
+    p.rows_done = toU64(t[4]);
+    p.rows_estimated = toU64(t[5]);
+    p.bytes_done = toU64(t[6]);
+    p.done = t[7].value_or("0") == "1";
+    s.tables.push_back(std::move(p));
+  }
+  return std::optional<TaskState>(std::move(s));
+}
+
+Status SqliteStateStore::save(const TaskState& s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DTS_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    nlohmann::json stats = {{"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms}};
+    DTS_ASSIGN_OR_RETURN(auto ignored,
+                         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                                    " ?8, ?9, ?10, ?11)",
+                                    {s.name, s.kind, std::string(phaseName(s.phase)), s.config_yaml,
+                                     s.last_error, s.schema_done ? "1" : "0", s.full_done ? "1" : "0",
+                                     s.start_gtid, s.checkpoint_gtid, stats.dump(),
+                                     std::to_string(s.updated_at_ms)}));
+    DTS_ASSIGN_OR_RETURN(ignored, db_->query("DELETE FROM task_tables WHERE task = ?1", {s.name}));
+    for (size_t i = 0; i < s.tables.size(); ++i) {
+      const auto& t = s.tables[i];
+      DTS_ASSIGN_OR_RETURN(ignored,
+                           db_->query("INSERT INTO task_tables VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                      {s.name, std::to_string(i), t.source_database, t.source_table,
+                                       t.target_database, t.target_table, std::to_string(t.rows_done),
+                                       std::to_string(t.rows_estimated), std::to_string(t.bytes_done),
+                                       t.done ? "1" : "0"}));
+    }
+    return Status::OK();
+  };
+  Status st = body();
+  if (!st.ok()) {
+    (void)db_->exec("ROLLBACK");
+    return st;
+  }
+  return db_->exec("COMMIT");
+}
+
+Result<std::vector<std::string>> SqliteStateStore::list() {
+  std::lock_guard<std::mutex> lock(mu_);
+  DTS_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT name FROM task_state ORDER BY name"));
+  std::vector<std::string> out;
+  for (const auto& r : rows) out.push_back(r[0].value_or(""));
+  return out;
+}
+
+}  // namespace dts::task

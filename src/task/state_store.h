@@ -1,0 +1,82 @@
+// StateStore: where a task's state lives between runs (phase, incremental start position,
+// progress, last error). One interface so that `dts run` (SQLite in its data dir) and a later
+// `dts server` (shared store) persist tasks the same way. The exactly-once bookkeeping of the
+// data itself (which chunks are loaded, the applied GTID set) lives in the destination's
+// `dts_meta` database, written in the same transaction as the data; this store only says where
+// the task stands and what to show.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/sqlite.h"
+#include "common/status.h"
+
+namespace dts::task {
+
+// created -> prechecking -> schema -> full -> incremental -> (paused | completed | failed)
+enum class TaskPhase { kCreated, kPrechecking, kSchema, kFull, kIncremental, kPaused, kCompleted, kFailed };
+const char* phaseName(TaskPhase phase);
+Result<TaskPhase> parsePhase(const std::string& name);
+
+struct TableProgress {
+  std::string source_database;
+  std::string source_table;
+  std::string target_database;
+  std::string target_table;
+  uint64_t rows_done = 0;
+  uint64_t rows_estimated = 0;
+  uint64_t bytes_done = 0;
+  bool done = false;
+};
+
+struct TaskState {
+  std::string name;
+  std::string kind;          // "migration" | "sync"
+  TaskPhase phase = TaskPhase::kCreated;
+  std::string config_yaml;   // the task file as taskToYaml prints it (never a password)
+  std::string last_error;    // empty when none; never contains a password
+  bool schema_done = false;  // schema created by this task (a rerun skips the conflict check)
+  bool full_done = false;
+  // Where incremental starts: the GTID position of the first full-data snapshot (or the source
+  // position at start when there is no full phase). Empty until known.
+  std::string start_gtid;
+  std::string checkpoint_gtid;  // last applied position reported by the applier
+  double rps = 0;
+  double mbps = 0;
+  double latency_ms = -1;  // source commit -> destination apply; < 0 when unknown
+  int64_t updated_at_ms = 0;
+  std::vector<TableProgress> tables;
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  // The task's state; nullopt when the store has never seen the task.
+  virtual Result<std::optional<TaskState>> load(const std::string& name) = 0;
+  // Replaces the task's state (and its table progress) atomically.
+  virtual Status save(const TaskState& state) = 0;
+  virtual Result<std::vector<std::string>> list() = 0;
+};
+
+// The SQLite store of a data dir (file data_dir/dts.db, shared with the instance registry).
+// Thread-safe (one mutex); several processes may share the file.
+class SqliteStateStore final : public StateStore {
+ public:
+  // Creates data_dir if missing.
+  static Result<std::unique_ptr<SqliteStateStore>> open(const std::string& data_dir);
+  Result<std::optional<TaskState>> load(const std::string& name) override;
+  Status save(const TaskState& state) override;
+  Result<std::vector<std::string>> list() override;
+
+ private:
+  explicit SqliteStateStore(std::unique_ptr<Sqlite> db) : db_(std::move(db)) {}
+  std::mutex mu_;
+  std::unique_ptr<Sqlite> db_;
+};
+
+}  // namespace dts::task
