@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <optional>
 
+#include "mysql/connection.h"
+
 namespace dts::pipeline {
 
 namespace {
@@ -153,6 +155,7 @@ struct RowFilter::Node {
   };
   Type type = Type::kLiteral;
   Scalar literal;
+  std::string raw;  // a number literal as written (for toSql)
   std::string column;
   std::string op;
   bool negated = false;
@@ -365,6 +368,7 @@ class Parser {
       auto n = std::make_unique<Node>();
       n->type = Node::Type::kLiteral;
       n->literal = Scalar::ofNumber(c == '-' ? -v : v);
+      n->raw = (c == '-' ? "-" : "") + digits;
       return n;
     }
     if (isWordChar(c)) {
@@ -431,6 +435,7 @@ class Parser {
   std::unique_ptr<Node> literal(Scalar s) {
     auto n = std::make_unique<Node>();
     n->type = Node::Type::kLiteral;
+    if (s.kind == Scalar::Kind::kNumber) n->raw = s.number != 0 ? "1" : "0";  // TRUE / FALSE
     n->literal = std::move(s);
     return n;
   }
@@ -553,9 +558,39 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
   return Status::Internal("where: unknown expression node");
 }
 
+std::string toSqlNode(const Node& n, const std::function<std::string(std::string_view)>& q) {
+  using T = Node::Type;
+  auto child = [&](size_t i) { return toSqlNode(*n.children[i], q); };
+  std::string neg = n.negated ? "NOT " : "";
+  switch (n.type) {
+    case T::kLiteral:
+      if (n.literal.kind == Scalar::Kind::kNull) return "NULL";
+      if (n.literal.kind == Scalar::Kind::kNumber) return n.raw;
+      return q(n.literal.text);
+    case T::kColumn: return mysql::quoteIdentifier(n.column);
+    case T::kNot: return "(NOT " + child(0) + ")";
+    case T::kAnd: return "(" + child(0) + " AND " + child(1) + ")";
+    case T::kOr: return "(" + child(0) + " OR " + child(1) + ")";
+    case T::kCompare: return "(" + child(0) + " " + n.op + " " + child(1) + ")";
+    case T::kIsNull: return "(" + child(0) + " IS " + neg + "NULL)";
+    case T::kIn: {
+      std::string s = "(" + child(0) + " " + neg + "IN (";
+      for (size_t i = 1; i < n.children.size(); ++i) s += (i > 1 ? ", " : "") + child(i);
+      return s + "))";
+    }
+    case T::kBetween: return "(" + child(0) + " " + neg + "BETWEEN " + child(1) + " AND " + child(2) + ")";
+    case T::kLike: return "(" + child(0) + " " + neg + "LIKE " + child(1) + ")";
+  }
+  return "";
+}
+
 }  // namespace
 
 RowFilter::~RowFilter() = default;
+
+std::string RowFilter::toSql(const std::function<std::string(std::string_view)>& quote_string) const {
+  return toSqlNode(*root_, quote_string);
+}
 
 Result<std::shared_ptr<const RowFilter>> RowFilter::compile(std::string_view where) {
   Parser parser(where);

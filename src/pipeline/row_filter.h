@@ -21,6 +21,7 @@
 // Thread-safety: immutable after compile(); matches() may run on many threads at once.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -43,6 +44,11 @@ class RowFilter {
   const std::string& text() const { return text_; }
   // Every column the expression reads, in first-use order, without duplicates.
   const std::vector<std::string>& columns() const { return columns_; }
+
+  // The expression as SQL for the source server: identifiers through mysql::quoteIdentifier,
+  // strings through quote_string (Connection::quoteString), numbers as written, fully
+  // parenthesized, so the server evaluates exactly the tree that matches() evaluates.
+  std::string toSql(const std::function<std::string(std::string_view)>& quote_string) const;
 
   // True when the expression is TRUE for the row. kInvalidArgument when it names a column the
   // table does not have, or that the image does not include.
