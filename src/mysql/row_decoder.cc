@@ -1,0 +1,494 @@
+#include "mysql/row_decoder.h"
+
+#include <cstring>
+
+#include "mysql/decimal.h"
+#include "mysql/json_binary.h"
+#include "mysql/temporal.h"
+
+namespace dts::mysql {
+namespace {
+
+inline void setNull(Value* v) {
+  v->kind = Value::Kind::kNull;
+  v->i = 0;
+  v->u = 0;
+  v->d = 0;
+  v->s.clear();
+}
+inline void setInt(Value* v, int64_t x) {
+  v->kind = Value::Kind::kInt;
+  v->i = x;
+  v->u = 0;
+  v->d = 0;
+  v->s.clear();
+}
+inline void setUInt(Value* v, uint64_t x) {
+  v->kind = Value::Kind::kUInt;
+  v->i = 0;
+  v->u = x;
+  v->d = 0;
+  v->s.clear();
+}
+// Starts a text value: kind set, numbers zeroed, s emptied (capacity kept) for appending.
+inline std::string* startText(Value* v, Value::Kind kind) {
+  v->kind = kind;
+  v->i = 0;
+  v->u = 0;
+  v->d = 0;
+  v->s.clear();
+  return &v->s;
+}
+
+inline int64_t signExtend(uint64_t v, size_t bytes) {
+  const unsigned shift = static_cast<unsigned>(64 - 8 * bytes);
+  return static_cast<int64_t>(v << shift) >> shift;
+}
+
+inline bool bitSet(std::string_view bitmap, size_t i) {
+  return (static_cast<unsigned char>(bitmap[i >> 3]) >> (i & 7)) & 1;
+}
+
+const char* typeName(ColumnType t) {
+  switch (t) {
+    case ColumnType::kDecimal: return "DECIMAL(old)";
+    case ColumnType::kTiny: return "TINYINT";
+    case ColumnType::kShort: return "SMALLINT";
+    case ColumnType::kLong: return "INT";
+    case ColumnType::kFloat: return "FLOAT";
+    case ColumnType::kDouble: return "DOUBLE";
+    case ColumnType::kNull: return "NULL";
+    case ColumnType::kTimestamp: return "TIMESTAMP(old)";
+    case ColumnType::kLongLong: return "BIGINT";
+    case ColumnType::kInt24: return "MEDIUMINT";
+    case ColumnType::kDate: return "DATE";
+    case ColumnType::kTime: return "TIME(old)";
+    case ColumnType::kDateTime: return "DATETIME(old)";
+    case ColumnType::kYear: return "YEAR";
+    case ColumnType::kNewDate: return "NEWDATE";
+    case ColumnType::kVarchar: return "VARCHAR";
+    case ColumnType::kBit: return "BIT";
+    case ColumnType::kTimestamp2: return "TIMESTAMP";
+    case ColumnType::kDateTime2: return "DATETIME";
+    case ColumnType::kTime2: return "TIME";
+    case ColumnType::kTypedArray: return "TYPED_ARRAY";
+    case ColumnType::kJson: return "JSON";
+    case ColumnType::kNewDecimal: return "DECIMAL";
+    case ColumnType::kEnum: return "ENUM";
+    case ColumnType::kSet: return "SET";
+    case ColumnType::kTinyBlob: return "TINYBLOB";
+    case ColumnType::kMediumBlob: return "MEDIUMBLOB";
+    case ColumnType::kLongBlob: return "LONGBLOB";
+    case ColumnType::kBlob: return "BLOB";
+    case ColumnType::kVarString: return "VAR_STRING";
+    case ColumnType::kString: return "STRING";
+    case ColumnType::kGeometry: return "GEOMETRY";
+  }
+  return "UNKNOWN";
+}
+
+Status truncated() { return Status::Corruption("row image ends inside the value"); }
+
+}  // namespace
+
+StringMeta decodeStringMeta(uint16_t meta) {
+  const uint8_t byte0 = static_cast<uint8_t>(meta >> 8), byte1 = static_cast<uint8_t>(meta & 0xff);
+  if ((byte0 & 0x30) != 0x30) {
+    // Lengths above 255: two high bits of the length are stored inverted in bits 4-5 of byte0.
+    return StringMeta{static_cast<ColumnType>(byte0 | 0x30),
+                      static_cast<uint32_t>(byte1) | (static_cast<uint32_t>((byte0 & 0x30) ^ 0x30) << 4)};
+  }
+  return StringMeta{static_cast<ColumnType>(byte0), byte1};
+}
+
+Charset charsetOfCollation(uint16_t c) {
+  if (c == 0) return Charset::kUnknown;
+  if (c == kBinaryCollation) return Charset::kBinary;
+  if (c >= 2048 && c < 2560) return Charset::kUtf8;  // MariaDB UCA 14.0 utf8mb3/utf8mb4
+  if (c >= 1024 && c < 2048) c = static_cast<uint16_t>(c - 1024);  // MariaDB _nopad_ variants
+  switch (c) {
+    case 5: case 8: case 15: case 31: case 47: case 48: case 49: case 94:
+      return Charset::kLatin1;
+    case 11: case 65:
+      return Charset::kAscii;
+    case 33: case 45: case 46: case 76: case 83: case 223:
+      return Charset::kUtf8;
+    default:
+      break;
+  }
+  if ((c >= 192 && c <= 247) || (c >= 255 && c <= 323) || (c >= 576 && c <= 578) ||
+      (c >= 608 && c <= 610))
+    return Charset::kUtf8;
+  return Charset::kOther;
+}
+
+Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr<const TableInfo> table,
+                                                                  ServerFlavor flavor) {
+  std::shared_ptr<TableDecoder> d(new TableDecoder());
+  d->table_ = std::move(table);
+  d->plans_.resize(d->table_->columns.size());
+  d->json_index_.assign(d->table_->columns.size(), -1);
+  for (size_t i = 0; i < d->table_->columns.size(); ++i) {
+    const ColumnInfo& col = d->table_->columns[i];
+    Plan& p = d->plans_[i];
+    p.is_unsigned = col.is_unsigned;
+    p.text_kind = col.collation == kBinaryCollation ? Value::Kind::kBytes : Value::Kind::kString;
+    auto bad = [&](const std::string& what) {
+      return Status::Corruption("column " + std::to_string(i + 1) + " (" + typeName(col.type) +
+                                ") of " + d->table_->database + "." + d->table_->table + ": " + what);
+    };
+    switch (col.type) {
+      case ColumnType::kNull: p.op = Op::kNullType; break;
+      case ColumnType::kTiny: p.op = Op::kInt8; break;
+      case ColumnType::kShort: p.op = Op::kInt16; break;
+      case ColumnType::kInt24: p.op = Op::kInt24; break;
+      case ColumnType::kLong: p.op = Op::kInt32; break;
+      case ColumnType::kLongLong: p.op = Op::kInt64; break;
+      case ColumnType::kFloat: p.op = Op::kFloat; break;
+      case ColumnType::kDouble: p.op = Op::kDouble; break;
+      case ColumnType::kYear: p.op = Op::kYear; break;
+      case ColumnType::kDate:
+      case ColumnType::kNewDate: p.op = Op::kDate; break;
+      case ColumnType::kTime: p.op = Op::kOldTime; break;
+      case ColumnType::kDateTime: p.op = Op::kOldDateTime; break;
+      case ColumnType::kTimestamp: p.op = Op::kOldTimestamp; break;
+      case ColumnType::kTime2:
+      case ColumnType::kDateTime2:
+      case ColumnType::kTimestamp2:
+        if (col.meta > 6) return bad("fractional precision " + std::to_string(col.meta) + " above 6");
+        p.fsp = static_cast<uint8_t>(col.meta);
+        p.op = col.type == ColumnType::kTime2 ? Op::kTime2
+               : col.type == ColumnType::kDateTime2 ? Op::kDateTime2 : Op::kTimestamp2;
+        break;
+      case ColumnType::kNewDecimal: {
+        p.precision = static_cast<uint8_t>(col.meta >> 8);
+        p.scale = static_cast<uint8_t>(col.meta & 0xff);
+        size_t size = decimalBinarySize(p.precision, p.scale);
+        if (size == 0)
+          return bad("impossible DECIMAL(" + std::to_string(p.precision) + "," + std::to_string(p.scale) + ")");
+        p.bin_size = static_cast<uint16_t>(size);
+        p.op = Op::kDecimal;
+        break;
+      }
+      case ColumnType::kBit: {
+        const uint32_t bits = (col.meta >> 8) * 8u + (col.meta & 0xff);
+        if (bits == 0 || bits > 64) return bad("impossible BIT(" + std::to_string(bits) + ")");
+        p.len_bytes = static_cast<uint8_t>((bits + 7) / 8);
+        p.op = Op::kBit;
+        break;
+      }
+      case ColumnType::kVarchar:
+      case ColumnType::kVarString:
+        p.len_bytes = col.meta > 255 ? 2 : 1;
+        p.op = Op::kVarLen;
+        break;
+      case ColumnType::kString: {
+        StringMeta sm = decodeStringMeta(col.meta);
+        if (sm.real_type == ColumnType::kEnum) {
+          if (sm.max_length != 1 && sm.max_length != 2) return bad("ENUM pack length " + std::to_string(sm.max_length));
+          p.len_bytes = static_cast<uint8_t>(sm.max_length);
+          p.op = Op::kEnum;
+        } else if (sm.real_type == ColumnType::kSet) {
+          if (sm.max_length < 1 || sm.max_length > 8) return bad("SET pack length " + std::to_string(sm.max_length));
+          p.len_bytes = static_cast<uint8_t>(sm.max_length);
+          p.op = Op::kSet;
+        } else if (sm.real_type == ColumnType::kString || sm.real_type == ColumnType::kVarString) {
+          p.len_bytes = sm.max_length > 255 ? 2 : 1;
+          p.op = Op::kVarLen;
+        } else {
+          return bad("STRING metadata with real type " + std::to_string(static_cast<int>(sm.real_type)));
+        }
+        if (p.op == Op::kEnum || p.op == Op::kSet) {
+          if (!col.enum_values.empty()) p.members = &col.enum_values;
+        }
+        break;
+      }
+      case ColumnType::kEnum:
+      case ColumnType::kSet: {
+        uint32_t len = col.meta & 0xff;
+        if (col.type == ColumnType::kEnum ? (len != 1 && len != 2) : (len < 1 || len > 8))
+          return bad("pack length " + std::to_string(len));
+        p.len_bytes = static_cast<uint8_t>(len);
+        p.op = col.type == ColumnType::kEnum ? Op::kEnum : Op::kSet;
+        if (!col.enum_values.empty()) p.members = &col.enum_values;
+        break;
+      }
+      case ColumnType::kTinyBlob:
+      case ColumnType::kMediumBlob:
+      case ColumnType::kLongBlob:
+      case ColumnType::kBlob:
+      case ColumnType::kGeometry:
+      case ColumnType::kJson:
+        if (col.meta < 1 || col.meta > 4) return bad("length size " + std::to_string(col.meta));
+        p.len_bytes = static_cast<uint8_t>(col.meta);
+        if (col.type == ColumnType::kGeometry) {
+          p.text_kind = Value::Kind::kBytes;
+          p.op = Op::kBlob;
+        } else if (col.type == ColumnType::kJson) {
+          if (flavor == ServerFlavor::kMariaDb) {
+            p.text_kind = Value::Kind::kJson;  // MariaDB JSON is text
+            p.op = Op::kBlob;
+          } else {
+            p.op = Op::kJsonBinary;
+            d->json_index_[i] = static_cast<int>(d->json_columns_);
+          }
+        } else {
+          p.op = Op::kBlob;
+        }
+        if (col.type == ColumnType::kJson) ++d->json_columns_;
+        break;
+      default:
+        return Status::Unsupported("column " + std::to_string(i + 1) + " of " + d->table_->database + "." +
+                                   d->table_->table + " has type " + typeName(col.type) +
+                                   ", which dts cannot decode");
+    }
+  }
+  return std::shared_ptr<const TableDecoder>(std::move(d));
+}
+
+Status TableDecoder::columnError(size_t col, const Status& s) const {
+  const ColumnInfo& c = table_->columns[col];
+  std::string name = c.name.empty() ? "@" + std::to_string(col + 1) : c.name;
+  return Status(s).withContext("column " + name + " (" + typeName(c.type) + ")");
+}
+
+Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v, std::string_view* raw) const {
+  uint64_t x = 0;
+  std::string_view bytes;
+  switch (p.op) {
+    case Op::kNullType:
+      setNull(v);
+      return Status::OK();
+    case Op::kInt8:
+    case Op::kInt16:
+    case Op::kInt24:
+    case Op::kInt32:
+    case Op::kInt64: {
+      static constexpr size_t kWidth[] = {0, 1, 2, 3, 4, 8};
+      const size_t n = kWidth[static_cast<int>(p.op)];
+      if (!r->getUint(n, &x)) return truncated();
+      if (p.is_unsigned) setUInt(v, x);
+      else setInt(v, signExtend(x, n));
+      return Status::OK();
+    }
+    case Op::kFloat: {
+      if (!r->getUint(4, &x)) return truncated();
+      uint32_t bits = static_cast<uint32_t>(x);
+      float f;
+      std::memcpy(&f, &bits, sizeof f);
+      setNull(v);
+      v->kind = Value::Kind::kFloat;
+      v->d = f;
+      return Status::OK();
+    }
+    case Op::kDouble: {
+      if (!r->getUint(8, &x)) return truncated();
+      double dv;
+      std::memcpy(&dv, &x, sizeof dv);
+      setNull(v);
+      v->kind = Value::Kind::kDouble;
+      v->d = dv;
+      return Status::OK();
+    }
+    case Op::kYear:
+      if (!r->getUint(1, &x)) return truncated();
+      setInt(v, x == 0 ? 0 : 1900 + static_cast<int64_t>(x));
+      return Status::OK();
+    case Op::kDate:
+      if (!r->getUint(3, &x)) return truncated();
+      formatDate(static_cast<uint32_t>(x), startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kOldTime:
+      if (!r->getUint(3, &x)) return truncated();
+      formatOldTime(static_cast<int32_t>(signExtend(x, 3)), startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kOldDateTime:
+      if (!r->getUint(8, &x)) return truncated();
+      formatOldDateTime(x, startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kOldTimestamp:
+      if (!r->getUint(4, &x)) return truncated();
+      formatTimestamp(static_cast<uint32_t>(x), 0, 0, startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kTime2:
+      if (!r->getBytes(3 + fractionBytes(p.fsp), &bytes)) return truncated();
+      decodeTime2(bytes, p.fsp, startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kDateTime2:
+      if (!r->getBytes(5 + fractionBytes(p.fsp), &bytes)) return truncated();
+      decodeDateTime2(bytes, p.fsp, startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kTimestamp2:
+      if (!r->getBytes(4 + fractionBytes(p.fsp), &bytes)) return truncated();
+      decodeTimestamp2(bytes, p.fsp, startText(v, Value::Kind::kTemporal));
+      return Status::OK();
+    case Op::kDecimal:
+      if (!r->getBytes(p.bin_size, &bytes)) return truncated();
+      if (!decodeDecimal(bytes, p.precision, p.scale, startText(v, Value::Kind::kDecimal)))
+        return Status::Corruption("bytes are not a DECIMAL(" + std::to_string(p.precision) + "," +
+                                  std::to_string(p.scale) + ")");
+      return Status::OK();
+    case Op::kBit:
+      if (!r->getBytes(p.len_bytes, &bytes)) return truncated();
+      {
+        ByteReader br(bytes);
+        br.getUintBE(p.len_bytes, &x);
+      }
+      startText(v, Value::Kind::kBit)->assign(bytes);
+      v->u = x;
+      return Status::OK();
+    case Op::kEnum: {
+      if (!r->getUint(p.len_bytes, &x)) return truncated();
+      std::string* s = startText(v, Value::Kind::kEnum);
+      v->u = x;
+      if (p.members != nullptr && x != 0) {
+        if (x > p.members->size())
+          return Status::Corruption("ENUM index " + std::to_string(x) + " beyond the " +
+                                    std::to_string(p.members->size()) + " known members");
+        s->assign((*p.members)[x - 1]);
+      }
+      return Status::OK();
+    }
+    case Op::kSet: {
+      if (!r->getUint(p.len_bytes, &x)) return truncated();
+      std::string* s = startText(v, Value::Kind::kSet);
+      v->u = x;
+      if (p.members != nullptr) {
+        const size_t n = p.members->size();
+        if (n < 64 && (x >> n) != 0)
+          return Status::Corruption("SET bits beyond the " + std::to_string(n) + " known members");
+        for (size_t b = 0; b < n && b < 64; ++b) {
+          if ((x >> b) & 1) {
+            if (!s->empty()) s->push_back(',');
+            s->append((*p.members)[b]);
+          }
+        }
+      }
+      return Status::OK();
+    }
+    case Op::kVarLen:
+    case Op::kBlob:
+      if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
+      startText(v, p.text_kind)->assign(bytes);
+      return Status::OK();
+    case Op::kJsonBinary: {
+      if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
+      if (raw != nullptr) *raw = bytes;
+      return jsonBinaryToText(bytes, startText(v, Value::Kind::kJson));
+    }
+  }
+  return Status::Internal("unhandled column plan");
+}
+
+Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowImage* out,
+                                 std::vector<std::string_view>* raw_json, std::string_view partial_bits,
+                                 const std::vector<std::string_view>* before_raw_json) const {
+  const size_t n = plans_.size();
+  if (present.size() * 8 < n) return Status::Corruption("columns-present bitmap shorter than the column count");
+  out->values.resize(n);
+  out->present.resize(n);
+  if (raw_json != nullptr) raw_json->assign(n, std::string_view());
+  size_t in_image = 0;
+  for (size_t i = 0; i < n; ++i) in_image += bitSet(present, i);
+  std::string_view nulls;
+  if (!r->getBytes((in_image + 7) / 8, &nulls)) return Status::Corruption("row image ends inside its null bitmap");
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    Value* v = &out->values[i];
+    if (!bitSet(present, i)) {
+      out->present[i] = false;
+      setNull(v);
+      continue;
+    }
+    out->present[i] = true;
+    const bool is_null = bitSet(nulls, k++);
+    if (is_null) {
+      setNull(v);
+      continue;
+    }
+    const Plan& p = plans_[i];
+    if (!partial_bits.empty() && p.op == Op::kJsonBinary && json_index_[i] >= 0 &&
+        bitSet(partial_bits, static_cast<size_t>(json_index_[i]))) {
+      uint64_t len;
+      std::string_view diffs;
+      if (!r->getUint(4, &len) || !r->getBytes(len, &diffs)) return columnError(i, truncated());
+      if (before_raw_json == nullptr || i >= before_raw_json->size() || (*before_raw_json)[i].data() == nullptr)
+        return columnError(i, Status::FailedPrecondition(
+                                  "partial JSON update but the before image has no value for the column "
+                                  "(binlog_row_image must include it)"));
+      Status s = applyJsonDiffToText((*before_raw_json)[i], diffs, startText(v, Value::Kind::kJson));
+      if (!s.ok()) return columnError(i, s);
+      continue;
+    }
+    std::string_view* raw = raw_json != nullptr ? &(*raw_json)[i] : nullptr;
+    Status s = decodeValue(p, r, v, raw);
+    if (!s.ok()) return columnError(i, s);
+  }
+  return Status::OK();
+}
+
+Status TableDecoder::decodeRow(ByteReader* r, std::string_view present, RowImage* out,
+                               std::vector<std::string_view>* raw_json) const {
+  return decodeImage(r, present, out, raw_json, {}, nullptr);
+}
+
+Status TableDecoder::decodePartialAfterRow(ByteReader* r, std::string_view present,
+                                           const std::vector<std::string_view>& before_raw_json,
+                                           RowImage* out) const {
+  uint64_t value_options;
+  if (!r->getLenenc(&value_options)) return Status::Corruption("row image ends inside value_options");
+  if (value_options > 1) return Status::Corruption("unknown value_options " + std::to_string(value_options));
+  std::string_view partial_bits;
+  if (value_options & 1) {
+    if (!r->getBytes((json_columns_ + 7) / 8, &partial_bits))
+      return Status::Corruption("row image ends inside its partial-JSON bitmap");
+  }
+  return decodeImage(r, present, out, nullptr, partial_bits, &before_raw_json);
+}
+
+RowsReader::RowsReader(const RowsEventData& event, BinlogPosition position)
+    : event_(event), position_(std::move(position)), reader_(event.rows) {}
+
+Status RowsReader::wrap(const Status& s) const {
+  const TableInfo& t = event_.decoder->table();
+  return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of `" + t.database + "`.`" +
+                               t.table + "` (table id " + std::to_string(event_.table_id) + ") at " +
+                               position_.file + ":" + std::to_string(position_.offset));
+}
+
+Status RowsReader::next(RowImage* before, RowImage* after) {
+  const TableDecoder& d = *event_.decoder;
+  if (event_.column_count != d.columnCount()) {
+    return wrap(Status::Corruption("the event has " + std::to_string(event_.column_count) +
+                                   " columns but its TABLE_MAP has " + std::to_string(d.columnCount())));
+  }
+  const size_t start = reader_.position();
+  Status s;
+  switch (event_.kind) {
+    case RowsKind::kInsert:
+      s = d.decodeRow(&reader_, event_.columns_after, after);
+      break;
+    case RowsKind::kDelete:
+      s = d.decodeRow(&reader_, event_.columns_before, before);
+      break;
+    case RowsKind::kUpdate:
+      if (event_.partial_json) {
+        s = d.decodeRow(&reader_, event_.columns_before, before, &raw_json_);
+        if (s.ok()) s = d.decodePartialAfterRow(&reader_, event_.columns_after, raw_json_, after);
+      } else {
+        s = d.decodeRow(&reader_, event_.columns_before, before);
+        if (s.ok()) s = d.decodeRow(&reader_, event_.columns_after, after);
+      }
+      break;
+  }
+  if (s.ok() && reader_.position() == start) s = Status::Corruption("empty row image");
+  if (!s.ok()) {
+    Status w = wrap(s);
+    reader_ = ByteReader();  // stop: the rest of the event cannot be trusted
+    return w;
+  }
+  ++rows_read_;
+  return Status::OK();
+}
+
+}  // namespace dts::mysql
