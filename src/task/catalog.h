@@ -1,0 +1,47 @@
+// Catalog: what the task needs to know about its source tables before moving them: which tables
+// the mapping selects, their columns (with how to render each value), and the key the full-data
+// phase chunks by.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/connection.h"
+#include "pipeline/mapping.h"
+
+namespace dts::task {
+
+struct CatalogColumn {
+  std::string name;
+  std::string data_type;   // information_schema DATA_TYPE: "int", "varchar", "blob", ...
+  bool generated = false;  // VIRTUAL/STORED generated: never inserted
+  bool nullable = true;
+  // How a text-protocol value is written into SQL: as is (numbers), as X'hex' (bytes), quoted.
+  enum class Render { kNumber, kHex, kString } render = Render::kString;
+};
+
+struct CatalogTable {
+  pipeline::TableRoute route;
+  std::vector<CatalogColumn> columns;     // every source column, in table order
+  std::vector<std::string> copy_columns;  // the columns moved (selected, not generated), in order
+  // The key the full-data phase chunks by: the primary key, else a unique key of NOT NULL
+  // columns; empty when the table has none, or when the column subset drops it (the destination
+  // then has no key either, and the table is loaded in one transaction).
+  std::vector<std::string> chunk_key;
+  bool source_has_key = false;  // the source table has a PK or unique NOT NULL key
+  uint64_t estimated_rows = 0;  // information_schema TABLE_ROWS (InnoDB: an estimate)
+  uint64_t avg_row_length = 0;
+
+  std::string describe() const { return route.source_database + "." + route.source_table; }
+};
+
+// The selected base tables of the source, in mapping order (then by name). Errors: a listed
+// database or table that does not exist, a listed column the table does not have, a WHERE that
+// names a missing column.
+Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& source, const pipeline::Mapping& mapping);
+
+// Reads one table's columns and keys (exposed for tests).
+Status describeTable(mysql::Connection& source, CatalogTable* table);
+
+}  // namespace dts::task

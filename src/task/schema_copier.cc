@@ -1,0 +1,262 @@
+#include "task/schema_copier.h"
+
+#include <algorithm>
+#include <set>
+
+namespace dts::task {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// Reads a `quoted` identifier at s[pos] (pos at the opening backtick); advances pos past it.
+bool readIdentifier(std::string_view s, size_t* pos, std::string* out) {
+  if (*pos >= s.size() || s[*pos] != '`') return false;
+  out->clear();
+  size_t i = *pos + 1;
+  while (i < s.size()) {
+    if (s[i] == '`') {
+      if (i + 1 < s.size() && s[i + 1] == '`') {
+        out->push_back('`');
+        i += 2;
+        continue;
+      }
+      *pos = i + 1;
+      return true;
+    }
+    out->push_back(s[i++]);
+  }
+  return false;
+}
+
+// Every `identifier` in s, skipping string literals.
+std::vector<std::string> identifiersIn(std::string_view s) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (c == '\'' || c == '"') {
+      ++i;
+      while (i < s.size() && s[i] != c) i += (s[i] == '\\' ? 2 : 1);
+      ++i;
+      continue;
+    }
+    if (c == '`') {
+      std::string id;
+      if (!readIdentifier(s, &i, &id)) break;
+      out.push_back(std::move(id));
+      continue;
+    }
+    ++i;
+  }
+  return out;
+}
+
+// The text between the parenthesis opening at or after `from` and its match.
+std::string_view parenthesized(std::string_view s, size_t from, size_t* end) {
+  size_t open = s.find('(', from);
+  if (open == std::string_view::npos) return {};
+  int depth = 0;
+  for (size_t i = open; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '`') {
+      std::string ignored;
+      size_t j = i;
+      if (readIdentifier(s, &j, &ignored)) i = j - 1;
+      continue;
+    }
+    if (c == '\'') {
+      ++i;
+      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' ? 2 : 1);
+      continue;
+    }
+    if (c == '(') ++depth;
+    if (c == ')' && --depth == 0) {
+      if (end != nullptr) *end = i + 1;
+      return s.substr(open + 1, i - open - 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pipeline::TableRoute& route,
+                                          const pipeline::Mapping& mapping) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start <= create_sql.size()) {
+    size_t nl = create_sql.find('\n', start);
+    if (nl == std::string_view::npos) nl = create_sql.size();
+    lines.push_back(create_sql.substr(start, nl - start));
+    start = nl + 1;
+  }
+  std::string what = "SHOW CREATE TABLE of " + route.source_database + "." + route.source_table;
+  if (lines.size() < 3 || !startsWith(lines[0], "CREATE TABLE ") || lines[0].back() != '(') {
+    return Status::InvalidArgument(what + ": unexpected layout (first line '" + std::string(lines[0].substr(0, 80)) + "')");
+  }
+  size_t footer = lines.size();
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (startsWith(lines[i], ")")) {
+      footer = i;
+      break;
+    }
+  }
+  if (footer == lines.size()) return Status::InvalidArgument(what + ": no closing ')' line");
+
+  RewrittenTable out;
+  std::set<std::string> kept_columns;
+  std::vector<std::string> items;
+  auto kept = [&](const std::vector<std::string>& cols) {
+    return std::all_of(cols.begin(), cols.end(), [&](const std::string& c) { return kept_columns.count(c) != 0; });
+  };
+  // Columns first (they come first in SHOW CREATE TABLE), so keys can be judged.
+  for (size_t i = 1; i < footer; ++i) {
+    std::string_view item = trim(lines[i]);
+    if (!item.empty() && item.back() == ',') item.remove_suffix(1);
+    if (!startsWith(item, "`")) continue;
+    size_t pos = 0;
+    std::string name;
+    if (!readIdentifier(item, &pos, &name)) return Status::InvalidArgument(what + ": bad column line");
+    if (route.keepsColumn(name)) {
+      kept_columns.insert(name);
+      items.push_back(std::string(item));
+    }
+  }
+  for (const auto& c : route.columns) {
+    if (kept_columns.count(c) == 0) {
+      return Status::FailedPrecondition("source table " + route.source_database + "." + route.source_table +
+                                        " has no column '" + c + "'");
+    }
+  }
+  for (size_t i = 1; i < footer; ++i) {
+    std::string_view item = trim(lines[i]);
+    if (!item.empty() && item.back() == ',') item.remove_suffix(1);
+    if (startsWith(item, "`") || item.empty()) continue;
+    if (startsWith(item, "PRIMARY KEY") || startsWith(item, "UNIQUE KEY") || startsWith(item, "KEY ") ||
+        startsWith(item, "INDEX ") || startsWith(item, "UNIQUE INDEX") || startsWith(item, "FULLTEXT ") ||
+        startsWith(item, "SPATIAL ") || startsWith(item, "UNIQUE ")) {
+      // Skip the key's own name before reading its parts.
+      size_t from = 0;
+      size_t tick = item.find('`');
+      size_t paren = item.find('(');
+      if (tick != std::string_view::npos && tick < paren) {
+        std::string ignored;
+        from = tick;
+        if (!readIdentifier(item, &from, &ignored)) return Status::InvalidArgument(what + ": bad key line");
+      }
+      std::string_view parts = parenthesized(item, from, nullptr);
+      if (kept(identifiersIn(parts))) items.push_back(std::string(item));
+      continue;
+    }
+    size_t fk = item.find("FOREIGN KEY");
+    if (startsWith(item, "CONSTRAINT ") && fk != std::string_view::npos) {
+      size_t after_cols = 0;
+      std::string_view own = parenthesized(item, fk, &after_cols);
+      size_t ref = item.find("REFERENCES ", after_cols);
+      if (ref == std::string_view::npos) return Status::InvalidArgument(what + ": bad foreign key line");
+      size_t pos = ref + 11;
+      std::string a, b;
+      if (!readIdentifier(item, &pos, &a)) return Status::InvalidArgument(what + ": bad foreign key line");
+      std::string ref_db = route.source_database, ref_table = a;
+      if (pos < item.size() && item[pos] == '.') {
+        ++pos;
+        if (!readIdentifier(item, &pos, &b)) return Status::InvalidArgument(what + ": bad foreign key line");
+        ref_db = a;
+        ref_table = b;
+      }
+      size_t ref_end = 0;
+      std::string_view ref_cols = parenthesized(item, pos, &ref_end);
+      auto ref_route = mapping.route(ref_db, ref_table);
+      std::vector<std::string> ref_names = identifiersIn(ref_cols);
+      bool ref_ok = ref_route.has_value() &&
+                    std::all_of(ref_names.begin(), ref_names.end(),
+                                [&](const std::string& c) { return ref_route->keepsColumn(c); });
+      if (!kept(identifiersIn(own)) || !ref_ok) {
+        out.warnings.push_back("foreign key on " + route.source_database + "." + route.source_table +
+                               " referencing " + ref_db + "." + ref_table +
+                               " not created at the destination (its columns or table are not moved)");
+        continue;
+      }
+      std::string rewritten = std::string(item.substr(0, ref + 11)) +
+                              mysql::quoteQualified(ref_route->target_database, ref_route->target_table) +
+                              std::string(item.substr(pos));
+      (void)ref_end;
+      items.push_back(std::move(rewritten));
+      continue;
+    }
+    if (item.find("CHECK") != std::string_view::npos) {
+      size_t check = item.find("CHECK");
+      std::vector<std::string> ids = identifiersIn(item.substr(check));
+      if (!kept(ids)) {
+        out.warnings.push_back("check constraint on " + route.source_database + "." + route.source_table +
+                               " dropped: it uses a column that is not moved");
+        continue;
+      }
+    }
+    items.push_back(std::string(item));
+  }
+  std::string sql = "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified(route.target_database, route.target_table) + " (\n";
+  for (size_t i = 0; i < items.size(); ++i) {
+    sql += "  " + items[i] + (i + 1 < items.size() ? ",\n" : "\n");
+  }
+  for (size_t i = footer; i < lines.size(); ++i) {
+    sql += std::string(lines[i]);
+    if (i + 1 < lines.size()) sql += "\n";
+  }
+  out.sql = std::move(sql);
+  return out;
+}
+
+Result<bool> tableExists(mysql::Connection& conn, const std::string& db, const std::string& table) {
+  DTS_ASSIGN_OR_RETURN(auto n, conn.queryValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                                                conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
+  return n.value_or("0") != "0";
+}
+
+Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
+                                const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping) {
+  SchemaResult result;
+  DTS_RETURN_IF_ERROR(src.execute("SET SESSION sql_quote_show_create = 1"));
+  DTS_RETURN_IF_ERROR(dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                                   " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"));
+  std::set<std::string> databases;
+  for (const auto& t : tables) {
+    if (!databases.insert(t.route.target_database).second) continue;
+    DTS_ASSIGN_OR_RETURN(auto charset,
+                         src.query("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
+                                   " WHERE SCHEMA_NAME = " + src.quoteString(t.route.source_database)));
+    std::string sql = "CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(t.route.target_database);
+    if (!charset.rows.empty() && charset.rows[0][0] && charset.rows[0][1]) {
+      sql += " DEFAULT CHARACTER SET " + mysql::quoteIdentifier(*charset.rows[0][0]) + " COLLATE " +
+             mysql::quoteIdentifier(*charset.rows[0][1]);
+    }
+    DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("creating destination database " + t.route.target_database));
+  }
+  for (const auto& t : tables) {
+    std::string target = t.route.target_database + "." + t.route.target_table;
+    DTS_ASSIGN_OR_RETURN(bool exists, tableExists(dest, t.route.target_database, t.route.target_table));
+    if (exists) {
+      result.existing.push_back(target);
+      continue;
+    }
+    DTS_ASSIGN_OR_RETURN(auto show, src.query("SHOW CREATE TABLE " +
+                                              mysql::quoteQualified(t.route.source_database, t.route.source_table)));
+    if (show.rows.empty() || show.rows[0].size() < 2 || !show.rows[0][1]) {
+      return Status::FailedPrecondition("SHOW CREATE TABLE " + t.describe() + " returned nothing");
+    }
+    DTS_ASSIGN_OR_RETURN(auto rewritten, rewriteCreateTable(*show.rows[0][1], t.route, mapping));
+    DTS_RETURN_IF_ERROR(dest.execute(rewritten.sql).withContext("creating destination table " + target));
+    for (auto& w : rewritten.warnings) result.warnings.push_back(std::move(w));
+    result.created.push_back(target);
+  }
+  return result;
+}
+
+}  // namespace dts::task
