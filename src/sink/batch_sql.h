@@ -1,0 +1,94 @@
+// BatchSql: turns a batch of mapped row events (target names, cut table info) into the SQL
+// statements one destination transaction runs. Semantics (conflicting_tables = ignore, incremental
+// overwrites):
+//
+//   insert                  REPLACE INTO (keyed table) / INSERT INTO (table without any key)
+//   update, full images     keyed: DELETE the old key when the key changed, REPLACE the after row
+//                           (so a row missing at the destination is written, not silently lost)
+//   update, partial image   UPDATE ... SET <present after columns> WHERE <identity> = <before>
+//   delete                  DELETE ... WHERE <identity> = <before>
+//   no key at all           UPDATE/DELETE ... WHERE every present before column <=> value LIMIT 1
+//
+// Compaction: for keyed tables whose identity columns compare byte-wise (numbers, temporal,
+// binary strings, *_bin collations), full-image changes to the same row inside one batch collapse
+// into the row's final state, emitted as one DELETE ... IN (...) for rows that end deleted and
+// multi-row REPLACEs for rows that end present (deletes first). Any other change to that table
+// first flushes what is pending for it, so per-table order is kept.
+// Not thread-safe; one per worker.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "pipeline/change_event.h"
+
+namespace dts::sink {
+
+// How rows of one target table are identified.
+struct TableKeys {
+  // Columns (indexes into the event's table_info) that identify a row: the primary key, else the
+  // first unique key whose columns are all NOT NULL; empty when the table has neither.
+  std::vector<size_t> identity;
+  // Every unique key (identity included), for dependency tracking.
+  std::vector<std::vector<size_t>> unique;
+  // True when the identity values may be compacted by their bytes (see above).
+  bool byte_comparable = false;
+};
+
+class BatchSql {
+ public:
+  explicit BatchSql(size_t max_statement_bytes = 1 << 20) : max_bytes_(max_statement_bytes) {}
+
+  // Adds one mapped row event. kInvalidArgument when the event lacks what its statement needs
+  // (a before image without the identity columns, an unrenderable value), naming table and row.
+  Status add(const pipeline::ChangeEvent& event, const TableKeys& keys);
+  // Emits everything pending. Call before takeStatements().
+  Status finish();
+  // The statements so far, in order; the builder is empty afterwards.
+  std::vector<std::string> takeStatements();
+
+  size_t rows() const { return rows_; }
+
+ private:
+  struct Entry {
+    std::shared_ptr<const mysql::TableInfo> info;
+    std::string key_sql;               // "(1,2)" rendered identity
+    bool present = false;              // final state: row present (after) or deleted
+    std::string row_sql;               // the final row "(v1,v2)" when present
+  };
+  struct Pending {
+    std::string table_sql;  // `db`.`t`
+    std::vector<size_t> identity;
+    std::vector<Entry> entries;
+    std::unordered_map<std::string, size_t> index;  // key_sql -> entries
+  };
+
+  Status flushTable(const std::string& table_sql);
+  Status flushAll();
+  Status appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row);
+  Result<std::string> keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+                             const mysql::RowImage& row, const char* image) const;
+  Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql, const TableKeys& keys);
+  void emitInsert(const std::string& verb, const std::string& table_sql, const mysql::TableInfo& info,
+                  std::string values_row);
+  void endOpenInsert();
+
+  size_t max_bytes_;
+  size_t rows_ = 0;
+  std::vector<std::string> out_;
+  std::unordered_map<std::string, Pending> pending_;
+  std::vector<std::string> pending_order_;
+  // A multi-row INSERT/REPLACE being built directly (not compacted), extended by consecutive
+  // inserts into the same table with the same column list.
+  std::string open_insert_head_;
+  std::string open_insert_;
+};
+
+// "`a`,`b`" for the columns of info.
+std::string columnList(const mysql::TableInfo& info);
+
+}  // namespace dts::sink
