@@ -116,7 +116,7 @@ def install_template(workdir):
     return tmpl
 
 
-def start_server(workdir, node):
+def start_server(workdir, node, extra_args=()):
     d = node_dir(workdir, node["name"])
     data = os.path.join(d, "data")
     if not os.path.exists(data):
@@ -146,6 +146,7 @@ def start_server(workdir, node):
                  "--slave-net-timeout=10", "--expire-logs-days=0"]
     if os.geteuid() == 0:
         args.append("--user=root")
+    args += list(extra_args)
     log = open(os.path.join(d, "stdout.log"), "ab")
     proc = subprocess.Popen(args, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                             start_new_session=True)
@@ -425,15 +426,16 @@ def cmd_stop_node(workdir, name):
     save(workdir, state)
 
 
-def cmd_start_node(workdir, name):
-    """Starts a stopped node again on the same port and data (a node coming back)."""
+def cmd_start_node(workdir, name, extra_args=()):
+    """Starts a stopped node again on the same port and data (a node coming back). Extra
+    arguments go to mariadbd for this start only (e.g. --log-slave-updates=OFF)."""
     state = load(workdir)
     node = node_by_name(state, name) if name != "dest" else state["destination"]
     if node.get("pid") and alive(node["pid"], workdir):
         die(f"{name} is already running")
     if node["role"] == "stopped":
         die(f"{name} was the old primary and is out of the cluster")
-    start_server(workdir, node)
+    start_server(workdir, node, extra_args)
     save(workdir, state)
 
 
@@ -469,7 +471,7 @@ USAGE = """usage: cluster.sh [--dir DIR] COMMAND
   add NODE         start one more secondary of the current primary
   remove NODE      stop a secondary and delete its data
   stop-node NODE   stop a node's server, keeping its data (start-node brings it back)
-  start-node NODE
+  start-node NODE [MARIADBD_ARG...]
   down             stop everything this directory started and delete its data
 DIR defaults to $DTS_CLUSTER_DIR, else .work/cluster in the repository."""
 
@@ -488,7 +490,9 @@ def main(argv):
     cmd, rest = args[0], args[1:]
     one = {"promote": cmd_promote, "add": cmd_add, "remove": cmd_remove,
            "stop-node": cmd_stop_node, "start-node": cmd_start_node}
-    if cmd in one:
+    if cmd == "start-node" and rest:
+        cmd_start_node(workdir, rest[0], rest[1:])
+    elif cmd in one:
         if len(rest) != 1:
             die(f"{cmd} needs a node name")
         one[cmd](workdir, rest[0])
