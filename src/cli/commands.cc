@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include "cli/binlog_command.h"
+
 #include <cstdio>
 
 namespace dts::cli {
@@ -17,6 +19,7 @@ void registerVersionCommand(CLI::App& app) {
 
 void registerCommands(CLI::App& app) {
   registerVersionCommand(app);
+  registerBinlogCommands(app);
   registerInstanceCommands(app);
 }
 

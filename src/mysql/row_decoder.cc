@@ -195,6 +195,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
         } else if (sm.real_type == ColumnType::kString || sm.real_type == ColumnType::kVarString) {
           p.len_bytes = sm.max_length > 255 ? 2 : 1;
           p.op = Op::kVarLen;
+          if (col.collation == kBinaryCollation) p.pad_to = static_cast<uint16_t>(sm.max_length);
         } else {
           return bad("STRING metadata with real type " + std::to_string(static_cast<int>(sm.real_type)));
         }
@@ -370,6 +371,7 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v, std::st
     case Op::kBlob:
       if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
       startText(v, p.text_kind)->assign(bytes);
+      if (bytes.size() < p.pad_to) v->s.append(p.pad_to - bytes.size(), '\0');
       return Status::OK();
     case Op::kJsonBinary: {
       if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();

@@ -86,6 +86,7 @@ class TableDecoder {
     uint8_t fsp = 0;
     uint8_t precision = 0, scale = 0;
     uint16_t bin_size = 0;     // DECIMAL
+    uint16_t pad_to = 0;       // BINARY(n): the server strips trailing 0x00 bytes; put them back
     Value::Kind text_kind = Value::Kind::kString;
     const std::vector<std::string>* members = nullptr;  // ENUM/SET names, when known
   };

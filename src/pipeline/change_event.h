@@ -20,6 +20,7 @@ struct ChangeEvent {
   mysql::RowImage before;  // update, delete
   mysql::RowImage after;   // insert, update
   std::string sql;         // DDL only
+  mysql::BinlogPosition position;  // where the binlog event holding this change starts
 };
 
 struct Transaction {

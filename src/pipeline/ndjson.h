@@ -1,0 +1,55 @@
+// NDJSON rendering of change events: one line per row change or DDL.
+//
+//   {"op":"insert|update|delete|ddl","db":"d","table":"t"|null,"before":{...}|null,
+//    "after":{...}|null,["sql":"..." for ddl,]"gtid":"..."|null,"file":"f","pos":N,"ts":N}
+//
+// "file"/"pos" are where the binlog event holding the change starts; "ts" the transaction's commit
+// time (seconds); "gtid" the transaction's GTID. Row objects carry only the columns present in the
+// image (partial images omit the others). Values:
+//   NULL -> null; integers -> exact JSON numbers (incl. uint64); FLOAT/DOUBLE -> shortest
+//   round-trip number (FLOAT at float precision); DECIMAL -> string with the declared scale;
+//   temporal -> string as SELECT prints it (TIMESTAMP in UTC); ENUM/SET -> the member names as a
+//   string, or the index/bitmask number when the names are unknown; character data -> string
+//   (latin1 converted to UTF-8, utf8mb3/utf8mb4/ascii as they are; unknown charset: as is when
+//   valid UTF-8, else hex; any other charset -> lowercase hex); binary data (collation 63:
+//   BINARY, VARBINARY, BLOB; and BIT, GEOMETRY) -> lowercase hex string; JSON -> its text as a
+//   JSON string.
+// Column names come from the TableInfo. A table without names is an error unless
+// positional_names is set, which names columns "@1", "@2", ...
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "pipeline/change_event.h"
+
+namespace dts::pipeline {
+
+struct NdjsonOptions {
+  bool positional_names = false;
+};
+
+class NdjsonWriter {
+ public:
+  explicit NdjsonWriter(NdjsonOptions options = {}) : options_(options) {}
+
+  // Appends one line (with '\n') for `event` of `txn` to *out. kFailedPrecondition when the
+  // table's column names are unknown and positional names were not requested (nothing appended).
+  Status append(const ChangeEvent& event, const Transaction& txn, std::string* out) const;
+
+  // Appends a value as JSON (see the header comment). `column` gives the charset and ENUM/SET
+  // names; may be null (then text is treated as of unknown charset).
+  static void appendValue(const mysql::Value& value, const mysql::ColumnInfo* column, std::string* out);
+
+ private:
+  Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table, std::string* out) const;
+  NdjsonOptions options_;
+};
+
+// Appends `s` as a JSON string literal; `s` must be valid UTF-8 (use appendJsonTextAuto
+// otherwise).
+void appendJsonString(std::string_view s, std::string* out);
+// True when `s` is well-formed UTF-8.
+bool isValidUtf8(std::string_view s);
+
+}  // namespace dts::pipeline

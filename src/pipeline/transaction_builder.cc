@@ -1,0 +1,215 @@
+#include "pipeline/transaction_builder.h"
+
+#include <cctype>
+
+#include "mysql/row_decoder.h"
+
+namespace dts::pipeline {
+namespace {
+
+bool globMatch(std::string_view pat, std::string_view s) {
+  // Iterative '*' glob with backtracking to the last star.
+  size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
+  while (i < s.size()) {
+    if (p < pat.size() && pat[p] == '*') {
+      star = p++;
+      mark = i;
+    } else if (p < pat.size() && pat[p] == s[i]) {
+      ++p;
+      ++i;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      i = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pat.size() && pat[p] == '*') ++p;
+  return p == pat.size();
+}
+
+bool startsWithWord(std::string_view sql, std::string_view word) {
+  if (sql.size() < word.size()) return false;
+  for (size_t i = 0; i < word.size(); ++i)
+    if (std::toupper(static_cast<unsigned char>(sql[i])) != word[i]) return false;
+  return sql.size() == word.size() || !std::isalnum(static_cast<unsigned char>(sql[word.size()]));
+}
+
+bool startsWithXaStart(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  if (!startsWithWord(sql, "XA")) return false;
+  sql.remove_prefix(2);
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  return startsWithWord(sql, "START") || startsWithWord(sql, "BEGIN");
+}
+
+}  // namespace
+
+Result<TableFilter> TableFilter::parse(std::string_view spec) {
+  TableFilter f;
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t comma = spec.find(',', start);
+    std::string_view item = spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return Status::InvalidArgument("empty table pattern in '" + std::string(spec) + "'");
+    size_t dot = item.find('.');
+    Pattern p;
+    if (dot == std::string_view::npos) {
+      p.db.assign(item);
+      p.table = "*";
+    } else {
+      if (item.find('.', dot + 1) != std::string_view::npos || dot == 0 || dot + 1 == item.size())
+        return Status::InvalidArgument("table pattern '" + std::string(item) + "' is not db.table");
+      p.db.assign(item.substr(0, dot));
+      p.table.assign(item.substr(dot + 1));
+    }
+    f.patterns_.push_back(std::move(p));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return f;
+}
+
+bool TableFilter::matchesTable(std::string_view db, std::string_view table) const {
+  if (patterns_.empty()) return true;
+  for (const auto& p : patterns_)
+    if (globMatch(p.db, db) && globMatch(p.table, table)) return true;
+  return false;
+}
+
+bool TableFilter::matchesDatabase(std::string_view db) const {
+  if (patterns_.empty()) return true;
+  for (const auto& p : patterns_)
+    if (globMatch(p.db, db)) return true;
+  return false;
+}
+
+QueryKind classifyQuery(std::string_view sql) {
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
+    sql.remove_suffix(1);
+  if (startsWithWord(sql, "BEGIN") || startsWithWord(sql, "START TRANSACTION")) return QueryKind::kBegin;
+  if (startsWithWord(sql, "COMMIT")) return QueryKind::kCommit;
+  if (startsWithWord(sql, "ROLLBACK")) {
+    std::string_view rest = sql.substr(8);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    return startsWithWord(rest, "TO") ? QueryKind::kSavepoint : QueryKind::kRollback;
+  }
+  if (startsWithWord(sql, "XA")) return QueryKind::kXa;
+  if (startsWithWord(sql, "SAVEPOINT") || startsWithWord(sql, "RELEASE SAVEPOINT")) return QueryKind::kSavepoint;
+  return QueryKind::kOther;
+}
+
+void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid) {
+  open_ = true;
+  explicit_begin_ = false;
+  commit_ts_us_ = 0;
+  current_ = Transaction();
+  current_.gtid = std::move(gtid);
+  current_.begin = event.position;
+}
+
+void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
+  current_.end = mysql::BinlogPosition{event.position.file, event.end_offset};
+  current_.timestamp = commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
+  done->push_back(std::move(current_));
+  current_ = Transaction();
+  open_ = false;
+  explicit_begin_ = false;
+  commit_ts_us_ = 0;
+}
+
+Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows) {
+  const mysql::TableDecoder& decoder = *rows.data.decoder;
+  const mysql::TableInfo& table = decoder.table();
+  if (!options_.filter.matchesTable(table.database, table.table)) return Status::OK();
+  ChangeEvent::Op op = rows.data.kind == mysql::RowsKind::kInsert   ? ChangeEvent::Op::kInsert
+                       : rows.data.kind == mysql::RowsKind::kUpdate ? ChangeEvent::Op::kUpdate
+                                                                    : ChangeEvent::Op::kDelete;
+  mysql::RowsReader reader(rows.data, event.position);
+  while (!reader.done()) {
+    ChangeEvent& ce = current_.events.emplace_back();
+    ce.op = op;
+    ce.database = table.database;
+    ce.table = table.table;
+    ce.table_info = decoder.tableInfo();
+    ce.position = event.position;
+    Status s = reader.next(&ce.before, &ce.after);
+    if (!s.ok()) {
+      current_.events.pop_back();
+      return s;
+    }
+    ++rows_decoded_;
+  }
+  return Status::OK();
+}
+
+Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
+  auto startGtid = [&](std::string gtid) -> Status {
+    if (open_)
+      return Status::Corruption("transaction " + (current_.gtid.empty() ? std::string("(no GTID)") : current_.gtid) +
+                                " begun at " + current_.begin.file + ":" + std::to_string(current_.begin.offset) +
+                                " has no commit before the GTID at " + event.position.file + ":" +
+                                std::to_string(event.position.offset));
+    open(event, std::move(gtid));
+    return Status::OK();
+  };
+
+  if (const auto* g = event.as<mysql::MariaGtidEvent>()) return startGtid(g->gtid());
+  if (const auto* g = event.as<mysql::MySqlGtidEvent>()) {
+    DTS_RETURN_IF_ERROR(startGtid(g->gtid()));
+    commit_ts_us_ = g->immediate_commit_us;
+    return Status::OK();
+  }
+  if (const auto* q = event.as<mysql::QueryEvent>()) {
+    switch (classifyQuery(q->sql)) {
+      case QueryKind::kBegin:
+        if (!open_) open(event, {});
+        explicit_begin_ = true;
+        return Status::OK();
+      case QueryKind::kCommit:
+      case QueryKind::kRollback:
+        if (!open_) open(event, {});
+        finish(event, done);
+        return Status::OK();
+      case QueryKind::kXa:
+        // XA START opens like BEGIN; XA END/PREPARE are inside; XA COMMIT/ROLLBACK of a prepared
+        // transaction come as their own (standalone) GTID group.
+        if (startsWithXaStart(q->sql)) {
+          if (!open_) open(event, {});
+          explicit_begin_ = true;
+        } else if (open_ && !explicit_begin_) {
+          finish(event, done);
+        }
+        return Status::OK();
+      case QueryKind::kSavepoint:
+        return Status::OK();
+      case QueryKind::kOther:
+        break;
+    }
+    if (!open_) open(event, {});
+    if (options_.filter.matchesDatabase(q->database)) {
+      ChangeEvent& ce = current_.events.emplace_back();
+      ce.op = ChangeEvent::Op::kDdl;
+      ce.database = q->database;
+      ce.sql = q->sql;
+      ce.position = event.position;
+    }
+    if (!explicit_begin_) finish(event, done);
+    return Status::OK();
+  }
+  if (event.as<mysql::XidEvent>() || event.as<mysql::XaPrepareEvent>()) {
+    if (!open_) open(event, {});
+    finish(event, done);
+    return Status::OK();
+  }
+  if (const auto* rows = event.as<mysql::RowsEvent>()) {
+    if (!open_) open(event, {});
+    return addRows(event, *rows);
+  }
+  return Status::OK();
+}
+
+}  // namespace dts::pipeline

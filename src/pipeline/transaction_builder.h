@@ -1,0 +1,84 @@
+// TransactionBuilder: groups decoded binlog events (mysql/binlog_event.h) into Transactions of
+// ChangeEvents, the unit every sink consumes and checkpoints.
+//
+// Boundaries, both flavours:
+//   GTID (MariaDB 162 / MySQL 33, 34) or BEGIN / XA START  opens a transaction;
+//   XID, COMMIT, ROLLBACK (non-transactional changes did happen), XA_PREPARE  close it;
+//   a QUERY that is not BEGIN/COMMIT/ROLLBACK/XA/SAVEPOINT outside BEGIN (DDL) is a transaction
+//   of its own (MariaDB marks these GTIDs standalone; MySQL writes no BEGIN).
+// Transaction::end is the position right after the closing event (for events inside a MySQL
+// TRANSACTION_PAYLOAD, right after the payload event): where a reader resumes. The timestamp is
+// the MySQL immediate commit timestamp when the GTID carries one, else the closing event's.
+//
+// Filtering: rows of tables the filter rejects are not decoded at all; DDL is kept when its
+// default database matches a selected database pattern. Transactions left empty by the filter
+// are still produced (their GTID and end position matter for checkpoints).
+// Not thread-safe; one builder per stream.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/binlog_event.h"
+#include "pipeline/change_event.h"
+
+namespace dts::pipeline {
+
+// "db.t,db2.*,db3": each pattern is db[.table]; '*' matches any run of characters within a
+// name; a bare db means every table of it. Matching is case-sensitive (as table names are on
+// Linux servers). An empty filter accepts everything.
+class TableFilter {
+ public:
+  TableFilter() = default;
+  // kInvalidArgument for an empty pattern or one with more than one '.'.
+  static Result<TableFilter> parse(std::string_view spec);
+  bool empty() const { return patterns_.empty(); }
+  bool matchesTable(std::string_view db, std::string_view table) const;
+  bool matchesDatabase(std::string_view db) const;
+
+ private:
+  struct Pattern {
+    std::string db, table;
+  };
+  std::vector<Pattern> patterns_;
+};
+
+class TransactionBuilder {
+ public:
+  struct Options {
+    TableFilter filter;
+  };
+  TransactionBuilder() = default;
+  explicit TransactionBuilder(Options options) : options_(std::move(options)) {}
+
+  // Feeds the next decoded event. Appends every transaction it completes to *done. Rows are
+  // decoded here, so row errors (kCorruption, kFailedPrecondition naming table and position)
+  // surface from this call. A GTID arriving while a transaction is still open is kCorruption.
+  Status add(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
+
+  // Whether a transaction is open (events seen, no commit yet), e.g. at the end of a file.
+  bool inTransaction() const { return open_; }
+  const Transaction& pending() const { return current_; }
+  uint64_t rowsDecoded() const { return rows_decoded_; }
+
+ private:
+  void open(const mysql::BinlogEvent& event, std::string gtid);
+  void finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
+  Status addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows);
+
+  Options options_;
+  bool open_ = false;
+  bool explicit_begin_ = false;
+  uint64_t commit_ts_us_ = 0;
+  uint64_t rows_decoded_ = 0;
+  Transaction current_;
+};
+
+// Classifies QUERY text: the statements that only delimit transactions.
+enum class QueryKind { kBegin, kCommit, kRollback, kXa, kSavepoint, kOther };
+QueryKind classifyQuery(std::string_view sql);
+
+}  // namespace dts::pipeline
