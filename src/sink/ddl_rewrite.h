@@ -1,0 +1,38 @@
+// DDL rewriting for the applier: a source DDL statement, with the task's database/table renames
+// applied to the names it acts on, or "skip" when it touches no selected table.
+//
+// Understood (names may be `quoted`, qualified or not; unqualified names resolve against the
+// statement's default database):
+//   CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] t ... [LIKE s]
+//   ALTER [ONLINE] [IGNORE] TABLE t ...          (not ALTER ... RENAME TO: unsupported)
+//   DROP [TEMPORARY] TABLE [IF EXISTS] t [, t2 ...]
+//   RENAME TABLE a TO b [, c TO d ...]
+//   TRUNCATE [TABLE] t
+//   CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX i ON t ... / DROP INDEX i ON t
+//   CREATE DATABASE / CREATE SCHEMA / DROP DATABASE / DROP SCHEMA [IF [NOT] EXISTS] d
+// Anything else is skipped when its default database is not selected and kUnsupported when it is
+// (so a statement dts cannot place is never applied to the wrong table, nor silently dropped).
+// A statement naming both selected and unselected tables, a table whose route keeps a column
+// subset (CREATE/ALTER), or a REFERENCES clause under a database rename is kUnsupported.
+// Pure and thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+#include "pipeline/mapping.h"
+
+namespace dts::sink {
+
+struct RewrittenDdl {
+  std::string sql;              // the statement to run at the destination
+  std::string target_database;  // default database to run it in ("" for none)
+};
+
+// mapping == nullptr: everything is selected, nothing renamed.
+Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
+                                               const pipeline::Mapping* mapping);
+
+}  // namespace dts::sink
