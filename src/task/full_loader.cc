@@ -1,0 +1,526 @@
+#include "task/full_loader.h"
+
+#include <mysql.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/log.h"
+#include "task/throttle.h"
+
+namespace dts::task {
+
+namespace {
+
+constexpr char kHex[] = "0123456789ABCDEF";
+
+void appendHex(std::string& out, const char* data, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    auto c = static_cast<unsigned char>(data[i]);
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 15]);
+  }
+}
+
+bool looksNumeric(const char* data, size_t n) {
+  if (n == 0) return false;
+  for (size_t i = 0; i < n; ++i) {
+    char c = data[i];
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
+  }
+  return true;
+}
+
+// Appends one value as an SQL literal for the destination connection.
+void appendValue(std::string& out, MYSQL* conn, CatalogColumn::Render render, const char* data, size_t n) {
+  if (data == nullptr) {
+    out += "NULL";
+    return;
+  }
+  if (render == CatalogColumn::Render::kNumber && looksNumeric(data, n)) {
+    out.append(data, n);
+    return;
+  }
+  if (render == CatalogColumn::Render::kHex) {
+    out += "X'";
+    appendHex(out, data, n);
+    out.push_back('\'');
+    return;
+  }
+  size_t at = out.size();
+  out.resize(at + 2 * n + 2);
+  out[at] = '\'';
+  unsigned long written = mysql_real_escape_string(conn, out.data() + at + 1, data, n);
+  out.resize(at + 1 + written);
+  out.push_back('\'');
+}
+
+std::string metaKey(mysql::Connection& c, const std::string& task, const CatalogTable& t) {
+  return "task = " + c.quoteString(task) + " AND db = " + c.quoteString(t.route.source_database) +
+         " AND tbl = " + c.quoteString(t.route.source_table);
+}
+
+}  // namespace
+
+Status ensureMetaSchema(mysql::Connection& dest) {
+  DTS_RETURN_IF_ERROR(dest.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier("dts_meta")));
+  DTS_RETURN_IF_ERROR(dest.execute(
+      "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified("dts_meta", "full_tables") +
+      " (task VARCHAR(64) NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL,"
+      " key_columns TEXT NOT NULL, chunks INT NOT NULL, planned_rows BIGINT NOT NULL,"
+      " PRIMARY KEY (task, db, tbl)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+  return dest.execute(
+      "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified("dts_meta", "full_chunks") +
+      " (task VARCHAR(64) NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
+      " lower_key LONGTEXT NULL, upper_key LONGTEXT NULL, planned_rows BIGINT NOT NULL,"
+      " done TINYINT NOT NULL DEFAULT 0, snapshot_gtid TEXT NULL, loaded_rows BIGINT NULL,"
+      " PRIMARY KEY (task, db, tbl, chunk)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
+}
+
+std::string encodeKey(const std::vector<std::string>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    appendHex(out, values[i].data(), values[i].size());
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> decodeKey(std::string_view encoded) {
+  std::vector<std::string> out(1);
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < encoded.size();) {
+    if (encoded[i] == ',') {
+      out.emplace_back();
+      ++i;
+      continue;
+    }
+    if (i + 1 >= encoded.size() || nibble(encoded[i]) < 0 || nibble(encoded[i + 1]) < 0) {
+      return Status::Corruption("dts_meta chunk key is not hex at offset " + std::to_string(i));
+    }
+    out.back().push_back(static_cast<char>(nibble(encoded[i]) * 16 + nibble(encoded[i + 1])));
+    i += 2;
+  }
+  return out;
+}
+
+std::string chunkPredicate(const CatalogTable& t, const std::vector<std::string>* lower,
+                           const std::vector<std::string>* upper,
+                           const std::function<std::string(std::string_view)>& quote_string) {
+  auto render = [&](size_t k, const std::string& v) {
+    const std::string& name = t.chunk_key[k];
+    for (const auto& c : t.columns) {
+      if (c.name != name) continue;
+      if (c.render == CatalogColumn::Render::kNumber && looksNumeric(v.data(), v.size())) return v;
+      if (c.render == CatalogColumn::Render::kHex) {
+        std::string out = "X'";
+        appendHex(out, v.data(), v.size());
+        return out + "'";
+      }
+    }
+    return quote_string(v);
+  };
+  // (k1, ..., kn) OP (v1, ..., vn), expanded so every server uses the key's range.
+  auto compare = [&](const std::vector<std::string>& v, const char* op, bool inclusive) {
+    std::string out = "(";
+    for (size_t i = 0; i < t.chunk_key.size(); ++i) {
+      if (i > 0) out += " OR ";
+      out += "(";
+      for (size_t j = 0; j < i; ++j) out += mysql::quoteIdentifier(t.chunk_key[j]) + " = " + render(j, v[j]) + " AND ";
+      out += mysql::quoteIdentifier(t.chunk_key[i]) + " " + op + " " + render(i, v[i]) + ")";
+    }
+    if (inclusive) {
+      out += " OR (";
+      for (size_t j = 0; j < t.chunk_key.size(); ++j) {
+        if (j > 0) out += " AND ";
+        out += mysql::quoteIdentifier(t.chunk_key[j]) + " = " + render(j, v[j]);
+      }
+      out += ")";
+    }
+    return out + ")";
+  };
+  std::string out;
+  if (lower != nullptr) out = compare(*lower, ">", false);
+  if (upper != nullptr) out += (out.empty() ? "" : " AND ") + compare(*upper, "<", true);
+  return out.empty() ? "1" : out;
+}
+
+struct FullLoader::Chunk {
+  size_t table = 0;
+  int number = 0;
+  std::optional<std::vector<std::string>> lower, upper;
+};
+
+struct FullLoader::Shared {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Chunk> queue;
+  bool planning_done = false;
+  Status error;
+  std::vector<int> remaining;  // chunks left per table
+  std::vector<Progress::Table*> progress;
+  std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
+  std::unique_ptr<Throttle> throttle;
+  std::atomic<bool> failed{false};
+
+  void fail(Status st) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (error.ok()) error = std::move(st);
+    failed = true;
+    cv.notify_all();
+  }
+};
+
+FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest, std::vector<CatalogTable> tables,
+                       FullLoadOptions options, Progress* progress, const std::atomic<bool>* stop, Clock* clock)
+    : source_(std::move(source)),
+      dest_(std::move(dest)),
+      tables_(std::move(tables)),
+      options_(std::move(options)),
+      progress_(progress),
+      stop_(stop),
+      clock_(clock) {}
+
+namespace {
+
+Status prepareDest(mysql::Connection& dest) {
+  return dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+}
+
+Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
+  o.read_timeout = std::chrono::seconds(3600);
+  o.write_timeout = std::chrono::seconds(3600);
+  return mysql::Connection::connect(o);
+}
+
+// Opens a consistent snapshot on src and returns its exact GTID position.
+Result<std::string> openSnapshot(mysql::Connection& src) {
+  DTS_RETURN_IF_ERROR(src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600,"
+                                  " SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  if (!src.isMariaDB()) {
+    // MySQL has no snapshot position: hold the global read lock only while the snapshot opens.
+    DTS_RETURN_IF_ERROR(src.execute("FLUSH TABLES WITH READ LOCK"));
+    Status st = src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+    auto gtid = st.ok() ? src.queryValue("SELECT @@GLOBAL.gtid_executed") : Result<std::optional<std::string>>(st);
+    Status unlock = src.execute("UNLOCK TABLES");
+    if (!gtid.ok()) return gtid.status();
+    DTS_RETURN_IF_ERROR(unlock);
+    return gtid->value_or("");
+  }
+  DTS_RETURN_IF_ERROR(src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT"));
+  DTS_ASSIGN_OR_RETURN(auto status, src.query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
+  std::optional<std::string> file, pos, gtid;
+  for (const auto& r : status.rows) {
+    std::string name = r[0].value_or("");
+    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    if (name == "binlog_snapshot_file") file = r[1];
+    if (name == "binlog_snapshot_position") pos = r[1];
+    if (name == "binlog_snapshot_gtid_pos") gtid = r[1];
+  }
+  if (gtid.has_value()) return *gtid;
+  if (!file.has_value() || !pos.has_value() || file->empty()) {
+    return Status::FailedPrecondition("source " + src.options().endpoint.toString() +
+                                      " reports no binlog snapshot position (is log_bin ON?)");
+  }
+  DTS_ASSIGN_OR_RETURN(auto g, src.queryValue("SELECT BINLOG_GTID_POS(" + src.quoteString(*file) + ", " +
+                                              src.quoteString(*pos) + ")"));
+  if (!g.has_value()) {
+    return Status::FailedPrecondition("source " + src.options().endpoint.toString() + ": BINLOG_GTID_POS(" +
+                                      *file + ", " + *pos + ") is NULL");
+  }
+  return *g;
+}
+
+}  // namespace
+
+Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, size_t ti, Shared& shared) {
+  const CatalogTable& t = tables_[ti];
+  Progress::Table* prog = shared.progress[ti];
+  std::string where = metaKey(dest, options_.task, t);
+  DTS_ASSIGN_OR_RETURN(auto planned, dest.query("SELECT planned_rows FROM " +
+                                                mysql::quoteQualified("dts_meta", "full_tables") + " WHERE " + where));
+  std::vector<Chunk> pending;
+  if (!planned.rows.empty()) {
+    DTS_ASSIGN_OR_RETURN(auto rows, dest.query("SELECT chunk, lower_key, upper_key, done, planned_rows, loaded_rows FROM " +
+                                               mysql::quoteQualified("dts_meta", "full_chunks") + " WHERE " + where +
+                                               " ORDER BY chunk"));
+    uint64_t est = 0, done_rows = 0;
+    for (const auto& r : rows.rows) {
+      est += std::stoull(r[4].value_or("0"));
+      if (r[3].value_or("0") == "1") {
+        done_rows += std::stoull(r[5].value_or("0"));
+        continue;
+      }
+      Chunk c;
+      c.table = ti;
+      c.number = std::stoi(r[0].value_or("0"));
+      if (r[1].has_value()) {
+        DTS_ASSIGN_OR_RETURN(auto k, decodeKey(*r[1]));
+        c.lower = std::move(k);
+      }
+      if (r[2].has_value()) {
+        DTS_ASSIGN_OR_RETURN(auto k, decodeKey(*r[2]));
+        c.upper = std::move(k);
+      }
+      pending.push_back(std::move(c));
+    }
+    prog->rows_estimated = est;
+    prog->rows_done = done_rows;
+  } else {
+    // Split by key: every chunk_rows-th key closes a chunk. Streams the key only.
+    std::vector<std::vector<std::string>> bounds;
+    std::vector<uint64_t> counts;
+    uint64_t total = 0;
+    if (!t.chunk_key.empty()) {
+      uint64_t avg = std::max<uint64_t>(t.avg_row_length, 1);
+      uint64_t chunk_rows = std::clamp<uint64_t>(options_.chunk_bytes / avg, options_.min_chunk_rows,
+                                                 options_.max_chunk_rows);
+      std::string cols;
+      for (const auto& k : t.chunk_key) cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
+      uint64_t in_chunk = 0;
+      DTS_RETURN_IF_ERROR(src.queryStream(
+          "SELECT " + cols + " FROM " + mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+              " ORDER BY " + cols,
+          [&](const char* const* f, const unsigned long* len, unsigned n) {
+            ++total;
+            if (++in_chunk == chunk_rows) {
+              std::vector<std::string> key;
+              for (unsigned i = 0; i < n; ++i) key.emplace_back(f[i] == nullptr ? "" : std::string(f[i], len[i]));
+              bounds.push_back(std::move(key));
+              counts.push_back(in_chunk);
+              in_chunk = 0;
+            }
+            return !stop_->load();
+          }));
+      if (stop_->load()) return Status::Aborted("stopped while planning " + t.describe());
+      counts.push_back(in_chunk);
+    } else {
+      DTS_ASSIGN_OR_RETURN(auto n, src.queryValue("SELECT COUNT(*) FROM " +
+                                                  mysql::quoteQualified(t.route.source_database, t.route.source_table)));
+      total = std::stoull(n.value_or("0"));
+      counts.push_back(total);
+    }
+    // Chunk i covers (bounds[i-1], bounds[i]]; the last one is open-ended.
+    for (size_t i = 0; i <= bounds.size(); ++i) {
+      Chunk c;
+      c.table = ti;
+      c.number = static_cast<int>(i);
+      if (i > 0) c.lower = bounds[i - 1];
+      if (i < bounds.size()) c.upper = bounds[i];
+      pending.push_back(std::move(c));
+    }
+    std::string key_columns;
+    for (const auto& k : t.chunk_key) key_columns += (key_columns.empty() ? "" : ",") + k;
+    DTS_RETURN_IF_ERROR(dest.execute("START TRANSACTION"));
+    auto persist = [&]() -> Status {
+      std::string head = "INSERT INTO " + mysql::quoteQualified("dts_meta", "full_chunks") +
+                         " (task, db, tbl, chunk, lower_key, upper_key, planned_rows) VALUES ";
+      std::string sql;
+      std::string ids = dest.quoteString(options_.task) + ", " + dest.quoteString(t.route.source_database) + ", " +
+                        dest.quoteString(t.route.source_table);
+      for (size_t i = 0; i < pending.size(); ++i) {
+        const Chunk& c = pending[i];
+        sql += (sql.empty() ? head : ", ");
+        sql += "(" + ids + ", " + std::to_string(c.number) + ", " +
+               (c.lower ? dest.quoteString(encodeKey(*c.lower)) : "NULL") + ", " +
+               (c.upper ? dest.quoteString(encodeKey(*c.upper)) : "NULL") + ", " + std::to_string(counts[i]) + ")";
+        if (sql.size() > options_.statement_bytes) {
+          DTS_RETURN_IF_ERROR(dest.execute(sql));
+          sql.clear();
+        }
+      }
+      if (!sql.empty()) {
+        DTS_RETURN_IF_ERROR(dest.execute(sql));
+      }
+      DTS_RETURN_IF_ERROR(dest.execute("INSERT INTO " + mysql::quoteQualified("dts_meta", "full_tables") +
+                                       " (task, db, tbl, key_columns, chunks, planned_rows) VALUES (" + ids + ", " +
+                                       dest.quoteString(key_columns) + ", " + std::to_string(pending.size()) + ", " +
+                                       std::to_string(total) + ")"));
+      return dest.execute("COMMIT");
+    };
+    Status st = persist();
+    if (!st.ok()) {
+      (void)dest.execute("ROLLBACK");
+      return st.withContext("recording the chunk plan of " + t.describe());
+    }
+    prog->rows_estimated = total;
+    prog->rows_done = 0;
+  }
+  std::lock_guard<std::mutex> lock(shared.mu);
+  shared.remaining[ti] = static_cast<int>(pending.size());
+  if (pending.empty()) prog->done = true;
+  for (auto& c : pending) shared.queue.push_back(std::move(c));
+  shared.cv.notify_all();
+  return Status::OK();
+}
+
+Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
+                             const Chunk& chunk, Shared& shared) {
+  const CatalogTable& t = tables_[chunk.table];
+  Progress::Table* prog = shared.progress[chunk.table];
+  std::vector<CatalogColumn::Render> renders;
+  std::string cols;
+  for (const auto& name : t.copy_columns) {
+    cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
+    for (const auto& c : t.columns) {
+      if (c.name == name) renders.push_back(c.render);
+    }
+  }
+  auto quote = [&](std::string_view s) { return src.quoteString(s); };
+  std::string where = chunkPredicate(t, chunk.lower ? &*chunk.lower : nullptr, chunk.upper ? &*chunk.upper : nullptr, quote);
+  if (t.route.filter != nullptr) where = "(" + where + ") AND " + t.route.filter->toSql(quote);
+  std::string select = "SELECT " + cols + " FROM " +
+                       mysql::quoteQualified(t.route.source_database, t.route.source_table) + " WHERE " + where;
+  std::string head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") +
+                     mysql::quoteQualified(t.route.target_database, t.route.target_table) + " (" + cols + ") VALUES ";
+
+  DTS_RETURN_IF_ERROR(dest.execute("START TRANSACTION"));
+  std::string sql;
+  sql.reserve(options_.statement_bytes + (64u << 10));
+  sql = head;
+  bool has_rows = false;
+  uint64_t rows = 0, batch_rows = 0, batch_bytes = 0;
+  Status write_error;
+  auto flush = [&]() -> Status {
+    if (!has_rows) return Status::OK();
+    DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("writing " + t.route.target_database + "." + t.route.target_table));
+    prog->rows_done += batch_rows;
+    prog->bytes_done += batch_bytes;
+    progress_->addMoved(batch_rows, batch_bytes);
+    if (!shared.throttle->acquire(batch_rows, batch_bytes, *stop_)) return Status::Aborted("stopped");
+    sql.resize(head.size());
+    has_rows = false;
+    batch_rows = batch_bytes = 0;
+    return Status::OK();
+  };
+  MYSQL* dh = dest.handle();
+  Status read = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
+    if (has_rows) sql.push_back(',');
+    sql.push_back('(');
+    for (unsigned i = 0; i < n; ++i) {
+      if (i > 0) sql.push_back(',');
+      appendValue(sql, dh, renders[i], f[i], len[i]);
+      batch_bytes += len[i];
+    }
+    sql.push_back(')');
+    has_rows = true;
+    ++rows;
+    ++batch_rows;
+    if (sql.size() >= options_.statement_bytes) {
+      write_error = flush();
+      if (!write_error.ok()) return false;
+    }
+    return !stop_->load() && !shared.failed.load();
+  });
+  auto rollback = [&](Status st) {
+    (void)dest.execute("ROLLBACK");
+    return st;
+  };
+  if (!read.ok()) return rollback(read.withContext("reading " + t.describe() + " chunk " + std::to_string(chunk.number)));
+  if (!write_error.ok()) return rollback(write_error);
+  if (stop_->load()) return rollback(Status::Aborted("stopped"));
+  if (shared.failed.load()) return rollback(Status::Aborted("another worker failed"));
+  Status st = flush();
+  if (!st.ok()) return rollback(st);
+  st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") + " SET done = 1, snapshot_gtid = " +
+                    dest.quoteString(snapshot_gtid) + ", loaded_rows = " + std::to_string(rows) + " WHERE " +
+                    metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
+  if (!st.ok()) return rollback(st);
+  DTS_RETURN_IF_ERROR(dest.execute("COMMIT").withContext("committing " + t.describe() + " chunk " +
+                                                          std::to_string(chunk.number)));
+  std::lock_guard<std::mutex> lock(shared.mu);
+  if (--shared.remaining[chunk.table] == 0) prog->done = true;
+  return Status::OK();
+}
+
+Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
+  DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
+  DTS_RETURN_IF_ERROR(prepareDest(*dest));
+  std::unique_ptr<mysql::Connection> src;
+  std::string gtid;
+  while (true) {
+    Chunk chunk;
+    {
+      std::unique_lock<std::mutex> lock(shared.mu);
+      shared.cv.wait(lock, [&] { return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load(); });
+      if (shared.failed || stop_->load()) return Status::OK();
+      if (shared.queue.empty()) return Status::OK();
+      chunk = std::move(shared.queue.front());
+      shared.queue.pop_front();
+    }
+    if (src == nullptr) {
+      // The snapshot opens when the worker first has work, and its position is reported before
+      // any of its rows can commit.
+      std::lock_guard<std::mutex> lock(shared.snapshot_mu);
+      DTS_ASSIGN_OR_RETURN(src, connectLong(source_));
+      DTS_ASSIGN_OR_RETURN(gtid, openSnapshot(*src));
+      on_snapshot(gtid);
+    }
+    DTS_RETURN_IF_ERROR(loadChunk(*src, *dest, gtid, chunk, shared));
+  }
+}
+
+Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_snapshot) {
+  Shared shared;
+  shared.remaining.assign(tables_.size(), 0);
+  shared.throttle = std::make_unique<Throttle>(options_.limits, clock_);
+  for (const auto& t : tables_) {
+    auto* p = progress_->findTable(t.route.source_database, t.route.source_table);
+    if (p == nullptr) {
+      p = progress_->addTable(t.route.source_database, t.route.source_table, t.route.target_database,
+                              t.route.target_table);
+    }
+    shared.progress.push_back(p);
+  }
+  {
+    DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_));
+    DTS_RETURN_IF_ERROR(ensureMetaSchema(*dest));
+  }
+  std::vector<std::thread> threads;
+  std::vector<Status> results(static_cast<size_t>(options_.parallelism));
+  for (int i = 0; i < options_.parallelism; ++i) {
+    threads.emplace_back([&, i] {
+      Status st = worker(shared, on_snapshot);
+      if (!st.ok() && st.code() != Status::Code::kAborted) shared.fail(st);
+      results[static_cast<size_t>(i)] = st;
+    });
+  }
+  // Plan on this thread, feeding the workers table by table (largest first balances better).
+  std::vector<size_t> order(tables_.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return tables_[a].estimated_rows * std::max<uint64_t>(tables_[a].avg_row_length, 1) >
+           tables_[b].estimated_rows * std::max<uint64_t>(tables_[b].avg_row_length, 1);
+  });
+  Status plan_status = [&]() -> Status {
+    DTS_ASSIGN_OR_RETURN(auto src, connectLong(source_));
+    DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_));
+    for (size_t ti : order) {
+      if (stop_->load() || shared.failed.load()) break;
+      DTS_RETURN_IF_ERROR(planTable(*src, *dest, ti, shared));
+    }
+    return Status::OK();
+  }();
+  if (!plan_status.ok() && plan_status.code() != Status::Code::kAborted) shared.fail(plan_status);
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    shared.planning_done = true;
+    shared.cv.notify_all();
+  }
+  for (auto& th : threads) th.join();
+  if (!shared.error.ok()) return shared.error;
+  if (stop_->load()) return Status::Aborted("full data stopped on request; whole chunks loaded so far are kept");
+  return Status::OK();
+}
+
+}  // namespace dts::task

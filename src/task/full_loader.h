@@ -1,0 +1,106 @@
+// FullLoader: the full-data phase. Copies the selected rows of every table from the source to
+// the destination, consistent with the incremental phase that follows, without locking the
+// source, resumable at chunk granularity, with bounded memory whatever the table size.
+//
+// How it stays exact (what the incremental applier must honour):
+//
+//  * Plan. Each table with a usable key (the PK, else a unique NOT NULL key, that the column
+//    subset keeps) is split into chunks by key: (lower, upper], NULL meaning unbounded. The plan
+//    is written once to `dts_meta`.`full_chunks` at the destination and reused by every later
+//    run, so a chunk always means the same key range. A table without such a key is one chunk,
+//    loaded in one destination transaction (a retry can never duplicate its rows).
+//
+//  * Snapshots. Every reader opens START TRANSACTION WITH CONSISTENT SNAPSHOT and reads its exact
+//    position from SHOW STATUS LIKE 'binlog_snapshot_gtid_pos' (MariaDB; no lock taken). On MySQL
+//    the position is read under a FLUSH TABLES WITH READ LOCK held only while the snapshots open.
+//    Readers of one run and of later runs (after a restart) may stand at different positions.
+//
+//  * Chunk commit. A chunk's rows and the line `done = 1, snapshot_gtid = <position of the
+//    snapshot the rows were read in>` in `dts_meta`.`full_chunks` are committed in ONE
+//    destination transaction. A crash loses whole uncommitted chunks only; the next run reloads
+//    them (in a newer snapshot).
+//
+//  * Incremental start. The task's incremental phase starts at the position of the FIRST snapshot
+//    the task ever opened (on_snapshot reports it; the runner persists it once). Every chunk's
+//    snapshot contains that position, so no change is missed; changes between it and a chunk's
+//    own snapshot position are already in that chunk's rows. The applier therefore MUST:
+//      1. apply row changes idempotently, at least until its checkpoint contains every chunk's
+//         snapshot_gtid: insert = upsert of the after image (REPLACE / ON DUPLICATE KEY UPDATE),
+//         update = delete the before key if the key changed + upsert the after image, delete =
+//         delete by key (absent row is fine). Replaying a change that a chunk already holds then
+//         converges to the same row as the source.
+//      2. for a table loaded without a key (`dts_meta`.`full_tables`.`key_columns` = ''), skip
+//         every change whose GTID is contained in that table's single chunk snapshot_gtid (the
+//         rows already contain it; without a key it could not be replayed idempotently).
+//    Optionally (precise, not required for exactness): a row change whose key lies in a chunk
+//    whose snapshot_gtid contains the change's GTID can be skipped.
+//
+// Thread-safety: run() drives its own worker threads; call it from one thread.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mysql/connection.h"
+#include "task/catalog.h"
+#include "task/progress.h"
+#include "task/task_config.h"
+
+namespace dts::task {
+
+struct FullLoadOptions {
+  std::string task;           // the task name, the key of its rows in dts_meta
+  int parallelism = 4;        // readers (each with its own snapshot) and writers
+  RateLimits limits;          // options.full
+  bool insert_ignore = false; // conflicting_tables: ignore -> keep the destination row
+  uint64_t chunk_bytes = 16u << 20;      // target bytes per chunk (rows = chunk_bytes / avg row)
+  uint64_t min_chunk_rows = 1000;
+  uint64_t max_chunk_rows = 100000;
+  uint64_t statement_bytes = 2u << 20;   // one INSERT statement at most (also < max_allowed_packet)
+};
+
+// The `dts_meta` schema at the destination (created if missing).
+Status ensureMetaSchema(mysql::Connection& dest);
+
+// Hex of each key value, comma separated (how keys are stored in dts_meta).
+std::string encodeKey(const std::vector<std::string>& values);
+Result<std::vector<std::string>> decodeKey(std::string_view encoded);
+
+// SQL for "key > lower AND key <= upper" over key columns (each NULL bound is omitted), with
+// values rendered for their column types. Exposed for tests.
+std::string chunkPredicate(const CatalogTable& table, const std::vector<std::string>* lower,
+                           const std::vector<std::string>* upper,
+                           const std::function<std::string(std::string_view)>& quote_string);
+
+class FullLoader {
+ public:
+  FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest, std::vector<CatalogTable> tables,
+             FullLoadOptions options, Progress* progress, const std::atomic<bool>* stop, Clock* clock);
+
+  // Loads every chunk not yet done. on_snapshot is called (from a worker thread, serialized)
+  // with the GTID position of each snapshot opened, first one first. Returns kAborted when
+  // stopped (whole chunks committed so far stay), the first error otherwise.
+  Status run(const std::function<void(const std::string& gtid)>& on_snapshot);
+
+ private:
+  struct Chunk;
+  struct Shared;
+  Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index, Shared& shared);
+  Status worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot);
+  Status loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
+                   const Chunk& chunk, Shared& shared);
+
+  mysql::ConnectOptions source_;
+  mysql::ConnectOptions dest_;
+  std::vector<CatalogTable> tables_;
+  FullLoadOptions options_;
+  Progress* progress_;
+  const std::atomic<bool>* stop_;
+  Clock* clock_;
+};
+
+}  // namespace dts::task

@@ -1,0 +1,88 @@
+#include "task/progress.h"
+
+#include <cstdio>
+
+namespace dts::task {
+
+Progress::Table* Progress::addTable(const std::string& source_db, const std::string& source_table,
+                                    const std::string& target_db, const std::string& target_table) {
+  auto t = std::make_unique<Table>();
+  t->source_database = source_db;
+  t->source_table = source_table;
+  t->target_database = target_db;
+  t->target_table = target_table;
+  tables_.push_back(std::move(t));
+  return tables_.back().get();
+}
+
+Progress::Table* Progress::findTable(const std::string& source_db, const std::string& source_table) {
+  for (auto& t : tables_) {
+    if (t->source_database == source_db && t->source_table == source_table) return t.get();
+  }
+  return nullptr;
+}
+
+std::vector<TableProgress> Progress::tables() const {
+  std::vector<TableProgress> out;
+  for (const auto& t : tables_) {
+    out.push_back({t->source_database, t->source_table, t->target_database, t->target_table, t->rows_done.load(),
+                   t->rows_estimated.load(), t->bytes_done.load(), t->done.load()});
+  }
+  return out;
+}
+
+Progress::Rates Progress::sample(std::chrono::steady_clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  samples_.push_back({now, rows_.load(), bytes_.load()});
+  while (samples_.size() > 2 && now - samples_.front().at > std::chrono::seconds(5)) samples_.pop_front();
+  Rates r;
+  if (samples_.size() < 2) return r;
+  double secs = std::chrono::duration<double>(now - samples_.front().at).count();
+  if (secs <= 0) return r;
+  r.rps = static_cast<double>(samples_.back().rows - samples_.front().rows) / secs;
+  r.mbps = static_cast<double>(samples_.back().bytes - samples_.front().bytes) / secs / 1e6;
+  return r;
+}
+
+namespace {
+std::string bar(double fraction, int width) {
+  if (fraction < 0) fraction = 0;
+  if (fraction > 1) fraction = 1;
+  int filled = static_cast<int>(fraction * width + 0.5);
+  return "[" + std::string(filled, '#') + std::string(width - filled, '.') + "]";
+}
+}  // namespace
+
+std::string renderProgress(const std::string& task, TaskPhase phase, const std::vector<TableProgress>& tables,
+                           Progress::Rates rates, double latency_ms, bool tty) {
+  uint64_t done = 0, est = 0;
+  size_t tables_done = 0;
+  for (const auto& t : tables) {
+    done += t.rows_done;
+    est += std::max(t.rows_estimated, t.rows_done);
+    if (t.done) ++tables_done;
+  }
+  char head[256];
+  std::string latency = latency_ms < 0 ? "-" : std::to_string(static_cast<int64_t>(latency_ms));
+  std::snprintf(head, sizeof(head), "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s ms",
+                task.c_str(), phaseName(phase), tables_done, tables.size(),
+                static_cast<unsigned long long>(done), static_cast<unsigned long long>(est), rates.rps, rates.mbps,
+                latency.c_str());
+  if (!tty) return std::string(head) + "\n";
+  std::string out = std::string(head) + "\n";
+  if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {
+    out += "  full " + bar(est == 0 ? 0 : static_cast<double>(done) / est, 40) + "\n";
+    for (const auto& t : tables) {
+      if (t.done) continue;
+      double f = t.rows_estimated == 0 ? 0 : static_cast<double>(t.rows_done) / t.rows_estimated;
+      char line[512];
+      std::snprintf(line, sizeof(line), "  %-40.40s %s %llu/%llu\n",
+                    (t.source_database + "." + t.source_table).c_str(), bar(f, 20).c_str(),
+                    static_cast<unsigned long long>(t.rows_done), static_cast<unsigned long long>(t.rows_estimated));
+      out += line;
+    }
+  }
+  return out;
+}
+
+}  // namespace dts::task

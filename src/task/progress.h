@@ -1,0 +1,75 @@
+// Progress: live counters of a running task, written by the loaders and the applier from many
+// threads (atomics), read by the terminal view, `dts status` (through the state store) and a
+// later server. Rates are sampled by whoever displays them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "task/state_store.h"
+
+namespace dts::task {
+
+class Progress {
+ public:
+  struct Table {
+    std::string source_database, source_table, target_database, target_table;
+    std::atomic<uint64_t> rows_done{0};
+    std::atomic<uint64_t> rows_estimated{0};
+    std::atomic<uint64_t> bytes_done{0};
+    std::atomic<bool> done{false};
+  };
+
+  // Adds a table; the pointer stays valid for the Progress' lifetime. Not thread-safe with
+  // itself: add every table before loaders start.
+  Table* addTable(const std::string& source_db, const std::string& source_table,
+                  const std::string& target_db, const std::string& target_table);
+  Table* findTable(const std::string& source_db, const std::string& source_table);
+  std::vector<TableProgress> tables() const;
+
+  // Counts rows/bytes moved (full or incremental) for the rates.
+  void addMoved(uint64_t rows, uint64_t bytes) {
+    rows_.fetch_add(rows, std::memory_order_relaxed);
+    bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  }
+  uint64_t rowsMoved() const { return rows_.load(); }
+  uint64_t bytesMoved() const { return bytes_.load(); }
+
+  // Source commit -> destination apply, reported by the applier; < 0 when unknown.
+  void setLatencyMs(double ms) { latency_ms_.store(ms); }
+  double latencyMs() const { return latency_ms_.load(); }
+
+  void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
+  TaskPhase phase() const { return static_cast<TaskPhase>(phase_.load()); }
+
+  struct Rates {
+    double rps = 0;
+    double mbps = 0;
+  };
+  // Rates over the last ~5 seconds of samples. Thread-safe.
+  Rates sample(std::chrono::steady_clock::time_point now);
+
+ private:
+  std::vector<std::unique_ptr<Table>> tables_;
+  std::atomic<uint64_t> rows_{0};
+  std::atomic<uint64_t> bytes_{0};
+  std::atomic<double> latency_ms_{-1};
+  std::atomic<int> phase_{0};
+  std::mutex mu_;
+  struct Sample {
+    std::chrono::steady_clock::time_point at;
+    uint64_t rows, bytes;
+  };
+  std::deque<Sample> samples_;
+};
+
+// One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
+std::string renderProgress(const std::string& task, TaskPhase phase, const std::vector<TableProgress>& tables,
+                           Progress::Rates rates, double latency_ms, bool tty);
+
+}  // namespace dts::task

@@ -1,0 +1,250 @@
+#include "task/runner.h"
+
+#include <condition_variable>
+#include <thread>
+
+#include "common/log.h"
+#include "task/full_loader.h"
+#include "task/precheck.h"
+#include "task/schema_copier.h"
+
+namespace dts::task {
+
+TaskRunner::TaskRunner(TaskConfig config, StateStore* store, RunnerOptions options)
+    : config_(std::move(config)), store_(store), options_(std::move(options)) {}
+
+void TaskRunner::say(const std::string& line) {
+  if (options_.print) options_.print(line);
+}
+
+Status TaskRunner::save() {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  state_.tables = progress_.tables();
+  state_.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             options_.clock->now().time_since_epoch()).count();
+  return store_->save(state_);
+}
+
+void TaskRunner::setPhase(TaskPhase phase) {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.phase = phase;
+  }
+  progress_.setPhase(phase);
+  Status st = save();
+  if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
+}
+
+namespace {
+
+// Fields that must match for a state to belong to this task file (options may change).
+std::string identity(const TaskConfig& c) {
+  TaskConfig copy = c;
+  copy.options = TaskOptions{};
+  copy.options.incremental = c.incremental();
+  return taskToYaml(copy);
+}
+
+}  // namespace
+
+Status TaskRunner::run(const std::atomic<bool>& stop) {
+  auto loaded = store_->load(config_.name);
+  if (!loaded.ok()) return loaded.status();
+  if (loaded->has_value()) {
+    state_ = std::move(**loaded);
+    auto previous = parseTaskYaml(state_.config_yaml);
+    if (previous.ok() && identity(*previous) != identity(config_)) {
+      return Status::FailedPrecondition("task '" + config_.name +
+                                        "' in this data dir was created from a different task file (kind, "
+                                        "source, destination or objects changed); use another data dir or name");
+    }
+    if (state_.phase == TaskPhase::kCompleted) {
+      say("task " + config_.name + " already completed\n");
+      return Status::OK();
+    }
+    for (const auto& t : state_.tables) {
+      auto* p = progress_.addTable(t.source_database, t.source_table, t.target_database, t.target_table);
+      p->rows_done = t.rows_done;
+      p->rows_estimated = t.rows_estimated;
+      p->bytes_done = t.bytes_done;
+      p->done = t.done;
+    }
+  } else {
+    state_.name = config_.name;
+    state_.kind = taskKindName(config_.kind);
+    state_.phase = TaskPhase::kCreated;
+  }
+  state_.config_yaml = taskToYaml(config_);
+  state_.last_error.clear();
+  DTS_RETURN_IF_ERROR(save());
+
+  // Progress reporter: persists state and prints, until the phases end.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool finished = false;
+  std::thread reporter([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    int lines_drawn = 0;
+    auto last_plain = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    while (!finished) {
+      cv.wait_for(lock, options_.report_interval);
+      auto now = std::chrono::steady_clock::now();
+      auto rates = progress_.sample(now);
+      {
+        std::lock_guard<std::mutex> slock(state_mu_);
+        state_.rps = rates.rps;
+        state_.mbps = rates.mbps;
+        state_.latency_ms = progress_.latencyMs();
+      }
+      Status st = save();
+      if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
+      TaskPhase phase = progress_.phase();
+      if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
+      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates, progress_.latencyMs(),
+                                         options_.tty);
+      if (options_.tty) {
+        std::string clear;
+        for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";
+        lines_drawn = static_cast<int>(std::count(frame.begin(), frame.end(), '\n'));
+        say(clear + frame);
+      } else if (now - last_plain >= std::chrono::seconds(5)) {
+        last_plain = now;
+        say(frame);
+      }
+    }
+  });
+  Status st = runPhases(stop);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    finished = true;
+    cv.notify_all();
+  }
+  reporter.join();
+  if (st.code() == Status::Code::kAborted && stop.load()) {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.last_error.clear();
+    }
+    setPhase(TaskPhase::kPaused);
+    say("task " + config_.name + " paused: progress saved; run again with the same data dir to resume\n");
+    return Status::OK();
+  }
+  if (!st.ok()) {
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.last_error = st.toString();
+    }
+    setPhase(TaskPhase::kFailed);
+    return st;
+  }
+  return Status::OK();
+}
+
+Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
+  DTS_ASSIGN_OR_RETURN(pipeline::Mapping mapping, config_.mapping());
+  setPhase(TaskPhase::kPrechecking);
+  PrecheckOptions pre;
+  pre.schema_started = state_.schema_done || state_.phase != TaskPhase::kPrechecking;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    pre.schema_started = state_.schema_done;
+  }
+  DTS_ASSIGN_OR_RETURN(PrecheckReport report, runPrecheck(config_, mapping, pre));
+  say("precheck:\n" + report.toString());
+  DTS_RETURN_IF_ERROR(report.toStatus());
+  if (stop.load()) return Status::Aborted("stopped");
+  for (const auto& t : report.catalog) {
+    if (progress_.findTable(t.route.source_database, t.route.source_table) == nullptr) {
+      auto* p = progress_.addTable(t.route.source_database, t.route.source_table, t.route.target_database,
+                                   t.route.target_table);
+      p->rows_estimated = t.estimated_rows;
+    }
+  }
+
+  DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
+  DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
+  if (!state_.schema_done) {
+    setPhase(TaskPhase::kSchema);
+    DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
+    DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
+    DTS_ASSIGN_OR_RETURN(SchemaResult schema, copySchema(*src, *dest, report.catalog, mapping));
+    say("schema: " + std::to_string(schema.created.size()) + " tables created, " +
+        std::to_string(schema.existing.size()) + " existing\n");
+    for (const auto& w : schema.warnings) say("  warning: " + w + "\n");
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.schema_done = true;
+    }
+    DTS_RETURN_IF_ERROR(save());
+  }
+  if (stop.load()) return Status::Aborted("stopped");
+
+  if (!state_.full_done) {
+    setPhase(TaskPhase::kFull);
+    FullLoadOptions fo;
+    fo.task = config_.name;
+    fo.parallelism = config_.options.parallelism;
+    fo.limits = config_.options.full;
+    fo.insert_ignore = config_.options.conflicting_tables == ConflictPolicy::kIgnore;
+    FullLoader loader(src_opts, dest_opts, report.catalog, fo, &progress_, &stop, options_.clock);
+    auto started = std::chrono::steady_clock::now();
+    DTS_RETURN_IF_ERROR(loader.run([&](const std::string& gtid) {
+      bool first = false;
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        if (state_.start_gtid.empty()) {
+          state_.start_gtid = gtid.empty() ? "-" : gtid;  // "-": the empty position (from the start)
+          first = true;
+        }
+      }
+      // Persisted before any row of this snapshot can commit (the loader waits for us).
+      if (first) {
+        Status st = save();
+        if (!st.ok()) spdlog::error("saving the incremental start position: {}", st.toString());
+      }
+    }));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.full_done = true;
+    }
+    DTS_RETURN_IF_ERROR(save());
+    uint64_t rows = 0;
+    for (const auto& t : progress_.tables()) rows += t.rows_done;
+    say("full data: " + std::to_string(report.catalog.size()) + " tables, " + std::to_string(rows) + " rows in " +
+        std::to_string(secs).substr(0, std::to_string(secs).find('.') + 2) + " s\n");
+  }
+  if (!config_.incremental()) {
+    setPhase(TaskPhase::kCompleted);
+    say("task " + config_.name + " completed\n");
+    return Status::OK();
+  }
+  if (stop.load()) return Status::Aborted("stopped");
+
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (state_.start_gtid.empty()) {
+      // No snapshot was opened (nothing selected): incremental starts at the source's position now.
+      auto src = mysql::Connection::connect(src_opts);
+      if (!src.ok()) return src.status();
+      auto pos = (*src)->queryValue((*src)->isMariaDB() ? "SELECT @@GLOBAL.gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed");
+      if (!pos.ok()) return pos.status();
+      state_.start_gtid = pos->value_or("");
+      if (state_.start_gtid.empty()) state_.start_gtid = "-";
+    }
+  }
+  setPhase(TaskPhase::kIncremental);
+  if (!options_.incremental) {
+    return Status::Unsupported("incremental phase: no binlog applier in this build; full data is done and the "
+                               "incremental start position is saved (" + state_.start_gtid + ")");
+  }
+  IncrementalContext ctx{config_, mapping, report.catalog};
+  DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));
+  std::string start = state_.start_gtid == "-" ? "" : state_.start_gtid;
+  DTS_RETURN_IF_ERROR(engine->run(start, &progress_, stop));
+  if (stop.load()) return Status::Aborted("stopped");
+  setPhase(TaskPhase::kCompleted);
+  return Status::OK();
+}
+
+}  // namespace dts::task

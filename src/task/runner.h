@@ -1,0 +1,76 @@
+// TaskRunner: drives one task through its state machine, persisting every transition:
+//   created -> prechecking -> schema -> full -> incremental -> (paused | completed | failed)
+// A run stopped on request (stop flag: SIGINT/SIGTERM in the CLI) ends `paused` with whole chunks
+// / applied transactions kept; the next run with the same state store resumes where it stood
+// (precheck again, schema skipped once done, pending chunks only, incremental from the
+// checkpoint). Used by `dts run` and, later, by the server: no terminal or signal code here.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "pipeline/mapping.h"
+#include "task/catalog.h"
+#include "task/progress.h"
+#include "task/state_store.h"
+#include "task/task_config.h"
+
+namespace dts::task {
+
+// The incremental phase: the source binlog stream from a position handed to the applier. A seam,
+// so the runner does not depend on how the stream and the applier are built.
+class IncrementalEngine {
+ public:
+  virtual ~IncrementalEngine() = default;
+  // Streams and applies changes from start_gtid (or from the destination's own checkpoint when
+  // that is further) until stop becomes true (returns OK) or an error. Reports latency and rows
+  // through progress.
+  virtual Status run(const std::string& start_gtid, Progress* progress, const std::atomic<bool>& stop) = 0;
+};
+
+struct IncrementalContext {
+  const TaskConfig& config;
+  const pipeline::Mapping& mapping;
+  const std::vector<CatalogTable>& tables;
+};
+using IncrementalFactory = std::function<Result<std::unique_ptr<IncrementalEngine>>(const IncrementalContext&)>;
+
+struct RunnerOptions {
+  // Where progress and messages go (the CLI passes stdout); null: nowhere.
+  std::function<void(const std::string&)> print;
+  bool tty = false;                                    // redraw bars instead of plain lines
+  std::chrono::milliseconds report_interval{1000};     // progress persisted and printed
+  IncrementalFactory incremental;                      // null: incremental unavailable
+  Clock* clock = SystemClock::instance();
+};
+
+class TaskRunner {
+ public:
+  TaskRunner(TaskConfig config, StateStore* store, RunnerOptions options);
+
+  // Runs until the task completes, fails, or stop becomes true. OK for completed and for paused
+  // on request; the error (also persisted as last_error) otherwise.
+  Status run(const std::atomic<bool>& stop);
+
+  Progress& progress() { return progress_; }
+
+ private:
+  Status runPhases(const std::atomic<bool>& stop);
+  Status save();
+  void setPhase(TaskPhase phase);
+  void say(const std::string& line);
+
+  TaskConfig config_;
+  StateStore* store_;
+  RunnerOptions options_;
+  Progress progress_;
+  std::mutex state_mu_;
+  TaskState state_;
+};
+
+}  // namespace dts::task
