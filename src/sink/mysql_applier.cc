@@ -1,0 +1,583 @@
+#include "sink/mysql_applier.h"
+
+#include <mysql.h>
+#include <mysqld_error.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "sink/ddl_rewrite.h"
+#include "sink/sql_literal.h"
+
+namespace dts::sink {
+
+using pipeline::ChangeEvent;
+
+namespace {
+
+bool isStringLike(const mysql::ColumnInfo& c) {
+  switch (c.type) {
+    case mysql::ColumnType::kVarchar:
+    case mysql::ColumnType::kVarString:
+    case mysql::ColumnType::kString:
+    case mysql::ColumnType::kTinyBlob:
+    case mysql::ColumnType::kMediumBlob:
+    case mysql::ColumnType::kLongBlob:
+    case mysql::ColumnType::kBlob:
+    case mysql::ColumnType::kEnum:
+    case mysql::ColumnType::kSet:
+    case mysql::ColumnType::kJson:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// True when equal values of this column are equal bytes (so keys can be compared as bytes).
+bool byteComparable(const mysql::ColumnInfo& c) {
+  if (c.type == mysql::ColumnType::kFloat || c.type == mysql::ColumnType::kDouble) return false;
+  if (!isStringLike(c)) return true;
+  if (c.collation == mysql::kBinaryCollation) return true;
+  std::string_view name = collationName(c.collation);
+  return name.size() > 4 && name.substr(name.size() - 4) == "_bin";
+}
+
+size_t valueBytes(const mysql::Value& v) { return v.s.empty() ? 8 : v.s.size(); }
+
+bool isPresent(const mysql::RowImage& row, size_t i) {
+  return i < row.values.size() && (row.present.empty() || (i < row.present.size() && row.present[i]));
+}
+
+unsigned lastErrno(mysql::Connection& c) { return mysql_errno(c.handle()); }
+
+// Errors that mean "this DDL already happened" when it is replayed after a crash.
+bool alreadyDone(unsigned err) {
+  return err == ER_TABLE_EXISTS_ERROR || err == ER_BAD_TABLE_ERROR || err == ER_DUP_FIELDNAME ||
+         err == ER_DUP_KEYNAME || err == ER_CANT_DROP_FIELD_OR_KEY || err == ER_NO_SUCH_TABLE ||
+         err == ER_BAD_FIELD_ERROR || err == ER_DB_CREATE_EXISTS || err == ER_DB_DROP_EXISTS ||
+         err == ER_DUP_KEY;
+}
+
+constexpr size_t kMaxRoundTripBytes = 8 << 20;
+
+}  // namespace
+
+MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping)
+    : options_(std::move(options)),
+      mapping_(std::move(mapping)),
+      store_(options_.meta_database, options_.task),
+      tracker_(std::max(1, options_.workers)) {}
+
+Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
+                                                         std::shared_ptr<const pipeline::Mapping> mapping) {
+  if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
+  if (options.workers < 1 || options.workers > 64) {
+    return Status::InvalidArgument("applier: workers must be 1..64, got " + std::to_string(options.workers));
+  }
+  if (options.batch_transactions == 0) options.batch_transactions = 1;
+  std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(mapping)));
+  DTS_RETURN_IF_ERROR(a->start());
+  return a;
+}
+
+Status MysqlApplier::start() {
+  auto connect = [&]() -> Result<std::unique_ptr<mysql::Connection>> {
+    DTS_ASSIGN_OR_RETURN(auto c, mysql::Connection::connect(options_.destination));
+    DTS_RETURN_IF_ERROR(c->execute(applierSessionSql()).withContext("setting up the applier session"));
+    return c;
+  };
+  DTS_ASSIGN_OR_RETURN(control_, connect());
+  DTS_RETURN_IF_ERROR(store_.ensureSchema(*control_));
+  DTS_ASSIGN_OR_RETURN(resume_, store_.read(*control_));
+  base_ = resume_.applied;
+  for (const std::string& p : {resume_.position}) {
+    std::string merged = mergePositions(p, "");
+    size_t start = 0;
+    while (start < merged.size()) {
+      size_t comma = merged.find(',', start);
+      std::string item = merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      start = comma == std::string::npos ? merged.size() : comma + 1;
+      auto id = parseGtid(item);
+      if (id.ok()) positions_[id->key] = item;
+    }
+  }
+  last_control_write_ = options_.clock->now();
+  rate_time_ = last_control_write_;
+  for (int i = 0; i < options_.workers; ++i) {
+    auto w = std::make_unique<Worker>();
+    w->slot = i + 1;
+    DTS_ASSIGN_OR_RETURN(w->conn, connect());
+    workers_.push_back(std::move(w));
+  }
+  for (auto& w : workers_) {
+    Worker* raw = w.get();
+    w->thread = std::thread([this, raw] { workerLoop(raw); });
+  }
+  return Status::OK();
+}
+
+MysqlApplier::~MysqlApplier() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+}
+
+std::string MysqlApplier::resumeGtid() const {
+  if (!resume_.position.empty()) return resume_.position;
+  // MySQL: the applied set itself (the server skips everything in it). MySQL sets are keyed by
+  // server uuids ("3e11...-...:1-5"), MariaDB ones by domain numbers ("0:1-5").
+  std::string s = resume_.applied.toString();
+  return s.find('-') != std::string::npos && s.find(':') != std::string::npos &&
+                 s.find('-') < s.find(':')
+             ? s
+             : "";
+}
+
+Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table, const std::string& gtids) {
+  auto r = GtidRanges::parse(gtids);
+  if (!r.ok()) return r.status().withContext("snapshot GTID set of `" + db + "`.`" + table + "`");
+  snapshots_[{db, table}] = std::move(*r);
+  return Status::OK();
+}
+
+std::string MysqlApplier::positionLocked() const {
+  std::string out;
+  for (const auto& [domain, gtid] : positions_) {
+    if (!out.empty()) out.push_back(',');
+    out += gtid;
+  }
+  return out;
+}
+
+void MysqlApplier::markDoneLocked(uint64_t seq) {
+  if (order_.empty() || seq < order_.front().seq) return;
+  order_[seq - order_.front().seq].done = true;
+  while (!order_.empty() && order_.front().done) {
+    OrderEntry& e = order_.front();
+    base_.add(e.id);
+    if (e.id.mariadb) positions_[e.id.key] = e.gtid;
+    ++base_version_;
+    order_.pop_front();
+  }
+}
+
+Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
+  const mysql::TableInfo& info = *ev.table_info;
+  std::string cache_key = ev.database + '\0' + ev.table + '\0' + std::to_string(info.columns.size());
+  auto it = key_cache_.find(cache_key);
+  if (it != key_cache_.end()) return it->second;
+
+  // Unique keys as the destination knows them (TableInfo carries only the primary key).
+  auto rows = control_->query(
+      "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=" +
+      control_->quoteString(ev.database) + " AND TABLE_NAME=" + control_->quoteString(ev.table) +
+      " AND NON_UNIQUE=0 ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
+  if (!rows.ok()) return rows.status().withContext("reading the keys of " + mysql::quoteQualified(ev.database, ev.table));
+  auto column = [&](const std::string& name) -> std::optional<size_t> {
+    for (size_t i = 0; i < info.columns.size(); ++i) {
+      if (strcasecmp(info.columns[i].name.c_str(), name.c_str()) == 0) return i;
+    }
+    return std::nullopt;
+  };
+  TableKeys keys;
+  std::string current;
+  std::vector<size_t> cols;
+  bool usable = true, not_null = true, primary = false;
+  auto finishKey = [&]() {
+    if (current.empty()) return;
+    if (usable) {
+      keys.unique.push_back(cols);
+      if (keys.identity.empty() && (primary || not_null)) keys.identity = cols;
+    } else {
+      keys.unique.push_back({});  // a key we cannot see in the image: table-wide conflicts
+    }
+  };
+  for (const auto& r : rows->rows) {
+    std::string idx = r[0].value_or("");
+    if (idx != current) {
+      finishKey();
+      current = idx;
+      cols.clear();
+      usable = true;
+      not_null = true;
+      primary = idx == "PRIMARY";
+    }
+    auto c = column(r[1].value_or(""));
+    if (!c) usable = false;
+    else cols.push_back(*c);
+    if (r[2].value_or("") == "YES") not_null = false;
+  }
+  finishKey();
+  if (!info.primary_key.empty()) {
+    keys.identity = info.primary_key;
+    if (std::find(keys.unique.begin(), keys.unique.end(), info.primary_key) == keys.unique.end()) {
+      keys.unique.insert(keys.unique.begin(), info.primary_key);
+    }
+  }
+  keys.byte_comparable = !keys.identity.empty();
+  for (size_t i : keys.identity) {
+    if (i >= info.columns.size() || !byteComparable(info.columns[i])) keys.byte_comparable = false;
+  }
+  key_cache_[cache_key] = keys;
+  return keys;
+}
+
+void MysqlApplier::addHashes(const ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) const {
+  const mysql::TableInfo& info = *ev.table_info;
+  std::string base = ev.database + '\0' + ev.table + '\0';
+  bool table_wide = keys.unique.empty();
+  for (const mysql::RowImage* img : {&ev.before, &ev.after}) {
+    if (img->values.empty()) continue;
+    for (size_t k = 0; k < keys.unique.size() && !table_wide; ++k) {
+      const auto& cols = keys.unique[k];
+      if (cols.empty()) {
+        table_wide = true;
+        break;
+      }
+      std::string h = base + std::to_string(k);
+      bool has_null = false;
+      for (size_t i : cols) {
+        if (!isPresent(*img, i)) {
+          table_wide = true;
+          break;
+        }
+        const mysql::Value& v = img->values[i];
+        if (v.isNull()) {
+          has_null = true;  // NULLs never conflict in a unique key
+          break;
+        }
+        h.push_back('\0');
+        h.push_back(static_cast<char>(v.kind));
+        if (!v.s.empty() || v.kind == mysql::Value::Kind::kString || v.kind == mysql::Value::Kind::kBytes) {
+          std::string s = v.s;
+          if (!byteComparable(info.columns[i])) {
+            // Case- and pad-insensitive collations: fold ASCII case and trailing spaces so
+            // 'a' and 'A ' land on the same key.
+            while (!s.empty() && s.back() == ' ') s.pop_back();
+            for (char& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+          }
+          h += s;
+        } else {
+          h += std::to_string(v.i) + "/" + std::to_string(v.u) + "/" + std::to_string(v.d);
+        }
+      }
+      if (!table_wide && !has_null) out->push_back(hashKey(h));
+    }
+  }
+  if (table_wide) out->push_back(hashKey(base + "*"));
+}
+
+Status MysqlApplier::apply(pipeline::Transaction txn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+  }
+  if (txn.gtid.empty()) {
+    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" + std::to_string(txn.begin.offset) +
+                               " has no GTID; exactly-once apply needs GTIDs on the source");
+  }
+  DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
+  auto t = std::make_shared<Txn>();
+  t->id = id;
+  t->gtid = txn.gtid;
+  t->timestamp = txn.timestamp;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t->seq = ++next_seq_;
+    order_.push_back(OrderEntry{t->seq, id, txn.gtid, false});
+  }
+  auto skip = [&]() -> Status {
+    std::lock_guard<std::mutex> lock(mu_);
+    markDoneLocked(t->seq);
+    ++stats_.transactions_skipped;
+    return Status::OK();
+  };
+  if (resume_.applied.contains(id)) return skip();
+
+  std::vector<ChangeEvent> ddl;
+  for (ChangeEvent& ev : txn.events) {
+    if (ev.op == ChangeEvent::Op::kDdl) {
+      ddl.push_back(std::move(ev));
+      continue;
+    }
+    auto snap = snapshots_.find({ev.database, ev.table});
+    if (snap != snapshots_.end() && snap->second.contains(id)) continue;
+    if (mapping_ != nullptr) {
+      auto mapped = mapping_->mapEvent(ev);
+      if (!mapped.ok()) return mapped.status().withContext("transaction " + txn.gtid);
+      if (!mapped->has_value()) continue;
+      t->events.push_back(std::move(**mapped));
+    } else {
+      t->events.push_back(std::move(ev));
+    }
+  }
+  if (!ddl.empty()) {
+    if (!t->events.empty()) {
+      return Status::Unsupported("transaction " + txn.gtid + " mixes DDL and row changes");
+    }
+    return applyDdl(t, ddl);
+  }
+  if (t->events.empty()) {
+    DTS_RETURN_IF_ERROR(skip());
+    // A long run of filtered-out transactions still moves the checkpoint, now and then.
+    bool write = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      write = base_version_ != persisted_version_ && queued_ == 0 &&
+              options_.clock->now() - last_control_write_ > std::chrono::seconds(1);
+    }
+    if (write) return writeControlSlot("");
+    return Status::OK();
+  }
+  for (const ChangeEvent& ev : t->events) {
+    if (ev.table_info == nullptr) {
+      return Status::InvalidArgument("transaction " + txn.gtid + ": row event for " +
+                                     mysql::quoteQualified(ev.database, ev.table) + " without table info");
+    }
+    DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
+    addHashes(ev, keys, &t->hashes);
+    t->keys.push_back(std::move(keys));
+    ++t->rows;
+    for (const auto* img : {&ev.before, &ev.after}) {
+      for (const auto& v : img->values) t->bytes += valueBytes(v);
+    }
+  }
+  std::sort(t->hashes.begin(), t->hashes.end());
+  t->hashes.erase(std::unique(t->hashes.begin(), t->hashes.end()), t->hashes.end());
+
+  std::unique_lock<std::mutex> lock(mu_);
+  std::optional<int> w;
+  done_cv_.wait(lock, [&] {
+    if (!error_.ok()) return true;
+    if (queued_ >= options_.max_queued_transactions) return false;
+    w = tracker_.chooseWorker(t->hashes);
+    return w.has_value();
+  });
+  if (!error_.ok()) return error_;
+  tracker_.assign(*w, t->seq, t->hashes);
+  workers_[static_cast<size_t>(*w)]->queue.push_back(std::move(t));
+  ++queued_;
+  lock.unlock();
+  work_cv_.notify_all();
+  return Status::OK();
+}
+
+void MysqlApplier::workerLoop(Worker* w) {
+  while (true) {
+    std::vector<std::shared_ptr<Txn>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      work_cv_.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
+      if (stopping_) return;
+      size_t rows = 0;
+      while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
+             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows)) {
+        rows += w->queue.front()->rows;
+        batch.push_back(std::move(w->queue.front()));
+        w->queue.pop_front();
+      }
+      w->busy = true;
+    }
+    Status st = applyBatch(w, batch);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      w->busy = false;
+      if (!st.ok()) {
+        if (error_.ok()) error_ = st;
+        // Keep the failed batch's keys held: nothing after it may run.
+      } else {
+        double now_ms = std::chrono::duration<double, std::milli>(options_.clock->now().time_since_epoch()).count();
+        for (const auto& t : batch) {
+          w->extras.add(t->id);
+          tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
+          markDoneLocked(t->seq);
+          --queued_;
+          ++stats_.transactions_applied;
+          stats_.rows_applied += t->rows;
+          stats_.bytes_applied += t->bytes;
+          double lat = std::max(0.0, now_ms - static_cast<double>(t->timestamp) * 1000.0);
+          stats_.last_latency_ms = lat;
+          stats_.max_latency_ms = std::max(stats_.max_latency_ms, lat);
+        }
+        ++stats_.batches;
+        persisted_version_ = std::max(persisted_version_, w->written_version);
+      }
+    }
+    done_cv_.notify_all();
+  }
+}
+
+Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
+  BatchSql sql(options_.max_statement_bytes);
+  for (const auto& t : batch) {
+    for (size_t i = 0; i < t->events.size(); ++i) {
+      Status st = sql.add(t->events[i], t->keys[i]);
+      if (!st.ok()) return st.withContext("transaction " + t->gtid);
+    }
+  }
+  DTS_RETURN_IF_ERROR(sql.finish());
+  std::vector<std::string> statements = sql.takeStatements();
+  std::string checkpoint;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    w->extras = w->extras.minus(base_);
+    GtidRanges applied = base_;
+    applied.addAll(w->extras);
+    for (const auto& t : batch) applied.add(t->id);
+    checkpoint = store_.upsertSql(w->slot, applied, positionLocked(), "");
+    w->written_version = base_version_;
+  }
+  Status last;
+  for (int attempt = 0; attempt <= options_.deadlock_retries; ++attempt) {
+    std::string round = "START TRANSACTION";
+    last = Status::OK();
+    auto send = [&](bool final) -> Status {
+      if (final) round += ";" + checkpoint + ";COMMIT";
+      Status st = w->conn->execute(round);
+      round.clear();
+      return st;
+    };
+    for (const std::string& s : statements) {
+      if (!round.empty() && round.size() + s.size() > kMaxRoundTripBytes) {
+        last = send(false);
+        if (!last.ok()) break;
+      }
+      if (!round.empty()) round.push_back(';');
+      round += s;
+    }
+    if (last.ok()) last = send(true);
+    if (last.ok()) return Status::OK();
+    unsigned err = lastErrno(*w->conn);
+    (void)w->conn->execute("ROLLBACK");
+    if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
+  }
+  return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" + batch.front()->gtid +
+                          " .. " + batch.back()->gtid + ") on worker " + std::to_string(w->slot));
+}
+
+Status MysqlApplier::waitIdleLocked(std::unique_lock<std::mutex>& lock) {
+  done_cv_.wait(lock, [&] {
+    if (!error_.ok()) return true;
+    if (queued_ != 0) return false;
+    for (const auto& w : workers_) {
+      if (w->busy || !w->queue.empty()) return false;
+    }
+    return true;
+  });
+  return error_;
+}
+
+Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
+  std::string sql;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    sql = store_.upsertSql(0, base_, positionLocked(), pending_ddl);
+    persisted_version_ = base_version_;
+    last_control_write_ = options_.clock->now();
+  }
+  return control_->execute(sql).withContext("writing the checkpoint of task '" + options_.task + "'");
+}
+
+Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl) {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
+  }
+  std::vector<RewrittenDdl> todo;
+  for (const ChangeEvent& ev : ddl) {
+    auto r = rewriteDdl(ev.sql, ev.database, mapping_.get());
+    if (!r.ok()) {
+      Status st = r.status().withContext("transaction " + t->gtid);
+      std::lock_guard<std::mutex> lock(mu_);
+      error_ = st;
+      return st;
+    }
+    if (r->has_value()) todo.push_back(std::move(**r));
+  }
+  if (todo.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    markDoneLocked(t->seq);
+    ++stats_.transactions_skipped;
+    return Status::OK();
+  }
+  bool replay = resume_.pending_ddl == t->gtid;
+  auto fail = [&](Status st) {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = st;
+    return st;
+  };
+  Status st = writeControlSlot(t->gtid);
+  if (!st.ok()) return fail(st);
+  for (const RewrittenDdl& d : todo) {
+    if (!d.target_database.empty()) {
+      // Unqualified names inside the statement body resolve where they did at the source.
+      (void)control_->execute("USE " + mysql::quoteIdentifier(d.target_database));
+    }
+    st = control_->execute(d.sql);
+    if (!st.ok()) {
+      unsigned err = lastErrno(*control_);
+      if (replay && alreadyDone(err)) {
+        spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})", t->gtid,
+                     st.message());
+        continue;
+      }
+      return fail(st.withContext("applying DDL of transaction " + t->gtid));
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    markDoneLocked(t->seq);
+    ++stats_.ddl_applied;
+    ++stats_.transactions_applied;
+  }
+  key_cache_.clear();
+  st = writeControlSlot("");
+  if (!st.ok()) return fail(st);
+  return Status::OK();
+}
+
+Status MysqlApplier::flush() {
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
+    if (base_version_ == persisted_version_) return Status::OK();
+  }
+  return writeControlSlot("");
+}
+
+Status MysqlApplier::close() {
+  Status st = flush();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& w : workers_) {
+    if (w->thread.joinable()) w->thread.join();
+  }
+  return st;
+}
+
+ApplierStats MysqlApplier::stats() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  ApplierStats s = stats_;
+  s.queued_transactions = queued_;
+  auto now = options_.clock->now();
+  double secs = std::chrono::duration<double>(now - rate_time_).count();
+  if (secs > 0) {
+    s.rows_per_second = static_cast<double>(stats_.rows_applied - rate_rows_) / secs;
+    s.bytes_per_second = static_cast<double>(stats_.bytes_applied - rate_bytes_) / secs;
+  }
+  rate_time_ = now;
+  rate_rows_ = stats_.rows_applied;
+  rate_bytes_ = stats_.bytes_applied;
+  return s;
+}
+
+}  // namespace dts::sink

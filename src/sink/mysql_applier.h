@@ -1,0 +1,180 @@
+// MysqlApplier: applies source transactions, in source commit order, to a MySQL/MariaDB
+// destination — mapped through the task's Mapping, batched, in parallel where rows do not
+// conflict, and exactly once across crashes.
+//
+// Contract for the task layer:
+//   1. open(options, mapping): connects, creates `dts_meta`.`checkpoint`, reads the checkpoint.
+//   2. setTableSnapshot(...) for every table the full phase loaded (rows of those transactions
+//      are already in the loaded data and are skipped for that table).
+//   3. Start the source stream at resumeGtid() (MariaDB: a GTID position; MySQL: the applied
+//      set — union it with the task's own start set). When resumeGtid() is empty, start where the
+//      task would start without a checkpoint (its snapshot position). Starting earlier is always
+//      safe: a transaction whose GTID is in checkpoint().applied is skipped.
+//   4. apply(txn) for every transaction, in the order the source committed them. apply() returns
+//      once the transaction is queued (it blocks for back-pressure and dependency waits); the
+//      first apply error is sticky and returned by every later call.
+//   5. flush() to wait until everything given is durably committed (e.g. before reporting
+//      "caught up" or pausing); close() flushes and stops. After any error: destroy the applier,
+//      open a new one and resume from its checkpoint (this is also how connection loss is
+//      retried: nothing is lost or applied twice).
+//
+// Exactly-once: every apply worker writes its checkpoint slot (checkpoint_store.h) in the same
+// destination transaction as its rows; the union of the slots is exactly the applied set.
+// DDL is a barrier: every earlier transaction commits first, the DDL runs alone on the control
+// connection, and its GTID is recorded right after. Because DDL is not transactional, the slot-0
+// row marks the DDL as pending *before* running it; if dts dies between the DDL and its record,
+// the next run sees the mark and re-runs that one statement tolerating "already done" errors
+// (table exists / unknown table / duplicate column or key / can't drop), which makes the replay
+// of CREATE, DROP, ALTER ADD/DROP, RENAME and TRUNCATE safe (MariaDB's ALTER is atomic).
+//
+// Thread-safety: apply/flush/close from one thread; stats() from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "mysql/connection.h"
+#include "pipeline/change_event.h"
+#include "pipeline/mapping.h"
+#include "sink/batch_sql.h"
+#include "sink/checkpoint_store.h"
+#include "sink/dependency_tracker.h"
+#include "sink/gtid_ranges.h"
+
+namespace dts::sink {
+
+struct ApplierOptions {
+  mysql::ConnectOptions destination;
+  std::string task;                        // the checkpoint key: one per task
+  std::string meta_database = "dts_meta";
+  int workers = 1;                         // parallel apply connections, 1..64
+  size_t batch_transactions = 512;         // source transactions per destination transaction
+  size_t batch_rows = 20000;
+  size_t max_statement_bytes = 1 << 20;
+  size_t max_queued_transactions = 8192;   // back-pressure on apply()
+  int deadlock_retries = 10;
+  Clock* clock = SystemClock::instance();
+};
+
+struct ApplierStats {
+  uint64_t transactions_applied = 0;  // committed at the destination
+  uint64_t transactions_skipped = 0;  // already applied, in a table snapshot, or filtered out
+  uint64_t rows_applied = 0;
+  uint64_t bytes_applied = 0;         // row payload bytes (values), not SQL text
+  uint64_t ddl_applied = 0;
+  uint64_t batches = 0;
+  double last_latency_ms = 0;         // source commit timestamp -> destination commit
+  double max_latency_ms = 0;
+  double rows_per_second = 0;         // since the previous stats() call
+  double bytes_per_second = 0;
+  size_t queued_transactions = 0;
+};
+
+class MysqlApplier {
+ public:
+  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames).
+  static Result<std::unique_ptr<MysqlApplier>> open(ApplierOptions options,
+                                                    std::shared_ptr<const pipeline::Mapping> mapping);
+  ~MysqlApplier();
+  MysqlApplier(const MysqlApplier&) = delete;
+  MysqlApplier& operator=(const MysqlApplier&) = delete;
+
+  // The checkpoint read at open().
+  const Checkpoint& checkpoint() const { return resume_; }
+  // Where to start the source stream (see the contract above); "" = the task's own start.
+  std::string resumeGtid() const;
+
+  // Transactions in `gtids` (a GtidRanges text or a MariaDB position) are already contained in
+  // the rows the full phase loaded for the source table db.table: their row events for that table
+  // are skipped. REQUIRES: before the first apply().
+  Status setTableSnapshot(const std::string& db, const std::string& table, const std::string& gtids);
+
+  Status apply(pipeline::Transaction txn);
+  Status flush();
+  Status close();
+
+  ApplierStats stats() const;
+
+ private:
+  struct Txn {
+    uint64_t seq = 0;
+    GtidId id;
+    std::string gtid;
+    uint32_t timestamp = 0;
+    std::vector<pipeline::ChangeEvent> events;  // mapped
+    std::vector<TableKeys> keys;                // per event
+    std::vector<uint64_t> hashes;
+    size_t rows = 0;
+    size_t bytes = 0;
+  };
+  struct Worker {
+    int slot = 0;
+    std::unique_ptr<mysql::Connection> conn;
+    std::thread thread;
+    std::deque<std::shared_ptr<Txn>> queue;
+    bool busy = false;
+    GtidRanges extras;  // committed by this worker beyond base_
+    uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
+  };
+  struct OrderEntry {
+    uint64_t seq;
+    GtidId id;
+    std::string gtid;
+    bool done = false;
+  };
+
+  explicit MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+  Status start();
+  void workerLoop(Worker* w);
+  Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
+  Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
+  Status writeControlSlot(const std::string& pending_ddl);
+  Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
+  void addHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) const;
+  // REQUIRES: mu_ held.
+  void markDoneLocked(uint64_t seq);
+  Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
+  std::string positionLocked() const;
+
+  ApplierOptions options_;
+  std::shared_ptr<const pipeline::Mapping> mapping_;
+  CheckpointStore store_;
+  Checkpoint resume_;
+  std::unique_ptr<mysql::Connection> control_;
+  std::map<std::pair<std::string, std::string>, GtidRanges> snapshots_;
+  std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
+  uint64_t next_seq_ = 0;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  DependencyTracker tracker_;
+  std::deque<OrderEntry> order_;
+  GtidRanges base_;                                  // applied at open + the applied prefix since
+  std::map<std::string, std::string> positions_;     // MariaDB domain -> last GTID of the prefix
+  uint64_t base_version_ = 0;
+  uint64_t persisted_version_ = 0;
+  Clock::TimePoint last_control_write_{};
+  size_t queued_ = 0;
+  bool stopping_ = false;
+  Status error_;
+
+  ApplierStats stats_;
+  mutable Clock::TimePoint rate_time_{};
+  mutable uint64_t rate_rows_ = 0;
+  mutable uint64_t rate_bytes_ = 0;
+};
+
+}  // namespace dts::sink
