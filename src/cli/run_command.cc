@@ -1,0 +1,132 @@
+#include "cli/run_command.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "task/incremental.h"
+#include "task/runner.h"
+#include "task/state_store.h"
+#include "task/task_config.h"
+
+namespace dts::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void onSignal(int) { g_stop.store(true); }
+
+std::string defaultDataDir() {
+  const char* env = std::getenv("DTS_DATA_DIR");
+  return env != nullptr ? env : ".dts";
+}
+
+int fail(const Status& st, int code = 1) {
+  std::fprintf(stderr, "dts: %s\n", st.message().c_str());
+  return code;
+}
+
+int runTask(const std::string& file, const std::string& data_dir) {
+  auto config = task::loadTaskFile(file);
+  if (!config.ok()) return fail(config.status(), 2);
+  auto store = task::SqliteStateStore::open(data_dir);
+  if (!store.ok()) return fail(store.status());
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  task::RunnerOptions options;
+  options.tty = isatty(STDOUT_FILENO) != 0;
+  options.print = [](const std::string& s) {
+    std::fputs(s.c_str(), stdout);
+    std::fflush(stdout);
+  };
+  options.incremental = task::defaultIncrementalFactory();
+  task::TaskRunner runner(*config, store->get(), options);
+  Status st = runner.run(g_stop);
+  if (!st.ok()) return fail(st);
+  return 0;
+}
+
+nlohmann::json toJson(const task::TaskState& s) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : s.tables) {
+    tables.push_back({{"source", t.source_database + "." + t.source_table},
+                      {"target", t.target_database + "." + t.target_table},
+                      {"rows_done", t.rows_done},
+                      {"rows_estimated", t.rows_estimated},
+                      {"bytes_done", t.bytes_done},
+                      {"done", t.done}});
+  }
+  return {{"name", s.name},
+          {"kind", s.kind},
+          {"phase", task::phaseName(s.phase)},
+          {"rps", s.rps},
+          {"mbps", s.mbps},
+          {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
+          {"start_gtid", s.start_gtid},
+          {"checkpoint_gtid", s.checkpoint_gtid},
+          {"last_error", s.last_error},
+          {"updated_at_ms", s.updated_at_ms},
+          {"tables", tables}};
+}
+
+int status(const std::string& data_dir, bool json, const std::string& only) {
+  auto store = task::SqliteStateStore::open(data_dir);
+  if (!store.ok()) return fail(store.status());
+  auto names = (*store)->list();
+  if (!names.ok()) return fail(names.status());
+  nlohmann::json all = nlohmann::json::array();
+  for (const auto& name : *names) {
+    if (!only.empty() && name != only) continue;
+    auto s = (*store)->load(name);
+    if (!s.ok()) return fail(s.status());
+    if (!s->has_value()) continue;
+    const task::TaskState& st = **s;
+    if (json) {
+      all.push_back(toJson(st));
+      continue;
+    }
+    std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms, false).c_str());
+    for (const auto& t : st.tables) {
+      std::printf("  %-40s -> %-40s %12llu / %-12llu %s\n", (t.source_database + "." + t.source_table).c_str(),
+                  (t.target_database + "." + t.target_table).c_str(), static_cast<unsigned long long>(t.rows_done),
+                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "");
+    }
+    if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
+    if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
+    if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
+  }
+  if (json) std::printf("%s\n", all.dump(2).c_str());
+  else if (names->empty()) std::printf("no tasks in %s\n", data_dir.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void registerRunCommands(CLI::App& app) {
+  struct Args {
+    std::string file;
+    std::string data_dir = defaultDataDir();
+    bool json = false;
+    std::string task;
+  };
+  auto args = std::make_shared<Args>();
+  auto* run = app.add_subcommand("run", "run a task file in the foreground (Ctrl-C pauses; run again to resume)");
+  run->add_option("task", args->file, "task file (YAML)")->required();
+  run->add_option("--data-dir", args->data_dir, "where task state is kept (default $DTS_DATA_DIR or .dts)");
+  run->callback([args] { setExitCode(runTask(args->file, args->data_dir)); });
+  auto* st = app.add_subcommand("status", "show the state and progress of the tasks in a data dir");
+  st->add_option("--data-dir", args->data_dir, "data dir (default $DTS_DATA_DIR or .dts)");
+  st->add_option("--task", args->task, "only this task");
+  st->add_flag("--json", args->json, "JSON output");
+  st->callback([args] { setExitCode(status(args->data_dir, args->json, args->task)); });
+}
+
+}  // namespace dts::cli
