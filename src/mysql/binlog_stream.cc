@@ -133,6 +133,20 @@ Result<PositionTracker::Kind> PositionTracker::onEvent(std::string_view event) {
   return Kind::kEvent;
 }
 
+ErrPacket parseErrPacket(std::string_view packet) {
+  ErrPacket out;
+  ByteReader r(packet);
+  uint8_t marker = 0;
+  if (!r.getU8(&marker) || marker != 0xff || !r.getU16(&out.code)) {
+    out.message = "malformed error packet";
+    return out;
+  }
+  std::string_view rest = r.rest();
+  if (!rest.empty() && rest[0] == '#' && rest.size() >= 6) rest.remove_prefix(6);  // '#' + SQLSTATE
+  out.message = std::string(rest);
+  return out;
+}
+
 std::string comRegisterSlave(uint32_t server_id, std::string_view hostname, uint16_t port) {
   std::string out;
   out.push_back(static_cast<char>(kComRegisterSlave));
@@ -314,6 +328,7 @@ Result<std::unique_ptr<BinlogStream>> BinlogStream::open(const BinlogStreamOptio
   DTS_ASSIGN_OR_RETURN(s->conn_, Connection::connect(co));
   s->is_mariadb_ = s->conn_->isMariaDB();
   s->socket_.store(static_cast<int>(mysql_get_socket(s->conn_->handle())));
+  s->connection_id_ = mysql_thread_id(s->conn_->handle());
   DTS_RETURN_IF_ERROR(s->negotiate(options));
   DTS_RETURN_IF_ERROR(s->sendDump(options));
   return s;
@@ -440,9 +455,33 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
 
 Status BinlogStream::readError(std::string_view what) {
   if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
-  Status st = conn_->lastError(what);
-  return Status(st).withContext("binlog stream from " + endpoint_ + ", last position " +
-                                positionText(tracker_.next()));
+  // A failed packet read is always the connection (reset, closed, timed out): retryable.
+  MYSQL* m = conn_->handle();
+  unsigned code = mysql_errno(m);
+  // The library turns an ERR packet from the server into the connection's error (codes below
+  // 2000; client-side errors are 2000 and up).
+  if (code != 0 && code < 2000) return serverError(static_cast<uint16_t>(code), mysql_error(m));
+  std::string detail = code != 0 ? std::string(mysql_error(m)) + " (error " + std::to_string(code) + ")"
+                                 : std::string("connection closed or read timed out");
+  return Status::Unavailable("binlog stream from " + endpoint_ + ": " + std::string(what) + ": " + detail +
+                             "; last position " + positionText(tracker_.next()));
+}
+
+Status BinlogStream::serverError(uint16_t code, std::string_view message) {
+  binlog_protocol::ErrPacket err{code, std::string(message)};
+  std::string msg = "binlog stream from " + endpoint_ + ": server error " + std::to_string(err.code) + ": " +
+                    err.message + "; last position " + positionText(tracker_.next());
+  switch (err.code) {
+    case 1053:  // ER_SERVER_SHUTDOWN
+    case 1927:  // ER_CONNECTION_KILLED
+    case 1317:  // ER_QUERY_INTERRUPTED
+    case 1040:  // ER_CON_COUNT_ERROR
+      return Status::Unavailable(msg);
+    default:
+      // 1236 (binlog missing or purged, GTID not found, ...) and the like: retrying the same
+      // position cannot help.
+      return Status::FailedPrecondition(msg);
+  }
 }
 
 Result<std::string_view> BinlogStream::nextEvent() {
@@ -451,23 +490,20 @@ Result<std::string_view> BinlogStream::nextEvent() {
   while (true) {
     if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
     unsigned long len = mysql_net_read_packet(m);
-    if (len == static_cast<unsigned long>(-1) || len == 0) {
-      // The library turned an ERR packet into the connection's error, or the read failed.
-      if (mysql_errno(m) == 0) {
-        return Status::Unavailable("binlog stream from " + endpoint_ + ": empty packet, last position " +
-                                   positionText(tracker_.next()));
-      }
-      return readError("reading binlog");
-    }
+    if (len == packet_error || len == 0) return readError("reading binlog");
     const char* data = reinterpret_cast<const char*>(m->net.read_pos);
     uint8_t marker = static_cast<uint8_t>(data[0]);
     if (marker == 0xfe && len < 9) {
       ended_ = true;
       return Status::NotFound("end of stream at " + describe());
     }
+    if (marker == 0xff) {
+      auto err = binlog_protocol::parseErrPacket(std::string_view(data, len));
+      return serverError(err.code, err.message);
+    }
     if (marker != 0x00) {
-      return Status::Corruption("binlog stream from " + endpoint_ + ": packet starts with 0x" +
-                                std::to_string(marker) + " instead of 0x00, last position " +
+      return Status::Corruption("binlog stream from " + endpoint_ + ": packet starts with byte " +
+                                std::to_string(marker) + " instead of 0, last position " +
                                 positionText(tracker_.next()));
     }
     std::string_view event(data + 1, len - 1);

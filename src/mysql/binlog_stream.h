@@ -101,6 +101,14 @@ class PositionTracker {
   bool checksum_;
 };
 
+// An ERR packet (0xff, code, optional '#' + SQLSTATE, message); never fails: a malformed
+// packet gives code 0 and says so.
+struct ErrPacket {
+  uint16_t code = 0;
+  std::string message;
+};
+ErrPacket parseErrPacket(std::string_view packet);
+
 // Command payloads (without the 4-byte packet header; the first byte is the command).
 std::string comRegisterSlave(uint32_t server_id, std::string_view hostname, uint16_t port);
 std::string comBinlogDump(uint32_t server_id, uint16_t flags, const BinlogPosition& from);
@@ -179,6 +187,8 @@ class BinlogStream final : public BinlogSource {
   const BinlogPosition& nextPosition() const { return tracker_.next(); }
 
   uint32_t serverId() const { return server_id_; }
+  // The server's id for our connection (what KILL and the processlist show).
+  uint64_t connectionId() const { return connection_id_; }
   bool isMariaDB() const { return is_mariadb_; }
   // True when events carry a CRC32 checksum (negotiated; follows FORMAT_DESCRIPTION events).
   bool checksumEnabled() const { return tracker_.checksum(); }
@@ -195,10 +205,12 @@ class BinlogStream final : public BinlogSource {
   Status negotiate(const BinlogStreamOptions& options);
   Status sendDump(const BinlogStreamOptions& options);
   Status readError(std::string_view what);
+  Status serverError(uint16_t code, std::string_view message);
 
   std::unique_ptr<Connection> conn_;
   std::string endpoint_;
   uint32_t server_id_ = 0;
+  uint64_t connection_id_ = 0;
   bool is_mariadb_ = false;
   bool checksum_ = false;
   bool ended_ = false;

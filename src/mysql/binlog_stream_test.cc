@@ -158,6 +158,17 @@ TEST(BinlogProtocolTest, BuildsRegisterAndDumpCommands) {
   EXPECT_EQ(dump, want);
 }
 
+TEST(BinlogProtocolTest, ParsesErrorPackets) {
+  auto e = parseErrPacket(std::string("\xff\xd4\x04#HY000Could not find first log file name", 43));
+  EXPECT_EQ(e.code, 1236);
+  EXPECT_EQ(e.message, "Could not find first log file name");
+  auto bare = parseErrPacket(std::string("\xff\x1d\x04no state", 11));
+  EXPECT_EQ(bare.code, 1053);
+  EXPECT_EQ(bare.message, "no state");
+  EXPECT_EQ(parseErrPacket("\xff").code, 0);
+  EXPECT_EQ(parseErrPacket("").message, "malformed error packet");
+}
+
 TEST(MysqlGtidTest, EncodesSetLikeTheDocumentedLayout) {
   auto set = parseMysqlGtidSet("3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5");
   ASSERT_TRUE(set.ok()) << set.status().toString();
