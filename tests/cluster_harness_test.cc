@@ -1,7 +1,10 @@
 // The local cluster harness itself: replication, failover, adding and removing nodes.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "cluster_fixture.h"
+#include "support_data.h"
 
 namespace dts::testing {
 namespace {
@@ -119,6 +122,26 @@ TEST_F(ClusterHarnessTest, DestinationIsSeparateAndWritable) {
   ASSERT_NE(rw, nullptr);
   EXPECT_EQ(one(*rw, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='only_here'"),
             "0");
+}
+
+TEST_F(ClusterHarnessTest, LoadThroughTheEndpointRidesThroughAFailover) {
+  Sysbench load(cluster_->endpoint(), cluster_->user(), cluster_->password(), "sb", 2, 1000);
+  ASSERT_EQ(load.prepare(), "");
+  load.start(2);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  cluster_->run("promote node-3");
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  load.stop();
+  auto primary = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(primary, nullptr);
+  auto pos = primary->queryValue("SELECT @@gtid_binlog_pos");
+  ASSERT_TRUE(pos.ok());
+  // The new primary took writes after the failover (its own server id in the position).
+  EXPECT_NE(pos->value_or("").find("0-3-"), std::string::npos) << pos->value_or("");
+  cluster_->waitReplicated("node-2");
+  auto n2 = cluster_->connect(cluster_->nodeEndpoint("node-2"));
+  ASSERT_NE(n2, nullptr);
+  EXPECT_EQ(diffDatabases(*primary, *n2, "sb"), "");
 }
 
 }  // namespace

@@ -1,0 +1,154 @@
+#include "support_data.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sstream>
+
+#include "cluster_fixture.h"
+
+namespace dts::testing {
+namespace {
+
+std::string orderBy(mysql::Connection& c, const std::string& db, const std::string& table) {
+  auto pk = c.query(
+      "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA=" +
+      c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) +
+      " AND CONSTRAINT_NAME='PRIMARY' ORDER BY ORDINAL_POSITION");
+  std::string cols;
+  if (pk.ok()) {
+    for (const auto& r : pk->rows) cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
+  }
+  if (!cols.empty()) return cols;
+  auto all = c.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
+                     c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) +
+                     " ORDER BY ORDINAL_POSITION");
+  if (all.ok()) {
+    for (const auto& r : all->rows) cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
+  }
+  return cols;
+}
+
+std::string rowText(const mysql::Row& r) {
+  std::string s = "(";
+  for (size_t i = 0; i < r.size(); ++i) {
+    if (i) s += ", ";
+    s += r[i] ? "'" + *r[i] + "'" : "NULL";
+  }
+  return s + ")";
+}
+
+}  // namespace
+
+std::string diffTables(mysql::Connection& source, const std::string& src_db,
+                       const std::string& src_table, mysql::Connection& destination,
+                       const std::string& dst_db, const std::string& dst_table) {
+  std::string order = orderBy(source, src_db, src_table);
+  auto a = source.query("SELECT * FROM " + mysql::quoteQualified(src_db, src_table) + " ORDER BY " + order);
+  if (!a.ok()) return "source: " + a.status().toString();
+  auto b = destination.query("SELECT * FROM " + mysql::quoteQualified(dst_db, dst_table) +
+                             " ORDER BY " + order);
+  if (!b.ok()) return "destination: " + b.status().toString();
+  std::ostringstream out;
+  if (a->rows.size() != b->rows.size()) {
+    out << src_db << "." << src_table << ": " << a->rows.size() << " rows at the source, "
+        << b->rows.size() << " at the destination. ";
+  }
+  size_t n = std::min(a->rows.size(), b->rows.size());
+  int shown = 0;
+  for (size_t i = 0; i < n && shown < 3; ++i) {
+    if (a->rows[i] != b->rows[i]) {
+      out << "row " << i << ": source " << rowText(a->rows[i]) << " destination "
+          << rowText(b->rows[i]) << ". ";
+      ++shown;
+    }
+  }
+  return out.str();
+}
+
+std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
+                          const std::string& db) {
+  auto tables = source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
+                             source.quoteString(db) + " ORDER BY TABLE_NAME");
+  if (!tables.ok()) return tables.status().toString();
+  std::string out;
+  for (const auto& t : tables->rows) out += diffTables(source, db, *t[0], destination, db, *t[0]);
+  auto dst = destination.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
+                               destination.quoteString(db));
+  if (dst.ok() && dst->rows[0][0] != std::to_string(tables->rows.size())) {
+    out += "table count differs: source " + std::to_string(tables->rows.size()) +
+           ", destination " + dst->rows[0][0].value_or("?") + ". ";
+  }
+  return out;
+}
+
+Sysbench::Sysbench(std::string endpoint, std::string user, std::string password, std::string db,
+                   int tables, int table_size)
+    : endpoint_(std::move(endpoint)),
+      user_(std::move(user)),
+      password_(std::move(password)),
+      db_(std::move(db)),
+      tables_(tables),
+      table_size_(table_size) {}
+
+Sysbench::~Sysbench() { stop(); }
+
+std::string Sysbench::args() const {
+  auto colon = endpoint_.rfind(':');
+  return " --db-driver=mysql --mysql-host=" + endpoint_.substr(0, colon) +
+         " --mysql-port=" + endpoint_.substr(colon + 1) + " --mysql-user=" + user_ +
+         " --mysql-password=" + password_ + " --mysql-db=" + db_ +
+         " --tables=" + std::to_string(tables_) + " --table-size=" + std::to_string(table_size_);
+}
+
+std::string Sysbench::prepare() {
+  std::string out;
+  auto conn = mysql::Connection::connect([&] {
+    mysql::ConnectOptions o;
+    o.endpoint = *mysql::Endpoint::parse(endpoint_);
+    o.user = user_;
+    o.password = password_;
+    return o;
+  }());
+  if (!conn.ok()) return conn.status().toString();
+  Status st = (*conn)->execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(db_));
+  if (!st.ok()) return st.toString();
+  int rc = runCommand("sysbench oltp_write_only" + args() + " prepare", &out);
+  return rc == 0 ? "" : out;
+}
+
+void Sysbench::start(int threads, int rate) {
+  stop();
+  // sysbench 1.0 crashes when a connection it was told to re-open drops (a failover), so a
+  // loop starts it again until stop().
+  std::string cmd = "trap 'kill $child 2>/dev/null; exit 0' INT TERM; while true; do sysbench oltp_write_only" +
+                    args() + " --threads=" + std::to_string(threads) + " --rate=" +
+                    std::to_string(rate) +
+                    " --time=0 --mysql-ignore-errors=all run >/dev/null 2>&1 & child=$!; wait $child; "
+                    "sleep 0.2; done";
+  pid_ = fork();
+  if (pid_ == 0) {
+    setpgid(0, 0);
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+}
+
+void Sysbench::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status;
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    usleep(100 * 1000);
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+}  // namespace dts::testing

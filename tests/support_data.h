@@ -1,0 +1,44 @@
+// Helpers for integration tests that move data: compare a table at two servers row by row,
+// and put load on a source with sysbench.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "mysql/connection.h"
+
+namespace dts::testing {
+
+// Compares every row of src_db.src_table at `source` with dst_db.dst_table at `destination`
+// (ordered by the primary key, or by every column when there is none). Returns "" when equal,
+// else a description of the first differences (row count, first differing key).
+std::string diffTables(mysql::Connection& source, const std::string& src_db,
+                       const std::string& src_table, mysql::Connection& destination,
+                       const std::string& dst_db, const std::string& dst_table);
+
+// Compares every table of a database (same names on both sides).
+std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
+                          const std::string& db);
+
+// sysbench oltp_write_only against endpoint (host:port), in the background until stop().
+// Errors are ignored and connections re-opened, so it rides through a failover.
+class Sysbench {
+ public:
+  Sysbench(std::string endpoint, std::string user, std::string password, std::string db,
+           int tables, int table_size);
+  ~Sysbench();
+  // Creates the tables (sysbench prepare); returns the command's output on failure.
+  std::string prepare();
+  void start(int threads = 2, int rate = 0);
+  // Stops the background run (and waits for it to end).
+  void stop();
+
+ private:
+  std::string args() const;
+  std::string endpoint_, user_, password_, db_;
+  int tables_, table_size_;
+  pid_t pid_ = -1;
+};
+
+}  // namespace dts::testing
