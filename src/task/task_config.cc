@@ -121,6 +121,26 @@ Result<std::vector<std::string>> stringList(const YAML::Node& n, const std::stri
 
 Status parseEndpoint(const YAML::Node& node, const std::string& path, EndpointConfig* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
+  if (path == "source" && n["instance"]) {
+    // A registered instance (dts instance create), read through its read/write endpoint or,
+    // when secondary_node is set, through that node's direct endpoint. Credentials come from
+    // the instance.
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"instance", "secondary_node"}));
+    DTS_ASSIGN_OR_RETURN(out->instance, str(n["instance"], path + ".instance"));
+    if (out->instance.empty()) return bad(path + ".instance", "must not be empty");
+    if (n["secondary_node"]) {
+      DTS_ASSIGN_OR_RETURN(out->secondary_node, str(n["secondary_node"], path + ".secondary_node"));
+      if (out->secondary_node.empty()) {
+        return bad(path + ".secondary_node", "must not be empty (omit it to read the read/write endpoint)");
+      }
+    }
+    return Status::OK();
+  }
+  if (n["secondary_node"]) {
+    return bad(path + ".secondary_node", path == "source"
+                                             ? "needs source.instance (a registered instance)"
+                                             : "a secondary node cannot be the destination");
+  }
   DTS_RETURN_IF_ERROR(checkKeys(n, path, {"endpoint", "user", "password", "password_env"}));
   if (!n["endpoint"]) return bad(path + ".endpoint", "required (host:port)");
   DTS_ASSIGN_OR_RETURN(out->endpoint, str(n["endpoint"], path + ".endpoint"));
@@ -142,9 +162,18 @@ Status parseEndpoint(const YAML::Node& node, const std::string& path, EndpointCo
   return Status::OK();
 }
 
-Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* out) {
+Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* out,
+                   uint64_t* chunk_rows = nullptr) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
-  DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps"}));
+  if (chunk_rows != nullptr) {
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps", "chunk_rows"}));
+    if (n["chunk_rows"]) {
+      DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["chunk_rows"], path + ".chunk_rows", 0, 10000000));
+      *chunk_rows = static_cast<uint64_t>(v);
+    }
+  } else {
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps"}));
+  }
   if (n["max_rps"]) {
     DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["max_rps"], path + ".max_rps", 0, 1000000000));
     out->max_rps = static_cast<uint64_t>(v);
@@ -224,7 +253,8 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
   DTS_RETURN_IF_ERROR(checkKeys(n, "options",
                                 {"incremental", "ddl", "conflicting_tables", "parallelism", "full",
-                                 "incremental_limits"}));
+                                 "incremental_limits", "retry_time_for_failed_connections",
+                                 "retry_time_for_other_issues"}));
   if (n["incremental"]) {
     DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.incremental"));
   }
@@ -241,8 +271,24 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
     DTS_ASSIGN_OR_RETURN(int64_t p, integer(n["parallelism"], "options.parallelism", 1, 64));
     out->parallelism = static_cast<int>(p);
   }
+  if (n["retry_time_for_failed_connections"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t m, integer(n["retry_time_for_failed_connections"],
+                                            "options.retry_time_for_failed_connections (minutes)", 10, 1440));
+    out->retry_time_for_failed_connections = static_cast<int>(m);
+  }
+  if (n["retry_time_for_other_issues"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t m, integer(n["retry_time_for_other_issues"],
+                                            "options.retry_time_for_other_issues (minutes)", 1, 1440));
+    out->retry_time_for_other_issues = static_cast<int>(m);
+  }
+  if (out->retry_time_for_other_issues >= out->retry_time_for_failed_connections) {
+    return bad("options.retry_time_for_other_issues",
+               "must be smaller than retry_time_for_failed_connections (" +
+                   std::to_string(out->retry_time_for_failed_connections) + "), got " +
+                   std::to_string(out->retry_time_for_other_issues));
+  }
   if (n["full"]) {
-    DTS_RETURN_IF_ERROR(parseLimits(n["full"], "options.full", &out->full));
+    DTS_RETURN_IF_ERROR(parseLimits(n["full"], "options.full", &out->full, &out->full_chunk_rows));
   }
   if (n["incremental_limits"]) {
     DTS_RETURN_IF_ERROR(parseLimits(n["incremental_limits"], "options.incremental_limits",
@@ -322,6 +368,12 @@ Result<TaskConfig> loadTaskFile(const std::string& path) {
 namespace {
 void emitEndpoint(YAML::Emitter& out, const EndpointConfig& e) {
   out << YAML::BeginMap;
+  if (!e.instance.empty()) {
+    out << YAML::Key << "instance" << YAML::Value << e.instance;
+    if (!e.secondary_node.empty()) out << YAML::Key << "secondary_node" << YAML::Value << e.secondary_node;
+    out << YAML::EndMap;
+    return;
+  }
   out << YAML::Key << "endpoint" << YAML::Value << e.endpoint;
   out << YAML::Key << "user" << YAML::Value << e.user;
   if (!e.password_env.empty()) out << YAML::Key << "password_env" << YAML::Value << e.password_env;
@@ -375,9 +427,15 @@ std::string taskToYaml(const TaskConfig& c) {
       << (o.conflicting_tables == ConflictPolicy::kIgnore ? "ignore" : "precheck");
   out << YAML::Key << "parallelism" << YAML::Value << o.parallelism;
   out << YAML::Key << "full" << YAML::Value;
-  emitLimits(out, o.full);
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps << YAML::Key
+      << "max_mbps" << YAML::Value << o.full.max_mbps;
+  if (o.full_chunk_rows != 0) out << YAML::Key << "chunk_rows" << YAML::Value << o.full_chunk_rows;
+  out << YAML::EndMap;
   out << YAML::Key << "incremental_limits" << YAML::Value;
   emitLimits(out, o.incremental_limits);
+  out << YAML::Key << "retry_time_for_failed_connections" << YAML::Value
+      << o.retry_time_for_failed_connections;
+  out << YAML::Key << "retry_time_for_other_issues" << YAML::Value << o.retry_time_for_other_issues;
   out << YAML::EndMap;
   out << YAML::EndMap;
   return out.c_str();
