@@ -205,8 +205,8 @@ Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) 
 
 // Opens a consistent snapshot on src and returns its exact GTID position.
 Result<std::string> openSnapshot(mysql::Connection& src) {
-  DTS_RETURN_IF_ERROR(src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600,"
-                                  " SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
+  DTS_RETURN_IF_ERROR(src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600"));
+  DTS_RETURN_IF_ERROR(src.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   if (!src.isMariaDB()) {
     // MySQL has no snapshot position: hold the global read lock only while the snapshot opens.
     DTS_RETURN_IF_ERROR(src.execute("FLUSH TABLES WITH READ LOCK"));
@@ -282,9 +282,12 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
     std::vector<uint64_t> counts;
     uint64_t total = 0;
     if (!t.chunk_key.empty()) {
-      uint64_t avg = std::max<uint64_t>(t.avg_row_length, 1);
-      uint64_t chunk_rows = std::clamp<uint64_t>(options_.chunk_bytes / avg, options_.min_chunk_rows,
-                                                 options_.max_chunk_rows);
+      // Statistics may be missing (fresh table): assume a modest row.
+      uint64_t avg = t.avg_row_length > 0 ? t.avg_row_length : 256;
+      uint64_t chunk_rows = options_.chunk_rows != 0
+                                ? options_.chunk_rows
+                                : std::clamp<uint64_t>(options_.chunk_bytes / avg, options_.min_chunk_rows,
+                                                       options_.max_chunk_rows);
       std::string cols;
       for (const auto& k : t.chunk_key) cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
       uint64_t in_chunk = 0;
@@ -463,7 +466,9 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       // any of its rows can commit.
       std::lock_guard<std::mutex> lock(shared.snapshot_mu);
       DTS_ASSIGN_OR_RETURN(src, connectLong(source_));
-      DTS_ASSIGN_OR_RETURN(gtid, openSnapshot(*src));
+      auto snap = openSnapshot(*src);
+      if (!snap.ok()) return snap.status().withContext("opening a consistent snapshot");
+      gtid = *snap;
       on_snapshot(gtid);
     }
     DTS_RETURN_IF_ERROR(loadChunk(*src, *dest, gtid, chunk, shared));

@@ -57,6 +57,7 @@ struct FullLoadOptions {
   int parallelism = 4;        // readers (each with its own snapshot) and writers
   RateLimits limits;          // options.full
   bool insert_ignore = false; // conflicting_tables: ignore -> keep the destination row
+  uint64_t chunk_rows = 0;               // rows per chunk; 0: chunk_bytes / average row length
   uint64_t chunk_bytes = 16u << 20;      // target bytes per chunk (rows = chunk_bytes / avg row)
   uint64_t min_chunk_rows = 1000;
   uint64_t max_chunk_rows = 100000;

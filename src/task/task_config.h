@@ -20,7 +20,8 @@
 //     ddl: true
 //     conflicting_tables: precheck  # precheck | ignore
 //     parallelism: 4                # 1-64
-//     full: {max_rps: 0, max_mbps: 0}
+//     full: {max_rps: 0, max_mbps: 0}   # + chunk_rows: rows per chunk (0 = sized from the
+//                                      #   table's average row, ~16 MB per chunk)
 //     incremental_limits: {max_rps: 0, max_mbps: 0}
 //
 // Passwords (password or password_env) are never logged, shown, or put in an error message.
@@ -71,6 +72,7 @@ struct TaskOptions {
   ConflictPolicy conflicting_tables = ConflictPolicy::kPrecheck;
   int parallelism = 4;      // 1-64
   RateLimits full;
+  uint64_t full_chunk_rows = 0;  // options.full.chunk_rows; 0 = automatic
   RateLimits incremental_limits;
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
   int retry_time_for_failed_connections = 720;  // 10-1440
