@@ -1,0 +1,411 @@
+// MysqlApplier against a real destination: exact values, row ops and mapping, parallel order,
+// DDL replay, and kill -9 at random instants without losing or doubling a transaction.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "sink/checkpoint_store.h"
+#include "sink/mysql_applier.h"
+
+namespace dts::testing {
+namespace {
+
+using mysql::ColumnType;
+using mysql::Value;
+using pipeline::ChangeEvent;
+using pipeline::Transaction;
+using Kind = Value::Kind;
+
+std::string one(mysql::Connection& c, const std::string& sql) {
+  auto r = c.queryValue(sql);
+  EXPECT_TRUE(r.ok()) << sql << ": " << r.status().toString();
+  return r.ok() ? r->value_or("NULL") : "";
+}
+
+mysql::ColumnInfo col(std::string name, ColumnType type, uint16_t collation = 0) {
+  mysql::ColumnInfo c;
+  c.name = std::move(name);
+  c.type = type;
+  c.collation = collation;
+  return c;
+}
+
+std::shared_ptr<mysql::TableInfo> table(std::string db, std::string name, std::vector<mysql::ColumnInfo> cols,
+                                        std::vector<size_t> pk) {
+  auto t = std::make_shared<mysql::TableInfo>();
+  t->database = std::move(db);
+  t->table = std::move(name);
+  t->columns = std::move(cols);
+  t->primary_key = std::move(pk);
+  return t;
+}
+
+mysql::RowImage img(std::vector<Value> v) { return mysql::RowImage{std::move(v), {}}; }
+
+ChangeEvent rowEvent(ChangeEvent::Op op, const std::shared_ptr<mysql::TableInfo>& t, std::optional<mysql::RowImage> before,
+                     std::optional<mysql::RowImage> after) {
+  ChangeEvent e;
+  e.op = op;
+  e.database = t->database;
+  e.table = t->table;
+  e.table_info = t;
+  if (before) e.before = std::move(*before);
+  if (after) e.after = std::move(*after);
+  return e;
+}
+
+Transaction txn(uint64_t seq, std::vector<ChangeEvent> events) {
+  Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.timestamp = static_cast<uint32_t>(time(nullptr));
+  t.events = std::move(events);
+  return t;
+}
+
+Transaction ddlTxn(uint64_t seq, std::string db, std::string sql) {
+  ChangeEvent e;
+  e.op = ChangeEvent::Op::kDdl;
+  e.database = std::move(db);
+  e.sql = std::move(sql);
+  return txn(seq, {e});
+}
+
+class ApplierTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { cluster_ = LocalCluster::start().release(); }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  void SetUp() override {
+    dest_ = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_NE(dest_, nullptr);
+  }
+  sink::ApplierOptions options(const std::string& task, int workers = 1) {
+    sink::ApplierOptions o;
+    o.destination = cluster_->options(cluster_->destinationEndpoint());
+    o.task = task;
+    o.workers = workers;
+    return o;
+  }
+  std::unique_ptr<sink::MysqlApplier> open(const sink::ApplierOptions& o,
+                                           std::shared_ptr<const pipeline::Mapping> m = nullptr) {
+    auto a = sink::MysqlApplier::open(o, std::move(m));
+    EXPECT_TRUE(a.ok()) << a.status().toString();
+    return a.ok() ? std::move(*a) : nullptr;
+  }
+  static LocalCluster* cluster_;
+  std::unique_ptr<mysql::Connection> dest_;
+};
+LocalCluster* ApplierTest::cluster_ = nullptr;
+
+TEST_F(ApplierTest, ValuesAreStoredExactly) {
+  ASSERT_TRUE(dest_->execute("CREATE DATABASE vals").ok());
+  ASSERT_TRUE(dest_->execute(
+                      "CREATE TABLE vals.t (id INT PRIMARY KEY, u BIGINT UNSIGNED, i BIGINT, f FLOAT, d DOUBLE, "
+                      "dec1 DECIMAL(30,10), dt DATETIME(3), dz DATE, s VARCHAR(300) CHARACTER SET utf8mb4, "
+                      "l VARCHAR(300) CHARACTER SET latin1, b VARBINARY(300), bit1 BIT(64), e ENUM('a','b','c'), "
+                      "st SET('x','y','z'), j JSON, ts TIMESTAMP NULL)")
+                  .ok());
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  std::string latin;
+  for (int b = 32; b < 256; ++b) latin.push_back(static_cast<char>(b));
+  auto t = table("vals", "t",
+                 {col("id", ColumnType::kLong), col("u", ColumnType::kLongLong), col("i", ColumnType::kLongLong),
+                  col("f", ColumnType::kFloat), col("d", ColumnType::kDouble), col("dec1", ColumnType::kNewDecimal),
+                  col("dt", ColumnType::kDateTime2), col("dz", ColumnType::kDate),
+                  col("s", ColumnType::kVarchar, 45), col("l", ColumnType::kVarchar, 8),
+                  col("b", ColumnType::kVarchar, 63), col("bit1", ColumnType::kBit), col("e", ColumnType::kString, 45),
+                  col("st", ColumnType::kString, 45), col("j", ColumnType::kBlob, 46),
+                  col("ts", ColumnType::kTimestamp2)},
+                 {0});
+  Value f;
+  f.kind = Kind::kFloat;
+  f.d = static_cast<double>(0.1f);
+  Value d;
+  d.kind = Kind::kDouble;
+  d.d = 0.1 + 0.2;
+  Value bit;
+  bit.kind = Kind::kBit;
+  bit.u = UINT64_MAX;
+  Value e;
+  e.kind = Kind::kEnum;
+  e.u = 2;
+  Value st;
+  st.kind = Kind::kSet;
+  st.u = 5;
+  auto row = img({Value::ofInt(1), Value::ofUInt(UINT64_MAX), Value::ofInt(INT64_MIN), f, d,
+                  Value::ofText(Kind::kDecimal, "-12345678901234567890.0123456789"),
+                  Value::ofText(Kind::kTemporal, "0000-00-00 00:00:00.000"), Value::ofText(Kind::kTemporal, "0000-00-00"),
+                  Value::ofText(Kind::kString, "h\xC3\xA9llo \xF0\x9F\x98\x80 '\\\"`"), Value::ofText(Kind::kString, latin),
+                  Value::ofText(Kind::kBytes, all), bit, e, st, Value::ofText(Kind::kJson, "{\"k\": \"\xF0\x9F\x98\x80\"}"),
+                  Value::ofText(Kind::kTemporal, "2024-01-31 10:00:00")});
+  auto a = open(options("vals"));
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->apply(txn(1, {rowEvent(ChangeEvent::Op::kInsert, t, std::nullopt, row)})).ok());
+  ASSERT_TRUE(a->close().ok());
+
+  EXPECT_EQ(one(*dest_, "SELECT u FROM vals.t"), "18446744073709551615");
+  EXPECT_EQ(one(*dest_, "SELECT i FROM vals.t"), "-9223372036854775808");
+  EXPECT_EQ(one(*dest_, "SELECT f = CAST(0.1 AS FLOAT) FROM vals.t"), "1");
+  EXPECT_EQ(one(*dest_, "SELECT d = 0.1e0 + 0.2e0 FROM vals.t"), "1");
+  EXPECT_EQ(one(*dest_, "SELECT dec1 FROM vals.t"), "-12345678901234567890.0123456789");
+  EXPECT_EQ(one(*dest_, "SELECT CAST(dt AS CHAR) FROM vals.t"), "0000-00-00 00:00:00.000");
+  EXPECT_EQ(one(*dest_, "SELECT CAST(dz AS CHAR) FROM vals.t"), "0000-00-00");
+  EXPECT_EQ(one(*dest_, "SELECT HEX(s) FROM vals.t"), "68C3A96C6C6F20F09F988020275C2260");
+  std::string latin_hex;
+  for (unsigned char c : latin) {
+    char buf[3];
+    snprintf(buf, sizeof(buf), "%02X", c);
+    latin_hex += buf;
+  }
+  EXPECT_EQ(one(*dest_, "SELECT HEX(l) FROM vals.t"), latin_hex);
+  EXPECT_EQ(one(*dest_, "SELECT LENGTH(b) FROM vals.t"), "256");
+  auto raw = dest_->queryValue("SELECT b FROM vals.t");
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw->value_or(""), all);
+  EXPECT_EQ(one(*dest_, "SELECT bit1 + 0 FROM vals.t"), "18446744073709551615");
+  EXPECT_EQ(one(*dest_, "SELECT e FROM vals.t"), "b");
+  EXPECT_EQ(one(*dest_, "SELECT st FROM vals.t"), "x,z");
+  EXPECT_EQ(one(*dest_, "SELECT JSON_VALUE(j, '$.k') = _utf8mb4 X'F09F9880' FROM vals.t"), "1");
+  EXPECT_EQ(one(*dest_, "SELECT UNIX_TIMESTAMP(ts) FROM vals.t"), "1706695200");
+}
+
+TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
+  ASSERT_TRUE(dest_->execute("CREATE DATABASE ops2").ok());
+  ASSERT_TRUE(dest_->execute("CREATE TABLE ops2.users (id INT PRIMARY KEY, name VARCHAR(20))").ok());
+  ASSERT_TRUE(dest_->execute("CREATE TABLE ops2.nokey (a INT, b VARCHAR(10))").ok());
+  pipeline::DatabaseSelection sel;
+  sel.database = "ops";
+  sel.rename_to = "ops2";
+  pipeline::TableSelection users;
+  users.name = "people";
+  users.rename_to = "users";
+  users.columns = {"id", "name"};
+  users.where = "id < 100";
+  pipeline::TableSelection nokey;
+  nokey.name = "nokey";
+  nokey.dml.del = false;
+  sel.tables = {users, nokey};
+  auto m = pipeline::Mapping::create({sel});
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  auto mapping = std::make_shared<pipeline::Mapping>(std::move(*m));
+
+  auto people = table("ops", "people",
+                      {col("id", ColumnType::kLong), col("name", ColumnType::kVarchar, 45), col("secret", ColumnType::kLong)},
+                      {0});
+  auto nk = table("ops", "nokey", {col("a", ColumnType::kLong), col("b", ColumnType::kVarchar, 45)}, {});
+  auto P = [&](int id, const char* name) {
+    return img({Value::ofInt(id), Value::ofText(Kind::kString, name), Value::ofInt(7)});
+  };
+  auto N = [&](int a, const char* b) { return img({Value::ofInt(a), Value::ofText(Kind::kString, b)}); };
+  using Op = ChangeEvent::Op;
+  auto a = open(options("ops"), mapping);
+  ASSERT_NE(a, nullptr);
+  uint64_t s = 0;
+  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kInsert, people, std::nullopt, P(1, "ann")),
+                                 rowEvent(Op::kInsert, people, std::nullopt, P(2, "bob")),
+                                 rowEvent(Op::kInsert, people, std::nullopt, P(500, "filtered"))}))
+                  .ok());
+  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kUpdate, people, P(1, "ann"), P(1, "anne")),
+                                 rowEvent(Op::kUpdate, people, P(2, "bob"), P(200, "bob moved out")),
+                                 rowEvent(Op::kUpdate, people, P(500, "x"), P(5, "moved in"))}))
+                  .ok());
+  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kInsert, nk, std::nullopt, N(1, "x")),
+                                 rowEvent(Op::kInsert, nk, std::nullopt, N(1, "x")),
+                                 rowEvent(Op::kInsert, nk, std::nullopt, N(2, "y"))}))
+                  .ok());
+  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kUpdate, nk, N(1, "x"), N(1, "z")),
+                                 rowEvent(Op::kDelete, nk, N(2, "y"), std::nullopt)}))
+                  .ok());
+  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kInsert, people, std::nullopt, P(3, "cy")),
+                                 rowEvent(Op::kDelete, people, P(3, "cy"), std::nullopt)}))
+                  .ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(id, ':', name ORDER BY id) FROM ops2.users"), "1:anne,5:moved in");
+  // Deletes are not selected for nokey: (2,'y') stays; one of the two (1,'x') was updated.
+  EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(a, b ORDER BY a, b) FROM ops2.nokey"), "1x,1z,2y");
+  auto cp = dest_->queryValue("SELECT GROUP_CONCAT(applied) FROM dts_meta.checkpoint WHERE task='ops'");
+  ASSERT_TRUE(cp.ok());
+  auto applied = sink::GtidRanges::parse(cp->value_or(""));
+  ASSERT_TRUE(applied.ok());
+  EXPECT_EQ(applied->toString(), "0:1-5");
+  // Reopening resumes after everything.
+  auto b = open(options("ops"), mapping);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->resumeGtid(), "0-1-5");
+  // A transaction already applied is skipped (no duplicate no-key row).
+  ASSERT_TRUE(b->apply(txn(3, {rowEvent(Op::kInsert, nk, std::nullopt, N(9, "dup"))})).ok());
+  ASSERT_TRUE(b->close().ok());
+  EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM ops2.nokey WHERE a=9"), "0");
+  EXPECT_EQ(b->stats().transactions_skipped, 1u);
+}
+
+// Counters: transaction s increments counter (s % keys) from its before to its after value, and
+// appends a row to a key-less log table (a doubled transaction would show as a duplicate).
+struct CounterWorkload {
+  static constexpr int kKeys = 7;
+  std::shared_ptr<mysql::TableInfo> counters =
+      table("ctr", "counters", {col("k", ColumnType::kLong), col("v", ColumnType::kLong)}, {0});
+  std::shared_ptr<mysql::TableInfo> log = table("ctr", "log", {col("seq", ColumnType::kLong), col("k", ColumnType::kLong)}, {});
+  Transaction make(uint64_t s) const {
+    int k = static_cast<int>(s % kKeys);
+    int64_t before = static_cast<int64_t>((s - 1) / kKeys);  // increments of key k so far
+    std::vector<ChangeEvent> evs;
+    if (before == 0) {
+      evs.push_back(rowEvent(ChangeEvent::Op::kInsert, counters, std::nullopt, img({Value::ofInt(k), Value::ofInt(1)})));
+    } else {
+      evs.push_back(rowEvent(ChangeEvent::Op::kUpdate, counters, img({Value::ofInt(k), Value::ofInt(before)}),
+                             img({Value::ofInt(k), Value::ofInt(before + 1)})));
+    }
+    evs.push_back(rowEvent(ChangeEvent::Op::kInsert, log, std::nullopt,
+                           img({Value::ofInt(static_cast<int64_t>(s)), Value::ofInt(k)})));
+    return txn(s, std::move(evs));
+  }
+};
+
+void createCounterTables(mysql::Connection& c) {
+  ASSERT_TRUE(c.execute("DROP DATABASE IF EXISTS ctr").ok());
+  ASSERT_TRUE(c.execute("CREATE DATABASE ctr").ok());
+  ASSERT_TRUE(c.execute("CREATE TABLE ctr.counters (k INT PRIMARY KEY, v INT NOT NULL)").ok());
+  ASSERT_TRUE(c.execute("CREATE TABLE ctr.log (seq INT NOT NULL, k INT NOT NULL)").ok());
+}
+
+void checkCounters(mysql::Connection& c, uint64_t n) {
+  EXPECT_EQ(one(c, "SELECT COUNT(*) FROM ctr.log"), std::to_string(n));
+  EXPECT_EQ(one(c, "SELECT COUNT(DISTINCT seq) FROM ctr.log"), std::to_string(n));
+  for (int k = 0; k < CounterWorkload::kKeys; ++k) {
+    uint64_t expect = 0;
+    for (uint64_t s = 1; s <= n; ++s) expect += (s % CounterWorkload::kKeys == static_cast<uint64_t>(k));
+    EXPECT_EQ(one(c, "SELECT IFNULL((SELECT v FROM ctr.counters WHERE k=" + std::to_string(k) + "), 0)"),
+              std::to_string(expect))
+        << "key " << k;
+  }
+}
+
+TEST_F(ApplierTest, ParallelApplyKeepsPerKeyOrder) {
+  createCounterTables(*dest_);
+  auto o = options("parallel", 4);
+  o.batch_transactions = 16;
+  auto a = open(o);
+  ASSERT_NE(a, nullptr);
+  CounterWorkload w;
+  const uint64_t n = 3000;
+  for (uint64_t s = 1; s <= n; ++s) ASSERT_TRUE(a->apply(w.make(s)).ok());
+  ASSERT_TRUE(a->close().ok());
+  checkCounters(*dest_, n);
+  auto st = a->stats();
+  EXPECT_EQ(st.transactions_applied, n);
+  EXPECT_EQ(st.rows_applied, 2 * n);
+}
+
+// The stream resumes where resumeGtid() says (MariaDB position) and the applier skips what it
+// has; killed with SIGKILL at random instants, nothing is lost or doubled.
+void runChild(const sink::ApplierOptions& o, uint64_t n) {
+  auto a = sink::MysqlApplier::open(o, nullptr);
+  if (!a.ok()) _exit(2);
+  uint64_t from = 1;
+  std::string pos = (*a)->resumeGtid();
+  if (!pos.empty()) from = std::stoull(pos.substr(pos.rfind('-') + 1)) + 1;
+  CounterWorkload w;
+  for (uint64_t s = from; s <= n; ++s) {
+    if (!(*a)->apply(w.make(s)).ok()) _exit(3);
+  }
+  if (!(*a)->close().ok()) _exit(4);
+  _exit(0);
+}
+
+TEST_F(ApplierTest, KillNineAtRandomInstantsNeitherLosesNorDoubles) {
+  createCounterTables(*dest_);
+  auto o = options("killme", 4);
+  o.batch_transactions = 8;
+  const uint64_t n = 60000;
+  std::mt19937 rng(12345);
+  sink::CheckpointStore store("dts_meta", "killme");
+  // Kill at random instants until at least 5 kills landed inside one run; a run that finishes
+  // first is checked and started over (so the test does not depend on the machine's speed).
+  int kills = 0;
+  while (kills < 5) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) runChild(o, n);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child failed: " << status;
+      checkCounters(*dest_, n);
+      createCounterTables(*dest_);
+      ASSERT_TRUE(store.clear(*dest_).ok());
+      kills = 0;
+      continue;
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    ++kills;
+  }
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) runChild(o, n);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  checkCounters(*dest_, n);
+}
+
+TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
+  pipeline::DatabaseSelection sel;
+  sel.database = "src";
+  sel.rename_to = "dst";
+  auto m = pipeline::Mapping::create({sel});
+  ASSERT_TRUE(m.ok());
+  auto mapping = std::make_shared<pipeline::Mapping>(std::move(*m));
+  auto o = options("ddl");
+  {
+    auto a = open(o, mapping);
+    ASSERT_NE(a, nullptr);
+    ASSERT_TRUE(a->apply(ddlTxn(1, "", "CREATE DATABASE src")).ok());
+    ASSERT_TRUE(a->apply(ddlTxn(2, "src", "CREATE TABLE t (id INT PRIMARY KEY)")).ok());
+    auto t = table("src", "t", {col("id", ColumnType::kLong)}, {0});
+    ASSERT_TRUE(a->apply(txn(3, {rowEvent(ChangeEvent::Op::kInsert, t, std::nullopt, img({Value::ofInt(1)}))})).ok());
+    ASSERT_TRUE(a->close().ok());
+  }
+  EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM dst.t"), "1");
+  // Simulate a crash right after an ALTER ran but before its GTID was recorded: the statement is
+  // applied, the checkpoint only carries the pending mark.
+  ASSERT_TRUE(dest_->execute("ALTER TABLE dst.t ADD COLUMN x INT").ok());
+  sink::CheckpointStore store("dts_meta", "ddl");
+  auto applied = sink::GtidRanges::parse("0:1-3");
+  ASSERT_TRUE(dest_->execute(store.upsertSql(0, *applied, "0-1-3", "0-1-4")).ok());
+  {
+    auto a = open(o, mapping);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->checkpoint().pending_ddl, "0-1-4");
+    auto st = a->apply(ddlTxn(4, "src", "ALTER TABLE t ADD COLUMN x INT"));
+    ASSERT_TRUE(st.ok()) << st.toString();
+    ASSERT_TRUE(a->apply(ddlTxn(5, "src", "ALTER TABLE t ADD COLUMN y INT")).ok());
+    ASSERT_TRUE(a->close().ok());
+  }
+  EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='dst' AND TABLE_NAME='t'"),
+            "3");
+  // Without the pending mark, a failing DDL is an error, never silently skipped.
+  {
+    auto a = open(o, mapping);
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->resumeGtid(), "0-1-5");
+    auto st = a->apply(ddlTxn(6, "src", "ALTER TABLE t ADD COLUMN y INT"));
+    EXPECT_FALSE(st.ok());
+    // A DDL dts cannot place is refused with a clear error.
+    auto b = open(o, mapping);
+    auto st2 = b->apply(ddlTxn(6, "src", "CREATE VIEW v AS SELECT 1"));
+    EXPECT_EQ(st2.code(), Status::Code::kUnsupported) << st2.toString();
+  }
+}
+
+}  // namespace
+}  // namespace dts::testing
