@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <utility>
 #include <vector>
 
 #include "common/byte_reader.h"
@@ -345,9 +344,9 @@ Status appendValue(uint8_t type, std::string_view bytes, int depth, std::string*
 
 struct Node {
   enum class Kind : uint8_t { kScalar, kObject, kArray } kind = Kind::kScalar;
-  std::string text;                                  // scalars
-  std::vector<std::pair<std::string, Node>> members;  // objects, in MySQL key order
-  std::vector<Node> items;                           // arrays
+  std::string text;               // scalars
+  std::vector<std::string> keys;  // objects: keys[i] names items[i], in MySQL key order
+  std::vector<Node> items;        // object member values, array elements
 };
 
 bool keyLess(std::string_view a, std::string_view b) {
@@ -385,10 +384,9 @@ Status buildNode(uint8_t type, std::string_view bytes, int depth, Node* node) {
         if (object) {
           std::string_view key;
           DTS_RETURN_IF_ERROR(c.key(i, &key));
-          node->members.emplace_back(std::string(key), std::move(child));
-        } else {
-          node->items.push_back(std::move(child));
+          node->keys.emplace_back(key);
         }
+        node->items.push_back(std::move(child));
       }
       return Status::OK();
     }
@@ -416,11 +414,11 @@ void renderNode(const Node& n, std::string* out) {
       return;
     case Node::Kind::kObject:
       out->push_back('{');
-      for (size_t i = 0; i < n.members.size(); ++i) {
+      for (size_t i = 0; i < n.keys.size() && i < n.items.size(); ++i) {
         if (i > 0) out->append(", ");
-        appendJsonQuoted(n.members[i].first, out);
+        appendJsonQuoted(n.keys[i], out);
         out->append(": ");
-        renderNode(n.members[i].second, out);
+        renderNode(n.items[i], out);
       }
       out->push_back('}');
       return;
@@ -562,9 +560,9 @@ Node* seek(Node* node, const std::vector<Leg>& legs, size_t count) {
     const Leg& leg = legs[i];
     if (node->kind == Node::Kind::kObject && leg.is_member) {
       Node* next = nullptr;
-      for (auto& m : node->members) {
-        if (m.first == leg.member) {
-          next = &m.second;
+      for (size_t k = 0; k < node->keys.size(); ++k) {
+        if (node->keys[k] == leg.member) {
+          next = &node->items[k];
           break;
         }
       }
@@ -606,11 +604,12 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
     }
     case 1: {  // INSERT
       if (parent->kind == Node::Kind::kObject && last.is_member) {
-        auto it = parent->members.begin();
-        while (it != parent->members.end() && keyLess(it->first, last.member)) ++it;
-        if (it != parent->members.end() && it->first == last.member)
+        size_t k = 0;
+        while (k < parent->keys.size() && keyLess(parent->keys[k], last.member)) ++k;
+        if (k < parent->keys.size() && parent->keys[k] == last.member)
           return Status::Corruption("JSON diff inserts existing member '" + last.member + "'");
-        parent->members.emplace(it, last.member, std::move(value));
+        parent->keys.insert(parent->keys.begin() + static_cast<std::ptrdiff_t>(k), last.member);
+        parent->items.insert(parent->items.begin() + static_cast<std::ptrdiff_t>(k), std::move(value));
         return Status::OK();
       }
       if (parent->kind == Node::Kind::kArray && !last.is_member) {
@@ -628,9 +627,10 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
     }
     case 2: {  // REMOVE
       if (parent->kind == Node::Kind::kObject && last.is_member) {
-        for (auto it = parent->members.begin(); it != parent->members.end(); ++it) {
-          if (it->first == last.member) {
-            parent->members.erase(it);
+        for (size_t k = 0; k < parent->keys.size(); ++k) {
+          if (parent->keys[k] == last.member) {
+            parent->keys.erase(parent->keys.begin() + static_cast<std::ptrdiff_t>(k));
+            parent->items.erase(parent->items.begin() + static_cast<std::ptrdiff_t>(k));
             return Status::OK();
           }
         }

@@ -1,0 +1,116 @@
+#include "pipeline/ndjson.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace dts::pipeline {
+namespace {
+
+using mysql::ColumnInfo;
+using mysql::Value;
+
+std::string render(const Value& v, uint16_t collation = 45, std::vector<std::string> members = {}) {
+  ColumnInfo c;
+  c.collation = collation;
+  c.enum_values = std::move(members);
+  std::string out;
+  NdjsonWriter::appendValue(v, &c, &out);
+  return out;
+}
+
+Value withD(Value::Kind k, double d) {
+  Value v;
+  v.kind = k;
+  v.d = d;
+  return v;
+}
+
+TEST(NdjsonTest, Values) {
+  EXPECT_EQ(render(Value::null()), "null");
+  EXPECT_EQ(render(Value::ofInt(INT64_MIN)), "-9223372036854775808");
+  EXPECT_EQ(render(Value::ofUInt(UINT64_MAX)), "18446744073709551615");
+  EXPECT_EQ(render(withD(Value::Kind::kFloat, static_cast<double>(1.1f))), "1.1");
+  EXPECT_EQ(render(withD(Value::Kind::kDouble, 0.1)), "0.1");
+  EXPECT_EQ(render(withD(Value::Kind::kDouble, -1e300)), "-1e+300");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kDecimal, "-12.30")), "\"-12.30\"");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kTemporal, "2024-01-31 10:00:00.5")), "\"2024-01-31 10:00:00.5\"");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "a\"\n\x01é")), "\"a\\\"\\n\\u0001é\"");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "caf\xe9 \x80"), 8), "\"café €\"");  // latin1 (cp1252)
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\xff\xfe"), 45), "\"fffe\"");     // invalid UTF-8
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\x81\x40"), 28), "\"8140\"");     // gbk: hex
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kBytes, std::string("\x00\xab", 2)), 63), "\"00ab\"");
+  Value bit = Value::ofText(Value::Kind::kBit, "\x02\xaa");
+  bit.u = 0x2aa;
+  EXPECT_EQ(render(bit), "\"02aa\"");
+  Value e = Value::ofText(Value::Kind::kEnum, "b");
+  e.u = 2;
+  EXPECT_EQ(render(e, 45, {"a", "b"}), "\"b\"");
+  EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 2, 0, ""}, 45), "2");  // names unknown
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kJson, "{\"a\": 1}")), "\"{\\\"a\\\": 1}\"");
+}
+
+TEST(NdjsonTest, LinesForRowsAndDdl) {
+  auto table = std::make_shared<mysql::TableInfo>();
+  table->database = "shop";
+  table->table = "t";
+  table->columns.resize(2);
+  table->columns[0].name = "id";
+  table->columns[1].name = "name";
+  table->columns[1].collation = 45;
+  Transaction txn;
+  txn.gtid = "0-1-5";
+  txn.timestamp = 1700000000;
+  ChangeEvent ev;
+  ev.op = ChangeEvent::Op::kUpdate;
+  ev.database = "shop";
+  ev.table = "t";
+  ev.table_info = table;
+  ev.position = {"binlog.000001", 1234};
+  ev.before.values = {Value::ofInt(1), Value::ofText(Value::Kind::kString, "x")};
+  ev.before.present = {true, true};
+  ev.after.values = {Value::ofInt(1), Value::null()};
+  ev.after.present = {false, true};
+  std::string out;
+  ASSERT_TRUE(NdjsonWriter().append(ev, txn, &out).ok());
+  EXPECT_EQ(out,
+            "{\"op\":\"update\",\"db\":\"shop\",\"table\":\"t\",\"before\":{\"id\":1,\"name\":\"x\"},"
+            "\"after\":{\"name\":null},\"gtid\":\"0-1-5\",\"file\":\"binlog.000001\",\"pos\":1234,\"ts\":1700000000}\n");
+  auto parsed = nlohmann::json::parse(out);
+  EXPECT_EQ(parsed["after"]["name"], nullptr);
+
+  ChangeEvent ddl;
+  ddl.op = ChangeEvent::Op::kDdl;
+  ddl.database = "shop";
+  ddl.sql = "ALTER TABLE t ADD c INT";
+  ddl.position = {"binlog.000001", 99};
+  out.clear();
+  ASSERT_TRUE(NdjsonWriter().append(ddl, Transaction{}, &out).ok());
+  auto d = nlohmann::json::parse(out);
+  EXPECT_EQ(d["op"], "ddl");
+  EXPECT_EQ(d["sql"], "ALTER TABLE t ADD c INT");
+  EXPECT_EQ(d["gtid"], nullptr);
+  EXPECT_EQ(d["table"], nullptr);
+}
+
+TEST(NdjsonTest, UnknownNamesAreAnErrorUnlessPositionalNamesAreAsked) {
+  auto table = std::make_shared<mysql::TableInfo>();
+  table->database = "db";
+  table->table = "t";
+  table->columns.resize(1);
+  ChangeEvent ev;
+  ev.op = ChangeEvent::Op::kInsert;
+  ev.database = "db";
+  ev.table = "t";
+  ev.table_info = table;
+  ev.after.values = {Value::ofInt(7)};
+  ev.after.present = {true};
+  std::string out;
+  EXPECT_EQ(NdjsonWriter().append(ev, Transaction{}, &out).code(), Status::Code::kFailedPrecondition);
+  EXPECT_TRUE(out.empty());
+  ASSERT_TRUE(NdjsonWriter(NdjsonOptions{.positional_names = true}).append(ev, Transaction{}, &out).ok());
+  EXPECT_NE(out.find("\"after\":{\"@1\":7}"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace dts::pipeline
