@@ -25,6 +25,7 @@ namespace {
 void fuzzEvents(std::string_view data, bool mariadb) {
   mysql::BinlogDecoder::Options options;
   options.verify_checksums = false;
+  options.max_uncompressed_bytes = 16 << 20;
   mysql::BinlogDecoder decoder(options);
   pipeline::TransactionBuilder builder;
   pipeline::NdjsonWriter writer(pipeline::NdjsonOptions{.positional_names = true});

@@ -325,7 +325,7 @@ std::string PreviousGtidsEvent::toString() const {
   return s;
 }
 
-Status mariaDbUncompress(std::string_view in, std::string* out) {
+Status mariaDbUncompress(std::string_view in, std::string* out, uint64_t max_bytes) {
   ByteReader r(in);
   uint8_t head;
   if (!r.getU8(&head)) return corrupt("empty compressed data");
@@ -334,6 +334,7 @@ Status mariaDbUncompress(std::string_view in, std::string* out) {
   if (alg != 0) return Status::Unsupported("compression algorithm " + std::to_string(alg) + " (only zlib is known)");
   uint64_t len;
   if (!r.getUintBE(lenlen, &len)) return corrupt("truncated compressed-data length");
+  if (len > max_bytes) return corrupt("compressed data announces " + std::to_string(len) + " bytes, over the limit");
   out->resize(len);
   uLongf dest_len = static_cast<uLongf>(len);
   std::string_view src = r.rest();
@@ -523,7 +524,7 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
       e.database.assign(db);
       if (h.type == EventType::kMariaQueryCompressed) {
-        DTS_RETURN_IF_ERROR(mariaDbUncompress(r.rest(), &e.sql));
+        DTS_RETURN_IF_ERROR(mariaDbUncompress(r.rest(), &e.sql, options_.max_uncompressed_bytes));
       } else {
         e.sql.assign(r.rest());
       }
@@ -760,7 +761,7 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
   d.rows = r.rest();
   if (compressed) {
     auto buf = std::make_unique<std::string>();
-    DTS_RETURN_IF_ERROR(mariaDbUncompress(d.rows, buf.get()));
+    DTS_RETURN_IF_ERROR(mariaDbUncompress(d.rows, buf.get(), options_.max_uncompressed_bytes));
     d.rows = *buf;
     scratch_.push_back(std::move(buf));
   }
@@ -827,8 +828,8 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
     unsigned long long frame = ZSTD_getFrameContentSize(payload.data(), payload.size());
     if (frame == ZSTD_CONTENTSIZE_ERROR) return corrupt("payload is not zstd data");
     uint64_t want = e.uncompressed_size != 0 ? e.uncompressed_size : frame;
-    if (want == ZSTD_CONTENTSIZE_UNKNOWN || want > (uint64_t{1} << 32))
-      return corrupt("implausible uncompressed payload size");
+    if (want == ZSTD_CONTENTSIZE_UNKNOWN || want > options_.max_uncompressed_bytes)
+      return corrupt("implausible uncompressed payload size " + std::to_string(want));
     if (frame != ZSTD_CONTENTSIZE_UNKNOWN && frame != want)
       return corrupt("zstd frame size differs from the uncompressed size field");
     auto buf = std::make_unique<std::string>();

@@ -247,6 +247,9 @@ class BinlogDecoder {
   struct Options {
     bool verify_checksums = true;
     SchemaProvider* schema = nullptr;  // not owned; may be null; must outlive the decoder
+    // Largest decompressed TRANSACTION_PAYLOAD / MariaDB compressed event accepted; larger
+    // announced sizes are kCorruption (never a blind multi-GiB allocation).
+    uint64_t max_uncompressed_bytes = uint64_t{4} << 30;
   };
   BinlogDecoder();
   explicit BinlogDecoder(Options options);
@@ -297,6 +300,6 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len);
 // The MariaDB compressed-event format: a header byte (0x80 | algorithm << 4 | length bytes),
 // the uncompressed length big-endian in 1-4 bytes, then a zlib stream. Replaces *out.
 // https://mariadb.com/kb/en/compressed-binary-log/
-Status mariaDbUncompress(std::string_view in, std::string* out);
+Status mariaDbUncompress(std::string_view in, std::string* out, uint64_t max_bytes = uint64_t{1} << 32);
 
 }  // namespace dts::mysql

@@ -53,6 +53,9 @@ uint32_t fractionMicros(uint64_t raw, int fsp) {
   return static_cast<uint32_t>(raw);
 }
 
+// |v| without overflow for INT64_MIN (untrusted packed values can be anything).
+uint64_t magnitude(int64_t v) { return v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v); }
+
 }  // namespace
 
 void civilFromDays(int64_t z, int64_t* year, unsigned* month, unsigned* day) {
@@ -160,7 +163,7 @@ bool decodeTimestamp2(std::string_view bin, int fsp, std::string* out) {
 }
 
 void formatPackedDate(int64_t packed, std::string* out) {
-  uint64_t v = static_cast<uint64_t>(packed < 0 ? -packed : packed) >> 24;
+  uint64_t v = magnitude(packed) >> 24;
   const uint64_t ymd = v >> 17, ym = ymd >> 5;
   putPadded(out, ym / 13, 4);
   out->push_back('-');
@@ -171,7 +174,7 @@ void formatPackedDate(int64_t packed, std::string* out) {
 
 void formatPackedTime(int64_t packed, std::string* out) {
   const bool negative = packed < 0;
-  const uint64_t mag = static_cast<uint64_t>(negative ? -packed : packed);
+  const uint64_t mag = magnitude(packed);
   const uint64_t hms = mag >> 24, micros = mag & 0xffffff;
   if (negative) out->push_back('-');
   putPadded(out, (hms >> 12) & 0x3ff, 2);
@@ -183,7 +186,7 @@ void formatPackedTime(int64_t packed, std::string* out) {
 }
 
 void formatPackedDateTime(int64_t packed, std::string* out) {
-  const uint64_t mag = static_cast<uint64_t>(packed < 0 ? -packed : packed);
+  const uint64_t mag = magnitude(packed);
   const uint64_t v = mag >> 24, micros = mag & 0xffffff;
   const uint64_t ymd = v >> 17, hms = v & 0x1ffff, ym = ymd >> 5;
   putDateTime(out, ym / 13, ym % 13, ymd & 31, hms >> 12, (hms >> 6) & 63, hms & 63);

@@ -1,0 +1,132 @@
+// Offline decode throughput on one core, over a generated binlog file of sysbench-like rows
+// (id INT, k INT, c CHAR(120), pad CHAR(60), utf8mb4, binlog_row_metadata=FULL, CRC32 on).
+// Each transaction is what oltp_write_only writes: GTID, BEGIN, TABLE_MAP, UPDATE (k),
+// UPDATE (c), DELETE, INSERT, XID — 4 row changes, 11 events.
+//
+//   ./build/bench/decode_bench --benchmark_min_time=2s
+// Reports rows/s for: raw row decoding into reused RowImages (what `--format count` does), the
+// TransactionBuilder (owned ChangeEvents), and NDJSON rendering on top.
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "mysql/binlog_event.h"
+#include "mysql/binlog_file.h"
+#include "mysql/event_builder_for_tests.h"
+#include "pipeline/ndjson.h"
+#include "pipeline/transaction_builder.h"
+
+using namespace dts;
+namespace t = dts::mysql::testing;
+
+namespace {
+
+constexpr int kTransactions = 250000;  // 1,000,000 row changes
+
+std::string le(uint64_t v, size_t n) {
+  std::string s;
+  putUint(&s, v, n);
+  return s;
+}
+
+const std::string& benchFile() {
+  static const std::string path = [] {
+    std::string p = "/tmp/dts_decode_bench.000001";
+    t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+    std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"),
+                                       t::colInt(mysql::ColumnType::kLong, "k"), t::colString("c", 480),
+                                       t::colString("pad", 240)};
+    std::string out(mysql::kBinlogMagic);
+    out += b.formatDescription();
+    std::string c(119, '0'), pad(59, '7');
+    for (int i = 0; i < kTransactions; ++i) {
+      for (size_t k = 0; k < c.size(); k += 12) c[k] = static_cast<char>('0' + (i + k) % 10);
+      auto row = [&](uint32_t id, uint32_t k) {
+        return t::rowImage({le(id, 4), le(k, 4), le(c.size(), 2) + c, le(pad.size(), 1) + pad}, {});
+      };
+      const uint32_t id = static_cast<uint32_t>(i % 100000 + 1);
+      out += b.mariaGtid(static_cast<uint64_t>(i) + 1, 0, mysql::MariaGtidEvent::kFlTransactional);
+      out += b.query("sbtest", "BEGIN");
+      out += b.tableMap(70, "sbtest", "sbtest1", cols);
+      out += b.rows(mysql::EventType::kUpdateRowsV1, 70, 4, row(id, 5) + row(id, 6));
+      out += b.rows(mysql::EventType::kUpdateRowsV1, 70, 4, row(id + 1, 7) + row(id + 1, 7));
+      out += b.rows(mysql::EventType::kDeleteRowsV1, 70, 4, row(id + 2, 8));
+      out += b.rows(mysql::EventType::kWriteRowsV1, 70, 4, row(id + 2, 9));
+      out += b.xid(static_cast<uint64_t>(i));
+    }
+    std::ofstream(p, std::ios::binary).write(out.data(), static_cast<std::streamsize>(out.size()));
+    return p;
+  }();
+  return path;
+}
+
+void BM_DecodeRowsReusedImages(benchmark::State& state) {
+  const std::string& path = benchFile();
+  uint64_t rows = 0, bytes = 0;
+  for (auto _ : state) {
+    auto src = mysql::BinlogFileSource::open(path);
+    mysql::BinlogDecoder::Options options;
+    options.verify_checksums = state.range(0) != 0;
+    mysql::BinlogDecoder decoder(options);
+    std::vector<mysql::BinlogEvent> events;
+    mysql::RowImage before, after;
+    while (true) {
+      auto raw = (*src)->nextEvent();
+      if (!raw.ok()) break;
+      if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
+      for (const auto& e : events) {
+        if (const auto* r = e.as<mysql::RowsEvent>()) {
+          mysql::RowsReader reader(r->data, e.position);
+          while (!reader.done()) {
+            if (!reader.next(&before, &after).ok()) state.SkipWithError("rows");
+            ++rows;
+          }
+        }
+      }
+    }
+    bytes += (*src)->size();
+  }
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeRowsReusedImages)->ArgName("crc")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
+
+template <bool kNdjson>
+void BM_Transactions(benchmark::State& state) {
+  const std::string& path = benchFile();
+  uint64_t rows = 0;
+  std::string out;
+  for (auto _ : state) {
+    auto src = mysql::BinlogFileSource::open(path);
+    mysql::BinlogDecoder decoder;
+    pipeline::TransactionBuilder builder;
+    pipeline::NdjsonWriter writer;
+    std::vector<mysql::BinlogEvent> events;
+    std::vector<pipeline::Transaction> done;
+    while (true) {
+      auto raw = (*src)->nextEvent();
+      if (!raw.ok()) break;
+      if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
+      for (const auto& e : events) {
+        done.clear();
+        if (!builder.add(e, &done).ok()) state.SkipWithError("builder");
+        for (const auto& txn : done) {
+          rows += txn.events.size();
+          if constexpr (kNdjson) {
+            for (const auto& ce : txn.events) (void)writer.append(ce, txn, &out);
+            if (out.size() > (1 << 20)) out.clear();
+          }
+        }
+      }
+    }
+  }
+  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+}
+BENCHMARK_TEMPLATE(BM_Transactions, false)->Name("BM_TransactionBuilder")->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Transactions, true)->Name("BM_TransactionBuilderNdjson")->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
