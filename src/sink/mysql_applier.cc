@@ -60,6 +60,7 @@ bool alreadyDone(unsigned err) {
 }
 
 constexpr size_t kMaxRoundTripBytes = 8 << 20;
+constexpr int kMaxSlots = 64;
 
 }  // namespace
 
@@ -89,6 +90,28 @@ Status MysqlApplier::start() {
   };
   DTS_ASSIGN_OR_RETURN(control_, connect());
   DTS_RETURN_IF_ERROR(store_.ensureSchema(*control_));
+  // Fencing: every session of an applier holds the named lock of its slot. A killed dts leaves
+  // sessions the server is still running (a statement batch ending in COMMIT that was already
+  // sent); their locks go away only when those sessions end, committed or rolled back. Taking
+  // every slot's lock before reading the checkpoint makes sure no such zombie can commit after
+  // the read — and that two appliers of one task never run at once.
+  auto lockName = [&](int slot) {
+    char buf[40];
+    snprintf(buf, sizeof(buf), "dts:%016llx:%d", static_cast<unsigned long long>(hashKey(options_.task)), slot);
+    return std::string(buf);
+  };
+  {
+    std::string sql = "SELECT ";
+    for (int slot = 0; slot <= kMaxSlots; ++slot) {
+      if (slot > 0) sql += "+";
+      sql += "IFNULL(GET_LOCK('" + lockName(slot) + "', 120), 0)";
+    }
+    DTS_ASSIGN_OR_RETURN(auto got, control_->queryValue(sql));
+    if (got.value_or("") != std::to_string(kMaxSlots + 1)) {
+      return Status::Unavailable("applier of task '" + options_.task +
+                                 "': another applier of this task still holds its locks at the destination");
+    }
+  }
   DTS_ASSIGN_OR_RETURN(resume_, store_.read(*control_));
   base_ = resume_.applied;
   for (const std::string& p : {resume_.position}) {
@@ -108,6 +131,9 @@ Status MysqlApplier::start() {
     auto w = std::make_unique<Worker>();
     w->slot = i + 1;
     DTS_ASSIGN_OR_RETURN(w->conn, connect());
+    DTS_RETURN_IF_ERROR(control_->execute("DO RELEASE_LOCK('" + lockName(w->slot) + "')"));
+    DTS_ASSIGN_OR_RETURN(auto got, w->conn->queryValue("SELECT GET_LOCK('" + lockName(w->slot) + "', 120)"));
+    if (got.value_or("") != "1") return Status::Unavailable("applier worker could not take its slot lock");
     workers_.push_back(std::move(w));
   }
   for (auto& w : workers_) {
