@@ -192,9 +192,12 @@ FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
 
 namespace {
 
-Status prepareDest(mysql::Connection& dest) {
-  return dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-                      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+// unique_checks = 0 lets InnoDB buffer secondary unique index work: the rows come from a source
+// that already enforced uniqueness. Not with INSERT IGNORE, whose point is the key conflict.
+Status prepareDest(mysql::Connection& dest, bool insert_ignore) {
+  return dest.execute(std::string("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                                  " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'") +
+                      (insert_ignore ? "" : ", SESSION unique_checks = 0"));
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
@@ -448,7 +451,7 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
 
 Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
-  DTS_RETURN_IF_ERROR(prepareDest(*dest));
+  DTS_RETURN_IF_ERROR(prepareDest(*dest, options_.insert_ignore));
   std::unique_ptr<mysql::Connection> src;
   std::string gtid;
   while (true) {
