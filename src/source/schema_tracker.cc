@@ -1,0 +1,565 @@
+#include "source/schema_tracker.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "mysql/row_decoder.h"
+
+namespace dts::source {
+
+using mysql::ColumnInfo;
+using mysql::ColumnType;
+using mysql::TableInfo;
+
+namespace {
+
+std::string cacheKey(const std::string& db, const std::string& table) { return db + '\0' + table; }
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+uint32_t toU32(const std::optional<std::string>& v) {
+  uint32_t out = 0;
+  if (v) std::from_chars(v->data(), v->data() + v->size(), out);
+  return out;
+}
+
+std::string describeMapColumn(const ColumnInfo& c) {
+  return "binlog type " + std::to_string(static_cast<int>(c.type)) + " (metadata " + std::to_string(c.meta) + ")";
+}
+
+// ---- A tiny SQL tokenizer for DDL: words, quoted identifiers, punctuation. ----
+
+struct Token {
+  enum class Kind : uint8_t { kWord, kQuoted, kPunct, kString, kEnd };
+  Kind kind = Kind::kEnd;
+  std::string text;  // words uppercased; quoted identifiers unquoted
+};
+
+class Tokenizer {
+ public:
+  explicit Tokenizer(std::string_view sql) : s_(sql) {}
+  // False when the statement holds something the tokenizer does not follow (an unterminated
+  // quote or comment, a versioned comment).
+  bool next(Token* t) {
+    skipSpaceAndComments();
+    if (bad_) return false;
+    if (i_ >= s_.size()) {
+      *t = Token{};
+      return true;
+    }
+    char c = s_[i_];
+    if (c == '`' || c == '"') {
+      std::string out;
+      ++i_;
+      while (true) {
+        if (i_ >= s_.size()) return false;
+        if (s_[i_] == c) {
+          if (i_ + 1 < s_.size() && s_[i_ + 1] == c) {
+            out.push_back(c);
+            i_ += 2;
+            continue;
+          }
+          ++i_;
+          break;
+        }
+        out.push_back(s_[i_++]);
+      }
+      *t = Token{Token::Kind::kQuoted, std::move(out)};  // "x" is a name under ANSI_QUOTES
+      return true;
+    }
+    if (c == '\'') {
+      ++i_;
+      while (i_ < s_.size() && s_[i_] != '\'') i_ += s_[i_] == '\\' ? 2 : 1;
+      if (i_ >= s_.size()) return false;
+      ++i_;
+      *t = Token{Token::Kind::kString, ""};
+      return true;
+    }
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80) {
+      size_t start = i_;
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '$' ||
+                                static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+        ++i_;
+      }
+      *t = Token{Token::Kind::kWord, std::string(s_.substr(start, i_ - start))};
+      return true;
+    }
+    ++i_;
+    *t = Token{Token::Kind::kPunct, std::string(1, c)};
+    return true;
+  }
+
+ private:
+  void skipSpaceAndComments() {
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        ++i_;
+      } else if (c == '#' || (c == '-' && i_ + 2 < s_.size() && s_[i_ + 1] == '-' &&
+                              std::isspace(static_cast<unsigned char>(s_[i_ + 2])))) {
+        while (i_ < s_.size() && s_[i_] != '\n') ++i_;
+      } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '*') {
+        if (i_ + 2 < s_.size() && (s_[i_ + 2] == '!' || s_[i_ + 2] == 'M')) {
+          bad_ = true;  // executable comment: its content is code we do not follow
+          return;
+        }
+        size_t end = s_.find("*/", i_ + 2);
+        if (end == std::string_view::npos) {
+          bad_ = true;
+          return;
+        }
+        i_ = end + 2;
+      } else {
+        return;
+      }
+    }
+  }
+
+  std::string_view s_;
+  size_t i_ = 0;
+  bool bad_ = false;
+};
+
+bool isWord(const Token& t, std::string_view upper_word) {
+  return t.kind == Token::Kind::kWord && lower(t.text) == lower(upper_word);
+}
+bool isName(const Token& t) { return t.kind == Token::Kind::kWord || t.kind == Token::Kind::kQuoted; }
+
+// Reads [db.]name at the cursor; false when the tokens are not a name.
+bool readQualified(Tokenizer* tk, Token* cur, std::string_view default_db, std::pair<std::string, std::string>* out) {
+  if (!isName(*cur)) return false;
+  std::string first = cur->text;
+  if (!tk->next(cur)) return false;
+  if (cur->kind == Token::Kind::kPunct && cur->text == ".") {
+    if (!tk->next(cur) || !isName(*cur)) return false;
+    *out = {first, cur->text};
+    return tk->next(cur);
+  }
+  *out = {std::string(default_db), first};
+  return true;
+}
+
+}  // namespace
+
+DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
+  DdlEffect everything;
+  everything.kind = DdlEffect::Kind::kEverything;
+  DdlEffect none;
+  Tokenizer tk(sql);
+  Token t;
+  if (!tk.next(&t)) return everything;
+  if (t.kind != Token::Kind::kWord) return none;
+  const std::string verb = lower(t.text);
+  if (verb != "alter" && verb != "create" && verb != "drop" && verb != "rename") return none;
+  // Skip the modifiers that may sit between the verb and the object kind.
+  auto advance = [&] { return tk.next(&t); };
+  if (!advance()) return everything;
+  while (t.kind == Token::Kind::kWord) {
+    std::string w = lower(t.text);
+    if (w == "definer") {
+      // DEFINER = user@host: skip to the object kind (the user part may be a bare word too).
+      while (true) {
+        if (!advance()) return everything;
+        if (t.kind == Token::Kind::kEnd) return everything;
+        std::string k = lower(t.text);
+        if (t.kind == Token::Kind::kWord &&
+            (k == "trigger" || k == "view" || k == "procedure" || k == "function" || k == "event" || k == "sql")) {
+          break;
+        }
+      }
+      continue;
+    }
+    if (w == "or" || w == "replace" || w == "temporary" || w == "online" || w == "offline" || w == "ignore" ||
+        w == "unique" || w == "fulltext" || w == "spatial" || w == "algorithm" ||
+        w == "sql" || w == "security") {
+      if (!advance()) return everything;
+      continue;
+    }
+    break;
+  }
+  if (t.kind != Token::Kind::kWord) return everything;
+  const std::string object = lower(t.text);
+  if (!advance()) return everything;
+  auto skipIfExists = [&]() -> bool {
+    if (isWord(t, "if")) {
+      if (!advance()) return false;
+      if (isWord(t, "not") && !advance()) return false;
+      if (!isWord(t, "exists") || !advance()) return false;
+    }
+    return true;
+  };
+
+  if (object == "database" || object == "schema") {
+    if (!skipIfExists()) return everything;
+    if (!isName(t)) return everything;
+    DdlEffect e;
+    e.kind = DdlEffect::Kind::kDatabase;
+    e.database = t.text;
+    return e;
+  }
+  if (object == "table" || object == "tables") {
+    if (!skipIfExists()) return everything;
+    DdlEffect e;
+    e.kind = DdlEffect::Kind::kTables;
+    // DROP TABLE a, b / RENAME TABLE a TO b, c TO d / ALTER TABLE a ... / CREATE TABLE a ...
+    while (true) {
+      std::pair<std::string, std::string> name;
+      if (!readQualified(&tk, &t, default_db, &name)) return everything;
+      e.tables.push_back(std::move(name));
+      if (verb == "rename") {
+        if (!isWord(t, "to") || !advance()) return everything;
+        if (!readQualified(&tk, &t, default_db, &name)) return everything;
+        e.tables.push_back(std::move(name));
+      }
+      if ((verb == "drop" || verb == "rename") && t.kind == Token::Kind::kPunct && t.text == ",") {
+        if (!advance()) return everything;
+        continue;
+      }
+      break;
+    }
+    // ALTER TABLE a RENAME [TO|AS] b: the new name changes too.
+    if (verb == "alter") {
+      while (t.kind != Token::Kind::kEnd) {
+        if (isWord(t, "rename")) {
+          if (!advance()) return everything;
+          if (isWord(t, "column") || isWord(t, "index") || isWord(t, "key")) continue;
+          if (isWord(t, "to") || isWord(t, "as")) {
+            if (!advance()) return everything;
+          }
+          std::pair<std::string, std::string> name;
+          if (readQualified(&tk, &t, default_db, &name)) e.tables.push_back(std::move(name));
+          continue;
+        }
+        if (!advance()) return everything;
+      }
+    }
+    return e;
+  }
+  if (object == "index") {
+    // CREATE INDEX i ON t (...) / DROP INDEX i ON t
+    if (!skipIfExists()) return everything;
+    while (t.kind != Token::Kind::kEnd && !isWord(t, "on")) {
+      if (!advance()) return everything;
+    }
+    if (!isWord(t, "on") || !advance()) return everything;
+    DdlEffect e;
+    e.kind = DdlEffect::Kind::kTables;
+    std::pair<std::string, std::string> name;
+    if (!readQualified(&tk, &t, default_db, &name)) return everything;
+    e.tables.push_back(std::move(name));
+    return e;
+  }
+  // Views, routines, triggers, events, users, servers, sequences...: no table definition
+  // a row event depends on. Sequences are tables in MariaDB: be safe.
+  if (object == "view" || object == "procedure" || object == "function" || object == "trigger" ||
+      object == "event" || object == "user" || object == "role" || object == "server" || object == "logfile" ||
+      object == "tablespace" || object == "resource" || object == "spatial") {
+    return none;
+  }
+  return everything;
+}
+
+Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type) {
+  size_t open = column_type.find('(');
+  if (open == std::string_view::npos) {
+    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "' has no member list");
+  }
+  std::vector<std::string> out;
+  size_t i = open + 1;
+  while (i < column_type.size()) {
+    if (column_type[i] != '\'') {
+      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': expected a quote");
+    }
+    ++i;
+    std::string member;
+    bool closed = false;
+    while (i < column_type.size()) {
+      char c = column_type[i];
+      if (c == '\'') {
+        if (i + 1 < column_type.size() && column_type[i + 1] == '\'') {
+          member.push_back('\'');
+          i += 2;
+          continue;
+        }
+        ++i;
+        closed = true;
+        break;
+      }
+      if (c == '\\' && i + 1 < column_type.size()) {
+        member.push_back(column_type[i + 1]);
+        i += 2;
+        continue;
+      }
+      member.push_back(c);
+      ++i;
+    }
+    if (!closed) return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': unterminated member");
+    out.push_back(std::move(member));
+    if (i < column_type.size() && column_type[i] == ',') {
+      ++i;
+      continue;
+    }
+    if (i < column_type.size() && column_type[i] == ')') return out;
+    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': expected ',' or ')'");
+  }
+  return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "' is not closed");
+}
+
+Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
+  const std::string& dt = def.data_type;
+  auto differ = [&](const std::string& why) {
+    return Status::FailedPrecondition("column `" + def.name + "` is " + def.column_type + " on the server but " +
+                                      describeMapColumn(m) + " in the binlog" + (why.empty() ? "" : ": " + why));
+  };
+  auto is = [&](ColumnType t) { return m.type == t; };
+  auto temporal = [&](ColumnType v2, ColumnType v1) -> Status {
+    if (is(v2)) return m.meta == def.datetime_precision ? Status::OK() : differ("fractional seconds differ");
+    if (is(v1)) return def.datetime_precision == 0 ? Status::OK() : differ("fractional seconds differ");
+    return differ("");
+  };
+  auto stringKind = [&](ColumnType want) -> std::optional<mysql::StringMeta> {
+    if (is(ColumnType::kString)) {
+      auto sm = mysql::decodeStringMeta(m.meta);
+      if (sm.real_type == want) return sm;
+      return std::nullopt;
+    }
+    if (is(want)) return mysql::StringMeta{want, static_cast<uint32_t>(m.meta & 0xff)};
+    return std::nullopt;
+  };
+  auto blobClass = [&](uint16_t bytes) -> Status {
+    if (is(ColumnType::kBlob) || is(ColumnType::kTinyBlob) || is(ColumnType::kMediumBlob) || is(ColumnType::kLongBlob)) {
+      return m.meta == bytes ? Status::OK() : differ("length class differs");
+    }
+    return differ("");
+  };
+
+  if (dt == "tinyint") return is(ColumnType::kTiny) ? Status::OK() : differ("");
+  if (dt == "smallint") return is(ColumnType::kShort) ? Status::OK() : differ("");
+  if (dt == "mediumint") return is(ColumnType::kInt24) ? Status::OK() : differ("");
+  if (dt == "int" || dt == "integer") return is(ColumnType::kLong) ? Status::OK() : differ("");
+  if (dt == "bigint") return is(ColumnType::kLongLong) ? Status::OK() : differ("");
+  if (dt == "float") return is(ColumnType::kFloat) ? Status::OK() : differ("");
+  if (dt == "double" || dt == "real") return is(ColumnType::kDouble) ? Status::OK() : differ("");
+  if (dt == "decimal" || dt == "numeric") {
+    if (!is(ColumnType::kNewDecimal)) return differ("");
+    if ((m.meta >> 8) != def.precision || (m.meta & 0xff) != def.scale) return differ("precision or scale differs");
+    return Status::OK();
+  }
+  if (dt == "year") return is(ColumnType::kYear) ? Status::OK() : differ("");
+  if (dt == "date") return is(ColumnType::kDate) || is(ColumnType::kNewDate) ? Status::OK() : differ("");
+  if (dt == "time") return temporal(ColumnType::kTime2, ColumnType::kTime);
+  if (dt == "datetime") return temporal(ColumnType::kDateTime2, ColumnType::kDateTime);
+  if (dt == "timestamp") return temporal(ColumnType::kTimestamp2, ColumnType::kTimestamp);
+  if (dt == "bit") {
+    if (!is(ColumnType::kBit)) return differ("");
+    uint32_t bits = (m.meta >> 8) * 8u + (m.meta & 0xff);
+    return bits == def.precision ? Status::OK() : differ("width differs");
+  }
+  if (dt == "char" || dt == "binary") {
+    auto sm = stringKind(ColumnType::kString);
+    if (!sm) return differ("");
+    return sm->max_length == def.octet_length ? Status::OK() : differ("length differs");
+  }
+  if (dt == "varchar" || dt == "varbinary") {
+    if (!is(ColumnType::kVarchar) && !is(ColumnType::kVarString)) return differ("");
+    return m.meta == def.octet_length ? Status::OK() : differ("length differs");
+  }
+  if (dt == "enum" || dt == "set") {
+    auto sm = stringKind(dt == "enum" ? ColumnType::kEnum : ColumnType::kSet);
+    if (!sm) return differ("");
+    auto members = parseEnumMembers(def.column_type);
+    if (!members.ok()) return differ(members.status().message());
+    size_t n = members->size();
+    uint32_t want = 0;
+    if (dt == "enum") {
+      want = n <= 255 ? 1 : 2;
+    } else {
+      want = static_cast<uint32_t>((n + 7) / 8);
+      if (want > 4) want = 8;
+    }
+    return sm->max_length == want ? Status::OK() : differ("number of members differs");
+  }
+  if (dt == "tinytext" || dt == "tinyblob") return blobClass(1);
+  if (dt == "text" || dt == "blob") return blobClass(2);
+  if (dt == "mediumtext" || dt == "mediumblob") return blobClass(3);
+  if (dt == "longtext" || dt == "longblob") return blobClass(4);
+  if (dt == "json") return is(ColumnType::kJson) || is(ColumnType::kBlob) ? Status::OK() : differ("");
+  if (dt == "geometry" || dt == "point" || dt == "linestring" || dt == "polygon" || dt == "multipoint" ||
+      dt == "multilinestring" || dt == "multipolygon" || dt == "geometrycollection" || dt == "geomcollection") {
+    return is(ColumnType::kGeometry) ? Status::OK() : differ("");
+  }
+  if (dt == "inet4" || dt == "inet6" || dt == "uuid") {
+    return stringKind(ColumnType::kString) ? Status::OK() : differ("");
+  }
+  return Status::Unsupported("column `" + def.name + "` has type " + def.column_type +
+                             ", which dts cannot match against the binlog");
+}
+
+// ---- InformationSchemaLoader ----
+
+Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connect(const mysql::ConnectOptions& options) {
+  DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(options));
+  return std::make_unique<InformationSchemaLoader>(std::move(conn));
+}
+
+Result<SchemaTable> InformationSchemaLoader::load(const std::string& database, const std::string& table) {
+  mysql::Connection& c = *conn_;
+  const std::string where = "TABLE_SCHEMA = " + c.quoteString(database) + " AND TABLE_NAME = " + c.quoteString(table);
+  const std::string what = "reading the definition of " + mysql::quoteQualified(database, table);
+  auto cols = c.query(
+      "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, co.ID, c.NUMERIC_PRECISION, "
+      "c.NUMERIC_SCALE, c.DATETIME_PRECISION, c.CHARACTER_OCTET_LENGTH "
+      "FROM information_schema.COLUMNS c LEFT JOIN information_schema.COLLATIONS co "
+      "ON co.COLLATION_NAME = c.COLLATION_NAME WHERE c." +
+      std::string("TABLE_SCHEMA = ") + c.quoteString(database) + " AND c.TABLE_NAME = " + c.quoteString(table) +
+      " ORDER BY c.ORDINAL_POSITION");
+  if (!cols.ok()) return cols.status().withContext(what);
+  if (cols->rows.empty()) {
+    return Status::NotFound("table " + mysql::quoteQualified(database, table) + " does not exist on " +
+                            c.options().endpoint.toString());
+  }
+  SchemaTable out;
+  out.database = database;
+  out.table = table;
+  for (const auto& row : cols->rows) {
+    if (row.size() < 9 || !row[0] || !row[1] || !row[2]) return Status::Internal(what + ": unexpected NULL in COLUMNS");
+    SchemaColumn col;
+    col.name = *row[0];
+    col.data_type = *row[1];
+    col.column_type = *row[2];
+    col.nullable = row[3].value_or("YES") == "YES";
+    col.collation = static_cast<uint16_t>(toU32(row[4]));
+    col.precision = toU32(row[5]);
+    col.scale = toU32(row[6]);
+    col.datetime_precision = toU32(row[7]);
+    col.octet_length = toU32(row[8]);
+    const std::string& dt = col.data_type;
+    if (dt == "binary" || dt == "varbinary" || dt == "tinyblob" || dt == "blob" || dt == "mediumblob" ||
+        dt == "longblob") {
+      col.collation = mysql::kBinaryCollation;
+    }
+    out.columns.push_back(std::move(col));
+  }
+  auto keys = c.query("SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE " + where +
+                      " AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX");
+  if (!keys.ok()) return keys.status().withContext(what);
+  for (const auto& row : keys->rows) {
+    if (!row.empty() && row[0]) out.primary_key.push_back(*row[0]);
+  }
+  return out;
+}
+
+// ---- SchemaTracker ----
+
+Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::string& db, const std::string& table,
+                                                                     bool reload) {
+  std::string key = cacheKey(db, table);
+  if (!reload) {
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+  }
+  ++loads_;
+  auto loaded = loader_->load(db, table);
+  if (!loaded.ok()) {
+    cache_.erase(key);
+    if (loaded.status().code() == Status::Code::kNotFound) {
+      return Status::FailedPrecondition(loaded.status().message() +
+                                        " now, but the binlog still writes rows to it (dropped or renamed later); "
+                                        "its column names are unknown: use binlog_row_metadata=FULL");
+    }
+    return loaded.status();
+  }
+  auto def = std::make_shared<const SchemaTable>(std::move(loaded).value());
+  cache_[key] = def;
+  return def;
+}
+
+Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo& map) {
+  const bool full_metadata =
+      !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(), [](const ColumnInfo& c) {
+        return !c.name.empty();
+      });
+  if (full_metadata) return std::make_shared<const TableInfo>(map);
+
+  const std::string where = mysql::quoteQualified(map.database, map.table);
+  Status mismatch;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    // A mismatch against a cached definition may only mean the cache is stale (a DDL we could
+    // not follow): reload once before calling it an error.
+    DTS_ASSIGN_OR_RETURN(std::shared_ptr<const SchemaTable> def, definition(map.database, map.table, attempt > 0));
+    if (def->columns.size() != map.columns.size()) {
+      mismatch = Status::FailedPrecondition(
+          "table " + where + " has " + std::to_string(def->columns.size()) + " columns on the server now but " +
+          std::to_string(map.columns.size()) + " in the binlog (its definition changed after this point of the stream)");
+      continue;
+    }
+    mismatch = Status::OK();
+    for (size_t i = 0; i < map.columns.size() && mismatch.ok(); ++i) {
+      Status st = checkColumnMatches(map.columns[i], def->columns[i]);
+      if (!st.ok()) {
+        if (st.code() == Status::Code::kUnsupported) return st.withContext("table " + where);
+        mismatch = st.withContext("table " + where + " column " + std::to_string(i + 1) +
+                                  " (its definition changed after this point of the stream)");
+      }
+    }
+    if (!mismatch.ok()) continue;
+
+    auto out = std::make_shared<TableInfo>(map);
+    for (size_t i = 0; i < out->columns.size(); ++i) {
+      ColumnInfo& c = out->columns[i];
+      const SchemaColumn& d = def->columns[i];
+      c.name = d.name;
+      c.column_type = d.column_type;
+      c.is_unsigned = d.column_type.find("unsigned") != std::string::npos;
+      if (d.collation != 0) c.collation = d.collation;
+      if (d.data_type == "enum" || d.data_type == "set") {
+        auto members = parseEnumMembers(d.column_type);
+        if (!members.ok()) return members.status().withContext("table " + where);
+        c.enum_values = std::move(members).value();
+      }
+    }
+    out->primary_key.clear();
+    for (const std::string& k : def->primary_key) {
+      for (size_t i = 0; i < def->columns.size(); ++i) {
+        if (def->columns[i].name == k) out->primary_key.push_back(i);
+      }
+    }
+    return std::shared_ptr<const TableInfo>(std::move(out));
+  }
+  return mismatch;
+}
+
+void SchemaTracker::onQuery(std::string_view default_db, std::string_view sql) {
+  DdlEffect e = ddlEffect(default_db, sql);
+  switch (e.kind) {
+    case DdlEffect::Kind::kNone:
+      return;
+    case DdlEffect::Kind::kTables:
+      for (const auto& [db, table] : e.tables) invalidateTable(db, table);
+      return;
+    case DdlEffect::Kind::kDatabase:
+      invalidateDatabase(e.database);
+      return;
+    case DdlEffect::Kind::kEverything:
+      invalidateAll();
+      return;
+  }
+}
+
+void SchemaTracker::invalidateTable(const std::string& database, const std::string& table) {
+  cache_.erase(cacheKey(database, table));
+}
+
+void SchemaTracker::invalidateDatabase(const std::string& database) {
+  std::string prefix = database + '\0';
+  std::erase_if(cache_, [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
+}
+
+void SchemaTracker::invalidateAll() { cache_.clear(); }
+
+}  // namespace dts::source

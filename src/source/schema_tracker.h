@@ -1,0 +1,122 @@
+// SchemaTracker: the SchemaProvider (mysql/binlog_event.h) for a live source. It completes what a
+// TABLE_MAP says about a table (types and type metadata) with what the server's
+// information_schema says (column names in ordinal order, signedness, collations, ENUM/SET
+// members, primary key), caches the result, and forgets a table when the stream shows DDL that
+// may have changed it, so the next TABLE_MAP reloads it.
+//
+// The honest caveat: information_schema describes the table as it is *now*, which can be newer
+// than the stream position being read. The tracker therefore verifies every column of the
+// TABLE_MAP (count, type, DECIMAL precision/scale, temporal precision, string kind, ENUM/SET
+// size, BIT width, BLOB length class) against the loaded definition, reloads once when they
+// disagree, and then fails with kFailedPrecondition naming the table and the first differing
+// column: it never guesses. What it cannot see is a change that keeps every type (say two
+// same-typed columns renamed into each other while the stream lags behind); for exact names at
+// any lag, run the source with binlog_row_metadata=FULL, whose TABLE_MAPs carry names, keys and
+// charsets themselves: the tracker then uses the TABLE_MAP as it is and queries nothing.
+//
+// Thread-safety: one thread (the one driving the BinlogDecoder).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/binlog_event.h"
+#include "mysql/connection.h"
+#include "mysql/table_info.h"
+
+namespace dts::source {
+
+// One column as information_schema.COLUMNS describes it.
+struct SchemaColumn {
+  std::string name;
+  std::string data_type;    // "int", "varchar", "enum", ... (lowercase)
+  std::string column_type;  // "int(10) unsigned", "enum('a','b')", ...
+  bool nullable = true;
+  uint16_t collation = 0;   // 0 when not a character column; 63 for binary strings
+  uint32_t precision = 0;   // DECIMAL precision
+  uint32_t scale = 0;       // DECIMAL scale
+  uint32_t datetime_precision = 0;
+  uint32_t octet_length = 0;  // CHAR/VARCHAR/BINARY/VARBINARY maximum length in bytes
+};
+
+struct SchemaTable {
+  std::string database, table;
+  std::vector<SchemaColumn> columns;
+  std::vector<std::string> primary_key;  // column names in key order
+};
+
+// Where table definitions come from: information_schema over a connection, or a fake in tests.
+class SchemaLoader {
+ public:
+  virtual ~SchemaLoader() = default;
+  // kNotFound when the table does not exist (now); kUnavailable when the server is unreachable.
+  virtual Result<SchemaTable> load(const std::string& database, const std::string& table) = 0;
+};
+
+// Reads information_schema.COLUMNS / COLLATIONS / STATISTICS over a normal connection (never
+// the replication one).
+class InformationSchemaLoader final : public SchemaLoader {
+ public:
+  // REQUIRES: conn != nullptr.
+  explicit InformationSchemaLoader(std::unique_ptr<mysql::Connection> conn) : conn_(std::move(conn)) {}
+  static Result<std::unique_ptr<InformationSchemaLoader>> connect(const mysql::ConnectOptions& options);
+  Result<SchemaTable> load(const std::string& database, const std::string& table) override;
+
+ private:
+  std::unique_ptr<mysql::Connection> conn_;
+};
+
+class SchemaTracker final : public mysql::SchemaProvider {
+ public:
+  // REQUIRES: loader != nullptr.
+  explicit SchemaTracker(std::unique_ptr<SchemaLoader> loader) : loader_(std::move(loader)) {}
+
+  // The completed table (see the header comment). kFailedPrecondition when the server's current
+  // definition does not match the TABLE_MAP or the table no longer exists; kUnavailable when the
+  // definition could not be read.
+  Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& from_table_map) override;
+
+  // A QUERY event of the stream: forgets the tables (or databases) a DDL statement may change.
+  // `default_db` is the event's current database, used for unqualified names. Statements it
+  // cannot read but that might be DDL forget everything (a reload is cheap; a stale definition
+  // is not).
+  void onQuery(std::string_view default_db, std::string_view sql);
+
+  void invalidateTable(const std::string& database, const std::string& table);
+  void invalidateDatabase(const std::string& database);
+  void invalidateAll();
+
+  // How many definitions were read from the loader (for tests and metrics).
+  uint64_t loads() const { return loads_; }
+
+ private:
+  Result<std::shared_ptr<const SchemaTable>> definition(const std::string& db, const std::string& table,
+                                                        bool reload);
+  std::unique_ptr<SchemaLoader> loader_;
+  std::unordered_map<std::string, std::shared_ptr<const SchemaTable>> cache_;  // key: db '\0' table
+  uint64_t loads_ = 0;
+};
+
+// ---- Exposed for tests. ----
+
+// What a DDL statement may change.
+struct DdlEffect {
+  enum class Kind : uint8_t { kNone, kTables, kDatabase, kEverything };
+  Kind kind = Kind::kNone;
+  std::vector<std::pair<std::string, std::string>> tables;  // (db, table); db defaulted
+  std::string database;                                     // kDatabase
+};
+DdlEffect ddlEffect(std::string_view default_db, std::string_view sql);
+
+// ENUM/SET members from a COLUMN_TYPE such as "enum('a','it''s','b\\c')".
+Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type);
+
+// Whether a TABLE_MAP column can hold a column of this definition; the reason when not.
+Status checkColumnMatches(const mysql::ColumnInfo& from_map, const SchemaColumn& def);
+
+}  // namespace dts::source
