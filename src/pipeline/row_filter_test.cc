@@ -89,5 +89,14 @@ TEST(RowFilterTest, UnknownOrMissingColumnIsAnError) {
   EXPECT_EQ((*g)->columns(), std::vector<std::string>{"note"});
 }
 
+TEST(RowFilterTest, RendersQuotedSql) {
+  auto f = RowFilter::compile("status <> 'te''st' AND `we``ird` IN (1, -2.5) OR note IS NOT NULL AND NOT x LIKE 'a%'");
+  ASSERT_TRUE(f.ok()) << f.status().toString();
+  auto q = [](std::string_view s) { return "Q[" + std::string(s) + "]"; };
+  EXPECT_EQ((*f)->toSql(q),
+            "(((`status` <> Q[te'st]) AND (`we``ird` IN (1, -2.5))) OR ((`note` IS NOT NULL) AND "
+            "(NOT (`x` LIKE Q[a%]))))");
+}
+
 }  // namespace
 }  // namespace dts::pipeline
