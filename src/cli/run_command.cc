@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/runner.h"
 #include "task/state_store.h"
@@ -34,6 +35,10 @@ int fail(const Status& st, int code = 1) {
 int runTask(const std::string& file, const std::string& data_dir) {
   auto config = task::loadTaskFile(file);
   if (!config.ok()) return fail(config.status(), 2);
+  // A source given as an instance reads its node or read/write endpoint; a destination that
+  // is a registered secondary node is refused before anything runs.
+  Status resolved = task::resolveTaskEndpoints(&config.value(), data_dir);
+  if (!resolved.ok()) return fail(resolved, 2);
   auto store = task::SqliteStateStore::open(data_dir);
   if (!store.ok()) return fail(store.status());
   struct sigaction sa {};
@@ -48,6 +53,7 @@ int runTask(const std::string& file, const std::string& data_dir) {
     std::fflush(stdout);
   };
   options.incremental = task::defaultIncrementalFactory();
+  options.data_dir = data_dir;
   task::TaskRunner runner(*config, store->get(), options);
   Status st = runner.run(g_stop);
   if (!st.ok()) return fail(st);
@@ -73,6 +79,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"start_gtid", s.start_gtid},
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"last_error", s.last_error},
+          {"retrying", s.retrying},
           {"updated_at_ms", s.updated_at_ms},
           {"tables", tables}};
 }
@@ -101,6 +108,7 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
     }
     if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
+    if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
     if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
   }
   if (json) std::printf("%s\n", all.dump(2).c_str());

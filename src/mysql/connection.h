@@ -20,7 +20,10 @@ namespace dts::mysql {
 struct Endpoint {
   std::string host = "127.0.0.1";
   uint16_t port = 3306;
-  std::string toString() const { return host + ":" + std::to_string(port); }
+  std::string toString() const {
+    bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  }
   // "host:port" or "host" (port 3306). IPv6 as "[::1]:3306".
   static Result<Endpoint> parse(std::string_view text);
 };

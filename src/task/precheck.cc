@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "source/node_checks.h"
 #include "task/schema_copier.h"
 
 namespace dts::task {
@@ -12,11 +13,14 @@ bool PrecheckReport::passed() const {
 
 Status PrecheckReport::toStatus() const {
   std::string msg;
+  bool all_retryable = true;
   for (const auto& i : items) {
     if (i.level != PrecheckItem::Level::kFail) continue;
     msg += (msg.empty() ? "" : "; ") + i.name + ": " + i.message;
+    all_retryable = all_retryable && i.retryable;
   }
   if (msg.empty()) return Status::OK();
+  if (all_retryable) return Status::Unavailable("precheck failed: " + msg);
   return Status::FailedPrecondition("precheck failed: " + msg);
 }
 
@@ -58,6 +62,7 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       add("source connectivity", L::kOk, src_opts->endpoint.toString() + " (" + src->serverVersion() + ")");
     } else {
       add("source connectivity", L::kFail, c.status().message());
+      report.items.back().retryable = c.status().isRetryable();
     }
   }
   auto dest_opts = config.destination.connectOptions();
@@ -70,6 +75,7 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       add("destination connectivity", L::kOk, dest_opts->endpoint.toString() + " (" + dest->serverVersion() + ")");
     } else {
       add("destination connectivity", L::kFail, c.status().message());
+      report.items.back().retryable = c.status().isRetryable();
     }
   }
 
@@ -106,16 +112,80 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         if (wanted && !everything && all.find(priv) == std::string::npos) missing.push_back(priv);
       };
       need("SELECT", true);
+      need("SHOW VIEW", true);
       need("REPLICATION SLAVE", need_binlog);
+      // MariaDB 10.5+ shows REPLICATION CLIENT as BINLOG MONITOR.
+      if (need_binlog && !everything && all.find("REPLICATION CLIENT") == std::string::npos &&
+          all.find("BINLOG MONITOR") == std::string::npos) {
+        missing.push_back("REPLICATION CLIENT");
+      }
       if (!missing.empty()) {
         std::string list;
         for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-        add("source privileges", L::kFail, "user '" + src->options().user + "' lacks " + list);
+        add("source privileges", L::kFail,
+            "user '" + src->options().user + "' lacks " + list + " (fix: GRANT " + list +
+                " ON *.* TO the dts user)");
       } else {
         add("source privileges", L::kOk, "");
       }
     } else {
       add("source privileges", L::kWarn, "cannot read grants: " + grants.status().message());
+    }
+    std::string server_id = value(*src, "SELECT @@GLOBAL.server_id");
+    if (need_binlog && (server_id.empty() || server_id == "0")) {
+      add("server_id", L::kFail, where + " has server_id=0 (fix: set a unique non-zero server_id)");
+    } else {
+      add("server_id", L::kOk, server_id);
+    }
+    if (need_binlog) {
+      // Retention: the binlog must outlive any pause of the task (and its retry window).
+      double hours = -1;
+      std::string secs = value(*src, "SELECT @@GLOBAL.binlog_expire_logs_seconds");
+      if (!secs.empty()) {
+        hours = std::stod(secs) / 3600.0;
+      } else {
+        std::string days = value(*src, "SELECT @@GLOBAL.expire_logs_days");
+        if (!days.empty()) hours = std::stod(days) * 24.0;
+      }
+      double window_hours = config.options.retry_time_for_failed_connections / 60.0;
+      if (hours > 0 && hours < std::max(24.0, window_hours)) {
+        add("binlog retention", L::kWarn,
+            where + " keeps binlogs " + std::to_string(static_cast<int>(hours)) +
+                " h: a task stopped longer than that cannot resume (fix: keep at least 24 h and "
+                "more than retry_time_for_failed_connections)");
+      } else {
+        add("binlog retention", L::kOk, hours <= 0 ? "binlogs are never purged automatically"
+                                                   : std::to_string(static_cast<int>(hours)) + " h");
+      }
+    }
+    if (!config.source.secondary_node.empty()) {
+      // The cluster rules: the node must be a secondary of the instance's primary that logs
+      // what it replicates (DESIGN.md).
+      mysql::ConnectOptions primary_opts = src->options();
+      auto ep = mysql::Endpoint::parse(config.source.instance_endpoint);
+      std::unique_ptr<mysql::Connection> primary;
+      if (ep.ok()) {
+        primary_opts.endpoint = *ep;
+        auto p = mysql::Connection::connect(primary_opts);
+        if (p.ok()) {
+          primary = std::move(p).value();
+        } else {
+          add("instance endpoint", L::kFail, p.status().message());
+          report.items.back().retryable = p.status().isRetryable();
+        }
+      } else {
+        add("instance endpoint", L::kFail, "instance " + config.source.instance +
+                                               " has no resolved read/write endpoint");
+      }
+      if (primary != nullptr) {
+        for (const auto& item : source::checkSecondaryNode(*src, *primary, config.source.secondary_node,
+                                                           config.source.instance)) {
+          L level = item.level == source::CheckItem::Level::kPass   ? L::kOk
+                    : item.level == source::CheckItem::Level::kWarn ? L::kWarn
+                                                                    : L::kFail;
+          add(item.name, level, item.detail + (item.hint.empty() ? "" : " (fix: " + item.hint + ")"));
+        }
+      }
     }
     auto catalog = loadCatalog(*src, mapping);
     if (!catalog.ok()) {
@@ -139,7 +209,10 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
 
   if (dest != nullptr) {
     std::string ro = value(*dest, "SELECT @@GLOBAL.read_only");
-    if (ro == "1") add("destination writable", L::kFail, "destination " + dest->options().endpoint.toString() + " is read-only");
+    if (ro == "1") add("destination writable", L::kFail,
+                        "destination " + dest->options().endpoint.toString() +
+                            " is read-only (fix: choose a writable primary; a secondary node cannot be "
+                            "the destination)");
     else add("destination writable", L::kOk, "");
     if (!report.catalog.empty() && !options.schema_started) {
       std::vector<std::string> conflicts;

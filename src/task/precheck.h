@@ -18,6 +18,9 @@ struct PrecheckItem {
   std::string name;  // "source connectivity", "binlog_format", ...
   Level level = Level::kOk;
   std::string message;
+  // A failure that passes on its own (a server not reachable right now): the task retries
+  // within its window instead of failing at once.
+  bool retryable = false;
 };
 
 struct PrecheckReport {
@@ -26,6 +29,7 @@ struct PrecheckReport {
 
   bool passed() const;
   // "precheck failed: binlog_format: source 127.0.0.1:3306 has binlog_format=STATEMENT, ..."
+  // kUnavailable when every failed item is retryable (connectivity), else kFailedPrecondition.
   Status toStatus() const;
   std::string toString() const;  // one line per item
 };

@@ -4,6 +4,8 @@
 #include <thread>
 
 #include "common/log.h"
+#include "source/cluster_source.h"
+#include "source/retry_policy.h"
 #include "task/full_loader.h"
 #include "task/precheck.h"
 #include "task/schema_copier.h"
@@ -46,6 +48,95 @@ std::string identity(const TaskConfig& c) {
 }
 
 }  // namespace
+
+Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
+  source::RetryOptions ro;
+  ro.failed_connections = std::chrono::minutes(config_.options.retry_time_for_failed_connections);
+  ro.other_issues = std::chrono::minutes(config_.options.retry_time_for_other_issues);
+  DTS_RETURN_IF_ERROR(ro.validate());
+  source::RetryPolicy retry(ro, options_.clock);
+
+  // The phases stop on the caller's flag or when the task's secondary node is deleted.
+  std::atomic<bool> inner_stop{false};
+  std::mutex mu;
+  Status node_deleted;
+  std::unique_ptr<source::NodeWatch> watch;
+  if (!config_.source.secondary_node.empty() && !options_.data_dir.empty()) {
+    watch = std::make_unique<source::NodeWatch>(
+        options_.data_dir, config_.source.instance, config_.source.secondary_node,
+        options_.node_watch_interval, [&](Status deleted) {
+          std::lock_guard<std::mutex> lock(mu);
+          node_deleted = deleted;
+          inner_stop.store(true);
+        });
+    watch->start();
+  }
+  std::atomic<bool> done{false};
+  std::thread bridge([&] {
+    while (!done.load()) {
+      if (stop.load()) inner_stop.store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto deleted = [&]() {
+    std::lock_guard<std::mutex> lock(mu);
+    return node_deleted;
+  };
+
+  Status st;
+  while (true) {
+    uint64_t rows_before = progress_.rowsMoved();
+    auto started = std::chrono::steady_clock::now();
+    st = runPhases(inner_stop);
+    if (!deleted().ok()) {
+      st = deleted();
+      break;
+    }
+    if (st.ok() || stop.load()) break;
+    // An attempt that moved rows or ran a while had recovered: its failure is a new outage.
+    if (progress_.rowsMoved() != rows_before ||
+        std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
+      retry.onSuccess();
+    }
+    auto delay = retry.onFailure(st);
+    if (!delay.ok()) {
+      st = delay.status();
+      break;
+    }
+    std::string retrying = retry.describe();
+    spdlog::warn("task {}: {}", config_.name, retrying);
+    say("  " + retrying + "\n");
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.retrying = retrying;
+      state_.last_error = st.toString();
+    }
+    (void)save();
+    // Sleep in small steps so a stop request or a node deletion ends the wait at once.
+    auto left = *delay;
+    while (left > Clock::Duration(0) && !inner_stop.load()) {
+      auto step = std::min<Clock::Duration>(left, std::chrono::milliseconds(100));
+      options_.clock->sleepFor(step);
+      left -= step;
+    }
+    if (!deleted().ok()) {
+      st = deleted();
+      break;
+    }
+    if (stop.load()) {
+      st = Status::Aborted("stopped");
+      break;
+    }
+  }
+  done.store(true);
+  bridge.join();
+  if (watch) watch->stop();
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.retrying.clear();
+  }
+  return st;
+}
 
 Status TaskRunner::run(const std::atomic<bool>& stop) {
   auto loaded = store_->load(config_.name);
@@ -113,7 +204,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       }
     }
   });
-  Status st = runPhases(stop);
+  Status st = runWithRetries(stop);
   {
     std::lock_guard<std::mutex> lock(mu);
     finished = true;

@@ -47,6 +47,10 @@ struct RunnerOptions {
   std::chrono::milliseconds report_interval{1000};     // progress persisted and printed
   IncrementalFactory incremental;                      // null: incremental unavailable
   Clock* clock = SystemClock::instance();
+  // The data dir whose instance registry the task's source comes from; with a secondary node,
+  // the runner watches the registry and fails the task when the node is deleted.
+  std::string data_dir;
+  std::chrono::milliseconds node_watch_interval{2000};
 };
 
 class TaskRunner {
@@ -61,6 +65,9 @@ class TaskRunner {
 
  private:
   Status runPhases(const std::atomic<bool>& stop);
+  // runPhases again and again while the failure is retryable and the retry window
+  // (options.retry_time_for_*) is open; each attempt resumes from the saved state.
+  Status runWithRetries(const std::atomic<bool>& stop);
   Status save();
   void setPhase(TaskPhase phase);
   void say(const std::string& line);

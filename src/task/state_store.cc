@@ -74,6 +74,7 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.rps = stats.value("rps", 0.0);
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
+    s.retrying = stats.value("retrying", "");
   }
   s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
   DTS_ASSIGN_OR_RETURN(auto tables, db_->query("SELECT source_db, source_table, target_db, target_table,"
@@ -99,7 +100,8 @@ Status SqliteStateStore::save(const TaskState& s) {
   std::lock_guard<std::mutex> lock(mu_);
   DTS_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    nlohmann::json stats = {{"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms}};
+    nlohmann::json stats = {{"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms},
+                            {"retrying", s.retrying}};
     DTS_ASSIGN_OR_RETURN(auto ignored,
                          db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
                                     " ?8, ?9, ?10, ?11)",

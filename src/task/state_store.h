@@ -49,6 +49,8 @@ struct TaskState {
   double rps = 0;
   double mbps = 0;
   double latency_ms = -1;  // source commit -> destination apply; < 0 when unknown
+  // While a retryable failure is being retried: "retrying since T, gives up at T+W ...".
+  std::string retrying;
   int64_t updated_at_ms = 0;
   std::vector<TableProgress> tables;
 };

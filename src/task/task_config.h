@@ -50,6 +50,10 @@ struct EndpointConfig {
   // to read from. Filled by the instance-aware parser; empty means `endpoint` is used directly.
   std::string instance;
   std::string secondary_node;
+  // Filled when the instance is resolved (task/cluster_rules.h): the instance's read/write
+  // endpoint. `endpoint`, `user` and `password` then hold where the task reads: the secondary
+  // node's direct endpoint, or the read/write endpoint.
+  std::string instance_endpoint;
 
   // The password from `password` or $password_env; the error names the variable, never a value.
   Result<std::string> resolvePassword() const;

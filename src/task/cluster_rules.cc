@@ -1,0 +1,22 @@
+#include "task/cluster_rules.h"
+
+#include "source/cluster_source.h"
+
+namespace dts::task {
+
+Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir) {
+  DTS_ASSIGN_OR_RETURN(auto registry, source::InstanceRegistry::open(data_dir));
+  DTS_RETURN_IF_ERROR(source::checkDestinationNotSecondary(*registry, config->destination.endpoint));
+  EndpointConfig& src = config->source;
+  if (src.instance.empty()) return Status::OK();
+  auto resolved = source::resolveSource(*registry, src.instance, src.secondary_node);
+  if (!resolved.ok()) return resolved.status().withContext("source");
+  src.endpoint = resolved->read.endpoint.toString();
+  src.user = resolved->read.user;
+  src.password = resolved->read.password;
+  src.password_env.clear();
+  src.instance_endpoint = resolved->primary.endpoint.toString();
+  return Status::OK();
+}
+
+}  // namespace dts::task

@@ -1,0 +1,19 @@
+// The cluster rules of DESIGN.md applied to a task: a source given as a registered instance is
+// resolved to where the task reads (the secondary node's direct endpoint, else the read/write
+// endpoint), and a destination that is a registered secondary node is refused.
+#pragma once
+
+#include <string>
+
+#include "common/status.h"
+#include "task/task_config.h"
+
+namespace dts::task {
+
+// When config->source.instance is set: looks the instance up in data_dir's registry and fills
+// source.endpoint/user/password/instance_endpoint. Errors: unknown instance or node, unset
+// password_env. Always: refuses a destination that is a registered node of any instance
+// ("a secondary node cannot be the destination: ...").
+Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir);
+
+}  // namespace dts::task
