@@ -1,6 +1,7 @@
 #include "cli/commands.h"
 
 #include "cli/binlog_command.h"
+#include "cli/binlog_tail.h"
 #include "cli/run_command.h"
 
 #include <cstdio>
@@ -21,6 +22,7 @@ void registerVersionCommand(CLI::App& app) {
 void registerCommands(CLI::App& app) {
   registerVersionCommand(app);
   registerBinlogCommands(app);
+  registerBinlogTail(app);
   registerInstanceCommands(app);
   registerRunCommands(app);
 }

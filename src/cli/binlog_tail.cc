@@ -1,0 +1,255 @@
+#include "cli/binlog_tail.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+#include "cli/commands.h"
+#include "common/secrets.h"
+#include "mysql/binlog_event.h"
+#include "mysql/binlog_stream.h"
+#include "pipeline/ndjson.h"
+#include "pipeline/transaction_builder.h"
+#include "source/schema_tracker.h"
+
+namespace dts::cli {
+namespace {
+
+bool percentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out->push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != in.data() + i + 3) return false;
+    out->push_back(static_cast<char>(v));
+    i += 2;
+  }
+  return true;
+}
+
+// Completes only the tables the user asked for: the others pass through as their TABLE_MAP
+// describes them (never decoded for output, so their names are not needed and a problem with
+// their definition must not stop the tail).
+class FilteredSchema final : public mysql::SchemaProvider {
+ public:
+  FilteredSchema(source::SchemaTracker* tracker, const pipeline::TableFilter* filter)
+      : tracker_(tracker), filter_(filter) {}
+  Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& map) override {
+    if (!filter_->matchesTable(map.database, map.table)) return std::make_shared<const mysql::TableInfo>(map);
+    return tracker_->complete(map);
+  }
+
+ private:
+  source::SchemaTracker* tracker_;
+  const pipeline::TableFilter* filter_;
+};
+
+std::string positionText(const mysql::BinlogPosition& p) {
+  if (p.file.empty()) return "(start)";
+  return p.file + ":" + std::to_string(p.offset);
+}
+
+}  // namespace
+
+Result<mysql::ConnectOptions> parseMysqlUri(const std::string& uri, const char* env_password) {
+  const std::string shown = redactUri(uri);
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("source '" + shown + "': " + why + " (expected mysql://USER:PASS@HOST:PORT)");
+  };
+  constexpr std::string_view kScheme = "mysql://";
+  std::string_view rest(uri);
+  if (rest.substr(0, kScheme.size()) != kScheme) return bad("not a mysql:// URI");
+  rest.remove_prefix(kScheme.size());
+  size_t slash = rest.find('/');
+  if (slash != std::string_view::npos) rest = rest.substr(0, slash);
+  size_t at = rest.rfind('@');
+  if (at == std::string_view::npos) return bad("no user");
+  std::string_view userinfo = rest.substr(0, at);
+  std::string_view hostport = rest.substr(at + 1);
+  size_t colon = userinfo.find(':');
+  mysql::ConnectOptions o;
+  if (!percentDecode(userinfo.substr(0, colon), &o.user) || o.user.empty()) return bad("bad user");
+  if (colon != std::string_view::npos && !percentDecode(userinfo.substr(colon + 1), &o.password)) {
+    return bad("bad %-escape in the password");
+  }
+  if (o.password.empty() && env_password != nullptr) o.password = env_password;
+  auto ep = mysql::Endpoint::parse(hostport);
+  if (!ep.ok()) return bad(ep.status().message());
+  o.endpoint = *ep;
+  return o;
+}
+
+int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
+  const std::string shown = redactUri(options.uri);
+  auto conn = parseMysqlUri(options.uri, std::getenv("DTS_PASSWORD"));
+  if (!conn.ok()) {
+    std::fprintf(err, "dts: %s\n", conn.status().message().c_str());
+    return 1;
+  }
+  const std::string& password = conn->password;
+  // Everything printed goes through this: a server message could echo what we sent.
+  auto say = [&](const std::string& text) {
+    std::string line = redactSecret(text, password);
+    std::fprintf(err, "dts: %s\n", line.c_str());
+  };
+  if (options.format != "ndjson" && options.format != "count") {
+    say("--format must be ndjson or count, not '" + options.format + "'");
+    return 1;
+  }
+  pipeline::TableFilter filter;
+  if (!options.tables.empty()) {
+    auto f = pipeline::TableFilter::parse(options.tables);
+    if (!f.ok()) {
+      say("--tables: " + f.status().message());
+      return 1;
+    }
+    filter = *f;
+  }
+
+  mysql::BinlogStreamOptions so;
+  so.connection = *conn;
+  so.server_id = options.server_id;
+  so.stop_at_end = options.stop_at_end;
+  so.heartbeat_period = std::chrono::milliseconds(options.heartbeat_ms);
+  so.read_timeout = std::chrono::seconds(options.read_timeout_s);
+  int starts = (options.from_gtid.empty() ? 0 : 1) + (options.from_file.empty() ? 0 : 1) + (options.from_now ? 1 : 0);
+  if (starts > 1) {
+    say("give one of --from-gtid, --from-file/--from-pos, --from-now");
+    return 1;
+  }
+  if (options.from_pos.has_value() && options.from_file.empty()) {
+    say("--from-pos needs --from-file");
+    return 1;
+  }
+  if (!options.from_gtid.empty()) {
+    so.start = mysql::BinlogStreamOptions::Start::kGtid;
+    so.from_gtid = options.from_gtid;
+  } else if (!options.from_file.empty()) {
+    so.start = mysql::BinlogStreamOptions::Start::kFilePosition;
+    so.from_position = mysql::BinlogPosition{options.from_file, options.from_pos.value_or(4)};
+  } else {
+    so.start = mysql::BinlogStreamOptions::Start::kCurrent;
+  }
+  const std::string where = "binlog tail from " + shown;
+
+  auto stream_r = mysql::BinlogStream::open(so);
+  if (!stream_r.ok()) {
+    say(where + ": " + stream_r.status().toString());
+    return 1;
+  }
+  mysql::BinlogStream& stream = **stream_r;
+  auto loader = source::InformationSchemaLoader::connect(*conn);
+  if (!loader.ok()) {
+    say(where + ": schema connection: " + loader.status().toString());
+    return 1;
+  }
+  source::SchemaTracker tracker(std::move(loader).value());
+  FilteredSchema schema(&tracker, &filter);
+  mysql::BinlogDecoder decoder(mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
+  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
+  pipeline::NdjsonWriter writer;
+  const bool count_only = options.format == "count";
+
+  std::vector<mysql::BinlogEvent> events;
+  std::vector<pipeline::Transaction> done;
+  mysql::RowImage before, after;
+  std::string line;
+  uint64_t lines = 0;
+
+  auto fail = [&](const Status& s, const mysql::BinlogPosition& at) {
+    std::fflush(out);
+    say(where + " at " + positionText(at) + ": " + s.toString());
+    return 1;
+  };
+  auto finish = [&]() {
+    if (count_only) std::fprintf(out, "%llu\n", static_cast<unsigned long long>(lines));
+    std::fflush(out);
+    return 0;
+  };
+  auto limitReached = [&] { return options.limit != 0 && lines >= options.limit; };
+
+  while (true) {
+    auto raw = stream.nextEvent();
+    if (!raw.ok()) {
+      if (raw.status().code() == Status::Code::kNotFound && options.stop_at_end) return finish();
+      return fail(raw.status(), stream.nextPosition());
+    }
+    const mysql::BinlogPosition& pos = stream.position();
+    Status ds = decoder.decode(*raw, pos, &events);
+    if (!ds.ok()) return fail(ds, pos);
+    for (const mysql::BinlogEvent& ev : events) {
+      if (const auto* q = ev.as<mysql::QueryEvent>()) tracker.onQuery(q->database, q->sql);
+      if (count_only) {
+        if (const auto* rows = ev.as<mysql::RowsEvent>()) {
+          const mysql::TableInfo& t = rows->data.decoder->table();
+          if (!filter.matchesTable(t.database, t.table)) continue;
+          mysql::RowsReader reader(rows->data, ev.position);
+          while (!reader.done()) {
+            Status rs = reader.next(&before, &after);
+            if (!rs.ok()) return fail(rs, ev.position);
+            ++lines;
+            if (limitReached()) return finish();
+          }
+        } else if (const auto* q = ev.as<mysql::QueryEvent>()) {
+          if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther && filter.matchesDatabase(q->database)) {
+            ++lines;
+            if (limitReached()) return finish();
+          }
+        }
+        continue;
+      }
+      done.clear();
+      Status bs = builder.add(ev, &done);
+      if (!bs.ok()) return fail(bs, ev.position);
+      for (const pipeline::Transaction& txn : done) {
+        for (const pipeline::ChangeEvent& ce : txn.events) {
+          line.clear();
+          Status ws = writer.append(ce, txn, &line);
+          if (!ws.ok()) return fail(ws, ce.position);
+          std::fwrite(line.data(), 1, line.size(), out);
+          std::fflush(out);
+          ++lines;
+          if (limitReached()) return finish();
+        }
+      }
+    }
+  }
+}
+
+void registerBinlogTail(CLI::App& app) {
+  auto existing = app.get_subcommands([](CLI::App* a) { return a->get_name() == "binlog"; });
+  CLI::App* binlog = existing.empty() ? app.add_subcommand("binlog", "read MySQL/MariaDB binary logs") : existing[0];
+  binlog->require_subcommand(1);
+  auto o = std::make_shared<TailOptions>();
+  auto* tail = binlog->add_subcommand(
+      "tail",
+      "stream a server's binlog as a replica and print NDJSON, one line per row change or DDL.\n"
+      "The password may be given in DTS_PASSWORD instead of the URI. Column names come from\n"
+      "information_schema (or from the TABLE_MAP with binlog_row_metadata=FULL).");
+  tail->add_option("source", o->uri, "mysql://USER:PASS@HOST:PORT")->required();
+  auto* gtid = tail->add_option("--from-gtid", o->from_gtid,
+                                "start after this GTID set (MariaDB 0-1-100,... or MySQL uuid:1-100,...)");
+  auto* file = tail->add_option("--from-file", o->from_file, "start in this binlog file");
+  tail->add_option("--from-pos", o->from_pos, "offset in --from-file (default 4)")->needs(file);
+  auto* now = tail->add_flag("--from-now", o->from_now, "start at the end of the server's binlog (default)");
+  gtid->excludes(file)->excludes(now);
+  file->excludes(now);
+  tail->add_option("--limit", o->limit, "exit 0 after N output lines (0 = never)");
+  tail->add_option("--tables", o->tables, "only these tables: db.t,db2.* (DDL kept when its default db matches)");
+  tail->add_option("--format", o->format, "ndjson (default) or count (print only the number of lines)")
+      ->check(CLI::IsMember({"ndjson", "count"}));
+  tail->add_option("--server-id", o->server_id, "replica server_id to use (default: random, high range)");
+  tail->add_flag("--stop-at-end", o->stop_at_end, "exit 0 once everything the server has was read");
+  tail->add_option("--heartbeat-ms", o->heartbeat_ms, "server heartbeat period when idle")->capture_default_str();
+  tail->add_option("--read-timeout", o->read_timeout_s, "seconds without any packet before giving up")
+      ->capture_default_str();
+  tail->callback([o] { setExitCode(runBinlogTail(*o, stdout, stderr)); });
+}
+
+}  // namespace dts::cli
