@@ -190,7 +190,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
         break;
     }
     if (!open_) open(event, {});
-    if (options_.filter.matchesDatabase(q->database)) {
+    if (options_.keep_all_ddl || options_.filter.matchesDatabase(q->database)) {
       ChangeEvent& ce = current_.events.emplace_back();
       ce.op = ChangeEvent::Op::kDdl;
       ce.database = q->database;

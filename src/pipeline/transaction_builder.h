@@ -50,6 +50,9 @@ class TransactionBuilder {
  public:
   struct Options {
     TableFilter filter;
+    // Keep every DDL whatever its default database (a sink that maps qualified names decides);
+    // otherwise DDL is kept only when its default database matches the filter.
+    bool keep_all_ddl = false;
   };
   TransactionBuilder() = default;
   explicit TransactionBuilder(Options options) : options_(std::move(options)) {}

@@ -172,6 +172,12 @@ Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& 
   return Status::OK();
 }
 
+std::string MysqlApplier::committedPosition() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::string pos = positionLocked();
+  return pos.empty() ? base_.toString() : pos;
+}
+
 std::string MysqlApplier::positionLocked() const {
   std::string out;
   for (const auto& [domain, gtid] : positions_) {

@@ -92,6 +92,10 @@ class MysqlApplier {
 
   // The checkpoint read at open().
   const Checkpoint& checkpoint() const { return resume_; }
+  // The position of the longest prefix of the given transactions that is committed at the
+  // destination (MariaDB "domain-server-seq,..."; for MySQL the applied set): what a status
+  // shows as the checkpoint. Any thread.
+  std::string committedPosition() const;
   // Where to start the source stream (see the contract above); "" = the task's own start.
   std::string resumeGtid() const;
 

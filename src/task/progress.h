@@ -44,6 +44,16 @@ class Progress {
   void setLatencyMs(double ms) { latency_ms_.store(ms); }
   double latencyMs() const { return latency_ms_.load(); }
 
+  // The applier's committed position (incremental), for the task state; "" until known.
+  void setCheckpoint(std::string gtid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    checkpoint_ = std::move(gtid);
+  }
+  std::string checkpoint() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return checkpoint_;
+  }
+
   void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
   TaskPhase phase() const { return static_cast<TaskPhase>(phase_.load()); }
 
@@ -66,6 +76,7 @@ class Progress {
     uint64_t rows, bytes;
   };
   std::deque<Sample> samples_;
+  std::string checkpoint_;  // guarded by mu_
 };
 
 // One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
