@@ -107,6 +107,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   if (!stream_r.ok()) return stream_r.status().withContext(where + ": opening the binlog stream");
   std::unique_ptr<mysql::BinlogStream> stream = std::move(*stream_r);
   spdlog::info("task {}: streaming {} from {}", config_.name, stream->describe(), from.empty() ? "(start)" : from);
+  progress->noteHealthy();
 
   auto loader = source::InformationSchemaLoader::connect(src_opts);
   if (!loader.ok()) return loader.status().withContext(where + ": schema connection");

@@ -54,6 +54,11 @@ class Progress {
     return checkpoint_;
   }
 
+  // A phase that was retried is working again (connected, streaming): the runner clears the
+  // "retrying ..." line of the task state.
+  void noteHealthy() { healthy_.store(true); }
+  bool takeHealthy() { return healthy_.exchange(false); }
+
   void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
   TaskPhase phase() const { return static_cast<TaskPhase>(phase_.load()); }
 
@@ -70,6 +75,7 @@ class Progress {
   std::atomic<uint64_t> bytes_{0};
   std::atomic<double> latency_ms_{-1};
   std::atomic<int> phase_{0};
+  std::atomic<bool> healthy_{false};
   std::mutex mu_;
   struct Sample {
     std::chrono::steady_clock::time_point at;

@@ -187,6 +187,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
         state_.mbps = rates.mbps;
         state_.latency_ms = progress_.latencyMs();
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;
+        if (progress_.takeHealthy()) state_.retrying.clear();
       }
       Status st = save();
       if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
