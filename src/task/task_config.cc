@@ -281,6 +281,11 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
                                             "options.retry_time_for_other_issues (minutes)", 1, 1440));
     out->retry_time_for_other_issues = static_cast<int>(m);
   }
+  if (!n["retry_time_for_other_issues"] &&
+      out->retry_time_for_other_issues >= out->retry_time_for_failed_connections) {
+    // The default (10) must stay below a short connection window the user chose (10 minutes).
+    out->retry_time_for_other_issues = out->retry_time_for_failed_connections - 1;
+  }
   if (out->retry_time_for_other_issues >= out->retry_time_for_failed_connections) {
     return bad("options.retry_time_for_other_issues",
                "must be smaller than retry_time_for_failed_connections (" +

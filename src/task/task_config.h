@@ -80,7 +80,7 @@ struct TaskOptions {
   RateLimits incremental_limits;
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
   int retry_time_for_failed_connections = 720;  // 10-1440
-  int retry_time_for_other_issues = 10;         // 1-1440
+  int retry_time_for_other_issues = 10;         // 1-1440, smaller; default min(10, failed - 1)
 };
 
 struct TaskConfig {

@@ -61,6 +61,9 @@ TEST(TaskConfigClusterTest, RetryWindowsDefaultAndRanges) {
   ASSERT_TRUE(set.ok()) << set.status().toString();
   EXPECT_EQ(set->options.retry_time_for_failed_connections, 30);
   EXPECT_EQ(set->options.retry_time_for_other_issues, 5);
+  auto short_window = parseWith("{instance: shop}", "options: {retry_time_for_failed_connections: 10}\n");
+  ASSERT_TRUE(short_window.ok()) << short_window.status().toString();
+  EXPECT_EQ(short_window->options.retry_time_for_other_issues, 9);
   struct Case {
     const char* options;
     const char* expect;

@@ -1,0 +1,314 @@
+// Tasks whose source is a cluster instance (issue 5, DESIGN.md "Cluster source rules"), against
+// a real local cluster: the secondary node down and back, promoted, added, removed; a failover
+// behind the read/write endpoint; the retry window expiring on an injected clock; and the
+// prechecks that refuse a source or destination that breaks the rules.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "support_data.h"
+#include "support_dts.h"
+#include "task/cluster_rules.h"
+#include "task/runner.h"
+#include "task/state_store.h"
+#include "task/task_config.h"
+
+namespace dts::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
+
+class ClusterTaskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster_ = LocalCluster::start();
+    setenv("DTS_IT_PW", cluster_->password().c_str(), 1);
+    data_dir_ = cluster_->dir() + "/dts";
+    auto st = cluster_->status();
+    std::ofstream f(cluster_->dir() + "/instance.yaml");
+    f << "name: shop\nendpoint: '" << st["endpoint"].get<std::string>()
+      << "'\nuser: dts\npassword_env: DTS_IT_PW\nnodes:\n";
+    for (const auto& n : st["nodes"]) {
+      f << "  - {name: " << n["name"].get<std::string>() << ", endpoint: '"
+        << n["endpoint"].get<std::string>() << "'}\n";
+    }
+    f.close();
+    std::string out;
+    ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/instance.yaml", "--data-dir", data_dir_}, &out), 0)
+        << out;
+    load_ = std::make_unique<Sysbench>(cluster_->endpoint(), cluster_->user(), cluster_->password(), "shop", 2, 2000);
+    ASSERT_EQ(load_->prepare(), "");
+  }
+
+  void TearDown() override {
+    if (load_) load_->stop();
+    task_.reset();
+    cluster_.reset();
+  }
+
+  std::string rootSql(const std::string& node, const std::string& sql) {
+    std::string out;
+    int rc = runCommand("mariadb --no-defaults -uroot -N --socket=" + cluster_->dir() + "/" + node +
+                            "/mysqld.sock -e " + shellQuote(sql),
+                        &out);
+    EXPECT_EQ(rc, 0) << node << ": " << sql << ": " << out;
+    return out;
+  }
+
+  // A sync task file reading `source` ("{instance: shop, secondary_node: node-2}").
+  std::string writeTask(const std::string& name, const std::string& source,
+                        const std::string& destination = "") {
+    std::string path = cluster_->dir() + "/" + name + ".yaml";
+    std::ofstream f(path);
+    f << "name: " << name << "\nkind: sync\nsource: " << source << "\n"
+      << "destination: {endpoint: '" << (destination.empty() ? cluster_->destinationEndpoint() : destination)
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects:\n  - database: shop\n"
+      << "options: {parallelism: 2, retry_time_for_failed_connections: 10}\n";
+    return path;
+  }
+
+  void startTask(const std::string& name, const std::string& source) {
+    task_name_ = name;
+    task_ = std::make_unique<DtsProcess>();
+    task_->start({"run", writeTask(name, source), "--data-dir", data_dir_}, cluster_->dir() + "/" + name + ".log");
+  }
+
+  std::string phase() { return taskStatus(data_dir_, task_name_).value("phase", ""); }
+
+  void waitIncremental() {
+    ASSERT_TRUE(eventually(seconds(120), [&] { return phase() == "incremental" || !task_->running(); }));
+    ASSERT_TRUE(task_->running()) << task_->log();
+    ASSERT_EQ(phase(), "incremental") << task_->log();
+  }
+
+  // Stops the load, then waits until the destination equals the current primary.
+  void expectConverged() {
+    load_->stop();
+    auto primary = cluster_->connect(cluster_->endpoint());
+    auto dest = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_TRUE(primary && dest);
+    std::string diff;
+    bool same = eventually(seconds(120), [&] {
+      diff = diffDatabases(*primary, *dest, "shop");
+      return diff.empty();
+    });
+    EXPECT_TRUE(same) << diff << "\n" << task_->log();
+  }
+
+  // Inserts a marker row through the endpoint; returns how long until the destination has it.
+  milliseconds markerLatency(int id) {
+    auto rw = cluster_->connect(cluster_->endpoint());
+    auto dest = cluster_->connect(cluster_->destinationEndpoint());
+    EXPECT_TRUE(rw && dest);
+    if (!rw || !dest) return milliseconds(-1);
+    auto t0 = std::chrono::steady_clock::now();
+    EXPECT_TRUE(rw->execute("INSERT INTO shop.sbtest1 (id, k, c, pad) VALUES (" + std::to_string(id) +
+                            ", 1, 'marker', 'marker')")
+                    .ok());
+    bool seen = eventually(seconds(120), [&] {
+      auto v = dest->queryValue("SELECT COUNT(*) FROM shop.sbtest1 WHERE id=" + std::to_string(id));
+      return v.ok() && v->value_or("0") == "1";
+    });
+    EXPECT_TRUE(seen) << task_->log();
+    return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0);
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+  std::unique_ptr<Sysbench> load_;
+  std::unique_ptr<DtsProcess> task_;
+  std::string data_dir_;
+  std::string task_name_;
+};
+
+TEST_F(ClusterTaskTest, SecondaryNodeDownForTwentySecondsAndBack) {
+  load_->start(2, 200);
+  startTask("down-and-back", "{instance: shop, secondary_node: node-2}");
+  waitIncremental();
+  cluster_->run("stop-node node-2");
+  // The task retries (and says so in its status) instead of failing.
+  EXPECT_TRUE(eventually(seconds(20), [&] {
+    return taskStatus(data_dir_, task_name_).value("retrying", "").find("retrying since") != std::string::npos;
+  })) << task_->log();
+  std::this_thread::sleep_for(seconds(20));
+  ASSERT_TRUE(task_->running()) << task_->log();
+  auto restarted = std::chrono::steady_clock::now();
+  cluster_->run("start-node node-2");
+  auto latency = markerLatency(900001);
+  auto since_back = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - restarted);
+  std::cout << "[measure] node back -> marker change applied: " << since_back.count()
+            << " ms (marker write -> applied " << latency.count() << " ms)" << std::endl;
+  EXPECT_TRUE(task_->running());
+  expectConverged();
+  EXPECT_EQ(taskStatus(data_dir_, task_name_).value("retrying", "?"), "");
+}
+
+TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing) {
+  load_->start(2, 200);
+  startTask("promoted", "{instance: shop, secondary_node: node-2}");
+  waitIncremental();
+  // A secondary added to the cluster and to the instance: no effect.
+  cluster_->run("add node-4");
+  std::string out;
+  ASSERT_EQ(runDts({"instance", "add-node", "shop", "node-4", cluster_->nodeEndpoint("node-4"), "--data-dir",
+                    data_dir_},
+                   &out),
+            0)
+      << out;
+  std::this_thread::sleep_for(seconds(3));
+  ASSERT_TRUE(task_->running()) << task_->log();
+  // The task's own node becomes the primary: the task keeps running.
+  auto promoted_at = std::chrono::steady_clock::now();
+  cluster_->run("promote node-2");
+  auto latency = markerLatency(900002);
+  std::cout << "[measure] promotion -> marker change applied: "
+            << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - promoted_at).count()
+            << " ms (marker write -> applied " << latency.count() << " ms)" << std::endl;
+  ASSERT_TRUE(task_->running()) << task_->log();
+  expectConverged();
+  EXPECT_EQ(phase(), "incremental");
+  task_->signal(SIGTERM);
+  EXPECT_EQ(task_->wait(seconds(60)).value_or(-999), 0) << task_->log();
+}
+
+TEST_F(ClusterTaskTest, SecondaryNodeRemovedFromTheInstanceFailsTheTask) {
+  load_->start(1, 100);
+  startTask("removed", "{instance: shop, secondary_node: node-2}");
+  waitIncremental();
+  std::string out;
+  // From another process on the same data dir.
+  ASSERT_EQ(runDts({"instance", "remove-node", "shop", "node-2", "--data-dir", data_dir_}, &out), 0) << out;
+  auto exit = task_->wait(seconds(30));
+  ASSERT_TRUE(exit.has_value()) << "the task still runs 30 s after its node was deleted\n" << task_->log();
+  EXPECT_NE(*exit, 0);
+  auto st = taskStatus(data_dir_, task_name_);
+  EXPECT_EQ(st.value("phase", ""), "failed");
+  EXPECT_NE(st.value("last_error", "").find("secondary node node-2 was deleted from instance shop"), std::string::npos)
+      << st.dump();
+  EXPECT_NE(task_->log().find("secondary node node-2 was deleted from instance shop"), std::string::npos);
+}
+
+TEST_F(ClusterTaskTest, FailoverBehindTheEndpointKeepsATaskWithoutSecondaryNode) {
+  load_->start(2, 200);
+  startTask("failover", "{instance: shop}");
+  waitIncremental();
+  cluster_->run("promote node-3");
+  auto latency = markerLatency(900003);
+  std::cout << "[measure] failover -> marker applied " << latency.count() << " ms" << std::endl;
+  ASSERT_TRUE(task_->running()) << task_->log();
+  expectConverged();  // equal to the new primary
+}
+
+TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
+  std::string out;
+  // A registered secondary as destination: refused when the task is created.
+  int rc = runDts({"run", writeTask("to-secondary", "{instance: shop}", cluster_->nodeEndpoint("node-3")),
+                   "--data-dir", data_dir_},
+                  &out);
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("a secondary node cannot be the destination"), std::string::npos) << out;
+
+  // binlog_format=STATEMENT on the selected node.
+  rootSql("node-2", "SET GLOBAL binlog_format=STATEMENT");
+  rc = runDts({"run", writeTask("statement", "{instance: shop, secondary_node: node-2}"), "--data-dir", data_dir_},
+              &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("binlog_format=STATEMENT"), std::string::npos) << out;
+  EXPECT_NE(out.find("[FAIL] binlog_format"), std::string::npos) << out;
+  rootSql("node-2", "SET GLOBAL binlog_format=ROW");
+
+  // log_slave_updates OFF on the selected node.
+  cluster_->run("stop-node node-3");
+  cluster_->run("start-node node-3 --log-slave-updates=OFF");
+  rc = runDts({"run", writeTask("no-lsu", "{instance: shop, secondary_node: node-3}"), "--data-dir", data_dir_}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("[FAIL] log_slave_updates"), std::string::npos) << out;
+  EXPECT_NE(out.find("log_slave_updates=ON"), std::string::npos) << out;  // the fix hint
+
+  // A user without the replication privileges.
+  for (const char* node : {"node-1", "node-2"}) {
+    rootSql(node,
+            "SET sql_log_bin=0; CREATE USER weak@'%' IDENTIFIED BY 'weak-pw-1'; GRANT SELECT ON *.* TO weak@'%'");
+  }
+  {
+    auto st = cluster_->status();
+    std::ofstream f(cluster_->dir() + "/weak.yaml");
+    f << "name: weak\nendpoint: '" << st["endpoint"].get<std::string>() << "'\nuser: weak\npassword_env: WEAK_PW\n"
+      << "nodes:\n  - {name: node-2, endpoint: '" << cluster_->nodeEndpoint("node-2") << "'}\n";
+  }
+  setenv("WEAK_PW", "weak-pw-1", 1);
+  ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/weak.yaml", "--data-dir", data_dir_}, &out), 0)
+      << out;
+  rc = runDts({"run", writeTask("weak", "{instance: weak, secondary_node: node-2}"), "--data-dir", data_dir_}, &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("[FAIL] source privileges"), std::string::npos) << out;
+  EXPECT_NE(out.find("REPLICATION SLAVE"), std::string::npos) << out;
+  EXPECT_NE(out.find("SHOW VIEW"), std::string::npos) << out;
+  EXPECT_EQ(out.find("weak-pw-1"), std::string::npos) << "password leaked: " << out;
+
+  // A read-only destination.
+  rootSql("dest", "SET GLOBAL read_only=ON");
+  rc = runDts({"run", writeTask("ro-dest", "{instance: shop, secondary_node: node-2}"), "--data-dir", data_dir_},
+              &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("[FAIL] destination writable"), std::string::npos) << out;
+  rootSql("dest", "SET GLOBAL read_only=OFF");
+
+  // An unknown node.
+  rc = runDts({"run", writeTask("no-node", "{instance: shop, secondary_node: node-9}"), "--data-dir", data_dir_},
+              &out);
+  EXPECT_EQ(rc, 2);
+  EXPECT_NE(out.find("instance shop has no node named 'node-9'"), std::string::npos) << out;
+}
+
+// The retry window on an injected clock: the node stays down, the task retries with backoff for
+// exactly retry_time_for_failed_connections of (fake) time, then fails with the last error.
+TEST_F(ClusterTaskTest, RetryWindowExpiresOnAnInjectedClock) {
+  cluster_->run("stop-node node-2");
+  auto config = task::loadTaskFile(writeTask("window", "{instance: shop, secondary_node: node-2}"));
+  ASSERT_TRUE(config.ok()) << config.status().toString();
+  ASSERT_TRUE(task::resolveTaskEndpoints(&config.value(), data_dir_).ok());
+  auto store = task::SqliteStateStore::open(data_dir_);
+  ASSERT_TRUE(store.ok());
+  FakeClock clock;
+  auto start = clock.now();
+  task::RunnerOptions options;
+  options.clock = &clock;
+  options.data_dir = data_dir_;
+  std::string printed;
+  options.print = [&](const std::string& s) { printed += s; };
+  task::TaskRunner runner(*config, store->get(), options);
+  std::atomic<bool> stop{false};
+  Status st = runner.run(stop);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_NE(st.message().find("gave up after"), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find("over 10 minutes"), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find(cluster_->nodeEndpoint("node-2")), std::string::npos) << st.toString();
+  EXPECT_EQ(clock.now() - start, Clock::Duration(std::chrono::minutes(10)));
+  EXPECT_NE(printed.find("retrying since"), std::string::npos);
+  EXPECT_NE(printed.find("gives up at"), std::string::npos);
+  auto state = (*store)->load("window");
+  ASSERT_TRUE(state.ok() && state->has_value());
+  EXPECT_EQ((*state)->phase, task::TaskPhase::kFailed);
+  EXPECT_NE((*state)->last_error.find("gave up after"), std::string::npos);
+  cluster_->run("start-node node-2");
+}
+
+}  // namespace
+}  // namespace dts::testing
