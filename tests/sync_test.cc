@@ -1,0 +1,438 @@
+// Sync tasks end to end through `dts run`: schema + full data + incremental on the local cluster,
+// checked row by row against the source once the destination checkpoint has reached the source
+// position.
+//   * sysbench writes through the read/write endpoint during full and incremental; dts is killed
+//     with SIGKILL at random moments in both phases, paused with SIGTERM, and restarted: no row
+//     lost or doubled; `dts status` shows the incremental phase with rates, latency, checkpoint;
+//   * every type of the decoder's type table (tests/fixtures/make_binlog.sh), read from a
+//     secondary node, arrives unchanged; database/table renames, a column subset, a WHERE filter
+//     and a DML selection apply to incremental changes;
+//   * DDL during incremental (ADD/DROP COLUMN, RENAME TABLE, CREATE/DROP TABLE, TRUNCATE) under a
+//     database rename;
+//   * task files a sync task refuses.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "support_data.h"
+
+extern char** environ;
+
+namespace dts::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SyncTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = LocalCluster::start().release();
+    setenv("DTS_IT_PW", cluster_->password().c_str(), 1);
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+
+  std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
+
+  // A sync task file; `objects` and `options` are YAML flow/blocks written as given.
+  std::string writeTask(const std::string& name, const std::string& source, const std::string& objects,
+                        const std::string& options) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream f(path);
+    f << "name: " << name << "\n"
+      << "kind: sync\n"
+      << "source: {endpoint: '" << source << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects:\n"
+      << objects << "options: " << options << "\n";
+    return path;
+  }
+
+  int runDts(const std::string& args, std::string* out) { return runCommand(dtsBinary() + " " + args, out); }
+
+  pid_t spawnDts(const std::string& args, const std::string& log) {
+    std::string cmd = "exec " + dtsBinary() + " " + args + " >> " + log + " 2>&1";
+    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
+    pid_t pid = 0;
+    EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
+    return pid;
+  }
+
+  static int waitExit(pid_t pid) {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + WTERMSIG(status);
+  }
+
+  nlohmann::json status(const std::string& data) {
+    std::string out;
+    if (runDts("status --json --data-dir " + data + " 2>/dev/null", &out) != 0) return nullptr;
+    auto j = nlohmann::json::parse(out, nullptr, false);
+    if (!j.is_array() || j.empty()) return nullptr;
+    return j[0];
+  }
+
+  std::string phase(const std::string& data) {
+    auto s = status(data);
+    return s.is_object() ? s["phase"].get<std::string>() : "";
+  }
+
+  // Waits until the task's phase is `want`; false after `timeout`.
+  bool waitPhase(const std::string& data, const std::string& want, std::chrono::seconds timeout) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      if (phase(data) == want) return true;
+      std::this_thread::sleep_for(200ms);
+    }
+    return false;
+  }
+
+  // Waits until the running task's checkpoint equals the source node's binlog position.
+  bool waitCaughtUp(const std::string& data, const std::string& source, std::chrono::seconds timeout) {
+    auto conn = cluster_->connect(source);
+    if (conn == nullptr) return false;
+    auto until = std::chrono::steady_clock::now() + timeout;
+    std::string pos, cp;
+    while (std::chrono::steady_clock::now() < until) {
+      auto p = conn->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
+      if (!p.ok()) return false;
+      pos = p->value_or("");
+      auto s = status(data);
+      cp = s.is_object() ? s["checkpoint_gtid"].get<std::string>() : "";
+      if (!pos.empty() && cp == pos) return true;
+      std::this_thread::sleep_for(250ms);
+    }
+    std::cerr << "not caught up: source " << pos << ", checkpoint " << cp << "\n";
+    return false;
+  }
+
+  void sourceSql(const std::string& sql) {
+    auto c = cluster_->connect(cluster_->endpoint());
+    ASSERT_NE(c, nullptr);
+    Status st = c->execute(sql);
+    ASSERT_TRUE(st.ok()) << sql << ": " << st.toString();
+  }
+
+  std::string destValue(const std::string& sql) {
+    auto c = cluster_->connect(cluster_->destinationEndpoint());
+    if (c == nullptr) return "<no connection>";
+    auto v = c->queryValue(sql);
+    if (!v.ok()) return v.status().toString();
+    return v->value_or("NULL");
+  }
+
+  std::string log(const std::string& path) {
+    std::ifstream l(path);
+    return std::string((std::istreambuf_iterator<char>(l)), std::istreambuf_iterator<char>());
+  }
+
+  static LocalCluster* cluster_;
+};
+
+LocalCluster* SyncTest::cluster_ = nullptr;
+
+TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
+  Sysbench bench(cluster_->endpoint(), "dts", cluster_->password(), "sb", 4, 10000);
+  ASSERT_EQ(bench.prepare(), "");
+  sourceSql("USE sb; CREATE TABLE nokey (a INT, b VARCHAR(20)); INSERT INTO nokey SELECT seq % 7, 'x' FROM seq_1_to_3000");
+  bench.start(2, 120);
+  std::atomic<bool> stop_nokey{false};
+  std::thread nokey_writer([&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    std::mt19937 rng(7);
+    while (!stop_nokey.load()) {
+      std::string sql = rng() % 2 ? "INSERT INTO sb.nokey VALUES (" + std::to_string(rng() % 7) + ", 'w')"
+                                  : "DELETE FROM sb.nokey WHERE a = " + std::to_string(rng() % 7) + " LIMIT 1";
+      (void)c->execute(sql);
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+
+  std::string file = writeTask("sb", cluster_->endpoint(), "  - database: sb\n",
+                               "{parallelism: 4, full: {max_rps: 8000, chunk_rows: 1500}}");
+  std::string data = workFile("data-sb");
+  std::string logfile = workFile("sb.log");
+  std::random_device rd;
+  unsigned seed = rd();
+  std::mt19937 rng(seed);
+  std::cout << "kill seed " << seed << "\n";
+  int kills_full = 0, kills_incremental = 0;
+  const int delays_ms[] = {1500, 1800, 2500, 3000, 3500, 4000, 4500};
+  for (int i = 0; i < 7; ++i) {
+    pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+    std::this_thread::sleep_for(std::chrono::milliseconds(delays_ms[i] + rng() % 1500));
+    std::string at = phase(data);
+    kill(pid, SIGKILL);
+    ASSERT_EQ(waitExit(pid), 128 + SIGKILL) << "dts ended before the kill:\n" << log(logfile);
+    if (at == "full") ++kills_full;
+    if (at == "incremental") ++kills_incremental;
+    std::cout << "kill " << i << " in phase " << at << "\n";
+  }
+  EXPECT_GE(kills_full, 1);
+  EXPECT_GE(kills_incremental, 3);
+
+  // SIGTERM: a clean pause in incremental.
+  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::this_thread::sleep_for(1500ms);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+  EXPECT_EQ(phase(data), "paused");
+
+  // The last run: status during incremental, then catch up and compare every row.
+  pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::this_thread::sleep_for(3s);
+  auto st = status(data);
+  ASSERT_TRUE(st.is_object());
+  std::cout << "status during incremental: " << st.dump() << "\n";
+  EXPECT_EQ(st["phase"], "incremental");
+  EXPECT_GT(st["rps"].get<double>(), 0) << st.dump();
+  EXPECT_GT(st["mbps"].get<double>(), 0) << st.dump();
+  EXPECT_TRUE(st["latency_ms"].is_number()) << st.dump();
+  EXPECT_FALSE(st["checkpoint_gtid"].get<std::string>().empty()) << st.dump();
+  std::string text;
+  ASSERT_EQ(runDts("status --data-dir " + data, &text), 0);
+  EXPECT_NE(text.find("incremental"), std::string::npos) << text;
+  EXPECT_NE(text.find("rows/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("latency"), std::string::npos) << text;
+  EXPECT_NE(text.find("checkpoint: 0-1-"), std::string::npos) << text;
+
+  bench.stop();
+  stop_nokey = true;
+  nokey_writer.join();
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 120s)) << log(logfile);
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  EXPECT_EQ(diffDatabases(*src, *dst, "sb"), "");
+  kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid), 0);
+  std::string all = log(logfile);
+  EXPECT_EQ(all.find(cluster_->password()), std::string::npos);
+}
+
+TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
+  const std::string schema =
+      "DROP DATABASE IF EXISTS ty; CREATE DATABASE ty; USE ty;"
+      "CREATE TABLE t_int (id INT PRIMARY KEY, ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT,"
+      "  siu SMALLINT UNSIGNED, mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED,"
+      "  bi BIGINT, biu BIGINT UNSIGNED);"
+      "CREATE TABLE t_dec (id INT PRIMARY KEY, d1 DECIMAL(10,2), d2 DECIMAL(65,30), d3 DECIMAL(5,0),"
+      "  d4 DECIMAL(18,9), d5 DECIMAL(1,1), du DECIMAL(10,2) UNSIGNED, f FLOAT, d DOUBLE);"
+      "CREATE TABLE t_time (id INT PRIMARY KEY, dt DATE, t0 TIME, t3 TIME(3), t6 TIME(6), dt0 DATETIME,"
+      "  dt1 DATETIME(1), dt6 DATETIME(6), ts0 TIMESTAMP NULL, ts2 TIMESTAMP(2) NULL,"
+      "  ts6 TIMESTAMP(6) NULL, y YEAR);"
+      "CREATE TABLE t_str (id INT PRIMARY KEY, c CHAR(10), vc VARCHAR(300), vs VARCHAR(20),"
+      "  l1 VARCHAR(20) CHARACTER SET latin1, cb CHAR(100), bn BINARY(4), vb VARBINARY(20),"
+      "  tb TINYBLOB, b BLOB, mb MEDIUMBLOB, lb LONGBLOB, tt TINYTEXT, tx TEXT,"
+      "  e ENUM('a','b','c'), s SET('x','y','z'), b1 BIT(1), b10 BIT(10), b64 BIT(64), j JSON,"
+      "  g GEOMETRY) DEFAULT CHARSET=utf8mb4;"
+      "DROP DATABASE IF EXISTS shop; CREATE DATABASE shop; USE shop;"
+      "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(10,2),"
+      "  status VARCHAR(20) NOT NULL, note TEXT);"
+      "CREATE TABLE `lines` (order_id INT NOT NULL, line INT NOT NULL, qty INT, PRIMARY KEY (order_id, line));"
+      "CREATE TABLE events (a INT, b VARCHAR(20));"
+      "CREATE TABLE ignored (id INT PRIMARY KEY);"
+      "INSERT INTO orders (customer, total, status, note) SELECT seq, seq / 4, ELT(1 + seq % 3, 'paid', 'test', 'new'),"
+      "  'n' FROM seq_1_to_300;"
+      "INSERT INTO `lines` SELECT seq, 1, seq FROM seq_1_to_300;"
+      "INSERT INTO events SELECT seq % 5, 'e' FROM seq_1_to_50;"
+      // The first two rows of each type table go through the full phase.
+      "SET time_zone = '+00:00'; SET sql_mode = ''; USE ty;"
+      "INSERT INTO t_int VALUES (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0),"
+      "  (2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807,"
+      "   18446744073709551615);"
+      "INSERT INTO t_dec VALUES (1, 12345678.90, 12345678901234567890123456789012345.123456789012345678901234567890,"
+      "  99999, 123456789.123456789, 0.9, 99999999.99, 1.5, 3.141592653589793);"
+      "INSERT INTO t_time VALUES (1, '2024-01-31', '12:34:56', '-838:59:59.000', '-00:00:00.000001',"
+      "  '2024-01-31 10:00:00', '2024-01-31 10:00:00.5', '9999-12-31 23:59:59.999999', '2024-02-29 12:00:00',"
+      "  '2038-01-19 03:14:07.99', '1970-01-01 00:00:01.000001', 2024);"
+      "INSERT INTO t_str (id, c) VALUES (1, 'full')";
+  sourceSql(schema);
+  cluster_->waitReplicated("node-2");
+
+  std::string objects =
+      "  - database: ty\n"
+      "  - database: shop\n"
+      "    rename_to: shop_copy\n"
+      "    tables:\n"
+      "      - name: orders\n"
+      "        rename_to: orders_v2\n"
+      "        columns: [id, customer, total, status]\n"
+      "        where: \"status <> 'test'\"\n"
+      "      - name: lines\n"
+      "        dml: [insert, update]\n"
+      "      - events\n";
+  std::string node2 = cluster_->nodeEndpoint("node-2");
+  std::string file = writeTask("map", node2, objects, "{parallelism: 3}");
+  std::string data = workFile("data-map");
+  std::string logfile = workFile("map.log");
+  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+
+  sourceSql(
+      "SET time_zone = '+00:00'; SET sql_mode = ''; USE ty;"
+      "INSERT INTO t_int VALUES (3, 0, 1, -1, 1, -1, 1, -1, 1, -1, 1), (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+      "  NULL, NULL, NULL);"
+      "UPDATE t_int SET i = i - 1 WHERE id = 2; DELETE FROM t_int WHERE id = 1;"
+      "INSERT INTO t_dec VALUES"
+      "  (2, -12345678.90, -12345678901234567890123456789012345.123456789012345678901234567890, -99999,"
+      "   -0.000000001, -0.9, 0, -2.25, -1e300), (3, 0, 0, 0, 0, 0, 0, 0, 0),"
+      "  (4, -0.05, 0.000000000000000000000000000001, 1, 1, 0.1, 0.01, 3.4028234e38, 2.2250738585072014e-308),"
+      "  (5, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);"
+      "UPDATE t_dec SET d2 = -d2, f = 0.1 WHERE id = 1;"
+      "INSERT INTO t_time VALUES"
+      "  (2, '0000-00-00', '-12:00:00', '838:59:59.999', '00:00:00.5', '0000-00-00 00:00:00', '1000-01-01 00:00:00.0',"
+      "   '2000-02-29 23:59:59.123456', '0000-00-00 00:00:00', '0000-00-00 00:00:00', '2000-01-01 00:00:00.5', 1901),"
+      "  (3, '1000-01-01', '00:00:00', '-00:00:01.5', '-838:59:58.999999', '1999-12-31 23:59:59', NULL, NULL, NULL,"
+      "   NULL, NULL, 2155),"
+      "  (4, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0);"
+      "INSERT INTO t_str VALUES"
+      "  (2, 'abc', REPEAT('x', 300), 'héllo wörld', 'café', REPEAT('é', 100), 0x00ff1020, 0xdeadbeef,"
+      "   0x01, 0x0203, 0x040506, 0x0708090a, 'tiny', 'text with\\ttab', 'b', 'x,z', b'1', b'1010101010',"
+      "   b'1111111111111111111111111111111111111111111111111111111111111111',"
+      "   '{\"k\": [1, 2.5, \"s\", null, true], \"n\": {\"a\": 1}}', ST_GeomFromText('POINT(1 2)')),"
+      "  (3, '', '', '', '', '', 0x00000000, '', '', '', '', '', '', '', 'a', '', b'0', b'0', b'0', '[]', NULL),"
+      "  (4, 'ünïcødé', '日本語テキスト', '🙂 emoji', 'ÿ', 'x', 0x61626364, 0x00, 0xff, UNHEX(REPEAT('AB', 300)),"
+      "   0x00, 0x00, 'a\"b\\\\c', 'line1\\nline2', 'c', 'x,y,z', b'1', b'1111111111',"
+      "   b'1000000000000000000000000000000000000000000000000000000000000000', '\"just a string\"',"
+      "   ST_GeomFromText('LINESTRING(0 0,1 1)'));"
+      "UPDATE t_str SET vs = 'changed', j = JSON_SET(j, '$.k', 7), c = NULL WHERE id = 2;"
+      "DELETE FROM t_str WHERE id = 1;"
+      "USE shop;"
+      "INSERT INTO orders (customer, total, status) VALUES (1001, 1.5, 'paid'), (1002, 2.5, 'test');"
+      "UPDATE orders SET status = 'paid' WHERE id IN (2, 5, 8);"      // test -> paid: enter the selection
+      "UPDATE orders SET status = 'test' WHERE id IN (1, 4);"         // paid -> test: leave it
+      "UPDATE orders SET total = total + 100, note = 'x' WHERE id BETWEEN 10 AND 40;"
+      "DELETE FROM orders WHERE id IN (3, 6, 7);"
+      "UPDATE `lines` SET qty = qty + 1000 WHERE order_id <= 20;"
+      "DELETE FROM `lines` WHERE order_id BETWEEN 50 AND 59;"         // not replicated: dml [insert, update]
+      "INSERT INTO `lines` VALUES (1000, 1, 1), (1000, 2, 2);"
+      "INSERT INTO events VALUES (9, 'new'), (9, 'new');"
+      "DELETE FROM events WHERE a = 1 LIMIT 3;"
+      "UPDATE events SET b = 'upd' WHERE a = 2 LIMIT 2;"
+      "INSERT INTO ignored VALUES (1)");
+  ASSERT_TRUE(waitCaughtUp(data, node2, 60s)) << log(logfile);
+  kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+
+  auto src = cluster_->connect(node2);
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(src->execute("SET time_zone = '+00:00'").ok());
+  ASSERT_TRUE(dst->execute("SET time_zone = '+00:00'").ok());
+  EXPECT_EQ(diffDatabases(*src, *dst, "ty"), "");
+  // HEX of what text comparison could hide (trailing bytes of BINARY, BIT, GEOMETRY).
+  for (const char* q : {"SELECT GROUP_CONCAT(id, HEX(bn), HEX(b64), HEX(ST_AsWKB(g)), HEX(vc), HEX(l1) ORDER BY id) FROM ty.t_str",
+                        "SELECT GROUP_CONCAT(id, ':', f, ':', d, ':', d2 ORDER BY id) FROM ty.t_dec"}) {
+    auto a = src->queryValue(q);
+    auto b = dst->queryValue(q);
+    ASSERT_TRUE(a.ok() && b.ok());
+    EXPECT_EQ(a->value_or("NULL"), b->value_or("NULL")) << q;
+  }
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM ty.t_str"), "3");
+
+  auto rows = [](mysql::Connection& c, const std::string& sql) {
+    auto r = c.query(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().toString();
+    return r.ok() ? r->rows : std::vector<mysql::Row>{};
+  };
+  // Renamed, cut to four columns, filtered on status (rows entering and leaving the filter).
+  EXPECT_EQ(rows(*src, "SELECT id, customer, total, status FROM shop.orders WHERE status <> 'test' ORDER BY id"),
+            rows(*dst, "SELECT id, customer, total, status FROM shop_copy.orders_v2 ORDER BY id"));
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop_copy'"
+                      " AND TABLE_NAME = 'orders_v2'"),
+            "4");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.orders_v2 WHERE id IN (1, 4)"), "0");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.orders_v2 WHERE id IN (2, 5, 8)"), "3");
+  // DML selection: deletes of `lines` are not replicated; inserts and updates are.
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.`lines`"), "302");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.`lines` WHERE order_id BETWEEN 50 AND 59"), "10");
+  EXPECT_EQ(rows(*src, "SELECT * FROM shop.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"),
+            rows(*dst, "SELECT * FROM shop_copy.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"));
+  // A table without a key: the same multiset of rows.
+  EXPECT_EQ(rows(*src, "SELECT a, b, COUNT(*) FROM shop.events GROUP BY a, b ORDER BY a, b"),
+            rows(*dst, "SELECT a, b, COUNT(*) FROM shop_copy.events GROUP BY a, b ORDER BY a, b"));
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'ignored'"), "0");
+}
+
+TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS ddl; CREATE DATABASE ddl; USE ddl;"
+      "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10), w INT);"
+      "INSERT INTO a SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_100");
+  std::string file = writeTask("ddl", cluster_->endpoint(), "  - database: ddl\n    rename_to: ddl_copy\n",
+                               "{parallelism: 2, ddl: true}");
+  std::string data = workFile("data-ddl");
+  std::string logfile = workFile("ddl.log");
+  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  // Each step waits for dts: the schema tracker reads definitions as they are now, so a table's
+  // rows are decoded before the next DDL changes it (as documented in schema_tracker.h).
+  const char* steps[] = {
+      "USE ddl; INSERT INTO a VALUES (101, 'x', 1); UPDATE a SET w = w + 1 WHERE id <= 10",
+      "USE ddl; ALTER TABLE a ADD COLUMN c INT NOT NULL DEFAULT 7",
+      "USE ddl; INSERT INTO a VALUES (102, 'y', 2, 42); UPDATE a SET c = id WHERE id BETWEEN 20 AND 30",
+      "USE ddl; ALTER TABLE a DROP COLUMN v",
+      "USE ddl; INSERT INTO a VALUES (103, 3, 43); DELETE FROM a WHERE id BETWEEN 40 AND 45",
+      "USE ddl; RENAME TABLE a TO a2",
+      "USE ddl; UPDATE a2 SET w = -w WHERE id > 90; CREATE TABLE b (k VARCHAR(10) PRIMARY KEY, n INT)",
+      "INSERT INTO ddl.b VALUES ('one', 1), ('two', 2); CREATE TABLE ddl.gone (x INT PRIMARY KEY)",
+      // Rows of a table dropped before dts reads them cannot be named without
+      // binlog_row_metadata=FULL (schema_tracker.h): the test lets dts read them first.
+      "INSERT INTO ddl.gone VALUES (1)",
+      "DROP TABLE ddl.gone",
+      "USE ddl; TRUNCATE TABLE b",
+      "USE ddl; INSERT INTO b VALUES ('three', 3)",
+  };
+  for (const char* step : steps) {
+    sourceSql(step);
+    ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << step << "\n" << log(logfile);
+  }
+  kill(pid, SIGTERM);
+  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  EXPECT_EQ(diffTables(*src, "ddl", "a2", *dst, "ddl_copy", "a2"), "");
+  EXPECT_EQ(diffTables(*src, "ddl", "b", *dst, "ddl_copy", "b"), "");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES"
+                      " WHERE TABLE_SCHEMA = 'ddl_copy'"),
+            "a2,b");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS"
+                      " WHERE TABLE_SCHEMA = 'ddl_copy' AND TABLE_NAME = 'a2'"),
+            "id,w,c");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM ddl_copy.b"), "1");
+}
+
+TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
+  struct Case {
+    std::string options, objects, expect;
+  };
+  const Case cases[] = {
+      {"{incremental: false}", "  - database: d\n", "options.incremental: a sync task is always incremental"},
+      {"{incremental_limits: {max_rps: -5}}", "  - database: d\n", "options.incremental_limits.max_rps"},
+      {"{incremental_limits: {rows: 5}}", "  - database: d\n", "options.incremental_limits"},
+      {"{ddl: maybe}", "  - database: d\n", "options.ddl: must be true or false"},
+      {"{}", "  - database: d\n    tables: [{name: t, dml: [upsert]}]\n", "upsert"},
+  };
+  for (const Case& c : cases) {
+    std::string file = writeTask("bad", "127.0.0.1:1", c.objects, c.options);
+    std::string out;
+    EXPECT_EQ(runDts("run " + file + " --data-dir " + workFile("data-bad") + " 2>&1", &out), 2) << c.options << out;
+    EXPECT_NE(out.find(c.expect), std::string::npos) << c.options << ": " << out;
+  }
+}
+
+}  // namespace
+}  // namespace dts::testing
