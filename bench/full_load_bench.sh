@@ -1,20 +1,29 @@
 #!/usr/bin/env bash
 # Full-load benchmark: dts migration (full data only) vs mydumper+myloader vs the physical limit
 # (server-side LOAD DATA of the same rows from files produced once), on the local cluster.
-#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--keep]
-# Needs a built dts (build/dts), sysbench, mydumper/myloader, mariadb client. Never part of tests.
+#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--variants "load_data insert keep_keys"] [--keep] [--reuse DIR]
+# Needs a built dts (build/dts, or DTS_BIN), sysbench, mydumper/myloader, mariadb client. Never part of tests.
+# dts variants (each into its own database, same run): load_data = the default (LOAD DATA LOCAL
+# from memory, secondary keys built after the load); insert = multi-row INSERT instead;
+# keep_keys = secondary keys created with the table (maintained row by row).
+# --keep leaves the cluster and its data in DIR; --reuse DIR runs again on it (no new sysbench data).
+# mydumper/myloader run with the same threads and their default chunking (one file per table).
 set -euo pipefail
 
 TABLES=4
 ROWS=250000
 THREADS=4
 KEEP=0
+VARIANTS="load_data"
+REUSE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --tables) TABLES=$2; shift 2 ;;
     --rows) ROWS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
+    --variants) VARIANTS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
+    --reuse) REUSE=$2; KEEP=1; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -22,14 +31,14 @@ done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS_BIN:-$ROOT/build/dts}
 [ -x "$DTS" ] || { echo "build dts first ($DTS)" >&2; exit 1; }
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-bench-XXXXXX")
+if [ -n "$REUSE" ]; then WORK=$REUSE; else WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-bench-XXXXXX"); fi
 CL=$WORK/cluster
 cleanup() {
   if [ "$KEEP" = 0 ]; then "$ROOT/scripts/cluster.sh" --dir "$CL" down >/dev/null 2>&1 || true; rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
-"$ROOT/scripts/cluster.sh" --dir "$CL" up >/dev/null
+[ -n "$REUSE" ] || "$ROOT/scripts/cluster.sh" --dir "$CL" up >/dev/null
 STATUS=$("$ROOT/scripts/cluster.sh" --dir "$CL" status 2>/dev/null)
 field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1" <<<"$STATUS"; }
 SRC=$(field 'd["nodes"][0]["endpoint"]')
@@ -39,64 +48,108 @@ SRC_HOST=${SRC%:*}; SRC_PORT=${SRC##*:}; DST_HOST=${DST%:*}; DST_PORT=${DST##*:}
 src() { mariadb --no-defaults -h"$SRC_HOST" -P"$SRC_PORT" -udts -p"$BENCH_PW" "$@"; }
 dst() { mariadb --no-defaults -h"$DST_HOST" -P"$DST_PORT" -udts -p"$BENCH_PW" "$@"; }
 now() { date +%s.%N; }
+# CPU seconds (user + system) used so far by the server listening on a port, and by a client run
+# under /usr/bin/time: wall time on this shared machine is noisy, CPU time much less so.
+server_pid() { pgrep -f "mariadbd .*--port=$1( |\$)" | head -1; }
+SRC_PID=$(server_pid "$SRC_PORT"); DST_PID=$(server_pid "$DST_PORT")
+cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+declare -A CPU_SRC CPU_DST CPU_CLIENT
+mark() { M_SRC=$(cpu_of "$SRC_PID"); M_DST=$(cpu_of "$DST_PID"); }
+since_mark() {  # method, then the client's /usr/bin/time output files
+  local m=$1 c=0; shift
+  CPU_SRC[$m]=$(echo "$(cpu_of "$SRC_PID") - $M_SRC" | bc -l)
+  CPU_DST[$m]=$(echo "$(cpu_of "$DST_PID") - $M_DST" | bc -l)
+  for f in "$@"; do c=$(echo "$c + $(tail -1 "$f" | awk '{print $1 + $2}')" | bc -l); done
+  CPU_CLIENT[$m]=$c
+}
+CLIENT_TIME=(/usr/bin/time -f "%U %S")
 
+TOTAL=$((TABLES * ROWS))
+if [ -n "$REUSE" ]; then
+  [ "$(src -N -e "SELECT COUNT(*) FROM sbtest.sbtest$TABLES")" = "$ROWS" ] || { echo "$REUSE has no $TABLES x $ROWS data" >&2; exit 1; }
+  for db in $(dst -N -e "SHOW DATABASES LIKE 'sbtest%'") dts_meta; do dst -e "DROP DATABASE IF EXISTS $db"; done
+  rm -rf "$WORK"/dts-data-* "$WORK/dump" "$CL/outfiles"
+else
 echo "preparing $TABLES x $ROWS rows with sysbench ..." >&2
 src -e "CREATE DATABASE sbtest"
 sysbench oltp_read_write --db-driver=mysql --mysql-host="$SRC_HOST" --mysql-port="$SRC_PORT" --mysql-user=dts \
   --mysql-password="$BENCH_PW" --mysql-db=sbtest --tables="$TABLES" --table-size="$ROWS" --threads="$THREADS" \
   prepare >/dev/null
 src -e "ANALYZE TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" >/dev/null
-TOTAL=$((TABLES * ROWS))
+fi
 
-# 1. dts: schema + full data, end to end.
-cat > "$WORK/task.yaml" <<YAML
-name: bench
+# 1. dts: schema + full data, end to end, once per variant.
+declare -A DTS_S
+for v in $VARIANTS; do
+  case "$v" in
+    load_data) envs=() ;;
+    insert) envs=(DTS_BENCH_FULL_INSERT=1) ;;
+    keep_keys) envs=(DTS_BENCH_KEEP_SECONDARY_KEYS=1) ;;
+    *) echo "unknown variant $v" >&2; exit 2 ;;
+  esac
+  cat > "$WORK/task-$v.yaml" <<YAML
+name: bench_$v
 kind: migration
 source: {endpoint: '$SRC', user: dts, password_env: BENCH_PW}
 destination: {endpoint: '$DST', user: dts, password_env: BENCH_PW}
-objects: [{database: sbtest, rename_to: sbtest_dts}]
+objects: [{database: sbtest, rename_to: sbtest_$v}]
 options: {incremental: false, parallelism: $THREADS}
 YAML
-echo "dts ..." >&2
-t0=$(now)
-"$DTS" run "$WORK/task.yaml" --data-dir "$WORK/dts-data" > "$WORK/dts.log" 2>&1 || { cat "$WORK/dts.log"; exit 1; }
-t1=$(now)
-DTS_S=$(echo "$t1 - $t0" | bc -l)
-[ "$(dst -N -e "SELECT SUM(c) FROM (SELECT COUNT(*) c FROM sbtest_dts.sbtest1 $(for i in $(seq 2 "$TABLES"); do echo "UNION ALL SELECT COUNT(*) FROM sbtest_dts.sbtest$i"; done)) x")" = "$TOTAL" ] \
-  || { echo "dts row count mismatch" >&2; exit 1; }
+  echo "dts ($v, load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
+  mark; t0=$(now)
+  env "${envs[@]}" "${CLIENT_TIME[@]}" -o "$WORK/time-$v" "$DTS" run "$WORK/task-$v.yaml" --data-dir "$WORK/dts-data-$v" \
+    > "$WORK/dts-$v.log" 2>&1 || { cat "$WORK/dts-$v.log"; exit 1; }
+  t1=$(now); since_mark "$v" "$WORK/time-$v"
+  DTS_S[$v]=$(echo "$t1 - $t0" | bc -l)
+  [ "$(dst -N -e "SELECT SUM(c) FROM (SELECT COUNT(*) c FROM sbtest_$v.sbtest1 $(for i in $(seq 2 "$TABLES"); do echo "UNION ALL SELECT COUNT(*) FROM sbtest_$v.sbtest$i"; done)) x")" = "$TOTAL" ] \
+    || { echo "dts ($v) row count mismatch" >&2; exit 1; }
+  [ "$(dst -N -e "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'sbtest_$v' AND INDEX_NAME LIKE 'k\\_%'")" = "$TABLES" ] \
+    || { echo "dts ($v): a secondary key k_N is missing" >&2; exit 1; }
+done
+FIRST=${VARIANTS%% *}
 
 # 2. mydumper + myloader with the same threads.
-echo "mydumper + myloader ..." >&2
-t0=$(now)
-mydumper -h "$SRC_HOST" -P "$SRC_PORT" -u dts -p "$BENCH_PW" -B sbtest -t "$THREADS" -r 100000 -o "$WORK/dump" >/dev/null 2>&1
+echo "mydumper + myloader (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
+mark; t0=$(now)
+"${CLIENT_TIME[@]}" -o "$WORK/time-mydumper" mydumper -h "$SRC_HOST" -P "$SRC_PORT" -u dts -p "$BENCH_PW" -B sbtest \
+  -t "$THREADS" -o "$WORK/dump" >/dev/null 2>&1
 t1=$(now)
-myloader -h "$DST_HOST" -P "$DST_PORT" -u dts -p "$BENCH_PW" -d "$WORK/dump" -s sbtest -B sbtest_my -t "$THREADS" >/dev/null 2>&1
-t2=$(now)
+"${CLIENT_TIME[@]}" -o "$WORK/time-myloader" myloader -h "$DST_HOST" -P "$DST_PORT" -u dts -p "$BENCH_PW" \
+  -d "$WORK/dump" -s sbtest -B sbtest_my -t "$THREADS" >/dev/null 2>&1
+t2=$(now); since_mark my "$WORK/time-mydumper" "$WORK/time-myloader"
 DUMP_S=$(echo "$t1 - $t0" | bc -l); LOAD_S=$(echo "$t2 - $t1" | bc -l); MY_S=$(echo "$t2 - $t0" | bc -l)
 [ "$(dst -N -e "SELECT COUNT(*) FROM sbtest_my.sbtest1")" = "$ROWS" ] || { echo "myloader row count mismatch" >&2; exit 1; }
 
 # 3. Physical limit: server-side LOAD DATA of files produced once (not timed), tables in parallel.
-echo "LOAD DATA ..." >&2
+echo "LOAD DATA (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
 mkdir -p "$CL/outfiles"; chmod 777 "$CL/outfiles"
 dst -e "CREATE DATABASE sbtest_ld"
 for i in $(seq 1 "$TABLES"); do
   src -e "SELECT * FROM sbtest.sbtest$i INTO OUTFILE '$CL/outfiles/sbtest$i.tsv'"
-  dst -e "CREATE TABLE sbtest_ld.sbtest$i LIKE sbtest_dts.sbtest$i"
+  dst -e "CREATE TABLE sbtest_ld.sbtest$i LIKE sbtest_$FIRST.sbtest$i"
 done
-t0=$(now)
+mark; t0=$(now)
 for i in $(seq 1 "$TABLES"); do
   dst -e "LOAD DATA INFILE '$CL/outfiles/sbtest$i.tsv' INTO TABLE sbtest_ld.sbtest$i" &
 done
 wait
-t1=$(now)
+t1=$(now); since_mark ld
 LD_S=$(echo "$t1 - $t0" | bc -l)
 
 row() { printf "%-28s %9.2f %12.0f %8.2f\n" "$1" "$2" "$(echo "$TOTAL / $2" | bc -l)" "$(echo "$MY_S / $2" | bc -l)"; }
 echo
-echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $(nproc) cores"
+echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-28s %9s %12s %8s\n" "method" "seconds" "rows/s" "speedup"
-row "dts run (schema+full)" "$DTS_S"
+for v in $VARIANTS; do row "dts run ($v)" "${DTS_S[$v]}"; done
 row "mydumper+myloader" "$MY_S"
 printf "  %-26s %9.2f\n  %-26s %9.2f\n" "(mydumper)" "$DUMP_S" "(myloader)" "$LOAD_S"
 row "LOAD DATA INFILE (limit)" "$LD_S"
 echo "speedup = (mydumper+myloader seconds) / seconds; target: dts >= 1.5"
+echo
+printf "%-28s %9s %9s %9s %9s\n" "CPU seconds" "source" "dest" "client" "total"
+cpu_row() { printf "%-28s %9.2f %9.2f %9.2f %9.2f\n" "$1" "${CPU_SRC[$2]}" "${CPU_DST[$2]}" "${CPU_CLIENT[$2]}" \
+  "$(echo "${CPU_SRC[$2]} + ${CPU_DST[$2]} + ${CPU_CLIENT[$2]}" | bc -l)"; }
+for v in $VARIANTS; do cpu_row "dts run ($v)" "$v"; done
+cpu_row "mydumper+myloader" my
+cpu_row "LOAD DATA INFILE (limit)" ld
+printf "dts (%s) vs LOAD DATA limit: %.2f x the limit's time\n" "$FIRST" "$(echo "${DTS_S[$FIRST]} / $LD_S" | bc -l)"

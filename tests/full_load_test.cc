@@ -235,6 +235,18 @@ class FullLoadTest : public ::testing::Test {
     }
   }
 
+  // The deferred secondary key of orders exists and nothing is left pending for the database.
+  void expectSecondaryKeysBuilt(const std::string& db) {
+    auto dest = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_NE(dest, nullptr);
+    auto create = dest->query("SHOW CREATE TABLE " + mysql::quoteQualified(db, "orders_v2"));
+    ASSERT_TRUE(create.ok()) << create.status().toString();
+    EXPECT_NE(create->rows[0][1]->find("KEY `status` (`status`)"), std::string::npos) << *create->rows[0][1];
+    auto pending = dest->queryValue("SELECT COUNT(*) FROM dts_meta.pending_indexes WHERE db = " + dest->quoteString(db));
+    ASSERT_TRUE(pending.ok()) << pending.status().toString();
+    EXPECT_EQ(pending->value_or(""), "0");
+  }
+
   void stopReplicaAtCurrentPosition() {
     rootSql("node-2", "START SLAVE");
     cluster_->waitReplicated("node-2");
@@ -272,6 +284,7 @@ TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
   std::string sql = *create->rows[0][1];
   EXPECT_EQ(sql.find("`note`"), std::string::npos) << sql;
   EXPECT_NE(sql.find("PRIMARY KEY (`id`)"), std::string::npos) << sql;
+  expectSecondaryKeysBuilt("shop_copy");
   auto weird = dest->queryValue("SELECT COUNT(*) FROM shop_copy.`we``ird;name` WHERE `k``ey` = 'nul\\\\l\\0x'");
   ASSERT_TRUE(weird.ok());
   EXPECT_EQ(weird->value_or(""), "1");
@@ -325,6 +338,7 @@ TEST_F(FullLoadTest, KilledAndStoppedRunsResumeExactly) {
   std::string previous((std::istreambuf_iterator<char>(l)), std::istreambuf_iterator<char>());
   ASSERT_EQ(rc, 0) << previous << out;
   verifyAgainstSnapshots("full2", file);
+  expectSecondaryKeysBuilt("shop_kill");
 }
 
 TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {

@@ -2,11 +2,17 @@
 
 #include <mysql.h>
 
+#include <errmsg.h>
+
 #include <algorithm>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "common/log.h"
@@ -59,12 +65,115 @@ void appendValue(std::string& out, MYSQL* conn, CatalogColumn::Render render, co
   out.push_back('\'');
 }
 
+// LOAD DATA stores a field as a string into its column; BIT and spatial columns would not read
+// their text-protocol bytes back the way X'..' does, so such tables go by INSERT.
+bool loadDataCanCarry(const CatalogTable& t) {
+  static const std::set<std::string> kNot = {"bit", "geometry", "point", "linestring", "polygon", "multipoint",
+                                             "multilinestring", "multipolygon", "geometrycollection"};
+  for (const auto& name : t.copy_columns) {
+    for (const auto& c : t.columns) {
+      if (c.name == name && kNot.count(c.data_type) != 0) return false;
+    }
+  }
+  return true;
+}
+
+// The in-memory "file" LOAD DATA LOCAL INFILE reads (Connector/C local infile handler): the
+// server asks for the file named in the statement and the client streams this buffer instead.
+struct InfileBuffer {
+  const std::string* data = nullptr;
+  size_t offset = 0;
+};
+
+int infileInit(void** ptr, const char* /*filename*/, void* userdata) {
+  auto* b = static_cast<InfileBuffer*>(userdata);
+  b->offset = 0;
+  *ptr = b;
+  return b->data == nullptr ? 1 : 0;
+}
+
+int infileRead(void* ptr, char* buf, unsigned int len) {
+  auto* b = static_cast<InfileBuffer*>(ptr);
+  size_t n = std::min<size_t>(len, b->data->size() - b->offset);
+  std::memcpy(buf, b->data->data() + b->offset, n);
+  b->offset += n;
+  return static_cast<int>(n);
+}
+
+void infileEnd(void* /*ptr*/) {}
+
+int infileError(void* /*ptr*/, char* msg, unsigned int len) {
+  std::snprintf(msg, len, "dts: the chunk buffer is missing");
+  return CR_UNKNOWN_ERROR;
+}
+
+// Server or client refusing LOAD DATA LOCAL (local_infile=OFF, capability not negotiated).
+bool localInfileRefused(MYSQL* conn) {
+  unsigned err = mysql_errno(conn);
+  if (err == CR_UNKNOWN_ERROR) {
+    // Connector/C: "Load data local infile forbidden".
+    std::string msg = mysql_error(conn);
+    std::transform(msg.begin(), msg.end(), msg.begin(), ::tolower);
+    return msg.find("local infile") != std::string::npos;
+  }
+  return err == 1148 /* ER_NOT_ALLOWED_COMMAND */ || err == 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */ ||
+         err == 2068 /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED */;
+}
+
+// Runs one LOAD DATA on the raw handle and returns the rows it inserted (Connection::execute
+// drains result sets afterwards, which loses the affected row count).
+Result<uint64_t> executeLoadData(mysql::Connection& dest, const std::string& statement) {
+  MYSQL* h = dest.handle();
+  if (mysql_real_query(h, statement.data(), statement.size()) != 0) {
+    unsigned err = mysql_errno(h);
+    std::string msg = "LOAD DATA LOCAL on " + dest.options().endpoint.toString() + ": " + mysql_error(h) +
+                      " (error " + std::to_string(err) + ")";
+    if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
+        err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
+      return Status::Unavailable(msg);
+    }
+    return Status::FailedPrecondition(msg);
+  }
+  return static_cast<uint64_t>(mysql_affected_rows(h));
+}
+
+bool envKnob(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v == '1';
+}
+
 std::string metaKey(mysql::Connection& c, const std::string& task, const CatalogTable& t) {
   return "task = " + c.quoteString(task) + " AND db = " + c.quoteString(t.route.source_database) +
          " AND tbl = " + c.quoteString(t.route.source_table);
 }
 
 }  // namespace
+
+// The LOAD DATA format: https://mariadb.com/kb/en/load-data-infile/ (the statement reads the
+// bytes as utf8mb4 like an INSERT literal of this connection would be; binary columns take them
+// unchanged).
+void appendLoadDataField(std::string& out, const char* data, size_t n) {
+  if (data == nullptr) {
+    out += "\\N";
+    return;
+  }
+  size_t run = 0;  // bytes of data[run, i) that need no escape, appended in one go
+  for (size_t i = 0; i < n; ++i) {
+    char e;
+    switch (data[i]) {
+      case '\\': e = '\\'; break;
+      case '\t': e = 't'; break;
+      case '\n': e = 'n'; break;
+      case '\0': e = '0'; break;
+      default: continue;
+    }
+    out.append(data + run, i - run);
+    out.push_back('\\');
+    out.push_back(e);
+    run = i + 1;
+  }
+  out.append(data + run, n - run);
+}
 
 Status ensureMetaSchema(mysql::Connection& dest) {
   DTS_RETURN_IF_ERROR(dest.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier("dts_meta")));
@@ -73,6 +182,10 @@ Status ensureMetaSchema(mysql::Connection& dest) {
       " (task VARCHAR(64) NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL,"
       " key_columns TEXT NOT NULL, chunks INT NOT NULL, planned_rows BIGINT NOT NULL,"
       " PRIMARY KEY (task, db, tbl)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
+  DTS_RETURN_IF_ERROR(dest.execute(
+      "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified("dts_meta", "pending_indexes") +
+      " (db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL, definition TEXT NOT NULL,"
+      " PRIMARY KEY (db, tbl, name)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"));
   return dest.execute(
       "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified("dts_meta", "full_chunks") +
       " (task VARCHAR(64) NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL, chunk INT NOT NULL,"
@@ -171,6 +284,7 @@ struct FullLoader::Shared {
   std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
   std::unique_ptr<Throttle> throttle;
   std::atomic<bool> failed{false};
+  std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far (else INSERT)
 
   void fail(Status st) {
     std::lock_guard<std::mutex> lock(mu);
@@ -188,16 +302,23 @@ FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
       options_(std::move(options)),
       progress_(progress),
       stop_(stop),
-      clock_(clock) {}
+      clock_(clock) {
+  if (envKnob("DTS_BENCH_FULL_INSERT")) options_.load_data = false;  // benchmark A/B switch, not a task option
+}
 
 namespace {
 
-// unique_checks = 0 lets InnoDB buffer secondary unique index work: the rows come from a source
-// that already enforced uniqueness. Not with INSERT IGNORE, whose point is the key conflict.
-Status prepareDest(mysql::Connection& dest, bool insert_ignore) {
-  return dest.execute(std::string("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-                                  " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'") +
-                      (insert_ignore ? "" : ", SESSION unique_checks = 0"));
+// unique_checks stays 1 on purpose. With unique_checks = 0 AND foreign_key_checks = 0, the first
+// transaction inserting into an empty InnoDB table (MariaDB >= 10.7, MDEV-24621 bulk insert)
+// takes an exclusive table lock until it commits: every other worker loading a chunk of that
+// table waits (measured: the second writer blocks for the whole first chunk), and a throttled
+// or slow first chunk makes them fail on innodb_lock_wait_timeout. Its gain here was small
+// (about 7% less destination CPU on that one chunk), and unique_checks = 0 would also let a
+// unique-key conflict in silently instead of failing the chunk.
+// foreign_key_checks = 0: chunks of child tables may land before their parents' rows.
+Status prepareDest(mysql::Connection& dest) {
+  return dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
@@ -364,14 +485,13 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
   }
   std::lock_guard<std::mutex> lock(shared.mu);
   shared.remaining[ti] = static_cast<int>(pending.size());
-  if (pending.empty()) prog->done = true;
   for (auto& c : pending) shared.queue.push_back(std::move(c));
   shared.cv.notify_all();
   return Status::OK();
 }
 
 Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
-                             const Chunk& chunk, Shared& shared) {
+                             const Chunk& chunk, Shared& shared, bool* table_done) {
   const CatalogTable& t = tables_[chunk.table];
   Progress::Table* prog = shared.progress[chunk.table];
   std::vector<CatalogColumn::Render> renders;
@@ -387,19 +507,53 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   if (t.route.filter != nullptr) where = "(" + where + ") AND " + t.route.filter->toSql(quote);
   std::string select = "SELECT " + cols + " FROM " +
                        mysql::quoteQualified(t.route.source_database, t.route.source_table) + " WHERE " + where;
-  std::string head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") +
-                     mysql::quoteQualified(t.route.target_database, t.route.target_table) + " (" + cols + ") VALUES ";
+  std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
+  const bool load_data = options_.load_data && shared.load_data.load() && loadDataCanCarry(t);
+  // INSERT: head + "(..),(..)"; LOAD DATA: the statement is fixed and the rows go in `sql` as
+  // the in-memory file.
+  std::string head;
+  std::string load_statement;
+  if (load_data) {
+    load_statement = std::string("LOAD DATA LOCAL INFILE 'dts-chunk' ") + (options_.insert_ignore ? "IGNORE " : "") +
+                     "INTO TABLE " + target +
+                     " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
+                     " LINES TERMINATED BY '\\n' (" + cols + ")";
+  } else {
+    head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target + " (" + cols +
+           ") VALUES ";
+  }
+  std::string what = t.describe() + " chunk " + std::to_string(chunk.number);
 
   DTS_RETURN_IF_ERROR(dest.execute("START TRANSACTION"));
   std::string sql;
   sql.reserve(options_.statement_bytes + (64u << 10));
   sql = head;
+  InfileBuffer infile{&sql, 0};
+  if (load_data) mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError, &infile);
   bool has_rows = false;
+  bool refused = false;
   uint64_t rows = 0, batch_rows = 0, batch_bytes = 0;
   Status write_error;
   auto flush = [&]() -> Status {
     if (!has_rows) return Status::OK();
-    DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("writing " + t.route.target_database + "." + t.route.target_table));
+    if (load_data) {
+      auto loaded = executeLoadData(dest, load_statement);
+      if (!loaded.ok()) {
+        refused = localInfileRefused(dest.handle());
+        return loaded.status().withContext("writing " + t.route.target_database + "." + t.route.target_table);
+      }
+      // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
+      // let a row go missing silently.
+      uint64_t written = *loaded;
+      if (!options_.insert_ignore && written != batch_rows) {
+        return Status::FailedPrecondition("writing " + t.route.target_database + "." + t.route.target_table + " (" +
+                                          what + "): " + std::to_string(batch_rows - written) + " of " +
+                                          std::to_string(batch_rows) +
+                                          " rows were not inserted (duplicate key at the destination?)");
+      }
+    } else {
+      DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("writing " + t.route.target_database + "." + t.route.target_table));
+    }
     prog->rows_done += batch_rows;
     prog->bytes_done += batch_bytes;
     progress_->addMoved(batch_rows, batch_bytes);
@@ -411,14 +565,23 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   };
   MYSQL* dh = dest.handle();
   Status read = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
-    if (has_rows) sql.push_back(',');
-    sql.push_back('(');
-    for (unsigned i = 0; i < n; ++i) {
-      if (i > 0) sql.push_back(',');
-      appendValue(sql, dh, renders[i], f[i], len[i]);
-      batch_bytes += len[i];
+    if (load_data) {
+      for (unsigned i = 0; i < n; ++i) {
+        if (i > 0) sql.push_back('\t');
+        appendLoadDataField(sql, f[i], len[i]);
+        batch_bytes += len[i];
+      }
+      sql.push_back('\n');
+    } else {
+      if (has_rows) sql.push_back(',');
+      sql.push_back('(');
+      for (unsigned i = 0; i < n; ++i) {
+        if (i > 0) sql.push_back(',');
+        appendValue(sql, dh, renders[i], f[i], len[i]);
+        batch_bytes += len[i];
+      }
+      sql.push_back(')');
     }
-    sql.push_back(')');
     has_rows = true;
     ++rows;
     ++batch_rows;
@@ -430,28 +593,91 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   });
   auto rollback = [&](Status st) {
     (void)dest.execute("ROLLBACK");
+    if (load_data) mysql_set_local_infile_default(dest.handle());
     return st;
   };
-  if (!read.ok()) return rollback(read.withContext("reading " + t.describe() + " chunk " + std::to_string(chunk.number)));
+  // Refused before any row was written (the first LOAD DATA of the connection): this chunk
+  // again, by INSERT, and every later one too.
+  auto retryWithInsert = [&](Status cause) {
+    (void)rollback(cause);
+    if (shared.load_data.exchange(false)) {
+      spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on with INSERT, which is slower",
+                   cause.toString());
+    }
+    return loadChunk(src, dest, snapshot_gtid, chunk, shared, table_done);
+  };
+  if (refused) return retryWithInsert(write_error);
   if (!write_error.ok()) return rollback(write_error);
+  if (!read.ok()) return rollback(read.withContext("reading " + what));
   if (stop_->load()) return rollback(Status::Aborted("stopped"));
   if (shared.failed.load()) return rollback(Status::Aborted("another worker failed"));
   Status st = flush();
+  if (refused) return retryWithInsert(st);
   if (!st.ok()) return rollback(st);
   st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") + " SET done = 1, snapshot_gtid = " +
                     dest.quoteString(snapshot_gtid) + ", loaded_rows = " + std::to_string(rows) + " WHERE " +
                     metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
   if (!st.ok()) return rollback(st);
-  DTS_RETURN_IF_ERROR(dest.execute("COMMIT").withContext("committing " + t.describe() + " chunk " +
-                                                          std::to_string(chunk.number)));
+  st = dest.execute("COMMIT").withContext("committing " + what);
+  if (load_data) mysql_set_local_infile_default(dest.handle());
+  DTS_RETURN_IF_ERROR(st);
   std::lock_guard<std::mutex> lock(shared.mu);
-  if (--shared.remaining[chunk.table] == 0) prog->done = true;
+  *table_done = --shared.remaining[chunk.table] == 0;
+  return Status::OK();
+}
+
+Status FullLoader::addPendingKeys(mysql::Connection& dest, size_t ti, Shared& shared) {
+  if (stop_->load()) return Status::OK();  // the keys stay pending; the next run adds them
+  const CatalogTable& t = tables_[ti];
+  std::string where = "db = " + dest.quoteString(t.route.target_database) + " AND tbl = " +
+                      dest.quoteString(t.route.target_table);
+  DTS_ASSIGN_OR_RETURN(auto pending, dest.query("SELECT name, definition FROM " +
+                                                mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " +
+                                                where + " ORDER BY name"));
+  if (!pending.rows.empty()) {
+    // Some keys may exist already: a crash after the ALTER and before the DELETE, or an ALTER of
+    // a killed run that the server finished on its own (then ours fails with a duplicate key
+    // name and the keys are looked up again).
+    for (int attempt = 0;; ++attempt) {
+      DTS_ASSIGN_OR_RETURN(auto existing, dest.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
+                                                     " WHERE TABLE_SCHEMA = " + dest.quoteString(t.route.target_database) +
+                                                     " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
+      std::set<std::string> have;
+      for (const auto& r : existing.rows) have.insert(r[0].value_or(""));
+      std::string alter;
+      for (const auto& r : pending.rows) {
+        if (have.count(r[0].value_or("")) != 0) continue;
+        alter += (alter.empty() ? "ALTER TABLE " + mysql::quoteQualified(t.route.target_database, t.route.target_table) +
+                                      " ADD "
+                                : ", ADD ") +
+                 r[1].value_or("");
+      }
+      if (alter.empty()) break;
+      auto started = std::chrono::steady_clock::now();
+      Status st = dest.execute(alter);
+      if (!st.ok() && mysql_errno(dest.handle()) == 1061 /* ER_DUP_KEYNAME */ && attempt < 3) continue;
+      DTS_RETURN_IF_ERROR(st.withContext("adding the secondary keys of " + t.route.target_database + "." +
+                                         t.route.target_table));
+      spdlog::info("{}.{}: secondary keys built after the load in {:.1f} s", t.route.target_database,
+                   t.route.target_table, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    DTS_RETURN_IF_ERROR(dest.execute("DELETE FROM " + mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " +
+                                     where));
+  }
+  std::lock_guard<std::mutex> lock(shared.mu);
+  shared.progress[ti]->done = true;
   return Status::OK();
 }
 
 Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
-  DTS_RETURN_IF_ERROR(prepareDest(*dest, options_.insert_ignore));
+  if (options_.load_data) {
+    // Needed before any LOAD DATA LOCAL; a client built without it makes the server refuse,
+    // which loadChunk turns into INSERT.
+    unsigned int on = 1;
+    mysql_optionsv(dest->handle(), MYSQL_OPT_LOCAL_INFILE, &on);
+  }
+  DTS_RETURN_IF_ERROR(prepareDest(*dest));
   std::unique_ptr<mysql::Connection> src;
   std::string gtid;
   while (true) {
@@ -474,7 +700,11 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       gtid = *snap;
       on_snapshot(gtid);
     }
-    DTS_RETURN_IF_ERROR(loadChunk(*src, *dest, gtid, chunk, shared));
+    bool table_done = false;
+    DTS_RETURN_IF_ERROR(loadChunk(*src, *dest, gtid, chunk, shared, &table_done));
+    // The worker that loads a table's last chunk builds its deferred keys while the others go
+    // on with other tables.
+    if (table_done) DTS_RETURN_IF_ERROR(addPendingKeys(*dest, chunk.table, shared));
   }
 }
 
@@ -528,6 +758,10 @@ Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_sn
   for (auto& th : threads) th.join();
   if (!shared.error.ok()) return shared.error;
   if (stop_->load()) return Status::Aborted("full data stopped on request; whole chunks loaded so far are kept");
+  // Keys still pending: tables whose chunks were all done by an earlier run. Every key exists
+  // before run() returns, so the incremental phase never starts without them.
+  DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
+  for (size_t ti = 0; ti < tables_.size(); ++ti) DTS_RETURN_IF_ERROR(addPendingKeys(*dest, ti, shared));
   return Status::OK();
 }
 

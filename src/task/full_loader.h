@@ -20,6 +20,10 @@
 //    destination transaction. A crash loses whole uncommitted chunks only; the next run reloads
 //    them (in a newer snapshot).
 //
+//  * Deferred keys. Plain secondary keys of the tables the schema copier created are added by
+//    ALTER TABLE when the table's last chunk is done (dts_meta.pending_indexes; a restart finishes
+//    them). run() returns OK only when every such key exists.
+//
 //  * Incremental start. The task's incremental phase starts at the position of the FIRST snapshot
 //    the task ever opened (on_snapshot reports it; the runner persists it once). Every chunk's
 //    snapshot contains that position, so no change is missed; changes between it and a chunk's
@@ -61,7 +65,10 @@ struct FullLoadOptions {
   uint64_t chunk_bytes = 16u << 20;      // target bytes per chunk (rows = chunk_bytes / avg row)
   uint64_t min_chunk_rows = 1000;
   uint64_t max_chunk_rows = 100000;
-  uint64_t statement_bytes = 2u << 20;   // one INSERT statement at most (also < max_allowed_packet)
+  uint64_t statement_bytes = 2u << 20;   // one INSERT / LOAD DATA at most (also < max_allowed_packet)
+  // Rows go by LOAD DATA LOCAL INFILE streamed from memory (less parsing at the destination than
+  // INSERT); INSERT when the destination refuses it (with a warning) or for BIT/spatial columns.
+  bool load_data = true;
 };
 
 // The `dts_meta` schema at the destination (created if missing).
@@ -76,6 +83,11 @@ Result<std::vector<std::string>> decodeKey(std::string_view encoded);
 std::string chunkPredicate(const CatalogTable& table, const std::vector<std::string>* lower,
                            const std::vector<std::string>* upper,
                            const std::function<std::string(std::string_view)>& quote_string);
+
+// Appends one value (nullptr: NULL) as a field of LOAD DATA ... FIELDS TERMINATED BY '\t'
+// ESCAPED BY '\\' LINES TERMINATED BY '\n' (no enclosure): NULL is \N; the escape character,
+// both terminators and NUL are escaped, every other byte is copied. Exposed for tests.
+void appendLoadDataField(std::string& out, const char* data, size_t n);
 
 class FullLoader {
  public:
@@ -92,8 +104,12 @@ class FullLoader {
   struct Shared;
   Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index, Shared& shared);
   Status worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot);
+  // *table_done: this was the table's last chunk.
   Status loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
-                   const Chunk& chunk, Shared& shared);
+                   const Chunk& chunk, Shared& shared, bool* table_done);
+  // Adds the table's keys recorded in dts_meta.pending_indexes (see schema_copier.h) that do not
+  // exist yet and clears the record; marks the table done. REQUIRES: every chunk of it is done.
+  Status addPendingKeys(mysql::Connection& dest, size_t table_index, Shared& shared);
 
   mysql::ConnectOptions source_;
   mysql::ConnectOptions dest_;

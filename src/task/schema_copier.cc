@@ -1,7 +1,10 @@
 #include "task/schema_copier.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
+
+#include "task/full_loader.h"
 
 namespace dts::task {
 
@@ -88,7 +91,7 @@ std::string_view parenthesized(std::string_view s, size_t from, size_t* end) {
 }  // namespace
 
 Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pipeline::TableRoute& route,
-                                          const pipeline::Mapping& mapping) {
+                                          const pipeline::Mapping& mapping, bool defer_secondary_keys) {
   std::vector<std::string_view> lines;
   size_t start = 0;
   while (start <= create_sql.size()) {
@@ -112,7 +115,11 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
 
   RewrittenTable out;
   std::set<std::string> kept_columns;
+  std::set<std::string> auto_increment_columns;
   std::vector<std::string> items;
+  std::vector<size_t> deferrable;  // items[i] that may be deferred, with their parsed name
+  std::vector<std::string> deferrable_names;
+  bool has_foreign_key = false;
   auto kept = [&](const std::vector<std::string>& cols) {
     return std::all_of(cols.begin(), cols.end(), [&](const std::string& c) { return kept_columns.count(c) != 0; });
   };
@@ -126,6 +133,7 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
     if (!readIdentifier(item, &pos, &name)) return Status::InvalidArgument(what + ": bad column line");
     if (route.keepsColumn(name)) {
       kept_columns.insert(name);
+      if (item.find(" AUTO_INCREMENT") != std::string_view::npos) auto_increment_columns.insert(name);
       items.push_back(std::string(item));
     }
   }
@@ -146,13 +154,21 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
       size_t from = 0;
       size_t tick = item.find('`');
       size_t paren = item.find('(');
+      std::string key_name;
       if (tick != std::string_view::npos && tick < paren) {
-        std::string ignored;
         from = tick;
-        if (!readIdentifier(item, &from, &ignored)) return Status::InvalidArgument(what + ": bad key line");
+        if (!readIdentifier(item, &from, &key_name)) return Status::InvalidArgument(what + ": bad key line");
       }
       std::string_view parts = parenthesized(item, from, nullptr);
-      if (kept(identifiersIn(parts))) items.push_back(std::string(item));
+      std::vector<std::string> key_columns = identifiersIn(parts);
+      if (!kept(key_columns)) continue;
+      // An AUTO_INCREMENT column must lead some index at CREATE time: keep its keys.
+      if (startsWith(item, "KEY ") && !key_name.empty() && !key_columns.empty() &&
+          auto_increment_columns.count(key_columns[0]) == 0) {
+        deferrable.push_back(items.size());
+        deferrable_names.push_back(key_name);
+      }
+      items.push_back(std::string(item));
       continue;
     }
     size_t fk = item.find("FOREIGN KEY");
@@ -184,6 +200,7 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
                                " not created at the destination (its columns or table are not moved)");
         continue;
       }
+      has_foreign_key = true;
       std::string rewritten = std::string(item.substr(0, ref + 11)) +
                               mysql::quoteQualified(ref_route->target_database, ref_route->target_table) +
                               std::string(item.substr(pos));
@@ -201,6 +218,21 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
       }
     }
     items.push_back(std::string(item));
+  }
+  // A kept foreign key needs an index on its columns at CREATE time (InnoDB would otherwise make
+  // one of its own, under another name): defer nothing then.
+  if (defer_secondary_keys && !has_foreign_key && !deferrable.empty()) {
+    std::vector<std::string> remaining;
+    size_t next = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (next < deferrable.size() && deferrable[next] == i) {
+        out.deferred_keys.push_back({deferrable_names[next], std::move(items[i])});
+        ++next;
+        continue;
+      }
+      remaining.push_back(std::move(items[i]));
+    }
+    items = std::move(remaining);
   }
   std::string sql = "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified(route.target_database, route.target_table) + " (\n";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -221,8 +253,20 @@ Result<bool> tableExists(mysql::Connection& conn, const std::string& db, const s
 }
 
 Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
-                                const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping) {
+                                const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping,
+                                bool defer_secondary_keys) {
   SchemaResult result;
+  if (const char* knob = std::getenv("DTS_BENCH_KEEP_SECONDARY_KEYS"); knob != nullptr && *knob == '1') {
+    defer_secondary_keys = false;  // benchmark A/B switch (bench/full_load_bench.sh), not a task option
+  }
+  // Tables some foreign key references keep their keys (the constraint may use them).
+  std::set<std::pair<std::string, std::string>> referenced;
+  if (defer_secondary_keys) {
+    DTS_ASSIGN_OR_RETURN(auto refs, src.query("SELECT DISTINCT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME"
+                                              " FROM information_schema.REFERENTIAL_CONSTRAINTS"));
+    for (const auto& r : refs.rows) referenced.emplace(r[0].value_or(""), r[1].value_or(""));
+    DTS_RETURN_IF_ERROR(ensureMetaSchema(dest));
+  }
   DTS_RETURN_IF_ERROR(src.execute("SET SESSION sql_quote_show_create = 1"));
   DTS_RETURN_IF_ERROR(dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
                                    " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"));
@@ -251,7 +295,17 @@ Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
     if (show.rows.empty() || show.rows[0].size() < 2 || !show.rows[0][1]) {
       return Status::FailedPrecondition("SHOW CREATE TABLE " + t.describe() + " returned nothing");
     }
-    DTS_ASSIGN_OR_RETURN(auto rewritten, rewriteCreateTable(*show.rows[0][1], t.route, mapping));
+    bool defer = defer_secondary_keys && referenced.count({t.route.source_database, t.route.source_table}) == 0;
+    DTS_ASSIGN_OR_RETURN(auto rewritten, rewriteCreateTable(*show.rows[0][1], t.route, mapping, defer));
+    // Recorded before the table exists: a crash in between leaves them pending, never lost.
+    for (const auto& k : rewritten.deferred_keys) {
+      DTS_RETURN_IF_ERROR(dest.execute("REPLACE INTO " + mysql::quoteQualified("dts_meta", "pending_indexes") +
+                                       " (db, tbl, name, definition) VALUES (" +
+                                       dest.quoteString(t.route.target_database) + ", " +
+                                       dest.quoteString(t.route.target_table) + ", " + dest.quoteString(k.name) +
+                                       ", " + dest.quoteString(k.definition) + ")")
+                              .withContext("recording the deferred keys of " + target));
+    }
     DTS_RETURN_IF_ERROR(dest.execute(rewritten.sql).withContext("creating destination table " + target));
     for (auto& w : rewritten.warnings) result.warnings.push_back(std::move(w));
     result.created.push_back(target);

@@ -89,5 +89,53 @@ TEST(SchemaCopierTest, ErrorsOnUnexpectedLayoutOrMissingColumn) {
   EXPECT_NE(missing.status().message().find("no column 'customer_id'"), std::string::npos);
 }
 
+TEST(SchemaCopierTest, DefersPlainSecondaryKeysOnly) {
+  auto m = mapping();
+  const char* sql =
+      "CREATE TABLE `we``ird;name` (\n"
+      "  `id` int(11) NOT NULL AUTO_INCREMENT,\n"
+      "  `seq` int(11) NOT NULL AUTO_INCREMENT,\n"
+      "  `k` int(11) NOT NULL DEFAULT 0,\n"
+      "  `c` char(120) NOT NULL DEFAULT '',\n"
+      "  PRIMARY KEY (`id`),\n"
+      "  UNIQUE KEY `u_c` (`c`),\n"
+      "  KEY `k_1` (`k`),\n"
+      "  KEY `by seq` (`seq`),\n"
+      "  KEY `k``c` (`k`,`c`(10)) COMMENT 'x',\n"
+      "  FULLTEXT KEY `ft` (`c`)\n"
+      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4";
+  auto r = rewriteCreateTable(sql, *m.route("shop", "we`ird;name"), m, true);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_EQ(r->sql,
+            "CREATE TABLE IF NOT EXISTS `shop_copy`.`we``ird;name` (\n"
+            "  `id` int(11) NOT NULL AUTO_INCREMENT,\n"
+            "  `seq` int(11) NOT NULL AUTO_INCREMENT,\n"
+            "  `k` int(11) NOT NULL DEFAULT 0,\n"
+            "  `c` char(120) NOT NULL DEFAULT '',\n"
+            "  PRIMARY KEY (`id`),\n"
+            "  UNIQUE KEY `u_c` (`c`),\n"
+            "  KEY `by seq` (`seq`),\n"  // the only index of an AUTO_INCREMENT column
+            "  FULLTEXT KEY `ft` (`c`)\n"
+            ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4");
+  ASSERT_EQ(r->deferred_keys.size(), 2u);
+  EXPECT_EQ(r->deferred_keys[0].name, "k_1");
+  EXPECT_EQ(r->deferred_keys[0].definition, "KEY `k_1` (`k`)");
+  EXPECT_EQ(r->deferred_keys[1].name, "k`c");
+  EXPECT_EQ(r->deferred_keys[1].definition, "KEY `k``c` (`k`,`c`(10)) COMMENT 'x'");
+  // Not asked: nothing deferred, the same text as before.
+  auto kept = rewriteCreateTable(sql, *m.route("shop", "we`ird;name"), m, false);
+  ASSERT_TRUE(kept.ok());
+  EXPECT_TRUE(kept->deferred_keys.empty());
+  EXPECT_NE(kept->sql.find("KEY `k_1` (`k`)"), std::string::npos);
+}
+
+TEST(SchemaCopierTest, DefersNothingOnATableWithForeignKeys) {
+  auto m = mapping();
+  auto r = rewriteCreateTable(kOrders, *m.route("shop", "orders"), m, true);
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_TRUE(r->deferred_keys.empty());
+  EXPECT_NE(r->sql.find("KEY `idx_customer` (`customer_id`)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dts::task
