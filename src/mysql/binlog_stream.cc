@@ -392,6 +392,7 @@ Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
 Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
   Connection& c = *conn_;
   MYSQL* m = c.handle();
+  stop_at_end_ = options.stop_at_end;
   uint16_t flags = options.stop_at_end ? bp::kDumpNonBlock : 0;
   if (is_mariadb_ && options.annotate_rows) flags |= bp::kDumpAnnotateRows;
   auto ctx = [&](const Status& st) { return st.withContext("starting binlog stream from " + endpoint_); };
@@ -495,6 +496,10 @@ Result<std::string_view> BinlogStream::nextEvent() {
     uint8_t marker = static_cast<uint8_t>(data[0]);
     if (marker == 0xfe && len < 9) {
       ended_ = true;
+      if (!stop_at_end_) {
+        return Status::Unavailable("binlog stream from " + describe() +
+                                   ": the server ended the stream (shutdown or dump thread killed)");
+      }
       return Status::NotFound("end of stream at " + describe());
     }
     if (marker == 0xff) {

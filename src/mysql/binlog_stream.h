@@ -180,7 +180,9 @@ class BinlogStream final : public BinlogSource {
   // next call. Heartbeats are consumed here, never returned. kUnavailable (connection lost, read
   // timeout, server shutting down: retryable) and kFailedPrecondition (the server refused the
   // position, e.g. purged binlog) carry the endpoint and the last position in their message;
-  // kNotFound at the end when stop_at_end is set; kAborted after interrupt().
+  // kNotFound at the end when stop_at_end is set; kAborted after interrupt(). Without
+  // stop_at_end, a server that ends the dump (it is shutting down, or the dump thread was
+  // killed) is kUnavailable: the stream is to be reopened, not finished.
   Result<std::string_view> nextEvent() override;
   BinlogPosition position() const override { return tracker_.position(); }
   // Where the next event will start: resume here after the last returned event.
@@ -214,6 +216,7 @@ class BinlogStream final : public BinlogSource {
   bool is_mariadb_ = false;
   bool checksum_ = false;
   bool ended_ = false;
+  bool stop_at_end_ = false;
   std::string start_gtid_;
   binlog_protocol::PositionTracker tracker_{BinlogPosition{}, false};
   std::atomic<bool> interrupted_{false};
