@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Full-load benchmark: dts migration (full data only) vs mydumper+myloader vs the physical limit
 # (server-side LOAD DATA of the same rows from files produced once), on the local cluster.
-#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--variants "load_data insert keep_keys"] [--keep] [--reuse DIR]
+#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--variants "load_data insert keep_keys"] [--keep] [--reuse DIR] [--mydumper-rows N]
 # Needs a built dts (build/dts, or DTS_BIN), sysbench, mydumper/myloader, mariadb client. Never part of tests.
 # dts variants (each into its own database, same run): load_data = the default (LOAD DATA LOCAL
 # from memory, secondary keys built after the load); insert = multi-row INSERT instead;
-# keep_keys = secondary keys created with the table (maintained row by row).
+# keep_keys = secondary keys created with the table (maintained row by row); uc0 = unique_checks=0
+# on the loading sessions (InnoDB bulk insert into the empty table, which locks it); old = all
+# three (the loader before these changes).
 # --keep leaves the cluster and its data in DIR; --reuse DIR runs again on it (no new sysbench data).
-# mydumper/myloader run with the same threads and their default chunking (one file per table).
+# mydumper/myloader run with the same threads and their default chunking (one file per table);
+# --mydumper-rows N makes mydumper split tables into N-row files (-r N) instead.
 set -euo pipefail
 
 TABLES=4
@@ -16,6 +19,7 @@ THREADS=4
 KEEP=0
 VARIANTS="load_data"
 REUSE=
+MYDUMPER_ROWS=
 while [ $# -gt 0 ]; do
   case "$1" in
     --tables) TABLES=$2; shift 2 ;;
@@ -24,6 +28,7 @@ while [ $# -gt 0 ]; do
     --variants) VARIANTS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --reuse) REUSE=$2; KEEP=1; shift 2 ;;
+    --mydumper-rows) MYDUMPER_ROWS=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -85,6 +90,8 @@ for v in $VARIANTS; do
     load_data) envs=() ;;
     insert) envs=(DTS_BENCH_FULL_INSERT=1) ;;
     keep_keys) envs=(DTS_BENCH_KEEP_SECONDARY_KEYS=1) ;;
+    uc0) envs=(DTS_BENCH_UNIQUE_CHECKS_OFF=1) ;;
+    old) envs=(DTS_BENCH_FULL_INSERT=1 DTS_BENCH_KEEP_SECONDARY_KEYS=1 DTS_BENCH_UNIQUE_CHECKS_OFF=1) ;;
     *) echo "unknown variant $v" >&2; exit 2 ;;
   esac
   cat > "$WORK/task-$v.yaml" <<YAML
@@ -112,7 +119,7 @@ FIRST=${VARIANTS%% *}
 echo "mydumper + myloader (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
 mark; t0=$(now)
 "${CLIENT_TIME[@]}" -o "$WORK/time-mydumper" mydumper -h "$SRC_HOST" -P "$SRC_PORT" -u dts -p "$BENCH_PW" -B sbtest \
-  -t "$THREADS" -o "$WORK/dump" >/dev/null 2>&1
+  -t "$THREADS" ${MYDUMPER_ROWS:+-r "$MYDUMPER_ROWS"} -o "$WORK/dump" >/dev/null 2>&1
 t1=$(now)
 "${CLIENT_TIME[@]}" -o "$WORK/time-myloader" myloader -h "$DST_HOST" -P "$DST_PORT" -u dts -p "$BENCH_PW" \
   -d "$WORK/dump" -s sbtest -B sbtest_my -t "$THREADS" >/dev/null 2>&1
@@ -141,7 +148,7 @@ echo
 echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-28s %9s %12s %8s\n" "method" "seconds" "rows/s" "speedup"
 for v in $VARIANTS; do row "dts run ($v)" "${DTS_S[$v]}"; done
-row "mydumper+myloader" "$MY_S"
+row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" "$MY_S"
 printf "  %-26s %9.2f\n  %-26s %9.2f\n" "(mydumper)" "$DUMP_S" "(myloader)" "$LOAD_S"
 row "LOAD DATA INFILE (limit)" "$LD_S"
 echo "speedup = (mydumper+myloader seconds) / seconds; target: dts >= 1.5"
@@ -150,6 +157,6 @@ printf "%-28s %9s %9s %9s %9s\n" "CPU seconds" "source" "dest" "client" "total"
 cpu_row() { printf "%-28s %9.2f %9.2f %9.2f %9.2f\n" "$1" "${CPU_SRC[$2]}" "${CPU_DST[$2]}" "${CPU_CLIENT[$2]}" \
   "$(echo "${CPU_SRC[$2]} + ${CPU_DST[$2]} + ${CPU_CLIENT[$2]}" | bc -l)"; }
 for v in $VARIANTS; do cpu_row "dts run ($v)" "$v"; done
-cpu_row "mydumper+myloader" my
+cpu_row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" my
 cpu_row "LOAD DATA INFILE (limit)" ld
 printf "dts (%s) vs LOAD DATA limit: %.2f x the limit's time\n" "$FIRST" "$(echo "${DTS_S[$FIRST]} / $LD_S" | bc -l)"
