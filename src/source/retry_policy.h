@@ -24,8 +24,10 @@ struct RetryOptions {
   std::chrono::minutes failed_connections{720};
   std::chrono::minutes other_issues{10};
   std::chrono::milliseconds initial_backoff{0};  // the first retry is immediate
-  std::chrono::milliseconds min_backoff{500};
-  std::chrono::milliseconds max_backoff{30000};
+  std::chrono::milliseconds min_backoff{250};
+  // Short enough that a node coming back is noticed within seconds; an attempt costs a few
+  // connections, so retrying every 5 s for the whole window is cheap.
+  std::chrono::milliseconds max_backoff{5000};
 
   // Checks the documented ranges; messages name the option and the allowed range.
   Status validate() const;
