@@ -210,6 +210,24 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   EXPECT_NE(text.find("latency"), std::string::npos) << text;
   EXPECT_NE(text.find("checkpoint: 0-1-"), std::string::npos) << text;
 
+  // Lost connections are retried in place: the source's binlog dump killed, then the
+  // destination restarted.
+  {
+    auto primary = cluster_->connect(cluster_->nodeEndpoint("node-1"));
+    ASSERT_NE(primary, nullptr);
+    auto dumps = primary->query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'dts' AND COMMAND LIKE "
+                                "'Binlog Dump%'");
+    ASSERT_TRUE(dumps.ok());
+    EXPECT_EQ(dumps->rows.size(), 1u);
+    for (const auto& r : dumps->rows) (void)primary->execute("KILL " + r[0].value_or("0"));
+  }
+  std::this_thread::sleep_for(2s);
+  cluster_->run("stop-node dest");
+  std::this_thread::sleep_for(2s);
+  cluster_->run("start-node dest");
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(phase(data), "incremental");
+
   bench.stop();
   stop_nokey = true;
   nokey_writer.join();
@@ -217,9 +235,13 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   EXPECT_EQ(diffDatabases(*src, *dst, "sb"), "");
+  st = status(data);
+  EXPECT_EQ(st["retrying"], "") << st.dump();
+  EXPECT_NE(st["last_error"].get<std::string>().find("unavailable"), std::string::npos) << st.dump();
   kill(pid, SIGTERM);
   EXPECT_EQ(waitExit(pid), 0);
   std::string all = log(logfile);
+  EXPECT_NE(all.find("retrying since"), std::string::npos);
   EXPECT_EQ(all.find(cluster_->password()), std::string::npos);
 }
 
