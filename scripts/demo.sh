@@ -1,14 +1,88 @@
 #!/usr/bin/env bash
 # The main job for a new user: installs dependencies, builds dts, starts a local cluster
-# (primary, two secondaries, a read/write endpoint, a destination) under .work/demo, and prints
-# its endpoints. Tear down with: scripts/cluster.sh --dir .work/demo down
+# (primary node-1, secondaries node-2 and node-3, a read/write endpoint, a destination) under
+# .work/demo, registers it as instance "demo", puts sysbench load on it through the endpoint, and
+# runs a sync task that reads the secondary node node-2, with live progress. After DEMO_SECONDS
+# (default 60) the load stops, the task catches up, and the destination is compared with the
+# primary table by table. The cluster stays up; tear it down with:
+#   scripts/cluster.sh --dir .work/demo down
 set -euo pipefail
 cd "$(dirname "$0")/.."
+DEMO_SECONDS=${DEMO_SECONDS:-60}
 bash scripts/install-deps.sh
 bash scripts/build.sh
-dir=.work/demo
+
+dir=$PWD/.work/demo
+dts=$PWD/build/dts
 if [ -f "$dir/cluster.json" ]; then scripts/cluster.sh --dir "$dir" down >/dev/null; fi
+rm -rf "$dir"
 scripts/cluster.sh --dir "$dir" up >/dev/null
-scripts/cluster.sh --dir "$dir" status
-echo "cluster is up; user $(python3 -c "import json;print(json.load(open('$dir/cluster.json'))['user'])"), password in $dir/password"
-echo "tear down with: scripts/cluster.sh --dir $dir down"
+endpoint() { python3 -c "import json,sys; s=json.load(open('$dir/status.json')); print($1)"; }
+scripts/cluster.sh --dir "$dir" status > "$dir/status.json"
+EP=$(endpoint "s['endpoint']")
+DEST=$(endpoint "s['destination']['endpoint']")
+export DEMO_PW; DEMO_PW=$(cat "$dir/password")
+echo "== local cluster: read/write endpoint $EP, destination $DEST"
+scripts/cluster.sh --dir "$dir" status | python3 -c "
+import json,sys
+s=json.load(sys.stdin)
+for n in s['nodes']: print('   %-7s %-9s %s  gtid %s' % (n['name'], n['role'], n['endpoint'], n.get('gtid_binlog_pos','')))"
+
+echo "== registering the cluster as instance 'demo' (nodes discovered from the primary)"
+cat > "$dir/instance.yaml" <<YAML
+name: demo
+endpoint: "$EP"
+user: dts
+password_env: DEMO_PW
+YAML
+"$dts" instance create -f "$dir/instance.yaml" --data-dir "$dir/dts"
+"$dts" instance discover demo --data-dir "$dir/dts"
+
+echo "== source data: sysbench, 4 tables x 20000 rows in database shop"
+sb=(--db-driver=mysql --mysql-host="${EP%:*}" --mysql-port="${EP##*:}" --mysql-user=dts
+    --mysql-password="$DEMO_PW" --mysql-db=shop --tables=4 --table-size=20000)
+mariadb --no-defaults -h"${EP%:*}" -P"${EP##*:}" -udts -p"$DEMO_PW" -e "CREATE DATABASE shop"
+sysbench oltp_write_only "${sb[@]}" prepare >/dev/null
+( while true; do sysbench oltp_write_only "${sb[@]}" --threads=2 --rate=200 --time=0 \
+    --mysql-ignore-errors=all run >/dev/null 2>&1 || sleep 0.5; done ) &
+load=$!
+cleanup() { kill "$load" 2>/dev/null || true; pkill -f "sysbench oltp_write_only.*--mysql-port=${EP##*:}" 2>/dev/null || true; }
+trap cleanup EXIT
+
+cat > "$dir/task.yaml" <<YAML
+name: demo-sync
+kind: sync
+source: {instance: demo, secondary_node: node-2}
+destination: {endpoint: "$DEST", user: dts, password_env: DEMO_PW}
+objects:
+  - database: shop
+options:
+  parallelism: 4
+  retry_time_for_failed_connections: 30
+YAML
+echo "== sync task demo-sync reading secondary node node-2 (running ${DEMO_SECONDS}s under load)"
+"$dts" run "$dir/task.yaml" --data-dir "$dir/dts" &
+task=$!
+sleep "$DEMO_SECONDS"
+echo
+echo "== stopping the load; waiting for the destination to catch up"
+cleanup
+same=0
+for _ in $(seq 1 120); do
+  a=$(mariadb --no-defaults -N -h"${EP%:*}" -P"${EP##*:}" -udts -p"$DEMO_PW" -e "CHECKSUM TABLE shop.sbtest1, shop.sbtest2, shop.sbtest3, shop.sbtest4" | awk '{print $2}' | tr '\n' ' ')
+  b=$(mariadb --no-defaults -N -h"${DEST%:*}" -P"${DEST##*:}" -udts -p"$DEMO_PW" -e "CHECKSUM TABLE shop.sbtest1, shop.sbtest2, shop.sbtest3, shop.sbtest4" 2>/dev/null | awk '{print $2}' | tr '\n' ' ')
+  if [ "$a" = "$b" ]; then same=1; break; fi
+  sleep 1
+done
+kill -TERM "$task" 2>/dev/null || true
+wait "$task" || true
+echo
+"$dts" status --data-dir "$dir/dts"
+if [ "$same" = 1 ]; then
+  echo "== destination equals the primary (CHECKSUM TABLE of 4 tables: $a)"
+else
+  echo "== destination differs from the primary: source [$a] destination [$b]" >&2
+  exit 1
+fi
+echo "== the cluster is still up (scripts/cluster.sh --dir $dir status); tear it down with:"
+echo "   scripts/cluster.sh --dir $dir down"
