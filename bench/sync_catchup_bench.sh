@@ -66,7 +66,7 @@ reset_dest() {
 }
 checksum() { dst "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' '; }
 
-# True when the union of the task's checkpoint slots covers every sequence number up to P1's.
+# True when the union of the task's checkpoint slots covers every sequence number in (P0, P1].
 covered() {
   dst "SELECT applied FROM dts_meta.checkpoint WHERE task='catchup'" | python3 -c "
 import sys
@@ -77,7 +77,7 @@ for line in sys.stdin:
         if f[0] != '0': continue
         for iv in f[1:]:
             a, _, b = iv.partition('-'); ivs.append((int(a), int(b or a)))
-ivs.sort(); upto = 0
+ivs.sort(); upto = int('$P0'.split('-')[-1])  # everything up to P0 is in the full data
 for a, b in ivs:
     if a > upto + 1: break
     upto = max(upto, b)
