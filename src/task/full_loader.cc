@@ -41,8 +41,14 @@ bool looksNumeric(const char* data, size_t n) {
   return true;
 }
 
-// Appends one value as an SQL literal for the destination connection.
-void appendValue(std::string& out, MYSQL* conn, CatalogColumn::Render render, const char* data, size_t n) {
+// Appends one value as an SQL literal for a destination session whose sql_mode has no
+// NO_BACKSLASH_ESCAPES (prepareDest sets it) and whose character set is utf8mb4, where no
+// multi-byte character contains a byte below 0x80: escaping the ASCII specials byte by byte is
+// what mysql_real_escape_string does there, without needing the connection (the reader thread
+// encodes while the writer thread uses it).
+}  // namespace
+
+void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* data, size_t n) {
   if (data == nullptr) {
     out += "NULL";
     return;
@@ -57,13 +63,30 @@ void appendValue(std::string& out, MYSQL* conn, CatalogColumn::Render render, co
     out.push_back('\'');
     return;
   }
-  size_t at = out.size();
-  out.resize(at + 2 * n + 2);
-  out[at] = '\'';
-  unsigned long written = mysql_real_escape_string(conn, out.data() + at + 1, data, n);
-  out.resize(at + 1 + written);
+  out.push_back('\'');
+  size_t run = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char e;
+    switch (data[i]) {
+      case '\0': e = '0'; break;
+      case '\n': e = 'n'; break;
+      case '\r': e = 'r'; break;
+      case '\\': e = '\\'; break;
+      case '\'': e = '\''; break;
+      case '"': e = '"'; break;
+      case '\x1a': e = 'Z'; break;
+      default: continue;
+    }
+    out.append(data + run, i - run);
+    out.push_back('\\');
+    out.push_back(e);
+    run = i + 1;
+  }
+  out.append(data + run, n - run);
   out.push_back('\'');
 }
+
+namespace {
 
 // LOAD DATA stores a field as a string into its column; BIT and spatial columns would not read
 // their text-protocol bytes back the way X'..' does, so such tables go by INSERT.
@@ -526,99 +549,145 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   }
   std::string what = t.describe() + " chunk " + std::to_string(chunk.number);
 
-  DTS_RETURN_IF_ERROR(dest.execute("START TRANSACTION"));
-  std::string sql;
-  sql.reserve(options_.statement_bytes + (64u << 10));
-  sql = head;
-  InfileBuffer infile{&sql, 0};
-  if (load_data) mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError, &infile);
-  bool has_rows = false;
+  // Pipelined: a reader thread streams the chunk from the source snapshot and encodes batches of
+  // about statement_bytes; this thread writes them, so reading the next batch overlaps writing
+  // the previous one. At most kQueued batches wait (memory: a few statement_bytes per worker).
+  constexpr size_t kQueued = 2;
+  struct Batch {
+    std::string data;  // INSERT: the whole statement; LOAD DATA: the file's bytes
+    uint64_t rows = 0, bytes = 0;
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Batch> queue;
+  bool reader_done = false;
+  bool cancel = false;  // the writer gave up: the reader stops (and drains the source result)
+  Status read;
+  std::thread reader([&] {
+    Batch cur;
+    cur.data.reserve(options_.statement_bytes + (64u << 10));
+    cur.data = head;
+    auto push = [&]() -> bool {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return queue.size() < kQueued || cancel; });
+      if (cancel) return false;
+      queue.push_back(std::move(cur));
+      cv.notify_all();
+      lock.unlock();
+      cur = Batch();
+      cur.data.reserve(options_.statement_bytes + (64u << 10));
+      cur.data = head;
+      return true;
+    };
+    Status st = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
+      std::string& sql = cur.data;
+      if (load_data) {
+        for (unsigned i = 0; i < n; ++i) {
+          if (i > 0) sql.push_back('\t');
+          appendLoadDataField(sql, f[i], len[i]);
+          cur.bytes += len[i];
+        }
+        sql.push_back('\n');
+      } else {
+        if (cur.rows > 0) sql.push_back(',');
+        sql.push_back('(');
+        for (unsigned i = 0; i < n; ++i) {
+          if (i > 0) sql.push_back(',');
+          appendSqlValue(sql, renders[i], f[i], len[i]);
+          cur.bytes += len[i];
+        }
+        sql.push_back(')');
+      }
+      ++cur.rows;
+      if (sql.size() >= options_.statement_bytes && !push()) return false;
+      return !stop_->load() && !shared.failed.load();
+    });
+    if (st.ok() && cur.rows > 0 && !stop_->load() && !shared.failed.load()) push();
+    std::lock_guard<std::mutex> lock(mu);
+    read = st;
+    reader_done = true;
+    cv.notify_all();
+  });
+  auto stopReader = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      cancel = true;
+      cv.notify_all();
+    }
+    reader.join();
+  };
+
+  InfileBuffer infile{nullptr, 0};
   bool refused = false;
-  uint64_t rows = 0, batch_rows = 0, batch_bytes = 0;
-  Status write_error;
-  auto flush = [&]() -> Status {
-    if (!has_rows) return Status::OK();
+  uint64_t rows = 0;
+  auto write = [&](const Batch& b) -> Status {
     if (load_data) {
+      infile.data = &b.data;
       auto loaded = executeLoadData(dest, load_statement);
+      infile.data = nullptr;
       if (!loaded.ok()) {
         refused = localInfileRefused(dest.handle());
         return loaded.status().withContext("writing " + t.route.target_database + "." + t.route.target_table);
       }
       // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
       // let a row go missing silently.
-      uint64_t written = *loaded;
-      if (!options_.insert_ignore && written != batch_rows) {
+      if (!options_.insert_ignore && *loaded != b.rows) {
         return Status::FailedPrecondition("writing " + t.route.target_database + "." + t.route.target_table + " (" +
-                                          what + "): " + std::to_string(batch_rows - written) + " of " +
-                                          std::to_string(batch_rows) +
+                                          what + "): " + std::to_string(b.rows - *loaded) + " of " +
+                                          std::to_string(b.rows) +
                                           " rows were not inserted (duplicate key at the destination?)");
       }
     } else {
-      DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("writing " + t.route.target_database + "." + t.route.target_table));
+      DTS_RETURN_IF_ERROR(dest.execute(b.data).withContext("writing " + t.route.target_database + "." +
+                                                           t.route.target_table));
     }
-    prog->rows_done += batch_rows;
-    prog->bytes_done += batch_bytes;
-    progress_->addMoved(batch_rows, batch_bytes);
-    if (!shared.throttle->acquire(batch_rows, batch_bytes, *stop_)) return Status::Aborted("stopped");
-    sql.resize(head.size());
-    has_rows = false;
-    batch_rows = batch_bytes = 0;
+    rows += b.rows;
+    prog->rows_done += b.rows;
+    prog->bytes_done += b.bytes;
+    progress_->addMoved(b.rows, b.bytes);
+    if (!shared.throttle->acquire(b.rows, b.bytes, *stop_)) return Status::Aborted("stopped");
     return Status::OK();
   };
-  MYSQL* dh = dest.handle();
-  Status read = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
-    if (load_data) {
-      for (unsigned i = 0; i < n; ++i) {
-        if (i > 0) sql.push_back('\t');
-        appendLoadDataField(sql, f[i], len[i]);
-        batch_bytes += len[i];
-      }
-      sql.push_back('\n');
-    } else {
-      if (has_rows) sql.push_back(',');
-      sql.push_back('(');
-      for (unsigned i = 0; i < n; ++i) {
-        if (i > 0) sql.push_back(',');
-        appendValue(sql, dh, renders[i], f[i], len[i]);
-        batch_bytes += len[i];
-      }
-      sql.push_back(')');
-    }
-    has_rows = true;
-    ++rows;
-    ++batch_rows;
-    if (sql.size() >= options_.statement_bytes) {
-      write_error = flush();
-      if (!write_error.ok()) return false;
-    }
-    return !stop_->load() && !shared.failed.load();
-  });
   auto rollback = [&](Status st) {
     (void)dest.execute("ROLLBACK");
     if (load_data) mysql_set_local_infile_default(dest.handle());
     return st;
   };
-  // Refused before any row was written (the first LOAD DATA of the connection): this chunk
-  // again, by INSERT, and every later one too.
-  auto retryWithInsert = [&](Status cause) {
-    (void)rollback(cause);
+
+  Status write_error = dest.execute("START TRANSACTION");
+  if (write_error.ok() && load_data) {
+    mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError, &infile);
+  }
+  while (write_error.ok()) {
+    Batch b;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return !queue.empty() || reader_done; });
+      if (queue.empty()) break;  // reader_done and everything written
+      b = std::move(queue.front());
+      queue.pop_front();
+      cv.notify_all();
+    }
+    write_error = write(b);
+  }
+  stopReader();
+  if (refused) {
+    // Refused before any row was written (the first LOAD DATA of the connection): this chunk
+    // again, by INSERT, and every later one too.
+    (void)rollback(write_error);
     if (shared.load_data.exchange(false)) {
       spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on with INSERT, which is slower",
-                   cause.toString());
+                   write_error.toString());
     }
     return loadChunk(src, dest, snapshot_gtid, chunk, shared, table_done);
-  };
-  if (refused) return retryWithInsert(write_error);
+  }
   if (!write_error.ok()) return rollback(write_error);
   if (!read.ok()) return rollback(read.withContext("reading " + what));
   if (stop_->load()) return rollback(Status::Aborted("stopped"));
   if (shared.failed.load()) return rollback(Status::Aborted("another worker failed"));
-  Status st = flush();
-  if (refused) return retryWithInsert(st);
-  if (!st.ok()) return rollback(st);
-  st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") + " SET done = 1, snapshot_gtid = " +
-                    dest.quoteString(snapshot_gtid) + ", loaded_rows = " + std::to_string(rows) + " WHERE " +
-                    metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
+  Status st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") + " SET done = 1, snapshot_gtid = " +
+                           dest.quoteString(snapshot_gtid) + ", loaded_rows = " + std::to_string(rows) + " WHERE " +
+                           metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
   if (!st.ok()) return rollback(st);
   st = dest.execute("COMMIT").withContext("committing " + what);
   if (load_data) mysql_set_local_infile_default(dest.handle());

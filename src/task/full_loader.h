@@ -84,6 +84,11 @@ std::string chunkPredicate(const CatalogTable& table, const std::vector<std::str
                            const std::vector<std::string>* upper,
                            const std::function<std::string(std::string_view)>& quote_string);
 
+// Appends one value (nullptr: NULL) as an SQL literal for a utf8mb4 destination session without
+// NO_BACKSLASH_ESCAPES (the loader's): numbers as is, bytes as X'..', text quoted and escaped
+// like mysql_real_escape_string would. Exposed for tests.
+void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* data, size_t n);
+
 // Appends one value (nullptr: NULL) as a field of LOAD DATA ... FIELDS TERMINATED BY '\t'
 // ESCAPED BY '\\' LINES TERMINATED BY '\n' (no enclosure): NULL is \N; the escape character,
 // both terminators and NUL are escaped, every other byte is copied. Exposed for tests.

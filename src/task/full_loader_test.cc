@@ -87,6 +87,61 @@ std::vector<std::optional<std::string>> readLoadDataLine(std::string_view line) 
   return fields;
 }
 
+// How the server reads a '...' literal (sql_mode without NO_BACKSLASH_ESCAPES).
+std::optional<std::string> readSqlString(std::string_view lit) {
+  if (lit.size() < 2 || lit.front() != '\'' || lit.back() != '\'') return std::nullopt;
+  std::string out;
+  for (size_t i = 1; i + 1 < lit.size(); ++i) {
+    char c = lit[i];
+    if (c == '\'') {
+      if (i + 2 < lit.size() && lit[i + 1] == '\'') {
+        out.push_back('\'');
+        ++i;
+        continue;
+      }
+      return std::nullopt;  // the literal ended early
+    }
+    if (c == '\\') {
+      if (i + 2 >= lit.size()) return std::nullopt;
+      char e = lit[++i];
+      switch (e) {
+        case '0': out.push_back('\0'); break;
+        case 'n': out.push_back('\n'); break;
+        case 'r': out.push_back('\r'); break;
+        case 't': out.push_back('\t'); break;
+        case 'b': out.push_back('\b'); break;
+        case 'Z': out.push_back('\x1a'); break;
+        default: out.push_back(e);
+      }
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+TEST(FullLoaderTest, SqlValuesQuoteEveryByte) {
+  std::string all;
+  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
+  for (const std::string& v : {all, std::string(), std::string("it's \\ \"q\" \xf0\x9f\x98\x80"), std::string("\\")}) {
+    std::string out;
+    appendSqlValue(out, CatalogColumn::Render::kString, v.data(), v.size());
+    EXPECT_EQ(readSqlString(out), v) << out;
+  }
+  std::string out;
+  appendSqlValue(out, CatalogColumn::Render::kString, nullptr, 0);
+  EXPECT_EQ(out, "NULL");
+  out.clear();
+  appendSqlValue(out, CatalogColumn::Render::kNumber, "-1.5e3", 6);
+  EXPECT_EQ(out, "-1.5e3");
+  out.clear();
+  appendSqlValue(out, CatalogColumn::Render::kNumber, "1 OR 1", 6);  // never pasted unquoted
+  EXPECT_EQ(out, "'1 OR 1'");
+  out.clear();
+  appendSqlValue(out, CatalogColumn::Render::kHex, "\x01\xff", 2);
+  EXPECT_EQ(out, "X'01FF'");
+}
+
 TEST(FullLoaderTest, LoadDataFieldsRoundTripEveryByte) {
   std::string all;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
