@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DEMO_SECONDS=${DEMO_SECONDS:-60}
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/build.sh dts
 
 dir=$PWD/.work/demo
 dts=$PWD/build/dts
