@@ -118,7 +118,7 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   so.stop_at_end = options.stop_at_end;
   so.heartbeat_period = std::chrono::milliseconds(options.heartbeat_ms);
   so.read_timeout = std::chrono::seconds(options.read_timeout_s);
-  int starts = (options.from_gtid.empty() ? 0 : 1) + (options.from_file.empty() ? 0 : 1) + (options.from_now ? 1 : 0);
+  int starts = (options.from_gtid.has_value() ? 1 : 0) + (options.from_file.empty() ? 0 : 1) + (options.from_now ? 1 : 0);
   if (starts > 1) {
     say("give one of --from-gtid, --from-file/--from-pos, --from-now");
     return 1;
@@ -127,9 +127,9 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
     say("--from-pos needs --from-file");
     return 1;
   }
-  if (!options.from_gtid.empty()) {
+  if (options.from_gtid.has_value()) {
     so.start = mysql::BinlogStreamOptions::Start::kGtid;
-    so.from_gtid = options.from_gtid;
+    so.from_gtid = *options.from_gtid;
   } else if (!options.from_file.empty()) {
     so.start = mysql::BinlogStreamOptions::Start::kFilePosition;
     so.from_position = mysql::BinlogPosition{options.from_file, options.from_pos.value_or(4)};

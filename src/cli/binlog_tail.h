@@ -19,7 +19,7 @@ namespace dts::cli {
 
 struct TailOptions {
   std::string uri;
-  std::string from_gtid;
+  std::optional<std::string> from_gtid;  // given, even empty: start after this GTID set
   std::string from_file;
   std::optional<uint64_t> from_pos;
   bool from_now = false;

@@ -1,0 +1,100 @@
+// Helper for bench/binlog_stream_bench.sh (a plain main, not a google-benchmark): reads a server's
+// binlog from FILE:POS to its current end and prints "events bytes seconds", using either
+//   rpl     Connector/C's own mariadb_rpl_open/mariadb_rpl_fetch (the library's replication
+//           client: fetch, parse headers, count), or
+//   stream  dts' BinlogStream (packet reads, position tracking, no decoding),
+// so the benchmark can tell the transfer cost from the decode cost.
+//
+// Usage: binlog_stream_count_bench rpl|stream HOST PORT USER FILE POS   (password in DTS_PASSWORD)
+#include <mariadb_rpl.h>
+#include <mysql.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "mysql/binlog_stream.h"
+
+namespace {
+
+int runRpl(const char* host, unsigned port, const char* user, const char* password, const char* file,
+           unsigned long pos, uint64_t* events, uint64_t* bytes) {
+  MYSQL* m = mysql_init(nullptr);
+  if (mysql_real_connect(m, host, user, password, nullptr, port, nullptr, 0) == nullptr) {
+    std::fprintf(stderr, "connect: %s\n", mysql_error(m));
+    return 1;
+  }
+  mysql_query(m, "SET @master_binlog_checksum = @@global.binlog_checksum");
+  mysql_query(m, "SET @mariadb_slave_capability = 4");
+  MARIADB_RPL* rpl = mariadb_rpl_init(m);
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, file, strlen(file));
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, pos);
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, static_cast<unsigned>(0x7ff00001));
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, static_cast<unsigned>(MARIADB_RPL_BINLOG_DUMP_NON_BLOCK));
+  if (mariadb_rpl_open(rpl) != 0) {
+    std::fprintf(stderr, "rpl open: %s\n", mysql_error(m));
+    return 1;
+  }
+  MARIADB_RPL_EVENT* ev = nullptr;
+  while ((ev = mariadb_rpl_fetch(rpl, ev)) != nullptr) {
+    ++*events;
+    *bytes += ev->event_length;
+  }
+  if (mysql_errno(m) != 0) std::fprintf(stderr, "rpl fetch ended: %s\n", mysql_error(m));
+  mariadb_rpl_close(rpl);
+  mysql_close(m);
+  return 0;
+}
+
+int runStream(const char* host, unsigned port, const char* user, const char* password, const char* file,
+              unsigned long pos, uint64_t* events, uint64_t* bytes) {
+  dts::mysql::BinlogStreamOptions o;
+  o.connection.endpoint = dts::mysql::Endpoint{host, static_cast<uint16_t>(port)};
+  o.connection.user = user;
+  o.connection.password = password;
+  o.start = dts::mysql::BinlogStreamOptions::Start::kFilePosition;
+  o.from_position = dts::mysql::BinlogPosition{file, pos};
+  o.stop_at_end = true;
+  auto s = dts::mysql::BinlogStream::open(o);
+  if (!s.ok()) {
+    std::fprintf(stderr, "%s\n", s.status().toString().c_str());
+    return 1;
+  }
+  while (true) {
+    auto e = (*s)->nextEvent();
+    if (!e.ok()) {
+      if (e.status().code() != dts::Status::Code::kNotFound) {
+        std::fprintf(stderr, "%s\n", e.status().toString().c_str());
+        return 1;
+      }
+      break;
+    }
+    ++*events;
+    *bytes += e->size();
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 7) {
+    std::fprintf(stderr, "usage: %s rpl|stream HOST PORT USER FILE POS (password in DTS_PASSWORD)\n", argv[0]);
+    return 2;
+  }
+  const char* password = std::getenv("DTS_PASSWORD");
+  if (password == nullptr) password = "";
+  std::string mode = argv[1];
+  unsigned port = static_cast<unsigned>(std::strtoul(argv[3], nullptr, 10));
+  unsigned long pos = std::strtoul(argv[6], nullptr, 10);
+  uint64_t events = 0, bytes = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  int rc = mode == "rpl" ? runRpl(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes)
+                         : runStream(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (rc != 0) return rc;
+  std::printf("%llu %llu %.6f\n", static_cast<unsigned long long>(events), static_cast<unsigned long long>(bytes), secs);
+  return 0;
+}
