@@ -6,8 +6,10 @@
 // so the benchmark can tell the transfer cost from the decode cost.
 //
 // Usage: binlog_stream_count_bench rpl|stream HOST PORT USER FILE POS   (password in DTS_PASSWORD)
+// clang-format off
+#include <mysql.h>  // first: mariadb_rpl.h relies on it
 #include <mariadb_rpl.h>
-#include <mysql.h>
+// clang-format on
 
 #include <chrono>
 #include <cstdio>
