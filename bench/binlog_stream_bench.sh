@@ -99,12 +99,13 @@ RAW_BEST=$(printf '%s\n' "${RAW_T[@]}" | best)
 RPL_BEST=$(printf '%s\n' "${RPL_T[@]}" | best)
 STREAM_BEST=$(printf '%s\n' "${STREAM_T[@]}" | best)
 
-python3 - "$DTS_BEST" "$STREAM_BEST" "$RAW_BEST" "$RPL_BEST" "$DTS_LINES" "$EVENTS" "$BYTES" "$SEVENTS" "$RAW_BYTES" <<'PY'
+python3 - "$DTS_BEST" "$STREAM_BEST" "$RAW_BEST" "$RPL_BEST" "$DTS_LINES" "$EVENTS" "$BYTES" "$SEVENTS" "$RAW_BYTES" "$SBYTES" <<'PY'
 import sys
 dts, stream, raw, rpl = map(float, sys.argv[1:5])
-lines, events, nbytes, sevents, raw_bytes = map(int, sys.argv[5:10])
-mb = nbytes / 1e6
-print(f"binlog range: {events} events, {mb:.1f} MB, {lines} row changes + DDL (sevents={sevents}, raw file bytes={raw_bytes})")
+lines, events, rpl_bytes, sevents, raw_bytes, stream_bytes = map(int, sys.argv[5:11])
+mb = stream_bytes / 1e6  # whole events (header + body + checksum) as BinlogStream returned them
+print(f"binlog range: {sevents} events, {mb:.1f} MB of events, {lines} row changes + DDL "
+      f"(mariadb_rpl_fetch saw {events} events; mariadb-binlog wrote {raw_bytes} bytes)")
 print(f"{'reader':44s} {'seconds':>8s} {'rows/s':>11s} {'events/s':>11s} {'MB/s':>8s} {'vs (b)':>7s} {'vs (c)':>7s}")
 def row(name, t, rows=True):
     r = f"{lines / t:11.0f}" if rows else f"{'-':>11s}"
