@@ -239,6 +239,11 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
   // Reopening resumes after everything.
   auto b = open(options("ops"), mapping);
   ASSERT_NE(b, nullptr);
+  // While b is open, a second applier of the same task is refused (fencing).
+  auto o2 = options("ops");
+  o2.fence_timeout = std::chrono::seconds(1);
+  auto second = sink::MysqlApplier::open(o2, mapping);
+  EXPECT_EQ(second.status().code(), Status::Code::kUnavailable) << second.status().toString();
   EXPECT_EQ(b->resumeGtid(), "0-1-5");
   // A transaction already applied is skipped (no duplicate no-key row).
   ASSERT_TRUE(b->apply(txn(3, {rowEvent(Op::kInsert, nk, std::nullopt, N(9, "dup"))})).ok());
@@ -400,8 +405,10 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
     EXPECT_EQ(a->resumeGtid(), "0-1-5");
     auto st = a->apply(ddlTxn(6, "src", "ALTER TABLE t ADD COLUMN y INT"));
     EXPECT_FALSE(st.ok());
+    a.reset();  // one applier per task at a time
     // A DDL dts cannot place is refused with a clear error.
     auto b = open(o, mapping);
+    ASSERT_NE(b, nullptr);
     auto st2 = b->apply(ddlTxn(6, "src", "CREATE VIEW v AS SELECT 1"));
     EXPECT_EQ(st2.code(), Status::Code::kUnsupported) << st2.toString();
   }

@@ -101,18 +101,27 @@ Status MysqlApplier::start() {
     return std::string(buf);
   };
   {
-    std::string sql = "SELECT ";
-    for (int slot = 0; slot <= kMaxSlots; ++slot) {
-      if (slot > 0) sql += "+";
-      sql += "IFNULL(GET_LOCK('" + lockName(slot) + "', 120), 0)";
+    const std::string timeout = std::to_string(options_.fence_timeout.count());
+    const Status busy = Status::Unavailable("applier of task '" + options_.task +
+                                            "': another applier of this task still holds its locks at the destination");
+    // Slot 0 first: the control session holds it for the applier's life, so a second applier
+    // of the task fails here after one timeout.
+    DTS_ASSIGN_OR_RETURN(auto got0, control_->queryValue("SELECT IFNULL(GET_LOCK('" + lockName(0) + "', " + timeout + "), 0)"));
+    if (got0.value_or("") != "1") return busy;
+    std::string sql = "SELECT 0";
+    for (int slot = 1; slot <= kMaxSlots; ++slot) {
+      sql += "+IFNULL(GET_LOCK('" + lockName(slot) + "', " + timeout + "), 0)";
     }
     DTS_ASSIGN_OR_RETURN(auto got, control_->queryValue(sql));
-    if (got.value_or("") != std::to_string(kMaxSlots + 1)) {
-      return Status::Unavailable("applier of task '" + options_.task +
-                                 "': another applier of this task still holds its locks at the destination");
-    }
+    if (got.value_or("") != std::to_string(kMaxSlots)) return busy;
   }
   DTS_ASSIGN_OR_RETURN(resume_, store_.read(*control_));
+  // Every earlier session is gone: keep slot 0, hand slots 1..N to the workers, free the rest.
+  {
+    std::string sql = "DO 0";
+    for (int slot = options_.workers + 1; slot <= kMaxSlots; ++slot) sql += ",RELEASE_LOCK('" + lockName(slot) + "')";
+    DTS_RETURN_IF_ERROR(control_->execute(sql));
+  }
   base_ = resume_.applied;
   for (const std::string& p : {resume_.position}) {
     std::string merged = mergePositions(p, "");
@@ -306,6 +315,7 @@ void MysqlApplier::addHashes(const ChangeEvent& ev, const TableKeys& keys, std::
 }
 
 Status MysqlApplier::apply(pipeline::Transaction txn) {
+  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
@@ -575,6 +585,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
 }
 
 Status MysqlApplier::flush() {
+  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
@@ -584,6 +595,7 @@ Status MysqlApplier::flush() {
 }
 
 Status MysqlApplier::close() {
+  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   Status st = flush();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -592,7 +604,9 @@ Status MysqlApplier::close() {
   work_cv_.notify_all();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
+    w->conn.reset();  // ends the session: releases its slot lock
   }
+  control_.reset();
   return st;
 }
 

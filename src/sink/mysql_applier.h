@@ -14,7 +14,9 @@
 //      once the transaction is queued (it blocks for back-pressure and dependency waits); the
 //      first apply error is sticky and returned by every later call.
 //   5. flush() to wait until everything given is durably committed (e.g. before reporting
-//      "caught up" or pausing); close() flushes and stops. After any error: destroy the applier,
+//      "caught up" or pausing); close() flushes, stops and ends every destination session. Only
+//      one applier per task can be open at a time (open() waits up to fence_timeout for the
+//      sessions of an earlier one to end, then fails kUnavailable). After any error: destroy the applier,
 //      open a new one and resume from its checkpoint (this is also how connection loss is
 //      retried: nothing is lost or applied twice).
 //
@@ -31,6 +33,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -64,6 +67,9 @@ struct ApplierOptions {
   size_t max_statement_bytes = 1 << 20;
   size_t max_queued_transactions = 8192;   // back-pressure on apply()
   int deadlock_retries = 10;
+  // How long open() waits for the sessions of a previous (killed) applier of the task to end.
+  // Keep it below destination.read_timeout.
+  std::chrono::seconds fence_timeout{30};
   Clock* clock = SystemClock::instance();
 };
 
