@@ -25,6 +25,24 @@ int runCommand(const std::string& cmd, std::string* output) {
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
+std::string shellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out.push_back(c);
+  }
+  return out + "'";
+}
+
+std::string LocalCluster::rootSql(const std::string& node, const std::string& sql) {
+  std::string out;
+  int rc = runCommand("mariadb --no-defaults -uroot -N --socket=" + dir_ + "/" + node +
+                          "/mysqld.sock -e " + shellQuote(sql),
+                      &out);
+  EXPECT_EQ(rc, 0) << node << ": " << sql << ": " << out;
+  return out;
+}
+
 std::unique_ptr<LocalCluster> LocalCluster::start() {
   const char* base = getenv("DTS_TEST_TMPDIR");
   std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/dts-it-XXXXXX";

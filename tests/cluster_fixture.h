@@ -35,6 +35,11 @@ class LocalCluster {
   // A connection as the dts user; fails the test when it cannot connect.
   std::unique_ptr<mysql::Connection> connect(const std::string& endpoint) const;
 
+  // Runs SQL as the server's root account over the node's unix socket ("dest" for the
+  // destination): for what the dts account may not do (SET GLOBAL, users). Returns the output
+  // (tab-separated, no column names); fails the current test on an error.
+  std::string rootSql(const std::string& node, const std::string& sql);
+
   // Blocks until the node's gtid_binlog_pos contains everything the primary has written.
   void waitReplicated(const std::string& node);
 
@@ -44,6 +49,9 @@ class LocalCluster {
   std::string user_;
   std::string password_;
 };
+
+// s quoted for /bin/sh.
+std::string shellQuote(const std::string& s);
 
 // Runs a shell command, returning its exit code and combined output.
 int runCommand(const std::string& cmd, std::string* output);

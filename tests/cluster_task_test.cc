@@ -24,15 +24,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
-}
-
 class ClusterTaskTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -61,14 +52,7 @@ class ClusterTaskTest : public ::testing::Test {
     cluster_.reset();
   }
 
-  std::string rootSql(const std::string& node, const std::string& sql) {
-    std::string out;
-    int rc = runCommand("mariadb --no-defaults -uroot -N --socket=" + cluster_->dir() + "/" + node +
-                            "/mysqld.sock -e " + shellQuote(sql),
-                        &out);
-    EXPECT_EQ(rc, 0) << node << ": " << sql << ": " << out;
-    return out;
-  }
+  std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
 
   // A sync task file reading `source` ("{instance: shop, secondary_node: node-2}").
   std::string writeTask(const std::string& name, const std::string& source,

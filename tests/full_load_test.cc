@@ -31,15 +31,6 @@ extern char** environ;
 namespace dts::testing {
 namespace {
 
-std::string shellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
-  }
-  return out + "'";
-}
-
 class FullLoadTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -51,14 +42,8 @@ class FullLoadTest : public ::testing::Test {
     cluster_ = nullptr;
   }
 
-  std::string rootSql(const std::string& node, const std::string& sql) {
-    std::string out;
-    int rc = runCommand("mariadb --no-defaults -uroot -N --socket=" + cluster_->dir() + "/" + node +
-                            "/mysqld.sock -e " + shellQuote(sql),
-                        &out);
-    EXPECT_EQ(rc, 0) << sql << ": " << out;
-    return out;
-  }
+  std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
+
 
   std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
 

@@ -59,10 +59,7 @@ TEST_F(NodeChecksTest, StatementFormatFails) {
   auto primary = cluster_->connect(cluster_->endpoint());
   ASSERT_TRUE(node && primary);
   // The dts account may not change globals; the harness root socket can.
-  std::string out;
-  ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
-                           "/node-3/mysqld.sock -e 'SET GLOBAL binlog_format=STATEMENT'", &out),
-            0) << out;
+  cluster_->rootSql("node-3", "SET GLOBAL binlog_format=STATEMENT");
   auto fresh = cluster_->connect(cluster_->nodeEndpoint("node-3"));
   auto items = source::checkSecondaryNode(*fresh, *primary, "node-3", "shop");
   const CheckItem* fmt = find(items, "binlog_format");
@@ -70,8 +67,7 @@ TEST_F(NodeChecksTest, StatementFormatFails) {
   EXPECT_EQ(fmt->level, CheckItem::Level::kFail);
   EXPECT_NE(fmt->detail.find("binlog_format=STATEMENT"), std::string::npos);
   EXPECT_NE(fmt->hint.find("binlog_format=ROW"), std::string::npos);
-  ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
-                           "/node-3/mysqld.sock -e 'SET GLOBAL binlog_format=ROW'", &out), 0);
+  cluster_->rootSql("node-3", "SET GLOBAL binlog_format=ROW");
 }
 
 TEST_F(NodeChecksTest, LogSlaveUpdatesOffFails) {
