@@ -16,12 +16,12 @@ namespace {
 constexpr size_t kFlushBytes = 1 << 20;
 
 struct LastGood {
-  std::string type;
+  mysql::EventType type = mysql::EventType::kUnknown;
   mysql::BinlogPosition position;
   bool any = false;
   std::string describe() const {
     if (!any) return "none";
-    return type + " at " + position.file + ":" + std::to_string(position.offset);
+    return mysql::eventTypeName(type) + " at " + position.file + ":" + std::to_string(position.offset);
   }
 };
 
@@ -68,7 +68,6 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   Output output(out);
   std::vector<mysql::BinlogEvent> events;
   std::vector<pipeline::Transaction> done;
-  mysql::RowImage before, after;  // reused by the count path
   std::set<std::string> warned;
   LastGood last;
   uint64_t lines = 0;
@@ -98,6 +97,7 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
     auto src = mysql::BinlogFileSource::open(path);
     if (!src.ok()) return fail(src.status(), mysql::BinlogPosition{path, 0});
     mysql::BinlogFileSource& source = **src;
+    mysql::BinlogPosition pos{source.name(), 0};  // offset updated per event, the name copied once
     while (!stop) {
       auto raw = source.nextEvent();
       if (!raw.ok()) {
@@ -108,18 +108,19 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
         }
         return fail(raw.status(), mysql::BinlogPosition{source.position().file, source.nextOffset()});
       }
-      const mysql::BinlogPosition pos = source.position();
+      pos.offset = source.currentOffset();
       Status s = decoder.decode(*raw, pos, &events);
       if (!s.ok()) return fail(s, pos);
       for (const mysql::BinlogEvent& ev : events) {
         if (count_only) {
-          // Fast path: decode every row (so bad rows are still caught) into reused images.
+          // Fast path: check every row as decoding would (so bad rows are still caught) without
+          // building values, ChangeEvents or NDJSON.
           if (const auto* rows = ev.as<mysql::RowsEvent>()) {
             const mysql::TableInfo& t = rows->data.decoder->table();
             if (!filter.matchesTable(t.database, t.table)) continue;
             mysql::RowsReader reader(rows->data, ev.position);
             while (!reader.done()) {
-              Status rs = reader.next(&before, &after);
+              Status rs = reader.skip();
               if (!rs.ok()) return fail(rs, pos);
               ++lines;
             }
@@ -156,8 +157,9 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
         if (stop) break;
       }
       last.any = true;
-      last.type = mysql::eventTypeName(events.empty() ? mysql::EventType::kUnknown : events.front().header.type);
-      last.position = pos;
+      last.type = events.empty() ? mysql::EventType::kUnknown : events.front().header.type;
+      last.position.offset = pos.offset;
+      if (last.position.file != pos.file) last.position.file = pos.file;
     }
   }
   if (!stop && !count_only && builder.inTransaction()) {

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/byte_reader.h"
+#include "common/crc32.h"
 
 namespace dts::mysql {
 namespace {
@@ -15,23 +16,15 @@ Status corrupt(const std::string& what) { return Status::Corruption(what); }
 
 std::string posText(const BinlogPosition& p) { return p.file + ":" + std::to_string(p.offset); }
 
-uint32_t crc32Of(std::string_view bytes) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  // zlib takes uInt lengths; feed large inputs in chunks.
-  while (!bytes.empty()) {
-    const size_t n = bytes.size() > (1u << 30) ? (1u << 30) : bytes.size();
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(n));
-    bytes.remove_prefix(n);
-  }
-  return static_cast<uint32_t>(crc);
-}
-
+// The stored checksum is the CRC32 (zlib's) of everything before it. dts::crc32 is hardware
+// accelerated (ISA-L): with zlib's crc32 the check was ~45% of offline decoding time.
 bool checksumMatches(std::string_view raw) {
   if (raw.size() < kEventHeaderSize + kChecksumSize) return false;
-  ByteReader r(raw.substr(raw.size() - kChecksumSize));
+  const size_t n = raw.size() - kChecksumSize;
+  ByteReader r(raw.data() + n, kChecksumSize);
   uint32_t stored = 0;
   r.getU32(&stored);
-  return stored == crc32Of(raw.substr(0, raw.size() - kChecksumSize));
+  return stored == dts::crc32(raw.substr(0, n));
 }
 
 bool isRowsType(EventType t) {
@@ -412,9 +405,22 @@ std::shared_ptr<const TableDecoder> BinlogDecoder::table(uint64_t table_id) cons
 }
 
 Status BinlogDecoder::decode(std::string_view raw, const BinlogPosition& position, std::vector<BinlogEvent>* out) {
-  out->clear();
   scratch_.clear();
-  return decodeOne(raw, position, position.offset + raw.size(), false, out);
+  used_ = 0;
+  Status s = decodeOne(raw, position, position.offset + raw.size(), false, out);
+  out->resize(used_);
+  return s;
+}
+
+BinlogEvent& BinlogDecoder::nextSlot(std::vector<BinlogEvent>* out, const EventHeader& h,
+                                     const BinlogPosition& position, uint64_t end_offset, bool in_payload) {
+  BinlogEvent& ev = used_ < out->size() ? (*out)[used_] : out->emplace_back();
+  ++used_;
+  ev.header = h;
+  ev.position = position;  // an assignment: a reused slot keeps its file name's buffer
+  ev.end_offset = end_offset;
+  ev.in_payload = in_payload;
+  return ev;
 }
 
 Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& position, uint64_t end_offset,
@@ -460,12 +466,7 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
     fde_ = f;
     have_fde_ = true;
     tables_.clear();
-    BinlogEvent& ev = out->emplace_back();
-    ev.header = h;
-    ev.position = position;
-    ev.end_offset = end_offset;
-    ev.in_payload = in_payload;
-    ev.body = std::move(f);
+    nextSlot(out, h, position, end_offset, in_payload).body = std::move(f);
     return Status::OK();
   }
 
@@ -486,13 +487,8 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
     if (strip) body = body.substr(0, body.size() - kChecksumSize);
   }
 
-  BinlogEvent& ev = out->emplace_back();
-  ev.header = h;
-  ev.position = position;
-  ev.end_offset = end_offset;
-  ev.in_payload = in_payload;
-  const size_t index = out->size() - 1;
-  Status s = decodeBody(h, body, &(*out)[index], in_payload, out);
+  nextSlot(out, h, position, end_offset, in_payload);
+  Status s = decodeBody(h, body, &(*out)[used_ - 1], in_payload, out);
   if (!s.ok()) return s.withContext("corrupt " + eventTypeName(h.type) + " event " + where());
   return Status::OK();
 }
@@ -841,7 +837,7 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
   } else {
     return Status::Unsupported("transaction payload compression type " + std::to_string(e.compression));
   }
-  const size_t payload_index = out->size() - 1;
+  const size_t payload_index = used_ - 1;
   size_t offset = 0, count = 0;
   while (offset < events.size()) {
     std::string_view rest = events.substr(offset);

@@ -277,6 +277,10 @@ class BinlogDecoder {
   Status decodeTableMap(std::string_view body, TableMapEvent* out);
   Status decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out, bool in_payload);
   Status decodePayload(std::string_view body, const BinlogEvent& outer, std::vector<BinlogEvent>* out);
+  // The next event of this decode() call: a slot of *out left by the previous call when there
+  // is one (reused, so steady-state decoding does not allocate), else a new one.
+  BinlogEvent& nextSlot(std::vector<BinlogEvent>* out, const EventHeader& h, const BinlogPosition& position,
+                        uint64_t end_offset, bool in_payload);
 
   struct CachedTable {
     std::string map_bytes;  // the TABLE_MAP body it was built from
@@ -290,6 +294,7 @@ class BinlogDecoder {
   std::unordered_map<uint64_t, CachedTable> tables_;
   // Decompressed bytes that events of the current decode() call point into.
   std::vector<std::unique_ptr<std::string>> scratch_;
+  size_t used_ = 0;  // slots of *out filled by the current decode() call
 };
 
 // Parses a TABLE_MAP body (after the 19-byte header, without checksum) into a TableInfo.

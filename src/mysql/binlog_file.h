@@ -39,6 +39,10 @@ class BinlogFileSource : public BinlogSource {
   Status seek(uint64_t offset);
   uint64_t size() const { return size_; }
   uint64_t nextOffset() const { return next_; }
+  // Where the event last returned by nextEvent() starts: position().offset without copying the
+  // file name.
+  uint64_t currentOffset() const { return current_; }
+  const std::string& name() const { return name_; }
   uint64_t tornTailBytes() const { return torn_tail_; }
   const std::string& path() const { return path_; }
 

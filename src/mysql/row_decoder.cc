@@ -1,5 +1,6 @@
 #include "mysql/row_decoder.h"
 
+#include <bit>
 #include <cstring>
 
 #include "mysql/decimal.h"
@@ -382,56 +383,113 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v, std::st
   return Status::Internal("unhandled column plan");
 }
 
-Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowImage* out,
+namespace {
+// The number of set bits among the first n of `bitmap` (REQUIRES bitmap.size() * 8 >= n).
+size_t countBits(std::string_view bitmap, size_t n) {
+  size_t count = 0, i = 0;
+  for (; i + 8 <= n; i += 8) count += static_cast<size_t>(std::popcount(static_cast<unsigned char>(bitmap[i >> 3])));
+  if (i < n) {
+    const unsigned mask = (1u << (n - i)) - 1;
+    count += static_cast<size_t>(std::popcount(static_cast<unsigned char>(bitmap[i >> 3]) & mask));
+  }
+  return count;
+}
+}  // namespace
+
+Status TableDecoder::skipValue(const Plan& p, ByteReader* r, Value* scratch) const {
+  size_t n = 0;
+  switch (p.op) {
+    case Op::kNullType: return Status::OK();
+    case Op::kInt8: case Op::kYear: n = 1; break;
+    case Op::kInt16: n = 2; break;
+    case Op::kInt24: case Op::kDate: case Op::kOldTime: n = 3; break;
+    case Op::kInt32: case Op::kFloat: case Op::kOldTimestamp: n = 4; break;
+    case Op::kInt64: case Op::kDouble: case Op::kOldDateTime: n = 8; break;
+    case Op::kTime2: n = 3 + fractionBytes(p.fsp); break;
+    case Op::kDateTime2: n = 5 + fractionBytes(p.fsp); break;
+    case Op::kTimestamp2: n = 4 + fractionBytes(p.fsp); break;
+    case Op::kBit: n = p.len_bytes; break;
+    case Op::kVarLen:
+    case Op::kBlob: {
+      uint64_t len;
+      if (!r->getUint(p.len_bytes, &len) || !r->skip(len)) return truncated();
+      return Status::OK();
+    }
+    case Op::kDecimal:
+    case Op::kEnum:
+    case Op::kSet:
+    case Op::kJsonBinary:
+      return decodeValue(p, r, scratch, nullptr);  // their bytes can be invalid: decode to check
+  }
+  if (!r->skip(n)) return truncated();
+  return Status::OK();
+}
+
+template <bool kMaterialize>
+Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowImage* out, Value* scratch,
                                  std::vector<std::string_view>* raw_json, std::string_view partial_bits,
                                  const std::vector<std::string_view>* before_raw_json) const {
   const size_t n = plans_.size();
   if (present.size() * 8 < n) return Status::Corruption("columns-present bitmap shorter than the column count");
-  out->values.resize(n);
-  out->present.resize(n);
-  if (raw_json != nullptr) raw_json->assign(n, std::string_view());
-  size_t in_image = 0;
-  for (size_t i = 0; i < n; ++i) in_image += bitSet(present, i);
+  if constexpr (kMaterialize) {
+    out->values.resize(n);
+    out->present.resize(n);
+    if (raw_json != nullptr) raw_json->assign(n, std::string_view());
+  }
+  const size_t in_image = countBits(present, n);
   std::string_view nulls;
   if (!r->getBytes((in_image + 7) / 8, &nulls)) return Status::Corruption("row image ends inside its null bitmap");
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
-    Value* v = &out->values[i];
     if (!bitSet(present, i)) {
-      out->present[i] = false;
-      setNull(v);
+      if constexpr (kMaterialize) {
+        out->present[i] = false;
+        setNull(&out->values[i]);
+      }
       continue;
     }
-    out->present[i] = true;
     const bool is_null = bitSet(nulls, k++);
-    if (is_null) {
-      setNull(v);
-      continue;
-    }
     const Plan& p = plans_[i];
-    if (!partial_bits.empty() && p.op == Op::kJsonBinary && json_index_[i] >= 0 &&
-        bitSet(partial_bits, static_cast<size_t>(json_index_[i]))) {
-      uint64_t len;
-      std::string_view diffs;
-      if (!r->getUint(4, &len) || !r->getBytes(len, &diffs)) return columnError(i, truncated());
-      if (before_raw_json == nullptr || i >= before_raw_json->size() || (*before_raw_json)[i].data() == nullptr)
-        return columnError(i, Status::FailedPrecondition(
-                                  "partial JSON update but the before image has no value for the column "
-                                  "(binlog_row_image must include it)"));
-      Status s = applyJsonDiffToText((*before_raw_json)[i], diffs, startText(v, Value::Kind::kJson));
+    if constexpr (!kMaterialize) {
+      if (is_null) continue;
+      Status s = skipValue(p, r, scratch);
       if (!s.ok()) return columnError(i, s);
       continue;
+    } else {
+      Value* v = &out->values[i];
+      out->present[i] = true;
+      if (is_null) {
+        setNull(v);
+        continue;
+      }
+      if (!partial_bits.empty() && p.op == Op::kJsonBinary && json_index_[i] >= 0 &&
+          bitSet(partial_bits, static_cast<size_t>(json_index_[i]))) {
+        uint64_t len;
+        std::string_view diffs;
+        if (!r->getUint(4, &len) || !r->getBytes(len, &diffs)) return columnError(i, truncated());
+        if (before_raw_json == nullptr || i >= before_raw_json->size() || (*before_raw_json)[i].data() == nullptr)
+          return columnError(i, Status::FailedPrecondition(
+                                    "partial JSON update but the before image has no value for the column "
+                                    "(binlog_row_image must include it)"));
+        Status s = applyJsonDiffToText((*before_raw_json)[i], diffs, startText(v, Value::Kind::kJson));
+        if (!s.ok()) return columnError(i, s);
+        continue;
+      }
+      std::string_view* raw = raw_json != nullptr ? &(*raw_json)[i] : nullptr;
+      Status s = decodeValue(p, r, v, raw);
+      if (!s.ok()) return columnError(i, s);
     }
-    std::string_view* raw = raw_json != nullptr ? &(*raw_json)[i] : nullptr;
-    Status s = decodeValue(p, r, v, raw);
-    if (!s.ok()) return columnError(i, s);
   }
   return Status::OK();
 }
 
 Status TableDecoder::decodeRow(ByteReader* r, std::string_view present, RowImage* out,
                                std::vector<std::string_view>* raw_json) const {
-  return decodeImage(r, present, out, raw_json, {}, nullptr);
+  return decodeImage<true>(r, present, out, nullptr, raw_json, {}, nullptr);
+}
+
+Status TableDecoder::skipRow(ByteReader* r, std::string_view present, Value* scratch) const {
+  return decodeImage<false>(r, present, nullptr, scratch, nullptr, {}, nullptr);
 }
 
 Status TableDecoder::decodePartialAfterRow(ByteReader* r, std::string_view present,
@@ -445,17 +503,28 @@ Status TableDecoder::decodePartialAfterRow(ByteReader* r, std::string_view prese
     if (!r->getBytes((json_columns_ + 7) / 8, &partial_bits))
       return Status::Corruption("row image ends inside its partial-JSON bitmap");
   }
-  return decodeImage(r, present, out, nullptr, partial_bits, &before_raw_json);
+  return decodeImage<true>(r, present, out, nullptr, nullptr, partial_bits, &before_raw_json);
 }
 
-RowsReader::RowsReader(const RowsEventData& event, BinlogPosition position)
-    : event_(event), position_(std::move(position)), reader_(event.rows) {}
+RowsReader::RowsReader(const RowsEventData& event, const BinlogPosition& position)
+    : event_(event), position_(position), reader_(event.rows) {}
 
 Status RowsReader::wrap(const Status& s) const {
   const TableInfo& t = event_.decoder->table();
   return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of `" + t.database + "`.`" +
                                t.table + "` (table id " + std::to_string(event_.table_id) + ") at " +
                                position_.file + ":" + std::to_string(position_.offset));
+}
+
+Status RowsReader::finish(Status s, size_t start) {
+  if (s.ok() && reader_.position() == start) s = Status::Corruption("empty row image");
+  if (!s.ok()) {
+    Status w = wrap(s);
+    reader_ = ByteReader();  // stop: the rest of the event cannot be trusted
+    return w;
+  }
+  ++rows_read_;
+  return Status::OK();
 }
 
 Status RowsReader::next(RowImage* before, RowImage* after) {
@@ -483,14 +552,31 @@ Status RowsReader::next(RowImage* before, RowImage* after) {
       }
       break;
   }
-  if (s.ok() && reader_.position() == start) s = Status::Corruption("empty row image");
-  if (!s.ok()) {
-    Status w = wrap(s);
-    reader_ = ByteReader();  // stop: the rest of the event cannot be trusted
-    return w;
+  return finish(std::move(s), start);
+}
+
+Status RowsReader::skip() {
+  const TableDecoder& d = *event_.decoder;
+  if (event_.column_count != d.columnCount()) {
+    return wrap(Status::Corruption("the event has " + std::to_string(event_.column_count) +
+                                   " columns but its TABLE_MAP has " + std::to_string(d.columnCount())));
   }
-  ++rows_read_;
-  return Status::OK();
+  if (event_.partial_json) return next(&skip_before_, &skip_after_);
+  const size_t start = reader_.position();
+  Status s;
+  switch (event_.kind) {
+    case RowsKind::kInsert:
+      s = d.skipRow(&reader_, event_.columns_after, &scratch_);
+      break;
+    case RowsKind::kDelete:
+      s = d.skipRow(&reader_, event_.columns_before, &scratch_);
+      break;
+    case RowsKind::kUpdate:
+      s = d.skipRow(&reader_, event_.columns_before, &scratch_);
+      if (s.ok()) s = d.skipRow(&reader_, event_.columns_after, &scratch_);
+      break;
+  }
+  return finish(std::move(s), start);
 }
 
 }  // namespace dts::mysql

@@ -73,6 +73,12 @@ class TableDecoder {
                                const std::vector<std::string_view>& before_raw_json,
                                RowImage* out) const;
 
+  // Checks and steps over one row image exactly as decodeRow() reads it (the same bounds checks
+  // and the same errors) without building Values: fixed-size values and strings are only
+  // bounds-checked; values whose bytes can be invalid (DECIMAL, ENUM/SET against known members,
+  // binary JSON) are still decoded, into *scratch. For counting rows.
+  Status skipRow(ByteReader* r, std::string_view present, Value* scratch) const;
+
  private:
   enum class Op : uint8_t {
     kNullType, kInt8, kInt16, kInt24, kInt32, kInt64, kFloat, kDouble, kYear, kDate, kOldTime,
@@ -92,9 +98,13 @@ class TableDecoder {
   };
 
   TableDecoder() = default;
-  Status decodeImage(ByteReader* r, std::string_view present, RowImage* out,
+  // kMaterialize = false: skipRow()'s mode, where out is unused and `scratch` takes the values
+  // that are decoded only to be validated.
+  template <bool kMaterialize>
+  Status decodeImage(ByteReader* r, std::string_view present, RowImage* out, Value* scratch,
                      std::vector<std::string_view>* raw_json, std::string_view partial_bits,
                      const std::vector<std::string_view>* before_raw_json) const;
+  Status skipValue(const Plan& plan, ByteReader* r, Value* scratch) const;
   Status decodeValue(const Plan& plan, ByteReader* r, Value* v, std::string_view* raw) const;
   Status columnError(size_t col, const Status& s) const;
 
@@ -124,8 +134,9 @@ struct RowsEventData {
 // alive while the reader is used.
 class RowsReader {
  public:
-  // REQUIRES: event.decoder != nullptr. `position` is only used in error messages.
-  RowsReader(const RowsEventData& event, BinlogPosition position);
+  // REQUIRES: event.decoder != nullptr; `event` and `position` outlive the reader. `position`
+  // is only used in error messages.
+  RowsReader(const RowsEventData& event, const BinlogPosition& position);
 
   bool done() const { return reader_.empty(); }
   size_t rowsRead() const { return rows_read_; }
@@ -134,14 +145,22 @@ class RowsReader {
   // reused: their buffers keep their capacity, so steady-state decoding does not allocate.
   Status next(RowImage* before, RowImage* after);
 
+  // Steps over the next row with the checks and errors of next(), without building its values
+  // (TableDecoder::skipRow); a partial-JSON update is decoded in full, into internal images.
+  // What `dts binlog decode --format count` uses.
+  Status skip();
+
  private:
   Status wrap(const Status& s) const;
+  Status finish(Status s, size_t start);
 
   const RowsEventData& event_;
-  BinlogPosition position_;
+  const BinlogPosition& position_;
   ByteReader reader_;
   size_t rows_read_ = 0;
   std::vector<std::string_view> raw_json_;
+  Value scratch_;                         // skip(): values decoded only to be validated
+  RowImage skip_before_, skip_after_;     // skip() of partial-JSON updates
 };
 
 }  // namespace dts::mysql

@@ -241,5 +241,73 @@ TEST(RowDecoderTest, StringMetaEncodesLongLengthsAndRealTypes) {
   EXPECT_EQ(decodeStringMeta(0xf808).real_type, ColumnType::kSet);
 }
 
+
+namespace skipdiff {
+
+// Reads every row of a rows event with next() or with skip(): "<rows> <status>", to compare.
+std::string readAll(const RowsEvent& e, const BinlogPosition& pos, bool skip) {
+  RowsReader reader(e.data, pos);
+  RowImage before, after;
+  Status s;
+  while (s.ok() && !reader.done()) s = skip ? reader.skip() : reader.next(&before, &after);
+  return std::to_string(reader.rowsRead()) + " " + s.toString();
+}
+
+// Feeds `cols` and a rows event of `type` over `body`, every prefix of body and every single-byte
+// corruption of it, and checks that skip() accepts and rejects exactly what next() does, with the
+// same message.
+void expectSkipMatchesNext(const std::vector<TestColumn>& cols, EventType type, const std::string& body,
+                           const std::string& whole_result) {
+  Harness h;
+  ASSERT_TRUE(h.feed(h.b.formatDescription()).ok());
+  ASSERT_TRUE(h.feed(h.b.tableMap(42, "db", "t", cols)).ok());
+  auto check = [&](const std::string& rows, const std::string& what) {
+    if (!h.feed(h.b.rows(type, 42, cols.size(), rows)).ok()) return;
+    const auto* re = h.events.at(0).as<RowsEvent>();
+    if (re == nullptr) return;  // no rows: the "dummy" event
+    EXPECT_EQ(readAll(*re, h.pos, true), readAll(*re, h.pos, false)) << what;
+  };
+  check(body, "whole body");
+  EXPECT_EQ(readAll(*h.events.at(0).as<RowsEvent>(), h.pos, true), whole_result);
+  for (size_t n = 0; n < body.size(); ++n) check(body.substr(0, n), "prefix " + std::to_string(n));
+  for (size_t i = 0; i < body.size(); ++i) {
+    for (unsigned char x : {0x01, 0x80, 0xff}) {
+      std::string bad = body;
+      bad[i] = static_cast<char>(bad[i] ^ x);
+      check(bad, "byte " + std::to_string(i) + " ^ " + std::to_string(x));
+    }
+  }
+}
+
+}  // namespace skipdiff
+
+TEST(RowDecoderTest, SkipChecksExactlyWhatNextDecodes) {
+  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kTiny, "ti"), testing::colInt(ColumnType::kInt24, "mi"),
+                                  testing::colInt(ColumnType::kLongLong, "bi", true), testing::colDecimal("d", 10, 2),
+                                  testing::colFloat("f"), testing::colDouble("g"), testing::colBit("b10", 10),
+                                  testing::colEnum("en", {"a", "b", "c"}), testing::colSet("st", {"x", "y", "z"}),
+                                  testing::colVarchar("vs", 20), testing::colString("bin", 4, 63),
+                                  testing::colBlob("blob", 2), testing::colJson("j"),
+                                  testing::colTemporal2(ColumnType::kTime2, "t", 3),
+                                  testing::colTemporal2(ColumnType::kDateTime2, "dt", 6),
+                                  testing::colTemporal2(ColumnType::kTimestamp2, "ts", 0),
+                                  testing::colPlain(ColumnType::kDate, "dd"), testing::colPlain(ColumnType::kYear, "y")};
+  std::string dec;
+  ASSERT_TRUE(encodeDecimal("-0.05", 10, 2, &dec));
+  std::string json = j::object({{"k", j::array({j::int16(1), j::literal(1)})}});
+  std::vector<std::string> vals = {"\x85", le(70000, 3), le(~0ULL, 8), dec, le(0x3f800000, 4), le(0, 8), "\x02\xaa",
+                                   "\x03", "\x05", "\x03" "abc", "\x02" "ab", le(3, 2) + "xyz",
+                                   le(json.size(), 4) + json, encodeTime2(true, 1, 2, 3, 450000, 3),
+                                   encodeDateTime2(2024, 2, 29, 23, 59, 59, 123456, 6), encodeTimestamp2(7, 0, 0),
+                                   le((2024u << 9) | (2u << 5) | 29u, 3), "\x7b"};
+  std::vector<bool> some_null(vals.size(), false);
+  some_null[3] = some_null[9] = some_null[12] = true;
+  const std::string row = testing::rowImage(vals, {}), row2 = testing::rowImage(vals, some_null);
+  const std::string ok = "2 " + Status::OK().toString();
+  skipdiff::expectSkipMatchesNext(cols, EventType::kWriteRowsV2, row + row2, ok);
+  skipdiff::expectSkipMatchesNext(cols, EventType::kUpdateRowsV2, row + row2 + row2 + row, ok);
+  skipdiff::expectSkipMatchesNext(cols, EventType::kDeleteRowsV1, row2 + row, ok);
+}
+
 }  // namespace
 }  // namespace dts::mysql

@@ -1,0 +1,73 @@
+#include "common/crc32.h"
+
+#include <array>
+#include <bit>
+#include <cstring>
+
+#ifdef DTS_HAVE_ISAL
+#include <isa-l/crc.h>
+#endif
+
+namespace dts {
+namespace {
+
+// kTables[0] is the classic byte-at-a-time table; kTables[k][b] is the CRC of byte b followed by
+// k zero bytes, so eight table lookups advance the CRC by eight input bytes.
+using Tables = std::array<std::array<uint32_t, 256>, 8>;
+
+constexpr Tables makeTables() {
+  Tables t{};
+  for (uint32_t b = 0; b < 256; ++b) {
+    uint32_t c = b;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    t[0][b] = c;
+  }
+  for (uint32_t b = 0; b < 256; ++b)
+    for (size_t k = 1; k < 8; ++k) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xff];
+  return t;
+}
+
+constexpr Tables kTables = makeTables();
+
+}  // namespace
+
+uint32_t crc32Portable(uint32_t crc, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  uint32_t c = ~crc;
+  while (n >= 8) {
+    uint32_t lo, hi;  // little-endian words; memcpy keeps unaligned reads defined
+    std::memcpy(&lo, p, 4);
+    std::memcpy(&hi, p + 4, 4);
+    if constexpr (std::endian::native == std::endian::big) {
+      lo = __builtin_bswap32(lo);
+      hi = __builtin_bswap32(hi);
+    }
+    lo ^= c;
+    c = kTables[7][lo & 0xff] ^ kTables[6][(lo >> 8) & 0xff] ^ kTables[5][(lo >> 16) & 0xff] ^
+        kTables[4][lo >> 24] ^ kTables[3][hi & 0xff] ^ kTables[2][(hi >> 8) & 0xff] ^
+        kTables[1][(hi >> 16) & 0xff] ^ kTables[0][hi >> 24];
+    p += 8;
+    n -= 8;
+  }
+  while (n-- > 0) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
+  return ~c;
+}
+
+#ifdef DTS_HAVE_ISAL
+uint32_t crc32Extend(uint32_t crc, const void* data, size_t n) {
+  // crc32_gzip_refl inverts on entry and exit like zlib, so CRCs chain the same way.
+  return crc32_gzip_refl(crc, static_cast<const unsigned char*>(data), n);
+}
+const char* crc32Implementation() {
+  return "isa-l";
+}
+#else
+uint32_t crc32Extend(uint32_t crc, const void* data, size_t n) {
+  return crc32Portable(crc, data, n);
+}
+const char* crc32Implementation() {
+  return "slicing-by-8";
+}
+#endif
+
+}  // namespace dts
