@@ -139,7 +139,11 @@ TEST_F(ClusterTaskTest, SecondaryNodeDownForTwentySecondsAndBack) {
             << " ms (marker write -> applied " << latency.count() << " ms)" << std::endl;
   EXPECT_TRUE(task_->running());
   expectConverged();
-  EXPECT_EQ(taskStatus(data_dir_, task_name_).value("retrying", "?"), "");
+  std::string retrying;
+  EXPECT_TRUE(eventually(seconds(10), [&] {
+    retrying = taskStatus(data_dir_, task_name_).value("retrying", "?");
+    return retrying.empty();
+  })) << "status still says: " << retrying;
 }
 
 TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing) {

@@ -110,6 +110,7 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.retrying = retrying;
       state_.last_error = st.toString();
+      rows_at_retry_.store(progress_.rowsMoved());
     }
     (void)save();
     // Sleep in small steps so a stop request or a node deletion ends the wait at once.
@@ -187,7 +188,9 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
         state_.mbps = rates.mbps;
         state_.latency_ms = progress_.latencyMs();
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;
-        if (progress_.takeHealthy()) state_.retrying.clear();
+        // Streaming again (the engine says so) or rows moving again: the outage is over.
+        bool healthy = progress_.takeHealthy();
+        if (healthy || progress_.rowsMoved() > rows_at_retry_.load()) state_.retrying.clear();
       }
       Status st = save();
       if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());

@@ -78,6 +78,9 @@ class TaskRunner {
   Progress progress_;
   std::mutex state_mu_;
   TaskState state_;
+  // Rows moved when the last "retrying" line was recorded: once more have moved, the outage is
+  // over and the line is cleared.
+  std::atomic<uint64_t> rows_at_retry_{0};
 };
 
 }  // namespace dts::task
