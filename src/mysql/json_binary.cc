@@ -651,13 +651,13 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
 
 }  // namespace
 
-void appendJsonQuoted(std::string_view s, std::string* out) {
+void appendJsonQuoted(std::string_view s, std::string* out, bool escape_del) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c != '"' && c != '\\' && !(escape_del && c == 0x7f)) continue;
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {

@@ -31,7 +31,8 @@ Status jsonBinaryToText(std::string_view bin, std::string* out);
 // kCorruption when the diff bytes do not decode or a path does not exist in the document.
 Status applyJsonDiffToText(std::string_view before, std::string_view diffs, std::string* out);
 
-// Appends `s` as a JSON string literal (quotes and escapes) the way MySQL prints it.
-void appendJsonQuoted(std::string_view s, std::string* out);
+// Appends `s` as a JSON string literal (quotes and escapes) the way MySQL prints it; with
+// escape_del, DEL (0x7f) is written as \u007f too (NDJSON output keeps lines printable).
+void appendJsonQuoted(std::string_view s, std::string* out, bool escape_del = false);
 
 }  // namespace dts::mysql

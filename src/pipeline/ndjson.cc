@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "mysql/json_binary.h"
 #include "mysql/row_decoder.h"
 
 namespace dts::pipeline {
@@ -144,29 +145,7 @@ bool isValidUtf8(std::string_view s) {
 }
 
 void appendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7f) continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        out->append("\\u00");
-        out->push_back(kHex[c >> 4]);
-        out->push_back(kHex[c & 15]);
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
+  mysql::appendJsonQuoted(s, out, /*escape_del=*/true);
 }
 
 void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, std::string* out) {

@@ -5,7 +5,7 @@
 //   name: shop-sync
 //   kind: sync                      # migration | sync
 //   source:      {endpoint: 127.0.0.1:3306, user: dts, password_env: SRC_PW}
-//   destination: {endpoint: 127.0.0.1:3307, user: dts, password: "..."}
+//   destination: {endpoint: 127.0.0.1:3307, user: dts, password_env: DST_PW}  # or password
 //   objects:
 //     - database: shop
 //       rename_to: shop_copy        # optional
