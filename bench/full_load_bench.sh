@@ -1,13 +1,11 @@
 #!/usr/bin/env bash
 # Full-load benchmark: dts migration (full data only) vs mydumper+myloader vs the physical limit
 # (server-side LOAD DATA of the same rows from files produced once), on the local cluster.
-#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--variants "load_data insert keep_keys"] [--keep] [--reuse DIR] [--mydumper-rows N]
+#   bench/full_load_bench.sh [--tables N] [--rows N] [--threads N] [--rounds N] [--variants "auto load_data insert"] [--keep] [--reuse DIR] [--mydumper-rows N]
 # Needs a built dts (build/dts, or DTS_BIN), sysbench, mydumper/myloader, mariadb client. Never part of tests.
-# dts variants (each into its own database, same run): load_data = the default (LOAD DATA LOCAL
-# from memory, secondary keys built after the load); insert = multi-row INSERT instead;
-# keep_keys = secondary keys created with the table (maintained row by row); uc0 = unique_checks=0
-# on the loading sessions (InnoDB bulk insert into the empty table, which locks it); old = all
-# three (the loader before these changes).
+# dts variants are values of the task option options.full.method, each into its own database:
+# auto (the default: bulk_insert on MariaDB), bulk_insert, load_data, insert. Every method runs
+# --rounds times (default 3), alternating; the report gives the median and the best.
 # --keep leaves the cluster and its data in DIR; --reuse DIR runs again on it (no new sysbench data).
 # mydumper/myloader run with the same threads and their default chunking (one file per table);
 # --mydumper-rows N makes mydumper split tables into N-row files (-r N) instead.
@@ -17,7 +15,8 @@ TABLES=4
 ROWS=250000
 THREADS=4
 KEEP=0
-VARIANTS="load_data"
+VARIANTS="auto"
+ROUNDS=3
 REUSE=
 MYDUMPER_ROWS=
 while [ $# -gt 0 ]; do
@@ -26,6 +25,7 @@ while [ $# -gt 0 ]; do
     --rows) ROWS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --variants) VARIANTS=$2; shift 2 ;;
+    --rounds) ROUNDS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --reuse) REUSE=$2; KEEP=1; shift 2 ;;
     --mydumper-rows) MYDUMPER_ROWS=$2; shift 2 ;;
@@ -83,80 +83,126 @@ sysbench oltp_read_write --db-driver=mysql --mysql-host="$SRC_HOST" --mysql-port
 src -e "ANALYZE TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" >/dev/null
 fi
 
-# 1. dts: schema + full data, end to end, once per variant.
-declare -A DTS_S
-for v in $VARIANTS; do
-  case "$v" in
-    load_data) envs=() ;;
-    insert) envs=(DTS_BENCH_FULL_INSERT=1) ;;
-    keep_keys) envs=(DTS_BENCH_KEEP_SECONDARY_KEYS=1) ;;
-    uc0) envs=(DTS_BENCH_UNIQUE_CHECKS_OFF=1) ;;
-    old) envs=(DTS_BENCH_FULL_INSERT=1 DTS_BENCH_KEEP_SECONDARY_KEYS=1 DTS_BENCH_UNIQUE_CHECKS_OFF=1) ;;
-    *) echo "unknown variant $v" >&2; exit 2 ;;
-  esac
+# Each measured run starts from the same state: the previous run's database dropped, and both
+# servers' dirty pages flushed (innodb_max_dirty_pages_pct = 0 until none are left), so no run
+# pays for the background flushing of the one before. Methods alternate within each round.
+root() { mariadb --no-defaults -uroot --socket="$CL/$1/mysqld.sock" -N -e "$2"; }
+settle() {
+  for n in node-1 dest; do
+    root $n "SET GLOBAL innodb_io_capacity_max = 100000, innodb_io_capacity = 50000, innodb_max_dirty_pages_pct = 0"
+  done
+  for _ in $(seq 1 600); do
+    d=$(( $(root node-1 "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') + \
+          $(root dest "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') ))
+    [ "$d" -lt 100 ] && break
+    sleep 0.1
+  done
+  for n in node-1 dest; do
+    root $n "SET GLOBAL innodb_max_dirty_pages_pct = 90, innodb_io_capacity = 200, innodb_io_capacity_max = 2000"
+  done
+  sleep 1
+}
+count_rows() {  # database
+  dst -N -e "SELECT SUM(c) FROM (SELECT COUNT(*) c FROM $1.sbtest1 $(for i in $(seq 2 "$TABLES"); do echo "UNION ALL SELECT COUNT(*) FROM $1.sbtest$i"; done)) x"
+}
+declare -A TIMES  # method -> "t1 t2 ..."
+
+run_dts() {  # method
+  local v=$1
   cat > "$WORK/task-$v.yaml" <<YAML
 name: bench_$v
 kind: migration
 source: {endpoint: '$SRC', user: dts, password_env: BENCH_PW}
 destination: {endpoint: '$DST', user: dts, password_env: BENCH_PW}
 objects: [{database: sbtest, rename_to: sbtest_$v}]
-options: {incremental: false, parallelism: $THREADS}
+options: {incremental: false, parallelism: $THREADS, full: {method: $v}}
 YAML
+  dst -e "DROP DATABASE IF EXISTS sbtest_$v; DELETE FROM dts_meta.full_chunks WHERE task = 'bench_$v'; DELETE FROM dts_meta.full_tables WHERE task = 'bench_$v'" 2>/dev/null || true
+  rm -rf "$WORK/dts-data-$v"; settle
   echo "dts ($v, load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-  mark; t0=$(now)
-  env "${envs[@]}" "${CLIENT_TIME[@]}" -o "$WORK/time-$v" "$DTS" run "$WORK/task-$v.yaml" --data-dir "$WORK/dts-data-$v" \
+  mark; local t0; t0=$(now)
+  "${CLIENT_TIME[@]}" -o "$WORK/time-$v" "$DTS" run "$WORK/task-$v.yaml" --data-dir "$WORK/dts-data-$v" \
     > "$WORK/dts-$v.log" 2>&1 || { cat "$WORK/dts-$v.log"; exit 1; }
-  t1=$(now); since_mark "$v" "$WORK/time-$v"
-  DTS_S[$v]=$(echo "$t1 - $t0" | bc -l)
-  [ "$(dst -N -e "SELECT SUM(c) FROM (SELECT COUNT(*) c FROM sbtest_$v.sbtest1 $(for i in $(seq 2 "$TABLES"); do echo "UNION ALL SELECT COUNT(*) FROM sbtest_$v.sbtest$i"; done)) x")" = "$TOTAL" ] \
-    || { echo "dts ($v) row count mismatch" >&2; exit 1; }
+  local t1; t1=$(now); since_mark "$v" "$WORK/time-$v"
+  TIMES[$v]+=" $(echo "$t1 - $t0" | bc -l)"
+  [ "$(count_rows "sbtest_$v")" = "$TOTAL" ] || { echo "dts ($v) row count mismatch" >&2; exit 1; }
   [ "$(dst -N -e "SELECT COUNT(*) FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = 'sbtest_$v' AND INDEX_NAME LIKE 'k\\_%'")" = "$TABLES" ] \
     || { echo "dts ($v): a secondary key k_N is missing" >&2; exit 1; }
+}
+
+run_my() {
+  dst -e "DROP DATABASE IF EXISTS sbtest_my"; rm -rf "$WORK/dump"; settle
+  echo "mydumper + myloader (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
+  mark; local t0; t0=$(now)
+  "${CLIENT_TIME[@]}" -o "$WORK/time-mydumper" mydumper -h "$SRC_HOST" -P "$SRC_PORT" -u dts -p "$BENCH_PW" -B sbtest \
+    -t "$THREADS" ${MYDUMPER_ROWS:+-r "$MYDUMPER_ROWS"} -o "$WORK/dump" >/dev/null 2>&1
+  local t1; t1=$(now)
+  "${CLIENT_TIME[@]}" -o "$WORK/time-myloader" myloader -h "$DST_HOST" -P "$DST_PORT" -u dts -p "$BENCH_PW" \
+    -d "$WORK/dump" -s sbtest -B sbtest_my -t "$THREADS" >/dev/null 2>&1
+  local t2; t2=$(now); since_mark my "$WORK/time-mydumper" "$WORK/time-myloader"
+  DUMP_S=$(echo "$t1 - $t0" | bc -l); LOAD_S=$(echo "$t2 - $t1" | bc -l)
+  TIMES[my]+=" $(echo "$t2 - $t0" | bc -l)"
+  [ "$(count_rows sbtest_my)" = "$TOTAL" ] || { echo "myloader row count mismatch" >&2; exit 1; }
+}
+
+# Physical limit: server-side LOAD DATA INFILE of files written once (not timed), tables in
+# parallel, into tables without their secondary keys, which are added afterwards: the same work
+# at the destination as dts does, minus reading the source and moving the bytes.
+run_ld() {
+  if [ ! -f "$CL/outfiles/sbtest1.tsv" ]; then
+    mkdir -p "$CL/outfiles"; chmod 777 "$CL/outfiles"
+    for i in $(seq 1 "$TABLES"); do src -e "SELECT * FROM sbtest.sbtest$i INTO OUTFILE '$CL/outfiles/sbtest$i.tsv'"; done
+  fi
+  dst -e "DROP DATABASE IF EXISTS sbtest_ld; CREATE DATABASE sbtest_ld"
+  for i in $(seq 1 "$TABLES"); do
+    dst -e "CREATE TABLE sbtest_ld.sbtest$i LIKE sbtest_my.sbtest$i; ALTER TABLE sbtest_ld.sbtest$i DROP INDEX k_$i"
+  done
+  settle
+  echo "LOAD DATA (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
+  mark; local t0; t0=$(now)
+  for i in $(seq 1 "$TABLES"); do
+    dst -e "LOAD DATA INFILE '$CL/outfiles/sbtest$i.tsv' INTO TABLE sbtest_ld.sbtest$i; ALTER TABLE sbtest_ld.sbtest$i ADD INDEX k_$i (k)" &
+  done
+  wait
+  local t1; t1=$(now); since_mark ld
+  TIMES[ld]+=" $(echo "$t1 - $t0" | bc -l)"
+  [ "$(count_rows sbtest_ld)" = "$TOTAL" ] || { echo "LOAD DATA row count mismatch" >&2; exit 1; }
+}
+
+METHODS="$VARIANTS my ld"
+for r in $(seq 1 "$ROUNDS"); do
+  echo "round $r of $ROUNDS" >&2
+  # Rotate the order each round so no method always runs first (after sysbench prepare).
+  read -r -a all <<<"$METHODS"; k=$(( (r - 1) % ${#all[@]} ))
+  order="${all[*]:$k} ${all[*]:0:$k}"
+  for m in $order; do
+    case "$m" in my) run_my ;; ld) [ -n "$(dst -N -e "SHOW DATABASES LIKE 'sbtest_my'")" ] || run_my; run_ld ;; *) run_dts "$m" ;; esac
+  done
 done
 FIRST=${VARIANTS%% *}
-
-# 2. mydumper + myloader with the same threads.
-echo "mydumper + myloader (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-mark; t0=$(now)
-"${CLIENT_TIME[@]}" -o "$WORK/time-mydumper" mydumper -h "$SRC_HOST" -P "$SRC_PORT" -u dts -p "$BENCH_PW" -B sbtest \
-  -t "$THREADS" ${MYDUMPER_ROWS:+-r "$MYDUMPER_ROWS"} -o "$WORK/dump" >/dev/null 2>&1
-t1=$(now)
-"${CLIENT_TIME[@]}" -o "$WORK/time-myloader" myloader -h "$DST_HOST" -P "$DST_PORT" -u dts -p "$BENCH_PW" \
-  -d "$WORK/dump" -s sbtest -B sbtest_my -t "$THREADS" >/dev/null 2>&1
-t2=$(now); since_mark my "$WORK/time-mydumper" "$WORK/time-myloader"
-DUMP_S=$(echo "$t1 - $t0" | bc -l); LOAD_S=$(echo "$t2 - $t1" | bc -l); MY_S=$(echo "$t2 - $t0" | bc -l)
-[ "$(dst -N -e "SELECT COUNT(*) FROM sbtest_my.sbtest1")" = "$ROWS" ] || { echo "myloader row count mismatch" >&2; exit 1; }
-
-# 3. Physical limit: server-side LOAD DATA of files produced once (not timed), tables in parallel.
-echo "LOAD DATA (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-mkdir -p "$CL/outfiles"; chmod 777 "$CL/outfiles"
-dst -e "CREATE DATABASE sbtest_ld"
-for i in $(seq 1 "$TABLES"); do
-  src -e "SELECT * FROM sbtest.sbtest$i INTO OUTFILE '$CL/outfiles/sbtest$i.tsv'"
-  dst -e "CREATE TABLE sbtest_ld.sbtest$i LIKE sbtest_$FIRST.sbtest$i"
-done
-mark; t0=$(now)
-for i in $(seq 1 "$TABLES"); do
-  dst -e "LOAD DATA INFILE '$CL/outfiles/sbtest$i.tsv' INTO TABLE sbtest_ld.sbtest$i" &
-done
-wait
-t1=$(now); since_mark ld
-LD_S=$(echo "$t1 - $t0" | bc -l)
-
-row() { printf "%-28s %9.2f %12.0f %8.2f\n" "$1" "$2" "$(echo "$TOTAL / $2" | bc -l)" "$(echo "$MY_S / $2" | bc -l)"; }
+stat_of() {  # "best"|"median" times...
+  python3 -c "import sys,statistics; v=sorted(map(float,sys.argv[2:])); print(f'{(v[0] if sys.argv[1]==\"best\" else statistics.median(v)):.3f}')" "$@"
+}
+MY_S=$(stat_of median ${TIMES[my]}); MY_BEST=$(stat_of best ${TIMES[my]})
+row() {  # label, times...
+  local label=$1; shift
+  local med best; med=$(stat_of median "$@"); best=$(stat_of best "$@")
+  printf "%-28s %9.2f %9.2f %12.0f %8.2f %8.2f\n" "$label" "$med" "$best" "$(echo "$TOTAL / $med" | bc -l)" \
+    "$(echo "$MY_S / $med" | bc -l)" "$(echo "$MY_BEST / $best" | bc -l)"
+}
 echo
-echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-28s %9s %12s %8s\n" "method" "seconds" "rows/s" "speedup"
-for v in $VARIANTS; do row "dts run ($v)" "${DTS_S[$v]}"; done
-row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" "$MY_S"
-printf "  %-26s %9.2f\n  %-26s %9.2f\n" "(mydumper)" "$DUMP_S" "(myloader)" "$LOAD_S"
-row "LOAD DATA INFILE (limit)" "$LD_S"
-echo "speedup = (mydumper+myloader seconds) / seconds; target: dts >= 1.5"
+echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-28s %9s %9s %12s %8s %8s\n" "method" "median s" "best s" "rows/s" "speedup" "(best)"
+for v in $VARIANTS; do row "dts run ($v)" ${TIMES[$v]}; done
+row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" ${TIMES[my]}
+printf "  %-26s %9.2f   (last round)\n  %-26s %9.2f\n" "(mydumper)" "$DUMP_S" "(myloader)" "$LOAD_S"
+row "LOAD DATA INFILE (limit)" ${TIMES[ld]}
+echo "speedup = mydumper+myloader median / median (best: best / best); target: dts >= 1.5"
 echo
-printf "%-28s %9s %9s %9s %9s\n" "CPU seconds" "source" "dest" "client" "total"
+printf "%-28s %9s %9s %9s %9s\n" "CPU seconds (last round)" "source" "dest" "client" "total"
 cpu_row() { printf "%-28s %9.2f %9.2f %9.2f %9.2f\n" "$1" "${CPU_SRC[$2]}" "${CPU_DST[$2]}" "${CPU_CLIENT[$2]}" \
   "$(echo "${CPU_SRC[$2]} + ${CPU_DST[$2]} + ${CPU_CLIENT[$2]}" | bc -l)"; }
 for v in $VARIANTS; do cpu_row "dts run ($v)" "$v"; done
 cpu_row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" my
 cpu_row "LOAD DATA INFILE (limit)" ld
-printf "dts (%s) vs LOAD DATA limit: %.2f x the limit's time\n" "$FIRST" "$(echo "${DTS_S[$FIRST]} / $LD_S" | bc -l)"
+printf "dts (%s) vs LOAD DATA limit: %.2f x the limit's median time\n" "$FIRST" "$(echo "$(stat_of median ${TIMES[$FIRST]}) / $(stat_of median ${TIMES[ld]})" | bc -l)"

@@ -160,11 +160,6 @@ Result<uint64_t> executeLoadData(mysql::Connection& dest, const std::string& sta
   return static_cast<uint64_t>(mysql_affected_rows(h));
 }
 
-bool envKnob(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v == '1';
-}
-
 std::string metaKey(mysql::Connection& c, const std::string& task, const CatalogTable& t) {
   return "task = " + c.quoteString(task) + " AND db = " + c.quoteString(t.route.source_database) +
          " AND tbl = " + c.quoteString(t.route.source_table);
@@ -303,11 +298,14 @@ struct FullLoader::Shared {
   bool planning_done = false;
   Status error;
   std::vector<int> remaining;  // chunks left per table
+  std::vector<int> active;     // workers loading a chunk of each table
   std::vector<Progress::Table*> progress;
   std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
   std::unique_ptr<Throttle> throttle;
   std::atomic<bool> failed{false};
-  std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far (else INSERT)
+  std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far
+  std::atomic<bool> bulk{true};       // auto: every destination connection takes bulk_insert
+  std::atomic<uint64_t> max_packet{16u << 20};  // the destination's max_allowed_packet
 
   void fail(Status st) {
     std::lock_guard<std::mutex> lock(mu);
@@ -326,7 +324,6 @@ FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
       progress_(progress),
       stop_(stop),
       clock_(clock) {
-  if (envKnob("DTS_BENCH_FULL_INSERT")) options_.load_data = false;  // benchmark A/B switch, not a task option
 }
 
 namespace {
@@ -340,10 +337,8 @@ namespace {
 // unique-key conflict in silently instead of failing the chunk.
 // foreign_key_checks = 0: chunks of child tables may land before their parents' rows.
 Status prepareDest(mysql::Connection& dest) {
-  return dest.execute(std::string("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-                                  " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'") +
-                      // benchmark A/B switch (the previous behaviour), not a task option
-                      (envKnob("DTS_BENCH_UNIQUE_CHECKS_OFF") ? ", SESSION unique_checks = 0" : ""));
+  return dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
@@ -515,14 +510,146 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
   return Status::OK();
 }
 
+namespace {
+
+// One batch of rows as the writer sends it. insert: `data` is the whole statement; load_data: the
+// in-memory file; bulk_insert: the values back to back, with per column each row's offset in
+// `data`, length and indicator (NULL or not).
+struct Batch {
+  std::string data;
+  uint64_t rows = 0, bytes = 0;
+  std::vector<std::vector<size_t>> offsets;
+  std::vector<std::vector<unsigned long>> lengths;
+  std::vector<std::vector<char>> indicators;
+};
+
+void appendLoadDataRow(std::string& out, const char* const* f, const unsigned long* len, unsigned n) {
+  for (unsigned i = 0; i < n; ++i) {
+    if (i > 0) out.push_back('\t');
+    appendLoadDataField(out, f[i], len[i]);
+  }
+  out.push_back('\n');
+}
+
+void appendInsertRow(std::string& out, const std::vector<CatalogColumn::Render>& renders, bool first,
+                     const char* const* f, const unsigned long* len, unsigned n) {
+  if (!first) out.push_back(',');
+  out.push_back('(');
+  for (unsigned i = 0; i < n; ++i) {
+    if (i > 0) out.push_back(',');
+    appendSqlValue(out, renders[i], f[i], len[i]);
+  }
+  out.push_back(')');
+}
+
+// Calls fn(fields, lengths, n) for each row of a bulk_insert batch.
+template <typename Fn>
+void forEachBulkRow(const Batch& b, Fn&& fn) {
+  const auto n = static_cast<unsigned>(b.lengths.size());
+  std::vector<const char*> f(n);
+  std::vector<unsigned long> len(n);
+  for (uint64_t r = 0; r < b.rows; ++r) {
+    for (unsigned c = 0; c < n; ++c) {
+      bool null = b.indicators[c][r] == STMT_INDICATOR_NULL;
+      f[c] = null ? nullptr : b.data.data() + b.offsets[c][r];
+      len[c] = null ? 0 : b.lengths[c][r];
+    }
+    fn(f.data(), len.data(), n);
+  }
+}
+
+// bulk_insert needs the server to take arrays of parameters (MariaDB 10.2+; not MySQL).
+bool bulkSupported(MYSQL* h) {
+  unsigned long caps = 0, extended = 0;
+  if (mariadb_get_infov(h, MARIADB_CONNECTION_SERVER_CAPABILITIES, &caps) != 0 ||
+      mariadb_get_infov(h, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &extended) != 0) {
+    return false;
+  }
+  return (caps & CLIENT_MYSQL) == 0 && (extended & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+}
+
+// A prepared INSERT executed once per batch with arrays of parameters: MariaDB's
+// COM_STMT_BULK_EXECUTE (https://mariadb.com/kb/en/com_stmt_bulk_execute/). Values travel
+// column by column in binary form; the server parses neither SQL nor text per row.
+class BulkInsert {
+ public:
+  BulkInsert() = default;
+  BulkInsert(const BulkInsert&) = delete;
+  BulkInsert& operator=(const BulkInsert&) = delete;
+  ~BulkInsert() {
+    if (stmt_ != nullptr) mysql_stmt_close(stmt_);
+  }
+
+  // all_binary: every parameter is a binary string (raw mode, see loadChunk).
+  Status prepare(mysql::Connection& dest, const std::string& sql, const std::vector<CatalogColumn::Render>& renders,
+                 bool all_binary) {
+    dest_ = &dest;
+    renders_ = renders;
+    all_binary_ = all_binary;
+    stmt_ = mysql_stmt_init(dest.handle());
+    if (stmt_ == nullptr) return Status::Internal("mysql_stmt_init: out of memory");
+    if (mysql_stmt_prepare(stmt_, sql.data(), sql.size()) != 0) return error("preparing the bulk INSERT");
+    return Status::OK();
+  }
+
+  // Inserts the batch and returns the rows the server inserted.
+  Result<uint64_t> execute(const Batch& b) {
+    const size_t n = renders_.size();
+    pointers_.resize(n);
+    std::vector<MYSQL_BIND> binds(n);
+    for (size_t c = 0; c < n; ++c) {
+      pointers_[c].resize(b.rows);
+      for (uint64_t r = 0; r < b.rows; ++r) pointers_[c][r] = const_cast<char*>(b.data.data()) + b.offsets[c][r];
+      MYSQL_BIND& bind = binds[c];
+      std::memset(&bind, 0, sizeof bind);
+      // kHex (bytes, and every column in raw mode) as BLOB: the server takes those parameters
+      // as binary strings, stored without conversion; text as STRING (utf8mb4, like the source
+      // sent it); numbers as STRING too, converted by the server as an INSERT would.
+      bind.buffer_type =
+          all_binary_ || renders_[c] == CatalogColumn::Render::kHex ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+      bind.buffer = pointers_[c].data();
+      bind.length = const_cast<unsigned long*>(b.lengths[c].data());
+      bind.u.indicator = const_cast<char*>(b.indicators[c].data());
+    }
+    auto rows = static_cast<unsigned int>(b.rows);
+    if (mysql_stmt_attr_set(stmt_, STMT_ATTR_ARRAY_SIZE, &rows) != 0 || mysql_stmt_bind_param(stmt_, binds.data()) != 0) {
+      return error("binding the bulk INSERT");
+    }
+    if (mysql_stmt_execute(stmt_) != 0) return error("bulk INSERT");
+    return static_cast<uint64_t>(mysql_stmt_affected_rows(stmt_));
+  }
+
+ private:
+  Status error(const std::string& what) {
+    unsigned err = mysql_stmt_errno(stmt_);
+    std::string msg = what + " on " + dest_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_) +
+                      " (error " + std::to_string(err) + ")";
+    if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
+        err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
+      return Status::Unavailable(msg);
+    }
+    return Status::FailedPrecondition(msg);
+  }
+
+  mysql::Connection* dest_ = nullptr;
+  MYSQL_STMT* stmt_ = nullptr;
+  std::vector<CatalogColumn::Render> renders_;
+  bool all_binary_ = false;
+  std::vector<std::vector<char*>> pointers_;
+};
+
+}  // namespace
+
 Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
                              const Chunk& chunk, Shared& shared, bool* table_done) {
   const CatalogTable& t = tables_[chunk.table];
   Progress::Table* prog = shared.progress[chunk.table];
   std::vector<CatalogColumn::Render> renders;
   std::string cols;
+  std::string placeholders;
   for (const auto& name : t.copy_columns) {
     cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
+    placeholders += placeholders.empty() ? "?" : ", ?";
     for (const auto& c : t.columns) {
       if (c.name == name) renders.push_back(c.render);
     }
@@ -533,40 +660,72 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   std::string select = "SELECT " + cols + " FROM " +
                        mysql::quoteQualified(t.route.source_database, t.route.source_table) + " WHERE " + where;
   std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
-  const bool load_data = options_.load_data && shared.load_data.load() && loadDataCanCarry(t);
-  // INSERT: head + "(..),(..)"; LOAD DATA: the statement is fixed and the rows go in `sql` as
-  // the in-memory file.
-  std::string head;
-  std::string load_statement;
-  if (load_data) {
-    load_statement = std::string("LOAD DATA LOCAL INFILE 'dts-chunk' ") + (options_.insert_ignore ? "IGNORE " : "") +
-                     "INTO TABLE " + target +
-                     " CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
-                     " LINES TERMINATED BY '\\n' (" + cols + ")";
-  } else {
-    head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target + " (" + cols +
-           ") VALUES ";
+  const std::string what = t.describe() + " chunk " + std::to_string(chunk.number);
+  const std::string writing = "writing " + t.route.target_database + "." + t.route.target_table;
+
+  // The method for this chunk (FullWriteMethod). LOAD DATA stays possible under bulk_insert for
+  // a batch too large for one bulk packet (a single huge row).
+  const bool can_load_data = shared.load_data.load() && loadDataCanCarry(t) &&
+                             (options_.method == FullWriteMethod::kAuto ||
+                              options_.method == FullWriteMethod::kLoadData ||
+                              options_.method == FullWriteMethod::kBulkInsert);
+  enum class Write { kBulk, kLoadData, kInsert } method = Write::kInsert;
+  if (options_.method == FullWriteMethod::kBulkInsert ||
+      (options_.method == FullWriteMethod::kAuto && shared.bulk.load())) {
+    method = Write::kBulk;
+  } else if (can_load_data) {
+    method = Write::kLoadData;
   }
-  std::string what = t.describe() + " chunk " + std::to_string(chunk.number);
+  // Raw bytes (bulk_insert into a table dts created from the source's definition, so with the
+  // same character set per column): the source sends every value in its column's own character
+  // set (character_set_results = NULL) and the destination takes it as a binary string, stored
+  // unchanged. Neither server converts or inspects characters, and the bytes are exactly the
+  // source's. Otherwise (an existing table kept by conflicting_tables: ignore may differ) values
+  // travel as utf8mb4 and each server converts.
+  const bool raw = method == Write::kBulk && !options_.insert_ignore;
+  DTS_RETURN_IF_ERROR(src.execute(raw ? "SET SESSION character_set_results = NULL"
+                                      : "SET SESSION character_set_results = utf8mb4"));
+  if (raw) {
+    for (auto& r : renders) {
+      if (r == CatalogColumn::Render::kString) r = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
+    }
+  }
+  const std::string insert_head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target +
+                                  " (" + cols + ") VALUES ";
+  const std::string load_statement = std::string("LOAD DATA LOCAL INFILE 'dts-chunk' ") +
+                                     (options_.insert_ignore ? "IGNORE " : "") + "INTO TABLE " + target +
+                                     (raw ? " CHARACTER SET binary" : " CHARACTER SET utf8mb4") +
+                                     " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
+                                     " LINES TERMINATED BY '\\n' (" + cols + ")";
+  BulkInsert bulk;
+  if (method == Write::kBulk) {
+    DTS_RETURN_IF_ERROR(bulk.prepare(dest, insert_head + "(" + placeholders + ")", renders, raw).withContext(writing));
+  }
+  const size_t ncols = renders.size();
 
   // Pipelined: a reader thread streams the chunk from the source snapshot and encodes batches of
   // about statement_bytes; this thread writes them, so reading the next batch overlaps writing
   // the previous one. At most kQueued batches wait (memory: a few statement_bytes per worker).
   constexpr size_t kQueued = 2;
-  struct Batch {
-    std::string data;  // INSERT: the whole statement; LOAD DATA: the file's bytes
-    uint64_t rows = 0, bytes = 0;
-  };
   std::mutex mu;
   std::condition_variable cv;
   std::deque<Batch> queue;
   bool reader_done = false;
   bool cancel = false;  // the writer gave up: the reader stops (and drains the source result)
   Status read;
+  auto fresh = [&] {
+    Batch b;
+    b.data.reserve(options_.statement_bytes + (64u << 10));
+    if (method == Write::kInsert) b.data = insert_head;
+    if (method == Write::kBulk) {
+      b.offsets.resize(ncols);
+      b.lengths.resize(ncols);
+      b.indicators.resize(ncols);
+    }
+    return b;
+  };
   std::thread reader([&] {
-    Batch cur;
-    cur.data.reserve(options_.statement_bytes + (64u << 10));
-    cur.data = head;
+    Batch cur = fresh();
     auto push = [&]() -> bool {
       std::unique_lock<std::mutex> lock(mu);
       cv.wait(lock, [&] { return queue.size() < kQueued || cancel; });
@@ -574,32 +733,39 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
       queue.push_back(std::move(cur));
       cv.notify_all();
       lock.unlock();
-      cur = Batch();
-      cur.data.reserve(options_.statement_bytes + (64u << 10));
-      cur.data = head;
+      cur = fresh();
       return true;
     };
     Status st = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
-      std::string& sql = cur.data;
-      if (load_data) {
-        for (unsigned i = 0; i < n; ++i) {
-          if (i > 0) sql.push_back('\t');
-          appendLoadDataField(sql, f[i], len[i]);
-          cur.bytes += len[i];
-        }
-        sql.push_back('\n');
-      } else {
-        if (cur.rows > 0) sql.push_back(',');
-        sql.push_back('(');
-        for (unsigned i = 0; i < n; ++i) {
-          if (i > 0) sql.push_back(',');
-          appendSqlValue(sql, renders[i], f[i], len[i]);
-          cur.bytes += len[i];
-        }
-        sql.push_back(')');
+      // A row that would take the batch past statement_bytes starts a new one, so a huge row
+      // travels alone (bounded by the destination's max_allowed_packet, checked when writing).
+      if (cur.rows > 0) {
+        uint64_t row = 0;
+        for (unsigned i = 0; i < n; ++i) row += 2 * len[i] + 8;  // hex digits at worst
+        if (cur.data.size() + row > options_.statement_bytes && !push()) return false;
       }
+      std::string& data = cur.data;
+      switch (method) {
+        case Write::kBulk:
+          for (unsigned i = 0; i < n; ++i) {
+            if (f[i] == nullptr) {
+              cur.offsets[i].push_back(0);
+              cur.lengths[i].push_back(0);
+              cur.indicators[i].push_back(STMT_INDICATOR_NULL);
+            } else {
+              cur.offsets[i].push_back(data.size());
+              cur.lengths[i].push_back(len[i]);
+              cur.indicators[i].push_back(STMT_INDICATOR_NONE);
+              data.append(f[i], len[i]);
+            }
+          }
+          break;
+        case Write::kLoadData: appendLoadDataRow(data, f, len, n); break;
+        case Write::kInsert: appendInsertRow(data, renders, cur.rows == 0, f, len, n); break;
+      }
+      for (unsigned i = 0; i < n; ++i) cur.bytes += len[i];
       ++cur.rows;
-      if (sql.size() >= options_.statement_bytes && !push()) return false;
+      if (data.size() >= options_.statement_bytes && !push()) return false;
       return !stop_->load() && !shared.failed.load();
     });
     if (st.ok() && cur.rows > 0 && !stop_->load() && !shared.failed.load()) push();
@@ -620,26 +786,60 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   InfileBuffer infile{nullptr, 0};
   bool refused = false;
   uint64_t rows = 0;
+  auto loadData = [&](const std::string& file, uint64_t expected) -> Status {
+    infile.data = &file;
+    auto loaded = executeLoadData(dest, load_statement);
+    infile.data = nullptr;
+    if (!loaded.ok()) {
+      refused = localInfileRefused(dest.handle());
+      return loaded.status().withContext(writing);
+    }
+    // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
+    // let a row go missing silently.
+    if (!options_.insert_ignore && *loaded != expected) {
+      return Status::FailedPrecondition(writing + " (" + what + "): " + std::to_string(expected - *loaded) + " of " +
+                                        std::to_string(expected) +
+                                        " rows were not inserted (duplicate key at the destination?)");
+    }
+    return Status::OK();
+  };
+  auto tooLarge = [&](uint64_t bytes) {
+    return Status::FailedPrecondition(writing + " (" + what + "): a row needs a " + std::to_string(bytes) +
+                                      "-byte packet, more than the destination's max_allowed_packet (" +
+                                      std::to_string(shared.max_packet.load()) +
+                                      "); raise max_allowed_packet at the destination" +
+                                      (loadDataCanCarry(t) ? "" : " (LOAD DATA cannot carry this table's BIT or spatial columns)"));
+  };
   auto write = [&](const Batch& b) -> Status {
-    if (load_data) {
-      infile.data = &b.data;
-      auto loaded = executeLoadData(dest, load_statement);
-      infile.data = nullptr;
-      if (!loaded.ok()) {
-        refused = localInfileRefused(dest.handle());
-        return loaded.status().withContext("writing " + t.route.target_database + "." + t.route.target_table);
+    switch (method) {
+      case Write::kBulk: {
+        // One bulk packet must fit the server's max_allowed_packet: a batch that would not (a
+        // huge row) goes by LOAD DATA in the same transaction, or fails clearly.
+        uint64_t packet = b.data.size() + b.rows * ncols * 10 + 4096;
+        if (packet > shared.max_packet) {
+          if (!can_load_data) return tooLarge(packet);
+          std::string file;
+          forEachBulkRow(b, [&](const char* const* f, const unsigned long* len, unsigned n) {
+            appendLoadDataRow(file, f, len, n);
+          });
+          DTS_RETURN_IF_ERROR(loadData(file, b.rows));
+          break;
+        }
+        auto inserted_or = bulk.execute(b);
+        if (!inserted_or.ok()) return inserted_or.status().withContext(writing);
+        uint64_t inserted = *inserted_or;
+        if (!options_.insert_ignore && inserted != b.rows) {
+          return Status::FailedPrecondition(writing + " (" + what + "): the server inserted " +
+                                            std::to_string(inserted) + " of " + std::to_string(b.rows) + " rows");
+        }
+        break;
       }
-      // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
-      // let a row go missing silently.
-      if (!options_.insert_ignore && *loaded != b.rows) {
-        return Status::FailedPrecondition("writing " + t.route.target_database + "." + t.route.target_table + " (" +
-                                          what + "): " + std::to_string(b.rows - *loaded) + " of " +
-                                          std::to_string(b.rows) +
-                                          " rows were not inserted (duplicate key at the destination?)");
-      }
-    } else {
-      DTS_RETURN_IF_ERROR(dest.execute(b.data).withContext("writing " + t.route.target_database + "." +
-                                                           t.route.target_table));
+      case Write::kLoadData: DTS_RETURN_IF_ERROR(loadData(b.data, b.rows)); break;
+      case Write::kInsert:
+        // The server would drop the connection on a larger packet (and that looks retryable).
+        if (b.data.size() + 1024 > shared.max_packet) return tooLarge(b.data.size());
+        DTS_RETURN_IF_ERROR(dest.execute(b.data).withContext(writing));
+        break;
     }
     rows += b.rows;
     prog->rows_done += b.rows;
@@ -650,12 +850,12 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   };
   auto rollback = [&](Status st) {
     (void)dest.execute("ROLLBACK");
-    if (load_data) mysql_set_local_infile_default(dest.handle());
+    mysql_set_local_infile_default(dest.handle());
     return st;
   };
 
   Status write_error = dest.execute("START TRANSACTION");
-  if (write_error.ok() && load_data) {
+  if (write_error.ok() && can_load_data) {
     mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError, &infile);
   }
   while (write_error.ok()) {
@@ -671,13 +871,12 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
     write_error = write(b);
   }
   stopReader();
-  if (refused) {
-    // Refused before any row was written (the first LOAD DATA of the connection): this chunk
-    // again, by INSERT, and every later one too.
+  if (refused && options_.method != FullWriteMethod::kLoadData) {
+    // LOAD DATA LOCAL refused (the server or client does not allow it): this chunk again, and
+    // every later one, without it.
     (void)rollback(write_error);
     if (shared.load_data.exchange(false)) {
-      spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on with INSERT, which is slower",
-                   write_error.toString());
+      spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on without it", write_error.toString());
     }
     return loadChunk(src, dest, snapshot_gtid, chunk, shared, table_done);
   }
@@ -690,7 +889,7 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
                            metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
   if (!st.ok()) return rollback(st);
   st = dest.execute("COMMIT").withContext("committing " + what);
-  if (load_data) mysql_set_local_infile_default(dest.handle());
+  mysql_set_local_infile_default(dest.handle());
   DTS_RETURN_IF_ERROR(st);
   std::lock_guard<std::mutex> lock(shared.mu);
   *table_done = --shared.remaining[chunk.table] == 0;
@@ -742,12 +941,21 @@ Status FullLoader::addPendingKeys(mysql::Connection& dest, size_t ti, Shared& sh
 
 Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
-  if (options_.load_data) {
+  if (options_.method != FullWriteMethod::kInsert) {
     // Needed before any LOAD DATA LOCAL; a client built without it makes the server refuse,
-    // which loadChunk turns into INSERT.
+    // which loadChunk turns into another method (unless load_data was asked for).
     unsigned int on = 1;
     mysql_optionsv(dest->handle(), MYSQL_OPT_LOCAL_INFILE, &on);
   }
+  const bool bulk = bulkSupported(dest->handle());
+  if (options_.method == FullWriteMethod::kBulkInsert && !bulk) {
+    return Status::FailedPrecondition("options.full.method bulk_insert: the destination " +
+                                      dest_.endpoint.toString() +
+                                      " does not take arrays of parameters (MariaDB 10.2 or later does); use auto");
+  }
+  if (!bulk) shared.bulk = false;
+  DTS_ASSIGN_OR_RETURN(auto packet, dest->queryValue("SELECT @@max_allowed_packet"));
+  shared.max_packet = std::strtoull(packet.value_or("16777216").c_str(), nullptr, 10);
   DTS_RETURN_IF_ERROR(prepareDest(*dest));
   std::unique_ptr<mysql::Connection> src;
   std::string gtid;
@@ -758,8 +966,16 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       shared.cv.wait(lock, [&] { return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load(); });
       if (shared.failed || stop_->load()) return Status::OK();
       if (shared.queue.empty()) return Status::OK();
-      chunk = std::move(shared.queue.front());
-      shared.queue.pop_front();
+      // Spread the workers over tables: the first queued chunk of the table the fewest workers
+      // are loading. Writers of one table contend for its index pages (measured: 15% of the
+      // destination's CPU spinning on latches with four writers in one sysbench table).
+      auto pick = shared.queue.begin();
+      for (auto it = shared.queue.begin(); it != shared.queue.end(); ++it) {
+        if (shared.active[it->table] < shared.active[pick->table]) pick = it;
+      }
+      chunk = std::move(*pick);
+      shared.queue.erase(pick);
+      ++shared.active[chunk.table];
     }
     if (src == nullptr) {
       // The snapshot opens when the worker first has work, and its position is reported before
@@ -772,7 +988,12 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       on_snapshot(gtid);
     }
     bool table_done = false;
-    DTS_RETURN_IF_ERROR(loadChunk(*src, *dest, gtid, chunk, shared, &table_done));
+    Status loaded = loadChunk(*src, *dest, gtid, chunk, shared, &table_done);
+    {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      --shared.active[chunk.table];
+    }
+    DTS_RETURN_IF_ERROR(loaded);
     // The worker that loads a table's last chunk builds its deferred keys while the others go
     // on with other tables.
     if (table_done) DTS_RETURN_IF_ERROR(addPendingKeys(*dest, chunk.table, shared));
@@ -782,6 +1003,7 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
 Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_snapshot) {
   Shared shared;
   shared.remaining.assign(tables_.size(), 0);
+  shared.active.assign(tables_.size(), 0);
   shared.throttle = std::make_unique<Throttle>(options_.limits, clock_);
   for (const auto& t : tables_) {
     auto* p = progress_->findTable(t.route.source_database, t.route.source_table);

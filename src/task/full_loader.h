@@ -66,9 +66,10 @@ struct FullLoadOptions {
   uint64_t min_chunk_rows = 1000;
   uint64_t max_chunk_rows = 100000;
   uint64_t statement_bytes = 2u << 20;   // one INSERT / LOAD DATA at most (also < max_allowed_packet)
-  // Rows go by LOAD DATA LOCAL INFILE streamed from memory (less parsing at the destination than
-  // INSERT); INSERT when the destination refuses it (with a warning) or for BIT/spatial columns.
-  bool load_data = true;
+  // How rows are written (see FullWriteMethod). Under auto and bulk_insert a batch too large for
+  // one bulk packet goes by LOAD DATA LOCAL; LOAD DATA falls back to INSERT for BIT/spatial
+  // columns, and under auto also when the destination refuses it (with a warning).
+  FullWriteMethod method = FullWriteMethod::kAuto;
 };
 
 // The `dts_meta` schema at the destination (created if missing).

@@ -282,6 +282,7 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     fo.parallelism = config_.options.parallelism;
     fo.limits = config_.options.full;
     fo.chunk_rows = config_.options.full_chunk_rows;
+    fo.method = config_.options.full_method;
     fo.insert_ignore = config_.options.conflicting_tables == ConflictPolicy::kIgnore;
     FullLoader loader(src_opts, dest_opts, report.catalog, fo, &progress_, &stop, options_.clock);
     auto started = std::chrono::steady_clock::now();

@@ -256,9 +256,6 @@ Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
                                 const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping,
                                 bool defer_secondary_keys) {
   SchemaResult result;
-  if (const char* knob = std::getenv("DTS_BENCH_KEEP_SECONDARY_KEYS"); knob != nullptr && *knob == '1') {
-    defer_secondary_keys = false;  // benchmark A/B switch (bench/full_load_bench.sh), not a task option
-  }
   // Tables some foreign key references keep their keys (the constraint may use them).
   std::set<std::pair<std::string, std::string>> referenced;
   if (defer_secondary_keys) {

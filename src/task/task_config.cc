@@ -36,6 +36,16 @@ Result<mysql::ConnectOptions> EndpointConfig::connectOptions() const {
   return o;
 }
 
+const char* fullWriteMethodName(FullWriteMethod m) {
+  switch (m) {
+    case FullWriteMethod::kAuto: return "auto";
+    case FullWriteMethod::kBulkInsert: return "bulk_insert";
+    case FullWriteMethod::kLoadData: return "load_data";
+    case FullWriteMethod::kInsert: return "insert";
+  }
+  return "auto";
+}
+
 namespace {
 
 // Describes a YAML node for "got ..." in errors. Never used on password values.
@@ -163,13 +173,25 @@ Status parseEndpoint(const YAML::Node& node, const std::string& path, EndpointCo
 }
 
 Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* out,
-                   uint64_t* chunk_rows = nullptr) {
+                   TaskOptions* full = nullptr) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
-  if (chunk_rows != nullptr) {
-    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps", "chunk_rows"}));
+  if (full != nullptr) {
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps", "chunk_rows", "method"}));
     if (n["chunk_rows"]) {
       DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["chunk_rows"], path + ".chunk_rows", 0, 10000000));
-      *chunk_rows = static_cast<uint64_t>(v);
+      full->full_chunk_rows = static_cast<uint64_t>(v);
+    }
+    if (n["method"]) {
+      const YAML::Node& m = n["method"];
+      bool found = false;
+      for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert, FullWriteMethod::kLoadData,
+                          FullWriteMethod::kInsert}) {
+        if (m.IsScalar() && m.Scalar() == fullWriteMethodName(method)) {
+          full->full_method = method;
+          found = true;
+        }
+      }
+      if (!found) return bad(path + ".method", "must be auto, bulk_insert, load_data or insert, got " + shown(m));
     }
   } else {
     DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps"}));
@@ -293,7 +315,7 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
                    std::to_string(out->retry_time_for_other_issues));
   }
   if (n["full"]) {
-    DTS_RETURN_IF_ERROR(parseLimits(n["full"], "options.full", &out->full, &out->full_chunk_rows));
+    DTS_RETURN_IF_ERROR(parseLimits(n["full"], "options.full", &out->full, out));
   }
   if (n["incremental_limits"]) {
     DTS_RETURN_IF_ERROR(parseLimits(n["incremental_limits"], "options.incremental_limits",
@@ -435,6 +457,9 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps << YAML::Key
       << "max_mbps" << YAML::Value << o.full.max_mbps;
   if (o.full_chunk_rows != 0) out << YAML::Key << "chunk_rows" << YAML::Value << o.full_chunk_rows;
+  if (o.full_method != FullWriteMethod::kAuto) {
+    out << YAML::Key << "method" << YAML::Value << fullWriteMethodName(o.full_method);
+  }
   out << YAML::EndMap;
   out << YAML::Key << "incremental_limits" << YAML::Value;
   emitLimits(out, o.incremental_limits);

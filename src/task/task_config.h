@@ -70,6 +70,13 @@ struct RateLimits {
 
 enum class ConflictPolicy { kPrecheck, kIgnore };
 
+// How full data writes rows (options.full.method). auto: bulk_insert when the destination
+// supports it (MariaDB 10.2+: prepared INSERT executed with arrays of binary parameters, no SQL
+// or text parsing per row), else load_data (LOAD DATA LOCAL streamed from memory), else insert
+// (multi-row INSERT statements). A method the destination refuses is an error, except under auto.
+enum class FullWriteMethod { kAuto, kBulkInsert, kLoadData, kInsert };
+const char* fullWriteMethodName(FullWriteMethod m);
+
 struct TaskOptions {
   bool incremental = true;  // migration only: continue with incremental after full data
   bool ddl = true;          // replicate DDL of the selected objects
@@ -77,6 +84,7 @@ struct TaskOptions {
   int parallelism = 4;      // 1-64
   RateLimits full;
   uint64_t full_chunk_rows = 0;  // options.full.chunk_rows; 0 = automatic
+  FullWriteMethod full_method = FullWriteMethod::kAuto;  // options.full.method
   RateLimits incremental_limits;
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
   int retry_time_for_failed_connections = 720;  // 10-1440

@@ -27,7 +27,7 @@ options:
   ddl: false
   conflicting_tables: ignore
   parallelism: 8
-  full: {max_rps: 1000, max_mbps: 2.5, chunk_rows: 500}
+  full: {max_rps: 1000, max_mbps: 2.5, chunk_rows: 500, method: load_data}
   incremental_limits: {max_rps: 0, max_mbps: 0}
 )";
 
@@ -54,6 +54,7 @@ TEST(TaskConfigTest, ParsesTheDocumentedShape) {
   EXPECT_EQ(c->options.full.max_rps, 1000u);
   EXPECT_DOUBLE_EQ(c->options.full.max_mbps, 2.5);
   EXPECT_EQ(c->options.full_chunk_rows, 500u);
+  EXPECT_EQ(c->options.full_method, FullWriteMethod::kLoadData);
   EXPECT_TRUE(c->incremental());
   EXPECT_TRUE(c->mapping().ok());
 }
@@ -156,6 +157,7 @@ TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
       {withBase(objects + "options: {full: {burst: 1}}\n"), "options.full.burst: unknown key"},
       {withBase(objects + "options: {full: {chunk_rows: many}}\n"), "options.full.chunk_rows: must be an integer 0-10000000, got 'many'"},
       {withBase(objects + "options: {incremental_limits: {chunk_rows: 5}}\n"), "options.incremental_limits.chunk_rows: unknown key"},
+      {withBase(objects + "options: {full: {method: fast}}\n"), "options.full.method: must be auto, bulk_insert, load_data or insert, got 'fast'"},
       {withBase(objects + "options: {incremental_limits: 5}\n"), "options.incremental_limits: must be a mapping, got '5'"},
       {withBase(objects + "options: {threads: 5}\n"), "options.threads: unknown key"},
       {withBase(objects + "options: 5\n"), "options: must be a mapping, got '5'"},
