@@ -92,8 +92,10 @@ int main(int argc, char** argv) {
   if (!s.ok()) return fail("closing", s);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto st = (*applier)->stats();
-  std::printf("{\"seconds\": %.3f, \"transactions\": %llu, \"applied\": %llu, \"rows\": %llu, \"batches\": %llu}\n",
+  std::printf("{\"seconds\": %.3f, \"transactions\": %llu, \"applied\": %llu, \"rows\": %llu, \"batches\": %llu, "
+              "\"waits_queue_full\": %llu, \"waits_conflict\": %llu}\n",
               secs, static_cast<unsigned long long>(txns), static_cast<unsigned long long>(st.transactions_applied),
-              static_cast<unsigned long long>(st.rows_applied), static_cast<unsigned long long>(st.batches));
+              static_cast<unsigned long long>(st.rows_applied), static_cast<unsigned long long>(st.batches),
+              static_cast<unsigned long long>(st.waits_queue_full), static_cast<unsigned long long>(st.waits_conflict));
   return 0;
 }

@@ -2,10 +2,11 @@
 # Catch-up benchmark: a sysbench oltp_write_only backlog on the harness source, then the time a
 # native MariaDB replica (serial, and parallel optimistic) and dts (parallelism 1 and 4) need to
 # apply that same backlog into the destination server, each from the same starting data.
-#   bench/catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
+#   [WORKERS="1 2 4"] bench/catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
 # Needs a built tree (build/catchup_apply_bench), mariadb-server, sysbench.
 set -euo pipefail
 SECS=${1:-30}; TABLES=${2:-4}; SIZE=${3:-20000}; THREADS=${4:-8}
+WORKERS=${WORKERS:-1 2 4}  # dts apply parallelism values to measure
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HELPER=${HELPER:-$ROOT/build/bench/catchup_apply_bench}
 [ -x "$HELPER" ] || HELPER=$ROOT/build/catchup_apply_bench
@@ -54,10 +55,14 @@ native() {  # threads mode
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
 
+DEST_PID=$(pgrep -f "mariadbd .*--port=$DEST_PORT( |\$)" | head -1)
+SRC_PID=$(pgrep -f "mariadbd .*--port=$SRC_PORT( |\$)" | head -1)
+cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
 dts_run() {  # workers
   reset_dest
-  local out; out=$("$HELPER" "$SRC" "$DEST" dts "$PWF" "$P0" "$1" sbtest "bench$1")
-  echo "dts workers=$1: $out" >&2
+  local d0 s0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID")
+  local out; out=$(/usr/bin/time -f "%U %S" -o "$DIR/time" "$HELPER" "$SRC" "$DEST" dts "$PWF" "$P0" "$1" sbtest "bench$1")
+  echo "dts workers=$1: $out; CPU seconds: destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc), dts $(awk '{print $1 + $2}' "$DIR/time")" >&2
   python3 -c "import json; print(f'{json.loads(\"\"\"$out\"\"\")[\"seconds\"]:.2f}')"
 }
 
@@ -65,13 +70,12 @@ checksum() { dst "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | 
 
 N0=$(native 0 conservative); C_N0=$(checksum)
 N4=$(native 4 optimistic); C_N4=$(checksum)
-D1=$(dts_run 1); C_D1=$(checksum)
-D4=$(dts_run 4); C_D4=$(checksum)
+declare -A D C_D
+for w in $WORKERS; do D[$w]=$(dts_run "$w"); C_D[$w]=$(checksum); done
 same() { [ "$1" = "$C_N0" ] && echo yes || echo NO; }
 
 printf '\n%-44s %10s %12s %10s\n' "applier ($TXNS transactions)" "seconds" "txn/s" "same data"
 row() { printf '%-44s %10s %12s %10s\n' "$1" "$2" "$(python3 -c "print(f'{$TXNS/max($2,0.001):.0f}')")" "$3"; }
 row "native replica, slave_parallel_threads=0" "$N0" "yes"
 row "native replica, 4 threads, optimistic" "$N4" "$(same "$C_N4")"
-row "dts, parallelism 1" "$D1" "$(same "$C_D1")"
-row "dts, parallelism 4" "$D4" "$(same "$C_D4")"
+for w in $WORKERS; do row "dts, parallelism $w" "${D[$w]}" "$(same "${C_D[$w]}")"; done

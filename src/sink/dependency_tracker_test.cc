@@ -1,5 +1,7 @@
 #include "sink/dependency_tracker.h"
 
+#include "mysql/table_info.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -21,6 +23,67 @@ TEST(DependencyTrackerTest, IndependentTransactionsSpreadOverWorkers) {
   }
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, (std::vector<int>{0, 1, 2}));
+}
+
+TEST(DependencyTrackerTest, StickyWorkersTakeRunsOfIndependentTransactions) {
+  DependencyTracker t(2, 3);
+  std::vector<int> got;
+  for (uint64_t seq = 1; seq <= 7; ++seq) {
+    auto w = t.chooseWorker({seq * 100});
+    ASSERT_TRUE(w.has_value());
+    t.assign(*w, seq, {seq * 100});
+    got.push_back(*w);
+  }
+  // Three to the first worker, three to the other, then the less loaded (tie: round robin).
+  ASSERT_EQ(got.size(), 7u);
+  EXPECT_EQ(got[0], got[1]);
+  EXPECT_EQ(got[1], got[2]);
+  EXPECT_NE(got[2], got[3]);
+  EXPECT_EQ(got[3], got[4]);
+  EXPECT_EQ(got[4], got[5]);
+  EXPECT_EQ(t.pending(0) + t.pending(1), 7u);
+  // A conflict still goes behind its owner whatever the run.
+  EXPECT_EQ(t.chooseWorker({100}), got[0]);
+  EXPECT_EQ(t.chooseWorker({400}), got[3]);
+}
+
+// One-column-key row change; the key's column has the given collation.
+std::vector<uint64_t> keyHashesOf(uint16_t collation, const std::string& key, bool deleted) {
+  auto info = std::make_shared<mysql::TableInfo>();
+  info->database = "d";
+  info->table = "t";
+  mysql::ColumnInfo c;
+  c.name = "k";
+  c.type = mysql::ColumnType::kVarchar;
+  c.collation = collation;
+  info->columns.push_back(c);
+  pipeline::ChangeEvent ev;
+  ev.op = deleted ? pipeline::ChangeEvent::Op::kDelete : pipeline::ChangeEvent::Op::kInsert;
+  ev.database = "d";
+  ev.table = "t";
+  ev.table_info = info;
+  (deleted ? ev.before : ev.after).values.push_back(mysql::Value::ofText(mysql::Value::Kind::kString, key));
+  TableKeys keys;
+  keys.identity = {0};
+  keys.unique = {{0}};
+  std::vector<uint64_t> out;
+  addKeyHashes(ev, keys, &out);
+  return out;
+}
+
+TEST(DependencyTrackerTest, KeysTheDestinationHoldsEqualConflict) {
+  constexpr uint16_t kGeneralCi = 45, kUnicodeCi = 224, kBin = 46, kNopadBin = 1070, kBinary = 63;
+  // A deleted 'e' and an inserted 'É' (or 'ß' / 'ss') are one key under a case/accent-insensitive
+  // collation: applied out of order the insert would replace the old row and the delete remove it.
+  EXPECT_EQ(keyHashesOf(kGeneralCi, "e", true), keyHashesOf(kGeneralCi, "\xc3\x89", false));
+  EXPECT_EQ(keyHashesOf(kUnicodeCi, "ss", true), keyHashesOf(kUnicodeCi, "\xc3\x9f", false));
+  // PAD SPACE *_bin: trailing spaces do not count; NO PAD and binary: every byte counts.
+  EXPECT_EQ(keyHashesOf(kBin, "a", true), keyHashesOf(kBin, "a  ", false));
+  EXPECT_NE(keyHashesOf(kBin, "a", true), keyHashesOf(kBin, "A", false));
+  EXPECT_NE(keyHashesOf(kNopadBin, "a", true), keyHashesOf(kNopadBin, "a ", false));
+  EXPECT_NE(keyHashesOf(kBinary, "a", true), keyHashesOf(kBinary, "a ", false));
+  // Unknown collation: treated as insensitive.
+  EXPECT_EQ(keyHashesOf(0, "x", true), keyHashesOf(0, "y", false));
 }
 
 TEST(DependencyTrackerTest, ConflictGoesBehindTheOwner) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 
 #include "common/log.h"
 #include "sink/ddl_rewrite.h"
@@ -34,20 +35,17 @@ bool isStringLike(const mysql::ColumnInfo& c) {
   }
 }
 
-// True when equal values of this column are equal bytes (so keys can be compared as bytes).
+// True when equal values of this column are equal bytes (so keys can be compared as bytes):
+// numbers, temporal values and binary strings. Strings of a character set are not, even with a
+// *_bin collation: MariaDB's PAD SPACE collations (every one but the *_nopad_* ones) make 'a' and
+// 'a ' the same key.
 bool byteComparable(const mysql::ColumnInfo& c) {
   if (c.type == mysql::ColumnType::kFloat || c.type == mysql::ColumnType::kDouble) return false;
   if (!isStringLike(c)) return true;
-  if (c.collation == mysql::kBinaryCollation) return true;
-  std::string_view name = collationName(c.collation);
-  return name.size() > 4 && name.substr(name.size() - 4) == "_bin";
+  return c.collation == mysql::kBinaryCollation;
 }
 
 size_t valueBytes(const mysql::Value& v) { return v.s.empty() ? 8 : v.s.size(); }
-
-bool isPresent(const mysql::RowImage& row, size_t i) {
-  return i < row.values.size() && (row.present.empty() || (i < row.present.size() && row.present[i]));
-}
 
 unsigned lastErrno(mysql::Connection& c) { return mysql_errno(c.handle()); }
 
@@ -68,7 +66,7 @@ MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipelin
     : options_(std::move(options)),
       mapping_(std::move(mapping)),
       store_(options_.meta_database, options_.task),
-      tracker_(std::max(1, options_.workers)) {}
+      tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
 Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
                                                          std::shared_ptr<const pipeline::Mapping> mapping) {
@@ -157,7 +155,7 @@ MysqlApplier::~MysqlApplier() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
+  for (auto& w : workers_) w->cv.notify_all();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
   }
@@ -269,51 +267,6 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   return keys;
 }
 
-void MysqlApplier::addHashes(const ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) const {
-  const mysql::TableInfo& info = *ev.table_info;
-  std::string base = ev.database + '\0' + ev.table + '\0';
-  bool table_wide = keys.unique.empty();
-  for (const mysql::RowImage* img : {&ev.before, &ev.after}) {
-    if (img->values.empty()) continue;
-    for (size_t k = 0; k < keys.unique.size() && !table_wide; ++k) {
-      const auto& cols = keys.unique[k];
-      if (cols.empty()) {
-        table_wide = true;
-        break;
-      }
-      std::string h = base + std::to_string(k);
-      bool has_null = false;
-      for (size_t i : cols) {
-        if (!isPresent(*img, i)) {
-          table_wide = true;
-          break;
-        }
-        const mysql::Value& v = img->values[i];
-        if (v.isNull()) {
-          has_null = true;  // NULLs never conflict in a unique key
-          break;
-        }
-        h.push_back('\0');
-        h.push_back(static_cast<char>(v.kind));
-        if (!v.s.empty() || v.kind == mysql::Value::Kind::kString || v.kind == mysql::Value::Kind::kBytes) {
-          std::string s = v.s;
-          if (!byteComparable(info.columns[i])) {
-            // Case- and pad-insensitive collations: fold ASCII case and trailing spaces so
-            // 'a' and 'A ' land on the same key.
-            while (!s.empty() && s.back() == ' ') s.pop_back();
-            for (char& c : s) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-          }
-          h += s;
-        } else {
-          h += std::to_string(v.i) + "/" + std::to_string(v.u) + "/" + std::to_string(v.d);
-        }
-      }
-      if (!table_wide && !has_null) out->push_back(hashKey(h));
-    }
-  }
-  if (table_wide) out->push_back(hashKey(base + "*"));
-}
-
 Status MysqlApplier::apply(pipeline::Transaction txn) {
   if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
@@ -383,7 +336,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
                                      mysql::quoteQualified(ev.database, ev.table) + " without table info");
     }
     DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
-    addHashes(ev, keys, &t->hashes);
+    addKeyHashes(ev, keys, &t->hashes);
     t->keys.push_back(std::move(keys));
     ++t->rows;
     for (const auto* img : {&ev.before, &ev.after}) {
@@ -395,18 +348,29 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
 
   std::unique_lock<std::mutex> lock(mu_);
   std::optional<int> w;
+  bool waited_full = false, waited_conflict = false;
   done_cv_.wait(lock, [&] {
     if (!error_.ok()) return true;
-    if (queued_ >= options_.max_queued_transactions) return false;
+    if (queued_ >= options_.max_queued_transactions) {
+      waited_full = true;
+      return false;
+    }
     w = tracker_.chooseWorker(t->hashes);
+    if (!w.has_value()) waited_conflict = true;
     return w.has_value();
   });
+  stats_.waits_queue_full += waited_full ? 1 : 0;
+  stats_.waits_conflict += waited_conflict ? 1 : 0;
   if (!error_.ok()) return error_;
   tracker_.assign(*w, t->seq, t->hashes);
-  workers_[static_cast<size_t>(*w)]->queue.push_back(std::move(t));
+  Worker* worker = workers_[static_cast<size_t>(*w)].get();
+  worker->queue.push_back(std::move(t));
   ++queued_;
+  // Wake only that worker, and only when it sleeps: a wake-up per transaction (and all workers
+  // woken for each) cost more CPU than applying the transaction.
+  const bool wake = worker->waiting;
   lock.unlock();
-  work_cv_.notify_all();
+  if (wake) worker->cv.notify_one();
   return Status::OK();
 }
 
@@ -415,7 +379,9 @@ void MysqlApplier::workerLoop(Worker* w) {
     std::vector<std::shared_ptr<Txn>> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
+      w->waiting = true;
+      w->cv.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
+      w->waiting = false;
       if (stopping_) return;
       size_t rows = 0;
       while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
@@ -601,7 +567,7 @@ Status MysqlApplier::close() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
-  work_cv_.notify_all();
+  for (auto& w : workers_) w->cv.notify_all();
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
     w->conn.reset();  // ends the session: releases its slot lock

@@ -85,6 +85,10 @@ struct ApplierStats {
   double rows_per_second = 0;         // since the previous stats() call
   double bytes_per_second = 0;
   size_t queued_transactions = 0;
+  // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
+  // or for a transaction conflicting with two workers to be released (parallelism lost).
+  uint64_t waits_queue_full = 0;
+  uint64_t waits_conflict = 0;
 };
 
 class MysqlApplier {
@@ -133,6 +137,8 @@ class MysqlApplier {
     std::unique_ptr<mysql::Connection> conn;
     std::thread thread;
     std::deque<std::shared_ptr<Txn>> queue;
+    std::condition_variable cv;  // queue not empty, or stopping (under mu_)
+    bool waiting = false;        // sleeping on cv
     bool busy = false;
     GtidRanges extras;  // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
@@ -151,7 +157,6 @@ class MysqlApplier {
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
   Status writeControlSlot(const std::string& pending_ddl);
   Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
-  void addHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) const;
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
@@ -167,7 +172,6 @@ class MysqlApplier {
   uint64_t next_seq_ = 0;
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;
   std::condition_variable done_cv_;
   std::vector<std::unique_ptr<Worker>> workers_;
   DependencyTracker tracker_;
