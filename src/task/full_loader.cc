@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -301,6 +302,7 @@ struct FullLoader::Shared {
   std::vector<int> active;     // workers loading a chunk of each table
   std::vector<Progress::Table*> progress;
   std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
+  std::map<std::string, std::string> snapshot_gtids;  // "file:pos" -> GTID position (under snapshot_mu)
   std::unique_ptr<Throttle> throttle;
   std::atomic<bool> failed{false};
   std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far
@@ -348,7 +350,10 @@ Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) 
 }
 
 // Opens a consistent snapshot on src and returns its exact GTID position.
-Result<std::string> openSnapshot(mysql::Connection& src) {
+// cache: GTID positions already computed, by "file:pos". BINLOG_GTID_POS reads the binlog file
+// from its start up to pos (up to max_binlog_size per call); snapshots opened at the same
+// position (an idle source) compute it once. REQUIRES: callers serialized (snapshot_mu).
+Result<std::string> openSnapshot(mysql::Connection& src, std::map<std::string, std::string>* cache) {
   DTS_RETURN_IF_ERROR(src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600"));
   DTS_RETURN_IF_ERROR(src.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   if (!src.isMariaDB()) {
@@ -376,12 +381,15 @@ Result<std::string> openSnapshot(mysql::Connection& src) {
     return Status::FailedPrecondition("source " + src.options().endpoint.toString() +
                                       " reports no binlog snapshot position (is log_bin ON?)");
   }
+  std::string at = *file + ":" + *pos;
+  if (auto hit = cache->find(at); hit != cache->end()) return hit->second;
   DTS_ASSIGN_OR_RETURN(auto g, src.queryValue("SELECT BINLOG_GTID_POS(" + src.quoteString(*file) + ", " +
                                               src.quoteString(*pos) + ")"));
   if (!g.has_value()) {
     return Status::FailedPrecondition("source " + src.options().endpoint.toString() + ": BINLOG_GTID_POS(" +
                                       *file + ", " + *pos + ") is NULL");
   }
+  (*cache)[at] = *g;
   return *g;
 }
 
@@ -1047,7 +1055,7 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       // any of its rows can commit.
       std::lock_guard<std::mutex> lock(shared.snapshot_mu);
       DTS_ASSIGN_OR_RETURN(src, connectLong(source_));
-      auto snap = openSnapshot(*src);
+      auto snap = openSnapshot(*src, &shared.snapshot_gtids);
       if (!snap.ok()) return snap.status().withContext("opening a consistent snapshot");
       gtid = *snap;
       on_snapshot(gtid);
