@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   ao.workers = std::stoi(argv[6]);
   if (const char* b = getenv("DTS_BATCH")) ao.batch_transactions = std::stoul(b);
   if (const char* q = getenv("DTS_QUEUE")) ao.max_queued_transactions = std::stoul(q);
+  if (const char* f = getenv("DTS_FILL_MS")) ao.batch_fill = std::chrono::milliseconds(std::stoul(f));
   auto applier = sink::MysqlApplier::open(ao, nullptr);
   if (!applier.ok()) return fail("opening the applier", applier.status());
 

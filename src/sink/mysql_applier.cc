@@ -383,6 +383,15 @@ void MysqlApplier::workerLoop(Worker* w) {
       w->cv.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
       w->waiting = false;
       if (stopping_) return;
+      // A short batch waits a moment for more: every batch is a destination commit, and when
+      // the source side is the bottleneck (catch-up with several workers) eager one-transaction
+      // batches spend the destination's CPU on commits (measured: 1,661 batches for 38,723
+      // transactions with 4 workers, 80 with one).
+      if (w->queue.size() < options_.batch_transactions && options_.batch_fill.count() > 0) {
+        w->cv.wait_for(lock, options_.batch_fill,
+                       [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; });
+        if (stopping_) return;
+      }
       size_t rows = 0;
       while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
              (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows)) {

@@ -66,6 +66,9 @@ struct ApplierOptions {
   size_t batch_rows = 20000;
   size_t max_statement_bytes = 1 << 20;
   size_t max_queued_transactions = 8192;   // back-pressure on apply()
+  // A worker that wakes to fewer than batch_transactions waits this long for more (latency cost
+  // at most this, per batch).
+  std::chrono::milliseconds batch_fill{2};
   int deadlock_retries = 10;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
