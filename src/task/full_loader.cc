@@ -144,19 +144,24 @@ bool localInfileRefused(MYSQL* conn) {
          err == 2068 /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED */;
 }
 
+// A failed write: retryable (kUnavailable) when the connection or the server went away, else
+// kFailedPrecondition. The message gets the error number.
+Status writeError(unsigned err, const std::string& msg) {
+  std::string text = msg + " (error " + std::to_string(err) + ")";
+  if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
+      err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
+    return Status::Unavailable(text);
+  }
+  return Status::FailedPrecondition(text);
+}
+
 // Runs one LOAD DATA on the raw handle and returns the rows it inserted (Connection::execute
 // drains result sets afterwards, which loses the affected row count).
 Result<uint64_t> executeLoadData(mysql::Connection& dest, const std::string& statement) {
   MYSQL* h = dest.handle();
   if (mysql_real_query(h, statement.data(), statement.size()) != 0) {
-    unsigned err = mysql_errno(h);
-    std::string msg = "LOAD DATA LOCAL on " + dest.options().endpoint.toString() + ": " + mysql_error(h) +
-                      " (error " + std::to_string(err) + ")";
-    if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
-        err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
-      return Status::Unavailable(msg);
-    }
-    return Status::FailedPrecondition(msg);
+    return writeError(mysql_errno(h),
+                      "LOAD DATA LOCAL on " + dest.options().endpoint.toString() + ": " + mysql_error(h));
   }
   return static_cast<uint64_t>(mysql_affected_rows(h));
 }
@@ -694,14 +699,8 @@ class BulkInsert {
 
  private:
   Status error(const std::string& what) {
-    unsigned err = mysql_stmt_errno(stmt_);
-    std::string msg = what + " on " + dest_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_) +
-                      " (error " + std::to_string(err) + ")";
-    if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
-        err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
-      return Status::Unavailable(msg);
-    }
-    return Status::FailedPrecondition(msg);
+    return writeError(mysql_stmt_errno(stmt_),
+                      what + " on " + dest_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_));
   }
 
   mysql::Connection* dest_ = nullptr;
