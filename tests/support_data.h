@@ -17,6 +17,10 @@ std::string diffTables(mysql::Connection& source, const std::string& src_db,
                        const std::string& src_table, mysql::Connection& destination,
                        const std::string& dst_db, const std::string& dst_table);
 
+// CREATE TABLE statements for t_int, t_dec, t_time and t_str: every column type of the binlog
+// issue's table (in the current database).
+extern const char* const kTypeTablesSql;
+
 // Compares every table of a database (same names on both sides).
 std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
                           const std::string& db);

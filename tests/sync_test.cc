@@ -247,20 +247,8 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
 
 TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   const std::string schema =
-      "DROP DATABASE IF EXISTS ty; CREATE DATABASE ty; USE ty;"
-      "CREATE TABLE t_int (id INT PRIMARY KEY, ti TINYINT, tiu TINYINT UNSIGNED, si SMALLINT,"
-      "  siu SMALLINT UNSIGNED, mi MEDIUMINT, miu MEDIUMINT UNSIGNED, i INT, iu INT UNSIGNED,"
-      "  bi BIGINT, biu BIGINT UNSIGNED);"
-      "CREATE TABLE t_dec (id INT PRIMARY KEY, d1 DECIMAL(10,2), d2 DECIMAL(65,30), d3 DECIMAL(5,0),"
-      "  d4 DECIMAL(18,9), d5 DECIMAL(1,1), du DECIMAL(10,2) UNSIGNED, f FLOAT, d DOUBLE);"
-      "CREATE TABLE t_time (id INT PRIMARY KEY, dt DATE, t0 TIME, t3 TIME(3), t6 TIME(6), dt0 DATETIME,"
-      "  dt1 DATETIME(1), dt6 DATETIME(6), ts0 TIMESTAMP NULL, ts2 TIMESTAMP(2) NULL,"
-      "  ts6 TIMESTAMP(6) NULL, y YEAR);"
-      "CREATE TABLE t_str (id INT PRIMARY KEY, c CHAR(10), vc VARCHAR(300), vs VARCHAR(20),"
-      "  l1 VARCHAR(20) CHARACTER SET latin1, cb CHAR(100), bn BINARY(4), vb VARBINARY(20),"
-      "  tb TINYBLOB, b BLOB, mb MEDIUMBLOB, lb LONGBLOB, tt TINYTEXT, tx TEXT,"
-      "  e ENUM('a','b','c'), s SET('x','y','z'), b1 BIT(1), b10 BIT(10), b64 BIT(64), j JSON,"
-      "  g GEOMETRY) DEFAULT CHARSET=utf8mb4;"
+      "DROP DATABASE IF EXISTS ty; CREATE DATABASE ty; USE ty;" +
+      std::string(kTypeTablesSql) +
       "DROP DATABASE IF EXISTS shop; CREATE DATABASE shop; USE shop;"
       "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(10,2),"
       "  status VARCHAR(20) NOT NULL, note TEXT);"

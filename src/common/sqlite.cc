@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
+
 namespace dts {
 
 Sqlite::~Sqlite() {
@@ -26,15 +29,33 @@ Status Sqlite::error(std::string_view what) const {
   return Status::FailedPrecondition(std::string(what) + " in " + path_ + ": " + sqlite3_errmsg(db_));
 }
 
+namespace {
+
+// SQLite returns SQLITE_BUSY without calling the busy handler in a few cases (switching to WAL
+// while another process opens the file, a WAL snapshot that went stale): those are retried here
+// for as long as the busy timeout, a few milliseconds apart. Statements given to exec() are
+// idempotent when they failed busy (schema set-up, BEGIN IMMEDIATE, COMMIT).
+constexpr auto kBusyFor = std::chrono::seconds(10);
+
+bool busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+
+}  // namespace
+
 Status Sqlite::exec(std::string_view sql) {
-  char* err = nullptr;
   std::string copy(sql);
-  if (sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+  auto deadline = std::chrono::steady_clock::now() + kBusyFor;
+  while (true) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, copy.c_str(), nullptr, nullptr, &err);
+    if (rc == SQLITE_OK) return Status::OK();
     std::string msg = err != nullptr ? err : "unknown error";
     sqlite3_free(err);
+    if (busy(rc) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     return Status::FailedPrecondition("sqlite in " + path_ + ": " + msg);
   }
-  return Status::OK();
 }
 
 Result<std::vector<Sqlite::Row>> Sqlite::query(
@@ -51,8 +72,14 @@ Result<std::vector<Sqlite::Row>> Sqlite::query(
     if (rc != SQLITE_OK) return error("binding parameter");
   }
   std::vector<Row> rows;
+  auto deadline = std::chrono::steady_clock::now() + kBusyFor;
   while (true) {
     int rc = sqlite3_step(stmt);
+    if (busy(rc) && rows.empty() && std::chrono::steady_clock::now() < deadline) {
+      sqlite3_reset(stmt);  // nothing was read or written yet: run it again
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
+    }
     if (rc == SQLITE_DONE) break;
     if (rc != SQLITE_ROW) return error("running statement");
     int n = sqlite3_column_count(stmt);
