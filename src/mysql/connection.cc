@@ -5,6 +5,7 @@
 #include <mysqld_error.h>
 
 #include <charconv>
+#include <cstdlib>
 
 namespace dts::mysql {
 
@@ -105,7 +106,24 @@ Status Connection::lastError(std::string_view what) const {
   return Status::FailedPrecondition(msg);
 }
 
+Result<uint64_t> Connection::maxAllowedPacket() {
+  if (max_allowed_packet_ == 0) {
+    DTS_ASSIGN_OR_RETURN(auto v, queryValue("SELECT @@max_allowed_packet"));
+    max_allowed_packet_ = std::strtoull(v.value_or("16777216").c_str(), nullptr, 10);
+    if (max_allowed_packet_ == 0) max_allowed_packet_ = 16u << 20;
+  }
+  return max_allowed_packet_;
+}
+
 Status Connection::execute(std::string_view sql) {
+  if (sql.size() > (1u << 20)) {
+    DTS_ASSIGN_OR_RETURN(uint64_t limit, maxAllowedPacket());
+    if (sql.size() + 1024 > limit) {
+      return Status::FailedPrecondition("a " + std::to_string(sql.size()) + "-byte statement for " +
+                                        options_.endpoint.toString() + " is larger than its max_allowed_packet (" +
+                                        std::to_string(limit) + "); raise max_allowed_packet there");
+    }
+  }
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
   // Drain every result set so the connection stays usable.
   do {

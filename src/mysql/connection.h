@@ -80,11 +80,17 @@ class Connection {
   // Status for the last error on this connection, with context.
   Status lastError(std::string_view what) const;
 
+  // The server's max_allowed_packet, read once on first use. execute() checks statements
+  // above 1 MiB against it: a server sent a larger packet drops the connection, which would
+  // look retryable; this is a clear kFailedPrecondition instead.
+  Result<uint64_t> maxAllowedPacket();
+
  private:
   Connection(st_mysql* mysql, ConnectOptions options);
   st_mysql* mysql_;
   ConnectOptions options_;
   bool is_mariadb_ = false;
+  uint64_t max_allowed_packet_ = 0;  // 0: not read yet
 };
 
 // `name` quoted as an identifier: backticks, with embedded backticks doubled.

@@ -450,6 +450,10 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     checkpoint = store_.upsertSql(w->slot, applied, positionLocked(), "");
     w->written_version = base_version_;
   }
+  // One round trip stays below the destination's max_allowed_packet (a larger one would drop
+  // the connection); a single statement above it fails clearly in Connection::execute.
+  DTS_ASSIGN_OR_RETURN(uint64_t packet, w->conn->maxAllowedPacket());
+  const size_t round_limit = std::min<uint64_t>(kMaxRoundTripBytes, packet > (64u << 10) ? packet - (64u << 10) : packet / 2);
   Status last;
   for (int attempt = 0; attempt <= options_.deadlock_retries; ++attempt) {
     std::string round = "START TRANSACTION";
@@ -461,7 +465,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
       return st;
     };
     for (const std::string& s : statements) {
-      if (!round.empty() && round.size() + s.size() > kMaxRoundTripBytes) {
+      if (!round.empty() && round.size() + s.size() > round_limit) {
         last = send(false);
         if (!last.ok()) break;
       }

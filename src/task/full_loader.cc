@@ -33,6 +33,22 @@ void appendHex(std::string& out, const char* data, size_t n) {
   }
 }
 
+// Appends data with each byte c for which escape(c) is not 0 written as a backslash and that
+// letter; runs of bytes that need no escape are appended in one go.
+template <typename Escape>
+void appendEscaped(std::string& out, const char* data, size_t n, Escape escape) {
+  size_t run = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char e = escape(data[i]);
+    if (e == 0) continue;
+    out.append(data + run, i - run);
+    out.push_back('\\');
+    out.push_back(e);
+    run = i + 1;
+  }
+  out.append(data + run, n - run);
+}
+
 bool looksNumeric(const char* data, size_t n) {
   if (n == 0) return false;
   for (size_t i = 0; i < n; ++i) {
@@ -65,25 +81,18 @@ void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* 
     return;
   }
   out.push_back('\'');
-  size_t run = 0;
-  for (size_t i = 0; i < n; ++i) {
-    char e;
-    switch (data[i]) {
-      case '\0': e = '0'; break;
-      case '\n': e = 'n'; break;
-      case '\r': e = 'r'; break;
-      case '\\': e = '\\'; break;
-      case '\'': e = '\''; break;
-      case '"': e = '"'; break;
-      case '\x1a': e = 'Z'; break;
-      default: continue;
+  appendEscaped(out, data, n, [](char c) -> char {
+    switch (c) {
+      case '\0': return '0';
+      case '\n': return 'n';
+      case '\r': return 'r';
+      case '\\': return '\\';
+      case '\'': return '\'';
+      case '"': return '"';
+      case '\x1a': return 'Z';
+      default: return 0;
     }
-    out.append(data + run, i - run);
-    out.push_back('\\');
-    out.push_back(e);
-    run = i + 1;
-  }
-  out.append(data + run, n - run);
+  });
   out.push_back('\'');
 }
 
@@ -181,22 +190,15 @@ void appendLoadDataField(std::string& out, const char* data, size_t n) {
     out += "\\N";
     return;
   }
-  size_t run = 0;  // bytes of data[run, i) that need no escape, appended in one go
-  for (size_t i = 0; i < n; ++i) {
-    char e;
-    switch (data[i]) {
-      case '\\': e = '\\'; break;
-      case '\t': e = 't'; break;
-      case '\n': e = 'n'; break;
-      case '\0': e = '0'; break;
-      default: continue;
+  appendEscaped(out, data, n, [](char c) -> char {
+    switch (c) {
+      case '\\': return '\\';
+      case '\t': return 't';
+      case '\n': return 'n';
+      case '\0': return '0';
+      default: return 0;
     }
-    out.append(data + run, i - run);
-    out.push_back('\\');
-    out.push_back(e);
-    run = i + 1;
-  }
-  out.append(data + run, n - run);
+  });
 }
 
 Status ensureMetaSchema(mysql::Connection& dest) {
@@ -1026,8 +1028,7 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
                                       " does not take arrays of parameters (MariaDB 10.2 or later does); use auto");
   }
   if (!bulk) shared.bulk = false;
-  DTS_ASSIGN_OR_RETURN(auto packet, dest->queryValue("SELECT @@max_allowed_packet"));
-  shared.max_packet = std::strtoull(packet.value_or("16777216").c_str(), nullptr, 10);
+  DTS_ASSIGN_OR_RETURN(shared.max_packet, dest->maxAllowedPacket());
   DTS_RETURN_IF_ERROR(prepareDest(*dest));
   std::unique_ptr<mysql::Connection> src;
   std::string gtid;
