@@ -56,21 +56,37 @@ uint64_t hashKey(std::string_view bytes) {
 DependencyTracker::DependencyTracker(int workers, size_t stick)
     : pending_(static_cast<size_t>(workers), 0), stick_(std::max<size_t>(stick, 1)) {}
 
-std::optional<int> DependencyTracker::chooseWorker(const std::vector<uint64_t>& keys) const {
-  int found = -1;
+Placement DependencyTracker::place(const std::vector<uint64_t>& keys) const {
+  Placement p;
+  p.worker = -1;
+  uint64_t latest = 0;
   for (uint64_t k : keys) {
     auto it = keys_.find(k);
     if (it == keys_.end()) continue;
-    if (found == -1) {
-      found = it->second.worker;
-    } else if (found != it->second.worker) {
-      return std::nullopt;
+    const Owner& o = it->second;
+    auto dep = std::find_if(p.after.begin(), p.after.end(), [&](const auto& d) { return d.first == o.worker; });
+    if (dep == p.after.end()) {
+      p.after.emplace_back(o.worker, o.seq);
+    } else {
+      dep->second = std::max(dep->second, o.seq);
+    }
+    if (p.worker == -1 || o.seq > latest) {
+      p.worker = o.worker;
+      latest = o.seq;
     }
   }
-  if (found != -1) return found;
+  if (p.worker != -1) {
+    // Behind the latest conflicting transaction (its own queue keeps that order); the others are
+    // older, so usually committed by the time the worker gets there.
+    std::erase_if(p.after, [&](const auto& d) { return d.first == p.worker; });
+    return p;
+  }
   // Stay on the last worker until it holds a full batch: neighbouring transactions, which touch
-  // the same hot rows most often, then share a worker instead of blocking on two.
-  if (last_ >= 0 && pending_[static_cast<size_t>(last_)] < stick_) return last_;
+  // the same hot rows most often, then share a worker instead of depending on two.
+  if (last_ >= 0 && pending_[static_cast<size_t>(last_)] < stick_) {
+    p.worker = last_;
+    return p;
+  }
   size_t n = pending_.size();
   size_t best = next_ % n;
   for (size_t i = 1; i < n; ++i) {
@@ -78,7 +94,8 @@ std::optional<int> DependencyTracker::chooseWorker(const std::vector<uint64_t>& 
     if (pending_[w] < pending_[best]) best = w;
   }
   next_ = best + 1;
-  return static_cast<int>(best);
+  p.worker = static_cast<int>(best);
+  return p;
 }
 
 void DependencyTracker::assign(int worker, uint64_t seq, const std::vector<uint64_t>& keys) {

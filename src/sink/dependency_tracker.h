@@ -8,14 +8,17 @@
 // Rule: a transaction goes to the one worker that holds pending (not yet committed) transactions
 // sharing a key with it — behind them in that worker's queue, so order is kept — or, when it
 // conflicts with none, to the previous transaction's worker until that one holds `stick` pending
-// transactions, then to the least loaded worker. When it conflicts with two or more workers it must
-// wait until releases leave at most one.
+// transactions, then to the least loaded worker. When it conflicts with two or more workers it goes
+// behind the latest conflicting transaction, and that worker must not start it before the other
+// workers' conflicting transactions (Placement::after) have committed. The producer never waits for
+// a conflict; a worker waits only with nothing uncommitted of its own, and every such wait is for an
+// earlier transaction, so the earliest uncommitted transaction can always run (no deadlock).
 //
 // Not thread-safe: the applier calls it under its own mutex.
 #pragma once
 
 #include <cstdint>
-#include <optional>
+#include <utility>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -36,6 +39,13 @@ uint64_t hashKey(std::string_view bytes);
 // conflicts with every other.
 void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out);
 
+struct Placement {
+  int worker = 0;
+  // (worker, seq): transactions of other workers that must commit before this one may start.
+  // Each worker commits its queue in order, so "worker has committed seq" is one watermark.
+  std::vector<std::pair<int, uint64_t>> after;
+};
+
 class DependencyTracker {
  public:
   // REQUIRES: workers >= 1. stick: a transaction without conflicts goes to the worker that took
@@ -43,9 +53,8 @@ class DependencyTracker {
   // the least loaded worker).
   explicit DependencyTracker(int workers, size_t stick = 1);
 
-  // The worker that may take a transaction with these keys now, or nullopt when it conflicts
-  // with pending transactions of two or more workers.
-  std::optional<int> chooseWorker(const std::vector<uint64_t>& keys) const;
+  // Where a transaction with these keys goes, and what it must wait for there.
+  Placement place(const std::vector<uint64_t>& keys) const;
   // Records that transaction seq (increasing across calls) with these keys went to worker.
   void assign(int worker, uint64_t seq, const std::vector<uint64_t>& keys);
   // Records that transaction seq committed on worker: its keys no longer block anyone, unless a

@@ -347,23 +347,19 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   t->hashes.erase(std::unique(t->hashes.begin(), t->hashes.end()), t->hashes.end());
 
   std::unique_lock<std::mutex> lock(mu_);
-  std::optional<int> w;
-  bool waited_full = false, waited_conflict = false;
+  bool waited_full = false;
   done_cv_.wait(lock, [&] {
-    if (!error_.ok()) return true;
-    if (queued_ >= options_.max_queued_transactions) {
-      waited_full = true;
-      return false;
-    }
-    w = tracker_.chooseWorker(t->hashes);
-    if (!w.has_value()) waited_conflict = true;
-    return w.has_value();
+    if (!error_.ok() || queued_ < options_.max_queued_transactions) return true;
+    waited_full = true;
+    return false;
   });
   stats_.waits_queue_full += waited_full ? 1 : 0;
-  stats_.waits_conflict += waited_conflict ? 1 : 0;
   if (!error_.ok()) return error_;
-  tracker_.assign(*w, t->seq, t->hashes);
-  Worker* worker = workers_[static_cast<size_t>(*w)].get();
+  Placement p = tracker_.place(t->hashes);
+  std::erase_if(p.after, [&](const auto& d) { return workers_[static_cast<size_t>(d.first)]->committed_seq >= d.second; });
+  t->after = std::move(p.after);
+  tracker_.assign(p.worker, t->seq, t->hashes);
+  Worker* worker = workers_[static_cast<size_t>(p.worker)].get();
   worker->queue.push_back(std::move(t));
   ++queued_;
   // Wake only that worker, and only when it sleeps: a wake-up per transaction (and all workers
@@ -374,14 +370,32 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   return Status::OK();
 }
 
+bool MysqlApplier::readyLocked(const Txn& t) const {
+  for (const auto& [w, seq] : t.after) {
+    if (workers_[static_cast<size_t>(w)]->committed_seq < seq) return false;
+  }
+  return true;
+}
+
 void MysqlApplier::workerLoop(Worker* w) {
   while (true) {
     std::vector<std::shared_ptr<Txn>> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
       w->waiting = true;
-      w->cv.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
+      w->cv.wait(lock, [&] {
+        if (stopping_) return true;
+        if (w->queue.empty() || !error_.ok()) return false;
+        // Head waits for another worker's commit (it conflicts with both). Nothing of this
+        // worker is uncommitted now, and the awaited transactions are earlier, so this cannot
+        // deadlock.
+        const bool ready = readyLocked(*w->queue.front());
+        if (!ready && !w->blocked) ++stats_.waits_conflict;
+        w->blocked = !ready;
+        return ready;
+      });
       w->waiting = false;
+      w->blocked = false;
       if (stopping_) return;
       // A short batch waits a moment for more: every batch is a destination commit, and when
       // the source side is the bottleneck (catch-up with several workers) eager one-transaction
@@ -392,9 +406,11 @@ void MysqlApplier::workerLoop(Worker* w) {
                        [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; });
         if (stopping_) return;
       }
+      // The batch ends before a transaction that still waits for another worker.
       size_t rows = 0;
       while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
-             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows)) {
+             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows) &&
+             (batch.empty() || readyLocked(*w->queue.front()))) {
         rows += w->queue.front()->rows;
         batch.push_back(std::move(w->queue.front()));
         w->queue.pop_front();
@@ -424,6 +440,10 @@ void MysqlApplier::workerLoop(Worker* w) {
         }
         ++stats_.batches;
         persisted_version_ = std::max(persisted_version_, w->written_version);
+        w->committed_seq = batch.back()->seq;
+        for (auto& other : workers_) {
+          if (other->blocked) other->cv.notify_one();
+        }
       }
     }
     done_cv_.notify_all();

@@ -88,8 +88,9 @@ struct ApplierStats {
   double rows_per_second = 0;         // since the previous stats() call
   double bytes_per_second = 0;
   size_t queued_transactions = 0;
-  // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
-  // or for a transaction conflicting with two workers to be released (parallelism lost).
+  // apply() calls that waited for room in the queue (the destination is the bottleneck), and
+  // times a worker waited for another worker's commit before a transaction that conflicts with
+  // both (parallelism lost on that worker; the others go on).
   uint64_t waits_queue_full = 0;
   uint64_t waits_conflict = 0;
 };
@@ -132,6 +133,7 @@ class MysqlApplier {
     std::vector<pipeline::ChangeEvent> events;  // mapped
     std::vector<TableKeys> keys;                // per event
     std::vector<uint64_t> hashes;
+    std::vector<std::pair<int, uint64_t>> after;  // see Placement::after
     size_t rows = 0;
     size_t bytes = 0;
   };
@@ -142,7 +144,9 @@ class MysqlApplier {
     std::deque<std::shared_ptr<Txn>> queue;
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
+    bool blocked = false;        // ... for another worker's commit (its queue head's `after`)
     bool busy = false;
+    uint64_t committed_seq = 0;  // every transaction of its queue up to this seq is committed
     GtidRanges extras;  // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
   };
@@ -162,6 +166,7 @@ class MysqlApplier {
   Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
+  bool readyLocked(const Txn& t) const;
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
   std::string positionLocked() const;
 
