@@ -9,7 +9,6 @@
 // phase, also when `dts run` is killed with SIGKILL at random moments and restarted.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -22,15 +21,16 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "support_dts.h"
 #include "support_data.h"
 #include "task/catalog.h"
 #include "task/full_loader.h"
 #include "task/task_config.h"
 
-extern char** environ;
-
 namespace dts::testing {
 namespace {
+
+using namespace std::chrono_literals;
 
 class FullLoadTest : public ::testing::Test {
  protected:
@@ -44,7 +44,6 @@ class FullLoadTest : public ::testing::Test {
   }
 
   std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
-
 
   std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
 
@@ -72,21 +71,6 @@ class FullLoadTest : public ::testing::Test {
 
   int runDts(const std::string& args, std::string* out) {
     return runCommand(dtsBinary() + " " + args, out);
-  }
-
-  pid_t spawnDts(const std::string& args, const std::string& log) {
-    std::string cmd = "exec " + dtsBinary() + " " + args + " >> " + log + " 2>&1";
-    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-    pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-    return pid;
-  }
-
-  static int waitExit(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
   }
 
   void createSourceData() {
@@ -299,10 +283,11 @@ TEST_F(FullLoadTest, KilledAndStoppedRunsResumeExactly) {
   std::mt19937 rng(seed);
   std::cout << "kill seed " << seed << "\n";
   // SIGTERM: a clean pause.
-  pid_t pid = spawnDts("run " + file + " --data-dir " + data, log);
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, log);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  kill(pid, SIGTERM);
-  EXPECT_EQ(waitExit(pid), 0);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0);
   std::string out;
   ASSERT_EQ(runDts("status --json --data-dir " + data, &out), 0);
   auto st = nlohmann::json::parse(out, nullptr, false);
@@ -311,10 +296,10 @@ TEST_F(FullLoadTest, KilledAndStoppedRunsResumeExactly) {
   // SIGKILL at random moments.
   int killed = 0;
   for (int i = 0; i < 4; ++i) {
-    pid = spawnDts("run " + file + " --data-dir " + data, log);
+    dts.start({"run", file, "--data-dir", data}, log);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 2200));
-    kill(pid, SIGKILL);
-    if (waitExit(pid) == 128 + SIGKILL) ++killed;
+    dts.signal(SIGKILL);
+    if (dts.wait(60s) == -SIGKILL) ++killed;
   }
   EXPECT_GE(killed, 3) << "the full phase ended before the kills";
   int rc = runDts("run " + file + " --data-dir " + data, &out);

@@ -12,7 +12,6 @@
 //   * task files a sync task refuses.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -23,9 +22,8 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "support_dts.h"
 #include "support_data.h"
-
-extern char** environ;
 
 namespace dts::testing {
 namespace {
@@ -60,21 +58,6 @@ class SyncTest : public ::testing::Test {
   }
 
   int runDts(const std::string& args, std::string* out) { return runCommand(dtsBinary() + " " + args, out); }
-
-  pid_t spawnDts(const std::string& args, const std::string& log) {
-    std::string cmd = "exec " + dtsBinary() + " " + args + " >> " + log + " 2>&1";
-    const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
-    pid_t pid = 0;
-    EXPECT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char**>(argv), environ), 0);
-    return pid;
-  }
-
-  static int waitExit(pid_t pid) {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + WTERMSIG(status);
-  }
 
   nlohmann::json status(const std::string& data) {
     std::string out;
@@ -171,11 +154,12 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   int kills_full = 0, kills_incremental = 0;
   const int delays_ms[] = {1500, 1800, 2500, 3000, 3500, 4000, 4500};
   for (int i = 0; i < 7; ++i) {
-    pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+    DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
     std::this_thread::sleep_for(std::chrono::milliseconds(delays_ms[i] + rng() % 1500));
     std::string at = phase(data);
-    kill(pid, SIGKILL);
-    ASSERT_EQ(waitExit(pid), 128 + SIGKILL) << "dts ended before the kill:\n" << log(logfile);
+    dts.signal(SIGKILL);
+    ASSERT_EQ(dts.wait(60s), -SIGKILL) << "dts ended before the kill:\n" << log(logfile);
     if (at == "full") ++kills_full;
     if (at == "incremental") ++kills_incremental;
     std::cout << "kill " << i << " in phase " << at << "\n";
@@ -184,15 +168,16 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   EXPECT_GE(kills_incremental, 3);
 
   // SIGTERM: a clean pause in incremental.
-  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
   ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
   std::this_thread::sleep_for(1500ms);
-  kill(pid, SIGTERM);
-  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
   EXPECT_EQ(phase(data), "paused");
 
   // The last run: status during incremental, then catch up and compare every row.
-  pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  dts.start({"run", file, "--data-dir", data}, logfile);
   ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
   std::this_thread::sleep_for(3s);
   auto st = status(data);
@@ -238,8 +223,8 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   st = status(data);
   EXPECT_EQ(st["retrying"], "") << st.dump();
   EXPECT_NE(st["last_error"].get<std::string>().find("unavailable"), std::string::npos) << st.dump();
-  kill(pid, SIGTERM);
-  EXPECT_EQ(waitExit(pid), 0);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0);
   std::string all = log(logfile);
   EXPECT_NE(all.find("retrying since"), std::string::npos);
   EXPECT_EQ(all.find(cluster_->password()), std::string::npos);
@@ -289,7 +274,8 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   std::string file = writeTask("map", node2, objects, "{parallelism: 3}");
   std::string data = workFile("data-map");
   std::string logfile = workFile("map.log");
-  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
   ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
 
   sourceSql(
@@ -335,8 +321,8 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
       "UPDATE events SET b = 'upd' WHERE a = 2 LIMIT 2;"
       "INSERT INTO ignored VALUES (1)");
   ASSERT_TRUE(waitCaughtUp(data, node2, 60s)) << log(logfile);
-  kill(pid, SIGTERM);
-  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
 
   auto src = cluster_->connect(node2);
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
@@ -386,7 +372,8 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
                                "{parallelism: 2, ddl: true}");
   std::string data = workFile("data-ddl");
   std::string logfile = workFile("ddl.log");
-  pid_t pid = spawnDts("run " + file + " --data-dir " + data, logfile);
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
   ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
   // Each step waits for dts: the schema tracker reads definitions as they are now, so a table's
   // rows are decoded before the next DDL changes it (as documented in schema_tracker.h).
@@ -410,8 +397,8 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
     sourceSql(step);
     ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << step << "\n" << log(logfile);
   }
-  kill(pid, SIGTERM);
-  EXPECT_EQ(waitExit(pid), 0) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   EXPECT_EQ(diffTables(*src, "ddl", "a2", *dst, "ddl_copy", "a2"), "");

@@ -17,10 +17,12 @@
 // Not thread-safe: the applier calls it under its own mutex.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "pipeline/change_event.h"
@@ -74,6 +76,26 @@ class DependencyTracker {
   mutable size_t next_ = 0;  // round-robin among equally loaded workers
   size_t stick_;
   int last_ = -1;             // the worker of the last assign()
+};
+
+// How a worker picks from its queue without stalling on the head: in queue order, an entry may
+// run when it is ready (its Placement::after has committed) and shares no key with an earlier
+// entry left in the queue. An entry taken this way commits before earlier ones of the same
+// worker, which cannot reorder two transactions on one row because they share no key; a worker
+// then counts as having committed up to (its oldest queued transaction's seq - 1). Use a fresh
+// scan for each pass over the queue.
+class RunnableScan {
+ public:
+  bool mayRun(const std::vector<uint64_t>& keys, bool ready) {
+    if (ready && (held_.empty() || std::none_of(keys.begin(), keys.end(), [&](uint64_t k) { return held_.count(k) > 0; }))) {
+      return true;
+    }
+    held_.insert(keys.begin(), keys.end());
+    return false;
+  }
+
+ private:
+  std::unordered_set<uint64_t> held_;  // keys of the entries left behind
 };
 
 }  // namespace dts::sink

@@ -128,12 +128,14 @@ TEST(DependencyTrackerTest, LeastLoadedWorkerWins) {
   EXPECT_EQ(t.place({3}).worker, 1);
 }
 
-// A model check: random transactions over a few keys; workers commit their queue heads in random
-// order, a head only once the commits it waits for (Placement::after) are done. Every key's
-// transactions must commit in stream order, and some head must always be able to run.
+// A model check of the applier's scheduling: random transactions over a few keys; workers commit,
+// in random order, any queued transaction their RunnableScan allows (so also out of queue order),
+// and a worker counts as committed up to its oldest queued seq - 1. Every key's transactions must
+// commit in stream order, and some worker must always be able to run something.
 TEST(DependencyTrackerTest, RandomScheduleKeepsPerKeyOrderWithoutDeadlock) {
   std::mt19937 rng(42);
-  int waited = 0;  // queue heads seen waiting for another worker
+  int waited = 0;        // transactions that could not run when their worker looked
+  int out_of_order = 0;  // transactions a worker ran before an older one of its own
   for (int round = 0; round < 40; ++round) {
     const int workers = 1 + static_cast<int>(rng() % 4);
     DependencyTracker t(workers);
@@ -143,32 +145,46 @@ TEST(DependencyTrackerTest, RandomScheduleKeepsPerKeyOrderWithoutDeadlock) {
       std::vector<std::pair<int, uint64_t>> after;
     };
     std::vector<std::deque<Queued>> queues(workers);
-    std::vector<uint64_t> committed(workers, 0);
+    std::vector<uint64_t> assigned(workers, 0), committed(workers, 0);
     std::map<uint64_t, uint64_t> last_committed;  // key -> seq
     uint64_t seq = 0;
+    // One batch of a random worker, formed as the applier does: the first `limit` transactions
+    // its scan allows, committed in queue order.
     auto commitOne = [&]() {
-      std::vector<int> ready;
+      std::vector<std::vector<size_t>> runnable(workers);  // queue indexes per worker
+      std::vector<int> can;
       bool any = false;
       for (int w = 0; w < workers; ++w) {
-        if (queues[w].empty()) continue;
-        any = true;
-        bool ok = true;
-        for (auto [ow, os] : queues[w].front().after) ok = ok && committed[ow] >= os;
-        if (ok) ready.push_back(w);
-        if (!ok) ++waited;
+        RunnableScan scan;
+        for (size_t i = 0; i < queues[w].size(); ++i) {
+          any = true;
+          bool ready = true;
+          for (auto [ow, os] : queues[w][i].after) ready = ready && committed[ow] >= os;
+          if (scan.mayRun(queues[w][i].keys, ready)) {
+            runnable[w].push_back(i);
+          } else {
+            ++waited;
+          }
+        }
+        if (!runnable[w].empty()) can.push_back(w);
       }
       if (!any) return false;
-      EXPECT_FALSE(ready.empty()) << "every queue head waits for another: deadlock";
-      if (ready.empty()) return false;
-      int w = ready[rng() % ready.size()];
-      Queued q = queues[w].front();
-      queues[w].pop_front();
-      for (uint64_t k : q.keys) {
-        EXPECT_LT(last_committed[k], q.seq) << "key " << k << " reordered";
-        last_committed[k] = q.seq;
+      EXPECT_FALSE(can.empty()) << "no worker can run anything: deadlock";
+      if (can.empty()) return false;
+      int w = can[rng() % can.size()];
+      size_t limit = 1 + rng() % runnable[w].size();
+      std::vector<size_t> take(runnable[w].begin(), runnable[w].begin() + static_cast<std::ptrdiff_t>(limit));
+      for (size_t j = 0; j < take.size(); ++j) {
+        const Queued& q = queues[w][take[j]];
+        out_of_order += take[j] != j;
+        for (uint64_t k : q.keys) {
+          EXPECT_LT(last_committed[k], q.seq) << "key " << k << " reordered";
+          last_committed[k] = q.seq;
+        }
+        t.release(w, q.seq, q.keys);
       }
-      committed[w] = q.seq;
-      t.release(w, q.seq, q.keys);
+      for (size_t j = take.size(); j-- > 0;) queues[w].erase(queues[w].begin() + static_cast<std::ptrdiff_t>(take[j]));
+      committed[w] = queues[w].empty() ? assigned[w] : queues[w].front().seq - 1;
       return true;
     };
     for (int produced = 0; produced < 500; ++produced) {
@@ -178,8 +194,10 @@ TEST(DependencyTrackerTest, RandomScheduleKeepsPerKeyOrderWithoutDeadlock) {
       std::sort(keys.begin(), keys.end());
       keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
       Placement p = t.place(keys);
+      std::erase_if(p.after, [&](const auto& d) { return committed[d.first] >= d.second; });
       for (auto [ow, os] : p.after) EXPECT_NE(ow, p.worker);
       t.assign(p.worker, ++seq, keys);
+      assigned[p.worker] = seq;
       queues[p.worker].push_back({seq, keys, p.after});
       if (rng() % 2 == 0) commitOne();
     }
@@ -189,6 +207,17 @@ TEST(DependencyTrackerTest, RandomScheduleKeepsPerKeyOrderWithoutDeadlock) {
     EXPECT_EQ(t.trackedKeys(), 0u);
   }
   EXPECT_GT(waited, 100) << "the model hardly exercised cross-worker waits";
+  EXPECT_GT(out_of_order, 100) << "the model hardly ran transactions out of queue order";
+}
+
+TEST(DependencyTrackerTest, RunnableScanSkipsOnlyWhatSharesAKeyWithTheLeftBehind) {
+  RunnableScan scan;
+  EXPECT_TRUE(scan.mayRun({1, 2}, true));
+  EXPECT_FALSE(scan.mayRun({3}, false));   // waits for another worker: left behind, holds 3
+  EXPECT_FALSE(scan.mayRun({3, 4}, true)); // shares 3: stays behind it, now holds 4 too
+  EXPECT_FALSE(scan.mayRun({4}, true));
+  EXPECT_TRUE(scan.mayRun({5}, true));
+  EXPECT_TRUE(scan.mayRun({1}, true));     // 1 was taken, not left behind
 }
 
 }  // namespace

@@ -360,11 +360,13 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   t->after = std::move(p.after);
   tracker_.assign(p.worker, t->seq, t->hashes);
   Worker* worker = workers_[static_cast<size_t>(p.worker)].get();
+  worker->assigned_seq = t->seq;
   worker->queue.push_back(std::move(t));
   ++queued_;
-  // Wake only that worker, and only when it sleeps: a wake-up per transaction (and all workers
-  // woken for each) cost more CPU than applying the transaction.
-  const bool wake = worker->waiting;
+  // Wake only that worker, and only when it sleeps on an empty queue: a wake-up per transaction
+  // (and all workers woken for each) cost more CPU than applying the transaction. A worker blocked
+  // on another's commit is woken by that commit.
+  const bool wake = worker->waiting && !worker->blocked;
   lock.unlock();
   if (wake) worker->cv.notify_one();
   return Status::OK();
@@ -377,6 +379,28 @@ bool MysqlApplier::readyLocked(const Txn& t) const {
   return true;
 }
 
+void MysqlApplier::takeBatchLocked(Worker* w, std::vector<std::shared_ptr<Txn>>* batch) {
+  RunnableScan scan;
+  std::deque<std::shared_ptr<Txn>> left;
+  size_t rows = 0;
+  while (!w->queue.empty() && batch->size() < options_.batch_transactions) {
+    std::shared_ptr<Txn>& t = w->queue.front();
+    if (!batch->empty() && rows + t->rows > options_.batch_rows) break;
+    if (scan.mayRun(t->hashes, readyLocked(*t))) {
+      rows += t->rows;
+      batch->push_back(std::move(t));
+    } else {
+      left.push_back(std::move(t));
+    }
+    w->queue.pop_front();
+  }
+  if (!left.empty()) {
+    // What was left behind goes back to the front, in order.
+    for (auto& t : w->queue) left.push_back(std::move(t));
+    w->queue = std::move(left);
+  }
+}
+
 void MysqlApplier::workerLoop(Worker* w) {
   while (true) {
     std::vector<std::shared_ptr<Txn>> batch;
@@ -386,13 +410,17 @@ void MysqlApplier::workerLoop(Worker* w) {
       w->cv.wait(lock, [&] {
         if (stopping_) return true;
         if (w->queue.empty() || !error_.ok()) return false;
-        // Head waits for another worker's commit (it conflicts with both). Nothing of this
-        // worker is uncommitted now, and the awaited transactions are earlier, so this cannot
-        // deadlock.
-        const bool ready = readyLocked(*w->queue.front());
-        if (!ready && !w->blocked) ++stats_.waits_conflict;
-        w->blocked = !ready;
-        return ready;
+        // Nothing queued may run before another worker commits (the head conflicts with both,
+        // and the rest shares keys with it or waits too). Nothing of this worker is uncommitted
+        // now, and the awaited transactions are earlier ones, so this cannot deadlock.
+        RunnableScan scan;
+        bool runnable = false;
+        for (const auto& t : w->queue) {
+          if ((runnable = scan.mayRun(t->hashes, readyLocked(*t)))) break;
+        }
+        if (!runnable && !w->blocked) ++stats_.waits_conflict;
+        w->blocked = !runnable;
+        return runnable;
       });
       w->waiting = false;
       w->blocked = false;
@@ -406,15 +434,8 @@ void MysqlApplier::workerLoop(Worker* w) {
                        [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; });
         if (stopping_) return;
       }
-      // The batch ends before a transaction that still waits for another worker.
-      size_t rows = 0;
-      while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
-             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows) &&
-             (batch.empty() || readyLocked(*w->queue.front()))) {
-        rows += w->queue.front()->rows;
-        batch.push_back(std::move(w->queue.front()));
-        w->queue.pop_front();
-      }
+      takeBatchLocked(w, &batch);
+      if (batch.empty()) continue;  // cannot happen: what the wait found runnable still is
       w->busy = true;
     }
     Status st = applyBatch(w, batch);
@@ -440,7 +461,7 @@ void MysqlApplier::workerLoop(Worker* w) {
         }
         ++stats_.batches;
         persisted_version_ = std::max(persisted_version_, w->written_version);
-        w->committed_seq = batch.back()->seq;
+        w->committed_seq = w->queue.empty() ? w->assigned_seq : w->queue.front()->seq - 1;
         for (auto& other : workers_) {
           if (other->blocked) other->cv.notify_one();
         }

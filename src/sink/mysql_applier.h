@@ -144,9 +144,10 @@ class MysqlApplier {
     std::deque<std::shared_ptr<Txn>> queue;
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
-    bool blocked = false;        // ... for another worker's commit (its queue head's `after`)
+    bool blocked = false;        // ... because nothing queued may run before another worker commits
     bool busy = false;
-    uint64_t committed_seq = 0;  // every transaction of its queue up to this seq is committed
+    uint64_t assigned_seq = 0;   // the last transaction queued to it
+    uint64_t committed_seq = 0;  // every transaction it was given up to this seq is committed
     GtidRanges extras;  // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
   };
@@ -167,6 +168,8 @@ class MysqlApplier {
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   bool readyLocked(const Txn& t) const;
+  // Moves the transactions w may run now (RunnableScan) into batch, within the batch limits.
+  void takeBatchLocked(Worker* w, std::vector<std::shared_ptr<Txn>>* batch);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
   std::string positionLocked() const;
 
