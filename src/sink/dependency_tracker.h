@@ -83,19 +83,25 @@ class DependencyTracker {
 // entry left in the queue. An entry taken this way commits before earlier ones of the same
 // worker, which cannot reorder two transactions on one row because they share no key; a worker
 // then counts as having committed up to (its oldest queued transaction's seq - 1). Use a fresh
-// scan for each pass over the queue.
+// scan for each pass over the queue, and end the pass once exhausted(): every entry left behind
+// makes the rest less likely to run and the scan (under the applier's lock) more costly.
 class RunnableScan {
  public:
+  static constexpr size_t kMaxLeftBehind = 32;
+
+  bool exhausted() const { return left_ >= kMaxLeftBehind; }
   bool mayRun(const std::vector<uint64_t>& keys, bool ready) {
     if (ready && (held_.empty() || std::none_of(keys.begin(), keys.end(), [&](uint64_t k) { return held_.count(k) > 0; }))) {
       return true;
     }
     held_.insert(keys.begin(), keys.end());
+    ++left_;
     return false;
   }
 
  private:
   std::unordered_set<uint64_t> held_;  // keys of the entries left behind
+  size_t left_ = 0;
 };
 
 }  // namespace dts::sink

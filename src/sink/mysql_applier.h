@@ -67,8 +67,12 @@ struct ApplierOptions {
   size_t max_statement_bytes = 1 << 20;
   size_t max_queued_transactions = 8192;   // back-pressure on apply()
   // A worker that wakes to fewer than batch_transactions waits this long for more (latency cost
-  // at most this, per batch).
+  // at most this, per batch) ...
   std::chrono::milliseconds batch_fill{2};
+  // ... and then, while another worker is applying a batch (the destination is busy anyway), up
+  // to this long more until its batch is full or no other worker applies. Small batches cost the
+  // destination more CPU per row; this keeps them large when several workers share a backlog.
+  std::chrono::milliseconds batch_fill_busy{50};
   int deadlock_retries = 10;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
@@ -145,6 +149,7 @@ class MysqlApplier {
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
     bool blocked = false;        // ... because nothing queued may run before another worker commits
+    bool filling = false;        // waiting for a fuller batch (batch_fill_busy)
     bool busy = false;
     uint64_t assigned_seq = 0;   // the last transaction queued to it
     uint64_t committed_seq = 0;  // every transaction it was given up to this seq is committed
