@@ -5,28 +5,21 @@
 #   2. the destination's sbtest + dts_meta (its checkpoint) are dumped: the state at P0;
 #   3. sysbench oltp_write_only runs SECONDS on the source: the backlog P0 -> P1;
 #   4. each contender starts from the P0 dump and is timed until it has applied P1:
-#      dts parallelism 1 and 4 (`dts run`, timed from process start until the checkpoint's
-#      applied set covers P1), native replica serial and 4-thread optimistic (START SLAVE from
-#      gtid_slave_pos = P0 until gtid_slave_pos = P1). CHECKSUM TABLE proves the same data.
-#   bench/sync_catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
+#      dts with each parallelism of WORKERS (`dts run`, timed from process start until the
+#      checkpoint's applied set covers P1), native replica serial and 4-thread optimistic (START
+#      SLAVE from gtid_slave_pos = P0 until gtid_slave_pos = P1), each ROUNDS times, alternating.
+#      CHECKSUM TABLE proves the same data as the source.
+#   [WORKERS="1 4"] [ROUNDS=3] bench/sync_catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
 # Needs a built dts (DTS=path, default build/dts), mariadb-server, sysbench, python3.
 set -euo pipefail
 SECS=${1:-30}; TABLES=${2:-4}; SIZE=${3:-20000}; THREADS=${4:-8}
+WORKERS=${WORKERS:-1 4}
+ROUNDS=${ROUNDS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS:-$ROOT/build/dts}
-DIR=$(mktemp -d /tmp/dts-sync-catchup-XXXXXX)
-trap '"$ROOT/scripts/cluster.sh" --dir "$DIR" down >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
-
-"$ROOT/scripts/cluster.sh" --dir "$DIR" up >/dev/null
-ST=$("$ROOT/scripts/cluster.sh" --dir "$DIR" status)
-j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$ST"; }
-SRC=$(j 'd["nodes"][0]["endpoint"]'); DEST=$(j 'd["destination"]["endpoint"]')
-PWF=$(j 'd["password_file"]'); export DTS_BENCH_PW; DTS_BENCH_PW=$(cat "$PWF")
-SRC_PORT=${SRC##*:}
-src() { mariadb --no-defaults -uroot --socket="$DIR/node-1/mysqld.sock" -N -B -e "$1"; }
-dst() { mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" -N -B -e "$1"; }
-SB="sysbench --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=$SRC_PORT --mysql-user=dts --mysql-password=$DTS_BENCH_PW --mysql-db=sbtest --tables=$TABLES --table-size=$SIZE"
-now() { date +%s.%N; }
+source "$ROOT/bench/lib/catchup.sh"
+catchup_cluster_up dts-sync-catchup
+export DTS_BENCH_PW=$PW
 
 src "CREATE DATABASE sbtest"
 $SB oltp_write_only prepare >/dev/null
@@ -58,13 +51,12 @@ $SB --threads=$THREADS --time=$SECS --report-interval=0 oltp_write_only run | gr
 P1=$(src "SELECT @@gtid_binlog_pos")
 TXNS=$(( ${P1##*-} - ${P0##*-} ))
 echo "backlog: $P0 -> $P1 ($TXNS transactions)" >&2
-SRC_SUM=$(src "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' ')
+REF_SUM=$(src "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' ')
 
 reset_dest() {
   dst "STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS dts_meta; SET GLOBAL gtid_slave_pos=''" >/dev/null 2>&1 || true
   mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
 }
-checksum() { dst "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' '; }
 
 # True when the union of the task's checkpoint slots covers every sequence number in (P0, P1].
 covered() {
@@ -100,30 +92,8 @@ dts_run() {  # parallelism
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
 
-native() {  # threads mode
-  reset_dest
-  dst "DROP DATABASE dts_meta; SET GLOBAL slave_parallel_threads=$1; SET GLOBAL slave_parallel_mode='$2'; SET GLOBAL gtid_slave_pos='$P0';
-       CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SRC_PORT, MASTER_USER='repl', MASTER_PASSWORD='$DTS_BENCH_PW', MASTER_USE_GTID=slave_pos"
-  local t0; t0=$(now)
-  dst "START SLAVE"
-  while [ "$(dst "SELECT @@gtid_slave_pos")" != "$P1" ]; do
-    if dst "SHOW SLAVE STATUS\G" | grep -q "Last_SQL_Errno: [1-9]"; then dst "SHOW SLAVE STATUS\G" >&2; exit 1; fi
-    sleep 0.05
-  done
-  local t1; t1=$(now)
-  dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
-  python3 -c "print(f'{$t1-$t0:.2f}')"
-}
-
-D1=$(dts_run 1); C_D1=$(checksum)
-D4=$(dts_run 4); C_D4=$(checksum)
-N0=$(native 0 conservative); C_N0=$(checksum)
-N4=$(native 4 optimistic); C_N4=$(checksum)
-same() { [ "$1" = "$SRC_SUM" ] && echo yes || echo NO; }
-
-printf '\n%-44s %10s %12s %10s\n' "catch-up of $TXNS transactions" "seconds" "txn/s" "= source"
-row() { printf '%-44s %10s %12s %10s\n' "$1" "$2" "$(python3 -c "print(f'{$TXNS/max($2,0.001):.0f}')")" "$3"; }
-row "native replica, slave_parallel_threads=0" "$N0" "$(same "$C_N0")"
-row "native replica, 4 threads, optimistic" "$N4" "$(same "$C_N4")"
-row "dts run, parallelism 1" "$D1" "$(same "$C_D1")"
-row "dts run, parallelism 4" "$D4" "$(same "$C_D4")"
+NAMES=("native replica, slave_parallel_threads=0" "native replica, 4 threads, optimistic")
+CMDS=("native 0 conservative" "native 4 optimistic")
+for w in $WORKERS; do NAMES+=("dts run, parallelism $w"); CMDS+=("dts_run $w"); done
+run_rounds
+echo "same data: CHECKSUM TABLE equals the source's"

@@ -132,7 +132,7 @@ std::optional<TableRoute> Mapping::route(std::string_view db, std::string_view t
 
 std::shared_ptr<const mysql::TableInfo> Mapping::cutTableInfo(
     const std::shared_ptr<const mysql::TableInfo>& source, const TableRoute& route,
-    std::vector<size_t>* kept) const {
+    std::shared_ptr<const std::vector<size_t>>* kept) const {
   std::lock_guard<std::mutex> lock(cache_->mu);
   auto it = cache_->entries.find(source.get());
   if (it != cache_->entries.end() && it->second.cut->database == route.target_database &&
@@ -164,33 +164,38 @@ std::shared_ptr<const mysql::TableInfo> Mapping::cutTableInfo(
     }
     cut->primary_key.push_back(static_cast<size_t>(pos - keep.begin()));
   }
-  cache_->entries[source.get()] = CutCache::Entry{source, cut, keep};
-  *kept = keep;
+  *kept = std::make_shared<const std::vector<size_t>>(std::move(keep));
+  cache_->entries[source.get()] = CutCache::Entry{source, cut, *kept};
   return cut;
 }
 
 namespace {
-mysql::RowImage cutImage(const mysql::RowImage& image, const std::vector<size_t>& kept) {
+// The image's kept columns, in `kept` order; a column the image lacks becomes an absent NULL.
+mysql::RowImage cutImage(mysql::RowImage&& image, const std::vector<size_t>& kept) {
+  bool identity = image.values.size() == kept.size() &&
+                  (image.present.empty() || image.present.size() == image.values.size());
+  for (size_t i = 0; identity && i < kept.size(); ++i) identity = kept[i] == i;
+  if (identity) return std::move(image);  // every column, in order: nothing to copy
   mysql::RowImage out;
   out.values.reserve(kept.size());
   out.present.reserve(kept.size());
   for (size_t i : kept) {
-    out.values.push_back(i < image.values.size() ? image.values[i] : mysql::Value::null());
+    out.values.push_back(i < image.values.size() ? std::move(image.values[i]) : mysql::Value::null());
     out.present.push_back(i < image.values.size() && (i >= image.present.size() || image.present[i]));
   }
   return out;
 }
 }  // namespace
 
-Result<std::optional<ChangeEvent>> Mapping::mapEvent(const ChangeEvent& event) const {
+Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
   if (event.op == ChangeEvent::Op::kDdl) {
     if (!selectsDatabase(event.database)) return std::optional<ChangeEvent>();
     if (!event.table.empty() && !route(event.database, event.table).has_value()) {
       return std::optional<ChangeEvent>();
     }
-    ChangeEvent out = event;
-    out.database = targetDatabase(event.database);
-    if (!event.table.empty()) out.table = route(event.database, event.table)->target_table;
+    ChangeEvent out = std::move(event);
+    if (!out.table.empty()) out.table = route(out.database, out.table)->target_table;
+    out.database = targetDatabase(out.database);
     return std::optional<ChangeEvent>(std::move(out));
   }
   auto r = route(event.database, event.table);
@@ -225,10 +230,10 @@ Result<std::optional<ChangeEvent>> Mapping::mapEvent(const ChangeEvent& event) c
   }
   out.database = r->target_database;
   out.table = r->target_table;
-  std::vector<size_t> kept;
+  std::shared_ptr<const std::vector<size_t>> kept;
   out.table_info = cutTableInfo(event.table_info, *r, &kept);
-  if (out.op != ChangeEvent::Op::kInsert) out.before = cutImage(event.before, kept);
-  if (out.op != ChangeEvent::Op::kDelete) out.after = cutImage(event.after, kept);
+  if (out.op != ChangeEvent::Op::kInsert) out.before = cutImage(std::move(event.before), *kept);
+  if (out.op != ChangeEvent::Op::kDelete) out.after = cutImage(std::move(event.after), *kept);
   return std::optional<ChangeEvent>(std::move(out));
 }
 

@@ -99,14 +99,15 @@ class Mapping {
   // Whether an update is moved at all is decided by the dml set's update flag (the source op),
   // also when it turns into an insert or delete. DDL events come back with the target database
   // name and the statement unchanged (rewriting DDL text is the applier's job).
-  // REQUIRES: row events carry table_info with column names.
-  Result<std::optional<ChangeEvent>> mapEvent(const ChangeEvent& event) const;
+  // REQUIRES: row events carry table_info with column names. Pass an event the caller no longer
+  // needs with std::move: its values are then moved, not copied.
+  Result<std::optional<ChangeEvent>> mapEvent(ChangeEvent event) const;
 
  private:
   const DatabaseSelection* findDatabase(std::string_view db) const;
   std::shared_ptr<const mysql::TableInfo> cutTableInfo(
       const std::shared_ptr<const mysql::TableInfo>& source, const TableRoute& route,
-      std::vector<size_t>* kept) const;
+      std::shared_ptr<const std::vector<size_t>>* kept) const;
 
   std::vector<DatabaseSelection> selections_;
   // Compiled filters, by "db\0table".
@@ -117,7 +118,7 @@ class Mapping {
     struct Entry {
       std::shared_ptr<const mysql::TableInfo> source;  // kept alive so the key is never reused
       std::shared_ptr<const mysql::TableInfo> cut;
-      std::vector<size_t> kept;
+      std::shared_ptr<const std::vector<size_t>> kept;
     };
     std::map<const mysql::TableInfo*, Entry> entries;
   };

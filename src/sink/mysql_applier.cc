@@ -304,7 +304,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     auto snap = snapshots_.find({ev.database, ev.table});
     if (snap != snapshots_.end() && snap->second.contains(id)) continue;
     if (mapping_ != nullptr) {
-      auto mapped = mapping_->mapEvent(ev);
+      auto mapped = mapping_->mapEvent(std::move(ev));
       if (!mapped.ok()) return mapped.status().withContext("transaction " + txn.gtid);
       if (!mapped->has_value()) continue;
       t->events.push_back(std::move(**mapped));

@@ -1,0 +1,71 @@
+# Shared by the catch-up benchmarks (catchup_bench.sh, sync_catchup_bench.sh); sourced, not run.
+#
+#   catchup_cluster_up NAME   a fresh harness cluster in /tmp/NAME-XXXXXX (torn down on exit);
+#                             sets DIR SRC DEST SRC_PORT DEST_PORT PWF PW SRC_PID DEST_PID SB and
+#                             defines src/dst (root SQL on node-1 / dest), now, cpu_of
+#   checksum                  CHECKSUM TABLE of sbtest1..TABLES at the destination
+#   native THREADS MODE       a native replica (slave_parallel_threads, slave_parallel_mode)
+#                             applies P0 -> P1 from the state reset_dest (the caller's) leaves;
+#                             prints its seconds
+#   run_rounds                runs CMDS[i] (each prints seconds) ROUNDS times, contenders
+#                             alternating within a round, and prints NAMES[i] with the median,
+#                             the best, transactions per second (TXNS) and whether the data equals
+#                             REF_SUM (default: what the first contender left)
+
+catchup_cluster_up() {
+  DIR=$(mktemp -d "/tmp/$1-XXXXXX")
+  trap '"$ROOT/scripts/cluster.sh" --dir "$DIR" down >/dev/null 2>&1 || true; rm -rf "$DIR"' EXIT
+  "$ROOT/scripts/cluster.sh" --dir "$DIR" up >/dev/null
+  local st; st=$("$ROOT/scripts/cluster.sh" --dir "$DIR" status)
+  j() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)" <<<"$st"; }
+  SRC=$(j 'd["nodes"][0]["endpoint"]'); DEST=$(j 'd["destination"]["endpoint"]')
+  PWF=$(j 'd["password_file"]'); PW=$(cat "$PWF")
+  SRC_PORT=${SRC##*:}; DEST_PORT=${DEST##*:}
+  SRC_PID=$(pgrep -f "mariadbd .*--port=$SRC_PORT( |\$)" | head -1)
+  DEST_PID=$(pgrep -f "mariadbd .*--port=$DEST_PORT( |\$)" | head -1)
+  SB="sysbench --db-driver=mysql --mysql-host=127.0.0.1 --mysql-port=$SRC_PORT --mysql-user=dts --mysql-password=$PW --mysql-db=sbtest --tables=$TABLES --table-size=$SIZE"
+}
+src() { mariadb --no-defaults -uroot --socket="$DIR/node-1/mysqld.sock" -N -B -e "$1"; }
+dst() { mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" -N -B -e "$1"; }
+now() { date +%s.%N; }
+cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+checksum() { dst "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' '; }
+
+native() {  # threads mode
+  reset_dest
+  dst "DROP DATABASE IF EXISTS dts_meta; SET GLOBAL slave_parallel_threads=$1; SET GLOBAL slave_parallel_mode='$2';
+       SET GLOBAL gtid_slave_pos='$P0';
+       CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SRC_PORT, MASTER_USER='repl', MASTER_PASSWORD='$PW', MASTER_USE_GTID=slave_pos"
+  local t0; t0=$(now)
+  dst "START SLAVE"
+  while [ "$(dst "SELECT @@gtid_slave_pos")" != "$P1" ]; do
+    if dst "SHOW SLAVE STATUS\G" | grep -q "Last_SQL_Errno: [1-9]"; then dst "SHOW SLAVE STATUS\G" >&2; exit 1; fi
+    sleep 0.05
+  done
+  local t1; t1=$(now)
+  dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
+  python3 -c "print(f'{$t1-$t0:.2f}')"
+}
+
+run_rounds() {
+  declare -A times same
+  local r i t c
+  for r in $(seq 1 "$ROUNDS"); do
+    for i in "${!CMDS[@]}"; do
+      echo "round $r: ${NAMES[$i]} (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+      t=$(eval "${CMDS[$i]}"); c=$(checksum)
+      [ -z "${REF_SUM:-}" ] && REF_SUM=$c
+      times[$i]+=" $t"
+      [ "$c" = "$REF_SUM" ] || same[$i]=NO
+    done
+  done
+  stat() {  # median|best, then times
+    python3 -c "import statistics, sys; v = [float(x) for x in sys.argv[2:]]; print(f'{(statistics.median(v) if sys.argv[1] == \"median\" else min(v)):.2f}')" "$@"
+  }
+  printf '\n%-44s %8s %8s %10s %10s   %s\n' "catch-up of $TXNS transactions, $ROUNDS rounds" "median" "best" "txn/s" "same data" "all"
+  for i in "${!CMDS[@]}"; do
+    local m; m=$(stat median ${times[$i]})
+    printf '%-44s %8s %8s %10s %10s   %s\n' "${NAMES[$i]}" "$m" "$(stat best ${times[$i]})" \
+      "$(python3 -c "print(f'{$TXNS/max($m,0.001):.0f}')")" "${same[$i]:-yes}" "${times[$i]# }"
+  done
+}
