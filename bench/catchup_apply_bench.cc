@@ -47,7 +47,6 @@ int main(int argc, char** argv) {
   if (const char* b = getenv("DTS_BATCH")) ao.batch_transactions = std::stoul(b);
   if (const char* q = getenv("DTS_QUEUE")) ao.max_queued_transactions = std::stoul(q);
   if (const char* f = getenv("DTS_FILL_MS")) ao.batch_fill = std::chrono::milliseconds(std::stoul(f));
-  if (const char* f = getenv("DTS_FILL_BUSY_MS")) ao.batch_fill_busy = std::chrono::milliseconds(std::stoul(f));
   auto applier = sink::MysqlApplier::open(ao, nullptr);
   if (!applier.ok()) return fail("opening the applier", applier.status());
 

@@ -9,14 +9,18 @@
 #      checkpoint's applied set covers P1), native replica serial and 4-thread optimistic (START
 #      SLAVE from gtid_slave_pos = P0 until gtid_slave_pos = P1), each ROUNDS times, alternating.
 #      CHECKSUM TABLE proves the same data as the source.
-#   [WORKERS="1 4"] [ROUNDS=3] bench/sync_catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
-# Needs a built dts (DTS=path, default build/dts), mariadb-server, sysbench, python3.
+#   [WORKERS="1 4"] [ROUNDS=3] [BUILDS="label=path/to/dts ..."] \
+#     bench/sync_catchup_bench.sh [SECONDS=30] [TABLES=4] [TABLE_SIZE=20000] [THREADS=8]
+# BUILDS compares dts builds (say, before and after a change) on one backlog; default: this tree's
+# (or DTS=path). Needs a built dts, mariadb-server, sysbench, python3.
 set -euo pipefail
 SECS=${1:-30}; TABLES=${2:-4}; SIZE=${3:-20000}; THREADS=${4:-8}
 WORKERS=${WORKERS:-1 4}
 ROUNDS=${ROUNDS:-3}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS:-$ROOT/build/dts}
+BUILDS=${BUILDS:-dts=$DTS}
+for b in $BUILDS; do [ -x "${b#*=}" ] || { echo "no dts build at ${b#*=}" >&2; exit 1; }; done
 source "$ROOT/bench/lib/catchup.sh"
 catchup_cluster_up dts-sync-catchup
 export DTS_BENCH_PW=$PW
@@ -76,15 +80,15 @@ for a, b in ivs:
 sys.exit(0 if upto >= last else 1)"
 }
 
-dts_run() {  # parallelism
+dts_run() {  # dts parallelism
   reset_dest
   rm -rf "$DIR/data"; cp -r "$DIR/data0" "$DIR/data"
-  sed -i "s/parallelism: [0-9]*/parallelism: $1/" "$DIR/task.yaml"
+  sed -i "s/parallelism: [0-9]*/parallelism: $2/" "$DIR/task.yaml"
   local t0; t0=$(now)
-  "$DTS" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$1.log" 2>&1 &
+  "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
   local pid=$!
   until covered; do
-    kill -0 $pid 2>/dev/null || { cat "$DIR/dts$1.log" >&2; exit 1; }
+    kill -0 $pid 2>/dev/null || { cat "$DIR/dts$2.log" >&2; exit 1; }
     sleep 0.05
   done
   local t1; t1=$(now)
@@ -94,6 +98,11 @@ dts_run() {  # parallelism
 
 NAMES=("native replica, slave_parallel_threads=0" "native replica, 4 threads, optimistic")
 CMDS=("native 0 conservative" "native 4 optimistic")
-for w in $WORKERS; do NAMES+=("dts run, parallelism $w"); CMDS+=("dts_run $w"); done
+for b in $BUILDS; do
+  for w in $WORKERS; do
+    label="dts run, parallelism $w"; [ "$BUILDS" = "dts=$DTS" ] || label="${b%%=*} run, parallelism $w"
+    NAMES+=("$label"); CMDS+=("dts_run ${b#*=} $w")
+  done
+done
 run_rounds
 echo "same data: CHECKSUM TABLE equals the source's"

@@ -310,8 +310,8 @@ TEST_F(ApplierTest, ParallelApplyKeepsPerKeyOrder) {
   EXPECT_EQ(st.rows_applied, 2 * n);
 }
 
-// Transfers between random accounts: most transactions touch rows that two different workers
-// hold pending, so they wait at their worker for the other's commit. Each update carries the
+// Transfers between random accounts: many transactions touch rows that two different workers
+// hold pending, so they must wait for one of those to commit. Each update carries the
 // balance it expects (before image) and sets the new one, so any reordering of two transactions
 // on an account leaves a wrong final balance.
 TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
@@ -351,7 +351,7 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
   }
   auto st = a->stats();
   EXPECT_EQ(st.transactions_applied, seq);
-  EXPECT_GT(st.waits_conflict, 0u) << "no transaction waited for another worker: the test did not test that";
+  EXPECT_GT(st.waits_conflict, 0u) << "no transaction conflicted with two workers: the test did not test that";
   EXPECT_EQ(st.waits_queue_full, 0u);
 }
 

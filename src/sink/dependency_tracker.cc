@@ -56,37 +56,21 @@ uint64_t hashKey(std::string_view bytes) {
 DependencyTracker::DependencyTracker(int workers, size_t stick)
     : pending_(static_cast<size_t>(workers), 0), stick_(std::max<size_t>(stick, 1)) {}
 
-Placement DependencyTracker::place(const std::vector<uint64_t>& keys) const {
-  Placement p;
-  p.worker = -1;
-  uint64_t latest = 0;
+std::optional<int> DependencyTracker::chooseWorker(const std::vector<uint64_t>& keys) const {
+  int found = -1;
   for (uint64_t k : keys) {
     auto it = keys_.find(k);
     if (it == keys_.end()) continue;
-    const Owner& o = it->second;
-    auto dep = std::find_if(p.after.begin(), p.after.end(), [&](const auto& d) { return d.first == o.worker; });
-    if (dep == p.after.end()) {
-      p.after.emplace_back(o.worker, o.seq);
-    } else {
-      dep->second = std::max(dep->second, o.seq);
-    }
-    if (p.worker == -1 || o.seq > latest) {
-      p.worker = o.worker;
-      latest = o.seq;
+    if (found == -1) {
+      found = it->second.worker;
+    } else if (found != it->second.worker) {
+      return std::nullopt;
     }
   }
-  if (p.worker != -1) {
-    // Behind the latest conflicting transaction (its own queue keeps that order); the others are
-    // older, so usually committed by the time the worker gets there.
-    std::erase_if(p.after, [&](const auto& d) { return d.first == p.worker; });
-    return p;
-  }
+  if (found != -1) return found;
   // Stay on the last worker until it holds a full batch: neighbouring transactions, which touch
-  // the same hot rows most often, then share a worker instead of depending on two.
-  if (last_ >= 0 && pending_[static_cast<size_t>(last_)] < stick_) {
-    p.worker = last_;
-    return p;
-  }
+  // the same hot rows most often, then share a worker instead of blocking on two.
+  if (last_ >= 0 && pending_[static_cast<size_t>(last_)] < stick_) return last_;
   size_t n = pending_.size();
   size_t best = next_ % n;
   for (size_t i = 1; i < n; ++i) {
@@ -94,8 +78,7 @@ Placement DependencyTracker::place(const std::vector<uint64_t>& keys) const {
     if (pending_[w] < pending_[best]) best = w;
   }
   next_ = best + 1;
-  p.worker = static_cast<int>(best);
-  return p;
+  return static_cast<int>(best);
 }
 
 void DependencyTracker::assign(int worker, uint64_t seq, const std::vector<uint64_t>& keys) {

@@ -8,21 +8,16 @@
 // Rule: a transaction goes to the one worker that holds pending (not yet committed) transactions
 // sharing a key with it — behind them in that worker's queue, so order is kept — or, when it
 // conflicts with none, to the previous transaction's worker until that one holds `stick` pending
-// transactions, then to the least loaded worker. When it conflicts with two or more workers it goes
-// behind the latest conflicting transaction, and that worker must not start it before the other
-// workers' conflicting transactions (Placement::after) have committed. The producer never waits for
-// a conflict; a worker waits only with nothing uncommitted of its own, and every such wait is for an
-// earlier transaction, so the earliest uncommitted transaction can always run (no deadlock).
+// transactions, then to the least loaded worker. When it conflicts with two or more workers it must
+// wait until releases leave at most one.
 //
 // Not thread-safe: the applier calls it under its own mutex.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
-#include <utility>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "pipeline/change_event.h"
@@ -41,13 +36,6 @@ uint64_t hashKey(std::string_view bytes);
 // conflicts with every other.
 void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out);
 
-struct Placement {
-  int worker = 0;
-  // (worker, seq): transactions of other workers that must commit before this one may start.
-  // Each worker commits its queue in order, so "worker has committed seq" is one watermark.
-  std::vector<std::pair<int, uint64_t>> after;
-};
-
 class DependencyTracker {
  public:
   // REQUIRES: workers >= 1. stick: a transaction without conflicts goes to the worker that took
@@ -55,8 +43,9 @@ class DependencyTracker {
   // the least loaded worker).
   explicit DependencyTracker(int workers, size_t stick = 1);
 
-  // Where a transaction with these keys goes, and what it must wait for there.
-  Placement place(const std::vector<uint64_t>& keys) const;
+  // The worker that may take a transaction with these keys now, or nullopt when it conflicts
+  // with pending transactions of two or more workers.
+  std::optional<int> chooseWorker(const std::vector<uint64_t>& keys) const;
   // Records that transaction seq (increasing across calls) with these keys went to worker.
   void assign(int worker, uint64_t seq, const std::vector<uint64_t>& keys);
   // Records that transaction seq committed on worker: its keys no longer block anyone, unless a
@@ -76,32 +65,6 @@ class DependencyTracker {
   mutable size_t next_ = 0;  // round-robin among equally loaded workers
   size_t stick_;
   int last_ = -1;             // the worker of the last assign()
-};
-
-// How a worker picks from its queue without stalling on the head: in queue order, an entry may
-// run when it is ready (its Placement::after has committed) and shares no key with an earlier
-// entry left in the queue. An entry taken this way commits before earlier ones of the same
-// worker, which cannot reorder two transactions on one row because they share no key; a worker
-// then counts as having committed up to (its oldest queued transaction's seq - 1). Use a fresh
-// scan for each pass over the queue, and end the pass once exhausted(): every entry left behind
-// makes the rest less likely to run and the scan (under the applier's lock) more costly.
-class RunnableScan {
- public:
-  static constexpr size_t kMaxLeftBehind = 32;
-
-  bool exhausted() const { return left_ >= kMaxLeftBehind; }
-  bool mayRun(const std::vector<uint64_t>& keys, bool ready) {
-    if (ready && (held_.empty() || std::none_of(keys.begin(), keys.end(), [&](uint64_t k) { return held_.count(k) > 0; }))) {
-      return true;
-    }
-    held_.insert(keys.begin(), keys.end());
-    ++left_;
-    return false;
-  }
-
- private:
-  std::unordered_set<uint64_t> held_;  // keys of the entries left behind
-  size_t left_ = 0;
 };
 
 }  // namespace dts::sink

@@ -347,59 +347,31 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   t->hashes.erase(std::unique(t->hashes.begin(), t->hashes.end()), t->hashes.end());
 
   std::unique_lock<std::mutex> lock(mu_);
-  bool waited_full = false;
+  std::optional<int> w;
+  bool waited_full = false, waited_conflict = false;
   done_cv_.wait(lock, [&] {
-    if (!error_.ok() || queued_ < options_.max_queued_transactions) return true;
-    waited_full = true;
-    return false;
+    if (!error_.ok()) return true;
+    if (queued_ >= options_.max_queued_transactions) {
+      waited_full = true;
+      return false;
+    }
+    w = tracker_.chooseWorker(t->hashes);
+    if (!w.has_value()) waited_conflict = true;
+    return w.has_value();
   });
   stats_.waits_queue_full += waited_full ? 1 : 0;
+  stats_.waits_conflict += waited_conflict ? 1 : 0;
   if (!error_.ok()) return error_;
-  Placement p = tracker_.place(t->hashes);
-  std::erase_if(p.after, [&](const auto& d) { return workers_[static_cast<size_t>(d.first)]->committed_seq >= d.second; });
-  t->after = std::move(p.after);
-  tracker_.assign(p.worker, t->seq, t->hashes);
-  Worker* worker = workers_[static_cast<size_t>(p.worker)].get();
-  worker->assigned_seq = t->seq;
+  tracker_.assign(*w, t->seq, t->hashes);
+  Worker* worker = workers_[static_cast<size_t>(*w)].get();
   worker->queue.push_back(std::move(t));
   ++queued_;
-  // Wake only that worker, and only when it sleeps on an empty queue: a wake-up per transaction
-  // (and all workers woken for each) cost more CPU than applying the transaction. A worker blocked
-  // on another's commit is woken by that commit.
-  const bool wake = (worker->waiting && !worker->blocked) ||
-                    (worker->filling && worker->queue.size() == options_.batch_transactions);
+  // Wake only that worker, and only when it sleeps: a wake-up per transaction (and all workers
+  // woken for each) cost more CPU than applying the transaction.
+  const bool wake = worker->waiting;
   lock.unlock();
   if (wake) worker->cv.notify_one();
   return Status::OK();
-}
-
-bool MysqlApplier::readyLocked(const Txn& t) const {
-  for (const auto& [w, seq] : t.after) {
-    if (workers_[static_cast<size_t>(w)]->committed_seq < seq) return false;
-  }
-  return true;
-}
-
-void MysqlApplier::takeBatchLocked(Worker* w, std::vector<std::shared_ptr<Txn>>* batch) {
-  RunnableScan scan;
-  std::deque<std::shared_ptr<Txn>> left;
-  size_t rows = 0;
-  while (!w->queue.empty() && batch->size() < options_.batch_transactions && !scan.exhausted()) {
-    std::shared_ptr<Txn>& t = w->queue.front();
-    if (!batch->empty() && rows + t->rows > options_.batch_rows) break;
-    if (scan.mayRun(t->hashes, readyLocked(*t))) {
-      rows += t->rows;
-      batch->push_back(std::move(t));
-    } else {
-      left.push_back(std::move(t));
-    }
-    w->queue.pop_front();
-  }
-  if (!left.empty()) {
-    // What was left behind goes back to the front, in order.
-    for (auto& t : w->queue) left.push_back(std::move(t));
-    w->queue = std::move(left);
-  }
 }
 
 void MysqlApplier::workerLoop(Worker* w) {
@@ -408,44 +380,25 @@ void MysqlApplier::workerLoop(Worker* w) {
     {
       std::unique_lock<std::mutex> lock(mu_);
       w->waiting = true;
-      w->cv.wait(lock, [&] {
-        if (stopping_) return true;
-        if (w->queue.empty() || !error_.ok()) return false;
-        // Nothing queued may run before another worker commits (the head conflicts with both,
-        // and the rest shares keys with it or waits too). Nothing of this worker is uncommitted
-        // now, and the awaited transactions are earlier ones, so this cannot deadlock.
-        RunnableScan scan;
-        bool runnable = false;
-        for (size_t i = 0; i < w->queue.size() && !scan.exhausted(); ++i) {
-          const Txn& t = *w->queue[i];
-          if ((runnable = scan.mayRun(t.hashes, readyLocked(t)))) break;
-        }
-        if (!runnable && !w->blocked) ++stats_.waits_conflict;
-        w->blocked = !runnable;
-        return runnable;
-      });
+      w->cv.wait(lock, [&] { return stopping_ || (!w->queue.empty() && error_.ok()); });
       w->waiting = false;
-      w->blocked = false;
       if (stopping_) return;
       // A short batch waits a moment for more: every batch is a destination commit, and when
       // the source side is the bottleneck (catch-up with several workers) eager one-transaction
       // batches spend the destination's CPU on commits (measured: 1,661 batches for 38,723
       // transactions with 4 workers, 80 with one).
-      auto full = [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; };
-      if (!full() && options_.batch_fill.count() > 0) {
-        w->cv.wait_for(lock, options_.batch_fill, full);
-        if (!full() && options_.batch_fill_busy.count() > 0) {
-          auto othersIdle = [&] {
-            return std::none_of(workers_.begin(), workers_.end(), [&](const auto& o) { return o->busy; });
-          };
-          w->filling = true;
-          w->cv.wait_for(lock, options_.batch_fill_busy, [&] { return full() || othersIdle(); });
-          w->filling = false;
-        }
+      if (w->queue.size() < options_.batch_transactions && options_.batch_fill.count() > 0) {
+        w->cv.wait_for(lock, options_.batch_fill,
+                       [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; });
         if (stopping_) return;
       }
-      takeBatchLocked(w, &batch);
-      if (batch.empty()) continue;  // cannot happen: what the wait found runnable still is
+      size_t rows = 0;
+      while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
+             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows)) {
+        rows += w->queue.front()->rows;
+        batch.push_back(std::move(w->queue.front()));
+        w->queue.pop_front();
+      }
       w->busy = true;
     }
     Status st = applyBatch(w, batch);
@@ -471,10 +424,6 @@ void MysqlApplier::workerLoop(Worker* w) {
         }
         ++stats_.batches;
         persisted_version_ = std::max(persisted_version_, w->written_version);
-        w->committed_seq = w->queue.empty() ? w->assigned_seq : w->queue.front()->seq - 1;
-        for (auto& other : workers_) {
-          if (other->blocked || other->filling) other->cv.notify_one();
-        }
       }
     }
     done_cv_.notify_all();

@@ -67,12 +67,8 @@ struct ApplierOptions {
   size_t max_statement_bytes = 1 << 20;
   size_t max_queued_transactions = 8192;   // back-pressure on apply()
   // A worker that wakes to fewer than batch_transactions waits this long for more (latency cost
-  // at most this, per batch) ...
+  // at most this, per batch).
   std::chrono::milliseconds batch_fill{2};
-  // ... and then, while another worker is applying a batch (the destination is busy anyway), up
-  // to this long more until its batch is full or no other worker applies. Small batches cost the
-  // destination more CPU per row; this keeps them large when several workers share a backlog.
-  std::chrono::milliseconds batch_fill_busy{50};
   int deadlock_retries = 10;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
@@ -92,9 +88,8 @@ struct ApplierStats {
   double rows_per_second = 0;         // since the previous stats() call
   double bytes_per_second = 0;
   size_t queued_transactions = 0;
-  // apply() calls that waited for room in the queue (the destination is the bottleneck), and
-  // times a worker waited for another worker's commit before a transaction that conflicts with
-  // both (parallelism lost on that worker; the others go on).
+  // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
+  // or for a transaction conflicting with two workers to be released (parallelism lost).
   uint64_t waits_queue_full = 0;
   uint64_t waits_conflict = 0;
 };
@@ -137,7 +132,6 @@ class MysqlApplier {
     std::vector<pipeline::ChangeEvent> events;  // mapped
     std::vector<TableKeys> keys;                // per event
     std::vector<uint64_t> hashes;
-    std::vector<std::pair<int, uint64_t>> after;  // see Placement::after
     size_t rows = 0;
     size_t bytes = 0;
   };
@@ -148,11 +142,7 @@ class MysqlApplier {
     std::deque<std::shared_ptr<Txn>> queue;
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
-    bool blocked = false;        // ... because nothing queued may run before another worker commits
-    bool filling = false;        // waiting for a fuller batch (batch_fill_busy)
     bool busy = false;
-    uint64_t assigned_seq = 0;   // the last transaction queued to it
-    uint64_t committed_seq = 0;  // every transaction it was given up to this seq is committed
     GtidRanges extras;  // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
   };
@@ -172,9 +162,6 @@ class MysqlApplier {
   Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
-  bool readyLocked(const Txn& t) const;
-  // Moves the transactions w may run now (RunnableScan) into batch, within the batch limits.
-  void takeBatchLocked(Worker* w, std::vector<std::shared_ptr<Txn>>* batch);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
   std::string positionLocked() const;
 
