@@ -84,6 +84,7 @@ dts_run() {  # dts parallelism
   reset_dest
   rm -rf "$DIR/data"; cp -r "$DIR/data0" "$DIR/data"
   sed -i "s/parallelism: [0-9]*/parallelism: $2/" "$DIR/task.yaml"
+  local d0; d0=$(cpu_of "$DEST_PID")
   local t0; t0=$(now)
   "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
   local pid=$!
@@ -92,6 +93,7 @@ dts_run() {  # dts parallelism
     sleep 0.05
   done
   local t1; t1=$(now)
+  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc)" >&2
   kill -TERM $pid; wait $pid || true
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
