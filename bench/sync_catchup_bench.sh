@@ -62,22 +62,41 @@ reset_dest() {
   mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
 }
 
-# True when the union of the task's checkpoint slots covers every sequence number in (P0, P1].
-covered() {
-  dst "SELECT applied FROM dts_meta.checkpoint WHERE task='catchup'" | python3 -c "
-import sys
-last = int('$P1'.split('-')[-1]); ivs = []
-for line in sys.stdin:
-    for part in line.strip().split(','):
-        f = part.split(':')
-        if f[0] != '0': continue
-        for iv in f[1:]:
-            a, _, b = iv.partition('-'); ivs.append((int(a), int(b or a)))
-ivs.sort(); upto = int('$P0'.split('-')[-1])  # everything up to P0 is in the full data
-for a, b in ivs:
-    if a > upto + 1: break
-    upto = max(upto, b)
-sys.exit(0 if upto >= last else 1)"
+# Waits until the union of the task's checkpoint slots covers every sequence number in (P0, P1],
+# polling every 50 ms like the native contenders' loop does (one mariadb client per poll; the
+# poller itself starts once, so it costs the machine no more than theirs). Fails if dts exits.
+wait_covered() {  # dts pid
+  python3 - "$1" "$P0" "$P1" "$DIR/dest/mysqld.sock" <<'PY'
+import os, subprocess, sys, time
+pid, p0, p1, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+first, last = int(p0.split('-')[-1]), int(p1.split('-')[-1])
+def covered():
+    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", f"--socket={sock}", "-N", "-B", "-e",
+                          "SELECT applied FROM dts_meta.checkpoint WHERE task='catchup'"],
+                         capture_output=True, text=True).stdout
+    ivs = []
+    for line in out.split():
+        for part in line.split(','):
+            f = part.split(':')
+            if f[0] != '0': continue
+            for iv in f[1:]:
+                a, _, b = iv.partition('-'); ivs.append((int(a), int(b or a)))
+    upto = first  # everything up to P0 is in the full data
+    for a, b in sorted(ivs):
+        if a > upto + 1: break
+        upto = max(upto, b)
+    return upto >= last
+def alive():  # an exited child stays a zombie until the shell waits for it
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+while not covered():
+    if not alive():
+        sys.exit(1)
+    time.sleep(0.05)
+PY
 }
 
 dts_run() {  # dts parallelism
@@ -88,10 +107,7 @@ dts_run() {  # dts parallelism
   local t0; t0=$(now)
   "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
   local pid=$!
-  until covered; do
-    kill -0 $pid 2>/dev/null || { cat "$DIR/dts$2.log" >&2; exit 1; }
-    sleep 0.05
-  done
+  wait_covered $pid || { cat "$DIR/dts$2.log" >&2; exit 1; }
   local t1; t1=$(now)
   echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc)" >&2
   kill -TERM $pid; wait $pid || true
