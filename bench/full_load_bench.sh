@@ -193,21 +193,27 @@ stat_of() {  # "best"|"median" times...
   python3 -c "import sys,statistics; v=sorted(map(float,sys.argv[2:])); print(f'{(v[0] if sys.argv[1]==\"best\" else statistics.median(v)):.3f}')" "$@"
 }
 MY_S=$(stat_of median ${TIMES[my]}); MY_BEST=$(stat_of best ${TIMES[my]})
-row() {  # label, times...
-  local label=$1; shift
-  local med best; med=$(stat_of median "$@"); best=$(stat_of best "$@")
-  printf "%-28s %9.2f %9.2f %12.0f %8.2f %8.2f\n" "$label" "$med" "$best" "$(echo "$TOTAL / $med" | bc -l)" \
-    "$(echo "$MY_S / $med" | bc -l)" "$(echo "$MY_BEST / $best" | bc -l)"
+# Paired: the median over rounds of mydumper+myloader's time / this method's time in the same
+# round (a round's contenders run back to back, so they share the machine's mood of the moment).
+paired() {  # method
+  python3 -c "import sys,statistics; a=sys.argv[1].split(); b=sys.argv[2].split(); print(f'{statistics.median(float(x)/float(y) for x, y in zip(a, b)):.2f}')" "${TIMES[my]}" "${TIMES[$1]}"
+}
+row() {  # label, method
+  local label=$1 m=$2
+  local med best; med=$(stat_of median ${TIMES[$m]}); best=$(stat_of best ${TIMES[$m]})
+  printf "%-28s %9.2f %9.2f %12.0f %8.2f %8.2f %8s   %s\n" "$label" "$med" "$best" "$(echo "$TOTAL / $med" | bc -l)" \
+    "$(echo "$MY_S / $med" | bc -l)" "$(echo "$MY_BEST / $best" | bc -l)" "$(paired "$m")" \
+    "$(for t in ${TIMES[$m]}; do printf '%.2f ' "$t"; done)"
 }
 echo
 echo "full load of $TABLES x $ROWS sysbench rows ($TOTAL), $THREADS threads, $ROUNDS rounds, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "servers: innodb_log_file_size 1 GiB, innodb_buffer_pool_size 1 GiB (source and destination)"
-printf "%-28s %9s %9s %12s %8s %8s\n" "method" "median s" "best s" "rows/s" "speedup" "(best)"
-for v in $VARIANTS; do row "dts run ($v)" ${TIMES[$v]}; done
-row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" ${TIMES[my]}
+printf "%-28s %9s %9s %12s %8s %8s %8s   %s\n" "method" "median s" "best s" "rows/s" "speedup" "(best)" "(paired)" "every round, s"
+for v in $VARIANTS; do row "dts run ($v)" "$v"; done
+row "mydumper+myloader${MYDUMPER_ROWS:+ -r $MYDUMPER_ROWS}" my
 printf "  %-26s %9.2f   (last round)\n  %-26s %9.2f\n" "(mydumper)" "$DUMP_S" "(myloader)" "$LOAD_S"
-row "LOAD DATA INFILE (limit)" ${TIMES[ld]}
-echo "speedup = mydumper+myloader median / median (best: best / best); target: dts >= 1.5"
+row "LOAD DATA INFILE (limit)" ld
+echo "speedup = mydumper+myloader median / median (best: best / best; paired: median of the rounds' ratios); target: dts >= 1.5"
 echo
 printf "%-28s %9s %9s %9s %9s\n" "CPU seconds (last round)" "source" "dest" "client" "total"
 cpu_row() { printf "%-28s %9.2f %9.2f %9.2f %9.2f\n" "$1" "${CPU_SRC[$2]}" "${CPU_DST[$2]}" "${CPU_CLIENT[$2]}" \

@@ -1,6 +1,7 @@
 // Change events and transactions: what every sink consumes, whatever the source.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +27,10 @@ struct ChangeEvent {
 struct Transaction {
   std::string gtid;           // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none
   uint32_t timestamp = 0;     // commit time, seconds since the epoch (source clock)
+  // When dts had read the whole transaction (its commit event); unset if unknown. The source's
+  // timestamp has whole seconds only; this bounds the commit instant from above (see
+  // sink::sourceCommitMs).
+  std::chrono::system_clock::time_point received{};
   mysql::BinlogPosition begin;  // where its first event starts
   mysql::BinlogPosition end;    // right after its last event: resume here
   std::vector<ChangeEvent> events;

@@ -267,6 +267,13 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   return keys;
 }
 
+double sourceCommitMs(uint32_t timestamp, std::chrono::system_clock::time_point received) {
+  const double stamp = static_cast<double>(timestamp) * 1000.0;
+  if (received == std::chrono::system_clock::time_point{}) return stamp;
+  const double got = std::chrono::duration<double, std::milli>(received.time_since_epoch()).count();
+  return std::max(stamp, std::min(got, stamp + 999.0));
+}
+
 Status MysqlApplier::apply(pipeline::Transaction txn) {
   if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
@@ -281,7 +288,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   auto t = std::make_shared<Txn>();
   t->id = id;
   t->gtid = txn.gtid;
-  t->timestamp = txn.timestamp;
+  t->commit_ms = sourceCommitMs(txn.timestamp, txn.received);
   {
     std::lock_guard<std::mutex> lock(mu_);
     t->seq = ++next_seq_;
@@ -418,7 +425,7 @@ void MysqlApplier::workerLoop(Worker* w) {
           ++stats_.transactions_applied;
           stats_.rows_applied += t->rows;
           stats_.bytes_applied += t->bytes;
-          double lat = std::max(0.0, now_ms - static_cast<double>(t->timestamp) * 1000.0);
+          double lat = std::max(0.0, now_ms - t->commit_ms);
           stats_.last_latency_ms = lat;
           stats_.max_latency_ms = std::max(stats_.max_latency_ms, lat);
         }

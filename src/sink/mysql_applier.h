@@ -76,6 +76,13 @@ struct ApplierOptions {
   Clock* clock = SystemClock::instance();
 };
 
+// The best estimate of a source transaction's commit instant, in ms since the epoch: the binlog
+// stamps whole seconds, so it committed within [timestamp, timestamp + 1 s), and not after dts
+// received it. Latency is measured from here: while streaming live that is the receipt (ms
+// exact, short of the source-to-dts delay); for a backlog, the end of the stamped second.
+// A receipt before the stamp (clocks apart) or unset leaves the stamp.
+double sourceCommitMs(uint32_t timestamp, std::chrono::system_clock::time_point received);
+
 struct ApplierStats {
   uint64_t transactions_applied = 0;  // committed at the destination
   uint64_t transactions_skipped = 0;  // already applied, in a table snapshot, or filtered out
@@ -83,7 +90,7 @@ struct ApplierStats {
   uint64_t bytes_applied = 0;         // row payload bytes (values), not SQL text
   uint64_t ddl_applied = 0;
   uint64_t batches = 0;
-  double last_latency_ms = 0;         // source commit timestamp -> destination commit
+  double last_latency_ms = 0;         // source commit (sourceCommitMs) -> destination commit
   double max_latency_ms = 0;
   double rows_per_second = 0;         // since the previous stats() call
   double bytes_per_second = 0;
@@ -128,7 +135,7 @@ class MysqlApplier {
     uint64_t seq = 0;
     GtidId id;
     std::string gtid;
-    uint32_t timestamp = 0;
+    double commit_ms = 0;  // sourceCommitMs
     std::vector<pipeline::ChangeEvent> events;  // mapped
     std::vector<TableKeys> keys;                // per event
     std::vector<uint64_t> hashes;

@@ -198,7 +198,9 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
         st = st.withContext(where + ": at " + stream->describe());
         break;
       }
+      const auto received = std::chrono::system_clock::now();
       for (pipeline::Transaction& txn : done) {
+        txn.received = received;
         if (!config_.options.ddl) {
           std::erase_if(txn.events, [](const pipeline::ChangeEvent& e) { return e.op == pipeline::ChangeEvent::Op::kDdl; });
         }
