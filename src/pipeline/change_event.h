@@ -27,6 +27,8 @@ struct ChangeEvent {
 struct Transaction {
   std::string gtid;           // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none
   uint32_t timestamp = 0;     // commit time, seconds since the epoch (source clock)
+  uint64_t commit_us = 0;     // ... in microseconds where the source records it (MySQL 8.0 GTID
+                              // events' immediate commit timestamp); 0 otherwise (MariaDB)
   // When dts had read the whole transaction (its commit event); unset if unknown. The source's
   // timestamp has whole seconds only; this bounds the commit instant from above (see
   // sink::sourceCommitMs).

@@ -114,6 +114,7 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
 void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
   current_.end = mysql::BinlogPosition{event.position.file, event.end_offset};
   current_.timestamp = commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
+  current_.commit_us = commit_ts_us_;
   done->push_back(std::move(current_));
   current_ = Transaction();
   open_ = false;

@@ -103,6 +103,7 @@ TEST(TransactionBuilderTest, MySqlGtidPayloadAndFilter) {
   ASSERT_EQ(s.done.size(), 1u);
   EXPECT_EQ(s.done[0].gtid, "3e11fa47-71ca-11e1-9e33-c80aa9429562:7");
   EXPECT_EQ(s.done[0].timestamp, 1700000123u);
+  EXPECT_EQ(s.done[0].commit_us, 1700000123000000ULL);
   EXPECT_EQ(s.done[0].end.offset, payload_start + payload.size());
   ASSERT_EQ(s.done[0].events.size(), 1u);
   EXPECT_EQ(s.done[0].events[0].table, "keep_me");

@@ -267,7 +267,8 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   return keys;
 }
 
-double sourceCommitMs(uint32_t timestamp, std::chrono::system_clock::time_point received) {
+double sourceCommitMs(uint32_t timestamp, uint64_t commit_us, std::chrono::system_clock::time_point received) {
+  if (commit_us != 0) return static_cast<double>(commit_us) / 1000.0;
   const double stamp = static_cast<double>(timestamp) * 1000.0;
   if (received == std::chrono::system_clock::time_point{}) return stamp;
   const double got = std::chrono::duration<double, std::milli>(received.time_since_epoch()).count();
@@ -288,7 +289,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   auto t = std::make_shared<Txn>();
   t->id = id;
   t->gtid = txn.gtid;
-  t->commit_ms = sourceCommitMs(txn.timestamp, txn.received);
+  t->commit_ms = sourceCommitMs(txn.timestamp, txn.commit_us, txn.received);
   {
     std::lock_guard<std::mutex> lock(mu_);
     t->seq = ++next_seq_;

@@ -76,12 +76,13 @@ struct ApplierOptions {
   Clock* clock = SystemClock::instance();
 };
 
-// The best estimate of a source transaction's commit instant, in ms since the epoch: the binlog
-// stamps whole seconds, so it committed within [timestamp, timestamp + 1 s), and not after dts
-// received it. Latency is measured from here: while streaming live that is the receipt (ms
-// exact, short of the source-to-dts delay); for a backlog, the end of the stamped second.
-// A receipt before the stamp (clocks apart) or unset leaves the stamp.
-double sourceCommitMs(uint32_t timestamp, std::chrono::system_clock::time_point received);
+// The best estimate of a source transaction's commit instant, in ms since the epoch. Where the
+// source records it in microseconds (commit_us, MySQL), that. Otherwise the binlog stamps whole
+// seconds, so it committed within [timestamp, timestamp + 1 s), and not after dts received it.
+// Latency is measured from here: while streaming live that is the receipt (ms exact, short of
+// the source-to-dts delay); for a backlog, the end of the stamped second. A receipt before the
+// stamp (clocks apart) or unset leaves the stamp.
+double sourceCommitMs(uint32_t timestamp, uint64_t commit_us, std::chrono::system_clock::time_point received);
 
 struct ApplierStats {
   uint64_t transactions_applied = 0;  // committed at the destination
