@@ -33,10 +33,14 @@ struct TableInfo {
 };
 
 // A row image: one value per column of the table; present[i] is false for columns the event
-// did not include (partial images, binlog_row_image != FULL).
+// did not include (partial images, binlog_row_image != FULL). An empty `present` means every
+// column of `values` is there.
 struct RowImage {
   std::vector<Value> values;
   std::vector<bool> present;
+
+  // Whether column i has a value in this image.
+  bool has(size_t i) const { return i < values.size() && (present.empty() || (i < present.size() && present[i])); }
 };
 
 }  // namespace dts::mysql

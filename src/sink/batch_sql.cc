@@ -19,10 +19,6 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
   return true;
 }
 
-bool isPresent(const mysql::RowImage& row, size_t i) {
-  return i < row.values.size() && (row.present.empty() || (i < row.present.size() && row.present[i]));
-}
-
 }  // namespace
 
 std::string columnList(const mysql::TableInfo& info) {
@@ -49,7 +45,7 @@ Result<std::string> BatchSql::keySql(const mysql::TableInfo& info, const std::ve
   std::string out = "(";
   for (size_t n = 0; n < identity.size(); ++n) {
     size_t i = identity[n];
-    if (i >= info.columns.size() || !isPresent(row, i)) {
+    if (i >= info.columns.size() || !row.has(i)) {
       return Status::InvalidArgument("table " + mysql::quoteQualified(info.database, info.table) + ": the " +
                                      image + " image lacks key column " +
                                      (i < info.columns.size() ? "'" + info.columns[i].name + "'" : std::to_string(i)));
@@ -201,7 +197,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   if (keyed) {
     for (size_t n = 0; n < keys.identity.size(); ++n) {
       size_t i = keys.identity[n];
-      if (!isPresent(ev.before, i)) {
+      if (!ev.before.has(i)) {
         return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
                                        ": the before image lacks key column '" + info.columns[i].name + "'");
       }
@@ -211,7 +207,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
   } else {
     for (size_t i = 0; i < ncols; ++i) {
-      if (!isPresent(ev.before, i)) continue;
+      if (!ev.before.has(i)) continue;
       if (!where.empty()) where += " AND ";
       where += mysql::quoteIdentifier(info.columns[i].name) + "<=>";
       DTS_RETURN_IF_ERROR(appendSqlLiteral(&where, ev.before.values[i], info.columns[i]));
@@ -239,7 +235,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   }
   std::string set;
   for (size_t i = 0; i < ncols; ++i) {
-    if (!isPresent(ev.after, i)) continue;
+    if (!ev.after.has(i)) continue;
     if (!set.empty()) set.push_back(',');
     set += mysql::quoteIdentifier(info.columns[i].name) + "=";
     DTS_RETURN_IF_ERROR(appendSqlLiteral(&set, ev.after.values[i], info.columns[i]));

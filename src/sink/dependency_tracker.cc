@@ -1,6 +1,7 @@
 #include "sink/dependency_tracker.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "sink/sql_literal.h"
@@ -8,10 +9,6 @@
 namespace dts::sink {
 
 namespace {
-
-bool isPresent(const mysql::RowImage& row, size_t i) {
-  return i < row.values.size() && (row.present.empty() || (i < row.present.size() && row.present[i]));
-}
 
 // How a string of a key column enters the key hash, so that values the destination's unique key
 // holds equal always hash equal (a missed conflict could reorder two transactions on one row;
@@ -21,9 +18,21 @@ bool isPresent(const mysql::RowImage& row, size_t i) {
 //   any other collation (case-, accent-insensitive, expansions such as 'ß' = 'ss'): nothing —
 //   every value of the key conflicts with every other, so changes to that key of the table are
 //   applied in source order by one worker.
-void appendKeyString(std::string* h, const mysql::ColumnInfo& c, const std::string& s) {
+// 64-bit FNV-1a, fed piece by piece (the same value as hashKey() of the concatenation).
+struct Fnv {
+  uint64_t h = 1469598103934665603ull;
+  void add(std::string_view bytes) {
+    for (unsigned char c : bytes) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+  }
+  void add(char c) { add(std::string_view(&c, 1)); }
+};
+
+void appendKeyString(Fnv* h, const mysql::ColumnInfo& c, std::string_view s) {
   if (c.collation == mysql::kBinaryCollation) {
-    *h += s;
+    h->add(s);
     return;
   }
   std::string_view name = collationName(c.collation);
@@ -31,26 +40,22 @@ void appendKeyString(std::string* h, const mysql::ColumnInfo& c, const std::stri
     return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
   };
   if (endsWith("_nopad_bin")) {
-    *h += s;
+    h->add(s);
   } else if (endsWith("_bin")) {
     size_t n = s.size();
     while (n > 0 && s[n - 1] == ' ') --n;
-    h->append(s, 0, n);
+    h->add(s.substr(0, n));
   } else {
-    h->push_back('*');
+    h->add('*');
   }
 }
 
 }  // namespace
 
-
 uint64_t hashKey(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+  Fnv f;
+  f.add(bytes);
+  return f.h;
 }
 
 DependencyTracker::DependencyTracker(int workers, size_t stick)
@@ -97,7 +102,12 @@ void DependencyTracker::release(int worker, uint64_t seq, const std::vector<uint
 
 void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) {
   const mysql::TableInfo& info = *ev.table_info;
-  std::string base = ev.database + '\0' + ev.table + '\0';
+  // Hashed: database \0 table \0 key-number { \0 kind value }..., or database \0 table \0 *.
+  Fnv base;
+  base.add(ev.database);
+  base.add('\0');
+  base.add(ev.table);
+  base.add('\0');
   bool table_wide = keys.unique.empty();
   for (const mysql::RowImage* img : {&ev.before, &ev.after}) {
     if (img->values.empty()) continue;
@@ -107,10 +117,12 @@ void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::v
         table_wide = true;
         break;
       }
-      std::string h = base + std::to_string(k);
+      Fnv h = base;
+      char num[24];
+      h.add(std::string_view(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, k).ptr - num)));
       bool has_null = false;
       for (size_t i : cols) {
-        if (!isPresent(*img, i)) {
+        if (!img->has(i)) {
           table_wide = true;
           break;
         }
@@ -119,13 +131,13 @@ void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::v
           has_null = true;  // NULLs never conflict in a unique key
           break;
         }
-        h.push_back('\0');
-        h.push_back(static_cast<char>(v.kind));
+        h.add('\0');
+        h.add(static_cast<char>(v.kind));
         if (v.kind == mysql::Value::Kind::kString || v.kind == mysql::Value::Kind::kJson) {
           appendKeyString(&h, info.columns[i], v.s);
         } else if (v.kind == mysql::Value::Kind::kBytes || v.kind == mysql::Value::Kind::kDecimal ||
                    v.kind == mysql::Value::Kind::kTemporal) {
-          h += v.s;  // bytes, and DECIMAL / temporal text (one canonical form per value)
+          h.add(v.s);  // bytes, and DECIMAL / temporal text (one canonical form per value)
         } else {
           // Integers, BIT, ENUM/SET (by index/bitmask, which is what they compare by) and
           // FLOAT/DOUBLE (by bits, -0.0 folded into 0.0, which the key holds equal).
@@ -134,13 +146,16 @@ void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::v
           std::memcpy(buf, &v.i, sizeof v.i);
           std::memcpy(buf + 8, &v.u, sizeof v.u);
           std::memcpy(buf + 16, &d, sizeof d);
-          h.append(buf, sizeof buf);
+          h.add(std::string_view(buf, sizeof buf));
         }
       }
-      if (!table_wide && !has_null) out->push_back(hashKey(h));
+      if (!table_wide && !has_null) out->push_back(h.h);
     }
   }
-  if (table_wide) out->push_back(hashKey(base + "*"));
+  if (table_wide) {
+    base.add('*');
+    out->push_back(base.h);
+  }
 }
 
 }  // namespace dts::sink

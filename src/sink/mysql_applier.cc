@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 
 #include "common/log.h"
 #include "sink/ddl_rewrite.h"

@@ -1,6 +1,5 @@
 #include "sink/sql_literal.h"
 
-
 #include <algorithm>
 #include <array>
 #include <charconv>

@@ -400,10 +400,6 @@ Result<std::string> openSnapshot(mysql::Connection& src, std::map<std::string, s
   return *g;
 }
 
-}  // namespace
-
-namespace {
-
 // A dense single-column integer key is split arithmetically from MIN and MAX (two index dives)
 // instead of reading every key: chunk i covers (bounds[i-1], bounds[i]], the first and the last
 // open-ended, so rows outside [MIN, MAX] written later are still covered. Dense: the key range
