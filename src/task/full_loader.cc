@@ -5,6 +5,7 @@
 #include <errmsg.h>
 
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -1009,6 +1010,17 @@ Status FullLoader::addPendingKeys(mysql::Connection& dest, size_t ti, Shared& sh
   return Status::OK();
 }
 
+std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables, const std::vector<int>& active,
+                                bool planning_done, bool may_wait) {
+  if (queued_tables.empty()) return std::nullopt;
+  size_t pick = 0;
+  for (size_t i = 1; i < queued_tables.size(); ++i) {
+    if (active[queued_tables[i]] < active[queued_tables[pick]]) pick = i;
+  }
+  if (active[queued_tables[pick]] > 0 && !planning_done && may_wait) return std::nullopt;
+  return pick;
+}
+
 Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
   if (options_.method != FullWriteMethod::kInsert) {
@@ -1032,19 +1044,31 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
     Chunk chunk;
     {
       std::unique_lock<std::mutex> lock(shared.mu);
-      shared.cv.wait(lock, [&] { return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load(); });
-      if (shared.failed || stop_->load()) return Status::OK();
-      if (shared.queue.empty()) return Status::OK();
-      // Spread the workers over tables: the first queued chunk of the table the fewest workers
-      // are loading. Writers of one table contend for its index pages (measured: 15% of the
-      // destination's CPU spinning on latches with four writers in one sysbench table).
-      auto pick = shared.queue.begin();
-      for (auto it = shared.queue.begin(); it != shared.queue.end(); ++it) {
-        if (shared.active[it->table] < shared.active[pick->table]) pick = it;
+      // While tables are still being planned, a worker that would join a table already being
+      // loaded waits a little for the next table's chunks: at the start, every worker used to take
+      // a chunk of the first table planned (measured: 1.4x longer for 4 x 250k rows).
+      const auto patience = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+      std::deque<Chunk>::iterator pick;
+      std::vector<size_t> queued_tables;
+      while (true) {
+        shared.cv.wait(lock, [&] { return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load(); });
+        if (shared.failed || stop_->load()) return Status::OK();
+        if (shared.queue.empty()) return Status::OK();
+        queued_tables.clear();
+        for (const auto& c : shared.queue) queued_tables.push_back(c.table);
+        auto i = pickChunk(queued_tables, shared.active, shared.planning_done,
+                           std::chrono::steady_clock::now() < patience);
+        if (i.has_value()) {
+          pick = shared.queue.begin() + static_cast<std::ptrdiff_t>(*i);
+          break;
+        }
+        shared.cv.wait_until(lock, patience);
       }
       chunk = std::move(*pick);
       shared.queue.erase(pick);
       ++shared.active[chunk.table];
+      spdlog::debug("{} chunk {}: taken ({} workers on the table, {} chunks queued)", tables_[chunk.table].describe(),
+                    chunk.number, shared.active[chunk.table], shared.queue.size());
     }
     if (src == nullptr) {
       // The snapshot opens when the worker first has work, and its position is reported before

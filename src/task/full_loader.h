@@ -44,6 +44,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,14 @@ void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* 
 // ESCAPED BY '\\' LINES TERMINATED BY '\n' (no enclosure): NULL is \N; the escape character,
 // both terminators and NUL are escaped, every other byte is copied. Exposed for tests.
 void appendLoadDataField(std::string& out, const char* data, size_t n);
+
+// Which queued chunk a free worker takes, given each queued chunk's table in queue order and the
+// number of workers loading each table: the first chunk of the table the fewest workers are
+// loading, since writers of one table contend for its index pages. nullopt: wait for the planner,
+// because every queued chunk belongs to a table already being loaded while other tables are still
+// being planned and the worker may still wait (`may_wait`). Exposed for tests.
+std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables, const std::vector<int>& active,
+                                bool planning_done, bool may_wait);
 
 class FullLoader {
  public:

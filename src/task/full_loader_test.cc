@@ -179,5 +179,22 @@ TEST(FullLoaderTest, LoadDataFieldsRoundTripRandomBytes) {
   }
 }
 
+TEST(FullLoaderTest, WorkersSpreadOverTablesEvenWhilePlanning) {
+  // Three tables with no worker yet: the first queued chunk of one of them.
+  std::vector<int> active = {1, 0, 0};
+  EXPECT_EQ(pickChunk({0, 0, 1, 2}, active, false, true), std::optional<size_t>(2));
+  // Only the first table's chunks are planned so far and one worker loads it: the next worker
+  // waits for the planner (at the start, every worker used to take the first table).
+  active = {1};
+  EXPECT_EQ(pickChunk({0, 0, 0}, active, false, true), std::nullopt);
+  // ... but not past its patience, nor once planning is done (no other table will come).
+  EXPECT_EQ(pickChunk({0, 0, 0}, active, false, false), std::optional<size_t>(0));
+  EXPECT_EQ(pickChunk({0, 0, 0}, active, true, true), std::optional<size_t>(0));
+  // Every table busy and planning done: the table with the fewest writers.
+  active = {2, 1, 3};
+  EXPECT_EQ(pickChunk({0, 2, 1, 1}, active, true, true), std::optional<size_t>(2));
+  EXPECT_EQ(pickChunk({}, active, true, true), std::nullopt);
+}
+
 }  // namespace
 }  // namespace dts::task
