@@ -291,6 +291,15 @@ TEST_F(ClusterTaskTest, RetryWindowExpiresOnAnInjectedClock) {
   EXPECT_EQ(clock.now() - start, Clock::Duration(std::chrono::minutes(10)));
   EXPECT_NE(printed.find("retrying since"), std::string::npos);
   EXPECT_NE(printed.find("gives up at"), std::string::npos);
+  // Every attempt ran the prechecks, with the same failure each time: the table is printed once.
+  auto first = printed.find("precheck:");
+  EXPECT_NE(first, std::string::npos) << printed;
+  EXPECT_EQ(printed.find("precheck:", first + 1), std::string::npos) << printed;
+  size_t retries = 0;
+  for (auto at = printed.find("retrying since"); at != std::string::npos; at = printed.find("retrying since", at + 1)) {
+    ++retries;
+  }
+  EXPECT_GE(retries, 3u) << printed;
   auto state = (*store)->load("window");
   ASSERT_TRUE(state.ok() && state->has_value());
   EXPECT_EQ((*state)->phase, task::TaskPhase::kFailed);

@@ -246,7 +246,10 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     pre.schema_started = state_.schema_done;
   }
   DTS_ASSIGN_OR_RETURN(PrecheckReport report, runPrecheck(config_, mapping, pre));
-  say("precheck:\n" + report.toString());
+  if (std::string table = report.toString(); table != last_precheck_) {
+    say("precheck:\n" + table);
+    last_precheck_ = std::move(table);
+  }
   DTS_RETURN_IF_ERROR(report.toStatus());
   if (stop.load()) return Status::Aborted("stopped");
   for (const auto& t : report.catalog) {

@@ -81,6 +81,9 @@ class TaskRunner {
   // Rows moved when the last "retrying" line was recorded: once more have moved, the outage is
   // over and the line is cleared.
   std::atomic<uint64_t> rows_at_retry_{0};
+  // The precheck table last printed: a retry attempt prints it again only when it changed (the
+  // "retrying" line already names the failure), so a long outage does not flood the log.
+  std::string last_precheck_;
 };
 
 }  // namespace dts::task
