@@ -75,13 +75,8 @@ Transaction ddlTxn(uint64_t seq, std::string db, std::string sql) {
   return txn(seq, {e});
 }
 
-class ApplierTest : public ::testing::Test {
+class ApplierTest : public SharedClusterTest {
  protected:
-  static void SetUpTestSuite() { cluster_ = LocalCluster::start().release(); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
   void SetUp() override {
     dest_ = cluster_->connect(cluster_->destinationEndpoint());
     ASSERT_NE(dest_, nullptr);
@@ -99,10 +94,8 @@ class ApplierTest : public ::testing::Test {
     EXPECT_TRUE(a.ok()) << a.status().toString();
     return a.ok() ? std::move(*a) : nullptr;
   }
-  static LocalCluster* cluster_;
   std::unique_ptr<mysql::Connection> dest_;
 };
-LocalCluster* ApplierTest::cluster_ = nullptr;
 
 TEST_F(ApplierTest, ValuesAreStoredExactly) {
   ASSERT_TRUE(dest_->execute("CREATE DATABASE vals").ok());

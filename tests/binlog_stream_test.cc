@@ -40,14 +40,8 @@ std::string one(mysql::Connection& c, const std::string& sql) {
   return r.ok() ? r->value_or("NULL") : "";
 }
 
-class BinlogStreamTest : public ::testing::Test {
+class BinlogStreamTest : public SharedClusterTest {
  protected:
-  static void SetUpTestSuite() { cluster_ = LocalCluster::start().release(); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   BinlogStreamOptions options(const std::string& node = "node-1") {
     BinlogStreamOptions o;
     o.connection = cluster_->options(cluster_->nodeEndpoint(node));
@@ -79,11 +73,7 @@ class BinlogStreamTest : public ::testing::Test {
     }
     return gtids;
   }
-
-  static LocalCluster* cluster_;
 };
-
-LocalCluster* BinlogStreamTest::cluster_ = nullptr;
 
 TEST_F(BinlogStreamTest, StreamsFromNowAcrossRotationWithExactPositions) {
   auto c = primary();

@@ -190,7 +190,7 @@ std::string here(mysql::Connection& c) {
   return "--from-file " + *r->rows[0][0] + " --from-pos " + *r->rows[0][1];
 }
 
-class BinlogTypesTest : public ::testing::Test {
+class BinlogTypesTest : public SharedClusterTest {
  protected:
   // binlog_row_metadata is global only and needs more than the dts account may do: root over
   // the node's socket.
@@ -200,12 +200,6 @@ class BinlogTypesTest : public ::testing::Test {
                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + value + "'",
                         &out);
     ASSERT_EQ(rc, 0) << out;
-  }
-
-  static void SetUpTestSuite() { cluster_ = LocalCluster::start().release(); }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
   }
 
   // Runs `dts binlog tail` from `from` (options) to the end; returns the exit code, fills stdout lines.
@@ -289,11 +283,7 @@ class BinlogTypesTest : public ::testing::Test {
     EXPECT_EQ(updates, 2);
     EXPECT_EQ(deletes, 2);
   }
-
-  static LocalCluster* cluster_;
 };
-
-LocalCluster* BinlogTypesTest::cluster_ = nullptr;
 
 TEST_F(BinlogTypesTest, EveryTypeWithFullRowMetadata) { runAllTypes("FULL"); }
 

@@ -3,6 +3,7 @@
 // run side by side; the destructor tears the cluster down.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -27,7 +28,7 @@ class LocalCluster {
   std::string run(const std::string& args);
   nlohmann::json status();
 
-  std::string endpoint();                        // the read/write endpoint, host:port
+  std::string endpoint();  // the read/write endpoint, host:port
   std::string nodeEndpoint(const std::string& name);
   std::string destinationEndpoint();
 
@@ -48,6 +49,24 @@ class LocalCluster {
   std::string dir_;
   std::string user_;
   std::string password_;
+};
+
+// A test suite whose tests share one cluster, started before the first test and torn down after
+// the last. DTS_IT_PW holds the dts account's password, for task files' password_env.
+class SharedClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    cluster_ = LocalCluster::start().release();
+    setenv("DTS_IT_PW", cluster_->password().c_str(), 1);
+  }
+  static void TearDownTestSuite() {
+    delete cluster_;
+    cluster_ = nullptr;
+  }
+  // A path in the cluster's work directory.
+  static std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
+
+  static inline LocalCluster* cluster_ = nullptr;
 };
 
 // s quoted for /bin/sh.

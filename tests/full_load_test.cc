@@ -32,20 +32,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class FullLoadTest : public ::testing::Test {
+class FullLoadTest : public SharedClusterTest {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = LocalCluster::start().release();
-    setenv("DTS_IT_PW", cluster_->password().c_str(), 1);
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
   std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
-
-  std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
 
   std::string writeTask(const std::string& name, const std::string& target_db, const std::string& options) {
     std::string path = workFile(name + ".yaml");
@@ -222,11 +211,7 @@ class FullLoadTest : public ::testing::Test {
     cluster_->waitReplicated("node-2");
     rootSql("node-2", "STOP SLAVE");
   }
-
-  static LocalCluster* cluster_;
 };
-
-LocalCluster* FullLoadTest::cluster_ = nullptr;
 
 TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
   createSourceData();

@@ -25,13 +25,7 @@ std::string dump(const std::vector<CheckItem>& items) {
   return s;
 }
 
-class NodeChecksTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { cluster_ = LocalCluster::start().release(); }
-  static void TearDownTestSuite() { delete cluster_; }
-  static LocalCluster* cluster_;
-};
-LocalCluster* NodeChecksTest::cluster_ = nullptr;
+class NodeChecksTest : public SharedClusterTest {};
 
 TEST_F(NodeChecksTest, HealthySecondaryPasses) {
   auto node = cluster_->connect(cluster_->nodeEndpoint("node-2"));

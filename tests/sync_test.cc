@@ -30,19 +30,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class SyncTest : public ::testing::Test {
+class SyncTest : public SharedClusterTest {
  protected:
-  static void SetUpTestSuite() {
-    cluster_ = LocalCluster::start().release();
-    setenv("DTS_IT_PW", cluster_->password().c_str(), 1);
-  }
-  static void TearDownTestSuite() {
-    delete cluster_;
-    cluster_ = nullptr;
-  }
-
-  std::string workFile(const std::string& name) { return cluster_->dir() + "/" + name; }
-
   // A sync task file; `objects` and `options` are YAML flow/blocks written as given.
   std::string writeTask(const std::string& name, const std::string& source, const std::string& objects,
                         const std::string& options) {
@@ -120,11 +109,7 @@ class SyncTest : public ::testing::Test {
     std::ifstream l(path);
     return std::string((std::istreambuf_iterator<char>(l)), std::istreambuf_iterator<char>());
   }
-
-  static LocalCluster* cluster_;
 };
-
-LocalCluster* SyncTest::cluster_ = nullptr;
 
 TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   Sysbench bench(cluster_->endpoint(), "dts", cluster_->password(), "sb", 4, 10000);
