@@ -346,6 +346,13 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
   EXPECT_EQ(st.transactions_applied, seq);
   EXPECT_GT(st.waits_conflict, 0u) << "no transaction conflicted with two workers: the test did not test that";
   EXPECT_EQ(st.waits_queue_full, 0u);
+  // Row changes per source table, for `dts status`: the inserts and two updates per transfer.
+  auto changes = a->changesByTable();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].database, "bank");
+  EXPECT_EQ(changes[0].table, "acct");
+  EXPECT_EQ(changes[0].rows, kAccounts + 2 * (seq - kAccounts));
+  EXPECT_EQ(changes[0].rows, st.rows_applied);
 }
 
 // The stream resumes where resumeGtid() says (MariaDB position) and the applier skips what it

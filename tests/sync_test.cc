@@ -19,6 +19,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <map>
 #include <thread>
 
 #include "cluster_fixture.h"
@@ -308,6 +309,16 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   ASSERT_TRUE(waitCaughtUp(data, node2, 60s)) << log(logfile);
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+
+  // Row changes applied per table, as `dts status` reports them: the replicated ones only.
+  std::map<std::string, uint64_t> changes;
+  auto final_status = status(data);
+  ASSERT_TRUE(final_status.is_object());
+  for (const auto& t : final_status["tables"]) changes[t["source"]] = t["changes_applied"];
+  EXPECT_EQ(changes["ty.t_int"], 4u);             // 2 inserts, 1 update, 1 delete
+  EXPECT_EQ(changes["shop.lines"], 22u);          // 20 updates, 2 inserts; its deletes are not replicated
+  EXPECT_EQ(changes["shop.events"], 7u);          // 2 inserts, 3 deletes, 2 updates
+  EXPECT_EQ(changes.count("shop.ignored"), 0u);   // not selected
 
   auto src = cluster_->connect(node2);
   auto dst = cluster_->connect(cluster_->destinationEndpoint());

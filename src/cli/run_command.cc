@@ -68,7 +68,8 @@ nlohmann::json toJson(const task::TaskState& s) {
                       {"rows_done", t.rows_done},
                       {"rows_estimated", t.rows_estimated},
                       {"bytes_done", t.bytes_done},
-                      {"done", t.done}});
+                      {"done", t.done},
+                      {"changes_applied", t.changes_applied}});
   }
   return {{"name", s.name},
           {"kind", s.kind},
@@ -102,9 +103,11 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
     }
     std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms, false).c_str());
     for (const auto& t : st.tables) {
-      std::printf("  %-40s -> %-40s %12llu / %-12llu %s\n", (t.source_database + "." + t.source_table).c_str(),
+      std::string changes =
+          t.changes_applied == 0 ? "" : "  " + std::to_string(t.changes_applied) + " changes applied";
+      std::printf("  %-40s -> %-40s %12llu / %-12llu %s%s\n", (t.source_database + "." + t.source_table).c_str(),
                   (t.target_database + "." + t.target_table).c_str(), static_cast<unsigned long long>(t.rows_done),
-                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "");
+                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "    ", changes.c_str());
     }
     if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());

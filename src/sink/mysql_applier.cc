@@ -310,6 +310,9 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     }
     auto snap = snapshots_.find({ev.database, ev.table});
     if (snap != snapshots_.end() && snap->second.contains(id)) continue;
+    if (t->tables.empty() || t->tables.back().table != ev.table || t->tables.back().database != ev.database) {
+      t->tables.push_back({ev.database, ev.table, 0});
+    }
     if (mapping_ != nullptr) {
       auto mapped = mapping_->mapEvent(std::move(ev));
       if (!mapped.ok()) return mapped.status().withContext("transaction " + txn.gtid);
@@ -318,6 +321,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     } else {
       t->events.push_back(std::move(ev));
     }
+    ++t->tables.back().rows;
   }
   if (!ddl.empty()) {
     if (!t->events.empty()) {
@@ -425,6 +429,9 @@ void MysqlApplier::workerLoop(Worker* w) {
           ++stats_.transactions_applied;
           stats_.rows_applied += t->rows;
           stats_.bytes_applied += t->bytes;
+          for (auto& c : t->tables) {
+            if (c.rows > 0) changes_by_table_[{std::move(c.database), std::move(c.table)}] += c.rows;
+          }
           double lat = std::max(0.0, now_ms - t->commit_ms);
           stats_.last_latency_ms = lat;
           stats_.max_latency_ms = std::max(stats_.max_latency_ms, lat);
@@ -610,6 +617,14 @@ ApplierStats MysqlApplier::stats() const {
   rate_rows_ = stats_.rows_applied;
   rate_bytes_ = stats_.bytes_applied;
   return s;
+}
+
+std::vector<MysqlApplier::TableChanges> MysqlApplier::changesByTable() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TableChanges> out;
+  out.reserve(changes_by_table_.size());
+  for (const auto& [name, rows] : changes_by_table_) out.push_back({name.first, name.second, rows});
+  return out;
 }
 
 }  // namespace dts::sink

@@ -131,6 +131,13 @@ class MysqlApplier {
 
   ApplierStats stats() const;
 
+  // Row changes committed per source table since open(), in no particular order. Thread-safe.
+  struct TableChanges {
+    std::string database, table;  // the source's names
+    uint64_t rows = 0;
+  };
+  std::vector<TableChanges> changesByTable() const;
+
  private:
   struct Txn {
     uint64_t seq = 0;
@@ -142,6 +149,7 @@ class MysqlApplier {
     std::vector<uint64_t> hashes;
     size_t rows = 0;
     size_t bytes = 0;
+    std::vector<TableChanges> tables;  // rows per source table (a run of events per entry)
   };
   struct Worker {
     int slot = 0;
@@ -197,6 +205,7 @@ class MysqlApplier {
   Status error_;
 
   ApplierStats stats_;
+  std::map<std::pair<std::string, std::string>, uint64_t> changes_by_table_;  // committed rows
   mutable Clock::TimePoint rate_time_{};
   mutable uint64_t rate_rows_ = 0;
   mutable uint64_t rate_bytes_ = 0;

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -133,12 +134,25 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   };
   last_event_ms = nowMs();
   uint64_t published_rows = 0, published_bytes = 0;
+  std::map<std::pair<std::string, std::string>, uint64_t> published_tables;  // source table -> rows
   auto publish = [&]() {
     sink::ApplierStats s = applier->stats();
     if (s.rows_applied > published_rows || s.bytes_applied > published_bytes) {
       progress->addMoved(s.rows_applied - published_rows, s.bytes_applied - published_bytes);
       published_rows = s.rows_applied;
       published_bytes = s.bytes_applied;
+    }
+    for (auto& c : applier->changesByTable()) {
+      uint64_t& before = published_tables[{c.database, c.table}];
+      if (c.rows == before) continue;
+      Progress::Table* p = progress->findTable(c.database, c.table);
+      if (p == nullptr) {  // created on the source during the incremental phase
+        auto route = mapping_->route(c.database, c.table);
+        p = progress->addTable(c.database, c.table, route ? route->target_database : c.database,
+                               route ? route->target_table : c.table);
+      }
+      p->changes_applied += c.rows - before;
+      before = c.rows;
     }
     // Idle (nothing queued, nothing read for a while): the destination holds everything the
     // source sent, so it is behind by nothing.

@@ -1,5 +1,6 @@
 #include "task/progress.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace dts::task {
@@ -11,11 +12,13 @@ Progress::Table* Progress::addTable(const std::string& source_db, const std::str
   t->source_table = source_table;
   t->target_database = target_db;
   t->target_table = target_table;
+  std::lock_guard<std::mutex> lock(tables_mu_);
   tables_.push_back(std::move(t));
   return tables_.back().get();
 }
 
 Progress::Table* Progress::findTable(const std::string& source_db, const std::string& source_table) {
+  std::lock_guard<std::mutex> lock(tables_mu_);
   for (auto& t : tables_) {
     if (t->source_database == source_db && t->source_table == source_table) return t.get();
   }
@@ -24,9 +27,10 @@ Progress::Table* Progress::findTable(const std::string& source_db, const std::st
 
 std::vector<TableProgress> Progress::tables() const {
   std::vector<TableProgress> out;
+  std::lock_guard<std::mutex> lock(tables_mu_);
   for (const auto& t : tables_) {
     out.push_back({t->source_database, t->source_table, t->target_database, t->target_table, t->rows_done.load(),
-                   t->rows_estimated.load(), t->bytes_done.load(), t->done.load()});
+                   t->rows_estimated.load(), t->bytes_done.load(), t->done.load(), t->changes_applied.load()});
   }
   return out;
 }
@@ -81,6 +85,26 @@ std::string renderProgress(const std::string& task, TaskPhase phase, const std::
                     static_cast<unsigned long long>(t.rows_done), static_cast<unsigned long long>(t.rows_estimated));
       out += line;
     }
+  }
+  if (phase == TaskPhase::kIncremental) {
+    // The busiest tables by row changes applied (a terminal has room for a few).
+    std::vector<const TableProgress*> busy;
+    for (const auto& t : tables) {
+      if (t.changes_applied > 0) busy.push_back(&t);
+    }
+    constexpr size_t kShown = 10;
+    std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(std::min(busy.size(), kShown)),
+                      busy.end(), [](const TableProgress* a, const TableProgress* b) {
+                        return a->changes_applied > b->changes_applied;
+                      });
+    for (size_t i = 0; i < busy.size() && i < kShown; ++i) {
+      char line[512];
+      std::snprintf(line, sizeof(line), "  %-40.40s %llu changes applied\n",
+                    (busy[i]->source_database + "." + busy[i]->source_table).c_str(),
+                    static_cast<unsigned long long>(busy[i]->changes_applied));
+      out += line;
+    }
+    if (busy.size() > kShown) out += "  ... " + std::to_string(busy.size() - kShown) + " more tables with changes\n";
   }
   return out;
 }

@@ -23,10 +23,11 @@ class Progress {
     std::atomic<uint64_t> rows_estimated{0};
     std::atomic<uint64_t> bytes_done{0};
     std::atomic<bool> done{false};
+    std::atomic<uint64_t> changes_applied{0};  // incremental row changes (TableProgress)
   };
 
-  // Adds a table; the pointer stays valid for the Progress' lifetime. Not thread-safe with
-  // itself: add every table before loaders start.
+  // Adds a table; the pointer stays valid for the Progress' lifetime. Thread-safe (the
+  // incremental phase adds tables created on the source while it runs).
   Table* addTable(const std::string& source_db, const std::string& source_table,
                   const std::string& target_db, const std::string& target_table);
   Table* findTable(const std::string& source_db, const std::string& source_table);
@@ -70,7 +71,8 @@ class Progress {
   Rates sample(std::chrono::steady_clock::time_point now);
 
  private:
-  std::vector<std::unique_ptr<Table>> tables_;
+  mutable std::mutex tables_mu_;
+  std::vector<std::unique_ptr<Table>> tables_;  // guarded by tables_mu_ (the Tables are atomics)
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<double> latency_ms_{-1};

@@ -160,6 +160,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       p->rows_estimated = t.rows_estimated;
       p->bytes_done = t.bytes_done;
       p->done = t.done;
+      p->changes_applied = t.changes_applied;
     }
   } else {
     state_.name = config_.name;

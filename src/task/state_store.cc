@@ -43,7 +43,12 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
       "CREATE TABLE IF NOT EXISTS task_tables ("
       "  task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT, source_table TEXT,"
       "  target_db TEXT, target_table TEXT, rows_done INTEGER, rows_estimated INTEGER,"
-      "  bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"));
+      "  bytes_done INTEGER, done INTEGER, changes_applied INTEGER, PRIMARY KEY (task, seq));"));
+  // A data dir written before changes_applied existed: add the column (NULL reads as 0).
+  DTS_ASSIGN_OR_RETURN(auto columns, db->query("SELECT name FROM pragma_table_info('task_tables')", {}));
+  bool has_changes = false;
+  for (const auto& c : columns) has_changes = has_changes || c[0].value_or("") == "changes_applied";
+  if (!has_changes) DTS_RETURN_IF_ERROR(db->exec("ALTER TABLE task_tables ADD COLUMN changes_applied INTEGER"));
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db)));
 }
 
@@ -78,7 +83,7 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
   }
   s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
   DTS_ASSIGN_OR_RETURN(auto tables, db_->query("SELECT source_db, source_table, target_db, target_table,"
-                                               " rows_done, rows_estimated, bytes_done, done"
+                                               " rows_done, rows_estimated, bytes_done, done, changes_applied"
                                                " FROM task_tables WHERE task = ?1 ORDER BY seq",
                                                {name}));
   for (const auto& t : tables) {
@@ -91,6 +96,7 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     p.rows_estimated = toU64(t[5]);
     p.bytes_done = toU64(t[6]);
     p.done = t[7].value_or("0") == "1";
+    p.changes_applied = toU64(t[8]);
     s.tables.push_back(std::move(p));
   }
   return std::optional<TaskState>(std::move(s));
@@ -113,11 +119,13 @@ Status SqliteStateStore::save(const TaskState& s) {
     for (size_t i = 0; i < s.tables.size(); ++i) {
       const auto& t = s.tables[i];
       DTS_ASSIGN_OR_RETURN(ignored,
-                           db_->query("INSERT INTO task_tables VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                           db_->query("INSERT INTO task_tables (task, seq, source_db, source_table, target_db,"
+                                      " target_table, rows_done, rows_estimated, bytes_done, done, changes_applied)"
+                                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                                       {s.name, std::to_string(i), t.source_database, t.source_table,
                                        t.target_database, t.target_table, std::to_string(t.rows_done),
                                        std::to_string(t.rows_estimated), std::to_string(t.bytes_done),
-                                       t.done ? "1" : "0"}));
+                                       t.done ? "1" : "0", std::to_string(t.changes_applied)}));
     }
     return Status::OK();
   };

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include "common/sqlite.h"
 
 namespace dts::task {
 namespace {
@@ -26,7 +29,7 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
     s.start_gtid = "0-1-42";
     s.schema_done = true;
     s.rps = 12.5;
-    s.tables.push_back({"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false});
+    s.tables.push_back({"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
     s.tables.push_back({"shop", "we`ird", "shop2", "we`ird", 5, 5, 50, true});
     ASSERT_TRUE((*store)->save(s).ok());
     s.phase = TaskPhase::kIncremental;
@@ -45,9 +48,48 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
   EXPECT_EQ((*s)->tables[1].source_table, "we`ird");
   EXPECT_TRUE((*s)->tables[1].done);
   EXPECT_EQ((*s)->tables[0].rows_estimated, 100u);
+  EXPECT_EQ((*s)->tables[0].changes_applied, 123456789012u);
+  EXPECT_EQ((*s)->tables[1].changes_applied, 0u);
   auto names = (*store)->list();
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, std::vector<std::string>{"t"});
+  std::filesystem::remove_all(tmpl);
+}
+
+// A data dir written by a dts without changes_applied opens, keeps its tables, and saves again.
+TEST(StateStoreTest, OpensADataDirFromBeforeChangesApplied) {
+  char tmpl[] = "/tmp/dts-state-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = std::string(tmpl) + "/data";
+  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+  {
+    auto db = Sqlite::open(dir + "/dts.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)->exec("CREATE TABLE task_state (name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL,"
+                            " config_yaml TEXT, last_error TEXT, schema_done INTEGER, full_done INTEGER,"
+                            " start_gtid TEXT, checkpoint_gtid TEXT, stats TEXT, updated_at_ms INTEGER);"
+                            "CREATE TABLE task_tables (task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT,"
+                            " source_table TEXT, target_db TEXT, target_table TEXT, rows_done INTEGER,"
+                            " rows_estimated INTEGER, bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"
+                            "INSERT INTO task_state VALUES ('old', 'sync', 'incremental', '', '', 1, 1, '0-1-1', '',"
+                            " '{}', 0);"
+                            "INSERT INTO task_tables VALUES ('old', 0, 'shop', 'orders', 'shop', 'orders', 7, 7, 70, 1)")
+                    .ok());
+  }
+  auto store = SqliteStateStore::open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  auto s = (*store)->load("old");
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status().toString();
+  ASSERT_EQ((*s)->tables.size(), 1u);
+  EXPECT_EQ((*s)->tables[0].rows_done, 7u);
+  EXPECT_EQ((*s)->tables[0].changes_applied, 0u);
+  (*s)->tables[0].changes_applied = 5;
+  ASSERT_TRUE((*store)->save(**s).ok());
+  auto again = SqliteStateStore::open(dir);
+  ASSERT_TRUE(again.ok()) << again.status().toString();
+  auto s2 = (*again)->load("old");
+  ASSERT_TRUE(s2.ok() && s2->has_value());
+  EXPECT_EQ((*s2)->tables[0].changes_applied, 5u);
   std::filesystem::remove_all(tmpl);
 }
 

@@ -1,0 +1,46 @@
+#include "task/progress.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace dts::task {
+namespace {
+
+TEST(ProgressTest, IncrementalFrameListsTheBusiestTablesByChangesApplied) {
+  Progress progress;
+  for (int i = 0; i < 13; ++i) {
+    auto* t = progress.addTable("shop", "t" + std::to_string(i), "copy", "t" + std::to_string(i));
+    t->rows_done = 100;
+    t->rows_estimated = 100;
+    t->done = true;
+    t->changes_applied = static_cast<uint64_t>(i * 10);  // t0: none
+  }
+  std::string frame = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 3, true);
+  EXPECT_NE(frame.find("shop.t12"), std::string::npos) << frame;
+  EXPECT_NE(frame.find("120 changes applied"), std::string::npos) << frame;
+  EXPECT_LT(frame.find("shop.t12 "), frame.find("shop.t11 ")) << frame;  // busiest first
+  EXPECT_NE(frame.find("shop.t3 "), std::string::npos) << frame;         // the tenth busiest
+  EXPECT_EQ(frame.find("shop.t2 "), std::string::npos) << frame;         // beyond ten
+  EXPECT_EQ(frame.find("shop.t0 "), std::string::npos) << frame;         // no changes
+  EXPECT_NE(frame.find("2 more tables with changes"), std::string::npos) << frame;
+  // Without a TTY: one line, as before.
+  std::string plain = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 3, false);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), '\n'), 1) << plain;
+}
+
+TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {
+  Progress progress;
+  std::thread adder([&] {
+    for (int i = 0; i < 2000; ++i) progress.addTable("d", "t" + std::to_string(i), "d", "t" + std::to_string(i));
+  });
+  size_t seen = 0;
+  while (seen < 2000) seen = progress.tables().size();
+  adder.join();
+  ASSERT_NE(progress.findTable("d", "t1999"), nullptr);
+  EXPECT_EQ(progress.findTable("d", "t1999")->target_table, "t1999");
+}
+
+}  // namespace
+}  // namespace dts::task
