@@ -406,6 +406,23 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
                       " WHERE TABLE_SCHEMA = 'ddl_copy' AND TABLE_NAME = 'a2'"),
             "id,w,c");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM ddl_copy.b"), "1");
+  // Row changes per table in `dts status`, tables created during the incremental phase included
+  // (with their target names, and nothing left to load for them).
+  auto final_status = status(data);
+  ASSERT_TRUE(final_status.is_object());
+  std::map<std::string, std::string> targets;
+  std::map<std::string, uint64_t> changes;
+  for (const auto& t : final_status["tables"]) {
+    targets[t["source"]] = t["target"];
+    changes[t["source"]] = t["changes_applied"];
+    EXPECT_TRUE(t["done"].get<bool>()) << t.dump();
+  }
+  EXPECT_EQ(changes["ddl.a"], 30u);  // 3 inserts, 21 updates, 6 deletes
+  EXPECT_EQ(changes["ddl.a2"], 13u);
+  EXPECT_EQ(changes["ddl.b"], 3u);   // TRUNCATE is no row change
+  EXPECT_EQ(changes["ddl.gone"], 1u);
+  EXPECT_EQ(targets["ddl.b"], "ddl_copy.b");
+  EXPECT_EQ(targets["ddl.gone"], "ddl_copy.gone");
 }
 
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {

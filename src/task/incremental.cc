@@ -150,6 +150,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
         auto route = mapping_->route(c.database, c.table);
         p = progress->addTable(c.database, c.table, route ? route->target_database : c.database,
                                route ? route->target_table : c.table);
+        p->done = true;  // nothing of it to load in full
       }
       p->changes_applied += c.rows - before;
       before = c.rows;
