@@ -218,6 +218,9 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("binlog_format=STATEMENT"), std::string::npos) << out;
   EXPECT_NE(out.find("[FAIL] binlog_format"), std::string::npos) << out;
+  // The server's default row metadata: a warning that says what it costs and what avoids it.
+  EXPECT_NE(out.find("[warn] binlog_row_metadata"), std::string::npos) << out;
+  EXPECT_NE(out.find("FULL avoids both"), std::string::npos) << out;
   rootSql("node-2", "SET GLOBAL binlog_format=ROW");
 
   // log_slave_updates OFF on the selected node.
@@ -249,13 +252,16 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   EXPECT_NE(out.find("SHOW VIEW"), std::string::npos) << out;
   EXPECT_EQ(out.find("weak-pw-1"), std::string::npos) << "password leaked: " << out;
 
-  // A read-only destination.
+  // A read-only destination (and a source with full row metadata: that check passes).
   rootSql("dest", "SET GLOBAL read_only=ON");
+  rootSql("node-2", "SET GLOBAL binlog_row_metadata=FULL");
   rc = runDts({"run", writeTask("ro-dest", "{instance: shop, secondary_node: node-2}"), "--data-dir", data_dir_},
               &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("[FAIL] destination writable"), std::string::npos) << out;
+  EXPECT_NE(out.find("[ok  ] binlog_row_metadata"), std::string::npos) << out;
   rootSql("dest", "SET GLOBAL read_only=OFF");
+  rootSql("node-2", "SET GLOBAL binlog_row_metadata=DEFAULT");
 
   // An unknown node.
   rc = runDts({"run", writeTask("no-node", "{instance: shop, secondary_node: node-9}"), "--data-dir", data_dir_},
