@@ -101,9 +101,8 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       } else {
         add("binlog_row_metadata", L::kWarn,
             where + " has binlog_row_metadata=" + (metadata.empty() ? "(not supported)" : metadata) +
-                ": column names are read from the current table definitions, so the incremental phase stops "
-                "with an error naming the table if it lags behind a DROP TABLE of a table it has rows to "
-                "read for, or a swap of two same-typed column names; FULL avoids both");
+                ": column names come from the tables as they are now; lagging behind a DROP TABLE or a swap of "
+                "same-typed column names stops the task with an error (FULL avoids it)");
       }
     }
     if (src->isMariaDB()) {
