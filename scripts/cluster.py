@@ -99,17 +99,22 @@ def read_pid(path):
         return None
 
 
+def tmp_dir(workdir):
+    """The cluster's own tmpdir, for the bootstrap and every server: two bootstraps at once (test
+    binaries run side by side) have collided on a temporary table in the shared /tmp ("Could not
+    remove temporary table ... Aborting")."""
+    tmp = os.path.join(workdir, ".tmp")
+    os.makedirs(tmp, exist_ok=True)
+    return tmp
+
+
 def install_template(workdir):
     """Initialises one data directory; nodes start from copies of it (much faster)."""
     tmpl = os.path.join(workdir, ".template")
     if os.path.exists(os.path.join(tmpl, "mysql")):
         return tmpl
     os.makedirs(tmpl, exist_ok=True)
-    # Its own tmpdir: two bootstraps at once (test binaries run side by side) have collided on a
-    # temporary table in the shared /tmp ("Could not remove temporary table ... Aborting").
-    tmp = os.path.join(workdir, ".tmp")
-    os.makedirs(tmp, exist_ok=True)
-    cmd = ["mariadb-install-db", "--no-defaults", "--datadir=" + tmpl, "--tmpdir=" + tmp,
+    cmd = ["mariadb-install-db", "--no-defaults", "--datadir=" + tmpl, "--tmpdir=" + tmp_dir(workdir),
            "--auth-root-authentication-method=normal", "--skip-test-db",
            "--innodb-log-file-size=48M"]
     if os.geteuid() == 0:
@@ -125,7 +130,6 @@ def start_server(workdir, node, extra_args=()):
     data = os.path.join(d, "data")
     if not os.path.exists(data):
         shutil.copytree(install_template(workdir), data, symlinks=True)
-    os.makedirs(os.path.join(workdir, ".tmp"), exist_ok=True)
     args = ["mariadbd", "--no-defaults", "--datadir=" + data,
             "--port=%d" % node["port"], "--bind-address=127.0.0.1",
             "--socket=" + sock(workdir, node["name"]),
@@ -142,7 +146,7 @@ def start_server(workdir, node, extra_args=()):
             "--innodb-flush-log-at-trx-commit=2", "--sync-binlog=0",
             "--innodb-use-native-aio=0", "--character-set-server=utf8mb4",
             "--collation-server=utf8mb4_general_ci", "--max-allowed-packet=256M",
-            "--secure-file-priv=" + workdir, "--tmpdir=" + os.path.join(workdir, ".tmp"),
+            "--secure-file-priv=" + workdir, "--tmpdir=" + tmp_dir(workdir),
             "--local-infile=1"]
     if node["role"] != "destination":
         args += ["--log-bin=" + os.path.join(data, "binlog"), "--binlog-format=ROW",

@@ -18,8 +18,8 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <map>
+#include <random>
 #include <thread>
 
 #include "cluster_fixture.h"

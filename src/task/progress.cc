@@ -13,16 +13,15 @@ Progress::Table* Progress::addTable(const std::string& source_db, const std::str
   t->target_database = target_db;
   t->target_table = target_table;
   std::lock_guard<std::mutex> lock(tables_mu_);
+  by_source_.emplace(std::make_pair(source_db, source_table), t.get());
   tables_.push_back(std::move(t));
   return tables_.back().get();
 }
 
 Progress::Table* Progress::findTable(const std::string& source_db, const std::string& source_table) {
   std::lock_guard<std::mutex> lock(tables_mu_);
-  for (auto& t : tables_) {
-    if (t->source_database == source_db && t->source_table == source_table) return t.get();
-  }
-  return nullptr;
+  auto it = by_source_.find({source_db, source_table});
+  return it == by_source_.end() ? nullptr : it->second;
 }
 
 std::vector<TableProgress> Progress::tables() const {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -73,6 +74,9 @@ class Progress {
  private:
   mutable std::mutex tables_mu_;
   std::vector<std::unique_ptr<Table>> tables_;  // guarded by tables_mu_ (the Tables are atomics)
+  // By source (database, table), so findTable stays cheap with thousands of tables (the loaders,
+  // the runner and the incremental publisher look tables up). Guarded by tables_mu_.
+  std::map<std::pair<std::string, std::string>, Table*> by_source_;
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<double> latency_ms_{-1};
