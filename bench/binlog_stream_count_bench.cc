@@ -21,8 +21,8 @@
 
 namespace {
 
-int runRpl(const char* host, unsigned port, const char* user, const char* password, const char* file,
-           unsigned long pos, uint64_t* events, uint64_t* bytes) {
+int runRpl(const char* host, unsigned port, const char* user, const char* password,
+           const char* file, unsigned long pos, uint64_t* events, uint64_t* bytes) {
   MYSQL* m = mysql_init(nullptr);
   if (mysql_real_connect(m, host, user, password, nullptr, port, nullptr, 0) == nullptr) {
     std::fprintf(stderr, "connect: %s\n", mysql_error(m));
@@ -34,7 +34,8 @@ int runRpl(const char* host, unsigned port, const char* user, const char* passwo
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_FILENAME, file, strlen(file));
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_START, pos);
   mariadb_rpl_optionsv(rpl, MARIADB_RPL_SERVER_ID, static_cast<unsigned>(0x7ff00001));
-  mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS, static_cast<unsigned>(MARIADB_RPL_BINLOG_DUMP_NON_BLOCK));
+  mariadb_rpl_optionsv(rpl, MARIADB_RPL_FLAGS,
+                       static_cast<unsigned>(MARIADB_RPL_BINLOG_DUMP_NON_BLOCK));
   if (mariadb_rpl_open(rpl) != 0) {
     std::fprintf(stderr, "rpl open: %s\n", mysql_error(m));
     return 1;
@@ -50,8 +51,8 @@ int runRpl(const char* host, unsigned port, const char* user, const char* passwo
   return 0;
 }
 
-int runStream(const char* host, unsigned port, const char* user, const char* password, const char* file,
-              unsigned long pos, uint64_t* events, uint64_t* bytes) {
+int runStream(const char* host, unsigned port, const char* user, const char* password,
+              const char* file, unsigned long pos, uint64_t* events, uint64_t* bytes) {
   dts::mysql::BinlogStreamOptions o;
   o.connection.endpoint = dts::mysql::Endpoint{host, static_cast<uint16_t>(port)};
   o.connection.user = user;
@@ -83,7 +84,9 @@ int runStream(const char* host, unsigned port, const char* user, const char* pas
 
 int main(int argc, char** argv) {
   if (argc != 7) {
-    std::fprintf(stderr, "usage: %s rpl|stream HOST PORT USER FILE POS (password in DTS_PASSWORD)\n", argv[0]);
+    std::fprintf(stderr,
+                 "usage: %s rpl|stream HOST PORT USER FILE POS (password in DTS_PASSWORD)\n",
+                 argv[0]);
     return 2;
   }
   const char* password = std::getenv("DTS_PASSWORD");
@@ -93,10 +96,12 @@ int main(int argc, char** argv) {
   unsigned long pos = std::strtoul(argv[6], nullptr, 10);
   uint64_t events = 0, bytes = 0;
   auto t0 = std::chrono::steady_clock::now();
-  int rc = mode == "rpl" ? runRpl(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes)
-                         : runStream(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes);
+  int rc = mode == "rpl"
+               ? runRpl(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes)
+               : runStream(argv[2], port, argv[4], password, argv[5], pos, &events, &bytes);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (rc != 0) return rc;
-  std::printf("%llu %llu %.6f\n", static_cast<unsigned long long>(events), static_cast<unsigned long long>(bytes), secs);
+  std::printf("%llu %llu %.6f\n", static_cast<unsigned long long>(events),
+              static_cast<unsigned long long>(bytes), secs);
   return 0;
 }

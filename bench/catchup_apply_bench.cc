@@ -1,7 +1,8 @@
 // Catch-up helper for bench/catchup_bench.sh: streams a source's binlog from a GTID position to
 // its current end (BinlogStream, decoder, SchemaTracker, TransactionBuilder) and applies it with
 // MysqlApplier; prints elapsed seconds and applier stats as one JSON line.
-//   catchup_apply_bench SRC_HOST:PORT DEST_HOST:PORT USER PASSWORD_FILE FROM_GTID WORKERS DBFILTER TASK
+//   catchup_apply_bench SRC_HOST:PORT DEST_HOST:PORT USER PASSWORD_FILE FROM_GTID WORKERS DBFILTER
+//   TASK
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,8 @@ int fail(const std::string& what, const Status& st) {
 
 int main(int argc, char** argv) {
   if (argc != 9) {
-    std::fprintf(stderr, "usage: %s SRC DEST USER PASSWORD_FILE FROM_GTID WORKERS DBFILTER TASK\n", argv[0]);
+    std::fprintf(stderr, "usage: %s SRC DEST USER PASSWORD_FILE FROM_GTID WORKERS DBFILTER TASK\n",
+                 argv[0]);
     return 2;
   }
   std::string password;
@@ -46,7 +48,8 @@ int main(int argc, char** argv) {
   ao.workers = std::stoi(argv[6]);
   if (const char* b = getenv("DTS_BATCH")) ao.batch_transactions = std::stoul(b);
   if (const char* q = getenv("DTS_QUEUE")) ao.max_queued_transactions = std::stoul(q);
-  if (const char* f = getenv("DTS_FILL_MS")) ao.batch_fill = std::chrono::milliseconds(std::stoul(f));
+  if (const char* f = getenv("DTS_FILL_MS"))
+    ao.batch_fill = std::chrono::milliseconds(std::stoul(f));
   auto applier = sink::MysqlApplier::open(ao, nullptr);
   if (!applier.ok()) return fail("opening the applier", applier.status());
 
@@ -93,10 +96,13 @@ int main(int argc, char** argv) {
   if (!s.ok()) return fail("closing", s);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto st = (*applier)->stats();
-  std::printf("{\"seconds\": %.3f, \"transactions\": %llu, \"applied\": %llu, \"rows\": %llu, \"batches\": %llu, "
-              "\"waits_queue_full\": %llu, \"waits_conflict\": %llu}\n",
-              secs, static_cast<unsigned long long>(txns), static_cast<unsigned long long>(st.transactions_applied),
-              static_cast<unsigned long long>(st.rows_applied), static_cast<unsigned long long>(st.batches),
-              static_cast<unsigned long long>(st.waits_queue_full), static_cast<unsigned long long>(st.waits_conflict));
+  std::printf(
+      "{\"seconds\": %.3f, \"transactions\": %llu, \"applied\": %llu, \"rows\": %llu, \"batches\": %llu, "
+      "\"waits_queue_full\": %llu, \"waits_conflict\": %llu}\n",
+      secs, static_cast<unsigned long long>(txns),
+      static_cast<unsigned long long>(st.transactions_applied),
+      static_cast<unsigned long long>(st.rows_applied), static_cast<unsigned long long>(st.batches),
+      static_cast<unsigned long long>(st.waits_queue_full),
+      static_cast<unsigned long long>(st.waits_conflict));
   return 0;
 }

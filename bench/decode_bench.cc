@@ -10,7 +10,6 @@
 // NDJSON rendering on top; and CRC32 GB/s of dts::crc32 (ISA-L), the portable slicing-by-8 and
 // zlib.
 #include <benchmark/benchmark.h>
-
 #include <zlib.h>
 
 #include <cstdio>
@@ -20,7 +19,6 @@
 #include <string>
 
 #include "common/crc32.h"
-
 #include "mysql/binlog_event.h"
 #include "mysql/binlog_file.h"
 #include "mysql/event_builder_for_tests.h"
@@ -42,12 +40,13 @@ std::string le(uint64_t v, size_t n) {
 
 const std::string& benchFile() {
   static const std::string path = [] {
-    if (const char* f = std::getenv("DTS_DECODE_BENCH_FILE"); f != nullptr && *f != '\0') return std::string(f);
+    if (const char* f = std::getenv("DTS_DECODE_BENCH_FILE"); f != nullptr && *f != '\0')
+      return std::string(f);
     std::string p = "/tmp/dts_decode_bench.000001";
     t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
     std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"),
-                                       t::colInt(mysql::ColumnType::kLong, "k"), t::colString("c", 480),
-                                       t::colString("pad", 240)};
+                                       t::colInt(mysql::ColumnType::kLong, "k"),
+                                       t::colString("c", 480), t::colString("pad", 240)};
     std::string out(mysql::kBinlogMagic);
     out += b.formatDescription();
     std::string c(119, '0'), pad(59, '7');
@@ -97,8 +96,10 @@ void BM_CountRowsSkip(benchmark::State& state) {
     }
     bytes += (*src)->size();
   }
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
-  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["MB/s"] =
+      benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_CountRowsSkip)->ArgName("crc")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
@@ -117,14 +118,21 @@ void BM_Crc32(benchmark::State& state) {
     off = (off + 977) % 4096;  // vary the alignment
     if constexpr (kImpl == 0) crc ^= dts::crc32Extend(0, p, n);
     if constexpr (kImpl == 1) crc ^= dts::crc32Portable(0, p, n);
-    if constexpr (kImpl == 2) crc ^= static_cast<uint32_t>(::crc32(0, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
+    if constexpr (kImpl == 2)
+      crc ^= static_cast<uint32_t>(
+          ::crc32(0, reinterpret_cast<const Bytef*>(p), static_cast<uInt>(n)));
   }
   benchmark::DoNotOptimize(crc);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(n));
   state.SetLabel(kImpl == 0 ? dts::crc32Implementation() : kImpl == 1 ? "slicing-by-8" : "zlib");
 }
 BENCHMARK_TEMPLATE(BM_Crc32, 0)->Name("BM_Crc32_dts")->Arg(64)->Arg(256)->Arg(1024)->Arg(65536);
-BENCHMARK_TEMPLATE(BM_Crc32, 1)->Name("BM_Crc32_portable")->Arg(64)->Arg(256)->Arg(1024)->Arg(65536);
+BENCHMARK_TEMPLATE(BM_Crc32, 1)
+    ->Name("BM_Crc32_portable")
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(65536);
 BENCHMARK_TEMPLATE(BM_Crc32, 2)->Name("BM_Crc32_zlib")->Arg(64)->Arg(256)->Arg(1024)->Arg(65536);
 
 void BM_DecodeRowsReusedImages(benchmark::State& state) {
@@ -153,8 +161,10 @@ void BM_DecodeRowsReusedImages(benchmark::State& state) {
     }
     bytes += (*src)->size();
   }
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
-  state.counters["MB/s"] = benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["MB/s"] =
+      benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeRowsReusedImages)->ArgName("crc")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
@@ -187,10 +197,15 @@ void BM_Transactions(benchmark::State& state) {
       }
     }
   }
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
 }
-BENCHMARK_TEMPLATE(BM_Transactions, false)->Name("BM_TransactionBuilder")->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Transactions, true)->Name("BM_TransactionBuilderNdjson")->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Transactions, false)
+    ->Name("BM_TransactionBuilder")
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Transactions, true)
+    ->Name("BM_TransactionBuilderNdjson")
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

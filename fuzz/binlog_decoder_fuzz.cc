@@ -43,8 +43,20 @@ void fuzzEvents(std::string_view data, bool mariadb) {
     putUint(&body, 0, 4);
     body.push_back(19);
     std::string ph(171, '\0');
-    ph[1] = 13; ph[3] = 8; ph[14] = 98; ph[18] = 8; ph[22] = 8; ph[23] = 8; ph[24] = 8;
-    ph[29] = 10; ph[30] = 10; ph[31] = 10; ph[38] = 10; ph[32] = 42; ph[33] = 42; ph[164] = 13;
+    ph[1] = 13;
+    ph[3] = 8;
+    ph[14] = 98;
+    ph[18] = 8;
+    ph[22] = 8;
+    ph[23] = 8;
+    ph[24] = 8;
+    ph[29] = 10;
+    ph[30] = 10;
+    ph[31] = 10;
+    ph[38] = 10;
+    ph[32] = 42;
+    ph[33] = 42;
+    ph[164] = 13;
     body += ph;
     body.push_back(0);
     body += std::string(4, '\0');
@@ -93,15 +105,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string copy(rest);
   std::string out;
   switch (mode % 6) {
-    case 0:
-      fuzzEvents(rest, false);
-      break;
-    case 1:
-      fuzzEvents(rest, true);
-      break;
-    case 2:
-      (void)mysql::jsonBinaryToText(copy, &out);
-      break;
+    case 0: fuzzEvents(rest, false); break;
+    case 1: fuzzEvents(rest, true); break;
+    case 2: (void)mysql::jsonBinaryToText(copy, &out); break;
     case 3: {
       // {u16 before length, before, diffs}
       ByteReader r(rest);

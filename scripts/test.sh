@@ -8,11 +8,12 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 bash scripts/install-deps.sh
-bash scripts/build.sh
+bash scripts/check-format.sh
+DTS_WERROR=ON bash scripts/build.sh
 
 if [ $# -eq 0 ]; then
   echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON -DDTS_BENCH=OFF >/dev/null
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON -DDTS_BENCH=OFF -DDTS_WERROR=ON >/dev/null
   cmake --build build-asan -j"$jobs" --target dts_unit_tests
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/dts_unit_tests --gtest_brief=1
 fi

@@ -35,7 +35,8 @@ mysql::ColumnInfo col(std::string name, ColumnType type, uint16_t collation = 0)
   return c;
 }
 
-std::shared_ptr<mysql::TableInfo> table(std::string db, std::string name, std::vector<mysql::ColumnInfo> cols,
+std::shared_ptr<mysql::TableInfo> table(std::string db, std::string name,
+                                        std::vector<mysql::ColumnInfo> cols,
                                         std::vector<size_t> pk) {
   auto t = std::make_shared<mysql::TableInfo>();
   t->database = std::move(db);
@@ -45,10 +46,12 @@ std::shared_ptr<mysql::TableInfo> table(std::string db, std::string name, std::v
   return t;
 }
 
-mysql::RowImage img(std::vector<Value> v) { return mysql::RowImage{std::move(v), {}}; }
+mysql::RowImage img(std::vector<Value> v) {
+  return mysql::RowImage{std::move(v), {}};
+}
 
-ChangeEvent rowEvent(ChangeEvent::Op op, const std::shared_ptr<mysql::TableInfo>& t, std::optional<mysql::RowImage> before,
-                     std::optional<mysql::RowImage> after) {
+ChangeEvent rowEvent(ChangeEvent::Op op, const std::shared_ptr<mysql::TableInfo>& t,
+                     std::optional<mysql::RowImage> before, std::optional<mysql::RowImage> after) {
   ChangeEvent e;
   e.op = op;
   e.database = t->database;
@@ -99,24 +102,27 @@ class ApplierTest : public SharedClusterTest {
 
 TEST_F(ApplierTest, ValuesAreStoredExactly) {
   ASSERT_TRUE(dest_->execute("CREATE DATABASE vals").ok());
-  ASSERT_TRUE(dest_->execute(
-                      "CREATE TABLE vals.t (id INT PRIMARY KEY, u BIGINT UNSIGNED, i BIGINT, f FLOAT, d DOUBLE, "
-                      "dec1 DECIMAL(30,10), dt DATETIME(3), dz DATE, s VARCHAR(300) CHARACTER SET utf8mb4, "
-                      "l VARCHAR(300) CHARACTER SET latin1, b VARBINARY(300), bit1 BIT(64), e ENUM('a','b','c'), "
-                      "st SET('x','y','z'), j JSON, ts TIMESTAMP NULL)")
-                  .ok());
+  ASSERT_TRUE(
+      dest_
+          ->execute(
+              "CREATE TABLE vals.t (id INT PRIMARY KEY, u BIGINT UNSIGNED, i BIGINT, f FLOAT, d DOUBLE, "
+              "dec1 DECIMAL(30,10), dt DATETIME(3), dz DATE, s VARCHAR(300) CHARACTER SET utf8mb4, "
+              "l VARCHAR(300) CHARACTER SET latin1, b VARBINARY(300), bit1 BIT(64), e ENUM('a','b','c'), "
+              "st SET('x','y','z'), j JSON, ts TIMESTAMP NULL)")
+          .ok());
   std::string all;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
   std::string latin;
   for (int b = 32; b < 256; ++b) latin.push_back(static_cast<char>(b));
   auto t = table("vals", "t",
-                 {col("id", ColumnType::kLong), col("u", ColumnType::kLongLong), col("i", ColumnType::kLongLong),
-                  col("f", ColumnType::kFloat), col("d", ColumnType::kDouble), col("dec1", ColumnType::kNewDecimal),
+                 {col("id", ColumnType::kLong), col("u", ColumnType::kLongLong),
+                  col("i", ColumnType::kLongLong), col("f", ColumnType::kFloat),
+                  col("d", ColumnType::kDouble), col("dec1", ColumnType::kNewDecimal),
                   col("dt", ColumnType::kDateTime2), col("dz", ColumnType::kDate),
                   col("s", ColumnType::kVarchar, 45), col("l", ColumnType::kVarchar, 8),
-                  col("b", ColumnType::kVarchar, 63), col("bit1", ColumnType::kBit), col("e", ColumnType::kString, 45),
-                  col("st", ColumnType::kString, 45), col("j", ColumnType::kBlob, 46),
-                  col("ts", ColumnType::kTimestamp2)},
+                  col("b", ColumnType::kVarchar, 63), col("bit1", ColumnType::kBit),
+                  col("e", ColumnType::kString, 45), col("st", ColumnType::kString, 45),
+                  col("j", ColumnType::kBlob, 46), col("ts", ColumnType::kTimestamp2)},
                  {0});
   Value f;
   f.kind = Kind::kFloat;
@@ -135,9 +141,11 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
   st.u = 5;
   auto row = img({Value::ofInt(1), Value::ofUInt(UINT64_MAX), Value::ofInt(INT64_MIN), f, d,
                   Value::ofText(Kind::kDecimal, "-12345678901234567890.0123456789"),
-                  Value::ofText(Kind::kTemporal, "0000-00-00 00:00:00.000"), Value::ofText(Kind::kTemporal, "0000-00-00"),
-                  Value::ofText(Kind::kString, "h\xC3\xA9llo \xF0\x9F\x98\x80 '\\\"`"), Value::ofText(Kind::kString, latin),
-                  Value::ofText(Kind::kBytes, all), bit, e, st, Value::ofText(Kind::kJson, "{\"k\": \"\xF0\x9F\x98\x80\"}"),
+                  Value::ofText(Kind::kTemporal, "0000-00-00 00:00:00.000"),
+                  Value::ofText(Kind::kTemporal, "0000-00-00"),
+                  Value::ofText(Kind::kString, "h\xC3\xA9llo \xF0\x9F\x98\x80 '\\\"`"),
+                  Value::ofText(Kind::kString, latin), Value::ofText(Kind::kBytes, all), bit, e, st,
+                  Value::ofText(Kind::kJson, "{\"k\": \"\xF0\x9F\x98\x80\"}"),
                   Value::ofText(Kind::kTemporal, "2024-01-31 10:00:00")});
   auto a = open(options("vals"));
   ASSERT_NE(a, nullptr);
@@ -172,7 +180,8 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
 
 TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
   ASSERT_TRUE(dest_->execute("CREATE DATABASE ops2").ok());
-  ASSERT_TRUE(dest_->execute("CREATE TABLE ops2.users (id INT PRIMARY KEY, name VARCHAR(20))").ok());
+  ASSERT_TRUE(
+      dest_->execute("CREATE TABLE ops2.users (id INT PRIMARY KEY, name VARCHAR(20))").ok());
   ASSERT_TRUE(dest_->execute("CREATE TABLE ops2.nokey (a INT, b VARCHAR(10))").ok());
   pipeline::DatabaseSelection sel;
   sel.database = "ops";
@@ -191,13 +200,17 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
   auto mapping = std::make_shared<pipeline::Mapping>(std::move(*m));
 
   auto people = table("ops", "people",
-                      {col("id", ColumnType::kLong), col("name", ColumnType::kVarchar, 45), col("secret", ColumnType::kLong)},
+                      {col("id", ColumnType::kLong), col("name", ColumnType::kVarchar, 45),
+                       col("secret", ColumnType::kLong)},
                       {0});
-  auto nk = table("ops", "nokey", {col("a", ColumnType::kLong), col("b", ColumnType::kVarchar, 45)}, {});
+  auto nk =
+      table("ops", "nokey", {col("a", ColumnType::kLong), col("b", ColumnType::kVarchar, 45)}, {});
   auto P = [&](int id, const char* name) {
     return img({Value::ofInt(id), Value::ofText(Kind::kString, name), Value::ofInt(7)});
   };
-  auto N = [&](int a, const char* b) { return img({Value::ofInt(a), Value::ofText(Kind::kString, b)}); };
+  auto N = [&](int a, const char* b) {
+    return img({Value::ofInt(a), Value::ofText(Kind::kString, b)});
+  };
   using Op = ChangeEvent::Op;
   auto a = open(options("ops"), mapping);
   ASSERT_NE(a, nullptr);
@@ -206,10 +219,11 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
                                  rowEvent(Op::kInsert, people, std::nullopt, P(2, "bob")),
                                  rowEvent(Op::kInsert, people, std::nullopt, P(500, "filtered"))}))
                   .ok());
-  ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kUpdate, people, P(1, "ann"), P(1, "anne")),
-                                 rowEvent(Op::kUpdate, people, P(2, "bob"), P(200, "bob moved out")),
-                                 rowEvent(Op::kUpdate, people, P(500, "x"), P(5, "moved in"))}))
-                  .ok());
+  ASSERT_TRUE(
+      a->apply(txn(++s, {rowEvent(Op::kUpdate, people, P(1, "ann"), P(1, "anne")),
+                         rowEvent(Op::kUpdate, people, P(2, "bob"), P(200, "bob moved out")),
+                         rowEvent(Op::kUpdate, people, P(500, "x"), P(5, "moved in"))}))
+          .ok());
   ASSERT_TRUE(a->apply(txn(++s, {rowEvent(Op::kInsert, nk, std::nullopt, N(1, "x")),
                                  rowEvent(Op::kInsert, nk, std::nullopt, N(1, "x")),
                                  rowEvent(Op::kInsert, nk, std::nullopt, N(2, "y"))}))
@@ -221,10 +235,12 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
                                  rowEvent(Op::kDelete, people, P(3, "cy"), std::nullopt)}))
                   .ok());
   ASSERT_TRUE(a->close().ok());
-  EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(id, ':', name ORDER BY id) FROM ops2.users"), "1:anne,5:moved in");
+  EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(id, ':', name ORDER BY id) FROM ops2.users"),
+            "1:anne,5:moved in");
   // Deletes are not selected for nokey: (2,'y') stays; one of the two (1,'x') was updated.
   EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(a, b ORDER BY a, b) FROM ops2.nokey"), "1x,1z,2y");
-  auto cp = dest_->queryValue("SELECT GROUP_CONCAT(applied) FROM dts_meta.checkpoint WHERE task='ops'");
+  auto cp =
+      dest_->queryValue("SELECT GROUP_CONCAT(applied) FROM dts_meta.checkpoint WHERE task='ops'");
   ASSERT_TRUE(cp.ok());
   auto applied = sink::GtidRanges::parse(cp->value_or(""));
   ASSERT_TRUE(applied.ok());
@@ -251,15 +267,18 @@ struct CounterWorkload {
   static constexpr int kKeys = 7;
   std::shared_ptr<mysql::TableInfo> counters =
       table("ctr", "counters", {col("k", ColumnType::kLong), col("v", ColumnType::kLong)}, {0});
-  std::shared_ptr<mysql::TableInfo> log = table("ctr", "log", {col("seq", ColumnType::kLong), col("k", ColumnType::kLong)}, {});
+  std::shared_ptr<mysql::TableInfo> log =
+      table("ctr", "log", {col("seq", ColumnType::kLong), col("k", ColumnType::kLong)}, {});
   Transaction make(uint64_t s) const {
     int k = static_cast<int>(s % kKeys);
     int64_t before = static_cast<int64_t>((s - 1) / kKeys);  // increments of key k so far
     std::vector<ChangeEvent> evs;
     if (before == 0) {
-      evs.push_back(rowEvent(ChangeEvent::Op::kInsert, counters, std::nullopt, img({Value::ofInt(k), Value::ofInt(1)})));
+      evs.push_back(rowEvent(ChangeEvent::Op::kInsert, counters, std::nullopt,
+                             img({Value::ofInt(k), Value::ofInt(1)})));
     } else {
-      evs.push_back(rowEvent(ChangeEvent::Op::kUpdate, counters, img({Value::ofInt(k), Value::ofInt(before)}),
+      evs.push_back(rowEvent(ChangeEvent::Op::kUpdate, counters,
+                             img({Value::ofInt(k), Value::ofInt(before)}),
                              img({Value::ofInt(k), Value::ofInt(before + 1)})));
     }
     evs.push_back(rowEvent(ChangeEvent::Op::kInsert, log, std::nullopt,
@@ -280,9 +299,11 @@ void checkCounters(mysql::Connection& c, uint64_t n) {
   EXPECT_EQ(one(c, "SELECT COUNT(DISTINCT seq) FROM ctr.log"), std::to_string(n));
   for (int k = 0; k < CounterWorkload::kKeys; ++k) {
     uint64_t expect = 0;
-    for (uint64_t s = 1; s <= n; ++s) expect += (s % CounterWorkload::kKeys == static_cast<uint64_t>(k));
-    EXPECT_EQ(one(c, "SELECT IFNULL((SELECT v FROM ctr.counters WHERE k=" + std::to_string(k) + "), 0)"),
-              std::to_string(expect))
+    for (uint64_t s = 1; s <= n; ++s)
+      expect += (s % CounterWorkload::kKeys == static_cast<uint64_t>(k));
+    EXPECT_EQ(
+        one(c, "SELECT IFNULL((SELECT v FROM ctr.counters WHERE k=" + std::to_string(k) + "), 0)"),
+        std::to_string(expect))
         << "key " << k;
   }
 }
@@ -310,8 +331,10 @@ TEST_F(ApplierTest, ParallelApplyKeepsPerKeyOrder) {
 TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
   ASSERT_TRUE(dest_->execute("DROP DATABASE IF EXISTS bank").ok());
   ASSERT_TRUE(dest_->execute("CREATE DATABASE bank").ok());
-  ASSERT_TRUE(dest_->execute("CREATE TABLE bank.acct (id INT PRIMARY KEY, bal BIGINT NOT NULL)").ok());
-  auto acct = table("bank", "acct", {col("id", ColumnType::kLong), col("bal", ColumnType::kLongLong)}, {0});
+  ASSERT_TRUE(
+      dest_->execute("CREATE TABLE bank.acct (id INT PRIMARY KEY, bal BIGINT NOT NULL)").ok());
+  auto acct =
+      table("bank", "acct", {col("id", ColumnType::kLong), col("bal", ColumnType::kLongLong)}, {0});
   constexpr int kAccounts = 400;
   std::vector<int64_t> bal(kAccounts, 1000);
   auto o = options("transfers", 4);
@@ -321,7 +344,7 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
   uint64_t seq = 0;
   for (int i = 0; i < kAccounts; ++i) {
     ASSERT_TRUE(a->apply(txn(++seq, {rowEvent(ChangeEvent::Op::kInsert, acct, std::nullopt,
-                                               img({Value::ofInt(i), Value::ofInt(1000)}))}))
+                                              img({Value::ofInt(i), Value::ofInt(1000)}))}))
                     .ok());
   }
   std::mt19937 rng(7);
@@ -331,7 +354,8 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
     int64_t amount = 1 + static_cast<int64_t>(rng() % 9);
     std::vector<ChangeEvent> evs;
     for (auto [id, delta] : {std::pair{from, -amount}, std::pair{to, amount}}) {
-      evs.push_back(rowEvent(ChangeEvent::Op::kUpdate, acct, img({Value::ofInt(id), Value::ofInt(bal[id])}),
+      evs.push_back(rowEvent(ChangeEvent::Op::kUpdate, acct,
+                             img({Value::ofInt(id), Value::ofInt(bal[id])}),
                              img({Value::ofInt(id), Value::ofInt(bal[id] + delta)})));
       bal[id] += delta;
     }
@@ -339,12 +363,14 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
   }
   ASSERT_TRUE(a->close().ok());
   for (int i = 0; i < kAccounts; ++i) {
-    EXPECT_EQ(one(*dest_, "SELECT bal FROM bank.acct WHERE id = " + std::to_string(i)), std::to_string(bal[i]))
+    EXPECT_EQ(one(*dest_, "SELECT bal FROM bank.acct WHERE id = " + std::to_string(i)),
+              std::to_string(bal[i]))
         << "account " << i;
   }
   auto st = a->stats();
   EXPECT_EQ(st.transactions_applied, seq);
-  EXPECT_GT(st.waits_conflict, 0u) << "no transaction conflicted with two workers: the test did not test that";
+  EXPECT_GT(st.waits_conflict, 0u)
+      << "no transaction conflicted with two workers: the test did not test that";
   EXPECT_EQ(st.waits_queue_full, 0u);
   // Row changes per source table, for `dts status`: the inserts and two updates per transfer.
   auto changes = a->changesByTable();
@@ -422,7 +448,9 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
     ASSERT_TRUE(a->apply(ddlTxn(1, "", "CREATE DATABASE src")).ok());
     ASSERT_TRUE(a->apply(ddlTxn(2, "src", "CREATE TABLE t (id INT PRIMARY KEY)")).ok());
     auto t = table("src", "t", {col("id", ColumnType::kLong)}, {0});
-    ASSERT_TRUE(a->apply(txn(3, {rowEvent(ChangeEvent::Op::kInsert, t, std::nullopt, img({Value::ofInt(1)}))})).ok());
+    ASSERT_TRUE(a->apply(txn(3, {rowEvent(ChangeEvent::Op::kInsert, t, std::nullopt,
+                                          img({Value::ofInt(1)}))}))
+                    .ok());
     ASSERT_TRUE(a->close().ok());
   }
   EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM dst.t"), "1");
@@ -441,8 +469,10 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
     ASSERT_TRUE(a->apply(ddlTxn(5, "src", "ALTER TABLE t ADD COLUMN y INT")).ok());
     ASSERT_TRUE(a->close().ok());
   }
-  EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='dst' AND TABLE_NAME='t'"),
-            "3");
+  EXPECT_EQ(
+      one(*dest_,
+          "SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA='dst' AND TABLE_NAME='t'"),
+      "3");
   // Without the pending mark, a failing DDL is an error, never silently skipped.
   {
     auto a = open(o, mapping);

@@ -2,6 +2,8 @@
 // reading from a secondary, and the error paths (killed connection, bad password, no server).
 // These tests look at raw events only (type byte, GTID events), so they exercise the stream and
 // not the decoder; the decoded values are covered by binlog_types_test.
+#include "mysql/binlog_stream.h"
+
 #include <gtest/gtest.h>
 
 #include <set>
@@ -9,7 +11,6 @@
 
 #include "cluster_fixture.h"
 #include "common/byte_reader.h"
-#include "mysql/binlog_stream.h"
 
 namespace dts::testing {
 namespace {
@@ -23,14 +24,17 @@ constexpr uint8_t kXidEvent = 16;
 constexpr uint8_t kMariaGtidEvent = 162;
 constexpr uint8_t kWriteRowsV1 = 23;
 
-uint8_t typeOf(std::string_view e) { return static_cast<uint8_t>(e[4]); }
+uint8_t typeOf(std::string_view e) {
+  return static_cast<uint8_t>(e[4]);
+}
 
 // "0-1-42" from a MariaDB GTID event (body: seq_no u64, domain u32, flags u8).
 std::string mariaGtid(std::string_view e) {
   ByteReader r(e);
   uint32_t server_id = 0, domain = 0;
   uint64_t seq = 0;
-  EXPECT_TRUE(r.skip(5) && r.getU32(&server_id) && r.skip(10) && r.getU64(&seq) && r.getU32(&domain));
+  EXPECT_TRUE(r.skip(5) && r.getU32(&server_id) && r.skip(10) && r.getU64(&seq) &&
+              r.getU32(&domain));
   return std::to_string(domain) + "-" + std::to_string(server_id) + "-" + std::to_string(seq);
 }
 
@@ -54,7 +58,9 @@ class BinlogStreamTest : public SharedClusterTest {
     EXPECT_TRUE(s.ok()) << s.status().toString();
     return s.ok() ? std::move(s).value() : nullptr;
   }
-  std::unique_ptr<mysql::Connection> primary() { return cluster_->connect(cluster_->nodeEndpoint("node-1")); }
+  std::unique_ptr<mysql::Connection> primary() {
+    return cluster_->connect(cluster_->nodeEndpoint("node-1"));
+  }
 
   // Reads events until `count` events of `type` were seen; returns every GTID seen on the way.
   std::vector<std::string> readUntil(BinlogStream& s, uint8_t type, int count,
@@ -77,7 +83,8 @@ class BinlogStreamTest : public SharedClusterTest {
 
 TEST_F(BinlogStreamTest, StreamsFromNowAcrossRotationWithExactPositions) {
   auto c = primary();
-  ASSERT_TRUE(c->execute("CREATE DATABASE rot; CREATE TABLE rot.t (id INT PRIMARY KEY, v TEXT)").ok());
+  ASSERT_TRUE(
+      c->execute("CREATE DATABASE rot; CREATE TABLE rot.t (id INT PRIMARY KEY, v TEXT)").ok());
   auto o = options();
   auto s = open(o);
   ASSERT_NE(s, nullptr);
@@ -164,7 +171,8 @@ TEST_F(BinlogStreamTest, ResumesFromFileAndOffset) {
   auto o = options();
   auto s = open(o);
   ASSERT_NE(s, nullptr);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c->execute("INSERT INTO fp.t VALUES (" + std::to_string(i) + ")").ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(c->execute("INSERT INTO fp.t VALUES (" + std::to_string(i) + ")").ok());
   auto first = readUntil(*s, kXidEvent, 2);
   ASSERT_EQ(first.size(), 2u);
   BinlogPosition resume = s->nextPosition();  // right after the 2nd transaction
@@ -245,9 +253,11 @@ TEST_F(BinlogStreamTest, KilledConnectionIsRetryableAndNamesThePosition) {
   }
   EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
   EXPECT_TRUE(st.isRetryable());
-  EXPECT_NE(st.message().find(file + ":" + std::to_string(s->nextPosition().offset)), std::string::npos)
+  EXPECT_NE(st.message().find(file + ":" + std::to_string(s->nextPosition().offset)),
+            std::string::npos)
       << st.toString();
-  EXPECT_NE(st.message().find(cluster_->nodeEndpoint("node-1")), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find(cluster_->nodeEndpoint("node-1")), std::string::npos)
+      << st.toString();
 }
 
 TEST_F(BinlogStreamTest, InterruptStopsABlockedRead) {
@@ -303,7 +313,8 @@ TEST_F(BinlogStreamTest, RefusesTheSourcesOwnServerIdAndBadPositions) {
   auto e = (*s)->nextEvent();
   ASSERT_FALSE(e.ok());
   EXPECT_EQ(e.status().code(), Status::Code::kFailedPrecondition) << e.status().toString();
-  EXPECT_NE(e.status().message().find("no-such-binlog.000042"), std::string::npos) << e.status().toString();
+  EXPECT_NE(e.status().message().find("no-such-binlog.000042"), std::string::npos)
+      << e.status().toString();
 }
 
 }  // namespace

@@ -3,12 +3,12 @@
 // with binlog_row_metadata=FULL (names from the TABLE_MAP) and MINIMAL (names from the schema
 // tracker), and checks that a definition newer than the stream is refused, never guessed.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "cluster_fixture.h"
@@ -28,28 +28,61 @@ struct Col {
 
 const std::vector<Col>& columns() {
   static const std::vector<Col> cols = {
-      {"ti", "TINYINT"}, {"tiu", "TINYINT UNSIGNED"}, {"si", "SMALLINT"}, {"siu", "SMALLINT UNSIGNED"},
-      {"mi", "MEDIUMINT"}, {"miu", "MEDIUMINT UNSIGNED"}, {"i", "INT"}, {"iu", "INT UNSIGNED"},
-      {"bi", "BIGINT"}, {"biu", "BIGINT UNSIGNED"},
-      {"d1", "DECIMAL(10,2)"}, {"d2", "DECIMAL(65,30)"}, {"d3", "DECIMAL(5,0)"}, {"d4", "DECIMAL(18,9)"},
-      {"d5", "DECIMAL(1,1)"}, {"d6", "DECIMAL(65,0)"},
-      {"f", "FLOAT", Ref::kFloat}, {"dbl", "DOUBLE", Ref::kDouble},
-      {"b1", "BIT(1)", Ref::kBit, 1}, {"b10", "BIT(10)", Ref::kBit, 2}, {"b64", "BIT(64)", Ref::kBit, 8},
-      {"y", "YEAR", Ref::kNumber}, {"dt", "DATE"},
-      {"t0", "TIME"}, {"t1", "TIME(1)"}, {"t3", "TIME(3)"}, {"t6", "TIME(6)"},
-      {"dt0", "DATETIME"}, {"dt2", "DATETIME(2)"}, {"dt4", "DATETIME(4)"}, {"dt6", "DATETIME(6)"},
-      {"ts0", "TIMESTAMP NULL"}, {"ts1", "TIMESTAMP(1) NULL"}, {"ts5", "TIMESTAMP(5) NULL"},
+      {"ti", "TINYINT"},
+      {"tiu", "TINYINT UNSIGNED"},
+      {"si", "SMALLINT"},
+      {"siu", "SMALLINT UNSIGNED"},
+      {"mi", "MEDIUMINT"},
+      {"miu", "MEDIUMINT UNSIGNED"},
+      {"i", "INT"},
+      {"iu", "INT UNSIGNED"},
+      {"bi", "BIGINT"},
+      {"biu", "BIGINT UNSIGNED"},
+      {"d1", "DECIMAL(10,2)"},
+      {"d2", "DECIMAL(65,30)"},
+      {"d3", "DECIMAL(5,0)"},
+      {"d4", "DECIMAL(18,9)"},
+      {"d5", "DECIMAL(1,1)"},
+      {"d6", "DECIMAL(65,0)"},
+      {"f", "FLOAT", Ref::kFloat},
+      {"dbl", "DOUBLE", Ref::kDouble},
+      {"b1", "BIT(1)", Ref::kBit, 1},
+      {"b10", "BIT(10)", Ref::kBit, 2},
+      {"b64", "BIT(64)", Ref::kBit, 8},
+      {"y", "YEAR", Ref::kNumber},
+      {"dt", "DATE"},
+      {"t0", "TIME"},
+      {"t1", "TIME(1)"},
+      {"t3", "TIME(3)"},
+      {"t6", "TIME(6)"},
+      {"dt0", "DATETIME"},
+      {"dt2", "DATETIME(2)"},
+      {"dt4", "DATETIME(4)"},
+      {"dt6", "DATETIME(6)"},
+      {"ts0", "TIMESTAMP NULL"},
+      {"ts1", "TIMESTAMP(1) NULL"},
+      {"ts5", "TIMESTAMP(5) NULL"},
       {"ts6", "TIMESTAMP(6) NULL"},
-      {"c", "CHAR(10) CHARACTER SET utf8mb4"}, {"vc", "VARCHAR(300) CHARACTER SET utf8mb4"},
-      {"tx", "TEXT CHARACTER SET utf8mb4"}, {"tt", "TINYTEXT CHARACTER SET utf8mb4"},
+      {"c", "CHAR(10) CHARACTER SET utf8mb4"},
+      {"vc", "VARCHAR(300) CHARACTER SET utf8mb4"},
+      {"tx", "TEXT CHARACTER SET utf8mb4"},
+      {"tt", "TINYTEXT CHARACTER SET utf8mb4"},
       {"mt", "MEDIUMTEXT CHARACTER SET utf8mb4"},
-      {"l1", "VARCHAR(20) CHARACTER SET latin1"}, {"lc", "CHAR(5) CHARACTER SET latin1"},
+      {"l1", "VARCHAR(20) CHARACTER SET latin1"},
+      {"lc", "CHAR(5) CHARACTER SET latin1"},
       {"lt", "TEXT CHARACTER SET latin1"},
       {"cb", "CHAR(100) CHARACTER SET utf8mb4"},
-      {"bn", "BINARY(4)", Ref::kHex}, {"vb", "VARBINARY(300)", Ref::kHex}, {"tb", "TINYBLOB", Ref::kHex},
-      {"bl", "BLOB", Ref::kHex}, {"mb", "MEDIUMBLOB", Ref::kHex}, {"lb", "LONGBLOB", Ref::kHex},
-      {"e", "ENUM('a','b','ç','')"}, {"s", "SET('x','y','z')"}, {"j", "JSON"},
-      {"g", "GEOMETRY", Ref::kHex}, {"pt", "POINT", Ref::kHex},
+      {"bn", "BINARY(4)", Ref::kHex},
+      {"vb", "VARBINARY(300)", Ref::kHex},
+      {"tb", "TINYBLOB", Ref::kHex},
+      {"bl", "BLOB", Ref::kHex},
+      {"mb", "MEDIUMBLOB", Ref::kHex},
+      {"lb", "LONGBLOB", Ref::kHex},
+      {"e", "ENUM('a','b','ç','')"},
+      {"s", "SET('x','y','z')"},
+      {"j", "JSON"},
+      {"g", "GEOMETRY", Ref::kHex},
+      {"pt", "POINT", Ref::kHex},
   };
   return cols;
 }
@@ -88,8 +121,12 @@ std::vector<std::string> insertRows() {
       " '2038-01-19 03:14:07', '2038-01-19 03:14:07.9', '2038-01-19 03:14:07.99999', '2038-01-19 03:14:07.999999',"
       " 'emoji😀ñ', REPEAT('é😀', 150), 'multi\\nline \\\"quoted\\\" \\\\ back', 'tab\\there', REPEAT('x', 70000),"
       " 'àéîõü', 'ÀÉÎ', 'Grüße, ça va?', REPEAT('ü', 100),"
-      " UNHEX('00FF7F80'), UNHEX('" + h + "'), UNHEX('" + h.substr(0, 254 * 2) + "'), UNHEX('" + h + "'),"
-      " UNHEX(REPEAT('" + h + "', 300)), UNHEX('" + h + "'),"
+      " UNHEX('00FF7F80'), UNHEX('" +
+      h + "'), UNHEX('" + h.substr(0, 254 * 2) + "'), UNHEX('" + h +
+      "'),"
+      " UNHEX(REPEAT('" +
+      h + "', 300)), UNHEX('" + h +
+      "'),"
       " 'ç', 'x,y,z', '{\"a\": [1, 2.5, \"ü\"], \"b\": null, \"c\": {\"d\": true}}',"
       " ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))'), ST_GeomFromText('POINT(1e300 -1e-300)'))");
   rows.push_back(  // zeros, zero dates, small fractions
@@ -112,19 +149,13 @@ std::string selectList() {
   for (const Col& c : columns()) {
     sql += ", ";
     switch (c.ref) {
-      case Ref::kText:
-        sql += "CONVERT(CAST(`" + c.name + "` AS CHAR) USING utf8mb4)";
-        break;
-      case Ref::kHex:
-        sql += "LOWER(HEX(`" + c.name + "`))";
-        break;
+      case Ref::kText: sql += "CONVERT(CAST(`" + c.name + "` AS CHAR) USING utf8mb4)"; break;
+      case Ref::kHex: sql += "LOWER(HEX(`" + c.name + "`))"; break;
       case Ref::kNumber:  // YEAR: SELECT prints 0 as "0000"; dts writes the number
         sql += "`" + c.name + "` + 0";
         break;
       case Ref::kFloat:
-      case Ref::kDouble:
-        sql += "CAST(`" + c.name + "` AS DOUBLE)";
-        break;
+      case Ref::kDouble: sql += "CAST(`" + c.name + "` AS DOUBLE)"; break;
       case Ref::kBit:
         sql += "LPAD(LOWER(HEX(`" + c.name + "`)), " + std::to_string(2 * c.bit_bytes) + ", '0')";
         break;
@@ -164,12 +195,14 @@ void compareImage(const json& image, const mysql::Row& expected, const std::stri
     switch (col.ref) {
       case Ref::kFloat:
         ASSERT_TRUE(got.is_number()) << where << ": " << got.dump();
-        EXPECT_EQ(static_cast<float>(got.get<double>()), static_cast<float>(std::strtod(want->c_str(), nullptr)))
+        EXPECT_EQ(static_cast<float>(got.get<double>()),
+                  static_cast<float>(std::strtod(want->c_str(), nullptr)))
             << where << ": got " << got.dump() << " want " << *want;
         break;
       case Ref::kDouble:
         ASSERT_TRUE(got.is_number()) << where << ": " << got.dump();
-        EXPECT_EQ(got.get<double>(), std::strtod(want->c_str(), nullptr)) << where << ": got " << got.dump();
+        EXPECT_EQ(got.get<double>(), std::strtod(want->c_str(), nullptr))
+            << where << ": got " << got.dump();
         break;
       default:
         if (got.is_number()) {
@@ -196,20 +229,24 @@ class BinlogTypesTest : public SharedClusterTest {
   // the node's socket.
   void setRowMetadata(const std::string& value) {
     std::string out;
-    int rc = runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
-                            "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + value + "'",
-                        &out);
+    int rc =
+        runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                       "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + value + "'",
+                   &out);
     ASSERT_EQ(rc, 0) << out;
   }
 
-  // Runs `dts binlog tail` from `from` (options) to the end; returns the exit code, fills stdout lines.
-  int tail(const std::string& from, const std::string& tables, std::vector<json>* lines, std::string* errors) {
+  // Runs `dts binlog tail` from `from` (options) to the end; returns the exit code, fills stdout
+  // lines.
+  int tail(const std::string& from, const std::string& tables, std::vector<json>* lines,
+           std::string* errors) {
     std::string ep = cluster_->nodeEndpoint("node-1");
     std::string dir = cluster_->dir();
     std::string out_file = dir + "/tail.out", err_file = dir + "/tail.err";
-    std::string cmd = "(DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() + " binlog tail mysql://" +
-                      cluster_->user() + "@" + ep + " " + from + " --tables " + tables +
-                      " --stop-at-end > " + out_file + " 2> " + err_file + ")";
+    std::string cmd = "(DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() +
+                      " binlog tail mysql://" + cluster_->user() + "@" + ep + " " + from +
+                      " --tables " + tables + " --stop-at-end > " + out_file + " 2> " + err_file +
+                      ")";
     std::string ignored;
     int rc = runCommand(cmd, &ignored);
     std::ifstream in(out_file);
@@ -248,9 +285,12 @@ class BinlogTypesTest : public SharedClusterTest {
     Snapshot inserted = snapshot(*c, db);
     ASSERT_EQ(inserted.size(), 4u);
     // Updates swap edge rows into each other (every column changes) and NULLs into values.
-    ASSERT_TRUE(c->execute("UPDATE `" + db + "`.t SET ti = -1, d2 = '-0.5', tx = 'ü', vb = UNHEX('DEADBEEF'), "
-                           "dt6 = '2020-02-02 02:02:02.020202', e = 'b', s = 'y', j = '{\"k\": 1}' WHERE id IN (1, 4)")
-                    .ok());
+    ASSERT_TRUE(
+        c->execute(
+             "UPDATE `" + db +
+             "`.t SET ti = -1, d2 = '-0.5', tx = 'ü', vb = UNHEX('DEADBEEF'), "
+             "dt6 = '2020-02-02 02:02:02.020202', e = 'b', s = 'y', j = '{\"k\": 1}' WHERE id IN (1, 4)")
+            .ok());
     Snapshot updated = snapshot(*c, db);
     ASSERT_TRUE(c->execute("DELETE FROM `" + db + "`.t WHERE id IN (2, 4)").ok());
 
@@ -268,7 +308,8 @@ class BinlogTypesTest : public SharedClusterTest {
         ++inserts;
       } else if (op == "update") {
         int id = l["after"]["id"];
-        compareImage(l["before"], inserted[id], metadata + " update before id " + std::to_string(id));
+        compareImage(l["before"], inserted[id],
+                     metadata + " update before id " + std::to_string(id));
         compareImage(l["after"], updated[id], metadata + " update after id " + std::to_string(id));
         ++updates;
       } else if (op == "delete") {
@@ -285,14 +326,19 @@ class BinlogTypesTest : public SharedClusterTest {
   }
 };
 
-TEST_F(BinlogTypesTest, EveryTypeWithFullRowMetadata) { runAllTypes("FULL"); }
+TEST_F(BinlogTypesTest, EveryTypeWithFullRowMetadata) {
+  runAllTypes("FULL");
+}
 
-TEST_F(BinlogTypesTest, EveryTypeWithMinimalRowMetadataThroughTheSchemaTracker) { runAllTypes("MINIMAL"); }
+TEST_F(BinlogTypesTest, EveryTypeWithMinimalRowMetadataThroughTheSchemaTracker) {
+  runAllTypes("MINIMAL");
+}
 
 TEST_F(BinlogTypesTest, FollowsDdlAndRefusesADefinitionNewerThanTheStream) {
   auto c = cluster_->connect(cluster_->nodeEndpoint("node-1"));
   setRowMetadata("MINIMAL");
-  ASSERT_TRUE(c->execute("CREATE DATABASE ddl; CREATE TABLE ddl.t (id INT PRIMARY KEY, a INT)").ok());
+  ASSERT_TRUE(
+      c->execute("CREATE DATABASE ddl; CREATE TABLE ddl.t (id INT PRIMARY KEY, a INT)").ok());
   std::string start = here(*c);
   ASSERT_TRUE(c->execute("INSERT INTO ddl.t VALUES (1, 10)").ok());
   ASSERT_TRUE(c->execute("ALTER TABLE ddl.t ADD COLUMN b VARCHAR(5) AFTER id").ok());
@@ -302,7 +348,8 @@ TEST_F(BinlogTypesTest, FollowsDdlAndRefusesADefinitionNewerThanTheStream) {
   std::vector<json> lines;
   std::string errors;
   EXPECT_EQ(tail(start, "ddl.t", &lines, &errors), 1);
-  EXPECT_NE(errors.find("has 3 columns on the server now but 2 in the binlog"), std::string::npos) << errors;
+  EXPECT_NE(errors.find("has 3 columns on the server now but 2 in the binlog"), std::string::npos)
+      << errors;
   EXPECT_NE(errors.find("binlog."), std::string::npos) << "names the position: " << errors;
   EXPECT_EQ(errors.find(cluster_->password()), std::string::npos);
 
@@ -329,8 +376,8 @@ TEST_F(BinlogTypesTest, FollowsDdlAndRefusesADefinitionNewerThanTheStream) {
 TEST_F(BinlogTypesTest, TailErrorsAreClearAndNeverShowThePassword) {
   std::string ep = cluster_->nodeEndpoint("node-1");
   std::string out;
-  int rc = runCommand(dtsBinary() + " binlog tail mysql://" + cluster_->user() + ":wrong-secret-123@" + ep +
-                          " --limit 1",
+  int rc = runCommand(dtsBinary() + " binlog tail mysql://" + cluster_->user() +
+                          ":wrong-secret-123@" + ep + " --limit 1",
                       &out);
   EXPECT_EQ(rc, 1);
   EXPECT_EQ(out.find("wrong-secret-123"), std::string::npos) << out;
@@ -345,13 +392,15 @@ TEST_F(BinlogTypesTest, TailErrorsAreClearAndNeverShowThePassword) {
   std::string start = here(*c);
   ASSERT_TRUE(c->execute("CREATE DATABASE lim; CREATE TABLE lim.t (id INT PRIMARY KEY)").ok());
   ASSERT_TRUE(c->execute("INSERT INTO lim.t VALUES (1),(2),(3),(4),(5)").ok());
-  rc = runCommand("DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() + " binlog tail mysql://" +
-                      cluster_->user() + "@" + ep + " " + start + " --tables lim.t --limit 3 2>/dev/null",
+  rc = runCommand("DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() +
+                      " binlog tail mysql://" + cluster_->user() + "@" + ep + " " + start +
+                      " --tables lim.t --limit 3 2>/dev/null",
                   &out);
   EXPECT_EQ(rc, 0);
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3) << out;
-  std::string base = "DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() + " binlog tail mysql://" +
-                     cluster_->user() + "@" + ep + " " + start + " --tables lim.t --stop-at-end";
+  std::string base = "DTS_PASSWORD='" + cluster_->password() + "' " + dtsBinary() +
+                     " binlog tail mysql://" + cluster_->user() + "@" + ep + " " + start +
+                     " --tables lim.t --stop-at-end";
   rc = runCommand(base + " 2>/dev/null", &out);
   EXPECT_EQ(rc, 0);
   auto lines = std::count(out.begin(), out.end(), '\n');

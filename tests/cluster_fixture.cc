@@ -10,8 +10,12 @@
 
 namespace dts::testing {
 
-std::string sourceDir() { return DTS_SOURCE_DIR; }
-std::string dtsBinary() { return DTS_BINARY; }
+std::string sourceDir() {
+  return DTS_SOURCE_DIR;
+}
+std::string dtsBinary() {
+  return DTS_BINARY;
+}
 
 int runCommand(const std::string& cmd, std::string* output) {
   std::string full = cmd + " 2>&1";
@@ -28,8 +32,10 @@ int runCommand(const std::string& cmd, std::string* output) {
 std::string shellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out.push_back(c);
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out.push_back(c);
   }
   return out + "'";
 }
@@ -81,7 +87,8 @@ std::string LocalCluster::run(const std::string& args) {
 
 nlohmann::json LocalCluster::status() {
   std::string out;
-  int rc = runCommand(sourceDir() + "/scripts/cluster.sh --dir " + dir_ + " status 2>/dev/null", &out);
+  int rc =
+      runCommand(sourceDir() + "/scripts/cluster.sh --dir " + dir_ + " status 2>/dev/null", &out);
   if (rc != 0) {
     ADD_FAILURE() << "cluster.sh status: " << out;
     return nlohmann::json::object();
@@ -89,7 +96,9 @@ nlohmann::json LocalCluster::status() {
   return nlohmann::json::parse(out);
 }
 
-std::string LocalCluster::endpoint() { return status()["endpoint"].get<std::string>(); }
+std::string LocalCluster::endpoint() {
+  return status()["endpoint"].get<std::string>();
+}
 
 std::string LocalCluster::nodeEndpoint(const std::string& name) {
   auto st = status();

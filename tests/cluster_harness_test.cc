@@ -108,8 +108,10 @@ TEST_F(ClusterHarnessTest, AddsAndRemovesSecondaries) {
   EXPECT_FALSE(mysql::Connection::connect(cluster_->options(n3)).ok());
   // Removing the primary is refused.
   std::string out;
-  EXPECT_NE(runCommand(sourceDir() + "/scripts/cluster.sh --dir " + cluster_->dir() +
-                           " remove node-1", &out), 0);
+  EXPECT_NE(
+      runCommand(sourceDir() + "/scripts/cluster.sh --dir " + cluster_->dir() + " remove node-1",
+                 &out),
+      0);
 }
 
 TEST_F(ClusterHarnessTest, DestinationIsSeparateAndWritable) {
@@ -120,8 +122,9 @@ TEST_F(ClusterHarnessTest, DestinationIsSeparateAndWritable) {
   ASSERT_TRUE(dest->execute("CREATE DATABASE only_here").ok());
   auto rw = cluster_->connect(cluster_->endpoint());
   ASSERT_NE(rw, nullptr);
-  EXPECT_EQ(one(*rw, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='only_here'"),
-            "0");
+  EXPECT_EQ(
+      one(*rw, "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name='only_here'"),
+      "0");
 }
 
 TEST_F(ClusterHarnessTest, LoadThroughTheEndpointRidesThroughAFailover) {

@@ -40,9 +40,13 @@ class ClusterTaskTest : public ::testing::Test {
     }
     f.close();
     std::string out;
-    ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/instance.yaml", "--data-dir", data_dir_}, &out), 0)
+    ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/instance.yaml", "--data-dir",
+                      data_dir_},
+                     &out),
+              0)
         << out;
-    load_ = std::make_unique<Sysbench>(cluster_->endpoint(), cluster_->user(), cluster_->password(), "shop", 2, 2000);
+    load_ = std::make_unique<Sysbench>(cluster_->endpoint(), cluster_->user(), cluster_->password(),
+                                       "shop", 2, 2000);
     ASSERT_EQ(load_->prepare(), "");
   }
 
@@ -52,7 +56,9 @@ class ClusterTaskTest : public ::testing::Test {
     cluster_.reset();
   }
 
-  std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
+  std::string rootSql(const std::string& node, const std::string& sql) {
+    return cluster_->rootSql(node, sql);
+  }
 
   // A sync task file reading `source` ("{instance: shop, secondary_node: node-2}").
   std::string writeTask(const std::string& name, const std::string& source,
@@ -60,7 +66,8 @@ class ClusterTaskTest : public ::testing::Test {
     std::string path = cluster_->dir() + "/" + name + ".yaml";
     std::ofstream f(path);
     f << "name: " << name << "\nkind: sync\nsource: " << source << "\n"
-      << "destination: {endpoint: '" << (destination.empty() ? cluster_->destinationEndpoint() : destination)
+      << "destination: {endpoint: '"
+      << (destination.empty() ? cluster_->destinationEndpoint() : destination)
       << "', user: dts, password_env: DTS_IT_PW}\n"
       << "objects:\n  - database: shop\n"
       << "options: {parallelism: 2, retry_time_for_failed_connections: 10}\n";
@@ -70,13 +77,15 @@ class ClusterTaskTest : public ::testing::Test {
   void startTask(const std::string& name, const std::string& source) {
     task_name_ = name;
     task_ = std::make_unique<DtsProcess>();
-    task_->start({"run", writeTask(name, source), "--data-dir", data_dir_}, cluster_->dir() + "/" + name + ".log");
+    task_->start({"run", writeTask(name, source), "--data-dir", data_dir_},
+                 cluster_->dir() + "/" + name + ".log");
   }
 
   std::string phase() { return taskStatus(data_dir_, task_name_).value("phase", ""); }
 
   void waitIncremental() {
-    ASSERT_TRUE(eventually(seconds(120), [&] { return phase() == "incremental" || !task_->running(); }));
+    ASSERT_TRUE(
+        eventually(seconds(120), [&] { return phase() == "incremental" || !task_->running(); }));
     ASSERT_TRUE(task_->running()) << task_->log();
     ASSERT_EQ(phase(), "incremental") << task_->log();
   }
@@ -102,8 +111,8 @@ class ClusterTaskTest : public ::testing::Test {
     EXPECT_TRUE(rw && dest);
     if (!rw || !dest) return milliseconds(-1);
     auto t0 = std::chrono::steady_clock::now();
-    EXPECT_TRUE(rw->execute("INSERT INTO shop.sbtest1 (id, k, c, pad) VALUES (" + std::to_string(id) +
-                            ", 1, 'marker', 'marker')")
+    EXPECT_TRUE(rw->execute("INSERT INTO shop.sbtest1 (id, k, c, pad) VALUES (" +
+                            std::to_string(id) + ", 1, 'marker', 'marker')")
                     .ok());
     bool seen = eventually(seconds(120), [&] {
       auto v = dest->queryValue("SELECT COUNT(*) FROM shop.sbtest1 WHERE id=" + std::to_string(id));
@@ -127,23 +136,27 @@ TEST_F(ClusterTaskTest, SecondaryNodeDownForTwentySecondsAndBack) {
   cluster_->run("stop-node node-2");
   // The task retries (and says so in its status) instead of failing.
   EXPECT_TRUE(eventually(seconds(20), [&] {
-    return taskStatus(data_dir_, task_name_).value("retrying", "").find("retrying since") != std::string::npos;
+    return taskStatus(data_dir_, task_name_).value("retrying", "").find("retrying since") !=
+           std::string::npos;
   })) << task_->log();
   std::this_thread::sleep_for(seconds(20));
   ASSERT_TRUE(task_->running()) << task_->log();
   auto restarted = std::chrono::steady_clock::now();
   cluster_->run("start-node node-2");
   auto latency = markerLatency(900001);
-  auto since_back = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - restarted);
+  auto since_back =
+      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - restarted);
   std::cout << "[measure] node back -> marker change applied: " << since_back.count()
             << " ms (marker write -> applied " << latency.count() << " ms)" << std::endl;
   EXPECT_TRUE(task_->running());
   expectConverged();
   std::string retrying;
-  EXPECT_TRUE(eventually(seconds(10), [&] {
-    retrying = taskStatus(data_dir_, task_name_).value("retrying", "?");
-    return retrying.empty();
-  })) << "status still says: " << retrying;
+  EXPECT_TRUE(eventually(seconds(10),
+                         [&] {
+                           retrying = taskStatus(data_dir_, task_name_).value("retrying", "?");
+                           return retrying.empty();
+                         }))
+      << "status still says: " << retrying;
 }
 
 TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing) {
@@ -153,8 +166,8 @@ TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNoth
   // A secondary added to the cluster and to the instance: no effect.
   cluster_->run("add node-4");
   std::string out;
-  ASSERT_EQ(runDts({"instance", "add-node", "shop", "node-4", cluster_->nodeEndpoint("node-4"), "--data-dir",
-                    data_dir_},
+  ASSERT_EQ(runDts({"instance", "add-node", "shop", "node-4", cluster_->nodeEndpoint("node-4"),
+                    "--data-dir", data_dir_},
                    &out),
             0)
       << out;
@@ -165,7 +178,9 @@ TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNoth
   cluster_->run("promote node-2");
   auto latency = markerLatency(900002);
   std::cout << "[measure] promotion -> marker change applied: "
-            << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - promoted_at).count()
+            << std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                        promoted_at)
+                   .count()
             << " ms (marker write -> applied " << latency.count() << " ms)" << std::endl;
   ASSERT_TRUE(task_->running()) << task_->log();
   expectConverged();
@@ -180,15 +195,19 @@ TEST_F(ClusterTaskTest, SecondaryNodeRemovedFromTheInstanceFailsTheTask) {
   waitIncremental();
   std::string out;
   // From another process on the same data dir.
-  ASSERT_EQ(runDts({"instance", "remove-node", "shop", "node-2", "--data-dir", data_dir_}, &out), 0) << out;
+  ASSERT_EQ(runDts({"instance", "remove-node", "shop", "node-2", "--data-dir", data_dir_}, &out), 0)
+      << out;
   auto exit = task_->wait(seconds(30));
-  ASSERT_TRUE(exit.has_value()) << "the task still runs 30 s after its node was deleted\n" << task_->log();
+  ASSERT_TRUE(exit.has_value()) << "the task still runs 30 s after its node was deleted\n"
+                                << task_->log();
   EXPECT_NE(*exit, 0);
   auto st = taskStatus(data_dir_, task_name_);
   EXPECT_EQ(st.value("phase", ""), "failed");
-  EXPECT_NE(st.value("last_error", "").find("secondary node node-2 was deleted from instance shop"), std::string::npos)
+  EXPECT_NE(st.value("last_error", "").find("secondary node node-2 was deleted from instance shop"),
+            std::string::npos)
       << st.dump();
-  EXPECT_NE(task_->log().find("secondary node node-2 was deleted from instance shop"), std::string::npos);
+  EXPECT_NE(task_->log().find("secondary node node-2 was deleted from instance shop"),
+            std::string::npos);
 }
 
 TEST_F(ClusterTaskTest, FailoverBehindTheEndpointKeepsATaskWithoutSecondaryNode) {
@@ -205,15 +224,17 @@ TEST_F(ClusterTaskTest, FailoverBehindTheEndpointKeepsATaskWithoutSecondaryNode)
 TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   std::string out;
   // A registered secondary as destination: refused when the task is created.
-  int rc = runDts({"run", writeTask("to-secondary", "{instance: shop}", cluster_->nodeEndpoint("node-3")),
-                   "--data-dir", data_dir_},
-                  &out);
+  int rc = runDts(
+      {"run", writeTask("to-secondary", "{instance: shop}", cluster_->nodeEndpoint("node-3")),
+       "--data-dir", data_dir_},
+      &out);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("a secondary node cannot be the destination"), std::string::npos) << out;
 
   // binlog_format=STATEMENT on the selected node.
   rootSql("node-2", "SET GLOBAL binlog_format=STATEMENT");
-  rc = runDts({"run", writeTask("statement", "{instance: shop, secondary_node: node-2}"), "--data-dir", data_dir_},
+  rc = runDts({"run", writeTask("statement", "{instance: shop, secondary_node: node-2}"),
+               "--data-dir", data_dir_},
               &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("binlog_format=STATEMENT"), std::string::npos) << out;
@@ -226,26 +247,35 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   // log_slave_updates OFF on the selected node.
   cluster_->run("stop-node node-3");
   cluster_->run("start-node node-3 --log-slave-updates=OFF");
-  rc = runDts({"run", writeTask("no-lsu", "{instance: shop, secondary_node: node-3}"), "--data-dir", data_dir_}, &out);
+  rc = runDts({"run", writeTask("no-lsu", "{instance: shop, secondary_node: node-3}"), "--data-dir",
+               data_dir_},
+              &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("[FAIL] log_slave_updates"), std::string::npos) << out;
   EXPECT_NE(out.find("log_slave_updates=ON"), std::string::npos) << out;  // the fix hint
 
   // A user without the replication privileges.
   for (const char* node : {"node-1", "node-2"}) {
-    rootSql(node,
-            "SET sql_log_bin=0; CREATE USER weak@'%' IDENTIFIED BY 'weak-pw-1'; GRANT SELECT ON *.* TO weak@'%'");
+    rootSql(
+        node,
+        "SET sql_log_bin=0; CREATE USER weak@'%' IDENTIFIED BY 'weak-pw-1'; GRANT SELECT ON *.* TO weak@'%'");
   }
   {
     auto st = cluster_->status();
     std::ofstream f(cluster_->dir() + "/weak.yaml");
-    f << "name: weak\nendpoint: '" << st["endpoint"].get<std::string>() << "'\nuser: weak\npassword_env: WEAK_PW\n"
+    f << "name: weak\nendpoint: '" << st["endpoint"].get<std::string>()
+      << "'\nuser: weak\npassword_env: WEAK_PW\n"
       << "nodes:\n  - {name: node-2, endpoint: '" << cluster_->nodeEndpoint("node-2") << "'}\n";
   }
   setenv("WEAK_PW", "weak-pw-1", 1);
-  ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/weak.yaml", "--data-dir", data_dir_}, &out), 0)
+  ASSERT_EQ(
+      runDts({"instance", "create", "-f", cluster_->dir() + "/weak.yaml", "--data-dir", data_dir_},
+             &out),
+      0)
       << out;
-  rc = runDts({"run", writeTask("weak", "{instance: weak, secondary_node: node-2}"), "--data-dir", data_dir_}, &out);
+  rc = runDts({"run", writeTask("weak", "{instance: weak, secondary_node: node-2}"), "--data-dir",
+               data_dir_},
+              &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("[FAIL] source privileges"), std::string::npos) << out;
   EXPECT_NE(out.find("REPLICATION SLAVE"), std::string::npos) << out;
@@ -255,7 +285,8 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   // A read-only destination (and a source with full row metadata: that check passes).
   rootSql("dest", "SET GLOBAL read_only=ON");
   rootSql("node-2", "SET GLOBAL binlog_row_metadata=FULL");
-  rc = runDts({"run", writeTask("ro-dest", "{instance: shop, secondary_node: node-2}"), "--data-dir", data_dir_},
+  rc = runDts({"run", writeTask("ro-dest", "{instance: shop, secondary_node: node-2}"),
+               "--data-dir", data_dir_},
               &out);
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("[FAIL] destination writable"), std::string::npos) << out;
@@ -264,7 +295,8 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   rootSql("node-2", "SET GLOBAL binlog_row_metadata=DEFAULT");
 
   // An unknown node.
-  rc = runDts({"run", writeTask("no-node", "{instance: shop, secondary_node: node-9}"), "--data-dir", data_dir_},
+  rc = runDts({"run", writeTask("no-node", "{instance: shop, secondary_node: node-9}"),
+               "--data-dir", data_dir_},
               &out);
   EXPECT_EQ(rc, 2);
   EXPECT_NE(out.find("instance shop has no node named 'node-9'"), std::string::npos) << out;
@@ -293,7 +325,8 @@ TEST_F(ClusterTaskTest, RetryWindowExpiresOnAnInjectedClock) {
   EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
   EXPECT_NE(st.message().find("gave up after"), std::string::npos) << st.toString();
   EXPECT_NE(st.message().find("over 10 minutes"), std::string::npos) << st.toString();
-  EXPECT_NE(st.message().find(cluster_->nodeEndpoint("node-2")), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find(cluster_->nodeEndpoint("node-2")), std::string::npos)
+      << st.toString();
   EXPECT_EQ(clock.now() - start, Clock::Duration(std::chrono::minutes(10)));
   EXPECT_NE(printed.find("retrying since"), std::string::npos);
   EXPECT_NE(printed.find("gives up at"), std::string::npos);
@@ -302,7 +335,8 @@ TEST_F(ClusterTaskTest, RetryWindowExpiresOnAnInjectedClock) {
   EXPECT_NE(first, std::string::npos) << printed;
   EXPECT_EQ(printed.find("precheck:", first + 1), std::string::npos) << printed;
   size_t retries = 0;
-  for (auto at = printed.find("retrying since"); at != std::string::npos; at = printed.find("retrying since", at + 1)) {
+  for (auto at = printed.find("retrying since"); at != std::string::npos;
+       at = printed.find("retrying since", at + 1)) {
     ++retries;
   }
   EXPECT_GE(retries, 3u) << printed;

@@ -21,8 +21,8 @@
 #include <thread>
 
 #include "cluster_fixture.h"
-#include "support_dts.h"
 #include "support_data.h"
+#include "support_dts.h"
 #include "task/catalog.h"
 #include "task/full_loader.h"
 #include "task/task_config.h"
@@ -34,15 +34,20 @@ using namespace std::chrono_literals;
 
 class FullLoadTest : public SharedClusterTest {
  protected:
-  std::string rootSql(const std::string& node, const std::string& sql) { return cluster_->rootSql(node, sql); }
+  std::string rootSql(const std::string& node, const std::string& sql) {
+    return cluster_->rootSql(node, sql);
+  }
 
-  std::string writeTask(const std::string& name, const std::string& target_db, const std::string& options) {
+  std::string writeTask(const std::string& name, const std::string& target_db,
+                        const std::string& options) {
     std::string path = workFile(name + ".yaml");
     std::ofstream f(path);
     f << "name: " << name << "\n"
       << "kind: migration\n"
-      << "source: {endpoint: '" << cluster_->endpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "destination: {endpoint: '" << cluster_->destinationEndpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
       << "objects:\n"
       << "  - database: shop\n"
       << "    rename_to: " << target_db << "\n"
@@ -67,23 +72,24 @@ class FullLoadTest : public SharedClusterTest {
     ASSERT_NE(c, nullptr);
     ASSERT_TRUE(c->execute("DROP DATABASE IF EXISTS shop; CREATE DATABASE shop").ok());
     ASSERT_TRUE(c->execute("USE shop").ok());
-    ASSERT_TRUE(c->execute(
-                     "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL,"
-                     " total DECIMAL(10,2), status VARCHAR(20) NOT NULL, note TEXT, KEY (status));"
-                     "CREATE TABLE `lines` (order_id INT NOT NULL, line INT NOT NULL, sku VARBINARY(16),"
-                     " qty INT, at DATETIME(3), PRIMARY KEY (order_id, line));"
-                     "CREATE TABLE events (a INT, b VARCHAR(20));"
-                     "CREATE TABLE `we``ird;name` (`k``ey` VARCHAR(20) NOT NULL, `v;al` LONGTEXT, bits BIT(5),"
-                     " e ENUM('x','y'), f DOUBLE, UNIQUE KEY (`k``ey`));"
-                     "INSERT INTO orders (customer, total, status, note) SELECT seq % 97, seq / 7,"
-                     " ELT(1 + seq % 4, 'paid', 'test', 'sent', 'new'), REPEAT('n', seq % 30) FROM seq_1_to_12000;"
-                     "INSERT INTO `lines` SELECT 1 + seq DIV 4, seq % 4, UNHEX(MD5(seq)), seq % 9,"
-                     " '2024-01-02 03:04:05.678' + INTERVAL seq SECOND FROM seq_0_to_11999;"
-                     "INSERT INTO events SELECT seq % 50, CONCAT('e', seq) FROM seq_1_to_2000;"
-                     "INSERT INTO `we``ird;name` SELECT CONCAT('k''', seq, '`'), CONCAT('{\"a\":', seq, '}'),"
-                     " seq % 32, ELT(1 + seq % 2, 'x', 'y'), seq / 3 FROM seq_1_to_600;"
-                     "INSERT INTO `we``ird;name` VALUES ('nul\\\\l\\0x', NULL, NULL, NULL, NULL)")
-                    .ok());
+    ASSERT_TRUE(
+        c->execute(
+             "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL,"
+             " total DECIMAL(10,2), status VARCHAR(20) NOT NULL, note TEXT, KEY (status));"
+             "CREATE TABLE `lines` (order_id INT NOT NULL, line INT NOT NULL, sku VARBINARY(16),"
+             " qty INT, at DATETIME(3), PRIMARY KEY (order_id, line));"
+             "CREATE TABLE events (a INT, b VARCHAR(20));"
+             "CREATE TABLE `we``ird;name` (`k``ey` VARCHAR(20) NOT NULL, `v;al` LONGTEXT, bits BIT(5),"
+             " e ENUM('x','y'), f DOUBLE, UNIQUE KEY (`k``ey`));"
+             "INSERT INTO orders (customer, total, status, note) SELECT seq % 97, seq / 7,"
+             " ELT(1 + seq % 4, 'paid', 'test', 'sent', 'new'), REPEAT('n', seq % 30) FROM seq_1_to_12000;"
+             "INSERT INTO `lines` SELECT 1 + seq DIV 4, seq % 4, UNHEX(MD5(seq)), seq % 9,"
+             " '2024-01-02 03:04:05.678' + INTERVAL seq SECOND FROM seq_0_to_11999;"
+             "INSERT INTO events SELECT seq % 50, CONCAT('e', seq) FROM seq_1_to_2000;"
+             "INSERT INTO `we``ird;name` SELECT CONCAT('k''', seq, '`'), CONCAT('{\"a\":', seq, '}'),"
+             " seq % 32, ELT(1 + seq % 2, 'x', 'y'), seq / 3 FROM seq_1_to_600;"
+             "INSERT INTO `we``ird;name` VALUES ('nul\\\\l\\0x', NULL, NULL, NULL, NULL)")
+            .ok());
   }
 
   // Random writes to every table until stop; returns the number of statements.
@@ -96,15 +102,28 @@ class FullLoadTest : public SharedClusterTest {
     while (!stop->load()) {
       std::string sql;
       switch (rng() % 10) {
-        case 0: sql = "INSERT INTO orders (customer, total, status) VALUES (" + r(97) + ", " + r(900) + ", 'paid')"; break;
-        case 1: sql = "UPDATE orders SET total = total + 1, status = IF(status = 'test', 'paid', 'test') WHERE id = " + r(12500); break;
+        case 0:
+          sql = "INSERT INTO orders (customer, total, status) VALUES (" + r(97) + ", " + r(900) +
+                ", 'paid')";
+          break;
+        case 1:
+          sql =
+              "UPDATE orders SET total = total + 1, status = IF(status = 'test', 'paid', 'test') WHERE id = " +
+              r(12500);
+          break;
         case 2: sql = "DELETE FROM orders WHERE id = " + r(12500); break;
-        case 3: sql = "REPLACE INTO `lines` VALUES (" + r(3500) + ", " + r(6) + ", 'sku', 1, NOW(3))"; break;
+        case 3:
+          sql = "REPLACE INTO `lines` VALUES (" + r(3500) + ", " + r(6) + ", 'sku', 1, NOW(3))";
+          break;
         case 4: sql = "UPDATE `lines` SET qty = qty + 1 WHERE order_id = " + r(3000); break;
-        case 5: sql = "DELETE FROM `lines` WHERE order_id = " + r(3000) + " AND line = " + r(4); break;
+        case 5:
+          sql = "DELETE FROM `lines` WHERE order_id = " + r(3000) + " AND line = " + r(4);
+          break;
         case 6: sql = "INSERT INTO events VALUES (" + r(50) + ", 'w')"; break;
         case 7: sql = "DELETE FROM events WHERE a = " + r(50) + " LIMIT 1"; break;
-        case 8: sql = "UPDATE `we``ird;name` SET f = f + 1, `v;al` = NULL WHERE bits = " + r(31); break;
+        case 8:
+          sql = "UPDATE `we``ird;name` SET f = f + 1, `v;al` = NULL WHERE bits = " + r(31);
+          break;
         default:
           sql = "BEGIN; UPDATE orders SET customer = customer + 1 WHERE id = " + r(12000) +
                 "; INSERT INTO events VALUES (0, 'tx'); COMMIT";
@@ -130,8 +149,10 @@ class FullLoadTest : public SharedClusterTest {
     ASSERT_TRUE(mapping.ok());
     auto dest = cluster_->connect(cluster_->destinationEndpoint());
     ASSERT_NE(dest, nullptr);
-    auto chunks = dest->query("SELECT db, tbl, chunk, lower_key, upper_key, done, snapshot_gtid, loaded_rows"
-                              " FROM dts_meta.full_chunks WHERE task = " + dest->quoteString(task));
+    auto chunks = dest->query(
+        "SELECT db, tbl, chunk, lower_key, upper_key, done, snapshot_gtid, loaded_rows"
+        " FROM dts_meta.full_chunks WHERE task = " +
+        dest->quoteString(task));
     ASSERT_TRUE(chunks.ok()) << chunks.status().toString();
     ASSERT_FALSE(chunks->rows.empty());
     std::map<uint64_t, std::vector<mysql::Row>> by_position;
@@ -141,7 +162,8 @@ class FullLoadTest : public SharedClusterTest {
       by_position[gtidSeq(row[6].value_or(""))].push_back(row);
       loaded_per_table[*row[1]] += std::stoull(row[7].value_or("0"));
     }
-    std::cout << "chunks: " << chunks->rows.size() << ", distinct snapshot positions: " << by_position.size() << "\n";
+    std::cout << "chunks: " << chunks->rows.size()
+              << ", distinct snapshot positions: " << by_position.size() << "\n";
     auto replica = cluster_->connect(cluster_->nodeEndpoint("node-2"));
     ASSERT_NE(replica, nullptr);
     std::map<std::string, task::CatalogTable> tables;
@@ -166,29 +188,39 @@ class FullLoadTest : public SharedClusterTest {
         if (row[3]) lower = *task::decodeKey(*row[3]);
         if (row[4]) upper = *task::decodeKey(*row[4]);
         auto q = [&](std::string_view s) { return replica->quoteString(s); };
-        std::string range = task::chunkPredicate(t, lower ? &*lower : nullptr, upper ? &*upper : nullptr, q);
+        std::string range =
+            task::chunkPredicate(t, lower ? &*lower : nullptr, upper ? &*upper : nullptr, q);
         std::string cols, order;
-        for (const auto& c : t.copy_columns) cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
-        for (const auto& c : t.chunk_key) order += (order.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+        for (const auto& c : t.copy_columns)
+          cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+        for (const auto& c : t.chunk_key)
+          order += (order.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
         if (order.empty()) order = cols;
         std::string src_where = range;
         if (t.route.filter) src_where = "(" + range + ") AND " + t.route.filter->toSql(q);
-        auto expected = replica->query("SELECT " + cols + " FROM " + mysql::quoteQualified("shop", tbl) + " WHERE " +
-                                       src_where + " ORDER BY " + order);
+        auto expected =
+            replica->query("SELECT " + cols + " FROM " + mysql::quoteQualified("shop", tbl) +
+                           " WHERE " + src_where + " ORDER BY " + order);
         ASSERT_TRUE(expected.ok()) << expected.status().toString();
-        auto actual = dest->query("SELECT " + cols + " FROM " +
-                                  mysql::quoteQualified(t.route.target_database, t.route.target_table) + " WHERE " +
-                                  range + " ORDER BY " + order);
+        auto actual =
+            dest->query("SELECT " + cols + " FROM " +
+                        mysql::quoteQualified(t.route.target_database, t.route.target_table) +
+                        " WHERE " + range + " ORDER BY " + order);
         ASSERT_TRUE(actual.ok()) << actual.status().toString();
-        ASSERT_EQ(expected->rows.size(), actual->rows.size()) << tbl << " chunk " << *row[2] << " at " << pos;
-        EXPECT_TRUE(expected->rows == actual->rows) << tbl << " chunk " << *row[2] << " differs at " << pos;
-        EXPECT_EQ(std::to_string(actual->rows.size()), row[7].value_or("")) << tbl << " chunk " << *row[2];
+        ASSERT_EQ(expected->rows.size(), actual->rows.size())
+            << tbl << " chunk " << *row[2] << " at " << pos;
+        EXPECT_TRUE(expected->rows == actual->rows)
+            << tbl << " chunk " << *row[2] << " differs at " << pos;
+        EXPECT_EQ(std::to_string(actual->rows.size()), row[7].value_or(""))
+            << tbl << " chunk " << *row[2];
       }
     }
     // No row outside the chunks (each loaded once).
     for (const auto& [tbl, loaded] : loaded_per_table) {
       const auto& t = tables[tbl];
-      auto n = dest->queryValue("SELECT COUNT(*) FROM " + mysql::quoteQualified(t.route.target_database, t.route.target_table));
+      auto n =
+          dest->queryValue("SELECT COUNT(*) FROM " +
+                           mysql::quoteQualified(t.route.target_database, t.route.target_table));
       ASSERT_TRUE(n.ok());
       EXPECT_EQ(n->value_or(""), std::to_string(loaded)) << tbl;
     }
@@ -200,8 +232,10 @@ class FullLoadTest : public SharedClusterTest {
     ASSERT_NE(dest, nullptr);
     auto create = dest->query("SHOW CREATE TABLE " + mysql::quoteQualified(db, "orders_v2"));
     ASSERT_TRUE(create.ok()) << create.status().toString();
-    EXPECT_NE(create->rows[0][1]->find("KEY `status` (`status`)"), std::string::npos) << *create->rows[0][1];
-    auto pending = dest->queryValue("SELECT COUNT(*) FROM dts_meta.pending_indexes WHERE db = " + dest->quoteString(db));
+    EXPECT_NE(create->rows[0][1]->find("KEY `status` (`status`)"), std::string::npos)
+        << *create->rows[0][1];
+    auto pending = dest->queryValue("SELECT COUNT(*) FROM dts_meta.pending_indexes WHERE db = " +
+                                    dest->quoteString(db));
     ASSERT_TRUE(pending.ok()) << pending.status().toString();
     EXPECT_EQ(pending->value_or(""), "0");
   }
@@ -216,8 +250,9 @@ class FullLoadTest : public SharedClusterTest {
 TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
   createSourceData();
   stopReplicaAtCurrentPosition();
-  std::string file = writeTask("full1", "shop_copy",
-                               "{incremental: false, parallelism: 4, full: {max_rps: 12000, chunk_rows: 700}}");
+  std::string file =
+      writeTask("full1", "shop_copy",
+                "{incremental: false, parallelism: 4, full: {max_rps: 12000, chunk_rows: 700}}");
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> writes{0};
   std::thread w(writer, &stop, &writes);
@@ -240,7 +275,8 @@ TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
   EXPECT_EQ(sql.find("`note`"), std::string::npos) << sql;
   EXPECT_NE(sql.find("PRIMARY KEY (`id`)"), std::string::npos) << sql;
   expectSecondaryKeysBuilt("shop_copy");
-  auto weird = dest->queryValue("SELECT COUNT(*) FROM shop_copy.`we``ird;name` WHERE `k``ey` = 'nul\\\\l\\0x'");
+  auto weird = dest->queryValue(
+      "SELECT COUNT(*) FROM shop_copy.`we``ird;name` WHERE `k``ey` = 'nul\\\\l\\0x'");
   ASSERT_TRUE(weird.ok());
   EXPECT_EQ(weird->value_or(""), "1");
 
@@ -256,8 +292,9 @@ TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
 TEST_F(FullLoadTest, KilledAndStoppedRunsResumeExactly) {
   createSourceData();
   stopReplicaAtCurrentPosition();
-  std::string file = writeTask("full2", "shop_kill",
-                               "{incremental: false, parallelism: 3, full: {max_rps: 1500, chunk_rows: 400}}");
+  std::string file =
+      writeTask("full2", "shop_kill",
+                "{incremental: false, parallelism: 3, full: {max_rps: 1500, chunk_rows: 400}}");
   std::string data = workFile("data2");
   std::string log = workFile("full2.log");
   std::atomic<bool> stop{false};
@@ -301,8 +338,9 @@ TEST_F(FullLoadTest, KilledAndStoppedRunsResumeExactly) {
 // (tab, newline, backslash, quotes, NUL, 0x1a) and a row too large for one bulk packet, arrives
 // unchanged by each write method of options.full.method, several chunks and batches per table.
 TEST_F(FullLoadTest, EveryTypeArrivesUnchangedByEveryWriteMethod) {
-  rootSql("node-1",
-          "DROP DATABASE IF EXISTS ft; CREATE DATABASE ft; USE ft;" + std::string(kTypeTablesSql) +
+  rootSql(
+      "node-1",
+      "DROP DATABASE IF EXISTS ft; CREATE DATABASE ft; USE ft;" + std::string(kTypeTablesSql) +
           "ALTER TABLE t_str ADD KEY (vs);"
           "SET time_zone = '+00:00'; SET sql_mode = '';"
           "INSERT INTO t_int VALUES (1, -128, 0, -32768, 0, -8388608, 0, -2147483648, 0, -9223372036854775808, 0),"
@@ -341,8 +379,8 @@ TEST_F(FullLoadTest, EveryTypeArrivesUnchangedByEveryWriteMethod) {
           "   NULL, '{}', ST_GeomFromText('POLYGON((0 0,1 0,1 1,0 0))'));"
           "INSERT INTO t_str (id, vc, vs, lb) SELECT seq, REPEAT(CHAR(65 + seq % 26), seq % 50), seq, RANDOM_BYTES(64)"
           "  FROM seq_6_to_300;"
-          // A 5 MB row: too large for one bulk packet once the destination's max_allowed_packet is 4 MB
-          // (goes by LOAD DATA), between rows that are not.
+          // A 5 MB row: too large for one bulk packet once the destination's max_allowed_packet is
+          // 4 MB (goes by LOAD DATA), between rows that are not.
           "CREATE TABLE t_big (id INT PRIMARY KEY, lb LONGBLOB, tx TEXT);"
           "INSERT INTO t_big VALUES (1, 0x00, 'a'), (2, REPEAT(0x00FF5C0A, 1250000), REPEAT('é\\t', 1000)), (3, NULL, 'c');"
           // t_str cannot go by LOAD DATA (BIT, GEOMETRY): too large is a clear error, not a retry.
@@ -359,16 +397,21 @@ TEST_F(FullLoadTest, EveryTypeArrivesUnchangedByEveryWriteMethod) {
     {
       std::ofstream f(path);
       f << "name: types_" << method << "\nkind: migration\n"
-        << "source: {endpoint: '" << cluster_->endpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
-        << "destination: {endpoint: '" << cluster_->destinationEndpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "source: {endpoint: '" << cluster_->endpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
         << "objects: [{database: ft, rename_to: " << db << "}]\n"
-        << "options: {incremental: false, parallelism: 3, full: {chunk_rows: 70, method: " << method << "}}\n";
+        << "options: {incremental: false, parallelism: 3, full: {chunk_rows: 70, method: " << method
+        << "}}\n";
     }
     std::string out;
     int rc = runDts("run " + path + " --data-dir " + workFile("data-types-" + method), &out);
     EXPECT_EQ(rc, 1) << out;
-    EXPECT_NE(out.find("more than the destination's max_allowed_packet (4194304); raise max_allowed_packet"),
-              std::string::npos)
+    EXPECT_NE(
+        out.find(
+            "more than the destination's max_allowed_packet (4194304); raise max_allowed_packet"),
+        std::string::npos)
         << out;
     if (method == "insert") {
       // As SQL text t_big's big row does not fit either (hex digits).
@@ -397,7 +440,8 @@ TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {
          "objects: [{database: d}]\noptions: {parallelism: x}\n";
   }
   EXPECT_EQ(runDts("run " + bad + " --data-dir " + workFile("data3"), &out), 2);
-  EXPECT_NE(out.find("options.parallelism: must be an integer 1-64, got 'x'"), std::string::npos) << out;
+  EXPECT_NE(out.find("options.parallelism: must be an integer 1-64, got 'x'"), std::string::npos)
+      << out;
   {
     std::ofstream f(bad);
     f << "name: bad\nkind: migration\nsource: {endpoint: 'h:1', user: u}\n";
@@ -408,10 +452,14 @@ TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {
   // A destination table in the way fails precheck (and nothing is written).
   createSourceData();
   auto dest = cluster_->connect(cluster_->destinationEndpoint());
-  ASSERT_TRUE(dest->execute("CREATE DATABASE IF NOT EXISTS shop_conflict; CREATE TABLE shop_conflict.events (x INT)").ok());
+  ASSERT_TRUE(
+      dest->execute(
+              "CREATE DATABASE IF NOT EXISTS shop_conflict; CREATE TABLE shop_conflict.events (x INT)")
+          .ok());
   std::string file = writeTask("conflict", "shop_conflict", "{incremental: false}");
   EXPECT_EQ(runDts("run " + file + " --data-dir " + workFile("data3"), &out), 1);
-  EXPECT_NE(out.find("conflicting tables: destination tables already exist: shop_conflict.events"), std::string::npos)
+  EXPECT_NE(out.find("conflicting tables: destination tables already exist: shop_conflict.events"),
+            std::string::npos)
       << out;
   EXPECT_EQ(out.find(cluster_->password()), std::string::npos);
   ASSERT_EQ(runDts("status --json --data-dir " + workFile("data3"), &out), 0);
@@ -419,13 +467,18 @@ TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {
   ASSERT_TRUE(st.is_array() && st.size() == 1) << out;
   EXPECT_EQ(st[0]["phase"], "failed");
   EXPECT_NE(st[0]["last_error"].get<std::string>().find("conflicting tables"), std::string::npos);
-  auto n = dest->queryValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop_conflict'");
+  auto n = dest->queryValue(
+      "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'shop_conflict'");
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(n->value_or(""), "1");
   // With conflicting_tables: ignore it proceeds and keeps the existing table.
-  ASSERT_TRUE(dest->execute("DROP TABLE shop_conflict.events; CREATE TABLE shop_conflict.events (a INT, b VARCHAR(20))").ok());
+  ASSERT_TRUE(
+      dest->execute(
+              "DROP TABLE shop_conflict.events; CREATE TABLE shop_conflict.events (a INT, b VARCHAR(20))")
+          .ok());
   ASSERT_TRUE(dest->execute("INSERT INTO shop_conflict.events VALUES (-1, 'mine')").ok());
-  std::string ignore = writeTask("conflict2", "shop_conflict", "{incremental: false, conflicting_tables: ignore}");
+  std::string ignore =
+      writeTask("conflict2", "shop_conflict", "{incremental: false, conflicting_tables: ignore}");
   EXPECT_EQ(runDts("run " + ignore + " --data-dir " + workFile("data3"), &out), 0) << out;
   auto kept = dest->queryValue("SELECT COUNT(*) FROM shop_conflict.events WHERE b = 'mine'");
   ASSERT_TRUE(kept.ok());

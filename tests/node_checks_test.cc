@@ -1,9 +1,10 @@
 // Cluster prechecks against a real cluster: the selected node must be a secondary of the
 // instance's primary that logs what it replicates, and the destination must be writable.
+#include "source/node_checks.h"
+
 #include <gtest/gtest.h>
 
 #include "cluster_fixture.h"
-#include "source/node_checks.h"
 
 namespace dts::testing {
 namespace {

@@ -28,20 +28,22 @@ const char* const kTypeTablesSql =
 namespace {
 
 std::string orderBy(mysql::Connection& c, const std::string& db, const std::string& table) {
-  auto pk = c.query(
-      "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA=" +
-      c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) +
-      " AND CONSTRAINT_NAME='PRIMARY' ORDER BY ORDINAL_POSITION");
+  auto pk =
+      c.query("SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA=" +
+              c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) +
+              " AND CONSTRAINT_NAME='PRIMARY' ORDER BY ORDINAL_POSITION");
   std::string cols;
   if (pk.ok()) {
-    for (const auto& r : pk->rows) cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
+    for (const auto& r : pk->rows)
+      cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
   }
   if (!cols.empty()) return cols;
-  auto all = c.query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" +
-                     c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) +
-                     " ORDER BY ORDINAL_POSITION");
+  auto all = c.query(
+      "SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=" + c.quoteString(db) +
+      " AND TABLE_NAME=" + c.quoteString(table) + " ORDER BY ORDINAL_POSITION");
   if (all.ok()) {
-    for (const auto& r : all->rows) cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
+    for (const auto& r : all->rows)
+      cols += (cols.empty() ? "" : ",") + mysql::quoteIdentifier(*r[0]);
   }
   return cols;
 }
@@ -61,7 +63,8 @@ std::string diffTables(mysql::Connection& source, const std::string& src_db,
                        const std::string& src_table, mysql::Connection& destination,
                        const std::string& dst_db, const std::string& dst_table) {
   std::string order = orderBy(source, src_db, src_table);
-  auto a = source.query("SELECT * FROM " + mysql::quoteQualified(src_db, src_table) + " ORDER BY " + order);
+  auto a = source.query("SELECT * FROM " + mysql::quoteQualified(src_db, src_table) + " ORDER BY " +
+                        order);
   if (!a.ok()) return "source: " + a.status().toString();
   auto b = destination.query("SELECT * FROM " + mysql::quoteQualified(dst_db, dst_table) +
                              " ORDER BY " + order);
@@ -85,16 +88,18 @@ std::string diffTables(mysql::Connection& source, const std::string& src_db,
 
 std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
                           const std::string& db) {
-  auto tables = source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
-                             source.quoteString(db) + " ORDER BY TABLE_NAME");
+  auto tables =
+      source.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
+                   source.quoteString(db) + " ORDER BY TABLE_NAME");
   if (!tables.ok()) return tables.status().toString();
   std::string out;
   for (const auto& t : tables->rows) out += diffTables(source, db, *t[0], destination, db, *t[0]);
-  auto dst = destination.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
-                               destination.quoteString(db));
+  auto dst =
+      destination.query("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA=" +
+                        destination.quoteString(db));
   if (dst.ok() && dst->rows[0][0] != std::to_string(tables->rows.size())) {
-    out += "table count differs: source " + std::to_string(tables->rows.size()) +
-           ", destination " + dst->rows[0][0].value_or("?") + ". ";
+    out += "table count differs: source " + std::to_string(tables->rows.size()) + ", destination " +
+           dst->rows[0][0].value_or("?") + ". ";
   }
   return out;
 }
@@ -108,7 +113,9 @@ Sysbench::Sysbench(std::string endpoint, std::string user, std::string password,
       tables_(tables),
       table_size_(table_size) {}
 
-Sysbench::~Sysbench() { stop(); }
+Sysbench::~Sysbench() {
+  stop();
+}
 
 std::string Sysbench::args() const {
   auto colon = endpoint_.rfind(':');
@@ -138,11 +145,11 @@ void Sysbench::start(int threads, int rate) {
   stop();
   // sysbench 1.0 crashes when a connection it was told to re-open drops (a failover), so a
   // loop starts it again until stop().
-  std::string cmd = "trap 'kill $child 2>/dev/null; exit 0' INT TERM; while true; do sysbench oltp_write_only" +
-                    args() + " --threads=" + std::to_string(threads) + " --rate=" +
-                    std::to_string(rate) +
-                    " --time=0 --mysql-ignore-errors=all run >/dev/null 2>&1 & child=$!; wait $child; "
-                    "sleep 0.2; done";
+  std::string cmd =
+      "trap 'kill $child 2>/dev/null; exit 0' INT TERM; while true; do sysbench oltp_write_only" +
+      args() + " --threads=" + std::to_string(threads) + " --rate=" + std::to_string(rate) +
+      " --time=0 --mysql-ignore-errors=all run >/dev/null 2>&1 & child=$!; wait $child; "
+      "sleep 0.2; done";
   pid_ = fork();
   if (pid_ == 0) {
     setpgid(0, 0);

@@ -29,8 +29,8 @@ std::string diffDatabases(mysql::Connection& source, mysql::Connection& destinat
 // Errors are ignored and connections re-opened, so it rides through a failover.
 class Sysbench {
  public:
-  Sysbench(std::string endpoint, std::string user, std::string password, std::string db,
-           int tables, int table_size);
+  Sysbench(std::string endpoint, std::string user, std::string password, std::string db, int tables,
+           int table_size);
   ~Sysbench();
   // Creates the tables (sysbench prepare); returns the command's output on failure.
   std::string prepare();

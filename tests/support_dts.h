@@ -5,11 +5,10 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace dts::testing {
 
@@ -46,7 +45,9 @@ bool eventually(std::chrono::milliseconds timeout, F cond) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (cond()) return true;
-    struct timespec ts {0, 100 * 1000 * 1000};
+    struct timespec ts {
+      0, 100 * 1000 * 1000
+    };
     nanosleep(&ts, nullptr);
   }
   return cond();

@@ -17,14 +17,14 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
 
 #include "cluster_fixture.h"
-#include "support_dts.h"
 #include "support_data.h"
+#include "support_dts.h"
 
 namespace dts::testing {
 namespace {
@@ -34,20 +34,23 @@ using namespace std::chrono_literals;
 class SyncTest : public SharedClusterTest {
  protected:
   // A sync task file; `objects` and `options` are YAML flow/blocks written as given.
-  std::string writeTask(const std::string& name, const std::string& source, const std::string& objects,
-                        const std::string& options) {
+  std::string writeTask(const std::string& name, const std::string& source,
+                        const std::string& objects, const std::string& options) {
     std::string path = workFile(name + ".yaml");
     std::ofstream f(path);
     f << "name: " << name << "\n"
       << "kind: sync\n"
       << "source: {endpoint: '" << source << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "destination: {endpoint: '" << cluster_->destinationEndpoint() << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
       << "objects:\n"
       << objects << "options: " << options << "\n";
     return path;
   }
 
-  int runDts(const std::string& args, std::string* out) { return runCommand(dtsBinary() + " " + args, out); }
+  int runDts(const std::string& args, std::string* out) {
+    return runCommand(dtsBinary() + " " + args, out);
+  }
 
   nlohmann::json status(const std::string& data) {
     std::string out;
@@ -73,7 +76,8 @@ class SyncTest : public SharedClusterTest {
   }
 
   // Waits until the running task's checkpoint equals the source node's binlog position.
-  bool waitCaughtUp(const std::string& data, const std::string& source, std::chrono::seconds timeout) {
+  bool waitCaughtUp(const std::string& data, const std::string& source,
+                    std::chrono::seconds timeout) {
     auto conn = cluster_->connect(source);
     if (conn == nullptr) return false;
     auto until = std::chrono::steady_clock::now() + timeout;
@@ -115,15 +119,17 @@ class SyncTest : public SharedClusterTest {
 TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   Sysbench bench(cluster_->endpoint(), "dts", cluster_->password(), "sb", 4, 10000);
   ASSERT_EQ(bench.prepare(), "");
-  sourceSql("USE sb; CREATE TABLE nokey (a INT, b VARCHAR(20)); INSERT INTO nokey SELECT seq % 7, 'x' FROM seq_1_to_3000");
+  sourceSql(
+      "USE sb; CREATE TABLE nokey (a INT, b VARCHAR(20)); INSERT INTO nokey SELECT seq % 7, 'x' FROM seq_1_to_3000");
   bench.start(2, 120);
   std::atomic<bool> stop_nokey{false};
   std::thread nokey_writer([&] {
     auto c = cluster_->connect(cluster_->endpoint());
     std::mt19937 rng(7);
     while (!stop_nokey.load()) {
-      std::string sql = rng() % 2 ? "INSERT INTO sb.nokey VALUES (" + std::to_string(rng() % 7) + ", 'w')"
-                                  : "DELETE FROM sb.nokey WHERE a = " + std::to_string(rng() % 7) + " LIMIT 1";
+      std::string sql =
+          rng() % 2 ? "INSERT INTO sb.nokey VALUES (" + std::to_string(rng() % 7) + ", 'w')"
+                    : "DELETE FROM sb.nokey WHERE a = " + std::to_string(rng() % 7) + " LIMIT 1";
       (void)c->execute(sql);
       std::this_thread::sleep_for(20ms);
     }
@@ -141,7 +147,7 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   const int delays_ms[] = {1500, 1800, 2500, 3000, 3500, 4000, 4500};
   for (int i = 0; i < 7; ++i) {
     DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
+    dts.start({"run", file, "--data-dir", data}, logfile);
     std::this_thread::sleep_for(std::chrono::milliseconds(delays_ms[i] + rng() % 1500));
     std::string at = phase(data);
     dts.signal(SIGKILL);
@@ -186,8 +192,9 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   {
     auto primary = cluster_->connect(cluster_->nodeEndpoint("node-1"));
     ASSERT_NE(primary, nullptr);
-    auto dumps = primary->query("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'dts' AND COMMAND LIKE "
-                                "'Binlog Dump%'");
+    auto dumps = primary->query(
+        "SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'dts' AND COMMAND LIKE "
+        "'Binlog Dump%'");
     ASSERT_TRUE(dumps.ok());
     EXPECT_EQ(dumps->rows.size(), 1u);
     for (const auto& r : dumps->rows) (void)primary->execute("KILL " + r[0].value_or("0"));
@@ -208,7 +215,8 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
   EXPECT_EQ(diffDatabases(*src, *dst, "sb"), "");
   st = status(data);
   EXPECT_EQ(st["retrying"], "") << st.dump();
-  EXPECT_NE(st["last_error"].get<std::string>().find("unavailable"), std::string::npos) << st.dump();
+  EXPECT_NE(st["last_error"].get<std::string>().find("unavailable"), std::string::npos)
+      << st.dump();
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0);
   std::string all = log(logfile);
@@ -218,8 +226,7 @@ TEST_F(SyncTest, SysbenchThroughKillsInBothPhasesIsExact) {
 
 TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   const std::string schema =
-      "DROP DATABASE IF EXISTS ty; CREATE DATABASE ty; USE ty;" +
-      std::string(kTypeTablesSql) +
+      "DROP DATABASE IF EXISTS ty; CREATE DATABASE ty; USE ty;" + std::string(kTypeTablesSql) +
       "DROP DATABASE IF EXISTS shop; CREATE DATABASE shop; USE shop;"
       "CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, customer INT NOT NULL, total DECIMAL(10,2),"
       "  status VARCHAR(20) NOT NULL, note TEXT);"
@@ -295,12 +302,14 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
       "DELETE FROM t_str WHERE id = 1;"
       "USE shop;"
       "INSERT INTO orders (customer, total, status) VALUES (1001, 1.5, 'paid'), (1002, 2.5, 'test');"
-      "UPDATE orders SET status = 'paid' WHERE id IN (2, 5, 8);"      // test -> paid: enter the selection
-      "UPDATE orders SET status = 'test' WHERE id IN (1, 4);"         // paid -> test: leave it
+      "UPDATE orders SET status = 'paid' WHERE id IN (2, 5, 8);"  // test -> paid: enter the
+                                                                  // selection
+      "UPDATE orders SET status = 'test' WHERE id IN (1, 4);"     // paid -> test: leave it
       "UPDATE orders SET total = total + 100, note = 'x' WHERE id BETWEEN 10 AND 40;"
       "DELETE FROM orders WHERE id IN (3, 6, 7);"
       "UPDATE `lines` SET qty = qty + 1000 WHERE order_id <= 20;"
-      "DELETE FROM `lines` WHERE order_id BETWEEN 50 AND 59;"         // not replicated: dml [insert, update]
+      "DELETE FROM `lines` WHERE order_id BETWEEN 50 AND 59;"  // not replicated: dml [insert,
+                                                               // update]
       "INSERT INTO `lines` VALUES (1000, 1, 1), (1000, 2, 2);"
       "INSERT INTO events VALUES (9, 'new'), (9, 'new');"
       "DELETE FROM events WHERE a = 1 LIMIT 3;"
@@ -315,10 +324,10 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   auto final_status = status(data);
   ASSERT_TRUE(final_status.is_object());
   for (const auto& t : final_status["tables"]) changes[t["source"]] = t["changes_applied"];
-  EXPECT_EQ(changes["ty.t_int"], 4u);             // 2 inserts, 1 update, 1 delete
-  EXPECT_EQ(changes["shop.lines"], 22u);          // 20 updates, 2 inserts; its deletes are not replicated
-  EXPECT_EQ(changes["shop.events"], 7u);          // 2 inserts, 3 deletes, 2 updates
-  EXPECT_EQ(changes.count("shop.ignored"), 0u);   // not selected
+  EXPECT_EQ(changes["ty.t_int"], 4u);     // 2 inserts, 1 update, 1 delete
+  EXPECT_EQ(changes["shop.lines"], 22u);  // 20 updates, 2 inserts; its deletes are not replicated
+  EXPECT_EQ(changes["shop.events"], 7u);  // 2 inserts, 3 deletes, 2 updates
+  EXPECT_EQ(changes.count("shop.ignored"), 0u);  // not selected
 
   auto src = cluster_->connect(node2);
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
@@ -326,8 +335,10 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   ASSERT_TRUE(dst->execute("SET time_zone = '+00:00'").ok());
   EXPECT_EQ(diffDatabases(*src, *dst, "ty"), "");
   // HEX of what text comparison could hide (trailing bytes of BINARY, BIT, GEOMETRY).
-  for (const char* q : {"SELECT GROUP_CONCAT(id, HEX(bn), HEX(b64), HEX(ST_AsWKB(g)), HEX(vc), HEX(l1) ORDER BY id) FROM ty.t_str",
-                        "SELECT GROUP_CONCAT(id, ':', f, ':', d, ':', d2 ORDER BY id) FROM ty.t_dec"}) {
+  for (
+      const char* q :
+      {"SELECT GROUP_CONCAT(id, HEX(bn), HEX(b64), HEX(ST_AsWKB(g)), HEX(vc), HEX(l1) ORDER BY id) FROM ty.t_str",
+       "SELECT GROUP_CONCAT(id, ':', f, ':', d, ':', d2 ORDER BY id) FROM ty.t_dec"}) {
     auto a = src->queryValue(q);
     auto b = dst->queryValue(q);
     ASSERT_TRUE(a.ok() && b.ok());
@@ -341,22 +352,34 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
     return r.ok() ? r->rows : std::vector<mysql::Row>{};
   };
   // Renamed, cut to four columns, filtered on status (rows entering and leaving the filter).
-  EXPECT_EQ(rows(*src, "SELECT id, customer, total, status FROM shop.orders WHERE status <> 'test' ORDER BY id"),
-            rows(*dst, "SELECT id, customer, total, status FROM shop_copy.orders_v2 ORDER BY id"));
-  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop_copy'"
-                      " AND TABLE_NAME = 'orders_v2'"),
-            "4");
+  EXPECT_EQ(
+      rows(
+          *src,
+          "SELECT id, customer, total, status FROM shop.orders WHERE status <> 'test' ORDER BY id"),
+      rows(*dst, "SELECT id, customer, total, status FROM shop_copy.orders_v2 ORDER BY id"));
+  EXPECT_EQ(
+      destValue("SELECT COUNT(*) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'shop_copy'"
+                " AND TABLE_NAME = 'orders_v2'"),
+      "4");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.orders_v2 WHERE id IN (1, 4)"), "0");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.orders_v2 WHERE id IN (2, 5, 8)"), "3");
   // DML selection: deletes of `lines` are not replicated; inserts and updates are.
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.`lines`"), "302");
-  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.`lines` WHERE order_id BETWEEN 50 AND 59"), "10");
-  EXPECT_EQ(rows(*src, "SELECT * FROM shop.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"),
-            rows(*dst, "SELECT * FROM shop_copy.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"));
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM shop_copy.`lines` WHERE order_id BETWEEN 50 AND 59"),
+            "10");
+  EXPECT_EQ(
+      rows(
+          *src,
+          "SELECT * FROM shop.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"),
+      rows(
+          *dst,
+          "SELECT * FROM shop_copy.`lines` WHERE order_id NOT BETWEEN 50 AND 59 ORDER BY order_id, line"));
   // A table without a key: the same multiset of rows.
   EXPECT_EQ(rows(*src, "SELECT a, b, COUNT(*) FROM shop.events GROUP BY a, b ORDER BY a, b"),
             rows(*dst, "SELECT a, b, COUNT(*) FROM shop_copy.events GROUP BY a, b ORDER BY a, b"));
-  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'ignored'"), "0");
+  EXPECT_EQ(
+      destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'ignored'"),
+      "0");
 }
 
 TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
@@ -364,8 +387,9 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
       "DROP DATABASE IF EXISTS ddl; CREATE DATABASE ddl; USE ddl;"
       "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10), w INT);"
       "INSERT INTO a SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_100");
-  std::string file = writeTask("ddl", cluster_->endpoint(), "  - database: ddl\n    rename_to: ddl_copy\n",
-                               "{parallelism: 2, ddl: true}");
+  std::string file =
+      writeTask("ddl", cluster_->endpoint(), "  - database: ddl\n    rename_to: ddl_copy\n",
+                "{parallelism: 2, ddl: true}");
   std::string data = workFile("data-ddl");
   std::string logfile = workFile("ddl.log");
   DtsProcess dts;
@@ -399,12 +423,15 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   EXPECT_EQ(diffTables(*src, "ddl", "a2", *dst, "ddl_copy", "a2"), "");
   EXPECT_EQ(diffTables(*src, "ddl", "b", *dst, "ddl_copy", "b"), "");
-  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES"
-                      " WHERE TABLE_SCHEMA = 'ddl_copy'"),
-            "a2,b");
-  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS"
-                      " WHERE TABLE_SCHEMA = 'ddl_copy' AND TABLE_NAME = 'a2'"),
-            "id,w,c");
+  EXPECT_EQ(
+      destValue("SELECT GROUP_CONCAT(TABLE_NAME ORDER BY TABLE_NAME) FROM information_schema.TABLES"
+                " WHERE TABLE_SCHEMA = 'ddl_copy'"),
+      "a2,b");
+  EXPECT_EQ(
+      destValue(
+          "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS"
+          " WHERE TABLE_SCHEMA = 'ddl_copy' AND TABLE_NAME = 'a2'"),
+      "id,w,c");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM ddl_copy.b"), "1");
   // Row changes per table in `dts status`, tables created during the incremental phase included
   // (with their target names, and nothing left to load for them).
@@ -419,7 +446,7 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
   }
   EXPECT_EQ(changes["ddl.a"], 30u);  // 3 inserts, 21 updates, 6 deletes
   EXPECT_EQ(changes["ddl.a2"], 13u);
-  EXPECT_EQ(changes["ddl.b"], 3u);   // TRUNCATE is no row change
+  EXPECT_EQ(changes["ddl.b"], 3u);  // TRUNCATE is no row change
   EXPECT_EQ(changes["ddl.gone"], 1u);
   EXPECT_EQ(targets["ddl.b"], "ddl_copy.b");
   EXPECT_EQ(targets["ddl.gone"], "ddl_copy.gone");
@@ -430,8 +457,10 @@ TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
     std::string options, objects, expect;
   };
   const Case cases[] = {
-      {"{incremental: false}", "  - database: d\n", "options.incremental: a sync task is always incremental"},
-      {"{incremental_limits: {max_rps: -5}}", "  - database: d\n", "options.incremental_limits.max_rps"},
+      {"{incremental: false}", "  - database: d\n",
+       "options.incremental: a sync task is always incremental"},
+      {"{incremental_limits: {max_rps: -5}}", "  - database: d\n",
+       "options.incremental_limits.max_rps"},
       {"{incremental_limits: {rows: 5}}", "  - database: d\n", "options.incremental_limits"},
       {"{ddl: maybe}", "  - database: d\n", "options.ddl: must be true or false"},
       {"{}", "  - database: d\n    tables: [{name: t, dml: [upsert]}]\n", "upsert"},
@@ -439,7 +468,8 @@ TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   for (const Case& c : cases) {
     std::string file = writeTask("bad", "127.0.0.1:1", c.objects, c.options);
     std::string out;
-    EXPECT_EQ(runDts("run " + file + " --data-dir " + workFile("data-bad") + " 2>&1", &out), 2) << c.options << out;
+    EXPECT_EQ(runDts("run " + file + " --data-dir " + workFile("data-bad") + " 2>&1", &out), 2)
+        << c.options << out;
     EXPECT_NE(out.find(c.expect), std::string::npos) << c.options << ": " << out;
   }
 }

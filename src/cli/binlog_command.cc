@@ -21,13 +21,16 @@ struct LastGood {
   bool any = false;
   std::string describe() const {
     if (!any) return "none";
-    return mysql::eventTypeName(type) + " at " + position.file + ":" + std::to_string(position.offset);
+    return mysql::eventTypeName(type) + " at " + position.file + ":" +
+           std::to_string(position.offset);
   }
 };
 
 class Output {
  public:
-  Output(std::FILE* f) : f_(f), interactive_(isatty(fileno(f)) != 0) { buf_.reserve(kFlushBytes + 65536); }
+  Output(std::FILE* f) : f_(f), interactive_(isatty(fileno(f)) != 0) {
+    buf_.reserve(kFlushBytes + 65536);
+  }
   ~Output() { flush(); }
   std::string* buffer() { return &buf_; }
   void maybeFlush() {
@@ -76,7 +79,8 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   auto fail = [&](const Status& s, const mysql::BinlogPosition& at) {
     output.flush();
     std::fprintf(err, "dts: error at %s:%llu: %s\ndts: last good event: %s\n", at.file.c_str(),
-                 static_cast<unsigned long long>(at.offset), s.toString().c_str(), last.describe().c_str());
+                 static_cast<unsigned long long>(at.offset), s.toString().c_str(),
+                 last.describe().c_str());
     return 1;
   };
   auto warnNames = [&](const mysql::TableInfo& t) {
@@ -84,10 +88,11 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
       if (!c.name.empty()) continue;
       std::string key = t.database + "." + t.table;
       if (warned.insert(key).second)
-        std::fprintf(err,
-                     "dts: warning: `%s`.`%s` has no column metadata in its TABLE_MAP (binlog_row_metadata is "
-                     "not FULL): columns are named @1, @2, ...; integers without SIGNEDNESS are read as signed\n",
-                     t.database.c_str(), t.table.c_str());
+        std::fprintf(
+            err,
+            "dts: warning: `%s`.`%s` has no column metadata in its TABLE_MAP (binlog_row_metadata is "
+            "not FULL): columns are named @1, @2, ...; integers without SIGNEDNESS are read as signed\n",
+            t.database.c_str(), t.table.c_str());
       return;
     }
   };
@@ -106,7 +111,8 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
             std::fprintf(err, "dts: warning: %s\n", raw.status().message().c_str());
           break;
         }
-        return fail(raw.status(), mysql::BinlogPosition{source.position().file, source.nextOffset()});
+        return fail(raw.status(),
+                    mysql::BinlogPosition{source.position().file, source.nextOffset()});
       }
       pos.offset = source.currentOffset();
       Status s = decoder.decode(*raw, pos, &events);
@@ -125,7 +131,8 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
               ++lines;
             }
           } else if (const auto* q = ev.as<mysql::QueryEvent>()) {
-            if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther && filter.matchesDatabase(q->database))
+            if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther &&
+                filter.matchesDatabase(q->database))
               ++lines;
           }
           if (options.limit != 0 && lines >= options.limit) {
@@ -136,7 +143,8 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
           continue;
         }
         if (const auto* tm = ev.as<mysql::TableMapEvent>()) {
-          if (filter.matchesTable(tm->table->database, tm->table->table)) warnNames(tm->decoder->table());
+          if (filter.matchesTable(tm->table->database, tm->table->table))
+            warnNames(tm->decoder->table());
         }
         done.clear();
         Status bs = builder.add(ev, &done);
@@ -164,9 +172,11 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   }
   if (!stop && !count_only && builder.inTransaction()) {
     const auto& p = builder.pending();
-    std::fprintf(err, "dts: warning: the last transaction (begun at %s:%llu) has no commit in these files; "
-                      "its %zu changes were not printed\n",
-                 p.begin.file.c_str(), static_cast<unsigned long long>(p.begin.offset), p.events.size());
+    std::fprintf(
+        err,
+        "dts: warning: the last transaction (begun at %s:%llu) has no commit in these files; "
+        "its %zu changes were not printed\n",
+        p.begin.file.c_str(), static_cast<unsigned long long>(p.begin.offset), p.events.size());
   }
   if (count_only) {
     std::fprintf(out, "%llu\n", static_cast<unsigned long long>(lines));
@@ -186,10 +196,14 @@ void registerBinlogCommands(CLI::App& app) {
       "decode binlog files offline into NDJSON, one line per row change or DDL.\n"
       "Column names come from the TABLE_MAP optional metadata (server binlog_row_metadata=FULL); "
       "without it columns are named @1, @2, ... and integers are read as signed (a warning says so).");
-  decode->add_option("files", options->files, "binlog files, decoded in the order given")->required();
+  decode->add_option("files", options->files, "binlog files, decoded in the order given")
+      ->required();
   decode->add_option("--limit", options->limit, "stop after N output lines (0 = all)");
-  decode->add_option("--tables", options->tables, "only these tables: db.t,db2.* (DDL kept when its default db matches)");
-  decode->add_option("--format", options->format, "ndjson (default) or count (print only the number of lines)")
+  decode->add_option("--tables", options->tables,
+                     "only these tables: db.t,db2.* (DDL kept when its default db matches)");
+  decode
+      ->add_option("--format", options->format,
+                   "ndjson (default) or count (print only the number of lines)")
       ->check(CLI::IsMember({"ndjson", "count"}));
   decode->callback([options] { setExitCode(runBinlogDecode(*options, stdout, stderr)); });
 }

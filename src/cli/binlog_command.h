@@ -3,7 +3,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -15,8 +14,8 @@ void registerBinlogCommands(CLI::App& app);
 
 struct DecodeOptions {
   std::vector<std::string> files;
-  uint64_t limit = 0;  // lines; 0 = no limit
-  std::string tables;  // "db.t,db2.*"
+  uint64_t limit = 0;             // lines; 0 = no limit
+  std::string tables;             // "db.t,db2.*"
   std::string format = "ndjson";  // ndjson | count
 };
 

@@ -41,7 +41,8 @@ class FilteredSchema final : public mysql::SchemaProvider {
   FilteredSchema(source::SchemaTracker* tracker, const pipeline::TableFilter* filter)
       : tracker_(tracker), filter_(filter) {}
   Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& map) override {
-    if (!filter_->matchesTable(map.database, map.table)) return std::make_shared<const mysql::TableInfo>(map);
+    if (!filter_->matchesTable(map.database, map.table))
+      return std::make_shared<const mysql::TableInfo>(map);
     return tracker_->complete(map);
   }
 
@@ -60,7 +61,8 @@ std::string positionText(const mysql::BinlogPosition& p) {
 Result<mysql::ConnectOptions> parseMysqlUri(const std::string& uri, const char* env_password) {
   const std::string shown = redactUri(uri);
   auto bad = [&](const std::string& why) {
-    return Status::InvalidArgument("source '" + shown + "': " + why + " (expected mysql://USER:PASS@HOST:PORT)");
+    return Status::InvalidArgument("source '" + shown + "': " + why +
+                                   " (expected mysql://USER:PASS@HOST:PORT)");
   };
   constexpr std::string_view kScheme = "mysql://";
   std::string_view rest(uri);
@@ -118,7 +120,8 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   so.stop_at_end = options.stop_at_end;
   so.heartbeat_period = std::chrono::milliseconds(options.heartbeat_ms);
   so.read_timeout = std::chrono::seconds(options.read_timeout_s);
-  int starts = (options.from_gtid.has_value() ? 1 : 0) + (options.from_file.empty() ? 0 : 1) + (options.from_now ? 1 : 0);
+  int starts = (options.from_gtid.has_value() ? 1 : 0) + (options.from_file.empty() ? 0 : 1) +
+               (options.from_now ? 1 : 0);
   if (starts > 1) {
     say("give one of --from-gtid, --from-file/--from-pos, --from-now");
     return 1;
@@ -151,7 +154,8 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   }
   source::SchemaTracker tracker(std::move(loader).value());
   FilteredSchema schema(&tracker, &filter);
-  mysql::BinlogDecoder decoder(mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
+  mysql::BinlogDecoder decoder(
+      mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
   pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
   pipeline::NdjsonWriter writer;
   const bool count_only = options.format == "count";
@@ -197,7 +201,8 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
             if (limitReached()) return finish();
           }
         } else if (const auto* q = ev.as<mysql::QueryEvent>()) {
-          if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther && filter.matchesDatabase(q->database)) {
+          if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther &&
+              filter.matchesDatabase(q->database)) {
             ++lines;
             if (limitReached()) return finish();
           }
@@ -224,7 +229,9 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
 
 void registerBinlogTail(CLI::App& app) {
   auto existing = app.get_subcommands([](CLI::App* a) { return a->get_name() == "binlog"; });
-  CLI::App* binlog = existing.empty() ? app.add_subcommand("binlog", "read MySQL/MariaDB binary logs") : existing[0];
+  CLI::App* binlog = existing.empty()
+                         ? app.add_subcommand("binlog", "read MySQL/MariaDB binary logs")
+                         : existing[0];
   binlog->require_subcommand(1);
   auto o = std::make_shared<TailOptions>();
   auto* tail = binlog->add_subcommand(
@@ -233,21 +240,28 @@ void registerBinlogTail(CLI::App& app) {
       "The password may be given in DTS_PASSWORD instead of the URI. Column names come from\n"
       "information_schema (or from the TABLE_MAP with binlog_row_metadata=FULL).");
   tail->add_option("source", o->uri, "mysql://USER:PASS@HOST:PORT")->required();
-  auto* gtid = tail->add_option("--from-gtid", o->from_gtid,
-                                "start after this GTID set (MariaDB 0-1-100,... or MySQL uuid:1-100,...)");
+  auto* gtid =
+      tail->add_option("--from-gtid", o->from_gtid,
+                       "start after this GTID set (MariaDB 0-1-100,... or MySQL uuid:1-100,...)");
   auto* file = tail->add_option("--from-file", o->from_file, "start in this binlog file");
   tail->add_option("--from-pos", o->from_pos, "offset in --from-file (default 4)")->needs(file);
-  auto* now = tail->add_flag("--from-now", o->from_now, "start at the end of the server's binlog (default)");
+  auto* now = tail->add_flag("--from-now", o->from_now,
+                             "start at the end of the server's binlog (default)");
   gtid->excludes(file)->excludes(now);
   file->excludes(now);
   tail->add_option("--limit", o->limit, "exit 0 after N output lines (0 = never)");
-  tail->add_option("--tables", o->tables, "only these tables: db.t,db2.* (DDL kept when its default db matches)");
-  tail->add_option("--format", o->format, "ndjson (default) or count (print only the number of lines)")
+  tail->add_option("--tables", o->tables,
+                   "only these tables: db.t,db2.* (DDL kept when its default db matches)");
+  tail->add_option("--format", o->format,
+                   "ndjson (default) or count (print only the number of lines)")
       ->check(CLI::IsMember({"ndjson", "count"}));
-  tail->add_option("--server-id", o->server_id, "replica server_id to use (default: random, high range)");
+  tail->add_option("--server-id", o->server_id,
+                   "replica server_id to use (default: random, high range)");
   tail->add_flag("--stop-at-end", o->stop_at_end, "exit 0 once everything the server has was read");
-  tail->add_option("--heartbeat-ms", o->heartbeat_ms, "server heartbeat period when idle")->capture_default_str();
-  tail->add_option("--read-timeout", o->read_timeout_s, "seconds without any packet before giving up")
+  tail->add_option("--heartbeat-ms", o->heartbeat_ms, "server heartbeat period when idle")
+      ->capture_default_str();
+  tail->add_option("--read-timeout", o->read_timeout_s,
+                   "seconds without any packet before giving up")
       ->capture_default_str();
   tail->callback([o] { setExitCode(runBinlogTail(*o, stdout, stderr)); });
 }

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -27,7 +26,7 @@ struct TailOptions {
   std::string tables;             // "db.t,db2.*"
   std::string format = "ndjson";  // ndjson | count
   std::optional<uint32_t> server_id;
-  bool stop_at_end = false;       // exit 0 once everything the server has was read
+  bool stop_at_end = false;  // exit 0 once everything the server has was read
   uint32_t heartbeat_ms = 5000;
   uint32_t read_timeout_s = 30;
 };

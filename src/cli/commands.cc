@@ -1,18 +1,22 @@
 #include "cli/commands.h"
 
+#include <cstdio>
+
 #include "cli/binlog_command.h"
 #include "cli/binlog_tail.h"
 #include "cli/run_command.h"
-
-#include <cstdio>
 
 namespace dts::cli {
 namespace {
 int g_exit_code = 0;
 }  // namespace
 
-void setExitCode(int code) { g_exit_code = code; }
-int exitCode() { return g_exit_code; }
+void setExitCode(int code) {
+  g_exit_code = code;
+}
+int exitCode() {
+  return g_exit_code;
+}
 
 void registerVersionCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("version", "print the dts version");

@@ -82,7 +82,8 @@ int runAddNode(const InstanceArgs& a) {
   if (!reg.ok()) return fail(reg.status());
   st = (*reg)->addNode(a.name, {a.node, a.endpoint});
   if (!st.ok()) return fail(st);
-  std::printf("node %s (%s) added to instance %s\n", a.node.c_str(), a.endpoint.c_str(), a.name.c_str());
+  std::printf("node %s (%s) added to instance %s\n", a.node.c_str(), a.endpoint.c_str(),
+              a.name.c_str());
   return 0;
 }
 
@@ -197,7 +198,8 @@ void registerInstanceCommands(CLI::App& app) {
   dataDir(del);
   del->callback([args] { setExitCode(runDelete(*args)); });
 
-  auto* disc = inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");
+  auto* disc =
+      inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");
   disc->add_option("NAME", args->name)->required();
   dataDir(disc);
   disc->callback([args] { setExitCode(runDiscover(*args)); });

@@ -9,7 +9,8 @@ int main(int argc, char** argv) {
   CLI::App app{"dts: data transmission service for MySQL and MariaDB"};
   app.require_subcommand(1);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
   dts::cli::registerCommands(app);
   app.parse_complete_callback([&] { dts::initLogging(log_level); });
   try {

@@ -20,7 +20,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-void onSignal(int) { g_stop.store(true); }
+void onSignal(int) {
+  g_stop.store(true);
+}
 
 std::string defaultDataDir() {
   const char* env = std::getenv("DTS_DATA_DIR");
@@ -101,21 +103,29 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       all.push_back(toJson(st));
       continue;
     }
-    std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms, false).c_str());
+    std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps},
+                                           st.latency_ms, false)
+                          .c_str());
     for (const auto& t : st.tables) {
-      std::string changes =
-          t.changes_applied == 0 ? "" : "  " + std::to_string(t.changes_applied) + " changes applied";
-      std::printf("  %-40s -> %-40s %12llu / %-12llu %s%s\n", (t.source_database + "." + t.source_table).c_str(),
-                  (t.target_database + "." + t.target_table).c_str(), static_cast<unsigned long long>(t.rows_done),
-                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "    ", changes.c_str());
+      std::string changes = t.changes_applied == 0
+                                ? ""
+                                : "  " + std::to_string(t.changes_applied) + " changes applied";
+      std::printf("  %-40s -> %-40s %12llu / %-12llu %s%s\n",
+                  (t.source_database + "." + t.source_table).c_str(),
+                  (t.target_database + "." + t.target_table).c_str(),
+                  static_cast<unsigned long long>(t.rows_done),
+                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "    ",
+                  changes.c_str());
     }
     if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
     if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
     if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
   }
-  if (json) std::printf("%s\n", all.dump(2).c_str());
-  else if (names->empty()) std::printf("no tasks in %s\n", data_dir.c_str());
+  if (json)
+    std::printf("%s\n", all.dump(2).c_str());
+  else if (names->empty())
+    std::printf("no tasks in %s\n", data_dir.c_str());
   return 0;
 }
 
@@ -129,9 +139,11 @@ void registerRunCommands(CLI::App& app) {
     std::string task;
   };
   auto args = std::make_shared<Args>();
-  auto* run = app.add_subcommand("run", "run a task file in the foreground (Ctrl-C pauses; run again to resume)");
+  auto* run = app.add_subcommand(
+      "run", "run a task file in the foreground (Ctrl-C pauses; run again to resume)");
   run->add_option("task", args->file, "task file (YAML)")->required();
-  run->add_option("--data-dir", args->data_dir, "where task state is kept (default $DTS_DATA_DIR or .dts)");
+  run->add_option("--data-dir", args->data_dir,
+                  "where task state is kept (default $DTS_DATA_DIR or .dts)");
   run->callback([args] { setExitCode(runTask(args->file, args->data_dir)); });
   auto* st = app.add_subcommand("status", "show the state and progress of the tasks in a data dir");
   st->add_option("--data-dir", args->data_dir, "data dir (default $DTS_DATA_DIR or .dts)");

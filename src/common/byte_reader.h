@@ -17,8 +17,7 @@ class ByteReader {
  public:
   ByteReader() = default;
   explicit ByteReader(std::string_view data) : data_(data) {}
-  ByteReader(const void* data, size_t size)
-      : data_(static_cast<const char*>(data), size) {}
+  ByteReader(const void* data, size_t size) : data_(static_cast<const char*>(data), size) {}
 
   size_t remaining() const { return data_.size() - pos_; }
   size_t position() const { return pos_; }

@@ -52,7 +52,10 @@ TEST(ByteReaderTest, LenencRejectsNullMarkerAndTruncation) {
   EXPECT_FALSE(truncated.getLenenc(&v));
   EXPECT_EQ(truncated.position(), 0u);
   std::string_view s;
-  ByteReader too_long(std::string_view("\x05" "abc", 4));
+  ByteReader too_long(
+      std::string_view("\x05"
+                       "abc",
+                       4));
   EXPECT_FALSE(too_long.getLenencBytes(&s));
 }
 

@@ -26,7 +26,8 @@ Result<std::unique_ptr<Sqlite>> Sqlite::open(const std::string& path) {
 }
 
 Status Sqlite::error(std::string_view what) const {
-  return Status::FailedPrecondition(std::string(what) + " in " + path_ + ": " + sqlite3_errmsg(db_));
+  return Status::FailedPrecondition(std::string(what) + " in " + path_ + ": " +
+                                    sqlite3_errmsg(db_));
 }
 
 namespace {
@@ -37,7 +38,9 @@ namespace {
 // idempotent when they failed busy (schema set-up, BEGIN IMMEDIATE, COMMIT).
 constexpr auto kBusyFor = std::chrono::seconds(10);
 
-bool busy(int rc) { return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED; }
+bool busy(int rc) {
+  return (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+}
 
 }  // namespace
 
@@ -61,7 +64,8 @@ Status Sqlite::exec(std::string_view sql) {
 Result<std::vector<Sqlite::Row>> Sqlite::query(
     std::string_view sql, const std::vector<std::optional<std::string>>& params) {
   sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
+      SQLITE_OK) {
     return error("preparing statement");
   }
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> guard(stmt, sqlite3_finalize);
@@ -97,6 +101,8 @@ Result<std::vector<Sqlite::Row>> Sqlite::query(
   return rows;
 }
 
-int Sqlite::changes() const { return sqlite3_changes(db_); }
+int Sqlite::changes() const {
+  return sqlite3_changes(db_);
+}
 
 }  // namespace dts

@@ -12,7 +12,8 @@ TEST(SqliteTest, BindsParametersAndReturnsText) {
   auto db = Sqlite::open(path);
   ASSERT_TRUE(db.ok()) << db.status().toString();
   ASSERT_TRUE((*db)->exec("CREATE TABLE t (k TEXT PRIMARY KEY, v TEXT)").ok());
-  ASSERT_TRUE((*db)->query("INSERT INTO t VALUES (?1, ?2)", {"a'; DROP TABLE t; --", std::nullopt}).ok());
+  ASSERT_TRUE(
+      (*db)->query("INSERT INTO t VALUES (?1, ?2)", {"a'; DROP TABLE t; --", std::nullopt}).ok());
   auto rows = (*db)->query("SELECT k, v FROM t");
   ASSERT_TRUE(rows.ok());
   ASSERT_EQ(rows->size(), 1u);

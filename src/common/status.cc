@@ -1,5 +1,8 @@
 #include "common/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace dts {
 
 const char* Status::codeName(Code code) {
@@ -21,5 +24,16 @@ std::string Status::toString() const {
   if (ok()) return "ok";
   return std::string(codeName(code_)) + ": " + message_;
 }
+
+namespace internal {
+
+void dieOnErrorValue(const Status& status) {
+  std::fprintf(stderr, "dts: internal error: value of an error Result: %s\n",
+               status.toString().c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+}  // namespace internal
 
 }  // namespace dts

@@ -27,7 +27,9 @@ class [[nodiscard]] Status {
 
   Status() = default;
   static Status OK() { return Status(); }
-  static Status InvalidArgument(std::string msg) { return Status(Code::kInvalidArgument, std::move(msg)); }
+  static Status InvalidArgument(std::string msg) {
+    return Status(Code::kInvalidArgument, std::move(msg));
+  }
   static Status NotFound(std::string msg) { return Status(Code::kNotFound, std::move(msg)); }
   static Status Corruption(std::string msg) { return Status(Code::kCorruption, std::move(msg)); }
   static Status Unavailable(std::string msg) { return Status(Code::kUnavailable, std::move(msg)); }
@@ -59,25 +61,45 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
+namespace internal {
+// Prints "dts: internal error: value of an error Result: <status>" to stderr and aborts.
+[[noreturn]] void dieOnErrorValue(const Status& status);
+}  // namespace internal
+
 // A value or an error Status (never an OK status without a value).
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
-    if (status_.ok()) status_ = Status::Internal("Result constructed from an OK status without a value");
+    if (status_.ok())
+      status_ = Status::Internal("Result constructed from an OK status without a value");
   }
 
   bool ok() const { return value_.has_value(); }
   const Status& status() const { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() & { return *value_; }
-  const T& operator*() const& { return *value_; }
+  // REQUIRES: ok(). Reading the value of an error is a dts bug: it aborts the process, naming
+  // the error, in every build type (never undefined behaviour).
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() & { return checked(); }
+  const T& operator*() const& { return checked(); }
+  T&& operator*() && { return std::move(checked()); }
 
+ private:
+  T& checked() {
+    if (!value_.has_value()) internal::dieOnErrorValue(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_.has_value()) internal::dieOnErrorValue(status_);
+    return *value_;
+  }
+
+ public:
  private:
   std::optional<T> value_;
   Status status_;
@@ -86,16 +108,17 @@ class [[nodiscard]] Result {
 }  // namespace dts
 
 // Returns from the enclosing function when the expression yields a non-OK Status.
-#define DTS_RETURN_IF_ERROR(expr)            \
-  do {                                       \
-    ::dts::Status dts_status_ = (expr);      \
+#define DTS_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::dts::Status dts_status_ = (expr);        \
     if (!dts_status_.ok()) return dts_status_; \
   } while (0)
 
 #define DTS_CONCAT_INNER(a, b) a##b
 #define DTS_CONCAT(a, b) DTS_CONCAT_INNER(a, b)
 // DTS_ASSIGN_OR_RETURN(auto x, makeX()); declares x from a Result or returns its error.
-#define DTS_ASSIGN_OR_RETURN(lhs, expr) DTS_ASSIGN_OR_RETURN_IMPL(DTS_CONCAT(dts_result_, __LINE__), lhs, expr)
+#define DTS_ASSIGN_OR_RETURN(lhs, expr) \
+  DTS_ASSIGN_OR_RETURN_IMPL(DTS_CONCAT(dts_result_, __LINE__), lhs, expr)
 #define DTS_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                              \
   if (!tmp.ok()) return tmp.status();             \

@@ -12,9 +12,13 @@
 namespace dts::mysql {
 namespace {
 
-Status corrupt(const std::string& what) { return Status::Corruption(what); }
+Status corrupt(const std::string& what) {
+  return Status::Corruption(what);
+}
 
-std::string posText(const BinlogPosition& p) { return p.file + ":" + std::to_string(p.offset); }
+std::string posText(const BinlogPosition& p) {
+  return p.file + ":" + std::to_string(p.offset);
+}
 
 // The stored checksum is the CRC32 (zlib's) of everything before it. dts::crc32 is hardware
 // accelerated (ISA-L): with zlib's crc32 the check was ~45% of offline decoding time.
@@ -29,15 +33,20 @@ bool checksumMatches(std::string_view raw) {
 
 bool isRowsType(EventType t) {
   switch (t) {
-    case EventType::kWriteRowsV1: case EventType::kUpdateRowsV1: case EventType::kDeleteRowsV1:
-    case EventType::kWriteRowsV2: case EventType::kUpdateRowsV2: case EventType::kDeleteRowsV2:
+    case EventType::kWriteRowsV1:
+    case EventType::kUpdateRowsV1:
+    case EventType::kDeleteRowsV1:
+    case EventType::kWriteRowsV2:
+    case EventType::kUpdateRowsV2:
+    case EventType::kDeleteRowsV2:
     case EventType::kPartialUpdateRows:
-    case EventType::kMariaWriteRowsCompressedV1: case EventType::kMariaUpdateRowsCompressedV1:
-    case EventType::kMariaDeleteRowsCompressedV1: case EventType::kMariaWriteRowsCompressed:
-    case EventType::kMariaUpdateRowsCompressed: case EventType::kMariaDeleteRowsCompressed:
-      return true;
-    default:
-      return false;
+    case EventType::kMariaWriteRowsCompressedV1:
+    case EventType::kMariaUpdateRowsCompressedV1:
+    case EventType::kMariaDeleteRowsCompressedV1:
+    case EventType::kMariaWriteRowsCompressed:
+    case EventType::kMariaUpdateRowsCompressed:
+    case EventType::kMariaDeleteRowsCompressed: return true;
+    default: return false;
   }
 }
 
@@ -69,12 +78,16 @@ void parseVersion(std::string_view v, int out[3]) {
 // Column categories of the TABLE_MAP optional metadata.
 bool isNumeric(ColumnType t) {
   switch (t) {
-    case ColumnType::kTiny: case ColumnType::kShort: case ColumnType::kInt24: case ColumnType::kLong:
-    case ColumnType::kLongLong: case ColumnType::kFloat: case ColumnType::kDouble:
-    case ColumnType::kNewDecimal: case ColumnType::kDecimal:
-      return true;
-    default:
-      return false;
+    case ColumnType::kTiny:
+    case ColumnType::kShort:
+    case ColumnType::kInt24:
+    case ColumnType::kLong:
+    case ColumnType::kLongLong:
+    case ColumnType::kFloat:
+    case ColumnType::kDouble:
+    case ColumnType::kNewDecimal:
+    case ColumnType::kDecimal: return true;
+    default: return false;
   }
 }
 ColumnType realType(const ColumnInfo& c) {
@@ -86,13 +99,14 @@ bool isEnumOrSet(const ColumnInfo& c) {
 }
 bool isCharacter(const ColumnInfo& c) {
   switch (c.type) {
-    case ColumnType::kString:
-      return !isEnumOrSet(c);
-    case ColumnType::kVarchar: case ColumnType::kVarString: case ColumnType::kBlob:
-    case ColumnType::kTinyBlob: case ColumnType::kMediumBlob: case ColumnType::kLongBlob:
-      return true;
-    default:
-      return false;
+    case ColumnType::kString: return !isEnumOrSet(c);
+    case ColumnType::kVarchar:
+    case ColumnType::kVarString:
+    case ColumnType::kBlob:
+    case ColumnType::kTinyBlob:
+    case ColumnType::kMediumBlob:
+    case ColumnType::kLongBlob: return true;
+    default: return false;
   }
 }
 
@@ -122,14 +136,16 @@ std::vector<size_t> columnsWhere(const TableInfo& t, Pred pred) {
   return out;
 }
 
-Status parseCharsets(ByteReader* r, bool with_default, const std::vector<size_t>& cols, TableInfo* t) {
+Status parseCharsets(ByteReader* r, bool with_default, const std::vector<size_t>& cols,
+                     TableInfo* t) {
   uint64_t v;
   if (with_default) {
     if (!r->getLenenc(&v)) return corrupt("truncated default charset");
     for (size_t c : cols) t->columns[c].collation = static_cast<uint16_t>(v);
     while (!r->empty()) {
       uint64_t idx, coll;
-      if (!r->getLenenc(&idx) || !r->getLenenc(&coll)) return corrupt("truncated charset exception");
+      if (!r->getLenenc(&idx) || !r->getLenenc(&coll))
+        return corrupt("truncated charset exception");
       if (idx >= cols.size()) return corrupt("charset exception for a column that does not exist");
       t->columns[cols[idx]].collation = static_cast<uint16_t>(coll);
     }
@@ -145,7 +161,8 @@ Status parseCharsets(ByteReader* r, bool with_default, const std::vector<size_t>
 Status parseStrValues(ByteReader* r, const std::vector<size_t>& cols, TableInfo* t) {
   for (size_t c : cols) {
     uint64_t count;
-    if (!r->getLenenc(&count) || count > r->remaining()) return corrupt("truncated ENUM/SET members");
+    if (!r->getLenenc(&count) || count > r->remaining())
+      return corrupt("truncated ENUM/SET members");
     auto& members = t->columns[c].enum_values;
     members.clear();
     for (uint64_t k = 0; k < count; ++k) {
@@ -194,17 +211,22 @@ Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
         break;
       case kSetStrValue:
         DTS_RETURN_IF_ERROR(parseStrValues(
-            &f, columnsWhere(*t, [](const ColumnInfo& c) { return realType(c) == ColumnType::kSet; }), t));
+            &f,
+            columnsWhere(*t, [](const ColumnInfo& c) { return realType(c) == ColumnType::kSet; }),
+            t));
         break;
       case kEnumStrValue:
         DTS_RETURN_IF_ERROR(parseStrValues(
-            &f, columnsWhere(*t, [](const ColumnInfo& c) { return realType(c) == ColumnType::kEnum; }), t));
+            &f,
+            columnsWhere(*t, [](const ColumnInfo& c) { return realType(c) == ColumnType::kEnum; }),
+            t));
         break;
       case kSimplePrimaryKey:
         t->primary_key.clear();
         while (!f.empty()) {
           uint64_t idx;
-          if (!f.getLenenc(&idx) || idx >= t->columns.size()) return corrupt("bad SIMPLE_PRIMARY_KEY");
+          if (!f.getLenenc(&idx) || idx >= t->columns.size())
+            return corrupt("bad SIMPLE_PRIMARY_KEY");
           t->primary_key.push_back(static_cast<size_t>(idx));
         }
         break;
@@ -219,8 +241,7 @@ Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
         break;
       case kGeometryType:
       case kColumnVisibility:
-      default:
-        break;  // nothing dts uses; unknown fields are skipped by their length
+      default: break;  // nothing dts uses; unknown fields are skipped by their length
     }
   }
   return Status::OK();
@@ -280,9 +301,10 @@ Result<EventHeader> parseEventHeader(std::string_view event) {
   ByteReader r(event);
   EventHeader h;
   uint8_t type;
-  if (!r.getU32(&h.timestamp) || !r.getU8(&type) || !r.getU32(&h.server_id) || !r.getU32(&h.event_size) ||
-      !r.getU32(&h.log_pos) || !r.getU16(&h.flags))
-    return corrupt("event shorter than the 19-byte header (" + std::to_string(event.size()) + " bytes)");
+  if (!r.getU32(&h.timestamp) || !r.getU8(&type) || !r.getU32(&h.server_id) ||
+      !r.getU32(&h.event_size) || !r.getU32(&h.log_pos) || !r.getU16(&h.flags))
+    return corrupt("event shorter than the 19-byte header (" + std::to_string(event.size()) +
+                   " bytes)");
   h.type = static_cast<EventType>(type);
   if (h.event_size < kEventHeaderSize)
     return corrupt("event size " + std::to_string(h.event_size) + " is smaller than its header");
@@ -299,7 +321,9 @@ std::string MariaGtidEvent::gtid() const {
   return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-" + std::to_string(seq_no);
 }
 
-std::string MySqlGtidEvent::uuid() const { return formatUuid(sid); }
+std::string MySqlGtidEvent::uuid() const {
+  return formatUuid(sid);
+}
 std::string MySqlGtidEvent::gtid() const {
   if (anonymous) return {};
   return uuid() + ":" + std::to_string(gno);
@@ -324,16 +348,20 @@ Status mariaDbUncompress(std::string_view in, std::string* out, uint64_t max_byt
   if (!r.getU8(&head)) return corrupt("empty compressed data");
   const unsigned lenlen = head & 0x07, alg = (head >> 4) & 0x07;
   if ((head & 0x80) == 0 || lenlen < 1 || lenlen > 4) return corrupt("bad compressed-data header");
-  if (alg != 0) return Status::Unsupported("compression algorithm " + std::to_string(alg) + " (only zlib is known)");
+  if (alg != 0)
+    return Status::Unsupported("compression algorithm " + std::to_string(alg) +
+                               " (only zlib is known)");
   uint64_t len;
   if (!r.getUintBE(lenlen, &len)) return corrupt("truncated compressed-data length");
-  if (len > max_bytes) return corrupt("compressed data announces " + std::to_string(len) + " bytes, over the limit");
+  if (len > max_bytes)
+    return corrupt("compressed data announces " + std::to_string(len) + " bytes, over the limit");
   out->resize(len);
   uLongf dest_len = static_cast<uLongf>(len);
   std::string_view src = r.rest();
   int rc = uncompress(reinterpret_cast<Bytef*>(out->data()), &dest_len,
                       reinterpret_cast<const Bytef*>(src.data()), static_cast<uLong>(src.size()));
-  if (rc != Z_OK || dest_len != len) return corrupt("zlib data does not decompress to the announced size");
+  if (rc != Z_OK || dest_len != len)
+    return corrupt("zlib data does not decompress to the announced size");
   return Status::OK();
 }
 
@@ -345,14 +373,18 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
   uint64_t table_id;
   uint16_t flags;
   const size_t id_bytes = post_header_len == 6 ? 4 : 6;
-  if (!r.getUint(id_bytes, &table_id) || !r.getU16(&flags)) return corrupt("truncated TABLE_MAP post-header");
-  if (post_header_len > 8 && !r.skip(post_header_len - 8)) return corrupt("truncated TABLE_MAP post-header");
+  if (!r.getUint(id_bytes, &table_id) || !r.getU16(&flags))
+    return corrupt("truncated TABLE_MAP post-header");
+  if (post_header_len > 8 && !r.skip(post_header_len - 8))
+    return corrupt("truncated TABLE_MAP post-header");
   t.table_id = table_id;
   uint8_t len;
   std::string_view s;
-  if (!r.getU8(&len) || !r.getBytes(len, &s) || !r.skip(1)) return corrupt("truncated TABLE_MAP database name");
+  if (!r.getU8(&len) || !r.getBytes(len, &s) || !r.skip(1))
+    return corrupt("truncated TABLE_MAP database name");
   t.database.assign(s);
-  if (!r.getU8(&len) || !r.getBytes(len, &s) || !r.skip(1)) return corrupt("truncated TABLE_MAP table name");
+  if (!r.getU8(&len) || !r.getBytes(len, &s) || !r.skip(1))
+    return corrupt("truncated TABLE_MAP table name");
   t.table.assign(s);
   uint64_t count;
   std::string_view types, meta, nulls;
@@ -360,7 +392,8 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
     return corrupt("bad TABLE_MAP column count or types");
   t.columns.resize(count);
   uint64_t meta_len;
-  if (!r.getLenenc(&meta_len) || !r.getBytes(meta_len, &meta)) return corrupt("truncated TABLE_MAP metadata");
+  if (!r.getLenenc(&meta_len) || !r.getBytes(meta_len, &meta))
+    return corrupt("truncated TABLE_MAP metadata");
   ByteReader m(meta);
   for (size_t i = 0; i < count; ++i) {
     ColumnInfo& c = t.columns[i];
@@ -368,21 +401,30 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
     uint64_t v = 0;
     bool ok = true;
     switch (c.type) {
-      case ColumnType::kFloat: case ColumnType::kDouble: case ColumnType::kBlob:
-      case ColumnType::kTinyBlob: case ColumnType::kMediumBlob: case ColumnType::kLongBlob:
-      case ColumnType::kGeometry: case ColumnType::kJson: case ColumnType::kTime2:
-      case ColumnType::kDateTime2: case ColumnType::kTimestamp2:
-        ok = m.getUint(1, &v);
-        break;
-      case ColumnType::kVarchar: case ColumnType::kVarString: case ColumnType::kBit:
+      case ColumnType::kFloat:
+      case ColumnType::kDouble:
+      case ColumnType::kBlob:
+      case ColumnType::kTinyBlob:
+      case ColumnType::kMediumBlob:
+      case ColumnType::kLongBlob:
+      case ColumnType::kGeometry:
+      case ColumnType::kJson:
+      case ColumnType::kTime2:
+      case ColumnType::kDateTime2:
+      case ColumnType::kTimestamp2: ok = m.getUint(1, &v); break;
+      case ColumnType::kVarchar:
+      case ColumnType::kVarString:
+      case ColumnType::kBit:
         ok = m.getUint(2, &v);  // little-endian: max length; BIT: bits % 8, then bytes
         break;
-      case ColumnType::kNewDecimal: case ColumnType::kString: case ColumnType::kEnum:
-      case ColumnType::kSet: case ColumnType::kDecimal:
+      case ColumnType::kNewDecimal:
+      case ColumnType::kString:
+      case ColumnType::kEnum:
+      case ColumnType::kSet:
+      case ColumnType::kDecimal:
         ok = m.getUintBE(2, &v);  // precision, scale / real type, length
         break;
-      default:
-        break;
+      default: break;
     }
     if (!ok) return corrupt("TABLE_MAP metadata shorter than its column types need");
     c.meta = static_cast<uint16_t>(v);
@@ -404,7 +446,8 @@ std::shared_ptr<const TableDecoder> BinlogDecoder::table(uint64_t table_id) cons
   return it == tables_.end() ? nullptr : it->second.decoder;
 }
 
-Status BinlogDecoder::decode(std::string_view raw, const BinlogPosition& position, std::vector<BinlogEvent>* out) {
+Status BinlogDecoder::decode(std::string_view raw, const BinlogPosition& position,
+                             std::vector<BinlogEvent>* out) {
   scratch_.clear();
   used_ = 0;
   Status s = decodeOne(raw, position, position.offset + raw.size(), false, out);
@@ -413,7 +456,8 @@ Status BinlogDecoder::decode(std::string_view raw, const BinlogPosition& positio
 }
 
 BinlogEvent& BinlogDecoder::nextSlot(std::vector<BinlogEvent>* out, const EventHeader& h,
-                                     const BinlogPosition& position, uint64_t end_offset, bool in_payload) {
+                                     const BinlogPosition& position, uint64_t end_offset,
+                                     bool in_payload) {
   BinlogEvent& ev = used_ < out->size() ? (*out)[used_] : out->emplace_back();
   ++used_;
   ev.header = h;
@@ -423,15 +467,20 @@ BinlogEvent& BinlogDecoder::nextSlot(std::vector<BinlogEvent>* out, const EventH
   return ev;
 }
 
-Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& position, uint64_t end_offset,
-                                bool in_payload, std::vector<BinlogEvent>* out) {
-  auto where = [&] { return std::string(in_payload ? "inside the TRANSACTION_PAYLOAD at " : "at ") + posText(position); };
+Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& position,
+                                uint64_t end_offset, bool in_payload,
+                                std::vector<BinlogEvent>* out) {
+  auto where = [&] {
+    return std::string(in_payload ? "inside the TRANSACTION_PAYLOAD at " : "at ") +
+           posText(position);
+  };
   auto hr = parseEventHeader(raw);
   if (!hr.ok()) return hr.status().withContext("corrupt binlog event " + where());
   const EventHeader& h = *hr;
   if (h.event_size != raw.size())
-    return corrupt("corrupt binlog event " + where() + ": header says " + std::to_string(h.event_size) +
-                   " bytes, the event has " + std::to_string(raw.size()));
+    return corrupt("corrupt binlog event " + where() + ": header says " +
+                   std::to_string(h.event_size) + " bytes, the event has " +
+                   std::to_string(raw.size()));
   std::string_view body = raw.substr(kEventHeaderSize);
 
   if (h.type == EventType::kFormatDescription) {
@@ -440,23 +489,31 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
     ByteReader r(body);
     FormatDescriptionEvent f;
     std::string_view version;
-    if (!r.getU16(&f.binlog_version) || !r.getBytes(50, &version) || !r.getU32(&f.create_timestamp) ||
-        !r.getU8(&f.header_length))
+    if (!r.getU16(&f.binlog_version) || !r.getBytes(50, &version) ||
+        !r.getU32(&f.create_timestamp) || !r.getU8(&f.header_length))
       return corrupt("truncated FORMAT_DESCRIPTION " + where());
-    if (f.binlog_version != 4) return Status::Unsupported("binlog version " + std::to_string(f.binlog_version) + " " + where());
-    if (f.header_length != kEventHeaderSize) return corrupt("FORMAT_DESCRIPTION with header length " + std::to_string(f.header_length) + " " + where());
+    if (f.binlog_version != 4)
+      return Status::Unsupported("binlog version " + std::to_string(f.binlog_version) + " " +
+                                 where());
+    if (f.header_length != kEventHeaderSize)
+      return corrupt("FORMAT_DESCRIPTION with header length " + std::to_string(f.header_length) +
+                     " " + where());
     f.server_version.assign(version.substr(0, version.find('\0')));
-    f.flavor = f.server_version.find("MariaDB") != std::string::npos ? ServerFlavor::kMariaDb : ServerFlavor::kMySql;
+    f.flavor = f.server_version.find("MariaDB") != std::string::npos ? ServerFlavor::kMariaDb
+                                                                     : ServerFlavor::kMySql;
     int ver[3];
     parseVersion(f.server_version, ver);
-    const bool checksum_aware = f.flavor == ServerFlavor::kMariaDb
-                                    ? (ver[0] > 5 || (ver[0] == 5 && ver[1] >= 3))
-                                    : (ver[0] > 5 || (ver[0] == 5 && (ver[1] > 6 || (ver[1] == 6 && ver[2] >= 1))));
+    const bool checksum_aware =
+        f.flavor == ServerFlavor::kMariaDb
+            ? (ver[0] > 5 || (ver[0] == 5 && ver[1] >= 3))
+            : (ver[0] > 5 || (ver[0] == 5 && (ver[1] > 6 || (ver[1] == 6 && ver[2] >= 1))));
     std::string_view rest = r.rest();
     if (checksum_aware) {
-      if (rest.size() < 1 + kChecksumSize) return corrupt("truncated FORMAT_DESCRIPTION " + where());
+      if (rest.size() < 1 + kChecksumSize)
+        return corrupt("truncated FORMAT_DESCRIPTION " + where());
       uint8_t alg = static_cast<uint8_t>(rest[rest.size() - 1 - kChecksumSize]);
-      if (alg != 0 && alg != 1) return Status::Unsupported("checksum algorithm " + std::to_string(alg) + " " + where());
+      if (alg != 0 && alg != 1)
+        return Status::Unsupported("checksum algorithm " + std::to_string(alg) + " " + where());
       f.checksum = static_cast<ChecksumAlg>(alg);
       rest = rest.substr(0, rest.size() - 1 - kChecksumSize);
       if (f.checksum == ChecksumAlg::kCrc32 && options_.verify_checksums && !checksumMatches(raw))
@@ -474,7 +531,8 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
     bool strip = false;
     if (have_fde_) {
       if (fde_.checksum == ChecksumAlg::kCrc32) {
-        if (raw.size() < kEventHeaderSize + kChecksumSize) return corrupt("event too short for its checksum " + where());
+        if (raw.size() < kEventHeaderSize + kChecksumSize)
+          return corrupt("event too short for its checksum " + where());
         if (options_.verify_checksums && !checksumMatches(raw))
           return corrupt("bad CRC32 checksum of " + eventTypeName(h.type) + " event " + where());
         strip = true;
@@ -493,14 +551,15 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
   return Status::OK();
 }
 
-Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, BinlogEvent* ev, bool in_payload,
-                                 std::vector<BinlogEvent>* out) {
+Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, BinlogEvent* ev,
+                                 bool in_payload, std::vector<BinlogEvent>* out) {
   ByteReader r(body);
   switch (h.type) {
     case EventType::kRotate: {  // https://mariadb.com/kb/en/rotate_event/
       RotateEvent e;
       const uint8_t ph = have_fde_ ? fde_.postHeaderLength(h.type, 8) : 8;
-      if (ph < 8 || !r.getU64(&e.position) || !r.skip(ph - 8)) return corrupt("truncated post-header");
+      if (ph < 8 || !r.getU64(&e.position) || !r.skip(ph - 8))
+        return corrupt("truncated post-header");
       e.next_file.assign(r.rest());
       ev->body = std::move(e);
       return Status::OK();
@@ -514,7 +573,8 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       if (ph < 11 || !r.getU32(&e.thread_id) || !r.getU32(&e.exec_time) || !r.getU8(&db_len) ||
           !r.getU16(&e.error_code))
         return corrupt("truncated post-header");
-      if (ph >= 13 && (!r.getU16(&status_len) || !r.skip(ph - 13))) return corrupt("truncated post-header");
+      if (ph >= 13 && (!r.getU16(&status_len) || !r.skip(ph - 13)))
+        return corrupt("truncated post-header");
       std::string_view db;
       if (!r.skip(status_len)) return corrupt("status variables run past the event");
       if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
@@ -542,7 +602,8 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
     case EventType::kMariaGtid: {  // https://mariadb.com/kb/en/gtid_event/
       MariaGtidEvent e;
       e.server_id = h.server_id;
-      if (!r.getU64(&e.seq_no) || !r.getU32(&e.domain_id) || !r.getU8(&e.flags)) return corrupt("truncated GTID");
+      if (!r.getU64(&e.seq_no) || !r.getU32(&e.domain_id) || !r.getU8(&e.flags))
+        return corrupt("truncated GTID");
       if ((e.flags & MariaGtidEvent::kFlGroupCommitId) && !r.getU64(&e.commit_id))
         return corrupt("truncated commit id");
       if (e.flags & (MariaGtidEvent::kFlPreparedXa | MariaGtidEvent::kFlCompletedXa)) {
@@ -566,7 +627,8 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       if (count > r.remaining() / 16) return corrupt("more GTIDs than bytes");
       for (uint32_t i = 0; i < count; ++i) {
         MariaGtidListEvent::Entry g;
-        if (!r.getU32(&g.domain_id) || !r.getU32(&g.server_id) || !r.getU64(&g.seq_no)) return corrupt("truncated GTID");
+        if (!r.getU32(&g.domain_id) || !r.getU32(&g.server_id) || !r.getU64(&g.seq_no))
+          return corrupt("truncated GTID");
         e.gtids.push_back(g);
       }
       ev->body = std::move(e);
@@ -592,11 +654,13 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       MySqlGtidEvent e;
       e.anonymous = h.type == EventType::kAnonymousGtid;
       std::string_view sid;
-      if (!r.getU8(&e.flags) || !r.getBytes(16, &sid) || !r.getU64(&e.gno)) return corrupt("truncated GTID");
+      if (!r.getU8(&e.flags) || !r.getBytes(16, &sid) || !r.getU64(&e.gno))
+        return corrupt("truncated GTID");
       std::memcpy(e.sid, sid.data(), 16);
       uint8_t lt_type;
       if (r.getU8(&lt_type)) {
-        if (lt_type != 2) return corrupt("unknown logical timestamp type " + std::to_string(lt_type));
+        if (lt_type != 2)
+          return corrupt("unknown logical timestamp type " + std::to_string(lt_type));
         uint64_t lc, sn;
         if (!r.getU64(&lc) || !r.getU64(&sn)) return corrupt("truncated logical timestamps");
         e.has_logical_clock = true;
@@ -607,13 +671,16 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
           constexpr uint64_t kHighBit = uint64_t{1} << 55;
           e.immediate_commit_us = ts & ~kHighBit;
           e.original_commit_us = e.immediate_commit_us;
-          if ((ts & kHighBit) && !r.getUint(7, &e.original_commit_us)) return corrupt("truncated commit timestamp");
-          if (!r.empty() && !r.getLenenc(&e.transaction_length)) return corrupt("bad transaction length");
+          if ((ts & kHighBit) && !r.getUint(7, &e.original_commit_us))
+            return corrupt("truncated commit timestamp");
+          if (!r.empty() && !r.getLenenc(&e.transaction_length))
+            return corrupt("bad transaction length");
           uint32_t v;
           if (r.getU32(&v)) {
             e.immediate_server_version = v & 0x7fffffff;
             e.original_server_version = e.immediate_server_version;
-            if ((v & 0x80000000u) && !r.getU32(&e.original_server_version)) return corrupt("truncated server version");
+            if ((v & 0x80000000u) && !r.getU32(&e.original_server_version))
+              return corrupt("truncated server version");
           }
         }
       }
@@ -628,13 +695,15 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       for (uint64_t i = 0; i < n; ++i) {
         std::string_view sid;
         uint64_t ni;
-        if (!r.getBytes(16, &sid) || !r.getU64(&ni) || ni > r.remaining() / 16) return corrupt("truncated SID");
+        if (!r.getBytes(16, &sid) || !r.getU64(&ni) || ni > r.remaining() / 16)
+          return corrupt("truncated SID");
         PreviousGtidsEvent::Sid s;
         s.uuid = formatUuid(reinterpret_cast<const uint8_t*>(sid.data()));
         for (uint64_t k = 0; k < ni; ++k) {
           PreviousGtidsEvent::Interval iv;
           if (!r.getU64(&iv.start) || !r.getU64(&iv.end)) return corrupt("truncated interval");
-          if (iv.start == 0 || iv.end <= iv.start) return corrupt("empty or reversed GTID interval");
+          if (iv.start == 0 || iv.end <= iv.start)
+            return corrupt("empty or reversed GTID interval");
           s.intervals.push_back(iv);
         }
         e.sids.push_back(std::move(s));
@@ -648,8 +717,8 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       uint8_t one_phase;
       uint32_t gl, bl;
       std::string_view g, b;
-      if (!r.getU8(&one_phase) || !r.getU32(&e.format_id) || !r.getU32(&gl) || !r.getU32(&bl) || gl > 64 ||
-          bl > 64 || !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
+      if (!r.getU8(&one_phase) || !r.getU32(&e.format_id) || !r.getU32(&gl) || !r.getU32(&bl) ||
+          gl > 64 || bl > 64 || !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
         return corrupt("truncated XID");
       e.one_phase = one_phase != 0;
       e.gtrid.assign(g);
@@ -657,12 +726,8 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       ev->body = std::move(e);
       return Status::OK();
     }
-    case EventType::kHeartbeat:
-      ev->body = HeartbeatEvent{std::string(body)};
-      return Status::OK();
-    case EventType::kHeartbeatV2:
-      ev->body = HeartbeatEvent{};
-      return Status::OK();
+    case EventType::kHeartbeat: ev->body = HeartbeatEvent{std::string(body)}; return Status::OK();
+    case EventType::kHeartbeatV2: ev->body = HeartbeatEvent{}; return Status::OK();
     case EventType::kTransactionPayload:
       if (in_payload) return corrupt("TRANSACTION_PAYLOAD nested in another");
       return decodePayload(body, *ev, out);
@@ -699,12 +764,15 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
   if (options_.schema != nullptr) {
     DTS_ASSIGN_OR_RETURN(completed, options_.schema->complete(*table));
     if (completed == nullptr || completed->columns.size() != table->columns.size())
-      return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" + table->table +
+      return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" +
+                                        table->table +
                                         "` has a different column count than its TABLE_MAP");
     for (size_t i = 0; i < table->columns.size(); ++i) {
-      if (completed->columns[i].type != table->columns[i].type || completed->columns[i].meta != table->columns[i].meta)
-        return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" + table->table +
-                                          "` differs from its TABLE_MAP at column " + std::to_string(i + 1));
+      if (completed->columns[i].type != table->columns[i].type ||
+          completed->columns[i].meta != table->columns[i].meta)
+        return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" +
+                                          table->table + "` differs from its TABLE_MAP at column " +
+                                          std::to_string(i + 1));
     }
   }
   DTS_ASSIGN_OR_RETURN(auto decoder, TableDecoder::create(completed, fde_.flavor));
@@ -719,7 +787,8 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
 
 // https://mariadb.com/kb/en/rows_event_v1v2-rows_compressed_event_v1/ and
 // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Rows__event.html
-Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out, bool) {
+Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out,
+                                 bool) {
   RowsEventData& d = out->data;
   out->type = h.type;
   bool v2 = false, compressed = false;
@@ -727,33 +796,68 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
     case EventType::kWriteRowsV1: d.kind = RowsKind::kInsert; break;
     case EventType::kUpdateRowsV1: d.kind = RowsKind::kUpdate; break;
     case EventType::kDeleteRowsV1: d.kind = RowsKind::kDelete; break;
-    case EventType::kWriteRowsV2: d.kind = RowsKind::kInsert; v2 = true; break;
-    case EventType::kUpdateRowsV2: d.kind = RowsKind::kUpdate; v2 = true; break;
-    case EventType::kDeleteRowsV2: d.kind = RowsKind::kDelete; v2 = true; break;
-    case EventType::kPartialUpdateRows: d.kind = RowsKind::kUpdate; v2 = true; d.partial_json = true; break;
-    case EventType::kMariaWriteRowsCompressedV1: d.kind = RowsKind::kInsert; compressed = true; break;
-    case EventType::kMariaUpdateRowsCompressedV1: d.kind = RowsKind::kUpdate; compressed = true; break;
-    case EventType::kMariaDeleteRowsCompressedV1: d.kind = RowsKind::kDelete; compressed = true; break;
-    case EventType::kMariaWriteRowsCompressed: d.kind = RowsKind::kInsert; compressed = v2 = true; break;
-    case EventType::kMariaUpdateRowsCompressed: d.kind = RowsKind::kUpdate; compressed = v2 = true; break;
-    case EventType::kMariaDeleteRowsCompressed: d.kind = RowsKind::kDelete; compressed = v2 = true; break;
+    case EventType::kWriteRowsV2:
+      d.kind = RowsKind::kInsert;
+      v2 = true;
+      break;
+    case EventType::kUpdateRowsV2:
+      d.kind = RowsKind::kUpdate;
+      v2 = true;
+      break;
+    case EventType::kDeleteRowsV2:
+      d.kind = RowsKind::kDelete;
+      v2 = true;
+      break;
+    case EventType::kPartialUpdateRows:
+      d.kind = RowsKind::kUpdate;
+      v2 = true;
+      d.partial_json = true;
+      break;
+    case EventType::kMariaWriteRowsCompressedV1:
+      d.kind = RowsKind::kInsert;
+      compressed = true;
+      break;
+    case EventType::kMariaUpdateRowsCompressedV1:
+      d.kind = RowsKind::kUpdate;
+      compressed = true;
+      break;
+    case EventType::kMariaDeleteRowsCompressedV1:
+      d.kind = RowsKind::kDelete;
+      compressed = true;
+      break;
+    case EventType::kMariaWriteRowsCompressed:
+      d.kind = RowsKind::kInsert;
+      compressed = v2 = true;
+      break;
+    case EventType::kMariaUpdateRowsCompressed:
+      d.kind = RowsKind::kUpdate;
+      compressed = v2 = true;
+      break;
+    case EventType::kMariaDeleteRowsCompressed:
+      d.kind = RowsKind::kDelete;
+      compressed = v2 = true;
+      break;
     default: return Status::Internal("not a rows event");
   }
   ByteReader r(body);
   const uint8_t ph = fde_.postHeaderLength(h.type, v2 ? 10 : 8);
   const size_t id_bytes = ph == 6 ? 4 : 6;
-  if (!r.getUint(id_bytes, &d.table_id) || !r.getU16(&d.flags)) return corrupt("truncated post-header");
+  if (!r.getUint(id_bytes, &d.table_id) || !r.getU16(&d.flags))
+    return corrupt("truncated post-header");
   if (v2) {
     uint16_t extra_len;
-    if (!r.getU16(&extra_len) || extra_len < 2 || !r.skip(extra_len - 2u)) return corrupt("truncated extra data");
+    if (!r.getU16(&extra_len) || extra_len < 2 || !r.skip(extra_len - 2u))
+      return corrupt("truncated extra data");
   } else if (ph > id_bytes + 2 && !r.skip(ph - id_bytes - 2)) {
     return corrupt("truncated post-header");
   }
   if (!r.getLenenc(&d.column_count) || d.column_count == 0 || d.column_count > 4096)
     return corrupt("bad column count");
   const size_t bitmap = static_cast<size_t>((d.column_count + 7) / 8);
-  if (d.kind != RowsKind::kInsert && !r.getBytes(bitmap, &d.columns_before)) return corrupt("truncated column bitmap");
-  if (d.kind != RowsKind::kDelete && !r.getBytes(bitmap, &d.columns_after)) return corrupt("truncated column bitmap");
+  if (d.kind != RowsKind::kInsert && !r.getBytes(bitmap, &d.columns_before))
+    return corrupt("truncated column bitmap");
+  if (d.kind != RowsKind::kDelete && !r.getBytes(bitmap, &d.columns_after))
+    return corrupt("truncated column bitmap");
   d.rows = r.rest();
   if (compressed) {
     auto buf = std::make_unique<std::string>();
@@ -770,8 +874,9 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
   d.decoder = it->second.decoder;
   if (d.column_count != d.decoder->columnCount()) {
     const TableInfo& t = d.decoder->table();
-    return corrupt("rows event for `" + t.database + "`.`" + t.table + "` has " + std::to_string(d.column_count) +
-                   " columns but its TABLE_MAP has " + std::to_string(d.decoder->columnCount()));
+    return corrupt("rows event for `" + t.database + "`.`" + t.table + "` has " +
+                   std::to_string(d.column_count) + " columns but its TABLE_MAP has " +
+                   std::to_string(d.decoder->columnCount()));
   }
   return Status::OK();
 }
@@ -779,7 +884,8 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
 // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Transaction__payload__event.html
 // Fields are {type, length, value} with packed integers, ended by type 0; the payload follows.
 // Events inside carry no checksum of their own.
-Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& outer, std::vector<BinlogEvent>* out) {
+Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& outer,
+                                    std::vector<BinlogEvent>* out) {
   // `outer` lives in *out, which grows below: copy what is needed first.
   const BinlogPosition outer_position = outer.position;
   const uint64_t outer_end = outer.end_offset;
@@ -792,7 +898,8 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
     if (type == 0) break;
     uint64_t len;
     std::string_view value;
-    if (!r.getLenenc(&len) || !r.getBytes(len, &value)) return corrupt("truncated payload header field");
+    if (!r.getLenenc(&len) || !r.getBytes(len, &value))
+      return corrupt("truncated payload header field");
     ByteReader f(value);
     uint64_t v;
     switch (type) {
@@ -809,14 +916,13 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
         if (!f.getLenenc(&v)) return corrupt("bad uncompressed size");
         e.uncompressed_size = v;
         break;
-      default:
-        break;  // unknown fields are skipped by length
+      default: break;  // unknown fields are skipped by length
     }
   }
   std::string_view payload = r.rest();
   if (have_size && e.payload_size != payload.size())
-    return corrupt("payload size " + std::to_string(e.payload_size) + " but " + std::to_string(payload.size()) +
-                   " bytes follow");
+    return corrupt("payload size " + std::to_string(e.payload_size) + " but " +
+                   std::to_string(payload.size()) + " bytes follow");
   std::string_view events;
   if (e.compression == 255) {
     events = payload;
@@ -831,21 +937,26 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
     auto buf = std::make_unique<std::string>();
     buf->resize(want);
     size_t got = ZSTD_decompress(buf->data(), buf->size(), payload.data(), payload.size());
-    if (ZSTD_isError(got) || got != want) return corrupt("zstd payload does not decompress to its size");
+    if (ZSTD_isError(got) || got != want)
+      return corrupt("zstd payload does not decompress to its size");
     events = *buf;
     scratch_.push_back(std::move(buf));
   } else {
-    return Status::Unsupported("transaction payload compression type " + std::to_string(e.compression));
+    return Status::Unsupported("transaction payload compression type " +
+                               std::to_string(e.compression));
   }
   const size_t payload_index = used_ - 1;
   size_t offset = 0, count = 0;
   while (offset < events.size()) {
     std::string_view rest = events.substr(offset);
     auto h = parseEventHeader(rest);
-    if (!h.ok()) return h.status().withContext("inner event at payload byte " + std::to_string(offset));
+    if (!h.ok())
+      return h.status().withContext("inner event at payload byte " + std::to_string(offset));
     if (h->event_size > rest.size())
-      return corrupt("inner event at payload byte " + std::to_string(offset) + " runs past the payload");
-    DTS_RETURN_IF_ERROR(decodeOne(rest.substr(0, h->event_size), outer_position, outer_end, true, out));
+      return corrupt("inner event at payload byte " + std::to_string(offset) +
+                     " runs past the payload");
+    DTS_RETURN_IF_ERROR(
+        decodeOne(rest.substr(0, h->event_size), outer_position, outer_end, true, out));
     offset += h->event_size;
     ++count;
   }

@@ -5,7 +5,8 @@
 //   MariaDB KB "Binlog Event Header", "Format Description Event", "Query Event", "Rotate Event",
 //   "Xid Event", "Table_map_log_event", "Rows_event", "Gtid_log_event", "Gtid_list_event",
 //   "Binlog Checkpoint Event", "Annotate_rows_log_event", "Compressed binlog events";
-//   MySQL https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html
+//   MySQL
+//   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html
 //   and the class docs of Gtid_event, Previous_gtids_event, Transaction_payload_event,
 //   Table_map_event (optional metadata), Rows_event, XA_prepare_event.
 //
@@ -80,7 +81,10 @@ std::string eventTypeName(EventType type);
 
 constexpr size_t kEventHeaderSize = 19;
 constexpr size_t kChecksumSize = 4;
-constexpr std::string_view kBinlogMagic{"\xfe" "bin", 4};
+constexpr std::string_view kBinlogMagic{
+    "\xfe"
+    "bin",
+    4};
 
 // https://mariadb.com/kb/en/2-binlog-event-header/ : the 19-byte v4 common header.
 struct EventHeader {
@@ -218,9 +222,10 @@ struct BinlogEvent {
                             // where the payload event starts
   uint64_t end_offset = 0;  // offset right after the event (after the enclosing payload event)
   bool in_payload = false;
-  std::variant<SkippedEvent, FormatDescriptionEvent, RotateEvent, QueryEvent, XidEvent, TableMapEvent,
-               RowsEvent, MariaGtidEvent, MariaGtidListEvent, BinlogCheckpointEvent, AnnotateRowsEvent,
-               MySqlGtidEvent, PreviousGtidsEvent, XaPrepareEvent, HeartbeatEvent, TransactionPayloadEvent>
+  std::variant<SkippedEvent, FormatDescriptionEvent, RotateEvent, QueryEvent, XidEvent,
+               TableMapEvent, RowsEvent, MariaGtidEvent, MariaGtidListEvent, BinlogCheckpointEvent,
+               AnnotateRowsEvent, MySqlGtidEvent, PreviousGtidsEvent, XaPrepareEvent,
+               HeartbeatEvent, TransactionPayloadEvent>
       body;
 
   template <typename T>
@@ -260,7 +265,8 @@ class BinlogDecoder {
   // file:offset), kUnsupported (e.g. an unknown compression) or kFailedPrecondition (a rows event
   // for a table id without TABLE_MAP). A rows event's row images are decoded later with
   // RowsReader (row_decoder.h) over event.data.
-  Status decode(std::string_view raw, const BinlogPosition& position, std::vector<BinlogEvent>* out);
+  Status decode(std::string_view raw, const BinlogPosition& position,
+                std::vector<BinlogEvent>* out);
 
   const FormatDescriptionEvent& format() const { return fde_; }
   ServerFlavor flavor() const { return fde_.flavor; }
@@ -276,11 +282,12 @@ class BinlogDecoder {
                     std::vector<BinlogEvent>* out);
   Status decodeTableMap(std::string_view body, TableMapEvent* out);
   Status decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out, bool in_payload);
-  Status decodePayload(std::string_view body, const BinlogEvent& outer, std::vector<BinlogEvent>* out);
+  Status decodePayload(std::string_view body, const BinlogEvent& outer,
+                       std::vector<BinlogEvent>* out);
   // The next event of this decode() call: a slot of *out left by the previous call when there
   // is one (reused, so steady-state decoding does not allocate), else a new one.
-  BinlogEvent& nextSlot(std::vector<BinlogEvent>* out, const EventHeader& h, const BinlogPosition& position,
-                        uint64_t end_offset, bool in_payload);
+  BinlogEvent& nextSlot(std::vector<BinlogEvent>* out, const EventHeader& h,
+                        const BinlogPosition& position, uint64_t end_offset, bool in_payload);
 
   struct CachedTable {
     std::string map_bytes;  // the TABLE_MAP body it was built from
@@ -305,6 +312,7 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len);
 // The MariaDB compressed-event format: a header byte (0x80 | algorithm << 4 | length bytes),
 // the uncompressed length big-endian in 1-4 bytes, then a zlib stream. Replaces *out.
 // https://mariadb.com/kb/en/compressed-binary-log/
-Status mariaDbUncompress(std::string_view in, std::string* out, uint64_t max_bytes = uint64_t{1} << 32);
+Status mariaDbUncompress(std::string_view in, std::string* out,
+                         uint64_t max_bytes = uint64_t{1} << 32);
 
 }  // namespace dts::mysql

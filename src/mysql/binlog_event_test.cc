@@ -52,7 +52,9 @@ TEST(BinlogEventTest, FormatDescriptionQueryXidRotate) {
   EXPECT_EQ(feed.events[0].end_offset, feed.pos.offset);
   ASSERT_TRUE(feed(b.rotate("binlog.000008")).ok());
   EXPECT_EQ(feed.events[0].as<RotateEvent>()->next_file, "binlog.000008");
-  ASSERT_TRUE(feed(b.mariaGtid(42, 3, MariaGtidEvent::kFlGroupCommitId | MariaGtidEvent::kFlStandalone)).ok());
+  ASSERT_TRUE(
+      feed(b.mariaGtid(42, 3, MariaGtidEvent::kFlGroupCommitId | MariaGtidEvent::kFlStandalone))
+          .ok());
   const auto* g = feed.events[0].as<MariaGtidEvent>();
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(g->gtid(), "3-1-42");
@@ -122,7 +124,8 @@ TEST(BinlogEventTest, ColumnCountMismatchIsCorruption) {
   Feed feed;
   ASSERT_TRUE(feed(b.formatDescription()).ok());
   ASSERT_TRUE(feed(b.tableMap(5, "db", "t", {testing::colInt(ColumnType::kLong, "a")})).ok());
-  Status s = feed(b.rows(EventType::kWriteRowsV2, 5, 2, testing::rowImage({le(1, 4), le(2, 4)}, {})));
+  Status s =
+      feed(b.rows(EventType::kWriteRowsV2, 5, 2, testing::rowImage({le(1, 4), le(2, 4)}, {})));
   EXPECT_EQ(s.code(), Status::Code::kCorruption);
   EXPECT_NE(s.message().find("`db`.`t` has 2 columns"), std::string::npos) << s.message();
 }
@@ -132,7 +135,8 @@ TEST(BinlogEventTest, TableMapOptionalMetadata) {
   Feed feed;
   ASSERT_TRUE(feed(b.formatDescription()).ok());
   ASSERT_TRUE(feed(b.tableMap(5, "db", "t",
-                              {testing::colInt(ColumnType::kLong, "id", true), testing::colVarchar("name", 80, 45),
+                              {testing::colInt(ColumnType::kLong, "id", true),
+                               testing::colVarchar("name", 80, 45),
                                testing::colEnum("e", {"x", "y"}), testing::colString("l1", 10, 8)}))
                   .ok());
   const auto* tm = feed.events[0].as<TableMapEvent>();
@@ -149,7 +153,8 @@ TEST(BinlogEventTest, TableMapOptionalMetadata) {
   // The same TABLE_MAP again reuses the decoder.
   auto first = tm->decoder;
   ASSERT_TRUE(feed(b.tableMap(5, "db", "t",
-                              {testing::colInt(ColumnType::kLong, "id", true), testing::colVarchar("name", 80, 45),
+                              {testing::colInt(ColumnType::kLong, "id", true),
+                               testing::colVarchar("name", 80, 45),
                                testing::colEnum("e", {"x", "y"}), testing::colString("l1", 10, 8)}))
                   .ok());
   EXPECT_EQ(feed.events[0].as<TableMapEvent>()->decoder, first);
@@ -170,10 +175,11 @@ TEST(BinlogEventTest, MySqlGtidAndPreviousGtids) {
   EXPECT_EQ(g->transaction_length, 1234u);
   EXPECT_EQ(g->immediate_server_version, 80036u);
 
-  std::string body = le(1, 8) + std::string(reinterpret_cast<const char*>(kUuid), 16) + le(2, 8) + le(1, 8) +
-                     le(11, 8) + le(12, 8) + le(20, 8);
+  std::string body = le(1, 8) + std::string(reinterpret_cast<const char*>(kUuid), 16) + le(2, 8) +
+                     le(1, 8) + le(11, 8) + le(12, 8) + le(20, 8);
   ASSERT_TRUE(feed(b.event(EventType::kPreviousGtids, body)).ok());
-  EXPECT_EQ(feed.events[0].as<PreviousGtidsEvent>()->toString(), "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10:12-19");
+  EXPECT_EQ(feed.events[0].as<PreviousGtidsEvent>()->toString(),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10:12-19");
   EXPECT_EQ(feed(b.event(EventType::kPreviousGtids, le(5, 8))).code(), Status::Code::kCorruption);
 }
 
@@ -184,8 +190,9 @@ TEST(BinlogEventTest, TransactionPayloadDecodesInnerEvents) {
   EventBuilder inner;
   inner.setChecksum(false);
   std::vector<testing::TestColumn> cols = {testing::colInt(ColumnType::kLong, "a")};
-  std::string events = inner.query("db", "BEGIN") + inner.tableMap(9, "db", "t", cols) +
-                       inner.rows(EventType::kWriteRowsV2, 9, 1, testing::rowImage({le(5, 4)}, {})) + inner.xid(3);
+  std::string events =
+      inner.query("db", "BEGIN") + inner.tableMap(9, "db", "t", cols) +
+      inner.rows(EventType::kWriteRowsV2, 9, 1, testing::rowImage({le(5, 4)}, {})) + inner.xid(3);
   for (bool compress : {true, false}) {
     const uint64_t start = feed.pos.offset;
     std::string payload = b.transactionPayload(events, compress);
@@ -231,17 +238,20 @@ TEST(BinlogEventTest, PartialUpdateRowsAppliesJsonDiffs) {
   EventBuilder b;
   Feed feed;
   ASSERT_TRUE(feed(b.formatDescription()).ok());
-  std::vector<testing::TestColumn> cols = {testing::colInt(ColumnType::kLong, "id"), testing::colJson("doc"),
-                                          testing::colJson("other")};
+  std::vector<testing::TestColumn> cols = {testing::colInt(ColumnType::kLong, "id"),
+                                           testing::colJson("doc"), testing::colJson("other")};
   ASSERT_TRUE(feed(b.tableMap(3, "db", "t", cols)).ok());
   std::string doc = j::object({{"k1", j::str("v1")}, {"k2", j::int16(10)}});
   std::string other = j::array({j::int16(1)});
-  std::string before = testing::rowImage({le(1, 4), le(doc.size(), 4) + doc, le(other.size(), 4) + other}, {});
-  std::string diffs = jsonDiff(0, "$.k1", j::str("v2")) + jsonDiff(1, "$.k3", j::str("k3")) + jsonDiff(2, "$.k2", "");
+  std::string before =
+      testing::rowImage({le(1, 4), le(doc.size(), 4) + doc, le(other.size(), 4) + other}, {});
+  std::string diffs = jsonDiff(0, "$.k1", j::str("v2")) + jsonDiff(1, "$.k3", j::str("k3")) +
+                      jsonDiff(2, "$.k2", "");
   // After image: value_options = 1 (PARTIAL_JSON), partial bits (doc partial, other full), image.
   std::string other2 = j::array({j::int16(2)});
-  std::string after = std::string("\x01", 1) + std::string("\x01", 1) +
-                      testing::rowImage({le(1, 4), le(diffs.size(), 4) + diffs, le(other2.size(), 4) + other2}, {});
+  std::string after =
+      std::string("\x01", 1) + std::string("\x01", 1) +
+      testing::rowImage({le(1, 4), le(diffs.size(), 4) + diffs, le(other2.size(), 4) + other2}, {});
   ASSERT_TRUE(feed(b.rows(EventType::kPartialUpdateRows, 3, 3, before + after)).ok());
   const auto* rows = feed.events[0].as<RowsEvent>();
   ASSERT_NE(rows, nullptr);
@@ -256,8 +266,10 @@ TEST(BinlogEventTest, PartialUpdateRowsAppliesJsonDiffs) {
 
   // A diff for a column the before image lacks cannot be rebuilt: an error, never a dropped update.
   std::string before_min = testing::rowImage({le(1, 4)}, {});
-  std::string after2 = std::string("\x01\x01", 2) + testing::rowImage({le(1, 4), le(diffs.size(), 4) + diffs}, {});
-  ASSERT_TRUE(feed(b.rows(EventType::kPartialUpdateRows, 3, 3, before_min + after2, "\x01", "\x03")).ok());
+  std::string after2 =
+      std::string("\x01\x01", 2) + testing::rowImage({le(1, 4), le(diffs.size(), 4) + diffs}, {});
+  ASSERT_TRUE(
+      feed(b.rows(EventType::kPartialUpdateRows, 3, 3, before_min + after2, "\x01", "\x03")).ok());
   RowsReader reader2(feed.events[0].as<RowsEvent>()->data, feed.events[0].position);
   EXPECT_EQ(reader2.next(&bi, &ai).code(), Status::Code::kFailedPrecondition);
 }
@@ -266,7 +278,9 @@ TEST(BinlogEventTest, XaPrepareAndHeartbeat) {
   EventBuilder b;
   Feed feed;
   ASSERT_TRUE(feed(b.formatDescription()).ok());
-  ASSERT_TRUE(feed(b.event(EventType::kXaPrepare, std::string("\x00", 1) + le(1, 4) + le(3, 4) + le(2, 4) + "abcde")).ok());
+  ASSERT_TRUE(feed(b.event(EventType::kXaPrepare,
+                           std::string("\x00", 1) + le(1, 4) + le(3, 4) + le(2, 4) + "abcde"))
+                  .ok());
   const auto* xa = feed.events[0].as<XaPrepareEvent>();
   ASSERT_NE(xa, nullptr);
   EXPECT_EQ(xa->gtrid, "abc");
@@ -278,7 +292,8 @@ TEST(BinlogEventTest, XaPrepareAndHeartbeat) {
 TEST(BinlogEventTest, MariaDbCompressedQuery) {
   std::string out;
   EXPECT_EQ(mariaDbUncompress("\x01\x02", &out).code(), Status::Code::kCorruption);
-  EXPECT_EQ(mariaDbUncompress(std::string("\x81\x05\x78\x9c\x00", 5), &out).code(), Status::Code::kCorruption);
+  EXPECT_EQ(mariaDbUncompress(std::string("\x81\x05\x78\x9c\x00", 5), &out).code(),
+            Status::Code::kCorruption);
 }
 
 }  // namespace

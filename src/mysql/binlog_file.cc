@@ -45,7 +45,8 @@ Result<std::unique_ptr<BinlogFileSource>> BinlogFileSource::open(const std::stri
     src->data_ = static_cast<const char*>(p);
   }
   ::close(fd);
-  if (src->size_ < kBinlogMagic.size() || std::string_view(src->data_, kBinlogMagic.size()) != kBinlogMagic)
+  if (src->size_ < kBinlogMagic.size() ||
+      std::string_view(src->data_, kBinlogMagic.size()) != kBinlogMagic)
     return Status::Corruption(path + " is not a binlog file (no \\xfebin magic)");
   return src;
 }
@@ -64,22 +65,25 @@ Status BinlogFileSource::seek(uint64_t offset) {
 
 Result<std::string_view> BinlogFileSource::nextEvent() {
   const uint64_t remaining = size_ - next_;
-  if (remaining == 0) return Status::NotFound("end of " + name_ + " at offset " + std::to_string(next_));
+  if (remaining == 0)
+    return Status::NotFound("end of " + name_ + " at offset " + std::to_string(next_));
   if (remaining < 19) {
     torn_tail_ = remaining;
-    return Status::NotFound("end of " + name_ + ": torn last event of " + std::to_string(remaining) +
-                            " bytes at offset " + std::to_string(next_));
+    return Status::NotFound("end of " + name_ + ": torn last event of " +
+                            std::to_string(remaining) + " bytes at offset " +
+                            std::to_string(next_));
   }
   ByteReader r(data_ + next_ + 9, 4);
   uint32_t event_size = 0;
   r.getU32(&event_size);
   if (event_size < 19 || event_size > kMaxEventSize)
-    return Status::Corruption("impossible event size " + std::to_string(event_size) + " at " + name_ + ":" +
-                              std::to_string(next_));
+    return Status::Corruption("impossible event size " + std::to_string(event_size) + " at " +
+                              name_ + ":" + std::to_string(next_));
   if (event_size > remaining) {
     torn_tail_ = remaining;
-    return Status::NotFound("end of " + name_ + ": torn last event (" + std::to_string(remaining) + " of " +
-                            std::to_string(event_size) + " bytes) at offset " + std::to_string(next_));
+    return Status::NotFound("end of " + name_ + ": torn last event (" + std::to_string(remaining) +
+                            " of " + std::to_string(event_size) + " bytes) at offset " +
+                            std::to_string(next_));
   }
   current_ = next_;
   next_ += event_size;

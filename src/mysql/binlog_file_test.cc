@@ -12,7 +12,8 @@ namespace {
 
 std::string writeTemp(const std::string& name, const std::string& bytes) {
   std::string path = ::testing::TempDir() + name;
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   return path;
 }
 
@@ -79,8 +80,10 @@ TEST(BinlogFileTest, ImpossibleSizeInTheMiddleIsCorruption) {
 }
 
 TEST(BinlogFileTest, RejectsNonBinlogAndMissingFiles) {
-  EXPECT_EQ(BinlogFileSource::open(writeTemp("text.txt", "hello")).status().code(), Status::Code::kCorruption);
-  EXPECT_EQ(BinlogFileSource::open("/nonexistent/binlog.000001").status().code(), Status::Code::kNotFound);
+  EXPECT_EQ(BinlogFileSource::open(writeTemp("text.txt", "hello")).status().code(),
+            Status::Code::kCorruption);
+  EXPECT_EQ(BinlogFileSource::open("/nonexistent/binlog.000001").status().code(),
+            Status::Code::kNotFound);
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ Result<Rotate> parseRotate(std::string_view event, bool checksum) {
   Rotate out;
   size_t tail = checksum ? 4 : 0;
   if (!r.skip(kEventHeaderSize) || !r.getU64(&out.offset) || r.remaining() < tail + 1) {
-    return Status::Corruption("ROTATE event of " + std::to_string(event.size()) + " bytes is too short");
+    return Status::Corruption("ROTATE event of " + std::to_string(event.size()) +
+                              " bytes is too short");
   }
   std::string_view name = r.rest().substr(0, r.remaining() - tail);
   if (name.size() > 512 || name.find('\0') != std::string_view::npos) {
@@ -54,7 +55,8 @@ Result<std::optional<uint8_t>> formatDescriptionChecksum(std::string_view event)
   }
   ByteReader r(event);
   uint16_t version = 0;
-  if (!r.skip(kEventHeaderSize) || !r.getU16(&version)) return Status::Corruption("FORMAT_DESCRIPTION: truncated");
+  if (!r.skip(kEventHeaderSize) || !r.getU16(&version))
+    return Status::Corruption("FORMAT_DESCRIPTION: truncated");
   std::string_view server_version;
   if (!r.getBytes(50, &server_version)) return Status::Corruption("FORMAT_DESCRIPTION: truncated");
   // "5.6.1" or later, or any MariaDB 10+: the algorithm byte is present.
@@ -73,11 +75,12 @@ Result<std::optional<uint8_t>> formatDescriptionChecksum(std::string_view event)
   bool knows = major > 5 || (major == 5 && (minor > 6 || (minor == 6 && patch >= 1))) ||
                (major == 5 && minor == 5 && v.find("MariaDB") != std::string_view::npos);
   if (!knows) return std::optional<uint8_t>();
-  if (event.size() < kFixed + 5) return Status::Corruption("FORMAT_DESCRIPTION: no checksum algorithm byte");
+  if (event.size() < kFixed + 5)
+    return Status::Corruption("FORMAT_DESCRIPTION: no checksum algorithm byte");
   uint8_t alg = static_cast<uint8_t>(event[event.size() - 5]);
   if (alg != 0 && alg != 1) {
-    return Status::Unsupported("FORMAT_DESCRIPTION announces checksum algorithm " + std::to_string(alg) +
-                               " (only none and CRC32 exist)");
+    return Status::Unsupported("FORMAT_DESCRIPTION announces checksum algorithm " +
+                               std::to_string(alg) + " (only none and CRC32 exist)");
   }
   return std::optional<uint8_t>(alg);
 }
@@ -94,8 +97,9 @@ Result<uint64_t> eventStart(uint64_t expected_start, uint32_t log_pos, uint32_t 
     end -= k4G;
   }
   if (end < event_length) {
-    return Status::Corruption("event of " + std::to_string(event_length) + " bytes ends at offset " +
-                              std::to_string(log_pos) + ", before it could start");
+    return Status::Corruption("event of " + std::to_string(event_length) +
+                              " bytes ends at offset " + std::to_string(log_pos) +
+                              ", before it could start");
   }
   return end - event_length;
 }
@@ -199,10 +203,12 @@ bool parseUuid(std::string_view text, std::array<uint8_t, 16>* out) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -223,7 +229,8 @@ Result<std::vector<MysqlSidIntervals>> parseMysqlGtidSet(std::string_view text) 
   size_t start = 0;
   while (start <= text.size()) {
     size_t comma = text.find(',', start);
-    std::string_view item = trim(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    std::string_view item =
+        trim(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
     auto bad = [&](const char* why) {
       return Status::InvalidArgument("MySQL GTID set item '" + std::string(item) + "': " + why);
     };
@@ -319,7 +326,8 @@ void BinlogStream::interrupt() {
 
 Result<std::unique_ptr<BinlogStream>> BinlogStream::open(const BinlogStreamOptions& options) {
   if (options.read_timeout <= options.heartbeat_period) {
-    return Status::InvalidArgument("binlog stream read timeout must be longer than the heartbeat period");
+    return Status::InvalidArgument(
+        "binlog stream read timeout must be longer than the heartbeat period");
   }
   std::unique_ptr<BinlogStream> s(new BinlogStream());
   s->endpoint_ = options.connection.endpoint.toString();
@@ -336,7 +344,9 @@ Result<std::unique_ptr<BinlogStream>> BinlogStream::open(const BinlogStreamOptio
 
 Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
   Connection& c = *conn_;
-  auto ctx = [&](const Status& st) { return st.withContext("starting binlog stream from " + endpoint_); };
+  auto ctx = [&](const Status& st) {
+    return st.withContext("starting binlog stream from " + endpoint_);
+  };
 
   auto source_id = c.queryValue("SELECT @@server_id");
   if (!source_id.ok()) return ctx(source_id.status());
@@ -347,8 +357,9 @@ Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
   if (options.server_id.has_value()) {
     if (*options.server_id == 0) return Status::InvalidArgument("server id 0 cannot replicate");
     if (*options.server_id == own) {
-      return Status::InvalidArgument("server id " + std::to_string(own) + " is the source's own server_id (" +
-                                     endpoint_ + "); pick another");
+      return Status::InvalidArgument("server id " + std::to_string(own) +
+                                     " is the source's own server_id (" + endpoint_ +
+                                     "); pick another");
     }
     server_id_ = *options.server_id;
   } else {
@@ -363,7 +374,8 @@ Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
   if (!alg.ok()) return ctx(alg.status());
   checksum_ = alg->has_value() && **alg != "NONE";
   if (checksum_ && **alg != "CRC32") {
-    return Status::Unsupported("binlog_checksum=" + **alg + " on " + endpoint_ + " (dts reads NONE and CRC32)");
+    return Status::Unsupported("binlog_checksum=" + **alg + " on " + endpoint_ +
+                               " (dts reads NONE and CRC32)");
   }
   uint64_t period_ns = static_cast<uint64_t>(options.heartbeat_period.count()) * 1000000ull;
   st = c.execute("SET @master_heartbeat_period = " + std::to_string(period_ns));
@@ -383,7 +395,8 @@ Status BinlogStream::negotiate(const BinlogStreamOptions& options) {
   std::string host = "dts";
   std::string reg = bp::comRegisterSlave(server_id_, host, 0);
   MYSQL* m = c.handle();
-  if (m->methods->db_command(m, COM_REGISTER_SLAVE, reg.data() + 1, reg.size() - 1, 0, nullptr) != 0) {
+  if (m->methods->db_command(m, COM_REGISTER_SLAVE, reg.data() + 1, reg.size() - 1, 0, nullptr) !=
+      0) {
     return ctx(c.lastError("registering as replica (COM_REGISTER_SLAVE)"));
   }
   return Status::OK();
@@ -395,7 +408,9 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
   stop_at_end_ = options.stop_at_end;
   uint16_t flags = options.stop_at_end ? bp::kDumpNonBlock : 0;
   if (is_mariadb_ && options.annotate_rows) flags |= bp::kDumpAnnotateRows;
-  auto ctx = [&](const Status& st) { return st.withContext("starting binlog stream from " + endpoint_); };
+  auto ctx = [&](const Status& st) {
+    return st.withContext("starting binlog stream from " + endpoint_);
+  };
 
   BinlogPosition from;
   std::string payload;
@@ -404,25 +419,32 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
       auto r = c.query("SHOW MASTER STATUS");
       if (!r.ok()) return ctx(r.status());
       if (r->rows.empty() || r->rows[0].size() < 2 || !r->rows[0][0] || !r->rows[0][1]) {
-        return Status::FailedPrecondition("binary logging is off on " + endpoint_ + " (SHOW MASTER STATUS is empty)");
+        return Status::FailedPrecondition("binary logging is off on " + endpoint_ +
+                                          " (SHOW MASTER STATUS is empty)");
       }
       from.file = *r->rows[0][0];
       const std::string& pos_text = *r->rows[0][1];
-      auto [pend, ec] = std::from_chars(pos_text.data(), pos_text.data() + pos_text.size(), from.offset);
+      auto [pend, ec] =
+          std::from_chars(pos_text.data(), pos_text.data() + pos_text.size(), from.offset);
       if (ec != std::errc() || pend != pos_text.data() + pos_text.size()) {
-        return Status::Internal("SHOW MASTER STATUS on " + endpoint_ + " gave position '" + *r->rows[0][1] + "'");
+        return Status::Internal("SHOW MASTER STATUS on " + endpoint_ + " gave position '" +
+                                *r->rows[0][1] + "'");
       }
       payload = bp::comBinlogDump(server_id_, flags, from);
       break;
     }
     case BinlogStreamOptions::Start::kFilePosition: {
       from = options.from_position;
-      if (from.file.empty()) return Status::InvalidArgument("binlog start position needs a file name");
+      if (from.file.empty())
+        return Status::InvalidArgument("binlog start position needs a file name");
       if (from.offset == 0) from.offset = 4;
-      if (from.offset < 4) return Status::InvalidArgument("binlog offset " + std::to_string(from.offset) + " is inside the file header");
+      if (from.offset < 4)
+        return Status::InvalidArgument("binlog offset " + std::to_string(from.offset) +
+                                       " is inside the file header");
       if (from.offset > UINT32_MAX) {
-        return Status::Unsupported("binlog offset " + std::to_string(from.offset) +
-                                   " is past 4 GiB; COM_BINLOG_DUMP takes 32 bits: start from a GTID instead");
+        return Status::Unsupported(
+            "binlog offset " + std::to_string(from.offset) +
+            " is past 4 GiB; COM_BINLOG_DUMP takes 32 bits: start from a GTID instead");
       }
       payload = bp::comBinlogDump(server_id_, flags, from);
       break;
@@ -455,23 +477,26 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
 }
 
 Status BinlogStream::readError(std::string_view what) {
-  if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
+  if (interrupted_.load())
+    return Status::Aborted("binlog stream from " + describe() + " interrupted");
   // A failed packet read is always the connection (reset, closed, timed out): retryable.
   MYSQL* m = conn_->handle();
   unsigned code = mysql_errno(m);
   // The library turns an ERR packet from the server into the connection's error (codes below
   // 2000; client-side errors are 2000 and up).
   if (code != 0 && code < 2000) return serverError(static_cast<uint16_t>(code), mysql_error(m));
-  std::string detail = code != 0 ? std::string(mysql_error(m)) + " (error " + std::to_string(code) + ")"
-                                 : std::string("connection closed or read timed out");
-  return Status::Unavailable("binlog stream from " + endpoint_ + ": " + std::string(what) + ": " + detail +
-                             "; last position " + positionText(tracker_.next()));
+  std::string detail = code != 0
+                           ? std::string(mysql_error(m)) + " (error " + std::to_string(code) + ")"
+                           : std::string("connection closed or read timed out");
+  return Status::Unavailable("binlog stream from " + endpoint_ + ": " + std::string(what) + ": " +
+                             detail + "; last position " + positionText(tracker_.next()));
 }
 
 Status BinlogStream::serverError(uint16_t code, std::string_view message) {
   binlog_protocol::ErrPacket err{code, std::string(message)};
-  std::string msg = "binlog stream from " + endpoint_ + ": server error " + std::to_string(err.code) + ": " +
-                    err.message + "; last position " + positionText(tracker_.next());
+  std::string msg = "binlog stream from " + endpoint_ + ": server error " +
+                    std::to_string(err.code) + ": " + err.message + "; last position " +
+                    positionText(tracker_.next());
   switch (err.code) {
     case 1053:  // ER_SERVER_SHUTDOWN
     case 1927:  // ER_CONNECTION_KILLED
@@ -489,7 +514,8 @@ Result<std::string_view> BinlogStream::nextEvent() {
   if (ended_) return Status::NotFound("end of stream at " + describe());
   MYSQL* m = conn_->handle();
   while (true) {
-    if (interrupted_.load()) return Status::Aborted("binlog stream from " + describe() + " interrupted");
+    if (interrupted_.load())
+      return Status::Aborted("binlog stream from " + describe() + " interrupted");
     unsigned long len = mysql_net_read_packet(m);
     if (len == packet_error || len == 0) return readError("reading binlog");
     const char* data = reinterpret_cast<const char*>(m->net.read_pos);
@@ -497,8 +523,9 @@ Result<std::string_view> BinlogStream::nextEvent() {
     if (marker == 0xfe && len < 9) {
       ended_ = true;
       if (!stop_at_end_) {
-        return Status::Unavailable("binlog stream from " + describe() +
-                                   ": the server ended the stream (shutdown or dump thread killed)");
+        return Status::Unavailable(
+            "binlog stream from " + describe() +
+            ": the server ended the stream (shutdown or dump thread killed)");
       }
       return Status::NotFound("end of stream at " + describe());
     }
@@ -514,7 +541,8 @@ Result<std::string_view> BinlogStream::nextEvent() {
     std::string_view event(data + 1, len - 1);
     auto kind = tracker_.onEvent(event);
     if (!kind.ok()) {
-      return kind.status().withContext("binlog stream from " + endpoint_ + " after " + positionText(tracker_.next()));
+      return kind.status().withContext("binlog stream from " + endpoint_ + " after " +
+                                       positionText(tracker_.next()));
     }
     if (*kind == bp::PositionTracker::Kind::kHeartbeat) continue;
     return event;

@@ -87,7 +87,8 @@ Result<uint64_t> eventStart(uint64_t expected_start, uint32_t log_pos, uint32_t 
 // Tracks file/offset across a replication stream: feed every event in order.
 class PositionTracker {
  public:
-  PositionTracker(BinlogPosition start, bool checksum) : next_(std::move(start)), checksum_(checksum) {}
+  PositionTracker(BinlogPosition start, bool checksum)
+      : next_(std::move(start)), checksum_(checksum) {}
   enum class Kind : uint8_t { kEvent, kHeartbeat };
   // Accounts one event: updates position()/next(); heartbeats leave both alone.
   Result<Kind> onEvent(std::string_view event);
@@ -222,6 +223,5 @@ class BinlogStream final : public BinlogSource {
   std::atomic<bool> interrupted_{false};
   std::atomic<int> socket_{-1};
 };
-
 
 }  // namespace dts::mysql

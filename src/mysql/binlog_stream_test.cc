@@ -126,13 +126,15 @@ TEST(PositionTrackerTest, FollowsFakeRotateOutOfBandEventsAndRealRotate) {
   EXPECT_EQ(t.position(), (BinlogPosition{"binlog.000001", 1000}));
   // Real ROTATE at the end of the file (no checksum now).
   std::string rot = rotate("binlog.000002", 4, 0, false);
-  rot = header(kRotateEvent, rot.size() - kEventHeaderSize, 1060 + rot.size()) + rot.substr(kEventHeaderSize);
+  rot = header(kRotateEvent, rot.size() - kEventHeaderSize, 1060 + rot.size()) +
+        rot.substr(kEventHeaderSize);
   ASSERT_TRUE(t.onEvent(rot).ok());
   EXPECT_EQ(t.position(), (BinlogPosition{"binlog.000001", 1060}));
   EXPECT_EQ(t.next(), (BinlogPosition{"binlog.000002", 4}));
   // Then the next file's own FORMAT_DESCRIPTION, in band.
   std::string fd = formatDescription("10.11.19-MariaDB", 1, 0);
-  fd = header(kFormatDescriptionEvent, fd.size() - kEventHeaderSize, 4 + fd.size()) + fd.substr(kEventHeaderSize);
+  fd = header(kFormatDescriptionEvent, fd.size() - kEventHeaderSize, 4 + fd.size()) +
+       fd.substr(kEventHeaderSize);
   ASSERT_TRUE(t.onEvent(fd).ok());
   EXPECT_EQ(t.position(), (BinlogPosition{"binlog.000002", 4}));
   EXPECT_TRUE(t.checksum());
@@ -150,11 +152,21 @@ TEST(PositionTrackerTest, RejectsCorruptEvents) {
 
 TEST(BinlogProtocolTest, BuildsRegisterAndDumpCommands) {
   std::string reg = comRegisterSlave(0x01020304, "dts", 0);
-  std::string want_reg("\x15\x04\x03\x02\x01\x03" "dts" "\x00\x00\x00\x00" "\x00\x00\x00\x00" "\x00\x00\x00\x00", 1 + 4 + 1 + 3 + 1 + 1 + 2 + 4 + 4);
+  std::string want_reg(
+      "\x15\x04\x03\x02\x01\x03"
+      "dts"
+      "\x00\x00\x00\x00"
+      "\x00\x00\x00\x00"
+      "\x00\x00\x00\x00",
+      1 + 4 + 1 + 3 + 1 + 1 + 2 + 4 + 4);
   EXPECT_EQ(reg, want_reg);
-  // The MariaDB documentation's example: position 0x634, flags 2, server id 10101, mysql-bin.000034.
+  // The MariaDB documentation's example: position 0x634, flags 2, server id 10101,
+  // mysql-bin.000034.
   std::string dump = comBinlogDump(10101, 2, BinlogPosition{"mysql-bin.000034", 0x634});
-  std::string want("\x12\x34\x06\x00\x00\x02\x00\x75\x27\x00\x00" "mysql-bin.000034", 27);
+  std::string want(
+      "\x12\x34\x06\x00\x00\x02\x00\x75\x27\x00\x00"
+      "mysql-bin.000034",
+      27);
   EXPECT_EQ(dump, want);
 }
 
@@ -218,9 +230,10 @@ TEST(MysqlGtidTest, EncodesSeveralSidsAndIntervals) {
 }
 
 TEST(MysqlGtidTest, RejectsMalformedSets) {
-  for (const char* bad : {"nouuid", "3e11fa47-71ca-11e1-9e33-c80aa942956:1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:",
-                          "3e11fa47-71ca-11e1-9e33-c80aa9429562:5-3", "3e11fa47-71ca-11e1-9e33-c80aa9429562:0",
-                          "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-x", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1,"}) {
+  for (const char* bad :
+       {"nouuid", "3e11fa47-71ca-11e1-9e33-c80aa942956:1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:5-3", "3e11fa47-71ca-11e1-9e33-c80aa9429562:0",
+        "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-x", "3e11fa47-71ca-11e1-9e33-c80aa9429562:1,"}) {
     EXPECT_EQ(parseMysqlGtidSet(bad).status().code(), Status::Code::kInvalidArgument) << bad;
   }
   EXPECT_TRUE(parseMysqlGtidSet("  ").ok());

@@ -22,7 +22,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
     std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':') {
-        return Status::InvalidArgument("endpoint '" + std::string(text) + "': expected ':' after ']'");
+        return Status::InvalidArgument("endpoint '" + std::string(text) +
+                                       "': expected ':' after ']'");
       }
       port = rest.substr(1);
     }
@@ -34,7 +35,8 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
     }
   }
   if (host.empty()) {
-    return Status::InvalidArgument("endpoint '" + std::string(text) + "': empty host (expected host:port)");
+    return Status::InvalidArgument("endpoint '" + std::string(text) +
+                                   "': empty host (expected host:port)");
   }
   ep.host = std::string(host);
   if (!port.empty()) {
@@ -81,10 +83,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& op
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   unsigned protocol = MYSQL_PROTOCOL_TCP;
   mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &protocol);
-  if (mysql_real_connect(mysql, options.endpoint.host.c_str(), options.user.c_str(),
-                         options.password.c_str(),
-                         options.database.empty() ? nullptr : options.database.c_str(),
-                         options.endpoint.port, nullptr, CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS) == nullptr) {
+  if (mysql_real_connect(
+          mysql, options.endpoint.host.c_str(), options.user.c_str(), options.password.c_str(),
+          options.database.empty() ? nullptr : options.database.c_str(), options.endpoint.port,
+          nullptr, CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS) == nullptr) {
     unsigned err = mysql_errno(mysql);
     std::string msg = "connecting to " + options.endpoint.toString() + " as '" + options.user +
                       "': " + mysql_error(mysql) + " (error " + std::to_string(err) + ")";
@@ -119,17 +121,20 @@ Status Connection::execute(std::string_view sql) {
   if (sql.size() > (1u << 20)) {
     DTS_ASSIGN_OR_RETURN(uint64_t limit, maxAllowedPacket());
     if (sql.size() + 1024 > limit) {
-      return Status::FailedPrecondition("a " + std::to_string(sql.size()) + "-byte statement for " +
-                                        options_.endpoint.toString() + " is larger than its max_allowed_packet (" +
-                                        std::to_string(limit) + "); raise max_allowed_packet there");
+      return Status::FailedPrecondition(
+          "a " + std::to_string(sql.size()) + "-byte statement for " +
+          options_.endpoint.toString() + " is larger than its max_allowed_packet (" +
+          std::to_string(limit) + "); raise max_allowed_packet there");
     }
   }
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
   // Drain every result set so the connection stays usable.
   do {
     MYSQL_RES* res = mysql_store_result(mysql_);
-    if (res != nullptr) mysql_free_result(res);
-    else if (mysql_field_count(mysql_) != 0) return lastError("reading result");
+    if (res != nullptr)
+      mysql_free_result(res);
+    else if (mysql_field_count(mysql_) != 0)
+      return lastError("reading result");
   } while (mysql_next_result(mysql_) == 0);
   if (mysql_errno(mysql_) != 0) return lastError("query");
   return Status::OK();
@@ -151,8 +156,10 @@ Result<QueryResult> Connection::query(std::string_view sql) {
     Row r;
     r.reserve(n);
     for (unsigned i = 0; i < n; ++i) {
-      if (row[i] == nullptr) r.emplace_back(std::nullopt);
-      else r.emplace_back(std::string(row[i], lengths[i]));
+      if (row[i] == nullptr)
+        r.emplace_back(std::nullopt);
+      else
+        r.emplace_back(std::string(row[i], lengths[i]));
     }
     out.rows.push_back(std::move(r));
   }
@@ -205,7 +212,9 @@ std::string Connection::serverVersion() const {
   return v == nullptr ? "" : v;
 }
 
-uint64_t Connection::affectedRows() const { return mysql_affected_rows(mysql_); }
+uint64_t Connection::affectedRows() const {
+  return mysql_affected_rows(mysql_);
+}
 
 std::string quoteIdentifier(std::string_view name) {
   std::string out;

@@ -61,9 +61,10 @@ class Connection {
   Result<QueryResult> query(std::string_view sql);
   // Runs a query and streams rows (unbuffered); the callback returns false to stop early.
   // lengths gives each field's length (binary-safe); null fields have a null pointer.
-  Status queryStream(std::string_view sql,
-                     const std::function<bool(const char* const* fields, const unsigned long* lengths,
-                                              unsigned num_fields)>& on_row);
+  Status queryStream(
+      std::string_view sql,
+      const std::function<bool(const char* const* fields, const unsigned long* lengths,
+                               unsigned num_fields)>& on_row);
   // The first column of the first row, or nullopt when there is no row or it is NULL.
   Result<std::optional<std::string>> queryValue(std::string_view sql);
 

@@ -8,8 +8,8 @@ namespace {
 
 constexpr int kDigitsPerGroup = 9;
 constexpr int kDigitBytes[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
-constexpr uint32_t kPow10[10] = {1,         10,         100,         1000,         10000,
-                                 100000,    1000000,    10000000,    100000000,    1000000000};
+constexpr uint32_t kPow10[10] = {1,      10,      100,      1000,      10000,
+                                 100000, 1000000, 10000000, 100000000, 1000000000};
 
 bool validShape(int precision, int scale) {
   return precision >= 1 && precision <= kMaxDecimalPrecision && scale >= 0 &&
@@ -120,7 +120,8 @@ bool encodeDecimal(std::string_view text, int precision, int scale, std::string*
     if (c < '0' || c > '9') return false;
   while (!int_part.empty() && int_part[0] == '0') int_part.remove_prefix(1);
   const int intg = precision - scale;
-  if (static_cast<int>(int_part.size()) > intg || static_cast<int>(frac_part.size()) > scale) return false;
+  if (static_cast<int>(int_part.size()) > intg || static_cast<int>(frac_part.size()) > scale)
+    return false;
 
   std::string ints(static_cast<size_t>(intg) - int_part.size(), '0');
   ints.append(int_part);

@@ -14,7 +14,7 @@ std::string roundTrip(const std::string& text, int p, int s) {
 }
 
 TEST(DecimalTest, SizesFollowTheNineDigitGroups) {
-  EXPECT_EQ(decimalBinarySize(10, 2), 5u);   // 8 int digits = 4 bytes, 2 frac = 1 byte
+  EXPECT_EQ(decimalBinarySize(10, 2), 5u);  // 8 int digits = 4 bytes, 2 frac = 1 byte
   EXPECT_EQ(decimalBinarySize(65, 30), 30u);
   EXPECT_EQ(decimalBinarySize(1, 1), 1u);
   EXPECT_EQ(decimalBinarySize(18, 9), 8u);
@@ -48,7 +48,8 @@ TEST(DecimalTest, ManyPrecisionsAndScales) {
   const std::string max = std::string(35, '9') + "." + std::string(30, '9');
   EXPECT_EQ(roundTrip(max, 65, 30), max);
   EXPECT_EQ(roundTrip("-" + max, 65, 30), "-" + max);
-  EXPECT_EQ(roundTrip("0.000000000000000000000000000001", 65, 30), "0.000000000000000000000000000001");
+  EXPECT_EQ(roundTrip("0.000000000000000000000000000001", 65, 30),
+            "0.000000000000000000000000000001");
   EXPECT_EQ(roundTrip(std::string(65, '9'), 65, 0), std::string(65, '9'));
   EXPECT_EQ(roundTrip("-1", 65, 0), "-1");
   for (int p = 1; p <= 65; p += 7)

@@ -10,7 +10,9 @@
 namespace dts::mysql::testing {
 
 namespace {
-std::string meta1(uint8_t v) { return std::string(1, static_cast<char>(v)); }
+std::string meta1(uint8_t v) {
+  return std::string(1, static_cast<char>(v));
+}
 std::string meta2LE(uint16_t v) {
   std::string s;
   putUint(&s, v, 2);
@@ -28,11 +30,15 @@ void putLenencString(std::string* out, std::string_view s) {
 }
 bool isNumeric(ColumnType t) {
   switch (t) {
-    case ColumnType::kTiny: case ColumnType::kShort: case ColumnType::kInt24: case ColumnType::kLong:
-    case ColumnType::kLongLong: case ColumnType::kFloat: case ColumnType::kDouble: case ColumnType::kNewDecimal:
-      return true;
-    default:
-      return false;
+    case ColumnType::kTiny:
+    case ColumnType::kShort:
+    case ColumnType::kInt24:
+    case ColumnType::kLong:
+    case ColumnType::kLongLong:
+    case ColumnType::kFloat:
+    case ColumnType::kDouble:
+    case ColumnType::kNewDecimal: return true;
+    default: return false;
   }
 }
 }  // namespace
@@ -43,7 +49,8 @@ TestColumn colInt(ColumnType t, std::string name, bool is_unsigned) {
   return c;
 }
 TestColumn colDecimal(std::string name, int precision, int scale) {
-  return TestColumn{ColumnType::kNewDecimal, meta2(static_cast<uint8_t>(precision), static_cast<uint8_t>(scale)),
+  return TestColumn{ColumnType::kNewDecimal,
+                    meta2(static_cast<uint8_t>(precision), static_cast<uint8_t>(scale)),
                     std::move(name)};
 }
 TestColumn colVarchar(std::string name, uint16_t max_bytes, uint16_t collation) {
@@ -53,8 +60,10 @@ TestColumn colVarchar(std::string name, uint16_t max_bytes, uint16_t collation) 
 }
 TestColumn colString(std::string name, uint16_t max_bytes, uint16_t collation) {
   // byte0 = real type with bits 4-5 holding the inverted high bits of the length.
-  uint8_t b0 = static_cast<uint8_t>(static_cast<uint8_t>(ColumnType::kString) ^ ((max_bytes & 0x300) >> 4));
-  TestColumn c{ColumnType::kString, meta2(b0, static_cast<uint8_t>(max_bytes & 0xff)), std::move(name)};
+  uint8_t b0 =
+      static_cast<uint8_t>(static_cast<uint8_t>(ColumnType::kString) ^ ((max_bytes & 0x300) >> 4));
+  TestColumn c{ColumnType::kString, meta2(b0, static_cast<uint8_t>(max_bytes & 0xff)),
+               std::move(name)};
   c.collation = collation;
   return c;
 }
@@ -67,32 +76,46 @@ TestColumn colTemporal2(ColumnType t, std::string name, int fsp) {
   return TestColumn{t, meta1(static_cast<uint8_t>(fsp)), std::move(name)};
 }
 TestColumn colBit(std::string name, int bits) {
-  return TestColumn{ColumnType::kBit, meta2(static_cast<uint8_t>(bits % 8), static_cast<uint8_t>(bits / 8)),
+  return TestColumn{ColumnType::kBit,
+                    meta2(static_cast<uint8_t>(bits % 8), static_cast<uint8_t>(bits / 8)),
                     std::move(name)};
 }
 TestColumn colEnum(std::string name, std::vector<std::string> members) {
-  TestColumn c{ColumnType::kString, meta2(static_cast<uint8_t>(ColumnType::kEnum), members.size() > 255 ? 2 : 1),
+  TestColumn c{ColumnType::kString,
+               meta2(static_cast<uint8_t>(ColumnType::kEnum), members.size() > 255 ? 2 : 1),
                std::move(name)};
   c.members = std::move(members);
   return c;
 }
 TestColumn colSet(std::string name, std::vector<std::string> members) {
-  TestColumn c{ColumnType::kString,
-               meta2(static_cast<uint8_t>(ColumnType::kSet), static_cast<uint8_t>((members.size() + 7) / 8)),
-               std::move(name)};
+  TestColumn c{
+      ColumnType::kString,
+      meta2(static_cast<uint8_t>(ColumnType::kSet), static_cast<uint8_t>((members.size() + 7) / 8)),
+      std::move(name)};
   c.members = std::move(members);
   return c;
 }
-TestColumn colJson(std::string name) { return TestColumn{ColumnType::kJson, meta1(4), std::move(name)}; }
-TestColumn colPlain(ColumnType t, std::string name) { return TestColumn{t, {}, std::move(name)}; }
-TestColumn colFloat(std::string name) { return TestColumn{ColumnType::kFloat, meta1(4), std::move(name)}; }
-TestColumn colDouble(std::string name) { return TestColumn{ColumnType::kDouble, meta1(8), std::move(name)}; }
+TestColumn colJson(std::string name) {
+  return TestColumn{ColumnType::kJson, meta1(4), std::move(name)};
+}
+TestColumn colPlain(ColumnType t, std::string name) {
+  return TestColumn{t, {}, std::move(name)};
+}
+TestColumn colFloat(std::string name) {
+  return TestColumn{ColumnType::kFloat, meta1(4), std::move(name)};
+}
+TestColumn colDouble(std::string name) {
+  return TestColumn{ColumnType::kDouble, meta1(8), std::move(name)};
+}
 
-EventBuilder::EventBuilder(ServerFlavor flavor, bool checksum) : flavor_(flavor), checksum_(checksum) {}
+EventBuilder::EventBuilder(ServerFlavor flavor, bool checksum)
+    : flavor_(flavor), checksum_(checksum) {}
 
 std::string EventBuilder::postHeaderLengths() const {
   std::string p(171, '\0');
-  auto set = [&](EventType t, uint8_t len) { p[static_cast<size_t>(t) - 1] = static_cast<char>(len); };
+  auto set = [&](EventType t, uint8_t len) {
+    p[static_cast<size_t>(t) - 1] = static_cast<char>(len);
+  };
   set(EventType::kQuery, 13);
   set(EventType::kRotate, 8);
   set(EventType::kFormatDescription, 98);
@@ -123,7 +146,8 @@ std::string EventBuilder::event(EventType type, std::string_view body, uint32_t 
   putUint(&e, 0, 2);
   e.append(body);
   if (checksum_) {
-    uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(e.data()), static_cast<uInt>(e.size())));
+    uint32_t crc = static_cast<uint32_t>(
+        crc32(0, reinterpret_cast<const Bytef*>(e.data()), static_cast<uInt>(e.size())));
     putUint(&e, crc, 4);
   }
   offset_ += size;
@@ -150,10 +174,10 @@ std::string EventBuilder::formatDescription() {
 
 std::string EventBuilder::query(std::string_view db, std::string_view sql) {
   std::string b;
-  putUint(&b, 7, 4);   // thread id
-  putUint(&b, 0, 4);   // exec time
+  putUint(&b, 7, 4);  // thread id
+  putUint(&b, 0, 4);  // exec time
   b.push_back(static_cast<char>(db.size()));
-  putUint(&b, 0, 2);   // error code
+  putUint(&b, 0, 2);                            // error code
   std::string status = "\x00\x00\x00\x00\x00";  // Q_FLAGS2_CODE + 4 bytes
   putUint(&b, status.size(), 2);
   b += status;
@@ -215,10 +239,11 @@ std::string EventBuilder::tableMap(uint64_t table_id, std::string_view db, std::
     std::string charsets;
     bool any_char = false;
     for (const auto& c : cols) {
-      bool enum_or_set = c.type == ColumnType::kString && !c.meta.empty() &&
-                         (static_cast<uint8_t>(c.meta[0]) == 0xf7 || static_cast<uint8_t>(c.meta[0]) == 0xf8);
-      bool character = (c.type == ColumnType::kString && !enum_or_set) || c.type == ColumnType::kVarchar ||
-                       c.type == ColumnType::kBlob;
+      bool enum_or_set =
+          c.type == ColumnType::kString && !c.meta.empty() &&
+          (static_cast<uint8_t>(c.meta[0]) == 0xf7 || static_cast<uint8_t>(c.meta[0]) == 0xf8);
+      bool character = (c.type == ColumnType::kString && !enum_or_set) ||
+                       c.type == ColumnType::kVarchar || c.type == ColumnType::kBlob;
       if (!character) continue;
       any_char = true;
       putLenenc(&charsets, c.collation);
@@ -230,7 +255,9 @@ std::string EventBuilder::tableMap(uint64_t table_id, std::string_view db, std::
     std::string sets, enums;
     for (const auto& c : cols) {
       if (c.type != ColumnType::kString || c.meta.empty()) continue;
-      std::string* dst = static_cast<uint8_t>(c.meta[0]) == 0xf7 ? &enums : static_cast<uint8_t>(c.meta[0]) == 0xf8 ? &sets : nullptr;
+      std::string* dst = static_cast<uint8_t>(c.meta[0]) == 0xf7   ? &enums
+                         : static_cast<uint8_t>(c.meta[0]) == 0xf8 ? &sets
+                                                                   : nullptr;
       if (dst == nullptr) continue;
       putLenenc(dst, c.members.size());
       for (const auto& m : c.members) putLenencString(dst, m);
@@ -245,8 +272,9 @@ std::string EventBuilder::tableMap(uint64_t table_id, std::string_view db, std::
   return event(EventType::kTableMap, b);
 }
 
-std::string EventBuilder::rows(EventType type, uint64_t table_id, size_t ncols, std::string_view rows_body,
-                               std::string before_bitmap, std::string after_bitmap) {
+std::string EventBuilder::rows(EventType type, uint64_t table_id, size_t ncols,
+                               std::string_view rows_body, std::string before_bitmap,
+                               std::string after_bitmap) {
   std::string b;
   putUint(&b, table_id, 6);
   putUint(&b, 1, 2);  // STMT_END_F
@@ -264,8 +292,8 @@ std::string EventBuilder::rows(EventType type, uint64_t table_id, size_t ncols, 
   return event(type, b);
 }
 
-std::string EventBuilder::mysqlGtid(const uint8_t uuid[16], uint64_t gno, int64_t last_committed, int64_t seq,
-                                    uint64_t immediate_commit_us) {
+std::string EventBuilder::mysqlGtid(const uint8_t uuid[16], uint64_t gno, int64_t last_committed,
+                                    int64_t seq, uint64_t immediate_commit_us) {
   std::string b;
   b.push_back(1);
   b.append(reinterpret_cast<const char*>(uuid), 16);
@@ -336,7 +364,9 @@ std::string allColumns(size_t ncols) {
 
 namespace json {
 namespace {
-std::string typed(uint8_t type, std::string payload) { return std::string(1, static_cast<char>(type)) + payload; }
+std::string typed(uint8_t type, std::string payload) {
+  return std::string(1, static_cast<char>(type)) + payload;
+}
 std::string le(uint64_t v, size_t n) {
   std::string s;
   putUint(&s, v, n);
@@ -355,7 +385,8 @@ std::string varLen(uint64_t n) {
 bool inlinable(uint8_t type, bool large) {
   return type == 0x04 || type == 0x05 || type == 0x06 || (large && (type == 0x07 || type == 0x08));
 }
-std::string container(uint8_t small_type, const std::vector<std::pair<std::string, std::string>>* members,
+std::string container(uint8_t small_type,
+                      const std::vector<std::pair<std::string, std::string>>* members,
                       const std::vector<std::string>* items, bool large) {
   const size_t osize = large ? 4 : 2;
   const size_t count = members ? members->size() : items->size();
@@ -383,31 +414,51 @@ std::string container(uint8_t small_type, const std::vector<std::pair<std::strin
     }
   }
   const size_t total = header + keys_area.size() + values_area.size();
-  return typed(static_cast<uint8_t>(small_type + (large ? 1 : 0)),
-               le(count, osize) + le(total, osize) + key_entries + value_entries + keys_area + values_area);
+  return typed(
+      static_cast<uint8_t>(small_type + (large ? 1 : 0)),
+      le(count, osize) + le(total, osize) + key_entries + value_entries + keys_area + values_area);
 }
 }  // namespace
 
-std::string literal(uint8_t which) { return typed(0x04, std::string(1, static_cast<char>(which))); }
-std::string int16(int16_t v) { return typed(0x05, le(static_cast<uint16_t>(v), 2)); }
-std::string uint16(uint16_t v) { return typed(0x06, le(v, 2)); }
-std::string int32(int32_t v) { return typed(0x07, le(static_cast<uint32_t>(v), 4)); }
-std::string uint32(uint32_t v) { return typed(0x08, le(v, 4)); }
-std::string int64(int64_t v) { return typed(0x09, le(static_cast<uint64_t>(v), 8)); }
-std::string uint64(uint64_t v) { return typed(0x0a, le(v, 8)); }
+std::string literal(uint8_t which) {
+  return typed(0x04, std::string(1, static_cast<char>(which)));
+}
+std::string int16(int16_t v) {
+  return typed(0x05, le(static_cast<uint16_t>(v), 2));
+}
+std::string uint16(uint16_t v) {
+  return typed(0x06, le(v, 2));
+}
+std::string int32(int32_t v) {
+  return typed(0x07, le(static_cast<uint32_t>(v), 4));
+}
+std::string uint32(uint32_t v) {
+  return typed(0x08, le(v, 4));
+}
+std::string int64(int64_t v) {
+  return typed(0x09, le(static_cast<uint64_t>(v), 8));
+}
+std::string uint64(uint64_t v) {
+  return typed(0x0a, le(v, 8));
+}
 std::string dbl(double v) {
   uint64_t bits;
   std::memcpy(&bits, &v, 8);
   return typed(0x0b, le(bits, 8));
 }
-std::string str(std::string_view s) { return typed(0x0c, varLen(s.size()) + std::string(s)); }
+std::string str(std::string_view s) {
+  return typed(0x0c, varLen(s.size()) + std::string(s));
+}
 std::string opaque(uint8_t field_type, std::string_view data) {
-  return typed(0x0f, std::string(1, static_cast<char>(field_type)) + varLen(data.size()) + std::string(data));
+  return typed(0x0f, std::string(1, static_cast<char>(field_type)) + varLen(data.size()) +
+                         std::string(data));
 }
 std::string object(const std::vector<std::pair<std::string, std::string>>& members, bool large) {
   return container(0x00, &members, nullptr, large);
 }
-std::string array(const std::vector<std::string>& items, bool large) { return container(0x02, nullptr, &items, large); }
+std::string array(const std::vector<std::string>& items, bool large) {
+  return container(0x02, nullptr, &items, large);
+}
 }  // namespace json
 
 }  // namespace dts::mysql::testing

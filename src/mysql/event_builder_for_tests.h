@@ -17,13 +17,14 @@ namespace dts::mysql::testing {
 // One column of a test table: its TABLE_MAP type and metadata bytes (as they appear in the
 // event), and optional metadata.
 struct TestColumn {
-  TestColumn(ColumnType t, std::string m, std::string n) : type(t), meta(std::move(m)), name(std::move(n)) {}
+  TestColumn(ColumnType t, std::string m, std::string n)
+      : type(t), meta(std::move(m)), name(std::move(n)) {}
   ColumnType type;
   std::string meta;  // raw metadata bytes
   std::string name;
   bool is_unsigned = false;
   bool nullable = true;
-  uint16_t collation = 0;  // character columns only (0 = leave out)
+  uint16_t collation = 0;            // character columns only (0 = leave out)
   std::vector<std::string> members;  // ENUM/SET
 };
 
@@ -91,7 +92,8 @@ std::string uint64(uint64_t v);
 std::string dbl(double v);
 std::string str(std::string_view s);
 std::string opaque(uint8_t field_type, std::string_view data);
-std::string object(const std::vector<std::pair<std::string, std::string>>& members, bool large = false);
+std::string object(const std::vector<std::pair<std::string, std::string>>& members,
+                   bool large = false);
 std::string array(const std::vector<std::string>& items, bool large = false);
 }  // namespace json
 

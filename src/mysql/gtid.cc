@@ -7,8 +7,12 @@ namespace dts::mysql {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -42,7 +46,8 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   size_t start = 0;
   while (true) {
     size_t p = s.find(sep, start);
-    parts.push_back(s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
+    parts.push_back(
+        s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
     if (p == std::string_view::npos) break;
     start = p + 1;
   }
@@ -55,7 +60,8 @@ bool parseMySqlGtid(std::string_view gtid, std::string* uuid, uint64_t* gno) {
   gtid = trim(gtid);
   size_t colon = gtid.rfind(':');
   if (colon == std::string_view::npos) return false;
-  return normalizeUuid(gtid.substr(0, colon), uuid) && parseNumber(trim(gtid.substr(colon + 1)), gno) && *gno > 0;
+  return normalizeUuid(gtid.substr(0, colon), uuid) &&
+         parseNumber(trim(gtid.substr(colon + 1)), gno) && *gno > 0;
 }
 
 bool parseMariaGtid(std::string_view gtid, uint32_t* domain, uint32_t* server, uint64_t* seq) {
@@ -65,8 +71,9 @@ bool parseMariaGtid(std::string_view gtid, uint32_t* domain, uint32_t* server, u
 }
 
 Result<GtidSet> GtidSet::parse(std::string_view text) {
-  return parse(text, text.find(':') != std::string_view::npos || trim(text).empty() ? Flavor::kMySql
-                                                                                       : Flavor::kMariaDb);
+  return parse(text, text.find(':') != std::string_view::npos || trim(text).empty()
+                         ? Flavor::kMySql
+                         : Flavor::kMariaDb);
 }
 
 Result<GtidSet> GtidSet::parse(std::string_view text, Flavor flavor) {
@@ -75,31 +82,35 @@ Result<GtidSet> GtidSet::parse(std::string_view text, Flavor flavor) {
   if (text.empty()) return set;
   for (std::string_view item : split(text, ',')) {
     item = trim(item);
-    if (item.empty()) return Status::InvalidArgument("empty element in GTID set '" + std::string(text) + "'");
+    if (item.empty())
+      return Status::InvalidArgument("empty element in GTID set '" + std::string(text) + "'");
     if (flavor == Flavor::kMariaDb) {
       uint32_t d, s;
       uint64_t q;
       if (!parseMariaGtid(item, &d, &s, &q))
-        return Status::InvalidArgument("'" + std::string(item) + "' is not a MariaDB GTID (domain-server-seq)");
+        return Status::InvalidArgument("'" + std::string(item) +
+                                       "' is not a MariaDB GTID (domain-server-seq)");
       if (set.maria_.count(d))
-        return Status::InvalidArgument("GTID position names domain " + std::to_string(d) + " twice");
+        return Status::InvalidArgument("GTID position names domain " + std::to_string(d) +
+                                       " twice");
       set.maria_[d] = MariaPos{s, q};
       continue;
     }
     auto parts = split(item, ':');
     std::string uuid;
     if (parts.size() < 2 || !normalizeUuid(parts[0], &uuid))
-      return Status::InvalidArgument("'" + std::string(item) + "' is not a MySQL GTID set element (uuid:interval)");
+      return Status::InvalidArgument("'" + std::string(item) +
+                                     "' is not a MySQL GTID set element (uuid:interval)");
     for (size_t i = 1; i < parts.size(); ++i) {
       std::string_view iv = trim(parts[i]);
       size_t dash = iv.find('-');
       uint64_t first, last;
-      bool ok = dash == std::string_view::npos
-                    ? parseNumber(iv, &first) && (last = first, true)
-                    : parseNumber(trim(iv.substr(0, dash)), &first) && parseNumber(trim(iv.substr(dash + 1)), &last);
+      bool ok = dash == std::string_view::npos ? parseNumber(iv, &first) && (last = first, true)
+                                               : parseNumber(trim(iv.substr(0, dash)), &first) &&
+                                                     parseNumber(trim(iv.substr(dash + 1)), &last);
       if (!ok || first == 0 || last < first)
-        return Status::InvalidArgument("bad interval '" + std::string(iv) + "' in GTID set element '" +
-                                       std::string(item) + "'");
+        return Status::InvalidArgument("bad interval '" + std::string(iv) +
+                                       "' in GTID set element '" + std::string(item) + "'");
       set.addInterval(uuid, first, last);
     }
   }
@@ -115,7 +126,8 @@ void GtidSet::addInterval(const std::string& uuid, uint64_t first, uint64_t last
   std::vector<Interval> merged;
   merged.reserve(ivs.size());
   for (const auto& iv : ivs) {
-    if (!merged.empty() && (merged.back().last == UINT64_MAX || iv.first <= merged.back().last + 1)) {
+    if (!merged.empty() &&
+        (merged.back().last == UINT64_MAX || iv.first <= merged.back().last + 1)) {
       merged.back().last = std::max(merged.back().last, iv.last);
     } else {
       merged.push_back(iv);
@@ -129,7 +141,8 @@ Status GtidSet::add(std::string_view gtid) {
     uint32_t d, s;
     uint64_t q;
     if (!parseMariaGtid(gtid, &d, &s, &q))
-      return Status::InvalidArgument("'" + std::string(gtid) + "' is not a MariaDB GTID (domain-server-seq)");
+      return Status::InvalidArgument("'" + std::string(gtid) +
+                                     "' is not a MariaDB GTID (domain-server-seq)");
     auto it = maria_.find(d);
     if (it == maria_.end() || q > it->second.seq_no) maria_[d] = MariaPos{s, q};
     return Status::OK();
@@ -149,7 +162,8 @@ Status GtidSet::add(std::string_view gtid) {
 }
 
 Status GtidSet::merge(const GtidSet& other) {
-  if (other.flavor_ != flavor_) return Status::InvalidArgument("cannot merge GTID sets of different flavours");
+  if (other.flavor_ != flavor_)
+    return Status::InvalidArgument("cannot merge GTID sets of different flavours");
   for (const auto& [uuid, ivs] : other.mysql_)
     for (const auto& iv : ivs) addInterval(uuid, iv.first, iv.last);
   for (const auto& [d, pos] : other.maria_) {
@@ -173,7 +187,8 @@ bool GtidSet::contains(std::string_view gtid) const {
   auto it = mysql_.find(uuid);
   if (it == mysql_.end()) return false;
   const auto& ivs = it->second;
-  auto iv = std::upper_bound(ivs.begin(), ivs.end(), gno, [](uint64_t v, const Interval& a) { return v < a.first; });
+  auto iv = std::upper_bound(ivs.begin(), ivs.end(), gno,
+                             [](uint64_t v, const Interval& a) { return v < a.first; });
   if (iv == ivs.begin()) return false;
   --iv;
   return gno >= iv->first && gno <= iv->last;
@@ -184,7 +199,8 @@ std::string GtidSet::toString() const {
   if (flavor_ == Flavor::kMariaDb) {
     for (const auto& [d, pos] : maria_) {
       if (!out.empty()) out.push_back(',');
-      out += std::to_string(d) + "-" + std::to_string(pos.server_id) + "-" + std::to_string(pos.seq_no);
+      out += std::to_string(d) + "-" + std::to_string(pos.server_id) + "-" +
+             std::to_string(pos.seq_no);
     }
     return out;
   }

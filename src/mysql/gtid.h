@@ -1,5 +1,6 @@
 // GTID sets of both flavours.
-//   MySQL:   "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10:12,<uuid2>:1-5" — per server UUID, a list of
+//   MySQL:   "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-10:12,<uuid2>:1-5" — per server UUID, a list
+//   of
 //            closed intervals of transaction numbers.
 //            https://dev.mysql.com/doc/refman/8.0/en/replication-gtids-concepts.html
 //   MariaDB: "0-1-100,1-2-5" — a position: per replication domain, the last GTID

@@ -23,7 +23,8 @@ TEST(GtidSetTest, ParsesAndFormatsMySqlSets) {
 
 TEST(GtidSetTest, AddMergesIntervals) {
   GtidSet s(GtidSet::Flavor::kMySql);
-  for (int n : {1, 2, 3, 5, 7, 6}) ASSERT_TRUE(s.add(std::string(kU1) + ":" + std::to_string(n)).ok());
+  for (int n : {1, 2, 3, 5, 7, 6})
+    ASSERT_TRUE(s.add(std::string(kU1) + ":" + std::to_string(n)).ok());
   EXPECT_EQ(s.toString(), std::string(kU1) + ":1-3:5-7");
   ASSERT_TRUE(s.add(std::string(kU1) + ":4").ok());
   EXPECT_EQ(s.toString(), std::string(kU1) + ":1-7");

@@ -33,7 +33,9 @@ enum JsonType : uint8_t {
 
 enum Literal : uint8_t { kNullLiteral = 0, kTrueLiteral = 1, kFalseLiteral = 2 };
 
-Status bad(const char* what) { return Status::Corruption(std::string("bad binary JSON: ") + what); }
+Status bad(const char* what) {
+  return Status::Corruption(std::string("bad binary JSON: ") + what);
+}
 
 // Variable-length length of strings and opaque values: 7 bits per byte, low bits first, at most
 // 5 bytes, the high bit set on every byte but the last.
@@ -112,7 +114,8 @@ Status appendOpaque(uint8_t field_type, std::string_view data, std::string* out)
     case ColumnType::kNewDecimal: {
       if (data.size() < 2) return bad("truncated DECIMAL opaque value");
       const int precision = static_cast<uint8_t>(data[0]), scale = static_cast<uint8_t>(data[1]);
-      if (!decodeDecimal(data.substr(2), precision, scale, out)) return bad("invalid DECIMAL opaque value");
+      if (!decodeDecimal(data.substr(2), precision, scale, out))
+        return bad("invalid DECIMAL opaque value");
       return Status::OK();
     }
     case ColumnType::kDate:
@@ -155,10 +158,14 @@ Status appendScalar(uint8_t type, ByteReader* r, std::string* out) {
     case kLiteral: {
       uint8_t lit;
       if (!r->getU8(&lit)) return bad("truncated literal");
-      if (lit == kNullLiteral) out->append("null");
-      else if (lit == kTrueLiteral) out->append("true");
-      else if (lit == kFalseLiteral) out->append("false");
-      else return bad("unknown literal");
+      if (lit == kNullLiteral)
+        out->append("null");
+      else if (lit == kTrueLiteral)
+        out->append("true");
+      else if (lit == kFalseLiteral)
+        out->append("false");
+      else
+        return bad("unknown literal");
       return Status::OK();
     }
     case kInt16:
@@ -207,8 +214,7 @@ Status appendScalar(uint8_t type, ByteReader* r, std::string* out) {
         return bad("truncated opaque value");
       return appendOpaque(field_type, data, out);
     }
-    default:
-      return bad("unknown value type");
+    default: return bad("unknown value type");
   }
 }
 
@@ -216,13 +222,10 @@ bool isInlined(uint8_t type, bool large) {
   switch (type) {
     case kLiteral:
     case kInt16:
-    case kUInt16:
-      return true;
+    case kUInt16: return true;
     case kInt32:
-    case kUInt32:
-      return large;
-    default:
-      return false;
+    case kUInt32: return large;
+    default: return false;
   }
 }
 
@@ -238,13 +241,15 @@ struct Entry {
 // For objects calls on_key(key) before each value. Calls on_value(type, value_bytes_reader).
 class Container {
  public:
-  Container(std::string_view body, bool large, bool object) : body_(body), large_(large), object_(object) {}
+  Container(std::string_view body, bool large, bool object)
+      : body_(body), large_(large), object_(object) {}
 
   Status open() {
     ByteReader r(body_);
     const size_t osize = large_ ? 4 : 2;
     uint64_t count, size;
-    if (!r.getUint(osize, &count) || !r.getUint(osize, &size)) return bad("truncated container header");
+    if (!r.getUint(osize, &count) || !r.getUint(osize, &size))
+      return bad("truncated container header");
     if (size > body_.size()) return bad("container larger than its value");
     body_ = body_.substr(0, size);
     count_ = count;
@@ -275,7 +280,8 @@ class Container {
   Status entry(uint64_t i, Entry* e) const {
     const size_t osize = large_ ? 4 : 2;
     ByteReader r(body_);
-    if (!r.skip(value_entries_ + i * (1 + osize)) || !r.getU8(&e->type)) return bad("truncated value entry");
+    if (!r.skip(value_entries_ + i * (1 + osize)) || !r.getU8(&e->type))
+      return bad("truncated value entry");
     e->inlined = isInlined(e->type, large_);
     if (e->inlined) {
       if (!r.getBytes(osize, &e->inline_bytes)) return bad("truncated value entry");
@@ -409,9 +415,7 @@ Status buildDocument(std::string_view bin, Node* node) {
 
 void renderNode(const Node& n, std::string* out) {
   switch (n.kind) {
-    case Node::Kind::kScalar:
-      out->append(n.text);
-      return;
+    case Node::Kind::kScalar: out->append(n.text); return;
     case Node::Kind::kObject:
       out->push_back('{');
       for (size_t i = 0; i < n.keys.size() && i < n.items.size(); ++i) {
@@ -485,10 +489,14 @@ Status parsePath(std::string_view path, std::vector<Leg>* legs) {
               for (int k = 0; k < 4; ++k) {
                 char h = path[i++];
                 cp <<= 4;
-                if (h >= '0' && h <= '9') cp |= static_cast<uint32_t>(h - '0');
-                else if (h >= 'a' && h <= 'f') cp |= static_cast<uint32_t>(h - 'a' + 10);
-                else if (h >= 'A' && h <= 'F') cp |= static_cast<uint32_t>(h - 'A' + 10);
-                else return badPath(path);
+                if (h >= '0' && h <= '9')
+                  cp |= static_cast<uint32_t>(h - '0');
+                else if (h >= 'a' && h <= 'f')
+                  cp |= static_cast<uint32_t>(h - 'a' + 10);
+                else if (h >= 'A' && h <= 'F')
+                  cp |= static_cast<uint32_t>(h - 'A' + 10);
+                else
+                  return badPath(path);
               }
               // Encode the BMP code point as UTF-8 (paths MySQL writes only escape controls).
               if (cp < 0x80) {
@@ -590,7 +598,8 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
   Node value;
   if (op != 2) {
     if (value_bin.empty()) return bad("empty diff value");
-    DTS_RETURN_IF_ERROR(buildNode(static_cast<uint8_t>(value_bin[0]), value_bin.substr(1), 1, &value));
+    DTS_RETURN_IF_ERROR(
+        buildNode(static_cast<uint8_t>(value_bin[0]), value_bin.substr(1), 1, &value));
   }
   Node* parent = seek(root, legs, legs.size() - 1);
   if (parent == nullptr) return notFound();
@@ -609,7 +618,8 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
         if (k < parent->keys.size() && parent->keys[k] == last.member)
           return Status::Corruption("JSON diff inserts existing member '" + last.member + "'");
         parent->keys.insert(parent->keys.begin() + static_cast<std::ptrdiff_t>(k), last.member);
-        parent->items.insert(parent->items.begin() + static_cast<std::ptrdiff_t>(k), std::move(value));
+        parent->items.insert(parent->items.begin() + static_cast<std::ptrdiff_t>(k),
+                             std::move(value));
         return Status::OK();
       }
       if (parent->kind == Node::Kind::kArray && !last.is_member) {
@@ -620,7 +630,8 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
         } else {
           pos = last.index > size ? size : static_cast<size_t>(last.index);
         }
-        parent->items.insert(parent->items.begin() + static_cast<std::ptrdiff_t>(pos), std::move(value));
+        parent->items.insert(parent->items.begin() + static_cast<std::ptrdiff_t>(pos),
+                             std::move(value));
         return Status::OK();
       }
       return notFound();
@@ -644,8 +655,7 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
       }
       return notFound();
     }
-    default:
-      return Status::Corruption("unknown JSON diff operation " + std::to_string(op));
+    default: return Status::Corruption("unknown JSON diff operation " + std::to_string(op));
   }
 }
 
@@ -695,7 +705,8 @@ Status applyJsonDiffToText(std::string_view before, std::string_view diffs, std:
     std::string_view path, value;
     if (!r.getU8(&op) || !r.getLenencBytes(&path)) return Status::Corruption("truncated JSON diff");
     if (op > 2) return Status::Corruption("unknown JSON diff operation " + std::to_string(op));
-    if (op != 2 && !r.getLenencBytes(&value)) return Status::Corruption("truncated JSON diff value");
+    if (op != 2 && !r.getLenencBytes(&value))
+      return Status::Corruption("truncated JSON diff value");
     DTS_RETURN_IF_ERROR(applyOne(&root, op, path, value));
   }
   renderNode(root, out);

@@ -32,7 +32,8 @@ TEST(JsonBinaryTest, Scalars) {
   EXPECT_EQ(text(j::dbl(3)), "3.0");
   EXPECT_EQ(text(j::dbl(1e300)), "1e300");
   EXPECT_EQ(text(j::str("a\"b\\c\n\x01")), "\"a\\\"b\\\\c\\n\\u0001\"");
-  EXPECT_EQ(text(j::str(std::string(200, 'x'))), "\"" + std::string(200, 'x') + "\"");  // 2-byte length
+  EXPECT_EQ(text(j::str(std::string(200, 'x'))),
+            "\"" + std::string(200, 'x') + "\"");  // 2-byte length
   EXPECT_EQ(text(""), "null");
 }
 
@@ -41,16 +42,21 @@ TEST(JsonBinaryTest, OpaqueValues) {
   ASSERT_TRUE(encodeDecimal("-12.50", 5, 2, &dec));
   EXPECT_EQ(text(j::opaque(246, std::string("\x05\x02", 2) + dec)), "-12.50");
   // DATETIME 2015-01-15 23:24:25.000007 packed: ((ymd << 17 | hms) << 24) + usec
-  auto packedDateTime = [](uint64_t y, uint64_t mo, uint64_t d, uint64_t h, uint64_t mi, uint64_t s, uint64_t us) {
+  auto packedDateTime = [](uint64_t y, uint64_t mo, uint64_t d, uint64_t h, uint64_t mi, uint64_t s,
+                           uint64_t us) {
     uint64_t ymd = ((y * 13 + mo) << 5) | d, hms = (h << 12) | (mi << 6) | s;
     std::string b;
     putUint(&b, (((ymd << 17) | hms) << 24) + us, 8);
     return b;
   };
-  EXPECT_EQ(text(j::opaque(12, packedDateTime(2015, 1, 15, 23, 24, 25, 7))), "\"2015-01-15 23:24:25.000007\"");
+  EXPECT_EQ(text(j::opaque(12, packedDateTime(2015, 1, 15, 23, 24, 25, 7))),
+            "\"2015-01-15 23:24:25.000007\"");
   EXPECT_EQ(text(j::opaque(10, packedDateTime(2015, 1, 15, 0, 0, 0, 0))), "\"2015-01-15\"");
   std::string t;
-  putUint(&t, static_cast<uint64_t>(-static_cast<int64_t>((((uint64_t{838} << 12) | (59 << 6) | 58) << 24) + 5)), 8);
+  putUint(&t,
+          static_cast<uint64_t>(
+              -static_cast<int64_t>((((uint64_t{838} << 12) | (59 << 6) | 58) << 24) + 5)),
+          8);
   EXPECT_EQ(text(j::opaque(11, t)), "\"-838:59:58.000005\"");
   EXPECT_EQ(text(j::opaque(15, "abc")), "\"base64:type15:YWJj\"");
 }
@@ -60,18 +66,25 @@ TEST(JsonBinaryTest, ContainersSmallAndLarge) {
                         {"bb", j::array({j::literal(1), j::str("s"), j::dbl(0.5), j::uint64(7)})},
                         {"ccc", j::object({})}});
   EXPECT_EQ(text(doc), "{\"a\": 1, \"bb\": [true, \"s\", 0.5, 7], \"ccc\": {}}");
-  auto large = j::object({{"k", j::int32(-5)}, {"n", j::array({j::uint32(9), j::literal(0)}, true)}}, true);
+  auto large =
+      j::object({{"k", j::int32(-5)}, {"n", j::array({j::uint32(9), j::literal(0)}, true)}}, true);
   EXPECT_EQ(text(large), "{\"k\": -5, \"n\": [9, null]}");
   EXPECT_EQ(text(j::array({})), "[]");
 }
 
 TEST(JsonBinaryTest, BadBytesAreCorruption) {
   std::string out;
-  EXPECT_EQ(jsonBinaryToText("\x0c\x05" "ab", &out).code(), Status::Code::kCorruption);  // string too short
-  EXPECT_EQ(jsonBinaryToText("\x04\x07", &out).code(), Status::Code::kCorruption);       // unknown literal
-  EXPECT_EQ(jsonBinaryToText("\x42", &out).code(), Status::Code::kCorruption);           // unknown type
+  EXPECT_EQ(jsonBinaryToText("\x0c\x05"
+                             "ab",
+                             &out)
+                .code(),
+            Status::Code::kCorruption);  // string too short
+  EXPECT_EQ(jsonBinaryToText("\x04\x07", &out).code(),
+            Status::Code::kCorruption);                                         // unknown literal
+  EXPECT_EQ(jsonBinaryToText("\x42", &out).code(), Status::Code::kCorruption);  // unknown type
   auto doc = j::object({{"a", j::str("xyz")}});
-  EXPECT_EQ(jsonBinaryToText(doc.substr(0, doc.size() - 2), &out).code(), Status::Code::kCorruption);
+  EXPECT_EQ(jsonBinaryToText(doc.substr(0, doc.size() - 2), &out).code(),
+            Status::Code::kCorruption);
   std::string bad = doc;
   bad[3] = '\x7f';  // size larger than the value
   EXPECT_EQ(jsonBinaryToText(bad, &out).code(), Status::Code::kCorruption);
@@ -95,8 +108,9 @@ std::string diff(uint8_t op, std::string_view path, const std::string& value = {
 TEST(JsonBinaryTest, AppliesPartialUpdateDiffs) {
   auto before = j::object({{"k1", j::str("v1")}, {"arr", j::array({j::int16(1), j::int16(2)})}});
   std::string out;
-  std::string diffs = diff(0, "$.k1", j::str("v2")) + diff(1, "$.k3", j::array({j::int16(1), j::int16(2)})) +
-                      diff(1, "$.arr[1]", j::literal(1)) + diff(2, "$.arr[0]") + diff(1, "$.\"a b\"", j::int16(5));
+  std::string diffs =
+      diff(0, "$.k1", j::str("v2")) + diff(1, "$.k3", j::array({j::int16(1), j::int16(2)})) +
+      diff(1, "$.arr[1]", j::literal(1)) + diff(2, "$.arr[0]") + diff(1, "$.\"a b\"", j::int16(5));
   Status s = applyJsonDiffToText(before, diffs, &out);
   ASSERT_TRUE(s.ok()) << s.toString();
   EXPECT_EQ(out, "{\"k1\": \"v2\", \"k3\": [1, 2], \"a b\": 5, \"arr\": [true, 2]}");
@@ -105,11 +119,14 @@ TEST(JsonBinaryTest, AppliesPartialUpdateDiffs) {
 TEST(JsonBinaryTest, DiffErrorsAreCorruption) {
   auto before = j::object({{"a", j::int16(1)}});
   std::string out;
-  EXPECT_EQ(applyJsonDiffToText(before, diff(0, "$.missing", j::int16(1)), &out).code(), Status::Code::kCorruption);
+  EXPECT_EQ(applyJsonDiffToText(before, diff(0, "$.missing", j::int16(1)), &out).code(),
+            Status::Code::kCorruption);
   EXPECT_EQ(applyJsonDiffToText(before, diff(2, "$.b"), &out).code(), Status::Code::kCorruption);
   EXPECT_EQ(applyJsonDiffToText(before, diff(7, "$.a"), &out).code(), Status::Code::kCorruption);
-  EXPECT_EQ(applyJsonDiffToText(before, diff(0, "a.b", j::int16(1)), &out).code(), Status::Code::kCorruption);
-  EXPECT_EQ(applyJsonDiffToText(before, std::string("\x00\x05$.a", 4), &out).code(), Status::Code::kCorruption);
+  EXPECT_EQ(applyJsonDiffToText(before, diff(0, "a.b", j::int16(1)), &out).code(),
+            Status::Code::kCorruption);
+  EXPECT_EQ(applyJsonDiffToText(before, std::string("\x00\x05$.a", 4), &out).code(),
+            Status::Code::kCorruption);
 }
 
 }  // namespace

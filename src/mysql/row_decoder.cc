@@ -88,7 +88,9 @@ const char* typeName(ColumnType t) {
   return "UNKNOWN";
 }
 
-Status truncated() { return Status::Corruption("row image ends inside the value"); }
+Status truncated() {
+  return Status::Corruption("row image ends inside the value");
+}
 
 }  // namespace
 
@@ -96,8 +98,9 @@ StringMeta decodeStringMeta(uint16_t meta) {
   const uint8_t byte0 = static_cast<uint8_t>(meta >> 8), byte1 = static_cast<uint8_t>(meta & 0xff);
   if ((byte0 & 0x30) != 0x30) {
     // Lengths above 255: two high bits of the length are stored inverted in bits 4-5 of byte0.
-    return StringMeta{static_cast<ColumnType>(byte0 | 0x30),
-                      static_cast<uint32_t>(byte1) | (static_cast<uint32_t>((byte0 & 0x30) ^ 0x30) << 4)};
+    return StringMeta{
+        static_cast<ColumnType>(byte0 | 0x30),
+        static_cast<uint32_t>(byte1) | (static_cast<uint32_t>((byte0 & 0x30) ^ 0x30) << 4)};
   }
   return StringMeta{static_cast<ColumnType>(byte0), byte1};
 }
@@ -108,14 +111,23 @@ Charset charsetOfCollation(uint16_t c) {
   if (c >= 2048 && c < 2560) return Charset::kUtf8;  // MariaDB UCA 14.0 utf8mb3/utf8mb4
   if (c >= 1024 && c < 2048) c = static_cast<uint16_t>(c - 1024);  // MariaDB _nopad_ variants
   switch (c) {
-    case 5: case 8: case 15: case 31: case 47: case 48: case 49: case 94:
-      return Charset::kLatin1;
-    case 11: case 65:
-      return Charset::kAscii;
-    case 33: case 45: case 46: case 76: case 83: case 223:
-      return Charset::kUtf8;
-    default:
-      break;
+    case 5:
+    case 8:
+    case 15:
+    case 31:
+    case 47:
+    case 48:
+    case 49:
+    case 94: return Charset::kLatin1;
+    case 11:
+    case 65: return Charset::kAscii;
+    case 33:
+    case 45:
+    case 46:
+    case 76:
+    case 83:
+    case 223: return Charset::kUtf8;
+    default: break;
   }
   if ((c >= 192 && c <= 247) || (c >= 255 && c <= 323) || (c >= 576 && c <= 578) ||
       (c >= 608 && c <= 610))
@@ -123,8 +135,8 @@ Charset charsetOfCollation(uint16_t c) {
   return Charset::kOther;
 }
 
-Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr<const TableInfo> table,
-                                                                  ServerFlavor flavor) {
+Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
+    std::shared_ptr<const TableInfo> table, ServerFlavor flavor) {
   std::shared_ptr<TableDecoder> d(new TableDecoder());
   d->table_ = std::move(table);
   d->plans_.resize(d->table_->columns.size());
@@ -136,7 +148,8 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
     p.text_kind = col.collation == kBinaryCollation ? Value::Kind::kBytes : Value::Kind::kString;
     auto bad = [&](const std::string& what) {
       return Status::Corruption("column " + std::to_string(i + 1) + " (" + typeName(col.type) +
-                                ") of " + d->table_->database + "." + d->table_->table + ": " + what);
+                                ") of " + d->table_->database + "." + d->table_->table + ": " +
+                                what);
     };
     switch (col.type) {
       case ColumnType::kNull: p.op = Op::kNullType; break;
@@ -156,17 +169,20 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
       case ColumnType::kTime2:
       case ColumnType::kDateTime2:
       case ColumnType::kTimestamp2:
-        if (col.meta > 6) return bad("fractional precision " + std::to_string(col.meta) + " above 6");
+        if (col.meta > 6)
+          return bad("fractional precision " + std::to_string(col.meta) + " above 6");
         p.fsp = static_cast<uint8_t>(col.meta);
-        p.op = col.type == ColumnType::kTime2 ? Op::kTime2
-               : col.type == ColumnType::kDateTime2 ? Op::kDateTime2 : Op::kTimestamp2;
+        p.op = col.type == ColumnType::kTime2       ? Op::kTime2
+               : col.type == ColumnType::kDateTime2 ? Op::kDateTime2
+                                                    : Op::kTimestamp2;
         break;
       case ColumnType::kNewDecimal: {
         p.precision = static_cast<uint8_t>(col.meta >> 8);
         p.scale = static_cast<uint8_t>(col.meta & 0xff);
         size_t size = decimalBinarySize(p.precision, p.scale);
         if (size == 0)
-          return bad("impossible DECIMAL(" + std::to_string(p.precision) + "," + std::to_string(p.scale) + ")");
+          return bad("impossible DECIMAL(" + std::to_string(p.precision) + "," +
+                     std::to_string(p.scale) + ")");
         p.bin_size = static_cast<uint16_t>(size);
         p.op = Op::kDecimal;
         break;
@@ -186,11 +202,13 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
       case ColumnType::kString: {
         StringMeta sm = decodeStringMeta(col.meta);
         if (sm.real_type == ColumnType::kEnum) {
-          if (sm.max_length != 1 && sm.max_length != 2) return bad("ENUM pack length " + std::to_string(sm.max_length));
+          if (sm.max_length != 1 && sm.max_length != 2)
+            return bad("ENUM pack length " + std::to_string(sm.max_length));
           p.len_bytes = static_cast<uint8_t>(sm.max_length);
           p.op = Op::kEnum;
         } else if (sm.real_type == ColumnType::kSet) {
-          if (sm.max_length < 1 || sm.max_length > 8) return bad("SET pack length " + std::to_string(sm.max_length));
+          if (sm.max_length < 1 || sm.max_length > 8)
+            return bad("SET pack length " + std::to_string(sm.max_length));
           p.len_bytes = static_cast<uint8_t>(sm.max_length);
           p.op = Op::kSet;
         } else if (sm.real_type == ColumnType::kString || sm.real_type == ColumnType::kVarString) {
@@ -198,7 +216,8 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
           p.op = Op::kVarLen;
           if (col.collation == kBinaryCollation) p.pad_to = static_cast<uint16_t>(sm.max_length);
         } else {
-          return bad("STRING metadata with real type " + std::to_string(static_cast<int>(sm.real_type)));
+          return bad("STRING metadata with real type " +
+                     std::to_string(static_cast<int>(sm.real_type)));
         }
         if (p.op == Op::kEnum || p.op == Op::kSet) {
           if (!col.enum_values.empty()) p.members = &col.enum_values;
@@ -240,9 +259,9 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(std::shared_ptr
         if (col.type == ColumnType::kJson) ++d->json_columns_;
         break;
       default:
-        return Status::Unsupported("column " + std::to_string(i + 1) + " of " + d->table_->database + "." +
-                                   d->table_->table + " has type " + typeName(col.type) +
-                                   ", which dts cannot decode");
+        return Status::Unsupported("column " + std::to_string(i + 1) + " of " +
+                                   d->table_->database + "." + d->table_->table + " has type " +
+                                   typeName(col.type) + ", which dts cannot decode");
     }
   }
   return std::shared_ptr<const TableDecoder>(std::move(d));
@@ -254,13 +273,12 @@ Status TableDecoder::columnError(size_t col, const Status& s) const {
   return Status(s).withContext("column " + name + " (" + typeName(c.type) + ")");
 }
 
-Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v, std::string_view* raw) const {
+Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v,
+                                 std::string_view* raw) const {
   uint64_t x = 0;
   std::string_view bytes;
   switch (p.op) {
-    case Op::kNullType:
-      setNull(v);
-      return Status::OK();
+    case Op::kNullType: setNull(v); return Status::OK();
     case Op::kInt8:
     case Op::kInt16:
     case Op::kInt24:
@@ -269,8 +287,10 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v, std::st
       static constexpr size_t kWidth[] = {0, 1, 2, 3, 4, 8};
       const size_t n = kWidth[static_cast<int>(p.op)];
       if (!r->getUint(n, &x)) return truncated();
-      if (p.is_unsigned) setUInt(v, x);
-      else setInt(v, signExtend(x, n));
+      if (p.is_unsigned)
+        setUInt(v, x);
+      else
+        setInt(v, signExtend(x, n));
       return Status::OK();
     }
     case Op::kFloat: {
@@ -387,7 +407,8 @@ namespace {
 // The number of set bits among the first n of `bitmap` (REQUIRES bitmap.size() * 8 >= n).
 size_t countBits(std::string_view bitmap, size_t n) {
   size_t count = 0, i = 0;
-  for (; i + 8 <= n; i += 8) count += static_cast<size_t>(std::popcount(static_cast<unsigned char>(bitmap[i >> 3])));
+  for (; i + 8 <= n; i += 8)
+    count += static_cast<size_t>(std::popcount(static_cast<unsigned char>(bitmap[i >> 3])));
   if (i < n) {
     const unsigned mask = (1u << (n - i)) - 1;
     count += static_cast<size_t>(std::popcount(static_cast<unsigned char>(bitmap[i >> 3]) & mask));
@@ -400,11 +421,18 @@ Status TableDecoder::skipValue(const Plan& p, ByteReader* r, Value* scratch) con
   size_t n = 0;
   switch (p.op) {
     case Op::kNullType: return Status::OK();
-    case Op::kInt8: case Op::kYear: n = 1; break;
+    case Op::kInt8:
+    case Op::kYear: n = 1; break;
     case Op::kInt16: n = 2; break;
-    case Op::kInt24: case Op::kDate: case Op::kOldTime: n = 3; break;
-    case Op::kInt32: case Op::kFloat: case Op::kOldTimestamp: n = 4; break;
-    case Op::kInt64: case Op::kDouble: case Op::kOldDateTime: n = 8; break;
+    case Op::kInt24:
+    case Op::kDate:
+    case Op::kOldTime: n = 3; break;
+    case Op::kInt32:
+    case Op::kFloat:
+    case Op::kOldTimestamp: n = 4; break;
+    case Op::kInt64:
+    case Op::kDouble:
+    case Op::kOldDateTime: n = 8; break;
     case Op::kTime2: n = 3 + fractionBytes(p.fsp); break;
     case Op::kDateTime2: n = 5 + fractionBytes(p.fsp); break;
     case Op::kTimestamp2: n = 4 + fractionBytes(p.fsp); break;
@@ -426,11 +454,13 @@ Status TableDecoder::skipValue(const Plan& p, ByteReader* r, Value* scratch) con
 }
 
 template <bool kMaterialize>
-Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowImage* out, Value* scratch,
-                                 std::vector<std::string_view>* raw_json, std::string_view partial_bits,
+Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowImage* out,
+                                 Value* scratch, std::vector<std::string_view>* raw_json,
+                                 std::string_view partial_bits,
                                  const std::vector<std::string_view>* before_raw_json) const {
   const size_t n = plans_.size();
-  if (present.size() * 8 < n) return Status::Corruption("columns-present bitmap shorter than the column count");
+  if (present.size() * 8 < n)
+    return Status::Corruption("columns-present bitmap shorter than the column count");
   if constexpr (kMaterialize) {
     out->values.resize(n);
     out->present.resize(n);
@@ -438,7 +468,8 @@ Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowIma
   }
   const size_t in_image = countBits(present, n);
   std::string_view nulls;
-  if (!r->getBytes((in_image + 7) / 8, &nulls)) return Status::Corruption("row image ends inside its null bitmap");
+  if (!r->getBytes((in_image + 7) / 8, &nulls))
+    return Status::Corruption("row image ends inside its null bitmap");
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
     if (!bitSet(present, i)) {
@@ -467,11 +498,14 @@ Status TableDecoder::decodeImage(ByteReader* r, std::string_view present, RowIma
         uint64_t len;
         std::string_view diffs;
         if (!r->getUint(4, &len) || !r->getBytes(len, &diffs)) return columnError(i, truncated());
-        if (before_raw_json == nullptr || i >= before_raw_json->size() || (*before_raw_json)[i].data() == nullptr)
-          return columnError(i, Status::FailedPrecondition(
-                                    "partial JSON update but the before image has no value for the column "
-                                    "(binlog_row_image must include it)"));
-        Status s = applyJsonDiffToText((*before_raw_json)[i], diffs, startText(v, Value::Kind::kJson));
+        if (before_raw_json == nullptr || i >= before_raw_json->size() ||
+            (*before_raw_json)[i].data() == nullptr)
+          return columnError(
+              i, Status::FailedPrecondition(
+                     "partial JSON update but the before image has no value for the column "
+                     "(binlog_row_image must include it)"));
+        Status s =
+            applyJsonDiffToText((*before_raw_json)[i], diffs, startText(v, Value::Kind::kJson));
         if (!s.ok()) return columnError(i, s);
         continue;
       }
@@ -496,8 +530,10 @@ Status TableDecoder::decodePartialAfterRow(ByteReader* r, std::string_view prese
                                            const std::vector<std::string_view>& before_raw_json,
                                            RowImage* out) const {
   uint64_t value_options;
-  if (!r->getLenenc(&value_options)) return Status::Corruption("row image ends inside value_options");
-  if (value_options > 1) return Status::Corruption("unknown value_options " + std::to_string(value_options));
+  if (!r->getLenenc(&value_options))
+    return Status::Corruption("row image ends inside value_options");
+  if (value_options > 1)
+    return Status::Corruption("unknown value_options " + std::to_string(value_options));
   std::string_view partial_bits;
   if (value_options & 1) {
     if (!r->getBytes((json_columns_ + 7) / 8, &partial_bits))
@@ -511,9 +547,9 @@ RowsReader::RowsReader(const RowsEventData& event, const BinlogPosition& positio
 
 Status RowsReader::wrap(const Status& s) const {
   const TableInfo& t = event_.decoder->table();
-  return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of `" + t.database + "`.`" +
-                               t.table + "` (table id " + std::to_string(event_.table_id) + ") at " +
-                               position_.file + ":" + std::to_string(position_.offset));
+  return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of `" + t.database +
+                               "`.`" + t.table + "` (table id " + std::to_string(event_.table_id) +
+                               ") at " + position_.file + ":" + std::to_string(position_.offset));
 }
 
 Status RowsReader::finish(Status s, size_t start) {
@@ -531,17 +567,14 @@ Status RowsReader::next(RowImage* before, RowImage* after) {
   const TableDecoder& d = *event_.decoder;
   if (event_.column_count != d.columnCount()) {
     return wrap(Status::Corruption("the event has " + std::to_string(event_.column_count) +
-                                   " columns but its TABLE_MAP has " + std::to_string(d.columnCount())));
+                                   " columns but its TABLE_MAP has " +
+                                   std::to_string(d.columnCount())));
   }
   const size_t start = reader_.position();
   Status s;
   switch (event_.kind) {
-    case RowsKind::kInsert:
-      s = d.decodeRow(&reader_, event_.columns_after, after);
-      break;
-    case RowsKind::kDelete:
-      s = d.decodeRow(&reader_, event_.columns_before, before);
-      break;
+    case RowsKind::kInsert: s = d.decodeRow(&reader_, event_.columns_after, after); break;
+    case RowsKind::kDelete: s = d.decodeRow(&reader_, event_.columns_before, before); break;
     case RowsKind::kUpdate:
       if (event_.partial_json) {
         s = d.decodeRow(&reader_, event_.columns_before, before, &raw_json_);
@@ -559,18 +592,15 @@ Status RowsReader::skip() {
   const TableDecoder& d = *event_.decoder;
   if (event_.column_count != d.columnCount()) {
     return wrap(Status::Corruption("the event has " + std::to_string(event_.column_count) +
-                                   " columns but its TABLE_MAP has " + std::to_string(d.columnCount())));
+                                   " columns but its TABLE_MAP has " +
+                                   std::to_string(d.columnCount())));
   }
   if (event_.partial_json) return next(&skip_before_, &skip_after_);
   const size_t start = reader_.position();
   Status s;
   switch (event_.kind) {
-    case RowsKind::kInsert:
-      s = d.skipRow(&reader_, event_.columns_after, &scratch_);
-      break;
-    case RowsKind::kDelete:
-      s = d.skipRow(&reader_, event_.columns_before, &scratch_);
-      break;
+    case RowsKind::kInsert: s = d.skipRow(&reader_, event_.columns_after, &scratch_); break;
+    case RowsKind::kDelete: s = d.skipRow(&reader_, event_.columns_before, &scratch_); break;
     case RowsKind::kUpdate:
       s = d.skipRow(&reader_, event_.columns_before, &scratch_);
       if (s.ok()) s = d.skipRow(&reader_, event_.columns_after, &scratch_);

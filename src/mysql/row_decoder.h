@@ -1,6 +1,7 @@
 // Row images of ROWS events decoded into typed Values.
 // Formats: MariaDB KB "Rows_event" (row image = null bitmap over the present columns, then each
-// present non-NULL value in the column's binlog format), https://dev.mysql.com/doc/dev/mysql-server/
+// present non-NULL value in the column's binlog format),
+// https://dev.mysql.com/doc/dev/mysql-server/
 // latest/classmysql_1_1binlog_1_1event_1_1Rows__event.html, and for PARTIAL_UPDATE_ROWS
 // (binlog_row_value_options=PARTIAL_JSON) the after image's value_options + partial bits.
 //
@@ -68,7 +69,8 @@ class TableDecoder {
   // Decodes a PARTIAL_UPDATE_ROWS after image: value_options, partial bits, then the image, where
   // JSON columns flagged partial hold a diff that is applied to the before image's raw JSON
   // (from decodeRow's raw_json). A diff against a column absent or NULL in the before image is
-  // kFailedPrecondition: the full value cannot be rebuilt, and the update is never dropped silently.
+  // kFailedPrecondition: the full value cannot be rebuilt, and the update is never dropped
+  // silently.
   Status decodePartialAfterRow(ByteReader* r, std::string_view present,
                                const std::vector<std::string_view>& before_raw_json,
                                RowImage* out) const;
@@ -81,18 +83,39 @@ class TableDecoder {
 
  private:
   enum class Op : uint8_t {
-    kNullType, kInt8, kInt16, kInt24, kInt32, kInt64, kFloat, kDouble, kYear, kDate, kOldTime,
-    kOldDateTime, kOldTimestamp, kTime2, kDateTime2, kTimestamp2, kDecimal, kBit, kEnum, kSet,
-    kVarLen, kBlob, kJsonBinary,
+    kNullType,
+    kInt8,
+    kInt16,
+    kInt24,
+    kInt32,
+    kInt64,
+    kFloat,
+    kDouble,
+    kYear,
+    kDate,
+    kOldTime,
+    kOldDateTime,
+    kOldTimestamp,
+    kTime2,
+    kDateTime2,
+    kTimestamp2,
+    kDecimal,
+    kBit,
+    kEnum,
+    kSet,
+    kVarLen,
+    kBlob,
+    kJsonBinary,
   };
   struct Plan {
     Op op = Op::kNullType;
     bool is_unsigned = false;
-    uint8_t len_bytes = 0;  // length prefix bytes (VARCHAR/STRING 1-2, BLOB 1-4), ENUM/SET/BIT width
+    uint8_t len_bytes =
+        0;  // length prefix bytes (VARCHAR/STRING 1-2, BLOB 1-4), ENUM/SET/BIT width
     uint8_t fsp = 0;
     uint8_t precision = 0, scale = 0;
-    uint16_t bin_size = 0;     // DECIMAL
-    uint16_t pad_to = 0;       // BINARY(n): the server strips trailing 0x00 bytes; put them back
+    uint16_t bin_size = 0;  // DECIMAL
+    uint16_t pad_to = 0;    // BINARY(n): the server strips trailing 0x00 bytes; put them back
     Value::Kind text_kind = Value::Kind::kString;
     const std::vector<std::string>* members = nullptr;  // ENUM/SET names, when known
   };
@@ -120,13 +143,13 @@ enum class RowsKind : uint8_t { kInsert, kUpdate, kDelete };
 // event (or its decompressed body). Produced by BinlogDecoder (binlog_event.h).
 struct RowsEventData {
   RowsKind kind = RowsKind::kInsert;
-  bool partial_json = false;     // PARTIAL_UPDATE_ROWS_EVENT
+  bool partial_json = false;  // PARTIAL_UPDATE_ROWS_EVENT
   uint64_t table_id = 0;
   uint16_t flags = 0;
   uint64_t column_count = 0;
-  std::string_view columns_before;  // bitmap (update/delete)
-  std::string_view columns_after;   // bitmap (insert/update)
-  std::string_view rows;            // the row images
+  std::string_view columns_before;              // bitmap (update/delete)
+  std::string_view columns_after;               // bitmap (insert/update)
+  std::string_view rows;                        // the row images
   std::shared_ptr<const TableDecoder> decoder;  // resolved from the preceding TABLE_MAP
 };
 
@@ -159,8 +182,8 @@ class RowsReader {
   ByteReader reader_;
   size_t rows_read_ = 0;
   std::vector<std::string_view> raw_json_;
-  Value scratch_;                         // skip(): values decoded only to be validated
-  RowImage skip_before_, skip_after_;     // skip() of partial-JSON updates
+  Value scratch_;                      // skip(): values decoded only to be validated
+  RowImage skip_before_, skip_after_;  // skip() of partial-JSON updates
 };
 
 }  // namespace dts::mysql

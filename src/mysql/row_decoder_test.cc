@@ -36,7 +36,8 @@ struct Harness {
     pos.offset += raw.size();
     return s;
   }
-  Result<std::vector<RowImage>> insert(const std::vector<TestColumn>& cols, const std::vector<std::string>& rows) {
+  Result<std::vector<RowImage>> insert(const std::vector<TestColumn>& cols,
+                                       const std::vector<std::string>& rows) {
     DTS_RETURN_IF_ERROR(feed(b.formatDescription()));
     DTS_RETURN_IF_ERROR(feed(b.tableMap(42, "db", "t", cols)));
     std::string body;
@@ -57,16 +58,21 @@ struct Harness {
 
 TEST(RowDecoderTest, IntegersAtTheirLimits) {
   std::vector<TestColumn> cols = {
-      testing::colInt(ColumnType::kTiny, "ti"),           testing::colInt(ColumnType::kTiny, "tiu", true),
-      testing::colInt(ColumnType::kShort, "si"),          testing::colInt(ColumnType::kShort, "siu", true),
-      testing::colInt(ColumnType::kInt24, "mi"),          testing::colInt(ColumnType::kInt24, "miu", true),
-      testing::colInt(ColumnType::kLong, "i"),            testing::colInt(ColumnType::kLong, "iu", true),
-      testing::colInt(ColumnType::kLongLong, "bi"),       testing::colInt(ColumnType::kLongLong, "biu", true),
+      testing::colInt(ColumnType::kTiny, "ti"),
+      testing::colInt(ColumnType::kTiny, "tiu", true),
+      testing::colInt(ColumnType::kShort, "si"),
+      testing::colInt(ColumnType::kShort, "siu", true),
+      testing::colInt(ColumnType::kInt24, "mi"),
+      testing::colInt(ColumnType::kInt24, "miu", true),
+      testing::colInt(ColumnType::kLong, "i"),
+      testing::colInt(ColumnType::kLong, "iu", true),
+      testing::colInt(ColumnType::kLongLong, "bi"),
+      testing::colInt(ColumnType::kLongLong, "biu", true),
       testing::colPlain(ColumnType::kYear, "y"),
   };
   auto row = [](uint64_t t, uint64_t s, uint64_t m, uint64_t i, uint64_t b, uint8_t y) {
-    return testing::rowImage({le(t, 1), le(t, 1), le(s, 2), le(s, 2), le(m, 3), le(m, 3), le(i, 4), le(i, 4), le(b, 8),
-                              le(b, 8), le(y, 1)},
+    return testing::rowImage({le(t, 1), le(t, 1), le(s, 2), le(s, 2), le(m, 3), le(m, 3), le(i, 4),
+                              le(i, 4), le(b, 8), le(b, 8), le(y, 1)},
                              {});
   };
   Harness h;
@@ -100,12 +106,18 @@ TEST(RowDecoderTest, IntegersAtTheirLimits) {
 }
 
 TEST(RowDecoderTest, DecimalFloatDoubleBitEnumSet) {
-  std::vector<TestColumn> cols = {testing::colDecimal("d", 65, 30), testing::colDecimal("e", 10, 2),
-                                  testing::colFloat("f"), testing::colDouble("g"), testing::colBit("b1", 1),
-                                  testing::colBit("b64", 64), testing::colBit("b10", 10),
-                                  testing::colEnum("en", {"a", "b", "c"}), testing::colSet("st", {"x", "y", "z"})};
+  std::vector<TestColumn> cols = {testing::colDecimal("d", 65, 30),
+                                  testing::colDecimal("e", 10, 2),
+                                  testing::colFloat("f"),
+                                  testing::colDouble("g"),
+                                  testing::colBit("b1", 1),
+                                  testing::colBit("b64", 64),
+                                  testing::colBit("b10", 10),
+                                  testing::colEnum("en", {"a", "b", "c"}),
+                                  testing::colSet("st", {"x", "y", "z"})};
   std::string d1, d2;
-  ASSERT_TRUE(encodeDecimal("-12345678901234567890123456789012345.123456789012345678901234567890", 65, 30, &d1));
+  ASSERT_TRUE(encodeDecimal("-12345678901234567890123456789012345.123456789012345678901234567890",
+                            65, 30, &d1));
   ASSERT_TRUE(encodeDecimal("-0.05", 10, 2, &d2));
   float f = 1.1f;
   double g = -1e300;
@@ -115,7 +127,9 @@ TEST(RowDecoderTest, DecimalFloatDoubleBitEnumSet) {
   std::memcpy(&gb, &g, 8);
   std::string b64("\xff\x00\x00\x00\x00\x00\x00\x01", 8);
   Harness h;
-  auto rows = h.insert(cols, {testing::rowImage({d1, d2, le(fb, 4), le(gb, 8), "\x01", b64, "\x02\xaa", "\x03", "\x05"}, {})});
+  auto rows = h.insert(
+      cols, {testing::rowImage(
+                {d1, d2, le(fb, 4), le(gb, 8), "\x01", b64, "\x02\xaa", "\x03", "\x05"}, {})});
   ASSERT_TRUE(rows.ok()) << rows.status().toString();
   const auto& v = (*rows)[0].values;
   EXPECT_EQ(v[0].kind, Value::Kind::kDecimal);
@@ -137,19 +151,25 @@ TEST(RowDecoderTest, DecimalFloatDoubleBitEnumSet) {
 }
 
 TEST(RowDecoderTest, StringsBlobsJsonTemporalsAndNulls) {
-  std::vector<TestColumn> cols = {testing::colVarchar("vs", 20), testing::colVarchar("vl", 1200),
-                                  testing::colString("c", 400), testing::colString("bin", 4, 63),
-                                  testing::colBlob("blob", 2), testing::colBlob("txt", 4, 45), testing::colJson("j"),
+  std::vector<TestColumn> cols = {testing::colVarchar("vs", 20),
+                                  testing::colVarchar("vl", 1200),
+                                  testing::colString("c", 400),
+                                  testing::colString("bin", 4, 63),
+                                  testing::colBlob("blob", 2),
+                                  testing::colBlob("txt", 4, 45),
+                                  testing::colJson("j"),
                                   testing::colTemporal2(ColumnType::kTime2, "t", 3),
                                   testing::colTemporal2(ColumnType::kDateTime2, "dt", 6),
                                   testing::colTemporal2(ColumnType::kTimestamp2, "ts", 0),
                                   testing::colPlain(ColumnType::kDate, "d")};
   std::string json = j::object({{"k", j::array({j::int16(1), j::literal(1)})}});
   std::vector<std::string> vals = {
-      "\x03" "abc",
+      "\x03"
+      "abc",
       le(300, 2) + std::string(300, 'x'),
       le(2, 2) + "hi",  // max length 400 > 255: 2-byte length
-      "\x02" "ab",        // BINARY(4) with trailing zeros stripped
+      "\x02"
+      "ab",  // BINARY(4) with trailing zeros stripped
       le(3, 2) + std::string("\x00\x01\x02", 3),
       le(5, 4) + "hello",
       le(json.size(), 4) + json,
@@ -160,7 +180,8 @@ TEST(RowDecoderTest, StringsBlobsJsonTemporalsAndNulls) {
   };
   Harness h;
   std::vector<bool> nulls(vals.size(), false);
-  auto rows = h.insert(cols, {testing::rowImage(vals, nulls), testing::rowImage(vals, std::vector<bool>(vals.size(), true))});
+  auto rows = h.insert(cols, {testing::rowImage(vals, nulls),
+                              testing::rowImage(vals, std::vector<bool>(vals.size(), true))});
   ASSERT_TRUE(rows.ok()) << rows.status().toString();
   const auto& v = (*rows)[0].values;
   EXPECT_EQ(v[0], Value::ofText(Value::Kind::kString, "abc"));
@@ -180,7 +201,8 @@ TEST(RowDecoderTest, StringsBlobsJsonTemporalsAndNulls) {
 
 TEST(RowDecoderTest, PartialImagesHonourThePresentBitmap) {
   Harness h;
-  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kLong, "a"), testing::colInt(ColumnType::kLong, "b"),
+  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kLong, "a"),
+                                  testing::colInt(ColumnType::kLong, "b"),
                                   testing::colInt(ColumnType::kLong, "c")};
   ASSERT_TRUE(h.feed(h.b.formatDescription()).ok());
   ASSERT_TRUE(h.feed(h.b.tableMap(7, "db", "t", cols)).ok());
@@ -199,8 +221,12 @@ TEST(RowDecoderTest, PartialImagesHonourThePresentBitmap) {
 
 TEST(RowDecoderTest, TruncatedRowIsCorruptionNamingTableAndPosition) {
   Harness h;
-  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kLong, "a"), testing::colVarchar("s", 10)};
-  auto rows = h.insert(cols, {testing::rowImage({le(1, 4), "\x05" "ab"}, {})});
+  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kLong, "a"),
+                                  testing::colVarchar("s", 10)};
+  auto rows = h.insert(cols, {testing::rowImage({le(1, 4),
+                                                 "\x05"
+                                                 "ab"},
+                                                {})});
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), Status::Code::kCorruption);
   EXPECT_NE(rows.status().message().find("`db`.`t`"), std::string::npos) << rows.status().message();
@@ -210,11 +236,13 @@ TEST(RowDecoderTest, TruncatedRowIsCorruptionNamingTableAndPosition) {
 
 TEST(RowDecoderTest, BadJsonAndBadDecimalAreCorruption) {
   Harness h;
-  auto rows = h.insert({testing::colJson("j")}, {testing::rowImage({le(2, 4) + std::string("\x42\x00", 2)}, {})});
+  auto rows = h.insert({testing::colJson("j")},
+                       {testing::rowImage({le(2, 4) + std::string("\x42\x00", 2)}, {})});
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), Status::Code::kCorruption);
   Harness h2;
-  rows = h2.insert({testing::colDecimal("d", 9, 0)}, {testing::rowImage({std::string("\xff\xff\xff\xff", 4)}, {})});
+  rows = h2.insert({testing::colDecimal("d", 9, 0)},
+                   {testing::rowImage({std::string("\xff\xff\xff\xff", 4)}, {})});
   ASSERT_FALSE(rows.ok());
   EXPECT_EQ(rows.status().code(), Status::Code::kCorruption);
   Harness h3;
@@ -228,7 +256,8 @@ TEST(RowDecoderTest, BadJsonAndBadDecimalAreCorruption) {
   }
   rows = h3.insert({testing::colEnum("e", {"a"})}, {testing::rowImage({"\x02"}, {})});
   ASSERT_FALSE(rows.ok());
-  EXPECT_NE(rows.status().message().find("ENUM index 2"), std::string::npos) << rows.status().toString();
+  EXPECT_NE(rows.status().message().find("ENUM index 2"), std::string::npos)
+      << rows.status().toString();
 }
 
 TEST(RowDecoderTest, StringMetaEncodesLongLengthsAndRealTypes) {
@@ -240,7 +269,6 @@ TEST(RowDecoderTest, StringMetaEncodesLongLengthsAndRealTypes) {
   EXPECT_EQ(decodeStringMeta(0xf701).real_type, ColumnType::kEnum);
   EXPECT_EQ(decodeStringMeta(0xf808).real_type, ColumnType::kSet);
 }
-
 
 namespace skipdiff {
 
@@ -256,8 +284,8 @@ std::string readAll(const RowsEvent& e, const BinlogPosition& pos, bool skip) {
 // Feeds `cols` and a rows event of `type` over `body`, every prefix of body and every single-byte
 // corruption of it, and checks that skip() accepts and rejects exactly what next() does, with the
 // same message.
-void expectSkipMatchesNext(const std::vector<TestColumn>& cols, EventType type, const std::string& body,
-                           const std::string& whole_result) {
+void expectSkipMatchesNext(const std::vector<TestColumn>& cols, EventType type,
+                           const std::string& body, const std::string& whole_result) {
   Harness h;
   ASSERT_TRUE(h.feed(h.b.formatDescription()).ok());
   ASSERT_TRUE(h.feed(h.b.tableMap(42, "db", "t", cols)).ok());
@@ -282,24 +310,47 @@ void expectSkipMatchesNext(const std::vector<TestColumn>& cols, EventType type, 
 }  // namespace skipdiff
 
 TEST(RowDecoderTest, SkipChecksExactlyWhatNextDecodes) {
-  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kTiny, "ti"), testing::colInt(ColumnType::kInt24, "mi"),
-                                  testing::colInt(ColumnType::kLongLong, "bi", true), testing::colDecimal("d", 10, 2),
-                                  testing::colFloat("f"), testing::colDouble("g"), testing::colBit("b10", 10),
-                                  testing::colEnum("en", {"a", "b", "c"}), testing::colSet("st", {"x", "y", "z"}),
-                                  testing::colVarchar("vs", 20), testing::colString("bin", 4, 63),
-                                  testing::colBlob("blob", 2), testing::colJson("j"),
+  std::vector<TestColumn> cols = {testing::colInt(ColumnType::kTiny, "ti"),
+                                  testing::colInt(ColumnType::kInt24, "mi"),
+                                  testing::colInt(ColumnType::kLongLong, "bi", true),
+                                  testing::colDecimal("d", 10, 2),
+                                  testing::colFloat("f"),
+                                  testing::colDouble("g"),
+                                  testing::colBit("b10", 10),
+                                  testing::colEnum("en", {"a", "b", "c"}),
+                                  testing::colSet("st", {"x", "y", "z"}),
+                                  testing::colVarchar("vs", 20),
+                                  testing::colString("bin", 4, 63),
+                                  testing::colBlob("blob", 2),
+                                  testing::colJson("j"),
                                   testing::colTemporal2(ColumnType::kTime2, "t", 3),
                                   testing::colTemporal2(ColumnType::kDateTime2, "dt", 6),
                                   testing::colTemporal2(ColumnType::kTimestamp2, "ts", 0),
-                                  testing::colPlain(ColumnType::kDate, "dd"), testing::colPlain(ColumnType::kYear, "y")};
+                                  testing::colPlain(ColumnType::kDate, "dd"),
+                                  testing::colPlain(ColumnType::kYear, "y")};
   std::string dec;
   ASSERT_TRUE(encodeDecimal("-0.05", 10, 2, &dec));
   std::string json = j::object({{"k", j::array({j::int16(1), j::literal(1)})}});
-  std::vector<std::string> vals = {"\x85", le(70000, 3), le(~0ULL, 8), dec, le(0x3f800000, 4), le(0, 8), "\x02\xaa",
-                                   "\x03", "\x05", "\x03" "abc", "\x02" "ab", le(3, 2) + "xyz",
-                                   le(json.size(), 4) + json, encodeTime2(true, 1, 2, 3, 450000, 3),
-                                   encodeDateTime2(2024, 2, 29, 23, 59, 59, 123456, 6), encodeTimestamp2(7, 0, 0),
-                                   le((2024u << 9) | (2u << 5) | 29u, 3), "\x7b"};
+  std::vector<std::string> vals = {"\x85",
+                                   le(70000, 3),
+                                   le(~0ULL, 8),
+                                   dec,
+                                   le(0x3f800000, 4),
+                                   le(0, 8),
+                                   "\x02\xaa",
+                                   "\x03",
+                                   "\x05",
+                                   "\x03"
+                                   "abc",
+                                   "\x02"
+                                   "ab",
+                                   le(3, 2) + "xyz",
+                                   le(json.size(), 4) + json,
+                                   encodeTime2(true, 1, 2, 3, 450000, 3),
+                                   encodeDateTime2(2024, 2, 29, 23, 59, 59, 123456, 6),
+                                   encodeTimestamp2(7, 0, 0),
+                                   le((2024u << 9) | (2u << 5) | 29u, 3),
+                                   "\x7b"};
   std::vector<bool> some_null(vals.size(), false);
   some_null[3] = some_null[9] = some_null[12] = true;
   const std::string row = testing::rowImage(vals, {}), row2 = testing::rowImage(vals, some_null);

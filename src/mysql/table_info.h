@@ -15,13 +15,14 @@ constexpr uint16_t kBinaryCollation = 63;
 
 struct ColumnInfo {
   std::string name;
-  ColumnType type = ColumnType::kNull;  // the binlog (real) type, e.g. kString for ENUM in TABLE_MAP
-  uint16_t meta = 0;                    // TABLE_MAP type metadata
+  ColumnType type =
+      ColumnType::kNull;  // the binlog (real) type, e.g. kString for ENUM in TABLE_MAP
+  uint16_t meta = 0;      // TABLE_MAP type metadata
   bool is_unsigned = false;
   bool nullable = true;
-  uint16_t collation = 0;               // 0 = unknown; 63 = binary
-  std::string column_type;              // "varchar(20)" as SHOW COLUMNS prints it, when known
-  std::vector<std::string> enum_values; // ENUM and SET members, when known
+  uint16_t collation = 0;                // 0 = unknown; 63 = binary
+  std::string column_type;               // "varchar(20)" as SHOW COLUMNS prints it, when known
+  std::vector<std::string> enum_values;  // ENUM and SET members, when known
 };
 
 struct TableInfo {
@@ -40,7 +41,9 @@ struct RowImage {
   std::vector<bool> present;
 
   // Whether column i has a value in this image.
-  bool has(size_t i) const { return i < values.size() && (present.empty() || (i < present.size() && present[i])); }
+  bool has(size_t i) const {
+    return i < values.size() && (present.empty() || (i < present.size() && present[i]));
+  }
 };
 
 }  // namespace dts::mysql

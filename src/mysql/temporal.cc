@@ -54,7 +54,9 @@ uint32_t fractionMicros(uint64_t raw, int fsp) {
 }
 
 // |v| without overflow for INT64_MIN (untrusted packed values can be anything).
-uint64_t magnitude(int64_t v) { return v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v); }
+uint64_t magnitude(int64_t v) {
+  return v < 0 ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+}
 
 }  // namespace
 
@@ -83,7 +85,8 @@ void formatDate(uint32_t packed, std::string* out) {
 }
 
 void formatOldTime(int32_t hhmmss, std::string* out) {
-  uint64_t v = hhmmss < 0 ? static_cast<uint64_t>(-static_cast<int64_t>(hhmmss)) : static_cast<uint64_t>(hhmmss);
+  uint64_t v = hhmmss < 0 ? static_cast<uint64_t>(-static_cast<int64_t>(hhmmss))
+                          : static_cast<uint64_t>(hhmmss);
   if (hhmmss < 0) out->push_back('-');
   putPadded(out, v / 10000, 2);
   out->push_back(':');

@@ -14,7 +14,9 @@ namespace dts::mysql {
 
 // Bytes taken by TIME2/DATETIME2/TIMESTAMP2 with fractional precision fsp (0..6): the integer
 // part (3, 5 and 4 bytes) plus (fsp + 1) / 2 fraction bytes.
-inline size_t fractionBytes(int fsp) { return static_cast<size_t>((fsp + 1) / 2); }
+inline size_t fractionBytes(int fsp) {
+  return static_cast<size_t>((fsp + 1) / 2);
+}
 
 // DATE (3 bytes little-endian: day 5 bits, month 4 bits, year 15 bits): "YYYY-MM-DD".
 void formatDate(uint32_t packed, std::string* out);

@@ -11,9 +11,9 @@
 //   kString                    s   (bytes in the column's character set, see ColumnInfo::charset)
 //   kBytes                     s   (raw bytes: BINARY, VARBINARY, BLOB, GEOMETRY)
 //   kBit                       u   (the bit value) and s (its bytes, big-endian, ceil(M/8) long)
-//   kEnum                      u   (1-based index, 0 = '') and s (the name, when the schema is known)
-//   kSet                       u   (bitmask) and s (comma-separated names, when known)
-//   kJson                      s   (JSON text; MySQL binary JSON is converted to text)
+//   kEnum                      u   (1-based index, 0 = '') and s (the name, when the schema is
+//   known) kSet                       u   (bitmask) and s (comma-separated names, when known) kJson
+//   s   (JSON text; MySQL binary JSON is converted to text)
 #pragma once
 
 #include <cstdint>

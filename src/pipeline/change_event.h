@@ -18,17 +18,17 @@ struct ChangeEvent {
   std::string database;  // for DDL: the default database the statement ran in
   std::string table;     // empty for DDL that names no single table
   std::shared_ptr<const mysql::TableInfo> table_info;  // rows only
-  mysql::RowImage before;  // update, delete
-  mysql::RowImage after;   // insert, update
-  std::string sql;         // DDL only
+  mysql::RowImage before;                              // update, delete
+  mysql::RowImage after;                               // insert, update
+  std::string sql;                                     // DDL only
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
 };
 
 struct Transaction {
-  std::string gtid;           // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none
-  uint32_t timestamp = 0;     // commit time, seconds since the epoch (source clock)
-  uint64_t commit_us = 0;     // ... in microseconds where the source records it (MySQL 8.0 GTID
-                              // events' immediate commit timestamp); 0 otherwise (MariaDB)
+  std::string gtid;        // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none
+  uint32_t timestamp = 0;  // commit time, seconds since the epoch (source clock)
+  uint64_t commit_us = 0;  // ... in microseconds where the source records it (MySQL 8.0 GTID
+                           // events' immediate commit timestamp); 0 otherwise (MariaDB)
   // When dts had read the whole transaction (its commit event); unset if unknown. The source's
   // timestamp has whole seconds only; this bounds the commit instant from above (see
   // sink::sourceCommitMs).
@@ -36,6 +36,17 @@ struct Transaction {
   mysql::BinlogPosition begin;  // where its first event starts
   mysql::BinlogPosition end;    // right after its last event: resume here
   std::vector<ChangeEvent> events;
+
+  // A transaction travels as one or more pieces, in order, each holding a bounded batch of its
+  // events, so memory stays bounded whatever the transaction's size (DESIGN.md, data flow).
+  // Small transactions travel whole: one piece, first and last. Every piece carries gtid and
+  // begin; end, timestamp, commit_us and received are set on the last piece only. A sink may
+  // apply the pieces of a transaction as they arrive, but nothing of it is durable (nor its
+  // checkpoint) before the last piece; a reader stopped between pieces resumes at the
+  // transaction's start.
+  bool first_piece = true;
+  bool last_piece = true;
+  bool whole() const { return first_piece && last_piece; }
 };
 
 const char* opName(ChangeEvent::Op op);

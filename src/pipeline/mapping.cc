@@ -18,10 +18,14 @@ bool DmlSet::allows(ChangeEvent::Op op) const {
 Result<DmlSet> DmlSet::parse(const std::vector<std::string>& names) {
   DmlSet set{false, false, false};
   for (const auto& n : names) {
-    if (n == "insert") set.insert = true;
-    else if (n == "update") set.update = true;
-    else if (n == "delete") set.del = true;
-    else return Status::InvalidArgument("must be a list of insert, update, delete; got '" + n + "'");
+    if (n == "insert")
+      set.insert = true;
+    else if (n == "update")
+      set.update = true;
+    else if (n == "delete")
+      set.del = true;
+    else
+      return Status::InvalidArgument("must be a list of insert, update, delete; got '" + n + "'");
   }
   return set;
 }
@@ -65,8 +69,9 @@ Result<Mapping> Mapping::create(std::vector<DatabaseSelection> selections) {
       }
       std::string target = key(target_db, t.rename_to.empty() ? t.name : t.rename_to);
       if (!target_tables.insert(target).second) {
-        return Status::InvalidArgument(twhere + ": two tables map onto destination table '" + target_db +
-                                       "." + (t.rename_to.empty() ? t.name : t.rename_to) + "'");
+        return Status::InvalidArgument(twhere + ": two tables map onto destination table '" +
+                                       target_db + "." +
+                                       (t.rename_to.empty() ? t.name : t.rename_to) + "'");
       }
       std::set<std::string> cols;
       for (const auto& c : t.columns) {
@@ -93,7 +98,9 @@ const DatabaseSelection* Mapping::findDatabase(std::string_view db) const {
   return nullptr;
 }
 
-bool Mapping::selectsDatabase(std::string_view db) const { return findDatabase(db) != nullptr; }
+bool Mapping::selectsDatabase(std::string_view db) const {
+  return findDatabase(db) != nullptr;
+}
 
 bool Mapping::hasTableList(std::string_view db) const {
   const auto* s = findDatabase(db);
@@ -180,8 +187,10 @@ mysql::RowImage cutImage(mysql::RowImage&& image, const std::vector<size_t>& kep
   out.values.reserve(kept.size());
   out.present.reserve(kept.size());
   for (size_t i : kept) {
-    out.values.push_back(i < image.values.size() ? std::move(image.values[i]) : mysql::Value::null());
-    out.present.push_back(i < image.values.size() && (i >= image.present.size() || image.present[i]));
+    out.values.push_back(i < image.values.size() ? std::move(image.values[i])
+                                                 : mysql::Value::null());
+    out.present.push_back(i < image.values.size() &&
+                          (i >= image.present.size() || image.present[i]));
   }
   return out;
 }

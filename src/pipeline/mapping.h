@@ -58,9 +58,9 @@ struct TableRoute {
   std::string source_table;
   std::string target_database;
   std::string target_table;
-  std::vector<std::string> columns;          // empty: every column
-  std::string where;                         // empty: every row (the text, for SQL WHERE)
-  std::shared_ptr<const RowFilter> filter;   // null: every row (compiled `where`)
+  std::vector<std::string> columns;         // empty: every column
+  std::string where;                        // empty: every row (the text, for SQL WHERE)
+  std::shared_ptr<const RowFilter> filter;  // null: every row (compiled `where`)
   DmlSet dml;
 
   bool allColumns() const { return columns.empty(); }

@@ -111,7 +111,9 @@ TEST(MappingTest, MapsEventsThroughFilterColumnsAndDml) {
 }
 
 TEST(MappingTest, RejectsInvalidSelections) {
-  auto bad = [](std::vector<DatabaseSelection> s) { return Mapping::create(std::move(s)).status(); };
+  auto bad = [](std::vector<DatabaseSelection> s) {
+    return Mapping::create(std::move(s)).status();
+  };
   DatabaseSelection a;
   a.database = "a";
   DatabaseSelection empty;

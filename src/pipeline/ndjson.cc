@@ -15,10 +15,10 @@ using mysql::Value;
 constexpr char kHex[] = "0123456789abcdef";
 
 // MySQL's latin1 is Windows-1252; 0x80-0x9f map to these code points (undefined ones to C1).
-constexpr uint16_t kCp1252High[32] = {0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-                                      0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-                                      0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-                                      0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
+constexpr uint16_t kCp1252High[32] = {
+    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
 
 void appendUtf8(uint32_t cp, std::string* out) {
   if (cp < 0x80) {
@@ -49,9 +49,12 @@ void appendLatin1(std::string_view s, std::string* out) {
   std::string utf8;
   utf8.reserve(s.size() + s.size() / 4);
   for (unsigned char c : s) {
-    if (c < 0x80) utf8.push_back(static_cast<char>(c));
-    else if (c < 0xa0) appendUtf8(kCp1252High[c - 0x80], &utf8);
-    else appendUtf8(c, &utf8);
+    if (c < 0x80)
+      utf8.push_back(static_cast<char>(c));
+    else if (c < 0xa0)
+      appendUtf8(kCp1252High[c - 0x80], &utf8);
+    else
+      appendUtf8(c, &utf8);
   }
   appendJsonString(utf8, out);
 }
@@ -80,21 +83,20 @@ void appendFloating(F v, std::string* out) {
 
 void appendText(const Value& v, const mysql::ColumnInfo* column, std::string* out) {
   using mysql::Charset;
-  const Charset cs = column != nullptr ? mysql::charsetOfCollation(column->collation) : Charset::kUnknown;
+  const Charset cs =
+      column != nullptr ? mysql::charsetOfCollation(column->collation) : Charset::kUnknown;
   switch (cs) {
     case Charset::kUtf8:
     case Charset::kAscii:
     case Charset::kUnknown:
-      if (isValidUtf8(v.s)) appendJsonString(v.s, out);
-      else appendHexString(v.s, out);
+      if (isValidUtf8(v.s))
+        appendJsonString(v.s, out);
+      else
+        appendHexString(v.s, out);
       return;
-    case Charset::kLatin1:
-      appendLatin1(v.s, out);
-      return;
+    case Charset::kLatin1: appendLatin1(v.s, out); return;
     case Charset::kBinary:
-    case Charset::kOther:
-      appendHexString(v.s, out);
-      return;
+    case Charset::kOther: appendHexString(v.s, out); return;
   }
 }
 
@@ -136,8 +138,8 @@ bool isValidUtf8(std::string_view s) {
       if ((p[i] & 0xc0) != 0x80) return false;
       cp = (cp << 6) | (p[i] & 0x3f);
     }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
       return false;
     p += n + 1;
   }
@@ -157,23 +159,22 @@ void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, 
     case Value::Kind::kDouble: appendFloating(v.d, out); return;
     case Value::Kind::kDecimal:
     case Value::Kind::kTemporal:
-    case Value::Kind::kJson:
-      appendJsonString(v.s, out);
-      return;
+    case Value::Kind::kJson: appendJsonString(v.s, out); return;
     case Value::Kind::kString: appendText(v, column, out); return;
     case Value::Kind::kBytes:
-    case Value::Kind::kBit:
-      appendHexString(v.s, out);
-      return;
+    case Value::Kind::kBit: appendHexString(v.s, out); return;
     case Value::Kind::kEnum:
     case Value::Kind::kSet:
-      if (column != nullptr && !column->enum_values.empty()) appendJsonString(v.s, out);
-      else appendUInt(v.u, out);
+      if (column != nullptr && !column->enum_values.empty())
+        appendJsonString(v.s, out);
+      else
+        appendUInt(v.u, out);
       return;
   }
 }
 
-Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::TableInfo* table, std::string* out) const {
+Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
+                                 std::string* out) const {
   out->push_back('{');
   bool first = true;
   const size_t n = image.values.size();
@@ -181,7 +182,8 @@ Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::Tabl
     if (i < image.present.size() && !image.present[i]) continue;
     if (!first) out->push_back(',');
     first = false;
-    const mysql::ColumnInfo* col = table != nullptr && i < table->columns.size() ? &table->columns[i] : nullptr;
+    const mysql::ColumnInfo* col =
+        table != nullptr && i < table->columns.size() ? &table->columns[i] : nullptr;
     if (col != nullptr && !col->name.empty()) {
       appendJsonString(col->name, out);
     } else {
@@ -203,17 +205,20 @@ Status NdjsonWriter::append(const ChangeEvent& ev, const Transaction& txn, std::
     if (named)
       for (const auto& c : table->columns) named = named && !c.name.empty();
     if (!named)
-      return Status::FailedPrecondition("column names of `" + ev.database + "`.`" + ev.table +
-                                        "` are unknown (set binlog_row_metadata=FULL on the server, provide a "
-                                        "schema, or ask for positional @N names)");
+      return Status::FailedPrecondition(
+          "column names of `" + ev.database + "`.`" + ev.table +
+          "` are unknown (set binlog_row_metadata=FULL on the server, provide a "
+          "schema, or ask for positional @N names)");
   }
   out->append("{\"op\":\"");
   out->append(opName(ev.op));
   out->append("\",\"db\":");
   appendJsonString(ev.database, out);
   out->append(",\"table\":");
-  if (ev.table.empty()) out->append("null");
-  else appendJsonString(ev.table, out);
+  if (ev.table.empty())
+    out->append("null");
+  else
+    appendJsonString(ev.table, out);
   out->append(",\"before\":");
   if (ev.op == ChangeEvent::Op::kUpdate || ev.op == ChangeEvent::Op::kDelete) {
     DTS_RETURN_IF_ERROR(appendImage(ev.before, table, out));
@@ -228,12 +233,16 @@ Status NdjsonWriter::append(const ChangeEvent& ev, const Transaction& txn, std::
   }
   if (ev.op == ChangeEvent::Op::kDdl) {
     out->append(",\"sql\":");
-    if (isValidUtf8(ev.sql)) appendJsonString(ev.sql, out);
-    else appendHexString(ev.sql, out);
+    if (isValidUtf8(ev.sql))
+      appendJsonString(ev.sql, out);
+    else
+      appendHexString(ev.sql, out);
   }
   out->append(",\"gtid\":");
-  if (txn.gtid.empty()) out->append("null");
-  else appendJsonString(txn.gtid, out);
+  if (txn.gtid.empty())
+    out->append("null");
+  else
+    appendJsonString(txn.gtid, out);
   out->append(",\"file\":");
   appendJsonString(ev.position.file, out);
   out->append(",\"pos\":");

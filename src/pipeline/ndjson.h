@@ -39,10 +39,12 @@ class NdjsonWriter {
 
   // Appends a value as JSON (see the header comment). `column` gives the charset and ENUM/SET
   // names; may be null (then text is treated as of unknown charset).
-  static void appendValue(const mysql::Value& value, const mysql::ColumnInfo* column, std::string* out);
+  static void appendValue(const mysql::Value& value, const mysql::ColumnInfo* column,
+                          std::string* out);
 
  private:
-  Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table, std::string* out) const;
+  Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
+                     std::string* out) const;
   NdjsonOptions options_;
 };
 

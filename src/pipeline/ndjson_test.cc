@@ -34,11 +34,14 @@ TEST(NdjsonTest, Values) {
   EXPECT_EQ(render(withD(Value::Kind::kDouble, 0.1)), "0.1");
   EXPECT_EQ(render(withD(Value::Kind::kDouble, -1e300)), "-1e+300");
   EXPECT_EQ(render(Value::ofText(Value::Kind::kDecimal, "-12.30")), "\"-12.30\"");
-  EXPECT_EQ(render(Value::ofText(Value::Kind::kTemporal, "2024-01-31 10:00:00.5")), "\"2024-01-31 10:00:00.5\"");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kTemporal, "2024-01-31 10:00:00.5")),
+            "\"2024-01-31 10:00:00.5\"");
   EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "a\"\n\x01é")), "\"a\\\"\\n\\u0001é\"");
-  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "caf\xe9 \x80"), 8), "\"café €\"");  // latin1 (cp1252)
-  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\xff\xfe"), 45), "\"fffe\"");     // invalid UTF-8
-  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\x81\x40"), 28), "\"8140\"");     // gbk: hex
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "caf\xe9 \x80"), 8),
+            "\"café €\"");  // latin1 (cp1252)
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\xff\xfe"), 45),
+            "\"fffe\"");  // invalid UTF-8
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\x81\x40"), 28), "\"8140\"");  // gbk: hex
   EXPECT_EQ(render(Value::ofText(Value::Kind::kBytes, std::string("\x00\xab", 2)), 63), "\"00ab\"");
   Value bit = Value::ofText(Value::Kind::kBit, "\x02\xaa");
   bit.u = 0x2aa;
@@ -73,9 +76,10 @@ TEST(NdjsonTest, LinesForRowsAndDdl) {
   ev.after.present = {false, true};
   std::string out;
   ASSERT_TRUE(NdjsonWriter().append(ev, txn, &out).ok());
-  EXPECT_EQ(out,
-            "{\"op\":\"update\",\"db\":\"shop\",\"table\":\"t\",\"before\":{\"id\":1,\"name\":\"x\"},"
-            "\"after\":{\"name\":null},\"gtid\":\"0-1-5\",\"file\":\"binlog.000001\",\"pos\":1234,\"ts\":1700000000}\n");
+  EXPECT_EQ(
+      out,
+      "{\"op\":\"update\",\"db\":\"shop\",\"table\":\"t\",\"before\":{\"id\":1,\"name\":\"x\"},"
+      "\"after\":{\"name\":null},\"gtid\":\"0-1-5\",\"file\":\"binlog.000001\",\"pos\":1234,\"ts\":1700000000}\n");
   auto parsed = nlohmann::json::parse(out);
   EXPECT_EQ(parsed["after"]["name"], nullptr);
 
@@ -106,9 +110,11 @@ TEST(NdjsonTest, UnknownNamesAreAnErrorUnlessPositionalNamesAreAsked) {
   ev.after.values = {Value::ofInt(7)};
   ev.after.present = {true};
   std::string out;
-  EXPECT_EQ(NdjsonWriter().append(ev, Transaction{}, &out).code(), Status::Code::kFailedPrecondition);
+  EXPECT_EQ(NdjsonWriter().append(ev, Transaction{}, &out).code(),
+            Status::Code::kFailedPrecondition);
   EXPECT_TRUE(out.empty());
-  ASSERT_TRUE(NdjsonWriter(NdjsonOptions{.positional_names = true}).append(ev, Transaction{}, &out).ok());
+  ASSERT_TRUE(
+      NdjsonWriter(NdjsonOptions{.positional_names = true}).append(ev, Transaction{}, &out).ok());
   EXPECT_NE(out.find("\"after\":{\"@1\":7}"), std::string::npos) << out;
 }
 

@@ -88,7 +88,8 @@ std::optional<int> compare(const Scalar& a, const Scalar& b) {
 bool likeMatch(std::string_view text, std::string_view pattern, bool binary) {
   auto eq = [binary](char a, char b) {
     if (binary) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   // Iterative wildcard matching with backtracking to the last '%'.
   size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
@@ -173,7 +174,8 @@ class Parser {
   Result<std::unique_ptr<Node>> parse() {
     DTS_ASSIGN_OR_RETURN(auto root, parseOr());
     skipSpace();
-    if (pos_ < text_.size()) return error("unexpected '" + std::string(text_.substr(pos_, 20)) + "'");
+    if (pos_ < text_.size())
+      return error("unexpected '" + std::string(text_.substr(pos_, 20)) + "'");
     return root;
   }
 
@@ -465,9 +467,9 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
       for (size_t i = 0; i < ctx.table.columns.size(); ++i) {
         if (ctx.table.columns[i].name != n.column) continue;
         if (i >= ctx.row.values.size() || (i < ctx.row.present.size() && !ctx.row.present[i])) {
-          return Status::InvalidArgument("where: column '" + n.column + "' of " + ctx.table.database +
-                                         "." + ctx.table.table +
-                                         " is not in the row image (binlog_row_image must be FULL)");
+          return Status::InvalidArgument(
+              "where: column '" + n.column + "' of " + ctx.table.database + "." + ctx.table.table +
+              " is not in the row image (binlog_row_image must be FULL)");
         }
         return fromValue(ctx.row.values[i], ctx.table.columns[i]);
       }
@@ -578,7 +580,8 @@ std::string toSqlNode(const Node& n, const std::function<std::string(std::string
       for (size_t i = 1; i < n.children.size(); ++i) s += (i > 1 ? ", " : "") + child(i);
       return s + "))";
     }
-    case T::kBetween: return "(" + child(0) + " " + neg + "BETWEEN " + child(1) + " AND " + child(2) + ")";
+    case T::kBetween:
+      return "(" + child(0) + " " + neg + "BETWEEN " + child(1) + " AND " + child(2) + ")";
     case T::kLike: return "(" + child(0) + " " + neg + "LIKE " + child(1) + ")";
   }
   return "";
@@ -588,7 +591,8 @@ std::string toSqlNode(const Node& n, const std::function<std::string(std::string
 
 RowFilter::~RowFilter() = default;
 
-std::string RowFilter::toSql(const std::function<std::string(std::string_view)>& quote_string) const {
+std::string RowFilter::toSql(
+    const std::function<std::string(std::string_view)>& quote_string) const {
   return toSqlNode(*root_, quote_string);
 }
 

@@ -90,7 +90,8 @@ TEST(RowFilterTest, UnknownOrMissingColumnIsAnError) {
 }
 
 TEST(RowFilterTest, RendersQuotedSql) {
-  auto f = RowFilter::compile("status <> 'te''st' AND `we``ird` IN (1, -2.5) OR note IS NOT NULL AND NOT x LIKE 'a%'");
+  auto f = RowFilter::compile(
+      "status <> 'te''st' AND `we``ird` IN (1, -2.5) OR note IS NOT NULL AND NOT x LIKE 'a%'");
   ASSERT_TRUE(f.ok()) << f.status().toString();
   auto q = [](std::string_view s) { return "Q[" + std::string(s) + "]"; };
   EXPECT_EQ((*f)->toSql(q),

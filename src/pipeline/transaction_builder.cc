@@ -36,10 +36,12 @@ bool startsWithWord(std::string_view sql, std::string_view word) {
 }
 
 bool startsWithXaStart(std::string_view sql) {
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
+    sql.remove_prefix(1);
   if (!startsWithWord(sql, "XA")) return false;
   sql.remove_prefix(2);
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
+    sql.remove_prefix(1);
   return startsWithWord(sql, "START") || startsWithWord(sql, "BEGIN");
 }
 
@@ -50,10 +52,12 @@ Result<TableFilter> TableFilter::parse(std::string_view spec) {
   size_t start = 0;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
-    std::string_view item = spec.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
+    std::string_view item = spec.substr(
+        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty()) return Status::InvalidArgument("empty table pattern in '" + std::string(spec) + "'");
+    if (item.empty())
+      return Status::InvalidArgument("empty table pattern in '" + std::string(spec) + "'");
     size_t dot = item.find('.');
     Pattern p;
     if (dot == std::string_view::npos) {
@@ -87,18 +91,23 @@ bool TableFilter::matchesDatabase(std::string_view db) const {
 }
 
 QueryKind classifyQuery(std::string_view sql) {
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front()))) sql.remove_prefix(1);
-  while (!sql.empty() && (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
+  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
+    sql.remove_prefix(1);
+  while (!sql.empty() &&
+         (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
     sql.remove_suffix(1);
-  if (startsWithWord(sql, "BEGIN") || startsWithWord(sql, "START TRANSACTION")) return QueryKind::kBegin;
+  if (startsWithWord(sql, "BEGIN") || startsWithWord(sql, "START TRANSACTION"))
+    return QueryKind::kBegin;
   if (startsWithWord(sql, "COMMIT")) return QueryKind::kCommit;
   if (startsWithWord(sql, "ROLLBACK")) {
     std::string_view rest = sql.substr(8);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front()))) rest.remove_prefix(1);
+    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front())))
+      rest.remove_prefix(1);
     return startsWithWord(rest, "TO") ? QueryKind::kSavepoint : QueryKind::kRollback;
   }
   if (startsWithWord(sql, "XA")) return QueryKind::kXa;
-  if (startsWithWord(sql, "SAVEPOINT") || startsWithWord(sql, "RELEASE SAVEPOINT")) return QueryKind::kSavepoint;
+  if (startsWithWord(sql, "SAVEPOINT") || startsWithWord(sql, "RELEASE SAVEPOINT"))
+    return QueryKind::kSavepoint;
   return QueryKind::kOther;
 }
 
@@ -113,7 +122,8 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
 
 void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
   current_.end = mysql::BinlogPosition{event.position.file, event.end_offset};
-  current_.timestamp = commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
+  current_.timestamp =
+      commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
   current_.commit_us = commit_ts_us_;
   done->push_back(std::move(current_));
   current_ = Transaction();
@@ -150,10 +160,11 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
 Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
   auto startGtid = [&](std::string gtid) -> Status {
     if (open_)
-      return Status::Corruption("transaction " + (current_.gtid.empty() ? std::string("(no GTID)") : current_.gtid) +
-                                " begun at " + current_.begin.file + ":" + std::to_string(current_.begin.offset) +
-                                " has no commit before the GTID at " + event.position.file + ":" +
-                                std::to_string(event.position.offset));
+      return Status::Corruption(
+          "transaction " + (current_.gtid.empty() ? std::string("(no GTID)") : current_.gtid) +
+          " begun at " + current_.begin.file + ":" + std::to_string(current_.begin.offset) +
+          " has no commit before the GTID at " + event.position.file + ":" +
+          std::to_string(event.position.offset));
     open(event, std::move(gtid));
     return Status::OK();
   };
@@ -185,10 +196,8 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
           finish(event, done);
         }
         return Status::OK();
-      case QueryKind::kSavepoint:
-        return Status::OK();
-      case QueryKind::kOther:
-        break;
+      case QueryKind::kSavepoint: return Status::OK();
+      case QueryKind::kOther: break;
     }
     if (!open_) open(event, {});
     if (options_.keep_all_ddl || options_.filter.matchesDatabase(q->database)) {

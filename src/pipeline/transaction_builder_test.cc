@@ -44,7 +44,8 @@ struct Stream {
 TEST(TransactionBuilderTest, MariaDbTransactionsAndStandaloneDdl) {
   t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
   Stream s;
-  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"), t::colVarchar("name", 40)};
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"),
+                                     t::colVarchar("name", 40)};
   ASSERT_TRUE(s.feed(b.formatDescription()).ok());
   ASSERT_TRUE(s.feed(b.mariaGtid(10, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
   ASSERT_TRUE(s.feed(b.query("shop", "CREATE TABLE t (id INT, name VARCHAR(10))")).ok());
@@ -59,10 +60,22 @@ TEST(TransactionBuilderTest, MariaDbTransactionsAndStandaloneDdl) {
   ASSERT_TRUE(s.feed(b.mariaGtid(11, 0, mysql::MariaGtidEvent::kFlTransactional)).ok());
   ASSERT_TRUE(s.feed(b.query("shop", "BEGIN")).ok());
   ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "t", cols)).ok());
-  std::string rows = t::rowImage({le(1, 4), "\x01" "a"}, {}) + t::rowImage({le(2, 4), "\x01" "b"}, {});
+  std::string rows = t::rowImage({le(1, 4),
+                                  "\x01"
+                                  "a"},
+                                 {}) +
+                     t::rowImage({le(2, 4),
+                                  "\x01"
+                                  "b"},
+                                 {});
   ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 2, rows)).ok());
   ASSERT_TRUE(s.feed(b.rows(EventType::kUpdateRowsV1, 1, 2, rows)).ok());
-  ASSERT_TRUE(s.feed(b.rows(EventType::kDeleteRowsV1, 1, 2, t::rowImage({le(2, 4), "\x01" "b"}, {}))).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kDeleteRowsV1, 1, 2,
+                            t::rowImage({le(2, 4),
+                                         "\x01"
+                                         "b"},
+                                        {})))
+                  .ok());
   EXPECT_TRUE(s.builder.inTransaction());
   ASSERT_TRUE(s.feed(b.xid(5)).ok());
   ASSERT_EQ(s.done.size(), 2u);
@@ -87,7 +100,8 @@ TEST(TransactionBuilderTest, MySqlGtidPayloadAndFilter) {
   ASSERT_TRUE(filter.ok());
   t::EventBuilder b;
   Stream s(TransactionBuilder::Options{*filter});
-  constexpr uint8_t uuid[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
+  constexpr uint8_t uuid[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+                                0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
   std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
   ASSERT_TRUE(s.feed(b.formatDescription()).ok());
   ASSERT_TRUE(s.feed(b.mysqlGtid(uuid, 7, 1, 2, 1700000123000000ULL)).ok());
@@ -96,7 +110,8 @@ TEST(TransactionBuilderTest, MySqlGtidPayloadAndFilter) {
   std::string events = inner.query("shop", "BEGIN") + inner.tableMap(1, "shop", "keep_me", cols) +
                        inner.rows(EventType::kWriteRowsV2, 1, 1, t::rowImage({le(1, 4)}, {})) +
                        inner.tableMap(2, "shop", "drop_me", cols) +
-                       inner.rows(EventType::kWriteRowsV2, 2, 1, t::rowImage({le(2, 4)}, {})) + inner.xid(9);
+                       inner.rows(EventType::kWriteRowsV2, 2, 1, t::rowImage({le(2, 4)}, {})) +
+                       inner.xid(9);
   std::string payload = b.transactionPayload(events);
   const uint64_t payload_start = s.pos.offset;
   ASSERT_TRUE(s.feed(payload).ok());
@@ -170,7 +185,8 @@ std::string hexUpper(std::string_view s) {
 
 // Compares a decoded value with what SELECT printed (the fixture SELECT uses HEX() for binary
 // columns, b+0 for BIT and ST_AsWKB for GEOMETRY).
-void expectSame(const Value& v, const mysql::ColumnInfo& col, const std::string& want, const std::string& where) {
+void expectSame(const Value& v, const mysql::ColumnInfo& col, const std::string& want,
+                const std::string& where) {
   SCOPED_TRACE(where);
   if (want == "NULL") {
     EXPECT_TRUE(v.isNull()) << v.s;
@@ -197,12 +213,16 @@ void expectSame(const Value& v, const mysql::ColumnInfo& col, const std::string&
       }
       break;
     case Value::Kind::kUInt: EXPECT_EQ(std::to_string(v.u), want); break;
-    case Value::Kind::kFloat: EXPECT_NEAR(v.d, std::stod(want), std::fabs(std::stod(want)) * 1e-5); break;
+    case Value::Kind::kFloat:
+      EXPECT_NEAR(v.d, std::stod(want), std::fabs(std::stod(want)) * 1e-5);
+      break;
     case Value::Kind::kDouble: EXPECT_EQ(v.d, std::stod(want)); break;
     case Value::Kind::kBit: EXPECT_EQ(std::to_string(v.u), want); break;
     case Value::Kind::kBytes:
-      if (want.size() + 8 == 2 * v.s.size()) EXPECT_EQ(hexUpper(v.s).substr(8), want);  // GEOMETRY: SRID + WKB
-      else EXPECT_EQ(hexUpper(v.s), want);
+      if (want.size() + 8 == 2 * v.s.size())
+        EXPECT_EQ(hexUpper(v.s).substr(8), want);  // GEOMETRY: SRID + WKB
+      else
+        EXPECT_EQ(hexUpper(v.s), want);
       break;
     default: EXPECT_EQ(v.s, want); break;
   }
@@ -254,8 +274,9 @@ void checkFixture(const std::string& file, const std::string& db) {
       const auto& want = it->second[n];
       ASSERT_EQ(want.size(), ev.after.values.size()) << ev.table;
       for (size_t i = 0; i < want.size(); ++i)
-        expectSame(ev.after.values[i], ev.table_info->columns[i], want[i], ev.table + " row " + std::to_string(n + 1) + " column " +
-                                                    ev.table_info->columns[i].name);
+        expectSame(ev.after.values[i], ev.table_info->columns[i], want[i],
+                   ev.table + " row " + std::to_string(n + 1) + " column " +
+                       ev.table_info->columns[i].name);
       ++n;
     }
   }
@@ -264,8 +285,12 @@ void checkFixture(const std::string& file, const std::string& db) {
   EXPECT_EQ(deletes, 1u);
 }
 
-TEST(BinlogFixtureTest, MariaDbPlainEventsMatchSelectOutput) { checkFixture("mariadb_types.000001", "fx"); }
-TEST(BinlogFixtureTest, MariaDbCompressedEventsMatchSelectOutput) { checkFixture("mariadb_types.000002", "fz"); }
+TEST(BinlogFixtureTest, MariaDbPlainEventsMatchSelectOutput) {
+  checkFixture("mariadb_types.000001", "fx");
+}
+TEST(BinlogFixtureTest, MariaDbCompressedEventsMatchSelectOutput) {
+  checkFixture("mariadb_types.000002", "fz");
+}
 
 }  // namespace
 }  // namespace dts::pipeline

@@ -30,7 +30,8 @@ std::string columnList(const mysql::TableInfo& info) {
   return out;
 }
 
-Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row) {
+Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info,
+                           const mysql::RowImage& row) {
   out->push_back('(');
   for (size_t i = 0; i < info.columns.size(); ++i) {
     if (i > 0) out->push_back(',');
@@ -40,15 +41,17 @@ Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info, const
   return Status::OK();
 }
 
-Result<std::string> BatchSql::keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
+                                     const std::vector<size_t>& identity,
                                      const mysql::RowImage& row, const char* image) const {
   std::string out = "(";
   for (size_t n = 0; n < identity.size(); ++n) {
     size_t i = identity[n];
     if (i >= info.columns.size() || !row.has(i)) {
-      return Status::InvalidArgument("table " + mysql::quoteQualified(info.database, info.table) + ": the " +
-                                     image + " image lacks key column " +
-                                     (i < info.columns.size() ? "'" + info.columns[i].name + "'" : std::to_string(i)));
+      return Status::InvalidArgument(
+          "table " + mysql::quoteQualified(info.database, info.table) + ": the " + image +
+          " image lacks key column " +
+          (i < info.columns.size() ? "'" + info.columns[i].name + "'" : std::to_string(i)));
     }
     if (n > 0) out.push_back(',');
     DTS_RETURN_IF_ERROR(appendSqlLiteral(&out, row.values[i], info.columns[i]));
@@ -63,8 +66,8 @@ void BatchSql::endOpenInsert() {
   open_insert_head_.clear();
 }
 
-void BatchSql::emitInsert(const std::string& verb, const std::string& table_sql, const mysql::TableInfo& info,
-                          std::string values_row) {
+void BatchSql::emitInsert(const std::string& verb, const std::string& table_sql,
+                          const mysql::TableInfo& info, std::string values_row) {
   std::string head = verb + " INTO " + table_sql + " (" + columnList(info) + ") VALUES ";
   if (open_insert_head_ != head || open_insert_.size() + values_row.size() > max_bytes_) {
     endOpenInsert();
@@ -178,7 +181,8 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   }
 }
 
-Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql, const TableKeys& keys) {
+Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
+                            const TableKeys& keys) {
   const mysql::TableInfo& info = *ev.table_info;
   const size_t ncols = info.columns.size();
   bool keyed = !keys.identity.empty();
@@ -199,7 +203,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
       size_t i = keys.identity[n];
       if (!ev.before.has(i)) {
         return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
-                                       ": the before image lacks key column '" + info.columns[i].name + "'");
+                                       ": the before image lacks key column '" +
+                                       info.columns[i].name + "'");
       }
       if (n > 0) where += " AND ";
       where += mysql::quoteIdentifier(info.columns[i].name) + "=";

@@ -56,9 +56,9 @@ class BatchSql {
  private:
   struct Entry {
     std::shared_ptr<const mysql::TableInfo> info;
-    std::string key_sql;               // "(1,2)" rendered identity
-    bool present = false;              // final state: row present (after) or deleted
-    std::string row_sql;               // the final row "(v1,v2)" when present
+    std::string key_sql;   // "(1,2)" rendered identity
+    bool present = false;  // final state: row present (after) or deleted
+    std::string row_sql;   // the final row "(v1,v2)" when present
   };
   struct Pending {
     std::string table_sql;  // `db`.`t`
@@ -72,9 +72,10 @@ class BatchSql {
   Status appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row);
   Result<std::string> keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
                              const mysql::RowImage& row, const char* image) const;
-  Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql, const TableKeys& keys);
-  void emitInsert(const std::string& verb, const std::string& table_sql, const mysql::TableInfo& info,
-                  std::string values_row);
+  Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
+                    const TableKeys& keys);
+  void emitInsert(const std::string& verb, const std::string& table_sql,
+                  const mysql::TableInfo& info, std::string values_row);
   void endOpenInsert();
 
   size_t max_bytes_;

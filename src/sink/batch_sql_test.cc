@@ -5,8 +5,8 @@
 namespace dts::sink {
 namespace {
 
-using pipeline::ChangeEvent;
 using mysql::Value;
+using pipeline::ChangeEvent;
 
 std::shared_ptr<const mysql::TableInfo> table() {
   auto t = std::make_shared<mysql::TableInfo>();
@@ -19,9 +19,12 @@ std::shared_ptr<const mysql::TableInfo> table() {
   return t;
 }
 
-mysql::RowImage row(int64_t id, int64_t v) { return mysql::RowImage{{Value::ofInt(id), Value::ofInt(v)}, {}}; }
+mysql::RowImage row(int64_t id, int64_t v) {
+  return mysql::RowImage{{Value::ofInt(id), Value::ofInt(v)}, {}};
+}
 
-ChangeEvent ev(ChangeEvent::Op op, std::optional<mysql::RowImage> before, std::optional<mysql::RowImage> after) {
+ChangeEvent ev(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
+               std::optional<mysql::RowImage> after) {
   ChangeEvent e;
   e.op = op;
   e.database = "db";

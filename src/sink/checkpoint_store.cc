@@ -16,30 +16,35 @@ std::string textLiteral(std::string_view s) {
 
 }  // namespace
 
-std::string CheckpointStore::table() const { return mysql::quoteQualified(meta_db_, "checkpoint"); }
+std::string CheckpointStore::table() const {
+  return mysql::quoteQualified(meta_db_, "checkpoint");
+}
 
 Status CheckpointStore::ensureSchema(mysql::Connection& conn) const {
-  DTS_RETURN_IF_ERROR(conn.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(meta_db_))
-                          .withContext("creating the checkpoint database"));
+  DTS_RETURN_IF_ERROR(
+      conn.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(meta_db_))
+          .withContext("creating the checkpoint database"));
   return conn
-      .execute("CREATE TABLE IF NOT EXISTS " + table() +
-               " (task VARCHAR(190) NOT NULL, slot INT NOT NULL, applied MEDIUMTEXT NOT NULL, "
-               "position TEXT NOT NULL, pending_ddl VARCHAR(190) NOT NULL DEFAULT '', "
-               "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
-               "PRIMARY KEY (task, slot)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
+      .execute(
+          "CREATE TABLE IF NOT EXISTS " + table() +
+          " (task VARCHAR(190) NOT NULL, slot INT NOT NULL, applied MEDIUMTEXT NOT NULL, "
+          "position TEXT NOT NULL, pending_ddl VARCHAR(190) NOT NULL DEFAULT '', "
+          "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6), "
+          "PRIMARY KEY (task, slot)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4")
       .withContext("creating the checkpoint table");
 }
 
 Result<Checkpoint> CheckpointStore::read(mysql::Connection& conn) const {
   auto rows = conn.query("SELECT slot, applied, position, pending_ddl FROM " + table() +
                          " WHERE task=" + textLiteral(task_) + " ORDER BY slot");
-  if (!rows.ok()) return rows.status().withContext("reading the checkpoint of task '" + task_ + "'");
+  if (!rows.ok())
+    return rows.status().withContext("reading the checkpoint of task '" + task_ + "'");
   Checkpoint cp;
   for (const auto& r : rows->rows) {
     auto applied = GtidRanges::parse(r[1].value_or(""));
     if (!applied.ok()) {
-      return Status::Corruption("checkpoint of task '" + task_ + "' slot " + r[0].value_or("?") + ": " +
-                                applied.status().message());
+      return Status::Corruption("checkpoint of task '" + task_ + "' slot " + r[0].value_or("?") +
+                                ": " + applied.status().message());
     }
     cp.applied.addAll(*applied);
     cp.position = mergePositions(cp.position, r[2].value_or(""));
@@ -48,7 +53,8 @@ Result<Checkpoint> CheckpointStore::read(mysql::Connection& conn) const {
   return cp;
 }
 
-std::string CheckpointStore::upsertSql(int slot, const GtidRanges& applied, const std::string& position,
+std::string CheckpointStore::upsertSql(int slot, const GtidRanges& applied,
+                                       const std::string& position,
                                        const std::string& pending_ddl) const {
   std::string a = textLiteral(applied.toString());
   std::string p = textLiteral(position);
@@ -68,7 +74,8 @@ std::string mergePositions(const std::string& a, const std::string& b) {
     size_t start = 0;
     while (start < s->size()) {
       size_t comma = s->find(',', start);
-      std::string item = s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? s->size() : comma + 1;
       auto id = parseGtid(item);
       if (!id.ok() || !id->mariadb) continue;

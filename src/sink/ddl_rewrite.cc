@@ -28,11 +28,13 @@ Result<std::vector<Token>> tokenize(std::string_view sql) {
     char c = sql[i];
     if (isspace(static_cast<unsigned char>(c))) {
       ++i;
-    } else if (c == '#' || (c == '-' && i + 2 < sql.size() && sql[i + 1] == '-' && isspace(static_cast<unsigned char>(sql[i + 2])))) {
+    } else if (c == '#' || (c == '-' && i + 2 < sql.size() && sql[i + 1] == '-' &&
+                            isspace(static_cast<unsigned char>(sql[i + 2])))) {
       while (i < sql.size() && sql[i] != '\n') ++i;
     } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
       size_t close = sql.find("*/", i + 2);
-      if (close == std::string_view::npos) return Status::Unsupported("DDL with an unterminated comment");
+      if (close == std::string_view::npos)
+        return Status::Unsupported("DDL with an unterminated comment");
       // Executable comments (/*! ... */, /*M! ... */) change the statement: refuse to guess.
       if (i + 2 < sql.size() && (sql[i + 2] == '!' || sql[i + 2] == 'M')) {
         return Status::Unsupported("DDL with an executable comment");
@@ -61,10 +63,11 @@ Result<std::vector<Token>> tokenize(std::string_view sql) {
       if (j >= sql.size()) return Status::Unsupported("DDL with an unterminated string");
       out.push_back({Token::kString, i, j + 1, std::string(sql.substr(i, j + 1 - i))});
       i = j + 1;
-    } else if (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80) {
+    } else if (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+               static_cast<unsigned char>(c) >= 0x80) {
       size_t j = i;
-      while (j < sql.size() && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_' || sql[j] == '$' ||
-                                static_cast<unsigned char>(sql[j]) >= 0x80)) {
+      while (j < sql.size() && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_' ||
+                                sql[j] == '$' || static_cast<unsigned char>(sql[j]) >= 0x80)) {
         ++j;
       }
       out.push_back({Token::kWord, i, j, std::string(sql.substr(i, j - i))});
@@ -93,7 +96,8 @@ class Parser {
 
   bool atEnd() const { return p_ >= t_.size(); }
   bool isWord(const char* w, size_t ahead = 0) const {
-    return p_ + ahead < t_.size() && t_[p_ + ahead].kind == Token::kWord && upper(t_[p_ + ahead].text) == w;
+    return p_ + ahead < t_.size() && t_[p_ + ahead].kind == Token::kWord &&
+           upper(t_[p_ + ahead].text) == w;
   }
   bool accept(const char* w) {
     if (!isWord(w)) return false;
@@ -174,12 +178,14 @@ Target routeOf(const pipeline::Mapping* mapping, const NameRef& ref) {
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
                                                const pipeline::Mapping* mapping) {
   auto toks = tokenize(sql);
-  if (!toks.ok()) return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
+  if (!toks.ok())
+    return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
   Parser p(sql, std::move(*toks), default_db);
   std::vector<NameRef> refs;
   bool structural = false;  // CREATE/ALTER TABLE: the column set matters
   auto unsupported = [&](const std::string& why) {
-    return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) + "': " + why);
+    return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
+                               "': " + why);
   };
 
   if (p.accept("CREATE")) {
@@ -288,11 +294,14 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     refs.push_back(r);
   }
 
-  std::string target_default = mapping == nullptr ? std::string(default_db) : mapping->targetDatabase(default_db);
-  bool default_selected = mapping == nullptr || (!default_db.empty() && mapping->selectsDatabase(default_db));
+  std::string target_default =
+      mapping == nullptr ? std::string(default_db) : mapping->targetDatabase(default_db);
+  bool default_selected =
+      mapping == nullptr || (!default_db.empty() && mapping->selectsDatabase(default_db));
   if (refs.empty()) {
     if (!default_selected) return std::optional<RewrittenDdl>();
-    return unsupported("statement kind not understood in a selected database '" + std::string(default_db) + "'");
+    return unsupported("statement kind not understood in a selected database '" +
+                       std::string(default_db) + "'");
   }
   size_t selected = 0;
   std::vector<Target> targets;
@@ -324,7 +333,8 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
                                        : mysql::quoteQualified(targets[n].db, targets[n].table);
     out.replace(r.begin, r.end - r.begin, repl);
   }
-  return std::optional<RewrittenDdl>(RewrittenDdl{std::move(out), default_selected ? target_default : ""});
+  return std::optional<RewrittenDdl>(
+      RewrittenDdl{std::move(out), default_selected ? target_default : ""});
 }
 
 }  // namespace dts::sink

@@ -100,7 +100,8 @@ void DependencyTracker::release(int worker, uint64_t seq, const std::vector<uint
   --pending_[static_cast<size_t>(worker)];
 }
 
-void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out) {
+void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys,
+                  std::vector<uint64_t>* out) {
   const mysql::TableInfo& info = *ev.table_info;
   // Hashed: database \0 table \0 key-number { \0 kind value }..., or database \0 table \0 *.
   Fnv base;
@@ -119,7 +120,8 @@ void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::v
       }
       Fnv h = base;
       char num[24];
-      h.add(std::string_view(num, static_cast<size_t>(std::to_chars(num, num + sizeof num, k).ptr - num)));
+      h.add(std::string_view(
+          num, static_cast<size_t>(std::to_chars(num, num + sizeof num, k).ptr - num)));
       bool has_null = false;
       for (size_t i : cols) {
         if (!img->has(i)) {

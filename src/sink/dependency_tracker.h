@@ -34,7 +34,8 @@ uint64_t hashKey(std::string_view bytes);
 // strings by bytes, PAD SPACE *_bin strings without trailing spaces, and strings of any other
 // collation (case/accent-insensitive) not at all, so every change to such a key of the table
 // conflicts with every other.
-void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys, std::vector<uint64_t>* out);
+void addKeyHashes(const pipeline::ChangeEvent& ev, const TableKeys& keys,
+                  std::vector<uint64_t>* out);
 
 class DependencyTracker {
  public:
@@ -64,7 +65,7 @@ class DependencyTracker {
   std::vector<size_t> pending_;
   mutable size_t next_ = 0;  // round-robin among equally loaded workers
   size_t stick_;
-  int last_ = -1;             // the worker of the last assign()
+  int last_ = -1;  // the worker of the last assign()
 };
 
 }  // namespace dts::sink

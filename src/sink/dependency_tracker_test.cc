@@ -1,13 +1,13 @@
 #include "sink/dependency_tracker.h"
 
-#include "mysql/table_info.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
+
+#include "mysql/table_info.h"
 
 namespace dts::sink {
 namespace {
@@ -63,7 +63,8 @@ std::vector<uint64_t> keyHashesOf(uint16_t collation, const std::string& key, bo
   ev.database = "d";
   ev.table = "t";
   ev.table_info = info;
-  (deleted ? ev.before : ev.after).values.push_back(mysql::Value::ofText(mysql::Value::Kind::kString, key));
+  (deleted ? ev.before : ev.after)
+      .values.push_back(mysql::Value::ofText(mysql::Value::Kind::kString, key));
   TableKeys keys;
   keys.identity = {0};
   keys.unique = {{0}};

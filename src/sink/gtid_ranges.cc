@@ -14,8 +14,10 @@ bool parseU64(std::string_view s, uint64_t* out) {
 }
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -56,8 +58,8 @@ Result<GtidId> parseGtid(std::string_view gtid) {
   size_t d2 = d1 == std::string_view::npos ? d1 : gtid.find('-', d1 + 1);
   uint64_t domain = 0, server = 0;
   if (d2 == std::string_view::npos || !parseU64(gtid.substr(0, d1), &domain) ||
-      !parseU64(gtid.substr(d1 + 1, d2 - d1 - 1), &server) || !parseU64(gtid.substr(d2 + 1), &id.seq) ||
-      domain > UINT32_MAX || server > UINT32_MAX) {
+      !parseU64(gtid.substr(d1 + 1, d2 - d1 - 1), &server) ||
+      !parseU64(gtid.substr(d2 + 1), &id.seq) || domain > UINT32_MAX || server > UINT32_MAX) {
     return Status::InvalidArgument("malformed GTID '" + std::string(gtid) +
                                    "' (expected uuid:N or domain-server-seq)");
   }
@@ -79,7 +81,8 @@ Result<GtidRanges> GtidRanges::parse(std::string_view text) {
     if (colon == std::string_view::npos) {
       // A MariaDB position item: domain-server-seq means 1..seq of the domain.
       DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(item));
-      if (!id.mariadb) return Status::InvalidArgument("malformed GTID set item '" + std::string(item) + "'");
+      if (!id.mariadb)
+        return Status::InvalidArgument("malformed GTID set item '" + std::string(item) + "'");
       if (id.seq > 0) out.add(id.key, 1, id.seq);
       continue;
     }
@@ -99,8 +102,9 @@ Result<GtidRanges> GtidRanges::parse(std::string_view text) {
       std::string_view iv = rest.substr(0, next);
       size_t dash = iv.find('-');
       uint64_t a = 0, b = 0;
-      bool ok = dash == std::string_view::npos ? parseU64(iv, &a) && (b = a, true)
-                                               : parseU64(iv.substr(0, dash), &a) && parseU64(iv.substr(dash + 1), &b);
+      bool ok = dash == std::string_view::npos
+                    ? parseU64(iv, &a) && (b = a, true)
+                    : parseU64(iv.substr(0, dash), &a) && parseU64(iv.substr(dash + 1), &b);
       if (!ok || a == 0 || b < a) {
         return Status::InvalidArgument("malformed GTID interval '" + std::string(iv) + "' in '" +
                                        std::string(item) + "'");

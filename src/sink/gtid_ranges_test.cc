@@ -15,8 +15,10 @@ TEST(GtidRangesTest, ParsesBothFlavours) {
   EXPECT_EQ(id("0-1-42").key, "0");
   EXPECT_EQ(id("0-1-42").seq, 42u);
   EXPECT_TRUE(id("0-1-42").mariadb);
-  EXPECT_EQ(id("3E11FA47-71CA-11E1-9E33-C80AA9429562:23").key, "3e11fa47-71ca-11e1-9e33-c80aa9429562");
-  for (const char* bad : {"", "0-1", "a-b-c", "0-1-x", "uuid:1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:0"}) {
+  EXPECT_EQ(id("3E11FA47-71CA-11E1-9E33-C80AA9429562:23").key,
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562");
+  for (const char* bad :
+       {"", "0-1", "a-b-c", "0-1-x", "uuid:1", "3e11fa47-71ca-11e1-9e33-c80aa9429562:0"}) {
     EXPECT_FALSE(parseGtid(bad).ok()) << bad;
   }
 }

@@ -27,10 +27,8 @@ bool isStringLike(const mysql::ColumnInfo& c) {
     case mysql::ColumnType::kBlob:
     case mysql::ColumnType::kEnum:
     case mysql::ColumnType::kSet:
-    case mysql::ColumnType::kJson:
-      return true;
-    default:
-      return false;
+    case mysql::ColumnType::kJson: return true;
+    default: return false;
   }
 }
 
@@ -44,9 +42,13 @@ bool byteComparable(const mysql::ColumnInfo& c) {
   return c.collation == mysql::kBinaryCollation;
 }
 
-size_t valueBytes(const mysql::Value& v) { return v.s.empty() ? 8 : v.s.size(); }
+size_t valueBytes(const mysql::Value& v) {
+  return v.s.empty() ? 8 : v.s.size();
+}
 
-unsigned lastErrno(mysql::Connection& c) { return mysql_errno(c.handle()); }
+unsigned lastErrno(mysql::Connection& c) {
+  return mysql_errno(c.handle());
+}
 
 // Errors that mean "this DDL already happened" when it is replayed after a crash.
 bool alreadyDone(unsigned err) {
@@ -67,11 +69,12 @@ MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipelin
       store_(options_.meta_database, options_.task),
       tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
-Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
-                                                         std::shared_ptr<const pipeline::Mapping> mapping) {
+Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(
+    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping) {
   if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
   if (options.workers < 1 || options.workers > 64) {
-    return Status::InvalidArgument("applier: workers must be 1..64, got " + std::to_string(options.workers));
+    return Status::InvalidArgument("applier: workers must be 1..64, got " +
+                                   std::to_string(options.workers));
   }
   if (options.batch_transactions == 0) options.batch_transactions = 1;
   std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(mapping)));
@@ -82,7 +85,8 @@ Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
 Status MysqlApplier::start() {
   auto connect = [&]() -> Result<std::unique_ptr<mysql::Connection>> {
     DTS_ASSIGN_OR_RETURN(auto c, mysql::Connection::connect(options_.destination));
-    DTS_RETURN_IF_ERROR(c->execute(applierSessionSql()).withContext("setting up the applier session"));
+    DTS_RETURN_IF_ERROR(
+        c->execute(applierSessionSql()).withContext("setting up the applier session"));
     return c;
   };
   DTS_ASSIGN_OR_RETURN(control_, connect());
@@ -94,16 +98,19 @@ Status MysqlApplier::start() {
   // the read — and that two appliers of one task never run at once.
   auto lockName = [&](int slot) {
     char buf[40];
-    snprintf(buf, sizeof(buf), "dts:%016llx:%d", static_cast<unsigned long long>(hashKey(options_.task)), slot);
+    snprintf(buf, sizeof(buf), "dts:%016llx:%d",
+             static_cast<unsigned long long>(hashKey(options_.task)), slot);
     return std::string(buf);
   };
   {
     const std::string timeout = std::to_string(options_.fence_timeout.count());
-    const Status busy = Status::Unavailable("applier of task '" + options_.task +
-                                            "': another applier of this task still holds its locks at the destination");
+    const Status busy = Status::Unavailable(
+        "applier of task '" + options_.task +
+        "': another applier of this task still holds its locks at the destination");
     // Slot 0 first: the control session holds it for the applier's life, so a second applier
     // of the task fails here after one timeout.
-    DTS_ASSIGN_OR_RETURN(auto got0, control_->queryValue("SELECT IFNULL(GET_LOCK('" + lockName(0) + "', " + timeout + "), 0)"));
+    DTS_ASSIGN_OR_RETURN(auto got0, control_->queryValue("SELECT IFNULL(GET_LOCK('" + lockName(0) +
+                                                         "', " + timeout + "), 0)"));
     if (got0.value_or("") != "1") return busy;
     std::string sql = "SELECT 0";
     for (int slot = 1; slot <= kMaxSlots; ++slot) {
@@ -116,7 +123,8 @@ Status MysqlApplier::start() {
   // Every earlier session is gone: keep slot 0, hand slots 1..N to the workers, free the rest.
   {
     std::string sql = "DO 0";
-    for (int slot = options_.workers + 1; slot <= kMaxSlots; ++slot) sql += ",RELEASE_LOCK('" + lockName(slot) + "')";
+    for (int slot = options_.workers + 1; slot <= kMaxSlots; ++slot)
+      sql += ",RELEASE_LOCK('" + lockName(slot) + "')";
     DTS_RETURN_IF_ERROR(control_->execute(sql));
   }
   base_ = resume_.applied;
@@ -125,7 +133,8 @@ Status MysqlApplier::start() {
     size_t start = 0;
     while (start < merged.size()) {
       size_t comma = merged.find(',', start);
-      std::string item = merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? merged.size() : comma + 1;
       auto id = parseGtid(item);
       if (id.ok()) positions_[id->key] = item;
@@ -138,8 +147,10 @@ Status MysqlApplier::start() {
     w->slot = i + 1;
     DTS_ASSIGN_OR_RETURN(w->conn, connect());
     DTS_RETURN_IF_ERROR(control_->execute("DO RELEASE_LOCK('" + lockName(w->slot) + "')"));
-    DTS_ASSIGN_OR_RETURN(auto got, w->conn->queryValue("SELECT GET_LOCK('" + lockName(w->slot) + "', 120)"));
-    if (got.value_or("") != "1") return Status::Unavailable("applier worker could not take its slot lock");
+    DTS_ASSIGN_OR_RETURN(auto got,
+                         w->conn->queryValue("SELECT GET_LOCK('" + lockName(w->slot) + "', 120)"));
+    if (got.value_or("") != "1")
+      return Status::Unavailable("applier worker could not take its slot lock");
     workers_.push_back(std::move(w));
   }
   for (auto& w : workers_) {
@@ -171,7 +182,8 @@ std::string MysqlApplier::resumeGtid() const {
              : "";
 }
 
-Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table, const std::string& gtids) {
+Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table,
+                                      const std::string& gtids) {
   auto r = GtidRanges::parse(gtids);
   if (!r.ok()) return r.status().withContext("snapshot GTID set of `" + db + "`.`" + table + "`");
   snapshots_[{db, table}] = std::move(*r);
@@ -207,7 +219,8 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
 
 Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   const mysql::TableInfo& info = *ev.table_info;
-  std::string cache_key = ev.database + '\0' + ev.table + '\0' + std::to_string(info.columns.size());
+  std::string cache_key =
+      ev.database + '\0' + ev.table + '\0' + std::to_string(info.columns.size());
   auto it = key_cache_.find(cache_key);
   if (it != key_cache_.end()) return it->second;
 
@@ -216,7 +229,9 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
       "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=" +
       control_->quoteString(ev.database) + " AND TABLE_NAME=" + control_->quoteString(ev.table) +
       " AND NON_UNIQUE=0 ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
-  if (!rows.ok()) return rows.status().withContext("reading the keys of " + mysql::quoteQualified(ev.database, ev.table));
+  if (!rows.ok())
+    return rows.status().withContext("reading the keys of " +
+                                     mysql::quoteQualified(ev.database, ev.table));
   auto column = [&](const std::string& name) -> std::optional<size_t> {
     for (size_t i = 0; i < info.columns.size(); ++i) {
       if (strcasecmp(info.columns[i].name.c_str(), name.c_str()) == 0) return i;
@@ -247,8 +262,10 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
       primary = idx == "PRIMARY";
     }
     auto c = column(r[1].value_or(""));
-    if (!c) usable = false;
-    else cols.push_back(*c);
+    if (!c)
+      usable = false;
+    else
+      cols.push_back(*c);
     if (r[2].value_or("") == "YES") not_null = false;
   }
   finishKey();
@@ -266,7 +283,8 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   return keys;
 }
 
-double sourceCommitMs(uint32_t timestamp, uint64_t commit_us, std::chrono::system_clock::time_point received) {
+double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
+                      std::chrono::system_clock::time_point received) {
   if (commit_us != 0) return static_cast<double>(commit_us) / 1000.0;
   const double stamp = static_cast<double>(timestamp) * 1000.0;
   if (received == std::chrono::system_clock::time_point{}) return stamp;
@@ -275,13 +293,15 @@ double sourceCommitMs(uint32_t timestamp, uint64_t commit_us, std::chrono::syste
 }
 
 Status MysqlApplier::apply(pipeline::Transaction txn) {
-  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
+  if (control_ == nullptr)
+    return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!error_.ok()) return error_;
   }
   if (txn.gtid.empty()) {
-    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" + std::to_string(txn.begin.offset) +
+    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" +
+                               std::to_string(txn.begin.offset) +
                                " has no GTID; exactly-once apply needs GTIDs on the source");
   }
   DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
@@ -310,7 +330,8 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     }
     auto snap = snapshots_.find({ev.database, ev.table});
     if (snap != snapshots_.end() && snap->second.contains(id)) continue;
-    if (t->tables.empty() || t->tables.back().table != ev.table || t->tables.back().database != ev.database) {
+    if (t->tables.empty() || t->tables.back().table != ev.table ||
+        t->tables.back().database != ev.database) {
       t->tables.push_back({ev.database, ev.table, 0});
     }
     if (mapping_ != nullptr) {
@@ -344,7 +365,8 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   for (const ChangeEvent& ev : t->events) {
     if (ev.table_info == nullptr) {
       return Status::InvalidArgument("transaction " + txn.gtid + ": row event for " +
-                                     mysql::quoteQualified(ev.database, ev.table) + " without table info");
+                                     mysql::quoteQualified(ev.database, ev.table) +
+                                     " without table info");
     }
     DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
     addKeyHashes(ev, keys, &t->hashes);
@@ -420,7 +442,9 @@ void MysqlApplier::workerLoop(Worker* w) {
         if (error_.ok()) error_ = st;
         // Keep the failed batch's keys held: nothing after it may run.
       } else {
-        double now_ms = std::chrono::duration<double, std::milli>(options_.clock->now().time_since_epoch()).count();
+        double now_ms =
+            std::chrono::duration<double, std::milli>(options_.clock->now().time_since_epoch())
+                .count();
         for (const auto& t : batch) {
           w->extras.add(t->id);
           tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
@@ -430,7 +454,8 @@ void MysqlApplier::workerLoop(Worker* w) {
           stats_.rows_applied += t->rows;
           stats_.bytes_applied += t->bytes;
           for (auto& c : t->tables) {
-            if (c.rows > 0) changes_by_table_[{std::move(c.database), std::move(c.table)}] += c.rows;
+            if (c.rows > 0)
+              changes_by_table_[{std::move(c.database), std::move(c.table)}] += c.rows;
           }
           double lat = std::max(0.0, now_ms - t->commit_ms);
           stats_.last_latency_ms = lat;
@@ -467,7 +492,8 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   // One round trip stays below the destination's max_allowed_packet (a larger one would drop
   // the connection); a single statement above it fails clearly in Connection::execute.
   DTS_ASSIGN_OR_RETURN(uint64_t packet, w->conn->maxAllowedPacket());
-  const size_t round_limit = std::min<uint64_t>(kMaxRoundTripBytes, packet > (64u << 10) ? packet - (64u << 10) : packet / 2);
+  const size_t round_limit = std::min<uint64_t>(
+      kMaxRoundTripBytes, packet > (64u << 10) ? packet - (64u << 10) : packet / 2);
   Status last;
   for (int attempt = 0; attempt <= options_.deadlock_retries; ++attempt) {
     std::string round = "START TRANSACTION";
@@ -492,8 +518,9 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     (void)w->conn->execute("ROLLBACK");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
   }
-  return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" + batch.front()->gtid +
-                          " .. " + batch.back()->gtid + ") on worker " + std::to_string(w->slot));
+  return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" +
+                          batch.front()->gtid + " .. " + batch.back()->gtid + ") on worker " +
+                          std::to_string(w->slot));
 }
 
 Status MysqlApplier::waitIdleLocked(std::unique_lock<std::mutex>& lock) {
@@ -516,7 +543,8 @@ Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
     persisted_version_ = base_version_;
     last_control_write_ = options_.clock->now();
   }
-  return control_->execute(sql).withContext("writing the checkpoint of task '" + options_.task + "'");
+  return control_->execute(sql).withContext("writing the checkpoint of task '" + options_.task +
+                                            "'");
 }
 
 Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl) {
@@ -558,8 +586,8 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     if (!st.ok()) {
       unsigned err = lastErrno(*control_);
       if (replay && alreadyDone(err)) {
-        spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})", t->gtid,
-                     st.message());
+        spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})",
+                     t->gtid, st.message());
         continue;
       }
       return fail(st.withContext("applying DDL of transaction " + t->gtid));
@@ -578,7 +606,8 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
 }
 
 Status MysqlApplier::flush() {
-  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
+  if (control_ == nullptr)
+    return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   {
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
@@ -588,7 +617,8 @@ Status MysqlApplier::flush() {
 }
 
 Status MysqlApplier::close() {
-  if (control_ == nullptr) return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
+  if (control_ == nullptr)
+    return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
   Status st = flush();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -603,9 +633,9 @@ Status MysqlApplier::close() {
   return st;
 }
 
-ApplierStats MysqlApplier::stats() const {
+SinkStats MysqlApplier::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
-  ApplierStats s = stats_;
+  SinkStats s = stats_;
   s.queued_transactions = queued_;
   auto now = options_.clock->now();
   double secs = std::chrono::duration<double>(now - rate_time_).count();
@@ -619,7 +649,7 @@ ApplierStats MysqlApplier::stats() const {
   return s;
 }
 
-std::vector<MysqlApplier::TableChanges> MysqlApplier::changesByTable() const {
+std::vector<TableChanges> MysqlApplier::changesByTable() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<TableChanges> out;
   out.reserve(changes_by_table_.size());

@@ -16,8 +16,8 @@
 //   5. flush() to wait until everything given is durably committed (e.g. before reporting
 //      "caught up" or pausing); close() flushes, stops and ends every destination session. Only
 //      one applier per task can be open at a time (open() waits up to fence_timeout for the
-//      sessions of an earlier one to end, then fails kUnavailable). After any error: destroy the applier,
-//      open a new one and resume from its checkpoint (this is also how connection loss is
+//      sessions of an earlier one to end, then fails kUnavailable). After any error: destroy the
+//      applier, open a new one and resume from its checkpoint (this is also how connection loss is
 //      retried: nothing is lost or applied twice).
 //
 // Exactly-once: every apply worker writes its checkpoint slot (checkpoint_store.h) in the same
@@ -54,18 +54,19 @@
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
 #include "sink/gtid_ranges.h"
+#include "sink/sink.h"
 
 namespace dts::sink {
 
 struct ApplierOptions {
   mysql::ConnectOptions destination;
-  std::string task;                        // the checkpoint key: one per task
+  std::string task;  // the checkpoint key: one per task
   std::string meta_database = "dts_meta";
-  int workers = 1;                         // parallel apply connections, 1..64
-  size_t batch_transactions = 512;         // source transactions per destination transaction
+  int workers = 1;                  // parallel apply connections, 1..64
+  size_t batch_transactions = 512;  // source transactions per destination transaction
   size_t batch_rows = 20000;
   size_t max_statement_bytes = 1 << 20;
-  size_t max_queued_transactions = 8192;   // back-pressure on apply()
+  size_t max_queued_transactions = 8192;  // back-pressure on apply()
   // A worker that wakes to fewer than batch_transactions waits this long for more (latency cost
   // at most this, per batch).
   std::chrono::milliseconds batch_fill{2};
@@ -82,32 +83,15 @@ struct ApplierOptions {
 // Latency is measured from here: while streaming live that is the receipt (ms exact, short of
 // the source-to-dts delay); for a backlog, the end of the stamped second. A receipt before the
 // stamp (clocks apart) or unset leaves the stamp.
-double sourceCommitMs(uint32_t timestamp, uint64_t commit_us, std::chrono::system_clock::time_point received);
+double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
+                      std::chrono::system_clock::time_point received);
 
-struct ApplierStats {
-  uint64_t transactions_applied = 0;  // committed at the destination
-  uint64_t transactions_skipped = 0;  // already applied, in a table snapshot, or filtered out
-  uint64_t rows_applied = 0;
-  uint64_t bytes_applied = 0;         // row payload bytes (values), not SQL text
-  uint64_t ddl_applied = 0;
-  uint64_t batches = 0;
-  double last_latency_ms = 0;         // source commit (sourceCommitMs) -> destination commit
-  double max_latency_ms = 0;
-  double rows_per_second = 0;         // since the previous stats() call
-  double bytes_per_second = 0;
-  size_t queued_transactions = 0;
-  // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
-  // or for a transaction conflicting with two workers to be released (parallelism lost).
-  uint64_t waits_queue_full = 0;
-  uint64_t waits_conflict = 0;
-};
-
-class MysqlApplier {
+class MysqlApplier final : public Sink {
  public:
   // REQUIRES: options.task non-empty; mapping may be null (everything, no renames).
-  static Result<std::unique_ptr<MysqlApplier>> open(ApplierOptions options,
-                                                    std::shared_ptr<const pipeline::Mapping> mapping);
-  ~MysqlApplier();
+  static Result<std::unique_ptr<MysqlApplier>> open(
+      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+  ~MysqlApplier() override;
   MysqlApplier(const MysqlApplier&) = delete;
   MysqlApplier& operator=(const MysqlApplier&) = delete;
 
@@ -116,34 +100,30 @@ class MysqlApplier {
   // The position of the longest prefix of the given transactions that is committed at the
   // destination (MariaDB "domain-server-seq,..."; for MySQL the applied set): what a status
   // shows as the checkpoint. Any thread.
-  std::string committedPosition() const;
+  std::string committedPosition() const override;
   // Where to start the source stream (see the contract above); "" = the task's own start.
-  std::string resumeGtid() const;
+  std::string resumeGtid() const override;
 
   // Transactions in `gtids` (a GtidRanges text or a MariaDB position) are already contained in
   // the rows the full phase loaded for the source table db.table: their row events for that table
   // are skipped. REQUIRES: before the first apply().
-  Status setTableSnapshot(const std::string& db, const std::string& table, const std::string& gtids);
+  Status setTableSnapshot(const std::string& db, const std::string& table,
+                          const std::string& gtids);
 
-  Status apply(pipeline::Transaction txn);
-  Status flush();
-  Status close();
+  Status apply(pipeline::Transaction txn) override;
+  Status flush() override;
+  Status close() override;
 
-  ApplierStats stats() const;
+  SinkStats stats() const override;
 
-  // Row changes committed per source table since open(), in no particular order. Thread-safe.
-  struct TableChanges {
-    std::string database, table;  // the source's names
-    uint64_t rows = 0;
-  };
-  std::vector<TableChanges> changesByTable() const;
+  std::vector<TableChanges> changesByTable() const override;
 
  private:
   struct Txn {
     uint64_t seq = 0;
     GtidId id;
     std::string gtid;
-    double commit_ms = 0;  // sourceCommitMs
+    double commit_ms = 0;                       // sourceCommitMs
     std::vector<pipeline::ChangeEvent> events;  // mapped
     std::vector<TableKeys> keys;                // per event
     std::vector<uint64_t> hashes;
@@ -159,7 +139,7 @@ class MysqlApplier {
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
     bool busy = false;
-    GtidRanges extras;  // committed by this worker beyond base_
+    GtidRanges extras;             // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
   };
   struct OrderEntry {
@@ -195,8 +175,8 @@ class MysqlApplier {
   std::vector<std::unique_ptr<Worker>> workers_;
   DependencyTracker tracker_;
   std::deque<OrderEntry> order_;
-  GtidRanges base_;                                  // applied at open + the applied prefix since
-  std::map<std::string, std::string> positions_;     // MariaDB domain -> last GTID of the prefix
+  GtidRanges base_;                               // applied at open + the applied prefix since
+  std::map<std::string, std::string> positions_;  // MariaDB domain -> last GTID of the prefix
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;
   Clock::TimePoint last_control_write_{};
@@ -204,7 +184,7 @@ class MysqlApplier {
   bool stopping_ = false;
   Status error_;
 
-  ApplierStats stats_;
+  SinkStats stats_;
   std::map<std::pair<std::string, std::string>, uint64_t> changes_by_table_;  // committed rows
   mutable Clock::TimePoint rate_time_{};
   mutable uint64_t rate_rows_ = 0;

@@ -117,15 +117,9 @@ void appendHexLiteral(std::string* out, std::string_view bytes) {
 Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col) {
   using Kind = mysql::Value::Kind;
   switch (v.kind) {
-    case Kind::kNull:
-      out->append("NULL");
-      return Status::OK();
-    case Kind::kInt:
-      appendInt(out, v.i);
-      return Status::OK();
-    case Kind::kUInt:
-      appendInt(out, v.u);
-      return Status::OK();
+    case Kind::kNull: out->append("NULL"); return Status::OK();
+    case Kind::kInt: appendInt(out, v.i); return Status::OK();
+    case Kind::kUInt: appendInt(out, v.u); return Status::OK();
     case Kind::kFloat:
     case Kind::kDouble:
       if (!std::isfinite(v.d)) return badValue(col, "floating-point value", std::to_string(v.d));
@@ -141,12 +135,8 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
       out->append(v.s);
       out->push_back('\'');
       return Status::OK();
-    case Kind::kString:
-      appendCharsetString(out, v.s, col.collation);
-      return Status::OK();
-    case Kind::kBytes:
-      appendHexLiteral(out, v.s);
-      return Status::OK();
+    case Kind::kString: appendCharsetString(out, v.s, col.collation); return Status::OK();
+    case Kind::kBytes: appendHexLiteral(out, v.s); return Status::OK();
     case Kind::kBit: {
       out->append("b'");
       if (v.u == 0) {

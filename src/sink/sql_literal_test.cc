@@ -24,7 +24,9 @@ std::string lit(const Value& v, uint16_t collation = 0) {
   return r.ok() ? *r : "";
 }
 
-Value text(Kind k, std::string s) { return Value::ofText(k, std::move(s)); }
+Value text(Kind k, std::string s) {
+  return Value::ofText(k, std::move(s));
+}
 Value dbl(Kind k, double d) {
   Value v;
   v.kind = k;
@@ -51,7 +53,8 @@ double parse(const std::string& s) {
 }
 
 TEST(SqlLiteralTest, FloatingPointRoundTripsWithExponent) {
-  for (double d : {0.0, -0.0, 1.0, 0.1, -1.5e-300, DBL_MAX, DBL_MIN, 4.9e-324, 123456789.123456789}) {
+  for (double d :
+       {0.0, -0.0, 1.0, 0.1, -1.5e-300, DBL_MAX, DBL_MIN, 4.9e-324, 123456789.123456789}) {
     std::string s = lit(dbl(Kind::kDouble, d));
     EXPECT_NE(s.find('e'), std::string::npos) << s;  // an approximate-value literal
     EXPECT_EQ(parse(s), d) << s;
@@ -78,7 +81,8 @@ TEST(SqlLiteralTest, DecimalIsExactAndValidated) {
   EXPECT_EQ(lit(text(Kind::kDecimal, "-12.30")), "-12.30");
   EXPECT_EQ(lit(text(Kind::kDecimal, "-0.000000000000000000000000000001")),
             "-0.000000000000000000000000000001");
-  EXPECT_EQ(lit(text(Kind::kDecimal, "99999999999999999999999999999999999.123456789012345678901234567890")),
+  EXPECT_EQ(lit(text(Kind::kDecimal,
+                     "99999999999999999999999999999999999.123456789012345678901234567890")),
             "99999999999999999999999999999999999.123456789012345678901234567890");
   ColumnInfo col;
   col.name = "d";
@@ -101,7 +105,8 @@ TEST(SqlLiteralTest, TemporalAsQuotedText) {
 TEST(SqlLiteralTest, StringsAreHexWithTheColumnCharset) {
   EXPECT_EQ(lit(text(Kind::kString, "ab"), kUtf8mb4GeneralCi), "_utf8mb4 X'6162'");
   EXPECT_EQ(lit(text(Kind::kString, "\xe9"), kLatin1SwedishCi), "_latin1 X'E9'");
-  EXPECT_EQ(lit(text(Kind::kString, "\xF0\x9F\x98\x80"), kUtf8mb4GeneralCi), "_utf8mb4 X'F09F9880'");
+  EXPECT_EQ(lit(text(Kind::kString, "\xF0\x9F\x98\x80"), kUtf8mb4GeneralCi),
+            "_utf8mb4 X'F09F9880'");
   EXPECT_EQ(lit(text(Kind::kString, ""), kUtf8mb4GeneralCi), "_utf8mb4 X''");
   EXPECT_EQ(lit(text(Kind::kString, "x"), mysql::kBinaryCollation), "_binary X'78'");
   // Unknown collation: a plain hex literal, stored byte for byte.
@@ -153,7 +158,8 @@ TEST(SqlLiteralTest, BitEnumSetJson) {
   EXPECT_EQ(lit(set, kLatin1SwedishCi), "_latin1 X'612C63'");
 
   EXPECT_EQ(lit(text(Kind::kJson, "{\"k\":\"\xF0\x9F\x98\x80\"}")),
-            "_utf8mb4 X'7B226B223A22F09F988022" "7D'");
+            "_utf8mb4 X'7B226B223A22F09F988022"
+            "7D'");
 }
 
 TEST(SqlLiteralTest, CollationTable) {

@@ -54,8 +54,9 @@ Status checkDestinationNotSecondary(InstanceRegistry& registry, const std::strin
   for (const auto& inst : instances) {
     for (const auto& node : inst.nodes) {
       if (canonical(node.endpoint) == dest) {
-        return Status::InvalidArgument("a secondary node cannot be the destination: " + destination +
-                                       " is node " + node.name + " of instance " + inst.name);
+        return Status::InvalidArgument(
+            "a secondary node cannot be the destination: " + destination + " is node " + node.name +
+            " of instance " + inst.name);
       }
     }
   }
@@ -70,7 +71,9 @@ NodeWatch::NodeWatch(std::string data_dir, std::string instance, std::string nod
       interval_(interval),
       on_deleted_(std::move(on_deleted)) {}
 
-NodeWatch::~NodeWatch() { stop(); }
+NodeWatch::~NodeWatch() {
+  stop();
+}
 
 Status NodeWatch::checkOnce() {
   if (registry_ == nullptr) {

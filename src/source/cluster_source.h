@@ -20,10 +20,10 @@
 namespace dts::source {
 
 struct ResolvedSource {
-  std::string instance;          // empty for a plain endpoint source
-  std::string node;              // the secondary node read, empty for the read/write endpoint
-  mysql::ConnectOptions read;    // where the snapshot and the binlog are read
-  mysql::ConnectOptions primary; // the instance's read/write endpoint
+  std::string instance;           // empty for a plain endpoint source
+  std::string node;               // the secondary node read, empty for the read/write endpoint
+  mysql::ConnectOptions read;     // where the snapshot and the binlog are read
+  mysql::ConnectOptions primary;  // the instance's read/write endpoint
   // "node node-2 (127.0.0.1:3307) of instance shop" / "instance shop (127.0.0.1:6033)"
   std::string describe() const;
 };

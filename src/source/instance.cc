@@ -110,7 +110,8 @@ Result<Instance> parseInstanceYaml(const std::string& text) {
           } else if (fk == "endpoint") {
             DTS_ASSIGN_OR_RETURN(node.endpoint, scalar(f.second, path + ".endpoint"));
           } else {
-            return Status::InvalidArgument(path + "." + fk + ": unknown key (allowed: name, endpoint)");
+            return Status::InvalidArgument(path + "." + fk +
+                                           ": unknown key (allowed: name, endpoint)");
           }
         }
         inst.nodes.push_back(std::move(node));
@@ -137,8 +138,8 @@ std::string instanceToYaml(const Instance& inst) {
   }
   out << YAML::Key << "nodes" << YAML::Value << YAML::BeginSeq;
   for (const auto& n : inst.nodes) {
-    out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << n.name
-        << YAML::Key << "endpoint" << YAML::Value << n.endpoint << YAML::EndMap;
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value << n.name << YAML::Key
+        << "endpoint" << YAML::Value << n.endpoint << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
@@ -153,7 +154,8 @@ std::string toJson(const Instance& inst) {
   j["password"] = inst.password;
   j["password_env"] = inst.password_env;
   j["nodes"] = nlohmann::json::array();
-  for (const auto& n : inst.nodes) j["nodes"].push_back({{"name", n.name}, {"endpoint", n.endpoint}});
+  for (const auto& n : inst.nodes)
+    j["nodes"].push_back({{"name", n.name}, {"endpoint", n.endpoint}});
   return j.dump();
 }
 
@@ -207,10 +209,13 @@ Status InstanceRegistry::save(const Instance& instance, bool must_exist) {
   return Status::OK();
 }
 
-Status InstanceRegistry::create(const Instance& instance) { return save(instance, false); }
+Status InstanceRegistry::create(const Instance& instance) {
+  return save(instance, false);
+}
 
 Result<std::vector<Instance>> InstanceRegistry::list() {
-  DTS_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT name, definition FROM instances ORDER BY name"));
+  DTS_ASSIGN_OR_RETURN(auto rows,
+                       db_->query("SELECT name, definition FROM instances ORDER BY name"));
   std::vector<Instance> out;
   for (const auto& row : rows) {
     DTS_ASSIGN_OR_RETURN(Instance inst, fromJson(*row[0], *row[1]));
@@ -220,7 +225,8 @@ Result<std::vector<Instance>> InstanceRegistry::list() {
 }
 
 Result<Instance> InstanceRegistry::get(const std::string& name) {
-  DTS_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT definition FROM instances WHERE name=?1", {name}));
+  DTS_ASSIGN_OR_RETURN(auto rows,
+                       db_->query("SELECT definition FROM instances WHERE name=?1", {name}));
   if (rows.empty()) return Status::NotFound("no instance named '" + name + "'");
   return fromJson(name, *rows[0][0]);
 }
@@ -234,8 +240,8 @@ Status InstanceRegistry::addNode(const std::string& instance, const InstanceNode
   auto inst = get(instance);
   if (!inst.ok()) return finish(inst.status());
   if (inst->findNode(node.name) != nullptr) {
-    return finish(Status::FailedPrecondition("instance " + instance + " already has a node named '" +
-                                             node.name + "'"));
+    return finish(Status::FailedPrecondition("instance " + instance +
+                                             " already has a node named '" + node.name + "'"));
   }
   inst->nodes.push_back(node);
   return finish(save(*inst, true));

@@ -13,7 +13,8 @@ const char* levelName(CheckItem::Level level) {
 
 namespace {
 
-CheckItem item(std::string name, CheckItem::Level level, std::string detail, std::string hint = "") {
+CheckItem item(std::string name, CheckItem::Level level, std::string detail,
+               std::string hint = "") {
   return CheckItem{std::move(name), level, std::move(detail), std::move(hint)};
 }
 
@@ -44,15 +45,15 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
   }
   auto status = node.query("SHOW SLAVE STATUS");
   if (!status.ok()) {
-    out.push_back(item("secondary node", L::kFail, what + ": SHOW SLAVE STATUS failed: " +
-                       status.status().message(),
+    out.push_back(item("secondary node", L::kFail,
+                       what + ": SHOW SLAVE STATUS failed: " + status.status().message(),
                        "grant the dts user SLAVE MONITOR (MariaDB) or REPLICATION CLIENT (MySQL)"));
     return out;
   }
   if (node_id->value_or("") == primary_id->value_or("-")) {
-    out.push_back(item("secondary node", L::kWarn,
-                       what + " is the primary of instance " + instance_name + " now",
-                       "a promoted node keeps working; choose a secondary to keep load off the primary"));
+    out.push_back(item(
+        "secondary node", L::kWarn, what + " is the primary of instance " + instance_name + " now",
+        "a promoted node keeps working; choose a secondary to keep load off the primary"));
   } else if (status->rows.empty()) {
     out.push_back(item("secondary node", L::kFail,
                        what + " is not replicating from anything (no SHOW SLAVE STATUS row)",
@@ -61,8 +62,9 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
     std::string master_id = field(*status, "Master_Server_Id");
     if (master_id != primary_id->value_or("")) {
       out.push_back(item("secondary node", L::kFail,
-                         what + " replicates from server id " + master_id + ", but the primary of " +
-                             "instance " + instance_name + " has server id " + primary_id->value_or("?"),
+                         what + " replicates from server id " + master_id +
+                             ", but the primary of " + "instance " + instance_name +
+                             " has server id " + primary_id->value_or("?"),
                          "select a node that replicates from this instance's primary"));
     } else {
       out.push_back(item("secondary node", L::kPass,
@@ -91,14 +93,16 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
                        "start the node with log_bin (and log_slave_updates=ON)"));
   }
   if (row[1].value_or("0") != "1") {
-    out.push_back(item("log_slave_updates", L::kFail,
-                       what + " does not write replicated changes to its binlog (log_slave_updates=OFF)",
-                       "set log_slave_updates=ON (log_replica_updates on MySQL 8) and restart the node"));
+    out.push_back(
+        item("log_slave_updates", L::kFail,
+             what + " does not write replicated changes to its binlog (log_slave_updates=OFF)",
+             "set log_slave_updates=ON (log_replica_updates on MySQL 8) and restart the node"));
   } else {
     out.push_back(item("log_slave_updates", L::kPass, "ON"));
   }
   if (row[2].value_or("") != "ROW") {
-    out.push_back(item("binlog_format", L::kFail, what + " has binlog_format=" + row[2].value_or("?"),
+    out.push_back(item("binlog_format", L::kFail,
+                       what + " has binlog_format=" + row[2].value_or("?"),
                        "SET GLOBAL binlog_format=ROW on the node (and in its configuration)"));
   }
   return out;

@@ -12,7 +12,7 @@ namespace dts::source {
 
 struct CheckItem {
   enum class Level { kPass, kWarn, kFail };
-  std::string name;    // "secondary node", "log_slave_updates", ...
+  std::string name;  // "secondary node", "log_slave_updates", ...
   Level level = Level::kPass;
   std::string detail;  // what was found
   std::string hint;    // how to fix it (empty on pass)

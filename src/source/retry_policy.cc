@@ -7,17 +7,20 @@ namespace dts::source {
 
 Status RetryOptions::validate() const {
   if (failed_connections.count() < 10 || failed_connections.count() > 1440) {
-    return Status::InvalidArgument("options.retry_time_for_failed_connections: must be 10 to 1440 minutes, got " +
-                                   std::to_string(failed_connections.count()));
+    return Status::InvalidArgument(
+        "options.retry_time_for_failed_connections: must be 10 to 1440 minutes, got " +
+        std::to_string(failed_connections.count()));
   }
   if (other_issues.count() < 1 || other_issues.count() > 1440) {
-    return Status::InvalidArgument("options.retry_time_for_other_issues: must be 1 to 1440 minutes, got " +
-                                   std::to_string(other_issues.count()));
+    return Status::InvalidArgument(
+        "options.retry_time_for_other_issues: must be 1 to 1440 minutes, got " +
+        std::to_string(other_issues.count()));
   }
   if (other_issues >= failed_connections) {
     return Status::InvalidArgument(
         "options.retry_time_for_other_issues: must be smaller than retry_time_for_failed_connections (" +
-        std::to_string(failed_connections.count()) + "), got " + std::to_string(other_issues.count()));
+        std::to_string(failed_connections.count()) + "), got " +
+        std::to_string(other_issues.count()));
   }
   return Status::OK();
 }
@@ -51,8 +54,9 @@ Result<Clock::Duration> RetryPolicy::onFailure(const Status& error) {
       State s;
       s.kind = kind;
       s.since = now;
-      s.gives_up_at = now + (kind == Kind::kConnection ? Clock::Duration(options_.failed_connections)
-                                                       : Clock::Duration(options_.other_issues));
+      s.gives_up_at =
+          now + (kind == Kind::kConnection ? Clock::Duration(options_.failed_connections)
+                                           : Clock::Duration(options_.other_issues));
       state_ = s;
     }
   }

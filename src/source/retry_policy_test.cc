@@ -5,8 +5,8 @@
 namespace dts::source {
 namespace {
 
-using std::chrono::minutes;
 using std::chrono::milliseconds;
+using std::chrono::minutes;
 
 TEST(RetryOptionsTest, EnforcesTheDocumentedRanges) {
   RetryOptions o;
@@ -92,7 +92,8 @@ TEST(RetryPolicyTest, OtherIssuesHaveTheirOwnShorterWindow) {
   RetryOptions o;
   o.other_issues = minutes(10);
   RetryPolicy p(o, &clock);
-  Status deadlock = Status::FailedPrecondition("query on 127.0.0.1:3307: Deadlock found (error 1213)");
+  Status deadlock =
+      Status::FailedPrecondition("query on 127.0.0.1:3307: Deadlock found (error 1213)");
   ASSERT_TRUE(p.onFailure(deadlock).ok());
   EXPECT_EQ(p.state()->kind, RetryPolicy::Kind::kOther);
   clock.advance(minutes(10));
@@ -104,7 +105,8 @@ TEST(RetryPolicyTest, OtherIssuesHaveTheirOwnShorterWindow) {
 TEST(RetryPolicyTest, NonRetryableErrorsFailAtOnce) {
   FakeClock clock;
   RetryPolicy p(RetryOptions{}, &clock);
-  auto d = p.onFailure(Status::FailedPrecondition("secondary node node-2 was deleted from instance shop"));
+  auto d = p.onFailure(
+      Status::FailedPrecondition("secondary node node-2 was deleted from instance shop"));
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().message(), "secondary node node-2 was deleted from instance shop");
   EXPECT_FALSE(p.onFailure(Status::Corruption("bad checksum")).ok());

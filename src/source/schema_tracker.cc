@@ -14,7 +14,9 @@ using mysql::TableInfo;
 
 namespace {
 
-std::string cacheKey(const std::string& db, const std::string& table) { return db + '\0' + table; }
+std::string cacheKey(const std::string& db, const std::string& table) {
+  return db + '\0' + table;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -29,7 +31,8 @@ uint32_t toU32(const std::optional<std::string>& v) {
 }
 
 std::string describeMapColumn(const ColumnInfo& c) {
-  return "binlog type " + std::to_string(static_cast<int>(c.type)) + " (metadata " + std::to_string(c.meta) + ")";
+  return "binlog type " + std::to_string(static_cast<int>(c.type)) + " (metadata " +
+         std::to_string(c.meta) + ")";
 }
 
 // ---- A tiny SQL tokenizer for DDL: words, quoted identifiers, punctuation. ----
@@ -80,10 +83,11 @@ class Tokenizer {
       *t = Token{Token::Kind::kString, ""};
       return true;
     }
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
+        static_cast<unsigned char>(c) >= 0x80) {
       size_t start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' || s_[i_] == '$' ||
-                                static_cast<unsigned char>(s_[i_]) >= 0x80)) {
+      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
+                                s_[i_] == '$' || static_cast<unsigned char>(s_[i_]) >= 0x80)) {
         ++i_;
       }
       *t = Token{Token::Kind::kWord, std::string(s_.substr(start, i_ - start))};
@@ -128,10 +132,13 @@ class Tokenizer {
 bool isWord(const Token& t, std::string_view upper_word) {
   return t.kind == Token::Kind::kWord && lower(t.text) == lower(upper_word);
 }
-bool isName(const Token& t) { return t.kind == Token::Kind::kWord || t.kind == Token::Kind::kQuoted; }
+bool isName(const Token& t) {
+  return t.kind == Token::Kind::kWord || t.kind == Token::Kind::kQuoted;
+}
 
 // Reads [db.]name at the cursor; false when the tokens are not a name.
-bool readQualified(Tokenizer* tk, Token* cur, std::string_view default_db, std::pair<std::string, std::string>* out) {
+bool readQualified(Tokenizer* tk, Token* cur, std::string_view default_db,
+                   std::pair<std::string, std::string>* out) {
   if (!isName(*cur)) return false;
   std::string first = cur->text;
   if (!tk->next(cur)) return false;
@@ -167,15 +174,15 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
         if (!advance()) return everything;
         if (t.kind == Token::Kind::kEnd) return everything;
         std::string k = lower(t.text);
-        if (t.kind == Token::Kind::kWord &&
-            (k == "trigger" || k == "view" || k == "procedure" || k == "function" || k == "event" || k == "sql")) {
+        if (t.kind == Token::Kind::kWord && (k == "trigger" || k == "view" || k == "procedure" ||
+                                             k == "function" || k == "event" || k == "sql")) {
           break;
         }
       }
       continue;
     }
-    if (w == "or" || w == "replace" || w == "temporary" || w == "online" || w == "offline" || w == "ignore" ||
-        w == "unique" || w == "fulltext" || w == "spatial" || w == "algorithm" ||
+    if (w == "or" || w == "replace" || w == "temporary" || w == "online" || w == "offline" ||
+        w == "ignore" || w == "unique" || w == "fulltext" || w == "spatial" || w == "algorithm" ||
         w == "sql" || w == "security") {
       if (!advance()) return everything;
       continue;
@@ -257,8 +264,9 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
   // Views, routines, triggers, events, users, servers, sequences...: no table definition
   // a row event depends on. Sequences are tables in MariaDB: be safe.
   if (object == "view" || object == "procedure" || object == "function" || object == "trigger" ||
-      object == "event" || object == "user" || object == "role" || object == "server" || object == "logfile" ||
-      object == "tablespace" || object == "resource" || object == "spatial") {
+      object == "event" || object == "user" || object == "role" || object == "server" ||
+      object == "logfile" || object == "tablespace" || object == "resource" ||
+      object == "spatial") {
     return none;
   }
   return everything;
@@ -267,13 +275,15 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
 Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type) {
   size_t open = column_type.find('(');
   if (open == std::string_view::npos) {
-    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "' has no member list");
+    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
+                                   "' has no member list");
   }
   std::vector<std::string> out;
   size_t i = open + 1;
   while (i < column_type.size()) {
     if (column_type[i] != '\'') {
-      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': expected a quote");
+      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
+                                     "': expected a quote");
     }
     ++i;
     std::string member;
@@ -298,28 +308,35 @@ Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type) 
       member.push_back(c);
       ++i;
     }
-    if (!closed) return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': unterminated member");
+    if (!closed)
+      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
+                                     "': unterminated member");
     out.push_back(std::move(member));
     if (i < column_type.size() && column_type[i] == ',') {
       ++i;
       continue;
     }
     if (i < column_type.size() && column_type[i] == ')') return out;
-    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "': expected ',' or ')'");
+    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
+                                   "': expected ',' or ')'");
   }
-  return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "' is not closed");
+  return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
+                                 "' is not closed");
 }
 
 Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
   const std::string& dt = def.data_type;
   auto differ = [&](const std::string& why) {
-    return Status::FailedPrecondition("column `" + def.name + "` is " + def.column_type + " on the server but " +
-                                      describeMapColumn(m) + " in the binlog" + (why.empty() ? "" : ": " + why));
+    return Status::FailedPrecondition("column `" + def.name + "` is " + def.column_type +
+                                      " on the server but " + describeMapColumn(m) +
+                                      " in the binlog" + (why.empty() ? "" : ": " + why));
   };
   auto is = [&](ColumnType t) { return m.type == t; };
   auto temporal = [&](ColumnType v2, ColumnType v1) -> Status {
-    if (is(v2)) return m.meta == def.datetime_precision ? Status::OK() : differ("fractional seconds differ");
-    if (is(v1)) return def.datetime_precision == 0 ? Status::OK() : differ("fractional seconds differ");
+    if (is(v2))
+      return m.meta == def.datetime_precision ? Status::OK() : differ("fractional seconds differ");
+    if (is(v1))
+      return def.datetime_precision == 0 ? Status::OK() : differ("fractional seconds differ");
     return differ("");
   };
   auto stringKind = [&](ColumnType want) -> std::optional<mysql::StringMeta> {
@@ -332,7 +349,8 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
     return std::nullopt;
   };
   auto blobClass = [&](uint16_t bytes) -> Status {
-    if (is(ColumnType::kBlob) || is(ColumnType::kTinyBlob) || is(ColumnType::kMediumBlob) || is(ColumnType::kLongBlob)) {
+    if (is(ColumnType::kBlob) || is(ColumnType::kTinyBlob) || is(ColumnType::kMediumBlob) ||
+        is(ColumnType::kLongBlob)) {
       return m.meta == bytes ? Status::OK() : differ("length class differs");
     }
     return differ("");
@@ -347,11 +365,13 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
   if (dt == "double" || dt == "real") return is(ColumnType::kDouble) ? Status::OK() : differ("");
   if (dt == "decimal" || dt == "numeric") {
     if (!is(ColumnType::kNewDecimal)) return differ("");
-    if ((m.meta >> 8) != def.precision || (m.meta & 0xff) != def.scale) return differ("precision or scale differs");
+    if ((m.meta >> 8) != def.precision || (m.meta & 0xff) != def.scale)
+      return differ("precision or scale differs");
     return Status::OK();
   }
   if (dt == "year") return is(ColumnType::kYear) ? Status::OK() : differ("");
-  if (dt == "date") return is(ColumnType::kDate) || is(ColumnType::kNewDate) ? Status::OK() : differ("");
+  if (dt == "date")
+    return is(ColumnType::kDate) || is(ColumnType::kNewDate) ? Status::OK() : differ("");
   if (dt == "time") return temporal(ColumnType::kTime2, ColumnType::kTime);
   if (dt == "datetime") return temporal(ColumnType::kDateTime2, ColumnType::kDateTime);
   if (dt == "timestamp") return temporal(ColumnType::kTimestamp2, ColumnType::kTimestamp);
@@ -388,9 +408,11 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
   if (dt == "text" || dt == "blob") return blobClass(2);
   if (dt == "mediumtext" || dt == "mediumblob") return blobClass(3);
   if (dt == "longtext" || dt == "longblob") return blobClass(4);
-  if (dt == "json") return is(ColumnType::kJson) || is(ColumnType::kBlob) ? Status::OK() : differ("");
-  if (dt == "geometry" || dt == "point" || dt == "linestring" || dt == "polygon" || dt == "multipoint" ||
-      dt == "multilinestring" || dt == "multipolygon" || dt == "geometrycollection" || dt == "geomcollection") {
+  if (dt == "json")
+    return is(ColumnType::kJson) || is(ColumnType::kBlob) ? Status::OK() : differ("");
+  if (dt == "geometry" || dt == "point" || dt == "linestring" || dt == "polygon" ||
+      dt == "multipoint" || dt == "multilinestring" || dt == "multipolygon" ||
+      dt == "geometrycollection" || dt == "geomcollection") {
     return is(ColumnType::kGeometry) ? Status::OK() : differ("");
   }
   if (dt == "inet4" || dt == "inet6" || dt == "uuid") {
@@ -402,32 +424,36 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
 
 // ---- InformationSchemaLoader ----
 
-Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connect(const mysql::ConnectOptions& options) {
+Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connect(
+    const mysql::ConnectOptions& options) {
   DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(options));
   return std::make_unique<InformationSchemaLoader>(std::move(conn));
 }
 
-Result<SchemaTable> InformationSchemaLoader::load(const std::string& database, const std::string& table) {
+Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
+                                                  const std::string& table) {
   mysql::Connection& c = *conn_;
-  const std::string where = "TABLE_SCHEMA = " + c.quoteString(database) + " AND TABLE_NAME = " + c.quoteString(table);
+  const std::string where =
+      "TABLE_SCHEMA = " + c.quoteString(database) + " AND TABLE_NAME = " + c.quoteString(table);
   const std::string what = "reading the definition of " + mysql::quoteQualified(database, table);
   auto cols = c.query(
       "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, co.ID, c.NUMERIC_PRECISION, "
       "c.NUMERIC_SCALE, c.DATETIME_PRECISION, c.CHARACTER_OCTET_LENGTH "
       "FROM information_schema.COLUMNS c LEFT JOIN information_schema.COLLATIONS co "
       "ON co.COLLATION_NAME = c.COLLATION_NAME WHERE c." +
-      std::string("TABLE_SCHEMA = ") + c.quoteString(database) + " AND c.TABLE_NAME = " + c.quoteString(table) +
-      " ORDER BY c.ORDINAL_POSITION");
+      std::string("TABLE_SCHEMA = ") + c.quoteString(database) +
+      " AND c.TABLE_NAME = " + c.quoteString(table) + " ORDER BY c.ORDINAL_POSITION");
   if (!cols.ok()) return cols.status().withContext(what);
   if (cols->rows.empty()) {
-    return Status::NotFound("table " + mysql::quoteQualified(database, table) + " does not exist on " +
-                            c.options().endpoint.toString());
+    return Status::NotFound("table " + mysql::quoteQualified(database, table) +
+                            " does not exist on " + c.options().endpoint.toString());
   }
   SchemaTable out;
   out.database = database;
   out.table = table;
   for (const auto& row : cols->rows) {
-    if (row.size() < 9 || !row[0] || !row[1] || !row[2]) return Status::Internal(what + ": unexpected NULL in COLUMNS");
+    if (row.size() < 9 || !row[0] || !row[1] || !row[2])
+      return Status::Internal(what + ": unexpected NULL in COLUMNS");
     SchemaColumn col;
     col.name = *row[0];
     col.data_type = *row[1];
@@ -439,8 +465,8 @@ Result<SchemaTable> InformationSchemaLoader::load(const std::string& database, c
     col.datetime_precision = toU32(row[7]);
     col.octet_length = toU32(row[8]);
     const std::string& dt = col.data_type;
-    if (dt == "binary" || dt == "varbinary" || dt == "tinyblob" || dt == "blob" || dt == "mediumblob" ||
-        dt == "longblob") {
+    if (dt == "binary" || dt == "varbinary" || dt == "tinyblob" || dt == "blob" ||
+        dt == "mediumblob" || dt == "longblob") {
       col.collation = mysql::kBinaryCollation;
     }
     out.columns.push_back(std::move(col));
@@ -456,7 +482,8 @@ Result<SchemaTable> InformationSchemaLoader::load(const std::string& database, c
 
 // ---- SchemaTracker ----
 
-Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::string& db, const std::string& table,
+Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::string& db,
+                                                                     const std::string& table,
                                                                      bool reload) {
   std::string key = cacheKey(db, table);
   if (!reload) {
@@ -468,9 +495,10 @@ Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::
   if (!loaded.ok()) {
     cache_.erase(key);
     if (loaded.status().code() == Status::Code::kNotFound) {
-      return Status::FailedPrecondition(loaded.status().message() +
-                                        " now, but the binlog still writes rows to it (dropped or renamed later); "
-                                        "its column names are unknown: use binlog_row_metadata=FULL");
+      return Status::FailedPrecondition(
+          loaded.status().message() +
+          " now, but the binlog still writes rows to it (dropped or renamed later); "
+          "its column names are unknown: use binlog_row_metadata=FULL");
     }
     return loaded.status();
   }
@@ -481,9 +509,8 @@ Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::
 
 Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo& map) {
   const bool full_metadata =
-      !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(), [](const ColumnInfo& c) {
-        return !c.name.empty();
-      });
+      !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(),
+                                          [](const ColumnInfo& c) { return !c.name.empty(); });
   if (full_metadata) return std::make_shared<const TableInfo>(map);
 
   const std::string where = mysql::quoteQualified(map.database, map.table);
@@ -491,11 +518,13 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
   for (int attempt = 0; attempt < 2; ++attempt) {
     // A mismatch against a cached definition may only mean the cache is stale (a DDL we could
     // not follow): reload once before calling it an error.
-    DTS_ASSIGN_OR_RETURN(std::shared_ptr<const SchemaTable> def, definition(map.database, map.table, attempt > 0));
+    DTS_ASSIGN_OR_RETURN(std::shared_ptr<const SchemaTable> def,
+                         definition(map.database, map.table, attempt > 0));
     if (def->columns.size() != map.columns.size()) {
       mismatch = Status::FailedPrecondition(
-          "table " + where + " has " + std::to_string(def->columns.size()) + " columns on the server now but " +
-          std::to_string(map.columns.size()) + " in the binlog (its definition changed after this point of the stream)");
+          "table " + where + " has " + std::to_string(def->columns.size()) +
+          " columns on the server now but " + std::to_string(map.columns.size()) +
+          " in the binlog (its definition changed after this point of the stream)");
       continue;
     }
     mismatch = Status::OK();
@@ -537,17 +566,12 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
 void SchemaTracker::onQuery(std::string_view default_db, std::string_view sql) {
   DdlEffect e = ddlEffect(default_db, sql);
   switch (e.kind) {
-    case DdlEffect::Kind::kNone:
-      return;
+    case DdlEffect::Kind::kNone: return;
     case DdlEffect::Kind::kTables:
       for (const auto& [db, table] : e.tables) invalidateTable(db, table);
       return;
-    case DdlEffect::Kind::kDatabase:
-      invalidateDatabase(e.database);
-      return;
-    case DdlEffect::Kind::kEverything:
-      invalidateAll();
-      return;
+    case DdlEffect::Kind::kDatabase: invalidateDatabase(e.database); return;
+    case DdlEffect::Kind::kEverything: invalidateAll(); return;
   }
 }
 
@@ -557,9 +581,12 @@ void SchemaTracker::invalidateTable(const std::string& database, const std::stri
 
 void SchemaTracker::invalidateDatabase(const std::string& database) {
   std::string prefix = database + '\0';
-  std::erase_if(cache_, [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
+  std::erase_if(cache_,
+                [&](const auto& kv) { return kv.first.compare(0, prefix.size(), prefix) == 0; });
 }
 
-void SchemaTracker::invalidateAll() { cache_.clear(); }
+void SchemaTracker::invalidateAll() {
+  cache_.clear();
+}
 
 }  // namespace dts::source

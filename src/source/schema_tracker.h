@@ -37,9 +37,9 @@ struct SchemaColumn {
   std::string data_type;    // "int", "varchar", "enum", ... (lowercase)
   std::string column_type;  // "int(10) unsigned", "enum('a','b')", ...
   bool nullable = true;
-  uint16_t collation = 0;   // 0 when not a character column; 63 for binary strings
-  uint32_t precision = 0;   // DECIMAL precision
-  uint32_t scale = 0;       // DECIMAL scale
+  uint16_t collation = 0;  // 0 when not a character column; 63 for binary strings
+  uint32_t precision = 0;  // DECIMAL precision
+  uint32_t scale = 0;      // DECIMAL scale
   uint32_t datetime_precision = 0;
   uint32_t octet_length = 0;  // CHAR/VARCHAR/BINARY/VARBINARY maximum length in bytes
 };
@@ -63,8 +63,10 @@ class SchemaLoader {
 class InformationSchemaLoader final : public SchemaLoader {
  public:
   // REQUIRES: conn != nullptr.
-  explicit InformationSchemaLoader(std::unique_ptr<mysql::Connection> conn) : conn_(std::move(conn)) {}
-  static Result<std::unique_ptr<InformationSchemaLoader>> connect(const mysql::ConnectOptions& options);
+  explicit InformationSchemaLoader(std::unique_ptr<mysql::Connection> conn)
+      : conn_(std::move(conn)) {}
+  static Result<std::unique_ptr<InformationSchemaLoader>> connect(
+      const mysql::ConnectOptions& options);
   Result<SchemaTable> load(const std::string& database, const std::string& table) override;
 
  private:
@@ -79,7 +81,8 @@ class SchemaTracker final : public mysql::SchemaProvider {
   // The completed table (see the header comment). kFailedPrecondition when the server's current
   // definition does not match the TABLE_MAP or the table no longer exists; kUnavailable when the
   // definition could not be read.
-  Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& from_table_map) override;
+  Result<std::shared_ptr<const mysql::TableInfo>> complete(
+      const mysql::TableInfo& from_table_map) override;
 
   // A QUERY event of the stream: forgets the tables (or databases) a DDL statement may change.
   // `default_db` is the event's current database, used for unqualified names. Statements it
@@ -95,8 +98,8 @@ class SchemaTracker final : public mysql::SchemaProvider {
   uint64_t loads() const { return loads_; }
 
  private:
-  Result<std::shared_ptr<const SchemaTable>> definition(const std::string& db, const std::string& table,
-                                                        bool reload);
+  Result<std::shared_ptr<const SchemaTable>> definition(const std::string& db,
+                                                        const std::string& table, bool reload);
   std::unique_ptr<SchemaLoader> loader_;
   std::unordered_map<std::string, std::shared_ptr<const SchemaTable>> cache_;  // key: db '\0' table
   uint64_t loads_ = 0;

@@ -18,7 +18,8 @@ class FakeLoader final : public SchemaLoader {
   Result<SchemaTable> load(const std::string& db, const std::string& table) override {
     ++calls;
     auto it = tables.find({db, table});
-    if (it == tables.end()) return Status::NotFound("table `" + db + "`.`" + table + "` does not exist on fake");
+    if (it == tables.end())
+      return Status::NotFound("table `" + db + "`.`" + table + "` does not exist on fake");
     return it->second;
   }
 };
@@ -38,7 +39,8 @@ ColumnInfo mapCol(ColumnType type, uint16_t meta = 0) {
   return c;
 }
 
-// shop.t (id INT UNSIGNED PRIMARY KEY, price DECIMAL(10,2), name VARCHAR(20) utf8mb4, e ENUM('a','b'))
+// shop.t (id INT UNSIGNED PRIMARY KEY, price DECIMAL(10,2), name VARCHAR(20) utf8mb4, e
+// ENUM('a','b'))
 SchemaTable shopTable() {
   SchemaTable t{"shop", "t", {}, {"id"}};
   t.columns.push_back(col("id", "int", "int(10) unsigned"));
@@ -134,8 +136,9 @@ TEST(SchemaTrackerTest, RefusesAColumnCountMismatchAfterOneReload) {
   auto t = f.tracker->complete(m);
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Status::Code::kFailedPrecondition);
-  EXPECT_NE(t.status().message().find("`shop`.`t` has 4 columns on the server now but 3 in the binlog"),
-            std::string::npos)
+  EXPECT_NE(
+      t.status().message().find("`shop`.`t` has 4 columns on the server now but 3 in the binlog"),
+      std::string::npos)
       << t.status().toString();
   EXPECT_EQ(f.loader->calls, 2);  // the cached definition, then one fresh read
 }
@@ -148,7 +151,8 @@ TEST(SchemaTrackerTest, RefusesTypeMismatchesNamingTheColumn) {
   ASSERT_FALSE(t.ok());
   EXPECT_EQ(t.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(t.status().message().find("column 2"), std::string::npos) << t.status().toString();
-  EXPECT_NE(t.status().message().find("`price` is decimal(10,2)"), std::string::npos) << t.status().toString();
+  EXPECT_NE(t.status().message().find("`price` is decimal(10,2)"), std::string::npos)
+      << t.status().toString();
   EXPECT_NE(t.status().message().find("precision or scale"), std::string::npos);
 
   m = shopMap();
@@ -204,13 +208,17 @@ TEST(CheckColumnTest, MatchesEveryTypeFamily) {
   EXPECT_TRUE(ok(mapCol(ColumnType::kString, (254 << 8) | 4), d("binary", 0, 0, 0, 4)));
   EXPECT_FALSE(ok(mapCol(ColumnType::kString, (254 << 8) | 40), d("char", 0, 0, 0, 80)));
   // CHAR(100) utf8mb4 = 400 bytes: the length's high bits live inverted in the type byte.
-  EXPECT_TRUE(ok(mapCol(ColumnType::kString, static_cast<uint16_t>(((254 ^ 0x10) << 8) | (400 & 0xff))),
-                 d("char", 0, 0, 0, 400)));
+  EXPECT_TRUE(
+      ok(mapCol(ColumnType::kString, static_cast<uint16_t>(((254 ^ 0x10) << 8) | (400 & 0xff))),
+         d("char", 0, 0, 0, 400)));
   EXPECT_TRUE(ok(mapCol(ColumnType::kVarchar, 1200), d("varchar", 0, 0, 0, 1200)));
   EXPECT_TRUE(ok(mapCol(ColumnType::kVarchar, 20), d("varbinary", 0, 0, 0, 20)));
-  EXPECT_TRUE(ok(mapCol(ColumnType::kString, (247 << 8) | 1), d("enum", 0, 0, 0, 0, "enum('a','b')")));
-  EXPECT_FALSE(ok(mapCol(ColumnType::kString, (248 << 8) | 1), d("enum", 0, 0, 0, 0, "enum('a','b')")));
-  EXPECT_TRUE(ok(mapCol(ColumnType::kString, (248 << 8) | 1), d("set", 0, 0, 0, 0, "set('x','y','z')")));
+  EXPECT_TRUE(
+      ok(mapCol(ColumnType::kString, (247 << 8) | 1), d("enum", 0, 0, 0, 0, "enum('a','b')")));
+  EXPECT_FALSE(
+      ok(mapCol(ColumnType::kString, (248 << 8) | 1), d("enum", 0, 0, 0, 0, "enum('a','b')")));
+  EXPECT_TRUE(
+      ok(mapCol(ColumnType::kString, (248 << 8) | 1), d("set", 0, 0, 0, 0, "set('x','y','z')")));
   EXPECT_TRUE(ok(mapCol(ColumnType::kBlob, 1), d("tinytext")));
   EXPECT_TRUE(ok(mapCol(ColumnType::kBlob, 2), d("blob")));
   EXPECT_TRUE(ok(mapCol(ColumnType::kBlob, 3), d("mediumblob")));
@@ -247,8 +255,12 @@ TEST(DdlEffectTest, FindsTheTablesADdlChanges) {
   EXPECT_EQ(ddlEffect("d", "BEGIN").kind, K::kNone);
   EXPECT_EQ(ddlEffect("d", "INSERT INTO t VALUES (1)").kind, K::kNone);
   EXPECT_EQ(ddlEffect("d", "CREATE VIEW v AS SELECT 1").kind, K::kNone);
-  EXPECT_EQ(ddlEffect("d", "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET @a=1").kind,
-            K::kNone);
+  EXPECT_EQ(
+      ddlEffect(
+          "d",
+          "CREATE DEFINER=`root`@`localhost` TRIGGER tr BEFORE INSERT ON t FOR EACH ROW SET @a=1")
+          .kind,
+      K::kNone);
   EXPECT_EQ(ddlEffect("d", "CREATE SEQUENCE s").kind, K::kEverything);
   EXPECT_EQ(ddlEffect("d", "ALTER TABLE `unterminated").kind, K::kEverything);
   EXPECT_EQ(ddlEffect("d", "/*!40000 ALTER TABLE t DISABLE KEYS */").kind, K::kEverything);

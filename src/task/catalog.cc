@@ -9,13 +9,13 @@ namespace dts::task {
 namespace {
 
 CatalogColumn::Render renderFor(const std::string& type) {
-  static const std::set<std::string> numbers = {"tinyint", "smallint", "mediumint", "int", "integer",
-                                                "bigint", "decimal", "numeric", "float", "double",
-                                                "real", "year"};
-  static const std::set<std::string> bytes = {"binary", "varbinary", "tinyblob", "blob", "mediumblob",
-                                              "longblob", "bit", "geometry", "point", "linestring",
-                                              "polygon", "multipoint", "multilinestring",
-                                              "multipolygon", "geometrycollection"};
+  static const std::set<std::string> numbers = {"tinyint", "smallint", "mediumint", "int",
+                                                "integer", "bigint",   "decimal",   "numeric",
+                                                "float",   "double",   "real",      "year"};
+  static const std::set<std::string> bytes = {
+      "binary",   "varbinary",  "tinyblob",        "blob",         "mediumblob",
+      "longblob", "bit",        "geometry",        "point",        "linestring",
+      "polygon",  "multipoint", "multilinestring", "multipolygon", "geometrycollection"};
   if (numbers.count(type) != 0) return CatalogColumn::Render::kNumber;
   if (bytes.count(type) != 0) return CatalogColumn::Render::kHex;
   return CatalogColumn::Render::kString;
@@ -26,11 +26,14 @@ CatalogColumn::Render renderFor(const std::string& type) {
 Status describeTable(mysql::Connection& src, CatalogTable* t) {
   const std::string& db = t->route.source_database;
   const std::string& table = t->route.source_table;
-  DTS_ASSIGN_OR_RETURN(auto cols,
-                       src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS"
-                                 " WHERE TABLE_SCHEMA = " + src.quoteString(db) + " AND TABLE_NAME = " +
-                                 src.quoteString(table) + " ORDER BY ORDINAL_POSITION"));
-  if (cols.rows.empty()) return Status::NotFound("source table " + t->describe() + " does not exist");
+  DTS_ASSIGN_OR_RETURN(
+      auto cols,
+      src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS"
+                " WHERE TABLE_SCHEMA = " +
+                src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
+                " ORDER BY ORDINAL_POSITION"));
+  if (cols.rows.empty())
+    return Status::NotFound("source table " + t->describe() + " does not exist");
   t->columns.clear();
   for (const auto& r : cols.rows) {
     CatalogColumn c;
@@ -38,17 +41,21 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     c.data_type = r[1].value_or("");
     std::string extra = r[2].value_or("");
     std::transform(extra.begin(), extra.end(), extra.begin(), ::toupper);
-    c.generated = extra.find("GENERATED") != std::string::npos || extra.find("VIRTUAL") != std::string::npos ||
+    c.generated = extra.find("GENERATED") != std::string::npos ||
+                  extra.find("VIRTUAL") != std::string::npos ||
                   extra.find("PERSISTENT") != std::string::npos;
     c.nullable = r[3].value_or("YES") == "YES";
     c.render = renderFor(c.data_type);
     t->columns.push_back(std::move(c));
   }
   auto has = [&](const std::string& name) {
-    return std::any_of(t->columns.begin(), t->columns.end(), [&](const auto& c) { return c.name == name; });
+    return std::any_of(t->columns.begin(), t->columns.end(),
+                       [&](const auto& c) { return c.name == name; });
   };
   for (const auto& c : t->route.columns) {
-    if (!has(c)) return Status::FailedPrecondition("source table " + t->describe() + " has no column '" + c + "'");
+    if (!has(c))
+      return Status::FailedPrecondition("source table " + t->describe() + " has no column '" + c +
+                                        "'");
   }
   if (t->route.filter != nullptr) {
     for (const auto& c : t->route.filter->columns()) {
@@ -63,11 +70,13 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     if (!c.generated && t->route.keepsColumn(c.name)) t->copy_columns.push_back(c.name);
   }
   // Keys: PRIMARY first, then unique keys whose columns are all NOT NULL.
-  DTS_ASSIGN_OR_RETURN(auto keys,
-                       src.query("SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS"
-                                 " WHERE TABLE_SCHEMA = " + src.quoteString(db) + " AND TABLE_NAME = " +
-                                 src.quoteString(table) + " AND NON_UNIQUE = 0"
-                                 " ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
+  DTS_ASSIGN_OR_RETURN(
+      auto keys,
+      src.query("SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS"
+                " WHERE TABLE_SCHEMA = " +
+                src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
+                " AND NON_UNIQUE = 0"
+                " ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
   std::vector<std::pair<std::string, std::vector<std::string>>> unique;
   std::set<std::string> nullable_keys;
   for (const auto& r : keys.rows) {
@@ -89,9 +98,10 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
       break;
     }
   }
-  DTS_ASSIGN_OR_RETURN(auto stats, src.query("SELECT TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES"
-                                             " WHERE TABLE_SCHEMA = " + src.quoteString(db) +
-                                             " AND TABLE_NAME = " + src.quoteString(table)));
+  DTS_ASSIGN_OR_RETURN(
+      auto stats, src.query("SELECT TABLE_ROWS, AVG_ROW_LENGTH FROM information_schema.TABLES"
+                            " WHERE TABLE_SCHEMA = " +
+                            src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table)));
   if (!stats.rows.empty()) {
     t->estimated_rows = std::stoull(stats.rows[0][0].value_or("0"));
     t->avg_row_length = std::stoull(stats.rows[0][1].value_or("0"));
@@ -99,17 +109,22 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
   return Status::OK();
 }
 
-Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src, const pipeline::Mapping& mapping) {
+Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src,
+                                              const pipeline::Mapping& mapping) {
   std::vector<CatalogTable> out;
   for (const auto& db : mapping.selections()) {
-    DTS_ASSIGN_OR_RETURN(auto exists, src.queryValue("SELECT COUNT(*) FROM information_schema.SCHEMATA"
-                                                     " WHERE SCHEMA_NAME = " + src.quoteString(db.database)));
+    DTS_ASSIGN_OR_RETURN(auto exists,
+                         src.queryValue("SELECT COUNT(*) FROM information_schema.SCHEMATA"
+                                        " WHERE SCHEMA_NAME = " +
+                                        src.quoteString(db.database)));
     if (exists.value_or("0") == "0") {
       return Status::FailedPrecondition("source database '" + db.database + "' does not exist");
     }
-    DTS_ASSIGN_OR_RETURN(auto tables, src.query("SELECT TABLE_NAME FROM information_schema.TABLES"
-                                                " WHERE TABLE_SCHEMA = " + src.quoteString(db.database) +
-                                                " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"));
+    DTS_ASSIGN_OR_RETURN(auto tables,
+                         src.query("SELECT TABLE_NAME FROM information_schema.TABLES"
+                                   " WHERE TABLE_SCHEMA = " +
+                                   src.quoteString(db.database) +
+                                   " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"));
     std::set<std::string> present;
     for (const auto& r : tables.rows) present.insert(r[0].value_or(""));
     std::vector<std::string> names;
@@ -118,7 +133,8 @@ Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src, const pipe
     } else {
       for (const auto& t : db.tables) {
         if (present.count(t.name) == 0) {
-          return Status::FailedPrecondition("source table " + db.database + "." + t.name + " does not exist");
+          return Status::FailedPrecondition("source table " + db.database + "." + t.name +
+                                            " does not exist");
         }
         names.push_back(t.name);
       }

@@ -39,7 +39,8 @@ struct CatalogTable {
 // The selected base tables of the source, in mapping order (then by name). Errors: a listed
 // database or table that does not exist, a listed column the table does not have, a WHERE that
 // names a missing column.
-Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& source, const pipeline::Mapping& mapping);
+Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& source,
+                                              const pipeline::Mapping& mapping);
 
 // Reads one table's columns and keys (exposed for tests).
 Status describeTable(mysql::Connection& source, CatalogTable* table);

@@ -1,8 +1,7 @@
 #include "task/full_loader.h"
 
-#include <mysql.h>
-
 #include <errmsg.h>
+#include <mysql.h>
 
 #include <algorithm>
 #include <chrono>
@@ -54,7 +53,8 @@ bool looksNumeric(const char* data, size_t n) {
   if (n == 0) return false;
   for (size_t i = 0; i < n; ++i) {
     char c = data[i];
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+      return false;
   }
   return true;
 }
@@ -102,8 +102,9 @@ namespace {
 // LOAD DATA stores a field as a string into its column; BIT and spatial columns would not read
 // their text-protocol bytes back the way X'..' does, so such tables go by INSERT.
 bool loadDataCanCarry(const CatalogTable& t) {
-  static const std::set<std::string> kNot = {"bit", "geometry", "point", "linestring", "polygon", "multipoint",
-                                             "multilinestring", "multipolygon", "geometrycollection"};
+  static const std::set<std::string> kNot = {
+      "bit",        "geometry",        "point",        "linestring",        "polygon",
+      "multipoint", "multilinestring", "multipolygon", "geometrycollection"};
   for (const auto& name : t.copy_columns) {
     for (const auto& c : t.columns) {
       if (c.name == name && kNot.count(c.data_type) != 0) return false;
@@ -150,7 +151,8 @@ bool localInfileRefused(MYSQL* conn) {
     std::transform(msg.begin(), msg.end(), msg.begin(), ::tolower);
     return msg.find("local infile") != std::string::npos;
   }
-  return err == 1148 /* ER_NOT_ALLOWED_COMMAND */ || err == 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */ ||
+  return err == 1148 /* ER_NOT_ALLOWED_COMMAND */ ||
+         err == 4166 /* ER_LOAD_INFILE_CAPABILITY_DISABLED */ ||
          err == 2068 /* CR_LOAD_DATA_LOCAL_INFILE_REJECTED */;
 }
 
@@ -159,7 +161,8 @@ bool localInfileRefused(MYSQL* conn) {
 Status writeError(unsigned err, const std::string& msg) {
   std::string text = msg + " (error " + std::to_string(err) + ")";
   if (err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST || err == CR_CONNECTION_ERROR ||
-      err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ || err == 1927 /* ER_CONNECTION_KILLED */) {
+      err == CR_CONN_HOST_ERROR || err == 1053 /* ER_SERVER_SHUTDOWN */ ||
+      err == 1927 /* ER_CONNECTION_KILLED */) {
     return Status::Unavailable(text);
   }
   return Status::FailedPrecondition(text);
@@ -170,8 +173,8 @@ Status writeError(unsigned err, const std::string& msg) {
 Result<uint64_t> executeLoadData(mysql::Connection& dest, const std::string& statement) {
   MYSQL* h = dest.handle();
   if (mysql_real_query(h, statement.data(), statement.size()) != 0) {
-    return writeError(mysql_errno(h),
-                      "LOAD DATA LOCAL on " + dest.options().endpoint.toString() + ": " + mysql_error(h));
+    return writeError(mysql_errno(h), "LOAD DATA LOCAL on " + dest.options().endpoint.toString() +
+                                          ": " + mysql_error(h));
   }
   return static_cast<uint64_t>(mysql_affected_rows(h));
 }
@@ -203,7 +206,8 @@ void appendLoadDataField(std::string& out, const char* data, size_t n) {
 }
 
 Status ensureMetaSchema(mysql::Connection& dest) {
-  DTS_RETURN_IF_ERROR(dest.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier("dts_meta")));
+  DTS_RETURN_IF_ERROR(
+      dest.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier("dts_meta")));
   DTS_RETURN_IF_ERROR(dest.execute(
       "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified("dts_meta", "full_tables") +
       " (task VARCHAR(64) NOT NULL, db VARCHAR(64) NOT NULL, tbl VARCHAR(64) NOT NULL,"
@@ -275,7 +279,8 @@ std::string chunkPredicate(const CatalogTable& t, const std::vector<std::string>
     for (size_t i = 0; i < t.chunk_key.size(); ++i) {
       if (i > 0) out += " OR ";
       out += "(";
-      for (size_t j = 0; j < i; ++j) out += mysql::quoteIdentifier(t.chunk_key[j]) + " = " + render(j, v[j]) + " AND ";
+      for (size_t j = 0; j < i; ++j)
+        out += mysql::quoteIdentifier(t.chunk_key[j]) + " = " + render(j, v[j]) + " AND ";
       out += mysql::quoteIdentifier(t.chunk_key[i]) + " " + op + " " + render(i, v[i]) + ")";
     }
     if (inclusive) {
@@ -310,7 +315,8 @@ struct FullLoader::Shared {
   std::vector<int> active;     // workers loading a chunk of each table
   std::vector<Progress::Table*> progress;
   std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
-  std::map<std::string, std::string> snapshot_gtids;  // "file:pos" -> GTID position (under snapshot_mu)
+  std::map<std::string, std::string>
+      snapshot_gtids;  // "file:pos" -> GTID position (under snapshot_mu)
   std::unique_ptr<Throttle> throttle;
   std::atomic<bool> failed{false};
   std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far
@@ -325,16 +331,16 @@ struct FullLoader::Shared {
   }
 };
 
-FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest, std::vector<CatalogTable> tables,
-                       FullLoadOptions options, Progress* progress, const std::atomic<bool>* stop, Clock* clock)
+FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
+                       std::vector<CatalogTable> tables, FullLoadOptions options,
+                       Progress* progress, const std::atomic<bool>* stop, Clock* clock)
     : source_(std::move(source)),
       dest_(std::move(dest)),
       tables_(std::move(tables)),
       options_(std::move(options)),
       progress_(progress),
       stop_(stop),
-      clock_(clock) {
-}
+      clock_(clock) {}
 
 namespace {
 
@@ -347,8 +353,9 @@ namespace {
 // unique-key conflict in silently instead of failing the chunk.
 // foreign_key_checks = 0: chunks of child tables may land before their parents' rows.
 Status prepareDest(mysql::Connection& dest) {
-  return dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-                      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+  return dest.execute(
+      "SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
@@ -361,14 +368,17 @@ Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) 
 // cache: GTID positions already computed, by "file:pos". BINLOG_GTID_POS reads the binlog file
 // from its start up to pos (up to max_binlog_size per call); snapshots opened at the same
 // position (an idle source) compute it once. REQUIRES: callers serialized (snapshot_mu).
-Result<std::string> openSnapshot(mysql::Connection& src, std::map<std::string, std::string>* cache) {
-  DTS_RETURN_IF_ERROR(src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600"));
+Result<std::string> openSnapshot(mysql::Connection& src,
+                                 std::map<std::string, std::string>* cache) {
+  DTS_RETURN_IF_ERROR(
+      src.execute("SET SESSION time_zone = '+00:00', SESSION net_write_timeout = 3600"));
   DTS_RETURN_IF_ERROR(src.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ"));
   if (!src.isMariaDB()) {
     // MySQL has no snapshot position: hold the global read lock only while the snapshot opens.
     DTS_RETURN_IF_ERROR(src.execute("FLUSH TABLES WITH READ LOCK"));
     Status st = src.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
-    auto gtid = st.ok() ? src.queryValue("SELECT @@GLOBAL.gtid_executed") : Result<std::optional<std::string>>(st);
+    auto gtid = st.ok() ? src.queryValue("SELECT @@GLOBAL.gtid_executed")
+                        : Result<std::optional<std::string>>(st);
     Status unlock = src.execute("UNLOCK TABLES");
     if (!gtid.ok()) return gtid.status();
     DTS_RETURN_IF_ERROR(unlock);
@@ -391,11 +401,11 @@ Result<std::string> openSnapshot(mysql::Connection& src, std::map<std::string, s
   }
   std::string at = *file + ":" + *pos;
   if (auto hit = cache->find(at); hit != cache->end()) return hit->second;
-  DTS_ASSIGN_OR_RETURN(auto g, src.queryValue("SELECT BINLOG_GTID_POS(" + src.quoteString(*file) + ", " +
-                                              src.quoteString(*pos) + ")"));
+  DTS_ASSIGN_OR_RETURN(auto g, src.queryValue("SELECT BINLOG_GTID_POS(" + src.quoteString(*file) +
+                                              ", " + src.quoteString(*pos) + ")"));
   if (!g.has_value()) {
-    return Status::FailedPrecondition("source " + src.options().endpoint.toString() + ": BINLOG_GTID_POS(" +
-                                      *file + ", " + *pos + ") is NULL");
+    return Status::FailedPrecondition("source " + src.options().endpoint.toString() +
+                                      ": BINLOG_GTID_POS(" + *file + ", " + *pos + ") is NULL");
   }
   (*cache)[at] = *g;
   return *g;
@@ -407,9 +417,10 @@ Result<std::string> openSnapshot(mysql::Connection& src, std::map<std::string, s
 // is at most four times the estimated row count (else a sparse key would put most rows into few
 // chunks, and the exact scan is used). Row counts per chunk are then estimates.
 Result<bool> planByRange(mysql::Connection& src, const CatalogTable& t, uint64_t chunk_rows,
-                         std::vector<std::vector<std::string>>* bounds, std::vector<uint64_t>* counts,
-                         uint64_t* total) {
-  static const std::set<std::string> kIntegers = {"tinyint", "smallint", "mediumint", "int", "integer", "bigint"};
+                         std::vector<std::vector<std::string>>* bounds,
+                         std::vector<uint64_t>* counts, uint64_t* total) {
+  static const std::set<std::string> kIntegers = {"tinyint", "smallint", "mediumint",
+                                                  "int",     "integer",  "bigint"};
   if (t.chunk_key.size() != 1 || t.estimated_rows < 2 * chunk_rows) return false;
   const CatalogColumn* key = nullptr;
   for (const auto& c : t.columns) {
@@ -417,8 +428,9 @@ Result<bool> planByRange(mysql::Connection& src, const CatalogTable& t, uint64_t
   }
   if (key == nullptr || kIntegers.count(key->data_type) == 0) return false;
   std::string k = mysql::quoteIdentifier(key->name);
-  DTS_ASSIGN_OR_RETURN(auto mm, src.query("SELECT MIN(" + k + "), MAX(" + k + ") FROM " +
-                                          mysql::quoteQualified(t.route.source_database, t.route.source_table)));
+  DTS_ASSIGN_OR_RETURN(
+      auto mm, src.query("SELECT MIN(" + k + "), MAX(" + k + ") FROM " +
+                         mysql::quoteQualified(t.route.source_database, t.route.source_table)));
   if (mm.rows.empty() || !mm.rows[0][0].has_value() || !mm.rows[0][1].has_value()) return false;
   auto parse = [](const std::string& v) -> std::optional<__int128> {
     if (v.empty()) return std::nullopt;
@@ -441,7 +453,8 @@ Result<bool> planByRange(mysql::Connection& src, const CatalogTable& t, uint64_t
   __int128 step = (span + chunks - 1) / chunks;
   auto text = [](__int128 v) {
     bool neg = v < 0;
-    unsigned __int128 u = neg ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
+    unsigned __int128 u =
+        neg ? static_cast<unsigned __int128>(-v) : static_cast<unsigned __int128>(v);
     std::string out;
     do {
       out.insert(out.begin(), static_cast<char>('0' + static_cast<int>(u % 10)));
@@ -459,17 +472,21 @@ Result<bool> planByRange(mysql::Connection& src, const CatalogTable& t, uint64_t
 
 }  // namespace
 
-Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, size_t ti, Shared& shared) {
+Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, size_t ti,
+                             Shared& shared) {
   const CatalogTable& t = tables_[ti];
   Progress::Table* prog = shared.progress[ti];
   std::string where = metaKey(dest, options_.task, t);
   DTS_ASSIGN_OR_RETURN(auto planned, dest.query("SELECT planned_rows FROM " +
-                                                mysql::quoteQualified("dts_meta", "full_tables") + " WHERE " + where));
+                                                mysql::quoteQualified("dts_meta", "full_tables") +
+                                                " WHERE " + where));
   std::vector<Chunk> pending;
   if (!planned.rows.empty()) {
-    DTS_ASSIGN_OR_RETURN(auto rows, dest.query("SELECT chunk, lower_key, upper_key, done, planned_rows, loaded_rows FROM " +
-                                               mysql::quoteQualified("dts_meta", "full_chunks") + " WHERE " + where +
-                                               " ORDER BY chunk"));
+    DTS_ASSIGN_OR_RETURN(
+        auto rows,
+        dest.query("SELECT chunk, lower_key, upper_key, done, planned_rows, loaded_rows FROM " +
+                   mysql::quoteQualified("dts_meta", "full_chunks") + " WHERE " + where +
+                   " ORDER BY chunk"));
     uint64_t est = 0, done_rows = 0;
     for (const auto& r : rows.rows) {
       est += std::stoull(r[4].value_or("0"));
@@ -500,37 +517,44 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
     if (!t.chunk_key.empty()) {
       // Statistics may be missing (fresh table): assume a modest row.
       uint64_t avg = t.avg_row_length > 0 ? t.avg_row_length : 256;
-      uint64_t chunk_rows = options_.chunk_rows != 0
-                                ? options_.chunk_rows
-                                : std::clamp<uint64_t>(options_.chunk_bytes / avg, options_.min_chunk_rows,
-                                                       options_.max_chunk_rows);
+      uint64_t chunk_rows =
+          options_.chunk_rows != 0
+              ? options_.chunk_rows
+              : std::clamp<uint64_t>(options_.chunk_bytes / avg, options_.min_chunk_rows,
+                                     options_.max_chunk_rows);
       std::string cols;
-      for (const auto& k : t.chunk_key) cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
-      DTS_ASSIGN_OR_RETURN(bool by_range, planByRange(src, t, chunk_rows, &bounds, &counts, &total));
+      for (const auto& k : t.chunk_key)
+        cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
+      DTS_ASSIGN_OR_RETURN(bool by_range,
+                           planByRange(src, t, chunk_rows, &bounds, &counts, &total));
       if (by_range) {
-        spdlog::info("{}: {} chunks planned from the key range (about {} rows each)", t.describe(), counts.size(),
-                     counts.front());
+        spdlog::info("{}: {} chunks planned from the key range (about {} rows each)", t.describe(),
+                     counts.size(), counts.front());
       }
       uint64_t in_chunk = 0;
-      if (!by_range) DTS_RETURN_IF_ERROR(src.queryStream(
-          "SELECT " + cols + " FROM " + mysql::quoteQualified(t.route.source_database, t.route.source_table) +
-              " ORDER BY " + cols,
-          [&](const char* const* f, const unsigned long* len, unsigned n) {
-            ++total;
-            if (++in_chunk == chunk_rows) {
-              std::vector<std::string> key;
-              for (unsigned i = 0; i < n; ++i) key.emplace_back(f[i] == nullptr ? "" : std::string(f[i], len[i]));
-              bounds.push_back(std::move(key));
-              counts.push_back(in_chunk);
-              in_chunk = 0;
-            }
-            return !stop_->load();
-          }));
+      if (!by_range)
+        DTS_RETURN_IF_ERROR(src.queryStream(
+            "SELECT " + cols + " FROM " +
+                mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+                " ORDER BY " + cols,
+            [&](const char* const* f, const unsigned long* len, unsigned n) {
+              ++total;
+              if (++in_chunk == chunk_rows) {
+                std::vector<std::string> key;
+                for (unsigned i = 0; i < n; ++i)
+                  key.emplace_back(f[i] == nullptr ? "" : std::string(f[i], len[i]));
+                bounds.push_back(std::move(key));
+                counts.push_back(in_chunk);
+                in_chunk = 0;
+              }
+              return !stop_->load();
+            }));
       if (stop_->load()) return Status::Aborted("stopped while planning " + t.describe());
       if (!by_range) counts.push_back(in_chunk);
     } else {
       DTS_ASSIGN_OR_RETURN(auto n, src.queryValue("SELECT COUNT(*) FROM " +
-                                                  mysql::quoteQualified(t.route.source_database, t.route.source_table)));
+                                                  mysql::quoteQualified(t.route.source_database,
+                                                                        t.route.source_table)));
       total = std::stoull(n.value_or("0"));
       counts.push_back(total);
     }
@@ -550,14 +574,16 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
       std::string head = "INSERT INTO " + mysql::quoteQualified("dts_meta", "full_chunks") +
                          " (task, db, tbl, chunk, lower_key, upper_key, planned_rows) VALUES ";
       std::string sql;
-      std::string ids = dest.quoteString(options_.task) + ", " + dest.quoteString(t.route.source_database) + ", " +
+      std::string ids = dest.quoteString(options_.task) + ", " +
+                        dest.quoteString(t.route.source_database) + ", " +
                         dest.quoteString(t.route.source_table);
       for (size_t i = 0; i < pending.size(); ++i) {
         const Chunk& c = pending[i];
         sql += (sql.empty() ? head : ", ");
         sql += "(" + ids + ", " + std::to_string(c.number) + ", " +
                (c.lower ? dest.quoteString(encodeKey(*c.lower)) : "NULL") + ", " +
-               (c.upper ? dest.quoteString(encodeKey(*c.upper)) : "NULL") + ", " + std::to_string(counts[i]) + ")";
+               (c.upper ? dest.quoteString(encodeKey(*c.upper)) : "NULL") + ", " +
+               std::to_string(counts[i]) + ")";
         if (sql.size() > options_.statement_bytes) {
           DTS_RETURN_IF_ERROR(dest.execute(sql));
           sql.clear();
@@ -566,10 +592,11 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
       if (!sql.empty()) {
         DTS_RETURN_IF_ERROR(dest.execute(sql));
       }
-      DTS_RETURN_IF_ERROR(dest.execute("INSERT INTO " + mysql::quoteQualified("dts_meta", "full_tables") +
-                                       " (task, db, tbl, key_columns, chunks, planned_rows) VALUES (" + ids + ", " +
-                                       dest.quoteString(key_columns) + ", " + std::to_string(pending.size()) + ", " +
-                                       std::to_string(total) + ")"));
+      DTS_RETURN_IF_ERROR(
+          dest.execute("INSERT INTO " + mysql::quoteQualified("dts_meta", "full_tables") +
+                       " (task, db, tbl, key_columns, chunks, planned_rows) VALUES (" + ids + ", " +
+                       dest.quoteString(key_columns) + ", " + std::to_string(pending.size()) +
+                       ", " + std::to_string(total) + ")"));
       return dest.execute("COMMIT");
     };
     Status st = persist();
@@ -600,7 +627,8 @@ struct Batch {
   std::vector<std::vector<char>> indicators;
 };
 
-void appendLoadDataRow(std::string& out, const char* const* f, const unsigned long* len, unsigned n) {
+void appendLoadDataRow(std::string& out, const char* const* f, const unsigned long* len,
+                       unsigned n) {
   for (unsigned i = 0; i < n; ++i) {
     if (i > 0) out.push_back('\t');
     appendLoadDataField(out, f[i], len[i]);
@@ -608,8 +636,8 @@ void appendLoadDataRow(std::string& out, const char* const* f, const unsigned lo
   out.push_back('\n');
 }
 
-void appendInsertRow(std::string& out, const std::vector<CatalogColumn::Render>& renders, bool first,
-                     const char* const* f, const unsigned long* len, unsigned n) {
+void appendInsertRow(std::string& out, const std::vector<CatalogColumn::Render>& renders,
+                     bool first, const char* const* f, const unsigned long* len, unsigned n) {
   if (!first) out.push_back(',');
   out.push_back('(');
   for (unsigned i = 0; i < n; ++i) {
@@ -642,7 +670,8 @@ bool bulkSupported(MYSQL* h) {
       mariadb_get_infov(h, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &extended) != 0) {
     return false;
   }
-  return (caps & CLIENT_MYSQL) == 0 && (extended & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
+  return (caps & CLIENT_MYSQL) == 0 &&
+         (extended & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
 // A prepared INSERT executed once per batch with arrays of parameters: MariaDB's
@@ -658,14 +687,15 @@ class BulkInsert {
   }
 
   // all_binary: every parameter is a binary string (raw mode, see loadChunk).
-  Status prepare(mysql::Connection& dest, const std::string& sql, const std::vector<CatalogColumn::Render>& renders,
-                 bool all_binary) {
+  Status prepare(mysql::Connection& dest, const std::string& sql,
+                 const std::vector<CatalogColumn::Render>& renders, bool all_binary) {
     dest_ = &dest;
     renders_ = renders;
     all_binary_ = all_binary;
     stmt_ = mysql_stmt_init(dest.handle());
     if (stmt_ == nullptr) return Status::Internal("mysql_stmt_init: out of memory");
-    if (mysql_stmt_prepare(stmt_, sql.data(), sql.size()) != 0) return error("preparing the bulk INSERT");
+    if (mysql_stmt_prepare(stmt_, sql.data(), sql.size()) != 0)
+      return error("preparing the bulk INSERT");
     return Status::OK();
   }
 
@@ -676,20 +706,23 @@ class BulkInsert {
     std::vector<MYSQL_BIND> binds(n);
     for (size_t c = 0; c < n; ++c) {
       pointers_[c].resize(b.rows);
-      for (uint64_t r = 0; r < b.rows; ++r) pointers_[c][r] = const_cast<char*>(b.data.data()) + b.offsets[c][r];
+      for (uint64_t r = 0; r < b.rows; ++r)
+        pointers_[c][r] = const_cast<char*>(b.data.data()) + b.offsets[c][r];
       MYSQL_BIND& bind = binds[c];
       std::memset(&bind, 0, sizeof bind);
       // kHex (bytes, and every column in raw mode) as BLOB: the server takes those parameters
       // as binary strings, stored without conversion; text as STRING (utf8mb4, like the source
       // sent it); numbers as STRING too, converted by the server as an INSERT would.
-      bind.buffer_type =
-          all_binary_ || renders_[c] == CatalogColumn::Render::kHex ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+      bind.buffer_type = all_binary_ || renders_[c] == CatalogColumn::Render::kHex
+                             ? MYSQL_TYPE_BLOB
+                             : MYSQL_TYPE_STRING;
       bind.buffer = pointers_[c].data();
       bind.length = const_cast<unsigned long*>(b.lengths[c].data());
       bind.u.indicator = const_cast<char*>(b.indicators[c].data());
     }
     auto rows = static_cast<unsigned int>(b.rows);
-    if (mysql_stmt_attr_set(stmt_, STMT_ATTR_ARRAY_SIZE, &rows) != 0 || mysql_stmt_bind_param(stmt_, binds.data()) != 0) {
+    if (mysql_stmt_attr_set(stmt_, STMT_ATTR_ARRAY_SIZE, &rows) != 0 ||
+        mysql_stmt_bind_param(stmt_, binds.data()) != 0) {
       return error("binding the bulk INSERT");
     }
     if (mysql_stmt_execute(stmt_) != 0) return error("bulk INSERT");
@@ -698,8 +731,9 @@ class BulkInsert {
 
  private:
   Status error(const std::string& what) {
-    return writeError(mysql_stmt_errno(stmt_),
-                      what + " on " + dest_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_));
+    return writeError(
+        mysql_stmt_errno(stmt_),
+        what + " on " + dest_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_));
   }
 
   mysql::Connection* dest_ = nullptr;
@@ -711,8 +745,9 @@ class BulkInsert {
 
 }  // namespace
 
-Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
-                             const Chunk& chunk, Shared& shared, bool* table_done) {
+Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
+                             const std::string& snapshot_gtid, const Chunk& chunk, Shared& shared,
+                             bool* table_done) {
   const CatalogTable& t = tables_[chunk.table];
   Progress::Table* prog = shared.progress[chunk.table];
   std::vector<CatalogColumn::Render> renders;
@@ -726,20 +761,22 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
     }
   }
   auto quote = [&](std::string_view s) { return src.quoteString(s); };
-  std::string where = chunkPredicate(t, chunk.lower ? &*chunk.lower : nullptr, chunk.upper ? &*chunk.upper : nullptr, quote);
+  std::string where = chunkPredicate(t, chunk.lower ? &*chunk.lower : nullptr,
+                                     chunk.upper ? &*chunk.upper : nullptr, quote);
   if (t.route.filter != nullptr) where = "(" + where + ") AND " + t.route.filter->toSql(quote);
   std::string select = "SELECT " + cols + " FROM " +
-                       mysql::quoteQualified(t.route.source_database, t.route.source_table) + " WHERE " + where;
+                       mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+                       " WHERE " + where;
   std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
   const std::string what = t.describe() + " chunk " + std::to_string(chunk.number);
   const std::string writing = "writing " + t.route.target_database + "." + t.route.target_table;
 
   // The method for this chunk (FullWriteMethod). LOAD DATA stays possible under bulk_insert for
   // a batch too large for one bulk packet (a single huge row).
-  const bool can_load_data = shared.load_data.load() && loadDataCanCarry(t) &&
-                             (options_.method == FullWriteMethod::kAuto ||
-                              options_.method == FullWriteMethod::kLoadData ||
-                              options_.method == FullWriteMethod::kBulkInsert);
+  const bool can_load_data =
+      shared.load_data.load() && loadDataCanCarry(t) &&
+      (options_.method == FullWriteMethod::kAuto || options_.method == FullWriteMethod::kLoadData ||
+       options_.method == FullWriteMethod::kBulkInsert);
   enum class Write { kBulk, kLoadData, kInsert } method = Write::kInsert;
   if (options_.method == FullWriteMethod::kBulkInsert ||
       (options_.method == FullWriteMethod::kAuto && shared.bulk.load())) {
@@ -758,19 +795,24 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
                                       : "SET SESSION character_set_results = utf8mb4"));
   if (raw) {
     for (auto& r : renders) {
-      if (r == CatalogColumn::Render::kString) r = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
+      if (r == CatalogColumn::Render::kString)
+        r = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
     }
   }
-  const std::string insert_head = std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target +
-                                  " (" + cols + ") VALUES ";
+  const std::string insert_head =
+      std::string(options_.insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target + " (" +
+      cols + ") VALUES ";
   const std::string load_statement = std::string("LOAD DATA LOCAL INFILE 'dts-chunk' ") +
-                                     (options_.insert_ignore ? "IGNORE " : "") + "INTO TABLE " + target +
+                                     (options_.insert_ignore ? "IGNORE " : "") + "INTO TABLE " +
+                                     target +
                                      (raw ? " CHARACTER SET binary" : " CHARACTER SET utf8mb4") +
                                      " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
-                                     " LINES TERMINATED BY '\\n' (" + cols + ")";
+                                     " LINES TERMINATED BY '\\n' (" +
+                                     cols + ")";
   BulkInsert bulk;
   if (method == Write::kBulk) {
-    DTS_RETURN_IF_ERROR(bulk.prepare(dest, insert_head + "(" + placeholders + ")", renders, raw).withContext(writing));
+    DTS_RETURN_IF_ERROR(bulk.prepare(dest, insert_head + "(" + placeholders + ")", renders, raw)
+                            .withContext(writing));
   }
   const size_t ncols = renders.size();
 
@@ -807,38 +849,39 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
       cur = fresh();
       return true;
     };
-    Status st = src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
-      // A row that would take the batch past statement_bytes starts a new one, so a huge row
-      // travels alone (bounded by the destination's max_allowed_packet, checked when writing).
-      if (cur.rows > 0) {
-        uint64_t row = 0;
-        for (unsigned i = 0; i < n; ++i) row += 2 * len[i] + 8;  // hex digits at worst
-        if (cur.data.size() + row > options_.statement_bytes && !push()) return false;
-      }
-      std::string& data = cur.data;
-      switch (method) {
-        case Write::kBulk:
-          for (unsigned i = 0; i < n; ++i) {
-            if (f[i] == nullptr) {
-              cur.offsets[i].push_back(0);
-              cur.lengths[i].push_back(0);
-              cur.indicators[i].push_back(STMT_INDICATOR_NULL);
-            } else {
-              cur.offsets[i].push_back(data.size());
-              cur.lengths[i].push_back(len[i]);
-              cur.indicators[i].push_back(STMT_INDICATOR_NONE);
-              data.append(f[i], len[i]);
-            }
+    Status st =
+        src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
+          // A row that would take the batch past statement_bytes starts a new one, so a huge row
+          // travels alone (bounded by the destination's max_allowed_packet, checked when writing).
+          if (cur.rows > 0) {
+            uint64_t row = 0;
+            for (unsigned i = 0; i < n; ++i) row += 2 * len[i] + 8;  // hex digits at worst
+            if (cur.data.size() + row > options_.statement_bytes && !push()) return false;
           }
-          break;
-        case Write::kLoadData: appendLoadDataRow(data, f, len, n); break;
-        case Write::kInsert: appendInsertRow(data, renders, cur.rows == 0, f, len, n); break;
-      }
-      for (unsigned i = 0; i < n; ++i) cur.bytes += len[i];
-      ++cur.rows;
-      if (data.size() >= options_.statement_bytes && !push()) return false;
-      return !stop_->load() && !shared.failed.load();
-    });
+          std::string& data = cur.data;
+          switch (method) {
+            case Write::kBulk:
+              for (unsigned i = 0; i < n; ++i) {
+                if (f[i] == nullptr) {
+                  cur.offsets[i].push_back(0);
+                  cur.lengths[i].push_back(0);
+                  cur.indicators[i].push_back(STMT_INDICATOR_NULL);
+                } else {
+                  cur.offsets[i].push_back(data.size());
+                  cur.lengths[i].push_back(len[i]);
+                  cur.indicators[i].push_back(STMT_INDICATOR_NONE);
+                  data.append(f[i], len[i]);
+                }
+              }
+              break;
+            case Write::kLoadData: appendLoadDataRow(data, f, len, n); break;
+            case Write::kInsert: appendInsertRow(data, renders, cur.rows == 0, f, len, n); break;
+          }
+          for (unsigned i = 0; i < n; ++i) cur.bytes += len[i];
+          ++cur.rows;
+          if (data.size() >= options_.statement_bytes && !push()) return false;
+          return !stop_->load() && !shared.failed.load();
+        });
     if (st.ok() && cur.rows > 0 && !stop_->load() && !shared.failed.load()) push();
     std::lock_guard<std::mutex> lock(mu);
     read = st;
@@ -868,18 +911,20 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
     // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
     // let a row go missing silently.
     if (!options_.insert_ignore && *loaded != expected) {
-      return Status::FailedPrecondition(writing + " (" + what + "): " + std::to_string(expected - *loaded) + " of " +
-                                        std::to_string(expected) +
-                                        " rows were not inserted (duplicate key at the destination?)");
+      return Status::FailedPrecondition(
+          writing + " (" + what + "): " + std::to_string(expected - *loaded) + " of " +
+          std::to_string(expected) + " rows were not inserted (duplicate key at the destination?)");
     }
     return Status::OK();
   };
   auto tooLarge = [&](uint64_t bytes) {
-    return Status::FailedPrecondition(writing + " (" + what + "): a row needs a " + std::to_string(bytes) +
-                                      "-byte packet, more than the destination's max_allowed_packet (" +
-                                      std::to_string(shared.max_packet.load()) +
-                                      "); raise max_allowed_packet at the destination" +
-                                      (loadDataCanCarry(t) ? "" : " (LOAD DATA cannot carry this table's BIT or spatial columns)"));
+    return Status::FailedPrecondition(
+        writing + " (" + what + "): a row needs a " + std::to_string(bytes) +
+        "-byte packet, more than the destination's max_allowed_packet (" +
+        std::to_string(shared.max_packet.load()) +
+        "); raise max_allowed_packet at the destination" +
+        (loadDataCanCarry(t) ? ""
+                             : " (LOAD DATA cannot carry this table's BIT or spatial columns)"));
   };
   auto write = [&](const Batch& b) -> Status {
     switch (method) {
@@ -901,7 +946,8 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
         uint64_t inserted = *inserted_or;
         if (!options_.insert_ignore && inserted != b.rows) {
           return Status::FailedPrecondition(writing + " (" + what + "): the server inserted " +
-                                            std::to_string(inserted) + " of " + std::to_string(b.rows) + " rows");
+                                            std::to_string(inserted) + " of " +
+                                            std::to_string(b.rows) + " rows");
         }
         break;
       }
@@ -927,7 +973,8 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
 
   Status write_error = dest.execute("START TRANSACTION");
   if (write_error.ok() && can_load_data) {
-    mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError, &infile);
+    mysql_set_local_infile_handler(dest.handle(), infileInit, infileRead, infileEnd, infileError,
+                                   &infile);
   }
   while (write_error.ok()) {
     Batch b;
@@ -947,7 +994,8 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
     // every later one, without it.
     (void)rollback(write_error);
     if (shared.load_data.exchange(false)) {
-      spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on without it", write_error.toString());
+      spdlog::warn("destination refuses LOAD DATA LOCAL INFILE ({}); full data goes on without it",
+                   write_error.toString());
     }
     return loadChunk(src, dest, snapshot_gtid, chunk, shared, table_done);
   }
@@ -955,9 +1003,11 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
   if (!read.ok()) return rollback(read.withContext("reading " + what));
   if (stop_->load()) return rollback(Status::Aborted("stopped"));
   if (shared.failed.load()) return rollback(Status::Aborted("another worker failed"));
-  Status st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") + " SET done = 1, snapshot_gtid = " +
-                           dest.quoteString(snapshot_gtid) + ", loaded_rows = " + std::to_string(rows) + " WHERE " +
-                           metaKey(dest, options_.task, t) + " AND chunk = " + std::to_string(chunk.number));
+  Status st = dest.execute("UPDATE " + mysql::quoteQualified("dts_meta", "full_chunks") +
+                           " SET done = 1, snapshot_gtid = " + dest.quoteString(snapshot_gtid) +
+                           ", loaded_rows = " + std::to_string(rows) + " WHERE " +
+                           metaKey(dest, options_.task, t) +
+                           " AND chunk = " + std::to_string(chunk.number));
   if (!st.ok()) return rollback(st);
   st = dest.execute("COMMIT").withContext("committing " + what);
   mysql_set_local_infile_default(dest.handle());
@@ -970,48 +1020,56 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest, co
 Status FullLoader::addPendingKeys(mysql::Connection& dest, size_t ti, Shared& shared) {
   if (stop_->load()) return Status::OK();  // the keys stay pending; the next run adds them
   const CatalogTable& t = tables_[ti];
-  std::string where = "db = " + dest.quoteString(t.route.target_database) + " AND tbl = " +
-                      dest.quoteString(t.route.target_table);
-  DTS_ASSIGN_OR_RETURN(auto pending, dest.query("SELECT name, definition FROM " +
-                                                mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " +
-                                                where + " ORDER BY name"));
+  std::string where = "db = " + dest.quoteString(t.route.target_database) +
+                      " AND tbl = " + dest.quoteString(t.route.target_table);
+  DTS_ASSIGN_OR_RETURN(auto pending,
+                       dest.query("SELECT name, definition FROM " +
+                                  mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " +
+                                  where + " ORDER BY name"));
   if (!pending.rows.empty()) {
     // Some keys may exist already: a crash after the ALTER and before the DELETE, or an ALTER of
     // a killed run that the server finished on its own (then ours fails with a duplicate key
     // name and the keys are looked up again).
     for (int attempt = 0;; ++attempt) {
-      DTS_ASSIGN_OR_RETURN(auto existing, dest.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
-                                                     " WHERE TABLE_SCHEMA = " + dest.quoteString(t.route.target_database) +
-                                                     " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
+      DTS_ASSIGN_OR_RETURN(
+          auto existing, dest.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
+                                    " WHERE TABLE_SCHEMA = " +
+                                    dest.quoteString(t.route.target_database) +
+                                    " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
       std::set<std::string> have;
       for (const auto& r : existing.rows) have.insert(r[0].value_or(""));
       std::string alter;
       for (const auto& r : pending.rows) {
         if (have.count(r[0].value_or("")) != 0) continue;
-        alter += (alter.empty() ? "ALTER TABLE " + mysql::quoteQualified(t.route.target_database, t.route.target_table) +
-                                      " ADD "
-                                : ", ADD ") +
+        alter += (alter.empty()
+                      ? "ALTER TABLE " +
+                            mysql::quoteQualified(t.route.target_database, t.route.target_table) +
+                            " ADD "
+                      : ", ADD ") +
                  r[1].value_or("");
       }
       if (alter.empty()) break;
       auto started = std::chrono::steady_clock::now();
       Status st = dest.execute(alter);
-      if (!st.ok() && mysql_errno(dest.handle()) == 1061 /* ER_DUP_KEYNAME */ && attempt < 3) continue;
-      DTS_RETURN_IF_ERROR(st.withContext("adding the secondary keys of " + t.route.target_database + "." +
-                                         t.route.target_table));
-      spdlog::info("{}.{}: secondary keys built after the load in {:.1f} s", t.route.target_database,
-                   t.route.target_table, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (!st.ok() && mysql_errno(dest.handle()) == 1061 /* ER_DUP_KEYNAME */ && attempt < 3)
+        continue;
+      DTS_RETURN_IF_ERROR(st.withContext("adding the secondary keys of " + t.route.target_database +
+                                         "." + t.route.target_table));
+      spdlog::info(
+          "{}.{}: secondary keys built after the load in {:.1f} s", t.route.target_database,
+          t.route.target_table,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
-    DTS_RETURN_IF_ERROR(dest.execute("DELETE FROM " + mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " +
-                                     where));
+    DTS_RETURN_IF_ERROR(dest.execute(
+        "DELETE FROM " + mysql::quoteQualified("dts_meta", "pending_indexes") + " WHERE " + where));
   }
   std::lock_guard<std::mutex> lock(shared.mu);
   shared.progress[ti]->done = true;
   return Status::OK();
 }
 
-std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables, const std::vector<int>& active,
-                                bool planning_done, bool may_wait) {
+std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables,
+                                const std::vector<int>& active, bool planning_done, bool may_wait) {
   if (queued_tables.empty()) return std::nullopt;
   size_t pick = 0;
   for (size_t i = 1; i < queued_tables.size(); ++i) {
@@ -1021,7 +1079,8 @@ std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables, const 
   return pick;
 }
 
-Status FullLoader::worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot) {
+Status FullLoader::worker(Shared& shared,
+                          const std::function<void(const std::string&)>& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
   if (options_.method != FullWriteMethod::kInsert) {
     // Needed before any LOAD DATA LOCAL; a client built without it makes the server refuse,
@@ -1031,9 +1090,9 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
   }
   const bool bulk = bulkSupported(dest->handle());
   if (options_.method == FullWriteMethod::kBulkInsert && !bulk) {
-    return Status::FailedPrecondition("options.full.method bulk_insert: the destination " +
-                                      dest_.endpoint.toString() +
-                                      " does not take arrays of parameters (MariaDB 10.2 or later does); use auto");
+    return Status::FailedPrecondition(
+        "options.full.method bulk_insert: the destination " + dest_.endpoint.toString() +
+        " does not take arrays of parameters (MariaDB 10.2 or later does); use auto");
   }
   if (!bulk) shared.bulk = false;
   DTS_ASSIGN_OR_RETURN(shared.max_packet, dest->maxAllowedPacket());
@@ -1051,7 +1110,9 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       std::deque<Chunk>::iterator pick;
       std::vector<size_t> queued_tables;
       while (true) {
-        shared.cv.wait(lock, [&] { return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load(); });
+        shared.cv.wait(lock, [&] {
+          return !shared.queue.empty() || shared.planning_done || shared.failed || stop_->load();
+        });
         if (shared.failed || stop_->load()) return Status::OK();
         if (shared.queue.empty()) return Status::OK();
         queued_tables.clear();
@@ -1067,8 +1128,9 @@ Status FullLoader::worker(Shared& shared, const std::function<void(const std::st
       chunk = std::move(*pick);
       shared.queue.erase(pick);
       ++shared.active[chunk.table];
-      spdlog::debug("{} chunk {}: taken ({} workers on the table, {} chunks queued)", tables_[chunk.table].describe(),
-                    chunk.number, shared.active[chunk.table], shared.queue.size());
+      spdlog::debug("{} chunk {}: taken ({} workers on the table, {} chunks queued)",
+                    tables_[chunk.table].describe(), chunk.number, shared.active[chunk.table],
+                    shared.queue.size());
     }
     if (src == nullptr) {
       // The snapshot opens when the worker first has work, and its position is reported before
@@ -1101,8 +1163,8 @@ Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_sn
   for (const auto& t : tables_) {
     auto* p = progress_->findTable(t.route.source_database, t.route.source_table);
     if (p == nullptr) {
-      p = progress_->addTable(t.route.source_database, t.route.source_table, t.route.target_database,
-                              t.route.target_table);
+      p = progress_->addTable(t.route.source_database, t.route.source_table,
+                              t.route.target_database, t.route.target_table);
     }
     shared.progress.push_back(p);
   }
@@ -1143,11 +1205,13 @@ Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_sn
   }
   for (auto& th : threads) th.join();
   if (!shared.error.ok()) return shared.error;
-  if (stop_->load()) return Status::Aborted("full data stopped on request; whole chunks loaded so far are kept");
+  if (stop_->load())
+    return Status::Aborted("full data stopped on request; whole chunks loaded so far are kept");
   // Keys still pending: tables whose chunks were all done by an earlier run. Every key exists
   // before run() returns, so the incremental phase never starts without them.
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
-  for (size_t ti = 0; ti < tables_.size(); ++ti) DTS_RETURN_IF_ERROR(addPendingKeys(*dest, ti, shared));
+  for (size_t ti = 0; ti < tables_.size(); ++ti)
+    DTS_RETURN_IF_ERROR(addPendingKeys(*dest, ti, shared));
   return Status::OK();
 }
 

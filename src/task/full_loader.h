@@ -58,15 +58,16 @@
 namespace dts::task {
 
 struct FullLoadOptions {
-  std::string task;           // the task name, the key of its rows in dts_meta
-  int parallelism = 4;        // readers (each with its own snapshot) and writers
-  RateLimits limits;          // options.full
-  bool insert_ignore = false; // conflicting_tables: ignore -> keep the destination row
-  uint64_t chunk_rows = 0;               // rows per chunk; 0: chunk_bytes / average row length
-  uint64_t chunk_bytes = 16u << 20;      // target bytes per chunk (rows = chunk_bytes / avg row)
+  std::string task;                  // the task name, the key of its rows in dts_meta
+  int parallelism = 4;               // readers (each with its own snapshot) and writers
+  RateLimits limits;                 // options.full
+  bool insert_ignore = false;        // conflicting_tables: ignore -> keep the destination row
+  uint64_t chunk_rows = 0;           // rows per chunk; 0: chunk_bytes / average row length
+  uint64_t chunk_bytes = 16u << 20;  // target bytes per chunk (rows = chunk_bytes / avg row)
   uint64_t min_chunk_rows = 1000;
   uint64_t max_chunk_rows = 100000;
-  uint64_t statement_bytes = 2u << 20;   // one INSERT / LOAD DATA at most (also < max_allowed_packet)
+  uint64_t statement_bytes =
+      2u << 20;  // one INSERT / LOAD DATA at most (also < max_allowed_packet)
   // How rows are written (see FullWriteMethod). Under auto and bulk_insert a batch too large for
   // one bulk packet goes by LOAD DATA LOCAL; LOAD DATA falls back to INSERT for BIT/spatial
   // columns, and under auto also when the destination refuses it (with a warning).
@@ -101,13 +102,14 @@ void appendLoadDataField(std::string& out, const char* data, size_t n);
 // loading, since writers of one table contend for its index pages. nullopt: wait for the planner,
 // because every queued chunk belongs to a table already being loaded while other tables are still
 // being planned and the worker may still wait (`may_wait`). Exposed for tests.
-std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables, const std::vector<int>& active,
-                                bool planning_done, bool may_wait);
+std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables,
+                                const std::vector<int>& active, bool planning_done, bool may_wait);
 
 class FullLoader {
  public:
-  FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest, std::vector<CatalogTable> tables,
-             FullLoadOptions options, Progress* progress, const std::atomic<bool>* stop, Clock* clock);
+  FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
+             std::vector<CatalogTable> tables, FullLoadOptions options, Progress* progress,
+             const std::atomic<bool>* stop, Clock* clock);
 
   // Loads every chunk not yet done. on_snapshot is called (from a worker thread, serialized)
   // with the GTID position of each snapshot opened, first one first. Returns kAborted when
@@ -117,11 +119,13 @@ class FullLoader {
  private:
   struct Chunk;
   struct Shared;
-  Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index, Shared& shared);
+  Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index,
+                   Shared& shared);
   Status worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot);
   // *table_done: this was the table's last chunk.
-  Status loadChunk(mysql::Connection& src, mysql::Connection& dest, const std::string& snapshot_gtid,
-                   const Chunk& chunk, Shared& shared, bool* table_done);
+  Status loadChunk(mysql::Connection& src, mysql::Connection& dest,
+                   const std::string& snapshot_gtid, const Chunk& chunk, Shared& shared,
+                   bool* table_done);
   // Adds the table's keys recorded in dts_meta.pending_indexes (see schema_copier.h) that do not
   // exist yet and clears the record; marks the table done. REQUIRES: every chunk of it is done.
   Status addPendingKeys(mysql::Connection& dest, size_t table_index, Shared& shared);

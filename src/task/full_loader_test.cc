@@ -20,7 +20,9 @@ CatalogTable table(std::vector<std::string> key) {
 }
 
 // A stand-in for Connection::quoteString that shows where quoting happens.
-std::string q(std::string_view s) { return "Q(" + std::string(s) + ")"; }
+std::string q(std::string_view s) {
+  return "Q(" + std::string(s) + ")";
+}
 
 TEST(FullLoaderTest, KeysRoundTripThroughHex) {
   std::vector<std::string> key = {"12", std::string("a,b\0\xff", 5), ""};
@@ -41,7 +43,8 @@ TEST(FullLoaderTest, ChunkPredicateCoversHalfOpenRanges) {
   EXPECT_EQ(chunkPredicate(one, nullptr, &hi, q), "((`a` < 20) OR (`a` = 20))");
   auto two = table({"b`x", "c"});
   std::vector<std::string> lo2 = {"k'", "\x01"};
-  EXPECT_EQ(chunkPredicate(two, &lo2, nullptr, q), "((`b``x` > Q(k')) OR (`b``x` = Q(k') AND `c` > X'01'))");
+  EXPECT_EQ(chunkPredicate(two, &lo2, nullptr, q),
+            "((`b``x` > Q(k')) OR (`b``x` = Q(k') AND `c` > X'01'))");
   // Non-numeric text in a numeric column is quoted, never pasted.
   std::vector<std::string> evil = {"1 OR 1=1"};
   EXPECT_EQ(chunkPredicate(one, &evil, nullptr, q), "((`a` > Q(1 OR 1=1)))");
@@ -123,7 +126,8 @@ std::optional<std::string> readSqlString(std::string_view lit) {
 TEST(FullLoaderTest, SqlValuesQuoteEveryByte) {
   std::string all;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
-  for (const std::string& v : {all, std::string(), std::string("it's \\ \"q\" \xf0\x9f\x98\x80"), std::string("\\")}) {
+  for (const std::string& v :
+       {all, std::string(), std::string("it's \\ \"q\" \xf0\x9f\x98\x80"), std::string("\\")}) {
     std::string out;
     appendSqlValue(out, CatalogColumn::Render::kString, v.data(), v.size());
     EXPECT_EQ(readSqlString(out), v) << out;
@@ -145,13 +149,21 @@ TEST(FullLoaderTest, SqlValuesQuoteEveryByte) {
 TEST(FullLoaderTest, LoadDataFieldsRoundTripEveryByte) {
   std::string all;
   for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
-  std::vector<std::optional<std::string>> values = {
-      all, std::nullopt, std::string(), "N", "\\N", "NULL", std::string("\0\0", 2), "a\tb\nc\\", "\xf0\x9f\x98\x80 ok",
-      std::string(3000, '\\')};
+  std::vector<std::optional<std::string>> values = {all,
+                                                    std::nullopt,
+                                                    std::string(),
+                                                    "N",
+                                                    "\\N",
+                                                    "NULL",
+                                                    std::string("\0\0", 2),
+                                                    "a\tb\nc\\",
+                                                    "\xf0\x9f\x98\x80 ok",
+                                                    std::string(3000, '\\')};
   std::string line;
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) line.push_back('\t');
-    appendLoadDataField(line, values[i] ? values[i]->data() : nullptr, values[i] ? values[i]->size() : 0);
+    appendLoadDataField(line, values[i] ? values[i]->data() : nullptr,
+                        values[i] ? values[i]->size() : 0);
   }
   // Nothing in the encoded line may end the line or the field early.
   EXPECT_EQ(line.find('\n'), std::string::npos);
@@ -173,7 +185,8 @@ TEST(FullLoaderTest, LoadDataFieldsRoundTripRandomBytes) {
         values[i] = v;
       }
       if (i > 0) line.push_back('\t');
-      appendLoadDataField(line, values[i] ? values[i]->data() : nullptr, values[i] ? values[i]->size() : 0);
+      appendLoadDataField(line, values[i] ? values[i]->data() : nullptr,
+                          values[i] ? values[i]->size() : 0);
     }
     ASSERT_EQ(readLoadDataLine(line), values) << "round " << round;
   }

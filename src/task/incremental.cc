@@ -27,7 +27,8 @@ class SelectedSchema final : public mysql::SchemaProvider {
   SelectedSchema(source::SchemaTracker* tracker, const pipeline::Mapping* mapping)
       : tracker_(tracker), mapping_(mapping) {}
   Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& map) override {
-    if (!mapping_->route(map.database, map.table).has_value()) return std::make_shared<const mysql::TableInfo>(map);
+    if (!mapping_->route(map.database, map.table).has_value())
+      return std::make_shared<const mysql::TableInfo>(map);
     return tracker_->complete(map);
   }
 
@@ -52,7 +53,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   explicit BinlogIncrementalEngine(const IncrementalContext& ctx)
       : config_(ctx.config), mapping_(std::make_shared<const pipeline::Mapping>(ctx.mapping)) {}
 
-  Status run(const std::string& start_gtid, Progress* progress, const std::atomic<bool>& stop) override;
+  Status run(const std::string& start_gtid, Progress* progress,
+             const std::atomic<bool>& stop) override;
 
  private:
   // The snapshot positions of the tables the full phase loaded without a key.
@@ -65,21 +67,25 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
 Status BinlogIncrementalEngine::loadNoKeySnapshots(const mysql::ConnectOptions& dest_opts,
                                                    sink::MysqlApplier* applier) {
   DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
-  DTS_ASSIGN_OR_RETURN(auto exists, dest->queryValue(
-                                        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'dts_meta'"
-                                        " AND TABLE_NAME IN ('full_tables', 'full_chunks')"));
+  DTS_ASSIGN_OR_RETURN(
+      auto exists,
+      dest->queryValue(
+          "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'dts_meta'"
+          " AND TABLE_NAME IN ('full_tables', 'full_chunks')"));
   if (exists.value_or("0") != "2") return Status::OK();  // no full phase ran at this destination
   DTS_ASSIGN_OR_RETURN(
       auto rows,
-      dest->query("SELECT t.db, t.tbl, c.snapshot_gtid FROM " + mysql::quoteQualified("dts_meta", "full_tables") +
-                  " t JOIN " + mysql::quoteQualified("dts_meta", "full_chunks") +
+      dest->query("SELECT t.db, t.tbl, c.snapshot_gtid FROM " +
+                  mysql::quoteQualified("dts_meta", "full_tables") + " t JOIN " +
+                  mysql::quoteQualified("dts_meta", "full_chunks") +
                   " c ON c.task = t.task AND c.db = t.db AND c.tbl = t.tbl WHERE t.task = " +
                   dest->quoteString(config_.name) + " AND t.key_columns = '' AND c.done = 1"));
   for (const auto& r : rows.rows) {
     if (!r[0] || !r[1] || !r[2] || r[2]->empty()) continue;
     DTS_RETURN_IF_ERROR(applier->setTableSnapshot(*r[0], *r[1], *r[2]));
-    spdlog::info("task {}: changes of `{}`.`{}` (loaded without a key) up to {} are in its full data", config_.name,
-                 *r[0], *r[1], *r[2]);
+    spdlog::info(
+        "task {}: changes of `{}`.`{}` (loaded without a key) up to {} are in its full data",
+        config_.name, *r[0], *r[1], *r[2]);
   }
   return Status::OK();
 }
@@ -94,10 +100,13 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   ao.destination = dest_opts;
   ao.task = config_.name;
   ao.workers = config_.options.parallelism;
-  DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::MysqlApplier> applier, sink::MysqlApplier::open(ao, mapping_));
-  DTS_RETURN_IF_ERROR(loadNoKeySnapshots(dest_opts, applier.get()).withContext(where + ": reading dts_meta"));
+  DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::MysqlApplier> applier,
+                       sink::MysqlApplier::open(ao, mapping_));
+  DTS_RETURN_IF_ERROR(
+      loadNoKeySnapshots(dest_opts, applier.get()).withContext(where + ": reading dts_meta"));
 
-  DTS_ASSIGN_OR_RETURN(std::string from, incrementalStartPosition(start_gtid, applier->resumeGtid()));
+  DTS_ASSIGN_OR_RETURN(std::string from,
+                       incrementalStartPosition(start_gtid, applier->resumeGtid()));
   mysql::BinlogStreamOptions so;
   so.connection = src_opts;
   so.start = mysql::BinlogStreamOptions::Start::kGtid;
@@ -107,14 +116,16 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   auto stream_r = mysql::BinlogStream::open(so);
   if (!stream_r.ok()) return stream_r.status().withContext(where + ": opening the binlog stream");
   std::unique_ptr<mysql::BinlogStream> stream = std::move(*stream_r);
-  spdlog::info("task {}: streaming {} from {}", config_.name, stream->describe(), from.empty() ? "(start)" : from);
+  spdlog::info("task {}: streaming {} from {}", config_.name, stream->describe(),
+               from.empty() ? "(start)" : from);
   progress->noteHealthy();
 
   auto loader = source::InformationSchemaLoader::connect(src_opts);
   if (!loader.ok()) return loader.status().withContext(where + ": schema connection");
   source::SchemaTracker tracker(std::move(loader).value());
   SelectedSchema schema(&tracker, mapping_.get());
-  mysql::BinlogDecoder decoder(mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
+  mysql::BinlogDecoder decoder(
+      mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
   pipeline::TransactionBuilder::Options bo;
   if (std::string spec = databaseFilterSpec(*mapping_); !spec.empty()) {
     DTS_ASSIGN_OR_RETURN(bo.filter, pipeline::TableFilter::parse(spec));
@@ -129,14 +140,15 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   bool finished = false;
   std::atomic<int64_t> last_event_ms{0};
   auto nowMs = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
   };
   last_event_ms = nowMs();
   uint64_t published_rows = 0, published_bytes = 0;
   std::map<std::pair<std::string, std::string>, uint64_t> published_tables;  // source table -> rows
   auto publish = [&]() {
-    sink::ApplierStats s = applier->stats();
+    sink::SinkStats s = applier->stats();
     if (s.rows_applied > published_rows || s.bytes_applied > published_bytes) {
       progress->addMoved(s.rows_applied - published_rows, s.bytes_applied - published_bytes);
       published_rows = s.rows_applied;
@@ -217,7 +229,9 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       for (pipeline::Transaction& txn : done) {
         txn.received = received;
         if (!config_.options.ddl) {
-          std::erase_if(txn.events, [](const pipeline::ChangeEvent& e) { return e.op == pipeline::ChangeEvent::Op::kDdl; });
+          std::erase_if(txn.events, [](const pipeline::ChangeEvent& e) {
+            return e.op == pipeline::ChangeEvent::Op::kDdl;
+          });
         }
         if (!config_.options.incremental_limits.unlimited() && !txn.events.empty()) {
           if (!throttle.acquire(txn.events.size(), payloadBytes(txn), stop)) {
@@ -225,7 +239,8 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
             break;
           }
         }
-        if (txn.gtid.empty() && txn.events.empty()) continue;  // nothing to apply, nothing to record
+        if (txn.gtid.empty() && txn.events.empty())
+          continue;  // nothing to apply, nothing to record
         st = applier->apply(std::move(txn));
         if (!st.ok()) {
           st = st.withContext(where);
@@ -241,7 +256,9 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   endWatcher();
   publish();
   if (!st.ok()) {
-    if (!closed.ok()) spdlog::warn("task {}: closing the applier after an error: {}", config_.name, closed.toString());
+    if (!closed.ok())
+      spdlog::warn("task {}: closing the applier after an error: {}", config_.name,
+                   closed.toString());
     return st;
   }
   if (!closed.ok()) return closed.withContext(where + ": committing on stop");
@@ -255,7 +272,8 @@ bool isMysqlGtidText(const std::string& s) {
 
 }  // namespace
 
-Result<std::string> incrementalStartPosition(const std::string& task_start, const std::string& resume) {
+Result<std::string> incrementalStartPosition(const std::string& task_start,
+                                             const std::string& resume) {
   if (resume.empty()) return task_start;
   if (task_start.empty()) return resume;
   if (isMysqlGtidText(task_start) || isMysqlGtidText(resume)) {
@@ -270,11 +288,13 @@ Result<std::string> incrementalStartPosition(const std::string& task_start, cons
     size_t start = 0;
     while (start < s->size()) {
       size_t comma = s->find(',', start);
-      std::string item = s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      std::string item =
+          s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? s->size() : comma + 1;
       auto id = sink::parseGtid(item);
       if (!id.ok() || !id->mariadb) {
-        return Status::InvalidArgument("GTID position '" + *s + "': '" + item + "' is not domain-server-seq");
+        return Status::InvalidArgument("GTID position '" + *s + "': '" + item +
+                                       "' is not domain-server-seq");
       }
     }
   }
@@ -284,7 +304,8 @@ Result<std::string> incrementalStartPosition(const std::string& task_start, cons
 std::string databaseFilterSpec(const pipeline::Mapping& mapping) {
   std::string spec;
   for (const auto& db : mapping.selections()) {
-    if (db.database.empty() || db.database.find_first_of(",.* \t\n") != std::string::npos) return "";
+    if (db.database.empty() || db.database.find_first_of(",.* \t\n") != std::string::npos)
+      return "";
     if (!spec.empty()) spec.push_back(',');
     spec += db.database;
   }

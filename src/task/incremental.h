@@ -39,7 +39,8 @@ IncrementalFactory defaultIncrementalFactory();
 //   MariaDB: per domain, the GTID with the highest sequence number ("0-1-100,1-2-7").
 //   MySQL:   the union of both GTID sets ("uuid:1-100").
 // kInvalidArgument when either side does not parse.
-Result<std::string> incrementalStartPosition(const std::string& task_start, const std::string& resume);
+Result<std::string> incrementalStartPosition(const std::string& task_start,
+                                             const std::string& resume);
 
 // The TableFilter spec (pipeline/transaction_builder.h) that lets through the rows of every
 // database the mapping selects: "db1,db2". "" (everything) when a database name cannot be written

@@ -8,7 +8,8 @@
 namespace dts::task {
 
 bool PrecheckReport::passed() const {
-  return std::none_of(items.begin(), items.end(), [](const auto& i) { return i.level == PrecheckItem::Level::kFail; });
+  return std::none_of(items.begin(), items.end(),
+                      [](const auto& i) { return i.level == PrecheckItem::Level::kFail; });
 }
 
 Status PrecheckReport::toStatus() const {
@@ -27,8 +28,11 @@ Status PrecheckReport::toStatus() const {
 std::string PrecheckReport::toString() const {
   std::string out;
   for (const auto& i : items) {
-    const char* level = i.level == PrecheckItem::Level::kOk ? "ok  " : i.level == PrecheckItem::Level::kWarn ? "warn" : "FAIL";
-    out += std::string("  [") + level + "] " + i.name + (i.message.empty() ? "" : ": " + i.message) + "\n";
+    const char* level = i.level == PrecheckItem::Level::kOk     ? "ok  "
+                        : i.level == PrecheckItem::Level::kWarn ? "warn"
+                                                                : "FAIL";
+    out += std::string("  [") + level + "] " + i.name +
+           (i.message.empty() ? "" : ": " + i.message) + "\n";
   }
   return out;
 }
@@ -59,7 +63,8 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
     auto c = mysql::Connection::connect(*src_opts);
     if (c.ok()) {
       src = std::move(c).value();
-      add("source connectivity", L::kOk, src_opts->endpoint.toString() + " (" + src->serverVersion() + ")");
+      add("source connectivity", L::kOk,
+          src_opts->endpoint.toString() + " (" + src->serverVersion() + ")");
     } else {
       add("source connectivity", L::kFail, c.status().message());
       report.items.back().retryable = c.status().isRetryable();
@@ -72,7 +77,8 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
     auto c = mysql::Connection::connect(*dest_opts);
     if (c.ok()) {
       dest = std::move(c).value();
-      add("destination connectivity", L::kOk, dest_opts->endpoint.toString() + " (" + dest->serverVersion() + ")");
+      add("destination connectivity", L::kOk,
+          dest_opts->endpoint.toString() + " (" + dest->serverVersion() + ")");
     } else {
       add("destination connectivity", L::kFail, c.status().message());
       report.items.back().retryable = c.status().isRetryable();
@@ -84,14 +90,21 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
     bool need_binlog = config.incremental();
     L binlog_level = need_binlog ? L::kFail : L::kWarn;
     std::string log_bin = value(*src, "SELECT @@GLOBAL.log_bin");
-    if (log_bin != "1") add("log_bin", binlog_level, where + " has log_bin OFF (incremental needs the binlog)");
-    else add("log_bin", L::kOk, "");
+    if (log_bin != "1")
+      add("log_bin", binlog_level, where + " has log_bin OFF (incremental needs the binlog)");
+    else
+      add("log_bin", L::kOk, "");
     std::string format = value(*src, "SELECT @@GLOBAL.binlog_format");
-    if (format != "ROW") add("binlog_format", binlog_level, where + " has binlog_format=" + format + " (needs ROW)");
-    else add("binlog_format", L::kOk, "");
+    if (format != "ROW")
+      add("binlog_format", binlog_level, where + " has binlog_format=" + format + " (needs ROW)");
+    else
+      add("binlog_format", L::kOk, "");
     std::string image = value(*src, "SELECT @@GLOBAL.binlog_row_image");
-    if (image != "FULL") add("binlog_row_image", binlog_level, where + " has binlog_row_image=" + image + " (needs FULL)");
-    else add("binlog_row_image", L::kOk, "");
+    if (image != "FULL")
+      add("binlog_row_image", binlog_level,
+          where + " has binlog_row_image=" + image + " (needs FULL)");
+    else
+      add("binlog_row_image", L::kOk, "");
     if (need_binlog) {
       // Without FULL row metadata a TABLE_MAP carries types only; names come from the table as it
       // is now (source/schema_tracker.h). dts never guesses, but a lag across some DDL stops it.
@@ -100,19 +113,24 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         add("binlog_row_metadata", L::kOk, "");
       } else {
         add("binlog_row_metadata", L::kWarn,
-            where + " has binlog_row_metadata=" + (metadata.empty() ? "(not supported)" : metadata) +
+            where +
+                " has binlog_row_metadata=" + (metadata.empty() ? "(not supported)" : metadata) +
                 ": column names come from the tables as they are now; lagging behind a DROP TABLE or a swap of "
                 "same-typed column names stops the task with an error (FULL avoids it)");
       }
     }
     if (src->isMariaDB()) {
       auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
-      if (!pos.ok()) add("gtid position", binlog_level, pos.status().message());
-      else add("gtid position", L::kOk, "gtid_binlog_pos '" + pos->value_or("") + "'");
+      if (!pos.ok())
+        add("gtid position", binlog_level, pos.status().message());
+      else
+        add("gtid position", L::kOk, "gtid_binlog_pos '" + pos->value_or("") + "'");
     } else {
       std::string mode = value(*src, "SELECT @@GLOBAL.gtid_mode");
-      if (mode != "ON") add("gtid position", binlog_level, where + " has gtid_mode=" + mode + " (needs ON)");
-      else add("gtid position", L::kOk, "");
+      if (mode != "ON")
+        add("gtid position", binlog_level, where + " has gtid_mode=" + mode + " (needs ON)");
+      else
+        add("gtid position", L::kOk, "");
     }
     // Privileges: the grants that full and incremental need, by name.
     auto grants = src->query("SHOW GRANTS");
@@ -167,8 +185,9 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                 " h: a task stopped longer than that cannot resume (fix: keep at least 24 h and "
                 "more than retry_time_for_failed_connections)");
       } else {
-        add("binlog retention", L::kOk, hours <= 0 ? "binlogs are never purged automatically"
-                                                   : std::to_string(static_cast<int>(hours)) + " h");
+        add("binlog retention", L::kOk,
+            hours <= 0 ? "binlogs are never purged automatically"
+                       : std::to_string(static_cast<int>(hours)) + " h");
       }
     }
     if (!config.source.secondary_node.empty()) {
@@ -187,16 +206,17 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
           report.items.back().retryable = p.status().isRetryable();
         }
       } else {
-        add("instance endpoint", L::kFail, "instance " + config.source.instance +
-                                               " has no resolved read/write endpoint");
+        add("instance endpoint", L::kFail,
+            "instance " + config.source.instance + " has no resolved read/write endpoint");
       }
       if (primary != nullptr) {
-        for (const auto& item : source::checkSecondaryNode(*src, *primary, config.source.secondary_node,
-                                                           config.source.instance)) {
+        for (const auto& item : source::checkSecondaryNode(
+                 *src, *primary, config.source.secondary_node, config.source.instance)) {
           L level = item.level == source::CheckItem::Level::kPass   ? L::kOk
                     : item.level == source::CheckItem::Level::kWarn ? L::kWarn
                                                                     : L::kFail;
-          add(item.name, level, item.detail + (item.hint.empty() ? "" : " (fix: " + item.hint + ")"));
+          add(item.name, level,
+              item.detail + (item.hint.empty() ? "" : " (fix: " + item.hint + ")"));
         }
       }
     }
@@ -205,16 +225,20 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       add("selected objects", L::kFail, catalog.status().message());
     } else {
       report.catalog = std::move(catalog).value();
-      if (report.catalog.empty()) add("selected objects", L::kWarn, "the selection matches no table");
-      else add("selected objects", L::kOk, std::to_string(report.catalog.size()) + " tables");
+      if (report.catalog.empty())
+        add("selected objects", L::kWarn, "the selection matches no table");
+      else
+        add("selected objects", L::kOk, std::to_string(report.catalog.size()) + " tables");
       for (const auto& t : report.catalog) {
         if (!t.source_has_key) {
           add("table without key", L::kWarn,
-              t.describe() + " has no primary or unique NOT NULL key: loaded in one transaction, "
-                             "incremental changes applied by full row match");
+              t.describe() +
+                  " has no primary or unique NOT NULL key: loaded in one transaction, "
+                  "incremental changes applied by full row match");
         } else if (t.chunk_key.empty()) {
           add("key not selected", L::kWarn,
-              t.describe() + ": the column subset drops every usable key, so the destination table has none");
+              t.describe() +
+                  ": the column subset drops every usable key, so the destination table has none");
         }
       }
     }
@@ -222,11 +246,13 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
 
   if (dest != nullptr) {
     std::string ro = value(*dest, "SELECT @@GLOBAL.read_only");
-    if (ro == "1") add("destination writable", L::kFail,
-                        "destination " + dest->options().endpoint.toString() +
-                            " is read-only (fix: choose a writable primary; a secondary node cannot be "
-                            "the destination)");
-    else add("destination writable", L::kOk, "");
+    if (ro == "1")
+      add("destination writable", L::kFail,
+          "destination " + dest->options().endpoint.toString() +
+              " is read-only (fix: choose a writable primary; a secondary node cannot be "
+              "the destination)");
+    else
+      add("destination writable", L::kOk, "");
     if (!report.catalog.empty() && !options.schema_started) {
       std::vector<std::string> conflicts;
       for (const auto& t : report.catalog) {
@@ -239,7 +265,8 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
         if (config.options.conflicting_tables == ConflictPolicy::kPrecheck) {
           add("conflicting tables", L::kFail,
-              "destination tables already exist: " + list + " (drop them, or set options.conflicting_tables: ignore)");
+              "destination tables already exist: " + list +
+                  " (drop them, or set options.conflicting_tables: ignore)");
         } else {
           add("conflicting tables", L::kWarn,
               "destination tables already exist and are used as they are: " + list);

@@ -18,7 +18,8 @@ Progress::Table* Progress::addTable(const std::string& source_db, const std::str
   return tables_.back().get();
 }
 
-Progress::Table* Progress::findTable(const std::string& source_db, const std::string& source_table) {
+Progress::Table* Progress::findTable(const std::string& source_db,
+                                     const std::string& source_table) {
   std::lock_guard<std::mutex> lock(tables_mu_);
   auto it = by_source_.find({source_db, source_table});
   return it == by_source_.end() ? nullptr : it->second;
@@ -28,8 +29,9 @@ std::vector<TableProgress> Progress::tables() const {
   std::vector<TableProgress> out;
   std::lock_guard<std::mutex> lock(tables_mu_);
   for (const auto& t : tables_) {
-    out.push_back({t->source_database, t->source_table, t->target_database, t->target_table, t->rows_done.load(),
-                   t->rows_estimated.load(), t->bytes_done.load(), t->done.load(), t->changes_applied.load()});
+    out.push_back({t->source_database, t->source_table, t->target_database, t->target_table,
+                   t->rows_done.load(), t->rows_estimated.load(), t->bytes_done.load(),
+                   t->done.load(), t->changes_applied.load()});
   }
   return out;
 }
@@ -37,7 +39,8 @@ std::vector<TableProgress> Progress::tables() const {
 Progress::Rates Progress::sample(std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
   samples_.push_back({now, rows_.load(), bytes_.load()});
-  while (samples_.size() > 2 && now - samples_.front().at > std::chrono::seconds(5)) samples_.pop_front();
+  while (samples_.size() > 2 && now - samples_.front().at > std::chrono::seconds(5))
+    samples_.pop_front();
   Rates r;
   if (samples_.size() < 2) return r;
   double secs = std::chrono::duration<double>(now - samples_.front().at).count();
@@ -56,8 +59,9 @@ std::string bar(double fraction, int width) {
 }
 }  // namespace
 
-std::string renderProgress(const std::string& task, TaskPhase phase, const std::vector<TableProgress>& tables,
-                           Progress::Rates rates, double latency_ms, bool tty) {
+std::string renderProgress(const std::string& task, TaskPhase phase,
+                           const std::vector<TableProgress>& tables, Progress::Rates rates,
+                           double latency_ms, bool tty) {
   uint64_t done = 0, est = 0;
   size_t tables_done = 0;
   for (const auto& t : tables) {
@@ -67,10 +71,11 @@ std::string renderProgress(const std::string& task, TaskPhase phase, const std::
   }
   char head[256];
   std::string latency = latency_ms < 0 ? "-" : std::to_string(static_cast<int64_t>(latency_ms));
-  std::snprintf(head, sizeof(head), "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s ms",
+  std::snprintf(head, sizeof(head),
+                "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s ms",
                 task.c_str(), phaseName(phase), tables_done, tables.size(),
-                static_cast<unsigned long long>(done), static_cast<unsigned long long>(est), rates.rps, rates.mbps,
-                latency.c_str());
+                static_cast<unsigned long long>(done), static_cast<unsigned long long>(est),
+                rates.rps, rates.mbps, latency.c_str());
   if (!tty) return std::string(head) + "\n";
   std::string out = std::string(head) + "\n";
   if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {
@@ -81,7 +86,8 @@ std::string renderProgress(const std::string& task, TaskPhase phase, const std::
       char line[512];
       std::snprintf(line, sizeof(line), "  %-40.40s %s %llu/%llu\n",
                     (t.source_database + "." + t.source_table).c_str(), bar(f, 20).c_str(),
-                    static_cast<unsigned long long>(t.rows_done), static_cast<unsigned long long>(t.rows_estimated));
+                    static_cast<unsigned long long>(t.rows_done),
+                    static_cast<unsigned long long>(t.rows_estimated));
       out += line;
     }
   }
@@ -92,7 +98,8 @@ std::string renderProgress(const std::string& task, TaskPhase phase, const std::
       if (t.changes_applied > 0) busy.push_back(&t);
     }
     constexpr size_t kShown = 10;
-    std::partial_sort(busy.begin(), busy.begin() + static_cast<std::ptrdiff_t>(std::min(busy.size(), kShown)),
+    std::partial_sort(busy.begin(),
+                      busy.begin() + static_cast<std::ptrdiff_t>(std::min(busy.size(), kShown)),
                       busy.end(), [](const TableProgress* a, const TableProgress* b) {
                         return a->changes_applied > b->changes_applied;
                       });
@@ -103,7 +110,8 @@ std::string renderProgress(const std::string& task, TaskPhase phase, const std::
                     static_cast<unsigned long long>(busy[i]->changes_applied));
       out += line;
     }
-    if (busy.size() > kShown) out += "  ... " + std::to_string(busy.size() - kShown) + " more tables with changes\n";
+    if (busy.size() > kShown)
+      out += "  ... " + std::to_string(busy.size() - kShown) + " more tables with changes\n";
   }
   return out;
 }

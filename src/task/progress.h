@@ -92,7 +92,8 @@ class Progress {
 };
 
 // One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
-std::string renderProgress(const std::string& task, TaskPhase phase, const std::vector<TableProgress>& tables,
-                           Progress::Rates rates, double latency_ms, bool tty);
+std::string renderProgress(const std::string& task, TaskPhase phase,
+                           const std::vector<TableProgress>& tables, Progress::Rates rates,
+                           double latency_ms, bool tty);
 
 }  // namespace dts::task

@@ -33,7 +33,8 @@ TEST(ProgressTest, IncrementalFrameListsTheBusiestTablesByChangesApplied) {
 TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {
   Progress progress;
   std::thread adder([&] {
-    for (int i = 0; i < 2000; ++i) progress.addTable("d", "t" + std::to_string(i), "d", "t" + std::to_string(i));
+    for (int i = 0; i < 2000; ++i)
+      progress.addTable("d", "t" + std::to_string(i), "d", "t" + std::to_string(i));
   });
   size_t seen = 0;
   while (seen < 2000) seen = progress.tables().size();

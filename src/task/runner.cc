@@ -23,7 +23,8 @@ Status TaskRunner::save() {
   std::lock_guard<std::mutex> lock(state_mu_);
   state_.tables = progress_.tables();
   state_.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             options_.clock->now().time_since_epoch()).count();
+                             options_.clock->now().time_since_epoch())
+                             .count();
   return store_->save(state_);
 }
 
@@ -62,13 +63,13 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
   Status node_deleted;
   std::unique_ptr<source::NodeWatch> watch;
   if (!config_.source.secondary_node.empty() && !options_.data_dir.empty()) {
-    watch = std::make_unique<source::NodeWatch>(
-        options_.data_dir, config_.source.instance, config_.source.secondary_node,
-        options_.node_watch_interval, [&](Status deleted) {
-          std::lock_guard<std::mutex> lock(mu);
-          node_deleted = deleted;
-          inner_stop.store(true);
-        });
+    watch = std::make_unique<source::NodeWatch>(options_.data_dir, config_.source.instance,
+                                                config_.source.secondary_node,
+                                                options_.node_watch_interval, [&](Status deleted) {
+                                                  std::lock_guard<std::mutex> lock(mu);
+                                                  node_deleted = deleted;
+                                                  inner_stop.store(true);
+                                                });
     watch->start();
   }
   std::atomic<bool> done{false};
@@ -146,16 +147,18 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
     state_ = std::move(**loaded);
     auto previous = parseTaskYaml(state_.config_yaml);
     if (previous.ok() && identity(*previous) != identity(config_)) {
-      return Status::FailedPrecondition("task '" + config_.name +
-                                        "' in this data dir was created from a different task file (kind, "
-                                        "source, destination or objects changed); use another data dir or name");
+      return Status::FailedPrecondition(
+          "task '" + config_.name +
+          "' in this data dir was created from a different task file (kind, "
+          "source, destination or objects changed); use another data dir or name");
     }
     if (state_.phase == TaskPhase::kCompleted) {
       say("task " + config_.name + " already completed\n");
       return Status::OK();
     }
     for (const auto& t : state_.tables) {
-      auto* p = progress_.addTable(t.source_database, t.source_table, t.target_database, t.target_table);
+      auto* p =
+          progress_.addTable(t.source_database, t.source_table, t.target_database, t.target_table);
       p->rows_done = t.rows_done;
       p->rows_estimated = t.rows_estimated;
       p->bytes_done = t.bytes_done;
@@ -197,8 +200,8 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
       TaskPhase phase = progress_.phase();
       if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
-      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates, progress_.latencyMs(),
-                                         options_.tty);
+      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates,
+                                         progress_.latencyMs(), options_.tty);
       if (options_.tty) {
         std::string clear;
         for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";
@@ -223,7 +226,8 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       state_.last_error.clear();
     }
     setPhase(TaskPhase::kPaused);
-    say("task " + config_.name + " paused: progress saved; run again with the same data dir to resume\n");
+    say("task " + config_.name +
+        " paused: progress saved; run again with the same data dir to resume\n");
     return Status::OK();
   }
   if (!st.ok()) {
@@ -255,8 +259,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   if (stop.load()) return Status::Aborted("stopped");
   for (const auto& t : report.catalog) {
     if (progress_.findTable(t.route.source_database, t.route.source_table) == nullptr) {
-      auto* p = progress_.addTable(t.route.source_database, t.route.source_table, t.route.target_database,
-                                   t.route.target_table);
+      auto* p = progress_.addTable(t.route.source_database, t.route.source_table,
+                                   t.route.target_database, t.route.target_table);
       p->rows_estimated = t.estimated_rows;
     }
   }
@@ -295,7 +299,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
       {
         std::lock_guard<std::mutex> lock(state_mu_);
         if (state_.start_gtid.empty()) {
-          state_.start_gtid = gtid.empty() ? "-" : gtid;  // "-": the empty position (from the start)
+          state_.start_gtid =
+              gtid.empty() ? "-" : gtid;  // "-": the empty position (from the start)
           first = true;
         }
       }
@@ -313,8 +318,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     DTS_RETURN_IF_ERROR(save());
     uint64_t rows = 0;
     for (const auto& t : progress_.tables()) rows += t.rows_done;
-    say("full data: " + std::to_string(report.catalog.size()) + " tables, " + std::to_string(rows) + " rows in " +
-        std::to_string(secs).substr(0, std::to_string(secs).find('.') + 2) + " s\n");
+    say("full data: " + std::to_string(report.catalog.size()) + " tables, " + std::to_string(rows) +
+        " rows in " + std::to_string(secs).substr(0, std::to_string(secs).find('.') + 2) + " s\n");
   }
   if (!config_.incremental()) {
     setPhase(TaskPhase::kCompleted);
@@ -329,7 +334,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
       // No snapshot was opened (nothing selected): incremental starts at the source's position now.
       auto src = mysql::Connection::connect(src_opts);
       if (!src.ok()) return src.status();
-      auto pos = (*src)->queryValue((*src)->isMariaDB() ? "SELECT @@GLOBAL.gtid_binlog_pos" : "SELECT @@GLOBAL.gtid_executed");
+      auto pos = (*src)->queryValue((*src)->isMariaDB() ? "SELECT @@GLOBAL.gtid_binlog_pos"
+                                                        : "SELECT @@GLOBAL.gtid_executed");
       if (!pos.ok()) return pos.status();
       state_.start_gtid = pos->value_or("");
       if (state_.start_gtid.empty()) state_.start_gtid = "-";
@@ -337,8 +343,10 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
   setPhase(TaskPhase::kIncremental);
   if (!options_.incremental) {
-    return Status::Unsupported("incremental phase: no binlog applier in this build; full data is done and the "
-                               "incremental start position is saved (" + state_.start_gtid + ")");
+    return Status::Unsupported(
+        "incremental phase: no binlog applier in this build; full data is done and the "
+        "incremental start position is saved (" +
+        state_.start_gtid + ")");
   }
   IncrementalContext ctx{config_, mapping, report.catalog};
   DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));

@@ -30,7 +30,8 @@ class IncrementalEngine {
   // Streams and applies changes from start_gtid (or from the destination's own checkpoint when
   // that is further) until stop becomes true (returns OK) or an error. Reports latency and rows
   // through progress.
-  virtual Status run(const std::string& start_gtid, Progress* progress, const std::atomic<bool>& stop) = 0;
+  virtual Status run(const std::string& start_gtid, Progress* progress,
+                     const std::atomic<bool>& stop) = 0;
 };
 
 struct IncrementalContext {
@@ -38,14 +39,15 @@ struct IncrementalContext {
   const pipeline::Mapping& mapping;
   const std::vector<CatalogTable>& tables;
 };
-using IncrementalFactory = std::function<Result<std::unique_ptr<IncrementalEngine>>(const IncrementalContext&)>;
+using IncrementalFactory =
+    std::function<Result<std::unique_ptr<IncrementalEngine>>(const IncrementalContext&)>;
 
 struct RunnerOptions {
   // Where progress and messages go (the CLI passes stdout); null: nowhere.
   std::function<void(const std::string&)> print;
-  bool tty = false;                                    // redraw bars instead of plain lines
-  std::chrono::milliseconds report_interval{1000};     // progress persisted and printed
-  IncrementalFactory incremental;                      // null: incremental unavailable
+  bool tty = false;                                 // redraw bars instead of plain lines
+  std::chrono::milliseconds report_interval{1000};  // progress persisted and printed
+  IncrementalFactory incremental;                   // null: incremental unavailable
   Clock* clock = SystemClock::instance();
   // The data dir whose instance registry the task's source comes from; with a secondary node,
   // the runner watches the registry and fails the task when the node is deleted.

@@ -12,11 +12,14 @@ namespace {
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
-bool startsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool startsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 // Reads a `quoted` identifier at s[pos] (pos at the opening backtick); advances pos past it.
 bool readIdentifier(std::string_view s, size_t* pos, std::string* out) {
@@ -90,8 +93,10 @@ std::string_view parenthesized(std::string_view s, size_t from, size_t* end) {
 
 }  // namespace
 
-Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pipeline::TableRoute& route,
-                                          const pipeline::Mapping& mapping, bool defer_secondary_keys) {
+Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
+                                          const pipeline::TableRoute& route,
+                                          const pipeline::Mapping& mapping,
+                                          bool defer_secondary_keys) {
   std::vector<std::string_view> lines;
   size_t start = 0;
   while (start <= create_sql.size()) {
@@ -102,7 +107,8 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
   }
   std::string what = "SHOW CREATE TABLE of " + route.source_database + "." + route.source_table;
   if (lines.size() < 3 || !startsWith(lines[0], "CREATE TABLE ") || lines[0].back() != '(') {
-    return Status::InvalidArgument(what + ": unexpected layout (first line '" + std::string(lines[0].substr(0, 80)) + "')");
+    return Status::InvalidArgument(what + ": unexpected layout (first line '" +
+                                   std::string(lines[0].substr(0, 80)) + "')");
   }
   size_t footer = lines.size();
   for (size_t i = 1; i < lines.size(); ++i) {
@@ -121,7 +127,8 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
   std::vector<std::string> deferrable_names;
   bool has_foreign_key = false;
   auto kept = [&](const std::vector<std::string>& cols) {
-    return std::all_of(cols.begin(), cols.end(), [&](const std::string& c) { return kept_columns.count(c) != 0; });
+    return std::all_of(cols.begin(), cols.end(),
+                       [&](const std::string& c) { return kept_columns.count(c) != 0; });
   };
   // Columns first (they come first in SHOW CREATE TABLE), so keys can be judged.
   for (size_t i = 1; i < footer; ++i) {
@@ -130,25 +137,28 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
     if (!startsWith(item, "`")) continue;
     size_t pos = 0;
     std::string name;
-    if (!readIdentifier(item, &pos, &name)) return Status::InvalidArgument(what + ": bad column line");
+    if (!readIdentifier(item, &pos, &name))
+      return Status::InvalidArgument(what + ": bad column line");
     if (route.keepsColumn(name)) {
       kept_columns.insert(name);
-      if (item.find(" AUTO_INCREMENT") != std::string_view::npos) auto_increment_columns.insert(name);
+      if (item.find(" AUTO_INCREMENT") != std::string_view::npos)
+        auto_increment_columns.insert(name);
       items.push_back(std::string(item));
     }
   }
   for (const auto& c : route.columns) {
     if (kept_columns.count(c) == 0) {
-      return Status::FailedPrecondition("source table " + route.source_database + "." + route.source_table +
-                                        " has no column '" + c + "'");
+      return Status::FailedPrecondition("source table " + route.source_database + "." +
+                                        route.source_table + " has no column '" + c + "'");
     }
   }
   for (size_t i = 1; i < footer; ++i) {
     std::string_view item = trim(lines[i]);
     if (!item.empty() && item.back() == ',') item.remove_suffix(1);
     if (startsWith(item, "`") || item.empty()) continue;
-    if (startsWith(item, "PRIMARY KEY") || startsWith(item, "UNIQUE KEY") || startsWith(item, "KEY ") ||
-        startsWith(item, "INDEX ") || startsWith(item, "UNIQUE INDEX") || startsWith(item, "FULLTEXT ") ||
+    if (startsWith(item, "PRIMARY KEY") || startsWith(item, "UNIQUE KEY") ||
+        startsWith(item, "KEY ") || startsWith(item, "INDEX ") ||
+        startsWith(item, "UNIQUE INDEX") || startsWith(item, "FULLTEXT ") ||
         startsWith(item, "SPATIAL ") || startsWith(item, "UNIQUE ")) {
       // Skip the key's own name before reading its parts.
       size_t from = 0;
@@ -157,7 +167,8 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
       std::string key_name;
       if (tick != std::string_view::npos && tick < paren) {
         from = tick;
-        if (!readIdentifier(item, &from, &key_name)) return Status::InvalidArgument(what + ": bad key line");
+        if (!readIdentifier(item, &from, &key_name))
+          return Status::InvalidArgument(what + ": bad key line");
       }
       std::string_view parts = parenthesized(item, from, nullptr);
       std::vector<std::string> key_columns = identifiersIn(parts);
@@ -176,14 +187,17 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
       size_t after_cols = 0;
       std::string_view own = parenthesized(item, fk, &after_cols);
       size_t ref = item.find("REFERENCES ", after_cols);
-      if (ref == std::string_view::npos) return Status::InvalidArgument(what + ": bad foreign key line");
+      if (ref == std::string_view::npos)
+        return Status::InvalidArgument(what + ": bad foreign key line");
       size_t pos = ref + 11;
       std::string a, b;
-      if (!readIdentifier(item, &pos, &a)) return Status::InvalidArgument(what + ": bad foreign key line");
+      if (!readIdentifier(item, &pos, &a))
+        return Status::InvalidArgument(what + ": bad foreign key line");
       std::string ref_db = route.source_database, ref_table = a;
       if (pos < item.size() && item[pos] == '.') {
         ++pos;
-        if (!readIdentifier(item, &pos, &b)) return Status::InvalidArgument(what + ": bad foreign key line");
+        if (!readIdentifier(item, &pos, &b))
+          return Status::InvalidArgument(what + ": bad foreign key line");
         ref_db = a;
         ref_table = b;
       }
@@ -195,15 +209,17 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
                     std::all_of(ref_names.begin(), ref_names.end(),
                                 [&](const std::string& c) { return ref_route->keepsColumn(c); });
       if (!kept(identifiersIn(own)) || !ref_ok) {
-        out.warnings.push_back("foreign key on " + route.source_database + "." + route.source_table +
-                               " referencing " + ref_db + "." + ref_table +
-                               " not created at the destination (its columns or table are not moved)");
+        out.warnings.push_back(
+            "foreign key on " + route.source_database + "." + route.source_table + " referencing " +
+            ref_db + "." + ref_table +
+            " not created at the destination (its columns or table are not moved)");
         continue;
       }
       has_foreign_key = true;
-      std::string rewritten = std::string(item.substr(0, ref + 11)) +
-                              mysql::quoteQualified(ref_route->target_database, ref_route->target_table) +
-                              std::string(item.substr(pos));
+      std::string rewritten =
+          std::string(item.substr(0, ref + 11)) +
+          mysql::quoteQualified(ref_route->target_database, ref_route->target_table) +
+          std::string(item.substr(pos));
       (void)ref_end;
       items.push_back(std::move(rewritten));
       continue;
@@ -212,8 +228,8 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
       size_t check = item.find("CHECK");
       std::vector<std::string> ids = identifiersIn(item.substr(check));
       if (!kept(ids)) {
-        out.warnings.push_back("check constraint on " + route.source_database + "." + route.source_table +
-                               " dropped: it uses a column that is not moved");
+        out.warnings.push_back("check constraint on " + route.source_database + "." +
+                               route.source_table + " dropped: it uses a column that is not moved");
         continue;
       }
     }
@@ -234,7 +250,8 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
     }
     items = std::move(remaining);
   }
-  std::string sql = "CREATE TABLE IF NOT EXISTS " + mysql::quoteQualified(route.target_database, route.target_table) + " (\n";
+  std::string sql = "CREATE TABLE IF NOT EXISTS " +
+                    mysql::quoteQualified(route.target_database, route.target_table) + " (\n";
   for (size_t i = 0; i < items.size(); ++i) {
     sql += "  " + items[i] + (i + 1 < items.size() ? ",\n" : "\n");
   }
@@ -247,63 +264,78 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pip
 }
 
 Result<bool> tableExists(mysql::Connection& conn, const std::string& db, const std::string& table) {
-  DTS_ASSIGN_OR_RETURN(auto n, conn.queryValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-                                                conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
+  DTS_ASSIGN_OR_RETURN(
+      auto n,
+      conn.queryValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                      conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
   return n.value_or("0") != "0";
 }
 
 Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
-                                const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping,
-                                bool defer_secondary_keys) {
+                                const std::vector<CatalogTable>& tables,
+                                const pipeline::Mapping& mapping, bool defer_secondary_keys) {
   SchemaResult result;
   // Tables some foreign key references keep their keys (the constraint may use them).
   std::set<std::pair<std::string, std::string>> referenced;
   if (defer_secondary_keys) {
-    DTS_ASSIGN_OR_RETURN(auto refs, src.query("SELECT DISTINCT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME"
-                                              " FROM information_schema.REFERENTIAL_CONSTRAINTS"));
+    DTS_ASSIGN_OR_RETURN(auto refs,
+                         src.query("SELECT DISTINCT UNIQUE_CONSTRAINT_SCHEMA, REFERENCED_TABLE_NAME"
+                                   " FROM information_schema.REFERENTIAL_CONSTRAINTS"));
     for (const auto& r : refs.rows) referenced.emplace(r[0].value_or(""), r[1].value_or(""));
     DTS_RETURN_IF_ERROR(ensureMetaSchema(dest));
   }
   DTS_RETURN_IF_ERROR(src.execute("SET SESSION sql_quote_show_create = 1"));
-  DTS_RETURN_IF_ERROR(dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-                                   " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"));
+  DTS_RETURN_IF_ERROR(
+      dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
+                   " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"));
   std::set<std::string> databases;
   for (const auto& t : tables) {
     if (!databases.insert(t.route.target_database).second) continue;
-    DTS_ASSIGN_OR_RETURN(auto charset,
-                         src.query("SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
-                                   " WHERE SCHEMA_NAME = " + src.quoteString(t.route.source_database)));
-    std::string sql = "CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(t.route.target_database);
+    DTS_ASSIGN_OR_RETURN(
+        auto charset,
+        src.query(
+            "SELECT DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA"
+            " WHERE SCHEMA_NAME = " +
+            src.quoteString(t.route.source_database)));
+    std::string sql =
+        "CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(t.route.target_database);
     if (!charset.rows.empty() && charset.rows[0][0] && charset.rows[0][1]) {
       sql += " DEFAULT CHARACTER SET " + mysql::quoteIdentifier(*charset.rows[0][0]) + " COLLATE " +
              mysql::quoteIdentifier(*charset.rows[0][1]);
     }
-    DTS_RETURN_IF_ERROR(dest.execute(sql).withContext("creating destination database " + t.route.target_database));
+    DTS_RETURN_IF_ERROR(
+        dest.execute(sql).withContext("creating destination database " + t.route.target_database));
   }
   for (const auto& t : tables) {
     std::string target = t.route.target_database + "." + t.route.target_table;
-    DTS_ASSIGN_OR_RETURN(bool exists, tableExists(dest, t.route.target_database, t.route.target_table));
+    DTS_ASSIGN_OR_RETURN(bool exists,
+                         tableExists(dest, t.route.target_database, t.route.target_table));
     if (exists) {
       result.existing.push_back(target);
       continue;
     }
-    DTS_ASSIGN_OR_RETURN(auto show, src.query("SHOW CREATE TABLE " +
-                                              mysql::quoteQualified(t.route.source_database, t.route.source_table)));
+    DTS_ASSIGN_OR_RETURN(
+        auto show, src.query("SHOW CREATE TABLE " +
+                             mysql::quoteQualified(t.route.source_database, t.route.source_table)));
     if (show.rows.empty() || show.rows[0].size() < 2 || !show.rows[0][1]) {
       return Status::FailedPrecondition("SHOW CREATE TABLE " + t.describe() + " returned nothing");
     }
-    bool defer = defer_secondary_keys && referenced.count({t.route.source_database, t.route.source_table}) == 0;
-    DTS_ASSIGN_OR_RETURN(auto rewritten, rewriteCreateTable(*show.rows[0][1], t.route, mapping, defer));
+    bool defer = defer_secondary_keys &&
+                 referenced.count({t.route.source_database, t.route.source_table}) == 0;
+    DTS_ASSIGN_OR_RETURN(auto rewritten,
+                         rewriteCreateTable(*show.rows[0][1], t.route, mapping, defer));
     // Recorded before the table exists: a crash in between leaves them pending, never lost.
     for (const auto& k : rewritten.deferred_keys) {
-      DTS_RETURN_IF_ERROR(dest.execute("REPLACE INTO " + mysql::quoteQualified("dts_meta", "pending_indexes") +
-                                       " (db, tbl, name, definition) VALUES (" +
-                                       dest.quoteString(t.route.target_database) + ", " +
-                                       dest.quoteString(t.route.target_table) + ", " + dest.quoteString(k.name) +
-                                       ", " + dest.quoteString(k.definition) + ")")
-                              .withContext("recording the deferred keys of " + target));
+      DTS_RETURN_IF_ERROR(
+          dest.execute("REPLACE INTO " + mysql::quoteQualified("dts_meta", "pending_indexes") +
+                       " (db, tbl, name, definition) VALUES (" +
+                       dest.quoteString(t.route.target_database) + ", " +
+                       dest.quoteString(t.route.target_table) + ", " + dest.quoteString(k.name) +
+                       ", " + dest.quoteString(k.definition) + ")")
+              .withContext("recording the deferred keys of " + target));
     }
-    DTS_RETURN_IF_ERROR(dest.execute(rewritten.sql).withContext("creating destination table " + target));
+    DTS_RETURN_IF_ERROR(
+        dest.execute(rewritten.sql).withContext("creating destination table " + target));
     for (auto& w : rewritten.warnings) result.warnings.push_back(std::move(w));
     result.created.push_back(target);
   }

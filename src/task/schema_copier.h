@@ -27,12 +27,13 @@ namespace dts::task {
 // A secondary key left out of the CREATE TABLE, to be added once the table is loaded.
 struct DeferredKey {
   std::string name;        // the index name (SHOW CREATE TABLE always names keys)
-  std::string definition;  // as in SHOW CREATE TABLE: KEY `k_1` (`k`) ... ; ALTER TABLE ... ADD <definition>
+  std::string definition;  // as in SHOW CREATE TABLE: KEY `k_1` (`k`) ... ; ALTER TABLE ... ADD
+                           // <definition>
 };
 
 struct RewrittenTable {
-  std::string sql;                    // CREATE TABLE IF NOT EXISTS `db`.`table` (...) ...
-  std::vector<std::string> warnings;  // e.g. a dropped foreign key, for the operator
+  std::string sql;                         // CREATE TABLE IF NOT EXISTS `db`.`table` (...) ...
+  std::vector<std::string> warnings;       // e.g. a dropped foreign key, for the operator
   std::vector<DeferredKey> deferred_keys;  // left out of sql (only when deferral was asked)
 };
 
@@ -40,8 +41,10 @@ struct RewrittenTable {
 // the text is not in the server's SHOW CREATE TABLE layout, kFailedPrecondition when a selected
 // column is not in it. defer_secondary_keys: leave the deferrable keys out of sql (see above;
 // the caller knows whether another table references this one and passes false then).
-Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql, const pipeline::TableRoute& route,
-                                          const pipeline::Mapping& mapping, bool defer_secondary_keys = false);
+Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
+                                          const pipeline::TableRoute& route,
+                                          const pipeline::Mapping& mapping,
+                                          bool defer_secondary_keys = false);
 
 // What copySchema found at the destination.
 struct SchemaResult {
@@ -54,8 +57,8 @@ struct SchemaResult {
 // a crash continues). Session time_zone and sql_mode are made neutral so defaults copy verbatim.
 // defer_secondary_keys: see above; the pending keys are recorded in dest's `dts_meta`.
 Result<SchemaResult> copySchema(mysql::Connection& source, mysql::Connection& dest,
-                                const std::vector<CatalogTable>& tables, const pipeline::Mapping& mapping,
-                                bool defer_secondary_keys = true);
+                                const std::vector<CatalogTable>& tables,
+                                const pipeline::Mapping& mapping, bool defer_secondary_keys = true);
 
 // True when `db`.`table` exists at conn.
 Result<bool> tableExists(mysql::Connection& conn, const std::string& db, const std::string& table);

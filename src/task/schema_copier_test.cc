@@ -47,18 +47,19 @@ TEST(SchemaCopierTest, RenamesAndDropsUnselectedColumnsAndTheirKeys) {
   auto m = mapping();
   auto r = rewriteCreateTable(kOrders, *m.route("shop", "orders"), m);
   ASSERT_TRUE(r.ok()) << r.status().toString();
-  EXPECT_EQ(r->sql,
-            "CREATE TABLE IF NOT EXISTS `shop_copy`.`orders_v2` (\n"
-            "  `id` bigint(20) NOT NULL AUTO_INCREMENT,\n"
-            "  `customer_id` int(11) NOT NULL,\n"
-            "  `total` decimal(10,2) DEFAULT NULL COMMENT 'sum, with `ticks` and (parens)',\n"
-            "  `status` varchar(20) NOT NULL DEFAULT 'new',\n"
-            "  PRIMARY KEY (`id`),\n"
-            "  UNIQUE KEY `uk_status_id` (`status`,`id`),\n"
-            "  KEY `idx_customer` (`customer_id`),\n"
-            "  CONSTRAINT `fk_customer` FOREIGN KEY (`customer_id`) REFERENCES `shop_copy`.`clients` (`id`) ON DELETE CASCADE,\n"
-            "  CONSTRAINT `chk_total` CHECK (`total` >= 0)\n"
-            ") ENGINE=InnoDB AUTO_INCREMENT=5 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
+  EXPECT_EQ(
+      r->sql,
+      "CREATE TABLE IF NOT EXISTS `shop_copy`.`orders_v2` (\n"
+      "  `id` bigint(20) NOT NULL AUTO_INCREMENT,\n"
+      "  `customer_id` int(11) NOT NULL,\n"
+      "  `total` decimal(10,2) DEFAULT NULL COMMENT 'sum, with `ticks` and (parens)',\n"
+      "  `status` varchar(20) NOT NULL DEFAULT 'new',\n"
+      "  PRIMARY KEY (`id`),\n"
+      "  UNIQUE KEY `uk_status_id` (`status`,`id`),\n"
+      "  KEY `idx_customer` (`customer_id`),\n"
+      "  CONSTRAINT `fk_customer` FOREIGN KEY (`customer_id`) REFERENCES `shop_copy`.`clients` (`id`) ON DELETE CASCADE,\n"
+      "  CONSTRAINT `chk_total` CHECK (`total` >= 0)\n"
+      ") ENGINE=InnoDB AUTO_INCREMENT=5 DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci");
   ASSERT_EQ(r->warnings.size(), 2u);  // fk to an unmoved table, check on a dropped column
   EXPECT_NE(r->warnings[0].find("shop.warehouses"), std::string::npos);
 }
@@ -84,7 +85,8 @@ TEST(SchemaCopierTest, ErrorsOnUnexpectedLayoutOrMissingColumn) {
             Status::Code::kInvalidArgument);
   EXPECT_EQ(rewriteCreateTable("CREATE TABLE `orders` (\n  `id` int\n", route, m).status().code(),
             Status::Code::kInvalidArgument);
-  auto missing = rewriteCreateTable("CREATE TABLE `orders` (\n  `id` int,\n  `total` int\n) ENGINE=InnoDB", route, m);
+  auto missing = rewriteCreateTable(
+      "CREATE TABLE `orders` (\n  `id` int,\n  `total` int\n) ENGINE=InnoDB", route, m);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("no column 'customer_id'"), std::string::npos);
 }

@@ -23,8 +23,9 @@ const char* phaseName(TaskPhase phase) {
 }
 
 Result<TaskPhase> parsePhase(const std::string& name) {
-  for (TaskPhase p : {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
-                      TaskPhase::kIncremental, TaskPhase::kPaused, TaskPhase::kCompleted, TaskPhase::kFailed}) {
+  for (TaskPhase p :
+       {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
+        TaskPhase::kIncremental, TaskPhase::kPaused, TaskPhase::kCompleted, TaskPhase::kFailed}) {
     if (name == phaseName(p)) return p;
   }
   return Status::Corruption("unknown task phase '" + name + "'");
@@ -32,7 +33,8 @@ Result<TaskPhase> parsePhase(const std::string& name) {
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& data_dir) {
   if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FailedPrecondition("creating data dir " + data_dir + ": " + std::strerror(errno));
+    return Status::FailedPrecondition("creating data dir " + data_dir + ": " +
+                                      std::strerror(errno));
   }
   DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(data_dir + "/dts.db"));
   DTS_RETURN_IF_ERROR(db->exec(
@@ -45,23 +47,28 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
       "  target_db TEXT, target_table TEXT, rows_done INTEGER, rows_estimated INTEGER,"
       "  bytes_done INTEGER, done INTEGER, changes_applied INTEGER, PRIMARY KEY (task, seq));"));
   // A data dir written before changes_applied existed: add the column (NULL reads as 0).
-  DTS_ASSIGN_OR_RETURN(auto columns, db->query("SELECT name FROM pragma_table_info('task_tables')", {}));
+  DTS_ASSIGN_OR_RETURN(auto columns,
+                       db->query("SELECT name FROM pragma_table_info('task_tables')", {}));
   bool has_changes = false;
   for (const auto& c : columns) has_changes = has_changes || c[0].value_or("") == "changes_applied";
-  if (!has_changes) DTS_RETURN_IF_ERROR(db->exec("ALTER TABLE task_tables ADD COLUMN changes_applied INTEGER"));
+  if (!has_changes)
+    DTS_RETURN_IF_ERROR(db->exec("ALTER TABLE task_tables ADD COLUMN changes_applied INTEGER"));
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db)));
 }
 
 namespace {
-uint64_t toU64(const std::optional<std::string>& s) { return s ? std::stoull(*s) : 0; }
+uint64_t toU64(const std::optional<std::string>& s) {
+  return s ? std::stoull(*s) : 0;
+}
 }  // namespace
 
 Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
-  DTS_ASSIGN_OR_RETURN(auto rows, db_->query("SELECT name, kind, phase, config_yaml, last_error, schema_done,"
-                                             " full_done, start_gtid, checkpoint_gtid, stats, updated_at_ms"
-                                             " FROM task_state WHERE name = ?1",
-                                             {name}));
+  DTS_ASSIGN_OR_RETURN(auto rows,
+                       db_->query("SELECT name, kind, phase, config_yaml, last_error, schema_done,"
+                                  " full_done, start_gtid, checkpoint_gtid, stats, updated_at_ms"
+                                  " FROM task_state WHERE name = ?1",
+                                  {name}));
   if (rows.empty()) return std::optional<TaskState>();
   const auto& r = rows[0];
   TaskState s;
@@ -82,10 +89,11 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.retrying = stats.value("retrying", "");
   }
   s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
-  DTS_ASSIGN_OR_RETURN(auto tables, db_->query("SELECT source_db, source_table, target_db, target_table,"
-                                               " rows_done, rows_estimated, bytes_done, done, changes_applied"
-                                               " FROM task_tables WHERE task = ?1 ORDER BY seq",
-                                               {name}));
+  DTS_ASSIGN_OR_RETURN(auto tables,
+                       db_->query("SELECT source_db, source_table, target_db, target_table,"
+                                  " rows_done, rows_estimated, bytes_done, done, changes_applied"
+                                  " FROM task_tables WHERE task = ?1 ORDER BY seq",
+                                  {name}));
   for (const auto& t : tables) {
     TableProgress p;
     p.source_database = t[0].value_or("");
@@ -106,26 +114,27 @@ Status SqliteStateStore::save(const TaskState& s) {
   std::lock_guard<std::mutex> lock(mu_);
   DTS_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    nlohmann::json stats = {{"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms},
-                            {"retrying", s.retrying}};
-    DTS_ASSIGN_OR_RETURN(auto ignored,
-                         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-                                    " ?8, ?9, ?10, ?11)",
-                                    {s.name, s.kind, std::string(phaseName(s.phase)), s.config_yaml,
-                                     s.last_error, s.schema_done ? "1" : "0", s.full_done ? "1" : "0",
-                                     s.start_gtid, s.checkpoint_gtid, stats.dump(),
-                                     std::to_string(s.updated_at_ms)}));
+    nlohmann::json stats = {
+        {"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms}, {"retrying", s.retrying}};
+    DTS_ASSIGN_OR_RETURN(
+        auto ignored,
+        db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+                   " ?8, ?9, ?10, ?11)",
+                   {s.name, s.kind, std::string(phaseName(s.phase)), s.config_yaml, s.last_error,
+                    s.schema_done ? "1" : "0", s.full_done ? "1" : "0", s.start_gtid,
+                    s.checkpoint_gtid, stats.dump(), std::to_string(s.updated_at_ms)}));
     DTS_ASSIGN_OR_RETURN(ignored, db_->query("DELETE FROM task_tables WHERE task = ?1", {s.name}));
     for (size_t i = 0; i < s.tables.size(); ++i) {
       const auto& t = s.tables[i];
-      DTS_ASSIGN_OR_RETURN(ignored,
-                           db_->query("INSERT INTO task_tables (task, seq, source_db, source_table, target_db,"
-                                      " target_table, rows_done, rows_estimated, bytes_done, done, changes_applied)"
-                                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                                      {s.name, std::to_string(i), t.source_database, t.source_table,
-                                       t.target_database, t.target_table, std::to_string(t.rows_done),
-                                       std::to_string(t.rows_estimated), std::to_string(t.bytes_done),
-                                       t.done ? "1" : "0", std::to_string(t.changes_applied)}));
+      DTS_ASSIGN_OR_RETURN(
+          ignored,
+          db_->query("INSERT INTO task_tables (task, seq, source_db, source_table, target_db,"
+                     " target_table, rows_done, rows_estimated, bytes_done, done, changes_applied)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     {s.name, std::to_string(i), t.source_database, t.source_table,
+                      t.target_database, t.target_table, std::to_string(t.rows_done),
+                      std::to_string(t.rows_estimated), std::to_string(t.bytes_done),
+                      t.done ? "1" : "0", std::to_string(t.changes_applied)}));
     }
     return Status::OK();
   };

@@ -19,7 +19,16 @@
 namespace dts::task {
 
 // created -> prechecking -> schema -> full -> incremental -> (paused | completed | failed)
-enum class TaskPhase { kCreated, kPrechecking, kSchema, kFull, kIncremental, kPaused, kCompleted, kFailed };
+enum class TaskPhase {
+  kCreated,
+  kPrechecking,
+  kSchema,
+  kFull,
+  kIncremental,
+  kPaused,
+  kCompleted,
+  kFailed
+};
 const char* phaseName(TaskPhase phase);
 Result<TaskPhase> parsePhase(const std::string& name);
 
@@ -40,7 +49,7 @@ struct TableProgress {
 
 struct TaskState {
   std::string name;
-  std::string kind;          // "migration" | "sync"
+  std::string kind;  // "migration" | "sync"
   TaskPhase phase = TaskPhase::kCreated;
   std::string config_yaml;   // the task file as taskToYaml prints it (never a password)
   std::string last_error;    // empty when none; never contains a password

@@ -29,7 +29,8 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
     s.start_gtid = "0-1-42";
     s.schema_done = true;
     s.rps = 12.5;
-    s.tables.push_back({"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
+    s.tables.push_back(
+        {"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
     s.tables.push_back({"shop", "we`ird", "shop2", "we`ird", 5, 5, 50, true});
     ASSERT_TRUE((*store)->save(s).ok());
     s.phase = TaskPhase::kIncremental;
@@ -65,16 +66,19 @@ TEST(StateStoreTest, OpensADataDirFromBeforeChangesApplied) {
   {
     auto db = Sqlite::open(dir + "/dts.db");
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->exec("CREATE TABLE task_state (name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL,"
-                            " config_yaml TEXT, last_error TEXT, schema_done INTEGER, full_done INTEGER,"
-                            " start_gtid TEXT, checkpoint_gtid TEXT, stats TEXT, updated_at_ms INTEGER);"
-                            "CREATE TABLE task_tables (task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT,"
-                            " source_table TEXT, target_db TEXT, target_table TEXT, rows_done INTEGER,"
-                            " rows_estimated INTEGER, bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"
-                            "INSERT INTO task_state VALUES ('old', 'sync', 'incremental', '', '', 1, 1, '0-1-1', '',"
-                            " '{}', 0);"
-                            "INSERT INTO task_tables VALUES ('old', 0, 'shop', 'orders', 'shop', 'orders', 7, 7, 70, 1)")
-                    .ok());
+    ASSERT_TRUE(
+        (*db)
+            ->exec(
+                "CREATE TABLE task_state (name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL,"
+                " config_yaml TEXT, last_error TEXT, schema_done INTEGER, full_done INTEGER,"
+                " start_gtid TEXT, checkpoint_gtid TEXT, stats TEXT, updated_at_ms INTEGER);"
+                "CREATE TABLE task_tables (task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT,"
+                " source_table TEXT, target_db TEXT, target_table TEXT, rows_done INTEGER,"
+                " rows_estimated INTEGER, bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"
+                "INSERT INTO task_state VALUES ('old', 'sync', 'incremental', '', '', 1, 1, '0-1-1', '',"
+                " '{}', 0);"
+                "INSERT INTO task_tables VALUES ('old', 0, 'shop', 'orders', 'shop', 'orders', 7, 7, 70, 1)")
+            .ok());
   }
   auto store = SqliteStateStore::open(dir);
   ASSERT_TRUE(store.ok()) << store.status().toString();
@@ -94,8 +98,9 @@ TEST(StateStoreTest, OpensADataDirFromBeforeChangesApplied) {
 }
 
 TEST(StateStoreTest, PhaseNamesRoundTrip) {
-  for (TaskPhase p : {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
-                      TaskPhase::kIncremental, TaskPhase::kPaused, TaskPhase::kCompleted, TaskPhase::kFailed}) {
+  for (TaskPhase p :
+       {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
+        TaskPhase::kIncremental, TaskPhase::kPaused, TaskPhase::kCompleted, TaskPhase::kFailed}) {
     auto back = parsePhase(phaseName(p));
     ASSERT_TRUE(back.ok());
     EXPECT_EQ(*back, p);

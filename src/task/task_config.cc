@@ -60,7 +60,8 @@ Status bad(const std::string& path, const std::string& what) {
   return Status::InvalidArgument(path + ": " + what);
 }
 
-Status checkKeys(const YAML::Node& map, const std::string& path, const std::set<std::string>& allowed) {
+Status checkKeys(const YAML::Node& map, const std::string& path,
+                 const std::set<std::string>& allowed) {
   std::string where = path.empty() ? "" : path + ".";
   for (const auto& kv : map) {
     std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "?";
@@ -141,7 +142,8 @@ Status parseEndpoint(const YAML::Node& node, const std::string& path, EndpointCo
     if (n["secondary_node"]) {
       DTS_ASSIGN_OR_RETURN(out->secondary_node, str(n["secondary_node"], path + ".secondary_node"));
       if (out->secondary_node.empty()) {
-        return bad(path + ".secondary_node", "must not be empty (omit it to read the read/write endpoint)");
+        return bad(path + ".secondary_node",
+                   "must not be empty (omit it to read the read/write endpoint)");
       }
     }
     return Status::OK();
@@ -184,14 +186,16 @@ Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* 
     if (n["method"]) {
       const YAML::Node& m = n["method"];
       bool found = false;
-      for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert, FullWriteMethod::kLoadData,
-                          FullWriteMethod::kInsert}) {
+      for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert,
+                          FullWriteMethod::kLoadData, FullWriteMethod::kInsert}) {
         if (m.IsScalar() && m.Scalar() == fullWriteMethodName(method)) {
           full->full_method = method;
           found = true;
         }
       }
-      if (!found) return bad(path + ".method", "must be auto, bulk_insert, load_data or insert, got " + shown(m));
+      if (!found)
+        return bad(path + ".method",
+                   "must be auto, bulk_insert, load_data or insert, got " + shown(m));
     }
   } else {
     DTS_RETURN_IF_ERROR(checkKeys(n, path, {"max_rps", "max_mbps"}));
@@ -223,7 +227,8 @@ Status parseTable(const YAML::Node& node, const std::string& path, pipeline::Tab
   }
   if (n["columns"]) {
     DTS_ASSIGN_OR_RETURN(out->columns, stringList(n["columns"], path + ".columns"));
-    if (out->columns.empty()) return bad(path + ".columns", "must list at least one column (omit it for all)");
+    if (out->columns.empty())
+      return bad(path + ".columns", "must list at least one column (omit it for all)");
   }
   if (n["where"]) {
     DTS_ASSIGN_OR_RETURN(out->where, str(n["where"], path + ".where"));
@@ -258,7 +263,8 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
     if (n["tables"]) {
       const YAML::Node& tables = n["tables"];
       if (!tables.IsSequence() || tables.size() == 0) {
-        return bad(path + ".tables", "must be a non-empty list (omit it for every table), got " + shown(tables));
+        return bad(path + ".tables",
+                   "must be a non-empty list (omit it for every table), got " + shown(tables));
       }
       for (size_t j = 0; j < tables.size(); ++j) {
         pipeline::TableSelection t;
@@ -273,10 +279,10 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
 
 Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
-  DTS_RETURN_IF_ERROR(checkKeys(n, "options",
-                                {"incremental", "ddl", "conflicting_tables", "parallelism", "full",
-                                 "incremental_limits", "retry_time_for_failed_connections",
-                                 "retry_time_for_other_issues"}));
+  DTS_RETURN_IF_ERROR(checkKeys(
+      n, "options",
+      {"incremental", "ddl", "conflicting_tables", "parallelism", "full", "incremental_limits",
+       "retry_time_for_failed_connections", "retry_time_for_other_issues"}));
   if (n["incremental"]) {
     DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.incremental"));
   }
@@ -285,22 +291,27 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   }
   if (n["conflicting_tables"]) {
     const YAML::Node& c = n["conflicting_tables"];
-    if (c.IsScalar() && c.Scalar() == "precheck") out->conflicting_tables = ConflictPolicy::kPrecheck;
-    else if (c.IsScalar() && c.Scalar() == "ignore") out->conflicting_tables = ConflictPolicy::kIgnore;
-    else return bad("options.conflicting_tables", "must be precheck or ignore, got " + shown(c));
+    if (c.IsScalar() && c.Scalar() == "precheck")
+      out->conflicting_tables = ConflictPolicy::kPrecheck;
+    else if (c.IsScalar() && c.Scalar() == "ignore")
+      out->conflicting_tables = ConflictPolicy::kIgnore;
+    else
+      return bad("options.conflicting_tables", "must be precheck or ignore, got " + shown(c));
   }
   if (n["parallelism"]) {
     DTS_ASSIGN_OR_RETURN(int64_t p, integer(n["parallelism"], "options.parallelism", 1, 64));
     out->parallelism = static_cast<int>(p);
   }
   if (n["retry_time_for_failed_connections"]) {
-    DTS_ASSIGN_OR_RETURN(int64_t m, integer(n["retry_time_for_failed_connections"],
-                                            "options.retry_time_for_failed_connections (minutes)", 10, 1440));
+    DTS_ASSIGN_OR_RETURN(int64_t m,
+                         integer(n["retry_time_for_failed_connections"],
+                                 "options.retry_time_for_failed_connections (minutes)", 10, 1440));
     out->retry_time_for_failed_connections = static_cast<int>(m);
   }
   if (n["retry_time_for_other_issues"]) {
-    DTS_ASSIGN_OR_RETURN(int64_t m, integer(n["retry_time_for_other_issues"],
-                                            "options.retry_time_for_other_issues (minutes)", 1, 1440));
+    DTS_ASSIGN_OR_RETURN(int64_t m,
+                         integer(n["retry_time_for_other_issues"],
+                                 "options.retry_time_for_other_issues (minutes)", 1, 1440));
     out->retry_time_for_other_issues = static_cast<int>(m);
   }
   if (!n["retry_time_for_other_issues"] &&
@@ -335,17 +346,22 @@ Status validateName(const std::string& name) {
 }
 
 Result<TaskConfig> parseRoot(const YAML::Node& root) {
-  if (!root.IsMap()) return Status::InvalidArgument("task file: must be a YAML mapping, got " + shown(root));
-  DTS_RETURN_IF_ERROR(checkKeys(root, "", {"name", "kind", "source", "destination", "objects", "options"}));
+  if (!root.IsMap())
+    return Status::InvalidArgument("task file: must be a YAML mapping, got " + shown(root));
+  DTS_RETURN_IF_ERROR(
+      checkKeys(root, "", {"name", "kind", "source", "destination", "objects", "options"}));
   TaskConfig c;
   if (!root["name"]) return bad("name", "required");
   DTS_ASSIGN_OR_RETURN(c.name, str(root["name"], "name"));
   DTS_RETURN_IF_ERROR(validateName(c.name));
   if (!root["kind"]) return bad("kind", "required (migration or sync)");
   const YAML::Node& kind = root["kind"];
-  if (kind.IsScalar() && kind.Scalar() == "migration") c.kind = TaskKind::kMigration;
-  else if (kind.IsScalar() && kind.Scalar() == "sync") c.kind = TaskKind::kSync;
-  else return bad("kind", "must be migration or sync, got " + shown(kind));
+  if (kind.IsScalar() && kind.Scalar() == "migration")
+    c.kind = TaskKind::kMigration;
+  else if (kind.IsScalar() && kind.Scalar() == "sync")
+    c.kind = TaskKind::kSync;
+  else
+    return bad("kind", "must be migration or sync, got " + shown(kind));
   if (!root["source"]) return bad("source", "required");
   DTS_RETURN_IF_ERROR(parseEndpoint(root["source"], "source", &c.source));
   if (!root["destination"]) return bad("destination", "required");
@@ -372,8 +388,9 @@ Result<TaskConfig> parseTaskYaml(const std::string& text) {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     // The mark locates the error; the message is yaml-cpp's own (it never quotes values).
-    return Status::InvalidArgument("task file: not valid YAML at line " + std::to_string(e.mark.line + 1) +
-                                   ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return Status::InvalidArgument("task file: not valid YAML at line " +
+                                   std::to_string(e.mark.line + 1) + ", column " +
+                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   try {
     return parseRoot(root);
@@ -397,7 +414,8 @@ void emitEndpoint(YAML::Emitter& out, const EndpointConfig& e) {
   out << YAML::BeginMap;
   if (!e.instance.empty()) {
     out << YAML::Key << "instance" << YAML::Value << e.instance;
-    if (!e.secondary_node.empty()) out << YAML::Key << "secondary_node" << YAML::Value << e.secondary_node;
+    if (!e.secondary_node.empty())
+      out << YAML::Key << "secondary_node" << YAML::Value << e.secondary_node;
     out << YAML::EndMap;
     return;
   }
@@ -407,8 +425,8 @@ void emitEndpoint(YAML::Emitter& out, const EndpointConfig& e) {
   out << YAML::EndMap;
 }
 void emitLimits(YAML::Emitter& out, const RateLimits& l) {
-  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << l.max_rps << YAML::Key
-      << "max_mbps" << YAML::Value << l.max_mbps << YAML::EndMap;
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << l.max_rps
+      << YAML::Key << "max_mbps" << YAML::Value << l.max_mbps << YAML::EndMap;
 }
 }  // namespace
 
@@ -430,7 +448,8 @@ std::string taskToYaml(const TaskConfig& c) {
       for (const auto& t : db.tables) {
         out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << t.name;
         if (!t.rename_to.empty()) out << YAML::Key << "rename_to" << YAML::Value << t.rename_to;
-        if (!t.columns.empty()) out << YAML::Key << "columns" << YAML::Value << YAML::Flow << t.columns;
+        if (!t.columns.empty())
+          out << YAML::Key << "columns" << YAML::Value << YAML::Flow << t.columns;
         if (!t.where.empty()) out << YAML::Key << "where" << YAML::Value << t.where;
         if (!t.dml.all()) {
           std::vector<std::string> dml;
@@ -454,8 +473,8 @@ std::string taskToYaml(const TaskConfig& c) {
       << (o.conflicting_tables == ConflictPolicy::kIgnore ? "ignore" : "precheck");
   out << YAML::Key << "parallelism" << YAML::Value << o.parallelism;
   out << YAML::Key << "full" << YAML::Value;
-  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps << YAML::Key
-      << "max_mbps" << YAML::Value << o.full.max_mbps;
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps
+      << YAML::Key << "max_mbps" << YAML::Value << o.full.max_mbps;
   if (o.full_chunk_rows != 0) out << YAML::Key << "chunk_rows" << YAML::Value << o.full_chunk_rows;
   if (o.full_method != FullWriteMethod::kAuto) {
     out << YAML::Key << "method" << YAML::Value << fullWriteMethodName(o.full_method);

@@ -63,8 +63,8 @@ struct EndpointConfig {
 
 // 0 means unthrottled.
 struct RateLimits {
-  uint64_t max_rps = 0;   // rows per second
-  double max_mbps = 0;    // megabytes (10^6 bytes) per second
+  uint64_t max_rps = 0;  // rows per second
+  double max_mbps = 0;   // megabytes (10^6 bytes) per second
   bool unlimited() const { return max_rps == 0 && max_mbps <= 0; }
 };
 
@@ -81,9 +81,9 @@ struct TaskOptions {
   bool incremental = true;  // migration only: continue with incremental after full data
   bool ddl = true;          // replicate DDL of the selected objects
   ConflictPolicy conflicting_tables = ConflictPolicy::kPrecheck;
-  int parallelism = 4;      // 1-64
+  int parallelism = 4;  // 1-64
   RateLimits full;
-  uint64_t full_chunk_rows = 0;  // options.full.chunk_rows; 0 = automatic
+  uint64_t full_chunk_rows = 0;                          // options.full.chunk_rows; 0 = automatic
   FullWriteMethod full_method = FullWriteMethod::kAuto;  // options.full.method
   RateLimits incremental_limits;
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.

@@ -56,12 +56,14 @@ TEST(TaskConfigClusterTest, RetryWindowsDefaultAndRanges) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->options.retry_time_for_failed_connections, 720);
   EXPECT_EQ(c->options.retry_time_for_other_issues, 10);
-  auto set = parseWith("{instance: shop}",
-                       "options: {retry_time_for_failed_connections: 30, retry_time_for_other_issues: 5}\n");
+  auto set = parseWith(
+      "{instance: shop}",
+      "options: {retry_time_for_failed_connections: 30, retry_time_for_other_issues: 5}\n");
   ASSERT_TRUE(set.ok()) << set.status().toString();
   EXPECT_EQ(set->options.retry_time_for_failed_connections, 30);
   EXPECT_EQ(set->options.retry_time_for_other_issues, 5);
-  auto short_window = parseWith("{instance: shop}", "options: {retry_time_for_failed_connections: 10}\n");
+  auto short_window =
+      parseWith("{instance: shop}", "options: {retry_time_for_failed_connections: 10}\n");
   ASSERT_TRUE(short_window.ok()) << short_window.status().toString();
   EXPECT_EQ(short_window->options.retry_time_for_other_issues, 9);
   struct Case {

@@ -102,7 +102,8 @@ std::string errorOf(const std::string& yaml) {
 
 std::string withBase(const std::string& options_or_objects) {
   return "name: t\nkind: migration\nsource: {endpoint: h:1, user: u}\n"
-         "destination: {endpoint: h:2, user: u}\n" + options_or_objects;
+         "destination: {endpoint: h:2, user: u}\n" +
+         options_or_objects;
 }
 
 TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
@@ -122,54 +123,81 @@ TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
       {"name: t\nkind: sync\n", "source: required"},
       {"name: t\nkind: sync\nsource: x\n", "source: must be a mapping, got 'x'"},
       {"name: t\nkind: sync\nsource: {user: u}\n", "source.endpoint: required"},
-      {"name: t\nkind: sync\nsource: {endpoint: 'h:0', user: u}\n", "source.endpoint: endpoint 'h:0': port must be 1-65535"},
+      {"name: t\nkind: sync\nsource: {endpoint: 'h:0', user: u}\n",
+       "source.endpoint: endpoint 'h:0': port must be 1-65535"},
       {"name: t\nkind: sync\nsource: {endpoint: h}\n", "source.user: required"},
       {"name: t\nkind: sync\nsource: {endpoint: h, user: ''}\n", "source.user: must not be empty"},
       {"name: t\nkind: sync\nsource: {endpoint: h, user: u, password: p, password_env: E}\n",
        "source: give password or password_env, not both"},
-      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, password: [p]}\n", "source.password: must be a string, got a non-string"},
-      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, host: x}\n", "source.host: unknown key (allowed here: endpoint, password, password_env, user)"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, password: [p]}\n",
+       "source.password: must be a string, got a non-string"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u, host: x}\n",
+       "source.host: unknown key (allowed here: endpoint, password, password_env, user)"},
       {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\n", "destination: required"},
-      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n", "objects: required"},
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n",
+       "objects: required"},
       {withBase("objects: []\n"), "objects: must be a non-empty list"},
       {withBase("objects: [{}]\n"), "objects[0].database: required"},
       {withBase("objects: [{database: ''}]\n"), "objects[0].database: must not be empty"},
-      {withBase("objects: [{database: d, rename_to: ''}]\n"), "objects[0].rename_to: must not be empty"},
+      {withBase("objects: [{database: d, rename_to: ''}]\n"),
+       "objects[0].rename_to: must not be empty"},
       {withBase("objects: [{database: d, table: [x]}]\n"), "objects[0].table: unknown key"},
-      {withBase("objects: [{database: d, tables: []}]\n"), "objects[0].tables: must be a non-empty list"},
-      {withBase("objects: [{database: d, tables: [{rename_to: x}]}]\n"), "objects[0].tables[0].name: required"},
-      {withBase("objects: [{database: d, tables: [{name: t, rename_to: ''}]}]\n"), "objects[0].tables[0].rename_to: must not be empty"},
-      {withBase("objects: [{database: d, tables: [{name: t, columns: []}]}]\n"), "objects[0].tables[0].columns: must list at least one column"},
-      {withBase("objects: [{database: d, tables: [{name: t, columns: x}]}]\n"), "objects[0].tables[0].columns: must be a list of strings, got 'x'"},
-      {withBase("objects: [{database: d, tables: [{name: t, where: 'f(x) = 1'}]}]\n"), "objects[0].tables[0].where: where: functions"},
-      {withBase("objects: [{database: d, tables: [{name: t, dml: [insert, merge]}]}]\n"), "objects[0].tables[0].dml: must be a list of insert, update, delete; got 'merge'"},
-      {withBase("objects: [{database: d, tables: [{name: t, filter: x}]}]\n"), "objects[0].tables[0].filter: unknown key"},
-      {withBase("objects: [{database: d, tables: [t, t]}]\n"), "objects[0].tables[1].name: table 't' is listed twice"},
-      {withBase("objects: [{database: d}, {database: d}]\n"), "objects[1].database: 'd' is listed twice"},
-      {withBase(objects + "options: {parallelism: x}\n"), "options.parallelism: must be an integer 1-64, got 'x'"},
-      {withBase(objects + "options: {parallelism: 65}\n"), "options.parallelism: must be an integer 1-64, got '65'"},
-      {withBase(objects + "options: {parallelism: 0}\n"), "options.parallelism: must be an integer 1-64, got '0'"},
-      {withBase(objects + "options: {incremental: maybe}\n"), "options.incremental: must be true or false, got 'maybe'"},
+      {withBase("objects: [{database: d, tables: []}]\n"),
+       "objects[0].tables: must be a non-empty list"},
+      {withBase("objects: [{database: d, tables: [{rename_to: x}]}]\n"),
+       "objects[0].tables[0].name: required"},
+      {withBase("objects: [{database: d, tables: [{name: t, rename_to: ''}]}]\n"),
+       "objects[0].tables[0].rename_to: must not be empty"},
+      {withBase("objects: [{database: d, tables: [{name: t, columns: []}]}]\n"),
+       "objects[0].tables[0].columns: must list at least one column"},
+      {withBase("objects: [{database: d, tables: [{name: t, columns: x}]}]\n"),
+       "objects[0].tables[0].columns: must be a list of strings, got 'x'"},
+      {withBase("objects: [{database: d, tables: [{name: t, where: 'f(x) = 1'}]}]\n"),
+       "objects[0].tables[0].where: where: functions"},
+      {withBase("objects: [{database: d, tables: [{name: t, dml: [insert, merge]}]}]\n"),
+       "objects[0].tables[0].dml: must be a list of insert, update, delete; got 'merge'"},
+      {withBase("objects: [{database: d, tables: [{name: t, filter: x}]}]\n"),
+       "objects[0].tables[0].filter: unknown key"},
+      {withBase("objects: [{database: d, tables: [t, t]}]\n"),
+       "objects[0].tables[1].name: table 't' is listed twice"},
+      {withBase("objects: [{database: d}, {database: d}]\n"),
+       "objects[1].database: 'd' is listed twice"},
+      {withBase(objects + "options: {parallelism: x}\n"),
+       "options.parallelism: must be an integer 1-64, got 'x'"},
+      {withBase(objects + "options: {parallelism: 65}\n"),
+       "options.parallelism: must be an integer 1-64, got '65'"},
+      {withBase(objects + "options: {parallelism: 0}\n"),
+       "options.parallelism: must be an integer 1-64, got '0'"},
+      {withBase(objects + "options: {incremental: maybe}\n"),
+       "options.incremental: must be true or false, got 'maybe'"},
       {withBase(objects + "options: {ddl: 3}\n"), "options.ddl: must be true or false, got '3'"},
-      {withBase(objects + "options: {conflicting_tables: drop}\n"), "options.conflicting_tables: must be precheck or ignore, got 'drop'"},
-      {withBase(objects + "options: {full: {max_rps: -1}}\n"), "options.full.max_rps: must be an integer 0-1000000000, got '-1'"},
-      {withBase(objects + "options: {full: {max_mbps: fast}}\n"), "options.full.max_mbps: must be a number 0-100000, got 'fast'"},
+      {withBase(objects + "options: {conflicting_tables: drop}\n"),
+       "options.conflicting_tables: must be precheck or ignore, got 'drop'"},
+      {withBase(objects + "options: {full: {max_rps: -1}}\n"),
+       "options.full.max_rps: must be an integer 0-1000000000, got '-1'"},
+      {withBase(objects + "options: {full: {max_mbps: fast}}\n"),
+       "options.full.max_mbps: must be a number 0-100000, got 'fast'"},
       {withBase(objects + "options: {full: {burst: 1}}\n"), "options.full.burst: unknown key"},
-      {withBase(objects + "options: {full: {chunk_rows: many}}\n"), "options.full.chunk_rows: must be an integer 0-10000000, got 'many'"},
-      {withBase(objects + "options: {incremental_limits: {chunk_rows: 5}}\n"), "options.incremental_limits.chunk_rows: unknown key"},
-      {withBase(objects + "options: {full: {method: fast}}\n"), "options.full.method: must be auto, bulk_insert, load_data or insert, got 'fast'"},
-      {withBase(objects + "options: {incremental_limits: 5}\n"), "options.incremental_limits: must be a mapping, got '5'"},
+      {withBase(objects + "options: {full: {chunk_rows: many}}\n"),
+       "options.full.chunk_rows: must be an integer 0-10000000, got 'many'"},
+      {withBase(objects + "options: {incremental_limits: {chunk_rows: 5}}\n"),
+       "options.incremental_limits.chunk_rows: unknown key"},
+      {withBase(objects + "options: {full: {method: fast}}\n"),
+       "options.full.method: must be auto, bulk_insert, load_data or insert, got 'fast'"},
+      {withBase(objects + "options: {incremental_limits: 5}\n"),
+       "options.incremental_limits: must be a mapping, got '5'"},
       {withBase(objects + "options: {threads: 5}\n"), "options.threads: unknown key"},
       {withBase(objects + "options: 5\n"), "options: must be a mapping, got '5'"},
       {withBase(objects + "extra: 1\n"), "extra: unknown key"},
-      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n" + objects +
-           "options: {incremental: false}\n",
+      {"name: t\nkind: sync\nsource: {endpoint: h, user: u}\ndestination: {endpoint: h, user: u}\n" +
+           objects + "options: {incremental: false}\n",
        "options.incremental: a sync task is always incremental"},
   };
   for (const auto& c : cases) {
     std::string msg = errorOf(c.yaml);
-    EXPECT_NE(msg.find(c.expect), std::string::npos) << "yaml:\n" << c.yaml << "\ngot: " << msg
-                                                     << "\nwant: " << c.expect;
+    EXPECT_NE(msg.find(c.expect), std::string::npos)
+        << "yaml:\n"
+        << c.yaml << "\ngot: " << msg << "\nwant: " << c.expect;
   }
 }
 

@@ -11,10 +11,13 @@ std::chrono::nanoseconds Throttle::delayFor(uint64_t rows, uint64_t bytes) {
     std::lock_guard<std::mutex> lock(mu_);
     rows_ += rows;
     bytes_ += bytes;
-    if (limits_.max_rps > 0) need_s = std::max(need_s, static_cast<double>(rows_) / limits_.max_rps);
-    if (limits_.max_mbps > 0) need_s = std::max(need_s, static_cast<double>(bytes_) / (limits_.max_mbps * 1e6));
+    if (limits_.max_rps > 0)
+      need_s = std::max(need_s, static_cast<double>(rows_) / limits_.max_rps);
+    if (limits_.max_mbps > 0)
+      need_s = std::max(need_s, static_cast<double>(bytes_) / (limits_.max_mbps * 1e6));
   }
-  auto due = start_ + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(need_s));
+  auto due =
+      start_ + std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(need_s));
   auto now = clock_->now();
   if (due <= now) return std::chrono::nanoseconds(0);
   return std::chrono::duration_cast<std::chrono::nanoseconds>(due - now);

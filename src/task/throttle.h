@@ -13,7 +13,8 @@ namespace dts::task {
 
 class Throttle {
  public:
-  Throttle(RateLimits limits, Clock* clock) : limits_(limits), clock_(clock), start_(clock->now()) {}
+  Throttle(RateLimits limits, Clock* clock)
+      : limits_(limits), clock_(clock), start_(clock->now()) {}
 
   // Accounts rows/bytes about to be sent and blocks until the limits allow them. Returns early
   // (false) when stop becomes true while waiting.

@@ -1,0 +1,66 @@
+// Sink: where transactions go at the end of the pipeline (DESIGN.md, data flow): the MySQL
+// applier today; a change log (tracking) and an NDJSON file next. Every sink receives
+// transactions already named for the target, in source commit order, as pieces (see
+// pipeline::Transaction::first_piece), and reports its durable checkpoint the same way.
+//
+// Contract:
+//   - apply() takes the next piece; it may block for back-pressure. The first error is sticky:
+//     every later call returns it. After an error, destroy the sink and open a new one; it
+//     resumes from its durable checkpoint, losing and doubling nothing.
+//   - committedPosition() is the position up to which everything given is durable (MariaDB
+//     "domain-server-seq,...", MySQL the applied GTID set); "" before anything committed.
+//   - flush() waits until everything given (whole transactions) is durable; close() flushes,
+//     then releases every resource. A transaction whose last piece was not given is never
+//     durable: close() discards it.
+// Thread-safety: apply/flush/close from one thread; committedPosition() from any thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "pipeline/change_event.h"
+
+namespace dts::sink {
+
+struct SinkStats {
+  uint64_t transactions_applied = 0;  // committed at the destination
+  uint64_t transactions_skipped = 0;  // already applied, in a table snapshot, or filtered out
+  uint64_t rows_applied = 0;
+  uint64_t bytes_applied = 0;  // row payload bytes (values), not SQL text
+  uint64_t ddl_applied = 0;
+  uint64_t batches = 0;
+  double last_latency_ms = 0;  // source commit (sourceCommitMs) -> destination commit
+  double max_latency_ms = 0;
+  double rows_per_second = 0;  // since the previous stats() call
+  double bytes_per_second = 0;
+  size_t queued_transactions = 0;
+  // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
+  // or for a transaction conflicting with two workers to be released (parallelism lost).
+  uint64_t waits_queue_full = 0;
+  uint64_t waits_conflict = 0;
+};
+
+// Row changes committed per source table.
+struct TableChanges {
+  std::string database, table;  // the source's names
+  uint64_t rows = 0;
+};
+
+class Sink {
+ public:
+  virtual ~Sink() = default;
+  // Where the reader starts: the durable checkpoint's position, "" for the task's own start.
+  virtual std::string resumeGtid() const = 0;
+  virtual Status apply(pipeline::Transaction piece) = 0;
+  virtual Status flush() = 0;
+  virtual Status close() = 0;
+  virtual std::string committedPosition() const = 0;
+  // Any thread. stats() computes the rates since its previous call.
+  virtual SinkStats stats() const = 0;
+  // Row changes committed per source table since the sink opened, in no particular order.
+  virtual std::vector<TableChanges> changesByTable() const = 0;
+};
+
+}  // namespace dts::sink
