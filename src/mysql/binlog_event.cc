@@ -7,7 +7,6 @@
 #include <cstring>
 
 #include "common/byte_reader.h"
-#include "common/crc32.h"
 
 namespace dts::mysql {
 namespace {
@@ -20,36 +19,6 @@ std::string posText(const BinlogPosition& p) {
   return p.file + ":" + std::to_string(p.offset);
 }
 
-// The stored checksum is the CRC32 (zlib's) of everything before it. dts::crc32 is hardware
-// accelerated (ISA-L): with zlib's crc32 the check was ~45% of offline decoding time.
-bool checksumMatches(std::string_view raw) {
-  if (raw.size() < kEventHeaderSize + kChecksumSize) return false;
-  const size_t n = raw.size() - kChecksumSize;
-  ByteReader r(raw.data() + n, kChecksumSize);
-  uint32_t stored = 0;
-  r.getU32(&stored);
-  return stored == dts::crc32(raw.substr(0, n));
-}
-
-bool isRowsType(EventType t) {
-  switch (t) {
-    case EventType::kWriteRowsV1:
-    case EventType::kUpdateRowsV1:
-    case EventType::kDeleteRowsV1:
-    case EventType::kWriteRowsV2:
-    case EventType::kUpdateRowsV2:
-    case EventType::kDeleteRowsV2:
-    case EventType::kPartialUpdateRows:
-    case EventType::kMariaWriteRowsCompressedV1:
-    case EventType::kMariaUpdateRowsCompressedV1:
-    case EventType::kMariaDeleteRowsCompressedV1:
-    case EventType::kMariaWriteRowsCompressed:
-    case EventType::kMariaUpdateRowsCompressed:
-    case EventType::kMariaDeleteRowsCompressed: return true;
-    default: return false;
-  }
-}
-
 std::string formatUuid(const uint8_t* b) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
@@ -60,19 +29,6 @@ std::string formatUuid(const uint8_t* b) {
     s.push_back(kHex[b[i] & 15]);
   }
   return s;
-}
-
-// (major, minor, patch) of "10.11.6-MariaDB-log" / "8.0.36".
-void parseVersion(std::string_view v, int out[3]) {
-  out[0] = out[1] = out[2] = 0;
-  size_t i = 0;
-  for (int part = 0; part < 3; ++part) {
-    int n = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && n < 100000) n = n * 10 + (v[i++] - '0');
-    out[part] = n;
-    if (i >= v.size() || v[i] != '.') break;
-    ++i;
-  }
 }
 
 // Column categories of the TABLE_MAP optional metadata.
@@ -249,74 +205,6 @@ Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
 
 }  // namespace
 
-std::string eventTypeName(EventType type) {
-  switch (type) {
-    case EventType::kUnknown: return "UNKNOWN";
-    case EventType::kStartV3: return "START_V3";
-    case EventType::kQuery: return "QUERY";
-    case EventType::kStop: return "STOP";
-    case EventType::kRotate: return "ROTATE";
-    case EventType::kIntvar: return "INTVAR";
-    case EventType::kRand: return "RAND";
-    case EventType::kUserVar: return "USER_VAR";
-    case EventType::kFormatDescription: return "FORMAT_DESCRIPTION";
-    case EventType::kXid: return "XID";
-    case EventType::kTableMap: return "TABLE_MAP";
-    case EventType::kWriteRowsV1: return "WRITE_ROWS_V1";
-    case EventType::kUpdateRowsV1: return "UPDATE_ROWS_V1";
-    case EventType::kDeleteRowsV1: return "DELETE_ROWS_V1";
-    case EventType::kIncident: return "INCIDENT";
-    case EventType::kHeartbeat: return "HEARTBEAT";
-    case EventType::kIgnorable: return "IGNORABLE";
-    case EventType::kRowsQuery: return "ROWS_QUERY";
-    case EventType::kWriteRowsV2: return "WRITE_ROWS";
-    case EventType::kUpdateRowsV2: return "UPDATE_ROWS";
-    case EventType::kDeleteRowsV2: return "DELETE_ROWS";
-    case EventType::kGtid: return "GTID";
-    case EventType::kAnonymousGtid: return "ANONYMOUS_GTID";
-    case EventType::kPreviousGtids: return "PREVIOUS_GTIDS";
-    case EventType::kTransactionContext: return "TRANSACTION_CONTEXT";
-    case EventType::kViewChange: return "VIEW_CHANGE";
-    case EventType::kXaPrepare: return "XA_PREPARE";
-    case EventType::kPartialUpdateRows: return "PARTIAL_UPDATE_ROWS";
-    case EventType::kTransactionPayload: return "TRANSACTION_PAYLOAD";
-    case EventType::kHeartbeatV2: return "HEARTBEAT_V2";
-    case EventType::kMariaAnnotateRows: return "ANNOTATE_ROWS";
-    case EventType::kMariaBinlogCheckpoint: return "BINLOG_CHECKPOINT";
-    case EventType::kMariaGtid: return "MARIADB_GTID";
-    case EventType::kMariaGtidList: return "GTID_LIST";
-    case EventType::kMariaStartEncryption: return "START_ENCRYPTION";
-    case EventType::kMariaQueryCompressed: return "QUERY_COMPRESSED";
-    case EventType::kMariaWriteRowsCompressedV1: return "WRITE_ROWS_COMPRESSED_V1";
-    case EventType::kMariaUpdateRowsCompressedV1: return "UPDATE_ROWS_COMPRESSED_V1";
-    case EventType::kMariaDeleteRowsCompressedV1: return "DELETE_ROWS_COMPRESSED_V1";
-    case EventType::kMariaWriteRowsCompressed: return "WRITE_ROWS_COMPRESSED";
-    case EventType::kMariaUpdateRowsCompressed: return "UPDATE_ROWS_COMPRESSED";
-    case EventType::kMariaDeleteRowsCompressed: return "DELETE_ROWS_COMPRESSED";
-  }
-  return "UNKNOWN(" + std::to_string(static_cast<int>(type)) + ")";
-}
-
-Result<EventHeader> parseEventHeader(std::string_view event) {
-  ByteReader r(event);
-  EventHeader h;
-  uint8_t type;
-  if (!r.getU32(&h.timestamp) || !r.getU8(&type) || !r.getU32(&h.server_id) ||
-      !r.getU32(&h.event_size) || !r.getU32(&h.log_pos) || !r.getU16(&h.flags))
-    return corrupt("event shorter than the 19-byte header (" + std::to_string(event.size()) +
-                   " bytes)");
-  h.type = static_cast<EventType>(type);
-  if (h.event_size < kEventHeaderSize)
-    return corrupt("event size " + std::to_string(h.event_size) + " is smaller than its header");
-  return h;
-}
-
-uint8_t FormatDescriptionEvent::postHeaderLength(EventType type, uint8_t fallback) const {
-  const size_t i = static_cast<size_t>(type);
-  if (i == 0 || i > post_header_lengths.size()) return fallback;
-  return post_header_lengths[i - 1];
-}
-
 std::string MariaGtidEvent::gtid() const {
   return std::to_string(domain_id) + "-" + std::to_string(server_id) + "-" + std::to_string(seq_no);
 }
@@ -439,7 +327,9 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
 }
 
 BinlogDecoder::BinlogDecoder() : BinlogDecoder(Options()) {}
-BinlogDecoder::BinlogDecoder(Options options) : options_(options) {}
+BinlogDecoder::BinlogDecoder(Options options)
+    : options_(options),
+      format_(BinlogFormat::Options{ChecksumAlg::kUndefined, options.verify_checksums}) {}
 
 std::shared_ptr<const TableDecoder> BinlogDecoder::table(uint64_t table_id) const {
   auto it = tables_.find(table_id);
@@ -474,281 +364,279 @@ Status BinlogDecoder::decodeOne(std::string_view raw, const BinlogPosition& posi
     return std::string(in_payload ? "inside the TRANSACTION_PAYLOAD at " : "at ") +
            posText(position);
   };
-  auto hr = parseEventHeader(raw);
-  if (!hr.ok()) return hr.status().withContext("corrupt binlog event " + where());
-  const EventHeader& h = *hr;
-  if (h.event_size != raw.size())
-    return corrupt("corrupt binlog event " + where() + ": header says " +
-                   std::to_string(h.event_size) + " bytes, the event has " +
-                   std::to_string(raw.size()));
-  std::string_view body = raw.substr(kEventHeaderSize);
-
+  auto read = in_payload ? format_.nextInPayload(raw) : format_.next(raw);
+  if (!read.ok()) return read.status().withContext("corrupt binlog event " + where());
+  const EventHeader& h = read->header;
   if (h.type == EventType::kFormatDescription) {
-    // https://mariadb.com/kb/en/format_description_event/ ; a checksum-aware server always
-    // writes the algorithm byte and 4 checksum bytes, whatever binlog_checksum is.
-    ByteReader r(body);
-    FormatDescriptionEvent f;
-    std::string_view version;
-    if (!r.getU16(&f.binlog_version) || !r.getBytes(50, &version) ||
-        !r.getU32(&f.create_timestamp) || !r.getU8(&f.header_length))
-      return corrupt("truncated FORMAT_DESCRIPTION " + where());
-    if (f.binlog_version != 4)
-      return Status::Unsupported("binlog version " + std::to_string(f.binlog_version) + " " +
-                                 where());
-    if (f.header_length != kEventHeaderSize)
-      return corrupt("FORMAT_DESCRIPTION with header length " + std::to_string(f.header_length) +
-                     " " + where());
-    f.server_version.assign(version.substr(0, version.find('\0')));
-    f.flavor = f.server_version.find("MariaDB") != std::string::npos ? ServerFlavor::kMariaDb
-                                                                     : ServerFlavor::kMySql;
-    int ver[3];
-    parseVersion(f.server_version, ver);
-    const bool checksum_aware =
-        f.flavor == ServerFlavor::kMariaDb
-            ? (ver[0] > 5 || (ver[0] == 5 && ver[1] >= 3))
-            : (ver[0] > 5 || (ver[0] == 5 && (ver[1] > 6 || (ver[1] == 6 && ver[2] >= 1))));
-    std::string_view rest = r.rest();
-    if (checksum_aware) {
-      if (rest.size() < 1 + kChecksumSize)
-        return corrupt("truncated FORMAT_DESCRIPTION " + where());
-      uint8_t alg = static_cast<uint8_t>(rest[rest.size() - 1 - kChecksumSize]);
-      if (alg != 0 && alg != 1)
-        return Status::Unsupported("checksum algorithm " + std::to_string(alg) + " " + where());
-      f.checksum = static_cast<ChecksumAlg>(alg);
-      rest = rest.substr(0, rest.size() - 1 - kChecksumSize);
-      if (f.checksum == ChecksumAlg::kCrc32 && options_.verify_checksums && !checksumMatches(raw))
-        return corrupt("bad CRC32 checksum of FORMAT_DESCRIPTION " + where());
-    }
-    f.post_header_lengths.assign(rest.begin(), rest.end());
-    fde_ = f;
-    have_fde_ = true;
     tables_.clear();
-    nextSlot(out, h, position, end_offset, in_payload).body = std::move(f);
+    nextSlot(out, h, position, end_offset, in_payload).body = format_.format();
     return Status::OK();
   }
-
-  if (!in_payload) {
-    bool strip = false;
-    if (have_fde_) {
-      if (fde_.checksum == ChecksumAlg::kCrc32) {
-        if (raw.size() < kEventHeaderSize + kChecksumSize)
-          return corrupt("event too short for its checksum " + where());
-        if (options_.verify_checksums && !checksumMatches(raw))
-          return corrupt("bad CRC32 checksum of " + eventTypeName(h.type) + " event " + where());
-        strip = true;
-      }
-    } else {
-      // Before any FORMAT_DESCRIPTION (a stream's artificial ROTATE) the checksum setting is not
-      // known yet: a trailing CRC32 that matches is one.
-      strip = checksumMatches(raw);
-    }
-    if (strip) body = body.substr(0, body.size() - kChecksumSize);
-  }
-
   nextSlot(out, h, position, end_offset, in_payload);
-  Status s = decodeBody(h, body, &(*out)[used_ - 1], in_payload, out);
+  Status s = decodeBody(h, read->body, &(*out)[used_ - 1], in_payload, out);
   if (!s.ok()) return s.withContext("corrupt " + eventTypeName(h.type) + " event " + where());
   return Status::OK();
 }
 
+namespace {
+
+// What a body decoder reads: the event's header, its body (after the header, without the
+// checksum) and the format in force.
+struct EventBody {
+  const EventHeader& header;
+  std::string_view bytes;
+  const FormatDescriptionEvent& format;
+  uint64_t max_uncompressed_bytes;
+};
+
+// https://mariadb.com/kb/en/query_event/ (and QUERY_COMPRESSED: the text is compressed)
+Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  QueryEvent e;
+  uint8_t db_len;
+  uint16_t status_len = 0;
+  const uint8_t ph = in.format.postHeaderLength(in.header.type, 13);
+  if (ph < 11 || !r.getU32(&e.thread_id) || !r.getU32(&e.exec_time) || !r.getU8(&db_len) ||
+      !r.getU16(&e.error_code))
+    return corrupt("truncated post-header");
+  if (ph >= 13 && (!r.getU16(&status_len) || !r.skip(ph - 13)))
+    return corrupt("truncated post-header");
+  std::string_view db;
+  if (!r.skip(status_len)) return corrupt("status variables run past the event");
+  if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
+  e.database.assign(db);
+  if (in.header.type == EventType::kMariaQueryCompressed) {
+    DTS_RETURN_IF_ERROR(mariaDbUncompress(r.rest(), &e.sql, in.max_uncompressed_bytes));
+  } else {
+    e.sql.assign(r.rest());
+  }
+  ev->body = std::move(e);
+  return Status::OK();
+}
+
+// https://mariadb.com/kb/en/xid_event/
+Status decodeXid(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  XidEvent e;
+  if (!r.getU64(&e.xid)) return corrupt("truncated xid");
+  ev->body = e;
+  return Status::OK();
+}
+
+// https://mariadb.com/kb/en/gtid_event/
+Status decodeMariaGtid(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  MariaGtidEvent e;
+  e.server_id = in.header.server_id;
+  if (!r.getU64(&e.seq_no) || !r.getU32(&e.domain_id) || !r.getU8(&e.flags))
+    return corrupt("truncated GTID");
+  if ((e.flags & MariaGtidEvent::kFlGroupCommitId) && !r.getU64(&e.commit_id))
+    return corrupt("truncated commit id");
+  if (e.flags & (MariaGtidEvent::kFlPreparedXa | MariaGtidEvent::kFlCompletedXa)) {
+    uint8_t gl, bl;
+    std::string_view g, b;
+    if (!r.getU32(&e.xa_format_id) || !r.getU8(&gl) || !r.getU8(&bl) || gl > 64 || bl > 64 ||
+        !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
+      return corrupt("truncated XA id");
+    e.xa_gtrid.assign(g);
+    e.xa_bqual.assign(b);
+  }
+  ev->body = std::move(e);
+  return Status::OK();
+}
+
+// https://mariadb.com/kb/en/gtid_list_event/
+Status decodeMariaGtidList(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  MariaGtidListEvent e;
+  uint32_t word;
+  if (!r.getU32(&word)) return corrupt("truncated count");
+  const uint32_t count = word & 0x0fffffff;
+  e.flags = static_cast<uint8_t>(word >> 28);
+  if (count > r.remaining() / 16) return corrupt("more GTIDs than bytes");
+  for (uint32_t i = 0; i < count; ++i) {
+    MariaGtidListEvent::Entry g;
+    if (!r.getU32(&g.domain_id) || !r.getU32(&g.server_id) || !r.getU64(&g.seq_no))
+      return corrupt("truncated GTID");
+    e.gtids.push_back(g);
+  }
+  ev->body = std::move(e);
+  return Status::OK();
+}
+
+// https://mariadb.com/kb/en/binlog_checkpoint_event/
+Status decodeBinlogCheckpoint(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  uint32_t len;
+  std::string_view name;
+  if (!r.getU32(&len) || !r.getBytes(len, &name)) return corrupt("truncated file name");
+  ev->body = BinlogCheckpointEvent{std::string(name)};
+  return Status::OK();
+}
+
+// https://mariadb.com/kb/en/annotate_rows_event/ : the statement text, nothing else.
+Status decodeAnnotateRows(const EventBody& in, BinlogEvent* ev) {
+  ev->body = AnnotateRowsEvent{std::string(in.bytes)};
+  return Status::OK();
+}
+
+// MySQL ROWS_QUERY: 1 length byte (truncated to 255, ignored), then the text.
+Status decodeRowsQuery(const EventBody& in, BinlogEvent* ev) {
+  if (in.bytes.empty()) return corrupt("truncated ROWS_QUERY");
+  ev->body = AnnotateRowsEvent{std::string(in.bytes.substr(1))};
+  return Status::OK();
+}
+
+// https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Gtid__event.html
+Status decodeMySqlGtid(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  MySqlGtidEvent e;
+  e.anonymous = in.header.type == EventType::kAnonymousGtid;
+  std::string_view sid;
+  if (!r.getU8(&e.flags) || !r.getBytes(16, &sid) || !r.getU64(&e.gno))
+    return corrupt("truncated GTID");
+  std::memcpy(e.sid, sid.data(), 16);
+  uint8_t lt_type;
+  if (r.getU8(&lt_type)) {
+    if (lt_type != 2) return corrupt("unknown logical timestamp type " + std::to_string(lt_type));
+    uint64_t lc, sn;
+    if (!r.getU64(&lc) || !r.getU64(&sn)) return corrupt("truncated logical timestamps");
+    e.has_logical_clock = true;
+    e.last_committed = static_cast<int64_t>(lc);
+    e.sequence_number = static_cast<int64_t>(sn);
+    uint64_t ts;
+    if (r.getUint(7, &ts)) {
+      constexpr uint64_t kHighBit = uint64_t{1} << 55;
+      e.immediate_commit_us = ts & ~kHighBit;
+      e.original_commit_us = e.immediate_commit_us;
+      if ((ts & kHighBit) && !r.getUint(7, &e.original_commit_us))
+        return corrupt("truncated commit timestamp");
+      if (!r.empty() && !r.getLenenc(&e.transaction_length))
+        return corrupt("bad transaction length");
+      uint32_t v;
+      if (r.getU32(&v)) {
+        e.immediate_server_version = v & 0x7fffffff;
+        e.original_server_version = e.immediate_server_version;
+        if ((v & 0x80000000u) && !r.getU32(&e.original_server_version))
+          return corrupt("truncated server version");
+      }
+    }
+  }
+  ev->body = e;
+  return Status::OK();
+}
+
+// https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Previous__gtids__event.html
+Status decodePreviousGtids(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  PreviousGtidsEvent e;
+  uint64_t n;
+  if (!r.getU64(&n) || n > r.remaining() / 24) return corrupt("bad SID count");
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view sid;
+    uint64_t ni;
+    if (!r.getBytes(16, &sid) || !r.getU64(&ni) || ni > r.remaining() / 16)
+      return corrupt("truncated SID");
+    PreviousGtidsEvent::Sid s;
+    s.uuid = formatUuid(reinterpret_cast<const uint8_t*>(sid.data()));
+    for (uint64_t k = 0; k < ni; ++k) {
+      PreviousGtidsEvent::Interval iv;
+      if (!r.getU64(&iv.start) || !r.getU64(&iv.end)) return corrupt("truncated interval");
+      if (iv.start == 0 || iv.end <= iv.start) return corrupt("empty or reversed GTID interval");
+      s.intervals.push_back(iv);
+    }
+    e.sids.push_back(std::move(s));
+  }
+  ev->body = std::move(e);
+  return Status::OK();
+}
+
+// https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1XA__prepare__event.html
+Status decodeXaPrepare(const EventBody& in, BinlogEvent* ev) {
+  ByteReader r(in.bytes);
+  XaPrepareEvent e;
+  uint8_t one_phase;
+  uint32_t gl, bl;
+  std::string_view g, b;
+  if (!r.getU8(&one_phase) || !r.getU32(&e.format_id) || !r.getU32(&gl) || !r.getU32(&bl) ||
+      gl > 64 || bl > 64 || !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
+    return corrupt("truncated XID");
+  e.one_phase = one_phase != 0;
+  e.gtrid.assign(g);
+  e.bqual.assign(b);
+  ev->body = std::move(e);
+  return Status::OK();
+}
+
+// HEARTBEAT carries the file name; HEARTBEAT_V2 (MySQL 8.0.26+) its fields, unused here.
+Status decodeHeartbeat(const EventBody& in, BinlogEvent* ev) {
+  ev->body = in.header.type == EventType::kHeartbeat ? HeartbeatEvent{std::string(in.bytes)}
+                                                     : HeartbeatEvent{};
+  return Status::OK();
+}
+
+}  // namespace
+
 Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, BinlogEvent* ev,
                                  bool in_payload, std::vector<BinlogEvent>* out) {
-  ByteReader r(body);
+  const EventBody in{h, body, format_.format(), options_.max_uncompressed_bytes};
   switch (h.type) {
-    case EventType::kRotate: {  // https://mariadb.com/kb/en/rotate_event/
-      RotateEvent e;
-      const uint8_t ph = have_fde_ ? fde_.postHeaderLength(h.type, 8) : 8;
-      if (ph < 8 || !r.getU64(&e.position) || !r.skip(ph - 8))
-        return corrupt("truncated post-header");
-      e.next_file.assign(r.rest());
-      ev->body = std::move(e);
+    case EventType::kRotate:  // parsed by format_, which follows it
+      ev->body = format_.lastRotate();
       return Status::OK();
-    }
     case EventType::kQuery:
-    case EventType::kMariaQueryCompressed: {  // https://mariadb.com/kb/en/query_event/
-      QueryEvent e;
-      uint8_t db_len;
-      uint16_t status_len = 0;
-      const uint8_t ph = fde_.postHeaderLength(h.type, 13);
-      if (ph < 11 || !r.getU32(&e.thread_id) || !r.getU32(&e.exec_time) || !r.getU8(&db_len) ||
-          !r.getU16(&e.error_code))
-        return corrupt("truncated post-header");
-      if (ph >= 13 && (!r.getU16(&status_len) || !r.skip(ph - 13)))
-        return corrupt("truncated post-header");
-      std::string_view db;
-      if (!r.skip(status_len)) return corrupt("status variables run past the event");
-      if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
-      e.database.assign(db);
-      if (h.type == EventType::kMariaQueryCompressed) {
-        DTS_RETURN_IF_ERROR(mariaDbUncompress(r.rest(), &e.sql, options_.max_uncompressed_bytes));
-      } else {
-        e.sql.assign(r.rest());
-      }
-      ev->body = std::move(e);
-      return Status::OK();
-    }
-    case EventType::kXid: {  // https://mariadb.com/kb/en/xid_event/
-      XidEvent e;
-      if (!r.getU64(&e.xid)) return corrupt("truncated xid");
-      ev->body = e;
-      return Status::OK();
-    }
+    case EventType::kMariaQueryCompressed: return decodeQuery(in, ev);
+    case EventType::kXid: return decodeXid(in, ev);
     case EventType::kTableMap: {
       TableMapEvent e;
       DTS_RETURN_IF_ERROR(decodeTableMap(body, &e));
       ev->body = std::move(e);
       return Status::OK();
     }
-    case EventType::kMariaGtid: {  // https://mariadb.com/kb/en/gtid_event/
-      MariaGtidEvent e;
-      e.server_id = h.server_id;
-      if (!r.getU64(&e.seq_no) || !r.getU32(&e.domain_id) || !r.getU8(&e.flags))
-        return corrupt("truncated GTID");
-      if ((e.flags & MariaGtidEvent::kFlGroupCommitId) && !r.getU64(&e.commit_id))
-        return corrupt("truncated commit id");
-      if (e.flags & (MariaGtidEvent::kFlPreparedXa | MariaGtidEvent::kFlCompletedXa)) {
-        uint8_t gl, bl;
-        std::string_view g, b;
-        if (!r.getU32(&e.xa_format_id) || !r.getU8(&gl) || !r.getU8(&bl) || gl > 64 || bl > 64 ||
-            !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
-          return corrupt("truncated XA id");
-        e.xa_gtrid.assign(g);
-        e.xa_bqual.assign(b);
+    case EventType::kWriteRowsV1:
+    case EventType::kUpdateRowsV1:
+    case EventType::kDeleteRowsV1:
+    case EventType::kWriteRowsV2:
+    case EventType::kUpdateRowsV2:
+    case EventType::kDeleteRowsV2:
+    case EventType::kPartialUpdateRows:
+    case EventType::kMariaWriteRowsCompressedV1:
+    case EventType::kMariaUpdateRowsCompressedV1:
+    case EventType::kMariaDeleteRowsCompressedV1:
+    case EventType::kMariaWriteRowsCompressed:
+    case EventType::kMariaUpdateRowsCompressed:
+    case EventType::kMariaDeleteRowsCompressed: {
+      RowsEvent e;
+      DTS_RETURN_IF_ERROR(decodeRows(h, body, &e));
+      if (e.data.decoder == nullptr) {
+        ev->body = SkippedEvent{};  // the "dummy" end-of-statement event with no table
+      } else {
+        ev->body = std::move(e);
       }
-      ev->body = std::move(e);
       return Status::OK();
     }
-    case EventType::kMariaGtidList: {  // https://mariadb.com/kb/en/gtid_list_event/
-      MariaGtidListEvent e;
-      uint32_t word;
-      if (!r.getU32(&word)) return corrupt("truncated count");
-      const uint32_t count = word & 0x0fffffff;
-      e.flags = static_cast<uint8_t>(word >> 28);
-      if (count > r.remaining() / 16) return corrupt("more GTIDs than bytes");
-      for (uint32_t i = 0; i < count; ++i) {
-        MariaGtidListEvent::Entry g;
-        if (!r.getU32(&g.domain_id) || !r.getU32(&g.server_id) || !r.getU64(&g.seq_no))
-          return corrupt("truncated GTID");
-        e.gtids.push_back(g);
-      }
-      ev->body = std::move(e);
-      return Status::OK();
-    }
-    case EventType::kMariaBinlogCheckpoint: {  // https://mariadb.com/kb/en/binlog_checkpoint_event/
-      uint32_t len;
-      std::string_view name;
-      if (!r.getU32(&len) || !r.getBytes(len, &name)) return corrupt("truncated file name");
-      ev->body = BinlogCheckpointEvent{std::string(name)};
-      return Status::OK();
-    }
-    case EventType::kMariaAnnotateRows:  // https://mariadb.com/kb/en/annotate_rows_event/
-      ev->body = AnnotateRowsEvent{std::string(body)};
-      return Status::OK();
-    case EventType::kRowsQuery:  // 1 length byte (truncated to 255, ignored), then the text
-      if (!r.skip(1)) return corrupt("truncated ROWS_QUERY");
-      ev->body = AnnotateRowsEvent{std::string(r.rest())};
-      return Status::OK();
+    case EventType::kMariaGtid: return decodeMariaGtid(in, ev);
+    case EventType::kMariaGtidList: return decodeMariaGtidList(in, ev);
+    case EventType::kMariaBinlogCheckpoint: return decodeBinlogCheckpoint(in, ev);
+    case EventType::kMariaAnnotateRows: return decodeAnnotateRows(in, ev);
+    case EventType::kRowsQuery: return decodeRowsQuery(in, ev);
     case EventType::kGtid:
-    case EventType::kAnonymousGtid: {
-      // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Gtid__event.html
-      MySqlGtidEvent e;
-      e.anonymous = h.type == EventType::kAnonymousGtid;
-      std::string_view sid;
-      if (!r.getU8(&e.flags) || !r.getBytes(16, &sid) || !r.getU64(&e.gno))
-        return corrupt("truncated GTID");
-      std::memcpy(e.sid, sid.data(), 16);
-      uint8_t lt_type;
-      if (r.getU8(&lt_type)) {
-        if (lt_type != 2)
-          return corrupt("unknown logical timestamp type " + std::to_string(lt_type));
-        uint64_t lc, sn;
-        if (!r.getU64(&lc) || !r.getU64(&sn)) return corrupt("truncated logical timestamps");
-        e.has_logical_clock = true;
-        e.last_committed = static_cast<int64_t>(lc);
-        e.sequence_number = static_cast<int64_t>(sn);
-        uint64_t ts;
-        if (r.getUint(7, &ts)) {
-          constexpr uint64_t kHighBit = uint64_t{1} << 55;
-          e.immediate_commit_us = ts & ~kHighBit;
-          e.original_commit_us = e.immediate_commit_us;
-          if ((ts & kHighBit) && !r.getUint(7, &e.original_commit_us))
-            return corrupt("truncated commit timestamp");
-          if (!r.empty() && !r.getLenenc(&e.transaction_length))
-            return corrupt("bad transaction length");
-          uint32_t v;
-          if (r.getU32(&v)) {
-            e.immediate_server_version = v & 0x7fffffff;
-            e.original_server_version = e.immediate_server_version;
-            if ((v & 0x80000000u) && !r.getU32(&e.original_server_version))
-              return corrupt("truncated server version");
-          }
-        }
-      }
-      ev->body = e;
-      return Status::OK();
-    }
-    case EventType::kPreviousGtids: {
-      // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Previous__gtids__event.html
-      PreviousGtidsEvent e;
-      uint64_t n;
-      if (!r.getU64(&n) || n > r.remaining() / 24) return corrupt("bad SID count");
-      for (uint64_t i = 0; i < n; ++i) {
-        std::string_view sid;
-        uint64_t ni;
-        if (!r.getBytes(16, &sid) || !r.getU64(&ni) || ni > r.remaining() / 16)
-          return corrupt("truncated SID");
-        PreviousGtidsEvent::Sid s;
-        s.uuid = formatUuid(reinterpret_cast<const uint8_t*>(sid.data()));
-        for (uint64_t k = 0; k < ni; ++k) {
-          PreviousGtidsEvent::Interval iv;
-          if (!r.getU64(&iv.start) || !r.getU64(&iv.end)) return corrupt("truncated interval");
-          if (iv.start == 0 || iv.end <= iv.start)
-            return corrupt("empty or reversed GTID interval");
-          s.intervals.push_back(iv);
-        }
-        e.sids.push_back(std::move(s));
-      }
-      ev->body = std::move(e);
-      return Status::OK();
-    }
-    case EventType::kXaPrepare: {
-      // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1XA__prepare__event.html
-      XaPrepareEvent e;
-      uint8_t one_phase;
-      uint32_t gl, bl;
-      std::string_view g, b;
-      if (!r.getU8(&one_phase) || !r.getU32(&e.format_id) || !r.getU32(&gl) || !r.getU32(&bl) ||
-          gl > 64 || bl > 64 || !r.getBytes(gl, &g) || !r.getBytes(bl, &b))
-        return corrupt("truncated XID");
-      e.one_phase = one_phase != 0;
-      e.gtrid.assign(g);
-      e.bqual.assign(b);
-      ev->body = std::move(e);
-      return Status::OK();
-    }
-    case EventType::kHeartbeat: ev->body = HeartbeatEvent{std::string(body)}; return Status::OK();
-    case EventType::kHeartbeatV2: ev->body = HeartbeatEvent{}; return Status::OK();
+    case EventType::kAnonymousGtid: return decodeMySqlGtid(in, ev);
+    case EventType::kPreviousGtids: return decodePreviousGtids(in, ev);
+    case EventType::kXaPrepare: return decodeXaPrepare(in, ev);
+    case EventType::kHeartbeat:
+    case EventType::kHeartbeatV2: return decodeHeartbeat(in, ev);
     case EventType::kTransactionPayload:
       if (in_payload) return corrupt("TRANSACTION_PAYLOAD nested in another");
       return decodePayload(body, *ev, out);
     default:
-      if (isRowsType(h.type)) {
-        RowsEvent e;
-        DTS_RETURN_IF_ERROR(decodeRows(h, body, &e, in_payload));
-        if (e.data.decoder == nullptr) {
-          ev->body = SkippedEvent{};  // the "dummy" end-of-statement event with no table
-        } else {
-          ev->body = std::move(e);
-        }
-        return Status::OK();
-      }
       ev->body = SkippedEvent{};  // unknown or irrelevant: skipped by its length
       return Status::OK();
   }
 }
 
 Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) {
-  const uint8_t ph = fde_.postHeaderLength(EventType::kTableMap, 8);
+  const uint8_t ph = format_.format().postHeaderLength(EventType::kTableMap, 8);
   ByteReader r(body);
   uint64_t table_id;
   if (!r.getUint(ph == 6 ? 4 : 6, &table_id)) return corrupt("truncated post-header");
@@ -775,7 +663,7 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
                                           std::to_string(i + 1));
     }
   }
-  DTS_ASSIGN_OR_RETURN(auto decoder, TableDecoder::create(completed, fde_.flavor));
+  DTS_ASSIGN_OR_RETURN(auto decoder, TableDecoder::create(completed, format_.format().flavor));
   CachedTable& c = tables_[table_id];
   c.map_bytes.assign(body);
   c.table = table;
@@ -787,8 +675,7 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
 
 // https://mariadb.com/kb/en/rows_event_v1v2-rows_compressed_event_v1/ and
 // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Rows__event.html
-Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out,
-                                 bool) {
+Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out) {
   RowsEventData& d = out->data;
   out->type = h.type;
   bool v2 = false, compressed = false;
@@ -840,7 +727,7 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
     default: return Status::Internal("not a rows event");
   }
   ByteReader r(body);
-  const uint8_t ph = fde_.postHeaderLength(h.type, v2 ? 10 : 8);
+  const uint8_t ph = format_.format().postHeaderLength(h.type, v2 ? 10 : 8);
   const size_t id_bytes = ph == 6 ? 4 : 6;
   if (!r.getUint(id_bytes, &d.table_id) || !r.getU16(&d.flags))
     return corrupt("truncated post-header");
@@ -949,7 +836,7 @@ Status BinlogDecoder::decodePayload(std::string_view body, const BinlogEvent& ou
   size_t offset = 0, count = 0;
   while (offset < events.size()) {
     std::string_view rest = events.substr(offset);
-    auto h = parseEventHeader(rest);
+    auto h = parseEventHeader(rest);  // the size only: decodeOne reads the event
     if (!h.ok())
       return h.status().withContext("inner event at payload byte " + std::to_string(offset));
     if (h->event_size > rest.size())

@@ -1,11 +1,11 @@
-// Binlog events: the v4 common header, the typed bodies dts needs, and BinlogDecoder, which turns
-// raw events (from a file or a replication stream, see binlog_source.h) into decoded events.
+// Binlog events: the typed bodies dts needs, and BinlogDecoder, which turns raw events (from a
+// file or a replication stream, see binlog_source.h) into decoded events. The common header,
+// FORMAT_DESCRIPTION and ROTATE are event_header.h's, shared with the stream and the file reader.
 //
 // Protocol pages implemented here (each parser cites its own):
-//   MariaDB KB "Binlog Event Header", "Format Description Event", "Query Event", "Rotate Event",
-//   "Xid Event", "Table_map_log_event", "Rows_event", "Gtid_log_event", "Gtid_list_event",
-//   "Binlog Checkpoint Event", "Annotate_rows_log_event", "Compressed binlog events";
-//   MySQL
+//   MariaDB KB "Query Event", "Xid Event", "Table_map_log_event", "Rows_event", "Gtid_log_event",
+//   "Gtid_list_event", "Binlog Checkpoint Event", "Annotate_rows_log_event", "Compressed binlog
+//   events"; MySQL
 //   https://dev.mysql.com/doc/dev/mysql-server/latest/page_protocol_replication_binlog_event.html
 //   and the class docs of Gtid_event, Previous_gtids_event, Transaction_payload_event,
 //   Table_map_event (optional metadata), Rows_event, XA_prepare_event.
@@ -26,96 +26,11 @@
 
 #include "common/status.h"
 #include "mysql/binlog_source.h"
+#include "mysql/event_header.h"
 #include "mysql/row_decoder.h"
 #include "mysql/table_info.h"
 
 namespace dts::mysql {
-
-enum class EventType : uint8_t {
-  kUnknown = 0,
-  kStartV3 = 1,
-  kQuery = 2,
-  kStop = 3,
-  kRotate = 4,
-  kIntvar = 5,
-  kRand = 13,
-  kUserVar = 14,
-  kFormatDescription = 15,
-  kXid = 16,
-  kTableMap = 19,
-  kWriteRowsV1 = 23,
-  kUpdateRowsV1 = 24,
-  kDeleteRowsV1 = 25,
-  kIncident = 26,
-  kHeartbeat = 27,
-  kIgnorable = 28,
-  kRowsQuery = 29,
-  kWriteRowsV2 = 30,
-  kUpdateRowsV2 = 31,
-  kDeleteRowsV2 = 32,
-  kGtid = 33,
-  kAnonymousGtid = 34,
-  kPreviousGtids = 35,
-  kTransactionContext = 36,
-  kViewChange = 37,
-  kXaPrepare = 38,
-  kPartialUpdateRows = 39,
-  kTransactionPayload = 40,
-  kHeartbeatV2 = 41,
-  kMariaAnnotateRows = 160,
-  kMariaBinlogCheckpoint = 161,
-  kMariaGtid = 162,
-  kMariaGtidList = 163,
-  kMariaStartEncryption = 164,
-  kMariaQueryCompressed = 165,
-  kMariaWriteRowsCompressedV1 = 166,
-  kMariaUpdateRowsCompressedV1 = 167,
-  kMariaDeleteRowsCompressedV1 = 168,
-  kMariaWriteRowsCompressed = 169,
-  kMariaUpdateRowsCompressed = 170,
-  kMariaDeleteRowsCompressed = 171,
-};
-
-// "WRITE_ROWS_V1", "GTID", ... or "UNKNOWN(200)".
-std::string eventTypeName(EventType type);
-
-constexpr size_t kEventHeaderSize = 19;
-constexpr size_t kChecksumSize = 4;
-constexpr std::string_view kBinlogMagic{
-    "\xfe"
-    "bin",
-    4};
-
-// https://mariadb.com/kb/en/2-binlog-event-header/ : the 19-byte v4 common header.
-struct EventHeader {
-  uint32_t timestamp = 0;
-  EventType type = EventType::kUnknown;
-  uint32_t server_id = 0;
-  uint32_t event_size = 0;  // header + body + checksum
-  uint32_t log_pos = 0;     // end of this event in the source's binlog (0 inside payloads)
-  uint16_t flags = 0;
-};
-// kCorruption when fewer than 19 bytes or event_size < 19.
-Result<EventHeader> parseEventHeader(std::string_view event);
-
-enum class ChecksumAlg : uint8_t { kOff = 0, kCrc32 = 1, kUndefined = 255 };
-
-struct FormatDescriptionEvent {
-  uint16_t binlog_version = 4;
-  std::string server_version;
-  uint32_t create_timestamp = 0;
-  uint8_t header_length = 19;
-  std::vector<uint8_t> post_header_lengths;  // index = event type - 1
-  ChecksumAlg checksum = ChecksumAlg::kOff;
-  ServerFlavor flavor = ServerFlavor::kUnknown;
-  // Post-header length of `type` from the array, or `fallback` when the array is too short.
-  uint8_t postHeaderLength(EventType type, uint8_t fallback) const;
-};
-
-struct RotateEvent {
-  uint64_t position = 0;
-  std::string next_file;
-};
 
 struct QueryEvent {
   uint32_t thread_id = 0;
@@ -268,8 +183,8 @@ class BinlogDecoder {
   Status decode(std::string_view raw, const BinlogPosition& position,
                 std::vector<BinlogEvent>* out);
 
-  const FormatDescriptionEvent& format() const { return fde_; }
-  ServerFlavor flavor() const { return fde_.flavor; }
+  const FormatDescriptionEvent& format() const { return format_.format(); }
+  ServerFlavor flavor() const { return format_.format().flavor; }
   // The table a TABLE_MAP mapped to `table_id`, or null.
   std::shared_ptr<const TableDecoder> table(uint64_t table_id) const;
   // Forgets the table maps (a new binlog file or a reconnect).
@@ -278,10 +193,11 @@ class BinlogDecoder {
  private:
   Status decodeOne(std::string_view raw, const BinlogPosition& position, uint64_t end_offset,
                    bool in_payload, std::vector<BinlogEvent>* out);
+  // One function per event type that needs state (the others are free functions in the .cc).
   Status decodeBody(const EventHeader& h, std::string_view body, BinlogEvent* ev, bool in_payload,
                     std::vector<BinlogEvent>* out);
   Status decodeTableMap(std::string_view body, TableMapEvent* out);
-  Status decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out, bool in_payload);
+  Status decodeRows(const EventHeader& h, std::string_view body, RowsEvent* out);
   Status decodePayload(std::string_view body, const BinlogEvent& outer,
                        std::vector<BinlogEvent>* out);
   // The next event of this decode() call: a slot of *out left by the previous call when there
@@ -296,8 +212,7 @@ class BinlogDecoder {
   };
 
   Options options_;
-  FormatDescriptionEvent fde_;
-  bool have_fde_ = false;
+  BinlogFormat format_;  // FORMAT_DESCRIPTION and ROTATE followed, checksums checked
   std::unordered_map<uint64_t, CachedTable> tables_;
   // Decompressed bytes that events of the current decode() call point into.
   std::vector<std::unique_ptr<std::string>> scratch_;

@@ -8,8 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/byte_reader.h"
-#include "mysql/binlog_event.h"
+#include "mysql/event_header.h"
 
 namespace dts::mysql {
 
@@ -48,6 +47,9 @@ Result<std::unique_ptr<BinlogFileSource>> BinlogFileSource::open(const std::stri
   if (src->size_ < kBinlogMagic.size() ||
       std::string_view(src->data_, kBinlogMagic.size()) != kBinlogMagic)
     return Status::Corruption(path + " is not a binlog file (no \\xfebin magic)");
+  auto first = parseEventHeader(std::string_view(src->data_, src->size_).substr(4));
+  src->in_use_ = first.ok() && first->type == EventType::kFormatDescription &&
+                 (first->flags & kBinlogInUseFlag) != 0;
   return src;
 }
 
@@ -73,10 +75,11 @@ Result<std::string_view> BinlogFileSource::nextEvent() {
                             std::to_string(remaining) + " bytes at offset " +
                             std::to_string(next_));
   }
-  ByteReader r(data_ + next_ + 9, 4);
-  uint32_t event_size = 0;
-  r.getU32(&event_size);
-  if (event_size < 19 || event_size > kMaxEventSize)
+  auto header = parseEventHeader(std::string_view(data_ + next_, remaining));
+  if (!header.ok())
+    return header.status().withContext("binlog file " + name_ + ":" + std::to_string(next_));
+  const uint32_t event_size = header->event_size;
+  if (event_size > kMaxEventSize)
     return Status::Corruption("impossible event size " + std::to_string(event_size) + " at " +
                               name_ + ":" + std::to_string(next_));
   if (event_size > remaining) {

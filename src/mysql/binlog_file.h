@@ -5,6 +5,8 @@
 // The file is memory-mapped: events are zero-copy views into the mapping, valid until the
 // source is destroyed (longer than BinlogSource promises). Offsets are 64-bit.
 //
+// Event headers are read by event_header.h, as the stream and the decoder read them.
+//
 // End of file vs corruption (as LevelDB's log reader does): a last event cut short (the server
 // was writing it, or the copy was truncated) is a clean end: nextEvent() returns kNotFound and
 // tornTailBytes() says how many bytes were left over. An event header that cannot be right (size
@@ -45,6 +47,10 @@ class BinlogFileSource : public BinlogSource {
   const std::string& name() const { return name_; }
   uint64_t tornTailBytes() const { return torn_tail_; }
   const std::string& path() const { return path_; }
+  // The server had not closed the file when it was opened here: its FORMAT_DESCRIPTION still
+  // carries the in-use flag (the active binlog of a running server, or one left by a crash), so a
+  // torn last event is a write in progress or the crash, not damage.
+  bool inUse() const { return in_use_; }
 
  private:
   BinlogFileSource() = default;
@@ -52,6 +58,7 @@ class BinlogFileSource : public BinlogSource {
   const char* data_ = nullptr;
   uint64_t size_ = 0;
   uint64_t current_ = 0, next_ = 4, torn_tail_ = 0;
+  bool in_use_ = false;
 };
 
 }  // namespace dts::mysql

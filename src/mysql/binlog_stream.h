@@ -34,6 +34,8 @@
 #include "common/status.h"
 #include "mysql/binlog_source.h"
 #include "mysql/connection.h"
+#include "mysql/event_header.h"
+#include "mysql/stream_position.h"
 
 namespace dts::mysql {
 
@@ -41,12 +43,6 @@ namespace dts::mysql {
 
 namespace binlog_protocol {
 
-constexpr size_t kEventHeaderSize = 19;
-constexpr uint8_t kRotateEvent = 4;
-constexpr uint8_t kFormatDescriptionEvent = 15;
-constexpr uint8_t kHeartbeatEvent = 27;
-constexpr uint8_t kHeartbeatEventV2 = 41;  // MySQL 8.0.26+: 64-bit position
-constexpr uint16_t kArtificialFlag = 0x20;
 constexpr uint8_t kComBinlogDump = 0x12;
 constexpr uint8_t kComRegisterSlave = 0x15;
 constexpr uint8_t kComBinlogDumpGtid = 0x1e;
@@ -54,53 +50,8 @@ constexpr uint16_t kDumpNonBlock = 0x01;
 constexpr uint16_t kDumpAnnotateRows = 0x02;  // MariaDB
 constexpr uint16_t kDumpThroughGtid = 0x04;   // MySQL COM_BINLOG_DUMP_GTID
 
-struct EventHeader {
-  uint32_t timestamp = 0;
-  uint8_t type = 0;
-  uint32_t server_id = 0;
-  uint32_t event_length = 0;
-  uint32_t log_pos = 0;  // where the event ends in its file (low 32 bits); 0 = not in the file
-  uint16_t flags = 0;
-};
-
-// Parses the common header; kCorruption when the event is shorter than a header or its length
-// field disagrees with the bytes received.
-Result<EventHeader> parseHeader(std::string_view event);
-
-// ROTATE: the next file and the offset to continue at. checksum says whether the last 4 bytes
-// are a CRC32 (and so not part of the name).
-struct Rotate {
-  std::string file;
-  uint64_t offset = 0;
-};
-Result<Rotate> parseRotate(std::string_view event, bool checksum);
-
-// FORMAT_DESCRIPTION: the checksum algorithm it announces (0 off, 1 CRC32), or nullopt for an
-// event too old to say (then events carry no checksum).
-Result<std::optional<uint8_t>> formatDescriptionChecksum(std::string_view event);
-
-// The 64-bit offset where an event of event_length bytes ending at log_pos (low 32 bits)
-// starts, given that the stream expected it at expected_start. kCorruption when log_pos is
-// smaller than the event.
-Result<uint64_t> eventStart(uint64_t expected_start, uint32_t log_pos, uint32_t event_length);
-
-// Tracks file/offset across a replication stream: feed every event in order.
-class PositionTracker {
- public:
-  PositionTracker(BinlogPosition start, bool checksum)
-      : next_(std::move(start)), checksum_(checksum) {}
-  enum class Kind : uint8_t { kEvent, kHeartbeat };
-  // Accounts one event: updates position()/next(); heartbeats leave both alone.
-  Result<Kind> onEvent(std::string_view event);
-  const BinlogPosition& position() const { return position_; }
-  const BinlogPosition& next() const { return next_; }
-  bool checksum() const { return checksum_; }
-
- private:
-  BinlogPosition position_;
-  BinlogPosition next_;
-  bool checksum_;
-};
+// The event header, FORMAT_DESCRIPTION and ROTATE are read by event_header.h (BinlogFormat), as
+// the decoder and the file reader read them; positions by stream_position.h.
 
 // An ERR packet (0xff, code, optional '#' + SQLSTATE, message); never fails: a malformed
 // packet gives code 0 and says so.
