@@ -47,7 +47,7 @@ TEST(SqlLexerTest, Strings) {
   EXPECT_EQ(show(R"('it''s' "say ""hi""" 'a\'b\\c')"), R"(s:it's s:say "hi" s:a'b\c)");
   auto t = lex(R"('\0\b\n\r\t\Z\%\_\q')");
   ASSERT_EQ(t.size(), 1u);
-  EXPECT_EQ(t[0].text, std::string("\0\b\n\r\t\x1a\\%\\_q", 13));
+  EXPECT_EQ(t[0].text, std::string("\0\b\n\r\t\x1a\\%\\_q", 11));
   EXPECT_EQ(show(R"('a\' b '')", {.no_backslash_escapes = true}), R"(s:a\ w:b s:)");
   EXPECT_EQ(show(R"('x''')", {.no_backslash_escapes = true}), "s:x'");
   EXPECT_EQ(show("_utf8mb4'x' X'0A'"), "w:_utf8mb4 s:x w:X s:0A");
