@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in a separate clang build dir and runs the binlog decoder fuzzer
-# for a bounded time. Usage: bench/fuzz.sh [seconds=60]. Fails on any crash or sanitizer report.
-# Seeds: the committed binlog fixtures (split into events) and the corpus kept in build-fuzz/corpus.
+# Builds the libFuzzer targets in a separate clang build dir and runs each (the binlog decoder,
+# then the SQL lexer) for a bounded time. Usage: bench/fuzz.sh [seconds=60 per target]. Fails on
+# any crash or sanitizer report. Seeds: the committed binlog fixtures (split into events) and the
+# corpus kept in build-fuzz/corpus; DDL statements for the lexer, corpus in build-fuzz/sql_corpus.
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DTS_FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DDTS_FUZZ=ON -DDTS_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j2 --target binlog_decoder_fuzz
+cmake --build "$BUILD" -j2 --target binlog_decoder_fuzz sql_lexer_fuzz
 CORPUS=$BUILD/corpus
 mkdir -p "$CORPUS"
 # Seed with the fixture binlogs: mode byte 1 (MariaDB events) + {u16 length, event} records.
@@ -29,15 +30,33 @@ for name in sorted(os.listdir(src)):
         chunk = b"".join(struct.pack("<H", len(e)) + e for e in events[i:i + 8] if len(e) < 65536)
         open(os.path.join(dst, f"seed-{name}-{i}"), "wb").write(b"\x01" + chunk)
 PY
-LOG=$BUILD/fuzz.log
-set +e
-"$BUILD/fuzz/binlog_decoder_fuzz" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=2048 \
-  -artifact_prefix="$BUILD/" -print_final_stats=1 >"$LOG" 2>&1
-rc=$?
-set -e
-tail -n 15 "$LOG"
-if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$LOG"; then
-  echo "fuzz: FAILED (see $LOG and the crash-* artifact in $BUILD)" >&2
-  exit 1
-fi
-echo "fuzz: OK (${SECONDS_TO_RUN}s)"
+# SQL lexer seeds: first byte = options (bit 0 ANSI_QUOTES, bit 1 NO_BACKSLASH_ESCAPES).
+SQL_CORPUS=$BUILD/sql_corpus
+mkdir -p "$SQL_CORPUS"
+python3 - "$SQL_CORPUS" <<'PY'
+import os, sys
+seeds = [b"\x00CREATE TABLE `a``b`.t (id int) -- c\n", b"\x01DROP TABLE \"x\", y /* z */",
+         b"\x02INSERT 'a\\'b' ''", b"\x00/*!40000 ALTER TABLE t DISABLE KEYS */",
+         b"\x00ALTER TABLE t RENAME TO u # x\n", b"\x00SELECT 0x1F, 1.5e-3, 0b101, _utf8mb4'x'",
+         b"\x03CREATE /*M!100100 OR REPLACE */ TABLE t"]
+for i, s in enumerate(seeds):
+    open(os.path.join(sys.argv[1], "seed-%d" % i), "wb").write(s)
+PY
+run() {  # run TARGET CORPUS EXTRA_ARGS...
+  local target=$1 corpus=$2
+  shift 2
+  local log=$BUILD/$target.log
+  set +e
+  "$BUILD/fuzz/$target" "$corpus" -max_total_time="$SECONDS_TO_RUN" -rss_limit_mb=2048 \
+    -artifact_prefix="$BUILD/" -print_final_stats=1 "$@" >"$log" 2>&1
+  local rc=$?
+  set -e
+  tail -n 15 "$log"
+  if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$log"; then
+    echo "fuzz: $target FAILED (see $log and the crash-* artifact in $BUILD)" >&2
+    exit 1
+  fi
+  echo "fuzz: $target OK (${SECONDS_TO_RUN}s)"
+}
+run binlog_decoder_fuzz "$CORPUS" -max_len=65536
+run sql_lexer_fuzz "$SQL_CORPUS" -max_len=4096

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "common/byte_reader.h"
+#include "common/strings.h"
 
 namespace dts::mysql {
 
@@ -75,18 +76,6 @@ bool parseUuid(std::string_view text, std::array<uint8_t, 16>* out) {
     i += 2;
   }
   return j == 16;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
 }
 
 bool parseU64(std::string_view s, uint64_t* out) {

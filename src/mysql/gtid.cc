@@ -3,18 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/strings.h"
+
 namespace dts::mysql {
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\n' || s.front() == '\t' || s.front() == '\r'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\n' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
 
 template <typename T>
 bool parseNumber(std::string_view s, T* out) {
@@ -39,19 +31,6 @@ bool normalizeUuid(std::string_view s, std::string* out) {
     out->push_back(c);
   }
   return true;
-}
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t p = s.find(sep, start);
-    parts.push_back(
-        s.substr(start, p == std::string_view::npos ? std::string_view::npos : p - start));
-    if (p == std::string_view::npos) break;
-    start = p + 1;
-  }
-  return parts;
 }
 
 }  // namespace

@@ -105,36 +105,6 @@ StringMeta decodeStringMeta(uint16_t meta) {
   return StringMeta{static_cast<ColumnType>(byte0), byte1};
 }
 
-Charset charsetOfCollation(uint16_t c) {
-  if (c == 0) return Charset::kUnknown;
-  if (c == kBinaryCollation) return Charset::kBinary;
-  if (c >= 2048 && c < 2560) return Charset::kUtf8;  // MariaDB UCA 14.0 utf8mb3/utf8mb4
-  if (c >= 1024 && c < 2048) c = static_cast<uint16_t>(c - 1024);  // MariaDB _nopad_ variants
-  switch (c) {
-    case 5:
-    case 8:
-    case 15:
-    case 31:
-    case 47:
-    case 48:
-    case 49:
-    case 94: return Charset::kLatin1;
-    case 11:
-    case 65: return Charset::kAscii;
-    case 33:
-    case 45:
-    case 46:
-    case 76:
-    case 83:
-    case 223: return Charset::kUtf8;
-    default: break;
-  }
-  if ((c >= 192 && c <= 247) || (c >= 255 && c <= 323) || (c >= 576 && c <= 578) ||
-      (c >= 608 && c <= 610))
-    return Charset::kUtf8;
-  return Charset::kOther;
-}
-
 Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
     std::shared_ptr<const TableInfo> table, ServerFlavor flavor) {
   std::shared_ptr<TableDecoder> d(new TableDecoder());

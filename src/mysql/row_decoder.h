@@ -40,10 +40,6 @@ struct StringMeta {
 };
 StringMeta decodeStringMeta(uint16_t meta);
 
-// The character set family of a collation id, for rendering text.
-enum class Charset : uint8_t { kUnknown, kBinary, kUtf8, kLatin1, kAscii, kOther };
-Charset charsetOfCollation(uint16_t collation);
-
 class TableDecoder {
  public:
   // Builds the plan for `table` (types and metadata from TABLE_MAP, names etc. when known).

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "mysql/collations.h"
 #include "mysql/json_binary.h"
 #include "mysql/row_decoder.h"
 

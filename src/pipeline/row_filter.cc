@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <optional>
 
+#include "common/strings.h"
 #include "mysql/connection.h"
 
 namespace dts::pipeline {
@@ -65,8 +66,8 @@ int compareStrings(const std::string& a, const std::string& b, bool binary) {
   while (nb > 0 && b[nb - 1] == ' ') --nb;
   size_t n = std::min(na, nb);
   for (size_t i = 0; i < n; ++i) {
-    int ca = std::tolower(static_cast<unsigned char>(a[i]));
-    int cb = std::tolower(static_cast<unsigned char>(b[i]));
+    int ca = static_cast<unsigned char>(toAsciiLower(a[i]));
+    int cb = static_cast<unsigned char>(toAsciiLower(b[i]));
     if (ca != cb) return ca < cb ? -1 : 1;
   }
   if (na == nb) return 0;
@@ -88,8 +89,7 @@ std::optional<int> compare(const Scalar& a, const Scalar& b) {
 bool likeMatch(std::string_view text, std::string_view pattern, bool binary) {
   auto eq = [binary](char a, char b) {
     if (binary) return a == b;
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
+    return toAsciiLower(a) == toAsciiLower(b);
   };
   // Iterative wildcard matching with backtracking to the last '%'.
   size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
@@ -187,21 +187,18 @@ class Parser {
   }
 
   void skipSpace() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && isAsciiSpace(text_[pos_])) ++pos_;
   }
 
   static bool isWordChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
-           static_cast<unsigned char>(c) >= 0x80;
+    return isAsciiAlnum(c) || c == '_' || c == '$' || static_cast<unsigned char>(c) >= 0x80;
   }
 
   // Consumes keyword kw (case-insensitive, whole word) if next.
   bool keyword(std::string_view kw) {
     skipSpace();
     if (pos_ + kw.size() > text_.size()) return false;
-    for (size_t i = 0; i < kw.size(); ++i) {
-      if (std::toupper(static_cast<unsigned char>(text_[pos_ + i])) != kw[i]) return false;
-    }
+    if (!equalsIgnoreCase(text_.substr(pos_, kw.size()), kw)) return false;
     if (pos_ + kw.size() < text_.size() && isWordChar(text_[pos_ + kw.size()])) return false;
     pos_ += kw.size();
     return true;
@@ -377,8 +374,7 @@ class Parser {
       size_t start = pos_;
       while (pos_ < text_.size() && isWordChar(text_[pos_])) ++pos_;
       std::string word(text_.substr(start, pos_ - start));
-      std::string upper = word;
-      for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      std::string upper = toUpper(word);
       if (upper == "NULL") return literal(Scalar::null());
       if (upper == "TRUE") return literal(Scalar::ofNumber(1));
       if (upper == "FALSE") return literal(Scalar::ofNumber(0));

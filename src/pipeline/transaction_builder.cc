@@ -1,7 +1,6 @@
 #include "pipeline/transaction_builder.h"
 
-#include <cctype>
-
+#include "common/strings.h"
 #include "mysql/row_decoder.h"
 
 namespace dts::pipeline {
@@ -28,20 +27,10 @@ bool globMatch(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
-bool startsWithWord(std::string_view sql, std::string_view word) {
-  if (sql.size() < word.size()) return false;
-  for (size_t i = 0; i < word.size(); ++i)
-    if (std::toupper(static_cast<unsigned char>(sql[i])) != word[i]) return false;
-  return sql.size() == word.size() || !std::isalnum(static_cast<unsigned char>(sql[word.size()]));
-}
-
 bool startsWithXaStart(std::string_view sql) {
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
-    sql.remove_prefix(1);
+  sql = trimLeft(sql);
   if (!startsWithWord(sql, "XA")) return false;
-  sql.remove_prefix(2);
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
-    sql.remove_prefix(1);
+  sql = trimLeft(sql.substr(2));
   return startsWithWord(sql, "START") || startsWithWord(sql, "BEGIN");
 }
 
@@ -91,18 +80,13 @@ bool TableFilter::matchesDatabase(std::string_view db) const {
 }
 
 QueryKind classifyQuery(std::string_view sql) {
-  while (!sql.empty() && std::isspace(static_cast<unsigned char>(sql.front())))
-    sql.remove_prefix(1);
-  while (!sql.empty() &&
-         (std::isspace(static_cast<unsigned char>(sql.back())) || sql.back() == ';'))
-    sql.remove_suffix(1);
+  sql = trimLeft(sql);
+  while (!sql.empty() && (isAsciiSpace(sql.back()) || sql.back() == ';')) sql.remove_suffix(1);
   if (startsWithWord(sql, "BEGIN") || startsWithWord(sql, "START TRANSACTION"))
     return QueryKind::kBegin;
   if (startsWithWord(sql, "COMMIT")) return QueryKind::kCommit;
   if (startsWithWord(sql, "ROLLBACK")) {
-    std::string_view rest = sql.substr(8);
-    while (!rest.empty() && std::isspace(static_cast<unsigned char>(rest.front())))
-      rest.remove_prefix(1);
+    std::string_view rest = trimLeft(sql.substr(8));
     return startsWithWord(rest, "TO") ? QueryKind::kSavepoint : QueryKind::kRollback;
   }
   if (startsWithWord(sql, "XA")) return QueryKind::kXa;

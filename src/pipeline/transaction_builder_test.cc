@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "mysql/binlog_file.h"
+#include "mysql/collations.h"
 #include "mysql/event_builder_for_tests.h"
 #include "mysql/row_decoder.h"
 

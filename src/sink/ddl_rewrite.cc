@@ -2,82 +2,27 @@
 
 #include <vector>
 
+#include "common/strings.h"
 #include "mysql/connection.h"
+#include "mysql/sql_lexer.h"
 
 namespace dts::sink {
 
 namespace {
 
-struct Token {
-  enum Kind { kWord, kQuotedIdent, kString, kPunct } kind;
-  size_t begin;
-  size_t end;
-  std::string text;  // word upper-cased, identifier unquoted
-};
+using mysql::SqlToken;
+using mysql::SqlTokenKind;
 
-std::string upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
-Result<std::vector<Token>> tokenize(std::string_view sql) {
-  std::vector<Token> out;
-  size_t i = 0;
-  while (i < sql.size()) {
-    char c = sql[i];
-    if (isspace(static_cast<unsigned char>(c))) {
-      ++i;
-    } else if (c == '#' || (c == '-' && i + 2 < sql.size() && sql[i + 1] == '-' &&
-                            isspace(static_cast<unsigned char>(sql[i + 2])))) {
-      while (i < sql.size() && sql[i] != '\n') ++i;
-    } else if (c == '/' && i + 1 < sql.size() && sql[i + 1] == '*') {
-      size_t close = sql.find("*/", i + 2);
-      if (close == std::string_view::npos)
-        return Status::Unsupported("DDL with an unterminated comment");
-      // Executable comments (/*! ... */, /*M! ... */) change the statement: refuse to guess.
-      if (i + 2 < sql.size() && (sql[i + 2] == '!' || sql[i + 2] == 'M')) {
-        return Status::Unsupported("DDL with an executable comment");
-      }
-      i = close + 2;
-    } else if (c == '`') {
-      std::string name;
-      size_t j = i + 1;
-      while (true) {
-        if (j >= sql.size()) return Status::Unsupported("DDL with an unterminated `identifier`");
-        if (sql[j] == '`') {
-          if (j + 1 < sql.size() && sql[j + 1] == '`') {
-            name.push_back('`');
-            j += 2;
-            continue;
-          }
-          break;
-        }
-        name.push_back(sql[j++]);
-      }
-      out.push_back({Token::kQuotedIdent, i, j + 1, name});
-      i = j + 1;
-    } else if (c == '\'' || c == '"') {
-      size_t j = i + 1;
-      while (j < sql.size() && sql[j] != c) j += (sql[j] == '\\') ? 2 : 1;
-      if (j >= sql.size()) return Status::Unsupported("DDL with an unterminated string");
-      out.push_back({Token::kString, i, j + 1, std::string(sql.substr(i, j + 1 - i))});
-      i = j + 1;
-    } else if (isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
-               static_cast<unsigned char>(c) >= 0x80) {
-      size_t j = i;
-      while (j < sql.size() && (isalnum(static_cast<unsigned char>(sql[j])) || sql[j] == '_' ||
-                                sql[j] == '$' || static_cast<unsigned char>(sql[j]) >= 0x80)) {
-        ++j;
-      }
-      out.push_back({Token::kWord, i, j, std::string(sql.substr(i, j - i))});
-      i = j;
-    } else {
-      out.push_back({Token::kPunct, i, i + 1, std::string(1, c)});
-      ++i;
-    }
+// The statement's tokens (comments skipped). An executable comment changes the statement in a
+// way that depends on the server version: refuse to guess.
+Result<std::vector<SqlToken>> tokenize(std::string_view sql) {
+  auto toks = mysql::lexSql(sql);
+  if (!toks.ok()) return Status::Unsupported("DDL with an " + toks.status().message());
+  for (const SqlToken& t : *toks) {
+    if (t.kind == SqlTokenKind::kExecutableComment)
+      return Status::Unsupported("DDL with an executable comment");
   }
-  return out;
+  return toks;
 }
 
 // A table name in the statement: token span and resolved names.
@@ -91,29 +36,24 @@ struct NameRef {
 
 class Parser {
  public:
-  Parser(std::string_view sql, std::vector<Token> toks, std::string_view default_db)
+  Parser(std::string_view sql, std::vector<SqlToken> toks, std::string_view default_db)
       : sql_(sql), t_(std::move(toks)), default_db_(default_db) {}
 
   bool atEnd() const { return p_ >= t_.size(); }
-  bool isWord(const char* w, size_t ahead = 0) const {
-    return p_ + ahead < t_.size() && t_[p_ + ahead].kind == Token::kWord &&
-           upper(t_[p_ + ahead].text) == w;
-  }
+  bool isWord(const char* w) const { return p_ < t_.size() && t_[p_].isWord(w); }
   bool accept(const char* w) {
     if (!isWord(w)) return false;
     ++p_;
     return true;
   }
   bool acceptPunct(char c) {
-    if (p_ < t_.size() && t_[p_].kind == Token::kPunct && t_[p_].text[0] == c) {
+    if (p_ < t_.size() && t_[p_].isPunct(c)) {
       ++p_;
       return true;
     }
     return false;
   }
-  bool isIdent() const {
-    return p_ < t_.size() && (t_[p_].kind == Token::kQuotedIdent || t_[p_].kind == Token::kWord);
-  }
+  bool isIdent() const { return p_ < t_.size() && t_[p_].isName(); }
   Result<NameRef> name() {
     if (!isIdent()) return Status::Unsupported("expected a table name in DDL: " + snippet());
     NameRef ref;
@@ -121,8 +61,9 @@ class Parser {
     std::string first = t_[p_].text;
     ref.end = t_[p_].end;
     ++p_;
-    if (p_ + 1 < t_.size() && t_[p_].kind == Token::kPunct && t_[p_].text == "." &&
-        (t_[p_ + 1].kind == Token::kQuotedIdent || t_[p_ + 1].kind == Token::kWord)) {
+    // After the dot the server reads a name even when it starts like a number (`d`.123).
+    if (p_ + 1 < t_.size() && t_[p_].isPunct('.') &&
+        (t_[p_ + 1].isName() || t_[p_ + 1].kind == SqlTokenKind::kNumber)) {
       ref.db = first;
       ref.table = t_[p_ + 1].text;
       ref.end = t_[p_ + 1].end;
@@ -134,12 +75,12 @@ class Parser {
     return ref;
   }
   size_t pos() const { return p_; }
-  const std::vector<Token>& tokens() const { return t_; }
+  const std::vector<SqlToken>& tokens() const { return t_; }
   std::string snippet() const { return std::string(sql_.substr(0, 80)); }
 
  private:
   std::string_view sql_;
-  std::vector<Token> t_;
+  std::vector<SqlToken> t_;
   size_t p_ = 0;
   std::string_view default_db_;
 };
@@ -242,8 +183,8 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
       refs.push_back(r);
       const auto& t = p.tokens();
       for (size_t i = p.pos(); i < t.size(); ++i) {
-        if (t[i].kind != Token::kWord || upper(t[i].text) != "RENAME") continue;
-        std::string next = i + 1 < t.size() ? upper(t[i + 1].text) : "";
+        if (!t[i].isWord("RENAME")) continue;
+        std::string next = i + 1 < t.size() ? toUpper(t[i + 1].text) : "";
         if (next != "COLUMN" && next != "INDEX" && next != "KEY") {
           return unsupported("ALTER TABLE ... RENAME TO is not supported; use RENAME TABLE");
         }
@@ -319,8 +260,8 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     }
   }
   if (mapping != nullptr && refs.front().db != targets.front().db) {
-    for (const Token& t : p.tokens()) {
-      if (t.kind == Token::kWord && upper(t.text) == "REFERENCES") {
+    for (const SqlToken& t : p.tokens()) {
+      if (t.isWord("REFERENCES")) {
         return unsupported("a REFERENCES clause under a database rename");
       }
     }

@@ -36,12 +36,9 @@ void appendKeyString(Fnv* h, const mysql::ColumnInfo& c, std::string_view s) {
     return;
   }
   std::string_view name = collationName(c.collation);
-  auto endsWith = [&](std::string_view suffix) {
-    return name.size() >= suffix.size() && name.substr(name.size() - suffix.size()) == suffix;
-  };
-  if (endsWith("_nopad_bin")) {
+  if (name.ends_with("_nopad_bin")) {
     h->add(s);
-  } else if (endsWith("_bin")) {
+  } else if (name.ends_with("_bin")) {
     size_t n = s.size();
     while (n > 0 && s[n - 1] == ' ') --n;
     h->add(s.substr(0, n));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/strings.h"
+
 namespace dts::sink {
 
 namespace {
@@ -11,14 +13,6 @@ bool parseU64(std::string_view s, uint64_t* out) {
   if (s.empty()) return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size();
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\n' || s.front() == '\t'))
-    s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\t'))
-    s.remove_suffix(1);
-  return s;
 }
 
 bool isUuid(std::string_view s) {
@@ -34,12 +28,6 @@ bool isUuid(std::string_view s) {
   return true;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 Result<GtidId> parseGtid(std::string_view gtid) {
@@ -51,7 +39,7 @@ Result<GtidId> parseGtid(std::string_view gtid) {
     if (!isUuid(uuid) || !parseU64(gtid.substr(colon + 1), &id.seq) || id.seq == 0) {
       return Status::InvalidArgument("malformed MySQL GTID '" + std::string(gtid) + "'");
     }
-    id.key = lower(uuid);
+    id.key = toLower(uuid);
     return id;
   }
   size_t d1 = gtid.find('-');
@@ -90,7 +78,7 @@ Result<GtidRanges> GtidRanges::parse(std::string_view text) {
     uint64_t domain = 0;
     std::string k;
     if (isUuid(key)) {
-      k = lower(key);
+      k = toLower(key);
     } else if (parseU64(key, &domain) && domain <= UINT32_MAX) {
       k = std::to_string(domain);
     } else {

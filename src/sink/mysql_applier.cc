@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "mysql/unique_keys.h"
 #include "sink/ddl_rewrite.h"
 #include "sink/sql_literal.h"
 
@@ -225,13 +226,8 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   if (it != key_cache_.end()) return it->second;
 
   // Unique keys as the destination knows them (TableInfo carries only the primary key).
-  auto rows = control_->query(
-      "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS WHERE TABLE_SCHEMA=" +
-      control_->quoteString(ev.database) + " AND TABLE_NAME=" + control_->quoteString(ev.table) +
-      " AND NON_UNIQUE=0 ORDER BY INDEX_NAME='PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
-  if (!rows.ok())
-    return rows.status().withContext("reading the keys of " +
-                                     mysql::quoteQualified(ev.database, ev.table));
+  auto unique = mysql::readUniqueKeys(*control_, ev.database, ev.table);
+  if (!unique.ok()) return unique.status();
   auto column = [&](const std::string& name) -> std::optional<size_t> {
     for (size_t i = 0; i < info.columns.size(); ++i) {
       if (strcasecmp(info.columns[i].name.c_str(), name.c_str()) == 0) return i;
@@ -239,36 +235,23 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
     return std::nullopt;
   };
   TableKeys keys;
-  std::string current;
-  std::vector<size_t> cols;
-  bool usable = true, not_null = true, primary = false;
-  auto finishKey = [&]() {
-    if (current.empty()) return;
+  for (const mysql::UniqueKey& key : *unique) {
+    std::vector<size_t> cols;
+    bool usable = true;
+    for (const std::string& name : key.columns) {
+      auto c = column(name);
+      if (!c)
+        usable = false;
+      else
+        cols.push_back(*c);
+    }
     if (usable) {
       keys.unique.push_back(cols);
-      if (keys.identity.empty() && (primary || not_null)) keys.identity = cols;
+      if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;
     } else {
       keys.unique.push_back({});  // a key we cannot see in the image: table-wide conflicts
     }
-  };
-  for (const auto& r : rows->rows) {
-    std::string idx = r[0].value_or("");
-    if (idx != current) {
-      finishKey();
-      current = idx;
-      cols.clear();
-      usable = true;
-      not_null = true;
-      primary = idx == "PRIMARY";
-    }
-    auto c = column(r[1].value_or(""));
-    if (!c)
-      usable = false;
-    else
-      cols.push_back(*c);
-    if (r[2].value_or("") == "YES") not_null = false;
   }
-  finishKey();
   if (!info.primary_key.empty()) {
     keys.identity = info.primary_key;
     if (std::find(keys.unique.begin(), keys.unique.end(), info.primary_key) == keys.unique.end()) {

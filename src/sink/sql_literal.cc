@@ -6,19 +6,11 @@
 #include <cmath>
 #include <cstring>
 
-#include "sink/collation_table.h"
+#include "mysql/collations.h"
 
 namespace dts::sink {
 
 namespace {
-
-const CollationEntry* findCollation(uint16_t id) {
-  const CollationEntry* end = kCollations + kCollationCount;
-  const CollationEntry* it = std::lower_bound(
-      kCollations, end, id, [](const CollationEntry& e, uint16_t v) { return e.id < v; });
-  if (it == end || it->id != id) return nullptr;
-  return it;
-}
 
 Status badValue(const mysql::ColumnInfo& col, std::string_view what, std::string_view text) {
   std::string shown(text.substr(0, 64));
@@ -84,12 +76,12 @@ void appendCharsetString(std::string* out, std::string_view bytes, uint16_t coll
 }  // namespace
 
 std::string_view charsetOfCollation(uint16_t collation) {
-  const CollationEntry* e = findCollation(collation);
+  const mysql::Collation* e = mysql::findCollation(collation);
   return e == nullptr ? std::string_view() : std::string_view(e->charset);
 }
 
 std::string_view collationName(uint16_t collation) {
-  const CollationEntry* e = findCollation(collation);
+  const mysql::Collation* e = mysql::findCollation(collation);
   return e == nullptr ? std::string_view() : std::string_view(e->name);
 }
 

@@ -1,10 +1,12 @@
 #include "source/schema_tracker.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
+#include "common/strings.h"
 #include "mysql/row_decoder.h"
+#include "mysql/sql_lexer.h"
+#include "mysql/unique_keys.h"
 
 namespace dts::source {
 
@@ -18,12 +20,6 @@ std::string cacheKey(const std::string& db, const std::string& table) {
   return db + '\0' + table;
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 uint32_t toU32(const std::optional<std::string>& v) {
   uint32_t out = 0;
   if (v) std::from_chars(v->data(), v->data() + v->size(), out);
@@ -35,102 +31,47 @@ std::string describeMapColumn(const ColumnInfo& c) {
          std::to_string(c.meta) + ")";
 }
 
-// ---- A tiny SQL tokenizer for DDL: words, quoted identifiers, punctuation. ----
-
+// The statement's tokens as ddlEffect reads them: comments skipped, an end token at the end.
+// "x" is read as a name (the ANSI_QUOTES reading: where a name is expected this only widens
+// what is forgotten). next() is false when the statement holds something not followed: an
+// unterminated quote or comment, or an executable comment (its content is code we do not read).
 struct Token {
   enum class Kind : uint8_t { kWord, kQuoted, kPunct, kString, kEnd };
   Kind kind = Kind::kEnd;
-  std::string text;  // words uppercased; quoted identifiers unquoted
+  std::string text;  // words as written, quoted identifiers unquoted
 };
 
 class Tokenizer {
  public:
-  explicit Tokenizer(std::string_view sql) : s_(sql) {}
-  // False when the statement holds something the tokenizer does not follow (an unterminated
-  // quote or comment, a versioned comment).
+  explicit Tokenizer(std::string_view sql) : lexer_(sql, {.ansi_quotes = true}) {}
   bool next(Token* t) {
-    skipSpaceAndComments();
-    if (bad_) return false;
-    if (i_ >= s_.size()) {
+    auto r = lexer_.next();
+    if (!r.ok()) return false;
+    if (!r->has_value()) {
       *t = Token{};
       return true;
     }
-    char c = s_[i_];
-    if (c == '`' || c == '"') {
-      std::string out;
-      ++i_;
-      while (true) {
-        if (i_ >= s_.size()) return false;
-        if (s_[i_] == c) {
-          if (i_ + 1 < s_.size() && s_[i_ + 1] == c) {
-            out.push_back(c);
-            i_ += 2;
-            continue;
-          }
-          ++i_;
-          break;
-        }
-        out.push_back(s_[i_++]);
-      }
-      *t = Token{Token::Kind::kQuoted, std::move(out)};  // "x" is a name under ANSI_QUOTES
-      return true;
+    mysql::SqlToken& tok = **r;
+    switch (tok.kind) {
+      case mysql::SqlTokenKind::kExecutableComment: return false;
+      case mysql::SqlTokenKind::kWord:
+      case mysql::SqlTokenKind::kNumber: t->kind = Token::Kind::kWord; break;
+      case mysql::SqlTokenKind::kQuotedIdentifier: t->kind = Token::Kind::kQuoted; break;
+      case mysql::SqlTokenKind::kPunct: t->kind = Token::Kind::kPunct; break;
+      case mysql::SqlTokenKind::kString: t->kind = Token::Kind::kString; break;
+      case mysql::SqlTokenKind::kComment:
+      case mysql::SqlTokenKind::kSpace: return false;  // never returned without keep_trivia
     }
-    if (c == '\'') {
-      ++i_;
-      while (i_ < s_.size() && s_[i_] != '\'') i_ += s_[i_] == '\\' ? 2 : 1;
-      if (i_ >= s_.size()) return false;
-      ++i_;
-      *t = Token{Token::Kind::kString, ""};
-      return true;
-    }
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '$' ||
-        static_cast<unsigned char>(c) >= 0x80) {
-      size_t start = i_;
-      while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '_' ||
-                                s_[i_] == '$' || static_cast<unsigned char>(s_[i_]) >= 0x80)) {
-        ++i_;
-      }
-      *t = Token{Token::Kind::kWord, std::string(s_.substr(start, i_ - start))};
-      return true;
-    }
-    ++i_;
-    *t = Token{Token::Kind::kPunct, std::string(1, c)};
+    t->text = std::move(tok.text);
     return true;
   }
 
  private:
-  void skipSpaceAndComments() {
-    while (i_ < s_.size()) {
-      char c = s_[i_];
-      if (std::isspace(static_cast<unsigned char>(c))) {
-        ++i_;
-      } else if (c == '#' || (c == '-' && i_ + 2 < s_.size() && s_[i_ + 1] == '-' &&
-                              std::isspace(static_cast<unsigned char>(s_[i_ + 2])))) {
-        while (i_ < s_.size() && s_[i_] != '\n') ++i_;
-      } else if (c == '/' && i_ + 1 < s_.size() && s_[i_ + 1] == '*') {
-        if (i_ + 2 < s_.size() && (s_[i_ + 2] == '!' || s_[i_ + 2] == 'M')) {
-          bad_ = true;  // executable comment: its content is code we do not follow
-          return;
-        }
-        size_t end = s_.find("*/", i_ + 2);
-        if (end == std::string_view::npos) {
-          bad_ = true;
-          return;
-        }
-        i_ = end + 2;
-      } else {
-        return;
-      }
-    }
-  }
-
-  std::string_view s_;
-  size_t i_ = 0;
-  bool bad_ = false;
+  mysql::SqlLexer lexer_;
 };
 
-bool isWord(const Token& t, std::string_view upper_word) {
-  return t.kind == Token::Kind::kWord && lower(t.text) == lower(upper_word);
+bool isWord(const Token& t, std::string_view word) {
+  return t.kind == Token::Kind::kWord && equalsIgnoreCase(t.text, word);
 }
 bool isName(const Token& t) {
   return t.kind == Token::Kind::kWord || t.kind == Token::Kind::kQuoted;
@@ -161,19 +102,19 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
   Token t;
   if (!tk.next(&t)) return everything;
   if (t.kind != Token::Kind::kWord) return none;
-  const std::string verb = lower(t.text);
+  const std::string verb = toLower(t.text);
   if (verb != "alter" && verb != "create" && verb != "drop" && verb != "rename") return none;
   // Skip the modifiers that may sit between the verb and the object kind.
   auto advance = [&] { return tk.next(&t); };
   if (!advance()) return everything;
   while (t.kind == Token::Kind::kWord) {
-    std::string w = lower(t.text);
+    std::string w = toLower(t.text);
     if (w == "definer") {
       // DEFINER = user@host: skip to the object kind (the user part may be a bare word too).
       while (true) {
         if (!advance()) return everything;
         if (t.kind == Token::Kind::kEnd) return everything;
-        std::string k = lower(t.text);
+        std::string k = toLower(t.text);
         if (t.kind == Token::Kind::kWord && (k == "trigger" || k == "view" || k == "procedure" ||
                                              k == "function" || k == "event" || k == "sql")) {
           break;
@@ -190,7 +131,7 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
     break;
   }
   if (t.kind != Token::Kind::kWord) return everything;
-  const std::string object = lower(t.text);
+  const std::string object = toLower(t.text);
   if (!advance()) return everything;
   auto skipIfExists = [&]() -> bool {
     if (isWord(t, "if")) {
@@ -273,55 +214,28 @@ DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
 }
 
 Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) + "'" + why);
+  };
   size_t open = column_type.find('(');
-  if (open == std::string_view::npos) {
-    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
-                                   "' has no member list");
-  }
+  if (open == std::string_view::npos) return bad(" has no member list");
+  // The server prints each member as a string literal: quotes doubled, and backslash, newline,
+  // carriage return, NUL and ^Z escaped with a backslash.
+  mysql::SqlLexer lexer(column_type.substr(open + 1));
   std::vector<std::string> out;
-  size_t i = open + 1;
-  while (i < column_type.size()) {
-    if (column_type[i] != '\'') {
-      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
-                                     "': expected a quote");
-    }
-    ++i;
-    std::string member;
-    bool closed = false;
-    while (i < column_type.size()) {
-      char c = column_type[i];
-      if (c == '\'') {
-        if (i + 1 < column_type.size() && column_type[i + 1] == '\'') {
-          member.push_back('\'');
-          i += 2;
-          continue;
-        }
-        ++i;
-        closed = true;
-        break;
-      }
-      if (c == '\\' && i + 1 < column_type.size()) {
-        member.push_back(column_type[i + 1]);
-        i += 2;
-        continue;
-      }
-      member.push_back(c);
-      ++i;
-    }
-    if (!closed)
-      return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
-                                     "': unterminated member");
-    out.push_back(std::move(member));
-    if (i < column_type.size() && column_type[i] == ',') {
-      ++i;
-      continue;
-    }
-    if (i < column_type.size() && column_type[i] == ')') return out;
-    return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
-                                   "': expected ',' or ')'");
+  while (true) {
+    auto member = lexer.next();
+    if (!member.ok()) return bad(": unterminated member");
+    if (!member->has_value()) return bad(" is not closed");
+    if ((*member)->kind != mysql::SqlTokenKind::kString) return bad(": expected a quote");
+    out.push_back(std::move((*member)->text));
+    auto sep = lexer.next();
+    if (!sep.ok()) return bad(": " + sep.status().message());
+    if (!sep->has_value()) return bad(" is not closed");
+    if ((*sep)->isPunct(',')) continue;
+    if ((*sep)->isPunct(')')) return out;
+    return bad(": expected ',' or ')'");
   }
-  return Status::InvalidArgument("ENUM/SET column type '" + std::string(column_type) +
-                                 "' is not closed");
 }
 
 Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
@@ -433,8 +347,6 @@ Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connec
 Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
                                                   const std::string& table) {
   mysql::Connection& c = *conn_;
-  const std::string where =
-      "TABLE_SCHEMA = " + c.quoteString(database) + " AND TABLE_NAME = " + c.quoteString(table);
   const std::string what = "reading the definition of " + mysql::quoteQualified(database, table);
   auto cols = c.query(
       "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, co.ID, c.NUMERIC_PRECISION, "
@@ -471,12 +383,9 @@ Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
     }
     out.columns.push_back(std::move(col));
   }
-  auto keys = c.query("SELECT COLUMN_NAME FROM information_schema.STATISTICS WHERE " + where +
-                      " AND INDEX_NAME = 'PRIMARY' ORDER BY SEQ_IN_INDEX");
+  auto keys = mysql::readUniqueKeys(c, database, table);
   if (!keys.ok()) return keys.status().withContext(what);
-  for (const auto& row : keys->rows) {
-    if (!row.empty() && row[0]) out.primary_key.push_back(*row[0]);
-  }
+  if (!keys->empty() && keys->front().primary()) out.primary_key = std::move(keys->front().columns);
   return out;
 }
 

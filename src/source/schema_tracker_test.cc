@@ -274,6 +274,12 @@ TEST(EnumMembersTest, ParsesQuotedMembers) {
   EXPECT_FALSE(parseEnumMembers("enum").ok());
   EXPECT_FALSE(parseEnumMembers("enum('a'").ok());
   EXPECT_FALSE(parseEnumMembers("enum('a' 'b')").ok());
+  // As information_schema prints them (checked against MariaDB 10.11): a newline member as \n.
+  m = parseEnumMembers("enum('nl\\nz','tab\tq','q\"r','\\0')");
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  EXPECT_EQ(*m, (std::vector<std::string>{"nl\nz", "tab\tq", "q\"r", std::string(1, '\0')}));
+  EXPECT_FALSE(parseEnumMembers("enum()").ok());
+  EXPECT_FALSE(parseEnumMembers("enum('a',").ok());
 }
 
 }  // namespace

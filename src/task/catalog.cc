@@ -4,6 +4,9 @@
 #include <map>
 #include <set>
 
+#include "common/strings.h"
+#include "mysql/unique_keys.h"
+
 namespace dts::task {
 
 namespace {
@@ -39,8 +42,7 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     CatalogColumn c;
     c.name = r[0].value_or("");
     c.data_type = r[1].value_or("");
-    std::string extra = r[2].value_or("");
-    std::transform(extra.begin(), extra.end(), extra.begin(), ::toupper);
+    std::string extra = toUpper(r[2].value_or(""));
     c.generated = extra.find("GENERATED") != std::string::npos ||
                   extra.find("VIRTUAL") != std::string::npos ||
                   extra.find("PERSISTENT") != std::string::npos;
@@ -70,25 +72,11 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     if (!c.generated && t->route.keepsColumn(c.name)) t->copy_columns.push_back(c.name);
   }
   // Keys: PRIMARY first, then unique keys whose columns are all NOT NULL.
-  DTS_ASSIGN_OR_RETURN(
-      auto keys,
-      src.query("SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS"
-                " WHERE TABLE_SCHEMA = " +
-                src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
-                " AND NON_UNIQUE = 0"
-                " ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX"));
-  std::vector<std::pair<std::string, std::vector<std::string>>> unique;
-  std::set<std::string> nullable_keys;
-  for (const auto& r : keys.rows) {
-    std::string name = r[0].value_or("");
-    if (unique.empty() || unique.back().first != name) unique.push_back({name, {}});
-    unique.back().second.push_back(r[1].value_or(""));
-    if (r[2].value_or("") == "YES") nullable_keys.insert(name);
-  }
+  DTS_ASSIGN_OR_RETURN(auto unique, mysql::readUniqueKeys(src, db, table));
   t->chunk_key.clear();
   t->source_has_key = false;
-  for (const auto& [name, key_cols] : unique) {
-    if (nullable_keys.count(name) != 0) continue;
+  for (const auto& [name, key_cols, nullable] : unique) {
+    if (nullable) continue;
     t->source_has_key = true;
     bool kept = std::all_of(key_cols.begin(), key_cols.end(), [&](const std::string& c) {
       return std::find(t->copy_columns.begin(), t->copy_columns.end(), c) != t->copy_columns.end();

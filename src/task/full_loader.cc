@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "task/throttle.h"
 
 namespace dts::task {
@@ -147,8 +148,7 @@ bool localInfileRefused(MYSQL* conn) {
   unsigned err = mysql_errno(conn);
   if (err == CR_UNKNOWN_ERROR) {
     // Connector/C: "Load data local infile forbidden".
-    std::string msg = mysql_error(conn);
-    std::transform(msg.begin(), msg.end(), msg.begin(), ::tolower);
+    std::string msg = toLower(mysql_error(conn));
     return msg.find("local infile") != std::string::npos;
   }
   return err == 1148 /* ER_NOT_ALLOWED_COMMAND */ ||
@@ -388,8 +388,7 @@ Result<std::string> openSnapshot(mysql::Connection& src,
   DTS_ASSIGN_OR_RETURN(auto status, src.query("SHOW STATUS LIKE 'binlog_snapshot_%'"));
   std::optional<std::string> file, pos, gtid;
   for (const auto& r : status.rows) {
-    std::string name = r[0].value_or("");
-    std::transform(name.begin(), name.end(), name.begin(), ::tolower);
+    std::string name = toLower(r[0].value_or(""));
     if (name == "binlog_snapshot_file") file = r[1];
     if (name == "binlog_snapshot_position") pos = r[1];
     if (name == "binlog_snapshot_gtid_pos") gtid = r[1];

@@ -4,91 +4,59 @@
 #include <cstdlib>
 #include <set>
 
+#include "common/strings.h"
+#include "mysql/sql_lexer.h"
 #include "task/full_loader.h"
 
 namespace dts::task {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
-}
-
-bool startsWith(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
+using mysql::SqlLexer;
+using mysql::SqlToken;
+using mysql::SqlTokenKind;
 
 // Reads a `quoted` identifier at s[pos] (pos at the opening backtick); advances pos past it.
 bool readIdentifier(std::string_view s, size_t* pos, std::string* out) {
   if (*pos >= s.size() || s[*pos] != '`') return false;
-  out->clear();
-  size_t i = *pos + 1;
-  while (i < s.size()) {
-    if (s[i] == '`') {
-      if (i + 1 < s.size() && s[i + 1] == '`') {
-        out->push_back('`');
-        i += 2;
-        continue;
-      }
-      *pos = i + 1;
-      return true;
-    }
-    out->push_back(s[i++]);
-  }
-  return false;
+  SqlLexer lexer(s.substr(*pos));
+  auto t = lexer.next();
+  if (!t.ok() || !t->has_value() || (*t)->kind != SqlTokenKind::kQuotedIdentifier) return false;
+  *out = std::move((*t)->text);
+  *pos += (*t)->end;
+  return true;
 }
 
-// Every `identifier` in s, skipping string literals.
+// Every `identifier` in s (string literals skipped), up to the end or to an unterminated quote
+// (which SHOW CREATE TABLE never prints).
 std::vector<std::string> identifiersIn(std::string_view s) {
   std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    char c = s[i];
-    if (c == '\'' || c == '"') {
-      ++i;
-      while (i < s.size() && s[i] != c) i += (s[i] == '\\' ? 2 : 1);
-      ++i;
-      continue;
-    }
-    if (c == '`') {
-      std::string id;
-      if (!readIdentifier(s, &i, &id)) break;
-      out.push_back(std::move(id));
-      continue;
-    }
-    ++i;
+  SqlLexer lexer(s);
+  while (true) {
+    auto t = lexer.next();
+    if (!t.ok() || !t->has_value()) return out;
+    if ((*t)->kind == SqlTokenKind::kQuotedIdentifier) out.push_back(std::move((*t)->text));
   }
-  return out;
 }
 
-// The text between the parenthesis opening at or after `from` and its match.
+// The text between the parenthesis opening at or after `from` and its match (parentheses inside
+// identifiers and strings do not count); empty when there is none. *end: just past the match.
 std::string_view parenthesized(std::string_view s, size_t from, size_t* end) {
-  size_t open = s.find('(', from);
-  if (open == std::string_view::npos) return {};
+  if (from > s.size()) return {};
+  SqlLexer lexer(s.substr(from));
+  size_t open = 0;
   int depth = 0;
-  for (size_t i = open; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '`') {
-      std::string ignored;
-      size_t j = i;
-      if (readIdentifier(s, &j, &ignored)) i = j - 1;
-      continue;
-    }
-    if (c == '\'') {
-      ++i;
-      while (i < s.size() && s[i] != '\'') i += (s[i] == '\\' ? 2 : 1);
-      continue;
-    }
-    if (c == '(') ++depth;
-    if (c == ')' && --depth == 0) {
-      if (end != nullptr) *end = i + 1;
-      return s.substr(open + 1, i - open - 1);
+  while (true) {
+    auto t = lexer.next();
+    if (!t.ok() || !t->has_value()) return {};
+    const SqlToken& tok = **t;
+    if (tok.isPunct('(')) {
+      if (depth++ == 0) open = from + tok.begin;
+    } else if (tok.isPunct(')') && depth > 0 && --depth == 0) {
+      if (end != nullptr) *end = from + tok.end;
+      return s.substr(open + 1, from + tok.begin - open - 1);
     }
   }
-  return {};
 }
 
 }  // namespace
@@ -106,13 +74,13 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
     start = nl + 1;
   }
   std::string what = "SHOW CREATE TABLE of " + route.source_database + "." + route.source_table;
-  if (lines.size() < 3 || !startsWith(lines[0], "CREATE TABLE ") || lines[0].back() != '(') {
+  if (lines.size() < 3 || !lines[0].starts_with("CREATE TABLE ") || lines[0].back() != '(') {
     return Status::InvalidArgument(what + ": unexpected layout (first line '" +
                                    std::string(lines[0].substr(0, 80)) + "')");
   }
   size_t footer = lines.size();
   for (size_t i = 1; i < lines.size(); ++i) {
-    if (startsWith(lines[i], ")")) {
+    if (lines[i].starts_with(")")) {
       footer = i;
       break;
     }
@@ -134,7 +102,7 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
   for (size_t i = 1; i < footer; ++i) {
     std::string_view item = trim(lines[i]);
     if (!item.empty() && item.back() == ',') item.remove_suffix(1);
-    if (!startsWith(item, "`")) continue;
+    if (!item.starts_with("`")) continue;
     size_t pos = 0;
     std::string name;
     if (!readIdentifier(item, &pos, &name))
@@ -155,11 +123,11 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
   for (size_t i = 1; i < footer; ++i) {
     std::string_view item = trim(lines[i]);
     if (!item.empty() && item.back() == ',') item.remove_suffix(1);
-    if (startsWith(item, "`") || item.empty()) continue;
-    if (startsWith(item, "PRIMARY KEY") || startsWith(item, "UNIQUE KEY") ||
-        startsWith(item, "KEY ") || startsWith(item, "INDEX ") ||
-        startsWith(item, "UNIQUE INDEX") || startsWith(item, "FULLTEXT ") ||
-        startsWith(item, "SPATIAL ") || startsWith(item, "UNIQUE ")) {
+    if (item.starts_with("`") || item.empty()) continue;
+    if (item.starts_with("PRIMARY KEY") || item.starts_with("UNIQUE KEY") ||
+        item.starts_with("KEY ") || item.starts_with("INDEX ") ||
+        item.starts_with("UNIQUE INDEX") || item.starts_with("FULLTEXT ") ||
+        item.starts_with("SPATIAL ") || item.starts_with("UNIQUE ")) {
       // Skip the key's own name before reading its parts.
       size_t from = 0;
       size_t tick = item.find('`');
@@ -174,7 +142,7 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
       std::vector<std::string> key_columns = identifiersIn(parts);
       if (!kept(key_columns)) continue;
       // An AUTO_INCREMENT column must lead some index at CREATE time: keep its keys.
-      if (startsWith(item, "KEY ") && !key_name.empty() && !key_columns.empty() &&
+      if (item.starts_with("KEY ") && !key_name.empty() && !key_columns.empty() &&
           auto_increment_columns.count(key_columns[0]) == 0) {
         deferrable.push_back(items.size());
         deferrable_names.push_back(key_name);
@@ -183,7 +151,7 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
       continue;
     }
     size_t fk = item.find("FOREIGN KEY");
-    if (startsWith(item, "CONSTRAINT ") && fk != std::string_view::npos) {
+    if (item.starts_with("CONSTRAINT ") && fk != std::string_view::npos) {
       size_t after_cols = 0;
       std::string_view own = parenthesized(item, fk, &after_cols);
       size_t ref = item.find("REFERENCES ", after_cols);

@@ -1,0 +1,46 @@
+// Small ASCII string helpers shared by the parsers of SQL text, GTID text and configuration.
+// "Space" is ASCII whitespace (' ', '\t', '\n', '\v', '\f', '\r'); case folding is ASCII only
+// (bytes >= 0x80 are left as they are), which is what SQL keywords and hex digits need and never
+// depends on the process locale. Pure functions, thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dts {
+
+constexpr bool isAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+constexpr bool isAsciiAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+constexpr char toAsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+constexpr char toAsciiUpper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
+// s without leading / trailing / both ASCII spaces (a view into s).
+std::string_view trimLeft(std::string_view s);
+std::string_view trimRight(std::string_view s);
+std::string_view trim(std::string_view s);
+
+std::string toLower(std::string_view s);
+std::string toUpper(std::string_view s);
+
+// ASCII case-insensitive equality.
+bool equalsIgnoreCase(std::string_view a, std::string_view b);
+
+// The pieces of s between separators, empty pieces included: split("a,,b", ',') is
+// {"a", "", "b"}, split("", ',') is {""}. Views into s.
+std::vector<std::string_view> split(std::string_view s, char sep);
+
+// True when s begins with `word` (ASCII case-insensitive) followed by the end of s or a byte that
+// is not a letter or digit: startsWithWord("COMMIT;", "commit") but not ("COMMITTED", "commit").
+// A word of several words ("START TRANSACTION") must match with its single spaces.
+bool startsWithWord(std::string_view s, std::string_view word);
+
+}  // namespace dts

@@ -1,0 +1,106 @@
+// SqlLexer: the tokens of one MySQL/MariaDB SQL statement, for the code that reads DDL text
+// (the schema tracker, DDL rewriting, the schema copier). It follows the server's lexical rules
+// (https://dev.mysql.com/doc/refman/8.0/en/lexical-structure.html,
+// https://mariadb.com/kb/en/comment-syntax/) closely enough to find names, literals and comments
+// reliably; it is not a parser and knows no keywords.
+//
+// Tokens:
+//   kWord               a run of ASCII letters, digits, '_', '$' and bytes >= 0x80 that is not a
+//                       number: a keyword or an unquoted identifier (text as written; compare
+//                       keywords with equalsIgnoreCase). _utf8mb4'x', N'x', X'0A' lex as a word
+//                       followed by a string.
+//   kQuotedIdentifier   `name` with `` for a backquote inside; "name" too when ansi_quotes. text
+//                       is the name, unquoted. No backslash escapes (as in the server).
+//   kString             'text', and "text" unless ansi_quotes. text is the value: doubled quotes
+//                       and backslash escapes decoded as the server does (\0 \b \n \r \t \Z \\ \'
+//                       \" give the byte they name, \% and \_ keep their backslash, \x gives x)
+//                       unless no_backslash_escapes.
+//   kNumber             12, 1.5, 1e-3, 1.5E+10, 0x1F, 0b101 (not followed by a word byte: 1e3x
+//                       and 0x1G are words). A leading '.' or sign is punctuation of its own.
+//   kPunct              any other single byte (operators of two bytes are two tokens).
+//   kExecutableComment  /*! ... */ or /*M! ... */ (optionally with a version: /*!50100 ...*/).
+//                       Decision: always returned, never skipped or expanded. Its content is
+//                       code the server runs or ignores depending on its version, so a caller
+//                       that must understand the whole statement refuses it (the tracker forgets
+//                       every table, DDL rewriting reports kUnsupported) rather than guess.
+//   kComment            -- to end of line (the second dash followed by a space, a control byte or
+//                       the end), # to end of line, /* ... */ (not nested, as in the server);
+//                       the line end is not part of the comment. Only with keep_trivia.
+//   kSpace              a run of ASCII whitespace. Only with keep_trivia.
+// Every token's [begin, end) is its byte span in the statement; with keep_trivia the spans of
+// all tokens are contiguous and cover the whole statement.
+//
+// Errors (kInvalidArgument, naming the byte offset): an unterminated quoted identifier, string or
+// /* comment. Input is untrusted: any bytes are accepted, nothing is read out of bounds.
+// Thread-safety: a SqlLexer is used by one thread; it holds a view of `sql`, which must outlive it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace dts::mysql {
+
+enum class SqlTokenKind : uint8_t {
+  kWord,
+  kQuotedIdentifier,
+  kString,
+  kNumber,
+  kPunct,
+  kExecutableComment,
+  kComment,
+  kSpace,
+};
+
+struct SqlToken {
+  SqlTokenKind kind = SqlTokenKind::kPunct;
+  size_t begin = 0;  // byte span in the statement, quotes and comment markers included
+  size_t end = 0;
+  std::string text;  // see the kinds above; the raw span for numbers, punctuation, comments
+
+  bool isWord(std::string_view keyword) const;  // a kWord equal to keyword, ignoring ASCII case
+  bool isPunct(char c) const {
+    return kind == SqlTokenKind::kPunct && text.size() == 1 && text[0] == c;
+  }
+  // A word or a quoted identifier: something that can be a name.
+  bool isName() const {
+    return kind == SqlTokenKind::kWord || kind == SqlTokenKind::kQuotedIdentifier;
+  }
+};
+
+struct SqlLexerOptions {
+  bool ansi_quotes = false;           // sql_mode ANSI_QUOTES: "x" is an identifier
+  bool no_backslash_escapes = false;  // sql_mode NO_BACKSLASH_ESCAPES: '\' is an ordinary byte
+  bool keep_trivia = false;           // also return kSpace and kComment tokens
+};
+
+class SqlLexer {
+ public:
+  explicit SqlLexer(std::string_view sql, SqlLexerOptions options = {})
+      : s_(sql), options_(options) {}
+
+  // The next token, or nullopt at the end of the statement. After an error the lexer stays at
+  // the error (calling again returns it again).
+  Result<std::optional<SqlToken>> next();
+
+  // Byte offset of the next unread byte.
+  size_t offset() const { return i_; }
+
+ private:
+  Result<SqlToken> lexOne();
+  Result<SqlToken> quoted(char quote, SqlTokenKind kind);
+
+  std::string_view s_;
+  SqlLexerOptions options_;
+  size_t i_ = 0;
+};
+
+// Every token of sql (see SqlLexer::next for the errors).
+Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions options = {});
+
+}  // namespace dts::mysql

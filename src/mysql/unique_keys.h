@@ -1,0 +1,27 @@
+// The unique keys of a table, as the server's information_schema.STATISTICS reports them: the
+// one query the catalog (chunking keys), the applier (row identity, conflict detection) and the
+// schema tracker (primary key) share.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/connection.h"
+
+namespace dts::mysql {
+
+struct UniqueKey {
+  std::string name;                  // the index name; "PRIMARY" for the primary key
+  std::vector<std::string> columns;  // in key order (SEQ_IN_INDEX)
+  bool nullable = false;             // some column of the key accepts NULL
+
+  bool primary() const { return name == "PRIMARY"; }
+};
+
+// The unique keys of `database`.`table`: PRIMARY first, then the others by name. Empty when the
+// table has none or does not exist. Errors name the table.
+Result<std::vector<UniqueKey>> readUniqueKeys(Connection& conn, const std::string& database,
+                                              const std::string& table);
+
+}  // namespace dts::mysql
