@@ -1,5 +1,8 @@
 #include "source/binlog_fixture_for_tests.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
 #include <fstream>
 
 #include "common/byte_reader.h"
@@ -25,15 +28,18 @@ std::string shopRow(uint64_t id, const std::string& name) {
   return t::rowImage({intValue(id), shortString(name)}, {});
 }
 
-SchemaColumn column(std::string name, std::string data_type, std::string column_type) {
-  SchemaColumn c;
-  c.name = std::move(name);
-  c.data_type = std::move(data_type);
-  c.column_type = std::move(column_type);
-  return c;
+}  // namespace
+
+ScratchDir::ScratchDir(const std::string& prefix) {
+  std::error_code ec;
+  std::string tmpl = (std::filesystem::temp_directory_path(ec) / (prefix + "-XXXXXX")).string();
+  if (!ec && mkdtemp(tmpl.data()) != nullptr) path_ = tmpl;
 }
 
-}  // namespace
+ScratchDir::~ScratchDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
 
 Result<SchemaTable> FakeSchemaLoader::load(const std::string& database, const std::string& table) {
   if (loads_ != nullptr) loads_->push_back(database + "." + table);
@@ -101,11 +107,12 @@ ShopFixture shopFixture() {
 
 std::map<std::pair<std::string, std::string>, SchemaTable> shopSchema() {
   SchemaTable t{"shop", "t", {}, {"id"}};
-  t.columns.push_back(column("id", "int", "int(11)"));
-  SchemaColumn name = column("name", "varchar", "varchar(40)");
-  name.octet_length = 160;
-  name.collation = 45;
-  t.columns.push_back(name);
+  t.columns.push_back(SchemaColumn{.name = "id", .data_type = "int", .column_type = "int(11)"});
+  t.columns.push_back(SchemaColumn{.name = "name",
+                                   .data_type = "varchar",
+                                   .column_type = "varchar(40)",
+                                   .collation = 45,
+                                   .octet_length = 160});
   return {{{"shop", "t"}, t}};
 }
 

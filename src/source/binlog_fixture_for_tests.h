@@ -29,6 +29,20 @@ class FakeSchemaLoader final : public SchemaLoader {
   std::shared_ptr<std::vector<std::string>> loads_;
 };
 
+// A new directory under the system temp dir, removed with its contents when destroyed.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& prefix);  // "dts-reader" -> /tmp/dts-reader-XXXXXX
+  ~ScratchDir();
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  // "" when the directory could not be made.
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // Writes a binlog file: the magic, then `events` (whole events) back to back.
 Status writeBinlogFile(const std::string& path, const std::vector<std::string>& events);
 

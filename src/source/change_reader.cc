@@ -210,7 +210,7 @@ Result<uint64_t> ChangeReader::countChanges(const mysql::BinlogEvent& event, Row
 }
 
 Result<std::unique_ptr<ChangeReader>> openServerReader(const mysql::BinlogStreamOptions& stream,
-                                                      ChangeReaderOptions options) {
+                                                       ChangeReaderOptions options) {
   auto opened = mysql::BinlogStream::open(stream);
   if (!opened.ok()) return opened.status().withContext("opening the binlog stream");
   auto loader = InformationSchemaLoader::connect(stream.connection);
@@ -220,8 +220,9 @@ Result<std::unique_ptr<ChangeReader>> openServerReader(const mysql::BinlogStream
 }
 
 ChangeReaderFactory serverReaderFactory(mysql::BinlogStreamOptions stream) {
-  return [stream = std::move(stream)](const std::string& from_gtid, ChangeReaderOptions options)
-             -> Result<std::unique_ptr<ChangeReader>> {
+  return [stream = std::move(stream)](
+             const std::string& from_gtid,
+             ChangeReaderOptions options) -> Result<std::unique_ptr<ChangeReader>> {
     mysql::BinlogStreamOptions so = stream;
     so.start = mysql::BinlogStreamOptions::Start::kGtid;
     so.from_gtid = from_gtid;

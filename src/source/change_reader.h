@@ -156,7 +156,7 @@ class ChangeReader {
 // (stream.connection) for information_schema. Errors say which of the two failed ("opening the
 // binlog stream: ...", "schema connection: ..."); they name the endpoint, never the password.
 Result<std::unique_ptr<ChangeReader>> openServerReader(const mysql::BinlogStreamOptions& stream,
-                                                      ChangeReaderOptions options);
+                                                       ChangeReaderOptions options);
 
 // Makes the reader of one incremental run, starting after the GTID position `from_gtid` ("" for
 // the beginning of what the input holds). The seam through which a test feeds binlog files.

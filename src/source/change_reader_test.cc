@@ -1,9 +1,8 @@
 #include "source/change_reader.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
+#include <unistd.h>  // truncate
 
-#include <cstdlib>
 #include <fstream>
 
 #include "source/binlog_fixture_for_tests.h"
@@ -17,14 +16,7 @@ using pipeline::Transaction;
 
 class ChangeReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/dts-change-reader-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    fixture_ = testing::shopFixture();
-    loads_ = std::make_shared<std::vector<std::string>>();
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  void SetUp() override { ASSERT_FALSE(dir_.empty()); }
 
   // Writes events [from, to) of the fixture (the FORMAT_DESCRIPTION first when from > 0).
   std::string write(const std::string& name, size_t from = 0, size_t to = SIZE_MAX) {
@@ -63,9 +55,11 @@ class ChangeReaderTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
-  testing::ShopFixture fixture_;
-  std::shared_ptr<std::vector<std::string>> loads_;
+  testing::ScratchDir scratch_{"dts-change-reader"};
+  const std::string dir_ = scratch_.path();
+  const testing::ShopFixture fixture_ = testing::shopFixture();
+  const std::shared_ptr<std::vector<std::string>> loads_ =
+      std::make_shared<std::vector<std::string>>();
 };
 
 const std::vector<std::string> kAllGtids = {"0-1-1", "0-1-2", "0-1-3", "0-1-4", "0-1-5"};
@@ -135,7 +129,8 @@ TEST_F(ChangeReaderTest, ADefinitionTheTrackerCannotMatchStopsOnlyWhenSelected) 
   EXPECT_NE(st.message().find("other"), std::string::npos) << st.toString();
   EXPECT_EQ(reader.failure().step, ChangeReader::Step::kDecode);
   const size_t table_map = fixture_.transaction_starts[2] + 2;
-  EXPECT_EQ(reader.failure().at, (mysql::BinlogPosition{"binlog.000001", fixture_.offsets[table_map]}));
+  EXPECT_EQ(reader.failure().at,
+            (mysql::BinlogPosition{"binlog.000001", fixture_.offsets[table_map]}));
   EXPECT_EQ(gtids(txns), (std::vector<std::string>{"0-1-1", "0-1-2"}));
 }
 
@@ -221,8 +216,7 @@ TEST_F(ChangeReaderTest, ABadEventHeaderInTheMiddleIsCorruptionAtItsOffset) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.code(), Status::Code::kCorruption) << st.toString();
   EXPECT_EQ(reader.failure().step, ChangeReader::Step::kRead);
-  EXPECT_EQ(reader.failure().at,
-            (mysql::BinlogPosition{"binlog.000001", fixture_.offsets[bad]}));
+  EXPECT_EQ(reader.failure().at, (mysql::BinlogPosition{"binlog.000001", fixture_.offsets[bad]}));
   EXPECT_EQ(txns.size(), 3u);
   EXPECT_NE(st.message().find("binlog.000001:" + std::to_string(fixture_.offsets[bad])),
             std::string::npos)
@@ -273,7 +267,8 @@ TEST_F(ChangeReaderTest, StampsReceivedWithTheClock) {
 }
 
 TEST_F(ChangeReaderTest, FileFactoryReadsFromTheStartOnly) {
-  ChangeReaderFactory factory = fileReaderFactory({write("binlog.000001")}, [this] { return loader(); });
+  ChangeReaderFactory factory =
+      fileReaderFactory({write("binlog.000001")}, [this] { return loader(); });
   auto refused = factory("0-1-3", ChangeReaderOptions{});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);

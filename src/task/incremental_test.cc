@@ -1,9 +1,7 @@
 #include "task/incremental.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -98,17 +96,11 @@ class FakeSink final : public sink::Sink {
 class IncrementalEngineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string tmpl = ::testing::TempDir() + "/dts-incremental-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/binlog.000001";
+    ASSERT_FALSE(scratch_.path().empty());
     ASSERT_TRUE(
         source::testing::writeBinlogFile(path_, source::testing::shopFixture().events).ok());
     config_.name = "replay";
-    record_ = std::make_shared<SinkRecord>();
-    loads_ = std::make_shared<std::vector<std::string>>();
   }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
 
   IncrementalSeams seams() {
     IncrementalSeams s;
@@ -144,10 +136,11 @@ class IncrementalEngineTest : public ::testing::Test {
     return out;
   }
 
-  std::string dir_, path_;
+  source::testing::ScratchDir scratch_{"dts-incremental"};
+  const std::string path_ = scratch_.path() + "/binlog.000001";
   TaskConfig config_;
-  std::shared_ptr<SinkRecord> record_;
-  std::shared_ptr<std::vector<std::string>> loads_;
+  std::shared_ptr<SinkRecord> record_ = std::make_shared<SinkRecord>();
+  std::shared_ptr<std::vector<std::string>> loads_ = std::make_shared<std::vector<std::string>>();
   FakeClock clock_;
   Progress progress_;
   std::atomic<bool> stop_{false};
