@@ -12,8 +12,8 @@
 //
 // Filtering (Options::tables, table_selector.h): rows of tables the selector rejects are not
 // decoded at all; DDL is kept when the selector selects its default database. Transactions left
-// empty by the filter are still produced (their GTID and end position matter for checkpoints). Not
-// thread-safe; one builder per stream.
+// empty by the filter are still produced (their GTID and end position matter for checkpoints).
+// Not thread-safe; one builder per stream.
 #pragma once
 
 #include <functional>

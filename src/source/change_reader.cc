@@ -16,10 +16,12 @@ class StreamInput final : public BinlogInput {
     auto raw = stream_->nextEvent();
     if (raw.ok()) {
       position_ = stream_->position();
-    } else if (raw.status().code() == Status::Code::kNotFound) {
+      return *raw;  // a new Result: copying one would copy its Status too
+    }
+    if (raw.status().code() == Status::Code::kNotFound) {
       ended_ = true;  // the stream returns kNotFound only at the end (stop_at_end)
     }
-    return raw;
+    return raw.status();
   }
   bool ended() const override { return ended_; }
   const mysql::BinlogPosition& position() const override { return position_; }
@@ -61,9 +63,9 @@ class FileInput final : public BinlogInput {
       auto raw = file_->nextEvent();
       if (raw.ok()) {
         position_.offset = file_->currentOffset();
-        return raw;
+        return *raw;  // a new Result: copying one would copy its Status too
       }
-      if (raw.status().code() != Status::Code::kNotFound) return raw;
+      if (raw.status().code() != Status::Code::kNotFound) return raw.status();
       if (file_->tornTailBytes() > 0 && on_torn_tail_) on_torn_tail_(raw.status().message());
       file_.reset();
     }
