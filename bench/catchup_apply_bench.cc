@@ -1,6 +1,6 @@
 // Catch-up helper for bench/catchup_bench.sh: streams a source's binlog from a GTID position to
-// its current end (BinlogStream, decoder, SchemaTracker, TransactionBuilder) and applies it with
-// MysqlApplier; prints elapsed seconds and applier stats as one JSON line.
+// its current end (source::ChangeReader: BinlogStream, decoder, SchemaTracker, TransactionBuilder)
+// and applies it with MysqlApplier; prints elapsed seconds and applier stats as one JSON line.
 //   catchup_apply_bench SRC_HOST:PORT DEST_HOST:PORT USER PASSWORD_FILE FROM_GTID WORKERS DBFILTER
 //   TASK
 #include <chrono>
@@ -9,11 +9,10 @@
 #include <fstream>
 #include <string>
 
-#include "mysql/binlog_event.h"
 #include "mysql/binlog_stream.h"
 #include "pipeline/transaction_builder.h"
 #include "sink/mysql_applier.h"
-#include "source/schema_tracker.h"
+#include "source/change_reader.h"
 
 using namespace dts;
 
@@ -58,38 +57,23 @@ int main(int argc, char** argv) {
   so.start = mysql::BinlogStreamOptions::Start::kGtid;
   so.from_gtid = argv[5];
   so.stop_at_end = true;
-  auto stream = mysql::BinlogStream::open(so);
-  if (!stream.ok()) return fail("opening the stream", stream.status());
-  auto loader = source::InformationSchemaLoader::connect(options(argv[1]));
-  if (!loader.ok()) return fail("schema loader", loader.status());
-  source::SchemaTracker tracker(std::move(*loader));
-  mysql::BinlogDecoder decoder(mysql::BinlogDecoder::Options{true, &tracker});
   auto filter = pipeline::TableFilter::parse(argv[7]);
   if (!filter.ok()) return fail("filter", filter.status());
-  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{*filter});
-  std::vector<mysql::BinlogEvent> events;
+  source::ChangeReaderOptions ro;
+  ro.tables = std::make_shared<pipeline::TableFilter>(*filter);
+  auto reader = source::openServerReader(so, std::move(ro));
+  if (!reader.ok()) return fail("opening the reader", reader.status());
   std::vector<pipeline::Transaction> done;
   uint64_t txns = 0;
   while (true) {
-    auto raw = (*stream)->nextEvent();
-    if (!raw.ok()) {
-      if (raw.status().code() == Status::Code::kNotFound) break;
-      return fail("reading the stream", raw.status());
-    }
-    mysql::BinlogPosition pos = (*stream)->position();
-    Status s = decoder.decode(*raw, pos, &events);
-    if (!s.ok()) return fail("decoding", s);
-    for (const auto& ev : events) {
-      if (const auto* q = ev.as<mysql::QueryEvent>()) tracker.onQuery(q->database, q->sql);
-      done.clear();
-      s = builder.add(ev, &done);
-      if (!s.ok()) return fail("building transactions", s);
-      for (auto& t : done) {
-        if (t.gtid.empty()) continue;
-        ++txns;
-        s = (*applier)->apply(std::move(t));
-        if (!s.ok()) return fail("applying", s);
-      }
+    auto more = (*reader)->next(&done);
+    if (!more.ok()) return fail("reading at " + (*reader)->describe(), more.status());
+    if (!*more) break;  // everything the source had
+    for (auto& t : done) {
+      if (t.gtid.empty()) continue;
+      if (t.first_piece) ++txns;
+      Status s = (*applier)->apply(std::move(t));
+      if (!s.ok()) return fail("applying", s);
     }
   }
   Status s = (*applier)->close();

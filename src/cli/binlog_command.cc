@@ -2,13 +2,14 @@
 
 #include <unistd.h>
 
+#include <memory>
 #include <set>
 
 #include "cli/commands.h"
 #include "mysql/binlog_event.h"
-#include "mysql/binlog_file.h"
 #include "pipeline/ndjson.h"
 #include "pipeline/transaction_builder.h"
+#include "source/change_reader.h"
 
 namespace dts::cli {
 namespace {
@@ -55,21 +56,25 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
     std::fprintf(err, "dts: --format must be ndjson or count, not '%s'\n", options.format.c_str());
     return 1;
   }
-  pipeline::TableFilter filter;
+  auto filter = std::make_shared<pipeline::TableFilter>();
   if (!options.tables.empty()) {
     auto f = pipeline::TableFilter::parse(options.tables);
     if (!f.ok()) {
       std::fprintf(err, "dts: --tables: %s\n", f.status().message().c_str());
       return 1;
     }
-    filter = *f;
+    *filter = *f;
   }
   const bool count_only = options.format == "count";
-  mysql::BinlogDecoder decoder;
-  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
+  source::ChangeReaderOptions ro;
+  if (!filter->empty()) ro.tables = filter;
+  source::ChangeReader reader(
+      source::fileInput(
+          options.files,
+          [&](const std::string& why) { std::fprintf(err, "dts: warning: %s\n", why.c_str()); }),
+      /*schema=*/nullptr, std::move(ro));
   pipeline::NdjsonWriter writer(pipeline::NdjsonOptions{.positional_names = true});
   Output output(out);
-  std::vector<mysql::BinlogEvent> events;
   std::vector<pipeline::Transaction> done;
   std::set<std::string> warned;
   LastGood last;
@@ -97,81 +102,55 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
     }
   };
 
-  for (const std::string& path : options.files) {
-    if (stop) break;
-    auto src = mysql::BinlogFileSource::open(path);
-    if (!src.ok()) return fail(src.status(), mysql::BinlogPosition{path, 0});
-    mysql::BinlogFileSource& source = **src;
-    mysql::BinlogPosition pos{source.name(), 0};  // offset updated per event, the name copied once
-    while (!stop) {
-      auto raw = source.nextEvent();
-      if (!raw.ok()) {
-        if (raw.status().code() == Status::Code::kNotFound) {
-          if (source.tornTailBytes() > 0)
-            std::fprintf(err, "dts: warning: %s\n", raw.status().message().c_str());
+  while (!stop) {
+    auto more = reader.nextEvents();
+    if (!more.ok()) return fail(more.status(), reader.failure().at);
+    if (!*more) break;  // every file read
+    const std::vector<mysql::BinlogEvent>& events = reader.events();
+    for (const mysql::BinlogEvent& ev : events) {
+      if (count_only) {
+        // Fast path: check every row as decoding would (so bad rows are still caught) without
+        // building values, ChangeEvents or NDJSON.
+        auto n = reader.countChanges(ev, source::ChangeReader::RowCheck::kSkip, 0);
+        if (!n.ok()) return fail(n.status(), reader.failure().at);
+        lines += *n;
+        if (options.limit != 0 && lines >= options.limit) {
+          lines = options.limit;
+          stop = true;
           break;
         }
-        return fail(raw.status(),
-                    mysql::BinlogPosition{source.position().file, source.nextOffset()});
+        continue;
       }
-      pos.offset = source.currentOffset();
-      Status s = decoder.decode(*raw, pos, &events);
-      if (!s.ok()) return fail(s, pos);
-      for (const mysql::BinlogEvent& ev : events) {
-        if (count_only) {
-          // Fast path: check every row as decoding would (so bad rows are still caught) without
-          // building values, ChangeEvents or NDJSON.
-          if (const auto* rows = ev.as<mysql::RowsEvent>()) {
-            const mysql::TableInfo& t = rows->data.decoder->table();
-            if (!filter.matchesTable(t.database, t.table)) continue;
-            mysql::RowsReader reader(rows->data, ev.position);
-            while (!reader.done()) {
-              Status rs = reader.skip();
-              if (!rs.ok()) return fail(rs, pos);
-              ++lines;
-            }
-          } else if (const auto* q = ev.as<mysql::QueryEvent>()) {
-            if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther &&
-                filter.matchesDatabase(q->database))
-              ++lines;
-          }
+      if (const auto* tm = ev.as<mysql::TableMapEvent>()) {
+        if (filter->selectsTable(tm->table->database, tm->table->table))
+          warnNames(tm->decoder->table());
+      }
+      done.clear();
+      Status bs = reader.group(ev, &done);
+      if (!bs.ok()) return fail(bs, reader.failure().at);
+      for (const pipeline::Transaction& txn : done) {
+        for (const pipeline::ChangeEvent& ce : txn.events) {
+          Status ws = writer.append(ce, txn, output.buffer());
+          if (!ws.ok()) return fail(ws, ce.position);
+          ++lines;
           if (options.limit != 0 && lines >= options.limit) {
-            lines = options.limit;
             stop = true;
             break;
           }
-          continue;
         }
-        if (const auto* tm = ev.as<mysql::TableMapEvent>()) {
-          if (filter.matchesTable(tm->table->database, tm->table->table))
-            warnNames(tm->decoder->table());
-        }
-        done.clear();
-        Status bs = builder.add(ev, &done);
-        if (!bs.ok()) return fail(bs, pos);
-        for (const pipeline::Transaction& txn : done) {
-          for (const pipeline::ChangeEvent& ce : txn.events) {
-            Status ws = writer.append(ce, txn, output.buffer());
-            if (!ws.ok()) return fail(ws, ce.position);
-            ++lines;
-            if (options.limit != 0 && lines >= options.limit) {
-              stop = true;
-              break;
-            }
-          }
-          if (stop) break;
-        }
-        output.maybeFlush();
         if (stop) break;
       }
-      last.any = true;
-      last.type = events.empty() ? mysql::EventType::kUnknown : events.front().header.type;
-      last.position.offset = pos.offset;
-      if (last.position.file != pos.file) last.position.file = pos.file;
+      output.maybeFlush();
+      if (stop) break;
     }
+    const mysql::BinlogPosition& pos = reader.position();
+    last.any = true;
+    last.type = events.empty() ? mysql::EventType::kUnknown : events.front().header.type;
+    last.position.offset = pos.offset;
+    if (last.position.file != pos.file) last.position.file = pos.file;
   }
-  if (!stop && !count_only && builder.inTransaction()) {
-    const auto& p = builder.pending();
+  if (!stop && !count_only && reader.inTransaction()) {
+    const auto& p = reader.pendingTransaction();
     std::fprintf(
         err,
         "dts: warning: the last transaction (begun at %s:%llu) has no commit in these files; "

@@ -11,7 +11,7 @@
 #include "mysql/binlog_stream.h"
 #include "pipeline/ndjson.h"
 #include "pipeline/transaction_builder.h"
-#include "source/schema_tracker.h"
+#include "source/change_reader.h"
 
 namespace dts::cli {
 namespace {
@@ -32,24 +32,6 @@ bool percentDecode(std::string_view in, std::string* out) {
   }
   return true;
 }
-
-// Completes only the tables the user asked for: the others pass through as their TABLE_MAP
-// describes them (never decoded for output, so their names are not needed and a problem with
-// their definition must not stop the tail).
-class FilteredSchema final : public mysql::SchemaProvider {
- public:
-  FilteredSchema(source::SchemaTracker* tracker, const pipeline::TableFilter* filter)
-      : tracker_(tracker), filter_(filter) {}
-  Result<std::shared_ptr<const mysql::TableInfo>> complete(const mysql::TableInfo& map) override {
-    if (!filter_->matchesTable(map.database, map.table))
-      return std::make_shared<const mysql::TableInfo>(map);
-    return tracker_->complete(map);
-  }
-
- private:
-  source::SchemaTracker* tracker_;
-  const pipeline::TableFilter* filter_;
-};
 
 std::string positionText(const mysql::BinlogPosition& p) {
   if (p.file.empty()) return "(start)";
@@ -104,14 +86,14 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
     say("--format must be ndjson or count, not '" + options.format + "'");
     return 1;
   }
-  pipeline::TableFilter filter;
+  auto filter = std::make_shared<pipeline::TableFilter>();
   if (!options.tables.empty()) {
     auto f = pipeline::TableFilter::parse(options.tables);
     if (!f.ok()) {
       say("--tables: " + f.status().message());
       return 1;
     }
-    filter = *f;
+    *filter = *f;
   }
 
   mysql::BinlogStreamOptions so;
@@ -141,28 +123,18 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   }
   const std::string where = "binlog tail from " + shown;
 
-  auto stream_r = mysql::BinlogStream::open(so);
-  if (!stream_r.ok()) {
-    say(where + ": " + stream_r.status().toString());
+  source::ChangeReaderOptions ro;
+  if (!filter->empty()) ro.tables = filter;
+  auto reader_r = source::openServerReader(so, std::move(ro));
+  if (!reader_r.ok()) {
+    say(where + ": " + reader_r.status().toString());
     return 1;
   }
-  mysql::BinlogStream& stream = **stream_r;
-  auto loader = source::InformationSchemaLoader::connect(*conn);
-  if (!loader.ok()) {
-    say(where + ": schema connection: " + loader.status().toString());
-    return 1;
-  }
-  source::SchemaTracker tracker(std::move(loader).value());
-  FilteredSchema schema(&tracker, &filter);
-  mysql::BinlogDecoder decoder(
-      mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
-  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
+  source::ChangeReader& reader = **reader_r;
   pipeline::NdjsonWriter writer;
   const bool count_only = options.format == "count";
 
-  std::vector<mysql::BinlogEvent> events;
   std::vector<pipeline::Transaction> done;
-  mysql::RowImage before, after;
   std::string line;
   uint64_t lines = 0;
 
@@ -179,39 +151,21 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   auto limitReached = [&] { return options.limit != 0 && lines >= options.limit; };
 
   while (true) {
-    auto raw = stream.nextEvent();
-    if (!raw.ok()) {
-      if (raw.status().code() == Status::Code::kNotFound && options.stop_at_end) return finish();
-      return fail(raw.status(), stream.nextPosition());
-    }
-    const mysql::BinlogPosition& pos = stream.position();
-    Status ds = decoder.decode(*raw, pos, &events);
-    if (!ds.ok()) return fail(ds, pos);
-    for (const mysql::BinlogEvent& ev : events) {
-      if (const auto* q = ev.as<mysql::QueryEvent>()) tracker.onQuery(q->database, q->sql);
+    auto more = reader.nextEvents();
+    if (!more.ok()) return fail(more.status(), reader.failure().at);
+    if (!*more) return finish();  // only with --stop-at-end: everything the server has was read
+    for (const mysql::BinlogEvent& ev : reader.events()) {
       if (count_only) {
-        if (const auto* rows = ev.as<mysql::RowsEvent>()) {
-          const mysql::TableInfo& t = rows->data.decoder->table();
-          if (!filter.matchesTable(t.database, t.table)) continue;
-          mysql::RowsReader reader(rows->data, ev.position);
-          while (!reader.done()) {
-            Status rs = reader.next(&before, &after);
-            if (!rs.ok()) return fail(rs, ev.position);
-            ++lines;
-            if (limitReached()) return finish();
-          }
-        } else if (const auto* q = ev.as<mysql::QueryEvent>()) {
-          if (pipeline::classifyQuery(q->sql) == pipeline::QueryKind::kOther &&
-              filter.matchesDatabase(q->database)) {
-            ++lines;
-            if (limitReached()) return finish();
-          }
-        }
+        auto n = reader.countChanges(ev, source::ChangeReader::RowCheck::kDecode,
+                                     options.limit == 0 ? 0 : options.limit - lines);
+        if (!n.ok()) return fail(n.status(), reader.failure().at);
+        lines += *n;
+        if (limitReached()) return finish();
         continue;
       }
       done.clear();
-      Status bs = builder.add(ev, &done);
-      if (!bs.ok()) return fail(bs, ev.position);
+      Status bs = reader.group(ev, &done);
+      if (!bs.ok()) return fail(bs, reader.failure().at);
       for (const pipeline::Transaction& txn : done) {
         for (const pipeline::ChangeEvent& ce : txn.events) {
           line.clear();

@@ -102,6 +102,16 @@ bool Mapping::selectsDatabase(std::string_view db) const {
   return findDatabase(db) != nullptr;
 }
 
+bool Mapping::selectsTable(std::string_view db, std::string_view table) const {
+  const auto* s = findDatabase(db);
+  if (s == nullptr) return false;
+  if (s->tables.empty()) return true;
+  for (const auto& t : s->tables) {
+    if (t.name == table) return true;
+  }
+  return false;
+}
+
 bool Mapping::hasTableList(std::string_view db) const {
   const auto* s = findDatabase(db);
   return s != nullptr && !s->tables.empty();

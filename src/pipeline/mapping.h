@@ -22,6 +22,7 @@
 #include "common/status.h"
 #include "pipeline/change_event.h"
 #include "pipeline/row_filter.h"
+#include "pipeline/table_selector.h"
 
 namespace dts::pipeline {
 
@@ -68,7 +69,8 @@ struct TableRoute {
   bool keepsColumn(std::string_view column) const;
 };
 
-class Mapping {
+// As a TableSelector it selects the tables it routes (what a reader must decode for the task).
+class Mapping final : public TableSelector {
  public:
   Mapping() = default;
 
@@ -80,7 +82,9 @@ class Mapping {
   const std::vector<DatabaseSelection>& selections() const { return selections_; }
 
   // True when some table of db may be selected.
-  bool selectsDatabase(std::string_view db) const;
+  bool selectsDatabase(std::string_view db) const override;
+  // True when db.table is moved: route() has a value (without building the route).
+  bool selectsTable(std::string_view db, std::string_view table) const override;
   // The destination name of a selected database (db itself when not renamed or not selected).
   std::string targetDatabase(std::string_view db) const;
   // The route of a selected table; nullopt when the task does not move it.

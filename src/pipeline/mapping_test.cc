@@ -79,6 +79,33 @@ TEST(MappingTest, RoutesRenamesAndSelectsTables) {
   EXPECT_FALSE(m.hasTableList("logs"));
 }
 
+// What a reader decodes for the task (it replaced a database filter text made from the mapping and
+// parsed back, which let every table of a selected database through and every table of all
+// databases when a name could not be written as a pattern).
+TEST(MappingTest, SelectsExactlyTheTablesItRoutes) {
+  Mapping m = shopMapping();
+  const TableSelector& selector = m;
+  for (const auto& [db, table] :
+       std::vector<std::pair<std::string, std::string>>{{"shop", "orders"},
+                                                        {"shop", "users"},
+                                                        {"shop", "other"},
+                                                        {"logs", "anything"},
+                                                        {"nope", "orders"},
+                                                        {"", ""}}) {
+    EXPECT_EQ(selector.selectsTable(db, table), m.route(db, table).has_value())
+        << db << "." << table;
+  }
+  EXPECT_TRUE(selector.selectsDatabase("shop"));
+  EXPECT_TRUE(selector.selectsDatabase("logs"));
+  EXPECT_FALSE(selector.selectsDatabase("nope"));
+
+  auto odd = Mapping::create({{"shop", "", {}}, {"we.ird,*", "", {}}});
+  ASSERT_TRUE(odd.ok());
+  EXPECT_TRUE(odd->selectsTable("we.ird,*", "t"));
+  EXPECT_FALSE(odd->selectsTable("we", "ird"));
+  EXPECT_FALSE(odd->selectsTable("sb", "t"));
+}
+
 TEST(MappingTest, MapsEventsThroughFilterColumnsAndDml) {
   Mapping m = shopMapping();
   auto ins = m.mapEvent(event(ChangeEvent::Op::kInsert, nullptr, "paid"));

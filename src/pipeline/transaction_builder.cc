@@ -65,14 +65,14 @@ Result<TableFilter> TableFilter::parse(std::string_view spec) {
   return f;
 }
 
-bool TableFilter::matchesTable(std::string_view db, std::string_view table) const {
+bool TableFilter::selectsTable(std::string_view db, std::string_view table) const {
   if (patterns_.empty()) return true;
   for (const auto& p : patterns_)
     if (globMatch(p.db, db) && globMatch(p.table, table)) return true;
   return false;
 }
 
-bool TableFilter::matchesDatabase(std::string_view db) const {
+bool TableFilter::selectsDatabase(std::string_view db) const {
   if (patterns_.empty()) return true;
   for (const auto& p : patterns_)
     if (globMatch(p.db, db)) return true;
@@ -119,7 +119,8 @@ void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Tra
 Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows) {
   const mysql::TableDecoder& decoder = *rows.data.decoder;
   const mysql::TableInfo& table = decoder.table();
-  if (!options_.filter.matchesTable(table.database, table.table)) return Status::OK();
+  if (options_.tables != nullptr && !options_.tables->selectsTable(table.database, table.table))
+    return Status::OK();
   ChangeEvent::Op op = rows.data.kind == mysql::RowsKind::kInsert   ? ChangeEvent::Op::kInsert
                        : rows.data.kind == mysql::RowsKind::kUpdate ? ChangeEvent::Op::kUpdate
                                                                     : ChangeEvent::Op::kDelete;
@@ -184,7 +185,8 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       case QueryKind::kOther: break;
     }
     if (!open_) open(event, {});
-    if (options_.keep_all_ddl || options_.filter.matchesDatabase(q->database)) {
+    if (options_.keep_all_ddl || options_.tables == nullptr ||
+        options_.tables->selectsDatabase(q->database)) {
       ChangeEvent& ce = current_.events.emplace_back();
       ce.op = ChangeEvent::Op::kDdl;
       ce.database = q->database;

@@ -10,13 +10,14 @@
 // TRANSACTION_PAYLOAD, right after the payload event): where a reader resumes. The timestamp is
 // the MySQL immediate commit timestamp when the GTID carries one, else the closing event's.
 //
-// Filtering: rows of tables the filter rejects are not decoded at all; DDL is kept when its
-// default database matches a selected database pattern. Transactions left empty by the filter
-// are still produced (their GTID and end position matter for checkpoints).
+// Filtering (Options::tables, table_selector.h): rows of tables the selector rejects are not
+// decoded at all; DDL is kept when the selector selects its default database. Transactions left
+// empty by the filter are still produced (their GTID and end position matter for checkpoints).
 // Not thread-safe; one builder per stream.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,20 +25,21 @@
 #include "common/status.h"
 #include "mysql/binlog_event.h"
 #include "pipeline/change_event.h"
+#include "pipeline/table_selector.h"
 
 namespace dts::pipeline {
 
 // "db.t,db2.*,db3": each pattern is db[.table]; '*' matches any run of characters within a
 // name; a bare db means every table of it. Matching is case-sensitive (as table names are on
 // Linux servers). An empty filter accepts everything.
-class TableFilter {
+class TableFilter final : public TableSelector {
  public:
   TableFilter() = default;
   // kInvalidArgument for an empty pattern or one with more than one '.'.
   static Result<TableFilter> parse(std::string_view spec);
   bool empty() const { return patterns_.empty(); }
-  bool matchesTable(std::string_view db, std::string_view table) const;
-  bool matchesDatabase(std::string_view db) const;
+  bool selectsTable(std::string_view db, std::string_view table) const override;
+  bool selectsDatabase(std::string_view db) const override;
 
  private:
   struct Pattern {
@@ -49,9 +51,9 @@ class TableFilter {
 class TransactionBuilder {
  public:
   struct Options {
-    TableFilter filter;
+    std::shared_ptr<const TableSelector> tables;  // null: every table
     // Keep every DDL whatever its default database (a sink that maps qualified names decides);
-    // otherwise DDL is kept only when its default database matches the filter.
+    // otherwise DDL is kept only when `tables` selects its default database.
     bool keep_all_ddl = false;
   };
   TransactionBuilder() = default;

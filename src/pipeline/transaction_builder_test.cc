@@ -100,7 +100,7 @@ TEST(TransactionBuilderTest, MySqlGtidPayloadAndFilter) {
   auto filter = TableFilter::parse("shop.keep*");
   ASSERT_TRUE(filter.ok());
   t::EventBuilder b;
-  Stream s(TransactionBuilder::Options{*filter});
+  Stream s(TransactionBuilder::Options{std::make_shared<TableFilter>(*filter)});
   constexpr uint8_t uuid[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
                                 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
   std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
@@ -144,11 +144,11 @@ TEST(TransactionBuilderTest, GtidInsideAnOpenTransactionIsAnError) {
 TEST(TransactionBuilderTest, FilterPatternsAndQueryKinds) {
   auto f = TableFilter::parse("db.t, db2.*,db3");
   ASSERT_TRUE(f.ok());
-  EXPECT_TRUE(f->matchesTable("db", "t"));
-  EXPECT_FALSE(f->matchesTable("db", "t2"));
-  EXPECT_TRUE(f->matchesTable("db2", "anything"));
-  EXPECT_TRUE(f->matchesTable("db3", "x"));
-  EXPECT_FALSE(f->matchesDatabase("db4"));
+  EXPECT_TRUE(f->selectsTable("db", "t"));
+  EXPECT_FALSE(f->selectsTable("db", "t2"));
+  EXPECT_TRUE(f->selectsTable("db2", "anything"));
+  EXPECT_TRUE(f->selectsTable("db3", "x"));
+  EXPECT_FALSE(f->selectsDatabase("db4"));
   EXPECT_FALSE(TableFilter::parse("a.b.c").ok());
   EXPECT_FALSE(TableFilter::parse("a,,b").ok());
   EXPECT_EQ(classifyQuery("BEGIN"), QueryKind::kBegin);

@@ -1,36 +1,65 @@
-// The incremental phase as built into dts: the source binlog stream (mysql/binlog_stream,
-// source/schema_tracker, pipeline/transaction_builder) mapped by the task's Mapping and applied by
-// sink/mysql_applier, from the position the full phase recorded (see full_loader.h for the rules
-// the applier honours so that full + incremental is exact).
+// The incremental phase as built into dts: the source's changes read by a source::ChangeReader
+// (binlog stream, decoder, schema tracker, transaction grouping: source/change_reader.h) for the
+// tables the task's Mapping moves, and applied by a sink::Sink (sink/mysql_applier by default),
+// from the position the full phase recorded (see full_loader.h for the rules the applier honours
+// so that full + incremental is exact).
 //
 // One run of the engine:
-//   1. opens the applier at the destination (it fences any zombie session of a killed run and
-//      reads the checkpoint, dts_meta.checkpoint);
-//   2. hands the applier the snapshot position of every table the full phase loaded without a
-//      key (dts_meta.full_tables.key_columns = ''): changes already inside that table's one chunk
-//      are skipped for it. Tables with a key need nothing: the applier's writes are idempotent
-//      (insert = REPLACE of the after image, update = delete the old key if it changed + REPLACE,
-//      delete = delete by key), so replaying what a chunk already holds converges;
-//   3. streams the source binlog (config.source: a primary, a secondary node or the read/write
+//   1. opens the sink at the destination (the MySQL applier fences any zombie session of a killed
+//      run and reads the checkpoint, dts_meta.checkpoint);
+//   2. the default sink is also handed the snapshot position of every table the full phase loaded
+//      without a key (dts_meta.full_tables.key_columns = ''): changes already inside that table's
+//      one chunk are skipped for it. Tables with a key need nothing: the applier's writes are
+//      idempotent (insert = REPLACE of the after image, update = delete the old key if it changed
+//      + REPLACE, delete = delete by key), so replaying what a chunk already holds converges;
+//   3. reads the source binlog (config.source: a primary, a secondary node or the read/write
 //      endpoint: same code, GTID positioned) from the furthest of the task's start position and
-//      the checkpoint, decodes rows with the schema tracker, groups transactions, throttles them
-//      (options.incremental_limits) and applies them in source commit order;
+//      the checkpoint, decoding only the tables the mapping moves (every DDL is kept: the sink
+//      decides), throttles transactions (options.incremental_limits) and hands every piece to the
+//      sink in source commit order;
 //   4. publishes rows, bytes, latency (source commit -> destination commit) and the checkpoint
 //      position to the runner's Progress about twice a second.
-// Stop (the flag): the stream is interrupted, everything queued is committed, the checkpoint is
+// Stop (the flag): the reader is interrupted, everything queued is committed, the checkpoint is
 // written and run() returns OK. A lost source or destination connection returns kUnavailable
 // (the runner retries; the next run resumes exactly from the destination checkpoint). Any other
-// error (a schema the tracker cannot match, a DDL the applier cannot place) is returned as is.
+// error (a schema the tracker cannot match, a DDL the applier cannot place, the end of a finite
+// input) is returned as is.
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <string>
 
+#include "common/clock.h"
+#include "sink/sink.h"
+#include "source/change_reader.h"
 #include "task/runner.h"
 
 namespace dts::task {
 
-// The factory `dts run` uses: the binlog stream + MysqlApplier engine above.
+// Opens the sink of one run for the task; the mapping is the task's (shared with the engine).
+using SinkFactory = std::function<Result<std::unique_ptr<sink::Sink>>(
+    const TaskConfig& config, std::shared_ptr<const pipeline::Mapping> mapping)>;
+
+// What the engine is built from, so that a test can run it without servers.
+struct IncrementalSeams {
+  // The reader of one run; null: the task's source server (source::serverReaderFactory).
+  source::ChangeReaderFactory reader;
+  // The sink of one run; null: mysqlSinkFactory().
+  SinkFactory sink;
+  // Decides the idle window (latency 0 after 2 s without events), paces the throttle and stamps
+  // Transaction::received. Not owned; must outlive every engine made.
+  Clock* clock = SystemClock::instance();
+};
+
+// The factory `dts run` uses: the engine above over the task's source server and a MysqlApplier.
 IncrementalFactory defaultIncrementalFactory();
+// The engine above over the given seams.
+IncrementalFactory incrementalFactory(IncrementalSeams seams);
+
+// sink::MysqlApplier at the task's destination (options.parallelism workers), given the snapshot
+// positions of the tables the full phase loaded without a key (dts_meta, step 2 above).
+SinkFactory mysqlSinkFactory();
 
 // ---- Exposed for tests. ----
 
@@ -41,10 +70,5 @@ IncrementalFactory defaultIncrementalFactory();
 // kInvalidArgument when either side does not parse.
 Result<std::string> incrementalStartPosition(const std::string& task_start,
                                              const std::string& resume);
-
-// The TableFilter spec (pipeline/transaction_builder.h) that lets through the rows of every
-// database the mapping selects: "db1,db2". "" (everything) when a database name cannot be written
-// as a pattern (it holds ',', '.', '*' or spaces); the mapping still drops what is not selected.
-std::string databaseFilterSpec(const pipeline::Mapping& mapping);
 
 }  // namespace dts::task
