@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <set>
 
-#include "task/full_loader.h"
+#include "task/full_meta.h"
 
 namespace dts::task {
 
