@@ -67,9 +67,9 @@ Result<uint64_t> BulkInsert::execute(const BulkRows& b) {
 }
 
 Status BulkInsert::error(const std::string& what) const {
-  return writeFailure(mysql_stmt_errno(stmt_), what + " on " +
-                                                   conn_->options().endpoint.toString() + ": " +
-                                                   mysql_stmt_error(stmt_));
+  return writeFailure(
+      mysql_stmt_errno(stmt_),
+      what + " on " + conn_->options().endpoint.toString() + ": " + mysql_stmt_error(stmt_));
 }
 
 }  // namespace dts::mysql

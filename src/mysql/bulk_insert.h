@@ -26,8 +26,7 @@ namespace dts::mysql {
 class BulkRows {
  public:
   BulkRows() = default;
-  explicit BulkRows(size_t columns)
-      : offsets_(columns), lengths_(columns), nulls_(columns) {}
+  explicit BulkRows(size_t columns) : offsets_(columns), lengths_(columns), nulls_(columns) {}
 
   // Appends the value of `column` for the current row (data == nullptr: NULL).
   // REQUIRES: column < columns(); each row gets exactly one value per column, then endRow().

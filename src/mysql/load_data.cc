@@ -78,9 +78,9 @@ Result<uint64_t> LocalInfileLoader::load(std::string_view statement, const std::
   refused_ = false;
   if (failed != 0) {
     refused_ = localInfileRefused(h);
-    return writeFailure(mysql_errno(h), "LOAD DATA LOCAL on " +
-                                            conn_->options().endpoint.toString() + ": " +
-                                            mysql_error(h));
+    return writeFailure(
+        mysql_errno(h),
+        "LOAD DATA LOCAL on " + conn_->options().endpoint.toString() + ": " + mysql_error(h));
   }
   return static_cast<uint64_t>(mysql_affected_rows(h));
 }

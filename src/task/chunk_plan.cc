@@ -96,22 +96,22 @@ Result<ChunkPlan> planChunks(mysql::Connection& src, const CatalogTable& t, uint
     }
     uint64_t in_chunk = 0;
     if (!by_range)
-      DTS_RETURN_IF_ERROR(src.queryStream(
-          "SELECT " + cols + " FROM " +
-              mysql::quoteQualified(t.route.source_database, t.route.source_table) + " ORDER BY " +
-              cols,
-          [&](const char* const* f, const unsigned long* len, unsigned n) {
-            ++plan.total_rows;
-            if (++in_chunk == chunk_rows) {
-              std::vector<std::string> key;
-              for (unsigned i = 0; i < n; ++i)
-                key.emplace_back(f[i] == nullptr ? "" : std::string(f[i], len[i]));
-              bounds.push_back(std::move(key));
-              counts.push_back(in_chunk);
-              in_chunk = 0;
-            }
-            return !stop.load();
-          }));
+      DTS_RETURN_IF_ERROR(
+          src.queryStream("SELECT " + cols + " FROM " +
+                              mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+                              " ORDER BY " + cols,
+                          [&](const char* const* f, const unsigned long* len, unsigned n) {
+                            ++plan.total_rows;
+                            if (++in_chunk == chunk_rows) {
+                              std::vector<std::string> key;
+                              for (unsigned i = 0; i < n; ++i)
+                                key.emplace_back(f[i] == nullptr ? "" : std::string(f[i], len[i]));
+                              bounds.push_back(std::move(key));
+                              counts.push_back(in_chunk);
+                              in_chunk = 0;
+                            }
+                            return !stop.load();
+                          }));
     if (stop.load()) return Status::Aborted("stopped while planning " + t.describe());
     if (!by_range) counts.push_back(in_chunk);
   } else {

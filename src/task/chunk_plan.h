@@ -43,8 +43,8 @@ uint64_t chunkRowsFor(const CatalogTable& table, uint64_t chunk_rows, uint64_t c
 // per-chunk row counts are estimates). Any other key is streamed in key order, every chunk_rows-th
 // key closing a chunk (exact counts). A table without a key is one chunk of COUNT(*) rows.
 // Returns kAborted when stop became true while the key was streamed.
-Result<ChunkPlan> planChunks(mysql::Connection& src, const CatalogTable& table,
-                             uint64_t chunk_rows, const std::atomic<bool>& stop);
+Result<ChunkPlan> planChunks(mysql::Connection& src, const CatalogTable& table, uint64_t chunk_rows,
+                             const std::atomic<bool>& stop);
 
 // Hex of each key value, comma separated (how keys are stored in dts_meta).
 std::string encodeKey(const std::vector<std::string>& values);

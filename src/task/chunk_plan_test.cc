@@ -52,7 +52,7 @@ TEST(ChunkPlanTest, ChunkRowsFollowTheAverageRowWithinBounds) {
   t.avg_row_length = 200;
   EXPECT_EQ(chunkRowsFor(t, 0, 16u << 20, 1000, 100000), (16u << 20) / 200);
   EXPECT_EQ(chunkRowsFor(t, 7, 16u << 20, 1000, 100000), 7u);  // chunk_rows set: as is
-  t.avg_row_length = 0;                                          // no statistics: 256 bytes
+  t.avg_row_length = 0;                                        // no statistics: 256 bytes
   EXPECT_EQ(chunkRowsFor(t, 0, 1u << 20, 1000, 100000), (1u << 20) / 256);
   t.avg_row_length = 1u << 20;
   EXPECT_EQ(chunkRowsFor(t, 0, 16u << 20, 1000, 100000), 1000u);

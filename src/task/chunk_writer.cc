@@ -30,10 +30,10 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
   }
   // LOAD DATA stays possible under bulk_insert for a batch too large for one bulk packet.
   f.table_fits_load_data = loadDataCanCarry(t);
-  f.can_load_data = load_data_accepted && f.table_fits_load_data &&
-                    (requested == FullWriteMethod::kAuto ||
-                     requested == FullWriteMethod::kLoadData ||
-                     requested == FullWriteMethod::kBulkInsert);
+  f.can_load_data =
+      load_data_accepted && f.table_fits_load_data &&
+      (requested == FullWriteMethod::kAuto || requested == FullWriteMethod::kLoadData ||
+       requested == FullWriteMethod::kBulkInsert);
   if (requested == FullWriteMethod::kBulkInsert ||
       (requested == FullWriteMethod::kAuto && bulk_everywhere)) {
     f.method = ChunkMethod::kBulk;

@@ -44,10 +44,9 @@ TEST(ChunkWriterTest, RawBytesOnlyForBulkIntoTablesDtsCreated) {
   auto t = table();
   auto raw = chunkFormat(t, FullWriteMethod::kAuto, true, true, false);
   EXPECT_TRUE(raw.raw);
-  EXPECT_EQ(raw.renders,
-            (std::vector<CatalogColumn::Render>{CatalogColumn::Render::kNumber,
-                                                CatalogColumn::Render::kHex,
-                                                CatalogColumn::Render::kHex}));
+  EXPECT_EQ(raw.renders, (std::vector<CatalogColumn::Render>{CatalogColumn::Render::kNumber,
+                                                             CatalogColumn::Render::kHex,
+                                                             CatalogColumn::Render::kHex}));
   EXPECT_NE(raw.load_statement.find("CHARACTER SET binary"), std::string::npos);
   // conflicting_tables: ignore keeps an existing table, whose character sets may differ.
   auto kept = chunkFormat(t, FullWriteMethod::kAuto, true, true, true);
@@ -64,8 +63,8 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
   auto t = table();
   const char* row[] = {"1", "it's", "\x01"};
   const unsigned long len[] = {1, 4, 1};
-  for (auto method : {FullWriteMethod::kInsert, FullWriteMethod::kLoadData,
-                      FullWriteMethod::kBulkInsert}) {
+  for (auto method :
+       {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
     auto format = chunkFormat(t, method, true, true, false);
     BatchEncoder enc(format, 100);
     RowBatch b = enc.fresh();
@@ -87,8 +86,9 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
   RowBatch b = enc.fresh();
   enc.append(b, row, len, 3);
   enc.append(b, row, len, 3);
-  EXPECT_EQ(b.text, "INSERT INTO `d2`.`t``2` (`a`, `b`, `c`) VALUES (1,'it\\'s',X'01'),"
-                    "(1,'it\\'s',X'01')");
+  EXPECT_EQ(b.text,
+            "INSERT INTO `d2`.`t``2` (`a`, `b`, `c`) VALUES (1,'it\\'s',X'01'),"
+            "(1,'it\\'s',X'01')");
   format = chunkFormat(t, FullWriteMethod::kLoadData, true, true, false);
   BatchEncoder ld(format, 1000);
   b = ld.fresh();

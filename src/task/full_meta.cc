@@ -130,22 +130,22 @@ Status addPendingKeys(mysql::Connection& dest, const CatalogTable& t) {
   // a killed run that the server finished on its own (then ours fails with a duplicate key
   // name and the keys are looked up again).
   for (int attempt = 0;; ++attempt) {
-    DTS_ASSIGN_OR_RETURN(
-        auto existing, dest.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
-                                  " WHERE TABLE_SCHEMA = " +
-                                  dest.quoteString(t.route.target_database) +
-                                  " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
+    DTS_ASSIGN_OR_RETURN(auto existing,
+                         dest.query("SELECT DISTINCT INDEX_NAME FROM information_schema.STATISTICS"
+                                    " WHERE TABLE_SCHEMA = " +
+                                    dest.quoteString(t.route.target_database) +
+                                    " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
     std::set<std::string> have;
     for (const auto& r : existing.rows) have.insert(r[0].value_or(""));
     std::string alter;
     for (const auto& r : pending.rows) {
       if (have.count(r[0].value_or("")) != 0) continue;
-      alter += (alter.empty()
-                    ? "ALTER TABLE " +
-                          mysql::quoteQualified(t.route.target_database, t.route.target_table) +
-                          " ADD "
-                    : ", ADD ") +
-               r[1].value_or("");
+      alter +=
+          (alter.empty()
+               ? "ALTER TABLE " +
+                     mysql::quoteQualified(t.route.target_database, t.route.target_table) + " ADD "
+               : ", ADD ") +
+          r[1].value_or("");
     }
     if (alter.empty()) break;
     auto started = std::chrono::steady_clock::now();
@@ -153,10 +153,9 @@ Status addPendingKeys(mysql::Connection& dest, const CatalogTable& t) {
     if (!st.ok() && dest.lastErrorNumber() == 1061 /* ER_DUP_KEYNAME */ && attempt < 3) continue;
     DTS_RETURN_IF_ERROR(st.withContext("adding the secondary keys of " + t.route.target_database +
                                        "." + t.route.target_table));
-    spdlog::info(
-        "{}.{}: secondary keys built after the load in {:.1f} s", t.route.target_database,
-        t.route.target_table,
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    spdlog::info("{}.{}: secondary keys built after the load in {:.1f} s", t.route.target_database,
+                 t.route.target_table,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   }
   return dest.execute("DELETE FROM " + mysql::quoteQualified("dts_meta", "pending_indexes") +
                       " WHERE " + where);

@@ -109,7 +109,8 @@ TEST_F(RetryLoopTest, ProgressStartsANewWindow) {
 TEST_F(RetryLoopTest, OtherIssuesHaveTheirShorterWindow) {
   RetryLoopHooks hooks;
   hooks.attempt = [] {
-    return Status::FailedPrecondition("applying: Deadlock found when trying to get lock (error 1213)");
+    return Status::FailedPrecondition(
+        "applying: Deadlock found when trying to get lock (error 1213)");
   };
   Status st = run(hooks);
   EXPECT_NE(st.message().find("gave up"), std::string::npos) << st.toString();
@@ -124,22 +125,19 @@ TEST_F(RetryLoopTest, NonRetryableErrorsAndInterruptionsEndAtOnce) {
     ++attempts;
     return Status::Corruption("binlog event at mysql-bin.000001:120 is truncated");
   };
-  EXPECT_EQ(run(hooks).code(),
-            Status::Code::kCorruption);
+  EXPECT_EQ(run(hooks).code(), Status::Code::kCorruption);
   EXPECT_EQ(attempts, 1);
   EXPECT_EQ(clock.now(), start);
 
   // A deleted secondary node wins over the retryable error of the attempt it ended.
   hooks.attempt = [] { return kLost; };
   hooks.interrupted = [] { return Status::FailedPrecondition("node node-2 was deleted"); };
-  EXPECT_EQ(run(hooks).message(),
-            "node node-2 was deleted");
+  EXPECT_EQ(run(hooks).message(), "node node-2 was deleted");
 
   // A stop request during the wait ends the loop as stopped.
   hooks.interrupted = nullptr;
   hooks.on_retry = [&](const std::string&, const Status&) { stop = true; };
-  EXPECT_EQ(run(hooks).code(),
-            Status::Code::kAborted);
+  EXPECT_EQ(run(hooks).code(), Status::Code::kAborted);
 }
 
 }  // namespace
