@@ -24,6 +24,7 @@
 #include "support_data.h"
 #include "support_dts.h"
 #include "task/catalog.h"
+#include "task/chunk_plan.h"
 #include "task/full_loader.h"
 #include "task/task_config.h"
 
@@ -429,6 +430,55 @@ TEST_F(FullLoadTest, EveryTypeArrivesUnchangedByEveryWriteMethod) {
     }
   }
   rootSql("dest", "SET GLOBAL max_allowed_packet = 268435456");
+}
+
+// The destination refusing LOAD DATA LOCAL is a degraded mode: counted, persisted with the task
+// state across runs, and shown by `dts status` (text and --json).
+TEST_F(FullLoadTest, RefusedLoadDataIsCountedAndShownByStatus) {
+  rootSql("node-1",
+          "DROP DATABASE IF EXISTS fr; CREATE DATABASE fr; USE fr;"
+          "CREATE TABLE t_big (id INT PRIMARY KEY, lb LONGBLOB);"
+          "INSERT INTO t_big VALUES (1, 0x00), (2, REPEAT(0x00FF5C0A, 1250000)), (3, NULL);");
+  // A 5 MB row does not fit one bulk packet under a 4 MB max_allowed_packet: auto sends it by
+  // LOAD DATA, which this destination refuses.
+  rootSql("dest", "SET GLOBAL max_allowed_packet = 4194304; SET GLOBAL local_infile = OFF");
+  std::string path = workFile("refused.yaml");
+  {
+    std::ofstream f(path);
+    f << "name: refused\nkind: migration\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects: [{database: fr}]\n"
+      << "options: {incremental: false, parallelism: 2}\n";
+  }
+  std::string data = workFile("data-refused");
+  std::string out;
+  int rc = runDts("run " + path + " --data-dir " + data, &out);
+  rootSql("dest", "SET GLOBAL max_allowed_packet = 268435456; SET GLOBAL local_infile = ON");
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("more than the destination's max_allowed_packet"), std::string::npos) << out;
+  ASSERT_EQ(runDts("status --json --data-dir " + data, &out), 0);
+  auto st = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(st.is_array() && st.size() == 1) << out;
+  ASSERT_TRUE(st[0]["degraded"].contains("load_data_refused")) << out;
+  uint64_t refused = st[0]["degraded"]["load_data_refused"].get<uint64_t>();
+  EXPECT_GE(refused, 1u) << out;
+  ASSERT_EQ(runDts("status --data-dir " + data, &out), 0);
+  EXPECT_NE(out.find("degraded: load_data_refused " + std::to_string(refused)), std::string::npos)
+      << out;
+  // Run again where LOAD DATA is allowed: it finishes, and the count from the first run stays.
+  ASSERT_EQ(runDts("run " + path + " --data-dir " + data, &out), 0) << out;
+  ASSERT_EQ(runDts("status --json --data-dir " + data, &out), 0);
+  st = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_TRUE(st.is_array() && st.size() == 1) << out;
+  EXPECT_EQ(st[0]["degraded"]["load_data_refused"].get<uint64_t>(), refused) << out;
+  auto source = cluster_->connect(cluster_->endpoint());
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(source, nullptr);
+  ASSERT_NE(dest, nullptr);
+  EXPECT_EQ(diffTables(*source, "fr", "t_big", *dest, "fr", "t_big"), "");
 }
 
 TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {

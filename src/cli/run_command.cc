@@ -83,6 +83,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"last_error", s.last_error},
           {"retrying", s.retrying},
+          {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
           {"tables", tables}};
 }
@@ -120,6 +121,13 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
     if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
     if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
+    if (!st.degraded.empty()) {
+      // Paths where the task warned and went on in a lesser way (task::Degraded).
+      std::string list;
+      for (const auto& [mode, count] : st.degraded)
+        list += (list.empty() ? "" : ", ") + mode + " " + std::to_string(count);
+      std::printf("  degraded: %s\n", list.c_str());
+    }
     if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
   }
   if (json)

@@ -108,6 +108,10 @@ Status Connection::lastError(std::string_view what) const {
   return Status::FailedPrecondition(msg);
 }
 
+unsigned Connection::lastErrorNumber() const {
+  return mysql_errno(mysql_);
+}
+
 Result<uint64_t> Connection::maxAllowedPacket() {
   if (max_allowed_packet_ == 0) {
     DTS_ASSIGN_OR_RETURN(auto v, queryValue("SELECT @@max_allowed_packet"));

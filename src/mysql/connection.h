@@ -72,7 +72,6 @@ class Connection {
   std::string quoteString(std::string_view text);
 
   const ConnectOptions& options() const { return options_; }
-  st_mysql* handle() { return mysql_; }
   // True when the server is MariaDB (version string contains "MariaDB").
   bool isMariaDB() const { return is_mariadb_; }
   std::string serverVersion() const;
@@ -80,6 +79,9 @@ class Connection {
 
   // Status for the last error on this connection, with context.
   Status lastError(std::string_view what) const;
+  // The server's or client's number for the last error on this connection (0: none), e.g. 1061
+  // ER_DUP_KEYNAME, for callers that handle one error specially.
+  unsigned lastErrorNumber() const;
 
   // The server's max_allowed_packet, read once on first use. execute() checks statements
   // above 1 MiB against it: a server sent a larger packet drops the connection, which would
@@ -87,6 +89,14 @@ class Connection {
   Result<uint64_t> maxAllowedPacket();
 
  private:
+  // The Connector/C handle, for the mysql/ classes that speak protocol features Connection does
+  // not wrap (replication, bulk execution, local infile). Nothing above mysql/ sees it.
+  friend class BinlogStream;
+  friend class BulkInsert;
+  friend class LocalInfileLoader;
+  friend void enableLocalInfile(Connection& conn);
+  st_mysql* handle() { return mysql_; }
+
   Connection(st_mysql* mysql, ConnectOptions options);
   st_mysql* mysql_;
   ConnectOptions options_;

@@ -48,7 +48,7 @@ size_t valueBytes(const mysql::Value& v) {
 }
 
 unsigned lastErrno(mysql::Connection& c) {
-  return mysql_errno(c.handle());
+  return c.lastErrorNumber();
 }
 
 // Errors that mean "this DDL already happened" when it is replayed after a crash.

@@ -39,6 +39,14 @@
 //    Optionally (precise, not required for exactness): a row change whose key lies in a chunk
 //    whose snapshot_gtid contains the change's GTID can be skipped.
 //
+// Where each part lives: chunk_plan.h (splitting a table by key), snapshot.h (consistent
+// snapshots and their positions), full_meta.h (dts_meta: the plan, chunk commits, deferred keys),
+// chunk_writer.h (how rows are encoded and written: bulk insert, LOAD DATA, INSERT); this file
+// schedules chunks over the workers and pipes each chunk from its reader to its writer.
+//
+// Degraded modes (counted in Progress, shown by `dts status`): Degraded::kLoadDataRefused each
+// time the destination refuses LOAD DATA LOCAL and a chunk is loaded again without it.
+//
 // Thread-safety: run() drives its own worker threads; call it from one thread.
 #pragma once
 
@@ -74,29 +82,6 @@ struct FullLoadOptions {
   FullWriteMethod method = FullWriteMethod::kAuto;
 };
 
-// The `dts_meta` schema at the destination (created if missing).
-Status ensureMetaSchema(mysql::Connection& dest);
-
-// Hex of each key value, comma separated (how keys are stored in dts_meta).
-std::string encodeKey(const std::vector<std::string>& values);
-Result<std::vector<std::string>> decodeKey(std::string_view encoded);
-
-// SQL for "key > lower AND key <= upper" over key columns (each NULL bound is omitted), with
-// values rendered for their column types. Exposed for tests.
-std::string chunkPredicate(const CatalogTable& table, const std::vector<std::string>* lower,
-                           const std::vector<std::string>* upper,
-                           const std::function<std::string(std::string_view)>& quote_string);
-
-// Appends one value (nullptr: NULL) as an SQL literal for a utf8mb4 destination session without
-// NO_BACKSLASH_ESCAPES (the loader's): numbers as is, bytes as X'..', text quoted and escaped
-// like mysql_real_escape_string would. Exposed for tests.
-void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* data, size_t n);
-
-// Appends one value (nullptr: NULL) as a field of LOAD DATA ... FIELDS TERMINATED BY '\t'
-// ESCAPED BY '\\' LINES TERMINATED BY '\n' (no enclosure): NULL is \N; the escape character,
-// both terminators and NUL are escaped, every other byte is copied. Exposed for tests.
-void appendLoadDataField(std::string& out, const char* data, size_t n);
-
 // Which queued chunk a free worker takes, given each queued chunk's table in queue order and the
 // number of workers loading each table: the first chunk of the table the fewest workers are
 // loading, since writers of one table contend for its index pages. nullopt: wait for the planner,
@@ -119,6 +104,9 @@ class FullLoader {
  private:
   struct Chunk;
   struct Shared;
+  // Waits for a chunk to load and takes it (pickChunk); false when there is none left, the run
+  // failed or it is stopping.
+  bool takeChunk(Shared& shared, Chunk* chunk);
   Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index,
                    Shared& shared);
   Status worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot);
@@ -128,7 +116,7 @@ class FullLoader {
                    bool* table_done);
   // Adds the table's keys recorded in dts_meta.pending_indexes (see schema_copier.h) that do not
   // exist yet and clears the record; marks the table done. REQUIRES: every chunk of it is done.
-  Status addPendingKeys(mysql::Connection& dest, size_t table_index, Shared& shared);
+  Status finishTable(mysql::Connection& dest, size_t table_index, Shared& shared);
 
   mysql::ConnectOptions source_;
   mysql::ConnectOptions dest_;
@@ -136,7 +124,7 @@ class FullLoader {
   FullLoadOptions options_;
   Progress* progress_;
   const std::atomic<bool>* stop_;
-  Clock* clock_;
+  Clock* clock_;  // the rate limits and how long a worker waits for the planner
 };
 
 }  // namespace dts::task

@@ -36,6 +36,20 @@ std::vector<TableProgress> Progress::tables() const {
   return out;
 }
 
+void Progress::restoreDegraded(const std::map<std::string, uint64_t>& counts) {
+  for (Degraded mode : kAllDegraded) {
+    auto it = counts.find(degradedName(mode));
+    degraded_[static_cast<size_t>(mode)].store(it == counts.end() ? 0 : it->second);
+  }
+}
+
+void Progress::storeDegraded(std::map<std::string, uint64_t>* counts) const {
+  for (Degraded mode : kAllDegraded) {
+    uint64_t n = degradedCount(mode);
+    if (n != 0) (*counts)[degradedName(mode)] = n;
+  }
+}
+
 Progress::Rates Progress::sample(std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(mu_);
   samples_.push_back({now, rows_.load(), bytes_.load()});

@@ -3,9 +3,11 @@
 // later server. Rates are sampled by whoever displays them.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,6 +63,19 @@ class Progress {
   void noteHealthy() { healthy_.store(true); }
   bool takeHealthy() { return healthy_.exchange(false); }
 
+  // Counts one occurrence of a degraded mode (the caller logs it). Thread-safe.
+  void countDegraded(Degraded mode) {
+    degraded_[static_cast<size_t>(mode)].fetch_add(1, std::memory_order_relaxed);
+  }
+  uint64_t degradedCount(Degraded mode) const {
+    return degraded_[static_cast<size_t>(mode)].load(std::memory_order_relaxed);
+  }
+  // Starts the counts where an earlier run left them (TaskState::degraded; unknown names are
+  // ignored here). Call before the task runs.
+  void restoreDegraded(const std::map<std::string, uint64_t>& counts);
+  // Writes each mode counted so far into counts (by degradedName), leaving other names alone.
+  void storeDegraded(std::map<std::string, uint64_t>* counts) const;
+
   void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
   TaskPhase phase() const { return static_cast<TaskPhase>(phase_.load()); }
 
@@ -82,6 +97,7 @@ class Progress {
   std::atomic<double> latency_ms_{-1};
   std::atomic<int> phase_{0};
   std::atomic<bool> healthy_{false};
+  std::array<std::atomic<uint64_t>, std::size(kAllDegraded)> degraded_{};
   std::mutex mu_;
   struct Sample {
     std::chrono::steady_clock::time_point at;

@@ -43,5 +43,25 @@ TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {
   EXPECT_EQ(progress.findTable("d", "t1999")->target_table, "t1999");
 }
 
+TEST(ProgressTest, DegradedCountsContinueFromTheSavedState) {
+  Progress progress;
+  std::map<std::string, uint64_t> saved = {{"load_data_refused", 3}, {"from_a_newer_dts", 9}};
+  progress.restoreDegraded(saved);
+  EXPECT_EQ(progress.degradedCount(Degraded::kLoadDataRefused), 3u);
+  EXPECT_EQ(progress.degradedCount(Degraded::kStateSaveFailed), 0u);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      for (int k = 0; k < 1000; ++k) progress.countDegraded(Degraded::kStateSaveFailed);
+    });
+  }
+  for (auto& t : threads) t.join();
+  progress.countDegraded(Degraded::kLoadDataRefused);
+  progress.storeDegraded(&saved);
+  EXPECT_EQ(saved,
+            (std::map<std::string, uint64_t>{
+                {"load_data_refused", 4}, {"state_save_failed", 4000}, {"from_a_newer_dts", 9}}));
+}
+
 }  // namespace
 }  // namespace dts::task

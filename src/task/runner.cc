@@ -8,6 +8,7 @@
 #include "source/retry_policy.h"
 #include "task/full_loader.h"
 #include "task/precheck.h"
+#include "task/retry_loop.h"
 #include "task/schema_copier.h"
 
 namespace dts::task {
@@ -22,6 +23,7 @@ void TaskRunner::say(const std::string& line) {
 Status TaskRunner::save() {
   std::lock_guard<std::mutex> lock(state_mu_);
   state_.tables = progress_.tables();
+  progress_.storeDegraded(&state_.degraded);
   state_.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                              options_.clock->now().time_since_epoch())
                              .count();
@@ -34,8 +36,14 @@ void TaskRunner::setPhase(TaskPhase phase) {
     state_.phase = phase;
   }
   progress_.setPhase(phase);
+  saveOrCount("at a phase change");
+}
+
+void TaskRunner::saveOrCount(const char* when) {
   Status st = save();
-  if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
+  if (st.ok()) return;
+  progress_.countDegraded(Degraded::kStateSaveFailed);
+  spdlog::warn("saving task state {}: {}", when, st.toString());
 }
 
 namespace {
@@ -84,52 +92,22 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
     return node_deleted;
   };
 
-  Status st;
-  while (true) {
-    uint64_t rows_before = progress_.rowsMoved();
-    auto started = std::chrono::steady_clock::now();
-    st = runPhases(inner_stop);
-    if (!deleted().ok()) {
-      st = deleted();
-      break;
-    }
-    if (st.ok() || stop.load()) break;
-    // An attempt that moved rows or ran a while had recovered: its failure is a new outage.
-    if (progress_.rowsMoved() != rows_before ||
-        std::chrono::steady_clock::now() - started > std::chrono::seconds(30)) {
-      retry.onSuccess();
-    }
-    auto delay = retry.onFailure(st);
-    if (!delay.ok()) {
-      st = delay.status();
-      break;
-    }
-    std::string retrying = retry.describe();
+  RetryLoopHooks hooks;
+  hooks.attempt = [&] { return runPhases(inner_stop); };
+  hooks.progress = [&] { return progress_.rowsMoved(); };
+  hooks.interrupted = deleted;
+  hooks.on_retry = [&](const std::string& retrying, const Status& error) {
     spdlog::warn("task {}: {}", config_.name, retrying);
     say("  " + retrying + "\n");
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.retrying = retrying;
-      state_.last_error = st.toString();
+      state_.last_error = error.toString();
       rows_at_retry_.store(progress_.rowsMoved());
     }
-    (void)save();
-    // Sleep in small steps so a stop request or a node deletion ends the wait at once.
-    auto left = *delay;
-    while (left > Clock::Duration(0) && !inner_stop.load()) {
-      auto step = std::min<Clock::Duration>(left, std::chrono::milliseconds(100));
-      options_.clock->sleepFor(step);
-      left -= step;
-    }
-    if (!deleted().ok()) {
-      st = deleted();
-      break;
-    }
-    if (stop.load()) {
-      st = Status::Aborted("stopped");
-      break;
-    }
-  }
+    saveOrCount("while retrying");
+  };
+  Status st = runWithRetryWindow(retry, options_.clock, hooks, stop, inner_stop);
   done.store(true);
   bridge.join();
   if (watch) watch->stop();
@@ -165,6 +143,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       p->done = t.done;
       p->changes_applied = t.changes_applied;
     }
+    progress_.restoreDegraded(state_.degraded);
   } else {
     state_.name = config_.name;
     state_.kind = taskKindName(config_.kind);
@@ -196,8 +175,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
         bool healthy = progress_.takeHealthy();
         if (healthy || progress_.rowsMoved() > rows_at_retry_.load()) state_.retrying.clear();
       }
-      Status st = save();
-      if (!st.ok()) spdlog::warn("saving task state: {}", st.toString());
+      saveOrCount("for the progress report");
       TaskPhase phase = progress_.phase();
       if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
       std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates,
@@ -307,7 +285,10 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
       // Persisted before any row of this snapshot can commit (the loader waits for us).
       if (first) {
         Status st = save();
-        if (!st.ok()) spdlog::error("saving the incremental start position: {}", st.toString());
+        if (!st.ok()) {
+          progress_.countDegraded(Degraded::kStateSaveFailed);
+          spdlog::error("saving the incremental start position: {}", st.toString());
+        }
       }
     }));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -68,9 +68,13 @@ class TaskRunner {
  private:
   Status runPhases(const std::atomic<bool>& stop);
   // runPhases again and again while the failure is retryable and the retry window
-  // (options.retry_time_for_*) is open; each attempt resumes from the saved state.
+  // (options.retry_time_for_*) is open; each attempt resumes from the saved state (see
+  // retry_loop.h; the window is measured on options.clock).
   Status runWithRetries(const std::atomic<bool>& stop);
   Status save();
+  // save() for the paths that go on when it fails: the failure is logged and counted
+  // (Degraded::kStateSaveFailed). when: "at a phase change", for the log.
+  void saveOrCount(const char* when);
   void setPhase(TaskPhase phase);
   void say(const std::string& line);
 

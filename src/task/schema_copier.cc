@@ -6,7 +6,7 @@
 
 #include "common/strings.h"
 #include "mysql/sql_lexer.h"
-#include "task/full_loader.h"
+#include "task/full_meta.h"
 
 namespace dts::task {
 

@@ -31,6 +31,14 @@ Result<TaskPhase> parsePhase(const std::string& name) {
   return Status::Corruption("unknown task phase '" + name + "'");
 }
 
+const char* degradedName(Degraded mode) {
+  switch (mode) {
+    case Degraded::kLoadDataRefused: return "load_data_refused";
+    case Degraded::kStateSaveFailed: return "state_save_failed";
+  }
+  return "unknown";
+}
+
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::string& data_dir) {
   if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
     return Status::FailedPrecondition("creating data dir " + data_dir + ": " +
@@ -87,6 +95,13 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
+    // A data dir written before the degraded counts existed has no "degraded": none counted.
+    auto degraded = stats.find("degraded");
+    if (degraded != stats.end() && degraded->is_object()) {
+      for (const auto& [mode, count] : degraded->items()) {
+        if (count.is_number_unsigned()) s.degraded[mode] = count.get<uint64_t>();
+      }
+    }
   }
   s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
   DTS_ASSIGN_OR_RETURN(auto tables,
@@ -114,8 +129,11 @@ Status SqliteStateStore::save(const TaskState& s) {
   std::lock_guard<std::mutex> lock(mu_);
   DTS_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
   auto body = [&]() -> Status {
-    nlohmann::json stats = {
-        {"rps", s.rps}, {"mbps", s.mbps}, {"latency_ms", s.latency_ms}, {"retrying", s.retrying}};
+    nlohmann::json stats = {{"rps", s.rps},
+                            {"mbps", s.mbps},
+                            {"latency_ms", s.latency_ms},
+                            {"retrying", s.retrying},
+                            {"degraded", s.degraded}};
     DTS_ASSIGN_OR_RETURN(
         auto ignored,
         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"

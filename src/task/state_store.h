@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,21 @@ enum class TaskPhase {
 };
 const char* phaseName(TaskPhase phase);
 Result<TaskPhase> parsePhase(const std::string& name);
+
+// Degraded modes: the task warned and carried on in a lesser way. Each occurrence is counted
+// (Progress::countDegraded) as well as logged, persisted with the task state and shown by
+// `dts status`, so an operator sees it after the log has rotated.
+enum class Degraded {
+  // The destination refused LOAD DATA LOCAL: the chunk was loaded again by another method, and
+  // the rest of the full data went on without LOAD DATA.
+  kLoadDataRefused,
+  // Saving this task state failed and the task went on (the data's own bookkeeping is in the
+  // destination's dts_meta; the next save writes the whole state again).
+  kStateSaveFailed,
+};
+inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed};
+// "load_data_refused", "state_save_failed": the key in TaskState::degraded and in `dts status`.
+const char* degradedName(Degraded mode);
 
 struct TableProgress {
   std::string source_database;
@@ -64,6 +80,9 @@ struct TaskState {
   double latency_ms = -1;  // source commit -> destination apply; < 0 when unknown
   // While a retryable failure is being retried: "retrying since T, gives up at T+W ...".
   std::string retrying;
+  // Occurrences of each degraded mode across runs, by degradedName; a mode never seen is absent.
+  // Names this build does not know (a newer dts wrote them) are kept as they are.
+  std::map<std::string, uint64_t> degraded;
   int64_t updated_at_ms = 0;
   std::vector<TableProgress> tables;
 };

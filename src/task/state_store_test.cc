@@ -12,6 +12,27 @@
 namespace dts::task {
 namespace {
 
+// A data dir as an older dts left it: `sql` run on a fresh dts.db in a new data dir under a
+// temporary directory (*tmp, for remove_all); returns the data dir.
+std::string oldDataDir(const std::string& sql, std::string* tmp) {
+  char tmpl[] = "/tmp/dts-state-XXXXXX";
+  EXPECT_NE(mkdtemp(tmpl), nullptr);
+  *tmp = tmpl;
+  std::string dir = *tmp + "/data";
+  EXPECT_EQ(mkdir(dir.c_str(), 0700), 0);
+  auto db = Sqlite::open(dir + "/dts.db");
+  EXPECT_TRUE(db.ok());
+  if (db.ok()) {
+    EXPECT_TRUE((*db)->exec(sql).ok()) << sql;
+  }
+  return dir;
+}
+
+constexpr char kOldTaskStateTable[] =
+    "CREATE TABLE task_state (name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL,"
+    " config_yaml TEXT, last_error TEXT, schema_done INTEGER, full_done INTEGER,"
+    " start_gtid TEXT, checkpoint_gtid TEXT, stats TEXT, updated_at_ms INTEGER);";
+
 TEST(StateStoreTest, SavesAndLoadsTaskState) {
   char tmpl[] = "/tmp/dts-state-XXXXXX";
   ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -59,27 +80,16 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
 
 // A data dir written by a dts without changes_applied opens, keeps its tables, and saves again.
 TEST(StateStoreTest, OpensADataDirFromBeforeChangesApplied) {
-  char tmpl[] = "/tmp/dts-state-XXXXXX";
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  std::string dir = std::string(tmpl) + "/data";
-  ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
-  {
-    auto db = Sqlite::open(dir + "/dts.db");
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(
-        (*db)
-            ->exec(
-                "CREATE TABLE task_state (name TEXT PRIMARY KEY, kind TEXT, phase TEXT NOT NULL,"
-                " config_yaml TEXT, last_error TEXT, schema_done INTEGER, full_done INTEGER,"
-                " start_gtid TEXT, checkpoint_gtid TEXT, stats TEXT, updated_at_ms INTEGER);"
-                "CREATE TABLE task_tables (task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT,"
-                " source_table TEXT, target_db TEXT, target_table TEXT, rows_done INTEGER,"
-                " rows_estimated INTEGER, bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"
-                "INSERT INTO task_state VALUES ('old', 'sync', 'incremental', '', '', 1, 1, '0-1-1', '',"
-                " '{}', 0);"
-                "INSERT INTO task_tables VALUES ('old', 0, 'shop', 'orders', 'shop', 'orders', 7, 7, 70, 1)")
-            .ok());
-  }
+  std::string tmpl;
+  std::string dir = oldDataDir(
+      std::string(kOldTaskStateTable) +
+          "CREATE TABLE task_tables (task TEXT NOT NULL, seq INTEGER NOT NULL, source_db TEXT,"
+          " source_table TEXT, target_db TEXT, target_table TEXT, rows_done INTEGER,"
+          " rows_estimated INTEGER, bytes_done INTEGER, done INTEGER, PRIMARY KEY (task, seq));"
+          "INSERT INTO task_state VALUES ('old', 'sync', 'incremental', '', '', 1, 1, '0-1-1', '',"
+          " '{}', 0);"
+          "INSERT INTO task_tables VALUES ('old', 0, 'shop', 'orders', 'shop', 'orders', 7, 7, 70, 1)",
+      &tmpl);
   auto store = SqliteStateStore::open(dir);
   ASSERT_TRUE(store.ok()) << store.status().toString();
   auto s = (*store)->load("old");
@@ -94,6 +104,33 @@ TEST(StateStoreTest, OpensADataDirFromBeforeChangesApplied) {
   auto s2 = (*again)->load("old");
   ASSERT_TRUE(s2.ok() && s2->has_value());
   EXPECT_EQ((*s2)->tables[0].changes_applied, 5u);
+  std::filesystem::remove_all(tmpl);
+}
+
+// Degraded-mode counts persist with the state; a state saved before they existed (its stats
+// without "degraded") reads as none counted, and a name this build does not know is kept.
+TEST(StateStoreTest, DegradedCountsPersistAndOldStatesHaveNone) {
+  std::string tmpl;
+  std::string dir = oldDataDir(std::string(kOldTaskStateTable) +
+                                   "INSERT INTO task_state VALUES ('old', 'sync', 'incremental',"
+                                   " '', '', 1, 1, '0-1-1', '',"
+                                   " '{\"rps\": 3.5, \"retrying\": \"\"}', 0)",
+                               &tmpl);
+  auto store = SqliteStateStore::open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  auto s = (*store)->load("old");
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status().toString();
+  EXPECT_DOUBLE_EQ((*s)->rps, 3.5);
+  EXPECT_TRUE((*s)->degraded.empty());
+  (*s)->degraded[degradedName(Degraded::kLoadDataRefused)] = 2;
+  (*s)->degraded[degradedName(Degraded::kStateSaveFailed)] = 1;
+  (*s)->degraded["from_a_newer_dts"] = 7;
+  ASSERT_TRUE((*store)->save(**s).ok());
+  auto again = (*store)->load("old");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->degraded,
+            (std::map<std::string, uint64_t>{
+                {"load_data_refused", 2}, {"state_save_failed", 1}, {"from_a_newer_dts", 7}}));
   std::filesystem::remove_all(tmpl);
 }
 

@@ -1,0 +1,173 @@
+#include "task/chunk_writer.h"
+
+#include <set>
+
+#include "task/sql_values.h"
+
+namespace dts::task {
+
+bool loadDataCanCarry(const CatalogTable& t) {
+  static const std::set<std::string> kNot = {
+      "bit",        "geometry",        "point",        "linestring",        "polygon",
+      "multipoint", "multilinestring", "multipolygon", "geometrycollection"};
+  for (const auto& name : t.copy_columns) {
+    for (const auto& c : t.columns) {
+      if (c.name == name && kNot.count(c.data_type) != 0) return false;
+    }
+  }
+  return true;
+}
+
+ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool load_data_accepted,
+                        bool bulk_everywhere, bool insert_ignore) {
+  ChunkFormat f;
+  f.insert_ignore = insert_ignore;
+  for (const auto& name : t.copy_columns) {
+    f.columns += (f.columns.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
+    for (const auto& c : t.columns) {
+      if (c.name == name) f.renders.push_back(c.render);
+    }
+  }
+  // LOAD DATA stays possible under bulk_insert for a batch too large for one bulk packet.
+  f.table_fits_load_data = loadDataCanCarry(t);
+  f.can_load_data =
+      load_data_accepted && f.table_fits_load_data &&
+      (requested == FullWriteMethod::kAuto || requested == FullWriteMethod::kLoadData ||
+       requested == FullWriteMethod::kBulkInsert);
+  if (requested == FullWriteMethod::kBulkInsert ||
+      (requested == FullWriteMethod::kAuto && bulk_everywhere)) {
+    f.method = ChunkMethod::kBulk;
+  } else if (f.can_load_data) {
+    f.method = ChunkMethod::kLoadData;
+  }
+  f.raw = f.method == ChunkMethod::kBulk && !insert_ignore;
+  if (f.raw) {
+    for (auto& r : f.renders) {
+      if (r == CatalogColumn::Render::kString)
+        r = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
+    }
+  }
+  std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
+  f.insert_head = std::string(insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target +
+                  " (" + f.columns + ") VALUES ";
+  f.load_statement = std::string("LOAD DATA LOCAL INFILE 'dts-chunk' ") +
+                     (insert_ignore ? "IGNORE " : "") + "INTO TABLE " + target +
+                     (f.raw ? " CHARACTER SET binary" : " CHARACTER SET utf8mb4") +
+                     " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
+                     " LINES TERMINATED BY '\\n' (" +
+                     f.columns + ")";
+  return f;
+}
+
+RowBatch BatchEncoder::fresh() const {
+  RowBatch b;
+  if (format_.method == ChunkMethod::kBulk) {
+    b.bulk = mysql::BulkRows(format_.renders.size());
+    b.bulk.reserve(statement_bytes_ + (64u << 10));
+  } else {
+    b.text.reserve(statement_bytes_ + (64u << 10));
+    if (format_.method == ChunkMethod::kInsert) b.text = format_.insert_head;
+  }
+  return b;
+}
+
+void BatchEncoder::append(RowBatch& b, const char* const* f, const unsigned long* len,
+                          unsigned n) const {
+  switch (format_.method) {
+    case ChunkMethod::kBulk:
+      for (unsigned i = 0; i < n; ++i) b.bulk.appendValue(i, f[i], len[i]);
+      b.bulk.endRow();
+      break;
+    case ChunkMethod::kLoadData: appendLoadDataRow(b.text, f, len, n); break;
+    case ChunkMethod::kInsert:
+      appendInsertRow(b.text, format_.renders, b.rows == 0, f, len, n);
+      break;
+  }
+  for (unsigned i = 0; i < n; ++i) b.bytes += len[i];
+  ++b.rows;
+}
+
+Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
+                                                       const ChunkFormat& format,
+                                                       const CatalogTable& t, std::string what,
+                                                       uint64_t max_packet) {
+  std::string writing = "writing " + t.route.target_database + "." + t.route.target_table;
+  std::unique_ptr<ChunkWriter> w(
+      new ChunkWriter(dest, format, std::move(what), std::move(writing), max_packet));
+  if (format.method == ChunkMethod::kBulk) {
+    std::string placeholders;
+    std::vector<mysql::BulkInsert::Param> params;
+    for (auto r : format.renders) {
+      placeholders += placeholders.empty() ? "?" : ", ?";
+      // Bytes (and every column in raw mode) as binary strings, stored without conversion; text
+      // as strings (utf8mb4, like the source sent it); numbers as strings too, converted by the
+      // server as an INSERT would.
+      params.push_back(format.raw || r == CatalogColumn::Render::kHex
+                           ? mysql::BulkInsert::Param::kBinary
+                           : mysql::BulkInsert::Param::kString);
+    }
+    auto bulk = mysql::BulkInsert::prepare(dest, format.insert_head + "(" + placeholders + ")",
+                                           std::move(params));
+    if (!bulk.ok()) return bulk.status().withContext(w->writing_);
+    w->bulk_ = std::move(*bulk);
+  }
+  if (format.can_load_data) w->infile_ = std::make_unique<mysql::LocalInfileLoader>(dest);
+  return w;
+}
+
+Status ChunkWriter::loadData(const std::string& file, uint64_t expected) {
+  auto loaded = infile_->load(format_.load_statement, file);
+  if (!loaded.ok()) return loaded.status().withContext(writing_);
+  // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
+  // let a row go missing silently.
+  if (!format_.insert_ignore && *loaded != expected) {
+    return Status::FailedPrecondition(
+        writing_ + " (" + what_ + "): " + std::to_string(expected - *loaded) + " of " +
+        std::to_string(expected) + " rows were not inserted (duplicate key at the destination?)");
+  }
+  return Status::OK();
+}
+
+Status ChunkWriter::tooLarge(uint64_t bytes) const {
+  return Status::FailedPrecondition(
+      writing_ + " (" + what_ + "): a row needs a " + std::to_string(bytes) +
+      "-byte packet, more than the destination's max_allowed_packet (" +
+      std::to_string(max_packet_) + "); raise max_allowed_packet at the destination" +
+      (format_.table_fits_load_data
+           ? ""
+           : " (LOAD DATA cannot carry this table's BIT or spatial columns)"));
+}
+
+Status ChunkWriter::write(const RowBatch& b) {
+  switch (format_.method) {
+    case ChunkMethod::kBulk: {
+      // One bulk packet must fit the server's max_allowed_packet: a batch that would not (a
+      // huge row) goes by LOAD DATA in the same transaction, or fails clearly.
+      uint64_t packet = b.bulk.dataBytes() + b.rows * format_.renders.size() * 10 + 4096;
+      if (packet > max_packet_) {
+        if (!format_.can_load_data) return tooLarge(packet);
+        std::string file;
+        b.bulk.forEachRow([&](const char* const* f, const unsigned long* len, unsigned n) {
+          appendLoadDataRow(file, f, len, n);
+        });
+        return loadData(file, b.rows);
+      }
+      auto inserted = bulk_->execute(b.bulk);
+      if (!inserted.ok()) return inserted.status().withContext(writing_);
+      if (!format_.insert_ignore && *inserted != b.rows) {
+        return Status::FailedPrecondition(writing_ + " (" + what_ + "): the server inserted " +
+                                          std::to_string(*inserted) + " of " +
+                                          std::to_string(b.rows) + " rows");
+      }
+      return Status::OK();
+    }
+    case ChunkMethod::kLoadData: return loadData(b.text, b.rows);
+    case ChunkMethod::kInsert:
+      // The server would drop the connection on a larger packet (and that looks retryable).
+      if (b.text.size() + 1024 > max_packet_) return tooLarge(b.text.size());
+      return dest_.execute(b.text).withContext(writing_);
+  }
+  return Status::Internal("unknown chunk write method");
+}
+
+}  // namespace dts::task

@@ -1,0 +1,136 @@
+// Chunk writers: how the rows of one chunk travel to the destination, by one of three methods
+// (options.full.method, FullWriteMethod, resolved per chunk by chunkFormat):
+//   bulk       a prepared INSERT executed once per batch with arrays of parameters
+//              (mysql::BulkInsert, MariaDB 10.2+); a batch too large for one bulk packet (a huge
+//              row) goes by LOAD DATA in the same transaction when LOAD DATA can carry the table;
+//   load_data  LOAD DATA LOCAL INFILE of an in-memory file (mysql::LocalInfileLoader);
+//   insert     multi-row INSERT statements of SQL literals.
+// A reader thread encodes source rows into RowBatches (BatchEncoder); the writer thread sends them
+// (ChunkWriter) inside the destination transaction the caller opened. A batch is about
+// statement_bytes; a single row larger than that travels alone.
+//
+// Raw mode (bulk into a table dts created from the source's definition, so with the same
+// character set per column): the source sends every value in its column's own character set
+// (character_set_results = NULL) and the destination takes it as a binary string, stored
+// unchanged; neither server converts characters. Otherwise values travel as utf8mb4.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "mysql/bulk_insert.h"
+#include "mysql/connection.h"
+#include "mysql/load_data.h"
+#include "task/catalog.h"
+#include "task/task_config.h"
+
+namespace dts::task {
+
+// False when a copied column is BIT or spatial: LOAD DATA stores a field as a string into its
+// column, and such columns would not read their text-protocol bytes back the way X'..' does.
+bool loadDataCanCarry(const CatalogTable& table);
+
+enum class ChunkMethod { kBulk, kLoadData, kInsert };
+
+// How one chunk is written: the method and everything derived from it and the table.
+struct ChunkFormat {
+  ChunkMethod method = ChunkMethod::kInsert;
+  // LOAD DATA may carry a batch of this chunk (the method, or bulk's fallback for a huge row).
+  bool can_load_data = false;
+  bool table_fits_load_data = true;  // loadDataCanCarry(table)
+  bool raw = false;                  // see the header comment
+  bool insert_ignore = false;        // conflicting_tables: ignore (keep the destination row)
+  std::vector<CatalogColumn::Render> renders;  // per copied column, kString -> kHex in raw mode
+  std::string columns;                         // the copied columns, quoted, comma separated
+  std::string insert_head;                     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
+  std::string load_statement;                  // the LOAD DATA LOCAL statement
+};
+
+// The format of a chunk of `table`. requested: the task's method; load_data_accepted: the
+// destination has not refused LOAD DATA LOCAL so far; bulk_everywhere: every destination
+// connection takes arrays of parameters (auto picks bulk only then).
+ChunkFormat chunkFormat(const CatalogTable& table, FullWriteMethod requested,
+                        bool load_data_accepted, bool bulk_everywhere, bool insert_ignore);
+
+// One batch of rows as the writer sends it: insert: `text` is the whole statement; load_data: the
+// in-memory file; bulk: the values in `bulk`.
+struct RowBatch {
+  std::string text;
+  mysql::BulkRows bulk;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;  // source bytes of the values (for progress and rate limits)
+  size_t encodedBytes() const { return text.size() + bulk.dataBytes(); }
+};
+
+// Encodes streamed source rows into batches of about statement_bytes. Stateless between calls:
+// usable from the reader thread while the format is not modified.
+class BatchEncoder {
+ public:
+  BatchEncoder(const ChunkFormat& format, uint64_t statement_bytes)
+      : format_(format), statement_bytes_(statement_bytes) {}
+
+  // An empty batch (for insert: the statement head).
+  RowBatch fresh() const;
+  // True when batch b holds rows and one more row of these lengths could take it past
+  // statement_bytes: the caller sends b first, so a huge row travels alone.
+  bool wouldOverflow(const RowBatch& b, const unsigned long* lengths, unsigned n) const {
+    if (b.rows == 0) return false;
+    uint64_t row = 0;
+    for (unsigned i = 0; i < n; ++i) row += 2 * lengths[i] + 8;  // hex digits at worst
+    return b.encodedBytes() + row > statement_bytes_;
+  }
+  // Appends one row (fields as Connection::queryStream streams them).
+  void append(RowBatch& b, const char* const* fields, const unsigned long* lengths,
+              unsigned n) const;
+  // True when b reached statement_bytes and should be sent.
+  bool full(const RowBatch& b) const { return b.encodedBytes() >= statement_bytes_; }
+
+ private:
+  const ChunkFormat& format_;
+  uint64_t statement_bytes_;
+};
+
+// Writes the batches of one chunk to the destination, inside the caller's transaction.
+// Not thread-safe: the thread that owns the destination connection.
+class ChunkWriter {
+ public:
+  // Prepares the writes of a chunk: the bulk statement, the LOAD DATA handler (installed on dest
+  // until the writer is destroyed). what: "db.t chunk 3"; max_packet: the destination's
+  // max_allowed_packet. REQUIRES: format and dest outlive the writer.
+  static Result<std::unique_ptr<ChunkWriter>> open(mysql::Connection& dest,
+                                                   const ChunkFormat& format,
+                                                   const CatalogTable& table, std::string what,
+                                                   uint64_t max_packet);
+
+  // Writes the batch. Fails (kFailedPrecondition) when the server inserted fewer rows than the
+  // batch holds without insert_ignore (a duplicate key at the destination must never make a row
+  // go missing silently), and when a batch needs a packet larger than max_packet.
+  Status write(const RowBatch& b);
+
+  // The last write failed because the destination refuses LOAD DATA LOCAL.
+  bool loadDataRefused() const { return infile_ != nullptr && infile_->refused(); }
+
+ private:
+  ChunkWriter(mysql::Connection& dest, const ChunkFormat& format, std::string what,
+              std::string writing, uint64_t max_packet)
+      : dest_(dest),
+        format_(format),
+        what_(std::move(what)),
+        writing_(std::move(writing)),
+        max_packet_(max_packet) {}
+  Status loadData(const std::string& file, uint64_t expected);
+  Status tooLarge(uint64_t bytes) const;
+
+  mysql::Connection& dest_;
+  const ChunkFormat& format_;
+  std::string what_;     // "db.t chunk 3"
+  std::string writing_;  // "writing target_db.target_table"
+  uint64_t max_packet_;
+  std::unique_ptr<mysql::BulkInsert> bulk_;
+  std::unique_ptr<mysql::LocalInfileLoader> infile_;
+};
+
+}  // namespace dts::task
