@@ -66,7 +66,10 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   }
   const bool count_only = options.format == "count";
   mysql::BinlogDecoder decoder;
-  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
+  // Whole transactions: every NDJSON line carries its transaction's commit time ("ts"), known
+  // only at the commit.
+  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{
+      .filter = filter, .max_piece_rows = 0, .max_piece_bytes = 0});
   pipeline::NdjsonWriter writer(pipeline::NdjsonOptions{.positional_names = true});
   Output output(out);
   std::vector<mysql::BinlogEvent> events;

@@ -156,7 +156,10 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   FilteredSchema schema(&tracker, &filter);
   mysql::BinlogDecoder decoder(
       mysql::BinlogDecoder::Options{.verify_checksums = true, .schema = &schema});
-  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{filter});
+  // Whole transactions: every NDJSON line carries its transaction's commit time ("ts"), known
+  // only at the commit.
+  pipeline::TransactionBuilder builder(pipeline::TransactionBuilder::Options{
+      .filter = filter, .max_piece_rows = 0, .max_piece_bytes = 0});
   pipeline::NdjsonWriter writer;
   const bool count_only = options.format == "count";
 
