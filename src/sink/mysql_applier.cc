@@ -1,6 +1,5 @@
 #include "sink/mysql_applier.h"
 
-#include <mysql.h>
 #include <mysqld_error.h>
 
 #include <algorithm>
@@ -47,10 +46,6 @@ size_t valueBytes(const mysql::Value& v) {
   return v.s.empty() ? 8 : v.s.size();
 }
 
-unsigned lastErrno(mysql::Connection& c) {
-  return mysql_errno(c.handle());
-}
-
 // Errors that mean "this DDL already happened" when it is replayed after a crash.
 bool alreadyDone(unsigned err) {
   return err == ER_TABLE_EXISTS_ERROR || err == ER_BAD_TABLE_ERROR || err == ER_DUP_FIELDNAME ||
@@ -64,28 +59,32 @@ constexpr int kMaxSlots = 64;
 
 }  // namespace
 
-MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping)
+MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+                           SessionFactory sessions)
     : options_(std::move(options)),
       mapping_(std::move(mapping)),
+      sessions_(sessions ? std::move(sessions) : mysqlSessionFactory(options_.destination)),
       store_(options_.meta_database, options_.task),
       tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
 Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(
-    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping) {
+    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+    SessionFactory sessions) {
   if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
   if (options.workers < 1 || options.workers > 64) {
     return Status::InvalidArgument("applier: workers must be 1..64, got " +
                                    std::to_string(options.workers));
   }
   if (options.batch_transactions == 0) options.batch_transactions = 1;
-  std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(mapping)));
+  std::unique_ptr<MysqlApplier> a(
+      new MysqlApplier(std::move(options), std::move(mapping), std::move(sessions)));
   DTS_RETURN_IF_ERROR(a->start());
   return a;
 }
 
 Status MysqlApplier::start() {
-  auto connect = [&]() -> Result<std::unique_ptr<mysql::Connection>> {
-    DTS_ASSIGN_OR_RETURN(auto c, mysql::Connection::connect(options_.destination));
+  auto connect = [&]() -> Result<std::unique_ptr<DestinationSession>> {
+    DTS_ASSIGN_OR_RETURN(auto c, sessions_());
     DTS_RETURN_IF_ERROR(
         c->execute(applierSessionSql()).withContext("setting up the applier session"));
     return c;
@@ -640,7 +639,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
       last = w->conn->execute(round);
     }
     if (last.ok()) return Status::OK();
-    unsigned err = lastErrno(*w->conn);
+    unsigned err = w->conn->lastErrorNumber();
     (void)w->conn->execute("ROLLBACK");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
   }
@@ -716,7 +715,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     }
     st = control_->execute(d.sql);
     if (!st.ok()) {
-      unsigned err = lastErrno(*control_);
+      unsigned err = control_->lastErrorNumber();
       if (replay && alreadyDone(err)) {
         spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})",
                      t->gtid, st.message());

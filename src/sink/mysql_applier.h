@@ -66,12 +66,12 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "mysql/connection.h"
 #include "pipeline/change_event.h"
 #include "pipeline/mapping.h"
 #include "sink/batch_sql.h"
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
+#include "sink/destination_session.h"
 #include "sink/gtid_ranges.h"
 #include "sink/sink.h"
 
@@ -108,9 +108,12 @@ double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
 
 class MysqlApplier final : public Sink {
  public:
-  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames).
+  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames). sessions
+  // opens every destination session (the control session first, then one per worker); unset,
+  // sessions are mysql::Connections to options.destination.
   static Result<std::unique_ptr<MysqlApplier>> open(
-      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+      SessionFactory sessions = {});
   ~MysqlApplier() override;
   MysqlApplier(const MysqlApplier&) = delete;
   MysqlApplier& operator=(const MysqlApplier&) = delete;
@@ -169,7 +172,7 @@ class MysqlApplier final : public Sink {
   };
   struct Worker {
     int slot = 0;
-    std::unique_ptr<mysql::Connection> conn;
+    std::unique_ptr<DestinationSession> conn;
     std::thread thread;
     std::deque<std::shared_ptr<Txn>> queue;
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
@@ -185,7 +188,8 @@ class MysqlApplier final : public Sink {
     bool done = false;
   };
 
-  explicit MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+  MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+               SessionFactory sessions);
   Status start();
   Status applyPiece(pipeline::Transaction piece);
   // Moves txn's events into t: DDL into *ddl, rows (mapped, minus table-snapshot skips) into
@@ -207,9 +211,10 @@ class MysqlApplier final : public Sink {
 
   ApplierOptions options_;
   std::shared_ptr<const pipeline::Mapping> mapping_;
+  SessionFactory sessions_;
   CheckpointStore store_;
   Checkpoint resume_;
-  std::unique_ptr<mysql::Connection> control_;
+  std::unique_ptr<DestinationSession> control_;
   std::map<std::pair<std::string, std::string>, GtidRanges> snapshots_;
   std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
   uint64_t next_seq_ = 0;
