@@ -28,26 +28,7 @@ checksum() { dst "CHECKSUM TABLE big.t" | awk '{print $2}'; }
 
 src "CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, n INT NOT NULL, pad VARCHAR(500) NOT NULL);
      INSERT INTO big.t SELECT seq, 0, REPEAT(CHAR(65 + seq % 26), 480) FROM seq_1_to_$ROWS"
-cat >"$DIR/task.yaml" <<EOT
-name: catchup
-kind: sync
-source: {endpoint: '$SRC', user: dts, password_env: DTS_BENCH_PW}
-destination: {endpoint: '$DEST', user: dts, password_env: DTS_BENCH_PW}
-objects:
-  - database: big
-options: {parallelism: 4}
-EOT
-"$DTS" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts0.log" 2>&1 &
-PID=$!
-until "$DTS" status --json --data-dir "$DIR/data" 2>/dev/null | grep -q '"phase": "incremental"'; do
-  kill -0 $PID 2>/dev/null || { cat "$DIR/dts0.log" >&2; exit 1; }
-  sleep 0.5
-done
-sleep 2
-kill -TERM $PID; wait $PID
-P0=$(src "SELECT @@gtid_binlog_pos")
-mariadb-dump --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" --single-transaction --databases big dts_meta >"$DIR/p0.sql"
-cp -r "$DIR/data" "$DIR/data0"
+sync_to_p0 big
 t0=$(now)
 src "UPDATE big.t SET n = n + 1, pad = REVERSE(CONCAT(pad, 'x'))"
 echo "source: UPDATE of $ROWS rows in $(python3 -c "print(f'{$(now)-$t0:.1f}')") s; binlog $(src "SHOW BINARY LOGS" | awk '{s+=$2} END {printf "%.0f MB", s/1048576}')" >&2
@@ -56,18 +37,8 @@ TXNS=$(( ${P1##*-} - ${P0##*-} ))
 echo "backlog: $P0 -> $P1 ($TXNS transaction)" >&2
 REF_SUM=$(src "CHECKSUM TABLE big.t" | awk '{print $2}')
 
-reset_dest() {
-  dst "STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS big; DROP DATABASE IF EXISTS dts_meta; SET GLOBAL gtid_slave_pos=''" >/dev/null 2>&1 || true
-  mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
-}
-
 NAMES=("native replica, slave_parallel_threads=0")
 CMDS=("native 0 conservative")
-for b in $BUILDS; do
-  for w in $WORKERS; do
-    label="dts run, parallelism $w"; [ "$BUILDS" = "dts=$DTS" ] || label="${b%%=*} run, parallelism $w"
-    NAMES+=("$label"); CMDS+=("dts_run ${b#*=} $w")
-  done
-done
+add_dts_contenders
 run_rounds
 echo "same data: CHECKSUM TABLE equals the source's"

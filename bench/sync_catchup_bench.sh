@@ -27,28 +27,8 @@ export DTS_BENCH_PW=$PW
 
 src "CREATE DATABASE sbtest"
 $SB oltp_write_only prepare >/dev/null
-cat >"$DIR/task.yaml" <<EOF
-name: catchup
-kind: sync
-source: {endpoint: '$SRC', user: dts, password_env: DTS_BENCH_PW}
-destination: {endpoint: '$DEST', user: dts, password_env: DTS_BENCH_PW}
-objects:
-  - database: sbtest
-options: {parallelism: 4}
-EOF
-# 1. full + into incremental, then pause.
-"$DTS" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts0.log" 2>&1 &
-PID=$!
-until "$DTS" status --json --data-dir "$DIR/data" 2>/dev/null | grep -q '"phase": "incremental"'; do
-  kill -0 $PID 2>/dev/null || { cat "$DIR/dts0.log" >&2; exit 1; }
-  sleep 0.2
-done
-sleep 2
-kill -TERM $PID; wait $PID
-P0=$(src "SELECT @@gtid_binlog_pos")
-# 2. the destination at P0.
-mariadb-dump --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" --single-transaction --databases sbtest dts_meta >"$DIR/p0.sql"
-cp -r "$DIR/data" "$DIR/data0"
+# 1. full + into incremental, then pause at P0; 2. the destination at P0.
+sync_to_p0 sbtest
 # 3. the backlog.
 echo "backlog: sysbench oltp_write_only, $TABLES tables x $SIZE rows, $THREADS threads, ${SECS}s" >&2
 $SB --threads=$THREADS --time=$SECS --report-interval=0 oltp_write_only run | grep -E "transactions:|queries:" >&2
@@ -57,18 +37,8 @@ TXNS=$(( ${P1##*-} - ${P0##*-} ))
 echo "backlog: $P0 -> $P1 ($TXNS transactions)" >&2
 REF_SUM=$(src "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' ')
 
-reset_dest() {
-  dst "STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS sbtest; DROP DATABASE IF EXISTS dts_meta; SET GLOBAL gtid_slave_pos=''" >/dev/null 2>&1 || true
-  mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
-}
-
 NAMES=("native replica, slave_parallel_threads=0" "native replica, 4 threads, optimistic")
 CMDS=("native 0 conservative" "native 4 optimistic")
-for b in $BUILDS; do
-  for w in $WORKERS; do
-    label="dts run, parallelism $w"; [ "$BUILDS" = "dts=$DTS" ] || label="${b%%=*} run, parallelism $w"
-    NAMES+=("$label"); CMDS+=("dts_run ${b#*=} $w")
-  done
-done
+add_dts_contenders
 run_rounds
 echo "same data: CHECKSUM TABLE equals the source's"

@@ -7,10 +7,17 @@
 #   native THREADS MODE       a native replica (slave_parallel_threads, slave_parallel_mode)
 #                             applies P0 -> P1 from the state reset_dest (the caller's) leaves;
 #                             prints its seconds
+#   sync_to_p0 DB             writes $DIR/task.yaml (sync task 'catchup' of database DB,
+#                             parallelism 4), runs it into incremental and pauses it there: sets
+#                             P0 (the source position), dumps DB and dts_meta at the destination
+#                             to $DIR/p0.sql and keeps the task's data directory as $DIR/data0
+#   reset_dest                the destination back to $DIR/p0.sql (database DB), no replica
 #   wait_covered PID          waits until task 'catchup's checkpoint covers (P0, P1]
 #   dts_run DTS WORKERS       `DTS run` of $DIR/task.yaml (task 'catchup') from the state
 #                             reset_dest and $DIR/data0 leave, with that parallelism, until
 #                             wait_covered; prints its seconds
+#   add_dts_contenders        appends `dts_run BUILD W` to CMDS (and its label to NAMES) for
+#                             every build of BUILDS and parallelism of WORKERS
 #   run_rounds                runs CMDS[i] (each prints seconds) ROUNDS times, contenders
 #                             alternating within a round, and prints NAMES[i] with the median,
 #                             the best, transactions per second (TXNS) and whether the data equals
@@ -49,6 +56,35 @@ native() {  # threads mode
   local t1; t1=$(now)
   dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
   python3 -c "print(f'{$t1-$t0:.2f}')"
+}
+
+sync_to_p0() {  # database
+  DB=$1
+  cat >"$DIR/task.yaml" <<EOF
+name: catchup
+kind: sync
+source: {endpoint: '$SRC', user: dts, password_env: DTS_BENCH_PW}
+destination: {endpoint: '$DEST', user: dts, password_env: DTS_BENCH_PW}
+objects:
+  - database: $DB
+options: {parallelism: 4}
+EOF
+  "$DTS" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts0.log" 2>&1 &
+  local pid=$!
+  until "$DTS" status --json --data-dir "$DIR/data" 2>/dev/null | grep -q '"phase": "incremental"'; do
+    kill -0 $pid 2>/dev/null || { cat "$DIR/dts0.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  sleep 2
+  kill -TERM $pid; wait $pid
+  P0=$(src "SELECT @@gtid_binlog_pos")
+  mariadb-dump --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" --single-transaction --databases "$DB" dts_meta >"$DIR/p0.sql"
+  cp -r "$DIR/data" "$DIR/data0"
+}
+
+reset_dest() {
+  dst "STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS $DB; DROP DATABASE IF EXISTS dts_meta; SET GLOBAL gtid_slave_pos=''" >/dev/null 2>&1 || true
+  mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
 }
 
 # Waits until the union of the task's checkpoint slots covers every sequence number in (P0, P1],
@@ -102,6 +138,16 @@ dts_run() {  # dts parallelism
   echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc); dts peak RSS ${hwm} MB" >&2
   kill -TERM $pid; wait $pid || true
   python3 -c "print(f'{$t1-$t0:.2f}')"
+}
+
+add_dts_contenders() {
+  local b w label
+  for b in $BUILDS; do
+    for w in $WORKERS; do
+      label="dts run, parallelism $w"; [ "$BUILDS" = "dts=$DTS" ] || label="${b%%=*} run, parallelism $w"
+      NAMES+=("$label"); CMDS+=("dts_run ${b#*=} $w")
+    done
+  done
 }
 
 run_rounds() {

@@ -35,17 +35,12 @@ constexpr int kControl = 0;
 constexpr int kWorker1 = 1;
 
 std::shared_ptr<const mysql::TableInfo> tableT() {
-  auto t = std::make_shared<mysql::TableInfo>();
-  t->database = "d";
-  t->table = "t";
-  mysql::ColumnInfo id;
-  id.name = "id";
-  id.type = mysql::ColumnType::kLong;
-  id.nullable = false;
-  mysql::ColumnInfo v = id;
-  v.name = "v";
-  t->columns = {id, v};
-  t->primary_key = {0};
+  static const auto t = std::make_shared<const mysql::TableInfo>(mysql::TableInfo{
+      .database = "d",
+      .table = "t",
+      .columns = {{.name = "id", .type = mysql::ColumnType::kLong, .nullable = false},
+                  {.name = "v", .type = mysql::ColumnType::kLong, .nullable = false}},
+      .primary_key = {0}});
   return t;
 }
 
