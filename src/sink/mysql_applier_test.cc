@@ -35,12 +35,16 @@ constexpr int kControl = 0;
 constexpr int kWorker1 = 1;
 
 std::shared_ptr<const mysql::TableInfo> tableT() {
-  static const auto t = std::make_shared<const mysql::TableInfo>(mysql::TableInfo{
-      .database = "d",
-      .table = "t",
-      .columns = {{.name = "id", .type = mysql::ColumnType::kLong, .nullable = false},
-                  {.name = "v", .type = mysql::ColumnType::kLong, .nullable = false}},
-      .primary_key = {0}});
+  auto column = [](const char* name) {
+    mysql::ColumnInfo c;
+    c.name = name;
+    c.type = mysql::ColumnType::kLong;
+    c.nullable = false;
+    return c;
+  };
+  // d.t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)
+  static const auto t = std::make_shared<const mysql::TableInfo>(
+      mysql::TableInfo{0, "d", "t", {column("id"), column("v")}, {0}});
   return t;
 }
 
