@@ -26,11 +26,11 @@ export DTS_BENCH_PW=$PW
 "$ROOT/scripts/cluster.sh" --dir "$DIR" stop-node node-3 >/dev/null
 checksum() { dst "CHECKSUM TABLE big.t" | awk '{print $2}'; }
 
-src "CREATE DATABASE big; CREATE TABLE big.t (id INT PRIMARY KEY, n INT NOT NULL, pad VARCHAR(500) NOT NULL);
+src "CREATE DATABASE big; USE big; CREATE TABLE big.t (id INT PRIMARY KEY, n INT NOT NULL, pad VARCHAR(500) NOT NULL);
      INSERT INTO big.t SELECT seq, 0, REPEAT(CHAR(65 + seq % 26), 480) FROM seq_1_to_$ROWS"
 sync_to_p0 big
 t0=$(now)
-src "UPDATE big.t SET n = n + 1, pad = REVERSE(CONCAT(pad, 'x'))"
+src "USE big; UPDATE big.t SET n = n + 1, pad = REVERSE(CONCAT(pad, 'x'))"
 echo "source: UPDATE of $ROWS rows in $(python3 -c "print(f'{$(now)-$t0:.1f}')") s; binlog $(src "SHOW BINARY LOGS" | awk '{s+=$2} END {printf "%.0f MB", s/1048576}')" >&2
 P1=$(src "SELECT @@gtid_binlog_pos")
 TXNS=$(( ${P1##*-} - ${P0##*-} ))
