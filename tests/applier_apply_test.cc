@@ -417,7 +417,8 @@ TEST_F(ApplierTest, KillNineAtRandomInstantsNeitherLosesNorDoubles) {
       ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child failed: " << status;
       checkCounters(*dest_, n);
       createCounterTables(*dest_);
-      ASSERT_TRUE(store.clear(*dest_).ok());
+      sink::MysqlDestinationSession session(*dest_);
+      ASSERT_TRUE(store.clear(session).ok());
       kills = 0;
       continue;
     }

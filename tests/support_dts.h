@@ -29,6 +29,7 @@ class DtsProcess {
   // Waits up to timeout; the exit code, or nullopt if still running (-signal if killed).
   std::optional<int> wait(std::chrono::milliseconds timeout);
   std::string log() const;
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

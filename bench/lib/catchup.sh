@@ -7,6 +7,17 @@
 #   native THREADS MODE       a native replica (slave_parallel_threads, slave_parallel_mode)
 #                             applies P0 -> P1 from the state reset_dest (the caller's) leaves;
 #                             prints its seconds
+#   sync_to_p0 DB             writes $DIR/task.yaml (sync task 'catchup' of database DB,
+#                             parallelism 4), runs it into incremental and pauses it there: sets
+#                             P0 (the source position), dumps DB and dts_meta at the destination
+#                             to $DIR/p0.sql and keeps the task's data directory as $DIR/data0
+#   reset_dest                the destination back to $DIR/p0.sql (database DB), no replica
+#   wait_covered PID          waits until task 'catchup's checkpoint covers (P0, P1]
+#   dts_run DTS WORKERS       `DTS run` of $DIR/task.yaml (task 'catchup') from the state
+#                             reset_dest and $DIR/data0 leave, with that parallelism, until
+#                             wait_covered; prints its seconds
+#   add_dts_contenders        appends `dts_run BUILD W` to CMDS (and its label to NAMES) for
+#                             every build of BUILDS and parallelism of WORKERS
 #   run_rounds                runs CMDS[i] (each prints seconds) ROUNDS times, contenders
 #                             alternating within a round, and prints NAMES[i] with the median,
 #                             the best, transactions per second (TXNS) and whether the data equals
@@ -45,6 +56,98 @@ native() {  # threads mode
   local t1; t1=$(now)
   dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
   python3 -c "print(f'{$t1-$t0:.2f}')"
+}
+
+sync_to_p0() {  # database
+  DB=$1
+  cat >"$DIR/task.yaml" <<EOF
+name: catchup
+kind: sync
+source: {endpoint: '$SRC', user: dts, password_env: DTS_BENCH_PW}
+destination: {endpoint: '$DEST', user: dts, password_env: DTS_BENCH_PW}
+objects:
+  - database: $DB
+options: {parallelism: 4}
+EOF
+  "$DTS" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts0.log" 2>&1 &
+  local pid=$!
+  until "$DTS" status --json --data-dir "$DIR/data" 2>/dev/null | grep -q '"phase": "incremental"'; do
+    kill -0 $pid 2>/dev/null || { cat "$DIR/dts0.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  sleep 2
+  kill -TERM $pid; wait $pid
+  P0=$(src "SELECT @@gtid_binlog_pos")
+  mariadb-dump --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" --single-transaction --databases "$DB" dts_meta >"$DIR/p0.sql"
+  cp -r "$DIR/data" "$DIR/data0"
+}
+
+reset_dest() {
+  dst "STOP SLAVE; RESET SLAVE ALL; DROP DATABASE IF EXISTS $DB; DROP DATABASE IF EXISTS dts_meta; SET GLOBAL gtid_slave_pos=''" >/dev/null 2>&1 || true
+  mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" <"$DIR/p0.sql"
+}
+
+# Waits until the union of the task's checkpoint slots covers every sequence number in (P0, P1],
+# polling every 50 ms like the native contenders' loop does (one mariadb client per poll; the
+# poller itself starts once, so it costs the machine no more than theirs). Fails if dts exits.
+wait_covered() {  # dts pid
+  python3 - "$1" "$P0" "$P1" "$DIR/dest/mysqld.sock" <<'PY'
+import os, subprocess, sys, time
+pid, p0, p1, sock = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+first, last = int(p0.split('-')[-1]), int(p1.split('-')[-1])
+def covered():
+    out = subprocess.run(["mariadb", "--no-defaults", "-uroot", f"--socket={sock}", "-N", "-B", "-e",
+                          "SELECT applied FROM dts_meta.checkpoint WHERE task='catchup'"],
+                         capture_output=True, text=True).stdout
+    ivs = []
+    for line in out.split():
+        for part in line.split(','):
+            f = part.split(':')
+            if f[0] != '0': continue
+            for iv in f[1:]:
+                a, _, b = iv.partition('-'); ivs.append((int(a), int(b or a)))
+    upto = first  # everything up to P0 is in the full data
+    for a, b in sorted(ivs):
+        if a > upto + 1: break
+        upto = max(upto, b)
+    return upto >= last
+def alive():  # an exited child stays a zombie until the shell waits for it
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+while not covered():
+    if not alive():
+        sys.exit(1)
+    time.sleep(0.05)
+PY
+}
+
+dts_run() {  # dts parallelism
+  reset_dest
+  rm -rf "$DIR/data"; cp -r "$DIR/data0" "$DIR/data"
+  sed -i "s/parallelism: [0-9]*/parallelism: $2/" "$DIR/task.yaml"
+  local d0; d0=$(cpu_of "$DEST_PID")
+  local t0; t0=$(now)
+  "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
+  local pid=$!
+  wait_covered $pid || { cat "$DIR/dts$2.log" >&2; exit 1; }
+  local t1; t1=$(now)
+  local hwm; hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
+  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc); dts peak RSS ${hwm} MB" >&2
+  kill -TERM $pid; wait $pid || true
+  python3 -c "print(f'{$t1-$t0:.2f}')"
+}
+
+add_dts_contenders() {
+  local b w label
+  for b in $BUILDS; do
+    for w in $WORKERS; do
+      label="dts run, parallelism $w"; [ "$BUILDS" = "dts=$DTS" ] || label="${b%%=*} run, parallelism $w"
+      NAMES+=("$label"); CMDS+=("dts_run ${b#*=} $w")
+    done
+  done
 }
 
 run_rounds() {

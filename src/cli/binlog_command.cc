@@ -68,6 +68,7 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   const bool count_only = options.format == "count";
   source::ChangeReaderOptions ro;
   if (!filter->empty()) ro.tables = filter;
+  ro.whole_transactions = true;  // every NDJSON line carries its commit time ("ts")
   source::ChangeReader reader(
       source::fileInput(
           options.files,

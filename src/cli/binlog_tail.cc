@@ -125,6 +125,7 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
 
   source::ChangeReaderOptions ro;
   if (!filter->empty()) ro.tables = filter;
+  ro.whole_transactions = true;  // every NDJSON line carries its commit time ("ts")
   auto reader_r = source::openServerReader(so, std::move(ro));
   if (!reader_r.ok()) {
     say(where + ": " + reader_r.status().toString());

@@ -4,10 +4,18 @@ namespace dts::mysql {
 
 Result<std::vector<UniqueKey>> readUniqueKeys(Connection& conn, const std::string& database,
                                               const std::string& table) {
-  auto rows = conn.query(
+  return readUniqueKeys([&](const std::string& sql) { return conn.query(sql); },
+                        [&](std::string_view text) { return conn.quoteString(text); }, database,
+                        table);
+}
+
+Result<std::vector<UniqueKey>> readUniqueKeys(const QueryFn& query, const QuoteFn& quote,
+                                              const std::string& database,
+                                              const std::string& table) {
+  auto rows = query(
       "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS"
       " WHERE TABLE_SCHEMA = " +
-      conn.quoteString(database) + " AND TABLE_NAME = " + conn.quoteString(table) +
+      quote(database) + " AND TABLE_NAME = " + quote(table) +
       " AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
   if (!rows.ok()) {
     return rows.status().withContext("reading the unique keys of " +

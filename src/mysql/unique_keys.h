@@ -3,7 +3,9 @@
 // schema tracker (primary key) share.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -22,6 +24,13 @@ struct UniqueKey {
 // The unique keys of `database`.`table`: PRIMARY first, then the others by name. Empty when the
 // table has none or does not exist. Errors name the table.
 Result<std::vector<UniqueKey>> readUniqueKeys(Connection& conn, const std::string& database,
+                                              const std::string& table);
+
+// The same over any session: `query` runs the statement, `quote` makes an SQL string literal.
+using QueryFn = std::function<Result<QueryResult>(const std::string& sql)>;
+using QuoteFn = std::function<std::string(std::string_view text)>;
+Result<std::vector<UniqueKey>> readUniqueKeys(const QueryFn& query, const QuoteFn& quote,
+                                              const std::string& database,
                                               const std::string& table);
 
 }  // namespace dts::mysql

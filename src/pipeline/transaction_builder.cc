@@ -36,6 +36,17 @@ bool startsWithXaStart(std::string_view sql) {
 
 }  // namespace
 
+size_t rowImageBytes(const ChangeEvent& event) {
+  size_t bytes = sizeof(ChangeEvent);
+  for (const mysql::RowImage* img : {&event.before, &event.after}) {
+    bytes += img->values.size() * sizeof(mysql::Value) + img->present.size() / 8;
+    for (const mysql::Value& v : img->values) {
+      if (v.s.size() >= sizeof(std::string)) bytes += v.s.capacity();
+    }
+  }
+  return bytes;
+}
+
 Result<TableFilter> TableFilter::parse(std::string_view spec) {
   TableFilter f;
   size_t start = 0;
@@ -99,9 +110,21 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
   open_ = true;
   explicit_begin_ = false;
   commit_ts_us_ = 0;
+  piece_bytes_ = 0;
   current_ = Transaction();
   current_.gtid = std::move(gtid);
   current_.begin = event.position;
+}
+
+void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
+  Transaction next;
+  next.gtid = current_.gtid;
+  next.begin = current_.begin;
+  next.first_piece = false;
+  current_.last_piece = false;
+  done->push_back(std::move(current_));
+  current_ = std::move(next);
+  piece_bytes_ = 0;
 }
 
 void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
@@ -109,14 +132,17 @@ void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Tra
   current_.timestamp =
       commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
   current_.commit_us = commit_ts_us_;
+  current_.last_piece = true;
   done->push_back(std::move(current_));
   current_ = Transaction();
+  piece_bytes_ = 0;
   open_ = false;
   explicit_begin_ = false;
   commit_ts_us_ = 0;
 }
 
-Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows) {
+Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
+                                   std::vector<Transaction>* done) {
   const mysql::TableDecoder& decoder = *rows.data.decoder;
   const mysql::TableInfo& table = decoder.table();
   if (options_.tables != nullptr && !options_.tables->selectsTable(table.database, table.table))
@@ -125,7 +151,14 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
                        : rows.data.kind == mysql::RowsKind::kUpdate ? ChangeEvent::Op::kUpdate
                                                                     : ChangeEvent::Op::kDelete;
   mysql::RowsReader reader(rows.data, event.position);
+  const size_t max_rows = options_.max_piece_rows;
+  const size_t max_bytes = options_.max_piece_bytes;
   while (!reader.done()) {
+    // Cut before this row when the piece is full, so a transaction that fits travels whole.
+    if (!current_.events.empty() && ((max_rows != 0 && current_.events.size() >= max_rows) ||
+                                     (max_bytes != 0 && piece_bytes_ >= max_bytes))) {
+      cutPiece(done);
+    }
     ChangeEvent& ce = current_.events.emplace_back();
     ce.op = op;
     ce.database = table.database;
@@ -137,6 +170,7 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
       current_.events.pop_back();
       return s;
     }
+    if (max_bytes != 0) piece_bytes_ += rowImageBytes(ce);
     ++rows_decoded_;
   }
   return Status::OK();
@@ -203,7 +237,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
   }
   if (const auto* rows = event.as<mysql::RowsEvent>()) {
     if (!open_) open(event, {});
-    return addRows(event, *rows);
+    return addRows(event, *rows, done);
   }
   return Status::OK();
 }

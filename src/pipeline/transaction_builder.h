@@ -13,6 +13,15 @@
 // Filtering (Options::tables, table_selector.h): rows of tables the selector rejects are not
 // decoded at all; DDL is kept when the selector selects its default database. Transactions left
 // empty by the filter are still produced (their GTID and end position matter for checkpoints).
+//
+// Pieces (change_event.h, Transaction::first_piece): a transaction is handed out in pieces of at
+// most max_piece_rows row events and about max_piece_bytes of row images each, so that the
+// builder holds at most one piece whatever the transaction's size. A transaction within both
+// limits travels whole (one piece, produced at its commit, exactly as without limits). A piece
+// that has reached a limit is handed out when the next row arrives, so every piece but the last
+// holds at least one event (at most max_piece_rows, and max_piece_bytes plus one row) and the
+// last piece holds at least one row too. One binlog event may complete
+// several pieces at once (a ROWS event holds many rows); their memory is bounded by that event.
 // Not thread-safe; one builder per stream.
 #pragma once
 
@@ -55,6 +64,10 @@ class TransactionBuilder {
     // Keep every DDL whatever its default database (a sink that maps qualified names decides);
     // otherwise DDL is kept only when `tables` selects its default database.
     bool keep_all_ddl = false;
+    // Piece limits (see above); 0 = no limit on that measure. Both 0: whole transactions only
+    // (memory grows with the transaction).
+    size_t max_piece_rows = 5000;
+    size_t max_piece_bytes = 8 << 20;  // rowImageBytes() of the piece's events
   };
   TransactionBuilder() = default;
   explicit TransactionBuilder(Options options) : options_(std::move(options)) {}
@@ -66,21 +79,30 @@ class TransactionBuilder {
 
   // Whether a transaction is open (events seen, no commit yet), e.g. at the end of a file.
   bool inTransaction() const { return open_; }
+  // The open transaction's piece not yet handed out.
   const Transaction& pending() const { return current_; }
   uint64_t rowsDecoded() const { return rows_decoded_; }
 
  private:
   void open(const mysql::BinlogEvent& event, std::string gtid);
   void finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
-  Status addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows);
+  Status addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
+                 std::vector<Transaction>* done);
+  // Hands out the pending events as a piece that is not the last.
+  void cutPiece(std::vector<Transaction>* done);
 
   Options options_;
   bool open_ = false;
   bool explicit_begin_ = false;
   uint64_t commit_ts_us_ = 0;
   uint64_t rows_decoded_ = 0;
+  size_t piece_bytes_ = 0;  // rowImageBytes of current_.events
   Transaction current_;
 };
+
+// About the memory one row event's images hold (values and their out-of-line text), the
+// measure of max_piece_bytes.
+size_t rowImageBytes(const ChangeEvent& event);
 
 // Classifies QUERY text: the statements that only delimit transactions.
 enum class QueryKind { kBegin, kCommit, kRollback, kXa, kSavepoint, kOther };

@@ -130,6 +130,89 @@ TEST(TransactionBuilderTest, MySqlGtidPayloadAndFilter) {
   EXPECT_TRUE(s.done[1].events.empty());
 }
 
+// A MariaDB transaction of `rows` single-row inserts of (id INT, name VARCHAR(200)) with the given
+// text length, in ROWS events of `per_event` rows.
+void feedTransaction(Stream* s, t::EventBuilder* b, uint64_t seq, int rows, int per_event,
+                     size_t text = 1) {
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"),
+                                     t::colVarchar("name", 200)};
+  ASSERT_TRUE(s->feed(b->mariaGtid(seq, 0, mysql::MariaGtidEvent::kFlTransactional)).ok());
+  ASSERT_TRUE(s->feed(b->query("shop", "BEGIN")).ok());
+  ASSERT_TRUE(s->feed(b->tableMap(1, "shop", "t", cols)).ok());
+  for (int i = 0; i < rows; i += per_event) {
+    std::string images;
+    int n = std::min(per_event, rows - i);
+    for (int k = 0; k < n; ++k)
+      images += t::rowImage({le(static_cast<uint64_t>(i + k), 4),
+                             std::string(1, static_cast<char>(text)) + std::string(text, 'x')},
+                            {});
+    ASSERT_TRUE(s->feed(b->rows(EventType::kWriteRowsV1, 1, 2, images)).ok());
+  }
+  ASSERT_TRUE(s->feed(b->xid(seq)).ok());
+}
+
+TEST(TransactionBuilderTest, LargeTransactionsTravelInBoundedPieces) {
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  TransactionBuilder::Options o;
+  o.max_piece_rows = 5;
+  o.max_piece_bytes = 0;
+  Stream s(o);
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  // Exactly at the limit: whole.
+  feedTransaction(&s, &b, 1, 5, 2);
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_TRUE(s.done[0].whole());
+  EXPECT_EQ(s.done[0].events.size(), 5u);
+  s.done.clear();
+
+  const uint64_t begin = s.pos.offset;
+  feedTransaction(&s, &b, 2, 12, 7);
+  ASSERT_EQ(s.done.size(), 3u);
+  std::vector<size_t> sizes;
+  int id = 0;
+  for (const Transaction& p : s.done) {
+    sizes.push_back(p.events.size());
+    EXPECT_EQ(p.gtid, "0-1-2");
+    EXPECT_EQ(p.begin.offset, begin);
+    for (const ChangeEvent& e : p.events) EXPECT_EQ(e.after.values[0], Value::ofInt(id++));
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{5, 5, 2}));
+  EXPECT_TRUE(s.done[0].first_piece);
+  EXPECT_FALSE(s.done[0].last_piece);
+  EXPECT_FALSE(s.done[1].first_piece);
+  EXPECT_FALSE(s.done[1].last_piece);
+  EXPECT_FALSE(s.done[2].first_piece);
+  EXPECT_TRUE(s.done[2].last_piece);
+  EXPECT_EQ(s.done[0].end.offset, 0u);  // set on the last piece only
+  EXPECT_EQ(s.done[0].timestamp, 0u);
+  EXPECT_EQ(s.done[2].end.offset, s.pos.offset);
+  EXPECT_EQ(s.done[2].timestamp, 1700000000u);
+  EXPECT_FALSE(s.builder.inTransaction());
+  s.done.clear();
+
+  // The byte limit: rows of about 300 bytes of text, pieces of about 1 KiB.
+  TransactionBuilder::Options ob;
+  ob.max_piece_rows = 0;
+  ob.max_piece_bytes = 1024;
+  Stream sb(ob);
+  t::EventBuilder b2(mysql::ServerFlavor::kMariaDb);
+  ASSERT_TRUE(sb.feed(b2.formatDescription()).ok());
+  feedTransaction(&sb, &b2, 3, 20, 3, 150);
+  ASSERT_GT(sb.done.size(), 2u);
+  size_t total = 0;
+  for (const Transaction& p : sb.done) {
+    size_t bytes = 0;
+    for (const ChangeEvent& e : p.events) bytes += rowImageBytes(e);
+    if (!p.last_piece) {
+      EXPECT_GE(bytes, 1024u);
+      EXPECT_LT(bytes - rowImageBytes(p.events.back()), 1024u);
+    }
+    total += p.events.size();
+  }
+  EXPECT_EQ(total, 20u);
+  EXPECT_TRUE(sb.done.back().last_piece);
+}
+
 TEST(TransactionBuilderTest, GtidInsideAnOpenTransactionIsAnError) {
   t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
   Stream s;

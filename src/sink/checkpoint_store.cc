@@ -20,7 +20,7 @@ std::string CheckpointStore::table() const {
   return mysql::quoteQualified(meta_db_, "checkpoint");
 }
 
-Status CheckpointStore::ensureSchema(mysql::Connection& conn) const {
+Status CheckpointStore::ensureSchema(DestinationSession& conn) const {
   DTS_RETURN_IF_ERROR(
       conn.execute("CREATE DATABASE IF NOT EXISTS " + mysql::quoteIdentifier(meta_db_))
           .withContext("creating the checkpoint database"));
@@ -34,7 +34,7 @@ Status CheckpointStore::ensureSchema(mysql::Connection& conn) const {
       .withContext("creating the checkpoint table");
 }
 
-Result<Checkpoint> CheckpointStore::read(mysql::Connection& conn) const {
+Result<Checkpoint> CheckpointStore::read(DestinationSession& conn) const {
   auto rows = conn.query("SELECT slot, applied, position, pending_ddl FROM " + table() +
                          " WHERE task=" + textLiteral(task_) + " ORDER BY slot");
   if (!rows.ok())
@@ -64,7 +64,7 @@ std::string CheckpointStore::upsertSql(int slot, const GtidRanges& applied,
          ") ON DUPLICATE KEY UPDATE applied=" + a + ", position=" + p + ", pending_ddl=" + d;
 }
 
-Status CheckpointStore::clear(mysql::Connection& conn) const {
+Status CheckpointStore::clear(DestinationSession& conn) const {
   return conn.execute("DELETE FROM " + table() + " WHERE task=" + textLiteral(task_));
 }
 

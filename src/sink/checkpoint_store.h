@@ -17,7 +17,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "mysql/connection.h"
+#include "sink/destination_session.h"
 #include "sink/gtid_ranges.h"
 
 namespace dts::sink {
@@ -34,14 +34,14 @@ class CheckpointStore {
       : meta_db_(std::move(meta_database)), task_(std::move(task)) {}
 
   // Creates the database and table when missing.
-  Status ensureSchema(mysql::Connection& conn) const;
+  Status ensureSchema(DestinationSession& conn) const;
   // Reads every slot of the task. An empty Checkpoint when the task has none.
-  Result<Checkpoint> read(mysql::Connection& conn) const;
+  Result<Checkpoint> read(DestinationSession& conn) const;
   // The statement that writes one slot (run it inside the data transaction).
   std::string upsertSql(int slot, const GtidRanges& applied, const std::string& position,
                         const std::string& pending_ddl) const;
   // Deletes every slot of the task (a task that starts over).
-  Status clear(mysql::Connection& conn) const;
+  Status clear(DestinationSession& conn) const;
 
   const std::string& task() const { return task_; }
 

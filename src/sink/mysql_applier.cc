@@ -1,6 +1,5 @@
 #include "sink/mysql_applier.h"
 
-#include <mysql.h>
 #include <mysqld_error.h>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
+#include "pipeline/transaction_builder.h"
 #include "sink/ddl_rewrite.h"
 #include "sink/sql_literal.h"
 
@@ -47,10 +47,6 @@ size_t valueBytes(const mysql::Value& v) {
   return v.s.empty() ? 8 : v.s.size();
 }
 
-unsigned lastErrno(mysql::Connection& c) {
-  return c.lastErrorNumber();
-}
-
 // Errors that mean "this DDL already happened" when it is replayed after a crash.
 bool alreadyDone(unsigned err) {
   return err == ER_TABLE_EXISTS_ERROR || err == ER_BAD_TABLE_ERROR || err == ER_DUP_FIELDNAME ||
@@ -64,28 +60,32 @@ constexpr int kMaxSlots = 64;
 
 }  // namespace
 
-MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping)
+MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+                           SessionFactory sessions)
     : options_(std::move(options)),
       mapping_(std::move(mapping)),
+      sessions_(sessions ? std::move(sessions) : mysqlSessionFactory(options_.destination)),
       store_(options_.meta_database, options_.task),
       tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
 Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(
-    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping) {
+    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+    SessionFactory sessions) {
   if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
   if (options.workers < 1 || options.workers > 64) {
     return Status::InvalidArgument("applier: workers must be 1..64, got " +
                                    std::to_string(options.workers));
   }
   if (options.batch_transactions == 0) options.batch_transactions = 1;
-  std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(mapping)));
+  std::unique_ptr<MysqlApplier> a(
+      new MysqlApplier(std::move(options), std::move(mapping), std::move(sessions)));
   DTS_RETURN_IF_ERROR(a->start());
   return a;
 }
 
 Status MysqlApplier::start() {
-  auto connect = [&]() -> Result<std::unique_ptr<mysql::Connection>> {
-    DTS_ASSIGN_OR_RETURN(auto c, mysql::Connection::connect(options_.destination));
+  auto connect = [&]() -> Result<std::unique_ptr<DestinationSession>> {
+    DTS_ASSIGN_OR_RETURN(auto c, sessions_());
     DTS_RETURN_IF_ERROR(
         c->execute(applierSessionSql()).withContext("setting up the applier session"));
     return c;
@@ -226,7 +226,9 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   if (it != key_cache_.end()) return it->second;
 
   // Unique keys as the destination knows them (TableInfo carries only the primary key).
-  auto unique = mysql::readUniqueKeys(*control_, ev.database, ev.table);
+  auto unique = mysql::readUniqueKeys(
+      [&](const std::string& sql) { return control_->query(sql); },
+      [&](std::string_view text) { return control_->quoteString(text); }, ev.database, ev.table);
   if (!unique.ok()) return unique.status();
   auto column = [&](const std::string& name) -> std::optional<size_t> {
     for (size_t i = 0; i < info.columns.size(); ++i) {
@@ -275,44 +277,14 @@ double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
   return std::max(stamp, std::min(got, stamp + 999.0));
 }
 
-Status MysqlApplier::apply(pipeline::Transaction txn) {
-  if (control_ == nullptr)
-    return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!error_.ok()) return error_;
-  }
-  if (txn.gtid.empty()) {
-    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" +
-                               std::to_string(txn.begin.offset) +
-                               " has no GTID; exactly-once apply needs GTIDs on the source");
-  }
-  DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
-  auto t = std::make_shared<Txn>();
-  t->id = id;
-  t->gtid = txn.gtid;
-  t->commit_ms = sourceCommitMs(txn.timestamp, txn.commit_us, txn.received);
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    t->seq = ++next_seq_;
-    order_.push_back(OrderEntry{t->seq, id, txn.gtid, false});
-  }
-  auto skip = [&]() -> Status {
-    std::lock_guard<std::mutex> lock(mu_);
-    markDoneLocked(t->seq);
-    ++stats_.transactions_skipped;
-    return Status::OK();
-  };
-  if (resume_.applied.contains(id)) return skip();
-
-  std::vector<ChangeEvent> ddl;
+Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<ChangeEvent>* ddl) {
   for (ChangeEvent& ev : txn.events) {
     if (ev.op == ChangeEvent::Op::kDdl) {
-      ddl.push_back(std::move(ev));
+      ddl->push_back(std::move(ev));
       continue;
     }
     auto snap = snapshots_.find({ev.database, ev.table});
-    if (snap != snapshots_.end() && snap->second.contains(id)) continue;
+    if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;
     if (t->tables.empty() || t->tables.back().table != ev.table ||
         t->tables.back().database != ev.database) {
       t->tables.push_back({ev.database, ev.table, 0});
@@ -327,47 +299,92 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     }
     ++t->tables.back().rows;
   }
+  return Status::OK();
+}
+
+Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
+  t->keys.reserve(t->events.size());
+  for (const ChangeEvent& ev : t->events) {
+    if (ev.table_info == nullptr) {
+      return Status::InvalidArgument("transaction " + t->gtid + ": row event for " +
+                                     mysql::quoteQualified(ev.database, ev.table) +
+                                     " without table info");
+    }
+    DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
+    if (with_hashes) addKeyHashes(ev, keys, &t->hashes);
+    t->keys.push_back(std::move(keys));
+    ++t->rows;
+    for (const auto* img : {&ev.before, &ev.after}) {
+      for (const auto& v : img->values) t->bytes += valueBytes(v);
+    }
+    t->memory += pipeline::rowImageBytes(ev);
+  }
+  if (with_hashes) {
+    std::sort(t->hashes.begin(), t->hashes.end());
+    t->hashes.erase(std::unique(t->hashes.begin(), t->hashes.end()), t->hashes.end());
+  }
+  return Status::OK();
+}
+
+Status MysqlApplier::skipTransaction(uint64_t seq, bool may_write_checkpoint) {
+  bool write = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    markDoneLocked(seq);
+    ++stats_.transactions_skipped;
+    // A long run of filtered-out transactions still moves the checkpoint, now and then.
+    write = may_write_checkpoint && base_version_ != persisted_version_ && queued_ == 0 &&
+            options_.clock->now() - last_control_write_ > std::chrono::seconds(1);
+  }
+  if (write) return writeControlSlot("");
+  return Status::OK();
+}
+
+Status MysqlApplier::apply(pipeline::Transaction txn) {
+  if (control_ == nullptr)
+    return Status::FailedPrecondition("applier of task '" + options_.task + "' is closed");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.ok()) return error_;
+  }
+  if (txn.gtid.empty()) {
+    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" +
+                               std::to_string(txn.begin.offset) +
+                               " has no GTID; exactly-once apply needs GTIDs on the source");
+  }
+  if (streaming_.has_value() || !txn.whole()) return applyPiece(std::move(txn));
+  DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
+  auto t = std::make_shared<Txn>();
+  t->id = id;
+  t->gtid = txn.gtid;
+  t->commit_ms = sourceCommitMs(txn.timestamp, txn.commit_us, txn.received);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    t->seq = ++next_seq_;
+    order_.push_back(OrderEntry{t->seq, id, txn.gtid, false});
+  }
+  if (resume_.applied.contains(id)) return skipTransaction(t->seq, false);
+
+  std::vector<ChangeEvent> ddl;
+  DTS_RETURN_IF_ERROR(takeEvents(txn, t.get(), &ddl));
   if (!ddl.empty()) {
     if (!t->events.empty()) {
       return Status::Unsupported("transaction " + txn.gtid + " mixes DDL and row changes");
     }
     return applyDdl(t, ddl);
   }
-  if (t->events.empty()) {
-    DTS_RETURN_IF_ERROR(skip());
-    // A long run of filtered-out transactions still moves the checkpoint, now and then.
-    bool write = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      write = base_version_ != persisted_version_ && queued_ == 0 &&
-              options_.clock->now() - last_control_write_ > std::chrono::seconds(1);
-    }
-    if (write) return writeControlSlot("");
-    return Status::OK();
-  }
-  for (const ChangeEvent& ev : t->events) {
-    if (ev.table_info == nullptr) {
-      return Status::InvalidArgument("transaction " + txn.gtid + ": row event for " +
-                                     mysql::quoteQualified(ev.database, ev.table) +
-                                     " without table info");
-    }
-    DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
-    addKeyHashes(ev, keys, &t->hashes);
-    t->keys.push_back(std::move(keys));
-    ++t->rows;
-    for (const auto* img : {&ev.before, &ev.after}) {
-      for (const auto& v : img->values) t->bytes += valueBytes(v);
-    }
-  }
-  std::sort(t->hashes.begin(), t->hashes.end());
-  t->hashes.erase(std::unique(t->hashes.begin(), t->hashes.end()), t->hashes.end());
+  if (t->events.empty()) return skipTransaction(t->seq, true);
+  DTS_RETURN_IF_ERROR(describeRows(t.get(), true));
 
   std::unique_lock<std::mutex> lock(mu_);
   std::optional<int> w;
   bool waited_full = false, waited_conflict = false;
   done_cv_.wait(lock, [&] {
     if (!error_.ok()) return true;
-    if (queued_ >= options_.max_queued_transactions) {
+    // A streamed transaction's keys are unknown: nothing after it runs before it commits.
+    if (stream_committing_) return false;
+    if (queued_ >= options_.max_queued_transactions ||
+        (queued_ > 0 && queued_memory_ + t->memory > options_.max_queued_bytes)) {
       waited_full = true;
       return false;
     }
@@ -380,10 +397,100 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   if (!error_.ok()) return error_;
   tracker_.assign(*w, t->seq, t->hashes);
   Worker* worker = workers_[static_cast<size_t>(*w)].get();
-  worker->queue.push_back(std::move(t));
   ++queued_;
+  queued_memory_ += t->memory;
+  worker->queue.push_back(std::move(t));
   // Wake only that worker, and only when it sleeps: a wake-up per transaction (and all workers
   // woken for each) cost more CPU than applying the transaction.
+  const bool wake = worker->waiting;
+  lock.unlock();
+  if (wake) worker->cv.notify_one();
+  return Status::OK();
+}
+
+Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
+  if (piece.first_piece) {
+    if (streaming_.has_value()) {
+      return Status::InvalidArgument("transaction " + piece.gtid +
+                                     " began before the last piece of " + streaming_->head->gtid);
+    }
+    DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(piece.gtid));
+    Streaming s;
+    s.head = std::make_shared<Txn>();
+    s.head->id = id;
+    s.head->gtid = piece.gtid;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      s.head->seq = ++next_seq_;
+      order_.push_back(OrderEntry{s.head->seq, id, piece.gtid, false});
+    }
+    s.skip = resume_.applied.contains(id);
+    streaming_ = std::move(s);
+  } else if (!streaming_.has_value() || streaming_->head->gtid != piece.gtid) {
+    return Status::InvalidArgument("a piece of transaction " + piece.gtid +
+                                   " arrived without its first piece");
+  }
+  Streaming& s = *streaming_;
+  const bool last = piece.last_piece;
+  if (s.skip) {
+    if (!last) return Status::OK();
+    const uint64_t seq = s.head->seq;
+    streaming_.reset();
+    return skipTransaction(seq, false);
+  }
+  auto t = std::make_shared<Txn>();
+  t->seq = s.head->seq;
+  t->id = s.head->id;
+  t->gtid = s.head->gtid;
+  t->streamed = true;
+  std::vector<ChangeEvent> ddl;
+  DTS_RETURN_IF_ERROR(takeEvents(piece, t.get(), &ddl));
+  if (!ddl.empty()) {
+    return Status::Unsupported("transaction " + piece.gtid + " mixes DDL and row changes");
+  }
+  DTS_RETURN_IF_ERROR(describeRows(t.get(), false));
+  s.rows += t->rows;
+  s.bytes += t->bytes;
+  for (TableChanges& c : t->tables) {
+    auto it = std::find_if(s.tables.begin(), s.tables.end(), [&](const TableChanges& x) {
+      return x.database == c.database && x.table == c.table;
+    });
+    if (it == s.tables.end())
+      s.tables.push_back(std::move(c));
+    else
+      it->rows += c.rows;
+  }
+  t->tables.clear();
+  if (!last && t->events.empty()) return Status::OK();
+  if (!s.started) {
+    if (last && t->events.empty()) {  // nothing of it reached the target
+      const uint64_t seq = s.head->seq;
+      streaming_.reset();
+      return skipTransaction(seq, true);
+    }
+    // A barrier: every earlier transaction commits first.
+    std::unique_lock<std::mutex> lock(mu_);
+    DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
+    s.started = true;
+    t->begins = true;
+  }
+  if (last) {
+    t->commits = true;
+    t->commit_ms = sourceCommitMs(piece.timestamp, piece.commit_us, piece.received);
+    t->rows = s.rows;
+    t->bytes = s.bytes;
+    t->tables = std::move(s.tables);
+    streaming_.reset();
+  }
+  // Worker 1 runs the stream; at most one piece waits while it applies another.
+  Worker* worker = workers_.front().get();
+  std::unique_lock<std::mutex> lock(mu_);
+  done_cv_.wait(lock, [&] { return !error_.ok() || worker->queue.empty(); });
+  if (!error_.ok()) return error_;
+  ++queued_;
+  queued_memory_ += t->memory;
+  if (last) stream_committing_ = true;
+  worker->queue.push_back(std::move(t));
   const bool wake = worker->waiting;
   lock.unlock();
   if (wake) worker->cv.notify_one();
@@ -403,14 +510,17 @@ void MysqlApplier::workerLoop(Worker* w) {
       // the source side is the bottleneck (catch-up with several workers) eager one-transaction
       // batches spend the destination's CPU on commits (measured: 1,661 batches for 38,723
       // transactions with 4 workers, 80 with one).
-      if (w->queue.size() < options_.batch_transactions && options_.batch_fill.count() > 0) {
+      if (!w->queue.front()->streamed && w->queue.size() < options_.batch_transactions &&
+          options_.batch_fill.count() > 0) {
         w->cv.wait_for(lock, options_.batch_fill,
                        [&] { return stopping_ || w->queue.size() >= options_.batch_transactions; });
         if (stopping_) return;
       }
       size_t rows = 0;
+      // A streamed piece runs alone.
       while (!w->queue.empty() && batch.size() < options_.batch_transactions &&
-             (batch.empty() || rows + w->queue.front()->rows <= options_.batch_rows)) {
+             (batch.empty() || (rows + w->queue.front()->rows <= options_.batch_rows &&
+                                !w->queue.front()->streamed && !batch.front()->streamed))) {
         rows += w->queue.front()->rows;
         batch.push_back(std::move(w->queue.front()));
         w->queue.pop_front();
@@ -429,10 +539,16 @@ void MysqlApplier::workerLoop(Worker* w) {
             std::chrono::duration<double, std::milli>(options_.clock->now().time_since_epoch())
                 .count();
         for (const auto& t : batch) {
-          w->extras.add(t->id);
-          tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
-          markDoneLocked(t->seq);
           --queued_;
+          queued_memory_ -= t->memory;
+          if (t->streamed && !t->commits) continue;  // its transaction is still open
+          if (t->streamed) {
+            stream_committing_ = false;
+          } else {
+            tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
+          }
+          w->extras.add(t->id);
+          markDoneLocked(t->seq);
           ++stats_.transactions_applied;
           stats_.rows_applied += t->rows;
           stats_.bytes_applied += t->bytes;
@@ -444,7 +560,7 @@ void MysqlApplier::workerLoop(Worker* w) {
           stats_.last_latency_ms = lat;
           stats_.max_latency_ms = std::max(stats_.max_latency_ms, lat);
         }
-        ++stats_.batches;
+        if (!batch.front()->streamed || batch.front()->commits) ++stats_.batches;
         persisted_version_ = std::max(persisted_version_, w->written_version);
       }
     }
@@ -462,8 +578,13 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   }
   DTS_RETURN_IF_ERROR(sql.finish());
   std::vector<std::string> statements = sql.takeStatements();
+  // A streamed piece (alone in its batch) opens, continues or commits one destination
+  // transaction; a batch of whole transactions is one destination transaction of its own.
+  const Txn& head = *batch.front();
+  const bool begins = !head.streamed || head.begins;
+  const bool commits = !head.streamed || head.commits;
   std::string checkpoint;
-  {
+  if (commits) {
     std::lock_guard<std::mutex> lock(mu_);
     w->extras = w->extras.minus(base_);
     GtidRanges applied = base_;
@@ -477,29 +598,41 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   DTS_ASSIGN_OR_RETURN(uint64_t packet, w->conn->maxAllowedPacket());
   const size_t round_limit = std::min<uint64_t>(
       kMaxRoundTripBytes, packet > (64u << 10) ? packet - (64u << 10) : packet / 2);
+  // The pieces before this one are gone: a streamed transaction cannot be retried here.
+  const int attempts = head.streamed ? 1 : options_.deadlock_retries + 1;
   Status last;
-  for (int attempt = 0; attempt <= options_.deadlock_retries; ++attempt) {
-    std::string round = "START TRANSACTION";
+  for (int attempt = 0; attempt < attempts; ++attempt) {
+    std::string round = begins ? "START TRANSACTION" : "";
     last = Status::OK();
-    auto send = [&](bool final) -> Status {
-      if (final) round += ";" + checkpoint + ";COMMIT";
-      Status st = w->conn->execute(round);
-      round.clear();
-      return st;
+    auto append = [&](const std::string& s) {
+      if (!round.empty()) round.push_back(';');
+      round += s;
     };
     for (const std::string& s : statements) {
       if (!round.empty() && round.size() + s.size() > round_limit) {
-        last = send(false);
+        last = w->conn->execute(round);
+        round.clear();
         if (!last.ok()) break;
       }
-      if (!round.empty()) round.push_back(';');
-      round += s;
+      append(s);
     }
-    if (last.ok()) last = send(true);
+    if (last.ok() && commits) {
+      append(checkpoint);
+      append("COMMIT");
+    }
+    if (last.ok() && !round.empty()) {
+      last = w->conn->execute(round);
+    }
     if (last.ok()) return Status::OK();
-    unsigned err = lastErrno(*w->conn);
+    unsigned err = w->conn->lastErrorNumber();
     (void)w->conn->execute("ROLLBACK");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
+  }
+  if (head.streamed) {
+    return last.withContext(
+        "applying streamed transaction " + head.gtid + " on worker " + std::to_string(w->slot) +
+        " (rolled back at the destination; the task resumes from its checkpoint and reads the "
+        "transaction again)");
   }
   return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" +
                           batch.front()->gtid + " .. " + batch.back()->gtid + ") on worker " +
@@ -567,7 +700,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     }
     st = control_->execute(d.sql);
     if (!st.ok()) {
-      unsigned err = lastErrno(*control_);
+      unsigned err = control_->lastErrorNumber();
       if (replay && alreadyDone(err)) {
         spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})",
                      t->gtid, st.message());

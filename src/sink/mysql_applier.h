@@ -29,6 +29,24 @@
 // (table exists / unknown table / duplicate column or key / can't drop), which makes the replay
 // of CREATE, DROP, ALTER ADD/DROP, RENAME and TRUNCATE safe (MariaDB's ALTER is atomic).
 //
+// A transaction given in several pieces (pipeline::Transaction::first_piece; the reader cuts
+// large transactions so that memory stays bounded) is streamed: it is a barrier like DDL (every
+// earlier transaction commits first), then apply worker 1 opens one destination transaction and
+// runs each piece's rows in it as the piece arrives, while the next piece is being read; the
+// last piece writes worker 1's checkpoint slot and commits, in that same transaction. At most
+// one piece waits while another runs, so memory stays bounded by two pieces. Nothing of a
+// streamed transaction is visible or durable before its commit: a dts killed in the middle
+// leaves the destination transaction to be rolled back, and the reader resumes at the
+// transaction's start (it is not in the checkpoint). A deadlock or lock wait timeout inside a
+// streamed transaction cannot be retried in place (its earlier pieces are gone from memory):
+// the destination transaction is rolled back and the applier fails with that error, which the
+// task's retry policy treats as retryable (task/runner.cc): the task restarts from its
+// checkpoint and reads the transaction again. Transactions that arrive whole keep the batching
+// and parallelism above.
+//
+// Memory: apply() blocks while max_queued_transactions transactions or max_queued_bytes of row
+// images are queued (one transaction larger than that still passes alone).
+//
 // Thread-safety: apply/flush/close from one thread; stats() from any thread.
 #pragma once
 
@@ -40,6 +58,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -47,12 +66,12 @@
 
 #include "common/clock.h"
 #include "common/status.h"
-#include "mysql/connection.h"
 #include "pipeline/change_event.h"
 #include "pipeline/mapping.h"
 #include "sink/batch_sql.h"
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
+#include "sink/destination_session.h"
 #include "sink/gtid_ranges.h"
 #include "sink/sink.h"
 
@@ -67,6 +86,7 @@ struct ApplierOptions {
   size_t batch_rows = 20000;
   size_t max_statement_bytes = 1 << 20;
   size_t max_queued_transactions = 8192;  // back-pressure on apply()
+  size_t max_queued_bytes = 64 << 20;     // ... and on the row images they hold
   // A worker that wakes to fewer than batch_transactions waits this long for more (latency cost
   // at most this, per batch).
   std::chrono::milliseconds batch_fill{2};
@@ -88,9 +108,12 @@ double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
 
 class MysqlApplier final : public Sink {
  public:
-  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames).
+  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames). sessions
+  // opens every destination session (the control session first, then one per worker); unset,
+  // sessions are mysql::Connections to options.destination.
   static Result<std::unique_ptr<MysqlApplier>> open(
-      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+      SessionFactory sessions = {});
   ~MysqlApplier() override;
   MysqlApplier(const MysqlApplier&) = delete;
   MysqlApplier& operator=(const MysqlApplier&) = delete;
@@ -129,11 +152,27 @@ class MysqlApplier final : public Sink {
     std::vector<uint64_t> hashes;
     size_t rows = 0;
     size_t bytes = 0;
+    size_t memory = 0;                 // pipeline::rowImageBytes of events
     std::vector<TableChanges> tables;  // rows per source table (a run of events per entry)
+    // A piece of a streamed transaction (see the header comment): `begins` opens the
+    // destination transaction, `commits` ends it (and then rows, bytes and tables count the
+    // whole transaction, for the stats).
+    bool streamed = false;
+    bool begins = false;
+    bool commits = false;
+  };
+  // The streamed transaction whose pieces are arriving (apply thread only).
+  struct Streaming {
+    std::shared_ptr<Txn> head;  // seq, id, gtid
+    bool skip = false;          // already applied
+    bool started = false;       // a piece went to the worker: the destination transaction is open
+    size_t rows = 0;
+    size_t bytes = 0;
+    std::vector<TableChanges> tables;
   };
   struct Worker {
     int slot = 0;
-    std::unique_ptr<mysql::Connection> conn;
+    std::unique_ptr<DestinationSession> conn;
     std::thread thread;
     std::deque<std::shared_ptr<Txn>> queue;
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
@@ -149,8 +188,17 @@ class MysqlApplier final : public Sink {
     bool done = false;
   };
 
-  explicit MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping);
+  MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
+               SessionFactory sessions);
   Status start();
+  Status applyPiece(pipeline::Transaction piece);
+  // Moves txn's events into t: DDL into *ddl, rows (mapped, minus table-snapshot skips) into
+  // t->events, counted per source table in t->tables.
+  Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
+  // Fills t's keys, rows, bytes and memory (and its key hashes when with_hashes).
+  Status describeRows(Txn* t, bool with_hashes);
+  // Skips transaction seq (nothing of it to apply); now and then records the checkpoint.
+  Status skipTransaction(uint64_t seq, bool may_write_checkpoint);
   void workerLoop(Worker* w);
   Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
@@ -163,12 +211,14 @@ class MysqlApplier final : public Sink {
 
   ApplierOptions options_;
   std::shared_ptr<const pipeline::Mapping> mapping_;
+  SessionFactory sessions_;
   CheckpointStore store_;
   Checkpoint resume_;
-  std::unique_ptr<mysql::Connection> control_;
+  std::unique_ptr<DestinationSession> control_;
   std::map<std::pair<std::string, std::string>, GtidRanges> snapshots_;
   std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
   uint64_t next_seq_ = 0;
+  std::optional<Streaming> streaming_;
 
   mutable std::mutex mu_;
   std::condition_variable done_cv_;
@@ -180,7 +230,9 @@ class MysqlApplier final : public Sink {
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;
   Clock::TimePoint last_control_write_{};
-  size_t queued_ = 0;
+  size_t queued_ = 0;               // whole transactions and streamed pieces given to workers
+  size_t queued_memory_ = 0;        // their Txn::memory
+  bool stream_committing_ = false;  // a streamed transaction's last piece is queued or running
   bool stopping_ = false;
   Status error_;
 

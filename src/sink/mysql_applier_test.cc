@@ -2,8 +2,19 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "sink/fake_destination_for_tests.h"
+
 namespace dts::sink {
 namespace {
+
+using pipeline::ChangeEvent;
+using pipeline::Transaction;
+using testing::FakeDestination;
 
 TEST(SourceCommitTest, TheReceiptRefinesTheWholeSecondStamp) {
   using std::chrono::milliseconds;
@@ -17,6 +28,378 @@ TEST(SourceCommitTest, TheReceiptRefinesTheWholeSecondStamp) {
   EXPECT_DOUBLE_EQ(sourceCommitMs(100, 0, {}), 100000.0);
   // The source recorded the commit in microseconds (MySQL): exact, whatever the receipt.
   EXPECT_DOUBLE_EQ(sourceCommitMs(100, 100123456, at(160000)), 100123.456);
+}
+
+// Sessions of an applier with W workers, in the order open() makes them.
+constexpr int kControl = 0;
+constexpr int kWorker1 = 1;
+
+std::shared_ptr<const mysql::TableInfo> tableT() {
+  auto column = [](const char* name) {
+    mysql::ColumnInfo c;
+    c.name = name;
+    c.type = mysql::ColumnType::kLong;
+    c.nullable = false;
+    return c;
+  };
+  // d.t (id INT NOT NULL PRIMARY KEY, v INT NOT NULL)
+  static const auto t = std::make_shared<const mysql::TableInfo>(
+      mysql::TableInfo{0, "d", "t", {column("id"), column("v")}, {0}});
+  return t;
+}
+
+ChangeEvent insertRow(int id, int v) {
+  ChangeEvent e;
+  e.op = ChangeEvent::Op::kInsert;
+  e.database = "d";
+  e.table = "t";
+  e.table_info = tableT();
+  e.after.values = {mysql::Value::ofInt(id), mysql::Value::ofInt(v)};
+  return e;
+}
+
+Transaction txn(uint64_t seq, std::vector<ChangeEvent> events) {
+  Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.events = std::move(events);
+  return t;
+}
+
+Transaction ddl(uint64_t seq, const std::string& sql) {
+  ChangeEvent e;
+  e.op = ChangeEvent::Op::kDdl;
+  e.database = "d";
+  e.sql = sql;
+  return txn(seq, {e});
+}
+
+// The row "(id,v)" as the applier writes it.
+std::string row(int id, int v) {
+  return "(" + std::to_string(id) + "," + std::to_string(v) + ")";
+}
+
+class ApplierFakeTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dest_ = FakeDestination::create();
+    dest_->addKey("d", "t", "PRIMARY", {"id"});
+  }
+
+  // batch = 1: every transaction without a conflict goes to the least loaded worker.
+  std::unique_ptr<MysqlApplier> open(int workers = 2, size_t batch = 512) {
+    ApplierOptions o;
+    o.task = "task1";
+    o.workers = workers;
+    o.batch_transactions = batch;
+    o.batch_fill = std::chrono::milliseconds(0);
+    auto a = MysqlApplier::open(o, nullptr, dest_->factory());
+    EXPECT_TRUE(a.ok()) << a.status().toString();
+    return a.ok() ? std::move(*a) : nullptr;
+  }
+
+  // Where in the committed statements `needle` first appears; -1 when it does not.
+  int committedAt(const std::string& needle) const {
+    auto all = dest_->committed();
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].sql.find(needle) != std::string::npos) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  size_t committedCount(const std::string& needle) const {
+    size_t n = 0;
+    for (const auto& c : dest_->committed()) {
+      size_t at = 0;
+      while ((at = c.sql.find(needle, at)) != std::string::npos) {
+        ++n;
+        at += needle.size();
+      }
+    }
+    return n;
+  }
+
+  std::shared_ptr<FakeDestination> dest_;
+};
+
+TEST_F(ApplierFakeTest, CommitsInParallelAndTheCheckpointIsTheAppliedPrefix) {
+  // Worker 2's commits wait until released: the checkpoint may not pass its transactions.
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 + 1 && sql == "COMMIT") {
+      std::unique_lock<std::mutex> lock(mu);
+      cv.wait(lock, [&] { return release; });
+    }
+    return 0;
+  });
+  auto a = open(2, 1);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 20; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, i * 10)})).ok());
+  // Worker 1 commits what it got; the position stops before the first transaction of worker 2.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string held = a->committedPosition();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(a->flush().ok());
+  EXPECT_EQ(a->committedPosition(), "0-1-20");
+  EXPECT_NE(held, "0-1-20");
+  for (int i = 1; i <= 20; ++i) EXPECT_EQ(committedCount(row(i, i * 10)), 1u) << i;
+  // Every transaction is in exactly the slots that committed it; their union is everything.
+  auto slots = dest_->checkpoint("task1");
+  GtidRanges all;
+  for (const auto& [slot, r] : slots) {
+    auto g = GtidRanges::parse(r.applied);
+    ASSERT_TRUE(g.ok());
+    all.addAll(*g);
+  }
+  EXPECT_EQ(all.toString(), "0:1-20");
+  SinkStats s = a->stats();
+  EXPECT_EQ(s.transactions_applied, 20u);
+  EXPECT_EQ(s.rows_applied, 20u);
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(dest_->sessionsOpen(), 0);
+}
+
+TEST_F(ApplierFakeTest, TransactionsOnTheSameRowKeepTheirOrder) {
+  auto a = open(4, 1);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 40; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i % 3, i)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  // The last write of each key wins at the destination: it must be the last one committed.
+  for (int k = 0; k < 3; ++k) {
+    int last_i = 40 - ((40 - k) % 3);
+    int last = committedAt(row(k, last_i));
+    ASSERT_GE(last, 0) << k;
+    for (int i = k == 0 ? 3 : k; i < last_i; i += 3) EXPECT_LT(committedAt(row(k, i)), last);
+  }
+}
+
+TEST_F(ApplierFakeTest, DdlIsABarrierAndIsRecordedAfterItRuns) {
+  auto a = open(2);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
+  ASSERT_TRUE(a->apply(ddl(6, "ALTER TABLE t ADD COLUMN w INT")).ok());
+  for (int i = 7; i <= 9; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  int at = committedAt("ALTER TABLE");
+  ASSERT_GE(at, 0);
+  for (int i = 1; i <= 5; ++i) EXPECT_LT(committedAt(row(i, 1)), at) << i;
+  for (int i = 7; i <= 9; ++i) EXPECT_GT(committedAt(row(i, 1)), at) << i;
+  auto slots = dest_->checkpoint("task1");
+  EXPECT_EQ(slots[0].pending_ddl, "");
+  EXPECT_EQ(slots[0].position.empty(), false);
+}
+
+TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {
+  // The DDL runs, then the session dies before the record that it ran.
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kControl && sql.find("pending_ddl") != std::string::npos &&
+        sql.find("ALTER") == std::string::npos && committedAt("ALTER TABLE") >= 0)
+      return FakeDestination::kConnectionLost;
+    return 0;
+  });
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  EXPECT_FALSE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
+  a.reset();
+  EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "0-1-1");
+  dest_->setHook(nullptr);
+  a = open(1);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->checkpoint().pending_ddl, "0-1-1");
+  ASSERT_TRUE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(committedCount("ALTER TABLE"), 2u);  // replayed: the destination tolerates it
+  EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "");
+}
+
+TEST_F(ApplierFakeTest, ADeadlockIsRetriedAndAppliesOnce) {
+  std::atomic<int> deadlocks{0};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.find("REPLACE") != std::string::npos && deadlocks < 2) {
+      ++deadlocks;
+      return 1213;
+    }
+    return 0;
+  });
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 7)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(deadlocks.load(), 2);
+  for (int i = 1; i <= 3; ++i) EXPECT_EQ(committedCount(row(i, 7)), 1u);
+}
+
+TEST_F(ApplierFakeTest, KilledMidBatchLosesAndDoublesNothing) {
+  // Worker 1's session dies in its second batch, after some statements ran.
+  std::atomic<int> commits{0};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session != kWorker1) return 0;
+    if (sql == "COMMIT") ++commits;
+    if (commits >= 1 && sql.find(row(9, 1)) != std::string::npos)
+      return FakeDestination::kConnectionLost;
+    return 0;
+  });
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  std::vector<Transaction> all;
+  for (int i = 1; i <= 12; ++i) all.push_back(txn(i, {insertRow(i, 1)}));
+  Status st;
+  for (int i = 0; i < 4 && st.ok(); ++i) st = a->apply(all[static_cast<size_t>(i)]);
+  ASSERT_TRUE(st.ok());
+  ASSERT_TRUE(a->flush().ok());
+  for (int i = 4; i < 12 && st.ok(); ++i) st = a->apply(all[static_cast<size_t>(i)]);
+  if (st.ok()) st = a->flush();
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_FALSE(a->apply(txn(13, {insertRow(13, 1)})).ok()) << "errors are sticky";
+  a.reset();
+  // A new applier resumes from the checkpoint: what committed is skipped, the rest applied.
+  dest_->setHook(nullptr);
+  a = open(1);
+  ASSERT_NE(a, nullptr);
+  // Batches before the failing one may have committed; the failing one did not.
+  auto resume = parseGtid(a->resumeGtid());
+  ASSERT_TRUE(resume.ok()) << a->resumeGtid();
+  EXPECT_GE(resume->seq, 4u);
+  EXPECT_LT(resume->seq, 9u);
+  for (const Transaction& t : all) ASSERT_TRUE(a->apply(t).ok());
+  ASSERT_TRUE(a->close().ok());
+  for (int i = 1; i <= 12; ++i) EXPECT_EQ(committedCount(row(i, 1)), 1u) << i;
+}
+
+TEST_F(ApplierFakeTest, TwoAppliersOfOneTaskNeverRunAtOnce) {
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  ApplierOptions o;
+  o.task = "task1";
+  auto b = MysqlApplier::open(o, nullptr, dest_->factory());
+  EXPECT_EQ(b.status().code(), Status::Code::kUnavailable);
+  ASSERT_TRUE(a->close().ok());
+  b = MysqlApplier::open(o, nullptr, dest_->factory());
+  EXPECT_TRUE(b.ok()) << b.status().toString();
+}
+
+// A transaction in pieces, as the reader cuts a large one.
+std::vector<Transaction> pieces(uint64_t seq, int first_id, int rows, int per_piece, int v) {
+  std::vector<Transaction> out;
+  for (int i = 0; i < rows; i += per_piece) {
+    std::vector<ChangeEvent> events;
+    for (int k = i; k < std::min(rows, i + per_piece); ++k)
+      events.push_back(insertRow(first_id + k, v));
+    Transaction t = txn(seq, std::move(events));
+    t.first_piece = i == 0;
+    t.last_piece = i + per_piece >= rows;
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
+  // Nothing of the streamed transaction may be visible before its last piece.
+  std::atomic<int> big_statements{0};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.rfind("REPLACE", 0) == 0 && sql.find(",2)") != std::string::npos)
+      ++big_statements;
+    return 0;
+  });
+  auto a = open(3);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 10; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
+  auto big = pieces(11, 100, 50, 10, 2);
+  ASSERT_EQ(big.size(), 5u);
+  for (size_t i = 0; i + 1 < big.size(); ++i) ASSERT_TRUE(a->apply(big[i]).ok());
+  for (int wait = 0; wait < 500 && big_statements < 4; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(big_statements.load(), 4);
+  EXPECT_EQ(committedAt(row(100, 2)), -1);
+  ASSERT_TRUE(a->apply(big.back()).ok());
+  for (int i = 12; i <= 20; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i % 10 + 1, 3)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  int first_big = committedAt(row(100, 2));
+  ASSERT_GE(first_big, 0);
+  for (int i = 1; i <= 10; ++i) EXPECT_LT(committedAt(row(i, 1)), first_big) << "barrier " << i;
+  for (int i = 12; i <= 20; ++i)
+    EXPECT_GT(committedAt(row(i % 10 + 1, 3)), committedAt(row(149, 2))) << "after it " << i;
+  for (int k = 0; k < 50; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
+  // The pieces ran on worker 1 in one destination transaction that wrote slot 1.
+  for (const auto& c : dest_->committed()) {
+    if (c.sql.find(",2)") != std::string::npos) {
+      EXPECT_EQ(c.session, kWorker1);
+    }
+  }
+  auto g = GtidRanges::parse(dest_->checkpoint("task1")[1].applied);
+  ASSERT_TRUE(g.ok());
+  GtidId id11 = *parseGtid("0-1-11");
+  EXPECT_TRUE(g->contains(id11));
+  SinkStats s = a->stats();
+  EXPECT_EQ(s.transactions_applied, 20u);
+  EXPECT_EQ(s.rows_applied, 69u);
+}
+
+TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
+  std::atomic<int> statements{0};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.find("REPLACE") != std::string::npos && ++statements == 3)
+      return FakeDestination::kConnectionLost;
+    return 0;
+  });
+  auto a = open(2);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->apply(txn(1, {insertRow(1, 1)})).ok());
+  auto big = pieces(2, 100, 50, 10, 2);
+  Status st;
+  for (const Transaction& p : big) {
+    st = a->apply(p);
+    if (!st.ok()) break;
+  }
+  if (st.ok()) st = a->flush();
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  a.reset();
+  EXPECT_EQ(committedAt(",2)"), -1) << "nothing of it committed";
+  dest_->setHook(nullptr);
+  a = open(2);
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->checkpoint().applied.toString(), "0:1");
+  for (const Transaction& p : big) ASSERT_TRUE(a->apply(p).ok());
+  ASSERT_TRUE(a->close().ok());
+  for (int k = 0; k < 50; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
+}
+
+TEST_F(ApplierFakeTest, ADeadlockInAStreamedTransactionFailsRetryablyWithoutARetry) {
+  std::atomic<int> tries{0};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.find(row(125, 2)) != std::string::npos) {
+      ++tries;
+      return 1213;
+    }
+    return 0;
+  });
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  Status st;
+  for (const Transaction& p : pieces(1, 100, 50, 10, 2)) {
+    st = a->apply(p);
+    if (!st.ok()) break;
+  }
+  if (st.ok()) st = a->flush();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("(error 1213)"), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find("streamed transaction 0-1-1"), std::string::npos) << st.toString();
+  EXPECT_EQ(tries.load(), 1);
+  EXPECT_EQ(committedAt(",2)"), -1);
+}
+
+TEST_F(ApplierFakeTest, PiecesOutOfOrderAreRefused) {
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  auto big = pieces(1, 100, 30, 10, 2);
+  EXPECT_EQ(a->apply(big[1]).code(), Status::Code::kInvalidArgument);
+  ASSERT_TRUE(a->apply(big[0]).ok());
+  EXPECT_EQ(a->apply(txn(2, {insertRow(1, 1)})).code(), Status::Code::kInvalidArgument);
 }
 
 }  // namespace

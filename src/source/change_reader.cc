@@ -132,6 +132,19 @@ std::unique_ptr<BinlogInput> fileInput(std::vector<std::string> paths,
   return std::make_unique<FileInput>(std::move(paths), std::move(on_torn_tail));
 }
 
+namespace {
+
+pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& o) {
+  pipeline::TransactionBuilder::Options b{.tables = o.tables, .keep_all_ddl = o.keep_all_ddl};
+  if (o.whole_transactions) {
+    b.max_piece_rows = 0;
+    b.max_piece_bytes = 0;
+  }
+  return b;
+}
+
+}  // namespace
+
 ChangeReader::ChangeReader(std::unique_ptr<BinlogInput> input, std::unique_ptr<SchemaLoader> schema,
                            ChangeReaderOptions options)
     : input_(std::move(input)),
@@ -142,8 +155,7 @@ ChangeReader::ChangeReader(std::unique_ptr<BinlogInput> input, std::unique_ptr<S
                       : std::make_unique<SelectedSchema>(tracker_.get(), options_.tables.get())),
       decoder_(mysql::BinlogDecoder::Options{.verify_checksums = options_.verify_checksums,
                                              .schema = completion_.get()}),
-      builder_(pipeline::TransactionBuilder::Options{.tables = options_.tables,
-                                                     .keep_all_ddl = options_.keep_all_ddl}) {}
+      builder_(builderOptions(options_)) {}
 
 Status ChangeReader::fail(Step step, mysql::BinlogPosition at, Status status) {
   failure_.step = step;

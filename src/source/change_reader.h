@@ -77,6 +77,10 @@ struct ChangeReaderOptions {
   // otherwise only DDL whose default database `tables` selects.
   bool keep_all_ddl = false;
   bool verify_checksums = true;
+  // Transactions come whole, however large (memory grows with the transaction): for outputs that
+  // need the commit of a transaction before its first row (NDJSON's "ts"). Otherwise they come in
+  // pieces of the builder's default limits (pipeline::Transaction::first_piece).
+  bool whole_transactions = false;
   // Set: every transaction piece is stamped with clock->now() when the reader completes it
   // (Transaction::received). Not owned; must outlive the reader.
   Clock* clock = nullptr;
