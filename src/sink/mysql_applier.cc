@@ -136,8 +136,8 @@ Status MysqlApplier::start() {
       std::string item =
           merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? merged.size() : comma + 1;
-      auto id = parseGtid(item);
-      if (id.ok()) positions_[id->key] = item;
+      auto id = mysql::Gtid::parse(item);
+      if (id.ok()) positions_[id->source.toString()] = item;
     }
   }
   last_control_write_ = options_.clock->now();
@@ -184,7 +184,7 @@ std::string MysqlApplier::resumeGtid() const {
 
 Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table,
                                       const std::string& gtids) {
-  auto r = GtidRanges::parse(gtids);
+  auto r = mysql::GtidSet::parse(gtids);
   if (!r.ok()) return r.status().withContext("snapshot GTID set of `" + db + "`.`" + table + "`");
   snapshots_[{db, table}] = std::move(*r);
   return Status::OK();
@@ -211,7 +211,7 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
   while (!order_.empty() && order_.front().done) {
     OrderEntry& e = order_.front();
     base_.add(e.id);
-    if (e.id.mariadb) positions_[e.id.key] = e.gtid;
+    if (e.id.flavor() == mysql::GtidFlavor::kMariaDb) positions_[e.id.source.toString()] = e.gtid;
     ++base_version_;
     order_.pop_front();
   }
@@ -304,7 +304,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
                                std::to_string(txn.begin.offset) +
                                " has no GTID; exactly-once apply needs GTIDs on the source");
   }
-  DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
+  DTS_ASSIGN_OR_RETURN(mysql::Gtid id, mysql::Gtid::parse(txn.gtid));
   auto t = std::make_shared<Txn>();
   t->id = id;
   t->gtid = txn.gtid;
@@ -483,7 +483,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   {
     std::lock_guard<std::mutex> lock(mu_);
     w->extras = w->extras.minus(base_);
-    GtidRanges applied = base_;
+    mysql::GtidSet applied = base_;
     applied.addAll(w->extras);
     for (const auto& t : batch) applied.add(t->id);
     checkpoint = store_.upsertSql(w->slot, applied, positionLocked(), "");
