@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in a separate clang build dir and runs the binlog decoder fuzzer
-# for a bounded time. Usage: bench/fuzz.sh [seconds=60]. Fails on any crash or sanitizer report.
+# Builds the libFuzzer targets in a separate clang build dir and runs the binlog decoder fuzzer,
+# then the GTID set's differential fuzzer, each for a bounded time. Usage: bench/fuzz.sh [seconds=60]. Fails on any crash or sanitizer report.
 # Seeds: the committed binlog fixtures (split into events) and the corpus kept in build-fuzz/corpus.
 set -euo pipefail
 SECONDS_TO_RUN=${1:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DTS_FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DDTS_FUZZ=ON -DDTS_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j2 --target binlog_decoder_fuzz
+cmake --build "$BUILD" -j2 --target binlog_decoder_fuzz --target gtid_set_fuzz
 CORPUS=$BUILD/corpus
 mkdir -p "$CORPUS"
 # Seed with the fixture binlogs: mode byte 1 (MariaDB events) + {u16 length, event} records.
@@ -40,4 +40,17 @@ if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: li
   echo "fuzz: FAILED (see $LOG and the crash-* artifact in $BUILD)" >&2
   exit 1
 fi
-echo "fuzz: OK (${SECONDS_TO_RUN}s)"
+GTID_CORPUS=$BUILD/gtid-corpus
+mkdir -p "$GTID_CORPUS"
+GTID_LOG=$BUILD/gtid_fuzz.log
+set +e
+"$BUILD/fuzz/gtid_set_fuzz" "$GTID_CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 \
+  -artifact_prefix="$BUILD/" -print_final_stats=1 >"$GTID_LOG" 2>&1
+rc=$?
+set -e
+tail -n 5 "$GTID_LOG"
+if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$GTID_LOG"; then
+  echo "fuzz: gtid_set_fuzz FAILED (see $GTID_LOG and the crash-* artifact in $BUILD)" >&2
+  exit 1
+fi
+echo "fuzz: OK (${SECONDS_TO_RUN}s each)"
