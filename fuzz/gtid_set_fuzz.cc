@@ -97,7 +97,8 @@ void fuzzText(std::string_view text) {
   auto s = GtidSet::parse(text);
   if (s.ok()) {
     auto back = GtidSet::parse(s->toString());
-    if (!back.ok() || !(*back == *s)) fail("GtidSet text round trip of '" + std::string(text) + "'");
+    if (!back.ok() || !(*back == *s))
+      fail("GtidSet text round trip of '" + std::string(text) + "'");
     auto enc = s->encodeMySqlDumpSet();
     bool mysql_only = true;
     size_t want = 8;
@@ -112,7 +113,8 @@ void fuzzText(std::string_view text) {
     auto p = GtidPosition::parse(text, f);
     if (!p.ok()) continue;
     auto back = GtidPosition::parse(p->toString(), f);
-    if (!back.ok() || !(*back == *p)) fail("GtidPosition text round trip of '" + std::string(text) + "'");
+    if (!back.ok() || !(*back == *p))
+      fail("GtidPosition text round trip of '" + std::string(text) + "'");
   }
   auto g = Gtid::parse(text);
   if (g.ok()) {
