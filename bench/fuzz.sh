@@ -29,28 +29,23 @@ for name in sorted(os.listdir(src)):
         chunk = b"".join(struct.pack("<H", len(e)) + e for e in events[i:i + 8] if len(e) < 65536)
         open(os.path.join(dst, f"seed-{name}-{i}"), "wb").write(b"\x01" + chunk)
 PY
-LOG=$BUILD/fuzz.log
-set +e
-"$BUILD/fuzz/binlog_decoder_fuzz" "$CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -rss_limit_mb=2048 \
-  -artifact_prefix="$BUILD/" -print_final_stats=1 >"$LOG" 2>&1
-rc=$?
-set -e
-tail -n 15 "$LOG"
-if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$LOG"; then
-  echo "fuzz: FAILED (see $LOG and the crash-* artifact in $BUILD)" >&2
-  exit 1
-fi
-GTID_CORPUS=$BUILD/gtid-corpus
-mkdir -p "$GTID_CORPUS"
-GTID_LOG=$BUILD/gtid_fuzz.log
-set +e
-"$BUILD/fuzz/gtid_set_fuzz" "$GTID_CORPUS" -max_total_time="$SECONDS_TO_RUN" -max_len=4096 \
-  -artifact_prefix="$BUILD/" -print_final_stats=1 >"$GTID_LOG" 2>&1
-rc=$?
-set -e
-tail -n 5 "$GTID_LOG"
-if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$GTID_LOG"; then
-  echo "fuzz: gtid_set_fuzz FAILED (see $GTID_LOG and the crash-* artifact in $BUILD)" >&2
-  exit 1
-fi
+# run_fuzzer TARGET CORPUS LOG [libFuzzer flags...]: runs one target for the time budget; exits
+# non-zero on a crash or sanitizer report.
+run_fuzzer() {
+  local target=$1 corpus=$2 log=$3
+  shift 3
+  mkdir -p "$corpus"
+  set +e
+  "$BUILD/fuzz/$target" "$corpus" -max_total_time="$SECONDS_TO_RUN" -artifact_prefix="$BUILD/" \
+    -print_final_stats=1 "$@" >"$log" 2>&1
+  local rc=$?
+  set -e
+  tail -n 15 "$log"
+  if [[ $rc -ne 0 ]] || grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: libFuzzer" "$log"; then
+    echo "fuzz: $target FAILED (see $log and the crash-* artifact in $BUILD)" >&2
+    exit 1
+  fi
+}
+run_fuzzer binlog_decoder_fuzz "$CORPUS" "$BUILD/fuzz.log" -max_len=65536 -rss_limit_mb=2048
+run_fuzzer gtid_set_fuzz "$BUILD/gtid-corpus" "$BUILD/gtid_fuzz.log" -max_len=4096
 echo "fuzz: OK (${SECONDS_TO_RUN}s each)"
