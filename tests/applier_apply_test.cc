@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "mysql/gtid.h"
 #include "sink/checkpoint_store.h"
 #include "sink/mysql_applier.h"
 
@@ -242,7 +243,7 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
   auto cp =
       dest_->queryValue("SELECT GROUP_CONCAT(applied) FROM dts_meta.checkpoint WHERE task='ops'");
   ASSERT_TRUE(cp.ok());
-  auto applied = sink::GtidRanges::parse(cp->value_or(""));
+  auto applied = mysql::GtidSet::parse(cp->value_or(""));
   ASSERT_TRUE(applied.ok());
   EXPECT_EQ(applied->toString(), "0:1-5");
   // Reopening resumes after everything.
@@ -459,7 +460,7 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
   // applied, the checkpoint only carries the pending mark.
   ASSERT_TRUE(dest_->execute("ALTER TABLE dst.t ADD COLUMN x INT").ok());
   sink::CheckpointStore store("dts_meta", "ddl");
-  auto applied = sink::GtidRanges::parse("0:1-3");
+  auto applied = mysql::GtidSet::parse("0:1-3");
   ASSERT_TRUE(dest_->execute(store.upsertSql(0, *applied, "0-1-3", "0-1-4")).ok());
   {
     auto a = open(o, mapping);

@@ -79,7 +79,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"rps", s.rps},
           {"mbps", s.mbps},
           {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
-          {"start_gtid", s.start_gtid},
+          {"start_gtid", s.start_gtid.value_or("")},
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"last_error", s.last_error},
           {"retrying", s.retrying},
@@ -118,7 +118,10 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
                   static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "    ",
                   changes.c_str());
     }
-    if (!st.start_gtid.empty()) std::printf("  incremental start: %s\n", st.start_gtid.c_str());
+    if (st.start_gtid.has_value()) {
+      std::printf("  incremental start: %s\n",
+                  st.start_gtid->empty() ? "(the start of the binlog)" : st.start_gtid->c_str());
+    }
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
     if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
     if (!st.degraded.empty()) {

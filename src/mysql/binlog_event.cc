@@ -223,8 +223,13 @@ std::string PreviousGtidsEvent::toString() const {
     if (!s.empty()) s.push_back(',');
     s += sid.uuid;
     for (const auto& iv : sid.intervals) {
-      s += ":" + std::to_string(iv.start);
-      if (iv.end - 1 != iv.start) s += "-" + std::to_string(iv.end - 1);
+      // Appended piece by piece: ":" + std::to_string(...) trips GCC 12's -Wrestrict at -O3.
+      s.push_back(':');
+      s += std::to_string(iv.start);
+      if (iv.end - 1 != iv.start) {
+        s.push_back('-');
+        s += std::to_string(iv.end - 1);
+      }
     }
   }
   return s;

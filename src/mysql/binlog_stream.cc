@@ -8,6 +8,7 @@
 
 #include "common/byte_reader.h"
 #include "common/strings.h"
+#include "mysql/gtid.h"
 
 namespace dts::mysql {
 
@@ -49,95 +50,6 @@ std::string comBinlogDump(uint32_t server_id, uint16_t flags, const BinlogPositi
   putUint(&out, flags, 2);
   putUint(&out, server_id, 4);
   out.append(from.file);
-  return out;
-}
-
-namespace {
-
-bool parseHexByte(std::string_view s, uint8_t* out) {
-  unsigned v = 0;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + 2, v, 16);
-  if (ec != std::errc() || p != s.data() + 2) return false;
-  *out = static_cast<uint8_t>(v);
-  return true;
-}
-
-bool parseUuid(std::string_view text, std::array<uint8_t, 16>* out) {
-  // 8-4-4-4-12 hex digits.
-  if (text.size() != 36) return false;
-  size_t j = 0;
-  for (size_t i = 0; i < 36;) {
-    if (i == 8 || i == 13 || i == 18 || i == 23) {
-      if (text[i] != '-') return false;
-      ++i;
-      continue;
-    }
-    if (!parseHexByte(text.substr(i, 2), &(*out)[j++])) return false;
-    i += 2;
-  }
-  return j == 16;
-}
-
-bool parseU64(std::string_view s, uint64_t* out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-}  // namespace
-
-Result<std::vector<MysqlSidIntervals>> parseMysqlGtidSet(std::string_view text) {
-  std::vector<MysqlSidIntervals> out;
-  text = trim(text);
-  if (text.empty()) return out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    std::string_view item =
-        trim(text.substr(start, comma == std::string_view::npos ? comma : comma - start));
-    auto bad = [&](const char* why) {
-      return Status::InvalidArgument("MySQL GTID set item '" + std::string(item) + "': " + why);
-    };
-    size_t colon = item.find(':');
-    if (colon == std::string_view::npos) return bad("expected uuid:interval");
-    MysqlSidIntervals sid;
-    if (!parseUuid(item.substr(0, colon), &sid.sid)) return bad("not a UUID");
-    std::string_view rest = item.substr(colon + 1);
-    while (true) {
-      size_t next = rest.find(':');
-      std::string_view iv = rest.substr(0, next);
-      size_t dash = iv.find('-');
-      MysqlGtidInterval interval;
-      if (!parseU64(iv.substr(0, dash), &interval.first)) return bad("bad transaction number");
-      interval.last = interval.first;
-      if (dash != std::string_view::npos && !parseU64(iv.substr(dash + 1), &interval.last)) {
-        return bad("bad transaction number");
-      }
-      if (interval.first == 0 || interval.last < interval.first || interval.last == UINT64_MAX) {
-        return bad("interval must be 1 <= first <= last");
-      }
-      sid.intervals.push_back(interval);
-      if (next == std::string_view::npos) break;
-      rest = rest.substr(next + 1);
-    }
-    out.push_back(std::move(sid));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-std::string encodeMysqlGtidSet(const std::vector<MysqlSidIntervals>& set) {
-  std::string out;
-  putUint(&out, set.size(), 8);
-  for (const auto& sid : set) {
-    out.append(reinterpret_cast<const char*>(sid.sid.data()), sid.sid.size());
-    putUint(&out, sid.intervals.size(), 8);
-    for (const auto& iv : sid.intervals) {
-      putUint(&out, iv.first, 8);
-      putUint(&out, iv.last + 1, 8);  // the wire format's end is exclusive
-    }
-  }
   return out;
 }
 
@@ -315,7 +227,9 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
     }
     case BinlogStreamOptions::Start::kGtid: {
       if (is_mariadb_) {
-        Status st = c.execute("SET @slave_connect_state = " + c.quoteString(options.from_gtid));
+        DTS_ASSIGN_OR_RETURN(auto pos,
+                             GtidPosition::parse(options.from_gtid, GtidFlavor::kMariaDb));
+        Status st = c.execute("SET @slave_connect_state = " + c.quoteString(pos.toString()));
         if (!st.ok()) return ctx(st);
         st = c.execute("SET @slave_gtid_strict_mode = 1");
         if (!st.ok()) return ctx(st);
@@ -325,9 +239,10 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
         from = BinlogPosition{"", 4};
         payload = bp::comBinlogDump(server_id_, flags, from);
       } else {
-        DTS_ASSIGN_OR_RETURN(auto set, bp::parseMysqlGtidSet(options.from_gtid));
+        DTS_ASSIGN_OR_RETURN(auto pos, GtidPosition::parse(options.from_gtid, GtidFlavor::kMySql));
+        DTS_ASSIGN_OR_RETURN(std::string set, pos.encodeMySqlDumpSet());
         from = BinlogPosition{"", 4};
-        payload = bp::comBinlogDumpGtid(server_id_, flags, from, bp::encodeMysqlGtidSet(set));
+        payload = bp::comBinlogDumpGtid(server_id_, flags, from, set);
       }
       break;
     }

@@ -21,7 +21,6 @@
 // thread to make a blocked nextEvent() return kAborted.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -29,7 +28,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "common/status.h"
 #include "mysql/binlog_source.h"
@@ -65,22 +63,7 @@ ErrPacket parseErrPacket(std::string_view packet);
 std::string comRegisterSlave(uint32_t server_id, std::string_view hostname, uint16_t port);
 std::string comBinlogDump(uint32_t server_id, uint16_t flags, const BinlogPosition& from);
 
-// A MySQL GTID set as COM_BINLOG_DUMP_GTID wants it: per source UUID, closed intervals
-// [first, last] of transaction numbers.
-struct MysqlGtidInterval {
-  uint64_t first = 0;
-  uint64_t last = 0;
-};
-struct MysqlSidIntervals {
-  std::array<uint8_t, 16> sid{};
-  std::vector<MysqlGtidInterval> intervals;
-};
-// Parses "uuid:1-5:7,uuid2:1-3" (whitespace and newlines around items allowed). An empty
-// string is the empty set.
-Result<std::vector<MysqlSidIntervals>> parseMysqlGtidSet(std::string_view text);
-// The binary encoding (the untagged format of Gtid_set::encode): n_sids u64, then per sid:
-// 16-byte uuid, n_intervals u64, intervals as [start, end) u64 pairs (end exclusive).
-std::string encodeMysqlGtidSet(const std::vector<MysqlSidIntervals>& set);
+// encoded_gtid_set: GtidPosition::encodeMySqlDumpSet() (mysql/gtid.h).
 std::string comBinlogDumpGtid(uint32_t server_id, uint16_t flags, const BinlogPosition& from,
                               std::string_view encoded_gtid_set);
 
@@ -96,8 +79,9 @@ struct BinlogStreamOptions {
   };
   Start start = Start::kCurrent;
   BinlogPosition from_position;  // kFilePosition; offset 0 means 4 (the first event)
-  // kGtid: MariaDB "domain-server-seq,..." (the last transaction seen per domain), or MySQL
-  // "uuid:1-100:200,uuid2:1-5" (every transaction already seen).
+  // kGtid: a GtidPosition (mysql/gtid.h) in text, read in the flavour of the server the stream
+  // connects to: MariaDB "domain-server-seq,..." (the last transaction seen per domain), or MySQL
+  // "uuid:1-100:200,uuid2:1-5" (every transaction already seen). Empty: from the beginning.
   std::string from_gtid;
 
   // Our replica server_id. Unset: a random id in [kMinRandomServerId, kMaxRandomServerId],

@@ -231,10 +231,10 @@ bool isInlined(uint8_t type, bool large) {
 
 // A value entry of a container: either an inlined scalar or the bytes at an offset.
 struct Entry {
-  uint8_t type;
+  uint8_t type = 0;
   std::string_view inline_bytes;  // when inlined: the offset field itself
-  uint64_t offset;                // when not inlined
-  bool inlined;
+  uint64_t offset = 0;            // when not inlined
+  bool inlined = false;
 };
 
 // Visits a container (object or array) stored in `body` (the bytes after the type byte).

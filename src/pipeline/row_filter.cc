@@ -433,7 +433,8 @@ class Parser {
   std::unique_ptr<Node> literal(Scalar s) {
     auto n = std::make_unique<Node>();
     n->type = Node::Type::kLiteral;
-    if (s.kind == Scalar::Kind::kNumber) n->raw = s.number != 0 ? "1" : "0";  // TRUE / FALSE
+    // TRUE / FALSE. push_back: assigning a literal trips GCC 12's -Wrestrict at -O3.
+    if (s.kind == Scalar::Kind::kNumber) n->raw.push_back(s.number != 0 ? '1' : '0');
     n->literal = std::move(s);
     return n;
   }

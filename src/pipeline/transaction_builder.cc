@@ -62,7 +62,7 @@ Result<TableFilter> TableFilter::parse(std::string_view spec) {
     Pattern p;
     if (dot == std::string_view::npos) {
       p.db.assign(item);
-      p.table = "*";
+      p.table.push_back('*');  // not = "*": GCC 12 reports a false -Wrestrict at -O3
     } else {
       if (item.find('.', dot + 1) != std::string_view::npos || dot == 0 || dot + 1 == item.size())
         return Status::InvalidArgument("table pattern '" + std::string(item) + "' is not db.table");

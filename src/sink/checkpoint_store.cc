@@ -1,7 +1,5 @@
 #include "sink/checkpoint_store.h"
 
-#include <map>
-
 #include "sink/sql_literal.h"
 
 namespace dts::sink {
@@ -41,7 +39,7 @@ Result<Checkpoint> CheckpointStore::read(DestinationSession& conn) const {
     return rows.status().withContext("reading the checkpoint of task '" + task_ + "'");
   Checkpoint cp;
   for (const auto& r : rows->rows) {
-    auto applied = GtidRanges::parse(r[1].value_or(""));
+    auto applied = mysql::GtidSet::parse(r[1].value_or(""));
     if (!applied.ok()) {
       return Status::Corruption("checkpoint of task '" + task_ + "' slot " + r[0].value_or("?") +
                                 ": " + applied.status().message());
@@ -53,7 +51,7 @@ Result<Checkpoint> CheckpointStore::read(DestinationSession& conn) const {
   return cp;
 }
 
-std::string CheckpointStore::upsertSql(int slot, const GtidRanges& applied,
+std::string CheckpointStore::upsertSql(int slot, const mysql::GtidSet& applied,
                                        const std::string& position,
                                        const std::string& pending_ddl) const {
   std::string a = textLiteral(applied.toString());
@@ -69,26 +67,17 @@ Status CheckpointStore::clear(DestinationSession& conn) const {
 }
 
 std::string mergePositions(const std::string& a, const std::string& b) {
-  std::map<std::string, std::pair<uint64_t, std::string>> best;  // domain -> (seq, gtid)
+  mysql::GtidPosition merged(mysql::GtidFlavor::kMariaDb);
   for (const std::string* s : {&a, &b}) {
-    size_t start = 0;
-    while (start < s->size()) {
-      size_t comma = s->find(',', start);
-      std::string item =
-          s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      start = comma == std::string::npos ? s->size() : comma + 1;
-      auto id = parseGtid(item);
-      if (!id.ok() || !id->mariadb) continue;
-      auto& slot = best[id->key];
-      if (slot.second.empty() || id->seq > slot.first) slot = {id->seq, item};
+    std::string_view rest = *s;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      auto id = mysql::Gtid::parse(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (id.ok() && id->flavor() == mysql::GtidFlavor::kMariaDb) (void)merged.add(*id);
     }
   }
-  std::string out;
-  for (const auto& [domain, v] : best) {
-    if (!out.empty()) out.push_back(',');
-    out += v.second;
-  }
-  return out;
+  return merged.toString();
 }
 
 }  // namespace dts::sink

@@ -17,13 +17,13 @@
 #include <string>
 
 #include "common/status.h"
+#include "mysql/gtid.h"
 #include "sink/destination_session.h"
-#include "sink/gtid_ranges.h"
 
 namespace dts::sink {
 
 struct Checkpoint {
-  GtidRanges applied;       // union of every slot
+  mysql::GtidSet applied;   // union of every slot
   std::string position;     // MariaDB: per-domain furthest prefix position; "" when none
   std::string pending_ddl;  // the GTID of a DDL that may or may not have been applied; "" none
 };
@@ -38,7 +38,7 @@ class CheckpointStore {
   // Reads every slot of the task. An empty Checkpoint when the task has none.
   Result<Checkpoint> read(DestinationSession& conn) const;
   // The statement that writes one slot (run it inside the data transaction).
-  std::string upsertSql(int slot, const GtidRanges& applied, const std::string& position,
+  std::string upsertSql(int slot, const mysql::GtidSet& applied, const std::string& position,
                         const std::string& pending_ddl) const;
   // Deletes every slot of the task (a task that starts over).
   Status clear(DestinationSession& conn) const;
@@ -51,7 +51,9 @@ class CheckpointStore {
   std::string task_;
 };
 
-// Merges MariaDB GTID positions: per domain, the GTID with the highest sequence number.
+// Merges MariaDB GTID positions (mysql::GtidPosition text): per domain, the GTID with the highest
+// sequence number. Items that are not MariaDB GTIDs are ignored: a stored row is not trusted to
+// hold a position (MySQL checkpoints have none).
 std::string mergePositions(const std::string& a, const std::string& b);
 
 }  // namespace dts::sink

@@ -15,7 +15,7 @@ TEST(CheckpointStoreTest, MergePositionsKeepsTheFurthestPerDomain) {
 
 TEST(CheckpointStoreTest, UpsertQuotesEverythingAsHex) {
   CheckpointStore store("dts_meta", "task'); DROP TABLE x; --");
-  auto applied = GtidRanges::parse("0:1-5");
+  auto applied = mysql::GtidSet::parse("0:1-5");
   ASSERT_TRUE(applied.ok());
   std::string sql = store.upsertSql(3, *applied, "0-1-5", "");
   EXPECT_EQ(sql.find("DROP"), std::string::npos) << sql;

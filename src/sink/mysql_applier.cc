@@ -137,8 +137,8 @@ Status MysqlApplier::start() {
       std::string item =
           merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
       start = comma == std::string::npos ? merged.size() : comma + 1;
-      auto id = parseGtid(item);
-      if (id.ok()) positions_[id->key] = item;
+      auto id = mysql::Gtid::parse(item);
+      if (id.ok()) positions_[id->source.toString()] = item;
     }
   }
   last_control_write_ = options_.clock->now();
@@ -185,7 +185,7 @@ std::string MysqlApplier::resumeGtid() const {
 
 Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table,
                                       const std::string& gtids) {
-  auto r = GtidRanges::parse(gtids);
+  auto r = mysql::GtidSet::parse(gtids);
   if (!r.ok()) return r.status().withContext("snapshot GTID set of `" + db + "`.`" + table + "`");
   snapshots_[{db, table}] = std::move(*r);
   return Status::OK();
@@ -212,7 +212,7 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
   while (!order_.empty() && order_.front().done) {
     OrderEntry& e = order_.front();
     base_.add(e.id);
-    if (e.id.mariadb) positions_[e.id.key] = e.gtid;
+    if (e.id.flavor() == mysql::GtidFlavor::kMariaDb) positions_[e.id.source.toString()] = e.gtid;
     ++base_version_;
     order_.pop_front();
   }
@@ -353,7 +353,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
                                " has no GTID; exactly-once apply needs GTIDs on the source");
   }
   if (streaming_.has_value() || !txn.whole()) return applyPiece(std::move(txn));
-  DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(txn.gtid));
+  DTS_ASSIGN_OR_RETURN(mysql::Gtid id, mysql::Gtid::parse(txn.gtid));
   auto t = std::make_shared<Txn>();
   t->id = id;
   t->gtid = txn.gtid;
@@ -414,7 +414,7 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
       return Status::InvalidArgument("transaction " + piece.gtid +
                                      " began before the last piece of " + streaming_->head->gtid);
     }
-    DTS_ASSIGN_OR_RETURN(GtidId id, parseGtid(piece.gtid));
+    DTS_ASSIGN_OR_RETURN(mysql::Gtid id, mysql::Gtid::parse(piece.gtid));
     Streaming s;
     s.head = std::make_shared<Txn>();
     s.head->id = id;
@@ -587,7 +587,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   if (commits) {
     std::lock_guard<std::mutex> lock(mu_);
     w->extras = w->extras.minus(base_);
-    GtidRanges applied = base_;
+    mysql::GtidSet applied = base_;
     applied.addAll(w->extras);
     for (const auto& t : batch) applied.add(t->id);
     checkpoint = store_.upsertSql(w->slot, applied, positionLocked(), "");

@@ -66,13 +66,13 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "mysql/gtid.h"
 #include "pipeline/change_event.h"
 #include "pipeline/mapping.h"
 #include "sink/batch_sql.h"
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
 #include "sink/destination_session.h"
-#include "sink/gtid_ranges.h"
 #include "sink/sink.h"
 
 namespace dts::sink {
@@ -127,7 +127,7 @@ class MysqlApplier final : public Sink {
   // Where to start the source stream (see the contract above); "" = the task's own start.
   std::string resumeGtid() const override;
 
-  // Transactions in `gtids` (a GtidRanges text or a MariaDB position) are already contained in
+  // Transactions in `gtids` (a mysql::GtidSet text or a MariaDB position) are already contained in
   // the rows the full phase loaded for the source table db.table: their row events for that table
   // are skipped. REQUIRES: before the first apply().
   Status setTableSnapshot(const std::string& db, const std::string& table,
@@ -144,7 +144,7 @@ class MysqlApplier final : public Sink {
  private:
   struct Txn {
     uint64_t seq = 0;
-    GtidId id;
+    mysql::Gtid id;
     std::string gtid;
     double commit_ms = 0;                       // sourceCommitMs
     std::vector<pipeline::ChangeEvent> events;  // mapped
@@ -178,12 +178,12 @@ class MysqlApplier final : public Sink {
     std::condition_variable cv;  // queue not empty, or stopping (under mu_)
     bool waiting = false;        // sleeping on cv
     bool busy = false;
-    GtidRanges extras;             // committed by this worker beyond base_
+    mysql::GtidSet extras;         // committed by this worker beyond base_
     uint64_t written_version = 0;  // base_version_ in the last checkpoint row it wrote
   };
   struct OrderEntry {
     uint64_t seq;
-    GtidId id;
+    mysql::Gtid id;
     std::string gtid;
     bool done = false;
   };
@@ -215,7 +215,7 @@ class MysqlApplier final : public Sink {
   CheckpointStore store_;
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
-  std::map<std::pair<std::string, std::string>, GtidRanges> snapshots_;
+  std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
   std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
   uint64_t next_seq_ = 0;
   std::optional<Streaming> streaming_;
@@ -225,7 +225,7 @@ class MysqlApplier final : public Sink {
   std::vector<std::unique_ptr<Worker>> workers_;
   DependencyTracker tracker_;
   std::deque<OrderEntry> order_;
-  GtidRanges base_;                               // applied at open + the applied prefix since
+  mysql::GtidSet base_;                           // applied at open + the applied prefix since
   std::map<std::string, std::string> positions_;  // MariaDB domain -> last GTID of the prefix
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;

@@ -149,9 +149,9 @@ TEST_F(ApplierFakeTest, CommitsInParallelAndTheCheckpointIsTheAppliedPrefix) {
   for (int i = 1; i <= 20; ++i) EXPECT_EQ(committedCount(row(i, i * 10)), 1u) << i;
   // Every transaction is in exactly the slots that committed it; their union is everything.
   auto slots = dest_->checkpoint("task1");
-  GtidRanges all;
+  mysql::GtidSet all;
   for (const auto& [slot, r] : slots) {
-    auto g = GtidRanges::parse(r.applied);
+    auto g = mysql::GtidSet::parse(r.applied);
     ASSERT_TRUE(g.ok());
     all.addAll(*g);
   }
@@ -262,7 +262,7 @@ TEST_F(ApplierFakeTest, KilledMidBatchLosesAndDoublesNothing) {
   a = open(1);
   ASSERT_NE(a, nullptr);
   // Batches before the failing one may have committed; the failing one did not.
-  auto resume = parseGtid(a->resumeGtid());
+  auto resume = mysql::Gtid::parse(a->resumeGtid());
   ASSERT_TRUE(resume.ok()) << a->resumeGtid();
   EXPECT_GE(resume->seq, 4u);
   EXPECT_LT(resume->seq, 9u);
@@ -331,9 +331,9 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
       EXPECT_EQ(c.session, kWorker1);
     }
   }
-  auto g = GtidRanges::parse(dest_->checkpoint("task1")[1].applied);
+  auto g = mysql::GtidSet::parse(dest_->checkpoint("task1")[1].applied);
   ASSERT_TRUE(g.ok());
-  GtidId id11 = *parseGtid("0-1-11");
+  mysql::Gtid id11 = *mysql::Gtid::parse("0-1-11");
   EXPECT_TRUE(g->contains(id11));
   SinkStats s = a->stats();
   EXPECT_EQ(s.transactions_applied, 20u);

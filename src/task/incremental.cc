@@ -8,8 +8,7 @@
 
 #include "common/log.h"
 #include "mysql/binlog_stream.h"
-#include "sink/checkpoint_store.h"
-#include "sink/gtid_ranges.h"
+#include "mysql/gtid.h"
 #include "sink/mysql_applier.h"
 #include "task/throttle.h"
 
@@ -242,29 +241,15 @@ Result<std::string> incrementalStartPosition(const std::string& task_start,
                                              const std::string& resume) {
   if (resume.empty()) return task_start;
   if (task_start.empty()) return resume;
-  if (isMysqlGtidText(task_start) || isMysqlGtidText(resume)) {
-    auto a = sink::GtidRanges::parse(task_start);
-    if (!a.ok()) return a.status().withContext("incremental start position '" + task_start + "'");
-    auto b = sink::GtidRanges::parse(resume);
-    if (!b.ok()) return b.status().withContext("checkpoint position '" + resume + "'");
-    a->addAll(*b);
-    return a->toString();
-  }
-  for (const std::string* s : {&task_start, &resume}) {
-    size_t start = 0;
-    while (start < s->size()) {
-      size_t comma = s->find(',', start);
-      std::string item =
-          s->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      start = comma == std::string::npos ? s->size() : comma + 1;
-      auto id = sink::parseGtid(item);
-      if (!id.ok() || !id->mariadb) {
-        return Status::InvalidArgument("GTID position '" + *s + "': '" + item +
-                                       "' is not domain-server-seq");
-      }
-    }
-  }
-  return sink::mergePositions(task_start, resume);
+  mysql::GtidFlavor flavor = isMysqlGtidText(task_start) || isMysqlGtidText(resume)
+                                 ? mysql::GtidFlavor::kMySql
+                                 : mysql::GtidFlavor::kMariaDb;
+  auto a = mysql::GtidPosition::parse(task_start, flavor);
+  if (!a.ok()) return a.status().withContext("incremental start position '" + task_start + "'");
+  auto b = mysql::GtidPosition::parse(resume, flavor);
+  if (!b.ok()) return b.status().withContext("checkpoint position '" + resume + "'");
+  DTS_RETURN_IF_ERROR(a->merge(*b));
+  return a->toString();
 }
 
 IncrementalFactory incrementalFactory(IncrementalSeams seams) {

@@ -276,9 +276,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
       bool first = false;
       {
         std::lock_guard<std::mutex> lock(state_mu_);
-        if (state_.start_gtid.empty()) {
-          state_.start_gtid =
-              gtid.empty() ? "-" : gtid;  // "-": the empty position (from the start)
+        if (!state_.start_gtid.has_value()) {
+          state_.start_gtid = gtid;
           first = true;
         }
       }
@@ -311,7 +310,7 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
 
   {
     std::lock_guard<std::mutex> lock(state_mu_);
-    if (state_.start_gtid.empty()) {
+    if (!state_.start_gtid.has_value()) {
       // No snapshot was opened (nothing selected): incremental starts at the source's position now.
       auto src = mysql::Connection::connect(src_opts);
       if (!src.ok()) return src.status();
@@ -319,7 +318,6 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
                                                         : "SELECT @@GLOBAL.gtid_executed");
       if (!pos.ok()) return pos.status();
       state_.start_gtid = pos->value_or("");
-      if (state_.start_gtid.empty()) state_.start_gtid = "-";
     }
   }
   setPhase(TaskPhase::kIncremental);
@@ -327,12 +325,11 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     return Status::Unsupported(
         "incremental phase: no binlog applier in this build; full data is done and the "
         "incremental start position is saved (" +
-        state_.start_gtid + ")");
+        (state_.start_gtid->empty() ? "from the start" : *state_.start_gtid) + ")");
   }
   IncrementalContext ctx{config_, mapping, report.catalog};
   DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));
-  std::string start = state_.start_gtid == "-" ? "" : state_.start_gtid;
-  DTS_RETURN_IF_ERROR(engine->run(start, &progress_, stop));
+  DTS_RETURN_IF_ERROR(engine->run(*state_.start_gtid, &progress_, stop));
   if (stop.load()) return Status::Aborted("stopped");
   setPhase(TaskPhase::kCompleted);
   return Status::OK();

@@ -68,6 +68,21 @@ namespace {
 uint64_t toU64(const std::optional<std::string>& s) {
   return s ? std::stoull(*s) : 0;
 }
+
+// The start_gtid column has always stored '' for "not known yet", so a known empty position needs
+// a text of its own: "-", which no GTID position can be.
+constexpr char kEmptyStartPosition[] = "-";
+
+std::optional<std::string> startFromColumn(const std::optional<std::string>& column) {
+  if (!column.has_value() || column->empty()) return std::nullopt;
+  if (*column == kEmptyStartPosition) return std::string();
+  return column;
+}
+
+std::string startToColumn(const std::optional<std::string>& start) {
+  if (!start.has_value()) return "";
+  return start->empty() ? kEmptyStartPosition : *start;
+}
 }  // namespace
 
 Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name) {
@@ -87,7 +102,7 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
   s.last_error = r[4].value_or("");
   s.schema_done = r[5].value_or("0") == "1";
   s.full_done = r[6].value_or("0") == "1";
-  s.start_gtid = r[7].value_or("");
+  s.start_gtid = startFromColumn(r[7]);
   s.checkpoint_gtid = r[8].value_or("");
   auto stats = nlohmann::json::parse(r[9].value_or("{}"), nullptr, false);
   if (stats.is_object()) {
@@ -139,7 +154,7 @@ Status SqliteStateStore::save(const TaskState& s) {
         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
                    " ?8, ?9, ?10, ?11)",
                    {s.name, s.kind, std::string(phaseName(s.phase)), s.config_yaml, s.last_error,
-                    s.schema_done ? "1" : "0", s.full_done ? "1" : "0", s.start_gtid,
+                    s.schema_done ? "1" : "0", s.full_done ? "1" : "0", startToColumn(s.start_gtid),
                     s.checkpoint_gtid, stats.dump(), std::to_string(s.updated_at_ms)}));
     DTS_ASSIGN_OR_RETURN(ignored, db_->query("DELETE FROM task_tables WHERE task = ?1", {s.name}));
     for (size_t i = 0; i < s.tables.size(); ++i) {

@@ -71,9 +71,10 @@ struct TaskState {
   std::string last_error;    // empty when none; never contains a password
   bool schema_done = false;  // schema created by this task (a rerun skips the conflict check)
   bool full_done = false;
-  // Where incremental starts: the GTID position of the first full-data snapshot (or the source
-  // position at start when there is no full phase). Empty until known.
-  std::string start_gtid;
+  // Where incremental starts: the GTID position (mysql::GtidPosition text) of the first
+  // full-data snapshot, or the source position at start when there is no full phase. nullopt
+  // until known; "" when known and empty (the source had written no GTID yet: from the start).
+  std::optional<std::string> start_gtid;
   std::string checkpoint_gtid;  // last applied position reported by the applier
   double rps = 0;
   double mbps = 0;

@@ -134,6 +134,47 @@ TEST(StateStoreTest, DegradedCountsPersistAndOldStatesHaveNone) {
   std::filesystem::remove_all(tmpl);
 }
 
+// The start position: unknown (nullopt) and known-but-empty ("") survive a save, and a data dir
+// written by an older dts, which kept "-" in memory for the empty position, reads the same way.
+TEST(StateStoreTest, StartPositionUnknownOrEmpty) {
+  const std::string root = std::filesystem::temp_directory_path().string() + "/dts-state-start-" +
+                           std::to_string(getpid());
+  std::filesystem::remove_all(root);
+  ASSERT_TRUE(std::filesystem::create_directory(root));
+  const std::string dir = root + "/data";
+  auto store = SqliteStateStore::open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  TaskState unknown;
+  unknown.name = "unknown";
+  ASSERT_TRUE((*store)->save(unknown).ok());
+  TaskState empty;
+  empty.name = "empty";
+  empty.start_gtid = "";
+  ASSERT_TRUE((*store)->save(empty).ok());
+  auto u = (*store)->load("unknown");
+  ASSERT_TRUE(u.ok() && u->has_value());
+  EXPECT_FALSE((*u)->start_gtid.has_value());
+  auto e = (*store)->load("empty");
+  ASSERT_TRUE(e.ok() && e->has_value());
+  ASSERT_TRUE((*e)->start_gtid.has_value());
+  EXPECT_EQ(*(*e)->start_gtid, "");
+  {
+    auto db = Sqlite::open(dir + "/dts.db");
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE((*db)
+                    ->exec("INSERT INTO task_state (name, phase, start_gtid) VALUES"
+                           " ('old-empty', 'incremental', '-'), ('old-unknown', 'full', '')")
+                    .ok());
+  }
+  auto old_empty = (*store)->load("old-empty");
+  ASSERT_TRUE(old_empty.ok() && old_empty->has_value()) << old_empty.status().toString();
+  EXPECT_EQ((*old_empty)->start_gtid, std::optional<std::string>(""));
+  auto old_unknown = (*store)->load("old-unknown");
+  ASSERT_TRUE(old_unknown.ok() && old_unknown->has_value());
+  EXPECT_FALSE((*old_unknown)->start_gtid.has_value());
+  std::filesystem::remove_all(root);
+}
+
 TEST(StateStoreTest, PhaseNamesRoundTrip) {
   for (TaskPhase p :
        {TaskPhase::kCreated, TaskPhase::kPrechecking, TaskPhase::kSchema, TaskPhase::kFull,
