@@ -31,21 +31,6 @@ std::string formatUuid(const uint8_t* b) {
   return s;
 }
 
-// Column categories of the TABLE_MAP optional metadata.
-bool isNumeric(ColumnType t) {
-  switch (t) {
-    case ColumnType::kTiny:
-    case ColumnType::kShort:
-    case ColumnType::kInt24:
-    case ColumnType::kLong:
-    case ColumnType::kLongLong:
-    case ColumnType::kFloat:
-    case ColumnType::kDouble:
-    case ColumnType::kNewDecimal:
-    case ColumnType::kDecimal: return true;
-    default: return false;
-  }
-}
 ColumnType realType(const ColumnInfo& c) {
   return c.type == ColumnType::kString ? decodeStringMeta(c.meta).real_type : c.type;
 }
@@ -140,7 +125,7 @@ Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
     ByteReader f(value);
     switch (type) {
       case kSignedness: {
-        auto cols = columnsWhere(*t, [](const ColumnInfo& c) { return isNumeric(c.type); });
+        auto cols = columnsWhere(*t, [](const ColumnInfo& c) { return hasSignedness(c.type); });
         if (value.size() < (cols.size() + 7) / 8) return corrupt("SIGNEDNESS bitmap too short");
         for (size_t k = 0; k < cols.size(); ++k)  // most significant bit first
           t->columns[cols[k]].is_unsigned = (static_cast<uint8_t>(value[k / 8]) >> (7 - k % 8)) & 1;

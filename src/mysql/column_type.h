@@ -41,4 +41,20 @@ enum class ColumnType : uint8_t {
   kGeometry = 255,
 };
 
+// The columns that carry a bit in TABLE_MAP's SIGNEDNESS metadata (the server's is_numeric_type).
+inline bool hasSignedness(ColumnType t) {
+  switch (t) {
+    case ColumnType::kTiny:
+    case ColumnType::kShort:
+    case ColumnType::kInt24:
+    case ColumnType::kLong:
+    case ColumnType::kLongLong:
+    case ColumnType::kFloat:
+    case ColumnType::kDouble:
+    case ColumnType::kNewDecimal:
+    case ColumnType::kDecimal: return true;
+    default: return false;
+  }
+}
+
 }  // namespace dts::mysql

@@ -28,19 +28,6 @@ void putLenencString(std::string* out, std::string_view s) {
   putLenenc(out, s.size());
   out->append(s);
 }
-bool isNumeric(ColumnType t) {
-  switch (t) {
-    case ColumnType::kTiny:
-    case ColumnType::kShort:
-    case ColumnType::kInt24:
-    case ColumnType::kLong:
-    case ColumnType::kLongLong:
-    case ColumnType::kFloat:
-    case ColumnType::kDouble:
-    case ColumnType::kNewDecimal: return true;
-    default: return false;
-  }
-}
 }  // namespace
 
 TestColumn colInt(ColumnType t, std::string name, bool is_unsigned) {
@@ -229,7 +216,7 @@ std::string EventBuilder::tableMap(uint64_t table_id, std::string_view db, std::
     std::string sign;
     size_t k = 0;
     for (const auto& c : cols) {
-      if (!isNumeric(c.type)) continue;
+      if (!hasSignedness(c.type)) continue;
       if (k % 8 == 0) sign.push_back('\0');
       if (c.is_unsigned) sign.back() = static_cast<char>(sign.back() | (0x80 >> (k % 8)));
       ++k;
