@@ -106,6 +106,7 @@ Status parseStrValues(ByteReader* r, const std::vector<size_t>& cols, TableInfo*
       return corrupt("truncated ENUM/SET members");
     auto& members = t->columns[c].enum_values;
     members.clear();
+    t->columns[c].enum_values_collation = 0;  // the members are in the column's character set
     for (uint64_t k = 0; k < count; ++k) {
       std::string_view s;
       if (!r->getLenencBytes(&s)) return corrupt("truncated ENUM/SET member");

@@ -220,6 +220,10 @@ uint64_t Connection::affectedRows() const {
   return mysql_affected_rows(mysql_);
 }
 
+unsigned Connection::warningCount() const {
+  return mysql_warning_count(mysql_);
+}
+
 std::string quoteIdentifier(std::string_view name) {
   std::string out;
   out.reserve(name.size() + 2);

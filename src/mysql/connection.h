@@ -76,6 +76,9 @@ class Connection {
   bool isMariaDB() const { return is_mariadb_; }
   std::string serverVersion() const;
   uint64_t affectedRows() const;
+  // The warnings the last statement raised (mysql_warning_count: free, from its OK packet), for
+  // statements that only warn where they changed data (LOAD DATA LOCAL, a lenient sql_mode).
+  unsigned warningCount() const;
 
   // Status for the last error on this connection, with context.
   Status lastError(std::string_view what) const;

@@ -3,12 +3,26 @@
 #include <bit>
 #include <cstring>
 
+#include "mysql/collations.h"
 #include "mysql/decimal.h"
 #include "mysql/json_binary.h"
 #include "mysql/temporal.h"
 
 namespace dts::mysql {
 namespace {
+
+// ',' (what joins the members of a SET value) in the character set of the member names: the
+// fixed-width wide sets encode it in two or four bytes, every other set the server has in one.
+std::string_view commaIn(uint16_t collation) {
+  using namespace std::string_view_literals;
+  const Collation* c = findCollation(collation);
+  if (c == nullptr) return ","sv;
+  const std::string_view cs = c->charset;
+  if (cs == "ucs2" || cs == "utf16") return "\0,"sv;
+  if (cs == "utf16le") return ",\0"sv;
+  if (cs == "utf32") return "\0\0\0,"sv;
+  return ","sv;
+}
 
 inline void setNull(Value* v) {
   v->kind = Value::Kind::kNull;
@@ -114,6 +128,13 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
   for (size_t i = 0; i < d->table_->columns.size(); ++i) {
     const ColumnInfo& col = d->table_->columns[i];
     Plan& p = d->plans_[i];
+    // The members of an ENUM/SET column and the separator of SET members in their character set.
+    auto setMembers = [](const ColumnInfo& c, Plan* plan) {
+      if (c.enum_values.empty()) return;
+      plan->members = &c.enum_values;
+      plan->set_separator =
+          commaIn(c.enum_values_collation != 0 ? c.enum_values_collation : c.collation);
+    };
     p.is_unsigned = col.is_unsigned;
     p.text_kind = col.collation == kBinaryCollation ? Value::Kind::kBytes : Value::Kind::kString;
     auto bad = [&](const std::string& what) {
@@ -189,9 +210,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
           return bad("STRING metadata with real type " +
                      std::to_string(static_cast<int>(sm.real_type)));
         }
-        if (p.op == Op::kEnum || p.op == Op::kSet) {
-          if (!col.enum_values.empty()) p.members = &col.enum_values;
-        }
+        if (p.op == Op::kEnum || p.op == Op::kSet) setMembers(col, &p);
         break;
       }
       case ColumnType::kEnum:
@@ -201,7 +220,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
           return bad("pack length " + std::to_string(len));
         p.len_bytes = static_cast<uint8_t>(len);
         p.op = col.type == ColumnType::kEnum ? Op::kEnum : Op::kSet;
-        if (!col.enum_values.empty()) p.members = &col.enum_values;
+        setMembers(col, &p);
         break;
       }
       case ColumnType::kTinyBlob:
@@ -351,7 +370,7 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v,
           return Status::Corruption("SET bits beyond the " + std::to_string(n) + " known members");
         for (size_t b = 0; b < n && b < 64; ++b) {
           if ((x >> b) & 1) {
-            if (!s->empty()) s->push_back(',');
+            if (!s->empty()) s->append(p.set_separator);
             s->append((*p.members)[b]);
           }
         }

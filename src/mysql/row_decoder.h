@@ -114,6 +114,8 @@ class TableDecoder {
     uint16_t pad_to = 0;    // BINARY(n): the server strips trailing 0x00 bytes; put them back
     Value::Kind text_kind = Value::Kind::kString;
     const std::vector<std::string>* members = nullptr;  // ENUM/SET names, when known
+    // What joins SET members: ',' in the names' character set (ColumnInfo::enum_values_collation).
+    std::string_view set_separator = ",";
   };
 
   TableDecoder() = default;

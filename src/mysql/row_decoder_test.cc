@@ -150,6 +150,48 @@ TEST(RowDecoderTest, DecimalFloatDoubleBitEnumSet) {
   EXPECT_EQ(v[8].s, "x,z");
 }
 
+// A SET value joins its members with ',' in the character set of the member names: two or four
+// bytes in the wide character sets (names from TABLE_MAP metadata are in the column's), one byte
+// for names read from information_schema (utf8mb4) whatever the column's character set.
+TEST(RowDecoderTest, SetMembersJoinInTheCharacterSetOfTheirNames) {
+  using namespace std::string_literals;
+  struct Case {
+    uint16_t column, names;
+    std::vector<std::string> members;
+    std::string want;  // members 1 and 3 (bits 0b101)
+  };
+  const Case cases[] = {
+      {54, 0, {"\0a"s, "\0b"s, "\0c"s}, "\0a\0,\0c"s},                          // utf16
+      {35, 0, {"\0a"s, "\0b"s, "\0c"s}, "\0a\0,\0c"s},                          // ucs2
+      {56, 0, {"a\0"s, "b\0"s, "c\0"s}, "a\0,\0c\0"s},                          // utf16le
+      {60, 0, {"\0\0\0a"s, "\0\0\0b"s, "\0\0\0c"s}, "\0\0\0a\0\0\0,\0\0\0c"s},  // utf32
+      {8, 0, {"\xE9", "b", "\xFC"}, "\xE9,\xFC"},                               // latin1
+      {28, 0, {"\xD6\xD0", "b", "c"}, "\xD6\xD0,c"},                            // gbk
+      {54, kUtf8mb4Collation, {"a", "b", "\xC3\xA9"}, "a,\xC3\xA9"},  // utf16 column, I_S names
+  };
+  for (const Case& c : cases) {
+    auto t = std::make_shared<TableInfo>();
+    ColumnInfo col;
+    col.name = "s";
+    col.type = ColumnType::kString;
+    col.meta = (static_cast<uint16_t>(ColumnType::kSet) << 8) | 1;
+    col.collation = c.column;
+    col.enum_values = c.members;
+    col.enum_values_collation = c.names;
+    t->columns.push_back(col);
+    auto d = TableDecoder::create(t, ServerFlavor::kMariaDb);
+    ASSERT_TRUE(d.ok()) << d.status().toString();
+    const std::string image("\x00\x05", 2);  // null bitmap, then the bitmask
+    ByteReader r(image);
+    RowImage row;
+    ASSERT_TRUE((*d)->decodeRow(&r, "\x01", &row).ok());
+    ASSERT_EQ(row.values.size(), 1u);
+    EXPECT_EQ(row.values[0].kind, Value::Kind::kSet);
+    EXPECT_EQ(row.values[0].u, 5u);
+    EXPECT_EQ(row.values[0].s, c.want) << "collation " << c.column;
+  }
+}
+
 TEST(RowDecoderTest, StringsBlobsJsonTemporalsAndNulls) {
   std::vector<TestColumn> cols = {testing::colVarchar("vs", 20),
                                   testing::colVarchar("vl", 1200),

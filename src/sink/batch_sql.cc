@@ -19,6 +19,15 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
   return true;
 }
 
+// True when the row writes an ENUM's error value (sql_literal.h): its statement then runs under
+// the lenient sql_mode, alone.
+bool writesEnumErrorValue(const mysql::RowImage& row) {
+  for (size_t i = 0; i < row.values.size(); ++i) {
+    if (row.has(i) && isEnumErrorValue(row.values[i])) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string columnList(const mysql::TableInfo& info) {
@@ -66,9 +75,20 @@ void BatchSql::endOpenInsert() {
   open_insert_head_.clear();
 }
 
+void BatchSql::emitLenient(std::string statement) {
+  endOpenInsert();
+  out_.push_back(setSqlModeSql(lenientSqlMode()));
+  out_.push_back(std::move(statement));
+  out_.push_back(setSqlModeSql(strictSqlMode()));
+}
+
 void BatchSql::emitInsert(const std::string& verb, const std::string& table_sql,
-                          const mysql::TableInfo& info, std::string values_row) {
+                          const mysql::TableInfo& info, std::string values_row, bool lenient) {
   std::string head = verb + " INTO " + table_sql + " (" + columnList(info) + ") VALUES ";
+  if (lenient) {
+    emitLenient(head + values_row);
+    return;
+  }
   if (open_insert_head_ != head || open_insert_.size() + values_row.size() > max_bytes_) {
     endOpenInsert();
     open_insert_head_ = head;
@@ -112,7 +132,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   if (!del.empty()) out_.push_back(del + ")");
   for (const Entry& e : p.entries) {
     if (!e.present) continue;
-    emitInsert("REPLACE", table_sql, *e.info, e.row_sql);
+    emitInsert("REPLACE", table_sql, *e.info, e.row_sql, e.lenient);
   }
   endOpenInsert();
   pending_.erase(it);
@@ -156,14 +176,17 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   auto setState = [&](std::string key, bool present, const mysql::RowImage* row) -> Status {
     std::string row_sql;
     if (row != nullptr) DTS_RETURN_IF_ERROR(appendRow(&row_sql, info, *row));
+    const bool lenient = row != nullptr && writesEnumErrorValue(*row);
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
-      p.entries.push_back(Entry{ev.table_info, std::move(key), present, std::move(row_sql)});
+      p.entries.push_back(
+          Entry{ev.table_info, std::move(key), present, std::move(row_sql), lenient});
     } else {
       Entry& e = p.entries[it->second];
       e.info = ev.table_info;
       e.present = present;
       e.row_sql = std::move(row_sql);
+      e.lenient = lenient;
     }
     return Status::OK();
   };
@@ -192,7 +215,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
     std::string row;
     DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after));
-    emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row));
+    emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row),
+               writesEnumErrorValue(ev.after));
     return Status::OK();
   }
   endOpenInsert();
@@ -235,7 +259,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     if (kb != ka) out_.push_back("DELETE FROM " + table_sql + " WHERE " + where);
     std::string row;
     DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after));
-    emitInsert("REPLACE", table_sql, info, std::move(row));
+    emitInsert("REPLACE", table_sql, info, std::move(row), writesEnumErrorValue(ev.after));
     return Status::OK();
   }
   std::string set;
@@ -246,7 +270,12 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     DTS_RETURN_IF_ERROR(appendSqlLiteral(&set, ev.after.values[i], info.columns[i]));
   }
   if (set.empty()) return Status::OK();  // nothing to change
-  out_.push_back("UPDATE " + table_sql + " SET " + set + " WHERE " + where + limit);
+  std::string update = "UPDATE " + table_sql + " SET " + set + " WHERE " + where + limit;
+  if (writesEnumErrorValue(ev.after)) {
+    emitLenient(std::move(update));
+  } else {
+    out_.push_back(std::move(update));
+  }
   return Status::OK();
 }
 

@@ -9,6 +9,9 @@
 //   delete                  DELETE ... WHERE <identity> = <before>
 //   no key at all           UPDATE/DELETE ... WHERE every present before column <=> value LIMIT 1
 //
+// The session is strict (sql_literal.h strictSqlMode); a statement that writes an ENUM's error
+// value ('' at index 0) goes alone between SET SESSION sql_mode statements: lenient, then strict.
+//
 // Compaction: for keyed tables whose identity columns compare byte-wise (numbers, temporal,
 // binary strings, *_bin collations), full-image changes to the same row inside one batch collapse
 // into the row's final state, emitted as one DELETE ... IN (...) for rows that end deleted and
@@ -59,6 +62,7 @@ class BatchSql {
     std::string key_sql;   // "(1,2)" rendered identity
     bool present = false;  // final state: row present (after) or deleted
     std::string row_sql;   // the final row "(v1,v2)" when present
+    bool lenient = false;  // the row writes an ENUM error value (emitLenient)
   };
   struct Pending {
     std::string table_sql;  // `db`.`t`
@@ -75,7 +79,10 @@ class BatchSql {
   Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
                     const TableKeys& keys);
   void emitInsert(const std::string& verb, const std::string& table_sql,
-                  const mysql::TableInfo& info, std::string values_row);
+                  const mysql::TableInfo& info, std::string values_row, bool lenient);
+  // Emits one statement alone under the lenient sql_mode, then back to strict (sql_literal.h:
+  // the ENUM error value, which only a source without strict mode writes).
+  void emitLenient(std::string statement);
   void endOpenInsert();
 
   size_t max_bytes_;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "sink/sql_literal.h"
+
 namespace dts::sink {
 namespace {
 
@@ -50,6 +52,60 @@ TEST(BatchSqlTest, CompactsKeyedRowsToFinalState) {
   ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0], "DELETE FROM `db`.`t` WHERE (`id`) IN ((2),(3))");
   EXPECT_EQ(s[1], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,11),(4,30)");
+}
+
+// The ENUM error value ('' at index 0) is refused by the strict session: the statement that
+// writes it goes alone under the lenient sql_mode, then back to strict; other rows stay batched
+// and strict. As a key value (WHERE) it needs nothing.
+TEST(BatchSqlTest, EnumErrorValueIsWrittenAloneUnderTheLenientMode) {
+  Value blank;
+  blank.kind = Value::Kind::kEnum;  // index 0
+  Value member = Value::ofText(Value::Kind::kEnum, "a");
+  member.u = 1;
+  auto withEnum = [](ChangeEvent e) {
+    auto t = std::make_shared<mysql::TableInfo>(*e.table_info);
+    t->columns[1].collation = 8;  // latin1
+    e.table_info = t;
+    return e;
+  };
+  const std::string lenient = setSqlModeSql(lenientSqlMode());
+  const std::string strict = setSqlModeSql(strictSqlMode());
+  for (bool keyed : {true, false}) {
+    TableKeys keys = keyed ? TableKeys{{0}, {{0}}, true} : TableKeys{};
+    BatchSql b;
+    ASSERT_TRUE(b.add(withEnum(ev(ChangeEvent::Op::kInsert, std::nullopt,
+                                  mysql::RowImage{{Value::ofInt(1), member}, {}})),
+                      keys)
+                    .ok());
+    ASSERT_TRUE(b.add(withEnum(ev(ChangeEvent::Op::kInsert, std::nullopt,
+                                  mysql::RowImage{{Value::ofInt(2), blank}, {}})),
+                      keys)
+                    .ok());
+    ASSERT_TRUE(
+        b.add(withEnum(ev(ChangeEvent::Op::kUpdate, mysql::RowImage{{Value::ofInt(3), blank}, {}},
+                          mysql::RowImage{{Value::ofInt(3), member}, {}})),
+              keys)
+            .ok());
+    ASSERT_TRUE(b.finish().ok());
+    auto s = b.takeStatements();
+    const std::string verb = keyed ? "REPLACE" : "INSERT";
+    if (keyed) {
+      ASSERT_EQ(s.size(), 5u);
+      EXPECT_EQ(s[0], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
+      EXPECT_EQ(s[1], lenient);
+      EXPECT_EQ(s[2], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,0)");
+      EXPECT_EQ(s[3], strict);
+      EXPECT_EQ(s[4], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (3,_latin1 X'61')");
+    } else {
+      ASSERT_EQ(s.size(), 5u);
+      EXPECT_EQ(s[0], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
+      EXPECT_EQ(s[1], lenient);
+      EXPECT_EQ(s[2], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,0)");
+      EXPECT_EQ(s[3], strict);
+      EXPECT_EQ(s[4],
+                "UPDATE `db`.`t` SET `id`=3,`v`=_latin1 X'61' WHERE `id`<=>3 AND `v`<=>0 LIMIT 1");
+    }
+  }
 }
 
 TEST(BatchSqlTest, TablesWithoutKeyMatchEveryColumn) {

@@ -91,6 +91,11 @@ Status MysqlApplier::start() {
     return c;
   };
   DTS_ASSIGN_OR_RETURN(control_, connect());
+  // The control session writes no row of a table, only checkpoints and the source's DDL, which
+  // must do here what it did at the source (an ALTER that truncated values there without strict
+  // mode would fail under it).
+  DTS_RETURN_IF_ERROR(control_->execute(setSqlModeSql(lenientSqlMode()))
+                          .withContext("setting up the applier's control session"));
   DTS_RETURN_IF_ERROR(store_.ensureSchema(*control_));
   // Fencing: every session of an applier holds the named lock of its slot. A killed dts leaves
   // sessions the server is still running (a statement batch ending in COMMIT that was already
@@ -625,7 +630,9 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     }
     if (last.ok()) return Status::OK();
     unsigned err = w->conn->lastErrorNumber();
-    (void)w->conn->execute("ROLLBACK");
+    // The failed round may have stopped between a statement's lenient sql_mode and its restore
+    // (BatchSql around an ENUM error value): the session goes back to strict with the rollback.
+    (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()));
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
   }
   if (head.streamed) {

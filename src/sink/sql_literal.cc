@@ -146,7 +146,12 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
       // The names survive a reordering of the members at the destination; the index/bitmask is
       // what the binlog carries and is exact when the names are unknown.
       if (!v.s.empty()) {
-        appendCharsetString(out, v.s, col.collation);
+        // Under the introducer of the character set the names are in (which the destination
+        // converts to the column's, as it did for the members when the table was created from
+        // SHOW CREATE TABLE): the column's introducer over utf8 names made a latin1 'é' match no
+        // member.
+        appendCharsetString(
+            out, v.s, col.enum_values_collation != 0 ? col.enum_values_collation : col.collation);
       } else if (v.kind == Kind::kSet && v.u == 0) {
         out->append("''");
       } else {
@@ -168,10 +173,22 @@ Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& c
   return out;
 }
 
+std::string_view strictSqlMode() {
+  return "STRICT_ALL_TABLES,ALLOW_INVALID_DATES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,"
+         "NO_DIR_IN_CREATE";
+}
+
+std::string_view lenientSqlMode() {
+  return "ALLOW_INVALID_DATES,NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,NO_DIR_IN_CREATE";
+}
+
+std::string setSqlModeSql(std::string_view mode) {
+  return "SET SESSION sql_mode='" + std::string(mode) + "'";
+}
+
 std::string applierSessionSql() {
-  return "SET SESSION time_zone='+00:00', "
-         "sql_mode='NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION,NO_DIR_IN_CREATE', "
-         "foreign_key_checks=0, unique_checks=1; "
+  return "SET SESSION time_zone='+00:00', sql_mode='" + std::string(strictSqlMode()) +
+         "', foreign_key_checks=0, unique_checks=1; "
          "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 }
 

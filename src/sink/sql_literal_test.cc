@@ -162,6 +162,77 @@ TEST(SqlLiteralTest, BitEnumSetJson) {
             "7D'");
 }
 
+// ENUM/SET names go under the introducer of the character set they are in: the column's when
+// TABLE_MAP metadata carried them, utf8mb4 when information_schema did (the bug: a latin1 column
+// got _latin1 over utf8 bytes, which matches no member). Per character set family: single-byte,
+// multi-byte (gbk, big5, sjis, ujis, euckr), fixed-width wide (ucs2, utf16, utf16le, utf32),
+// utf8mb3/utf8mb4 and binary.
+TEST(SqlLiteralTest, EnumAndSetNamesUseTheirOwnCharacterSet) {
+  struct Case {
+    uint16_t column;      // the column's collation
+    std::string native;   // the member in the column's character set
+    std::string utf8;     // the same member as information_schema prints it
+    std::string charset;  // the introducer for native bytes
+  };
+  const Case cases[] = {
+      {8, "\xE9", "\xC3\xA9", "latin1"},                     // latin1_swedish_ci 'é'
+      {47, "\xFC", "\xC3\xBC", "latin1"},                    // latin1_bin 'ü'
+      {51, "\xC4", "\xD0\x94", "cp1251"},                    // cp1251 'Д'
+      {28, "\xD6\xD0", "\xE4\xB8\xAD", "gbk"},               // gbk '中'
+      {1, "\xA4\xA4", "\xE4\xB8\xAD", "big5"},               // big5 '中'
+      {13, "\x93\xFA", "\xE6\x97\xA5", "sjis"},              // sjis '日'
+      {12, "\xC6\xFC", "\xE6\x97\xA5", "ujis"},              // ujis '日'
+      {19, "\xB0\xA1", "\xEA\xB0\x80", "euckr"},             // euckr '가'
+      {35, std::string("\x00\xE9", 2), "\xC3\xA9", "ucs2"},  // ucs2 'é'
+      {54, std::string("\x4E\x2D", 2), "\xE4\xB8\xAD", "utf16"},
+      {56, std::string("\x2D\x4E", 2), "\xE4\xB8\xAD", "utf16le"},
+      {60, std::string("\x00\x00\x4E\x2D", 4), "\xE4\xB8\xAD", "utf32"},
+      {33, "\xC3\xA9", "\xC3\xA9", "utf8mb3"},
+      {45, "\xC3\xA9", "\xC3\xA9", "utf8mb4"},
+      {63, "\xE9\xFF", "\xE9\xFF", "binary"},  // CHARACTER SET binary: bytes, not text
+  };
+  for (const Case& c : cases) {
+    for (Kind k : {Kind::kEnum, Kind::kSet}) {
+      Value v = text(k, c.native);
+      v.u = 1;
+      ColumnInfo col;
+      col.name = "e";
+      col.collation = c.column;
+      std::string hex;
+      appendHexLiteral(&hex, c.native);
+      auto native = sqlLiteral(v, col);  // names from TABLE_MAP metadata
+      ASSERT_TRUE(native.ok());
+      EXPECT_EQ(*native, "_" + c.charset + " " + hex) << c.charset;
+
+      v.s = c.utf8;  // names from information_schema, whatever the column's character set
+      col.enum_values_collation = mysql::kUtf8mb4Collation;
+      hex.clear();
+      appendHexLiteral(&hex, c.utf8);
+      auto from_is = sqlLiteral(v, col);
+      ASSERT_TRUE(from_is.ok());
+      EXPECT_EQ(*from_is, "_utf8mb4 " + hex) << c.charset;
+    }
+  }
+}
+
+TEST(SqlLiteralTest, EnumErrorValueAndSessionModes) {
+  Value e;
+  e.kind = Kind::kEnum;
+  EXPECT_TRUE(isEnumErrorValue(e));  // '' at index 0
+  e.u = 1;
+  EXPECT_FALSE(isEnumErrorValue(e));
+  Value set;
+  set.kind = Kind::kSet;  // the empty set is a value, not an error
+  EXPECT_FALSE(isEnumErrorValue(set));
+  EXPECT_FALSE(isEnumErrorValue(Value::null()));
+  EXPECT_NE(strictSqlMode().find("STRICT_ALL_TABLES"), std::string_view::npos);
+  EXPECT_NE(strictSqlMode().find("ALLOW_INVALID_DATES"), std::string_view::npos);
+  EXPECT_EQ(strictSqlMode().find("NO_ZERO"), std::string_view::npos);  // zero dates pass
+  EXPECT_EQ(lenientSqlMode().find("STRICT"), std::string_view::npos);
+  EXPECT_NE(applierSessionSql().find(std::string(strictSqlMode())), std::string::npos);
+  EXPECT_EQ(setSqlModeSql("X,Y"), "SET SESSION sql_mode='X,Y'");
+}
+
 TEST(SqlLiteralTest, CollationTable) {
   EXPECT_EQ(charsetOfCollation(45), "utf8mb4");
   EXPECT_EQ(collationName(45), "utf8mb4_general_ci");

@@ -459,6 +459,9 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
         auto members = parseEnumMembers(d.column_type);
         if (!members.ok()) return members.status().withContext("table " + where);
         c.enum_values = std::move(members).value();
+        // information_schema prints them as text of the loader's connection (utf8mb4), not in
+        // the column's character set.
+        c.enum_values_collation = mysql::kUtf8mb4Collation;
       }
     }
     out->primary_key.clear();

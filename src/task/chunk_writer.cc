@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "sink/sql_literal.h"
 #include "task/sql_values.h"
 
 namespace dts::task {
@@ -25,7 +26,10 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
   for (const auto& name : t.copy_columns) {
     f.columns += (f.columns.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
     for (const auto& c : t.columns) {
-      if (c.name == name) f.renders.push_back(c.render);
+      if (c.name != name) continue;
+      f.renders.push_back(c.render);
+      f.enums.push_back(c.data_type == "enum");
+      if (f.enums.back()) f.enum_names.push_back(c.name);
     }
   }
   // LOAD DATA stays possible under bulk_insert for a batch too large for one bulk packet.
@@ -83,7 +87,11 @@ void BatchEncoder::append(RowBatch& b, const char* const* f, const unsigned long
       appendInsertRow(b.text, format_.renders, b.rows == 0, f, len, n);
       break;
   }
-  for (unsigned i = 0; i < n; ++i) b.bytes += len[i];
+  for (unsigned i = 0; i < n; ++i) {
+    b.bytes += len[i];
+    if (len[i] == 0 && f[i] != nullptr && i < format_.enums.size() && format_.enums[i])
+      ++b.enum_blanks;
+  }
   ++b.rows;
 }
 
@@ -118,6 +126,7 @@ Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
 Status ChunkWriter::loadData(const std::string& file, uint64_t expected) {
   auto loaded = infile_->load(format_.load_statement, file);
   if (!loaded.ok()) return loaded.status().withContext(writing_);
+  last_inserted_ = *loaded;
   // LOAD DATA LOCAL skips a row on a key conflict (with a warning) where INSERT fails: never
   // let a row go missing silently.
   if (!format_.insert_ignore && *loaded != expected) {
@@ -139,6 +148,70 @@ Status ChunkWriter::tooLarge(uint64_t bytes) const {
 }
 
 Status ChunkWriter::write(const RowBatch& b) {
+  // Strict mode refuses the ENUM error value: a batch that may hold one is written leniently and
+  // its warnings say whether anything else changed.
+  const bool lenient = b.enum_blanks > 0;
+  if (lenient) {
+    DTS_RETURN_IF_ERROR(
+        dest_.execute(sink::setSqlModeSql(sink::lenientSqlMode())).withContext(writing_));
+  }
+  last_inserted_ = b.rows;
+  Status st = writeBatch(b);
+  if (st.ok()) st = checkWarnings(b, last_inserted_);
+  if (lenient) {
+    Status back = dest_.execute(sink::setSqlModeSql(sink::strictSqlMode())).withContext(writing_);
+    if (st.ok()) st = back;
+  }
+  return st;
+}
+
+Status ChunkWriter::checkWarnings(const RowBatch& b, uint64_t inserted) {
+  const unsigned count = dest_.warningCount();
+  if (count == 0) return Status::OK();
+  auto shown = dest_.query("SHOW WARNINGS");
+  if (!shown.ok()) return shown.status().withContext(writing_ + ": reading its warnings");
+  auto onEnum = [&](const std::string& message) {
+    for (const std::string& name : format_.enum_names) {
+      if (message.find("column '" + name + "'") != std::string::npos) return true;
+    }
+    return false;
+  };
+  uint64_t truncated_enums = 0, expected = 0;
+  std::string changed;
+  for (const mysql::Row& r : shown->rows) {
+    const std::string level = r.size() > 0 ? r[0].value_or("") : "";
+    const std::string code = r.size() > 1 ? r[1].value_or("") : "";
+    const std::string message = r.size() > 2 ? r[2].value_or("") : "";
+    if (level == "Note") {
+      ++expected;
+      continue;
+    }
+    if (code == "1062" && format_.insert_ignore) {  // a row the destination keeps (ignore)
+      ++expected;
+      continue;
+    }
+    if (code == "1265" && onEnum(message) && ++truncated_enums <= b.enum_blanks) {
+      ++expected;
+      continue;
+    }
+    if (!changed.empty()) changed += "; ";
+    changed += level + " " + code + ": " + message;
+  }
+  // Beyond max_error_count the server counts warnings without listing them: those can only be
+  // the duplicates and ENUM error values the batch may hold.
+  const uint64_t unlisted = count > shown->rows.size() ? count - shown->rows.size() : 0;
+  const uint64_t allowed =
+      b.enum_blanks + (format_.insert_ignore && b.rows > inserted ? b.rows - inserted : 0);
+  if (changed.empty() && (unlisted == 0 || expected + unlisted <= allowed)) return Status::OK();
+  if (changed.empty()) {
+    changed = std::to_string(unlisted) + " warnings beyond those SHOW WARNINGS lists";
+  }
+  return Status::FailedPrecondition(
+      writing_ + " (" + what_ + "): the destination would store values other than the source's (" +
+      changed + "); nothing of this chunk was committed");
+}
+
+Status ChunkWriter::writeBatch(const RowBatch& b) {
   switch (format_.method) {
     case ChunkMethod::kBulk: {
       // One bulk packet must fit the server's max_allowed_packet: a batch that would not (a
@@ -154,6 +227,7 @@ Status ChunkWriter::write(const RowBatch& b) {
       }
       auto inserted = bulk_->execute(b.bulk);
       if (!inserted.ok()) return inserted.status().withContext(writing_);
+      last_inserted_ = *inserted;
       if (!format_.insert_ignore && *inserted != b.rows) {
         return Status::FailedPrecondition(writing_ + " (" + what_ + "): the server inserted " +
                                           std::to_string(*inserted) + " of " +
@@ -165,7 +239,9 @@ Status ChunkWriter::write(const RowBatch& b) {
     case ChunkMethod::kInsert:
       // The server would drop the connection on a larger packet (and that looks retryable).
       if (b.text.size() + 1024 > max_packet_) return tooLarge(b.text.size());
-      return dest_.execute(b.text).withContext(writing_);
+      DTS_RETURN_IF_ERROR(dest_.execute(b.text).withContext(writing_));
+      last_inserted_ = dest_.affectedRows();
+      return Status::OK();
   }
   return Status::Internal("unknown chunk write method");
 }

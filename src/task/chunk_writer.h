@@ -44,6 +44,8 @@ struct ChunkFormat {
   bool raw = false;                  // see the header comment
   bool insert_ignore = false;        // conflicting_tables: ignore (keep the destination row)
   std::vector<CatalogColumn::Render> renders;  // per copied column, kString -> kHex in raw mode
+  std::vector<bool> enums;                     // per copied column: an ENUM
+  std::vector<std::string> enum_names;         // the copied ENUM columns
   std::string columns;                         // the copied columns, quoted, comma separated
   std::string insert_head;                     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
   std::string load_statement;                  // the LOAD DATA LOCAL statement
@@ -62,6 +64,10 @@ struct RowBatch {
   mysql::BulkRows bulk;
   uint64_t rows = 0;
   uint64_t bytes = 0;  // source bytes of the values (for progress and rate limits)
+  // Empty values of ENUM columns: a member '' or the ENUM error value (sink/sql_literal.h), which
+  // the strict session refuses; a batch with any is written under the lenient sql_mode and
+  // allowed at most this many "Data truncated" warnings on ENUM columns.
+  uint64_t enum_blanks = 0;
   size_t encodedBytes() const { return text.size() + bulk.dataBytes(); }
 };
 
@@ -107,7 +113,11 @@ class ChunkWriter {
 
   // Writes the batch. Fails (kFailedPrecondition) when the server inserted fewer rows than the
   // batch holds without insert_ignore (a duplicate key at the destination must never make a row
-  // go missing silently), and when a batch needs a packet larger than max_packet.
+  // go missing silently), when a batch needs a packet larger than max_packet, and when the
+  // destination changed a value: the session is strict (an INSERT fails by itself), and the
+  // warnings of what only warns (LOAD DATA LOCAL, a batch under the lenient sql_mode) are read
+  // with SHOW WARNINGS: any other than an expected duplicate key (insert_ignore) or ENUM error
+  // value (RowBatch::enum_blanks) fails the batch, naming the warnings.
   Status write(const RowBatch& b);
 
   // The last write failed because the destination refuses LOAD DATA LOCAL.
@@ -121,7 +131,10 @@ class ChunkWriter {
         what_(std::move(what)),
         writing_(std::move(writing)),
         max_packet_(max_packet) {}
+  Status writeBatch(const RowBatch& b);
   Status loadData(const std::string& file, uint64_t expected);
+  // Fails unless every warning of the last write is expected (see write()).
+  Status checkWarnings(const RowBatch& b, uint64_t inserted);
   Status tooLarge(uint64_t bytes) const;
 
   mysql::Connection& dest_;
@@ -131,6 +144,7 @@ class ChunkWriter {
   uint64_t max_packet_;
   std::unique_ptr<mysql::BulkInsert> bulk_;
   std::unique_ptr<mysql::LocalInfileLoader> infile_;
+  uint64_t last_inserted_ = 0;  // rows the last write inserted
 };
 
 }  // namespace dts::task

@@ -98,5 +98,32 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
   EXPECT_EQ(b.text, "1\t\\N\ta\\tb\n");
 }
 
+// An empty ENUM value may be the ENUM error value, which the strict destination session refuses:
+// the batch counts them (the writer then writes it leniently and checks its warnings). NULL and
+// empty values of other columns do not count.
+TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
+  auto t = table("enum");
+  for (auto method :
+       {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
+    auto format = chunkFormat(t, method, true, true, false);
+    EXPECT_EQ(format.enums, (std::vector<bool>{false, true, false}));
+    EXPECT_EQ(format.enum_names, (std::vector<std::string>{"b"}));
+    BatchEncoder enc(format, 1000);
+    RowBatch b = enc.fresh();
+    const char* member[] = {"1", "a", ""};
+    const char* blank[] = {"2", "", ""};
+    const char* null[] = {"3", nullptr, nullptr};
+    const unsigned long len[] = {1, 1, 0};
+    const unsigned long blank_len[] = {1, 0, 0};
+    enc.append(b, member, len, 3);
+    enc.append(b, null, blank_len, 3);
+    EXPECT_EQ(b.enum_blanks, 0u);
+    enc.append(b, blank, blank_len, 3);
+    enc.append(b, blank, blank_len, 3);
+    EXPECT_EQ(b.enum_blanks, 2u);
+  }
+  EXPECT_TRUE(chunkFormat(table(), FullWriteMethod::kInsert, true, true, false).enum_names.empty());
+}
+
 }  // namespace
 }  // namespace dts::task

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "mysql/bulk_insert.h"
 #include "mysql/load_data.h"
+#include "sink/sql_literal.h"
 #include "task/chunk_plan.h"
 #include "task/chunk_writer.h"
 #include "task/full_meta.h"
@@ -69,10 +70,12 @@ namespace {
 // (about 7% less destination CPU on that one chunk), and unique_checks = 0 would also let a
 // unique-key conflict in silently instead of failing the chunk.
 // foreign_key_checks = 0: chunks of child tables may land before their parents' rows.
+// sql_mode strict (sink::strictSqlMode): a value the destination would change is an error; LOAD
+// DATA LOCAL, which only warns, is checked by ChunkWriter.
 Status prepareDest(mysql::Connection& dest) {
   return dest.execute(
-      "SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
-      " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'");
+      "SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, SESSION sql_mode = '" +
+      std::string(sink::strictSqlMode()) + "'");
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
