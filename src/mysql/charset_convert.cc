@@ -25,8 +25,8 @@ struct CodeOverride {
 struct CharsetTable {
   const char* name;
   CharsetKind kind;
-  const uint32_t* single;  // kSingleByte: code point of each byte
-  const uint8_t* lead;     // kMultiByte: length of the character a byte starts (0 = invalid)
+  const uint32_t* single;         // kSingleByte: code point of each byte
+  const uint8_t* lead;            // kMultiByte: length of the character a byte starts (0 = invalid)
   const CodeOverride* overrides;  // kMultiByte: sorted by code
   const char* iconv_name;
   size_t override_count;
@@ -88,7 +88,9 @@ size_t encodeUtf8(uint32_t cp, char* p) {
   return 4;
 }
 
-bool representable(uint32_t cp) { return cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff); }
+bool representable(uint32_t cp) {
+  return cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
+}
 
 void appendCp(uint32_t cp, std::string* out) {
   char buf[4];
@@ -265,8 +267,8 @@ TextConversion convertUtf32(std::string_view s, std::string* out, size_t* bad) {
   const size_t start = out->size();
   for (size_t i = 0; i < s.size(); i += 4) {
     if (s.size() - i < 4) return invalidAt(i, start, out, bad);
-    uint32_t cp = (uint32_t{p[i]} << 24) | (uint32_t{p[i + 1]} << 16) |
-                  (uint32_t{p[i + 2]} << 8) | p[i + 3];
+    uint32_t cp =
+        (uint32_t{p[i]} << 24) | (uint32_t{p[i + 1]} << 16) | (uint32_t{p[i + 2]} << 8) | p[i + 3];
     if (!representable(cp)) return invalidAt(i, start, out, bad);
     appendCp(cp, out);
   }

@@ -8,8 +8,8 @@
 //   - every single-byte character set (latin1..7, cp125x, cp850/852/866, koi8r/u, greek, hebrew,
 //     armscii8, geostd8, keybcs2, dec8, hp8, swe7, mac*, tis620, ascii): a 256-entry table of the
 //     server's own code points. MariaDB's latin1 is cp1252 with 0x81/0x8d/0x8f/0x90/0x9d kept as
-//     C1 controls, and swe7/dec8/hp8/keybcs2/geostd8 have no exact glibc equivalent, so a table from
-//     the server is the only exact source.
+//     C1 controls, and swe7/dec8/hp8/keybcs2/geostd8 have no exact glibc equivalent, so a table
+//     from the server is the only exact source.
 //   - multi-byte character sets (big5, sjis, cp932, gbk, gb2312, euckr, ujis, eucjpms): glibc
 //     iconv, with the few hundred codes where glibc and the server disagree (measured code by code
 //     by the generator: big5 304, ujis 1882, sjis 3, euckr 1) overridden by the server's answer.

@@ -61,7 +61,7 @@ TEST(CharsetConvertTest, SingleByteSets) {
 
 TEST(CharsetConvertTest, MultiByteSets) {
   EXPECT_EQ(conv("gbk", "\x81\x40\xd6\xd0 x"), "丂中 x");
-  EXPECT_EQ(conv("gbk", "\x80"), "<invalid@0>");  // glibc says EURO SIGN; the server rejects it
+  EXPECT_EQ(conv("gbk", "\x80"), "<invalid@0>");    // glibc says EURO SIGN; the server rejects it
   EXPECT_EQ(conv("gbk", "ab\xd6"), "<invalid@2>");  // truncated character
   EXPECT_EQ(conv("gbk", "\xd6\x20"), "<invalid@0>");
   EXPECT_EQ(conv("gb2312", "\xd6\xd0\xce\xc4"), "中文");
@@ -73,7 +73,7 @@ TEST(CharsetConvertTest, MultiByteSets) {
   EXPECT_EQ(conv("euckr", "\xc7\xd1\xb1\xdb"), "한글");
   EXPECT_EQ(conv("euckr", "\xa2\xe8"), "<invalid@0>");  // glibc CP949 accepts it; not the server
   EXPECT_EQ(conv("ujis", "\xc6\xfc\x8e\xb1\x8f\xb0\xa1"), "日ｱ丂");  // 2-, 2- and 3-byte
-  EXPECT_EQ(conv("ujis", "\xa1\xc0"), "\\");                      // an override
+  EXPECT_EQ(conv("ujis", "\xa1\xc0"), "\\");                         // an override
   EXPECT_EQ(conv("ujis", "\x8f\xb0"), "<invalid@0>");
   EXPECT_EQ(conv("eucjpms", "\xc6\xfc\x8f\xf3\xf3"), "日ⅰ");
   // Overrides in the middle of glibc runs, invalid after an override.
@@ -85,8 +85,8 @@ TEST(CharsetConvertTest, UnicodeSets) {
   EXPECT_EQ(conv("utf8mb4", "é😀"), "é😀");
   EXPECT_EQ(conv("utf8mb3", "é😀"), "<invalid@2>");  // 4-byte sequence in utf8mb3
   EXPECT_EQ(conv("utf8", "é"), "é");
-  EXPECT_EQ(conv("utf8mb4", "a\xed\xa0\x80"), "<invalid@1>");  // a surrogate (MariaDB stores it)
-  EXPECT_EQ(conv("utf8mb4", "\xc0\x80"), "<invalid@0>");        // overlong
+  EXPECT_EQ(conv("utf8mb4", "a\xed\xa0\x80"), "<invalid@1>");     // a surrogate (MariaDB stores it)
+  EXPECT_EQ(conv("utf8mb4", "\xc0\x80"), "<invalid@0>");          // overlong
   EXPECT_EQ(conv("utf8mb4", "\xf4\x90\x80\x80"), "<invalid@0>");  // above U+10FFFF
   EXPECT_EQ(conv("utf8mb4", "ab\xe4\xb8"), "<invalid@2>");        // truncated
   EXPECT_EQ(conv("utf16", std::string("\x00\x41\x00\xe9\xd8\x3d\xde\x00", 8)), "Aé😀");

@@ -12,6 +12,9 @@
 namespace dts::mysql {
 
 constexpr uint16_t kBinaryCollation = 63;
+// utf8mb4_general_ci: the character set of text read over a dts connection (utf8mb4), e.g. the
+// ENUM/SET members information_schema prints.
+constexpr uint16_t kUtf8mb4Collation = 45;
 
 struct ColumnInfo {
   std::string name;
@@ -23,6 +26,11 @@ struct ColumnInfo {
   uint16_t collation = 0;                // 0 = unknown; 63 = binary
   std::string column_type;               // "varchar(20)" as SHOW COLUMNS prints it, when known
   std::vector<std::string> enum_values;  // ENUM and SET members, when known
+  // The collation whose character set the bytes of enum_values (and so of an ENUM/SET Value's
+  // text) are in: 0 means the column's own `collation` (TABLE_MAP metadata carries the members
+  // so); kUtf8mb4Collation when they were read as text from information_schema. Whoever writes
+  // or prints a member name converts from this character set, never from the column's blindly.
+  uint16_t enum_values_collation = 0;
 };
 
 struct TableInfo {

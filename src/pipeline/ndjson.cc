@@ -64,9 +64,8 @@ void appendUnconverted(std::string_view bytes, uint16_t collation, std::string* 
   out->push_back('}');
 }
 
-// Character data (text, or ENUM/SET member names, which are in the column's character set).
-void appendText(std::string_view bytes, const mysql::ColumnInfo* column, std::string* out) {
-  const uint16_t collation = column != nullptr ? column->collation : 0;
+// Character data in the character set of `collation` (0: unknown).
+void appendText(std::string_view bytes, uint16_t collation, std::string* out) {
   if (collation == 0) {  // character set unknown (no TABLE_MAP metadata, no schema)
     if (isValidUtf8(bytes))
       appendJsonString(bytes, out);
@@ -112,13 +111,20 @@ void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, 
     case Value::Kind::kDecimal:
     case Value::Kind::kTemporal:
     case Value::Kind::kJson: appendJsonString(v.s, out); return;
-    case Value::Kind::kString: appendText(v.s, column, out); return;
+    case Value::Kind::kString:
+      appendText(v.s, column != nullptr ? column->collation : 0, out);
+      return;
     case Value::Kind::kBytes:
     case Value::Kind::kBit: appendHexString(v.s, out); return;
     case Value::Kind::kEnum:
     case Value::Kind::kSet:
+      // Member names are in the character set ColumnInfo::enum_values_collation says: the
+      // column's (TABLE_MAP metadata) or utf8mb4 (read from information_schema).
       if (column != nullptr && !column->enum_values.empty())
-        appendText(v.s, column, out);
+        appendText(
+            v.s,
+            column->enum_values_collation != 0 ? column->enum_values_collation : column->collation,
+            out);
       else
         appendUInt(v.u, out);
       return;

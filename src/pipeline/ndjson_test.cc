@@ -79,6 +79,19 @@ TEST(NdjsonTest, EveryCharacterSetIsText) {
   s.kind = Value::Kind::kSet;
   s.u = 3;
   EXPECT_EQ(render(s, 1, {"\xa4\xa4", "\xa4\xe5"}), "\"中,文\"");  // big5
+  // Names read from information_schema are utf8mb4 whatever the column's character set.
+  {
+    ColumnInfo c;
+    c.collation = 8;  // latin1
+    c.enum_values = {"caf\xc3\xa9"};
+    c.enum_values_collation = mysql::kUtf8mb4Collation;
+    Value named = str("caf\xc3\xa9");
+    named.kind = Value::Kind::kEnum;
+    named.u = 1;
+    std::string out;
+    NdjsonWriter::appendValue(named, &c, &out);
+    EXPECT_EQ(out, "\"café\"");
+  }
   Value bad = str("\xff");
   bad.kind = Value::Kind::kEnum;
   bad.u = 1;
