@@ -17,9 +17,9 @@ using namespace dts;
 namespace {
 
 const char* const kCharsets[] = {
-    "utf8mb4", "utf8mb3", "utf16",  "utf16le", "utf32",   "ucs2",   "latin1",  "latin2",
-    "swe7",    "ascii",   "cp1250", "koi8r",   "geostd8", "dec8",   "keybcs2", "macroman",
-    "big5",    "sjis",    "cp932",  "gbk",     "gb2312",  "euckr",  "ujis",    "eucjpms",
+    "utf8mb4", "utf8mb3", "utf16",  "utf16le", "utf32",   "ucs2",  "latin1",  "latin2",
+    "swe7",    "ascii",   "cp1250", "koi8r",   "geostd8", "dec8",  "keybcs2", "macroman",
+    "big5",    "sjis",    "cp932",  "gbk",     "gb2312",  "euckr", "ujis",    "eucjpms",
 };
 constexpr size_t kSingleByteFirst = 6, kSingleByteEnd = 16;
 
@@ -58,8 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             mysql::TextConversion::kConverted;
       if (!all) check(r == mysql::TextConversion::kInvalid && bad == i, "same first bad byte");
     }
-    if (all) check(r == mysql::TextConversion::kConverted && joined == out.substr(1),
-                   "byte by byte equals the whole value");
+    if (all)
+      check(r == mysql::TextConversion::kConverted && joined == out.substr(1),
+            "byte by byte equals the whole value");
   }
   return 0;
 }
