@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in a separate clang build dir and runs each (the binlog decoder,
-# the SQL lexer, the event-header tracker and the differential GTID set and dependency tracker
-# fuzzers) for a bounded time. Usage: bench/fuzz.sh [seconds=60 per target]. Fails on
+# the SQL lexer, the event-header tracker, the character set converter and the differential GTID
+# set and dependency tracker fuzzers) for a bounded time. Usage: bench/fuzz.sh [seconds=60 per target]. Fails on
 # any crash or sanitizer report. Seeds: the committed binlog fixtures (split into events) and the
 # corpus kept in build-fuzz/corpus; DDL statements for the lexer, corpus in build-fuzz/sql_corpus.
 set -euo pipefail
@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${DTS_FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=clang CXX=clang++ cmake -S "$ROOT" -B "$BUILD" -DDTS_FUZZ=ON -DDTS_BENCH=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$BUILD" -j2 --target binlog_decoder_fuzz sql_lexer_fuzz event_header_fuzz gtid_set_fuzz \
-  dependency_tracker_fuzz
+  dependency_tracker_fuzz charset_convert_fuzz
 CORPUS=$BUILD/corpus
 mkdir -p "$CORPUS"
 # Seed with the fixture binlogs: mode byte 1 (MariaDB events) + {u16 length, event} records.
@@ -62,7 +62,9 @@ run() {  # run TARGET CORPUS EXTRA_ARGS...
 }
 run binlog_decoder_fuzz "$CORPUS" -max_len=65536
 run sql_lexer_fuzz "$SQL_CORPUS" -max_len=4096
-mkdir -p "$BUILD/event_header_corpus" "$BUILD/gtid_corpus" "$BUILD/dependency_corpus"
+mkdir -p "$BUILD/event_header_corpus" "$BUILD/gtid_corpus" "$BUILD/dependency_corpus" \
+  "$BUILD/charset_corpus"
 run event_header_fuzz "$BUILD/event_header_corpus" -max_len=65536
 run gtid_set_fuzz "$BUILD/gtid_corpus" -max_len=4096
 run dependency_tracker_fuzz "$BUILD/dependency_corpus" -max_len=4096
+run charset_convert_fuzz "$BUILD/charset_corpus" -max_len=1024

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "mysql/charset_convert.h"
 #include "mysql/collations.h"
 #include "mysql/json_binary.h"
 #include "mysql/row_decoder.h"
@@ -15,25 +16,6 @@ using mysql::Value;
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// MySQL's latin1 is Windows-1252; 0x80-0x9f map to these code points (undefined ones to C1).
-constexpr uint16_t kCp1252High[32] = {
-    0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
-    0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
-    0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178};
-
-void appendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
-}
-
 void appendHexString(std::string_view s, std::string* out) {
   out->push_back('"');
   size_t base = out->size();
@@ -44,20 +26,6 @@ void appendHexString(std::string_view s, std::string* out) {
     *p++ = kHex[c & 15];
   }
   out->push_back('"');
-}
-
-void appendLatin1(std::string_view s, std::string* out) {
-  std::string utf8;
-  utf8.reserve(s.size() + s.size() / 4);
-  for (unsigned char c : s) {
-    if (c < 0x80)
-      utf8.push_back(static_cast<char>(c));
-    else if (c < 0xa0)
-      appendUtf8(kCp1252High[c - 0x80], &utf8);
-    else
-      appendUtf8(c, &utf8);
-  }
-  appendJsonString(utf8, out);
 }
 
 void appendUInt(uint64_t v, std::string* out) {
@@ -82,69 +50,51 @@ void appendFloating(F v, std::string* out) {
   out->append(buf, res.ptr);
 }
 
-void appendText(const Value& v, const mysql::ColumnInfo* column, std::string* out) {
-  using mysql::Charset;
-  const Charset cs =
-      column != nullptr ? mysql::charsetOfCollation(column->collation) : Charset::kUnknown;
-  switch (cs) {
-    case Charset::kUtf8:
-    case Charset::kAscii:
-    case Charset::kUnknown:
-      if (isValidUtf8(v.s))
-        appendJsonString(v.s, out);
-      else
-        appendHexString(v.s, out);
-      return;
-    case Charset::kLatin1: appendLatin1(v.s, out); return;
-    case Charset::kBinary:
-    case Charset::kOther: appendHexString(v.s, out); return;
+// Text that is not converted (bytes invalid in their character set, a character set without an
+// exact converter, or an unknown one): an object with the raw bytes, never a lossy string.
+void appendUnconverted(std::string_view bytes, uint16_t collation, std::string* out) {
+  out->append("{\"charset\":");
+  const mysql::Collation* c = collation != 0 ? mysql::findCollation(collation) : nullptr;
+  if (c != nullptr)
+    appendJsonString(c->charset, out);
+  else
+    out->append("null");
+  out->append(",\"hex\":");
+  appendHexString(bytes, out);
+  out->push_back('}');
+}
+
+// Character data in the character set of `collation` (0: unknown).
+void appendText(std::string_view bytes, uint16_t collation, std::string* out) {
+  if (collation == 0) {  // character set unknown (no TABLE_MAP metadata, no schema)
+    if (isValidUtf8(bytes))
+      appendJsonString(bytes, out);
+    else
+      appendUnconverted(bytes, 0, out);
+    return;
+  }
+  // UTF-8 columns are checked in place: the hot path copies nothing.
+  if (const int max_bytes = mysql::utf8MaxBytes(collation); max_bytes != 0) {
+    if (mysql::firstInvalidUtf8(bytes, max_bytes) == bytes.size())
+      appendJsonString(bytes, out);
+    else
+      appendUnconverted(bytes, collation, out);
+    return;
+  }
+  thread_local std::string utf8;
+  utf8.clear();
+  switch (mysql::appendUtf8(collation, bytes, &utf8)) {
+    case mysql::TextConversion::kConverted: appendJsonString(utf8, out); return;
+    case mysql::TextConversion::kBinary: appendHexString(bytes, out); return;
+    case mysql::TextConversion::kInvalid:
+    case mysql::TextConversion::kUnsupported: appendUnconverted(bytes, collation, out); return;
   }
 }
 
 }  // namespace
 
 bool isValidUtf8(std::string_view s) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  while (p < end) {
-    // Skip ASCII 8 bytes at a time.
-    while (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (w & 0x8080808080808080ULL) break;
-      p += 8;
-    }
-    if (p >= end) break;
-    unsigned char c = *p;
-    if (c < 0x80) {
-      ++p;
-      continue;
-    }
-    int n;
-    uint32_t cp;
-    if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (end - p <= n) return false;
-    for (int i = 1; i <= n; ++i) {
-      if ((p[i] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    p += n + 1;
-  }
-  return true;
+  return mysql::firstInvalidUtf8(s) == s.size();
 }
 
 void appendJsonString(std::string_view s, std::string* out) {
@@ -161,13 +111,20 @@ void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, 
     case Value::Kind::kDecimal:
     case Value::Kind::kTemporal:
     case Value::Kind::kJson: appendJsonString(v.s, out); return;
-    case Value::Kind::kString: appendText(v, column, out); return;
+    case Value::Kind::kString:
+      appendText(v.s, column != nullptr ? column->collation : 0, out);
+      return;
     case Value::Kind::kBytes:
     case Value::Kind::kBit: appendHexString(v.s, out); return;
     case Value::Kind::kEnum:
     case Value::Kind::kSet:
+      // Member names are in the character set ColumnInfo::enum_values_collation says: the
+      // column's (TABLE_MAP metadata) or utf8mb4 (read from information_schema).
       if (column != nullptr && !column->enum_values.empty())
-        appendJsonString(v.s, out);
+        appendText(
+            v.s,
+            column->enum_values_collation != 0 ? column->enum_values_collation : column->collation,
+            out);
       else
         appendUInt(v.u, out);
       return;

@@ -8,12 +8,22 @@
 // image (partial images omit the others). Values:
 //   NULL -> null; integers -> exact JSON numbers (incl. uint64); FLOAT/DOUBLE -> shortest
 //   round-trip number (FLOAT at float precision); DECIMAL -> string with the declared scale;
-//   temporal -> string as SELECT prints it (TIMESTAMP in UTC); ENUM/SET -> the member names as a
-//   string, or the index/bitmask number when the names are unknown; character data -> string
-//   (latin1 converted to UTF-8, utf8mb3/utf8mb4/ascii as they are; unknown charset: as is when
-//   valid UTF-8, else hex; any other charset -> lowercase hex); binary data (collation 63:
-//   BINARY, VARBINARY, BLOB; and BIT, GEOMETRY) -> lowercase hex string; JSON -> its text as a
-//   JSON string.
+//   temporal -> string as SELECT prints it (TIMESTAMP in UTC); JSON -> its text as a JSON string;
+//   binary data (collation 63: BINARY, VARBINARY, BLOB; and BIT, GEOMETRY) -> lowercase hex string.
+//   Character data (CHAR, VARCHAR, TEXT, and ENUM/SET member names, which are in the column's
+//   character set) -> a JSON string: the text converted to UTF-8 from the column's character set,
+//   exactly as the server's CONVERT(col USING utf8mb4) converts it, for every character set of
+//   SHOW CHARACTER SET (see mysql/charset_convert.h). ENUM/SET whose member names are unknown ->
+//   the index/bitmask number.
+//   Character data that cannot be converted exactly is never dropped, replaced or guessed: it
+//   comes out as an object with its raw bytes instead of a string,
+//       {"charset":"gbk","hex":"d620"}
+//   when the bytes are invalid in the column's character set (the server itself would turn them
+//   into '?': a truncated or undefined character, a 4-byte sequence in utf8mb3, a UTF-16
+//   surrogate, which UTF-8 cannot carry) or the character set has no exact converter (gb18030 of
+//   MySQL 8, which no server here can verify); "charset" is null for a collation id no server
+//   defines. Text whose character set is unknown (collation 0: no binlog_row_metadata and no
+//   schema) is written as is when it is valid UTF-8, else as {"charset":null,"hex":"..."}.
 // Column names come from the TableInfo. A table without names is an error unless
 // positional_names is set, which names columns "@1", "@2", ...
 #pragma once

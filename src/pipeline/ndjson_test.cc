@@ -39,9 +39,10 @@ TEST(NdjsonTest, Values) {
   EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "a\"\n\x01é")), "\"a\\\"\\n\\u0001é\"");
   EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "caf\xe9 \x80"), 8),
             "\"café €\"");  // latin1 (cp1252)
+  // Bytes invalid in their character set: an object with the bytes, never a lossy string.
   EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\xff\xfe"), 45),
-            "\"fffe\"");  // invalid UTF-8
-  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\x81\x40"), 28), "\"8140\"");  // gbk: hex
+            "{\"charset\":\"utf8mb4\",\"hex\":\"fffe\"}");
+  EXPECT_EQ(render(Value::ofText(Value::Kind::kString, "\x81\x40"), 28), "\"丂\"");  // gbk
   EXPECT_EQ(render(Value::ofText(Value::Kind::kBytes, std::string("\x00\xab", 2)), 63), "\"00ab\"");
   Value bit = Value::ofText(Value::Kind::kBit, "\x02\xaa");
   bit.u = 0x2aa;
@@ -51,6 +52,55 @@ TEST(NdjsonTest, Values) {
   EXPECT_EQ(render(e, 45, {"a", "b"}), "\"b\"");
   EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 2, 0, ""}, 45), "2");  // names unknown
   EXPECT_EQ(render(Value::ofText(Value::Kind::kJson, "{\"a\": 1}")), "\"{\\\"a\\\": 1}\"");
+}
+
+TEST(NdjsonTest, EveryCharacterSetIsText) {
+  auto str = [](std::string bytes) {
+    return Value::ofText(Value::Kind::kString, std::move(bytes));
+  };
+  EXPECT_EQ(render(str(std::string("\x00\x41\xd8\x3d\xde\x00", 6)), 54), "\"A😀\"");  // utf16
+  EXPECT_EQ(render(str("\x93\xfa\x96\x7b"), 13), "\"日本\"");                        // sjis
+  EXPECT_EQ(render(str("\xc7\xd1\"\n"), 19), "\"한\\\"\\n\"");  // euckr, escaped
+  EXPECT_EQ(render(str("\xc1\xc2"), 7), "\"аб\"");              // koi8r
+  EXPECT_EQ(render(str("\xf0\x9f\x98\x80"), 33),                // utf8mb3
+            "{\"charset\":\"utf8mb3\",\"hex\":\"f09f9880\"}");
+  EXPECT_EQ(render(str("\xd6"), 28), "{\"charset\":\"gbk\",\"hex\":\"d6\"}");    // truncated
+  EXPECT_EQ(render(str("x"), 248), "{\"charset\":\"gb18030\",\"hex\":\"78\"}");  // unsupported
+  EXPECT_EQ(render(str("x"), 60000), "{\"charset\":null,\"hex\":\"78\"}");       // unknown id
+  // Character set unknown (no metadata): as is when valid UTF-8, else the bytes.
+  EXPECT_EQ(render(str("é"), 0), "\"é\"");
+  EXPECT_EQ(render(str("\xe9"), 0), "{\"charset\":null,\"hex\":\"e9\"}");
+  // ENUM/SET member names are in the column's character set.
+  Value e = str("caf\xe9");
+  e.kind = Value::Kind::kEnum;
+  e.u = 1;
+  EXPECT_EQ(render(e, 8, {"caf\xe9"}), "\"café\"");  // latin1
+  Value s = str("\xa4\xa4,\xa4\xe5");
+  s.kind = Value::Kind::kSet;
+  s.u = 3;
+  EXPECT_EQ(render(s, 1, {"\xa4\xa4", "\xa4\xe5"}), "\"中,文\"");  // big5
+  // Names read from information_schema are utf8mb4 whatever the column's character set.
+  {
+    ColumnInfo c;
+    c.collation = 8;  // latin1
+    c.enum_values = {"caf\xc3\xa9"};
+    c.enum_values_collation = mysql::kUtf8mb4Collation;
+    Value named = str("caf\xc3\xa9");
+    named.kind = Value::Kind::kEnum;
+    named.u = 1;
+    std::string out;
+    NdjsonWriter::appendValue(named, &c, &out);
+    EXPECT_EQ(out, "\"café\"");
+  }
+  Value bad = str("\xff");
+  bad.kind = Value::Kind::kEnum;
+  bad.u = 1;
+  EXPECT_EQ(render(bad, 45, {"\xff"}), "{\"charset\":\"utf8mb4\",\"hex\":\"ff\"}");
+  // Every line stays valid JSON.
+  std::string line = "[" + render(str("\xd6"), 28) + "," + render(str("\xa4\xa4"), 1) + "]";
+  auto parsed = nlohmann::json::parse(line);
+  EXPECT_EQ(parsed[0]["hex"], "d6");
+  EXPECT_EQ(parsed[1], "中");
 }
 
 TEST(NdjsonTest, LinesForRowsAndDdl) {
