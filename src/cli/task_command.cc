@@ -76,16 +76,17 @@ std::string renderTask(const json& t, bool tty) {
   double latency = t["latency_ms"].is_number() ? t["latency_ms"].get<double>() : -1;
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
-  out += task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated,
-                              tables, {t["rps"].get<double>(), t["mbps"].get<double>()}, latency,
-                              tty);
+  out +=
+      task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated, tables,
+                           {t["rps"].get<double>(), t["mbps"].get<double>()}, latency, tty);
   if (t["replication_lag_seconds"].is_number()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  replication lag: %.3f s\n",
                   t["replication_lag_seconds"].get<double>());
     out += buf;
   }
-  if (!str(t, "checkpoint_gtid").empty()) out += "  checkpoint: " + str(t, "checkpoint_gtid") + "\n";
+  if (!str(t, "checkpoint_gtid").empty())
+    out += "  checkpoint: " + str(t, "checkpoint_gtid") + "\n";
   if (t["retrying"].is_object()) {
     out += "  " + str(t["retrying"], "message") + "\n";
   }
@@ -125,7 +126,8 @@ int runAction(const TaskArgs& a, const std::string& action) {
   return withClient(a, [&](server::ApiClient& c) {
     if (!c.isRemote() && action != "delete")
       return fail(Status::FailedPrecondition(
-          "task " + action + " needs a running server: --server URL or $DTS_SERVER (or `dts run "
+          "task " + action +
+          " needs a running server: --server URL or $DTS_SERVER (or `dts run "
           "FILE` runs a task in the foreground)"));
     if (action == "delete") {
       return printResult(c.call("DELETE", "/api/v1/tasks/" + a.name), a.json_out,
@@ -157,10 +159,9 @@ int runOptions(const TaskArgs& a) {
   auto text = readFile(a.file);
   if (!text.ok()) return fail(text.status());
   return withClient(a, [&](server::ApiClient& c) {
-    return printResult(c.call("PATCH", "/api/v1/tasks/" + a.name + "/options", *text), a.json_out,
-                       [&](const json& t) {
-                         std::printf("task %s: options updated\n", str(t, "name").c_str());
-                       });
+    return printResult(
+        c.call("PATCH", "/api/v1/tasks/" + a.name + "/options", *text), a.json_out,
+        [&](const json& t) { std::printf("task %s: options updated\n", str(t, "name").c_str()); });
   });
 }
 
@@ -173,12 +174,12 @@ int runList(const TaskArgs& a) {
         std::string lag = t["replication_lag_seconds"].is_number()
                               ? std::to_string(t["replication_lag_seconds"].get<double>())
                               : "-";
-        std::printf("%-24s %-10s %-10s %-12s %14s %14s %10s\n", str(t, "name").c_str(),
-                    str(t, "kind").c_str(), str(t, "state").c_str(), str(t, "phase").c_str(),
-                    str(t, "rows_done").c_str(), str(t, "changes_applied").c_str(),
-                    lag.substr(0, lag.find('.') == std::string::npos ? lag.size()
-                                                                      : lag.find('.') + 4)
-                        .c_str());
+        std::printf(
+            "%-24s %-10s %-10s %-12s %14s %14s %10s\n", str(t, "name").c_str(),
+            str(t, "kind").c_str(), str(t, "state").c_str(), str(t, "phase").c_str(),
+            str(t, "rows_done").c_str(), str(t, "changes_applied").c_str(),
+            lag.substr(0, lag.find('.') == std::string::npos ? lag.size() : lag.find('.') + 4)
+                .c_str());
       }
     });
   });

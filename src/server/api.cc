@@ -72,11 +72,12 @@ json precheckJson(const task::PrecheckReport& report) {
     const char* level = i.level == task::PrecheckItem::Level::kOk     ? "ok"
                         : i.level == task::PrecheckItem::Level::kWarn ? "warn"
                                                                       : "fail";
-    items.push_back({{"name", i.name},
-                     {"level", level},
-                     {"message", i.message},
-                     {"hint", i.level == task::PrecheckItem::Level::kOk ? "" : precheckHint(i.name)},
-                     {"retryable", i.retryable}});
+    items.push_back(
+        {{"name", i.name},
+         {"level", level},
+         {"message", i.message},
+         {"hint", i.level == task::PrecheckItem::Level::kOk ? "" : precheckHint(i.name)},
+         {"retryable", i.retryable}});
   }
   return {{"passed", report.passed()}, {"items", items}};
 }
@@ -155,7 +156,7 @@ json taskJson(const TaskView& v) {
             {"latency_ms", latency < 0 ? json(nullptr) : json(latency)},
             {"replication_lag_seconds",
              v.engine.phase == task::TaskPhase::kIncremental && latency >= 0 ? json(latency / 1000)
-                                                                              : json(nullptr)},
+                                                                             : json(nullptr)},
             {"start_gtid", v.engine.start_gtid ? json(*v.engine.start_gtid) : json(nullptr)},
             {"checkpoint_gtid", v.engine.checkpoint_gtid},
             {"retrying", retrying},
@@ -167,8 +168,8 @@ json taskJson(const TaskView& v) {
              {{"queued_transactions", v.sink.queued_transactions},
               {"transactions_applied", v.sink.transactions_applied},
               {"batches", v.sink.batches}}},
-            {"updated_at", v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms))
-                                                      : json(nullptr)}};
+            {"updated_at",
+             v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
   if (!v.events.empty()) {
     json events = json::array();
     for (const auto& e : v.events) events.push_back(eventJson(e));
@@ -250,8 +251,9 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
     }
     if (r.method == "POST") {
       if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
-        return errorResponse(400, "invalid_argument",
-                             "body: a task (the YAML of a task file, or its JSON form) is required");
+        return errorResponse(
+            400, "invalid_argument",
+            "body: a task (the YAML of a task file, or its JSON form) is required");
       auto created = tasks_->create(r.body);
       if (!created.ok()) return errorResponse(created.status());
       auto q = r.query.find("start");
@@ -355,7 +357,8 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
   if (parts.size() == 5) {
     if (r.method != "POST") return methodNotAllowed(r);
     json body = json::parse(r.body, nullptr, false);
-    if (!body.is_object()) return errorResponse(400, "invalid_argument", "body: must be a JSON object");
+    if (!body.is_object())
+      return errorResponse(400, "invalid_argument", "body: must be a JSON object");
     if (!body["name"].is_string())
       return errorResponse(400, "invalid_argument", "name: required (a string)");
     if (!body["endpoint"].is_string())
@@ -364,7 +367,8 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
     Status st = source::validateNodeName(node.name, "name");
     if (!st.ok()) return errorResponse(st);
     auto ep = mysql::Endpoint::parse(node.endpoint);
-    if (!ep.ok()) return errorResponse(400, "invalid_argument", "endpoint: " + ep.status().message());
+    if (!ep.ok())
+      return errorResponse(400, "invalid_argument", "endpoint: " + ep.status().message());
     st = registry.addNode(name, node);
     if (!st.ok()) return errorResponse(st);
     auto inst = registry.get(name);

@@ -54,7 +54,8 @@ class ApiTest : public ::testing::Test {
     api_ = std::make_unique<Api>(manager_.get(), "tok-123456789012345", nullptr);
   }
   HttpResponse call(const std::string& method, const std::string& path,
-                    const std::string& body = "", const std::string& auth = "Bearer tok-123456789012345") {
+                    const std::string& body = "",
+                    const std::string& auth = "Bearer tok-123456789012345") {
     HttpRequest r;
     r.method = method;
     size_t q = path.find('?');
@@ -85,8 +86,8 @@ TEST_F(ApiTest, HealthAndReadinessNeedNoToken) {
 }
 
 TEST_F(ApiTest, EverythingElseNeedsTheToken) {
-  for (const char* path : {"/metrics", "/api/v1/tasks", "/api/v1/openapi.json",
-                           "/api/v1/instances", "/api/v1/tasks/x", "/nowhere"}) {
+  for (const char* path : {"/metrics", "/api/v1/tasks", "/api/v1/openapi.json", "/api/v1/instances",
+                           "/api/v1/tasks/x", "/nowhere"}) {
     auto none = call("GET", path, "", "");
     EXPECT_EQ(none.status, 401) << path;
     EXPECT_EQ(code(none), "unauthenticated");
@@ -135,8 +136,9 @@ TEST_F(ApiTest, CreateYamlOrJsonListGetMaskedDelete) {
   EXPECT_EQ(t["config"]["source"]["password"], "***");
   EXPECT_EQ(t["config"]["destination"]["password_env"], "DTS_UT_PW");
   EXPECT_FALSE(t["config"]["destination"].contains("password"));
-  std::string yaml = std::string("name: t2\nkind: migration\nsource: {endpoint: '127.0.0.1:1', "
-                                 "user: u, password: ") +
+  std::string yaml = std::string(
+                         "name: t2\nkind: migration\nsource: {endpoint: '127.0.0.1:1', "
+                         "user: u, password: ") +
                      kPassword +
                      "}\ndestination: {endpoint: '127.0.0.1:2', user: u, password: x}\n"
                      "objects:\n  - database: shop\n";
@@ -170,7 +172,8 @@ TEST_F(ApiTest, WrongStatesAre409) {
 
 TEST_F(ApiTest, UpdateOptionsMergesAndValidates) {
   ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
-  auto r = call("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": 8, "full": {"max_rps": 100}})");
+  auto r =
+      call("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": 8, "full": {"max_rps": 100}})");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["config"]["options"]["parallelism"], 8);
   EXPECT_EQ(body(r)["config"]["options"]["full"]["max_rps"], 100);
@@ -198,14 +201,16 @@ TEST_F(ApiTest, EventsRecordActions) {
 }
 
 TEST_F(ApiTest, InstancesCrudMasksPasswords) {
-  std::string inst = std::string(R"({"name": "db1", "endpoint": "127.0.0.1:3306", "user": "dts", "password": ")") +
-                     kPassword + R"(", "nodes": [{"name": "node-1", "endpoint": "127.0.0.1:3307"}]})";
+  std::string inst =
+      std::string(R"({"name": "db1", "endpoint": "127.0.0.1:3306", "user": "dts", "password": ")") +
+      kPassword + R"(", "nodes": [{"name": "node-1", "endpoint": "127.0.0.1:3307"}]})";
   auto r = call("POST", "/api/v1/instances", inst);
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body(r)["password"], "***");
   EXPECT_EQ(call("POST", "/api/v1/instances", inst).status, 409);
   EXPECT_EQ(call("POST", "/api/v1/instances", R"({"name": "x"})").status, 400);
-  r = call("POST", "/api/v1/instances/db1/nodes", R"({"name": "node-2", "endpoint": "127.0.0.1:3308"})");
+  r = call("POST", "/api/v1/instances/db1/nodes",
+           R"({"name": "node-2", "endpoint": "127.0.0.1:3308"})");
   ASSERT_EQ(r.status, 201) << r.body;
   EXPECT_EQ(body(r)["nodes"].size(), 2u);
   r = call("POST", "/api/v1/instances/db1/nodes", R"({"name": "node-3", "endpoint": "h:99999"})");
@@ -220,11 +225,11 @@ TEST_F(ApiTest, InstancesCrudMasksPasswords) {
 TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
   json doc = body(call("GET", "/api/v1/openapi.json"));
   EXPECT_EQ(doc["openapi"], "3.0.3");
-  for (const char* p : {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
-                        "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
-                        "/tasks/{name}/options", "/tasks/{name}/events", "/instances",
-                        "/instances/{name}", "/instances/{name}/nodes",
-                        "/instances/{name}/nodes/{node}"})
+  for (const char* p :
+       {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
+        "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
+        "/tasks/{name}/options", "/tasks/{name}/events", "/instances", "/instances/{name}",
+        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}"})
     EXPECT_TRUE(doc["paths"].contains(p)) << p;
 }
 
@@ -234,14 +239,16 @@ TEST_F(ApiTest, MetricsExposition) {
   auto r = call("GET", "/metrics");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
-  for (const char* line :
-       {"dts_task_state{task=\"t1\",state=\"created\"} 1", "dts_task_state{task=\"t1\",state=\"running\"} 0",
-        "dts_task_phase{task=\"t1\",phase=\"created\"} 1", "dts_task_rows_total{task=\"t1\"} 0",
-        "dts_task_retrying{task=\"t1\"} 0", "dts_task_errors_total{task=\"t1\",kind=\"connection\"} 0",
-        "dts_tasks{state=\"created\"} 1", "# TYPE dts_task_rows_total counter"})
+  for (const char* line : {"dts_task_state{task=\"t1\",state=\"created\"} 1",
+                           "dts_task_state{task=\"t1\",state=\"running\"} 0",
+                           "dts_task_phase{task=\"t1\",phase=\"created\"} 1",
+                           "dts_task_rows_total{task=\"t1\"} 0", "dts_task_retrying{task=\"t1\"} 0",
+                           "dts_task_errors_total{task=\"t1\",kind=\"connection\"} 0",
+                           "dts_tasks{state=\"created\"} 1", "# TYPE dts_task_rows_total counter"})
     EXPECT_NE(r.body.find(line), std::string::npos) << line << "\n" << r.body;
   EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
-  EXPECT_EQ(r.body.find("dts_task_replication_lag_seconds{"), std::string::npos);  // not incremental
+  EXPECT_EQ(r.body.find("dts_task_replication_lag_seconds{"),
+            std::string::npos);  // not incremental
 }
 
 TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
@@ -282,9 +289,9 @@ TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
 }
 
 TEST(TokenTest, CreatedOnceOwnerOnlyAndStable) {
-  std::string dir = (std::filesystem::temp_directory_path() /
-                     ("dts_token_test_" + std::to_string(getpid())))
-                        .string();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("dts_token_test_" + std::to_string(getpid())))
+          .string();
   std::filesystem::remove_all(dir);
   auto first = loadOrCreateToken(dir);
   ASSERT_TRUE(first.ok()) << first.status().toString();

@@ -13,8 +13,8 @@ ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::remote(const std::string& url, std::string token) {
   if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0)
-    return Status::InvalidArgument("--server: must be http://HOST:PORT or https://HOST:PORT, got '" +
-                                   url + "'");
+    return Status::InvalidArgument(
+        "--server: must be http://HOST:PORT or https://HOST:PORT, got '" + url + "'");
   std::unique_ptr<ApiClient> c(new ApiClient());
   c->url_ = url;
   while (!c->url_.empty() && c->url_.back() == '/') c->url_.pop_back();

@@ -16,7 +16,8 @@ json op(const std::string& summary, const std::string& ok_schema, bool has_name,
         const std::vector<int>& errors, const json& body = nullptr, int ok = 200) {
   json responses = json::object();
   responses[std::to_string(ok)] = {
-      {"description", "success"}, {"content", {{"application/json", {{"schema", ref(ok_schema)}}}}}};
+      {"description", "success"},
+      {"content", {{"application/json", {{"schema", ref(ok_schema)}}}}}};
   for (int e : errors) {
     responses[std::to_string(e)] = {
         {"description", e == 400   ? "bad input (error.field names it)"
@@ -45,12 +46,13 @@ json taskBody() {
 json build() {
   json paths = json::object();
   paths["/tasks"]["get"] = op("list tasks", "TaskList", false, {});
-  paths["/tasks"]["post"] = op("create a task (the task file's YAML or its JSON form); "
-                               "?start=true also starts it",
-                               "Task", false, {400, 409}, taskBody(), 201);
+  paths["/tasks"]["post"] =
+      op("create a task (the task file's YAML or its JSON form); "
+         "?start=true also starts it",
+         "Task", false, {400, 409}, taskBody(), 201);
   paths["/tasks/{name}"]["get"] = op("task status", "Task", true, {404});
-  paths["/tasks/{name}"]["delete"] = op("delete a task that is not running", "Deleted", true,
-                                        {404, 409});
+  paths["/tasks/{name}"]["delete"] =
+      op("delete a task that is not running", "Deleted", true, {404, 409});
   for (const char* a : {"start", "pause", "resume", "stop"})
     paths[std::string("/tasks/{name}/") + a]["post"] =
         op(std::string(a) + " the task", "Task", true, {400, 404, 409});
@@ -64,8 +66,7 @@ json build() {
   paths["/instances"]["post"] =
       op("register an instance (the instance file's YAML or its JSON form)", "Instance", false,
          {400, 409},
-         {{"required", true},
-          {"content", {{"application/json", {{"schema", ref("Instance")}}}}}},
+         {{"required", true}, {"content", {{"application/json", {{"schema", ref("Instance")}}}}}},
          201);
   paths["/instances/{name}"]["get"] = op("one instance", "Instance", true, {404});
   paths["/instances/{name}"]["delete"] = op("delete an instance", "Deleted", true, {404});
@@ -130,7 +131,8 @@ json build() {
           {"applier", obj},
           {"updated_at", {{"type", "string"}, {"nullable", true}}}}}}},
       {"TaskList",
-       {{"type", "object"}, {"properties", {{"tasks", {{"type", "array"}, {"items", ref("Task")}}}}}}},
+       {{"type", "object"},
+        {"properties", {{"tasks", {{"type", "array"}, {"items", ref("Task")}}}}}}},
       {"Events",
        {{"type", "object"},
         {"properties",
@@ -160,7 +162,8 @@ json build() {
                 {"message", {{"type", "string"}}},
                 {"hint", {{"type", "string"}}},
                 {"retryable", {{"type", "boolean"}}}}}}}}}}}}},
-      {"Instance", {{"type", "object"}, {"description", "an instance file; password shown as ***"}}},
+      {"Instance",
+       {{"type", "object"}, {"description", "an instance file; password shown as ***"}}},
       {"InstanceList",
        {{"type", "object"},
         {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},

@@ -30,8 +30,8 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
                          : key == "tls_key"  ? &options->tls_key
                                              : nullptr;
     if (field == nullptr)
-      return Status::InvalidArgument(path + ": " + key +
-                                     ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
+      return Status::InvalidArgument(
+          path + ": " + key + ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
     if (!kv.second.IsScalar())
       return Status::InvalidArgument(path + ": " + key + ": must be a string");
     *field = kv.second.Scalar();
@@ -83,8 +83,8 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
 
   std::unique_ptr<httplib::Server> http;
   if (!options.tls_cert.empty()) {
-    auto tls = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),
-                                                    options.tls_key.c_str());
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
     if (!tls->is_valid())
       return Status::InvalidArgument("--tls-cert/--tls-key: cannot load " + options.tls_cert +
                                      " and " + options.tls_key);

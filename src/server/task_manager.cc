@@ -176,10 +176,12 @@ std::string precheckHint(const std::string& item) {
        "dts in"},
       {"log_bin", "enable the binlog on the source (log_bin in its config file, then restart it)"},
       {"binlog_format", "SET GLOBAL binlog_format=ROW on the source, and in its config file"},
-      {"binlog_row_image", "SET GLOBAL binlog_row_image=FULL on the source, and in its config file"},
+      {"binlog_row_image",
+       "SET GLOBAL binlog_row_image=FULL on the source, and in its config file"},
       {"binlog_row_metadata",
        "SET GLOBAL binlog_row_metadata=FULL on the source (column names survive DDL better)"},
-      {"gtid position", "enable GTIDs on the source (MySQL: gtid_mode=ON, enforce_gtid_consistency)"},
+      {"gtid position",
+       "enable GTIDs on the source (MySQL: gtid_mode=ON, enforce_gtid_consistency)"},
       {"source privileges",
        "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the task's source user"},
       {"server_id", "set a unique non-zero server_id on the source"},
@@ -250,8 +252,7 @@ struct TaskManager::Slot {
 // Forwards to the data dir's store and tells the manager about every saved state (events).
 class TaskManager::ObservedStore final : public task::StateStore {
  public:
-  ObservedStore(task::StateStore* inner, TaskManager* manager)
-      : inner_(inner), manager_(manager) {}
+  ObservedStore(task::StateStore* inner, TaskManager* manager) : inner_(inner), manager_(manager) {}
   Result<std::optional<task::TaskState>> load(const std::string& name) override {
     return inner_->load(name);
   }

@@ -58,7 +58,7 @@ struct TaskView {
   // what the operator asked (a paused engine is "stopped" after a stop call).
   std::string state;
   bool running = false;
-  task::TaskState engine;  // the last state the engine saved (phase, tables, rates, checkpoint)
+  task::TaskState engine;   // the last state the engine saved (phase, tables, rates, checkpoint)
   std::string config_yaml;  // the task as taskToYaml prints it (never a password)
   bool source_password_inline = false;
   bool destination_password_inline = false;

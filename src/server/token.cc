@@ -78,11 +78,13 @@ Result<ApiToken> loadOrCreateToken(const std::string& data_dir) {
 }
 
 Result<std::string> clientToken(const std::string& data_dir) {
-  if (const char* env = std::getenv("DTS_TOKEN"); env != nullptr && *env != '\0') return std::string(env);
+  if (const char* env = std::getenv("DTS_TOKEN"); env != nullptr && *env != '\0')
+    return std::string(env);
   auto t = readToken(data_dir + "/api-token");
   if (!t.ok() && t.status().code() == Status::Code::kNotFound)
-    return Status::NotFound("no API token: set DTS_TOKEN, or --data-dir to the server's data dir (" +
-                            t.status().message() + ")");
+    return Status::NotFound(
+        "no API token: set DTS_TOKEN, or --data-dir to the server's data dir (" +
+        t.status().message() + ")");
   return t;
 }
 
