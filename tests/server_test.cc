@@ -58,8 +58,9 @@ class ServerTest : public SharedClusterTest {
               const std::string& auth = "") {
     httplib::Client c(url_);
     c.set_read_timeout(120);
-    httplib::Headers h = {
-        {"Authorization", auth.empty() ? "Bearer " + token_ : auth == "none" ? "" : auth}};
+    httplib::Headers h = {{"Authorization", auth.empty()     ? "Bearer " + token_
+                                            : auth == "none" ? ""
+                                                             : auth}};
     if (auth == "none") h.clear();
     httplib::Result r = method == "GET"      ? c.Get(path, h)
                         : method == "POST"   ? c.Post(path, h, body, "application/json")
@@ -210,8 +211,9 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
   EXPECT_TRUE(error_event) << events.dump(2);
 
   // Incremental, then pause / write / resume.
-  sourceSql("USE s1; INSERT INTO s1.t SELECT seq, 'inc' FROM seq_3001_to_3500; UPDATE s2.t SET v = 'u' "
-            "WHERE id < 100; INSERT INTO s1.nokey VALUES (9, 'inc')");
+  sourceSql(
+      "USE s1; INSERT INTO s1.t SELECT seq, 'inc' FROM seq_3001_to_3500; UPDATE s2.t SET v = 'u' "
+      "WHERE id < 100; INSERT INTO s1.nokey VALUES (9, 'inc')");
   ASSERT_TRUE(waitCaughtUp("a", 60s)) << task("a").dump(2);
   ASSERT_TRUE(waitCaughtUp("b", 60s)) << task("b").dump(2);
   r = call("POST", "/api/v1/tasks/a/pause");
@@ -219,8 +221,9 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
   EXPECT_EQ(r.body["state"], "paused");
   EXPECT_EQ(r.body["phase"], "paused");
   EXPECT_EQ(call("POST", "/api/v1/tasks/a/pause").status, 409);
-  sourceSql("USE s1; INSERT INTO s1.t SELECT seq, 'paused' FROM seq_3501_to_3700; DELETE FROM s1.nokey "
-            "WHERE a = 1 LIMIT 3");
+  sourceSql(
+      "USE s1; INSERT INTO s1.t SELECT seq, 'paused' FROM seq_3501_to_3700; DELETE FROM s1.nokey "
+      "WHERE a = 1 LIMIT 3");
   EXPECT_EQ(call("POST", "/api/v1/tasks/a/resume").status, 200);
   ASSERT_TRUE(waitCaughtUp("a", 60s)) << task("a").dump(2);
   EXPECT_EQ(diff("s1", "s1_copy", "t"), "");
@@ -239,7 +242,8 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
             true);
   EXPECT_EQ(metric(m, "dts_task_replication_lag_seconds{task=\"a\"}"), "0");
   EXPECT_EQ(ta["replication_lag_seconds"], 0.0);
-  EXPECT_EQ(metric(m, "dts_task_rows_total{task=\"a\"}"), std::to_string(ta["rows_total"].get<uint64_t>()));
+  EXPECT_EQ(metric(m, "dts_task_rows_total{task=\"a\"}"),
+            std::to_string(ta["rows_total"].get<uint64_t>()));
   EXPECT_EQ(metric(m, "dts_task_full_rows_done{task=\"a\",table=\"s1.t\"}"), "3000");
   for (const auto& t : ta["tables"]) {
     if (t["source"] != "s1.t") continue;

@@ -84,6 +84,34 @@ json precheckJson(const task::PrecheckReport& report) {
 
 }  // namespace
 
+HttpRequest makeRequest(const std::string& method, const std::string& target,
+                        const std::string& authorization, const std::string& body) {
+  HttpRequest r;
+  r.method = method;
+  size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    std::istringstream params(target.substr(q + 1));
+    for (std::string kv; std::getline(params, kv, '&');) {
+      size_t eq = kv.find('=');
+      r.query[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+  }
+  r.authorization = authorization;
+  r.body = body;
+  return r;
+}
+
+json tableProgressJson(const task::TableProgress& t) {
+  return {{"source", t.source_database + "." + t.source_table},
+          {"target", t.target_database + "." + t.target_table},
+          {"rows_done", t.rows_done},
+          {"rows_estimated", t.rows_estimated},
+          {"bytes_done", t.bytes_done},
+          {"done", t.done},
+          {"changes_applied", t.changes_applied}};
+}
+
 HttpResponse errorResponse(int http_status, const std::string& code, const std::string& message) {
   json err = {{"code", code}, {"message", message}};
   if (http_status == 400) {
@@ -118,13 +146,7 @@ json taskJson(const TaskView& v) {
   json tables = json::array();
   uint64_t done = 0, estimated = 0, changes = 0;
   for (const auto& t : v.engine.tables) {
-    tables.push_back({{"source", t.source_database + "." + t.source_table},
-                      {"target", t.target_database + "." + t.target_table},
-                      {"rows_done", t.rows_done},
-                      {"rows_estimated", t.rows_estimated},
-                      {"bytes_done", t.bytes_done},
-                      {"done", t.done},
-                      {"changes_applied", t.changes_applied}});
+    tables.push_back(tableProgressJson(t));
     done += t.rows_done;
     estimated += std::max(t.rows_estimated, t.rows_done);
     changes += t.changes_applied;

@@ -45,6 +45,15 @@ struct HttpResponse {
   std::string body;
 };
 
+// A request for Api::handle from a request target "PATH?k=v&k2=v2" (no percent-decoding: the
+// API's names and values need none) and the Authorization header.
+HttpRequest makeRequest(const std::string& method, const std::string& target,
+                        const std::string& authorization, const std::string& body);
+
+// One table's progress as JSON (source, target, rows_done, rows_estimated, bytes_done, done,
+// changes_applied): the API's status and `dts status --json` show the same fields.
+nlohmann::json tableProgressJson(const task::TableProgress& table);
+
 // The JSON error body and status for a Status (InvalidArgument 400, NotFound 404,
 // FailedPrecondition 409, Unavailable 503, else 500).
 HttpResponse errorResponse(const Status& status);

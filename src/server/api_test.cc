@@ -56,17 +56,7 @@ class ApiTest : public ::testing::Test {
   HttpResponse call(const std::string& method, const std::string& path,
                     const std::string& body = "",
                     const std::string& auth = "Bearer tok-123456789012345") {
-    HttpRequest r;
-    r.method = method;
-    size_t q = path.find('?');
-    r.path = path.substr(0, q);
-    if (q != std::string::npos) {
-      std::string qs = path.substr(q + 1);
-      size_t eq = qs.find('=');
-      r.query[qs.substr(0, eq)] = eq == std::string::npos ? "" : qs.substr(eq + 1);
-    }
-    r.authorization = auth;
-    r.body = body;
+    HttpRequest r = makeRequest(method, path, auth, body);
     HttpResponse resp = api_->handle(r);
     EXPECT_EQ(resp.body.find(kPassword), std::string::npos) << resp.body;
     return resp;

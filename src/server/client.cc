@@ -55,17 +55,7 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
   int status = 0;
   std::string text;
   if (api_) {
-    HttpRequest r;
-    r.method = method;
-    size_t q = path.find('?');
-    r.path = path.substr(0, q);
-    if (q != std::string::npos) {
-      std::string qs = path.substr(q + 1);
-      size_t eq = qs.find('=');
-      r.query[qs.substr(0, eq)] = eq == std::string::npos ? "" : qs.substr(eq + 1);
-    }
-    r.authorization = "Bearer " + token_;
-    r.body = body;
+    HttpRequest r = makeRequest(method, path, "Bearer " + token_, body);
     HttpResponse resp = api_->handle(r);
     status = resp.status;
     text = resp.body;
