@@ -5,6 +5,7 @@
 #include "cli/binlog_command.h"
 #include "cli/binlog_tail.h"
 #include "cli/run_command.h"
+#include "cli/task_command.h"
 
 namespace dts::cli {
 namespace {
@@ -29,6 +30,8 @@ void registerCommands(CLI::App& app) {
   registerBinlogTail(app);
   registerInstanceCommands(app);
   registerRunCommands(app);
+  registerServerCommand(app);
+  registerTaskCommands(app);
 }
 
 }  // namespace dts::cli

@@ -1,9 +1,11 @@
 // dts instance create|list|show|add-node|remove-node|delete|discover
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/task_command.h"
 #include "mysql/connection.h"
 #include "source/instance.h"
 
@@ -27,7 +29,14 @@ struct InstanceArgs {
   std::string node;
   std::string endpoint;
   bool json = false;
+  std::string server;  // --server / $DTS_SERVER: through the server's API
 };
+
+// The command through the server's API when --server or $DTS_SERVER is set; nullopt otherwise.
+std::optional<int> remote(const InstanceArgs& a, const char* action) {
+  if (serverUrl(a.server).empty()) return std::nullopt;
+  return runInstanceRemote({action, a.server, a.data_dir, a.file, a.name, a.node, a.endpoint});
+}
 
 Result<std::unique_ptr<source::InstanceRegistry>> openRegistry(const InstanceArgs& a) {
   return source::InstanceRegistry::open(a.data_dir);
@@ -165,38 +174,57 @@ void registerInstanceCommands(CLI::App& app) {
   inst->require_subcommand(1);
   auto dataDir = [&](CLI::App* c) {
     c->add_option("--data-dir", args->data_dir, "data directory (default $DTS_DATA_DIR or .dts)");
+    c->add_option("--server", args->server, "server URL (default $DTS_SERVER; none: the data dir)");
   };
   auto* create = inst->add_subcommand("create", "register an instance from a YAML file");
   create->add_option("-f,--file", args->file, "instance file")->required();
   dataDir(create);
-  create->callback([args] { setExitCode(runCreate(*args)); });
+  create->callback([args] {
+    auto r = remote(*args, "create");
+    setExitCode(r ? *r : runCreate(*args));
+  });
 
   auto* list = inst->add_subcommand("list", "list instances");
   dataDir(list);
-  list->callback([args] { setExitCode(runList(*args)); });
+  list->callback([args] {
+    auto r = remote(*args, "list");
+    setExitCode(r ? *r : runList(*args));
+  });
 
   auto* show = inst->add_subcommand("show", "show one instance (passwords are never shown)");
   show->add_option("NAME", args->name)->required();
   dataDir(show);
-  show->callback([args] { setExitCode(runShow(*args)); });
+  show->callback([args] {
+    auto r = remote(*args, "show");
+    setExitCode(r ? *r : runShow(*args));
+  });
 
   auto* add = inst->add_subcommand("add-node", "add a node with its direct endpoint");
   add->add_option("NAME", args->name)->required();
   add->add_option("NODE", args->node)->required();
   add->add_option("ENDPOINT", args->endpoint, "host:port")->required();
   dataDir(add);
-  add->callback([args] { setExitCode(runAddNode(*args)); });
+  add->callback([args] {
+    auto r = remote(*args, "add-node");
+    setExitCode(r ? *r : runAddNode(*args));
+  });
 
   auto* rm = inst->add_subcommand("remove-node", "remove a node (tasks reading it fail)");
   rm->add_option("NAME", args->name)->required();
   rm->add_option("NODE", args->node)->required();
   dataDir(rm);
-  rm->callback([args] { setExitCode(runRemoveNode(*args)); });
+  rm->callback([args] {
+    auto r = remote(*args, "remove-node");
+    setExitCode(r ? *r : runRemoveNode(*args));
+  });
 
   auto* del = inst->add_subcommand("delete", "delete an instance");
   del->add_option("NAME", args->name)->required();
   dataDir(del);
-  del->callback([args] { setExitCode(runDelete(*args)); });
+  del->callback([args] {
+    auto r = remote(*args, "delete");
+    setExitCode(r ? *r : runDelete(*args));
+  });
 
   auto* disc =
       inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "server/api.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/runner.h"
@@ -65,13 +66,7 @@ int runTask(const std::string& file, const std::string& data_dir) {
 nlohmann::json toJson(const task::TaskState& s) {
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : s.tables) {
-    tables.push_back({{"source", t.source_database + "." + t.source_table},
-                      {"target", t.target_database + "." + t.target_table},
-                      {"rows_done", t.rows_done},
-                      {"rows_estimated", t.rows_estimated},
-                      {"bytes_done", t.bytes_done},
-                      {"done", t.done},
-                      {"changes_applied", t.changes_applied}});
+    tables.push_back(server::tableProgressJson(t));
   }
   return {{"name", s.name},
           {"kind", s.kind},

@@ -147,6 +147,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
     } else if (s.transactions_applied > 0) {
       progress->setLatencyMs(s.last_latency_ms);
     }
+    progress->setSinkGauges({s.queued_transactions, s.transactions_applied, s.batches});
     std::string pos = sink->committedPosition();
     if (!pos.empty()) progress->setCheckpoint(pos);
   };

@@ -76,6 +76,23 @@ class Progress {
   // Writes each mode counted so far into counts (by degradedName), leaving other names alone.
   void storeDegraded(std::map<std::string, uint64_t>* counts) const;
 
+  // The sink's queue and batching, published by the incremental engine about twice a second (the
+  // server's metrics: applier queue depth, transactions per batch). Zero until incremental runs.
+  struct SinkGauges {
+    uint64_t queued_transactions = 0;
+    uint64_t transactions_applied = 0;  // this run
+    uint64_t batches = 0;               // this run
+  };
+  void setSinkGauges(const SinkGauges& g) {
+    queued_.store(g.queued_transactions, std::memory_order_relaxed);
+    txns_.store(g.transactions_applied, std::memory_order_relaxed);
+    batches_.store(g.batches, std::memory_order_relaxed);
+  }
+  SinkGauges sinkGauges() const {
+    return {queued_.load(std::memory_order_relaxed), txns_.load(std::memory_order_relaxed),
+            batches_.load(std::memory_order_relaxed)};
+  }
+
   void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
   TaskPhase phase() const { return static_cast<TaskPhase>(phase_.load()); }
 
@@ -97,6 +114,7 @@ class Progress {
   std::atomic<double> latency_ms_{-1};
   std::atomic<int> phase_{0};
   std::atomic<bool> healthy_{false};
+  std::atomic<uint64_t> queued_{0}, txns_{0}, batches_{0};
   std::array<std::atomic<uint64_t>, std::size(kAllDegraded)> degraded_{};
   std::mutex mu_;
   struct Sample {

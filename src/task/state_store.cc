@@ -187,4 +187,19 @@ Result<std::vector<std::string>> SqliteStateStore::list() {
   return out;
 }
 
+Status SqliteStateStore::remove(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  DTS_RETURN_IF_ERROR(db_->exec("BEGIN IMMEDIATE"));
+  auto body = [&]() -> Status {
+    DTS_RETURN_IF_ERROR(db_->query("DELETE FROM task_tables WHERE task = ?1", {name}).status());
+    return db_->query("DELETE FROM task_state WHERE name = ?1", {name}).status();
+  };
+  Status st = body();
+  if (!st.ok()) {
+    (void)db_->exec("ROLLBACK");
+    return st.withContext("removing the state of task " + name);
+  }
+  return db_->exec("COMMIT");
+}
+
 }  // namespace dts::task

@@ -96,6 +96,8 @@ class StateStore {
   // Replaces the task's state (and its table progress) atomically.
   virtual Status save(const TaskState& state) = 0;
   virtual Result<std::vector<std::string>> list() = 0;
+  // Forgets the task's state (and its table progress); OK when the store never saw it.
+  virtual Status remove(const std::string& name) = 0;
 };
 
 // The SQLite store of a data dir (file data_dir/dts.db, shared with the instance registry).
@@ -107,6 +109,7 @@ class SqliteStateStore final : public StateStore {
   Result<std::optional<TaskState>> load(const std::string& name) override;
   Status save(const TaskState& state) override;
   Result<std::vector<std::string>> list() override;
+  Status remove(const std::string& name) override;
 
  private:
   explicit SqliteStateStore(std::unique_ptr<Sqlite> db) : db_(std::move(db)) {}

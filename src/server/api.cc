@@ -1,0 +1,406 @@
+#include "server/api.h"
+
+#include <ctime>
+#include <sstream>
+
+#include "common/log.h"
+#include "mysql/connection.h"
+#include "server/metrics.h"
+#include "server/token.h"
+#include "source/instance.h"
+
+namespace dts::server {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse jsonResponse(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(2) + "\n";
+  return r;
+}
+
+std::string isoTime(int64_t ms) {
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> parts;
+  std::string cur;
+  for (char c : path) {
+    if (c == '/') {
+      if (!cur.empty()) parts.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  if (!cur.empty()) parts.push_back(cur);
+  return parts;
+}
+
+HttpResponse methodNotAllowed(const HttpRequest& r) {
+  return errorResponse(405, "method_not_allowed", r.method + " is not allowed on " + r.path);
+}
+
+json eventJson(const TaskEvent& e) {
+  return {{"at", isoTime(e.at_ms)},
+          {"at_ms", e.at_ms},
+          {"type", e.type},
+          {"message", e.message},
+          {"hint", e.hint}};
+}
+
+json instanceJson(const source::Instance& inst) {
+  json j = yamlTextToJson(source::instanceToYaml(inst));
+  if (!j.is_object()) j = json::object();
+  if (!inst.password.empty()) j["password"] = "***";
+  return j;
+}
+
+json precheckJson(const task::PrecheckReport& report) {
+  json items = json::array();
+  for (const auto& i : report.items) {
+    const char* level = i.level == task::PrecheckItem::Level::kOk     ? "ok"
+                        : i.level == task::PrecheckItem::Level::kWarn ? "warn"
+                                                                      : "fail";
+    items.push_back(
+        {{"name", i.name},
+         {"level", level},
+         {"message", i.message},
+         {"hint", i.level == task::PrecheckItem::Level::kOk ? "" : precheckHint(i.name)},
+         {"retryable", i.retryable}});
+  }
+  return {{"passed", report.passed()}, {"items", items}};
+}
+
+}  // namespace
+
+HttpRequest makeRequest(const std::string& method, const std::string& target,
+                        const std::string& authorization, const std::string& body) {
+  HttpRequest r;
+  r.method = method;
+  size_t q = target.find('?');
+  r.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    std::istringstream params(target.substr(q + 1));
+    for (std::string kv; std::getline(params, kv, '&');) {
+      size_t eq = kv.find('=');
+      r.query[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+  }
+  r.authorization = authorization;
+  r.body = body;
+  return r;
+}
+
+json tableProgressJson(const task::TableProgress& t) {
+  return {{"source", t.source_database + "." + t.source_table},
+          {"target", t.target_database + "." + t.target_table},
+          {"rows_done", t.rows_done},
+          {"rows_estimated", t.rows_estimated},
+          {"bytes_done", t.bytes_done},
+          {"done", t.done},
+          {"changes_applied", t.changes_applied}};
+}
+
+HttpResponse errorResponse(int http_status, const std::string& code, const std::string& message) {
+  json err = {{"code", code}, {"message", message}};
+  if (http_status == 400) {
+    // "options.parallelism: must be ..." names the field.
+    size_t colon = message.find(": ");
+    if (colon != std::string::npos && colon > 0 &&
+        message.substr(0, colon).find(' ') == std::string::npos)
+      err["field"] = message.substr(0, colon);
+  }
+  return jsonResponse(http_status, {{"error", err}});
+}
+
+HttpResponse errorResponse(const Status& st) {
+  switch (st.code()) {
+    case Status::Code::kInvalidArgument:
+    case Status::Code::kUnsupported: return errorResponse(400, "invalid_argument", st.message());
+    case Status::Code::kNotFound: return errorResponse(404, "not_found", st.message());
+    case Status::Code::kFailedPrecondition: return errorResponse(409, "conflict", st.message());
+    case Status::Code::kUnavailable: return errorResponse(503, "unavailable", st.message());
+    default: return errorResponse(500, "internal", st.toString());
+  }
+}
+
+json taskJson(const TaskView& v) {
+  json config = yamlTextToJson(v.config_yaml);
+  if (config.is_object()) {
+    if (v.source_password_inline && config["source"].is_object())
+      config["source"]["password"] = "***";
+    if (v.destination_password_inline && config["destination"].is_object())
+      config["destination"]["password"] = "***";
+  }
+  json tables = json::array();
+  uint64_t done = 0, estimated = 0, changes = 0;
+  for (const auto& t : v.engine.tables) {
+    tables.push_back(tableProgressJson(t));
+    done += t.rows_done;
+    estimated += std::max(t.rows_estimated, t.rows_done);
+    changes += t.changes_applied;
+  }
+  double latency = v.running ? v.latency_ms : v.engine.latency_ms;
+  json retrying = nullptr;
+  if (!v.engine.retrying.empty()) {
+    retrying = {{"message", v.engine.retrying}};
+    if (v.retry_deadline_ms) {
+      retrying["deadline"] = isoTime(*v.retry_deadline_ms);
+      retrying["deadline_ms"] = *v.retry_deadline_ms;
+    }
+  }
+  std::string hint = errorHint(v.engine.retrying.empty() ? v.engine.last_error : v.engine.retrying);
+  json j = {{"name", v.name},
+            {"kind", v.kind},
+            {"state", v.state},
+            {"phase", task::phaseName(v.engine.phase)},
+            {"running", v.running},
+            {"config", config},
+            {"tables", tables},
+            {"rows_done", done},
+            {"rows_estimated", estimated},
+            {"changes_applied", changes},
+            {"rows_total", v.rows_moved},
+            {"bytes_total", v.bytes_moved},
+            {"rps", v.running ? v.engine.rps : 0.0},
+            {"mbps", v.running ? v.engine.mbps : 0.0},
+            {"latency_ms", latency < 0 ? json(nullptr) : json(latency)},
+            {"replication_lag_seconds",
+             v.engine.phase == task::TaskPhase::kIncremental && latency >= 0 ? json(latency / 1000)
+                                                                             : json(nullptr)},
+            {"start_gtid", v.engine.start_gtid ? json(*v.engine.start_gtid) : json(nullptr)},
+            {"checkpoint_gtid", v.engine.checkpoint_gtid},
+            {"retrying", retrying},
+            {"last_error", v.engine.last_error},
+            {"hint", v.engine.last_error.empty() && v.engine.retrying.empty() ? "" : hint},
+            {"errors", v.errors},
+            {"degraded", v.engine.degraded},
+            {"applier",
+             {{"queued_transactions", v.sink.queued_transactions},
+              {"transactions_applied", v.sink.transactions_applied},
+              {"batches", v.sink.batches}}},
+            {"updated_at",
+             v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
+  if (!v.events.empty()) {
+    json events = json::array();
+    for (const auto& e : v.events) events.push_back(eventJson(e));
+    j["events"] = events;
+  }
+  return j;
+}
+
+Api::Api(TaskManager* tasks, std::string token, std::function<bool()> ready)
+    : tasks_(tasks), token_(std::move(token)), ready_(std::move(ready)) {}
+
+HttpResponse Api::handle(const HttpRequest& r) {
+  HttpResponse resp;
+  try {
+    resp = route(r);
+  } catch (const std::exception& e) {
+    resp = errorResponse(500, "internal", std::string("unexpected error: ") + e.what());
+  }
+  // The access log: method, path and status only (never a body: it may hold a password).
+  spdlog::debug("api: {} {} -> {}", r.method, r.path, resp.status);
+  return resp;
+}
+
+HttpResponse Api::route(const HttpRequest& r) {
+  if (r.path == "/healthz") {
+    if (r.method != "GET" && r.method != "HEAD") return methodNotAllowed(r);
+    return jsonResponse(200, {{"status", "ok"}});
+  }
+  if (r.path == "/readyz") {
+    if (r.method != "GET" && r.method != "HEAD") return methodNotAllowed(r);
+    if (ready_ && !ready_()) return errorResponse(503, "unavailable", "starting: tasks resuming");
+    return jsonResponse(200, {{"status", "ready"}});
+  }
+  // Everything else needs the token.
+  static const std::string kBearer = "Bearer ";
+  if (r.authorization.empty())
+    return errorResponse(401, "unauthenticated",
+                         "missing 'Authorization: Bearer TOKEN' (the token is in the server's "
+                         "data dir, file api-token)");
+  if (r.authorization.compare(0, kBearer.size(), kBearer) != 0 ||
+      !tokenEquals(r.authorization.substr(kBearer.size()), token_))
+    return errorResponse(403, "forbidden", "invalid API token");
+
+  if (r.path == "/metrics") {
+    if (r.method != "GET") return methodNotAllowed(r);
+    auto all = tasks_->list();
+    if (!all.ok()) return errorResponse(all.status());
+    HttpResponse resp;
+    resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    resp.body = renderMetrics(*all);
+    return resp;
+  }
+  std::vector<std::string> parts = splitPath(r.path);
+  if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1")
+    return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  if (parts.size() == 3 && parts[2] == "openapi.json") {
+    if (r.method != "GET") return methodNotAllowed(r);
+    HttpResponse resp;
+    resp.body = openApiDocument();
+    return resp;
+  }
+  if (parts[2] == "tasks") return tasks(r, parts);
+  if (parts[2] == "instances") return instances(r, parts);
+  return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+}
+
+HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& parts) {
+  auto viewOrError = [](const Result<TaskView>& v, int status = 200) {
+    if (!v.ok()) return errorResponse(v.status());
+    return jsonResponse(status, taskJson(*v));
+  };
+  if (parts.size() == 3) {
+    if (r.method == "GET") {
+      auto all = tasks_->list();
+      if (!all.ok()) return errorResponse(all.status());
+      json list = json::array();
+      for (const auto& v : *all) list.push_back(taskJson(v));
+      return jsonResponse(200, {{"tasks", list}});
+    }
+    if (r.method == "POST") {
+      if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
+        return errorResponse(
+            400, "invalid_argument",
+            "body: a task (the YAML of a task file, or its JSON form) is required");
+      auto created = tasks_->create(r.body);
+      if (!created.ok()) return errorResponse(created.status());
+      auto q = r.query.find("start");
+      if (q != r.query.end() && (q->second == "true" || q->second == "1"))
+        return viewOrError(tasks_->start(created->name), 201);
+      return jsonResponse(201, taskJson(*created));
+    }
+    return methodNotAllowed(r);
+  }
+  const std::string& name = parts[3];
+  if (parts.size() == 4) {
+    if (r.method == "GET") return viewOrError(tasks_->get(name, r.query.count("events") != 0));
+    if (r.method == "DELETE") {
+      Status st = tasks_->remove(name);
+      if (!st.ok()) return errorResponse(st);
+      return jsonResponse(200, {{"deleted", name}});
+    }
+    return methodNotAllowed(r);
+  }
+  if (parts.size() != 5) return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  const std::string& action = parts[4];
+  if (action == "events") {
+    if (r.method != "GET") return methodNotAllowed(r);
+    auto v = tasks_->get(name, true);
+    if (!v.ok()) return errorResponse(v.status());
+    size_t limit = v->events.size();
+    if (auto q = r.query.find("limit"); q != r.query.end()) {
+      char* end = nullptr;
+      long n = std::strtol(q->second.c_str(), &end, 10);
+      if (end == q->second.c_str() || *end != '\0' || n < 1)
+        return errorResponse(400, "invalid_argument", "limit: must be a positive integer");
+      limit = std::min(limit, static_cast<size_t>(n));
+    }
+    json events = json::array();
+    for (size_t i = v->events.size() - limit; i < v->events.size(); ++i)
+      events.push_back(eventJson(v->events[i]));
+    return jsonResponse(200, {{"task", name}, {"events", events}});
+  }
+  if (action == "options") {
+    if (r.method != "PATCH" && r.method != "PUT") return methodNotAllowed(r);
+    if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
+      return errorResponse(400, "invalid_argument", "body: a mapping of options is required");
+    return viewOrError(tasks_->updateOptions(name, r.body));
+  }
+  if (r.method != "POST") {
+    if (action == "start" || action == "pause" || action == "resume" || action == "stop" ||
+        action == "precheck")
+      return methodNotAllowed(r);
+    return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  }
+  if (action == "start") return viewOrError(tasks_->start(name));
+  if (action == "pause") return viewOrError(tasks_->pause(name));
+  if (action == "resume") return viewOrError(tasks_->resume(name));
+  if (action == "stop") return viewOrError(tasks_->stop(name));
+  if (action == "precheck") {
+    auto report = tasks_->precheck(name);
+    if (!report.ok()) return errorResponse(report.status());
+    return jsonResponse(200, precheckJson(*report));
+  }
+  return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+}
+
+HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>& parts) {
+  // One registry per call: it is not thread-safe, and several processes share the file.
+  auto reg = source::InstanceRegistry::open(tasks_->dataDir());
+  if (!reg.ok()) return errorResponse(reg.status());
+  auto& registry = **reg;
+  if (parts.size() == 3) {
+    if (r.method == "GET") {
+      auto all = registry.list();
+      if (!all.ok()) return errorResponse(all.status());
+      json list = json::array();
+      for (const auto& i : *all) list.push_back(instanceJson(i));
+      return jsonResponse(200, {{"instances", list}});
+    }
+    if (r.method == "POST") {
+      auto inst = source::parseInstanceYaml(r.body);
+      if (!inst.ok()) return errorResponse(inst.status());
+      Status st = registry.create(*inst);
+      if (!st.ok()) return errorResponse(st);
+      return jsonResponse(201, instanceJson(*inst));
+    }
+    return methodNotAllowed(r);
+  }
+  const std::string& name = parts[3];
+  if (parts.size() == 4) {
+    if (r.method == "GET") {
+      auto inst = registry.get(name);
+      if (!inst.ok()) return errorResponse(inst.status());
+      return jsonResponse(200, instanceJson(*inst));
+    }
+    if (r.method == "DELETE") {
+      Status st = registry.remove(name);
+      if (!st.ok()) return errorResponse(st);
+      return jsonResponse(200, {{"deleted", name}});
+    }
+    return methodNotAllowed(r);
+  }
+  if (parts[4] != "nodes" || parts.size() > 6)
+    return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  if (parts.size() == 5) {
+    if (r.method != "POST") return methodNotAllowed(r);
+    json body = json::parse(r.body, nullptr, false);
+    if (!body.is_object())
+      return errorResponse(400, "invalid_argument", "body: must be a JSON object");
+    if (!body["name"].is_string())
+      return errorResponse(400, "invalid_argument", "name: required (a string)");
+    if (!body["endpoint"].is_string())
+      return errorResponse(400, "invalid_argument", "endpoint: required (host:port)");
+    source::InstanceNode node{body["name"].get<std::string>(), body["endpoint"].get<std::string>()};
+    Status st = source::validateNodeName(node.name, "name");
+    if (!st.ok()) return errorResponse(st);
+    auto ep = mysql::Endpoint::parse(node.endpoint);
+    if (!ep.ok())
+      return errorResponse(400, "invalid_argument", "endpoint: " + ep.status().message());
+    st = registry.addNode(name, node);
+    if (!st.ok()) return errorResponse(st);
+    auto inst = registry.get(name);
+    if (!inst.ok()) return errorResponse(inst.status());
+    return jsonResponse(201, instanceJson(*inst));
+  }
+  if (r.method != "DELETE") return methodNotAllowed(r);
+  Status st = registry.removeNode(name, parts[5]);
+  if (!st.ok()) return errorResponse(st);
+  return jsonResponse(200, {{"deleted", parts[5]}});
+}
+
+}  // namespace dts::server

@@ -1,0 +1,84 @@
+// The REST/JSON API of `dts server` (docs/api.md), independent of the HTTP library so that
+// routing, authentication, JSON and validation are unit-tested without sockets:
+//
+//   GET  /healthz, /readyz                        no token
+//   GET  /metrics                                 Prometheus text (server/metrics.h)
+//   GET  /api/v1/openapi.json                     the OpenAPI 3 document of this API
+//   GET|POST            /api/v1/tasks             list | create (YAML or JSON body; ?start=true)
+//   GET|DELETE          /api/v1/tasks/NAME        status | delete (not while running)
+//   POST /api/v1/tasks/NAME/{start,pause,resume,stop,precheck}
+//   PATCH|PUT           /api/v1/tasks/NAME/options   merge options (not while running)
+//   GET  /api/v1/tasks/NAME/events                recent events (?limit=N)
+//   GET|POST            /api/v1/instances         list | create (YAML or JSON body)
+//   GET|DELETE          /api/v1/instances/NAME
+//   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
+//   DELETE /api/v1/instances/NAME/nodes/NODE
+//
+// Every call but /healthz and /readyz needs "Authorization: Bearer TOKEN": none is 401, a wrong
+// one 403. Errors are {"error": {"code": ..., "message": ..., "field": ...}} ("field" for 400s
+// whose message names one) with 400 invalid_argument, 401 unauthenticated, 403 forbidden,
+// 404 not_found, 405 method_not_allowed, 409 conflict (wrong state, exists), 500 internal,
+// 503 unavailable. Passwords are never in a response ("***" marks one that is set).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "common/status.h"
+#include "server/task_manager.h"
+
+namespace dts::server {
+
+struct HttpRequest {
+  std::string method;  // GET, POST, ...
+  std::string path;    // without the query string
+  std::map<std::string, std::string> query;
+  std::string authorization;  // the Authorization header, "" when absent
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+};
+
+// A request for Api::handle from a request target "PATH?k=v&k2=v2" (no percent-decoding: the
+// API's names and values need none) and the Authorization header.
+HttpRequest makeRequest(const std::string& method, const std::string& target,
+                        const std::string& authorization, const std::string& body);
+
+// One table's progress as JSON (source, target, rows_done, rows_estimated, bytes_done, done,
+// changes_applied): the API's status and `dts status --json` show the same fields.
+nlohmann::json tableProgressJson(const task::TableProgress& table);
+
+// The JSON error body and status for a Status (InvalidArgument 400, NotFound 404,
+// FailedPrecondition 409, Unavailable 503, else 500).
+HttpResponse errorResponse(const Status& status);
+HttpResponse errorResponse(int http_status, const std::string& code, const std::string& message);
+
+// A task as the API shows it (status); with events when the view has them.
+nlohmann::json taskJson(const TaskView& view);
+
+// The OpenAPI 3.0 document (server/openapi.cc).
+const std::string& openApiDocument();
+
+class Api {
+ public:
+  // ready: whether /readyz answers 200 (every task has been launched).
+  Api(TaskManager* tasks, std::string token, std::function<bool()> ready);
+  HttpResponse handle(const HttpRequest& request);
+
+ private:
+  HttpResponse route(const HttpRequest& request);
+  HttpResponse tasks(const HttpRequest& request, const std::vector<std::string>& parts);
+  HttpResponse instances(const HttpRequest& request, const std::vector<std::string>& parts);
+
+  TaskManager* tasks_;
+  std::string token_;
+  std::function<bool()> ready_;
+};
+
+}  // namespace dts::server

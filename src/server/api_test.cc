@@ -1,0 +1,324 @@
+// The API without sockets: routing, the token, error statuses and bodies, task validation,
+// state transitions that need no database, masking of passwords, events, metrics and OpenAPI.
+#include "server/api.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "server/metrics.h"
+#include "server/token.h"
+
+namespace dts::server {
+namespace {
+
+using nlohmann::json;
+
+const char* kPassword = "s3cret-pw-do-not-show";
+
+std::string taskJsonText(const std::string& name, const std::string& extra = "") {
+  return std::string(R"({"name": ")") + name +
+         R"(", "kind": "sync", "source": {"endpoint": "127.0.0.1:1", "user": "u", "password": ")" +
+         kPassword +
+         R"("}, "destination": {"endpoint": "127.0.0.1:2", "user": "u", "password_env": "DTS_UT_PW"},)"
+         R"( "objects": [{"database": "shop"}])" +
+         extra + "}";
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dts_api_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    open();
+  }
+  void TearDown() override {
+    api_.reset();
+    manager_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void open() {
+    api_.reset();
+    manager_.reset();
+    TaskManager::Options o;
+    o.data_dir = dir_.string();
+    auto m = TaskManager::open(o);
+    ASSERT_TRUE(m.ok()) << m.status().toString();
+    manager_ = std::move(*m);
+    api_ = std::make_unique<Api>(manager_.get(), "tok-123456789012345", nullptr);
+  }
+  HttpResponse call(const std::string& method, const std::string& path,
+                    const std::string& body = "",
+                    const std::string& auth = "Bearer tok-123456789012345") {
+    HttpRequest r = makeRequest(method, path, auth, body);
+    HttpResponse resp = api_->handle(r);
+    EXPECT_EQ(resp.body.find(kPassword), std::string::npos) << resp.body;
+    return resp;
+  }
+  static json body(const HttpResponse& r) { return json::parse(r.body); }
+  static std::string code(const HttpResponse& r) { return body(r)["error"]["code"]; }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<TaskManager> manager_;
+  std::unique_ptr<Api> api_;
+};
+
+TEST_F(ApiTest, HealthAndReadinessNeedNoToken) {
+  EXPECT_EQ(call("GET", "/healthz", "", "").status, 200);
+  EXPECT_EQ(call("GET", "/readyz", "", "").status, 200);
+  EXPECT_EQ(call("POST", "/healthz", "", "").status, 405);
+}
+
+TEST_F(ApiTest, EverythingElseNeedsTheToken) {
+  for (const char* path : {"/metrics", "/api/v1/tasks", "/api/v1/openapi.json", "/api/v1/instances",
+                           "/api/v1/tasks/x", "/nowhere"}) {
+    auto none = call("GET", path, "", "");
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_EQ(code(none), "unauthenticated");
+    auto wrong = call("GET", path, "", "Bearer tok-123456789012346");
+    EXPECT_EQ(wrong.status, 403) << path;
+    EXPECT_EQ(code(wrong), "forbidden");
+    EXPECT_EQ(call("GET", path, "", "Basic tok-123456789012345").status, 403) << path;
+  }
+}
+
+TEST_F(ApiTest, UnknownPathsAndMethods) {
+  EXPECT_EQ(call("GET", "/api/v2/tasks").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/nothing").status, 404);
+  EXPECT_EQ(code(call("GET", "/api/v1/tasks/x/y/z")), "not_found");
+  EXPECT_EQ(call("PUT", "/api/v1/tasks").status, 405);
+  EXPECT_EQ(code(call("GET", "/api/v1/tasks/x/start")), "method_not_allowed");
+  EXPECT_EQ(call("POST", "/metrics").status, 405);
+}
+
+TEST_F(ApiTest, CreateValidatesAndNamesTheField) {
+  auto r = call("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"parallelism": 0})"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "options.parallelism");
+  r = call("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "bogus": 1)"));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "bogus");
+  r = call("POST", "/api/v1/tasks", "");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "body");
+  r = call("POST", "/api/v1/tasks", "name: [unclosed");
+  EXPECT_EQ(r.status, 400);
+  r = call("POST", "/api/v1/tasks", taskJsonText("..", ""));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "name");
+  // Nothing of the refused tasks was kept.
+  EXPECT_TRUE(body(call("GET", "/api/v1/tasks"))["tasks"].empty());
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "server" / "tasks"));
+}
+
+TEST_F(ApiTest, CreateYamlOrJsonListGetMaskedDelete) {
+  auto r = call("POST", "/api/v1/tasks", taskJsonText("t1"));
+  ASSERT_EQ(r.status, 201) << r.body;
+  json t = body(r);
+  EXPECT_EQ(t["state"], "created");
+  EXPECT_EQ(t["phase"], "created");
+  EXPECT_EQ(t["config"]["source"]["password"], "***");
+  EXPECT_EQ(t["config"]["destination"]["password_env"], "DTS_UT_PW");
+  EXPECT_FALSE(t["config"]["destination"].contains("password"));
+  std::string yaml = std::string(
+                         "name: t2\nkind: migration\nsource: {endpoint: '127.0.0.1:1', "
+                         "user: u, password: ") +
+                     kPassword +
+                     "}\ndestination: {endpoint: '127.0.0.1:2', user: u, password: x}\n"
+                     "objects:\n  - database: shop\n";
+  ASSERT_EQ(call("POST", "/api/v1/tasks", yaml).status, 201);
+  EXPECT_EQ(code(call("POST", "/api/v1/tasks", yaml)), "conflict");
+  json list = body(call("GET", "/api/v1/tasks"));
+  ASSERT_EQ(list["tasks"].size(), 2u);
+  EXPECT_EQ(list["tasks"][1]["kind"], "migration");
+  EXPECT_EQ(call("GET", "/api/v1/tasks/t1").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/tasks/nope").status, 404);
+  // The record holding the inline password is owner-only.
+  struct stat st {};
+  ASSERT_EQ(stat((dir_ / "server" / "tasks" / "t1.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(call("DELETE", "/api/v1/tasks/t1").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/tasks/t1").status, 404);
+  EXPECT_EQ(call("DELETE", "/api/v1/tasks/t1").status, 404);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "server" / "tasks" / "t1.json"));
+}
+
+TEST_F(ApiTest, WrongStatesAre409) {
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  for (const char* a : {"pause", "resume", "stop"}) {
+    auto r = call("POST", std::string("/api/v1/tasks/t1/") + a);
+    EXPECT_EQ(r.status, 409) << a;
+    EXPECT_EQ(code(r), "conflict");
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("is created"), std::string::npos);
+  }
+  EXPECT_EQ(call("POST", "/api/v1/tasks/none/start").status, 404);
+}
+
+TEST_F(ApiTest, UpdateOptionsMergesAndValidates) {
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  auto r =
+      call("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": 8, "full": {"max_rps": 100}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["config"]["options"]["parallelism"], 8);
+  EXPECT_EQ(body(r)["config"]["options"]["full"]["max_rps"], 100);
+  EXPECT_EQ(body(r)["config"]["source"]["password"], "***");
+  r = call("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": "many"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "options.parallelism");
+  EXPECT_EQ(call("PATCH", "/api/v1/tasks/t1/options", "[1, 2]").status, 400);
+  // The refused patch changed nothing; the accepted one survives a restart.
+  open();
+  json t = body(call("GET", "/api/v1/tasks/t1"));
+  EXPECT_EQ(t["config"]["options"]["parallelism"], 8);
+  EXPECT_EQ(t["state"], "created");
+}
+
+TEST_F(ApiTest, EventsRecordActions) {
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  ASSERT_EQ(call("PATCH", "/api/v1/tasks/t1/options", "parallelism: 2").status, 200);
+  json e = body(call("GET", "/api/v1/tasks/t1/events"));
+  ASSERT_EQ(e["events"].size(), 2u);
+  EXPECT_EQ(e["events"][0]["type"], "action");
+  EXPECT_EQ(e["events"][0]["message"], "created");
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1/events?limit=1"))["events"].size(), 1u);
+  EXPECT_EQ(call("GET", "/api/v1/tasks/t1/events?limit=x").status, 400);
+}
+
+TEST_F(ApiTest, InstancesCrudMasksPasswords) {
+  std::string inst =
+      std::string(R"({"name": "db1", "endpoint": "127.0.0.1:3306", "user": "dts", "password": ")") +
+      kPassword + R"(", "nodes": [{"name": "node-1", "endpoint": "127.0.0.1:3307"}]})";
+  auto r = call("POST", "/api/v1/instances", inst);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(body(r)["password"], "***");
+  EXPECT_EQ(call("POST", "/api/v1/instances", inst).status, 409);
+  EXPECT_EQ(call("POST", "/api/v1/instances", R"({"name": "x"})").status, 400);
+  r = call("POST", "/api/v1/instances/db1/nodes",
+           R"({"name": "node-2", "endpoint": "127.0.0.1:3308"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(body(r)["nodes"].size(), 2u);
+  r = call("POST", "/api/v1/instances/db1/nodes", R"({"name": "node-3", "endpoint": "h:99999"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "endpoint");
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/db1/nodes/node-2").status, 200);
+  EXPECT_EQ(body(call("GET", "/api/v1/instances"))["instances"].size(), 1u);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/db1").status, 200);
+  EXPECT_EQ(call("GET", "/api/v1/instances/db1").status, 404);
+}
+
+TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
+  json doc = body(call("GET", "/api/v1/openapi.json"));
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const char* p :
+       {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
+        "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
+        "/tasks/{name}/options", "/tasks/{name}/events", "/instances", "/instances/{name}",
+        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}"})
+    EXPECT_TRUE(doc["paths"].contains(p)) << p;
+}
+
+TEST_F(ApiTest, MetricsExposition) {
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t\"1")).status, 400);  // bad name
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  auto r = call("GET", "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type.rfind("text/plain; version=0.0.4", 0), 0u);
+  for (const char* line : {"dts_task_state{task=\"t1\",state=\"created\"} 1",
+                           "dts_task_state{task=\"t1\",state=\"running\"} 0",
+                           "dts_task_phase{task=\"t1\",phase=\"created\"} 1",
+                           "dts_task_rows_total{task=\"t1\"} 0", "dts_task_retrying{task=\"t1\"} 0",
+                           "dts_task_errors_total{task=\"t1\",kind=\"connection\"} 0",
+                           "dts_tasks{state=\"created\"} 1", "# TYPE dts_task_rows_total counter"})
+    EXPECT_NE(r.body.find(line), std::string::npos) << line << "\n" << r.body;
+  EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
+  EXPECT_EQ(r.body.find("dts_task_replication_lag_seconds{"),
+            std::string::npos);  // not incremental
+}
+
+TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
+  TaskView v;
+  v.name = "a";
+  v.kind = "sync";
+  v.state = "running";
+  v.running = true;
+  v.engine.phase = task::TaskPhase::kIncremental;
+  v.engine.retrying =
+      "retrying since 2026-11-23T10:00:00Z, gives up at 2026-11-23T22:00:00Z (attempt 3): x";
+  v.retry_deadline_ms = parseRetryDeadline(v.engine.retrying);
+  v.latency_ms = 1500;
+  v.rows_moved = 42;
+  v.sink = {3, 10, 4};
+  task::TableProgress t;
+  t.source_database = "shop";
+  t.source_table = "orders";
+  t.rows_done = 5;
+  t.rows_estimated = 10;
+  t.changes_applied = 7;
+  v.engine.tables.push_back(t);
+  v.errors["connection"] = 2;
+  std::string m = renderMetrics({v});
+  for (const char* line :
+       {"dts_task_replication_lag_seconds{task=\"a\"} 1.5", "dts_task_retrying{task=\"a\"} 1",
+        "dts_task_retry_deadline_timestamp_seconds{task=\"a\"} 1795471200",
+        "dts_task_rows_total{task=\"a\"} 42",
+        "dts_task_full_rows_done{task=\"a\",table=\"shop.orders\"} 5",
+        "dts_task_full_rows_estimated{task=\"a\",table=\"shop.orders\"} 10",
+        "dts_task_changes_applied_total{task=\"a\",table=\"shop.orders\"} 7",
+        "dts_task_full_progress_ratio{task=\"a\"} 1",
+        "dts_task_applier_queue_transactions{task=\"a\"} 3",
+        "dts_task_applier_batches_total{task=\"a\"} 4",
+        "dts_task_errors_total{task=\"a\",kind=\"connection\"} 2"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  EXPECT_EQ(escapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST(TokenTest, CreatedOnceOwnerOnlyAndStable) {
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("dts_token_test_" + std::to_string(getpid())))
+          .string();
+  std::filesystem::remove_all(dir);
+  auto first = loadOrCreateToken(dir);
+  ASSERT_TRUE(first.ok()) << first.status().toString();
+  EXPECT_TRUE(first->created);
+  EXPECT_EQ(first->token.size(), 64u);
+  struct stat st {};
+  ASSERT_EQ(stat(first->path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  chmod(first->path.c_str(), 0644);
+  auto second = loadOrCreateToken(dir);
+  ASSERT_TRUE(second.ok());
+  EXPECT_FALSE(second->created);
+  EXPECT_EQ(second->token, first->token);
+  ASSERT_EQ(stat(first->path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  unsetenv("DTS_TOKEN");
+  EXPECT_EQ(*clientToken(dir), first->token);
+  setenv("DTS_TOKEN", "from-env-0123456789", 1);
+  EXPECT_EQ(*clientToken(dir), "from-env-0123456789");
+  unsetenv("DTS_TOKEN");
+  EXPECT_FALSE(clientToken(dir + "/none").ok());
+  EXPECT_TRUE(tokenEquals("abc", "abc"));
+  EXPECT_FALSE(tokenEquals("abc", "abd"));
+  EXPECT_FALSE(tokenEquals("abc", "abcd"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServerHelpersTest, HintsAndRetryDeadline) {
+  EXPECT_FALSE(precheckHint("binlog_format").empty());
+  EXPECT_EQ(precheckHint("no such item"), "");
+  EXPECT_NE(errorHint("Access denied for user").find("password"), std::string::npos);
+  EXPECT_EQ(parseRetryDeadline("retrying since 2026-11-23T10:00:00Z, gives up at "
+                               "2026-11-23T22:00:00Z (attempt 1): e"),
+            std::optional<int64_t>(1795471200000));
+  EXPECT_EQ(parseRetryDeadline("nothing"), std::nullopt);
+  EXPECT_EQ(yamlTextToJson("a: 1\nb: 'x'\nc: true\nd: [1.5]")["d"][0], 1.5);
+}
+
+}  // namespace
+}  // namespace dts::server

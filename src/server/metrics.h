@@ -1,0 +1,40 @@
+// /metrics: the tasks of a server in the Prometheus text exposition format (version 0.0.4).
+// Names follow the ecosystem's conventions: dts_task_* per task (label task), base units
+// (seconds, bytes), _total for counters, state sets as one series per state (value 0/1):
+//   dts_task_info{task,kind} 1
+//   dts_task_state{task,state}            created|running|paused|stopped|completed|failed
+//   dts_task_phase{task,phase}            the engine's phase (created ... failed)
+//   dts_task_rows_total, dts_task_bytes_total          moved since the server started (full +
+//                                                       incremental; a restart resets them)
+//   dts_task_rows_per_second, dts_task_bytes_per_second  over the last ~5 s
+//   dts_task_replication_lag_seconds      incremental only: source commit -> destination commit
+//                                         of the last applied transaction, 0 when the stream is
+//                                         idle and nothing is queued (dts holds everything the
+//                                         source sent, known from the stream's heartbeats)
+//   dts_task_retrying, dts_task_retry_deadline_timestamp_seconds
+//   dts_task_errors_total{task,kind}      kind: connection|precheck|other
+//   dts_task_degraded_total{task,mode}
+//   dts_task_full_rows_done{task,table}, dts_task_full_rows_estimated{task,table},
+//   dts_task_full_table_done{task,table}, dts_task_full_progress_ratio{task}
+//   dts_task_changes_applied_total{task,table}
+//   dts_task_applier_queue_transactions, dts_task_applier_transactions_total,
+//   dts_task_applier_batches_total        (transactions per batch = their ratio)
+//   dts_tasks{state}                      tasks per state
+//   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
+//   process_open_fds, process_threads, process_start_time_seconds   (from /proc/self)
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "server/task_manager.h"
+
+namespace dts::server {
+
+// The exposition of every task and the process.
+std::string renderMetrics(const std::vector<TaskView>& tasks);
+
+// A label value escaped for the exposition format (backslash, double quote, newline).
+std::string escapeLabel(const std::string& value);
+
+}  // namespace dts::server

@@ -1,0 +1,192 @@
+// The OpenAPI 3.0 document served at /api/v1/openapi.json (the reference is docs/api.md).
+#include <nlohmann/json.hpp>
+
+#include "server/api.h"
+
+namespace dts::server {
+namespace {
+
+using nlohmann::json;
+
+json ref(const std::string& schema) {
+  return {{"$ref", "#/components/schemas/" + schema}};
+}
+
+json op(const std::string& summary, const std::string& ok_schema, bool has_name,
+        const std::vector<int>& errors, const json& body = nullptr, int ok = 200) {
+  json responses = json::object();
+  responses[std::to_string(ok)] = {
+      {"description", "success"},
+      {"content", {{"application/json", {{"schema", ref(ok_schema)}}}}}};
+  for (int e : errors) {
+    responses[std::to_string(e)] = {
+        {"description", e == 400   ? "bad input (error.field names it)"
+                        : e == 404 ? "no such task or instance"
+                        : e == 409 ? "wrong state, or already exists"
+                                   : "error"},
+        {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
+  }
+  responses["401"] = {{"description", "no token"}};
+  responses["403"] = {{"description", "invalid token"}};
+  json o = {{"summary", summary}, {"responses", responses}};
+  if (has_name)
+    o["parameters"] = json::array(
+        {{{"name", "name"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}}});
+  if (!body.is_null()) o["requestBody"] = body;
+  return o;
+}
+
+json taskBody() {
+  return {{"required", true},
+          {"content",
+           {{"application/yaml", {{"schema", {{"type", "string"}}}}},
+            {"application/json", {{"schema", ref("TaskFile")}}}}}};
+}
+
+json build() {
+  json paths = json::object();
+  paths["/tasks"]["get"] = op("list tasks", "TaskList", false, {});
+  paths["/tasks"]["post"] =
+      op("create a task (the task file's YAML or its JSON form); "
+         "?start=true also starts it",
+         "Task", false, {400, 409}, taskBody(), 201);
+  paths["/tasks/{name}"]["get"] = op("task status", "Task", true, {404});
+  paths["/tasks/{name}"]["delete"] =
+      op("delete a task that is not running", "Deleted", true, {404, 409});
+  for (const char* a : {"start", "pause", "resume", "stop"})
+    paths[std::string("/tasks/{name}/") + a]["post"] =
+        op(std::string(a) + " the task", "Task", true, {400, 404, 409});
+  paths["/tasks/{name}/precheck"]["post"] = op("run the precheck", "Precheck", true, {400, 404});
+  paths["/tasks/{name}/options"]["patch"] =
+      op("merge options into a task that is not running", "Task", true, {400, 404, 409},
+         {{"required", true},
+          {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
+  paths["/tasks/{name}/events"]["get"] = op("recent events", "Events", true, {400, 404});
+  paths["/instances"]["get"] = op("list instances", "InstanceList", false, {});
+  paths["/instances"]["post"] =
+      op("register an instance (the instance file's YAML or its JSON form)", "Instance", false,
+         {400, 409},
+         {{"required", true}, {"content", {{"application/json", {{"schema", ref("Instance")}}}}}},
+         201);
+  paths["/instances/{name}"]["get"] = op("one instance", "Instance", true, {404});
+  paths["/instances/{name}"]["delete"] = op("delete an instance", "Deleted", true, {404});
+  paths["/instances/{name}/nodes"]["post"] =
+      op("add a node", "Instance", true, {400, 404, 409},
+         {{"required", true},
+          {"content",
+           {{"application/json",
+             {{"schema",
+               {{"type", "object"},
+                {"required", {"name", "endpoint"}},
+                {"properties",
+                 {{"name", {{"type", "string"}}}, {"endpoint", {{"type", "string"}}}}}}}}}}}});
+  paths["/instances/{name}/nodes/{node}"]["delete"] = op("remove a node", "Deleted", true, {404});
+  paths["/instances/{name}/nodes/{node}"]["delete"]["parameters"].push_back(
+      {{"name", "node"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
+
+  json obj = {{"type", "object"}};
+  json schemas = {
+      {"Error",
+       {{"type", "object"},
+        {"properties",
+         {{"error",
+           {{"type", "object"},
+            {"properties",
+             {{"code", {{"type", "string"}}},
+              {"message", {{"type", "string"}}},
+              {"field", {{"type", "string"}}}}}}}}}}},
+      {"TaskFile", {{"type", "object"}, {"description", "a task file (README: task files)"}}},
+      {"Task",
+       {{"type", "object"},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"kind", {{"type", "string"}, {"enum", {"migration", "sync"}}}},
+          {"state",
+           {{"type", "string"},
+            {"enum", {"created", "running", "paused", "stopped", "completed", "failed"}}}},
+          {"phase",
+           {{"type", "string"},
+            {"enum",
+             {"created", "prechecking", "schema", "full", "incremental", "paused", "completed",
+              "failed"}}}},
+          {"running", {{"type", "boolean"}}},
+          {"config", obj},
+          {"tables", {{"type", "array"}, {"items", obj}}},
+          {"rows_done", {{"type", "integer"}}},
+          {"rows_estimated", {{"type", "integer"}}},
+          {"changes_applied", {{"type", "integer"}}},
+          {"rows_total", {{"type", "integer"}}},
+          {"bytes_total", {{"type", "integer"}}},
+          {"rps", {{"type", "number"}}},
+          {"mbps", {{"type", "number"}}},
+          {"latency_ms", {{"type", "number"}, {"nullable", true}}},
+          {"replication_lag_seconds", {{"type", "number"}, {"nullable", true}}},
+          {"start_gtid", {{"type", "string"}, {"nullable", true}}},
+          {"checkpoint_gtid", {{"type", "string"}}},
+          {"retrying", {{"type", "object"}, {"nullable", true}}},
+          {"last_error", {{"type", "string"}}},
+          {"hint", {{"type", "string"}}},
+          {"errors", obj},
+          {"degraded", obj},
+          {"applier", obj},
+          {"updated_at", {{"type", "string"}, {"nullable", true}}}}}}},
+      {"TaskList",
+       {{"type", "object"},
+        {"properties", {{"tasks", {{"type", "array"}, {"items", ref("Task")}}}}}}},
+      {"Events",
+       {{"type", "object"},
+        {"properties",
+         {{"task", {{"type", "string"}}},
+          {"events",
+           {{"type", "array"},
+            {"items",
+             {{"type", "object"},
+              {"properties",
+               {{"at", {{"type", "string"}}},
+                {"at_ms", {{"type", "integer"}}},
+                {"type",
+                 {{"type", "string"}, {"enum", {"action", "phase", "retry", "error", "server"}}}},
+                {"message", {{"type", "string"}}},
+                {"hint", {{"type", "string"}}}}}}}}}}}}},
+      {"Precheck",
+       {{"type", "object"},
+        {"properties",
+         {{"passed", {{"type", "boolean"}}},
+          {"items",
+           {{"type", "array"},
+            {"items",
+             {{"type", "object"},
+              {"properties",
+               {{"name", {{"type", "string"}}},
+                {"level", {{"type", "string"}, {"enum", {"ok", "warn", "fail"}}}},
+                {"message", {{"type", "string"}}},
+                {"hint", {{"type", "string"}}},
+                {"retryable", {{"type", "boolean"}}}}}}}}}}}}},
+      {"Instance",
+       {{"type", "object"}, {"description", "an instance file; password shown as ***"}}},
+      {"InstanceList",
+       {{"type", "object"},
+        {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},
+      {"Deleted", {{"type", "object"}, {"properties", {{"deleted", {{"type", "string"}}}}}}},
+  };
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "dts server API"},
+            {"version", "1"},
+            {"description", "Tasks and instances of a dts server. See docs/api.md."}}},
+          {"servers", json::array({{{"url", "/api/v1"}}})},
+          {"security", json::array({{{"bearer", json::array()}}})},
+          {"paths", paths},
+          {"components",
+           {{"schemas", schemas},
+            {"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}}}}};
+}
+
+}  // namespace
+
+const std::string& openApiDocument() {
+  static const std::string doc = build().dump(2) + "\n";
+  return doc;
+}
+
+}  // namespace dts::server

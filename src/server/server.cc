@@ -1,0 +1,141 @@
+#include "server/server.h"
+
+#include <httplib.h>
+#include <signal.h>
+#include <yaml-cpp/yaml.h>
+
+#include <thread>
+
+#include "common/log.h"
+#include "server/api.h"
+#include "server/task_manager.h"
+#include "server/token.h"
+
+namespace dts::server {
+
+Status applyServerConfig(const std::string& path, ServerOptions* options) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument(path + ": not a readable YAML file: " + e.msg);
+  }
+  if (root.IsNull()) return Status::OK();
+  if (!root.IsMap()) return Status::InvalidArgument(path + ": must be a YAML mapping");
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    std::string* field = key == "data_dir"   ? &options->data_dir
+                         : key == "listen"   ? &options->listen
+                         : key == "tls_cert" ? &options->tls_cert
+                         : key == "tls_key"  ? &options->tls_key
+                                             : nullptr;
+    if (field == nullptr)
+      return Status::InvalidArgument(
+          path + ": " + key + ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
+    if (!kv.second.IsScalar())
+      return Status::InvalidArgument(path + ": " + key + ": must be a string");
+    *field = kv.second.Scalar();
+  }
+  return Status::OK();
+}
+
+namespace {
+
+HttpRequest convert(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& [k, v] : req.params) r.query[k] = v;
+  r.authorization = req.get_header_value("Authorization");
+  r.body = req.body;
+  return r;
+}
+
+}  // namespace
+
+Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
+                 const std::function<void(const std::string&)>& print) {
+  if (options.tls_cert.empty() != options.tls_key.empty())
+    return Status::InvalidArgument("--tls-cert and --tls-key go together");
+  size_t colon = options.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return Status::InvalidArgument("--listen: must be host:port, got '" + options.listen + "'");
+  std::string host = options.listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(options.listen.substr(colon + 1), &used);
+    if (used != options.listen.size() - colon - 1) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535)
+    return Status::InvalidArgument("--listen: port must be 0-65535, got '" + options.listen + "'");
+
+  ::signal(SIGPIPE, SIG_IGN);
+  DTS_ASSIGN_OR_RETURN(ApiToken token, loadOrCreateToken(options.data_dir));
+  TaskManager::Options mo;
+  mo.data_dir = options.data_dir;
+  mo.incremental = options.incremental;
+  DTS_ASSIGN_OR_RETURN(auto manager, TaskManager::open(mo));
+
+  std::unique_ptr<httplib::Server> http;
+  if (!options.tls_cert.empty()) {
+    auto tls =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
+    if (!tls->is_valid())
+      return Status::InvalidArgument("--tls-cert/--tls-key: cannot load " + options.tls_cert +
+                                     " and " + options.tls_key);
+    http = std::move(tls);
+  } else {
+    http = std::make_unique<httplib::Server>();
+  }
+  std::atomic<bool> ready{false};
+  Api api(manager.get(), token.token, [&] { return ready.load(); });
+  auto handler = [&api](const httplib::Request& req, httplib::Response& res) {
+    HttpResponse r = api.handle(convert(req));
+    res.status = r.status;
+    res.set_content(r.body, r.content_type.c_str());
+  };
+  http->set_payload_max_length(4 << 20);
+  http->Get(".*", handler);
+  http->Post(".*", handler);
+  http->Put(".*", handler);
+  http->Patch(".*", handler);
+  http->Delete(".*", handler);
+  http->Options(".*", handler);
+
+  int bound = port;
+  if (port == 0) {
+    bound = http->bind_to_any_port(host.c_str());
+    if (bound < 0) return Status::Unavailable("cannot listen on " + options.listen);
+  } else if (!http->bind_to_port(host.c_str(), port)) {
+    return Status::Unavailable("cannot listen on " + options.listen +
+                               " (in use, or not an address of this machine)");
+  }
+  std::string scheme = options.tls_cert.empty() ? "http" : "https";
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string url = scheme + "://" + shown_host + ":" + std::to_string(bound);
+  if (token.created) {
+    print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
+  }
+  print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
+  std::thread listener([&] { http->listen_after_bind(); });
+
+  manager->resumeAll();
+  ready.store(true);
+  spdlog::info("server: ready");
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+
+  spdlog::info("server: stopping; every task stops at a checkpoint");
+  ready.store(false);
+  http->stop();
+  listener.join();
+  manager->shutdown();
+  print("dts server stopped\n");
+  return Status::OK();
+}
+
+}  // namespace dts::server

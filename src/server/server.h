@@ -1,0 +1,33 @@
+// `dts server`: the tasks of a data dir as a service (server/task_manager.h) behind the REST API
+// (server/api.h) over HTTP or HTTPS (cpp-httplib).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "common/status.h"
+#include "task/runner.h"
+
+namespace dts::server {
+
+struct ServerOptions {
+  std::string data_dir = ".dts";
+  std::string listen = "127.0.0.1:8686";  // host:port; port 0 picks a free one
+  std::string tls_cert;                   // both set: HTTPS
+  std::string tls_key;
+  task::IncrementalFactory incremental;  // null: the built-in engine
+};
+
+// Applies a server config file (YAML: data_dir, listen, tls_cert, tls_key) to options. Unknown
+// keys and non-string values are errors naming the key.
+Status applyServerConfig(const std::string& path, ServerOptions* options);
+
+// Runs until stop becomes true: opens the data dir, creates the API token on the first start
+// (printed once through print, with where it is kept), listens, resumes the tasks, then serves.
+// On stop: no new requests, every task stops at a checkpoint, OK. print gets the lines meant for
+// the operator ("dts server listening on http://127.0.0.1:8686").
+Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
+                 const std::function<void(const std::string&)>& print);
+
+}  // namespace dts::server

@@ -1,0 +1,152 @@
+// runServer over real sockets, without databases: HTTP and HTTPS, the token over the wire, the
+// stop flag (SIGTERM in `dts server`) ending it with OK, and the config file.
+#include "server/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <regex>
+#include <thread>
+
+namespace dts::server {
+namespace {
+
+class RunServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dts_server_test_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Starts runServer in a thread; returns the URL it printed.
+  std::string start(ServerOptions o) {
+    thread_ = std::thread([this, o] {
+      result_ = runServer(o, stop_, [this](const std::string& s) {
+        std::lock_guard<std::mutex> lock(mu_);
+        printed_ += s;
+      });
+    });
+    for (int i = 0; i < 100; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::smatch m;
+        if (std::regex_search(printed_, m, std::regex("listening on (https?://[0-9.]+:[0-9]+)")))
+          return m[1];
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return "";
+  }
+  Status stop() {
+    stop_.store(true);
+    thread_.join();
+    return result_;
+  }
+  std::string token() {
+    std::ifstream t(dir_ / "data" / "api-token");
+    std::string s;
+    std::getline(t, s);
+    return s;
+  }
+
+  std::filesystem::path dir_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::string printed_;
+  Status result_;
+};
+
+TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  EXPECT_NE(printed_.find("API token (shown once"), std::string::npos);
+  httplib::Client c(url);
+  auto r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/api/v1/tasks");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_NE(r->body.find("unauthenticated"), std::string::npos);
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  r = c.Get("/api/v1/tasks", h);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Get("/metrics", h);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0), 0u);
+  r = c.Post("/api/v1/tasks", h, "name: [", "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+  EXPECT_NE(printed_.find("dts server stopped"), std::string::npos);
+}
+
+TEST_F(RunServerTest, HttpsWithTheGivenCertificate) {
+  std::string cert = (dir_ / "cert.pem").string(), key = (dir_ / "key.pem").string();
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                    " -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                    ">/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl (the command) is needed for this test";
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  o.tls_cert = cert;
+  o.tls_key = key;
+  std::string url = start(o);
+  ASSERT_EQ(url.rfind("https://", 0), 0u) << printed_;
+  httplib::Client c(url);
+  c.set_ca_cert_path(cert.c_str());
+  auto r = c.Get("/api/v1/tasks", {{"Authorization", "Bearer " + token()}});
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  httplib::Client plain("http://" + url.substr(8));
+  EXPECT_FALSE(plain.Get("/healthz"));  // no plain HTTP on the TLS port
+  EXPECT_TRUE(stop().ok());
+}
+
+TEST(ServerConfigTest, FileAndErrors) {
+  std::string path = (std::filesystem::temp_directory_path() /
+                      ("dts_server_config_" + std::to_string(getpid()) + ".yaml"))
+                         .string();
+  {
+    std::ofstream f(path);
+    f << "data_dir: /var/lib/dts\nlisten: 0.0.0.0:9000\n";
+  }
+  ServerOptions o;
+  ASSERT_TRUE(applyServerConfig(path, &o).ok());
+  EXPECT_EQ(o.data_dir, "/var/lib/dts");
+  EXPECT_EQ(o.listen, "0.0.0.0:9000");
+  {
+    std::ofstream f(path);
+    f << "listn: x\n";
+  }
+  Status st = applyServerConfig(path, &o);
+  EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(st.message().find("listn: unknown key"), std::string::npos);
+  std::filesystem::remove(path);
+  std::atomic<bool> stop{true};
+  ServerOptions bad;
+  bad.listen = "nowhere";
+  EXPECT_EQ(runServer(bad, stop, nullptr).code(), Status::Code::kInvalidArgument);
+  bad.listen = "127.0.0.1:70000";
+  EXPECT_EQ(runServer(bad, stop, nullptr).code(), Status::Code::kInvalidArgument);
+  bad.listen = "127.0.0.1:0";
+  bad.tls_cert = "only-cert.pem";
+  EXPECT_EQ(runServer(bad, stop, nullptr).code(), Status::Code::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace dts::server

@@ -1,0 +1,712 @@
+#include "server/task_manager.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <sstream>
+
+#include "common/log.h"
+#include "task/cluster_rules.h"
+#include "task/incremental.h"
+#include "task/precheck.h"
+
+namespace dts::server {
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool contains(const std::string& text, const char* what) {
+  return text.find(what) != std::string::npos;
+}
+
+// connection | precheck | other: the kinds of dts_task_errors_total.
+std::string errorKind(const std::string& message) {
+  if (contains(message, "precheck")) return "precheck";
+  if (contains(message, "unavailable") || contains(message, "connect") ||
+      contains(message, "Lost connection") || contains(message, "gone away"))
+    return "connection";
+  return "other";
+}
+
+Status writeFileAtomically(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("creating " + tmp + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::Internal("writing " + tmp + ": " + std::strerror(err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0)
+    return Status::Internal("writing " + tmp + ": " + std::strerror(errno));
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Status::Internal("renaming " + tmp + ": " + std::strerror(errno));
+  return Status::OK();
+}
+
+Result<std::string> readFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::NotFound("reading " + path + ": " + std::strerror(errno));
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      return Status::Internal("reading " + path + ": " + std::strerror(err));
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+Status makeDir(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    return Status::Internal("creating " + path + ": " + std::strerror(errno));
+  return Status::OK();
+}
+
+nlohmann::json yamlToJson(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: {
+      nlohmann::json o = nlohmann::json::object();
+      for (const auto& kv : n) o[kv.first.as<std::string>()] = yamlToJson(kv.second);
+      return o;
+    }
+    case YAML::NodeType::Sequence: {
+      nlohmann::json a = nlohmann::json::array();
+      for (const auto& v : n) a.push_back(yamlToJson(v));
+      return a;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& s = n.Scalar();
+      if (n.Tag() == "!") return s;  // quoted: a string
+      if (s == "true") return true;
+      if (s == "false") return false;
+      if (s == "~" || s == "null") return nullptr;
+      if (!s.empty() && (std::isdigit(static_cast<unsigned char>(s[0])) || s[0] == '-')) {
+        char* end = nullptr;
+        long long i = std::strtoll(s.c_str(), &end, 10);
+        if (*end == '\0') return i;
+        double d = std::strtod(s.c_str(), &end);
+        if (*end == '\0') return d;
+      }
+      return s;
+    }
+    default: return nullptr;
+  }
+}
+
+// "retrying since T, gives up at T2 (attempt 3): error" without "(attempt 3)".
+std::string withoutAttempt(const std::string& retrying) {
+  size_t at = retrying.find(" (attempt ");
+  if (at == std::string::npos) return retrying;
+  size_t end = retrying.find(')', at);
+  return end == std::string::npos ? retrying : retrying.substr(0, at) + retrying.substr(end + 1);
+}
+
+// Deep-merges patch into base (maps merged key by key, anything else replaced).
+void mergeYaml(YAML::Node base, const YAML::Node& patch) {
+  for (const auto& kv : patch) {
+    std::string key = kv.first.as<std::string>();
+    if (kv.second.IsMap() && base[key] && base[key].IsMap()) {
+      mergeYaml(base[key], kv.second);
+    } else {
+      base[key] = kv.second;
+    }
+  }
+}
+
+}  // namespace
+
+std::string errorHint(const std::string& m) {
+  if (contains(m, "Access denied"))
+    return "check the user and password (password or password_env) of the endpoint and the "
+           "account's allowed hosts";
+  if (contains(m, "secondary node") && contains(m, "deleted"))
+    return "register the node again (dts instance add-node) or point the task at another node, "
+           "then start the task: it resumes from its checkpoint";
+  if (contains(m, "gave up after"))
+    return "fix the cause above, then start the task again: it resumes from its checkpoint";
+  if (contains(m, "binlog_format")) return precheckHint("binlog_format");
+  if (contains(m, "log_bin")) return precheckHint("log_bin");
+  if (contains(m, "conflicting") || contains(m, "already exist"))
+    return precheckHint("conflicting tables");
+  if (contains(m, "denied") || contains(m, "privilege")) return precheckHint("source privileges");
+  if (contains(m, "connect") || contains(m, "unavailable") || contains(m, "Lost connection") ||
+      contains(m, "gone away"))
+    return "check that the server runs and is reachable from dts at the endpoint (host:port, "
+           "firewall); the task retries within options.retry_time_for_failed_connections";
+  if (contains(m, "password_env"))
+    return "set the environment variable in the server's environment (systemd: Environment= "
+           "in a drop-in), or give the password in the task";
+  return "";
+}
+
+std::string precheckHint(const std::string& item) {
+  static const std::map<std::string, std::string> hints = {
+      {"source credentials", "set source.password or export the variable of source.password_env"},
+      {"destination credentials",
+       "set destination.password or export the variable of destination.password_env"},
+      {"source connectivity",
+       "check source.endpoint (host:port), that the server runs and that the firewall lets dts in"},
+      {"destination connectivity",
+       "check destination.endpoint (host:port), that the server runs and that the firewall lets "
+       "dts in"},
+      {"log_bin", "enable the binlog on the source (log_bin in its config file, then restart it)"},
+      {"binlog_format", "SET GLOBAL binlog_format=ROW on the source, and in its config file"},
+      {"binlog_row_image",
+       "SET GLOBAL binlog_row_image=FULL on the source, and in its config file"},
+      {"binlog_row_metadata",
+       "SET GLOBAL binlog_row_metadata=FULL on the source (column names survive DDL better)"},
+      {"gtid position",
+       "enable GTIDs on the source (MySQL: gtid_mode=ON, enforce_gtid_consistency)"},
+      {"source privileges",
+       "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the task's source user"},
+      {"server_id", "set a unique non-zero server_id on the source"},
+      {"binlog retention",
+       "keep binlogs longer than the task may be stopped (expire_logs_days / "
+       "binlog_expire_logs_seconds)"},
+      {"instance endpoint", "check the instance's nodes (dts instance show / add-node)"},
+      {"selected objects", "check objects: the databases, tables and columns must exist"},
+      {"table without key",
+       "add a primary key: without one, the table is loaded in one transaction and changes are "
+       "matched by all columns"},
+      {"key not selected", "select the key columns in tables[].columns"},
+      {"destination writable",
+       "the destination must be a writable primary (read_only=OFF) and the user needs "
+       "CREATE, INSERT, UPDATE, DELETE, DROP"},
+      {"conflicting tables",
+       "drop or rename the destination tables, or set options.conflicting_tables: ignore"},
+  };
+  auto it = hints.find(item);
+  return it == hints.end() ? "" : it->second;
+}
+
+std::optional<int64_t> parseRetryDeadline(const std::string& retrying) {
+  static const std::string marker = "gives up at ";
+  size_t at = retrying.find(marker);
+  if (at == std::string::npos) return std::nullopt;
+  std::string ts = retrying.substr(at + marker.size(), 20);
+  std::tm tm{};
+  const char* end = strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
+}
+
+Result<task::TaskConfig> parseTaskText(const std::string& text) {
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, task::parseTaskYaml(text));
+  if (config.name.front() == '.') {
+    return Status::InvalidArgument("name: must not start with '.'");
+  }
+  return config;
+}
+
+nlohmann::json yamlTextToJson(const std::string& yaml) {
+  try {
+    return yamlToJson(YAML::Load(yaml));
+  } catch (const YAML::Exception&) {
+    return nullptr;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct TaskManager::Slot {
+  std::string name;
+  std::mutex op_mu;    // serialises control calls (held while joining the thread)
+  std::mutex data_mu;  // guards everything below but the atomics and thread
+  std::string yaml;    // as submitted (may hold an inline password)
+  std::string desired = "created";
+  std::optional<task::TaskState> engine;
+  std::deque<TaskEvent> events;
+  std::map<std::string, uint64_t> errors;
+  uint64_t rows_base = 0, bytes_base = 0;  // moved by earlier runs of this server process
+  std::unique_ptr<task::TaskRunner> runner;
+  std::atomic<bool> stop{false};
+  std::atomic<bool> running{false};
+  std::thread thread;
+};
+
+// Forwards to the data dir's store and tells the manager about every saved state (events).
+class TaskManager::ObservedStore final : public task::StateStore {
+ public:
+  ObservedStore(task::StateStore* inner, TaskManager* manager) : inner_(inner), manager_(manager) {}
+  Result<std::optional<task::TaskState>> load(const std::string& name) override {
+    return inner_->load(name);
+  }
+  Status save(const task::TaskState& state) override {
+    Status st = inner_->save(state);
+    if (st.ok()) manager_->onSaved(state);
+    return st;
+  }
+  Result<std::vector<std::string>> list() override { return inner_->list(); }
+  Status remove(const std::string& name) override { return inner_->remove(name); }
+
+ private:
+  task::StateStore* inner_;
+  TaskManager* manager_;
+};
+
+TaskManager::TaskManager(Options options) : options_(std::move(options)) {}
+
+TaskManager::~TaskManager() {
+  shutdown();
+}
+
+Result<std::unique_ptr<TaskManager>> TaskManager::open(Options options) {
+  if (!options.incremental) options.incremental = task::defaultIncrementalFactory();
+  std::unique_ptr<TaskManager> m(new TaskManager(std::move(options)));
+  DTS_ASSIGN_OR_RETURN(auto store, task::SqliteStateStore::open(m->options_.data_dir));
+  m->inner_store_ = std::move(store);
+  m->store_ = std::make_unique<ObservedStore>(m->inner_store_.get(), m.get());
+  DTS_RETURN_IF_ERROR(m->load());
+  return m;
+}
+
+Status TaskManager::load() {
+  std::string dir = options_.data_dir + "/server";
+  DTS_RETURN_IF_ERROR(makeDir(dir));
+  DTS_RETURN_IF_ERROR(makeDir(dir + "/tasks"));
+  DIR* d = ::opendir((dir + "/tasks").c_str());
+  if (d == nullptr) return Status::Internal("listing " + dir + "/tasks: " + std::strerror(errno));
+  std::vector<std::string> files;
+  while (dirent* e = ::readdir(d)) {
+    std::string f = e->d_name;
+    if (f.size() > 5 && f.compare(f.size() - 5, 5, ".json") == 0) files.push_back(f);
+  }
+  ::closedir(d);
+  for (const auto& f : files) {
+    std::string path = dir + "/tasks/" + f;
+    DTS_ASSIGN_OR_RETURN(std::string text, readFile(path));
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_object() || !j["yaml"].is_string() || !j["desired"].is_string()) {
+      spdlog::error("server: skipping {}: not a task record", path);
+      continue;
+    }
+    auto config = parseTaskText(j["yaml"].get<std::string>());
+    if (!config.ok()) {
+      spdlog::error("server: skipping {}: {}", path, config.status().message());
+      continue;
+    }
+    auto slot = std::make_shared<Slot>();
+    slot->name = config->name;
+    slot->yaml = j["yaml"].get<std::string>();
+    slot->desired = j["desired"].get<std::string>();
+    slots_[slot->name] = slot;
+  }
+  // The engine's state of every task; tasks of `dts run` are adopted as stopped.
+  DTS_ASSIGN_OR_RETURN(auto names, store_->list());
+  for (const auto& name : names) {
+    DTS_ASSIGN_OR_RETURN(auto state, store_->load(name));
+    if (!state.has_value()) continue;
+    auto it = slots_.find(name);
+    if (it != slots_.end()) {
+      it->second->engine = std::move(*state);
+      continue;
+    }
+    if (!parseTaskText(state->config_yaml).ok()) continue;
+    auto slot = std::make_shared<Slot>();
+    slot->name = name;
+    slot->yaml = state->config_yaml;
+    slot->desired = "stopped";
+    slot->engine = std::move(*state);
+    DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    addEvent(*slot, {nowMs(), "server", "adopted from the data dir's state store (stopped)", ""});
+    slots_[name] = slot;
+  }
+  return Status::OK();
+}
+
+Status TaskManager::writeRecord(const Slot& slot) {
+  nlohmann::json j = {{"yaml", slot.yaml}, {"desired", slot.desired}};
+  return writeFileAtomically(options_.data_dir + "/server/tasks/" + slot.name + ".json",
+                             j.dump(2) + "\n");
+}
+
+void TaskManager::addEvent(Slot& slot, TaskEvent event) {
+  if (event.type == "error" || event.type == "retry") {
+    if (event.hint.empty()) event.hint = errorHint(event.message);
+  }
+  spdlog::info("task {}: {}: {}", slot.name, event.type, event.message);
+  slot.events.push_back(std::move(event));
+  while (slot.events.size() > options_.max_events) slot.events.pop_front();
+}
+
+void TaskManager::onSaved(const task::TaskState& state) {
+  std::shared_ptr<Slot> slot;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = slots_.find(state.name);
+    if (it == slots_.end()) return;
+    slot = it->second;
+  }
+  std::lock_guard<std::mutex> lock(slot->data_mu);
+  int64_t now = nowMs();
+  if (!slot->engine || slot->engine->phase != state.phase) {
+    std::string from = slot->engine ? task::phaseName(slot->engine->phase) : "new";
+    addEvent(*slot, {now, "phase", from + " -> " + task::phaseName(state.phase), ""});
+  }
+  if (!state.retrying.empty() && (!slot->engine || slot->engine->retrying != state.retrying)) {
+    // Every attempt counts; an event only when the outage starts or its error changes (the
+    // attempt number alone changes the line each time).
+    slot->errors[errorKind(state.last_error)]++;
+    std::string previous = slot->engine ? withoutAttempt(slot->engine->retrying) : "";
+    if (previous.empty() || withoutAttempt(state.retrying) != previous)
+      addEvent(*slot, {now, "retry", state.retrying, errorHint(state.last_error)});
+  }
+  if (state.phase == task::TaskPhase::kFailed && !state.last_error.empty() &&
+      (!slot->engine || slot->engine->phase != task::TaskPhase::kFailed)) {
+    slot->errors[errorKind(state.last_error)]++;
+    addEvent(*slot, {now, "error", state.last_error, ""});
+  }
+  slot->engine = state;
+}
+
+Result<std::shared_ptr<TaskManager::Slot>> TaskManager::find(const std::string& name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = slots_.find(name);
+  if (it == slots_.end()) return Status::NotFound("task '" + name + "' does not exist");
+  return it->second;
+}
+
+TaskView TaskManager::view(const Slot& slot_in, bool with_events) {
+  Slot& slot = const_cast<Slot&>(slot_in);
+  std::lock_guard<std::mutex> lock(slot.data_mu);
+  TaskView v;
+  v.name = slot.name;
+  v.running = slot.running.load();
+  if (slot.engine) v.engine = *slot.engine;
+  v.engine.name = slot.name;
+  auto config = parseTaskText(slot.yaml);
+  if (config.ok()) {
+    v.kind = task::taskKindName(config->kind);
+    v.config_yaml = task::taskToYaml(*config);
+    v.source_password_inline = !config->source.password.empty();
+    v.destination_password_inline = !config->destination.password.empty();
+  }
+  if (v.engine.kind.empty()) v.engine.kind = v.kind;
+  task::TaskPhase phase = slot.engine ? slot.engine->phase : task::TaskPhase::kCreated;
+  if (v.running) {
+    v.state = "running";
+  } else if (phase == task::TaskPhase::kCompleted) {
+    v.state = "completed";
+  } else if (phase == task::TaskPhase::kFailed) {
+    v.state = "failed";
+  } else if (slot.desired == "running") {
+    v.state = "stopped";
+  } else {
+    v.state = slot.desired;
+  }
+  v.rows_moved = slot.rows_base;
+  v.bytes_moved = slot.bytes_base;
+  if (slot.runner) {
+    task::Progress& p = slot.runner->progress();
+    v.rows_moved += p.rowsMoved();
+    v.bytes_moved += p.bytesMoved();
+    v.sink = p.sinkGauges();
+    if (v.running) {
+      v.latency_ms = p.latencyMs();
+      v.engine.tables = p.tables();
+    }
+  }
+  v.errors = slot.errors;
+  if (!v.engine.retrying.empty()) v.retry_deadline_ms = parseRetryDeadline(v.engine.retrying);
+  if (with_events) v.events.assign(slot.events.begin(), slot.events.end());
+  return v;
+}
+
+Status TaskManager::launch(const std::shared_ptr<Slot>& slot, const std::string& why) {
+  std::string yaml;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    yaml = slot->yaml;
+  }
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(yaml));
+  DTS_RETURN_IF_ERROR(task::resolveTaskEndpoints(&config, options_.data_dir));
+  if (slot->thread.joinable()) slot->thread.join();
+  task::RunnerOptions ro;
+  std::string name = slot->name;
+  ro.print = [name](const std::string& text) {
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (!line.empty()) spdlog::info("task {}: {}", name, line);
+    }
+  };
+  ro.incremental = options_.incremental;
+  ro.data_dir = options_.data_dir;
+  auto runner = std::make_unique<task::TaskRunner>(std::move(config), store_.get(), ro);
+  task::TaskRunner* raw = runner.get();
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    std::string previous = slot->desired;
+    slot->desired = "running";
+    Status st = writeRecord(*slot);
+    if (!st.ok()) {
+      slot->desired = previous;
+      return st;
+    }
+    if (slot->runner) {
+      slot->rows_base += slot->runner->progress().rowsMoved();
+      slot->bytes_base += slot->runner->progress().bytesMoved();
+    }
+    slot->runner = std::move(runner);
+    addEvent(*slot, {nowMs(), why == "resumed by the server" ? "server" : "action", why, ""});
+  }
+  slot->stop.store(false);
+  slot->running.store(true);
+  slot->thread = std::thread([this, slot, raw] {
+    Status st = raw->run(slot->stop);
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    if (!st.ok()) {
+      // onSaved recorded the failure (phase failed) unless the state could not be saved.
+      if (!slot->engine || slot->engine->phase != task::TaskPhase::kFailed) {
+        slot->errors[errorKind(st.toString())]++;
+        addEvent(*slot, {nowMs(), "error", st.toString(), ""});
+      }
+    }
+    slot->running.store(false);
+  });
+  return Status::OK();
+}
+
+void TaskManager::halt(Slot& slot) {
+  slot.stop.store(true);
+  if (slot.thread.joinable()) slot.thread.join();
+}
+
+void TaskManager::resumeAll() {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, slot] : slots_) all.push_back(slot);
+  }
+  for (auto& slot : all) {
+    std::lock_guard<std::mutex> op(slot->op_mu);
+    bool wanted;
+    {
+      std::lock_guard<std::mutex> lock(slot->data_mu);
+      task::TaskPhase phase = slot->engine ? slot->engine->phase : task::TaskPhase::kCreated;
+      wanted = slot->desired == "running" && phase != task::TaskPhase::kCompleted &&
+               phase != task::TaskPhase::kFailed;
+    }
+    if (!wanted || slot->running.load()) continue;
+    Status st = launch(slot, "resumed by the server");
+    if (!st.ok()) {
+      std::lock_guard<std::mutex> lock(slot->data_mu);
+      slot->errors[errorKind(st.toString())]++;
+      addEvent(*slot, {nowMs(), "error", "resuming: " + st.toString(), ""});
+    }
+  }
+}
+
+void TaskManager::shutdown() {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, slot] : slots_) all.push_back(slot);
+  }
+  // Every task stops at once (they end in parallel), then each thread is joined.
+  for (auto& slot : all) slot->stop.store(true);
+  for (auto& slot : all) {
+    std::lock_guard<std::mutex> op(slot->op_mu);
+    halt(*slot);
+  }
+}
+
+Result<TaskView> TaskManager::create(const std::string& text) {
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(text));
+  task::TaskConfig resolved = config;
+  Status st = task::resolveTaskEndpoints(&resolved, options_.data_dir);
+  if (!st.ok()) return Status::InvalidArgument(st.message());
+  auto slot = std::make_shared<Slot>();
+  slot->name = config.name;
+  slot->yaml = text;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (slots_.count(config.name) != 0)
+      return Status::FailedPrecondition("task '" + config.name + "' already exists");
+    DTS_ASSIGN_OR_RETURN(auto state, store_->load(config.name));
+    if (state.has_value())
+      return Status::FailedPrecondition("task '" + config.name +
+                                        "' already has state in the data dir");
+    DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    slots_[config.name] = slot;
+  }
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    addEvent(*slot, {nowMs(), "action", "created", ""});
+  }
+  return view(*slot, false);
+}
+
+Result<std::vector<TaskView>> TaskManager::list() {
+  std::vector<std::shared_ptr<Slot>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [name, slot] : slots_) all.push_back(slot);
+  }
+  std::vector<TaskView> out;
+  for (auto& s : all) out.push_back(view(*s, false));
+  return out;
+}
+
+Result<TaskView> TaskManager::get(const std::string& name, bool with_events) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  return view(*slot, with_events);
+}
+
+namespace {
+Status wrongState(const std::string& name, const std::string& state, const std::string& call,
+                  const std::string& allowed) {
+  return Status::FailedPrecondition("task '" + name + "' is " + state + "; " + call + " needs " +
+                                    allowed);
+}
+}  // namespace
+
+Result<TaskView> TaskManager::start(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state != "created" && state != "stopped" && state != "failed")
+    return wrongState(name, state, "start",
+                      "created, stopped or failed (resume a paused task; a completed task is "
+                      "done)");
+  DTS_RETURN_IF_ERROR(launch(slot, "started"));
+  return view(*slot, false);
+}
+
+Result<TaskView> TaskManager::resume(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state != "paused") return wrongState(name, state, "resume", "paused");
+  DTS_RETURN_IF_ERROR(launch(slot, "resumed"));
+  return view(*slot, false);
+}
+
+Result<TaskView> TaskManager::pause(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state != "running") return wrongState(name, state, "pause", "running");
+  halt(*slot);
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    slot->desired = "paused";
+    DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    addEvent(*slot, {nowMs(), "action", "paused at a checkpoint", ""});
+  }
+  return view(*slot, false);
+}
+
+Result<TaskView> TaskManager::stop(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state != "running" && state != "paused")
+    return wrongState(name, state, "stop", "running or paused");
+  halt(*slot);
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    slot->desired = "stopped";
+    DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    addEvent(*slot, {nowMs(), "action", "stopped at a checkpoint", ""});
+  }
+  return view(*slot, false);
+}
+
+Status TaskManager::remove(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state == "running") return wrongState(name, state, "delete", "a task that is not running");
+  if (slot->thread.joinable()) slot->thread.join();
+  DTS_RETURN_IF_ERROR(store_->remove(name));
+  std::string path = options_.data_dir + "/server/tasks/" + name + ".json";
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return Status::Internal("removing " + path + ": " + std::strerror(errno));
+  std::lock_guard<std::mutex> lock(mu_);
+  slots_.erase(name);
+  spdlog::info("task {}: deleted", name);
+  return Status::OK();
+}
+
+Result<TaskView> TaskManager::updateOptions(const std::string& name,
+                                            const std::string& options_yaml) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  std::string state = view(*slot, false).state;
+  if (state == "running")
+    return wrongState(name, state, "updating options", "a task that is not running (pause it)");
+  std::string yaml;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    yaml = slot->yaml;
+  }
+  std::string merged;
+  try {
+    YAML::Node patch = YAML::Load(options_yaml);
+    if (!patch.IsMap()) return Status::InvalidArgument("options: must be a mapping");
+    YAML::Node root = YAML::Load(yaml);
+    if (!root["options"]) root["options"] = YAML::Node(YAML::NodeType::Map);
+    mergeYaml(root["options"], patch);
+    YAML::Emitter out;
+    out << root;
+    merged = out.c_str();
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("options: not valid YAML or JSON: " + e.msg);
+  }
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(merged));
+  if (config.name != name) return Status::InvalidArgument("name: options cannot rename a task");
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    std::string previous = slot->yaml;
+    slot->yaml = merged;
+    Status st = writeRecord(*slot);
+    if (!st.ok()) {
+      slot->yaml = previous;
+      return st;
+    }
+    addEvent(*slot, {nowMs(), "action", "options updated", ""});
+  }
+  return view(*slot, false);
+}
+
+Result<task::PrecheckReport> TaskManager::precheck(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::string yaml;
+  task::PrecheckOptions pre;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    yaml = slot->yaml;
+    pre.schema_started = slot->engine && slot->engine->schema_done;
+  }
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(yaml));
+  DTS_RETURN_IF_ERROR(task::resolveTaskEndpoints(&config, options_.data_dir));
+  DTS_ASSIGN_OR_RETURN(pipeline::Mapping mapping, config.mapping());
+  return task::runPrecheck(config, mapping, pre);
+}
+
+}  // namespace dts::server

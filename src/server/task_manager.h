@@ -1,0 +1,148 @@
+// TaskManager: the tasks of one data dir run as a service. Each task runs the same engine as
+// `dts run` (task::TaskRunner over the data dir's SQLite state store) in its own thread, so one
+// task's failure never stops another. What the server adds is kept beside the engine's state:
+//
+//   DATA_DIR/server/tasks/NAME.json   {"yaml": <the task as submitted>, "desired": <state>}
+//                                     mode 0600 (it may hold an inline password), written
+//                                     atomically (temporary file + rename)
+//
+// `desired` is what the operator asked for (created | running | paused | stopped); a restarted
+// server (also after kill -9) starts again every task whose desired state is running and whose
+// engine phase is neither completed nor failed. The engine's own phase, progress and checkpoint
+// stay in the state store (dts.db), and the data's exactly-once bookkeeping in the destination's
+// dts_meta, as with `dts run`: pause/stop set the runner's stop flag, the runner ends at a
+// checkpoint (phase paused), and the next start resumes exactly from it.
+//
+// Tasks a `dts run` left in the state store without a server record are adopted as stopped (never
+// started on their own: a `dts run` may still be running them).
+//
+// Thread-safety: every public method may be called from any thread (HTTP handlers). Control
+// calls on one task are serialised; pause/stop/delete block until the task's thread has ended.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "task/precheck.h"
+#include "task/runner.h"
+#include "task/state_store.h"
+#include "task/task_config.h"
+
+namespace dts::server {
+
+// One entry of a task's recent history.
+struct TaskEvent {
+  int64_t at_ms = 0;  // wall clock, ms since the epoch
+  // "action" (an API call), "phase" (phase change), "retry" (a retryable failure being retried),
+  // "error" (a failure), "server" (started or resumed by the server).
+  std::string type;
+  std::string message;  // never a password
+  std::string hint;     // what to do about it; "" when nothing to add
+};
+
+// Everything the API and the metrics show of one task, copied under the manager's locks.
+struct TaskView {
+  std::string name;
+  std::string kind;
+  // created | running | paused | stopped | completed | failed: the engine's phase combined with
+  // what the operator asked (a paused engine is "stopped" after a stop call).
+  std::string state;
+  bool running = false;
+  task::TaskState engine;   // the last state the engine saved (phase, tables, rates, checkpoint)
+  std::string config_yaml;  // the task as taskToYaml prints it (never a password)
+  bool source_password_inline = false;
+  bool destination_password_inline = false;
+  uint64_t rows_moved = 0;   // since the server started (all runs)
+  uint64_t bytes_moved = 0;  // since the server started (all runs)
+  task::Progress::SinkGauges sink;
+  double latency_ms = -1;  // live, from the running engine (< 0: unknown)
+  // Errors by kind since the server started: connection, precheck, other.
+  std::map<std::string, uint64_t> errors;
+  std::optional<int64_t> retry_deadline_ms;  // while retrying: when the task gives up
+  std::vector<TaskEvent> events;             // oldest first (only with withEvents)
+};
+
+// The hint the API attaches to an error message (by what the message says); "" when none.
+std::string errorHint(const std::string& message);
+// The fix hint for a precheck item (by its name), for failed and warned items.
+std::string precheckHint(const std::string& item);
+// "retrying since T, gives up at 2026-11-23T22:00:00Z (attempt 3): ..." -> ms since the epoch.
+std::optional<int64_t> parseRetryDeadline(const std::string& retrying);
+// Task text as submitted (YAML, or its JSON form) -> the validated config. Errors are
+// kInvalidArgument naming the field (the task file's messages).
+Result<task::TaskConfig> parseTaskText(const std::string& text);
+// A YAML document as JSON (scalars that read as numbers, booleans or null become those).
+nlohmann::json yamlTextToJson(const std::string& yaml);
+
+class TaskManager {
+ public:
+  struct Options {
+    std::string data_dir;
+    task::IncrementalFactory incremental;  // null: task::defaultIncrementalFactory()
+    size_t max_events = 200;               // kept per task, newest win
+  };
+
+  // Opens the data dir (state store, server records); starts nothing.
+  static Result<std::unique_ptr<TaskManager>> open(Options options);
+  ~TaskManager();  // shutdown()
+
+  // Starts every task whose desired state is running (see the file comment).
+  void resumeAll();
+  // Stops every running task at a checkpoint (their desired state stays running, so the next
+  // server start resumes them) and waits for their threads.
+  void shutdown();
+
+  // Errors: kInvalidArgument (naming the field), kFailedPrecondition "already exists". Nothing
+  // is written unless everything validated.
+  Result<TaskView> create(const std::string& text);
+  Result<std::vector<TaskView>> list();
+  Result<TaskView> get(const std::string& name, bool with_events = false);
+  // Control. kNotFound for an unknown task; kFailedPrecondition when the task's state does not
+  // allow the call (start: created/stopped/failed; resume: paused; pause: running; stop:
+  // running/paused; delete and updateOptions: not running).
+  Result<TaskView> start(const std::string& name);
+  Result<TaskView> resume(const std::string& name);
+  Result<TaskView> pause(const std::string& name);
+  Result<TaskView> stop(const std::string& name);
+  Status remove(const std::string& name);
+  // Merges options_yaml (a YAML/JSON mapping of task options) into the task's options; the
+  // result is validated like a task file (errors name "options.KEY").
+  Result<TaskView> updateOptions(const std::string& name, const std::string& options_yaml);
+  // Runs the task's precheck now (the same checks as a run).
+  Result<task::PrecheckReport> precheck(const std::string& name);
+
+  const std::string& dataDir() const { return options_.data_dir; }
+
+ private:
+  struct Slot;
+  class ObservedStore;
+
+  explicit TaskManager(Options options);
+  Status load();
+  Result<std::shared_ptr<Slot>> find(const std::string& name);
+  Status writeRecord(const Slot& slot);
+  Status launch(const std::shared_ptr<Slot>& slot, const std::string& why);
+  // Sets the stop flag and joins the task's thread; REQUIRES: slot->op_mu held.
+  void halt(Slot& slot);
+  TaskView view(const Slot& slot, bool with_events);
+  void onSaved(const task::TaskState& state);
+  void addEvent(Slot& slot, TaskEvent event);  // REQUIRES: slot->data_mu held
+
+  Options options_;
+  std::unique_ptr<task::StateStore> inner_store_;
+  std::unique_ptr<ObservedStore> store_;
+  std::mutex mu_;  // guards slots_ (the map; each Slot has its own locks)
+  std::map<std::string, std::shared_ptr<Slot>> slots_;
+};
+
+}  // namespace dts::server
