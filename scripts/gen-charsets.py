@@ -30,10 +30,9 @@ import ctypes
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cluster  # noqa: E402
+import gen_common  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "src", "mysql", "charsets.inc")
@@ -222,30 +221,12 @@ def main():
     args = p.parse_args()
 
     command = "scripts/gen-charsets.py"
-    node = work = None
-    if not args.socket:
-        work = tempfile.mkdtemp(prefix="dts-charsets-")
-        node = {"name": "gen", "port": cluster.free_port(), "server_id": 1,
-                "role": "destination", "pid": None}
-        cluster.start_server(work, node, extra_args=["--skip-networking"])
-        args.socket = cluster.sock(work, "gen")
-    else:
+    if args.socket:
         command += " --socket ..."
-    try:
-        version, charsets = read_server(args)
-    finally:
-        if node is not None:
-            cluster.stop_server(work, node)
-            subprocess.run(["rm", "-rf", work])
-    text = render("MariaDB " + version if "MariaDB" in version else "server " + version,
-                  charsets, command)
-    if args.check:
-        with open(args.output) as f:
-            if f.read() != text:
-                sys.exit("gen-charsets: %s is stale (rerun %s)" % (args.output, command))
+    version, charsets = gen_common.read_server(args, "dts-charsets-", read_server)
+    text = render(gen_common.server_label(version), charsets, command)
+    if not gen_common.write_or_check(args.output, text, command, "gen-charsets", args.check):
         return
-    with open(args.output, "w") as f:
-        f.write(text)
     summary = ", ".join("%s %d overrides" % (n, len(c[3])) for n, c in sorted(charsets.items())
                         if c[0] == "multi")
     print("gen-charsets: %d character sets from %s -> %s (%s)" % (

@@ -19,10 +19,9 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import cluster  # noqa: E402  (start_server / stop_server / sql for the throwaway server)
+import gen_common  # noqa: E402  (the throwaway server, writing or checking the output)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "src", "mysql", "collations.inc")
@@ -83,13 +82,6 @@ def render(version, entries, command):
     return "\n".join(out) + "\n"
 
 
-def throwaway_server(work):
-    node = {"name": "gen", "port": cluster.free_port(), "server_id": 1, "role": "destination",
-            "pid": None}
-    cluster.start_server(work, node, extra_args=["--skip-networking"])
-    return node
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--socket")
@@ -102,28 +94,12 @@ def main():
     args = p.parse_args()
 
     command = "scripts/gen-collations.py"
-    node = work = None
-    if not args.socket and not args.host:
-        work = tempfile.mkdtemp(prefix="dts-collations-")
-        node = throwaway_server(work)
-        args.socket = cluster.sock(work, "gen")
-    else:
+    if args.socket or args.host:
         command += " --socket ..." if args.socket else " --host ..."
-    try:
-        version, entries = read_server(args)
-    finally:
-        if node is not None:
-            cluster.stop_server(work, node)
-            subprocess.run(["rm", "-rf", work])
-    text = render("MariaDB " + version if "MariaDB" in version else "server " + version,
-                  entries, command)
-    if args.check:
-        with open(args.output) as f:
-            if f.read() != text:
-                sys.exit("gen-collations: %s is stale (rerun %s)" % (args.output, command))
+    version, entries = gen_common.read_server(args, "dts-collations-", read_server)
+    text = render(gen_common.server_label(version), entries, command)
+    if not gen_common.write_or_check(args.output, text, command, "gen-collations", args.check):
         return
-    with open(args.output, "w") as f:
-        f.write(text)
     print("gen-collations: %d collations from %s -> %s" % (len(entries), version,
                                                            os.path.relpath(args.output, ROOT)))
 

@@ -191,10 +191,9 @@ Status NdjsonWriter::append(const ChangeEvent& ev, const Transaction& txn, std::
   }
   if (ev.op == ChangeEvent::Op::kDdl) {
     out->append(",\"sql\":");
-    if (isValidUtf8(ev.sql))
-      appendJsonString(ev.sql, out);
-    else
-      appendHexString(ev.sql, out);
+    // The statement's text as the client sent it; dts does not convert it from the client's
+    // character set, so text that is not UTF-8 is given as bytes, like any unconverted value.
+    appendText(ev.sql, 0, out);
   }
   out->append(",\"gtid\":");
   if (txn.gtid.empty())

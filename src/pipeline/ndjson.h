@@ -23,7 +23,8 @@
 //   surrogate, which UTF-8 cannot carry) or the character set has no exact converter (gb18030 of
 //   MySQL 8, which no server here can verify); "charset" is null for a collation id no server
 //   defines. Text whose character set is unknown (collation 0: no binlog_row_metadata and no
-//   schema) is written as is when it is valid UTF-8, else as {"charset":null,"hex":"..."}.
+//   schema) is written as is when it is valid UTF-8, else as {"charset":null,"hex":"..."}; so is
+//   the "sql" of a DDL line (the statement as its client sent it).
 // Column names come from the TableInfo. A table without names is an error unless
 // positional_names is set, which names columns "@1", "@2", ...
 #pragma once

@@ -145,6 +145,12 @@ TEST(NdjsonTest, LinesForRowsAndDdl) {
   EXPECT_EQ(d["sql"], "ALTER TABLE t ADD c INT");
   EXPECT_EQ(d["gtid"], nullptr);
   EXPECT_EQ(d["table"], nullptr);
+  ddl.sql = "ALTER TABLE t COMMENT 'caf\xe9'";  // a latin1 client's statement
+  out.clear();
+  ASSERT_TRUE(NdjsonWriter().append(ddl, Transaction{}, &out).ok());
+  d = nlohmann::json::parse(out);
+  EXPECT_EQ(d["sql"]["charset"], nullptr);
+  EXPECT_EQ(d["sql"]["hex"], "414c544552205441424c45207420434f4d4d454e542027636166e927");
 }
 
 TEST(NdjsonTest, UnknownNamesAreAnErrorUnlessPositionalNamesAreAsked) {
