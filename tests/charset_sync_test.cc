@@ -330,5 +330,46 @@ TEST_F(CharsetSyncTest, EveryCharacterSetByteForByteThroughEveryMethodAndPhase) 
             << " s\n";
 }
 
+// A value the destination would change fails the chunk clearly, with every method: here a
+// destination table that already exists (conflicting_tables: ignore, so INSERT IGNORE and LOAD
+// DATA LOCAL, which only warn) lacks one ENUM member.
+TEST_F(CharsetSyncTest, AValueTheDestinationWouldChangeFailsTheChunk) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(src, nullptr);
+  ASSERT_NE(dst, nullptr);
+  sourceSql(*src,
+            "DROP DATABASE IF EXISTS lossy; CREATE DATABASE lossy; CREATE TABLE lossy.t (id INT "
+            "PRIMARY KEY, e ENUM('a','\xC3\xA9','\xC3\xBC') CHARACTER SET latin1);"
+            "INSERT INTO lossy.t VALUES (1, 'a'), (2, '\xC3\xA9'), (3, '\xC3\xBC')");
+  for (const std::string method : {"bulk_insert", "load_data", "insert"}) {
+    sourceSql(*dst,
+              "DROP DATABASE IF EXISTS lossy_copy; CREATE DATABASE lossy_copy; CREATE TABLE "
+              "lossy_copy.t (id INT PRIMARY KEY, e ENUM('a','\xC3\xA9') CHARACTER SET latin1)");
+    std::string path = workFile("lossy-" + method + ".yaml");
+    {
+      std::ofstream f(path);
+      f << "name: lossy-" << method << "\nkind: migration\n"
+        << "source: {endpoint: '" << cluster_->endpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "objects:\n  - database: lossy\n    rename_to: lossy_copy\n"
+        << "options: {conflicting_tables: ignore, full: {method: " << method << "}}\n";
+    }
+    std::string out;
+    int rc = runCommand(
+        dtsBinary() + " run " + path + " --data-dir " + workFile("data-lossy-" + method) + " 2>&1",
+        &out);
+    EXPECT_NE(rc, 0) << method << ": " << out;
+    EXPECT_NE(out.find("writing lossy_copy.t"), std::string::npos) << method << ": " << out;
+    EXPECT_NE(out.find("Data truncated for column 'e'"), std::string::npos)
+        << method << ": " << out;
+    auto rows = dst->queryValue("SELECT COUNT(*) FROM lossy_copy.t");
+    ASSERT_TRUE(rows.ok());
+    EXPECT_EQ(rows->value_or(""), "0") << method;  // nothing of the chunk committed
+  }
+}
+
 }  // namespace
 }  // namespace dts::testing
