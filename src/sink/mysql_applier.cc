@@ -641,9 +641,24 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         " (rolled back at the destination; the task resumes from its checkpoint and reads the "
         "transaction again)");
   }
+  // The server names the column ("Data truncated for column 'e'"); the tables come from here.
+  std::string tables;
+  size_t named = 0;
+  for (const auto& t : batch) {
+    for (const TableChanges& c : t->tables) {
+      const std::string name = mysql::quoteQualified(c.database, c.table);
+      if (tables.find(name) != std::string::npos) continue;
+      if (++named > 5) {
+        tables += ", ...";
+        break;
+      }
+      tables += (tables.empty() ? "" : ", ") + name;
+    }
+    if (named > 5) break;
+  }
   return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" +
-                          batch.front()->gtid + " .. " + batch.back()->gtid + ") on worker " +
-                          std::to_string(w->slot));
+                          batch.front()->gtid + " .. " + batch.back()->gtid + ") of " + tables +
+                          " on worker " + std::to_string(w->slot));
 }
 
 Status MysqlApplier::waitIdleLocked(std::unique_lock<std::mutex>& lock) {
