@@ -41,14 +41,6 @@ bool isUnicodeSet(const std::string& cs) {
   return cs == "utf8mb3" || cs == "utf8mb4" || cs == "utf16" || cs == "utf16le" || cs == "utf32" ||
          cs == "ucs2";
 }
-// A SET value of several members in a character set of 2- or 4-byte units needs its ','
-// separator in that set too; the row decoder joins members with a 1-byte ',' until branch `enum`
-// (mysql/row_decoder.cc commaIn) lands. Until then those sets get single-member SET values and
-// are listed as not covered; set this to true once it has.
-constexpr bool kWideSetSeparator = false;
-bool isWideSet(const std::string& cs) {
-  return cs == "ucs2" || cs == "utf16" || cs == "utf16le" || cs == "utf32";
-}
 
 bool canHoldSurrogates(const std::string& cs) {
   return cs == "utf8mb3" || cs == "utf8mb4" || cs == "utf32" || cs == "ucs2";
@@ -258,9 +250,6 @@ TEST_F(CharsetsTest, EveryCharacterSetOfTheServerIsTextInNdjson) {
           "only " + std::to_string(k.sample.size()) + " non-ASCII characters; ASCII values used";
       for (const char* a : {"A", "b", "Q", "z"}) k.sample.push_back(a);
     }
-    if (!kWideSetSeparator && isWideSet(k.charset))
-      uncovered[k.charset + " (SET of several members)"] =
-          "the row decoder joins SET members with a 1-byte ',' (fixed on branch enum)";
     k.table = "t_" + k.charset;
     cases.push_back(std::move(k));
   }
@@ -278,10 +267,10 @@ TEST_F(CharsetsTest, EveryCharacterSetOfTheServerIsTextInNdjson) {
          members + ", '') COLLATE " + k.bin_collation + ", s SET(" + members + ") COLLATE " +
          k.bin_collation + ", o VARCHAR(300) COLLATE " + k.other_collation +
          ") DEFAULT CHARSET=" + k.charset);
-    // SET values: two members, or one where several cannot be decoded yet (kWideSetSeparator).
-    const bool several = kWideSetSeparator || !isWideSet(k.charset);
-    const std::string set1 = several ? m[0] + "," + m[2] : m[2];
-    const std::string set2 = several ? m[1] + "," + m[3] : m[1];
+    // SET values of two members: in ucs2/utf16/utf32 the ',' between them is a 2- or 4-byte
+    // character too (mysql/row_decoder.cc commaIn).
+    const std::string set1 = m[0] + "," + m[2];
+    const std::string set2 = m[1] + "," + m[3];
     std::string all, some;
     for (size_t i = 0; i < s.size(); ++i) {
       all += s[i];
@@ -375,9 +364,8 @@ TEST_F(CharsetsTest, EveryCharacterSetOfTheServerIsTextInNdjson) {
               values, static_cast<long long>(seconds));
   for (const auto& [what, why] : uncovered)
     std::printf("  not covered: %s: %s\n", what.c_str(), why.c_str());
-  // binary (not text), ascii's non-ASCII values, and the wide sets' SET values of several
-  // members until kWideSetSeparator; anything else uncovered is a regression.
-  EXPECT_EQ(uncovered.size(), kWideSetSeparator ? 2u : 6u);
+  // binary (not text) and ascii's non-ASCII values; anything else uncovered is a regression.
+  EXPECT_EQ(uncovered.size(), 2u);
   EXPECT_TRUE(uncovered.count("binary"));
   EXPECT_TRUE(uncovered.count("ascii (non-ASCII values)"));
   EXPECT_GE(cases.size(), 39u);  // MariaDB 10.11 has 40 character sets, binary included
