@@ -20,4 +20,5 @@ fi
 
 echo "== all tests (CTest)"
 cd build
-ctest --output-on-failure --timeout 1800 "$@"
+# Integration tests mostly wait on servers they start on their own ports: two at a time.
+ctest --output-on-failure --timeout 1800 -j"$jobs" "$@"
