@@ -42,26 +42,46 @@ std::string canonicalCharset(std::string_view charset) {
 // MariaDB 10.11's default collation of each character set (information_schema.CHARACTER_SETS).
 const char* defaultCollationName(const std::string& charset) {
   static const std::unordered_map<std::string, const char*> defaults = {
-      {"big5", "big5_chinese_ci"},       {"dec8", "dec8_swedish_ci"},
-      {"cp850", "cp850_general_ci"},     {"hp8", "hp8_english_ci"},
-      {"koi8r", "koi8r_general_ci"},     {"latin1", "latin1_swedish_ci"},
-      {"latin2", "latin2_general_ci"},   {"swe7", "swe7_swedish_ci"},
-      {"ascii", "ascii_general_ci"},     {"ujis", "ujis_japanese_ci"},
-      {"sjis", "sjis_japanese_ci"},      {"hebrew", "hebrew_general_ci"},
-      {"tis620", "tis620_thai_ci"},      {"euckr", "euckr_korean_ci"},
-      {"koi8u", "koi8u_general_ci"},     {"gb2312", "gb2312_chinese_ci"},
-      {"greek", "greek_general_ci"},     {"cp1250", "cp1250_general_ci"},
-      {"gbk", "gbk_chinese_ci"},         {"latin5", "latin5_turkish_ci"},
-      {"armscii8", "armscii8_general_ci"}, {"utf8mb3", "utf8mb3_general_ci"},
-      {"ucs2", "ucs2_general_ci"},       {"cp866", "cp866_general_ci"},
-      {"keybcs2", "keybcs2_general_ci"}, {"macce", "macce_general_ci"},
-      {"macroman", "macroman_general_ci"}, {"cp852", "cp852_general_ci"},
-      {"latin7", "latin7_general_ci"},   {"utf8mb4", "utf8mb4_general_ci"},
-      {"cp1251", "cp1251_general_ci"},   {"utf16", "utf16_general_ci"},
-      {"utf16le", "utf16le_general_ci"}, {"cp1256", "cp1256_general_ci"},
-      {"cp1257", "cp1257_general_ci"},   {"utf32", "utf32_general_ci"},
-      {"binary", "binary"},              {"geostd8", "geostd8_general_ci"},
-      {"cp932", "cp932_japanese_ci"},    {"eucjpms", "eucjpms_japanese_ci"},
+      {"big5", "big5_chinese_ci"},
+      {"dec8", "dec8_swedish_ci"},
+      {"cp850", "cp850_general_ci"},
+      {"hp8", "hp8_english_ci"},
+      {"koi8r", "koi8r_general_ci"},
+      {"latin1", "latin1_swedish_ci"},
+      {"latin2", "latin2_general_ci"},
+      {"swe7", "swe7_swedish_ci"},
+      {"ascii", "ascii_general_ci"},
+      {"ujis", "ujis_japanese_ci"},
+      {"sjis", "sjis_japanese_ci"},
+      {"hebrew", "hebrew_general_ci"},
+      {"tis620", "tis620_thai_ci"},
+      {"euckr", "euckr_korean_ci"},
+      {"koi8u", "koi8u_general_ci"},
+      {"gb2312", "gb2312_chinese_ci"},
+      {"greek", "greek_general_ci"},
+      {"cp1250", "cp1250_general_ci"},
+      {"gbk", "gbk_chinese_ci"},
+      {"latin5", "latin5_turkish_ci"},
+      {"armscii8", "armscii8_general_ci"},
+      {"utf8mb3", "utf8mb3_general_ci"},
+      {"ucs2", "ucs2_general_ci"},
+      {"cp866", "cp866_general_ci"},
+      {"keybcs2", "keybcs2_general_ci"},
+      {"macce", "macce_general_ci"},
+      {"macroman", "macroman_general_ci"},
+      {"cp852", "cp852_general_ci"},
+      {"latin7", "latin7_general_ci"},
+      {"utf8mb4", "utf8mb4_general_ci"},
+      {"cp1251", "cp1251_general_ci"},
+      {"utf16", "utf16_general_ci"},
+      {"utf16le", "utf16le_general_ci"},
+      {"cp1256", "cp1256_general_ci"},
+      {"cp1257", "cp1257_general_ci"},
+      {"utf32", "utf32_general_ci"},
+      {"binary", "binary"},
+      {"geostd8", "geostd8_general_ci"},
+      {"cp932", "cp932_japanese_ci"},
+      {"eucjpms", "eucjpms_japanese_ci"},
       {"gb18030", "gb18030_chinese_ci"},
   };
   auto it = defaults.find(charset);
@@ -120,16 +140,16 @@ struct QName {
 // A column being defined: what the statement says before defaults are resolved.
 struct ColumnSpec {
   SchemaColumn col;
-  bool character = false;       // takes a character set (char, varchar, text, enum, set)
-  std::string charset;          // explicit CHARACTER SET
-  std::string collation;        // explicit COLLATE
-  bool binary_attr = false;     // CHAR(10) BINARY: the _bin collation
-  uint32_t length = 0;          // declared length (characters for character types)
+  bool character = false;    // takes a character set (char, varchar, text, enum, set)
+  std::string charset;       // explicit CHARACTER SET
+  std::string collation;     // explicit COLLATE
+  bool binary_attr = false;  // CHAR(10) BINARY: the _bin collation
+  uint32_t length = 0;       // declared length (characters for character types)
   bool has_length = false;
-  int text_class = 0;           // TEXT(M): 0 none; else chosen by M in bytes
-  bool primary = false;         // PRIMARY KEY attribute
-  bool unique = false;          // UNIQUE attribute
-  bool explicit_null = false;   // NULL attribute
+  int text_class = 0;          // TEXT(M): 0 none; else chosen by M in bytes
+  bool primary = false;        // PRIMARY KEY attribute
+  bool unique = false;         // UNIQUE attribute
+  bool explicit_null = false;  // NULL attribute
   bool not_null = false;
 };
 
@@ -230,8 +250,7 @@ class Interpreter;
 
 class Cursor {
  public:
-  Cursor(std::vector<SqlToken> tokens, std::string_view sql)
-      : t_(std::move(tokens)), sql_(sql) {}
+  Cursor(std::vector<SqlToken> tokens, std::string_view sql) : t_(std::move(tokens)), sql_(sql) {}
 
   bool atEnd() const { return i_ >= t_.size() || (t_[i_].isPunct(';') && i_ + 1 == t_.size()); }
   const SqlToken* peek(size_t k = 0) const { return i_ + k < t_.size() ? &t_[i_ + k] : nullptr; }
@@ -258,11 +277,12 @@ class Cursor {
   }
 
   Status error(const std::string& what) const {
-    std::string near = atEnd() ? "the end of the statement"
-                               : "'" + std::string(sql_.substr(t_[i_].begin,
-                                                               std::min<size_t>(
-                                                                   40, t_[i_].end - t_[i_].begin))) +
-                                     "' (byte " + std::to_string(t_[i_].begin) + ")";
+    std::string near =
+        atEnd() ? "the end of the statement"
+                : "'" +
+                      std::string(sql_.substr(t_[i_].begin,
+                                              std::min<size_t>(40, t_[i_].end - t_[i_].begin))) +
+                      "' (byte " + std::to_string(t_[i_].begin) + ")";
     return Status::Unsupported(what + " near " + near);
   }
   Status expectWord(std::string_view w) {
@@ -573,8 +593,7 @@ Status parseColumnType(Cursor& c, ColumnSpec* s) {
     } else if (c.word("zerofill")) {
       zerofill = true;
       is_unsigned = true;
-    } else if (s->character && (c.isWord("character") || c.isWord("charset") ||
-                                c.isWord("char"))) {
+    } else if (s->character && (c.isWord("character") || c.isWord("charset") || c.isWord("char"))) {
       if (!c.word("charset")) {
         c.skip();
         DTS_RETURN_IF_ERROR(c.expectWord("set"));
@@ -704,41 +723,88 @@ Status parseKeyTail(Cursor& c, KeySpec* k) {
   return c.skipElement();  // index options
 }
 
+// ---- Column and index names: the server compares them with utf8mb3_general_ci ----
+
+// The general_ci weight of a code point for the scripts names are usually written in: ASCII and
+// Latin letters fold to their unaccented capital, Greek and Cyrillic small letters to capitals.
+uint32_t nameWeight(uint32_t cp) {
+  if (cp >= 'a' && cp <= 'z') return cp - 32;
+  if (cp >= 0xC0 && cp <= 0xFF) {
+    static const char kLatin1[] =
+        "AAAAAA"
+        "\xC6"
+        "CEEEEIIIIDNOOOOO"
+        "\xD7"
+        "OUUUUY"
+        "\xDE"
+        "SAAAAAA"
+        "\xC6"
+        "CEEEEIIIIDNOOOOO"
+        "\xF7"
+        "OUUUUY"
+        "\xDE"
+        "Y";
+    return static_cast<unsigned char>(kLatin1[cp - 0xC0]);
+  }
+  if (cp >= 0x100 && cp <= 0x17F) {
+    static const char kExtA[] =
+        "AAAAAACCCCCCCCDDDDEEEEEEEEEEGGGGGGGGHHHHIIIIIIIIII"
+        "\x01\x01"
+        "JJKKKLLLLLLLLLL"
+        "NNNNNNNNNOOOOOO"
+        "\x02\x02"
+        "RRRRRRSSSSSSSSTTTTTTUUUUUUUUUUUUWWYYYZZZZZZS";
+    const char w = kExtA[cp - 0x100];
+    if (w == '\x01') return 0x132;  // IJ
+    if (w == '\x02') return 0x152;  // OE
+    return static_cast<unsigned char>(w);
+  }
+  if (cp >= 0x3B1 && cp <= 0x3C9 && cp != 0x3C2) return cp - 32;  // Greek
+  if (cp >= 0x430 && cp <= 0x44F) return cp - 32;                 // Cyrillic
+  if (cp >= 0x450 && cp <= 0x45F) return cp - 80;
+  return cp;
+}
+
+// The weights of a name's characters; bytes that are not UTF-8 stand for themselves.
+std::u32string nameKey(std::string_view name) {
+  std::u32string out;
+  for (size_t i = 0; i < name.size();) {
+    const auto b = static_cast<unsigned char>(name[i]);
+    uint32_t cp = b;
+    size_t len = 1;
+    if (b >= 0xC2 && b <= 0xDF && i + 1 < name.size()) {
+      cp = ((b & 0x1Fu) << 6) | (static_cast<unsigned char>(name[i + 1]) & 0x3Fu);
+      len = 2;
+    } else if (b >= 0xE0 && b <= 0xEF && i + 2 < name.size()) {
+      cp = ((b & 0x0Fu) << 12) | ((static_cast<unsigned char>(name[i + 1]) & 0x3Fu) << 6) |
+           (static_cast<unsigned char>(name[i + 2]) & 0x3Fu);
+      len = 3;
+    }
+    out.push_back(nameWeight(cp));
+    i += len;
+  }
+  return out;
+}
+
+bool sameName(std::string_view a, std::string_view b) {
+  return equalsIgnoreCase(a, b) || nameKey(a) == nameKey(b);
+}
+
 // ---- Table operations ----
 
 size_t findColumn(const SchemaTable& t, std::string_view name) {
   for (size_t i = 0; i < t.columns.size(); ++i) {
-    if (equalsIgnoreCase(t.columns[i].name, name)) return i;
+    if (sameName(t.columns[i].name, name)) return i;
   }
   return t.columns.size();
 }
 
 bool keyNameTaken(const TableDefinition& d, std::string_view name) {
-  if (equalsIgnoreCase(name, "PRIMARY")) return true;
+  if (sameName(name, "PRIMARY")) return true;
   for (const auto& k : d.unique_keys) {
-    if (equalsIgnoreCase(k.name, name)) return true;
+    if (sameName(k.name, name)) return true;
   }
   return false;
-}
-
-void renameInKeys(TableDefinition* d, const std::string& from, const std::string& to) {
-  for (std::string& k : d->shape.primary_key) {
-    if (equalsIgnoreCase(k, from)) k = to;
-  }
-  for (auto& key : d->unique_keys) {
-    for (std::string& k : key.columns) {
-      if (equalsIgnoreCase(k, from)) k = to;
-    }
-  }
-}
-
-void dropFromKeys(TableDefinition* d, const std::string& name) {
-  auto drop = [&](std::vector<std::string>* cols) {
-    std::erase_if(*cols, [&](const std::string& k) { return equalsIgnoreCase(k, name); });
-  };
-  drop(&d->shape.primary_key);
-  for (auto& key : d->unique_keys) drop(&key.columns);
-  std::erase_if(d->unique_keys, [](const mysql::UniqueKey& k) { return k.columns.empty(); });
 }
 
 void refreshNullable(TableDefinition* d) {
@@ -766,7 +832,8 @@ Status addKey(Cursor& c, TableDefinition* d, KeySpec k) {
   }
   if (k.name.empty()) {
     k.name = k.columns.front();
-    for (int n = 2; keyNameTaken(*d, k.name); ++n) k.name = k.columns.front() + "_" + std::to_string(n);
+    for (int n = 2; keyNameTaken(*d, k.name); ++n)
+      k.name = k.columns.front() + "_" + std::to_string(n);
   } else if (keyNameTaken(*d, k.name)) {
     return c.error("duplicate key name `" + k.name + "`");
   }
@@ -778,11 +845,11 @@ Status addKey(Cursor& c, TableDefinition* d, KeySpec k) {
 Status resolveCollation(Cursor& c, ColumnSpec* s, uint16_t table_default) {
   SchemaColumn& col = s->col;
   if (!s->character) {
-    if (s->text_class == -1) col.data_type = col.column_type = textName(classForBytes(s->length), true);
+    if (s->text_class == -1)
+      col.data_type = col.column_type = textName(classForBytes(s->length), true);
     const std::string& dt = col.data_type;
-    col.collation = (dt == "binary" || dt == "varbinary" || textClassOf(dt) != 0)
-                        ? mysql::kBinaryCollation
-                        : 0;
+    col.collation =
+        (dt == "binary" || dt == "varbinary" || textClassOf(dt) != 0) ? mysql::kBinaryCollation : 0;
     finishLengths(&col);
     return Status::OK();
   }
@@ -829,21 +896,6 @@ Result<ColumnSpec> parseColumn(Cursor& c, uint16_t table_default) {
   return s;
 }
 
-// Places a column: FIRST, AFTER x, or at the end (`at` = the position it had, or the end).
-Status placeColumn(Cursor& c, TableDefinition* d, SchemaColumn col, size_t at) {
-  auto& cols = d->shape.columns;
-  if (c.word("first")) {
-    at = 0;
-  } else if (c.word("after")) {
-    DTS_ASSIGN_OR_RETURN(std::string after, c.name());
-    size_t i = findColumn(d->shape, after);
-    if (i == cols.size()) return c.error("AFTER an unknown column `" + after + "`");
-    at = i + 1;
-  }
-  cols.insert(cols.begin() + static_cast<ptrdiff_t>(std::min(at, cols.size())), std::move(col));
-  return Status::OK();
-}
-
 // The column-level PRIMARY KEY / UNIQUE of a column just defined.
 Status columnKeys(Cursor& c, TableDefinition* d, const ColumnSpec& s) {
   if (s.primary) DTS_RETURN_IF_ERROR(addKey(c, d, KeySpec{true, "", {s.col.name}}));
@@ -853,8 +905,23 @@ Status columnKeys(Cursor& c, TableDefinition* d, const ColumnSpec& s) {
 
 // Converts every character column to `collation` (CONVERT TO CHARACTER SET): TEXT types grow
 // so that they hold as many characters as before, as the server does.
-void convertTable(TableDefinition* d, uint16_t collation) {
+// ENUM/SET members outside ASCII are refused when the character set changes: the server
+// rewrites their bytes in ways dts does not model (MariaDB 10.11 turns 'ü' of a latin1 ENUM
+// into '?' on CONVERT TO utf8mb4).
+Status convertTable(Cursor& c, TableDefinition* d, uint16_t collation) {
   const uint8_t new_mb = maxBytes(collation);
+  for (const SchemaColumn& col : d->shape.columns) {
+    if ((col.data_type != "enum" && col.data_type != "set") ||
+        charsetOf(col.collation) == charsetOf(collation)) {
+      continue;
+    }
+    for (char ch : col.column_type) {
+      if (static_cast<unsigned char>(ch) >= 0x80) {
+        return c.error("CONVERT TO another character set of the non-ASCII members of " +
+                       col.data_type + " column `" + col.name + "`");
+      }
+    }
+  }
   for (SchemaColumn& col : d->shape.columns) {
     if (!isCharType(col.data_type)) continue;
     if (int cls = textClassOf(col.data_type); cls != 0 && new_mb != 0) {
@@ -867,6 +934,7 @@ void convertTable(TableDefinition* d, uint16_t collation) {
     finishLengths(&col);
   }
   d->default_collation = collation;
+  return Status::OK();
 }
 
 // [DEFAULT] CHARACTER SET [=] x [[DEFAULT] COLLATE [=] y] / [DEFAULT] COLLATE [=] y at the
@@ -901,12 +969,37 @@ Result<uint16_t> parseCharsetOption(Cursor& c) {
 // Table options written without '=' (ENGINE InnoDB is also accepted by the server).
 bool isTableOption(const SqlToken& t) {
   static const char* kOptions[] = {
-      "engine", "comment", "auto_increment", "row_format", "key_block_size", "algorithm",
-      "lock", "avg_row_length", "checksum", "connection", "data", "delay_key_write",
-      "encrypted", "encryption_key_id", "ieee", "insert_method", "max_rows", "min_rows",
-      "pack_keys", "page_checksum", "page_compressed", "page_compression_level", "password",
-      "sequence", "stats_auto_recalc", "stats_persistent", "stats_sample_pages", "tablespace",
-      "transactional", "union", "index",
+      "engine",
+      "comment",
+      "auto_increment",
+      "row_format",
+      "key_block_size",
+      "algorithm",
+      "lock",
+      "avg_row_length",
+      "checksum",
+      "connection",
+      "data",
+      "delay_key_write",
+      "encrypted",
+      "encryption_key_id",
+      "ieee",
+      "insert_method",
+      "max_rows",
+      "min_rows",
+      "pack_keys",
+      "page_checksum",
+      "page_compressed",
+      "page_compression_level",
+      "password",
+      "sequence",
+      "stats_auto_recalc",
+      "stats_persistent",
+      "stats_sample_pages",
+      "tablespace",
+      "transactional",
+      "union",
+      "index",
   };
   for (const char* w : kOptions) {
     if (t.isWord(w)) return true;
@@ -979,6 +1072,15 @@ size_t SchemaHistory::tableCount() const {
   return n;
 }
 
+std::vector<std::pair<std::string, std::string>> SchemaHistory::tables() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, def] : current().tables) {
+    if (def != nullptr) out.emplace_back(def->shape.database, def->shape.table);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void SchemaHistory::put(TableDefinition def, uint64_t marker) {
   auto s = std::make_shared<State>(current());
   s->tables[tableKey(def.shape.database, def.shape.table)] =
@@ -986,8 +1088,7 @@ void SchemaHistory::put(TableDefinition def, uint64_t marker) {
   commit(std::move(s), marker);
 }
 
-void SchemaHistory::putDatabase(const std::string& database, uint16_t collation,
-                                uint64_t marker) {
+void SchemaHistory::putDatabase(const std::string& database, uint16_t collation, uint64_t marker) {
   auto s = std::make_shared<State>(current());
   s->databases[database] = collation;
   commit(std::move(s), marker);
@@ -1180,8 +1281,8 @@ Status SchemaHistory::restore(std::string_view saved) {
         break;
       case 'U':
         if (table == nullptr || f.size() < 3) return bad(n + 1, "bad unique key record");
-        table->unique_keys.push_back(mysql::UniqueKey{
-            f[0], std::vector<std::string>(f.begin() + 2, f.end()), f[1] == "1"});
+        table->unique_keys.push_back(
+            mysql::UniqueKey{f[0], std::vector<std::string>(f.begin() + 2, f.end()), f[1] == "1"});
         break;
       default: return bad(n + 1, "unknown record");
     }
@@ -1480,6 +1581,12 @@ class Interpreter {
     }
     auto d = std::make_shared<TableDefinition>(*def);
     QName target = n;
+    // Every clause names existing columns as the table had them before the statement (the
+    // server resolves them against the old table: CHANGE a b, CHANGE b a swaps two names).
+    orig_.clear();
+    for (const SchemaColumn& col : d->shape.columns) orig_.push_back(col.name);
+    old_pk_ = true;
+    old_unique_ = d->unique_keys.size();
     while (!c_.atEnd()) {
       DTS_RETURN_IF_ERROR(alterClause(d.get(), &target));
       if (c_.atEnd()) break;
@@ -1488,6 +1595,7 @@ class Interpreter {
         if (c_.isPunct('(')) return c_.error("unexpected '('");
       }
     }
+    DTS_RETURN_IF_ERROR(finishAlter(d.get()));
     refreshNullable(d.get());
     if (target.db != n.db || target.table != n.table) {
       set(n, nullptr);
@@ -1502,9 +1610,8 @@ class Interpreter {
     auto& cols = d->shape.columns;
     if (c_.word("add")) {
       if (c_.isWord("constraint") || c_.isWord("primary") || c_.isWord("unique") ||
-          c_.isWord("key") || c_.isWord("index") || c_.isWord("fulltext") ||
-          c_.isWord("spatial") || c_.isWord("foreign") || c_.isWord("check") ||
-          c_.isWord("period")) {
+          c_.isWord("key") || c_.isWord("index") || c_.isWord("fulltext") || c_.isWord("spatial") ||
+          c_.isWord("foreign") || c_.isWord("check") || c_.isWord("period")) {
         std::string symbol;
         if (c_.isWord("constraint")) {
           c_.skip();
@@ -1526,6 +1633,7 @@ class Interpreter {
           }
           c_.skipIfNotExists();
           DTS_RETURN_IF_ERROR(parseKeyTail(c_, &k));
+          if (k.primary) old_pk_ = false;
           return addKey(c_, d, std::move(k));
         }
         if (c_.isWord("period")) return c_.error("ADD PERIOD is not followed");
@@ -1546,19 +1654,26 @@ class Interpreter {
     if (c_.word("drop")) {
       if (c_.word("primary")) {
         DTS_RETURN_IF_ERROR(c_.expectWord("key"));
-        if (d->shape.primary_key.empty()) return c_.error("DROP PRIMARY KEY of a table without one");
+        if (d->shape.primary_key.empty())
+          return c_.error("DROP PRIMARY KEY of a table without one");
         d->shape.primary_key.clear();
+        old_pk_ = false;
         return Status::OK();
       }
       if (c_.word("index") || c_.word("key") || c_.word("constraint")) {
         c_.skipIfExists();
         DTS_ASSIGN_OR_RETURN(std::string name, c_.name());
-        if (equalsIgnoreCase(name, "PRIMARY")) {
+        if (sameName(name, "PRIMARY")) {
           d->shape.primary_key.clear();
+          old_pk_ = false;
           return Status::OK();
         }
-        std::erase_if(d->unique_keys,
-                      [&](const mysql::UniqueKey& k) { return equalsIgnoreCase(k.name, name); });
+        for (size_t i = 0; i < d->unique_keys.size(); ++i) {
+          if (!sameName(d->unique_keys[i].name, name)) continue;
+          d->unique_keys.erase(d->unique_keys.begin() + static_cast<ptrdiff_t>(i));
+          if (i < old_unique_) --old_unique_;
+          break;
+        }
         return Status::OK();
       }
       if (c_.word("foreign") || c_.word("check") || c_.word("partition")) return skipToClauseEnd();
@@ -1566,20 +1681,20 @@ class Interpreter {
       c_.word("column");
       const bool if_exists = c_.skipIfExists();
       DTS_ASSIGN_OR_RETURN(std::string name, c_.name());
-      size_t i = findColumn(d->shape, name);
+      size_t i = findOld(name);
       if (i == cols.size()) {
         if (if_exists) return Status::OK();
         return c_.error("DROP of an unknown column `" + name + "`");
       }
       cols.erase(cols.begin() + static_cast<ptrdiff_t>(i));
-      dropFromKeys(d, name);
+      orig_.erase(orig_.begin() + static_cast<ptrdiff_t>(i));
       if (!c_.word("restrict")) c_.word("cascade");
       return Status::OK();
     }
     if (c_.word("modify")) {
       c_.word("column");
       const bool if_exists = c_.skipIfExists();
-      if (if_exists && findColumn(d->shape, c_.peek() ? c_.peek()->text : "") == cols.size()) {
+      if (if_exists && findOld(c_.peek() ? c_.peek()->text : "") == cols.size()) {
         return skipToClauseEnd();
       }
       return replaceColumn(d, /*rename=*/false);
@@ -1587,7 +1702,7 @@ class Interpreter {
     if (c_.word("change")) {
       c_.word("column");
       const bool if_exists = c_.skipIfExists();
-      if (if_exists && findColumn(d->shape, c_.peek() ? c_.peek()->text : "") == cols.size()) {
+      if (if_exists && findOld(c_.peek() ? c_.peek()->text : "") == cols.size()) {
         return skipToClauseEnd();
       }
       return replaceColumn(d, /*rename=*/true);
@@ -1598,13 +1713,9 @@ class Interpreter {
         DTS_ASSIGN_OR_RETURN(std::string from, c_.name());
         DTS_RETURN_IF_ERROR(c_.expectWord("to"));
         DTS_ASSIGN_OR_RETURN(std::string to, c_.name());
-        size_t i = findColumn(d->shape, from);
+        size_t i = findOld(from);
         if (i == cols.size()) return c_.error("RENAME of an unknown column `" + from + "`");
-        size_t j = findColumn(d->shape, to);
-        if (j != cols.size() && j != i) return c_.error("RENAME to an existing column `" + to + "`");
-        const std::string old = cols[i].name;
         cols[i].name = to;
-        renameInKeys(d, old, to);
         return Status::OK();
       }
       if (c_.word("index") || c_.word("key")) {
@@ -1613,7 +1724,7 @@ class Interpreter {
         DTS_RETURN_IF_ERROR(c_.expectWord("to"));
         DTS_ASSIGN_OR_RETURN(std::string to, c_.name());
         for (auto& k : d->unique_keys) {
-          if (equalsIgnoreCase(k.name, from)) k.name = to;
+          if (sameName(k.name, from)) k.name = to;
         }
         return Status::OK();
       }
@@ -1625,8 +1736,7 @@ class Interpreter {
       DTS_RETURN_IF_ERROR(c_.expectWord("to"));
       DTS_ASSIGN_OR_RETURN(uint16_t coll, parseCharsetOption(c_));
       if (coll == 0) return c_.error("CONVERT TO without a character set");
-      convertTable(d, coll);
-      return Status::OK();
+      return convertTable(c_, d, coll);
     }
     if (startsCharsetOption(c_)) {
       DTS_ASSIGN_OR_RETURN(uint16_t coll, parseCharsetOption(c_));
@@ -1644,9 +1754,9 @@ class Interpreter {
     // partition maintenance; and table options (ENGINE=, COMMENT=, AUTO_INCREMENT=, ...), which
     // may follow each other without commas.
     static const char* kNoShape[] = {
-        "force",   "order",    "enable",   "disable", "discard", "import",   "coalesce",
-        "reorganize", "exchange", "analyze", "check", "optimize", "rebuild", "repair",
-        "remove",  "truncate", "wait",     "nowait",
+        "force",    "order",      "enable",   "disable",  "discard", "import",
+        "coalesce", "reorganize", "exchange", "analyze",  "check",   "optimize",
+        "rebuild",  "repair",     "remove",   "truncate", "wait",    "nowait",
     };
     for (const char* w : kNoShape) {
       if (c_.isWord(w)) return skipToClauseEnd();
@@ -1671,13 +1781,11 @@ class Interpreter {
 
   Status addColumn(TableDefinition* d, bool allow_place) {
     DTS_ASSIGN_OR_RETURN(ColumnSpec s, parseColumn(c_, d->default_collation));
-    if (findColumn(d->shape, s.col.name) != d->shape.columns.size())
-      return c_.error("ADD of an existing column `" + s.col.name + "`");
+    size_t at = d->shape.columns.size();
     if (allow_place) {
-      DTS_RETURN_IF_ERROR(placeColumn(c_, d, s.col, d->shape.columns.size()));
-    } else {
-      d->shape.columns.push_back(s.col);
+      DTS_ASSIGN_OR_RETURN(at, placement(d, at));
     }
+    insertColumn(d, at, s.col, "");
     return columnKeys(c_, d, s);
   }
 
@@ -1689,19 +1797,71 @@ class Interpreter {
     }
     const SqlToken* next = c_.peek();
     if (!rename) old_name = next != nullptr ? next->text : "";
-    size_t i = findColumn(d->shape, old_name);
+    size_t i = findOld(old_name);
     if (i == cols.size()) return c_.error("MODIFY/CHANGE of an unknown column `" + old_name + "`");
     DTS_ASSIGN_OR_RETURN(ColumnSpec s, parseColumn(c_, d->default_collation));
-    const bool in_pk = std::any_of(d->shape.primary_key.begin(), d->shape.primary_key.end(),
-                                   [&](const std::string& k) { return equalsIgnoreCase(k, old_name); });
-    if (in_pk) s.col.nullable = false;
-    size_t j = findColumn(d->shape, s.col.name);
-    if (j != cols.size() && j != i) return c_.error("CHANGE to an existing column `" + s.col.name + "`");
-    const std::string old = cols[i].name;
+    const std::string orig = orig_[i];
     cols.erase(cols.begin() + static_cast<ptrdiff_t>(i));
-    DTS_RETURN_IF_ERROR(placeColumn(c_, d, s.col, i));
-    renameInKeys(d, old, s.col.name);
+    orig_.erase(orig_.begin() + static_cast<ptrdiff_t>(i));
+    DTS_ASSIGN_OR_RETURN(size_t at, placement(d, i));
+    insertColumn(d, at, s.col, orig);
     return columnKeys(c_, d, s);
+  }
+
+  // The column of the table before the statement named `name` (its index now), or the end.
+  size_t findOld(std::string_view name) const {
+    for (size_t i = 0; i < orig_.size(); ++i) {
+      if (!orig_[i].empty() && sameName(orig_[i], name)) return i;
+    }
+    return orig_.size();
+  }
+
+  // FIRST, AFTER x (a column of the new definition) or `at`.
+  Result<size_t> placement(TableDefinition* d, size_t at) {
+    if (c_.word("first")) return size_t{0};
+    if (c_.word("after")) {
+      DTS_ASSIGN_OR_RETURN(std::string after, c_.name());
+      size_t i = findColumn(d->shape, after);
+      if (i == d->shape.columns.size()) return c_.error("AFTER an unknown column `" + after + "`");
+      return i + 1;
+    }
+    return at;
+  }
+
+  void insertColumn(TableDefinition* d, size_t at, SchemaColumn col, std::string orig) {
+    at = std::min(at, d->shape.columns.size());
+    d->shape.columns.insert(d->shape.columns.begin() + static_cast<ptrdiff_t>(at), std::move(col));
+    orig_.insert(orig_.begin() + static_cast<ptrdiff_t>(at), std::move(orig));
+  }
+
+  // The keys the table had before the statement name its old columns: rename them, drop the
+  // dropped ones; then the new definition must have distinct column names.
+  Status finishAlter(TableDefinition* d) {
+    auto remap = [&](std::vector<std::string>* key) {
+      std::vector<std::string> out;
+      for (const std::string& k : *key) {
+        size_t i = findOld(k);
+        if (i < d->shape.columns.size()) out.push_back(d->shape.columns[i].name);
+      }
+      *key = std::move(out);
+    };
+    if (old_pk_) remap(&d->shape.primary_key);
+    for (size_t i = 0; i < old_unique_ && i < d->unique_keys.size(); ++i) {
+      remap(&d->unique_keys[i].columns);
+    }
+    std::erase_if(d->unique_keys, [](const mysql::UniqueKey& k) { return k.columns.empty(); });
+    for (const std::string& k : d->shape.primary_key) {
+      size_t i = findColumn(d->shape, k);
+      if (i < d->shape.columns.size()) d->shape.columns[i].nullable = false;
+    }
+    const auto& cols = d->shape.columns;
+    for (size_t i = 0; i < cols.size(); ++i) {
+      for (size_t j = i + 1; j < cols.size(); ++j) {
+        if (sameName(cols[i].name, cols[j].name))
+          return c_.error("the statement leaves two columns named `" + cols[i].name + "`");
+      }
+    }
+    return Status::OK();
   }
 
   Status drop() {
@@ -1744,11 +1904,11 @@ class Interpreter {
         return Status::OK();
       }
       auto d = std::make_shared<TableDefinition>(*def);
-      if (equalsIgnoreCase(name, "PRIMARY")) {
+      if (sameName(name, "PRIMARY")) {
         d->shape.primary_key.clear();
       } else {
         std::erase_if(d->unique_keys,
-                      [&](const mysql::UniqueKey& k) { return equalsIgnoreCase(k.name, name); });
+                      [&](const mysql::UniqueKey& k) { return sameName(k.name, name); });
       }
       set(n, std::move(d));
       return Status::OK();
@@ -1791,6 +1951,11 @@ class Interpreter {
   Cursor& c_;
   std::string default_db_;
   Env env_;
+  // During an ALTER TABLE: each column's name before the statement ("" for added ones), and
+  // which keys still name old columns (the primary key; the first old_unique_ unique keys).
+  std::vector<std::string> orig_;
+  bool old_pk_ = true;
+  size_t old_unique_ = 0;
 };
 
 // The tables a statement the interpreter could not read may touch, as ddlEffect sees them.

@@ -103,6 +103,8 @@ class SchemaHistory {
   Status restore(std::string_view saved);
 
   size_t tableCount() const;
+  // The (database, table) of every table with a definition now, sorted.
+  std::vector<std::pair<std::string, std::string>> tables() const;
 
  private:
   struct State {

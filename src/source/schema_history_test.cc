@@ -23,7 +23,8 @@ std::string describe(const SchemaHistory& h, const std::string& db, const std::s
   }
   if (!d->shape.primary_key.empty()) {
     out += "PK(";
-    for (const auto& k : d->shape.primary_key) out += k + (&k == &d->shape.primary_key.back() ? "" : ",");
+    for (const auto& k : d->shape.primary_key)
+      out += k + (&k == &d->shape.primary_key.back() ? "" : ",");
     out += ")";
   }
   for (const auto& u : d->unique_keys) {
@@ -108,12 +109,14 @@ TEST_F(HistoryTest, CreateLikeAndIfNotExists) {
 
 TEST_F(HistoryTest, AlterColumnsWithPlacement) {
   run("CREATE TABLE t (a INT, b INT, c INT)");
-  run("ALTER TABLE t ADD COLUMN x INT FIRST, ADD y VARCHAR(2) AFTER a, DROP COLUMN c, "
-      "MODIFY b BIGINT NOT NULL FIRST, CHANGE COLUMN a aa SMALLINT AFTER y, RENAME COLUMN y TO yy");
+  run("ALTER TABLE t ADD COLUMN x INT FIRST, ADD y VARCHAR(2) AFTER x, DROP COLUMN c, "
+      "MODIFY b BIGINT NOT NULL FIRST, CHANGE COLUMN a aa SMALLINT AFTER y");
+  run("ALTER TABLE t RENAME COLUMN y TO yy");
   EXPECT_EQ(t(), "b bigint(20) NN; x int(11); yy varchar(2) utf8mb4_general_ci; aa smallint(6); ");
   run("ALTER TABLE t ADD (p INT, q INT)");
-  EXPECT_EQ(t(), "b bigint(20) NN; x int(11); yy varchar(2) utf8mb4_general_ci; aa smallint(6); "
-                 "p int(11); q int(11); ");
+  EXPECT_EQ(t(),
+            "b bigint(20) NN; x int(11); yy varchar(2) utf8mb4_general_ci; aa smallint(6); "
+            "p int(11); q int(11); ");
   run("ALTER TABLE t DROP IF EXISTS nope, ADD COLUMN IF NOT EXISTS r INT, ALGORITHM=INPLACE, "
       "LOCK=NONE");
   EXPECT_EQ(t().substr(t().size() - 11), "r int(11); ");
@@ -121,10 +124,15 @@ TEST_F(HistoryTest, AlterColumnsWithPlacement) {
 
 TEST_F(HistoryTest, SwapNamesOfTwoColumns) {
   run("CREATE TABLE t (a INT, b INT)");
-  run("ALTER TABLE t RENAME COLUMN a TO tmp, RENAME COLUMN b TO a, RENAME COLUMN tmp TO b");
+  // Clauses name the columns as they were before the statement, as the server reads them.
+  run("ALTER TABLE t RENAME COLUMN a TO b, RENAME COLUMN b TO a");
   EXPECT_EQ(t(), "b int(11); a int(11); ");
-  run("ALTER TABLE t CHANGE a x INT, CHANGE b a INT, CHANGE x b INT");
+  run("ALTER TABLE t CHANGE a b INT, CHANGE b a INT");
   EXPECT_EQ(t(), "a int(11); b int(11); ");
+  run("ALTER TABLE t ADD PRIMARY KEY (a), ADD UNIQUE (b)");
+  run("ALTER TABLE t CHANGE a b INT, CHANGE b a INT");
+  EXPECT_EQ(t(), "b int(11) NN; a int(11); PK(b) UK b(a)");
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t RENAME COLUMN a TO b").ok());
 }
 
 TEST_F(HistoryTest, KeysFollowColumns) {
@@ -151,24 +159,41 @@ TEST_F(HistoryTest, KeysFollowColumns) {
 TEST_F(HistoryTest, CharsetsAndConvert) {
   run("CREATE TABLE t (a VARCHAR(10), b TINYTEXT, c TEXT, e ENUM('x'), n INT, v VARBINARY(4)) "
       "CHARSET latin1");
-  EXPECT_EQ(t(), "a varchar(10) latin1_swedish_ci; b tinytext latin1_swedish_ci; "
-                 "c text latin1_swedish_ci; e enum('x') latin1_swedish_ci; n int(11); "
-                 "v varbinary(4) binary; ");
+  EXPECT_EQ(t(),
+            "a varchar(10) latin1_swedish_ci; b tinytext latin1_swedish_ci; "
+            "c text latin1_swedish_ci; e enum('x') latin1_swedish_ci; n int(11); "
+            "v varbinary(4) binary; ");
   run("ALTER TABLE t DEFAULT CHARSET utf8mb4, ADD d CHAR(1)");
   EXPECT_EQ(t().substr(t().size() - 30), "d char(1) utf8mb4_general_ci; ");
   run("ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
-  EXPECT_EQ(t(), "a varchar(10) utf8mb4_unicode_ci; b text utf8mb4_unicode_ci; "
-                 "c mediumtext utf8mb4_unicode_ci; e enum('x') utf8mb4_unicode_ci; n int(11); "
-                 "v varbinary(4) binary; d char(1) utf8mb4_unicode_ci; ");
+  EXPECT_EQ(t(),
+            "a varchar(10) utf8mb4_unicode_ci; b text utf8mb4_unicode_ci; "
+            "c mediumtext utf8mb4_unicode_ci; e enum('x') utf8mb4_unicode_ci; n int(11); "
+            "v varbinary(4) binary; d char(1) utf8mb4_unicode_ci; ");
   auto d = h_.find("d", "t");
   EXPECT_EQ(d->shape.columns[0].octet_length, 40u);
   EXPECT_EQ(d->default_collation, collationByName("utf8mb4_unicode_ci"));
 }
 
+TEST_F(HistoryTest, ConvertingNonAsciiMembersIsRefused) {
+  run("CREATE TABLE t (e ENUM('ü')) CHARSET latin1");
+  EXPECT_EQ(h_.apply("d", "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4").status().code(),
+            Status::Code::kUnsupported);
+  run("ALTER TABLE t CONVERT TO CHARACTER SET latin1 COLLATE latin1_bin");  // same charset
+}
+
+TEST_F(HistoryTest, ColumnNamesCompareAsTheServerDoes) {
+  run("CREATE TABLE t (`ÄÖ` INT, `Ελ` INT, `Жa` INT)");
+  run("ALTER TABLE t MODIFY `äö` BIGINT, DROP `ελ`, CHANGE `жA` x INT");
+  EXPECT_EQ(t(), "äö bigint(20); x int(11); ");                    // MODIFY spells the name anew
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t ADD `AO` INT").ok());  // accents do not count
+}
+
 TEST_F(HistoryTest, EnumAndSetMemberChanges) {
   run("CREATE TABLE t (e ENUM('a','b'), s SET('x'))");
   run("ALTER TABLE t MODIFY e ENUM('a','b','ü'), MODIFY COLUMN s SET('x','y','z') NOT NULL");
-  EXPECT_EQ(t(), "e enum('a','b','ü') utf8mb4_general_ci; s set('x','y','z') utf8mb4_general_ci NN; ");
+  EXPECT_EQ(t(),
+            "e enum('a','b','ü') utf8mb4_general_ci; s set('x','y','z') utf8mb4_general_ci NN; ");
 }
 
 TEST_F(HistoryTest, RenameTablesAcrossDatabases) {
