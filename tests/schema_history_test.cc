@@ -88,9 +88,9 @@ class SchemaHistoryDiffTest : public SharedClusterTest {
     std::string out;
     source::InformationSchemaLoader loader(cluster_->connect(cluster_->endpoint()));
     for (const std::string& db : dbs) {
-      auto tables = conn_->query(
-          "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-          conn_->quoteString(db) + " ORDER BY TABLE_NAME");
+      auto tables =
+          conn_->query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                       conn_->quoteString(db) + " ORDER BY TABLE_NAME");
       EXPECT_TRUE(tables.ok()) << tables.status().toString();
       if (!tables.ok()) return out;
       std::vector<std::string> names;
@@ -104,7 +104,8 @@ class SchemaHistoryDiffTest : public SharedClusterTest {
         for (const SchemaColumn& c : def->columns) out += "  " + describeColumn(c) + "\n";
         auto keys = mysql::readUniqueKeys(*conn_, db, t);
         EXPECT_TRUE(keys.ok());
-        out += "  " + describeKeys(def->primary_key, keys.ok() ? *keys : std::vector<mysql::UniqueKey>{}) +
+        out += "  " +
+               describeKeys(def->primary_key, keys.ok() ? *keys : std::vector<mysql::UniqueKey>{}) +
                "\n";
       }
     }
@@ -135,7 +136,8 @@ class SchemaHistoryDiffTest : public SharedClusterTest {
     ASSERT_TRUE(applied.ok()) << applied.status().toString();
     ++steps_;
     const std::string mine = historyView(dbs_), server = serverView(dbs_);
-    if (mine != server) ADD_FAILURE() << "history vs information_schema:\n" << lineDiff(mine, server);
+    if (mine != server)
+      ADD_FAILURE() << "history vs information_schema:\n" << lineDiff(mine, server);
   }
 
   // The lines of each side that the other lacks.
@@ -170,75 +172,76 @@ class SchemaHistoryDiffTest : public SharedClusterTest {
 
 TEST_F(SchemaHistoryDiffTest, EveryDdlFormMatchesInformationSchema) {
   const auto start = std::chrono::steady_clock::now();
-  for (const std::string& sql : std::vector<std::string>{
-           "DROP DATABASE IF EXISTS hd",
-           "DROP DATABASE IF EXISTS hd2",
-           "DROP DATABASE IF EXISTS hd3",
-           "CREATE DATABASE hd CHARACTER SET latin1",
-           "CREATE DATABASE IF NOT EXISTS hd2",
-           "USE hd",
-           // Every type family, column-level and table-level keys.
-           "CREATE TABLE t1 (id INT NOT NULL AUTO_INCREMENT, u INT UNSIGNED, b BIGINT, "
-           "s VARCHAR(20) DEFAULT 'x', c CHAR(3) CHARACTER SET utf8mb4, "
-           "e ENUM('a','it''s','b') NOT NULL, e2 ENUM('ü','é'), st SET('x','y') COLLATE latin1_bin, "
-           "d DECIMAL(12,3), d2 NUMERIC, f FLOAT, f2 FLOAT(30), db DOUBLE, dbp DOUBLE(8,2), "
-           "dt DATETIME(3), tm TIME, ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
-           "CURRENT_TIMESTAMP, dd DATE, y YEAR, bt BIT(5), bt1 BIT, tx TEXT, ttx TINYTEXT, "
-           "mtx MEDIUMTEXT, ltx LONGTEXT, bl BLOB, tbl TINYBLOB, vb VARBINARY(8), bn BINARY(2), "
-           "j JSON, bo BOOLEAN, z INT(5) ZEROFILL, sm SMALLINT UNSIGNED, mi MEDIUMINT, "
-           "ti TINYINT, nc NATIONAL CHAR(2), nv NVARCHAR(4), vbin VARCHAR(4) BINARY, "
-           "t100 TEXT(100), b300 BLOB(300), g POINT, uid INET6 UNIQUE, "
-           "PRIMARY KEY (id), UNIQUE KEY uk_s (s), UNIQUE (c, b), KEY k (b)) ENGINE=InnoDB",
-           "CREATE TABLE t2 LIKE t1",
-           "ALTER TABLE t1 DROP COLUMN e2",
-           "CREATE TABLE hd2.t2 (LIKE t1)",
-           "CREATE TABLE IF NOT EXISTS t2 (other INT)",
-           "CREATE TABLE ser (a SERIAL, b CHAR(1) CHARACTER SET ascii, c CHAR(1) ASCII)",
-           // ALTER with many clauses and placements.
-           "ALTER TABLE t1 ADD COLUMN a0 INT FIRST, ADD COLUMN a1 VARCHAR(7) AFTER id, DROP COLUMN "
-           "mi, MODIFY u BIGINT UNSIGNED NOT NULL, CHANGE s s2 VARCHAR(30) CHARACTER SET utf8mb4 "
-           "AFTER a0, RENAME COLUMN c TO cc",
-           "ALTER TABLE t1 DROP INDEX c, DROP COLUMN b",
-           "ALTER TABLE t1 ADD (p1 INT, p2 CHAR(2)), DROP COLUMN IF EXISTS nope, ALGORITHM=COPY",
-           "ALTER TABLE t1 RENAME COLUMN p1 TO dd, RENAME COLUMN dd TO p1",
-           "ALTER TABLE t1 CHANGE p1 dd INT, CHANGE dd p1 DATE AFTER dd",
-           "ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4",
-           "ALTER TABLE t1 DEFAULT CHARSET latin1, ADD x CHAR(4), ADD x2 TINYTEXT",
-           "ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci",
-           "ALTER TABLE t1 DROP PRIMARY KEY, ADD PRIMARY KEY (id, a0), ADD UNIQUE KEY ux (x), "
-           "DROP INDEX uk_s, ADD CONSTRAINT cu UNIQUE (a1)",
-           "ALTER TABLE t1 MODIFY e ENUM('a','it''s','ü','new') NOT NULL, MODIFY st "
-           "SET('x','y','z')",
-           "ALTER TABLE t1 RENAME INDEX ux TO ux2, DROP KEY cu, ENGINE=InnoDB COMMENT 'c'",
-           "CREATE UNIQUE INDEX ui ON t1 (a1, x)",
-           "CREATE INDEX plain ON t1 (a1)",
-           "DROP INDEX ui ON t1",
-           "ALTER TABLE t1 DROP COLUMN a1",
-           "ALTER TABLE t1 ALTER COLUMN x SET DEFAULT 'q', FORCE",
-           // Renames: several pairs, across databases; ALTER ... RENAME.
-           "RENAME TABLE t1 TO tmp, t2 TO t1, tmp TO hd2.t9",
-           "ALTER TABLE t1 RENAME TO t3, ADD COLUMN r1 INT FIRST",
-           "ALTER TABLE hd2.t9 RENAME AS hd.t9",
-           "TRUNCATE TABLE t3",
-           // Quoted and case-variant names; executable comments.
-           "CREATE TABLE `Mixed Case` (`Weird``Col` INT, `lower` INT, `ÄÖ` CHAR(1))",
-           "ALTER TABLE `Mixed Case` CHANGE `WEIRD``COL` k INT, DROP `LOWER`, MODIFY `äö` CHAR(2)",
-           "/*!40101 ALTER TABLE t3 ADD COLUMN z1 INT */",
-           "ALTER TABLE t3 /*!50100 ADD COLUMN z2 INT, */ /*M!100100 ADD COLUMN z3 INT */",
-           "CREATE TABLE p (a INT) /*!50100 PARTITION BY HASH (a) PARTITIONS 2 */",
-           // Database charsets.
-           "CREATE DATABASE hd3 CHARACTER SET utf8mb3",
-           "CREATE TABLE hd3.x (a VARCHAR(3), b TEXT(100))",
-           "ALTER DATABASE hd3 CHARACTER SET latin1 COLLATE latin1_general_ci",
-           "CREATE TABLE hd3.y (a VARCHAR(3), b ENUM('é'))",
-           "DROP DATABASE hd3",
-           // Drop and re-create with another shape.
-           "DROP TABLE t3, p",
-           "CREATE TABLE t3 (k CHAR(5) PRIMARY KEY, v TIME(6)) CHARSET=utf8mb4 "
-           "COLLATE=utf8mb4_unicode_ci",
-           "DROP TABLE IF EXISTS t3, never_there",
-           "DROP DATABASE hd2",
-       }) {
+  for (
+      const std::string& sql : std::vector<std::string>{
+          "DROP DATABASE IF EXISTS hd",
+          "DROP DATABASE IF EXISTS hd2",
+          "DROP DATABASE IF EXISTS hd3",
+          "CREATE DATABASE hd CHARACTER SET latin1",
+          "CREATE DATABASE IF NOT EXISTS hd2",
+          "USE hd",
+          // Every type family, column-level and table-level keys.
+          "CREATE TABLE t1 (id INT NOT NULL AUTO_INCREMENT, u INT UNSIGNED, b BIGINT, "
+          "s VARCHAR(20) DEFAULT 'x', c CHAR(3) CHARACTER SET utf8mb4, "
+          "e ENUM('a','it''s','b') NOT NULL, e2 ENUM('ü','é'), st SET('x','y') COLLATE latin1_bin, "
+          "d DECIMAL(12,3), d2 NUMERIC, f FLOAT, f2 FLOAT(30), db DOUBLE, dbp DOUBLE(8,2), "
+          "dt DATETIME(3), tm TIME, ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE "
+          "CURRENT_TIMESTAMP, dd DATE, y YEAR, bt BIT(5), bt1 BIT, tx TEXT, ttx TINYTEXT, "
+          "mtx MEDIUMTEXT, ltx LONGTEXT, bl BLOB, tbl TINYBLOB, vb VARBINARY(8), bn BINARY(2), "
+          "j JSON, bo BOOLEAN, z INT(5) ZEROFILL, sm SMALLINT UNSIGNED, mi MEDIUMINT, "
+          "ti TINYINT, nc NATIONAL CHAR(2), nv NVARCHAR(4), vbin VARCHAR(4) BINARY, "
+          "t100 TEXT(100), b300 BLOB(300), g POINT, uid INET6 UNIQUE, "
+          "PRIMARY KEY (id), UNIQUE KEY uk_s (s), UNIQUE (c, b), KEY k (b)) ENGINE=InnoDB",
+          "CREATE TABLE t2 LIKE t1",
+          "ALTER TABLE t1 DROP COLUMN e2",
+          "CREATE TABLE hd2.t2 (LIKE t1)",
+          "CREATE TABLE IF NOT EXISTS t2 (other INT)",
+          "CREATE TABLE ser (a SERIAL, b CHAR(1) CHARACTER SET ascii, c CHAR(1) ASCII)",
+          // ALTER with many clauses and placements.
+          "ALTER TABLE t1 ADD COLUMN a0 INT FIRST, ADD COLUMN a1 VARCHAR(7) AFTER id, DROP COLUMN "
+          "mi, MODIFY u BIGINT UNSIGNED NOT NULL, CHANGE s s2 VARCHAR(30) CHARACTER SET utf8mb4 "
+          "AFTER a0, RENAME COLUMN c TO cc",
+          "ALTER TABLE t1 DROP INDEX c, DROP COLUMN b",
+          "ALTER TABLE t1 ADD (p1 INT, p2 CHAR(2)), DROP COLUMN IF EXISTS nope, ALGORITHM=COPY",
+          "ALTER TABLE t1 RENAME COLUMN p1 TO dd, RENAME COLUMN dd TO p1",
+          "ALTER TABLE t1 CHANGE p1 dd INT, CHANGE dd p1 DATE AFTER dd",
+          "ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb4",
+          "ALTER TABLE t1 DEFAULT CHARSET latin1, ADD x CHAR(4), ADD x2 TINYTEXT",
+          "ALTER TABLE t1 CONVERT TO CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci",
+          "ALTER TABLE t1 DROP PRIMARY KEY, ADD PRIMARY KEY (id, a0), ADD UNIQUE KEY ux (x), "
+          "DROP INDEX uk_s, ADD CONSTRAINT cu UNIQUE (a1)",
+          "ALTER TABLE t1 MODIFY e ENUM('a','it''s','ü','new') NOT NULL, MODIFY st "
+          "SET('x','y','z')",
+          "ALTER TABLE t1 RENAME INDEX ux TO ux2, DROP KEY cu, ENGINE=InnoDB COMMENT 'c'",
+          "CREATE UNIQUE INDEX ui ON t1 (a1, x)",
+          "CREATE INDEX plain ON t1 (a1)",
+          "DROP INDEX ui ON t1",
+          "ALTER TABLE t1 DROP COLUMN a1",
+          "ALTER TABLE t1 ALTER COLUMN x SET DEFAULT 'q', FORCE",
+          // Renames: several pairs, across databases; ALTER ... RENAME.
+          "RENAME TABLE t1 TO tmp, t2 TO t1, tmp TO hd2.t9",
+          "ALTER TABLE t1 RENAME TO t3, ADD COLUMN r1 INT FIRST",
+          "ALTER TABLE hd2.t9 RENAME AS hd.t9",
+          "TRUNCATE TABLE t3",
+          // Quoted and case-variant names; executable comments.
+          "CREATE TABLE `Mixed Case` (`Weird``Col` INT, `lower` INT, `ÄÖ` CHAR(1))",
+          "ALTER TABLE `Mixed Case` CHANGE `WEIRD``COL` k INT, DROP `LOWER`, MODIFY `äö` CHAR(2)",
+          "/*!40101 ALTER TABLE t3 ADD COLUMN z1 INT */",
+          "ALTER TABLE t3 /*!50100 ADD COLUMN z2 INT, */ /*M!100100 ADD COLUMN z3 INT */",
+          "CREATE TABLE p (a INT) /*!50100 PARTITION BY HASH (a) PARTITIONS 2 */",
+          // Database charsets.
+          "CREATE DATABASE hd3 CHARACTER SET utf8mb3",
+          "CREATE TABLE hd3.x (a VARCHAR(3), b TEXT(100))",
+          "ALTER DATABASE hd3 CHARACTER SET latin1 COLLATE latin1_general_ci",
+          "CREATE TABLE hd3.y (a VARCHAR(3), b ENUM('é'))",
+          "DROP DATABASE hd3",
+          // Drop and re-create with another shape.
+          "DROP TABLE t3, p",
+          "CREATE TABLE t3 (k CHAR(5) PRIMARY KEY, v TIME(6)) CHARSET=utf8mb4 "
+          "COLLATE=utf8mb4_unicode_ci",
+          "DROP TABLE IF EXISTS t3, never_there",
+          "DROP DATABASE hd2",
+      }) {
     step(sql);
     if (HasFatalFailure()) return;
   }

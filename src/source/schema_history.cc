@@ -1971,6 +1971,16 @@ bool statementIsDdl(const std::vector<SqlToken>& tokens) {
 Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
                                                     std::string_view sql, uint64_t marker) {
   Applied applied;
+  {
+    // Most QUERY events are BEGIN, COMMIT or DML: look at the first token before lexing it all.
+    mysql::SqlLexer first(sql);
+    auto t = first.next();
+    if (t.ok() && t->has_value() && (*t)->kind != SqlTokenKind::kExecutableComment &&
+        !(*t)->isWord("create") && !(*t)->isWord("alter") && !(*t)->isWord("drop") &&
+        !(*t)->isWord("rename") && !(*t)->isWord("truncate")) {
+      return applied;
+    }
+  }
   std::vector<SqlToken> tokens;
   Status lexed = flatten(sql, 0, 0, &tokens);
   if (lexed.ok() && !statementIsDdl(tokens)) return applied;
