@@ -190,7 +190,12 @@ Result<bool> ChangeReader::nextEvents() {
     }
     // The next TABLE_MAP of a changed table must be completed anew even if its bytes and table
     // id are the same as before the DDL (two same-typed columns renamed into each other).
-    if (changed) decoder_.resetTables();
+    if (changed) {
+      decoder_.resetTables();
+      ++schema_changes_;
+      // The DDL's transaction was opened by its GTID event, grouped before this event.
+      schema_change_gtid_ = builder_.inTransaction() ? builder_.pending().gtid : std::string();
+    }
   }
   return true;
 }

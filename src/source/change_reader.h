@@ -153,6 +153,10 @@ class ChangeReader {
   // A counter of the events read (one per nextEvents() that returned true): the schema history's
   // version marker of the event last read.
   uint64_t marker() const { return marker_; }
+  // How many DDL statements changed the schema history so far, and the GTID of the last one
+  // ("" when it had none): an owner persisting the history saves a version when this moves.
+  uint64_t schemaChanges() const { return schema_changes_; }
+  const std::string& schemaChangeGtid() const { return schema_change_gtid_; }
 
  private:
   Status fail(Step step, mysql::BinlogPosition at, Status status);
@@ -167,6 +171,8 @@ class ChangeReader {
   mysql::RowImage before_, after_;  // countChanges(kDecode)
   Failure failure_;
   uint64_t marker_ = 0;
+  uint64_t schema_changes_ = 0;
+  std::string schema_change_gtid_;
 };
 
 // Opens a reader on a server: the replication stream as `stream` says, and a second connection

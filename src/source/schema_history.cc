@@ -2047,4 +2047,23 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
   return fallback;
 }
 
+Result<TableDefinition> loadLiveDefinition(mysql::Connection& conn, const std::string& database,
+                                           const std::string& table) {
+  TableDefinition d;
+  DTS_ASSIGN_OR_RETURN(d.shape, loadSchemaTable(conn, database, table));
+  DTS_ASSIGN_OR_RETURN(auto keys, mysql::readUniqueKeys(conn, database, table));
+  for (auto& k : keys) {
+    if (!k.primary()) d.unique_keys.push_back(std::move(k));
+  }
+  auto coll = conn.queryValue(
+      "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+      conn.quoteString(database) + " AND TABLE_NAME = " + conn.quoteString(table));
+  if (!coll.ok()) {
+    return coll.status().withContext("reading the collation of " +
+                                     mysql::quoteQualified(database, table));
+  }
+  d.default_collation = collationByName(coll->value_or(""));
+  return d;
+}
+
 }  // namespace dts::source

@@ -119,6 +119,11 @@ class SchemaHistory {
   std::vector<std::pair<uint64_t, std::shared_ptr<const State>>> versions_;  // by marker
 };
 
+// A table's definition as the server has it now (information_schema: columns, primary and
+// unique keys, table default collation), to seed a history. kNotFound when it does not exist.
+Result<TableDefinition> loadLiveDefinition(mysql::Connection& conn, const std::string& database,
+                                           const std::string& table);
+
 // ---- Exposed for tests and the differential test. ----
 
 // The collation id named `name` ("utf8_general_ci" is read as utf8mb3_general_ci), or 0.

@@ -351,7 +351,11 @@ Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connec
 
 Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
                                                   const std::string& table) {
-  mysql::Connection& c = *conn_;
+  return loadSchemaTable(*conn_, database, table);
+}
+
+Result<SchemaTable> loadSchemaTable(mysql::Connection& c, const std::string& database,
+                                    const std::string& table) {
   const std::string what = "reading the definition of " + mysql::quoteQualified(database, table);
   auto cols = c.query(
       "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, co.ID, c.NUMERIC_PRECISION, "

@@ -91,6 +91,10 @@ class InformationSchemaLoader final : public SchemaLoader {
   std::unique_ptr<mysql::Connection> conn_;
 };
 
+// What InformationSchemaLoader::load reads, over any connection.
+Result<SchemaTable> loadSchemaTable(mysql::Connection& conn, const std::string& database,
+                                    const std::string& table);
+
 class SchemaTracker final : public mysql::SchemaProvider {
  public:
   struct Options {
