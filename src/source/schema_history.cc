@@ -1083,8 +1083,8 @@ std::vector<std::pair<std::string, std::string>> SchemaHistory::tables() const {
 
 void SchemaHistory::put(TableDefinition def, uint64_t marker) {
   auto s = std::make_shared<State>(current());
-  s->tables[tableKey(def.shape.database, def.shape.table)] =
-      std::make_shared<const TableDefinition>(std::move(def));
+  const std::string key = tableKey(def.shape.database, def.shape.table);  // before def moves
+  s->tables[key] = std::make_shared<const TableDefinition>(std::move(def));
   commit(std::move(s), marker);
 }
 
@@ -1227,7 +1227,8 @@ Status SchemaHistory::restore(std::string_view saved) {
   std::shared_ptr<TableDefinition> table;
   auto flush = [&] {
     if (table != nullptr) {
-      state->tables[tableKey(table->shape.database, table->shape.table)] = std::move(table);
+      const std::string key = tableKey(table->shape.database, table->shape.table);
+      state->tables[key] = std::move(table);
     }
     table = nullptr;
   };
@@ -1691,21 +1692,15 @@ class Interpreter {
       if (!c_.word("restrict")) c_.word("cascade");
       return Status::OK();
     }
-    if (c_.word("modify")) {
+    if (c_.isWord("modify") || c_.isWord("change")) {
+      const bool rename = c_.isWord("change");  // CHANGE old new_definition
+      c_.skip();
       c_.word("column");
       const bool if_exists = c_.skipIfExists();
       if (if_exists && findOld(c_.peek() ? c_.peek()->text : "") == cols.size()) {
         return skipToClauseEnd();
       }
-      return replaceColumn(d, /*rename=*/false);
-    }
-    if (c_.word("change")) {
-      c_.word("column");
-      const bool if_exists = c_.skipIfExists();
-      if (if_exists && findOld(c_.peek() ? c_.peek()->text : "") == cols.size()) {
-        return skipToClauseEnd();
-      }
-      return replaceColumn(d, /*rename=*/true);
+      return replaceColumn(d, rename);
     }
     if (c_.word("rename")) {
       if (c_.word("column")) {

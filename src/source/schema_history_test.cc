@@ -310,3 +310,25 @@ TEST(CollationNamesTest, NamesAndDefaults) {
 
 }  // namespace
 }  // namespace dts::source
+
+namespace dts::source {
+namespace {
+
+TEST(SchemaHistorySeedTest, PutAccumulatesTables) {
+  SchemaHistory h;
+  for (const char* name : {"t", "r", "s"}) {
+    TableDefinition d;
+    d.shape.database = "hs";
+    d.shape.table = name;
+    d.shape.columns.push_back(SchemaColumn{});
+    d.shape.columns.back().name = "a";
+    h.put(std::move(d), 0);
+  }
+  EXPECT_EQ(h.tableCount(), 3u);
+  SchemaHistory r;
+  ASSERT_TRUE(r.restore(h.save(0)).ok());
+  EXPECT_EQ(r.tableCount(), 3u);
+}
+
+}  // namespace
+}  // namespace dts::source

@@ -1,5 +1,6 @@
 #include "task/incremental.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -182,7 +183,19 @@ Result<uint64_t> BinlogIncrementalEngine::restoreHistory(HistoryStore* store,
   // the incremental phase.
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
   DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
-  for (const auto& [db, table] : source_tables_) {
+  // Every base table the mapping moves (the catalog may hold fewer: tables created since).
+  DTS_ASSIGN_OR_RETURN(auto listed,
+                       src->query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                                  "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
+                                  "('mysql', 'information_schema', 'performance_schema', 'sys')"));
+  std::vector<std::pair<std::string, std::string>> tables = source_tables_;
+  for (const auto& row : listed.rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    if (mapping_->selectsTable(*row[0], *row[1])) tables.emplace_back(*row[0], *row[1]);
+  }
+  std::sort(tables.begin(), tables.end());
+  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+  for (const auto& [db, table] : tables) {
     auto def = source::loadLiveDefinition(*src, db, table);
     if (def.status().code() == Status::Code::kNotFound) continue;
     if (!def.ok()) return def.status();
