@@ -1967,13 +1967,20 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
                                                     std::string_view sql, uint64_t marker) {
   Applied applied;
   {
-    // Most QUERY events are BEGIN, COMMIT or DML: look at the first token before lexing it all.
-    mysql::SqlLexer first(sql);
-    auto t = first.next();
-    if (t.ok() && t->has_value() && (*t)->kind != SqlTokenKind::kExecutableComment &&
-        !(*t)->isWord("create") && !(*t)->isWord("alter") && !(*t)->isWord("drop") &&
-        !(*t)->isWord("rename") && !(*t)->isWord("truncate")) {
-      return applied;
+    // Most QUERY events are BEGIN, COMMIT or DML: a statement that starts with a word other than
+    // a DDL verb is skipped without lexing (comments and anything else take the full path).
+    size_t i = 0;
+    while (i < sql.size() && isAsciiSpace(sql[i])) ++i;
+    size_t j = i;
+    while (j < sql.size() && ((sql[j] >= 'a' && sql[j] <= 'z') || (sql[j] >= 'A' && sql[j] <= 'Z')))
+      ++j;
+    if (j > i && (j == sql.size() || !isAsciiAlnum(sql[j]))) {
+      const std::string_view verb = sql.substr(i, j - i);
+      if (!equalsIgnoreCase(verb, "create") && !equalsIgnoreCase(verb, "alter") &&
+          !equalsIgnoreCase(verb, "drop") && !equalsIgnoreCase(verb, "rename") &&
+          !equalsIgnoreCase(verb, "truncate")) {
+        return applied;
+      }
     }
   }
   std::vector<SqlToken> tokens;
