@@ -730,21 +730,15 @@ Status parseKeyTail(Cursor& c, KeySpec* k) {
 uint32_t nameWeight(uint32_t cp) {
   if (cp >= 'a' && cp <= 'z') return cp - 32;
   if (cp >= 0xC0 && cp <= 0xFF) {
-    static const char kLatin1[] =
-        "AAAAAA"
-        "\xC6"
-        "CEEEEIIIIDNOOOOO"
-        "\xD7"
-        "OUUUUY"
-        "\xDE"
-        "SAAAAAA"
-        "\xC6"
-        "CEEEEIIIIDNOOOOO"
-        "\xF7"
-        "OUUUUY"
-        "\xDE"
-        "Y";
-    return static_cast<unsigned char>(kLatin1[cp - 0xC0]);
+    // Small letters (0xE0..0xFE) weigh as their capitals 0x20 below, but for the division sign.
+    if (cp == 0xFF) return 'Y';
+    if (cp >= 0xE0 && cp != 0xF7) cp -= 0x20;
+    static const char kLatin1Capitals[] =
+        "AAAAAA\xC6"
+        "CEEEEIIIIDNOOOOO\xD7"
+        "OUUUUY\xDE"
+        "S";
+    return cp == 0xF7 ? cp : static_cast<unsigned char>(kLatin1Capitals[cp - 0xC0]);
   }
   if (cp >= 0x100 && cp <= 0x17F) {
     static const char kExtA[] =
