@@ -373,6 +373,71 @@ TEST_F(BinlogTypesTest, FollowsDdlAndRefusesADefinitionNewerThanTheStream) {
   EXPECT_EQ(lines[1]["after"], json::parse(R"({"id":5,"b":"w","c":50})"));
 }
 
+// The schema history: a tail started before a table's CREATE TABLE, over a stream that alters,
+// drops, re-creates and renames it, names every row with the definition in force when the row
+// was written, with binlog_row_metadata=NO_LOG (TABLE_MAPs without names) and although the
+// database no longer exists when the tail runs (no live definition to fall back to).
+TEST_F(BinlogTypesTest, HistoryFromBeforeCreateTableNamesEveryRow) {
+  auto c = cluster_->connect(cluster_->nodeEndpoint("node-1"));
+  setRowMetadata("NO_LOG");
+  auto pos = c->query("SELECT @@gtid_binlog_pos");
+  ASSERT_TRUE(pos.ok() && !pos->rows.empty());
+  const std::string start = "--from-gtid '" + pos->rows[0][0].value_or("") + "'";
+  std::vector<std::string> script = {
+      "CREATE DATABASE hist CHARACTER SET latin1",
+      "USE hist",
+      "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10), c INT, p INT, q INT)",
+      "INSERT INTO t VALUES (1, 10, 'x', 100, 1, 2)",
+      "ALTER TABLE t ADD COLUMN f0 INT FIRST",
+      "INSERT INTO t VALUES (7, 2, 20, 'y', 200, 1, 2)",
+      "ALTER TABLE t ADD COLUMN m VARCHAR(3) AFTER id, DROP COLUMN c",
+      "INSERT INTO t VALUES (8, 3, 'mm', 30, 'z', 1, 2)",
+      "ALTER TABLE t RENAME COLUMN b TO bb, MODIFY a BIGINT",
+      "INSERT INTO t VALUES (9, 4, 'mm', 40000000000, 'w', 1, 2)",
+      "ALTER TABLE t RENAME COLUMN p TO q, RENAME COLUMN q TO p",
+      "INSERT INTO t VALUES (10, 5, 'mm', 50, 'v', 1, 2)",
+      "UPDATE t SET bb = 'u' WHERE id = 5",
+      "CREATE TABLE u (k INT PRIMARY KEY, v CHAR(2))",
+      "INSERT INTO u VALUES (1, 'ab')",
+      "DROP TABLE u",
+      "CREATE TABLE u (k VARCHAR(4) PRIMARY KEY, w INT, v INT)",
+      "INSERT INTO u VALUES ('k2', 2, 3)",
+      "RENAME TABLE u TO u2",
+      "INSERT INTO u2 VALUES ('k3', 4, 5)",
+      "DROP DATABASE hist",
+  };
+  for (const std::string& sql : script) ASSERT_TRUE(c->execute(sql).ok()) << sql;
+  std::vector<json> lines;
+  std::string errors;
+  ASSERT_EQ(tail(start, "hist.*", &lines, &errors), 0) << errors;
+  std::vector<json> rows;
+  for (const json& l : lines) {
+    if (l["op"] == "ddl") continue;
+    rows.push_back(json{{"op", l["op"]},
+                        {"table", l["table"]},
+                        {"image", l["op"] == "update" ? l["after"] : l["after"]}});
+  }
+  const std::vector<json> want = {
+      json::parse(
+          R"({"op":"insert","table":"t","image":{"id":1,"a":10,"b":"x","c":100,"p":1,"q":2}})"),
+      json::parse(
+          R"({"op":"insert","table":"t","image":{"f0":7,"id":2,"a":20,"b":"y","c":200,"p":1,"q":2}})"),
+      json::parse(
+          R"({"op":"insert","table":"t","image":{"f0":8,"id":3,"m":"mm","a":30,"b":"z","p":1,"q":2}})"),
+      json::parse(
+          R"({"op":"insert","table":"t","image":{"f0":9,"id":4,"m":"mm","a":40000000000,"bb":"w","p":1,"q":2}})"),
+      json::parse(
+          R"({"op":"insert","table":"t","image":{"f0":10,"id":5,"m":"mm","a":50,"bb":"v","q":1,"p":2}})"),
+      json::parse(
+          R"({"op":"update","table":"t","image":{"f0":10,"id":5,"m":"mm","a":50,"bb":"u","q":1,"p":2}})"),
+      json::parse(R"({"op":"insert","table":"u","image":{"k":1,"v":"ab"}})"),
+      json::parse(R"({"op":"insert","table":"u","image":{"k":"k2","w":2,"v":3}})"),
+      json::parse(R"({"op":"insert","table":"u2","image":{"k":"k3","w":4,"v":5}})"),
+  };
+  ASSERT_EQ(rows.size(), want.size()) << errors;
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(rows[i], want[i]) << "row " << i;
+}
+
 TEST_F(BinlogTypesTest, TailErrorsAreClearAndNeverShowThePassword) {
   std::string ep = cluster_->nodeEndpoint("node-1");
   std::string out;

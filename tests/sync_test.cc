@@ -453,6 +453,78 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
   EXPECT_EQ(targets["ddl.gone"], "ddl_copy.gone");
 }
 
+// The schema history: a sync task stopped while the source runs a script of DDL interleaved
+// with writes resumes with binlog_row_metadata=NO_LOG (TABLE_MAPs without names) and decodes
+// every row with the definition in force when it was written (the history restored from
+// dts_meta.schema_history as of the checkpoint), so the destination ends equal to the source.
+TEST_F(SyncTest, ResumesAfterManyDdlsWithoutRowMetadata) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS hs; CREATE DATABASE hs; USE hs;"
+      "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10), c INT, p INT, q INT);"
+      "INSERT INTO t SELECT seq, seq, CONCAT('b', seq), seq, seq, -seq FROM seq_1_to_50;"
+      "CREATE TABLE r (k INT PRIMARY KEY, v CHAR(3)); INSERT INTO r VALUES (1, 'one');"
+      "CREATE TABLE s (k INT PRIMARY KEY, v INT); INSERT INTO s VALUES (1, 1)");
+  std::string file =
+      writeTask("hist", cluster_->endpoint(), "  - database: hs\n", "{parallelism: 2, ddl: true}");
+  std::string data = workFile("data-hist");
+  std::string logfile = workFile("hist.log");
+  auto setMetadata = [&](const std::string& v) {
+    std::string out;
+    ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + v + "'",
+                         &out),
+              0)
+        << out;
+  };
+  setMetadata("NO_LOG");
+  {
+    DtsProcess dts;
+    dts.start({"run", file, "--data-dir", data}, logfile);
+    ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+    sourceSql("INSERT INTO hs.t VALUES (51, 51, 'b51', 51, 51, -51)");
+    ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << log(logfile);
+    dts.signal(SIGTERM);
+    ASSERT_EQ(dts.wait(60s), 0) << log(logfile);
+  }
+  // While dts is stopped: every DDL form the history follows, rows written between them.
+  sourceSql(
+      "USE hs;"
+      "ALTER TABLE t ADD COLUMN f0 INT FIRST;"
+      "INSERT INTO t VALUES (100, 52, 52, 'b52', 52, 52, -52);"
+      "UPDATE t SET f0 = id WHERE id <= 10;"
+      "ALTER TABLE t ADD COLUMN m VARCHAR(5) DEFAULT 'mm' AFTER id;"
+      "INSERT INTO t VALUES (101, 53, 'x', 53, 'b53', 53, 53, -53);"
+      "ALTER TABLE t DROP COLUMN c;"
+      "UPDATE t SET m = 'dc' WHERE id BETWEEN 11 AND 20; DELETE FROM t WHERE id = 21;"
+      "ALTER TABLE t RENAME COLUMN b TO bb;"
+      "INSERT INTO t VALUES (102, 54, 'y', 54, 'b54', 54, -54);"
+      "ALTER TABLE t MODIFY a BIGINT;"
+      "UPDATE t SET a = a * 100000000000 WHERE id BETWEEN 30 AND 35;"
+      "ALTER TABLE t RENAME COLUMN p TO q, RENAME COLUMN q TO p;"
+      "UPDATE t SET p = 7 WHERE id = 40; INSERT INTO t VALUES (103, 55, 'z', 55, 'b55', 1, 2);"
+      "INSERT INTO r VALUES (2, 'two');"
+      "DROP TABLE r;"
+      "CREATE TABLE r (k VARCHAR(5) PRIMARY KEY, w INT, v INT);"
+      "INSERT INTO r VALUES ('k1', 1, 10), ('k2', 2, 20);"
+      "RENAME TABLE s TO s2;"
+      "INSERT INTO s2 VALUES (2, 2); UPDATE s2 SET v = 9 WHERE k = 1;");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+  setMetadata("FULL");
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  EXPECT_EQ(diffTables(*src, "hs", "t", *dst, "hs", "t"), "");
+  EXPECT_EQ(diffTables(*src, "hs", "r", *dst, "hs", "r"), "");
+  EXPECT_EQ(diffTables(*src, "hs", "s2", *dst, "hs", "s2"), "");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM "
+                      "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'hs' AND TABLE_NAME = 't'"),
+            "f0,id,m,a,bb,q,p");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM hs.t"), "54");
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

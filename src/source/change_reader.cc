@@ -116,9 +116,15 @@ class SelectedSchema final : public mysql::SchemaProvider {
   const pipeline::TableSelector* tables_;
 };
 
-std::unique_ptr<SchemaTracker> makeTracker(std::unique_ptr<SchemaLoader> loader) {
-  if (loader == nullptr) return nullptr;
-  return std::make_unique<SchemaTracker>(std::move(loader));
+std::unique_ptr<SchemaTracker> makeTracker(std::unique_ptr<SchemaLoader> loader,
+                                           std::shared_ptr<const pipeline::TableSelector> tables) {
+  SchemaTracker::Options o;
+  if (tables != nullptr) {
+    o.cares = [tables](const std::string& db, const std::string& table) {
+      return tables->selectsTable(db, table);
+    };
+  }
+  return std::make_unique<SchemaTracker>(std::move(loader), std::move(o));
 }
 
 }  // namespace
@@ -149,10 +155,8 @@ ChangeReader::ChangeReader(std::unique_ptr<BinlogInput> input, std::unique_ptr<S
                            ChangeReaderOptions options)
     : input_(std::move(input)),
       options_(std::move(options)),
-      tracker_(makeTracker(std::move(schema))),
-      completion_(tracker_ == nullptr
-                      ? nullptr
-                      : std::make_unique<SelectedSchema>(tracker_.get(), options_.tables.get())),
+      tracker_(makeTracker(std::move(schema), options_.tables)),
+      completion_(std::make_unique<SelectedSchema>(tracker_.get(), options_.tables.get())),
       decoder_(mysql::BinlogDecoder::Options{.verify_checksums = options_.verify_checksums,
                                              .schema = completion_.get()}),
       builder_(builderOptions(options_)) {}
@@ -173,9 +177,24 @@ Result<bool> ChangeReader::nextEvents() {
   const mysql::BinlogPosition& pos = input_->position();
   Status s = decoder_.decode(*raw, pos, &events_);
   if (!s.ok()) return fail(Step::kDecode, pos, std::move(s));
-  if (tracker_ != nullptr) {
-    for (const mysql::BinlogEvent& ev : events_) {
-      if (const auto* q = ev.as<mysql::QueryEvent>()) tracker_->onQuery(q->database, q->sql);
+  ++marker_;
+  for (const mysql::BinlogEvent& ev : events_) {
+    const auto* q = ev.as<mysql::QueryEvent>();
+    if (q == nullptr) continue;
+    bool changed = false;
+    Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed);
+    if (!st.ok()) {
+      return fail(
+          Step::kDecode, pos,
+          st.withContext("following DDL at " + pos.file + ":" + std::to_string(pos.offset)));
+    }
+    // The next TABLE_MAP of a changed table must be completed anew even if its bytes and table
+    // id are the same as before the DDL (two same-typed columns renamed into each other).
+    if (changed) {
+      decoder_.resetTables();
+      ++schema_changes_;
+      // The DDL's transaction was opened by its GTID event, grouped before this event.
+      schema_change_gtid_ = builder_.inTransaction() ? builder_.pending().gtid : std::string();
     }
   }
   return true;

@@ -5,7 +5,8 @@
 //                         files read in order (mysql/binlog_file.h)
 //   mysql::BinlogDecoder  raw event -> decoded events
 //   SchemaTracker         completes the TABLE_MAPs of the selected tables (names, keys,
-//                         collations) and forgets a definition when DDL in the stream may change it
+//                         collations) from the schema history it keeps by following the DDL of
+//                         the stream (source/schema_history.h), or from the live definition
 //   TransactionBuilder    decoded events -> transactions of the selected tables (pieces: see
 //                         pipeline::Transaction::first_piece), row images decoded here
 //
@@ -88,8 +89,12 @@ struct ChangeReaderOptions {
 
 class ChangeReader {
  public:
-  // `schema` completes TABLE_MAPs through a SchemaTracker; null: TABLE_MAPs are used as they are
-  // (column names only with binlog_row_metadata=FULL, else @1, @2, ...). REQUIRES: input != null.
+  // TABLE_MAPs are completed through a SchemaTracker: from the schema history the reader builds
+  // from the DDL it reads (tables created in the stream, or seeded through schema()), else from
+  // `schema`, the live definition; with neither, TABLE_MAPs are used as they are (column names
+  // only with binlog_row_metadata=FULL, else @1, @2, ...). A DDL on a selected table that the
+  // history cannot read fails nextEvents() (Step::kDecode) naming the statement and position.
+  // REQUIRES: input != null.
   ChangeReader(std::unique_ptr<BinlogInput> input, std::unique_ptr<SchemaLoader> schema,
                ChangeReaderOptions options);
   ChangeReader(const ChangeReader&) = delete;
@@ -142,18 +147,32 @@ class ChangeReader {
   bool inTransaction() const { return builder_.inTransaction(); }
   const pipeline::Transaction& pendingTransaction() const { return builder_.pending(); }
 
+  // The tracker and its schema history: seeded or restored by the owner before reading, saved
+  // with a checkpoint (SchemaHistory::save at a marker()).
+  SchemaTracker& schema() { return *tracker_; }
+  // A counter of the events read (one per nextEvents() that returned true): the schema history's
+  // version marker of the event last read.
+  uint64_t marker() const { return marker_; }
+  // How many DDL statements changed the schema history so far, and the GTID of the last one
+  // ("" when it had none): an owner persisting the history saves a version when this moves.
+  uint64_t schemaChanges() const { return schema_changes_; }
+  const std::string& schemaChangeGtid() const { return schema_change_gtid_; }
+
  private:
   Status fail(Step step, mysql::BinlogPosition at, Status status);
 
   std::unique_ptr<BinlogInput> input_;
   ChangeReaderOptions options_;
-  std::unique_ptr<SchemaTracker> tracker_;             // null without a schema loader
+  std::unique_ptr<SchemaTracker> tracker_;
   std::unique_ptr<mysql::SchemaProvider> completion_;  // the tracker, for selected tables only
   mysql::BinlogDecoder decoder_;
   pipeline::TransactionBuilder builder_;
   std::vector<mysql::BinlogEvent> events_;
   mysql::RowImage before_, after_;  // countChanges(kDecode)
   Failure failure_;
+  uint64_t marker_ = 0;
+  uint64_t schema_changes_ = 0;
+  std::string schema_change_gtid_;
 };
 
 // Opens a reader on a server: the replication stream as `stream` says, and a second connection

@@ -82,7 +82,8 @@ TEST_F(ChangeReaderTest, GroupsTheSelectedTablesOfAFileWithNamesFromTheSchema) {
   ASSERT_EQ(ins.events.size(), 2u);
   EXPECT_EQ(ins.events[0].op, ChangeEvent::Op::kInsert);
   EXPECT_EQ(ins.events[0].table, "t");
-  EXPECT_EQ(ins.events[0].table_info->columns[1].name, "name");  // from the schema loader
+  // Named by the schema history from the stream's CREATE TABLE, not by the loader.
+  EXPECT_EQ(ins.events[0].table_info->columns[1].name, "name");
   EXPECT_EQ(ins.events[1].after.values[0], Value::ofInt(2));
   EXPECT_EQ(ins.events[1].after.values[1], Value::ofText(Value::Kind::kString, "b"));
   EXPECT_EQ(ins.begin.file, "binlog.000001");
@@ -92,7 +93,7 @@ TEST_F(ChangeReaderTest, GroupsTheSelectedTablesOfAFileWithNamesFromTheSchema) {
   // other.x is not selected: not decoded, its definition never asked for; the transaction stays
   // (its GTID and end position matter for checkpoints).
   EXPECT_TRUE(txns[2].events.empty());
-  EXPECT_EQ(*loads_, std::vector<std::string>{"shop.t"});
+  EXPECT_EQ(*loads_, std::vector<std::string>{});  // shop.t from the history; other.x never
 
   ASSERT_EQ(txns[3].events.size(), 2u);
   EXPECT_EQ(txns[3].events[0].op, ChangeEvent::Op::kUpdate);
@@ -141,7 +142,32 @@ TEST_F(ChangeReaderTest, WithoutASchemaLoaderTableMapsAreUsedAsTheyAre) {
   ASSERT_EQ(gtids(txns), kAllGtids);
   ASSERT_EQ(txns[2].events.size(), 1u);  // other.x decoded too
   EXPECT_EQ(txns[2].events[0].after.values[0], Value::ofInt(7));
-  EXPECT_TRUE(txns[1].events[0].table_info->columns[1].name.empty());  // MINIMAL: no names
+  // MINIMAL: no names for other.x, which the stream never created...
+  EXPECT_TRUE(txns[2].events[0].table_info->columns[0].name.empty());
+  // ... while shop.t is named by the schema history from the stream's CREATE TABLE.
+  EXPECT_EQ(txns[1].events[0].table_info->columns[1].name, "name");
+}
+
+TEST_F(ChangeReaderTest, TablesTheStreamNeverCreatedComeFromTheLoaderOrStayPositional) {
+  // Read from after the CREATE TABLE of shop.t: the history does not know it.
+  const size_t after_create = fixture_.transaction_starts[1];
+  {
+    ChangeReaderOptions o;
+    o.tables = filter("shop");
+    ChangeReader reader(fileInput({write("binlog.000001", after_create)}), loader(), std::move(o));
+    std::vector<Transaction> txns;
+    ASSERT_TRUE(readAll(&reader, &txns).ok());
+    ASSERT_FALSE(txns.empty());
+    ASSERT_EQ(txns[0].events.size(), 2u);
+    EXPECT_EQ(txns[0].events[0].table_info->columns[1].name, "name");  // from the schema loader
+    EXPECT_EQ(*loads_, std::vector<std::string>{"shop.t"});
+  }
+  ChangeReader reader(fileInput({write("binlog.000002", after_create)}), nullptr,
+                      ChangeReaderOptions{});
+  std::vector<Transaction> txns;
+  ASSERT_TRUE(readAll(&reader, &txns).ok());
+  ASSERT_FALSE(txns.empty());
+  EXPECT_TRUE(txns[0].events[0].table_info->columns[1].name.empty());  // MINIMAL: no names
 }
 
 TEST_F(ChangeReaderTest, ReadsFilesInOrderAsOneStream) {

@@ -7,6 +7,7 @@
 #include "mysql/row_decoder.h"
 #include "mysql/sql_lexer.h"
 #include "mysql/unique_keys.h"
+#include "source/schema_history.h"
 
 namespace dts::source {
 
@@ -294,14 +295,18 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
     uint32_t bits = (m.meta >> 8) * 8u + (m.meta & 0xff);
     return bits == def.precision ? Status::OK() : differ("width differs");
   }
+  // A character column whose character set is unknown (a schema history without one) has no
+  // known byte length: only its kind is checked.
+  const bool length_unknown = def.octet_length == 0 && def.collation == 0;
   if (dt == "char" || dt == "binary") {
     auto sm = stringKind(ColumnType::kString);
     if (!sm) return differ("");
-    return sm->max_length == def.octet_length ? Status::OK() : differ("length differs");
+    return sm->max_length == def.octet_length || length_unknown ? Status::OK()
+                                                                : differ("length differs");
   }
   if (dt == "varchar" || dt == "varbinary") {
     if (!is(ColumnType::kVarchar) && !is(ColumnType::kVarString)) return differ("");
-    return m.meta == def.octet_length ? Status::OK() : differ("length differs");
+    return m.meta == def.octet_length || length_unknown ? Status::OK() : differ("length differs");
   }
   if (dt == "enum" || dt == "set") {
     auto sm = stringKind(dt == "enum" ? ColumnType::kEnum : ColumnType::kSet);
@@ -346,7 +351,11 @@ Result<std::unique_ptr<InformationSchemaLoader>> InformationSchemaLoader::connec
 
 Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
                                                   const std::string& table) {
-  mysql::Connection& c = *conn_;
+  return loadSchemaTable(*conn_, database, table);
+}
+
+Result<SchemaTable> loadSchemaTable(mysql::Connection& c, const std::string& database,
+                                    const std::string& table) {
   const std::string what = "reading the definition of " + mysql::quoteQualified(database, table);
   auto cols = c.query(
       "SELECT c.COLUMN_NAME, LOWER(c.DATA_TYPE), c.COLUMN_TYPE, c.IS_NULLABLE, co.ID, c.NUMERIC_PRECISION, "
@@ -389,7 +398,46 @@ Result<SchemaTable> InformationSchemaLoader::load(const std::string& database,
   return out;
 }
 
+namespace {
+
+Result<std::string> firstValue(mysql::Connection& c, const std::string& sql,
+                               const std::string& what) {
+  auto r = c.query(sql);
+  if (!r.ok()) return r.status().withContext(what);
+  if (r->rows.empty() || r->rows[0].empty() || !r->rows[0][0]) return std::string();
+  return *r->rows[0][0];
+}
+
+}  // namespace
+
+Result<std::string> InformationSchemaLoader::databaseCollation(const std::string& database) {
+  return firstValue(
+      *conn_,
+      "SELECT DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE "
+      "SCHEMA_NAME = " +
+          conn_->quoteString(database),
+      "reading the default collation of database " + mysql::quoteIdentifier(database));
+}
+
+Result<std::string> InformationSchemaLoader::serverCollation() {
+  return firstValue(*conn_, "SELECT @@collation_server", "reading @@collation_server");
+}
+
 // ---- SchemaTracker ----
+
+SchemaTracker::SchemaTracker(std::unique_ptr<SchemaLoader> loader, Options options)
+    : loader_(std::move(loader)) {
+  SchemaHistory::Options h;
+  h.cares = std::move(options.cares);
+  if (loader_ != nullptr) {
+    SchemaLoader* l = loader_.get();
+    h.database_collation = [l](const std::string& db) { return l->databaseCollation(db); };
+    h.server_collation = [l]() { return l->serverCollation(); };
+  }
+  history_ = std::make_unique<SchemaHistory>(std::move(h));
+}
+
+SchemaTracker::~SchemaTracker() = default;
 
 Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::string& db,
                                                                      const std::string& table,
@@ -416,6 +464,58 @@ Result<std::shared_ptr<const SchemaTable>> SchemaTracker::definition(const std::
   return def;
 }
 
+namespace {
+
+// Every column of the TABLE_MAP against a definition: OK, or the first difference.
+Status checkTableMatches(const TableInfo& map, const SchemaTable& def, const std::string& where,
+                         const std::string& which, const std::string& why) {
+  if (def.columns.size() != map.columns.size()) {
+    return Status::FailedPrecondition(
+        "table " + where + " has " + std::to_string(def.columns.size()) + " columns " + which +
+        " but " + std::to_string(map.columns.size()) + " in the binlog" + why);
+  }
+  for (size_t i = 0; i < map.columns.size(); ++i) {
+    Status st = checkColumnMatches(map.columns[i], def.columns[i]);
+    if (!st.ok()) {
+      if (st.code() == Status::Code::kUnsupported) return st.withContext("table " + where);
+      return Status::FailedPrecondition("table " + where + " column " + std::to_string(i + 1) +
+                                        " (" + which + why + "): " + st.message());
+    }
+  }
+  return Status::OK();
+}
+
+// The TABLE_MAP completed with a definition that matches it.
+Result<std::shared_ptr<const TableInfo>> fill(const TableInfo& map, const SchemaTable& def,
+                                              const std::string& where) {
+  auto out = std::make_shared<TableInfo>(map);
+  for (size_t i = 0; i < out->columns.size(); ++i) {
+    ColumnInfo& c = out->columns[i];
+    const SchemaColumn& d = def.columns[i];
+    c.name = d.name;
+    c.column_type = d.column_type;
+    c.is_unsigned = d.column_type.find("unsigned") != std::string::npos;
+    if (d.collation != 0) c.collation = d.collation;
+    if (d.data_type == "enum" || d.data_type == "set") {
+      auto members = parseEnumMembers(d.column_type);
+      if (!members.ok()) return members.status().withContext("table " + where);
+      c.enum_values = std::move(members).value();
+      // Both information_schema (through the loader's utf8mb4 connection) and the history (from
+      // DDL text) give the names as utf8mb4 text, not in the column's character set.
+      c.enum_values_collation = mysql::kUtf8mb4Collation;
+    }
+  }
+  out->primary_key.clear();
+  for (const std::string& k : def.primary_key) {
+    for (size_t i = 0; i < def.columns.size(); ++i) {
+      if (def.columns[i].name == k) out->primary_key.push_back(i);
+    }
+  }
+  return std::shared_ptr<const TableInfo>(std::move(out));
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo& map) {
   const bool full_metadata =
       !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(),
@@ -423,68 +523,51 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
   if (full_metadata) return std::make_shared<const TableInfo>(map);
 
   const std::string where = mysql::quoteQualified(map.database, map.table);
+  if (history_->knows(map.database, map.table)) {
+    auto def = history_->find(map.database, map.table);
+    if (def == nullptr) {
+      return Status::FailedPrecondition(
+          "table " + where +
+          " has rows in the binlog where the schema history says it does not exist");
+    }
+    DTS_RETURN_IF_ERROR(checkTableMatches(map, def->shape, where,
+                                          "in the schema history at this point of the stream",
+                                          " (a DDL the history missed?)"));
+    return fill(map, def->shape, where);
+  }
+  if (loader_ == nullptr) return std::make_shared<const TableInfo>(map);
+
   Status mismatch;
   for (int attempt = 0; attempt < 2; ++attempt) {
     // A mismatch against a cached definition may only mean the cache is stale (a DDL we could
     // not follow): reload once before calling it an error.
     DTS_ASSIGN_OR_RETURN(std::shared_ptr<const SchemaTable> def,
                          definition(map.database, map.table, attempt > 0));
-    if (def->columns.size() != map.columns.size()) {
-      mismatch = Status::FailedPrecondition(
-          "table " + where + " has " + std::to_string(def->columns.size()) +
-          " columns on the server now but " + std::to_string(map.columns.size()) +
-          " in the binlog (its definition changed after this point of the stream)");
-      continue;
-    }
-    mismatch = Status::OK();
-    for (size_t i = 0; i < map.columns.size() && mismatch.ok(); ++i) {
-      Status st = checkColumnMatches(map.columns[i], def->columns[i]);
-      if (!st.ok()) {
-        if (st.code() == Status::Code::kUnsupported) return st.withContext("table " + where);
-        mismatch = st.withContext("table " + where + " column " + std::to_string(i + 1) +
-                                  " (its definition changed after this point of the stream)");
-      }
-    }
+    mismatch = checkTableMatches(map, *def, where, "on the server now",
+                                 " (its definition changed after this point of the stream)");
+    if (mismatch.code() == Status::Code::kUnsupported) return mismatch;
     if (!mismatch.ok()) continue;
-
-    auto out = std::make_shared<TableInfo>(map);
-    for (size_t i = 0; i < out->columns.size(); ++i) {
-      ColumnInfo& c = out->columns[i];
-      const SchemaColumn& d = def->columns[i];
-      c.name = d.name;
-      c.column_type = d.column_type;
-      c.is_unsigned = d.column_type.find("unsigned") != std::string::npos;
-      if (d.collation != 0) c.collation = d.collation;
-      if (d.data_type == "enum" || d.data_type == "set") {
-        auto members = parseEnumMembers(d.column_type);
-        if (!members.ok()) return members.status().withContext("table " + where);
-        c.enum_values = std::move(members).value();
-        // information_schema prints them as text of the loader's connection (utf8mb4), not in
-        // the column's character set.
-        c.enum_values_collation = mysql::kUtf8mb4Collation;
-      }
-    }
-    out->primary_key.clear();
-    for (const std::string& k : def->primary_key) {
-      for (size_t i = 0; i < def->columns.size(); ++i) {
-        if (def->columns[i].name == k) out->primary_key.push_back(i);
-      }
-    }
-    return std::shared_ptr<const TableInfo>(std::move(out));
+    return fill(map, *def, where);
   }
   return mismatch;
 }
 
-void SchemaTracker::onQuery(std::string_view default_db, std::string_view sql) {
-  DdlEffect e = ddlEffect(default_db, sql);
-  switch (e.kind) {
-    case DdlEffect::Kind::kNone: return;
-    case DdlEffect::Kind::kTables:
-      for (const auto& [db, table] : e.tables) invalidateTable(db, table);
-      return;
-    case DdlEffect::Kind::kDatabase: invalidateDatabase(e.database); return;
-    case DdlEffect::Kind::kEverything: invalidateAll(); return;
+Status SchemaTracker::onQuery(std::string_view default_db, std::string_view sql, uint64_t marker,
+                              bool* changed) {
+  DTS_ASSIGN_OR_RETURN(SchemaHistory::Applied applied, history_->apply(default_db, sql, marker));
+  if (changed != nullptr) *changed = applied.changed;
+  if (applied.unknown_everything) {
+    invalidateAll();
+    return Status::OK();
   }
+  for (const auto& [db, table] : applied.unknown) {
+    if (table.empty()) {
+      invalidateDatabase(db);
+    } else {
+      invalidateTable(db, table);
+    }
+  }
+  return Status::OK();
 }
 
 void SchemaTracker::invalidateTable(const std::string& database, const std::string& table) {

@@ -14,10 +14,17 @@
 // any lag, run the source with binlog_row_metadata=FULL, whose TABLE_MAPs carry names, keys and
 // charsets themselves: the tracker then uses the TABLE_MAP as it is and queries nothing.
 //
+// Since the schema history (schema_history.h): a table whose definition the history holds (the
+// stream created it, or the owner seeded or restored it) is completed from the history, never
+// from the server, so a lagging reader decodes each row with the definition in force when it
+// was written, at any lag and with binlog_row_metadata=NO_LOG or MINIMAL. The live definition
+// serves only the tables the history does not know.
+//
 // Thread-safety: one thread (the one driving the BinlogDecoder).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,6 +37,8 @@
 #include "mysql/table_info.h"
 
 namespace dts::source {
+
+class SchemaHistory;
 
 // One column as information_schema.COLUMNS describes it.
 struct SchemaColumn {
@@ -56,6 +65,13 @@ class SchemaLoader {
   virtual ~SchemaLoader() = default;
   // kNotFound when the table does not exist (now); kUnavailable when the server is unreachable.
   virtual Result<SchemaTable> load(const std::string& database, const std::string& table) = 0;
+  // The default collation name of a database now ("" when it does not exist or is unknown), and
+  // the server's (for the schema history's CREATE TABLE/DATABASE without a character set).
+  virtual Result<std::string> databaseCollation(const std::string& database) {
+    (void)database;
+    return std::string();
+  }
+  virtual Result<std::string> serverCollation() { return std::string(); }
 };
 
 // Reads information_schema.COLUMNS / COLLATIONS / STATISTICS over a normal connection (never
@@ -68,31 +84,50 @@ class InformationSchemaLoader final : public SchemaLoader {
   static Result<std::unique_ptr<InformationSchemaLoader>> connect(
       const mysql::ConnectOptions& options);
   Result<SchemaTable> load(const std::string& database, const std::string& table) override;
+  Result<std::string> databaseCollation(const std::string& database) override;
+  Result<std::string> serverCollation() override;
 
  private:
   std::unique_ptr<mysql::Connection> conn_;
 };
 
+// What InformationSchemaLoader::load reads, over any connection.
+Result<SchemaTable> loadSchemaTable(mysql::Connection& conn, const std::string& database,
+                                    const std::string& table);
+
 class SchemaTracker final : public mysql::SchemaProvider {
  public:
-  // REQUIRES: loader != nullptr.
-  explicit SchemaTracker(std::unique_ptr<SchemaLoader> loader) : loader_(std::move(loader)) {}
+  struct Options {
+    // Whether a DDL the schema history cannot read stops the reader for this table (a selected
+    // table); null: every table. See SchemaHistory::Options::cares.
+    std::function<bool(const std::string& database, const std::string& table)> cares;
+  };
+  // `loader` may be null: tables the history does not know then keep what their TABLE_MAP says.
+  explicit SchemaTracker(std::unique_ptr<SchemaLoader> loader, Options options = {});
+  ~SchemaTracker() override;
 
-  // The completed table (see the header comment). kFailedPrecondition when the server's current
-  // definition does not match the TABLE_MAP or the table no longer exists; kUnavailable when the
-  // definition could not be read.
+  // The completed table. With binlog_row_metadata=FULL the TABLE_MAP as it is. Else, for a
+  // table the schema history knows (created in the stream, seeded, restored), its definition in
+  // force at this point of the stream: kFailedPrecondition when it does not fit the TABLE_MAP
+  // (never a reload). Else the server's current definition (see the header comment):
+  // kFailedPrecondition when it does not match the TABLE_MAP or the table no longer exists;
+  // kUnavailable when the definition could not be read. Else (no loader) the TABLE_MAP as is.
   Result<std::shared_ptr<const mysql::TableInfo>> complete(
       const mysql::TableInfo& from_table_map) override;
 
-  // A QUERY event of the stream: forgets the tables (or databases) a DDL statement may change.
-  // `default_db` is the event's current database, used for unqualified names. Statements it
-  // cannot read but that might be DDL forget everything (a reload is cheap; a stale definition
-  // is not).
-  void onQuery(std::string_view default_db, std::string_view sql);
+  // A QUERY event of the stream, run with default database `default_db`: the schema history
+  // follows the DDL (see schema_history.h), and cached live definitions of the tables it may
+  // change are forgotten. `marker` is the stream position after the event (monotonic). Errors:
+  // kUnsupported for a DDL on a known table the history cannot read (naming the statement).
+  // *changed (optional) tells whether some definition changed.
+  Status onQuery(std::string_view default_db, std::string_view sql, uint64_t marker = 0,
+                 bool* changed = nullptr);
 
   void invalidateTable(const std::string& database, const std::string& table);
   void invalidateDatabase(const std::string& database);
   void invalidateAll();
+
+  SchemaHistory& history() { return *history_; }
 
   // How many definitions were read from the loader (for tests and metrics).
   uint64_t loads() const { return loads_; }
@@ -101,6 +136,7 @@ class SchemaTracker final : public mysql::SchemaProvider {
   Result<std::shared_ptr<const SchemaTable>> definition(const std::string& db,
                                                         const std::string& table, bool reload);
   std::unique_ptr<SchemaLoader> loader_;
+  std::unique_ptr<SchemaHistory> history_;
   std::unordered_map<std::string, std::shared_ptr<const SchemaTable>> cache_;  // key: db '\0' table
   uint64_t loads_ = 0;
 };

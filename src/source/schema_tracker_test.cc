@@ -100,20 +100,53 @@ TEST(SchemaTrackerTest, CachesUntilDdlInvalidates) {
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   EXPECT_EQ(f.loader->calls, 1);
-  f.tracker->onQuery("other", "INSERT INTO x VALUES (1)");  // not DDL
-  f.tracker->onQuery("other", "ALTER TABLE t ADD c INT");   // another db's t
+  EXPECT_TRUE(f.tracker->onQuery("other", "INSERT INTO x VALUES (1)").ok());  // not DDL
+  EXPECT_TRUE(f.tracker->onQuery("other", "ALTER TABLE t ADD c INT").ok());   // another db's t
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   EXPECT_EQ(f.loader->calls, 1);
-  f.tracker->onQuery("shop", "ALTER TABLE t ADD c INT");
+  EXPECT_TRUE(f.tracker->onQuery("shop", "ALTER TABLE t ADD c INT").ok());
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   EXPECT_EQ(f.loader->calls, 2);
-  f.tracker->onQuery("", "DROP DATABASE shop");
+  EXPECT_TRUE(f.tracker->onQuery("", "DROP DATABASE shop").ok());
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   EXPECT_EQ(f.loader->calls, 3);
-  f.tracker->onQuery("", "/*!50001 CREATE VIEW v AS SELECT 1 */");  // unreadable: forget all
+  // Executable comments are read (the schema history expands them): a view changes no table.
+  EXPECT_TRUE(f.tracker->onQuery("", "/*!50001 CREATE VIEW v AS SELECT 1 */").ok());
+  ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
+  EXPECT_EQ(f.loader->calls, 3);
+  EXPECT_TRUE(f.tracker->onQuery("", "ALTER /* unterminated").ok());  // unreadable: forget all
   ASSERT_TRUE(f.tracker->complete(shopMap()).ok());
   EXPECT_EQ(f.loader->calls, 4);
   EXPECT_EQ(f.tracker->loads(), 4u);
+}
+
+TEST(SchemaTrackerTest, TablesCreatedInTheStreamComeFromTheHistory) {
+  auto f = make();
+  // The server's shop.t has 4 columns (see shopMap); the stream re-creates it with 3 of other
+  // names and types: the history's definition names the rows, the server is never asked.
+  ASSERT_TRUE(f.tracker->onQuery("shop", "DROP TABLE t").ok());
+  ASSERT_TRUE(f.tracker
+                  ->onQuery("shop",
+                            "CREATE TABLE t (k INT PRIMARY KEY, price DECIMAL(10,2), "
+                            "name VARCHAR(20), state ENUM('new','paid'))")
+                  .ok());
+  TableInfo m = shopMap();
+  auto t = f.tracker->complete(m);
+  ASSERT_TRUE(t.ok()) << t.status().toString();
+  EXPECT_EQ((*t)->columns[0].name, "k");
+  EXPECT_EQ(f.loader->calls, 0);
+  // A row that does not fit the history's definition is refused, never reloaded.
+  ASSERT_TRUE(f.tracker->onQuery("shop", "ALTER TABLE t DROP COLUMN state").ok());
+  t = f.tracker->complete(m);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(t.status().message().find("has 3 columns in the schema history"), std::string::npos)
+      << t.status().toString();
+  EXPECT_EQ(f.loader->calls, 0);
+  // A DDL on it that the history cannot read is an error naming the statement.
+  Status st = f.tracker->onQuery("shop", "ALTER TABLE t ADD COLUMN g FROBNICATE");
+  EXPECT_EQ(st.code(), Status::Code::kUnsupported);
+  EXPECT_NE(st.message().find("FROBNICATE"), std::string::npos);
 }
 
 TEST(SchemaTrackerTest, PrefersFullMetadataAndQueriesNothing) {

@@ -1,5 +1,6 @@
 #include "task/incremental.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <map>
@@ -10,6 +11,7 @@
 #include "mysql/binlog_stream.h"
 #include "mysql/gtid.h"
 #include "sink/mysql_applier.h"
+#include "source/schema_history.h"
 #include "task/throttle.h"
 
 namespace dts::task {
@@ -53,6 +55,78 @@ Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& 
   return Status::OK();
 }
 
+bool isMysqlGtidText(const std::string& s) {
+  // MySQL sets are "uuid:intervals"; MariaDB positions "domain-server-seq".
+  return s.find(':') != std::string::npos;
+}
+
+// The task's schema history, kept in the destination's dts_meta next to its checkpoint:
+//   `dts_meta`.`schema_history` (task, seq) -> gtid, history
+// One version per DDL that changed the history (gtid: that DDL's GTID; "" for the definitions
+// the history was seeded with), written when the reader meets the DDL, before the sink applies
+// it. A resume from position P restores the newest version whose DDL P contains: the definitions
+// in force at P, whatever the reader had read past P before it stopped.
+class HistoryStore {
+ public:
+  struct Version {
+    uint64_t seq = 0;
+    std::string gtid;
+    std::string text;
+  };
+
+  static Result<std::unique_ptr<HistoryStore>> open(const mysql::ConnectOptions& dest,
+                                                    std::string task) {
+    DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(dest));
+    DTS_RETURN_IF_ERROR(conn->execute("CREATE DATABASE IF NOT EXISTS `dts_meta`"));
+    DTS_RETURN_IF_ERROR(conn->execute(
+        "CREATE TABLE IF NOT EXISTS `dts_meta`.`schema_history` (task VARCHAR(191) NOT NULL, "
+        "seq BIGINT UNSIGNED NOT NULL, gtid VARCHAR(255) NOT NULL, history LONGBLOB NOT NULL, "
+        "PRIMARY KEY (task, seq)) ENGINE=InnoDB"));
+    return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(conn), std::move(task)));
+  }
+
+  Result<std::vector<Version>> load() {
+    DTS_ASSIGN_OR_RETURN(auto rows, conn_->query("SELECT seq, gtid, history FROM "
+                                                 "`dts_meta`.`schema_history` WHERE task = " +
+                                                 conn_->quoteString(task_) + " ORDER BY seq"));
+    std::vector<Version> out;
+    for (const auto& r : rows.rows) {
+      if (r.size() < 3 || !r[0] || !r[1] || !r[2]) continue;
+      out.push_back(Version{std::stoull(*r[0]), *r[1], *r[2]});
+    }
+    return out;
+  }
+  Status save(uint64_t seq, const std::string& gtid, const std::string& text) {
+    return conn_->execute(
+        "REPLACE INTO `dts_meta`.`schema_history` (task, seq, gtid, history) "
+        "VALUES (" +
+        conn_->quoteString(task_) + ", " + std::to_string(seq) + ", " + conn_->quoteString(gtid) +
+        ", " + conn_->quoteString(text) + ")");
+  }
+  Status pruneBefore(uint64_t seq) {
+    return conn_->execute("DELETE FROM `dts_meta`.`schema_history` WHERE task = " +
+                          conn_->quoteString(task_) + " AND seq < " + std::to_string(seq));
+  }
+
+ private:
+  HistoryStore(std::unique_ptr<mysql::Connection> conn, std::string task)
+      : conn_(std::move(conn)), task_(std::move(task)) {}
+  std::unique_ptr<mysql::Connection> conn_;
+  std::string task_;
+};
+
+// Whether the stream position `from` contains the DDL of a version ("" always).
+Result<bool> versionInForce(const std::string& from, const std::string& gtid) {
+  if (gtid.empty()) return true;
+  DTS_ASSIGN_OR_RETURN(mysql::Gtid g, mysql::Gtid::parse(gtid));
+  if (from.empty()) return false;
+  DTS_ASSIGN_OR_RETURN(
+      mysql::GtidPosition p,
+      mysql::GtidPosition::parse(
+          from, isMysqlGtidText(from) ? mysql::GtidFlavor::kMySql : mysql::GtidFlavor::kMariaDb));
+  return p.contains(g);
+}
+
 std::string phaseContext(const TaskConfig& config) {
   return "incremental phase of task '" + config.name + "'";
 }
@@ -62,7 +136,11 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   BinlogIncrementalEngine(const IncrementalContext& ctx, const IncrementalSeams& seams)
       : config_(ctx.config),
         mapping_(std::make_shared<const pipeline::Mapping>(ctx.mapping)),
-        seams_(seams) {}
+        seams_(seams) {
+    for (const CatalogTable& t : ctx.tables) {
+      source_tables_.emplace_back(t.route.source_database, t.route.source_table);
+    }
+  }
 
   Status run(const std::string& start_gtid, Progress* progress,
              const std::atomic<bool>& stop) override;
@@ -71,10 +149,63 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   // seams_.reader, or the task's source server.
   Result<source::ChangeReaderFactory> readerFactory() const;
 
+  // Restores the schema history in force at `from` into the reader, or seeds it with the live
+  // definitions of the task's tables (the first run); returns the next version number.
+  Result<uint64_t> restoreHistory(HistoryStore* store, const std::string& from,
+                                  source::ChangeReader* reader);
+
   TaskConfig config_;
   std::shared_ptr<const pipeline::Mapping> mapping_;
   IncrementalSeams seams_;
+  std::vector<std::pair<std::string, std::string>> source_tables_;
 };
+
+Result<uint64_t> BinlogIncrementalEngine::restoreHistory(HistoryStore* store,
+                                                         const std::string& from,
+                                                         source::ChangeReader* reader) {
+  DTS_ASSIGN_OR_RETURN(std::vector<HistoryStore::Version> versions, store->load());
+  source::SchemaHistory& history = reader->schema().history();
+  if (!versions.empty()) {
+    for (size_t i = versions.size(); i-- > 0;) {
+      DTS_ASSIGN_OR_RETURN(bool in_force, versionInForce(from, versions[i].gtid));
+      if (!in_force) continue;
+      DTS_RETURN_IF_ERROR(history.restore(versions[i].text));
+      DTS_RETURN_IF_ERROR(store->pruneBefore(versions[i].seq));
+      spdlog::info("task {}: schema history of {} tables restored as of {} (version {})",
+                   config_.name, history.tableCount(),
+                   versions[i].gtid.empty() ? "its start" : versions[i].gtid, versions[i].seq);
+      return versions.back().seq + 1;
+    }
+    return Status::FailedPrecondition("no saved schema history is in force at position '" + from +
+                                      "'");
+  }
+  // The first run: the definitions of the task's tables as the source has them at the start of
+  // the incremental phase.
+  DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
+  DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
+  // Every base table the mapping moves (the catalog may hold fewer: tables created since).
+  DTS_ASSIGN_OR_RETURN(auto listed,
+                       src->query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
+                                  "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
+                                  "('mysql', 'information_schema', 'performance_schema', 'sys')"));
+  std::vector<std::pair<std::string, std::string>> tables = source_tables_;
+  for (const auto& row : listed.rows) {
+    if (row.size() < 2 || !row[0] || !row[1]) continue;
+    if (mapping_->selectsTable(*row[0], *row[1])) tables.emplace_back(*row[0], *row[1]);
+  }
+  std::sort(tables.begin(), tables.end());
+  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
+  for (const auto& [db, table] : tables) {
+    auto def = source::loadLiveDefinition(*src, db, table);
+    if (def.status().code() == Status::Code::kNotFound) continue;
+    if (!def.ok()) return def.status();
+    history.put(std::move(def).value(), reader->marker());
+  }
+  DTS_RETURN_IF_ERROR(store->save(1, "", history.save(reader->marker())));
+  spdlog::info("task {}: schema history seeded with the definitions of {} tables", config_.name,
+               history.tableCount());
+  return uint64_t{2};
+}
 
 Result<source::ChangeReaderFactory> BinlogIncrementalEngine::readerFactory() const {
   if (seams_.reader) return seams_.reader;
@@ -102,6 +233,20 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   auto reader_r = open_reader(from, std::move(ro));
   if (!reader_r.ok()) return reader_r.status().withContext(where);
   std::unique_ptr<source::ChangeReader> reader = std::move(reader_r).value();
+  // The schema history persists with the default sink (dts_meta at the destination); a test's
+  // own sink keeps it in memory only.
+  std::unique_ptr<HistoryStore> history_store;
+  uint64_t history_seq = 0;
+  if (!seams_.sink) {
+    DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
+    auto opened = HistoryStore::open(dest_opts, config_.name);
+    if (!opened.ok()) return opened.status().withContext(where + ": schema history store");
+    history_store = std::move(opened).value();
+    auto seq = restoreHistory(history_store.get(), from, reader.get());
+    if (!seq.ok()) return seq.status().withContext(where + ": restoring the schema history");
+    history_seq = *seq;
+  }
+  uint64_t schema_changes_saved = reader->schemaChanges();
   spdlog::info("task {}: streaming {} from {}", config_.name, reader->describe(),
                from.empty() ? "(start)" : from);
   progress->noteHealthy();
@@ -194,6 +339,16 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       break;
     }
     last_event_ms = nowMs();
+    if (history_store != nullptr && reader->schemaChanges() != schema_changes_saved) {
+      // Saved before the sink sees the DDL: a checkpoint past it always finds its version.
+      schema_changes_saved = reader->schemaChanges();
+      st = history_store->save(history_seq++, reader->schemaChangeGtid(),
+                               reader->schema().history().save(reader->marker()));
+      if (!st.ok()) {
+        st = st.withContext(where + ": saving the schema history");
+        break;
+      }
+    }
     for (pipeline::Transaction& piece : done) {
       if (!config_.options.ddl) {
         std::erase_if(piece.events, [](const pipeline::ChangeEvent& e) {
@@ -229,11 +384,6 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   }
   if (!closed.ok()) return closed.withContext(where + ": committing on stop");
   return Status::OK();
-}
-
-bool isMysqlGtidText(const std::string& s) {
-  // MySQL sets are "uuid:intervals"; MariaDB positions "domain-server-seq".
-  return s.find(':') != std::string::npos;
 }
 
 }  // namespace

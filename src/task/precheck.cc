@@ -106,8 +106,9 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
     else
       add("binlog_row_image", L::kOk, "");
     if (need_binlog) {
-      // Without FULL row metadata a TABLE_MAP carries types only; names come from the table as it
-      // is now (source/schema_tracker.h). dts never guesses, but a lag across some DDL stops it.
+      // Without FULL row metadata a TABLE_MAP carries types only; names come from the schema
+      // history dts keeps by following the DDL of the stream (source/schema_history.h), saved
+      // with the checkpoint: any lag across any DDL it can read is fine.
       std::string metadata = value(*src, "SELECT @@GLOBAL.binlog_row_metadata");
       if (metadata == "FULL") {
         add("binlog_row_metadata", L::kOk, "");
@@ -115,8 +116,11 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         add("binlog_row_metadata", L::kWarn,
             where +
                 " has binlog_row_metadata=" + (metadata.empty() ? "(not supported)" : metadata) +
-                ": column names come from the tables as they are now; lagging behind a DROP TABLE or a swap of "
-                "same-typed column names stops the task with an error (FULL avoids it)");
+                ": column names come from the schema history dts keeps by following DDL, at any "
+                "lag; FULL is still needed by `dts binlog tail` for a table created before its "
+                "start and changed since (the history falls back to the definition as it is now). "
+                "A DDL the history cannot read on a moved table (system versioning, CREATE TABLE "
+                "... SELECT) stops the task whatever the setting");
       }
     }
     if (src->isMariaDB()) {

@@ -1,0 +1,334 @@
+#include "source/schema_history.h"
+
+#include <gtest/gtest.h>
+
+#include "mysql/collations.h"
+
+namespace dts::source {
+namespace {
+
+// "name type [collation] [NOT NULL]" per column, then "PK(a,b)" and "UK name(a,b)".
+std::string describe(const SchemaHistory& h, const std::string& db, const std::string& table) {
+  auto d = h.find(db, table);
+  if (d == nullptr) return "<none>";
+  std::string out;
+  for (const SchemaColumn& c : d->shape.columns) {
+    out += c.name + " " + c.column_type;
+    if (c.collation != 0) {
+      const mysql::Collation* co = mysql::findCollation(c.collation);
+      out += std::string(" ") + (co ? co->name : "?");
+    }
+    if (!c.nullable) out += " NN";
+    out += "; ";
+  }
+  if (!d->shape.primary_key.empty()) {
+    out += "PK(";
+    for (const auto& k : d->shape.primary_key)
+      out += k + (&k == &d->shape.primary_key.back() ? "" : ",");
+    out += ")";
+  }
+  for (const auto& u : d->unique_keys) {
+    out += " UK " + u.name + "(";
+    for (const auto& k : u.columns) out += k + (&k == &u.columns.back() ? "" : ",");
+    out += ")";
+  }
+  return out;
+}
+
+class HistoryTest : public ::testing::Test {
+ protected:
+  HistoryTest() {
+    SchemaHistory::Options o;
+    o.database_collation = [](const std::string&) -> Result<std::string> {
+      return std::string("utf8mb4_general_ci");
+    };
+    o.server_collation = []() -> Result<std::string> { return std::string("latin1_swedish_ci"); };
+    h_ = SchemaHistory(std::move(o));
+  }
+  void run(const std::string& sql, const std::string& db = "d") {
+    auto r = h_.apply(db, sql, ++marker_);
+    ASSERT_TRUE(r.ok()) << sql << ": " << r.status().toString();
+  }
+  std::string t(const std::string& table = "t", const std::string& db = "d") {
+    return describe(h_, db, table);
+  }
+  SchemaHistory h_;
+  uint64_t marker_ = 0;
+};
+
+TEST_F(HistoryTest, CreateTableTypesDefaultsAndKeys) {
+  run("CREATE TABLE t (id INT NOT NULL AUTO_INCREMENT, u INT UNSIGNED, b BIGINT, "
+      "s VARCHAR(20) DEFAULT 'x', c CHAR(3) CHARACTER SET latin1, e ENUM('a','it''s') NOT NULL, "
+      "st SET('x','y') COLLATE utf8mb4_bin, d DECIMAL(12,3), f FLOAT, dt DATETIME(3), "
+      "ts TIMESTAMP NULL DEFAULT CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP, y YEAR, bt BIT(5), "
+      "tx TEXT, bl BLOB, vb VARBINARY(8), j JSON, bo BOOLEAN, z INT(5) ZEROFILL, "
+      "PRIMARY KEY (id), UNIQUE KEY uk_s (s), UNIQUE (c, b), KEY k (b)) ENGINE=InnoDB");
+  EXPECT_EQ(t(),
+            "id int(11) NN; u int(10) unsigned; b bigint(20); s varchar(20) utf8mb4_general_ci; "
+            "c char(3) latin1_swedish_ci; e enum('a','it''s') utf8mb4_general_ci NN; "
+            "st set('x','y') utf8mb4_bin; d decimal(12,3); f float; dt datetime(3); "
+            "ts timestamp; y year(4); bt bit(5); tx text utf8mb4_general_ci; bl blob binary; "
+            "vb varbinary(8) binary; j longtext utf8mb4_bin; bo tinyint(1); "
+            "z int(5) unsigned zerofill; PK(id) UK uk_s(s) UK c(c,b)");
+  auto d = h_.find("d", "t");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->shape.columns[3].octet_length, 80u);  // varchar(20) utf8mb4
+  EXPECT_EQ(d->shape.columns[4].octet_length, 3u);
+}
+
+TEST_F(HistoryTest, TableAndDatabaseDefaultCharsets) {
+  run("CREATE DATABASE d2 CHARACTER SET latin1");
+  run("CREATE TABLE d2.a (x VARCHAR(5))");
+  EXPECT_EQ(t("a", "d2"), "x varchar(5) latin1_swedish_ci; ");
+  run("CREATE TABLE d2.b (x VARCHAR(5), y TEXT(300)) DEFAULT CHARSET=utf8mb4 COLLATE utf8mb4_bin");
+  EXPECT_EQ(t("b", "d2"), "x varchar(5) utf8mb4_bin; y text utf8mb4_bin; ");
+  run("CREATE DATABASE d3");  // the server's default
+  run("CREATE TABLE d3.c (x CHAR(2))");
+  EXPECT_EQ(t("c", "d3"), "x char(2) latin1_swedish_ci; ");
+  run("ALTER DATABASE d3 DEFAULT CHARACTER SET = utf8mb3");
+  run("CREATE TABLE d3.e (x CHAR(2), y NATIONAL VARCHAR(3), z VARCHAR(4) BINARY)");
+  EXPECT_EQ(t("e", "d3"),
+            "x char(2) utf8mb3_general_ci; y varchar(3) utf8mb3_general_ci; "
+            "z varchar(4) utf8mb3_bin; ");
+  run("DROP DATABASE d3");
+  EXPECT_EQ(t("c", "d3"), "<none>");
+  EXPECT_TRUE(h_.knows("d3", "c"));  // known dropped: never the live definition
+}
+
+TEST_F(HistoryTest, CreateLikeAndIfNotExists) {
+  run("CREATE TABLE s (a INT PRIMARY KEY, b VARCHAR(3) UNIQUE)");
+  run("CREATE TABLE t LIKE s");
+  EXPECT_EQ(t(), "a int(11) NN; b varchar(3) utf8mb4_general_ci; PK(a) UK b(b)");
+  run("CREATE TABLE IF NOT EXISTS t (z INT)");
+  EXPECT_EQ(t(), "a int(11) NN; b varchar(3) utf8mb4_general_ci; PK(a) UK b(b)");
+  run("CREATE TABLE u (LIKE s)");
+  EXPECT_EQ(t("u"), t("s"));
+  run("CREATE TABLE w LIKE never_seen");
+  EXPECT_FALSE(h_.knows("d", "w"));
+}
+
+TEST_F(HistoryTest, AlterColumnsWithPlacement) {
+  run("CREATE TABLE t (a INT, b INT, c INT)");
+  run("ALTER TABLE t ADD COLUMN x INT FIRST, ADD y VARCHAR(2) AFTER x, DROP COLUMN c, "
+      "MODIFY b BIGINT NOT NULL FIRST, CHANGE COLUMN a aa SMALLINT AFTER y");
+  run("ALTER TABLE t RENAME COLUMN y TO yy");
+  EXPECT_EQ(t(), "b bigint(20) NN; x int(11); yy varchar(2) utf8mb4_general_ci; aa smallint(6); ");
+  run("ALTER TABLE t ADD (p INT, q INT)");
+  EXPECT_EQ(t(),
+            "b bigint(20) NN; x int(11); yy varchar(2) utf8mb4_general_ci; aa smallint(6); "
+            "p int(11); q int(11); ");
+  run("ALTER TABLE t DROP IF EXISTS nope, ADD COLUMN IF NOT EXISTS r INT, ALGORITHM=INPLACE, "
+      "LOCK=NONE");
+  EXPECT_EQ(t().substr(t().size() - 11), "r int(11); ");
+}
+
+TEST_F(HistoryTest, SwapNamesOfTwoColumns) {
+  run("CREATE TABLE t (a INT, b INT)");
+  // Clauses name the columns as they were before the statement, as the server reads them.
+  run("ALTER TABLE t RENAME COLUMN a TO b, RENAME COLUMN b TO a");
+  EXPECT_EQ(t(), "b int(11); a int(11); ");
+  run("ALTER TABLE t CHANGE a b INT, CHANGE b a INT");
+  EXPECT_EQ(t(), "a int(11); b int(11); ");
+  run("ALTER TABLE t ADD PRIMARY KEY (a), ADD UNIQUE (b)");
+  run("ALTER TABLE t CHANGE a b INT, CHANGE b a INT");
+  EXPECT_EQ(t(), "b int(11) NN; a int(11); PK(b) UK b(a)");
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t RENAME COLUMN a TO b").ok());
+}
+
+TEST_F(HistoryTest, KeysFollowColumns) {
+  run("CREATE TABLE t (a INT, b INT, c INT, PRIMARY KEY (a, b), UNIQUE KEY u (b, c))");
+  run("ALTER TABLE t CHANGE b bb INT");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN; c int(11); PK(a,bb) UK u(bb,c)");
+  run("ALTER TABLE t DROP COLUMN c");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN; PK(a,bb) UK u(bb)");
+  run("ALTER TABLE t DROP PRIMARY KEY, ADD CONSTRAINT PRIMARY KEY (bb), DROP INDEX u, "
+      "ADD UNIQUE INDEX v (a), ADD CONSTRAINT w UNIQUE (a, bb)");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN; PK(bb) UK v(a) UK w(a,bb)");
+  run("ALTER TABLE t RENAME INDEX v TO vv, DROP KEY w");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN; PK(bb) UK vv(a)");
+  run("CREATE UNIQUE INDEX z ON t (bb)");
+  run("CREATE INDEX nz ON t (a)");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN; PK(bb) UK vv(a) UK z(bb)");
+  run("DROP INDEX z ON t");
+  run("DROP INDEX `PRIMARY` ON t");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN;  UK vv(a)");
+  run("ALTER TABLE t ADD UNIQUE (a), ADD UNIQUE (a)");
+  EXPECT_EQ(t(), "a int(11) NN; bb int(11) NN;  UK vv(a) UK a(a) UK a_2(a)");
+}
+
+TEST_F(HistoryTest, CharsetsAndConvert) {
+  run("CREATE TABLE t (a VARCHAR(10), b TINYTEXT, c TEXT, e ENUM('x'), n INT, v VARBINARY(4)) "
+      "CHARSET latin1");
+  EXPECT_EQ(t(),
+            "a varchar(10) latin1_swedish_ci; b tinytext latin1_swedish_ci; "
+            "c text latin1_swedish_ci; e enum('x') latin1_swedish_ci; n int(11); "
+            "v varbinary(4) binary; ");
+  run("ALTER TABLE t DEFAULT CHARSET utf8mb4, ADD d CHAR(1)");
+  EXPECT_EQ(t().substr(t().size() - 30), "d char(1) utf8mb4_general_ci; ");
+  run("ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci");
+  EXPECT_EQ(t(),
+            "a varchar(10) utf8mb4_unicode_ci; b text utf8mb4_unicode_ci; "
+            "c mediumtext utf8mb4_unicode_ci; e enum('x') utf8mb4_unicode_ci; n int(11); "
+            "v varbinary(4) binary; d char(1) utf8mb4_unicode_ci; ");
+  auto d = h_.find("d", "t");
+  EXPECT_EQ(d->shape.columns[0].octet_length, 40u);
+  EXPECT_EQ(d->default_collation, collationByName("utf8mb4_unicode_ci"));
+}
+
+TEST_F(HistoryTest, ConvertingNonAsciiMembersIsRefused) {
+  run("CREATE TABLE t (e ENUM('ü')) CHARSET latin1");
+  EXPECT_EQ(h_.apply("d", "ALTER TABLE t CONVERT TO CHARACTER SET utf8mb4").status().code(),
+            Status::Code::kUnsupported);
+  run("ALTER TABLE t CONVERT TO CHARACTER SET latin1 COLLATE latin1_bin");  // same charset
+}
+
+TEST_F(HistoryTest, ColumnNamesCompareAsTheServerDoes) {
+  run("CREATE TABLE t (`ÄÖ` INT, `Ελ` INT, `Жa` INT)");
+  run("ALTER TABLE t MODIFY `äö` BIGINT, DROP `ελ`, CHANGE `жA` x INT");
+  EXPECT_EQ(t(), "äö bigint(20); x int(11); ");                    // MODIFY spells the name anew
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t ADD `AO` INT").ok());  // accents do not count
+}
+
+TEST_F(HistoryTest, EnumAndSetMemberChanges) {
+  run("CREATE TABLE t (e ENUM('a','b'), s SET('x'))");
+  run("ALTER TABLE t MODIFY e ENUM('a','b','ü'), MODIFY COLUMN s SET('x','y','z') NOT NULL");
+  EXPECT_EQ(t(),
+            "e enum('a','b','ü') utf8mb4_general_ci; s set('x','y','z') utf8mb4_general_ci NN; ");
+}
+
+TEST_F(HistoryTest, RenameTablesAcrossDatabases) {
+  run("CREATE TABLE a (x INT)");
+  run("CREATE TABLE b (y INT)");
+  run("RENAME TABLE a TO tmp, b TO a, tmp TO other.b");
+  EXPECT_EQ(t("a"), "y int(11); ");
+  EXPECT_EQ(t("b", "other"), "x int(11); ");
+  EXPECT_EQ(t("b"), "<none>");
+  run("ALTER TABLE a RENAME TO c, ADD z INT");
+  EXPECT_EQ(t("c"), "y int(11); z int(11); ");
+  EXPECT_EQ(t("a"), "<none>");
+  run("ALTER TABLE c RENAME AS e");
+  EXPECT_EQ(t("e"), "y int(11); z int(11); ");
+}
+
+TEST_F(HistoryTest, DropAndTruncate) {
+  run("CREATE TABLE a (x INT)");
+  run("CREATE TABLE b (x INT)");
+  run("TRUNCATE TABLE a");
+  EXPECT_EQ(t("a"), "x int(11); ");
+  run("DROP TABLE IF EXISTS a, d.b, nope");
+  EXPECT_EQ(t("a"), "<none>");
+  EXPECT_EQ(t("b"), "<none>");
+  run("CREATE TABLE a (y CHAR(1), z INT)");  // re-created with another shape
+  EXPECT_EQ(t("a"), "y char(1) utf8mb4_general_ci; z int(11); ");
+}
+
+TEST_F(HistoryTest, ExecutableCommentsQuotedAndCaseVariantNames) {
+  run("/*!40101 CREATE TABLE `Odd Name` (`Col``1` INT, `b` INT) */");
+  EXPECT_EQ(t("Odd Name"), "Col`1 int(11); b int(11); ");
+  run("alter TABLE `Odd Name` /*!50100 ADD COLUMN c INT */ /*M!100100 , DROP B */");
+  EXPECT_EQ(t("Odd Name"), "Col`1 int(11); c int(11); ");
+  run("ALTER TABLE `d`.`Odd Name` CHANGE `COL``1` k INT");
+  EXPECT_EQ(t("Odd Name"), "k int(11); c int(11); ");
+  run("CREATE TABLE T (a INT) /*!50100 PARTITION BY HASH (a) PARTITIONS 2 */");
+  EXPECT_EQ(t("T"), "a int(11); ");
+  EXPECT_EQ(t("t"), "<none>");  // table names are case-sensitive
+}
+
+TEST_F(HistoryTest, StatementsWithoutShapeAreIgnored) {
+  run("CREATE TABLE t (a INT)");
+  for (const char* sql :
+       {"BEGIN", "INSERT INTO t VALUES (1)", "CREATE VIEW v AS SELECT 1",
+        "CREATE DEFINER=`root`@`%` PROCEDURE p() BEGIN END", "DROP VIEW v", "GRANT ALL ON *.* TO x",
+        "ALTER TABLE t ENGINE=InnoDB COMMENT 'x' AUTO_INCREMENT=5", "ALTER TABLE t FORCE",
+        "ALTER TABLE t ALTER COLUMN a SET DEFAULT 3", "ALTER TABLE t ADD INDEX i (a)",
+        "CREATE INDEX j ON t (a)", "ANALYZE TABLE t", "RENAME USER a TO b",
+        "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES s (b) ON DELETE CASCADE"}) {
+    run(sql);
+  }
+  EXPECT_EQ(t(), "a int(11); ");
+}
+
+TEST_F(HistoryTest, UnreadableDdlOnAKnownTableIsAnError) {
+  run("CREATE TABLE t (a INT)");
+  auto r = h_.apply("d", "ALTER TABLE t ADD COLUMN g FROBNICATE", 99);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), Status::Code::kUnsupported);
+  EXPECT_NE(r.status().message().find("ALTER TABLE t ADD COLUMN g FROBNICATE"), std::string::npos);
+  EXPECT_NE(r.status().message().find("FROBNICATE"), std::string::npos);
+  EXPECT_EQ(t(), "a int(11); ");  // unchanged
+  r = h_.apply("d", "ALTER TABLE t WITH SYSTEM VERSIONING", 100);
+  EXPECT_FALSE(r.ok());
+  r = h_.apply("d", "ALTER TABLE t ADD z INT, ADD z INT", 101);
+  EXPECT_FALSE(r.ok());
+  // Unknown tables are not an error: the owner uses their live definition.
+  r = h_.apply("d", "ALTER TABLE other ADD COLUMN g FROBNICATE", 102);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->unknown.size(), 1u);
+  EXPECT_EQ(r->unknown[0].second, "other");
+}
+
+TEST_F(HistoryTest, TablesNobodyCaresAboutAreForgotten) {
+  SchemaHistory::Options o;
+  o.cares = [](const std::string&, const std::string& table) { return table == "kept"; };
+  SchemaHistory h(std::move(o));
+  ASSERT_TRUE(h.apply("d", "CREATE TABLE skipped (a INT)").ok());
+  auto r = h.apply("d", "ALTER TABLE skipped ADD g FROBNICATE");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(h.knows("d", "skipped"));
+}
+
+TEST_F(HistoryTest, SaveAtAMarkerAndRestore) {
+  run("CREATE TABLE t (a INT PRIMARY KEY, `we ird%~` VARCHAR(3) UNIQUE)");  // marker 1
+  const uint64_t before_alter = marker_;
+  run("ALTER TABLE t ADD b INT FIRST");  // marker 2
+  run("DROP TABLE t");                   // marker 3
+  std::string saved = h_.save(before_alter);
+  SchemaHistory r;
+  ASSERT_TRUE(r.restore(saved).ok());
+  EXPECT_EQ(describe(r, "d", "t"),
+            "a int(11) NN; we ird%~ varchar(3) utf8mb4_general_ci; PK(a) UK we ird%~(we ird%~)");
+  // Later markers still see the newest state in the original.
+  EXPECT_EQ(t(), "<none>");
+  SchemaHistory r2;
+  ASSERT_TRUE(r2.restore(h_.save(marker_)).ok());
+  EXPECT_TRUE(r2.knows("d", "t"));
+  EXPECT_EQ(describe(r2, "d", "t"), "<none>");
+  // Corrupt text is refused.
+  EXPECT_EQ(r.restore("garbage").code(), Status::Code::kCorruption);
+  EXPECT_EQ(r.restore("dts-schema-history 1\nC x").code(), Status::Code::kCorruption);
+  EXPECT_EQ(r.restore("dts-schema-history 1\nT d t %G1").code(), Status::Code::kCorruption);
+}
+
+TEST(CollationNamesTest, NamesAndDefaults) {
+  EXPECT_EQ(collationByName("utf8_general_ci"), collationByName("utf8mb3_general_ci"));
+  EXPECT_EQ(collationByName("LATIN1_SWEDISH_CI"), 8);
+  EXPECT_EQ(defaultCollationOf("latin1"), 8);
+  EXPECT_EQ(defaultCollationOf("utf8"), 33);
+  EXPECT_EQ(defaultCollationOf("binary"), 63);
+  EXPECT_EQ(defaultCollationOf("nope"), 0);
+}
+
+}  // namespace
+}  // namespace dts::source
+
+namespace dts::source {
+namespace {
+
+TEST(SchemaHistorySeedTest, PutAccumulatesTables) {
+  SchemaHistory h;
+  for (const char* name : {"t", "r", "s"}) {
+    TableDefinition d;
+    d.shape.database = "hs";
+    d.shape.table = name;
+    d.shape.columns.push_back(SchemaColumn{});
+    d.shape.columns.back().name = "a";
+    h.put(std::move(d), 0);
+  }
+  EXPECT_EQ(h.tableCount(), 3u);
+  SchemaHistory r;
+  ASSERT_TRUE(r.restore(h.save(0)).ok());
+  EXPECT_EQ(r.tableCount(), 3u);
+}
+
+}  // namespace
+}  // namespace dts::source
