@@ -253,6 +253,12 @@ Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
   out.table_info = cutTableInfo(event.table_info, *r, &kept);
   if (out.op != ChangeEvent::Op::kInsert) out.before = cutImage(std::move(event.before), *kept);
   if (out.op != ChangeEvent::Op::kDelete) out.after = cutImage(std::move(event.after), *kept);
+  if (out.op == event.op && r->allColumns()) {  // the same images: the same sizes
+    out.memory_bytes = event.memory_bytes;
+    out.payload_bytes = event.payload_bytes;
+  } else if (event.memory_bytes != 0) {
+    measureRow(&out);
+  }
   return std::optional<ChangeEvent>(std::move(out));
 }
 

@@ -7,7 +7,6 @@
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
-#include "pipeline/transaction_builder.h"
 #include "sink/ddl_rewrite.h"
 #include "sink/sql_literal.h"
 
@@ -41,10 +40,6 @@ bool byteComparable(const mysql::ColumnInfo& c) {
   if (c.type == mysql::ColumnType::kFloat || c.type == mysql::ColumnType::kDouble) return false;
   if (!isStringLike(c)) return true;
   return c.collation == mysql::kBinaryCollation;
-}
-
-size_t valueBytes(const mysql::Value& v) {
-  return v.s.empty() ? 8 : v.s.size();
 }
 
 // Errors that mean "this DDL already happened" when it is replayed after a crash.
@@ -218,12 +213,10 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
   }
 }
 
-Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
+Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   const mysql::TableInfo& info = *ev.table_info;
-  std::string cache_key =
-      ev.database + '\0' + ev.table + '\0' + std::to_string(info.columns.size());
-  auto it = key_cache_.find(cache_key);
-  if (it != key_cache_.end()) return it->second;
+  auto it = key_cache_.find(&info);
+  if (it != key_cache_.end()) return it->second.keys;
 
   // Unique keys as the destination knows them (TableInfo carries only the primary key).
   auto unique = mysql::readUniqueKeys(
@@ -264,8 +257,11 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   for (size_t i : keys.identity) {
     if (i >= info.columns.size() || !byteComparable(info.columns[i])) keys.byte_comparable = false;
   }
-  key_cache_[cache_key] = keys;
-  return keys;
+  // A producer that makes a table_info per row (none in dts) must not grow the cache forever.
+  if (key_cache_.size() >= 4096) key_cache_.clear();
+  auto shared = std::make_shared<const TableKeys>(std::move(keys));
+  key_cache_[&info] = CachedKeys{ev.table_info, shared};
+  return shared;
 }
 
 double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
@@ -283,8 +279,10 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
       ddl->push_back(std::move(ev));
       continue;
     }
-    auto snap = snapshots_.find({ev.database, ev.table});
-    if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;
+    if (!snapshots_.empty()) {
+      auto snap = snapshots_.find({ev.database, ev.table});
+      if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;
+    }
     if (t->tables.empty() || t->tables.back().table != ev.table ||
         t->tables.back().database != ev.database) {
       t->tables.push_back({ev.database, ev.table, 0});
@@ -304,20 +302,19 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
 
 Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
   t->keys.reserve(t->events.size());
-  for (const ChangeEvent& ev : t->events) {
+  for (ChangeEvent& ev : t->events) {
     if (ev.table_info == nullptr) {
       return Status::InvalidArgument("transaction " + t->gtid + ": row event for " +
                                      mysql::quoteQualified(ev.database, ev.table) +
                                      " without table info");
     }
-    DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
-    if (with_hashes) addKeyHashes(ev, keys, &t->hashes);
+    DTS_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys, tableKeys(ev));
+    if (with_hashes) addKeyHashes(ev, *keys, &t->hashes);
     t->keys.push_back(std::move(keys));
     ++t->rows;
-    for (const auto* img : {&ev.before, &ev.after}) {
-      for (const auto& v : img->values) t->bytes += valueBytes(v);
-    }
-    t->memory += pipeline::rowImageBytes(ev);
+    if (ev.memory_bytes == 0) pipeline::measureRow(&ev);  // not from a TransactionBuilder
+    t->bytes += ev.payload_bytes;
+    t->memory += ev.memory_bytes;
   }
   if (with_hashes) {
     std::sort(t->hashes.begin(), t->hashes.end());
@@ -572,7 +569,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   BatchSql sql(options_.max_statement_bytes);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
-      Status st = sql.add(t->events[i], t->keys[i]);
+      Status st = sql.add(t->events[i], *t->keys[i]);
       if (!st.ok()) return st.withContext("transaction " + t->gtid);
     }
   }

@@ -146,13 +146,13 @@ class MysqlApplier final : public Sink {
     uint64_t seq = 0;
     mysql::Gtid id;
     std::string gtid;
-    double commit_ms = 0;                       // sourceCommitMs
-    std::vector<pipeline::ChangeEvent> events;  // mapped
-    std::vector<TableKeys> keys;                // per event
+    double commit_ms = 0;                                // sourceCommitMs
+    std::vector<pipeline::ChangeEvent> events;           // mapped
+    std::vector<std::shared_ptr<const TableKeys>> keys;  // per event (shared per table)
     std::vector<uint64_t> hashes;
     size_t rows = 0;
     size_t bytes = 0;
-    size_t memory = 0;                 // pipeline::rowImageBytes of events
+    size_t memory = 0;                 // ChangeEvent::memory_bytes of events
     std::vector<TableChanges> tables;  // rows per source table (a run of events per entry)
     // A piece of a streamed transaction (see the header comment): `begins` opens the
     // destination transaction, `commits` ends it (and then rows, bytes and tables count the
@@ -203,7 +203,8 @@ class MysqlApplier final : public Sink {
   Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
   Status writeControlSlot(const std::string& pending_ddl);
-  Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
+  // The keys of ev's table at the destination, read once per table definition.
+  Result<std::shared_ptr<const TableKeys>> tableKeys(const pipeline::ChangeEvent& ev);
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
@@ -216,7 +217,13 @@ class MysqlApplier final : public Sink {
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
-  std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
+  // By the events' table_info (one per table definition; held so that its address is not
+  // reused while cached); cleared after DDL.
+  struct CachedKeys {
+    std::shared_ptr<const mysql::TableInfo> info;
+    std::shared_ptr<const TableKeys> keys;
+  };
+  std::unordered_map<const mysql::TableInfo*, CachedKeys> key_cache_;
   uint64_t next_seq_ = 0;
   std::optional<Streaming> streaming_;
 

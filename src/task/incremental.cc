@@ -17,12 +17,7 @@ namespace {
 
 size_t payloadBytes(const pipeline::Transaction& txn) {
   size_t bytes = 0;
-  for (const auto& ev : txn.events) {
-    for (const auto* img : {&ev.before, &ev.after}) {
-      for (const auto& v : img->values) bytes += v.s.empty() ? 8 : v.s.size();
-    }
-    bytes += ev.sql.size();
-  }
+  for (const auto& ev : txn.events) bytes += ev.payload_bytes + ev.sql.size();
   return bytes;
 }
 
