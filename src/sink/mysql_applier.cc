@@ -7,7 +7,6 @@
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
-#include "sink/ddl_rewrite.h"
 #include "sink/sql_literal.h"
 
 namespace dts::sink {
@@ -55,25 +54,21 @@ constexpr int kMaxSlots = 64;
 
 }  // namespace
 
-MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-                           SessionFactory sessions)
+MysqlApplier::MysqlApplier(ApplierOptions options, SessionFactory sessions)
     : options_(std::move(options)),
-      mapping_(std::move(mapping)),
       sessions_(sessions ? std::move(sessions) : mysqlSessionFactory(options_.destination)),
       store_(options_.meta_database, options_.task),
       tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
-Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(
-    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-    SessionFactory sessions) {
+Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
+                                                         SessionFactory sessions) {
   if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
   if (options.workers < 1 || options.workers > 64) {
     return Status::InvalidArgument("applier: workers must be 1..64, got " +
                                    std::to_string(options.workers));
   }
   if (options.batch_transactions == 0) options.batch_transactions = 1;
-  std::unique_ptr<MysqlApplier> a(
-      new MysqlApplier(std::move(options), std::move(mapping), std::move(sessions)));
+  std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(sessions)));
   DTS_RETURN_IF_ERROR(a->start());
   return a;
 }
@@ -287,14 +282,7 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
         t->tables.back().database != ev.database) {
       t->tables.push_back({ev.database, ev.table, 0});
     }
-    if (mapping_ != nullptr) {
-      auto mapped = mapping_->mapEvent(std::move(ev));
-      if (!mapped.ok()) return mapped.status().withContext("transaction " + txn.gtid);
-      if (!mapped->has_value()) continue;
-      t->events.push_back(std::move(**mapped));
-    } else {
-      t->events.push_back(std::move(ev));
-    }
+    t->events.push_back(std::move(ev));
     ++t->tables.back().rows;
   }
   return Status::OK();
@@ -665,23 +653,6 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
   }
-  std::vector<RewrittenDdl> todo;
-  for (const ChangeEvent& ev : ddl) {
-    auto r = rewriteDdl(ev.sql, ev.database, mapping_.get());
-    if (!r.ok()) {
-      Status st = r.status().withContext("transaction " + t->gtid);
-      std::lock_guard<std::mutex> lock(mu_);
-      error_ = st;
-      return st;
-    }
-    if (r->has_value()) todo.push_back(std::move(**r));
-  }
-  if (todo.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    markDoneLocked(t->seq);
-    ++stats_.transactions_skipped;
-    return Status::OK();
-  }
   bool replay = resume_.pending_ddl == t->gtid;
   auto fail = [&](Status st) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -690,10 +661,10 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
   };
   Status st = writeControlSlot(t->gtid);
   if (!st.ok()) return fail(st);
-  for (const RewrittenDdl& d : todo) {
-    if (!d.target_database.empty()) {
+  for (const ChangeEvent& d : ddl) {
+    if (!d.database.empty()) {
       // Unqualified names inside the statement body resolve where they did at the source.
-      (void)control_->execute("USE " + mysql::quoteIdentifier(d.target_database));
+      (void)control_->execute("USE " + mysql::quoteIdentifier(d.database));
     }
     st = control_->execute(d.sql);
     if (!st.ok()) {
