@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   if (const char* q = getenv("DTS_QUEUE")) ao.max_queued_transactions = std::stoul(q);
   if (const char* f = getenv("DTS_FILL_MS"))
     ao.batch_fill = std::chrono::milliseconds(std::stoul(f));
-  auto applier = sink::MysqlApplier::open(ao, nullptr);
+  auto applier = sink::MysqlApplier::open(ao);
   if (!applier.ok()) return fail("opening the applier", applier.status());
 
   mysql::BinlogStreamOptions so;

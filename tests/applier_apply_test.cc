@@ -10,6 +10,7 @@
 
 #include "cluster_fixture.h"
 #include "mysql/gtid.h"
+#include "pipeline/mapping_stage.h"
 #include "sink/checkpoint_store.h"
 #include "sink/mysql_applier.h"
 
@@ -79,6 +80,27 @@ Transaction ddlTxn(uint64_t seq, std::string db, std::string sql) {
   return txn(seq, {e});
 }
 
+// The applier behind the task's mapping stage, as the incremental engine runs them.
+class MappedApplier {
+ public:
+  MappedApplier(std::unique_ptr<sink::MysqlApplier> applier,
+                std::shared_ptr<const pipeline::Mapping> mapping)
+      : applier_(std::move(applier)), stage_(std::move(mapping)) {}
+  Status apply(pipeline::Transaction txn) {
+    DTS_RETURN_IF_ERROR(stage_.map(&txn));
+    return applier_->apply(std::move(txn));
+  }
+  Status close() { return applier_->close(); }
+  std::string resumeGtid() const { return applier_->resumeGtid(); }
+  const sink::Checkpoint& checkpoint() const { return applier_->checkpoint(); }
+  sink::SinkStats stats() const { return applier_->stats(); }
+  std::vector<sink::TableChanges> changesByTable() const { return applier_->changesByTable(); }
+
+ private:
+  std::unique_ptr<sink::MysqlApplier> applier_;
+  pipeline::MappingStage stage_;
+};
+
 class ApplierTest : public SharedClusterTest {
  protected:
   void SetUp() override {
@@ -92,11 +114,11 @@ class ApplierTest : public SharedClusterTest {
     o.workers = workers;
     return o;
   }
-  std::unique_ptr<sink::MysqlApplier> open(const sink::ApplierOptions& o,
-                                           std::shared_ptr<const pipeline::Mapping> m = nullptr) {
-    auto a = sink::MysqlApplier::open(o, std::move(m));
+  std::unique_ptr<MappedApplier> open(const sink::ApplierOptions& o,
+                                      std::shared_ptr<const pipeline::Mapping> m = nullptr) {
+    auto a = sink::MysqlApplier::open(o);
     EXPECT_TRUE(a.ok()) << a.status().toString();
-    return a.ok() ? std::move(*a) : nullptr;
+    return a.ok() ? std::make_unique<MappedApplier>(std::move(*a), std::move(m)) : nullptr;
   }
   std::unique_ptr<mysql::Connection> dest_;
 };
@@ -252,7 +274,7 @@ TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {
   // While b is open, a second applier of the same task is refused (fencing).
   auto o2 = options("ops");
   o2.fence_timeout = std::chrono::seconds(1);
-  auto second = sink::MysqlApplier::open(o2, mapping);
+  auto second = sink::MysqlApplier::open(o2);
   EXPECT_EQ(second.status().code(), Status::Code::kUnavailable) << second.status().toString();
   EXPECT_EQ(b->resumeGtid(), "0-1-5");
   // A transaction already applied is skipped (no duplicate no-key row).
@@ -385,7 +407,7 @@ TEST_F(ApplierTest, TransactionsSpanningTwoWorkersKeepOrder) {
 // The stream resumes where resumeGtid() says (MariaDB position) and the applier skips what it
 // has; killed with SIGKILL at random instants, nothing is lost or doubled.
 void runChild(const sink::ApplierOptions& o, uint64_t n) {
-  auto a = sink::MysqlApplier::open(o, nullptr);
+  auto a = sink::MysqlApplier::open(o);
   if (!a.ok()) _exit(2);
   uint64_t from = 1;
   std::string pos = (*a)->resumeGtid();

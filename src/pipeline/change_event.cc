@@ -2,6 +2,33 @@
 
 namespace dts::pipeline {
 
+namespace {
+void sizes(const ChangeEvent& event, size_t* memory_out, size_t* payload_out) {
+  size_t memory = sizeof(ChangeEvent), payload = 0;
+  for (const mysql::RowImage* img : {&event.before, &event.after}) {
+    memory += img->values.size() * sizeof(mysql::Value) + img->present.size() / 8;
+    for (const mysql::Value& v : img->values) {
+      const size_t n = v.s.size();
+      // A string within the small-string buffer holds no memory of its own.
+      if (n >= sizeof(std::string)) memory += v.s.capacity();
+      payload += n == 0 ? 8 : n;
+    }
+  }
+  *memory_out = memory;
+  *payload_out = payload;
+}
+}  // namespace
+
+void measureRow(ChangeEvent* event) {
+  sizes(*event, &event->memory_bytes, &event->payload_bytes);
+}
+
+size_t rowImageBytes(const ChangeEvent& event) {
+  size_t memory = 0, payload = 0;
+  sizes(event, &memory, &payload);
+  return memory;
+}
+
 const char* opName(ChangeEvent::Op op) {
   switch (op) {
     case ChangeEvent::Op::kInsert: return "insert";

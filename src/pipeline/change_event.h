@@ -22,7 +22,18 @@ struct ChangeEvent {
   mysql::RowImage after;                               // insert, update
   std::string sql;                                     // DDL only
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
+  // The row images' sizes, measured once where the images are made (measureRow: the
+  // transaction builder, the mapping stage when it cuts columns) and carried with the row, so
+  // that no later stage walks the values again. Both 0 until measured (and for DDL).
+  size_t memory_bytes = 0;   // what the images hold in memory: piece and queue limits
+  size_t payload_bytes = 0;  // the values' bytes (a string's length, 8 for any other value)
 };
+
+// Sets event->memory_bytes and payload_bytes from its images (one walk over the values).
+void measureRow(ChangeEvent* event);
+// What measureRow sets as memory_bytes: about the memory the row's images hold (values and
+// their out-of-line text).
+size_t rowImageBytes(const ChangeEvent& event);
 
 struct Transaction {
   std::string gtid;        // "0-1-42" (MariaDB) or "uuid:42" (MySQL); empty if none

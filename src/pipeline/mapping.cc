@@ -147,64 +147,124 @@ std::optional<TableRoute> Mapping::route(std::string_view db, std::string_view t
   return std::nullopt;
 }
 
-std::shared_ptr<const mysql::TableInfo> Mapping::cutTableInfo(
-    const std::shared_ptr<const mysql::TableInfo>& source, const TableRoute& route,
-    std::shared_ptr<const std::vector<size_t>>* kept) const {
-  std::lock_guard<std::mutex> lock(cache_->mu);
-  auto it = cache_->entries.find(source.get());
-  if (it != cache_->entries.end() && it->second.cut->database == route.target_database &&
-      it->second.cut->table == route.target_table) {
-    *kept = it->second.kept;
-    return it->second.cut;
+std::optional<std::pair<std::string, std::string>> Mapping::sourceTable(
+    std::string_view target_db, std::string_view target_table) const {
+  for (const auto& s : selections_) {
+    if ((s.rename_to.empty() ? s.database : s.rename_to) != target_db) continue;
+    if (s.tables.empty()) return std::make_pair(s.database, std::string(target_table));
+    for (const auto& t : s.tables) {
+      if ((t.rename_to.empty() ? t.name : t.rename_to) == target_table)
+        return std::make_pair(s.database, t.name);
+    }
+    return std::nullopt;
   }
+  return std::nullopt;
+}
+
+Result<ResolvedTable> Mapping::resolve(
+    std::string_view db, std::string_view table,
+    const std::shared_ptr<const mysql::TableInfo>& source) const {
+  ResolvedTable r;
+  r.source = source;
+  std::optional<TableRoute> route = this->route(db, table);
+  if (!route.has_value()) return r;
+  if (source == nullptr) {
+    return Status::Internal("mapping " + std::string(db) + "." + std::string(table) +
+                            ": row event without table_info");
+  }
+  r.moved = true;
+  r.route = std::move(*route);
   auto cut = std::make_shared<mysql::TableInfo>();
   cut->table_id = source->table_id;
-  cut->database = route.target_database;
-  cut->table = route.target_table;
-  std::vector<size_t> keep;
-  if (route.allColumns()) {
-    for (size_t i = 0; i < source->columns.size(); ++i) keep.push_back(i);
+  cut->database = r.route.target_database;
+  cut->table = r.route.target_table;
+  if (r.route.allColumns()) {
+    for (size_t i = 0; i < source->columns.size(); ++i) r.kept.push_back(i);
   } else {
-    for (const auto& name : route.columns) {
+    for (const auto& name : r.route.columns) {
       for (size_t i = 0; i < source->columns.size(); ++i) {
-        if (source->columns[i].name == name) keep.push_back(i);
+        if (source->columns[i].name == name) r.kept.push_back(i);
       }
     }
   }
-  for (size_t i : keep) cut->columns.push_back(source->columns[i]);
+  for (size_t i = 0; i < r.kept.size(); ++i) r.all_columns = r.all_columns && r.kept[i] == i;
+  r.all_columns = r.all_columns && r.kept.size() == source->columns.size();
+  for (size_t i : r.kept) cut->columns.push_back(source->columns[i]);
   for (size_t pk : source->primary_key) {
-    auto pos = std::find(keep.begin(), keep.end(), pk);
+    auto pos = std::find(r.kept.begin(), r.kept.end(), pk);
     // A key column that is not kept: the destination table has no such key either.
-    if (pos == keep.end()) {
+    if (pos == r.kept.end()) {
       cut->primary_key.clear();
       break;
     }
-    cut->primary_key.push_back(static_cast<size_t>(pos - keep.begin()));
+    cut->primary_key.push_back(static_cast<size_t>(pos - r.kept.begin()));
   }
-  *kept = std::make_shared<const std::vector<size_t>>(std::move(keep));
-  cache_->entries[source.get()] = CutCache::Entry{source, cut, *kept};
-  return cut;
+  r.target = std::move(cut);
+  return r;
 }
 
 namespace {
 // The image's kept columns, in `kept` order; a column the image lacks becomes an absent NULL.
-mysql::RowImage cutImage(mysql::RowImage&& image, const std::vector<size_t>& kept) {
-  bool identity = image.values.size() == kept.size() &&
-                  (image.present.empty() || image.present.size() == image.values.size());
-  for (size_t i = 0; identity && i < kept.size(); ++i) identity = kept[i] == i;
-  if (identity) return std::move(image);  // every column, in order: nothing to copy
+void cutImage(mysql::RowImage* image, const std::vector<size_t>& kept, bool all_columns) {
+  if (all_columns && image->values.size() == kept.size() &&
+      (image->present.empty() || image->present.size() == image->values.size())) {
+    return;  // every column, in order: nothing to copy
+  }
   mysql::RowImage out;
   out.values.reserve(kept.size());
   out.present.reserve(kept.size());
   for (size_t i : kept) {
-    out.values.push_back(i < image.values.size() ? std::move(image.values[i])
-                                                 : mysql::Value::null());
-    out.present.push_back(i < image.values.size() &&
-                          (i >= image.present.size() || image.present[i]));
+    out.values.push_back(i < image->values.size() ? std::move(image->values[i])
+                                                  : mysql::Value::null());
+    out.present.push_back(i < image->values.size() &&
+                          (i >= image->present.size() || image->present[i]));
   }
-  return out;
+  *image = std::move(out);
 }
 }  // namespace
+
+Result<bool> Mapping::mapRow(const ResolvedTable& t, ChangeEvent* event) {
+  if (!t.moved || !t.route.dml.allows(event->op)) return false;
+  ChangeEvent::Op op = event->op;
+  if (t.route.filter != nullptr) {
+    const mysql::TableInfo& info = *t.source;
+    bool before_in = false, after_in = false;
+    if (op != ChangeEvent::Op::kInsert) {
+      DTS_ASSIGN_OR_RETURN(before_in, t.route.filter->matches(info, event->before));
+    }
+    if (op != ChangeEvent::Op::kDelete) {
+      DTS_ASSIGN_OR_RETURN(after_in, t.route.filter->matches(info, event->after));
+    }
+    switch (op) {
+      case ChangeEvent::Op::kInsert:
+        if (!after_in) return false;
+        break;
+      case ChangeEvent::Op::kDelete:
+        if (!before_in) return false;
+        break;
+      default:
+        if (!before_in && !after_in) return false;
+        if (!before_in) op = ChangeEvent::Op::kInsert;
+        if (!after_in) op = ChangeEvent::Op::kDelete;
+        break;
+    }
+  }
+  const bool changed = op != event->op || !t.all_columns;
+  event->op = op;
+  event->database = t.route.target_database;
+  event->table = t.route.target_table;
+  event->table_info = t.target;
+  if (op == ChangeEvent::Op::kInsert)
+    event->before = mysql::RowImage();
+  else
+    cutImage(&event->before, t.kept, t.all_columns);
+  if (op == ChangeEvent::Op::kDelete)
+    event->after = mysql::RowImage();
+  else
+    cutImage(&event->after, t.kept, t.all_columns);
+  if (changed && event->memory_bytes != 0) measureRow(event);
+  return true;
+}
 
 Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
   if (event.op == ChangeEvent::Op::kDdl) {
@@ -217,43 +277,10 @@ Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
     out.database = targetDatabase(out.database);
     return std::optional<ChangeEvent>(std::move(out));
   }
-  auto r = route(event.database, event.table);
-  if (!r.has_value() || !r->dml.allows(event.op)) return std::optional<ChangeEvent>();
-  if (event.table_info == nullptr) {
-    return Status::Internal("mapping " + event.database + "." + event.table +
-                            ": row event without table_info");
-  }
-  ChangeEvent out;
-  out.op = event.op;
-  if (r->filter != nullptr) {
-    bool before_in = false, after_in = false;
-    if (event.op != ChangeEvent::Op::kInsert) {
-      DTS_ASSIGN_OR_RETURN(before_in, r->filter->matches(*event.table_info, event.before));
-    }
-    if (event.op != ChangeEvent::Op::kDelete) {
-      DTS_ASSIGN_OR_RETURN(after_in, r->filter->matches(*event.table_info, event.after));
-    }
-    switch (event.op) {
-      case ChangeEvent::Op::kInsert:
-        if (!after_in) return std::optional<ChangeEvent>();
-        break;
-      case ChangeEvent::Op::kDelete:
-        if (!before_in) return std::optional<ChangeEvent>();
-        break;
-      default:
-        if (!before_in && !after_in) return std::optional<ChangeEvent>();
-        if (!before_in) out.op = ChangeEvent::Op::kInsert;
-        if (!after_in) out.op = ChangeEvent::Op::kDelete;
-        break;
-    }
-  }
-  out.database = r->target_database;
-  out.table = r->target_table;
-  std::shared_ptr<const std::vector<size_t>> kept;
-  out.table_info = cutTableInfo(event.table_info, *r, &kept);
-  if (out.op != ChangeEvent::Op::kInsert) out.before = cutImage(std::move(event.before), *kept);
-  if (out.op != ChangeEvent::Op::kDelete) out.after = cutImage(std::move(event.after), *kept);
-  return std::optional<ChangeEvent>(std::move(out));
+  DTS_ASSIGN_OR_RETURN(ResolvedTable table, resolve(event.database, event.table, event.table_info));
+  DTS_ASSIGN_OR_RETURN(bool moved, mapRow(table, &event));
+  if (!moved) return std::optional<ChangeEvent>();
+  return std::optional<ChangeEvent>(std::move(event));
 }
 
 }  // namespace dts::pipeline

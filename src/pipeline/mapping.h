@@ -13,10 +13,10 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -69,6 +69,19 @@ struct TableRoute {
   bool keepsColumn(std::string_view column) const;
 };
 
+// One source table definition resolved against the mapping (Mapping::resolve): what every row
+// of it becomes. Resolved once per table definition by the mapping stage (mapping_stage.h).
+struct ResolvedTable {
+  std::shared_ptr<const mysql::TableInfo> source;  // the definition it was resolved for
+  bool moved = false;  // false: the task does not move the table (nothing below is set)
+  TableRoute route;
+  // The target definition: target names, the kept columns in route order, the primary key
+  // renumbered (empty when a key column is not kept: the destination has no such key either).
+  std::shared_ptr<const mysql::TableInfo> target;
+  std::vector<size_t> kept;  // for each target column, its index in the source definition
+  bool all_columns = true;   // kept is every source column in order: images pass unchanged
+};
+
 // As a TableSelector it selects the tables it routes (what a reader must decode for the task).
 class Mapping final : public TableSelector {
  public:
@@ -89,13 +102,26 @@ class Mapping final : public TableSelector {
   std::string targetDatabase(std::string_view db) const;
   // The route of a selected table; nullopt when the task does not move it.
   std::optional<TableRoute> route(std::string_view db, std::string_view table) const;
+  // The source table whose rows go to target_db.target_table at the destination (the renames
+  // in reverse: create() lets no two sources map onto one target); nullopt when none does.
+  std::optional<std::pair<std::string, std::string>> sourceTable(
+      std::string_view target_db, std::string_view target_table) const;
   // True when db is selected with an explicit table list (so tables created later are not).
   bool hasTableList(std::string_view db) const;
+
+  // The source table db.table with definition `source` resolved against the mapping.
+  // kInternal when the table is moved and source is null.
+  Result<ResolvedTable> resolve(std::string_view db, std::string_view table,
+                                const std::shared_ptr<const mysql::TableInfo>& source) const;
+  // Maps one row event of `table` in place (see mapEvent); false when the row is not moved (the
+  // event is then left as it was). REQUIRES: event is a row event of table's definition.
+  static Result<bool> mapRow(const ResolvedTable& table, ChangeEvent* event);
 
   // Maps one row event (insert/update/delete) of a source table to what the destination must
   // apply, or nullopt when the event is not moved (table not selected, DML kind not allowed, rows
   // outside the WHERE filter). The result has target names, and its table_info and row images cut
-  // to the selected columns. With a WHERE filter an update is judged on both images:
+  // to the selected columns (and its sizes measured again when its images changed). With a WHERE
+  // filter an update is judged on both images:
   //   before in,  after in   -> update
   //   before out, after in   -> insert   (the row enters the selection; apply as an upsert)
   //   before in,  after out  -> delete   (the row leaves the selection)
@@ -104,29 +130,16 @@ class Mapping final : public TableSelector {
   // also when it turns into an insert or delete. DDL events come back with the target database
   // name and the statement unchanged (rewriting DDL text is the applier's job).
   // REQUIRES: row events carry table_info with column names. Pass an event the caller no longer
-  // needs with std::move: its values are then moved, not copied.
+  // needs with std::move: its values are then moved, not copied. This resolves the table for
+  // every call; a stream of events goes through a MappingStage, which resolves once per table.
   Result<std::optional<ChangeEvent>> mapEvent(ChangeEvent event) const;
 
  private:
   const DatabaseSelection* findDatabase(std::string_view db) const;
-  std::shared_ptr<const mysql::TableInfo> cutTableInfo(
-      const std::shared_ptr<const mysql::TableInfo>& source, const TableRoute& route,
-      std::shared_ptr<const std::vector<size_t>>* kept) const;
 
   std::vector<DatabaseSelection> selections_;
   // Compiled filters, by "db\0table".
   std::map<std::string, std::shared_ptr<const RowFilter>, std::less<>> filters_;
-
-  struct CutCache {
-    std::mutex mu;
-    struct Entry {
-      std::shared_ptr<const mysql::TableInfo> source;  // kept alive so the key is never reused
-      std::shared_ptr<const mysql::TableInfo> cut;
-      std::shared_ptr<const std::vector<size_t>> kept;
-    };
-    std::map<const mysql::TableInfo*, Entry> entries;
-  };
-  std::shared_ptr<CutCache> cache_ = std::make_shared<CutCache>();
 };
 
 }  // namespace dts::pipeline

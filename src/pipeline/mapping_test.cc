@@ -2,42 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/mapping_for_tests.h"
+
 namespace dts::pipeline {
 namespace {
 
 using mysql::Value;
 
-Mapping shopMapping() {
-  DatabaseSelection db;
-  db.database = "shop";
-  db.rename_to = "shop_copy";
-  TableSelection orders;
-  orders.name = "orders";
-  orders.rename_to = "orders_v2";
-  orders.columns = {"id", "status"};
-  orders.where = "status <> 'test'";
-  orders.dml = DmlSet{true, true, false};
-  TableSelection users;
-  users.name = "users";
-  db.tables = {orders, users};
-  DatabaseSelection all;
-  all.database = "logs";
-  auto m = Mapping::create({db, all});
-  EXPECT_TRUE(m.ok()) << m.status().toString();
-  return *m;
-}
-
-std::shared_ptr<const mysql::TableInfo> ordersInfo() {
-  auto t = std::make_shared<mysql::TableInfo>();
-  t->database = "shop";
-  t->table = "orders";
-  t->columns.resize(3);
-  t->columns[0].name = "id";
-  t->columns[1].name = "total";
-  t->columns[2].name = "status";
-  t->primary_key = {0};
-  return t;
-}
+using testing::ordersInfo;
+using testing::shopMapping;
 
 mysql::RowImage image(int64_t id, const char* status) {
   mysql::RowImage r;
@@ -77,6 +50,18 @@ TEST(MappingTest, RoutesRenamesAndSelectsTables) {
   EXPECT_EQ(m.targetDatabase("shop"), "shop_copy");
   EXPECT_TRUE(m.hasTableList("shop"));
   EXPECT_FALSE(m.hasTableList("logs"));
+}
+
+// The status shows tables by their source name; the sinks count them by their target name.
+TEST(MappingTest, FindsTheSourceOfATargetTable) {
+  Mapping m = shopMapping();
+  using Name = std::pair<std::string, std::string>;
+  EXPECT_EQ(m.sourceTable("shop_copy", "orders_v2"), (Name{"shop", "orders"}));
+  EXPECT_EQ(m.sourceTable("shop_copy", "users"), (Name{"shop", "users"}));
+  EXPECT_EQ(m.sourceTable("logs", "anything"), (Name{"logs", "anything"}));
+  EXPECT_FALSE(m.sourceTable("shop_copy", "orders").has_value());  // renamed away
+  EXPECT_FALSE(m.sourceTable("shop", "orders").has_value());       // not a target database
+  EXPECT_FALSE(m.sourceTable("nope", "t").has_value());
 }
 
 // What a reader decodes for the task (it replaced a database filter text made from the mapping and

@@ -36,17 +36,6 @@ bool startsWithXaStart(std::string_view sql) {
 
 }  // namespace
 
-size_t rowImageBytes(const ChangeEvent& event) {
-  size_t bytes = sizeof(ChangeEvent);
-  for (const mysql::RowImage* img : {&event.before, &event.after}) {
-    bytes += img->values.size() * sizeof(mysql::Value) + img->present.size() / 8;
-    for (const mysql::Value& v : img->values) {
-      if (v.s.size() >= sizeof(std::string)) bytes += v.s.capacity();
-    }
-  }
-  return bytes;
-}
-
 Result<TableFilter> TableFilter::parse(std::string_view spec) {
   TableFilter f;
   size_t start = 0;
@@ -170,7 +159,8 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
       current_.events.pop_back();
       return s;
     }
-    if (max_bytes != 0) piece_bytes_ += rowImageBytes(ce);
+    measureRow(&ce);  // once: every later stage reads the sizes from the event
+    piece_bytes_ += ce.memory_bytes;
     ++rows_decoded_;
   }
   return Status::OK();

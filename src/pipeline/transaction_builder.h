@@ -67,7 +67,7 @@ class TransactionBuilder {
     // Piece limits (see above); 0 = no limit on that measure. Both 0: whole transactions only
     // (memory grows with the transaction).
     size_t max_piece_rows = 5000;
-    size_t max_piece_bytes = 8 << 20;  // rowImageBytes() of the piece's events
+    size_t max_piece_bytes = 8 << 20;  // ChangeEvent::memory_bytes of the piece's events
   };
   TransactionBuilder() = default;
   explicit TransactionBuilder(Options options) : options_(std::move(options)) {}
@@ -96,13 +96,9 @@ class TransactionBuilder {
   bool explicit_begin_ = false;
   uint64_t commit_ts_us_ = 0;
   uint64_t rows_decoded_ = 0;
-  size_t piece_bytes_ = 0;  // rowImageBytes of current_.events
+  size_t piece_bytes_ = 0;  // memory_bytes of current_.events
   Transaction current_;
 };
-
-// About the memory one row event's images hold (values and their out-of-line text), the
-// measure of max_piece_bytes.
-size_t rowImageBytes(const ChangeEvent& event);
 
 // Classifies QUERY text: the statements that only delimit transactions.
 enum class QueryKind { kBegin, kCommit, kRollback, kXa, kSavepoint, kOther };

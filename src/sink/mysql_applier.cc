@@ -7,8 +7,6 @@
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
-#include "pipeline/transaction_builder.h"
-#include "sink/ddl_rewrite.h"
 #include "sink/sql_literal.h"
 
 namespace dts::sink {
@@ -43,10 +41,6 @@ bool byteComparable(const mysql::ColumnInfo& c) {
   return c.collation == mysql::kBinaryCollation;
 }
 
-size_t valueBytes(const mysql::Value& v) {
-  return v.s.empty() ? 8 : v.s.size();
-}
-
 // Errors that mean "this DDL already happened" when it is replayed after a crash.
 bool alreadyDone(unsigned err) {
   return err == ER_TABLE_EXISTS_ERROR || err == ER_BAD_TABLE_ERROR || err == ER_DUP_FIELDNAME ||
@@ -60,25 +54,21 @@ constexpr int kMaxSlots = 64;
 
 }  // namespace
 
-MysqlApplier::MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-                           SessionFactory sessions)
+MysqlApplier::MysqlApplier(ApplierOptions options, SessionFactory sessions)
     : options_(std::move(options)),
-      mapping_(std::move(mapping)),
       sessions_(sessions ? std::move(sessions) : mysqlSessionFactory(options_.destination)),
       store_(options_.meta_database, options_.task),
       tracker_(std::max(1, options_.workers), options_.batch_transactions) {}
 
-Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(
-    ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-    SessionFactory sessions) {
+Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
+                                                         SessionFactory sessions) {
   if (options.task.empty()) return Status::InvalidArgument("applier: task name is empty");
   if (options.workers < 1 || options.workers > 64) {
     return Status::InvalidArgument("applier: workers must be 1..64, got " +
                                    std::to_string(options.workers));
   }
   if (options.batch_transactions == 0) options.batch_transactions = 1;
-  std::unique_ptr<MysqlApplier> a(
-      new MysqlApplier(std::move(options), std::move(mapping), std::move(sessions)));
+  std::unique_ptr<MysqlApplier> a(new MysqlApplier(std::move(options), std::move(sessions)));
   DTS_RETURN_IF_ERROR(a->start());
   return a;
 }
@@ -223,12 +213,10 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
   }
 }
 
-Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
+Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   const mysql::TableInfo& info = *ev.table_info;
-  std::string cache_key =
-      ev.database + '\0' + ev.table + '\0' + std::to_string(info.columns.size());
-  auto it = key_cache_.find(cache_key);
-  if (it != key_cache_.end()) return it->second;
+  auto it = key_cache_.find(&info);
+  if (it != key_cache_.end()) return it->second.keys;
 
   // Unique keys as the destination knows them (TableInfo carries only the primary key).
   auto unique = mysql::readUniqueKeys(
@@ -269,8 +257,11 @@ Result<TableKeys> MysqlApplier::tableKeys(const ChangeEvent& ev) {
   for (size_t i : keys.identity) {
     if (i >= info.columns.size() || !byteComparable(info.columns[i])) keys.byte_comparable = false;
   }
-  key_cache_[cache_key] = keys;
-  return keys;
+  // A producer that makes a table_info per row (none in dts) must not grow the cache forever.
+  if (key_cache_.size() >= 4096) key_cache_.clear();
+  auto shared = std::make_shared<const TableKeys>(std::move(keys));
+  key_cache_[&info] = CachedKeys{ev.table_info, shared};
+  return shared;
 }
 
 double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
@@ -288,20 +279,15 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
       ddl->push_back(std::move(ev));
       continue;
     }
-    auto snap = snapshots_.find({ev.database, ev.table});
-    if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;
+    if (!snapshots_.empty()) {
+      auto snap = snapshots_.find({ev.database, ev.table});
+      if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;
+    }
     if (t->tables.empty() || t->tables.back().table != ev.table ||
         t->tables.back().database != ev.database) {
       t->tables.push_back({ev.database, ev.table, 0});
     }
-    if (mapping_ != nullptr) {
-      auto mapped = mapping_->mapEvent(std::move(ev));
-      if (!mapped.ok()) return mapped.status().withContext("transaction " + txn.gtid);
-      if (!mapped->has_value()) continue;
-      t->events.push_back(std::move(**mapped));
-    } else {
-      t->events.push_back(std::move(ev));
-    }
+    t->events.push_back(std::move(ev));
     ++t->tables.back().rows;
   }
   return Status::OK();
@@ -309,20 +295,19 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
 
 Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
   t->keys.reserve(t->events.size());
-  for (const ChangeEvent& ev : t->events) {
+  for (ChangeEvent& ev : t->events) {
     if (ev.table_info == nullptr) {
       return Status::InvalidArgument("transaction " + t->gtid + ": row event for " +
                                      mysql::quoteQualified(ev.database, ev.table) +
                                      " without table info");
     }
-    DTS_ASSIGN_OR_RETURN(TableKeys keys, tableKeys(ev));
-    if (with_hashes) addKeyHashes(ev, keys, &t->hashes);
+    DTS_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys, tableKeys(ev));
+    if (with_hashes) addKeyHashes(ev, *keys, &t->hashes);
     t->keys.push_back(std::move(keys));
     ++t->rows;
-    for (const auto* img : {&ev.before, &ev.after}) {
-      for (const auto& v : img->values) t->bytes += valueBytes(v);
-    }
-    t->memory += pipeline::rowImageBytes(ev);
+    if (ev.memory_bytes == 0) pipeline::measureRow(&ev);  // not from a TransactionBuilder
+    t->bytes += ev.payload_bytes;
+    t->memory += ev.memory_bytes;
   }
   if (with_hashes) {
     std::sort(t->hashes.begin(), t->hashes.end());
@@ -577,7 +562,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   BatchSql sql(options_.max_statement_bytes);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
-      Status st = sql.add(t->events[i], t->keys[i]);
+      Status st = sql.add(t->events[i], *t->keys[i]);
       if (!st.ok()) return st.withContext("transaction " + t->gtid);
     }
   }
@@ -690,23 +675,6 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
   }
-  std::vector<RewrittenDdl> todo;
-  for (const ChangeEvent& ev : ddl) {
-    auto r = rewriteDdl(ev.sql, ev.database, mapping_.get());
-    if (!r.ok()) {
-      Status st = r.status().withContext("transaction " + t->gtid);
-      std::lock_guard<std::mutex> lock(mu_);
-      error_ = st;
-      return st;
-    }
-    if (r->has_value()) todo.push_back(std::move(**r));
-  }
-  if (todo.empty()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    markDoneLocked(t->seq);
-    ++stats_.transactions_skipped;
-    return Status::OK();
-  }
   bool replay = resume_.pending_ddl == t->gtid;
   auto fail = [&](Status st) {
     std::lock_guard<std::mutex> lock(mu_);
@@ -715,10 +683,10 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
   };
   Status st = writeControlSlot(t->gtid);
   if (!st.ok()) return fail(st);
-  for (const RewrittenDdl& d : todo) {
-    if (!d.target_database.empty()) {
+  for (const ChangeEvent& d : ddl) {
+    if (!d.database.empty()) {
       // Unqualified names inside the statement body resolve where they did at the source.
-      (void)control_->execute("USE " + mysql::quoteIdentifier(d.target_database));
+      (void)control_->execute("USE " + mysql::quoteIdentifier(d.database));
     }
     st = control_->execute(d.sql);
     if (!st.ok()) {

@@ -1,9 +1,10 @@
-// MysqlApplier: applies source transactions, in source commit order, to a MySQL/MariaDB
-// destination — mapped through the task's Mapping, batched, in parallel where rows do not
-// conflict, and exactly once across crashes.
+// MysqlApplier: applies transactions, in source commit order, to a MySQL/MariaDB destination —
+// batched, in parallel where rows do not conflict, and exactly once across crashes. It applies
+// what it is given: the task's mapping (renames, column subsets, WHERE, DML kinds, DDL
+// rewriting) is the pipeline's mapping stage (pipeline/mapping_stage.h), upstream of every sink.
 //
 // Contract for the task layer:
-//   1. open(options, mapping): connects, creates `dts_meta`.`checkpoint`, reads the checkpoint.
+//   1. open(options): connects, creates `dts_meta`.`checkpoint`, reads the checkpoint.
 //   2. setTableSnapshot(...) for every table the full phase loaded (rows of those transactions
 //      are already in the loaded data and are skipped for that table).
 //   3. Start the source stream at resumeGtid() (MariaDB: a GTID position; MySQL: the applied
@@ -68,7 +69,6 @@
 #include "common/status.h"
 #include "mysql/gtid.h"
 #include "pipeline/change_event.h"
-#include "pipeline/mapping.h"
 #include "sink/batch_sql.h"
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
@@ -108,12 +108,11 @@ double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
 
 class MysqlApplier final : public Sink {
  public:
-  // REQUIRES: options.task non-empty; mapping may be null (everything, no renames). sessions
+  // REQUIRES: options.task non-empty. sessions
   // opens every destination session (the control session first, then one per worker); unset,
   // sessions are mysql::Connections to options.destination.
-  static Result<std::unique_ptr<MysqlApplier>> open(
-      ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-      SessionFactory sessions = {});
+  static Result<std::unique_ptr<MysqlApplier>> open(ApplierOptions options,
+                                                    SessionFactory sessions = {});
   ~MysqlApplier() override;
   MysqlApplier(const MysqlApplier&) = delete;
   MysqlApplier& operator=(const MysqlApplier&) = delete;
@@ -128,8 +127,8 @@ class MysqlApplier final : public Sink {
   std::string resumeGtid() const override;
 
   // Transactions in `gtids` (a mysql::GtidSet text or a MariaDB position) are already contained in
-  // the rows the full phase loaded for the source table db.table: their row events for that table
-  // are skipped. REQUIRES: before the first apply().
+  // the rows the full phase loaded for table db.table (the target's name, as the applier's events
+  // carry it): their row events for that table are skipped. REQUIRES: before the first apply().
   Status setTableSnapshot(const std::string& db, const std::string& table,
                           const std::string& gtids);
 
@@ -146,14 +145,14 @@ class MysqlApplier final : public Sink {
     uint64_t seq = 0;
     mysql::Gtid id;
     std::string gtid;
-    double commit_ms = 0;                       // sourceCommitMs
-    std::vector<pipeline::ChangeEvent> events;  // mapped
-    std::vector<TableKeys> keys;                // per event
+    double commit_ms = 0;                                // sourceCommitMs
+    std::vector<pipeline::ChangeEvent> events;           // mapped
+    std::vector<std::shared_ptr<const TableKeys>> keys;  // per event (shared per table)
     std::vector<uint64_t> hashes;
     size_t rows = 0;
     size_t bytes = 0;
-    size_t memory = 0;                 // pipeline::rowImageBytes of events
-    std::vector<TableChanges> tables;  // rows per source table (a run of events per entry)
+    size_t memory = 0;                 // ChangeEvent::memory_bytes of events
+    std::vector<TableChanges> tables;  // rows per table (a run of events per entry)
     // A piece of a streamed transaction (see the header comment): `begins` opens the
     // destination transaction, `commits` ends it (and then rows, bytes and tables count the
     // whole transaction, for the stats).
@@ -188,12 +187,11 @@ class MysqlApplier final : public Sink {
     bool done = false;
   };
 
-  MysqlApplier(ApplierOptions options, std::shared_ptr<const pipeline::Mapping> mapping,
-               SessionFactory sessions);
+  MysqlApplier(ApplierOptions options, SessionFactory sessions);
   Status start();
   Status applyPiece(pipeline::Transaction piece);
-  // Moves txn's events into t: DDL into *ddl, rows (mapped, minus table-snapshot skips) into
-  // t->events, counted per source table in t->tables.
+  // Moves txn's events into t: DDL into *ddl, rows (minus table-snapshot skips) into t->events,
+  // counted per table in t->tables.
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
   // Fills t's keys, rows, bytes and memory (and its key hashes when with_hashes).
   Status describeRows(Txn* t, bool with_hashes);
@@ -203,20 +201,26 @@ class MysqlApplier final : public Sink {
   Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
   Status writeControlSlot(const std::string& pending_ddl);
-  Result<TableKeys> tableKeys(const pipeline::ChangeEvent& ev);
+  // The keys of ev's table at the destination, read once per table definition.
+  Result<std::shared_ptr<const TableKeys>> tableKeys(const pipeline::ChangeEvent& ev);
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
   std::string positionLocked() const;
 
   ApplierOptions options_;
-  std::shared_ptr<const pipeline::Mapping> mapping_;
   SessionFactory sessions_;
   CheckpointStore store_;
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
-  std::unordered_map<std::string, TableKeys> key_cache_;  // by "db\0table" (target)
+  // By the events' table_info (one per table definition; held so that its address is not
+  // reused while cached); cleared after DDL.
+  struct CachedKeys {
+    std::shared_ptr<const mysql::TableInfo> info;
+    std::shared_ptr<const TableKeys> keys;
+  };
+  std::unordered_map<const mysql::TableInfo*, CachedKeys> key_cache_;
   uint64_t next_seq_ = 0;
   std::optional<Streaming> streaming_;
 

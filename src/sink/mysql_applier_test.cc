@@ -92,7 +92,7 @@ class ApplierFakeTest : public ::testing::Test {
     o.workers = workers;
     o.batch_transactions = batch;
     o.batch_fill = std::chrono::milliseconds(0);
-    auto a = MysqlApplier::open(o, nullptr, dest_->factory());
+    auto a = MysqlApplier::open(o, dest_->factory());
     EXPECT_TRUE(a.ok()) << a.status().toString();
     return a.ok() ? std::move(*a) : nullptr;
   }
@@ -276,10 +276,10 @@ TEST_F(ApplierFakeTest, TwoAppliersOfOneTaskNeverRunAtOnce) {
   ASSERT_NE(a, nullptr);
   ApplierOptions o;
   o.task = "task1";
-  auto b = MysqlApplier::open(o, nullptr, dest_->factory());
+  auto b = MysqlApplier::open(o, dest_->factory());
   EXPECT_EQ(b.status().code(), Status::Code::kUnavailable);
   ASSERT_TRUE(a->close().ok());
-  b = MysqlApplier::open(o, nullptr, dest_->factory());
+  b = MysqlApplier::open(o, dest_->factory());
   EXPECT_TRUE(b.ok()) << b.status().toString();
 }
 

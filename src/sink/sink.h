@@ -42,9 +42,9 @@ struct SinkStats {
   uint64_t waits_conflict = 0;
 };
 
-// Row changes committed per source table.
+// Row changes committed per table.
 struct TableChanges {
-  std::string database, table;  // the source's names
+  std::string database, table;  // the names the sink was given (the target's)
   uint64_t rows = 0;
 };
 
@@ -59,7 +59,7 @@ class Sink {
   virtual std::string committedPosition() const = 0;
   // Any thread. stats() computes the rates since its previous call.
   virtual SinkStats stats() const = 0;
-  // Row changes committed per source table since the sink opened, in no particular order.
+  // Row changes committed per table since the sink opened, in no particular order.
   virtual std::vector<TableChanges> changesByTable() const = 0;
 };
 

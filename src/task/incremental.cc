@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "mysql/binlog_stream.h"
 #include "mysql/gtid.h"
+#include "pipeline/mapping_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
 #include "task/throttle.h"
@@ -19,18 +20,14 @@ namespace {
 
 size_t payloadBytes(const pipeline::Transaction& txn) {
   size_t bytes = 0;
-  for (const auto& ev : txn.events) {
-    for (const auto* img : {&ev.before, &ev.after}) {
-      for (const auto& v : img->values) bytes += v.s.empty() ? 8 : v.s.size();
-    }
-    bytes += ev.sql.size();
-  }
+  for (const auto& ev : txn.events) bytes += ev.payload_bytes + ev.sql.size();
   return bytes;
 }
 
-// The snapshot positions of the tables the full phase loaded without a key.
+// The snapshot positions of the tables the full phase loaded without a key, by the target names
+// the applier's events carry.
 Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& dest_opts,
-                          sink::MysqlApplier* applier) {
+                          const pipeline::Mapping* mapping, sink::MysqlApplier* applier) {
   DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
   DTS_ASSIGN_OR_RETURN(
       auto exists,
@@ -47,7 +44,14 @@ Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& 
                   dest->quoteString(task) + " AND t.key_columns = '' AND c.done = 1"));
   for (const auto& r : rows.rows) {
     if (!r[0] || !r[1] || !r[2] || r[2]->empty()) continue;
-    DTS_RETURN_IF_ERROR(applier->setTableSnapshot(*r[0], *r[1], *r[2]));
+    if (mapping == nullptr) {
+      DTS_RETURN_IF_ERROR(applier->setTableSnapshot(*r[0], *r[1], *r[2]));
+      continue;
+    }
+    std::optional<pipeline::TableRoute> route = mapping->route(*r[0], *r[1]);
+    if (!route.has_value()) continue;  // no longer moved: none of its rows reach the applier
+    DTS_RETURN_IF_ERROR(
+        applier->setTableSnapshot(route->target_database, route->target_table, *r[2]));
     spdlog::info(
         "task {}: changes of `{}`.`{}` (loaded without a key) up to {} are in its full data", task,
         *r[0], *r[1], *r[2]);
@@ -228,7 +232,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   DTS_ASSIGN_OR_RETURN(std::string from, incrementalStartPosition(start_gtid, sink->resumeGtid()));
   source::ChangeReaderOptions ro;
   ro.tables = mapping_;    // tables the task does not move are not decoded
-  ro.keep_all_ddl = true;  // qualified DDL run from another default database; the sink decides
+  ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
   ro.clock = clock;
   auto reader_r = open_reader(from, std::move(ro));
   if (!reader_r.ok()) return reader_r.status().withContext(where);
@@ -274,11 +278,13 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
     for (auto& c : sink->changesByTable()) {
       uint64_t& before = published_tables[{c.database, c.table}];
       if (c.rows == before) continue;
-      Progress::Table* p = progress->findTable(c.database, c.table);
+      // The sink counts by target name; the status shows tables by their source name.
+      auto source = mapping_->sourceTable(c.database, c.table);
+      const std::string& db = source ? source->first : c.database;
+      const std::string& table = source ? source->second : c.table;
+      Progress::Table* p = progress->findTable(db, table);
       if (p == nullptr) {  // created on the source during the incremental phase
-        auto route = mapping_->route(c.database, c.table);
-        p = progress->addTable(c.database, c.table, route ? route->target_database : c.database,
-                               route ? route->target_table : c.table);
+        p = progress->addTable(db, table, c.database, c.table);
         p->done = true;  // nothing of it to load in full
       }
       p->changes_applied += c.rows - before;
@@ -317,6 +323,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
     watcher.join();
   };
 
+  pipeline::MappingStage stage(mapping_);
   std::vector<pipeline::Transaction> done;
   Status st;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
@@ -360,6 +367,11 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
           halt = true;
           break;
         }
+      }
+      st = stage.map(&piece);
+      if (!st.ok()) {
+        st = st.withContext(where);
+        break;
       }
       // A whole transaction with nothing to apply and nothing to record is dropped; a piece of a
       // larger one always goes (the sink needs its first and last).
@@ -415,20 +427,18 @@ IncrementalFactory defaultIncrementalFactory() {
 }
 
 SinkFactory mysqlSinkFactory() {
-  return
-      [](const TaskConfig& config,
-         std::shared_ptr<const pipeline::Mapping> mapping) -> Result<std::unique_ptr<sink::Sink>> {
-        DTS_ASSIGN_OR_RETURN(auto dest_opts, config.destination.connectOptions());
-        sink::ApplierOptions ao;
-        ao.destination = dest_opts;
-        ao.task = config.name;
-        ao.workers = config.options.parallelism;
-        DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::MysqlApplier> applier,
-                             sink::MysqlApplier::open(ao, std::move(mapping)));
-        DTS_RETURN_IF_ERROR(loadNoKeySnapshots(config.name, dest_opts, applier.get())
-                                .withContext(phaseContext(config) + ": reading dts_meta"));
-        return std::unique_ptr<sink::Sink>(std::move(applier));
-      };
+  return [](const TaskConfig& config, std::shared_ptr<const pipeline::Mapping> mapping)
+             -> Result<std::unique_ptr<sink::Sink>> {
+    DTS_ASSIGN_OR_RETURN(auto dest_opts, config.destination.connectOptions());
+    sink::ApplierOptions ao;
+    ao.destination = dest_opts;
+    ao.task = config.name;
+    ao.workers = config.options.parallelism;
+    DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::MysqlApplier> applier, sink::MysqlApplier::open(ao));
+    DTS_RETURN_IF_ERROR(loadNoKeySnapshots(config.name, dest_opts, mapping.get(), applier.get())
+                            .withContext(phaseContext(config) + ": reading dts_meta"));
+    return std::unique_ptr<sink::Sink>(std::move(applier));
+  };
 }
 
 }  // namespace dts::task

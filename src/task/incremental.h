@@ -1,6 +1,7 @@
 // The incremental phase as built into dts: the source's changes read by a source::ChangeReader
 // (binlog stream, decoder, schema tracker, transaction grouping: source/change_reader.h) for the
-// tables the task's Mapping moves, and applied by a sink::Sink (sink/mysql_applier by default),
+// tables the task's Mapping moves, named for the target by a pipeline::MappingStage
+// (pipeline/mapping_stage.h) and applied by a sink::Sink (sink/mysql_applier by default),
 // from the position the full phase recorded (see full_loader.h for the rules the applier honours
 // so that full + incremental is exact).
 //
@@ -14,16 +15,16 @@
 //      + REPLACE, delete = delete by key), so replaying what a chunk already holds converges;
 //   3. reads the source binlog (config.source: a primary, a secondary node or the read/write
 //      endpoint: same code, GTID positioned) from the furthest of the task's start position and
-//      the checkpoint, decoding only the tables the mapping moves (every DDL is kept: the sink
-//      decides), throttles transactions (options.incremental_limits) and hands every piece to the
-//      sink in source commit order;
+//      the checkpoint, decoding only the tables the mapping moves (every DDL is kept: the mapping
+//      stage decides), throttles transactions (options.incremental_limits), maps every piece
+//      through the mapping stage and hands it to the sink in source commit order;
 //   4. publishes rows, bytes, latency (source commit -> destination commit) and the checkpoint
 //      position to the runner's Progress about twice a second.
 // Stop (the flag): the reader is interrupted, everything queued is committed, the checkpoint is
 // written and run() returns OK. A lost source or destination connection returns kUnavailable
 // (the runner retries; the next run resumes exactly from the destination checkpoint). Any other
-// error (a schema the tracker cannot match, a DDL the applier cannot place, the end of a finite
-// input) is returned as is.
+// error (a schema the tracker cannot match, a DDL the mapping stage cannot place, the end of a
+// finite input) is returned as is.
 #pragma once
 
 #include <functional>

@@ -1,5 +1,6 @@
-// DDL rewriting for the applier: a source DDL statement, with the task's database/table renames
-// applied to the names it acts on, or "skip" when it touches no selected table.
+// DDL rewriting for the mapping stage (mapping_stage.h): a source DDL statement, with the
+// task's database/table renames applied to the names it acts on, or "skip" when it touches no
+// selected table.
 //
 // Understood (names may be `quoted`, qualified or not; unqualified names resolve against the
 // statement's default database):
@@ -24,7 +25,7 @@
 #include "common/status.h"
 #include "pipeline/mapping.h"
 
-namespace dts::sink {
+namespace dts::pipeline {
 
 struct RewrittenDdl {
   std::string sql;              // the statement to run at the destination
@@ -33,6 +34,6 @@ struct RewrittenDdl {
 
 // mapping == nullptr: everything is selected, nothing renamed.
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const pipeline::Mapping* mapping);
+                                               const Mapping* mapping);
 
-}  // namespace dts::sink
+}  // namespace dts::pipeline

@@ -1,24 +1,24 @@
-#include "sink/ddl_rewrite.h"
+#include "pipeline/ddl_rewrite.h"
 
 #include <gtest/gtest.h>
 
-namespace dts::sink {
+namespace dts::pipeline {
 namespace {
 
-pipeline::Mapping mapping() {
-  pipeline::DatabaseSelection shop;
+Mapping mapping() {
+  DatabaseSelection shop;
   shop.database = "shop";
   shop.rename_to = "shop2";
-  pipeline::TableSelection orders;
+  TableSelection orders;
   orders.name = "orders";
   orders.rename_to = "orders_copy";
-  pipeline::TableSelection items;
+  TableSelection items;
   items.name = "items";
-  pipeline::TableSelection slim;
+  TableSelection slim;
   slim.name = "slim";
   slim.columns = {"id"};
   shop.tables = {orders, items, slim};
-  auto m = pipeline::Mapping::create({shop});
+  auto m = Mapping::create({shop});
   EXPECT_TRUE(m.ok()) << m.status().toString();
   return *m;
 }
@@ -73,4 +73,4 @@ TEST(DdlRewriteTest, NoMappingKeepsNamesButQualifies) {
 }
 
 }  // namespace
-}  // namespace dts::sink
+}  // namespace dts::pipeline

@@ -1,4 +1,4 @@
-#include "sink/ddl_rewrite.h"
+#include "pipeline/ddl_rewrite.h"
 
 #include <vector>
 
@@ -6,7 +6,7 @@
 #include "mysql/connection.h"
 #include "mysql/sql_lexer.h"
 
-namespace dts::sink {
+namespace dts::pipeline {
 
 namespace {
 
@@ -92,7 +92,7 @@ struct Target {
   bool column_subset = false;
 };
 
-Target routeOf(const pipeline::Mapping* mapping, const NameRef& ref) {
+Target routeOf(const Mapping* mapping, const NameRef& ref) {
   Target t;
   if (mapping == nullptr) {
     t.selected = true;
@@ -117,7 +117,7 @@ Target routeOf(const pipeline::Mapping* mapping, const NameRef& ref) {
 }  // namespace
 
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const pipeline::Mapping* mapping) {
+                                               const Mapping* mapping) {
   auto toks = tokenize(sql);
   if (!toks.ok())
     return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
@@ -278,4 +278,4 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
       RewrittenDdl{std::move(out), default_selected ? target_default : ""});
 }
 
-}  // namespace dts::sink
+}  // namespace dts::pipeline

@@ -1,0 +1,36 @@
+#include "pipeline/mapping_for_tests.h"
+
+namespace dts::pipeline::testing {
+
+Mapping shopMapping() {
+  DatabaseSelection db;
+  db.database = "shop";
+  db.rename_to = "shop_copy";
+  TableSelection orders;
+  orders.name = "orders";
+  orders.rename_to = "orders_v2";
+  orders.columns = {"id", "status"};
+  orders.where = "status <> 'test'";
+  orders.dml = DmlSet{true, true, false};
+  TableSelection users;
+  users.name = "users";
+  db.tables = {orders, users};
+  DatabaseSelection all;
+  all.database = "logs";
+  return Mapping::create({db, all}).value();
+}
+
+std::shared_ptr<const mysql::TableInfo> ordersInfo(const std::string& db,
+                                                   const std::string& table) {
+  auto t = std::make_shared<mysql::TableInfo>();
+  t->database = db;
+  t->table = table;
+  t->columns.resize(3);
+  t->columns[0].name = "id";
+  t->columns[1].name = "total";
+  t->columns[2].name = "status";
+  t->primary_key = {0};
+  return t;
+}
+
+}  // namespace dts::pipeline::testing

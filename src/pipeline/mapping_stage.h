@@ -1,0 +1,62 @@
+// MappingStage: the pipeline stage between the change reader and the sinks (DESIGN.md, data
+// flow). It turns source transactions into transactions named for the target, so that every
+// sink applies or records what it is given and knows nothing of the task's mapping:
+//   - a row event of a table the task moves gets the target database and table names, the
+//     target table definition (the kept columns, in the mapping's order) and images cut to those
+//     columns; its op follows the WHERE filter (mapping.h: an update entering the selection
+//     becomes an insert, one leaving it a delete); its sizes are measured again when its images
+//     changed;
+//   - a row event the task does not move (table not selected, DML kind not allowed, row outside
+//     the WHERE filter) is dropped;
+//   - a DDL statement is rewritten for the destination (ddl_rewrite.h): `sql` becomes the
+//     statement to run, `database` the default database to run it in ("" for none); a statement
+//     that touches no moved table is dropped.
+// The transaction itself always stays (GTID, positions, piece flags): one left empty still
+// tells a sink that it was read.
+//
+// Each source table definition (one mysql::TableInfo, shared by its rows until the definition
+// changes) is resolved against the mapping once, on its first row, and cached; any DDL clears
+// the cache, so a definition changed by it is resolved again.
+// Not thread-safe: one stage per stream.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "common/status.h"
+#include "pipeline/change_event.h"
+#include "pipeline/mapping.h"
+
+namespace dts::pipeline {
+
+class MappingStage {
+ public:
+  // mapping null: every table moves unchanged; DDL is still rewritten (names qualified,
+  // statements dts cannot place refused: ddl_rewrite.h).
+  explicit MappingStage(std::shared_ptr<const Mapping> mapping);
+
+  // Maps piece's events in place, keeping their order. Errors name the transaction: a moved row
+  // without table_info (kInternal), a WHERE filter that cannot judge a row, a DDL dts cannot place
+  // at the destination (kUnsupported). After an error the piece is partly mapped: drop it.
+  Status map(Transaction* piece);
+
+  // Table definitions resolved and cached now (cleared by DDL).
+  size_t cachedTables() const { return tables_.size(); }
+  // Resolutions since the stage was made (each one a route lookup and a target definition).
+  uint64_t resolutions() const { return resolutions_; }
+
+ private:
+  // The cached resolution of ev's table definition, made on first use.
+  Result<const ResolvedTable*> resolve(const ChangeEvent& ev);
+
+  std::shared_ptr<const Mapping> mapping_;
+  // By source definition; ResolvedTable::source holds it, so its address is not reused while
+  // cached.
+  std::unordered_map<const mysql::TableInfo*, ResolvedTable> tables_;
+  const mysql::TableInfo* last_key_ = nullptr;  // the previous row's definition ...
+  const ResolvedTable* last_ = nullptr;         // ... and its resolution
+  uint64_t resolutions_ = 0;
+};
+
+}  // namespace dts::pipeline

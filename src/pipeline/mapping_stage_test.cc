@@ -1,0 +1,167 @@
+#include "pipeline/mapping_stage.h"
+
+#include <gtest/gtest.h>
+
+#include "pipeline/mapping_for_tests.h"
+
+namespace dts::pipeline {
+namespace {
+
+using mysql::Value;
+
+std::shared_ptr<const Mapping> shopMapping() {
+  return std::make_shared<const Mapping>(testing::shopMapping());
+}
+
+std::shared_ptr<const mysql::TableInfo> tableInfo(const std::string& db, const std::string& table) {
+  return testing::ordersInfo(db, table);
+}
+
+ChangeEvent row(const std::shared_ptr<const mysql::TableInfo>& info, ChangeEvent::Op op,
+                int64_t id, const char* status) {
+  ChangeEvent e;
+  e.op = op;
+  e.database = info->database;
+  e.table = info->table;
+  e.table_info = info;
+  mysql::RowImage image;
+  image.values = {Value::ofInt(id), Value::ofText(Value::Kind::kDecimal, "1.00"),
+                  Value::ofText(Value::Kind::kString, status)};
+  image.present.assign(3, true);
+  if (op != ChangeEvent::Op::kInsert) e.before = image;
+  if (op != ChangeEvent::Op::kDelete) e.after = std::move(image);
+  measureRow(&e);
+  return e;
+}
+
+ChangeEvent ddl(const std::string& db, const std::string& sql) {
+  ChangeEvent e;
+  e.op = ChangeEvent::Op::kDdl;
+  e.database = db;
+  e.sql = sql;
+  return e;
+}
+
+Transaction txn(int seq, std::vector<ChangeEvent> events) {
+  Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.events = std::move(events);
+  return t;
+}
+
+TEST(MappingStageTest, ResolvesEachTableDefinitionOnceAndNamesRowsForTheTarget) {
+  MappingStage stage(shopMapping());
+  auto orders = tableInfo("shop", "orders");
+  auto logs = tableInfo("logs", "events");
+  using Op = ChangeEvent::Op;
+  Transaction first = txn(1, {row(orders, Op::kInsert, 1, "paid"), row(logs, Op::kInsert, 7, "x"),
+                              row(orders, Op::kInsert, 2, "test"),  // outside the WHERE filter
+                              row(orders, Op::kDelete, 3, "paid"),  // deletes are not moved
+                              row(orders, Op::kInsert, 4, "sent")});
+  const size_t logs_memory = first.events[1].memory_bytes;
+  ASSERT_TRUE(stage.map(&first).ok());
+  ASSERT_EQ(first.events.size(), 3u);
+  const ChangeEvent& o = first.events[0];
+  EXPECT_EQ(o.database, "shop_copy");
+  EXPECT_EQ(o.table, "orders_v2");
+  ASSERT_EQ(o.table_info->columns.size(), 2u);
+  EXPECT_EQ(o.table_info->database, "shop_copy");
+  EXPECT_EQ(o.table_info->columns[1].name, "status");
+  ASSERT_EQ(o.after.values.size(), 2u);
+  EXPECT_EQ(o.after.values[1].s, "paid");
+  EXPECT_EQ(o.memory_bytes, rowImageBytes(o));  // measured again: the images were cut
+  EXPECT_EQ(o.payload_bytes, 8u + 4u);
+  const ChangeEvent& l = first.events[1];
+  EXPECT_EQ(l.database, "logs");
+  EXPECT_EQ(l.table, "events");
+  EXPECT_EQ(l.after.values.size(), 3u);
+  EXPECT_EQ(l.memory_bytes, logs_memory);  // the same images: the same sizes
+  EXPECT_EQ(first.events[2].after.values[0], Value::ofInt(4));
+  // Every row of one definition shares one target definition.
+  EXPECT_EQ(first.events[2].table_info, o.table_info);
+  EXPECT_EQ(stage.resolutions(), 2u);
+  EXPECT_EQ(stage.cachedTables(), 2u);
+
+  Transaction second = txn(2, {row(orders, Op::kUpdate, 5, "sent"), row(logs, Op::kInsert, 8, "")});
+  ASSERT_TRUE(stage.map(&second).ok());
+  ASSERT_EQ(second.events.size(), 2u);
+  EXPECT_EQ(second.events[0].table, "orders_v2");
+  EXPECT_EQ(stage.resolutions(), 2u);  // cached: no route looked up again
+
+  // A new definition of a table (a TABLE_MAP after a change dts followed without DDL) is
+  // resolved on its own.
+  auto orders2 = tableInfo("shop", "orders");
+  Transaction third = txn(3, {row(orders2, Op::kInsert, 6, "paid")});
+  ASSERT_TRUE(stage.map(&third).ok());
+  EXPECT_EQ(stage.resolutions(), 3u);
+  EXPECT_EQ(stage.cachedTables(), 3u);
+}
+
+TEST(MappingStageTest, ADdlClearsTheCacheSoTablesAreResolvedAgain) {
+  MappingStage stage(shopMapping());
+  auto orders = tableInfo("shop", "orders");
+  Transaction rows = txn(1, {row(orders, ChangeEvent::Op::kInsert, 1, "paid")});
+  ASSERT_TRUE(stage.map(&rows).ok());
+  EXPECT_EQ(stage.cachedTables(), 1u);
+  Transaction alter = txn(2, {ddl("shop", "ALTER TABLE users ADD COLUMN x INT")});
+  ASSERT_TRUE(stage.map(&alter).ok());
+  EXPECT_EQ(stage.cachedTables(), 0u);
+  Transaction more = txn(3, {row(orders, ChangeEvent::Op::kInsert, 2, "paid")});
+  ASSERT_TRUE(stage.map(&more).ok());
+  ASSERT_EQ(more.events.size(), 1u);
+  EXPECT_EQ(more.events[0].table, "orders_v2");
+  EXPECT_EQ(stage.resolutions(), 2u);
+}
+
+TEST(MappingStageTest, RewritesDdlForTheTargetAndDropsWhatTouchesNoMovedTable) {
+  MappingStage stage(shopMapping());
+  Transaction alter = txn(1, {ddl("shop", "ALTER TABLE users ADD COLUMN x INT")});
+  ASSERT_TRUE(stage.map(&alter).ok());
+  ASSERT_EQ(alter.events.size(), 1u);
+  EXPECT_EQ(alter.events[0].sql, "ALTER TABLE `shop_copy`.`users` ADD COLUMN x INT");
+  EXPECT_EQ(alter.events[0].database, "shop_copy");  // where unqualified names in it resolve
+  // A qualified statement run from a database the task does not move still reaches the target.
+  Transaction qualified = txn(2, {ddl("other", "ALTER TABLE `shop`.`users` DROP x")});
+  ASSERT_TRUE(stage.map(&qualified).ok());
+  ASSERT_EQ(qualified.events.size(), 1u);
+  EXPECT_EQ(qualified.events[0].sql, "ALTER TABLE `shop_copy`.`users` DROP x");
+  EXPECT_EQ(qualified.events[0].database, "");
+  // Touching nothing the task moves: dropped, the transaction (its GTID) stays.
+  Transaction other = txn(3, {ddl("other", "CREATE TABLE y (id INT)")});
+  ASSERT_TRUE(stage.map(&other).ok());
+  EXPECT_EQ(other.gtid, "0-1-3");
+  EXPECT_TRUE(other.events.empty());
+}
+
+TEST(MappingStageTest, ADdlItCannotPlaceIsAnErrorNamingTheTransaction) {
+  MappingStage stage(shopMapping());
+  Transaction view = txn(9, {ddl("shop", "CREATE VIEW v AS SELECT 1")});
+  Status st = stage.map(&view);
+  EXPECT_EQ(st.code(), Status::Code::kUnsupported) << st.toString();
+  EXPECT_NE(st.message().find("0-1-9"), std::string::npos) << st.toString();
+
+  Transaction no_info = txn(10, {row(tableInfo("shop", "users"), ChangeEvent::Op::kInsert, 1, "")});
+  no_info.events[0].table_info = nullptr;
+  st = stage.map(&no_info);
+  EXPECT_EQ(st.code(), Status::Code::kInternal) << st.toString();
+  EXPECT_NE(st.message().find("0-1-10"), std::string::npos) << st.toString();
+}
+
+TEST(MappingStageTest, WithoutAMappingRowsPassUnchangedAndDdlIsQualified) {
+  MappingStage stage(nullptr);
+  auto t = tableInfo("d", "t");
+  Transaction rows = txn(1, {row(t, ChangeEvent::Op::kInsert, 1, "a")});
+  ASSERT_TRUE(stage.map(&rows).ok());
+  ASSERT_EQ(rows.events.size(), 1u);
+  EXPECT_EQ(rows.events[0].table_info, t);
+  EXPECT_EQ(rows.events[0].after.values.size(), 3u);
+  Transaction alter = txn(2, {ddl("d", "ALTER TABLE t ADD x INT")});
+  ASSERT_TRUE(stage.map(&alter).ok());
+  ASSERT_EQ(alter.events.size(), 1u);
+  EXPECT_EQ(alter.events[0].sql, "ALTER TABLE `d`.`t` ADD x INT");
+  EXPECT_EQ(alter.events[0].database, "d");
+  EXPECT_EQ(stage.resolutions(), 0u);
+}
+
+}  // namespace
+}  // namespace dts::pipeline
