@@ -11,8 +11,7 @@ namespace {
 constexpr size_t kMaxCachedTables = 4096;
 }  // namespace
 
-MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping)
-    : mapping_(std::move(mapping)) {}
+MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping) : mapping_(std::move(mapping)) {}
 
 Result<const ResolvedTable*> MappingStage::resolve(const ChangeEvent& ev) {
   const mysql::TableInfo* key = ev.table_info.get();
@@ -35,8 +34,8 @@ Result<const ResolvedTable*> MappingStage::resolve(const ChangeEvent& ev) {
 
 Status MappingStage::map(Transaction* piece) {
   auto context = [&](const Status& st) {
-    return st.withContext("transaction " + (piece->gtid.empty() ? std::string("(no GTID)")
-                                                                : piece->gtid));
+    return st.withContext("transaction " +
+                          (piece->gtid.empty() ? std::string("(no GTID)") : piece->gtid));
   };
   bool ddl_seen = false;
   for (const ChangeEvent& ev : piece->events) ddl_seen = ddl_seen || ev.op == ChangeEvent::Op::kDdl;

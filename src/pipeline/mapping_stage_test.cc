@@ -17,8 +17,8 @@ std::shared_ptr<const mysql::TableInfo> tableInfo(const std::string& db, const s
   return testing::ordersInfo(db, table);
 }
 
-ChangeEvent row(const std::shared_ptr<const mysql::TableInfo>& info, ChangeEvent::Op op,
-                int64_t id, const char* status) {
+ChangeEvent row(const std::shared_ptr<const mysql::TableInfo>& info, ChangeEvent::Op op, int64_t id,
+                const char* status) {
   ChangeEvent e;
   e.op = op;
   e.database = info->database;
