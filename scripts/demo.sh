@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job for a new user: installs dependencies, builds dts, starts a local cluster
 # (primary node-1, secondaries node-2 and node-3, a read/write endpoint, a destination) under
-# .work/demo, registers it as instance "demo", puts sysbench load on it through the endpoint, and
-# runs a sync task that reads the secondary node node-2, with live progress. After DEMO_SECONDS
-# (default 60) the load stops, the task catches up, and the destination is compared with the
-# primary table by table. The cluster stays up; tear it down with:
-#   scripts/cluster.sh --dir .work/demo down
+# .work/demo, registers it as instance "demo", puts sysbench load on it through the endpoint,
+# starts `dts server` and creates, through its API, a sync task that reads the secondary node
+# node-2, whose live progress `dts task status --watch` follows. After DEMO_SECONDS (default 60)
+# the load stops, the task catches up, and the destination is compared with the primary table by
+# table. The cluster and the server stay up (the API URL and token are printed); stop them with:
+#   kill -TERM $(cat .work/demo/server.pid); scripts/cluster.sh --dir .work/demo down
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEMO_SECONDS=${DEMO_SECONDS:-60}
@@ -14,6 +15,7 @@ bash scripts/build.sh dts
 
 dir=$PWD/.work/demo
 dts=$PWD/build/dts
+if [ -f "$dir/server.pid" ]; then kill -TERM "$(cat "$dir/server.pid")" 2>/dev/null || true; sleep 1; fi
 if [ -f "$dir/cluster.json" ]; then scripts/cluster.sh --dir "$dir" down >/dev/null; fi
 rm -rf "$dir"
 scripts/cluster.sh --dir "$dir" up >/dev/null
@@ -60,10 +62,22 @@ options:
   parallelism: 4
   retry_time_for_failed_connections: 30
 YAML
-echo "== sync task demo-sync reading secondary node node-2 (running ${DEMO_SECONDS}s under load)"
-"$dts" run "$dir/task.yaml" --data-dir "$dir/dts" &
-task=$!
-sleep "$DEMO_SECONDS"
+port=$(python3 -c "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+export DTS_SERVER=http://127.0.0.1:$port
+"$dts" server --data-dir "$dir/dts" --listen "127.0.0.1:$port" >"$dir/server.log" 2>&1 &
+echo $! > "$dir/server.pid"
+for _ in $(seq 1 100); do
+  if curl -fsS "$DTS_SERVER/healthz" >/dev/null 2>&1; then break; fi
+  sleep 0.1
+done
+curl -fsS "$DTS_SERVER/healthz" >/dev/null || { cat "$dir/server.log"; exit 1; }
+export DTS_TOKEN; DTS_TOKEN=$(cat "$dir/dts/api-token")
+echo "== dts server: API $DTS_SERVER/api/v1 (docs/api.md), metrics $DTS_SERVER/metrics"
+echo "   token (Authorization: Bearer ...): $DTS_TOKEN"
+echo "== creating sync task demo-sync through the API: reads secondary node node-2"
+"$dts" task create -f "$dir/task.yaml" --start
+echo "== following it with dts task status --watch for ${DEMO_SECONDS}s under load"
+timeout --foreground "$DEMO_SECONDS" "$dts" task status demo-sync --watch || true
 echo
 echo "== stopping the load; waiting for the destination to catch up"
 cleanup
@@ -74,15 +88,15 @@ for _ in $(seq 1 120); do
   if [ "$a" = "$b" ]; then same=1; break; fi
   sleep 1
 done
-kill -TERM "$task" 2>/dev/null || true
-wait "$task" || true
 echo
-"$dts" status --data-dir "$dir/dts"
+"$dts" task status demo-sync
 if [ "$same" = 1 ]; then
   echo "== destination equals the primary (CHECKSUM TABLE of 4 tables: $a)"
 else
   echo "== destination differs from the primary: source [$a] destination [$b]" >&2
   exit 1
 fi
-echo "== the cluster is still up (scripts/cluster.sh --dir $dir status); tear it down with:"
-echo "   scripts/cluster.sh --dir $dir down"
+echo "== the server and the cluster are still up; try:"
+echo "   export DTS_SERVER=$DTS_SERVER DTS_TOKEN=$DTS_TOKEN"
+echo "   $dts task list; $dts task events demo-sync; curl -s \$DTS_SERVER/metrics | grep dts_task_"
+echo "   stop them: kill -TERM \$(cat $dir/server.pid); scripts/cluster.sh --dir $dir down"

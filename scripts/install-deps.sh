@@ -12,7 +12,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # servers and tools used by tests, the demo and benchmarks
-  mariadb-server mariadb-client haproxy sysbench mydumper etcd-server python3
+  mariadb-server mariadb-client haproxy sysbench mydumper etcd-server python3 curl
 )
 
 missing=()
