@@ -39,6 +39,8 @@ if [ -d /run/systemd/system ]; then
 else
   runuser -u dts -- /usr/bin/dts server --data-dir /var/lib/dts --listen 127.0.0.1:8686 \
     >/tmp/dts-package.log 2>&1 &
+  server=$!
+  trap 'kill -TERM "$server" 2>/dev/null || true' EXIT
 fi
 healthz 8686
 test "$(stat -c %a /var/lib/dts/api-token)" = 600
