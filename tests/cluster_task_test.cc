@@ -239,9 +239,11 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("binlog_format=STATEMENT"), std::string::npos) << out;
   EXPECT_NE(out.find("[FAIL] binlog_format"), std::string::npos) << out;
-  // The server's default row metadata: a warning that says what it costs and what avoids it.
+  // The server's default row metadata: a warning that says what the schema history covers and
+  // what still needs FULL.
   EXPECT_NE(out.find("[warn] binlog_row_metadata"), std::string::npos) << out;
-  EXPECT_NE(out.find("(FULL avoids it)"), std::string::npos) << out;
+  EXPECT_NE(out.find("schema history"), std::string::npos) << out;
+  EXPECT_NE(out.find("FULL is still needed by `dts binlog tail`"), std::string::npos) << out;
   rootSql("node-2", "SET GLOBAL binlog_format=ROW");
 
   // log_slave_updates OFF on the selected node.
