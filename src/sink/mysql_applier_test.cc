@@ -122,14 +122,26 @@ class ApplierFakeTest : public ::testing::Test {
 
 TEST_F(ApplierFakeTest, CommitsInParallelAndTheCheckpointIsTheAppliedPrefix) {
   // Worker 2's commits wait until released: the checkpoint may not pass its transactions.
+  // Worker 1's first commit waits until worker 2 has a transaction: a worker that commits at once
+  // keeps getting the next one (the tracker stays on it), so without this worker 2 might get none.
   std::mutex mu;
   std::condition_variable cv;
   bool release = false;
+  bool worker2_has_work = false;
+  bool worker1_waited = false;
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 + 1 && sql == "COMMIT") {
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait(lock, [&] { return release; });
+    std::unique_lock<std::mutex> lock(mu);
+    if (session == kWorker1 + 1 && sql != "COMMIT" &&
+        (sql.find("REPLACE") != std::string::npos || sql.find("INSERT") != std::string::npos)) {
+      worker2_has_work = true;
+      cv.notify_all();
     }
+    if (session == kWorker1 && sql == "COMMIT" && !worker1_waited) {
+      worker1_waited = true;
+      // Bounded only so that a change of scheduling fails the assertion below instead of hanging.
+      cv.wait_for(lock, std::chrono::seconds(30), [&] { return worker2_has_work; });
+    }
+    if (session == kWorker1 + 1 && sql == "COMMIT") cv.wait(lock, [&] { return release; });
     return 0;
   });
   auto a = open(2, 1);
@@ -140,6 +152,7 @@ TEST_F(ApplierFakeTest, CommitsInParallelAndTheCheckpointIsTheAppliedPrefix) {
   std::string held = a->committedPosition();
   {
     std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(worker2_has_work);
     release = true;
   }
   cv.notify_all();
