@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <string>
+#include <unordered_map>
 
 #include "common/strings.h"
 
@@ -143,6 +145,83 @@ Charset charsetOfCollation(uint16_t id) {
     return f;
   }();
   return id <= kMaxId ? kFamilies[id] : Charset::kOther;
+}
+
+namespace {
+
+// MariaDB 10.11's default collation of each character set (information_schema.CHARACTER_SETS).
+const char* defaultCollationName(const std::string& charset) {
+  static const std::unordered_map<std::string, const char*> defaults = {
+      {"big5", "big5_chinese_ci"},
+      {"dec8", "dec8_swedish_ci"},
+      {"cp850", "cp850_general_ci"},
+      {"hp8", "hp8_english_ci"},
+      {"koi8r", "koi8r_general_ci"},
+      {"latin1", "latin1_swedish_ci"},
+      {"latin2", "latin2_general_ci"},
+      {"swe7", "swe7_swedish_ci"},
+      {"ascii", "ascii_general_ci"},
+      {"ujis", "ujis_japanese_ci"},
+      {"sjis", "sjis_japanese_ci"},
+      {"hebrew", "hebrew_general_ci"},
+      {"tis620", "tis620_thai_ci"},
+      {"euckr", "euckr_korean_ci"},
+      {"koi8u", "koi8u_general_ci"},
+      {"gb2312", "gb2312_chinese_ci"},
+      {"greek", "greek_general_ci"},
+      {"cp1250", "cp1250_general_ci"},
+      {"gbk", "gbk_chinese_ci"},
+      {"latin5", "latin5_turkish_ci"},
+      {"armscii8", "armscii8_general_ci"},
+      {"utf8mb3", "utf8mb3_general_ci"},
+      {"ucs2", "ucs2_general_ci"},
+      {"cp866", "cp866_general_ci"},
+      {"keybcs2", "keybcs2_general_ci"},
+      {"macce", "macce_general_ci"},
+      {"macroman", "macroman_general_ci"},
+      {"cp852", "cp852_general_ci"},
+      {"latin7", "latin7_general_ci"},
+      {"utf8mb4", "utf8mb4_general_ci"},
+      {"cp1251", "cp1251_general_ci"},
+      {"utf16", "utf16_general_ci"},
+      {"utf16le", "utf16le_general_ci"},
+      {"cp1256", "cp1256_general_ci"},
+      {"cp1257", "cp1257_general_ci"},
+      {"utf32", "utf32_general_ci"},
+      {"binary", "binary"},
+      {"geostd8", "geostd8_general_ci"},
+      {"cp932", "cp932_japanese_ci"},
+      {"eucjpms", "eucjpms_japanese_ci"},
+      {"gb18030", "gb18030_chinese_ci"},
+  };
+  auto it = defaults.find(charset);
+  return it == defaults.end() ? nullptr : it->second;
+}
+
+}  // namespace
+
+const Collation* findCollationByName(std::string_view name) {
+  static const std::unordered_map<std::string, const Collation*> by_name = [] {
+    std::unordered_map<std::string, const Collation*> m;
+    for (const Collation& c : kServerCollations) m.emplace(c.name, &c);
+    for (const Collation& c : kMySqlOnlyCollations) m.emplace(c.name, &c);
+    return m;
+  }();
+  std::string n = toLower(name);
+  if (n.rfind("utf8_", 0) == 0) n = "utf8mb3_" + n.substr(5);
+  auto it = by_name.find(n);
+  return it == by_name.end() ? nullptr : it->second;
+}
+
+std::string canonicalCharset(std::string_view charset) {
+  std::string cs = toLower(charset);
+  if (cs == "utf8") return "utf8mb3";
+  return cs;
+}
+
+const Collation* defaultCollationOf(std::string_view charset) {
+  const char* name = defaultCollationName(canonicalCharset(charset));
+  return name == nullptr ? nullptr : findCollationByName(name);
 }
 
 }  // namespace dts::mysql

@@ -59,3 +59,25 @@ TEST(CollationsTest, EveryIdUpToTheLargestResolvesConsistently) {
 
 }  // namespace
 }  // namespace dts::mysql
+
+namespace dts::mysql {
+namespace {
+
+TEST(CollationByNameTest, FindsNamesCaseInsensitivelyAndReadsUtf8AsUtf8mb3) {
+  ASSERT_NE(findCollationByName("LATIN1_SWEDISH_CI"), nullptr);
+  EXPECT_EQ(findCollationByName("latin1_swedish_ci")->id, 8);
+  EXPECT_EQ(findCollationByName("utf8_general_ci"), findCollationByName("utf8mb3_general_ci"));
+  EXPECT_EQ(findCollationByName("utf8mb4_0900_ai_ci")->id, 255);  // MySQL-only id
+  EXPECT_EQ(findCollationByName("no_such_collation"), nullptr);
+}
+
+TEST(CollationByNameTest, DefaultCollationOfACharacterSet) {
+  EXPECT_EQ(std::string(defaultCollationOf("latin1")->name), "latin1_swedish_ci");
+  EXPECT_EQ(std::string(defaultCollationOf("UTF8")->name), "utf8mb3_general_ci");
+  EXPECT_EQ(std::string(defaultCollationOf("binary")->name), "binary");
+  EXPECT_EQ(defaultCollationOf("klingon"), nullptr);
+  EXPECT_EQ(canonicalCharset("Utf8"), "utf8mb3");
+}
+
+}  // namespace
+}  // namespace dts::mysql

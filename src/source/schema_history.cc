@@ -17,77 +17,6 @@ using mysql::SqlTokenKind;
 
 // ---- Collations by name ----
 
-struct CollationNames {
-  std::unordered_map<std::string, const mysql::Collation*> by_name;
-};
-
-const CollationNames& collationNames() {
-  static const CollationNames names = [] {
-    CollationNames n;
-    for (uint32_t id = 1; id < 4096; ++id) {
-      const mysql::Collation* c = mysql::findCollation(static_cast<uint16_t>(id));
-      if (c != nullptr) n.by_name.emplace(c->name, c);
-    }
-    return n;
-  }();
-  return names;
-}
-
-std::string canonicalCharset(std::string_view charset) {
-  std::string cs = toLower(charset);
-  if (cs == "utf8") return "utf8mb3";
-  return cs;
-}
-
-// MariaDB 10.11's default collation of each character set (information_schema.CHARACTER_SETS).
-const char* defaultCollationName(const std::string& charset) {
-  static const std::unordered_map<std::string, const char*> defaults = {
-      {"big5", "big5_chinese_ci"},
-      {"dec8", "dec8_swedish_ci"},
-      {"cp850", "cp850_general_ci"},
-      {"hp8", "hp8_english_ci"},
-      {"koi8r", "koi8r_general_ci"},
-      {"latin1", "latin1_swedish_ci"},
-      {"latin2", "latin2_general_ci"},
-      {"swe7", "swe7_swedish_ci"},
-      {"ascii", "ascii_general_ci"},
-      {"ujis", "ujis_japanese_ci"},
-      {"sjis", "sjis_japanese_ci"},
-      {"hebrew", "hebrew_general_ci"},
-      {"tis620", "tis620_thai_ci"},
-      {"euckr", "euckr_korean_ci"},
-      {"koi8u", "koi8u_general_ci"},
-      {"gb2312", "gb2312_chinese_ci"},
-      {"greek", "greek_general_ci"},
-      {"cp1250", "cp1250_general_ci"},
-      {"gbk", "gbk_chinese_ci"},
-      {"latin5", "latin5_turkish_ci"},
-      {"armscii8", "armscii8_general_ci"},
-      {"utf8mb3", "utf8mb3_general_ci"},
-      {"ucs2", "ucs2_general_ci"},
-      {"cp866", "cp866_general_ci"},
-      {"keybcs2", "keybcs2_general_ci"},
-      {"macce", "macce_general_ci"},
-      {"macroman", "macroman_general_ci"},
-      {"cp852", "cp852_general_ci"},
-      {"latin7", "latin7_general_ci"},
-      {"utf8mb4", "utf8mb4_general_ci"},
-      {"cp1251", "cp1251_general_ci"},
-      {"utf16", "utf16_general_ci"},
-      {"utf16le", "utf16le_general_ci"},
-      {"cp1256", "cp1256_general_ci"},
-      {"cp1257", "cp1257_general_ci"},
-      {"utf32", "utf32_general_ci"},
-      {"binary", "binary"},
-      {"geostd8", "geostd8_general_ci"},
-      {"cp932", "cp932_japanese_ci"},
-      {"eucjpms", "eucjpms_japanese_ci"},
-      {"gb18030", "gb18030_chinese_ci"},
-  };
-  auto it = defaults.find(charset);
-  return it == defaults.end() ? nullptr : it->second;
-}
-
 uint8_t maxBytes(uint16_t collation) {
   const mysql::Collation* c = mysql::findCollation(collation);
   return c == nullptr ? 0 : c->max_bytes;
@@ -412,16 +341,13 @@ class Cursor {
 }  // namespace
 
 uint16_t collationByName(std::string_view name) {
-  std::string n = toLower(name);
-  if (n.rfind("utf8_", 0) == 0) n = "utf8mb3_" + n.substr(5);
-  const auto& names = collationNames().by_name;
-  auto it = names.find(n);
-  return it == names.end() ? 0 : it->second->id;
+  const mysql::Collation* c = mysql::findCollationByName(name);
+  return c == nullptr ? 0 : c->id;
 }
 
 uint16_t defaultCollationOf(std::string_view charset) {
-  const char* name = defaultCollationName(canonicalCharset(charset));
-  return name == nullptr ? 0 : collationByName(name);
+  const mysql::Collation* c = mysql::defaultCollationOf(charset);
+  return c == nullptr ? 0 : c->id;
 }
 
 namespace {
@@ -852,7 +778,7 @@ Status resolveCollation(Cursor& c, ColumnSpec* s, uint16_t table_default) {
     id = collationByName(s->collation);
     if (id == 0) return c.error("unknown collation '" + s->collation + "'");
   } else if (!s->charset.empty()) {
-    std::string cs = canonicalCharset(s->charset);
+    std::string cs = mysql::canonicalCharset(s->charset);
     id = s->binary_attr ? binCollationOf(cs) : defaultCollationOf(cs);
     if (id == 0) return c.error("unknown character set '" + s->charset + "'");
   } else if (table_default != 0) {
