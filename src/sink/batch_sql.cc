@@ -19,15 +19,6 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
   return true;
 }
 
-// True when the row writes an ENUM's error value (sql_literal.h): its statement then runs under
-// the lenient sql_mode, alone.
-bool writesEnumErrorValue(const mysql::RowImage& row) {
-  for (size_t i = 0; i < row.values.size(); ++i) {
-    if (row.has(i) && isEnumErrorValue(row.values[i])) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string columnList(const mysql::TableInfo& info) {
@@ -40,11 +31,12 @@ std::string columnList(const mysql::TableInfo& info) {
 }
 
 Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info,
-                           const mysql::RowImage& row) {
+                           const mysql::RowImage& row, bool* lenient) {
   out->push_back('(');
   for (size_t i = 0; i < info.columns.size(); ++i) {
     if (i > 0) out->push_back(',');
     DTS_RETURN_IF_ERROR(appendSqlLiteral(out, row.values[i], info.columns[i]));
+    if (row.has(i) && isEnumErrorValue(row.values[i])) *lenient = true;
   }
   out->push_back(')');
   return Status::OK();
@@ -175,8 +167,8 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   }
   auto setState = [&](std::string key, bool present, const mysql::RowImage* row) -> Status {
     std::string row_sql;
-    if (row != nullptr) DTS_RETURN_IF_ERROR(appendRow(&row_sql, info, *row));
-    const bool lenient = row != nullptr && writesEnumErrorValue(*row);
+    bool lenient = false;
+    if (row != nullptr) DTS_RETURN_IF_ERROR(appendRow(&row_sql, info, *row, &lenient));
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
       p.entries.push_back(
@@ -214,9 +206,9 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
       return Status::InvalidArgument("insert into " + table_sql + " has a partial row image");
     }
     std::string row;
-    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after));
-    emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row),
-               writesEnumErrorValue(ev.after));
+    bool lenient = false;
+    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
+    emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
   endOpenInsert();
@@ -258,20 +250,23 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
     if (kb != ka) out_.push_back("DELETE FROM " + table_sql + " WHERE " + where);
     std::string row;
-    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after));
-    emitInsert("REPLACE", table_sql, info, std::move(row), writesEnumErrorValue(ev.after));
+    bool lenient = false;
+    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
+    emitInsert("REPLACE", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
   std::string set;
+  bool lenient = false;
   for (size_t i = 0; i < ncols; ++i) {
     if (!ev.after.has(i)) continue;
     if (!set.empty()) set.push_back(',');
     set += mysql::quoteIdentifier(info.columns[i].name) + "=";
     DTS_RETURN_IF_ERROR(appendSqlLiteral(&set, ev.after.values[i], info.columns[i]));
+    if (isEnumErrorValue(ev.after.values[i])) lenient = true;
   }
   if (set.empty()) return Status::OK();  // nothing to change
   std::string update = "UPDATE " + table_sql + " SET " + set + " WHERE " + where + limit;
-  if (writesEnumErrorValue(ev.after)) {
+  if (lenient) {
     emitLenient(std::move(update));
   } else {
     out_.push_back(std::move(update));

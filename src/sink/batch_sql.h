@@ -73,7 +73,10 @@ class BatchSql {
 
   Status flushTable(const std::string& table_sql);
   Status flushAll();
-  Status appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row);
+  // Appends "(v1,v2,...)"; sets *lenient when a value is an ENUM's error value (sql_literal.h),
+  // whose statement then runs alone under the lenient sql_mode.
+  Status appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row,
+                   bool* lenient);
   Result<std::string> keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
                              const mysql::RowImage& row, const char* image) const;
   Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
