@@ -1,0 +1,51 @@
+// ChangeLogReader: how consumers read a tracking task's change log (DESIGN.md, data flow: the
+// change log is a sink; the Kafka listener and the HTTP changes endpoint in server/ read it
+// through this interface only).
+//
+// Contract:
+//   - Offsets are dense and monotonic: the log's records are firstOffset() .. endOffset()-1.
+//     firstOffset() rises when retention removes old segments; endOffset() rises when a whole
+//     source transaction (its begin marker, its changes and its commit marker) is durable.
+//     A reader never sees a record at or beyond endOffset(), so consumers only ever see whole
+//     committed transactions, in commit order.
+//   - An empty log has firstOffset() == endOffset().
+//   - read() returns records from `from` on, in order, stopping before endOffset(): at least one
+//     record when from < endOffset() (even if it alone exceeds max_bytes), then more while the
+//     total of key and value sizes stays within max_bytes. from == endOffset() gives none.
+//     from < firstOffset() (expired) or from > endOffset() is an error naming both bounds;
+//     a corrupt segment is an error naming its file and byte offset, never skipped.
+//   - offsetForTime(ms) is the first offset whose timestamp is >= ms; endOffset() when none is.
+//     Timestamps are source commit times, non-decreasing in offset order.
+//   - waitBeyond(offset, timeout) blocks until endOffset() > offset or the timeout passes, and
+//     returns endOffset() (long polling for Fetch and the HTTP stream).
+// Thread-safety: every method may be called from any number of threads, concurrently with the
+// writer appending.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace dts::sink {
+
+struct LogRecord {
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;  // source commit time, milliseconds since the epoch
+  std::string key;           // the record's key: JSON of {db, table, primary key}; "" for markers
+  std::string value;         // the record, in the log's encoding (docs/change-records.md)
+};
+
+class ChangeLogReader {
+ public:
+  virtual ~ChangeLogReader() = default;
+  virtual int64_t firstOffset() const = 0;
+  virtual int64_t endOffset() const = 0;
+  virtual Result<int64_t> offsetForTime(int64_t ms) const = 0;
+  virtual Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const = 0;
+  virtual int64_t waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const = 0;
+};
+
+}  // namespace dts::sink
