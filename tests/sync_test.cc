@@ -525,6 +525,71 @@ TEST_F(SyncTest, ResumesAfterManyDdlsWithoutRowMetadata) {
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM hs.t"), "54");
 }
 
+// The schema history starts at the first full-data snapshot: a table altered while another
+// table is still loading (binlog_row_metadata=NO_LOG, so TABLE_MAPs carry no names) gets the rows
+// written before the ALTER decoded with the definition in force then, and those written after
+// with the new one. Seeded at the start of the incremental phase instead, the history would hold
+// the altered definition for the older rows too.
+TEST_F(SyncTest, DdlDuringFullDataIsReplayedOntoTheSnapshotDefinitions) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS hf; CREATE DATABASE hf; USE hf;"
+      "CREATE TABLE big (id INT PRIMARY KEY, v VARCHAR(20));"
+      "INSERT INTO big SELECT seq, CONCAT('v', seq) FROM seq_1_to_20000;"
+      "CREATE TABLE t (id INT PRIMARY KEY, a INT, b VARCHAR(10));"
+      "INSERT INTO t SELECT seq, seq, CONCAT('b', seq) FROM seq_1_to_20;");
+  // One chunk per table, big's slow: one worker is still on big while the other, done with t,
+  // has closed its snapshot (its metadata lock on t with it).
+  std::string file = writeTask("histfull", cluster_->endpoint(), "  - database: hf\n",
+                               "{parallelism: 2, ddl: true, full: {max_rps: 2500, chunk_rows: "
+                               "100000}}");
+  std::string data = workFile("data-histfull");
+  std::string logfile = workFile("histfull.log");
+  auto setMetadata = [&](const std::string& v) {
+    std::string out;
+    ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + v + "'",
+                         &out),
+              0)
+        << out;
+  };
+  setMetadata("NO_LOG");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  auto tDone = [&] {
+    auto s = status(data);
+    if (!s.is_object() || s["phase"] != "full") return false;
+    for (const auto& t : s["tables"]) {
+      if (t["source"] == "hf.t" && t["done"].get<bool>()) return true;
+    }
+    return false;
+  };
+  auto until = std::chrono::steady_clock::now() + 60s;
+  while (!tDone() && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(tDone()) << "hf.t not loaded while hf.big still loads\n" << log(logfile);
+  sourceSql(
+      "USE hf;"
+      "INSERT INTO t VALUES (21, 21, 'b21'); UPDATE t SET b = 'up' WHERE id <= 5;"
+      "ALTER TABLE t ADD COLUMN c VARCHAR(10) DEFAULT 'cc' AFTER a;"
+      "INSERT INTO t VALUES (22, 22, 'c22', 'b22'); UPDATE t SET a = -a WHERE id BETWEEN 6 AND 9;"
+      "ALTER TABLE t DROP COLUMN b;"
+      "INSERT INTO t VALUES (23, 23, 'c23'); DELETE FROM t WHERE id = 10;");
+  EXPECT_EQ(phase(data), "full") << "the DDL must land while the full phase still runs";
+  ASSERT_TRUE(waitPhase(data, "incremental", 120s)) << log(logfile);
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+  setMetadata("FULL");
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  EXPECT_EQ(diffTables(*src, "hf", "t", *dst, "hf", "t"), "");
+  EXPECT_EQ(diffTables(*src, "hf", "big", *dst, "hf", "big"), "");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM "
+                      "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'hf' AND TABLE_NAME = 't'"),
+            "id,a,c");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM hf.t"), "22");
+  EXPECT_NE(log(logfile).find("schema history starts at"), std::string::npos) << log(logfile);
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

@@ -33,7 +33,8 @@ struct FullLoader::Shared {
   std::vector<int> remaining;  // chunks left per table
   std::vector<int> active;     // workers loading a chunk of each table
   std::vector<Progress::Table*> progress;
-  std::mutex snapshot_mu;  // snapshot open + on_snapshot, so positions are reported in order
+  std::mutex snapshot_mu;        // snapshot open + on_snapshot, so positions are reported in order
+  bool snapshot_opened = false;  // by any worker of this run; guarded by snapshot_mu
   SnapshotPositionCache snapshot_gtids;  // under snapshot_mu
   std::unique_ptr<Throttle> throttle;
   std::atomic<bool> failed{false};
@@ -290,8 +291,7 @@ bool FullLoader::takeChunk(Shared& shared, Chunk* chunk) {
   return true;
 }
 
-Status FullLoader::worker(Shared& shared,
-                          const std::function<void(const std::string&)>& on_snapshot) {
+Status FullLoader::worker(Shared& shared, const OnSnapshot& on_snapshot) {
   DTS_ASSIGN_OR_RETURN(auto dest, connectLong(dest_));
   // Needed before any LOAD DATA LOCAL; a client built without it makes the server refuse, which
   // loadChunk turns into another method (unless load_data was asked for).
@@ -314,10 +314,17 @@ Status FullLoader::worker(Shared& shared,
       // any of its rows can commit.
       std::lock_guard<std::mutex> lock(shared.snapshot_mu);
       DTS_ASSIGN_OR_RETURN(src, connectLong(source_));
-      auto snap = openSnapshot(*src, &shared.snapshot_gtids);
+      AtSnapshotPosition at_position;
+      if (options_.hold_ddl_at_first_snapshot && !shared.snapshot_opened) {
+        at_position = [&](mysql::Connection& reader, const std::string& at) {
+          return on_snapshot(at, &reader);
+        };
+      }
+      auto snap = openSnapshot(*src, &shared.snapshot_gtids, at_position);
       if (!snap.ok()) return snap.status().withContext("opening a consistent snapshot");
       gtid = *snap;
-      on_snapshot(gtid);
+      if (!at_position) DTS_RETURN_IF_ERROR(on_snapshot(gtid, nullptr));
+      shared.snapshot_opened = true;
     }
     bool table_done = false;
     Status loaded = loadChunk(*src, *dest, gtid, chunk, shared, &table_done);
@@ -333,7 +340,7 @@ Status FullLoader::worker(Shared& shared,
   return Status::OK();
 }
 
-Status FullLoader::run(const std::function<void(const std::string& gtid)>& on_snapshot) {
+Status FullLoader::run(const OnSnapshot& on_snapshot) {
   Shared shared;
   shared.remaining.assign(tables_.size(), 0);
   shared.active.assign(tables_.size(), 0);

@@ -80,6 +80,9 @@ struct FullLoadOptions {
   // one bulk packet goes by LOAD DATA LOCAL; LOAD DATA falls back to INSERT for BIT/spatial
   // columns, and under auto also when the destination refuses it (with a warning).
   FullWriteMethod method = FullWriteMethod::kAuto;
+  // The first snapshot of the run opens with DDL held off, and on_snapshot gets a reader to read
+  // the definitions in force at its position (the schema history's starting definitions).
+  bool hold_ddl_at_first_snapshot = false;
 };
 
 // Which queued chunk a free worker takes, given each queued chunk's table in queue order and the
@@ -96,10 +99,16 @@ class FullLoader {
              std::vector<CatalogTable> tables, FullLoadOptions options, Progress* progress,
              const std::atomic<bool>* stop, Clock* clock);
 
-  // Loads every chunk not yet done. on_snapshot is called (from a worker thread, serialized)
-  // with the GTID position of each snapshot opened, first one first. Returns kAborted when
-  // stopped (whole chunks committed so far stay), the first error otherwise.
-  Status run(const std::function<void(const std::string& gtid)>& on_snapshot);
+  // Called (from a worker thread, serialized) with the GTID position of each snapshot opened,
+  // first one first, before any of its rows can commit. For the first snapshot of a run with
+  // FullLoadOptions::hold_ddl_at_first_snapshot, `reader` is a connection to the source on which
+  // the definitions in force at that position can be read (task/snapshot.h: DDL is held off
+  // until the call returns); null otherwise. An error fails the run.
+  using OnSnapshot = std::function<Status(const std::string& gtid, mysql::Connection* reader)>;
+
+  // Loads every chunk not yet done. Returns kAborted when stopped (whole chunks committed so
+  // far stay), the first error otherwise.
+  Status run(const OnSnapshot& on_snapshot);
 
  private:
   struct Chunk;
@@ -109,7 +118,7 @@ class FullLoader {
   bool takeChunk(Shared& shared, Chunk* chunk);
   Status planTable(mysql::Connection& src, mysql::Connection& dest, size_t table_index,
                    Shared& shared);
-  Status worker(Shared& shared, const std::function<void(const std::string&)>& on_snapshot);
+  Status worker(Shared& shared, const OnSnapshot& on_snapshot);
   // *table_done: this was the table's last chunk.
   Status loadChunk(mysql::Connection& src, mysql::Connection& dest,
                    const std::string& snapshot_gtid, const Chunk& chunk, Shared& shared,

@@ -13,6 +13,7 @@
 #include "pipeline/mapping_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
+#include "task/schema_history_store.h"
 #include "task/throttle.h"
 
 namespace dts::task {
@@ -64,61 +65,6 @@ bool isMysqlGtidText(const std::string& s) {
   return s.find(':') != std::string::npos;
 }
 
-// The task's schema history, kept in the destination's dts_meta next to its checkpoint:
-//   `dts_meta`.`schema_history` (task, seq) -> gtid, history
-// One version per DDL that changed the history (gtid: that DDL's GTID; "" for the definitions
-// the history was seeded with), written when the reader meets the DDL, before the sink applies
-// it. A resume from position P restores the newest version whose DDL P contains: the definitions
-// in force at P, whatever the reader had read past P before it stopped.
-class HistoryStore {
- public:
-  struct Version {
-    uint64_t seq = 0;
-    std::string gtid;
-    std::string text;
-  };
-
-  static Result<std::unique_ptr<HistoryStore>> open(const mysql::ConnectOptions& dest,
-                                                    std::string task) {
-    DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(dest));
-    DTS_RETURN_IF_ERROR(conn->execute("CREATE DATABASE IF NOT EXISTS `dts_meta`"));
-    DTS_RETURN_IF_ERROR(conn->execute(
-        "CREATE TABLE IF NOT EXISTS `dts_meta`.`schema_history` (task VARCHAR(191) NOT NULL, "
-        "seq BIGINT UNSIGNED NOT NULL, gtid VARCHAR(255) NOT NULL, history LONGBLOB NOT NULL, "
-        "PRIMARY KEY (task, seq)) ENGINE=InnoDB"));
-    return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(conn), std::move(task)));
-  }
-
-  Result<std::vector<Version>> load() {
-    DTS_ASSIGN_OR_RETURN(auto rows, conn_->query("SELECT seq, gtid, history FROM "
-                                                 "`dts_meta`.`schema_history` WHERE task = " +
-                                                 conn_->quoteString(task_) + " ORDER BY seq"));
-    std::vector<Version> out;
-    for (const auto& r : rows.rows) {
-      if (r.size() < 3 || !r[0] || !r[1] || !r[2]) continue;
-      out.push_back(Version{std::stoull(*r[0]), *r[1], *r[2]});
-    }
-    return out;
-  }
-  Status save(uint64_t seq, const std::string& gtid, const std::string& text) {
-    return conn_->execute(
-        "REPLACE INTO `dts_meta`.`schema_history` (task, seq, gtid, history) "
-        "VALUES (" +
-        conn_->quoteString(task_) + ", " + std::to_string(seq) + ", " + conn_->quoteString(gtid) +
-        ", " + conn_->quoteString(text) + ")");
-  }
-  Status pruneBefore(uint64_t seq) {
-    return conn_->execute("DELETE FROM `dts_meta`.`schema_history` WHERE task = " +
-                          conn_->quoteString(task_) + " AND seq < " + std::to_string(seq));
-  }
-
- private:
-  HistoryStore(std::unique_ptr<mysql::Connection> conn, std::string task)
-      : conn_(std::move(conn)), task_(std::move(task)) {}
-  std::unique_ptr<mysql::Connection> conn_;
-  std::string task_;
-};
-
 // Whether the stream position `from` contains the DDL of a version ("" always).
 Result<bool> versionInForce(const std::string& from, const std::string& gtid) {
   if (gtid.empty()) return true;
@@ -155,7 +101,7 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
 
   // Restores the schema history in force at `from` into the reader, or seeds it with the live
   // definitions of the task's tables (the first run); returns the next version number.
-  Result<uint64_t> restoreHistory(HistoryStore* store, const std::string& from,
+  Result<uint64_t> restoreHistory(SchemaHistoryStore* store, const std::string& from,
                                   source::ChangeReader* reader);
 
   TaskConfig config_;
@@ -164,10 +110,10 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   std::vector<std::pair<std::string, std::string>> source_tables_;
 };
 
-Result<uint64_t> BinlogIncrementalEngine::restoreHistory(HistoryStore* store,
+Result<uint64_t> BinlogIncrementalEngine::restoreHistory(SchemaHistoryStore* store,
                                                          const std::string& from,
                                                          source::ChangeReader* reader) {
-  DTS_ASSIGN_OR_RETURN(std::vector<HistoryStore::Version> versions, store->load());
+  DTS_ASSIGN_OR_RETURN(std::vector<SchemaHistoryStore::Version> versions, store->load());
   source::SchemaHistory& history = reader->schema().history();
   if (!versions.empty()) {
     for (size_t i = versions.size(); i-- > 0;) {
@@ -183,31 +129,17 @@ Result<uint64_t> BinlogIncrementalEngine::restoreHistory(HistoryStore* store,
     return Status::FailedPrecondition("no saved schema history is in force at position '" + from +
                                       "'");
   }
-  // The first run: the definitions of the task's tables as the source has them at the start of
-  // the incremental phase.
+  // A task without a full phase, or whose full phase ran before the starting definitions were
+  // saved with its first snapshot: the definitions as the source has them now.
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
   DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
-  // Every base table the mapping moves (the catalog may hold fewer: tables created since).
-  DTS_ASSIGN_OR_RETURN(auto listed,
-                       src->query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "
-                                  "WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN "
-                                  "('mysql', 'information_schema', 'performance_schema', 'sys')"));
-  std::vector<std::pair<std::string, std::string>> tables = source_tables_;
-  for (const auto& row : listed.rows) {
-    if (row.size() < 2 || !row[0] || !row[1]) continue;
-    if (mapping_->selectsTable(*row[0], *row[1])) tables.emplace_back(*row[0], *row[1]);
-  }
-  std::sort(tables.begin(), tables.end());
-  tables.erase(std::unique(tables.begin(), tables.end()), tables.end());
-  for (const auto& [db, table] : tables) {
-    auto def = source::loadLiveDefinition(*src, db, table);
-    if (def.status().code() == Status::Code::kNotFound) continue;
-    if (!def.ok()) return def.status();
-    history.put(std::move(def).value(), reader->marker());
-  }
-  DTS_RETURN_IF_ERROR(store->save(1, "", history.save(reader->marker())));
+  size_t count = 0;
+  DTS_ASSIGN_OR_RETURN(std::string text,
+                       readStartingDefinitions(*src, *mapping_, source_tables_, &count));
+  DTS_RETURN_IF_ERROR(history.restore(text));
+  DTS_RETURN_IF_ERROR(store->save(1, "", text));
   spdlog::info("task {}: schema history seeded with the definitions of {} tables", config_.name,
-               history.tableCount());
+               count);
   return uint64_t{2};
 }
 
@@ -239,11 +171,11 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   std::unique_ptr<source::ChangeReader> reader = std::move(reader_r).value();
   // The schema history persists with the default sink (dts_meta at the destination); a test's
   // own sink keeps it in memory only.
-  std::unique_ptr<HistoryStore> history_store;
+  std::unique_ptr<SchemaHistoryStore> history_store;
   uint64_t history_seq = 0;
   if (!seams_.sink) {
     DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
-    auto opened = HistoryStore::open(dest_opts, config_.name);
+    auto opened = SchemaHistoryStore::open(dest_opts, config_.name);
     if (!opened.ok()) return opened.status().withContext(where + ": schema history store");
     history_store = std::move(opened).value();
     auto seq = restoreHistory(history_store.get(), from, reader.get());

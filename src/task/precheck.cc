@@ -163,6 +163,15 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       } else {
         add("source privileges", L::kOk, "");
       }
+      // The schema history's starting definitions are read under BACKUP STAGE BLOCK_DDL.
+      if (need_binlog && src->isMariaDB() && !everything &&
+          all.find("RELOAD") == std::string::npos) {
+        add("ddl lock at snapshot", L::kWarn,
+            "user '" + src->options().user +
+                "' lacks RELOAD: the first snapshot opens without holding DDL off, so a DDL "
+                "committed in that instant could be replayed onto definitions that already hold "
+                "it (fix: GRANT RELOAD ON *.* TO the dts user)");
+      }
     } else {
       add("source privileges", L::kWarn, "cannot read grants: " + grants.status().message());
     }

@@ -10,6 +10,7 @@
 #include "task/precheck.h"
 #include "task/retry_loop.h"
 #include "task/schema_copier.h"
+#include "task/schema_history_store.h"
 
 namespace dts::task {
 
@@ -270,25 +271,45 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     fo.chunk_rows = config_.options.full_chunk_rows;
     fo.method = config_.options.full_method;
     fo.insert_ignore = config_.options.conflicting_tables == ConflictPolicy::kIgnore;
+    // The schema history starts at the first snapshot's position, with the definitions in
+    // force there: a DDL between it and the start of the incremental phase is then replayed onto
+    // the definitions it changed, not onto ones that already hold it.
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      fo.hold_ddl_at_first_snapshot = config_.incremental() && !state_.start_gtid.has_value();
+    }
     FullLoader loader(src_opts, dest_opts, report.catalog, fo, &progress_, &stop, options_.clock);
     auto started = std::chrono::steady_clock::now();
-    DTS_RETURN_IF_ERROR(loader.run([&](const std::string& gtid) {
-      bool first = false;
+    DTS_RETURN_IF_ERROR(loader.run([&](const std::string& gtid, mysql::Connection* reader) {
       {
         std::lock_guard<std::mutex> lock(state_mu_);
-        if (!state_.start_gtid.has_value()) {
-          state_.start_gtid = gtid;
-          first = true;
+        if (state_.start_gtid.has_value()) return Status::OK();
+      }
+      if (reader != nullptr) {
+        std::vector<std::pair<std::string, std::string>> tables;
+        for (const CatalogTable& t : report.catalog) {
+          tables.emplace_back(t.route.source_database, t.route.source_table);
         }
+        size_t count = 0;
+        DTS_ASSIGN_OR_RETURN(std::string text,
+                             readStartingDefinitions(*reader, mapping, std::move(tables), &count));
+        DTS_ASSIGN_OR_RETURN(auto store, SchemaHistoryStore::open(dest_opts, config_.name));
+        DTS_RETURN_IF_ERROR(store->clear());
+        DTS_RETURN_IF_ERROR(store->save(1, "", text));
+        spdlog::info("task {}: schema history starts at {} with the definitions of {} tables",
+                     config_.name, gtid.empty() ? "the source's first transaction" : gtid, count);
+      }
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        state_.start_gtid = gtid;
       }
       // Persisted before any row of this snapshot can commit (the loader waits for us).
-      if (first) {
-        Status st = save();
-        if (!st.ok()) {
-          progress_.countDegraded(Degraded::kStateSaveFailed);
-          spdlog::error("saving the incremental start position: {}", st.toString());
-        }
+      Status st = save();
+      if (!st.ok()) {
+        progress_.countDegraded(Degraded::kStateSaveFailed);
+        spdlog::error("saving the incremental start position: {}", st.toString());
       }
+      return Status::OK();
     }));
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     {

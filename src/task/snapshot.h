@@ -6,6 +6,7 @@
 // FLUSH TABLES WITH READ LOCK is held only while the snapshot opens and gtid_executed is read.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
@@ -19,9 +20,24 @@ namespace dts::task {
 // idle source) compute it once.
 using SnapshotPositionCache = std::map<std::string, std::string>;
 
+// Called while no DDL can run on the source, with a second connection to it (autocommit: what it
+// reads takes no lock that outlives its statement) and the snapshot's position: what it reads
+// of the source's definitions is what was in force at that position.
+using AtSnapshotPosition =
+    std::function<Status(mysql::Connection& reader, const std::string& gtid)>;
+
 // Opens a REPEATABLE READ consistent snapshot on src (session time zone UTC) and returns its
 // exact GTID position ("" for an empty one). kFailedPrecondition when the source reports no
 // position (binary log off). REQUIRES: callers sharing a cache are serialized.
-Result<std::string> openSnapshot(mysql::Connection& src, SnapshotPositionCache* cache);
+//
+// With at_position: DDL is held off while the snapshot opens and at_position runs. MariaDB: a
+// second connection takes BACKUP STAGE BLOCK_DDL (DML goes on; writes to non-transactional tables
+// wait for the few milliseconds it is held; it waits at most 30 s for a running DDL to finish,
+// then fails naming it). When the server refuses the backup lock (the RELOAD privilege is
+// missing), the snapshot opens without it and a warning says that a DDL committed in the same
+// instant may be missed. MySQL: the global read lock that already surrounds the snapshot's
+// opening. An error of at_position is returned.
+Result<std::string> openSnapshot(mysql::Connection& src, SnapshotPositionCache* cache,
+                                 const AtSnapshotPosition& at_position = nullptr);
 
 }  // namespace dts::task
