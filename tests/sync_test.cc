@@ -590,6 +590,46 @@ TEST_F(SyncTest, DdlDuringFullDataIsReplayedOntoTheSnapshotDefinitions) {
   EXPECT_NE(log(logfile).find("schema history starts at"), std::string::npos) << log(logfile);
 }
 
+// Replication lag is measured from the stream (heartbeats: the source has nothing more) and the
+// sink (nothing uncommitted), not from the age of the last change: 0 while the source is idle,
+// growing while a change waits behind a destination lock, 0 again once it is applied.
+TEST_F(SyncTest, LagIsZeroWhileIdleAndGrowsWhileAChangeWaits) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS lg; CREATE DATABASE lg;"
+      "CREATE TABLE lg.t (id INT PRIMARY KEY, v INT); INSERT INTO lg.t VALUES (1, 1)");
+  std::string file = writeTask("lag", cluster_->endpoint(), "  - database: lg\n", "{}");
+  std::string data = workFile("data-lag");
+  std::string logfile = workFile("lag.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  sourceSql("INSERT INTO lg.t VALUES (2, 2)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << log(logfile);
+  auto latency = [&] {
+    auto st = status(data);
+    return st.is_object() && st["latency_ms"].is_number() ? st["latency_ms"].get<double>() : -1.0;
+  };
+  // Idle for longer than the heartbeat period and the status cadence: caught up, lag 0.
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(latency(), 0.0);
+  {
+    auto lock = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_NE(lock, nullptr);
+    ASSERT_TRUE(lock->execute("LOCK TABLES lg.t WRITE").ok());
+    sourceSql("INSERT INTO lg.t VALUES (3, 3)");
+    // The change has waited at least 5 s; the status is at most ~1.5 s old.
+    std::this_thread::sleep_for(5s);
+    EXPECT_GE(latency(), 3000.0) << log(logfile);
+    ASSERT_TRUE(lock->execute("UNLOCK TABLES").ok());
+  }
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << log(logfile);
+  std::this_thread::sleep_for(4s);
+  EXPECT_EQ(latency(), 0.0);
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM lg.t"), "3");
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

@@ -323,7 +323,11 @@ Result<std::string_view> BinlogStream::nextEvent() {
       return kind.status().withContext("binlog stream from " + endpoint_ + " after " +
                                        positionText(tracker_.next()));
     }
-    if (*kind == bp::PositionTracker::Kind::kHeartbeat) continue;
+    if (*kind == bp::PositionTracker::Kind::kHeartbeat) {
+      caught_up_.store(true, std::memory_order_release);
+      continue;
+    }
+    caught_up_.store(false, std::memory_order_release);
     return event;
   }
 }

@@ -138,6 +138,11 @@ class BinlogStream final : public BinlogSource {
   // Makes a blocked or later nextEvent() return kAborted. Any thread.
   void interrupt();
 
+  // True while the last packet the server sent was a heartbeat: it had nothing more to send
+  // (it sends one only after heartbeat_period without events), so every event it had was
+  // returned. False again as soon as an event is returned. Any thread.
+  bool caughtUp() const { return caught_up_.load(std::memory_order_acquire); }
+
  private:
   BinlogStream() = default;
   Status negotiate(const BinlogStreamOptions& options);
@@ -156,6 +161,7 @@ class BinlogStream final : public BinlogSource {
   std::string start_gtid_;
   binlog_protocol::PositionTracker tracker_{BinlogPosition{}, false};
   std::atomic<bool> interrupted_{false};
+  std::atomic<bool> caught_up_{false};
   std::atomic<int> socket_{-1};
 };
 

@@ -150,13 +150,15 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
           [&](const TaskView& t, const std::string& l) {
             w.sample("dts_task_bytes_per_second", l, t.running ? t.engine.mbps * 1e6 : 0);
           });
-  perTask("dts_task_replication_lag_seconds", "gauge",
-          "Incremental: how far the destination is behind the source (0 when caught up).",
-          [&](const TaskView& t, const std::string& l) {
-            double ms = t.running ? t.latency_ms : t.engine.latency_ms;
-            if (t.engine.phase == task::TaskPhase::kIncremental && ms >= 0)
-              w.sample("dts_task_replication_lag_seconds", l, ms / 1000.0);
-          });
+  perTask(
+      "dts_task_replication_lag_seconds", "gauge",
+      "Incremental: how far the destination is behind the source (0 when dts has everything the "
+      "source has, measured from the stream's heartbeats and the applier's queue).",
+      [&](const TaskView& t, const std::string& l) {
+        double ms = t.running ? t.latency_ms : t.engine.latency_ms;
+        if (t.engine.phase == task::TaskPhase::kIncremental && ms >= 0)
+          w.sample("dts_task_replication_lag_seconds", l, ms / 1000.0);
+      });
   perTask("dts_task_retrying", "gauge", "1 while a retryable failure is being retried.",
           [&](const TaskView& t, const std::string& l) {
             w.sample("dts_task_retrying", l, t.engine.retrying.empty() ? 0 : 1);

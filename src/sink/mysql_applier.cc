@@ -548,6 +548,7 @@ void MysqlApplier::workerLoop(Worker* w) {
           }
           double lat = std::max(0.0, now_ms - t->commit_ms);
           stats_.last_latency_ms = lat;
+          stats_.last_source_commit_ms = std::max(stats_.last_source_commit_ms, t->commit_ms);
           stats_.max_latency_ms = std::max(stats_.max_latency_ms, lat);
         }
         if (!batch.front()->streamed || batch.front()->commits) ++stats_.batches;

@@ -32,6 +32,8 @@ struct SinkStats {
   uint64_t ddl_applied = 0;
   uint64_t batches = 0;
   double last_latency_ms = 0;  // source commit (sourceCommitMs) -> destination commit
+  // Source commit time (ms since the epoch) of the last transaction committed; 0 before any.
+  double last_source_commit_ms = 0;
   double max_latency_ms = 0;
   double rows_per_second = 0;  // since the previous stats() call
   double bytes_per_second = 0;

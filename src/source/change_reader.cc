@@ -28,6 +28,7 @@ class StreamInput final : public BinlogInput {
   mysql::BinlogPosition nextPosition() const override { return stream_->nextPosition(); }
   std::string describe() const override { return stream_->describe(); }
   void interrupt() override { stream_->interrupt(); }
+  bool caughtUp() const override { return stream_->caughtUp(); }
 
  private:
   std::unique_ptr<mysql::BinlogStream> stream_;

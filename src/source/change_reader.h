@@ -59,6 +59,9 @@ class BinlogInput {
   virtual std::string describe() const = 0;
   // Makes a blocked or later nextEvent() return kAborted. Any thread.
   virtual void interrupt() = 0;
+  // True while the server has nothing more to send: every event it had was returned
+  // (BinlogStream::caughtUp). Files: false. Any thread.
+  virtual bool caughtUp() const { return false; }
 };
 
 // A server's replication stream. REQUIRES: stream != nullptr.
@@ -143,6 +146,9 @@ class ChangeReader {
   const mysql::BinlogPosition& position() const { return input_->position(); }
   // Makes a blocked or later nextEvents() return kAborted. Any thread.
   void interrupt() { input_->interrupt(); }
+  // True while the source has nothing more to send and every event it sent was read: the
+  // transactions next() returned are all the source has (BinlogInput::caughtUp). Any thread.
+  bool caughtUp() const { return input_->caughtUp(); }
   // The transaction grouping has begun and not finished (e.g. at the end of files).
   bool inTransaction() const { return builder_.inTransaction(); }
   const pipeline::Transaction& pendingTransaction() const { return builder_.pending(); }

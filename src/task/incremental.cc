@@ -192,13 +192,12 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   std::mutex mu;
   std::condition_variable cv;
   bool finished = false;
-  std::atomic<int64_t> last_event_ms{0};
   auto nowMs = [clock] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
         .count();
   };
-  last_event_ms = nowMs();
   uint64_t published_rows = 0, published_bytes = 0;
+  int64_t fresh_ms = 0;  // the last time the destination had everything the source had
   std::map<std::pair<std::string, std::string>, uint64_t> published_tables;  // source table -> rows
   auto publish = [&]() {
     sink::SinkStats s = sink->stats();
@@ -222,13 +221,18 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       p->changes_applied += c.rows - before;
       before = c.rows;
     }
-    // Idle (nothing queued, nothing read for a while): the destination holds everything the
-    // source sent, so it is behind by nothing.
-    bool idle = s.queued_transactions == 0 && nowMs() - last_event_ms.load() > 2000;
-    if (idle) {
+    // Replication lag. Caught up (the stream's last packet was a heartbeat: the source had
+    // nothing more, and the sink holds nothing not yet committed): 0, however long ago the last
+    // change was. Otherwise: how old the newest data known to be at the destination is, the
+    // later of the last committed transaction's source commit time and the last moment it was
+    // caught up (so the first change after an idle hour is not an hour behind).
+    const int64_t now = nowMs();
+    if (reader->caughtUp() && s.queued_transactions == 0) {
+      fresh_ms = now;
       progress->setLatencyMs(0);
-    } else if (s.transactions_applied > 0) {
-      progress->setLatencyMs(s.last_latency_ms);
+    } else {
+      double newest = std::max(s.last_source_commit_ms, static_cast<double>(fresh_ms));
+      if (newest > 0) progress->setLatencyMs(std::max(0.0, static_cast<double>(now) - newest));
     }
     progress->setSinkGauges({s.queued_transactions, s.transactions_applied, s.batches});
     std::string pos = sink->committedPosition();
@@ -277,7 +281,6 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       st = Status::NotFound(where + ": the binlog input ended at " + reader->describe());
       break;
     }
-    last_event_ms = nowMs();
     if (history_store != nullptr && reader->schemaChanges() != schema_changes_saved) {
       // Saved before the sink sees the DDL: a checkpoint past it always finds its version.
       schema_changes_saved = reader->schemaChanges();

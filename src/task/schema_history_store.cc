@@ -47,9 +47,10 @@ Status SchemaHistoryStore::clear() {
                         conn_->quoteString(task_));
 }
 
-Result<std::string> readStartingDefinitions(
-    mysql::Connection& src, const pipeline::Mapping& mapping,
-    std::vector<std::pair<std::string, std::string>> tables, size_t* count) {
+Result<std::string> readStartingDefinitions(mysql::Connection& src,
+                                            const pipeline::Mapping& mapping,
+                                            std::vector<std::pair<std::string, std::string>> tables,
+                                            size_t* count) {
   // Every base table the mapping moves (the catalog may hold fewer: tables created since).
   DTS_ASSIGN_OR_RETURN(auto listed,
                        src.query("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES "

@@ -53,8 +53,9 @@ class SchemaHistoryStore {
 // The starting definitions: every table in `tables` and every base table of the source that
 // `mapping` selects, as `src` has them now (information_schema), saved as a history version.
 // `count` (optional) receives the number of tables.
-Result<std::string> readStartingDefinitions(
-    mysql::Connection& src, const pipeline::Mapping& mapping,
-    std::vector<std::pair<std::string, std::string>> tables, size_t* count = nullptr);
+Result<std::string> readStartingDefinitions(mysql::Connection& src,
+                                            const pipeline::Mapping& mapping,
+                                            std::vector<std::pair<std::string, std::string>> tables,
+                                            size_t* count = nullptr);
 
 }  // namespace dts::task
