@@ -630,6 +630,67 @@ TEST_F(SyncTest, LagIsZeroWhileIdleAndGrowsWhileAChangeWaits) {
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
 }
 
+// DDL run by a client in another character set than UTF-8: the binlog holds its text in that
+// set (the QUERY event's Q_CHARSET_CODE). dts reads it as that set, so the schema history gets the
+// ENUM members right (binlog_row_metadata=NO_LOG: no names in TABLE_MAPs) and the destination
+// runs the same statement: column type, default and comment equal the source's, and every row.
+TEST_F(SyncTest, DdlFromALatin1OrSjisClientArrivesAsWritten) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS lc; CREATE DATABASE lc CHARACTER SET utf8mb4;"
+      "CREATE TABLE lc.t (id INT PRIMARY KEY, v VARCHAR(10)) CHARACTER SET latin1;"
+      "INSERT INTO lc.t VALUES (1, 'a')");
+  std::string file = writeTask("lc", cluster_->endpoint(), "  - database: lc\n", "{ddl: true}");
+  std::string data = workFile("data-lc");
+  std::string logfile = workFile("lc.log");
+  auto client = [&](const std::string& charset, const std::string& sql_bytes) {
+    std::string path = workFile("lc-" + charset + ".sql");
+    {
+      std::ofstream f(path, std::ios::binary);
+      f << sql_bytes;
+    }
+    std::string out;
+    ASSERT_EQ(
+        runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                       "/node-1/mysqld.sock --default-character-set=" + charset + " < " + path,
+                   &out),
+        0)
+        << out;
+  };
+  client("utf8mb4", "SET GLOBAL binlog_row_metadata = NO_LOG");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  // latin1: u-umlaut is 0xFC, e-acute 0xE9. sjis: katakana TE is 0x83 0x65.
+  client("latin1",
+         "USE lc; ALTER TABLE t ADD e ENUM('\xfc', 'b') NOT NULL DEFAULT '\xfc' COMMENT "
+         "'caf\xe9' AFTER id;"
+         "INSERT INTO t VALUES (2, 'b', 'x'), (3, '\xfc', 'y'); UPDATE t SET v = 'z' WHERE id = 1;"
+         "CREATE TABLE caf\xe9 (k INT PRIMARY KEY, s SET('\xe9', 'o')) CHARACTER SET latin1;"
+         "INSERT INTO caf\xe9 VALUES (1, '\xe9,o');");
+  client("sjis",
+         "USE lc; ALTER TABLE t ADD j VARCHAR(5) CHARACTER SET utf8mb4 DEFAULT '\x83\x65' "
+         "COMMENT '\x83\x65';"
+         "INSERT INTO t (id, e, v) VALUES (4, 'b', 'w');");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+  client("utf8mb4", "SET GLOBAL binlog_row_metadata = FULL");
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  EXPECT_EQ(diffTables(*src, "lc", "t", *dst, "lc", "t"), "");
+  EXPECT_EQ(diffTables(*src, "lc", "caf\xc3\xa9", *dst, "lc", "caf\xc3\xa9"), "");
+  const std::string columns =
+      "SELECT GROUP_CONCAT(CONCAT_WS('|', TABLE_NAME, COLUMN_NAME, HEX(COLUMN_TYPE), "
+      "HEX(IFNULL(COLUMN_DEFAULT, 'NULL')), HEX(COLUMN_COMMENT)) ORDER BY TABLE_NAME, "
+      "ORDINAL_POSITION) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = 'lc'";
+  auto want = src->queryValue(columns);
+  ASSERT_TRUE(want.ok());
+  EXPECT_NE(want->value_or("").find("C3BC"), std::string::npos) << want->value_or("");
+  EXPECT_EQ(destValue(columns), want->value_or("NULL"));
+  EXPECT_EQ(destValue("SELECT HEX(e) FROM lc.t WHERE id = 3"), "FC");  // a latin1 column
+  EXPECT_EQ(destValue("SELECT HEX(j) FROM lc.t WHERE id = 4"), "E38386");
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

@@ -3,10 +3,13 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 
 #include "common/byte_reader.h"
+#include "mysql/charset_convert.h"
 
 namespace dts::mysql {
 namespace {
@@ -380,6 +383,108 @@ struct EventBody {
   uint64_t max_uncompressed_bytes;
 };
 
+// The client's collation from a QUERY event's status variables (Q_CHARSET_CODE), 0 when absent.
+// Each variable is a code byte and a value whose length the code fixes; the walk stops at the
+// first code it does not know (as the server's own reader does), since it cannot step over it.
+uint16_t queryClientCollation(std::string_view vars) {
+  ByteReader r(vars);
+  uint8_t code;
+  while (r.getU8(&code)) {
+    uint8_t len8 = 0;
+    uint16_t collation = 0;
+    switch (code) {
+      case 0:   // Q_FLAGS2_CODE
+      case 3:   // Q_AUTO_INCREMENT
+      case 10:  // Q_MASTER_DATA_WRITTEN_CODE
+        if (!r.skip(4)) return 0;
+        break;
+      case 1:    // Q_SQL_MODE_CODE
+      case 9:    // Q_TABLE_MAP_FOR_UPDATE_CODE
+      case 14:   // Q_COMMIT_TS
+      case 15:   // Q_COMMIT_TS2
+      case 17:   // Q_DDL_LOGGED_WITH_XID
+      case 129:  // MariaDB Q_XID
+        if (!r.skip(8)) return 0;
+        break;
+      case 2:  // Q_CATALOG_CODE: length, text, NUL
+        if (!r.getU8(&len8) || !r.skip(len8 + 1u)) return 0;
+        break;
+      case 4:  // Q_CHARSET_CODE: client, connection and server collations
+        return r.getU16(&collation) ? collation : 0;
+      case 5:  // Q_TIME_ZONE_CODE
+      case 6:  // Q_CATALOG_NZ_CODE
+        if (!r.getU8(&len8) || !r.skip(len8)) return 0;
+        break;
+      case 7:   // Q_LC_TIME_NAMES_CODE
+      case 8:   // Q_CHARSET_DATABASE_CODE
+      case 18:  // Q_DEFAULT_COLLATION_FOR_UTF8MB4
+        if (!r.skip(2)) return 0;
+        break;
+      case 13:   // Q_MICROSECONDS
+      case 128:  // MariaDB Q_HRNOW
+        if (!r.skip(3)) return 0;
+        break;
+      case 16:  // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+      case 19:  // Q_SQL_REQUIRE_PRIMARY_KEY
+      case 20:  // Q_DEFAULT_TABLE_ENCRYPTION
+        if (!r.skip(1)) return 0;
+        break;
+      case 11:  // Q_INVOKER: user and host, each with a length byte
+        if (!r.getU8(&len8) || !r.skip(len8) || !r.getU8(&len8) || !r.skip(len8)) return 0;
+        break;
+      case 12: {  // Q_UPDATED_DB_NAMES: a count, then NUL-terminated names (254: none listed)
+        uint8_t n = 0;
+        if (!r.getU8(&n)) return 0;
+        if (n == 254) break;
+        for (uint8_t i = 0; i < n; ++i) {
+          uint8_t c = 1;
+          while (c != 0) {
+            if (!r.getU8(&c)) return 0;
+          }
+        }
+        break;
+      }
+      default: return 0;
+    }
+  }
+  return 0;
+}
+
+// `_name'`, `_name"` or `_name X'` at the start of a word: a character set introducer.
+bool hasIntroducer(std::string_view sql) {
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] != '_') continue;
+    if (i > 0 && (std::isalnum(static_cast<unsigned char>(sql[i - 1])) || sql[i - 1] == '_' ||
+                  sql[i - 1] == '`'))
+      continue;
+    size_t j = i + 1;
+    while (j < sql.size() && std::isalnum(static_cast<unsigned char>(sql[j]))) ++j;
+    if (j == i + 1) continue;
+    while (j < sql.size() && std::isspace(static_cast<unsigned char>(sql[j]))) ++j;
+    if (j < sql.size() && (sql[j] == '\'' || sql[j] == '"' || sql[j] == 'x' || sql[j] == 'X' ||
+                           sql[j] == 'b' || sql[j] == 'B' || sql[j] == '0'))
+      return true;
+  }
+  return false;
+}
+
+void queryTextToUtf8(QueryEvent* e) {
+  const std::string& sql = e->sql;
+  if (e->client_collation == 0 || utf8MaxBytes(e->client_collation) != 0) return;
+  bool ascii = std::all_of(sql.begin(), sql.end(),
+                           [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  // Every character set a client may use is ASCII-compatible (ucs2/utf16/utf32 cannot be
+  // character_set_client), so ASCII text is the same in UTF-8.
+  if (ascii) return;
+  std::string out;
+  if (hasIntroducer(sql) ||
+      appendUtf8(e->client_collation, sql, &out) != TextConversion::kConverted) {
+    e->sql_is_utf8 = false;
+    return;
+  }
+  e->sql = std::move(out);
+}
+
 // https://mariadb.com/kb/en/query_event/ (and QUERY_COMPRESSED: the text is compressed)
 Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
   ByteReader r(in.bytes);
@@ -392,8 +497,9 @@ Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
     return corrupt("truncated post-header");
   if (ph >= 13 && (!r.getU16(&status_len) || !r.skip(ph - 13)))
     return corrupt("truncated post-header");
-  std::string_view db;
-  if (!r.skip(status_len)) return corrupt("status variables run past the event");
+  std::string_view db, status_vars;
+  if (!r.getBytes(status_len, &status_vars)) return corrupt("status variables run past the event");
+  e.client_collation = queryClientCollation(status_vars);
   if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
   e.database.assign(db);
   if (in.header.type == EventType::kMariaQueryCompressed) {
@@ -401,6 +507,7 @@ Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
   } else {
     e.sql.assign(r.rest());
   }
+  queryTextToUtf8(&e);
   ev->body = std::move(e);
   return Status::OK();
 }

@@ -37,7 +37,15 @@ struct QueryEvent {
   uint32_t exec_time = 0;
   uint16_t error_code = 0;
   std::string database;
+  // The statement as UTF-8 (utf8mb4) text: the server logs it in the character set of the client
+  // that ran it (client_collation); text in another set is converted (mysql/charset_convert.h).
+  // Left as logged, with sql_is_utf8 false, when it cannot be converted exactly: bytes invalid in
+  // that set, a set without an exact converter, or a statement holding a character set
+  // introducer (`_binary'...'`, `_latin1'...'`) next to non-ASCII bytes, whose literal bytes are
+  // in another set than the text around them.
   std::string sql;
+  uint16_t client_collation = 0;  // the status variable Q_CHARSET_CODE; 0 when absent
+  bool sql_is_utf8 = true;
 };
 
 struct XidEvent {

@@ -289,6 +289,45 @@ TEST(BinlogEventTest, XaPrepareAndHeartbeat) {
   EXPECT_EQ(feed.events[0].as<HeartbeatEvent>()->log_file, "binlog.000007");
 }
 
+// The statement text comes out as UTF-8 whatever the client's character set (latin1 8, sjis 13,
+// koi8r 7), ASCII stays as it is, and text that cannot be converted exactly stays as logged,
+// flagged: a literal under a character set introducer, bytes invalid in their set, binary.
+TEST(BinlogEventTest, QueryTextIsConvertedFromTheClientCharacterSet) {
+  EventBuilder b(ServerFlavor::kMariaDb);
+  Feed feed;
+  ASSERT_TRUE(feed(b.formatDescription()).ok());
+  struct Case {
+    uint16_t collation;
+    std::string sql, want;
+    bool utf8;
+  };
+  const std::vector<Case> cases = {
+      {8, "ALTER TABLE t ADD e ENUM('\xfc', 'b') COMMENT 'caf\xe9'",
+       "ALTER TABLE t ADD e ENUM('\xc3\xbc', 'b') COMMENT 'caf\xc3\xa9'", true},
+      {13, "CREATE TABLE \x83\x65 (a INT)", "CREATE TABLE \xe3\x83\x86 (a INT)", true},
+      {7, "ALTER TABLE t ADD \xc1 INT", "ALTER TABLE t ADD \xd0\xb0 INT", true},
+      {45, "ALTER TABLE t ADD \xc3\xbc INT", "ALTER TABLE t ADD \xc3\xbc INT", true},
+      {8, "CREATE TABLE plain (a INT)", "CREATE TABLE plain (a INT)", true},
+      {8, "ALTER TABLE t ADD b BLOB DEFAULT _binary'\xff'",
+       "ALTER TABLE t ADD b BLOB DEFAULT _binary'\xff'", false},
+      {13, "CREATE TABLE \x83 (a INT)", "CREATE TABLE \x83 (a INT)", false},  // truncated
+      {63, "INSERT INTO t VALUES ('\xff')", "INSERT INTO t VALUES ('\xff')", false},
+  };
+  for (const auto& c : cases) {
+    ASSERT_TRUE(feed(b.query("d", c.sql, c.collation)).ok()) << c.sql;
+    const auto* q = feed.events[0].as<QueryEvent>();
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(q->client_collation, c.collation);
+    EXPECT_EQ(q->sql, c.want) << c.collation;
+    EXPECT_EQ(q->sql_is_utf8, c.utf8) << c.collation << " " << c.sql;
+    EXPECT_EQ(q->database, "d");
+  }
+  // Status variables cut short: no collation, the text as logged, nothing read past them.
+  ASSERT_TRUE(feed(b.query("d", "CREATE TABLE \xfc (a INT)")).ok());
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->client_collation, 0);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql, "CREATE TABLE \xfc (a INT)");
+}
+
 TEST(BinlogEventTest, MariaDbCompressedQuery) {
   std::string out;
   EXPECT_EQ(mariaDbUncompress("\x01\x02", &out).code(), Status::Code::kCorruption);

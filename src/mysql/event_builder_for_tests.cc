@@ -174,6 +174,36 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql) {
   return event(EventType::kQuery, b);
 }
 
+std::string EventBuilder::query(std::string_view db, std::string_view sql,
+                                uint16_t client_collation) {
+  std::string status;
+  status.push_back(0);  // Q_FLAGS2_CODE
+  putUint(&status, 0, 4);
+  status.push_back(1);  // Q_SQL_MODE_CODE
+  putUint(&status, 0x40000000, 8);
+  status.push_back(6);  // Q_CATALOG_NZ_CODE
+  status.push_back(3);
+  status += "std";
+  status.push_back(3);  // Q_AUTO_INCREMENT
+  putUint(&status, 1, 2);
+  putUint(&status, 1, 2);
+  status.push_back(4);  // Q_CHARSET_CODE
+  putUint(&status, client_collation, 2);
+  putUint(&status, client_collation, 2);
+  putUint(&status, 8, 2);
+  std::string b;
+  putUint(&b, 7, 4);  // thread id
+  putUint(&b, 0, 4);  // exec time
+  b.push_back(static_cast<char>(db.size()));
+  putUint(&b, 0, 2);  // error code
+  putUint(&b, status.size(), 2);
+  b += status;
+  b += db;
+  b.push_back('\0');
+  b += sql;
+  return event(EventType::kQuery, b);
+}
+
 std::string EventBuilder::xid(uint64_t x) {
   std::string b;
   putUint(&b, x, 8);

@@ -52,6 +52,9 @@ class EventBuilder {
   std::string event(EventType type, std::string_view body, uint32_t timestamp = 1700000000);
   std::string formatDescription();
   std::string query(std::string_view db, std::string_view sql);
+  // With the status variables a server writes before Q_CHARSET_CODE (flags, sql_mode, catalog,
+  // auto-increment) and Q_CHARSET_CODE naming `client_collation`.
+  std::string query(std::string_view db, std::string_view sql, uint16_t client_collation);
   std::string xid(uint64_t xid);
   std::string rotate(std::string_view next_file, uint64_t pos = 4);
   std::string tableMap(uint64_t table_id, std::string_view db, std::string_view table,
