@@ -8,12 +8,14 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/sqlite.h"
 #include "mysql/binlog_stream.h"
 #include "mysql/gtid.h"
 #include "pipeline/mapping_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
 #include "task/throttle.h"
+#include "task/tracking.h"
 
 namespace dts::task {
 namespace {
@@ -77,7 +79,14 @@ class HistoryStore {
     std::string gtid;
     std::string text;
   };
+  virtual ~HistoryStore() = default;
+  virtual Result<std::vector<Version>> load() = 0;
+  virtual Status save(uint64_t seq, const std::string& gtid, const std::string& text) = 0;
+  virtual Status pruneBefore(uint64_t seq) = 0;
+};
 
+class DestinationHistoryStore final : public HistoryStore {
+ public:
   static Result<std::unique_ptr<HistoryStore>> open(const mysql::ConnectOptions& dest,
                                                     std::string task) {
     DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(dest));
@@ -86,10 +95,11 @@ class HistoryStore {
         "CREATE TABLE IF NOT EXISTS `dts_meta`.`schema_history` (task VARCHAR(191) NOT NULL, "
         "seq BIGINT UNSIGNED NOT NULL, gtid VARCHAR(255) NOT NULL, history LONGBLOB NOT NULL, "
         "PRIMARY KEY (task, seq)) ENGINE=InnoDB"));
-    return std::unique_ptr<HistoryStore>(new HistoryStore(std::move(conn), std::move(task)));
+    return std::unique_ptr<HistoryStore>(
+        new DestinationHistoryStore(std::move(conn), std::move(task)));
   }
 
-  Result<std::vector<Version>> load() {
+  Result<std::vector<Version>> load() override {
     DTS_ASSIGN_OR_RETURN(auto rows, conn_->query("SELECT seq, gtid, history FROM "
                                                  "`dts_meta`.`schema_history` WHERE task = " +
                                                  conn_->quoteString(task_) + " ORDER BY seq"));
@@ -100,23 +110,59 @@ class HistoryStore {
     }
     return out;
   }
-  Status save(uint64_t seq, const std::string& gtid, const std::string& text) {
+  Status save(uint64_t seq, const std::string& gtid, const std::string& text) override {
     return conn_->execute(
         "REPLACE INTO `dts_meta`.`schema_history` (task, seq, gtid, history) "
         "VALUES (" +
         conn_->quoteString(task_) + ", " + std::to_string(seq) + ", " + conn_->quoteString(gtid) +
         ", " + conn_->quoteString(text) + ")");
   }
-  Status pruneBefore(uint64_t seq) {
+  Status pruneBefore(uint64_t seq) override {
     return conn_->execute("DELETE FROM `dts_meta`.`schema_history` WHERE task = " +
                           conn_->quoteString(task_) + " AND seq < " + std::to_string(seq));
   }
 
  private:
-  HistoryStore(std::unique_ptr<mysql::Connection> conn, std::string task)
+  DestinationHistoryStore(std::unique_ptr<mysql::Connection> conn, std::string task)
       : conn_(std::move(conn)), task_(std::move(task)) {}
   std::unique_ptr<mysql::Connection> conn_;
   std::string task_;
+};
+
+// A tracking task's schema history, beside its change log (task/tracking.h): the same versions
+// in <log dir>/schema_history.db.
+class LocalHistoryStore final : public HistoryStore {
+ public:
+  static Result<std::unique_ptr<HistoryStore>> open(const std::string& path) {
+    DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(path));
+    DTS_RETURN_IF_ERROR(
+        db->exec("CREATE TABLE IF NOT EXISTS schema_history (seq INTEGER PRIMARY KEY, gtid TEXT "
+                 "NOT NULL, history BLOB NOT NULL)"));
+    return std::unique_ptr<HistoryStore>(new LocalHistoryStore(std::move(db)));
+  }
+  Result<std::vector<Version>> load() override {
+    DTS_ASSIGN_OR_RETURN(auto rows,
+                         db_->query("SELECT seq, gtid, history FROM schema_history ORDER BY seq"));
+    std::vector<Version> out;
+    for (const auto& r : rows) {
+      if (r.size() < 3 || !r[0] || !r[1] || !r[2]) continue;
+      out.push_back(Version{std::stoull(*r[0]), *r[1], *r[2]});
+    }
+    return out;
+  }
+  Status save(uint64_t seq, const std::string& gtid, const std::string& text) override {
+    return db_
+        ->query("INSERT OR REPLACE INTO schema_history (seq, gtid, history) VALUES (?1, ?2, ?3)",
+                {std::to_string(seq), gtid, text})
+        .status();
+  }
+  Status pruneBefore(uint64_t seq) override {
+    return db_->query("DELETE FROM schema_history WHERE seq < ?1", {std::to_string(seq)}).status();
+  }
+
+ private:
+  explicit LocalHistoryStore(std::unique_ptr<Sqlite> db) : db_(std::move(db)) {}
+  std::unique_ptr<Sqlite> db_;
 };
 
 // Whether the stream position `from` contains the DDL of a version ("" always).
@@ -140,7 +186,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   BinlogIncrementalEngine(const IncrementalContext& ctx, const IncrementalSeams& seams)
       : config_(ctx.config),
         mapping_(std::make_shared<const pipeline::Mapping>(ctx.mapping)),
-        seams_(seams) {
+        seams_(seams),
+        data_dir_(ctx.data_dir) {
     for (const CatalogTable& t : ctx.tables) {
       source_tables_.emplace_back(t.route.source_database, t.route.source_table);
     }
@@ -161,6 +208,7 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   TaskConfig config_;
   std::shared_ptr<const pipeline::Mapping> mapping_;
   IncrementalSeams seams_;
+  std::string data_dir_;
   std::vector<std::pair<std::string, std::string>> source_tables_;
 };
 
@@ -226,7 +274,10 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   const std::string where = phaseContext(config_);
   Clock* const clock = seams_.clock;
   DTS_ASSIGN_OR_RETURN(source::ChangeReaderFactory open_reader, readerFactory());
-  SinkFactory open_sink = seams_.sink ? seams_.sink : mysqlSinkFactory();
+  const bool tracking = config_.kind == TaskKind::kTracking;
+  SinkFactory open_sink = seams_.sink ? seams_.sink
+                          : tracking  ? changeLogSinkFactory(data_dir_)
+                                      : mysqlSinkFactory();
   DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::Sink> sink, open_sink(config_, mapping_));
 
   DTS_ASSIGN_OR_RETURN(std::string from, incrementalStartPosition(start_gtid, sink->resumeGtid()));
@@ -242,8 +293,13 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   std::unique_ptr<HistoryStore> history_store;
   uint64_t history_seq = 0;
   if (!seams_.sink) {
-    DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
-    auto opened = HistoryStore::open(dest_opts, config_.name);
+    auto opened = [&]() -> Result<std::unique_ptr<HistoryStore>> {
+      if (tracking)
+        return LocalHistoryStore::open(changeLogDir(data_dir_, config_.name) +
+                                       "/schema_history.db");
+      DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
+      return DestinationHistoryStore::open(dest_opts, config_.name);
+    }();
     if (!opened.ok()) return opened.status().withContext(where + ": schema history store");
     history_store = std::move(opened).value();
     auto seq = restoreHistory(history_store.get(), from, reader.get());
