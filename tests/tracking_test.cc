@@ -100,7 +100,7 @@ class TrackingTest : public SharedClusterTest {
         if (op == "begin") {
           EXPECT_FALSE(open) << "begin inside a transaction at offset " << r.offset;
           open = true;
-          out.push_back(LoggedTxn{j["gtid"].is_string() ? j["gtid"].get<std::string>() : ""});
+          out.push_back(LoggedTxn{j["gtid"].is_string() ? j["gtid"].get<std::string>() : "", {}});
         } else if (op == "commit") {
           EXPECT_TRUE(open) << "commit outside a transaction at offset " << r.offset;
           EXPECT_EQ(j["event_count"], out.back().changes.size());
@@ -143,8 +143,9 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
     gtids.push_back(sourcePosition());
   };
   commit("INSERT INTO trk.t VALUES (1, 'one', 1.50)");
-  commit("BEGIN; INSERT INTO trk.t VALUES (2, 'two', 2); UPDATE trk.t SET v = 'uno' WHERE id = 1;"
-         " DELETE FROM trk.t WHERE id = 2; COMMIT");
+  commit(
+      "BEGIN; INSERT INTO trk.t VALUES (2, 'two', 2); UPDATE trk.t SET v = 'uno' WHERE id = 1;"
+      " DELETE FROM trk.t WHERE id = 2; COMMIT");
   commit("INSERT INTO trk.other VALUES (1)");  // not selected: no records
   commit("ALTER TABLE trk.t ADD COLUMN n INT NOT NULL DEFAULT 7");
   commit("INSERT INTO trk.t (id, v, d) VALUES (3, 'three', 3.25)");

@@ -54,9 +54,10 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
       } else {
         auto ms = task::parseUtcTimeMs(value);
         if (!ms.ok())
-          return badParam("from", "must be earliest, latest, an offset, a UTC time "
-                                  "(2026-12-02T05:00:00Z) or ms:MILLISECONDS, got '" +
-                                      value + "'");
+          return badParam("from",
+                          "must be earliest, latest, an offset, a UTC time "
+                          "(2026-12-02T05:00:00Z) or ms:MILLISECONDS, got '" +
+                              value + "'");
         q.from = ChangesQuery::From::kTime;
         q.from_value = *ms;
       }
@@ -67,8 +68,8 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
       for (const auto& op : q.ops) {
         if (op != "insert" && op != "update" && op != "delete" && op != "ddl" && op != "begin" &&
             op != "commit")
-          return badParam("ops", "'" + op +
-                                     "' is not one of insert, update, delete, ddl, begin, commit");
+          return badParam("ops",
+                          "'" + op + "' is not one of insert, update, delete, ddl, begin, commit");
       }
     } else if (key == "limit") {
       DTS_ASSIGN_OR_RETURN(q.limit, integerParam("limit", value, 1, 1000000));
@@ -95,10 +96,9 @@ Result<std::unique_ptr<ChangesStream>> ChangesStream::open(
       from = query.from_value;
       int64_t first = log->firstOffset(), end = log->endOffset();
       if (from < first || from > end)
-        return Status::NotFound("from: offset " + std::to_string(from) +
-                                " is outside the change log (first offset " +
-                                std::to_string(first) + ", end offset " + std::to_string(end) +
-                                ")");
+        return Status::NotFound(
+            "from: offset " + std::to_string(from) + " is outside the change log (first offset " +
+            std::to_string(first) + ", end offset " + std::to_string(end) + ")");
       break;
     }
   }

@@ -33,7 +33,7 @@ namespace dts::server {
 struct ChangesQuery {
   enum class From { kEarliest, kLatest, kOffset, kTime };
   From from = From::kEarliest;
-  int64_t from_value = 0;  // the offset or the time (ms)
+  int64_t from_value = 0;        // the offset or the time (ms)
   std::set<std::string> tables;  // "db.table" or "table"; empty = all
   std::set<std::string> ops;     // empty = all
   int64_t limit = -1;            // -1 = none
@@ -60,8 +60,7 @@ class ChangesStream {
   int64_t position() const { return next_; }
 
  private:
-  ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query,
-                int64_t from)
+  ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query, int64_t from)
       : log_(std::move(log)), query_(std::move(query)), next_(from) {}
   bool wanted(const sink::LogRecord& record) const;
 

@@ -50,13 +50,11 @@ pipeline::Transaction txn(uint64_t seq, uint32_t ts, const std::string& table) {
 class ChangesEndpointTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("dts_changes_test_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("dts_changes_" + test + "_" + std::to_string(getpid()));
     std::filesystem::remove_all(dir_);
-    TaskManager::Options o;
-    o.data_dir = dir_.string();
-    auto m = TaskManager::open(o);
+    auto m = TaskManager::open(TaskManager::Options{dir_.string(), nullptr, 200});
     ASSERT_TRUE(m.ok()) << m.status().toString();
     manager_ = std::move(*m);
     api_ = std::make_unique<Api>(manager_.get(), "tok-123456789012345", nullptr);
@@ -165,11 +163,12 @@ TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
                                      "Bearer tok-123456789012345", ""))
                 .status,
             405);
-  ASSERT_TRUE(manager_
-                  ->create(R"({"name": "s", "kind": "sync", "source": {"endpoint": "127.0.0.1:1",)"
-                           R"( "user": "u"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u"},)"
-                           R"( "objects": [{"database": "shop"}]})")
-                  .ok());
+  ASSERT_TRUE(
+      manager_
+          ->create(R"({"name": "s", "kind": "sync", "source": {"endpoint": "127.0.0.1:1",)"
+                   R"( "user": "u"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u"},)"
+                   R"( "objects": [{"database": "shop"}]})")
+          .ok());
   auto sync = get("/api/v1/tasks/s/changes");
   EXPECT_EQ(sync.status, 400);
   EXPECT_NE(sync.body.find("only a tracking task has a change log"), std::string::npos);

@@ -337,9 +337,8 @@ Status ChangeLog::recover() {
   lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) return ioError("opening", lock_path, errno);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
-    return Status::FailedPrecondition("change log " + dir +
-                                      " is in use by another dts process (" + lock_path +
-                                      " is locked)");
+    return Status::FailedPrecondition("change log " + dir + " is in use by another dts process (" +
+                                      lock_path + " is locked)");
 
   std::vector<int64_t> bases;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
@@ -373,8 +372,8 @@ Status ChangeLog::recover() {
             IndexEntry e{static_cast<int64_t>(getFixed64(bytes.data() + i)),
                          getFixed64(bytes.data() + i + 8),
                          static_cast<int64_t>(getFixed64(bytes.data() + i + 16))};
-            bool ordered = seg->index.empty() || (e.offset > seg->index.back().offset &&
-                                                  e.pos > seg->index.back().pos);
+            bool ordered = seg->index.empty() ||
+                           (e.offset > seg->index.back().offset && e.pos > seg->index.back().pos);
             if (e.offset < base || e.pos >= seg->visible_bytes || !ordered) break;
             seg->index.push_back(e);
           }
@@ -453,9 +452,10 @@ Status ChangeLog::recover() {
       spdlog::warn("change log segment {}: torn tail at byte {} ({}): cut", seg.path, pos, torn);
     if (commit_end < size) {
       if (torn == nullptr || commit_end < pos)
-        spdlog::warn("change log segment {}: {} bytes after the last commit marker (byte {}) "
-                     "cut: a transaction without its commit",
-                     seg.path, size - commit_end, commit_end);
+        spdlog::warn(
+            "change log segment {}: {} bytes after the last commit marker (byte {}) "
+            "cut: a transaction without its commit",
+            seg.path, size - commit_end, commit_end);
       if (::ftruncate(seg.fd, static_cast<off_t>(commit_end)) != 0 || ::fsync(seg.fd) != 0)
         return ioError("truncating", seg.path, errno);
       seg.visible_bytes = commit_end;
@@ -475,12 +475,11 @@ Status ChangeLog::recover() {
     if (have_commit) {
       DTS_ASSIGN_OR_RETURN(Batch b, readBatch(seg, commit_pos, commit_end, true));
       std::string last_value;
-      DTS_RETURN_IF_ERROR(forEachRecord(b, seg.path, commit_pos,
-                                        [&](int64_t, int64_t, std::string_view,
-                                            std::string_view v) {
-                                          last_value.assign(v);
-                                          return true;
-                                        }));
+      DTS_RETURN_IF_ERROR(forEachRecord(
+          b, seg.path, commit_pos, [&](int64_t, int64_t, std::string_view, std::string_view v) {
+            last_value.assign(v);
+            return true;
+          }));
       auto j = nlohmann::json::parse(last_value, nullptr, /*allow_exceptions=*/false);
       if (j.is_discarded() || !j.is_object() || j.value("op", "") != "commit")
         return Status::Corruption("change log segment " + seg.path + ": batch at byte " +
@@ -516,11 +515,12 @@ Status ChangeLog::resetPosition() {
   position_.reset();
   if (durable_position_.empty()) return Status::OK();
   auto flavor = durable_position_.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql
-                                                                  : mysql::GtidFlavor::kMariaDb;
+                                                                 : mysql::GtidFlavor::kMariaDb;
   auto p = mysql::GtidPosition::parse(durable_position_, flavor);
   if (!p.ok())
-    return Status::Corruption("change log " + options_.dir + ": the last commit marker's position '" +
-                              durable_position_ + "' does not parse: " + p.status().message());
+    return Status::Corruption("change log " + options_.dir +
+                              ": the last commit marker's position '" + durable_position_ +
+                              "' does not parse: " + p.status().message());
   position_ = std::move(p).value();
   return Status::OK();
 }
@@ -578,9 +578,8 @@ void ChangeLog::syncerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   auto next_retention = std::chrono::steady_clock::now();
   for (;;) {
-    sync_cv_.wait_for(lock, options_.retention_check, [&] {
-      return syncer_stop_ || (written_end_ > visible_end_ && error_.ok());
-    });
+    sync_cv_.wait_for(lock, options_.retention_check,
+                      [&] { return syncer_stop_ || (written_end_ > visible_end_ && error_.ok()); });
     if (written_end_ > visible_end_ && error_.ok()) {
       std::shared_ptr<Segment> seg = written_segment_;
       int64_t end = written_end_;
@@ -629,8 +628,9 @@ void ChangeLog::enforceRetention() {
     }
   }
   for (const auto& s : expired) {
-    spdlog::info("change log {}: segment {} expired (offsets from {}, newest commit {} ms): removed",
-                 options_.dir, s->path, s->base, s->max_ts);
+    spdlog::info(
+        "change log {}: segment {} expired (offsets from {}, newest commit {} ms): removed",
+        options_.dir, s->path, s->base, s->max_ts);
     ::unlink(s->path.c_str());
     ::unlink(s->index_path.c_str());
   }
@@ -686,7 +686,8 @@ Status ChangeLog::rollIfNeeded() {
 
 Status ChangeLog::writeBatch(bool commit) {
   if (batch_count_ == 0) return Status::OK();
-  if (!cctx_) cctx_.reset(ZSTD_createCCtx(), [](void* c) { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(c)); });
+  if (!cctx_)
+    cctx_.reset(ZSTD_createCCtx(), [](void* c) { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(c)); });
   if (batch_.size() > kMaxRaw)
     return fail(Status::Unsupported("change log: one batch of " + std::to_string(batch_.size()) +
                                     " bytes (a single row larger than 2 GiB) at offset " +
@@ -696,8 +697,8 @@ Status ChangeLog::writeBatch(bool commit) {
                                frame_.size() - kHeader, batch_.data(), batch_.size(),
                                options_.compression_level);
   if (ZSTD_isError(n))
-    return fail(Status::Internal(std::string("change log: compressing a batch: ") +
-                                 ZSTD_getErrorName(n)));
+    return fail(
+        Status::Internal(std::string("change log: compressing a batch: ") + ZSTD_getErrorName(n)));
   frame_.resize(kHeader + n);
   std::string head;
   putFixed32(&head, kMagic);
@@ -714,7 +715,8 @@ Status ChangeLog::writeBatch(bool commit) {
   putFixed32(&c, crc);
   std::memcpy(frame_.data() + kPrefix, c.data(), 4);
   Status st = pwriteAll(active_->fd, frame_.data(), frame_.size(), active_size_, active_->path);
-  if (!st.ok()) return fail(st.withContext("change log batch at offset " + std::to_string(batch_base_)));
+  if (!st.ok())
+    return fail(st.withContext("change log batch at offset " + std::to_string(batch_base_)));
   active_size_ += frame_.size();
   batches_.fetch_add(1, std::memory_order_relaxed);
   batch_.clear();
@@ -921,8 +923,8 @@ Status ChangeLog::apply(pipeline::Transaction piece) {
   }
   if (piece.first_piece) {
     if (in_txn_)
-      return fail(Status::Internal("change log " + options_.dir + ": transaction " +
-                                   txId(piece) + " begins before the previous one ended"));
+      return fail(Status::Internal("change log " + options_.dir + ": transaction " + txId(piece) +
+                                   " begins before the previous one ended"));
     DTS_RETURN_IF_ERROR(rollIfNeeded());
     in_txn_ = true;
     txn_seq_ = 0;
@@ -954,7 +956,8 @@ Status ChangeLog::apply(pipeline::Transaction piece) {
   if (!st.ok()) return fail(st.withContext("change log " + options_.dir));
   if (!piece.last_piece) return Status::OK();
 
-  if (options_.min_commit_ms > 0 && txn_begin_offset_ == 0 && commitMs(piece) < options_.min_commit_ms)
+  if (options_.min_commit_ms > 0 && txn_begin_offset_ == 0 &&
+      commitMs(piece) < options_.min_commit_ms)
     return discardTransaction();
   DTS_RETURN_IF_ERROR(advancePosition(piece));
   DTS_RETURN_IF_ERROR(encodeMarker(false, piece, ts));
@@ -1192,23 +1195,23 @@ Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) c
     DTS_ASSIGN_OR_RETURN(Batch b, readBatch(*seg, pos, limit, true));
     if (b.base >= end) break;
     if (b.base + b.count > from) {
-      DTS_RETURN_IF_ERROR(forEachRecord(
-          b, seg->path, pos,
-          [&](int64_t off, int64_t ts, std::string_view key, std::string_view value) {
-            if (off < from) return true;
-            if (off >= end) {
-              full = true;
-              return false;
-            }
-            size_t size = key.size() + value.size();
-            if (!out.empty() && total + size > max_bytes) {
-              full = true;
-              return false;
-            }
-            out.push_back(LogRecord{off, ts, std::string(key), std::string(value)});
-            total += size;
-            return true;
-          }));
+      DTS_RETURN_IF_ERROR(
+          forEachRecord(b, seg->path, pos,
+                        [&](int64_t off, int64_t ts, std::string_view key, std::string_view value) {
+                          if (off < from) return true;
+                          if (off >= end) {
+                            full = true;
+                            return false;
+                          }
+                          size_t size = key.size() + value.size();
+                          if (!out.empty() && total + size > max_bytes) {
+                            full = true;
+                            return false;
+                          }
+                          out.push_back(LogRecord{off, ts, std::string(key), std::string(value)});
+                          total += size;
+                          return true;
+                        }));
     }
     if (b.base + b.count >= end) break;
     pos = b.next;

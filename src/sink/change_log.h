@@ -90,13 +90,13 @@
 namespace dts::sink {
 
 struct ChangeLogOptions {
-  std::string dir;                        // created if missing
-  int retention_hours = 24;               // options.retention_hours, >= 1
-  uint64_t retention_bytes = 0;           // options.retention_bytes; 0 = no size limit
-  uint64_t segment_bytes = 64ull << 20;   // roll to a new segment past this (between transactions)
-  size_t batch_bytes = 256 << 10;         // records' raw bytes per batch (compression unit)
-  uint64_t index_interval = 64 << 10;     // log bytes between index entries
-  int compression_level = 1;              // zstd level
+  std::string dir;                       // created if missing
+  int retention_hours = 24;              // options.retention_hours, >= 1
+  uint64_t retention_bytes = 0;          // options.retention_bytes; 0 = no size limit
+  uint64_t segment_bytes = 64ull << 20;  // roll to a new segment past this (between transactions)
+  size_t batch_bytes = 256 << 10;        // records' raw bytes per batch (compression unit)
+  uint64_t index_interval = 64 << 10;    // log bytes between index entries
+  int compression_level = 1;             // zstd level
   // A log that holds no transaction yet drops transactions committed before this (ms since the
   // epoch; 0 = none): a tracking task's options.start given as a time, exact at transaction
   // boundaries. Once one transaction is kept, every later one is.
@@ -220,7 +220,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   mutable std::mutex table_mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> table_rows_;
   std::map<std::pair<std::string, std::string>, uint64_t> txn_table_rows_;  // current txn
-  double last_latency_ms_ = 0, max_latency_ms_ = 0;                          // table_mu_
+  double last_latency_ms_ = 0, max_latency_ms_ = 0;                         // table_mu_
 };
 
 // The process's one ChangeLog of a directory: the live instance when one is open (the tracking

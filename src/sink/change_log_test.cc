@@ -32,25 +32,26 @@ class TempDir {
   fs::path path_;
 };
 
+mysql::ColumnInfo column(std::string name, mysql::ColumnType type, std::string column_type,
+                         uint16_t collation = 0) {
+  mysql::ColumnInfo c;
+  c.name = std::move(name);
+  c.type = type;
+  c.column_type = std::move(column_type);
+  c.collation = collation;
+  return c;
+}
+
+// shop.orders (id INT PRIMARY KEY, note VARCHAR(200)).
 std::shared_ptr<const mysql::TableInfo> table() {
-  static auto t = [] {
-    auto info = std::make_shared<mysql::TableInfo>();
-    info->database = "shop";
-    info->table = "orders";
-    mysql::ColumnInfo id;
-    id.name = "id";
-    id.type = mysql::ColumnType::kLong;
-    id.column_type = "int(11)";
-    mysql::ColumnInfo note;
-    note.name = "note";
-    note.type = mysql::ColumnType::kVarchar;
-    note.collation = 45;
-    note.column_type = "varchar(200)";
-    info->columns = {id, note};
-    info->primary_key = {0};
-    return std::shared_ptr<const mysql::TableInfo>(info);
-  }();
-  return t;
+  static const std::shared_ptr<const mysql::TableInfo> orders(
+      new mysql::TableInfo{0,
+                           "shop",
+                           "orders",
+                           {column("id", mysql::ColumnType::kLong, "int(11)"),
+                            column("note", mysql::ColumnType::kVarchar, "varchar(200)", 45)},
+                           {0}});
+  return orders;
 }
 
 ChangeEvent row(ChangeEvent::Op op, int64_t id, std::string note) {
@@ -122,9 +123,10 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   EXPECT_EQ((*log)->firstOffset(), 0);
   EXPECT_EQ((*log)->endOffset(), 0);
   EXPECT_EQ((*log)->resumeGtid(), "");
-  ASSERT_TRUE((*log)->apply(txn(1, 100,
-                                {row(ChangeEvent::Op::kInsert, 1, "a"),
-                                 row(ChangeEvent::Op::kUpdate, 1, "b")}))
+  ASSERT_TRUE((*log)
+                  ->apply(txn(1, 100,
+                              {row(ChangeEvent::Op::kInsert, 1, "a"),
+                               row(ChangeEvent::Op::kUpdate, 1, "b")}))
                   .ok());
   ChangeEvent ddl;
   ddl.op = ChangeEvent::Op::kDdl;
@@ -186,8 +188,9 @@ TEST(ChangeLogTest, OffsetForTimeIsATransactionBoundary) {
   auto log = ChangeLog::open(o);
   ASSERT_TRUE(log.ok());
   for (uint64_t i = 1; i <= 20; ++i)
-    ASSERT_TRUE((*log)->apply(txn(i, static_cast<uint32_t>(1000 + 10 * i),
-                                  {row(ChangeEvent::Op::kInsert, static_cast<int64_t>(i), "x")}))
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(1000 + 10 * i),
+                                {row(ChangeEvent::Op::kInsert, static_cast<int64_t>(i), "x")}))
                     .ok());
   ASSERT_TRUE((*log)->flush().ok());
   // Each transaction is 3 records: transaction i begins at 3 * (i - 1).
@@ -264,9 +267,10 @@ TwoAndAHalf writeThree(const std::string& dir) {
   EXPECT_TRUE((*log)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
   EXPECT_TRUE((*log)->flush().ok());
   sizes.after_two = fs::file_size(segmentPath(dir, 0));
-  EXPECT_TRUE((*log)->apply(txn(3, 3,
-                                {row(ChangeEvent::Op::kInsert, 3, "c"),
-                                 row(ChangeEvent::Op::kUpdate, 3, std::string(300, 'd'))}))
+  EXPECT_TRUE((*log)
+                  ->apply(txn(3, 3,
+                              {row(ChangeEvent::Op::kInsert, 3, "c"),
+                               row(ChangeEvent::Op::kUpdate, 3, std::string(300, 'd'))}))
                   .ok());
   EXPECT_TRUE((*log)->close().ok());
   sizes.after_three = fs::file_size(segmentPath(dir, 0));
@@ -437,8 +441,9 @@ TEST(ChangeLogTest, RetentionRemovesOnlyWholeExpiredSegments) {
   auto log = ChangeLog::open(o);
   ASSERT_TRUE(log.ok());
   for (uint64_t i = 1; i <= 4; ++i)
-    ASSERT_TRUE((*log)->apply(txn(i, static_cast<uint32_t>(1000 + i * 600),
-                                  {row(ChangeEvent::Op::kInsert, 1, "a")}))
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(1000 + i * 600),
+                                {row(ChangeEvent::Op::kInsert, 1, "a")}))
                     .ok());
   ASSERT_TRUE((*log)->flush().ok());
   EXPECT_EQ((*log)->segmentCount(), 4u);
@@ -469,8 +474,9 @@ TEST(ChangeLogTest, RetentionBySize) {
   auto log = ChangeLog::open(o);
   ASSERT_TRUE(log.ok());
   for (uint64_t i = 1; i <= 5; ++i)
-    ASSERT_TRUE((*log)->apply(txn(i, static_cast<uint32_t>(std::time(nullptr)),
-                                  {row(ChangeEvent::Op::kInsert, 1, "a")}))
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(std::time(nullptr)),
+                                {row(ChangeEvent::Op::kInsert, 1, "a")}))
                     .ok());
   ASSERT_TRUE((*log)->flush().ok());
   for (int i = 0; i < 200 && (*log)->segmentCount() != 1u; ++i)

@@ -18,16 +18,15 @@ sink::ChangeLogOptions changeLogOptions(const TaskConfig& config, const std::str
 Result<std::shared_ptr<sink::ChangeLog>> openChangeLog(const TaskConfig& config,
                                                        const std::string& data_dir) {
   if (config.kind != TaskKind::kTracking)
-    return Status::InvalidArgument("task '" + config.name + "' is a " +
-                                   taskKindName(config.kind) +
+    return Status::InvalidArgument("task '" + config.name + "' is a " + taskKindName(config.kind) +
                                    " task: only a tracking task has a change log");
   return sink::sharedChangeLog(changeLogOptions(config, data_dir));
 }
 
 SinkFactory changeLogSinkFactory(std::string data_dir) {
-  return [data_dir = std::move(data_dir)](const TaskConfig& config,
-                                          std::shared_ptr<const pipeline::Mapping>)
-             -> Result<std::unique_ptr<sink::Sink>> {
+  return [data_dir = std::move(data_dir)](
+             const TaskConfig& config,
+             std::shared_ptr<const pipeline::Mapping>) -> Result<std::unique_ptr<sink::Sink>> {
     auto log = openChangeLog(config, data_dir);
     if (!log.ok()) return log.status().withContext("change log of task '" + config.name + "'");
     return sink::changeLogSink(std::move(log).value());
