@@ -127,7 +127,8 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   sourceSql(
       "DROP DATABASE IF EXISTS trk; CREATE DATABASE trk;"
       "CREATE TABLE trk.t (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(6,2));"
-      "CREATE TABLE trk.other (id INT PRIMARY KEY)");
+      "DROP DATABASE IF EXISTS trk_other; CREATE DATABASE trk_other;"
+      "CREATE TABLE trk_other.t (id INT PRIMARY KEY)");
   std::string data = workFile("data-trk");
   std::string logfile = workFile("trk.log");
   DtsProcess dts;
@@ -146,7 +147,7 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   commit(
       "BEGIN; INSERT INTO trk.t VALUES (2, 'two', 2); UPDATE trk.t SET v = 'uno' WHERE id = 1;"
       " DELETE FROM trk.t WHERE id = 2; COMMIT");
-  commit("INSERT INTO trk.other VALUES (1)");  // not selected: no records
+  commit("INSERT INTO trk_other.t VALUES (1)");  // not selected: no records
   commit("ALTER TABLE trk.t ADD COLUMN n INT NOT NULL DEFAULT 7");
   commit("INSERT INTO trk.t (id, v, d) VALUES (3, 'three', 3.25)");
   commit("UPDATE trk.t SET n = n + id");
