@@ -6,8 +6,10 @@
 //   * dts killed with SIGKILL again and again while a writer commits a stream of transactions,
 //     then restarted: the log holds every transaction exactly once, in order;
 //   * a torn tail (the last batch cut short on disk) is cut when dts starts again, and the cut
-//     transaction is read again from the source: still exactly once.
+//     transaction is read again from the source: still exactly once;
+//   * under `dts server`, GET /api/v1/tasks/NAME/changes streams what commits while it waits.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <signal.h>
 
 #include <atomic>
@@ -18,6 +20,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "cluster_fixture.h"
@@ -263,6 +267,77 @@ TEST_F(TrackingTest, KillNineAndATornTailKeepEveryTransactionExactlyOnce) {
   runToEnd();  // recovers the log, reads the cut transaction again from the source
   checkExactlyOnce(readLog(data, "kil"));
   EXPECT_NE(fileText(logfile).find("torn tail"), std::string::npos);
+}
+
+TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS srv; CREATE DATABASE srv;"
+      "CREATE TABLE srv.t (id INT PRIMARY KEY, v VARCHAR(10))");
+  std::string data = workFile("data-srv");
+  std::string logfile = workFile("srv.log");
+  DtsProcess server;
+  server.start({"server", "--data-dir", data, "--listen", "127.0.0.1:0"}, logfile);
+  ASSERT_TRUE(eventually(20s, [&] {
+    return fileText(logfile).find("listening on http://") != std::string::npos;
+  })) << fileText(logfile);
+  std::smatch m;
+  std::string text = fileText(logfile);
+  ASSERT_TRUE(std::regex_search(text, m, std::regex("listening on (http://[0-9.]+:[0-9]+)")));
+  std::string url = m[1];
+  std::string token;
+  std::ifstream(data + "/api-token") >> token;
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  httplib::Client api(url);
+  std::string task = "name: srv\nkind: tracking\nsource: {endpoint: '" + cluster_->endpoint() +
+                     "', user: dts, password_env: DTS_IT_PW}\nobjects: [{database: srv}]\n";
+  auto created = api.Post("/api/v1/tasks?start=true", auth, task, "application/yaml");
+  ASSERT_TRUE(created) << fileText(logfile);
+  ASSERT_EQ(created->status, 201) << created->body;
+  ASSERT_TRUE(eventually(60s, [&] {
+    auto r = api.Get("/api/v1/tasks/srv", auth);
+    return r && json::parse(r->body, nullptr, false).value("phase", "") == "incremental";
+  })) << fileText(logfile);
+  std::this_thread::sleep_for(1s);
+
+  // The stream starts before anything is logged and ends after two transactions (6 lines).
+  std::string streamed;
+  int status = 0;
+  std::thread reader([&] {
+    httplib::Client c(url);
+    c.set_read_timeout(60);
+    auto r = c.Get(
+        "/api/v1/tasks/srv/changes?from=earliest&limit=6", auth,
+        [&](const httplib::Response& resp) {
+          status = resp.status;
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          streamed.append(data, n);
+          return true;
+        });
+    EXPECT_TRUE(r);
+  });
+  std::this_thread::sleep_for(500ms);
+  sourceSql("INSERT INTO srv.t VALUES (1, 'a')");
+  sourceSql("BEGIN; UPDATE srv.t SET v = 'b' WHERE id = 1; COMMIT");
+  reader.join();
+  EXPECT_EQ(status, 200);
+  std::vector<json> lines;
+  std::istringstream in(streamed);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 6u) << streamed;
+  std::vector<std::string> ops;
+  for (const auto& l : lines) ops.push_back(l["op"]);
+  EXPECT_EQ(ops,
+            (std::vector<std::string>{"begin", "insert", "commit", "begin", "update", "commit"}));
+  EXPECT_EQ(lines[4]["before"]["v"], "a");
+  EXPECT_EQ(lines[4]["after"]["v"], "b");
+  auto bad = api.Get("/api/v1/tasks/srv/changes?from=99", auth);
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 404);
+  EXPECT_NE(bad->body.find("outside the change log"), std::string::npos) << bad->body;
+  server.signal(SIGTERM);
+  EXPECT_EQ(server.wait(60s), 0) << fileText(logfile);
 }
 
 TEST_F(TrackingTest, BadTrackingTaskFilesFailClearly) {
