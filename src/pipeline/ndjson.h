@@ -53,9 +53,12 @@ class NdjsonWriter {
   static void appendValue(const mysql::Value& value, const mysql::ColumnInfo* column,
                           std::string* out);
 
- private:
+  // Appends a row image as a JSON object keyed by column name ("@N" where a name is unknown),
+  // present columns only, values as appendValue writes them. `table` may be null.
   Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
                      std::string* out) const;
+
+ private:
   NdjsonOptions options_;
 };
 

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "mysql/connection.h"
+#include "server/changes_stream.h"
 #include "server/metrics.h"
 #include "server/token.h"
 #include "source/instance.h"
@@ -314,6 +315,10 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
       events.push_back(eventJson(v->events[i]));
     return jsonResponse(200, {{"task", name}, {"events", events}});
   }
+  if (action == "changes") {
+    if (r.method != "GET") return methodNotAllowed(r);
+    return changes(name, r);
+  }
   if (action == "options") {
     if (r.method != "PATCH" && r.method != "PUT") return methodNotAllowed(r);
     if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
@@ -336,6 +341,29 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
     return jsonResponse(200, precheckJson(*report));
   }
   return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+}
+
+HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
+  auto query = parseChangesQuery(r.query);
+  if (!query.ok()) return errorResponse(query.status());
+  auto log = tasks_->changeLog(name);
+  if (!log.ok()) return errorResponse(log.status());
+  auto opened = ChangesStream::open(std::move(log).value(), std::move(query).value());
+  if (!opened.ok()) return errorResponse(opened.status());
+  HttpResponse resp;
+  resp.content_type = "application/x-ndjson";
+  std::shared_ptr<ChangesStream> stream = std::move(opened).value();
+  resp.stream = [stream, name](std::string* chunk) {
+    auto more = stream->next(chunk);
+    if (more.ok()) return *more;
+    // The status line is gone already: the error is the stream's last line.
+    spdlog::warn("api: changes of task {} at offset {}: {}", name, stream->position(),
+                 more.status().toString());
+    chunk->append(errorResponse(more.status()).body);
+    chunk->push_back('\n');
+    return false;
+  };
+  return resp;
 }
 
 HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>& parts) {

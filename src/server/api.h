@@ -9,6 +9,8 @@
 //   POST /api/v1/tasks/NAME/{start,pause,resume,stop,precheck}
 //   PATCH|PUT           /api/v1/tasks/NAME/options   merge options (not while running)
 //   GET  /api/v1/tasks/NAME/events                recent events (?limit=N)
+//   GET  /api/v1/tasks/NAME/changes               a tracking task's change log as streamed
+//                                                 NDJSON (server/changes_stream.h)
 //   GET|POST            /api/v1/instances         list | create (YAML or JSON body)
 //   GET|DELETE          /api/v1/instances/NAME
 //   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
@@ -43,6 +45,10 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // A streamed body (GET .../changes) when set: called again and again, each call appending the
+  // next chunk to *chunk (possibly nothing, after a long-poll wait), until it returns false; the
+  // HTTP server writes each chunk before asking for the next (back-pressure). `body` is unused.
+  std::function<bool(std::string* chunk)> stream;
 };
 
 // A request for Api::handle from a request target "PATH?k=v&k2=v2" (no percent-decoding: the
@@ -75,6 +81,7 @@ class Api {
   HttpResponse route(const HttpRequest& request);
   HttpResponse tasks(const HttpRequest& request, const std::vector<std::string>& parts);
   HttpResponse instances(const HttpRequest& request, const std::vector<std::string>& parts);
+  HttpResponse changes(const std::string& task, const HttpRequest& request);
 
   TaskManager* tasks_;
   std::string token_;

@@ -94,9 +94,22 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   }
   std::atomic<bool> ready{false};
   Api api(manager.get(), token.token, [&] { return ready.load(); });
-  auto handler = [&api](const httplib::Request& req, httplib::Response& res) {
+  auto handler = [&api, &stop](const httplib::Request& req, httplib::Response& res) {
     HttpResponse r = api.handle(convert(req));
     res.status = r.status;
+    if (r.stream) {
+      // Chunked: the next chunk is made once the last one is written (back-pressure); a server
+      // shutting down ends the stream.
+      res.set_chunked_content_provider(
+          r.content_type, [stream = std::move(r.stream), &stop](size_t, httplib::DataSink& sink) {
+            std::string chunk;
+            bool more = !stop.load() && stream(&chunk);
+            if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+            if (!more) sink.done();
+            return true;
+          });
+      return;
+    }
     res.set_content(r.body, r.content_type.c_str());
   };
   http->set_payload_max_length(4 << 20);

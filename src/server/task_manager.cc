@@ -16,6 +16,7 @@
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/precheck.h"
+#include "task/tracking.h"
 
 namespace dts::server {
 namespace {
@@ -247,6 +248,7 @@ struct TaskManager::Slot {
   std::atomic<bool> stop{false};
   std::atomic<bool> running{false};
   std::thread thread;
+  std::shared_ptr<sink::ChangeLog> change_log;  // tracking tasks, once a reader asked (data_mu)
 };
 
 // Forwards to the data dir's store and tells the manager about every saved state (events).
@@ -382,6 +384,17 @@ void TaskManager::onSaved(const task::TaskState& state) {
     addEvent(*slot, {now, "error", state.last_error, ""});
   }
   slot->engine = state;
+}
+
+Result<std::shared_ptr<const sink::ChangeLogReader>> TaskManager::changeLog(
+    const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(std::shared_ptr<Slot> slot, find(name));
+  std::lock_guard<std::mutex> lock(slot->data_mu);
+  if (slot->change_log == nullptr) {
+    DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(slot->yaml));
+    DTS_ASSIGN_OR_RETURN(slot->change_log, task::openChangeLog(config, options_.data_dir));
+  }
+  return std::shared_ptr<const sink::ChangeLogReader>(slot->change_log);
 }
 
 Result<std::shared_ptr<TaskManager::Slot>> TaskManager::find(const std::string& name) {

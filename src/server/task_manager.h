@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "sink/change_log_reader.h"
 #include "task/precheck.h"
 #include "task/runner.h"
 #include "task/state_store.h"
@@ -121,6 +122,11 @@ class TaskManager {
   // Runs the task's precheck now (the same checks as a run).
   Result<task::PrecheckReport> precheck(const std::string& name);
 
+  // A tracking task's change log, for its readers (the HTTP changes endpoint, the Kafka
+  // listener): the one ChangeLog the task's engine writes while it runs (sink::sharedChangeLog),
+  // opened and recovered here when it does not. Kept for the task's lifetime in this server.
+  // kNotFound for an unknown task, kInvalidArgument for a task that is not a tracking task.
+  Result<std::shared_ptr<const sink::ChangeLogReader>> changeLog(const std::string& name);
   const std::string& dataDir() const { return options_.data_dir; }
 
  private:

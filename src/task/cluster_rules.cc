@@ -6,8 +6,10 @@ namespace dts::task {
 
 Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir) {
   DTS_ASSIGN_OR_RETURN(auto registry, source::InstanceRegistry::open(data_dir));
-  DTS_RETURN_IF_ERROR(
-      source::checkDestinationNotSecondary(*registry, config->destination.endpoint));
+  if (config->kind != TaskKind::kTracking) {  // a tracking task has no destination
+    DTS_RETURN_IF_ERROR(
+        source::checkDestinationNotSecondary(*registry, config->destination.endpoint));
+  }
   EndpointConfig& src = config->source;
   if (src.instance.empty()) return Status::OK();
   auto resolved = source::resolveSource(*registry, src.instance, src.secondary_node);

@@ -15,6 +15,7 @@
 #include "source/schema_history.h"
 #include "task/schema_history_store.h"
 #include "task/throttle.h"
+#include "task/tracking.h"
 
 namespace dts::task {
 namespace {
@@ -86,7 +87,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   BinlogIncrementalEngine(const IncrementalContext& ctx, const IncrementalSeams& seams)
       : config_(ctx.config),
         mapping_(std::make_shared<const pipeline::Mapping>(ctx.mapping)),
-        seams_(seams) {
+        seams_(seams),
+        data_dir_(ctx.data_dir) {
     for (const CatalogTable& t : ctx.tables) {
       source_tables_.emplace_back(t.route.source_database, t.route.source_table);
     }
@@ -107,6 +109,7 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   TaskConfig config_;
   std::shared_ptr<const pipeline::Mapping> mapping_;
   IncrementalSeams seams_;
+  std::string data_dir_;
   std::vector<std::pair<std::string, std::string>> source_tables_;
 };
 
@@ -158,7 +161,10 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   const std::string where = phaseContext(config_);
   Clock* const clock = seams_.clock;
   DTS_ASSIGN_OR_RETURN(source::ChangeReaderFactory open_reader, readerFactory());
-  SinkFactory open_sink = seams_.sink ? seams_.sink : mysqlSinkFactory();
+  const bool tracking = config_.kind == TaskKind::kTracking;
+  SinkFactory open_sink = seams_.sink ? seams_.sink
+                          : tracking  ? changeLogSinkFactory(data_dir_)
+                                      : mysqlSinkFactory();
   DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::Sink> sink, open_sink(config_, mapping_));
 
   DTS_ASSIGN_OR_RETURN(std::string from, incrementalStartPosition(start_gtid, sink->resumeGtid()));
@@ -174,8 +180,13 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   std::unique_ptr<SchemaHistoryStore> history_store;
   uint64_t history_seq = 0;
   if (!seams_.sink) {
-    DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
-    auto opened = SchemaHistoryStore::open(dest_opts, config_.name);
+    auto opened = [&]() -> Result<std::unique_ptr<SchemaHistoryStore>> {
+      if (tracking)
+        return SchemaHistoryStore::openLocal(changeLogDir(data_dir_, config_.name) +
+                                             "/schema_history.db");
+      DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
+      return SchemaHistoryStore::open(dest_opts, config_.name);
+    }();
     if (!opened.ok()) return opened.status().withContext(where + ": schema history store");
     history_store = std::move(opened).value();
     auto seq = restoreHistory(history_store.get(), from, reader.get());

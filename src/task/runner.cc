@@ -245,7 +245,19 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
 
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
-  DTS_ASSIGN_OR_RETURN(auto dest_opts, config_.destination.connectOptions());
+  if (config_.kind == TaskKind::kTracking) {
+    // No schema and no full data: the change log starts at options.start (a GTID set), or at the
+    // oldest binlog when options.start is a time (the log drops what committed before it), or
+    // at the source's position now (below).
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.schema_done = state_.full_done = true;
+    if (!state_.start_gtid.has_value() && !config_.options.start.empty())
+      state_.start_gtid = config_.options.start_ms >= 0 ? "" : config_.options.start;
+  }
+  mysql::ConnectOptions dest_opts;
+  if (!state_.schema_done || !state_.full_done) {
+    DTS_ASSIGN_OR_RETURN(dest_opts, config_.destination.connectOptions());
+  }
   if (!state_.schema_done) {
     setPhase(TaskPhase::kSchema);
     DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
@@ -348,7 +360,7 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
         "incremental start position is saved (" +
         (state_.start_gtid->empty() ? "from the start" : *state_.start_gtid) + ")");
   }
-  IncrementalContext ctx{config_, mapping, report.catalog};
+  IncrementalContext ctx{config_, mapping, report.catalog, options_.data_dir};
   DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));
   DTS_RETURN_IF_ERROR(engine->run(*state_.start_gtid, &progress_, stop));
   if (stop.load()) return Status::Aborted("stopped");

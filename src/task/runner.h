@@ -38,6 +38,8 @@ struct IncrementalContext {
   const TaskConfig& config;
   const pipeline::Mapping& mapping;
   const std::vector<CatalogTable>& tables;
+  // RunnerOptions::data_dir: where a tracking task's change log lives (task/tracking.h).
+  std::string data_dir;
 };
 using IncrementalFactory =
     std::function<Result<std::unique_ptr<IncrementalEngine>>(const IncrementalContext&)>;

@@ -32,22 +32,21 @@ class SchemaHistoryStore {
     std::string text;  // source::SchemaHistory::save()
   };
 
-  // Connects to the destination and creates dts_meta.schema_history if it is missing.
+  // A sync or migration task's: connects to the destination and creates
+  // dts_meta.schema_history if it is missing.
   static Result<std::unique_ptr<SchemaHistoryStore>> open(const mysql::ConnectOptions& dest,
                                                           std::string task);
+  // A tracking task's, beside its change log (task/tracking.h): the same versions in a SQLite
+  // file at `path`.
+  static Result<std::unique_ptr<SchemaHistoryStore>> openLocal(const std::string& path);
 
+  virtual ~SchemaHistoryStore() = default;
   // Every saved version of the task, by seq.
-  Result<std::vector<Version>> load();
-  Status save(uint64_t seq, const std::string& gtid, const std::string& text);
-  Status pruneBefore(uint64_t seq);
+  virtual Result<std::vector<Version>> load() = 0;
+  virtual Status save(uint64_t seq, const std::string& gtid, const std::string& text) = 0;
+  virtual Status pruneBefore(uint64_t seq) = 0;
   // Forgets every version (a task whose full data starts again).
-  Status clear();
-
- private:
-  SchemaHistoryStore(std::unique_ptr<mysql::Connection> conn, std::string task)
-      : conn_(std::move(conn)), task_(std::move(task)) {}
-  std::unique_ptr<mysql::Connection> conn_;
-  std::string task_;
+  virtual Status clear() = 0;
 };
 
 // The starting definitions: every table in `tables` and every base table of the source that

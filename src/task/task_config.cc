@@ -5,15 +5,23 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "mysql/gtid.h"
+
 namespace dts::task {
 
 const char* taskKindName(TaskKind kind) {
-  return kind == TaskKind::kSync ? "sync" : "migration";
+  switch (kind) {
+    case TaskKind::kMigration: return "migration";
+    case TaskKind::kSync: return "sync";
+    case TaskKind::kTracking: return "tracking";
+  }
+  return "migration";
 }
 
 Result<std::string> EndpointConfig::resolvePassword() const {
@@ -277,12 +285,52 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
   return Status::OK();
 }
 
+// options.start: a GTID set of either flavour, or a time (UTC "YYYY-MM-DD HH:MM:SS", with 'T'
+// and a trailing 'Z' allowed, or whole seconds since the epoch).
+Status parseStart(TaskOptions* out) {
+  const std::string& s = out->start;
+  if (s.empty())
+    return bad("options.start", "must not be empty (omit it for the current position)");
+  if (s.find_first_not_of("0123456789") == std::string::npos && s.size() <= 12) {
+    out->start_ms = std::stoll(s) * 1000;
+    return Status::OK();
+  }
+  if (auto ms = parseUtcTimeMs(s); ms.ok()) {
+    out->start_ms = *ms;
+    return Status::OK();
+  }
+  mysql::GtidFlavor flavor =
+      s.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql : mysql::GtidFlavor::kMariaDb;
+  auto pos = mysql::GtidPosition::parse(s, flavor);
+  if (!pos.ok())
+    return bad("options.start",
+               "must be a GTID set (\"0-1-100\" or \"uuid:1-100\") or a time "
+               "(\"2026-12-02 05:00:00\" UTC, or seconds since the epoch), got '" +
+                   s + "'");
+  return Status::OK();
+}
+
 Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
-  DTS_RETURN_IF_ERROR(checkKeys(
-      n, "options",
-      {"incremental", "ddl", "conflicting_tables", "parallelism", "full", "incremental_limits",
-       "retry_time_for_failed_connections", "retry_time_for_other_issues"}));
+  DTS_RETURN_IF_ERROR(
+      checkKeys(n, "options",
+                {"incremental", "ddl", "conflicting_tables", "parallelism", "full",
+                 "incremental_limits", "retry_time_for_failed_connections",
+                 "retry_time_for_other_issues", "retention_hours", "retention_bytes", "start"}));
+  if (n["retention_hours"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t h,
+                         integer(n["retention_hours"], "options.retention_hours", 1, 8760));
+    out->retention_hours = static_cast<int>(h);
+  }
+  if (n["retention_bytes"]) {
+    DTS_ASSIGN_OR_RETURN(
+        int64_t b, integer(n["retention_bytes"], "options.retention_bytes", 0, int64_t{1} << 50));
+    out->retention_bytes = static_cast<uint64_t>(b);
+  }
+  if (n["start"]) {
+    DTS_ASSIGN_OR_RETURN(out->start, str(n["start"], "options.start"));
+    DTS_RETURN_IF_ERROR(parseStart(out));
+  }
   if (n["incremental"]) {
     DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.incremental"));
   }
@@ -354,26 +402,41 @@ Result<TaskConfig> parseRoot(const YAML::Node& root) {
   if (!root["name"]) return bad("name", "required");
   DTS_ASSIGN_OR_RETURN(c.name, str(root["name"], "name"));
   DTS_RETURN_IF_ERROR(validateName(c.name));
-  if (!root["kind"]) return bad("kind", "required (migration or sync)");
+  if (!root["kind"]) return bad("kind", "required (migration, sync or tracking)");
   const YAML::Node& kind = root["kind"];
   if (kind.IsScalar() && kind.Scalar() == "migration")
     c.kind = TaskKind::kMigration;
   else if (kind.IsScalar() && kind.Scalar() == "sync")
     c.kind = TaskKind::kSync;
+  else if (kind.IsScalar() && kind.Scalar() == "tracking")
+    c.kind = TaskKind::kTracking;
   else
-    return bad("kind", "must be migration or sync, got " + shown(kind));
+    return bad("kind", "must be migration, sync or tracking, got " + shown(kind));
   if (!root["source"]) return bad("source", "required");
   DTS_RETURN_IF_ERROR(parseEndpoint(root["source"], "source", &c.source));
-  if (!root["destination"]) return bad("destination", "required");
-  DTS_RETURN_IF_ERROR(parseEndpoint(root["destination"], "destination", &c.destination));
+  if (c.kind == TaskKind::kTracking) {
+    if (root["destination"])
+      return bad("destination",
+                 "a tracking task has no destination (its changes go to the task's change log)");
+  } else {
+    if (!root["destination"]) return bad("destination", "required");
+    DTS_RETURN_IF_ERROR(parseEndpoint(root["destination"], "destination", &c.destination));
+  }
   if (!root["objects"]) return bad("objects", "required (a list of {database: ...})");
   DTS_RETURN_IF_ERROR(parseObjects(root["objects"], &c.objects));
   if (root["options"]) {
     DTS_RETURN_IF_ERROR(parseOptions(root["options"], &c.options));
   }
-  if (c.kind == TaskKind::kSync && root["options"] && root["options"]["incremental"] &&
+  if (c.kind != TaskKind::kMigration && root["options"] && root["options"]["incremental"] &&
       !c.options.incremental) {
-    return bad("options.incremental", "a sync task is always incremental (use kind: migration)");
+    return bad("options.incremental", std::string("a ") + taskKindName(c.kind) +
+                                          " task is always incremental (use kind: migration)");
+  }
+  if (c.kind != TaskKind::kTracking && root["options"]) {
+    for (const char* key : {"retention_hours", "retention_bytes", "start"}) {
+      if (root["options"][key])
+        return bad(std::string("options.") + key, "only a tracking task has a change log");
+    }
   }
   auto m = pipeline::Mapping::create(c.objects);
   if (!m.ok()) return m.status();
@@ -381,6 +444,27 @@ Result<TaskConfig> parseRoot(const YAML::Node& root) {
 }
 
 }  // namespace
+
+Result<int64_t> parseUtcTimeMs(const std::string& text) {
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  char sep = 0;
+  char tail[4] = {0};
+  int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%3s", &y, &mo, &d, &sep, &h, &mi, &sec,
+                      tail);
+  if (!((n == 7 || (n == 8 && std::string(tail) == "Z")) && (sep == ' ' || sep == 'T') && mo >= 1 &&
+        mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 &&
+        sec < 61 && y >= 1970))
+    return Status::InvalidArgument("'" + text +
+                                   "' is not a UTC time of the form 2026-12-02T05:00:00Z");
+  // Days from the civil date (Howard Hinnant's days_from_civil).
+  int yy = mo <= 2 ? y - 1 : y;
+  int era = yy / 400;
+  int yoe = yy - era * 400;
+  int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  int64_t days = int64_t{era} * 146097 + doe - 719468;
+  return ((days * 24 + h) * 60 + mi) * 60000 + int64_t{sec} * 1000;
+}
 
 Result<TaskConfig> parseTaskYaml(const std::string& text) {
   YAML::Node root;
@@ -437,8 +521,10 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Key << "kind" << YAML::Value << taskKindName(c.kind);
   out << YAML::Key << "source" << YAML::Value;
   emitEndpoint(out, c.source);
-  out << YAML::Key << "destination" << YAML::Value;
-  emitEndpoint(out, c.destination);
+  if (c.kind != TaskKind::kTracking) {
+    out << YAML::Key << "destination" << YAML::Value;
+    emitEndpoint(out, c.destination);
+  }
   out << YAML::Key << "objects" << YAML::Value << YAML::BeginSeq;
   for (const auto& db : c.objects) {
     out << YAML::BeginMap << YAML::Key << "database" << YAML::Value << db.database;
@@ -485,6 +571,11 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Key << "retry_time_for_failed_connections" << YAML::Value
       << o.retry_time_for_failed_connections;
   out << YAML::Key << "retry_time_for_other_issues" << YAML::Value << o.retry_time_for_other_issues;
+  if (c.kind == TaskKind::kTracking) {
+    out << YAML::Key << "retention_hours" << YAML::Value << o.retention_hours;
+    out << YAML::Key << "retention_bytes" << YAML::Value << o.retention_bytes;
+    if (!o.start.empty()) out << YAML::Key << "start" << YAML::Value << o.start;
+  }
   out << YAML::EndMap;
   out << YAML::EndMap;
   return out.c_str();

@@ -3,7 +3,8 @@
 // allowed, e.g. "options.parallelism: must be an integer 1-64, got 'x'".
 //
 //   name: shop-sync
-//   kind: sync                      # migration | sync
+//   kind: sync                      # migration | sync | tracking (no destination: changes go to
+//                                   #   the task's change log, sink/change_log.h)
 //   source:      {endpoint: 127.0.0.1:3306, user: dts, password_env: SRC_PW}
 //   destination: {endpoint: 127.0.0.1:3307, user: dts, password_env: DST_PW}  # or password
 //   objects:
@@ -23,6 +24,11 @@
 //     full: {max_rps: 0, max_mbps: 0}   # + chunk_rows: rows per chunk (0 = sized from the
 //                                      #   table's average row, ~16 MB per chunk)
 //     incremental_limits: {max_rps: 0, max_mbps: 0}
+//     retention_hours: 24           # tracking only: 1-8760, the change log keeps this long
+//     retention_bytes: 0            # tracking only: also cap the log's size (0 = no cap)
+//     start: "0-1-100"              # tracking only: a GTID set, or a time ("2026-12-02 05:00:00"
+//                                   #   UTC, or seconds since the epoch); default: the source's
+//                                   #   position when the task first starts
 //
 // Passwords (password or password_env) are never logged, shown, or put in an error message.
 #pragma once
@@ -37,7 +43,7 @@
 
 namespace dts::task {
 
-enum class TaskKind { kMigration, kSync };
+enum class TaskKind { kMigration, kSync, kTracking };
 const char* taskKindName(TaskKind kind);
 
 // One side of a task: a database server reached at endpoint.
@@ -89,6 +95,11 @@ struct TaskOptions {
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
   int retry_time_for_failed_connections = 720;  // 10-1440
   int retry_time_for_other_issues = 10;         // 1-1440, smaller; default min(10, failed - 1)
+  // Tracking only (the change log, sink/change_log.h).
+  int retention_hours = 24;      // 1-8760
+  uint64_t retention_bytes = 0;  // 0 = no size cap
+  std::string start;             // "" | a GTID set | a time (see start_ms)
+  int64_t start_ms = -1;         // options.start as a time, ms since the epoch; -1 when not one
 };
 
 struct TaskConfig {
@@ -100,10 +111,17 @@ struct TaskConfig {
   TaskOptions options;
 
   // True when the task continues with incremental changes after full data.
-  bool incremental() const { return kind == TaskKind::kSync || options.incremental; }
+  bool incremental() const {
+    return kind == TaskKind::kSync || kind == TaskKind::kTracking || options.incremental;
+  }
   // The selection model for loader and applier (validated when the file was parsed).
   Result<pipeline::Mapping> mapping() const { return pipeline::Mapping::create(objects); }
 };
+
+// A UTC time as options.start and the changes endpoint take it: "YYYY-MM-DD HH:MM:SS" (a 'T'
+// instead of the space and a trailing 'Z' allowed), in ms since the epoch. kInvalidArgument
+// for anything else.
+Result<int64_t> parseUtcTimeMs(const std::string& text);
 
 // Parses and validates a task file's text.
 Result<TaskConfig> parseTaskYaml(const std::string& text);

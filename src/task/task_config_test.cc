@@ -119,7 +119,7 @@ TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
       {"name: 'bad name!'\n", "name: 'bad name!' may contain only"},
       {"name: ''\n", "name: must be 1-64 characters"},
       {"name: t\n", "kind: required"},
-      {"name: t\nkind: copy\n", "kind: must be migration or sync, got 'copy'"},
+      {"name: t\nkind: copy\n", "kind: must be migration, sync or tracking, got 'copy'"},
       {"name: t\nkind: sync\n", "source: required"},
       {"name: t\nkind: sync\nsource: x\n", "source: must be a mapping, got 'x'"},
       {"name: t\nkind: sync\nsource: {user: u}\n", "source.endpoint: required"},
@@ -199,6 +199,73 @@ TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
         << "yaml:\n"
         << c.yaml << "\ngot: " << msg << "\nwant: " << c.expect;
   }
+}
+
+TEST(TaskConfigTest, TrackingHasNoDestinationAndKeepsItsLogOptions) {
+  const std::string base =
+      "name: shop-changes\nkind: tracking\nsource: {endpoint: h:1, user: u}\n"
+      "objects: [{database: shop}]\n";
+  auto c = parseTaskYaml(base +
+                         "options: {retention_hours: 48, retention_bytes: 1000000, start: "
+                         "'0-1-100'}\n");
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->kind, TaskKind::kTracking);
+  EXPECT_TRUE(c->incremental());
+  EXPECT_EQ(c->options.retention_hours, 48);
+  EXPECT_EQ(c->options.retention_bytes, 1000000u);
+  EXPECT_EQ(c->options.start, "0-1-100");
+  EXPECT_EQ(c->options.start_ms, -1);
+  auto again = parseTaskYaml(taskToYaml(*c));
+  ASSERT_TRUE(again.ok()) << again.status().toString() << "\n" << taskToYaml(*c);
+  EXPECT_EQ(taskToYaml(*again), taskToYaml(*c));
+  EXPECT_EQ(taskToYaml(*c).find("destination"), std::string::npos);
+
+  auto d = parseTaskYaml(base);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->options.retention_hours, 24);
+  EXPECT_EQ(d->options.retention_bytes, 0u);
+
+  auto t = parseTaskYaml(base + "options: {start: '2026-12-02T05:00:00Z'}\n");
+  ASSERT_TRUE(t.ok()) << t.status().toString();
+  EXPECT_EQ(t->options.start_ms, int64_t{1796187600} * 1000);
+  auto secs = parseTaskYaml(base + "options: {start: '1700000000'}\n");
+  ASSERT_TRUE(secs.ok());
+  EXPECT_EQ(secs->options.start_ms, int64_t{1700000000} * 1000);
+  auto mysql =
+      parseTaskYaml(base + "options: {start: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5'}\n");
+  ASSERT_TRUE(mysql.ok()) << mysql.status().toString();
+
+  struct Case {
+    std::string yaml, expect;
+  };
+  std::vector<Case> cases = {
+      {base + "destination: {endpoint: h:2, user: u}\n",
+       "destination: a tracking task has no destination"},
+      {base + "options: {retention_hours: 0}\n",
+       "options.retention_hours: must be an integer 1-8760"},
+      {base + "options: {retention_bytes: -1}\n", "options.retention_bytes: must be an integer"},
+      {base + "options: {start: yesterday}\n",
+       "options.start: must be a GTID set (\"0-1-100\" or \"uuid:1-100\") or a time"},
+      {base + "options: {start: ''}\n", "options.start: must not be empty"},
+      {base + "options: {incremental: false}\n",
+       "options.incremental: a tracking task is always incremental"},
+      {withBase("objects: [{database: d}]\noptions: {retention_hours: 5}\n"),
+       "options.retention_hours: only a tracking task has a change log"},
+  };
+  for (const auto& k : cases) {
+    std::string msg = errorOf(k.yaml);
+    EXPECT_NE(msg.find(k.expect), std::string::npos)
+        << "yaml:\n"
+        << k.yaml << "\ngot: " << msg << "\nwant: " << k.expect;
+  }
+}
+
+TEST(TaskConfigTest, UtcTimes) {
+  EXPECT_EQ(*parseUtcTimeMs("1970-01-01 00:00:00"), 0);
+  EXPECT_EQ(*parseUtcTimeMs("2000-03-01T00:00:01Z"), int64_t{951868801} * 1000);
+  EXPECT_FALSE(parseUtcTimeMs("2000-13-01 00:00:00").ok());
+  EXPECT_FALSE(parseUtcTimeMs("2000-01-01").ok());
+  EXPECT_FALSE(parseUtcTimeMs("2000-01-01T00:00:00+01").ok());
 }
 
 TEST(TaskConfigTest, PasswordNeverInErrors) {

@@ -1,0 +1,146 @@
+#include "server/changes_stream.h"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "task/task_config.h"
+
+namespace dts::server {
+namespace {
+
+Status badParam(const std::string& name, const std::string& what) {
+  return Status::InvalidArgument(name + ": " + what);
+}
+
+Result<int64_t> integerParam(const std::string& name, const std::string& text, int64_t lo,
+                             int64_t hi) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || p != text.data() + text.size() || v < lo || v > hi)
+    return badParam(name, "must be an integer " + std::to_string(lo) + "-" + std::to_string(hi) +
+                              ", got '" + text + "'");
+  return v;
+}
+
+std::set<std::string> commaList(const std::string& text) {
+  std::set<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > start) out.insert(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>& query) {
+  ChangesQuery q;
+  for (const auto& [key, value] : query) {
+    if (key == "from") {
+      if (value == "earliest") {
+        q.from = ChangesQuery::From::kEarliest;
+      } else if (value == "latest") {
+        q.from = ChangesQuery::From::kLatest;
+      } else if (value.rfind("ms:", 0) == 0) {
+        q.from = ChangesQuery::From::kTime;
+        DTS_ASSIGN_OR_RETURN(q.from_value,
+                             integerParam("from", value.substr(3), 0, int64_t{1} << 50));
+      } else if (!value.empty() && value.find_first_not_of("0123456789") == std::string::npos) {
+        q.from = ChangesQuery::From::kOffset;
+        DTS_ASSIGN_OR_RETURN(q.from_value, integerParam("from", value, 0, INT64_MAX));
+      } else {
+        auto ms = task::parseUtcTimeMs(value);
+        if (!ms.ok())
+          return badParam("from",
+                          "must be earliest, latest, an offset, a UTC time "
+                          "(2026-12-02T05:00:00Z) or ms:MILLISECONDS, got '" +
+                              value + "'");
+        q.from = ChangesQuery::From::kTime;
+        q.from_value = *ms;
+      }
+    } else if (key == "tables") {
+      q.tables = commaList(value);
+    } else if (key == "ops") {
+      q.ops = commaList(value);
+      for (const auto& op : q.ops) {
+        if (op != "insert" && op != "update" && op != "delete" && op != "ddl" && op != "begin" &&
+            op != "commit")
+          return badParam("ops",
+                          "'" + op + "' is not one of insert, update, delete, ddl, begin, commit");
+      }
+    } else if (key == "limit") {
+      DTS_ASSIGN_OR_RETURN(q.limit, integerParam("limit", value, 1, 1000000));
+    } else if (key == "wait_ms") {
+      DTS_ASSIGN_OR_RETURN(q.wait_ms, integerParam("wait_ms", value, 0, 3600000));
+    } else {
+      return badParam(key, "unknown parameter (allowed: from, tables, ops, limit, wait_ms)");
+    }
+  }
+  return q;
+}
+
+Result<std::unique_ptr<ChangesStream>> ChangesStream::open(
+    std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query) {
+  int64_t from = 0;
+  switch (query.from) {
+    case ChangesQuery::From::kEarliest: from = log->firstOffset(); break;
+    case ChangesQuery::From::kLatest: from = log->endOffset(); break;
+    case ChangesQuery::From::kTime: {
+      DTS_ASSIGN_OR_RETURN(from, log->offsetForTime(query.from_value));
+      break;
+    }
+    case ChangesQuery::From::kOffset: {
+      from = query.from_value;
+      int64_t first = log->firstOffset(), end = log->endOffset();
+      if (from < first || from > end)
+        return Status::NotFound(
+            "from: offset " + std::to_string(from) + " is outside the change log (first offset " +
+            std::to_string(first) + ", end offset " + std::to_string(end) + ")");
+      break;
+    }
+  }
+  return std::unique_ptr<ChangesStream>(new ChangesStream(std::move(log), std::move(query), from));
+}
+
+bool ChangesStream::wanted(const sink::LogRecord& record) const {
+  if (query_.tables.empty() && query_.ops.empty()) return true;
+  auto j = nlohmann::json::parse(record.value, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return true;  // never hide what cannot be read
+  std::string op = j.value("op", "");
+  if (!query_.ops.empty() && query_.ops.count(op) == 0) return false;
+  if (query_.tables.empty() || op == "begin" || op == "commit") return true;
+  std::string db = j["db"].is_string() ? j["db"].get<std::string>() : "";
+  std::string table = j["table"].is_string() ? j["table"].get<std::string>() : "";
+  return query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0;
+}
+
+Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
+                                 std::chrono::milliseconds poll) {
+  if (query_.limit >= 0 && sent_ >= query_.limit) return false;
+  if (next_ >= log_->endOffset()) {
+    auto wait = poll;
+    if (query_.wait_ms >= 0) {
+      auto left = std::chrono::milliseconds(query_.wait_ms) -
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - last_news_);
+      if (left <= std::chrono::milliseconds(0)) return false;
+      wait = std::min(wait, left);
+    }
+    if (log_->waitBeyond(next_, wait) <= next_) return true;  // nothing yet: poll again
+  }
+  DTS_ASSIGN_OR_RETURN(std::vector<sink::LogRecord> records, log_->read(next_, max_bytes));
+  if (!records.empty()) last_news_ = std::chrono::steady_clock::now();
+  for (const sink::LogRecord& r : records) {
+    next_ = r.offset + 1;
+    if (!wanted(r)) continue;
+    out->append(r.value);
+    out->push_back('\n');
+    if (query_.limit >= 0 && ++sent_ >= query_.limit) return false;
+  }
+  return true;
+}
+
+}  // namespace dts::server

@@ -1,0 +1,74 @@
+// The HTTP changes endpoint's stream (GET /api/v1/tasks/NAME/changes, docs/api.md): a tracking
+// task's change log read through sink::ChangeLogReader as NDJSON, one record (its value, see
+// docs/change-records.md) per line, in offset order, whole committed transactions only.
+//
+// Query parameters (all optional):
+//   from     earliest | latest | OFFSET (an integer) | TIME (UTC "2026-12-02T05:00:00Z", or
+//            "ms:N" for milliseconds since the epoch: the first transaction committed at or
+//            after it). Default: earliest.
+//   tables   comma-separated "db.table" or "table" names: row and DDL records of other tables
+//            are left out (begin/commit markers stay, so transactions stay delimited).
+//   ops      comma-separated of insert, update, delete, ddl, begin, commit: only those.
+//   limit    stop after this many lines (1-1000000). Default: no limit.
+//   wait_ms  long polling: end the response once nothing new arrived for this long (0-3600000).
+//            Default: never (the stream follows the log until the client goes away).
+// Back-pressure: the stream produces the next chunk only when the previous one was written to
+// the socket, so a slow client slows its own reads and never the log's writer.
+//
+// Thread-safety: a ChangesStream is used by one thread (the HTTP connection's).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/status.h"
+#include "sink/change_log_reader.h"
+
+namespace dts::server {
+
+struct ChangesQuery {
+  enum class From { kEarliest, kLatest, kOffset, kTime };
+  From from = From::kEarliest;
+  int64_t from_value = 0;        // the offset or the time (ms)
+  std::set<std::string> tables;  // "db.table" or "table"; empty = all
+  std::set<std::string> ops;     // empty = all
+  int64_t limit = -1;            // -1 = none
+  int64_t wait_ms = -1;          // -1 = follow forever
+};
+
+// Parses the endpoint's query parameters; errors are kInvalidArgument naming the parameter.
+Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>& query);
+
+class ChangesStream {
+ public:
+  // Resolves `from` against the log now (kNotFound for an offset outside the log, naming its
+  // bounds).
+  static Result<std::unique_ptr<ChangesStream>> open(
+      std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query);
+
+  // Appends the next lines to *out (at most about max_bytes of records), waiting up to `poll` for
+  // the log to grow when there is nothing to send. false once the stream is over (limit reached,
+  // or wait_ms passed without news); *out may hold lines then too. An error (a corrupt segment,
+  // an offset expired by retention while reading) ends the stream.
+  Result<bool> next(std::string* out, size_t max_bytes = 1 << 20,
+                    std::chrono::milliseconds poll = std::chrono::milliseconds(1000));
+
+  int64_t position() const { return next_; }
+
+ private:
+  ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query, int64_t from)
+      : log_(std::move(log)), query_(std::move(query)), next_(from) {}
+  bool wanted(const sink::LogRecord& record) const;
+
+  std::shared_ptr<const sink::ChangeLogReader> log_;
+  ChangesQuery query_;
+  int64_t next_ = 0;
+  int64_t sent_ = 0;
+  std::chrono::steady_clock::time_point last_news_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace dts::server

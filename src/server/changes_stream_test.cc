@@ -1,0 +1,178 @@
+// GET /api/v1/tasks/NAME/changes without sockets: the query, the stream's lines, filters, limits,
+// long polling and the errors, over a tracking task's real change log.
+#include "server/changes_stream.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "server/api.h"
+#include "task/tracking.h"
+
+namespace dts::server {
+namespace {
+
+using nlohmann::json;
+
+const char* kTracking = R"(
+name: shop-changes
+kind: tracking
+source: {endpoint: "127.0.0.1:1", user: u, password: p}
+objects: [{database: shop}]
+)";
+
+pipeline::Transaction txn(uint64_t seq, uint32_t ts, const std::string& table) {
+  static auto info = [] {
+    auto t = std::make_shared<mysql::TableInfo>();
+    mysql::ColumnInfo id;
+    id.name = "id";
+    id.type = mysql::ColumnType::kLong;
+    t->columns = {id};
+    t->primary_key = {0};
+    return std::shared_ptr<const mysql::TableInfo>(t);
+  }();
+  pipeline::Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.timestamp = ts;
+  pipeline::ChangeEvent e;
+  e.op = pipeline::ChangeEvent::Op::kInsert;
+  e.database = "shop";
+  e.table = table;
+  e.table_info = info;
+  e.after.values = {mysql::Value::ofInt(static_cast<int64_t>(seq))};
+  t.events.push_back(e);
+  return t;
+}
+
+class ChangesEndpointTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("dts_changes_" + test + "_" + std::to_string(getpid()));
+    std::filesystem::remove_all(dir_);
+    auto m = TaskManager::open(TaskManager::Options{dir_.string(), nullptr, 200});
+    ASSERT_TRUE(m.ok()) << m.status().toString();
+    manager_ = std::move(*m);
+    api_ = std::make_unique<Api>(manager_.get(), "tok-123456789012345", nullptr);
+    ASSERT_TRUE(manager_->create(kTracking).ok());
+    auto config = parseTaskText(kTracking);
+    ASSERT_TRUE(config.ok());
+    auto log = task::openChangeLog(*config, dir_.string());
+    ASSERT_TRUE(log.ok()) << log.status().toString();
+    log_ = *log;
+  }
+  void TearDown() override {
+    log_.reset();
+    api_.reset();
+    manager_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  HttpResponse get(const std::string& target) {
+    return api_->handle(makeRequest("GET", target, "Bearer tok-123456789012345", ""));
+  }
+  // The whole stream of a response (it must end: give wait_ms or limit).
+  static std::vector<json> drain(const HttpResponse& r) {
+    EXPECT_TRUE(static_cast<bool>(r.stream)) << r.body;
+    std::vector<json> lines;
+    if (!r.stream) return lines;
+    std::string all;
+    for (int i = 0; i < 1000; ++i) {
+      if (!r.stream(&all)) break;
+    }
+    size_t start = 0;
+    while (start < all.size()) {
+      size_t nl = all.find('\n', start);
+      lines.push_back(json::parse(all.substr(start, nl - start)));
+      start = nl + 1;
+    }
+    return lines;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<TaskManager> manager_;
+  std::unique_ptr<Api> api_;
+  std::shared_ptr<sink::ChangeLog> log_;
+};
+
+TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->apply(txn(2, 200, "customers")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto reader = manager_->changeLog("shop-changes");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->endOffset(), 6);  // the task's one log
+
+  auto all = get("/api/v1/tasks/shop-changes/changes?from=earliest&wait_ms=0");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.content_type, "application/x-ndjson");
+  auto lines = drain(all);
+  ASSERT_EQ(lines.size(), 6u);
+  for (size_t i = 0; i < lines.size(); ++i) EXPECT_EQ(lines[i]["offset"], i);
+  EXPECT_EQ(lines[1]["after"]["id"], 1);
+
+  auto orders = drain(get("/api/v1/tasks/shop-changes/changes?tables=shop.orders&wait_ms=0"));
+  ASSERT_EQ(orders.size(), 5u);  // markers stay
+  EXPECT_EQ(orders[1]["table"], "orders");
+  auto inserts = drain(get("/api/v1/tasks/shop-changes/changes?ops=insert&wait_ms=0"));
+  ASSERT_EQ(inserts.size(), 2u);
+  auto limited = drain(get("/api/v1/tasks/shop-changes/changes?from=2&limit=3"));
+  ASSERT_EQ(limited.size(), 3u);
+  EXPECT_EQ(limited[0]["offset"], 2);
+  auto by_time = drain(get("/api/v1/tasks/shop-changes/changes?from=ms:150000&wait_ms=0"));
+  ASSERT_EQ(by_time.size(), 3u);
+  EXPECT_EQ(by_time[0]["op"], "begin");
+  EXPECT_EQ(by_time[0]["gtid"], "0-1-2");
+  auto iso = drain(get("/api/v1/tasks/shop-changes/changes?from=1970-01-01T00:03:20Z&wait_ms=0"));
+  EXPECT_EQ(iso.size(), 3u);
+  EXPECT_TRUE(drain(get("/api/v1/tasks/shop-changes/changes?from=latest&wait_ms=0")).empty());
+}
+
+TEST_F(ChangesEndpointTest, LongPollingDeliversWhatCommitsLater) {
+  auto r = get("/api/v1/tasks/shop-changes/changes?from=latest&limit=3");
+  ASSERT_TRUE(static_cast<bool>(r.stream));
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  });
+  std::string out;
+  auto start = std::chrono::steady_clock::now();
+  while (r.stream(&out)) {
+    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  }
+  writer.join();
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+}
+
+TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
+  auto bad_from = get("/api/v1/tasks/shop-changes/changes?from=yesterday");
+  EXPECT_EQ(bad_from.status, 400);
+  EXPECT_NE(bad_from.body.find("\"invalid_argument\""), std::string::npos);
+  EXPECT_NE(bad_from.body.find("from: must be earliest, latest"), std::string::npos);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?ops=upsert").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?limit=0").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=g").status, 400);
+  auto beyond = get("/api/v1/tasks/shop-changes/changes?from=7");
+  EXPECT_EQ(beyond.status, 404);
+  EXPECT_NE(beyond.body.find("first offset 0, end offset 0"), std::string::npos) << beyond.body;
+  EXPECT_EQ(get("/api/v1/tasks/nope/changes").status, 404);
+  EXPECT_EQ(api_->handle(makeRequest("POST", "/api/v1/tasks/shop-changes/changes",
+                                     "Bearer tok-123456789012345", ""))
+                .status,
+            405);
+  ASSERT_TRUE(
+      manager_
+          ->create(R"({"name": "s", "kind": "sync", "source": {"endpoint": "127.0.0.1:1",)"
+                   R"( "user": "u"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u"},)"
+                   R"( "objects": [{"database": "shop"}]})")
+          .ok());
+  auto sync = get("/api/v1/tasks/s/changes");
+  EXPECT_EQ(sync.status, 400);
+  EXPECT_NE(sync.body.find("only a tracking task has a change log"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dts::server

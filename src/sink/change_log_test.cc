@@ -1,0 +1,507 @@
+#include "sink/change_log.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+namespace dts::sink {
+namespace {
+
+namespace fs = std::filesystem;
+using pipeline::ChangeEvent;
+using pipeline::Transaction;
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = fs::temp_directory_path() /
+            ("dts_change_log_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string str() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+mysql::ColumnInfo column(std::string name, mysql::ColumnType type, std::string column_type,
+                         uint16_t collation = 0) {
+  mysql::ColumnInfo c;
+  c.name = std::move(name);
+  c.type = type;
+  c.column_type = std::move(column_type);
+  c.collation = collation;
+  return c;
+}
+
+// shop.orders (id INT PRIMARY KEY, note VARCHAR(200)).
+std::shared_ptr<const mysql::TableInfo> table() {
+  static const std::shared_ptr<const mysql::TableInfo> orders(
+      new mysql::TableInfo{0,
+                           "shop",
+                           "orders",
+                           {column("id", mysql::ColumnType::kLong, "int(11)"),
+                            column("note", mysql::ColumnType::kVarchar, "varchar(200)", 45)},
+                           {0}});
+  return orders;
+}
+
+ChangeEvent row(ChangeEvent::Op op, int64_t id, std::string note) {
+  ChangeEvent e;
+  e.op = op;
+  e.database = "shop";
+  e.table = "orders";
+  e.table_info = table();
+  mysql::RowImage img;
+  img.values = {mysql::Value::ofInt(id), mysql::Value::ofText(mysql::Value::Kind::kString, note)};
+  if (op != ChangeEvent::Op::kInsert) e.before = img;
+  if (op != ChangeEvent::Op::kDelete) e.after = img;
+  e.position = {"bin.000001", static_cast<uint64_t>(100 + id)};
+  e.payload_bytes = 8 + note.size();
+  return e;
+}
+
+Transaction txn(uint64_t seq, uint32_t ts_s, std::vector<ChangeEvent> events) {
+  Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.timestamp = ts_s;
+  t.begin = {"bin.000001", seq * 1000};
+  t.end = {"bin.000001", seq * 1000 + 999};
+  t.events = std::move(events);
+  return t;
+}
+
+ChangeLogOptions options(const std::string& dir) {
+  ChangeLogOptions o;
+  o.dir = dir;
+  o.retention_check = std::chrono::milliseconds(50);
+  return o;
+}
+
+std::string segmentPath(const std::string& dir, int64_t base) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%020lld.log", static_cast<long long>(base));
+  return dir + "/" + buf;
+}
+
+std::vector<nlohmann::json> readAll(const ChangeLog& log) {
+  std::vector<nlohmann::json> out;
+  int64_t at = log.firstOffset();
+  while (at < log.endOffset()) {
+    auto r = log.read(at, 1 << 20);
+    EXPECT_TRUE(r.ok()) << r.status().toString();
+    if (!r.ok() || r->empty()) break;
+    for (const auto& rec : *r) {
+      EXPECT_EQ(rec.offset, at);
+      auto j = nlohmann::json::parse(rec.value);
+      EXPECT_EQ(j["offset"], rec.offset);
+      out.push_back(j);
+      ++at;
+    }
+  }
+  return out;
+}
+
+void copyDir(const std::string& from, const std::string& to) {
+  fs::remove_all(to);
+  fs::create_directories(to);
+  for (const auto& e : fs::directory_iterator(from)) fs::copy(e.path(), to / e.path().filename());
+}
+
+TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  EXPECT_EQ((*log)->firstOffset(), 0);
+  EXPECT_EQ((*log)->endOffset(), 0);
+  EXPECT_EQ((*log)->resumeGtid(), "");
+  ASSERT_TRUE((*log)
+                  ->apply(txn(1, 100,
+                              {row(ChangeEvent::Op::kInsert, 1, "a"),
+                               row(ChangeEvent::Op::kUpdate, 1, "b")}))
+                  .ok());
+  ChangeEvent ddl;
+  ddl.op = ChangeEvent::Op::kDdl;
+  ddl.database = "shop";
+  ddl.sql = "ALTER TABLE orders ADD COLUMN x INT";
+  ASSERT_TRUE((*log)->apply(txn(2, 101, {ddl})).ok());
+  ASSERT_TRUE((*log)->apply(txn(3, 102, {row(ChangeEvent::Op::kDelete, 1, "b")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ((*log)->endOffset(), 4 + 3 + 3);
+  EXPECT_EQ((*log)->committedPosition(), "0-1-3");
+
+  auto records = (*log)->read(0, 1 << 20);
+  ASSERT_TRUE(records.ok()) << records.status().toString();
+  ASSERT_EQ(records->size(), 10u);
+  std::vector<std::string> ops;
+  for (const auto& r : *records) ops.push_back(nlohmann::json::parse(r.value)["op"]);
+  EXPECT_EQ(ops, (std::vector<std::string>{"begin", "insert", "update", "commit", "begin", "ddl",
+                                           "commit", "begin", "delete", "commit"}));
+  const LogRecord& ins = (*records)[1];
+  EXPECT_EQ(ins.key, R"({"db":"shop","table":"orders","pk":{"id":1}})");
+  EXPECT_EQ(ins.timestamp_ms, 100000);
+  auto j = nlohmann::json::parse(ins.value);
+  EXPECT_EQ(j["after"]["note"], "a");
+  EXPECT_TRUE(j["before"].is_null());
+  EXPECT_EQ(j["types"]["note"], "varchar(200)");
+  EXPECT_EQ(j["pk"], nlohmann::json::array({"id"}));
+  EXPECT_EQ(j["gtid"], "0-1-1");
+  EXPECT_EQ(j["tx"]["seq"], 1);
+  EXPECT_EQ(j["file"], "bin.000001");
+  EXPECT_EQ(j["pos"], 101);
+  auto commit = nlohmann::json::parse((*records)[3].value);
+  EXPECT_EQ(commit["event_count"], 2);
+  EXPECT_EQ(commit["position"], "0-1-1");
+  EXPECT_EQ((*records)[3].key, "");
+  auto d = nlohmann::json::parse((*records)[5].value);
+  EXPECT_EQ(d["sql"], "ALTER TABLE orders ADD COLUMN x INT");
+  EXPECT_EQ(d["op"], "ddl");
+
+  // max_bytes: at least one record, then as many as fit.
+  auto one = (*log)->read(2, 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].offset, 2);
+  auto none = (*log)->read(10, 1 << 20);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  auto beyond = (*log)->read(11, 1 << 20);
+  ASSERT_FALSE(beyond.ok());
+  EXPECT_NE(beyond.status().message().find("first offset 0, end offset 10"), std::string::npos)
+      << beyond.status().message();
+  EXPECT_EQ((*log)->stats().rows_applied, 3u);
+  EXPECT_EQ((*log)->stats().ddl_applied, 1u);
+}
+
+TEST(ChangeLogTest, OffsetForTimeIsATransactionBoundary) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.index_interval = 1;  // an index entry per transaction
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 20; ++i)
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(1000 + 10 * i),
+                                {row(ChangeEvent::Op::kInsert, static_cast<int64_t>(i), "x")}))
+                    .ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  // Each transaction is 3 records: transaction i begins at 3 * (i - 1).
+  EXPECT_EQ(*(*log)->offsetForTime(0), 0);
+  EXPECT_EQ(*(*log)->offsetForTime(1010 * 1000), 0);
+  EXPECT_EQ(*(*log)->offsetForTime(1050 * 1000), 12);
+  EXPECT_EQ(*(*log)->offsetForTime(1050 * 1000 + 1), 15);
+  EXPECT_EQ(*(*log)->offsetForTime(1200 * 1000), 57);
+  EXPECT_EQ(*(*log)->offsetForTime(1201 * 1000), 60);
+}
+
+TEST(ChangeLogTest, WaitBeyondWakesOnCommit) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ((*log)->waitBeyond(0, std::chrono::milliseconds(50)), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ASSERT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  });
+  EXPECT_EQ((*log)->waitBeyond(0, std::chrono::seconds(10)), 3);
+  writer.join();
+}
+
+TEST(ChangeLogTest, ReopenResumesOffsetsAndPosition) {
+  TempDir dir;
+  {
+    auto log = ChangeLog::open(options(dir.str()));
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+    ASSERT_TRUE((*log)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
+    ASSERT_TRUE((*log)->close().ok());
+  }
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  EXPECT_EQ((*log)->endOffset(), 6);
+  EXPECT_EQ((*log)->resumeGtid(), "0-1-2");
+  ASSERT_TRUE((*log)->apply(txn(3, 3, {row(ChangeEvent::Op::kInsert, 3, "c")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 9u);
+  EXPECT_EQ(all[7]["after"]["id"], 3);
+  EXPECT_EQ((*log)->committedPosition(), "0-1-3");
+}
+
+TEST(ChangeLogTest, OneProcessWritesALog) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok());
+  auto second = ChangeLog::open(options(dir.str()));
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos);
+  auto shared = sharedChangeLog(options(dir.str()));
+  ASSERT_FALSE(shared.ok());  // not registered: opened directly
+  auto a = sharedChangeLog(options(dir.str() + "/sub"));
+  auto b = sharedChangeLog(options(dir.str() + "/sub"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->get(), b->get());
+}
+
+// The log after two transactions and the segment bytes after each commit, for tail tests.
+struct TwoAndAHalf {
+  uint64_t after_two = 0;
+  uint64_t after_three = 0;
+};
+
+TwoAndAHalf writeThree(const std::string& dir) {
+  TwoAndAHalf sizes;
+  auto log = ChangeLog::open(options(dir));
+  EXPECT_TRUE(log.ok());
+  EXPECT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  EXPECT_TRUE((*log)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
+  EXPECT_TRUE((*log)->flush().ok());
+  sizes.after_two = fs::file_size(segmentPath(dir, 0));
+  EXPECT_TRUE((*log)
+                  ->apply(txn(3, 3,
+                              {row(ChangeEvent::Op::kInsert, 3, "c"),
+                               row(ChangeEvent::Op::kUpdate, 3, std::string(300, 'd'))}))
+                  .ok());
+  EXPECT_TRUE((*log)->close().ok());
+  sizes.after_three = fs::file_size(segmentPath(dir, 0));
+  return sizes;
+}
+
+TEST(ChangeLogTest, TornTailIsCutAtEveryByteOfTheLastBatch) {
+  TempDir dir, work;
+  TwoAndAHalf sizes = writeThree(dir.str());
+  ASSERT_LT(sizes.after_two, sizes.after_three);
+  for (uint64_t cut = sizes.after_two; cut <= sizes.after_three; ++cut) {
+    copyDir(dir.str(), work.str());
+    fs::resize_file(segmentPath(work.str(), 0), cut);
+    auto log = ChangeLog::open(options(work.str()));
+    ASSERT_TRUE(log.ok()) << "cut at " << cut << ": " << log.status().toString();
+    bool whole = cut == sizes.after_three;
+    EXPECT_EQ((*log)->endOffset(), whole ? 10 : 6) << cut;
+    EXPECT_EQ((*log)->resumeGtid(), whole ? "0-1-3" : "0-1-2") << cut;
+    EXPECT_EQ(fs::file_size(segmentPath(work.str(), 0)), whole ? cut : sizes.after_two);
+    // Writing goes on right after the last durable transaction.
+    ASSERT_TRUE((*log)->apply(txn(4, 4, {row(ChangeEvent::Op::kInsert, 4, "e")})).ok());
+    ASSERT_TRUE((*log)->flush().ok());
+    auto all = readAll(**log);
+    ASSERT_EQ(all.size(), whole ? 13u : 9u);
+    EXPECT_EQ(all.back()["op"], "commit");
+    EXPECT_EQ(all.back()["gtid"], "0-1-4");
+  }
+}
+
+TEST(ChangeLogTest, ZeroFilledTailIsTorn) {
+  TempDir dir;
+  TwoAndAHalf sizes = writeThree(dir.str());
+  {
+    std::ofstream f(segmentPath(dir.str(), 0), std::ios::binary | std::ios::app);
+    f << std::string(100, '\0');
+  }
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  EXPECT_EQ((*log)->endOffset(), 10);
+  EXPECT_EQ(fs::file_size(segmentPath(dir.str(), 0)), sizes.after_three);
+}
+
+void flipByte(const std::string& path, uint64_t at) {
+  std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+  f.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x5a);
+  f.seekp(static_cast<std::streamoff>(at));
+  f.write(&c, 1);
+}
+
+TEST(ChangeLogTest, CorruptBatchInTheMiddleIsAnErrorNamingFileAndOffset) {
+  TempDir dir;
+  writeThree(dir.str());
+  flipByte(segmentPath(dir.str(), 0), 40);  // inside the first batch's payload
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_FALSE(log.ok());
+  EXPECT_EQ(log.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(log.status().message().find(segmentPath(dir.str(), 0) + ": batch at byte 0: CRC"),
+            std::string::npos)
+      << log.status().message();
+}
+
+TEST(ChangeLogTest, CorruptSealedSegmentIsReportedWhenRead) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.segment_bytes = 1;  // a segment per transaction
+  {
+    auto log = ChangeLog::open(o);
+    ASSERT_TRUE(log.ok());
+    // Committed now: retention keeps them.
+    const auto now = static_cast<uint32_t>(std::time(nullptr));
+    for (uint64_t i = 1; i <= 3; ++i)
+      ASSERT_TRUE((*log)->apply(txn(i, now, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+    ASSERT_TRUE((*log)->close().ok());
+  }
+  flipByte(segmentPath(dir.str(), 3), 45);
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  EXPECT_EQ((*log)->segmentCount(), 3u);
+  auto before = (*log)->read(0, 1);
+  ASSERT_TRUE(before.ok()) << before.status().toString();
+  EXPECT_EQ(before->size(), 1u);
+  auto bad = (*log)->read(3, 1 << 20);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(segmentPath(dir.str(), 3) + ": batch at byte 0"),
+            std::string::npos)
+      << bad.status().message();
+  // A read that starts before it does not skip it either.
+  auto from0 = (*log)->read(0, 1 << 30);
+  EXPECT_FALSE(from0.ok());
+}
+
+TEST(ChangeLogTest, IncompleteTransactionIsCutOnRecovery) {
+  TempDir dir, crashed;
+  ChangeLogOptions o = options(dir.str());
+  o.batch_bytes = 512;
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  uint64_t durable = fs::file_size(segmentPath(dir.str(), 0));
+  Transaction first = txn(2, 2, {});
+  first.last_piece = false;
+  for (int i = 0; i < 100; ++i)
+    first.events.push_back(row(ChangeEvent::Op::kInsert, 10 + i, std::string(50, 'x')));
+  ASSERT_TRUE((*log)->apply(first).ok());
+  EXPECT_GT(fs::file_size(segmentPath(dir.str(), 0)), durable);  // written, not visible
+  EXPECT_EQ((*log)->endOffset(), 3);
+  copyDir(dir.str(), crashed.str());  // what a kill -9 leaves
+  auto recovered = ChangeLog::open(options(crashed.str()));
+  ASSERT_TRUE(recovered.ok()) << recovered.status().toString();
+  EXPECT_EQ((*recovered)->endOffset(), 3);
+  EXPECT_EQ((*recovered)->resumeGtid(), "0-1-1");
+  EXPECT_EQ(fs::file_size(segmentPath(crashed.str(), 0)), durable);
+  // close() discards the unfinished transaction as well.
+  ASSERT_TRUE((*log)->close().ok());
+  EXPECT_EQ(fs::file_size(segmentPath(dir.str(), 0)), durable);
+  ASSERT_TRUE((*log)->restartWriting().ok());
+  ASSERT_TRUE((*log)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ(readAll(**log).size(), 6u);
+}
+
+TEST(ChangeLogTest, BigTransactionIsStreamedNotHeld) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.batch_bytes = 64 << 10;
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  const std::string payload(1000, 'p');
+  uint64_t rows = 0;
+  for (int p = 0; p < 200; ++p) {
+    Transaction piece = txn(1, 5, {});
+    piece.first_piece = p == 0;
+    piece.last_piece = p == 199;
+    for (int i = 0; i < 100; ++i)
+      piece.events.push_back(row(ChangeEvent::Op::kInsert, static_cast<int64_t>(rows++), payload));
+    ASSERT_TRUE((*log)->apply(std::move(piece)).ok());
+    if (p == 100) {
+      // Half the transaction is on disk already, none of it visible; the writer holds at most one
+      // batch (64 KiB) of it.
+      EXPECT_GT((*log)->stats().batches, 100u);
+      EXPECT_EQ((*log)->endOffset(), 0);
+    }
+  }
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ((*log)->endOffset(), static_cast<int64_t>(rows + 2));
+  auto first = (*log)->read(0, 1 << 20);
+  ASSERT_TRUE(first.ok());
+  EXPECT_LT(first->size(), rows);  // max_bytes bounds a read
+  auto last = (*log)->read(static_cast<int64_t>(rows + 1), 1 << 20);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse((*last)[0].value)["event_count"], rows);
+  EXPECT_EQ((*last)[0].timestamp_ms, 5000);
+  EXPECT_EQ(*(*log)->offsetForTime(5000), 0);
+}
+
+TEST(ChangeLogTest, RetentionRemovesOnlyWholeExpiredSegments) {
+  TempDir dir;
+  FakeClock clock(Clock::TimePoint(std::chrono::seconds(1000)));
+  ChangeLogOptions o = options(dir.str());
+  o.segment_bytes = 1;  // a segment per transaction
+  o.clock = &clock;
+  o.retention_hours = 1;
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 4; ++i)
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(1000 + i * 600),
+                                {row(ChangeEvent::Op::kInsert, 1, "a")}))
+                    .ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ((*log)->segmentCount(), 4u);
+  // One hour after the second commit: segments 1 and 2 expire, 3 does not, 4 is active.
+  clock.advance(std::chrono::seconds(1200 + 3600 + 1));
+  for (int i = 0; i < 200 && (*log)->firstOffset() != 6; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ((*log)->firstOffset(), 6);
+  EXPECT_EQ((*log)->segmentCount(), 2u);
+  EXPECT_FALSE(fs::exists(segmentPath(dir.str(), 0)));
+  EXPECT_TRUE(fs::exists(segmentPath(dir.str(), 6)));
+  auto expired = (*log)->read(0, 100);
+  EXPECT_FALSE(expired.ok());
+  EXPECT_EQ(readAll(**log).size(), 6u);
+  // The active segment stays, however old.
+  clock.advance(std::chrono::hours(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ((*log)->segmentCount(), 1u);
+  EXPECT_EQ((*log)->firstOffset(), 9);
+  EXPECT_EQ((*log)->endOffset(), 12);
+}
+
+TEST(ChangeLogTest, RetentionBySize) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.segment_bytes = 1;
+  o.retention_bytes = 1;  // keep only the active segment
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 5; ++i)
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(std::time(nullptr)),
+                                {row(ChangeEvent::Op::kInsert, 1, "a")}))
+                    .ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  for (int i = 0; i < 200 && (*log)->segmentCount() != 1u; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ((*log)->segmentCount(), 1u);
+  EXPECT_EQ((*log)->firstOffset(), 12);
+}
+
+TEST(ChangeLogTest, SharedSinkWritesAgainAfterClose) {
+  TempDir dir;
+  auto log = sharedChangeLog(options(dir.str()));
+  ASSERT_TRUE(log.ok());
+  {
+    auto sink = changeLogSink(*log);
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  }  // destroyed: closed, durable
+  EXPECT_EQ((*log)->endOffset(), 3);
+  auto sink = changeLogSink(*log);
+  ASSERT_TRUE(sink.ok());
+  EXPECT_EQ((*sink)->resumeGtid(), "0-1-1");
+  ASSERT_TRUE((*sink)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
+  ASSERT_TRUE((*sink)->close().ok());
+  EXPECT_EQ((*log)->endOffset(), 6);
+}
+
+}  // namespace
+}  // namespace dts::sink
