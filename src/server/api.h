@@ -2,17 +2,21 @@
 // routing, authentication, JSON and validation are unit-tested without sockets:
 //
 //   GET  /healthz, /readyz                        no token
-//   GET  /metrics                                 Prometheus text (server/metrics.h)
-//   GET  /api/v1/openapi.json                     the OpenAPI 3 document of this API
-//   GET|POST            /api/v1/tasks             list | create (YAML or JSON body; ?start=true)
-//   GET|DELETE          /api/v1/tasks/NAME        status | delete (not while running)
-//   POST /api/v1/tasks/NAME/{start,pause,resume,stop,precheck}
-//   PATCH|PUT           /api/v1/tasks/NAME/options   merge options (not while running)
-//   GET  /api/v1/tasks/NAME/events                recent events (?limit=N)
-//   GET|POST            /api/v1/instances         list | create (YAML or JSON body)
+//   GET  /, /console/...                          the web console's files (server/console.h), no
+//   token GET  /metrics                                 Prometheus text (server/metrics.h) GET
+//   /api/v1/openapi.json                     the OpenAPI 3 document of this API GET|POST
+//   /api/v1/tasks             list | create (YAML or JSON body; ?start=true) GET|DELETE
+//   /api/v1/tasks/NAME        status | delete (not while running) POST
+//   /api/v1/tasks/NAME/{start,pause,resume,stop,precheck} PATCH|PUT /api/v1/tasks/NAME/options
+//   merge options (not while running) GET  /api/v1/tasks/NAME/events                recent events
+//   (?limit=N) GET|POST            /api/v1/instances         list | create (YAML or JSON body)
 //   GET|DELETE          /api/v1/instances/NAME
 //   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
 //   DELETE /api/v1/instances/NAME/nodes/NODE
+//   GET  /api/v1/instances/NAME/nodes             each node's role and replication, read live
+//   POST /api/v1/instances/NAME/discover          add the nodes the primary reports
+//   POST /api/v1/connections/test                 test a source or destination (server/explore.h)
+//   POST /api/v1/browse                           a source's databases, tables and columns
 //
 // Every call but /healthz and /readyz needs "Authorization: Bearer TOKEN": none is 401, a wrong
 // one 403. Errors are {"error": {"code": ..., "message": ..., "field": ...}} ("field" for 400s
@@ -25,6 +29,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "server/task_manager.h"
@@ -36,6 +42,7 @@ struct HttpRequest {
   std::string path;    // without the query string
   std::map<std::string, std::string> query;
   std::string authorization;  // the Authorization header, "" when absent
+  std::string if_none_match;  // the If-None-Match header (console files), "" when absent
   std::string body;
 };
 
@@ -43,6 +50,7 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (console files)
 };
 
 // A request for Api::handle from a request target "PATH?k=v&k2=v2" (no percent-decoding: the
