@@ -37,8 +37,10 @@ export async function api(method, path, body) {
   if (resp.status === 401 || resp.status === 403) {
     clearToken();
     const why = resp.status === 401 ? 'Please log in.' : 'The token was refused; log in again.';
-    sessionStorage.setItem('dts-login-reason', why);
-    if (!location.hash.startsWith('#/login')) location.hash = '#/login';
+    if (!location.hash.startsWith('#/login')) {
+      sessionStorage.setItem('dts-login-reason', why);
+      location.hash = '#/login';
+    }
     throw new ApiError(resp.status, 'auth', why);
   }
   if (!resp.ok) {

@@ -50,7 +50,7 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
     auto c = cluster_->connect(cluster_->endpoint());
     ASSERT_NE(c, nullptr);
     Status st = c->execute(
-        "CREATE DATABASE shop;"
+        "CREATE DATABASE shop; USE shop;"
         "CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2),"
         " status VARCHAR(16), note VARCHAR(64));"
         "CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(64), email VARCHAR(64));"
@@ -66,9 +66,19 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
   // A steady stream of small transactions on the primary for the whole test.
   std::atomic<bool> stop_load{false};
   std::atomic<uint64_t> inserted{0};
-  std::thread load([&] {
+  std::thread load;
+  // Stops and joins the load on every way out of the test (an ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop_load, load};
+  load = std::thread([&] {
     auto c = cluster_->connect(cluster_->endpoint());
-    if (c == nullptr) return;
+    if (c == nullptr || !c->execute("USE shop").ok()) return;
     while (!stop_load.load()) {
       Status st = c->execute(
           "INSERT INTO shop.orders (total, status, note) SELECT seq, 'new', 'load'"
@@ -103,9 +113,10 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
   // Secrets through the environment, never on a command line.
   setenv("DTS_CONSOLE_TOKEN", token.c_str(), 1);
   setenv("DTS_CONSOLE_PASSWORD", cluster_->password().c_str(), 1);
-  int rc = runCommand("/usr/bin/python3 " + shellQuote(sourceDir() + "/tests/console/console_test.py") +
-                          " " + shellQuote(params.dump()),
-                      &out);
+  int rc =
+      runCommand("/usr/bin/python3 " + shellQuote(sourceDir() + "/tests/console/console_test.py") +
+                     " " + shellQuote(params.dump()),
+                 &out);
   EXPECT_EQ(rc, 0) << out;
   std::printf("%s", out.c_str());
 

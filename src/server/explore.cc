@@ -75,8 +75,8 @@ std::optional<Target> parseSpec(source::InstanceRegistry& registry, const json& 
   Target t;
   task::EndpointConfig ec;
   if (!str("instance", &t.instance) || !str("secondary_node", &t.node) ||
-      !str("endpoint", &ec.endpoint) || !str("user", &ec.user) ||
-      !str("password", &ec.password) || !str("password_env", &ec.password_env))
+      !str("endpoint", &ec.endpoint) || !str("user", &ec.user) || !str("password", &ec.password) ||
+      !str("password_env", &ec.password_env))
     return std::nullopt;
   if (!t.instance.empty()) {
     if (!ec.endpoint.empty()) {
@@ -143,7 +143,8 @@ HttpResponse instanceNodesLive(source::InstanceRegistry& registry, const std::st
   if (!probe.ok()) return errorResponse(probe.status());
   json nodes = json::array();
   for (const auto& n : probe->nodes) nodes.push_back(probeJson(n));
-  return answer(200, {{"instance", name}, {"endpoint", probeJson(probe->endpoint)}, {"nodes", nodes}});
+  return answer(200,
+                {{"instance", name}, {"endpoint", probeJson(probe->endpoint)}, {"nodes", nodes}});
 }
 
 HttpResponse discoverInstance(source::InstanceRegistry& registry, const std::string& name) {
@@ -161,8 +162,7 @@ HttpResponse discoverInstance(source::InstanceRegistry& registry, const std::str
   o.read_timeout = std::chrono::seconds(10);
   auto conn = mysql::Connection::connect(o);
   if (!conn.ok())
-    return errorResponse(
-        Status::Unavailable("instance " + name + ": " + conn.status().message()));
+    return errorResponse(Status::Unavailable("instance " + name + ": " + conn.status().message()));
   auto found = source::discoverNodes(**conn);
   if (!found.ok()) return errorResponse(found.status());
   auto added = source::newNodes(*inst, *found);
@@ -231,10 +231,10 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
     auto primary = mysql::Connection::connect(po);
     if (!primary.ok()) {
       ok = false;
-      checks.push_back(check("instance endpoint", "fail",
-                             "read/write endpoint " + po.endpoint.toString() + ": " +
-                                 primary.status().message(),
-                             errorHint(primary.status().message())));
+      checks.push_back(
+          check("instance endpoint", "fail",
+                "read/write endpoint " + po.endpoint.toString() + ": " + primary.status().message(),
+                errorHint(primary.status().message())));
     } else {
       for (const auto& item :
            source::checkSecondaryNode(**conn, **primary, target->node, target->instance)) {
@@ -244,8 +244,8 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
     }
   }
   out["ok"] = ok;
-  out["message"] = ok ? "connected to " + target->read.endpoint.toString()
-                      : "connected, but a check failed";
+  out["message"] =
+      ok ? "connected to " + target->read.endpoint.toString() : "connected, but a check failed";
   out["hint"] = "";
   out["checks"] = checks;
   return answer(200, out);
@@ -267,8 +267,7 @@ HttpResponse browseSource(source::InstanceRegistry& registry, const std::string&
   o.connect_timeout = std::chrono::seconds(5);
   o.read_timeout = std::chrono::seconds(30);
   auto conn = mysql::Connection::connect(o);
-  if (!conn.ok())
-    return errorResponse(Status::Unavailable(conn.status().message()));
+  if (!conn.ok()) return errorResponse(Status::Unavailable(conn.status().message()));
   if (database.empty()) {
     auto dbs = task::listDatabases(**conn);
     if (!dbs.ok()) return errorResponse(dbs.status());

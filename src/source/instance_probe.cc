@@ -123,7 +123,8 @@ std::vector<InstanceNode> newNodes(const Instance& instance,
   std::vector<InstanceNode> out;
   for (const auto& n : found) {
     bool known = false;
-    for (const auto& k : instance.nodes) known = known || k.endpoint == n.endpoint || k.name == n.name;
+    for (const auto& k : instance.nodes)
+      known = known || k.endpoint == n.endpoint || k.name == n.name;
     for (const auto& k : out) known = known || k.endpoint == n.endpoint || k.name == n.name;
     if (!known) out.push_back(n);
   }

@@ -38,7 +38,7 @@ struct NodeProbe {
 };
 
 struct InstanceProbe {
-  NodeProbe endpoint;  // the read/write endpoint itself
+  NodeProbe endpoint;            // the read/write endpoint itself
   std::vector<NodeProbe> nodes;  // each registered node, in registry order
 };
 
@@ -60,6 +60,7 @@ Result<std::vector<InstanceNode>> discoverNodes(mysql::Connection& primary);
 
 // Of `found`, those whose name and endpoint are both new to the instance (what discovery adds:
 // it never renames or removes a registered node).
-std::vector<InstanceNode> newNodes(const Instance& instance, const std::vector<InstanceNode>& found);
+std::vector<InstanceNode> newNodes(const Instance& instance,
+                                   const std::vector<InstanceNode>& found);
 
 }  // namespace dts::source
