@@ -1,6 +1,6 @@
 // The console's entry point: login (the API token, kept in sessionStorage only), the hash router
 // and the navigation. Pages: #/tasks, #/tasks/NAME, #/new, #/instances, #/login.
-import { api, clearToken, el, clear, setToken, token, errorBox } from './ui.js';
+import { api, clearToken, el, clear, put, setToken, token, errorBox } from './ui.js';
 import { instancesPage } from './instances.js';
 import { tasksPage, taskPage } from './tasks.js';
 import { wizardPage } from './wizard.js';
@@ -36,7 +36,7 @@ function loginPage(root) {
       location.hash = '#/tasks';
     } catch (e) {
       clearToken();
-      clear(status).append(errorBox(e.status === 403 || e.status === 401
+      put(status, errorBox(e.status === 403 || e.status === 401
         ? 'the server refused this token' : e.message));
       input.select();
     }

@@ -1,6 +1,6 @@
 // Instances: registered sources with their nodes, each node's role and replication read live from
 // the servers (GET /api/v1/instances/NAME/nodes); register, discover nodes, add/remove a node.
-import { api, el, clear, errorBox, field, poll, toast, enc, fmtLag } from './ui.js';
+import { api, el, clear, put, errorBox, field, poll, toast, enc } from './ui.js';
 
 function registerForm(onDone) {
   const name = el('input', { name: 'name', required: true, autocomplete: 'off', placeholder: 'shop' });
@@ -61,7 +61,7 @@ function replicationCell(probe) {
 function lagCell(probe) {
   if (!probe || !probe.reachable || !probe.replication) return '—';
   const s = probe.replication.seconds_behind;
-  return s === null ? 'unknown' : fmtLag(s);
+  return s === null ? 'unknown' : s + ' s';  // Seconds_Behind_Master: whole seconds
 }
 
 function instanceCard(inst, live, refresh) {
@@ -87,7 +87,7 @@ function instanceCard(inst, live, refresh) {
   });
   addForm.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') addForm.hidden = true; });
   const liveNodes = new Map(((live && live.nodes) || []).map((n) => [n.name, n]));
-  const nodes = inst.nodes || [];
+  const nodes = (inst.nodes || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
   const rows = nodes.map((n) => {
     const p = live ? liveNodes.get(n.name) : null;
     return el('tr', {},
@@ -164,10 +164,10 @@ export function instancesPage(root) {
       render();
       await loadLive();
       render();
-    } catch (e) { clear(list).append(errorBox(e)); }
+    } catch (e) { put(list, errorBox(e)); }
   };
   function showForm() {
-    clear(formSlot).append(registerForm((changed) => { clear(formSlot); if (changed) refresh(); }));
+    put(formSlot, registerForm((changed) => { clear(formSlot); if (changed) refresh(); }));
   }
   root.append(
     el('div', { class: 'page-head' },

@@ -1,7 +1,7 @@
 // Tasks: the list (kind, state, phase, lag, rows/s; actions), and one task's page: the phases as a
 // pipeline, per-table progress, live charts of lag and rows/s, retrying with its deadline, the
 // last events and errors with their hints. Everything is polled from the API.
-import { api, el, clear, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge } from './ui.js';
+import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge } from './ui.js';
 import { drawChart, pushSample, samplesOf } from './chart.js';
 
 const POLL_MS = 2000;
@@ -36,7 +36,7 @@ function actionButtons(t, after, statusSlot) {
         else await api('POST', '/api/v1/tasks/' + enc(t.name) + '/' + a);
         toast(LABELS[a] + ': ' + t.name + ' done', 'ok');
       } catch (e) {
-        if (statusSlot) clear(statusSlot).append(errorBox(e));
+        if (statusSlot) put(statusSlot, errorBox(e));
         else toast(e.message, 'error');
       }
       after(a);
@@ -58,7 +58,7 @@ export function tasksPage(root) {
     if (busy) return;
     let tasks;
     try { tasks = (await api('GET', '/api/v1/tasks')).tasks; clear(status); }
-    catch (e) { clear(status).append(errorBox(e)); return; }
+    catch (e) { put(status, errorBox(e)); return; }
     const focused = document.activeElement && document.activeElement.getAttribute('aria-label');
     clear(body);
     if (!tasks.length) {
@@ -138,7 +138,7 @@ function tablesTable(t) {
 
 function eventsList(events) {
   if (!events.length) return el('p', { class: 'empty-inline' }, 'No events yet.');
-  return el('ol', { class: 'events', reversed: true }, events.slice().reverse().map((e) => el('li', { class: 'event e-' + e.type },
+  return el('ol', { class: 'events', reversed: true }, events.slice().reverse().map((e) => el('li', { class: 'event ev-' + e.type },
     el('time', { datetime: e.at }, fmtTime(e.at)), el('span', { class: 'badge e-' + e.type }, e.type),
     el('span', { class: 'msg' }, e.message), e.hint ? el('div', { class: 'hint' }, 'Hint: ', e.hint) : null)));
 }
@@ -155,7 +155,7 @@ export function taskPage(root, name) {
       el('figure', {}, el('figcaption', {}, 'Replication lag'), lagBox),
       el('figure', {}, el('figcaption', {}, 'Rows per second'), rpsBox)),
     el('p', { class: 'help' }, 'Sampled every 2 s while this page is open; the last hour is kept.'));
-  root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/tasks' }, '← Tasks')), head, status, body, charts);
+  root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/tasks' }, '← Tasks')), head, status, body);
   let last = null;
   const redrawCharts = () => {
     const samples = samplesOf(name);
@@ -168,12 +168,12 @@ export function taskPage(root, name) {
       [t, ev] = await Promise.all([api('GET', '/api/v1/tasks/' + enc(name)), api('GET', '/api/v1/tasks/' + enc(name) + '/events?limit=15')]);
       clear(status);
     } catch (e) {
-      if (e.status === 404) { clear(body).append(el('div', { class: 'empty' }, el('h2', {}, 'No task named ' + name), el('a', { href: '#/tasks' }, 'Back to the tasks'))); charts.hidden = true; return; }
-      clear(status).append(errorBox(e)); return;
+      if (e.status === 404) { put(body, el('div', { class: 'empty' }, el('h2', {}, 'No task named ' + name), el('p', {}, 'It may have been deleted.'), el('a', { class: 'button primary', href: '#/tasks' }, 'Back to the tasks'))); return; }
+      put(status, errorBox(e)); return;
     }
     last = t;
     pushSample(name, { t: Date.now(), lag: t.running ? t.replication_lag_seconds : null, rps: t.running ? t.rps : null }, 3600e3);
-    clear(head).append(el('h1', {}, name, ' ', stateBadge(t)),
+    put(head, el('h1', {}, name, ' ', stateBadge(t)),
       el('div', { class: 'actions' }, actionButtons(t, (a) => { if (a === 'delete') location.hash = '#/tasks'; else load(); }, status)));
     const src = t.config && t.config.source ? (t.config.source.instance ? 'instance ' + t.config.source.instance + (t.config.source.secondary_node ? ', node ' + t.config.source.secondary_node : '') : t.config.source.endpoint) : '?';
     const dst = t.config && t.config.destination ? t.config.destination.endpoint : '?';
@@ -184,7 +184,7 @@ export function taskPage(root, name) {
       t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
     const err = t.last_error && !t.retrying ? el('div', { class: 'alert error', role: 'alert' }, el('strong', {}, 'Last error: '), t.last_error,
       t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
-    clear(body).append(
+    put(body, 
       el('p', { class: 'meta' }, t.kind, ' · from ', el('code', {}, src), ' to ', el('code', {}, dst),
          t.updated_at ? ' · updated ' + fmtTime(t.updated_at) : ''),
       retry, err,
@@ -197,6 +197,7 @@ export function taskPage(root, name) {
         stat('Changes applied', fmtNumber(t.changes_applied)),
         stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
       el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')),
+      charts,
       el('section', { class: 'card', 'aria-labelledby': 'tables-h' }, el('h2', { id: 'tables-h' }, 'Tables'), tablesTable(t)),
       el('section', { class: 'card', 'aria-labelledby': 'events-h' }, el('h2', { id: 'events-h' }, 'Recent events'), eventsList(ev.events)));
     setBars(body);

@@ -76,6 +76,9 @@ function append(node, children) {
 
 export function clear(node) { while (node.firstChild) node.firstChild.remove(); return node; }
 
+// Replaces node's children (null/false children are skipped, arrays flattened).
+export function put(node, ...children) { clear(node); append(node, children); return node; }
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 export function svg(tag, attrs, ...children) {
   const node = document.createElementNS(SVG_NS, tag);
@@ -108,6 +111,8 @@ export function fmtNumber(n, digits) {
 
 export function fmtLag(seconds) {
   if (seconds === null || seconds === undefined) return '—';
+  if (seconds === 0) return '0 s';
+  if (seconds < 0.01) return +(seconds * 1000).toFixed(1) + ' ms';
   if (seconds < 1) return (seconds * 1000).toFixed(0) + ' ms';
   if (seconds < 120) return seconds.toFixed(1) + ' s';
   if (seconds < 7200) return (seconds / 60).toFixed(1) + ' min';

@@ -2,7 +2,7 @@
 // precheck and start. Each step is a form: Enter goes on, Escape goes back; focus moves to the
 // step's heading. The task is created (POST /api/v1/tasks) only at the precheck step; going back
 // and changing something deletes that not-yet-started task and creates it again.
-import { api, el, clear, errorBox, field, toast, enc } from './ui.js';
+import { api, el, clear, put, errorBox, field, toast, enc } from './ui.js';
 
 const STEPS = ['Source', 'Destination', 'Objects', 'Options', 'Precheck and start'];
 
@@ -95,6 +95,12 @@ function checkList(items) {
     i.hint ? el('div', { class: 'hint' }, 'Fix: ', i.hint) : null)));
 }
 
+function counts(items) {
+  const n = (l) => items.filter((i) => i.level === l).length;
+  return '(' + [[n('ok'), 'OK'], [n('warn'), 'warning'], [n('fail'), 'failed']]
+    .filter(([c]) => c).map(([c, w]) => c + ' ' + w + (c > 1 && w === 'warning' ? 's' : '')).join(', ') + ')';
+}
+
 function input(attrs, get, set) {
   const node = el('input', attrs);
   node.value = get();
@@ -161,7 +167,9 @@ export function wizardPage(root) {
     form.addEventListener('keydown', (ev) => {
       if (ev.key === 'Escape' && step > 0) { ev.preventDefault(); go(step - 1); }
     });
-    clear(body).append(form);
+    // An error under the form is about what was there when Next was pressed: a change clears it.
+    form.addEventListener('change', () => { if (status.querySelector('.alert.error')) clear(status); });
+    put(body, form);
     heading.focus();
     return status;
   }
@@ -201,11 +209,11 @@ export function wizardPage(root) {
     const result = el('div', { 'aria-live': 'polite' });
     const fillNodes = () => {
       const inst = instances.find((i) => i.name === s.src.instance);
-      clear(nodeSel).append(el('option', { value: '' }, 'Read/write endpoint (the primary)'));
+      put(nodeSel, el('option', { value: '' }, 'Read/write endpoint (the primary)'));
       for (const n of (inst && inst.nodes) || []) nodeSel.append(el('option', { value: n.name }, 'Secondary node ' + n.name + ' (' + n.endpoint + ')'));
       nodeSel.value = s.src.node;
       if (nodeSel.value !== s.src.node) s.src.node = '';
-      clear(credentials).append(inst ? ['Credentials: the instance\'s (user ', el('code', {}, inst.user || '—'), inst.password ? ', password set' : '', ').'] : '');
+      put(credentials, inst ? ['Credentials: the instance\'s (user ', el('code', {}, inst.user || '—'), inst.password ? ', password set' : '', ').'] : '');
     };
     const show = () => {
       instanceBox.hidden = s.src.mode !== 'instance';
@@ -216,9 +224,9 @@ export function wizardPage(root) {
     instSel.addEventListener('change', () => { s.src.instance = instSel.value; s.src.node = ''; fillNodes(); });
     nodeSel.addEventListener('change', () => { s.src.node = nodeSel.value; });
     const test = el('button', { type: 'button', id: 'test-source', onclick: async () => {
-      clear(result).append(el('p', { class: 'muted' }, 'Testing…'));
-      try { clear(result).append(testResult(await api('POST', '/api/v1/connections/test', { role: 'source', ...sourceSpec(s) }))); }
-      catch (e) { clear(result).append(errorBox(e)); }
+      put(result, el('p', { class: 'muted' }, 'Testing…'));
+      try { put(result, testResult(await api('POST', '/api/v1/connections/test', { role: 'source', ...sourceSpec(s) }))); }
+      catch (e) { put(result, errorBox(e)); }
     } }, 'Test connection');
     const content = el('div', {},
       el('div', { class: 'grid2' }, field('Task name', name, 'letters, digits, - and _'), field('Kind', kind)),
@@ -238,7 +246,7 @@ export function wizardPage(root) {
     show();
     api('GET', '/api/v1/instances').then((r) => {
       instances = r.instances;
-      clear(instSel).append(el('option', { value: '' }, instances.length ? 'Choose an instance…' : 'No instances registered'));
+      put(instSel, el('option', { value: '' }, instances.length ? 'Choose an instance…' : 'No instances registered'));
       for (const i of instances) instSel.append(el('option', { value: i.name }, i.name + ' (' + i.endpoint + ')'));
       if (!s.src.instance && instances.length === 1) s.src.instance = instances[0].name;
       instSel.value = s.src.instance;
@@ -257,8 +265,8 @@ export function wizardPage(root) {
     const runTest = async () => api('POST', '/api/v1/connections/test',
       { role: 'destination', endpoint: s.dst.endpoint, user: s.dst.user, password: s.dst.password });
     const test = el('button', { type: 'button', id: 'test-destination', onclick: async () => {
-      clear(result).append(el('p', { class: 'muted' }, 'Testing…'));
-      try { clear(result).append(testResult(await runTest())); } catch (e) { clear(result).append(errorBox(e)); }
+      put(result, el('p', { class: 'muted' }, 'Testing…'));
+      try { put(result, testResult(await runTest())); } catch (e) { put(result, errorBox(e)); }
     } }, 'Test connection');
     stepForm('Destination', el('div', {},
       el('p', { class: 'help' }, 'A MySQL or MariaDB server that accepts writes. A registered secondary node is refused: it would diverge from its primary.'),
@@ -267,7 +275,7 @@ export function wizardPage(root) {
       el('div', { class: 'actions' }, test), result), async () => {
       if (!s.dst.endpoint || !s.dst.user) return { message: 'destination endpoint and user: required', focus: ep };
       const r = await runTest();
-      if (r.refused) { clear(result).append(testResult(r)); return { message: r.message, focus: ep }; }
+      if (r.refused) { put(result, testResult(r)); return { message: 'this destination is refused (see above): choose another one', focus: ep }; }
       await invalidate();
       go(2);
     });
@@ -309,7 +317,7 @@ export function wizardPage(root) {
             const r = await api('POST', '/api/v1/browse', { ...sourceSpec(s), database: db });
             o.tables = r.tables;
             for (const t of o.tables) o.picked.set(t.name, { selected: true, rename_to: '', where: '', columns: new Set(t.columns.map((c) => c.name)), dml: new Set(['insert', 'update', 'delete']) });
-          } catch (e) { clear(tablesBox).append(errorBox(e)); return; }
+          } catch (e) { put(tablesBox, errorBox(e)); return; }
         }
         clear(tablesBox);
         if (!o.tables.length) { tablesBox.append(el('p', { class: 'empty-inline' }, 'No tables in ' + db + '.')); return; }
@@ -353,7 +361,7 @@ export function wizardPage(root) {
     };
     if (s.databases) { draw(); return; }
     api('POST', '/api/v1/browse', sourceSpec(s)).then((r) => { s.databases = r.databases; draw(); })
-      .catch((e) => { clear(tree).append(errorBox(e, 'check the source on step 1 (Test connection)')); status.append(''); });
+      .catch((e) => { put(tree, errorBox(e, 'check the source on step 1 (Test connection)')); status.append(''); });
   }
 
   // Step 4: options, with their ranges and defaults.
@@ -409,20 +417,21 @@ export function wizardPage(root) {
       location.hash = '#/tasks/' + enc(started.name);
     }, { nextLabel: 'Start task' });
     const run = async () => {
-      clear(out).append(el('p', { class: 'muted' }, 'Running the precheck…'));
+      put(out, el('p', { class: 'muted' }, 'Running the precheck…'));
       try {
         if (!s.created) {
           const created = await api('POST', '/api/v1/tasks', taskBody(s));
           s.created = created.name;
         }
         report = await api('POST', '/api/v1/tasks/' + enc(s.created) + '/precheck');
-        clear(out).append(
+        put(out, 
           el('div', { class: report.passed ? 'alert ok' : 'alert error', role: report.passed ? 'status' : 'alert', id: 'precheck-verdict' },
-            report.passed ? 'Precheck passed: the task can start.' : 'Precheck failed: fix the items marked Failed, then run it again.'),
+            (report.passed ? 'Precheck passed: the task can start. ' : 'Precheck failed: fix the items marked Failed, then run it again. ') +
+            counts(report.items)),
           checkList(report.items),
           el('div', { class: 'actions' }, el('button', { type: 'button', onclick: run }, 'Run the precheck again')));
       } catch (e) {
-        clear(out).append(errorBox(e, e.field ? 'the field is ' + e.field + ': go Back to the step that sets it' : ''));
+        put(out, errorBox(e, e.field ? 'the field is ' + e.field + ': go Back to the step that sets it' : ''));
       }
     };
     run();

@@ -104,6 +104,7 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
   ASSERT_EQ(token.size(), 64u);
 
   std::string shots = std::filesystem::path(dtsBinary()).parent_path() / "console-screenshots";
+  std::filesystem::remove_all(shots);  // no stale picture from an earlier run
   std::filesystem::create_directories(shots);
   json params = {{"url", url},
                  {"endpoint", cluster_->endpoint()},

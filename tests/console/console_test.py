@@ -190,7 +190,7 @@ try:
     text_in(".test-result", "Refused")
     text_in(".test-result", "secondary node cannot be the destination")
     d.find_element(By.CSS_SELECTOR, "input[name=dst-password]").send_keys(Keys.ENTER)
-    text_in(".step-status [role=alert]", "secondary node")
+    text_in(".step-status [role=alert]", "refused")
     screenshot("wizard-destination-refused")
     # Escape goes back a step, Enter forward again.
     d.find_element(By.CSS_SELECTOR, "input[name=dst-endpoint]").send_keys(Keys.ESCAPE)
