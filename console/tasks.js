@@ -147,18 +147,23 @@ export function taskPage(root, name) {
   const head = el('div', { class: 'page-head' }, el('h1', {}, name));
   const status = el('div', { 'aria-live': 'polite' });
   const body = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
+  const lagNow = el('span', { class: 'now' });
+  const rpsNow = el('span', { class: 'now' });
   const lagBox = el('div', { class: 'chart', id: 'chart-lag' });
   const rpsBox = el('div', { class: 'chart', id: 'chart-rps' });
   const charts = el('section', { class: 'card', 'aria-labelledby': 'charts-h' },
     el('h2', { id: 'charts-h' }, 'Live'),
     el('div', { class: 'charts' },
-      el('figure', {}, el('figcaption', {}, 'Replication lag'), lagBox),
-      el('figure', {}, el('figcaption', {}, 'Rows per second'), rpsBox)),
+      el('figure', {}, el('figcaption', {}, 'Replication lag', lagNow), lagBox),
+      el('figure', {}, el('figcaption', {}, 'Rows per second', rpsNow), rpsBox)),
     el('p', { class: 'help' }, 'Sampled every 2 s while this page is open; the last hour is kept.'));
   root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/tasks' }, '← Tasks')), head, status, body);
   let last = null;
   const redrawCharts = () => {
     const samples = samplesOf(name);
+    const latest = samples.length ? samples[samples.length - 1] : null;
+    lagNow.textContent = latest && latest.lag !== null ? 'now ' + fmtLag(latest.lag) : '';
+    rpsNow.textContent = latest && latest.rps !== null ? 'now ' + fmtNumber(latest.rps, 0) : '';
     drawChart(lagBox, samples.map((s) => ({ t: s.t, v: s.lag })), { label: 'Replication lag', format: fmtLag, color: '#7c3aed' });
     drawChart(rpsBox, samples.map((s) => ({ t: s.t, v: s.rps })), { label: 'Rows per second', format: (v) => fmtNumber(v, v < 10 ? 1 : 0), color: '#0f766e' });
   };

@@ -183,8 +183,7 @@ export function wizardPage(root) {
   function sourceStep() {
     const name = input({ name: 'task-name', required: true, autocomplete: 'off', placeholder: 'shop-sync' },
                        () => s.name, (v) => { s.name = v.trim(); });
-    const kind = select([['sync', 'sync: schema + full data + continuous changes'],
-                         ['migration', 'migration: schema + full data (optionally + changes)']],
+    const kind = select([['sync', 'sync'], ['migration', 'migration']],
                         () => s.kind, (v) => { s.kind = v; }, { name: 'kind' });
     const modeInstance = el('input', { type: 'radio', name: 'src-mode', value: 'instance', id: 'src-mode-instance', checked: s.src.mode === 'instance' });
     const modeEndpoint = el('input', { type: 'radio', name: 'src-mode', value: 'endpoint', id: 'src-mode-endpoint', checked: s.src.mode === 'endpoint' });
@@ -229,7 +228,7 @@ export function wizardPage(root) {
       catch (e) { put(result, errorBox(e)); }
     } }, 'Test connection');
     const content = el('div', {},
-      el('div', { class: 'grid2' }, field('Task name', name, 'letters, digits, - and _'), field('Kind', kind)),
+      el('div', { class: 'grid2' }, field('Task name', name, 'letters, digits, - and _'), field('Kind', kind, 'sync: schema + full data + continuous changes; migration: schema + full data, optionally followed by changes')),
       el('fieldset', {}, el('legend', {}, 'Source'),
         el('div', { class: 'radios' },
           el('label', { for: 'src-mode-instance' }, modeInstance, ' A registered instance'),
