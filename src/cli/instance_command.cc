@@ -122,15 +122,9 @@ int runDiscover(const InstanceArgs& a) {
   if (!reg.ok()) return fail(reg.status());
   auto inst = (*reg)->get(a.name);
   if (!inst.ok()) return fail(inst.status());
-  auto pw = inst->resolvePassword();
-  if (!pw.ok()) return fail(pw.status());
-  mysql::ConnectOptions o;
-  auto ep = mysql::Endpoint::parse(inst->endpoint);
-  if (!ep.ok()) return fail(ep.status());
-  o.endpoint = *ep;
-  o.user = inst->user;
-  o.password = *pw;
-  auto conn = mysql::Connection::connect(o);
+  auto o = source::instanceConnectOptions(*inst, inst->endpoint);
+  if (!o.ok()) return fail(o.status());
+  auto conn = mysql::Connection::connect(*o);
   if (!conn.ok()) return fail(conn.status());
   auto found = source::discoverNodes(**conn);
   if (!found.ok()) return fail(found.status());

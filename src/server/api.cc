@@ -12,16 +12,17 @@
 #include "source/instance.h"
 
 namespace dts::server {
-namespace {
 
-using nlohmann::json;
-
-HttpResponse jsonResponse(int status, const json& body) {
+HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
   r.body = body.dump(2) + "\n";
   return r;
 }
+
+namespace {
+
+using nlohmann::json;
 
 std::string isoTime(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);

@@ -62,6 +62,9 @@ HttpRequest makeRequest(const std::string& method, const std::string& target,
 // changes_applied): the API's status and `dts status --json` show the same fields.
 nlohmann::json tableProgressJson(const task::TableProgress& table);
 
+// A JSON answer with the given status (the body pretty-printed, newline-terminated).
+HttpResponse jsonResponse(int status, const nlohmann::json& body);
+
 // The JSON error body and status for a Status (InvalidArgument 400, NotFound 404,
 // FailedPrecondition 409, Unavailable 503, else 500).
 HttpResponse errorResponse(const Status& status);

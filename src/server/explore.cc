@@ -13,13 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-HttpResponse answer(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(2) + "\n";
-  return r;
-}
-
 HttpResponse bad(const std::string& field, const std::string& what) {
   return errorResponse(400, "invalid_argument", field + ": " + what);
 }
@@ -143,21 +136,16 @@ HttpResponse instanceNodesLive(source::InstanceRegistry& registry, const std::st
   if (!probe.ok()) return errorResponse(probe.status());
   json nodes = json::array();
   for (const auto& n : probe->nodes) nodes.push_back(probeJson(n));
-  return answer(200,
-                {{"instance", name}, {"endpoint", probeJson(probe->endpoint)}, {"nodes", nodes}});
+  return jsonResponse(
+      200, {{"instance", name}, {"endpoint", probeJson(probe->endpoint)}, {"nodes", nodes}});
 }
 
 HttpResponse discoverInstance(source::InstanceRegistry& registry, const std::string& name) {
   auto inst = registry.get(name);
   if (!inst.ok()) return errorResponse(inst.status());
-  auto password = inst->resolvePassword();
-  if (!password.ok()) return errorResponse(password.status());
-  mysql::ConnectOptions o;
-  auto ep = mysql::Endpoint::parse(inst->endpoint);
-  if (!ep.ok()) return errorResponse(ep.status());
-  o.endpoint = *ep;
-  o.user = inst->user;
-  o.password = *password;
+  auto options = source::instanceConnectOptions(*inst, inst->endpoint);
+  if (!options.ok()) return errorResponse(options.status());
+  mysql::ConnectOptions o = *options;
   o.connect_timeout = std::chrono::seconds(5);
   o.read_timeout = std::chrono::seconds(10);
   auto conn = mysql::Connection::connect(o);
@@ -172,9 +160,9 @@ HttpResponse discoverInstance(source::InstanceRegistry& registry, const std::str
   }
   auto after = registry.get(name);
   if (!after.ok()) return errorResponse(after.status());
-  return answer(200, {{"found", nodesJson(*found)},
-                      {"added", nodesJson(added)},
-                      {"nodes", nodesJson(after->nodes)}});
+  return jsonResponse(200, {{"found", nodesJson(*found)},
+                            {"added", nodesJson(added)},
+                            {"nodes", nodesJson(after->nodes)}});
 }
 
 HttpResponse testConnection(source::InstanceRegistry& registry, const std::string& text) {
@@ -202,7 +190,7 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
       out["message"] = refused.message();
       out["hint"] = "choose a writable primary (or a separate server) as the destination";
       out["checks"] = checks;
-      return answer(200, out);
+      return jsonResponse(200, out);
     }
   }
   mysql::ConnectOptions o = target->read;
@@ -213,7 +201,7 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
     out["message"] = conn.status().message();
     out["hint"] = errorHint(conn.status().message());
     out["checks"] = checks;
-    return answer(200, out);
+    return jsonResponse(200, out);
   }
   auto vars = (*conn)->query("SELECT @@version, @@read_only");
   if (vars.ok() && !vars->rows.empty() && vars->rows[0].size() >= 2) {
@@ -248,7 +236,7 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
       ok ? "connected to " + target->read.endpoint.toString() : "connected, but a check failed";
   out["hint"] = "";
   out["checks"] = checks;
-  return answer(200, out);
+  return jsonResponse(200, out);
 }
 
 HttpResponse browseSource(source::InstanceRegistry& registry, const std::string& text) {
@@ -271,7 +259,7 @@ HttpResponse browseSource(source::InstanceRegistry& registry, const std::string&
   if (database.empty()) {
     auto dbs = task::listDatabases(**conn);
     if (!dbs.ok()) return errorResponse(dbs.status());
-    return answer(200, {{"databases", *dbs}});
+    return jsonResponse(200, {{"databases", *dbs}});
   }
   pipeline::DatabaseSelection selection;
   selection.database = database;
@@ -296,7 +284,7 @@ HttpResponse browseSource(source::InstanceRegistry& registry, const std::string&
                       {"has_key", t.source_has_key},
                       {"columns", columns}});
   }
-  return answer(200, {{"database", database}, {"tables", tables}});
+  return jsonResponse(200, {{"database", database}, {"tables", tables}});
 }
 
 }  // namespace dts::server

@@ -12,6 +12,15 @@ std::string column(const mysql::QueryResult& r, const std::string& name) {
 
 }  // namespace
 
+Result<mysql::ConnectOptions> instanceConnectOptions(const Instance& instance,
+                                                     const std::string& endpoint) {
+  mysql::ConnectOptions o;
+  DTS_ASSIGN_OR_RETURN(o.password, instance.resolvePassword());
+  DTS_ASSIGN_OR_RETURN(o.endpoint, mysql::Endpoint::parse(endpoint));
+  o.user = instance.user;
+  return o;
+}
+
 NodeProbe probeNode(const mysql::ConnectOptions& options, const std::string& name,
                     std::chrono::seconds timeout) {
   NodeProbe p;
@@ -64,13 +73,9 @@ NodeProbe probeNode(const mysql::ConnectOptions& options, const std::string& nam
 }
 
 Result<InstanceProbe> probeInstance(const Instance& instance, std::chrono::seconds timeout) {
-  DTS_ASSIGN_OR_RETURN(std::string password, instance.resolvePassword());
-  auto options = [&](const std::string& endpoint) -> Result<mysql::ConnectOptions> {
-    mysql::ConnectOptions o;
-    DTS_ASSIGN_OR_RETURN(o.endpoint, mysql::Endpoint::parse(endpoint));
-    o.user = instance.user;
-    o.password = password;
-    return o;
+  DTS_RETURN_IF_ERROR(instance.resolvePassword().status());
+  auto options = [&](const std::string& endpoint) {
+    return instanceConnectOptions(instance, endpoint);
   };
   InstanceProbe out;
   DTS_ASSIGN_OR_RETURN(auto ep, options(instance.endpoint));

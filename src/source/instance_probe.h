@@ -42,6 +42,11 @@ struct InstanceProbe {
   std::vector<NodeProbe> nodes;  // each registered node, in registry order
 };
 
+// Options to connect to endpoint (the instance's own, or one of its nodes') with the instance's
+// user and password. Errors: an unset password_env, a malformed endpoint.
+Result<mysql::ConnectOptions> instanceConnectOptions(const Instance& instance,
+                                                     const std::string& endpoint);
+
 // Connects to one server and reads what it says of itself. Never fails: an unreachable server
 // is a probe with reachable=false and the error. timeout: connect and read timeout.
 NodeProbe probeNode(const mysql::ConnectOptions& options, const std::string& name,
