@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # servers and tools used by tests, the demo and benchmarks
   mariadb-server mariadb-client haproxy sysbench mydumper etcd-server python3 curl
+  # the web console's browser test (tests/console_test.cc): headless Chromium via ChromeDriver
+  chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -8,6 +8,7 @@
 #include "cli/task_command.h"
 #include "mysql/connection.h"
 #include "source/instance.h"
+#include "source/instance_probe.h"
 
 namespace dts::cli {
 namespace {
@@ -114,55 +115,27 @@ int runDelete(const InstanceArgs& a) {
   return 0;
 }
 
-// Adds the secondaries the primary knows of (SHOW SLAVE HOSTS: they announce report_host and
-// report_port) and the primary itself, under the name node-<server_id>. Nodes already
-// registered (same endpoint) are kept as they are; nothing is ever removed.
+// Adds the nodes the primary reports (source/instance_probe.h): nodes already registered (same
+// name or endpoint) are kept as they are; nothing is ever removed.
 int runDiscover(const InstanceArgs& a) {
   auto reg = openRegistry(a);
   if (!reg.ok()) return fail(reg.status());
   auto inst = (*reg)->get(a.name);
   if (!inst.ok()) return fail(inst.status());
-  auto pw = inst->resolvePassword();
-  if (!pw.ok()) return fail(pw.status());
-  mysql::ConnectOptions o;
-  auto ep = mysql::Endpoint::parse(inst->endpoint);
-  if (!ep.ok()) return fail(ep.status());
-  o.endpoint = *ep;
-  o.user = inst->user;
-  o.password = *pw;
-  auto conn = mysql::Connection::connect(o);
+  auto o = source::instanceConnectOptions(*inst, inst->endpoint);
+  if (!o.ok()) return fail(o.status());
+  auto conn = mysql::Connection::connect(*o);
   if (!conn.ok()) return fail(conn.status());
-  std::vector<source::InstanceNode> found;
-  auto self = (*conn)->query("SELECT @@server_id, @@report_host, @@report_port, @@port");
-  if (!self.ok()) return fail(self.status());
-  if (!self->rows.empty()) {
-    const auto& r = self->rows[0];
-    std::string host = r[1].value_or("");
-    std::string port = r[2].value_or("0") != "0" ? *r[2] : r[3].value_or("3306");
-    if (!host.empty()) found.push_back({"node-" + r[0].value_or("?"), host + ":" + port});
-  }
-  auto hosts = (*conn)->query("SHOW SLAVE HOSTS");
-  if (!hosts.ok()) {
-    return fail(hosts.status().withContext(
-        "listing the secondaries (SHOW SLAVE HOSTS needs REPLICATION MASTER ADMIN on MariaDB, "
-        "REPLICATION SLAVE on MySQL; or add nodes with add-node)"));
-  }
-  for (const auto& r : hosts->rows) {
-    // Server_id, Host, Port, Master_id
-    if (r.size() < 3 || !r[1] || r[1]->empty()) continue;
-    found.push_back({"node-" + r[0].value_or("?"), *r[1] + ":" + r[2].value_or("3306")});
-  }
+  auto found = source::discoverNodes(**conn);
+  if (!found.ok()) return fail(found.status());
   int added = 0;
-  for (const auto& n : found) {
-    bool known = false;
-    for (const auto& k : inst->nodes) known = known || k.endpoint == n.endpoint || k.name == n.name;
-    if (known) continue;
+  for (const auto& n : source::newNodes(*inst, *found)) {
     Status st = (*reg)->addNode(a.name, n);
     if (!st.ok()) return fail(st);
     std::printf("added %s (%s)\n", n.name.c_str(), n.endpoint.c_str());
     ++added;
   }
-  std::printf("%d node(s) added, %zu found\n", added, found.size());
+  std::printf("%d node(s) added, %zu found\n", added, found->size());
   return 0;
 }
 

@@ -6,21 +6,24 @@
 #include "common/log.h"
 #include "mysql/connection.h"
 #include "server/changes_stream.h"
+#include "server/console.h"
+#include "server/explore.h"
 #include "server/metrics.h"
 #include "server/token.h"
 #include "source/instance.h"
 
 namespace dts::server {
-namespace {
 
-using nlohmann::json;
-
-HttpResponse jsonResponse(int status, const json& body) {
+HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
   r.body = body.dump(2) + "\n";
   return r;
 }
+
+namespace {
+
+using nlohmann::json;
 
 std::string isoTime(int64_t ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
@@ -226,6 +229,7 @@ HttpResponse Api::route(const HttpRequest& r) {
     if (ready_ && !ready_()) return errorResponse(503, "unavailable", "starting: tasks resuming");
     return jsonResponse(200, {{"status", "ready"}});
   }
+  if (auto console = serveConsole(r)) return *console;
   // Everything else needs the token.
   static const std::string kBearer = "Bearer ";
   if (r.authorization.empty())
@@ -256,6 +260,13 @@ HttpResponse Api::route(const HttpRequest& r) {
   }
   if (parts[2] == "tasks") return tasks(r, parts);
   if (parts[2] == "instances") return instances(r, parts);
+  if ((parts.size() == 3 && parts[2] == "browse") ||
+      (parts.size() == 4 && parts[2] == "connections" && parts[3] == "test")) {
+    if (r.method != "POST") return methodNotAllowed(r);
+    auto reg = source::InstanceRegistry::open(tasks_->dataDir());
+    if (!reg.ok()) return errorResponse(reg.status());
+    return parts[2] == "browse" ? browseSource(**reg, r.body) : testConnection(**reg, r.body);
+  }
   return errorResponse(404, "not_found", "no such endpoint: " + r.path);
 }
 
@@ -402,9 +413,14 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
     }
     return methodNotAllowed(r);
   }
+  if (parts.size() == 5 && parts[4] == "discover") {
+    if (r.method != "POST") return methodNotAllowed(r);
+    return discoverInstance(registry, name);
+  }
   if (parts[4] != "nodes" || parts.size() > 6)
     return errorResponse(404, "not_found", "no such endpoint: " + r.path);
   if (parts.size() == 5) {
+    if (r.method == "GET") return instanceNodesLive(registry, name);
     if (r.method != "POST") return methodNotAllowed(r);
     json body = json::parse(r.body, nullptr, false);
     if (!body.is_object())

@@ -2,6 +2,8 @@
 // routing, authentication, JSON and validation are unit-tested without sockets:
 //
 //   GET  /healthz, /readyz                        no token
+//   GET  /, /console/...                          the web console's files (server/console.h),
+//                                                 no token
 //   GET  /metrics                                 Prometheus text (server/metrics.h)
 //   GET  /api/v1/openapi.json                     the OpenAPI 3 document of this API
 //   GET|POST            /api/v1/tasks             list | create (YAML or JSON body; ?start=true)
@@ -15,6 +17,10 @@
 //   GET|DELETE          /api/v1/instances/NAME
 //   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
 //   DELETE /api/v1/instances/NAME/nodes/NODE
+//   GET  /api/v1/instances/NAME/nodes             each node's role and replication, read live
+//   POST /api/v1/instances/NAME/discover          add the nodes the primary reports
+//   POST /api/v1/connections/test                 test a source or destination (server/explore.h)
+//   POST /api/v1/browse                           a source's databases, tables and columns
 //
 // Every call but /healthz and /readyz needs "Authorization: Bearer TOKEN": none is 401, a wrong
 // one 403. Errors are {"error": {"code": ..., "message": ..., "field": ...}} ("field" for 400s
@@ -27,6 +33,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "server/task_manager.h"
@@ -38,6 +46,7 @@ struct HttpRequest {
   std::string path;    // without the query string
   std::map<std::string, std::string> query;
   std::string authorization;  // the Authorization header, "" when absent
+  std::string if_none_match;  // the If-None-Match header (console files), "" when absent
   std::string body;
 };
 
@@ -49,6 +58,7 @@ struct HttpResponse {
   // next chunk to *chunk (possibly nothing, after a long-poll wait), until it returns false; the
   // HTTP server writes each chunk before asking for the next (back-pressure). `body` is unused.
   std::function<bool(std::string* chunk)> stream;
+  std::vector<std::pair<std::string, std::string>> headers;  // more headers (console files)
 };
 
 // A request for Api::handle from a request target "PATH?k=v&k2=v2" (no percent-decoding: the
@@ -59,6 +69,9 @@ HttpRequest makeRequest(const std::string& method, const std::string& target,
 // One table's progress as JSON (source, target, rows_done, rows_estimated, bytes_done, done,
 // changes_applied): the API's status and `dts status --json` show the same fields.
 nlohmann::json tableProgressJson(const task::TableProgress& table);
+
+// A JSON answer with the given status (the body pretty-printed, newline-terminated).
+HttpResponse jsonResponse(int status, const nlohmann::json& body);
 
 // The JSON error body and status for a Status (InvalidArgument 400, NotFound 404,
 // FailedPrecondition 409, Unavailable 503, else 500).

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "server/console.h"
 #include "server/metrics.h"
 #include "server/token.h"
 
@@ -307,6 +308,104 @@ TEST(TokenTest, CreatedOnceOwnerOnlyAndStable) {
   EXPECT_FALSE(tokenEquals("abc", "abd"));
   EXPECT_FALSE(tokenEquals("abc", "abcd"));
   std::filesystem::remove_all(dir);
+}
+
+TEST_F(ApiTest, ConsoleFilesNeedNoTokenAndCarryTypesAndCaching) {
+  HttpResponse index = call("GET", "/", "", "");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(index.body.find("/console/app.js"), std::string::npos);
+  std::map<std::string, std::string> headers(index.headers.begin(), index.headers.end());
+  EXPECT_EQ(headers["Cache-Control"], "no-cache");
+  EXPECT_NE(headers["Content-Security-Policy"].find("script-src 'self'"), std::string::npos);
+  EXPECT_EQ(headers["X-Content-Type-Options"], "nosniff");
+  ASSERT_FALSE(headers["ETag"].empty());
+  EXPECT_EQ(call("GET", "/console/", "", "").body, index.body);
+
+  HttpResponse js = call("GET", "/console/app.js", "", "");
+  EXPECT_EQ(js.status, 200);
+  EXPECT_EQ(js.content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(call("GET", "/console/style.css", "", "").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(call("GET", "/console/favicon.svg", "", "").content_type, "image/svg+xml");
+  // Every file the page loads is embedded.
+  for (const char* f : {"app.js", "ui.js", "instances.js", "wizard.js", "tasks.js", "chart.js"})
+    EXPECT_NE(findConsoleAsset(f), nullptr) << f;
+
+  // A revalidation with the same ETag is 304 without a body.
+  HttpRequest again = makeRequest("GET", "/", "", "");
+  again.if_none_match = headers["ETag"];
+  HttpResponse cached = api_->handle(again);
+  EXPECT_EQ(cached.status, 304);
+  EXPECT_TRUE(cached.body.empty());
+
+  HttpResponse missing = call("GET", "/console/nope.js", "", "");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(code(missing), "not_found");
+  EXPECT_EQ(call("POST", "/", "", "").status, 405);
+  EXPECT_EQ(call("GET", "/console/../api-token", "", "").status, 404);
+  // The console is not a way around the token.
+  EXPECT_EQ(call("GET", "/consolex", "", "").status, 401);
+}
+
+TEST_F(ApiTest, ExploringChecksItsInputBeforeConnecting) {
+  // The token is needed.
+  EXPECT_EQ(call("POST", "/api/v1/browse", "{}", "").status, 401);
+  EXPECT_EQ(call("POST", "/api/v1/connections/test", "{}", "").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/browse").status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/connections/test").status, 405);
+  EXPECT_EQ(call("GET", "/api/v1/instances/x/discover").status, 405);
+
+  HttpResponse r = call("POST", "/api/v1/browse", "not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "body");
+  r = call("POST", "/api/v1/browse", R"({"user": "u"})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["field"], "endpoint");
+  r = call("POST", "/api/v1/browse", R"({"endpoint": "127.0.0.1:1"})");
+  EXPECT_EQ(body(r)["error"]["field"], "user");
+  r = call("POST", "/api/v1/browse", R"({"endpoint": "h:99999", "user": "u"})");
+  EXPECT_EQ(body(r)["error"]["field"], "endpoint");
+  r = call("POST", "/api/v1/browse", R"({"endpoint": "h:1", "user": "u", "database": 3})");
+  EXPECT_EQ(body(r)["error"]["field"], "database");
+  r = call("POST", "/api/v1/browse", R"({"endpoint": "h:1", "secondary_node": "n"})");
+  EXPECT_EQ(body(r)["error"]["field"], "secondary_node");
+  r = call("POST", "/api/v1/connections/test", R"({"role": "sink", "endpoint": "h:1"})");
+  EXPECT_EQ(body(r)["error"]["field"], "role");
+  r = call("POST", "/api/v1/connections/test", R"({"role": "destination", "instance": "x"})");
+  EXPECT_EQ(body(r)["error"]["field"], "instance");
+  // An unknown instance is 404 for every exploring call.
+  EXPECT_EQ(call("POST", "/api/v1/browse", R"({"instance": "nope"})").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/instances/nope/nodes").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/instances/nope/discover").status, 404);
+
+  // A registered node as destination is refused before any connection; the password given is
+  // never echoed.
+  std::string inst = std::string(R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u",)") +
+                     R"( "password": ")" + kPassword +
+                     R"(", "nodes": [{"name": "node-2", "endpoint": "localhost:2"}]})";
+  ASSERT_EQ(call("POST", "/api/v1/instances", inst).status, 201);
+  r = call("POST", "/api/v1/connections/test",
+           std::string(R"({"role": "destination", "endpoint": "127.0.0.1:2", "user": "u", )") +
+               R"("password": ")" + kPassword + R"("})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(body(r)["ok"].get<bool>());
+  EXPECT_TRUE(body(r)["refused"].get<bool>());
+  EXPECT_NE(body(r)["message"].get<std::string>().find("node node-2 of instance shop"),
+            std::string::npos);
+  // An unreachable source is an answer (ok false, with a hint), not an error.
+  r = call("POST", "/api/v1/connections/test", R"({"instance": "shop"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(body(r)["ok"].get<bool>());
+  EXPECT_FALSE(body(r)["hint"].get<std::string>().empty());
+  // The live view of an unreachable instance says so per node.
+  r = call("GET", "/api/v1/instances/shop/nodes");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(body(r)["endpoint"]["reachable"].get<bool>());
+  ASSERT_EQ(body(r)["nodes"].size(), 1u);
+  EXPECT_EQ(body(r)["nodes"][0]["role"], "unknown");
+  EXPECT_FALSE(body(r)["nodes"][0]["error"].get<std::string>().empty());
+  // Browsing an unreachable source is 503.
+  EXPECT_EQ(call("POST", "/api/v1/browse", R"({"instance": "shop"})").status, 503);
 }
 
 TEST(ServerHelpersTest, HintsAndRetryDeadline) {

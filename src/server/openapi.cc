@@ -84,6 +84,20 @@ json build() {
   paths["/instances/{name}/nodes/{node}"]["delete"]["parameters"].push_back(
       {{"name", "node"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
 
+  json spec = {{"required", true},
+               {"content", {{"application/json", {{"schema", ref("ConnectionSpec")}}}}}};
+  paths["/instances/{name}/nodes"]["get"] =
+      op("each node's role, replication state and lag, read live from the servers", "InstanceNodes",
+         true, {404});
+  paths["/instances/{name}/discover"]["post"] =
+      op("add the nodes the primary reports (never removes one)", "Discovered", true, {404, 503});
+  paths["/connections/test"]["post"] =
+      op("test a source or destination (role); a registered secondary is refused as "
+         "destination",
+         "ConnectionTest", false, {400, 404}, spec);
+  paths["/browse"]["post"] = op("a source's databases, or one database's tables and columns",
+                                "Browse", false, {400, 404, 503}, spec);
+
   json obj = {{"type", "object"}};
   json schemas = {
       {"Error",
@@ -168,6 +182,64 @@ json build() {
        {{"type", "object"},
         {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},
       {"Deleted", {{"type", "object"}, {"properties", {{"deleted", {{"type", "string"}}}}}}},
+      {"ConnectionSpec",
+       {{"type", "object"},
+        {"description",
+         "a registered instance (instance, secondary_node) or an endpoint (endpoint, user, "
+         "password | password_env); role source|destination for /connections/test, database "
+         "for /browse"},
+        {"properties",
+         {{"instance", {{"type", "string"}}},
+          {"secondary_node", {{"type", "string"}}},
+          {"endpoint", {{"type", "string"}}},
+          {"user", {{"type", "string"}}},
+          {"password", {{"type", "string"}}},
+          {"password_env", {{"type", "string"}}},
+          {"role", {{"type", "string"}, {"enum", {"source", "destination"}}}},
+          {"database", {{"type", "string"}}}}}}},
+      {"NodeProbe",
+       {{"type", "object"},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"endpoint", {{"type", "string"}}},
+          {"reachable", {{"type", "boolean"}}},
+          {"error", {{"type", "string"}}},
+          {"role",
+           {{"type", "string"}, {"enum", {"primary", "secondary", "standalone", "unknown"}}}},
+          {"server_id", {{"type", "string"}}},
+          {"version", {{"type", "string"}}},
+          {"read_only", {{"type", "boolean"}}},
+          {"replication", {{"type", "object"}, {"nullable", true}}},
+          {"gtid_position", {{"type", "string"}}}}}}},
+      {"InstanceNodes",
+       {{"type", "object"},
+        {"properties",
+         {{"instance", {{"type", "string"}}},
+          {"endpoint", ref("NodeProbe")},
+          {"nodes", {{"type", "array"}, {"items", ref("NodeProbe")}}}}}}},
+      {"Discovered",
+       {{"type", "object"},
+        {"properties",
+         {{"found", {{"type", "array"}, {"items", obj}}},
+          {"added", {{"type", "array"}, {"items", obj}}},
+          {"nodes", {{"type", "array"}, {"items", obj}}}}}}},
+      {"ConnectionTest",
+       {{"type", "object"},
+        {"properties",
+         {{"ok", {{"type", "boolean"}}},
+          {"refused", {{"type", "boolean"}}},
+          {"endpoint", {{"type", "string"}}},
+          {"message", {{"type", "string"}}},
+          {"hint", {{"type", "string"}}},
+          {"version", {{"type", "string"}, {"nullable", true}}},
+          {"read_only", {{"type", "boolean"}, {"nullable", true}}},
+          {"checks", {{"type", "array"}, {"items", obj}}}}}}},
+      {"Browse",
+       {{"type", "object"},
+        {"properties",
+         {{"databases", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"database", {{"type", "string"}}},
+          {"tables", {{"type", "array"}, {"items", obj}}}}}}},
   };
   return {{"openapi", "3.0.3"},
           {"info",

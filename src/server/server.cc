@@ -47,6 +47,7 @@ HttpRequest convert(const httplib::Request& req) {
   r.path = req.path;
   for (const auto& [k, v] : req.params) r.query[k] = v;
   r.authorization = req.get_header_value("Authorization");
+  r.if_none_match = req.get_header_value("If-None-Match");
   r.body = req.body;
   return r;
 }
@@ -97,6 +98,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   auto handler = [&api, &stop](const httplib::Request& req, httplib::Response& res) {
     HttpResponse r = api.handle(convert(req));
     res.status = r.status;
+    for (const auto& [k, v] : r.headers) res.set_header(k, v);
     if (r.stream) {
       // Chunked: the next chunk is made once the last one is written (back-pressure); a server
       // shutting down ends the stream.
@@ -110,7 +112,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
           });
       return;
     }
-    res.set_content(r.body, r.content_type.c_str());
+    if (r.status != 304) res.set_content(r.body, r.content_type.c_str());
   };
   http->set_payload_max_length(4 << 20);
   http->Get(".*", handler);

@@ -97,6 +97,16 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
   return Status::OK();
 }
 
+Result<std::vector<std::string>> listDatabases(mysql::Connection& src) {
+  DTS_ASSIGN_OR_RETURN(auto r, src.query("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+                                         " WHERE SCHEMA_NAME NOT IN ('mysql', 'information_schema',"
+                                         " 'performance_schema', 'sys') ORDER BY SCHEMA_NAME"));
+  std::vector<std::string> out;
+  for (const auto& row : r.rows)
+    if (!row.empty() && row[0]) out.push_back(*row[0]);
+  return out;
+}
+
 Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src,
                                               const pipeline::Mapping& mapping) {
   std::vector<CatalogTable> out;

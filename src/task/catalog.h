@@ -42,6 +42,10 @@ struct CatalogTable {
 Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& source,
                                               const pipeline::Mapping& mapping);
 
+// The source's databases by name, without the server's own (mysql, information_schema,
+// performance_schema, sys): what a task may select.
+Result<std::vector<std::string>> listDatabases(mysql::Connection& source);
+
 // Reads one table's columns and keys (exposed for tests).
 Status describeTable(mysql::Connection& source, CatalogTable* table);
 

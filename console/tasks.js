@@ -1,0 +1,219 @@
+// Tasks: the list (kind, state, phase, lag, rows/s; actions), and one task's page: the phases as a
+// pipeline, per-table progress, live charts of lag and rows/s, retrying with its deadline, the
+// last events and errors with their hints. Everything is polled from the API.
+import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge } from './ui.js';
+import { drawChart, pushSample, samplesOf } from './chart.js';
+
+const POLL_MS = 2000;
+
+// The actions a task's state allows (docs/api.md, "Task states").
+function actionsFor(t) {
+  switch (t.state) {
+    case 'created': return ['start', 'delete'];
+    case 'running': return ['pause', 'stop'];
+    case 'paused': return ['resume', 'stop', 'delete'];
+    case 'stopped': return ['start', 'delete'];
+    case 'failed': return ['start', 'delete'];
+    case 'completed': return ['delete'];
+    default: return [];
+  }
+}
+
+const LABELS = { start: 'Start', pause: 'Pause', resume: 'Resume', stop: 'Stop', delete: 'Delete' };
+
+function actionButtons(t, after, statusSlot) {
+  return actionsFor(t).map((a) => el('button', {
+    type: 'button', class: a === 'delete' || a === 'stop' ? 'danger quiet' : a === 'pause' ? '' : 'primary',
+    'data-action': a, 'aria-label': LABELS[a] + ' task ' + t.name,
+    onclick: async (ev) => {
+      if (a === 'delete' && !confirm('Delete task ' + t.name + '? Its state is forgotten; the destination\'s data stays.')) return;
+      if (a === 'stop' && !confirm('Stop task ' + t.name + ' at its checkpoint?')) return;
+      const b = ev.currentTarget;
+      b.disabled = true;
+      b.textContent = LABELS[a] + '…';
+      try {
+        if (a === 'delete') await api('DELETE', '/api/v1/tasks/' + enc(t.name));
+        else await api('POST', '/api/v1/tasks/' + enc(t.name) + '/' + a);
+        toast(LABELS[a] + ': ' + t.name + ' done', 'ok');
+      } catch (e) {
+        if (statusSlot) put(statusSlot, errorBox(e));
+        else toast(e.message, 'error');
+      }
+      after(a);
+    } }, LABELS[a]));
+}
+
+function progressPercent(t) {
+  if (!t.rows_estimated) return null;
+  return Math.min(100, Math.round((t.rows_done / Math.max(t.rows_estimated, 1)) * 100));
+}
+
+export function tasksPage(root) {
+  const body = el('div', {}, el('p', { class: 'muted' }, 'Loading tasks…'));
+  const status = el('div', { 'aria-live': 'polite' });
+  root.append(el('div', { class: 'page-head' }, el('h1', {}, 'Tasks'),
+    el('a', { class: 'button primary', href: '#/new' }, 'Create task')), status, body);
+  let busy = false;
+  const load = async () => {
+    if (busy) return;
+    let tasks;
+    try { tasks = (await api('GET', '/api/v1/tasks')).tasks; clear(status); }
+    catch (e) { put(status, errorBox(e)); return; }
+    const focused = document.activeElement && document.activeElement.getAttribute('aria-label');
+    clear(body);
+    if (!tasks.length) {
+      body.append(el('div', { class: 'empty' }, el('h2', {}, 'No tasks yet'),
+        el('p', {}, 'A task moves the data of a source into a destination: a migration (schema + full data), or a sync that keeps applying changes.'),
+        el('a', { class: 'button primary', href: '#/new' }, 'Create your first task')));
+      return;
+    }
+    const rows = tasks.map((t) => {
+      const pct = progressPercent(t);
+      return el('tr', { class: 'task-row', 'data-task': t.name },
+        el('td', { 'data-label': 'Task' }, el('a', { href: '#/tasks/' + enc(t.name) }, el('strong', {}, t.name))),
+        el('td', { 'data-label': 'Kind' }, t.kind),
+        el('td', { 'data-label': 'State' }, stateBadge(t)),
+        el('td', { 'data-label': 'Phase' }, t.phase, t.phase === 'full' && pct !== null ? ' ' + pct + '%' : ''),
+        el('td', { 'data-label': 'Lag', class: 'num' }, fmtLag(t.replication_lag_seconds)),
+        el('td', { 'data-label': 'Rows/s', class: 'num' }, t.running ? fmtNumber(t.rps, 0) : '—'),
+        el('td', { 'data-label': 'Last error', class: 'err-cell' }, t.last_error ? el('span', { class: 'bad-text small', title: t.last_error }, t.last_error) : ''),
+        el('td', { class: 'row-actions' }, actionButtons(t, () => { busy = false; load(); })));
+    });
+    body.append(el('table', { class: 'grid tasks' },
+      el('caption', { class: 'sr-only' }, 'Tasks, refreshed every 2 seconds'),
+      el('thead', {}, el('tr', {}, ['Task', 'Kind', 'State', 'Phase', 'Lag', 'Rows/s', 'Last error', 'Actions'].map((h) => el('th', { scope: 'col', class: h === 'Lag' || h === 'Rows/s' ? 'num' : '' }, h)))),
+      el('tbody', {}, rows)));
+    if (focused) { const again = body.querySelector(`[aria-label="${CSS.escape(focused)}"]`); if (again) again.focus(); }
+  };
+  return poll(load, POLL_MS);
+}
+
+const PHASES = [['prechecking', 'Precheck'], ['schema', 'Schema'], ['full', 'Full data'], ['incremental', 'Incremental']];
+
+function pipeline(t) {
+  const order = PHASES.map(([p]) => p);
+  let at = order.indexOf(t.phase);
+  const migrationOnly = t.kind === 'migration' && t.config && t.config.options && t.config.options.incremental === false;
+  const steps = migrationOnly ? PHASES.slice(0, 3) : PHASES;
+  if (t.phase === 'completed') at = steps.length;
+  else if (at < 0) {
+    // paused, failed or created: the task stands where its work got to.
+    if (t.state === 'created' || t.phase === 'created') at = -1;
+    else at = (t.tables.length && t.tables.every((x) => x.done)) || t.changes_applied > 0 ? 3 : 2;
+  }
+  const pct = progressPercent(t);
+  return el('ol', { class: 'pipeline', 'aria-label': 'Phases' }, steps.map(([p, label], i) => {
+    const state = i < at ? 'done' : i === at ? (t.running ? 'current' : 'stopped') : 'todo';
+    let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
+    if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
+    if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' : '') + fmtNumber(t.changes_applied) + ' changes';
+    return el('li', { class: 'phase p-' + state, 'aria-current': i === at ? 'step' : null },
+      el('span', { class: 'phase-name' }, label), el('span', { class: 'phase-detail' }, detail),
+      p === 'full' && pct !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': pct })) : null);
+  }));
+}
+
+function setBars(root) {
+  // Widths through the CSSOM (the page's Content-Security-Policy allows no inline style attributes).
+  for (const f of root.querySelectorAll('.fill[data-pct]')) f.style.width = f.dataset.pct + '%';
+}
+
+function tablesTable(t) {
+  if (!t.tables.length) return el('p', { class: 'empty-inline' }, 'No table progress yet (the schema and full-data phases list the tables).');
+  return el('table', { class: 'grid progress-table' },
+    el('thead', {}, el('tr', {}, ['Source', 'Target', 'Full data', 'Changes applied'].map((h) => el('th', { scope: 'col' }, h)))),
+    el('tbody', {}, t.tables.map((x) => {
+      const est = Math.max(x.rows_estimated, x.rows_done);
+      const pct = x.done ? 100 : est ? Math.min(99, Math.floor((x.rows_done / est) * 100)) : 0;
+      return el('tr', {},
+        el('td', { 'data-label': 'Source' }, el('code', {}, x.source)),
+        el('td', { 'data-label': 'Target' }, el('code', {}, x.target)),
+        el('td', { 'data-label': 'Full data' },
+          el('div', { class: 'bar wide', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': 'Full data of ' + x.source },
+            el('span', { class: 'fill' + (x.done ? ' done' : ''), 'data-pct': pct })),
+          el('span', { class: 'small' }, fmtNumber(x.rows_done) + ' / ' + fmtNumber(est) + ' rows' + (x.done ? ' · done' : ''))),
+        el('td', { 'data-label': 'Changes applied', class: 'num' }, fmtNumber(x.changes_applied)));
+    })));
+}
+
+function eventsList(events) {
+  if (!events.length) return el('p', { class: 'empty-inline' }, 'No events yet.');
+  return el('ol', { class: 'events', reversed: true }, events.slice().reverse().map((e) => el('li', { class: 'event ev-' + e.type },
+    el('time', { datetime: e.at }, fmtTime(e.at)), el('span', { class: 'badge e-' + e.type }, e.type),
+    el('span', { class: 'msg' }, e.message), e.hint ? el('div', { class: 'hint' }, 'Hint: ', e.hint) : null)));
+}
+
+export function taskPage(root, name) {
+  const head = el('div', { class: 'page-head' }, el('h1', {}, name));
+  const status = el('div', { 'aria-live': 'polite' });
+  const body = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
+  const lagNow = el('span', { class: 'now' });
+  const rpsNow = el('span', { class: 'now' });
+  const lagBox = el('div', { class: 'chart', id: 'chart-lag' });
+  const rpsBox = el('div', { class: 'chart', id: 'chart-rps' });
+  const charts = el('section', { class: 'card', 'aria-labelledby': 'charts-h' },
+    el('h2', { id: 'charts-h' }, 'Live'),
+    el('div', { class: 'charts' },
+      el('figure', {}, el('figcaption', {}, 'Replication lag', lagNow), lagBox),
+      el('figure', {}, el('figcaption', {}, 'Rows per second', rpsNow), rpsBox)),
+    el('p', { class: 'help' }, 'Sampled every 2 s while this page is open; the last hour is kept.'));
+  root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/tasks' }, '← Tasks')), head, status, body);
+  let last = null;
+  const redrawCharts = () => {
+    const samples = samplesOf(name);
+    const latest = samples.length ? samples[samples.length - 1] : null;
+    lagNow.textContent = latest && latest.lag !== null ? 'now ' + fmtLag(latest.lag) : '';
+    rpsNow.textContent = latest && latest.rps !== null ? 'now ' + fmtNumber(latest.rps, 0) : '';
+    drawChart(lagBox, samples.map((s) => ({ t: s.t, v: s.lag })), { label: 'Replication lag', format: fmtLag, color: '#7c3aed' });
+    drawChart(rpsBox, samples.map((s) => ({ t: s.t, v: s.rps })), { label: 'Rows per second', format: (v) => fmtNumber(v, v < 10 ? 1 : 0), color: '#0f766e' });
+  };
+  const load = async () => {
+    let t, ev;
+    try {
+      [t, ev] = await Promise.all([api('GET', '/api/v1/tasks/' + enc(name)), api('GET', '/api/v1/tasks/' + enc(name) + '/events?limit=15')]);
+      clear(status);
+    } catch (e) {
+      if (e.status === 404) { put(body, el('div', { class: 'empty' }, el('h2', {}, 'No task named ' + name), el('p', {}, 'It may have been deleted.'), el('a', { class: 'button primary', href: '#/tasks' }, 'Back to the tasks'))); return; }
+      put(status, errorBox(e)); return;
+    }
+    last = t;
+    pushSample(name, { t: Date.now(), lag: t.running ? t.replication_lag_seconds : null, rps: t.running ? t.rps : null }, 3600e3);
+    put(head, el('h1', {}, name, ' ', stateBadge(t)),
+      el('div', { class: 'actions' }, actionButtons(t, (a) => { if (a === 'delete') location.hash = '#/tasks'; else load(); }, status)));
+    const src = t.config && t.config.source ? (t.config.source.instance ? 'instance ' + t.config.source.instance + (t.config.source.secondary_node ? ', node ' + t.config.source.secondary_node : '') : t.config.source.endpoint) : '?';
+    const dst = t.config && t.config.destination ? t.config.destination.endpoint : '?';
+    const retry = t.retrying ? el('div', { class: 'alert warn', role: 'alert', id: 'retrying' },
+      el('strong', {}, 'Retrying: '), t.retrying.message,
+      t.retrying.deadline_ms ? el('div', {}, 'Gives up at ', el('time', { datetime: t.retrying.deadline }, new Date(t.retrying.deadline_ms).toLocaleString('en-GB')),
+                                  ' (in ' + fmtDuration(t.retrying.deadline_ms - Date.now()) + ') unless the connection comes back.') : null,
+      t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
+    const err = t.last_error && !t.retrying ? el('div', { class: 'alert error', role: 'alert' }, el('strong', {}, 'Last error: '), t.last_error,
+      t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
+    put(body, 
+      el('p', { class: 'meta' }, t.kind, ' · from ', el('code', {}, src), ' to ', el('code', {}, dst),
+         t.updated_at ? ' · updated ' + fmtTime(t.updated_at) : ''),
+      retry, err,
+      pipeline(t),
+      el('div', { class: 'stats' },
+        stat('Lag', fmtLag(t.replication_lag_seconds), 'stat-lag'),
+        stat('Rows/s', t.running ? fmtNumber(t.rps, 0) : '—', 'stat-rps'),
+        stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
+        stat('Rows loaded', fmtNumber(t.rows_done)),
+        stat('Changes applied', fmtNumber(t.changes_applied)),
+        stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
+      el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')),
+      charts,
+      el('section', { class: 'card', 'aria-labelledby': 'tables-h' }, el('h2', { id: 'tables-h' }, 'Tables'), tablesTable(t)),
+      el('section', { class: 'card', 'aria-labelledby': 'events-h' }, el('h2', { id: 'events-h' }, 'Recent events'), eventsList(ev.events)));
+    setBars(body);
+    redrawCharts();
+  };
+  const onResize = () => { if (last) redrawCharts(); };
+  window.addEventListener('resize', onResize);
+  const stop = poll(load, POLL_MS);
+  return () => { stop(); window.removeEventListener('resize', onResize); };
+}
+
+function stat(label, value, id) {
+  return el('div', { class: 'stat', id }, el('div', { class: 'stat-label' }, label), el('div', { class: 'stat-value' }, value));
+}

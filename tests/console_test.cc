@@ -1,0 +1,153 @@
+// The web console (console/, served by `dts server`) in headless Chromium: a real browser
+// driven through ChromeDriver by tests/console/console_test.py, against the local cluster.
+// This binary prepares the source data, keeps a stream of inserts going on the primary (so the
+// task's lag and rows/s charts have something to show), starts the server, runs the browser
+// script, and checks afterwards through the API what the script did through the page:
+//   log in (a wrong token first) -> register the cluster -> discover its nodes (roles read live)
+//   -> wizard: sync task reading secondary node-2, test connections (a registered secondary
+//   refused as destination), pick objects, options (an out-of-range value refused), precheck ->
+//   start -> incremental -> charts move under load -> pause -> resume.
+// Screenshots of every page at 1280x800 and 400x800 land in BUILD_DIR/console-screenshots.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "support_dts.h"
+
+namespace dts::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class ConsoleTest : public SharedClusterTest {};
+
+std::string fileText(const std::string& path) {
+  std::ifstream f(path);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
+  std::string out;
+  ASSERT_EQ(runCommand("command -v chromium && command -v chromedriver && "
+                       "/usr/bin/python3 -c 'import selenium'",
+                       &out),
+            0)
+      << "the console test needs chromium, chromium-driver and python3-selenium "
+         "(scripts/install-deps.sh installs them): "
+      << out;
+
+  {
+    auto c = cluster_->connect(cluster_->endpoint());
+    ASSERT_NE(c, nullptr);
+    Status st = c->execute(
+        "CREATE DATABASE shop; USE shop;"
+        "CREATE TABLE shop.orders (id INT AUTO_INCREMENT PRIMARY KEY, total DECIMAL(10,2),"
+        " status VARCHAR(16), note VARCHAR(64));"
+        "CREATE TABLE shop.customers (id INT PRIMARY KEY, name VARCHAR(64), email VARCHAR(64));"
+        "INSERT INTO shop.orders (total, status, note) SELECT seq / 10, 'paid', CONCAT('n', seq)"
+        " FROM seq_1_to_20000;"
+        "INSERT INTO shop.customers SELECT seq, CONCAT('c', seq), CONCAT('c', seq, '@x')"
+        " FROM seq_1_to_2000;"
+        "CREATE DATABASE crm; CREATE TABLE crm.leads (id INT PRIMARY KEY, v INT);");
+    ASSERT_TRUE(st.ok()) << st.toString();
+  }
+  cluster_->waitReplicated("node-2");
+
+  // A steady stream of small transactions on the primary for the whole test.
+  std::atomic<bool> stop_load{false};
+  std::atomic<uint64_t> inserted{0};
+  std::thread load;
+  // Stops and joins the load on every way out of the test (an ASSERT returns early).
+  struct Joiner {
+    std::atomic<bool>& stop;
+    std::thread& thread;
+    ~Joiner() {
+      stop = true;
+      if (thread.joinable()) thread.join();
+    }
+  } joiner{stop_load, load};
+  load = std::thread([&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    if (c == nullptr || !c->execute("USE shop").ok()) return;
+    while (!stop_load.load()) {
+      Status st = c->execute(
+          "INSERT INTO shop.orders (total, status, note) SELECT seq, 'new', 'load'"
+          " FROM seq_1_to_20");
+      if (st.ok()) inserted += 20;
+      std::this_thread::sleep_for(50ms);
+    }
+  });
+
+  const std::string data = workFile("console-data");
+  const std::string log_path = workFile("console-server.log");
+  DtsProcess server;
+  server.start({"server", "--data-dir", data, "--listen", "127.0.0.1:0"}, log_path);
+  ASSERT_TRUE(eventually(20s, [&] {
+    return fileText(log_path).find("listening on http://") != std::string::npos;
+  })) << fileText(log_path);
+  std::smatch m;
+  std::string log = fileText(log_path);
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("listening on (http://[0-9.]+:[0-9]+)")));
+  const std::string url = m[1];
+  std::string token;
+  std::getline(std::ifstream(data + "/api-token"), token);
+  ASSERT_EQ(token.size(), 64u);
+
+  std::string shots = std::filesystem::path(dtsBinary()).parent_path() / "console-screenshots";
+  std::filesystem::remove_all(shots);  // no stale picture from an earlier run
+  std::filesystem::create_directories(shots);
+  json params = {{"url", url},
+                 {"endpoint", cluster_->endpoint()},
+                 {"node3", cluster_->nodeEndpoint("node-3")},
+                 {"destination", cluster_->destinationEndpoint()},
+                 {"screenshots", shots}};
+  // Secrets through the environment, never on a command line.
+  setenv("DTS_CONSOLE_TOKEN", token.c_str(), 1);
+  setenv("DTS_CONSOLE_PASSWORD", cluster_->password().c_str(), 1);
+  int rc =
+      runCommand("/usr/bin/python3 " + shellQuote(sourceDir() + "/tests/console/console_test.py") +
+                     " " + shellQuote(params.dump()),
+                 &out);
+  EXPECT_EQ(rc, 0) << out;
+  std::printf("%s", out.c_str());
+
+  // What the page did, seen through the API.
+  httplib::Client api(url);
+  httplib::Headers h = {{"Authorization", "Bearer " + token}};
+  auto r = api.Get("/api/v1/tasks/console-sync", h);
+  ASSERT_TRUE(r);
+  ASSERT_EQ(r->status, 200) << r->body;
+  json t = json::parse(r->body);
+  EXPECT_EQ(t["state"], "running");
+  EXPECT_EQ(t["phase"], "incremental");
+  EXPECT_EQ(t["config"]["source"]["instance"], "local");
+  EXPECT_EQ(t["config"]["source"]["secondary_node"], "node-2");
+  EXPECT_EQ(t["config"]["destination"]["password"], "***");
+  EXPECT_EQ(t["config"]["objects"][0]["rename_to"], "shop_copy");
+  EXPECT_GT(inserted.load(), 0u);
+  auto ev = api.Get("/api/v1/tasks/console-sync/events", h);
+  ASSERT_TRUE(ev);
+  EXPECT_NE(ev->body.find("pause"), std::string::npos) << ev->body;
+  EXPECT_NE(ev->body.find("resume"), std::string::npos) << ev->body;
+
+  stop_load = true;
+  load.join();
+  server.signal(SIGTERM);
+  auto code = server.wait(60s);
+  EXPECT_EQ(code, std::optional<int>(0)) << server.log();
+  // The password is in no server log line.
+  EXPECT_EQ(fileText(log_path).find(cluster_->password()), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dts::testing
