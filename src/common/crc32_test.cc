@@ -88,7 +88,7 @@ TEST(Crc32cTest, KnownVectors) {
   EXPECT_EQ(crc32c(""), 0u);
   EXPECT_EQ(crc32c("123456789"), 0xE3069283u);  // the CRC-32/ISCSI check value
   EXPECT_EQ(crc32cPortable(0, "123456789", 9), 0xE3069283u);
-  EXPECT_EQ(crc32c(std::string(32, '\0')), 0x8A9136AAu);  // RFC 3720 B.4, 32 bytes of zeros
+  EXPECT_EQ(crc32c(std::string(32, '\0')), 0x8A9136AAu);    // RFC 3720 B.4, 32 bytes of zeros
   EXPECT_EQ(crc32c(std::string(32, '\xff')), 0x62A8AB43u);  // RFC 3720 B.4, 32 bytes of 0xff
 }
 

@@ -32,10 +32,10 @@ const std::vector<VersionRange>& supportedApis() {
   // Minimums stay low on purpose: librdkafka 2.0.2 turns features off when a range misses the
   // single old version its feature table names (research note, section 2).
   static const std::vector<VersionRange> kApis = {
-      {kFetch, 4, 11},         {kListOffsets, 0, 2},   {kMetadata, 0, 5},
-      {kOffsetCommit, 0, 7},   {kOffsetFetch, 1, 5},   {kFindCoordinator, 0, 2},
-      {kJoinGroup, 0, 5},      {kHeartbeat, 0, 3},     {kLeaveGroup, 0, 2},
-      {kSyncGroup, 0, 3},      {kSaslHandshake, 0, 1}, {kApiVersions, 0, 3},
+      {kFetch, 4, 11},           {kListOffsets, 0, 2},   {kMetadata, 0, 5},
+      {kOffsetCommit, 0, 7},     {kOffsetFetch, 1, 5},   {kFindCoordinator, 0, 2},
+      {kJoinGroup, 0, 5},        {kHeartbeat, 0, 3},     {kLeaveGroup, 0, 2},
+      {kSyncGroup, 0, 3},        {kSaslHandshake, 0, 1}, {kApiVersions, 0, 3},
       {kSaslAuthenticate, 0, 1},
   };
   return kApis;
@@ -98,15 +98,19 @@ class Decoder {
   void str(std::string& v) {
     std::optional<std::string> s;
     nstr(s);
-    if (s) v = std::move(*s);
-    else if (!failed_) v.clear();  // null where not nullable: lenient, read as ""
+    if (s)
+      v = std::move(*s);
+    else if (!failed_)
+      v.clear();  // null where not nullable: lenient, read as ""
   }
   void nstr(std::optional<std::string>& v) { lengthPrefixed(v, /*int32_length=*/false); }
   void bytes(std::string& v) {
     std::optional<std::string> s;
     nbytes(s);
-    if (s) v = std::move(*s);
-    else if (!failed_) v.clear();
+    if (s)
+      v = std::move(*s);
+    else if (!failed_)
+      v.clear();
   }
   void nbytes(std::optional<std::string>& v) { lengthPrefixed(v, /*int32_length=*/true); }
 
@@ -660,8 +664,10 @@ class Filler {
   void boolean(bool& v) { v = (next() & 1) != 0; }
   void str(std::string& v) { v = "s" + std::to_string(next() % 1000); }
   void nstr(std::optional<std::string>& v) {
-    if (next() % 4 == 0) v.reset();
-    else v = "n" + std::to_string(next() % 100);
+    if (next() % 4 == 0)
+      v.reset();
+    else
+      v = "n" + std::to_string(next() % 100);
   }
   void bytes(std::string& v) {
     v.assign(next() % 6, '\0');
@@ -713,18 +719,18 @@ Status decodeMessage(std::string_view bytes, int16_t key, int16_t version, const
 
 }  // namespace
 
-#define DTS_KAFKA_DEFINE(Type, key)                                         \
-  Status decode(std::string_view bytes, int16_t version, Type* out) {       \
-    return decodeMessage(bytes, key, version, #Type, out);                  \
-  }                                                                         \
-  void encode(const Type& message, int16_t version, std::string* out) {     \
-    Encoder e(out, version, isFlexible(key, version));                      \
-    describe(e, const_cast<Type&>(message)); /* the encoder only reads */   \
-  }                                                                         \
-  void fillForTests(Type* message, int16_t version, uint32_t seed) {        \
-    *message = Type{};                                                      \
-    Filler f(version, seed);                                                \
-    describe(f, *message);                                                  \
+#define DTS_KAFKA_DEFINE(Type, key)                                       \
+  Status decode(std::string_view bytes, int16_t version, Type* out) {     \
+    return decodeMessage(bytes, key, version, #Type, out);                \
+  }                                                                       \
+  void encode(const Type& message, int16_t version, std::string* out) {   \
+    Encoder e(out, version, isFlexible(key, version));                    \
+    describe(e, const_cast<Type&>(message)); /* the encoder only reads */ \
+  }                                                                       \
+  void fillForTests(Type* message, int16_t version, uint32_t seed) {      \
+    *message = Type{};                                                    \
+    Filler f(version, seed);                                              \
+    describe(f, *message);                                                \
   }
 DTS_KAFKA_MESSAGES(DTS_KAFKA_DEFINE)
 #undef DTS_KAFKA_DEFINE
@@ -806,11 +812,11 @@ void encodeRecordBatch(const std::vector<sink::LogRecord>& records, std::string*
   int64_t max_ts = first.timestamp_ms;
   for (const auto& r : records) max_ts = std::max(max_ts, r.timestamp_ms);
   putBE(out, static_cast<uint64_t>(first.offset), 8);
-  putBE(out, 0, 4);  // batchLength, set below
-  putBE(out, 0, 4);  // partitionLeaderEpoch
+  putBE(out, 0, 4);   // batchLength, set below
+  putBE(out, 0, 4);   // partitionLeaderEpoch
   out->push_back(2);  // magic
-  putBE(out, 0, 4);  // crc, set below
-  putBE(out, 0, 2);  // attributes: no compression, create time, not transactional
+  putBE(out, 0, 4);   // crc, set below
+  putBE(out, 0, 2);   // attributes: no compression, create time, not transactional
   putBE(out, static_cast<uint32_t>(records.back().offset - first.offset), 4);
   putBE(out, static_cast<uint64_t>(first.timestamp_ms), 8);
   putBE(out, static_cast<uint64_t>(max_ts), 8);
@@ -839,7 +845,8 @@ void encodeRecordBatch(const std::vector<sink::LogRecord>& records, std::string*
   const size_t length = out->size() - start - 12;
   for (size_t i = 0; i < 4; ++i)
     (*out)[start + 8 + i] = static_cast<char>((length >> (8 * (3 - i))) & 0xff);
-  const uint32_t crc = crc32cExtend(0, out->data() + start + kCrcStart, out->size() - start - kCrcStart);
+  const uint32_t crc =
+      crc32cExtend(0, out->data() + start + kCrcStart, out->size() - start - kCrcStart);
   for (size_t i = 0; i < 4; ++i)
     (*out)[start + 17 + i] = static_cast<char>((crc >> (8 * (3 - i))) & 0xff);
 }
@@ -880,8 +887,7 @@ Result<std::vector<sink::LogRecord>> decodeRecordBatches(std::string_view bytes)
     };
     uint64_t base_offset, length, epoch, magic, crc, attributes, last_delta, base_ts, max_ts,
         producer, pepoch, seq, count;
-    if (!in.getUintBE(8, &base_offset) || !in.getUintBE(4, &length))
-      return bad("truncated header");
+    if (!in.getUintBE(8, &base_offset) || !in.getUintBE(4, &length)) return bad("truncated header");
     if (length < kBatchHeaderSize - 12 || length > in.remaining())
       return bad("length " + std::to_string(length) + " but " + std::to_string(in.remaining()) +
                  " bytes left");

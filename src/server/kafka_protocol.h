@@ -97,7 +97,8 @@ Status decodeRequestHeader(std::string_view frame, RequestHeader* header, size_t
 // The inverse (tests and the fuzz target).
 std::string encodeRequestHeader(const RequestHeader& header);
 
-// ---- messages (field names follow Kafka's JSON schemas; comments give the versions that have them)
+// ---- messages (field names follow Kafka's JSON schemas; comments give the versions that have
+// them)
 
 struct ApiVersionsRequest {
   std::string client_software_name;  // v3+
@@ -144,7 +145,7 @@ struct MetadataResponse {
 struct ListOffsetsRequest {
   struct Partition {
     int32_t partition_index = 0;
-    int64_t timestamp = 0;  // -1 latest, -2 earliest, else ms
+    int64_t timestamp = 0;        // -1 latest, -2 earliest, else ms
     int32_t max_num_offsets = 1;  // v0
   };
   struct Topic {
@@ -207,11 +208,11 @@ struct FetchResponse {
     int32_t partition_index = 0;
     int16_t error_code = 0;
     int64_t high_watermark = -1;
-    int64_t last_stable_offset = -1;                         // v4+
-    int64_t log_start_offset = -1;                           // v5+
+    int64_t last_stable_offset = -1;                           // v4+
+    int64_t log_start_offset = -1;                             // v5+
     std::optional<std::vector<Aborted>> aborted_transactions;  // v4+
-    int32_t preferred_read_replica = -1;                     // v11+
-    std::optional<std::string> records;                      // record batches
+    int32_t preferred_read_replica = -1;                       // v11+
+    std::optional<std::string> records;                        // record batches
   };
   struct Topic {
     std::string topic;
@@ -411,29 +412,30 @@ struct ProduceResponse {
 
 // Each message type's API key, and decode/encode at a version. REQUIRES for encode: the version is
 // one this file models (supportedRange, or Produce 0..8). Responses are decoded only by tests.
-#define DTS_KAFKA_MESSAGES(X)                                         \
-  X(ApiVersionsRequest, kApiVersions) X(ApiVersionsResponse, kApiVersions) \
-  X(MetadataRequest, kMetadata) X(MetadataResponse, kMetadata)        \
-  X(ListOffsetsRequest, kListOffsets) X(ListOffsetsResponse, kListOffsets) \
-  X(FetchRequest, kFetch) X(FetchResponse, kFetch)                    \
-  X(FindCoordinatorRequest, kFindCoordinator)                         \
-  X(FindCoordinatorResponse, kFindCoordinator)                        \
-  X(JoinGroupRequest, kJoinGroup) X(JoinGroupResponse, kJoinGroup)    \
-  X(SyncGroupRequest, kSyncGroup) X(SyncGroupResponse, kSyncGroup)    \
-  X(HeartbeatRequest, kHeartbeat) X(HeartbeatResponse, kHeartbeat)    \
-  X(LeaveGroupRequest, kLeaveGroup) X(LeaveGroupResponse, kLeaveGroup) \
-  X(OffsetCommitRequest, kOffsetCommit) X(OffsetCommitResponse, kOffsetCommit) \
-  X(OffsetFetchRequest, kOffsetFetch) X(OffsetFetchResponse, kOffsetFetch) \
-  X(SaslHandshakeRequest, kSaslHandshake) X(SaslHandshakeResponse, kSaslHandshake) \
-  X(SaslAuthenticateRequest, kSaslAuthenticate)                       \
-  X(SaslAuthenticateResponse, kSaslAuthenticate)                      \
-  X(ProduceRequest, kProduce) X(ProduceResponse, kProduce)
+#define DTS_KAFKA_MESSAGES(X)                                                                      \
+  X(ApiVersionsRequest, kApiVersions)                                                              \
+  X(ApiVersionsResponse, kApiVersions) X(MetadataRequest, kMetadata)                               \
+      X(MetadataResponse, kMetadata) X(ListOffsetsRequest, kListOffsets) X(                        \
+          ListOffsetsResponse, kListOffsets) X(FetchRequest, kFetch) X(FetchResponse, kFetch)      \
+          X(FindCoordinatorRequest, kFindCoordinator) X(FindCoordinatorResponse, kFindCoordinator) \
+              X(JoinGroupRequest, kJoinGroup) X(JoinGroupResponse, kJoinGroup) X(                  \
+                  SyncGroupRequest, kSyncGroup) X(SyncGroupResponse, kSyncGroup)                   \
+                  X(HeartbeatRequest, kHeartbeat) X(HeartbeatResponse, kHeartbeat) X(              \
+                      LeaveGroupRequest, kLeaveGroup) X(LeaveGroupResponse, kLeaveGroup)           \
+                      X(OffsetCommitRequest, kOffsetCommit) X(OffsetCommitResponse, kOffsetCommit) \
+                          X(OffsetFetchRequest, kOffsetFetch) X(OffsetFetchResponse, kOffsetFetch) \
+                              X(SaslHandshakeRequest, kSaslHandshake)                              \
+                                  X(SaslHandshakeResponse, kSaslHandshake)                         \
+                                      X(SaslAuthenticateRequest, kSaslAuthenticate)                \
+                                          X(SaslAuthenticateResponse, kSaslAuthenticate)           \
+                                              X(ProduceRequest, kProduce)                          \
+                                                  X(ProduceResponse, kProduce)
 
 // fillForTests sets every field the version has to a value drawn from seed (arrays of 1 or 2
 // elements, nullable fields sometimes null): round-trip tests and the fuzz target use it.
-#define DTS_KAFKA_DECLARE(Type, key)                                          \
-  Status decode(std::string_view bytes, int16_t version, Type* out);          \
-  void encode(const Type& message, int16_t version, std::string* out);        \
+#define DTS_KAFKA_DECLARE(Type, key)                                   \
+  Status decode(std::string_view bytes, int16_t version, Type* out);   \
+  void encode(const Type& message, int16_t version, std::string* out); \
   void fillForTests(Type* message, int16_t version, uint32_t seed);
 DTS_KAFKA_MESSAGES(DTS_KAFKA_DECLARE)
 #undef DTS_KAFKA_DECLARE

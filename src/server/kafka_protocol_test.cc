@@ -87,7 +87,7 @@ TEST(KafkaProtocolTest, AdvertisedRangesKeepTheVersionsOldClientsGateOn) {
   EXPECT_TRUE(has(kSaslAuthenticate, 0));
   EXPECT_TRUE(has(kListOffsets, 1));
   EXPECT_TRUE(has(kApiVersions, 0));
-  EXPECT_TRUE(has(kFetch, 4));  // kafka-python and sarama
+  EXPECT_TRUE(has(kFetch, 4));         // kafka-python and sarama
   EXPECT_FALSE(has(kOffsetFetch, 6));  // librdkafka would go flexible
   EXPECT_FALSE(supportedRange(kProduce).has_value());
   // Only ApiVersions v3 is flexible among what is served.
@@ -113,8 +113,8 @@ TEST(KafkaProtocolTest, RequestHeaderV1AndV2) {
 
   // ApiVersions v3 as librdkafka sends it: header v2 (a tag section after the client id), then
   // compact strings and a tag section in the body.
-  std::string v3 = unhex("0012000300000001000772646b61666b6100") + "\x0b" + "librdkafka" +
-                   "\x06" + "2.0.2" + std::string(1, '\0');
+  std::string v3 = unhex("0012000300000001000772646b61666b6100") + "\x0b" + "librdkafka" + "\x06" +
+                   "2.0.2" + std::string(1, '\0');
   ASSERT_TRUE(decodeRequestHeader(v3, &back, &body).ok());
   EXPECT_EQ(back.api_version, 3);
   ApiVersionsRequest req;
@@ -140,19 +140,39 @@ TEST(KafkaProtocolTest, ApiVersionsV3ResponseIsFlexibleV0IsNot) {
   std::string v0, v3;
   encode(r, 0, &v0);
   encode(r, 3, &v3);
-  EXPECT_EQ(hex(v0), "0000" "00000001" "00010004000b");
-  EXPECT_EQ(hex(v3), "0000" "02" "00010004000b00" "00000000" "00");
+  EXPECT_EQ(hex(v0),
+            "0000"
+            "00000001"
+            "00010004000b");
+  EXPECT_EQ(hex(v3),
+            "0000"
+            "02"
+            "00010004000b00"
+            "00000000"
+            "00");
 }
 
 TEST(KafkaProtocolTest, UnsupportedVersionBodyIsKip511) {
-  EXPECT_EQ(hex(unsupportedVersionBody()), "0023" "00000001" "001200000003");
+  EXPECT_EQ(hex(unsupportedVersionBody()),
+            "0023"
+            "00000001"
+            "001200000003");
   std::string frame = responseFrame(5, "ab");
-  EXPECT_EQ(hex(frame), "00000006" "00000005" "6162");
+  EXPECT_EQ(hex(frame),
+            "00000006"
+            "00000005"
+            "6162");
 }
 
 TEST(KafkaProtocolTest, HostileLengthsAreRefusedBeforeAllocating) {
   // Fetch v4 with a topic count of 2^31-1 in a 20-byte body.
-  std::string b = unhex("ffffffff" "000001f4" "00000001" "00100000" "00" "7fffffff");
+  std::string b = unhex(
+      "ffffffff"
+      "000001f4"
+      "00000001"
+      "00100000"
+      "00"
+      "7fffffff");
   FetchRequest f;
   Status st = decode(b, 4, &f);
   ASSERT_FALSE(st.ok());
@@ -211,7 +231,8 @@ TEST(KafkaProtocolTest, RecordBatchOffsetsAndCorruptionAreDetected) {
     auto r = decodeRecordBatches(bad);
     EXPECT_FALSE(r.ok()) << pos;
   }
-  for (size_t n = 1; n < bytes.size(); n += 17) EXPECT_FALSE(decodeRecordBatches(bytes.substr(0, n)).ok()) << n;
+  for (size_t n = 1; n < bytes.size(); n += 17)
+    EXPECT_FALSE(decodeRecordBatches(bytes.substr(0, n)).ok()) << n;
 }
 
 }  // namespace
