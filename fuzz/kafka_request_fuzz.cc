@@ -46,11 +46,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int16_t v = static_cast<int16_t>(h.api_version & 0x0f);  // keep to modelled versions
   switch (static_cast<uint16_t>(h.api_key) % 16) {
     case 0: roundTrip<k::ProduceRequest>(body, v % 9); break;
-    case 1: roundTrip<k::FetchRequest>(body, static_cast<int16_t>(4 + v % 8)); break;
+    case 1:
+      roundTrip<k::FetchRequest>(body, static_cast<int16_t>(h.api_version & 0x0f) % 12);
+      break;
     case 2: roundTrip<k::ListOffsetsRequest>(body, v % 3); break;
     case 3: roundTrip<k::MetadataRequest>(body, v % 6); break;
     case 8: roundTrip<k::OffsetCommitRequest>(body, v % 8); break;
-    case 9: roundTrip<k::OffsetFetchRequest>(body, static_cast<int16_t>(1 + v % 5)); break;
+    case 9: roundTrip<k::OffsetFetchRequest>(body, v % 6); break;
     case 10: roundTrip<k::FindCoordinatorRequest>(body, v % 3); break;
     case 11: roundTrip<k::JoinGroupRequest>(body, v % 6); break;
     case 12: roundTrip<k::HeartbeatRequest>(body, v % 4); break;

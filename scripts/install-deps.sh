@@ -13,6 +13,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # servers and tools used by tests, the demo and benchmarks
   mariadb-server mariadb-client haproxy sysbench mydumper etcd-server python3 curl
+  # Kafka clients the Kafka listener is tested with (tests/kafka_test.cc)
+  kcat python3-confluent-kafka python3-kafka
 )
 
 missing=()

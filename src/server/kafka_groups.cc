@@ -40,14 +40,16 @@ void GroupCoordinator::startRebalance(Group& g, Clock::time_point now) {
 
 void GroupCoordinator::maybeCompleteJoin(Group& g, Clock::time_point now) {
   if (g.state != State::kPreparingRebalance) return;
-  bool all = std::all_of(g.members.begin(), g.members.end(), [](const Member& m) { return m.joined; });
+  bool all =
+      std::all_of(g.members.begin(), g.members.end(), [](const Member& m) { return m.joined; });
   if (!all && now < g.rebalance_deadline) return;
   size_t before = g.members.size();
   std::erase_if(g.members, [](const Member& m) { return !m.joined; });
   if (g.members.size() != before) {
-    spdlog::info("kafka: {} member(s) of a group did not rejoin within the rebalance timeout and "
-                 "were removed",
-                 before - g.members.size());
+    spdlog::info(
+        "kafka: {} member(s) of a group did not rejoin within the rebalance timeout and "
+        "were removed",
+        before - g.members.size());
   }
   ++g.generation;
   if (g.members.empty()) {
@@ -94,12 +96,14 @@ void GroupCoordinator::expireLocked(Clock::time_point now) {
     Group& g = it->second;
     std::vector<std::string> expired;
     for (const Member& m : g.members) {
-      if (now - m.last_seen > std::chrono::milliseconds(m.session_timeout_ms)) expired.push_back(m.id);
+      if (now - m.last_seen > std::chrono::milliseconds(m.session_timeout_ms))
+        expired.push_back(m.id);
     }
     for (const std::string& id : expired) {
-      spdlog::info("kafka: group '{}': member '{}' evicted (no heartbeat within its session "
-                   "timeout); the group rebalances",
-                   it->first, id);
+      spdlog::info(
+          "kafka: group '{}': member '{}' evicted (no heartbeat within its session "
+          "timeout); the group rebalances",
+          it->first, id);
       removeMember(g, id, now);
     }
     maybeCompleteJoin(g, now);
@@ -146,9 +150,8 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& req, int16_t ve
   // Some protocol must be supported by every other member too.
   bool compatible = std::any_of(req.protocols.begin(), req.protocols.end(), [&](const auto& p) {
     return std::all_of(g.members.begin(), g.members.end(), [&](const Member& m) {
-      return m.id == req.member_id ||
-             std::any_of(m.protocols.begin(), m.protocols.end(),
-                         [&](const auto& q) { return q.name == p.name; });
+      return m.id == req.member_id || std::any_of(m.protocols.begin(), m.protocols.end(),
+                                                  [&](const auto& q) { return q.name == p.name; });
     });
   });
   if (!compatible) {
@@ -218,7 +221,8 @@ JoinGroupResponse GroupCoordinator::join(const JoinGroupRequest& req, int16_t ve
   return r;
 }
 
-SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& req, const std::atomic<bool>& stop) {
+SyncGroupResponse GroupCoordinator::sync(const SyncGroupRequest& req,
+                                         const std::atomic<bool>& stop) {
   SyncGroupResponse r;
   std::unique_lock lock(mu_);
   auto now = Clock::now();
@@ -334,10 +338,9 @@ Result<std::unique_ptr<OffsetStore>> OffsetStore::open(const std::string& path) 
 
 Status OffsetStore::commit(const std::string& group_id, const std::vector<Committed>& entries) {
   std::lock_guard lock(mu_);
-  const std::string now = std::to_string(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  const std::string now = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             std::chrono::system_clock::now().time_since_epoch())
+                                             .count());
   auto where = [&](const Status& st) {
     return st.withContext("storing the committed offsets of group '" + group_id + "' in " +
                           db_->path());
@@ -366,16 +369,17 @@ Status OffsetStore::commit(const std::string& group_id, const std::vector<Commit
 }
 
 Result<std::vector<OffsetStore::Committed>> OffsetStore::fetch(const std::string& group_id,
-                                                              const std::string& topic) {
+                                                               const std::string& topic) {
   std::lock_guard lock(mu_);
-  auto rows = topic.empty()
-                  ? db_->query("SELECT topic, partition, committed_offset, metadata FROM "
-                               "kafka_offsets WHERE group_id = ?1 ORDER BY topic, partition",
-                               {group_id})
-                  : db_->query("SELECT topic, partition, committed_offset, metadata FROM "
-                               "kafka_offsets WHERE group_id = ?1 AND topic = ?2 ORDER BY "
-                               "partition",
-                               {group_id, topic});
+  auto rows = topic.empty() ? db_->query(
+                                  "SELECT topic, partition, committed_offset, metadata FROM "
+                                  "kafka_offsets WHERE group_id = ?1 ORDER BY topic, partition",
+                                  {group_id})
+                            : db_->query(
+                                  "SELECT topic, partition, committed_offset, metadata FROM "
+                                  "kafka_offsets WHERE group_id = ?1 AND topic = ?2 ORDER BY "
+                                  "partition",
+                                  {group_id, topic});
   if (!rows.ok()) {
     return rows.status().withContext("reading the committed offsets of group '" + group_id +
                                      "' from " + db_->path());

@@ -113,9 +113,8 @@ bool plainTokenMatches(std::string_view token, const std::string& expected, std:
 // One connection's protocol state and request handlers.
 class Session {
  public:
-  Session(const KafkaListenerOptions& options, k::GroupCoordinator& groups,
-          k::OffsetStore& offsets, const std::atomic<bool>& stop, const std::string& peer,
-          const std::string& host, int port)
+  Session(const KafkaListenerOptions& options, k::GroupCoordinator& groups, k::OffsetStore& offsets,
+          const std::atomic<bool>& stop, const std::string& peer, const std::string& host, int port)
       : options_(options),
         groups_(groups),
         offsets_(offsets),
@@ -149,9 +148,10 @@ class Session {
     raw_token_next_ = false;
     std::string user;
     if (!plainTokenMatches(token, options_.token, &user)) {
-      spdlog::warn("kafka: {}: SASL/PLAIN authentication failed (user '{}'): the password must "
-                   "be the dts API token; closing the connection",
-                   peer_, user);
+      spdlog::warn(
+          "kafka: {}: SASL/PLAIN authentication failed (user '{}'): the password must "
+          "be the dts API token; closing the connection",
+          peer_, user);
       close_after_ = true;
       return std::nullopt;
     }
@@ -170,9 +170,10 @@ class Session {
     const int16_t key = h.api_key;
     if (!authenticated_ && key != k::kApiVersions && key != k::kSaslHandshake &&
         key != k::kSaslAuthenticate) {
-      spdlog::warn("kafka: {}: {} before SASL authentication (SASL/PLAIN with the dts API token "
-                   "is required); closing the connection",
-                   peer_, what(h));
+      spdlog::warn(
+          "kafka: {}: {} before SASL authentication (SASL/PLAIN with the dts API token "
+          "is required); closing the connection",
+          peer_, what(h));
       close_after_ = true;
       return std::nullopt;
     }
@@ -188,49 +189,46 @@ class Session {
     if (!header_status.ok()) return malformed(h, header_status);
     const int16_t v = h.api_version;
     switch (key) {
-      case k::kApiVersions: return with<k::ApiVersionsRequest>(h, body, [&](auto&) {
+      case k::kApiVersions:
+        return with<k::ApiVersionsRequest>(h, body, [&](auto&) {
           k::ApiVersionsResponse r;
           r.api_keys = k::supportedApis();
           return r;
         });
-      case k::kSaslHandshake: return with<k::SaslHandshakeRequest>(h, body, [&](auto& q) {
-          return saslHandshake(q, v);
-        });
-      case k::kSaslAuthenticate: return with<k::SaslAuthenticateRequest>(h, body, [&](auto& q) {
-          return saslAuthenticate(q);
-        });
-      case k::kMetadata: return with<k::MetadataRequest>(h, body, [&](auto& q) {
-          return metadata(q, v);
-        });
-      case k::kFindCoordinator: return with<k::FindCoordinatorRequest>(h, body, [&](auto& q) {
-          return findCoordinator(q);
-        });
-      case k::kListOffsets: return with<k::ListOffsetsRequest>(h, body, [&](auto& q) {
-          return listOffsets(q, v);
-        });
+      case k::kSaslHandshake:
+        return with<k::SaslHandshakeRequest>(h, body, [&](auto& q) { return saslHandshake(q, v); });
+      case k::kSaslAuthenticate:
+        return with<k::SaslAuthenticateRequest>(h, body,
+                                                [&](auto& q) { return saslAuthenticate(q); });
+      case k::kMetadata:
+        return with<k::MetadataRequest>(h, body, [&](auto& q) { return metadata(q, v); });
+      case k::kFindCoordinator:
+        return with<k::FindCoordinatorRequest>(h, body,
+                                               [&](auto& q) { return findCoordinator(q); });
+      case k::kListOffsets:
+        return with<k::ListOffsetsRequest>(h, body, [&](auto& q) { return listOffsets(q, v); });
       case k::kFetch: return with<k::FetchRequest>(h, body, [&](auto& q) { return fetch(q); });
-      case k::kJoinGroup: return with<k::JoinGroupRequest>(h, body, [&](auto& q) {
-          return groups_.join(q, v, client_id_, stop_);
-        });
-      case k::kSyncGroup: return with<k::SyncGroupRequest>(h, body, [&](auto& q) {
-          return groups_.sync(q, stop_);
-        });
-      case k::kHeartbeat: return with<k::HeartbeatRequest>(h, body, [&](auto& q) {
+      case k::kJoinGroup:
+        return with<k::JoinGroupRequest>(
+            h, body, [&](auto& q) { return groups_.join(q, v, client_id_, stop_); });
+      case k::kSyncGroup:
+        return with<k::SyncGroupRequest>(h, body, [&](auto& q) { return groups_.sync(q, stop_); });
+      case k::kHeartbeat:
+        return with<k::HeartbeatRequest>(h, body, [&](auto& q) {
           k::HeartbeatResponse r;
           r.error_code = groups_.heartbeat(q);
           return r;
         });
-      case k::kLeaveGroup: return with<k::LeaveGroupRequest>(h, body, [&](auto& q) {
+      case k::kLeaveGroup:
+        return with<k::LeaveGroupRequest>(h, body, [&](auto& q) {
           k::LeaveGroupResponse r;
           r.error_code = groups_.leave(q);
           return r;
         });
-      case k::kOffsetCommit: return with<k::OffsetCommitRequest>(h, body, [&](auto& q) {
-          return offsetCommit(q, v);
-        });
-      case k::kOffsetFetch: return with<k::OffsetFetchRequest>(h, body, [&](auto& q) {
-          return offsetFetch(q, v);
-        });
+      case k::kOffsetCommit:
+        return with<k::OffsetCommitRequest>(h, body, [&](auto& q) { return offsetCommit(q, v); });
+      case k::kOffsetFetch:
+        return with<k::OffsetFetchRequest>(h, body, [&](auto& q) { return offsetFetch(q, v); });
       default: break;
     }
     // supportedApis() lists a key with no handler: a dts bug, reported to the client too.
@@ -342,15 +340,18 @@ class Session {
     k::SaslHandshakeResponse r;
     r.mechanisms = {"PLAIN"};
     if (q.mechanism != "PLAIN") {
-      spdlog::warn("kafka: {}: SASL mechanism '{}' is not supported (only PLAIN); closing the "
-                   "connection",
-                   peer_, q.mechanism);
+      spdlog::warn(
+          "kafka: {}: SASL mechanism '{}' is not supported (only PLAIN); closing the "
+          "connection",
+          peer_, q.mechanism);
       r.error_code = k::kUnsupportedSaslMechanism;
       close_after_ = true;
       return r;
     }
-    if (v == 0) raw_token_next_ = true;
-    else authenticate_next_ = true;
+    if (v == 0)
+      raw_token_next_ = true;
+    else
+      authenticate_next_ = true;
     return r;
   }
 
@@ -370,9 +371,10 @@ class Session {
       r.error_message =
           "Authentication failed: invalid username or password (the password is the dts API "
           "token)";
-      spdlog::warn("kafka: {}: SASL/PLAIN authentication failed (user '{}'); closing the "
-                   "connection",
-                   peer_, user);
+      spdlog::warn(
+          "kafka: {}: SASL/PLAIN authentication failed (user '{}'); closing the "
+          "connection",
+          peer_, user);
       close_after_ = true;
       return r;
     }
@@ -443,8 +445,8 @@ class Session {
         } else {
           auto at = log->offsetForTime(p.timestamp);
           if (!at.ok()) {
-            spdlog::error("kafka: {}: ListOffsets of '{}' at {} ms: {}", peer_, t.name,
-                          p.timestamp, at.status().toString());
+            spdlog::error("kafka: {}: ListOffsets of '{}' at {} ms: {}", peer_, t.name, p.timestamp,
+                          at.status().toString());
             rp.error_code = kKafkaStorageError;
           } else if (*at < log->endOffset()) {
             rp.offset = *at;
@@ -738,9 +740,10 @@ void KafkaListener::acceptLoop() {
     int peer_port = 0;
     std::string peer_text = addressText(peer, &peer_port) + ":" + std::to_string(peer_port);
     if (active_.load() >= options_.max_connections) {
-      spdlog::error("kafka: connection from {} refused: {} connections are open, the limit "
-                    "(max_connections)",
-                    peer_text, options_.max_connections);
+      spdlog::error(
+          "kafka: connection from {} refused: {} connections are open, the limit "
+          "(max_connections)",
+          peer_text, options_.max_connections);
       ::close(fd);
       continue;
     }
@@ -780,15 +783,15 @@ void KafkaListener::serve(Connection* c) {
         (uint32_t(uint8_t(size_bytes[0])) << 24) | (uint32_t(uint8_t(size_bytes[1])) << 16) |
         (uint32_t(uint8_t(size_bytes[2])) << 8) | uint32_t(uint8_t(size_bytes[3])));
     if (size < 0 || static_cast<size_t>(size) > options_.max_request_bytes) {
-      spdlog::warn("kafka: {}: request size {} is outside 0..{} (max_request_bytes); closing the "
-                   "connection",
-                   c->peer, size, options_.max_request_bytes);
+      spdlog::warn(
+          "kafka: {}: request size {} is outside 0..{} (max_request_bytes); closing the "
+          "connection",
+          c->peer, size, options_.max_request_bytes);
       break;
     }
     frame.resize(static_cast<size_t>(size));
-    if (size > 0 &&
-        readFull(c->fd, frame.data(), frame.size(), stop_, options_.idle_timeout, false) !=
-            ReadResult::kOk) {
+    if (size > 0 && readFull(c->fd, frame.data(), frame.size(), stop_, options_.idle_timeout,
+                             false) != ReadResult::kOk) {
       spdlog::info("kafka: {}: connection closed in the middle of a request", c->peer);
       break;
     }

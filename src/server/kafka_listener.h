@@ -50,7 +50,7 @@ struct KafkaListenerOptions {
   size_t max_connections = 256;
   size_t max_request_bytes = 1 << 20;
   size_t max_fetch_bytes = 64 << 20;
-  std::chrono::milliseconds max_wait{30000};  // longest Fetch long poll
+  std::chrono::milliseconds max_wait{30000};               // longest Fetch long poll
   std::chrono::milliseconds idle_timeout{10 * 60 * 1000};  // Kafka's connections.max.idle.ms
 };
 

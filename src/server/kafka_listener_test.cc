@@ -195,7 +195,8 @@ TEST_F(KafkaListenerTest, SaslIsRequiredAndAWrongPasswordIsRefused) {
   }
   {
     auto c = client(false);
-    auto h = c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 1, k::SaslHandshakeRequest{"PLAIN"});
+    auto h =
+        c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 1, k::SaslHandshakeRequest{"PLAIN"});
     ASSERT_TRUE(h);
     EXPECT_EQ(h->mechanisms, std::vector<std::string>{"PLAIN"});
     auto a = c->call<k::SaslAuthenticateResponse>(
@@ -215,7 +216,8 @@ TEST_F(KafkaListenerTest, SaslIsRequiredAndAWrongPasswordIsRefused) {
   // Handshake v0: the raw token follows in its own frame; success is an empty frame.
   for (const std::string& pw : {kToken, std::string("nope")}) {
     auto c = client(false);
-    auto h = c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 0, k::SaslHandshakeRequest{"PLAIN"});
+    auto h =
+        c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 0, k::SaslHandshakeRequest{"PLAIN"});
     ASSERT_TRUE(h);
     EXPECT_EQ(h->error_code, 0);
     c->sendFrame(std::string("\0anyone\0", 8) + pw);
@@ -458,7 +460,8 @@ TEST_F(KafkaListenerTest, GroupJoinSyncCommitAndResumeAcrossRestart) {
   commit.generation_id = gen;
   cr = a->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
   EXPECT_EQ(cr->topics[0].partitions[0].error_code, 0);
-  auto left = a->call<k::LeaveGroupResponse>(k::kLeaveGroup, 1, k::LeaveGroupRequest{"g1", member_a});
+  auto left =
+      a->call<k::LeaveGroupResponse>(k::kLeaveGroup, 1, k::LeaveGroupRequest{"g1", member_a});
   EXPECT_EQ(left->error_code, 0);
 
   a.reset();
@@ -467,7 +470,8 @@ TEST_F(KafkaListenerTest, GroupJoinSyncCommitAndResumeAcrossRestart) {
   start();  // the committed offsets survive a restart
   auto c = client();
   auto f = c->call<k::OffsetFetchResponse>(
-      k::kOffsetFetch, 1, k::OffsetFetchRequest{"g1", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+      k::kOffsetFetch, 1,
+      k::OffsetFetchRequest{"g1", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
   ASSERT_TRUE(f);
   EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, 7);
   EXPECT_EQ(f->topics[0].partitions[0].metadata, "meta");
@@ -475,7 +479,8 @@ TEST_F(KafkaListenerTest, GroupJoinSyncCommitAndResumeAcrossRestart) {
                                              k::OffsetFetchRequest{"g1", std::nullopt});
   ASSERT_EQ(all->topics.size(), 1u);
   auto never = c->call<k::OffsetFetchResponse>(
-      k::kOffsetFetch, 3, k::OffsetFetchRequest{"other", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+      k::kOffsetFetch, 3,
+      k::OffsetFetchRequest{"other", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
   EXPECT_EQ(never->topics.at(0).partitions.at(0).committed_offset, -1);
   EXPECT_EQ(never->topics[0].partitions[0].error_code, 0);
 }

@@ -32,8 +32,9 @@ int64_t MemoryChangeLog::endOffset() const {
 
 Result<int64_t> MemoryChangeLog::offsetForTime(int64_t ms) const {
   std::lock_guard lock(mu_);
-  auto it = std::lower_bound(records_.begin(), records_.end(), ms,
-                             [](const sink::LogRecord& r, int64_t t) { return r.timestamp_ms < t; });
+  auto it =
+      std::lower_bound(records_.begin(), records_.end(), ms,
+                       [](const sink::LogRecord& r, int64_t t) { return r.timestamp_ms < t; });
   return first_ + static_cast<int64_t>(it - records_.begin());
 }
 
@@ -58,9 +59,8 @@ Result<std::vector<sink::LogRecord>> MemoryChangeLog::read(int64_t from, size_t 
 
 int64_t MemoryChangeLog::waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
-  cv_.wait_for(lock, timeout, [&] {
-    return first_ + static_cast<int64_t>(records_.size()) > offset;
-  });
+  cv_.wait_for(lock, timeout,
+               [&] { return first_ + static_cast<int64_t>(records_.size()) > offset; });
   return first_ + static_cast<int64_t>(records_.size());
 }
 

@@ -29,11 +29,14 @@ std::string apiName(int16_t api_key) {
 }
 
 const std::vector<VersionRange>& supportedApis() {
-  // Minimums stay low on purpose: librdkafka 2.0.2 turns features off when a range misses the
-  // single old version its feature table names (research note, section 2).
+  // Every minimum is 0 on purpose: librdkafka 2.0.2 turns features off when a range misses the
+  // single old version its feature table names (research note, section 2), and it ignored our
+  // Fetch 4..11 and OffsetFetch 1..5 entries altogether (its "Broker API support" list left them
+  // out and it then sent Fetch v0, failing locally). Fetch v0-3 get record batch v2 like the
+  // rest: consumers pick the format by the magic byte.
   static const std::vector<VersionRange> kApis = {
-      {kFetch, 4, 11},           {kListOffsets, 0, 2},   {kMetadata, 0, 5},
-      {kOffsetCommit, 0, 7},     {kOffsetFetch, 1, 5},   {kFindCoordinator, 0, 2},
+      {kFetch, 0, 11},           {kListOffsets, 0, 2},   {kMetadata, 0, 5},
+      {kOffsetCommit, 0, 7},     {kOffsetFetch, 0, 5},   {kFindCoordinator, 0, 2},
       {kJoinGroup, 0, 5},        {kHeartbeat, 0, 3},     {kLeaveGroup, 0, 2},
       {kSyncGroup, 0, 3},        {kSaslHandshake, 0, 1}, {kApiVersions, 0, 3},
       {kSaslAuthenticate, 0, 1},

@@ -414,9 +414,9 @@ struct ProduceResponse {
 // one this file models (supportedRange, or Produce 0..8). Responses are decoded only by tests.
 #define DTS_KAFKA_MESSAGES(X)                                                                      \
   X(ApiVersionsRequest, kApiVersions)                                                              \
-  X(ApiVersionsResponse, kApiVersions) X(MetadataRequest, kMetadata)                               \
-      X(MetadataResponse, kMetadata) X(ListOffsetsRequest, kListOffsets) X(                        \
-          ListOffsetsResponse, kListOffsets) X(FetchRequest, kFetch) X(FetchResponse, kFetch)      \
+  X(ApiVersionsResponse, kApiVersions)                                                             \
+  X(MetadataRequest, kMetadata) X(MetadataResponse, kMetadata) X(ListOffsetsRequest, kListOffsets) \
+      X(ListOffsetsResponse, kListOffsets) X(FetchRequest, kFetch) X(FetchResponse, kFetch)        \
           X(FindCoordinatorRequest, kFindCoordinator) X(FindCoordinatorResponse, kFindCoordinator) \
               X(JoinGroupRequest, kJoinGroup) X(JoinGroupResponse, kJoinGroup) X(                  \
                   SyncGroupRequest, kSyncGroup) X(SyncGroupResponse, kSyncGroup)                   \

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "server/api.h"
+#include "server/kafka_listener.h"
 #include "server/task_manager.h"
 #include "server/token.h"
 
@@ -24,11 +25,12 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
   if (!root.IsMap()) return Status::InvalidArgument(path + ": must be a YAML mapping");
   for (const auto& kv : root) {
     std::string key = kv.first.as<std::string>();
-    std::string* field = key == "data_dir"   ? &options->data_dir
-                         : key == "listen"   ? &options->listen
-                         : key == "tls_cert" ? &options->tls_cert
-                         : key == "tls_key"  ? &options->tls_key
-                                             : nullptr;
+    std::string* field = key == "data_dir"       ? &options->data_dir
+                         : key == "listen"       ? &options->listen
+                         : key == "tls_cert"     ? &options->tls_cert
+                         : key == "tls_key"      ? &options->tls_key
+                         : key == "kafka_listen" ? &options->kafka_listen
+                                                 : nullptr;
     if (field == nullptr)
       return Status::InvalidArgument(
           path + ": " + key + ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
@@ -124,6 +126,29 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
   std::thread listener([&] { http->listen_after_bind(); });
 
+  std::unique_ptr<KafkaListener> kafka;
+  if (!options.kafka_listen.empty()) {
+    KafkaListenerOptions ko;
+    ko.listen = options.kafka_listen;
+    ko.token = token.token;
+    ko.offsets_db = options.data_dir + "/kafka-offsets.db";
+    // One topic per tracking task, named after it. The task manager does not hand out change logs
+    // yet (the tracking kind lands separately), so no topic exists and Metadata lists none.
+    ko.lookup = [](const std::string&) -> std::shared_ptr<const sink::ChangeLogReader> {
+      return nullptr;
+    };
+    ko.topics = [] { return std::vector<std::string>{}; };
+    auto started = KafkaListener::start(std::move(ko));
+    if (!started.ok()) {
+      http->stop();
+      listener.join();
+      return started.status();
+    }
+    kafka = std::move(*started);
+    print("dts server: Kafka consumers on " + options.kafka_listen + " (port " +
+          std::to_string(kafka->port()) + ", SASL/PLAIN, password = the API token)\n");
+  }
+
   manager->resumeAll();
   ready.store(true);
   spdlog::info("server: ready");
@@ -131,6 +156,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
 
   spdlog::info("server: stopping; every task stops at a checkpoint");
   ready.store(false);
+  if (kafka) kafka->stop();
   http->stop();
   listener.join();
   manager->shutdown();
