@@ -54,8 +54,8 @@ std::vector<std::pair<int64_t, std::string>> records(const std::string& text) {
   return out;
 }
 
-void expectRange(const std::vector<std::pair<int64_t, std::string>>& got, int64_t from,
-                 int64_t to, const std::string& output) {
+void expectRange(const std::vector<std::pair<int64_t, std::string>>& got, int64_t from, int64_t to,
+                 const std::string& output) {
   ASSERT_EQ(got.size(), static_cast<size_t>(to - from)) << output;
   for (int64_t o = from; o < to; ++o) {
     EXPECT_EQ(got[static_cast<size_t>(o - from)].first, o) << output;
@@ -75,15 +75,8 @@ class KafkaClientsTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     log_ = std::make_shared<MemoryChangeLog>();
     appendRecords(kRecords);
-    KafkaListenerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.token = kToken;
-    o.offsets_db = (dir_ / "kafka-offsets.db").string();
-    auto log = log_;
-    o.lookup = [log](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
-      return t == "orders" ? log : nullptr;
-    };
-    o.topics = [] { return std::vector<std::string>{"orders"}; };
+    KafkaListenerOptions o =
+        listenerOptionsForTests(log_, "orders", kToken, (dir_ / "kafka-offsets.db").string());
     auto l = KafkaListener::start(std::move(o));
     ASSERT_TRUE(l.ok()) << l.status().toString();
     listener_ = std::move(*l);

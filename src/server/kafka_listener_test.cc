@@ -124,16 +124,7 @@ class KafkaListenerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   KafkaListenerOptions options() {
-    KafkaListenerOptions o;
-    o.listen = "127.0.0.1:0";
-    o.token = kToken;
-    o.offsets_db = (dir_ / "kafka-offsets.db").string();
-    auto log = log_;
-    o.lookup = [log](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
-      return t == "orders" ? log : nullptr;
-    };
-    o.topics = [] { return std::vector<std::string>{"orders"}; };
-    return o;
+    return listenerOptionsForTests(log_, "orders", kToken, (dir_ / "kafka-offsets.db").string());
   }
   void start(KafkaListenerOptions o) {
     auto l = KafkaListener::start(std::move(o));

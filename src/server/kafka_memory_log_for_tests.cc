@@ -64,4 +64,18 @@ int64_t MemoryChangeLog::waitBeyond(int64_t offset, std::chrono::milliseconds ti
   return first_ + static_cast<int64_t>(records_.size());
 }
 
+KafkaListenerOptions listenerOptionsForTests(std::shared_ptr<MemoryChangeLog> log,
+                                             const std::string& topic, const std::string& token,
+                                             const std::string& offsets_db) {
+  KafkaListenerOptions o;
+  o.listen = "127.0.0.1:0";
+  o.token = token;
+  o.offsets_db = offsets_db;
+  o.lookup = [log, topic](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
+    return t == topic ? log : nullptr;
+  };
+  o.topics = [topic] { return std::vector<std::string>{topic}; };
+  return o;
+}
+
 }  // namespace dts::server

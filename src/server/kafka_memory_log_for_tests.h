@@ -8,6 +8,7 @@
 #include <mutex>
 #include <vector>
 
+#include "server/kafka_listener.h"
 #include "sink/change_log_reader.h"
 
 namespace dts::server {
@@ -31,5 +32,10 @@ class MemoryChangeLog : public sink::ChangeLogReader {
   int64_t first_ = 0;
   std::vector<sink::LogRecord> records_;  // records_[i].offset == first_ + i
 };
+
+// Listener options over one in-memory log: 127.0.0.1, a free port, the one topic `topic`.
+KafkaListenerOptions listenerOptionsForTests(std::shared_ptr<MemoryChangeLog> log,
+                                             const std::string& topic, const std::string& token,
+                                             const std::string& offsets_db);
 
 }  // namespace dts::server

@@ -97,6 +97,13 @@ Status decodeRequestHeader(std::string_view frame, RequestHeader* header, size_t
 // The inverse (tests and the fuzz target).
 std::string encodeRequestHeader(const RequestHeader& header);
 
+// A topic and its partitions, as most messages nest them.
+template <typename Partition>
+struct NamedTopic {
+  std::string name;
+  std::vector<Partition> partitions;
+};
+
 // ---- messages (field names follow Kafka's JSON schemas; comments give the versions that have
 // them)
 
@@ -148,10 +155,7 @@ struct ListOffsetsRequest {
     int64_t timestamp = 0;        // -1 latest, -2 earliest, else ms
     int32_t max_num_offsets = 1;  // v0
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   int32_t replica_id = -1;
   int8_t isolation_level = 0;  // v2+
   std::vector<Topic> topics;
@@ -164,10 +168,7 @@ struct ListOffsetsResponse {
     int64_t timestamp = -1;                  // v1+
     int64_t offset = -1;                     // v1+
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   int32_t throttle_time_ms = 0;  // v2+
   std::vector<Topic> topics;
 };
@@ -310,10 +311,7 @@ struct OffsetCommitRequest {
     int64_t commit_timestamp = -1;        // v1 only
     std::optional<std::string> committed_metadata;
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   std::string group_id;
   int32_t generation_id = -1;                    // v1+
   std::string member_id;                         // v1+
@@ -326,10 +324,7 @@ struct OffsetCommitResponse {
     int32_t partition_index = 0;
     int16_t error_code = 0;
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   int32_t throttle_time_ms = 0;  // v3+
   std::vector<Topic> topics;
 };
@@ -350,10 +345,7 @@ struct OffsetFetchResponse {
     std::optional<std::string> metadata;
     int16_t error_code = 0;
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   int32_t throttle_time_ms = 0;  // v3+
   std::vector<Topic> topics;
   int16_t error_code = 0;  // v2+
@@ -384,10 +376,7 @@ struct ProduceRequest {
     int32_t index = 0;
     std::optional<std::string> records;
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   std::optional<std::string> transactional_id;  // v3+
   int16_t acks = -1;                            // 0: the client expects no response
   int32_t timeout_ms = 0;
@@ -402,10 +391,7 @@ struct ProduceResponse {
     int64_t log_start_offset = -1;             // v5+
     std::optional<std::string> error_message;  // v8+ (with an empty record_errors)
   };
-  struct Topic {
-    std::string name;
-    std::vector<Partition> partitions;
-  };
+  using Topic = NamedTopic<Partition>;
   std::vector<Topic> responses;
   int32_t throttle_time_ms = 0;  // v1+ (after the topics)
 };
@@ -415,7 +401,8 @@ struct ProduceResponse {
 #define DTS_KAFKA_MESSAGES(X)                                                                      \
   X(ApiVersionsRequest, kApiVersions)                                                              \
   X(ApiVersionsResponse, kApiVersions)                                                             \
-  X(MetadataRequest, kMetadata) X(MetadataResponse, kMetadata) X(ListOffsetsRequest, kListOffsets) \
+  X(MetadataRequest, kMetadata)                                                                    \
+  X(MetadataResponse, kMetadata) X(ListOffsetsRequest, kListOffsets)                               \
       X(ListOffsetsResponse, kListOffsets) X(FetchRequest, kFetch) X(FetchResponse, kFetch)        \
           X(FindCoordinatorRequest, kFindCoordinator) X(FindCoordinatorResponse, kFindCoordinator) \
               X(JoinGroupRequest, kJoinGroup) X(JoinGroupResponse, kJoinGroup) X(                  \
