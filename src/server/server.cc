@@ -117,15 +117,6 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     return Status::Unavailable("cannot listen on " + options.listen +
                                " (in use, or not an address of this machine)");
   }
-  std::string scheme = options.tls_cert.empty() ? "http" : "https";
-  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::string url = scheme + "://" + shown_host + ":" + std::to_string(bound);
-  if (token.created) {
-    print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
-  }
-  print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
-  std::thread listener([&] { http->listen_after_bind(); });
-
   std::unique_ptr<KafkaListener> kafka;
   if (!options.kafka_listen.empty()) {
     KafkaListenerOptions ko;
@@ -139,15 +130,21 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     };
     ko.topics = [] { return std::vector<std::string>{}; };
     auto started = KafkaListener::start(std::move(ko));
-    if (!started.ok()) {
-      http->stop();
-      listener.join();
-      return started.status();
-    }
+    if (!started.ok()) return started.status();  // before HTTP serves: nothing to stop
     kafka = std::move(*started);
+  }
+  std::string scheme = options.tls_cert.empty() ? "http" : "https";
+  std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::string url = scheme + "://" + shown_host + ":" + std::to_string(bound);
+  if (token.created) {
+    print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
+  }
+  print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
+  if (kafka) {
     print("dts server: Kafka consumers on " + options.kafka_listen + " (port " +
           std::to_string(kafka->port()) + ", SASL/PLAIN, password = the API token)\n");
   }
+  std::thread listener([&] { http->listen_after_bind(); });
 
   manager->resumeAll();
   ready.store(true);
