@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -198,8 +199,10 @@ namespace dts::server {
 namespace {
 
 // For trying a client by hand: --gtest_also_run_disabled_tests --gtest_filter='*ServeForAMinute'
-// prints the port and serves the 200 records (password kafka-test-token-0123456789) for 60 s.
+// prints the port and serves the 200 records (password kafka-test-token-0123456789) for 60 s;
+// $DTS_KAFKA_SERVE_RECORDS more records first, to time a client reading many.
 TEST_F(KafkaClientsTest, DISABLED_ServeForAMinute) {
+  if (const char* more = std::getenv("DTS_KAFKA_SERVE_RECORDS")) appendRecords(std::atoi(more));
   std::printf("serving topic orders on %s\n", bootstrap_.c_str());
   std::fflush(stdout);
   std::this_thread::sleep_for(std::chrono::seconds(60));

@@ -412,7 +412,7 @@ TEST_F(KafkaListenerTest, GroupJoinSyncCommitAndResumeAcrossRestart) {
     join_b = cb.call<k::JoinGroupResponse>(k::kJoinGroup, 2, joinRequest("g1", ""));
   });
   int16_t hb = 0;
-  for (int i = 0; i < 50 && hb != k::kRebalanceInProgress; ++i) {
+  for (int i = 0; i < 250 && hb != k::kRebalanceInProgress; ++i) {
     auto h = a->call<k::HeartbeatResponse>(k::kHeartbeat, 3,
                                            k::HeartbeatRequest{"g1", gen, member_a, std::nullopt});
     hb = h->error_code;
