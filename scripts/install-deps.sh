@@ -15,6 +15,8 @@ PACKAGES=(
   mariadb-server mariadb-client haproxy sysbench mydumper etcd-server python3 curl
   # the web console's browser test (tests/console_test.cc): headless Chromium via ChromeDriver
   chromium chromium-driver python3-selenium
+  # Kafka clients the Kafka listener is tested with (tests/kafka_test.cc)
+  kcat python3-confluent-kafka python3-kafka
 )
 
 missing=()

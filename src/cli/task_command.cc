@@ -296,11 +296,14 @@ void registerServerCommand(CLI::App& app) {
                              "data dir (default $DTS_DATA_DIR or .dts)");
   auto* listen = cmd->add_option("--listen", args->options.listen, "HOST:PORT (0: a free port)")
                      ->capture_default_str();
-  cmd->add_option("--config", args->config,
-                  "server config file (YAML: data_dir, listen, tls_cert, tls_key); flags win");
+  cmd->add_option(
+      "--config", args->config,
+      "server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen); flags win");
   auto* cert = cmd->add_option("--tls-cert", args->options.tls_cert, "PEM certificate (HTTPS)");
   auto* key = cmd->add_option("--tls-key", args->options.tls_key, "PEM private key (HTTPS)");
-  cmd->callback([args, dd, listen, cert, key] {
+  auto* kafka = cmd->add_option("--kafka-listen", args->options.kafka_listen,
+                                "HOST:PORT for Kafka consumers of tracking tasks (docs/kafka.md)");
+  cmd->callback([args, dd, listen, cert, key, kafka] {
     server::ServerOptions o = args->options;
     if (!args->config.empty()) {
       server::ServerOptions fromFile;
@@ -311,6 +314,7 @@ void registerServerCommand(CLI::App& app) {
       if (listen->count() == 0) o.listen = fromFile.listen;
       if (cert->count() == 0) o.tls_cert = fromFile.tls_cert;
       if (key->count() == 0) o.tls_key = fromFile.tls_key;
+      if (kafka->count() == 0) o.kafka_listen = fromFile.kafka_listen;
     }
     catchStopSignals();
     Status st = server::runServer(o, g_stop, [](const std::string& s) {

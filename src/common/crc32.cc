@@ -2,6 +2,8 @@
 
 #include <array>
 #include <bit>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 
 #ifdef DTS_HAVE_ISAL
@@ -15,11 +17,11 @@ namespace {
 // k zero bytes, so eight table lookups advance the CRC by eight input bytes.
 using Tables = std::array<std::array<uint32_t, 256>, 8>;
 
-constexpr Tables makeTables() {
+constexpr Tables makeTables(uint32_t reflected_polynomial) {
   Tables t{};
   for (uint32_t b = 0; b < 256; ++b) {
     uint32_t c = b;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0xEDB88320u : c >> 1;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ reflected_polynomial : c >> 1;
     t[0][b] = c;
   }
   for (uint32_t b = 0; b < 256; ++b)
@@ -27,11 +29,10 @@ constexpr Tables makeTables() {
   return t;
 }
 
-constexpr Tables kTables = makeTables();
+constexpr Tables kTables = makeTables(0xEDB88320u);
+constexpr Tables kTablesC = makeTables(0x82F63B78u);  // Castagnoli
 
-}  // namespace
-
-uint32_t crc32Portable(uint32_t crc, const void* data, size_t n) {
+uint32_t slicingBy8(const Tables& tables, uint32_t crc, const void* data, size_t n) {
   const auto* p = static_cast<const unsigned char*>(data);
   uint32_t c = ~crc;
   while (n >= 8) {
@@ -43,14 +44,24 @@ uint32_t crc32Portable(uint32_t crc, const void* data, size_t n) {
       hi = __builtin_bswap32(hi);
     }
     lo ^= c;
-    c = kTables[7][lo & 0xff] ^ kTables[6][(lo >> 8) & 0xff] ^ kTables[5][(lo >> 16) & 0xff] ^
-        kTables[4][lo >> 24] ^ kTables[3][hi & 0xff] ^ kTables[2][(hi >> 8) & 0xff] ^
-        kTables[1][(hi >> 16) & 0xff] ^ kTables[0][hi >> 24];
+    c = tables[7][lo & 0xff] ^ tables[6][(lo >> 8) & 0xff] ^ tables[5][(lo >> 16) & 0xff] ^
+        tables[4][lo >> 24] ^ tables[3][hi & 0xff] ^ tables[2][(hi >> 8) & 0xff] ^
+        tables[1][(hi >> 16) & 0xff] ^ tables[0][hi >> 24];
     p += 8;
     n -= 8;
   }
-  while (n-- > 0) c = (c >> 8) ^ kTables[0][(c ^ *p++) & 0xff];
+  while (n-- > 0) c = (c >> 8) ^ tables[0][(c ^ *p++) & 0xff];
   return ~c;
+}
+
+}  // namespace
+
+uint32_t crc32Portable(uint32_t crc, const void* data, size_t n) {
+  return slicingBy8(kTables, crc, data, n);
+}
+
+uint32_t crc32cPortable(uint32_t crc, const void* data, size_t n) {
+  return slicingBy8(kTablesC, crc, data, n);
 }
 
 #ifdef DTS_HAVE_ISAL
@@ -61,12 +72,21 @@ uint32_t crc32Extend(uint32_t crc, const void* data, size_t n) {
 const char* crc32Implementation() {
   return "isa-l";
 }
+uint32_t crc32cExtend(uint32_t crc, const void* data, size_t n) {
+  // crc32_iscsi neither inverts on entry nor on exit; do both so CRCs chain like crc32Extend.
+  if (n > static_cast<size_t>(INT32_MAX)) return crc32cPortable(crc, data, n);
+  return ~crc32_iscsi(const_cast<unsigned char*>(static_cast<const unsigned char*>(data)),
+                      static_cast<int>(n), ~crc);
+}
 #else
 uint32_t crc32Extend(uint32_t crc, const void* data, size_t n) {
   return crc32Portable(crc, data, n);
 }
 const char* crc32Implementation() {
   return "slicing-by-8";
+}
+uint32_t crc32cExtend(uint32_t crc, const void* data, size_t n) {
+  return crc32cPortable(crc, data, n);
 }
 #endif
 

@@ -79,3 +79,28 @@ TEST(Crc32Test, DetectsEverySingleBitFlip) {
 
 }  // namespace
 }  // namespace dts
+
+namespace dts {
+namespace {
+
+// CRC-32C (Castagnoli), Kafka's record batch checksum.
+TEST(Crc32cTest, KnownVectors) {
+  EXPECT_EQ(crc32c(""), 0u);
+  EXPECT_EQ(crc32c("123456789"), 0xE3069283u);  // the CRC-32/ISCSI check value
+  EXPECT_EQ(crc32cPortable(0, "123456789", 9), 0xE3069283u);
+  EXPECT_EQ(crc32c(std::string(32, '\0')), 0x8A9136AAu);    // RFC 3720 B.4, 32 bytes of zeros
+  EXPECT_EQ(crc32c(std::string(32, '\xff')), 0x62A8AB43u);  // RFC 3720 B.4, 32 bytes of 0xff
+}
+
+TEST(Crc32cTest, ChainsAndMatchesPortableOnEveryLength) {
+  const auto buf = randomBytes(2100, 11);
+  for (size_t n = 0; n <= 2100; n += (n < 100 ? 1 : 37)) {
+    const uint32_t want = crc32cPortable(0, buf.data(), n);
+    ASSERT_EQ(crc32cExtend(0, buf.data(), n), want) << n;
+    size_t cut = n / 3;
+    ASSERT_EQ(crc32cExtend(crc32cExtend(0, buf.data(), cut), buf.data() + cut, n - cut), want) << n;
+  }
+}
+
+}  // namespace
+}  // namespace dts

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "server/api.h"
+#include "server/kafka_listener.h"
 #include "server/task_manager.h"
 #include "server/token.h"
 
@@ -24,11 +25,12 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
   if (!root.IsMap()) return Status::InvalidArgument(path + ": must be a YAML mapping");
   for (const auto& kv : root) {
     std::string key = kv.first.as<std::string>();
-    std::string* field = key == "data_dir"   ? &options->data_dir
-                         : key == "listen"   ? &options->listen
-                         : key == "tls_cert" ? &options->tls_cert
-                         : key == "tls_key"  ? &options->tls_key
-                                             : nullptr;
+    std::string* field = key == "data_dir"       ? &options->data_dir
+                         : key == "listen"       ? &options->listen
+                         : key == "tls_cert"     ? &options->tls_cert
+                         : key == "tls_key"      ? &options->tls_key
+                         : key == "kafka_listen" ? &options->kafka_listen
+                                                 : nullptr;
     if (field == nullptr)
       return Status::InvalidArgument(
           path + ": " + key + ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
@@ -130,6 +132,22 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     return Status::Unavailable("cannot listen on " + options.listen +
                                " (in use, or not an address of this machine)");
   }
+  std::unique_ptr<KafkaListener> kafka;
+  if (!options.kafka_listen.empty()) {
+    KafkaListenerOptions ko;
+    ko.listen = options.kafka_listen;
+    ko.token = token.token;
+    ko.offsets_db = options.data_dir + "/kafka-offsets.db";
+    // One topic per tracking task, named after it. The task manager does not hand out change logs
+    // yet (the tracking kind lands separately), so no topic exists and Metadata lists none.
+    ko.lookup = [](const std::string&) -> std::shared_ptr<const sink::ChangeLogReader> {
+      return nullptr;
+    };
+    ko.topics = [] { return std::vector<std::string>{}; };
+    auto started = KafkaListener::start(std::move(ko));
+    if (!started.ok()) return started.status();  // before HTTP serves: nothing to stop
+    kafka = std::move(*started);
+  }
   std::string scheme = options.tls_cert.empty() ? "http" : "https";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string url = scheme + "://" + shown_host + ":" + std::to_string(bound);
@@ -137,6 +155,10 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
   }
   print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
+  if (kafka) {
+    print("dts server: Kafka consumers on " + options.kafka_listen + " (port " +
+          std::to_string(kafka->port()) + ", SASL/PLAIN, password = the API token)\n");
+  }
   std::thread listener([&] { http->listen_after_bind(); });
 
   manager->resumeAll();
@@ -146,6 +168,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
 
   spdlog::info("server: stopping; every task stops at a checkpoint");
   ready.store(false);
+  if (kafka) kafka->stop();
   http->stop();
   listener.join();
   manager->shutdown();

@@ -17,10 +17,13 @@ struct ServerOptions {
   std::string tls_cert;                   // both set: HTTPS
   std::string tls_key;
   task::IncrementalFactory incremental;  // null: the built-in engine
+  // HOST:PORT of the Kafka listener (server/kafka_listener.h): consumers read tracking tasks'
+  // change logs over the Kafka protocol, SASL/PLAIN with the API token. Empty: no listener.
+  std::string kafka_listen;
 };
 
-// Applies a server config file (YAML: data_dir, listen, tls_cert, tls_key) to options. Unknown
-// keys and non-string values are errors naming the key.
+// Applies a server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen) to
+// options. Unknown keys and non-string values are errors naming the key.
 Status applyServerConfig(const std::string& path, ServerOptions* options);
 
 // Runs until stop becomes true: opens the data dir, creates the API token on the first start

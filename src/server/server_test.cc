@@ -94,6 +94,29 @@ TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
   EXPECT_NE(printed_.find("dts server stopped"), std::string::npos);
 }
 
+TEST_F(RunServerTest, KafkaListenFlagStartsTheKafkaListener) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  o.kafka_listen = "127.0.0.1:0";
+  ASSERT_FALSE(start(o).empty()) << printed_;
+  for (int i = 0; i < 100 && printed_.find("Kafka consumers on") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    EXPECT_NE(printed_.find("Kafka consumers on 127.0.0.1:0 (port "), std::string::npos)
+        << printed_;
+  }
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "data" / "kafka-offsets.db"));
+
+  ServerOptions bad = o;
+  bad.kafka_listen = "127.0.0.1";
+  std::atomic<bool> never{false};
+  EXPECT_EQ(runServer(bad, never, [](const std::string&) {}).code(),
+            Status::Code::kInvalidArgument);
+}
+
 TEST_F(RunServerTest, HttpsWithTheGivenCertificate) {
   std::string cert = (dir_ / "cert.pem").string(), key = (dir_ / "key.pem").string();
   std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +

@@ -1,0 +1,513 @@
+// KafkaListener over real loopback sockets and the in-memory log, driven by a raw client built on
+// the codec (the real clients run in tests/kafka_test.cc).
+#include "server/kafka_listener.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "server/kafka_memory_log_for_tests.h"
+#include "server/kafka_protocol.h"
+
+// GCC 12 reports std::optional<Response> members as maybe-uninitialized after ASSERT_TRUE(r)
+// (a known false positive with optional and inlined vectors).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace dts::server {
+namespace {
+
+namespace k = kafka;
+const std::string kToken = "secret-token";
+
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+
+  void sendRaw(const std::string& bytes) {
+    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
+  }
+  void sendFrame(const std::string& payload) {
+    std::string frame;
+    uint32_t n = htonl(static_cast<uint32_t>(payload.size()));
+    frame.append(reinterpret_cast<const char*>(&n), 4);
+    frame += payload;
+    ASSERT_EQ(::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL), ssize_t(frame.size()));
+  }
+  void sendRequest(int16_t key, int16_t version, const std::string& body) {
+    sendFrame(k::encodeRequestHeader({key, version, ++correlation_, std::string("raw")}) + body);
+  }
+  // The next frame's payload; nullopt when the server closed the connection (or 5 s passed).
+  std::optional<std::string> recvFrame() {
+    char size[4];
+    if (!readN(size, 4)) return std::nullopt;
+    uint32_t n;
+    std::memcpy(&n, size, 4);
+    std::string payload(ntohl(n), '\0');
+    if (!readN(payload.data(), payload.size())) return std::nullopt;
+    return payload;
+  }
+  template <typename Resp, typename Req>
+  std::optional<Resp> call(int16_t key, int16_t version, const Req& req) {
+    std::string body;
+    k::encode(req, version, &body);
+    sendRequest(key, version, body);
+    auto frame = recvFrame();
+    if (!frame) return std::nullopt;
+    int32_t corr = static_cast<int32_t>(ntohl(*reinterpret_cast<const uint32_t*>(frame->data())));
+    EXPECT_EQ(corr, correlation_);
+    Resp resp;
+    Status st = k::decode(std::string_view(*frame).substr(4), version, &resp);
+    EXPECT_TRUE(st.ok()) << st.toString();
+    return resp;
+  }
+  bool authenticate(const std::string& password) {
+    auto h = call<k::SaslHandshakeResponse>(k::kSaslHandshake, 1, k::SaslHandshakeRequest{"PLAIN"});
+    if (!h || h->error_code != 0) return false;
+    auto a = call<k::SaslAuthenticateResponse>(
+        k::kSaslAuthenticate, 1, k::SaslAuthenticateRequest{std::string("\0user\0", 6) + password});
+    return a && a->error_code == 0;
+  }
+  bool closedByServer() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) return false;
+    char c;
+    return ::recv(fd_, &c, 1, 0) == 0;
+  }
+
+ private:
+  bool readN(char* out, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 5000) <= 0) return false;
+      ssize_t r = ::recv(fd_, out + got, n - got, 0);
+      if (r <= 0) return false;
+      got += static_cast<size_t>(r);
+    }
+    return true;
+  }
+  int fd_ = -1;
+  bool connected_ = false;
+  int32_t correlation_ = 0;
+};
+
+class KafkaListenerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dts_kafka_listener_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    log_ = std::make_shared<MemoryChangeLog>();
+    for (int i = 0; i < 10; ++i)
+      log_->append("k" + std::to_string(i), "value " + std::to_string(i), 1000 + i * 100);
+  }
+  void TearDown() override {
+    listener_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  KafkaListenerOptions options() {
+    return listenerOptionsForTests(log_, "orders", kToken, (dir_ / "kafka-offsets.db").string());
+  }
+  void start(KafkaListenerOptions o) {
+    auto l = KafkaListener::start(std::move(o));
+    ASSERT_TRUE(l.ok()) << l.status().toString();
+    listener_ = std::move(*l);
+  }
+  void start() { start(options()); }
+  std::unique_ptr<RawClient> client(bool auth = true) {
+    auto c = std::make_unique<RawClient>(listener_->port());
+    EXPECT_TRUE(c->connected());
+    if (auth) {
+      EXPECT_TRUE(c->authenticate(kToken));
+    }
+    return c;
+  }
+  static k::FetchRequest fetchAt(int64_t offset, int32_t max_wait_ms) {
+    k::FetchRequest f;
+    f.max_wait_ms = max_wait_ms;
+    f.min_bytes = 1;
+    f.max_bytes = 1 << 20;
+    f.topics = {{"orders", {{0, -1, offset, -1, 1 << 20}}}};
+    return f;
+  }
+
+  std::filesystem::path dir_;
+  std::shared_ptr<MemoryChangeLog> log_;
+  std::unique_ptr<KafkaListener> listener_;
+};
+
+TEST_F(KafkaListenerTest, ApiVersionsBeforeAuthAndUnsupportedVersionIsKip511) {
+  start();
+  auto c = client(false);
+  for (int16_t v = 0; v <= 3; ++v) {
+    auto r = c->call<k::ApiVersionsResponse>(k::kApiVersions, v, k::ApiVersionsRequest{"t", "1"});
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->error_code, 0);
+    EXPECT_EQ(r->api_keys.size(), k::supportedApis().size());
+  }
+  // v4: answered in the v0 shape with UNSUPPORTED_VERSION and our ApiVersions range.
+  c->sendRequest(k::kApiVersions, 4, std::string(1, '\0'));
+  auto frame = c->recvFrame();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->substr(4), k::unsupportedVersionBody());
+  // An unknown API key (after authenticating): the same error, the connection stays usable.
+  EXPECT_TRUE(c->authenticate(kToken));
+  c->sendRequest(99, 0, "");
+  frame = c->recvFrame();
+  ASSERT_TRUE(frame);
+  EXPECT_EQ(frame->substr(4), k::unsupportedVersionBody());
+  EXPECT_TRUE(c->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+}
+
+TEST_F(KafkaListenerTest, SaslIsRequiredAndAWrongPasswordIsRefused) {
+  start();
+  {
+    auto c = client(false);  // Metadata before authenticating: closed
+    c->sendRequest(k::kMetadata, 1, std::string("\xff\xff\xff\xff", 4));
+    EXPECT_TRUE(c->closedByServer());
+  }
+  {
+    auto c = client(false);
+    auto h =
+        c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 1, k::SaslHandshakeRequest{"PLAIN"});
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->mechanisms, std::vector<std::string>{"PLAIN"});
+    auto a = c->call<k::SaslAuthenticateResponse>(
+        k::kSaslAuthenticate, 0, k::SaslAuthenticateRequest{std::string("\0u\0wrong", 8)});
+    ASSERT_TRUE(a);
+    EXPECT_EQ(a->error_code, k::kSaslAuthenticationFailed);
+    EXPECT_TRUE(c->closedByServer());
+  }
+  {
+    auto c = client(false);  // an unknown mechanism
+    auto h = c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 1,
+                                               k::SaslHandshakeRequest{"SCRAM-SHA-256"});
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->error_code, k::kUnsupportedSaslMechanism);
+    EXPECT_TRUE(c->closedByServer());
+  }
+  // Handshake v0: the raw token follows in its own frame; success is an empty frame.
+  for (const std::string& pw : {kToken, std::string("nope")}) {
+    auto c = client(false);
+    auto h =
+        c->call<k::SaslHandshakeResponse>(k::kSaslHandshake, 0, k::SaslHandshakeRequest{"PLAIN"});
+    ASSERT_TRUE(h);
+    EXPECT_EQ(h->error_code, 0);
+    c->sendFrame(std::string("\0anyone\0", 8) + pw);
+    if (pw == kToken) {
+      auto f = c->recvFrame();
+      ASSERT_TRUE(f);
+      EXPECT_TRUE(f->empty());
+      auto m = c->call<k::MetadataResponse>(k::kMetadata, 0, k::MetadataRequest{});
+      ASSERT_TRUE(m);
+      ASSERT_EQ(m->topics.size(), 1u);
+    } else {
+      EXPECT_TRUE(c->closedByServer());
+    }
+  }
+}
+
+TEST_F(KafkaListenerTest, MetadataListsTopicsAndAdvertisesTheReachedAddress) {
+  start();
+  auto c = client();
+  auto all = c->call<k::MetadataResponse>(k::kMetadata, 5, k::MetadataRequest{std::nullopt, true});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->brokers.size(), 1u);
+  EXPECT_EQ(all->brokers[0].host, "127.0.0.1");
+  EXPECT_EQ(all->brokers[0].port, listener_->port());
+  ASSERT_EQ(all->topics.size(), 1u);
+  EXPECT_EQ(all->topics[0].name, "orders");
+  ASSERT_EQ(all->topics[0].partitions.size(), 1u);
+  EXPECT_EQ(all->topics[0].partitions[0].leader_id, 0);
+  auto some = c->call<k::MetadataResponse>(
+      k::kMetadata, 1, k::MetadataRequest{std::vector<std::string>{"orders", "nope"}, true});
+  ASSERT_TRUE(some);
+  ASSERT_EQ(some->topics.size(), 2u);
+  EXPECT_EQ(some->topics[1].error_code, k::kUnknownTopicOrPartition);
+  auto none = c->call<k::MetadataResponse>(k::kMetadata, 1,
+                                           k::MetadataRequest{std::vector<std::string>{}, true});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->topics.empty());
+  auto coord = c->call<k::FindCoordinatorResponse>(k::kFindCoordinator, 0,
+                                                   k::FindCoordinatorRequest{"g", 0});
+  ASSERT_TRUE(coord);
+  EXPECT_EQ(coord->port, listener_->port());
+}
+
+TEST_F(KafkaListenerTest, ListOffsetsAndFetchEveryRecordInOrder) {
+  start();
+  auto c = client();
+  auto offsets = [&](int64_t ts, int16_t v = 1) {
+    k::ListOffsetsRequest q;
+    q.topics = {{"orders", {{0, ts, 1}}}};
+    auto r = c->call<k::ListOffsetsResponse>(k::kListOffsets, v, q);
+    EXPECT_TRUE(r);
+    return r->topics.at(0).partitions.at(0);
+  };
+  EXPECT_EQ(offsets(-2).offset, 0);
+  EXPECT_EQ(offsets(-1).offset, 10);
+  EXPECT_EQ(offsets(1250).offset, 3);  // first record at or after 1250 ms is 1300 ms
+  EXPECT_EQ(offsets(1250).timestamp, 1300);
+  EXPECT_EQ(offsets(99999).offset, -1);  // none at or after: -1, as Kafka
+  EXPECT_EQ(offsets(-1, 0).old_style_offsets, std::vector<int64_t>{10});
+
+  for (int16_t v = 4; v <= 11; ++v) {
+    int64_t next = 0;
+    while (next < 10) {
+      auto r = c->call<k::FetchResponse>(k::kFetch, v, fetchAt(next, 100));
+      ASSERT_TRUE(r);
+      const auto& p = r->responses.at(0).partitions.at(0);
+      ASSERT_EQ(p.error_code, 0);
+      EXPECT_EQ(p.high_watermark, 10);
+      auto recs = k::decodeRecordBatches(p.records.value_or(""));
+      ASSERT_TRUE(recs.ok()) << recs.status().toString();
+      ASSERT_FALSE(recs->empty());
+      for (const auto& rec : *recs) {
+        EXPECT_EQ(rec.offset, next);
+        EXPECT_EQ(rec.value, "value " + std::to_string(next));
+        ++next;
+      }
+    }
+  }
+  auto out = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(11, 0));
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->responses[0].partitions[0].error_code, k::kOffsetOutOfRange);
+  log_->dropBefore(4);
+  out = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(2, 0));
+  EXPECT_EQ(out->responses[0].partitions[0].error_code, k::kOffsetOutOfRange);
+  EXPECT_EQ(out->responses[0].partitions[0].log_start_offset, 4);
+  k::FetchRequest unknown = fetchAt(0, 0);
+  unknown.topics[0].topic = "nope";
+  out = c->call<k::FetchResponse>(k::kFetch, 4, unknown);
+  EXPECT_EQ(out->responses[0].partitions[0].error_code, k::kUnknownTopicOrPartition);
+}
+
+TEST_F(KafkaListenerTest, FetchLongPollsUntilARecordIsAppended) {
+  start();
+  auto c = client();
+  auto t0 = std::chrono::steady_clock::now();
+  auto empty = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(10, 300));
+  auto waited = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->responses[0].partitions[0].records->empty());
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    log_->append("late", "appended while waiting", 5000);
+  });
+  t0 = std::chrono::steady_clock::now();
+  auto r = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(10, 10000));
+  waited = std::chrono::steady_clock::now() - t0;
+  writer.join();
+  ASSERT_TRUE(r);
+  auto recs = k::decodeRecordBatches(*r->responses[0].partitions[0].records);
+  ASSERT_TRUE(recs.ok());
+  ASSERT_EQ(recs->size(), 1u);
+  EXPECT_EQ((*recs)[0].value, "appended while waiting");
+  EXPECT_LT(waited, std::chrono::seconds(5));
+}
+
+TEST_F(KafkaListenerTest, MalformedRequestsAreAnsweredAndFramingErrorsClose) {
+  start();
+  auto c = client();
+  // A Fetch v11 body cut short: INVALID_REQUEST, and the connection keeps working.
+  std::string body;
+  k::encode(fetchAt(0, 0), 11, &body);
+  c->sendRequest(k::kFetch, 11, body.substr(0, 20));
+  auto frame = c->recvFrame();
+  ASSERT_TRUE(frame);
+  k::FetchResponse r;
+  ASSERT_TRUE(k::decode(std::string_view(*frame).substr(4), 11, &r).ok());
+  EXPECT_EQ(r.error_code, k::kInvalidRequest);
+  // Produce: refused per partition.
+  k::ProduceRequest p;
+  p.acks = 1;
+  p.topics = {{"orders", {{0, std::string("x")}}}};
+  auto pr = c->call<k::ProduceResponse>(k::kProduce, 3, p);
+  ASSERT_TRUE(pr);
+  EXPECT_EQ(pr->responses.at(0).partitions.at(0).error_code, k::kUnsupportedVersion);
+  auto m = c->call<k::MetadataResponse>(k::kMetadata, 0, k::MetadataRequest{});
+  ASSERT_TRUE(m);
+  // A frame too short for a header: framing is lost, the connection closes.
+  c->sendFrame("abc");
+  EXPECT_TRUE(c->closedByServer());
+  // A size above max_request_bytes closes too (nothing is allocated for it).
+  auto big = client();
+  big->sendRaw(std::string("\x20\x00\x00\x00", 4));  // 512 MiB
+  EXPECT_TRUE(big->closedByServer());
+}
+
+}  // namespace
+}  // namespace dts::server
+
+namespace dts::server {
+namespace {
+
+TEST_F(KafkaListenerTest, ConnectionsAboveTheLimitAreRefused) {
+  auto o = options();
+  o.max_connections = 2;
+  start(o);
+  auto a = client();
+  auto b = client();
+  RawClient third(listener_->port());
+  EXPECT_TRUE(third.closedByServer());
+  a.reset();
+  for (int i = 0; i < 50 && listener_->connectionCount() > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto again = client();  // room again once one closed
+  EXPECT_TRUE(again->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+}
+
+k::JoinGroupRequest joinRequest(const std::string& group, const std::string& member,
+                                int32_t session_ms = 10000) {
+  k::JoinGroupRequest j;
+  j.group_id = group;
+  j.session_timeout_ms = session_ms;
+  j.rebalance_timeout_ms = 5000;
+  j.member_id = member;
+  j.protocol_type = "consumer";
+  j.protocols = {{"range", "meta-of-" + (member.empty() ? std::string("new") : member)}};
+  return j;
+}
+
+TEST_F(KafkaListenerTest, GroupJoinSyncCommitAndResumeAcrossRestart) {
+  start();
+  auto a = client();
+  auto join = a->call<k::JoinGroupResponse>(k::kJoinGroup, 5, joinRequest("g1", ""));
+  ASSERT_TRUE(join);
+  ASSERT_EQ(join->error_code, 0);
+  EXPECT_EQ(join->leader, join->member_id);
+  ASSERT_EQ(join->members.size(), 1u);
+  const std::string member_a = join->member_id;
+  int32_t gen = join->generation_id;
+  k::SyncGroupRequest sync{"g1", gen, member_a, std::nullopt, {{member_a, "assignment-a"}}};
+  auto s = a->call<k::SyncGroupResponse>(k::kSyncGroup, 3, sync);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->assignment, "assignment-a");
+
+  // A second member joins: the first learns of the rebalance through its heartbeat and rejoins.
+  auto b = client();
+  std::optional<k::JoinGroupResponse> join_b;
+  std::thread tb([&] {
+    RawClient& cb = *b;
+    join_b = cb.call<k::JoinGroupResponse>(k::kJoinGroup, 2, joinRequest("g1", ""));
+  });
+  int16_t hb = 0;
+  for (int i = 0; i < 250 && hb != k::kRebalanceInProgress; ++i) {
+    auto h = a->call<k::HeartbeatResponse>(k::kHeartbeat, 3,
+                                           k::HeartbeatRequest{"g1", gen, member_a, std::nullopt});
+    hb = h->error_code;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(hb, k::kRebalanceInProgress);
+  auto rejoin = a->call<k::JoinGroupResponse>(k::kJoinGroup, 5, joinRequest("g1", member_a));
+  tb.join();
+  ASSERT_TRUE(rejoin && join_b);
+  EXPECT_EQ(rejoin->generation_id, join_b->generation_id);
+  EXPECT_EQ(rejoin->leader, member_a);  // the oldest member stays leader
+  EXPECT_EQ(rejoin->members.size(), 2u);
+  EXPECT_TRUE(join_b->members.empty());
+  gen = rejoin->generation_id;
+  std::optional<k::SyncGroupResponse> sync_b;
+  std::thread tsb([&] {
+    sync_b = b->call<k::SyncGroupResponse>(
+        k::kSyncGroup, 1, k::SyncGroupRequest{"g1", gen, join_b->member_id, std::nullopt, {}});
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // b waits for the leader
+  s = a->call<k::SyncGroupResponse>(
+      k::kSyncGroup, 1, k::SyncGroupRequest{"g1", gen, member_a, std::nullopt, {{member_a, "A"}}});
+  tsb.join();
+  EXPECT_EQ(s->assignment, "A");
+  ASSERT_TRUE(sync_b);
+  EXPECT_EQ(sync_b->assignment.size(), 10u);  // an encoded empty assignment, never zero bytes
+
+  // Commits: a stale generation is refused, the current one stored with its metadata.
+  k::OffsetCommitRequest commit;
+  commit.group_id = "g1";
+  commit.generation_id = gen - 1;
+  commit.member_id = member_a;
+  commit.topics = {{"orders", {{0, 7, -1, -1, std::string("meta")}}}};
+  auto cr = a->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+  EXPECT_EQ(cr->topics[0].partitions[0].error_code, k::kIllegalGeneration);
+  commit.generation_id = gen;
+  cr = a->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+  EXPECT_EQ(cr->topics[0].partitions[0].error_code, 0);
+  auto left =
+      a->call<k::LeaveGroupResponse>(k::kLeaveGroup, 1, k::LeaveGroupRequest{"g1", member_a});
+  EXPECT_EQ(left->error_code, 0);
+
+  a.reset();
+  b.reset();
+  listener_.reset();
+  start();  // the committed offsets survive a restart
+  auto c = client();
+  auto f = c->call<k::OffsetFetchResponse>(
+      k::kOffsetFetch, 1,
+      k::OffsetFetchRequest{"g1", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, 7);
+  EXPECT_EQ(f->topics[0].partitions[0].metadata, "meta");
+  auto all = c->call<k::OffsetFetchResponse>(k::kOffsetFetch, 5,
+                                             k::OffsetFetchRequest{"g1", std::nullopt});
+  ASSERT_EQ(all->topics.size(), 1u);
+  auto never = c->call<k::OffsetFetchResponse>(
+      k::kOffsetFetch, 3,
+      k::OffsetFetchRequest{"other", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+  EXPECT_EQ(never->topics.at(0).partitions.at(0).committed_offset, -1);
+  EXPECT_EQ(never->topics[0].partitions[0].error_code, 0);
+}
+
+TEST_F(KafkaListenerTest, TwentyGroupsAreIndependentAndSilentMembersAreEvicted) {
+  start();
+  auto c = client();
+  for (int g = 0; g < 20; ++g) {
+    const std::string group = "group-" + std::to_string(g);
+    auto j = c->call<k::JoinGroupResponse>(k::kJoinGroup, 5, joinRequest(group, "", 1000));
+    ASSERT_EQ(j->error_code, 0) << group;
+    EXPECT_EQ(j->generation_id, 1) << group;  // no other group's members count
+    k::OffsetCommitRequest commit;
+    commit.group_id = group;
+    commit.generation_id = j->generation_id;
+    commit.member_id = j->member_id;
+    commit.topics = {{"orders", {{0, g, -1, -1, std::nullopt}}}};
+    auto cr = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 7, commit);
+    ASSERT_EQ(cr->topics[0].partitions[0].error_code, 0) << group;
+  }
+  for (int g = 0; g < 20; ++g) {
+    auto f = c->call<k::OffsetFetchResponse>(
+        k::kOffsetFetch, 5,
+        k::OffsetFetchRequest{"group-" + std::to_string(g),
+                              std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+    EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, g);
+  }
+  // Nobody heartbeats: after the 1 s session timeout every member is gone, and a simple commit
+  // (generation -1, as after assign()) is accepted again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  k::OffsetCommitRequest simple;
+  simple.group_id = "group-3";
+  simple.topics = {{"orders", {{0, 9, -1, -1, std::nullopt}}}};
+  auto cr = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, simple);
+  EXPECT_EQ(cr->topics[0].partitions[0].error_code, 0);
+}
+
+}  // namespace
+}  // namespace dts::server
