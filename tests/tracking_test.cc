@@ -276,7 +276,9 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   std::string data = workFile("data-srv");
   std::string logfile = workFile("srv.log");
   DtsProcess server;
-  server.start({"server", "--data-dir", data, "--listen", "127.0.0.1:0"}, logfile);
+  server.start(
+      {"server", "--data-dir", data, "--listen", "127.0.0.1:0", "--kafka-listen", "127.0.0.1:0"},
+      logfile);
   ASSERT_TRUE(eventually(20s, [&] {
     return fileText(logfile).find("listening on http://") != std::string::npos;
   })) << fileText(logfile);
@@ -332,6 +334,32 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
             (std::vector<std::string>{"begin", "insert", "commit", "begin", "update", "commit"}));
   EXPECT_EQ(lines[4]["before"]["v"], "a");
   EXPECT_EQ(lines[4]["after"]["v"], "b");
+
+  // The same records over the Kafka protocol, to kcat: topic = the task, one partition, the
+  // record values are the NDJSON lines.
+  std::smatch k;
+  text = fileText(logfile);
+  ASSERT_TRUE(std::regex_search(text, k, std::regex("Kafka consumers on .* \\(port ([0-9]+)")))
+      << text;
+  std::string out;
+  ASSERT_EQ(runCommand("timeout 60 kcat -b 127.0.0.1:" + std::string(k[1]) +
+                           " -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN"
+                           " -X sasl.username=any -X sasl.password=" +
+                           token + " -C -t srv -p 0 -o beginning -e -q -f '%o %s\\n'",
+                       &out),
+            0)
+      << out;
+  std::istringstream kin(out);
+  size_t n = 0;
+  for (std::string line; std::getline(kin, line); ++n) {
+    ASSERT_LT(n, lines.size()) << out;
+    auto space = line.find(' ');
+    ASSERT_NE(space, std::string::npos) << line;
+    EXPECT_EQ(line.substr(0, space), std::to_string(lines[n]["offset"].get<int64_t>()));
+    EXPECT_EQ(json::parse(line.substr(space + 1)), lines[n]) << line;
+  }
+  EXPECT_EQ(n, lines.size()) << out;
+
   auto bad = api.Get("/api/v1/tasks/srv/changes?from=99", auth);
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 404);

@@ -404,20 +404,19 @@ struct ProduceResponse {
   X(MetadataRequest, kMetadata)                                                                    \
   X(MetadataResponse, kMetadata)                                                                   \
   X(ListOffsetsRequest, kListOffsets)                                                              \
-  X(ListOffsetsResponse, kListOffsets) X(FetchRequest, kFetch) X(FetchResponse, kFetch)            \
-      X(FindCoordinatorRequest, kFindCoordinator) X(FindCoordinatorResponse, kFindCoordinator)     \
-          X(JoinGroupRequest, kJoinGroup) X(JoinGroupResponse, kJoinGroup)                         \
-              X(SyncGroupRequest, kSyncGroup) X(SyncGroupResponse, kSyncGroup)                     \
-                  X(HeartbeatRequest, kHeartbeat) X(HeartbeatResponse, kHeartbeat) X(              \
-                      LeaveGroupRequest, kLeaveGroup) X(LeaveGroupResponse, kLeaveGroup)           \
-                      X(OffsetCommitRequest, kOffsetCommit) X(OffsetCommitResponse, kOffsetCommit) \
-                          X(OffsetFetchRequest, kOffsetFetch) X(OffsetFetchResponse, kOffsetFetch) \
-                              X(SaslHandshakeRequest, kSaslHandshake)                              \
-                                  X(SaslHandshakeResponse, kSaslHandshake)                         \
-                                      X(SaslAuthenticateRequest, kSaslAuthenticate)                \
-                                          X(SaslAuthenticateResponse, kSaslAuthenticate)           \
-                                              X(ProduceRequest, kProduce)                          \
-                                                  X(ProduceResponse, kProduce)
+  X(ListOffsetsResponse, kListOffsets)                                                             \
+  X(FetchRequest, kFetch) X(FetchResponse, kFetch) X(FindCoordinatorRequest, kFindCoordinator)     \
+      X(FindCoordinatorResponse, kFindCoordinator) X(JoinGroupRequest, kJoinGroup)                 \
+          X(JoinGroupResponse, kJoinGroup) X(SyncGroupRequest, kSyncGroup)                         \
+              X(SyncGroupResponse, kSyncGroup) X(HeartbeatRequest, kHeartbeat) X(                  \
+                  HeartbeatResponse, kHeartbeat) X(LeaveGroupRequest, kLeaveGroup)                 \
+                  X(LeaveGroupResponse, kLeaveGroup) X(OffsetCommitRequest, kOffsetCommit) X(      \
+                      OffsetCommitResponse, kOffsetCommit) X(OffsetFetchRequest, kOffsetFetch)     \
+                      X(OffsetFetchResponse, kOffsetFetch) X(SaslHandshakeRequest, kSaslHandshake) \
+                          X(SaslHandshakeResponse, kSaslHandshake)                                 \
+                              X(SaslAuthenticateRequest, kSaslAuthenticate)                        \
+                                  X(SaslAuthenticateResponse, kSaslAuthenticate)                   \
+                                      X(ProduceRequest, kProduce) X(ProduceResponse, kProduce)
 
 // fillForTests sets every field the version has to a value drawn from seed (arrays of 1 or 2
 // elements, nullable fields sometimes null): round-trip tests and the fuzz target use it.

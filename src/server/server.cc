@@ -138,12 +138,22 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     ko.listen = options.kafka_listen;
     ko.token = token.token;
     ko.offsets_db = options.data_dir + "/kafka-offsets.db";
-    // One topic per tracking task, named after it. The task manager does not hand out change logs
-    // yet (the tracking kind lands separately), so no topic exists and Metadata lists none.
-    ko.lookup = [](const std::string&) -> std::shared_ptr<const sink::ChangeLogReader> {
-      return nullptr;
+    // One topic per tracking task, named after it: the task's change log, the same one its
+    // engine writes (opened and recovered when the task is not running).
+    ko.lookup = [m = manager.get()](
+                    const std::string& topic) -> std::shared_ptr<const sink::ChangeLogReader> {
+      auto log = m->changeLog(topic);
+      return log.ok() ? *log : nullptr;
     };
-    ko.topics = [] { return std::vector<std::string>{}; };
+    ko.topics = [m = manager.get()] {
+      std::vector<std::string> names;
+      auto tasks = m->list();
+      if (!tasks.ok()) return names;
+      for (const auto& t : *tasks) {
+        if (t.kind == "tracking") names.push_back(t.name);
+      }
+      return names;
+    };
     auto started = KafkaListener::start(std::move(ko));
     if (!started.ok()) return started.status();  // before HTTP serves: nothing to stop
     kafka = std::move(*started);

@@ -88,8 +88,7 @@ Result<std::unique_ptr<SchemaHistoryStore>> SchemaHistoryStore::open(
       new DestinationHistoryStore(std::move(conn), std::move(task)));
 }
 
-Result<std::unique_ptr<SchemaHistoryStore>> SchemaHistoryStore::openLocal(
-    const std::string& path) {
+Result<std::unique_ptr<SchemaHistoryStore>> SchemaHistoryStore::openLocal(const std::string& path) {
   DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(path));
   DTS_RETURN_IF_ERROR(
       db->exec("CREATE TABLE IF NOT EXISTS schema_history (seq INTEGER PRIMARY KEY, gtid TEXT "
