@@ -63,11 +63,11 @@ class VerifyTest : public SharedClusterTest {
                              " FROM seq_1_to_25000");
     ASSERT_TRUE(st.ok()) << st.message();
     st = dst->execute("CREATE DATABASE vdst; USE vdst;" + typesTableSql() + fillSql(true) +
-                             "CREATE TABLE orders_v2 (id INT PRIMARY KEY, customer INT NOT NULL,"
-                             " total DECIMAL(10,2), status VARCHAR(10) NOT NULL);"
-                             "INSERT INTO orders_v2 SELECT seq, seq % 97, seq / 7,"
-                             " ELT(1 + seq % 3, 'paid', 'test', 'sent') FROM seq_1_to_25000"
-                             " WHERE seq % 3 <> 1 ORDER BY seq DESC");
+                      "CREATE TABLE orders_v2 (id INT PRIMARY KEY, customer INT NOT NULL,"
+                      " total DECIMAL(10,2), status VARCHAR(10) NOT NULL);"
+                      "INSERT INTO orders_v2 SELECT seq, seq % 97, seq / 7,"
+                      " ELT(1 + seq % 3, 'paid', 'test', 'sent') FROM seq_1_to_25000"
+                      " WHERE seq % 3 <> 1 ORDER BY seq DESC");
     ASSERT_TRUE(st.ok()) << st.message();
     task_ = workFile("verify.yaml");
     std::ofstream f(task_);
@@ -95,9 +95,9 @@ class VerifyTest : public SharedClusterTest {
     std::string out_file = workFile("verify.json");
     std::string output;
     // The subshell keeps the log (stderr) out of the report file.
-  int rc = runCommand("(" + dtsBinary() + " verify " + shellQuote(task_) + " --json " + extra +
-                          " > " + shellQuote(out_file) + ")",
-                      &output);
+    int rc = runCommand("(" + dtsBinary() + " verify " + shellQuote(task_) + " --json " + extra +
+                            " > " + shellQuote(out_file) + ")",
+                        &output);
     std::ifstream in(out_file);
     std::stringstream ss;
     ss << in.rdbuf();
@@ -153,16 +153,18 @@ TEST_F(VerifyTest, B_PlantedDifferencesAreEachReportedAndFixed) {
       {32, "s = 'x,y,z'"},
       {33, "bt = bt ^ 1"},
   };
-  std::string sql = "USE vdst; DELETE FROM types WHERE id = 10;"
-                    "INSERT INTO types (id, i) VALUES (100000, 1);";
+  std::string sql =
+      "USE vdst; DELETE FROM types WHERE id = 10;"
+      "INSERT INTO types (id, i) VALUES (100000, 1);";
   for (const auto& [id, set] : changed)
     sql += "UPDATE types SET " + set + " WHERE id = " + std::to_string(id) + ";";
   // Keyless: one row changed (a missing and an extra row), one row duplicated.
-  sql += "UPDATE nokey SET b = 'changed' WHERE a = 5 AND b = 'n5' LIMIT 1;"
-         "INSERT INTO nokey SELECT * FROM nokey WHERE a = 7 AND b = 'n0' LIMIT 1;"
-         "ALTER TABLE cs MODIFY t VARCHAR(20) CHARACTER SET latin1;"
-         "INSERT INTO orders_v2 VALUES (1, 1, 0.14, 'test');"  // filtered out at the source
-         "UPDATE orders_v2 SET total = total + 1 WHERE id = 3;";
+  sql +=
+      "UPDATE nokey SET b = 'changed' WHERE a = 5 AND b = 'n5' LIMIT 1;"
+      "INSERT INTO nokey SELECT * FROM nokey WHERE a = 7 AND b = 'n0' LIMIT 1;"
+      "ALTER TABLE cs MODIFY t VARCHAR(20) CHARACTER SET latin1;"
+      "INSERT INTO orders_v2 VALUES (1, 1, 0.14, 'test');"  // filtered out at the source
+      "UPDATE orders_v2 SET total = total + 1 WHERE id = 3;";
   Status st = dst->execute(sql);
   ASSERT_TRUE(st.ok()) << st.message();
 
@@ -228,9 +230,8 @@ TEST_F(VerifyTest, B_PlantedDifferencesAreEachReportedAndFixed) {
 TEST_F(VerifyTest, C_ErrorsHaveTheirOwnExitCode) {
   nlohmann::json report;
   std::string output;
-  EXPECT_EQ(runCommand(dtsBinary() + " verify " + shellQuote(task_) + " --tables vsrc.nope",
-                       &output),
-            2)
+  EXPECT_EQ(
+      runCommand(dtsBinary() + " verify " + shellQuote(task_) + " --tables vsrc.nope", &output), 2)
       << output;
   EXPECT_NE(output.find("vsrc.nope"), std::string::npos) << output;
   EXPECT_EQ(runCommand(dtsBinary() + " verify /nonexistent.yaml", &output), 2) << output;

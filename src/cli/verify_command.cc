@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "cli/commands.h"
@@ -45,9 +46,14 @@ int runVerify(const VerifyArgs& args) {
   auto config = task::loadTaskFile(args.file);
   if (!config.ok()) return verifyError(config.status());
   std::string data_dir = args.data_dir;
-  if (data_dir.empty()) data_dir = std::getenv("DTS_DATA_DIR") != nullptr ? std::getenv("DTS_DATA_DIR") : ".dts";
-  Status resolved = task::resolveTaskEndpoints(&config.value(), data_dir);
-  if (!resolved.ok()) return verifyError(resolved);
+  const char* env = std::getenv("DTS_DATA_DIR");
+  if (data_dir.empty()) data_dir = env != nullptr ? env : ".dts";
+  // Registered instances live in the data dir; a task of plain endpoints needs none (and
+  // verify must not create one where it runs).
+  if (!config->source.instance.empty() || std::filesystem::exists(data_dir)) {
+    Status resolved = task::resolveTaskEndpoints(&config.value(), data_dir);
+    if (!resolved.ok()) return verifyError(resolved);
+  }
   struct sigaction sa {};
   sa.sa_handler = onVerifySignal;
   sigemptyset(&sa.sa_mask);

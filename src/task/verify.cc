@@ -99,11 +99,11 @@ Result<std::vector<VerifyColumn>> readColumns(mysql::Connection& conn, const std
   }
   if (out.empty() || !conn.isMariaDB()) return out;
   // MariaDB's JSON is LONGTEXT with a CHECK (json_valid(`c`)) constraint named after the column.
-  DTS_ASSIGN_OR_RETURN(auto checks,
-                       conn.query("SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
-                                  " WHERE CONSTRAINT_SCHEMA = " +
-                                  conn.quoteString(db) + " AND TABLE_NAME = " +
-                                  conn.quoteString(table)));
+  DTS_ASSIGN_OR_RETURN(
+      auto checks,
+      conn.query("SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
+                 " WHERE CONSTRAINT_SCHEMA = " +
+                 conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
   for (const auto& r : checks.rows) {
     std::string clause = r[0].value_or("");
     for (auto& c : out) {
@@ -175,7 +175,8 @@ class TableVerifier {
  private:
   std::string keyColumns() const {
     std::string out;
-    for (const auto& k : cat_.chunk_key) out += (out.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
+    for (const auto& k : cat_.chunk_key)
+      out += (out.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
     return out;
   }
 
@@ -205,8 +206,7 @@ class TableVerifier {
                       Checksum* d) {
     std::string src_where = andWhere(range(src_, lower, upper), src_.where);
     std::string dst_where = andWhere(range(dst_, lower, upper), dst_.where);
-    auto dst_future =
-        std::async(std::launch::async, [&] { return checksum(dst_, dst_where); });
+    auto dst_future = std::async(std::launch::async, [&] { return checksum(dst_, dst_where); });
     auto src_sum = checksum(src_, src_where);
     auto dst_sum = dst_future.get();
     if (!src_sum.ok()) return src_sum.status();
@@ -222,11 +222,10 @@ class TableVerifier {
       Side& side, const std::optional<std::vector<std::string>>& lower,
       const std::optional<std::vector<std::string>>& upper, uint64_t offset) {
     std::string where = andWhere(range(side, lower, upper), side.where);
-    DTS_ASSIGN_OR_RETURN(auto r, side.conn->query("SELECT " + keyColumns() + " FROM " +
-                                                  side.qualified +
-                                                  (where.empty() ? "" : " WHERE " + where) +
-                                                  " ORDER BY " + keyColumns() + " LIMIT " +
-                                                  std::to_string(offset) + ", 1"));
+    DTS_ASSIGN_OR_RETURN(
+        auto r, side.conn->query("SELECT " + keyColumns() + " FROM " + side.qualified +
+                                 (where.empty() ? "" : " WHERE " + where) + " ORDER BY " +
+                                 keyColumns() + " LIMIT " + std::to_string(offset) + ", 1"));
     if (r.rows.empty()) return std::optional<std::vector<std::string>>();
     std::vector<std::string> key;
     for (const auto& v : r.rows[0]) {
@@ -348,15 +347,13 @@ class TableVerifier {
                   const std::optional<std::vector<std::string>>& upper) {
     std::map<std::string, RowValues> source_rows;
     DTS_RETURN_IF_ERROR(readRows(src_, selectValues(src_),
-                                 andWhere(range(src_, lower, upper), src_.where),
-                                 [&](RowValues r) {
+                                 andWhere(range(src_, lower, upper), src_.where), [&](RowValues r) {
                                    std::string k = keyOf(r);
                                    source_rows.emplace(std::move(k), std::move(r));
                                  }));
     std::map<std::string, RowValues> dest_rows;
     DTS_RETURN_IF_ERROR(readRows(dst_, selectValues(dst_),
-                                 andWhere(range(dst_, lower, upper), dst_.where),
-                                 [&](RowValues r) {
+                                 andWhere(range(dst_, lower, upper), dst_.where), [&](RowValues r) {
                                    std::string k = keyOf(r);
                                    dest_rows.emplace(std::move(k), std::move(r));
                                  }));
@@ -428,9 +425,9 @@ class TableVerifier {
     auto report = [&](Side& side, const std::string& hash, uint64_t copies,
                       RowDifference::Kind kind) -> Status {
       RowValues row;
-      std::string where = andWhere(side.where, rowHashExpr(side.columns, side.flavor) + " = '" +
-                                                   hash + "'");
-      DTS_RETURN_IF_ERROR(readRows(side, selectValues(side) , where + " LIMIT 1",
+      std::string where =
+          andWhere(side.where, rowHashExpr(side.columns, side.flavor) + " = '" + hash + "'");
+      DTS_RETURN_IF_ERROR(readRows(side, selectValues(side), where + " LIMIT 1",
                                    [&](RowValues r) { row = std::move(r); }));
       if (row.shown.empty())
         return Status::Aborted(side.describe() + " changed while it was verified");
@@ -462,12 +459,14 @@ class TableVerifier {
     for (const auto& [hash, n] : src_counts) {
       auto it = dst_counts.find(hash);
       uint64_t there = it == dst_counts.end() ? 0 : it->second;
-      if (n > there) DTS_RETURN_IF_ERROR(report(src_, hash, n - there, RowDifference::Kind::kMissing));
+      if (n > there)
+        DTS_RETURN_IF_ERROR(report(src_, hash, n - there, RowDifference::Kind::kMissing));
     }
     for (const auto& [hash, n] : dst_counts) {
       auto it = src_counts.find(hash);
       uint64_t there = it == src_counts.end() ? 0 : it->second;
-      if (n > there) DTS_RETURN_IF_ERROR(report(dst_, hash, n - there, RowDifference::Kind::kExtra));
+      if (n > there)
+        DTS_RETURN_IF_ERROR(report(dst_, hash, n - there, RowDifference::Kind::kExtra));
     }
     return Status::OK();
   }
@@ -506,11 +505,12 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
     else if (s->collation != d->collation)
       result->schema.push_back({object, "collation", s->collation, d->collation});
     if (s->nullable != d->nullable)
-      result->schema.push_back({object, "nullable", s->nullable ? "YES" : "NO",
-                                d->nullable ? "YES" : "NO"});
+      result->schema.push_back(
+          {object, "nullable", s->nullable ? "YES" : "NO", d->nullable ? "YES" : "NO"});
     if (s->kind() == VerifyColumn::Kind::kJson || d->kind() == VerifyColumn::Kind::kJson) {
       if ((s->kind() == VerifyColumn::Kind::kJson) != (d->kind() == VerifyColumn::Kind::kJson))
-        result->schema.push_back({object, "JSON", s->kind() == VerifyColumn::Kind::kJson ? "json" : "not json",
+        result->schema.push_back({object, "JSON",
+                                  s->kind() == VerifyColumn::Kind::kJson ? "json" : "not json",
                                   d->kind() == VerifyColumn::Kind::kJson ? "json" : "not json"});
     }
   }
@@ -519,18 +519,17 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
         cat.copy_columns.end()) {
       const VerifyColumn* s = find(src_cols, d.name);
       // A generated column is recreated at the destination by the schema copy, not moved.
-      bool generated = std::any_of(cat.columns.begin(), cat.columns.end(), [&](const auto& c) {
-        return c.name == d.name && c.generated;
-      });
+      bool generated = std::any_of(cat.columns.begin(), cat.columns.end(),
+                                   [&](const auto& c) { return c.name == d.name && c.generated; });
       if (!generated)
-        result->schema.push_back({"column " + mysql::quoteIdentifier(d.name),
-                                  s == nullptr ? "extra at destination"
-                                               : "at destination though the task drops it",
-                                  "", d.column_type});
+        result->schema.push_back(
+            {"column " + mysql::quoteIdentifier(d.name),
+             s == nullptr ? "extra at destination" : "at destination though the task drops it", "",
+             d.column_type});
     }
   }
-  auto keys = [&](mysql::Connection& conn, const std::string& db, const std::string& table)
-      -> Result<std::map<std::string, std::string>> {
+  auto keys = [&](mysql::Connection& conn, const std::string& db,
+                  const std::string& table) -> Result<std::map<std::string, std::string>> {
     DTS_ASSIGN_OR_RETURN(auto uks, mysql::readUniqueKeys(conn, db, table));
     std::map<std::string, std::string> out;  // "PRIMARY|UNIQUE (cols)" -> index name
     for (const auto& k : uks) {
@@ -540,7 +539,8 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
       });
       if (!kept) continue;
       std::string cols;
-      for (const auto& c : k.columns) cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+      for (const auto& c : k.columns)
+        cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
       out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"] = k.name;
     }
     return out;
@@ -548,10 +548,12 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
   DTS_ASSIGN_OR_RETURN(auto src_keys, keys(src, route.source_database, route.source_table));
   DTS_ASSIGN_OR_RETURN(auto dst_keys, keys(dst, route.target_database, route.target_table));
   for (const auto& [k, name] : src_keys) {
-    if (dst_keys.count(k) == 0) result->schema.push_back({"key " + k, "missing at destination", name, ""});
+    if (dst_keys.count(k) == 0)
+      result->schema.push_back({"key " + k, "missing at destination", name, ""});
   }
   for (const auto& [k, name] : dst_keys) {
-    if (src_keys.count(k) == 0) result->schema.push_back({"key " + k, "extra at destination", "", name});
+    if (src_keys.count(k) == 0)
+      result->schema.push_back({"key " + k, "extra at destination", "", name});
   }
   return Status::OK();
 }
@@ -581,8 +583,7 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     bool found = std::any_of(catalog.begin(), catalog.end(), [&](const auto& t) {
       return t.route.source_database + "." + t.route.source_table == w;
     });
-    if (!found)
-      return Status::NotFound("--tables: " + w + " is not a source table the task moves");
+    if (!found) return Status::NotFound("--tables: " + w + " is not a source table the task moves");
   }
   Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
   ServerFlavor src_flavor = src->isMariaDB() ? ServerFlavor::kMariaDB : ServerFlavor::kMySQL;
@@ -598,29 +599,46 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     TableVerifyResult result;
     result.source_table = name;
     result.target_table = route.target_database + "." + route.target_table;
-    DTS_ASSIGN_OR_RETURN(auto src_cols, readColumns(*src, route.source_database, route.source_table));
-    DTS_ASSIGN_OR_RETURN(auto dst_cols, readColumns(*dst, route.target_database, route.target_table));
+    DTS_ASSIGN_OR_RETURN(auto src_cols,
+                         readColumns(*src, route.source_database, route.source_table));
+    DTS_ASSIGN_OR_RETURN(auto dst_cols,
+                         readColumns(*dst, route.target_database, route.target_table));
     if (dst_cols.empty()) {
       result.schema.push_back({"table", "missing at destination", name, result.target_table});
       result.data_skipped_reason = "the destination table does not exist";
       report.tables.push_back(std::move(result));
       continue;
     }
-    if (options.schema) DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
-    Side s{src.get(), "source", src_flavor, route.source_database, route.source_table,
-           mysql::quoteQualified(route.source_database, route.source_table), {}, route.where};
-    Side d{dst.get(), "destination", dst_flavor, route.target_database, route.target_table,
-           mysql::quoteQualified(route.target_database, route.target_table), {}, ""};
+    if (options.schema)
+      DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
+    Side s{src.get(),
+           "source",
+           src_flavor,
+           route.source_database,
+           route.source_table,
+           mysql::quoteQualified(route.source_database, route.source_table),
+           {},
+           route.where};
+    Side d{dst.get(),
+           "destination",
+           dst_flavor,
+           route.target_database,
+           route.target_table,
+           mysql::quoteQualified(route.target_database, route.target_table),
+           {},
+           ""};
     std::string missing, json;
     for (const auto& c : cat.copy_columns) {
-      auto sc = std::find_if(src_cols.begin(), src_cols.end(), [&](const auto& x) { return x.name == c; });
-      auto dc = std::find_if(dst_cols.begin(), dst_cols.end(), [&](const auto& x) { return x.name == c; });
+      auto sc = std::find_if(src_cols.begin(), src_cols.end(),
+                             [&](const auto& x) { return x.name == c; });
+      auto dc = std::find_if(dst_cols.begin(), dst_cols.end(),
+                             [&](const auto& x) { return x.name == c; });
       if (sc == src_cols.end() || dc == dst_cols.end()) {
         missing += (missing.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
         continue;
       }
-      if (src_flavor != dst_flavor && (sc->kind() == VerifyColumn::Kind::kJson ||
-                                       dc->kind() == VerifyColumn::Kind::kJson))
+      if (src_flavor != dst_flavor &&
+          (sc->kind() == VerifyColumn::Kind::kJson || dc->kind() == VerifyColumn::Kind::kJson))
         json += (json.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
       s.columns.push_back(*sc);
       d.columns.push_back(*dc);
@@ -639,9 +657,10 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
       result.data_compared = true;
     }
     result.seconds = secondsSince(table_started);
-    spdlog::info("verify {} -> {}: {} source rows, {} destination rows, {} chunks, {} row and {} schema differences, {:.2f} s",
-                 name, result.target_table, result.source_rows, result.destination_rows,
-                 result.chunks, result.row_differences, result.schema.size(), result.seconds);
+    spdlog::info(
+        "verify {} -> {}: {} source rows, {} destination rows, {} chunks, {} row and {} schema differences, {:.2f} s",
+        name, result.target_table, result.source_rows, result.destination_rows, result.chunks,
+        result.row_differences, result.schema.size(), result.seconds);
     report.tables.push_back(std::move(result));
   }
   report.seconds = secondsSince(started);

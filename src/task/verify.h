@@ -42,7 +42,7 @@ struct VerifyOptions {
   uint64_t initial_chunk_rows = 10000;
   uint64_t min_chunk_rows = 1000;
   uint64_t max_chunk_rows = 2000000;
-  uint64_t bisect_rows = 1000;  // read rows once a differing range has this few on each side
+  uint64_t bisect_rows = 1000;      // read rows once a differing range has this few on each side
   size_t max_reported_rows = 1000;  // per table; further differences are only counted
   bool schema = true;
   bool data = true;
@@ -77,13 +77,15 @@ struct TableVerifyResult {
   bool data_compared = false;
   std::string data_skipped_reason;  // why data was not compared (when it was not)
   uint64_t source_rows = 0, destination_rows = 0;
-  uint64_t chunks = 0;            // ranges checksummed, bisection halves included
-  uint64_t row_differences = 0;   // all found (rows below is capped)
+  uint64_t chunks = 0;           // ranges checksummed, bisection halves included
+  uint64_t row_differences = 0;  // all found (rows below is capped)
   std::vector<RowDifference> rows;
   std::vector<SchemaDifference> schema;
   double seconds = 0;
 
-  bool equal() const { return row_differences == 0 && schema.empty() && data_skipped_reason.empty(); }
+  bool equal() const {
+    return row_differences == 0 && schema.empty() && data_skipped_reason.empty();
+  }
 };
 
 struct VerifyReport {

@@ -15,7 +15,8 @@ nlohmann::json optionalJson(const std::optional<std::string>& v) {
 std::string shown(const std::optional<std::string>& v) {
   if (!v) return "NULL";
   constexpr size_t kMax = 200;  // a long value is cut in the summary (JSON has it whole)
-  if (v->size() > kMax) return "'" + v->substr(0, kMax) + "...' (" + std::to_string(v->size()) + " bytes)";
+  if (v->size() > kMax)
+    return "'" + v->substr(0, kMax) + "...' (" + std::to_string(v->size()) + " bytes)";
   return "'" + *v + "'";
 }
 
@@ -32,14 +33,14 @@ std::string verifyReportText(const VerifyReport& report) {
   char line[512];
   for (const auto& t : report.tables) {
     std::snprintf(line, sizeof(line), "%-40s -> %-40s %s  rows %llu/%llu  chunks %llu  %.2fs\n",
-                  t.source_table.c_str(), t.target_table.c_str(),
-                  t.equal() ? "equal" : "DIFFERENT",
+                  t.source_table.c_str(), t.target_table.c_str(), t.equal() ? "equal" : "DIFFERENT",
                   static_cast<unsigned long long>(t.source_rows),
                   static_cast<unsigned long long>(t.destination_rows),
                   static_cast<unsigned long long>(t.chunks), t.seconds);
     out += line;
     if (t.keyless) out += "  (no key: compared as a multiset of row hashes)\n";
-    if (!t.data_skipped_reason.empty()) out += "  data not compared: " + t.data_skipped_reason + "\n";
+    if (!t.data_skipped_reason.empty())
+      out += "  data not compared: " + t.data_skipped_reason + "\n";
     for (const auto& s : t.schema) {
       out += "  schema: " + s.object + ": " + s.what;
       if (!s.source.empty() || !s.destination.empty())
@@ -59,7 +60,8 @@ std::string verifyReportText(const VerifyReport& report) {
       out += "  ... " + std::to_string(t.row_differences - t.rows.size()) +
              " more row differences not listed\n";
   }
-  std::snprintf(line, sizeof(line), "%s: %zu tables, %llu row differences, %llu schema differences, %.2fs\n",
+  std::snprintf(line, sizeof(line),
+                "%s: %zu tables, %llu row differences, %llu schema differences, %.2fs\n",
                 report.equal() ? "EQUAL" : "DIFFERENT", report.tables.size(),
                 static_cast<unsigned long long>(report.rowDifferences()),
                 static_cast<unsigned long long>(report.schemaDifferences()), report.seconds);
@@ -79,7 +81,8 @@ std::string verifyReportJson(const VerifyReport& report) {
         cols.push_back({{"column", c.column},
                         {"source", optionalJson(c.source)},
                         {"destination", optionalJson(c.destination)}});
-      nlohmann::json row = {{"kind", rowDifferenceKindName(r.kind)}, {"key", key}, {"count", r.count}};
+      nlohmann::json row = {
+          {"kind", rowDifferenceKindName(r.kind)}, {"key", key}, {"count", r.count}};
       if (r.kind == RowDifference::Kind::kChanged) row["columns"] = cols;
       rows.push_back(std::move(row));
     }
@@ -113,10 +116,9 @@ std::string verifyReportJson(const VerifyReport& report) {
 }
 
 std::string verifyFixSql(const VerifyReport& report) {
-  std::string out =
-      "-- Repair SQL written by dts verify for task " + report.task +
-      ": review before running it against the destination.\n"
-      "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n";
+  std::string out = "-- Repair SQL written by dts verify for task " + report.task +
+                    ": review before running it against the destination.\n"
+                    "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n";
   for (const auto& t : report.tables) {
     if (t.rows.empty() && t.schema.empty()) continue;
     out += "\n-- " + t.source_table + " -> " + t.target_table + "\n";

@@ -29,11 +29,10 @@ namespace {
 
 // Types whose values may be long: they enter the row image as the MD5 of their canonical value.
 bool isLong(const VerifyColumn& c) {
-  static const std::set<std::string> kLong = {"text",     "mediumtext", "longtext",
-                                              "blob",     "mediumblob", "longblob",
-                                              "json",     "geometry",   "multipolygon",
-                                              "polygon",  "linestring", "multilinestring",
-                                              "multipoint", "geometrycollection"};
+  static const std::set<std::string> kLong = {
+      "text",       "mediumtext",        "longtext",     "blob",    "mediumblob", "longblob",
+      "json",       "geometry",          "multipolygon", "polygon", "linestring", "multilinestring",
+      "multipoint", "geometrycollection"};
   return c.json || kLong.count(c.data_type) != 0;
 }
 

@@ -14,9 +14,9 @@
 //           its utf8mb4 copy hash alike; a character the destination could not store does not)
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
 //   JSON    MariaDB keeps JSON text verbatim: JSON_NORMALIZE (10.7+: keys sorted, whitespace
-//           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so its
-//           text is used as is. A MariaDB side against a MySQL side would print JSON differently:
-//           such a pair is refused for tables with JSON columns (verifyTask says so).
+//           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so
+//           its text is used as is. A MariaDB side against a MySQL side would print JSON
+//           differently: such a pair is refused for tables with JSON columns (verifyTask says so).
 // Every canonical value enters the row image QUOTE()d (NULL as the bare word NULL), so no two
 // different rows have the same image; long types enter as the MD5 of their value (N for NULL) so
 // that a row image stays far below max_allowed_packet. A row's hash is the first 64 bits of the
