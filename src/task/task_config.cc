@@ -277,12 +277,36 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
   return Status::OK();
 }
 
+Status parseVerify(const YAML::Node& n, VerifySettings* out) {
+  if (n.IsScalar() && n.Scalar() == "none") {
+    *out = VerifySettings{};
+    return Status::OK();
+  }
+  if (!n.IsMap()) return bad("options.verify", "must be none or a map, got " + shown(n));
+  DTS_RETURN_IF_ERROR(checkKeys(n, "options.verify", {"full", "schema", "incremental"}));
+  if (n["full"]) {
+    DTS_ASSIGN_OR_RETURN(out->full, boolean(n["full"], "options.verify.full"));
+  }
+  if (n["schema"]) {
+    DTS_ASSIGN_OR_RETURN(out->schema, boolean(n["schema"], "options.verify.schema"));
+  }
+  if (n["incremental"]) {
+    DTS_ASSIGN_OR_RETURN(bool incremental, boolean(n["incremental"], "options.verify.incremental"));
+    if (incremental)
+      return bad("options.verify.incremental",
+                 "re-checking recently changed rows is not supported yet; use full (differing "
+                 "chunks are re-checked once the destination has caught up)");
+  }
+  return Status::OK();
+}
+
 Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
   DTS_RETURN_IF_ERROR(checkKeys(
       n, "options",
       {"incremental", "ddl", "conflicting_tables", "parallelism", "full", "incremental_limits",
-       "retry_time_for_failed_connections", "retry_time_for_other_issues"}));
+       "retry_time_for_failed_connections", "retry_time_for_other_issues", "verify"}));
+  if (n["verify"]) DTS_RETURN_IF_ERROR(parseVerify(n["verify"], &out->verify));
   if (n["incremental"]) {
     DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.incremental"));
   }
@@ -485,6 +509,13 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Key << "retry_time_for_failed_connections" << YAML::Value
       << o.retry_time_for_failed_connections;
   out << YAML::Key << "retry_time_for_other_issues" << YAML::Value << o.retry_time_for_other_issues;
+  out << YAML::Key << "verify" << YAML::Value;
+  if (o.verify.any()) {
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "full" << YAML::Value << o.verify.full
+        << YAML::Key << "schema" << YAML::Value << o.verify.schema << YAML::EndMap;
+  } else {
+    out << "none";
+  }
   out << YAML::EndMap;
   out << YAML::EndMap;
   return out.c_str();

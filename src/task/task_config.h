@@ -23,6 +23,7 @@
 //     full: {max_rps: 0, max_mbps: 0}   # + chunk_rows: rows per chunk (0 = sized from the
 //                                      #   table's average row, ~16 MB per chunk)
 //     incremental_limits: {max_rps: 0, max_mbps: 0}
+//     verify: {full: true, schema: true}  # or none (the default); see TaskOptions::verify
 //
 // Passwords (password or password_env) are never logged, shown, or put in an error message.
 #pragma once
@@ -77,6 +78,17 @@ enum class ConflictPolicy { kPrecheck, kIgnore };
 enum class FullWriteMethod { kAuto, kBulkInsert, kLoadData, kInsert };
 const char* fullWriteMethodName(FullWriteMethod m);
 
+// options.verify: what the task verifies (task/verify.h) once its full data is loaded: full (the
+// data, chunk by chunk) and schema. A sync or migration with incremental verifies while the
+// incremental phase runs, re-checking a differing chunk once the destination has applied the
+// source position at which it was read. `incremental: true` (re-checking recently changed rows)
+// is refused as not supported yet.
+struct VerifySettings {
+  bool full = false;
+  bool schema = false;
+  bool any() const { return full || schema; }
+};
+
 struct TaskOptions {
   bool incremental = true;  // migration only: continue with incremental after full data
   bool ddl = true;          // replicate DDL of the selected objects
@@ -89,6 +101,7 @@ struct TaskOptions {
   // Reserved for the retry rules (DESIGN.md): minutes, validated by the cluster-aware parser.
   int retry_time_for_failed_connections = 720;  // 10-1440
   int retry_time_for_other_issues = 10;         // 1-1440, smaller; default min(10, failed - 1)
+  VerifySettings verify;                        // options.verify; default none
 };
 
 struct TaskConfig {

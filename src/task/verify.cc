@@ -217,6 +217,33 @@ class TableVerifier {
     return Status::OK();
   }
 
+  // While a sync runs, a chunk that differs may only be lagging: wait until the destination has
+  // applied the source position read after the source's checksum, then checksum again.
+  Status recheck(const std::optional<std::vector<std::string>>& lower,
+                 const std::optional<std::vector<std::string>>& upper, Checksum* s, Checksum* d) {
+    for (int i = 0; i < options_.rechecks && options_.wait_applied && !(*s == *d); ++i) {
+      // In order: the source's checksum, the position after it, the destination once it has
+      // applied that position.
+      std::string src_where = andWhere(range(src_, lower, upper), src_.where);
+      std::string dst_where = andWhere(range(dst_, lower, upper), dst_.where);
+      DTS_ASSIGN_OR_RETURN(*s, checksum(src_, src_where));
+      DTS_RETURN_IF_ERROR(waitApplied());
+      DTS_ASSIGN_OR_RETURN(*d, checksum(dst_, dst_where));
+      ++result_->rechecks;
+      ++result_->chunks;
+    }
+    return Status::OK();
+  }
+
+  // Waits until the destination has applied the source's current position (online only).
+  Status waitApplied() {
+    if (!options_.wait_applied) return Status::OK();
+    DTS_ASSIGN_OR_RETURN(
+        auto pos, src_.conn->queryValue(src_.conn->isMariaDB() ? "SELECT @@GLOBAL.gtid_binlog_pos"
+                                                               : "SELECT @@GLOBAL.gtid_executed"));
+    return options_.wait_applied(pos.value_or(""));
+  }
+
   // The key `offset` rows into side's rows of (lower, upper] in key order; nullopt past the end.
   Result<std::optional<std::vector<std::string>>> keyAt(
       Side& side, const std::optional<std::vector<std::string>>& lower,
@@ -249,6 +276,7 @@ class TableVerifier {
         return Status::Aborted("verification stopped at " + src_.describe());
       Checksum s, d;
       DTS_RETURN_IF_ERROR(checksumBoth(lower, upper, &s, &d));
+      DTS_RETURN_IF_ERROR(recheck(lower, upper, &s, &d));
       result_->source_rows += s.count;
       result_->destination_rows += d.count;
       if (!(s == d)) DTS_RETURN_IF_ERROR(bisect(lower, upper, s.count, d.count));
@@ -342,21 +370,58 @@ class TableVerifier {
     return key;
   }
 
-  // Reads (lower, upper] from both sides and reports each row that differs.
+  // Reads (lower, upper] from both sides and reports each row that differs. While a sync runs,
+  // the differing rows are read again (by key, the source first, the destination once it has
+  // applied the source's position) up to `rechecks` times, and only those that still differ
+  // are reported.
   Status diffRows(const std::optional<std::vector<std::string>>& lower,
                   const std::optional<std::vector<std::string>>& upper) {
+    std::vector<RowDifference> diffs;
+    std::string keys;
+    DTS_RETURN_IF_ERROR(compareRows(andWhere(range(src_, lower, upper), src_.where),
+                                    andWhere(range(dst_, lower, upper), dst_.where), false, &diffs,
+                                    &keys));
+    for (int i = 0; i < options_.rechecks && options_.wait_applied && !diffs.empty(); ++i) {
+      std::string again = keys;
+      diffs.clear();
+      keys.clear();
+      DTS_RETURN_IF_ERROR(compareRows(andWhere(again, src_.where), andWhere(again, dst_.where),
+                                      true, &diffs, &keys));
+      ++result_->rechecks;
+    }
+    for (auto& d : diffs) record(std::move(d));
+    return Status::OK();
+  }
+
+  // The predicate selecting the row whose key side's row r has.
+  std::string keyPredicate(const Side& side, const RowValues& r) const {
+    std::string where;
+    for (size_t i : key_index_) {
+      where += (where.empty() ? "" : " AND ") + mysql::quoteIdentifier(side.columns[i].name) +
+               " = " + literal(side.columns[i], r.shown[i]);
+    }
+    return where;
+  }
+
+  // Compares the rows matching src_where at the source with those matching dst_where at the
+  // destination; ordered: the destination is read once it has applied the source's position.
+  // Appends the differences, and their keys to `keys` as a predicate ("" when none).
+  Status compareRows(const std::string& src_where, const std::string& dst_where, bool ordered,
+                     std::vector<RowDifference>* diffs, std::string* keys) {
+    auto note = [&](const Side& side, const RowValues& r) {
+      *keys += (keys->empty() ? "(" : " OR (") + keyPredicate(side, r) + ")";
+    };
     std::map<std::string, RowValues> source_rows;
-    DTS_RETURN_IF_ERROR(readRows(src_, selectValues(src_),
-                                 andWhere(range(src_, lower, upper), src_.where), [&](RowValues r) {
-                                   std::string k = keyOf(r);
-                                   source_rows.emplace(std::move(k), std::move(r));
-                                 }));
+    DTS_RETURN_IF_ERROR(readRows(src_, selectValues(src_), src_where, [&](RowValues r) {
+      std::string k = keyOf(r);
+      source_rows.emplace(std::move(k), std::move(r));
+    }));
+    if (ordered) DTS_RETURN_IF_ERROR(waitApplied());
     std::map<std::string, RowValues> dest_rows;
-    DTS_RETURN_IF_ERROR(readRows(dst_, selectValues(dst_),
-                                 andWhere(range(dst_, lower, upper), dst_.where), [&](RowValues r) {
-                                   std::string k = keyOf(r);
-                                   dest_rows.emplace(std::move(k), std::move(r));
-                                 }));
+    DTS_RETURN_IF_ERROR(readRows(dst_, selectValues(dst_), dst_where, [&](RowValues r) {
+      std::string k = keyOf(r);
+      dest_rows.emplace(std::move(k), std::move(r));
+    }));
     for (const auto& [k, s] : source_rows) {
       auto it = dest_rows.find(k);
       RowDifference diff;
@@ -364,7 +429,8 @@ class TableVerifier {
       if (it == dest_rows.end()) {
         diff.kind = RowDifference::Kind::kMissing;
         diff.fix_sql = replaceSql(s);
-        record(std::move(diff));
+        note(src_, s);
+        diffs->push_back(std::move(diff));
         continue;
       }
       const RowValues& d = it->second;
@@ -376,20 +442,17 @@ class TableVerifier {
                                 shownValue(dst_.columns[i], d.shown[i])});
       }
       diff.fix_sql = replaceSql(s);
-      record(std::move(diff));
+      note(src_, s);
+      diffs->push_back(std::move(diff));
     }
     for (const auto& [k, d] : dest_rows) {
       if (source_rows.count(k) != 0) continue;
       RowDifference diff;
       diff.kind = RowDifference::Kind::kExtra;
       diff.key = shownKey(dst_, d);
-      std::string where;
-      for (size_t i : key_index_) {
-        where += (where.empty() ? "" : " AND ") + mysql::quoteIdentifier(dst_.columns[i].name) +
-                 " = " + literal(dst_.columns[i], d.shown[i]);
-      }
-      diff.fix_sql = "DELETE FROM " + dst_.qualified + " WHERE " + where + ";";
-      record(std::move(diff));
+      diff.fix_sql = "DELETE FROM " + dst_.qualified + " WHERE " + keyPredicate(dst_, d) + ";";
+      note(dst_, d);
+      diffs->push_back(std::move(diff));
     }
     return Status::OK();
   }
@@ -413,6 +476,7 @@ class TableVerifier {
       return Status::Aborted("verification stopped at " + src_.describe());
     Checksum s, d;
     DTS_RETURN_IF_ERROR(checksumBoth(std::nullopt, std::nullopt, &s, &d));
+    DTS_RETURN_IF_ERROR(recheck(std::nullopt, std::nullopt, &s, &d));
     result_->source_rows = s.count;
     result_->destination_rows = d.count;
     if (s == d) return Status::OK();
@@ -606,6 +670,7 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     if (dst_cols.empty()) {
       result.schema.push_back({"table", "missing at destination", name, result.target_table});
       result.data_skipped_reason = "the destination table does not exist";
+      if (options.on_table) options.on_table(result);
       report.tables.push_back(std::move(result));
       continue;
     }
@@ -661,6 +726,7 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
         "verify {} -> {}: {} source rows, {} destination rows, {} chunks, {} row and {} schema differences, {:.2f} s",
         name, result.target_table, result.source_rows, result.destination_rows, result.chunks,
         result.row_differences, result.schema.size(), result.seconds);
+    if (options.on_table) options.on_table(result);
     report.tables.push_back(std::move(result));
   }
   report.seconds = secondsSince(started);

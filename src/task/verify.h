@@ -25,6 +25,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,8 @@
 #include "task/task_config.h"
 
 namespace dts::task {
+
+struct TableVerifyResult;
 
 struct VerifyOptions {
   // Source tables to verify, "db.table" (source names); empty: every table the task moves.
@@ -46,6 +49,15 @@ struct VerifyOptions {
   size_t max_reported_rows = 1000;  // per table; further differences are only counted
   bool schema = true;
   bool data = true;
+  // While a sync runs (the task option options.verify): called with the source's GTID position
+  // read right after a chunk whose checksums differed; returns once the destination has applied
+  // that position (kAborted when stopped). The chunk is then checksummed again, up to `rechecks`
+  // times, and bisected and reported only if it still differs, so lag is never reported as a
+  // difference. Null: no re-check (one-shot verification of data at rest).
+  std::function<Status(const std::string& source_position)> wait_applied;
+  int rechecks = 3;
+  // Called after each table with its result (progress for status and metrics). Optional.
+  std::function<void(const TableVerifyResult&)> on_table;
 };
 
 struct ColumnDifference {
@@ -78,6 +90,7 @@ struct TableVerifyResult {
   std::string data_skipped_reason;  // why data was not compared (when it was not)
   uint64_t source_rows = 0, destination_rows = 0;
   uint64_t chunks = 0;           // ranges checksummed, bisection halves included
+  uint64_t rechecks = 0;         // differing ranges read again once the destination caught up
   uint64_t row_differences = 0;  // all found (rows below is capped)
   std::vector<RowDifference> rows;
   std::vector<SchemaDifference> schema;

@@ -101,6 +101,7 @@ std::string verifyReportJson(const VerifyReport& report) {
                       {"source_rows", t.source_rows},
                       {"destination_rows", t.destination_rows},
                       {"chunks", t.chunks},
+                      {"rechecks", t.rechecks},
                       {"row_differences", t.row_differences},
                       {"rows", rows},
                       {"schema", schema},

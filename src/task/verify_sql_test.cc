@@ -62,9 +62,9 @@ TEST(VerifySqlTest, ChecksumIsCountAndExactSum) {
   EXPECT_EQ(sql.rfind("SELECT COUNT(*), COALESCE(SUM(CAST(CONV(LEFT(MD5(", 0), 0u) << sql;
   EXPECT_NE(sql.find("FROM `d`.`t` WHERE (`id` > 5) AND (status <> 'x')"), std::string::npos)
       << sql;
-  EXPECT_EQ(chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "")
-                .find("WHERE"),
-            std::string::npos);
+  EXPECT_EQ(
+      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "").find("WHERE"),
+      std::string::npos);
   EXPECT_EQ(andWhere("", ""), "");
   EXPECT_EQ(andWhere("a", ""), "(a)");
   EXPECT_EQ(andWhere("", "b"), "(b)");
