@@ -263,22 +263,25 @@ TEST_F(VerifyTest, D_TaskOptionVerifiesBesideIncremental) {
       << "destination: {endpoint: '" << cluster_->destinationEndpoint()
       << "', user: dts, password_env: DTS_IT_PW}\n"
       << "objects: [{database: vlive, rename_to: vlive_copy}]\n"
-      << "options: {incremental: true, verify: {full: true, schema: true}}\n";
+      << "options: {incremental: true, verify: {full: true, schema: true},"
+      << " incremental_limits: {max_rps: 500}}\n";
   }
   std::string data = workFile("data-live");
   std::string logfile = workFile("live.log");
-  // Writes to the source all along, so chunks differ until the destination catches up.
+  // A burst of writes that the throttled applier (incremental_limits) takes seconds to apply:
+  // chunks differ until the destination catches up, which verification must wait for.
+  // It is under way before the task starts, and goes on through full data and into incremental.
   std::atomic<bool> stop_writes{false};
+  std::atomic<int> written{0};
   std::thread writer([&] {
     auto w = cluster_->connect(cluster_->endpoint());
-    int i = 0;
-    while (!stop_writes.load()) {
+    for (int i = 0; i < 10000 && !stop_writes.load(); ++i) {
       (void)w->execute("UPDATE vlive.t SET v = v + 1 WHERE id = " +
                        std::to_string(1 + (i * 7919) % 20000));
-      ++i;
-      std::this_thread::sleep_for(2ms);
+      ++written;
     }
   });
+  ASSERT_TRUE(eventually(30s, [&] { return written.load() >= 500; }));
   DtsProcess dts;
   dts.start({"run", file, "--data-dir", data}, logfile);
   bool done = eventually(120s, [&] {
@@ -296,6 +299,7 @@ TEST_F(VerifyTest, D_TaskOptionVerifiesBesideIncremental) {
   EXPECT_EQ(s["verify"]["state"], "equal") << s.dump(2);
   EXPECT_EQ(s["verify"]["row_differences"], 0);
   EXPECT_EQ(s["verify"]["tables_checked"], 1);
+  EXPECT_GE(s["verify"]["rechecks"].get<int>(), 1) << "the lagging chunks were re-checked";
   std::cout << "verify beside incremental: " << s["verify"].dump() << "\n";
   // Paused and resumed: a finished verification is not run again.
   std::string out;

@@ -622,6 +622,23 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
   return Status::OK();
 }
 
+ServerFlavor flavorOf(mysql::Connection& conn) {
+  return conn.isMariaDB() ? ServerFlavor::kMariaDB : ServerFlavor::kMySQL;
+}
+
+Side makeSide(mysql::Connection* conn, const char* name, const std::string& db,
+              const std::string& table, const std::string& where) {
+  Side side;
+  side.conn = conn;
+  side.name = name;
+  side.flavor = flavorOf(*conn);
+  side.db = db;
+  side.table = table;
+  side.qualified = mysql::quoteQualified(db, table);
+  side.where = where;
+  return side;
+}
+
 Result<std::unique_ptr<mysql::Connection>> openSide(const EndpointConfig& e, const char* what) {
   auto options = e.connectOptions();
   if (!options.ok()) return options.status().withContext(what);
@@ -650,8 +667,8 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     if (!found) return Status::NotFound("--tables: " + w + " is not a source table the task moves");
   }
   Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
-  ServerFlavor src_flavor = src->isMariaDB() ? ServerFlavor::kMariaDB : ServerFlavor::kMySQL;
-  ServerFlavor dst_flavor = dst->isMariaDB() ? ServerFlavor::kMariaDB : ServerFlavor::kMySQL;
+  ServerFlavor src_flavor = flavorOf(*src);
+  ServerFlavor dst_flavor = flavorOf(*dst);
   VerifyReport report;
   report.task = config.name;
   for (auto& cat : catalog) {
@@ -676,22 +693,8 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     }
     if (options.schema)
       DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
-    Side s{src.get(),
-           "source",
-           src_flavor,
-           route.source_database,
-           route.source_table,
-           mysql::quoteQualified(route.source_database, route.source_table),
-           {},
-           route.where};
-    Side d{dst.get(),
-           "destination",
-           dst_flavor,
-           route.target_database,
-           route.target_table,
-           mysql::quoteQualified(route.target_database, route.target_table),
-           {},
-           ""};
+    Side s = makeSide(src.get(), "source", route.source_database, route.source_table, route.where);
+    Side d = makeSide(dst.get(), "destination", route.target_database, route.target_table, "");
     std::string missing, json;
     for (const auto& c : cat.copy_columns) {
       auto sc = std::find_if(src_cols.begin(), src_cols.end(),
