@@ -64,7 +64,7 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
                                            : "CAST(" + c + " AS CHAR CHARACTER SET utf8mb4)";
       break;
   }
-  return "CAST(" + v + " AS BINARY)";
+  return v;
 }
 
 std::string displayExpr(const VerifyColumn& col) {
@@ -77,16 +77,22 @@ std::string displayExpr(const VerifyColumn& col) {
 }
 
 std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
-  std::string image;
+  // CONCAT_WS skips NULLs and a value may contain the separator, so the image ends with each
+  // short string value's length in characters (the same in every character set it converts to)
+  // and every column's NULL flag: together they fix where each value starts. Numbers, temporal
+  // values and MD5 digests never contain '#'.
+  std::string values, lengths, nulls;
   for (const auto& col : columns) {
-    // QUOTE delimits a value and escapes its quotes and backslashes, and makes NULL the bare
-    // word NULL: unambiguous, with the canonical value computed once. A long column is the
-    // 32 hex digits of its MD5, or N.
     std::string x = canonicalExpr(col, flavor);
-    image += (image.empty() ? "" : ", ") +
-             (isLong(col) ? "COALESCE(MD5(" + x + "), 'N')" : "QUOTE(" + x + ")");
+    std::string c = mysql::quoteIdentifier(col.name);
+    values += ", " + (isLong(col) ? "MD5(" + x + ")" : x);
+    auto kind = col.kind();
+    if (!isLong(col) && (kind == VerifyColumn::Kind::kText || kind == VerifyColumn::Kind::kBytes))
+      lengths += (lengths.empty() ? "" : ", ") + ("CHAR_LENGTH(" + c + ")");
+    nulls += (nulls.empty() ? "" : ", ") + ("ISNULL(" + c + ")");
   }
-  return "MD5(CONCAT(" + image + "))";
+  if (!lengths.empty()) values += ", CONCAT_WS(',', " + lengths + ")";
+  return "MD5(CONCAT_WS('#'" + values + ", CONCAT(" + nulls + ")))";
 }
 
 std::string chunkChecksumSql(const std::string& table, const std::vector<VerifyColumn>& columns,

@@ -17,11 +17,12 @@
 //           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so
 //           its text is used as is. A MariaDB side against a MySQL side would print JSON
 //           differently: such a pair is refused for tables with JSON columns (verifyTask says so).
-// Every canonical value enters the row image QUOTE()d (NULL as the bare word NULL), so no two
-// different rows have the same image; long types enter as the MD5 of their value (N for NULL) so
-// that a row image stays far below max_allowed_packet. A row's hash is the first 64 bits of the
-// MD5 of its image; a chunk's checksum is COUNT(*) and the exact (DECIMAL) SUM of its rows'
-// hashes: a multiset checksum, so duplicated rows do not cancel out as under BIT_XOR.
+// The row image is CONCAT_WS('#', the canonical values, the character lengths of the short
+// string values, the NULL flags of all): no two different rows have the same image. Long types
+// (TEXT, BLOB, JSON, geometry) enter as the MD5 of their value, so that a row image stays far
+// below max_allowed_packet. A row's hash is the first 64 bits of the MD5 of its image; a chunk's
+// checksum is COUNT(*) and the exact (DECIMAL) SUM of its rows' hashes: a multiset checksum, so
+// duplicated rows do not cancel out as under BIT_XOR.
 #pragma once
 
 #include <string>
@@ -45,7 +46,8 @@ struct VerifyColumn {
   Kind kind() const;
 };
 
-// The canonical value of column c as an SQL expression (a binary string; NULL stays NULL).
+// The canonical value of column c as an SQL expression (NULL stays NULL). Text is utf8mb4 with
+// its default collation, so values of columns of different collations concatenate.
 std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
 // The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
 // BIT as its integer, everything else as the server prints it.
