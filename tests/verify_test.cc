@@ -75,25 +75,31 @@ class VerifyTest : public SharedClusterTest {
                       " ELT(1 + seq % 3, 'paid', 'test', 'sent') FROM seq_1_to_25000"
                       " WHERE seq % 3 <> 1 ORDER BY seq DESC");
     ASSERT_TRUE(st.ok()) << st.message();
-    task_ = workFile("verify.yaml");
-    std::ofstream f(task_);
-    f << "name: verify-it\n"
-      << "kind: migration\n"
-      << "source: {endpoint: '" << cluster_->endpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "objects:\n"
-      << "  - database: vsrc\n"
-      << "    rename_to: vdst\n"
-      << "    tables:\n"
-      << "      - types\n"
-      << "      - nokey\n"
-      << "      - cs\n"
-      << "      - name: orders\n"
-      << "        rename_to: orders_v2\n"
-      << "        columns: [id, customer, total, status]\n"
-      << "        where: \"status <> 'test'\"\n";
+    task_ = writeTask("verify-it",
+                      "objects:\n"
+                      "  - database: vsrc\n"
+                      "    rename_to: vdst\n"
+                      "    tables:\n"
+                      "      - types\n"
+                      "      - nokey\n"
+                      "      - cs\n"
+                      "      - name: orders\n"
+                      "        rename_to: orders_v2\n"
+                      "        columns: [id, customer, total, status]\n"
+                      "        where: \"status <> 'test'\"\n");
+  }
+
+  // A migration task file from the cluster's source to its destination; `rest` adds objects and
+  // options. Returns its path.
+  static std::string writeTask(const std::string& name, const std::string& rest) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream(path) << "name: " << name << "\nkind: migration\n"
+                        << "source: {endpoint: '" << cluster_->endpoint()
+                        << "', user: dts, password_env: DTS_IT_PW}\n"
+                        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+                        << "', user: dts, password_env: DTS_IT_PW}\n"
+                        << rest;
+    return path;
   }
 
   // Runs dts verify with --json; returns the exit code and the parsed report.
@@ -254,18 +260,10 @@ TEST_F(VerifyTest, D_TaskOptionVerifiesBesideIncremental) {
       "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
       "INSERT INTO t SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_20000");
   ASSERT_TRUE(st.ok()) << st.message();
-  std::string file = workFile("live.yaml");
-  {
-    std::ofstream f(file);
-    f << "name: verify-live\nkind: migration\n"
-      << "source: {endpoint: '" << cluster_->endpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "objects: [{database: vlive, rename_to: vlive_copy}]\n"
-      << "options: {incremental: true, verify: {full: true, schema: true},"
-      << " incremental_limits: {max_rps: 500}}\n";
-  }
+  std::string file = writeTask("verify-live",
+                               "objects: [{database: vlive, rename_to: vlive_copy}]\n"
+                               "options: {incremental: true, verify: {full: true, schema: true},"
+                               " incremental_limits: {max_rps: 500}}\n");
   std::string data = workFile("data-live");
   std::string logfile = workFile("live.log");
   // A burst of writes that the throttled applier (incremental_limits) takes seconds to apply:
