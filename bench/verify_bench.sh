@@ -9,7 +9,8 @@
 # Data: sysbench tables in sbtest on the source, copied to the destination with mariadb-dump.
 # Contenders, each --rounds times (default 3), alternating; the report gives the median and best:
 #   dts        `dts verify` of a migration task sbtest -> sbtest (both servers checksum each chunk
-#              at the same time; default chunk time 0.5 s)
+#              at the same time; default chunk time 0.5 s; the default row hash, CRC32 as pt's)
+#   dts-md5    the same with --hash md5 (64-bit row hashes)
 #   pt-seq     pt-table-checksum against the source, then against the destination (what an
 #              operator runs to checksum two servers that are not master and replica)
 #   pt-par     both pt-table-checksum runs started at the same time
@@ -82,11 +83,14 @@ pt() {  # node, log
 declare -A TIMES
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-  t0=$(now)
-  rc=0; "$DTS" verify "$WORK/task.yaml" > "$WORK/dts.out" 2> "$WORK/dts.log" || rc=$?
-  t1=$(now)
-  [ "$rc" = 0 ] || { echo "dts verify exited $rc:" >&2; cat "$WORK/dts.out" "$WORK/dts.log" >&2; exit 1; }
-  TIMES[dts]+=" $(echo "$t1 - $t0" | bc -l)"
+  for hash in crc32 md5; do
+    t0=$(now)
+    rc=0; "$DTS" verify "$WORK/task.yaml" --hash $hash > "$WORK/dts.out" 2> "$WORK/dts.log" || rc=$?
+    t1=$(now)
+    [ "$rc" = 0 ] || { echo "dts verify exited $rc:" >&2; cat "$WORK/dts.out" "$WORK/dts.log" >&2; exit 1; }
+    m=dts; [ $hash = crc32 ] || m=dts-$hash
+    TIMES[$m]+=" $(echo "$t1 - $t0" | bc -l)"
+  done
 
   t0=$(now); pt node-1 "$WORK/pt-src.log"; pt dest "$WORK/pt-dst.log"; t1=$(now)
   TIMES[pt-seq]+=" $(echo "$t1 - $t0" | bc -l)"
@@ -103,7 +107,7 @@ stat() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {printf "m
 med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "verify bench: $TABLES tables x $ROWS rows (sysbench), source $SRC, destination $DST, $ROUNDS rounds, $(nproc) cores"
-for m in dts pt-seq pt-par; do printf "  %-8s %s\n" "$m" "$(stat "${TIMES[$m]}")"; done
+for m in dts dts-md5 pt-seq pt-par; do printf "  %-8s %s\n" "$m" "$(stat "${TIMES[$m]}")"; done
 printf "  pt-seq / dts = %.2fx, pt-par / dts = %.2fx (median)\n" \
   "$(echo "$(med "${TIMES[pt-seq]}") / $(med "${TIMES[dts]}")" | bc -l)" \
   "$(echo "$(med "${TIMES[pt-par]}") / $(med "${TIMES[dts]}")" | bc -l)"

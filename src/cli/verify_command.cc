@@ -34,6 +34,7 @@ struct VerifyArgs {
   double chunk_seconds = 0.5;
   bool json = false;
   bool schema_only = false;
+  std::string hash = "crc32";
   std::string data_dir;
 };
 
@@ -64,6 +65,7 @@ int runVerify(const VerifyArgs& args) {
   options.max_rps = args.max_rps;
   options.chunk_seconds = args.chunk_seconds;
   options.data = !args.schema_only;
+  options.hash = args.hash == "md5" ? task::RowHash::kMd5 : task::RowHash::kCrc32;
   auto report = task::verifyTask(*config, options, g_verify_stop);
   if (!report.ok()) return verifyError(report.status());
   if (!args.fix.empty()) {
@@ -92,6 +94,10 @@ void registerVerifyCommand(CLI::App& app) {
   cmd->add_option("--chunk-time", args->chunk_seconds, "seconds per chunk to aim for")
       ->capture_default_str();
   cmd->add_flag("--json", args->json, "print the report as JSON");
+  cmd->add_option("--hash", args->hash,
+                  "row hash of the chunk checksums: crc32 (32 bits) or md5 (64 bits, slower)")
+      ->check(CLI::IsMember({"crc32", "md5"}))
+      ->capture_default_str();
   cmd->add_flag("--schema-only", args->schema_only, "compare schemas only");
   cmd->add_option("--data-dir", args->data_dir,
                   "data dir with registered instances (default $DTS_DATA_DIR or .dts)");

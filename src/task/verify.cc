@@ -187,10 +187,11 @@ class TableVerifier {
     return p == "1" ? "" : p;
   }
 
-  static Result<Checksum> checksum(Side& side, const std::string& where) {
+  Result<Checksum> checksum(Side& side, const std::string& where) {
     auto start = SteadyClock::now();
-    DTS_ASSIGN_OR_RETURN(auto r, side.conn->query(chunkChecksumSql(side.qualified, side.columns,
-                                                                   side.flavor, where)));
+    DTS_ASSIGN_OR_RETURN(
+        auto r, side.conn->query(chunkChecksumSql(side.qualified, side.columns, side.flavor, where,
+                                                  options_.hash)));
     if (r.rows.empty() || r.rows[0].size() != 2)
       return Status::Internal("checksum of " + side.describe() + " returned no row");
     Checksum c;

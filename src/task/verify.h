@@ -32,6 +32,7 @@
 
 #include "common/status.h"
 #include "task/task_config.h"
+#include "task/verify_sql.h"
 
 namespace dts::task {
 
@@ -49,6 +50,7 @@ struct VerifyOptions {
   size_t max_reported_rows = 1000;  // per table; further differences are only counted
   bool schema = true;
   bool data = true;
+  RowHash hash = RowHash::kCrc32;  // the chunk checksum's row hash (verify_sql.h)
   // While a sync runs (the task option options.verify): called with the source's GTID position
   // read right after a chunk whose checksums differed; returns once the destination has applied
   // that position (kAborted when stopped). The chunk is then checksummed again, up to `rechecks`

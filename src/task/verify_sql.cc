@@ -76,7 +76,7 @@ std::string displayExpr(const VerifyColumn& col) {
   }
 }
 
-std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
+std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
   // CONCAT_WS skips NULLs and a value may contain the separator, so the image ends with each
   // short string value's length in characters (the same in every character set it converts to)
   // and every column's NULL flag: together they fix where each value starts. Numbers, temporal
@@ -92,13 +92,19 @@ std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor f
     nulls += (nulls.empty() ? "" : ", ") + ("ISNULL(" + c + ")");
   }
   if (!lengths.empty()) values += ", CONCAT_WS(',', " + lengths + ")";
-  return "MD5(CONCAT_WS('#'" + values + ", CONCAT(" + nulls + ")))";
+  return "CONCAT_WS('#'" + values + ", CONCAT(" + nulls + "))";
+}
+
+std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
+  return "MD5(" + rowImageExpr(columns, flavor) + ")";
 }
 
 std::string chunkChecksumSql(const std::string& table, const std::vector<VerifyColumn>& columns,
-                             ServerFlavor flavor, const std::string& where) {
-  return "SELECT COUNT(*), COALESCE(SUM(CAST(CONV(LEFT(" + rowHashExpr(columns, flavor) +
-         ", 16), 16, 10) AS UNSIGNED)), 0) FROM " + table +
+                             ServerFlavor flavor, const std::string& where, RowHash hash) {
+  std::string row = hash == RowHash::kCrc32 ? "CRC32(" + rowImageExpr(columns, flavor) + ")"
+                                            : "CAST(CONV(LEFT(" + rowHashExpr(columns, flavor) +
+                                                  ", 16), 16, 10) AS UNSIGNED)";
+  return "SELECT COUNT(*), COALESCE(SUM(" + row + "), 0) FROM " + table +
          (where.empty() ? "" : " WHERE " + where);
 }
 

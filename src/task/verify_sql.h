@@ -20,9 +20,11 @@
 // The row image is CONCAT_WS('#', the canonical values, the character lengths of the short
 // string values, the NULL flags of all): no two different rows have the same image. Long types
 // (TEXT, BLOB, JSON, geometry) enter as the MD5 of their value, so that a row image stays far
-// below max_allowed_packet. A row's hash is the first 64 bits of the MD5 of its image; a chunk's
-// checksum is COUNT(*) and the exact (DECIMAL) SUM of its rows' hashes: a multiset checksum, so
-// duplicated rows do not cancel out as under BIT_XOR.
+// below max_allowed_packet. A chunk's checksum is COUNT(*) and the exact (DECIMAL) SUM of its
+// rows' hashes: a multiset checksum, so duplicated rows do not cancel out as under BIT_XOR. The
+// row hash is CRC32 of the image (RowHash::kCrc32, pt-table-checksum's strength: a changed chunk
+// goes unnoticed with probability about 2^-32) or the first 64 bits of its MD5 (kMd5: 2^-64, and
+// about twice the server CPU). Keyless tables' differences are always located by MD5.
 #pragma once
 
 #include <string>
@@ -31,6 +33,7 @@
 namespace dts::task {
 
 enum class ServerFlavor { kMariaDB, kMySQL };
+enum class RowHash { kCrc32, kMd5 };
 
 // One column of a table as verification sees it (information_schema.COLUMNS at one side).
 struct VerifyColumn {
@@ -52,13 +55,15 @@ std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
 // The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
 // BIT as its integer, everything else as the server prints it.
 std::string displayExpr(const VerifyColumn& c);
-// MD5 hex of the row image of columns (see above).
+// The row image of columns (see above).
+std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor);
+// MD5 hex of the row image.
 std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor);
 
 // SELECT COUNT(*), SUM(hash) FROM table [WHERE where]: the chunk checksum (two columns; the sum
 // is "0" for no rows). `table` is already quoted, `where` a boolean SQL expression or "".
 std::string chunkChecksumSql(const std::string& table, const std::vector<VerifyColumn>& columns,
-                             ServerFlavor flavor, const std::string& where);
+                             ServerFlavor flavor, const std::string& where, RowHash hash);
 
 // "(a) AND (b)" of the non-empty parts; "" when both are empty.
 std::string andWhere(const std::string& a, const std::string& b);

@@ -48,21 +48,28 @@ TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
 }
 
 TEST(VerifySqlTest, RowImageHasLengthsOfShortStringsAndNullFlags) {
-  std::string h = rowHashExpr({col("id", "int"), col("s", "varchar"), col("t", "text")},
-                              ServerFlavor::kMariaDB);
+  std::string h = rowImageExpr({col("id", "int"), col("s", "varchar"), col("t", "text")},
+                               ServerFlavor::kMariaDB);
   EXPECT_EQ(h,
-            "MD5(CONCAT_WS('#', `id`, CONVERT(`s` USING utf8mb4), MD5(CONVERT(`t` USING utf8mb4)),"
-            " CONCAT_WS(',', CHAR_LENGTH(`s`)), CONCAT(ISNULL(`id`), ISNULL(`s`), ISNULL(`t`))))");
+            "CONCAT_WS('#', `id`, CONVERT(`s` USING utf8mb4), MD5(CONVERT(`t` USING utf8mb4)),"
+            " CONCAT_WS(',', CHAR_LENGTH(`s`)), CONCAT(ISNULL(`id`), ISNULL(`s`), ISNULL(`t`)))");
+  EXPECT_EQ(rowHashExpr({col("id", "int")}, ServerFlavor::kMariaDB),
+            "MD5(" + rowImageExpr({col("id", "int")}, ServerFlavor::kMariaDB) + ")");
 }
 
 TEST(VerifySqlTest, ChecksumIsCountAndExactSum) {
   std::string sql = chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB,
-                                     andWhere("`id` > 5", "status <> 'x'"));
+                                     andWhere("`id` > 5", "status <> 'x'"), RowHash::kMd5);
   EXPECT_EQ(sql.rfind("SELECT COUNT(*), COALESCE(SUM(CAST(CONV(LEFT(MD5(", 0), 0u) << sql;
+  EXPECT_EQ(
+      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "", RowHash::kCrc32)
+          .rfind("SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS(", 0),
+      0u);
   EXPECT_NE(sql.find("FROM `d`.`t` WHERE (`id` > 5) AND (status <> 'x')"), std::string::npos)
       << sql;
   EXPECT_EQ(
-      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "").find("WHERE"),
+      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "", RowHash::kMd5)
+          .find("WHERE"),
       std::string::npos);
   EXPECT_EQ(andWhere("", ""), "");
   EXPECT_EQ(andWhere("a", ""), "(a)");
