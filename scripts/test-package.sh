@@ -4,12 +4,20 @@
 # systemd (a container) the service's command is run as the dts user instead.
 #   scripts/test-package.sh            build + inspect + install + /healthz (needs root)
 #   scripts/test-package.sh --no-install   build + inspect + run the packaged binary from a copy
+# DTS_PACKAGE_BUILD=DIR packages from an already configured build directory (CI: its Release
+# build) instead of configuring `build` as RelWithDebInfo, so the binary is not compiled twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
-cmake --build build --target dts -j"$(nproc)"
-(cd build && cpack -G DEB >/dev/null)
-deb=$(ls build/dts_*_amd64.deb)
+dir=${DTS_PACKAGE_BUILD:-build}
+if [ -n "${DTS_PACKAGE_BUILD:-}" ]; then
+  cmake -S . -B "$dir" -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
+else
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >/dev/null
+fi
+cmake --build "$dir" --target dts -j"$(nproc)"
+rm -f "$dir"/dts_*_amd64.deb
+(cd "$dir" && cpack -G DEB >/dev/null)
+deb=$(ls "$dir"/dts_*_amd64.deb)
 files=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/dts ./usr/lib/systemd/system/dts.service ./usr/share/doc/dts/api.md; do
   grep -q " $f\$" <<<"$files" || { echo "$deb lacks $f"; exit 1; }

@@ -6,6 +6,7 @@
 #include "cli/binlog_tail.h"
 #include "cli/run_command.h"
 #include "cli/task_command.h"
+#include "cli/verify_command.h"
 
 namespace dts::cli {
 namespace {
@@ -32,6 +33,7 @@ void registerCommands(CLI::App& app) {
   registerRunCommands(app);
   registerServerCommand(app);
   registerTaskCommands(app);
+  registerVerifyCommand(app);
 }
 
 }  // namespace dts::cli

@@ -80,6 +80,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"retrying", s.retrying},
           {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
+          {"verify", task::verifyStateJson(s.verify)},
           {"tables", tables}};
 }
 
@@ -125,6 +126,14 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       for (const auto& [mode, count] : st.degraded)
         list += (list.empty() ? "" : ", ") + mode + " " + std::to_string(count);
       std::printf("  degraded: %s\n", list.c_str());
+    }
+    if (!st.verify.state.empty()) {
+      std::printf("  verify: %s, %llu/%llu tables, %llu row and %llu schema differences\n",
+                  st.verify.state.c_str(),
+                  static_cast<unsigned long long>(st.verify.tables_checked),
+                  static_cast<unsigned long long>(st.verify.tables_total),
+                  static_cast<unsigned long long>(st.verify.row_differences),
+                  static_cast<unsigned long long>(st.verify.schema_differences));
     }
     if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
   }

@@ -279,6 +279,26 @@ TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
   EXPECT_EQ(escapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
 
+TEST(MetricsTest, VerificationOfTasksThatRanIt) {
+  TaskView ran;
+  ran.name = "a";
+  ran.engine.verify.state = "different";
+  ran.engine.verify.tables_checked = 3;
+  ran.engine.verify.row_differences = 2;
+  ran.engine.verify.rechecks = 5;
+  TaskView never;
+  never.name = "b";
+  std::string m = renderMetrics({ran, never});
+  for (const char* line :
+       {"dts_task_verify_equal{task=\"a\"} 0", "dts_task_verify_running{task=\"a\"} 0",
+        "dts_task_verify_tables_checked{task=\"a\"} 3",
+        "dts_task_verify_row_differences{task=\"a\"} 2",
+        "dts_task_verify_schema_differences{task=\"a\"} 0",
+        "dts_task_verify_rechecks_total{task=\"a\"} 5"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  EXPECT_EQ(m.find("dts_task_verify_equal{task=\"b\"}"), std::string::npos) << m;
+}
+
 TEST(TokenTest, CreatedOnceOwnerOnlyAndStable) {
   std::string dir =
       (std::filesystem::temp_directory_path() / ("dts_token_test_" + std::to_string(getpid())))

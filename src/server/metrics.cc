@@ -186,6 +186,28 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
                        it == t.engine.degraded.end() ? 0 : static_cast<double>(it->second));
             }
           });
+  // Verification (options.verify): only tasks that ran it have samples.
+  auto perVerify = [&](const std::string& name, const char* type, const char* help, auto value) {
+    w.family(name, type, help);
+    for (const auto& t : tasks) {
+      if (!t.engine.verify.state.empty())
+        w.sample(name, label("task", t.name), value(t.engine.verify));
+    }
+  };
+  perVerify("dts_task_verify_running", "gauge", "1 while the task's verification runs.",
+            [](const task::VerifyState& v) { return v.state == "running" ? 1.0 : 0.0; });
+  perVerify("dts_task_verify_equal", "gauge",
+            "1 when the last verification found the destination equal, 0 otherwise.",
+            [](const task::VerifyState& v) { return v.state == "equal" ? 1.0 : 0.0; });
+  perVerify("dts_task_verify_tables_checked", "gauge", "Tables verified so far.",
+            [](const task::VerifyState& v) { return static_cast<double>(v.tables_checked); });
+  perVerify("dts_task_verify_row_differences", "gauge", "Rows found different.",
+            [](const task::VerifyState& v) { return static_cast<double>(v.row_differences); });
+  perVerify("dts_task_verify_schema_differences", "gauge", "Schema differences found.",
+            [](const task::VerifyState& v) { return static_cast<double>(v.schema_differences); });
+  perVerify("dts_task_verify_rechecks_total", "counter",
+            "Differing chunks checked again once the destination had caught up.",
+            [](const task::VerifyState& v) { return static_cast<double>(v.rechecks); });
   auto perTable = [&](const std::string& name, const char* type, const char* help, auto value) {
     w.family(name, type, help);
     for (const auto& t : tasks) {

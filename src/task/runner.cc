@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "mysql/gtid.h"
 #include "source/cluster_source.h"
 #include "source/retry_policy.h"
 #include "task/full_loader.h"
@@ -11,6 +12,7 @@
 #include "task/retry_loop.h"
 #include "task/schema_copier.h"
 #include "task/schema_history_store.h"
+#include "task/verify.h"
 
 namespace dts::task {
 
@@ -334,7 +336,14 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     say("full data: " + std::to_string(report.catalog.size()) + " tables, " + std::to_string(rows) +
         " rows in " + std::to_string(secs).substr(0, std::to_string(secs).find('.') + 2) + " s\n");
   }
+  bool verify = config_.options.verify.any();
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    verify = verify && !state_.verify.done();
+  }
   if (!config_.incremental()) {
+    if (verify) runVerification(stop, false);
+    if (stop.load()) return Status::Aborted("stopped");
     setPhase(TaskPhase::kCompleted);
     say("task " + config_.name + " completed\n");
     return Status::OK();
@@ -362,10 +371,82 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
   IncrementalContext ctx{config_, mapping, report.catalog, options_.data_dir};
   DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));
-  DTS_RETURN_IF_ERROR(engine->run(*state_.start_gtid, &progress_, stop));
+  // Verification runs beside the incremental phase and ends with it.
+  std::atomic<bool> verify_stop{false};
+  std::thread verifier;
+  if (verify) verifier = std::thread([&] { runVerification(verify_stop, true); });
+  Status applied = engine->run(*state_.start_gtid, &progress_, stop);
+  verify_stop.store(true);
+  if (verifier.joinable()) verifier.join();
+  DTS_RETURN_IF_ERROR(applied);
   if (stop.load()) return Status::Aborted("stopped");
   setPhase(TaskPhase::kCompleted);
   return Status::OK();
+}
+
+void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
+  VerifyOptions vo;
+  vo.schema = config_.options.verify.schema;
+  vo.data = config_.options.verify.full;
+  vo.max_rps = config_.options.full.max_rps;
+  std::string start;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.verify = VerifyState{};
+    state_.verify.state = "running";
+    state_.verify.tables_total = progress_.tables().size();
+    start = state_.start_gtid.value_or("");
+  }
+  saveOrCount("when verification started");
+  if (online) {
+    // Applied: the start position (everything before it came with full data) merged with the
+    // applier's checkpoint covers the position. A position the two cannot be compared with (other
+    // flavour, unparsable) is waited for until stop: never a false alarm.
+    vo.wait_applied = [this, start, &stop](const std::string& pos) -> Status {
+      auto flavor = pos.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql
+                                                       : mysql::GtidFlavor::kMariaDb;
+      DTS_ASSIGN_OR_RETURN(auto want, mysql::GtidPosition::parse(pos, flavor));
+      while (!stop.load()) {
+        auto have = mysql::GtidPosition::parse(start, flavor);
+        auto cp = mysql::GtidPosition::parse(progress_.checkpoint(), flavor);
+        if (have.ok() && cp.ok() && have->merge(*cp).ok()) {
+          mysql::GtidPosition merged = *have;
+          if (merged.merge(want).ok() && merged == *have) return Status::OK();
+        }
+        options_.clock->sleepFor(std::chrono::milliseconds(200));
+      }
+      return Status::Aborted("stopped while waiting for the destination to apply " + pos);
+    };
+  }
+  vo.on_table = [this](const TableVerifyResult& t) {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    ++state_.verify.tables_checked;
+    state_.verify.row_differences += t.row_differences;
+    state_.verify.schema_differences += t.schema.size() + (t.data_skipped_reason.empty() ? 0 : 1);
+    state_.verify.rechecks += t.rechecks;
+  };
+  auto report = verifyTask(config_, vo, stop);
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (report.ok()) {
+      state_.verify.state = report->equal() ? "equal" : "different";
+      state_.verify.seconds = report->seconds;
+      std::string text = verifyReportText(*report);
+      constexpr size_t kMaxDetail = 4000;  // the full report is `dts verify`'s job
+      state_.verify.detail = text.size() > kMaxDetail ? text.substr(0, kMaxDetail) + "...\n" : text;
+    } else {
+      state_.verify.state = report.status().code() == Status::Code::kAborted ? "" : "failed";
+      state_.verify.detail = report.status().message();
+    }
+  }
+  if (report.ok()) {
+    say("verification: " + std::string(report->equal() ? "equal" : "DIFFERENT") + ", " +
+        std::to_string(report->rowDifferences()) + " row and " +
+        std::to_string(report->schemaDifferences()) + " schema differences\n");
+  } else if (report.status().code() != Status::Code::kAborted) {
+    spdlog::warn("task {}: verification failed: {}", config_.name, report.status().message());
+  }
+  saveOrCount("after verification");
 }
 
 }  // namespace dts::task

@@ -78,6 +78,11 @@ class TaskRunner {
   // (Degraded::kStateSaveFailed). when: "at a phase change", for the log.
   void saveOrCount(const char* when);
   void setPhase(TaskPhase phase);
+  // options.verify (task/verify.h), results into state_.verify. online: the incremental phase
+  // runs meanwhile, so a differing chunk is re-checked once progress_'s checkpoint has passed
+  // the source position at which it was read. A failed verification is recorded, never fails
+  // the task.
+  void runVerification(const std::atomic<bool>& stop, bool online);
   void say(const std::string& line);
 
   TaskConfig config_;

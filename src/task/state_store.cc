@@ -64,6 +64,17 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db)));
 }
 
+nlohmann::json verifyStateJson(const VerifyState& v) {
+  return {{"state", v.state},
+          {"tables_checked", v.tables_checked},
+          {"tables_total", v.tables_total},
+          {"row_differences", v.row_differences},
+          {"schema_differences", v.schema_differences},
+          {"rechecks", v.rechecks},
+          {"seconds", v.seconds},
+          {"detail", v.detail}};
+}
+
 namespace {
 uint64_t toU64(const std::optional<std::string>& s) {
   return s ? std::stoull(*s) : 0;
@@ -110,6 +121,16 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
+    if (auto v = stats.find("verify"); v != stats.end() && v->is_object()) {
+      s.verify.state = v->value("state", "");
+      s.verify.tables_checked = v->value("tables_checked", uint64_t{0});
+      s.verify.tables_total = v->value("tables_total", uint64_t{0});
+      s.verify.row_differences = v->value("row_differences", uint64_t{0});
+      s.verify.schema_differences = v->value("schema_differences", uint64_t{0});
+      s.verify.rechecks = v->value("rechecks", uint64_t{0});
+      s.verify.seconds = v->value("seconds", 0.0);
+      s.verify.detail = v->value("detail", "");
+    }
     // A data dir written before the degraded counts existed has no "degraded": none counted.
     auto degraded = stats.find("degraded");
     if (degraded != stats.end() && degraded->is_object()) {
@@ -149,6 +170,7 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"latency_ms", s.latency_ms},
                             {"retrying", s.retrying},
                             {"degraded", s.degraded}};
+    if (!s.verify.state.empty()) stats["verify"] = verifyStateJson(s.verify);
     DTS_ASSIGN_OR_RETURN(
         auto ignored,
         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"

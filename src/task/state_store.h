@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,19 @@ struct TableProgress {
   uint64_t changes_applied = 0;
 };
 
+// The task's verification (options.verify, task/verify.h) as its last run left it.
+struct VerifyState {
+  std::string state;  // "" not run | running | equal | different | failed
+  uint64_t tables_checked = 0, tables_total = 0;
+  uint64_t row_differences = 0, schema_differences = 0;
+  uint64_t rechecks = 0;  // differing chunks checked again once the destination caught up
+  double seconds = 0;
+  std::string detail;  // the report's summary lines, or the error
+  bool done() const { return state == "equal" || state == "different"; }
+};
+// The verification state as JSON (the state store's, `dts status --json`'s and the API's form).
+nlohmann::json verifyStateJson(const VerifyState& v);
+
 struct TaskState {
   std::string name;
   std::string kind;  // "migration" | "sync"
@@ -76,6 +90,7 @@ struct TaskState {
   // until known; "" when known and empty (the source had written no GTID yet: from the start).
   std::optional<std::string> start_gtid;
   std::string checkpoint_gtid;  // last applied position reported by the applier
+  VerifyState verify;
   double rps = 0;
   double mbps = 0;
   double latency_ms = -1;  // source commit -> destination apply; < 0 when unknown

@@ -29,6 +29,7 @@
 //     start: "0-1-100"              # tracking only: a GTID set, or a time ("2026-12-02 05:00:00"
 //                                   #   UTC, or seconds since the epoch); default: the source's
 //                                   #   position when the task first starts
+//     verify: {full: true, schema: true}  # or none (the default); see TaskOptions::verify
 //
 // Passwords (password or password_env) are never logged, shown, or put in an error message.
 #pragma once
@@ -83,6 +84,17 @@ enum class ConflictPolicy { kPrecheck, kIgnore };
 enum class FullWriteMethod { kAuto, kBulkInsert, kLoadData, kInsert };
 const char* fullWriteMethodName(FullWriteMethod m);
 
+// options.verify: what the task verifies (task/verify.h) once its full data is loaded: full (the
+// data, chunk by chunk) and schema. A sync or migration with incremental verifies while the
+// incremental phase runs, re-checking a differing chunk once the destination has applied the
+// source position at which it was read. `incremental: true` (re-checking recently changed rows)
+// is refused as not supported yet.
+struct VerifySettings {
+  bool full = false;
+  bool schema = false;
+  bool any() const { return full || schema; }
+};
+
 struct TaskOptions {
   bool incremental = true;  // migration only: continue with incremental after full data
   bool ddl = true;          // replicate DDL of the selected objects
@@ -100,6 +112,7 @@ struct TaskOptions {
   uint64_t retention_bytes = 0;  // 0 = no size cap
   std::string start;             // "" | a GTID set | a time (see start_ms)
   int64_t start_ms = -1;         // options.start as a time, ms since the epoch; -1 when not one
+  VerifySettings verify;                        // options.verify; default none
 };
 
 struct TaskConfig {

@@ -251,6 +251,8 @@ TEST(TaskConfigTest, TrackingHasNoDestinationAndKeepsItsLogOptions) {
        "options.incremental: a tracking task is always incremental"},
       {withBase("objects: [{database: d}]\noptions: {retention_hours: 5}\n"),
        "options.retention_hours: only a tracking task has a change log"},
+      {base + "options: {verify: {full: true}}\n",
+       "options.verify: a tracking task has no destination to verify"},
   };
   for (const auto& k : cases) {
     std::string msg = errorOf(k.yaml);
@@ -279,6 +281,46 @@ TEST(TaskConfigTest, MissingFileIsNotFound) {
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), Status::Code::kNotFound);
   EXPECT_NE(c.status().message().find("/nonexistent/task.yaml"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dts::task
+
+namespace dts::task {
+namespace {
+
+std::string withObjects(const std::string& options) {
+  return withBase("objects: [{database: shop}]\n" + options);
+}
+
+TEST(TaskConfigVerifyTest, ParsesNoneAndTheMapAndRoundTrips) {
+  auto none = parseTaskYaml(withObjects("options: {verify: none}\n"));
+  ASSERT_TRUE(none.ok()) << none.status().toString();
+  EXPECT_FALSE(none->options.verify.any());
+  auto c = parseTaskYaml(withObjects("options: {verify: {full: true, schema: false}}\n"));
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_TRUE(c->options.verify.full);
+  EXPECT_FALSE(c->options.verify.schema);
+  auto back = parseTaskYaml(taskToYaml(*c));
+  ASSERT_TRUE(back.ok()) << back.status().toString();
+  EXPECT_TRUE(back->options.verify.full);
+  EXPECT_FALSE(back->options.verify.schema);
+  auto default_back = parseTaskYaml(taskToYaml(*none));
+  ASSERT_TRUE(default_back.ok());
+  EXPECT_FALSE(default_back->options.verify.any());
+}
+
+TEST(TaskConfigVerifyTest, ErrorsNameTheKey) {
+  EXPECT_NE(errorOf(withObjects("options: {verify: all}\n")).find("options.verify"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {fast: true}}\n")).find("fast"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {full: maybe}}\n")).find("options.verify.full"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {incremental: true}}\n"))
+                .find("options.verify.incremental: re-checking recently changed rows is not "
+                      "supported yet"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,107 @@
+#include "cli/verify_command.h"
+
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "task/cluster_rules.h"
+#include "task/task_config.h"
+#include "task/verify.h"
+
+namespace dts::cli {
+namespace {
+
+constexpr int kExitEqual = 0;
+constexpr int kExitDifferent = 1;
+constexpr int kExitError = 2;
+
+std::atomic<bool> g_verify_stop{false};
+
+void onVerifySignal(int) {
+  g_verify_stop.store(true);
+}
+
+struct VerifyArgs {
+  std::string file;
+  std::vector<std::string> tables;
+  std::string fix;
+  uint64_t max_rps = 0;
+  double chunk_seconds = 0.5;
+  bool json = false;
+  bool schema_only = false;
+  std::string hash = "crc32";
+  std::string data_dir;
+};
+
+int verifyError(const Status& st) {
+  std::fprintf(stderr, "dts verify: %s\n", st.message().c_str());
+  return kExitError;
+}
+
+int runVerify(const VerifyArgs& args) {
+  auto config = task::loadTaskFile(args.file);
+  if (!config.ok()) return verifyError(config.status());
+  std::string data_dir = args.data_dir;
+  const char* env = std::getenv("DTS_DATA_DIR");
+  if (data_dir.empty()) data_dir = env != nullptr ? env : ".dts";
+  // Registered instances live in the data dir; a task of plain endpoints needs none (and
+  // verify must not create one where it runs).
+  if (!config->source.instance.empty() || std::filesystem::exists(data_dir)) {
+    Status resolved = task::resolveTaskEndpoints(&config.value(), data_dir);
+    if (!resolved.ok()) return verifyError(resolved);
+  }
+  struct sigaction sa {};
+  sa.sa_handler = onVerifySignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  task::VerifyOptions options;
+  options.tables = args.tables;
+  options.max_rps = args.max_rps;
+  options.chunk_seconds = args.chunk_seconds;
+  options.data = !args.schema_only;
+  options.hash = args.hash == "md5" ? task::RowHash::kMd5 : task::RowHash::kCrc32;
+  auto report = task::verifyTask(*config, options, g_verify_stop);
+  if (!report.ok()) return verifyError(report.status());
+  if (!args.fix.empty()) {
+    std::ofstream f(args.fix, std::ios::binary | std::ios::trunc);
+    f << task::verifyFixSql(*report);
+    f.close();
+    if (!f) return verifyError(Status::Unavailable("cannot write the repair SQL to " + args.fix));
+  }
+  std::string out = args.json ? task::verifyReportJson(*report) : task::verifyReportText(*report);
+  std::fputs(out.c_str(), stdout);
+  return report->equal() ? kExitEqual : kExitDifferent;
+}
+
+}  // namespace
+
+void registerVerifyCommand(CLI::App& app) {
+  auto args = std::make_shared<VerifyArgs>();
+  auto* cmd = app.add_subcommand(
+      "verify",
+      "compare a task's source with its destination (exit 0 equal, 1 different, 2 error)");
+  cmd->add_option("task", args->file, "task file (YAML)")->required();
+  cmd->add_option("--tables", args->tables, "source tables to verify (db.table), default all")
+      ->delimiter(',');
+  cmd->add_option("--fix", args->fix, "write the SQL that would repair the destination to FILE");
+  cmd->add_option("--max-rps", args->max_rps, "rows per second at most (0: unthrottled)");
+  cmd->add_option("--chunk-time", args->chunk_seconds, "seconds per chunk to aim for")
+      ->capture_default_str();
+  cmd->add_flag("--json", args->json, "print the report as JSON");
+  cmd->add_option("--hash", args->hash,
+                  "row hash of the chunk checksums: crc32 (32 bits) or md5 (64 bits, slower)")
+      ->check(CLI::IsMember({"crc32", "md5"}))
+      ->capture_default_str();
+  cmd->add_flag("--schema-only", args->schema_only, "compare schemas only");
+  cmd->add_option("--data-dir", args->data_dir,
+                  "data dir with registered instances (default $DTS_DATA_DIR or .dts)");
+  cmd->callback([args] { setExitCode(runVerify(*args)); });
+}
+
+}  // namespace dts::cli

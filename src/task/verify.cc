@@ -1,0 +1,740 @@
+#include "task/verify.h"
+
+#include <algorithm>
+#include <chrono>
+#include <future>
+#include <map>
+#include <set>
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "mysql/unique_keys.h"
+#include "task/catalog.h"
+#include "task/chunk_plan.h"
+#include "task/sql_values.h"
+#include "task/throttle.h"
+#include "task/verify_sql.h"
+
+namespace dts::task {
+
+const char* rowDifferenceKindName(RowDifference::Kind kind) {
+  switch (kind) {
+    case RowDifference::Kind::kMissing: return "missing";
+    case RowDifference::Kind::kExtra: return "extra";
+    case RowDifference::Kind::kChanged: return "changed";
+  }
+  return "?";
+}
+
+bool VerifyReport::equal() const {
+  return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.equal(); });
+}
+
+uint64_t VerifyReport::rowDifferences() const {
+  uint64_t n = 0;
+  for (const auto& t : tables) n += t.row_differences;
+  return n;
+}
+
+uint64_t VerifyReport::schemaDifferences() const {
+  uint64_t n = 0;
+  for (const auto& t : tables) n += t.schema.size();
+  return n;
+}
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+double secondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+// One side of a table: the server, the quoted table name, the compared columns (the kept columns,
+// in source order, each with this side's type) and the rows it is restricted to.
+struct Side {
+  mysql::Connection* conn = nullptr;
+  const char* name = "";  // "source" / "destination", for messages
+  ServerFlavor flavor = ServerFlavor::kMariaDB;
+  std::string db, table;
+  std::string qualified;
+  std::vector<VerifyColumn> columns;
+  std::string where;  // the route's WHERE at the source, "" at the destination
+
+  std::string describe() const { return std::string(name) + " table " + db + "." + table; }
+};
+
+struct Checksum {
+  uint64_t count = 0;
+  std::string sum;
+  double seconds = 0;
+  bool operator==(const Checksum& o) const { return count == o.count && sum == o.sum; }
+};
+
+// One row as read for comparison: each column's canonical value, then its shown value.
+struct RowValues {
+  std::vector<std::optional<std::string>> canonical, shown;
+};
+
+Result<std::vector<VerifyColumn>> readColumns(mysql::Connection& conn, const std::string& db,
+                                              const std::string& table) {
+  DTS_ASSIGN_OR_RETURN(
+      auto rows, conn.query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME,"
+                            " COLLATION_NAME, IS_NULLABLE FROM information_schema.COLUMNS"
+                            " WHERE TABLE_SCHEMA = " +
+                            conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table) +
+                            " ORDER BY ORDINAL_POSITION"));
+  std::vector<VerifyColumn> out;
+  for (const auto& r : rows.rows) {
+    VerifyColumn c;
+    c.name = r[0].value_or("");
+    c.data_type = r[1].value_or("");
+    std::transform(c.data_type.begin(), c.data_type.end(), c.data_type.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    c.column_type = r[2].value_or("");
+    c.charset = r[3].value_or("");
+    c.collation = r[4].value_or("");
+    c.nullable = r[5].value_or("YES") == "YES";
+    out.push_back(std::move(c));
+  }
+  if (out.empty() || !conn.isMariaDB()) return out;
+  // MariaDB's JSON is LONGTEXT with a CHECK (json_valid(`c`)) constraint named after the column.
+  DTS_ASSIGN_OR_RETURN(
+      auto checks,
+      conn.query("SELECT CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS"
+                 " WHERE CONSTRAINT_SCHEMA = " +
+                 conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
+  for (const auto& r : checks.rows) {
+    std::string clause = r[0].value_or("");
+    for (auto& c : out) {
+      if (clause == "json_valid(" + mysql::quoteIdentifier(c.name) + ")") c.json = true;
+    }
+  }
+  return out;
+}
+
+// COLUMN_TYPE without an integer display width ("int(11)" and MySQL 8's "int" are one type).
+std::string comparableType(const VerifyColumn& c) {
+  if (c.kind() != VerifyColumn::Kind::kInteger) return c.column_type;
+  std::string t = c.column_type;
+  auto open = t.find('(');
+  auto close = t.find(')');
+  if (open != std::string::npos && close != std::string::npos && close > open)
+    t.erase(open, close - open + 1);
+  return t;
+}
+
+CatalogColumn::Render renderOf(const VerifyColumn& c) {
+  switch (c.kind()) {
+    case VerifyColumn::Kind::kInteger:
+    case VerifyColumn::Kind::kExact:
+    case VerifyColumn::Kind::kFloat:
+    case VerifyColumn::Kind::kDouble:
+    case VerifyColumn::Kind::kBit: return CatalogColumn::Render::kNumber;
+    case VerifyColumn::Kind::kBytes: return CatalogColumn::Render::kHex;
+    default: return CatalogColumn::Render::kString;
+  }
+}
+
+std::optional<std::string> shownValue(const VerifyColumn& c, const std::optional<std::string>& v) {
+  if (!v || c.kind() != VerifyColumn::Kind::kBytes) return v;
+  std::string out = "0x";
+  appendHex(out, v->data(), v->size());
+  return out;
+}
+
+std::string literal(const VerifyColumn& c, const std::optional<std::string>& v) {
+  std::string out;
+  appendSqlValue(out, renderOf(c), v ? v->data() : nullptr, v ? v->size() : 0);
+  return out;
+}
+
+class TableVerifier {
+ public:
+  TableVerifier(const VerifyOptions& options, Throttle* throttle, const std::atomic<bool>& stop,
+                CatalogTable catalog, Side src, Side dst, TableVerifyResult* result)
+      : options_(options),
+        throttle_(throttle),
+        stop_(stop),
+        cat_(std::move(catalog)),
+        src_(std::move(src)),
+        dst_(std::move(dst)),
+        result_(result) {
+    for (const auto& k : cat_.chunk_key) {
+      for (size_t i = 0; i < src_.columns.size(); ++i) {
+        if (src_.columns[i].name == k) key_index_.push_back(i);
+      }
+    }
+  }
+
+  Status run() {
+    if (cat_.chunk_key.empty()) return compareKeyless();
+    return compareByKey();
+  }
+
+ private:
+  std::string keyColumns() const {
+    std::string out;
+    for (const auto& k : cat_.chunk_key)
+      out += (out.empty() ? "" : ", ") + mysql::quoteIdentifier(k);
+    return out;
+  }
+
+  std::string range(Side& side, const std::optional<std::vector<std::string>>& lower,
+                    const std::optional<std::vector<std::string>>& upper) {
+    std::string p = chunkPredicate(cat_, lower ? &*lower : nullptr, upper ? &*upper : nullptr,
+                                   [&](std::string_view s) { return side.conn->quoteString(s); });
+    return p == "1" ? "" : p;
+  }
+
+  Result<Checksum> checksum(Side& side, const std::string& where) {
+    auto start = SteadyClock::now();
+    DTS_ASSIGN_OR_RETURN(
+        auto r, side.conn->query(chunkChecksumSql(side.qualified, side.columns, side.flavor, where,
+                                                  options_.hash)));
+    if (r.rows.empty() || r.rows[0].size() != 2)
+      return Status::Internal("checksum of " + side.describe() + " returned no row");
+    Checksum c;
+    c.count = std::stoull(r.rows[0][0].value_or("0"));
+    c.sum = r.rows[0][1].value_or("0");
+    c.seconds = secondsSince(start);
+    return c;
+  }
+
+  // Both sides' checksums of one key range, computed at the same time.
+  Status checksumBoth(const std::optional<std::vector<std::string>>& lower,
+                      const std::optional<std::vector<std::string>>& upper, Checksum* s,
+                      Checksum* d) {
+    std::string src_where = andWhere(range(src_, lower, upper), src_.where);
+    std::string dst_where = andWhere(range(dst_, lower, upper), dst_.where);
+    auto dst_future = std::async(std::launch::async, [&] { return checksum(dst_, dst_where); });
+    auto src_sum = checksum(src_, src_where);
+    auto dst_sum = dst_future.get();
+    if (!src_sum.ok()) return src_sum.status();
+    if (!dst_sum.ok()) return dst_sum.status();
+    *s = *src_sum;
+    *d = *dst_sum;
+    ++result_->chunks;
+    return Status::OK();
+  }
+
+  // While a sync runs, a chunk that differs may only be lagging: wait until the destination has
+  // applied the source position read after the source's checksum, then checksum again.
+  Status recheck(const std::optional<std::vector<std::string>>& lower,
+                 const std::optional<std::vector<std::string>>& upper, Checksum* s, Checksum* d) {
+    for (int i = 0; i < options_.rechecks && options_.wait_applied && !(*s == *d); ++i) {
+      // In order: the source's checksum, the position after it, the destination once it has
+      // applied that position.
+      std::string src_where = andWhere(range(src_, lower, upper), src_.where);
+      std::string dst_where = andWhere(range(dst_, lower, upper), dst_.where);
+      DTS_ASSIGN_OR_RETURN(*s, checksum(src_, src_where));
+      DTS_RETURN_IF_ERROR(waitApplied());
+      DTS_ASSIGN_OR_RETURN(*d, checksum(dst_, dst_where));
+      ++result_->rechecks;
+      ++result_->chunks;
+    }
+    return Status::OK();
+  }
+
+  // Waits until the destination has applied the source's current position (online only).
+  Status waitApplied() {
+    if (!options_.wait_applied) return Status::OK();
+    DTS_ASSIGN_OR_RETURN(
+        auto pos, src_.conn->queryValue(src_.conn->isMariaDB() ? "SELECT @@GLOBAL.gtid_binlog_pos"
+                                                               : "SELECT @@GLOBAL.gtid_executed"));
+    return options_.wait_applied(pos.value_or(""));
+  }
+
+  // The key `offset` rows into side's rows of (lower, upper] in key order; nullopt past the end.
+  Result<std::optional<std::vector<std::string>>> keyAt(
+      Side& side, const std::optional<std::vector<std::string>>& lower,
+      const std::optional<std::vector<std::string>>& upper, uint64_t offset) {
+    std::string where = andWhere(range(side, lower, upper), side.where);
+    DTS_ASSIGN_OR_RETURN(
+        auto r, side.conn->query("SELECT " + keyColumns() + " FROM " + side.qualified +
+                                 (where.empty() ? "" : " WHERE " + where) + " ORDER BY " +
+                                 keyColumns() + " LIMIT " + std::to_string(offset) + ", 1"));
+    if (r.rows.empty()) return std::optional<std::vector<std::string>>();
+    std::vector<std::string> key;
+    for (const auto& v : r.rows[0]) {
+      if (!v) return Status::Corruption(side.describe() + " has a NULL in its key");
+      key.push_back(*v);
+    }
+    return std::optional<std::vector<std::string>>(std::move(key));
+  }
+
+  Status compareByKey() {
+    std::optional<std::vector<std::string>> lower;
+    uint64_t rows = options_.initial_chunk_rows;
+    while (true) {
+      if (stop_.load()) return Status::Aborted("verification stopped at " + src_.describe());
+      // The upper bound comes from an index walk at the source without the WHERE filter (a
+      // range is only a split point; the filter applies to what is hashed).
+      Side unfiltered = src_;
+      unfiltered.where.clear();
+      DTS_ASSIGN_OR_RETURN(auto upper, keyAt(unfiltered, lower, std::nullopt, rows - 1));
+      if (!throttle_->acquire(rows, 0, stop_))
+        return Status::Aborted("verification stopped at " + src_.describe());
+      Checksum s, d;
+      DTS_RETURN_IF_ERROR(checksumBoth(lower, upper, &s, &d));
+      DTS_RETURN_IF_ERROR(recheck(lower, upper, &s, &d));
+      result_->source_rows += s.count;
+      result_->destination_rows += d.count;
+      if (!(s == d)) DTS_RETURN_IF_ERROR(bisect(lower, upper, s.count, d.count));
+      // Resize toward the time target, at most doubling or halving per chunk.
+      double took = std::max(s.seconds, d.seconds);
+      double factor = took <= 0 ? 2.0 : std::clamp(options_.chunk_seconds / took, 0.5, 2.0);
+      rows = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(rows) * factor),
+                                  options_.min_chunk_rows, options_.max_chunk_rows);
+      if (!upper) return Status::OK();
+      lower = std::move(upper);
+    }
+  }
+
+  Status bisect(const std::optional<std::vector<std::string>>& lower,
+                const std::optional<std::vector<std::string>>& upper, uint64_t src_count,
+                uint64_t dst_count) {
+    if (stop_.load()) return Status::Aborted("verification stopped at " + src_.describe());
+    if (std::max(src_count, dst_count) <= options_.bisect_rows) return diffRows(lower, upper);
+    Side& side = src_count >= dst_count ? src_ : dst_;
+    uint64_t count = std::max(src_count, dst_count);
+    DTS_ASSIGN_OR_RETURN(auto mid, keyAt(side, lower, upper, count / 2 - 1));
+    if (!mid) return diffRows(lower, upper);  // the side changed under us: compare rows
+    std::optional<std::vector<std::string>> halves[2][2] = {{lower, mid}, {mid, upper}};
+    for (auto& h : halves) {
+      if (!throttle_->acquire(count / 2, 0, stop_))
+        return Status::Aborted("verification stopped at " + src_.describe());
+      Checksum s, d;
+      DTS_RETURN_IF_ERROR(checksumBoth(h[0], h[1], &s, &d));
+      if (!(s == d)) DTS_RETURN_IF_ERROR(bisect(h[0], h[1], s.count, d.count));
+    }
+    return Status::OK();
+  }
+
+  std::string selectValues(const Side& side) const {
+    std::string sql = "SELECT ";
+    for (size_t i = 0; i < side.columns.size(); ++i)
+      sql += (i == 0 ? "" : ", ") + canonicalExpr(side.columns[i], side.flavor);
+    for (const auto& c : side.columns) sql += ", " + displayExpr(c);
+    return sql + " FROM " + side.qualified;
+  }
+
+  // Streams side's rows matching `where` into on_row.
+  static Status readRows(Side& side, const std::string& select, const std::string& where,
+                         const std::function<void(RowValues)>& on_row) {
+    size_t n = side.columns.size();
+    Status st = side.conn->queryStream(
+        select + (where.empty() ? "" : " WHERE " + where),
+        [&](const char* const* f, const unsigned long* len, unsigned fields) {
+          if (fields != 2 * n) return false;
+          RowValues r;
+          for (size_t i = 0; i < 2 * n; ++i) {
+            std::optional<std::string> v;
+            if (f[i] != nullptr) v.emplace(f[i], len[i]);
+            (i < n ? r.canonical : r.shown).push_back(std::move(v));
+          }
+          on_row(std::move(r));
+          return true;
+        });
+    if (!st.ok()) return st;
+    return Status::OK();
+  }
+
+  std::string keyOf(const RowValues& r) const {
+    std::string out;
+    for (size_t i : key_index_) {
+      const auto& v = r.canonical[i];
+      out += v ? std::to_string(v->size()) + ":" + *v : "N";
+    }
+    return out;
+  }
+
+  void record(RowDifference diff) {
+    ++result_->row_differences;
+    if (result_->rows.size() < options_.max_reported_rows) result_->rows.push_back(std::move(diff));
+  }
+
+  std::string replaceSql(const RowValues& src_row) const {
+    std::string cols, vals;
+    for (size_t i = 0; i < src_.columns.size(); ++i) {
+      cols += (i == 0 ? "" : ", ") + mysql::quoteIdentifier(src_.columns[i].name);
+      vals += (i == 0 ? "" : ", ") + literal(src_.columns[i], src_row.shown[i]);
+    }
+    return "REPLACE INTO " + dst_.qualified + " (" + cols + ") VALUES (" + vals + ");";
+  }
+
+  std::vector<std::pair<std::string, std::optional<std::string>>> shownKey(
+      const Side& side, const RowValues& r) const {
+    std::vector<std::pair<std::string, std::optional<std::string>>> key;
+    for (size_t i : key_index_)
+      key.emplace_back(side.columns[i].name, shownValue(side.columns[i], r.shown[i]));
+    return key;
+  }
+
+  // Reads (lower, upper] from both sides and reports each row that differs. While a sync runs,
+  // the differing rows are read again (by key, the source first, the destination once it has
+  // applied the source's position) up to `rechecks` times, and only those that still differ
+  // are reported.
+  Status diffRows(const std::optional<std::vector<std::string>>& lower,
+                  const std::optional<std::vector<std::string>>& upper) {
+    std::vector<RowDifference> diffs;
+    std::string keys;
+    DTS_RETURN_IF_ERROR(compareRows(andWhere(range(src_, lower, upper), src_.where),
+                                    andWhere(range(dst_, lower, upper), dst_.where), false, &diffs,
+                                    &keys));
+    for (int i = 0; i < options_.rechecks && options_.wait_applied && !diffs.empty(); ++i) {
+      std::string again = keys;
+      diffs.clear();
+      keys.clear();
+      DTS_RETURN_IF_ERROR(compareRows(andWhere(again, src_.where), andWhere(again, dst_.where),
+                                      true, &diffs, &keys));
+      ++result_->rechecks;
+    }
+    for (auto& d : diffs) record(std::move(d));
+    return Status::OK();
+  }
+
+  // The predicate selecting the row whose key side's row r has.
+  std::string keyPredicate(const Side& side, const RowValues& r) const {
+    std::string where;
+    for (size_t i : key_index_) {
+      where += (where.empty() ? "" : " AND ") + mysql::quoteIdentifier(side.columns[i].name) +
+               " = " + literal(side.columns[i], r.shown[i]);
+    }
+    return where;
+  }
+
+  // Compares the rows matching src_where at the source with those matching dst_where at the
+  // destination; ordered: the destination is read once it has applied the source's position.
+  // Appends the differences, and their keys to `keys` as a predicate ("" when none).
+  Status compareRows(const std::string& src_where, const std::string& dst_where, bool ordered,
+                     std::vector<RowDifference>* diffs, std::string* keys) {
+    auto note = [&](const Side& side, const RowValues& r) {
+      *keys += (keys->empty() ? "(" : " OR (") + keyPredicate(side, r) + ")";
+    };
+    std::map<std::string, RowValues> source_rows;
+    DTS_RETURN_IF_ERROR(readRows(src_, selectValues(src_), src_where, [&](RowValues r) {
+      std::string k = keyOf(r);
+      source_rows.emplace(std::move(k), std::move(r));
+    }));
+    if (ordered) DTS_RETURN_IF_ERROR(waitApplied());
+    std::map<std::string, RowValues> dest_rows;
+    DTS_RETURN_IF_ERROR(readRows(dst_, selectValues(dst_), dst_where, [&](RowValues r) {
+      std::string k = keyOf(r);
+      dest_rows.emplace(std::move(k), std::move(r));
+    }));
+    for (const auto& [k, s] : source_rows) {
+      auto it = dest_rows.find(k);
+      RowDifference diff;
+      diff.key = shownKey(src_, s);
+      if (it == dest_rows.end()) {
+        diff.kind = RowDifference::Kind::kMissing;
+        diff.fix_sql = replaceSql(s);
+        note(src_, s);
+        diffs->push_back(std::move(diff));
+        continue;
+      }
+      const RowValues& d = it->second;
+      if (s.canonical == d.canonical) continue;
+      diff.kind = RowDifference::Kind::kChanged;
+      for (size_t i = 0; i < src_.columns.size(); ++i) {
+        if (s.canonical[i] == d.canonical[i]) continue;
+        diff.columns.push_back({src_.columns[i].name, shownValue(src_.columns[i], s.shown[i]),
+                                shownValue(dst_.columns[i], d.shown[i])});
+      }
+      diff.fix_sql = replaceSql(s);
+      note(src_, s);
+      diffs->push_back(std::move(diff));
+    }
+    for (const auto& [k, d] : dest_rows) {
+      if (source_rows.count(k) != 0) continue;
+      RowDifference diff;
+      diff.kind = RowDifference::Kind::kExtra;
+      diff.key = shownKey(dst_, d);
+      diff.fix_sql = "DELETE FROM " + dst_.qualified + " WHERE " + keyPredicate(dst_, d) + ";";
+      note(dst_, d);
+      diffs->push_back(std::move(diff));
+    }
+    return Status::OK();
+  }
+
+  // Row hash -> copies, for one side of a keyless table.
+  static Status hashCounts(Side& side, std::map<std::string, uint64_t>* out) {
+    std::string h = rowHashExpr(side.columns, side.flavor);
+    return side.conn->queryStream(
+        "SELECT " + h + " AS h, COUNT(*) FROM " + side.qualified +
+            (side.where.empty() ? "" : " WHERE " + side.where) + " GROUP BY h",
+        [&](const char* const* f, const unsigned long* len, unsigned n) {
+          if (n != 2 || f[0] == nullptr || f[1] == nullptr) return false;
+          (*out)[std::string(f[0], len[0])] += std::stoull(std::string(f[1], len[1]));
+          return true;
+        });
+  }
+
+  Status compareKeyless() {
+    result_->keyless = true;
+    if (!throttle_->acquire(cat_.estimated_rows, 0, stop_))
+      return Status::Aborted("verification stopped at " + src_.describe());
+    Checksum s, d;
+    DTS_RETURN_IF_ERROR(checksumBoth(std::nullopt, std::nullopt, &s, &d));
+    DTS_RETURN_IF_ERROR(recheck(std::nullopt, std::nullopt, &s, &d));
+    result_->source_rows = s.count;
+    result_->destination_rows = d.count;
+    if (s == d) return Status::OK();
+    std::map<std::string, uint64_t> src_counts, dst_counts;
+    auto dst_future = std::async(std::launch::async, [&] { return hashCounts(dst_, &dst_counts); });
+    Status src_st = hashCounts(src_, &src_counts);
+    Status dst_st = dst_future.get();
+    DTS_RETURN_IF_ERROR(src_st);
+    DTS_RETURN_IF_ERROR(dst_st);
+    auto report = [&](Side& side, const std::string& hash, uint64_t copies,
+                      RowDifference::Kind kind) -> Status {
+      RowValues row;
+      std::string where =
+          andWhere(side.where, rowHashExpr(side.columns, side.flavor) + " = '" + hash + "'");
+      DTS_RETURN_IF_ERROR(readRows(side, selectValues(side), where + " LIMIT 1",
+                                   [&](RowValues r) { row = std::move(r); }));
+      if (row.shown.empty())
+        return Status::Aborted(side.describe() + " changed while it was verified");
+      RowDifference diff;
+      diff.kind = kind;
+      diff.count = copies;
+      for (size_t i = 0; i < side.columns.size(); ++i)
+        diff.key.emplace_back(side.columns[i].name, shownValue(side.columns[i], row.shown[i]));
+      if (kind == RowDifference::Kind::kMissing) {
+        std::string cols, vals;
+        for (size_t i = 0; i < src_.columns.size(); ++i) {
+          cols += (i == 0 ? "" : ", ") + mysql::quoteIdentifier(src_.columns[i].name);
+          vals += (i == 0 ? "" : ", ") + literal(src_.columns[i], row.shown[i]);
+        }
+        for (uint64_t c = 0; c < copies; ++c) {
+          diff.fix_sql += (c == 0 ? "" : "\n") + ("INSERT INTO " + dst_.qualified + " (" + cols +
+                                                  ") VALUES (" + vals + ");");
+        }
+      } else {
+        // The row is identified by its hash: exact whatever its values' types are.
+        diff.fix_sql = "DELETE FROM " + dst_.qualified + " WHERE " +
+                       rowHashExpr(dst_.columns, dst_.flavor) + " = '" + hash + "' LIMIT " +
+                       std::to_string(copies) + ";";
+      }
+      result_->row_differences += copies - 1;
+      record(std::move(diff));
+      return Status::OK();
+    };
+    for (const auto& [hash, n] : src_counts) {
+      auto it = dst_counts.find(hash);
+      uint64_t there = it == dst_counts.end() ? 0 : it->second;
+      if (n > there)
+        DTS_RETURN_IF_ERROR(report(src_, hash, n - there, RowDifference::Kind::kMissing));
+    }
+    for (const auto& [hash, n] : dst_counts) {
+      auto it = src_counts.find(hash);
+      uint64_t there = it == src_counts.end() ? 0 : it->second;
+      if (n > there)
+        DTS_RETURN_IF_ERROR(report(dst_, hash, n - there, RowDifference::Kind::kExtra));
+    }
+    return Status::OK();
+  }
+
+  const VerifyOptions& options_;
+  Throttle* throttle_;
+  const std::atomic<bool>& stop_;
+  CatalogTable cat_;
+  Side src_, dst_;
+  TableVerifyResult* result_;
+  std::vector<size_t> key_index_;  // positions of the chunk key's columns in columns
+};
+
+// Schema differences of one table over the kept columns (by name) and the unique keys.
+Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const CatalogTable& cat,
+                     const std::vector<VerifyColumn>& src_cols,
+                     const std::vector<VerifyColumn>& dst_cols, TableVerifyResult* result) {
+  const auto& route = cat.route;
+  auto find = [](const std::vector<VerifyColumn>& cols, const std::string& name) {
+    auto it = std::find_if(cols.begin(), cols.end(), [&](const auto& c) { return c.name == name; });
+    return it == cols.end() ? nullptr : &*it;
+  };
+  for (const auto& name : cat.copy_columns) {
+    const VerifyColumn* s = find(src_cols, name);
+    const VerifyColumn* d = find(dst_cols, name);
+    std::string object = "column " + mysql::quoteIdentifier(name);
+    if (s == nullptr) continue;  // dropped since the catalog was read
+    if (d == nullptr) {
+      result->schema.push_back({object, "missing at destination", s->column_type, ""});
+      continue;
+    }
+    if (comparableType(*s) != comparableType(*d))
+      result->schema.push_back({object, "type", s->column_type, d->column_type});
+    if (s->charset != d->charset)
+      result->schema.push_back({object, "character set", s->charset, d->charset});
+    else if (s->collation != d->collation)
+      result->schema.push_back({object, "collation", s->collation, d->collation});
+    if (s->nullable != d->nullable)
+      result->schema.push_back(
+          {object, "nullable", s->nullable ? "YES" : "NO", d->nullable ? "YES" : "NO"});
+    if (s->kind() == VerifyColumn::Kind::kJson || d->kind() == VerifyColumn::Kind::kJson) {
+      if ((s->kind() == VerifyColumn::Kind::kJson) != (d->kind() == VerifyColumn::Kind::kJson))
+        result->schema.push_back({object, "JSON",
+                                  s->kind() == VerifyColumn::Kind::kJson ? "json" : "not json",
+                                  d->kind() == VerifyColumn::Kind::kJson ? "json" : "not json"});
+    }
+  }
+  for (const auto& d : dst_cols) {
+    if (std::find(cat.copy_columns.begin(), cat.copy_columns.end(), d.name) ==
+        cat.copy_columns.end()) {
+      const VerifyColumn* s = find(src_cols, d.name);
+      // A generated column is recreated at the destination by the schema copy, not moved.
+      bool generated = std::any_of(cat.columns.begin(), cat.columns.end(),
+                                   [&](const auto& c) { return c.name == d.name && c.generated; });
+      if (!generated)
+        result->schema.push_back(
+            {"column " + mysql::quoteIdentifier(d.name),
+             s == nullptr ? "extra at destination" : "at destination though the task drops it", "",
+             d.column_type});
+    }
+  }
+  auto keys = [&](mysql::Connection& conn, const std::string& db,
+                  const std::string& table) -> Result<std::map<std::string, std::string>> {
+    DTS_ASSIGN_OR_RETURN(auto uks, mysql::readUniqueKeys(conn, db, table));
+    std::map<std::string, std::string> out;  // "PRIMARY|UNIQUE (cols)" -> index name
+    for (const auto& k : uks) {
+      bool kept = std::all_of(k.columns.begin(), k.columns.end(), [&](const std::string& c) {
+        return std::find(cat.copy_columns.begin(), cat.copy_columns.end(), c) !=
+               cat.copy_columns.end();
+      });
+      if (!kept) continue;
+      std::string cols;
+      for (const auto& c : k.columns)
+        cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+      out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"] = k.name;
+    }
+    return out;
+  };
+  DTS_ASSIGN_OR_RETURN(auto src_keys, keys(src, route.source_database, route.source_table));
+  DTS_ASSIGN_OR_RETURN(auto dst_keys, keys(dst, route.target_database, route.target_table));
+  for (const auto& [k, name] : src_keys) {
+    if (dst_keys.count(k) == 0)
+      result->schema.push_back({"key " + k, "missing at destination", name, ""});
+  }
+  for (const auto& [k, name] : dst_keys) {
+    if (src_keys.count(k) == 0)
+      result->schema.push_back({"key " + k, "extra at destination", "", name});
+  }
+  return Status::OK();
+}
+
+ServerFlavor flavorOf(mysql::Connection& conn) {
+  return conn.isMariaDB() ? ServerFlavor::kMariaDB : ServerFlavor::kMySQL;
+}
+
+Side makeSide(mysql::Connection* conn, const char* name, const std::string& db,
+              const std::string& table, const std::string& where) {
+  Side side;
+  side.conn = conn;
+  side.name = name;
+  side.flavor = flavorOf(*conn);
+  side.db = db;
+  side.table = table;
+  side.qualified = mysql::quoteQualified(db, table);
+  side.where = where;
+  return side;
+}
+
+Result<std::unique_ptr<mysql::Connection>> openSide(const EndpointConfig& e, const char* what) {
+  auto options = e.connectOptions();
+  if (!options.ok()) return options.status().withContext(what);
+  options->read_timeout = std::chrono::seconds(3600);
+  auto conn = mysql::Connection::connect(*options);
+  if (!conn.ok()) return conn.status().withContext(what);
+  // TIMESTAMP values print in the session's time zone: the same on both sides.
+  DTS_RETURN_IF_ERROR((*conn)->execute("SET SESSION time_zone = '+00:00'"));
+  return std::move(*conn);
+}
+
+}  // namespace
+
+Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& options,
+                                const std::atomic<bool>& stop) {
+  auto started = SteadyClock::now();
+  DTS_ASSIGN_OR_RETURN(auto mapping, config.mapping());
+  DTS_ASSIGN_OR_RETURN(auto src, openSide(config.source, "source"));
+  DTS_ASSIGN_OR_RETURN(auto dst, openSide(config.destination, "destination"));
+  DTS_ASSIGN_OR_RETURN(auto catalog, loadCatalog(*src, mapping));
+  std::set<std::string> wanted(options.tables.begin(), options.tables.end());
+  for (const auto& w : wanted) {
+    bool found = std::any_of(catalog.begin(), catalog.end(), [&](const auto& t) {
+      return t.route.source_database + "." + t.route.source_table == w;
+    });
+    if (!found) return Status::NotFound("--tables: " + w + " is not a source table the task moves");
+  }
+  Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
+  ServerFlavor src_flavor = flavorOf(*src);
+  ServerFlavor dst_flavor = flavorOf(*dst);
+  VerifyReport report;
+  report.task = config.name;
+  for (auto& cat : catalog) {
+    const auto& route = cat.route;
+    std::string name = route.source_database + "." + route.source_table;
+    if (!wanted.empty() && wanted.count(name) == 0) continue;
+    if (stop.load()) return Status::Aborted("verification stopped before " + name);
+    auto table_started = SteadyClock::now();
+    TableVerifyResult result;
+    result.source_table = name;
+    result.target_table = route.target_database + "." + route.target_table;
+    DTS_ASSIGN_OR_RETURN(auto src_cols,
+                         readColumns(*src, route.source_database, route.source_table));
+    DTS_ASSIGN_OR_RETURN(auto dst_cols,
+                         readColumns(*dst, route.target_database, route.target_table));
+    if (dst_cols.empty()) {
+      result.schema.push_back({"table", "missing at destination", name, result.target_table});
+      result.data_skipped_reason = "the destination table does not exist";
+      if (options.on_table) options.on_table(result);
+      report.tables.push_back(std::move(result));
+      continue;
+    }
+    if (options.schema)
+      DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
+    Side s = makeSide(src.get(), "source", route.source_database, route.source_table, route.where);
+    Side d = makeSide(dst.get(), "destination", route.target_database, route.target_table, "");
+    std::string missing, json;
+    for (const auto& c : cat.copy_columns) {
+      auto sc = std::find_if(src_cols.begin(), src_cols.end(),
+                             [&](const auto& x) { return x.name == c; });
+      auto dc = std::find_if(dst_cols.begin(), dst_cols.end(),
+                             [&](const auto& x) { return x.name == c; });
+      if (sc == src_cols.end() || dc == dst_cols.end()) {
+        missing += (missing.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+        continue;
+      }
+      if (src_flavor != dst_flavor &&
+          (sc->kind() == VerifyColumn::Kind::kJson || dc->kind() == VerifyColumn::Kind::kJson))
+        json += (json.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+      s.columns.push_back(*sc);
+      d.columns.push_back(*dc);
+    }
+    if (!missing.empty()) {
+      result.data_skipped_reason = "column(s) " + missing + " missing on one side";
+    } else if (!json.empty()) {
+      result.data_skipped_reason =
+          "JSON column(s) " + json +
+          " between a MariaDB and a MySQL server are not compared (MariaDB keeps JSON text,"
+          " MySQL prints its own canonical form)";
+    } else if (options.data) {
+      TableVerifier verifier(options, &throttle, stop, cat, std::move(s), std::move(d), &result);
+      Status st = verifier.run();
+      if (!st.ok()) return st.withContext("verifying " + name);
+      result.data_compared = true;
+    }
+    result.seconds = secondsSince(table_started);
+    spdlog::info(
+        "verify {} -> {}: {} source rows, {} destination rows, {} chunks, {} row and {} schema differences, {:.2f} s",
+        name, result.target_table, result.source_rows, result.destination_rows, result.chunks,
+        result.row_differences, result.schema.size(), result.seconds);
+    if (options.on_table) options.on_table(result);
+    report.tables.push_back(std::move(result));
+  }
+  report.seconds = secondsSince(started);
+  return report;
+}
+
+}  // namespace dts::task

@@ -1,0 +1,141 @@
+// Rendering of a VerifyReport (task/verify.h): the readable summary, JSON and the repair SQL.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "task/verify.h"
+
+namespace dts::task {
+
+namespace {
+
+nlohmann::json optionalJson(const std::optional<std::string>& v) {
+  return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+}
+
+std::string shown(const std::optional<std::string>& v) {
+  if (!v) return "NULL";
+  constexpr size_t kMax = 200;  // a long value is cut in the summary (JSON has it whole)
+  if (v->size() > kMax)
+    return "'" + v->substr(0, kMax) + "...' (" + std::to_string(v->size()) + " bytes)";
+  return "'" + *v + "'";
+}
+
+std::string keyText(const RowDifference& d) {
+  std::string out;
+  for (const auto& [col, v] : d.key) out += (out.empty() ? "" : ", ") + col + "=" + shown(v);
+  return out;
+}
+
+}  // namespace
+
+std::string verifyReportText(const VerifyReport& report) {
+  std::string out;
+  char line[512];
+  for (const auto& t : report.tables) {
+    std::snprintf(line, sizeof(line), "%-40s -> %-40s %s  rows %llu/%llu  chunks %llu  %.2fs\n",
+                  t.source_table.c_str(), t.target_table.c_str(), t.equal() ? "equal" : "DIFFERENT",
+                  static_cast<unsigned long long>(t.source_rows),
+                  static_cast<unsigned long long>(t.destination_rows),
+                  static_cast<unsigned long long>(t.chunks), t.seconds);
+    out += line;
+    if (t.keyless) out += "  (no key: compared as a multiset of row hashes)\n";
+    if (!t.data_skipped_reason.empty())
+      out += "  data not compared: " + t.data_skipped_reason + "\n";
+    for (const auto& s : t.schema) {
+      out += "  schema: " + s.object + ": " + s.what;
+      if (!s.source.empty() || !s.destination.empty())
+        out += " (source " + (s.source.empty() ? "-" : s.source) + ", destination " +
+               (s.destination.empty() ? "-" : s.destination) + ")";
+      out += "\n";
+    }
+    for (const auto& r : t.rows) {
+      out += std::string("  ") + rowDifferenceKindName(r.kind) + ": " + keyText(r);
+      if (r.count > 1) out += " (" + std::to_string(r.count) + " copies)";
+      out += "\n";
+      for (const auto& c : r.columns)
+        out += "    " + c.column + ": source " + shown(c.source) + ", destination " +
+               shown(c.destination) + "\n";
+    }
+    if (t.row_differences > t.rows.size())
+      out += "  ... " + std::to_string(t.row_differences - t.rows.size()) +
+             " more row differences not listed\n";
+  }
+  std::snprintf(line, sizeof(line),
+                "%s: %zu tables, %llu row differences, %llu schema differences, %.2fs\n",
+                report.equal() ? "EQUAL" : "DIFFERENT", report.tables.size(),
+                static_cast<unsigned long long>(report.rowDifferences()),
+                static_cast<unsigned long long>(report.schemaDifferences()), report.seconds);
+  out += line;
+  return out;
+}
+
+std::string verifyReportJson(const VerifyReport& report) {
+  nlohmann::json tables = nlohmann::json::array();
+  for (const auto& t : report.tables) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& r : t.rows) {
+      nlohmann::json key = nlohmann::json::object();
+      for (const auto& [col, v] : r.key) key[col] = optionalJson(v);
+      nlohmann::json cols = nlohmann::json::array();
+      for (const auto& c : r.columns)
+        cols.push_back({{"column", c.column},
+                        {"source", optionalJson(c.source)},
+                        {"destination", optionalJson(c.destination)}});
+      nlohmann::json row = {
+          {"kind", rowDifferenceKindName(r.kind)}, {"key", key}, {"count", r.count}};
+      if (r.kind == RowDifference::Kind::kChanged) row["columns"] = cols;
+      rows.push_back(std::move(row));
+    }
+    nlohmann::json schema = nlohmann::json::array();
+    for (const auto& s : t.schema)
+      schema.push_back({{"object", s.object},
+                        {"what", s.what},
+                        {"source", s.source},
+                        {"destination", s.destination}});
+    tables.push_back({{"source_table", t.source_table},
+                      {"target_table", t.target_table},
+                      {"equal", t.equal()},
+                      {"keyless", t.keyless},
+                      {"data_compared", t.data_compared},
+                      {"data_skipped_reason", t.data_skipped_reason},
+                      {"source_rows", t.source_rows},
+                      {"destination_rows", t.destination_rows},
+                      {"chunks", t.chunks},
+                      {"rechecks", t.rechecks},
+                      {"row_differences", t.row_differences},
+                      {"rows", rows},
+                      {"schema", schema},
+                      {"seconds", t.seconds}});
+  }
+  nlohmann::json out = {{"task", report.task},
+                        {"equal", report.equal()},
+                        {"row_differences", report.rowDifferences()},
+                        {"schema_differences", report.schemaDifferences()},
+                        {"seconds", report.seconds},
+                        {"tables", tables}};
+  return out.dump(2) + "\n";
+}
+
+std::string verifyFixSql(const VerifyReport& report) {
+  std::string out = "-- Repair SQL written by dts verify for task " + report.task +
+                    ": review before running it against the destination.\n"
+                    "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n";
+  for (const auto& t : report.tables) {
+    if (t.rows.empty() && t.schema.empty()) continue;
+    out += "\n-- " + t.source_table + " -> " + t.target_table + "\n";
+    for (const auto& s : t.schema) {
+      std::string line = "-- schema (not repaired here): " + s.object + ": " + s.what;
+      for (char& c : line) {
+        if (c == '\n' || c == '\r') c = ' ';
+      }
+      out += line + "\n";
+    }
+    if (t.row_differences > t.rows.size())
+      out += "-- only the first " + std::to_string(t.rows.size()) + " of " +
+             std::to_string(t.row_differences) + " differences are repaired here\n";
+    for (const auto& r : t.rows) out += r.fix_sql + "\n";
+  }
+  return out;
+}
+
+}  // namespace dts::task

@@ -1,0 +1,117 @@
+#include "task/verify_sql.h"
+
+#include <set>
+
+#include "mysql/connection.h"
+
+namespace dts::task {
+
+VerifyColumn::Kind VerifyColumn::kind() const {
+  static const std::set<std::string> kIntegers = {"tinyint", "smallint", "mediumint",
+                                                  "int",     "integer",  "bigint"};
+  static const std::set<std::string> kExacts = {"decimal", "numeric", "year"};
+  static const std::set<std::string> kTemporals = {"date", "time", "datetime", "timestamp"};
+  static const std::set<std::string> kTexts = {"char",     "varchar",    "tinytext", "text",
+                                               "longtext", "mediumtext", "enum",     "set"};
+  if (json || data_type == "json") return Kind::kJson;
+  if (kIntegers.count(data_type) != 0) return Kind::kInteger;
+  if (kExacts.count(data_type) != 0) return Kind::kExact;
+  if (data_type == "float") return Kind::kFloat;
+  if (data_type == "double" || data_type == "real" || data_type == "double precision")
+    return Kind::kDouble;
+  if (data_type == "bit") return Kind::kBit;
+  if (kTemporals.count(data_type) != 0) return Kind::kTemporal;
+  if (kTexts.count(data_type) != 0) return Kind::kText;
+  return Kind::kBytes;
+}
+
+namespace {
+
+// Types whose values may be long: they enter the row image as the MD5 of their canonical value.
+bool isLong(const VerifyColumn& c) {
+  static const std::set<std::string> kLong = {
+      "text",       "mediumtext",        "longtext",     "blob",    "mediumblob", "longblob",
+      "json",       "geometry",          "multipolygon", "polygon", "linestring", "multilinestring",
+      "multipoint", "geometrycollection"};
+  return c.json || kLong.count(c.data_type) != 0;
+}
+
+// A float in scientific form with `digits` significant digits: the mantissa is cast to a DECIMAL
+// (which rounds), the exponent is the decimal exponent of the value. Zero (and -0) is "0".
+std::string scientific(const std::string& c, int digits) {
+  std::string exponent = "FLOOR(LOG10(ABS(" + c + ")))";
+  std::string mantissa = "CAST(" + c + " / POW(10, " + exponent + ") AS DECIMAL(" +
+                         std::to_string(digits + 1) + "," + std::to_string(digits - 1) + "))";
+  return "IF(" + c + " = 0, '0', CONCAT(" + mantissa + ", 'e', " + exponent + "))";
+}
+
+}  // namespace
+
+std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
+  std::string c = mysql::quoteIdentifier(col.name);
+  std::string v;
+  switch (col.kind()) {
+    case VerifyColumn::Kind::kInteger:
+    case VerifyColumn::Kind::kExact:
+    case VerifyColumn::Kind::kTemporal: v = c; break;
+    case VerifyColumn::Kind::kFloat: v = scientific(c, 6); break;
+    case VerifyColumn::Kind::kDouble: v = scientific(c, 15); break;
+    case VerifyColumn::Kind::kBit: v = "CAST(" + c + " AS UNSIGNED)"; break;
+    case VerifyColumn::Kind::kText: v = "CONVERT(" + c + " USING utf8mb4)"; break;
+    case VerifyColumn::Kind::kBytes: v = c; break;
+    case VerifyColumn::Kind::kJson:
+      v = flavor == ServerFlavor::kMariaDB ? "JSON_NORMALIZE(" + c + ")"
+                                           : "CAST(" + c + " AS CHAR CHARACTER SET utf8mb4)";
+      break;
+  }
+  return v;
+}
+
+std::string displayExpr(const VerifyColumn& col) {
+  std::string c = mysql::quoteIdentifier(col.name);
+  switch (col.kind()) {
+    case VerifyColumn::Kind::kText: return "CONVERT(" + c + " USING utf8mb4)";
+    case VerifyColumn::Kind::kBit: return "CAST(" + c + " AS UNSIGNED)";
+    default: return c;
+  }
+}
+
+std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
+  // CONCAT_WS skips NULLs and a value may contain the separator, so the image ends with each
+  // short string value's length in characters (the same in every character set it converts to)
+  // and every column's NULL flag: together they fix where each value starts. Numbers, temporal
+  // values and MD5 digests never contain '#'.
+  std::string values, lengths, nulls;
+  for (const auto& col : columns) {
+    std::string x = canonicalExpr(col, flavor);
+    std::string c = mysql::quoteIdentifier(col.name);
+    values += ", " + (isLong(col) ? "MD5(" + x + ")" : x);
+    auto kind = col.kind();
+    if (!isLong(col) && (kind == VerifyColumn::Kind::kText || kind == VerifyColumn::Kind::kBytes))
+      lengths += (lengths.empty() ? "" : ", ") + ("CHAR_LENGTH(" + c + ")");
+    nulls += (nulls.empty() ? "" : ", ") + ("ISNULL(" + c + ")");
+  }
+  if (!lengths.empty()) values += ", CONCAT_WS(',', " + lengths + ")";
+  return "CONCAT_WS('#'" + values + ", CONCAT(" + nulls + "))";
+}
+
+std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
+  return "MD5(" + rowImageExpr(columns, flavor) + ")";
+}
+
+std::string chunkChecksumSql(const std::string& table, const std::vector<VerifyColumn>& columns,
+                             ServerFlavor flavor, const std::string& where, RowHash hash) {
+  std::string row = hash == RowHash::kCrc32 ? "CRC32(" + rowImageExpr(columns, flavor) + ")"
+                                            : "CAST(CONV(LEFT(" + rowHashExpr(columns, flavor) +
+                                                  ", 16), 16, 10) AS UNSIGNED)";
+  return "SELECT COUNT(*), COALESCE(SUM(" + row + "), 0) FROM " + table +
+         (where.empty() ? "" : " WHERE " + where);
+}
+
+std::string andWhere(const std::string& a, const std::string& b) {
+  if (a.empty()) return b.empty() ? "" : "(" + b + ")";
+  if (b.empty()) return "(" + a + ")";
+  return "(" + a + ") AND (" + b + ")";
+}
+
+}  // namespace dts::task

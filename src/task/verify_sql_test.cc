@@ -1,0 +1,155 @@
+#include "task/verify_sql.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "task/verify.h"
+
+namespace dts::task {
+namespace {
+
+VerifyColumn col(std::string name, std::string type, bool json = false) {
+  VerifyColumn c;
+  c.name = std::move(name);
+  c.data_type = std::move(type);
+  c.json = json;
+  return c;
+}
+
+TEST(VerifySqlTest, KindsFollowTheDataType) {
+  EXPECT_EQ(col("a", "bigint").kind(), VerifyColumn::Kind::kInteger);
+  EXPECT_EQ(col("a", "decimal").kind(), VerifyColumn::Kind::kExact);
+  EXPECT_EQ(col("a", "float").kind(), VerifyColumn::Kind::kFloat);
+  EXPECT_EQ(col("a", "double").kind(), VerifyColumn::Kind::kDouble);
+  EXPECT_EQ(col("a", "bit").kind(), VerifyColumn::Kind::kBit);
+  EXPECT_EQ(col("a", "timestamp").kind(), VerifyColumn::Kind::kTemporal);
+  EXPECT_EQ(col("a", "enum").kind(), VerifyColumn::Kind::kText);
+  EXPECT_EQ(col("a", "varbinary").kind(), VerifyColumn::Kind::kBytes);
+  EXPECT_EQ(col("a", "json").kind(), VerifyColumn::Kind::kJson);
+  // MariaDB's JSON is a longtext flagged by its json_valid CHECK.
+  EXPECT_EQ(col("a", "longtext", true).kind(), VerifyColumn::Kind::kJson);
+  EXPECT_EQ(col("a", "longtext").kind(), VerifyColumn::Kind::kText);
+}
+
+TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
+  EXPECT_EQ(canonicalExpr(col("v", "varchar"), ServerFlavor::kMariaDB),
+            "CONVERT(`v` USING utf8mb4)");
+  EXPECT_EQ(canonicalExpr(col("j", "longtext", true), ServerFlavor::kMariaDB),
+            "JSON_NORMALIZE(`j`)");
+  EXPECT_EQ(canonicalExpr(col("j", "json"), ServerFlavor::kMySQL),
+            "CAST(`j` AS CHAR CHARACTER SET utf8mb4)");
+  std::string f = canonicalExpr(col("f", "float"), ServerFlavor::kMariaDB);
+  EXPECT_NE(f.find("DECIMAL(7,5)"), std::string::npos) << f;  // 6 significant digits
+  std::string d = canonicalExpr(col("d", "double"), ServerFlavor::kMariaDB);
+  EXPECT_NE(d.find("DECIMAL(16,14)"), std::string::npos) << d;  // 15 significant digits
+  EXPECT_EQ(canonicalExpr(col("b", "bit"), ServerFlavor::kMariaDB), "CAST(`b` AS UNSIGNED)");
+  EXPECT_EQ(canonicalExpr(col("we`ird", "int"), ServerFlavor::kMariaDB), "`we``ird`");
+}
+
+TEST(VerifySqlTest, RowImageHasLengthsOfShortStringsAndNullFlags) {
+  std::string h = rowImageExpr({col("id", "int"), col("s", "varchar"), col("t", "text")},
+                               ServerFlavor::kMariaDB);
+  EXPECT_EQ(h,
+            "CONCAT_WS('#', `id`, CONVERT(`s` USING utf8mb4), MD5(CONVERT(`t` USING utf8mb4)),"
+            " CONCAT_WS(',', CHAR_LENGTH(`s`)), CONCAT(ISNULL(`id`), ISNULL(`s`), ISNULL(`t`)))");
+  EXPECT_EQ(rowHashExpr({col("id", "int")}, ServerFlavor::kMariaDB),
+            "MD5(" + rowImageExpr({col("id", "int")}, ServerFlavor::kMariaDB) + ")");
+}
+
+TEST(VerifySqlTest, ChecksumIsCountAndExactSum) {
+  std::string sql = chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB,
+                                     andWhere("`id` > 5", "status <> 'x'"), RowHash::kMd5);
+  EXPECT_EQ(sql.rfind("SELECT COUNT(*), COALESCE(SUM(CAST(CONV(LEFT(MD5(", 0), 0u) << sql;
+  EXPECT_EQ(
+      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "", RowHash::kCrc32)
+          .rfind("SELECT COUNT(*), COALESCE(SUM(CRC32(CONCAT_WS(", 0),
+      0u);
+  EXPECT_NE(sql.find("FROM `d`.`t` WHERE (`id` > 5) AND (status <> 'x')"), std::string::npos)
+      << sql;
+  EXPECT_EQ(
+      chunkChecksumSql("`d`.`t`", {col("id", "int")}, ServerFlavor::kMariaDB, "", RowHash::kMd5)
+          .find("WHERE"),
+      std::string::npos);
+  EXPECT_EQ(andWhere("", ""), "");
+  EXPECT_EQ(andWhere("a", ""), "(a)");
+  EXPECT_EQ(andWhere("", "b"), "(b)");
+}
+
+VerifyReport sampleReport() {
+  VerifyReport r;
+  r.task = "t1";
+  TableVerifyResult t;
+  t.source_table = "s.a";
+  t.target_table = "d.a";
+  t.data_compared = true;
+  t.source_rows = 3;
+  t.destination_rows = 3;
+  RowDifference changed;
+  changed.kind = RowDifference::Kind::kChanged;
+  changed.key = {{"id", "7"}};
+  changed.columns = {{"name", "x", std::nullopt}};
+  changed.fix_sql = "REPLACE INTO `d`.`a` (`id`, `name`) VALUES (7, 'x');";
+  RowDifference extra;
+  extra.kind = RowDifference::Kind::kExtra;
+  extra.key = {{"id", "9"}};
+  extra.fix_sql = "DELETE FROM `d`.`a` WHERE `id` = 9;";
+  t.rows = {changed, extra};
+  t.row_differences = 2;
+  t.schema.push_back({"column `c`", "character set", "utf8mb4", "latin1"});
+  r.tables.push_back(t);
+  TableVerifyResult same;
+  same.source_table = "s.b";
+  same.target_table = "d.b";
+  same.data_compared = true;
+  r.tables.push_back(same);
+  return r;
+}
+
+TEST(VerifyReportTest, TotalsAndEquality) {
+  VerifyReport r = sampleReport();
+  EXPECT_FALSE(r.equal());
+  EXPECT_EQ(r.rowDifferences(), 2u);
+  EXPECT_EQ(r.schemaDifferences(), 1u);
+  EXPECT_TRUE(r.tables[1].equal());
+  TableVerifyResult skipped;
+  skipped.data_skipped_reason = "the destination table does not exist";
+  EXPECT_FALSE(skipped.equal());
+}
+
+TEST(VerifyReportTest, TextNamesEachDifference) {
+  std::string text = verifyReportText(sampleReport());
+  EXPECT_NE(text.find("DIFFERENT"), std::string::npos) << text;
+  EXPECT_NE(text.find("changed: id='7'"), std::string::npos) << text;
+  EXPECT_NE(text.find("name: source 'x', destination NULL"), std::string::npos) << text;
+  EXPECT_NE(text.find("extra: id='9'"), std::string::npos) << text;
+  EXPECT_NE(text.find("schema: column `c`: character set (source utf8mb4, destination latin1)"),
+            std::string::npos)
+      << text;
+}
+
+TEST(VerifyReportTest, JsonCarriesKeysColumnsAndNulls) {
+  auto j = nlohmann::json::parse(verifyReportJson(sampleReport()));
+  EXPECT_EQ(j["equal"], false);
+  EXPECT_EQ(j["row_differences"], 2);
+  const auto& rows = j["tables"][0]["rows"];
+  EXPECT_EQ(rows[0]["kind"], "changed");
+  EXPECT_EQ(rows[0]["key"]["id"], "7");
+  EXPECT_EQ(rows[0]["columns"][0]["column"], "name");
+  EXPECT_TRUE(rows[0]["columns"][0]["destination"].is_null());
+  EXPECT_EQ(rows[1]["kind"], "extra");
+  EXPECT_EQ(j["tables"][1]["equal"], true);
+}
+
+TEST(VerifyReportTest, FixSqlHasTheStatementsAndSchemaAsComments) {
+  std::string sql = verifyFixSql(sampleReport());
+  EXPECT_NE(sql.find("SET NAMES utf8mb4;"), std::string::npos);
+  EXPECT_NE(sql.find("REPLACE INTO `d`.`a` (`id`, `name`) VALUES (7, 'x');"), std::string::npos);
+  EXPECT_NE(sql.find("DELETE FROM `d`.`a` WHERE `id` = 9;"), std::string::npos);
+  EXPECT_NE(sql.find("-- schema (not repaired here): column `c`: character set"),
+            std::string::npos);
+  EXPECT_EQ(sql.find("s.b"), std::string::npos) << "an equal table has no section";
+}
+
+}  // namespace
+}  // namespace dts::task

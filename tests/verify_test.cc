@@ -1,0 +1,311 @@
+// dts verify against real servers: equal data (in another physical order, with other float and
+// JSON spellings) is reported equal; differences planted on purpose are each reported exactly
+// (kind, key, column), in a keyed table, a keyless table, the schema, and across the task's
+// renames, column subset and WHERE filter; the repair SQL written by --fix makes them equal.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cluster_fixture.h"
+#include "support_dts.h"
+
+namespace dts::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Columns of every common type. The source and destination get the same values from the same
+// expressions, except where `dest` asks for another spelling of the same value.
+std::string typesTableSql() {
+  return "CREATE TABLE types (id INT PRIMARY KEY, i INT, d DECIMAL(12,3), f FLOAT, g DOUBLE,"
+         " vl VARCHAR(30) CHARACTER SET latin1, vu VARCHAR(30) CHARACTER SET utf8mb4, b BLOB,"
+         " dt DATE, dtt DATETIME(3), ts TIMESTAMP(6) NULL, j JSON, e ENUM('a','b','c'),"
+         " s SET('x','y','z'), bt BIT(10));"
+         "CREATE TABLE nokey (a INT, b VARCHAR(20), c DOUBLE);"
+         "CREATE TABLE cs (id INT PRIMARY KEY, t VARCHAR(20) CHARACTER SET utf8mb4);";
+}
+
+std::string fillSql(bool dest) {
+  // The destination spells floats and JSON differently and inserts in another order.
+  std::string order = dest ? " ORDER BY seq DESC" : "";
+  std::string g = dest ? "ROUND(seq / 10, 1)" : "(seq DIV 10) + (seq % 10) * 0.1";
+  std::string j = dest ? "CONCAT('{ \"b\" : [1, ', seq, '] ,  \"a\" : \"x', seq, '\" }')"
+                       : "CONCAT('{\"a\":\"x', seq, '\",\"b\":[1,', seq, ']}')";
+  std::string f = dest ? "CONCAT(seq, '.50e0')" : "seq + 0.5";
+  return "INSERT INTO types SELECT seq, CAST(seq AS SIGNED) * 7 - 1000, seq / 8, " + f + ", " + g +
+         ", CONCAT('caf', _utf8mb4 X'C3A9', '-', seq), CONCAT(_utf8mb4 X'E697A5F09F9880', '-', seq),"
+         " UNHEX(MD5(seq)), '2020-01-01' + INTERVAL seq DAY,"
+         " '2021-02-03 04:05:06.789' + INTERVAL seq SECOND,"
+         " IF(seq % 5 = 0, NULL, '2022-03-04 05:06:07.123456' + INTERVAL seq MINUTE), " +
+         j +
+         ", ELT(1 + seq % 3, 'a', 'b', 'c'), ELT(1 + seq % 3, 'x', 'x,y', 'y,z'), seq % 1024"
+         " FROM seq_1_to_3000" +
+         order +
+         ";"
+         "INSERT INTO nokey SELECT seq % 40, CONCAT('n', seq % 7), seq / 4 FROM seq_1_to_400" +
+         order + ";" + "INSERT INTO cs SELECT seq, CONCAT('t', seq) FROM seq_1_to_50;";
+}
+
+class VerifyTest : public SharedClusterTest {
+ protected:
+  static void SetUpTestSuite() {
+    SharedClusterTest::SetUpTestSuite();
+    auto src = cluster_->connect(cluster_->endpoint());
+    auto dst = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_TRUE(src != nullptr && dst != nullptr);
+    Status st = src->execute("CREATE DATABASE vsrc; USE vsrc;" + typesTableSql() + fillSql(false) +
+                             "CREATE TABLE orders (id INT PRIMARY KEY, customer INT NOT NULL,"
+                             " total DECIMAL(10,2), status VARCHAR(10) NOT NULL, note TEXT);"
+                             "INSERT INTO orders SELECT seq, seq % 97, seq / 7,"
+                             " ELT(1 + seq % 3, 'paid', 'test', 'sent'), REPEAT('n', seq % 9)"
+                             " FROM seq_1_to_25000");
+    ASSERT_TRUE(st.ok()) << st.message();
+    st = dst->execute("CREATE DATABASE vdst; USE vdst;" + typesTableSql() + fillSql(true) +
+                      "CREATE TABLE orders_v2 (id INT PRIMARY KEY, customer INT NOT NULL,"
+                      " total DECIMAL(10,2), status VARCHAR(10) NOT NULL);"
+                      "INSERT INTO orders_v2 SELECT seq, seq % 97, seq / 7,"
+                      " ELT(1 + seq % 3, 'paid', 'test', 'sent') FROM seq_1_to_25000"
+                      " WHERE seq % 3 <> 1 ORDER BY seq DESC");
+    ASSERT_TRUE(st.ok()) << st.message();
+    task_ = writeTask("verify-it",
+                      "objects:\n"
+                      "  - database: vsrc\n"
+                      "    rename_to: vdst\n"
+                      "    tables:\n"
+                      "      - types\n"
+                      "      - nokey\n"
+                      "      - cs\n"
+                      "      - name: orders\n"
+                      "        rename_to: orders_v2\n"
+                      "        columns: [id, customer, total, status]\n"
+                      "        where: \"status <> 'test'\"\n");
+  }
+
+  // A migration task file from the cluster's source to its destination; `rest` adds objects and
+  // options. Returns its path.
+  static std::string writeTask(const std::string& name, const std::string& rest) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream(path) << "name: " << name << "\nkind: migration\n"
+                        << "source: {endpoint: '" << cluster_->endpoint()
+                        << "', user: dts, password_env: DTS_IT_PW}\n"
+                        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+                        << "', user: dts, password_env: DTS_IT_PW}\n"
+                        << rest;
+    return path;
+  }
+
+  // Runs dts verify with --json; returns the exit code and the parsed report.
+  static int verify(const std::string& extra, nlohmann::json* report) {
+    std::string out_file = workFile("verify.json");
+    std::string output;
+    // The subshell keeps the log (stderr) out of the report file.
+    int rc = runCommand("(" + dtsBinary() + " verify " + shellQuote(task_) + " --json " + extra +
+                            " > " + shellQuote(out_file) + ")",
+                        &output);
+    std::ifstream in(out_file);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    *report = nlohmann::json::parse(ss.str(), nullptr, false);
+    if (report->is_discarded()) ADD_FAILURE() << "not JSON: " << ss.str() << "\n" << output;
+    return rc;
+  }
+
+  static const nlohmann::json& table(const nlohmann::json& report, const std::string& name) {
+    for (const auto& t : report["tables"]) {
+      if (t["source_table"] == name) return t;
+    }
+    static nlohmann::json none;
+    ADD_FAILURE() << "no table " << name << " in " << report.dump();
+    return none;
+  }
+
+  static inline std::string task_;
+};
+
+TEST_F(VerifyTest, A_EqualDataIsEqual) {
+  nlohmann::json report;
+  int rc = verify("", &report);
+  EXPECT_EQ(rc, 0) << report.dump(2);
+  EXPECT_EQ(report["equal"], true) << report.dump(2);
+  EXPECT_EQ(report["tables"].size(), 4u);
+  EXPECT_EQ(table(report, "vsrc.types")["source_rows"], 3000);
+  EXPECT_EQ(table(report, "vsrc.types")["destination_rows"], 3000);
+  EXPECT_EQ(table(report, "vsrc.nokey")["keyless"], true);
+  const auto& orders = table(report, "vsrc.orders");
+  EXPECT_EQ(orders["target_table"], "vdst.orders_v2");
+  EXPECT_EQ(orders["source_rows"], 16666);  // the WHERE filter applied at the source
+  EXPECT_GT(orders["chunks"].get<int>(), 1);
+}
+
+TEST_F(VerifyTest, B_PlantedDifferencesAreEachReportedAndFixed) {
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dst, nullptr);
+  // id -> the one column changed in that row.
+  std::map<int, std::string> changed = {
+      {20, "i = i + 1"},
+      {21, "d = d + 0.001"},
+      {22, "f = f + 0.25"},
+      {23, "g = g * 1.000001"},
+      {24, "vl = CONCAT(vl, 'x')"},
+      {25, "vu = CONCAT(_utf8mb4 X'E697A6', SUBSTRING(vu, 2))"},
+      {26, "b = UNHEX('00')"},
+      {27, "dt = dt + INTERVAL 1 DAY"},
+      {28, "dtt = dtt + INTERVAL 1000 MICROSECOND"},
+      {29, "ts = ts + INTERVAL 1 SECOND"},
+      {30, "j = JSON_SET(j, '$.a', 'changed')"},
+      {31, "e = IF(e = 'a', 'b', 'a')"},
+      {32, "s = 'x,y,z'"},
+      {33, "bt = bt ^ 1"},
+  };
+  std::string sql =
+      "USE vdst; DELETE FROM types WHERE id = 10;"
+      "INSERT INTO types (id, i) VALUES (100000, 1);";
+  for (const auto& [id, set] : changed)
+    sql += "UPDATE types SET " + set + " WHERE id = " + std::to_string(id) + ";";
+  // Keyless: one row changed (a missing and an extra row), one row duplicated.
+  sql +=
+      "UPDATE nokey SET b = 'changed' WHERE a = 5 AND b = 'n5' LIMIT 1;"
+      "INSERT INTO nokey SELECT * FROM nokey WHERE a = 7 AND b = 'n0' LIMIT 1;"
+      "ALTER TABLE cs MODIFY t VARCHAR(20) CHARACTER SET latin1;"
+      "INSERT INTO orders_v2 VALUES (1, 1, 0.14, 'test');"  // filtered out at the source
+      "UPDATE orders_v2 SET total = total + 1 WHERE id = 3;";
+  Status st = dst->execute(sql);
+  ASSERT_TRUE(st.ok()) << st.message();
+
+  nlohmann::json report;
+  std::string fix = workFile("fix.sql");
+  int rc = verify("--fix " + shellQuote(fix), &report);
+  EXPECT_EQ(rc, 1) << report.dump(2);
+  EXPECT_EQ(report["equal"], false);
+
+  const auto& types = table(report, "vsrc.types");
+  EXPECT_EQ(types["row_differences"], 2 + changed.size()) << types.dump(2);
+  std::map<int, nlohmann::json> by_id;
+  for (const auto& r : types["rows"]) by_id[std::stoi(r["key"]["id"].get<std::string>())] = r;
+  EXPECT_EQ(by_id[10]["kind"], "missing");
+  EXPECT_EQ(by_id[100000]["kind"], "extra");
+  for (const auto& [id, set] : changed) {
+    const auto& r = by_id[id];
+    EXPECT_EQ(r["kind"], "changed") << id;
+    ASSERT_EQ(r["columns"].size(), 1u) << id << ": " << r.dump();
+    std::string column = set.substr(0, set.find(' '));
+    EXPECT_EQ(r["columns"][0]["column"], column) << r.dump();
+    EXPECT_NE(r["columns"][0]["source"], r["columns"][0]["destination"]) << r.dump();
+  }
+  EXPECT_EQ(by_id[20]["columns"][0]["source"], "-860");
+  EXPECT_EQ(by_id[20]["columns"][0]["destination"], "-859");
+
+  const auto& nokey = table(report, "vsrc.nokey");
+  EXPECT_EQ(nokey["row_differences"], 3) << nokey.dump(2);
+  std::multiset<std::string> kinds;
+  for (const auto& r : nokey["rows"]) {
+    kinds.insert(r["kind"].get<std::string>() + ":" + r["key"]["b"].get<std::string>());
+  }
+  EXPECT_EQ(kinds, (std::multiset<std::string>{"missing:n5", "extra:changed", "extra:n0"}));
+
+  const auto& cs = table(report, "vsrc.cs");
+  EXPECT_EQ(cs["row_differences"], 0);
+  ASSERT_EQ(cs["schema"].size(), 1u) << cs.dump(2);
+  EXPECT_EQ(cs["schema"][0]["object"], "column `t`");
+  EXPECT_EQ(cs["schema"][0]["what"], "character set");
+  EXPECT_EQ(cs["schema"][0]["source"], "utf8mb4");
+  EXPECT_EQ(cs["schema"][0]["destination"], "latin1");
+
+  const auto& orders = table(report, "vsrc.orders");
+  EXPECT_EQ(orders["row_differences"], 2) << orders.dump(2);
+  std::set<std::string> order_diffs;
+  for (const auto& r : orders["rows"])
+    order_diffs.insert(r["kind"].get<std::string>() + ":" + r["key"]["id"].get<std::string>());
+  EXPECT_EQ(order_diffs, (std::set<std::string>{"extra:1", "changed:3"}));
+
+  // The repair SQL, applied, makes every table with row differences equal.
+  std::ifstream in(fix);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_FALSE(ss.str().empty());
+  EXPECT_EQ(ss.str().find(cluster_->password()), std::string::npos);
+  st = dst->execute(ss.str());
+  ASSERT_TRUE(st.ok()) << st.message() << "\n" << ss.str();
+  rc = verify("--tables vsrc.types,vsrc.nokey,vsrc.orders", &report);
+  EXPECT_EQ(rc, 0) << report.dump(2);
+  EXPECT_EQ(report["tables"].size(), 3u);
+}
+
+TEST_F(VerifyTest, C_ErrorsHaveTheirOwnExitCode) {
+  nlohmann::json report;
+  std::string output;
+  EXPECT_EQ(
+      runCommand(dtsBinary() + " verify " + shellQuote(task_) + " --tables vsrc.nope", &output), 2)
+      << output;
+  EXPECT_NE(output.find("vsrc.nope"), std::string::npos) << output;
+  EXPECT_EQ(runCommand(dtsBinary() + " verify /nonexistent.yaml", &output), 2) << output;
+}
+
+// options.verify in a migration with incremental: verification runs beside the incremental
+// phase while the source is written, re-checks chunks that only lag, and ends equal; the result
+// is in `dts status`.
+TEST_F(VerifyTest, D_TaskOptionVerifiesBesideIncremental) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  Status st = src->execute(
+      "CREATE DATABASE vlive; USE vlive;"
+      "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
+      "INSERT INTO t SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_20000");
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string file = writeTask("verify-live",
+                               "objects: [{database: vlive, rename_to: vlive_copy}]\n"
+                               "options: {incremental: true, verify: {full: true, schema: true},"
+                               " incremental_limits: {max_rps: 500}}\n");
+  std::string data = workFile("data-live");
+  std::string logfile = workFile("live.log");
+  // A burst of writes that the throttled applier (incremental_limits) takes seconds to apply:
+  // chunks differ until the destination catches up, which verification must wait for.
+  // It is under way before the task starts, and goes on through full data and into incremental.
+  std::atomic<bool> stop_writes{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    auto w = cluster_->connect(cluster_->endpoint());
+    for (int i = 0; i < 10000 && !stop_writes.load(); ++i) {
+      (void)w->execute("UPDATE vlive.t SET v = v + 1 WHERE id = " +
+                       std::to_string(1 + (i * 7919) % 20000));
+      ++written;
+    }
+  });
+  ASSERT_TRUE(eventually(30s, [&] { return written.load() >= 500; }));
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  bool done = eventually(120s, [&] {
+    auto s = taskStatus(data, "verify-live");
+    return s.contains("verify") &&
+           (s["verify"]["state"] == "equal" || s["verify"]["state"] == "different" ||
+            s["verify"]["state"] == "failed");
+  });
+  stop_writes.store(true);
+  writer.join();
+  auto s = taskStatus(data, "verify-live");
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << dts.log();
+  ASSERT_TRUE(done) << s.dump(2) << "\n" << dts.log();
+  EXPECT_EQ(s["verify"]["state"], "equal") << s.dump(2);
+  EXPECT_EQ(s["verify"]["row_differences"], 0);
+  EXPECT_EQ(s["verify"]["tables_checked"], 1);
+  EXPECT_GE(s["verify"]["rechecks"].get<int>(), 1) << "the lagging chunks were re-checked";
+  std::cout << "verify beside incremental: " << s["verify"].dump() << "\n";
+  // Paused and resumed: a finished verification is not run again.
+  std::string out;
+  EXPECT_EQ(runCommand(dtsBinary() + " status --data-dir " + shellQuote(data), &out), 0);
+  EXPECT_NE(out.find("verify: equal, 1/1 tables, 0 row and 0 schema differences"),
+            std::string::npos)
+      << out;
+}
+
+}  // namespace
+}  // namespace dts::testing
