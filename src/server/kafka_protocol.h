@@ -405,7 +405,8 @@ struct ProduceResponse {
   X(MetadataResponse, kMetadata)                                                                   \
   X(ListOffsetsRequest, kListOffsets)                                                              \
   X(ListOffsetsResponse, kListOffsets)                                                             \
-  X(FetchRequest, kFetch) X(FetchResponse, kFetch) X(FindCoordinatorRequest, kFindCoordinator)     \
+  X(FetchRequest, kFetch)                                                                          \
+  X(FetchResponse, kFetch) X(FindCoordinatorRequest, kFindCoordinator)                             \
       X(FindCoordinatorResponse, kFindCoordinator) X(JoinGroupRequest, kJoinGroup)                 \
           X(JoinGroupResponse, kJoinGroup) X(SyncGroupRequest, kSyncGroup)                         \
               X(SyncGroupResponse, kSyncGroup) X(HeartbeatRequest, kHeartbeat) X(                  \

@@ -335,11 +335,11 @@ Status parseVerify(const YAML::Node& n, VerifySettings* out) {
 
 Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, "options"));
-  DTS_RETURN_IF_ERROR(
-      checkKeys(n, "options",
-                {"incremental", "ddl", "conflicting_tables", "parallelism", "full",
-                 "incremental_limits", "retry_time_for_failed_connections",
-                 "retry_time_for_other_issues", "retention_hours", "retention_bytes", "start", "verify"}));
+  DTS_RETURN_IF_ERROR(checkKeys(
+      n, "options",
+      {"incremental", "ddl", "conflicting_tables", "parallelism", "full", "incremental_limits",
+       "retry_time_for_failed_connections", "retry_time_for_other_issues", "retention_hours",
+       "retention_bytes", "start", "verify"}));
   if (n["retention_hours"]) {
     DTS_ASSIGN_OR_RETURN(int64_t h,
                          integer(n["retention_hours"], "options.retention_hours", 1, 8760));

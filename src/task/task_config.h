@@ -112,7 +112,7 @@ struct TaskOptions {
   uint64_t retention_bytes = 0;  // 0 = no size cap
   std::string start;             // "" | a GTID set | a time (see start_ms)
   int64_t start_ms = -1;         // options.start as a time, ms since the epoch; -1 when not one
-  VerifySettings verify;                        // options.verify; default none
+  VerifySettings verify;         // options.verify; default none
 };
 
 struct TaskConfig {
