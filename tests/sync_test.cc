@@ -110,6 +110,25 @@ class SyncTest : public SharedClusterTest {
     return v->value_or("NULL");
   }
 
+  // binlog_row_metadata of the primary (NO_LOG: TABLE_MAPs without names, so decoding needs the
+  // schema history).
+  void setRowMetadata(const std::string& v) {
+    std::string out;
+    ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + v + "'",
+                         &out),
+              0)
+        << out;
+  }
+
+  // The destination table's column names in order, comma-separated.
+  std::string destColumns(const std::string& db, const std::string& table) {
+    return destValue(
+        "SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM information_schema.COLUMNS "
+        "WHERE TABLE_SCHEMA = '" +
+        db + "' AND TABLE_NAME = '" + table + "'");
+  }
+
   std::string log(const std::string& path) {
     std::ifstream l(path);
     return std::string((std::istreambuf_iterator<char>(l)), std::istreambuf_iterator<char>());
@@ -468,15 +487,7 @@ TEST_F(SyncTest, ResumesAfterManyDdlsWithoutRowMetadata) {
       writeTask("hist", cluster_->endpoint(), "  - database: hs\n", "{parallelism: 2, ddl: true}");
   std::string data = workFile("data-hist");
   std::string logfile = workFile("hist.log");
-  auto setMetadata = [&](const std::string& v) {
-    std::string out;
-    ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
-                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + v + "'",
-                         &out),
-              0)
-        << out;
-  };
-  setMetadata("NO_LOG");
+  setRowMetadata("NO_LOG");
   {
     DtsProcess dts;
     dts.start({"run", file, "--data-dir", data}, logfile);
@@ -513,15 +524,13 @@ TEST_F(SyncTest, ResumesAfterManyDdlsWithoutRowMetadata) {
   ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
-  setMetadata("FULL");
+  setRowMetadata("FULL");
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   EXPECT_EQ(diffTables(*src, "hs", "t", *dst, "hs", "t"), "");
   EXPECT_EQ(diffTables(*src, "hs", "r", *dst, "hs", "r"), "");
   EXPECT_EQ(diffTables(*src, "hs", "s2", *dst, "hs", "s2"), "");
-  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM "
-                      "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'hs' AND TABLE_NAME = 't'"),
-            "f0,id,m,a,bb,q,p");
+  EXPECT_EQ(destColumns("hs", "t"), "f0,id,m,a,bb,q,p");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM hs.t"), "54");
 }
 
@@ -544,15 +553,7 @@ TEST_F(SyncTest, DdlDuringFullDataIsReplayedOntoTheSnapshotDefinitions) {
                                "100000}}");
   std::string data = workFile("data-histfull");
   std::string logfile = workFile("histfull.log");
-  auto setMetadata = [&](const std::string& v) {
-    std::string out;
-    ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
-                             "/node-1/mysqld.sock -e 'SET GLOBAL binlog_row_metadata = " + v + "'",
-                         &out),
-              0)
-        << out;
-  };
-  setMetadata("NO_LOG");
+  setRowMetadata("NO_LOG");
   DtsProcess dts;
   dts.start({"run", file, "--data-dir", data}, logfile);
   auto tDone = [&] {
@@ -578,14 +579,12 @@ TEST_F(SyncTest, DdlDuringFullDataIsReplayedOntoTheSnapshotDefinitions) {
   ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
-  setMetadata("FULL");
+  setRowMetadata("FULL");
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   EXPECT_EQ(diffTables(*src, "hf", "t", *dst, "hf", "t"), "");
   EXPECT_EQ(diffTables(*src, "hf", "big", *dst, "hf", "big"), "");
-  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(COLUMN_NAME ORDER BY ORDINAL_POSITION) FROM "
-                      "information_schema.COLUMNS WHERE TABLE_SCHEMA = 'hf' AND TABLE_NAME = 't'"),
-            "id,a,c");
+  EXPECT_EQ(destColumns("hf", "t"), "id,a,c");
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM hf.t"), "22");
   EXPECT_NE(log(logfile).find("schema history starts at"), std::string::npos) << log(logfile);
 }

@@ -159,19 +159,26 @@ std::string EventBuilder::formatDescription() {
   return event(EventType::kFormatDescription, body);
 }
 
-std::string EventBuilder::query(std::string_view db, std::string_view sql) {
+namespace {
+// A QUERY event's body: post-header, status variables, database, statement.
+std::string queryBody(std::string_view db, std::string_view sql, const std::string& status) {
   std::string b;
   putUint(&b, 7, 4);  // thread id
   putUint(&b, 0, 4);  // exec time
   b.push_back(static_cast<char>(db.size()));
-  putUint(&b, 0, 2);                            // error code
-  std::string status = "\x00\x00\x00\x00\x00";  // Q_FLAGS2_CODE + 4 bytes
+  putUint(&b, 0, 2);  // error code
   putUint(&b, status.size(), 2);
   b += status;
   b += db;
   b.push_back('\0');
   b += sql;
-  return event(EventType::kQuery, b);
+  return b;
+}
+}  // namespace
+
+std::string EventBuilder::query(std::string_view db, std::string_view sql) {
+  // Q_FLAGS2_CODE + 4 bytes
+  return event(EventType::kQuery, queryBody(db, sql, std::string("\x00\x00\x00\x00\x00", 5)));
 }
 
 std::string EventBuilder::query(std::string_view db, std::string_view sql,
@@ -191,17 +198,7 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql,
   putUint(&status, client_collation, 2);
   putUint(&status, client_collation, 2);
   putUint(&status, 8, 2);
-  std::string b;
-  putUint(&b, 7, 4);  // thread id
-  putUint(&b, 0, 4);  // exec time
-  b.push_back(static_cast<char>(db.size()));
-  putUint(&b, 0, 2);  // error code
-  putUint(&b, status.size(), 2);
-  b += status;
-  b += db;
-  b.push_back('\0');
-  b += sql;
-  return event(EventType::kQuery, b);
+  return event(EventType::kQuery, queryBody(db, sql, status));
 }
 
 std::string EventBuilder::xid(uint64_t x) {

@@ -406,11 +406,12 @@ struct ProduceResponse {
   X(ListOffsetsRequest, kListOffsets)                                                              \
   X(ListOffsetsResponse, kListOffsets)                                                             \
   X(FetchRequest, kFetch)                                                                          \
-  X(FetchResponse, kFetch) X(FindCoordinatorRequest, kFindCoordinator)                             \
-      X(FindCoordinatorResponse, kFindCoordinator) X(JoinGroupRequest, kJoinGroup)                 \
-          X(JoinGroupResponse, kJoinGroup) X(SyncGroupRequest, kSyncGroup)                         \
-              X(SyncGroupResponse, kSyncGroup) X(HeartbeatRequest, kHeartbeat) X(                  \
-                  HeartbeatResponse, kHeartbeat) X(LeaveGroupRequest, kLeaveGroup)                 \
+  X(FetchResponse, kFetch)                                                                         \
+  X(FindCoordinatorRequest, kFindCoordinator)                                                      \
+  X(FindCoordinatorResponse, kFindCoordinator) X(JoinGroupRequest, kJoinGroup)                     \
+      X(JoinGroupResponse, kJoinGroup) X(SyncGroupRequest, kSyncGroup)                             \
+          X(SyncGroupResponse, kSyncGroup) X(HeartbeatRequest, kHeartbeat)                         \
+              X(HeartbeatResponse, kHeartbeat) X(LeaveGroupRequest, kLeaveGroup)                   \
                   X(LeaveGroupResponse, kLeaveGroup) X(OffsetCommitRequest, kOffsetCommit) X(      \
                       OffsetCommitResponse, kOffsetCommit) X(OffsetFetchRequest, kOffsetFetch)     \
                       X(OffsetFetchResponse, kOffsetFetch) X(SaslHandshakeRequest, kSaslHandshake) \
