@@ -264,6 +264,20 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
   EXPECT_EQ(runCommand(cli + "events bad", &out), 0) << out;
   EXPECT_NE(out.find("error"), std::string::npos) << out;
   EXPECT_NE(runCommand(cli + "pause nope", &out), 0) << out;
+  // Instances through the API too: create, then discover asks the server to read the nodes.
+  {
+    std::string file = workFile("inst.yaml");
+    std::ofstream(file) << "name: shop\nendpoint: '" << cluster_->endpoint()
+                        << "'\nuser: dts\npassword_env: DTS_IT_PW\n";
+    std::string inst =
+        "DTS_SERVER=" + url_ + " DTS_TOKEN=" + token_ + " " + dtsBinary() + " instance ";
+    EXPECT_EQ(runCommand(inst + "create -f " + file, &out), 0) << out;
+    EXPECT_EQ(runCommand(inst + "discover shop", &out), 0) << out;
+    EXPECT_NE(out.find("\"added\""), std::string::npos) << out;
+    EXPECT_EQ(runCommand(inst + "show shop", &out), 0) << out;
+    EXPECT_NE(out.find("node-2"), std::string::npos) << out;
+    EXPECT_EQ(out.find(pw), std::string::npos) << out;
+  }
 
   // Writes going on while the server is killed -9 and restarted.
   std::atomic<bool> stop_writer{false};

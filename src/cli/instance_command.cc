@@ -203,7 +203,10 @@ void registerInstanceCommands(CLI::App& app) {
       inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");
   disc->add_option("NAME", args->name)->required();
   dataDir(disc);
-  disc->callback([args] { setExitCode(runDiscover(*args)); });
+  disc->callback([args] {
+    auto r = remote(*args, "discover");
+    setExitCode(r ? *r : runDiscover(*args));
+  });
 }
 
 }  // namespace dts::cli

@@ -277,6 +277,8 @@ int runInstanceRemote(const RemoteInstanceCall& c) {
     r = api.call("DELETE", base + "/" + c.name + "/nodes/" + c.node);
   } else if (c.action == "delete") {
     r = api.call("DELETE", base + "/" + c.name);
+  } else if (c.action == "discover") {
+    r = api.call("POST", base + "/" + c.name + "/discover");
   }
   if (!r.ok()) return fail(r.status());
   std::printf("%s\n", r->dump(2).c_str());

@@ -398,27 +398,37 @@ struct ProduceResponse {
 
 // Each message type's API key, and decode/encode at a version. REQUIRES for encode: the version is
 // one this file models (supportedRange, or Produce 0..8). Responses are decoded only by tests.
-#define DTS_KAFKA_MESSAGES(X)                                                                      \
-  X(ApiVersionsRequest, kApiVersions)                                                              \
-  X(ApiVersionsResponse, kApiVersions)                                                             \
-  X(MetadataRequest, kMetadata)                                                                    \
-  X(MetadataResponse, kMetadata)                                                                   \
-  X(ListOffsetsRequest, kListOffsets)                                                              \
-  X(ListOffsetsResponse, kListOffsets)                                                             \
-  X(FetchRequest, kFetch)                                                                          \
-  X(FetchResponse, kFetch)                                                                         \
-  X(FindCoordinatorRequest, kFindCoordinator)                                                      \
-  X(FindCoordinatorResponse, kFindCoordinator) X(JoinGroupRequest, kJoinGroup)                     \
-      X(JoinGroupResponse, kJoinGroup) X(SyncGroupRequest, kSyncGroup)                             \
-          X(SyncGroupResponse, kSyncGroup) X(HeartbeatRequest, kHeartbeat)                         \
-              X(HeartbeatResponse, kHeartbeat) X(LeaveGroupRequest, kLeaveGroup)                   \
-                  X(LeaveGroupResponse, kLeaveGroup) X(OffsetCommitRequest, kOffsetCommit) X(      \
-                      OffsetCommitResponse, kOffsetCommit) X(OffsetFetchRequest, kOffsetFetch)     \
-                      X(OffsetFetchResponse, kOffsetFetch) X(SaslHandshakeRequest, kSaslHandshake) \
-                          X(SaslHandshakeResponse, kSaslHandshake)                                 \
-                              X(SaslAuthenticateRequest, kSaslAuthenticate)                        \
-                                  X(SaslAuthenticateResponse, kSaslAuthenticate)                   \
-                                      X(ProduceRequest, kProduce) X(ProduceResponse, kProduce)
+// clang-format off: one message per line (clang-format 14 folds this list differently each run)
+#define DTS_KAFKA_MESSAGES(X)                    \
+  X(ApiVersionsRequest, kApiVersions)            \
+  X(ApiVersionsResponse, kApiVersions)           \
+  X(MetadataRequest, kMetadata)                  \
+  X(MetadataResponse, kMetadata)                 \
+  X(ListOffsetsRequest, kListOffsets)            \
+  X(ListOffsetsResponse, kListOffsets)           \
+  X(FetchRequest, kFetch)                        \
+  X(FetchResponse, kFetch)                       \
+  X(FindCoordinatorRequest, kFindCoordinator)    \
+  X(FindCoordinatorResponse, kFindCoordinator)   \
+  X(JoinGroupRequest, kJoinGroup)                \
+  X(JoinGroupResponse, kJoinGroup)               \
+  X(SyncGroupRequest, kSyncGroup)                \
+  X(SyncGroupResponse, kSyncGroup)               \
+  X(HeartbeatRequest, kHeartbeat)                \
+  X(HeartbeatResponse, kHeartbeat)               \
+  X(LeaveGroupRequest, kLeaveGroup)              \
+  X(LeaveGroupResponse, kLeaveGroup)             \
+  X(OffsetCommitRequest, kOffsetCommit)          \
+  X(OffsetCommitResponse, kOffsetCommit)         \
+  X(OffsetFetchRequest, kOffsetFetch)            \
+  X(OffsetFetchResponse, kOffsetFetch)           \
+  X(SaslHandshakeRequest, kSaslHandshake)        \
+  X(SaslHandshakeResponse, kSaslHandshake)       \
+  X(SaslAuthenticateRequest, kSaslAuthenticate)  \
+  X(SaslAuthenticateResponse, kSaslAuthenticate) \
+  X(ProduceRequest, kProduce)                    \
+  X(ProduceResponse, kProduce)
+// clang-format on
 
 // fillForTests sets every field the version has to a value drawn from seed (arrays of 1 or 2
 // elements, nullable fields sometimes null): round-trip tests and the fuzz target use it.

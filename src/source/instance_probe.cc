@@ -116,9 +116,11 @@ Result<std::vector<InstanceNode>> discoverNodes(mysql::Connection& primary) {
         "REPLICATION SLAVE on MySQL; or add nodes by hand)");
   }
   for (const auto& r : hosts->rows) {
-    // Server_id, Host, Port, Master_id
+    // Server_id, Host, Port, Master_id. A binlog reader that is not a server (dts's own tasks,
+    // mariadb-binlog, other CDC tools) registers without a port: not a node.
     if (r.size() < 3 || !r[1] || r[1]->empty()) continue;
-    found.push_back({"node-" + r[0].value_or("?"), *r[1] + ":" + r[2].value_or("3306")});
+    if (!r[2] || *r[2] == "0") continue;
+    found.push_back({"node-" + r[0].value_or("?"), *r[1] + ":" + *r[2]});
   }
   return found;
 }

@@ -59,8 +59,9 @@ Result<InstanceProbe> probeInstance(const Instance& instance,
                                     std::chrono::seconds timeout = std::chrono::seconds(3));
 
 // The nodes the primary reports, named node-<server_id>: itself (report_host, else nothing) and
-// the secondaries of SHOW SLAVE HOSTS (which announce report_host/report_port). Errors name the
-// query and the privilege it needs.
+// the secondaries of SHOW SLAVE HOSTS (which announce report_host/report_port; binlog readers
+// registered without a port, such as dts's own tasks, are not nodes). Errors name the query and
+// the privilege it needs.
 Result<std::vector<InstanceNode>> discoverNodes(mysql::Connection& primary);
 
 // Of `found`, those whose name and endpoint are both new to the instance (what discovery adds:
