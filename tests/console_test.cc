@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "support_data.h"
 #include "support_dts.h"
 
 namespace dts::testing {
@@ -61,9 +62,15 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
         "CREATE DATABASE crm; CREATE TABLE crm.leads (id INT PRIMARY KEY, v INT);");
     ASSERT_TRUE(st.ok()) << st.toString();
   }
+  // sysbench oltp_write_only on two more tables of shop, for the whole test (the lag and rows/s
+  // charts must move under it).
+  Sysbench bench(cluster_->endpoint(), "dts", cluster_->password(), "shop", 2, 2000);
+  std::string prepared = bench.prepare();
+  ASSERT_EQ(prepared, "") << prepared;
+  bench.start(1, 100);
   cluster_->waitReplicated("node-2");
 
-  // A steady stream of small transactions on the primary for the whole test.
+  // And a steady stream of small transactions on orders.
   std::atomic<bool> stop_load{false};
   std::atomic<uint64_t> inserted{0};
   std::thread load;

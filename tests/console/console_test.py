@@ -14,6 +14,7 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -59,7 +60,9 @@ d.set_script_timeout(30)
 
 def wait(cond, timeout=30, what="condition"):
     try:
-        return WebDriverWait(d, timeout, poll_frequency=0.2).until(cond)
+        # The pages re-render on every status poll: an element found a moment ago may be replaced.
+        return WebDriverWait(d, timeout, poll_frequency=0.2,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(cond)
     except Exception:
         raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
 
@@ -77,17 +80,26 @@ def text_in(css, text, timeout=30):
                 "%r in %s" % (text, css))
 
 
+def _click(locator, timeout, what):
+    # Found clickable, then replaced by a re-render before the click lands: find it again.
+    deadline = time.time() + timeout
+    while True:
+        e = wait(EC.element_to_be_clickable(locator), max(1, deadline - time.time()), what)
+        try:
+            e.click()
+            return e
+        except StaleElementReferenceException:
+            if time.time() > deadline:
+                raise AssertionError("timed out after %ss clicking %s" % (timeout, what))
+
+
 def click(css, timeout=30):
-    e = wait(EC.element_to_be_clickable((By.CSS_SELECTOR, css)), timeout, css)
-    e.click()
-    return e
+    return _click((By.CSS_SELECTOR, css), timeout, css)
 
 
 def click_text(text, tag="button", timeout=30):
     xp = "//%s[normalize-space(.)=%s]" % (tag, json.dumps(text))
-    e = wait(EC.element_to_be_clickable((By.XPATH, xp)), timeout, "%s %r" % (tag, text))
-    e.click()
-    return e
+    return _click((By.XPATH, xp), timeout, "%s %r" % (tag, text))
 
 
 def typed(css, value):
