@@ -1,6 +1,9 @@
 #include "cli/commands.h"
 
+#include <signal.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "cli/binlog_command.h"
 #include "cli/binlog_tail.h"
@@ -12,6 +15,27 @@ namespace dts::cli {
 namespace {
 int g_exit_code = 0;
 }  // namespace
+
+namespace {
+std::atomic<bool> g_stop{false};
+void onStopSignal(int) {
+  g_stop.store(true);
+}
+}  // namespace
+
+std::string defaultDataDir() {
+  const char* env = std::getenv("DTS_DATA_DIR");
+  return env != nullptr ? env : ".dts";
+}
+
+const std::atomic<bool>& catchStopSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = onStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return g_stop;
+}
 
 void setExitCode(int code) {
   g_exit_code = code;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <string>
 
 namespace dts::cli {
 
@@ -13,5 +15,11 @@ void registerInstanceCommands(CLI::App& app);
 
 void setExitCode(int code);
 int exitCode();
+
+// The data dir when none is given: $DTS_DATA_DIR, else ".dts".
+std::string defaultDataDir();
+// SIGINT and SIGTERM set the returned flag (a long-running command stops at a checkpoint). Every
+// command shares the one flag.
+const std::atomic<bool>& catchStopSignals();
 
 }  // namespace dts::cli

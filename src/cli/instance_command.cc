@@ -13,11 +13,6 @@
 namespace dts::cli {
 namespace {
 
-std::string defaultDataDir() {
-  const char* env = std::getenv("DTS_DATA_DIR");
-  return env != nullptr ? env : ".dts";
-}
-
 int fail(const Status& st) {
   std::fprintf(stderr, "dts: %s\n", st.message().c_str());
   return 1;

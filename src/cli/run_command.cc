@@ -19,17 +19,6 @@
 namespace dts::cli {
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-void onSignal(int) {
-  g_stop.store(true);
-}
-
-std::string defaultDataDir() {
-  const char* env = std::getenv("DTS_DATA_DIR");
-  return env != nullptr ? env : ".dts";
-}
-
 int fail(const Status& st, int code = 1) {
   std::fprintf(stderr, "dts: %s\n", st.message().c_str());
   return code;
@@ -44,11 +33,7 @@ int runTask(const std::string& file, const std::string& data_dir) {
   if (!resolved.ok()) return fail(resolved, 2);
   auto store = task::SqliteStateStore::open(data_dir);
   if (!store.ok()) return fail(store.status());
-  struct sigaction sa {};
-  sa.sa_handler = onSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  const std::atomic<bool>& stop = catchStopSignals();
   task::RunnerOptions options;
   options.tty = isatty(STDOUT_FILENO) != 0;
   options.print = [](const std::string& s) {
@@ -58,7 +43,7 @@ int runTask(const std::string& file, const std::string& data_dir) {
   options.incremental = task::defaultIncrementalFactory();
   options.data_dir = data_dir;
   task::TaskRunner runner(*config, store->get(), options);
-  Status st = runner.run(g_stop);
+  Status st = runner.run(stop);
   if (!st.ok()) return fail(st);
   return 0;
 }

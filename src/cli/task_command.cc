@@ -20,23 +20,6 @@ namespace {
 
 using nlohmann::json;
 
-std::atomic<bool> g_stop{false};
-void onSignal(int) {
-  g_stop.store(true);
-}
-void catchStopSignals() {
-  struct sigaction sa {};
-  sa.sa_handler = onSignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string defaultDataDir() {
-  const char* env = std::getenv("DTS_DATA_DIR");
-  return env != nullptr ? env : ".dts";
-}
-
 int fail(const Status& st) {
   std::fprintf(stderr, "dts: %s\n", st.message().c_str());
   return st.code() == Status::Code::kInvalidArgument ? 2 : 1;
@@ -192,9 +175,9 @@ int runStatus(const TaskArgs& a) {
       return printResult(c.call("GET", "/api/v1/tasks/" + a.name), a.json_out,
                          [&](const json& t) { std::fputs(renderTask(t, false).c_str(), stdout); });
     }
-    catchStopSignals();
+    const std::atomic<bool>& stop = catchStopSignals();
     int lines = 0;
-    while (!g_stop.load()) {
+    while (!stop.load()) {
       auto t = c.call("GET", "/api/v1/tasks/" + a.name);
       if (!t.ok()) return fail(t.status());
       std::string frame = renderTask(*t, tty);
@@ -203,7 +186,7 @@ int runStatus(const TaskArgs& a) {
       lines = static_cast<int>(std::count(frame.begin(), frame.end(), '\n'));
       std::fputs((clear + frame).c_str(), stdout);
       std::fflush(stdout);
-      for (int i = 0; i < 10 && !g_stop.load(); ++i)
+      for (int i = 0; i < 10 && !stop.load(); ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return 0;
@@ -318,8 +301,8 @@ void registerServerCommand(CLI::App& app) {
       if (key->count() == 0) o.tls_key = fromFile.tls_key;
       if (kafka->count() == 0) o.kafka_listen = fromFile.kafka_listen;
     }
-    catchStopSignals();
-    Status st = server::runServer(o, g_stop, [](const std::string& s) {
+    const std::atomic<bool>& stop = catchStopSignals();
+    Status st = server::runServer(o, stop, [](const std::string& s) {
       std::fputs(s.c_str(), stdout);
       std::fflush(stdout);
     });

@@ -20,12 +20,6 @@ constexpr int kExitEqual = 0;
 constexpr int kExitDifferent = 1;
 constexpr int kExitError = 2;
 
-std::atomic<bool> g_verify_stop{false};
-
-void onVerifySignal(int) {
-  g_verify_stop.store(true);
-}
-
 struct VerifyArgs {
   std::string file;
   std::vector<std::string> tables;
@@ -46,27 +40,21 @@ int verifyError(const Status& st) {
 int runVerify(const VerifyArgs& args) {
   auto config = task::loadTaskFile(args.file);
   if (!config.ok()) return verifyError(config.status());
-  std::string data_dir = args.data_dir;
-  const char* env = std::getenv("DTS_DATA_DIR");
-  if (data_dir.empty()) data_dir = env != nullptr ? env : ".dts";
+  std::string data_dir = args.data_dir.empty() ? defaultDataDir() : args.data_dir;
   // Registered instances live in the data dir; a task of plain endpoints needs none (and
   // verify must not create one where it runs).
   if (!config->source.instance.empty() || std::filesystem::exists(data_dir)) {
     Status resolved = task::resolveTaskEndpoints(&config.value(), data_dir);
     if (!resolved.ok()) return verifyError(resolved);
   }
-  struct sigaction sa {};
-  sa.sa_handler = onVerifySignal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  const std::atomic<bool>& stop = catchStopSignals();
   task::VerifyOptions options;
   options.tables = args.tables;
   options.max_rps = args.max_rps;
   options.chunk_seconds = args.chunk_seconds;
   options.data = !args.schema_only;
   options.hash = args.hash == "md5" ? task::RowHash::kMd5 : task::RowHash::kCrc32;
-  auto report = task::verifyTask(*config, options, g_verify_stop);
+  auto report = task::verifyTask(*config, options, stop);
   if (!report.ok()) return verifyError(report.status());
   if (!args.fix.empty()) {
     std::ofstream f(args.fix, std::ios::binary | std::ios::trunc);
