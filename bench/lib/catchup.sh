@@ -16,6 +16,7 @@
 #   dts_run DTS WORKERS       `DTS run` of $DIR/task.yaml (task 'catchup') from the state
 #                             reset_dest and $DIR/data0 leave, with that parallelism, until
 #                             wait_covered; prints its seconds
+#                             (KEEP_LOGS=DIR: its log is copied there)
 #   add_dts_contenders        appends `dts_run BUILD W` to CMDS (and its label to NAMES) for
 #                             every build of BUILDS and parallelism of WORKERS
 #   run_rounds                runs CMDS[i] (each prints seconds) ROUNDS times, contenders
@@ -47,6 +48,7 @@ native() {  # threads mode
   dst "DROP DATABASE IF EXISTS dts_meta; SET GLOBAL slave_parallel_threads=$1; SET GLOBAL slave_parallel_mode='$2';
        SET GLOBAL gtid_slave_pos='$P0';
        CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SRC_PORT, MASTER_USER='repl', MASTER_PASSWORD='$PW', MASTER_USE_GTID=slave_pos"
+  local d0 s0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID")
   local t0; t0=$(now)
   dst "START SLAVE"
   while [ "$(dst "SELECT @@gtid_slave_pos")" != "$P1" ]; do
@@ -54,6 +56,7 @@ native() {  # threads mode
     sleep 0.05
   done
   local t1; t1=$(now)
+  echo "  native replica ($1 threads, $2): $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc)" >&2
   dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
@@ -128,15 +131,17 @@ dts_run() {  # dts parallelism
   reset_dest
   rm -rf "$DIR/data"; cp -r "$DIR/data0" "$DIR/data"
   sed -i "s/parallelism: [0-9]*/parallelism: $2/" "$DIR/task.yaml"
-  local d0; d0=$(cpu_of "$DEST_PID")
+  local d0 s0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID")
   local t0; t0=$(now)
   "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
   local pid=$!
   wait_covered $pid || { cat "$DIR/dts$2.log" >&2; exit 1; }
   local t1; t1=$(now)
   local hwm; hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
-  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc); dts peak RSS ${hwm} MB" >&2
+  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc); dts peak RSS ${hwm} MB" >&2
   kill -TERM $pid; wait $pid || true
+  # KEEP_LOGS=DIR keeps each run's dts log (its timestamps show where the time went).
+  if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS"; cp "$DIR/dts$2.log" "$KEEP_LOGS/$(basename "$1")-p$2-$(date +%s).log"; fi
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "cli/commands.h"
+#include "cli/ndjson_spool.h"
 #include "mysql/binlog_event.h"
 #include "pipeline/ndjson.h"
 #include "pipeline/transaction_builder.h"
@@ -68,13 +69,13 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
   const bool count_only = options.format == "count";
   source::ChangeReaderOptions ro;
   if (!filter->empty()) ro.tables = filter;
-  ro.whole_transactions = true;  // every NDJSON line carries its commit time ("ts")
   source::ChangeReader reader(
       source::fileInput(
           options.files,
           [&](const std::string& why) { std::fprintf(err, "dts: warning: %s\n", why.c_str()); }),
       /*schema=*/nullptr, std::move(ro));
-  pipeline::NdjsonWriter writer(pipeline::NdjsonOptions{.positional_names = true});
+  // Large transactions arrive in pieces; their lines wait for the commit time in the spool.
+  NdjsonSpool spool{pipeline::NdjsonWriter(pipeline::NdjsonOptions{.positional_names = true})};
   Output output(out);
   std::vector<pipeline::Transaction> done;
   std::set<std::string> warned;
@@ -129,17 +130,22 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
       done.clear();
       Status bs = reader.group(ev, &done);
       if (!bs.ok()) return fail(bs, reader.failure().at);
-      for (const pipeline::Transaction& txn : done) {
-        for (const pipeline::ChangeEvent& ce : txn.events) {
-          Status ws = writer.append(ce, txn, output.buffer());
-          if (!ws.ok()) return fail(ws, ce.position);
-          ++lines;
-          if (options.limit != 0 && lines >= options.limit) {
-            stop = true;
-            break;
-          }
+      for (const pipeline::Transaction& piece : done) {
+        mysql::BinlogPosition at = reader.position();
+        auto go_on = spool.add(
+            piece,
+            [&](std::string_view line) {
+              output.buffer()->append(line);
+              output.maybeFlush();  // a large transaction's lines come out all at once
+              ++lines;
+              return options.limit == 0 || lines < options.limit;
+            },
+            &at);
+        if (!go_on.ok()) return fail(go_on.status(), at);
+        if (!*go_on) {
+          stop = true;
+          break;
         }
-        if (stop) break;
       }
       output.maybeFlush();
       if (stop) break;
@@ -155,8 +161,9 @@ int runBinlogDecode(const DecodeOptions& options, std::FILE* out, std::FILE* err
     std::fprintf(
         err,
         "dts: warning: the last transaction (begun at %s:%llu) has no commit in these files; "
-        "its %zu changes were not printed\n",
-        p.begin.file.c_str(), static_cast<unsigned long long>(p.begin.offset), p.events.size());
+        "its %llu changes were not printed\n",
+        p.begin.file.c_str(), static_cast<unsigned long long>(p.begin.offset),
+        static_cast<unsigned long long>(spool.pendingLines() + p.events.size()));
   }
   if (count_only) {
     std::fprintf(out, "%llu\n", static_cast<unsigned long long>(lines));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/ndjson_spool.h"
 #include "common/secrets.h"
 #include "mysql/binlog_event.h"
 #include "mysql/binlog_stream.h"
@@ -114,7 +115,15 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   }
   if (options.from_gtid.has_value()) {
     so.start = mysql::BinlogStreamOptions::Start::kGtid;
-    so.from_gtid = *options.from_gtid;
+    auto from = mysql::GtidPosition::parseStored(*options.from_gtid);
+    if (!from.ok()) {
+      say("--from-gtid: " + from.status().message());
+      return 1;
+    }
+    if (from->has_value()) {
+      so.from_gtid = (*from)->toString();
+      so.from_flavor = (*from)->flavor();
+    }
   } else if (!options.from_file.empty()) {
     so.start = mysql::BinlogStreamOptions::Start::kFilePosition;
     so.from_position = mysql::BinlogPosition{options.from_file, options.from_pos.value_or(4)};
@@ -125,18 +134,17 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
 
   source::ChangeReaderOptions ro;
   if (!filter->empty()) ro.tables = filter;
-  ro.whole_transactions = true;  // every NDJSON line carries its commit time ("ts")
   auto reader_r = source::openServerReader(so, std::move(ro));
   if (!reader_r.ok()) {
     say(where + ": " + reader_r.status().toString());
     return 1;
   }
   source::ChangeReader& reader = **reader_r;
-  pipeline::NdjsonWriter writer;
+  // Large transactions arrive in pieces; their lines wait for the commit time in the spool.
+  NdjsonSpool spool{pipeline::NdjsonWriter()};
   const bool count_only = options.format == "count";
 
   std::vector<pipeline::Transaction> done;
-  std::string line;
   uint64_t lines = 0;
 
   auto fail = [&](const Status& s, const mysql::BinlogPosition& at) {
@@ -167,16 +175,19 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
       done.clear();
       Status bs = reader.group(ev, &done);
       if (!bs.ok()) return fail(bs, reader.failure().at);
-      for (const pipeline::Transaction& txn : done) {
-        for (const pipeline::ChangeEvent& ce : txn.events) {
-          line.clear();
-          Status ws = writer.append(ce, txn, &line);
-          if (!ws.ok()) return fail(ws, ce.position);
-          std::fwrite(line.data(), 1, line.size(), out);
-          std::fflush(out);
-          ++lines;
-          if (limitReached()) return finish();
-        }
+      for (const pipeline::Transaction& piece : done) {
+        mysql::BinlogPosition at = reader.position();
+        auto go_on = spool.add(
+            piece,
+            [&](std::string_view line) {
+              std::fwrite(line.data(), 1, line.size(), out);
+              std::fflush(out);
+              ++lines;
+              return !limitReached();
+            },
+            &at);
+        if (!go_on.ok()) return fail(go_on.status(), at);
+        if (!*go_on) return finish();
       }
     }
   }

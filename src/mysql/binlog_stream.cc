@@ -226,6 +226,14 @@ Status BinlogStream::sendDump(const BinlogStreamOptions& options) {
       break;
     }
     case BinlogStreamOptions::Start::kGtid: {
+      const GtidFlavor server = is_mariadb_ ? GtidFlavor::kMariaDb : GtidFlavor::kMySql;
+      if (options.from_flavor.has_value() && *options.from_flavor != server &&
+          !options.from_gtid.empty()) {
+        return Status::InvalidArgument(
+            std::string("cannot start a ") + gtidFlavorName(server) + " server's binlog at the " +
+            gtidFlavorName(*options.from_flavor) + " GTID position '" + options.from_gtid +
+            "': the position comes from another source");
+      }
       if (is_mariadb_) {
         DTS_ASSIGN_OR_RETURN(auto pos,
                              GtidPosition::parse(options.from_gtid, GtidFlavor::kMariaDb));

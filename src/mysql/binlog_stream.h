@@ -33,6 +33,7 @@
 #include "mysql/binlog_source.h"
 #include "mysql/connection.h"
 #include "mysql/event_header.h"
+#include "mysql/gtid.h"
 #include "mysql/stream_position.h"
 
 namespace dts::mysql {
@@ -83,6 +84,9 @@ struct BinlogStreamOptions {
   // connects to: MariaDB "domain-server-seq,..." (the last transaction seen per domain), or MySQL
   // "uuid:1-100:200,uuid2:1-5" (every transaction already seen). Empty: from the beginning.
   std::string from_gtid;
+  // The flavour from_gtid was written in, when the caller knows it: a position of the other
+  // flavour than the server's is refused (kInvalidArgument naming both) before it is sent.
+  std::optional<GtidFlavor> from_flavor;
 
   // Our replica server_id. Unset: a random id in [kMinRandomServerId, kMaxRandomServerId],
   // far above ids people give servers, re-drawn if it equals the source's own id.

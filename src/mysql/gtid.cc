@@ -320,6 +320,14 @@ const std::vector<GtidSet::Interval>& GtidSet::intervals(const GtidSource& sourc
   return v == nullptr ? kNone : *v;
 }
 
+std::optional<GtidFlavor> GtidSet::flavor() const {
+  if (sources_.empty()) return std::nullopt;
+  // Sorted MariaDB domains first: the first and last sources tell whether both flavours occur.
+  const GtidFlavor first = sources_.front().first.flavor;
+  if (sources_.back().first.flavor != first) return std::nullopt;
+  return first;
+}
+
 std::vector<GtidSource> GtidSet::sources() const {
   std::vector<GtidSource> out;
   out.reserve(sources_.size());
@@ -364,6 +372,22 @@ Result<std::string> GtidSet::encodeMySqlDumpSet() const {
 }
 
 // ---- GtidPosition ----
+
+Result<std::optional<GtidPosition>> GtidPosition::parseStored(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::optional<GtidPosition>();
+  const std::string_view first = text.substr(0, text.find(','));
+  const GtidFlavor flavor =
+      first.find(':') != std::string_view::npos ? GtidFlavor::kMySql : GtidFlavor::kMariaDb;
+  DTS_ASSIGN_OR_RETURN(GtidPosition pos, parse(text, flavor));
+  return std::optional<GtidPosition>(std::move(pos));
+}
+
+GtidPosition GtidPosition::mySql(GtidSet set) {
+  GtidPosition pos(GtidFlavor::kMySql);
+  pos.set_ = std::move(set);
+  return pos;
+}
 
 Result<GtidPosition> GtidPosition::parse(std::string_view text, GtidFlavor flavor) {
   GtidPosition pos(flavor);

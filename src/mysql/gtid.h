@@ -110,6 +110,8 @@ class GtidSet {
   GtidSet minus(const GtidSet& other) const;
 
   bool empty() const { return sources_.empty(); }
+  // The flavour of every source in the set; nullopt when the set is empty or mixes both.
+  std::optional<GtidFlavor> flavor() const;
   size_t intervalCount() const;
   // The intervals of one source, sorted, disjoint and non-adjacent; empty when it has none.
   const std::vector<Interval>& intervals(const GtidSource& source) const;
@@ -149,6 +151,12 @@ class GtidPosition {
   // kInvalidArgument, quoting the bad part, for malformed text, an item of the other flavour or a
   // MariaDB domain named twice.
   static Result<GtidPosition> parse(std::string_view text, GtidFlavor flavor);
+  // Parses a stored or user-given position whose flavour the text itself tells: an item with a
+  // ':' is "uuid:intervals" (MySQL), one without is "domain-server-seq" (MariaDB); every item
+  // must then be of that flavour (parse() above). nullopt for empty text (no position).
+  static Result<std::optional<GtidPosition>> parseStored(std::string_view text);
+  // The MySQL position that is `set`. REQUIRES: set holds MySQL sources only.
+  static GtidPosition mySql(GtidSet set);
 
   GtidFlavor flavor() const { return flavor_; }
   bool empty() const { return set_.empty() && last_.empty(); }

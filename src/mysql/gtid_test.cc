@@ -252,3 +252,40 @@ TEST(GtidPositionTest, RejectsMalformedText) {
 
 }  // namespace
 }  // namespace dts::mysql
+
+namespace dts::mysql {
+namespace {
+
+TEST(GtidPositionTest, AStoredPositionTellsItsFlavour) {
+  const std::string uuid = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+  auto none = GtidPosition::parseStored("  ");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto maria = GtidPosition::parseStored("0-1-100,1-2-7");
+  ASSERT_TRUE(maria.ok() && maria->has_value());
+  EXPECT_EQ((*maria)->flavor(), GtidFlavor::kMariaDb);
+  EXPECT_EQ((*maria)->toString(), "0-1-100,1-2-7");
+  auto my = GtidPosition::parseStored(uuid + ":1-150:152");
+  ASSERT_TRUE(my.ok() && my->has_value());
+  EXPECT_EQ((*my)->flavor(), GtidFlavor::kMySql);
+  EXPECT_TRUE((*my)->contains(*Gtid::parse(uuid + ":152")));
+  EXPECT_FALSE((*my)->contains(*Gtid::parse(uuid + ":151")));
+  // Both flavours in one text, or anything else, is an error, never a guess.
+  EXPECT_FALSE(GtidPosition::parseStored("0-1-100," + uuid + ":1-5").ok());
+  EXPECT_FALSE(GtidPosition::parseStored(uuid + ":1-5,0-1-100").ok());
+  EXPECT_FALSE(GtidPosition::parseStored("garbage").ok());
+  EXPECT_FALSE(GtidPosition::parseStored("-").ok());
+}
+
+TEST(GtidSetTest, KnowsItsFlavour) {
+  EXPECT_FALSE(GtidSet().flavor().has_value());
+  EXPECT_EQ(GtidSet::parse("0:1-5,1:3")->flavor(), GtidFlavor::kMariaDb);
+  EXPECT_EQ(GtidSet::parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5")->flavor(),
+            GtidFlavor::kMySql);
+  EXPECT_FALSE(GtidSet::parse("0:1-5,3e11fa47-71ca-11e1-9e33-c80aa9429562:1")->flavor());
+  GtidSet set = *GtidSet::parse("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-5");
+  EXPECT_EQ(GtidPosition::mySql(set).toSet(), set);
+}
+
+}  // namespace
+}  // namespace dts::mysql

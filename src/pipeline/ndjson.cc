@@ -157,6 +157,14 @@ Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::Tabl
 }
 
 Status NdjsonWriter::append(const ChangeEvent& ev, const Transaction& txn, std::string* out) const {
+  DTS_RETURN_IF_ERROR(appendUntilTs(ev, txn, out));
+  appendUInt(txn.timestamp, out);
+  out->append("}\n");
+  return Status::OK();
+}
+
+Status NdjsonWriter::appendUntilTs(const ChangeEvent& ev, const Transaction& txn,
+                                   std::string* out) const {
   const mysql::TableInfo* table = ev.table_info.get();
   if (ev.op != ChangeEvent::Op::kDdl && !options_.positional_names) {
     bool named = table != nullptr && !table->columns.empty();
@@ -205,8 +213,6 @@ Status NdjsonWriter::append(const ChangeEvent& ev, const Transaction& txn, std::
   out->append(",\"pos\":");
   appendUInt(ev.position.offset, out);
   out->append(",\"ts\":");
-  appendUInt(txn.timestamp, out);
-  out->append("}\n");
   return Status::OK();
 }
 

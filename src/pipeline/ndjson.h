@@ -47,6 +47,9 @@ class NdjsonWriter {
   // Appends one line (with '\n') for `event` of `txn` to *out. kFailedPrecondition when the
   // table's column names are unknown and positional names were not requested (nothing appended).
   Status append(const ChangeEvent& event, const Transaction& txn, std::string* out) const;
+  // The same line up to and including `"ts":`, for a caller that learns the commit time later
+  // (cli/ndjson_spool.h); it then appends the time and "}\n". txn.timestamp is not read.
+  Status appendUntilTs(const ChangeEvent& event, const Transaction& txn, std::string* out) const;
 
   // Appends a value as JSON (see the header comment). `column` gives the charset and ENUM/SET
   // names; may be null (then text is treated as of unknown charset).

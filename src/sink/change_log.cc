@@ -524,9 +524,7 @@ Status ChangeLog::recover() {
 Status ChangeLog::resetPosition() {
   position_.reset();
   if (durable_position_.empty()) return Status::OK();
-  auto flavor = durable_position_.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql
-                                                                 : mysql::GtidFlavor::kMariaDb;
-  auto p = mysql::GtidPosition::parse(durable_position_, flavor);
+  auto p = mysql::GtidPosition::parseStored(durable_position_);
   if (!p.ok())
     return Status::Corruption("change log " + options_.dir +
                               ": the last commit marker's position '" + durable_position_ +
@@ -1116,6 +1114,22 @@ std::string ChangeLog::committedPosition() const {
   return durable_position_;
 }
 
+Result<std::optional<mysql::GtidPosition>> ChangeLog::resumePosition() const {
+  const std::string text = committedPosition();
+  auto p = mysql::GtidPosition::parseStored(text);
+  if (!p.ok()) {
+    return Status::Corruption("change log " + options_.dir + ": the durable position '" + text +
+                              "' does not parse: " + p.status().message());
+  }
+  return p;
+}
+
+std::optional<mysql::GtidPosition> ChangeLog::durablePosition() const {
+  // Positions this log wrote always parse; resumePosition() reports one that does not.
+  auto p = resumePosition();
+  return p.ok() ? *p : std::nullopt;
+}
+
 SinkStats ChangeLog::stats() const {
   SinkStats s;
   s.transactions_applied = transactions_.load();
@@ -1288,14 +1302,18 @@ class SharedChangeLogSink final : public Sink {
       if (!st.ok()) spdlog::warn("closing change log {}: {}", log_->dir(), st.toString());
     }
   }
-  std::string resumeGtid() const override { return log_->resumeGtid(); }
+  Result<std::optional<mysql::GtidPosition>> resumePosition() const override {
+    return log_->resumePosition();
+  }
   Status apply(pipeline::Transaction piece) override { return log_->apply(std::move(piece)); }
   Status flush() override { return log_->flush(); }
   Status close() override {
     closed_ = true;
     return log_->close();
   }
-  std::string committedPosition() const override { return log_->committedPosition(); }
+  std::optional<mysql::GtidPosition> durablePosition() const override {
+    return log_->durablePosition();
+  }
   SinkStats stats() const override { return log_->stats(); }
   std::vector<TableChanges> changesByTable() const override { return log_->changesByTable(); }
 

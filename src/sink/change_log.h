@@ -115,13 +115,15 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   ChangeLog& operator=(const ChangeLog&) = delete;
 
   // ---- Sink ----
-  std::string resumeGtid() const override { return committedPosition(); }
+  Result<std::optional<mysql::GtidPosition>> resumePosition() const override;
   Status apply(pipeline::Transaction piece) override;
   Status flush() override;
   // Flushes, cuts a transaction whose last piece was not given, stops the syncer. The log stays
   // readable; restartWriting() writes again.
   Status close() override;
-  std::string committedPosition() const override;
+  std::optional<mysql::GtidPosition> durablePosition() const override;
+  // The durable position in text (the last commit marker's), "" before any.
+  std::string committedPosition() const;
   SinkStats stats() const override;
   std::vector<TableChanges> changesByTable() const override;
 

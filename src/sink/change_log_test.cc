@@ -122,7 +122,7 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   ASSERT_TRUE(log.ok()) << log.status().toString();
   EXPECT_EQ((*log)->firstOffset(), 0);
   EXPECT_EQ((*log)->endOffset(), 0);
-  EXPECT_EQ((*log)->resumeGtid(), "");
+  EXPECT_EQ((*log)->committedPosition(), "");
   ASSERT_TRUE((*log)
                   ->apply(txn(1, 100,
                               {row(ChangeEvent::Op::kInsert, 1, "a"),
@@ -229,7 +229,11 @@ TEST(ChangeLogTest, ReopenResumesOffsetsAndPosition) {
   auto log = ChangeLog::open(options(dir.str()));
   ASSERT_TRUE(log.ok()) << log.status().toString();
   EXPECT_EQ((*log)->endOffset(), 6);
-  EXPECT_EQ((*log)->resumeGtid(), "0-1-2");
+  EXPECT_EQ((*log)->committedPosition(), "0-1-2");
+  auto typed = (*log)->resumePosition();
+  ASSERT_TRUE(typed.ok() && typed->has_value());
+  EXPECT_EQ((*typed)->flavor(), mysql::GtidFlavor::kMariaDb);
+  EXPECT_EQ((*typed)->toString(), "0-1-2");
   ASSERT_TRUE((*log)->apply(txn(3, 3, {row(ChangeEvent::Op::kInsert, 3, "c")})).ok());
   ASSERT_TRUE((*log)->flush().ok());
   auto all = readAll(**log);
@@ -288,7 +292,7 @@ TEST(ChangeLogTest, TornTailIsCutAtEveryByteOfTheLastBatch) {
     ASSERT_TRUE(log.ok()) << "cut at " << cut << ": " << log.status().toString();
     bool whole = cut == sizes.after_three;
     EXPECT_EQ((*log)->endOffset(), whole ? 10 : 6) << cut;
-    EXPECT_EQ((*log)->resumeGtid(), whole ? "0-1-3" : "0-1-2") << cut;
+    EXPECT_EQ((*log)->committedPosition(), whole ? "0-1-3" : "0-1-2") << cut;
     EXPECT_EQ(fs::file_size(segmentPath(work.str(), 0)), whole ? cut : sizes.after_two);
     // Writing goes on right after the last durable transaction.
     ASSERT_TRUE((*log)->apply(txn(4, 4, {row(ChangeEvent::Op::kInsert, 4, "e")})).ok());
@@ -385,7 +389,7 @@ TEST(ChangeLogTest, IncompleteTransactionIsCutOnRecovery) {
   auto recovered = ChangeLog::open(options(crashed.str()));
   ASSERT_TRUE(recovered.ok()) << recovered.status().toString();
   EXPECT_EQ((*recovered)->endOffset(), 3);
-  EXPECT_EQ((*recovered)->resumeGtid(), "0-1-1");
+  EXPECT_EQ((*recovered)->committedPosition(), "0-1-1");
   EXPECT_EQ(fs::file_size(segmentPath(crashed.str(), 0)), durable);
   // close() discards the unfinished transaction as well.
   ASSERT_TRUE((*log)->close().ok());
@@ -497,7 +501,7 @@ TEST(ChangeLogTest, SharedSinkWritesAgainAfterClose) {
   EXPECT_EQ((*log)->endOffset(), 3);
   auto sink = changeLogSink(*log);
   ASSERT_TRUE(sink.ok());
-  EXPECT_EQ((*sink)->resumeGtid(), "0-1-1");
+  EXPECT_EQ((*sink)->durablePosition()->toString(), "0-1-1");
   ASSERT_TRUE((*sink)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
   ASSERT_TRUE((*sink)->close().ok());
   EXPECT_EQ((*log)->endOffset(), 6);

@@ -45,17 +45,23 @@ Result<Checkpoint> CheckpointStore::read(DestinationSession& conn) const {
                                 ": " + applied.status().message());
     }
     cp.applied.addAll(*applied);
-    cp.position = mergePositions(cp.position, r[2].value_or(""));
+    // A MariaDB position, or empty (MySQL); anything else is damage, never ignored.
+    auto position = mysql::GtidPosition::parse(r[2].value_or(""), mysql::GtidFlavor::kMariaDb);
+    if (!position.ok()) {
+      return Status::Corruption("checkpoint of task '" + task_ + "' slot " + r[0].value_or("?") +
+                                ": " + position.status().message());
+    }
+    DTS_RETURN_IF_ERROR(cp.position.merge(*position));
     if (!r[3].value_or("").empty()) cp.pending_ddl = *r[3];
   }
   return cp;
 }
 
 std::string CheckpointStore::upsertSql(int slot, const mysql::GtidSet& applied,
-                                       const std::string& position,
+                                       const mysql::GtidPosition& position,
                                        const std::string& pending_ddl) const {
   std::string a = textLiteral(applied.toString());
-  std::string p = textLiteral(position);
+  std::string p = textLiteral(position.toString());
   std::string d = textLiteral(pending_ddl);
   return "INSERT INTO " + table() + " (task, slot, applied, position, pending_ddl) VALUES (" +
          textLiteral(task_) + "," + std::to_string(slot) + "," + a + "," + p + "," + d +
@@ -64,20 +70,6 @@ std::string CheckpointStore::upsertSql(int slot, const mysql::GtidSet& applied,
 
 Status CheckpointStore::clear(DestinationSession& conn) const {
   return conn.execute("DELETE FROM " + table() + " WHERE task=" + textLiteral(task_));
-}
-
-std::string mergePositions(const std::string& a, const std::string& b) {
-  mysql::GtidPosition merged(mysql::GtidFlavor::kMariaDb);
-  for (const std::string* s : {&a, &b}) {
-    std::string_view rest = *s;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      auto id = mysql::Gtid::parse(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (id.ok() && id->flavor() == mysql::GtidFlavor::kMariaDb) (void)merged.add(*id);
-    }
-  }
-  return merged.toString();
 }
 
 }  // namespace dts::sink

@@ -23,8 +23,10 @@
 namespace dts::sink {
 
 struct Checkpoint {
-  mysql::GtidSet applied;   // union of every slot
-  std::string position;     // MariaDB: per-domain furthest prefix position; "" when none
+  mysql::GtidSet applied;  // union of every slot
+  // MariaDB: per domain, the furthest position of the applied prefix of the stream (merged
+  // over every slot); empty when none (always for MySQL, whose position is `applied`).
+  mysql::GtidPosition position{mysql::GtidFlavor::kMariaDb};
   std::string pending_ddl;  // the GTID of a DDL that may or may not have been applied; "" none
 };
 
@@ -38,8 +40,8 @@ class CheckpointStore {
   // Reads every slot of the task. An empty Checkpoint when the task has none.
   Result<Checkpoint> read(DestinationSession& conn) const;
   // The statement that writes one slot (run it inside the data transaction).
-  std::string upsertSql(int slot, const mysql::GtidSet& applied, const std::string& position,
-                        const std::string& pending_ddl) const;
+  std::string upsertSql(int slot, const mysql::GtidSet& applied,
+                        const mysql::GtidPosition& position, const std::string& pending_ddl) const;
   // Deletes every slot of the task (a task that starts over).
   Status clear(DestinationSession& conn) const;
 
@@ -50,10 +52,5 @@ class CheckpointStore {
   std::string meta_db_;
   std::string task_;
 };
-
-// Merges MariaDB GTID positions (mysql::GtidPosition text): per domain, the GTID with the highest
-// sequence number. Items that are not MariaDB GTIDs are ignored: a stored row is not trusted to
-// hold a position (MySQL checkpoints have none).
-std::string mergePositions(const std::string& a, const std::string& b);
 
 }  // namespace dts::sink

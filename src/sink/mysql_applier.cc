@@ -124,18 +124,7 @@ Status MysqlApplier::start() {
     DTS_RETURN_IF_ERROR(control_->execute(sql));
   }
   base_ = resume_.applied;
-  for (const std::string& p : {resume_.position}) {
-    std::string merged = mergePositions(p, "");
-    size_t start = 0;
-    while (start < merged.size()) {
-      size_t comma = merged.find(',', start);
-      std::string item =
-          merged.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      start = comma == std::string::npos ? merged.size() : comma + 1;
-      auto id = mysql::Gtid::parse(item);
-      if (id.ok()) positions_[id->source.toString()] = item;
-    }
-  }
+  position_ = resume_.position;
   last_control_write_ = options_.clock->now();
   rate_time_ = last_control_write_;
   for (int i = 0; i < options_.workers; ++i) {
@@ -167,15 +156,13 @@ MysqlApplier::~MysqlApplier() {
   }
 }
 
-std::string MysqlApplier::resumeGtid() const {
-  if (!resume_.position.empty()) return resume_.position;
-  // MySQL: the applied set itself (the server skips everything in it). MySQL sets are keyed by
-  // server uuids ("3e11...-...:1-5"), MariaDB ones by domain numbers ("0:1-5").
-  std::string s = resume_.applied.toString();
-  return s.find('-') != std::string::npos && s.find(':') != std::string::npos &&
-                 s.find('-') < s.find(':')
-             ? s
-             : "";
+Result<std::optional<mysql::GtidPosition>> MysqlApplier::resumePosition() const {
+  if (!resume_.position.empty()) return std::optional<mysql::GtidPosition>(resume_.position);
+  // MySQL: the applied set itself (the server skips everything in it). A MariaDB set without a
+  // position (no row committed a prefix yet) leaves the start to the task.
+  if (resume_.applied.flavor() == mysql::GtidFlavor::kMySql)
+    return std::optional<mysql::GtidPosition>(mysql::GtidPosition::mySql(resume_.applied));
+  return std::optional<mysql::GtidPosition>();
 }
 
 Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table,
@@ -186,19 +173,11 @@ Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& 
   return Status::OK();
 }
 
-std::string MysqlApplier::committedPosition() const {
+std::optional<mysql::GtidPosition> MysqlApplier::durablePosition() const {
   std::lock_guard<std::mutex> lock(mu_);
-  std::string pos = positionLocked();
-  return pos.empty() ? base_.toString() : pos;
-}
-
-std::string MysqlApplier::positionLocked() const {
-  std::string out;
-  for (const auto& [domain, gtid] : positions_) {
-    if (!out.empty()) out.push_back(',');
-    out += gtid;
-  }
-  return out;
+  if (!position_.empty()) return position_;
+  if (base_.flavor() == mysql::GtidFlavor::kMySql) return mysql::GtidPosition::mySql(base_);
+  return std::nullopt;
 }
 
 void MysqlApplier::markDoneLocked(uint64_t seq) {
@@ -207,7 +186,7 @@ void MysqlApplier::markDoneLocked(uint64_t seq) {
   while (!order_.empty() && order_.front().done) {
     OrderEntry& e = order_.front();
     base_.add(e.id);
-    if (e.id.flavor() == mysql::GtidFlavor::kMariaDb) positions_[e.id.source.toString()] = e.gtid;
+    if (e.id.flavor() == mysql::GtidFlavor::kMariaDb) (void)position_.add(e.id);
     ++base_version_;
     order_.pop_front();
   }
@@ -464,6 +443,13 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
     s.started = true;
     t->begins = true;
   }
+  // The piece's SQL is built here, on the apply thread, while the worker still runs the piece
+  // before: the destination does not wait for dts between pieces. The statements replace the
+  // events (about the same bytes: the queue's memory bound still holds).
+  DTS_RETURN_IF_ERROR(buildStatements({t}, &t->statements));
+  t->prebuilt = true;
+  t->events.clear();
+  t->keys.clear();
   if (last) {
     t->commits = true;
     t->commit_ms = sourceCommitMs(piece.timestamp, piece.commit_us, piece.received);
@@ -559,7 +545,8 @@ void MysqlApplier::workerLoop(Worker* w) {
   }
 }
 
-Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
+Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
+                                     std::vector<std::string>* statements) const {
   BatchSql sql(options_.max_statement_bytes);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
@@ -568,7 +555,17 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     }
   }
   DTS_RETURN_IF_ERROR(sql.finish());
-  std::vector<std::string> statements = sql.takeStatements();
+  *statements = sql.takeStatements();
+  return Status::OK();
+}
+
+Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
+  std::vector<std::string> statements;
+  if (batch.front()->prebuilt) {
+    statements = std::move(batch.front()->statements);  // a streamed piece runs alone
+  } else {
+    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements));
+  }
   // A streamed piece (alone in its batch) opens, continues or commits one destination
   // transaction; a batch of whole transactions is one destination transaction of its own.
   const Txn& head = *batch.front();
@@ -695,6 +692,8 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       if (replay && alreadyDone(err)) {
         spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})",
                      t->gtid, st.message());
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.ddl_replays_skipped;
         continue;
       }
       return fail(st.withContext("applying DDL of transaction " + t->gtid));

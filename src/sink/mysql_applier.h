@@ -7,8 +7,8 @@
 //   1. open(options): connects, creates `dts_meta`.`checkpoint`, reads the checkpoint.
 //   2. setTableSnapshot(...) for every table the full phase loaded (rows of those transactions
 //      are already in the loaded data and are skipped for that table).
-//   3. Start the source stream at resumeGtid() (MariaDB: a GTID position; MySQL: the applied
-//      set — union it with the task's own start set). When resumeGtid() is empty, start where the
+//   3. Start the source stream at resumePosition() (MariaDB: the last GTID per domain; MySQL:
+//      the applied set — union it with the task's own start set). When it has none, start where the
 //      task would start without a checkpoint (its snapshot position). Starting earlier is always
 //      safe: a transaction whose GTID is in checkpoint().applied is skipped.
 //   4. apply(txn) for every transaction, in the order the source committed them. apply() returns
@@ -120,11 +120,11 @@ class MysqlApplier final : public Sink {
   // The checkpoint read at open().
   const Checkpoint& checkpoint() const { return resume_; }
   // The position of the longest prefix of the given transactions that is committed at the
-  // destination (MariaDB "domain-server-seq,..."; for MySQL the applied set): what a status
+  // destination (MariaDB: the last GTID per domain; MySQL: the applied set): what a status
   // shows as the checkpoint. Any thread.
-  std::string committedPosition() const override;
-  // Where to start the source stream (see the contract above); "" = the task's own start.
-  std::string resumeGtid() const override;
+  std::optional<mysql::GtidPosition> durablePosition() const override;
+  // Where to start the source stream (see the contract above); none = the task's own start.
+  Result<std::optional<mysql::GtidPosition>> resumePosition() const override;
 
   // Transactions in `gtids` (a mysql::GtidSet text or a MariaDB position) are already contained in
   // the rows the full phase loaded for table db.table (the target's name, as the applier's events
@@ -159,6 +159,10 @@ class MysqlApplier final : public Sink {
     bool streamed = false;
     bool begins = false;
     bool commits = false;
+    // A streamed piece's statements, built by the apply thread while the worker runs the
+    // piece before (events are then empty); whole transactions are built by their worker.
+    std::vector<std::string> statements;
+    bool prebuilt = false;
   };
   // The streamed transaction whose pieces are arriving (apply thread only).
   struct Streaming {
@@ -190,6 +194,9 @@ class MysqlApplier final : public Sink {
   MysqlApplier(ApplierOptions options, SessionFactory sessions);
   Status start();
   Status applyPiece(pipeline::Transaction piece);
+  // The statements that apply the batch's events (BatchSql); touches no shared state.
+  Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
+                         std::vector<std::string>* statements) const;
   // Moves txn's events into t: DDL into *ddl, rows (minus table-snapshot skips) into t->events,
   // counted per table in t->tables.
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
@@ -206,7 +213,7 @@ class MysqlApplier final : public Sink {
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
-  std::string positionLocked() const;
+  const mysql::GtidPosition& positionLocked() const { return position_; }
 
   ApplierOptions options_;
   SessionFactory sessions_;
@@ -229,8 +236,9 @@ class MysqlApplier final : public Sink {
   std::vector<std::unique_ptr<Worker>> workers_;
   DependencyTracker tracker_;
   std::deque<OrderEntry> order_;
-  mysql::GtidSet base_;                           // applied at open + the applied prefix since
-  std::map<std::string, std::string> positions_;  // MariaDB domain -> last GTID of the prefix
+  mysql::GtidSet base_;  // applied at open + the applied prefix since
+  // MariaDB: the last GTID per domain of the committed prefix (empty for MySQL).
+  mysql::GtidPosition position_{mysql::GtidFlavor::kMariaDb};
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;
   Clock::TimePoint last_control_write_{};

@@ -7,19 +7,21 @@
 //   - apply() takes the next piece; it may block for back-pressure. The first error is sticky:
 //     every later call returns it. After an error, destroy the sink and open a new one; it
 //     resumes from its durable checkpoint, losing and doubling nothing.
-//   - committedPosition() is the position up to which everything given is durable (MariaDB
-//     "domain-server-seq,...", MySQL the applied GTID set); "" before anything committed.
+//   - durablePosition() is the position up to which everything given is durable (MariaDB: the
+//     last GTID per domain; MySQL: the applied GTID set); none before anything committed.
 //   - flush() waits until everything given (whole transactions) is durable; close() flushes,
 //     then releases every resource. A transaction whose last piece was not given is never
 //     durable: close() discards it.
-// Thread-safety: apply/flush/close from one thread; committedPosition() from any thread.
+// Thread-safety: apply/flush/close from one thread; durablePosition() from any thread.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "mysql/gtid.h"
 #include "pipeline/change_event.h"
 
 namespace dts::sink {
@@ -30,6 +32,9 @@ struct SinkStats {
   uint64_t rows_applied = 0;
   uint64_t bytes_applied = 0;  // row payload bytes (values), not SQL text
   uint64_t ddl_applied = 0;
+  // DDL statements not replayed after a restart because the destination already had them
+  // (task::Degraded::kDdlReplaySkipped).
+  uint64_t ddl_replays_skipped = 0;
   uint64_t batches = 0;
   double last_latency_ms = 0;  // source commit (sourceCommitMs) -> destination commit
   // Source commit time (ms since the epoch) of the last transaction committed; 0 before any.
@@ -53,12 +58,13 @@ struct TableChanges {
 class Sink {
  public:
   virtual ~Sink() = default;
-  // Where the reader starts: the durable checkpoint's position, "" for the task's own start.
-  virtual std::string resumeGtid() const = 0;
+  // Where the reader starts: the durable checkpoint's position; none when the sink has none
+  // (the task's own start applies). An error when the stored checkpoint is damaged.
+  virtual Result<std::optional<mysql::GtidPosition>> resumePosition() const = 0;
   virtual Status apply(pipeline::Transaction piece) = 0;
   virtual Status flush() = 0;
   virtual Status close() = 0;
-  virtual std::string committedPosition() const = 0;
+  virtual std::optional<mysql::GtidPosition> durablePosition() const = 0;
   // Any thread. stats() computes the rates since its previous call.
   virtual SinkStats stats() const = 0;
   // Row changes committed per table since the sink opened, in no particular order.

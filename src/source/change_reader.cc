@@ -142,12 +142,7 @@ std::unique_ptr<BinlogInput> fileInput(std::vector<std::string> paths,
 namespace {
 
 pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& o) {
-  pipeline::TransactionBuilder::Options b{.tables = o.tables, .keep_all_ddl = o.keep_all_ddl};
-  if (o.whole_transactions) {
-    b.max_piece_rows = 0;
-    b.max_piece_bytes = 0;
-  }
-  return b;
+  return pipeline::TransactionBuilder::Options{.tables = o.tables, .keep_all_ddl = o.keep_all_ddl};
 }
 
 }  // namespace
@@ -255,11 +250,12 @@ Result<std::unique_ptr<ChangeReader>> openServerReader(const mysql::BinlogStream
 
 ChangeReaderFactory serverReaderFactory(mysql::BinlogStreamOptions stream) {
   return [stream = std::move(stream)](
-             const std::string& from_gtid,
+             const std::optional<mysql::GtidPosition>& from,
              ChangeReaderOptions options) -> Result<std::unique_ptr<ChangeReader>> {
     mysql::BinlogStreamOptions so = stream;
     so.start = mysql::BinlogStreamOptions::Start::kGtid;
-    so.from_gtid = from_gtid;
+    so.from_gtid = from.has_value() ? from->toString() : "";
+    so.from_flavor = from.has_value() ? std::optional(from->flavor()) : std::nullopt;
     return openServerReader(so, std::move(options));
   };
 }
@@ -267,12 +263,12 @@ ChangeReaderFactory serverReaderFactory(mysql::BinlogStreamOptions stream) {
 ChangeReaderFactory fileReaderFactory(std::vector<std::string> paths,
                                       std::function<std::unique_ptr<SchemaLoader>()> schema) {
   return [paths = std::move(paths), schema = std::move(schema)](
-             const std::string& from_gtid,
+             const std::optional<mysql::GtidPosition>& from,
              ChangeReaderOptions options) -> Result<std::unique_ptr<ChangeReader>> {
-    if (!from_gtid.empty()) {
+    if (from.has_value() && !from->empty()) {
       return Status::InvalidArgument(
           "binlog files are read from their start: they cannot start after GTID position '" +
-          from_gtid + "'");
+          from->toString() + "'");
     }
     return std::make_unique<ChangeReader>(fileInput(paths), schema ? schema() : nullptr,
                                           std::move(options));

@@ -81,10 +81,6 @@ struct ChangeReaderOptions {
   // otherwise only DDL whose default database `tables` selects.
   bool keep_all_ddl = false;
   bool verify_checksums = true;
-  // Transactions come whole, however large (memory grows with the transaction): for outputs that
-  // need the commit of a transaction before its first row (NDJSON's "ts"). Otherwise they come in
-  // pieces of the builder's default limits (pipeline::Transaction::first_piece).
-  bool whole_transactions = false;
   // Set: every transaction piece is stamped with clock->now() when the reader completes it
   // (Transaction::received). Not owned; must outlive the reader.
   Clock* clock = nullptr;
@@ -187,16 +183,17 @@ class ChangeReader {
 Result<std::unique_ptr<ChangeReader>> openServerReader(const mysql::BinlogStreamOptions& stream,
                                                        ChangeReaderOptions options);
 
-// Makes the reader of one incremental run, starting after the GTID position `from_gtid` ("" for
-// the beginning of what the input holds). The seam through which a test feeds binlog files.
+// Makes the reader of one incremental run, starting after the GTID position `from` (none for the
+// beginning of what the input holds). The seam through which a test feeds binlog files.
 using ChangeReaderFactory = std::function<Result<std::unique_ptr<ChangeReader>>(
-    const std::string& from_gtid, ChangeReaderOptions options)>;
+    const std::optional<mysql::GtidPosition>& from, ChangeReaderOptions options)>;
 
-// A server's binlog: openServerReader with `stream` started at the GTID position.
+// A server's binlog: openServerReader with `stream` started at the GTID position. A position of
+// the other flavour than the server's is kInvalidArgument (from the stream, naming both).
 ChangeReaderFactory serverReaderFactory(mysql::BinlogStreamOptions stream);
 
 // Binlog files (fileInput), read from their start, with definitions completed through the loader
-// `schema` makes (null function, or null loader: TABLE_MAPs as they are). A non-empty from_gtid is
+// `schema` makes (null function, or null loader: TABLE_MAPs as they are). A non-empty `from` is
 // kInvalidArgument: files are not positioned by GTID.
 ChangeReaderFactory fileReaderFactory(std::vector<std::string> paths,
                                       std::function<std::unique_ptr<SchemaLoader>()> schema = {});

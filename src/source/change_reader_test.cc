@@ -295,11 +295,12 @@ TEST_F(ChangeReaderTest, StampsReceivedWithTheClock) {
 TEST_F(ChangeReaderTest, FileFactoryReadsFromTheStartOnly) {
   ChangeReaderFactory factory =
       fileReaderFactory({write("binlog.000001")}, [this] { return loader(); });
-  auto refused = factory("0-1-3", ChangeReaderOptions{});
+  auto refused = factory(mysql::GtidPosition::parse("0-1-3", mysql::GtidFlavor::kMariaDb).value(),
+                         ChangeReaderOptions{});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), Status::Code::kInvalidArgument);
   EXPECT_NE(refused.status().message().find("'0-1-3'"), std::string::npos);
-  auto reader = factory("", ChangeReaderOptions{.tables = filter("shop")});
+  auto reader = factory(std::nullopt, ChangeReaderOptions{.tables = filter("shop")});
   ASSERT_TRUE(reader.ok()) << reader.status().toString();
   std::vector<Transaction> txns;
   ASSERT_TRUE(readAll(reader->get(), &txns).ok());

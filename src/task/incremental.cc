@@ -61,21 +61,16 @@ Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& 
   return Status::OK();
 }
 
-bool isMysqlGtidText(const std::string& s) {
-  // MySQL sets are "uuid:intervals"; MariaDB positions "domain-server-seq".
-  return s.find(':') != std::string::npos;
-}
-
-// Whether the stream position `from` contains the DDL of a version ("" always).
-Result<bool> versionInForce(const std::string& from, const std::string& gtid) {
+// Whether the stream position `from` contains the DDL of a version ("": always).
+Result<bool> versionInForce(const std::optional<mysql::GtidPosition>& from,
+                            const std::string& gtid) {
   if (gtid.empty()) return true;
   DTS_ASSIGN_OR_RETURN(mysql::Gtid g, mysql::Gtid::parse(gtid));
-  if (from.empty()) return false;
-  DTS_ASSIGN_OR_RETURN(
-      mysql::GtidPosition p,
-      mysql::GtidPosition::parse(
-          from, isMysqlGtidText(from) ? mysql::GtidFlavor::kMySql : mysql::GtidFlavor::kMariaDb));
-  return p.contains(g);
+  return from.has_value() && from->contains(g);
+}
+
+std::string positionText(const std::optional<mysql::GtidPosition>& p) {
+  return p.has_value() && !p->empty() ? p->toString() : "(start)";
 }
 
 std::string phaseContext(const TaskConfig& config) {
@@ -94,7 +89,7 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
     }
   }
 
-  Status run(const std::string& start_gtid, Progress* progress,
+  Status run(const std::optional<mysql::GtidPosition>& start, Progress* progress,
              const std::atomic<bool>& stop) override;
 
  private:
@@ -103,7 +98,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
 
   // Restores the schema history in force at `from` into the reader, or seeds it with the live
   // definitions of the task's tables (the first run); returns the next version number.
-  Result<uint64_t> restoreHistory(SchemaHistoryStore* store, const std::string& from,
+  Result<uint64_t> restoreHistory(SchemaHistoryStore* store,
+                                  const std::optional<mysql::GtidPosition>& from,
                                   source::ChangeReader* reader);
 
   TaskConfig config_;
@@ -113,9 +109,9 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   std::vector<std::pair<std::string, std::string>> source_tables_;
 };
 
-Result<uint64_t> BinlogIncrementalEngine::restoreHistory(SchemaHistoryStore* store,
-                                                         const std::string& from,
-                                                         source::ChangeReader* reader) {
+Result<uint64_t> BinlogIncrementalEngine::restoreHistory(
+    SchemaHistoryStore* store, const std::optional<mysql::GtidPosition>& from,
+    source::ChangeReader* reader) {
   DTS_ASSIGN_OR_RETURN(std::vector<SchemaHistoryStore::Version> versions, store->load());
   source::SchemaHistory& history = reader->schema().history();
   if (!versions.empty()) {
@@ -129,8 +125,8 @@ Result<uint64_t> BinlogIncrementalEngine::restoreHistory(SchemaHistoryStore* sto
                    versions[i].gtid.empty() ? "its start" : versions[i].gtid, versions[i].seq);
       return versions.back().seq + 1;
     }
-    return Status::FailedPrecondition("no saved schema history is in force at position '" + from +
-                                      "'");
+    return Status::FailedPrecondition("no saved schema history is in force at position " +
+                                      positionText(from));
   }
   // A task without a full phase, or whose full phase ran before the starting definitions were
   // saved with its first snapshot: the definitions as the source has them now.
@@ -156,8 +152,8 @@ Result<source::ChangeReaderFactory> BinlogIncrementalEngine::readerFactory() con
   return source::serverReaderFactory(std::move(so));
 }
 
-Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* progress,
-                                    const std::atomic<bool>& stop) {
+Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& start,
+                                    Progress* progress, const std::atomic<bool>& stop) {
   const std::string where = phaseContext(config_);
   Clock* const clock = seams_.clock;
   DTS_ASSIGN_OR_RETURN(source::ChangeReaderFactory open_reader, readerFactory());
@@ -167,7 +163,10 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
                                       : mysqlSinkFactory();
   DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::Sink> sink, open_sink(config_, mapping_));
 
-  DTS_ASSIGN_OR_RETURN(std::string from, incrementalStartPosition(start_gtid, sink->resumeGtid()));
+  DTS_ASSIGN_OR_RETURN(std::optional<mysql::GtidPosition> resume, sink->resumePosition());
+  auto from_r = incrementalStartPosition(start, resume);
+  if (!from_r.ok()) return from_r.status().withContext(where);
+  const std::optional<mysql::GtidPosition> from = std::move(from_r).value();
   source::ChangeReaderOptions ro;
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
@@ -195,7 +194,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
   }
   uint64_t schema_changes_saved = reader->schemaChanges();
   spdlog::info("task {}: streaming {} from {}", config_.name, reader->describe(),
-               from.empty() ? "(start)" : from);
+               positionText(from));
   progress->noteHealthy();
   Throttle throttle(config_.options.incremental_limits, clock);
 
@@ -207,7 +206,7 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
     return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
         .count();
   };
-  uint64_t published_rows = 0, published_bytes = 0;
+  uint64_t published_rows = 0, published_bytes = 0, published_ddl_skips = 0;
   int64_t fresh_ms = 0;  // the last time the destination had everything the source had
   std::map<std::pair<std::string, std::string>, uint64_t> published_tables;  // source table -> rows
   auto publish = [&]() {
@@ -217,6 +216,8 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       published_rows = s.rows_applied;
       published_bytes = s.bytes_applied;
     }
+    for (; published_ddl_skips < s.ddl_replays_skipped; ++published_ddl_skips)
+      progress->countDegraded(Degraded::kDdlReplaySkipped);
     for (auto& c : sink->changesByTable()) {
       uint64_t& before = published_tables[{c.database, c.table}];
       if (c.rows == before) continue;
@@ -246,8 +247,8 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
       if (newest > 0) progress->setLatencyMs(std::max(0.0, static_cast<double>(now) - newest));
     }
     progress->setSinkGauges({s.queued_transactions, s.transactions_applied, s.batches});
-    std::string pos = sink->committedPosition();
-    if (!pos.empty()) progress->setCheckpoint(pos);
+    if (auto pos = sink->durablePosition(); pos.has_value() && !pos->empty())
+      progress->setCheckpoint(pos->toString());
   };
   std::thread watcher([&] {
     std::unique_lock<std::mutex> lock(mu);
@@ -346,19 +347,21 @@ Status BinlogIncrementalEngine::run(const std::string& start_gtid, Progress* pro
 
 }  // namespace
 
-Result<std::string> incrementalStartPosition(const std::string& task_start,
-                                             const std::string& resume) {
-  if (resume.empty()) return task_start;
-  if (task_start.empty()) return resume;
-  mysql::GtidFlavor flavor = isMysqlGtidText(task_start) || isMysqlGtidText(resume)
-                                 ? mysql::GtidFlavor::kMySql
-                                 : mysql::GtidFlavor::kMariaDb;
-  auto a = mysql::GtidPosition::parse(task_start, flavor);
-  if (!a.ok()) return a.status().withContext("incremental start position '" + task_start + "'");
-  auto b = mysql::GtidPosition::parse(resume, flavor);
-  if (!b.ok()) return b.status().withContext("checkpoint position '" + resume + "'");
-  DTS_RETURN_IF_ERROR(a->merge(*b));
-  return a->toString();
+Result<std::optional<mysql::GtidPosition>> incrementalStartPosition(
+    const std::optional<mysql::GtidPosition>& task_start,
+    const std::optional<mysql::GtidPosition>& resume) {
+  if (!resume.has_value() || resume->empty()) return task_start;
+  if (!task_start.has_value() || task_start->empty()) return resume;
+  if (task_start->flavor() != resume->flavor()) {
+    return Status::InvalidArgument(
+        std::string("the task started at a ") + mysql::gtidFlavorName(task_start->flavor()) +
+        " position (" + task_start->toString() + ") but its checkpoint is a " +
+        mysql::gtidFlavorName(resume->flavor()) + " position (" + resume->toString() +
+        "): the checkpoint belongs to another source");
+  }
+  mysql::GtidPosition merged = *task_start;
+  DTS_RETURN_IF_ERROR(merged.merge(*resume));
+  return std::optional<mysql::GtidPosition>(std::move(merged));
 }
 
 IncrementalFactory incrementalFactory(IncrementalSeams seams) {

@@ -64,12 +64,13 @@ SinkFactory mysqlSinkFactory();
 
 // ---- Exposed for tests. ----
 
-// Where the stream starts: the task's start position (the first snapshot, "" for the very
-// beginning) advanced to the applier's resume position when that is further.
+// Where the stream starts: the task's start position (the first snapshot; none for the very
+// beginning) advanced to the sink's resume position when that is further.
 //   MariaDB: per domain, the GTID with the highest sequence number ("0-1-100,1-2-7").
 //   MySQL:   the union of both GTID sets ("uuid:1-100").
-// kInvalidArgument when either side does not parse.
-Result<std::string> incrementalStartPosition(const std::string& task_start,
-                                             const std::string& resume);
+// kInvalidArgument when the two are of different flavours (a checkpoint of another source).
+Result<std::optional<mysql::GtidPosition>> incrementalStartPosition(
+    const std::optional<mysql::GtidPosition>& task_start,
+    const std::optional<mysql::GtidPosition>& resume);
 
 }  // namespace dts::task

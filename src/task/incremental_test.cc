@@ -10,28 +10,45 @@
 namespace dts::task {
 namespace {
 
+// A position from its text ("" = none); the tests' shorthand.
+std::optional<mysql::GtidPosition> pos(const std::string& text) {
+  auto p = mysql::GtidPosition::parseStored(text);
+  EXPECT_TRUE(p.ok()) << text;
+  return p.ok() ? *p : std::nullopt;
+}
+
+// incrementalStartPosition over texts, its result as text ("" = none).
+std::string startOf(const std::string& task_start, const std::string& resume) {
+  auto r = incrementalStartPosition(pos(task_start), pos(resume));
+  EXPECT_TRUE(r.ok()) << r.status().toString();
+  return r.ok() && r->has_value() ? (*r)->toString() : "";
+}
+
 TEST(IncrementalStartPosition, TakesTheFurthestPerMariadbDomain) {
-  EXPECT_EQ(*incrementalStartPosition("0-1-100", ""), "0-1-100");
-  EXPECT_EQ(*incrementalStartPosition("", "0-1-7"), "0-1-7");
-  EXPECT_EQ(*incrementalStartPosition("", ""), "");
-  EXPECT_EQ(*incrementalStartPosition("0-1-100", "0-1-250"), "0-1-250");
+  EXPECT_EQ(startOf("0-1-100", ""), "0-1-100");
+  EXPECT_EQ(startOf("", "0-1-7"), "0-1-7");
+  EXPECT_EQ(startOf("", ""), "");
+  EXPECT_EQ(startOf("0-1-100", "0-1-250"), "0-1-250");
   // A checkpoint can never be behind the start, but if it were the start wins.
-  EXPECT_EQ(*incrementalStartPosition("0-1-100", "0-1-50"), "0-1-100");
+  EXPECT_EQ(startOf("0-1-100", "0-1-50"), "0-1-100");
   // A domain the checkpoint never saw keeps its start; a failover's new server id is followed.
-  EXPECT_EQ(*incrementalStartPosition("0-1-100,1-5-9", "0-2-130"), "0-2-130,1-5-9");
+  EXPECT_EQ(startOf("0-1-100,1-5-9", "0-2-130"), "0-2-130,1-5-9");
 }
 
 TEST(IncrementalStartPosition, UnitesMysqlSets) {
   const std::string a = "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-100";
-  auto r = incrementalStartPosition(a, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-150:152");
-  ASSERT_TRUE(r.ok()) << r.status().toString();
-  EXPECT_EQ(*r, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-150:152");
+  EXPECT_EQ(startOf(a, "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-150:152"),
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:1-150:152");
 }
 
-TEST(IncrementalStartPosition, RejectsWhatIsNotAPosition) {
-  auto r = incrementalStartPosition("0-1-100", "garbage");
+TEST(IncrementalStartPosition, RefusesACheckpointOfTheOtherFlavour) {
+  auto r =
+      incrementalStartPosition(pos("0-1-100"), pos("3e11fa47-71ca-11e1-9e33-c80aa9429562:1-150"));
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("'garbage'"), std::string::npos) << r.status().toString();
+  EXPECT_EQ(r.status().code(), Status::Code::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("MariaDB position (0-1-100)"), std::string::npos)
+      << r.status().toString();
+  EXPECT_NE(r.status().message().find("another source"), std::string::npos);
 }
 
 // ---- The engine over its seams: a fixture binlog, a fake schema loader, a fake sink. ----
@@ -41,15 +58,18 @@ struct SinkRecord {
   mutable std::mutex mu;
   std::vector<pipeline::Transaction> applied;
   bool closed = false;
-  std::string resume;     // resumeGtid()
+  std::string resume;     // resumePosition() in text; "" = none
   size_t stop_after = 0;  // with stop: set *stop once this many pieces were applied
   std::atomic<bool>* stop = nullptr;
+  uint64_t ddl_replays_skipped = 0;  // reported by stats()
 };
 
 class FakeSink final : public sink::Sink {
  public:
   explicit FakeSink(std::shared_ptr<SinkRecord> r) : r_(std::move(r)) {}
-  std::string resumeGtid() const override { return r_->resume; }
+  Result<std::optional<mysql::GtidPosition>> resumePosition() const override {
+    return mysql::GtidPosition::parseStored(r_->resume);
+  }
   Status apply(pipeline::Transaction piece) override {
     std::lock_guard<std::mutex> lock(r_->mu);
     if (r_->closed) return Status::Internal("apply after close");
@@ -63,14 +83,16 @@ class FakeSink final : public sink::Sink {
     r_->closed = true;
     return Status::OK();
   }
-  std::string committedPosition() const override {
+  std::optional<mysql::GtidPosition> durablePosition() const override {
     std::lock_guard<std::mutex> lock(r_->mu);
-    return r_->applied.empty() ? "" : r_->applied.back().gtid;
+    if (r_->applied.empty()) return std::nullopt;
+    return *mysql::GtidPosition::parseStored(r_->applied.back().gtid);
   }
   sink::SinkStats stats() const override {
     std::lock_guard<std::mutex> lock(r_->mu);
     sink::SinkStats s;
     s.transactions_applied = r_->applied.size();
+    s.ddl_replays_skipped = r_->ddl_replays_skipped;
     for (const auto& t : r_->applied) {
       for (const auto& e : t.events) s.rows_applied += e.op != pipeline::ChangeEvent::Op::kDdl;
     }
@@ -128,7 +150,7 @@ class IncrementalEngineTest : public ::testing::Test {
     auto engine =
         incrementalFactory(std::move(s))(IncrementalContext{config_, *mapping, tables, ""});
     EXPECT_TRUE(engine.ok());
-    return (*engine)->run(start, &progress_, stop_);
+    return (*engine)->run(pos(start), &progress_, stop_);
   }
 
   std::vector<std::string> appliedGtids() const {
@@ -186,6 +208,19 @@ TEST_F(IncrementalEngineTest, ReplaysAFixtureBinlogWithoutAServer) {
   EXPECT_TRUE(t->done.load());
 }
 
+TEST_F(IncrementalEngineTest, DdlReplaysTheSinkSkippedAreCountedAsADegradedMode) {
+  record_->stop = &stop_;
+  record_->stop_after = 5;
+  record_->ddl_replays_skipped = 2;
+  progress_.restoreDegraded({{"ddl_replay_skipped", 1}});  // an earlier run's count
+  Status st = run(seams(), {"shop"});
+  ASSERT_TRUE(st.ok()) << st.toString();
+  EXPECT_EQ(progress_.degradedCount(Degraded::kDdlReplaySkipped), 3u);
+  std::map<std::string, uint64_t> stored;
+  progress_.storeDegraded(&stored);
+  EXPECT_EQ(stored["ddl_replay_skipped"], 3u);
+}
+
 TEST_F(IncrementalEngineTest, StopsBetweenTransactionsAndCommitsWhatItGave) {
   record_->stop = &stop_;
   record_->stop_after = 2;
@@ -223,9 +258,11 @@ TEST_F(IncrementalEngineTest, ReadsFromTheFurthestOfTaskStartAndCheckpoint) {
   record_->resume = "0-1-3";
   std::vector<std::string> asked;
   IncrementalSeams s = seams();
-  s.reader = [&asked, files = s.reader](const std::string& from, source::ChangeReaderOptions o) {
-    asked.push_back(from);
-    return files("", std::move(o));  // the fixture from its start; the position is what matters
+  s.reader = [&asked, files = s.reader](const std::optional<mysql::GtidPosition>& from,
+                                        source::ChangeReaderOptions o) {
+    asked.push_back(from.has_value() ? from->toString() : "");
+    // The fixture from its start; the position is what matters.
+    return files(std::nullopt, std::move(o));
   };
   record_->stop = &stop_;
   record_->stop_after = 1;

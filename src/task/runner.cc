@@ -375,7 +375,14 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   std::atomic<bool> verify_stop{false};
   std::thread verifier;
   if (verify) verifier = std::thread([&] { runVerification(verify_stop, true); });
-  Status applied = engine->run(*state_.start_gtid, &progress_, stop);
+  // The start was read from the source (@@gtid_binlog_pos, @@gtid_executed) or given as
+  // options.start; its text tells its flavour.
+  auto start = mysql::GtidPosition::parseStored(*state_.start_gtid);
+  if (!start.ok()) {
+    return start.status().withContext("incremental phase of task '" + config_.name +
+                                      "': its start position");
+  }
+  Status applied = engine->run(*start, &progress_, stop);
   verify_stop.store(true);
   if (verifier.joinable()) verifier.join();
   DTS_RETURN_IF_ERROR(applied);
@@ -403,9 +410,10 @@ void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
     // applier's checkpoint covers the position. A position the two cannot be compared with (other
     // flavour, unparsable) is waited for until stop: never a false alarm.
     vo.wait_applied = [this, start, &stop](const std::string& pos) -> Status {
-      auto flavor = pos.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql
-                                                       : mysql::GtidFlavor::kMariaDb;
-      DTS_ASSIGN_OR_RETURN(auto want, mysql::GtidPosition::parse(pos, flavor));
+      DTS_ASSIGN_OR_RETURN(auto read_at, mysql::GtidPosition::parseStored(pos));
+      if (!read_at.has_value()) return Status::OK();  // read before any transaction
+      const mysql::GtidPosition want = *read_at;
+      const mysql::GtidFlavor flavor = want.flavor();
       while (!stop.load()) {
         auto have = mysql::GtidPosition::parse(start, flavor);
         auto cp = mysql::GtidPosition::parse(progress_.checkpoint(), flavor);

@@ -14,6 +14,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "mysql/gtid.h"
 #include "pipeline/mapping.h"
 #include "task/catalog.h"
 #include "task/progress.h"
@@ -27,10 +28,10 @@ namespace dts::task {
 class IncrementalEngine {
  public:
   virtual ~IncrementalEngine() = default;
-  // Streams and applies changes from start_gtid (or from the destination's own checkpoint when
-  // that is further) until stop becomes true (returns OK) or an error. Reports latency and rows
-  // through progress.
-  virtual Status run(const std::string& start_gtid, Progress* progress,
+  // Streams and applies changes from `start` (none: the beginning of the source's binlog), or
+  // from the destination's own checkpoint when that is further, until stop becomes true
+  // (returns OK) or an error. Reports latency and rows through progress.
+  virtual Status run(const std::optional<mysql::GtidPosition>& start, Progress* progress,
                      const std::atomic<bool>& stop) = 0;
 };
 

@@ -35,6 +35,7 @@ const char* degradedName(Degraded mode) {
   switch (mode) {
     case Degraded::kLoadDataRefused: return "load_data_refused";
     case Degraded::kStateSaveFailed: return "state_save_failed";
+    case Degraded::kDdlReplaySkipped: return "ddl_replay_skipped";
   }
   return "unknown";
 }

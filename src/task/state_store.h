@@ -44,9 +44,16 @@ enum class Degraded {
   // Saving this task state failed and the task went on (the data's own bookkeeping is in the
   // destination's dts_meta; the next save writes the whole state again).
   kStateSaveFailed,
+  // After a restart, a DDL whose replay the destination refused as already done (the table
+  // already exists, the column is already there, ...) was skipped: dts died between applying it
+  // and recording it. Normal once after a crash; repeated counts point at a DDL that the
+  // destination had been given by someone else.
+  kDdlReplaySkipped,
 };
-inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed};
-// "load_data_refused", "state_save_failed": the key in TaskState::degraded and in `dts status`.
+inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed,
+                                            Degraded::kDdlReplaySkipped};
+// "load_data_refused", "state_save_failed", "ddl_replay_skipped": the key in TaskState::degraded
+// and in `dts status`.
 const char* degradedName(Degraded mode);
 
 struct TableProgress {

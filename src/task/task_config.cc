@@ -299,9 +299,7 @@ Status parseStart(TaskOptions* out) {
     out->start_ms = *ms;
     return Status::OK();
   }
-  mysql::GtidFlavor flavor =
-      s.find(':') != std::string::npos ? mysql::GtidFlavor::kMySql : mysql::GtidFlavor::kMariaDb;
-  auto pos = mysql::GtidPosition::parse(s, flavor);
+  auto pos = mysql::GtidPosition::parseStored(s);
   if (!pos.ok())
     return bad("options.start",
                "must be a GTID set (\"0-1-100\" or \"uuid:1-100\") or a time "
