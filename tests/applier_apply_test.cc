@@ -489,7 +489,11 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
   ASSERT_TRUE(dest_->execute("ALTER TABLE dst.t ADD COLUMN x INT").ok());
   sink::CheckpointStore store("dts_meta", "ddl");
   auto applied = mysql::GtidSet::parse("0:1-3");
-  ASSERT_TRUE(dest_->execute(store.upsertSql(0, *applied, "0-1-3", "0-1-4")).ok());
+  ASSERT_TRUE(dest_
+                  ->execute(store.upsertSql(
+                      0, *applied,
+                      *mysql::GtidPosition::parse("0-1-3", mysql::GtidFlavor::kMariaDb), "0-1-4"))
+                  .ok());
   {
     auto a = open(o, mapping);
     ASSERT_NE(a, nullptr);

@@ -15,13 +15,14 @@ Status NdjsonSpool::spill() {
     // the process ends.
     file_ = std::tmpfile();
     if (file_ == nullptr) {
-      return Status::FailedPrecondition(std::string("creating a temporary file for a large transaction: ") +
-                             std::strerror(errno));
+      return Status::FailedPrecondition(
+          std::string("creating a temporary file for a large transaction: ") +
+          std::strerror(errno));
     }
   }
   if (std::fwrite(memory_.data(), 1, memory_.size(), file_) != memory_.size()) {
-    return Status::FailedPrecondition(std::string("writing a large transaction to a temporary file: ") +
-                           std::strerror(errno));
+    return Status::FailedPrecondition(
+        std::string("writing a large transaction to a temporary file: ") + std::strerror(errno));
   }
   spill_bytes_ += memory_.size();
   memory_.clear();
@@ -76,9 +77,10 @@ Result<bool> NdjsonSpool::emitAll(uint32_t timestamp, const Emit& emit) {
       const size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
       const size_t got = std::fread(buffer.data(), 1, want, file_);
       if (got == 0) {
-        return Status::FailedPrecondition(std::string("reading a large transaction back from its temporary "
-                                           "file: ") +
-                               (std::ferror(file_) ? std::strerror(errno) : "unexpected end"));
+        return Status::FailedPrecondition(
+            std::string("reading a large transaction back from its temporary "
+                        "file: ") +
+            (std::ferror(file_) ? std::strerror(errno) : "unexpected end"));
       }
       left -= got;
       std::string_view chunk(buffer.data(), got);

@@ -34,8 +34,7 @@ class NdjsonSpool {
   // transaction and forgets them; returns false when `emit` asked to stop. An error names the
   // event (a table without column names, a temporary file that cannot be written); *at is then
   // the binlog position of the event at fault (unchanged for a file error).
-  Result<bool> add(const pipeline::Transaction& piece, const Emit& emit,
-                   mysql::BinlogPosition* at);
+  Result<bool> add(const pipeline::Transaction& piece, const Emit& emit, mysql::BinlogPosition* at);
 
   // Lines of the transaction not yet emitted (its commit has not been seen).
   uint64_t pendingLines() const { return pending_lines_; }
