@@ -38,29 +38,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS_BIN:-$ROOT/build/dts}
 [ -x "$DTS" ] || { echo "build dts first ($DTS)" >&2; exit 1; }
 command -v pt-table-checksum >/dev/null || { echo "install percona-toolkit first" >&2; exit 1; }
-if [ -n "$REUSE" ]; then WORK=$REUSE; else WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-vbench-XXXXXX"); fi
-CL=$WORK/cluster
-cleanup() {
-  if [ "$KEEP" = 0 ]; then "$ROOT/scripts/cluster.sh" --dir "$CL" down >/dev/null 2>&1 || true; rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-[ -n "$REUSE" ] || "$ROOT/scripts/cluster.sh" --dir "$CL" up >/dev/null
-STATUS=$("$ROOT/scripts/cluster.sh" --dir "$CL" status 2>/dev/null)
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1" <<<"$STATUS"; }
-SRC=$(field 'd["nodes"][0]["endpoint"]')
-DST=$(field 'd["destination"]["endpoint"]')
-export BENCH_PW; BENCH_PW=$(cat "$CL/password")
-root() { mariadb --no-defaults -uroot --socket="$CL/$1/mysqld.sock" "${@:2}"; }
-now() { date +%s.%N; }
+# shellcheck source=bench/lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
+bench_cluster_up dts-vbench
 
 if [ -z "$REUSE" ]; then
   for n in node-1 dest; do root $n -e "SET GLOBAL innodb_buffer_pool_size = 1073741824"; done
   echo "preparing $TABLES x $ROWS rows with sysbench, copying them to the destination ..." >&2
-  root node-1 -e "CREATE DATABASE sbtest"
-  sysbench oltp_read_write --db-driver=mysql --mysql-host="${SRC%:*}" --mysql-port="${SRC##*:}" \
-    --mysql-user=dts --mysql-password="$BENCH_PW" --mysql-db=sbtest --tables="$TABLES" \
-    --table-size="$ROWS" --threads=2 prepare >/dev/null
+  sysbench_prepare "$TABLES" "$ROWS" 2
   mariadb-dump --no-defaults -uroot --socket="$CL/node-1/mysqld.sock" --single-transaction \
     --databases sbtest | root dest
 fi
