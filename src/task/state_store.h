@@ -44,8 +44,12 @@ enum class Degraded {
   // Saving this task state failed and the task went on (the data's own bookkeeping is in the
   // destination's dts_meta; the next save writes the whole state again).
   kStateSaveFailed,
+  // Incremental verification held as many changed keys as options.verify.max_changed_rows
+  // allows between two checks: the rows changed beyond that were not checked.
+  kVerifyRowsSkipped,
 };
-inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed};
+inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed,
+                                            Degraded::kVerifyRowsSkipped};
 // "load_data_refused", "state_save_failed": the key in TaskState::degraded and in `dts status`.
 const char* degradedName(Degraded mode);
 
@@ -64,6 +68,17 @@ struct TableProgress {
   uint64_t changes_applied = 0;
 };
 
+// Incremental verification (options.verify.incremental): rows changed by the incremental phase,
+// compared by key once applied, across runs.
+struct IncrementalVerifyState {
+  bool enabled = false;
+  uint64_t rows_checked = 0;
+  uint64_t row_differences = 0;
+  uint64_t rechecks = 0;  // batches read again because a row still lagged or changed again
+  uint64_t skipped = 0;   // changed rows not checked: the bounded key set was full
+  std::string detail;     // the latest differences (each with its key), at most a few KB
+};
+
 // The task's verification (options.verify, task/verify.h) as its last run left it.
 struct VerifyState {
   std::string state;  // "" not run | running | equal | different | failed
@@ -72,6 +87,7 @@ struct VerifyState {
   uint64_t rechecks = 0;  // differing chunks checked again once the destination caught up
   double seconds = 0;
   std::string detail;  // the report's summary lines, or the error
+  IncrementalVerifyState incremental;
   bool done() const { return state == "equal" || state == "different"; }
 };
 // The verification state as JSON (the state store's, `dts status --json`'s and the API's form).
