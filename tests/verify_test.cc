@@ -316,11 +316,11 @@ TEST_F(VerifyTest, E_InterruptedRunResumesAfterTheLastFinishedChunk) {
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
   ASSERT_TRUE(src != nullptr && dst != nullptr);
-  const char* table =
+  const char* big_table =
       "CREATE TABLE big (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
       "INSERT INTO big SELECT seq, seq * 3, CONCAT('s', seq) FROM seq_1_to_40000;";
-  ASSERT_TRUE(src->execute(std::string("CREATE DATABASE vres; USE vres;") + table).ok());
-  Status st = dst->execute(std::string("CREATE DATABASE vres; USE vres;") + table +
+  ASSERT_TRUE(src->execute(std::string("CREATE DATABASE vres; USE vres;") + big_table).ok());
+  Status st = dst->execute(std::string("CREATE DATABASE vres; USE vres;") + big_table +
                            "UPDATE big SET v = -1 WHERE id = 5;"  // in the first chunk
                            "DELETE FROM big WHERE id = 39000;");  // in the last ones
   ASSERT_TRUE(st.ok()) << st.message();
@@ -445,6 +445,58 @@ TEST_F(VerifyTest, F_IncrementalVerificationReportsTamperedRowsNotLag) {
   auto v = dst->queryValue("SELECT s FROM vinc_copy.t WHERE id = 7");
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->value_or(""), "tampered");
+}
+
+// options.verify of a task killed (kill -9) while it verifies: the restarted task continues the
+// verification after its last finished chunk instead of from the start, and ends equal.
+TEST_F(VerifyTest, G_TaskVerificationResumesAfterARestart) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  Status st = src->execute(
+      "CREATE DATABASE vtres; USE vtres;"
+      "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
+      "INSERT INTO t SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_60000");
+  ASSERT_TRUE(st.ok()) << st.message();
+  // Paced at 4000 rows/s: chunks of 10000 rows or more, several seconds each.
+  std::string file =
+      writeTask("verify-tres",
+                "objects: [{database: vtres}]\n"
+                "options: {incremental: true, verify: {full: true, max_rps: 4000}}\n");
+  std::string data = workFile("data-tres");
+  std::string progress = data + "/verify/verify-tres.task.json";
+  {
+    DtsProcess dts;
+    dts.start({"run", file, "--data-dir", data}, workFile("tres-1.log"));
+    bool chunk = eventually(120s, [&] {
+      std::ifstream in(progress);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+      return !j.is_discarded() && j.contains("tables") && !j["tables"].empty() &&
+             j["tables"][0]["result"]["chunks"].get<int>() >= 1;
+    });
+    ASSERT_TRUE(chunk) << dts.log();
+    ASSERT_TRUE(dts.running()) << dts.log();
+    dts.signal(SIGKILL);
+    dts.wait(10s);
+  }
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, workFile("tres-2.log"));
+  nlohmann::json s;
+  bool done = eventually(120s, [&] {
+    s = taskStatus(data, "verify-tres");
+    return s.contains("verify") &&
+           (s["verify"]["state"] == "equal" || s["verify"]["state"] == "different" ||
+            s["verify"]["state"] == "failed");
+  });
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << dts.log();
+  ASSERT_TRUE(done) << s.dump(2) << "\n" << dts.log();
+  EXPECT_EQ(s["verify"]["state"], "equal") << s.dump(2);
+  EXPECT_GE(s["verify"]["chunks_resumed"].get<int>(), 1) << s.dump(2);
+  EXPECT_LT(s["verify"]["chunks_resumed"].get<int>(), s["verify"]["chunks"].get<int>())
+      << s.dump(2);
+  EXPECT_FALSE(std::filesystem::exists(progress));
 }
 
 }  // namespace

@@ -494,8 +494,11 @@ void TaskRunner::runIncrementalVerification(const std::atomic<bool>& stop, Chang
         VerifyReport one;
         one.task = config_.name;
         one.tables.push_back(result);
+        // The differences only: no table line (its counts are this batch's), no totals line.
         std::string text = verifyReportText(one);
-        text = text.substr(0, text.rfind("DIFFERENT:"));  // no totals line
+        text = text.substr(0, text.rfind("DIFFERENT:"));
+        text = result.source_table + " -> " + result.target_table + ":\n" +
+               text.substr(text.find('\n') + 1);
         spdlog::warn("task {}: incremental verification found {} row(s) different:\n{}",
                      config_.name, result.row_differences, text);
         constexpr size_t kMaxDetail = 4000;
@@ -533,6 +536,8 @@ void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
     state_.verify.row_differences += t.row_differences;
     state_.verify.schema_differences += t.schema.size() + (t.data_skipped_reason.empty() ? 0 : 1);
     state_.verify.rechecks += t.rechecks;
+    state_.verify.chunks += t.chunks;
+    state_.verify.chunks_resumed += t.chunks_resumed;
   };
   auto report = verifyTask(config_, vo, stop);
   {

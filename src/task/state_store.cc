@@ -72,6 +72,8 @@ nlohmann::json verifyStateJson(const VerifyState& v) {
                       {"row_differences", v.row_differences},
                       {"schema_differences", v.schema_differences},
                       {"rechecks", v.rechecks},
+                      {"chunks", v.chunks},
+                      {"chunks_resumed", v.chunks_resumed},
                       {"seconds", v.seconds},
                       {"detail", v.detail}};
   if (v.incremental.enabled) {
@@ -138,6 +140,8 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
       s.verify.row_differences = v->value("row_differences", uint64_t{0});
       s.verify.schema_differences = v->value("schema_differences", uint64_t{0});
       s.verify.rechecks = v->value("rechecks", uint64_t{0});
+      s.verify.chunks = v->value("chunks", uint64_t{0});
+      s.verify.chunks_resumed = v->value("chunks_resumed", uint64_t{0});
       s.verify.seconds = v->value("seconds", 0.0);
       s.verify.detail = v->value("detail", "");
       if (auto i = v->find("incremental"); i != v->end() && i->is_object()) {

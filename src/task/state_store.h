@@ -84,7 +84,9 @@ struct VerifyState {
   std::string state;  // "" not run | running | equal | different | failed
   uint64_t tables_checked = 0, tables_total = 0;
   uint64_t row_differences = 0, schema_differences = 0;
-  uint64_t rechecks = 0;  // differing chunks checked again once the destination caught up
+  uint64_t rechecks = 0;        // differing chunks checked again once the destination caught up
+  uint64_t chunks = 0;          // key ranges checksummed, in all
+  uint64_t chunks_resumed = 0;  // of chunks: done before the task restarted (not re-checked)
   double seconds = 0;
   std::string detail;  // the report's summary lines, or the error
   IncrementalVerifyState incremental;

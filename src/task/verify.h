@@ -18,7 +18,13 @@
 //           hash on both sides), each surplus copy reported as missing or extra with its count.
 // The source side of every query carries the route's WHERE; the destination holds only the
 // rows that passed it. Reading is not a consistent snapshot: a table written during the run may
-// show differences that only reflect lag (re-run, or verify a stopped task).
+// show differences that only reflect lag (re-run, or verify a stopped task), unless
+// wait_applied is given (a sync task's options.verify), which re-checks them.
+// Tables are verified `parallelism` at a time, each over its own pair of connections. Before each
+// chunk and after it, the load back-off (verify_load.h) may pause. With a progress file, each
+// finished chunk is recorded, and a run that was stopped or killed continues each table after its
+// last finished chunk (verify_progress.h).
+// Incremental verification (RowVerifier) compares given rows by key instead of ranges.
 //
 // Values in a report are the data's values; connection passwords never appear anywhere.
 #pragma once

@@ -11,7 +11,9 @@ namespace {
 
 using nlohmann::json;
 
-json optionalJson(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+json optionalJson(const std::optional<std::string>& v) {
+  return v ? json(*v) : json(nullptr);
+}
 std::optional<std::string> optionalFrom(const json& j) {
   if (j.is_null()) return std::nullopt;
   return j.get<std::string>();
@@ -68,9 +70,11 @@ TableVerifyResult resultFrom(const json& j) {
   for (const auto& r : j.at("rows")) {
     RowDifference d;
     d.kind = static_cast<RowDifference::Kind>(r.at("kind").get<int>());
-    for (const auto& k : r.at("key")) d.key.emplace_back(k.at(0).get<std::string>(), optionalFrom(k.at(1)));
+    for (const auto& k : r.at("key"))
+      d.key.emplace_back(k.at(0).get<std::string>(), optionalFrom(k.at(1)));
     for (const auto& c : r.at("columns"))
-      d.columns.push_back({c.at(0).get<std::string>(), optionalFrom(c.at(1)), optionalFrom(c.at(2))});
+      d.columns.push_back(
+          {c.at(0).get<std::string>(), optionalFrom(c.at(1)), optionalFrom(c.at(2))});
     d.count = r.at("count").get<uint64_t>();
     d.fix_sql = r.at("fix_sql").get<std::string>();
     t.rows.push_back(std::move(d));
@@ -83,7 +87,9 @@ TableVerifyResult resultFrom(const json& j) {
 
 }  // namespace
 
-std::string tableResultToJson(const TableVerifyResult& t) { return resultJson(t).dump(); }
+std::string tableResultToJson(const TableVerifyResult& t) {
+  return resultJson(t).dump();
+}
 
 Result<TableVerifyResult> tableResultFromJson(const std::string& text) {
   try {
@@ -94,7 +100,7 @@ Result<TableVerifyResult> tableResultFromJson(const std::string& text) {
 }
 
 Result<std::unique_ptr<VerifyProgress>> VerifyProgress::open(std::string path,
-                                                              std::string identity) {
+                                                             std::string identity) {
   std::unique_ptr<VerifyProgress> p(new VerifyProgress(std::move(path), std::move(identity)));
   std::error_code ec;
   if (!std::filesystem::exists(p->path_, ec)) return p;
