@@ -36,23 +36,9 @@ done
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS_BIN:-$ROOT/build/dts}
 [ -x "$DTS" ] || { echo "build dts first ($DTS)" >&2; exit 1; }
-if [ -n "$REUSE" ]; then WORK=$REUSE; else WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-bench-XXXXXX"); fi
-CL=$WORK/cluster
-cleanup() {
-  if [ "$KEEP" = 0 ]; then "$ROOT/scripts/cluster.sh" --dir "$CL" down >/dev/null 2>&1 || true; rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-[ -n "$REUSE" ] || "$ROOT/scripts/cluster.sh" --dir "$CL" up >/dev/null
-STATUS=$("$ROOT/scripts/cluster.sh" --dir "$CL" status 2>/dev/null)
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1" <<<"$STATUS"; }
-SRC=$(field 'd["nodes"][0]["endpoint"]')
-DST=$(field 'd["destination"]["endpoint"]')
-export BENCH_PW; BENCH_PW=$(cat "$CL/password")
-SRC_HOST=${SRC%:*}; SRC_PORT=${SRC##*:}; DST_HOST=${DST%:*}; DST_PORT=${DST##*:}
-src() { mariadb --no-defaults -h"$SRC_HOST" -P"$SRC_PORT" -udts -p"$BENCH_PW" "$@"; }
-dst() { mariadb --no-defaults -h"$DST_HOST" -P"$DST_PORT" -udts -p"$BENCH_PW" "$@"; }
-now() { date +%s.%N; }
+# shellcheck source=bench/lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
+bench_cluster_up dts-bench
 # CPU seconds (user + system) used so far by the server listening on a port, and by a client run
 # under /usr/bin/time: wall time on this shared machine is noisy, CPU time much less so.
 server_pid() { pgrep -f "mariadbd .*--port=$1( |\$)" | head -1; }
@@ -74,8 +60,7 @@ CLIENT_TIME=(/usr/bin/time -f "%U %S")
 # (measured: a 0.6 s stall with every process idle in a 3 s load), which says little about a
 # real destination.
 for n in node-1 dest; do
-  mariadb --no-defaults -uroot --socket="$CL/$n/mysqld.sock" \
-    -e "SET GLOBAL innodb_log_file_size = 1073741824; SET GLOBAL innodb_buffer_pool_size = 1073741824"
+  root $n -e "SET GLOBAL innodb_log_file_size = 1073741824; SET GLOBAL innodb_buffer_pool_size = 1073741824"
 done
 
 TOTAL=$((TABLES * ROWS))
@@ -85,29 +70,25 @@ if [ -n "$REUSE" ]; then
   rm -rf "$WORK"/dts-data-* "$WORK/dump" "$CL/outfiles"
 else
 echo "preparing $TABLES x $ROWS rows with sysbench ..." >&2
-src -e "CREATE DATABASE sbtest"
-sysbench oltp_read_write --db-driver=mysql --mysql-host="$SRC_HOST" --mysql-port="$SRC_PORT" --mysql-user=dts \
-  --mysql-password="$BENCH_PW" --mysql-db=sbtest --tables="$TABLES" --table-size="$ROWS" --threads="$THREADS" \
-  prepare >/dev/null
+sysbench_prepare "$TABLES" "$ROWS" "$THREADS"
 src -e "ANALYZE TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" >/dev/null
 fi
 
 # Each measured run starts from the same state: the previous run's database dropped, and both
 # servers' dirty pages flushed (innodb_max_dirty_pages_pct = 0 until none are left), so no run
 # pays for the background flushing of the one before. Methods alternate within each round.
-root() { mariadb --no-defaults -uroot --socket="$CL/$1/mysqld.sock" -N -e "$2"; }
 settle() {
   for n in node-1 dest; do
-    root $n "SET GLOBAL innodb_io_capacity_max = 100000, innodb_io_capacity = 50000, innodb_max_dirty_pages_pct = 0"
+    root $n -N -e "SET GLOBAL innodb_io_capacity_max = 100000, innodb_io_capacity = 50000, innodb_max_dirty_pages_pct = 0"
   done
   for _ in $(seq 1 600); do
-    d=$(( $(root node-1 "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') + \
-          $(root dest "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') ))
+    d=$(( $(root node-1 -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') + \
+          $(root dest -N -e "SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'" | awk '{print $2}') ))
     [ "$d" -lt 100 ] && break
     sleep 0.1
   done
   for n in node-1 dest; do
-    root $n "SET GLOBAL innodb_max_dirty_pages_pct = 90, innodb_io_capacity = 200, innodb_io_capacity_max = 2000"
+    root $n -N -e "SET GLOBAL innodb_max_dirty_pages_pct = 90, innodb_io_capacity = 200, innodb_io_capacity_max = 2000"
   done
   sleep 1
 }

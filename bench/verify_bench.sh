@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Verification benchmark: `dts verify` vs pt-table-checksum (percona-toolkit) checksumming both
 # servers, on the same data and machine, in one run.
-#   bench/verify_bench.sh [--tables N] [--rows N] [--rounds N] [--keep] [--reuse DIR]
+#   bench/verify_bench.sh [--tables N] [--rows N] [--rounds N] [--before PATH] [--keep] [--reuse DIR]
 # Needs a built dts (build/dts, or DTS_BIN), sysbench, the mariadb client and pt-table-checksum
 # (Debian: apt-get install percona-toolkit; benches run on demand, so scripts/install-deps.sh does
 # not install it). Never part of tests.
@@ -10,7 +10,9 @@
 # Contenders, each --rounds times (default 3), alternating; the report gives the median and best:
 #   dts        `dts verify` of a migration task sbtest -> sbtest (both servers checksum each chunk
 #              at the same time; default chunk time 0.5 s; the default row hash, CRC32 as pt's)
-#   dts-md5    the same with --hash md5 (64-bit row hashes)
+#   dts-p2     the same with --parallelism 2 (two tables at a time, each on its own connections)
+#   dts-md5    dts with --hash md5 (64-bit row hashes)
+#   before     with --before PATH: that build of dts (e.g. an older commit's), its defaults
 #   pt-seq     pt-table-checksum against the source, then against the destination (what an
 #              operator runs to checksum two servers that are not master and replica)
 #   pt-par     both pt-table-checksum runs started at the same time
@@ -23,6 +25,7 @@ ROWS=250000
 ROUNDS=3
 KEEP=0
 REUSE=
+BEFORE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --tables) TABLES=$2; shift 2 ;;
@@ -30,6 +33,7 @@ while [ $# -gt 0 ]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --reuse) REUSE=$2; KEEP=1; shift 2 ;;
+    --before) BEFORE=$2; shift 2 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -38,29 +42,14 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DTS=${DTS_BIN:-$ROOT/build/dts}
 [ -x "$DTS" ] || { echo "build dts first ($DTS)" >&2; exit 1; }
 command -v pt-table-checksum >/dev/null || { echo "install percona-toolkit first" >&2; exit 1; }
-if [ -n "$REUSE" ]; then WORK=$REUSE; else WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-vbench-XXXXXX"); fi
-CL=$WORK/cluster
-cleanup() {
-  if [ "$KEEP" = 0 ]; then "$ROOT/scripts/cluster.sh" --dir "$CL" down >/dev/null 2>&1 || true; rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-[ -n "$REUSE" ] || "$ROOT/scripts/cluster.sh" --dir "$CL" up >/dev/null
-STATUS=$("$ROOT/scripts/cluster.sh" --dir "$CL" status 2>/dev/null)
-field() { python3 -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1" <<<"$STATUS"; }
-SRC=$(field 'd["nodes"][0]["endpoint"]')
-DST=$(field 'd["destination"]["endpoint"]')
-export BENCH_PW; BENCH_PW=$(cat "$CL/password")
-root() { mariadb --no-defaults -uroot --socket="$CL/$1/mysqld.sock" "${@:2}"; }
-now() { date +%s.%N; }
+# shellcheck source=bench/lib/cluster.sh
+. "$ROOT/bench/lib/cluster.sh"
+bench_cluster_up dts-vbench
 
 if [ -z "$REUSE" ]; then
   for n in node-1 dest; do root $n -e "SET GLOBAL innodb_buffer_pool_size = 1073741824"; done
   echo "preparing $TABLES x $ROWS rows with sysbench, copying them to the destination ..." >&2
-  root node-1 -e "CREATE DATABASE sbtest"
-  sysbench oltp_read_write --db-driver=mysql --mysql-host="${SRC%:*}" --mysql-port="${SRC##*:}" \
-    --mysql-user=dts --mysql-password="$BENCH_PW" --mysql-db=sbtest --tables="$TABLES" \
-    --table-size="$ROWS" --threads=2 prepare >/dev/null
+  sysbench_prepare "$TABLES" "$ROWS" 2
   mariadb-dump --no-defaults -uroot --socket="$CL/node-1/mysqld.sock" --single-transaction \
     --databases sbtest | root dest
 fi
@@ -81,16 +70,21 @@ pt() {  # node, log
 }
 
 declare -A TIMES
+run_dts() {  # name, binary, extra arguments
+  local m=$1 bin=$2 t0 t1 rc=0; shift 2
+  t0=$(now)
+  "$bin" verify "$WORK/task.yaml" --data-dir "$WORK/dts-data" "$@" > "$WORK/dts.out" 2> "$WORK/dts.log" || rc=$?
+  t1=$(now)
+  [ "$rc" = 0 ] || { echo "$m: dts verify exited $rc:" >&2; cat "$WORK/dts.out" "$WORK/dts.log" >&2; exit 1; }
+  TIMES[$m]+=" $(echo "$t1 - $t0" | bc -l)"
+}
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round (load $(cut -d' ' -f1 /proc/loadavg)) ..." >&2
-  for hash in crc32 md5; do
-    t0=$(now)
-    rc=0; "$DTS" verify "$WORK/task.yaml" --hash $hash > "$WORK/dts.out" 2> "$WORK/dts.log" || rc=$?
-    t1=$(now)
-    [ "$rc" = 0 ] || { echo "dts verify exited $rc:" >&2; cat "$WORK/dts.out" "$WORK/dts.log" >&2; exit 1; }
-    m=dts; [ $hash = crc32 ] || m=dts-$hash
-    TIMES[$m]+=" $(echo "$t1 - $t0" | bc -l)"
-  done
+  [ -z "$BEFORE" ] || run_dts before "$BEFORE"
+  run_dts dts "$DTS"
+  run_dts dts-p2 "$DTS" --parallelism 2
+  run_dts dts-md5 "$DTS" --hash md5
+  cp "$WORK/dts.out" "$WORK/dts-md5.out"
 
   t0=$(now); pt node-1 "$WORK/pt-src.log"; pt dest "$WORK/pt-dst.log"; t1=$(now)
   TIMES[pt-seq]+=" $(echo "$t1 - $t0" | bc -l)"
@@ -107,8 +101,14 @@ stat() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {printf "m
 med() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "verify bench: $TABLES tables x $ROWS rows (sysbench), source $SRC, destination $DST, $ROUNDS rounds, $(nproc) cores"
-for m in dts dts-md5 pt-seq pt-par; do printf "  %-8s %s\n" "$m" "$(stat "${TIMES[$m]}")"; done
-printf "  pt-seq / dts = %.2fx, pt-par / dts = %.2fx (median)\n" \
-  "$(echo "$(med "${TIMES[pt-seq]}") / $(med "${TIMES[dts]}")" | bc -l)" \
-  "$(echo "$(med "${TIMES[pt-par]}") / $(med "${TIMES[dts]}")" | bc -l)"
-echo "  dts verify: $(tail -1 "$WORK/dts.out")"
+METHODS="dts dts-p2 dts-md5 pt-seq pt-par"
+[ -z "$BEFORE" ] || METHODS="before $METHODS"
+for m in $METHODS; do printf "  %-8s %s\n" "$m" "$(stat "${TIMES[$m]}")"; done
+for m in dts dts-p2; do
+  printf "  pt-seq / %s = %.2fx, pt-par / %s = %.2fx (median)\n" \
+    "$m" "$(echo "$(med "${TIMES[pt-seq]}") / $(med "${TIMES[$m]}")" | bc -l)" \
+    "$m" "$(echo "$(med "${TIMES[pt-par]}") / $(med "${TIMES[$m]}")" | bc -l)"
+done
+[ -z "$BEFORE" ] || printf "  before / dts = %.2fx (median)\n" \
+  "$(echo "$(med "${TIMES[before]}") / $(med "${TIMES[dts]}")" | bc -l)"
+echo "  dts verify --hash md5: $(tail -1 "$WORK/dts-md5.out")"

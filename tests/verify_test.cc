@@ -6,6 +6,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -305,6 +306,197 @@ TEST_F(VerifyTest, D_TaskOptionVerifiesBesideIncremental) {
   EXPECT_NE(out.find("verify: equal, 1/1 tables, 0 row and 0 schema differences"),
             std::string::npos)
       << out;
+}
+
+// dts verify killed midway (kill -9) continues from its last finished chunk: the second run
+// checksums only the chunks the first did not finish, and its report is still exact (the
+// differences found before the kill and after it). A run that ends leaves nothing to resume;
+// --restart starts over.
+TEST_F(VerifyTest, E_InterruptedRunResumesAfterTheLastFinishedChunk) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(src != nullptr && dst != nullptr);
+  const char* big_table =
+      "CREATE TABLE big (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
+      "INSERT INTO big SELECT seq, seq * 3, CONCAT('s', seq) FROM seq_1_to_40000;";
+  ASSERT_TRUE(src->execute(std::string("CREATE DATABASE vres; USE vres;") + big_table).ok());
+  Status st = dst->execute(std::string("CREATE DATABASE vres; USE vres;") + big_table +
+                           "UPDATE big SET v = -1 WHERE id = 5;"  // in the first chunk
+                           "DELETE FROM big WHERE id = 39000;");  // in the last ones
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string file = writeTask("verify-resume", "objects: [{database: vres}]\n");
+  std::string data = workFile("verify-resume-data");
+  std::string progress = data + "/verify/verify-resume.json";
+  std::string log = workFile("verify-resume.log");
+  // 20 chunks of 2000 rows, paced at 4000 rows/s: about 10 s, killed once 6 ranges are done
+  // (the first chunk differs: it and its two bisection halves count 3).
+  auto killMidway = [&] {
+    DtsProcess slow;
+    slow.start({"verify", file, "--data-dir", data, "--chunk-rows", "2000", "--max-rps", "4000"},
+               log);
+    bool six = eventually(60s, [&] {
+      std::ifstream in(progress);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+      if (j.is_discarded() || !j.contains("tables") || j["tables"].empty()) return false;
+      return j["tables"][0]["result"]["chunks"].get<int>() >= 6;
+    });
+    ASSERT_TRUE(six) << slow.log();
+    ASSERT_TRUE(slow.running()) << "finished before it could be killed: " << slow.log();
+    slow.signal(SIGKILL);
+    slow.wait(10s);
+  };
+  killMidway();
+  std::string saved_task = task_;
+  task_ = file;
+  nlohmann::json report;
+  int rc = verify("--data-dir " + shellQuote(data) + " --chunk-rows 2000", &report);
+  EXPECT_EQ(rc, 1) << report.dump(2);
+  EXPECT_EQ(report["resumed"], true);
+  const auto& big = table(report, "vres.big");
+  int resumed = big["chunks_resumed"].get<int>();
+  int chunks = big["chunks"].get<int>();
+  EXPECT_GE(resumed, 6) << big.dump(2);
+  // A run from the start checksums 20 chunks (and 2 bisection halves): this one, the rest only.
+  EXPECT_LT(chunks - resumed, 20) << big.dump(2);
+  EXPECT_EQ(big["source_rows"], 40000) << big.dump(2);
+  EXPECT_EQ(big["destination_rows"], 39999) << big.dump(2);
+  EXPECT_EQ(big["row_differences"], 2) << big.dump(2);
+  std::set<std::string> diffs;
+  for (const auto& r : big["rows"])
+    diffs.insert(r["kind"].get<std::string>() + ":" + r["key"]["id"].get<std::string>());
+  EXPECT_EQ(diffs, (std::set<std::string>{"changed:5", "missing:39000"})) << big.dump(2);
+  EXPECT_FALSE(std::filesystem::exists(progress)) << "a finished run leaves nothing to resume";
+
+  // Ended runs are not resumed; --restart ignores an interrupted one.
+  rc = verify("--data-dir " + shellQuote(data), &report);
+  EXPECT_EQ(report["resumed"], false);
+  EXPECT_EQ(table(report, "vres.big")["chunks_resumed"], 0);
+  killMidway();
+  rc = verify("--data-dir " + shellQuote(data) + " --restart", &report);
+  EXPECT_EQ(rc, 1);
+  EXPECT_EQ(report["resumed"], false);
+  EXPECT_EQ(table(report, "vres.big")["chunks_resumed"], 0);
+  EXPECT_EQ(table(report, "vres.big")["row_differences"], 2);
+  task_ = saved_task;
+}
+
+// options.verify.incremental: rows the incremental phase changes are compared once the
+// destination has applied them. A row altered at the destination behind dts's back as dts
+// applied it (a trigger there) is reported with its key; the many rows that only lag behind the
+// throttled applier are not.
+TEST_F(VerifyTest, F_IncrementalVerificationReportsTamperedRowsNotLag) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  Status st = src->execute(
+      "CREATE DATABASE vinc; USE vinc;"
+      "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
+      "INSERT INTO t SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_2000");
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string file = writeTask("verify-inc",
+                               "objects: [{database: vinc, rename_to: vinc_copy}]\n"
+                               "options: {incremental: true,"
+                               " verify: {incremental: true, interval: 1},"
+                               " incremental_limits: {max_rps: 300}}\n");
+  std::string data = workFile("data-inc");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, workFile("inc.log"));
+  ASSERT_TRUE(eventually(120s, [&] {
+    return taskStatus(data, "verify-inc").value("phase", "") == "incremental";
+  })) << dts.log();
+  // Behind dts's back: whatever dts writes into row 7 from now on is changed as it is written.
+  std::string out;
+  ASSERT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" +
+                           shellQuote(cluster_->dir() + "/dest/mysqld.sock") +
+                           " -e \"CREATE TRIGGER vinc_copy.tamper BEFORE INSERT ON vinc_copy.t"
+                           " FOR EACH ROW SET NEW.s = IF(NEW.id = 7, 'tampered', NEW.s)\"",
+                       &out),
+            0)
+      << out;
+  // A burst the throttled applier (300 rows/s) takes seconds to apply: checks run meanwhile.
+  std::set<int> ids;
+  auto w = cluster_->connect(cluster_->endpoint());
+  for (int i = 0; i < 1500; ++i) {
+    int id = 1 + (i * 7919) % 2000;
+    if (id == 7) continue;
+    ids.insert(id);
+    ASSERT_TRUE(w->execute("UPDATE vinc.t SET v = v + 1 WHERE id = " + std::to_string(id)).ok());
+  }
+  ASSERT_TRUE(w->execute("UPDATE vinc.t SET v = v + 1 WHERE id = 7").ok());
+  ids.insert(7);
+  nlohmann::json s;
+  bool checked = eventually(180s, [&] {
+    s = taskStatus(data, "verify-inc");
+    return s.contains("verify") && s["verify"].contains("incremental") &&
+           s["verify"]["incremental"]["rows_checked"].get<size_t>() >= ids.size();
+  });
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << dts.log();
+  ASSERT_TRUE(checked) << s.dump(2) << "\n" << dts.log();
+  const auto& inc = s["verify"]["incremental"];
+  std::cout << "incremental verification: " << inc.dump() << "\n";
+  EXPECT_EQ(inc["row_differences"], 1) << inc.dump(2);
+  EXPECT_EQ(inc["skipped"], 0);
+  std::string detail = inc["detail"];
+  EXPECT_NE(detail.find("changed: id='7'"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("s: source 's7', destination 'tampered'"), std::string::npos) << detail;
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  auto v = dst->queryValue("SELECT s FROM vinc_copy.t WHERE id = 7");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->value_or(""), "tampered");
+}
+
+// options.verify of a task killed (kill -9) while it verifies: the restarted task continues the
+// verification after its last finished chunk instead of from the start, and ends equal.
+TEST_F(VerifyTest, G_TaskVerificationResumesAfterARestart) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  Status st = src->execute(
+      "CREATE DATABASE vtres; USE vtres;"
+      "CREATE TABLE t (id INT PRIMARY KEY, v INT, s VARCHAR(20));"
+      "INSERT INTO t SELECT seq, seq, CONCAT('s', seq) FROM seq_1_to_60000");
+  ASSERT_TRUE(st.ok()) << st.message();
+  // Paced at 4000 rows/s: chunks of 10000 rows or more, several seconds each.
+  std::string file =
+      writeTask("verify-tres",
+                "objects: [{database: vtres}]\n"
+                "options: {incremental: true, verify: {full: true, max_rps: 4000}}\n");
+  std::string data = workFile("data-tres");
+  std::string progress = data + "/verify/verify-tres.task.json";
+  {
+    DtsProcess dts;
+    dts.start({"run", file, "--data-dir", data}, workFile("tres-1.log"));
+    bool chunk = eventually(120s, [&] {
+      std::ifstream in(progress);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto j = nlohmann::json::parse(ss.str(), nullptr, false);
+      return !j.is_discarded() && j.contains("tables") && !j["tables"].empty() &&
+             j["tables"][0]["result"]["chunks"].get<int>() >= 1;
+    });
+    ASSERT_TRUE(chunk) << dts.log();
+    ASSERT_TRUE(dts.running()) << dts.log();
+    dts.signal(SIGKILL);
+    dts.wait(10s);
+  }
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, workFile("tres-2.log"));
+  nlohmann::json s;
+  bool done = eventually(120s, [&] {
+    s = taskStatus(data, "verify-tres");
+    return s.contains("verify") &&
+           (s["verify"]["state"] == "equal" || s["verify"]["state"] == "different" ||
+            s["verify"]["state"] == "failed");
+  });
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << dts.log();
+  ASSERT_TRUE(done) << s.dump(2) << "\n" << dts.log();
+  EXPECT_EQ(s["verify"]["state"], "equal") << s.dump(2);
+  EXPECT_GE(s["verify"]["chunks_resumed"].get<int>(), 1) << s.dump(2);
+  EXPECT_LT(s["verify"]["chunks_resumed"].get<int>(), s["verify"]["chunks"].get<int>())
+      << s.dump(2);
+  EXPECT_FALSE(std::filesystem::exists(progress));
 }
 
 }  // namespace

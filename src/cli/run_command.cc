@@ -120,6 +120,13 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
                   static_cast<unsigned long long>(st.verify.row_differences),
                   static_cast<unsigned long long>(st.verify.schema_differences));
     }
+    if (st.verify.incremental.enabled) {
+      const auto& i = st.verify.incremental;
+      std::printf("  verify incremental: %llu changed rows checked, %llu different, %llu skipped\n",
+                  static_cast<unsigned long long>(i.rows_checked),
+                  static_cast<unsigned long long>(i.row_differences),
+                  static_cast<unsigned long long>(i.skipped));
+    }
     if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
   }
   if (json)

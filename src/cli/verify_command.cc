@@ -30,6 +30,11 @@ struct VerifyArgs {
   bool schema_only = false;
   std::string hash = "crc32";
   std::string data_dir;
+  int parallelism = 1;
+  uint64_t chunk_rows = 0;
+  uint64_t max_threads_running = 0;
+  double max_slowdown = 0;
+  bool restart = false;
 };
 
 int verifyError(const Status& st) {
@@ -54,6 +59,17 @@ int runVerify(const VerifyArgs& args) {
   options.chunk_seconds = args.chunk_seconds;
   options.data = !args.schema_only;
   options.hash = args.hash == "md5" ? task::RowHash::kMd5 : task::RowHash::kCrc32;
+  options.parallelism = args.parallelism;
+  if (args.chunk_rows > 0)
+    options.initial_chunk_rows = options.min_chunk_rows = options.max_chunk_rows = args.chunk_rows;
+  options.load = task::LoadLimits{args.max_threads_running, args.max_slowdown};
+  // Finished chunks are recorded here, so that a run stopped or killed continues where it
+  // stood; the file goes when a run ends.
+  options.progress_file = data_dir + "/verify/" + config->name + ".json";
+  if (args.restart) {
+    std::error_code ec;
+    std::filesystem::remove(options.progress_file, ec);
+  }
   auto report = task::verifyTask(*config, options, stop);
   if (!report.ok()) return verifyError(report.status());
   if (!args.fix.empty()) {
@@ -81,14 +97,30 @@ void registerVerifyCommand(CLI::App& app) {
   cmd->add_option("--max-rps", args->max_rps, "rows per second at most (0: unthrottled)");
   cmd->add_option("--chunk-time", args->chunk_seconds, "seconds per chunk to aim for")
       ->capture_default_str();
+  cmd->add_option("--chunk-rows", args->chunk_rows,
+                  "rows per chunk, fixed (default: sized to the chunk time)");
   cmd->add_flag("--json", args->json, "print the report as JSON");
   cmd->add_option("--hash", args->hash,
                   "row hash of the chunk checksums: crc32 (32 bits) or md5 (64 bits, slower)")
       ->check(CLI::IsMember({"crc32", "md5"}))
       ->capture_default_str();
   cmd->add_flag("--schema-only", args->schema_only, "compare schemas only");
+  cmd->add_option("--parallelism", args->parallelism, "tables verified at the same time")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--max-threads-running", args->max_threads_running,
+                  "pause while the source runs more threads than this (0: never)");
+  cmd->add_option("--max-slowdown", args->max_slowdown,
+                  "pause when a chunk runs this many times slower than the fastest (0: never)")
+      ->check([](const std::string& v) -> std::string {
+        double x = std::atof(v.c_str());
+        return x == 0 || x > 1 ? "" : "must be 0 or more than 1";
+      });
+  cmd->add_flag("--restart", args->restart,
+                "start over, ignoring the progress an interrupted run left in the data dir");
   cmd->add_option("--data-dir", args->data_dir,
-                  "data dir with registered instances (default $DTS_DATA_DIR or .dts)");
+                  "data dir with registered instances and the progress of interrupted runs"
+                  " (default $DTS_DATA_DIR or .dts)");
   cmd->callback([args] { setExitCode(runVerify(*args)); });
 }
 

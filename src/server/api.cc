@@ -196,7 +196,8 @@ json taskJson(const TaskView& v) {
               {"batches", v.sink.batches}}},
             {"updated_at",
              v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
-  if (!v.engine.verify.state.empty()) j["verify"] = task::verifyStateJson(v.engine.verify);
+  if (!v.engine.verify.state.empty() || v.engine.verify.incremental.enabled)
+    j["verify"] = task::verifyStateJson(v.engine.verify);
   if (!v.events.empty()) {
     json events = json::array();
     for (const auto& e : v.events) events.push_back(eventJson(e));

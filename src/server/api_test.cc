@@ -286,6 +286,9 @@ TEST(MetricsTest, VerificationOfTasksThatRanIt) {
   ran.engine.verify.tables_checked = 3;
   ran.engine.verify.row_differences = 2;
   ran.engine.verify.rechecks = 5;
+  ran.engine.verify.incremental.enabled = true;
+  ran.engine.verify.incremental.rows_checked = 1500;
+  ran.engine.verify.incremental.row_differences = 1;
   TaskView never;
   never.name = "b";
   std::string m = renderMetrics({ran, never});
@@ -294,9 +297,14 @@ TEST(MetricsTest, VerificationOfTasksThatRanIt) {
         "dts_task_verify_tables_checked{task=\"a\"} 3",
         "dts_task_verify_row_differences{task=\"a\"} 2",
         "dts_task_verify_schema_differences{task=\"a\"} 0",
-        "dts_task_verify_rechecks_total{task=\"a\"} 5"})
+        "dts_task_verify_rechecks_total{task=\"a\"} 5",
+        "dts_task_verify_incremental_rows_checked_total{task=\"a\"} 1500",
+        "dts_task_verify_incremental_row_differences_total{task=\"a\"} 1",
+        "dts_task_verify_incremental_rows_skipped_total{task=\"a\"} 0"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
   EXPECT_EQ(m.find("dts_task_verify_equal{task=\"b\"}"), std::string::npos) << m;
+  EXPECT_EQ(m.find("dts_task_verify_incremental_rows_checked_total{task=\"b\"}"), std::string::npos)
+      << m;
 }
 
 TEST(TokenTest, CreatedOnceOwnerOnlyAndStable) {

@@ -208,6 +208,27 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
   perVerify("dts_task_verify_rechecks_total", "counter",
             "Differing chunks checked again once the destination had caught up.",
             [](const task::VerifyState& v) { return static_cast<double>(v.rechecks); });
+  // Incremental verification (options.verify.incremental): only tasks that run it.
+  auto perIncremental = [&](const std::string& name, const char* help, auto value) {
+    w.family(name, "counter", help);
+    for (const auto& t : tasks) {
+      if (t.engine.verify.incremental.enabled)
+        w.sample(name, label("task", t.name), value(t.engine.verify.incremental));
+    }
+  };
+  perIncremental(
+      "dts_task_verify_incremental_rows_checked_total",
+      "Changed rows compared by key once the destination had applied them.",
+      [](const task::IncrementalVerifyState& i) { return static_cast<double>(i.rows_checked); });
+  perIncremental(
+      "dts_task_verify_incremental_row_differences_total",
+      "Changed rows that still differed after the re-checks.",
+      [](const task::IncrementalVerifyState& i) { return static_cast<double>(i.row_differences); });
+  perIncremental(
+      "dts_task_verify_incremental_rows_skipped_total",
+      "Changed rows not checked: more than options.verify.max_changed_rows between "
+      "two checks.",
+      [](const task::IncrementalVerifyState& i) { return static_cast<double>(i.skipped); });
   auto perTable = [&](const std::string& name, const char* type, const char* help, auto value) {
     w.family(name, type, help);
     for (const auto& t : tasks) {

@@ -83,7 +83,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
       : config_(ctx.config),
         mapping_(std::make_shared<const pipeline::Mapping>(ctx.mapping)),
         seams_(seams),
-        data_dir_(ctx.data_dir) {
+        data_dir_(ctx.data_dir),
+        on_read_(ctx.on_read) {
     for (const CatalogTable& t : ctx.tables) {
       source_tables_.emplace_back(t.route.source_database, t.route.source_table);
     }
@@ -106,6 +107,7 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   std::shared_ptr<const pipeline::Mapping> mapping_;
   IncrementalSeams seams_;
   std::string data_dir_;
+  std::function<void(const pipeline::Transaction&)> on_read_;  // IncrementalContext::on_read
   std::vector<std::pair<std::string, std::string>> source_tables_;
 };
 
@@ -315,6 +317,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
           break;
         }
       }
+      if (on_read_) on_read_(piece);
       st = stage.map(&piece);
       if (!st.ok()) {
         st = st.withContext(where);

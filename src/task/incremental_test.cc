@@ -147,8 +147,8 @@ class IncrementalEngineTest : public ::testing::Test {
     auto mapping = pipeline::Mapping::create(objects);
     EXPECT_TRUE(mapping.ok());
     std::vector<CatalogTable> tables;
-    auto engine =
-        incrementalFactory(std::move(s))(IncrementalContext{config_, *mapping, tables, ""});
+    auto engine = incrementalFactory(std::move(s))(
+        IncrementalContext{config_, *mapping, tables, "", nullptr});
     EXPECT_TRUE(engine.ok());
     return (*engine)->run(pos(start), &progress_, stop_);
   }

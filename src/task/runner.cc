@@ -13,6 +13,7 @@
 #include "task/schema_copier.h"
 #include "task/schema_history_store.h"
 #include "task/verify.h"
+#include "task/verify_changes.h"
 
 namespace dts::task {
 
@@ -336,7 +337,8 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     say("full data: " + std::to_string(report.catalog.size()) + " tables, " + std::to_string(rows) +
         " rows in " + std::to_string(secs).substr(0, std::to_string(secs).find('.') + 2) + " s\n");
   }
-  bool verify = config_.options.verify.any();
+  const VerifySettings& vs = config_.options.verify;
+  bool verify = vs.full || vs.schema;
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     verify = verify && !state_.verify.done();
@@ -369,61 +371,172 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
         "incremental start position is saved (" +
         (state_.start_gtid->empty() ? "from the start" : *state_.start_gtid) + ")");
   }
-  IncrementalContext ctx{config_, mapping, report.catalog, options_.data_dir};
+  IncrementalContext ctx{config_, mapping, report.catalog, options_.data_dir, nullptr};
+  // Incremental verification: the engine reports every change's key, bounded by
+  // max_changed_rows between two checks.
+  std::unique_ptr<ChangedKeys> changed;
+  if (vs.incremental) {
+    changed = std::make_unique<ChangedKeys>(report.catalog, vs.max_changed_rows);
+    ctx.on_read = [keys = changed.get()](const pipeline::Transaction& t) { keys->add(t); };
+  }
   DTS_ASSIGN_OR_RETURN(auto engine, options_.incremental(ctx));
-  // Verification runs beside the incremental phase and ends with it.
-  std::atomic<bool> verify_stop{false};
-  std::thread verifier;
-  if (verify) verifier = std::thread([&] { runVerification(verify_stop, true); });
   // The start was read from the source (@@gtid_binlog_pos, @@gtid_executed) or given as
   // options.start; its text tells its flavour.
-  auto start = mysql::GtidPosition::parseStored(*state_.start_gtid);
-  if (!start.ok()) {
-    return start.status().withContext("incremental phase of task '" + config_.name +
-                                      "': its start position");
+  auto start_r = mysql::GtidPosition::parseStored(*state_.start_gtid);
+  if (!start_r.ok()) {
+    return start_r.status().withContext("incremental phase of task '" + config_.name +
+                                        "': its start position");
   }
-  Status applied = engine->run(*start, &progress_, stop);
+  const std::optional<mysql::GtidPosition> start = std::move(start_r).value();
+  // Verification runs beside the incremental phase and ends with it.
+  std::atomic<bool> verify_stop{false};
+  std::thread verifier, incremental_verifier;
+  if (verify) verifier = std::thread([&] { runVerification(verify_stop, true); });
+  if (changed)
+    incremental_verifier =
+        std::thread([&] { runIncrementalVerification(verify_stop, changed.get()); });
+  Status applied = engine->run(start, &progress_, stop);
   verify_stop.store(true);
   if (verifier.joinable()) verifier.join();
+  if (incremental_verifier.joinable()) incremental_verifier.join();
   DTS_RETURN_IF_ERROR(applied);
   if (stop.load()) return Status::Aborted("stopped");
   setPhase(TaskPhase::kCompleted);
   return Status::OK();
 }
 
-void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
+Status TaskRunner::waitApplied(const std::string& start, const std::string& pos,
+                               const std::atomic<bool>& stop) {
+  // Applied: the start position (everything before it came with full data) merged with the
+  // applier's checkpoint covers the position. A position the two cannot be compared with (other
+  // flavour, unparsable) is waited for until stop: never a false alarm.
+  DTS_ASSIGN_OR_RETURN(auto read_at, mysql::GtidPosition::parseStored(pos));
+  if (!read_at.has_value()) return Status::OK();  // read before any transaction
+  const mysql::GtidPosition want = *read_at;
+  const mysql::GtidFlavor flavor = want.flavor();
+  while (!stop.load()) {
+    auto have = mysql::GtidPosition::parse(start, flavor);
+    auto cp = mysql::GtidPosition::parse(progress_.checkpoint(), flavor);
+    if (have.ok() && cp.ok() && have->merge(*cp).ok()) {
+      mysql::GtidPosition merged = *have;
+      if (merged.merge(want).ok() && merged == *have) return Status::OK();
+    }
+    options_.clock->sleepFor(std::chrono::milliseconds(200));
+  }
+  return Status::Aborted("stopped while waiting for the destination to apply " + pos);
+}
+
+namespace {
+
+VerifyOptions verifyOptionsOf(const TaskConfig& config) {
+  const VerifySettings& vs = config.options.verify;
   VerifyOptions vo;
-  vo.schema = config_.options.verify.schema;
-  vo.data = config_.options.verify.full;
-  vo.max_rps = config_.options.full.max_rps;
+  vo.schema = vs.schema;
+  vo.data = vs.full;
+  vo.max_rps = vs.max_rps > 0 ? vs.max_rps : config.options.full.max_rps;
+  vo.load = LoadLimits{vs.max_threads_running, vs.max_slowdown};
+  vo.parallelism = vs.parallelism;
+  return vo;
+}
+
+}  // namespace
+
+void TaskRunner::runIncrementalVerification(const std::atomic<bool>& stop, ChangedKeys* changed) {
+  VerifyOptions vo = verifyOptionsOf(config_);
   std::string start;
   {
     std::lock_guard<std::mutex> lock(state_mu_);
+    state_.verify.incremental.enabled = true;
+    start = state_.start_gtid.value_or("");
+  }
+  vo.wait_applied = [this, start, &stop](const std::string& pos) {
+    return waitApplied(start, pos, stop);
+  };
+  const auto interval = std::chrono::seconds(config_.options.verify.interval_seconds);
+  uint64_t dropped_seen = changed->dropped();
+  std::unique_ptr<RowVerifier> rows_verifier;
+  while (!stop.load()) {
+    for (auto waited = std::chrono::milliseconds(0); waited < interval && !stop.load();
+         waited += std::chrono::milliseconds(100))
+      options_.clock->sleepFor(std::chrono::milliseconds(100));
+    if (stop.load()) break;
+    std::vector<ChangedRows> batch = changed->take();
+    uint64_t dropped = changed->dropped();
+    if (dropped > dropped_seen) {
+      spdlog::warn(
+          "task {}: incremental verification skipped {} changed rows (more than {} "
+          "between two checks: options.verify.max_changed_rows)",
+          config_.name, dropped - dropped_seen, config_.options.verify.max_changed_rows);
+      progress_.countDegraded(Degraded::kVerifyRowsSkipped);
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.verify.incremental.skipped += dropped - dropped_seen;
+      dropped_seen = dropped;
+    }
+    if (batch.empty()) continue;
+    if (rows_verifier == nullptr) {
+      auto opened = RowVerifier::open(config_, vo);
+      if (!opened.ok()) {
+        spdlog::warn("task {}: incremental verification: {}", config_.name,
+                     opened.status().message());
+        std::lock_guard<std::mutex> lock(state_mu_);
+        for (const auto& rows : batch) state_.verify.incremental.skipped += rows.keys.size();
+        continue;
+      }
+      rows_verifier = std::move(opened).value();
+    }
+    for (const auto& rows : batch) {
+      TableVerifyResult result;
+      Status st = rows_verifier->compare(rows, stop, &result);
+      std::lock_guard<std::mutex> lock(state_mu_);
+      auto& inc = state_.verify.incremental;
+      if (!st.ok()) {
+        if (st.code() == Status::Code::kAborted) break;
+        spdlog::warn("task {}: incremental verification: {}", config_.name, st.message());
+        inc.skipped += rows.keys.size();
+        rows_verifier.reset();  // connections may be gone: reopened next time
+        break;
+      }
+      inc.rows_checked += result.source_rows;
+      inc.row_differences += result.row_differences;
+      inc.rechecks += result.rechecks;
+      if (result.row_differences > 0) {
+        VerifyReport one;
+        one.task = config_.name;
+        one.tables.push_back(result);
+        // The differences only: no table line (its counts are this batch's), no totals line.
+        std::string text = verifyReportText(one);
+        text = text.substr(0, text.rfind("DIFFERENT:"));
+        text = result.source_table + " -> " + result.target_table + ":\n" +
+               text.substr(text.find('\n') + 1);
+        spdlog::warn("task {}: incremental verification found {} row(s) different:\n{}",
+                     config_.name, result.row_differences, text);
+        constexpr size_t kMaxDetail = 4000;
+        inc.detail += text;
+        if (inc.detail.size() > kMaxDetail)
+          inc.detail = inc.detail.substr(inc.detail.size() - kMaxDetail);
+      }
+    }
+  }
+}
+
+void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
+  VerifyOptions vo = verifyOptionsOf(config_);
+  if (!options_.data_dir.empty())
+    vo.progress_file = options_.data_dir + "/verify/" + config_.name + ".task.json";
+  std::string start;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    IncrementalVerifyState incremental = state_.verify.incremental;
     state_.verify = VerifyState{};
+    state_.verify.incremental = incremental;
     state_.verify.state = "running";
     state_.verify.tables_total = progress_.tables().size();
     start = state_.start_gtid.value_or("");
   }
   saveOrCount("when verification started");
   if (online) {
-    // Applied: the start position (everything before it came with full data) merged with the
-    // applier's checkpoint covers the position. A position the two cannot be compared with (other
-    // flavour, unparsable) is waited for until stop: never a false alarm.
-    vo.wait_applied = [this, start, &stop](const std::string& pos) -> Status {
-      DTS_ASSIGN_OR_RETURN(auto read_at, mysql::GtidPosition::parseStored(pos));
-      if (!read_at.has_value()) return Status::OK();  // read before any transaction
-      const mysql::GtidPosition want = *read_at;
-      const mysql::GtidFlavor flavor = want.flavor();
-      while (!stop.load()) {
-        auto have = mysql::GtidPosition::parse(start, flavor);
-        auto cp = mysql::GtidPosition::parse(progress_.checkpoint(), flavor);
-        if (have.ok() && cp.ok() && have->merge(*cp).ok()) {
-          mysql::GtidPosition merged = *have;
-          if (merged.merge(want).ok() && merged == *have) return Status::OK();
-        }
-        options_.clock->sleepFor(std::chrono::milliseconds(200));
-      }
-      return Status::Aborted("stopped while waiting for the destination to apply " + pos);
+    vo.wait_applied = [this, start, &stop](const std::string& pos) {
+      return waitApplied(start, pos, stop);
     };
   }
   vo.on_table = [this](const TableVerifyResult& t) {
@@ -432,6 +545,8 @@ void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
     state_.verify.row_differences += t.row_differences;
     state_.verify.schema_differences += t.schema.size() + (t.data_skipped_reason.empty() ? 0 : 1);
     state_.verify.rechecks += t.rechecks;
+    state_.verify.chunks += t.chunks;
+    state_.verify.chunks_resumed += t.chunks_resumed;
   };
   auto report = verifyTask(config_, vo, stop);
   {

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mysql/gtid.h"
+#include "pipeline/change_event.h"
 #include "pipeline/mapping.h"
 #include "task/catalog.h"
 #include "task/progress.h"
@@ -22,6 +23,8 @@
 #include "task/task_config.h"
 
 namespace dts::task {
+
+class ChangedKeys;
 
 // The incremental phase: the source binlog stream from a position handed to the applier. A seam,
 // so the runner does not depend on how the stream and the applier are built.
@@ -41,6 +44,9 @@ struct IncrementalContext {
   const std::vector<CatalogTable>& tables;
   // RunnerOptions::data_dir: where a tracking task's change log lives (task/tracking.h).
   std::string data_dir;
+  // Called with every transaction piece as read from the source (source names, before the
+  // mapping stage), from the engine's thread: incremental verification's key collector. Optional.
+  std::function<void(const pipeline::Transaction&)> on_read;
 };
 using IncrementalFactory =
     std::function<Result<std::unique_ptr<IncrementalEngine>>(const IncrementalContext&)>;
@@ -84,6 +90,14 @@ class TaskRunner {
   // the source position at which it was read. A failed verification is recorded, never fails
   // the task.
   void runVerification(const std::atomic<bool>& stop, bool online);
+  // options.verify.incremental: every interval, the rows `changed` collected are compared by key
+  // once the destination has applied them (RowVerifier), until stop; results into
+  // state_.verify.incremental. Errors are recorded and the next interval tries again.
+  void runIncrementalVerification(const std::atomic<bool>& stop, ChangedKeys* changed);
+  // Returns once the destination holds the source position `pos` (the task's start position
+  // merged with progress_'s checkpoint covers it); kAborted when stop becomes true first.
+  Status waitApplied(const std::string& start, const std::string& pos,
+                     const std::atomic<bool>& stop);
   void say(const std::string& line);
 
   TaskConfig config_;

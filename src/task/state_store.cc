@@ -36,6 +36,7 @@ const char* degradedName(Degraded mode) {
     case Degraded::kLoadDataRefused: return "load_data_refused";
     case Degraded::kStateSaveFailed: return "state_save_failed";
     case Degraded::kDdlReplaySkipped: return "ddl_replay_skipped";
+    case Degraded::kVerifyRowsSkipped: return "verify_rows_skipped";
   }
   return "unknown";
 }
@@ -66,14 +67,25 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
 }
 
 nlohmann::json verifyStateJson(const VerifyState& v) {
-  return {{"state", v.state},
-          {"tables_checked", v.tables_checked},
-          {"tables_total", v.tables_total},
-          {"row_differences", v.row_differences},
-          {"schema_differences", v.schema_differences},
-          {"rechecks", v.rechecks},
-          {"seconds", v.seconds},
-          {"detail", v.detail}};
+  nlohmann::json j = {{"state", v.state},
+                      {"tables_checked", v.tables_checked},
+                      {"tables_total", v.tables_total},
+                      {"row_differences", v.row_differences},
+                      {"schema_differences", v.schema_differences},
+                      {"rechecks", v.rechecks},
+                      {"chunks", v.chunks},
+                      {"chunks_resumed", v.chunks_resumed},
+                      {"seconds", v.seconds},
+                      {"detail", v.detail}};
+  if (v.incremental.enabled) {
+    const auto& i = v.incremental;
+    j["incremental"] = {{"rows_checked", i.rows_checked},
+                        {"row_differences", i.row_differences},
+                        {"rechecks", i.rechecks},
+                        {"skipped", i.skipped},
+                        {"detail", i.detail}};
+  }
+  return j;
 }
 
 namespace {
@@ -129,8 +141,18 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
       s.verify.row_differences = v->value("row_differences", uint64_t{0});
       s.verify.schema_differences = v->value("schema_differences", uint64_t{0});
       s.verify.rechecks = v->value("rechecks", uint64_t{0});
+      s.verify.chunks = v->value("chunks", uint64_t{0});
+      s.verify.chunks_resumed = v->value("chunks_resumed", uint64_t{0});
       s.verify.seconds = v->value("seconds", 0.0);
       s.verify.detail = v->value("detail", "");
+      if (auto i = v->find("incremental"); i != v->end() && i->is_object()) {
+        s.verify.incremental.enabled = true;
+        s.verify.incremental.rows_checked = i->value("rows_checked", uint64_t{0});
+        s.verify.incremental.row_differences = i->value("row_differences", uint64_t{0});
+        s.verify.incremental.rechecks = i->value("rechecks", uint64_t{0});
+        s.verify.incremental.skipped = i->value("skipped", uint64_t{0});
+        s.verify.incremental.detail = i->value("detail", "");
+      }
     }
     // A data dir written before the degraded counts existed has no "degraded": none counted.
     auto degraded = stats.find("degraded");
@@ -171,7 +193,8 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"latency_ms", s.latency_ms},
                             {"retrying", s.retrying},
                             {"degraded", s.degraded}};
-    if (!s.verify.state.empty()) stats["verify"] = verifyStateJson(s.verify);
+    if (!s.verify.state.empty() || s.verify.incremental.enabled)
+      stats["verify"] = verifyStateJson(s.verify);
     DTS_ASSIGN_OR_RETURN(
         auto ignored,
         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"

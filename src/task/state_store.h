@@ -49,11 +49,15 @@ enum class Degraded {
   // and recording it. Normal once after a crash; repeated counts point at a DDL that the
   // destination had been given by someone else.
   kDdlReplaySkipped,
+  // Incremental verification held as many changed keys as options.verify.max_changed_rows
+  // allows between two checks: the rows changed beyond that were not checked.
+  kVerifyRowsSkipped,
 };
 inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed,
-                                            Degraded::kDdlReplaySkipped};
-// "load_data_refused", "state_save_failed", "ddl_replay_skipped": the key in TaskState::degraded
-// and in `dts status`.
+                                            Degraded::kDdlReplaySkipped,
+                                            Degraded::kVerifyRowsSkipped};
+// "load_data_refused", "state_save_failed", "ddl_replay_skipped", "verify_rows_skipped": the key
+// in TaskState::degraded and in `dts status`.
 const char* degradedName(Degraded mode);
 
 struct TableProgress {
@@ -71,14 +75,28 @@ struct TableProgress {
   uint64_t changes_applied = 0;
 };
 
+// Incremental verification (options.verify.incremental): rows changed by the incremental phase,
+// compared by key once applied, across runs.
+struct IncrementalVerifyState {
+  bool enabled = false;
+  uint64_t rows_checked = 0;
+  uint64_t row_differences = 0;
+  uint64_t rechecks = 0;  // batches read again because a row still lagged or changed again
+  uint64_t skipped = 0;   // changed rows not checked: the bounded key set was full
+  std::string detail;     // the latest differences (each with its key), at most a few KB
+};
+
 // The task's verification (options.verify, task/verify.h) as its last run left it.
 struct VerifyState {
   std::string state;  // "" not run | running | equal | different | failed
   uint64_t tables_checked = 0, tables_total = 0;
   uint64_t row_differences = 0, schema_differences = 0;
-  uint64_t rechecks = 0;  // differing chunks checked again once the destination caught up
+  uint64_t rechecks = 0;        // differing chunks checked again once the destination caught up
+  uint64_t chunks = 0;          // key ranges checksummed, in all
+  uint64_t chunks_resumed = 0;  // of chunks: done before the task restarted (not re-checked)
   double seconds = 0;
   std::string detail;  // the report's summary lines, or the error
+  IncrementalVerifyState incremental;
   bool done() const { return state == "equal" || state == "different"; }
 };
 // The verification state as JSON (the state store's, `dts status --json`'s and the API's form).

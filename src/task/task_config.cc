@@ -314,7 +314,9 @@ Status parseVerify(const YAML::Node& n, VerifySettings* out) {
     return Status::OK();
   }
   if (!n.IsMap()) return bad("options.verify", "must be none or a map, got " + shown(n));
-  DTS_RETURN_IF_ERROR(checkKeys(n, "options.verify", {"full", "schema", "incremental"}));
+  DTS_RETURN_IF_ERROR(checkKeys(n, "options.verify",
+                                {"full", "schema", "incremental", "interval", "max_changed_rows",
+                                 "max_rps", "max_threads_running", "max_slowdown", "parallelism"}));
   if (n["full"]) {
     DTS_ASSIGN_OR_RETURN(out->full, boolean(n["full"], "options.verify.full"));
   }
@@ -322,11 +324,37 @@ Status parseVerify(const YAML::Node& n, VerifySettings* out) {
     DTS_ASSIGN_OR_RETURN(out->schema, boolean(n["schema"], "options.verify.schema"));
   }
   if (n["incremental"]) {
-    DTS_ASSIGN_OR_RETURN(bool incremental, boolean(n["incremental"], "options.verify.incremental"));
-    if (incremental)
-      return bad("options.verify.incremental",
-                 "re-checking recently changed rows is not supported yet; use full (differing "
-                 "chunks are re-checked once the destination has caught up)");
+    DTS_ASSIGN_OR_RETURN(out->incremental, boolean(n["incremental"], "options.verify.incremental"));
+  }
+  if (n["interval"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["interval"], "options.verify.interval", 1, 3600));
+    out->interval_seconds = static_cast<int>(v);
+  }
+  if (n["max_changed_rows"]) {
+    DTS_ASSIGN_OR_RETURN(
+        int64_t v, integer(n["max_changed_rows"], "options.verify.max_changed_rows", 1, 100000000));
+    out->max_changed_rows = static_cast<uint64_t>(v);
+  }
+  if (n["max_rps"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["max_rps"], "options.verify.max_rps", 0, 1000000000));
+    out->max_rps = static_cast<uint64_t>(v);
+  }
+  if (n["max_threads_running"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["max_threads_running"],
+                                            "options.verify.max_threads_running", 0, 100000));
+    out->max_threads_running = static_cast<uint64_t>(v);
+  }
+  if (n["max_slowdown"]) {
+    DTS_ASSIGN_OR_RETURN(out->max_slowdown,
+                         number(n["max_slowdown"], "options.verify.max_slowdown", 0, 1000));
+    if (out->max_slowdown > 0 && out->max_slowdown <= 1)
+      return bad("options.verify.max_slowdown",
+                 "must be 0 (off) or more than 1 (times the idle chunk rate), got " +
+                     shown(n["max_slowdown"]));
+  }
+  if (n["parallelism"]) {
+    DTS_ASSIGN_OR_RETURN(int64_t v, integer(n["parallelism"], "options.verify.parallelism", 1, 64));
+    out->parallelism = static_cast<int>(v);
   }
   return Status::OK();
 }
@@ -603,8 +631,15 @@ std::string taskToYaml(const TaskConfig& c) {
   }
   out << YAML::Key << "verify" << YAML::Value;
   if (o.verify.any()) {
-    out << YAML::Flow << YAML::BeginMap << YAML::Key << "full" << YAML::Value << o.verify.full
-        << YAML::Key << "schema" << YAML::Value << o.verify.schema << YAML::EndMap;
+    const VerifySettings& v = o.verify;
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "full" << YAML::Value << v.full << YAML::Key
+        << "schema" << YAML::Value << v.schema << YAML::Key << "incremental" << YAML::Value
+        << v.incremental << YAML::Key << "interval" << YAML::Value << v.interval_seconds
+        << YAML::Key << "max_changed_rows" << YAML::Value << v.max_changed_rows << YAML::Key
+        << "max_rps" << YAML::Value << v.max_rps << YAML::Key << "max_threads_running"
+        << YAML::Value << v.max_threads_running << YAML::Key << "max_slowdown" << YAML::Value
+        << v.max_slowdown << YAML::Key << "parallelism" << YAML::Value << v.parallelism
+        << YAML::EndMap;
   } else {
     out << "none";
   }

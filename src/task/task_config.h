@@ -29,7 +29,9 @@
 //     start: "0-1-100"              # tracking only: a GTID set, or a time ("2026-12-02 05:00:00"
 //                                   #   UTC, or seconds since the epoch); default: the source's
 //                                   #   position when the task first starts
-//     verify: {full: true, schema: true}  # or none (the default); see TaskOptions::verify
+//     verify: {full: true, schema: true,  # or none (the default); see VerifySettings
+//              incremental: true, interval: 5, max_changed_rows: 100000,
+//              max_rps: 0, max_threads_running: 0, max_slowdown: 0, parallelism: 1}
 //
 // Passwords (password or password_env) are never logged, shown, or put in an error message.
 #pragma once
@@ -87,12 +89,23 @@ const char* fullWriteMethodName(FullWriteMethod m);
 // options.verify: what the task verifies (task/verify.h) once its full data is loaded: full (the
 // data, chunk by chunk) and schema. A sync or migration with incremental verifies while the
 // incremental phase runs, re-checking a differing chunk once the destination has applied the
-// source position at which it was read. `incremental: true` (re-checking recently changed rows)
-// is refused as not supported yet.
+// source position at which it was read; a run interrupted by a task restart resumes after its
+// last finished chunk (progress under the data dir). incremental: every `interval` seconds, the
+// rows the incremental phase changed since the last check (at most max_changed_rows keys held;
+// more are counted as skipped) are compared by key once the destination has applied them
+// (task/verify_changes.h). Throttling: max_rps rows/s, and back-off when the source is busy
+// (task/verify_load.h: max_threads_running, max_slowdown; 0 = off); parallelism tables at once.
 struct VerifySettings {
   bool full = false;
   bool schema = false;
-  bool any() const { return full || schema; }
+  bool incremental = false;
+  int interval_seconds = 5;            // 1-3600
+  uint64_t max_changed_rows = 100000;  // 1-100000000
+  uint64_t max_rps = 0;                // 0: options.full.max_rps
+  uint64_t max_threads_running = 0;
+  double max_slowdown = 0;  // 0 or > 1
+  int parallelism = 1;      // 1-64
+  bool any() const { return full || schema || incremental; }
 };
 
 struct TaskOptions {

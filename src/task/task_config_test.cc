@@ -305,6 +305,23 @@ TEST(TaskConfigVerifyTest, ParsesNoneAndTheMapAndRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status().toString();
   EXPECT_TRUE(back->options.verify.full);
   EXPECT_FALSE(back->options.verify.schema);
+  auto all = parseTaskYaml(withObjects(
+      "options: {verify: {incremental: true, interval: 2, max_changed_rows: 50, max_rps: 100,"
+      " max_threads_running: 20, max_slowdown: 3.5, parallelism: 4}}\n"));
+  ASSERT_TRUE(all.ok()) << all.status().toString();
+  auto all_back = parseTaskYaml(taskToYaml(*all));
+  ASSERT_TRUE(all_back.ok()) << all_back.status().toString();
+  for (const auto* v : {&all->options.verify, &all_back->options.verify}) {
+    EXPECT_TRUE(v->incremental);
+    EXPECT_FALSE(v->full);
+    EXPECT_TRUE(v->any());
+    EXPECT_EQ(v->interval_seconds, 2);
+    EXPECT_EQ(v->max_changed_rows, 50u);
+    EXPECT_EQ(v->max_rps, 100u);
+    EXPECT_EQ(v->max_threads_running, 20u);
+    EXPECT_DOUBLE_EQ(v->max_slowdown, 3.5);
+    EXPECT_EQ(v->parallelism, 4);
+  }
   auto default_back = parseTaskYaml(taskToYaml(*none));
   ASSERT_TRUE(default_back.ok());
   EXPECT_FALSE(default_back->options.verify.any());
@@ -317,9 +334,17 @@ TEST(TaskConfigVerifyTest, ErrorsNameTheKey) {
             std::string::npos);
   EXPECT_NE(errorOf(withObjects("options: {verify: {full: maybe}}\n")).find("options.verify.full"),
             std::string::npos);
-  EXPECT_NE(errorOf(withObjects("options: {verify: {incremental: true}}\n"))
-                .find("options.verify.incremental: re-checking recently changed rows is not "
-                      "supported yet"),
+  EXPECT_NE(errorOf(withObjects("options: {verify: {incremental: yes please}}\n"))
+                .find("options.verify.incremental"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {max_slowdown: 0.5}}\n"))
+                .find("options.verify.max_slowdown: must be 0 (off) or more than 1"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {parallelism: 0}}\n"))
+                .find("options.verify.parallelism"),
+            std::string::npos);
+  EXPECT_NE(errorOf(withObjects("options: {verify: {max_changed_rows: 0}}\n"))
+                .find("options.verify.max_changed_rows"),
             std::string::npos);
 }
 

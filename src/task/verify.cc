@@ -5,6 +5,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -13,6 +14,7 @@
 #include "task/chunk_plan.h"
 #include "task/sql_values.h"
 #include "task/throttle.h"
+#include "task/verify_progress.h"
 #include "task/verify_sql.h"
 
 namespace dts::task {
@@ -159,7 +161,8 @@ class TableVerifier {
         cat_(std::move(catalog)),
         src_(std::move(src)),
         dst_(std::move(dst)),
-        result_(result) {
+        result_(result),
+        backoff_(options.load) {
     for (const auto& k : cat_.chunk_key) {
       for (size_t i = 0; i < src_.columns.size(); ++i) {
         if (src_.columns[i].name == k) key_index_.push_back(i);
@@ -172,7 +175,70 @@ class TableVerifier {
     return compareByKey();
   }
 
+  // Resumes a keyed table after this chunk key (the last one an earlier run finished), and
+  // records each finished chunk in progress (both optional).
+  void resumeAfter(std::optional<std::vector<std::string>> after, VerifyProgress* progress) {
+    resume_after_ = std::move(after);
+    progress_ = progress;
+  }
+  // Set by another table's worker when it failed: this one stops at its next chunk.
+  void haltWith(const std::atomic<bool>* halt) { halt_ = halt; }
+
+  // Compares the rows with these keys (each a predicate over the chunk key, "" for none) in
+  // batches, re-checking those that differ once the destination has applied the source position
+  // read after them (options.wait_applied must be set): incremental verification.
+  Status compareKeys(const std::vector<std::string>& predicates) {
+    constexpr size_t kBatch = 200;
+    for (size_t i = 0; i < predicates.size(); i += kBatch) {
+      if (stopped()) return Status::Aborted("verification stopped at " + src_.describe());
+      std::string keys;
+      for (size_t j = i; j < std::min(predicates.size(), i + kBatch); ++j)
+        keys += (keys.empty() ? "(" : " OR (") + predicates[j] + ")";
+      if (!throttle_->acquire(std::min(kBatch, predicates.size() - i), 0, stop_))
+        return Status::Aborted("verification stopped at " + src_.describe());
+      DTS_RETURN_IF_ERROR(diffRowsWhere(keys, true));
+      ++result_->chunks;
+    }
+    return Status::OK();
+  }
+
  private:
+  bool stopped() const { return stop_.load() || (halt_ != nullptr && halt_->load()); }
+
+  // Waits for `d` in short steps (kAborted when stopped meanwhile), counted as a load pause.
+  Status pause(std::chrono::milliseconds d) {
+    ++result_->load_pauses;
+    result_->paused_seconds += std::chrono::duration<double>(d).count();
+    auto until = SteadyClock::now() + d;
+    while (SteadyClock::now() < until) {
+      if (stopped()) return Status::Aborted("verification stopped at " + src_.describe());
+      std::this_thread::sleep_for(std::min<SteadyClock::duration>(until - SteadyClock::now(),
+                                                                  std::chrono::milliseconds(100)));
+    }
+    return Status::OK();
+  }
+
+  void shrink(uint64_t* rows) const { *rows = std::max(options_.min_chunk_rows, *rows / 2); }
+
+  // Before a chunk: waits while the source runs more than options_.load.max_threads_running
+  // threads besides verification's own.
+  Status yieldToLoad(uint64_t* rows) {
+    if (options_.load.max_threads_running == 0) return Status::OK();
+    while (true) {
+      DTS_ASSIGN_OR_RETURN(auto v, src_.conn->query("SHOW GLOBAL STATUS LIKE 'Threads_running'"));
+      uint64_t running = 0;
+      if (!v.rows.empty() && v.rows[0].size() == 2)
+        running = std::strtoull(v.rows[0][1].value_or("0").c_str(), nullptr, 10);
+      uint64_t own = static_cast<uint64_t>(std::max(1, options_.parallelism));
+      auto d = backoff_.onThreadsRunning(running > own ? running - own : 0);
+      if (d.pause.count() == 0) return Status::OK();
+      if (d.shrink) shrink(rows);
+      spdlog::info("verify {}: the source runs {} threads, pausing {} ms", src_.describe(), running,
+                   d.pause.count());
+      DTS_RETURN_IF_ERROR(pause(d.pause));
+    }
+  }
+
   std::string keyColumns() const {
     std::string out;
     for (const auto& k : cat_.chunk_key)
@@ -264,10 +330,11 @@ class TableVerifier {
   }
 
   Status compareByKey() {
-    std::optional<std::vector<std::string>> lower;
+    std::optional<std::vector<std::string>> lower = resume_after_;
     uint64_t rows = options_.initial_chunk_rows;
     while (true) {
-      if (stop_.load()) return Status::Aborted("verification stopped at " + src_.describe());
+      if (stopped()) return Status::Aborted("verification stopped at " + src_.describe());
+      DTS_RETURN_IF_ERROR(yieldToLoad(&rows));
       // The upper bound comes from an index walk at the source without the WHERE filter (a
       // range is only a split point; the filter applies to what is hashed).
       Side unfiltered = src_;
@@ -287,6 +354,20 @@ class TableVerifier {
       rows = std::clamp<uint64_t>(static_cast<uint64_t>(static_cast<double>(rows) * factor),
                                   options_.min_chunk_rows, options_.max_chunk_rows);
       if (!upper) return Status::OK();
+      if (progress_ != nullptr) {
+        VerifyProgress::Table saved{*result_, false, upper};
+        saved.result.seconds += secondsSince(started_);
+        DTS_RETURN_IF_ERROR(progress_->save(saved));
+      }
+      auto load = backoff_.afterChunk(s.count, s.seconds);
+      if (load.shrink) shrink(&rows);
+      if (load.pause.count() > 0) {
+        spdlog::info("verify {}: a chunk took {:.2f} s, {:.1f}x the idle rate, pausing {} ms",
+                     src_.describe(), s.seconds,
+                     s.seconds / (backoff_.baselineSecondsPerRow() * static_cast<double>(s.count)),
+                     load.pause.count());
+        DTS_RETURN_IF_ERROR(pause(load.pause));
+      }
       lower = std::move(upper);
     }
   }
@@ -294,7 +375,7 @@ class TableVerifier {
   Status bisect(const std::optional<std::vector<std::string>>& lower,
                 const std::optional<std::vector<std::string>>& upper, uint64_t src_count,
                 uint64_t dst_count) {
-    if (stop_.load()) return Status::Aborted("verification stopped at " + src_.describe());
+    if (stopped()) return Status::Aborted("verification stopped at " + src_.describe());
     if (std::max(src_count, dst_count) <= options_.bisect_rows) return diffRows(lower, upper);
     Side& side = src_count >= dst_count ? src_ : dst_;
     uint64_t count = std::max(src_count, dst_count);
@@ -377,11 +458,16 @@ class TableVerifier {
   // are reported.
   Status diffRows(const std::optional<std::vector<std::string>>& lower,
                   const std::optional<std::vector<std::string>>& upper) {
+    return diffRowsWhere(range(src_, lower, upper), false);
+  }
+
+  // diffRows over the rows `where` selects (the same predicate on both sides); ordered: even the
+  // first read waits for the destination to apply the source's position.
+  Status diffRowsWhere(const std::string& where, bool ordered) {
     std::vector<RowDifference> diffs;
     std::string keys;
-    DTS_RETURN_IF_ERROR(compareRows(andWhere(range(src_, lower, upper), src_.where),
-                                    andWhere(range(dst_, lower, upper), dst_.where), false, &diffs,
-                                    &keys));
+    DTS_RETURN_IF_ERROR(compareRows(andWhere(where, src_.where), andWhere(where, dst_.where),
+                                    ordered, &diffs, &keys));
     for (int i = 0; i < options_.rechecks && options_.wait_applied && !diffs.empty(); ++i) {
       std::string again = keys;
       diffs.clear();
@@ -543,6 +629,11 @@ class TableVerifier {
   Side src_, dst_;
   TableVerifyResult* result_;
   std::vector<size_t> key_index_;  // positions of the chunk key's columns in columns
+  LoadBackoff backoff_;
+  std::optional<std::vector<std::string>> resume_after_;
+  VerifyProgress* progress_ = nullptr;
+  const std::atomic<bool>* halt_ = nullptr;
+  SteadyClock::time_point started_ = SteadyClock::now();
 };
 
 // Schema differences of one table over the kept columns (by name) and the unique keys.
@@ -653,13 +744,116 @@ Result<std::unique_ptr<mysql::Connection>> openSide(const EndpointConfig& e, con
 
 }  // namespace
 
+namespace {
+
+// Both connections of one worker.
+struct SidePair {
+  std::unique_ptr<mysql::Connection> src, dst;
+};
+
+Result<SidePair> openPair(const TaskConfig& config) {
+  SidePair p;
+  DTS_ASSIGN_OR_RETURN(p.src, openSide(config.source, "source"));
+  DTS_ASSIGN_OR_RETURN(p.dst, openSide(config.destination, "destination"));
+  return p;
+}
+
+// Fills s's and d's compared columns (the kept ones, in source order); returns why the data
+// cannot be compared ("" when it can).
+std::string compareColumns(const CatalogTable& cat, const std::vector<VerifyColumn>& src_cols,
+                           const std::vector<VerifyColumn>& dst_cols, Side* s, Side* d) {
+  std::string missing, json;
+  for (const auto& c : cat.copy_columns) {
+    auto sc =
+        std::find_if(src_cols.begin(), src_cols.end(), [&](const auto& x) { return x.name == c; });
+    auto dc =
+        std::find_if(dst_cols.begin(), dst_cols.end(), [&](const auto& x) { return x.name == c; });
+    if (sc == src_cols.end() || dc == dst_cols.end()) {
+      missing += (missing.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+      continue;
+    }
+    if (s->flavor != d->flavor &&
+        (sc->kind() == VerifyColumn::Kind::kJson || dc->kind() == VerifyColumn::Kind::kJson))
+      json += (json.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
+    // A column nullable on one side only is a schema difference; for the row image both sides
+    // carry its NULL flag, so the data is still compared.
+    VerifyColumn sv = *sc, dv = *dc;
+    sv.nullable = dv.nullable = sc->nullable || dc->nullable;
+    s->columns.push_back(std::move(sv));
+    d->columns.push_back(std::move(dv));
+  }
+  if (!missing.empty()) return "column(s) " + missing + " missing on one side";
+  if (!json.empty())
+    return "JSON column(s) " + json +
+           " between a MariaDB and a MySQL server are not compared (MariaDB keeps JSON text,"
+           " MySQL prints its own canonical form)";
+  return "";
+}
+
+// One table: schema, then data (resumed from `saved` when an earlier run got part of it done).
+Result<TableVerifyResult> verifyTable(const CatalogTable& cat, const VerifyOptions& options,
+                                      Throttle* throttle, const std::atomic<bool>& stop,
+                                      const std::atomic<bool>& halt, SidePair& conns,
+                                      VerifyProgress* progress,
+                                      const std::optional<VerifyProgress::Table>& saved) {
+  const auto& route = cat.route;
+  std::string name = route.source_database + "." + route.source_table;
+  auto table_started = SteadyClock::now();
+  mysql::Connection* src = conns.src.get();
+  mysql::Connection* dst = conns.dst.get();
+  TableVerifyResult result;
+  double earlier_seconds = 0;
+  std::optional<std::vector<std::string>> after;
+  if (saved && saved->after) {
+    // Part of the data was compared by an earlier run: its counts and differences stand, the
+    // schema is compared again.
+    result = saved->result;
+    result.schema.clear();
+    result.chunks_resumed = result.chunks;
+    earlier_seconds = result.seconds;
+    after = saved->after;
+  }
+  result.source_table = name;
+  result.target_table = route.target_database + "." + route.target_table;
+  DTS_ASSIGN_OR_RETURN(auto src_cols, readColumns(*src, route.source_database, route.source_table));
+  DTS_ASSIGN_OR_RETURN(auto dst_cols, readColumns(*dst, route.target_database, route.target_table));
+  if (dst_cols.empty()) {
+    result = TableVerifyResult{};
+    result.source_table = name;
+    result.target_table = route.target_database + "." + route.target_table;
+    result.schema.push_back({"table", "missing at destination", name, result.target_table});
+    result.data_skipped_reason = "the destination table does not exist";
+    return result;
+  }
+  if (options.schema)
+    DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
+  Side s = makeSide(src, "source", route.source_database, route.source_table, route.where);
+  Side d = makeSide(dst, "destination", route.target_database, route.target_table, "");
+  result.data_skipped_reason = compareColumns(cat, src_cols, dst_cols, &s, &d);
+  if (result.data_skipped_reason.empty() && options.data) {
+    TableVerifier verifier(options, throttle, stop, cat, std::move(s), std::move(d), &result);
+    verifier.resumeAfter(after, progress);
+    verifier.haltWith(&halt);
+    Status st = verifier.run();
+    if (!st.ok()) return st.withContext("verifying " + name);
+    result.data_compared = true;
+  }
+  result.seconds = earlier_seconds + secondsSince(table_started);
+  spdlog::info(
+      "verify {} -> {}: {} source rows, {} destination rows, {} chunks ({} resumed), {} row and {} schema differences, {:.2f} s",
+      name, result.target_table, result.source_rows, result.destination_rows, result.chunks,
+      result.chunks_resumed, result.row_differences, result.schema.size(), result.seconds);
+  return result;
+}
+
+}  // namespace
+
 Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& options,
                                 const std::atomic<bool>& stop) {
   auto started = SteadyClock::now();
   DTS_ASSIGN_OR_RETURN(auto mapping, config.mapping());
-  DTS_ASSIGN_OR_RETURN(auto src, openSide(config.source, "source"));
-  DTS_ASSIGN_OR_RETURN(auto dst, openSide(config.destination, "destination"));
-  DTS_ASSIGN_OR_RETURN(auto catalog, loadCatalog(*src, mapping));
+  DTS_ASSIGN_OR_RETURN(auto first, openPair(config));
+  DTS_ASSIGN_OR_RETURN(auto catalog, loadCatalog(*first.src, mapping));
   std::set<std::string> wanted(options.tables.begin(), options.tables.end());
   for (const auto& w : wanted) {
     bool found = std::any_of(catalog.begin(), catalog.end(), [&](const auto& t) {
@@ -667,74 +861,155 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
     });
     if (!found) return Status::NotFound("--tables: " + w + " is not a source table the task moves");
   }
-  Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
-  ServerFlavor src_flavor = flavorOf(*src);
-  ServerFlavor dst_flavor = flavorOf(*dst);
+  std::vector<const CatalogTable*> todo;
+  for (const auto& cat : catalog) {
+    if (wanted.empty() || wanted.count(cat.route.source_database + "." + cat.route.source_table))
+      todo.push_back(&cat);
+  }
+  std::unique_ptr<VerifyProgress> progress;
+  if (!options.progress_file.empty()) {
+    std::string identity = taskToYaml(config) +
+                           "\nhash: " + (options.hash == RowHash::kMd5 ? "md5" : "crc32") +
+                           (options.schema ? " schema" : "") + (options.data ? " data" : "");
+    DTS_ASSIGN_OR_RETURN(progress, VerifyProgress::open(options.progress_file, identity));
+  }
   VerifyReport report;
   report.task = config.name;
-  for (auto& cat : catalog) {
-    const auto& route = cat.route;
-    std::string name = route.source_database + "." + route.source_table;
-    if (!wanted.empty() && wanted.count(name) == 0) continue;
-    if (stop.load()) return Status::Aborted("verification stopped before " + name);
-    auto table_started = SteadyClock::now();
-    TableVerifyResult result;
-    result.source_table = name;
-    result.target_table = route.target_database + "." + route.target_table;
-    DTS_ASSIGN_OR_RETURN(auto src_cols,
-                         readColumns(*src, route.source_database, route.source_table));
-    DTS_ASSIGN_OR_RETURN(auto dst_cols,
-                         readColumns(*dst, route.target_database, route.target_table));
-    if (dst_cols.empty()) {
-      result.schema.push_back({"table", "missing at destination", name, result.target_table});
-      result.data_skipped_reason = "the destination table does not exist";
-      if (options.on_table) options.on_table(result);
-      report.tables.push_back(std::move(result));
-      continue;
-    }
-    if (options.schema)
-      DTS_RETURN_IF_ERROR(compareSchema(*src, *dst, cat, src_cols, dst_cols, &result));
-    Side s = makeSide(src.get(), "source", route.source_database, route.source_table, route.where);
-    Side d = makeSide(dst.get(), "destination", route.target_database, route.target_table, "");
-    std::string missing, json;
-    for (const auto& c : cat.copy_columns) {
-      auto sc = std::find_if(src_cols.begin(), src_cols.end(),
-                             [&](const auto& x) { return x.name == c; });
-      auto dc = std::find_if(dst_cols.begin(), dst_cols.end(),
-                             [&](const auto& x) { return x.name == c; });
-      if (sc == src_cols.end() || dc == dst_cols.end()) {
-        missing += (missing.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
-        continue;
+  report.resumed = progress != nullptr && !progress->empty();
+  Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
+
+  std::vector<std::optional<TableVerifyResult>> results(todo.size());
+  std::atomic<size_t> next{0};
+  std::atomic<bool> halt{false};
+  std::mutex mu;  // first_error, on_table
+  Status first_error;
+  auto fail = [&](Status st) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (first_error.ok()) first_error = std::move(st);
+    halt.store(true);
+  };
+  auto work = [&](SidePair conns) {
+    while (!halt.load()) {
+      size_t i = next.fetch_add(1);
+      if (i >= todo.size()) return;
+      const CatalogTable& cat = *todo[i];
+      std::string name = cat.describe();
+      if (stop.load()) return fail(Status::Aborted("verification stopped before " + name));
+      auto saved = progress ? progress->find(name) : std::nullopt;
+      if (saved && saved->done) {
+        results[i] = saved->result;
+        results[i]->chunks_resumed = results[i]->chunks;
+      } else {
+        auto r = verifyTable(cat, options, &throttle, stop, halt, conns, progress.get(), saved);
+        if (!r.ok()) return fail(r.status());
+        results[i] = std::move(r).value();
+        if (progress) {
+          Status st = progress->save({*results[i], true, std::nullopt});
+          if (!st.ok()) return fail(st);
+        }
       }
-      if (src_flavor != dst_flavor &&
-          (sc->kind() == VerifyColumn::Kind::kJson || dc->kind() == VerifyColumn::Kind::kJson))
-        json += (json.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
-      s.columns.push_back(*sc);
-      d.columns.push_back(*dc);
+      std::lock_guard<std::mutex> lock(mu);
+      if (options.on_table) options.on_table(*results[i]);
     }
-    if (!missing.empty()) {
-      result.data_skipped_reason = "column(s) " + missing + " missing on one side";
-    } else if (!json.empty()) {
-      result.data_skipped_reason =
-          "JSON column(s) " + json +
-          " between a MariaDB and a MySQL server are not compared (MariaDB keeps JSON text,"
-          " MySQL prints its own canonical form)";
-    } else if (options.data) {
-      TableVerifier verifier(options, &throttle, stop, cat, std::move(s), std::move(d), &result);
-      Status st = verifier.run();
-      if (!st.ok()) return st.withContext("verifying " + name);
-      result.data_compared = true;
-    }
-    result.seconds = secondsSince(table_started);
-    spdlog::info(
-        "verify {} -> {}: {} source rows, {} destination rows, {} chunks, {} row and {} schema differences, {:.2f} s",
-        name, result.target_table, result.source_rows, result.destination_rows, result.chunks,
-        result.row_differences, result.schema.size(), result.seconds);
-    if (options.on_table) options.on_table(result);
-    report.tables.push_back(std::move(result));
+  };
+  size_t workers =
+      std::min<size_t>(std::max(1, options.parallelism), std::max<size_t>(1, todo.size()));
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers; ++w) {
+    threads.emplace_back([&] {
+      auto conns = openPair(config);
+      if (!conns.ok()) return fail(conns.status());
+      work(std::move(conns).value());
+    });
+  }
+  work(std::move(first));
+  for (auto& t : threads) t.join();
+  if (!first_error.ok()) return first_error;
+  for (auto& r : results) report.tables.push_back(std::move(*r));
+  if (progress) {
+    Status st = progress->remove();
+    if (!st.ok()) spdlog::warn("{}", st.message());
   }
   report.seconds = secondsSince(started);
   return report;
+}
+
+struct RowVerifier::Impl {
+  TaskConfig config;
+  VerifyOptions options;
+  SidePair conns;
+  std::map<std::string, CatalogTable> tables;  // by source db.table
+  struct Sides {
+    Side src, dst;
+    std::string skipped;  // why rows of this table are not compared
+  };
+  std::map<std::string, Sides> sides;  // resolved on first use
+  std::unique_ptr<Throttle> throttle;
+};
+
+RowVerifier::RowVerifier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RowVerifier::~RowVerifier() = default;
+
+Result<std::unique_ptr<RowVerifier>> RowVerifier::open(const TaskConfig& config,
+                                                       const VerifyOptions& options) {
+  if (!options.wait_applied)
+    return Status::InvalidArgument("row verification needs the destination's applied position");
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->options = options;
+  DTS_ASSIGN_OR_RETURN(auto mapping, config.mapping());
+  DTS_ASSIGN_OR_RETURN(impl->conns, openPair(config));
+  DTS_ASSIGN_OR_RETURN(auto catalog, loadCatalog(*impl->conns.src, mapping));
+  for (auto& cat : catalog) impl->tables.emplace(cat.describe(), std::move(cat));
+  impl->throttle =
+      std::make_unique<Throttle>(RateLimits{options.max_rps, 0}, SystemClock::instance());
+  return std::unique_ptr<RowVerifier>(new RowVerifier(std::move(impl)));
+}
+
+Status RowVerifier::compare(const ChangedRows& rows, const std::atomic<bool>& stop,
+                            TableVerifyResult* result) {
+  auto it = impl_->tables.find(rows.source_table);
+  if (it == impl_->tables.end() || it->second.chunk_key.empty() || rows.keys.empty())
+    return Status::OK();  // not moved (any more), or no key to find rows by
+  const CatalogTable& cat = it->second;
+  const auto& route = cat.route;
+  result->source_table = rows.source_table;
+  result->target_table = route.target_database + "." + route.target_table;
+  auto found = impl_->sides.find(rows.source_table);
+  if (found == impl_->sides.end()) {
+    Impl::Sides sides;
+    sides.src = makeSide(impl_->conns.src.get(), "source", route.source_database,
+                         route.source_table, route.where);
+    sides.dst = makeSide(impl_->conns.dst.get(), "destination", route.target_database,
+                         route.target_table, "");
+    DTS_ASSIGN_OR_RETURN(auto src_cols,
+                         readColumns(*impl_->conns.src, route.source_database, route.source_table));
+    DTS_ASSIGN_OR_RETURN(auto dst_cols,
+                         readColumns(*impl_->conns.dst, route.target_database, route.target_table));
+    sides.skipped = dst_cols.empty()
+                        ? "the destination table does not exist"
+                        : compareColumns(cat, src_cols, dst_cols, &sides.src, &sides.dst);
+    found = impl_->sides.emplace(rows.source_table, std::move(sides)).first;
+  }
+  if (!found->second.skipped.empty()) {
+    result->data_skipped_reason = found->second.skipped;
+    return Status::OK();
+  }
+  std::vector<std::string> predicates;
+  for (const auto& key : rows.keys) {
+    if (key.size() != cat.chunk_key.size()) continue;
+    std::string p;
+    for (size_t i = 0; i < key.size(); ++i)
+      p += (i == 0 ? "" : " AND ") + mysql::quoteIdentifier(cat.chunk_key[i]) + " = " + key[i];
+    predicates.push_back(std::move(p));
+  }
+  TableVerifier verifier(impl_->options, impl_->throttle.get(), stop, cat, found->second.src,
+                         found->second.dst, result);
+  Status st = verifier.compareKeys(predicates);
+  result->source_rows += predicates.size();
+  result->data_compared = true;
+  if (!st.ok()) return st.withContext("verifying changed rows of " + rows.source_table);
+  return Status::OK();
 }
 
 }  // namespace dts::task

@@ -18,7 +18,13 @@
 //           hash on both sides), each surplus copy reported as missing or extra with its count.
 // The source side of every query carries the route's WHERE; the destination holds only the
 // rows that passed it. Reading is not a consistent snapshot: a table written during the run may
-// show differences that only reflect lag (re-run, or verify a stopped task).
+// show differences that only reflect lag (re-run, or verify a stopped task), unless
+// wait_applied is given (a sync task's options.verify), which re-checks them.
+// Tables are verified `parallelism` at a time, each over its own pair of connections. Before each
+// chunk and after it, the load back-off (verify_load.h) may pause. With a progress file, each
+// finished chunk is recorded, and a run that was stopped or killed continues each table after its
+// last finished chunk (verify_progress.h).
+// Incremental verification (RowVerifier) compares given rows by key instead of ranges.
 //
 // Values in a report are the data's values; connection passwords never appear anywhere.
 #pragma once
@@ -26,12 +32,14 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
 #include "task/task_config.h"
+#include "task/verify_load.h"
 #include "task/verify_sql.h"
 
 namespace dts::task {
@@ -58,8 +66,20 @@ struct VerifyOptions {
   // difference. Null: no re-check (one-shot verification of data at rest).
   std::function<Status(const std::string& source_position)> wait_applied;
   int rechecks = 3;
-  // Called after each table with its result (progress for status and metrics). Optional.
+  // Called after each table with its result (progress for status and metrics). Optional; with
+  // parallelism > 1 it is called from several threads (one call at a time).
   std::function<void(const TableVerifyResult&)> on_table;
+  // Backs off when the source is busy (verify_load.h). Threads_running counts every running
+  // session, verification's own `parallelism` checksum queries included: the limit is compared
+  // with the count less those.
+  LoadLimits load;
+  // Tables verified at the same time, each over its own pair of connections (1-64).
+  int parallelism = 1;
+  // Resumable runs (verify_progress.h): the file where finished chunks are recorded. A run that
+  // ends (equal or not) removes it; a run that is stopped or killed leaves it, and the next run
+  // of the same task definition and hash continues each table after its last finished chunk.
+  // Empty: not resumable.
+  std::string progress_file;
 };
 
 struct ColumnDifference {
@@ -91,8 +111,11 @@ struct TableVerifyResult {
   bool data_compared = false;
   std::string data_skipped_reason;  // why data was not compared (when it was not)
   uint64_t source_rows = 0, destination_rows = 0;
-  uint64_t chunks = 0;           // ranges checksummed, bisection halves included
-  uint64_t rechecks = 0;         // differing ranges read again once the destination caught up
+  uint64_t chunks = 0;          // ranges checksummed, bisection halves included
+  uint64_t rechecks = 0;        // differing ranges read again once the destination caught up
+  uint64_t chunks_resumed = 0;  // of chunks: finished by an earlier, interrupted run
+  uint64_t load_pauses = 0;     // pauses made because the source was busy (options.load)
+  double paused_seconds = 0;
   uint64_t row_differences = 0;  // all found (rows below is capped)
   std::vector<RowDifference> rows;
   std::vector<SchemaDifference> schema;
@@ -107,6 +130,7 @@ struct VerifyReport {
   std::string task;
   std::vector<TableVerifyResult> tables;
   double seconds = 0;
+  bool resumed = false;  // continued from an interrupted run's progress file
 
   bool equal() const;
   uint64_t rowDifferences() const;
@@ -119,6 +143,34 @@ struct VerifyReport {
 // (resolveTaskEndpoints).
 Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& options,
                                 const std::atomic<bool>& stop);
+
+// Incremental verification (options.verify.incremental): the rows of one source table that
+// changed, by their chunk key (the key full verification walks: CatalogTable::chunk_key), each
+// value an SQL literal.
+struct ChangedRows {
+  std::string source_table;  // db.table
+  std::vector<std::vector<std::string>> keys;
+};
+
+// Compares rows by key while a sync runs: each batch of keys is read at the source, then at the
+// destination once it has applied the source position read after it, and a row that differs is
+// read again the same way (up to options.rechecks times) before it is reported, so lag is never
+// a difference. Holds one connection to each side. Not thread-safe.
+class RowVerifier {
+ public:
+  // REQUIRES: options.wait_applied. Errors: connecting, reading the source catalog.
+  static Result<std::unique_ptr<RowVerifier>> open(const TaskConfig& config,
+                                                   const VerifyOptions& options);
+  ~RowVerifier();
+  // Compares the rows and adds what differs to result (source_rows counts the keys checked,
+  // chunks the batches). Tables the task does not move or without a chunk key are skipped.
+  Status compare(const ChangedRows& rows, const std::atomic<bool>& stop, TableVerifyResult* result);
+
+ private:
+  struct Impl;
+  explicit RowVerifier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // A readable summary: one line per table, then each difference.
 std::string verifyReportText(const VerifyReport& report);

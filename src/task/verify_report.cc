@@ -48,6 +48,13 @@ std::string verifyReportText(const VerifyReport& report) {
                   static_cast<unsigned long long>(t.chunks), t.seconds);
     out += line;
     if (t.keyless) out += "  (no key: compared as a multiset of row hashes)\n";
+    if (t.chunks_resumed > 0)
+      out += "  " + std::to_string(t.chunks_resumed) + " chunks done by an interrupted run\n";
+    if (t.load_pauses > 0) {
+      std::snprintf(line, sizeof(line), "  paused %llu times (%.1f s) while the source was busy\n",
+                    static_cast<unsigned long long>(t.load_pauses), t.paused_seconds);
+      out += line;
+    }
     if (!t.data_skipped_reason.empty())
       out += "  data not compared: " + t.data_skipped_reason + "\n";
     for (const auto& s : t.schema) {
@@ -110,7 +117,10 @@ std::string verifyReportJson(const VerifyReport& report) {
                       {"source_rows", t.source_rows},
                       {"destination_rows", t.destination_rows},
                       {"chunks", t.chunks},
+                      {"chunks_resumed", t.chunks_resumed},
                       {"rechecks", t.rechecks},
+                      {"load_pauses", t.load_pauses},
+                      {"paused_seconds", t.paused_seconds},
                       {"row_differences", t.row_differences},
                       {"rows", rows},
                       {"schema", schema},
@@ -121,6 +131,7 @@ std::string verifyReportJson(const VerifyReport& report) {
                         {"row_differences", report.rowDifferences()},
                         {"schema_differences", report.schemaDifferences()},
                         {"seconds", report.seconds},
+                        {"resumed", report.resumed},
                         {"tables", tables}};
   return out.dump(2) + "\n";
 }

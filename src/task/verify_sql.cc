@@ -77,22 +77,42 @@ std::string displayExpr(const VerifyColumn& col) {
 }
 
 std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {
-  // CONCAT_WS skips NULLs and a value may contain the separator, so the image ends with each
-  // short string value's length in characters (the same in every character set it converts to)
-  // and every column's NULL flag: together they fix where each value starts. Numbers, temporal
-  // values and MD5 digests never contain '#'.
-  std::string values, lengths, nulls;
+  // CONCAT_WS skips NULLs and a value may contain the separator, so the image ends with the
+  // byte lengths of the canonical (utf8mb4) short string values when two or more columns may
+  // hold a '#' (with one, the values around it fix where it starts and ends), and the NULL flags
+  // of the columns that may be NULL. Numbers, temporal values and MD5 digests never contain '#'.
+  // The cheapest expression of the same bytes is chosen per column: a text column already in
+  // utf8mb4, when every text column of the row is, in one collation, enters as it is (CONVERT
+  // would be a copy) and its LENGTH is its byte length (CHAR_LENGTH would count characters).
+  std::string shared_collation;
+  bool one_collation = true;
+  size_t hash_chars = 0;  // columns whose canonical value may contain '#'
   for (const auto& col : columns) {
-    std::string x = canonicalExpr(col, flavor);
-    std::string c = mysql::quoteIdentifier(col.name);
-    values += ", " + (isLong(col) ? "MD5(" + x + ")" : x);
     auto kind = col.kind();
     if (!isLong(col) && (kind == VerifyColumn::Kind::kText || kind == VerifyColumn::Kind::kBytes))
-      lengths += (lengths.empty() ? "" : ", ") + ("CHAR_LENGTH(" + c + ")");
-    nulls += (nulls.empty() ? "" : ", ") + ("ISNULL(" + c + ")");
+      ++hash_chars;
+    if (kind != VerifyColumn::Kind::kText) continue;
+    // A converted column would bring utf8mb4's default collation into the concatenation.
+    if (col.charset != "utf8mb4") one_collation = false;
+    if (shared_collation.empty()) shared_collation = col.collation;
+    one_collation = one_collation && col.collation == shared_collation;
+  }
+  std::string values, lengths, nulls;
+  for (const auto& col : columns) {
+    std::string c = mysql::quoteIdentifier(col.name);
+    auto kind = col.kind();
+    bool as_is = kind == VerifyColumn::Kind::kText && col.charset == "utf8mb4" && one_collation &&
+                 !col.collation.empty();
+    std::string x = as_is ? c : canonicalExpr(col, flavor);
+    values += ", " + (isLong(col) ? "MD5(" + x + ")" : x);
+    if (hash_chars > 1 && !isLong(col) &&
+        (kind == VerifyColumn::Kind::kText || kind == VerifyColumn::Kind::kBytes))
+      lengths += (lengths.empty() ? "" : ", ") + ("LENGTH(" + x + ")");
+    if (col.nullable) nulls += (nulls.empty() ? "" : ", ") + ("ISNULL(" + c + ")");
   }
   if (!lengths.empty()) values += ", CONCAT_WS(',', " + lengths + ")";
-  return "CONCAT_WS('#'" + values + ", CONCAT(" + nulls + "))";
+  if (!nulls.empty()) values += ", CONCAT(" + nulls + ")";
+  return "CONCAT_WS('#'" + values + ")";
 }
 
 std::string rowHashExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor) {

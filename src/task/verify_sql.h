@@ -17,8 +17,9 @@
 //           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so
 //           its text is used as is. A MariaDB side against a MySQL side would print JSON
 //           differently: such a pair is refused for tables with JSON columns (verifyTask says so).
-// The row image is CONCAT_WS('#', the canonical values, the character lengths of the short
-// string values, the NULL flags of all): no two different rows have the same image. Long types
+// The row image is CONCAT_WS('#', the canonical values, the byte lengths of the short string
+// values (when two or more of them could contain '#'), the NULL flags of the nullable columns):
+// no two different rows have the same image. Long types
 // (TEXT, BLOB, JSON, geometry) enter as the MD5 of their value, so that a row image stays far
 // below max_allowed_packet. A chunk's checksum is COUNT(*) and the exact (DECIMAL) SUM of its
 // rows' hashes: a multiset checksum, so duplicated rows do not cancel out as under BIT_XOR. The

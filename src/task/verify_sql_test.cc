@@ -48,13 +48,43 @@ TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
 }
 
 TEST(VerifySqlTest, RowImageHasLengthsOfShortStringsAndNullFlags) {
-  std::string h = rowImageExpr({col("id", "int"), col("s", "varchar"), col("t", "text")},
-                               ServerFlavor::kMariaDB);
+  std::string h =
+      rowImageExpr({col("id", "int"), col("s", "varchar"), col("b", "varbinary"), col("t", "text")},
+                   ServerFlavor::kMariaDB);
   EXPECT_EQ(h,
-            "CONCAT_WS('#', `id`, CONVERT(`s` USING utf8mb4), MD5(CONVERT(`t` USING utf8mb4)),"
-            " CONCAT_WS(',', CHAR_LENGTH(`s`)), CONCAT(ISNULL(`id`), ISNULL(`s`), ISNULL(`t`)))");
+            "CONCAT_WS('#', `id`, CONVERT(`s` USING utf8mb4), `b`,"
+            " MD5(CONVERT(`t` USING utf8mb4)), CONCAT_WS(',', LENGTH(CONVERT(`s` USING utf8mb4)),"
+            " LENGTH(`b`)), CONCAT(ISNULL(`id`), ISNULL(`s`), ISNULL(`b`), ISNULL(`t`)))");
   EXPECT_EQ(rowHashExpr({col("id", "int")}, ServerFlavor::kMariaDB),
             "MD5(" + rowImageExpr({col("id", "int")}, ServerFlavor::kMariaDB) + ")");
+}
+
+// What pt-table-checksum hashes for sysbench's table, plus the lengths that keep two strings
+// with '#' in them apart: utf8mb4 columns of one collation enter as they are, NOT NULL columns
+// have no flag.
+TEST(VerifySqlTest, RowImageIsLeanForUtf8mb4AndNotNullColumns) {
+  auto text = [](std::string name, std::string collation, bool nullable) {
+    VerifyColumn c = col(std::move(name), "char");
+    c.charset = "utf8mb4";
+    c.collation = std::move(collation);
+    c.nullable = nullable;
+    return c;
+  };
+  VerifyColumn id = col("id", "int");
+  id.nullable = false;
+  EXPECT_EQ(rowImageExpr({id, text("c", "utf8mb4_general_ci", false),
+                          text("pad", "utf8mb4_general_ci", false)},
+                         ServerFlavor::kMariaDB),
+            "CONCAT_WS('#', `id`, `c`, `pad`, CONCAT_WS(',', LENGTH(`c`), LENGTH(`pad`)))");
+  // One string column: no lengths; a nullable one keeps its flag.
+  EXPECT_EQ(rowImageExpr({id, text("c", "utf8mb4_general_ci", true)}, ServerFlavor::kMariaDB),
+            "CONCAT_WS('#', `id`, `c`, CONCAT(ISNULL(`c`)))");
+  // Two collations would not concatenate: both are converted (to the same bytes).
+  EXPECT_EQ(rowImageExpr({text("a", "utf8mb4_bin", false), text("b", "utf8mb4_general_ci", false)},
+                         ServerFlavor::kMariaDB),
+            "CONCAT_WS('#', CONVERT(`a` USING utf8mb4), CONVERT(`b` USING utf8mb4),"
+            " CONCAT_WS(',', LENGTH(CONVERT(`a` USING utf8mb4)),"
+            " LENGTH(CONVERT(`b` USING utf8mb4))))");
 }
 
 TEST(VerifySqlTest, ChecksumIsCountAndExactSum) {
