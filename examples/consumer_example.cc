@@ -48,14 +48,15 @@ int main(int argc, char** argv) {
   });
 
   dts::consumer::Status st = consumer.runTransactions([](const dts::consumer::Transaction& tx) {
-    std::printf("transaction %s: %zu changes, next offset %lld\n", tx.id.c_str(),
-                tx.records.size(), static_cast<long long>(tx.end_offset));
+    std::printf("transaction %s: %zu changes, next offset %lld\n", tx.id.c_str(), tx.records.size(),
+                static_cast<long long>(tx.end_offset));
     for (const auto& r : tx.records) {
       const auto& v = r.value;
       std::printf("  %lld %s %s.%s\n", static_cast<long long>(r.offset), r.op.c_str(),
                   v.value("db", "").c_str(),
-                  v.contains("table") && v["table"].is_string() ? v["table"].get<std::string>().c_str()
-                                                               : "-");
+                  v.contains("table") && v["table"].is_string()
+                      ? v["table"].get<std::string>().c_str()
+                      : "-");
     }
     std::fflush(stdout);
     return true;  // keep going

@@ -49,10 +49,10 @@ TEST_F(SubscribeLargeTest, OneGigabyteTransactionLoggedAndDeliveredInBoundedMemo
                         std::to_string(kPadBytes) + ") FROM seq_1_to_" + std::to_string(kRows));
   Server server;
   server.start(workFile("data-big"), workFile("big-server.log"));
-  json created = server.call(
-      "POST", "/api/v1/tasks?start=true",
-      "name: big\nkind: tracking\nsource: {endpoint: '" + source +
-          "', user: dts, password_env: DTS_IT_PW}\nobjects: [{database: big}]\n");
+  json created =
+      server.call("POST", "/api/v1/tasks?start=true",
+                  "name: big\nkind: tracking\nsource: {endpoint: '" + source +
+                      "', user: dts, password_env: DTS_IT_PW}\nobjects: [{database: big}]\n");
   ASSERT_EQ(created.value("http_status", 0), 201) << created.dump();
   ASSERT_TRUE(eventually(120s, [&] { return server.phase("big") == "incremental"; }));
   std::this_thread::sleep_for(1s);
@@ -72,13 +72,12 @@ TEST_F(SubscribeLargeTest, OneGigabyteTransactionLoggedAndDeliveredInBoundedMemo
   // records are checked by a small awk program, to keep 1 GB out of the test's memory too).
   std::string summary = workFile("big-summary.txt"), err = workFile("big-subscribe.err");
   ShellProcess consumer;
-  consumer.start(
-      "sh -c " +
-      shellQuote(server.subscribeCommand("big", "--group big --from earliest --idle-exit-ms 5000",
-                                         "/dev/stdout", err) +
-                 " | awk '/\"op\":\"update\"/{u++} /\"op\":\"begin\"/{b++} "
-                 "/\"op\":\"commit\"/{c++} {n++} END{print n, b, u, c}' > " +
-                 shellQuote(summary)));
+  consumer.start("sh -c " + shellQuote(server.subscribeCommand(
+                                           "big", "--group big --from earliest --idle-exit-ms 5000",
+                                           "/dev/stdout", err) +
+                                       " | awk '/\"op\":\"update\"/{u++} /\"op\":\"begin\"/{b++} "
+                                       "/\"op\":\"commit\"/{c++} {n++} END{print n, b, u, c}' > " +
+                                       shellQuote(summary)));
   auto done = std::chrono::steady_clock::now() + 900s;
   while (!consumer.wait(1s) && std::chrono::steady_clock::now() < done)
     peak_kb = std::max(peak_kb, peakResidentKb(pid));

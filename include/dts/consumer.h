@@ -88,9 +88,9 @@ struct Options {
 };
 
 struct Record {
-  int64_t offset = -1;  // -1 when the line has none (a foreign format)
-  std::string op;       // begin, insert, update, delete, ddl, commit; "" when unknown
-  std::string line;     // the line as received (without its newline)
+  int64_t offset = -1;   // -1 when the line has none (a foreign format)
+  std::string op;        // begin, insert, update, delete, ddl, commit; "" when unknown
+  std::string line;      // the line as received (without its newline)
   nlohmann::json value;  // the parsed line (null when it is not JSON)
 };
 

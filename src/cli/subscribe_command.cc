@@ -1,8 +1,8 @@
 #include "cli/subscribe_command.h"
 
 #include <chrono>
-#include <set>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include "cli/commands.h"
@@ -106,7 +106,8 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
 void registerSubscribeCommand(CLI::App& app) {
   auto args = std::make_shared<SubscribeArgs>();
   auto* cmd = app.add_subcommand(
-      "subscribe", "print a tracking task's changes as NDJSON, committing a consumer group's offset");
+      "subscribe",
+      "print a tracking task's changes as NDJSON, committing a consumer group's offset");
   cmd->add_option("task", args->task, "the tracking task")->required();
   cmd->add_option("--group", args->group,
                   "consumer group: resume after its last commit, commit as records are printed");

@@ -52,8 +52,8 @@ Status httpStatus(int status, const std::string& body, const std::string& what) 
     case 400: return {Status::Code::kInvalidArgument, message};
     case 401:
     case 403:
-      return {Status::Code::kUnauthenticated, what + ": the server refused the token (" +
-                                                  errorMessage(body) + ")"};
+      return {Status::Code::kUnauthenticated,
+              what + ": the server refused the token (" + errorMessage(body) + ")"};
     case 404: return {Status::Code::kNotFound, message};
     case 405:
       return {Status::Code::kInvalidArgument,
@@ -132,8 +132,8 @@ Status checkOptions(const Options& o) {
 void sleepUnlessStopped(std::chrono::milliseconds delay, const std::atomic<bool>& stop) {
   auto until = Clock::now() + delay;
   while (!stop.load() && Clock::now() < until)
-    std::this_thread::sleep_for(std::min<Clock::duration>(std::chrono::milliseconds(50),
-                                                          until - Clock::now()));
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(std::chrono::milliseconds(50), until - Clock::now()));
 }
 
 }  // namespace
@@ -154,8 +154,8 @@ Status Consumer::commit(int64_t offset) {
   const std::string body = json{{"offset", offset}}.dump();
   // A commit outlives stop(): Ctrl-C commits what was delivered. Bounded by the retry window
   // (30 s when reading retries forever).
-  auto window = options_.retry_window.count() > 0 ? options_.retry_window
-                                                  : std::chrono::milliseconds(30000);
+  auto window =
+      options_.retry_window.count() > 0 ? options_.retry_window : std::chrono::milliseconds(30000);
   auto deadline = Clock::now() + window;
   auto delay = options_.retry_min;
   for (;;) {
@@ -163,7 +163,8 @@ Status Consumer::commit(int64_t offset) {
     Status st;
     if (!res) {
       st = {Status::Code::kUnavailable, "commit of group '" + options_.group + "' at " +
-                                            options_.server + ": " + httplib::to_string(res.error())};
+                                            options_.server + ": " +
+                                            httplib::to_string(res.error())};
     } else if (res->status == 200) {
       int64_t prev = last_committed_.load();
       while (offset > prev && !last_committed_.compare_exchange_weak(prev, offset)) {
@@ -330,8 +331,8 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
   auto retry_deadline = Clock::time_point::max();
   auto delay = options_.retry_min;
   while (!stop_.load()) {
-    std::string path = "/api/v1/tasks/" + options_.task + "/changes?wait_ms=" +
-                       std::to_string(options_.idle_reopen.count());
+    std::string path = "/api/v1/tasks/" + options_.task +
+                       "/changes?wait_ms=" + std::to_string(options_.idle_reopen.count());
     int64_t pos = position_.load();
     if (pos >= 0) {
       path += "&from=" + std::to_string(pos);

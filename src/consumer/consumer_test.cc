@@ -57,7 +57,8 @@ pipeline::Transaction txn(uint64_t seq, int rows, const std::string& table = "or
 class TestServer {
  public:
   TestServer(server::Api* api, int port) : api_(api) {
-    http_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
+    http_.Get(".*",
+              [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
     http_.Post(".*",
                [this](const httplib::Request& req, httplib::Response& res) { handle(req, res); });
     port_ = port == 0 ? http_.bind_to_any_port("127.0.0.1") : port;
@@ -210,8 +211,8 @@ TEST_F(ConsumerTest, TransactionsInOrderAndAGroupResumesRightAfterItsCommit) {
 }
 
 TEST_F(ConsumerTest, RecordsWithFiltersAndAutoCommitAfterEachTransaction) {
-  append(txn(1, 1, "orders"));     // 0-2
-  append(txn(2, 1, "customers"));  // 3-5
+  append(txn(1, 1, "orders"));      // 0-2
+  append(txn(2, 1, "customers"));   // 3-5
   append(txn(3, 2, "orders", 10));  // 6-9
   Options o = options();
   o.tables = {"shop.orders"};
@@ -303,7 +304,7 @@ TEST_F(ConsumerTest, ReconnectsAfterAServerRestartAndResumesWithoutGapOrDuplicat
   for (int i = 0; i < 200 && count() < 3; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   ASSERT_EQ(count(), 3u);
-  server_.reset();  // the server goes away
+  server_.reset();    // the server goes away
   append(txn(2, 1));  // 3-5, written while it is down
   for (int i = 0; i < 200 && retries.load() == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
