@@ -17,7 +17,8 @@
 #   (http)   `dts subscribe --from earliest` (the consumer library) printing every record, and
 #            curl of GET .../changes (the bare endpoint), to the end
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
-# as fast as (raw), i.e. the log is never the bottleneck.
+# as fast as (raw), i.e. the log is never the bottleneck. PROFILE=FILE also records the server
+# with `perf` during (append) and writes the flat profile (top symbols) to FILE.
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -97,6 +98,11 @@ kind: tracking
 source: {endpoint: '$HOST:$PORT', user: $USER, password_env: DTS_IT_PW}
 objects: [{database: sbtest}]
 options: {start: '$START_GTID'}" >/dev/null
+PERF_PID=
+if [[ -n ${PROFILE:-} ]]; then
+  perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
 T0=
 while :; do
   st=$(api tasks/bench)
@@ -107,6 +113,11 @@ while :; do
   sleep 0.05
 done
 APPEND_T=$(echo "$T1 - $T0" | bc -l)
+if [[ -n $PERF_PID ]]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+  perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
+    | grep -v '^#' | grep -v '^$' | head -40 >"$PROFILE"
+fi
 RECORDS=$(api tasks/bench/groups/none | field end_offset)
 
 # (kafka)

@@ -76,6 +76,9 @@ struct Options {
   bool auto_commit = false;
   std::chrono::milliseconds auto_commit_interval{0};  // 0: after every transaction
   size_t max_transaction_bytes = 64 << 20;
+  // false: Record::value stays null for row and DDL records (offset, op and line are set), which
+  // spares a JSON parse per record when the caller only passes lines on (dts subscribe).
+  bool parse_values = true;
   std::chrono::milliseconds connect_timeout{5000};
   // A stream with nothing new for this long ends and is opened again (keeps dead peers found).
   std::chrono::milliseconds idle_reopen{25000};
@@ -91,7 +94,7 @@ struct Record {
   int64_t offset = -1;   // -1 when the line has none (a foreign format)
   std::string op;        // begin, insert, update, delete, ddl, commit; "" when unknown
   std::string line;      // the line as received (without its newline)
-  nlohmann::json value;  // the parsed line (null when it is not JSON)
+  nlohmann::json value;  // the parsed line (null when it is not JSON, or !parse_values)
 };
 
 struct Transaction {

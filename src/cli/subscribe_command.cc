@@ -45,6 +45,7 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
     }
   }
   o.format = args.format;
+  o.parse_values = false;  // lines are printed as they came
   o.auto_commit = !args.group.empty();
   o.auto_commit_interval = std::chrono::milliseconds(args.commit_interval_ms);
   o.on_retry = [](const consumer::Status& error, std::chrono::milliseconds delay) {

@@ -64,6 +64,27 @@ Status httpStatus(int status, const std::string& body, const std::string& what) 
   }
 }
 
+// The offset and op of a native record from the start of its line ({"offset":N,"op":"OP",...}),
+// without parsing the rest; false when the line does not start that way.
+bool scanOffsetAndOp(const std::string& line, int64_t* offset, std::string* op) {
+  static const std::string kOffset = "{\"offset\":", kOp = ",\"op\":\"";
+  if (line.compare(0, kOffset.size(), kOffset) != 0) return false;
+  size_t i = kOffset.size();
+  int64_t v = 0;
+  size_t digits = 0;
+  while (i < line.size() && line[i] >= '0' && line[i] <= '9' && digits < 18) {
+    v = v * 10 + (line[i++] - '0');
+    ++digits;
+  }
+  if (digits == 0 || line.compare(i, kOp.size(), kOp) != 0) return false;
+  i += kOp.size();
+  size_t end = line.find('"', i);
+  if (end == std::string::npos || end - i > 16) return false;
+  *offset = v;
+  *op = line.substr(i, end - i);
+  return true;
+}
+
 bool retryable(const Status& st) {
   return st.code() == Status::Code::kUnavailable;
 }
@@ -248,8 +269,14 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
   // One line of the stream; false stops reading (handler done, stop, or a fatal error).
   auto onLine = [&](std::string line) -> bool {
     Record r;
-    r.value = json::parse(line, nullptr, false);
-    if (r.value.is_discarded()) r.value = nullptr;
+    bool scanned = !options_.parse_values && scanOffsetAndOp(line, &r.offset, &r.op) &&
+                   r.op != "begin" && r.op != "commit";  // markers: parsed (transaction fields)
+    if (!scanned) {
+      r.offset = -1;
+      r.op.clear();
+      r.value = json::parse(line, nullptr, false);
+      if (r.value.is_discarded()) r.value = nullptr;
+    }
     if (r.value.is_object()) {
       if (r.value.size() == 1 && r.value.contains("error") && r.value["error"].is_object()) {
         // The server's last line after a failure in the middle of the stream.

@@ -254,6 +254,29 @@ TEST_F(ConsumerTest, RecordsWithFiltersAndAutoCommitAfterEachTransaction) {
   EXPECT_EQ(committed, 10);
 }
 
+TEST_F(ConsumerTest, LinesPassedOnWithoutParsingKeepOffsetsAndOps) {
+  append(txn(1, 2));  // 0-3
+  Options o = options();
+  o.parse_values = false;
+  o.auto_commit = true;
+  std::vector<Record> seen;
+  Consumer c(o);
+  ASSERT_TRUE(c.runRecords([&](const Record& r) {
+                 seen.push_back(r);
+                 return r.op != "commit";
+               }).ok());
+  ASSERT_EQ(seen.size(), 4u);
+  const char* ops[] = {"begin", "insert", "insert", "commit"};
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].offset, static_cast<int64_t>(i));
+    EXPECT_EQ(seen[i].op, ops[i]);
+    EXPECT_EQ(nlohmann::json::parse(seen[i].line)["offset"], i);
+  }
+  EXPECT_TRUE(seen[1].value.is_null());        // a row: not parsed
+  EXPECT_EQ(seen[3].value["event_count"], 2);  // markers are
+  EXPECT_EQ(c.lastCommitted(), 4);
+}
+
 TEST_F(ConsumerTest, LargeTransactionsComeInBoundedParts) {
   append(txn(1, 200));  // 0-201
   Options o = options();
