@@ -116,7 +116,7 @@ APPEND_T=$(echo "$T1 - $T0" | bc -l)
 if [[ -n $PERF_PID ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
   perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
-    | grep -v '^#' | grep -v '^$' | head -40 >"$PROFILE"
+    | grep -v "^#" | grep -v "^$" | head -40 >"$PROFILE"
 fi
 RECORDS=$(api tasks/bench/groups/none | field end_offset)
 
