@@ -99,8 +99,11 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
       return 1;
     }
   }
-  if (!args.group.empty())
+  if (!args.group.empty() && c.lastCommitted() >= 0) {
     spdlog::info("subscribe: group {} committed at offset {}", args.group, c.lastCommitted());
+  } else if (!args.group.empty()) {
+    spdlog::info("subscribe: nothing read; group {}'s commit is unchanged", args.group);
+  }
   return 0;
 }
 
