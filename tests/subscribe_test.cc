@@ -3,6 +3,8 @@
 //   * `dts subscribe` killed with SIGKILL at random points while a writer commits: every change
 //     reaches the group at least once, a commit never covers a record that was not printed, and
 //     each new run starts right at the group's last commit; SIGINT commits and exits 0;
+//   * `dts subscribe` rides through `dts server` killed with SIGKILL twice (same address): it
+//     reconnects and goes on with no gap and no duplicate, and commits at the end;
 //   * --from TIME starts exactly at the first transaction committed at or after that time;
 //   * the log equals the source's binlog transaction by transaction (GTIDs and row counts, read
 //     with `dts binlog decode` from the node's binlog files) across a promotion of the task's
@@ -168,6 +170,62 @@ TEST_F(SubscribeTest, ConsumerKilledAtRandomPointsGetsEveryChangeAndResumesAfter
   q.start(server.subscribeCommand("sub", "--group billing --idle-exit-ms 1500", rest, err));
   ASSERT_EQ(q.wait(60s), 0) << fileText(err);
   EXPECT_TRUE(jsonLines(rest).empty()) << fileText(rest);
+  server.stop();
+}
+
+TEST_F(SubscribeTest, SubscribeRidesThroughTheServerKilledWithSigkill) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS rid; CREATE DATABASE rid;"
+      "CREATE TABLE rid.t (id INT PRIMARY KEY)");
+  Server server;
+  const std::string data = workFile("data-rid"), log = workFile("rid-server.log");
+  server.start(data, log);
+  startTracking(server, "rid", "rid");
+  const std::string listen = server.url().substr(std::string("http://").size());
+  std::string out = workFile("rid.ndjson"), err = workFile("rid.err");
+  ShellProcess consumer;
+  consumer.start(server.subscribeCommand("rid", "--group g --commit-interval-ms 0", out, err));
+
+  constexpr int kTransactions = 300;
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    ASSERT_NE(c, nullptr);
+    for (int i = 1; i <= kTransactions; ++i) {
+      ASSERT_TRUE(c->execute("INSERT INTO rid.t VALUES (" + std::to_string(i) + ")").ok());
+      written = i;
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  // The server dies twice while the consumer reads and the writer writes; it comes back on the
+  // same address and resumes the task; the consumer reconnects by itself.
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(eventually(60s, [&] { return jsonLines(out).size() > 30u * (round + 1); }))
+        << fileText(err);
+    server.kill();
+    std::this_thread::sleep_for(1s);
+    server.start(data, log, listen);
+  }
+  writer.join();
+  std::set<int> ids;
+  ASSERT_TRUE(eventually(120s,
+                         [&] {
+                           ids.clear();
+                           for (const auto& l : jsonLines(out))
+                             if (l["op"] == "insert") ids.insert(l["after"]["id"].get<int>());
+                           return ids.size() == static_cast<size_t>(kTransactions);
+                         }))
+      << ids.size() << " ids\n"
+      << fileText(err);
+  consumer.signal(SIGINT);
+  ASSERT_EQ(consumer.wait(30s), 0) << fileText(err);
+  std::vector<json> lines = jsonLines(out);
+  // One run of the consumer: no gap and no record twice, across both reconnections.
+  for (size_t i = 0; i < lines.size(); ++i)
+    ASSERT_EQ(lines[i]["offset"].get<int64_t>(), static_cast<int64_t>(i)) << fileText(err);
+  EXPECT_EQ(lines.size(), static_cast<size_t>(kTransactions) * 3);
+  EXPECT_EQ(server.committed("rid", "g"), static_cast<int64_t>(lines.size()));
+  EXPECT_NE(fileText(err).find("retrying in"), std::string::npos) << fileText(err);
   server.stop();
 }
 

@@ -68,12 +68,12 @@ std::optional<int> ShellProcess::wait(std::chrono::milliseconds timeout) {
   return exit_;
 }
 
-void Server::start(const std::string& data, const std::string& logfile) {
+void Server::start(const std::string& data, const std::string& logfile, const std::string& listen) {
   data_ = data;
   log_ = logfile;
   size_t before = fileText(logfile).size();
   process_ = std::make_unique<DtsProcess>();
-  process_->start({"server", "--data-dir", data, "--listen", "127.0.0.1:0"}, logfile);
+  process_->start({"server", "--data-dir", data, "--listen", listen}, logfile);
   std::smatch m;
   std::string text;
   ASSERT_TRUE(eventually(30s, [&] {
@@ -87,6 +87,12 @@ void Server::start(const std::string& data, const std::string& logfile) {
 void Server::stop() {
   process_->signal(SIGTERM);
   EXPECT_EQ(process_->wait(60s), 0) << fileText(log_);
+  process_.reset();
+}
+
+void Server::kill() {
+  process_->signal(SIGKILL);
+  EXPECT_EQ(process_->wait(60s), -SIGKILL) << fileText(log_);
   process_.reset();
 }
 

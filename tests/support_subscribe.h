@@ -39,8 +39,12 @@ class ShellProcess {
 // `dts server --listen 127.0.0.1:0` on a data dir, with its API.
 class Server {
  public:
-  void start(const std::string& data, const std::string& logfile);
+  // listen: HOST:PORT (port 0: a free one, see url()).
+  void start(const std::string& data, const std::string& logfile,
+             const std::string& listen = "127.0.0.1:0");
   void stop();
+  // SIGKILL, and wait for it to be gone.
+  void kill();
   // method GET or POST (a YAML/JSON body); the answer's JSON plus "http_status".
   nlohmann::json call(const std::string& method, const std::string& path,
                       const std::string& body = "");
