@@ -5,6 +5,8 @@
 //     each new run starts right at the group's last commit; SIGINT commits and exits 0;
 //   * `dts subscribe` rides through `dts server` killed with SIGKILL twice (same address): it
 //     reconnects and goes on with no gap and no duplicate, and commits at the end;
+//   * a group is one group over Kafka (kcat -G) and HTTP (dts subscribe): each resumes right
+//     after the other's commit;
 //   * --from TIME starts exactly at the first transaction committed at or after that time;
 //   * the log equals the source's binlog transaction by transaction (GTIDs and row counts, read
 //     with `dts binlog decode` from the node's binlog files) across a promotion of the task's
@@ -226,6 +228,56 @@ TEST_F(SubscribeTest, SubscribeRidesThroughTheServerKilledWithSigkill) {
   EXPECT_EQ(lines.size(), static_cast<size_t>(kTransactions) * 3);
   EXPECT_EQ(server.committed("rid", "g"), static_cast<int64_t>(lines.size()));
   EXPECT_NE(fileText(err).find("retrying in"), std::string::npos) << fileText(err);
+  server.stop();
+}
+
+TEST_F(SubscribeTest, AGroupIsOneGroupOverKafkaAndHttp) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS xp; CREATE DATABASE xp;"
+      "CREATE TABLE xp.t (id INT PRIMARY KEY)");
+  Server server;
+  server.start(workFile("data-xp"), workFile("xp-server.log"), "127.0.0.1:0", true);
+  startTracking(server, "xp", "xp");
+  auto insert = [&](int id) { sourceSql("INSERT INTO xp.t VALUES (" + std::to_string(id) + ")"); };
+  // kcat as group xg to the end of the log; it commits when it closes.
+  auto kcatGroup = [&]() {
+    std::string out;
+    EXPECT_EQ(runCommand("timeout 60 kcat -b 127.0.0.1:" + std::to_string(server.kafkaPort()) +
+                             " -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN"
+                             " -X sasl.username=any -X sasl.password=" +
+                             server.token() +
+                             " -G xg -X auto.offset.reset=earliest -X enable.partition.eof=true"
+                             " -e -q -f '%o\\n' xp",
+                         &out),
+              0)
+        << out;
+    std::vector<int64_t> offsets;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);)
+      if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+        offsets.push_back(std::stoll(line));
+    return offsets;
+  };
+  for (int id : {1, 2, 3}) insert(id);
+  ASSERT_TRUE(caughtUp(server, "xp"));
+  EXPECT_EQ(kcatGroup(), (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_EQ(server.committed("xp", "xg"), 9);  // Kafka's commit, seen over HTTP
+
+  for (int id : {4, 5}) insert(id);
+  ASSERT_TRUE(caughtUp(server, "xp"));
+  std::string out = workFile("xp.ndjson"), err = workFile("xp.err");
+  ShellProcess p;
+  p.start(server.subscribeCommand("xp", "--group xg --idle-exit-ms 1500", out, err));
+  ASSERT_EQ(p.wait(60s), 0) << fileText(err);
+  std::vector<json> lines = jsonLines(out);
+  ASSERT_EQ(lines.size(), 6u) << fileText(out);
+  EXPECT_EQ(lines.front()["offset"], 9);  // right after kcat's commit
+  EXPECT_EQ(lines[1]["after"]["id"], 4);
+  EXPECT_EQ(server.committed("xp", "xg"), 15);
+
+  insert(6);
+  ASSERT_TRUE(caughtUp(server, "xp"));
+  EXPECT_EQ(kcatGroup(), (std::vector<int64_t>{15, 16, 17}));  // right after the HTTP commit
   server.stop();
 }
 

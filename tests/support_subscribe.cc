@@ -68,12 +68,18 @@ std::optional<int> ShellProcess::wait(std::chrono::milliseconds timeout) {
   return exit_;
 }
 
-void Server::start(const std::string& data, const std::string& logfile, const std::string& listen) {
+void Server::start(const std::string& data, const std::string& logfile, const std::string& listen,
+                   bool with_kafka) {
   data_ = data;
   log_ = logfile;
   size_t before = fileText(logfile).size();
   process_ = std::make_unique<DtsProcess>();
-  process_->start({"server", "--data-dir", data, "--listen", listen}, logfile);
+  std::vector<std::string> args = {"server", "--data-dir", data, "--listen", listen};
+  if (with_kafka) {
+    args.push_back("--kafka-listen");
+    args.push_back("127.0.0.1:0");
+  }
+  process_->start(args, logfile);
   std::smatch m;
   std::string text;
   ASSERT_TRUE(eventually(30s, [&] {
@@ -81,6 +87,14 @@ void Server::start(const std::string& data, const std::string& logfile, const st
     return std::regex_search(text, m, std::regex("listening on (http://[0-9.]+:[0-9]+)"));
   })) << fileText(logfile);
   url_ = m[1];
+  if (with_kafka) {
+    std::smatch k;
+    ASSERT_TRUE(eventually(30s, [&] {
+      text = fileText(logfile).substr(before);
+      return std::regex_search(text, k, std::regex("Kafka consumers on .* \\(port ([0-9]+)"));
+    })) << text;
+    kafka_port_ = std::stoi(k[1]);
+  }
   std::ifstream(data + "/api-token") >> token_;
 }
 

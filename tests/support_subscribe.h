@@ -40,8 +40,9 @@ class ShellProcess {
 class Server {
  public:
   // listen: HOST:PORT (port 0: a free one, see url()).
+  // with_kafka: also --kafka-listen 127.0.0.1:0 (see kafkaPort()).
   void start(const std::string& data, const std::string& logfile,
-             const std::string& listen = "127.0.0.1:0");
+             const std::string& listen = "127.0.0.1:0", bool with_kafka = false);
   void stop();
   // SIGKILL, and wait for it to be gone.
   void kill();
@@ -58,10 +59,12 @@ class Server {
                                const std::string& out_path, const std::string& err_path);
   const std::string& url() const { return url_; }
   const std::string& token() const { return token_; }
+  int kafkaPort() const { return kafka_port_; }
   DtsProcess* process() { return process_.get(); }
 
  private:
   std::string data_, log_, url_, token_;
+  int kafka_port_ = 0;
   std::unique_ptr<DtsProcess> process_;
 };
 
