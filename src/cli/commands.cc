@@ -8,6 +8,7 @@
 #include "cli/binlog_command.h"
 #include "cli/binlog_tail.h"
 #include "cli/run_command.h"
+#include "cli/subscribe_command.h"
 #include "cli/task_command.h"
 #include "cli/verify_command.h"
 
@@ -56,6 +57,7 @@ void registerCommands(CLI::App& app) {
   registerInstanceCommands(app);
   registerRunCommands(app);
   registerServerCommand(app);
+  registerSubscribeCommand(app);
   registerTaskCommands(app);
   registerVerifyCommand(app);
 }

@@ -309,6 +309,7 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
     }
     return methodNotAllowed(r);
   }
+  if (parts[4] == "groups" && (parts.size() == 6 || parts.size() == 7)) return groups(r, parts);
   if (parts.size() != 5) return errorResponse(404, "not_found", "no such endpoint: " + r.path);
   const std::string& action = parts[4];
   if (action == "events") {
@@ -356,11 +357,96 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
   return errorResponse(404, "not_found", "no such endpoint: " + r.path);
 }
 
+Result<kafka::OffsetStore*> Api::offsetStore() {
+  std::lock_guard lock(offsets_mu_);
+  if (!offsets_) {
+    DTS_ASSIGN_OR_RETURN(offsets_,
+                         kafka::OffsetStore::open(tasks_->dataDir() + "/kafka-offsets.db"));
+  }
+  return offsets_.get();
+}
+
+namespace {
+
+// A group's committed offset of a task's topic (partition 0), or -1 when it never committed.
+Result<int64_t> committedOffset(kafka::OffsetStore& store, const std::string& group,
+                                const std::string& task) {
+  DTS_ASSIGN_OR_RETURN(auto committed, store.fetch(group, task));
+  for (const auto& c : committed) {
+    if (c.partition == 0) return c.offset;
+  }
+  return int64_t{-1};
+}
+
+}  // namespace
+
+HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& parts) {
+  const std::string& name = parts[3];
+  const std::string& group = parts[5];
+  bool commit = parts.size() == 7;
+  if (commit && parts[6] != "commit")
+    return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  if (r.method != (commit ? "POST" : "GET")) return methodNotAllowed(r);
+  if (!validGroupId(group))
+    return errorResponse(
+        400, "invalid_argument",
+        "group: must be 1-249 letters, digits, '.', '_' or '-', got '" + group + "'");
+  auto log = tasks_->changeLog(name);
+  if (!log.ok()) return errorResponse(log.status());
+  auto store = offsetStore();
+  if (!store.ok()) return errorResponse(store.status());
+  if (!commit) {
+    auto offset = committedOffset(**store, group, name);
+    if (!offset.ok()) return errorResponse(offset.status());
+    return jsonResponse(200, {{"group", group},
+                              {"offset", *offset < 0 ? json(nullptr) : json(*offset)},
+                              {"first_offset", (*log)->firstOffset()},
+                              {"end_offset", (*log)->endOffset()}});
+  }
+  json body = json::parse(r.body, nullptr, false);
+  if (!body.is_object())
+    return errorResponse(
+        400, "invalid_argument",
+        "body: must be a JSON object {\"offset\": N} (N = the next offset to read)");
+  auto it = body.find("offset");
+  if (it == body.end() || !it->is_number_integer())
+    return errorResponse(400, "invalid_argument",
+                         "offset: required, an integer (the next offset to read)");
+  int64_t offset = it->get<int64_t>();
+  int64_t end = (*log)->endOffset();
+  if (offset < 0 || offset > end) {
+    return errorResponse(400, "invalid_argument",
+                         "offset: " + std::to_string(offset) +
+                             " is not an offset of the change log of task '" + name +
+                             "' (0 to its end offset " + std::to_string(end) + ")");
+  }
+  Status st =
+      (*store)->commit(group, {kafka::OffsetStore::Committed{name, 0, offset, std::nullopt}});
+  if (!st.ok()) return errorResponse(st);
+  return jsonResponse(200, {{"group", group}, {"offset", offset}});
+}
+
 HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
   auto query = parseChangesQuery(r.query);
   if (!query.ok()) return errorResponse(query.status());
   auto log = tasks_->changeLog(name);
   if (!log.ok()) return errorResponse(log.status());
+  if (!query->group.empty() && !query->from_given) {
+    auto store = offsetStore();
+    if (!store.ok()) return errorResponse(store.status());
+    auto offset = committedOffset(**store, query->group, name);
+    if (!offset.ok()) return errorResponse(offset.status());
+    if (*offset >= 0) {
+      int64_t first = (*log)->firstOffset(), end = (*log)->endOffset();
+      if (*offset < first || *offset > end)
+        return errorResponse(Status::NotFound(
+            "group '" + query->group + "': its committed offset " + std::to_string(*offset) +
+            " is outside the change log (first offset " + std::to_string(first) + ", end offset " +
+            std::to_string(end) + "); read with from=earliest or from=latest to go on"));
+      query->from = ChangesQuery::From::kOffset;
+      query->from_value = *offset;
+    }
+  }
   auto opened = ChangesStream::open(std::move(log).value(), std::move(query).value());
   if (!opened.ok()) return errorResponse(opened.status());
   HttpResponse resp;

@@ -12,7 +12,12 @@
 //   PATCH|PUT           /api/v1/tasks/NAME/options   merge options (not while running)
 //   GET  /api/v1/tasks/NAME/events                recent events (?limit=N)
 //   GET  /api/v1/tasks/NAME/changes               a tracking task's change log as streamed
-//                                                 NDJSON (server/changes_stream.h)
+//                                                 NDJSON (server/changes_stream.h); ?group=G
+//                                                 starts at G's committed offset
+//   GET  /api/v1/tasks/NAME/groups/GROUP          a consumer group's committed offset
+//   POST /api/v1/tasks/NAME/groups/GROUP/commit   {"offset": N}: commit N (the next offset to
+//                                                 read) for the group, in the offset store the
+//                                                 Kafka listener uses (DATA_DIR/kafka-offsets.db)
 //   GET|POST            /api/v1/instances         list | create (YAML or JSON body)
 //   GET|DELETE          /api/v1/instances/NAME
 //   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
@@ -31,12 +36,15 @@
 
 #include <functional>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "common/status.h"
+#include "server/kafka_groups.h"
 #include "server/task_manager.h"
 
 namespace dts::server {
@@ -95,10 +103,17 @@ class Api {
   HttpResponse tasks(const HttpRequest& request, const std::vector<std::string>& parts);
   HttpResponse instances(const HttpRequest& request, const std::vector<std::string>& parts);
   HttpResponse changes(const std::string& task, const HttpRequest& request);
+  HttpResponse groups(const HttpRequest& request, const std::vector<std::string>& parts);
+  // The consumer groups' committed offsets (DATA_DIR/kafka-offsets.db), opened at first use: a
+  // group is the same group whether it commits over HTTP or the Kafka protocol (SQLite in WAL
+  // mode lets the listener's connection and this one share the file).
+  Result<kafka::OffsetStore*> offsetStore();
 
   TaskManager* tasks_;
   std::string token_;
   std::function<bool()> ready_;
+  std::mutex offsets_mu_;
+  std::unique_ptr<kafka::OffsetStore> offsets_;
 };
 
 }  // namespace dts::server

@@ -220,7 +220,8 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
        {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
         "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
         "/tasks/{name}/options", "/tasks/{name}/events", "/instances", "/instances/{name}",
-        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}"})
+        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}", "/tasks/{name}/groups/{group}",
+        "/tasks/{name}/groups/{group}/commit"})
     EXPECT_TRUE(doc["paths"].contains(p)) << p;
 }
 

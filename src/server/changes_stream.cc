@@ -36,10 +36,21 @@ std::set<std::string> commaList(const std::string& text) {
 
 }  // namespace
 
+bool validGroupId(const std::string& group) {
+  if (group.empty() || group.size() > 249) return false;
+  for (char c : group) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>& query) {
   ChangesQuery q;
   for (const auto& [key, value] : query) {
     if (key == "from") {
+      q.from_given = true;
       if (value == "earliest") {
         q.from = ChangesQuery::From::kEarliest;
       } else if (value == "latest") {
@@ -75,8 +86,13 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
       DTS_ASSIGN_OR_RETURN(q.limit, integerParam("limit", value, 1, 1000000));
     } else if (key == "wait_ms") {
       DTS_ASSIGN_OR_RETURN(q.wait_ms, integerParam("wait_ms", value, 0, 3600000));
+    } else if (key == "group") {
+      if (!validGroupId(value))
+        return badParam("group",
+                        "must be 1-249 letters, digits, '.', '_' or '-', got '" + value + "'");
+      q.group = value;
     } else {
-      return badParam(key, "unknown parameter (allowed: from, tables, ops, limit, wait_ms)");
+      return badParam(key, "unknown parameter (allowed: from, tables, ops, limit, wait_ms, group)");
     }
   }
   return q;

@@ -12,6 +12,11 @@
 //   limit    stop after this many lines (1-1000000). Default: no limit.
 //   wait_ms  long polling: end the response once nothing new arrived for this long (0-3600000).
 //            Default: never (the stream follows the log until the client goes away).
+//   group    a consumer group (validGroupId): without `from`, the stream starts at the group's
+//            committed offset (the next offset to read, as Kafka commits it), or at the earliest
+//            record when the group never committed. Reading never commits: clients commit with
+//            POST /api/v1/tasks/NAME/groups/GROUP/commit. The API resolves the group (Api needs
+//            the offset store); the stream itself sees a plain `from`.
 // Back-pressure: the stream produces the next chunk only when the previous one was written to
 // the socket, so a slow client slows its own reads and never the log's writer.
 //
@@ -34,11 +39,17 @@ struct ChangesQuery {
   enum class From { kEarliest, kLatest, kOffset, kTime };
   From from = From::kEarliest;
   int64_t from_value = 0;        // the offset or the time (ms)
+  bool from_given = false;       // `from` was in the query
+  std::string group;             // "" = none
   std::set<std::string> tables;  // "db.table" or "table"; empty = all
   std::set<std::string> ops;     // empty = all
   int64_t limit = -1;            // -1 = none
   int64_t wait_ms = -1;          // -1 = follow forever
 };
+
+// Whether a consumer group id is acceptable in a URL path and a query without escaping: 1-249
+// characters (Kafka's topic limit) of letters, digits, '.', '_' and '-'.
+bool validGroupId(const std::string& group);
 
 // Parses the endpoint's query parameters; errors are kInvalidArgument naming the parameter.
 Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>& query);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "server/api.h"
+#include "server/kafka_groups.h"
 #include "task/tracking.h"
 
 namespace dts::server {
@@ -73,6 +74,9 @@ class ChangesEndpointTest : public ::testing::Test {
   }
   HttpResponse get(const std::string& target) {
     return api_->handle(makeRequest("GET", target, "Bearer tok-123456789012345", ""));
+  }
+  HttpResponse post(const std::string& target, const std::string& body) {
+    return api_->handle(makeRequest("POST", target, "Bearer tok-123456789012345", body));
   }
   // The whole stream of a response (it must end: give wait_ms or limit).
   static std::vector<json> drain(const HttpResponse& r) {
@@ -154,7 +158,9 @@ TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
   EXPECT_NE(bad_from.body.find("from: must be earliest, latest"), std::string::npos);
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?ops=upsert").status, 400);
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?limit=0").status, 400);
-  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=g").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=a/b").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=").status, 400);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?partition=0").status, 400);
   auto beyond = get("/api/v1/tasks/shop-changes/changes?from=7");
   EXPECT_EQ(beyond.status, 404);
   EXPECT_NE(beyond.body.find("first offset 0, end offset 0"), std::string::npos) << beyond.body;
@@ -172,6 +178,98 @@ TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
   auto sync = get("/api/v1/tasks/s/changes");
   EXPECT_EQ(sync.status, 400);
   EXPECT_NE(sync.body.find("only a tracking task has a change log"), std::string::npos);
+}
+
+TEST_F(ChangesEndpointTest, GroupsCommitOverHttpAndResumeRightAfterTheirCommit) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  // Never committed: the group starts at the earliest record and has no offset.
+  auto fresh = drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0"));
+  ASSERT_EQ(fresh.size(), 6u);
+  EXPECT_EQ(fresh[0]["offset"], 0);
+  auto shown = get("/api/v1/tasks/shop-changes/groups/billing");
+  ASSERT_EQ(shown.status, 200) << shown.body;
+  EXPECT_TRUE(json::parse(shown.body)["offset"].is_null());
+  EXPECT_EQ(json::parse(shown.body)["end_offset"], 6);
+
+  auto committed = post("/api/v1/tasks/shop-changes/groups/billing/commit", R"({"offset": 3})");
+  ASSERT_EQ(committed.status, 200) << committed.body;
+  EXPECT_EQ(json::parse(committed.body), json({{"group", "billing"}, {"offset", 3}}));
+  EXPECT_EQ(json::parse(get("/api/v1/tasks/shop-changes/groups/billing").body)["offset"], 3);
+  // Reading resumes right after the commit; an explicit `from` wins; other groups are apart.
+  auto resumed = drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0"));
+  ASSERT_EQ(resumed.size(), 3u);
+  EXPECT_EQ(resumed[0]["offset"], 3);
+  EXPECT_EQ(resumed[0]["op"], "begin");
+  auto explicit_from =
+      drain(get("/api/v1/tasks/shop-changes/changes?group=billing&from=1&wait_ms=0"));
+  ASSERT_EQ(explicit_from.size(), 5u);
+  EXPECT_EQ(explicit_from[0]["offset"], 1);
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?group=other&wait_ms=0")).size(), 6u);
+
+  // One store for both protocols: the Kafka listener's offset store sees the HTTP commit, and a
+  // commit made through it (as OffsetCommit does) moves the HTTP reader.
+  auto store = kafka::OffsetStore::open((dir_ / "kafka-offsets.db").string());
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  auto seen = (*store)->fetch("billing", "shop-changes");
+  ASSERT_TRUE(seen.ok());
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].offset, 3);
+  EXPECT_EQ((*seen)[0].partition, 0);
+  ASSERT_TRUE((*store)->commit("billing", {{"shop-changes", 0, 6, std::string("kcat")}}).ok());
+  EXPECT_TRUE(drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0")).empty());
+  // The end offset itself is a valid commit (everything read); committing back is allowed.
+  EXPECT_EQ(post("/api/v1/tasks/shop-changes/groups/billing/commit", R"({"offset": 0})").status,
+            200);
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0")).size(), 6u);
+}
+
+TEST_F(ChangesEndpointTest, GroupCommitRefusesBadInput) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  const std::string commit = "/api/v1/tasks/shop-changes/groups/g1/commit";
+  for (const char* body : {"", "[]", "{}", R"({"offset": "2"})", R"({"offset": 1.5})",
+                           R"({"offset": -1})", R"({"offset": 4})", "{\"offset\": 2"}) {
+    auto r = post(commit, body);
+    EXPECT_EQ(r.status, 400) << body << " " << r.body;
+    EXPECT_NE(r.body.find("\"invalid_argument\""), std::string::npos) << r.body;
+  }
+  auto past = post(commit, R"({"offset": 4})");
+  EXPECT_NE(past.body.find("end offset 3"), std::string::npos) << past.body;
+  EXPECT_NE(past.body.find("\"field\": \"offset\""), std::string::npos) << past.body;
+  EXPECT_EQ(post("/api/v1/tasks/nope/groups/g1/commit", R"({"offset": 0})").status, 404);
+  EXPECT_EQ(post("/api/v1/tasks/shop-changes/groups/a%2Fb/commit", R"({"offset": 0})").status, 400);
+  EXPECT_EQ(post("/api/v1/tasks/shop-changes/groups/g1/rollback", R"({"offset": 0})").status, 404);
+  EXPECT_EQ(get(commit).status, 405);
+  EXPECT_EQ(post("/api/v1/tasks/shop-changes/groups/g1", R"({"offset": 0})").status, 405);
+  // Nothing was stored by the refused calls.
+  EXPECT_TRUE(json::parse(get("/api/v1/tasks/shop-changes/groups/g1").body)["offset"].is_null());
+  ASSERT_TRUE(
+      manager_
+          ->create(R"({"name": "s", "kind": "sync", "source": {"endpoint": "127.0.0.1:1",)"
+                   R"( "user": "u"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u"},)"
+                   R"( "objects": [{"database": "shop"}]})")
+          .ok());
+  EXPECT_EQ(post("/api/v1/tasks/s/groups/g1/commit", R"({"offset": 0})").status, 400);
+}
+
+TEST_F(ChangesEndpointTest, GroupWhoseCommitExpiredIsToldWhereTheLogStands) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto store = kafka::OffsetStore::open((dir_ / "kafka-offsets.db").string());
+  ASSERT_TRUE(store.ok());
+  // An offset beyond the log (a log rebuilt by hand) must not silently skip or rewind.
+  ASSERT_TRUE((*store)->commit("late", {{"shop-changes", 0, 99, std::nullopt}}).ok());
+  auto r = get("/api/v1/tasks/shop-changes/changes?group=late&wait_ms=0");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_NE(r.body.find("committed offset 99 is outside the change log (first offset 0, end "
+                        "offset 3)"),
+            std::string::npos)
+      << r.body;
+  EXPECT_EQ(
+      drain(get("/api/v1/tasks/shop-changes/changes?group=late&from=earliest&wait_ms=0")).size(),
+      3u);
 }
 
 }  // namespace

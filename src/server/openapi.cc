@@ -62,6 +62,21 @@ json build() {
          {{"required", true},
           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
   paths["/tasks/{name}/events"]["get"] = op("recent events", "Events", true, {400, 404});
+  json group_param = {
+      {"name", "group"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+  paths["/tasks/{name}/groups/{group}"]["get"] =
+      op("a consumer group's committed offset (null: never committed)", "Group", true, {400, 404});
+  paths["/tasks/{name}/groups/{group}"]["get"]["parameters"].push_back(group_param);
+  paths["/tasks/{name}/groups/{group}/commit"]["post"] =
+      op("commit a consumer group's offset (the next offset to read)", "Group", true, {400, 404},
+         {{"required", true},
+          {"content",
+           {{"application/json",
+             {{"schema",
+               {{"type", "object"},
+                {"required", {"offset"}},
+                {"properties", {{"offset", {{"type", "integer"}}}}}}}}}}}});
+  paths["/tasks/{name}/groups/{group}/commit"]["post"]["parameters"].push_back(group_param);
   paths["/instances"]["get"] = op("list instances", "InstanceList", false, {});
   paths["/instances"]["post"] =
       op("register an instance (the instance file's YAML or its JSON form)", "Instance", false,
@@ -182,6 +197,13 @@ json build() {
        {{"type", "object"},
         {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},
       {"Deleted", {{"type", "object"}, {"properties", {{"deleted", {{"type", "string"}}}}}}},
+      {"Group",
+       {{"type", "object"},
+        {"properties",
+         {{"group", {{"type", "string"}}},
+          {"offset", {{"type", "integer"}, {"nullable", true}}},
+          {"first_offset", {{"type", "integer"}}},
+          {"end_offset", {{"type", "integer"}}}}}}},
       {"ConnectionSpec",
        {{"type", "object"},
         {"description",

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# Tracking tasks (issue 15, item 7): how fast a change log is appended while a tracking task
+# catches up a binlog backlog, and how fast one consumer reads it back, against the source's raw
+# binlog transfer rate, all in the same run on the same warm server.
+#
+#   bench/tracking_bench.sh [SECONDS] [TABLES] [TABLE_SIZE]
+#
+# Starts a harness cluster, writes a backlog with `sysbench oltp_write_only` for SECONDS (default
+# 30), then:
+#   (raw)    mariadb_rpl_fetch loop over exactly that binlog range: the bare fetch loop of
+#            bench/binlog_stream_bench.sh (bench/binlog_stream_count_bench rpl), the rate at
+#            which the binlog arrives; also (stream) dts' BinlogStream without decoding
+#   (append) a tracking task under `dts server` started at the backlog's first GTID: from its
+#            incremental phase until its checkpoint is the backlog's end (decode + encode +
+#            append + fsync of every transaction)
+#   (kafka)  kcat reading the whole log over the Kafka protocol (SASL/PLAIN), to its end
+#   (http)   `dts subscribe --from earliest` (the consumer library) printing every record, and
+#            curl of GET .../changes (the bare endpoint), to the end
+# Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
+# as fast as (raw), i.e. the log is never the bottleneck. PROFILE=FILE also records the server
+# with `perf` during (append) and writes the flat profile (top symbols) to FILE.
+set -euo pipefail
+SECONDS_RUN=${1:-30}
+TABLES=${2:-4}
+TABLE_SIZE=${3:-20000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+DTS=$BUILD/dts
+HELPER=$BUILD/bench/binlog_stream_count_bench
+for b in "$DTS" "$HELPER"; do [[ -x $b ]] || { echo "missing $b (build first)" >&2; exit 1; }; done
+for c in sysbench kcat curl bc; do command -v $c >/dev/null || { echo "$c not installed" >&2; exit 1; }; done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/dts-tracking-bench-XXXXXX")
+SERVER_PID=
+cleanup() {
+  [[ -n $SERVER_PID ]] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  "$ROOT/scripts/cluster.sh" --dir "$WORK" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== starting cluster in $WORK" >&2
+"$ROOT/scripts/cluster.sh" --dir "$WORK" up >/dev/null
+STATUS=$("$ROOT/scripts/cluster.sh" --dir "$WORK" status 2>/dev/null)
+read -r HOST PORT USER PWFILE < <(python3 -c '
+import json,sys
+s=json.loads(sys.argv[1])
+n=[n for n in s["nodes"] if n["name"]=="node-1"][0]
+h,p=n["endpoint"].rsplit(":",1)
+print(h,p,s["user"],s["password_file"])' "$STATUS")
+export DTS_PASSWORD DTS_IT_PW
+DTS_PASSWORD=$(cat "$PWFILE")
+DTS_IT_PW=$DTS_PASSWORD
+# The secondaries would replay the backlog on the same cores while we measure.
+"$ROOT/scripts/cluster.sh" --dir "$WORK" stop-node node-2 >/dev/null
+"$ROOT/scripts/cluster.sh" --dir "$WORK" stop-node node-3 >/dev/null
+q() { mariadb --no-defaults -h "$HOST" -P "$PORT" -u "$USER" -p"$DTS_PASSWORD" -N -B -e "$1"; }
+now() { date +%s.%N; }
+
+SB=(sysbench oltp_write_only --db-driver=mysql --mysql-host="$HOST" --mysql-port="$PORT" --mysql-user="$USER"
+    --mysql-password="$DTS_PASSWORD" --mysql-db=sbtest --tables="$TABLES" --table-size="$TABLE_SIZE" --threads=4)
+q "CREATE DATABASE sbtest"
+echo "== sysbench prepare ($TABLES x $TABLE_SIZE rows)" >&2
+"${SB[@]}" prepare >/dev/null
+q "FLUSH BINARY LOGS"
+read -r START_FILE START_POS _ < <(q "SHOW MASTER STATUS")
+START_GTID=$(q "SELECT @@GLOBAL.gtid_binlog_pos")
+echo "== sysbench oltp_write_only for ${SECONDS_RUN}s" >&2
+"${SB[@]}" --time="$SECONDS_RUN" --report-interval=0 run >/dev/null
+END_GTID=$(q "SELECT @@GLOBAL.gtid_binlog_pos")
+echo "== backlog $START_GTID .. $END_GTID" >&2
+
+# (raw), (stream): warm-up once, then the best of 3
+"$HELPER" rpl "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS" >/dev/null
+RAW_T=9999; STREAM_T=9999
+for _ in 1 2 3; do
+  read -r EVENTS BYTES t < <("$HELPER" rpl "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS")
+  RAW_T=$(echo "if ($t < $RAW_T) $t else $RAW_T" | bc -l)
+  read -r _ _ t < <("$HELPER" stream "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS")
+  STREAM_T=$(echo "if ($t < $STREAM_T) $t else $STREAM_T" | bc -l)
+done
+
+# (append)
+DATA=$WORK/dts-data
+mkdir -p "$DATA"
+"$DTS" server --data-dir "$DATA" --listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q "Kafka consumers on" "$WORK/server.log" && break; sleep 0.2; done
+URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | cut -d' ' -f3)
+KPORT=$(grep -o 'Kafka consumers on .* (port [0-9]*' "$WORK/server.log" | grep -o '[0-9]*$')
+export DTS_TOKEN
+DTS_TOKEN=$(cat "$DATA/api-token")
+H="Authorization: Bearer $DTS_TOKEN"
+api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
+field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
+api "tasks?start=true" --data-binary "name: bench
+kind: tracking
+source: {endpoint: '$HOST:$PORT', user: $USER, password_env: DTS_IT_PW}
+objects: [{database: sbtest}]
+options: {start: '$START_GTID'}" >/dev/null
+PERF_PID=
+if [[ -n ${PROFILE:-} ]]; then
+  perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
+T0=
+while :; do
+  st=$(api tasks/bench)
+  phase=$(field phase <<<"$st"); cp=$(field checkpoint_gtid <<<"$st")
+  if [[ -z $T0 && $phase == incremental ]]; then T0=$(now); fi
+  if [[ -n $T0 && $cp == "$END_GTID" ]]; then T1=$(now); break; fi
+  [[ $phase == failed ]] && { echo "task failed: $st" >&2; exit 1; }
+  sleep 0.05
+done
+APPEND_T=$(echo "$T1 - $T0" | bc -l)
+if [[ -n $PERF_PID ]]; then
+  kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
+  perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
+    | grep -v "^#" | grep -v "^$" | head -40 >"$PROFILE"
+fi
+RECORDS=$(api tasks/bench/groups/none | field end_offset)
+
+# (kafka)
+AUTH=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=bench -X sasl.password="$DTS_TOKEN")
+kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' >/dev/null  # warm-up
+t0=$(now)
+KN=$(kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l)
+KAFKA_T=$(echo "$(now) - $t0" | bc -l)
+
+# (http) dts subscribe (the consumer library) and curl
+t0=$(now)
+SN=$("$DTS" subscribe bench --server "$URL" --from earliest --max-records "$RECORDS" | wc -l)
+SUB_T=$(echo "$(now) - $t0" | bc -l)
+t0=$(now)
+CN=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0" | wc -l)
+CURL_T=$(echo "$(now) - $t0" | bc -l)
+ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
+PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
+
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" <<'PY'
+import sys
+events, nbytes = int(sys.argv[1]), int(sys.argv[2])
+raw, stream, append = map(float, sys.argv[3:6])
+records, rows = int(sys.argv[6]), int(sys.argv[7])
+kafka, kn, sub, sn, curl, cn = float(sys.argv[8]), int(sys.argv[9]), float(sys.argv[10]), int(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13])
+peak = int(sys.argv[14])
+print(f"backlog: {events} binlog events, {nbytes / 1e6:.1f} MB; log: {records} records ({rows} row changes)")
+print(f"{'stage':52s} {'seconds':>8s} {'records/s':>11s} {'rows/s':>10s} {'MB/s':>7s} {'vs raw':>7s}")
+def row(name, t, n=records):
+    print(f"{name:52s} {t:8.3f} {n / t:11.0f} {rows / t:10.0f} {nbytes / 1e6 / t:7.1f} {raw / t * 100:6.0f}%")
+row("(raw)    mariadb_rpl_fetch loop (binlog arrives)", raw)
+row("(stream) dts BinlogStream, no decoding", stream)
+row("(append) tracking task catching up (decode+log)", append)
+row(f"(kafka)  kcat, whole log ({kn} records)", kafka, kn)
+row(f"(http)   dts subscribe ({sn} records)", sub, sn)
+row(f"(http)   curl GET .../changes ({cn} records)", curl, cn)
+print(f"dts server peak resident memory: {peak / 1024:.0f} MB")
+PY
