@@ -39,6 +39,9 @@ function registerForm(onDone) {
   return form;
 }
 
+// node-2 before node-10.
+function byName(a, b) { return a.localeCompare(b, 'en', { numeric: true }); }
+
 function roleCell(probe) {
   if (!probe) return el('span', { class: 'muted' }, 'reading…');
   if (!probe.reachable) return el('span', { class: 'badge s-failed', title: probe.error }, 'unreachable');
@@ -87,7 +90,7 @@ function instanceCard(inst, live, refresh) {
   });
   addForm.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') addForm.hidden = true; });
   const liveNodes = new Map(((live && live.nodes) || []).map((n) => [n.name, n]));
-  const nodes = (inst.nodes || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const nodes = (inst.nodes || []).slice().sort((a, b) => byName(a.name, b.name));
   const rows = nodes.map((n) => {
     const p = live ? liveNodes.get(n.name) : null;
     return el('tr', {},
@@ -117,7 +120,7 @@ function instanceCard(inst, live, refresh) {
       el('div', { class: 'actions' },
         el('button', { type: 'button', onclick: () => act('discover', async () => {
           const r = await api('POST', '/api/v1/instances/' + enc(inst.name) + '/discover');
-          toast(r.added.length ? 'Added ' + r.added.map((n) => n.name).join(', ')
+          toast(r.added.length ? 'Added ' + r.added.map((n) => n.name).sort(byName).join(', ')
                                : 'No new nodes (' + r.found.length + ' reported)', 'ok');
         }) }, 'Discover nodes'),
         el('button', { type: 'button', onclick: () => { addForm.hidden = false; nodeName.focus(); } }, 'Add node'),
@@ -128,7 +131,7 @@ function instanceCard(inst, live, refresh) {
     status, addForm,
     nodes.length
       ? el('table', { class: 'grid nodes' },
-          el('thead', {}, el('tr', {}, ['Node', 'Endpoint', 'Role (live)', 'Replication', 'Lag', 'GTID position', ''].map((h) => el('th', { scope: 'col' }, h)))),
+          el('thead', {}, el('tr', {}, ['Node', 'Endpoint', 'Role (live)', 'Replication', 'Lag', 'GTID position', ''].map((h) => el('th', { scope: 'col' }, h || el('span', { class: 'sr-only' }, 'Actions'))))),
           el('tbody', {}, rows))
       : el('p', { class: 'empty-inline' }, 'No nodes registered. "Discover nodes" asks the primary for its secondaries; or add one by hand.'));
 }

@@ -65,14 +65,18 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
 }
 
 nlohmann::json verifyStateJson(const VerifyState& v) {
+  auto tables = nlohmann::json::parse(v.differing_tables_json, nullptr, false);
   return {{"state", v.state},
           {"tables_checked", v.tables_checked},
           {"tables_total", v.tables_total},
           {"row_differences", v.row_differences},
           {"schema_differences", v.schema_differences},
           {"rechecks", v.rechecks},
+          {"chunks", v.chunks},
+          {"rows_checked", v.rows_checked},
           {"seconds", v.seconds},
-          {"detail", v.detail}};
+          {"detail", v.detail},
+          {"differing_tables", tables.is_array() ? tables : nlohmann::json::array()}};
 }
 
 namespace {
@@ -130,6 +134,10 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
       s.verify.rechecks = v->value("rechecks", uint64_t{0});
       s.verify.seconds = v->value("seconds", 0.0);
       s.verify.detail = v->value("detail", "");
+      s.verify.chunks = v->value("chunks", uint64_t{0});
+      s.verify.rows_checked = v->value("rows_checked", uint64_t{0});
+      if (auto t = v->find("differing_tables"); t != v->end() && t->is_array())
+        s.verify.differing_tables_json = t->dump();
     }
     // A data dir written before the degraded counts existed has no "degraded": none counted.
     auto degraded = stats.find("degraded");
