@@ -242,10 +242,18 @@ export function trackingPanel(tr) {
               el('td', { 'data-label': 'Lag (records)', class: 'num group-lag' + (g.lag > 0 ? '' : ' ok-text') }, g.lag > 0 ? fmtNumber(g.lag) : '0 (caught up)'),
               el('td', { 'data-label': 'Behind' },
                 el('div', { class: 'bar wide lag-bar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': 'Lag of ' + g.name + ' as a share of the records kept' },
-                  el('span', { class: 'fill', 'data-pct': pct }))),
+                  fill(pct))),
               el('td', { 'data-label': 'Updated' }, g.updated_at ? el('time', { datetime: g.updated_at }, fmtTime(g.updated_at)) : '—'));
           })))
-      : el('p', { class: 'empty-inline', id: 'no-groups' }, 'No consumer groups yet. A Kafka consumer group, or an HTTP reader with ?group=, shows here once it commits an offset.'));
+      : el('p', { class: 'empty-inline', id: 'no-groups' }, 'No consumer groups yet. A Kafka consumer group, or an HTTP reader with ', el('code', {}, '?group='), ', shows here once it commits an offset.'));
+}
+
+// A bar's filled part, its width set through the CSSOM (the Content-Security-Policy allows no
+// inline style attribute), so the panel draws right wherever it is put.
+function fill(pct) {
+  const f = el('span', { class: 'fill', 'data-pct': pct });
+  f.style.width = pct + '%';
+  return f;
 }
 
 function fact(label, value, cls) {
@@ -302,7 +310,8 @@ export function taskPage(root, name) {
     const verifySettings = t.config && t.config.options ? t.config.options.verify : null;
     const incremental = !(t.kind === 'migration' && t.config && t.config.options && t.config.options.incremental === false);
     // Charts only say something while the task runs, or once they have samples.
-    const sampled = samplesOf(name).some((s) => s.lag !== null || s.rps !== null);
+    // (a migration that completed within one poll leaves one sample: nothing to draw).
+    const sampled = samplesOf(name).filter((s) => s.lag !== null || s.rps !== null).length >= 2;
     const retry = t.retrying ? el('div', { class: 'alert warn', role: 'alert', id: 'retrying' },
       el('strong', {}, 'Retrying: '), t.retrying.message,
       t.retrying.deadline_ms ? el('div', {}, 'Gives up at ', el('time', { datetime: t.retrying.deadline }, new Date(t.retrying.deadline_ms).toLocaleString('en-GB')),
