@@ -100,6 +100,27 @@ function envHint(e) {
     : '';
 }
 
+// The error also where it happened: the field is marked invalid and says why, until it changes.
+function markInvalid(input, message) {
+  const box = input.closest('.field');
+  if (!box || input.getAttribute('aria-invalid') === 'true') return;
+  if (!input.id) input.id = 'f-' + Math.random().toString(36).slice(2, 9);
+  const note = el('div', { class: 'field-error', id: input.id + '-error' }, message);
+  box.append(note);
+  const described = input.getAttribute('aria-describedby');
+  input.setAttribute('aria-describedby', (described ? described + ' ' : '') + note.id);
+  input.setAttribute('aria-invalid', 'true');
+  const clearIt = () => {
+    note.remove();
+    input.removeAttribute('aria-invalid');
+    if (described) input.setAttribute('aria-describedby', described); else input.removeAttribute('aria-describedby');
+    input.removeEventListener('input', clearIt);
+    input.removeEventListener('change', clearIt);
+  };
+  input.addEventListener('input', clearIt);
+  input.addEventListener('change', clearIt);
+}
+
 function levelIcon(level) {
   const text = { ok: 'OK', pass: 'OK', warn: 'Warning', fail: 'Failed' }[level] || level;
   return el('span', { class: 'level l-' + level }, text);
@@ -176,7 +197,10 @@ export function wizardPage(root) {
       clear(status);
       try {
         const err = await next();
-        if (err) { status.append(errorBox(err.message || err)); if (err.focus) err.focus.focus(); }
+        if (err) {
+          status.append(errorBox(err.message || err));
+          if (err.focus) { markInvalid(err.focus, err.message); err.focus.focus(); }
+        }
       } catch (e) {
         status.append(errorBox(e));
       }

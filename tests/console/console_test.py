@@ -330,6 +330,10 @@ try:
     retry.send_keys("5", Keys.ENTER)
     text_in(".step-status [role=alert]", "10–1440")
     assert d.switch_to.active_element.get_attribute("name") == "retry_time_for_failed_connections"
+    # ... and at the field itself, told to a screen reader through aria-invalid/-describedby.
+    assert retry.get_attribute("aria-invalid") == "true"
+    note = find("#" + retry.get_attribute("id") + "-error")
+    assert "10–1440" in note.text and note.get_attribute("id") in retry.get_attribute("aria-describedby")
     screenshot("wizard-options-error", narrow=False)
     retry = find("input[name=retry_time_for_failed_connections]")
     retry.clear()
