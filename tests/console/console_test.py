@@ -152,9 +152,8 @@ audited = [0]
 
 
 def screenshot(name, narrow=True):
-    """NN-name-wide.png at 1280x800 and NN-name-narrow.png at 400x800 (full page height), after
-    an accessibility audit of the page."""
-    audit(name)
+    """NN-name-wide.png at 1280x800 and NN-name-narrow.png at 400x800 (full page height), each
+    size audited for accessibility."""
     shot_no[0] += 1
     base = os.path.join(SHOTS, "%02d-%s" % (shot_no[0], name))
     for label, (w, h) in (("wide", WIDE), ("narrow", NARROW)) if narrow else (("wide", WIDE),):
@@ -164,6 +163,7 @@ def screenshot(name, narrow=True):
         d.set_window_size(w, min(full + 140, 4000))
         time.sleep(0.4)
         d.save_screenshot(base + "-" + label + ".png")
+        audit("%s at %dpx" % (name, w))
         # The page never scrolls sideways.
         overflow = d.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
