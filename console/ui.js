@@ -176,7 +176,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // (password_env, as task and instance files allow). cred: {mode: 'inline'|'env', password, env},
 // changed in place. prefix names the inputs (PREFIX-password, PREFIX-password-env) and ids.
 // Returns {node, check(): null | {message, focus}, spec(): {password} | {password_env} | {}}.
-export function passwordChoice(prefix, cred, inlineHelp) {
+// envTail: what reads the variable from this form (a sentence), after the note's general part.
+export function passwordChoice(prefix, cred, inlineHelp, envTail) {
   const radio = (mode, label) => {
     const r = el('input', { type: 'radio', name: prefix + '-pw-mode', value: mode, id: prefix + '-pw-' + mode,
                             checked: cred.mode === mode });
@@ -198,7 +199,8 @@ export function passwordChoice(prefix, cred, inlineHelp) {
       el('strong', {}, 'Set on the server: '),
       'dts reads the variable from the environment of the ', el('code', {}, 'dts server'),
       ' process each time it connects (for a systemd service, an ', el('code', {}, 'Environment='),
-      ' line of dts.service). This page never sees its value; the connection test below reads it on the server.'));
+      ' line of dts.service). This page never sees its value. ',
+      envTail || 'The connection test below reads it on the server.'));
   const show = () => { inlineBox.hidden = cred.mode !== 'inline'; envBox.hidden = cred.mode !== 'env'; };
   show();
   const node = el('fieldset', { class: 'span2 pw-choice' }, el('legend', {}, 'Password'),

@@ -231,7 +231,7 @@ try:
     typed("#register-form input[name=name]", "local")
     typed("#register-form input[name=endpoint]", P["endpoint"])
     typed("#register-form input[name=user]", "dts")
-    typed("#register-form input[name=password]", PASSWORD).send_keys(Keys.ENTER)
+    typed("#register-form input[name=inst-password]", PASSWORD).send_keys(Keys.ENTER)
     text_in("#inst-local", "local")
     click_text("Discover nodes")
     text_in(".instance table.nodes", "node-3", 30)
@@ -243,6 +243,20 @@ try:
          "one live primary role")
     text_in(".instance table.nodes", "running")
     screenshot("instances")
+
+    step("instances: one registered with its password in the server's environment")
+    click("#register")
+    typed("#register-form input[name=name]", "envcheck")
+    typed("#register-form input[name=endpoint]", P["endpoint"])
+    click("#inst-pw-env")
+    assert "never sees its value" in visible("#inst-env-note").text
+    typed("#register-form input[name=inst-password-env]", PW_ENV).send_keys(Keys.ENTER)
+    text_in("#inst-envcheck", "envcheck")
+    # The server probed the endpoint with the variable's password.
+    text_in("section[aria-labelledby=inst-envcheck] .meta", "reachable, server", 30)
+    click_text("Delete", "button[ancestor::section[@aria-labelledby='inst-envcheck']]")
+    d.switch_to.alert.accept()
+    wait(lambda _: not d.find_elements(By.ID, "inst-envcheck"), 30, "envcheck deleted")
 
     step("wizard step 1: source = instance local, secondary node-2; test connection")
     d.get(URL + "/#/new")
