@@ -2,7 +2,9 @@
 // axis spanning the samples kept (at most the last hour). No library: the page stays one binary.
 import { svg, clear } from './ui.js';
 
-// samples: [{t: ms, v: number|null}] oldest first. opts: {label, unit, format(v), color}.
+// samples: [{t: ms, v: number|null}] oldest first. opts: {label, format(v), color, and optionally
+// unit(max) -> {factor, suffix}: the y axis's one unit, chosen from the largest value shown (every
+// label of the axis in that unit: "0 ms, 250 ms, 500 ms", never "0 s, 250 ms")}.
 export function drawChart(container, samples, opts) {
   clear(container);
   const width = Math.max(240, Math.floor(container.clientWidth || 600));
@@ -13,8 +15,10 @@ export function drawChart(container, samples, opts) {
   const span = Math.min(3600e3, Math.max(60e3, now - first));
   const t0 = now - span;
   const vals = samples.filter((s) => s.v !== null && s.t >= t0);
-  let max = vals.reduce((m, s) => Math.max(m, s.v), 0);
-  max = niceMax(max);
+  const rawMax = vals.reduce((m, s) => Math.max(m, s.v), 0);
+  const unit = opts.unit ? opts.unit(rawMax) : { factor: 1, suffix: '' };
+  const max = niceMax(rawMax * unit.factor) / unit.factor;
+  const axisLabel = (v) => (v * unit.factor).toLocaleString('en-US', { maximumFractionDigits: 2 }) + unit.suffix;
   const x = (t) => pad.l + ((t - t0) / span) * (width - pad.l - pad.r);
   const y = (v) => pad.t + (1 - v / max) * (height - pad.t - pad.b);
   const root = svg('svg', { width, height, viewBox: `0 0 ${width} ${height}`, role: 'img',
@@ -23,7 +27,7 @@ export function drawChart(container, samples, opts) {
   for (const f of [0, 0.5, 1]) {
     const yy = y(max * f);
     root.append(svg('line', { x1: pad.l, x2: width - pad.r, y1: yy, y2: yy, class: 'grid-line' }));
-    root.append(svg('text', { x: pad.l - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis' }, opts.format(max * f)));
+    root.append(svg('text', { x: pad.l - 6, y: yy + 4, 'text-anchor': 'end', class: 'axis y-label' }, axisLabel(max * f)));
   }
   // Time labels: the span's start and now.
   const mins = Math.round(span / 60e3);

@@ -1,12 +1,14 @@
 // Instances: registered sources with their nodes, each node's role and replication read live from
 // the servers (GET /api/v1/instances/NAME/nodes); register, discover nodes, add/remove a node.
-import { api, el, clear, put, errorBox, field, poll, toast, enc } from './ui.js';
+import { api, el, clear, put, errorBox, field, poll, toast, enc, passwordChoice } from './ui.js';
 
 function registerForm(onDone) {
   const name = el('input', { name: 'name', required: true, autocomplete: 'off', placeholder: 'shop' });
   const endpoint = el('input', { name: 'endpoint', required: true, placeholder: '10.0.0.10:3306', autocomplete: 'off' });
   const user = el('input', { name: 'user', required: true, value: 'dts', autocomplete: 'off' });
-  const password = el('input', { name: 'password', type: 'password', autocomplete: 'new-password' });
+  const cred = { mode: 'inline', password: '', env: '' };
+  const password = passwordChoice('inst', cred, 'stored in the server\'s data dir; never shown again',
+                                  'Its nodes are probed with it as soon as the instance is registered.');
   const status = el('div', { 'aria-live': 'polite' });
   const form = el('form', { class: 'card form', id: 'register-form', novalidate: true },
     el('h2', {}, 'Register an instance'),
@@ -14,7 +16,7 @@ function registerForm(onDone) {
       field('Name', name, 'letters, digits, - and _'),
       field('Read/write endpoint', endpoint, 'host:port, always routed to the current primary'),
       field('User', user),
-      field('Password', password, 'stored in the server\'s data dir; never shown again')),
+      password.node),
     status,
     el('div', { class: 'actions' },
       el('button', { type: 'submit', class: 'primary' }, 'Register'),
@@ -22,22 +24,28 @@ function registerForm(onDone) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clear(status);
-    const body = { name: name.value.trim(), endpoint: endpoint.value.trim(), user: user.value.trim() };
-    if (password.value) body.password = password.value;
+    const bad = password.check();
+    if (bad) { status.append(errorBox(bad.message)); bad.focus.focus(); return; }
+    const body = { name: name.value.trim(), endpoint: endpoint.value.trim(), user: user.value.trim(), ...password.spec() };
     try {
       await api('POST', '/api/v1/instances', body);
       toast('Instance ' + body.name + ' registered. Use "Discover nodes" to add its nodes.', 'ok');
       onDone(true);
     } catch (e) {
       status.append(errorBox(e));
-      const bad = { name, endpoint, user, password }[e.field];
-      (bad || name).focus();
+      const passwordIds = { password: 'inst-password', password_env: 'inst-password-env' };
+      const at = { name, endpoint, user }[e.field] ||
+        (passwordIds[e.field] ? document.getElementById(passwordIds[e.field]) : null);
+      (at || name).focus();
     }
   });
   form.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') onDone(false); });
   setTimeout(() => name.focus());
   return form;
 }
+
+// node-2 before node-10.
+function byName(a, b) { return a.localeCompare(b, 'en', { numeric: true }); }
 
 function roleCell(probe) {
   if (!probe) return el('span', { class: 'muted' }, 'reading…');
@@ -87,7 +95,7 @@ function instanceCard(inst, live, refresh) {
   });
   addForm.addEventListener('keydown', (ev) => { if (ev.key === 'Escape') addForm.hidden = true; });
   const liveNodes = new Map(((live && live.nodes) || []).map((n) => [n.name, n]));
-  const nodes = (inst.nodes || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const nodes = (inst.nodes || []).slice().sort((a, b) => byName(a.name, b.name));
   const rows = nodes.map((n) => {
     const p = live ? liveNodes.get(n.name) : null;
     return el('tr', {},
@@ -117,7 +125,7 @@ function instanceCard(inst, live, refresh) {
       el('div', { class: 'actions' },
         el('button', { type: 'button', onclick: () => act('discover', async () => {
           const r = await api('POST', '/api/v1/instances/' + enc(inst.name) + '/discover');
-          toast(r.added.length ? 'Added ' + r.added.map((n) => n.name).join(', ')
+          toast(r.added.length ? 'Added ' + r.added.map((n) => n.name).sort(byName).join(', ')
                                : 'No new nodes (' + r.found.length + ' reported)', 'ok');
         }) }, 'Discover nodes'),
         el('button', { type: 'button', onclick: () => { addForm.hidden = false; nodeName.focus(); } }, 'Add node'),
@@ -128,7 +136,7 @@ function instanceCard(inst, live, refresh) {
     status, addForm,
     nodes.length
       ? el('table', { class: 'grid nodes' },
-          el('thead', {}, el('tr', {}, ['Node', 'Endpoint', 'Role (live)', 'Replication', 'Lag', 'GTID position', ''].map((h) => el('th', { scope: 'col' }, h)))),
+          el('thead', {}, el('tr', {}, ['Node', 'Endpoint', 'Role (live)', 'Replication', 'Lag', 'GTID position', ''].map((h) => el('th', { scope: 'col' }, h || el('span', { class: 'sr-only' }, 'Actions'))))),
           el('tbody', {}, rows))
       : el('p', { class: 'empty-inline' }, 'No nodes registered. "Discover nodes" asks the primary for its secondaries; or add one by hand.'));
 }

@@ -1,7 +1,7 @@
 // Tasks: the list (kind, state, phase, lag, rows/s; actions), and one task's page: the phases as a
 // pipeline, per-table progress, live charts of lag and rows/s, retrying with its deadline, the
 // last events and errors with their hints. Everything is polled from the API.
-import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge } from './ui.js';
+import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge, lagUnit } from './ui.js';
 import { drawChart, pushSample, samplesOf } from './chart.js';
 
 const POLL_MS = 2000;
@@ -76,7 +76,8 @@ export function tasksPage(root) {
         el('td', { 'data-label': 'Phase' }, t.phase, t.phase === 'full' && pct !== null ? ' ' + pct + '%' : ''),
         el('td', { 'data-label': 'Lag', class: 'num' }, fmtLag(t.replication_lag_seconds)),
         el('td', { 'data-label': 'Rows/s', class: 'num' }, t.running ? fmtNumber(t.rps, 0) : '—'),
-        el('td', { 'data-label': 'Last error', class: 'err-cell' }, t.last_error ? el('span', { class: 'bad-text small', title: t.last_error }, t.last_error) : ''),
+        // Empty when there is no error: the narrow layout hides an empty cell with its label.
+        el('td', { 'data-label': 'Last error', class: 'err-cell' }, t.last_error ? el('span', { class: 'bad-text small', title: t.last_error }, t.last_error) : null),
         el('td', { class: 'row-actions' }, actionButtons(t, () => { busy = false; load(); })));
     });
     body.append(el('table', { class: 'grid tasks' },
@@ -102,7 +103,7 @@ function pipeline(t) {
     else at = (t.tables.length && t.tables.every((x) => x.done)) || t.changes_applied > 0 ? 3 : 2;
   }
   const pct = progressPercent(t);
-  return el('ol', { class: 'pipeline', 'aria-label': 'Phases' }, steps.map(([p, label], i) => {
+  return el('ol', { class: 'pipeline n' + steps.length, 'aria-label': 'Phases' }, steps.map(([p, label], i) => {
     const state = i < at ? 'done' : i === at ? (t.running ? 'current' : 'stopped') : 'todo';
     let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
     if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
@@ -136,6 +137,129 @@ function tablesTable(t) {
     })));
 }
 
+const VERIFY_LABEL = { running: 'running', equal: 'equal', different: 'different', failed: 'failed' };
+
+// A shown value of a difference: the data's value (never a secret), NULL as a word.
+function shownValue(v) {
+  return v === null || v === undefined ? el('span', { class: 'muted' }, 'NULL') : el('code', {}, v);
+}
+
+// One element (the narrow layout spreads a cell's children apart): "id=7, region=eu".
+function keyText(key) {
+  return el('span', { class: 'key' }, Object.entries(key || {}).map(([c, v]) => [el('span', { class: 'muted' }, c + '='), shownValue(v)])
+    .reduce((acc, part, i) => acc.concat(i ? [', '] : [], part), []));
+}
+
+function fmtSeconds(s) {
+  if (!(s > 0)) return '—';
+  return s < 0.1 ? 'under 0.1 s' : fmtNumber(s, s < 10 ? 1 : 0) + ' s';
+}
+
+// The verification results (options.verify) of a task: state, what was checked, and each
+// difference with its key. v: the status's "verify"; settings: the task's options.verify
+// ({full, schema}) or null.
+export function verifyPanel(v, settings) {
+  const configured = !!(settings && typeof settings === 'object' && (settings.full || settings.schema));
+  if (!v && !configured) return null;
+  const data = !settings || typeof settings !== 'object' || settings.full !== false;
+  const section = el('section', { class: 'card verify', id: 'verify', 'aria-labelledby': 'verify-h' });
+  if (!v || !v.state) {
+    section.append(el('h2', { id: 'verify-h' }, 'Verification'),
+      el('p', { class: 'empty-inline' }, 'Not run yet: it starts once full data is done.'));
+    return section;
+  }
+  const diffs = (v.row_differences || 0) + (v.schema_differences || 0);
+  section.append(
+    el('h2', { id: 'verify-h' }, 'Verification ', el('span', { class: 'badge v-' + v.state, id: 'verify-state' }, VERIFY_LABEL[v.state] || v.state)),
+    el('dl', { class: 'facts' },
+      fact('Tables', fmtNumber(v.tables_checked) + ' / ' + fmtNumber(v.tables_total)),
+      data ? [fact('Chunks', fmtNumber(v.chunks)), fact('Rows checked', fmtNumber(v.rows_checked)),
+              fact('Row differences', fmtNumber(v.row_differences), v.row_differences ? 'bad-text' : '')]
+           : fact('Data', 'not compared (schema only)'),
+      fact('Schema differences', fmtNumber(v.schema_differences), v.schema_differences ? 'bad-text' : ''),
+      data ? fact('Re-checks', fmtNumber(v.rechecks)) : null,
+      v.state === 'running' ? null : fact('Took', fmtSeconds(v.seconds))));
+  if (v.state === 'failed') section.append(errorBox('verification could not run: ' + v.detail));
+  else if (v.state === 'equal') section.append(el('p', { class: 'alert ok' }, data
+    ? 'The destination holds what the source holds: every table checked is equal.'
+    : 'The destination\'s schema matches the source\'s: every table checked is equal.'));
+  else if (v.state === 'running') section.append(el('p', { class: 'muted' }, 'Running: a chunk that differs is checked again once the destination has caught up, so lag is not reported.'));
+  else if (v.state === 'different') section.append(el('p', { class: 'alert error' }, fmtNumber(diffs) + ' difference' + (diffs === 1 ? '' : 's') + ' found. ',
+    'To repair: ', el('code', {}, 'dts verify'), ' on this task\'s file with ', el('code', {}, '--fix repair.sql'),
+    ' writes the SQL that would repair the destination, for you to review (it never runs it).'));
+  for (const t of v.differing_tables || []) section.append(differingTable(t));
+  if (v.detail && v.state !== 'failed')
+    section.append(el('details', { class: 'report' }, el('summary', {}, 'Summary report'), el('pre', {}, v.detail)));
+  return section;
+}
+
+function differingTable(t) {
+  const rows = t.rows || [];
+  const more = (t.row_differences || 0) - rows.length;
+  return el('div', { class: 'diff-table' },
+    el('h3', {}, el('code', {}, t.source_table), ' → ', el('code', {}, t.target_table),
+      el('span', { class: 'muted small' }, ' · ' + fmtNumber(t.row_differences) + ' row difference' + (t.row_differences === 1 ? '' : 's') +
+        (t.keyless ? ' · no key: compared as a multiset of row hashes' : ''))),
+    t.data_skipped_reason ? el('p', { class: 'bad-text' }, 'Data not compared: ' + t.data_skipped_reason) : null,
+    (t.schema || []).length ? el('ul', { class: 'schema-diffs' }, t.schema.map((s) => el('li', {},
+      el('strong', {}, 'Schema: '), s.object + ': ' + s.what,
+      s.source || s.destination ? el('span', { class: 'muted' }, ' (source ' + (s.source || '—') + ', destination ' + (s.destination || '—') + ')') : null))) : null,
+    rows.length ? el('table', { class: 'grid diffs' },
+      el('thead', {}, el('tr', {}, ['Difference', 'Key', 'Columns that differ'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, rows.map((r) => el('tr', { class: 'diff diff-' + r.kind },
+        el('td', { 'data-label': 'Difference' }, el('span', { class: 'badge d-' + r.kind }, r.kind), r.count > 1 ? ' ×' + r.count : ''),
+        el('td', { 'data-label': 'Key', class: 'diff-key' }, keyText(r.key)),
+        el('td', { 'data-label': 'Columns', class: 'diff-cols' },
+          r.kind === 'changed' ? el('div', {}, (r.columns || []).map((c) => el('div', {}, el('strong', {}, c.column), ': ', shownValue(c.source), ' at the source, ', shownValue(c.destination), ' at the destination')))
+            : el('span', { class: 'muted' }, r.kind === 'missing' ? 'only at the source' : 'only at the destination')))))) : null,
+    more > 0 ? el('p', { class: 'muted small' }, fmtNumber(more) + ' more not listed here (dts verify lists them all).') : null);
+}
+
+// A tracking task's change log and its consumer groups with their lag (records behind the log's
+// end). tr: the status's "tracking": {log_start_offset, log_end_offset, groups: [{name,
+// committed_offset, lag, updated_at}]}.
+export function trackingPanel(tr) {
+  if (!tr) return null;
+  const groups = (tr.groups || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+  const size = Math.max(0, (tr.log_end_offset || 0) - (tr.log_start_offset || 0));
+  return el('section', { class: 'card tracking', id: 'tracking', 'aria-labelledby': 'tracking-h' },
+    el('h2', { id: 'tracking-h' }, 'Consumer groups'),
+    el('dl', { class: 'facts' },
+      fact('Log start offset', fmtNumber(tr.log_start_offset)),
+      fact('Log end offset', fmtNumber(tr.log_end_offset)),
+      fact('Records kept', fmtNumber(size)),
+      fact('Groups', fmtNumber(groups.length))),
+    groups.length
+      ? el('table', { class: 'grid groups' },
+          el('caption', { class: 'sr-only' }, 'Consumer groups of this task and how far behind the log\'s end each is'),
+          el('thead', {}, el('tr', {}, [['Group', ''], ['Committed offset', 'num'], ['Lag (records)', 'num'], ['Behind', ''], ['Updated', '']]
+            .map(([h, c]) => el('th', { scope: 'col', class: c }, h)))),
+          el('tbody', {}, groups.map((g) => {
+            const pct = size ? Math.min(100, Math.round((g.lag / size) * 100)) : 0;
+            return el('tr', { class: 'group-row', 'data-group': g.name },
+              el('td', { 'data-label': 'Group' }, el('strong', {}, g.name)),
+              el('td', { 'data-label': 'Committed offset', class: 'num' }, fmtNumber(g.committed_offset)),
+              el('td', { 'data-label': 'Lag (records)', class: 'num group-lag' + (g.lag > 0 ? '' : ' ok-text') }, g.lag > 0 ? fmtNumber(g.lag) : '0 (caught up)'),
+              el('td', { 'data-label': 'Behind' },
+                el('div', { class: 'bar wide lag-bar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': 'Lag of ' + g.name + ' as a share of the records kept' },
+                  fill(pct))),
+              el('td', { 'data-label': 'Updated' }, g.updated_at ? el('time', { datetime: g.updated_at }, fmtTime(g.updated_at)) : '—'));
+          })))
+      : el('p', { class: 'empty-inline', id: 'no-groups' }, 'No consumer groups yet. A Kafka consumer group, or an HTTP reader with ', el('code', {}, '?group='), ', shows here once it commits an offset.'));
+}
+
+// A bar's filled part, its width set through the CSSOM (the Content-Security-Policy allows no
+// inline style attribute), so the panel draws right wherever it is put.
+function fill(pct) {
+  const f = el('span', { class: 'fill', 'data-pct': pct });
+  f.style.width = pct + '%';
+  return f;
+}
+
+function fact(label, value, cls) {
+  return el('div', { class: 'fact' }, el('dt', {}, label), el('dd', { class: cls || null }, value));
+}
+
 function eventsList(events) {
   if (!events.length) return el('p', { class: 'empty-inline' }, 'No events yet.');
   return el('ol', { class: 'events', reversed: true }, events.slice().reverse().map((e) => el('li', { class: 'event ev-' + e.type },
@@ -164,7 +288,7 @@ export function taskPage(root, name) {
     const latest = samples.length ? samples[samples.length - 1] : null;
     lagNow.textContent = latest && latest.lag !== null ? 'now ' + fmtLag(latest.lag) : '';
     rpsNow.textContent = latest && latest.rps !== null ? 'now ' + fmtNumber(latest.rps, 0) : '';
-    drawChart(lagBox, samples.map((s) => ({ t: s.t, v: s.lag })), { label: 'Replication lag', format: fmtLag, color: '#7c3aed' });
+    drawChart(lagBox, samples.map((s) => ({ t: s.t, v: s.lag })), { label: 'Replication lag', format: fmtLag, unit: lagUnit, color: '#7c3aed' });
     drawChart(rpsBox, samples.map((s) => ({ t: s.t, v: s.rps })), { label: 'Rows per second', format: (v) => fmtNumber(v, v < 10 ? 1 : 0), color: '#0f766e' });
   };
   const load = async () => {
@@ -181,7 +305,13 @@ export function taskPage(root, name) {
     put(head, el('h1', {}, name, ' ', stateBadge(t)),
       el('div', { class: 'actions' }, actionButtons(t, (a) => { if (a === 'delete') location.hash = '#/tasks'; else load(); }, status)));
     const src = t.config && t.config.source ? (t.config.source.instance ? 'instance ' + t.config.source.instance + (t.config.source.secondary_node ? ', node ' + t.config.source.secondary_node : '') : t.config.source.endpoint) : '?';
-    const dst = t.config && t.config.destination ? t.config.destination.endpoint : '?';
+    const dst = t.config && t.config.destination ? t.config.destination.endpoint
+      : t.kind === 'tracking' ? 'its change log' : '?';
+    const verifySettings = t.config && t.config.options ? t.config.options.verify : null;
+    const incremental = !(t.kind === 'migration' && t.config && t.config.options && t.config.options.incremental === false);
+    // Charts only say something while the task runs, or once they have samples.
+    // (a migration that completed within one poll leaves one sample: nothing to draw).
+    const sampled = samplesOf(name).filter((s) => s.lag !== null || s.rps !== null).length >= 2;
     const retry = t.retrying ? el('div', { class: 'alert warn', role: 'alert', id: 'retrying' },
       el('strong', {}, 'Retrying: '), t.retrying.message,
       t.retrying.deadline_ms ? el('div', {}, 'Gives up at ', el('time', { datetime: t.retrying.deadline }, new Date(t.retrying.deadline_ms).toLocaleString('en-GB')),
@@ -189,7 +319,9 @@ export function taskPage(root, name) {
       t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
     const err = t.last_error && !t.retrying ? el('div', { class: 'alert error', role: 'alert' }, el('strong', {}, 'Last error: '), t.last_error,
       t.hint ? el('div', { class: 'hint' }, 'Hint: ', t.hint) : null) : null;
-    put(body, 
+    // The page is rebuilt on every poll: an open report stays open.
+    const reportOpen = !!body.querySelector('#verify details.report[open]');
+    put(body,
       el('p', { class: 'meta' }, t.kind, ' · from ', el('code', {}, src), ' to ', el('code', {}, dst),
          t.updated_at ? ' · updated ' + fmtTime(t.updated_at) : ''),
       retry, err,
@@ -201,10 +333,15 @@ export function taskPage(root, name) {
         stat('Rows loaded', fmtNumber(t.rows_done)),
         stat('Changes applied', fmtNumber(t.changes_applied)),
         stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
-      el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')),
-      charts,
+      incremental || t.checkpoint_gtid ? el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')) : null,
+      trackingPanel(t.tracking),
+      t.running || sampled ? charts
+        : el('section', { class: 'card', 'aria-labelledby': 'charts-h' }, el('h2', { id: 'charts-h' }, 'Live'),
+            el('p', { class: 'empty-inline' }, 'The lag and rows/s charts draw while the task runs (it is ' + t.state + ').')),
       el('section', { class: 'card', 'aria-labelledby': 'tables-h' }, el('h2', { id: 'tables-h' }, 'Tables'), tablesTable(t)),
+      verifyPanel(t.verify, verifySettings),
       el('section', { class: 'card', 'aria-labelledby': 'events-h' }, el('h2', { id: 'events-h' }, 'Recent events'), eventsList(ev.events)));
+    if (reportOpen) body.querySelector('#verify details.report')?.setAttribute('open', '');
     setBars(body);
     redrawCharts();
   };

@@ -119,6 +119,15 @@ export function fmtLag(seconds) {
   return (seconds / 3600).toFixed(1) + ' h';
 }
 
+// The one unit of a lag axis (seconds in) whose largest value is max: ms below 1 s, s below
+// 2 min, min below 2 h, h above (the thresholds fmtLag uses).
+export function lagUnit(max) {
+  if (max < 1) return { factor: 1000, suffix: ' ms' };
+  if (max < 120) return { factor: 1, suffix: ' s' };
+  if (max < 7200) return { factor: 1 / 60, suffix: ' min' };
+  return { factor: 1 / 3600, suffix: ' h' };
+}
+
 export function fmtTime(iso) {
   if (!iso) return '—';
   const d = new Date(iso);
@@ -160,3 +169,48 @@ export function field(label, input, help) {
 }
 
 export function enc(s) { return encodeURIComponent(s); }
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// The password of an endpoint, typed here or named as an environment variable of the server
+// (password_env, as task and instance files allow). cred: {mode: 'inline'|'env', password, env},
+// changed in place. prefix names the inputs (PREFIX-password, PREFIX-password-env) and ids.
+// Returns {node, check(): null | {message, focus}, spec(): {password} | {password_env} | {}}.
+// envTail: what reads the variable from this form (a sentence), after the note's general part.
+export function passwordChoice(prefix, cred, inlineHelp, envTail) {
+  const radio = (mode, label) => {
+    const r = el('input', { type: 'radio', name: prefix + '-pw-mode', value: mode, id: prefix + '-pw-' + mode,
+                            checked: cred.mode === mode });
+    r.addEventListener('change', () => { if (r.checked) { cred.mode = mode; show(); } });
+    return el('label', { for: r.id }, r, ' ', label);
+  };
+  const pw = el('input', { name: prefix + '-password', id: prefix + '-password', type: 'password',
+                           autocomplete: 'new-password' });
+  pw.value = cred.password;
+  pw.addEventListener('input', () => { cred.password = pw.value; });
+  const env = el('input', { name: prefix + '-password-env', id: prefix + '-password-env', autocomplete: 'off',
+                            spellcheck: 'false', placeholder: 'DTS_PASSWORD', class: 'mono' });
+  env.value = cred.env;
+  env.addEventListener('input', () => { cred.env = env.value.trim(); });
+  const inlineBox = field('Password', pw, inlineHelp);
+  const envBox = el('div', {},
+    field('Variable name', env, 'its name only, e.g. SHOP_PW: letters, digits and _'),
+    el('div', { class: 'note', id: prefix + '-env-note' },
+      el('strong', {}, 'Set on the server: '),
+      'dts reads the variable from the environment of the ', el('code', {}, 'dts server'),
+      ' process each time it connects (for a systemd service, an ', el('code', {}, 'Environment='),
+      ' line of dts.service). This page never sees its value. ',
+      envTail || 'The connection test below reads it on the server.'));
+  const show = () => { inlineBox.hidden = cred.mode !== 'inline'; envBox.hidden = cred.mode !== 'env'; };
+  show();
+  const node = el('fieldset', { class: 'span2 pw-choice' }, el('legend', {}, 'Password'),
+    el('div', { class: 'radios' }, radio('inline', 'Type it here'), radio('env', 'From an environment variable of the server')),
+    inlineBox, envBox);
+  return {
+    node,
+    check: () => (cred.mode === 'env' && !ENV_NAME.test(cred.env)
+      ? { message: 'environment variable: a name of letters, digits and _ (not starting with a digit)', focus: env } : null),
+    spec: () => (cred.mode === 'env' ? (cred.env ? { password_env: cred.env } : {})
+                                     : (cred.password ? { password: cred.password } : {})),
+  };
+}

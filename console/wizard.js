@@ -2,21 +2,23 @@
 // precheck and start. Each step is a form: Enter goes on, Escape goes back; focus moves to the
 // step's heading. The task is created (POST /api/v1/tasks) only at the precheck step; going back
 // and changing something deletes that not-yet-started task and creates it again.
-import { api, el, clear, put, errorBox, field, toast, enc } from './ui.js';
+import { api, el, clear, put, errorBox, field, toast, enc, passwordChoice } from './ui.js';
 
 const STEPS = ['Source', 'Destination', 'Objects', 'Options', 'Precheck and start'];
 
 function newState() {
   return {
     name: '', kind: 'sync',
-    src: { mode: 'instance', instance: '', node: '', endpoint: '', user: 'dts', password: '' },
-    dst: { endpoint: '', user: 'dts', password: '' },
+    // cred: the password typed here or the name of a variable in the server's environment.
+    src: { mode: 'instance', instance: '', node: '', endpoint: '', user: 'dts', cred: { mode: 'inline', password: '', env: '' } },
+    dst: { endpoint: '', user: 'dts', cred: { mode: 'inline', password: '', env: '' } },
     databases: null,          // [names] once browsed
     objects: new Map(),       // db -> {selected, rename_to, open, tables: null | [{name, columns, estimated_rows}], picked: Map(table -> sel)}
     options: {
       retry_time_for_failed_connections: 720, retry_time_for_other_issues: 10,
       conflicting_tables: 'precheck', parallelism: 4, ddl: true, incremental: true,
       full_max_rps: 0, full_max_mbps: 0, inc_max_rps: 0, inc_max_mbps: 0,
+      verify_full: false, verify_schema: false,
     },
     created: null,            // the name of the task this wizard created and has not started
   };
@@ -28,7 +30,17 @@ function sourceSpec(s) {
     if (s.src.node) spec.secondary_node = s.src.node;
     return spec;
   }
-  return { endpoint: s.src.endpoint, user: s.src.user, password: s.src.password };
+  return { endpoint: s.src.endpoint, user: s.src.user, ...credSpec(s.src.cred) };
+}
+
+// {password} or {password_env} (or nothing) of an endpoint's credentials.
+function credSpec(c) {
+  if (c.mode === 'env') return c.env ? { password_env: c.env } : {};
+  return c.password ? { password: c.password } : {};
+}
+
+function destinationSpec(s) {
+  return { endpoint: s.dst.endpoint, user: s.dst.user, ...credSpec(s.dst.cred) };
 }
 
 // The task in its JSON form (the same shape as a task file).
@@ -68,10 +80,8 @@ export function taskBody(s) {
     incremental_limits: { max_rps: Number(o.inc_max_rps), max_mbps: Number(o.inc_max_mbps) },
   };
   if (s.kind === 'migration') options.incremental = o.incremental;
-  const body = { name: s.name, kind: s.kind, source: sourceSpec(s),
-                 destination: { endpoint: s.dst.endpoint, user: s.dst.user }, objects, options };
-  if (s.dst.password) body.destination.password = s.dst.password;
-  return body;
+  if (o.verify_full || o.verify_schema) options.verify = { full: o.verify_full, schema: o.verify_schema };
+  return { name: s.name, kind: s.kind, source: sourceSpec(s), destination: destinationSpec(s), objects, options };
 }
 
 function testResult(r) {
@@ -81,6 +91,34 @@ function testResult(r) {
                           el('strong', {}, r.refused ? 'Refused: ' : 'Failed: '), r.message,
                           r.hint ? el('div', { class: 'hint' }, r.hint) : null);
   return el('div', { class: 'test-result' }, head, checkList(r.checks || []));
+}
+
+// What to do when the server does not have the named variable.
+function envHint(e) {
+  return e.field === 'password_env'
+    ? 'Set the variable in the environment of the dts server process (for the service: an Environment= line of dts.service, then restart it), or type the password here instead.'
+    : '';
+}
+
+// The error also where it happened: the field is marked invalid and says why, until it changes.
+function markInvalid(input, message) {
+  const box = input.closest('.field');
+  if (!box || input.getAttribute('aria-invalid') === 'true') return;
+  if (!input.id) input.id = 'f-' + Math.random().toString(36).slice(2, 9);
+  const note = el('div', { class: 'field-error', id: input.id + '-error' }, message);
+  box.append(note);
+  const described = input.getAttribute('aria-describedby');
+  input.setAttribute('aria-describedby', (described ? described + ' ' : '') + note.id);
+  input.setAttribute('aria-invalid', 'true');
+  const clearIt = () => {
+    note.remove();
+    input.removeAttribute('aria-invalid');
+    if (described) input.setAttribute('aria-describedby', described); else input.removeAttribute('aria-describedby');
+    input.removeEventListener('input', clearIt);
+    input.removeEventListener('change', clearIt);
+  };
+  input.addEventListener('input', clearIt);
+  input.addEventListener('change', clearIt);
 }
 
 function levelIcon(level) {
@@ -159,7 +197,10 @@ export function wizardPage(root) {
       clear(status);
       try {
         const err = await next();
-        if (err) { status.append(errorBox(err.message || err)); if (err.focus) err.focus.focus(); }
+        if (err) {
+          status.append(errorBox(err.message || err));
+          if (err.focus) { markInvalid(err.focus, err.message); err.focus.focus(); }
+        }
       } catch (e) {
         status.append(errorBox(e));
       }
@@ -192,7 +233,7 @@ export function wizardPage(root) {
     const credentials = el('p', { class: 'help' });
     const ep = input({ name: 'src-endpoint', placeholder: '10.0.0.10:3306', autocomplete: 'off' }, () => s.src.endpoint, (v) => { s.src.endpoint = v.trim(); });
     const user = input({ name: 'src-user', autocomplete: 'off' }, () => s.src.user, (v) => { s.src.user = v.trim(); });
-    const pw = input({ name: 'src-password', type: 'password', autocomplete: 'new-password' }, () => s.src.password, (v) => { s.src.password = v; });
+    const pw = passwordChoice('src', s.src.cred, 'kept with the task on the server, never shown again');
     const instanceBox = el('div', { class: 'grid2' },
       field('Instance', instSel),
       field('Read from', nodeSel),
@@ -204,15 +245,16 @@ export function wizardPage(root) {
         'Without one, dts reads the read/write endpoint (the current primary).'),
       el('div', { class: 'span2' }, credentials));
     const endpointBox = el('div', { class: 'grid2' },
-      field('Endpoint', ep, 'host:port'), field('User', user), field('Password', pw, 'kept with the task on the server, never shown again'));
-    const result = el('div', { 'aria-live': 'polite' });
+      field('Endpoint', ep, 'host:port'), field('User', user), pw.node);
+    const result = el('div', { 'aria-live': 'polite', id: 'src-test-result' });
     const fillNodes = () => {
       const inst = instances.find((i) => i.name === s.src.instance);
       put(nodeSel, el('option', { value: '' }, 'Read/write endpoint (the primary)'));
       for (const n of (inst && inst.nodes) || []) nodeSel.append(el('option', { value: n.name }, 'Secondary node ' + n.name + ' (' + n.endpoint + ')'));
       nodeSel.value = s.src.node;
       if (nodeSel.value !== s.src.node) s.src.node = '';
-      put(credentials, inst ? ['Credentials: the instance\'s (user ', el('code', {}, inst.user || '—'), inst.password ? ', password set' : '', ').'] : '');
+      put(credentials, inst ? ['Credentials: the instance\'s (user ', el('code', {}, inst.user || '—'),
+        inst.password_env ? [', password from the server\'s environment variable ', el('code', {}, inst.password_env)] : inst.password ? ', password set' : '', ').'] : '');
     };
     const show = () => {
       instanceBox.hidden = s.src.mode !== 'instance';
@@ -225,7 +267,7 @@ export function wizardPage(root) {
     const test = el('button', { type: 'button', id: 'test-source', onclick: async () => {
       put(result, el('p', { class: 'muted' }, 'Testing…'));
       try { put(result, testResult(await api('POST', '/api/v1/connections/test', { role: 'source', ...sourceSpec(s) }))); }
-      catch (e) { put(result, errorBox(e)); }
+      catch (e) { put(result, errorBox(e, envHint(e))); }
     } }, 'Test connection');
     const content = el('div', {},
       el('div', { class: 'grid2' }, field('Task name', name, 'letters, digits, - and _'), field('Kind', kind, 'sync: schema + full data + continuous changes; migration: schema + full data, optionally followed by changes')),
@@ -239,6 +281,7 @@ export function wizardPage(root) {
       if (!s.name) return { message: 'task name: required', focus: name };
       if (s.src.mode === 'instance' && !s.src.instance) return { message: 'instance: choose one (register it on the Instances page)', focus: instSel };
       if (s.src.mode === 'endpoint' && (!s.src.endpoint || !s.src.user)) return { message: 'source endpoint and user: required', focus: ep };
+      if (s.src.mode === 'endpoint' && pw.check()) return pw.check();
       await invalidate();
       go(1);
     });
@@ -259,20 +302,19 @@ export function wizardPage(root) {
   function destinationStep() {
     const ep = input({ name: 'dst-endpoint', required: true, placeholder: '10.0.0.20:3306', autocomplete: 'off' }, () => s.dst.endpoint, (v) => { s.dst.endpoint = v.trim(); });
     const user = input({ name: 'dst-user', required: true, autocomplete: 'off' }, () => s.dst.user, (v) => { s.dst.user = v.trim(); });
-    const pw = input({ name: 'dst-password', type: 'password', autocomplete: 'new-password' }, () => s.dst.password, (v) => { s.dst.password = v; });
-    const result = el('div', { 'aria-live': 'polite' });
-    const runTest = async () => api('POST', '/api/v1/connections/test',
-      { role: 'destination', endpoint: s.dst.endpoint, user: s.dst.user, password: s.dst.password });
+    const pw = passwordChoice('dst', s.dst.cred, 'kept with the task on the server (mode 0600), never shown again');
+    const result = el('div', { 'aria-live': 'polite', id: 'dst-test-result' });
+    const runTest = async () => api('POST', '/api/v1/connections/test', { role: 'destination', ...destinationSpec(s) });
     const test = el('button', { type: 'button', id: 'test-destination', onclick: async () => {
       put(result, el('p', { class: 'muted' }, 'Testing…'));
-      try { put(result, testResult(await runTest())); } catch (e) { put(result, errorBox(e)); }
+      try { put(result, testResult(await runTest())); } catch (e) { put(result, errorBox(e, envHint(e))); }
     } }, 'Test connection');
     stepForm('Destination', el('div', {},
       el('p', { class: 'help' }, 'A MySQL or MariaDB server that accepts writes. A registered secondary node is refused: it would diverge from its primary.'),
-      el('div', { class: 'grid2' }, field('Endpoint', ep, 'host:port'), field('User', user),
-        field('Password', pw, 'kept with the task on the server (mode 0600), never shown again')),
+      el('div', { class: 'grid2' }, field('Endpoint', ep, 'host:port'), field('User', user), pw.node),
       el('div', { class: 'actions' }, test), result), async () => {
       if (!s.dst.endpoint || !s.dst.user) return { message: 'destination endpoint and user: required', focus: ep };
+      if (pw.check()) return pw.check();
       const r = await runTest();
       if (r.refused) { put(result, testResult(r)); return { message: 'this destination is refused (see above): choose another one', focus: ep }; }
       await invalidate();
@@ -375,6 +417,11 @@ export function wizardPage(root) {
     const retryConn = num('retry_time_for_failed_connections', 10, 1440);
     const retryOther = num('retry_time_for_other_issues', 1, 1440);
     const par = num('parallelism', 1, 64);
+    const check = (key, label) => {
+      const cb = input({ type: 'checkbox', name: key }, () => '', (v) => { o[key] = v; });
+      cb.checked = o[key];
+      return el('label', { class: 'check-field' }, cb, ' ', label);
+    };
     stepForm('Options', el('div', {},
       el('fieldset', {}, el('legend', {}, 'Retries'),
         el('div', { class: 'grid2' },
@@ -391,7 +438,12 @@ export function wizardPage(root) {
           field('Full data rows/s', num('full_max_rps', 0, 1e9)),
           field('Full data MB/s', num('full_max_mbps', 0, 1e6, { step: 'any' })),
           field('Incremental rows/s', num('inc_max_rps', 0, 1e9)),
-          field('Incremental MB/s', num('inc_max_mbps', 0, 1e6, { step: 'any' }))))), async () => {
+          field('Incremental MB/s', num('inc_max_mbps', 0, 1e6, { step: 'any' })))),
+      el('fieldset', {}, el('legend', {}, 'Verification'),
+        el('p', { class: 'help' }, 'Compares the destination with the source once full data is done (beside the incremental phase of a sync: a differing chunk is checked again once the destination has caught up). Results on the task page.'),
+        el('div', { class: 'grid2' },
+          check('verify_full', 'Compare the data (checksums of key ranges, down to rows)'),
+          check('verify_schema', 'Compare the schema (columns, types, keys)')))), async () => {
       const rc = Number(o.retry_time_for_failed_connections), ro = Number(o.retry_time_for_other_issues);
       if (!(rc >= 10 && rc <= 1440)) return { message: 'retry time for failed connections: must be 10–1440 minutes', focus: retryConn };
       if (!(ro >= 1 && ro <= 1440) || ro >= rc) return { message: 'retry time for other issues: must be 1–1440 minutes and smaller than the connection window', focus: retryOther };
@@ -437,15 +489,20 @@ export function wizardPage(root) {
     return status;
   }
 
+  function pwText(e) {
+    return e.password_env ? ', password from $' + e.password_env + ' on the server' : e.password ? ', password typed' : ', no password';
+  }
+
   function summaryOf(b) {
     const src = b.source.instance
       ? 'instance ' + b.source.instance + (b.source.secondary_node ? ', secondary node ' + b.source.secondary_node : ', read/write endpoint')
-      : b.source.endpoint + ' as ' + b.source.user;
+      : b.source.endpoint + ' as ' + b.source.user + pwText(b.source);
     const objs = b.objects.map((o) => o.database + (o.rename_to ? ' → ' + o.rename_to : '') +
       (o.tables ? ' (' + o.tables.map((t) => t.name + (t.rename_to ? ' → ' + t.rename_to : '')).join(', ') + ')' : ' (every table)')).join('; ');
-    const rows = [['Task', b.name + ' (' + b.kind + ')'], ['Source', src], ['Destination', b.destination.endpoint + ' as ' + b.destination.user],
+    const rows = [['Task', b.name + ' (' + b.kind + ')'], ['Source', src], ['Destination', b.destination.endpoint + ' as ' + b.destination.user + pwText(b.destination)],
       ['Objects', objs], ['Options', 'parallelism ' + b.options.parallelism + ', conflicting tables: ' + b.options.conflicting_tables +
-        ', retries ' + b.options.retry_time_for_failed_connections + ' / ' + b.options.retry_time_for_other_issues + ' min' + (b.options.ddl ? ', DDL' : ', no DDL')]];
+        ', retries ' + b.options.retry_time_for_failed_connections + ' / ' + b.options.retry_time_for_other_issues + ' min' + (b.options.ddl ? ', DDL' : ', no DDL') +
+        (b.options.verify ? ', verify ' + [b.options.verify.full ? 'data' : '', b.options.verify.schema ? 'schema' : ''].filter(Boolean).join(' and ') : '')]];
     return el('dl', { class: 'summary' }, rows.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)]));
   }
 

@@ -26,10 +26,24 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
+# The console's browser test audits each page with axe-core, an npm package pinned in
+# tests/console/package-lock.json and kept out of the shipped console: npm (Debian's, unless a
+# node with its own npm is there) and `npm ci` once; the test then runs offline.
+console_test_tools() {
+  local dir
+  dir="$(cd "$(dirname "$0")/.." && pwd)/tests/console"
+  if [ ! -e "$dir/node_modules/axe-core/axe.min.js" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+if ! command -v npm >/dev/null; then missing_npm=(nodejs npm); else missing_npm=(); fi
+
+if [ ${#missing[@]} -eq 0 ] && [ ${#missing_npm[@]} -eq 0 ]; then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  console_test_tools
   exit 0
 fi
+missing+=("${missing_npm[@]}")
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
@@ -43,4 +57,5 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
   trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 fi
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+console_test_tools
 echo "install-deps: done"

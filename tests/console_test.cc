@@ -5,8 +5,11 @@
 // script, and checks afterwards through the API what the script did through the page:
 //   log in (a wrong token first) -> register the cluster -> discover its nodes (roles read live)
 //   -> wizard: sync task reading secondary node-2, test connections (a registered secondary
-//   refused as destination), pick objects, options (an out-of-range value refused), precheck ->
-//   start -> incremental -> charts move under load -> pause -> resume.
+//   refused as destination; its password named as an environment variable of the server), pick
+//   objects, options (an out-of-range value refused; schema verification), precheck -> start ->
+//   incremental -> charts move under load, verification "equal" -> pause -> resume; then a
+//   migration with data verification created by keyboard only (Tab, typing, Enter), whose
+//   verification finds the row planted in the destination. Every page is audited by axe-core.
 // Screenshots of every page at 1280x800 and 400x800 land in BUILD_DIR/console-screenshots.
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -59,7 +62,18 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
         " FROM seq_1_to_20000;"
         "INSERT INTO shop.customers SELECT seq, CONCAT('c', seq), CONCAT('c', seq, '@x')"
         " FROM seq_1_to_2000;"
-        "CREATE DATABASE crm; CREATE TABLE crm.leads (id INT PRIMARY KEY, v INT);");
+        "CREATE DATABASE crm; CREATE TABLE crm.leads (id INT PRIMARY KEY, v INT);"
+        "INSERT INTO crm.leads SELECT seq, seq * 3 FROM seq_1_to_300;");
+    ASSERT_TRUE(st.ok()) << st.toString();
+  }
+  {
+    // The keyboard-made migration of crm writes into this table (conflicting tables ignored);
+    // its verification must report the row the source does not have.
+    auto c = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_NE(c, nullptr);
+    Status st = c->execute(
+        "CREATE DATABASE crm; CREATE TABLE crm.leads (id INT PRIMARY KEY, v INT);"
+        "INSERT INTO crm.leads VALUES (999999, 1);");
     ASSERT_TRUE(st.ok()) << st.toString();
   }
   // sysbench oltp_write_only on two more tables of shop, for the whole test (the lag and rows/s
@@ -95,6 +109,10 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
     }
   });
 
+  // The wizard names this variable instead of typing the destination's password: the server
+  // reads it from its environment (inherited from here).
+  const char* kPasswordEnv = "DTS_CONSOLE_DST_PW";
+  setenv(kPasswordEnv, cluster_->password().c_str(), 1);
   const std::string data = workFile("console-data");
   const std::string log_path = workFile("console-server.log");
   DtsProcess server;
@@ -117,7 +135,8 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
                  {"endpoint", cluster_->endpoint()},
                  {"node3", cluster_->nodeEndpoint("node-3")},
                  {"destination", cluster_->destinationEndpoint()},
-                 {"screenshots", shots}};
+                 {"screenshots", shots},
+                 {"password_env", kPasswordEnv}};
   // Secrets through the environment, never on a command line.
   setenv("DTS_CONSOLE_TOKEN", token.c_str(), 1);
   setenv("DTS_CONSOLE_PASSWORD", cluster_->password().c_str(), 1);
@@ -139,8 +158,24 @@ TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
   EXPECT_EQ(t["phase"], "incremental");
   EXPECT_EQ(t["config"]["source"]["instance"], "local");
   EXPECT_EQ(t["config"]["source"]["secondary_node"], "node-2");
-  EXPECT_EQ(t["config"]["destination"]["password"], "***");
+  EXPECT_EQ(t["config"]["destination"]["password_env"], kPasswordEnv);
+  EXPECT_FALSE(t["config"]["destination"].contains("password")) << t["config"].dump();
   EXPECT_EQ(t["config"]["objects"][0]["rename_to"], "shop_copy");
+  EXPECT_EQ(t["config"]["options"]["verify"]["schema"], true) << t["config"].dump();
+  EXPECT_EQ(t["verify"]["state"], "equal") << t.dump();
+  // The migration made by keyboard: its verification found the planted row, by its key.
+  auto rv = api.Get("/api/v1/tasks/console-verify", h);
+  ASSERT_TRUE(rv);
+  ASSERT_EQ(rv->status, 200) << rv->body;
+  json v = json::parse(rv->body);
+  EXPECT_EQ(v["kind"], "migration");
+  EXPECT_EQ(v["config"]["options"]["conflicting_tables"], "ignore");
+  EXPECT_EQ(v["verify"]["state"], "different") << v.dump();
+  EXPECT_EQ(v["verify"]["row_differences"], 1) << v.dump();
+  EXPECT_EQ(v["verify"]["rows_checked"], 300) << v.dump();
+  ASSERT_EQ(v["verify"]["differing_tables"].size(), 1u) << v.dump();
+  EXPECT_EQ(v["verify"]["differing_tables"][0]["rows"][0]["kind"], "extra") << v.dump();
+  EXPECT_EQ(v["verify"]["differing_tables"][0]["rows"][0]["key"]["id"], "999999") << v.dump();
   EXPECT_GT(inserted.load(), 0u);
   auto ev = api.Get("/api/v1/tasks/console-sync/events", h);
   ASSERT_TRUE(ev);

@@ -1,6 +1,7 @@
 #include "task/runner.h"
 
 #include <condition_variable>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "common/log.h"
@@ -539,13 +540,23 @@ void TaskRunner::runVerification(const std::atomic<bool>& stop, bool online) {
       return waitApplied(start, pos, stop);
     };
   }
-  vo.on_table = [this](const TableVerifyResult& t) {
+  // What the status shows of the differences (the full report is `dts verify`'s job): bounded, so
+  // the state stays small whatever the tables hold.
+  constexpr size_t kShownTables = 20, kShownRows = 20, kShownValueBytes = 200;
+  auto differing = std::make_shared<nlohmann::json>(nlohmann::json::array());
+  vo.on_table = [this, differing](const TableVerifyResult& t) {
     std::lock_guard<std::mutex> lock(state_mu_);
+    if (!t.equal() && differing->size() < kShownTables) {
+      differing->push_back(verifyTableJson(t, kShownRows, kShownValueBytes));
+      state_.verify.differing_tables_json =
+          differing->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    }
+    state_.verify.chunks += t.chunks;
+    state_.verify.rows_checked += t.source_rows;
     ++state_.verify.tables_checked;
     state_.verify.row_differences += t.row_differences;
     state_.verify.schema_differences += t.schema.size() + (t.data_skipped_reason.empty() ? 0 : 1);
     state_.verify.rechecks += t.rechecks;
-    state_.verify.chunks += t.chunks;
     state_.verify.chunks_resumed += t.chunks_resumed;
   };
   auto report = verifyTask(config_, vo, stop);

@@ -67,6 +67,7 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
 }
 
 nlohmann::json verifyStateJson(const VerifyState& v) {
+  auto tables = nlohmann::json::parse(v.differing_tables_json, nullptr, false);
   nlohmann::json j = {{"state", v.state},
                       {"tables_checked", v.tables_checked},
                       {"tables_total", v.tables_total},
@@ -75,8 +76,10 @@ nlohmann::json verifyStateJson(const VerifyState& v) {
                       {"rechecks", v.rechecks},
                       {"chunks", v.chunks},
                       {"chunks_resumed", v.chunks_resumed},
+                      {"rows_checked", v.rows_checked},
                       {"seconds", v.seconds},
-                      {"detail", v.detail}};
+                      {"detail", v.detail},
+                      {"differing_tables", tables.is_array() ? tables : nlohmann::json::array()}};
   if (v.incremental.enabled) {
     const auto& i = v.incremental;
     j["incremental"] = {{"rows_checked", i.rows_checked},
@@ -153,6 +156,9 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
         s.verify.incremental.skipped = i->value("skipped", uint64_t{0});
         s.verify.incremental.detail = i->value("detail", "");
       }
+      s.verify.rows_checked = v->value("rows_checked", uint64_t{0});
+      if (auto t = v->find("differing_tables"); t != v->end() && t->is_array())
+        s.verify.differing_tables_json = t->dump();
     }
     // A data dir written before the degraded counts existed has no "degraded": none counted.
     auto degraded = stats.find("degraded");

@@ -92,10 +92,14 @@ struct VerifyState {
   uint64_t tables_checked = 0, tables_total = 0;
   uint64_t row_differences = 0, schema_differences = 0;
   uint64_t rechecks = 0;        // differing chunks checked again once the destination caught up
-  uint64_t chunks = 0;          // key ranges checksummed, in all
+  uint64_t chunks = 0;          // key ranges checksummed (bisection halves included)
   uint64_t chunks_resumed = 0;  // of chunks: done before the task restarted (not re-checked)
+  uint64_t rows_checked = 0;    // source rows compared
   double seconds = 0;
   std::string detail;  // the report's summary lines, or the error
+  // The tables that differ, as a JSON array of verifyTableJson items (task/verify.h), bounded
+  // (kept as text so that this header needs no JSON library); "" or "[]" when none.
+  std::string differing_tables_json;
   IncrementalVerifyState incremental;
   bool done() const { return state == "equal" || state == "different"; }
 };

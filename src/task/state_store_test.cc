@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "common/sqlite.h"
 
@@ -53,6 +54,10 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
     s.tables.push_back(
         {"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
     s.tables.push_back({"shop", "we`ird", "shop2", "we`ird", 5, 5, 50, true});
+    s.verify.state = "different";
+    s.verify.chunks = 7;
+    s.verify.rows_checked = 1234;
+    s.verify.differing_tables_json = R"([{"source_table":"shop.orders","rows":[]}])";
     ASSERT_TRUE((*store)->save(s).ok());
     s.phase = TaskPhase::kIncremental;
     ASSERT_TRUE((*store)->save(s).ok());
@@ -72,6 +77,12 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
   EXPECT_EQ((*s)->tables[0].rows_estimated, 100u);
   EXPECT_EQ((*s)->tables[0].changes_applied, 123456789012u);
   EXPECT_EQ((*s)->tables[1].changes_applied, 0u);
+  EXPECT_EQ((*s)->verify.state, "different");
+  EXPECT_EQ((*s)->verify.chunks, 7u);
+  EXPECT_EQ((*s)->verify.rows_checked, 1234u);
+  auto verify = verifyStateJson((*s)->verify);
+  EXPECT_EQ(verify["differing_tables"][0]["source_table"], "shop.orders");
+  EXPECT_TRUE(verifyStateJson(VerifyState{})["differing_tables"].is_array()) << "none: []";
   auto names = (*store)->list();
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, std::vector<std::string>{"t"});

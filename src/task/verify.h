@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -176,6 +177,11 @@ class RowVerifier {
 std::string verifyReportText(const VerifyReport& report);
 // The report as JSON text (tables, differences, totals).
 std::string verifyReportJson(const VerifyReport& report);
+// One table's result in the form of verifyReportJson's "tables" items, listing at most max_rows
+// row differences (row_differences still counts them all) with each value cut to about
+// max_value_bytes; 0: no limit.
+nlohmann::json verifyTableJson(const TableVerifyResult& table, size_t max_rows,
+                               size_t max_value_bytes);
 // The SQL that would repair the destination (REPLACE for missing and changed rows, DELETE for
 // extra ones, every identifier quoted), for an operator to review and run; "" parts for tables
 // without row differences. Schema differences are listed as comments only.

@@ -85,47 +85,62 @@ std::string verifyReportText(const VerifyReport& report) {
   return out;
 }
 
+nlohmann::json verifyTableJson(const TableVerifyResult& t, size_t max_rows,
+                               size_t max_value_bytes) {
+  auto value = [&](const std::optional<std::string>& v) {
+    if (!v || max_value_bytes == 0 || v->size() <= max_value_bytes) return optionalJson(v);
+    // Cut on a UTF-8 character boundary (the JSON writer refuses a broken sequence).
+    size_t end = max_value_bytes;
+    while (end > 0 && (static_cast<unsigned char>((*v)[end]) & 0xC0) == 0x80) --end;
+    std::string cut = v->substr(0, end);
+    cut += "... (";
+    cut += std::to_string(v->size());
+    cut += " bytes)";
+    return nlohmann::json(cut);
+  };
+  nlohmann::json rows = nlohmann::json::array();
+  for (const auto& r : t.rows) {
+    if (max_rows != 0 && rows.size() >= max_rows) break;
+    nlohmann::json key = nlohmann::json::object();
+    for (const auto& [col, v] : r.key) key[col] = value(v);
+    nlohmann::json cols = nlohmann::json::array();
+    for (const auto& c : r.columns)
+      cols.push_back({{"column", c.column},
+                      {"source", value(c.source)},
+                      {"destination", value(c.destination)}});
+    nlohmann::json row = {
+        {"kind", rowDifferenceKindName(r.kind)}, {"key", key}, {"count", r.count}};
+    if (r.kind == RowDifference::Kind::kChanged) row["columns"] = cols;
+    rows.push_back(std::move(row));
+  }
+  nlohmann::json schema = nlohmann::json::array();
+  for (const auto& s : t.schema)
+    schema.push_back({{"object", s.object},
+                      {"what", s.what},
+                      {"source", s.source},
+                      {"destination", s.destination}});
+  return {{"source_table", t.source_table},
+          {"target_table", t.target_table},
+          {"equal", t.equal()},
+          {"keyless", t.keyless},
+          {"data_compared", t.data_compared},
+          {"data_skipped_reason", t.data_skipped_reason},
+          {"source_rows", t.source_rows},
+          {"destination_rows", t.destination_rows},
+          {"chunks", t.chunks},
+          {"chunks_resumed", t.chunks_resumed},
+          {"rechecks", t.rechecks},
+          {"load_pauses", t.load_pauses},
+          {"paused_seconds", t.paused_seconds},
+          {"row_differences", t.row_differences},
+          {"rows", rows},
+          {"schema", schema},
+          {"seconds", t.seconds}};
+}
+
 std::string verifyReportJson(const VerifyReport& report) {
   nlohmann::json tables = nlohmann::json::array();
-  for (const auto& t : report.tables) {
-    nlohmann::json rows = nlohmann::json::array();
-    for (const auto& r : t.rows) {
-      nlohmann::json key = nlohmann::json::object();
-      for (const auto& [col, v] : r.key) key[col] = optionalJson(v);
-      nlohmann::json cols = nlohmann::json::array();
-      for (const auto& c : r.columns)
-        cols.push_back({{"column", c.column},
-                        {"source", optionalJson(c.source)},
-                        {"destination", optionalJson(c.destination)}});
-      nlohmann::json row = {
-          {"kind", rowDifferenceKindName(r.kind)}, {"key", key}, {"count", r.count}};
-      if (r.kind == RowDifference::Kind::kChanged) row["columns"] = cols;
-      rows.push_back(std::move(row));
-    }
-    nlohmann::json schema = nlohmann::json::array();
-    for (const auto& s : t.schema)
-      schema.push_back({{"object", s.object},
-                        {"what", s.what},
-                        {"source", s.source},
-                        {"destination", s.destination}});
-    tables.push_back({{"source_table", t.source_table},
-                      {"target_table", t.target_table},
-                      {"equal", t.equal()},
-                      {"keyless", t.keyless},
-                      {"data_compared", t.data_compared},
-                      {"data_skipped_reason", t.data_skipped_reason},
-                      {"source_rows", t.source_rows},
-                      {"destination_rows", t.destination_rows},
-                      {"chunks", t.chunks},
-                      {"chunks_resumed", t.chunks_resumed},
-                      {"rechecks", t.rechecks},
-                      {"load_pauses", t.load_pauses},
-                      {"paused_seconds", t.paused_seconds},
-                      {"row_differences", t.row_differences},
-                      {"rows", rows},
-                      {"schema", schema},
-                      {"seconds", t.seconds}});
-  }
+  for (const auto& t : report.tables) tables.push_back(verifyTableJson(t, 0, 0));
   nlohmann::json out = {{"task", report.task},
                         {"equal", report.equal()},
                         {"row_differences", report.rowDifferences()},

@@ -171,6 +171,27 @@ TEST(VerifyReportTest, JsonCarriesKeysColumnsAndNulls) {
   EXPECT_EQ(j["tables"][1]["equal"], true);
 }
 
+TEST(VerifyReportTest, TableJsonForTheStatusIsBounded) {
+  TableVerifyResult t = sampleReport().tables[0];
+  // A long value of two-byte characters: cut on a character boundary, its size said.
+  std::string long_value;
+  for (int i = 0; i < 150; ++i) long_value += "\xc3\xa9";  // é
+  t.rows[0].columns[0].source = long_value;
+  nlohmann::json j = verifyTableJson(t, 1, 101);
+  ASSERT_EQ(j["rows"].size(), 1u) << "one row listed";
+  EXPECT_EQ(j["row_differences"], 2) << "both counted";
+  std::string shown = j["rows"][0]["columns"][0]["source"];
+  EXPECT_EQ(shown, long_value.substr(0, 100) + "... (300 bytes)");
+  EXPECT_EQ(j["rows"][0]["key"]["id"], "7");
+  EXPECT_EQ(j["schema"][0]["what"], "character set");
+  // Without limits: everything, as verifyReportJson has it.
+  nlohmann::json all = verifyTableJson(t, 0, 0);
+  EXPECT_EQ(all["rows"].size(), 2u);
+  EXPECT_EQ(all["rows"][0]["columns"][0]["source"], long_value);
+  EXPECT_EQ(nlohmann::json::parse(verifyReportJson(sampleReport()))["tables"][0],
+            verifyTableJson(sampleReport().tables[0], 0, 0));
+}
+
 TEST(VerifyReportTest, FixSqlHasTheStatementsAndSchemaAsComments) {
   std::string sql = verifyFixSql(sampleReport());
   EXPECT_NE(sql.find("SET NAMES utf8mb4;"), std::string::npos);

@@ -2,9 +2,13 @@
 """Drives the dts web console in headless Chromium (ChromeDriver, Debian's python3-selenium).
 
 Run by tests/console_test.cc, which starts the cluster and the server and passes one JSON argument
-{url, endpoint, node3, destination, screenshots}; the API token and the cluster password come
-from $DTS_CONSOLE_TOKEN and $DTS_CONSOLE_PASSWORD. Exits non-zero (with the step that failed) on
-any failure. Screenshots: SCREENSHOTS/NN-page-{wide,narrow}.png.
+{url, endpoint, node3, destination, screenshots, password_env}; the API token and the cluster
+password come from $DTS_CONSOLE_TOKEN and $DTS_CONSOLE_PASSWORD, and the server has the password
+in its environment as $PASSWORD_ENV (the wizard names that variable instead of typing the
+password). Exits non-zero (with the step that failed) on any failure.
+Screenshots: SCREENSHOTS/NN-page-{wide,narrow}.png. Every page screenshotted is also audited
+with axe-core (WCAG 2.1 A/AA and best practices; tests/console/package.json, `npm ci` there),
+injected into the page by the test only: the console itself ships no axe.
 """
 import json
 import os
@@ -15,6 +19,7 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -29,6 +34,13 @@ SHOTS = P["screenshots"]
 WIDE = (1280, 800)
 NARROW = (400, 800)
 TASK = "console-sync"
+VERIFY_TASK = "console-verify"
+PW_ENV = P["password_env"]
+AXE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node_modules", "axe-core",
+                   "axe.min.js")
+if not os.path.exists(AXE):
+    sys.exit("axe-core is missing: run `npm ci` in tests/console (scripts/install-deps.sh does)")
+AXE_SOURCE = open(AXE).read()
 
 shot_no = [0]
 step_name = ["start"]
@@ -121,8 +133,27 @@ def no_secrets():
     assert set(keys) <= {"dts-token", "dts-login-reason"}, "sessionStorage holds %s" % keys
 
 
+def audit(name):
+    """axe-core over the page as it is: every WCAG 2.1 A/AA and best-practice violation fails."""
+    if not d.execute_script("return !!window.axe"):
+        d.execute_script(AXE_SOURCE)
+    violations = d.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values:"
+        "  ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}})"
+        " .then(r => done(r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.help + ' at '"
+        "   + v.nodes.slice(0, 4).map(n => n.target.join(' ')).join(' | '))))"
+        " .catch(e => done(['axe failed: ' + e.message]));")
+    assert not violations, "%s: accessibility violations:\n  %s" % (name, "\n  ".join(violations))
+    audited[0] += 1
+
+
+audited = [0]
+
+
 def screenshot(name, narrow=True):
-    """NN-name-wide.png at 1280x800 and NN-name-narrow.png at 400x800 (full page height)."""
+    """NN-name-wide.png at 1280x800 and NN-name-narrow.png at 400x800 (full page height), each
+    size audited for accessibility."""
     shot_no[0] += 1
     base = os.path.join(SHOTS, "%02d-%s" % (shot_no[0], name))
     for label, (w, h) in (("wide", WIDE), ("narrow", NARROW)) if narrow else (("wide", WIDE),):
@@ -132,6 +163,7 @@ def screenshot(name, narrow=True):
         d.set_window_size(w, min(full + 140, 4000))
         time.sleep(0.4)
         d.save_screenshot(base + "-" + label + ".png")
+        audit("%s at %dpx" % (name, w))
         # The page never scrolls sideways.
         overflow = d.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -143,6 +175,39 @@ def screenshot(name, narrow=True):
 
 def heading():
     return d.find_element(By.CSS_SELECTOR, "form.wizard h2").text
+
+
+# Keyboard only: keys go to whatever has the focus, as a person's would.
+def keys(*k):
+    ActionChains(d).send_keys(*k).perform()
+
+
+def focused():
+    """What has the focus, named as a test reads it: name, else id, else the text of a button."""
+    return d.execute_script(
+        "const e = document.activeElement;"
+        "if (!e || e === document.body) return 'body';"
+        "if (e.tagName === 'BUTTON') return 'button:' + e.textContent.trim();"
+        "if (e.type === 'radio') return e.name + '=' + e.value;"
+        "if (e.type === 'checkbox' && e.id) return e.id;"
+        "return e.getAttribute('name') || e.id || e.tagName.toLowerCase();")
+
+
+def tab_to(target, limit=40):
+    """Presses Tab until `target` has the focus; returns the focus order passed through (target
+    included). Fails when it is not reached: something the wizard needs is not reachable by Tab."""
+    seen = []
+    for _ in range(limit):
+        keys(Keys.TAB)
+        seen.append(focused())
+        if seen[-1] == target:
+            return seen
+    raise AssertionError("Tab never reached %s; focus went through %s" % (target, seen))
+
+
+def expect_order(target, order):
+    seen = tab_to(target)
+    assert seen == order, "focus order %s, expected %s" % (seen, order)
 
 
 try:
@@ -166,10 +231,11 @@ try:
     typed("#register-form input[name=name]", "local")
     typed("#register-form input[name=endpoint]", P["endpoint"])
     typed("#register-form input[name=user]", "dts")
-    typed("#register-form input[name=password]", PASSWORD).send_keys(Keys.ENTER)
+    typed("#register-form input[name=inst-password]", PASSWORD).send_keys(Keys.ENTER)
     text_in("#inst-local", "local")
     click_text("Discover nodes")
     text_in(".instance table.nodes", "node-3", 30)
+    text_in("#toast", "Added node-1, node-2, node-3")  # in name order
     # Roles come from the servers: node-1 is the primary, node-2 and node-3 secondaries.
     wait(lambda _: len(d.find_elements(By.CSS_SELECTOR, ".badge.role-secondary")) == 2, 30,
          "two live secondary roles")
@@ -177,6 +243,20 @@ try:
          "one live primary role")
     text_in(".instance table.nodes", "running")
     screenshot("instances")
+
+    step("instances: one registered with its password in the server's environment")
+    click("#register")
+    typed("#register-form input[name=name]", "envcheck")
+    typed("#register-form input[name=endpoint]", P["endpoint"])
+    click("#inst-pw-env")
+    assert "never sees its value" in visible("#inst-env-note").text
+    typed("#register-form input[name=inst-password-env]", PW_ENV).send_keys(Keys.ENTER)
+    text_in("#inst-envcheck", "envcheck")
+    # The server probed the endpoint with the variable's password.
+    text_in("section[aria-labelledby=inst-envcheck] .meta", "reachable, server", 30)
+    click_text("Delete", "button[ancestor::section[@aria-labelledby='inst-envcheck']]")
+    d.switch_to.alert.accept()
+    wait(lambda _: not d.find_elements(By.ID, "inst-envcheck"), 30, "envcheck deleted")
 
     step("wizard step 1: source = instance local, secondary node-2; test connection")
     d.get(URL + "/#/new")
@@ -190,6 +270,18 @@ try:
     text_in(".test-result", "Connection OK")
     text_in(".test-result", "replicates from the primary")
     screenshot("wizard-source")
+
+    step("wizard step 1: a source endpoint whose password is an environment variable of the server")
+    click("#src-mode-endpoint")
+    typed("input[name=src-endpoint]", P["endpoint"])
+    click("#src-pw-env")
+    assert "never sees its value" in visible("#src-env-note").text
+    typed("input[name=src-password-env]", PW_ENV)
+    click("#test-source")
+    text_in("#src-test-result .test-result", "Connection OK")
+    screenshot("wizard-source-endpoint-env")
+    click("#src-mode-instance")  # the task reads the instance's secondary node after all
+    assert Select(find("#src-node")).first_selected_option.get_attribute("value") == "node-2"
     name.send_keys(Keys.ENTER)  # Enter: next step
 
     step("wizard step 2: a registered secondary is refused as destination")
@@ -211,8 +303,18 @@ try:
     find("input[name=task-name]").send_keys(Keys.ENTER)
     text_in("form.wizard h2", "Step 2 of 5")
     typed("input[name=dst-endpoint]", P["destination"])
+
+    step("wizard step 2: the destination's password from the server's environment")
+    click("#dst-pw-env")
+    assert "environment of the dts server" in visible("#dst-env-note").text
+    assert not find("input[name=dst-password]").is_displayed(), "the typed password is hidden"
+    typed("input[name=dst-password-env]", "DTS_CONSOLE_NOT_SET")
     click("#test-destination")
-    text_in(".test-result", "Connection OK")
+    text_in("#dst-test-result [role=alert]", "DTS_CONSOLE_NOT_SET (password_env) is not set")
+    screenshot("wizard-destination-env-unset", narrow=False)
+    typed("input[name=dst-password-env]", PW_ENV)
+    click("#test-destination")
+    text_in("#dst-test-result .test-result", "Connection OK")
     text_in(".test-result", "destination writable")
     screenshot("wizard-destination")
     d.find_element(By.CSS_SELECTOR, "input[name=dst-endpoint]").send_keys(Keys.ENTER)
@@ -242,11 +344,16 @@ try:
     retry.send_keys("5", Keys.ENTER)
     text_in(".step-status [role=alert]", "10–1440")
     assert d.switch_to.active_element.get_attribute("name") == "retry_time_for_failed_connections"
+    # ... and at the field itself, told to a screen reader through aria-invalid/-describedby.
+    assert retry.get_attribute("aria-invalid") == "true"
+    note = find("#" + retry.get_attribute("id") + "-error")
+    assert "10–1440" in note.text and note.get_attribute("id") in retry.get_attribute("aria-describedby")
     screenshot("wizard-options-error", narrow=False)
     retry = find("input[name=retry_time_for_failed_connections]")
     retry.clear()
     retry.send_keys("720")
     typed("input[name=parallelism]", "2")
+    click("input[name=verify_schema]")  # verification of the schema beside the sync
     screenshot("wizard-options")
     find("input[name=parallelism]").send_keys(Keys.ENTER)
 
@@ -255,6 +362,8 @@ try:
     text_in("#precheck-verdict", "Precheck passed", 90)
     checks = d.find_elements(By.CSS_SELECTOR, "ul.checks li")
     assert len(checks) >= 3, "precheck lists its items (%d)" % len(checks)
+    text_in("dl.summary", "password from $%s on the server" % PW_ENV)
+    text_in("dl.summary", "verify schema")
     screenshot("wizard-precheck")
     click_text("Start task")
 
@@ -276,6 +385,14 @@ try:
     label = find("#chart-rps svg").get_attribute("aria-label")
     assert "latest" in label, label
     text_in("#tables-h", "Tables")
+    # One unit per axis: every y label of the lag chart ends in the same unit.
+    units = d.execute_script(
+        "return Array.from(document.querySelectorAll('#chart-lag text.y-label'))"
+        ".map(t => t.textContent.replace(/^[0-9.,]+ /, ''))")
+    assert len(units) == 3 and len(set(units)) == 1, "lag axis units %s" % units
+    # The schema verification the wizard asked for, beside the incremental phase.
+    text_in("#verify-state", "equal", 120)
+    text_in("#verify", "every table checked is equal")
     screenshot("task-incremental")
 
     step("pause and resume from the task page")
@@ -292,6 +409,145 @@ try:
     text_in("table.tasks", TASK)
     text_in("table.tasks", "incremental", 30)
     screenshot("tasks")
+    d.set_window_size(*NARROW)
+    empty_labels = d.execute_script(
+        "return Array.from(document.querySelectorAll('table.tasks td[data-label]'))"
+        ".filter(td => td.offsetParent && !td.textContent.trim()).map(td => td.dataset.label)")
+    assert not empty_labels, "narrow task cards show empty cells %s" % empty_labels
+    d.set_window_size(*WIDE)
+
+    step("keyboard only (Tab, typing, arrows, Space, Enter): a migration with verification")
+    # The destination already holds crm.leads with one row the source lacks (console_test.cc):
+    # conflicting tables are ignored, and verification must find that row.
+    d.get(URL + "/#/new")
+    text_in("form.wizard h2", "Step 1 of 5")
+    assert focused() == "h2", "the step's heading has the focus (%s)" % focused()
+    expect_order("task-name", ["task-name"])
+    keys(VERIFY_TASK)
+    expect_order("kind", ["kind"])
+    keys("m")  # type-ahead in the select
+    assert find("select[name=kind]").get_attribute("value") == "migration"
+    wait(lambda _: Select(find("#src-instance")).first_selected_option.get_attribute("value") == "local",
+         10, "instance local preselected")
+    expect_order("button:Test connection",
+                 ["src-mode=instance", "instance", "secondary-node", "button:Test connection"])
+    keys(Keys.ENTER)
+    text_in("#src-test-result .test-result", "Connection OK")
+    expect_order("button:Next", ["button:Next"])
+    keys(Keys.ENTER)
+
+    text_in("form.wizard h2", "Step 2 of 5")
+    expect_order("dst-endpoint", ["dst-endpoint"])
+    keys(P["destination"])
+    expect_order("dst-pw-mode=inline", ["dst-user", "dst-pw-mode=inline"])
+    keys(Keys.ARROW_RIGHT)  # the radio group: arrows choose
+    assert focused() == "dst-pw-mode=env", focused()
+    expect_order("dst-password-env", ["dst-password-env"])
+    keys(PW_ENV)
+    expect_order("button:Test connection", ["button:Test connection"])
+    keys(Keys.ENTER)
+    text_in("#dst-test-result .test-result", "Connection OK")
+    expect_order("button:Next", ["button:Next"])
+    keys(Keys.ENTER)
+
+    text_in("form.wizard h2", "Step 3 of 5")
+    find("#db-crm")
+    expect_order("db-crm", ["db-crm"])
+    keys(Keys.SPACE)
+    assert find("#db-crm").is_selected()
+    expect_order("button:Next", ["db-rename-crm", "button:Tables…", "db-shop", "db-rename-shop",
+                                 "button:Tables…", "button:Next"])
+    keys(Keys.ENTER)
+
+    text_in("form.wizard h2", "Step 4 of 5")
+    order = tab_to("conflicting_tables")
+    keys("i")  # ignore: the destination's crm.leads exists
+    assert find("select[name=conflicting_tables]").get_attribute("value") == "ignore"
+    order += tab_to("incremental")
+    keys(Keys.SPACE)  # a migration without incremental changes: it completes
+    order += tab_to("verify_full")
+    keys(Keys.SPACE)
+    order += tab_to("verify_schema")
+    keys(Keys.SPACE)
+    order += tab_to("button:Next: precheck")
+    assert order == ["retry_time_for_failed_connections", "retry_time_for_other_issues",
+                     "conflicting_tables", "parallelism", "ddl", "incremental", "full_max_rps",
+                     "full_max_mbps", "inc_max_rps", "inc_max_mbps", "verify_full",
+                     "verify_schema", "button:Next: precheck"], order
+    keys(Keys.ENTER)
+
+    text_in("form.wizard h2", "Step 5 of 5")
+    text_in("#precheck-verdict", "Precheck passed", 90)
+    text_in("dl.summary", "verify data and schema")
+    tab_to("button:Start task")
+    keys(Keys.ENTER)
+    wait(lambda _: d.execute_script("return location.hash") == "#/tasks/" + VERIFY_TASK, 30,
+         "the new task's page")
+
+    step("verification results on the task page: the planted row, with its key")
+    text_in("#verify-state", "different", 180)
+    text_in("#verify", "1 difference found")
+    text_in("#verify table.diffs", "extra")
+    text_in("#verify table.diffs", "id=")
+    text_in("#verify table.diffs", "999999")
+    text_in("#verify table.diffs", "only at the destination")
+    text_in("#verify .diff-table h3", "crm.leads")
+    screenshot("task-verify-different")
+
+    step("rendering checks from status fixtures: a tracking task's consumer groups (the field "
+         "comes with another branch), and a verification with changed rows")
+    d.get(URL + "/#/fixtures")
+    text_in("main h1", "Not found")
+    now = "2026-12-02T10:00:00Z"
+    d.execute_async_script("""
+      const [tracking, empty, verify, done] = arguments;
+      import('/console/tasks.js').then((m) => {
+        const main = document.getElementById('main');
+        main.replaceChildren();
+        const h = document.createElement('h1');
+        h.textContent = 'Task page panels (status fixtures)';
+        main.append(h, m.trackingPanel(tracking), m.verifyPanel(verify, true));
+        const e = m.trackingPanel(empty);
+        e.id = 'tracking-empty';
+        e.querySelector('h2').id = 'tracking-empty-h';
+        e.querySelector('h2').textContent = 'Consumer groups of a new tracking task';
+        e.setAttribute('aria-labelledby', 'tracking-empty-h');
+        main.append(e);
+        done();
+      });""", {
+        "log_start_offset": 1200, "log_end_offset": 98765,
+        "groups": [
+            {"name": "search-indexer", "committed_offset": 98765, "lag": 0, "updated_at": now},
+            {"name": "billing", "committed_offset": 90000, "lag": 8765, "updated_at": now},
+            {"name": "audit-10", "committed_offset": 50000, "lag": 48765, "updated_at": now},
+            {"name": "audit-9", "committed_offset": 97000, "lag": 1765, "updated_at": None}]},
+        {"log_start_offset": 0, "log_end_offset": 0, "groups": []},
+        {"state": "different", "tables_checked": 2, "tables_total": 2, "chunks": 14,
+         "rows_checked": 120000, "row_differences": 2, "schema_differences": 1, "rechecks": 1,
+         "seconds": 3.2, "detail": "shop.a -> shop_copy.a DIFFERENT\n",
+         "differing_tables": [{
+             "source_table": "shop.a", "target_table": "shop_copy.a", "keyless": False,
+             "data_skipped_reason": "", "row_differences": 3,
+             "schema": [{"object": "column `note`", "what": "character set",
+                         "source": "utf8mb4", "destination": "latin1"}],
+             "rows": [
+                 {"kind": "changed", "key": {"id": "7", "region": "eu"}, "count": 1,
+                  "columns": [{"column": "total", "source": "10.50", "destination": "10.05"},
+                              {"column": "note", "source": "x", "destination": None}]},
+                 {"kind": "missing", "key": {"id": "8", "region": "eu"}, "count": 1}]}]})
+    groups = [e.get_attribute("data-group")
+              for e in d.find_elements(By.CSS_SELECTOR, "#tracking tr.group-row")]
+    assert groups == ["audit-9", "audit-10", "billing", "search-indexer"], groups
+    text_in("#tracking tr[data-group=billing] .group-lag", "8,765")
+    text_in("#tracking tr[data-group=search-indexer] .group-lag", "caught up")
+    text_in("#tracking", "97,565")  # records kept: end - start
+    text_in("#tracking-empty", "No consumer groups yet")
+    text_in("#verify tr.diff-changed", "total: 10.50 at the source, 10.05 at the destination")
+    text_in("#verify tr.diff-changed", "note: x at the source, NULL at the destination")
+    text_in("#verify tr.diff-changed", "id=7, region=eu")
+    text_in("#verify", "1 more not listed")
+    text_in("#verify .schema-diffs", "character set (source utf8mb4, destination latin1)")
+    screenshot("panels-fixtures")
 
     step("a bad task name: a 404 page, not a blank one")
     d.get(URL + "/#/tasks/no-such-task")
@@ -303,7 +559,7 @@ try:
     click("#logout")
     visible("#token")
     assert d.execute_script("return sessionStorage.getItem('dts-token')") is None
-    print("console test passed; screenshots in", SHOTS)
+    print("console test passed; %d pages audited by axe-core; screenshots in %s" % (audited[0], SHOTS))
 except Exception as e:
     print("FAILED at step '%s': %s" % (step_name[0], e), flush=True)
     traceback.print_exc()
