@@ -35,6 +35,7 @@
 #include <map>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "chaos/fault_proxy.h"
@@ -169,6 +170,7 @@ class ChaosTest : public ::testing::Test {
         {Kind::kOutage, true, "incremental"},
         {Kind::kDestRestart, true, ""},
         {Kind::kDiskFull, true, ""},
+        {Kind::kDiskFull, true, "schema"},
         {Kind::kReset, true, ""},
         {Kind::kReset, false, ""},
         {Kind::kDelay, true, ""},
@@ -211,8 +213,9 @@ class ChaosTest : public ::testing::Test {
     const Kind kinds[] = {Kind::kKill9,    Kind::kFailover, Kind::kOutage, Kind::kDestRestart,
                           Kind::kDiskFull, Kind::kReset,    Kind::kDelay,  Kind::kHalfOpen};
     for (int r = 0; r < rounds_ && !quick_; ++r) {
-      if (count(r, "schema") == 0 && rng_() % 3 == 0)
-        plan[r].push_back({Kind::kKill9, true, "schema"});
+      if (count(r, "schema") == 0 && rng_() % 2 == 0) {
+        plan[r].push_back({rng_() % 2 == 0 ? Kind::kKill9 : Kind::kDiskFull, true, "schema"});
+      }
       for (const std::string phase : {"full", "incremental"}) {
         int64_t want = phase == "full" ? pickMs(1, 2) : pickMs(2, 5);
         while (count(r, phase) < want) {
@@ -253,6 +256,9 @@ class ChaosTest : public ::testing::Test {
                       ", last error: " + st.value("last_error", "");
     anomalies_.push_back("round " + std::to_string(round_) + ": " + msg);
     ADD_FAILURE() << msg;
+    // A task that keeps failing does not recover by restarts: the round ends here.
+    if (++exits_in_round_ > 3)
+      throw std::runtime_error("round " + std::to_string(round_) + ": dts keeps exiting: " + msg);
     startDts();
   }
 
@@ -346,26 +352,86 @@ class ChaosTest : public ::testing::Test {
     return names[rng_() % names.size()];
   }
 
-  // kill -9 while the task is in the schema phase: the destination proxy slows each statement by
-  // 100 ms meanwhile, so the phase lasts long enough to be hit.
+  // kill -9 while the task is in the schema phase, once `want` of the round's tables exist at the
+  // destination (0: as the phase begins). The destination proxy slows each statement by 100 ms
+  // meanwhile, so the phase lasts long enough to be hit between two CREATE TABLEs.
   void killInSchema(Injected* rec) {
+    const int64_t want = quick_ ? pickMs(1, 3) : pickMs(0, 4);
     dst_proxy_->setDelay(100ms);
     dts_->signal(SIGKILL);
     dts_->wait(30s);
     startDts();
-    std::string phase;
+    auto dst = cluster_->connect(cluster_->destinationEndpoint());
+    ASSERT_NE(dst, nullptr);
+    std::string phase, created;
     auto until = Clock::now() + 60s;
+    while (Clock::now() < until) {
+      phase = status().value("phase", "");
+      if (phase == "full" || phase == "incremental") break;
+      if (phase == "schema") {
+        auto n = dst->queryValue(
+            "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '" + db_ + "'");
+        created = n.ok() ? n->value_or("0") : "?";
+        if (created != "?" && std::stoll(created) >= want) break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    dts_->signal(SIGKILL);
+    dts_->wait(30s);
+    rec->phase = status().value("phase", "");
+    rec->note = "killed with " + created + " of 6 tables created (destination delayed 100 ms)";
+    dst_proxy_->setDelay(0ms);
+    uint64_t mark = progressMark(status());
+    startDts();
+    rec->recover_ms = measureRecovery(mark);
+  }
+
+  // Fills the data dir's filesystem to ENOSPC; returns a note for the report.
+  std::string fillDisk() {
+    std::string filler = data_dir_ + "/filler";
+    int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    std::string block(64 * 1024, 'x');
+    size_t written = 0;
+    ssize_t n;
+    while ((n = write(fd, block.data(), block.size())) > 0) written += static_cast<size_t>(n);
+    std::string note = "filled with " + std::to_string(written / 1024) + " KiB (" +
+                       std::string(n < 0 ? std::strerror(errno) : "short write") + ")";
+    close(fd);
+    return note;
+  }
+
+  // The disk fills while the task is in the schema phase, before its first snapshot: it must wait
+  // for space (retrying) without committing a row whose incremental start position it could not
+  // save. Killed while the disk is still full, restarted once space is freed: nothing is lost.
+  void diskFullFromTheStart(Injected* rec) {
+    dst_proxy_->setDelay(100ms);
+    dts_->signal(SIGKILL);
+    dts_->wait(30s);
+    startDts();
+    auto until = Clock::now() + 60s;
+    std::string phase;
     while (Clock::now() < until) {
       phase = status().value("phase", "");
       if (phase == "schema" || phase == "full" || phase == "incremental") break;
       std::this_thread::sleep_for(20ms);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(pickMs(0, 150)));
+    rec->phase = phase;
+    rec->note = fillDisk();
+    dst_proxy_->setDelay(0ms);
+    int64_t ms = quick_ ? pickMs(5000, 8000) : pickMs(5000, 30000);
+    rec->hold_s = static_cast<double>(ms) / 1000;
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    if (!dts_->running()) {
+      std::string msg = "dts exited (" + std::to_string(dts_->wait(0ms).value_or(-999)) +
+                        ") while the data dir's disk was full instead of waiting for space:\n" +
+                        tail(dts_->log());
+      anomalies_.push_back("round " + std::to_string(round_) + ": " + msg);
+      ADD_FAILURE() << msg;
+    }
     dts_->signal(SIGKILL);
     dts_->wait(30s);
-    rec->phase = status().value("phase", "");
-    rec->note = "destination delayed 100 ms meanwhile; killed in the persisted phase";
-    dst_proxy_->setDelay(0ms);
+    rec->note += "; killed while full";
+    unlink((data_dir_ + "/filler").c_str());
     uint64_t mark = progressMark(status());
     startDts();
     rec->recover_ms = measureRecovery(mark);
@@ -410,20 +476,12 @@ class ChaosTest : public ::testing::Test {
         hold(1000, 10000);
         cluster_->run("start-node dest");
         break;
-      case Kind::kDiskFull: {
-        std::string filler = data_dir_ + "/filler";
-        int fd = open(filler.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        std::string block(64 * 1024, 'x');
-        size_t written = 0;
-        ssize_t n;
-        while ((n = write(fd, block.data(), block.size())) > 0) written += static_cast<size_t>(n);
-        rec->note = "filled with " + std::to_string(written / 1024) + " KiB (" +
-                    std::string(n < 0 ? std::strerror(errno) : "short write") + ")";
-        close(fd);
+      case Kind::kDiskFull:
+        if (f.phase == "schema") return diskFullFromTheStart(rec);
+        rec->note = fillDisk();
         hold(3000, 20000);
-        unlink(filler.c_str());
+        unlink((data_dir_ + "/filler").c_str());
         break;
-      }
       case Kind::kReset: rec->note = std::to_string(proxy.resetAll()) + " connections reset"; break;
       case Kind::kDelay: {
         int64_t d = pickMs(20, quick_ ? 150 : 500);
@@ -505,6 +563,7 @@ class ChaosTest : public ::testing::Test {
 
   void runRound(int r, const std::vector<Fault>& faults) {
     round_ = r + 1;
+    exits_in_round_ = 0;
     auto started = Clock::now();
     RoundResult res;
     res.round = round_;
@@ -681,6 +740,7 @@ class ChaosTest : public ::testing::Test {
   std::unique_ptr<DtsProcess> dts_;
   int round_ = 0;
   int markers_ = 0;
+  int exits_in_round_ = 0;
   int next_node_ = 4;
   std::string db_, task_name_, task_file_, log_file_, source_node_;
   std::vector<Injected> injected_;
@@ -692,7 +752,12 @@ TEST_F(ChaosTest, NoRowLostOrDoubledThroughFaults) {
   auto t0 = Clock::now();
   auto plan = schedule();
   for (int r = 0; r < rounds_; ++r) {
-    runRound(r, plan[r]);
+    try {
+      runRound(r, plan[r]);
+    } catch (const std::runtime_error& e) {
+      ADD_FAILURE() << e.what();
+      if (dts_) dts_->signal(SIGKILL);
+    }
     if (::testing::Test::HasFatalFailure()) break;
   }
   writeReport(std::chrono::duration<double>(Clock::now() - t0).count());
@@ -702,7 +767,9 @@ TEST_F(ChaosTest, NoRowLostOrDoubledThroughFaults) {
     ++seen[i.kind];
     if (i.kind == "kill -9 of dts" || i.kind == "source failover (promote)")
       ++seen[i.kind + "@" + i.phase];
+    if (i.kind == "data dir disk full" && i.wanted == "schema") ++seen["disk full from the start"];
   }
+  EXPECT_GE(seen["disk full from the start"], 1) << "no disk full before the first snapshot";
   for (const Fault& f :
        {Fault{Kind::kOutage}, Fault{Kind::kDestRestart}, Fault{Kind::kDiskFull},
         Fault{Kind::kReset, true}, Fault{Kind::kReset, false}, Fault{Kind::kDelay, true},
