@@ -34,6 +34,11 @@ bool RetryPolicy::isRetryableOther(const Status& error) {
                              "(error 1040)", "(error 1203)", "(error 1927)", "(error 1053)"}) {
     if (m.find(needle) != std::string::npos) return true;
   }
+  // A full disk under the data dir (the task state's SQLite file, a tracking task's change log):
+  // passes once the operator frees space.
+  for (const char* needle : {"database or disk is full", "No space left on device"}) {
+    if (m.find(needle) != std::string::npos) return true;
+  }
   return false;
 }
 

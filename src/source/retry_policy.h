@@ -2,10 +2,11 @@
 //
 // When the source or destination connection fails, the task retries at once, then with bounded
 // exponential backoff, for at most retry_time_for_failed_connections (10-1440 minutes, default
-// 720). Other retryable errors (a deadlock, a lock wait timeout) get their own, shorter window,
-// retry_time_for_other_issues (1-1440 minutes, default 10, smaller than the first). If the
-// operation succeeds within the window the task resumes from its checkpoint; otherwise it fails
-// with the last error. Non-retryable errors (corruption, bad input, a deleted node) fail at once.
+// 720). Other retryable errors (a deadlock, a lock wait timeout, a full disk under the data dir)
+// get their own, shorter window, retry_time_for_other_issues (1-1440 minutes, default 10, smaller
+// than the first). If the operation succeeds within the window the task resumes from its
+// checkpoint; otherwise it fails with the last error. Non-retryable errors (corruption, bad input,
+// a deleted node) fail at once.
 //
 // Time comes from the injected Clock, so tests prove a 720-minute window without waiting.
 // Thread-compatible: one policy per task loop; state() may be read under the caller's lock.

@@ -102,6 +102,20 @@ TEST(RetryPolicyTest, OtherIssuesHaveTheirOwnShorterWindow) {
   EXPECT_NE(d.status().message().find("over 10 minutes"), std::string::npos);
 }
 
+// The task state's SQLite file (or a tracking task's change log) on a full disk: the task waits
+// for space within the other-issues window instead of failing at once.
+TEST(RetryPolicyTest, AFullDiskIsARetryableOtherIssue) {
+  FakeClock clock;
+  RetryPolicy p(RetryOptions{}, &clock);
+  auto d = p.onFailure(Status::FailedPrecondition(
+      "saving the incremental start position: sqlite in /var/lib/dts/state.db: database or disk "
+      "is full"));
+  ASSERT_TRUE(d.ok()) << d.status().toString();
+  EXPECT_EQ(p.state()->kind, RetryPolicy::Kind::kOther);
+  EXPECT_TRUE(RetryPolicy::isRetryableOther(
+      Status::FailedPrecondition("writing segment 00000001.log: No space left on device")));
+}
+
 TEST(RetryPolicyTest, NonRetryableErrorsFailAtOnce) {
   FakeClock clock;
   RetryPolicy p(RetryOptions{}, &clock);

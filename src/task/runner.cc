@@ -228,10 +228,10 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   DTS_ASSIGN_OR_RETURN(pipeline::Mapping mapping, config_.mapping());
   setPhase(TaskPhase::kPrechecking);
   PrecheckOptions pre;
-  pre.schema_started = state_.schema_done || state_.phase != TaskPhase::kPrechecking;
   {
+    // Tables a killed run created in its schema phase are this task's, not conflicts.
     std::lock_guard<std::mutex> lock(state_mu_);
-    pre.schema_started = state_.schema_done;
+    pre.schema_started = state_.schema_done || state_.schema_started;
   }
   DTS_ASSIGN_OR_RETURN(PrecheckReport report, runPrecheck(config_, mapping, pre));
   if (std::string table = report.toString(); table != last_precheck_) {
@@ -264,6 +264,13 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
   if (!state_.schema_done) {
     setPhase(TaskPhase::kSchema);
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      state_.schema_started = true;
+    }
+    // Durable before the first CREATE, or a run killed after it could never pass the conflict
+    // check again.
+    DTS_RETURN_IF_ERROR(save());
     DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
     DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
     DTS_ASSIGN_OR_RETURN(SchemaResult schema, copySchema(*src, *dest, report.catalog, mapping));
@@ -319,11 +326,18 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
         std::lock_guard<std::mutex> lock(state_mu_);
         state_.start_gtid = gtid;
       }
-      // Persisted before any row of this snapshot can commit (the loader waits for us).
+      // Persisted before any row of this snapshot can commit (the loader waits for us). When it
+      // cannot be (a full disk under the data dir), no row may commit: a run killed then would
+      // start the incremental phase at a later snapshot and miss the changes in between to the
+      // chunks already loaded. The attempt fails and is retried (RetryPolicy: a full disk is a
+      // retryable other issue), with the position taken again.
       Status st = save();
       if (!st.ok()) {
-        progress_.countDegraded(Degraded::kStateSaveFailed);
-        spdlog::error("saving the incremental start position: {}", st.toString());
+        {
+          std::lock_guard<std::mutex> lock(state_mu_);
+          state_.start_gtid.reset();
+        }
+        return st.withContext("saving the incremental start position");
       }
       return Status::OK();
     }));

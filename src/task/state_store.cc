@@ -137,6 +137,7 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
+    s.schema_started = stats.value("schema_started", false);
     if (auto v = stats.find("verify"); v != stats.end() && v->is_object()) {
       s.verify.state = v->value("state", "");
       s.verify.tables_checked = v->value("tables_checked", uint64_t{0});
@@ -199,6 +200,7 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"latency_ms", s.latency_ms},
                             {"retrying", s.retrying},
                             {"degraded", s.degraded}};
+    if (s.schema_started) stats["schema_started"] = true;
     if (!s.verify.state.empty() || s.verify.incremental.enabled)
       stats["verify"] = verifyStateJson(s.verify);
     DTS_ASSIGN_OR_RETURN(

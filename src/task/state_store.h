@@ -113,6 +113,9 @@ struct TaskState {
   std::string config_yaml;   // the task file as taskToYaml prints it (never a password)
   std::string last_error;    // empty when none; never contains a password
   bool schema_done = false;  // schema created by this task (a rerun skips the conflict check)
+  // The schema phase began: destination tables may exist that this task created (a run killed
+  // in the middle of it), so a rerun skips the conflict check too. Saved before the first CREATE.
+  bool schema_started = false;
   bool full_done = false;
   // Where incremental starts: the GTID position (mysql::GtidPosition text) of the first
   // full-data snapshot, or the source position at start when there is no full phase. nullopt

@@ -50,6 +50,7 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
     s.phase = TaskPhase::kFull;
     s.start_gtid = "0-1-42";
     s.schema_done = true;
+    s.schema_started = true;
     s.rps = 12.5;
     s.tables.push_back(
         {"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
@@ -69,6 +70,7 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
   EXPECT_EQ((*s)->phase, TaskPhase::kIncremental);
   EXPECT_EQ((*s)->start_gtid, "0-1-42");
   EXPECT_TRUE((*s)->schema_done);
+  EXPECT_TRUE((*s)->schema_started);
   EXPECT_FALSE((*s)->full_done);
   EXPECT_DOUBLE_EQ((*s)->rps, 12.5);
   ASSERT_EQ((*s)->tables.size(), 2u);
