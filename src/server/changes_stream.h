@@ -12,6 +12,8 @@
 //   limit    stop after this many lines (1-1000000). Default: no limit.
 //   wait_ms  long polling: end the response once nothing new arrived for this long (0-3600000).
 //            Default: never (the stream follows the log until the client goes away).
+//   format   dts (default) | debezium-json | canal-json | maxwell-json: each line in that
+//            encoding (sink/change_formats.h); begin/commit markers have none and are left out.
 // Back-pressure: the stream produces the next chunk only when the previous one was written to
 // the socket, so a slow client slows its own reads and never the log's writer.
 //
@@ -26,6 +28,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "sink/change_formats.h"
 #include "sink/change_log_reader.h"
 
 namespace dts::server {
@@ -38,6 +41,8 @@ struct ChangesQuery {
   std::set<std::string> ops;     // empty = all
   int64_t limit = -1;            // -1 = none
   int64_t wait_ms = -1;          // -1 = follow forever
+  sink::ChangeFormat format = sink::ChangeFormat::kDts;
+  std::string task;  // not a parameter: the task's name (Debezium's source.name)
 };
 
 // Parses the endpoint's query parameters; errors are kInvalidArgument naming the parameter.
