@@ -491,7 +491,8 @@ class Session {
     }
     if (!groupAllowed(q.key)) {
       r.error_code = k::kGroupAuthorizationFailed;
-      r.error_message = "this token may act as its own consumer group only";
+      r.error_message =
+          "Group authorization failed: this token may act as its own consumer group only";
       r.node_id = -1;
       r.port = -1;
       return r;
