@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -528,8 +529,10 @@ TEST_F(KafkaListenerTest, GroupTokenScopeRefusesOtherTopicsAndGroups) {
     return nullptr;
   };
   o.topics = [] { return std::vector<std::string>{"orders", "secret"}; };
-  o.group_token = [group_token](const std::string& password) -> std::optional<GroupTokenScope> {
-    if (password != group_token) return std::nullopt;
+  auto revoked = std::make_shared<std::atomic<bool>>(false);
+  o.group_token = [group_token,
+                   revoked](const std::string& password) -> std::optional<GroupTokenScope> {
+    if (password != group_token || revoked->load()) return std::nullopt;
     return GroupTokenScope{"orders", "g"};
   };
   start(std::move(o));
@@ -601,6 +604,17 @@ TEST_F(KafkaListenerTest, GroupTokenScopeRefusesOtherTopicsAndGroups) {
   EXPECT_EQ(everything->topics.size(), 2u);
   auto wrong = client(false);
   EXPECT_FALSE(wrong->authenticate("dtsg_" + std::string(64, 'b')));
+
+  // Revoked: the connection that used it is closed at a request once the scope is checked again
+  // (every 5 s), and the token no longer authenticates.
+  revoked->store(true);
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = !c->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}).has_value();
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(client(false)->authenticate(group_token));
 }
 
 }  // namespace
