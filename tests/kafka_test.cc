@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -22,6 +23,8 @@
 
 namespace dts::server {
 namespace {
+
+using nlohmann::json;
 
 const std::string kToken = "kafka-test-token-0123456789";
 constexpr int kRecords = 200;
@@ -234,6 +237,20 @@ TEST_F(KafkaClientsTest, KcatReadsAnEncodedView) {
   EXPECT_EQ(records(out).size(), 3u) << out;
   ASSERT_EQ(run(kcat(group), &out), 0) << out;
   EXPECT_EQ(records(out).size(), 0u) << out;
+  // kafka-python (its own protocol code) reads the view too.
+  for (const char* client : {"kafka-python", "confluent"}) {
+    ASSERT_EQ(run("timeout 120 /usr/bin/python3 " + std::string(DTS_SOURCE_DIR) +
+                      "/tests/kafka/consume.py --client " + client + " --bootstrap " + bootstrap_ +
+                      " --password " + kToken + " --topic shop.debezium-json --group py-" + client +
+                      " --count 3",
+                  &out),
+              0)
+        << out;
+    auto read = records(out);
+    ASSERT_EQ(read.size(), 3u) << out;
+    EXPECT_EQ(read[2].first, 7) << out;
+    EXPECT_EQ(json::parse(read[2].second)["after"]["id"], 2) << out;
+  }
 }
 
 TEST_F(KafkaClientsTest, KcatFromBeginningOffsetAndTimestamp) {
