@@ -3,7 +3,8 @@
 // the in-memory change log (no database servers needed). Each client must read every record
 // once, in order; a group resumes right after its last commit; a wrong password is refused;
 // 20 groups on one topic are independent; a long-polled Fetch returns records appended while it
-// waits.
+// waits; a group token reads its topic as its group only; kcat reads an encoded view
+// (TASK.debezium-json: offsets with gaps) to its end.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,14 +12,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
+#include "server/group_tokens.h"
 #include "server/kafka_listener.h"
 #include "server/kafka_memory_log_for_tests.h"
+#include "sink/change_formats.h"
 
 namespace dts::server {
 namespace {
+
+using nlohmann::json;
 
 const std::string kToken = "kafka-test-token-0123456789";
 constexpr int kRecords = 200;
@@ -113,6 +119,139 @@ class KafkaClientsTest : public ::testing::Test {
   std::unique_ptr<KafkaListener> listener_;
   std::string bootstrap_;
 };
+
+// A consumer group's read-only token (server/group_tokens.h, issued as the API does) reads its
+// task's topic as its group, and nothing else.
+TEST_F(KafkaClientsTest, GroupTokenReadsItsTopicAsItsGroupOnly) {
+  auto store = GroupTokenStore::open((dir_ / "group-tokens.db").string());
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  std::shared_ptr<GroupTokenStore> tokens = std::move(*store);
+  auto issued = tokens->issue("orders", "billing");
+  ASSERT_TRUE(issued.ok()) << issued.status().toString();
+  const std::string token = *issued;
+  auto secret = std::make_shared<MemoryChangeLog>();
+  secret->append("", "{\"secret\":1}", kBaseMs);
+  KafkaListenerOptions o =
+      listenerOptionsForTests(log_, "orders", kToken, (dir_ / "kafka-offsets.db").string());
+  o.lookup = [this, secret](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
+    return t == "orders"   ? std::shared_ptr<const sink::ChangeLogReader>(log_)
+           : t == "secret" ? secret
+                           : nullptr;
+  };
+  o.topics = [] { return std::vector<std::string>{"orders", "secret"}; };
+  o.group_token = [tokens](const std::string& password) {
+    auto scope = tokens->find(password);
+    return scope.ok() ? *scope : std::nullopt;
+  };
+  listener_.reset();
+  auto l = KafkaListener::start(std::move(o));
+  ASSERT_TRUE(l.ok()) << l.status().toString();
+  listener_ = std::move(*l);
+  bootstrap_ = "127.0.0.1:" + std::to_string(listener_->port());
+  auto authorized = [&](const std::string& topic, const std::string& group, int count) {
+    return "timeout 120 /usr/bin/python3 " + std::string(DTS_SOURCE_DIR) +
+           "/tests/kafka/authorized.py --bootstrap " + bootstrap_ + " --password " + token +
+           " --topic " + topic + " --group " + group + " --count " + std::to_string(count) +
+           " --timeout 30";
+  };
+
+  std::string out;
+  // Metadata of all topics: its own only; another topic by name: refused.
+  ASSERT_EQ(run(kcat("-L", token), &out), 0) << out;
+  EXPECT_NE(out.find("topic \"orders\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("secret"), std::string::npos) << out;
+  run(kcat("-L -t secret", token), &out);
+  EXPECT_NE(out.find("Topic authorization failed"), std::string::npos) << out;
+  // Its group reads every record and commits.
+  ASSERT_EQ(run(authorized("orders", "billing", kRecords), &out), 0) << out;
+  expectRange(records(out), 0, kRecords, out);
+  EXPECT_NE(out.find("committed 200"), std::string::npos) << out;
+  // Another group, another topic: refused with the protocol's authorization errors.
+  EXPECT_EQ(run(authorized("orders", "audit", 1), &out), 5) << out;
+  EXPECT_EQ(run(authorized("secret", "billing", 1), &out), 6) << out;
+  // The API token still reads everything.
+  ASSERT_EQ(run(kcat("-C -t secret -p 0 -o beginning -e -q -f '%o %s\\n'"), &out), 0) << out;
+  EXPECT_NE(out.find("0 {\"secret\":1}"), std::string::npos) << out;
+  // Revoked: refused at authentication.
+  ASSERT_TRUE(tokens->revoke("orders", "billing").ok());
+  EXPECT_NE(run(kcat("-L -m 5", token), &out), 0) << out;
+  EXPECT_NE(out.find("Authentication failed"), std::string::npos) << out;
+}
+
+// TASK.debezium-json and friends (sink::encodedView): what kcat reads, offsets with gaps where
+// the markers were; kcat's -e (end of partition) works although the log ends with a marker.
+TEST_F(KafkaClientsTest, KcatReadsAnEncodedView) {
+  auto log = std::make_shared<MemoryChangeLog>();
+  for (int i = 0; i < 3; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string tail =
+        R"(,"gtid":"0-1-)" + n +
+        R"(","file":"bin.000001","pos":4,"ts_ms":1767225600000,"tx":{"id":"0-1-)" + n +
+        R"(","seq":)";
+    log->append("", R"({"offset":0,"op":"begin")" + tail + "0}}", kBaseMs);
+    log->append(R"({"db":"shop","table":"t","pk":{"id":)" + n + "}}",
+                R"j({"offset":1,"op":"insert","db":"shop","table":"t","pk":["id"],)j"
+                R"j("types":{"id":"int(11)","b":"varbinary(4)"},"before":null,"after":{"id":)j" +
+                    n + R"j(,"b":"ff00"})j" + tail + "1}}",
+                kBaseMs);
+    log->append("", R"({"offset":2,"op":"commit")" + tail + "2}}", kBaseMs);
+  }
+  KafkaListenerOptions o =
+      listenerOptionsForTests(log, "shop", kToken, (dir_ / "kafka-offsets.db").string());
+  o.lookup = [log](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
+    if (t == "shop") return log;
+    if (t == "shop.debezium-json")
+      return sink::encodedView(log, sink::ChangeFormat::kDebeziumJson, "shop", true);
+    return nullptr;
+  };
+  listener_.reset();
+  auto l = KafkaListener::start(std::move(o));
+  ASSERT_TRUE(l.ok()) << l.status().toString();
+  listener_ = std::move(*l);
+  bootstrap_ = "127.0.0.1:" + std::to_string(listener_->port());
+
+  std::string out;
+  ASSERT_EQ(run(kcat("-C -t shop.debezium-json -p 0 -o beginning -e -q -f '%o %s\\n'"), &out), 0)
+      << out;
+  auto got = records(out);
+  ASSERT_EQ(got.size(), 3u) << out;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[static_cast<size_t>(i)].first, 3 * i + 1) << out;
+    EXPECT_EQ(
+        got[static_cast<size_t>(i)].second,
+        R"({"before":null,"after":{"id":)" + std::to_string(i) +
+            R"(,"b":"/wA="},"source":{"version":"dts","connector":"mysql","name":"shop",)"
+            R"("ts_ms":1767225600000,"snapshot":"false","db":"shop","table":"t","server_id":0,)"
+            R"("gtid":"0-1-)" +
+            std::to_string(i) +
+            R"(","file":"bin.000001","pos":4,"row":0,"thread":null,"query":null},"op":"c",)"
+            R"("ts_ms":1767225600000,"transaction":{"id":"0-1-)" +
+            std::to_string(i) + R"(","total_order":1,"data_collection_order":1}})")
+        << out;
+  }
+  // As a group: reads the three, commits, and a second run has nothing left.
+  const std::string group =
+      "-G view -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q -f '%o %s\\n' "
+      "shop.debezium-json";
+  ASSERT_EQ(run(kcat(group), &out), 0) << out;
+  EXPECT_EQ(records(out).size(), 3u) << out;
+  ASSERT_EQ(run(kcat(group), &out), 0) << out;
+  EXPECT_EQ(records(out).size(), 0u) << out;
+  // kafka-python (its own protocol code) reads the view too.
+  for (const char* client : {"kafka-python", "confluent"}) {
+    ASSERT_EQ(run("timeout 120 /usr/bin/python3 " + std::string(DTS_SOURCE_DIR) +
+                      "/tests/kafka/consume.py --client " + client + " --bootstrap " + bootstrap_ +
+                      " --password " + kToken + " --topic shop.debezium-json --group py-" + client +
+                      " --count 3",
+                  &out),
+              0)
+        << out;
+    auto read = records(out);
+    ASSERT_EQ(read.size(), 3u) << out;
+    EXPECT_EQ(read[2].first, 7) << out;
+    EXPECT_EQ(json::parse(read[2].second)["after"]["id"], 2) << out;
+  }
+}
 
 TEST_F(KafkaClientsTest, KcatFromBeginningOffsetAndTimestamp) {
   std::string out;

@@ -7,11 +7,16 @@
 //     then restarted: the log holds every transaction exactly once, in order;
 //   * a torn tail (the last batch cut short on disk) is cut when dts starts again, and the cut
 //     transaction is read again from the source: still exactly once;
-//   * under `dts server`, GET /api/v1/tasks/NAME/changes streams what commits while it waits.
+//   * DDL records carry the table's new definition (from the task's own schema history);
+//   * under `dts server`, GET /api/v1/tasks/NAME/changes streams what commits while it waits; kcat
+//     reads the same records from the task's topic and its debezium-json view; a group token
+//     reads as its group only (Kafka and HTTP); the group and its lag show in the groups list,
+//     the status, `dts task status` and /metrics; deleting the task removes its change log.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -183,6 +188,10 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   ASSERT_EQ(log[2].changes.size(), 1u);
   EXPECT_EQ(log[2].changes[0]["op"], "ddl");
   EXPECT_NE(log[2].changes[0]["sql"].get<std::string>().find("ADD COLUMN n"), std::string::npos);
+  // The table's new definition, from the task's own schema history.
+  EXPECT_EQ(log[2].changes[0]["definition"],
+            json::parse(R"j({"db":"trk","table":"t","columns":{"id":"int(11)",)j"
+                        R"j("v":"varchar(20)","d":"decimal(6,2)","n":"int(11)"},"pk":["id"]})j"));
 
   ASSERT_EQ(log[3].changes.size(), 1u);
   EXPECT_EQ(log[3].changes[0]["after"], json({{"id", 3}, {"v", "three"}, {"d", "3.25"}, {"n", 7}}));
@@ -364,6 +373,92 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 404);
   EXPECT_NE(bad->body.find("outside the change log"), std::string::npos) << bad->body;
+
+  // The Debezium view of the same log: row changes only, at their log offsets.
+  auto kcat = [&](const std::string& password, const std::string& args) {
+    std::string got;
+    int rc = runCommand("timeout 60 kcat -b 127.0.0.1:" + std::string(k[1]) +
+                            " -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN"
+                            " -X sasl.username=any -X sasl.password=" +
+                            password + " " + args,
+                        &got);
+    return std::make_pair(rc, got);
+  };
+  auto [view_rc, view] =
+      kcat(token, "-C -t srv.debezium-json -p 0 -o beginning -e -q -f '%o %s\\n'");
+  ASSERT_EQ(view_rc, 0) << view;
+  std::istringstream vin(view);
+  std::vector<std::pair<std::string, json>> encoded;
+  for (std::string line; std::getline(vin, line);)
+    encoded.emplace_back(line.substr(0, line.find(' ')),
+                         json::parse(line.substr(line.find(' ') + 1)));
+  ASSERT_EQ(encoded.size(), 2u) << view;
+  EXPECT_EQ(encoded[0].first, "1");
+  EXPECT_EQ(encoded[0].second["op"], "c");
+  EXPECT_EQ(encoded[0].second["after"], json({{"id", 1}, {"v", "a"}}));
+  EXPECT_EQ(encoded[0].second["source"]["table"], "t");
+  EXPECT_EQ(encoded[1].first, "4");
+  EXPECT_EQ(encoded[1].second["op"], "u");
+  EXPECT_EQ(encoded[1].second["before"]["v"], "a");
+
+  // A group token: reads as its group (Kafka and HTTP), nothing else.
+  auto issued = api.Post("/api/v1/tasks/srv/groups/billing/token", auth, "", "application/json");
+  ASSERT_TRUE(issued);
+  ASSERT_EQ(issued->status, 201) << issued->body;
+  const std::string group_token = json::parse(issued->body)["token"];
+  auto [group_rc, group_out] =
+      kcat(group_token,
+           "-G billing -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q "
+           "-f '%o %s\\n' srv");
+  ASSERT_EQ(group_rc, 0) << group_out;
+  EXPECT_EQ(std::count(group_out.begin(), group_out.end(), '\n'), 6) << group_out;
+  auto [other_rc, other_out] =
+      kcat(group_token, "-G audit -X auto.offset.reset=earliest -e -q -m 10 srv");
+  EXPECT_NE(other_rc, 0) << other_out;
+  EXPECT_NE(other_out.find("authorization failed"), std::string::npos) << other_out;
+  httplib::Headers group_auth = {{"Authorization", "Bearer " + group_token}};
+  auto own = api.Get("/api/v1/tasks/srv/changes?limit=6", group_auth);
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200) << own->body;
+  auto forbidden = api.Get("/api/v1/tasks/srv", group_auth);
+  ASSERT_TRUE(forbidden);
+  EXPECT_EQ(forbidden->status, 403);
+  EXPECT_EQ(fileText(logfile).find(group_token), std::string::npos);  // never logged
+
+  // The group and its lag: the groups list, the status, `dts task status`, /metrics.
+  auto groups = api.Get("/api/v1/tasks/srv/groups", auth);
+  ASSERT_TRUE(groups);
+  ASSERT_EQ(groups->status, 200) << groups->body;
+  json listed = json::parse(groups->body)["groups"];
+  ASSERT_EQ(listed.size(), 1u) << listed;
+  EXPECT_EQ(listed[0]["name"], "billing");
+  EXPECT_EQ(listed[0]["committed_offset"], 6);
+  EXPECT_EQ(listed[0]["lag"], 0);
+  auto status_json = json::parse(api.Get("/api/v1/tasks/srv", auth)->body);
+  EXPECT_EQ(status_json["tracking"]["log_end_offset"], 6);
+  EXPECT_EQ(status_json["tracking"]["groups"], listed);
+  std::string status_text;
+  EXPECT_EQ(runDts({"task", "status", "srv", "--server", url, "--data-dir", data}, &status_text), 0)
+      << status_text;
+  EXPECT_NE(status_text.find("billing: committed 6, lag 0 records"), std::string::npos)
+      << status_text;
+  auto metrics = api.Get("/metrics", auth);
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("dts_tracking_log_end_offset{task=\"srv\"} 6"), std::string::npos);
+  EXPECT_NE(metrics->body.find(
+                "dts_tracking_group_lag_records{task=\"srv\",group=\"billing\",topic=\"srv\"} 0"),
+            std::string::npos)
+      << metrics->body;
+
+  // Deleting the task removes its change log.
+  ASSERT_TRUE(std::filesystem::exists(data + "/changes/srv"));
+  auto stopped = api.Post("/api/v1/tasks/srv/stop", auth, "", "application/json");
+  ASSERT_TRUE(stopped);
+  ASSERT_EQ(stopped->status, 200) << stopped->body;
+  auto deleted = api.Delete("/api/v1/tasks/srv", auth);
+  ASSERT_TRUE(deleted);
+  ASSERT_EQ(deleted->status, 200) << deleted->body;
+  EXPECT_FALSE(std::filesystem::exists(data + "/changes/srv"));
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(60s), 0) << fileText(logfile);
 }

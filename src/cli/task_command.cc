@@ -70,6 +70,23 @@ std::string renderTask(const json& t, bool tty) {
   }
   if (!str(t, "checkpoint_gtid").empty())
     out += "  checkpoint: " + str(t, "checkpoint_gtid") + "\n";
+  if (auto tr = t.find("tracking"); tr != t.end() && tr->is_object()) {
+    // The change log and its consumer groups (GET .../groups has the same list).
+    out += "  change log: offsets " + str(*tr, "log_start_offset") + " to " +
+           str(*tr, "log_end_offset") + "\n";
+    const json groups = tr->value("groups", json::array());
+    if (groups.is_array() && !groups.empty()) {
+      out += "  consumer groups:\n";
+      for (const auto& g : groups) {
+        std::string topic = str(g, "topic");
+        out += "    " + str(g, "name") + (topic == str(t, "name") ? "" : " (" + topic + ")") +
+               ": committed " + str(g, "committed_offset") + ", lag " + str(g, "lag") + " records" +
+               (str(g, "updated_at").empty() ? "" : ", at " + str(g, "updated_at")) + "\n";
+      }
+    } else {
+      out += "  consumer groups: none has committed\n";
+    }
+  }
   if (t["retrying"].is_object()) {
     out += "  " + str(t["retrying"], "message") + "\n";
   }

@@ -17,10 +17,12 @@ struct ChangeEvent {
   Op op = Op::kInsert;
   std::string database;  // for DDL: the default database the statement ran in
   std::string table;     // empty for DDL that names no single table
-  std::shared_ptr<const mysql::TableInfo> table_info;  // rows only
-  mysql::RowImage before;                              // update, delete
-  mysql::RowImage after;                               // insert, update
-  std::string sql;                                     // DDL only
+  // Rows: the table's definition. DDL: the definition after the statement of the one table it
+  // created or changed, when the reader's schema history knows it (null otherwise).
+  std::shared_ptr<const mysql::TableInfo> table_info;
+  mysql::RowImage before;          // update, delete
+  mysql::RowImage after;           // insert, update
+  std::string sql;                 // DDL only
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
   // The row images' sizes, measured once where the images are made (measureRow: the
   // transaction builder, the mapping stage when it cuts columns) and carried with the row, so

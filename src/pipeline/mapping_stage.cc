@@ -57,6 +57,14 @@ Status MappingStage::map(Transaction* piece) {
       if (keep) {
         ev.sql = std::move((*r)->sql);
         ev.database = std::move((*r)->target_database);
+        if (ev.table_info != nullptr && mapping_ != nullptr) {
+          // The new definition, as the task moves the table (target names, selected columns);
+          // none for a table the task does not move.
+          const mysql::TableInfo& def = *ev.table_info;
+          auto resolved = mapping_->resolve(def.database, def.table, ev.table_info);
+          if (!resolved.ok()) return context(resolved.status());
+          ev.table_info = resolved->moved ? resolved->target : nullptr;
+        }
       }
     } else if (mapping_ != nullptr) {
       auto table = resolve(ev);

@@ -185,6 +185,8 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     return Status::OK();
   }
   if (const auto* q = event.as<mysql::QueryEvent>()) {
+    std::shared_ptr<const mysql::TableInfo> definition = std::move(next_ddl_definition_);
+    next_ddl_definition_.reset();
     switch (classifyQuery(q->sql)) {
       case QueryKind::kBegin:
         if (!open_) open(event, {});
@@ -215,6 +217,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       ce.op = ChangeEvent::Op::kDdl;
       ce.database = q->database;
       ce.sql = q->sql;
+      ce.table_info = std::move(definition);
       ce.position = event.position;
     }
     if (!explicit_begin_) finish(event, done);

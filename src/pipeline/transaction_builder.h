@@ -77,6 +77,13 @@ class TransactionBuilder {
   // surface from this call. A GTID arriving while a transaction is still open is kCorruption.
   Status add(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
 
+  // The definition, after the statement, of the table the next QUERY event's DDL created or
+  // changed (its owner's schema history knows it): that DDL event's table_info. Any QUERY event
+  // consumes it, DDL or not.
+  void defineNextDdl(std::shared_ptr<const mysql::TableInfo> definition) {
+    next_ddl_definition_ = std::move(definition);
+  }
+
   // Whether a transaction is open (events seen, no commit yet), e.g. at the end of a file.
   bool inTransaction() const { return open_; }
   // The open transaction's piece not yet handed out.
@@ -98,6 +105,7 @@ class TransactionBuilder {
   uint64_t rows_decoded_ = 0;
   size_t piece_bytes_ = 0;  // memory_bytes of current_.events
   Transaction current_;
+  std::shared_ptr<const mysql::TableInfo> next_ddl_definition_;
 };
 
 // Classifies QUERY text: the statements that only delimit transactions.

@@ -139,6 +139,26 @@ HttpResponse errorResponse(const Status& st) {
   }
 }
 
+// The consumer groups of a tracking task and their lag.
+json groupsJson(const TrackingView& t) {
+  json groups = json::array();
+  for (const auto& g : t.groups) {
+    groups.push_back(
+        {{"name", g.name},
+         {"committed_offset", g.committed_offset},
+         {"lag", g.lag},
+         {"updated_at", g.updated_at_ms > 0 ? json(isoTime(g.updated_at_ms)) : json(nullptr)},
+         {"topic", g.topic}});
+  }
+  return groups;
+}
+
+json trackingJson(const TrackingView& t) {
+  return {{"log_start_offset", t.log_start_offset},
+          {"log_end_offset", t.log_end_offset},
+          {"groups", groupsJson(t)}};
+}
+
 json taskJson(const TaskView& v) {
   json config = yamlTextToJson(v.config_yaml);
   if (config.is_object()) {
@@ -198,6 +218,7 @@ json taskJson(const TaskView& v) {
              v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
   if (!v.engine.verify.state.empty() || v.engine.verify.incremental.enabled)
     j["verify"] = task::verifyStateJson(v.engine.verify);
+  if (v.tracking) j["tracking"] = trackingJson(*v.tracking);
   if (!v.events.empty()) {
     json events = json::array();
     for (const auto& e : v.events) events.push_back(eventJson(e));
@@ -238,9 +259,17 @@ HttpResponse Api::route(const HttpRequest& r) {
     return errorResponse(401, "unauthenticated",
                          "missing 'Authorization: Bearer TOKEN' (the token is in the server's "
                          "data dir, file api-token)");
-  if (r.authorization.compare(0, kBearer.size(), kBearer) != 0 ||
-      !tokenEquals(r.authorization.substr(kBearer.size()), token_))
+  if (r.authorization.compare(0, kBearer.size(), kBearer) != 0)
     return errorResponse(403, "forbidden", "invalid API token");
+  const std::string presented = r.authorization.substr(kBearer.size());
+  if (!tokenEquals(presented, token_)) {
+    // A consumer group's read-only token (server/group_tokens.h): its task's changes only.
+    if (GroupTokenStore::looksLikeGroupToken(presented) && groupTokenAllows(presented, r)) {
+      std::vector<std::string> parts = splitPath(r.path);
+      return tasks(r, parts);
+    }
+    return errorResponse(403, "forbidden", "invalid API token");
+  }
 
   if (r.path == "/metrics") {
     if (r.method != "GET") return methodNotAllowed(r);
@@ -309,6 +338,8 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
     }
     return methodNotAllowed(r);
   }
+  if (parts[4] == "groups" && (parts.size() == 5 || (parts.size() == 7 && parts[6] == "token")))
+    return groupTokens(r, parts);
   if (parts[4] == "groups" && (parts.size() == 6 || parts.size() == 7)) return groups(r, parts);
   if (parts.size() != 5) return errorResponse(404, "not_found", "no such endpoint: " + r.path);
   const std::string& action = parts[4];
@@ -426,9 +457,58 @@ HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& p
   return jsonResponse(200, {{"group", group}, {"offset", offset}});
 }
 
+HttpResponse Api::groupTokens(const HttpRequest& r, const std::vector<std::string>& parts) {
+  const std::string& name = parts[3];
+  if (parts.size() == 5) {
+    if (r.method != "GET") return methodNotAllowed(r);
+    auto t = tasks_->tracking(name);
+    if (!t.ok()) return errorResponse(t.status());
+    return jsonResponse(200, {{"groups", groupsJson(*t)}});
+  }
+  const std::string& group = parts[5];
+  if (r.method == "POST") {
+    // Shown once: only its hash is kept.
+    auto token = tasks_->issueGroupToken(name, group);
+    if (!token.ok()) return errorResponse(token.status());
+    return jsonResponse(201, {{"task", name}, {"group", group}, {"token", *token}});
+  }
+  if (r.method == "DELETE") {
+    Status st = tasks_->revokeGroupToken(name, group);
+    if (!st.ok()) return errorResponse(st);
+    return jsonResponse(200, {{"task", name}, {"group", group}, {"revoked", true}});
+  }
+  return methodNotAllowed(r);
+}
+
+bool Api::groupTokenAllows(const std::string& token, const HttpRequest& r) {
+  auto scope = tasks_->groupTokenScope(token);
+  if (!scope.ok()) {
+    spdlog::warn("api: checking a group token: {}", scope.status().toString());
+    return false;
+  }
+  if (!scope->has_value()) return false;
+  const GroupTokenScope& s = **scope;
+  std::vector<std::string> parts = splitPath(r.path);
+  if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "tasks" ||
+      parts[3] != s.task)
+    return false;
+  // The task's changes, read as the token's group only.
+  if (parts.size() == 5 && parts[4] == "changes" && r.method == "GET") {
+    auto g = r.query.find("group");
+    return g == r.query.end() || g->second == s.group;
+  }
+  // The group's own offset: read it, commit it.
+  if (parts[4] == "groups" && parts.size() >= 6 && parts[5] == s.group) {
+    if (parts.size() == 6) return r.method == "GET";
+    if (parts.size() == 7 && parts[6] == "commit") return r.method == "POST";
+  }
+  return false;
+}
+
 HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
   auto query = parseChangesQuery(r.query);
   if (!query.ok()) return errorResponse(query.status());
+  query->task = name;
   auto log = tasks_->changeLog(name);
   if (!log.ok()) return errorResponse(log.status());
   if (!query->group.empty() && !query->from_given) {

@@ -18,6 +18,9 @@
 //   POST /api/v1/tasks/NAME/groups/GROUP/commit   {"offset": N}: commit N (the next offset to
 //                                                 read) for the group, in the offset store the
 //                                                 Kafka listener uses (DATA_DIR/kafka-offsets.db)
+//   GET  /api/v1/tasks/NAME/groups                a tracking task's consumer groups and lag
+//   POST|DELETE /api/v1/tasks/NAME/groups/GROUP/token   issue (shown once) | revoke the group's
+//                                                 read-only token (server/group_tokens.h)
 //   GET|POST            /api/v1/instances         list | create (YAML or JSON body)
 //   GET|DELETE          /api/v1/instances/NAME
 //   POST /api/v1/instances/NAME/nodes             {"name": ..., "endpoint": "host:port"}
@@ -28,10 +31,11 @@
 //   POST /api/v1/browse                           a source's databases, tables and columns
 //
 // Every call but /healthz and /readyz needs "Authorization: Bearer TOKEN": none is 401, a wrong
-// one 403. Errors are {"error": {"code": ..., "message": ..., "field": ...}} ("field" for 400s
-// whose message names one) with 400 invalid_argument, 401 unauthenticated, 403 forbidden,
-// 404 not_found, 405 method_not_allowed, 409 conflict (wrong state, exists), 500 internal,
-// 503 unavailable. Passwords are never in a response ("***" marks one that is set).
+// one 403. A group token (not the API token) is accepted by its task's changes endpoint only,
+// as its own group. Errors are {"error": {"code": ..., "message": ..., "field": ...}} ("field" for
+// 400s whose message names one) with 400 invalid_argument, 401 unauthenticated, 403 forbidden, 404
+// not_found, 405 method_not_allowed, 409 conflict (wrong state, exists), 500 internal, 503
+// unavailable. Passwords are never in a response ("***" marks one that is set).
 #pragma once
 
 #include <functional>
@@ -108,6 +112,11 @@ class Api {
   // group is the same group whether it commits over HTTP or the Kafka protocol (SQLite in WAL
   // mode lets the listener's connection and this one share the file).
   Result<kafka::OffsetStore*> offsetStore();
+  // GET .../groups; POST|DELETE .../groups/GROUP/token.
+  HttpResponse groupTokens(const HttpRequest& request, const std::vector<std::string>& parts);
+  // Whether `token` is a group token whose scope covers this request (its task's changes as
+  // its group, that group's offset).
+  bool groupTokenAllows(const std::string& token, const HttpRequest& request);
 
   TaskManager* tasks_;
   std::string token_;

@@ -220,9 +220,17 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
        {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
         "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
         "/tasks/{name}/options", "/tasks/{name}/events", "/instances", "/instances/{name}",
-        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}", "/tasks/{name}/groups/{group}",
-        "/tasks/{name}/groups/{group}/commit"})
+        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}", "/tasks/{name}/changes",
+        "/tasks/{name}/groups", "/tasks/{name}/groups/{group}",
+        "/tasks/{name}/groups/{group}/commit", "/tasks/{name}/groups/{group}/token"})
     EXPECT_TRUE(doc["paths"].contains(p)) << p;
+  json changes = doc["paths"]["/tasks/{name}/changes"]["get"];
+  EXPECT_TRUE(changes["responses"]["200"]["content"].contains("application/x-ndjson"));
+  std::vector<std::string> params;
+  for (const auto& q : changes["parameters"]) params.push_back(q["name"]);
+  EXPECT_EQ(params, (std::vector<std::string>{"name", "from", "tables", "ops", "limit", "wait_ms",
+                                              "format"}));
+  EXPECT_TRUE(doc["components"]["schemas"]["Task"]["properties"].contains("tracking"));
 }
 
 TEST_F(ApiTest, MetricsExposition) {

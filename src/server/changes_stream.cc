@@ -91,8 +91,16 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
         return badParam("group",
                         "must be 1-249 letters, digits, '.', '_' or '-', got '" + value + "'");
       q.group = value;
+    } else if (key == "format") {
+      auto format = sink::parseChangeFormat(value);
+      if (!format)
+        return badParam("format", "must be dts, debezium-json, canal-json or maxwell-json, got '" +
+                                      value + "'");
+      q.format = *format;
     } else {
-      return badParam(key, "unknown parameter (allowed: from, tables, ops, limit, wait_ms, group)");
+      return badParam(key,
+                      "unknown parameter (allowed: from, tables, ops, limit, wait_ms, group, "
+                      "format)");
     }
   }
   return q;
@@ -152,6 +160,15 @@ Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
   for (const sink::LogRecord& r : records) {
     next_ = r.offset + 1;
     if (!wanted(r)) continue;
+    if (query_.format != sink::ChangeFormat::kDts) {
+      DTS_ASSIGN_OR_RETURN(std::optional<std::string> encoded,
+                           sink::encodeChange(query_.format, r.value, query_.task));
+      if (!encoded) continue;  // a marker: the format has none
+      out->append(*encoded);
+      out->push_back('\n');
+      if (query_.limit >= 0 && ++sent_ >= query_.limit) return false;
+      continue;
+    }
     out->append(r.value);
     out->push_back('\n');
     if (query_.limit >= 0 && ++sent_ >= query_.limit) return false;

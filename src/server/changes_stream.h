@@ -17,6 +17,8 @@
 //            record when the group never committed. Reading never commits: clients commit with
 //            POST /api/v1/tasks/NAME/groups/GROUP/commit. The API resolves the group (Api needs
 //            the offset store); the stream itself sees a plain `from`.
+//   format   dts (default) | debezium-json | canal-json | maxwell-json: each line in that
+//            encoding (sink/change_formats.h); begin/commit markers have none and are left out.
 // Back-pressure: the stream produces the next chunk only when the previous one was written to
 // the socket, so a slow client slows its own reads and never the log's writer.
 //
@@ -31,6 +33,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "sink/change_formats.h"
 #include "sink/change_log_reader.h"
 
 namespace dts::server {
@@ -45,6 +48,8 @@ struct ChangesQuery {
   std::set<std::string> ops;     // empty = all
   int64_t limit = -1;            // -1 = none
   int64_t wait_ms = -1;          // -1 = follow forever
+  sink::ChangeFormat format = sink::ChangeFormat::kDts;
+  std::string task;  // not a parameter: the task's name (Debezium's source.name)
 };
 
 // Whether a consumer group id is acceptable in a URL path and a query without escaping: 1-249

@@ -1,6 +1,7 @@
 #include "server/kafka_groups.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "common/log.h"
 
@@ -394,6 +395,44 @@ Result<std::vector<OffsetStore::Committed>> OffsetStore::fetch(const std::string
     out.push_back(std::move(c));
   }
   return out;
+}
+
+Result<std::vector<OffsetStore::GroupOffset>> OffsetStore::groupsOf(
+    const std::vector<std::string>& topics) {
+  std::lock_guard lock(mu_);
+  std::vector<GroupOffset> out;
+  for (const std::string& topic : topics) {
+    auto rows = db_->query(
+        "SELECT group_id, committed_offset, committed_at_ms FROM kafka_offsets WHERE topic = ?1 "
+        "AND partition = 0 ORDER BY group_id",
+        {topic});
+    if (!rows.ok())
+      return rows.status().withContext("reading the groups of topic '" + topic + "' from " +
+                                       db_->path());
+    for (const auto& row : *rows) {
+      GroupOffset g;
+      g.group_id = row[0].value_or("");
+      g.topic = topic;
+      g.offset = std::stoll(row[1].value_or("-1"));
+      g.committed_at_ms = std::stoll(row[2].value_or("0"));
+      out.push_back(std::move(g));
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const GroupOffset& a, const GroupOffset& b) {
+    return std::tie(a.group_id, a.topic) < std::tie(b.group_id, b.topic);
+  });
+  return out;
+}
+
+Status OffsetStore::forgetTopics(const std::vector<std::string>& topics) {
+  std::lock_guard lock(mu_);
+  for (const std::string& topic : topics) {
+    auto r = db_->query("DELETE FROM kafka_offsets WHERE topic = ?1", {topic});
+    if (!r.ok())
+      return r.status().withContext("forgetting the committed offsets of topic '" + topic +
+                                    "' in " + db_->path());
+  }
+  return Status::OK();
 }
 
 }  // namespace dts::server::kafka

@@ -112,6 +112,17 @@ class OffsetStore {
   // The committed offsets of a group: all of them when topic is empty, else that topic's.
   Result<std::vector<Committed>> fetch(const std::string& group_id, const std::string& topic);
 
+  struct GroupOffset {
+    std::string group_id;
+    std::string topic;
+    int64_t offset = -1;          // partition 0's committed offset (the next offset to read)
+    int64_t committed_at_ms = 0;  // when it was committed (wall clock)
+  };
+  // Every group with a committed offset of partition 0 of one of `topics`, by group id then topic.
+  Result<std::vector<GroupOffset>> groupsOf(const std::vector<std::string>& topics);
+  // Forgets every committed offset of `topics` (their task was deleted).
+  Status forgetTopics(const std::vector<std::string>& topics);
+
  private:
   explicit OffsetStore(std::unique_ptr<Sqlite> db) : db_(std::move(db)) {}
   std::mutex mu_;

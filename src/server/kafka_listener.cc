@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "server/kafka_protocol.h"
 #include "server/token.h"
+#include "sink/change_formats.h"
 
 namespace dts::server {
 
@@ -100,15 +101,18 @@ bool writeAll(int fd, std::string_view data) {
 }
 
 // SASL/PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd.
-bool plainTokenMatches(std::string_view token, const std::string& expected, std::string* user) {
+bool splitPlainToken(std::string_view token, std::string* user, std::string* password) {
   size_t a = token.find('\0');
   if (a == std::string_view::npos) return false;
   size_t b = token.find('\0', a + 1);
   if (b == std::string_view::npos || token.find('\0', b + 1) != std::string_view::npos)
     return false;
   *user = std::string(token.substr(a + 1, b - a - 1));
-  return tokenEquals(std::string(token.substr(b + 1)), expected);
+  *password = std::string(token.substr(b + 1));
+  return true;
 }
+
+constexpr auto kScopeRecheck = std::chrono::seconds(5);
 
 // One connection's protocol state and request handlers.
 class Session {
@@ -147,7 +151,7 @@ class Session {
   std::optional<std::string> rawSaslToken(std::string_view token) {
     raw_token_next_ = false;
     std::string user;
-    if (!plainTokenMatches(token, options_.token, &user)) {
+    if (!authenticate(token, &user)) {
       spdlog::warn(
           "kafka: {}: SASL/PLAIN authentication failed (user '{}'): the password must "
           "be the dts API token; closing the connection",
@@ -161,6 +165,45 @@ class Session {
   }
 
  private:
+  // Checks a SASL/PLAIN token: the API token, or a group token (scope_ set). Never logs the
+  // password.
+  bool authenticate(std::string_view token, std::string* user) {
+    std::string password;
+    if (!splitPlainToken(token, user, &password)) return false;
+    if (tokenEquals(password, options_.token)) {
+      scope_.reset();
+      return true;
+    }
+    if (!options_.group_token) return false;
+    scope_ = options_.group_token(password);
+    if (!scope_) return false;
+    password_ = std::move(password);
+    scope_checked_ = std::chrono::steady_clock::now();
+    spdlog::info("kafka: {}: '{}' authenticated with the token of group '{}' of task '{}'", peer_,
+                 *user, scope_->group, scope_->task);
+    return true;
+  }
+
+  // A group token's scope is checked again every few seconds: a revoked token's connection ends.
+  bool scopeStillValid() {
+    if (!scope_) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now - scope_checked_ < kScopeRecheck) return true;
+    scope_checked_ = now;
+    auto again = options_.group_token ? options_.group_token(password_) : std::nullopt;
+    return again && again->task == scope_->task && again->group == scope_->group;
+  }
+
+  bool topicAllowed(const std::string& topic) const {
+    if (!scope_) return true;
+    if (topic == scope_->task) return true;
+    const std::string prefix = scope_->task + ".";
+    if (topic.compare(0, prefix.size(), prefix) != 0) return false;
+    auto format = sink::parseChangeFormat(std::string_view(topic).substr(prefix.size()));
+    return format.has_value() && *format != sink::ChangeFormat::kDts;
+  }
+  bool groupAllowed(const std::string& group) const { return !scope_ || group == scope_->group; }
+
   std::string what(const k::RequestHeader& h) const {
     return k::apiName(h.api_key) + " v" + std::to_string(h.api_version);
   }
@@ -174,6 +217,14 @@ class Session {
           "kafka: {}: {} before SASL authentication (SASL/PLAIN with the dts API token "
           "is required); closing the connection",
           peer_, what(h));
+      close_after_ = true;
+      return std::nullopt;
+    }
+    if (authenticated_ && !scopeStillValid()) {
+      spdlog::warn(
+          "kafka: {}: the token of group '{}' of task '{}' was revoked; closing the "
+          "connection",
+          peer_, scope_->group, scope_->task);
       close_after_ = true;
       return std::nullopt;
     }
@@ -209,20 +260,33 @@ class Session {
         return with<k::ListOffsetsRequest>(h, body, [&](auto& q) { return listOffsets(q, v); });
       case k::kFetch: return with<k::FetchRequest>(h, body, [&](auto& q) { return fetch(q); });
       case k::kJoinGroup:
-        return with<k::JoinGroupRequest>(
-            h, body, [&](auto& q) { return groups_.join(q, v, client_id_, stop_); });
+        return with<k::JoinGroupRequest>(h, body, [&](auto& q) {
+          if (!groupAllowed(q.group_id)) {
+            k::JoinGroupResponse r;
+            r.error_code = k::kGroupAuthorizationFailed;
+            r.member_id = q.member_id;
+            return r;
+          }
+          return groups_.join(q, v, client_id_, stop_);
+        });
       case k::kSyncGroup:
-        return with<k::SyncGroupRequest>(h, body, [&](auto& q) { return groups_.sync(q, stop_); });
+        return with<k::SyncGroupRequest>(h, body, [&](auto& q) {
+          if (!groupAllowed(q.group_id))
+            return k::SyncGroupResponse{0, k::kGroupAuthorizationFailed, {}};
+          return groups_.sync(q, stop_);
+        });
       case k::kHeartbeat:
         return with<k::HeartbeatRequest>(h, body, [&](auto& q) {
           k::HeartbeatResponse r;
-          r.error_code = groups_.heartbeat(q);
+          r.error_code = groupAllowed(q.group_id) ? groups_.heartbeat(q)
+                                                  : int16_t{k::kGroupAuthorizationFailed};
           return r;
         });
       case k::kLeaveGroup:
         return with<k::LeaveGroupRequest>(h, body, [&](auto& q) {
           k::LeaveGroupResponse r;
-          r.error_code = groups_.leave(q);
+          r.error_code =
+              groupAllowed(q.group_id) ? groups_.leave(q) : int16_t{k::kGroupAuthorizationFailed};
           return r;
         });
       case k::kOffsetCommit:
@@ -366,11 +430,11 @@ class Session {
     }
     authenticate_next_ = false;
     std::string user;
-    if (!plainTokenMatches(q.auth_bytes, options_.token, &user)) {
+    if (!authenticate(q.auth_bytes, &user)) {
       r.error_code = k::kSaslAuthenticationFailed;
       r.error_message =
           "Authentication failed: invalid username or password (the password is the dts API "
-          "token)";
+          "token or a consumer group's token)";
       spdlog::warn(
           "kafka: {}: SASL/PLAIN authentication failed (user '{}'); closing the "
           "connection",
@@ -402,7 +466,10 @@ class Session {
     for (const std::string& name : names) {
       k::MetadataResponse::Topic t;
       t.name = name;
-      if (reader(name) == nullptr) {
+      if (!topicAllowed(name)) {
+        if (all) continue;  // a group token lists its own task's topics only
+        t.error_code = k::kTopicAuthorizationFailed;
+      } else if (reader(name) == nullptr) {
         if (all) continue;  // gone since it was listed
         t.error_code = k::kUnknownTopicOrPartition;
       } else {
@@ -422,6 +489,14 @@ class Session {
       r.port = -1;
       return r;
     }
+    if (!groupAllowed(q.key)) {
+      r.error_code = k::kGroupAuthorizationFailed;
+      r.error_message =
+          "Group authorization failed: this token may act as its own consumer group only";
+      r.node_id = -1;
+      r.port = -1;
+      return r;
+    }
     r.node_id = 0;
     r.host = host_;
     r.port = port_;
@@ -436,7 +511,9 @@ class Session {
       for (const auto& p : t.partitions) {
         k::ListOffsetsResponse::Partition rp;
         rp.partition_index = p.partition_index;
-        if (log == nullptr || p.partition_index != 0) {
+        if (!topicAllowed(t.name)) {
+          rp.error_code = k::kTopicAuthorizationFailed;
+        } else if (log == nullptr || p.partition_index != 0) {
           rp.error_code = k::kUnknownTopicOrPartition;
         } else if (p.timestamp == -2) {
           rp.offset = log->firstOffset();
@@ -478,6 +555,11 @@ class Session {
         rp.partition_index = p.partition;
         rp.aborted_transactions.emplace();
         rp.records = std::string();
+        if (!topicAllowed(t.topic)) {
+          rp.error_code = k::kTopicAuthorizationFailed;
+          rt.partitions.push_back(std::move(rp));
+          continue;
+        }
         if (log == nullptr || p.partition != 0) {
           rp.error_code = k::kUnknownTopicOrPartition;
           rt.partitions.push_back(std::move(rp));
@@ -507,6 +589,11 @@ class Session {
           } else if (!records->empty()) {
             k::encodeRecordBatch(*records, &*rp.records);
             *bytes += rp.records->size();
+          } else if (*wait_on == nullptr) {
+            // An encoded view (sink/change_formats.h) left out every record up to the end: wait
+            // for more, as at the end.
+            *wait_on = log;
+            *wait_offset = end;
           }
         }
         rt.partitions.push_back(std::move(rp));
@@ -541,8 +628,9 @@ class Session {
 
   k::OffsetCommitResponse offsetCommit(const k::OffsetCommitRequest& q, int16_t v) {
     k::OffsetCommitResponse r;
-    int16_t error = q.group_id.empty()
-                        ? static_cast<int16_t>(k::kInvalidGroupId)
+    int16_t error = q.group_id.empty() ? static_cast<int16_t>(k::kInvalidGroupId)
+                    : !groupAllowed(q.group_id)
+                        ? static_cast<int16_t>(k::kGroupAuthorizationFailed)
                         : groups_.checkCommit(q.group_id, v >= 1 ? q.generation_id : -1,
                                               v >= 1 ? q.member_id : std::string());
     std::vector<k::OffsetStore::Committed> entries;
@@ -552,6 +640,7 @@ class Session {
       const bool known = reader(t.name) != nullptr;
       for (const auto& p : t.partitions) {
         int16_t e = error;
+        if (e == 0 && !topicAllowed(t.name)) e = k::kTopicAuthorizationFailed;
         if (e == 0 && (!known || p.partition_index != 0)) e = k::kUnknownTopicOrPartition;
         if (e == 0)
           entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_metadata});
@@ -582,10 +671,23 @@ class Session {
       }
       return r;
     };
+    if (!groupAllowed(q.group_id)) {
+      r.error_code = k::kGroupAuthorizationFailed;
+      if (q.topics) {
+        for (const auto& t : *q.topics) {
+          k::OffsetFetchResponse::Topic rt{t.name, {}};
+          for (int32_t p : t.partition_indexes)
+            rt.partitions.push_back({p, -1, -1, "", k::kGroupAuthorizationFailed});
+          r.topics.push_back(std::move(rt));
+        }
+      }
+      return r;
+    }
     if (!q.topics) {  // v2+: every committed partition of the group
       auto all = offsets_.fetch(q.group_id, "");
       if (!all.ok()) return fail(all.status());
       for (const auto& c : *all) {
+        if (!topicAllowed(c.topic)) continue;
         if (r.topics.empty() || r.topics.back().name != c.topic) r.topics.push_back({c.topic, {}});
         r.topics.back().partitions.push_back(
             {c.partition, c.offset, -1, c.metadata.value_or(""), 0});
@@ -602,6 +704,11 @@ class Session {
       }
       for (int32_t p : t.partition_indexes) {
         k::OffsetFetchResponse::Partition rp{p, -1, -1, "", 0};
+        if (!topicAllowed(t.name)) {
+          rp.error_code = k::kTopicAuthorizationFailed;
+          rt.partitions.push_back(std::move(rp));
+          continue;
+        }
         for (const auto& c : *committed) {
           if (c.partition == p) {
             rp.committed_offset = c.offset;
@@ -625,6 +732,9 @@ class Session {
   int port_;
   std::string client_id_;
   bool authenticated_ = false;
+  std::optional<GroupTokenScope> scope_;  // set: authenticated with a group token
+  std::string password_;                  // that token, to check it again (never logged)
+  std::chrono::steady_clock::time_point scope_checked_;
   bool raw_token_next_ = false;
   bool authenticate_next_ = false;
   bool close_after_ = false;

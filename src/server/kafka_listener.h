@@ -6,7 +6,11 @@
 // Contract:
 //   - SASL/PLAIN is required: before it succeeds only ApiVersions, SaslHandshake and
 //     SaslAuthenticate are answered (anything else is logged and the connection closed, as Kafka
-//     does). The password is `token` (the server's API token), any user name. A wrong password is
+//     does). The password is `token` (the server's API token), any user name, or a consumer
+//     group's read-only token (group_token): that connection then sees only its task's topics
+//     (TASK and its views TASK.FORMAT) and acts only as its group: other topics are answered
+//     TOPIC_AUTHORIZATION_FAILED, other groups GROUP_AUTHORIZATION_FAILED (Metadata of all
+//     topics lists only its own). A wrong password is
 //     answered SASL_AUTHENTICATION_FAILED (SaslAuthenticate) and the connection closed; with
 //     handshake v0 (raw token frames) the connection is closed, which is what that protocol has.
 //   - Unserved API keys and versions are answered with UNSUPPORTED_VERSION (KIP-511 shape);
@@ -36,6 +40,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/group_tokens.h"
 #include "server/kafka_groups.h"
 #include "sink/change_log_reader.h"
 
@@ -43,8 +48,13 @@ namespace dts::server {
 
 struct KafkaListenerOptions {
   std::string listen = "127.0.0.1:9092";  // HOST:PORT; port 0 picks a free one
-  std::string token;                      // the SASL/PLAIN password
-  std::string offsets_db;                 // SQLite file of committed offsets
+  std::string token;                      // the SASL/PLAIN password (the API token)
+  // A consumer group's read-only token as the password (server/group_tokens.h): its scope, or
+  // nullopt when the password is not one. Null: only `token` is accepted. Called from connection
+  // threads at authentication, and again every few seconds while the connection is used (a
+  // revoked token's connections close).
+  std::function<std::optional<GroupTokenScope>(const std::string& password)> group_token;
+  std::string offsets_db;  // SQLite file of committed offsets
   std::function<std::shared_ptr<const sink::ChangeLogReader>(const std::string& topic)> lookup;
   std::function<std::vector<std::string>()> topics;
   size_t max_connections = 256;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -507,6 +508,113 @@ TEST_F(KafkaListenerTest, TwentyGroupsAreIndependentAndSilentMembersAreEvicted) 
   simple.topics = {{"orders", {{0, 9, -1, -1, std::nullopt}}}};
   auto cr = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, simple);
   EXPECT_EQ(cr->topics[0].partitions[0].error_code, 0);
+}
+
+}  // namespace
+}  // namespace dts::server
+
+namespace dts::server {
+namespace {
+
+// A consumer group's token (server/group_tokens.h) as the SASL password: its task's topic and its
+// group only, every refusal with the protocol's authorization error codes.
+TEST_F(KafkaListenerTest, GroupTokenScopeRefusesOtherTopicsAndGroups) {
+  const std::string group_token = "dtsg_" + std::string(64, 'a');
+  auto secret = std::make_shared<MemoryChangeLog>();
+  secret->append("", "secret", 1000);
+  KafkaListenerOptions o = options();
+  o.lookup = [this, secret](const std::string& t) -> std::shared_ptr<const sink::ChangeLogReader> {
+    if (t == "orders") return log_;
+    if (t == "secret") return secret;
+    return nullptr;
+  };
+  o.topics = [] { return std::vector<std::string>{"orders", "secret"}; };
+  auto revoked = std::make_shared<std::atomic<bool>>(false);
+  o.group_token = [group_token,
+                   revoked](const std::string& password) -> std::optional<GroupTokenScope> {
+    if (password != group_token || revoked->load()) return std::nullopt;
+    return GroupTokenScope{"orders", "g"};
+  };
+  start(std::move(o));
+  auto c = client(false);
+  ASSERT_TRUE(c->authenticate(group_token));
+
+  auto all = c->call<k::MetadataResponse>(k::kMetadata, 5, k::MetadataRequest{std::nullopt, true});
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->topics.size(), 1u);
+  EXPECT_EQ(all->topics[0].name, "orders");
+  auto named = c->call<k::MetadataResponse>(
+      k::kMetadata, 1, k::MetadataRequest{std::vector<std::string>{"secret"}, true});
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->topics.at(0).error_code, k::kTopicAuthorizationFailed);
+
+  k::ListOffsetsRequest q;
+  q.topics = {{"secret", {{0, -2, 1}}}, {"orders", {{0, -1, 1}}}};
+  auto offsets = c->call<k::ListOffsetsResponse>(k::kListOffsets, 1, q);
+  ASSERT_TRUE(offsets);
+  EXPECT_EQ(offsets->topics.at(0).partitions.at(0).error_code, k::kTopicAuthorizationFailed);
+  EXPECT_EQ(offsets->topics.at(1).partitions.at(0).offset, 10);
+  k::FetchRequest f = fetchAt(0, 0);
+  f.topics.push_back({"secret", {{0, -1, 0, -1, 1 << 20}}});
+  auto fetched = c->call<k::FetchResponse>(k::kFetch, 11, f);
+  ASSERT_TRUE(fetched);
+  EXPECT_EQ(fetched->responses.at(0).partitions.at(0).error_code, 0);
+  EXPECT_FALSE(fetched->responses.at(0).partitions.at(0).records->empty());
+  EXPECT_EQ(fetched->responses.at(1).partitions.at(0).error_code, k::kTopicAuthorizationFailed);
+
+  auto coordinator = c->call<k::FindCoordinatorResponse>(k::kFindCoordinator, 2,
+                                                         k::FindCoordinatorRequest{"other", 0});
+  EXPECT_EQ(coordinator->error_code, k::kGroupAuthorizationFailed);
+  coordinator = c->call<k::FindCoordinatorResponse>(k::kFindCoordinator, 2,
+                                                    k::FindCoordinatorRequest{"g", 0});
+  EXPECT_EQ(coordinator->error_code, 0);
+  auto join = c->call<k::JoinGroupResponse>(k::kJoinGroup, 5, joinRequest("other", ""));
+  EXPECT_EQ(join->error_code, k::kGroupAuthorizationFailed);
+  auto beat = c->call<k::HeartbeatResponse>(k::kHeartbeat, 3,
+                                            k::HeartbeatRequest{"other", 1, "m", std::nullopt});
+  EXPECT_EQ(beat->error_code, k::kGroupAuthorizationFailed);
+  auto leave =
+      c->call<k::LeaveGroupResponse>(k::kLeaveGroup, 1, k::LeaveGroupRequest{"other", "m"});
+  EXPECT_EQ(leave->error_code, k::kGroupAuthorizationFailed);
+
+  k::OffsetCommitRequest commit;
+  commit.group_id = "other";
+  commit.topics = {{"orders", {{0, 3, -1, -1, std::nullopt}}}};
+  auto refused = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+  EXPECT_EQ(refused->topics.at(0).partitions.at(0).error_code, k::kGroupAuthorizationFailed);
+  commit.group_id = "g";
+  commit.topics = {{"secret", {{0, 1, -1, -1, std::nullopt}}},
+                   {"orders", {{0, 3, -1, -1, std::nullopt}}}};
+  auto mixed = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+  EXPECT_EQ(mixed->topics.at(0).partitions.at(0).error_code, k::kTopicAuthorizationFailed);
+  EXPECT_EQ(mixed->topics.at(1).partitions.at(0).error_code, 0);
+  auto other_fetch = c->call<k::OffsetFetchResponse>(
+      k::kOffsetFetch, 5,
+      k::OffsetFetchRequest{"other", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+  EXPECT_EQ(other_fetch->error_code, k::kGroupAuthorizationFailed);
+  auto own = c->call<k::OffsetFetchResponse>(
+      k::kOffsetFetch, 5,
+      k::OffsetFetchRequest{"g", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+  EXPECT_EQ(own->topics.at(0).partitions.at(0).committed_offset, 3);
+
+  // The API token is not limited; a wrong password is refused as before.
+  auto admin = client();
+  auto everything =
+      admin->call<k::MetadataResponse>(k::kMetadata, 5, k::MetadataRequest{std::nullopt, true});
+  EXPECT_EQ(everything->topics.size(), 2u);
+  auto wrong = client(false);
+  EXPECT_FALSE(wrong->authenticate("dtsg_" + std::string(64, 'b')));
+
+  // Revoked: the connection that used it is closed at a request once the scope is checked again
+  // (every 5 s), and the token no longer authenticates.
+  revoked->store(true);
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = !c->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}).has_value();
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(closed);
+  EXPECT_FALSE(client(false)->authenticate(group_token));
 }
 
 }  // namespace

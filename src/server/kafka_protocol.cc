@@ -826,9 +826,14 @@ void encodeRecordBatch(const std::vector<sink::LogRecord>& records, std::string*
   putBE(out, static_cast<uint64_t>(-1), 8);  // producerId
   putBE(out, static_cast<uint16_t>(-1), 2);  // producerEpoch
   putBE(out, static_cast<uint32_t>(-1), 4);  // baseSequence
-  putBE(out, static_cast<uint32_t>(records.size()), 4);
+  // A placeholder (left out by an encoded view) is no record, but it ends the batch: clients
+  // continue after the batch's last offset (KAFKA-5443, as after log compaction).
+  const size_t count = static_cast<size_t>(std::count_if(
+      records.begin(), records.end(), [](const sink::LogRecord& r) { return !r.placeholder; }));
+  putBE(out, static_cast<uint32_t>(count), 4);
   std::string rec;
   for (const auto& r : records) {
+    if (r.placeholder) continue;
     rec.clear();
     rec.push_back(0);  // attributes
     putVarlong(&rec, r.timestamp_ms - first.timestamp_ms);

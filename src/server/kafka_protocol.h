@@ -450,9 +450,11 @@ std::string unsupportedVersionBody();
 
 // ---- record batch v2
 
-// Encodes records (consecutive offsets, ascending) as one uncompressed record batch v2 with its
+// Encodes records (ascending offsets, gaps allowed) as one uncompressed record batch v2 with its
 // CRC-32C: base offset = the first record's, base timestamp its timestamp, an empty key as a null
-// key. Appends to *out. REQUIRES: records non-empty.
+// key; the last offset delta is the last element's, so a placeholder there (LogRecord::
+// placeholder: not written as a record) moves the client past the records an encoded view left
+// out. Appends to *out. REQUIRES: records non-empty.
 void encodeRecordBatch(const std::vector<sink::LogRecord>& records, std::string* out);
 
 // Decodes every record batch v2 in bytes (a Fetch response's records), checking each batch's

@@ -235,5 +235,36 @@ TEST(KafkaProtocolTest, RecordBatchOffsetsAndCorruptionAreDetected) {
     EXPECT_FALSE(decodeRecordBatches(bytes.substr(0, n)).ok()) << n;
 }
 
+// An encoded view's placeholder (sink::LogRecord::placeholder) is no record but the batch's last
+// offset, so that clients continue after the records the view left out.
+TEST(KafkaProtocolTest, PlaceholderEndsTheBatchWithoutARecord) {
+  auto be32 = [](const std::string& b, size_t at) {
+    return (uint32_t(uint8_t(b[at])) << 24) | (uint32_t(uint8_t(b[at + 1])) << 16) |
+           (uint32_t(uint8_t(b[at + 2])) << 8) | uint32_t(uint8_t(b[at + 3]));
+  };
+  constexpr size_t kLastOffsetDelta = 8 + 4 + 4 + 1 + 4 + 2;
+  constexpr size_t kRecordCount = kLastOffsetDelta + 4 + 8 + 8 + 8 + 2 + 4;
+  std::vector<sink::LogRecord> recs = {{1, 1700000000000, "k", "one"},
+                                       {4, 1700000000000, "k", "four"},
+                                       {8, 1700000000000, "", "", /*placeholder=*/true}};
+  std::string bytes;
+  encodeRecordBatch(recs, &bytes);
+  EXPECT_EQ(be32(bytes, kLastOffsetDelta), 7u);  // offset 8 - base offset 1
+  EXPECT_EQ(be32(bytes, kRecordCount), 2u);
+  auto back = decodeRecordBatches(bytes);
+  ASSERT_TRUE(back.ok()) << back.status().toString();
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_EQ((*back)[0].offset, 1);
+  EXPECT_EQ((*back)[1].offset, 4);
+  EXPECT_EQ((*back)[1].value, "four");
+
+  std::string only;
+  encodeRecordBatch({{8, 1700000000000, "", "", true}}, &only);
+  EXPECT_EQ(be32(only, kRecordCount), 0u);
+  auto none = decodeRecordBatches(only);
+  ASSERT_TRUE(none.ok()) << none.status().toString();
+  EXPECT_TRUE(none->empty());
+}
+
 }  // namespace
 }  // namespace dts::server::kafka

@@ -274,6 +274,32 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
           [&](const TaskView& t, const std::string& l) {
             w.sample("dts_task_applier_batches_total", l, static_cast<double>(t.sink.batches));
           });
+  // Tracking tasks: the change log and its consumer groups.
+  auto perTracking = [&](const std::string& name, const char* help, auto value) {
+    w.family(name, "gauge", help);
+    for (const auto& t : tasks) {
+      if (t.tracking) value(t, *t.tracking, label("task", t.name));
+    }
+  };
+  perTracking("dts_tracking_log_start_offset",
+              "Tracking: the change log's first offset (rises as retention removes segments).",
+              [&](const TaskView&, const TrackingView& v, const std::string& l) {
+                w.sample("dts_tracking_log_start_offset", l,
+                         static_cast<double>(v.log_start_offset));
+              });
+  perTracking("dts_tracking_log_end_offset",
+              "Tracking: the change log's end offset (the offset the next record gets).",
+              [&](const TaskView&, const TrackingView& v, const std::string& l) {
+                w.sample("dts_tracking_log_end_offset", l, static_cast<double>(v.log_end_offset));
+              });
+  perTracking("dts_tracking_group_lag_records",
+              "Tracking: records between a consumer group's committed offset and the log's end.",
+              [&](const TaskView&, const TrackingView& v, const std::string& l) {
+                for (const auto& g : v.groups)
+                  w.sample("dts_tracking_group_lag_records",
+                           l + "," + label("group", g.name) + "," + label("topic", g.topic),
+                           static_cast<double>(g.lag));
+              });
   std::map<std::string, int> by_state;
   for (const char* s : kStates) by_state[s] = 0;
   for (const auto& t : tasks) by_state[t.state]++;

@@ -19,6 +19,10 @@
 //   dts_task_changes_applied_total{task,table}
 //   dts_task_applier_queue_transactions, dts_task_applier_transactions_total,
 //   dts_task_applier_batches_total        (transactions per batch = their ratio)
+//   dts_tracking_log_start_offset{task}, dts_tracking_log_end_offset{task}
+//                                         tracking tasks: the change log's first and end offsets
+//   dts_tracking_group_lag_records{task,group,topic}  records between a consumer group's
+//                                         committed offset and the log's end (Kafka or HTTP)
 //   dts_tasks{state}                      tasks per state
 //   process_cpu_seconds_total, process_resident_memory_bytes, process_virtual_memory_bytes,
 //   process_open_fds, process_threads, process_start_time_seconds   (from /proc/self)

@@ -62,20 +62,78 @@ json build() {
          {{"required", true},
           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
   paths["/tasks/{name}/events"]["get"] = op("recent events", "Events", true, {400, 404});
+  {
+    // A tracking task's change log, streamed (docs/api.md, docs/change-records.md).
+    json changes =
+        op("a tracking task's changes as streamed NDJSON (one record per line, whole committed "
+           "transactions in commit order); an error after the stream started is its last line. "
+           "Accepts the API token or a group token of this task",
+           "ChangeRecord", true, {400, 404});
+    changes["responses"]["200"]["content"] = {
+        {"application/x-ndjson", {{"schema", ref("ChangeRecord")}}}};
+    auto query = [](const char* name, const char* description, json schema) {
+      return json{{"name", name},
+                  {"in", "query"},
+                  {"required", false},
+                  {"description", description},
+                  {"schema", std::move(schema)}};
+    };
+    json str = {{"type", "string"}};
+    changes["parameters"].push_back(query(
+        "from",
+        "earliest (default) | latest | OFFSET | TIME (2026-12-02T05:00:00Z, or ms:MILLISECONDS): "
+        "the first transaction committed at or after it",
+        str));
+    changes["parameters"].push_back(
+        query("tables", "comma-separated db.table or table names (markers kept)", str));
+    changes["parameters"].push_back(
+        query("ops", "comma-separated of insert, update, delete, ddl, begin, commit", str));
+    changes["parameters"].push_back(
+        query("limit", "end after N lines (1-1000000)", {{"type", "integer"}, {"minimum", 1}}));
+    changes["parameters"].push_back(
+        query("wait_ms", "end once nothing new came for N ms (0-3600000); default: follow",
+              {{"type", "integer"}, {"minimum", 0}}));
+    changes["parameters"].push_back(
+        query("group",
+              "a consumer group: without from, start right after its committed offset (earliest "
+              "when it never committed); reading never commits",
+              str));
+    changes["parameters"].push_back(query(
+        "format", "the records' encoding (markers only in dts)",
+        {{"type", "string"}, {"enum", {"dts", "debezium-json", "canal-json", "maxwell-json"}}}));
+    paths["/tasks/{name}/changes"]["get"] = changes;
+  }
+  paths["/tasks/{name}/groups"]["get"] =
+      op("a tracking task's consumer groups (Kafka or HTTP commits) and their lag", "Groups", true,
+         {400, 404});
+  {
+    json group = {
+        {"name", "group"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
+    paths["/tasks/{name}/groups/{group}/token"]["post"] =
+        op("issue the group's read-only token (shown once; replaces the previous one): the "
+           "SASL/PLAIN password on the Kafka listener and the Bearer token of the task's changes "
+           "endpoint, for this group only",
+           "GroupToken", true, {400, 404}, nullptr, 201);
+    paths["/tasks/{name}/groups/{group}/token"]["delete"] =
+        op("revoke the group's token", "GroupTokenRevoked", true, {400, 404});
+    for (const char* m : {"post", "delete"})
+      paths["/tasks/{name}/groups/{group}/token"][m]["parameters"].push_back(group);
+  }
   json group_param = {
       {"name", "group"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}};
   paths["/tasks/{name}/groups/{group}"]["get"] =
-      op("a consumer group's committed offset (null: never committed)", "Group", true, {400, 404});
+      op("a consumer group's committed offset (null: never committed)", "GroupOffset", true,
+         {400, 404});
   paths["/tasks/{name}/groups/{group}"]["get"]["parameters"].push_back(group_param);
-  paths["/tasks/{name}/groups/{group}/commit"]["post"] =
-      op("commit a consumer group's offset (the next offset to read)", "Group", true, {400, 404},
-         {{"required", true},
-          {"content",
-           {{"application/json",
-             {{"schema",
-               {{"type", "object"},
-                {"required", {"offset"}},
-                {"properties", {{"offset", {{"type", "integer"}}}}}}}}}}}});
+  paths["/tasks/{name}/groups/{group}/commit"]["post"] = op(
+      "commit a consumer group's offset (the next offset to read)", "GroupOffset", true, {400, 404},
+      {{"required", true},
+       {"content",
+        {{"application/json",
+          {{"schema",
+            {{"type", "object"},
+             {"required", {"offset"}},
+             {"properties", {{"offset", {{"type", "integer"}}}}}}}}}}}});
   paths["/tasks/{name}/groups/{group}/commit"]["post"]["parameters"].push_back(group_param);
   paths["/instances"]["get"] = op("list instances", "InstanceList", false, {});
   paths["/instances"]["post"] =
@@ -129,7 +187,7 @@ json build() {
        {{"type", "object"},
         {"properties",
          {{"name", {{"type", "string"}}},
-          {"kind", {{"type", "string"}, {"enum", {"migration", "sync"}}}},
+          {"kind", {{"type", "string"}, {"enum", {"migration", "sync", "tracking"}}}},
           {"state",
            {{"type", "string"},
             {"enum", {"created", "running", "paused", "stopped", "completed", "failed"}}}},
@@ -158,7 +216,8 @@ json build() {
           {"errors", obj},
           {"degraded", obj},
           {"applier", obj},
-          {"updated_at", {{"type", "string"}, {"nullable", true}}}}}}},
+          {"updated_at", {{"type", "string"}, {"nullable", true}}},
+          {"tracking", ref("Tracking")}}}}},
       {"TaskList",
        {{"type", "object"},
         {"properties", {{"tasks", {{"type", "array"}, {"items", ref("Task")}}}}}}},
@@ -197,13 +256,67 @@ json build() {
        {{"type", "object"},
         {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},
       {"Deleted", {{"type", "object"}, {"properties", {{"deleted", {{"type", "string"}}}}}}},
-      {"Group",
+      {"GroupOffset",
        {{"type", "object"},
         {"properties",
          {{"group", {{"type", "string"}}},
           {"offset", {{"type", "integer"}, {"nullable", true}}},
           {"first_offset", {{"type", "integer"}}},
           {"end_offset", {{"type", "integer"}}}}}}},
+      {"ChangeRecord",
+       {{"type", "object"},
+        {"description",
+         "one line of the stream: a change record (docs/change-records.md) in the asked format"},
+        {"properties",
+         {{"offset", {{"type", "integer"}}},
+          {"op",
+           {{"type", "string"},
+            {"enum", {"begin", "insert", "update", "delete", "ddl", "commit"}}}},
+          {"db", {{"type", "string"}}},
+          {"table", {{"type", "string"}, {"nullable", true}}},
+          {"sql", {{"type", "string"}}},
+          {"definition", obj},
+          {"pk", {{"type", "array"}, {"nullable", true}, {"items", {{"type", "string"}}}}},
+          {"types", obj},
+          {"before", {{"type", "object"}, {"nullable", true}}},
+          {"after", {{"type", "object"}, {"nullable", true}}},
+          {"gtid", {{"type", "string"}, {"nullable", true}}},
+          {"file", {{"type", "string"}}},
+          {"pos", {{"type", "integer"}}},
+          {"ts_ms", {{"type", "integer"}}},
+          {"tx", obj},
+          {"event_count", {{"type", "integer"}}},
+          {"position", {{"type", "string"}}}}}}},
+      {"Group",
+       {{"type", "object"},
+        {"properties",
+         {{"name", {{"type", "string"}}},
+          {"committed_offset", {{"type", "integer"}}},
+          {"lag", {{"type", "integer"}, {"description", "log end offset - committed offset"}}},
+          {"updated_at", {{"type", "string"}, {"nullable", true}}},
+          {"topic", {{"type", "string"}}}}}}},
+      {"Groups",
+       {{"type", "object"},
+        {"properties", {{"groups", {{"type", "array"}, {"items", ref("Group")}}}}}}},
+      {"Tracking",
+       {{"type", "object"},
+        {"description", "tracking tasks only"},
+        {"properties",
+         {{"log_start_offset", {{"type", "integer"}}},
+          {"log_end_offset", {{"type", "integer"}}},
+          {"groups", {{"type", "array"}, {"items", ref("Group")}}}}}}},
+      {"GroupToken",
+       {{"type", "object"},
+        {"properties",
+         {{"task", {{"type", "string"}}},
+          {"group", {{"type", "string"}}},
+          {"token", {{"type", "string"}, {"description", "shown once"}}}}}}},
+      {"GroupTokenRevoked",
+       {{"type", "object"},
+        {"properties",
+         {{"task", {{"type", "string"}}},
+          {"group", {{"type", "string"}}},
+          {"revoked", {{"type", "boolean"}}}}}}},
       {"ConnectionSpec",
        {{"type", "object"},
         {"description",

@@ -11,6 +11,7 @@
 #include "server/kafka_listener.h"
 #include "server/task_manager.h"
 #include "server/token.h"
+#include "sink/change_formats.h"
 
 namespace dts::server {
 
@@ -137,20 +138,42 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     KafkaListenerOptions ko;
     ko.listen = options.kafka_listen;
     ko.token = token.token;
+    ko.group_token = [m = manager.get()](const std::string& password) {
+      auto scope = m->groupTokenScope(password);
+      if (!scope.ok()) {
+        spdlog::warn("kafka: checking a group token: {}", scope.status().toString());
+        return std::optional<GroupTokenScope>();
+      }
+      return *scope;
+    };
     ko.offsets_db = options.data_dir + "/kafka-offsets.db";
     // One topic per tracking task, named after it: the task's change log, the same one its
     // engine writes (opened and recovered when the task is not running).
     ko.lookup = [m = manager.get()](
                     const std::string& topic) -> std::shared_ptr<const sink::ChangeLogReader> {
       auto log = m->changeLog(topic);
-      return log.ok() ? *log : nullptr;
+      if (log.ok()) return *log;
+      // TASK.FORMAT: the task's row changes in another encoding, a view of the same log
+      // (docs/kafka.md, "Other encodings").
+      size_t dot = topic.rfind('.');
+      if (dot == std::string::npos) return nullptr;
+      auto format = sink::parseChangeFormat(std::string_view(topic).substr(dot + 1));
+      if (!format || *format == sink::ChangeFormat::kDts) return nullptr;
+      const std::string task = topic.substr(0, dot);
+      auto base = m->changeLog(task);
+      if (!base.ok()) return nullptr;
+      return sink::encodedView(*base, *format, task, /*rows_only=*/true);
     };
     ko.topics = [m = manager.get()] {
       std::vector<std::string> names;
       auto tasks = m->list();
       if (!tasks.ok()) return names;
       for (const auto& t : *tasks) {
-        if (t.kind == "tracking") names.push_back(t.name);
+        if (t.kind != "tracking") continue;
+        names.push_back(t.name);
+        for (auto f : {sink::ChangeFormat::kDebeziumJson, sink::ChangeFormat::kCanalJson,
+                       sink::ChangeFormat::kMaxwellJson})
+          names.push_back(t.name + "." + sink::changeFormatName(f));
       }
       return names;
     };
@@ -167,7 +190,8 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
   if (kafka) {
     print("dts server: Kafka consumers on " + options.kafka_listen + " (port " +
-          std::to_string(kafka->port()) + ", SASL/PLAIN, password = the API token)\n");
+          std::to_string(kafka->port()) +
+          ", SASL/PLAIN, password = the API token or a group token)\n");
   }
   std::thread listener([&] { http->listen_after_bind(); });
 

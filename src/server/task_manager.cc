@@ -6,10 +6,12 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <sstream>
 
 #include "common/log.h"
@@ -397,6 +399,104 @@ Result<std::shared_ptr<const sink::ChangeLogReader>> TaskManager::changeLog(
   return std::shared_ptr<const sink::ChangeLogReader>(slot->change_log);
 }
 
+Result<kafka::OffsetStore*> TaskManager::offsetStore() {
+  std::lock_guard<std::mutex> lock(consumers_mu_);
+  if (offsets_ == nullptr) {
+    DTS_ASSIGN_OR_RETURN(offsets_,
+                         kafka::OffsetStore::open(options_.data_dir + "/kafka-offsets.db"));
+  }
+  return offsets_.get();
+}
+
+Result<GroupTokenStore*> TaskManager::tokenStore() {
+  std::lock_guard<std::mutex> lock(consumers_mu_);
+  if (tokens_ == nullptr) {
+    DTS_ASSIGN_OR_RETURN(tokens_, GroupTokenStore::open(options_.data_dir + "/group-tokens.db"));
+  }
+  return tokens_.get();
+}
+
+namespace {
+
+// The topics of a tracking task: its own and its encoded views (docs/kafka.md).
+std::vector<std::string> taskTopics(const std::string& name) {
+  return {name, name + ".debezium-json", name + ".canal-json", name + ".maxwell-json"};
+}
+
+// A group id the API accepts in a path: 1-249 letters, digits, '.', '_' and '-'.
+Status checkGroupId(const std::string& group) {
+  bool ok = !group.empty() && group.size() <= 249;
+  for (char c : group) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                c == '.' || c == '_' || c == '-');
+  }
+  if (!ok)
+    return Status::InvalidArgument("group: must be 1-249 letters, digits, '.', '_' or '-', got '" +
+                                   group + "'");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<TrackingView> TaskManager::tracking(const std::string& name) {
+  DTS_ASSIGN_OR_RETURN(std::shared_ptr<Slot> slot, find(name));
+  TrackingView out;
+  bool open = false;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(slot->yaml));
+    if (config.kind != task::TaskKind::kTracking)
+      return Status::InvalidArgument("task '" + name + "' is a " + task::taskKindName(config.kind) +
+                                     " task: only a tracking task has a change log");
+    open = slot->change_log != nullptr ||
+           ::access(task::changeLogDir(options_.data_dir, name).c_str(), F_OK) == 0;
+  }
+  if (open) {
+    DTS_ASSIGN_OR_RETURN(auto log, changeLog(name));
+    out.log_start_offset = log->firstOffset();
+    out.log_end_offset = log->endOffset();
+  }
+  DTS_ASSIGN_OR_RETURN(kafka::OffsetStore * store, offsetStore());
+  DTS_ASSIGN_OR_RETURN(auto groups, store->groupsOf(taskTopics(name)));
+  for (const auto& g : groups) {
+    TrackingGroup t;
+    t.name = g.group_id;
+    t.topic = g.topic;
+    t.committed_offset = g.offset;
+    t.lag = std::max<int64_t>(0, out.log_end_offset - std::max<int64_t>(g.offset, 0));
+    t.updated_at_ms = g.committed_at_ms;
+    out.groups.push_back(std::move(t));
+  }
+  return out;
+}
+
+Result<std::string> TaskManager::issueGroupToken(const std::string& name,
+                                                 const std::string& group) {
+  DTS_RETURN_IF_ERROR(checkGroupId(group));
+  DTS_RETURN_IF_ERROR(tracking(name).status());  // an existing tracking task
+  DTS_ASSIGN_OR_RETURN(GroupTokenStore * tokens, tokenStore());
+  DTS_ASSIGN_OR_RETURN(std::string token, tokens->issue(name, group));
+  spdlog::info("task {}: read-only token issued for group '{}'", name, group);  // never the token
+  return token;
+}
+
+Status TaskManager::revokeGroupToken(const std::string& name, const std::string& group) {
+  DTS_RETURN_IF_ERROR(checkGroupId(group));
+  DTS_RETURN_IF_ERROR(find(name).status());
+  DTS_ASSIGN_OR_RETURN(GroupTokenStore * tokens, tokenStore());
+  DTS_ASSIGN_OR_RETURN(bool revoked, tokens->revoke(name, group));
+  if (!revoked)
+    return Status::NotFound("group '" + group + "' of task '" + name + "' has no token");
+  spdlog::info("task {}: token of group '{}' revoked", name, group);
+  return Status::OK();
+}
+
+Result<std::optional<GroupTokenScope>> TaskManager::groupTokenScope(const std::string& token) {
+  if (!GroupTokenStore::looksLikeGroupToken(token)) return std::optional<GroupTokenScope>();
+  DTS_ASSIGN_OR_RETURN(GroupTokenStore * tokens, tokenStore());
+  return tokens->find(token);
+}
+
 Result<std::shared_ptr<TaskManager::Slot>> TaskManager::find(const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = slots_.find(name);
@@ -581,13 +681,28 @@ Result<std::vector<TaskView>> TaskManager::list() {
     for (auto& [name, slot] : slots_) all.push_back(slot);
   }
   std::vector<TaskView> out;
-  for (auto& s : all) out.push_back(view(*s, false));
+  for (auto& s : all) {
+    out.push_back(view(*s, false));
+    if (out.back().kind == "tracking") {
+      auto t = tracking(out.back().name);
+      if (t.ok()) out.back().tracking = std::move(t).value();
+    }
+  }
   return out;
 }
 
 Result<TaskView> TaskManager::get(const std::string& name, bool with_events) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
-  return view(*slot, with_events);
+  TaskView v = view(*slot, with_events);
+  if (v.kind == "tracking") {
+    auto t = tracking(name);
+    if (t.ok()) {
+      v.tracking = std::move(t).value();
+    } else {
+      spdlog::warn("task {}: reading its change log and groups: {}", name, t.status().toString());
+    }
+  }
+  return v;
 }
 
 namespace {
@@ -656,12 +771,32 @@ Status TaskManager::remove(const std::string& name) {
   std::string state = view(*slot, false).state;
   if (state == "running") return wrongState(name, state, "delete", "a task that is not running");
   if (slot->thread.joinable()) slot->thread.join();
+  bool tracking_task = false;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    auto config = parseTaskText(slot->yaml);
+    tracking_task = config.ok() && config->kind == task::TaskKind::kTracking;
+    slot->change_log.reset();  // readers that still hold it finish with the files they have open
+  }
   DTS_RETURN_IF_ERROR(store_->remove(name));
   std::string path = options_.data_dir + "/server/tasks/" + name + ".json";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return Status::Internal("removing " + path + ": " + std::strerror(errno));
-  std::lock_guard<std::mutex> lock(mu_);
-  slots_.erase(name);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    slots_.erase(name);
+  }
+  if (tracking_task) {
+    // Its change log (segments, indexes, schema history), its groups' offsets and its tokens.
+    const std::string dir = task::changeLogDir(options_.data_dir, name);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) return Status::Internal("removing the change log " + dir + ": " + ec.message());
+    DTS_ASSIGN_OR_RETURN(kafka::OffsetStore * offsets, offsetStore());
+    DTS_RETURN_IF_ERROR(offsets->forgetTopics(taskTopics(name)));
+    DTS_ASSIGN_OR_RETURN(GroupTokenStore * tokens, tokenStore());
+    DTS_RETURN_IF_ERROR(tokens->forgetTask(name));
+  }
   spdlog::info("task {}: deleted", name);
   return Status::OK();
 }

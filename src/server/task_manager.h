@@ -33,6 +33,8 @@
 #include <vector>
 
 #include "common/status.h"
+#include "server/group_tokens.h"
+#include "server/kafka_groups.h"
 #include "sink/change_log_reader.h"
 #include "task/precheck.h"
 #include "task/runner.h"
@@ -49,6 +51,23 @@ struct TaskEvent {
   std::string type;
   std::string message;  // never a password
   std::string hint;     // what to do about it; "" when nothing to add
+};
+
+// A consumer group of a tracking task, as the durable group store (server/kafka_groups.h) has
+// it, whichever protocol committed.
+struct TrackingGroup {
+  std::string name;
+  std::string topic;              // TASK, or a view TASK.FORMAT (docs/kafka.md)
+  int64_t committed_offset = -1;  // the next offset the group reads
+  int64_t lag = 0;                // log end offset - committed offset (records), >= 0
+  int64_t updated_at_ms = 0;      // when it last committed
+};
+
+// A tracking task's change log and its consumers.
+struct TrackingView {
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+  std::vector<TrackingGroup> groups;  // by name
 };
 
 // Everything the API and the metrics show of one task, copied under the manager's locks.
@@ -71,6 +90,7 @@ struct TaskView {
   std::map<std::string, uint64_t> errors;
   std::optional<int64_t> retry_deadline_ms;  // while retrying: when the task gives up
   std::vector<TaskEvent> events;             // oldest first (only with withEvents)
+  std::optional<TrackingView> tracking;      // tracking tasks (get and list)
 };
 
 // The hint the API attaches to an error message (by what the message says); "" when none.
@@ -129,6 +149,18 @@ class TaskManager {
   Result<std::shared_ptr<const sink::ChangeLogReader>> changeLog(const std::string& name);
   const std::string& dataDir() const { return options_.data_dir; }
 
+  // A tracking task's log offsets and consumer groups with their lag. A log that was never
+  // written is not created for this: its offsets are 0. Errors as changeLog().
+  Result<TrackingView> tracking(const std::string& name);
+  // A new read-only token for one group of a tracking task (server/group_tokens.h), replacing
+  // the group's previous one; shown once, only its hash is kept. Errors as changeLog(), and
+  // kInvalidArgument for a bad group id.
+  Result<std::string> issueGroupToken(const std::string& name, const std::string& group);
+  // Revokes it; kNotFound when the group has none.
+  Status revokeGroupToken(const std::string& name, const std::string& group);
+  // What a group token allows; nullopt when `token` is not one.
+  Result<std::optional<GroupTokenScope>> groupTokenScope(const std::string& token);
+
  private:
   struct Slot;
   class ObservedStore;
@@ -149,6 +181,14 @@ class TaskManager {
   std::unique_ptr<ObservedStore> store_;
   std::mutex mu_;  // guards slots_ (the map; each Slot has its own locks)
   std::map<std::string, std::shared_ptr<Slot>> slots_;
+  // The consumers' stores, opened at first use: DATA_DIR/kafka-offsets.db (the groups' committed
+  // offsets, shared with the Kafka listener's connection to the same file) and
+  // DATA_DIR/group-tokens.db.
+  Result<kafka::OffsetStore*> offsetStore();
+  Result<GroupTokenStore*> tokenStore();
+  std::mutex consumers_mu_;
+  std::unique_ptr<kafka::OffsetStore> offsets_;
+  std::unique_ptr<GroupTokenStore> tokens_;
 };
 
 }  // namespace dts::server

@@ -817,15 +817,18 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, const pipeline::T
   v.append("\",\"db\":");
   pipeline::appendJsonString(ev.database, &v);
   v.append(",\"table\":");
-  if (ev.table.empty())
-    v.append("null");
-  else
+  if (!ev.table.empty())
     pipeline::appendJsonString(ev.table, &v);
+  else if (ev.op == Op::kDdl && table != nullptr && table->database == ev.database)
+    pipeline::appendJsonString(table->table, &v);  // the one table the DDL defined
+  else
+    v.append("null");
   if (ev.op == Op::kDdl) {
     v.append(",\"sql\":");
     appendString(ev.sql, &v);
     if (table != nullptr) {
-      // The table's definition after the statement, when the pipeline gave it.
+      // The table's definition after the statement, from the task's schema history: a consumer
+      // that starts late reads the following rows with it, without asking the source.
       v.append(",\"definition\":");
       appendDefinition(*table, &v);
     }
@@ -909,7 +912,11 @@ void ChangeLog::appendTypes(const mysql::TableInfo& table, std::string* out) {
 }
 
 void ChangeLog::appendDefinition(const mysql::TableInfo& table, std::string* out) {
-  out->append("{\"columns\":");
+  out->append("{\"db\":");
+  pipeline::appendJsonString(table.database, out);
+  out->append(",\"table\":");
+  pipeline::appendJsonString(table.table, out);
+  out->append(",\"columns\":");
   appendTypes(table, out);
   out->append(",\"pk\":");
   appendPrimaryKeyNames(table, out);

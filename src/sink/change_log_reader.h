@@ -36,6 +36,10 @@ struct LogRecord {
   int64_t timestamp_ms = 0;  // source commit time, milliseconds since the epoch
   std::string key;           // the record's key: JSON of {db, table, primary key}; "" for markers
   std::string value;         // the record, in the log's encoding (docs/change-records.md)
+  // Not a record: the last of a run of records a view left out (sink/change_formats.h), given
+  // last so that a reader's position moves past them (Kafka: the batch's last offset). Only
+  // encoded views return these; key and value are empty.
+  bool placeholder = false;
 };
 
 class ChangeLogReader {

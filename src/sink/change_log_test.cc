@@ -181,6 +181,42 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   EXPECT_EQ((*log)->stats().ddl_applied, 1u);
 }
 
+TEST(ChangeLogTest, DdlRecordCarriesTheTablesNewDefinition) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  auto altered = std::make_shared<mysql::TableInfo>(*table());
+  mysql::ColumnInfo x;
+  x.name = "x";
+  x.column_type = "int(11)";
+  altered->columns.push_back(x);
+  ChangeEvent ddl;
+  ddl.op = ChangeEvent::Op::kDdl;
+  ddl.database = "shop";
+  ddl.sql = "ALTER TABLE orders ADD COLUMN x INT";
+  ddl.table_info = altered;
+  ChangeEvent other = ddl;  // a table of another database than the statement's default
+  other.database = "app";
+  other.sql = "ALTER TABLE shop.orders ADD COLUMN x INT";
+  ChangeEvent none = ddl;  // a statement that defined no single table
+  none.table_info = nullptr;
+  none.sql = "DROP TABLE a, b";
+  ASSERT_TRUE((*log)->apply(txn(1, 100, {ddl, other, none})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  auto records = readAll(**log);
+  ASSERT_EQ(records.size(), 5u);
+  const nlohmann::json want_definition = nlohmann::json::parse(
+      R"j({"db":"shop","table":"orders","columns":{"id":"int(11)","note":"varchar(200)",)j"
+      R"j("x":"int(11)"},"pk":["id"]})j");
+  EXPECT_EQ(records[1]["table"], "orders");
+  EXPECT_EQ(records[1]["definition"], want_definition);
+  EXPECT_EQ(records[2]["db"], "app");
+  EXPECT_TRUE(records[2]["table"].is_null());
+  EXPECT_EQ(records[2]["definition"], want_definition);
+  EXPECT_TRUE(records[3]["table"].is_null());
+  EXPECT_FALSE(records[3].contains("definition"));
+}
+
 TEST(ChangeLogTest, OffsetForTimeIsATransactionBoundary) {
   TempDir dir;
   ChangeLogOptions o = options(dir.str());
@@ -464,7 +500,10 @@ TEST(ChangeLogTest, RetentionRemovesOnlyWholeExpiredSegments) {
   EXPECT_EQ(readAll(**log).size(), 6u);
   // The active segment stays, however old.
   clock.advance(std::chrono::hours(100));
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The retention check runs every 50 ms; waited for by its effect, not a fixed delay (a loaded
+  // machine may take longer than one period).
+  for (int i = 0; i < 500 && (*log)->firstOffset() != 9; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ((*log)->segmentCount(), 1u);
   EXPECT_EQ((*log)->firstOffset(), 9);
   EXPECT_EQ((*log)->endOffset(), 12);

@@ -4,6 +4,7 @@
 
 #include "mysql/binlog_file.h"
 #include "mysql/row_decoder.h"
+#include "source/schema_history.h"
 
 namespace dts::source {
 namespace {
@@ -174,11 +175,13 @@ Result<bool> ChangeReader::nextEvents() {
   Status s = decoder_.decode(*raw, pos, &events_);
   if (!s.ok()) return fail(Step::kDecode, pos, std::move(s));
   ++marker_;
+  ddl_definitions_.clear();
   for (const mysql::BinlogEvent& ev : events_) {
     const auto* q = ev.as<mysql::QueryEvent>();
     if (q == nullptr) continue;
     bool changed = false;
-    Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed);
+    std::vector<std::pair<std::string, std::string>> defined;
+    Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed, &defined);
     if (!st.ok()) {
       return fail(
           Step::kDecode, pos,
@@ -186,6 +189,11 @@ Result<bool> ChangeReader::nextEvents() {
     }
     // The next TABLE_MAP of a changed table must be completed anew even if its bytes and table
     // id are the same as before the DDL (two same-typed columns renamed into each other).
+    if (defined.size() == 1) {
+      // The change record of the DDL carries the table's new definition (change-records.md).
+      auto def = tracker_->history().find(defined[0].first, defined[0].second);
+      if (def != nullptr) ddl_definitions_.emplace_back(&ev, tableInfoOf(def->shape));
+    }
     if (changed) {
       decoder_.resetTables();
       ++schema_changes_;
@@ -199,6 +207,11 @@ Result<bool> ChangeReader::nextEvents() {
 Status ChangeReader::group(const mysql::BinlogEvent& event,
                            std::vector<pipeline::Transaction>* done) {
   const size_t before = done->size();
+  if (event.as<mysql::QueryEvent>() != nullptr) {
+    for (auto& [ev, def] : ddl_definitions_) {
+      if (ev == &event) builder_.defineNextDdl(def);
+    }
+  }
   Status s = builder_.add(event, done);
   if (!s.ok()) return fail(Step::kGroup, event.position, std::move(s));
   if (options_.clock != nullptr && done->size() > before) {

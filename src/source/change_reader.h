@@ -170,6 +170,9 @@ class ChangeReader {
   mysql::BinlogDecoder decoder_;
   pipeline::TransactionBuilder builder_;
   std::vector<mysql::BinlogEvent> events_;
+  // The DDL events of events_ that created or changed one table, with its new definition.
+  std::vector<std::pair<const mysql::BinlogEvent*, std::shared_ptr<const mysql::TableInfo>>>
+      ddl_definitions_;
   mysql::RowImage before_, after_;  // countChanges(kDecode)
   Failure failure_;
   uint64_t marker_ = 0;

@@ -1917,7 +1917,19 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
     if (st.ok() && !cursor.atEnd() && cursor.index() == 0) st = cursor.error("not read");
   }
   if (st.ok()) {
-    if (applied.changed) commit(std::make_shared<const State>(std::move(work)), marker);
+    if (applied.changed) {
+      // Definitions are shared between versions: a table the statement left alone keeps its
+      // pointer, so a pointer that differs is a table it created or changed.
+      const State& before = current();
+      for (const auto& [key, def] : work.tables) {
+        if (def == nullptr) continue;
+        auto old = before.tables.find(key);
+        if (old == before.tables.end() || old->second != def)
+          applied.defined.emplace_back(def->shape.database, def->shape.table);
+      }
+      std::sort(applied.defined.begin(), applied.defined.end());
+      commit(std::make_shared<const State>(std::move(work)), marker);
+    }
     return applied;
   }
   // Not understood. Which known tables could it touch?

@@ -76,6 +76,9 @@ class SchemaHistory {
     // cached live definition of these). A database alone: (db, "").
     std::vector<std::pair<std::string, std::string>> unknown;
     bool unknown_everything = false;  // a DDL the history cannot read that may touch anything
+    // The tables the statement created or whose definition it changed (find() has their new
+    // definition), sorted: a RENAME lists the new name, a DROP nothing.
+    std::vector<std::pair<std::string, std::string>> defined;
   };
 
   // Interprets one statement of the stream run with default database `default_db`. `marker` is

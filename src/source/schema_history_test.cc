@@ -76,6 +76,24 @@ TEST_F(HistoryTest, CreateTableTypesDefaultsAndKeys) {
   EXPECT_EQ(d->shape.columns[4].octet_length, 3u);
 }
 
+TEST_F(HistoryTest, AppliedNamesTheTablesAStatementDefined) {
+  using Tables = std::vector<std::pair<std::string, std::string>>;
+  auto defined = [&](const std::string& sql) {
+    auto r = h_.apply("d", sql, ++marker_);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().toString();
+    return r.ok() ? r->defined : Tables{{"<error>", ""}};
+  };
+  EXPECT_EQ(defined("CREATE TABLE t (id INT PRIMARY KEY)"), (Tables{{"d", "t"}}));
+  EXPECT_EQ(defined("CREATE TABLE u (id INT)"), (Tables{{"d", "u"}}));
+  EXPECT_EQ(defined("ALTER TABLE t ADD COLUMN n INT"), (Tables{{"d", "t"}}));
+  EXPECT_EQ(defined("ALTER TABLE d.u ADD PRIMARY KEY (id)"), (Tables{{"d", "u"}}));
+  EXPECT_EQ(defined("RENAME TABLE t TO t2"), (Tables{{"d", "t2"}}));
+  EXPECT_EQ(defined("RENAME TABLE t2 TO t, u TO u2"), (Tables{{"d", "t"}, {"d", "u2"}}));
+  EXPECT_EQ(defined("DROP TABLE u2"), Tables{});
+  EXPECT_EQ(defined("INSERT INTO t VALUES (1, 2)"), Tables{});
+  EXPECT_EQ(defined("CREATE DATABASE e"), Tables{});
+}
+
 TEST_F(HistoryTest, TableAndDatabaseDefaultCharsets) {
   run("CREATE DATABASE d2 CHARACTER SET latin1");
   run("CREATE TABLE d2.a (x VARCHAR(5))");

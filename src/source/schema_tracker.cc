@@ -516,6 +516,26 @@ Result<std::shared_ptr<const TableInfo>> fill(const TableInfo& map, const Schema
 
 }  // namespace
 
+std::shared_ptr<const TableInfo> tableInfoOf(const SchemaTable& def) {
+  auto out = std::make_shared<TableInfo>();
+  out->database = def.database;
+  out->table = def.table;
+  for (const SchemaColumn& d : def.columns) {
+    ColumnInfo& c = out->columns.emplace_back();
+    c.name = d.name;
+    c.column_type = d.column_type;
+    c.is_unsigned = d.column_type.find("unsigned") != std::string::npos;
+    c.nullable = d.nullable;
+    c.collation = d.collation;
+  }
+  for (const std::string& k : def.primary_key) {
+    for (size_t i = 0; i < def.columns.size(); ++i) {
+      if (equalsIgnoreCase(def.columns[i].name, k)) out->primary_key.push_back(i);
+    }
+  }
+  return out;
+}
+
 Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo& map) {
   const bool full_metadata =
       !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(),
@@ -553,9 +573,11 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
 }
 
 Status SchemaTracker::onQuery(std::string_view default_db, std::string_view sql, uint64_t marker,
-                              bool* changed) {
+                              bool* changed,
+                              std::vector<std::pair<std::string, std::string>>* defined) {
   DTS_ASSIGN_OR_RETURN(SchemaHistory::Applied applied, history_->apply(default_db, sql, marker));
   if (changed != nullptr) *changed = applied.changed;
+  if (defined != nullptr) *defined = std::move(applied.defined);
   if (applied.unknown_everything) {
     invalidateAll();
     return Status::OK();

@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -58,6 +59,10 @@ struct SchemaTable {
   std::vector<SchemaColumn> columns;
   std::vector<std::string> primary_key;  // column names in key order
 };
+
+// A table definition as a TableInfo without binlog metadata (names, SHOW COLUMNS types,
+// nullability, collations, primary key): what a DDL change record carries.
+std::shared_ptr<const mysql::TableInfo> tableInfoOf(const SchemaTable& def);
 
 // Where table definitions come from: information_schema over a connection, or a fake in tests.
 class SchemaLoader {
@@ -119,9 +124,11 @@ class SchemaTracker final : public mysql::SchemaProvider {
   // follows the DDL (see schema_history.h), and cached live definitions of the tables it may
   // change are forgotten. `marker` is the stream position after the event (monotonic). Errors:
   // kUnsupported for a DDL on a known table the history cannot read (naming the statement).
-  // *changed (optional) tells whether some definition changed.
+  // *changed (optional) tells whether some definition changed; *defined (optional) receives the
+  // tables it created or changed (SchemaHistory::Applied::defined).
   Status onQuery(std::string_view default_db, std::string_view sql, uint64_t marker = 0,
-                 bool* changed = nullptr);
+                 bool* changed = nullptr,
+                 std::vector<std::pair<std::string, std::string>>* defined = nullptr);
 
   void invalidateTable(const std::string& database, const std::string& table);
   void invalidateDatabase(const std::string& database);
