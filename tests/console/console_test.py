@@ -51,8 +51,13 @@ def step(name):
     print("step:", name, flush=True)
 
 
-def api(path):
-    req = urllib.request.Request(URL + path, headers={"Authorization": "Bearer " + TOKEN})
+def api(path, body=None):
+    """GET, or POST of `body` as JSON."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Authorization": "Bearer " + TOKEN}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    req = urllib.request.Request(URL + path, data=data, headers=headers)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -548,6 +553,24 @@ try:
     text_in("#verify", "1 more not listed")
     text_in("#verify .schema-diffs", "character set (source utf8mb4, destination latin1)")
     screenshot("panels-fixtures")
+
+    step("a tracking task's page, end to end: its consumer group and the group's lag")
+    TRACK = "console-track"
+    api("/api/v1/tasks?start=true",
+        {"name": TRACK, "kind": "tracking",
+         "source": {"endpoint": P["endpoint"], "user": "dts", "password_env": PW_ENV},
+         "objects": [{"database": "shop"}]})
+    # The insert loop writes to shop.orders: the log grows past the group's commit.
+    wait(lambda _: api("/api/v1/tasks/" + TRACK).get("tracking", {}).get("log_end_offset", 0) > 3,
+         120, "the tracking task's log to hold records")
+    api("/api/v1/tasks/%s/groups/billing/commit" % TRACK, {"offset": 1})
+    d.get(URL + "/#/tasks/" + TRACK)
+    text_in("#tracking tr[data-group=billing]", "billing", 60)
+    lag = api("/api/v1/tasks/%s/groups" % TRACK)["groups"][0]["lag"]
+    assert lag > 0, "the group should lag behind the growing log, lag %s" % lag
+    wait(lambda _: "caught up" not in find("#tracking tr[data-group=billing] .group-lag").text,
+         30, "the group's lag on the page")
+    screenshot("task-tracking")
 
     step("a bad task name: a 404 page, not a blank one")
     d.get(URL + "/#/tasks/no-such-task")
