@@ -229,7 +229,7 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
   std::vector<std::string> params;
   for (const auto& q : changes["parameters"]) params.push_back(q["name"]);
   EXPECT_EQ(params, (std::vector<std::string>{"name", "from", "tables", "ops", "limit", "wait_ms",
-                                              "format"}));
+                                              "group", "format"}));
   EXPECT_TRUE(doc["components"]["schemas"]["Task"]["properties"].contains("tracking"));
 }
 

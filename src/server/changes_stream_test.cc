@@ -283,148 +283,150 @@ TEST_F(ChangesEndpointTest, GroupWhoseCommitExpiredIsToldWhereTheLogStands) {
   EXPECT_EQ(
       drain(get("/api/v1/tasks/shop-changes/changes?group=late&from=earliest&wait_ms=0")).size(),
       3u);
-  TEST_F(ChangesEndpointTest, FormatParameterEncodesTheRecords) {
-    ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
-    ASSERT_TRUE(log_->flush().ok());
-    auto debezium = drain(get("/api/v1/tasks/shop-changes/changes?format=debezium-json&wait_ms=0"));
-    ASSERT_EQ(debezium.size(), 1u);  // no markers
-    EXPECT_EQ(debezium[0]["op"], "c");
-    EXPECT_EQ(debezium[0]["after"]["id"], 1);
-    EXPECT_EQ(debezium[0]["source"]["name"], "shop-changes");
-    EXPECT_EQ(debezium[0]["source"]["table"], "orders");
-    auto canal = drain(get("/api/v1/tasks/shop-changes/changes?format=canal-json&wait_ms=0"));
-    ASSERT_EQ(canal.size(), 1u);
-    EXPECT_EQ(canal[0]["type"], "INSERT");
-    EXPECT_EQ(canal[0]["data"][0]["id"], "1");
-    auto maxwell = drain(get("/api/v1/tasks/shop-changes/changes?format=maxwell-json&limit=1"));
-    ASSERT_EQ(maxwell.size(), 1u);
-    EXPECT_EQ(maxwell[0]["type"], "insert");
-    auto dts = drain(get("/api/v1/tasks/shop-changes/changes?format=dts&wait_ms=0"));
-    EXPECT_EQ(dts.size(), 3u);
-    auto bad = get("/api/v1/tasks/shop-changes/changes?format=avro");
-    EXPECT_EQ(bad.status, 400);
-    EXPECT_NE(bad.body.find("format: must be dts, debezium-json"), std::string::npos) << bad.body;
-  }
+}
 
-  TEST_F(ChangesEndpointTest, GroupsAndTheirLagInTheListTheStatusAndMetrics) {
-    ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
-    ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());
-    ASSERT_TRUE(log_->flush().ok());
-    auto none = get("/api/v1/tasks/shop-changes/groups");
-    ASSERT_EQ(none.status, 200) << none.body;
-    EXPECT_EQ(json::parse(none.body), json::parse(R"({"groups": []})"));
-    commit("billing", "shop-changes", 2);
-    commit("flink", "shop-changes.debezium-json", 6);
-    commit("elsewhere", "another-task", 1);
-    auto r = get("/api/v1/tasks/shop-changes/groups");
-    ASSERT_EQ(r.status, 200) << r.body;
-    json groups = json::parse(r.body)["groups"];
-    ASSERT_EQ(groups.size(), 2u) << groups;
-    EXPECT_EQ(groups[0]["name"], "billing");
-    EXPECT_EQ(groups[0]["committed_offset"], 2);
-    EXPECT_EQ(groups[0]["lag"], 4);  // end offset 6 - 2
-    EXPECT_TRUE(groups[0]["updated_at"].is_string());
-    EXPECT_EQ(groups[0]["topic"], "shop-changes");
-    EXPECT_EQ(groups[1]["name"], "flink");
-    EXPECT_EQ(groups[1]["lag"], 0);
-    EXPECT_EQ(groups[1]["topic"], "shop-changes.debezium-json");
+TEST_F(ChangesEndpointTest, FormatParameterEncodesTheRecords) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto debezium = drain(get("/api/v1/tasks/shop-changes/changes?format=debezium-json&wait_ms=0"));
+  ASSERT_EQ(debezium.size(), 1u);  // no markers
+  EXPECT_EQ(debezium[0]["op"], "c");
+  EXPECT_EQ(debezium[0]["after"]["id"], 1);
+  EXPECT_EQ(debezium[0]["source"]["name"], "shop-changes");
+  EXPECT_EQ(debezium[0]["source"]["table"], "orders");
+  auto canal = drain(get("/api/v1/tasks/shop-changes/changes?format=canal-json&wait_ms=0"));
+  ASSERT_EQ(canal.size(), 1u);
+  EXPECT_EQ(canal[0]["type"], "INSERT");
+  EXPECT_EQ(canal[0]["data"][0]["id"], "1");
+  auto maxwell = drain(get("/api/v1/tasks/shop-changes/changes?format=maxwell-json&limit=1"));
+  ASSERT_EQ(maxwell.size(), 1u);
+  EXPECT_EQ(maxwell[0]["type"], "insert");
+  auto dts = drain(get("/api/v1/tasks/shop-changes/changes?format=dts&wait_ms=0"));
+  EXPECT_EQ(dts.size(), 3u);
+  auto bad = get("/api/v1/tasks/shop-changes/changes?format=avro");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("format: must be dts, debezium-json"), std::string::npos) << bad.body;
+}
 
-    auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
-    ASSERT_TRUE(status.contains("tracking")) << status;
-    EXPECT_EQ(status["tracking"]["log_start_offset"], 0);
-    EXPECT_EQ(status["tracking"]["log_end_offset"], 6);
-    EXPECT_EQ(status["tracking"]["groups"], groups);
-    auto list = json::parse(get("/api/v1/tasks").body);
-    EXPECT_EQ(list["tasks"][0]["tracking"]["groups"], groups);
+TEST_F(ChangesEndpointTest, GroupsAndTheirLagInTheListTheStatusAndMetrics) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto none = get("/api/v1/tasks/shop-changes/groups");
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(json::parse(none.body), json::parse(R"({"groups": []})"));
+  commit("billing", "shop-changes", 2);
+  commit("flink", "shop-changes.debezium-json", 6);
+  commit("elsewhere", "another-task", 1);
+  auto r = get("/api/v1/tasks/shop-changes/groups");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json groups = json::parse(r.body)["groups"];
+  ASSERT_EQ(groups.size(), 2u) << groups;
+  EXPECT_EQ(groups[0]["name"], "billing");
+  EXPECT_EQ(groups[0]["committed_offset"], 2);
+  EXPECT_EQ(groups[0]["lag"], 4);  // end offset 6 - 2
+  EXPECT_TRUE(groups[0]["updated_at"].is_string());
+  EXPECT_EQ(groups[0]["topic"], "shop-changes");
+  EXPECT_EQ(groups[1]["name"], "flink");
+  EXPECT_EQ(groups[1]["lag"], 0);
+  EXPECT_EQ(groups[1]["topic"], "shop-changes.debezium-json");
 
-    auto metrics = get("/metrics");
-    for (const char* line :
-         {"dts_tracking_log_end_offset{task=\"shop-changes\"} 6",
-          "dts_tracking_log_start_offset{task=\"shop-changes\"} 0",
-          "dts_tracking_group_lag_records{task=\"shop-changes\",group=\"billing\",topic=\"shop-"
-          "changes\"} 4",
-          "dts_tracking_group_lag_records{task=\"shop-changes\",group=\"flink\",topic=\"shop-"
-          "changes.debezium-json\"} 0"})
-      EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
-    EXPECT_EQ(get("/api/v1/tasks/nope/groups").status, 404);
-    EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups").status, 405);
-  }
+  auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
+  ASSERT_TRUE(status.contains("tracking")) << status;
+  EXPECT_EQ(status["tracking"]["log_start_offset"], 0);
+  EXPECT_EQ(status["tracking"]["log_end_offset"], 6);
+  EXPECT_EQ(status["tracking"]["groups"], groups);
+  auto list = json::parse(get("/api/v1/tasks").body);
+  EXPECT_EQ(list["tasks"][0]["tracking"]["groups"], groups);
 
-  TEST_F(ChangesEndpointTest, GroupTokenReadsItsTasksChangesOnly) {
-    ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
-    ASSERT_TRUE(log_->flush().ok());
-    ASSERT_TRUE(manager_
-                    ->create(std::string(kTracking).replace(kTracking.find("shop-changes"), 12,
-                                                            "other-changes"))
-                    .ok());
-    auto issued = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
-    ASSERT_EQ(issued.status, 201) << issued.body;
-    const std::string token = json::parse(issued.body)["token"];
-    EXPECT_EQ(token.rfind("dtsg_", 0), 0u);
-    EXPECT_EQ(token.size(), 69u);
-    const std::string bearer = "Bearer " + token;
+  auto metrics = get("/metrics");
+  for (const char* line :
+       {"dts_tracking_log_end_offset{task=\"shop-changes\"} 6",
+        "dts_tracking_log_start_offset{task=\"shop-changes\"} 0",
+        "dts_tracking_group_lag_records{task=\"shop-changes\",group=\"billing\",topic=\"shop-"
+        "changes\"} 4",
+        "dts_tracking_group_lag_records{task=\"shop-changes\",group=\"flink\",topic=\"shop-"
+        "changes.debezium-json\"} 0"})
+    EXPECT_NE(metrics.body.find(line), std::string::npos) << line << "\n" << metrics.body;
+  EXPECT_EQ(get("/api/v1/tasks/nope/groups").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups").status, 405);
+}
 
-    auto read = get("/api/v1/tasks/shop-changes/changes?wait_ms=0", bearer);
-    EXPECT_EQ(read.status, 200) << read.body;
-    EXPECT_EQ(drain(read).size(), 3u);
-    // Nothing else: other tasks, other groups, the rest of the API.
-    EXPECT_EQ(get("/api/v1/tasks/other-changes/changes?wait_ms=0", bearer).status, 403);
-    EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=audit", bearer).status, 403);
-    EXPECT_EQ(get("/api/v1/tasks/shop-changes", bearer).status, 403);
-    EXPECT_EQ(get("/api/v1/tasks", bearer).status, 403);
-    EXPECT_EQ(get("/metrics", bearer).status, 403);
-    EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups/billing/token", bearer).status, 403);
-    EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes", bearer).status, 403);
-    // Only its hash is stored.
-    std::ifstream db(dir_ / "group-tokens.db", std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
-    std::ifstream wal(dir_ / "group-tokens.db-wal", std::ios::binary);
-    bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
-    EXPECT_EQ(bytes.find(token.substr(5)), std::string::npos);
+TEST_F(ChangesEndpointTest, GroupTokenReadsItsTasksChangesOnly) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  ASSERT_TRUE(manager_
+                  ->create(std::string(kTracking).replace(kTracking.find("shop-changes"), 12,
+                                                          "other-changes"))
+                  .ok());
+  auto issued = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string token = json::parse(issued.body)["token"];
+  EXPECT_EQ(token.rfind("dtsg_", 0), 0u);
+  EXPECT_EQ(token.size(), 69u);
+  const std::string bearer = "Bearer " + token;
 
-    // A new token replaces the old one; revoking ends it.
-    auto again = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
-    ASSERT_EQ(again.status, 201);
-    const std::string second = json::parse(again.body)["token"];
-    EXPECT_NE(second, token);
-    EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", bearer).status, 403);
-    EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", "Bearer " + second).status, 200);
-    auto scope = manager_->groupTokenScope(second);
-    ASSERT_TRUE(scope.ok() && scope->has_value());
-    EXPECT_EQ((*scope)->task, "shop-changes");
-    EXPECT_EQ((*scope)->group, "billing");
-    EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes/groups/billing/token").status, 200);
-    EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", "Bearer " + second).status, 403);
-    EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes/groups/billing/token").status, 404);
-    EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups/bad%20group/token").status, 400);
-    EXPECT_EQ(call("POST", "/api/v1/tasks/nope/groups/billing/token").status, 404);
-  }
+  auto read = get("/api/v1/tasks/shop-changes/changes?wait_ms=0", bearer);
+  EXPECT_EQ(read.status, 200) << read.body;
+  EXPECT_EQ(drain(read).size(), 3u);
+  // Nothing else: other tasks, other groups, the rest of the API.
+  EXPECT_EQ(get("/api/v1/tasks/other-changes/changes?wait_ms=0", bearer).status, 403);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=audit", bearer).status, 403);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes", bearer).status, 403);
+  EXPECT_EQ(get("/api/v1/tasks", bearer).status, 403);
+  EXPECT_EQ(get("/metrics", bearer).status, 403);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups/billing/token", bearer).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes", bearer).status, 403);
+  // Only its hash is stored.
+  std::ifstream db(dir_ / "group-tokens.db", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  std::ifstream wal(dir_ / "group-tokens.db-wal", std::ios::binary);
+  bytes.append((std::istreambuf_iterator<char>(wal)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(token.substr(5)), std::string::npos);
 
-  TEST_F(ChangesEndpointTest, DeletingTheTaskRemovesItsLogGroupsAndTokens) {
-    ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
-    ASSERT_TRUE(log_->flush().ok());
-    const std::filesystem::path log_dir = dir_ / "changes" / "shop-changes";
-    ASSERT_TRUE(std::filesystem::exists(log_dir / "schema_history.db") ||
-                std::filesystem::exists(log_dir));
-    commit("billing", "shop-changes", 3);
-    auto issued = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
-    ASSERT_EQ(issued.status, 201);
-    const std::string token = json::parse(issued.body)["token"];
-    ASSERT_TRUE(log_->close().ok());
-    log_.reset();
-    ASSERT_EQ(call("DELETE", "/api/v1/tasks/shop-changes").status, 200);
-    EXPECT_FALSE(std::filesystem::exists(log_dir));
-    auto scope = manager_->groupTokenScope(token);
-    ASSERT_TRUE(scope.ok());
-    EXPECT_FALSE(scope->has_value());
-    // A new task of the same name starts with an empty log and no groups.
-    ASSERT_TRUE(manager_->create(kTracking).ok());
-    auto groups = get("/api/v1/tasks/shop-changes/groups");
-    ASSERT_EQ(groups.status, 200);
-    EXPECT_EQ(json::parse(groups.body)["groups"].size(), 0u);
-    auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
-    EXPECT_EQ(status["tracking"]["log_end_offset"], 0);
-  }
+  // A new token replaces the old one; revoking ends it.
+  auto again = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
+  ASSERT_EQ(again.status, 201);
+  const std::string second = json::parse(again.body)["token"];
+  EXPECT_NE(second, token);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", bearer).status, 403);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", "Bearer " + second).status, 200);
+  auto scope = manager_->groupTokenScope(second);
+  ASSERT_TRUE(scope.ok() && scope->has_value());
+  EXPECT_EQ((*scope)->task, "shop-changes");
+  EXPECT_EQ((*scope)->group, "billing");
+  EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes/groups/billing/token").status, 200);
+  EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?wait_ms=0", "Bearer " + second).status, 403);
+  EXPECT_EQ(call("DELETE", "/api/v1/tasks/shop-changes/groups/billing/token").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/shop-changes/groups/bad%20group/token").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/nope/groups/billing/token").status, 404);
+}
+
+TEST_F(ChangesEndpointTest, DeletingTheTaskRemovesItsLogGroupsAndTokens) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  const std::filesystem::path log_dir = dir_ / "changes" / "shop-changes";
+  ASSERT_TRUE(std::filesystem::exists(log_dir / "schema_history.db") ||
+              std::filesystem::exists(log_dir));
+  commit("billing", "shop-changes", 3);
+  auto issued = call("POST", "/api/v1/tasks/shop-changes/groups/billing/token");
+  ASSERT_EQ(issued.status, 201);
+  const std::string token = json::parse(issued.body)["token"];
+  ASSERT_TRUE(log_->close().ok());
+  log_.reset();
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/shop-changes").status, 200);
+  EXPECT_FALSE(std::filesystem::exists(log_dir));
+  auto scope = manager_->groupTokenScope(token);
+  ASSERT_TRUE(scope.ok());
+  EXPECT_FALSE(scope->has_value());
+  // A new task of the same name starts with an empty log and no groups.
+  ASSERT_TRUE(manager_->create(kTracking).ok());
+  auto groups = get("/api/v1/tasks/shop-changes/groups");
+  ASSERT_EQ(groups.status, 200);
+  EXPECT_EQ(json::parse(groups.body)["groups"].size(), 0u);
+  auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
+  EXPECT_EQ(status["tracking"]["log_end_offset"], 0);
+}
 
 }  // namespace
 }  // namespace dts::server
