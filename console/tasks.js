@@ -91,15 +91,19 @@ export function tasksPage(root) {
 
 const PHASES = [['prechecking', 'Precheck'], ['schema', 'Schema'], ['full', 'Full data'], ['incremental', 'Incremental']];
 
+// A tracking task has no schema or full data: it logs the source's changes from its start.
+const TRACKING_PHASES = [PHASES[0], ['incremental', 'Tracking']];
+
 function pipeline(t) {
-  const order = PHASES.map(([p]) => p);
-  let at = order.indexOf(t.phase);
   const migrationOnly = t.kind === 'migration' && t.config && t.config.options && t.config.options.incremental === false;
-  const steps = migrationOnly ? PHASES.slice(0, 3) : PHASES;
+  const steps = t.kind === 'tracking' ? TRACKING_PHASES : migrationOnly ? PHASES.slice(0, 3) : PHASES;
+  const order = steps.map(([p]) => p);
+  let at = order.indexOf(t.phase);
   if (t.phase === 'completed') at = steps.length;
   else if (at < 0) {
     // paused, failed or created: the task stands where its work got to.
     if (t.state === 'created' || t.phase === 'created') at = -1;
+    else if (t.kind === 'tracking') at = 1;
     else at = (t.tables.length && t.tables.every((x) => x.done)) || t.changes_applied > 0 ? 3 : 2;
   }
   const pct = progressPercent(t);
@@ -107,7 +111,7 @@ function pipeline(t) {
     const state = i < at ? 'done' : i === at ? (t.running ? 'current' : 'stopped') : 'todo';
     let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
     if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
-    if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' : '') + fmtNumber(t.changes_applied) + ' changes';
+    if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' : '') + fmtNumber(t.changes_applied) + (t.kind === 'tracking' ? ' changes logged' : ' changes');
     return el('li', { class: 'phase p-' + state, 'aria-current': i === at ? 'step' : null },
       el('span', { class: 'phase-name' }, label), el('span', { class: 'phase-detail' }, detail),
       p === 'full' && pct !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': pct })) : null);
@@ -120,6 +124,14 @@ function setBars(root) {
 }
 
 function tablesTable(t) {
+  if (t.kind === 'tracking') {
+    if (!t.tables.length) return el('p', { class: 'empty-inline' }, 'No changes logged yet.');
+    return el('table', { class: 'grid progress-table' },
+      el('thead', {}, el('tr', {}, ['Table', 'Changes logged'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, t.tables.map((x) => el('tr', {},
+        el('td', { 'data-label': 'Table' }, el('code', {}, x.source)),
+        el('td', { 'data-label': 'Changes logged', class: 'num' }, fmtNumber(x.changes_applied))))));
+  }
   if (!t.tables.length) return el('p', { class: 'empty-inline' }, 'No table progress yet (the schema and full-data phases list the tables).');
   return el('table', { class: 'grid progress-table' },
     el('thead', {}, el('tr', {}, ['Source', 'Target', 'Full data', 'Changes applied'].map((h) => el('th', { scope: 'col' }, h)))),
@@ -330,8 +342,8 @@ export function taskPage(root, name) {
         stat('Lag', fmtLag(t.replication_lag_seconds), 'stat-lag'),
         stat('Rows/s', t.running ? fmtNumber(t.rps, 0) : '—', 'stat-rps'),
         stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
-        stat('Rows loaded', fmtNumber(t.rows_done)),
-        stat('Changes applied', fmtNumber(t.changes_applied)),
+        t.kind === 'tracking' ? null : stat('Rows loaded', fmtNumber(t.rows_done)),
+        stat(t.kind === 'tracking' ? 'Changes logged' : 'Changes applied', fmtNumber(t.changes_applied)),
         stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
       incremental || t.checkpoint_gtid ? el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')) : null,
       trackingPanel(t.tracking),

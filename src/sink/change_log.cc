@@ -1016,6 +1016,7 @@ Status ChangeLog::apply(pipeline::Transaction piece) {
                                          .count());
     last_latency_ms_ = std::max(0.0, now - commit);
     max_latency_ms_ = std::max(max_latency_ms_, last_latency_ms_);
+    last_source_commit_ms_ = std::max(last_source_commit_ms_, commit);
   }
   return Status::OK();
 }
@@ -1147,6 +1148,8 @@ SinkStats ChangeLog::stats() const {
   std::lock_guard<std::mutex> lock(table_mu_);
   s.last_latency_ms = last_latency_ms_;
   s.max_latency_ms = max_latency_ms_;
+  // The engine's lag (task status, metrics) is measured from it, as for the MySQL applier.
+  s.last_source_commit_ms = last_source_commit_ms_;
   return s;
 }
 

@@ -223,6 +223,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::map<std::pair<std::string, std::string>, uint64_t> table_rows_;
   std::map<std::pair<std::string, std::string>, uint64_t> txn_table_rows_;  // current txn
   double last_latency_ms_ = 0, max_latency_ms_ = 0;                         // table_mu_
+  double last_source_commit_ms_ = 0;  // of the last transaction made durable; table_mu_
 };
 
 // The process's one ChangeLog of a directory: the live instance when one is open (the tracking

@@ -566,6 +566,11 @@ try:
     api("/api/v1/tasks/%s/groups/billing/commit" % TRACK, {"offset": 1})
     d.get(URL + "/#/tasks/" + TRACK)
     text_in("#tracking tr[data-group=billing]", "billing", 60)
+    # No schema or full data for a tracking task: its pipeline is precheck, then tracking.
+    text_in("ol.pipeline", "Tracking")
+    assert "Full data" not in find("ol.pipeline").text, find("ol.pipeline").text
+    wait(lambda _: "changes logged" in find(".progress-table thead").text.lower(), 30,
+         "the tables' 'Changes logged' column")
     lag = api("/api/v1/tasks/%s/groups" % TRACK)["groups"][0]["lag"]
     assert lag > 0, "the group should lag behind the growing log, lag %s" % lag
     wait(lambda _: "caught up" not in find("#tracking tr[data-group=billing] .group-lag").text,
