@@ -26,15 +26,6 @@ constexpr int kRows = 1000000;
 constexpr int kPadBytes = 480;
 constexpr uint64_t kMaxResidentKb = 256 * 1024;
 
-uint64_t peakResidentKb(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
-  }
-  return 0;
-}
-
 class SubscribeLargeTest : public SharedClusterTest {};
 
 TEST_F(SubscribeLargeTest, OneGigabyteTransactionLoggedAndDeliveredInBoundedMemory) {

@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "support_data.h"
 #include "support_dts.h"
 #include "support_subscribe.h"
 
@@ -87,19 +88,8 @@ TEST_F(SubscribeTest, ConsumerKilledAtRandomPointsGetsEveryChangeAndResumesAfter
 
   constexpr int kTransactions = 500;
   std::atomic<int> written{0};
-  std::thread writer([&] {
-    auto c = cluster_->connect(cluster_->endpoint());
-    ASSERT_NE(c, nullptr);
-    for (int i = 1; i <= kTransactions; ++i) {
-      std::string id = std::to_string(i);
-      Status st = c->execute("BEGIN; INSERT INTO sub.t VALUES (" + id + ", 0, REPEAT('x', " +
-                             std::to_string(i % 200) + ")); UPDATE sub.t SET n = " + id +
-                             " WHERE id = " + id + "; COMMIT");
-      ASSERT_TRUE(st.ok()) << st.toString();
-      written = i;
-      std::this_thread::sleep_for(8ms);
-    }
-  });
+  std::thread writer = startInsertUpdateWriter(cluster_->connect(cluster_->endpoint()), "sub",
+                                               kTransactions, 8ms, &written);
 
   std::mt19937 rng(std::random_device{}());
   std::map<int, int> inserted, updated;  // id -> times seen

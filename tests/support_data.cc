@@ -1,5 +1,6 @@
 #include "support_data.h"
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -172,6 +173,24 @@ void Sysbench::stop() {
   kill(pid_, SIGKILL);
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+std::thread startInsertUpdateWriter(std::unique_ptr<mysql::Connection> conn, const std::string& db,
+                                    int n, std::chrono::milliseconds pause,
+                                    std::atomic<int>* written) {
+  return std::thread(
+      [conn = std::move(conn), table = mysql::quoteQualified(db, "t"), n, pause, written] {
+        ASSERT_NE(conn, nullptr);
+        for (int i = 1; i <= n; ++i) {
+          std::string id = std::to_string(i);
+          Status st = conn->execute("BEGIN; INSERT INTO " + table + " VALUES (" + id +
+                                    ", 0, REPEAT('x', " + std::to_string(i % 200) + ")); UPDATE " +
+                                    table + " SET n = " + id + " WHERE id = " + id + "; COMMIT");
+          ASSERT_TRUE(st.ok()) << st.toString();
+          *written = i;
+          std::this_thread::sleep_for(pause);
+        }
+      });
 }
 
 }  // namespace dts::testing

@@ -4,7 +4,11 @@
 
 #include <sys/types.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
 #include <string>
+#include <thread>
 
 #include "mysql/connection.h"
 
@@ -24,6 +28,13 @@ extern const char* const kTypeTablesSql;
 // Compares every table of a database (same names on both sides).
 std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
                           const std::string& db);
+
+// In a thread of its own, commits n transactions of two statements on db.t (columns id, n, pad):
+// transaction i inserts row i and updates it (n = i), then pauses. *written counts the committed
+// ones; a failed statement fails the test. The caller joins the thread.
+std::thread startInsertUpdateWriter(std::unique_ptr<mysql::Connection> conn, const std::string& db,
+                                    int n, std::chrono::milliseconds pause,
+                                    std::atomic<int>* written);
 
 // sysbench oltp_write_only against endpoint (host:port), in the background until stop().
 // Errors are ignored and connections re-opened, so it rides through a failover.

@@ -104,6 +104,15 @@ std::string DtsProcess::log() const {
   return ss.str();
 }
 
+uint64_t peakResidentKb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6));
+  }
+  return 0;
+}
+
 nlohmann::json taskStatus(const std::string& data_dir, const std::string& task) {
   std::string out;
   if (runDts({"status", "--data-dir", data_dir, "--json", "--task", task}, &out) != 0) {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ class DtsProcess {
   std::optional<int> exit_;
   std::string log_path_;
 };
+
+// The peak resident set (VmHWM, kB) of a running process; 0 when it is gone.
+uint64_t peakResidentKb(pid_t pid);
 
 // `dts status --data-dir DIR --json` for one task (an empty object if it has none yet).
 nlohmann::json taskStatus(const std::string& data_dir, const std::string& task);

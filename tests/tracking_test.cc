@@ -31,6 +31,7 @@
 
 #include "cluster_fixture.h"
 #include "sink/change_log.h"
+#include "support_data.h"
 #include "support_dts.h"
 
 namespace dts::testing {
@@ -219,19 +220,8 @@ TEST_F(TrackingTest, KillNineAndATornTailKeepEveryTransactionExactlyOnce) {
   // A writer commits transactions of two statements while dts is killed and restarted.
   constexpr int kTransactions = 600;
   std::atomic<int> written{0};
-  std::thread writer([&] {
-    auto c = cluster_->connect(cluster_->endpoint());
-    ASSERT_NE(c, nullptr);
-    for (int i = 1; i <= kTransactions; ++i) {
-      std::string id = std::to_string(i);
-      Status st = c->execute("BEGIN; INSERT INTO kil.t VALUES (" + id + ", 0, REPEAT('x', " +
-                             std::to_string(i % 200) + ")); UPDATE kil.t SET n = " + id +
-                             " WHERE id = " + id + "; COMMIT");
-      ASSERT_TRUE(st.ok()) << st.toString();
-      written = i;
-      std::this_thread::sleep_for(5ms);
-    }
-  });
+  std::thread writer = startInsertUpdateWriter(cluster_->connect(cluster_->endpoint()), "kil",
+                                               kTransactions, 5ms, &written);
   std::mt19937 rng(std::random_device{}());
   int kills = 0;
   while (written.load() < kTransactions && kills < 6) {

@@ -127,6 +127,23 @@ class ApplierFakeTest : public ::testing::Test {
     return n;
   }
 
+  // Applies DDL 0-1-1 (ALTER TABLE t ADD COLUMN w) while the control session dies after the DDL
+  // ran and before the record that it ran: the checkpoint is left with the DDL pending. The
+  // hook that killed it stays set.
+  void interruptDdlBeforeItsRecord() {
+    dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+      if (session == kControl && sql.find("pending_ddl") != std::string::npos &&
+          sql.find("ALTER") == std::string::npos && committedAt("ALTER TABLE") >= 0)
+        return FakeDestination::kConnectionLost;
+      return 0;
+    });
+    auto a = open(1);
+    ASSERT_NE(a, nullptr);
+    EXPECT_FALSE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
+    a.reset();
+    EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "0-1-1");
+  }
+
   std::shared_ptr<FakeDestination> dest_;
 };
 
@@ -217,20 +234,9 @@ TEST_F(ApplierFakeTest, DdlIsABarrierAndIsRecordedAfterItRuns) {
 }
 
 TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {
-  // The DDL runs, then the session dies before the record that it ran.
-  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kControl && sql.find("pending_ddl") != std::string::npos &&
-        sql.find("ALTER") == std::string::npos && committedAt("ALTER TABLE") >= 0)
-      return FakeDestination::kConnectionLost;
-    return 0;
-  });
-  auto a = open(1);
-  ASSERT_NE(a, nullptr);
-  EXPECT_FALSE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
-  a.reset();
-  EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "0-1-1");
+  interruptDdlBeforeItsRecord();
   dest_->setHook(nullptr);
-  a = open(1);
+  auto a = open(1);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->checkpoint().pending_ddl, "0-1-1");
   ASSERT_TRUE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
@@ -240,22 +246,13 @@ TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {
 }
 
 TEST_F(ApplierFakeTest, AReplayedDdlTheDestinationAlreadyHasIsSkippedAndCounted) {
-  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kControl && sql.find("pending_ddl") != std::string::npos &&
-        sql.find("ALTER") == std::string::npos && committedAt("ALTER TABLE") >= 0)
-      return FakeDestination::kConnectionLost;
-    return 0;
-  });
-  auto a = open(1);
-  ASSERT_NE(a, nullptr);
-  EXPECT_FALSE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
-  a.reset();
+  interruptDdlBeforeItsRecord();
   // The column is there now: the replay fails as MariaDB does ("Duplicate column name 'w'").
   // (Sessions are numbered across appliers: the new control session is not kControl.)
   dest_->setHook([&](int, const std::string& sql) -> unsigned {
     return sql.find("ALTER TABLE") != std::string::npos ? 1060u : 0u;
   });
-  a = open(1);
+  auto a = open(1);
   ASSERT_NE(a, nullptr);
   EXPECT_EQ(a->stats().ddl_replays_skipped, 0u);
   ASSERT_TRUE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
