@@ -18,7 +18,8 @@
 #            curl of GET .../changes (the bare endpoint), to the end
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
 # as fast as (raw), i.e. the log is never the bottleneck. PROFILE=FILE also records the server
-# with `perf` during (append) and writes the flat profile (top symbols) to FILE.
+# with `perf` during (append) and writes the flat profile (top symbols, overall and per thread)
+# to FILE; PERF_DATA=FILE keeps perf's own data for `perf report -i FILE`.
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -80,6 +81,21 @@ for _ in 1 2 3; do
   STREAM_T=$(echo "if ($t < $STREAM_T) $t else $STREAM_T" | bc -l)
 done
 
+# (decode), (ndjson): dts' own reader over the same range, counting rows, then printing NDJSON
+# (what the log encodes, without compressing or writing it): the work (append) cannot avoid.
+tail_range() {
+  "$DTS" binlog tail "mysql://$USER@$HOST:$PORT" --from-file "$START_FILE" --from-pos "$START_POS" \
+    --stop-at-end "$@"
+}
+tail_range --format count >/dev/null
+DECODE_T=9999; NDJSON_T=9999
+for _ in 1 2 3; do
+  t0=$(now); tail_range --format count >/dev/null; t=$(echo "$(now) - $t0" | bc -l)
+  DECODE_T=$(echo "if ($t < $DECODE_T) $t else $DECODE_T" | bc -l)
+  t0=$(now); tail_range >/dev/null; t=$(echo "$(now) - $t0" | bc -l)
+  NDJSON_T=$(echo "if ($t < $NDJSON_T) $t else $NDJSON_T" | bc -l)
+done
+
 # (append)
 DATA=$WORK/dts-data
 mkdir -p "$DATA"
@@ -93,6 +109,8 @@ DTS_TOKEN=$(cat "$DATA/api-token")
 H="Authorization: Bearer $DTS_TOKEN"
 api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+CPU0=$(cpu_s)
 api "tasks?start=true" --data-binary "name: bench
 kind: tracking
 source: {endpoint: '$HOST:$PORT', user: $USER, password_env: DTS_IT_PW}
@@ -103,20 +121,53 @@ if [[ -n ${PROFILE:-} ]]; then
   perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
   PERF_PID=$!
 fi
-T0=
-while :; do
-  st=$(api tasks/bench)
-  phase=$(field phase <<<"$st"); cp=$(field checkpoint_gtid <<<"$st")
-  if [[ -z $T0 && $phase == incremental ]]; then T0=$(now); fi
-  if [[ -n $T0 && $cp == "$END_GTID" ]]; then T1=$(now); break; fi
-  [[ $phase == failed ]] && { echo "task failed: $st" >&2; exit 1; }
-  sleep 0.05
-done
-APPEND_T=$(echo "$T1 - $T0" | bc -l)
+# One poller (a process per poll would take CPU from the task it times): from the incremental
+# phase until the checkpoint is the backlog's end, polled every 20 ms.
+APPEND_T=$(python3 - "$URL" "$DTS_TOKEN" "$END_GTID" <<'PY'
+import json, sys, time, urllib.request
+url, token, end = sys.argv[1:4]
+def get(path):
+    req = urllib.request.Request(url + "/api/v1/tasks/bench" + path,
+                                 headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(req))
+def log_end():
+    try:
+        return get("/groups/none")["end_offset"]
+    except Exception:  # the log is opened once the incremental phase starts
+        return 0
+# The status' checkpoint is published every 500 ms; the log's end offset is live. The end is the
+# first poll that saw the final end offset, known once the checkpoint is the backlog's end.
+t0 = None
+seen = []  # (time, end offset)
+while True:
+    st = get("")
+    if st.get("phase") == "failed":
+        sys.exit("task failed: " + json.dumps(st))
+    if t0 is None and st.get("phase") == "incremental":
+        t0 = time.monotonic()
+    if t0 is not None:
+        seen.append((time.monotonic(), log_end()))
+        if st.get("checkpoint_gtid") == end:
+            final = log_end()
+            t1 = next(t for t, e in seen if e == final) if any(e == final for _, e in seen) else time.monotonic()
+            print(f"{t1 - t0:.3f}")
+            break
+    time.sleep(0.02)
+PY
+)
+APPEND_CPU=$(echo "$(cpu_s) - $CPU0" | bc -l)
+cp "$WORK/server.log" "${SERVER_LOG:-/dev/null}" 2>/dev/null || true
 if [[ -n $PERF_PID ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
   perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
     | grep -v "^#" | grep -v "^$" | head -40 >"$PROFILE"
+  { echo "-- by thread"; perf report -i "$WORK/perf.data" --no-children --stdio --sort comm -g none 2>/dev/null \
+      | grep -v "^#" | grep -v "^$" | head -12; } >>"$PROFILE"
+  [[ -n ${PERF_DATA:-} ]] && cp "$WORK/perf.data" "$PERF_DATA"
+  for comm in dts dts-log-append dts-log-sync; do
+    { echo "-- thread $comm"; perf report -i "$WORK/perf.data" --no-children --stdio --comm "$comm" -g none \
+        --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25; } >>"$PROFILE"
+  done
 fi
 RECORDS=$(api tasks/bench/groups/none | field end_offset)
 
@@ -137,22 +188,26 @@ CURL_T=$(echo "$(now) - $t0" | bc -l)
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
 
-python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" <<'PY'
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$APPEND_CPU" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
 raw, stream, append = map(float, sys.argv[3:6])
 records, rows = int(sys.argv[6]), int(sys.argv[7])
 kafka, kn, sub, sn, curl, cn = float(sys.argv[8]), int(sys.argv[9]), float(sys.argv[10]), int(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13])
 peak = int(sys.argv[14])
+decode, ndjson = float(sys.argv[15]), float(sys.argv[16])
 print(f"backlog: {events} binlog events, {nbytes / 1e6:.1f} MB; log: {records} records ({rows} row changes)")
 print(f"{'stage':52s} {'seconds':>8s} {'records/s':>11s} {'rows/s':>10s} {'MB/s':>7s} {'vs raw':>7s}")
 def row(name, t, n=records):
     print(f"{name:52s} {t:8.3f} {n / t:11.0f} {rows / t:10.0f} {nbytes / 1e6 / t:7.1f} {raw / t * 100:6.0f}%")
 row("(raw)    mariadb_rpl_fetch loop (binlog arrives)", raw)
 row("(stream) dts BinlogStream, no decoding", stream)
+row("(decode) dts binlog tail --format count", decode)
+row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
 row("(append) tracking task catching up (decode+log)", append)
 row(f"(kafka)  kcat, whole log ({kn} records)", kafka, kn)
 row(f"(http)   dts subscribe ({sn} records)", sub, sn)
 row(f"(http)   curl GET .../changes ({cn} records)", curl, cn)
+print(f"dts server CPU during (append): {float(sys.argv[17]):.2f} s")
 print(f"dts server peak resident memory: {peak / 1024:.0f} MB")
 PY

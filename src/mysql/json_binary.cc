@@ -661,11 +661,36 @@ Status applyOne(Node* root, uint8_t op, std::string_view path_text, std::string_
 
 }  // namespace
 
+namespace {
+
+// True when one of the 8 bytes of w needs escaping: < 0x20, '"', '\\' or (escape_del) 0x7f.
+// Bytes >= 0x80 (UTF-8 sequences) never do. The classic "has a zero byte" test, exact here
+// because every byte tested is < 0x80 (the high bits are masked out first).
+inline bool needsEscape(uint64_t w, bool escape_del) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const uint64_t ascii = ~w & kHigh;  // the bytes < 0x80
+  auto zero = [&](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+  uint64_t hit = ((w & ~kHigh) - 0x20 * kOnes) & kHigh;  // low 7 bits < 0x20 (borrow)
+  hit |= zero(w ^ (0x22 * kOnes)) | zero(w ^ (0x5c * kOnes));
+  if (escape_del) hit |= zero(w ^ (0x7f * kOnes));
+  return (hit & ascii) != 0;
+}
+
+}  // namespace
+
 void appendJsonQuoted(std::string_view s, std::string* out, bool escape_del) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t run = 0;
   for (size_t i = 0; i < s.size(); ++i) {
+    // Eight bytes at a time while none needs escaping (most text).
+    while (s.size() - i >= 8) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (needsEscape(w, escape_del)) break;
+      i += 8;
+    }
+    if (i >= s.size()) break;
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && !(escape_del && c == 0x7f)) continue;
     out->append(s.data() + run, i - run);

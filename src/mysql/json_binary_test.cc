@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "common/byte_reader.h"
 #include "mysql/decimal.h"
 #include "mysql/event_builder_for_tests.h"
@@ -127,6 +129,60 @@ TEST(JsonBinaryTest, DiffErrorsAreCorruption) {
             Status::Code::kCorruption);
   EXPECT_EQ(applyJsonDiffToText(before, std::string("\x00\x05$.a", 4), &out).code(),
             Status::Code::kCorruption);
+}
+
+// The quoting's fast path (eight bytes at a time) must escape exactly what a byte-by-byte loop
+// escapes: every byte that needs it, at every position and length, among UTF-8 bytes and the
+// bytes around the thresholds.
+TEST(JsonQuotedTest, EscapesExactlyWhatABytewiseLoopEscapes) {
+  auto reference = [](std::string_view s, bool escape_del) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"')
+        out += "\\\"";
+      else if (c == '\\')
+        out += "\\\\";
+      else if (c == '\b')
+        out += "\\b";
+      else if (c == '\f')
+        out += "\\f";
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
+      else if (c < 0x20 || (escape_del && c == 0x7f)) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out.push_back(static_cast<char>(c));
+      }
+    }
+    return out + "\"";
+  };
+  const unsigned char alphabet[] = {'a',  ' ',  '!',  '"',  '#',  '\\', ']',
+                                    0x00, 0x01, 0x1f, '\n', 0x7e, 0x7f, 0x80,
+                                    0x85, 0x9f, 0xa0, 0xc3, 0xdf, 0xe2, 0xff};
+  uint64_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<size_t>(seed >> 33);
+  };
+  for (int round = 0; round < 20000; ++round) {
+    std::string s(next() % 40, 'x');
+    for (char& c : s) c = static_cast<char>(alphabet[next() % sizeof alphabet]);
+    // Mostly plain text with one or two special bytes, as real values are.
+    if (round % 2 == 0)
+      for (char& c : s)
+        if (next() % 8 != 0) c = 'q';
+    for (bool del : {false, true}) {
+      std::string got;
+      appendJsonQuoted(s, &got, del);
+      ASSERT_EQ(got, reference(s, del)) << "round " << round;
+    }
+  }
 }
 
 }  // namespace

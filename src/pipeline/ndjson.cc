@@ -131,8 +131,36 @@ void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, 
   }
 }
 
+namespace {
+
+void appendImageKey(const mysql::ColumnInfo* col, size_t i, std::string* out) {
+  if (col != nullptr && !col->name.empty()) {
+    appendJsonString(col->name, out);
+  } else {
+    out->append("\"@");
+    appendUInt(i + 1, out);
+    out->push_back('"');
+  }
+  out->push_back(':');
+}
+
+}  // namespace
+
 Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
                                  std::string* out) const {
+  return appendImage(image, table, {}, out);
+}
+
+std::vector<std::string> NdjsonWriter::imageKeys(const mysql::TableInfo* table) {
+  std::vector<std::string> keys;
+  if (table == nullptr) return keys;
+  keys.resize(table->columns.size());
+  for (size_t i = 0; i < keys.size(); ++i) appendImageKey(&table->columns[i], i, &keys[i]);
+  return keys;
+}
+
+Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
+                                 const std::vector<std::string>& keys, std::string* out) const {
   out->push_back('{');
   bool first = true;
   const size_t n = image.values.size();
@@ -142,14 +170,10 @@ Status NdjsonWriter::appendImage(const mysql::RowImage& image, const mysql::Tabl
     first = false;
     const mysql::ColumnInfo* col =
         table != nullptr && i < table->columns.size() ? &table->columns[i] : nullptr;
-    if (col != nullptr && !col->name.empty()) {
-      appendJsonString(col->name, out);
-    } else {
-      out->append("\"@");
-      appendUInt(i + 1, out);
-      out->push_back('"');
-    }
-    out->push_back(':');
+    if (i < keys.size())
+      out->append(keys[i]);
+    else
+      appendImageKey(col, i, out);
     appendValue(image.values[i], col, out);
   }
   out->push_back('}');

@@ -30,6 +30,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "pipeline/change_event.h"
@@ -60,6 +61,11 @@ class NdjsonWriter {
   // present columns only, values as appendValue writes them. `table` may be null.
   Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
                      std::string* out) const;
+  // The same with the keys imageKeys(table) made: for a caller writing many rows of one table.
+  Status appendImage(const mysql::RowImage& image, const mysql::TableInfo* table,
+                     const std::vector<std::string>& keys, std::string* out) const;
+  // Each column's key as appendImage writes it ("name": or "@N":), quoted once.
+  static std::vector<std::string> imageKeys(const mysql::TableInfo* table);
 
  private:
   NdjsonOptions options_;

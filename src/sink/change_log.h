@@ -11,7 +11,8 @@
 //                 crc     u32  CRC-32 (common/crc32.h) of every byte after this field
 //                 base    i64  offset of the batch's first record
 //                 count   u32  records in the batch (>= 1)
-//                 flags   u8   bit 0: the last record is a commit marker
+//                 flags   u8   bit 0: the last record is a commit marker; bit 1: the first
+//                              record is a begin marker
 //                 max_ts  i64  the largest record timestamp in the batch (ms)
 //                 raw     u32  size of the payload once decompressed
 //                 payload      one zstd frame of `count` records, each
@@ -29,16 +30,28 @@
 //
 // Transactions: pieces are appended as they arrive (a begin marker, one record per row change or
 // DDL, a commit marker after the last piece), written in batches of about batch_bytes, never
-// holding a whole transaction in memory. A transaction's records become visible to readers
-// (endOffset) and its position durable (committedPosition/resumeGtid) only once its commit
+// holding a whole transaction in memory. A batch holds either one or more whole transactions
+// (several small ones share a batch: group commit) or a part of one larger transaction; a batch
+// that holds a commit marker always ends with one, so flags bit 1 says its first record is a
+// begin marker and bit 0 that it ends a transaction. A transaction's records become visible to
+// readers (endOffset) and its position durable (committedPosition/resumeGtid) only once its commit
 // marker is on disk and fsynced. Segments roll only between transactions, so a transaction
 // never spans two segments (a transaction larger than segment_bytes makes one large segment).
 //
-// Fsync policy (group commit): a background syncer fdatasyncs the active segment whenever
+// Pipelining: apply() only queues a piece (at most queue_bytes of row images wait, so memory
+// stays bounded); an appender thread encodes, compresses and writes it, so the reader's thread
+// (binlog fetch and decode) and the log's work run on two cores. An error of the appender is
+// sticky and returned by the next apply(), flush() or close(); pieces queued after it are
+// dropped (nothing of them was durable, so nothing is lost: the task resumes from the durable
+// end).
+//
+// Fsync policy (group commit): the appender writes a batch of whole transactions once it is full
+// or once no piece waits in its queue; a background syncer fdatasyncs the active segment whenever
 // commit markers were written since its last fsync, then publishes the new end; every commit
 // marker written before an fsync started is covered by it, so many small transactions share one
-// fsync and apply() never waits for the disk. flush() waits for the syncer. A segment is
-// fsynced (and the directory, for a new file) before the next segment receives data.
+// write, one compression and one fsync, and apply() never waits for the disk. flush() waits for the
+// syncer. A segment is fsynced (and the directory, for a new file) before the next segment receives
+// data.
 //
 // Recovery (open): the last segment is read batch by batch. A batch cut short (header or payload
 // past the end of the file), or a last batch whose CRC fails, is a torn tail: the file is
@@ -62,7 +75,8 @@
 // kFailedPrecondition "disk full ..." naming the file: the task stops; everything durable stays.
 // After an error or close(), restartWriting() cuts what was not durable and writes again.
 //
-// Thread-safety: Sink methods (apply/flush/close/restartWriting) from one thread at a time;
+// Thread-safety: Sink methods (apply/flush/close/restartWriting) from one thread at a time (the
+// writer state is the appender thread's while it runs);
 // every ChangeLogReader method and committedPosition/resumeGtid/stats from any thread. Writes
 // never wait for readers: readers read committed bytes with pread on their own, and share only
 // a short lock around the segment list.
@@ -72,12 +86,15 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "common/clock.h"
@@ -97,12 +114,17 @@ struct ChangeLogOptions {
   size_t batch_bytes = 256 << 10;        // records' raw bytes per batch (compression unit)
   uint64_t index_interval = 64 << 10;    // log bytes between index entries
   int compression_level = 1;             // zstd level
+  // Row images (ChangeEvent::memory_bytes) of pieces queued for the appender: apply() waits
+  // beyond this (one piece is always accepted).
+  size_t queue_bytes = 32 << 20;
   // A log that holds no transaction yet drops transactions committed before this (ms since the
   // epoch; 0 = none): a tracking task's options.start given as a time, exact at transaction
   // boundaries. Once one transaction is kept, every later one is.
   int64_t min_commit_ms = 0;
   std::chrono::milliseconds retention_check{5000};
   Clock* clock = SystemClock::instance();  // retention's "now"; not owned
+  // Tests: run by the appender thread before it takes each piece (to let pieces pile up).
+  std::function<void()> before_piece;
 };
 
 class ChangeLog final : public Sink, public ChangeLogReader {
@@ -150,6 +172,13 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Status recover();
   Status startSyncer();
   void stopSyncer();
+  void startAppender();
+  void stopAppender();
+  void appenderLoop();
+  // Waits until every queued piece is written (or dropped after an error).
+  void drainQueue();
+  // What apply() did before pipelining: encodes and writes one piece (appender thread).
+  Status applyNow(const pipeline::Transaction& piece);
   void syncerLoop();
   Status rollIfNeeded();
   Status resetPosition();
@@ -167,10 +196,26 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   static void appendDefinition(const mysql::TableInfo& table, std::string* out);
   Status appendRecord(int64_t ts, std::string_view key, std::string_view value, bool commit);
   Status writeBatch(bool commit);
+  // Writes the batch, which ends with a commit marker, and hands its end to the syncer.
+  Status commitBatch();
+  // Writes the batch's whole transactions (all of it, or what precedes the open transaction,
+  // which then begins the next batch).
+  Status writeCommitted();
   Status fail(Status st);
   void enforceRetention();
-  Status encodeEvent(const pipeline::ChangeEvent& ev, const pipeline::Transaction& piece,
-                     int64_t ts);
+  // A table's fields every row record repeats, encoded once per table definition.
+  struct TableText {
+    std::shared_ptr<const mysql::TableInfo> info;
+    std::string database, table;      // the target names they were encoded for
+    std::string names;                // ,"db":D,"table":T
+    std::string columns;              // ,"pk":[...],"types":{...} (empty without a definition)
+    std::vector<std::string> keys;    // NdjsonWriter::imageKeys
+    std::vector<size_t> key_columns;  // the primary key's columns, in column order
+  };
+  const TableText& tableText(const pipeline::ChangeEvent& ev);
+  void beginPieceText(const pipeline::Transaction& piece);
+  void appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at, std::string* out);
+  Status encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts);
   Status encodeMarker(bool begin, const pipeline::Transaction& piece, int64_t ts);
 
   ChangeLogOptions options_;
@@ -194,7 +239,23 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   bool syncer_idle_ = true;
   std::thread syncer_;
 
-  // Writer state (apply thread only).
+  // Pieces given to apply() and not yet written: queue_mu_.
+  mutable std::mutex queue_mu_;
+  std::condition_variable queue_work_;  // the appender: a piece or stop
+  std::condition_variable queue_room_;  // apply(): room (half empty); flush(): drained
+  std::deque<std::pair<pipeline::Transaction, size_t>> queue_;  // piece, its bytes
+  size_t queued_bytes_ = 0;
+  bool appender_busy_ = false;
+  bool appender_idle_ = false;  // waiting for a piece: apply() wakes it
+  int room_waiters_ = 0;        // apply() waiting for room, flush() for the queue to drain
+  bool appender_stop_ = false;
+  std::thread appender_;
+  // Pieces written, freed by the next apply() (the thread that allocated them).
+  std::vector<pipeline::Transaction> garbage_;
+  size_t garbage_bytes_ = 0;
+  std::atomic<bool> failed_{false};  // error_ is set (read without mu_ by the appender)
+
+  // Writer state (appender thread while it runs; the Sink's thread when it is stopped).
   bool writing_ = false;
   std::shared_ptr<Segment> active_;
   uint64_t active_size_ = 0;  // bytes written to the active segment
@@ -204,9 +265,19 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   int64_t batch_base_ = 0;
   int64_t batch_max_ts_ = 0;
   std::string scratch_, key_, frame_;
-  std::shared_ptr<void> cctx_;  // ZSTD_CCtx
-  bool batch_begins_ = false;   // the batch's first record is a begin marker
-  uint64_t index_size_ = 0;     // bytes of the active segment's index file
+  std::unordered_map<const mysql::TableInfo*, TableText> table_text_;
+  std::string piece_gtid_json_, piece_tx_json_;  // beginPieceText
+  std::string file_, file_json_;                 // the last source file encoded
+  std::shared_ptr<void> cctx_;                   // ZSTD_CCtx
+  bool batch_begins_ = false;                    // the batch's first record is a begin marker
+  uint32_t batch_commits_ = 0;                   // commit markers in the batch (not yet written)
+  // The open transaction's begin marker in the batch: bytes and records before it, their
+  // largest timestamp; its own largest timestamp; whether it is the batch's first record.
+  size_t txn_batch_pos_ = 0;
+  uint32_t txn_batch_count_ = 0;
+  int64_t txn_prefix_max_ts_ = 0, txn_max_ts_ = 0;
+  bool txn_starts_batch_ = false;
+  uint64_t index_size_ = 0;  // bytes of the active segment's index file
   uint64_t txn_rows_ = 0, txn_bytes_ = 0, txn_ddl_ = 0;
   bool in_txn_ = false;
   int64_t txn_begin_offset_ = 0;

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -240,6 +242,159 @@ TEST(ChangeLogTest, OffsetForTimeIsATransactionBoundary) {
   EXPECT_EQ(*(*log)->offsetForTime(1201 * 1000), 60);
 }
 
+// Holds the appender before its first piece until release(): the pieces given meanwhile pile up
+// in its queue, as a backlog does, and share batches.
+class AppenderGate {
+ public:
+  void install(ChangeLogOptions* o) {
+    o->before_piece = [this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return open_; });
+    };
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      open_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+TEST(ChangeLogTest, ABacklogOfSmallTransactionsSharesBatchesAndStaysExact) {
+  TempDir dir, crashed;
+  ChangeLogOptions o = options(dir.str());
+  o.index_interval = 1;  // an index entry wherever one may go
+  o.batch_bytes = 4 << 10;
+  AppenderGate gate;
+  gate.install(&o);
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 60; ++i)
+    ASSERT_TRUE((*log)
+                    ->apply(txn(i, static_cast<uint32_t>(1000 + 10 * i),
+                                {row(ChangeEvent::Op::kInsert, static_cast<int64_t>(i), "x"),
+                                 row(ChangeEvent::Op::kUpdate, static_cast<int64_t>(i), "y")}))
+                    .ok());
+  gate.release();
+  ASSERT_TRUE((*log)->flush().ok());
+  // 60 transactions of 4 records (~1.8 KiB raw each... much less): a few batches, not 60.
+  EXPECT_LT((*log)->stats().batches, 30u);
+  EXPECT_EQ((*log)->stats().transactions_applied, 60u);
+  EXPECT_EQ((*log)->endOffset(), 240);
+  EXPECT_EQ((*log)->committedPosition(), "0-1-60");
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 240u);
+  for (size_t t = 0; t < 60; ++t) {
+    EXPECT_EQ(all[4 * t]["op"], "begin");
+    EXPECT_EQ(all[4 * t + 1]["after"]["id"], t + 1);
+    EXPECT_EQ(all[4 * t + 3]["op"], "commit");
+    EXPECT_EQ(all[4 * t + 3]["gtid"], "0-1-" + std::to_string(t + 1));
+  }
+  // Start-from-time answers each transaction's own begin marker, inside shared batches too,
+  // from the index written now and from the one rebuilt when the index is lost.
+  auto exact = [](const ChangeLog& l) {
+    for (int64_t i = 1; i <= 60; ++i) {
+      EXPECT_EQ(*l.offsetForTime((1000 + 10 * i) * 1000), 4 * (i - 1)) << i;
+      EXPECT_EQ(*l.offsetForTime((1000 + 10 * i) * 1000 - 1), 4 * (i - 1)) << i;
+      EXPECT_EQ(*l.offsetForTime((1000 + 10 * i) * 1000 + 1), 4 * i) << i;
+    }
+  };
+  exact(**log);
+  ASSERT_TRUE((*log)->close().ok());
+  copyDir(dir.str(), crashed.str());
+  fs::remove(fs::path(crashed.str()) / "00000000000000000000.idx");
+  auto reopened = ChangeLog::open(options(crashed.str()));
+  ASSERT_TRUE(reopened.ok()) << reopened.status().toString();
+  EXPECT_EQ((*reopened)->endOffset(), 240);
+  EXPECT_EQ((*reopened)->committedPosition(), "0-1-60");
+  exact(**reopened);
+}
+
+TEST(ChangeLogTest, CommitsInABatchDoNotWaitForTheLargeTransactionAfterThem) {
+  TempDir dir, crashed;
+  ChangeLogOptions o = options(dir.str());
+  o.batch_bytes = 8 << 10;
+  AppenderGate gate;
+  gate.install(&o);
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 5; ++i)
+    ASSERT_TRUE(
+        (*log)
+            ->apply(txn(i, 1, {row(ChangeEvent::Op::kInsert, static_cast<int64_t>(i), "s")}))
+            .ok());
+  // The first pieces of a large transaction, well past a batch.
+  for (int p = 0; p < 3; ++p) {
+    Transaction piece = txn(6, 2, {});
+    piece.first_piece = p == 0;
+    piece.last_piece = false;
+    for (int r = 0; r < 20; ++r)
+      piece.events.push_back(
+          row(ChangeEvent::Op::kInsert, 100 + 20 * p + r, std::string(500, 'L')));
+    ASSERT_TRUE((*log)->apply(std::move(piece)).ok());
+  }
+  gate.release();
+  ASSERT_TRUE((*log)->flush().ok());
+  // The five small transactions are durable and visible; nothing of the open one is.
+  EXPECT_EQ((*log)->endOffset(), 15);
+  EXPECT_EQ((*log)->committedPosition(), "0-1-5");
+  copyDir(dir.str(), crashed.str());  // what a kill -9 leaves
+  auto recovered = ChangeLog::open(options(crashed.str()));
+  ASSERT_TRUE(recovered.ok()) << recovered.status().toString();
+  EXPECT_EQ((*recovered)->endOffset(), 15);
+  EXPECT_EQ((*recovered)->committedPosition(), "0-1-5");
+  // The large transaction ends; everything reads back in order.
+  Transaction last = txn(6, 2, {row(ChangeEvent::Op::kInsert, 999, "end")});
+  last.first_piece = false;
+  ASSERT_TRUE((*log)->apply(std::move(last)).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 15u + 1 + 61 + 1);
+  EXPECT_EQ(all[15]["op"], "begin");
+  EXPECT_EQ(all[15]["gtid"], "0-1-6");
+  EXPECT_EQ(all.back()["op"], "commit");
+  EXPECT_EQ(*(*log)->offsetForTime(2000), 15);
+}
+
+TEST(ChangeLogTest, ASkippedTransactionNeverMakesUnwrittenCommitsDurable) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  AppenderGate gate;
+  gate.install(&o);
+  // What is durable when the appender takes each piece (the skipped transaction 2 was handled
+  // before piece 3, while transaction 1 waited in the batch).
+  std::vector<std::string> durable;
+  ChangeLog* raw = nullptr;
+  auto hold = o.before_piece;
+  o.before_piece = [&] {
+    hold();
+    durable.push_back(raw->committedPosition());
+  };
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  raw = log->get();
+  ASSERT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  ASSERT_TRUE((*log)->apply(txn(2, 1, {})).ok());  // nothing of the task's tables
+  ASSERT_TRUE((*log)->apply(txn(3, 1, {row(ChangeEvent::Op::kInsert, 3, "c")})).ok());
+  ASSERT_TRUE((*log)->apply(txn(4, 1, {})).ok());
+  gate.release();
+  ASSERT_TRUE((*log)->flush().ok());
+  ASSERT_EQ(durable.size(), 4u);
+  EXPECT_EQ(durable[2], "");  // not 0-1-2: transaction 1 was not even written
+  EXPECT_EQ((*log)->endOffset(), 6);
+  EXPECT_EQ((*log)->committedPosition(), "0-1-4");
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[2]["position"], "0-1-1");
+  EXPECT_EQ(all[5]["position"], "0-1-3");
+}
+
 TEST(ChangeLogTest, WaitBeyondWakesOnCommit) {
   TempDir dir;
   auto log = ChangeLog::open(options(dir.str()));
@@ -421,6 +576,7 @@ TEST(ChangeLogTest, IncompleteTransactionIsCutOnRecovery) {
   for (int i = 0; i < 100; ++i)
     first.events.push_back(row(ChangeEvent::Op::kInsert, 10 + i, std::string(50, 'x')));
   ASSERT_TRUE((*log)->apply(first).ok());
+  ASSERT_TRUE((*log)->flush().ok());  // the appender has written the piece; nothing commits
   EXPECT_GT(fs::file_size(segmentPath(dir.str(), 0)), durable);  // written, not visible
   EXPECT_EQ((*log)->endOffset(), 3);
   copyDir(dir.str(), crashed.str());  // what a kill -9 leaves
@@ -454,6 +610,7 @@ TEST(ChangeLogTest, BigTransactionIsStreamedNotHeld) {
       piece.events.push_back(row(ChangeEvent::Op::kInsert, static_cast<int64_t>(rows++), payload));
     ASSERT_TRUE((*log)->apply(std::move(piece)).ok());
     if (p == 100) {
+      ASSERT_TRUE((*log)->flush().ok());  // the appender has written every piece given
       // Half the transaction is on disk already, none of it visible; the writer holds at most one
       // batch (64 KiB) of it.
       EXPECT_GT((*log)->stats().batches, 100u);
