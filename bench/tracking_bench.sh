@@ -3,23 +3,25 @@
 # catches up a binlog backlog, and how fast one consumer reads it back, against the source's raw
 # binlog transfer rate, all in the same run on the same warm server.
 #
-#   bench/tracking_bench.sh [SECONDS] [TABLES] [TABLE_SIZE]
+#   [BUILDS="before=path/to/dts after=path/to/dts"] bench/tracking_bench.sh [SECONDS] [TABLES] [TABLE_SIZE]
 #
 # Starts a harness cluster, writes a backlog with `sysbench oltp_write_only` for SECONDS (default
 # 30), then:
 #   (raw)    mariadb_rpl_fetch loop over exactly that binlog range: the bare fetch loop of
 #            bench/binlog_stream_bench.sh (bench/binlog_stream_count_bench rpl), the rate at
 #            which the binlog arrives; also (stream) dts' BinlogStream without decoding
+#   (decode) `dts binlog tail --format count` over the same range: dts' reader alone
+#   (ndjson) `dts binlog tail` printing NDJSON: the reader and a JSON encoding of every row
 #   (append) a tracking task under `dts server` started at the backlog's first GTID: from its
-#            incremental phase until its checkpoint is the backlog's end (decode + encode +
-#            append + fsync of every transaction)
+#            incremental phase until its log holds the backlog's end (decode + encode + append +
+#            fsync of every transaction), once per build of BUILDS, with the server's CPU time
 #   (kafka)  kcat reading the whole log over the Kafka protocol (SASL/PLAIN), to its end
 #   (http)   `dts subscribe --from earliest` (the consumer library) printing every record, and
 #            curl of GET .../changes (the bare endpoint), to the end
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
 # as fast as (raw), i.e. the log is never the bottleneck. PROFILE=FILE also records the server
 # with `perf` during (append) and writes the flat profile (top symbols, overall and per thread)
-# to FILE; PERF_DATA=FILE keeps perf's own data for `perf report -i FILE`.
+# to FILE; PERF_DATA=FILE keeps perf's own data for `perf report -i FILE.<label>`.
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -96,31 +98,39 @@ for _ in 1 2 3; do
   NDJSON_T=$(echo "if ($t < $NDJSON_T) $t else $NDJSON_T" | bc -l)
 done
 
-# (append)
-DATA=$WORK/dts-data
-mkdir -p "$DATA"
-"$DTS" server --data-dir "$DATA" --listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 100); do grep -q "Kafka consumers on" "$WORK/server.log" && break; sleep 0.2; done
-URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | cut -d' ' -f3)
-KPORT=$(grep -o 'Kafka consumers on .* (port [0-9]*' "$WORK/server.log" | grep -o '[0-9]*$')
-export DTS_TOKEN
-DTS_TOKEN=$(cat "$DATA/api-token")
-H="Authorization: Bearer $DTS_TOKEN"
-api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
+# (append), once per build of BUILDS ("label=path/to/dts ...", default: this tree's dts), each in
+# a fresh server and data dir; the last build's server stays up for the consumers below.
+BUILDS=${BUILDS:-dts=$DTS}
+[[ -n ${PROFILE:-} ]] && : >"$PROFILE"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
-cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
-CPU0=$(cpu_s)
-api "tasks?start=true" --data-binary "name: bench
+APPENDS=()
+for build in $BUILDS; do
+  LABEL=${build%%=*}; BIN=${build#*=}
+  [[ -x $BIN ]] || { echo "no dts build at $BIN" >&2; exit 1; }
+  if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
+  DATA=$WORK/dts-data-$LABEL
+  mkdir -p "$DATA"
+  "$BIN" server --data-dir "$DATA" --listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 100); do grep -q "Kafka consumers on" "$WORK/server.log" && break; sleep 0.2; done
+  URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | cut -d' ' -f3)
+  KPORT=$(grep -o 'Kafka consumers on .* (port [0-9]*' "$WORK/server.log" | grep -o '[0-9]*$')
+  export DTS_TOKEN
+  DTS_TOKEN=$(cat "$DATA/api-token")
+  H="Authorization: Bearer $DTS_TOKEN"
+  api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
+  cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+  CPU0=$(cpu_s)
+  api "tasks?start=true" --data-binary "name: bench
 kind: tracking
 source: {endpoint: '$HOST:$PORT', user: $USER, password_env: DTS_IT_PW}
 objects: [{database: sbtest}]
 options: {start: '$START_GTID'}" >/dev/null
-PERF_PID=
-if [[ -n ${PROFILE:-} ]]; then
-  perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
-  PERF_PID=$!
-fi
+  PERF_PID=
+  if [[ -n ${PROFILE:-} ]]; then
+    perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
+    PERF_PID=$!
+  fi
 # One poller (a process per poll would take CPU from the task it times): from the incremental
 # phase until the checkpoint is the backlog's end, polled every 20 ms.
 APPEND_T=$(python3 - "$URL" "$DTS_TOKEN" "$END_GTID" <<'PY'
@@ -159,16 +169,18 @@ APPEND_CPU=$(echo "$(cpu_s) - $CPU0" | bc -l)
 cp "$WORK/server.log" "${SERVER_LOG:-/dev/null}" 2>/dev/null || true
 if [[ -n $PERF_PID ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
-  perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
-    | grep -v "^#" | grep -v "^$" | head -40 >"$PROFILE"
+  { echo "== build $LABEL"; perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
+    | grep -v "^#" | grep -v "^$" | head -40; } >>"$PROFILE"
   { echo "-- by thread"; perf report -i "$WORK/perf.data" --no-children --stdio --sort comm -g none 2>/dev/null \
       | grep -v "^#" | grep -v "^$" | head -12; } >>"$PROFILE"
-  [[ -n ${PERF_DATA:-} ]] && cp "$WORK/perf.data" "$PERF_DATA"
+  [[ -n ${PERF_DATA:-} ]] && cp "$WORK/perf.data" "$PERF_DATA.$LABEL"
   for comm in dts dts-log-append dts-log-sync; do
     { echo "-- thread $comm"; perf report -i "$WORK/perf.data" --no-children --stdio --comm "$comm" -g none \
         --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25; } >>"$PROFILE"
   done
 fi
+  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU")
+done
 RECORDS=$(api tasks/bench/groups/none | field end_offset)
 
 # (kafka)
@@ -188,7 +200,7 @@ CURL_T=$(echo "$(now) - $t0" | bc -l)
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
 
-python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$APPEND_CPU" <<'PY'
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
 raw, stream, append = map(float, sys.argv[3:6])
@@ -204,10 +216,13 @@ row("(raw)    mariadb_rpl_fetch loop (binlog arrives)", raw)
 row("(stream) dts BinlogStream, no decoding", stream)
 row("(decode) dts binlog tail --format count", decode)
 row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
-row("(append) tracking task catching up (decode+log)", append)
+appends = [a.split(" ") for a in sys.argv[17].split(",")]
+for label, t, cpu in appends:
+    row(f"(append) tracking task catching up [{label}]"[:52], float(t))
 row(f"(kafka)  kcat, whole log ({kn} records)", kafka, kn)
 row(f"(http)   dts subscribe ({sn} records)", sub, sn)
 row(f"(http)   curl GET .../changes ({cn} records)", curl, cn)
-print(f"dts server CPU during (append): {float(sys.argv[17]):.2f} s")
+for label, t, cpu in appends:
+    print(f"dts server CPU during (append) [{label}]: {float(cpu):.2f} s ({float(cpu) * 1e6 / records:.2f} us per record)")
 print(f"dts server peak resident memory: {peak / 1024:.0f} MB")
 PY
