@@ -170,13 +170,13 @@ cp "$WORK/server.log" "${SERVER_LOG:-/dev/null}" 2>/dev/null || true
 if [[ -n $PERF_PID ]]; then
   kill -INT "$PERF_PID"; wait "$PERF_PID" 2>/dev/null || true
   { echo "== build $LABEL"; perf report -i "$WORK/perf.data" --no-children --stdio --percent-limit 1 -g none 2>/dev/null \
-    | grep -v "^#" | grep -v "^$" | head -40; } >>"$PROFILE"
+    | grep -v "^#" | grep -v "^$" | head -40 || true; } >>"$PROFILE"
   { echo "-- by thread"; perf report -i "$WORK/perf.data" --no-children --stdio --sort comm -g none 2>/dev/null \
-      | grep -v "^#" | grep -v "^$" | head -12; } >>"$PROFILE"
-  [[ -n ${PERF_DATA:-} ]] && cp "$WORK/perf.data" "$PERF_DATA.$LABEL"
+      | grep -v "^#" | grep -v "^$" | head -12 || true; } >>"$PROFILE"
+  if [[ -n ${PERF_DATA:-} ]]; then cp "$WORK/perf.data" "$PERF_DATA.$LABEL"; fi
   for comm in dts dts-log-append dts-log-sync; do
     { echo "-- thread $comm"; perf report -i "$WORK/perf.data" --no-children --stdio --comm "$comm" -g none \
-        --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25; } >>"$PROFILE"
+        --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25 || true; } >>"$PROFILE"
   done
 fi
   APPENDS+=("$LABEL $APPEND_T $APPEND_CPU")

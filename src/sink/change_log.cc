@@ -797,14 +797,20 @@ Status ChangeLog::writeCommitted() {
   return Status::OK();
 }
 
-Status ChangeLog::appendRecord(int64_t ts, std::string_view key, std::string_view value,
-                               bool commit) {
+size_t ChangeLog::beginRecord(int64_t ts, std::string_view key) {
   if (batch_count_ == 0) batch_base_ = next_offset_;
   putFixed64(&batch_, static_cast<uint64_t>(ts));
   putFixed32(&batch_, static_cast<uint32_t>(key.size()));
   batch_.append(key);
-  putFixed32(&batch_, static_cast<uint32_t>(value.size()));
-  batch_.append(value);
+  putFixed32(&batch_, 0);  // the value's length, set by endRecord
+  return batch_.size();
+}
+
+Status ChangeLog::endRecord(int64_t ts, size_t value_start, bool commit) {
+  const size_t length = batch_.size() - value_start;
+  char bytes[4];
+  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+  std::memcpy(batch_.data() + value_start - 4, bytes, 4);
   ++batch_count_;
   batch_max_ts_ = std::max(batch_max_ts_, ts);
   if (in_txn_) txn_max_ts_ = std::max(txn_max_ts_, ts);
@@ -913,8 +919,18 @@ const ChangeLog::TableText& ChangeLog::tableText(const pipeline::ChangeEvent& ev
 }
 
 Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, int64_t ts) {
-  std::string& v = scratch_;
-  v.clear();
+  if (begin) {
+    // Where the transaction starts in the batch being filled: writeCommitted() cuts there.
+    txn_batch_pos_ = batch_.size();
+    txn_batch_count_ = batch_count_;
+    txn_prefix_max_ts_ = batch_max_ts_;
+    txn_max_ts_ = ts;
+    txn_starts_batch_ = batch_count_ == 0;
+    if (txn_starts_batch_) batch_begins_ = true;
+  }
+  // The record is encoded in place, at the end of the batch.
+  std::string& v = batch_;
+  const size_t start = beginRecord(ts, "");
   v.append("{\"offset\":");
   appendInt(next_offset_, &v);
   v.append(begin ? ",\"op\":\"begin\"" : ",\"op\":\"commit\"");
@@ -926,24 +942,47 @@ Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, i
     pipeline::appendJsonString(position_.has_value() ? position_->toString() : "", &v);
   }
   v.push_back('}');
-  if (begin) {
-    // Where the transaction starts in the batch being filled: writeCommitted() cuts there.
-    txn_batch_pos_ = batch_.size();
-    txn_batch_count_ = batch_count_;
-    txn_prefix_max_ts_ = batch_max_ts_;
-    txn_max_ts_ = ts;
-    txn_starts_batch_ = batch_count_ == 0;
-    if (txn_starts_batch_) batch_begins_ = true;
-  }
-  return appendRecord(ts, "", v, /*commit=*/!begin);
+  return endRecord(ts, start, /*commit=*/!begin);
 }
 
 Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
   using Op = pipeline::ChangeEvent::Op;
   const mysql::TableInfo* table = ev.table_info.get();
-  std::string& v = scratch_;
-  v.clear();
+  // The key first (it precedes the value in a record), then the value in place at the end of
+  // the batch; an error takes the record out again.
   key_.clear();
+  const TableText* text = nullptr;
+  if (ev.op != Op::kDdl) {
+    text = &tableText(ev);
+    // {db, table, pk} with the key's values from the image that holds the row now.
+    key_.push_back('{');
+    key_.append(text->names, 1);  // without the leading ','
+    key_.append(",\"pk\":");
+    if (table == nullptr || table->primary_key.empty()) {
+      key_.append("null");
+    } else {
+      // As appendImage would write the image's key columns, in column order.
+      const mysql::RowImage& image = ev.op == Op::kDelete ? ev.before : ev.after;
+      key_.push_back('{');
+      bool first = true;
+      for (size_t i : text->key_columns) {
+        if (i >= image.values.size() || !image.has(i)) continue;
+        if (!first) key_.push_back(',');
+        first = false;
+        key_.append(text->keys[i]);
+        pipeline::NdjsonWriter::appendValue(image.values[i], &table->columns[i], &key_);
+      }
+      key_.push_back('}');
+    }
+    key_.push_back('}');
+  }
+  const size_t record_start = batch_.size();
+  std::string& v = batch_;
+  const size_t start = beginRecord(ts, key_);
+  auto undo = [&](Status st) {
+    batch_.resize(record_start);
+    return st;
+  };
   v.append("{\"offset\":");
   appendInt(next_offset_, &v);
   v.append(",\"op\":\"");
@@ -968,44 +1007,26 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
       appendDefinition(*table, &v);
     }
   } else {
-    const TableText& text = tableText(ev);
-    v.append(text.names);
-    v.append(text.columns);
+    v.append(text->names);
+    v.append(text->columns);
     v.append(",\"before\":");
-    if (ev.op == Op::kUpdate || ev.op == Op::kDelete)
-      DTS_RETURN_IF_ERROR(ndjson_.appendImage(ev.before, table, text.keys, &v));
-    else
-      v.append("null");
-    v.append(",\"after\":");
-    if (ev.op == Op::kUpdate || ev.op == Op::kInsert)
-      DTS_RETURN_IF_ERROR(ndjson_.appendImage(ev.after, table, text.keys, &v));
-    else
-      v.append("null");
-    // The key: {db, table, pk} with the key's values from the image that holds the row now.
-    key_.push_back('{');
-    key_.append(text.names, 1);  // without the leading ','
-    key_.append(",\"pk\":");
-    if (table == nullptr || table->primary_key.empty()) {
-      key_.append("null");
+    if (ev.op == Op::kUpdate || ev.op == Op::kDelete) {
+      Status st = ndjson_.appendImage(ev.before, table, text->keys, &v);
+      if (!st.ok()) return undo(st);
     } else {
-      // As appendImage would write the image's key columns, in column order.
-      const mysql::RowImage& image = ev.op == Op::kDelete ? ev.before : ev.after;
-      key_.push_back('{');
-      bool first = true;
-      for (size_t i : text.key_columns) {
-        if (i >= image.values.size() || !image.has(i)) continue;
-        if (!first) key_.push_back(',');
-        first = false;
-        key_.append(text.keys[i]);
-        pipeline::NdjsonWriter::appendValue(image.values[i], &table->columns[i], &key_);
-      }
-      key_.push_back('}');
+      v.append("null");
     }
-    key_.push_back('}');
+    v.append(",\"after\":");
+    if (ev.op == Op::kUpdate || ev.op == Op::kInsert) {
+      Status st = ndjson_.appendImage(ev.after, table, text->keys, &v);
+      if (!st.ok()) return undo(st);
+    } else {
+      v.append("null");
+    }
   }
   appendTxFields(txn_seq_++, ts, ev.position, &v);
   v.push_back('}');
-  return appendRecord(ts, key_, v, false);
+  return endRecord(ts, start, false);
 }
 
 void ChangeLog::appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out) {

@@ -194,7 +194,11 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   static void appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out);
   static void appendTypes(const mysql::TableInfo& table, std::string* out);
   static void appendDefinition(const mysql::TableInfo& table, std::string* out);
-  Status appendRecord(int64_t ts, std::string_view key, std::string_view value, bool commit);
+  // A record is encoded in place at the end of the batch: beginRecord writes its timestamp and
+  // key and returns where its value starts; the caller appends the value to batch_; endRecord
+  // sets the value's length and counts the record (writing the batch when it is full).
+  size_t beginRecord(int64_t ts, std::string_view key);
+  Status endRecord(int64_t ts, size_t value_start, bool commit);
   Status writeBatch(bool commit);
   // Writes the batch, which ends with a commit marker, and hands its end to the syncer.
   Status commitBatch();
@@ -264,7 +268,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   uint32_t batch_count_ = 0;
   int64_t batch_base_ = 0;
   int64_t batch_max_ts_ = 0;
-  std::string scratch_, key_, frame_;
+  std::string key_, frame_;
   std::unordered_map<const mysql::TableInfo*, TableText> table_text_;
   std::string piece_gtid_json_, piece_tx_json_;  // beginPieceText
   std::string file_, file_json_;                 // the last source file encoded
