@@ -4,8 +4,9 @@
 # systemd (a container) the service's command is run as the dts user instead.
 #   scripts/test-package.sh            build + inspect + install + /healthz (needs root)
 #   scripts/test-package.sh --no-install   build + inspect + run the packaged binary from a copy
-# DTS_PACKAGE_BUILD=DIR packages from an already configured build directory (CI: its Release
-# build) instead of configuring `build` as RelWithDebInfo, so the binary is not compiled twice.
+# DTS_PACKAGE_BUILD=DIR packages from an already configured build directory (CI: build/, which
+# scripts/test.sh built as Release) instead of configuring `build` as RelWithDebInfo, so the
+# binary is not compiled twice.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${DTS_PACKAGE_BUILD:-build}
