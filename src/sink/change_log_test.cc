@@ -395,6 +395,36 @@ TEST(ChangeLogTest, ASkippedTransactionNeverMakesUnwrittenCommitsDurable) {
   EXPECT_EQ(all[5]["position"], "0-1-3");
 }
 
+TEST(ChangeLogTest, TablesSharingOneDefinitionKeepTheirOwnNamesAndFilesTheirs) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok());
+  ChangeEvent orders = row(ChangeEvent::Op::kInsert, 1, "a");
+  ChangeEvent customers = row(ChangeEvent::Op::kInsert, 2, "b");
+  customers.table = "customers";  // same definition object, another table
+  ASSERT_TRUE((*log)->apply(txn(1, 1, {orders, customers, orders})).ok());
+  // A source without file names (none known yet): "file" is "", still JSON.
+  Transaction unnamed = txn(2, 1, {customers});
+  unnamed.begin.file.clear();
+  unnamed.end.file.clear();
+  unnamed.events[0].position.file.clear();
+  ASSERT_TRUE((*log)->apply(unnamed).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 8u);
+  EXPECT_EQ(all[5]["file"], "");
+  EXPECT_EQ(all[6]["file"], "");
+  EXPECT_EQ(all[4]["file"], "bin.000001");
+  EXPECT_EQ(all[1]["table"], "orders");
+  EXPECT_EQ(all[2]["table"], "customers");
+  EXPECT_EQ(all[3]["table"], "orders");
+  EXPECT_EQ(all[6]["table"], "customers");
+  auto records = (*log)->read(0, 1 << 20);
+  ASSERT_TRUE(records.ok());
+  EXPECT_EQ(nlohmann::json::parse((*records)[2].key)["table"], "customers");
+  EXPECT_EQ(nlohmann::json::parse((*records)[2].key)["pk"]["id"], 2);
+}
+
 TEST(ChangeLogTest, WaitBeyondWakesOnCommit) {
   TempDir dir;
   auto log = ChangeLog::open(options(dir.str()));
