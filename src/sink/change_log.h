@@ -271,7 +271,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::string key_, frame_;
   std::unordered_map<const mysql::TableInfo*, TableText> table_text_;
   std::string piece_gtid_json_, piece_tx_json_;  // beginPieceText
-  std::string file_, file_json_ = "\"\"";         // the last source file encoded (JSON)
+  std::string file_, file_json_ = "\"\"";        // the last source file encoded (JSON)
   std::shared_ptr<void> cctx_;                   // ZSTD_CCtx
   bool batch_begins_ = false;                    // the batch's first record is a begin marker
   uint32_t batch_commits_ = 0;                   // commit markers in the batch (not yet written)
