@@ -13,7 +13,9 @@ DTS_WERROR=ON bash scripts/build.sh
 
 if [ $# -eq 0 ]; then
   echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON -DDTS_BENCH=OFF -DDTS_WERROR=ON >/dev/null
+  launcher=()
+  if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache); fi
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DDTS_SANITIZE=ON -DDTS_BENCH=OFF -DDTS_WERROR=ON "${launcher[@]}" >/dev/null
   cmake --build build-asan -j"$jobs" --target dts_unit_tests
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/dts_unit_tests --gtest_brief=1
 fi
