@@ -246,6 +246,13 @@ TEST(ChangeLogTest, OffsetForTimeIsATransactionBoundary) {
 // in its queue, as a backlog does, and share batches.
 class AppenderGate {
  public:
+  // options(dir) with batches of batch_bytes and this gate installed.
+  ChangeLogOptions gated(const std::string& dir, size_t batch_bytes) {
+    ChangeLogOptions o = options(dir);
+    o.batch_bytes = batch_bytes;
+    install(&o);
+    return o;
+  }
   void install(ChangeLogOptions* o) {
     o->before_piece = [this] {
       std::unique_lock<std::mutex> lock(mu_);
@@ -268,11 +275,9 @@ class AppenderGate {
 
 TEST(ChangeLogTest, ABacklogOfSmallTransactionsSharesBatchesAndStaysExact) {
   TempDir dir, crashed;
-  ChangeLogOptions o = options(dir.str());
-  o.index_interval = 1;  // an index entry wherever one may go
-  o.batch_bytes = 4 << 10;
   AppenderGate gate;
-  gate.install(&o);
+  ChangeLogOptions o = gate.gated(dir.str(), 4 << 10);
+  o.index_interval = 1;  // an index entry wherever one may go
   auto log = ChangeLog::open(o);
   ASSERT_TRUE(log.ok());
   for (uint64_t i = 1; i <= 60; ++i)
@@ -318,11 +323,8 @@ TEST(ChangeLogTest, ABacklogOfSmallTransactionsSharesBatchesAndStaysExact) {
 
 TEST(ChangeLogTest, CommitsInABatchDoNotWaitForTheLargeTransactionAfterThem) {
   TempDir dir, crashed;
-  ChangeLogOptions o = options(dir.str());
-  o.batch_bytes = 8 << 10;
   AppenderGate gate;
-  gate.install(&o);
-  auto log = ChangeLog::open(o);
+  auto log = ChangeLog::open(gate.gated(dir.str(), 8 << 10));
   ASSERT_TRUE(log.ok());
   for (uint64_t i = 1; i <= 5; ++i)
     ASSERT_TRUE(
