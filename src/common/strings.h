@@ -4,6 +4,8 @@
 // depends on the process locale. Pure functions, thread-safe.
 #pragma once
 
+#include <charconv>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,19 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b);
 // The pieces of s between separators, empty pieces included: split("a,,b", ',') is
 // {"a", "", "b"}, split("", ',') is {""}. Views into s.
 std::vector<std::string_view> split(std::string_view s, char sep);
+
+// The decimal digits of v appended to *out (std::to_chars: no locale, no allocation). Inline:
+// the change log and the NDJSON writers call them for every value.
+inline void appendInt(int64_t v, std::string* out) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, res.ptr);
+}
+inline void appendUInt(uint64_t v, std::string* out) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, res.ptr);
+}
 
 // True when s begins with `word` (ASCII case-insensitive) followed by the end of s or a byte that
 // is not a letter or digit: startsWithWord("COMMIT;", "commit") but not ("COMMITTED", "commit").

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/byte_reader.h"
+#include "common/strings.h"
 #include "mysql/column_type.h"
 #include "mysql/decimal.h"
 #include "mysql/temporal.h"
@@ -52,17 +53,6 @@ bool readVarLength(ByteReader* r, uint64_t* out) {
     }
   }
   return false;
-}
-
-void appendInt(int64_t v, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, res.ptr);
-}
-void appendUInt(uint64_t v, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, res.ptr);
 }
 
 void appendDouble(double d, std::string* out) {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/strings.h"
 #include "mysql/charset_convert.h"
 #include "mysql/collations.h"
 #include "mysql/json_binary.h"
@@ -26,17 +27,6 @@ void appendHexString(std::string_view s, std::string* out) {
     *p++ = kHex[c & 15];
   }
   out->push_back('"');
-}
-
-void appendUInt(uint64_t v, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, res.ptr);
-}
-void appendInt(int64_t v, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, res.ptr);
 }
 
 template <typename F>

@@ -16,6 +16,7 @@
 
 #include "common/crc32.h"
 #include "common/log.h"
+#include "common/strings.h"
 #include "sink/mysql_applier.h"
 
 namespace dts::sink {
@@ -45,9 +46,12 @@ constexpr size_t kIndexEntry = 24;
 // A batch's decompressed payload is at most this: anything larger in a header is corruption.
 constexpr uint64_t kMaxRaw = 1ull << 31;
 
+void storeFixed32(char* at, uint32_t v) {
+  for (int i = 0; i < 4; ++i) at[i] = static_cast<char>(v >> (8 * i));
+}
 void putFixed32(std::string* out, uint32_t v) {
   char b[4];
-  for (int i = 0; i < 4; ++i) b[i] = static_cast<char>(v >> (8 * i));
+  storeFixed32(b, v);
   out->append(b, 4);
 }
 void putFixed64(std::string* out, uint64_t v) {
@@ -235,8 +239,6 @@ namespace {
 
 using Segment = ChangeLog::Segment;
 
-// Reads the batch at `pos` of `seg`, which must end at or before `limit`. Checks the CRC; the
-// payload is decompressed when `decompress`. Corruption names the file and the byte offset.
 // Begin and commit markers among a batch's records: no key, and a value that starts with
 // {"offset":N,"op":"begin" or "commit" (encodeMarker writes them so).
 enum class Marker : uint8_t { kNone, kBegin, kCommit };
@@ -252,6 +254,8 @@ Marker markerOf(std::string_view key, std::string_view value) {
   return Marker::kNone;
 }
 
+// Reads the batch at `pos` of `seg`, which must end at or before `limit`. Checks the CRC; the
+// payload is decompressed when `decompress`. Corruption names the file and the byte offset.
 Result<Batch> readBatch(const Segment& seg, uint64_t pos, uint64_t limit, bool decompress) {
   auto bad = [&](const std::string& what) {
     return Status::Corruption("change log segment " + seg.path + ": batch at byte " +
@@ -740,10 +744,7 @@ Status ChangeLog::writeBatch(bool commit) {
   putFixed64(&head, static_cast<uint64_t>(batch_max_ts_));
   putFixed32(&head, static_cast<uint32_t>(batch_.size()));
   std::memcpy(frame_.data(), head.data(), kHeader);
-  uint32_t crc = dts::crc32(std::string_view(frame_).substr(kPrefix + 4));
-  std::string c;
-  putFixed32(&c, crc);
-  std::memcpy(frame_.data() + kPrefix, c.data(), 4);
+  storeFixed32(frame_.data() + kPrefix, dts::crc32(std::string_view(frame_).substr(kPrefix + 4)));
   Status st = pwriteAll(active_->fd, frame_.data(), frame_.size(), active_size_, active_->path);
   if (!st.ok())
     return fail(st.withContext("change log batch at offset " + std::to_string(batch_base_)));
@@ -807,10 +808,7 @@ size_t ChangeLog::beginRecord(int64_t ts, std::string_view key) {
 }
 
 Status ChangeLog::endRecord(int64_t ts, size_t value_start, bool commit) {
-  const size_t length = batch_.size() - value_start;
-  char bytes[4];
-  for (int i = 0; i < 4; ++i) bytes[i] = static_cast<char>((length >> (8 * i)) & 0xff);
-  std::memcpy(batch_.data() + value_start - 4, bytes, 4);
+  storeFixed32(batch_.data() + value_start - 4, static_cast<uint32_t>(batch_.size() - value_start));
   ++batch_count_;
   batch_max_ts_ = std::max(batch_max_ts_, ts);
   if (in_txn_) txn_max_ts_ = std::max(txn_max_ts_, ts);
@@ -841,12 +839,6 @@ void appendString(std::string_view s, std::string* out) {
   v.kind = mysql::Value::Kind::kString;
   v.s = std::string(s);
   pipeline::NdjsonWriter::appendValue(v, nullptr, out);
-}
-
-void appendInt(int64_t v, std::string* out) {
-  char buf[24];
-  auto res = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, res.ptr);
 }
 
 }  // namespace

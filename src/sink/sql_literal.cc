@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "common/strings.h"
 #include "mysql/collations.h"
 
 namespace dts::sink {
@@ -52,14 +53,6 @@ void appendDouble(std::string* out, double d) {
   // Shortest round-trip form, always with an exponent so the server reads a DOUBLE.
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
   (void)ec;  // 64 bytes always suffice for a double
-  out->append(buf, ptr);
-}
-
-template <typename T>
-void appendInt(std::string* out, T v) {
-  char buf[24];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  (void)ec;
   out->append(buf, ptr);
 }
 
@@ -110,8 +103,8 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
   using Kind = mysql::Value::Kind;
   switch (v.kind) {
     case Kind::kNull: out->append("NULL"); return Status::OK();
-    case Kind::kInt: appendInt(out, v.i); return Status::OK();
-    case Kind::kUInt: appendInt(out, v.u); return Status::OK();
+    case Kind::kInt: appendInt(v.i, out); return Status::OK();
+    case Kind::kUInt: appendUInt(v.u, out); return Status::OK();
     case Kind::kFloat:
     case Kind::kDouble:
       if (!std::isfinite(v.d)) return badValue(col, "floating-point value", std::to_string(v.d));
@@ -155,7 +148,7 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
       } else if (v.kind == Kind::kSet && v.u == 0) {
         out->append("''");
       } else {
-        appendInt(out, v.u);
+        appendUInt(v.u, out);
       }
       return Status::OK();
     case Kind::kJson:
