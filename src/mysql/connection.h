@@ -36,6 +36,9 @@ struct ConnectOptions {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
+  // An UPDATE's affected rows count the rows it matched, not only those it changed
+  // (CLIENT_FOUND_ROWS): the applier checks that an UPDATE by key found every row.
+  bool found_rows = false;
 };
 
 using Row = std::vector<std::optional<std::string>>;
@@ -95,7 +98,7 @@ class Connection {
   // The Connector/C handle, for the mysql/ classes that speak protocol features Connection does
   // not wrap (replication, bulk execution, local infile). Nothing above mysql/ sees it.
   friend class BinlogStream;
-  friend class BulkInsert;
+  friend class BulkStatement;
   friend class LocalInfileLoader;
   friend void enableLocalInfile(Connection& conn);
   st_mysql* handle() { return mysql_; }

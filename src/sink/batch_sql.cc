@@ -1,5 +1,8 @@
 #include "sink/batch_sql.h"
 
+#include <algorithm>
+#include <cstring>
+
 #include "mysql/connection.h"
 #include "sink/sql_literal.h"
 
@@ -19,7 +22,115 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
   return true;
 }
 
+// Appends "(v1,v2,...)"; sets *lenient when a value is an ENUM's error value (sql_literal.h),
+// whose statement then runs alone under the lenient sql_mode.
+Status appendRowLiteral(std::string* out, const mysql::TableInfo& info,
+                        const mysql::RowImage& row, bool* lenient) {
+  out->push_back('(');
+  for (size_t i = 0; i < info.columns.size(); ++i) {
+    if (i > 0) out->push_back(',');
+    DTS_RETURN_IF_ERROR(appendSqlLiteral(out, row.values[i], info.columns[i]));
+    if (row.has(i) && isEnumErrorValue(row.values[i])) *lenient = true;
+  }
+  out->push_back(')');
+  return Status::OK();
+}
+
+mysql::BulkStatement::Param paramOfForm(const std::string& form) {
+  using Param = mysql::BulkStatement::Param;
+  if (form == "i") return Param::kInt64;
+  if (form == "u") return Param::kUInt64;
+  if (form == "t") return Param::kString;
+  return Param::kBinary;  // "b", "c<charset>", "" (NULL in every row)
+}
+
+// A parameter in the statement: CONVERT(? USING cs) for "c<cs>", else ?.
+void appendPlaceholder(std::string* out, const std::string& form) {
+  if (!form.empty() && form[0] == 'c') {
+    out->append("CONVERT(? USING ");
+    out->append(form, 1);
+    out->push_back(')');
+  } else {
+    out->push_back('?');
+  }
+}
+
 }  // namespace
+
+Result<mysql::BulkRows> BulkUpdate::bulkRows() const {
+  mysql::BulkRows out(order.size());
+  size_t bytes = 0;
+  for (const mysql::RowImage& r : rows) {
+    for (size_t n : order) bytes += r.values[n].s.size() + 8;
+  }
+  out.reserve(bytes);
+  std::string text;
+  for (const mysql::RowImage& r : rows) {
+    for (size_t n = 0; n < order.size(); ++n) {
+      const mysql::Value& v = r.values[order[n]];
+      if (v.isNull()) {
+        out.appendValue(n, nullptr, 0);
+        continue;
+      }
+      switch (params[n]) {
+        case mysql::BulkStatement::Param::kInt64:
+        case mysql::BulkStatement::Param::kUInt64: {
+          uint64_t x = v.kind == mysql::Value::Kind::kInt ? static_cast<uint64_t>(v.i) : v.u;
+          char raw[8];
+          std::memcpy(raw, &x, 8);
+          out.appendValue(n, raw, 8);
+          break;
+        }
+        case mysql::BulkStatement::Param::kString:
+          if (v.kind == mysql::Value::Kind::kTemporal || v.kind == mysql::Value::Kind::kEnum ||
+              v.kind == mysql::Value::Kind::kSet) {
+            // A temporal value's text (checked like its literal); an empty SET is ''.
+            text.clear();
+            if (v.kind == mysql::Value::Kind::kTemporal) {
+              DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[order[n]]));
+              out.appendValue(n, text.data() + 1, text.size() - 2);  // without its quotes
+            } else {
+              out.appendValue(n, "", 0);
+            }
+          } else {
+            text.clear();  // a number as its literal
+            DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[order[n]]));
+            out.appendValue(n, text.data(), text.size());
+          }
+          break;
+        case mysql::BulkStatement::Param::kBinary:
+          out.appendValue(n, v.s.data(), v.s.size());
+          break;
+      }
+    }
+    out.endRow();
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> BulkUpdate::replaceStatements(size_t max_bytes) const {
+  const std::string head = "REPLACE INTO " + table_sql + " (" + columnList(*info) + ") VALUES ";
+  std::vector<std::string> out;
+  std::string stmt;
+  std::string row;
+  for (const mysql::RowImage& r : rows) {
+    row.clear();
+    bool lenient = false;  // never: such rows do not go by bulk update
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, &lenient));
+    if (!stmt.empty() && stmt.size() + row.size() > max_bytes) {
+      out.push_back(std::move(stmt));
+      stmt.clear();
+    }
+    if (stmt.empty()) {
+      stmt = head;
+    } else {
+      stmt.push_back(',');
+    }
+    stmt += row;
+  }
+  if (!stmt.empty()) out.push_back(std::move(stmt));
+  return out;
+}
 
 std::string columnList(const mysql::TableInfo& info) {
   std::string out;
@@ -32,14 +143,7 @@ std::string columnList(const mysql::TableInfo& info) {
 
 Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info,
                            const mysql::RowImage& row, bool* lenient) {
-  out->push_back('(');
-  for (size_t i = 0; i < info.columns.size(); ++i) {
-    if (i > 0) out->push_back(',');
-    DTS_RETURN_IF_ERROR(appendSqlLiteral(out, row.values[i], info.columns[i]));
-    if (row.has(i) && isEnumErrorValue(row.values[i])) *lenient = true;
-  }
-  out->push_back(')');
-  return Status::OK();
+  return appendRowLiteral(out, info, row, lenient);
 }
 
 Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
@@ -62,16 +166,135 @@ Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
 }
 
 void BatchSql::endOpenInsert() {
-  if (!open_insert_.empty()) out_.push_back(std::move(open_insert_));
+  if (!open_insert_.empty()) out_.push_back(BatchStep{std::move(open_insert_), nullptr});
   open_insert_.clear();
   open_insert_head_.clear();
 }
 
-void BatchSql::emitLenient(std::string statement) {
+void BatchSql::emit(std::string statement) {
   endOpenInsert();
-  out_.push_back(setSqlModeSql(lenientSqlMode()));
-  out_.push_back(std::move(statement));
-  out_.push_back(setSqlModeSql(strictSqlMode()));
+  endOpenBulk();
+  out_.push_back(BatchStep{std::move(statement), nullptr});
+}
+
+void BatchSql::emitLenient(std::string statement) {
+  emit(setSqlModeSql(lenientSqlMode()));
+  emit(std::move(statement));
+  emit(setSqlModeSql(strictSqlMode()));
+}
+
+bool BatchSql::bulkEligible(const Pending& p, const Entry& e,
+                            std::vector<std::string>* forms) const {
+  using Kind = mysql::Value::Kind;
+  if (!bulk_updates_ || !p.sole_key || !e.in_place) return false;
+  const mysql::TableInfo& info = *e.info;
+  const size_t ncols = info.columns.size();
+  if (p.identity.size() >= ncols || e.row.values.size() < ncols) return false;
+  forms->assign(ncols, "");
+  for (size_t i = 0; i < ncols; ++i) {
+    const mysql::Value& v = e.row.values[i];
+    const mysql::ColumnInfo& col = info.columns[i];
+    const bool key = std::find(p.identity.begin(), p.identity.end(), i) != p.identity.end();
+    std::string& form = (*forms)[i];
+    switch (v.kind) {
+      case Kind::kNull:
+        if (key) return false;
+        break;
+      case Kind::kInt: form = "i"; break;
+      case Kind::kUInt: form = "u"; break;
+      case Kind::kTemporal: form = "t"; break;
+      case Kind::kBytes: form = "b"; break;
+      // Compared as a key, a string parameter would need the column's collation, and a DECIMAL
+      // or floating-point one is compared as a double: those keys go by REPLACE.
+      case Kind::kFloat:
+      case Kind::kDouble:
+      case Kind::kDecimal:
+        if (key) return false;
+        form = "t";
+        break;
+      case Kind::kString:
+      case Kind::kJson: {
+        if (key) return false;
+        std::string_view cs =
+            v.kind == Kind::kJson ? std::string_view("utf8mb4") : charsetOfCollation(col.collation);
+        form = cs.empty() ? "b" : "c" + std::string(cs);
+        break;
+      }
+      case Kind::kEnum:
+      case Kind::kSet:
+        if (key || isEnumErrorValue(v)) return false;
+        if (!v.s.empty()) {
+          std::string_view cs = charsetOfCollation(
+              col.enum_values_collation != 0 ? col.enum_values_collation : col.collation);
+          form = cs.empty() ? "b" : "c" + std::string(cs);
+        } else if (v.kind == Kind::kSet && v.u == 0) {
+          form = "t";  // ''
+        } else {
+          return false;  // known by its index only: a number would be read as a name first
+        }
+        break;
+      case Kind::kBit: return false;
+    }
+  }
+  return true;
+}
+
+void BatchSql::addBulk(const Pending& p, Entry& e, const std::vector<std::string>& forms) {
+  endOpenInsert();
+  size_t bytes = 0;
+  for (const mysql::Value& v : e.row.values) bytes += v.s.size() + 10;
+  bool fits = open_bulk_ != nullptr && open_bulk_->info == e.info &&
+              open_bulk_->table_sql == p.table_sql && open_bulk_bytes_ + bytes <= max_bytes_;
+  for (size_t i = 0; fits && i < forms.size(); ++i) {
+    fits = forms[i].empty() || open_bulk_forms_[i].empty() || forms[i] == open_bulk_forms_[i];
+  }
+  if (!fits) {
+    endOpenBulk();
+    open_bulk_ = std::make_shared<BulkUpdate>();
+    open_bulk_->table_sql = p.table_sql;
+    open_bulk_->info = e.info;
+    const size_t ncols = e.info->columns.size();
+    for (size_t i = 0; i < ncols; ++i) {
+      if (std::find(p.identity.begin(), p.identity.end(), i) == p.identity.end())
+        open_bulk_->order.push_back(i);
+    }
+    open_bulk_->order.insert(open_bulk_->order.end(), p.identity.begin(), p.identity.end());
+    open_bulk_->key_columns = p.identity.size();
+    open_bulk_forms_.assign(ncols, "");
+    open_bulk_bytes_ = 0;
+  }
+  for (size_t i = 0; i < forms.size(); ++i) {
+    if (open_bulk_forms_[i].empty()) open_bulk_forms_[i] = forms[i];
+  }
+  open_bulk_bytes_ += bytes;
+  open_bulk_->rows.push_back(std::move(e.row));
+}
+
+void BatchSql::endOpenBulk() {
+  if (open_bulk_ == nullptr) return;
+  BulkUpdate& b = *open_bulk_;
+  const mysql::TableInfo& info = *b.info;
+  b.sql = "UPDATE " + b.table_sql + " SET ";
+  for (size_t i : b.order) {
+    b.forms.push_back(open_bulk_forms_[i]);
+    b.params.push_back(paramOfForm(open_bulk_forms_[i]));
+  }
+  const size_t key_from = b.order.size() - b.key_columns;
+  for (size_t n = 0; n < b.order.size(); ++n) {
+    const std::string name = mysql::quoteIdentifier(info.columns[b.order[n]].name);
+    if (n == key_from) {
+      b.sql += " WHERE ";
+    } else if (n > 0) {
+      b.sql += n > key_from ? " AND " : ",";
+    }
+    b.sql += name;
+    b.sql.push_back('=');
+    appendPlaceholder(&b.sql, b.forms[n]);
+  }
+  out_.push_back(BatchStep{std::string(), std::move(open_bulk_)});
+  open_bulk_.reset();
+  open_bulk_forms_.clear();
+  open_bulk_bytes_ = 0;
 }
 
 void BatchSql::emitInsert(const std::string& verb, const std::string& table_sql,
@@ -81,6 +304,7 @@ void BatchSql::emitInsert(const std::string& verb, const std::string& table_sql,
     emitLenient(head + values_row);
     return;
   }
+  endOpenBulk();
   if (open_insert_head_ != head || open_insert_.size() + values_row.size() > max_bytes_) {
     endOpenInsert();
     open_insert_head_ = head;
@@ -111,7 +335,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   for (const Entry& e : p.entries) {
     if (e.present) continue;
     if (!del.empty() && del.size() + e.key_sql.size() > max_bytes_) {
-      out_.push_back(del + ")");
+      emit(del + ")");
       del.clear();
     }
     if (del.empty()) {
@@ -121,12 +345,21 @@ Status BatchSql::flushTable(const std::string& table_sql) {
     }
     del += e.key_sql;
   }
-  if (!del.empty()) out_.push_back(del + ")");
-  for (const Entry& e : p.entries) {
+  if (!del.empty()) emit(del + ")");
+  std::vector<std::string> forms;
+  for (Entry& e : p.entries) {
     if (!e.present) continue;
-    emitInsert("REPLACE", table_sql, *e.info, e.row_sql, e.lenient);
+    if (bulkEligible(p, e, &forms)) {
+      addBulk(p, e, forms);
+      continue;
+    }
+    std::string row;
+    bool lenient = false;
+    DTS_RETURN_IF_ERROR(appendRow(&row, *e.info, e.row, &lenient));
+    emitInsert("REPLACE", table_sql, *e.info, std::move(row), lenient);
   }
   endOpenInsert();
+  endOpenBulk();
   pending_.erase(it);
   return Status::OK();
 }
@@ -157,43 +390,44 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   }
   auto [pit, inserted] = pending_.try_emplace(table_sql);
   Pending& p = pit->second;
+  const bool sole_key = keys.unique.size() == 1 && keys.unique[0] == keys.identity;
   if (inserted) {
     p.table_sql = table_sql;
     p.identity = keys.identity;
+    p.sole_key = sole_key;
     pending_order_.push_back(table_sql);
-  } else if (p.identity != keys.identity) {
+  } else if (p.identity != keys.identity || p.sole_key != sole_key) {
     DTS_RETURN_IF_ERROR(flushTable(table_sql));
     return add(ev, keys);
   }
-  auto setState = [&](std::string key, bool present, const mysql::RowImage* row) -> Status {
-    std::string row_sql;
-    bool lenient = false;
-    if (row != nullptr) DTS_RETURN_IF_ERROR(appendRow(&row_sql, info, *row, &lenient));
+  // in_place: this change is an UPDATE that kept the row's key.
+  auto setState = [&](std::string key, bool present, const mysql::RowImage* row, bool in_place) {
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
-      p.entries.push_back(
-          Entry{ev.table_info, std::move(key), present, std::move(row_sql), lenient});
+      p.entries.push_back(Entry{ev.table_info, std::move(key), present,
+                                row != nullptr ? *row : mysql::RowImage{}, in_place});
     } else {
       Entry& e = p.entries[it->second];
       e.info = ev.table_info;
       e.present = present;
-      e.row_sql = std::move(row_sql);
-      e.lenient = lenient;
+      e.row = row != nullptr ? *row : mysql::RowImage{};
+      e.in_place = e.in_place && in_place;
     }
-    return Status::OK();
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
-    return setState(std::move(k), true, &ev.after);
+    setState(std::move(k), true, &ev.after, false);
   } else if (ev.op == ChangeEvent::Op::kDelete) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.before, "before"));
-    return setState(std::move(k), false, nullptr);
+    setState(std::move(k), false, nullptr, false);
   } else {
     DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
-    if (kb != ka) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr));
-    return setState(std::move(ka), true, &ev.after);
+    const bool moved = kb != ka;
+    if (moved) setState(std::move(kb), false, nullptr, false);
+    setState(std::move(ka), true, &ev.after, !moved);
   }
+  return Status::OK();
 }
 
 Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
@@ -240,7 +474,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   }
   const char* limit = keyed ? "" : " LIMIT 1";
   if (ev.op == ChangeEvent::Op::kDelete) {
-    out_.push_back("DELETE FROM " + table_sql + " WHERE " + where + limit);
+    emit("DELETE FROM " + table_sql + " WHERE " + where + limit);
     return Status::OK();
   }
   if (keyed && allPresent(ev.after, ncols)) {
@@ -248,7 +482,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     // written rather than lost.
     DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
-    if (kb != ka) out_.push_back("DELETE FROM " + table_sql + " WHERE " + where);
+    if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
     std::string row;
     bool lenient = false;
     DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
@@ -269,7 +503,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   if (lenient) {
     emitLenient(std::move(update));
   } else {
-    out_.push_back(std::move(update));
+    emit(std::move(update));
   }
   return Status::OK();
 }
@@ -277,14 +511,26 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
 Status BatchSql::finish() {
   DTS_RETURN_IF_ERROR(flushAll());
   endOpenInsert();
+  endOpenBulk();
   return Status::OK();
 }
 
-std::vector<std::string> BatchSql::takeStatements() {
+std::vector<BatchStep> BatchSql::takeSteps() {
   endOpenInsert();
-  std::vector<std::string> out = std::move(out_);
+  endOpenBulk();
+  std::vector<BatchStep> out = std::move(out_);
   out_.clear();
   rows_ = 0;
+  return out;
+}
+
+std::vector<std::string> BatchSql::takeStatements() {
+  std::vector<std::string> out;
+  for (BatchStep& s : takeSteps()) {
+    out.push_back(s.bulk == nullptr ? std::move(s.sql)
+                                    : s.bulk->sql + " -- " + std::to_string(s.bulk->rows.size()) +
+                                          " rows");
+  }
   return out;
 }
 

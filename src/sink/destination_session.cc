@@ -18,6 +18,34 @@ Status MysqlDestinationSession::execute(std::string_view sql) {
   return st;
 }
 
+bool MysqlDestinationSession::supportsBulk() {
+  if (!bulk_.has_value()) bulk_ = mysql::BulkStatement::supported(*conn_);
+  return *bulk_;
+}
+
+Result<uint64_t> MysqlDestinationSession::executeBulk(
+    const std::string& sql, const std::vector<mysql::BulkStatement::Param>& params,
+    const mysql::BulkRows& rows) {
+  if (!supportsBulk()) {
+    return Status::Unsupported("the destination " + conn_->options().endpoint.toString() +
+                               " takes no arrays of parameters (MariaDB 10.2 or later does)");
+  }
+  auto it = prepared_.find(sql);
+  if (it == prepared_.end()) {
+    if (prepared_.size() >= kMaxPrepared) prepared_.clear();
+    auto stmt = mysql::BulkStatement::prepare(*conn_, sql, params);
+    if (!stmt.ok()) {
+      last_errno_ = conn_->lastErrorNumber();
+      return stmt.status();
+    }
+    it = prepared_.emplace(sql, std::move(stmt).value()).first;
+  }
+  auto matched = it->second->execute(rows);
+  last_errno_ = matched.ok() ? 0 : it->second->lastErrorNumber();
+  if (!matched.ok()) prepared_.erase(it);
+  return matched;
+}
+
 Result<mysql::QueryResult> MysqlDestinationSession::query(std::string_view sql) {
   auto r = conn_->query(sql);
   noteResult(r.ok());
@@ -25,6 +53,7 @@ Result<mysql::QueryResult> MysqlDestinationSession::query(std::string_view sql) 
 }
 
 SessionFactory mysqlSessionFactory(mysql::ConnectOptions options) {
+  options.found_rows = true;
   return [options = std::move(options)]() -> Result<std::unique_ptr<DestinationSession>> {
     DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(options));
     return std::unique_ptr<DestinationSession>(new MysqlDestinationSession(std::move(conn)));

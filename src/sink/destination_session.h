@@ -18,8 +18,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "common/status.h"
+#include "mysql/bulk_statement.h"
 #include "mysql/connection.h"
 
 namespace dts::sink {
@@ -31,6 +34,15 @@ class DestinationSession {
   // Runs one or more ';'-separated statements; rows they return are discarded. On an error the
   // statements after the failing one do not run.
   virtual Status execute(std::string_view sql) = 0;
+  // Runs `sql` once per row of `rows` in one round trip (mysql::BulkStatement, prepared once per
+  // session and text): the applier's UPDATE by key, one placeholder per entry of params. Returns
+  // the rows matched, whether changed or not (sessions are made with found_rows). kUnsupported
+  // when supportsBulk() is false; other errors as execute()'s.
+  virtual Result<uint64_t> executeBulk(const std::string& sql,
+                                       const std::vector<mysql::BulkStatement::Param>& params,
+                                       const mysql::BulkRows& rows) = 0;
+  // Whether the server takes arrays of parameters (MariaDB 10.2 or later; not MySQL).
+  virtual bool supportsBulk() = 0;
   // Runs a query and returns every row.
   virtual Result<mysql::QueryResult> query(std::string_view sql) = 0;
   // The server error number of the last failed call (ER_LOCK_DEADLOCK, ...), 0 after a success.
@@ -55,6 +67,10 @@ class MysqlDestinationSession final : public DestinationSession {
   // Borrows conn, which must outlive the session.
   explicit MysqlDestinationSession(mysql::Connection& conn) : conn_(&conn) {}
   Status execute(std::string_view sql) override;
+  Result<uint64_t> executeBulk(const std::string& sql,
+                               const std::vector<mysql::BulkStatement::Param>& params,
+                               const mysql::BulkRows& rows) override;
+  bool supportsBulk() override;
   Result<mysql::QueryResult> query(std::string_view sql) override;
   unsigned lastErrorNumber() const override { return last_errno_; }
   Result<uint64_t> maxAllowedPacket() override { return conn_->maxAllowedPacket(); }
@@ -65,9 +81,14 @@ class MysqlDestinationSession final : public DestinationSession {
   std::unique_ptr<mysql::Connection> owned_;
   mysql::Connection* conn_;
   unsigned last_errno_ = 0;
+  std::optional<bool> bulk_;  // supportsBulk(), asked once
+  // Prepared bulk statements by text (a session applies a bounded set of tables; the map is
+  // emptied when it reaches kMaxPrepared).
+  static constexpr size_t kMaxPrepared = 64;
+  std::unordered_map<std::string, std::unique_ptr<mysql::BulkStatement>> prepared_;
 };
 
-// Connects to `options` for every session.
+// Connects to `options` for every session (with found_rows, see executeBulk).
 SessionFactory mysqlSessionFactory(mysql::ConnectOptions options);
 
 }  // namespace dts::sink

@@ -113,6 +113,26 @@ class FakeDestination::Session final : public DestinationSession {
     last_errno_ = 0;
     return Status::OK();
   }
+  Result<uint64_t> executeBulk(const std::string& sql,
+                               const std::vector<mysql::BulkStatement::Param>& params,
+                               const mysql::BulkRows& rows) override {
+    if (!supportsBulk()) return Status::Unsupported("fake destination: no bulk statements");
+    if (params.size() != rows.columns()) return Status::Internal("fake: parameters and columns");
+    const std::string text = sql + " -- " + std::to_string(rows.rows()) + " rows";
+    mysql::QueryResult ignored;
+    DTS_RETURN_IF_ERROR(run(text, &ignored));
+    last_errno_ = 0;
+    std::function<uint64_t(const std::string&, uint64_t)> matched;
+    {
+      std::lock_guard<std::mutex> lock(dest_->mu_);
+      matched = dest_->bulk_matched_;
+    }
+    return matched ? matched(sql, rows.rows()) : rows.rows();
+  }
+  bool supportsBulk() override {
+    std::lock_guard<std::mutex> lock(dest_->mu_);
+    return dest_->bulk_;
+  }
   Result<mysql::QueryResult> query(std::string_view sql) override {
     mysql::QueryResult r;
     DTS_RETURN_IF_ERROR(run(std::string(sql), &r));
@@ -262,6 +282,17 @@ SessionFactory FakeDestination::factory() {
 void FakeDestination::setHook(Hook hook) {
   std::lock_guard<std::mutex> lock(mu_);
   hook_ = std::move(hook);
+}
+
+void FakeDestination::setBulk(bool supported) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bulk_ = supported;
+}
+
+void FakeDestination::setBulkMatched(
+    std::function<uint64_t(const std::string& sql, uint64_t rows)> matched) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bulk_matched_ = std::move(matched);
 }
 
 void FakeDestination::setMaxAllowedPacket(uint64_t bytes) {

@@ -123,6 +123,7 @@ Status MysqlApplier::start() {
       sql += ",RELEASE_LOCK('" + lockName(slot) + "')";
     DTS_RETURN_IF_ERROR(control_->execute(sql));
   }
+  bulk_updates_ = options_.bulk_updates && control_->supportsBulk();
   base_ = resume_.applied;
   position_ = resume_.position;
   last_control_write_ = options_.clock->now();
@@ -446,7 +447,7 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
   // The piece's SQL is built here, on the apply thread, while the worker still runs the piece
   // before: the destination does not wait for dts between pieces. The statements replace the
   // events (about the same bytes: the queue's memory bound still holds).
-  DTS_RETURN_IF_ERROR(buildStatements({t}, &t->statements));
+  DTS_RETURN_IF_ERROR(buildStatements({t}, &t->statements, bulk_updates_));
   t->prebuilt = true;
   t->events.clear();
   t->keys.clear();
@@ -546,8 +547,9 @@ void MysqlApplier::workerLoop(Worker* w) {
 }
 
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                                     std::vector<std::string>* statements) const {
-  BatchSql sql(options_.max_statement_bytes);
+                                     std::vector<BatchStep>* statements,
+                                     bool bulk_updates) const {
+  BatchSql sql(options_.max_statement_bytes, bulk_updates);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
       Status st = sql.add(t->events[i], *t->keys[i]);
@@ -555,16 +557,35 @@ Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& ba
     }
   }
   DTS_RETURN_IF_ERROR(sql.finish());
-  *statements = sql.takeStatements();
+  *statements = sql.takeSteps();
+  return Status::OK();
+}
+
+Status MysqlApplier::runBulk(Worker* w, const BulkUpdate& bulk, size_t round_limit) {
+  DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows());
+  DTS_ASSIGN_OR_RETURN(uint64_t matched, w->conn->executeBulk(bulk.sql, bulk.params, rows));
+  if (matched >= bulk.rows.size()) return Status::OK();
+  // Rows the destination lacks (it diverged from the source): written, as REPLACE would.
+  const std::string what = "the destination lacked " +
+                           std::to_string(bulk.rows.size() - matched) + " of " +
+                           std::to_string(bulk.rows.size()) + " rows of " + bulk.table_sql +
+                           " that the source updated; they are written whole";
+  if (!bulk_fallback_logged_.exchange(true)) {
+    spdlog::warn("task '{}': {}", options_.task, what);
+  } else {
+    spdlog::debug("task '{}': {}", options_.task, what);
+  }
+  DTS_ASSIGN_OR_RETURN(std::vector<std::string> replace, bulk.replaceStatements(round_limit));
+  for (const std::string& s : replace) DTS_RETURN_IF_ERROR(w->conn->execute(s));
   return Status::OK();
 }
 
 Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
-  std::vector<std::string> statements;
+  std::vector<BatchStep> statements;
   if (batch.front()->prebuilt) {
     statements = std::move(batch.front()->statements);  // a streamed piece runs alone
   } else {
-    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements));
+    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements, false));
   }
   // A streamed piece (alone in its batch) opens, continues or commits one destination
   // transaction; a batch of whole transactions is one destination transaction of its own.
@@ -596,13 +617,18 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
       if (!round.empty()) round.push_back(';');
       round += s;
     };
-    for (const std::string& s : statements) {
-      if (!round.empty() && round.size() + s.size() > round_limit) {
+    for (const BatchStep& s : statements) {
+      if (!round.empty() && (s.bulk != nullptr || round.size() + s.sql.size() > round_limit)) {
         last = w->conn->execute(round);
         round.clear();
         if (!last.ok()) break;
       }
-      append(s);
+      if (s.bulk != nullptr) {
+        last = runBulk(w, *s.bulk, round_limit);
+        if (!last.ok()) break;
+        continue;
+      }
+      append(s.sql);
     }
     if (last.ok() && commits) {
       append(checkpoint);

@@ -104,17 +104,17 @@ Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
       new ChunkWriter(dest, format, std::move(what), std::move(writing), max_packet));
   if (format.method == ChunkMethod::kBulk) {
     std::string placeholders;
-    std::vector<mysql::BulkInsert::Param> params;
+    std::vector<mysql::BulkStatement::Param> params;
     for (auto r : format.renders) {
       placeholders += placeholders.empty() ? "?" : ", ?";
       // Bytes (and every column in raw mode) as binary strings, stored without conversion; text
       // as strings (utf8mb4, like the source sent it); numbers as strings too, converted by the
       // server as an INSERT would.
       params.push_back(format.raw || r == CatalogColumn::Render::kHex
-                           ? mysql::BulkInsert::Param::kBinary
-                           : mysql::BulkInsert::Param::kString);
+                           ? mysql::BulkStatement::Param::kBinary
+                           : mysql::BulkStatement::Param::kString);
     }
-    auto bulk = mysql::BulkInsert::prepare(dest, format.insert_head + "(" + placeholders + ")",
+    auto bulk = mysql::BulkStatement::prepare(dest, format.insert_head + "(" + placeholders + ")",
                                            std::move(params));
     if (!bulk.ok()) return bulk.status().withContext(w->writing_);
     w->bulk_ = std::move(*bulk);

@@ -1,7 +1,7 @@
 // Chunk writers: how the rows of one chunk travel to the destination, by one of three methods
 // (options.full.method, FullWriteMethod, resolved per chunk by chunkFormat):
 //   bulk       a prepared INSERT executed once per batch with arrays of parameters
-//              (mysql::BulkInsert, MariaDB 10.2+); a batch too large for one bulk packet (a huge
+//              (mysql::BulkStatement, MariaDB 10.2+); a batch too large for one bulk packet (a huge
 //              row) goes by LOAD DATA in the same transaction when LOAD DATA can carry the table;
 //   load_data  LOAD DATA LOCAL INFILE of an in-memory file (mysql::LocalInfileLoader);
 //   insert     multi-row INSERT statements of SQL literals.
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "mysql/bulk_insert.h"
+#include "mysql/bulk_statement.h"
 #include "mysql/connection.h"
 #include "mysql/load_data.h"
 #include "task/catalog.h"
@@ -142,7 +142,7 @@ class ChunkWriter {
   std::string what_;     // "db.t chunk 3"
   std::string writing_;  // "writing target_db.target_table"
   uint64_t max_packet_;
-  std::unique_ptr<mysql::BulkInsert> bulk_;
+  std::unique_ptr<mysql::BulkStatement> bulk_;
   std::unique_ptr<mysql::LocalInfileLoader> infile_;
   uint64_t last_inserted_ = 0;  // rows the last write inserted
 };

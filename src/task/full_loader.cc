@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "common/log.h"
-#include "mysql/bulk_insert.h"
+#include "mysql/bulk_statement.h"
 #include "mysql/load_data.h"
 #include "sink/sql_literal.h"
 #include "task/chunk_plan.h"
@@ -296,7 +296,7 @@ Status FullLoader::worker(Shared& shared, const OnSnapshot& on_snapshot) {
   // Needed before any LOAD DATA LOCAL; a client built without it makes the server refuse, which
   // loadChunk turns into another method (unless load_data was asked for).
   if (options_.method != FullWriteMethod::kInsert) mysql::enableLocalInfile(*dest);
-  const bool bulk = mysql::BulkInsert::supported(*dest);
+  const bool bulk = mysql::BulkStatement::supported(*dest);
   if (options_.method == FullWriteMethod::kBulkInsert && !bulk) {
     return Status::FailedPrecondition(
         "options.full.method bulk_insert: the destination " + dest_.endpoint.toString() +

@@ -1,11 +1,13 @@
-// BulkInsert: a prepared INSERT executed once per batch with arrays of parameters, MariaDB's
-// COM_STMT_BULK_EXECUTE (https://mariadb.com/kb/en/com_stmt_bulk_execute/). Values travel column
-// by column in binary form; the server parses neither SQL nor text per row.
+// BulkStatement: a prepared statement (the full load's INSERT, the applier's UPDATE by key)
+// executed once per batch with arrays of parameters, MariaDB's COM_STMT_BULK_EXECUTE
+// (https://mariadb.com/kb/en/com_stmt_bulk_execute/): the server runs it once per row of the
+// batch. Values travel column by column in binary form; the server parses neither SQL nor text
+// per row.
 //
 // BulkRows is one batch: the values back to back in one buffer, with per column each row's
 // offset, length and NULL flag, filled row by row by a reader and executed by a writer.
 //
-// Thread-safety: a BulkInsert is used by one thread at a time, like its Connection; a BulkRows
+// Thread-safety: a BulkStatement is used by one thread at a time, like its Connection; a BulkRows
 // may be filled on one thread and executed on another after being handed over.
 #pragma once
 
@@ -68,7 +70,7 @@ class BulkRows {
   }
 
  private:
-  friend class BulkInsert;
+  friend class BulkStatement;
   std::string data_;
   uint64_t rows_ = 0;
   std::vector<std::vector<size_t>> offsets_;
@@ -76,31 +78,36 @@ class BulkRows {
   std::vector<std::vector<char>> nulls_;  // 1: NULL (Connector/C's STMT_INDICATOR_NULL)
 };
 
-class BulkInsert {
+class BulkStatement {
  public:
   // How a parameter is sent: kString as a string in the connection's character set (the server
   // converts it like an INSERT literal, numbers included), kBinary as a binary string stored
-  // without conversion.
-  enum class Param { kString, kBinary };
+  // without conversion, kInt64/kUInt64 as a 64-bit integer (its 8 bytes, host order, in
+  // BulkRows).
+  enum class Param { kString, kBinary, kInt64, kUInt64 };
 
   // Whether the server takes arrays of parameters (MariaDB 10.2 or later; not MySQL).
   static bool supported(Connection& conn);
 
-  // Prepares `sql` (an INSERT with one placeholder per entry of params) on conn.
+  // Prepares `sql` (a statement with one placeholder per entry of params) on conn.
   // REQUIRES: conn outlives the statement. Errors name the endpoint.
-  static Result<std::unique_ptr<BulkInsert>> prepare(Connection& conn, std::string_view sql,
+  static Result<std::unique_ptr<BulkStatement>> prepare(Connection& conn, std::string_view sql,
                                                      std::vector<Param> params);
-  ~BulkInsert();
-  BulkInsert(const BulkInsert&) = delete;
-  BulkInsert& operator=(const BulkInsert&) = delete;
+  ~BulkStatement();
+  BulkStatement(const BulkStatement&) = delete;
+  BulkStatement& operator=(const BulkStatement&) = delete;
 
-  // Inserts the batch and returns the rows the server inserted. A lost connection or a server
+  // Runs the statement once per row of the batch and returns the affected rows of them all (an
+  // INSERT's rows inserted; an UPDATE's rows changed, or matched on a connection made with
+  // ConnectOptions::found_rows). A lost connection or a server
   // going away is kUnavailable, any other failure kFailedPrecondition; the message gets the
   // server's error number. REQUIRES: rows.columns() == the number of params.
   Result<uint64_t> execute(const BulkRows& rows);
+  // The server's or client's number for the last error of this statement (0: none).
+  unsigned lastErrorNumber() const;
 
  private:
-  BulkInsert(Connection& conn, st_mysql_stmt* stmt, std::vector<Param> params)
+  BulkStatement(Connection& conn, st_mysql_stmt* stmt, std::vector<Param> params)
       : conn_(&conn), stmt_(stmt), params_(std::move(params)) {}
   Status error(const std::string& what) const;
 
@@ -108,6 +115,7 @@ class BulkInsert {
   st_mysql_stmt* stmt_;
   std::vector<Param> params_;
   std::vector<std::vector<char*>> pointers_;  // per column, each row's value (reused)
+  std::vector<std::vector<uint64_t>> integers_;  // per integer column, each row's (reused)
 };
 
 }  // namespace dts::mysql

@@ -1,4 +1,4 @@
-#include "mysql/bulk_insert.h"
+#include "mysql/bulk_statement.h"
 
 #include <gtest/gtest.h>
 
