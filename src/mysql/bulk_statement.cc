@@ -22,8 +22,9 @@ bool BulkStatement::supported(Connection& conn) {
          (extended & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
 }
 
-Result<std::unique_ptr<BulkStatement>> BulkStatement::prepare(Connection& conn, std::string_view sql,
-                                                        std::vector<Param> params) {
+Result<std::unique_ptr<BulkStatement>> BulkStatement::prepare(Connection& conn,
+                                                              std::string_view sql,
+                                                              std::vector<Param> params) {
   MYSQL_STMT* stmt = mysql_stmt_init(conn.handle());
   if (stmt == nullptr) return Status::Internal("mysql_stmt_init: out of memory");
   std::unique_ptr<BulkStatement> out(new BulkStatement(conn, stmt, std::move(params)));

@@ -92,7 +92,7 @@ class BulkStatement {
   // Prepares `sql` (a statement with one placeholder per entry of params) on conn.
   // REQUIRES: conn outlives the statement. Errors name the endpoint.
   static Result<std::unique_ptr<BulkStatement>> prepare(Connection& conn, std::string_view sql,
-                                                     std::vector<Param> params);
+                                                        std::vector<Param> params);
   ~BulkStatement();
   BulkStatement(const BulkStatement&) = delete;
   BulkStatement& operator=(const BulkStatement&) = delete;
@@ -114,7 +114,7 @@ class BulkStatement {
   Connection* conn_;
   st_mysql_stmt* stmt_;
   std::vector<Param> params_;
-  std::vector<std::vector<char*>> pointers_;  // per column, each row's value (reused)
+  std::vector<std::vector<char*>> pointers_;     // per column, each row's value (reused)
   std::vector<std::vector<uint64_t>> integers_;  // per integer column, each row's (reused)
 };
 

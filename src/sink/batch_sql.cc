@@ -24,8 +24,8 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
 
 // Appends "(v1,v2,...)"; sets *lenient when a value is an ENUM's error value (sql_literal.h),
 // whose statement then runs alone under the lenient sql_mode.
-Status appendRowLiteral(std::string* out, const mysql::TableInfo& info,
-                        const mysql::RowImage& row, bool* lenient) {
+Status appendRowLiteral(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row,
+                        bool* lenient) {
   out->push_back('(');
   for (size_t i = 0; i < info.columns.size(); ++i) {
     if (i > 0) out->push_back(',');
@@ -527,9 +527,9 @@ std::vector<BatchStep> BatchSql::takeSteps() {
 std::vector<std::string> BatchSql::takeStatements() {
   std::vector<std::string> out;
   for (BatchStep& s : takeSteps()) {
-    out.push_back(s.bulk == nullptr ? std::move(s.sql)
-                                    : s.bulk->sql + " -- " + std::to_string(s.bulk->rows.size()) +
-                                          " rows");
+    out.push_back(s.bulk == nullptr
+                      ? std::move(s.sql)
+                      : s.bulk->sql + " -- " + std::to_string(s.bulk->rows.size()) + " rows");
   }
   return out;
 }

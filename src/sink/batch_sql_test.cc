@@ -164,12 +164,13 @@ std::shared_ptr<const mysql::TableInfo> wideTable() {
 }
 
 mysql::RowImage wideRow(int64_t id, uint64_t n, std::string s) {
-  return mysql::RowImage{{Value::ofInt(id), Value::ofUInt(n), Value::ofText(Value::Kind::kString, std::move(s)),
-                          Value::ofText(Value::Kind::kBytes, std::string("\0\x00'", 7)),
-                          Value::ofText(Value::Kind::kDecimal, "-12.50"),
-                          Value::ofText(Value::Kind::kTemporal, "2024-02-30 10:00:00.5"),
-                          Value::ofText(Value::Kind::kJson, "{\"a\": 1}")},
-                         {}};
+  return mysql::RowImage{
+      {Value::ofInt(id), Value::ofUInt(n), Value::ofText(Value::Kind::kString, std::move(s)),
+       Value::ofText(Value::Kind::kBytes, std::string("\0\x00'", 7)),
+       Value::ofText(Value::Kind::kDecimal, "-12.50"),
+       Value::ofText(Value::Kind::kTemporal, "2024-02-30 10:00:00.5"),
+       Value::ofText(Value::Kind::kJson, "{\"a\": 1}")},
+      {}};
 }
 
 ChangeEvent wideEv(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
@@ -213,7 +214,7 @@ TEST(BatchSqlTest, RowsUpdatedInPlaceGoByOneBulkUpdate) {
             "`j`=CONVERT(? USING utf8mb4) WHERE `id`=?");
   using P = mysql::BulkStatement::Param;
   EXPECT_EQ(u.params, (std::vector<P>{P::kUInt64, P::kBinary, P::kBinary, P::kString, P::kString,
-                                       P::kBinary, P::kInt64}));
+                                      P::kBinary, P::kInt64}));
   ASSERT_EQ(u.rows.size(), 2u);  // rows 1 (its last state) and 2
   auto rows = u.bulkRows();
   ASSERT_TRUE(rows.ok()) << rows.status().toString();
@@ -226,7 +227,7 @@ TEST(BatchSqlTest, RowsUpdatedInPlaceGoByOneBulkUpdate) {
   ASSERT_EQ(seen.size(), 2u);
   auto int8 = [](uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
   EXPECT_EQ(seen[0], (std::vector<std::string>{int8(3), "d", std::string("\0\x00'", 7), "-12.50",
-                                                "2024-02-30 10:00:00.5", "{\"a\": 1}", int8(1)}));
+                                               "2024-02-30 10:00:00.5", "{\"a\": 1}", int8(1)}));
   EXPECT_EQ(seen[1][0], int8(2));
   EXPECT_EQ(seen[1][6], int8(2));
   // The fallback writes the same rows as REPLACE would.

@@ -547,8 +547,7 @@ void MysqlApplier::workerLoop(Worker* w) {
 }
 
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                                     std::vector<BatchStep>* statements,
-                                     bool bulk_updates) const {
+                                     std::vector<BatchStep>* statements, bool bulk_updates) const {
   BatchSql sql(options_.max_statement_bytes, bulk_updates);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
@@ -566,10 +565,9 @@ Status MysqlApplier::runBulk(Worker* w, const BulkUpdate& bulk, size_t round_lim
   DTS_ASSIGN_OR_RETURN(uint64_t matched, w->conn->executeBulk(bulk.sql, bulk.params, rows));
   if (matched >= bulk.rows.size()) return Status::OK();
   // Rows the destination lacks (it diverged from the source): written, as REPLACE would.
-  const std::string what = "the destination lacked " +
-                           std::to_string(bulk.rows.size() - matched) + " of " +
-                           std::to_string(bulk.rows.size()) + " rows of " + bulk.table_sql +
-                           " that the source updated; they are written whole";
+  const std::string what = "the destination lacked " + std::to_string(bulk.rows.size() - matched) +
+                           " of " + std::to_string(bulk.rows.size()) + " rows of " +
+                           bulk.table_sql + " that the source updated; they are written whole";
   if (!bulk_fallback_logged_.exchange(true)) {
     spdlog::warn("task '{}': {}", options_.task, what);
   } else {
