@@ -349,14 +349,14 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   std::vector<std::string> forms;
   for (Entry& e : p.entries) {
     if (!e.present) continue;
-    if (bulkEligible(p, e, &forms)) {
-      addBulk(p, e, forms);
-      continue;
+    if (e.row_sql.empty()) {  // a bulk update candidate (see add)
+      if (bulkEligible(p, e, &forms)) {
+        addBulk(p, e, forms);
+        continue;
+      }
+      DTS_RETURN_IF_ERROR(appendRow(&e.row_sql, *e.info, e.row, &e.lenient));
     }
-    std::string row;
-    bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRow(&row, *e.info, e.row, &lenient));
-    emitInsert("REPLACE", table_sql, *e.info, std::move(row), lenient);
+    emitInsert("REPLACE", table_sql, *e.info, std::move(e.row_sql), e.lenient);
   }
   endOpenInsert();
   endOpenBulk();
@@ -401,33 +401,42 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
     return add(ev, keys);
   }
   // in_place: this change is an UPDATE that kept the row's key.
-  auto setState = [&](std::string key, bool present, const mysql::RowImage* row, bool in_place) {
+  // in_place: this change is an UPDATE that kept the row's key. A row that may go by bulk update
+  // keeps its image; any other is rendered now, as the REPLACE it will be.
+  auto setState = [&](std::string key, bool present, const mysql::RowImage* row,
+                      bool in_place) -> Status {
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
-      p.entries.push_back(Entry{ev.table_info, std::move(key), present,
-                                row != nullptr ? *row : mysql::RowImage{}, in_place});
-    } else {
-      Entry& e = p.entries[it->second];
-      e.info = ev.table_info;
-      e.present = present;
-      e.row = row != nullptr ? *row : mysql::RowImage{};
-      e.in_place = e.in_place && in_place;
+      p.entries.emplace_back();
+      p.entries.back().key_sql = std::move(key);
     }
+    Entry& e = p.entries[it->second];
+    e.info = ev.table_info;
+    e.present = present;
+    e.in_place = (fresh || e.in_place) && in_place;
+    e.row = mysql::RowImage{};
+    e.row_sql.clear();
+    e.lenient = false;
+    if (row == nullptr) return Status::OK();
+    if (bulk_updates_ && p.sole_key && e.in_place) {
+      e.row = *row;
+      return Status::OK();
+    }
+    return appendRow(&e.row_sql, info, *row, &e.lenient);
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
-    setState(std::move(k), true, &ev.after, false);
+    return setState(std::move(k), true, &ev.after, false);
   } else if (ev.op == ChangeEvent::Op::kDelete) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.before, "before"));
-    setState(std::move(k), false, nullptr, false);
+    return setState(std::move(k), false, nullptr, false);
   } else {
     DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
     const bool moved = kb != ka;
-    if (moved) setState(std::move(kb), false, nullptr, false);
-    setState(std::move(ka), true, &ev.after, !moved);
+    if (moved) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr, false));
+    return setState(std::move(ka), true, &ev.after, !moved);
   }
-  return Status::OK();
 }
 
 Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,

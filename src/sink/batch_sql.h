@@ -103,9 +103,13 @@ class BatchSql {
     std::shared_ptr<const mysql::TableInfo> info;
     std::string key_sql;   // "(1,2)" rendered identity
     bool present = false;  // final state: row present (after) or deleted
-    mysql::RowImage row;   // the final row when present
     // Every change to the row in this batch was an UPDATE keeping its key: the row existed.
     bool in_place = false;
+    // The final row when present: rendered "(v1,v2)", or its image while it may go by bulk
+    // update (row_sql empty).
+    std::string row_sql;
+    bool lenient = false;  // row_sql writes an ENUM error value (emitLenient)
+    mysql::RowImage row;
   };
   struct Pending {
     std::string table_sql;  // `db`.`t`
