@@ -207,15 +207,16 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
   EXPECT_EQ(one(*dest_, "SELECT UNIX_TIMESTAMP(ts) FROM vals.t"), "1706695200");
 }
 
-// A large transaction's in-place updates go by bulk UPDATE by key (batch_sql.h). The same
-// changes by REPLACE only (bulk_updates off) and by bulk updates must leave the same rows, for
-// every kind of value a parameter carries: strings of character sets whose second byte may be a
-// backslash (sjis, gbk, big5), latin1, ucs2, a latin1 source column whose destination is
-// utf8mb4 (converted), bytes of every value, JSON, DOUBLE, FLOAT, DECIMAL, DATETIME, TIMESTAMP,
-// TIME, YEAR, BIGINT UNSIGNED, ENUM/SET by name, NULLs; and beside them what still goes by
-// REPLACE in its place (ENUM by index, BIT, a string key, a second unique key, a key that moves,
-// a partial image). A destination that lacks rows the source updated gets them written whole.
-TEST_F(ApplierTest, StreamedUpdatesByBulkStoreWhatReplaceStores) {
+// A large transaction's rows go by bulk REPLACE (batch_sql.h): prepared, with arrays of binary
+// parameters. The same changes by REPLACE statements only (bulk_replace off) and by bulk REPLACE
+// must leave the same rows, for every kind of value a parameter carries: strings of character
+// sets whose second byte may be a backslash (sjis, gbk, big5), latin1, ucs2, a latin1 source
+// column whose destination is utf8mb4 (converted), bytes of every value, JSON, DOUBLE, FLOAT,
+// DECIMAL, DATETIME, TIMESTAMP, TIME, YEAR, BIGINT UNSIGNED, ENUM/SET by name, NULLs; beside what
+// still goes by statements in its place (ENUM/SET by index, BIT, a partial image); with a string
+// key, a second unique key, a key that moves, composite DATETIME + VARBINARY keys. A destination
+// that lacks rows the source updates gets them written whole, as REPLACE does.
+TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
   const std::string cols =
       "(id INT PRIMARY KEY, s VARCHAR(300) CHARACTER SET utf8mb4 NULL, l VARCHAR(300) CHARACTER "
       "SET latin1, sj VARCHAR(100) CHARACTER SET sjis, g VARCHAR(100) CHARACTER SET gbk, b5 "
@@ -392,6 +393,9 @@ TEST_F(ApplierTest, StreamedUpdatesByBulkStoreWhatReplaceStores) {
                              img({Value::ofInt(i), Value::ofInt(20 + i), Value::ofInt(i)})));
       evs.push_back(rowEvent(Op::kUpdate, dk, dkRow(i, 0), dkRow(i, i)));
     }
+    // A new row whose unique u is row 1's new one: REPLACE takes row 1 away.
+    evs.push_back(rowEvent(Op::kInsert, u2, std::nullopt,
+                           img({Value::ofInt(10), Value::ofInt(21), Value::ofInt(9)})));
     auto partial_before = K(3, 1);
     partial_before.present.assign(partial_before.values.size(), false);
     partial_before.present[0] = true;
@@ -418,7 +422,7 @@ TEST_F(ApplierTest, StreamedUpdatesByBulkStoreWhatReplaceStores) {
   };
   for (const char* db : dbs) {
     auto o = options(db);
-    o.bulk_updates = std::string(db) != "bu_replace";
+    o.bulk_replace = std::string(db) != "bu_replace";
     auto a = open(o);
     ASSERT_NE(a, nullptr);
     ASSERT_TRUE(a->apply(txn(1, inserts(db))).ok());
@@ -438,9 +442,9 @@ TEST_F(ApplierTest, StreamedUpdatesByBulkStoreWhatReplaceStores) {
     Status st = a->close();
     ASSERT_TRUE(st.ok()) << db << ": " << st.toString();
     if (std::string(db) == "bu_replace") {
-      EXPECT_EQ(prepares(), before) << "no bulk update without bulk_updates";
+      EXPECT_EQ(prepares(), before) << "no bulk REPLACE without bulk_replace";
     } else {
-      EXPECT_NE(prepares(), before) << db << ": the updates went by bulk UPDATE";
+      EXPECT_NE(prepares(), before) << db << ": the pieces went by bulk REPLACE";
     }
   }
   for (const char* t : {"k", "bt", "sk", "u2", "dk"}) {
@@ -465,6 +469,7 @@ TEST_F(ApplierTest, StreamedUpdatesByBulkStoreWhatReplaceStores) {
   EXPECT_EQ(one(*dest_, "SELECT COUNT(*) FROM bu_bulk.k WHERE id = 9 AND s IS NULL AND un IS NULL"),
             "1");
   EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(n ORDER BY n) FROM bu_missing.dk"), "1,2,3");
+  EXPECT_EQ(one(*dest_, "SELECT GROUP_CONCAT(id ORDER BY id) FROM bu_bulk.u2"), "2,3,10");
 }
 
 TEST_F(ApplierTest, RowOpsMappingAndNoKeyTables) {

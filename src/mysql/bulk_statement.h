@@ -1,4 +1,4 @@
-// BulkStatement: a prepared statement (the full load's INSERT, the applier's UPDATE by key)
+// BulkStatement: a prepared statement (the full load's INSERT, the applier's REPLACE)
 // executed once per batch with arrays of parameters, MariaDB's COM_STMT_BULK_EXECUTE
 // (https://mariadb.com/kb/en/com_stmt_bulk_execute/): the server runs it once per row of the
 // batch. Values travel column by column in binary form; the server parses neither SQL nor text
@@ -98,8 +98,7 @@ class BulkStatement {
   BulkStatement& operator=(const BulkStatement&) = delete;
 
   // Runs the statement once per row of the batch and returns the affected rows of them all (an
-  // INSERT's rows inserted; an UPDATE's rows changed, or matched on a connection made with
-  // ConnectOptions::found_rows). A lost connection or a server
+  // INSERT's rows inserted). A lost connection or a server
   // going away is kUnavailable, any other failure kFailedPrecondition; the message gets the
   // server's error number. REQUIRES: rows.columns() == the number of params.
   Result<uint64_t> execute(const BulkRows& rows);

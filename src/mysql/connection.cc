@@ -83,12 +83,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& op
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   unsigned protocol = MYSQL_PROTOCOL_TCP;
   mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &protocol);
-  if (mysql_real_connect(mysql, options.endpoint.host.c_str(), options.user.c_str(),
-                         options.password.c_str(),
-                         options.database.empty() ? nullptr : options.database.c_str(),
-                         options.endpoint.port, nullptr,
-                         CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS |
-                             (options.found_rows ? CLIENT_FOUND_ROWS : 0)) == nullptr) {
+  if (mysql_real_connect(
+          mysql, options.endpoint.host.c_str(), options.user.c_str(), options.password.c_str(),
+          options.database.empty() ? nullptr : options.database.c_str(), options.endpoint.port,
+          nullptr, CLIENT_MULTI_RESULTS | CLIENT_MULTI_STATEMENTS) == nullptr) {
     unsigned err = mysql_errno(mysql);
     std::string msg = "connecting to " + options.endpoint.toString() + " as '" + options.user +
                       "': " + mysql_error(mysql) + " (error " + std::to_string(err) + ")";

@@ -36,9 +36,6 @@ struct ConnectOptions {
   std::chrono::seconds connect_timeout{10};
   std::chrono::seconds read_timeout{60};
   std::chrono::seconds write_timeout{60};
-  // An UPDATE's affected rows count the rows it matched, not only those it changed
-  // (CLIENT_FOUND_ROWS): the applier checks that an UPDATE by key found every row.
-  bool found_rows = false;
 };
 
 using Row = std::vector<std::optional<std::string>>;

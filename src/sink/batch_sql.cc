@@ -57,17 +57,18 @@ void appendPlaceholder(std::string* out, const std::string& form) {
 
 }  // namespace
 
-Result<mysql::BulkRows> BulkUpdate::bulkRows() const {
-  mysql::BulkRows out(order.size());
+Result<mysql::BulkRows> BulkReplace::bulkRows() const {
+  const size_t ncols = params.size();
+  mysql::BulkRows out(ncols);
   size_t bytes = 0;
   for (const mysql::RowImage& r : rows) {
-    for (size_t n : order) bytes += r.values[n].s.size() + 8;
+    for (const mysql::Value& v : r.values) bytes += v.s.size() + 8;
   }
   out.reserve(bytes);
   std::string text;
   for (const mysql::RowImage& r : rows) {
-    for (size_t n = 0; n < order.size(); ++n) {
-      const mysql::Value& v = r.values[order[n]];
+    for (size_t n = 0; n < ncols; ++n) {
+      const mysql::Value& v = r.values[n];
       if (v.isNull()) {
         out.appendValue(n, nullptr, 0);
         continue;
@@ -87,14 +88,14 @@ Result<mysql::BulkRows> BulkUpdate::bulkRows() const {
             // A temporal value's text (checked like its literal); an empty SET is ''.
             text.clear();
             if (v.kind == mysql::Value::Kind::kTemporal) {
-              DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[order[n]]));
+              DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[n]));
               out.appendValue(n, text.data() + 1, text.size() - 2);  // without its quotes
             } else {
               out.appendValue(n, "", 0);
             }
           } else {
             text.clear();  // a number as its literal
-            DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[order[n]]));
+            DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[n]));
             out.appendValue(n, text.data(), text.size());
           }
           break;
@@ -105,30 +106,6 @@ Result<mysql::BulkRows> BulkUpdate::bulkRows() const {
     }
     out.endRow();
   }
-  return out;
-}
-
-Result<std::vector<std::string>> BulkUpdate::replaceStatements(size_t max_bytes) const {
-  const std::string head = "REPLACE INTO " + table_sql + " (" + columnList(*info) + ") VALUES ";
-  std::vector<std::string> out;
-  std::string stmt;
-  std::string row;
-  for (const mysql::RowImage& r : rows) {
-    row.clear();
-    bool lenient = false;  // never: such rows do not go by bulk update
-    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, &lenient));
-    if (!stmt.empty() && stmt.size() + row.size() > max_bytes) {
-      out.push_back(std::move(stmt));
-      stmt.clear();
-    }
-    if (stmt.empty()) {
-      stmt = head;
-    } else {
-      stmt.push_back(',');
-    }
-    stmt += row;
-  }
-  if (!stmt.empty()) out.push_back(std::move(stmt));
   return out;
 }
 
@@ -183,38 +160,27 @@ void BatchSql::emitLenient(std::string statement) {
   emit(setSqlModeSql(strictSqlMode()));
 }
 
-bool BatchSql::bulkEligible(const Pending& p, const Entry& e,
-                            std::vector<std::string>* forms) const {
+bool BatchSql::rowForms(const mysql::TableInfo& info, const mysql::RowImage& row,
+                        std::vector<std::string>* forms) {
   using Kind = mysql::Value::Kind;
-  if (!bulk_updates_ || !p.sole_key || !e.in_place) return false;
-  const mysql::TableInfo& info = *e.info;
   const size_t ncols = info.columns.size();
-  if (p.identity.size() >= ncols || e.row.values.size() < ncols) return false;
+  if (row.values.size() < ncols) return false;
   forms->assign(ncols, "");
   for (size_t i = 0; i < ncols; ++i) {
-    const mysql::Value& v = e.row.values[i];
+    const mysql::Value& v = row.values[i];
     const mysql::ColumnInfo& col = info.columns[i];
-    const bool key = std::find(p.identity.begin(), p.identity.end(), i) != p.identity.end();
     std::string& form = (*forms)[i];
     switch (v.kind) {
-      case Kind::kNull:
-        if (key) return false;
-        break;
+      case Kind::kNull: break;
       case Kind::kInt: form = "i"; break;
       case Kind::kUInt: form = "u"; break;
-      case Kind::kTemporal: form = "t"; break;
-      case Kind::kBytes: form = "b"; break;
-      // Compared as a key, a string parameter would need the column's collation, and a DECIMAL
-      // or floating-point one is compared as a double: those keys go by REPLACE.
       case Kind::kFloat:
       case Kind::kDouble:
       case Kind::kDecimal:
-        if (key) return false;
-        form = "t";
-        break;
+      case Kind::kTemporal: form = "t"; break;
+      case Kind::kBytes: form = "b"; break;
       case Kind::kString:
       case Kind::kJson: {
-        if (key) return false;
         std::string_view cs =
             v.kind == Kind::kJson ? std::string_view("utf8mb4") : charsetOfCollation(col.collation);
         form = cs.empty() ? "b" : "c" + std::string(cs);
@@ -222,7 +188,7 @@ bool BatchSql::bulkEligible(const Pending& p, const Entry& e,
       }
       case Kind::kEnum:
       case Kind::kSet:
-        if (key || isEnumErrorValue(v)) return false;
+        if (isEnumErrorValue(v)) return false;
         if (!v.s.empty()) {
           std::string_view cs = charsetOfCollation(
               col.enum_values_collation != 0 ? col.enum_values_collation : col.collation);
@@ -239,61 +205,47 @@ bool BatchSql::bulkEligible(const Pending& p, const Entry& e,
   return true;
 }
 
-void BatchSql::addBulk(const Pending& p, Entry& e, const std::vector<std::string>& forms) {
+void BatchSql::addBulk(const std::string& table_sql,
+                       const std::shared_ptr<const mysql::TableInfo>& info, mysql::RowImage row,
+                       const std::vector<std::string>& forms) {
   endOpenInsert();
   size_t bytes = 0;
-  for (const mysql::Value& v : e.row.values) bytes += v.s.size() + 10;
-  bool fits = open_bulk_ != nullptr && open_bulk_->info == e.info &&
-              open_bulk_->table_sql == p.table_sql && open_bulk_bytes_ + bytes <= max_bytes_;
+  for (const mysql::Value& v : row.values) bytes += v.s.size() + 10;
+  bool fits = open_bulk_ != nullptr && open_bulk_->info == info && open_bulk_table_ == table_sql &&
+              open_bulk_bytes_ + bytes <= max_bytes_;
   for (size_t i = 0; fits && i < forms.size(); ++i) {
     fits = forms[i].empty() || open_bulk_forms_[i].empty() || forms[i] == open_bulk_forms_[i];
   }
   if (!fits) {
     endOpenBulk();
-    open_bulk_ = std::make_shared<BulkUpdate>();
-    open_bulk_->table_sql = p.table_sql;
-    open_bulk_->info = e.info;
-    const size_t ncols = e.info->columns.size();
-    for (size_t i = 0; i < ncols; ++i) {
-      if (std::find(p.identity.begin(), p.identity.end(), i) == p.identity.end())
-        open_bulk_->order.push_back(i);
-    }
-    open_bulk_->order.insert(open_bulk_->order.end(), p.identity.begin(), p.identity.end());
-    open_bulk_->key_columns = p.identity.size();
-    open_bulk_forms_.assign(ncols, "");
+    open_bulk_ = std::make_shared<BulkReplace>();
+    open_bulk_->info = info;
+    open_bulk_table_ = table_sql;
+    open_bulk_forms_.assign(info->columns.size(), "");
     open_bulk_bytes_ = 0;
   }
   for (size_t i = 0; i < forms.size(); ++i) {
     if (open_bulk_forms_[i].empty()) open_bulk_forms_[i] = forms[i];
   }
   open_bulk_bytes_ += bytes;
-  open_bulk_->rows.push_back(std::move(e.row));
+  open_bulk_->rows.push_back(std::move(row));
 }
 
 void BatchSql::endOpenBulk() {
   if (open_bulk_ == nullptr) return;
-  BulkUpdate& b = *open_bulk_;
-  const mysql::TableInfo& info = *b.info;
-  b.sql = "UPDATE " + b.table_sql + " SET ";
-  for (size_t i : b.order) {
-    b.forms.push_back(open_bulk_forms_[i]);
-    b.params.push_back(paramOfForm(open_bulk_forms_[i]));
+  BulkReplace& b = *open_bulk_;
+  b.forms = std::move(open_bulk_forms_);
+  b.sql = "REPLACE INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
+  for (size_t i = 0; i < b.forms.size(); ++i) {
+    if (i > 0) b.sql.push_back(',');
+    appendPlaceholder(&b.sql, b.forms[i]);
+    b.params.push_back(paramOfForm(b.forms[i]));
   }
-  const size_t key_from = b.order.size() - b.key_columns;
-  for (size_t n = 0; n < b.order.size(); ++n) {
-    const std::string name = mysql::quoteIdentifier(info.columns[b.order[n]].name);
-    if (n == key_from) {
-      b.sql += " WHERE ";
-    } else if (n > 0) {
-      b.sql += n > key_from ? " AND " : ",";
-    }
-    b.sql += name;
-    b.sql.push_back('=');
-    appendPlaceholder(&b.sql, b.forms[n]);
-  }
+  b.sql.push_back(')');
   out_.push_back(BatchStep{std::string(), std::move(open_bulk_)});
   open_bulk_.reset();
   open_bulk_forms_.clear();
+  open_bulk_table_.clear();
   open_bulk_bytes_ = 0;
 }
 
@@ -349,9 +301,9 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   std::vector<std::string> forms;
   for (Entry& e : p.entries) {
     if (!e.present) continue;
-    if (e.row_sql.empty()) {  // a bulk update candidate (see add)
-      if (bulkEligible(p, e, &forms)) {
-        addBulk(p, e, forms);
+    if (e.row_sql.empty()) {  // kept as an image for a bulk REPLACE (see add)
+      if (rowForms(*e.info, e.row, &forms)) {
+        addBulk(table_sql, e.info, std::move(e.row), forms);
         continue;
       }
       DTS_RETURN_IF_ERROR(appendRow(&e.row_sql, *e.info, e.row, &e.lenient));
@@ -390,21 +342,17 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   }
   auto [pit, inserted] = pending_.try_emplace(table_sql);
   Pending& p = pit->second;
-  const bool sole_key = keys.unique.size() == 1 && keys.unique[0] == keys.identity;
   if (inserted) {
     p.table_sql = table_sql;
     p.identity = keys.identity;
-    p.sole_key = sole_key;
     pending_order_.push_back(table_sql);
-  } else if (p.identity != keys.identity || p.sole_key != sole_key) {
+  } else if (p.identity != keys.identity) {
     DTS_RETURN_IF_ERROR(flushTable(table_sql));
     return add(ev, keys);
   }
-  // in_place: this change is an UPDATE that kept the row's key.
-  // in_place: this change is an UPDATE that kept the row's key. A row that may go by bulk update
-  // keeps its image; any other is rendered now, as the REPLACE it will be.
-  auto setState = [&](std::string key, bool present, const mysql::RowImage* row,
-                      bool in_place) -> Status {
+  // Under bulk_replace a row keeps its image (for a bulk REPLACE); otherwise it is rendered now,
+  // as the REPLACE it will be.
+  auto setState = [&](std::string key, bool present, const mysql::RowImage* row) -> Status {
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
       p.entries.emplace_back();
@@ -413,12 +361,11 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
     Entry& e = p.entries[it->second];
     e.info = ev.table_info;
     e.present = present;
-    e.in_place = (fresh || e.in_place) && in_place;
     e.row = mysql::RowImage{};
     e.row_sql.clear();
     e.lenient = false;
     if (row == nullptr) return Status::OK();
-    if (bulk_updates_ && p.sole_key && e.in_place) {
+    if (bulk_replace_) {
       e.row = *row;
       return Status::OK();
     }
@@ -426,16 +373,15 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
-    return setState(std::move(k), true, &ev.after, false);
+    return setState(std::move(k), true, &ev.after);
   } else if (ev.op == ChangeEvent::Op::kDelete) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.before, "before"));
-    return setState(std::move(k), false, nullptr, false);
+    return setState(std::move(k), false, nullptr);
   } else {
     DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
-    const bool moved = kb != ka;
-    if (moved) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr, false));
-    return setState(std::move(ka), true, &ev.after, !moved);
+    if (kb != ka) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr));
+    return setState(std::move(ka), true, &ev.after);
   }
 }
 
@@ -444,9 +390,14 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   const mysql::TableInfo& info = *ev.table_info;
   const size_t ncols = info.columns.size();
   bool keyed = !keys.identity.empty();
+  std::vector<std::string> forms;
   if (ev.op == ChangeEvent::Op::kInsert) {
     if (!allPresent(ev.after, ncols)) {
       return Status::InvalidArgument("insert into " + table_sql + " has a partial row image");
+    }
+    if (keyed && bulk_replace_ && rowForms(info, ev.after, &forms)) {
+      addBulk(table_sql, ev.table_info, ev.after, forms);
+      return Status::OK();
     }
     std::string row;
     bool lenient = false;
@@ -492,6 +443,10 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
     if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
+    if (bulk_replace_ && rowForms(info, ev.after, &forms)) {
+      addBulk(table_sql, ev.table_info, ev.after, forms);
+      return Status::OK();
+    }
     std::string row;
     bool lenient = false;
     DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
@@ -534,7 +489,7 @@ std::vector<BatchStep> BatchSql::takeSteps() {
 }
 
 std::vector<std::string> BatchSql::takeStatements() {
-  std::vector<std::string> out;
+  std::vector<std::string> out;  // bulk REPLACEs as "<sql> -- N rows"
   for (BatchStep& s : takeSteps()) {
     out.push_back(s.bulk == nullptr
                       ? std::move(s.sql)

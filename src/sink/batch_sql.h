@@ -18,19 +18,16 @@
 // multi-row REPLACEs for rows that end present (deletes first). Any other change to that table
 // first flushes what is pending for it, so per-table order is kept.
 //
-// Bulk updates (bulk_updates = true; the applier's streamed pieces on a MariaDB destination):
-// where a row's final state comes from UPDATEs that kept its key (so the row was there before
-// the batch), and the table has no unique key but its identity, the row is not REPLACEd but
-// updated by key: one prepared UPDATE ... SET <every other column> = ? WHERE <identity> = ?,
-// run once per row of a BulkUpdate (mysql::BulkStatement). The destination then finds the row
-// once instead of failing an insert on it first (REPLACE's cost, measured in issue 11), and
-// parses no literal. Values travel as the literal would carry them: strings and JSON as their
-// bytes under CONVERT(? USING <their character set>), exactly what `_cs X'..'` converts;
-// numbers, DECIMAL and temporal values as their text; binary strings as bytes. A row with a
-// value a parameter does not carry the same way (BIT, ENUM/SET known only by index, the ENUM
-// error value) or a string identity (a collation to match) is REPLACEd as before. A BulkUpdate
-// that matches fewer rows than it has (a destination missing rows) is followed by its REPLACE
-// statements (replaceStatements), so the row is written rather than lost, as REPLACE would.
+// Bulk REPLACE (bulk_replace = true; the applier's streamed pieces on a MariaDB destination): the
+// rows of a compacted table that end present go, in the same order, as one prepared REPLACE INTO
+// ... VALUES (?, ...) run with arrays of parameters (a BulkReplace, mysql::BulkStatement) instead
+// of multi-row REPLACE statements: the same semantics, without a literal for the destination to
+// parse per value. Values travel as the literal would carry them: strings, ENUM/SET names and
+// JSON as their bytes under CONVERT(? USING <their character set>), exactly what `_cs X'..'`
+// converts; integers as 64-bit integers; DOUBLE, DECIMAL and temporal values as their literal's
+// text; binary strings as bytes. A row with a value a parameter does not carry the same way (BIT,
+// an ENUM/SET known only by its index, the ENUM error value) is REPLACEd by a statement, in its
+// place in the order.
 // Not thread-safe; one per worker.
 #pragma once
 
@@ -57,34 +54,28 @@ struct TableKeys {
   bool byte_comparable = false;
 };
 
-// Rows of one table updated by key with one prepared statement (see above).
-struct BulkUpdate {
-  std::string sql;  // UPDATE `db`.`t` SET `a`=?,`b`=CONVERT(? USING latin1) WHERE `id`=?
-  std::vector<mysql::BulkStatement::Param> params;
-  std::string table_sql;                         // `db`.`t`
-  std::shared_ptr<const mysql::TableInfo> info;  // the rows' columns
-  std::vector<size_t> order;                     // the column of each parameter: SET, then WHERE
-  size_t key_columns = 0;                        // the last key_columns of order: the identity
-  std::vector<std::string> forms;                // how each parameter travels (BatchSql's forms)
-  std::vector<mysql::RowImage> rows;             // full after images
+// Rows of one table written by one prepared REPLACE (see above).
+struct BulkReplace {
+  std::string sql;  // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
+  std::vector<mysql::BulkStatement::Param> params;  // one per column of info
+  std::shared_ptr<const mysql::TableInfo> info;     // the rows' columns
+  std::vector<std::string> forms;                   // how each column travels (BatchSql's forms)
+  std::vector<mysql::RowImage> rows;                // full after images
 
   // The parameters of every row, built when the statement runs.
   Result<mysql::BulkRows> bulkRows() const;
-  // The rows as REPLACE statements of at most about max_bytes each (for a destination lacking
-  // some of them).
-  Result<std::vector<std::string>> replaceStatements(size_t max_bytes) const;
 };
 
-// One step of a batch: an SQL statement, or a bulk UPDATE.
+// One step of a batch: an SQL statement, or a bulk REPLACE.
 struct BatchStep {
   std::string sql;
-  std::shared_ptr<const BulkUpdate> bulk;  // set: the step is this (sql is empty)
+  std::shared_ptr<const BulkReplace> bulk;  // set: the step is this (sql is empty)
 };
 
 class BatchSql {
  public:
-  explicit BatchSql(size_t max_statement_bytes = 1 << 20, bool bulk_updates = false)
-      : max_bytes_(max_statement_bytes), bulk_updates_(bulk_updates) {}
+  explicit BatchSql(size_t max_statement_bytes = 1 << 20, bool bulk_replace = false)
+      : max_bytes_(max_statement_bytes), bulk_replace_(bulk_replace) {}
 
   // Adds one mapped row event. kInvalidArgument when the event lacks what its statement needs
   // (a before image without the identity columns, an unrenderable value), naming table and row.
@@ -93,7 +84,7 @@ class BatchSql {
   Status finish();
   // The steps so far, in order; the builder is empty afterwards.
   std::vector<BatchStep> takeSteps();
-  // The same as text, a bulk update as "<its sql> -- N rows" (tests).
+  // The same as text, a bulk REPLACE as "<its sql> -- N rows" (tests).
   std::vector<std::string> takeStatements();
 
   size_t rows() const { return rows_; }
@@ -103,10 +94,8 @@ class BatchSql {
     std::shared_ptr<const mysql::TableInfo> info;
     std::string key_sql;   // "(1,2)" rendered identity
     bool present = false;  // final state: row present (after) or deleted
-    // Every change to the row in this batch was an UPDATE keeping its key: the row existed.
-    bool in_place = false;
-    // The final row when present: rendered "(v1,v2)", or its image while it may go by bulk
-    // update (row_sql empty).
+    // The final row when present: rendered "(v1,v2)", or (row_sql empty, bulk_replace) its
+    // image.
     std::string row_sql;
     bool lenient = false;  // row_sql writes an ENUM error value (emitLenient)
     mysql::RowImage row;
@@ -114,7 +103,6 @@ class BatchSql {
   struct Pending {
     std::string table_sql;  // `db`.`t`
     std::vector<size_t> identity;
-    bool sole_key = false;  // the identity is the table's only unique key
     std::vector<Entry> entries;
     std::unordered_map<std::string, size_t> index;  // key_sql -> entries
   };
@@ -137,16 +125,18 @@ class BatchSql {
   void endOpenInsert();
   // Ends what is open and emits one statement.
   void emit(std::string statement);
-  // Whether present entry e of p goes by bulk update (see above); if so, sets forms[i] to how
-  // column i travels: "" NULL, "i"/"u" as a signed/unsigned 64-bit integer, "t" as text, "b"
-  // as bytes, "c<charset>" as bytes under CONVERT(? USING <charset>).
-  bool bulkEligible(const Pending& p, const Entry& e, std::vector<std::string>* forms) const;
-  // Adds e to the open bulk update (a new one when e's table or forms differ, or it is full).
-  void addBulk(const Pending& p, Entry& e, const std::vector<std::string>& forms);
+  // Whether row (of a table described by info) can go by bulk REPLACE (see above); if so, sets
+  // forms[i] to how column i travels: "" NULL, "i"/"u" as a signed/unsigned 64-bit integer, "t"
+  // as text, "b" as bytes, "c<charset>" as bytes under CONVERT(? USING <charset>).
+  static bool rowForms(const mysql::TableInfo& info, const mysql::RowImage& row,
+                       std::vector<std::string>* forms);
+  // Adds row to the open bulk REPLACE (a new one when its table or forms differ, or it is full).
+  void addBulk(const std::string& table_sql, const std::shared_ptr<const mysql::TableInfo>& info,
+               mysql::RowImage row, const std::vector<std::string>& forms);
   void endOpenBulk();
 
   size_t max_bytes_;
-  bool bulk_updates_;
+  bool bulk_replace_;
   size_t rows_ = 0;
   std::vector<BatchStep> out_;
   std::unordered_map<std::string, Pending> pending_;
@@ -155,8 +145,9 @@ class BatchSql {
   // inserts into the same table with the same column list.
   std::string open_insert_head_;
   std::string open_insert_;
-  // A bulk update being built, its parameter forms and its rows' bytes.
-  std::shared_ptr<BulkUpdate> open_bulk_;
+  // A bulk REPLACE being built, its table, its parameter forms and its rows' bytes.
+  std::shared_ptr<BulkReplace> open_bulk_;
+  std::string open_bulk_table_;
   std::vector<std::string> open_bulk_forms_;
   size_t open_bulk_bytes_ = 0;
 };

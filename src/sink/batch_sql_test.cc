@@ -166,7 +166,7 @@ std::shared_ptr<const mysql::TableInfo> wideTable() {
 mysql::RowImage wideRow(int64_t id, uint64_t n, std::string s) {
   return mysql::RowImage{
       {Value::ofInt(id), Value::ofUInt(n), Value::ofText(Value::Kind::kString, std::move(s)),
-       Value::ofText(Value::Kind::kBytes, std::string("\0\x00'", 7)),
+       Value::ofText(Value::Kind::kBytes, std::string("\0\\x00'", 6)),
        Value::ofText(Value::Kind::kDecimal, "-12.50"),
        Value::ofText(Value::Kind::kTemporal, "2024-02-30 10:00:00.5"),
        Value::ofText(Value::Kind::kJson, "{\"a\": 1}")},
@@ -182,105 +182,88 @@ ChangeEvent wideEv(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
   return e;
 }
 
-// Rows whose every change in the batch is an UPDATE keeping the key go as one bulk UPDATE by key
-// (the row was there); an inserted, re-inserted or moved row is REPLACEd as before, deletes come
-// first. Each parameter travels as the literal would: integers as integers, strings as bytes
-// converted from their character set, the rest as text or bytes.
-TEST(BatchSqlTest, RowsUpdatedInPlaceGoByOneBulkUpdate) {
+// Under bulk_replace the rows that end present go, in their order, as one prepared REPLACE run
+// once per row: the rows and order of the multi-row REPLACE a builder without it writes. Each
+// parameter travels as the literal would: integers as integers, strings as bytes converted from
+// their character set, the rest as text or bytes. Deletes come first, as always.
+TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   TableKeys keys{{0}, {{0}}, true};
   auto info = wideTable();
-  BatchSql b(1 << 20, true);
   using Op = ChangeEvent::Op;
   std::vector<ChangeEvent> evs;
   evs.push_back(wideEv(Op::kUpdate, wideRow(1, 0, "a"), wideRow(1, 1, "b"), info));
   evs.push_back(wideEv(Op::kUpdate, wideRow(2, 0, "a"), wideRow(2, 2, "c"), info));
   evs.push_back(wideEv(Op::kUpdate, wideRow(1, 1, "b"), wideRow(1, 3, "d"), info));  // again
   evs.push_back(wideEv(Op::kInsert, std::nullopt, wideRow(3, 0, "x"), info));
-  evs.push_back(wideEv(Op::kUpdate, wideRow(3, 0, "x"), wideRow(3, 4, "y"), info));  // inserted
   evs.push_back(wideEv(Op::kUpdate, wideRow(5, 0, "m"), wideRow(6, 0, "m"), info));  // moved
-  evs.push_back(wideEv(Op::kUpdate, wideRow(6, 0, "m"), wideRow(6, 1, "n"), info));  // moved in
   evs.push_back(wideEv(Op::kDelete, wideRow(7, 0, "z"), std::nullopt, info));
-  evs.push_back(wideEv(Op::kInsert, std::nullopt, wideRow(7, 0, "z"), info));  // re-inserted
-  evs.push_back(wideEv(Op::kUpdate, wideRow(7, 0, "z"), wideRow(7, 1, "z"), info));
-  for (const auto& e : evs) ASSERT_TRUE(b.add(e, keys).ok());
+  evs.push_back(wideEv(Op::kInsert, std::nullopt, wideRow(7, 1, "z"), info));  // re-inserted
+  BatchSql text;
+  BatchSql b(1 << 20, true);
+  for (const auto& e : evs) {
+    ASSERT_TRUE(b.add(e, keys).ok());
+    ASSERT_TRUE(text.add(e, keys).ok());
+  }
   ASSERT_TRUE(b.finish().ok());
+  ASSERT_TRUE(text.finish().ok());
+  auto statements = text.takeStatements();
+  ASSERT_EQ(statements.size(), 2u);
+  EXPECT_EQ(statements[0], "DELETE FROM `db`.`w` WHERE (`id`) IN ((5))");
   auto steps = b.takeSteps();
-  ASSERT_EQ(steps.size(), 3u);
-  EXPECT_EQ(steps[0].sql, "DELETE FROM `db`.`w` WHERE (`id`) IN ((5))");
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].sql, statements[0]);
   ASSERT_NE(steps[1].bulk, nullptr);
-  const BulkUpdate& u = *steps[1].bulk;
-  EXPECT_EQ(u.sql,
-            "UPDATE `db`.`w` SET `n`=?,`s`=CONVERT(? USING latin1),`b`=?,`d`=?,`ts`=?,"
-            "`j`=CONVERT(? USING utf8mb4) WHERE `id`=?");
+  const BulkReplace& r = *steps[1].bulk;
+  EXPECT_EQ(r.sql,
+            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (?,?,CONVERT(? USING "
+            "latin1),?,?,?,CONVERT(? USING utf8mb4))");
   using P = mysql::BulkStatement::Param;
-  EXPECT_EQ(u.params, (std::vector<P>{P::kUInt64, P::kBinary, P::kBinary, P::kString, P::kString,
-                                      P::kBinary, P::kInt64}));
-  ASSERT_EQ(u.rows.size(), 2u);  // rows 1 (its last state) and 2
-  auto rows = u.bulkRows();
+  EXPECT_EQ(r.params, (std::vector<P>{P::kInt64, P::kUInt64, P::kBinary, P::kBinary, P::kString,
+                                      P::kString, P::kBinary}));
+  auto rows = r.bulkRows();
   ASSERT_TRUE(rows.ok()) << rows.status().toString();
   std::vector<std::vector<std::string>> seen;
   rows->forEachRow([&](const char* const* f, const unsigned long* len, unsigned n) {
-    std::vector<std::string> r;
-    for (unsigned i = 0; i < n; ++i) r.emplace_back(f[i], len[i]);
-    seen.push_back(std::move(r));
+    std::vector<std::string> row;
+    for (unsigned i = 0; i < n; ++i) row.emplace_back(f[i], len[i]);
+    seen.push_back(std::move(row));
   });
-  ASSERT_EQ(seen.size(), 2u);
   auto int8 = [](uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
-  EXPECT_EQ(seen[0], (std::vector<std::string>{int8(3), "d", std::string("\0\x00'", 7), "-12.50",
-                                               "2024-02-30 10:00:00.5", "{\"a\": 1}", int8(1)}));
-  EXPECT_EQ(seen[1][0], int8(2));
-  EXPECT_EQ(seen[1][6], int8(2));
-  // The fallback writes the same rows as REPLACE would.
-  auto replace = u.replaceStatements(1 << 20);
-  ASSERT_TRUE(replace.ok());
-  ASSERT_EQ(replace->size(), 1u);
-  EXPECT_EQ((*replace)[0].substr(0, 70),
-            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (1,3,_lat");
-  EXPECT_EQ(std::count((*replace)[0].begin(), (*replace)[0].end(), '('), 3);
-  // Rows 3, 6 and 7 did not exist before the batch, or not under their key.
-  ASSERT_EQ(steps[2].bulk, nullptr);
-  EXPECT_EQ(steps[2].sql.substr(0, 63),
-            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (3");
-  EXPECT_NE(steps[2].sql.find("),(6,1,"), std::string::npos);
-  EXPECT_NE(steps[2].sql.find("),(7,1,"), std::string::npos);
+  // The multi-row REPLACE's rows, in its order: 1 (its last state), 2, 3, 6, 7.
+  ASSERT_EQ(seen.size(), 5u);
+  EXPECT_EQ(statements[1].substr(0, 63),
+            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (1");
+  EXPECT_EQ(seen[0], (std::vector<std::string>{int8(1), int8(3), "d", std::string("\0\\x00'", 6),
+                                               "-12.50", "2024-02-30 10:00:00.5", "{\"a\": 1}"}));
+  const int ids[] = {1, 2, 3, 6, 7};
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i][0], int8(static_cast<uint64_t>(ids[i]))) << i;
+  EXPECT_EQ(seen[4][1], int8(1));
+
+  // Rows of a table whose key is not compacted (no byte-wise key) go by bulk REPLACE too.
+  TableKeys loose{{0}, {{0}}, false};
+  BatchSql direct(1 << 20, true);
+  ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(1, 0, "a"), info), loose).ok());
+  ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(2, 0, "a"), info), loose).ok());
+  ASSERT_TRUE(direct.finish().ok());
+  auto direct_steps = direct.takeSteps();
+  ASSERT_EQ(direct_steps.size(), 1u);
+  ASSERT_NE(direct_steps[0].bulk, nullptr);
+  EXPECT_EQ(direct_steps[0].bulk->rows.size(), 2u);
 }
 
-// What a parameter cannot carry as the literal does goes by REPLACE, in its place: a table with
-// a second unique key (REPLACE deletes what that key clashes with), a string key (the comparison
-// would need the column's collation), BIT, an ENUM known only by its index, the ENUM error value.
-// A builder without bulk updates never makes one. Rows of another form start a new bulk update.
-TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedAsBefore) {
+// What a parameter cannot carry as the literal does goes by a REPLACE statement, in its place:
+// BIT, an ENUM known only by its index, the ENUM error value (alone, under the lenient mode). A
+// NULL fits any bulk REPLACE; a value of another form starts another.
+TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
   using Op = ChangeEvent::Op;
   auto info = wideTable();
-  auto update = [&](mysql::RowImage after) {
-    mysql::RowImage before = after;
-    before.values[1] = Value::ofUInt(99);
-    return wideEv(Op::kUpdate, before, after, info);
-  };
-  auto stepsOf = [&](const TableKeys& keys, std::vector<ChangeEvent> evs, bool bulk = true) {
-    BatchSql b(1 << 20, bulk);
-    for (const auto& e : evs) EXPECT_TRUE(b.add(e, keys).ok());
+  TableKeys keys{{0}, {{0}}, true};
+  auto stepsOf = [&](std::vector<mysql::RowImage> rows) {
+    BatchSql b(1 << 20, true);
+    for (auto& r : rows) EXPECT_TRUE(b.add(wideEv(Op::kInsert, std::nullopt, r, info), keys).ok());
     EXPECT_TRUE(b.finish().ok());
     return b.takeSteps();
   };
-  TableKeys sole{{0}, {{0}}, true};
-  {
-    auto s = stepsOf(sole, {update(wideRow(1, 1, "a"))}, false);
-    ASSERT_EQ(s.size(), 1u);
-    EXPECT_EQ(s[0].bulk, nullptr);
-  }
-  {
-    TableKeys two{{0}, {{0}, {2}}, true};
-    auto s = stepsOf(two, {update(wideRow(1, 1, "a"))});
-    ASSERT_EQ(s.size(), 1u);
-    EXPECT_EQ(s[0].bulk, nullptr);
-  }
-  {
-    TableKeys string_key{{2}, {{2}}, true};
-    auto s = stepsOf(string_key, {update(wideRow(1, 1, "a"))});
-    ASSERT_EQ(s.size(), 1u);
-    EXPECT_EQ(s[0].bulk, nullptr);
-  }
   Value bit;
   bit.kind = Value::Kind::kBit;
   bit.u = 5;
@@ -293,7 +276,7 @@ TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedAsBefore) {
   for (const Value& v : {bit, by_index, error_value}) {
     auto odd = wideRow(2, 1, "b");
     odd.values[3] = v;
-    auto s = stepsOf(sole, {update(wideRow(1, 1, "a")), update(odd), update(wideRow(3, 1, "c"))});
+    auto s = stepsOf({wideRow(1, 1, "a"), odd, wideRow(3, 1, "c")});
     // The ENUM error value's REPLACE runs alone between sql_mode statements.
     const size_t replace = isEnumErrorValue(v) ? 2 : 1;
     ASSERT_EQ(s.size(), 2 * replace + 1);
@@ -302,22 +285,20 @@ TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedAsBefore) {
     EXPECT_NE(s[replace].sql.find("VALUES (2,"), std::string::npos) << s[replace].sql;
     EXPECT_NE(s.back().bulk, nullptr);
   }
-  // A NULL fits any form; a value of another form (a Latin-1 column now written as bytes) starts
-  // another bulk update.
   auto nulls = wideRow(2, 1, "b");
   nulls.values[2] = Value::null();
   auto bytes = wideRow(3, 1, "c");
   bytes.values[2] = Value::ofText(Value::Kind::kBytes, "c");
-  auto s = stepsOf(sole, {update(wideRow(1, 1, "a")), update(nulls), update(bytes)});
+  auto s = stepsOf({wideRow(1, 1, "a"), nulls, bytes});
   ASSERT_EQ(s.size(), 2u);
   ASSERT_NE(s[0].bulk, nullptr);
   ASSERT_NE(s[1].bulk, nullptr);
   EXPECT_EQ(s[0].bulk->rows.size(), 2u);
-  EXPECT_NE(s[1].bulk->sql.find("`s`=?,"), std::string::npos) << s[1].bulk->sql;
+  EXPECT_NE(s[1].bulk->sql.find("VALUES (?,?,?,"), std::string::npos) << s[1].bulk->sql;
 }
 
-// A bulk update stays below the statement size, like a REPLACE.
-TEST(BatchSqlTest, BulkUpdatesAreCutAtTheStatementSize) {
+// A bulk REPLACE stays below the statement size, like a multi-row REPLACE.
+TEST(BatchSqlTest, BulkReplacesAreCutAtTheStatementSize) {
   TableKeys keys{{0}, {{0}}, true};
   BatchSql b(4096, true);
   for (int id = 1; id <= 100; ++id) {

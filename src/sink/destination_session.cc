@@ -53,7 +53,6 @@ Result<mysql::QueryResult> MysqlDestinationSession::query(std::string_view sql) 
 }
 
 SessionFactory mysqlSessionFactory(mysql::ConnectOptions options) {
-  options.found_rows = true;
   return [options = std::move(options)]() -> Result<std::unique_ptr<DestinationSession>> {
     DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(options));
     return std::unique_ptr<DestinationSession>(new MysqlDestinationSession(std::move(conn)));

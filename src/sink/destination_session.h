@@ -35,9 +35,8 @@ class DestinationSession {
   // statements after the failing one do not run.
   virtual Status execute(std::string_view sql) = 0;
   // Runs `sql` once per row of `rows` in one round trip (mysql::BulkStatement, prepared once per
-  // session and text): the applier's UPDATE by key, one placeholder per entry of params. Returns
-  // the rows matched, whether changed or not (sessions are made with found_rows). kUnsupported
-  // when supportsBulk() is false; other errors as execute()'s.
+  // session and text): the applier's bulk REPLACE, one placeholder per entry of params. Returns
+  // the affected rows. kUnsupported when supportsBulk() is false; other errors as execute()'s.
   virtual Result<uint64_t> executeBulk(const std::string& sql,
                                        const std::vector<mysql::BulkStatement::Param>& params,
                                        const mysql::BulkRows& rows) = 0;
@@ -88,7 +87,7 @@ class MysqlDestinationSession final : public DestinationSession {
   std::unordered_map<std::string, std::unique_ptr<mysql::BulkStatement>> prepared_;
 };
 
-// Connects to `options` for every session (with found_rows, see executeBulk).
+// Connects to `options` for every session.
 SessionFactory mysqlSessionFactory(mysql::ConnectOptions options);
 
 }  // namespace dts::sink

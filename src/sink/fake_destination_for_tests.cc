@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace dts::sink::testing {
 namespace {
@@ -118,16 +119,33 @@ class FakeDestination::Session final : public DestinationSession {
                                const mysql::BulkRows& rows) override {
     if (!supportsBulk()) return Status::Unsupported("fake destination: no bulk statements");
     if (params.size() != rows.columns()) return Status::Internal("fake: parameters and columns");
-    const std::string text = sql + " -- " + std::to_string(rows.rows()) + " rows";
+    // "<sql> -- N rows: (1,'a'),(2,NULL)": the rows as a multi-row statement would show them.
+    std::string text = sql + " -- " + std::to_string(rows.rows()) + " rows:";
+    bool first = true;
+    rows.forEachRow([&](const char* const* f, const unsigned long* len, unsigned n) {
+      text += first ? " (" : ",(";
+      first = false;
+      for (unsigned i = 0; i < n; ++i) {
+        if (i > 0) text.push_back(',');
+        if (f[i] == nullptr) {
+          text += "NULL";
+        } else if (params[i] == mysql::BulkStatement::Param::kInt64 ||
+                   params[i] == mysql::BulkStatement::Param::kUInt64) {
+          uint64_t v = 0;
+          std::memcpy(&v, f[i], std::min<size_t>(8, len[i]));
+          text += params[i] == mysql::BulkStatement::Param::kInt64
+                      ? std::to_string(static_cast<int64_t>(v))
+                      : std::to_string(v);
+        } else {
+          text += "'" + std::string(f[i], len[i]) + "'";
+        }
+      }
+      text.push_back(')');
+    });
     mysql::QueryResult ignored;
     DTS_RETURN_IF_ERROR(run(text, &ignored));
     last_errno_ = 0;
-    std::function<uint64_t(const std::string&, uint64_t)> matched;
-    {
-      std::lock_guard<std::mutex> lock(dest_->mu_);
-      matched = dest_->bulk_matched_;
-    }
-    return matched ? matched(sql, rows.rows()) : rows.rows();
+    return rows.rows();
   }
   bool supportsBulk() override {
     std::lock_guard<std::mutex> lock(dest_->mu_);
@@ -287,12 +305,6 @@ void FakeDestination::setHook(Hook hook) {
 void FakeDestination::setBulk(bool supported) {
   std::lock_guard<std::mutex> lock(mu_);
   bulk_ = supported;
-}
-
-void FakeDestination::setBulkMatched(
-    std::function<uint64_t(const std::string& sql, uint64_t rows)> matched) {
-  std::lock_guard<std::mutex> lock(mu_);
-  bulk_matched_ = std::move(matched);
 }
 
 void FakeDestination::setMaxAllowedPacket(uint64_t bytes) {

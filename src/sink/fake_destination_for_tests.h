@@ -9,8 +9,8 @@
 //   - named locks (GET_LOCK / RELEASE_LOCK, "DO 0,RELEASE_LOCK(...)"), owned by a session until
 //     released or the session ends; a lock held by another session is refused at once;
 //   - unique keys, as the information_schema.STATISTICS query reports them (addKey);
-//   - bulk statements (executeBulk), recorded as "<sql> -- N rows" statements; they match every
-//     row unless setBulkMatched says otherwise, and setBulk(false) makes them unsupported;
+//   - bulk statements (executeBulk), recorded as "<sql> -- N rows: (1,'a'),(2,NULL)" statements
+//     (integers in decimal, strings quoted as they are); setBulk(false) makes them unsupported;
 //   - failures: a hook sees every statement before it runs, and may fail it with a server error
 //     number (kConnectionLost ends the session, like a server gone away) or block it.
 // Statements are split at ';' outside quotes and backticks. Thread-safe: sessions may be used
@@ -53,8 +53,6 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   void setHook(Hook hook);
   // Whether sessions take bulk statements (default true).
   void setBulk(bool supported);
-  // The rows a bulk statement matches, given its text and rows (default: all of them).
-  void setBulkMatched(std::function<uint64_t(const std::string& sql, uint64_t rows)> matched);
   void setMaxAllowedPacket(uint64_t bytes);
   // A unique key of db.table: its name ("PRIMARY" for the primary key) and columns, in order.
   void addKey(const std::string& db, const std::string& table, const std::string& index,
@@ -88,7 +86,6 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   mutable std::mutex mu_;
   Hook hook_;
   bool bulk_ = true;
-  std::function<uint64_t(const std::string&, uint64_t)> bulk_matched_;
   uint64_t max_allowed_packet_ = 64 << 20;
   bool unreachable_ = false;
   int opened_ = 0;

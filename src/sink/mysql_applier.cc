@@ -123,7 +123,7 @@ Status MysqlApplier::start() {
       sql += ",RELEASE_LOCK('" + lockName(slot) + "')";
     DTS_RETURN_IF_ERROR(control_->execute(sql));
   }
-  bulk_updates_ = options_.bulk_updates && control_->supportsBulk();
+  bulk_replace_ = options_.bulk_replace && control_->supportsBulk();
   base_ = resume_.applied;
   position_ = resume_.position;
   last_control_write_ = options_.clock->now();
@@ -447,7 +447,7 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
   // The piece's SQL is built here, on the apply thread, while the worker still runs the piece
   // before: the destination does not wait for dts between pieces. The statements replace the
   // events (about the same bytes: the queue's memory bound still holds).
-  DTS_RETURN_IF_ERROR(buildStatements({t}, &t->statements, bulk_updates_));
+  DTS_RETURN_IF_ERROR(buildStatements({t}, &t->statements, bulk_replace_));
   t->prebuilt = true;
   t->events.clear();
   t->keys.clear();
@@ -547,8 +547,8 @@ void MysqlApplier::workerLoop(Worker* w) {
 }
 
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                                     std::vector<BatchStep>* statements, bool bulk_updates) const {
-  BatchSql sql(options_.max_statement_bytes, bulk_updates);
+                                     std::vector<BatchStep>* statements, bool bulk_replace) const {
+  BatchSql sql(options_.max_statement_bytes, bulk_replace);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
       Status st = sql.add(t->events[i], *t->keys[i]);
@@ -560,22 +560,9 @@ Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& ba
   return Status::OK();
 }
 
-Status MysqlApplier::runBulk(Worker* w, const BulkUpdate& bulk, size_t round_limit) {
+Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk) {
   DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows());
-  DTS_ASSIGN_OR_RETURN(uint64_t matched, w->conn->executeBulk(bulk.sql, bulk.params, rows));
-  if (matched >= bulk.rows.size()) return Status::OK();
-  // Rows the destination lacks (it diverged from the source): written, as REPLACE would.
-  const std::string what = "the destination lacked " + std::to_string(bulk.rows.size() - matched) +
-                           " of " + std::to_string(bulk.rows.size()) + " rows of " +
-                           bulk.table_sql + " that the source updated; they are written whole";
-  if (!bulk_fallback_logged_.exchange(true)) {
-    spdlog::warn("task '{}': {}", options_.task, what);
-  } else {
-    spdlog::debug("task '{}': {}", options_.task, what);
-  }
-  DTS_ASSIGN_OR_RETURN(std::vector<std::string> replace, bulk.replaceStatements(round_limit));
-  for (const std::string& s : replace) DTS_RETURN_IF_ERROR(w->conn->execute(s));
-  return Status::OK();
+  return w->conn->executeBulk(bulk.sql, bulk.params, rows).status();
 }
 
 Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
@@ -622,7 +609,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         if (!last.ok()) break;
       }
       if (s.bulk != nullptr) {
-        last = runBulk(w, *s.bulk, round_limit);
+        last = runBulk(w, *s.bulk);
         if (!last.ok()) break;
         continue;
       }

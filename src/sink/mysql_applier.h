@@ -44,11 +44,11 @@
 // task's retry policy treats as retryable (task/runner.cc): the task restarts from its
 // checkpoint and reads the transaction again. Transactions that arrive whole keep the batching
 // and parallelism above.
-// A streamed piece's rows that UPDATEs changed in place go by bulk update (batch_sql.h) when
-// options.bulk_updates is set and the destination takes arrays of parameters (MariaDB 10.2+):
-// one prepared UPDATE by key run once per row, instead of REPLACE's failed insert and a literal
-// parse per value. A bulk update that matches fewer rows than it has (a destination that lacks
-// some) is followed by the REPLACE of those rows, so nothing is lost; the applier logs it.
+// A streamed piece's REPLACE rows go by bulk REPLACE (batch_sql.h) when options.bulk_replace is
+// set and the destination takes arrays of parameters (MariaDB 10.2+): one prepared REPLACE run
+// with arrays of binary parameters, the same rows in the same order, without a literal for the
+// destination to parse per value. Transactions that arrive whole keep multi-row statements (their
+// rows are few per statement: there the parse costs the destination less than a bulk loop).
 //
 // Memory: apply() blocks while max_queued_transactions transactions or max_queued_bytes of row
 // images are queued (one transaction larger than that still passes alone).
@@ -96,9 +96,8 @@ struct ApplierOptions {
   // at most this, per batch).
   std::chrono::milliseconds batch_fill{2};
   int deadlock_retries = 10;
-  // Streamed pieces update rows in place by bulk UPDATE where the destination can (see above).
-  // Measured on one UPDATE of 1,000,000 rows (bench/large_transaction_bench.sh).
-  bool bulk_updates = true;
+  // Streamed pieces write rows by bulk REPLACE where the destination can (see above).
+  bool bulk_replace = true;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
   std::chrono::seconds fence_timeout{30};
@@ -204,10 +203,9 @@ class MysqlApplier final : public Sink {
   Status applyPiece(pipeline::Transaction piece);
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                         std::vector<BatchStep>* statements, bool bulk_updates) const;
-  // Runs one bulk update of a batch; if it matched fewer rows than it has, writes them all by
-  // REPLACE (split into round trips of at most round_limit bytes).
-  Status runBulk(Worker* w, const BulkUpdate& bulk, size_t round_limit);
+                         std::vector<BatchStep>* statements, bool bulk_replace) const;
+  // Runs one bulk REPLACE of a batch.
+  Status runBulk(Worker* w, const BulkReplace& bulk);
   // Moves txn's events into t: DDL into *ddl, rows (minus table-snapshot skips) into t->events,
   // counted per table in t->tables.
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
@@ -231,8 +229,7 @@ class MysqlApplier final : public Sink {
   CheckpointStore store_;
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
-  bool bulk_updates_ = false;  // options.bulk_updates and the destination takes them
-  std::atomic<bool> bulk_fallback_logged_{false};
+  bool bulk_replace_ = false;  // options.bulk_replace and the destination takes it
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
   // By the events' table_info (one per table definition; held so that its address is not
   // reused while cached); cleared after DDL.
