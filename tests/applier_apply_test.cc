@@ -7,6 +7,7 @@
 
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include "cluster_fixture.h"
 #include "mysql/gtid.h"
@@ -52,6 +53,13 @@ std::shared_ptr<mysql::TableInfo> table(std::string db, std::string name,
   t->columns = std::move(cols);
   t->primary_key = std::move(pk);
   return t;
+}
+
+// Every byte value from `first` to 255, in order.
+std::string bytesFrom(int first) {
+  std::string out;
+  for (int b = first; b < 256; ++b) out.push_back(static_cast<char>(b));
+  return out;
 }
 
 mysql::RowImage img(std::vector<Value> v) {
@@ -139,10 +147,8 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
               "l VARCHAR(300) CHARACTER SET latin1, b VARBINARY(300), bit1 BIT(64), e ENUM('a','b','c'), "
               "st SET('x','y','z'), j JSON, ts TIMESTAMP NULL)")
           .ok());
-  std::string all;
-  for (int b = 0; b < 256; ++b) all.push_back(static_cast<char>(b));
-  std::string latin;
-  for (int b = 32; b < 256; ++b) latin.push_back(static_cast<char>(b));
+  const std::string all = bytesFrom(0);
+  const std::string latin = bytesFrom(32);
   auto t = table("vals", "t",
                  {col("id", ColumnType::kLong), col("u", ColumnType::kLongLong),
                   col("i", ColumnType::kLongLong), col("f", ColumnType::kFloat),
@@ -244,10 +250,8 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
                       ".dk (at DATETIME(3), bin VARBINARY(16), n INT, PRIMARY KEY (at, bin))")
             .ok());
   }
-  std::string bytes;
-  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<char>(b));
-  std::string latin;
-  for (int b = 32; b < 256; ++b) latin.push_back(static_cast<char>(b));
+  const std::string bytes = bytesFrom(0);
+  const std::string latin = bytesFrom(32);
   auto text = [](Kind kind, std::string v) { return Value::ofText(kind, std::move(v)); };
   // Row id of table k in version n.
   auto K = [&](int id, int n) {
@@ -320,27 +324,31 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
                 text(Kind::kBytes, std::string("\x00\xFF", 2) + std::to_string(i)),
                 Value::ofInt(n)});
   };
+  // The tables of database db: k, bt, sk, u2, dk.
+  auto tables = [&](const std::string& db) {
+    auto ints = [](std::vector<const char*> names) {
+      std::vector<mysql::ColumnInfo> cols;
+      for (const char* n : names) cols.push_back(col(n, ColumnType::kLong));
+      return cols;
+    };
+    auto bits = ints({"id", "x", "n"});
+    bits[1].type = ColumnType::kBit;
+    auto dk = table(db, "dk",
+                    {col("at", ColumnType::kDateTime2), col("bin", ColumnType::kVarchar, 63),
+                     col("n", ColumnType::kLong)},
+                    {0, 1});
+    return std::make_tuple(k(db), table(db, "bt", bits, {0}),
+                           two(db, "sk", ColumnType::kVarchar, 46),
+                           table(db, "u2", ints({"id", "u", "n"}), {0}), dk);
+  };
   // Transaction 1 (whole): the rows. Transaction 2 (in pieces of 8): updates.
   auto inserts = [&](const std::string& db) {
-    auto kt = k(db);
-    auto bt = table(
-        db, "bt",
-        {col("id", ColumnType::kLong), col("x", ColumnType::kBit), col("n", ColumnType::kLong)},
-        {0});
+    auto [kt, bt, sk, u2, dk] = tables(db);
     std::vector<ChangeEvent> evs;
     for (int id = 1; id <= 40; ++id)
       evs.push_back(rowEvent(Op::kInsert, kt, std::nullopt, K(id, 0)));
     for (int id = 1; id <= 3; ++id)
       evs.push_back(rowEvent(Op::kInsert, bt, std::nullopt, bitRow(id, 0x5C)));
-    auto sk = two(db, "sk", ColumnType::kVarchar, 46);
-    auto u2 = table(
-        db, "u2",
-        {col("id", ColumnType::kLong), col("u", ColumnType::kLong), col("n", ColumnType::kLong)},
-        {0});
-    auto dk = table(db, "dk",
-                    {col("at", ColumnType::kDateTime2), col("bin", ColumnType::kVarchar, 63),
-                     col("n", ColumnType::kLong)},
-                    {0, 1});
     for (int i = 1; i <= 3; ++i) {
       evs.push_back(rowEvent(Op::kInsert, sk, std::nullopt,
                              img({text(Kind::kString, "k" + std::to_string(i)), Value::ofInt(0)})));
@@ -351,20 +359,7 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
     return evs;
   };
   auto updates = [&](const std::string& db) {
-    auto kt = k(db);
-    auto bt = table(
-        db, "bt",
-        {col("id", ColumnType::kLong), col("x", ColumnType::kBit), col("n", ColumnType::kLong)},
-        {0});
-    auto sk = two(db, "sk", ColumnType::kVarchar, 46);
-    auto u2 = table(
-        db, "u2",
-        {col("id", ColumnType::kLong), col("u", ColumnType::kLong), col("n", ColumnType::kLong)},
-        {0});
-    auto dk = table(db, "dk",
-                    {col("at", ColumnType::kDateTime2), col("bin", ColumnType::kVarchar, 63),
-                     col("n", ColumnType::kLong)},
-                    {0, 1});
+    auto [kt, bt, sk, u2, dk] = tables(db);
     std::vector<ChangeEvent> evs;
     for (int id = 1; id <= 39; ++id) {
       auto after = K(id, 1);
