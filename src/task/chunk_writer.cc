@@ -115,7 +115,7 @@ Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
                            : mysql::BulkStatement::Param::kString);
     }
     auto bulk = mysql::BulkStatement::prepare(dest, format.insert_head + "(" + placeholders + ")",
-                                           std::move(params));
+                                              std::move(params));
     if (!bulk.ok()) return bulk.status().withContext(w->writing_);
     w->bulk_ = std::move(*bulk);
   }
