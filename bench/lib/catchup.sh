@@ -41,6 +41,11 @@ src() { mariadb --no-defaults -uroot --socket="$DIR/node-1/mysqld.sock" -N -B -e
 dst() { mariadb --no-defaults -uroot --socket="$DIR/dest/mysqld.sock" -N -B -e "$1"; }
 now() { date +%s.%N; }
 cpu_of() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat"; }
+# Per-thread CPU: "tid ticks" for each thread of a process; busiest_since SNAPSHOT PID prints the
+# CPU seconds of the thread that used the most since the snapshot (the applying thread: the
+# native replica's SQL thread, or the destination session dts writes through).
+threads_cpu() { for t in /proc/"$1"/task/*; do echo "${t##*/} $(sed 's/.*) //' "$t/stat" 2>/dev/null | awk '{print $12 + $13}')"; done; }
+busiest_since() { threads_cpu "$2" | awk -v snap="$1" 'BEGIN {n = split(snap, l, "\n"); for (i = 1; i <= n; i++) {split(l[i], f, " "); a[f[1]] = f[2]}} {d = $2 - a[$1]; if (d > m) m = d} END {printf "%.2f", m / 100}'; }
 checksum() { dst "CHECKSUM TABLE $(seq -s, -f 'sbtest.sbtest%g' 1 "$TABLES")" | awk '{print $2}' | tr '\n' ' '; }
 
 native() {  # threads mode
@@ -48,7 +53,7 @@ native() {  # threads mode
   dst "DROP DATABASE IF EXISTS dts_meta; SET GLOBAL slave_parallel_threads=$1; SET GLOBAL slave_parallel_mode='$2';
        SET GLOBAL gtid_slave_pos='$P0';
        CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=$SRC_PORT, MASTER_USER='repl', MASTER_PASSWORD='$PW', MASTER_USE_GTID=slave_pos"
-  local d0 s0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID")
+  local d0 s0 th0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID"); th0=$(threads_cpu "$DEST_PID")
   local t0; t0=$(now)
   dst "START SLAVE"
   while [ "$(dst "SELECT @@gtid_slave_pos")" != "$P1" ]; do
@@ -56,7 +61,7 @@ native() {  # threads mode
     sleep 0.05
   done
   local t1; t1=$(now)
-  echo "  native replica ($1 threads, $2): $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc)" >&2
+  echo "  native replica ($1 threads, $2): $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc) (busiest thread $(busiest_since "$th0" "$DEST_PID")), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc)" >&2
   dst "STOP SLAVE; RESET SLAVE ALL" >/dev/null
   python3 -c "print(f'{$t1-$t0:.2f}')"
 }
@@ -131,14 +136,14 @@ dts_run() {  # dts parallelism
   reset_dest
   rm -rf "$DIR/data"; cp -r "$DIR/data0" "$DIR/data"
   sed -i "s/parallelism: [0-9]*/parallelism: $2/" "$DIR/task.yaml"
-  local d0 s0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID")
+  local d0 s0 th0; d0=$(cpu_of "$DEST_PID"); s0=$(cpu_of "$SRC_PID"); th0=$(threads_cpu "$DEST_PID")
   local t0; t0=$(now)
   "$1" run "$DIR/task.yaml" --data-dir "$DIR/data" >"$DIR/dts$2.log" 2>&1 &
   local pid=$!
   wait_covered $pid || { cat "$DIR/dts$2.log" >&2; exit 1; }
   local t1; t1=$(now)
   local hwm; hwm=$(awk '/^VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$pid/status")
-  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc); dts peak RSS ${hwm} MB" >&2
+  echo "  $1 parallelism $2: $(python3 -c "print(f'{$t1-$t0:.2f}')") s; CPU seconds: dts $(cpu_of $pid), destination $(echo "$(cpu_of "$DEST_PID") - $d0" | bc) (busiest thread $(busiest_since "$th0" "$DEST_PID")), source $(echo "$(cpu_of "$SRC_PID") - $s0" | bc); dts peak RSS ${hwm} MB" >&2
   kill -TERM $pid; wait $pid || true
   # KEEP_LOGS=DIR keeps each run's dts log (its timestamps show where the time went).
   if [ -n "${KEEP_LOGS:-}" ]; then mkdir -p "$KEEP_LOGS"; cp "$DIR/dts$2.log" "$KEEP_LOGS/$(basename "$1")-p$2-$(date +%s).log"; fi
