@@ -417,6 +417,7 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
   };
   for (const char* db : dbs) {
     auto o = options(db);
+    const std::string before = prepares();
     o.bulk_replace = std::string(db) != "bu_replace";
     auto a = open(o);
     ASSERT_NE(a, nullptr);
@@ -429,7 +430,6 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
       a = open(o);
       ASSERT_NE(a, nullptr);
     }
-    const std::string before = prepares();
     for (Transaction& p : inPieces(updates(db))) {
       Status st = a->apply(std::move(p));
       ASSERT_TRUE(st.ok()) << db << ": " << st.toString();
@@ -439,7 +439,7 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
     if (std::string(db) == "bu_replace") {
       EXPECT_EQ(prepares(), before) << "no bulk REPLACE without bulk_replace";
     } else {
-      EXPECT_NE(prepares(), before) << db << ": the pieces went by bulk REPLACE";
+      EXPECT_NE(prepares(), before) << db << ": the rows went by bulk REPLACE";
     }
   }
   for (const char* t : {"k", "bt", "sk", "u2", "dk"}) {

@@ -24,12 +24,16 @@ bool BulkStatement::supported(Connection& conn) {
 
 Result<std::unique_ptr<BulkStatement>> BulkStatement::prepare(Connection& conn,
                                                               std::string_view sql,
-                                                              std::vector<Param> params) {
+                                                              std::vector<Param> params,
+                                                              unsigned* error_number) {
+  if (error_number != nullptr) *error_number = 0;
   MYSQL_STMT* stmt = mysql_stmt_init(conn.handle());
   if (stmt == nullptr) return Status::Internal("mysql_stmt_init: out of memory");
   std::unique_ptr<BulkStatement> out(new BulkStatement(conn, stmt, std::move(params)));
-  if (mysql_stmt_prepare(stmt, sql.data(), sql.size()) != 0)
+  if (mysql_stmt_prepare(stmt, sql.data(), sql.size()) != 0) {
+    if (error_number != nullptr) *error_number = out->lastErrorNumber();
     return out->error("preparing a bulk statement");
+  }
   return out;
 }
 

@@ -90,9 +90,11 @@ class BulkStatement {
   static bool supported(Connection& conn);
 
   // Prepares `sql` (a statement with one placeholder per entry of params) on conn.
-  // REQUIRES: conn outlives the statement. Errors name the endpoint.
+  // REQUIRES: conn outlives the statement. Errors name the endpoint; *error_number (when given)
+  // is the server's number for a failure (ER_MAX_PREPARED_STMT_COUNT_REACHED, ...), else 0.
   static Result<std::unique_ptr<BulkStatement>> prepare(Connection& conn, std::string_view sql,
-                                                        std::vector<Param> params);
+                                                        std::vector<Param> params,
+                                                        unsigned* error_number = nullptr);
   ~BulkStatement();
   BulkStatement(const BulkStatement&) = delete;
   BulkStatement& operator=(const BulkStatement&) = delete;

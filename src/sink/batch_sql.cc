@@ -109,6 +109,26 @@ Result<mysql::BulkRows> BulkReplace::bulkRows() const {
   return out;
 }
 
+Result<std::vector<std::string>> BulkReplace::statements(size_t max_bytes) const {
+  const std::string head = sql.substr(0, sql.find(" VALUES (") + 8);  // REPLACE INTO ... VALUES
+  std::vector<std::string> out;
+  std::string stmt;
+  std::string row;
+  for (const mysql::RowImage& r : rows) {
+    row.clear();
+    bool lenient = false;  // never: such rows do not go by bulk REPLACE
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, &lenient));
+    if (!stmt.empty() && stmt.size() + row.size() > max_bytes) {
+      out.push_back(std::move(stmt));
+      stmt.clear();
+    }
+    stmt += stmt.empty() ? head : ",";
+    stmt += row;
+  }
+  if (!stmt.empty()) out.push_back(std::move(stmt));
+  return out;
+}
+
 std::string columnList(const mysql::TableInfo& info) {
   std::string out;
   for (size_t i = 0; i < info.columns.size(); ++i) {

@@ -18,7 +18,7 @@
 // multi-row REPLACEs for rows that end present (deletes first). Any other change to that table
 // first flushes what is pending for it, so per-table order is kept.
 //
-// Bulk REPLACE (bulk_replace = true; the applier's streamed pieces on a MariaDB destination): the
+// Bulk REPLACE (bulk_replace = true; the applier on a MariaDB destination): the
 // rows of a compacted table that end present go, in the same order, as one prepared REPLACE INTO
 // ... VALUES (?, ...) run with arrays of parameters (a BulkReplace, mysql::BulkStatement) instead
 // of multi-row REPLACE statements: the same semantics, without a literal for the destination to
@@ -64,6 +64,9 @@ struct BulkReplace {
 
   // The parameters of every row, built when the statement runs.
   Result<mysql::BulkRows> bulkRows() const;
+  // The same rows as multi-row REPLACE statements of at most about max_bytes each (for a server
+  // that refuses to prepare another statement).
+  Result<std::vector<std::string>> statements(size_t max_bytes) const;
 };
 
 // One step of a batch: an SQL statement, or a bulk REPLACE.

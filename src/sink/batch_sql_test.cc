@@ -238,6 +238,13 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   const int ids[] = {1, 2, 3, 6, 7};
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i][0], int8(static_cast<uint64_t>(ids[i]))) << i;
   EXPECT_EQ(seen[4][1], int8(1));
+  // Its statements (for a server that prepares no more) are the multi-row REPLACE.
+  auto same = r.statements(1 << 20);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(*same, std::vector<std::string>{statements[1]});
+  auto cut = r.statements(200);
+  ASSERT_TRUE(cut.ok());
+  EXPECT_EQ(cut->size(), 5u);
 
   // Rows of a table whose key is not compacted (no byte-wise key) go by bulk REPLACE too.
   TableKeys loose{{0}, {{0}}, false};

@@ -33,11 +33,8 @@ Result<uint64_t> MysqlDestinationSession::executeBulk(
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
     if (prepared_.size() >= kMaxPrepared) prepared_.clear();
-    auto stmt = mysql::BulkStatement::prepare(*conn_, sql, params);
-    if (!stmt.ok()) {
-      last_errno_ = conn_->lastErrorNumber();
-      return stmt.status();
-    }
+    auto stmt = mysql::BulkStatement::prepare(*conn_, sql, params, &last_errno_);
+    if (!stmt.ok()) return stmt.status();
     it = prepared_.emplace(sql, std::move(stmt).value()).first;
   }
   auto matched = it->second->execute(rows);

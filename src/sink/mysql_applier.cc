@@ -560,9 +560,21 @@ Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& ba
   return Status::OK();
 }
 
-Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk) {
+Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit) {
   DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows());
-  return w->conn->executeBulk(bulk.sql, bulk.params, rows).status();
+  auto done = w->conn->executeBulk(bulk.sql, bulk.params, rows);
+  if (done.ok() || w->conn->lastErrorNumber() != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+    return done.status();
+  }
+  // The server's max_prepared_stmt_count is reached (other clients hold them): the same rows by
+  // statements.
+  if (!prepare_refused_logged_.exchange(true)) {
+    spdlog::warn("task '{}': {}; rows go by REPLACE statements while it lasts", options_.task,
+                 done.status().toString());
+  }
+  DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements, bulk.statements(round_limit));
+  for (const std::string& s : statements) DTS_RETURN_IF_ERROR(w->conn->execute(s));
+  return Status::OK();
 }
 
 Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
@@ -570,7 +582,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   if (batch.front()->prebuilt) {
     statements = std::move(batch.front()->statements);  // a streamed piece runs alone
   } else {
-    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements, false));
+    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements, bulk_replace_));
   }
   // A streamed piece (alone in its batch) opens, continues or commits one destination
   // transaction; a batch of whole transactions is one destination transaction of its own.
@@ -609,7 +621,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         if (!last.ok()) break;
       }
       if (s.bulk != nullptr) {
-        last = runBulk(w, *s.bulk);
+        last = runBulk(w, *s.bulk, round_limit);
         if (!last.ok()) break;
         continue;
       }

@@ -44,11 +44,11 @@
 // task's retry policy treats as retryable (task/runner.cc): the task restarts from its
 // checkpoint and reads the transaction again. Transactions that arrive whole keep the batching
 // and parallelism above.
-// A streamed piece's REPLACE rows go by bulk REPLACE (batch_sql.h) when options.bulk_replace is
-// set and the destination takes arrays of parameters (MariaDB 10.2+): one prepared REPLACE run
-// with arrays of binary parameters, the same rows in the same order, without a literal for the
-// destination to parse per value. Transactions that arrive whole keep multi-row statements (their
-// rows are few per statement: there the parse costs the destination less than a bulk loop).
+// REPLACE rows go by bulk REPLACE (batch_sql.h) when options.bulk_replace is set and the
+// destination takes arrays of parameters (MariaDB 10.2+): one prepared REPLACE run with arrays of
+// binary parameters, the same rows in the same order, without a literal for the destination to
+// parse per value. A server that refuses to prepare one more statement (max_prepared_stmt_count
+// reached by other clients) gets the same rows as statements, with a warning.
 //
 // Memory: apply() blocks while max_queued_transactions transactions or max_queued_bytes of row
 // images are queued (one transaction larger than that still passes alone).
@@ -96,7 +96,9 @@ struct ApplierOptions {
   // at most this, per batch).
   std::chrono::milliseconds batch_fill{2};
   int deadlock_retries = 10;
-  // Streamed pieces write rows by bulk REPLACE where the destination can (see above).
+  // REPLACE rows go by bulk REPLACE where the destination can (see above). Measured in one run
+  // each (bench/, 2 cores): one UPDATE of 1,000,000 rows of 500 bytes 18.0 s instead of 20.0 s;
+  // a sysbench oltp_write_only backlog of 109,155 transactions 3.8 s instead of 4.1 s.
   bool bulk_replace = true;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
@@ -204,8 +206,9 @@ class MysqlApplier final : public Sink {
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                          std::vector<BatchStep>* statements, bool bulk_replace) const;
-  // Runs one bulk REPLACE of a batch.
-  Status runBulk(Worker* w, const BulkReplace& bulk);
+  // Runs one bulk REPLACE of a batch (or its statements, of at most round_limit bytes, when the
+  // server prepares no more statements).
+  Status runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit);
   // Moves txn's events into t: DDL into *ddl, rows (minus table-snapshot skips) into t->events,
   // counted per table in t->tables.
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
@@ -230,6 +233,7 @@ class MysqlApplier final : public Sink {
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
   bool bulk_replace_ = false;  // options.bulk_replace and the destination takes it
+  std::atomic<bool> prepare_refused_logged_{false};
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
   // By the events' table_info (one per table definition; held so that its address is not
   // reused while cached); cleared after DDL.

@@ -466,10 +466,11 @@ TEST_F(ApplierFakeTest, PiecesOutOfOrderAreRefused) {
   EXPECT_EQ(a->apply(txn(2, {insertRow(1, 1)})).code(), Status::Code::kInvalidArgument);
 }
 
-// A streamed transaction's rows go by bulk REPLACE, one per piece, in its one destination
-// transaction (the kill, deadlock and ordering tests above run through it too); whole
-// transactions, and a destination without bulk statements, get multi-row REPLACE statements.
-TEST_F(ApplierFakeTest, AStreamedTransactionGoesByBulkReplaceWhereTheDestinationCan) {
+// REPLACE rows go by bulk REPLACE, one per streamed piece (the kill, deadlock and ordering tests
+// above run through it too) and per table of a batch of whole transactions. A destination without
+// bulk statements, or one that refuses to prepare another (max_prepared_stmt_count), gets
+// multi-row REPLACE statements.
+TEST_F(ApplierFakeTest, RowsGoByBulkReplaceWhereTheDestinationCan) {
   auto a = open(1);
   ASSERT_NE(a, nullptr);
   for (const Transaction& p : pieces(1, 100, 50, 10, 2)) ASSERT_TRUE(a->apply(p).ok());
@@ -482,20 +483,29 @@ TEST_F(ApplierFakeTest, AStreamedTransactionGoesByBulkReplaceWhereTheDestination
     for (int k = 0; k < 10; ++k) expected += (k > 0 ? "," : "") + row(100 + 10 * i + k, 2);
     EXPECT_EQ(all[i].sql, expected);
   }
-  EXPECT_EQ(all[5].sql, "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (7,3)");
+  EXPECT_EQ(all[5].sql, "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows: (7,3)");
 
-  auto plain = FakeDestination::create();
-  plain->addKey("d", "t", "PRIMARY", {"id"});
-  plain->setBulk(false);
-  ApplierOptions o;
-  o.task = "task1";
-  auto b = MysqlApplier::open(o, plain->factory());
-  ASSERT_TRUE(b.ok());
-  for (const Transaction& p : pieces(1, 100, 50, 10, 2)) ASSERT_TRUE((*b)->apply(p).ok());
-  ASSERT_TRUE((*b)->close().ok());
-  ASSERT_EQ(plain->committed().size(), 5u);
-  EXPECT_EQ(plain->committed()[0].sql.substr(0, 50),
-            "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (100,2),(10");
+  for (bool refuses : {false, true}) {
+    auto plain = FakeDestination::create();
+    plain->addKey("d", "t", "PRIMARY", {"id"});
+    plain->setBulk(refuses);  // no bulk statements at all, or bulk whose prepare is refused
+    if (refuses) {
+      plain->setHook([](int, const std::string& sql) -> unsigned {
+        return sql.find("(?,?)") != std::string::npos ? 1461 : 0;  // max_prepared_stmt_count
+      });
+    }
+    ApplierOptions o;
+    o.task = "task1";
+    auto b = MysqlApplier::open(o, plain->factory());
+    ASSERT_TRUE(b.ok());
+    for (const Transaction& p : pieces(1, 100, 50, 10, 2)) ASSERT_TRUE((*b)->apply(p).ok());
+    ASSERT_TRUE((*b)->apply(txn(2, {insertRow(7, 3)})).ok());
+    ASSERT_TRUE((*b)->close().ok());
+    auto done = plain->committed();
+    ASSERT_EQ(done.size(), 6u) << refuses;
+    EXPECT_EQ(done[0].sql.substr(0, 50), "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (100,2),(10");
+    EXPECT_EQ(done[5].sql, "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (7,3)");
+  }
 }
 
 }  // namespace
