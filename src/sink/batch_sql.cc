@@ -138,11 +138,6 @@ std::string columnList(const mysql::TableInfo& info) {
   return out;
 }
 
-Status BatchSql::appendRow(std::string* out, const mysql::TableInfo& info,
-                           const mysql::RowImage& row, bool* lenient) {
-  return appendRowLiteral(out, info, row, lenient);
-}
-
 Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
                                      const std::vector<size_t>& identity,
                                      const mysql::RowImage& row, const char* image) const {
@@ -254,12 +249,11 @@ void BatchSql::addBulk(const std::string& table_sql,
 void BatchSql::endOpenBulk() {
   if (open_bulk_ == nullptr) return;
   BulkReplace& b = *open_bulk_;
-  b.forms = std::move(open_bulk_forms_);
   b.sql = "REPLACE INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
-  for (size_t i = 0; i < b.forms.size(); ++i) {
+  for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {
     if (i > 0) b.sql.push_back(',');
-    appendPlaceholder(&b.sql, b.forms[i]);
-    b.params.push_back(paramOfForm(b.forms[i]));
+    appendPlaceholder(&b.sql, open_bulk_forms_[i]);
+    b.params.push_back(paramOfForm(open_bulk_forms_[i]));
   }
   b.sql.push_back(')');
   out_.push_back(BatchStep{std::string(), std::move(open_bulk_)});
@@ -326,7 +320,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
         addBulk(table_sql, e.info, std::move(e.row), forms);
         continue;
       }
-      DTS_RETURN_IF_ERROR(appendRow(&e.row_sql, *e.info, e.row, &e.lenient));
+      DTS_RETURN_IF_ERROR(appendRowLiteral(&e.row_sql, *e.info, e.row, &e.lenient));
     }
     emitInsert("REPLACE", table_sql, *e.info, std::move(e.row_sql), e.lenient);
   }
@@ -389,7 +383,7 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
       e.row = *row;
       return Status::OK();
     }
-    return appendRow(&e.row_sql, info, *row, &e.lenient);
+    return appendRowLiteral(&e.row_sql, info, *row, &e.lenient);
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
@@ -421,7 +415,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
     std::string row;
     bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, &lenient));
     emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
@@ -469,7 +463,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
     std::string row;
     bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRow(&row, info, ev.after, &lenient));
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, &lenient));
     emitInsert("REPLACE", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }

@@ -59,7 +59,6 @@ struct BulkReplace {
   std::string sql;  // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
   std::vector<mysql::BulkStatement::Param> params;  // one per column of info
   std::shared_ptr<const mysql::TableInfo> info;     // the rows' columns
-  std::vector<std::string> forms;                   // how each column travels (BatchSql's forms)
   std::vector<mysql::RowImage> rows;                // full after images
 
   // The parameters of every row, built when the statement runs.
@@ -112,10 +111,6 @@ class BatchSql {
 
   Status flushTable(const std::string& table_sql);
   Status flushAll();
-  // Appends "(v1,v2,...)"; sets *lenient when a value is an ENUM's error value (sql_literal.h),
-  // whose statement then runs alone under the lenient sql_mode.
-  Status appendRow(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row,
-                   bool* lenient);
   Result<std::string> keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
                              const mysql::RowImage& row, const char* image) const;
   Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
