@@ -9,7 +9,10 @@
 # 30), then:
 #   (raw)    mariadb_rpl_fetch loop over exactly that binlog range: the bare fetch loop of
 #            bench/binlog_stream_bench.sh (bench/binlog_stream_count_bench rpl), the rate at
-#            which the binlog arrives; also (stream) dts' BinlogStream without decoding
+#            which the binlog arrives; also (stream) dts' BinlogStream without decoding, and
+#            (rawlog) the same loop writing every event unchanged to a file in CRC-checked 1 MiB
+#            batches (binlog_stream_count_bench rpl-append): the physical limit of a log that
+#            would store the binlog's own events instead of encoded records
 #   (decode) `dts binlog tail --format count` over the same range: dts' reader alone
 #   (ndjson) `dts binlog tail` printing NDJSON: the reader and a JSON encoding of every row
 #   (append) a tracking task under `dts server` started at the backlog's first GTID: from its
@@ -75,12 +78,15 @@ echo "== backlog $START_GTID .. $END_GTID" >&2
 
 # (raw), (stream): warm-up once, then the best of 3
 "$HELPER" rpl "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS" >/dev/null
-RAW_T=9999; STREAM_T=9999
+RAW_T=9999; STREAM_T=9999; RAWLOG_T=9999
 for _ in 1 2 3; do
   read -r EVENTS BYTES t < <("$HELPER" rpl "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS")
   RAW_T=$(echo "if ($t < $RAW_T) $t else $RAW_T" | bc -l)
   read -r _ _ t < <("$HELPER" stream "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS")
   STREAM_T=$(echo "if ($t < $STREAM_T) $t else $STREAM_T" | bc -l)
+  read -r _ _ t < <("$HELPER" rpl-append "$HOST" "$PORT" "$USER" "$START_FILE" "$START_POS" "$WORK/rawlog.bin")
+  RAWLOG_T=$(echo "if ($t < $RAWLOG_T) $t else $RAWLOG_T" | bc -l)
+  rm -f "$WORK/rawlog.bin"
 done
 
 # (decode), (ndjson): dts' own reader over the same range, counting rows, then printing NDJSON
@@ -200,7 +206,7 @@ CURL_T=$(echo "$(now) - $t0" | bc -l)
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
 
-python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" <<'PY'
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
 raw, stream, append = map(float, sys.argv[3:6])
@@ -214,6 +220,7 @@ def row(name, t, n=records):
     print(f"{name:52s} {t:8.3f} {n / t:11.0f} {rows / t:10.0f} {nbytes / 1e6 / t:7.1f} {raw / t * 100:6.0f}%")
 row("(raw)    mariadb_rpl_fetch loop (binlog arrives)", raw)
 row("(stream) dts BinlogStream, no decoding", stream)
+row("(rawlog) fetch loop writing the events unchanged", float(sys.argv[18]))
 row("(decode) dts binlog tail --format count", decode)
 row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
 appends = [a.split(" ") for a in sys.argv[17].split(",")]
