@@ -1,6 +1,8 @@
 // The unique keys of a table, as the server's information_schema.STATISTICS reports them: the
 // one query the catalog (chunking keys), the applier (row identity, conflict detection) and the
-// schema tracker (primary key) share.
+// schema tracker (primary key) share. Also its generated columns, as information_schema.COLUMNS
+// reports them: the catalog (not copied by the full load) and the applier (never written) share
+// one rule.
 #pragma once
 
 #include <functional>
@@ -32,5 +34,18 @@ using QuoteFn = std::function<std::string(std::string_view text)>;
 Result<std::vector<UniqueKey>> readUniqueKeys(const QueryFn& query, const QuoteFn& quote,
                                               const std::string& database,
                                               const std::string& table);
+
+// Whether a column whose information_schema.COLUMNS.EXTRA is `extra` is generated, its value
+// computed by the server and never written: "VIRTUAL GENERATED" / "STORED GENERATED" (MySQL 5.7+,
+// MariaDB 10.2+), "VIRTUAL" / "PERSISTENT" (MariaDB 10.1). MySQL 8's "DEFAULT_GENERATED" (a
+// column whose DEFAULT is an expression, such as CURRENT_TIMESTAMP) is not generated: it is
+// written like any other column. Case-insensitive.
+bool isGeneratedColumnExtra(std::string_view extra);
+
+// The generated columns of `database`.`table`, in table order; empty when it has none or does not
+// exist. Errors name the table.
+Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, const QuoteFn& quote,
+                                                      const std::string& database,
+                                                      const std::string& table);
 
 }  // namespace dts::mysql

@@ -174,10 +174,6 @@ Result<ResolvedTable> Mapping::resolve(
   }
   r.moved = true;
   r.route = std::move(*route);
-  auto cut = std::make_shared<mysql::TableInfo>();
-  cut->table_id = source->table_id;
-  cut->database = r.route.target_database;
-  cut->table = r.route.target_table;
   if (r.route.allColumns()) {
     for (size_t i = 0; i < source->columns.size(); ++i) r.kept.push_back(i);
   } else {
@@ -189,22 +185,31 @@ Result<ResolvedTable> Mapping::resolve(
   }
   for (size_t i = 0; i < r.kept.size(); ++i) r.all_columns = r.all_columns && r.kept[i] == i;
   r.all_columns = r.all_columns && r.kept.size() == source->columns.size();
-  for (size_t i : r.kept) cut->columns.push_back(source->columns[i]);
-  for (size_t pk : source->primary_key) {
-    auto pos = std::find(r.kept.begin(), r.kept.end(), pk);
-    // A key column that is not kept: the destination table has no such key either.
-    if (pos == r.kept.end()) {
-      cut->primary_key.clear();
-      break;
-    }
-    cut->primary_key.push_back(static_cast<size_t>(pos - r.kept.begin()));
-  }
+  auto cut = keepColumns(*source, r.kept);
+  cut->database = r.route.target_database;
+  cut->table = r.route.target_table;
   r.target = std::move(cut);
   return r;
 }
 
-namespace {
-// The image's kept columns, in `kept` order; a column the image lacks becomes an absent NULL.
+std::shared_ptr<mysql::TableInfo> keepColumns(const mysql::TableInfo& source,
+                                              const std::vector<size_t>& kept) {
+  auto cut = std::make_shared<mysql::TableInfo>();
+  cut->table_id = source.table_id;
+  cut->database = source.database;
+  cut->table = source.table;
+  for (size_t i : kept) cut->columns.push_back(source.columns[i]);
+  for (size_t pk : source.primary_key) {
+    auto pos = std::find(kept.begin(), kept.end(), pk);
+    if (pos == kept.end()) {
+      cut->primary_key.clear();
+      break;
+    }
+    cut->primary_key.push_back(static_cast<size_t>(pos - kept.begin()));
+  }
+  return cut;
+}
+
 void cutImage(mysql::RowImage* image, const std::vector<size_t>& kept, bool all_columns) {
   if (all_columns && image->values.size() == kept.size() &&
       (image->present.empty() || image->present.size() == image->values.size())) {
@@ -221,7 +226,6 @@ void cutImage(mysql::RowImage* image, const std::vector<size_t>& kept, bool all_
   }
   *image = std::move(out);
 }
-}  // namespace
 
 Result<bool> Mapping::mapRow(const ResolvedTable& t, ChangeEvent* event) {
   if (!t.moved || !t.route.dml.allows(event->op)) return false;

@@ -82,6 +82,17 @@ struct ResolvedTable {
   bool all_columns = true;   // kept is every source column in order: images pass unchanged
 };
 
+// The definition with only the columns `kept` (indexes into source, in that order), database,
+// table and table id unchanged, the primary key renumbered (empty when a key column is not kept:
+// the destination has no such key either). The mapping cuts a route's column subset with it; the
+// MySQL applier cuts the columns its destination computes (generated columns).
+std::shared_ptr<mysql::TableInfo> keepColumns(const mysql::TableInfo& source,
+                                              const std::vector<size_t>& kept);
+// The image cut to the columns `kept` (as keepColumns); a column the image lacks becomes an
+// absent NULL. `all_columns`: kept is every column in order (an image that has them all is
+// left as it is).
+void cutImage(mysql::RowImage* image, const std::vector<size_t>& kept, bool all_columns);
+
 // As a TableSelector it selects the tables it routes (what a reader must decode for the task).
 class Mapping final : public TableSelector {
  public:

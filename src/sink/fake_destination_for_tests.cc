@@ -58,6 +58,17 @@ std::string readQuoted(std::string_view s, size_t* at) {
   return out;
 }
 
+// The table an information_schema query names: TABLE_SCHEMA = '<db>' AND TABLE_NAME = '<table>'.
+std::pair<std::string, std::string> namedTable(std::string_view sql) {
+  auto value = [&](std::string_view column) {
+    size_t at = sql.find(column);
+    if (at == std::string_view::npos) return std::string();
+    at = sql.find('\'', at);
+    return at == std::string_view::npos ? std::string() : readQuoted(sql, &at);
+  };
+  return {value("TABLE_SCHEMA"), value("TABLE_NAME")};
+}
+
 // The value of X'hex' (optionally after a _charset introducer) or a bare number at s[*at].
 std::string readLiteral(std::string_view s, size_t* at) {
   size_t i = *at;
@@ -241,14 +252,16 @@ class FakeDestination::Session final : public DestinationSession {
             {std::to_string(key.second), row.applied, row.position, row.pending_ddl});
       }
     } else if (startsWith(stmt, "SELECT INDEX_NAME")) {
-      size_t at = stmt.find("TABLE_SCHEMA=") + 13;
-      std::string db = readQuoted(stmt, &at);
-      at = stmt.find("TABLE_NAME=") + 11;
-      std::string table = readQuoted(stmt, &at);
-      auto it = dest_->tables_.find({db, table});
+      auto it = dest_->tables_.find(namedTable(stmt));
       if (it != dest_->tables_.end()) {
         for (const auto& k : it->second.keys)
           result->rows.push_back({k.index, k.column, std::string(k.nullable ? "YES" : "")});
+      }
+    } else if (startsWith(stmt, "SELECT COLUMN_NAME, EXTRA")) {
+      auto it = dest_->tables_.find(namedTable(stmt));
+      if (it != dest_->tables_.end()) {
+        for (const auto& c : it->second.generated)
+          result->rows.push_back({c, std::string("VIRTUAL GENERATED")});
       }
     } else if (in_txn_) {
       pending_.push_back(stmt);
@@ -323,6 +336,12 @@ void FakeDestination::addKey(const std::string& db, const std::string& table,
     if ((a.index == "PRIMARY") != (b.index == "PRIMARY")) return a.index == "PRIMARY";
     return a.index < b.index;
   });
+}
+
+void FakeDestination::addGenerated(const std::string& db, const std::string& table,
+                                   const std::string& column) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tables_[{db, table}].generated.push_back(column);
 }
 
 void FakeDestination::setUnreachable(bool unreachable) {

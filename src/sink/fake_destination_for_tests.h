@@ -8,7 +8,8 @@
 //     applier's SELECT of it returns the rows; ensureSchema's CREATEs are accepted;
 //   - named locks (GET_LOCK / RELEASE_LOCK, "DO 0,RELEASE_LOCK(...)"), owned by a session until
 //     released or the session ends; a lock held by another session is refused at once;
-//   - unique keys, as the information_schema.STATISTICS query reports them (addKey);
+//   - unique keys, as the information_schema.STATISTICS query reports them (addKey), and
+//     generated columns, as the information_schema.COLUMNS query reports them (addGenerated);
 //   - bulk statements (executeBulk), recorded as "<sql> -- N rows: (1,'a'),(2,NULL)" statements
 //     (integers in decimal, strings quoted as they are); setBulk(false) makes them unsupported;
 //   - failures: a hook sees every statement before it runs, and may fail it with a server error
@@ -57,6 +58,8 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   // A unique key of db.table: its name ("PRIMARY" for the primary key) and columns, in order.
   void addKey(const std::string& db, const std::string& table, const std::string& index,
               const std::vector<std::string>& columns, bool nullable = false);
+  // A generated column of db.table (the applier never writes it).
+  void addGenerated(const std::string& db, const std::string& table, const std::string& column);
   // Makes every later connection attempt fail as unreachable (or succeed again).
   void setUnreachable(bool unreachable);
 
@@ -81,6 +84,7 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
       bool nullable;
     };
     std::vector<Key> keys;
+    std::vector<std::string> generated;
   };
 
   mutable std::mutex mu_;

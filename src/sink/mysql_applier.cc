@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
+#include "pipeline/mapping.h"
 #include "sink/sql_literal.h"
 
 namespace dts::sink {
@@ -244,6 +245,37 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
   return shared;
 }
 
+Status MysqlApplier::dropGeneratedColumns(ChangeEvent* ev) {
+  const mysql::TableInfo* key = ev->table_info.get();
+  auto it = writable_cache_.find(key);
+  if (it == writable_cache_.end()) {
+    auto generated = mysql::readGeneratedColumns(
+        [&](const std::string& sql) { return control_->query(sql); },
+        [&](std::string_view text) { return control_->quoteString(text); }, ev->database,
+        ev->table);
+    if (!generated.ok()) return generated.status();
+    Writable w;
+    w.info = ev->table_info;
+    const mysql::TableInfo& info = *ev->table_info;
+    for (size_t i = 0; i < info.columns.size(); ++i) {
+      bool computed = std::any_of(generated->begin(), generated->end(), [&](const std::string& g) {
+        return strcasecmp(g.c_str(), info.columns[i].name.c_str()) == 0;
+      });
+      if (!computed) w.kept.push_back(i);
+    }
+    if (w.kept.size() != info.columns.size()) w.target = pipeline::keepColumns(info, w.kept);
+    if (writable_cache_.size() >= 4096) writable_cache_.clear();  // as key_cache_
+    it = writable_cache_.emplace(key, std::move(w)).first;
+  }
+  const Writable& w = it->second;
+  if (w.target == nullptr) return Status::OK();
+  ev->table_info = w.target;
+  if (ev->op != ChangeEvent::Op::kInsert) pipeline::cutImage(&ev->before, w.kept, false);
+  if (ev->op != ChangeEvent::Op::kDelete) pipeline::cutImage(&ev->after, w.kept, false);
+  if (ev->memory_bytes != 0) pipeline::measureRow(ev);
+  return Status::OK();
+}
+
 double sourceCommitMs(uint32_t timestamp, uint64_t commit_us,
                       std::chrono::system_clock::time_point received) {
   if (commit_us != 0) return static_cast<double>(commit_us) / 1000.0;
@@ -281,6 +313,7 @@ Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
                                      mysql::quoteQualified(ev.database, ev.table) +
                                      " without table info");
     }
+    DTS_RETURN_IF_ERROR(dropGeneratedColumns(&ev));
     DTS_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys, tableKeys(ev));
     if (with_hashes) addKeyHashes(ev, *keys, &t->hashes);
     t->keys.push_back(std::move(keys));

@@ -222,6 +222,10 @@ class MysqlApplier final : public Sink {
   Status writeControlSlot(const std::string& pending_ddl);
   // The keys of ev's table at the destination, read once per table definition.
   Result<std::shared_ptr<const TableKeys>> tableKeys(const pipeline::ChangeEvent& ev);
+  // Cuts from a row event the columns its destination table computes (generated columns:
+  // writing one is an error, and the destination derives it from the others), as the
+  // destination's information_schema says, once per table definition.
+  Status dropGeneratedColumns(pipeline::ChangeEvent* ev);
   // REQUIRES: mu_ held.
   void markDoneLocked(uint64_t seq);
   Status waitIdleLocked(std::unique_lock<std::mutex>& lock);
@@ -242,6 +246,12 @@ class MysqlApplier final : public Sink {
     std::shared_ptr<const TableKeys> keys;
   };
   std::unordered_map<const mysql::TableInfo*, CachedKeys> key_cache_;
+  struct Writable {
+    std::shared_ptr<const mysql::TableInfo> info;    // the definition it was read for
+    std::shared_ptr<const mysql::TableInfo> target;  // without generated columns; null: none
+    std::vector<size_t> kept;                        // target column -> column of info
+  };
+  std::unordered_map<const mysql::TableInfo*, Writable> writable_cache_;
   uint64_t next_seq_ = 0;
   std::optional<Streaming> streaming_;
 

@@ -508,5 +508,33 @@ TEST_F(ApplierFakeTest, RowsGoByBulkReplaceWhereTheDestinationCan) {
   }
 }
 
+// A column the destination computes (generated) is never written, whatever the statement: its
+// values in the images are dropped, and the table's other columns go as usual.
+TEST_F(ApplierFakeTest, GeneratedColumnsOfTheDestinationAreNeverWritten) {
+  dest_->addGenerated("d", "t", "v");
+  auto a = open(1, 1);  // one transaction per batch: no compaction of the three on key 7
+  ASSERT_NE(a, nullptr);
+  ChangeEvent update = insertRow(7, 4);
+  update.op = ChangeEvent::Op::kUpdate;
+  update.before.values = {mysql::Value::ofInt(7), mysql::Value::ofInt(3)};
+  ChangeEvent del = insertRow(7, 4);
+  del.op = ChangeEvent::Op::kDelete;
+  del.before = del.after;
+  del.after = mysql::RowImage();
+  ASSERT_TRUE(a->apply(txn(1, {insertRow(7, 3)})).ok());
+  ASSERT_TRUE(a->apply(txn(2, {update})).ok());
+  ASSERT_TRUE(a->apply(txn(3, {del})).ok());
+  for (const Transaction& p : pieces(4, 100, 30, 10, 2)) ASSERT_TRUE(a->apply(p).ok());
+  ASSERT_TRUE(a->close().ok());
+  auto all = dest_->committed();
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all[0].sql, "REPLACE INTO `d`.`t` (`id`) VALUES (?) -- 1 rows: (7)");
+  EXPECT_EQ(committedCount("`v`"), 0u);
+  EXPECT_EQ(committedCount("DELETE FROM `d`.`t`"), 1u);
+  EXPECT_EQ(committedCount("(100),(101)"), 1u);  // the streamed rows, without their v
+  // The source's definition is untouched: only what the applier writes is cut.
+  EXPECT_EQ(tableT()->columns.size(), 2u);
+}
+
 }  // namespace
 }  // namespace dts::sink

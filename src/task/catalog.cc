@@ -42,10 +42,7 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     CatalogColumn c;
     c.name = r[0].value_or("");
     c.data_type = r[1].value_or("");
-    std::string extra = toUpper(r[2].value_or(""));
-    c.generated = extra.find("GENERATED") != std::string::npos ||
-                  extra.find("VIRTUAL") != std::string::npos ||
-                  extra.find("PERSISTENT") != std::string::npos;
+    c.generated = mysql::isGeneratedColumnExtra(r[2].value_or(""));
     c.nullable = r[3].value_or("YES") == "YES";
     c.render = renderFor(c.data_type);
     t->columns.push_back(std::move(c));

@@ -1,0 +1,138 @@
+// Generated columns (VIRTUAL, STORED/PERSISTENT) through a sync task, full and incremental: the
+// destination computes them, so dts never writes one, in any statement form (bulk REPLACE,
+// REPLACE, UPDATE, DELETE by key or by every column of a table without a key, streamed or
+// batched), also after a DDL adds one mid-stream. Writing one would be refused by the server
+// ("The value specified for generated column ... has been ignored", error 1906 in strict mode).
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <string>
+
+#include "cluster_fixture.h"
+#include "support_dts.h"
+
+namespace dts::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class GeneratedColumnsTest : public SharedClusterTest {
+ protected:
+  static void sql(mysql::Connection& c, const std::string& statement) {
+    Status st = c.execute(statement);
+    ASSERT_TRUE(st.ok()) << statement << ": " << st.toString();
+  }
+  static std::vector<mysql::Row> dump(mysql::Connection& c, const std::string& select) {
+    auto r = c.query(select);
+    EXPECT_TRUE(r.ok()) << select << ": " << r.status().toString();
+    return r.ok() ? r->rows : std::vector<mysql::Row>{};
+  }
+};
+
+TEST_F(GeneratedColumnsTest, TheDestinationComputesThemInEveryPhaseAndStatementForm) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  sql(*src, "DROP DATABASE IF EXISTS gc; CREATE DATABASE gc; USE gc");
+  // A keyed table with a VIRTUAL (indexed) and a STORED column, and an expression default that
+  // is not a generated column (written like any other: MySQL 8 calls it DEFAULT_GENERATED).
+  sql(*src,
+      "CREATE TABLE t (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(20), "
+      "v INT AS (a * 2) VIRTUAL, s VARCHAR(40) AS (CONCAT(IFNULL(b, '-'), '!')) STORED, "
+      "d DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), KEY (v))");
+  // Without a key: deletes and updates match on every written column.
+  sql(*src,
+      "CREATE TABLE nokey (a INT, b VARCHAR(10), v INT AS (a + 1) VIRTUAL, "
+      "p INT AS (a * 10) PERSISTENT)");
+  // A unique key on a STORED generated column.
+  sql(*src,
+      "CREATE TABLE uk (id INT PRIMARY KEY, a INT NOT NULL, u INT AS (a + 100) STORED, "
+      "UNIQUE KEY (u))");
+  sql(*src,
+      "INSERT INTO t (id, a, b) SELECT seq, seq, CONCAT('r', seq) FROM seq_1_to_50; "
+      "INSERT INTO nokey (a, b) VALUES (1, 'x'), (2, 'y'), (2, 'y'), (3, NULL); "
+      "INSERT INTO uk (id, a) VALUES (1, 1), (2, 2), (3, 3)");
+
+  const std::string task = workFile("gc.yaml");
+  {
+    std::ofstream f(task);
+    f << "name: gc\nkind: sync\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects:\n  - database: gc\n"
+      << "options: {parallelism: 2}\n";
+  }
+  const std::string data = workFile("data-gc"), log = workFile("gc.log");
+  DtsProcess dts;
+  dts.start({"run", task, "--data-dir", data}, log);
+  ASSERT_TRUE(eventually(120s, [&] {
+    return taskStatus(data, "gc").value("phase", "") == "incremental";
+  })) << dts.log();
+
+  auto caughtUp = [&](const char* when) {
+    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
+    ASSERT_TRUE(pos.ok());
+    ASSERT_TRUE(eventually(
+        120s,
+        [&] { return taskStatus(data, "gc").value("checkpoint_gtid", "") == pos->value_or(""); }))
+        << when << ": " << taskStatus(data, "gc").dump() << "\n"
+        << dts.log();
+  };
+
+  // Row changes of every kind, in transactions of one row and of many.
+  sql(*src, "INSERT INTO t (id, a, b) VALUES (100, 7, 'new'), (101, 8, NULL)");
+  sql(*src, "UPDATE t SET a = a + 1000 WHERE id <= 10");                    // v changes with a
+  sql(*src, "UPDATE t SET b = CONCAT(b, '+') WHERE id BETWEEN 11 AND 20");  // s changes with b
+  sql(*src, "UPDATE t SET id = id + 200 WHERE id = 21");                    // a key change
+  sql(*src, "DELETE FROM t WHERE id BETWEEN 30 AND 35");
+  sql(*src,
+      "START TRANSACTION; UPDATE t SET a = a + 1 WHERE id > 40; DELETE FROM t WHERE id = 41; "
+      "INSERT INTO t (id, a, b) VALUES (102, 9, 'txn'); COMMIT");
+  sql(*src,
+      "UPDATE nokey SET a = 20 WHERE a = 2 LIMIT 1; DELETE FROM nokey WHERE a = 3; "
+      "INSERT INTO nokey (a, b) VALUES (4, 'z')");
+  sql(*src,
+      "UPDATE uk SET a = a + 10; DELETE FROM uk WHERE id = 2; INSERT INTO uk (id, a) "
+      "VALUES (4, 2)");
+  caughtUp("after row changes");
+
+  // A generated column added mid-stream: rows after it must leave it to the destination too.
+  sql(*src, "ALTER TABLE t ADD COLUMN w INT AS (a + id) VIRTUAL");
+  sql(*src,
+      "UPDATE t SET a = a + 5 WHERE id BETWEEN 42 AND 45; INSERT INTO t (id, a, b) VALUES "
+      "(103, 1, 'after-ddl'); DELETE FROM t WHERE id = 50");
+  // One transaction large enough to be streamed in pieces (more rows than a piece holds).
+  sql(*src, "INSERT INTO t (id, a, b) SELECT 1000 + seq, seq, 'bulk' FROM seq_1_to_12000");
+  sql(*src, "UPDATE t SET a = a + 1 WHERE id > 1000");
+  caughtUp("after the DDL and a streamed transaction");
+
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << dts.log();
+  EXPECT_EQ(dts.log().find("generated column"), std::string::npos) << dts.log();
+
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dst, nullptr);
+  const char* selects[] = {
+      "SELECT id, a, b, v, s, d, w FROM gc.t ORDER BY id",
+      "SELECT a, b, v, p FROM gc.nokey ORDER BY a, b",
+      "SELECT id, a, u FROM gc.uk ORDER BY id",
+  };
+  for (const char* select : selects) {
+    auto want = dump(*src, select);
+    EXPECT_FALSE(want.empty()) << select;
+    EXPECT_EQ(dump(*dst, select), want) << select;
+  }
+  // The destination's columns are still generated (computed there, not plain columns).
+  auto kinds = dump(*dst,
+                    "SELECT COLUMN_NAME, EXTRA FROM information_schema.COLUMNS WHERE "
+                    "TABLE_SCHEMA = 'gc' AND EXTRA LIKE '%GENERATED%' ORDER BY TABLE_NAME, "
+                    "COLUMN_NAME");
+  std::string names;
+  for (const auto& r : kinds) names += r[0].value_or("") + " ";
+  EXPECT_EQ(names, "p v s v w u ");
+}
+
+}  // namespace
+}  // namespace dts::testing
