@@ -265,7 +265,8 @@ HttpResponse browseSource(source::InstanceRegistry& registry, const std::string&
   selection.database = database;
   auto mapping = pipeline::Mapping::create({selection});
   if (!mapping.ok()) return bad("database", mapping.status().message());
-  auto catalog = task::loadCatalog(**conn, *mapping);
+  std::vector<std::string> unsupported;  // shown, not an error: the user picks other tables
+  auto catalog = task::loadCatalog(**conn, *mapping, &unsupported);
   if (!catalog.ok()) {
     if (catalog.status().code() == Status::Code::kFailedPrecondition)
       return errorResponse(404, "not_found", catalog.status().message());
@@ -284,7 +285,8 @@ HttpResponse browseSource(source::InstanceRegistry& registry, const std::string&
                       {"has_key", t.source_has_key},
                       {"columns", columns}});
   }
-  return jsonResponse(200, {{"database", database}, {"tables", tables}});
+  return jsonResponse(200,
+                      {{"database", database}, {"tables", tables}, {"unsupported", unsupported}});
 }
 
 }  // namespace dts::server

@@ -104,8 +104,22 @@ Result<std::vector<std::string>> listDatabases(mysql::Connection& src) {
   return out;
 }
 
+namespace {
+
+// Why dts cannot move a table of this information_schema.TABLES.TABLE_TYPE; empty if it can.
+std::string unsupportedKind(const std::string& type) {
+  if (type == "SYSTEM VERSIONED")
+    return "a system-versioned table (WITH SYSTEM VERSIONING): dts does not move its history "
+           "or its row_start/row_end columns";
+  if (type == "SEQUENCE") return "a SEQUENCE: dts does not move sequences";
+  return "";
+}
+
+}  // namespace
+
 Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src,
-                                              const pipeline::Mapping& mapping) {
+                                              const pipeline::Mapping& mapping,
+                                              std::vector<std::string>* unsupported) {
   std::vector<CatalogTable> out;
   for (const auto& db : mapping.selections()) {
     DTS_ASSIGN_OR_RETURN(auto exists,
@@ -115,22 +129,42 @@ Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src,
     if (exists.value_or("0") == "0") {
       return Status::FailedPrecondition("source database '" + db.database + "' does not exist");
     }
-    DTS_ASSIGN_OR_RETURN(auto tables,
-                         src.query("SELECT TABLE_NAME FROM information_schema.TABLES"
-                                   " WHERE TABLE_SCHEMA = " +
-                                   src.quoteString(db.database) +
-                                   " AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME"));
-    std::set<std::string> present;
-    for (const auto& r : tables.rows) present.insert(r[0].value_or(""));
+    // Every kind of table that holds rows, so that none is left out unnoticed (views are not).
+    DTS_ASSIGN_OR_RETURN(
+        auto tables,
+        src.query(
+            "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+            src.quoteString(db.database) +
+            " AND TABLE_TYPE IN ('BASE TABLE', 'SYSTEM VERSIONED', 'SEQUENCE') ORDER BY "
+            "TABLE_NAME"));
+    std::map<std::string, std::string> present;  // name -> why dts cannot move it ("" if it can)
+    for (const auto& r : tables.rows)
+      present[r[0].value_or("")] = unsupportedKind(r.size() > 1 ? r[1].value_or("") : "");
+    auto refuse = [&](const std::string& name) {
+      return Status::Unsupported("source table " + db.database + "." + name + " is " +
+                                 present[name] +
+                                 "; list the database's other tables under objects[].tables to "
+                                 "leave it out");
+    };
     std::vector<std::string> names;
     if (db.tables.empty()) {
-      names.assign(present.begin(), present.end());
+      for (const auto& [name, why] : present) {
+        if (why.empty()) {
+          names.push_back(name);
+        } else if (unsupported != nullptr) {
+          unsupported->push_back(db.database + "." + name + ": " + why);
+        } else {
+          return refuse(name);
+        }
+      }
     } else {
       for (const auto& t : db.tables) {
-        if (present.count(t.name) == 0) {
+        auto it = present.find(t.name);
+        if (it == present.end()) {
           return Status::FailedPrecondition("source table " + db.database + "." + t.name +
                                             " does not exist");
         }
+        if (!it->second.empty()) return refuse(t.name);
         names.push_back(t.name);
       }
     }

@@ -38,9 +38,14 @@ struct CatalogTable {
 
 // The selected base tables of the source, in mapping order (then by name). Errors: a listed
 // database or table that does not exist, a listed column the table does not have, a WHERE that
-// names a missing column.
+// names a missing column, and a selected table dts cannot move (kUnsupported, naming it and why):
+// a system-versioned table (WITH SYSTEM VERSIONING) or a SEQUENCE, whether listed or part of a
+// whole database, never left out silently. With `unsupported`, the tables of a whole-database
+// selection that dts cannot move are described there ("db.t: why") instead (what the console's
+// browser shows); a listed one still fails.
 Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& source,
-                                              const pipeline::Mapping& mapping);
+                                              const pipeline::Mapping& mapping,
+                                              std::vector<std::string>* unsupported = nullptr);
 
 // The source's databases by name, without the server's own (mysql, information_schema,
 // performance_schema, sys): what a task may select.

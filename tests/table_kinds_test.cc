@@ -1,8 +1,11 @@
-// Generated columns (VIRTUAL, STORED/PERSISTENT) through a sync task, full and incremental: the
+// Kinds of tables and columns that need care. Generated columns (VIRTUAL, STORED/PERSISTENT)
+// through a sync task, full and incremental: the
 // destination computes them, so dts never writes one, in any statement form (bulk REPLACE,
 // REPLACE, UPDATE, DELETE by key or by every column of a table without a key, streamed or
 // batched), also after a DDL adds one mid-stream. Writing one would be refused by the server
 // ("The value specified for generated column ... has been ignored", error 1906 in strict mode).
+// Tables dts cannot move (system-versioned tables, sequences) fail the task's precheck, naming
+// each, instead of being left out of a whole-database selection unnoticed.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -17,7 +20,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class GeneratedColumnsTest : public SharedClusterTest {
+class TableKindsTest : public SharedClusterTest {
  protected:
   static void sql(mysql::Connection& c, const std::string& statement) {
     Status st = c.execute(statement);
@@ -30,7 +33,7 @@ class GeneratedColumnsTest : public SharedClusterTest {
   }
 };
 
-TEST_F(GeneratedColumnsTest, TheDestinationComputesThemInEveryPhaseAndStatementForm) {
+TEST_F(TableKindsTest, GeneratedColumnsAreComputedByTheDestinationInEveryPhaseAndForm) {
   auto src = cluster_->connect(cluster_->endpoint());
   ASSERT_NE(src, nullptr);
   sql(*src, "DROP DATABASE IF EXISTS gc; CREATE DATABASE gc; USE gc");
@@ -132,6 +135,59 @@ TEST_F(GeneratedColumnsTest, TheDestinationComputesThemInEveryPhaseAndStatementF
   std::string names;
   for (const auto& r : kinds) names += r[0].value_or("") + " ";
   EXPECT_EQ(names, "p v s v w u ");
+}
+
+TEST_F(TableKindsTest, TablesDtsCannotMoveFailThePrecheckByName) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  sql(*src,
+      "DROP DATABASE IF EXISTS tk; CREATE DATABASE tk; USE tk; "
+      "CREATE TABLE plain (id INT PRIMARY KEY, a INT); INSERT INTO plain VALUES (1, 1), (2, 2); "
+      "CREATE TABLE audit (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING; "
+      "INSERT INTO audit VALUES (1, 1); CREATE SEQUENCE seq_ids; CREATE VIEW v AS SELECT * FROM plain");
+  auto writeTask = [&](const std::string& name, const std::string& objects) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream f(path);
+    f << "name: " << name << "\nkind: migration\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects: " << objects << "\noptions: {incremental: false}\n";
+    return path;
+  };
+  std::string out;
+  // The whole database: refused before anything is written, naming the table and why.
+  EXPECT_EQ(runDts({"run", writeTask("tk-all", "[{database: tk, rename_to: tk_all}]"), "--data-dir",
+                    workFile("data-tk-all")},
+                   &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("source table tk.audit is a system-versioned table"), std::string::npos)
+      << out;
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dst, nullptr);
+  EXPECT_EQ(dump(*dst,
+                 "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = "
+                 "'tk_all'")
+                .size(),
+            0u);
+  // Named: the same, for a sequence too.
+  EXPECT_EQ(runDts({"run", writeTask("tk-seq", "[{database: tk, tables: [plain, seq_ids]}]"),
+                    "--data-dir", workFile("data-tk-seq")},
+                   &out),
+            1)
+      << out;
+  EXPECT_NE(out.find("source table tk.seq_ids is a SEQUENCE"), std::string::npos) << out;
+  // Leaving them out by listing the other tables works.
+  EXPECT_EQ(runDts({"run",
+                    writeTask("tk-plain", "[{database: tk, rename_to: tk_plain, tables: [plain]}]"),
+                    "--data-dir", workFile("data-tk-plain")},
+                   &out),
+            0)
+      << out;
+  EXPECT_EQ(dump(*dst, "SELECT id, a FROM tk_plain.plain ORDER BY id"),
+            dump(*src, "SELECT id, a FROM tk.plain ORDER BY id"));
 }
 
 }  // namespace
