@@ -46,6 +46,38 @@ Status MappingStage::map(Transaction* piece) {
     last_ = nullptr;
   }
   if (mapping_ == nullptr && !ddl_seen) return Status::OK();
+  bool raw_seen = false;
+  for (const ChangeEvent& ev : piece->events)
+    raw_seen = raw_seen || ev.op == ChangeEvent::Op::kRows;
+  if (raw_seen && mapping_ != nullptr) {
+    // Rows the binlog wrote pass on whole for a table moved whole (names changed); any other
+    // route needs each row: they are decoded here and mapped one by one.
+    std::vector<ChangeEvent> rows;
+    std::vector<ChangeEvent> events;
+    events.reserve(piece->events.size());
+    for (ChangeEvent& ev : piece->events) {
+      if (ev.op != ChangeEvent::Op::kRows) {
+        events.push_back(std::move(ev));
+        continue;
+      }
+      auto table = resolve(ev);
+      if (!table.ok()) return context(table.status());
+      const ResolvedTable& t = **table;
+      if (!t.moved) continue;
+      if (t.all_columns && t.route.filter == nullptr && t.route.dml.all()) {
+        ev.database = t.route.target_database;
+        ev.table = t.route.target_table;
+        ev.table_info = t.target;
+        events.push_back(std::move(ev));
+        continue;
+      }
+      rows.clear();
+      Status st = expandRows(ev, &rows);
+      if (!st.ok()) return context(st);
+      for (ChangeEvent& row : rows) events.push_back(std::move(row));
+    }
+    piece->events = std::move(events);
+  }
   size_t out = 0;
   for (size_t i = 0; i < piece->events.size(); ++i) {
     ChangeEvent& ev = piece->events[i];
@@ -66,6 +98,8 @@ Status MappingStage::map(Transaction* piece) {
           ev.table_info = resolved->moved ? resolved->target : nullptr;
         }
       }
+    } else if (ev.op == ChangeEvent::Op::kRows) {
+      keep = true;  // moved whole (above), or no mapping: every table moves unchanged
     } else if (mapping_ != nullptr) {
       auto table = resolve(ev);
       if (!table.ok()) return context(table.status());
