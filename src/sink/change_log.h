@@ -17,6 +17,10 @@
 //                 raw     u32  size of the payload once decompressed
 //                 payload      one zstd frame of `count` records, each
 //                              ts i64, key_len u32, key, value_len u32, value
+//                              and, between them, entries (key_len 0xFFFFFFFF): rows kept as
+//                              the binlog wrote them, one entry per ROWS event standing for one
+//                              record per row, with the table definitions and transaction
+//                              context they need in their batch (change_log.cc, "Entries")
 //               All integers little-endian. zstd (libzstd, already a dependency of the binlog
 //               decoder for compressed events): level 1 compresses JSON records ~4-6x at several
 //               hundred MB/s per core, so the log is never slower than the binlog it stores;
@@ -27,6 +31,14 @@
 //               bytes of log. Advisory: an entry that does not point at a batch beginning with
 //               its offset is an error (corruption), an index missing or shorter than the log is
 //               rebuilt by reading the segment.
+//
+// Rows: a tracking task's reader hands the log each ROWS event's rows undecoded (checked and
+// counted: pipeline::RawRows), and the log stores them as a rows entry; read() decodes them and
+// encodes their records exactly as a decoded row would have been (the same encoder, byte for
+// byte), so the records a consumer sees do not depend on how they were stored. The reader's
+// thread never builds values, and the appender copies bytes instead of writing JSON; reading a
+// rows entry costs the decoding and encoding instead. Decoded rows (tables moved with a column
+// subset, a row filter or a DML choice, which the mapping stage decodes) are stored as records.
 //
 // Transactions: pieces are appended as they arrive (a begin marker, one record per row change or
 // DDL, a commit marker after the last piece), written in batches of about batch_bytes, never
