@@ -104,8 +104,8 @@ for _ in 1 2 3; do
   NDJSON_T=$(echo "if ($t < $NDJSON_T) $t else $NDJSON_T" | bc -l)
 done
 
-# (append), once per build of BUILDS ("label=path/to/dts ...", default: this tree's dts), each in
-# a fresh server and data dir; the last build's server stays up for the consumers below.
+# (append), then (kafka) and (http) on the log it wrote, once per build of BUILDS
+# ("label=path/to/dts ...", default: this tree's dts), each in a fresh server and data dir.
 BUILDS=${BUILDS:-dts=$DTS}
 [[ -n ${PROFILE:-} ]] && : >"$PROFILE"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
@@ -185,51 +185,50 @@ if [[ -n $PERF_PID ]]; then
         --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25 || true; } >>"$PROFILE"
   done
 fi
-  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU")
+  RECORDS=$(api tasks/bench/groups/none | field end_offset)
+  LOG_BYTES=$(du -sb "$DATA/changes/bench" | cut -f1)
+  # (kafka), (http): one consumer reads this build's whole log
+  AUTH=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=bench -X sasl.password="$DTS_TOKEN")
+  kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' >/dev/null  # warm-up
+  t0=$(now)
+  KN=$(kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l)
+  KAFKA_T=$(echo "$(now) - $t0" | bc -l)
+  t0=$(now)
+  SN=$("$DTS" subscribe bench --server "$URL" --from earliest --max-records "$RECORDS" | wc -l)
+  SUB_T=$(echo "$(now) - $t0" | bc -l)
+  t0=$(now)
+  CN=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0" | wc -l)
+  CURL_T=$(echo "$(now) - $t0" | bc -l)
+  PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
+  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU $KAFKA_T $KN $SUB_T $SN $CURL_T $CN $PEAK $LOG_BYTES")
 done
-RECORDS=$(api tasks/bench/groups/none | field end_offset)
-
-# (kafka)
-AUTH=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=bench -X sasl.password="$DTS_TOKEN")
-kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' >/dev/null  # warm-up
-t0=$(now)
-KN=$(kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l)
-KAFKA_T=$(echo "$(now) - $t0" | bc -l)
-
-# (http) dts subscribe (the consumer library) and curl
-t0=$(now)
-SN=$("$DTS" subscribe bench --server "$URL" --from earliest --max-records "$RECORDS" | wc -l)
-SUB_T=$(echo "$(now) - $t0" | bc -l)
-t0=$(now)
-CN=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0" | wc -l)
-CURL_T=$(echo "$(now) - $t0" | bc -l)
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
-PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
 
-python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$APPEND_T" "$RECORDS" "$ROWS" "$KAFKA_T" "$KN" "$SUB_T" "$SN" "$CURL_T" "$CN" "$PEAK" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" <<'PY'
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$RECORDS" "$ROWS" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
-raw, stream, append = map(float, sys.argv[3:6])
-records, rows = int(sys.argv[6]), int(sys.argv[7])
-kafka, kn, sub, sn, curl, cn = float(sys.argv[8]), int(sys.argv[9]), float(sys.argv[10]), int(sys.argv[11]), float(sys.argv[12]), int(sys.argv[13])
-peak = int(sys.argv[14])
-decode, ndjson = float(sys.argv[15]), float(sys.argv[16])
+raw, stream = map(float, sys.argv[3:5])
+records, rows = int(sys.argv[5]), int(sys.argv[6])
+decode, ndjson = float(sys.argv[7]), float(sys.argv[8])
+builds = [a.split(" ") for a in sys.argv[9].split(",")]
 print(f"backlog: {events} binlog events, {nbytes / 1e6:.1f} MB; log: {records} records ({rows} row changes)")
 print(f"{'stage':52s} {'seconds':>8s} {'records/s':>11s} {'rows/s':>10s} {'MB/s':>7s} {'vs raw':>7s}")
 def row(name, t, n=records):
     print(f"{name:52s} {t:8.3f} {n / t:11.0f} {rows / t:10.0f} {nbytes / 1e6 / t:7.1f} {raw / t * 100:6.0f}%")
 row("(raw)    mariadb_rpl_fetch loop (binlog arrives)", raw)
 row("(stream) dts BinlogStream, no decoding", stream)
-row("(rawlog) fetch loop writing the events unchanged", float(sys.argv[18]))
+row("(rawlog) fetch loop writing the events unchanged", float(sys.argv[10]))
 row("(decode) dts binlog tail --format count", decode)
 row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
-appends = [a.split(" ") for a in sys.argv[17].split(",")]
-for label, t, cpu in appends:
+for label, t, *_ in builds:
     row(f"(append) tracking task catching up [{label}]"[:52], float(t))
-row(f"(kafka)  kcat, whole log ({kn} records)", kafka, kn)
-row(f"(http)   dts subscribe ({sn} records)", sub, sn)
-row(f"(http)   curl GET .../changes ({cn} records)", curl, cn)
-for label, t, cpu in appends:
-    print(f"dts server CPU during (append) [{label}]: {float(cpu):.2f} s ({float(cpu) * 1e6 / records:.2f} us per record)")
-print(f"dts server peak resident memory: {peak / 1024:.0f} MB")
+for label, _, _, kafka, kn, sub, sn, curl, cn, *_ in builds:
+    row(f"(kafka)  kcat, whole log [{label}]"[:52], float(kafka), int(kn))
+    row(f"(http)   dts subscribe [{label}]"[:52], float(sub), int(sn))
+    row(f"(http)   curl GET .../changes [{label}]"[:52], float(curl), int(cn))
+for label, _, cpu, *rest in builds:
+    peak, log_bytes = int(rest[-2]), int(rest[-1])
+    print(f"[{label}] dts server CPU during (append): {float(cpu):.2f} s ({float(cpu) * 1e6 / records:.2f} us per record);"
+          f" log on disk {log_bytes / 1e6:.1f} MB ({log_bytes / records:.0f} bytes per record);"
+          f" peak resident memory {peak / 1024:.0f} MB")
 PY

@@ -46,13 +46,24 @@ Status MappingStage::map(Transaction* piece) {
     last_ = nullptr;
   }
   if (mapping_ == nullptr && !ddl_seen) return Status::OK();
-  bool raw_seen = false;
-  for (const ChangeEvent& ev : piece->events)
-    raw_seen = raw_seen || ev.op == ChangeEvent::Op::kRows;
-  if (raw_seen && mapping_ != nullptr) {
-    // Rows the binlog wrote pass on whole for a table moved whole (names changed); any other
-    // route needs each row: they are decoded here and mapped one by one.
-    std::vector<ChangeEvent> rows;
+  // Rows the binlog wrote (kRows) pass on whole for a table moved whole, under its target names;
+  // for any other route every row is needed: they are decoded here and mapped one by one.
+  auto movedWhole = [](const ResolvedTable& t) {
+    return t.all_columns && t.route.filter == nullptr && t.route.dml.all();
+  };
+  bool expand = false;
+  if (mapping_ != nullptr) {
+    for (const ChangeEvent& ev : piece->events) {
+      if (ev.op != ChangeEvent::Op::kRows) continue;
+      auto table = resolve(ev);
+      if (!table.ok()) return context(table.status());
+      if ((*table)->moved && !movedWhole(**table)) {
+        expand = true;
+        break;
+      }
+    }
+  }
+  if (expand) {
     std::vector<ChangeEvent> events;
     events.reserve(piece->events.size());
     for (ChangeEvent& ev : piece->events) {
@@ -62,19 +73,12 @@ Status MappingStage::map(Transaction* piece) {
       }
       auto table = resolve(ev);
       if (!table.ok()) return context(table.status());
-      const ResolvedTable& t = **table;
-      if (!t.moved) continue;
-      if (t.all_columns && t.route.filter == nullptr && t.route.dml.all()) {
-        ev.database = t.route.target_database;
-        ev.table = t.route.target_table;
-        ev.table_info = t.target;
-        events.push_back(std::move(ev));
+      if (!(*table)->moved || movedWhole(**table)) {
+        events.push_back(std::move(ev));  // mapped below
         continue;
       }
-      rows.clear();
-      Status st = expandRows(ev, &rows);
+      Status st = expandRows(ev, &events);
       if (!st.ok()) return context(st);
-      for (ChangeEvent& row : rows) events.push_back(std::move(row));
     }
     piece->events = std::move(events);
   }
@@ -99,7 +103,17 @@ Status MappingStage::map(Transaction* piece) {
         }
       }
     } else if (ev.op == ChangeEvent::Op::kRows) {
-      keep = true;  // moved whole (above), or no mapping: every table moves unchanged
+      if (mapping_ != nullptr) {  // none: every table moves unchanged
+        auto table = resolve(ev);
+        if (!table.ok()) return context(table.status());
+        const ResolvedTable& t = **table;
+        keep = t.moved;
+        if (keep) {
+          ev.database = t.route.target_database;
+          ev.table = t.route.target_table;
+          ev.table_info = t.target;
+        }
+      }
     } else if (mapping_ != nullptr) {
       auto table = resolve(ev);
       if (!table.ok()) return context(table.status());

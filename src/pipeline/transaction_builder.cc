@@ -104,6 +104,7 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
   current_ = Transaction();
   current_.gtid = std::move(gtid);
   current_.begin = event.position;
+  current_.events.reserve(4);  // one allocation for a transaction of a few statements
 }
 
 void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
