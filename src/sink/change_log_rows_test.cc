@@ -201,6 +201,39 @@ TEST(ChangeLogRowsTest, ALogOfRowsEntriesReopensAndGoesOn) {
   expectSameRecords(readFrom(*all, 0, 1 << 20), readFrom(**log, 0, 1 << 20));
 }
 
+TEST(ChangeLogRowsTest, ABatchCutBeforeAnOpenTransactionKeepsTheDefinitionsItNames) {
+  // Small transactions on the same tables, one after the other: a batch that fills up inside a
+  // transaction goes to disk without it, and the transaction starts the next batch, which must
+  // define again the tables its rows entries name (defined earlier in the batch for the
+  // transactions before it). Every batch size from tiny to several transactions.
+  std::vector<Transaction> raw_fixture = fixturePieces("mariadb_types.000001", true, 5000);
+  std::vector<Transaction> raw, decoded;
+  uint64_t seq = 1000;
+  for (int round = 0; round < 6; ++round) {
+    for (const Transaction& t : raw_fixture) {
+      bool rows_only = !t.events.empty();
+      for (const ChangeEvent& e : t.events) rows_only = rows_only && e.op == ChangeEvent::Op::kRows;
+      if (!rows_only) continue;
+      Transaction r = t;
+      r.gtid = "0-1-" + std::to_string(seq++);
+      Transaction d = r;
+      d.events.clear();
+      for (const ChangeEvent& e : r.events) ASSERT_TRUE(pipeline::expandRows(e, &d.events).ok());
+      raw.push_back(std::move(r));
+      decoded.push_back(std::move(d));
+    }
+  }
+  ASSERT_GT(raw.size(), 20u);
+  for (size_t batch_bytes = 150; batch_bytes < 6000; batch_bytes += 97) {
+    SCOPED_TRACE("batch_bytes " + std::to_string(batch_bytes));
+    TempDir a, b;
+    auto decoded_log = logOf(a.str(), decoded, batch_bytes);
+    auto raw_log = logOf(b.str(), raw, batch_bytes);
+    ASSERT_TRUE(decoded_log && raw_log);
+    expectSameRecords(readFrom(*decoded_log, 0, 1 << 20), readFrom(*raw_log, 0, 1 << 20));
+  }
+}
+
 std::shared_ptr<const pipeline::Mapping> mappingOf(std::vector<pipeline::DatabaseSelection> s) {
   auto m = pipeline::Mapping::create(std::move(s));
   EXPECT_TRUE(m.ok()) << m.status().toString();
