@@ -19,6 +19,8 @@
 #            incremental phase until its log holds the backlog's end (decode + encode + append +
 #            fsync of every transaction), once per build of BUILDS, with the server's CPU time
 #   (kafka)  kcat reading the whole log over the Kafka protocol (SASL/PLAIN), to its end
+#   (kafka xN) CONSUMERS (default 4) kcat at once, each reading the whole log: what N consumer
+#            groups reading the same new records cost
 #   (http)   `dts subscribe --from earliest` (the consumer library) printing every record, and
 #            curl of GET .../changes (the bare endpoint), to the end
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
@@ -29,6 +31,7 @@ set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
 TABLE_SIZE=${3:-20000}
+CONSUMERS=${CONSUMERS:-4}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 DTS=$BUILD/dts
@@ -199,17 +202,28 @@ fi
   t0=$(now)
   CN=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0" | wc -l)
   CURL_T=$(echo "$(now) - $t0" | bc -l)
+  # (kafka xN): CONSUMERS kcat at once (consumer groups reading the same records)
+  t0=$(now)
+  PIDS=()
+  for _ in $(seq "$CONSUMERS"); do
+    (kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l >>"$WORK/kn") &
+    PIDS+=($!)
+  done
+  wait "${PIDS[@]}"
+  MULTI_T=$(echo "$(now) - $t0" | bc -l)
+  MN=$(awk '{s += $1} END {print s}' "$WORK/kn"); rm -f "$WORK/kn"
   PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
-  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU $KAFKA_T $KN $SUB_T $SN $CURL_T $CN $PEAK $LOG_BYTES")
+  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU $KAFKA_T $KN $SUB_T $SN $CURL_T $CN $MULTI_T $MN $PEAK $LOG_BYTES")
 done
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 
-python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$RECORDS" "$ROWS" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" <<'PY'
+python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$RECORDS" "$ROWS" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" "$CONSUMERS" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
 raw, stream = map(float, sys.argv[3:5])
 records, rows = int(sys.argv[5]), int(sys.argv[6])
 decode, ndjson = float(sys.argv[7]), float(sys.argv[8])
+consumers = int(sys.argv[11])
 builds = [a.split(" ") for a in sys.argv[9].split(",")]
 print(f"backlog: {events} binlog events, {nbytes / 1e6:.1f} MB; log: {records} records ({rows} row changes)")
 print(f"{'stage':52s} {'seconds':>8s} {'records/s':>11s} {'rows/s':>10s} {'MB/s':>7s} {'vs raw':>7s}")
@@ -222,8 +236,9 @@ row("(decode) dts binlog tail --format count", decode)
 row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
 for label, t, *_ in builds:
     row(f"(append) tracking task catching up [{label}]"[:52], float(t))
-for label, _, _, kafka, kn, sub, sn, curl, cn, *_ in builds:
+for label, _, _, kafka, kn, sub, sn, curl, cn, multi, mn, *_ in builds:
     row(f"(kafka)  kcat, whole log [{label}]"[:52], float(kafka), int(kn))
+    row(f"(kafka)  {consumers} kcat at once, total [{label}]"[:52], float(multi), int(mn))
     row(f"(http)   dts subscribe [{label}]"[:52], float(sub), int(sn))
     row(f"(http)   curl GET .../changes [{label}]"[:52], float(curl), int(cn))
 for label, _, cpu, *rest in builds:

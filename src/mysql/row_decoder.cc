@@ -123,7 +123,6 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
     std::shared_ptr<const TableInfo> table, ServerFlavor flavor) {
   std::shared_ptr<TableDecoder> d(new TableDecoder());
   d->table_ = std::move(table);
-  d->flavor_ = flavor;
   d->plans_.resize(d->table_->columns.size());
   d->json_index_.assign(d->table_->columns.size(), -1);
   for (size_t i = 0; i < d->table_->columns.size(); ++i) {

@@ -49,7 +49,6 @@ class TableDecoder {
                                                             ServerFlavor flavor);
 
   const TableInfo& table() const { return *table_; }
-  ServerFlavor flavor() const { return flavor_; }
   const std::shared_ptr<const TableInfo>& tableInfo() const { return table_; }
   size_t columnCount() const { return plans_.size(); }
   size_t jsonColumnCount() const { return json_columns_; }
@@ -131,7 +130,6 @@ class TableDecoder {
   Status columnError(size_t col, const Status& s) const;
 
   std::shared_ptr<const TableInfo> table_;
-  ServerFlavor flavor_ = ServerFlavor::kUnknown;
   std::vector<Plan> plans_;
   std::vector<int> json_index_;  // column -> index among JSON columns, -1 for others
   size_t json_columns_ = 0;

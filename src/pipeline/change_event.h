@@ -7,36 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
 #include "mysql/binlog_source.h"
-#include "mysql/row_decoder.h"
 #include "mysql/table_info.h"
 
 namespace dts::pipeline {
 
-// The rows of one binlog ROWS event kept as the binlog wrote them: what a sink that stores changes
-// (the change log) takes instead of one decoded event per row, so that the reader's thread only
-// checks and counts the rows (TableDecoder::skipRow) and the log stores the images as they came.
-// Made by the transaction builder when asked (TransactionBuilder::Options::raw_rows); the mapping
-// stage passes it on for a table moved whole and expands it (expandRows) for any other route.
-struct RawRows {
-  mysql::RowsKind kind = mysql::RowsKind::kInsert;
-  bool partial_json = false;  // MySQL PARTIAL_UPDATE_ROWS
-  uint16_t flags = 0;
-  uint64_t column_count = 0;
-  uint32_t before_bitmap = 0, after_bitmap = 0;  // the bitmaps' sizes at the start of `bytes`
-  std::string bytes;  // columns-before bitmap, columns-after bitmap, then the row images
-  uint64_t rows = 0;  // row images in it, counted (and checked) when it was made
-  std::shared_ptr<const mysql::TableDecoder> decoder;  // the source table definition
-
-  // The event's row part, as views into `bytes`.
-  mysql::RowsEventData data() const;
-};
-
 struct ChangeEvent {
-  // kRows: `raw` holds the rows of one ROWS event, not yet decoded (RawRows); before/after are
-  // empty and memory_bytes/payload_bytes are the raw bytes.
-  enum class Op : uint8_t { kInsert, kUpdate, kDelete, kDdl, kRows };
+  enum class Op : uint8_t { kInsert, kUpdate, kDelete, kDdl };
   Op op = Op::kInsert;
   std::string database;  // for DDL: the default database the statement ran in
   std::string table;     // empty for DDL that names no single table
@@ -52,12 +29,6 @@ struct ChangeEvent {
   // that no later stage walks the values again. Both 0 until measured (and for DDL).
   size_t memory_bytes = 0;   // what the images hold in memory: piece and queue limits
   size_t payload_bytes = 0;  // the values' bytes (a string's length, 8 for any other value)
-  std::shared_ptr<const RawRows> raw;  // kRows only
-
-  // Row changes this event stands for: a kRows event's rows, 1 for any other row, 0 for DDL.
-  uint64_t rowCount() const {
-    return op == Op::kRows ? (raw != nullptr ? raw->rows : 0) : op == Op::kDdl ? 0 : 1;
-  }
 };
 
 // Sets event->memory_bytes and payload_bytes from its images (one walk over the values).
@@ -92,13 +63,5 @@ struct Transaction {
 };
 
 const char* opName(ChangeEvent::Op op);
-
-// The op of the rows of a ROWS event of `kind`.
-ChangeEvent::Op rowsOp(mysql::RowsKind kind);
-
-// Decodes kRows event `ev` into one event per row, appended to *out: the events the transaction
-// builder makes without raw_rows (names, definition and position of `ev`, sizes measured). Row
-// errors name the table and the event's position.
-Status expandRows(const ChangeEvent& ev, std::vector<ChangeEvent>* out);
 
 }  // namespace dts::pipeline

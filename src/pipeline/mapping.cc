@@ -11,7 +11,6 @@ bool DmlSet::allows(ChangeEvent::Op op) const {
     case ChangeEvent::Op::kUpdate: return update;
     case ChangeEvent::Op::kDelete: return del;
     case ChangeEvent::Op::kDdl: return true;
-    case ChangeEvent::Op::kRows: return all();
   }
   return false;
 }

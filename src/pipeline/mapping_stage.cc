@@ -46,42 +46,6 @@ Status MappingStage::map(Transaction* piece) {
     last_ = nullptr;
   }
   if (mapping_ == nullptr && !ddl_seen) return Status::OK();
-  // Rows the binlog wrote (kRows) pass on whole for a table moved whole, under its target names;
-  // for any other route every row is needed: they are decoded here and mapped one by one.
-  auto movedWhole = [](const ResolvedTable& t) {
-    return t.all_columns && t.route.filter == nullptr && t.route.dml.all();
-  };
-  bool expand = false;
-  if (mapping_ != nullptr) {
-    for (const ChangeEvent& ev : piece->events) {
-      if (ev.op != ChangeEvent::Op::kRows) continue;
-      auto table = resolve(ev);
-      if (!table.ok()) return context(table.status());
-      if ((*table)->moved && !movedWhole(**table)) {
-        expand = true;
-        break;
-      }
-    }
-  }
-  if (expand) {
-    std::vector<ChangeEvent> events;
-    events.reserve(piece->events.size());
-    for (ChangeEvent& ev : piece->events) {
-      if (ev.op != ChangeEvent::Op::kRows) {
-        events.push_back(std::move(ev));
-        continue;
-      }
-      auto table = resolve(ev);
-      if (!table.ok()) return context(table.status());
-      if (!(*table)->moved || movedWhole(**table)) {
-        events.push_back(std::move(ev));  // mapped below
-        continue;
-      }
-      Status st = expandRows(ev, &events);
-      if (!st.ok()) return context(st);
-    }
-    piece->events = std::move(events);
-  }
   size_t out = 0;
   for (size_t i = 0; i < piece->events.size(); ++i) {
     ChangeEvent& ev = piece->events[i];
@@ -100,18 +64,6 @@ Status MappingStage::map(Transaction* piece) {
           auto resolved = mapping_->resolve(def.database, def.table, ev.table_info);
           if (!resolved.ok()) return context(resolved.status());
           ev.table_info = resolved->moved ? resolved->target : nullptr;
-        }
-      }
-    } else if (ev.op == ChangeEvent::Op::kRows) {
-      if (mapping_ != nullptr) {  // none: every table moves unchanged
-        auto table = resolve(ev);
-        if (!table.ok()) return context(table.status());
-        const ResolvedTable& t = **table;
-        keep = t.moved;
-        if (keep) {
-          ev.database = t.route.target_database;
-          ev.table = t.route.target_table;
-          ev.table_info = t.target;
         }
       }
     } else if (mapping_ != nullptr) {

@@ -8,9 +8,6 @@
 //     changed;
 //   - a row event the task does not move (table not selected, DML kind not allowed, row outside
 //     the WHERE filter) is dropped;
-//   - rows kept as the binlog wrote them (ChangeEvent::Op::kRows) pass on as they are, with the
-//     target names and definition, for a table moved whole (every column, every row, every DML
-//     kind); for any other route they are decoded here (expandRows) and mapped row by row;
 //   - a DDL statement is rewritten for the destination (ddl_rewrite.h): `sql` becomes the
 //     statement to run, `database` the default database to run it in ("" for none); a statement
 //     that touches no moved table is dropped.

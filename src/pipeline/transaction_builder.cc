@@ -100,11 +100,9 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
   explicit_begin_ = false;
   commit_ts_us_ = 0;
   piece_bytes_ = 0;
-  piece_rows_ = 0;
   current_ = Transaction();
   current_.gtid = std::move(gtid);
   current_.begin = event.position;
-  current_.events.reserve(4);  // one allocation for a transaction of a few statements
 }
 
 void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
@@ -116,7 +114,6 @@ void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
   done->push_back(std::move(current_));
   current_ = std::move(next);
   piece_bytes_ = 0;
-  piece_rows_ = 0;
 }
 
 void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
@@ -128,7 +125,6 @@ void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Tra
   done->push_back(std::move(current_));
   current_ = Transaction();
   piece_bytes_ = 0;
-  piece_rows_ = 0;
   open_ = false;
   explicit_begin_ = false;
   commit_ts_us_ = 0;
@@ -143,11 +139,15 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
   ChangeEvent::Op op = rows.data.kind == mysql::RowsKind::kInsert   ? ChangeEvent::Op::kInsert
                        : rows.data.kind == mysql::RowsKind::kUpdate ? ChangeEvent::Op::kUpdate
                                                                     : ChangeEvent::Op::kDelete;
-  if (options_.raw_rows) return addRawRows(event, rows, done);
   mysql::RowsReader reader(rows.data, event.position);
+  const size_t max_rows = options_.max_piece_rows;
+  const size_t max_bytes = options_.max_piece_bytes;
   while (!reader.done()) {
     // Cut before this row when the piece is full, so a transaction that fits travels whole.
-    if (pieceFull()) cutPiece(done);
+    if (!current_.events.empty() && ((max_rows != 0 && current_.events.size() >= max_rows) ||
+                                     (max_bytes != 0 && piece_bytes_ >= max_bytes))) {
+      cutPiece(done);
+    }
     ChangeEvent& ce = current_.events.emplace_back();
     ce.op = op;
     ce.database = table.database;
@@ -161,50 +161,8 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
     }
     measureRow(&ce);  // once: every later stage reads the sizes from the event
     piece_bytes_ += ce.memory_bytes;
-    ++piece_rows_;
     ++rows_decoded_;
   }
-  return Status::OK();
-}
-
-bool TransactionBuilder::pieceFull() const {
-  if (current_.events.empty()) return false;
-  return (options_.max_piece_rows != 0 && piece_rows_ >= options_.max_piece_rows) ||
-         (options_.max_piece_bytes != 0 && piece_bytes_ >= options_.max_piece_bytes);
-}
-
-Status TransactionBuilder::addRawRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
-                                      std::vector<Transaction>* done) {
-  const mysql::RowsEventData& data = rows.data;
-  auto raw = std::make_shared<RawRows>();
-  raw->kind = data.kind;
-  raw->partial_json = data.partial_json;
-  raw->flags = data.flags;
-  raw->column_count = data.column_count;
-  raw->before_bitmap = static_cast<uint32_t>(data.columns_before.size());
-  raw->after_bitmap = static_cast<uint32_t>(data.columns_after.size());
-  raw->bytes.reserve(data.columns_before.size() + data.columns_after.size() + data.rows.size());
-  raw->bytes.append(data.columns_before).append(data.columns_after).append(data.rows);
-  raw->decoder = data.decoder;
-  // Every row is read as decoding would read it, so a bad row fails here, at its event.
-  mysql::RowsReader reader(data, event.position);
-  while (!reader.done()) DTS_RETURN_IF_ERROR(reader.skip());
-  raw->rows = reader.rowsRead();
-  if (raw->rows == 0) return Status::OK();
-  if (pieceFull()) cutPiece(done);
-  const mysql::TableInfo& table = data.decoder->table();
-  ChangeEvent& ce = current_.events.emplace_back();
-  ce.op = ChangeEvent::Op::kRows;
-  ce.database = table.database;
-  ce.table = table.table;
-  ce.table_info = data.decoder->tableInfo();
-  ce.position = event.position;
-  ce.memory_bytes = sizeof(ChangeEvent) + sizeof(RawRows) + raw->bytes.capacity();
-  ce.payload_bytes = data.rows.size();
-  ce.raw = std::move(raw);
-  piece_bytes_ += ce.memory_bytes;
-  piece_rows_ += ce.raw->rows;
-  rows_decoded_ += ce.raw->rows;
   return Status::OK();
 }
 

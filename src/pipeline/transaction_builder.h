@@ -68,10 +68,6 @@ class TransactionBuilder {
     // (memory grows with the transaction).
     size_t max_piece_rows = 5000;
     size_t max_piece_bytes = 8 << 20;  // ChangeEvent::memory_bytes of the piece's events
-    // Rows stay as the binlog wrote them: one ChangeEvent::Op::kRows event per ROWS event,
-    // whose rows are checked and counted (every error of decoding surfaces here, as without
-    // it) but not decoded into values. Piece limits count its rows and its bytes.
-    bool raw_rows = false;
   };
   TransactionBuilder() = default;
   explicit TransactionBuilder(Options options) : options_(std::move(options)) {}
@@ -99,9 +95,6 @@ class TransactionBuilder {
   void finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
   Status addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
                  std::vector<Transaction>* done);
-  Status addRawRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
-                    std::vector<Transaction>* done);
-  bool pieceFull() const;
   // Hands out the pending events as a piece that is not the last.
   void cutPiece(std::vector<Transaction>* done);
 
@@ -111,7 +104,6 @@ class TransactionBuilder {
   uint64_t commit_ts_us_ = 0;
   uint64_t rows_decoded_ = 0;
   size_t piece_bytes_ = 0;  // memory_bytes of current_.events
-  size_t piece_rows_ = 0;   // rows of current_.events
   Transaction current_;
   std::shared_ptr<const mysql::TableInfo> next_ddl_definition_;
 };

@@ -45,12 +45,6 @@ constexpr uint8_t kFlagBegin = 2;   // the first record is a begin marker
 constexpr size_t kIndexEntry = 24;
 // A batch's decompressed payload is at most this: anything larger in a header is corruption.
 constexpr uint64_t kMaxRaw = 1ull << 31;
-// A record's key length that marks an entry (see "Entries" below) instead of a record.
-constexpr uint32_t kEntry = 0xFFFFFFFFu;
-constexpr uint8_t kEntryDefinition = 1, kEntryContext = 2, kEntryRows = 3;
-// Where a rows entry's count of rows is in its body (after id, seq, pos, kind, partial, flags,
-// column count and the two bitmap sizes).
-constexpr size_t kRowsEntryCountAt = 4 + 8 + 8 + 1 + 1 + 4 + 8 + 4 + 4;
 
 void storeFixed32(char* at, uint32_t v) {
   for (int i = 0; i < 4; ++i) at[i] = static_cast<char>(v >> (8 * i));
@@ -196,58 +190,20 @@ struct Batch {
   std::string raw;    // decompressed records (when asked for)
 };
 
-class EntryExpander;
-
-// Calls f(offset, ts, key, value) for each record of a decompressed batch, in order, until f
-// returns false. The records of rows entries: with an expander, decoded and encoded (those from
-// its `from` on; the ones before are skipped); without one, each as f(offset, ts, "", "") (not a
-// marker, nothing to read).
-template <typename Expander, typename F>
-Status forEachRecord(const Batch& b, const std::string& path, uint64_t pos, Expander* expander,
-                     F&& f) {
+// Calls f(offset, ts, key, value) for each record of a decompressed batch.
+template <typename F>
+Status forEachRecord(const Batch& b, const std::string& path, uint64_t pos, F&& f) {
   const char* p = b.raw.data();
   const char* end = p + b.raw.size();
-  auto bad = [&](const std::string& what) {
+  auto bad = [&](const char* what) {
     return Status::Corruption("change log segment " + path + ": batch at byte " +
                               std::to_string(pos) + ": " + what);
   };
-  if (expander != nullptr) expander->newBatch();
-  int64_t off = b.base;
-  const int64_t last = b.base + b.count;
-  while (p != end) {
+  for (uint32_t i = 0; i < b.count; ++i) {
     if (end - p < 12) return bad("record header past the payload");
     int64_t ts = static_cast<int64_t>(getFixed64(p));
     uint32_t klen = getFixed32(p + 8);
     p += 12;
-    if (klen == kEntry) {
-      if (end - p < 5) return bad("entry header past the payload");
-      const uint8_t kind = static_cast<uint8_t>(p[0]);
-      const uint32_t blen = getFixed32(p + 1);
-      p += 5;
-      if (static_cast<uint64_t>(end - p) < blen) return bad("entry past the payload");
-      std::string_view body(p, blen);
-      p += blen;
-      uint64_t n = 0;
-      if (kind == kEntryRows) {
-        if (body.size() < kRowsEntryCountAt + 8) return bad("rows entry cut short");
-        n = getFixed64(body.data() + kRowsEntryCountAt);
-        if (n == 0 || n > static_cast<uint64_t>(last - off))
-          return bad("rows entry of " + std::to_string(n) + " rows beyond the batch's " +
-                     std::to_string(b.count) + " records");
-      }
-      if (expander != nullptr) {
-        bool stopped = false;
-        DTS_RETURN_IF_ERROR(expander->entry(kind, body, path, pos, off, ts, &stopped, f));
-        if (stopped) return Status::OK();
-      } else {
-        for (uint64_t i = 0; i < n; ++i)
-          if (!f(off + static_cast<int64_t>(i), ts, std::string_view(), std::string_view()))
-            return Status::OK();
-      }
-      off += static_cast<int64_t>(n);
-      continue;
-    }
-    if (off >= last) return bad("more records than the batch counts");
     if (static_cast<uint64_t>(end - p) < klen) return bad("record key past the payload");
     std::string_view key(p, klen);
     p += klen;
@@ -257,15 +213,10 @@ Status forEachRecord(const Batch& b, const std::string& path, uint64_t pos, Expa
     if (static_cast<uint64_t>(end - p) < vlen) return bad("record value past the payload");
     std::string_view value(p, vlen);
     p += vlen;
-    if (!f(off++, ts, key, value)) return Status::OK();
+    if (!f(b.base + i, ts, key, value)) return Status::OK();
   }
-  if (off != last) return bad("fewer records than the batch counts");
+  if (p != end) return bad("bytes after the last record");
   return Status::OK();
-}
-
-template <typename F>
-Status forEachRecord(const Batch& b, const std::string& path, uint64_t pos, F&& f) {
-  return forEachRecord<EntryExpander>(b, path, pos, nullptr, std::forward<F>(f));
 }
 
 }  // namespace
@@ -384,465 +335,7 @@ std::map<std::string, std::weak_ptr<ChangeLog>>& registry() {
 
 }  // namespace
 
-namespace {
-
-std::string txId(const pipeline::Transaction& piece) {
-  if (!piece.gtid.empty()) return piece.gtid;
-  return piece.begin.file + ":" + std::to_string(piece.begin.offset);
-}
-
-void appendString(std::string_view s, std::string* out) {
-  mysql::Value v;
-  v.kind = mysql::Value::Kind::kString;
-  v.s = std::string(s);
-  pipeline::NdjsonWriter::appendValue(v, nullptr, out);
-}
-
-void appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out) {
-  if (table.primary_key.empty()) {
-    out->append("null");
-    return;
-  }
-  out->push_back('[');
-  for (size_t k = 0; k < table.primary_key.size(); ++k) {
-    if (k > 0) out->push_back(',');
-    size_t i = table.primary_key[k];
-    if (i < table.columns.size() && !table.columns[i].name.empty())
-      pipeline::appendJsonString(table.columns[i].name, out);
-    else
-      pipeline::appendJsonString(positionalName(i), out);
-  }
-  out->push_back(']');
-}
-
-void appendTypes(const mysql::TableInfo& table, std::string* out) {
-  out->push_back('{');
-  for (size_t i = 0; i < table.columns.size(); ++i) {
-    const mysql::ColumnInfo& c = table.columns[i];
-    if (i > 0) out->push_back(',');
-    pipeline::appendJsonString(c.name.empty() ? positionalName(i) : c.name, out);
-    out->push_back(':');
-    if (!c.column_type.empty()) {
-      pipeline::appendJsonString(c.column_type, out);
-    } else {
-      std::string t = binlogTypeName(c.type);
-      if (c.is_unsigned) t += " unsigned";
-      pipeline::appendJsonString(t, out);
-    }
-  }
-  out->push_back('}');
-}
-
-void appendDefinition(const mysql::TableInfo& table, std::string* out) {
-  out->append("{\"db\":");
-  pipeline::appendJsonString(table.database, out);
-  out->append(",\"table\":");
-  pipeline::appendJsonString(table.table, out);
-  out->append(",\"columns\":");
-  appendTypes(table, out);
-  out->append(",\"pk\":");
-  appendPrimaryKeyNames(table, out);
-  out->push_back('}');
-}
-
-// ---- Entries: rows kept as the binlog wrote them (pipeline::RawRows) ----
-//
-// A batch's payload may hold, between records, entries whose key length is kEntry: ts i64,
-// kEntry u32, kind u8, body length u32, body. A rows entry stands for as many records as it has
-// rows (decoded and encoded when read: the same records encodeEvent() writes); definitions and
-// contexts stand for none and hold what a rows entry needs within its batch:
-//   kEntryDefinition  id u32, flavor u8, db, table (the record's names), then the table
-//                     definition (TableInfo, every field the decoder and the encoding use)
-//   kEntryContext     gtid ("" for none), transaction id, source file: the piece's
-//   kEntryRows        definition id u32, first seq u64, pos u64, kind u8, partial u8, flags u32,
-//                     column count u64, bitmap sizes u32 u32, rows u64, then the event's bytes
-// Strings are u32 length + bytes. Definition ids belong to their batch: a batch defines every
-// table its rows entries name, before them, and a context precedes its piece's first rows entry.
-
-void putString(std::string* out, std::string_view s) {
-  putFixed32(out, static_cast<uint32_t>(s.size()));
-  out->append(s);
-}
-
-void putDefinition(const mysql::TableInfo& t, mysql::ServerFlavor flavor, std::string_view db,
-                   std::string_view table, std::string* out) {
-  out->push_back(static_cast<char>(flavor));
-  putString(out, db);
-  putString(out, table);
-  putFixed64(out, t.table_id);
-  putString(out, t.database);
-  putString(out, t.table);
-  putFixed32(out, static_cast<uint32_t>(t.columns.size()));
-  for (const mysql::ColumnInfo& c : t.columns) {
-    putString(out, c.name);
-    out->push_back(static_cast<char>(c.type));
-    putFixed32(out, c.meta);
-    out->push_back(static_cast<char>((c.is_unsigned ? 1 : 0) | (c.nullable ? 2 : 0)));
-    putFixed32(out, c.collation);
-    putString(out, c.column_type);
-    putFixed32(out, static_cast<uint32_t>(c.enum_values.size()));
-    for (const std::string& m : c.enum_values) putString(out, m);
-    putFixed32(out, c.enum_values_collation);
-  }
-  putFixed32(out, static_cast<uint32_t>(t.primary_key.size()));
-  for (size_t k : t.primary_key) putFixed32(out, static_cast<uint32_t>(k));
-}
-
-// Reads an entry's fields in order; any read past the end makes ok() false.
-class EntryReader {
- public:
-  explicit EntryReader(std::string_view body) : p_(body) {}
-  bool ok() const { return ok_; }
-  std::string_view rest() const { return p_; }
-  uint8_t u8() { return static_cast<uint8_t>(take(1)[0]); }
-  uint32_t u32() { return getFixed32(take(4).data()); }
-  uint64_t u64() { return getFixed64(take(8).data()); }
-  std::string_view str() {
-    uint32_t n = u32();
-    return ok_ ? take(n) : std::string_view();
-  }
-
- private:
-  std::string_view take(size_t n) {
-    static const char kZeros[8] = {};
-    if (!ok_ || p_.size() < n) {
-      ok_ = false;
-      return std::string_view(kZeros, n <= 8 ? n : 0);
-    }
-    std::string_view v = p_.substr(0, n);
-    p_.remove_prefix(n);
-    return v;
-  }
-  std::string_view p_;
-  bool ok_ = true;
-};
-
-}  // namespace
-
-// The JSON of records (docs/change-records.md), for the writer and for readers of rows entries:
-// both encode a row the same way, byte for byte.
-class RecordEncoder {
- public:
-  // A table's fields every row record repeats, encoded once per table definition.
-  struct TableText {
-    std::shared_ptr<const mysql::TableInfo> info;
-    std::string database, table;      // the target names they were encoded for
-    std::string names;                // ,"db":D,"table":T
-    std::string columns;              // ,"pk":[...],"types":{...} (empty without a definition)
-    std::vector<std::string> keys;    // NdjsonWriter::imageKeys
-    std::vector<size_t> key_columns;  // the primary key's columns, in column order
-  };
-
-  // The fields every record of a piece repeats: `,"gtid":G` and the transaction id.
-  void beginPiece(std::string_view gtid, std::string_view tx_id) {
-    piece_gtid_json_.assign(",\"gtid\":");
-    if (gtid.empty())
-      piece_gtid_json_.append("null");
-    else
-      pipeline::appendJsonString(gtid, &piece_gtid_json_);
-    piece_tx_json_.clear();
-    pipeline::appendJsonString(tx_id, &piece_tx_json_);
-  }
-
-  // The source file is re-encoded only when it changes.
-  void appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at, std::string* out) {
-    out->append(piece_gtid_json_);
-    if (at.file != file_) {
-      file_ = at.file;
-      file_json_.clear();
-      pipeline::appendJsonString(file_, &file_json_);
-    }
-    out->append(",\"file\":");
-    out->append(file_json_);
-    out->append(",\"pos\":");
-    appendInt(static_cast<int64_t>(at.offset), out);
-    out->append(",\"ts_ms\":");
-    appendInt(ts, out);
-    out->append(",\"tx\":{\"id\":");
-    out->append(piece_tx_json_);
-    out->append(",\"seq\":");
-    appendInt(static_cast<int64_t>(seq), out);
-    out->push_back('}');
-  }
-
-  const TableText& tableText(const pipeline::ChangeEvent& ev) {
-    const mysql::TableInfo* table = ev.table_info.get();
-    auto it = table_text_.find(table);
-    if (it != table_text_.end() && it->second.database == ev.database &&
-        it->second.table == ev.table)
-      return it->second;
-    // Bounded: a long-running task that sees many table versions starts over.
-    if (table_text_.size() >= 4096) table_text_.clear();
-    TableText& t = table_text_[table];
-    t.info = ev.table_info;  // keeps the address from being reused by another definition
-    t.database = ev.database;
-    t.table = ev.table;
-    t.names.assign(",\"db\":");
-    pipeline::appendJsonString(ev.database, &t.names);
-    t.names.append(",\"table\":");
-    if (ev.table.empty())
-      t.names.append("null");
-    else
-      pipeline::appendJsonString(ev.table, &t.names);
-    t.keys = pipeline::NdjsonWriter::imageKeys(table);
-    t.key_columns.clear();
-    if (table != nullptr)
-      for (size_t i : table->primary_key)
-        if (i < table->columns.size()) t.key_columns.push_back(i);
-    std::sort(t.key_columns.begin(), t.key_columns.end());
-    t.columns.clear();
-    if (table != nullptr) {
-      t.columns.append(",\"pk\":");
-      appendPrimaryKeyNames(*table, &t.columns);
-      t.columns.append(",\"types\":");
-      appendTypes(*table, &t.columns);
-    }
-    return t;
-  }
-
-  // A row record's key: {db, table, pk} with the key's values from the image that holds the row
-  // now. *key is replaced.
-  void rowKey(const pipeline::ChangeEvent& ev, const TableText& text, std::string* key) const {
-    using Op = pipeline::ChangeEvent::Op;
-    const mysql::TableInfo* table = ev.table_info.get();
-    key->clear();
-    key->push_back('{');
-    key->append(text.names, 1);  // without the leading ','
-    key->append(",\"pk\":");
-    if (table == nullptr || table->primary_key.empty()) {
-      key->append("null");
-    } else {
-      // As appendImage would write the image's key columns, in column order.
-      const mysql::RowImage& image = ev.op == Op::kDelete ? ev.before : ev.after;
-      key->push_back('{');
-      bool first = true;
-      for (size_t i : text.key_columns) {
-        if (i >= image.values.size() || !image.has(i)) continue;
-        if (!first) key->push_back(',');
-        first = false;
-        key->append(text.keys[i]);
-        pipeline::NdjsonWriter::appendValue(image.values[i], &table->columns[i], key);
-      }
-      key->push_back('}');
-    }
-    key->push_back('}');
-  }
-
-  // The record of a row or DDL event, appended to *out. `text`: tableText(ev) for a row.
-  Status appendValue(const pipeline::ChangeEvent& ev, const TableText* text, int64_t offset,
-                     uint64_t seq, int64_t ts, std::string* out) {
-    using Op = pipeline::ChangeEvent::Op;
-    const mysql::TableInfo* table = ev.table_info.get();
-    std::string& v = *out;
-    v.append("{\"offset\":");
-    appendInt(offset, &v);
-    v.append(",\"op\":\"");
-    v.append(pipeline::opName(ev.op));
-    v.push_back('"');
-    if (ev.op == Op::kDdl) {
-      v.append(",\"db\":");
-      pipeline::appendJsonString(ev.database, &v);
-      v.append(",\"table\":");
-      if (!ev.table.empty())
-        pipeline::appendJsonString(ev.table, &v);
-      else if (table != nullptr && table->database == ev.database)
-        pipeline::appendJsonString(table->table, &v);  // the one table the DDL defined
-      else
-        v.append("null");
-      v.append(",\"sql\":");
-      appendString(ev.sql, &v);
-      if (table != nullptr) {
-        // The table's definition after the statement, from the task's schema history: a
-        // consumer that starts late reads the following rows with it, without asking the source.
-        v.append(",\"definition\":");
-        appendDefinition(*table, &v);
-      }
-    } else {
-      v.append(text->names);
-      v.append(text->columns);
-      v.append(",\"before\":");
-      if (ev.op == Op::kUpdate || ev.op == Op::kDelete) {
-        DTS_RETURN_IF_ERROR(ndjson_.appendImage(ev.before, table, text->keys, &v));
-      } else {
-        v.append("null");
-      }
-      v.append(",\"after\":");
-      if (ev.op == Op::kUpdate || ev.op == Op::kInsert) {
-        DTS_RETURN_IF_ERROR(ndjson_.appendImage(ev.after, table, text->keys, &v));
-      } else {
-        v.append("null");
-      }
-    }
-    appendTxFields(seq, ts, ev.position, &v);
-    v.push_back('}');
-    return Status::OK();
-  }
-
- private:
-  pipeline::NdjsonWriter ndjson_;
-  std::unordered_map<const mysql::TableInfo*, TableText> table_text_;
-  std::string piece_gtid_json_, piece_tx_json_;
-  std::string file_, file_json_ = "\"\"";  // the last source file encoded (JSON)
-};
-
-namespace {
-
-// Turns a batch's rows entries back into records (read()). Definitions are kept for the whole
-// read, by their bytes, so each is built once however many batches repeat it.
-class EntryExpander {
- public:
-  explicit EntryExpander(int64_t from) : from_(from) {}
-
-  // Handles entry `kind` with `body` at the batch of byte `pos` (whose payload `body` points
-  // into); rows entries call f(offset, ts, key, value) for each of their records from `first`
-  // on, until f returns false (*stopped is then set).
-  template <typename F>
-  Status entry(uint8_t kind, std::string_view body, const std::string& path, uint64_t pos,
-               int64_t first, int64_t ts, bool* stopped, F&& f) {
-    auto bad = [&](const std::string& what) {
-      return Status::Corruption("change log segment " + path + ": batch at byte " +
-                                std::to_string(pos) + ": " + what);
-    };
-    EntryReader r(body);
-    if (kind == kEntryDefinition) {
-      uint32_t id = r.u32();
-      std::string_view def = r.rest();
-      if (!r.ok()) return bad("table definition entry cut short");
-      auto it = definitions_.find(std::string(def));
-      if (it == definitions_.end()) {
-        DTS_ASSIGN_OR_RETURN(Definition d, parseDefinition(def, bad));
-        it = definitions_.emplace(std::string(def), std::move(d)).first;
-      }
-      if (batch_ids_.size() <= id) batch_ids_.resize(static_cast<size_t>(id) + 1, nullptr);
-      batch_ids_[id] = &it->second;
-      return Status::OK();
-    }
-    if (kind == kEntryContext) {
-      std::string_view gtid = r.str(), tx = r.str(), file = r.str();
-      if (!r.ok()) return bad("transaction context entry cut short");
-      encoder_.beginPiece(gtid, tx);
-      event_.position.file.assign(file);
-      have_context_ = true;
-      return Status::OK();
-    }
-    if (kind != kEntryRows) return bad("unknown entry kind " + std::to_string(kind));
-    const uint32_t id = r.u32();
-    const uint64_t seq = r.u64();
-    event_.position.offset = r.u64();
-    mysql::RowsEventData data;
-    const uint8_t rows_kind = r.u8();
-    data.partial_json = r.u8() != 0;
-    data.flags = static_cast<uint16_t>(r.u32());
-    data.column_count = r.u64();
-    const uint32_t before_bitmap = r.u32(), after_bitmap = r.u32();
-    const uint64_t rows = r.u64();
-    std::string_view bytes = r.rest();
-    if (!r.ok() || static_cast<uint64_t>(before_bitmap) + after_bitmap > bytes.size())
-      return bad("rows entry cut short");
-    if (rows_kind > static_cast<uint8_t>(mysql::RowsKind::kDelete))
-      return bad("rows entry of unknown kind " + std::to_string(rows_kind));
-    if (id >= batch_ids_.size() || batch_ids_[id] == nullptr)
-      return bad("rows entry names table definition " + std::to_string(id) +
-                 ", which the batch does not define");
-    if (!have_context_) return bad("rows entry without its transaction's context");
-    const Definition& def = *batch_ids_[id];
-    data.kind = static_cast<mysql::RowsKind>(rows_kind);
-    data.columns_before = bytes.substr(0, before_bitmap);
-    data.columns_after = bytes.substr(before_bitmap, after_bitmap);
-    data.rows = bytes.substr(static_cast<size_t>(before_bitmap) + after_bitmap);
-    data.decoder = def.decoder;
-    event_.op = pipeline::rowsOp(data.kind);
-    event_.database = def.database;
-    event_.table = def.table;
-    event_.table_info = def.decoder->tableInfo();
-    const RecordEncoder::TableText& text = encoder_.tableText(event_);
-    mysql::RowsReader reader(data, event_.position);
-    for (uint64_t i = 0; i < rows; ++i) {
-      const int64_t off = first + static_cast<int64_t>(i);
-      if (reader.done()) return bad("rows entry holds fewer rows than it counts");
-      if (off < from_) {
-        Status s = reader.skip();
-        if (!s.ok()) return bad(s.toString());
-        continue;
-      }
-      Status s = reader.next(&event_.before, &event_.after);
-      if (!s.ok()) return bad(s.toString());
-      encoder_.rowKey(event_, text, &key_);
-      value_.clear();
-      DTS_RETURN_IF_ERROR(encoder_.appendValue(event_, &text, off, seq + i, ts, &value_));
-      if (!f(off, ts, std::string_view(key_), std::string_view(value_))) {
-        *stopped = true;
-        return Status::OK();
-      }
-    }
-    if (!reader.done()) return bad("rows entry holds more rows than it counts");
-    return Status::OK();
-  }
-
-  // A new batch: its definition ids start over.
-  void newBatch() {
-    batch_ids_.clear();
-    have_context_ = false;
-  }
-
- private:
-  struct Definition {
-    std::string database, table;
-    std::shared_ptr<const mysql::TableDecoder> decoder;
-  };
-
-  template <typename Bad>
-  static Result<Definition> parseDefinition(std::string_view body, Bad&& bad) {
-    EntryReader r(body);
-    Definition d;
-    const uint8_t flavor = r.u8();
-    d.database.assign(r.str());
-    d.table.assign(r.str());
-    auto t = std::make_shared<mysql::TableInfo>();
-    t->table_id = r.u64();
-    t->database.assign(r.str());
-    t->table.assign(r.str());
-    const uint32_t ncols = r.u32();
-    if (!r.ok() || ncols > body.size()) return bad("table definition entry cut short");
-    t->columns.resize(ncols);
-    for (mysql::ColumnInfo& c : t->columns) {
-      c.name.assign(r.str());
-      c.type = static_cast<mysql::ColumnType>(r.u8());
-      c.meta = static_cast<uint16_t>(r.u32());
-      const uint8_t bits = r.u8();
-      c.is_unsigned = (bits & 1) != 0;
-      c.nullable = (bits & 2) != 0;
-      c.collation = static_cast<uint16_t>(r.u32());
-      c.column_type.assign(r.str());
-      const uint32_t members = r.u32();
-      if (!r.ok() || members > body.size()) return bad("table definition entry cut short");
-      for (uint32_t m = 0; m < members; ++m) c.enum_values.emplace_back(r.str());
-      c.enum_values_collation = static_cast<uint16_t>(r.u32());
-    }
-    const uint32_t keys = r.u32();
-    if (!r.ok() || keys > ncols) return bad("table definition entry cut short");
-    for (uint32_t k = 0; k < keys; ++k) t->primary_key.push_back(r.u32());
-    if (!r.ok() || !r.rest().empty()) return bad("table definition entry of the wrong size");
-    auto decoder =
-        mysql::TableDecoder::create(std::move(t), static_cast<mysql::ServerFlavor>(flavor));
-    if (!decoder.ok()) return bad("table definition: " + decoder.status().toString());
-    d.decoder = std::move(decoder).value();
-    return d;
-  }
-
-  const int64_t from_;
-  RecordEncoder encoder_;
-  std::unordered_map<std::string, Definition> definitions_;
-  std::vector<const Definition*> batch_ids_;
-  bool have_context_ = false;
-  pipeline::ChangeEvent event_;
-  std::string key_, value_;
-};
-
-}  // namespace
-
-ChangeLog::ChangeLog(ChangeLogOptions options)
-    : options_(std::move(options)), encoder_(std::make_unique<RecordEncoder>()) {}
+ChangeLog::ChangeLog(ChangeLogOptions options) : options_(std::move(options)) {}
 
 ChangeLog::~ChangeLog() {
   if (writing_) {
@@ -1257,19 +750,12 @@ Status ChangeLog::writeBatch(bool commit) {
     return fail(st.withContext("change log batch at offset " + std::to_string(batch_base_)));
   active_size_ += frame_.size();
   batches_.fetch_add(1, std::memory_order_relaxed);
-  clearBatch();
-  return Status::OK();
-}
-
-void ChangeLog::clearBatch() {
   batch_.clear();
   batch_count_ = 0;
   batch_begins_ = false;
   batch_max_ts_ = 0;
   batch_commits_ = 0;
-  batch_definitions_.clear();
-  definition_entries_.clear();
-  batch_context_ = false;
+  return Status::OK();
 }
 
 Status ChangeLog::commitBatch() {
@@ -1292,36 +778,19 @@ Status ChangeLog::commitBatch() {
 Status ChangeLog::writeCommitted() {
   if (batch_commits_ == 0) return Status::OK();
   if (!in_txn_) return commitBatch();
-  // The open transaction's records stay for its next piece: a new batch that begins with it,
-  // after the definitions of the tables its rows entries name (made earlier in this batch,
-  // perhaps for a transaction before it), under the same ids. Its contexts are its own.
-  std::string rest;
-  std::vector<std::string> entries(definition_entries_.size());
-  std::unordered_map<const mysql::TableInfo*, BatchDefinition> definitions;
-  for (uint32_t id : txn_definitions_) {
-    rest.append(definition_entries_[id]);
-    entries[id] = std::move(definition_entries_[id]);
-  }
-  for (auto& [info, d] : batch_definitions_)
-    if (std::find(txn_definitions_.begin(), txn_definitions_.end(), d.id) != txn_definitions_.end())
-      definitions.emplace(info, std::move(d));
-  const size_t definitions_bytes = rest.size();
-  const bool context = batch_context_;
-  rest.append(batch_, txn_batch_pos_);
+  // The open transaction's records stay for its next piece: a new batch that begins with it.
+  std::string rest = batch_.substr(txn_batch_pos_);
   const uint32_t rest_count = batch_count_ - txn_batch_count_;
   batch_.resize(txn_batch_pos_);
   batch_count_ = txn_batch_count_;
   batch_max_ts_ = txn_prefix_max_ts_;
   DTS_RETURN_IF_ERROR(commitBatch());
   batch_ = std::move(rest);
-  definition_entries_ = std::move(entries);
-  batch_definitions_ = std::move(definitions);
-  batch_context_ = context;
   batch_count_ = rest_count;
   batch_base_ = txn_begin_offset_;
   batch_begins_ = true;
   batch_max_ts_ = txn_max_ts_;
-  txn_batch_pos_ = definitions_bytes;
+  txn_batch_pos_ = 0;
   txn_batch_count_ = 0;
   txn_prefix_max_ts_ = 0;
   txn_starts_batch_ = true;
@@ -1348,10 +817,6 @@ Status ChangeLog::endRecord(int64_t ts, size_t value_start, bool commit) {
     ++batch_commits_;
     return Status::OK();
   }
-  return batchFilled();
-}
-
-Status ChangeLog::batchFilled() {
   if (batch_.size() < options_.batch_bytes) return Status::OK();
   // A batch that holds a commit marker ends with one (see the header): the transactions
   // before the open one go first.
@@ -1362,11 +827,87 @@ Status ChangeLog::batchFilled() {
   return writeBatch(false);
 }
 
+namespace {
+
+std::string txId(const pipeline::Transaction& piece) {
+  if (!piece.gtid.empty()) return piece.gtid;
+  return piece.begin.file + ":" + std::to_string(piece.begin.offset);
+}
+
+void appendString(std::string_view s, std::string* out) {
+  mysql::Value v;
+  v.kind = mysql::Value::Kind::kString;
+  v.s = std::string(s);
+  pipeline::NdjsonWriter::appendValue(v, nullptr, out);
+}
+
+}  // namespace
+
+// The fields every record of a piece repeats, encoded once per piece: `,"gtid":G` and the
+// transaction id; the source file is re-encoded only when it changes.
 void ChangeLog::beginPieceText(const pipeline::Transaction& piece) {
-  encoder_->beginPiece(piece.gtid, txId(piece));
-  piece_gtid_ = piece.gtid;
-  piece_tx_id_ = txId(piece);
-  batch_context_ = false;
+  piece_gtid_json_.assign(",\"gtid\":");
+  if (piece.gtid.empty())
+    piece_gtid_json_.append("null");
+  else
+    pipeline::appendJsonString(piece.gtid, &piece_gtid_json_);
+  piece_tx_json_.clear();
+  pipeline::appendJsonString(txId(piece), &piece_tx_json_);
+}
+
+void ChangeLog::appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at,
+                               std::string* out) {
+  out->append(piece_gtid_json_);
+  if (at.file != file_) {
+    file_ = at.file;
+    file_json_.clear();
+    pipeline::appendJsonString(file_, &file_json_);
+  }
+  out->append(",\"file\":");
+  out->append(file_json_);
+  out->append(",\"pos\":");
+  appendInt(static_cast<int64_t>(at.offset), out);
+  out->append(",\"ts_ms\":");
+  appendInt(ts, out);
+  out->append(",\"tx\":{\"id\":");
+  out->append(piece_tx_json_);
+  out->append(",\"seq\":");
+  appendInt(static_cast<int64_t>(seq), out);
+  out->push_back('}');
+}
+
+const ChangeLog::TableText& ChangeLog::tableText(const pipeline::ChangeEvent& ev) {
+  const mysql::TableInfo* table = ev.table_info.get();
+  auto it = table_text_.find(table);
+  if (it != table_text_.end() && it->second.database == ev.database && it->second.table == ev.table)
+    return it->second;
+  // Bounded: a long-running task that sees many table versions starts over.
+  if (table_text_.size() >= 4096) table_text_.clear();
+  TableText& t = table_text_[table];
+  t.info = ev.table_info;  // keeps the address from being reused by another definition
+  t.database = ev.database;
+  t.table = ev.table;
+  t.names.assign(",\"db\":");
+  pipeline::appendJsonString(ev.database, &t.names);
+  t.names.append(",\"table\":");
+  if (ev.table.empty())
+    t.names.append("null");
+  else
+    pipeline::appendJsonString(ev.table, &t.names);
+  t.keys = pipeline::NdjsonWriter::imageKeys(table);
+  t.key_columns.clear();
+  if (table != nullptr)
+    for (size_t i : table->primary_key)
+      if (i < table->columns.size()) t.key_columns.push_back(i);
+  std::sort(t.key_columns.begin(), t.key_columns.end());
+  t.columns.clear();
+  if (table != nullptr) {
+    t.columns.append(",\"pk\":");
+    appendPrimaryKeyNames(*table, &t.columns);
+    t.columns.append(",\"types\":");
+    appendTypes(*table, &t.columns);
+  }
+  return t;
 }
 
 Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, int64_t ts) {
@@ -1378,7 +919,6 @@ Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, i
     txn_max_ts_ = ts;
     txn_starts_batch_ = batch_count_ == 0;
     if (txn_starts_batch_) batch_begins_ = true;
-    txn_definitions_.clear();
   }
   // The record is encoded in place, at the end of the batch.
   std::string& v = batch_;
@@ -1386,7 +926,7 @@ Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, i
   v.append("{\"offset\":");
   appendInt(next_offset_, &v);
   v.append(begin ? ",\"op\":\"begin\"" : ",\"op\":\"commit\"");
-  encoder_->appendTxFields(txn_seq_++, ts, begin ? piece.begin : piece.end, &v);
+  appendTxFields(txn_seq_++, ts, begin ? piece.begin : piece.end, &v);
   if (!begin) {
     v.append(",\"event_count\":");
     appendInt(static_cast<int64_t>(txn_seq_ - 2), &v);
@@ -1398,99 +938,134 @@ Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, i
 }
 
 Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
-  if (ev.op == pipeline::ChangeEvent::Op::kRows) return encodeRows(ev, ts);
+  using Op = pipeline::ChangeEvent::Op;
+  const mysql::TableInfo* table = ev.table_info.get();
   // The key first (it precedes the value in a record), then the value in place at the end of
   // the batch; an error takes the record out again.
-  const RecordEncoder::TableText* text = nullptr;
-  if (ev.op != pipeline::ChangeEvent::Op::kDdl) {
-    text = &encoder_->tableText(ev);
-    encoder_->rowKey(ev, *text, &key_);
-  } else {
-    key_.clear();
+  key_.clear();
+  const TableText* text = nullptr;
+  if (ev.op != Op::kDdl) {
+    text = &tableText(ev);
+    // {db, table, pk} with the key's values from the image that holds the row now.
+    key_.push_back('{');
+    key_.append(text->names, 1);  // without the leading ','
+    key_.append(",\"pk\":");
+    if (table == nullptr || table->primary_key.empty()) {
+      key_.append("null");
+    } else {
+      // As appendImage would write the image's key columns, in column order.
+      const mysql::RowImage& image = ev.op == Op::kDelete ? ev.before : ev.after;
+      key_.push_back('{');
+      bool first = true;
+      for (size_t i : text->key_columns) {
+        if (i >= image.values.size() || !image.has(i)) continue;
+        if (!first) key_.push_back(',');
+        first = false;
+        key_.append(text->keys[i]);
+        pipeline::NdjsonWriter::appendValue(image.values[i], &table->columns[i], &key_);
+      }
+      key_.push_back('}');
+    }
+    key_.push_back('}');
   }
   const size_t record_start = batch_.size();
+  std::string& v = batch_;
   const size_t start = beginRecord(ts, key_);
-  Status st = encoder_->appendValue(ev, text, next_offset_, txn_seq_++, ts, &batch_);
-  if (!st.ok()) {
+  auto undo = [&](Status st) {
     batch_.resize(record_start);
     return st;
+  };
+  v.append("{\"offset\":");
+  appendInt(next_offset_, &v);
+  v.append(",\"op\":\"");
+  v.append(pipeline::opName(ev.op));
+  v.push_back('"');
+  if (ev.op == Op::kDdl) {
+    v.append(",\"db\":");
+    pipeline::appendJsonString(ev.database, &v);
+    v.append(",\"table\":");
+    if (!ev.table.empty())
+      pipeline::appendJsonString(ev.table, &v);
+    else if (table != nullptr && table->database == ev.database)
+      pipeline::appendJsonString(table->table, &v);  // the one table the DDL defined
+    else
+      v.append("null");
+    v.append(",\"sql\":");
+    appendString(ev.sql, &v);
+    if (table != nullptr) {
+      // The table's definition after the statement, from the task's schema history: a consumer
+      // that starts late reads the following rows with it, without asking the source.
+      v.append(",\"definition\":");
+      appendDefinition(*table, &v);
+    }
+  } else {
+    v.append(text->names);
+    v.append(text->columns);
+    v.append(",\"before\":");
+    if (ev.op == Op::kUpdate || ev.op == Op::kDelete) {
+      Status st = ndjson_.appendImage(ev.before, table, text->keys, &v);
+      if (!st.ok()) return undo(st);
+    } else {
+      v.append("null");
+    }
+    v.append(",\"after\":");
+    if (ev.op == Op::kUpdate || ev.op == Op::kInsert) {
+      Status st = ndjson_.appendImage(ev.after, table, text->keys, &v);
+      if (!st.ok()) return undo(st);
+    } else {
+      v.append("null");
+    }
   }
+  appendTxFields(txn_seq_++, ts, ev.position, &v);
+  v.push_back('}');
   return endRecord(ts, start, false);
 }
 
-void ChangeLog::beginEntry(int64_t ts, uint8_t kind) {
-  putFixed64(&batch_, static_cast<uint64_t>(ts));
-  putFixed32(&batch_, kEntry);
-  batch_.push_back(static_cast<char>(kind));
-  putFixed32(&batch_, 0);  // the body's length, set by endEntry
+void ChangeLog::appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out) {
+  if (table.primary_key.empty()) {
+    out->append("null");
+    return;
+  }
+  out->push_back('[');
+  for (size_t k = 0; k < table.primary_key.size(); ++k) {
+    if (k > 0) out->push_back(',');
+    size_t i = table.primary_key[k];
+    if (i < table.columns.size() && !table.columns[i].name.empty())
+      pipeline::appendJsonString(table.columns[i].name, out);
+    else
+      pipeline::appendJsonString(positionalName(i), out);
+  }
+  out->push_back(']');
 }
 
-void ChangeLog::endEntry(size_t body_start) {
-  storeFixed32(batch_.data() + body_start - 4, static_cast<uint32_t>(batch_.size() - body_start));
+void ChangeLog::appendTypes(const mysql::TableInfo& table, std::string* out) {
+  out->push_back('{');
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    const mysql::ColumnInfo& c = table.columns[i];
+    if (i > 0) out->push_back(',');
+    pipeline::appendJsonString(c.name.empty() ? positionalName(i) : c.name, out);
+    out->push_back(':');
+    if (!c.column_type.empty()) {
+      pipeline::appendJsonString(c.column_type, out);
+    } else {
+      std::string t = binlogTypeName(c.type);
+      if (c.is_unsigned) t += " unsigned";
+      pipeline::appendJsonString(t, out);
+    }
+  }
+  out->push_back('}');
 }
 
-Status ChangeLog::encodeRows(const pipeline::ChangeEvent& ev, int64_t ts) {
-  if (ev.raw == nullptr || ev.raw->rows == 0) return Status::OK();
-  const pipeline::RawRows& raw = *ev.raw;
-  if (raw.decoder == nullptr || ev.table_info == nullptr)
-    return Status::Internal("change log: rows of `" + ev.database + "`.`" + ev.table +
-                            "` without their table definition");
-  if (batch_count_ == 0) batch_base_ = next_offset_;
-  // The table's definition, once per batch (and again for the open transaction when a batch is
-  // cut before it: writeCommitted).
-  uint32_t id = 0;
-  auto it = batch_definitions_.find(ev.table_info.get());
-  if (it != batch_definitions_.end() && it->second.database == ev.database &&
-      it->second.table == ev.table) {
-    id = it->second.id;
-  } else {
-    id = static_cast<uint32_t>(definition_entries_.size());
-    std::string entry;
-    putFixed64(&entry, static_cast<uint64_t>(ts));
-    putFixed32(&entry, kEntry);
-    entry.push_back(static_cast<char>(kEntryDefinition));
-    putFixed32(&entry, 0);
-    const size_t body = entry.size();
-    putFixed32(&entry, id);
-    putDefinition(*ev.table_info, raw.decoder->flavor(), ev.database, ev.table, &entry);
-    storeFixed32(entry.data() + body - 4, static_cast<uint32_t>(entry.size() - body));
-    batch_.append(entry);
-    definition_entries_.push_back(std::move(entry));
-    batch_definitions_[ev.table_info.get()] =
-        BatchDefinition{id, ev.database, ev.table, ev.table_info};
-  }
-  if (std::find(txn_definitions_.begin(), txn_definitions_.end(), id) == txn_definitions_.end())
-    txn_definitions_.push_back(id);
-  if (!batch_context_ || ev.position.file != context_file_) {
-    beginEntry(ts, kEntryContext);
-    const size_t body = batch_.size();
-    putString(&batch_, piece_gtid_);
-    putString(&batch_, piece_tx_id_);
-    putString(&batch_, ev.position.file);
-    endEntry(body);
-    batch_context_ = true;
-    context_file_ = ev.position.file;
-  }
-  beginEntry(ts, kEntryRows);
-  const size_t body = batch_.size();
-  putFixed32(&batch_, id);
-  putFixed64(&batch_, txn_seq_);
-  putFixed64(&batch_, ev.position.offset);
-  batch_.push_back(static_cast<char>(raw.kind));
-  batch_.push_back(static_cast<char>(raw.partial_json ? 1 : 0));
-  putFixed32(&batch_, raw.flags);
-  putFixed64(&batch_, raw.column_count);
-  putFixed32(&batch_, raw.before_bitmap);
-  putFixed32(&batch_, raw.after_bitmap);
-  putFixed64(&batch_, raw.rows);
-  batch_.append(raw.bytes);
-  endEntry(body);
-  batch_count_ += static_cast<uint32_t>(raw.rows);
-  next_offset_ += static_cast<int64_t>(raw.rows);
-  txn_seq_ += raw.rows;
-  batch_max_ts_ = std::max(batch_max_ts_, ts);
-  if (in_txn_) txn_max_ts_ = std::max(txn_max_ts_, ts);
-  return batchFilled();
+void ChangeLog::appendDefinition(const mysql::TableInfo& table, std::string* out) {
+  out->append("{\"db\":");
+  pipeline::appendJsonString(table.database, out);
+  out->append(",\"table\":");
+  pipeline::appendJsonString(table.table, out);
+  out->append(",\"columns\":");
+  appendTypes(table, out);
+  out->append(",\"pk\":");
+  appendPrimaryKeyNames(table, out);
+  out->push_back('}');
 }
 
 Status ChangeLog::apply(pipeline::Transaction piece) {
@@ -1588,35 +1163,24 @@ void ChangeLog::appenderLoop() {
       options_.before_piece();
       lock.lock();
     }
-    // Every piece waiting is taken at once (one piece when a test hook runs before each): two
-    // lock round trips per run of pieces rather than per piece, so the reader's apply() seldom
-    // finds the lock held.
-    std::deque<std::pair<pipeline::Transaction, size_t>> work;
-    if (options_.before_piece) {
-      work.push_back(std::move(queue_.front()));
-      queue_.pop_front();
-    } else {
-      work.swap(queue_);
-    }
+    auto [piece, bytes] = std::move(queue_.front());
+    queue_.pop_front();
     appender_busy_ = true;
     lock.unlock();
-    size_t work_bytes = 0;
-    for (auto& [piece, bytes] : work) {
-      work_bytes += bytes;
-      if (failed_) continue;
+    if (!failed_) {
       Status st = applyNow(piece);
       if (!st.ok()) st = fail(st);
     }
     lock.lock();
-    queued_bytes_ -= work_bytes;
-    // The pieces' memory goes back to the thread that allocated it (apply() frees it): freeing
+    queued_bytes_ -= bytes;
+    // The piece's memory goes back to the thread that allocated it (apply() frees it): freeing
     // another thread's allocations cost the reader a third of its time in malloc.
     if (garbage_bytes_ < options_.queue_bytes) {
-      for (auto& [piece, bytes] : work) garbage_.push_back(std::move(piece));
-      garbage_bytes_ += work_bytes;
+      garbage_.push_back(std::move(piece));
+      garbage_bytes_ += bytes;
     } else {
       lock.unlock();
-      work.clear();
+      piece = pipeline::Transaction();
       lock.lock();
     }
     if (room_waiters_ > 0 && (queued_bytes_ <= options_.queue_bytes / 2 || failed_))
@@ -1668,10 +1232,9 @@ Status ChangeLog::applyNow(const pipeline::Transaction& piece) {
     if (ev.op == pipeline::ChangeEvent::Op::kDdl) {
       ++txn_ddl_;
     } else {
-      const uint64_t rows = ev.rowCount();
-      txn_rows_ += rows;
+      ++txn_rows_;
       txn_bytes_ += ev.payload_bytes;
-      txn_table_rows_[{ev.database, ev.table}] += rows;
+      ++txn_table_rows_[{ev.database, ev.table}];
     }
   }
   if (!st.ok()) return fail(st.withContext("change log " + options_.dir));
@@ -1745,7 +1308,11 @@ Status ChangeLog::skipTransaction(const pipeline::Transaction& piece) {
 }
 
 Status ChangeLog::discardTransaction() {
-  clearBatch();
+  batch_.clear();
+  batch_count_ = 0;
+  batch_begins_ = false;
+  batch_max_ts_ = 0;
+  batch_commits_ = 0;
   in_txn_ = false;
   next_offset_ = txn_begin_offset_;
   if (active_size_ != txn_begin_pos_) {
@@ -1792,7 +1359,11 @@ Status ChangeLog::cutToDurable() {
     written_segment_ = active_;
     std::erase_if(active_->index, [&](const IndexEntry& e) { return e.pos >= keep; });
   }
-  clearBatch();
+  batch_.clear();
+  batch_count_ = 0;
+  batch_begins_ = false;
+  batch_max_ts_ = 0;
+  batch_commits_ = 0;
   in_txn_ = false;
   next_offset_ = visible_end_;
   if (active_size_ != keep) {
@@ -1920,7 +1491,6 @@ Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) c
   std::vector<LogRecord> out;
   size_t total = 0;
   bool full = false;
-  EntryExpander expander(from);  // rows entries become records here
   while (!full) {
     if (pos >= limit) {
       // The next segment, if the log goes on.
@@ -1938,7 +1508,7 @@ Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) c
     if (b.base >= end) break;
     if (b.base + b.count > from) {
       DTS_RETURN_IF_ERROR(
-          forEachRecord(b, seg->path, pos, &expander,
+          forEachRecord(b, seg->path, pos,
                         [&](int64_t off, int64_t ts, std::string_view key, std::string_view value) {
                           if (off < from) return true;
                           if (off >= end) {
@@ -2052,7 +1622,6 @@ class SharedChangeLogSink final : public Sink {
   }
   SinkStats stats() const override { return log_->stats(); }
   std::vector<TableChanges> changesByTable() const override { return log_->changesByTable(); }
-  bool acceptsRawRows() const override { return log_->acceptsRawRows(); }
 
  private:
   std::shared_ptr<ChangeLog> log_;

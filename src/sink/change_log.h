@@ -17,10 +17,6 @@
 //                 raw     u32  size of the payload once decompressed
 //                 payload      one zstd frame of `count` records, each
 //                              ts i64, key_len u32, key, value_len u32, value
-//                              and, between them, entries (key_len 0xFFFFFFFF): rows kept as
-//                              the binlog wrote them, one entry per ROWS event standing for one
-//                              record per row, with the table definitions and transaction
-//                              context they need in their batch (change_log.cc, "Entries")
 //               All integers little-endian. zstd (libzstd, already a dependency of the binlog
 //               decoder for compressed events): level 1 compresses JSON records ~4-6x at several
 //               hundred MB/s per core, so the log is never slower than the binlog it stores;
@@ -31,14 +27,6 @@
 //               bytes of log. Advisory: an entry that does not point at a batch beginning with
 //               its offset is an error (corruption), an index missing or shorter than the log is
 //               rebuilt by reading the segment.
-//
-// Rows: a tracking task's reader hands the log each ROWS event's rows undecoded (checked and
-// counted: pipeline::RawRows), and the log stores them as a rows entry; read() decodes them and
-// encodes their records exactly as a decoded row would have been (the same encoder, byte for
-// byte), so the records a consumer sees do not depend on how they were stored. The reader's
-// thread never builds values, and the appender copies bytes instead of writing JSON; reading a
-// rows entry costs the decoding and encoding instead. Decoded rows (tables moved with a column
-// subset, a row filter or a DML choice, which the mapping stage decodes) are stored as records.
 //
 // Transactions: pieces are appended as they arrive (a begin marker, one record per row change or
 // DDL, a commit marker after the last piece), written in batches of about batch_bytes, never
@@ -118,8 +106,6 @@
 
 namespace dts::sink {
 
-class RecordEncoder;  // change_log.cc
-
 struct ChangeLogOptions {
   std::string dir;                       // created if missing
   int retention_hours = 24;              // options.retention_hours, >= 1
@@ -162,8 +148,6 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::string committedPosition() const;
   SinkStats stats() const override;
   std::vector<TableChanges> changesByTable() const override;
-  // Rows as the binlog wrote them are stored as such (rows entries) and decoded when read.
-  bool acceptsRawRows() const override { return true; }
 
   // After an error or close(): truncates the active segment to the durable end, clears the
   // error and starts writing again (a new sink session over the same log, Sink contract).
@@ -207,6 +191,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Status discardTransaction();
   void publishLocked(const std::shared_ptr<Segment>& seg, int64_t end, uint64_t bytes,
                      const std::string& position);
+  static void appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out);
+  static void appendTypes(const mysql::TableInfo& table, std::string* out);
+  static void appendDefinition(const mysql::TableInfo& table, std::string* out);
   // A record is encoded in place at the end of the batch: beginRecord writes its timestamp and
   // key and returns where its value starts; the caller appends the value to batch_; endRecord
   // sets the value's length and counts the record (writing the batch when it is full).
@@ -220,21 +207,23 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Status writeCommitted();
   Status fail(Status st);
   void enforceRetention();
+  // A table's fields every row record repeats, encoded once per table definition.
+  struct TableText {
+    std::shared_ptr<const mysql::TableInfo> info;
+    std::string database, table;      // the target names they were encoded for
+    std::string names;                // ,"db":D,"table":T
+    std::string columns;              // ,"pk":[...],"types":{...} (empty without a definition)
+    std::vector<std::string> keys;    // NdjsonWriter::imageKeys
+    std::vector<size_t> key_columns;  // the primary key's columns, in column order
+  };
+  const TableText& tableText(const pipeline::ChangeEvent& ev);
   void beginPieceText(const pipeline::Transaction& piece);
+  void appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at, std::string* out);
   Status encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts);
   Status encodeMarker(bool begin, const pipeline::Transaction& piece, int64_t ts);
-  // A kRows event as one rows entry (see change_log.cc), after its table's definition and its
-  // piece's context when the batch lacks them.
-  Status encodeRows(const pipeline::ChangeEvent& ev, int64_t ts);
-  void beginEntry(int64_t ts, uint8_t kind);
-  void endEntry(size_t body_start);
-  // Writes the batch once it holds batch_bytes (a record or entry was added).
-  Status batchFilled();
-  // Empties the batch being filled (after it was written, or to drop it).
-  void clearBatch();
 
   ChangeLogOptions options_;
-  std::unique_ptr<RecordEncoder> encoder_;
+  pipeline::NdjsonWriter ndjson_;
   int lock_fd_ = -1;  // flock'ed LOCK file: one process writes a log
 
   // Segment list, visible end, durable position: mu_.
@@ -280,22 +269,12 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   int64_t batch_base_ = 0;
   int64_t batch_max_ts_ = 0;
   std::string key_, frame_;
-  std::string piece_gtid_, piece_tx_id_;  // beginPieceText
-  std::shared_ptr<void> cctx_;            // ZSTD_CCtx
-  // Rows entries: the table definitions the batch holds (by id, the entry's bytes), the ids the
-  // open transaction's entries name, whether the batch holds the piece's context (and its file).
-  struct BatchDefinition {
-    uint32_t id = 0;
-    std::string database, table;
-    std::shared_ptr<const mysql::TableInfo> info;  // keeps the address from being reused
-  };
-  std::unordered_map<const mysql::TableInfo*, BatchDefinition> batch_definitions_;
-  std::vector<std::string> definition_entries_;
-  std::vector<uint32_t> txn_definitions_;
-  bool batch_context_ = false;
-  std::string context_file_;
-  bool batch_begins_ = false;   // the batch's first record is a begin marker
-  uint32_t batch_commits_ = 0;  // commit markers in the batch (not yet written)
+  std::unordered_map<const mysql::TableInfo*, TableText> table_text_;
+  std::string piece_gtid_json_, piece_tx_json_;  // beginPieceText
+  std::string file_, file_json_ = "\"\"";        // the last source file encoded (JSON)
+  std::shared_ptr<void> cctx_;                   // ZSTD_CCtx
+  bool batch_begins_ = false;                    // the batch's first record is a begin marker
+  uint32_t batch_commits_ = 0;                   // commit markers in the batch (not yet written)
   // The open transaction's begin marker in the batch: bytes and records before it, their
   // largest timestamp; its own largest timestamp; whether it is the batch's first record.
   size_t txn_batch_pos_ = 0;

@@ -291,9 +291,6 @@ Status MysqlApplier::takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<
       ddl->push_back(std::move(ev));
       continue;
     }
-    if (ev.op == ChangeEvent::Op::kRows)  // acceptsRawRows() is false: a reader bug
-      return Status::Internal("MySQL applier: transaction " + txn.gtid +
-                              " holds undecoded rows of `" + ev.database + "`.`" + ev.table + "`");
     if (!snapshots_.empty()) {
       auto snap = snapshots_.find({ev.database, ev.table});
       if (snap != snapshots_.end() && snap->second.contains(t->id)) continue;

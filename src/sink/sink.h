@@ -69,9 +69,6 @@ class Sink {
   virtual SinkStats stats() const = 0;
   // Row changes committed per table since the sink opened, in no particular order.
   virtual std::vector<TableChanges> changesByTable() const = 0;
-  // Whether apply() takes rows as the binlog wrote them (ChangeEvent::Op::kRows,
-  // pipeline::RawRows) as well as decoded rows. A sink that does not is never given them.
-  virtual bool acceptsRawRows() const { return false; }
 };
 
 }  // namespace dts::sink

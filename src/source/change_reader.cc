@@ -143,11 +143,7 @@ std::unique_ptr<BinlogInput> fileInput(std::vector<std::string> paths,
 namespace {
 
 pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& o) {
-  pipeline::TransactionBuilder::Options b;
-  b.tables = o.tables;
-  b.keep_all_ddl = o.keep_all_ddl;
-  b.raw_rows = o.raw_rows;
-  return b;
+  return pipeline::TransactionBuilder::Options{.tables = o.tables, .keep_all_ddl = o.keep_all_ddl};
 }
 
 }  // namespace

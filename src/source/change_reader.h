@@ -81,10 +81,6 @@ struct ChangeReaderOptions {
   // otherwise only DDL whose default database `tables` selects.
   bool keep_all_ddl = false;
   bool verify_checksums = true;
-  // Rows of selected tables stay as the binlog wrote them, one ChangeEvent::Op::kRows event per
-  // ROWS event (pipeline::RawRows), checked and counted but not decoded: for a sink that stores
-  // them (sink::Sink::acceptsRawRows).
-  bool raw_rows = false;
   // Set: every transaction piece is stamped with clock->now() when the reader completes it
   // (Transaction::received). Not owned; must outlive the reader.
   Clock* clock = nullptr;

@@ -26,14 +26,6 @@ size_t payloadBytes(const pipeline::Transaction& txn) {
   return bytes;
 }
 
-// Row changes and DDL statements in the piece (a kRows event counts its rows).
-size_t changeCount(const pipeline::Transaction& txn) {
-  size_t n = 0;
-  for (const auto& ev : txn.events)
-    n += ev.op == pipeline::ChangeEvent::Op::kDdl ? 1 : ev.rowCount();
-  return n;
-}
-
 // The snapshot positions of the tables the full phase loaded without a key, by the target names
 // the applier's events carry.
 Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& dest_opts,
@@ -181,9 +173,6 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
   ro.clock = clock;
-  // Rows stay as the binlog wrote them for a sink that stores them as such, unless something
-  // here looks at every row (incremental verification collects their keys).
-  ro.raw_rows = sink->acceptsRawRows() && !on_read_;
   auto reader_r = open_reader(from, std::move(ro));
   if (!reader_r.ok()) return reader_r.status().withContext(where);
   std::unique_ptr<source::ChangeReader> reader = std::move(reader_r).value();
@@ -323,7 +312,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
         });
       }
       if (!config_.options.incremental_limits.unlimited() && !piece.events.empty()) {
-        if (!throttle.acquire(changeCount(piece), payloadBytes(piece), stop)) {
+        if (!throttle.acquire(piece.events.size(), payloadBytes(piece), stop)) {
           halt = true;
           break;
         }

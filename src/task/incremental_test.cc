@@ -62,7 +62,6 @@ struct SinkRecord {
   size_t stop_after = 0;  // with stop: set *stop once this many pieces were applied
   std::atomic<bool>* stop = nullptr;
   uint64_t ddl_replays_skipped = 0;  // reported by stats()
-  bool accepts_raw_rows = false;     // acceptsRawRows()
 };
 
 class FakeSink final : public sink::Sink {
@@ -95,7 +94,7 @@ class FakeSink final : public sink::Sink {
     s.transactions_applied = r_->applied.size();
     s.ddl_replays_skipped = r_->ddl_replays_skipped;
     for (const auto& t : r_->applied) {
-      for (const auto& e : t.events) s.rows_applied += e.rowCount();
+      for (const auto& e : t.events) s.rows_applied += e.op != pipeline::ChangeEvent::Op::kDdl;
     }
     return s;
   }
@@ -104,14 +103,13 @@ class FakeSink final : public sink::Sink {
     std::map<std::pair<std::string, std::string>, uint64_t> rows;
     for (const auto& t : r_->applied) {
       for (const auto& e : t.events) {
-        if (e.op != pipeline::ChangeEvent::Op::kDdl) rows[{e.database, e.table}] += e.rowCount();
+        if (e.op != pipeline::ChangeEvent::Op::kDdl) ++rows[{e.database, e.table}];
       }
     }
     std::vector<sink::TableChanges> out;
     for (const auto& [k, n] : rows) out.push_back({k.first, k.second, n});
     return out;
   }
-  bool acceptsRawRows() const override { return r_->accepts_raw_rows; }
 
  private:
   std::shared_ptr<SinkRecord> r_;
@@ -143,15 +141,14 @@ class IncrementalEngineTest : public ::testing::Test {
 
   // One run of the engine over `seams` for a task moving `databases`.
   Status run(IncrementalSeams s, const std::vector<std::string>& databases,
-             const std::string& start = "",
-             std::function<void(const pipeline::Transaction&)> on_read = nullptr) {
+             const std::string& start = "") {
     std::vector<pipeline::DatabaseSelection> objects;
     for (const auto& db : databases) objects.push_back({db, "", {}});
     auto mapping = pipeline::Mapping::create(objects);
     EXPECT_TRUE(mapping.ok());
     std::vector<CatalogTable> tables;
     auto engine = incrementalFactory(std::move(s))(
-        IncrementalContext{config_, *mapping, tables, "", std::move(on_read)});
+        IncrementalContext{config_, *mapping, tables, "", nullptr});
     EXPECT_TRUE(engine.ok());
     return (*engine)->run(pos(start), &progress_, stop_);
   }
@@ -209,50 +206,6 @@ TEST_F(IncrementalEngineTest, ReplaysAFixtureBinlogWithoutAServer) {
   ASSERT_NE(t, nullptr);  // created during the incremental phase
   EXPECT_EQ(t->changes_applied.load(), 4u);
   EXPECT_TRUE(t->done.load());
-}
-
-TEST_F(IncrementalEngineTest, ASinkThatStoresRowsAsTheBinlogWroteThemGetsThemUndecoded) {
-  record_->accepts_raw_rows = true;
-  record_->stop = &stop_;
-  record_->stop_after = 5;
-  Status st = run(seams(), {"shop"});
-  ASSERT_TRUE(st.ok()) << st.toString();
-  const auto& a = record_->applied;
-  ASSERT_EQ(a.size(), 5u);
-  // One kRows event per ROWS event, its rows counted, named and defined as decoded rows are.
-  ASSERT_EQ(a[1].events.size(), 1u);
-  const pipeline::ChangeEvent& inserts = a[1].events[0];
-  EXPECT_EQ(inserts.op, pipeline::ChangeEvent::Op::kRows);
-  EXPECT_EQ(inserts.rowCount(), 2u);
-  EXPECT_EQ(inserts.database, "shop");
-  EXPECT_EQ(inserts.table, "t");
-  EXPECT_EQ(inserts.table_info->columns[1].name, "name");  // completed by the tracker
-  std::vector<pipeline::ChangeEvent> rows;
-  ASSERT_TRUE(pipeline::expandRows(inserts, &rows).ok());
-  ASSERT_EQ(rows.size(), 2u);
-  EXPECT_EQ(rows[1].op, pipeline::ChangeEvent::Op::kInsert);
-  EXPECT_EQ(rows[1].after.values[0], mysql::Value::ofInt(2));
-  EXPECT_TRUE(a[2].events.empty());  // other.x: not moved
-  ASSERT_EQ(a[3].events.size(), 2u);
-  EXPECT_EQ(a[3].events[0].rowCount() + a[3].events[1].rowCount(), 2u);
-  // Counted by row, as decoded rows are.
-  EXPECT_EQ(progress_.rowsMoved(), 4u);
-  EXPECT_EQ(progress_.findTable("shop", "t")->changes_applied.load(), 4u);
-}
-
-TEST_F(IncrementalEngineTest, IncrementalVerificationReadsDecodedRowsWhateverTheSink) {
-  record_->accepts_raw_rows = true;
-  record_->stop = &stop_;
-  record_->stop_after = 5;
-  size_t rows_seen = 0;
-  Status st = run(seams(), {"shop"}, "", [&](const pipeline::Transaction& t) {
-    for (const auto& e : t.events) {
-      EXPECT_NE(e.op, pipeline::ChangeEvent::Op::kRows);
-      rows_seen += e.op == pipeline::ChangeEvent::Op::kDdl ? 0 : 1;
-    }
-  });
-  ASSERT_TRUE(st.ok()) << st.toString();
-  EXPECT_EQ(rows_seen, 4u);
 }
 
 TEST_F(IncrementalEngineTest, DdlReplaysTheSinkSkippedAreCountedAsADegradedMode) {
