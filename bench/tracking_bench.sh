@@ -193,9 +193,9 @@ fi
   # (kafka), (http): one consumer reads this build's whole log
   AUTH=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=bench -X sasl.password="$DTS_TOKEN")
   kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' >/dev/null  # warm-up
-  t0=$(now)
+  t0=$(now); C0=$(cpu_s)
   KN=$(kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l)
-  KAFKA_T=$(echo "$(now) - $t0" | bc -l)
+  KAFKA_T=$(echo "$(now) - $t0" | bc -l); KAFKA_CPU=$(echo "$(cpu_s) - $C0" | bc -l)
   t0=$(now)
   SN=$("$DTS" subscribe bench --server "$URL" --from earliest --max-records "$RECORDS" | wc -l)
   SUB_T=$(echo "$(now) - $t0" | bc -l)
@@ -203,17 +203,17 @@ fi
   CN=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0" | wc -l)
   CURL_T=$(echo "$(now) - $t0" | bc -l)
   # (kafka xN): CONSUMERS kcat at once (consumer groups reading the same records)
-  t0=$(now)
+  t0=$(now); C0=$(cpu_s)
   PIDS=()
   for _ in $(seq "$CONSUMERS"); do
     (kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l >>"$WORK/kn") &
     PIDS+=($!)
   done
   wait "${PIDS[@]}"
-  MULTI_T=$(echo "$(now) - $t0" | bc -l)
+  MULTI_T=$(echo "$(now) - $t0" | bc -l); MULTI_CPU=$(echo "$(cpu_s) - $C0" | bc -l)
   MN=$(awk '{s += $1} END {print s}' "$WORK/kn"); rm -f "$WORK/kn"
   PEAK=$(awk '/VmHWM/{print $2}' "/proc/$SERVER_PID/status")
-  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU $KAFKA_T $KN $SUB_T $SN $CURL_T $CN $MULTI_T $MN $PEAK $LOG_BYTES")
+  APPENDS+=("$LABEL $APPEND_T $APPEND_CPU $KAFKA_T $KN $SUB_T $SN $CURL_T $CN $MULTI_T $MN $KAFKA_CPU $MULTI_CPU $PEAK $LOG_BYTES")
 done
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 
@@ -243,6 +243,11 @@ for label, _, _, kafka, kn, sub, sn, curl, cn, multi, mn, *_ in builds:
     row(f"(http)   curl GET .../changes [{label}]"[:52], float(curl), int(cn))
 for label, _, cpu, *rest in builds:
     peak, log_bytes = int(rest[-2]), int(rest[-1])
+    kn, mn, kafka_cpu, multi_cpu = int(rest[1]), int(rest[7]), float(rest[8]), float(rest[9])
+    # The consumers' own CPU (kcat decoding and printing) is not counted: with several groups
+    # per task, what matters is what each costs the server.
+    print(f"[{label}] dts server CPU while one kcat reads the log: {kafka_cpu * 1e6 / kn:.2f} us per record;"
+          f" while {consumers} read at once: {multi_cpu * 1e6 / mn:.2f} us per record delivered")
     print(f"[{label}] dts server CPU during (append): {float(cpu):.2f} s ({float(cpu) * 1e6 / records:.2f} us per record);"
           f" log on disk {log_bytes / 1e6:.1f} MB ({log_bytes / records:.0f} bytes per record);"
           f" peak resident memory {peak / 1024:.0f} MB")
