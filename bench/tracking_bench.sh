@@ -191,10 +191,14 @@ fi
   RECORDS=$(api tasks/bench/groups/none | field end_offset)
   LOG_BYTES=$(du -sb "$DATA/changes/bench" | cut -f1)
   # (kafka), (http): one consumer reads this build's whole log
-  AUTH=(-X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN -X sasl.username=bench -X sasl.password="$DTS_TOKEN")
-  kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' >/dev/null  # warm-up
+  # Every record's offset, one per line, from the beginning to the end of the log.
+  kcat_all() {
+    kcat -b "127.0.0.1:$KPORT" -X security.protocol=SASL_PLAINTEXT -X sasl.mechanisms=PLAIN \
+      -X sasl.username=bench -X sasl.password="$DTS_TOKEN" -C -t bench -p 0 -o beginning -e -q -f '%o\n'
+  }
+  kcat_all >/dev/null  # warm-up
   t0=$(now); C0=$(cpu_s)
-  KN=$(kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l)
+  KN=$(kcat_all | wc -l)
   KAFKA_T=$(echo "$(now) - $t0" | bc -l); KAFKA_CPU=$(echo "$(cpu_s) - $C0" | bc -l)
   t0=$(now)
   SN=$("$DTS" subscribe bench --server "$URL" --from earliest --max-records "$RECORDS" | wc -l)
@@ -206,7 +210,7 @@ fi
   t0=$(now); C0=$(cpu_s)
   PIDS=()
   for _ in $(seq "$CONSUMERS"); do
-    (kcat -b "127.0.0.1:$KPORT" "${AUTH[@]}" -C -t bench -p 0 -o beginning -e -q -f '%o\n' | wc -l >>"$WORK/kn") &
+    (kcat_all | wc -l >>"$WORK/kn") &
     PIDS+=($!)
   done
   wait "${PIDS[@]}"
@@ -224,7 +228,11 @@ raw, stream = map(float, sys.argv[3:5])
 records, rows = int(sys.argv[5]), int(sys.argv[6])
 decode, ndjson = float(sys.argv[7]), float(sys.argv[8])
 consumers = int(sys.argv[11])
+# Per build, in the order the loop above appends them.
 builds = [a.split(" ") for a in sys.argv[9].split(",")]
+builds = [(label, float(t), float(cpu), float(kafka), int(kn), float(sub), int(sn), float(curl), int(cn),
+           float(multi), int(mn), float(kafka_cpu), float(multi_cpu), int(peak), int(log_bytes))
+          for label, t, cpu, kafka, kn, sub, sn, curl, cn, multi, mn, kafka_cpu, multi_cpu, peak, log_bytes in builds]
 print(f"backlog: {events} binlog events, {nbytes / 1e6:.1f} MB; log: {records} records ({rows} row changes)")
 print(f"{'stage':52s} {'seconds':>8s} {'records/s':>11s} {'rows/s':>10s} {'MB/s':>7s} {'vs raw':>7s}")
 def row(name, t, n=records):
@@ -235,20 +243,18 @@ row("(rawlog) fetch loop writing the events unchanged", float(sys.argv[10]))
 row("(decode) dts binlog tail --format count", decode)
 row("(ndjson) dts binlog tail (NDJSON to /dev/null)", ndjson)
 for label, t, *_ in builds:
-    row(f"(append) tracking task catching up [{label}]"[:52], float(t))
+    row(f"(append) tracking task catching up [{label}]"[:52], t)
 for label, _, _, kafka, kn, sub, sn, curl, cn, multi, mn, *_ in builds:
-    row(f"(kafka)  kcat, whole log [{label}]"[:52], float(kafka), int(kn))
-    row(f"(kafka)  {consumers} kcat at once, total [{label}]"[:52], float(multi), int(mn))
-    row(f"(http)   dts subscribe [{label}]"[:52], float(sub), int(sn))
-    row(f"(http)   curl GET .../changes [{label}]"[:52], float(curl), int(cn))
-for label, _, cpu, *rest in builds:
-    peak, log_bytes = int(rest[-2]), int(rest[-1])
-    kn, mn, kafka_cpu, multi_cpu = int(rest[1]), int(rest[7]), float(rest[8]), float(rest[9])
+    row(f"(kafka)  kcat, whole log [{label}]"[:52], kafka, kn)
+    row(f"(kafka)  {consumers} kcat at once, total [{label}]"[:52], multi, mn)
+    row(f"(http)   dts subscribe [{label}]"[:52], sub, sn)
+    row(f"(http)   curl GET .../changes [{label}]"[:52], curl, cn)
+for label, _, cpu, _, kn, _, _, _, _, _, mn, kafka_cpu, multi_cpu, peak, log_bytes in builds:
     # The consumers' own CPU (kcat decoding and printing) is not counted: with several groups
     # per task, what matters is what each costs the server.
     print(f"[{label}] dts server CPU while one kcat reads the log: {kafka_cpu * 1e6 / kn:.2f} us per record;"
           f" while {consumers} read at once: {multi_cpu * 1e6 / mn:.2f} us per record delivered")
-    print(f"[{label}] dts server CPU during (append): {float(cpu):.2f} s ({float(cpu) * 1e6 / records:.2f} us per record);"
+    print(f"[{label}] dts server CPU during (append): {cpu:.2f} s ({cpu * 1e6 / records:.2f} us per record);"
           f" log on disk {log_bytes / 1e6:.1f} MB ({log_bytes / records:.0f} bytes per record);"
           f" peak resident memory {peak / 1024:.0f} MB")
 PY

@@ -1132,6 +1132,8 @@ void ChangeLog::appenderLoop() {
   // wake-up per pause instead of one per transaction (and the pause's pieces share a batch).
   constexpr auto kPause = std::chrono::milliseconds(1);
   bool paused = false;
+  // The pieces being written: swapped with the queue, so both keep their storage from run to run.
+  std::deque<std::pair<pipeline::Transaction, size_t>> work;
   std::unique_lock<std::mutex> lock(queue_mu_);
   for (;;) {
     if (queue_.empty()) {
@@ -1166,7 +1168,6 @@ void ChangeLog::appenderLoop() {
     // Every piece waiting is taken at once (one piece when a test hook runs before each): two
     // lock round trips per run of pieces rather than per piece, so the reader's apply() seldom
     // finds the lock held.
-    std::deque<std::pair<pipeline::Transaction, size_t>> work;
     if (options_.before_piece) {
       work.push_back(std::move(queue_.front()));
       queue_.pop_front();
@@ -1189,6 +1190,7 @@ void ChangeLog::appenderLoop() {
     if (garbage_bytes_ < options_.queue_bytes) {
       for (auto& [piece, bytes] : work) garbage_.push_back(std::move(piece));
       garbage_bytes_ += work_bytes;
+      work.clear();  // moved-from shells
     } else {
       lock.unlock();
       work.clear();
