@@ -344,7 +344,12 @@ export function taskPage(root, name) {
         stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
         t.kind === 'tracking' ? null : stat('Rows loaded', fmtNumber(t.rows_done)),
         stat(t.kind === 'tracking' ? 'Changes logged' : 'Changes applied', fmtNumber(t.changes_applied)),
-        stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
+        stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions)),
+        // A transaction applied in pieces commits with its last row; rows/s counts committed rows.
+        t.applier && t.applier.open_transaction
+          ? stat('Open transaction ' + t.applier.open_transaction.gtid,
+                 fmtNumber(t.applier.open_transaction.rows) + ' rows so far', 'stat-open')
+          : null),
       incremental || t.checkpoint_gtid ? el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')) : null,
       trackingPanel(t.tracking),
       t.running || sampled ? charts

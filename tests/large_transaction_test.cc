@@ -76,8 +76,10 @@ class LargeTransactionTest : public SharedClusterTest {
   }
 
   // Waits until the task's checkpoint is the source's binlog position; samples dts's peak
-  // resident memory meanwhile (it must be read before the process ends).
-  bool waitCaughtUp(DtsProcess* dts, std::chrono::seconds timeout, uint64_t* peak_kb) {
+  // resident memory meanwhile (it must be read before the process ends), and the most rows
+  // `dts status` showed of the transaction open at the destination (open_rows, when given).
+  bool waitCaughtUp(DtsProcess* dts, std::chrono::seconds timeout, uint64_t* peak_kb,
+                    uint64_t* open_rows = nullptr) {
     auto c = cluster_->connect(source_);
     if (c == nullptr) return false;
     auto p = c->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
@@ -86,7 +88,11 @@ class LargeTransactionTest : public SharedClusterTest {
     return eventually(timeout, [&] {
       if (!dts->running()) return false;
       *peak_kb = std::max(*peak_kb, peakResidentKb(dts->pid()));
-      return taskStatus(workFile("data-big"), "big").value("checkpoint_gtid", "") == want;
+      auto status = taskStatus(workFile("data-big"), "big");
+      if (auto o = status.find("open_transaction");
+          open_rows && o != status.end() && o->is_object())
+        *open_rows = std::max(*open_rows, o->value("rows", uint64_t{0}));
+      return status.value("checkpoint_gtid", "") == want;
     });
   }
 
@@ -113,12 +119,20 @@ TEST_F(LargeTransactionTest, OneGigabyteUpdateInBoundedMemory) {
   ASSERT_NO_FATAL_FAILURE(startIncremental(&dts));
   // About 1 GB of row images in one transaction: every row's before and after image.
   sourceSql("UPDATE big.t SET n = n + 1, pad = REVERSE(CONCAT(pad, 'x'))");
-  uint64_t peak_kb = 0;
-  ASSERT_TRUE(waitCaughtUp(&dts, 900s, &peak_kb)) << log();
+  uint64_t peak_kb = 0, open_rows = 0;
+  ASSERT_TRUE(waitCaughtUp(&dts, 900s, &peak_kb, &open_rows)) << log();
   peak_kb = std::max(peak_kb, peakResidentKb(dts.pid()));
   std::cout << "dts peak resident memory: " << peak_kb / 1024 << " MB\n";
   EXPECT_GT(peak_kb, 0u);
   EXPECT_LT(peak_kb, kMaxResidentKb);
+  // While it was applied, `dts status` and the progress lines showed its rows so far (rows/s
+  // counts committed rows only), and once committed, no transaction is open.
+  std::cout << "most rows shown in progress before the commit: " << open_rows << "\n";
+  EXPECT_GT(open_rows, 0u);
+  EXPECT_LT(open_rows, static_cast<uint64_t>(kRows));
+  EXPECT_NE(log().find(" in progress: "), std::string::npos) << log();
+  EXPECT_TRUE(eventually(
+      30s, [&] { return taskStatus(workFile("data-big"), "big")["open_transaction"].is_null(); }));
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log();
   expectEqual();

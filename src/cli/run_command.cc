@@ -61,6 +61,10 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
           {"start_gtid", s.start_gtid.value_or("")},
           {"checkpoint_gtid", s.checkpoint_gtid},
+          {"open_transaction", s.open_transaction.gtid.empty()
+                                   ? nlohmann::json(nullptr)
+                                   : nlohmann::json{{"gtid", s.open_transaction.gtid},
+                                                    {"rows", s.open_transaction.rows}}},
           {"last_error", s.last_error},
           {"retrying", s.retrying},
           {"degraded", s.degraded},
@@ -86,7 +90,7 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       continue;
     }
     std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps},
-                                           st.latency_ms, false)
+                                           st.latency_ms, false, st.open_transaction)
                           .c_str());
     for (const auto& t : st.tables) {
       std::string changes = t.changes_applied == 0

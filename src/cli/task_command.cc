@@ -57,11 +57,18 @@ std::string renderTask(const json& t, bool tty) {
   }
   auto phase = task::parsePhase(t["phase"].get<std::string>());
   double latency = t["latency_ms"].is_number() ? t["latency_ms"].get<double>() : -1;
+  task::OpenTransaction open;
+  if (auto a = t.find("applier"); a != t.end() && a->is_object()) {
+    if (auto o = a->find("open_transaction"); o != a->end() && o->is_object()) {
+      open.gtid = o->value("gtid", "");
+      open.rows = o->value("rows", uint64_t{0});
+    }
+  }
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
   out +=
       task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated, tables,
-                           {t["rps"].get<double>(), t["mbps"].get<double>()}, latency, tty);
+                           {t["rps"].get<double>(), t["mbps"].get<double>()}, latency, tty, open);
   if (t["replication_lag_seconds"].is_number()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  replication lag: %.3f s\n",

@@ -263,7 +263,7 @@ TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
   v.retry_deadline_ms = parseRetryDeadline(v.engine.retrying);
   v.latency_ms = 1500;
   v.rows_moved = 42;
-  v.sink = {3, 10, 4};
+  v.sink = {3, 10, 4, {"0-1-9", 250000}};
   task::TableProgress t;
   t.source_database = "shop";
   t.source_table = "orders";
@@ -283,8 +283,15 @@ TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
         "dts_task_full_progress_ratio{task=\"a\"} 1",
         "dts_task_applier_queue_transactions{task=\"a\"} 3",
         "dts_task_applier_batches_total{task=\"a\"} 4",
+        "dts_task_applier_open_transaction_rows{task=\"a\"} 250000",
         "dts_task_errors_total{task=\"a\",kind=\"connection\"} 2"})
     EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  // The task's JSON (GET /api/v1/tasks/a, `dts status`, the console) names it too.
+  auto j = taskJson(v);
+  EXPECT_EQ(j["applier"]["open_transaction"]["gtid"], "0-1-9");
+  EXPECT_EQ(j["applier"]["open_transaction"]["rows"], 250000u);
+  v.sink.open_transaction = {};
+  EXPECT_TRUE(taskJson(v)["applier"]["open_transaction"].is_null());
   EXPECT_EQ(escapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
 

@@ -263,6 +263,13 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
             w.sample("dts_task_applier_queue_transactions", l,
                      static_cast<double>(t.sink.queued_transactions));
           });
+  perTask("dts_task_applier_open_transaction_rows", "gauge",
+          "Incremental: rows applied so far of a transaction received in pieces and not yet "
+          "committed (0 when none).",
+          [&](const TaskView& t, const std::string& l) {
+            w.sample("dts_task_applier_open_transaction_rows", l,
+                     static_cast<double>(t.sink.open_transaction.rows));
+          });
   perTask("dts_task_applier_transactions_total", "counter",
           "Incremental: transactions committed by the applier (current run).",
           [&](const TaskView& t, const std::string& l) {

@@ -19,6 +19,8 @@
 //   dts_task_changes_applied_total{task,table}
 //   dts_task_applier_queue_transactions, dts_task_applier_transactions_total,
 //   dts_task_applier_batches_total        (transactions per batch = their ratio)
+//   dts_task_applier_open_transaction_rows rows applied so far of a transaction received in
+//                                         pieces, not yet committed (0 when none)
 //   dts_tracking_log_start_offset{task}, dts_tracking_log_end_offset{task}
 //                                         tracking tasks: the change log's first and end offsets
 //   dts_tracking_group_lag_records{task,group,topic}  records between a consumer group's

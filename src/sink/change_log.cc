@@ -1251,7 +1251,12 @@ Status ChangeLog::applyNow(const pipeline::Transaction& piece) {
     }
   }
   if (!st.ok()) return fail(st.withContext("change log " + options_.dir));
-  if (!piece.last_piece) return Status::OK();
+  if (!piece.last_piece) {
+    std::lock_guard<std::mutex> lock(table_mu_);
+    open_txn_ = txId(piece);
+    open_rows_ = txn_rows_;
+    return Status::OK();
+  }
 
   if (options_.min_commit_ms > 0 && txn_begin_offset_ == 0 &&
       commitMs(piece) < options_.min_commit_ms)
@@ -1287,6 +1292,8 @@ Status ChangeLog::applyNow(const pipeline::Transaction& piece) {
   ddl_.fetch_add(txn_ddl_, std::memory_order_relaxed);
   {
     std::lock_guard<std::mutex> lock(table_mu_);
+    open_txn_.clear();
+    open_rows_ = 0;
     for (const auto& [t, n] : txn_table_rows_) table_rows_[t] += n;
     double commit = sourceCommitMs(piece.timestamp, piece.commit_us, piece.received);
     double now = static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -1320,6 +1327,12 @@ Status ChangeLog::skipTransaction(const pipeline::Transaction& piece) {
   return Status::OK();
 }
 
+void ChangeLog::forgetOpenTransaction() {
+  std::lock_guard<std::mutex> lock(table_mu_);
+  open_txn_.clear();
+  open_rows_ = 0;
+}
+
 Status ChangeLog::discardTransaction() {
   batch_.clear();
   batch_count_ = 0;
@@ -1327,6 +1340,7 @@ Status ChangeLog::discardTransaction() {
   batch_max_ts_ = 0;
   batch_commits_ = 0;
   in_txn_ = false;
+  forgetOpenTransaction();
   next_offset_ = txn_begin_offset_;
   if (active_size_ != txn_begin_pos_) {
     if (::ftruncate(active_->fd, static_cast<off_t>(txn_begin_pos_)) != 0)
@@ -1378,6 +1392,7 @@ Status ChangeLog::cutToDurable() {
   batch_max_ts_ = 0;
   batch_commits_ = 0;
   in_txn_ = false;
+  forgetOpenTransaction();
   next_offset_ = visible_end_;
   if (active_size_ != keep) {
     if (::ftruncate(active_->fd, static_cast<off_t>(keep)) != 0 || ::fsync(active_->fd) != 0)
@@ -1441,6 +1456,8 @@ SinkStats ChangeLog::stats() const {
   s.max_latency_ms = max_latency_ms_;
   // The engine's lag (task status, metrics) is measured from it, as for the MySQL applier.
   s.last_source_commit_ms = last_source_commit_ms_;
+  s.open_transaction_gtid = open_txn_;
+  s.open_transaction_rows = open_rows_;
   return s;
 }
 

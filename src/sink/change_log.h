@@ -189,6 +189,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Status skipTransaction(const pipeline::Transaction& piece);
   // Drops the transaction being written (options.min_commit_ms).
   Status discardTransaction();
+  void forgetOpenTransaction();  // its open transaction is gone (cut or discarded)
   void publishLocked(const std::shared_ptr<Segment>& seg, int64_t end, uint64_t bytes,
                      const std::string& position);
   static void appendPrimaryKeyNames(const mysql::TableInfo& table, std::string* out);
@@ -299,6 +300,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::map<std::pair<std::string, std::string>, uint64_t> txn_table_rows_;  // current txn
   double last_latency_ms_ = 0, max_latency_ms_ = 0;                         // table_mu_
   double last_source_commit_ms_ = 0;  // of the last transaction made durable; table_mu_
+  // The transaction whose pieces are being written (stats()): its id and rows so far; table_mu_.
+  std::string open_txn_;
+  uint64_t open_rows_ = 0;
 };
 
 // The process's one ChangeLog of a directory: the live instance when one is open (the tracking

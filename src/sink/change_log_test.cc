@@ -617,8 +617,10 @@ TEST(ChangeLogTest, IncompleteTransactionIsCutOnRecovery) {
   EXPECT_EQ((*recovered)->endOffset(), 3);
   EXPECT_EQ((*recovered)->committedPosition(), "0-1-1");
   EXPECT_EQ(fs::file_size(segmentPath(crashed.str(), 0)), durable);
+  EXPECT_EQ((*log)->stats().open_transaction_rows, 100u);
   // close() discards the unfinished transaction as well.
   ASSERT_TRUE((*log)->close().ok());
+  EXPECT_EQ((*log)->stats().open_transaction_rows, 0u);
   EXPECT_EQ(fs::file_size(segmentPath(dir.str(), 0)), durable);
   ASSERT_TRUE((*log)->restartWriting().ok());
   ASSERT_TRUE((*log)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
@@ -647,9 +649,17 @@ TEST(ChangeLogTest, BigTransactionIsStreamedNotHeld) {
       // batch (64 KiB) of it.
       EXPECT_GT((*log)->stats().batches, 100u);
       EXPECT_EQ((*log)->endOffset(), 0);
+      // Its rows so far are reported as an open transaction, not as logged rows.
+      SinkStats s = (*log)->stats();
+      EXPECT_EQ(s.open_transaction_gtid, "0-1-1");
+      EXPECT_EQ(s.open_transaction_rows, 101u * 100);
+      EXPECT_EQ(s.rows_applied, 0u);
     }
   }
   ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ((*log)->stats().open_transaction_rows, 0u);
+  EXPECT_EQ((*log)->stats().open_transaction_gtid, "");
+  EXPECT_EQ((*log)->stats().rows_applied, rows);
   EXPECT_EQ((*log)->endOffset(), static_cast<int64_t>(rows + 2));
   auto first = (*log)->read(0, 1 << 20);
   ASSERT_TRUE(first.ok());

@@ -551,9 +551,15 @@ void MysqlApplier::workerLoop(Worker* w) {
         for (const auto& t : batch) {
           --queued_;
           queued_memory_ -= t->memory;
-          if (t->streamed && !t->commits) continue;  // its transaction is still open
+          if (t->streamed && !t->commits) {  // its transaction is still open
+            stats_.open_transaction_gtid = t->gtid;
+            stats_.open_transaction_rows += t->rows;
+            continue;
+          }
           if (t->streamed) {
             stream_committing_ = false;
+            stats_.open_transaction_gtid.clear();
+            stats_.open_transaction_rows = 0;
           } else {
             tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
           }
@@ -792,6 +798,10 @@ Status MysqlApplier::close() {
     w->conn.reset();  // ends the session: releases its slot lock
   }
   control_.reset();
+  std::lock_guard<std::mutex> lock(mu_);
+  // A streamed transaction still open was rolled back with its session.
+  stats_.open_transaction_gtid.clear();
+  stats_.open_transaction_rows = 0;
   return st;
 }
 

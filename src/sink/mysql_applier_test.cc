@@ -380,6 +380,16 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(big_statements.load(), 4);
   EXPECT_EQ(committedAt(row(100, 2)), -1);
+  // While it is open, its rows so far are reported (a progress that would otherwise show
+  // nothing until the commit), and they are not counted as applied.
+  SinkStats open = a->stats();
+  for (int wait = 0; wait < 500 && open.open_transaction_rows < 40; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    open = a->stats();
+  }
+  EXPECT_EQ(open.open_transaction_gtid, "0-1-11");
+  EXPECT_EQ(open.open_transaction_rows, 40u);
+  EXPECT_EQ(open.rows_applied, 10u);
   ASSERT_TRUE(a->apply(big.back()).ok());
   for (int i = 12; i <= 20; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i % 10 + 1, 3)})).ok());
   ASSERT_TRUE(a->close().ok());
@@ -402,6 +412,8 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
   SinkStats s = a->stats();
   EXPECT_EQ(s.transactions_applied, 20u);
   EXPECT_EQ(s.rows_applied, 69u);
+  EXPECT_EQ(s.open_transaction_gtid, "");
+  EXPECT_EQ(s.open_transaction_rows, 0u);
 }
 
 TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
@@ -422,6 +434,10 @@ TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
   }
   if (st.ok()) st = a->flush();
   EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_EQ(a->stats().open_transaction_rows, 10u) << "one piece ran before the failure";
+  Status closed = a->close();  // fails again with the error it met
+  EXPECT_FALSE(closed.ok());
+  EXPECT_EQ(a->stats().open_transaction_rows, 0u) << "rolled back with its session";
   a.reset();
   EXPECT_EQ(committedAt(",2)"), -1) << "nothing of it committed";
   dest_->setHook(nullptr);

@@ -43,6 +43,11 @@ struct SinkStats {
   double rows_per_second = 0;  // since the previous stats() call
   double bytes_per_second = 0;
   size_t queued_transactions = 0;
+  // A transaction received in pieces whose rows are being applied (in the destination's open
+  // transaction, or written to the change log) and not yet committed: its GTID and the rows of
+  // its pieces applied so far. Empty and 0 when none (task::OpenTransaction).
+  std::string open_transaction_gtid;
+  uint64_t open_transaction_rows = 0;
   // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
   // or for a transaction conflicting with two workers to be released (parallelism lost).
   uint64_t waits_queue_full = 0;

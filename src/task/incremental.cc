@@ -248,7 +248,10 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       double newest = std::max(s.last_source_commit_ms, static_cast<double>(fresh_ms));
       if (newest > 0) progress->setLatencyMs(std::max(0.0, static_cast<double>(now) - newest));
     }
-    progress->setSinkGauges({s.queued_transactions, s.transactions_applied, s.batches});
+    progress->setSinkGauges({s.queued_transactions,
+                             s.transactions_applied,
+                             s.batches,
+                             {s.open_transaction_gtid, s.open_transaction_rows}});
     if (auto pos = sink->durablePosition(); pos.has_value() && !pos->empty())
       progress->setCheckpoint(pos->toString());
   };
@@ -338,6 +341,11 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   Status closed = sink->close();
   endWatcher();
   publish();
+  {  // Closed: a transaction still open at the destination was rolled back with its session.
+    Progress::SinkGauges g = progress->sinkGauges();
+    g.open_transaction = {};
+    progress->setSinkGauges(std::move(g));
+  }
   if (!st.ok()) {
     if (!closed.ok())
       spdlog::warn("task {}: closing the applier after an error: {}", config_.name,

@@ -80,7 +80,7 @@ std::string bar(double fraction, int width) {
 
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty) {
+                           double latency_ms, bool tty, const OpenTransaction& open) {
   uint64_t done = 0, est = 0;
   size_t tables_done = 0;
   for (const auto& t : tables) {
@@ -95,8 +95,15 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
                 task.c_str(), phaseName(phase), tables_done, tables.size(),
                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(est),
                 rates.rps, rates.mbps, latency.c_str());
-  if (!tty) return std::string(head) + "\n";
+  // "  transaction 0-1-4 in progress: 420000 rows so far, committed with its last row"
+  std::string open_text;
+  if (!open.gtid.empty()) {
+    open_text = "  transaction " + open.gtid + " in progress: " + std::to_string(open.rows) +
+                " rows so far, committed with its last row";
+  }
+  if (!tty) return std::string(head) + open_text + "\n";
   std::string out = std::string(head) + "\n";
+  if (!open_text.empty()) out += open_text + "\n";
   if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {
     out += "  full " + bar(est == 0 ? 0 : static_cast<double>(done) / est, 40) + "\n";
     for (const auto& t : tables) {

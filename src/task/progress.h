@@ -82,15 +82,15 @@ class Progress {
     uint64_t queued_transactions = 0;
     uint64_t transactions_applied = 0;  // this run
     uint64_t batches = 0;               // this run
+    OpenTransaction open_transaction;
   };
-  void setSinkGauges(const SinkGauges& g) {
-    queued_.store(g.queued_transactions, std::memory_order_relaxed);
-    txns_.store(g.transactions_applied, std::memory_order_relaxed);
-    batches_.store(g.batches, std::memory_order_relaxed);
+  void setSinkGauges(SinkGauges g) {
+    std::lock_guard<std::mutex> lock(gauges_mu_);
+    gauges_ = std::move(g);
   }
   SinkGauges sinkGauges() const {
-    return {queued_.load(std::memory_order_relaxed), txns_.load(std::memory_order_relaxed),
-            batches_.load(std::memory_order_relaxed)};
+    std::lock_guard<std::mutex> lock(gauges_mu_);
+    return gauges_;
   }
 
   void setPhase(TaskPhase p) { phase_.store(static_cast<int>(p)); }
@@ -114,7 +114,8 @@ class Progress {
   std::atomic<double> latency_ms_{-1};
   std::atomic<int> phase_{0};
   std::atomic<bool> healthy_{false};
-  std::atomic<uint64_t> queued_{0}, txns_{0}, batches_{0};
+  mutable std::mutex gauges_mu_;
+  SinkGauges gauges_;  // guarded by gauges_mu_
   std::array<std::atomic<uint64_t>, std::size(kAllDegraded)> degraded_{};
   std::mutex mu_;
   struct Sample {
@@ -126,8 +127,10 @@ class Progress {
 };
 
 // One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
+// A transaction being applied in pieces (open) is shown with its rows so far: rows/s counts
+// committed rows only, and stays at 0 while one large transaction is applied.
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty);
+                           double latency_ms, bool tty, const OpenTransaction& open = {});
 
 }  // namespace dts::task

@@ -28,6 +28,27 @@ TEST(ProgressTest, IncrementalFrameListsTheBusiestTablesByChangesApplied) {
   // Without a TTY: one line, as before.
   std::string plain = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 3, false);
   EXPECT_EQ(std::count(plain.begin(), plain.end(), '\n'), 1) << plain;
+  EXPECT_EQ(plain.find("transaction"), std::string::npos) << plain;
+}
+
+// A transaction applied in pieces commits with its last row: until then rows/s shows nothing,
+// so its rows so far are shown beside it, on the line or in the frame.
+TEST(ProgressTest, AnOpenTransactionShowsItsRowsSoFar) {
+  Progress progress;
+  progress.addTable("big", "t", "big", "t");
+  const OpenTransaction open{"0-1-4", 420000};
+  std::string plain =
+      renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, -1, false, open);
+  EXPECT_EQ(std::count(plain.begin(), plain.end(), '\n'), 1) << plain;
+  EXPECT_NE(plain.find("0 rows/s"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("transaction 0-1-4 in progress: 420000 rows so far"), std::string::npos)
+      << plain;
+  std::string frame =
+      renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, -1, true, open);
+  EXPECT_NE(frame.find("\n  transaction 0-1-4 in progress: 420000 rows so far, committed with "
+                       "its last row\n"),
+            std::string::npos)
+      << frame;
 }
 
 TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {

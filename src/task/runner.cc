@@ -175,6 +175,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
         state_.rps = rates.rps;
         state_.mbps = rates.mbps;
         state_.latency_ms = progress_.latencyMs();
+        state_.open_transaction = progress_.sinkGauges().open_transaction;
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;
         // Streaming again (the engine says so) or rows moving again: the outage is over.
         bool healthy = progress_.takeHealthy();
@@ -183,8 +184,9 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       saveOrCount("for the progress report");
       TaskPhase phase = progress_.phase();
       if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
-      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates,
-                                         progress_.latencyMs(), options_.tty);
+      std::string frame =
+          renderProgress(config_.name, phase, progress_.tables(), rates, progress_.latencyMs(),
+                         options_.tty, progress_.sinkGauges().open_transaction);
       if (options_.tty) {
         std::string clear;
         for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";
@@ -203,6 +205,11 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
     cv.notify_all();
   }
   reporter.join();
+  {
+    // The engine has stopped: a transaction it had open at the destination was rolled back.
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.open_transaction = {};
+  }
   if (st.code() == Status::Code::kAborted && stop.load()) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);

@@ -137,6 +137,10 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
+    if (auto o = stats.find("open_transaction"); o != stats.end() && o->is_object()) {
+      s.open_transaction.gtid = o->value("gtid", "");
+      s.open_transaction.rows = o->value("rows", uint64_t{0});
+    }
     s.schema_started = stats.value("schema_started", false);
     if (auto v = stats.find("verify"); v != stats.end() && v->is_object()) {
       s.verify.state = v->value("state", "");
@@ -201,6 +205,9 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"retrying", s.retrying},
                             {"degraded", s.degraded}};
     if (s.schema_started) stats["schema_started"] = true;
+    if (!s.open_transaction.gtid.empty())
+      stats["open_transaction"] = {{"gtid", s.open_transaction.gtid},
+                                   {"rows", s.open_transaction.rows}};
     if (!s.verify.state.empty() || s.verify.incremental.enabled)
       stats["verify"] = verifyStateJson(s.verify);
     DTS_ASSIGN_OR_RETURN(

@@ -75,6 +75,16 @@ struct TableProgress {
   uint64_t changes_applied = 0;
 };
 
+// A transaction the sink receives in pieces (one larger than the reader's piece bound) while
+// its rows are being applied: they are in the destination's open transaction (or written to
+// the change log), and nothing of it is committed or visible before its last row. Without it a
+// transaction of a million rows shows no progress at all until it commits.
+struct OpenTransaction {
+  std::string gtid;   // empty: no transaction is open
+  uint64_t rows = 0;  // row changes applied (written) so far
+  bool operator==(const OpenTransaction&) const = default;
+};
+
 // Incremental verification (options.verify.incremental): rows changed by the incremental phase,
 // compared by key once applied, across runs.
 struct IncrementalVerifyState {
@@ -125,7 +135,8 @@ struct TaskState {
   VerifyState verify;
   double rps = 0;
   double mbps = 0;
-  double latency_ms = -1;  // source commit -> destination apply; < 0 when unknown
+  double latency_ms = -1;            // source commit -> destination apply; < 0 when unknown
+  OpenTransaction open_transaction;  // at the last progress report
   // While a retryable failure is being retried: "retrying since T, gives up at T+W ...".
   std::string retrying;
   // Occurrences of each degraded mode across runs, by degradedName; a mode never seen is absent.

@@ -52,6 +52,7 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
     s.schema_done = true;
     s.schema_started = true;
     s.rps = 12.5;
+    s.open_transaction = {"0-1-43", 250000};
     s.tables.push_back(
         {"shop", "orders", "shop2", "orders_v2", 10, 100, 1000, false, 123456789012});
     s.tables.push_back({"shop", "we`ird", "shop2", "we`ird", 5, 5, 50, true});
@@ -73,6 +74,7 @@ TEST(StateStoreTest, SavesAndLoadsTaskState) {
   EXPECT_TRUE((*s)->schema_started);
   EXPECT_FALSE((*s)->full_done);
   EXPECT_DOUBLE_EQ((*s)->rps, 12.5);
+  EXPECT_EQ((*s)->open_transaction, (OpenTransaction{"0-1-43", 250000}));
   ASSERT_EQ((*s)->tables.size(), 2u);
   EXPECT_EQ((*s)->tables[1].source_table, "we`ird");
   EXPECT_TRUE((*s)->tables[1].done);
