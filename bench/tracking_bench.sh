@@ -23,10 +23,22 @@
 #            groups reading the same new records cost
 #   (http)   `dts subscribe --from earliest` (the consumer library) printing every record, and
 #            curl of GET .../changes (the bare endpoint), to the end
+#   (live)   after the stages above, once per build of BUILDS in a fresh server: a tracking
+#            task of another sysbench database (sblive, prepared before the backlog) started at
+#            the source's current position; once it is incremental and caught up, `sysbench
+#            oltp_write_only` (4 threads) writes for LIVE_SECONDS (default 20) while the source's
+#            GTID, the log's end offset and the task's replication_lag_seconds are sampled every
+#            second; then the time from sysbench's end until the task's checkpoint is the
+#            source's final GTID (drain). Prints the source's transactions/s, rows/s and
+#            records/s, the records/s the log appended in the same window, the max and last lag,
+#            the drain time, the server's CPU and, every second, what the source committed, what
+#            the log appended, the lag and the transactions the log lacked
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
-# as fast as (raw), i.e. the log is never the bottleneck. PROFILE=FILE also records the server
-# with `perf` during (append) and writes the flat profile (top symbols, overall and per thread)
-# to FILE; PERF_DATA=FILE keeps perf's own data for `perf report -i FILE.<label>`.
+# as fast as (raw), i.e. the log is never the bottleneck; and live, (live): the log appends as
+# fast as the source commits, its lag stays flat and it drains at once when the source stops.
+# PROFILE=FILE also records the server with `perf` during (append) and writes the flat profile
+# (top symbols, overall and per thread) to FILE; PERF_DATA=FILE keeps perf's own data for
+# `perf report -i FILE.<label>`.
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -71,6 +83,10 @@ SB=(sysbench oltp_write_only --db-driver=mysql --mysql-host="$HOST" --mysql-port
 q "CREATE DATABASE sbtest"
 echo "== sysbench prepare ($TABLES x $TABLE_SIZE rows)" >&2
 "${SB[@]}" prepare >/dev/null
+# (live) writes to its own database, prepared now: after the backlog, the binlog gets nothing else.
+SB_LIVE=("${SB[@]/--mysql-db=sbtest/--mysql-db=sblive}")
+q "CREATE DATABASE sblive"
+"${SB_LIVE[@]}" prepare >/dev/null
 q "FLUSH BINARY LOGS"
 read -r START_FILE START_POS _ < <(q "SHOW MASTER STATUS")
 START_GTID=$(q "SELECT @@GLOBAL.gtid_binlog_pos")
@@ -112,14 +128,13 @@ done
 BUILDS=${BUILDS:-dts=$DTS}
 [[ -n ${PROFILE:-} ]] && : >"$PROFILE"
 field() { python3 -c "import json,sys; print(json.load(sys.stdin).get('$1'))"; }
-APPENDS=()
-for build in $BUILDS; do
-  LABEL=${build%%=*}; BIN=${build#*=}
-  [[ -x $BIN ]] || { echo "no dts build at $BIN" >&2; exit 1; }
+# `dts server` BIN with data dir DATA (fresh), stopping the previous one: sets SERVER_PID, URL,
+# KPORT, DTS_TOKEN, H (the API's authorization header) and DATA.
+start_server() {
   if [[ -n $SERVER_PID ]]; then kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; fi
-  DATA=$WORK/dts-data-$LABEL
+  DATA=$2
   mkdir -p "$DATA"
-  "$BIN" server --data-dir "$DATA" --listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
+  "$1" server --data-dir "$DATA" --listen 127.0.0.1:0 --kafka-listen 127.0.0.1:0 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 100); do grep -q "Kafka consumers on" "$WORK/server.log" && break; sleep 0.2; done
   URL=$(grep -o 'listening on http://[0-9.:]*' "$WORK/server.log" | cut -d' ' -f3)
@@ -127,8 +142,14 @@ for build in $BUILDS; do
   export DTS_TOKEN
   DTS_TOKEN=$(cat "$DATA/api-token")
   H="Authorization: Bearer $DTS_TOKEN"
-  api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
-  cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+}
+api() { curl -sf -H "$H" "$URL/api/v1/$1" "${@:2}"; }
+cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$SERVER_PID/stat"; }
+APPENDS=()
+for build in $BUILDS; do
+  LABEL=${build%%=*}; BIN=${build#*=}
+  [[ -x $BIN ]] || { echo "no dts build at $BIN" >&2; exit 1; }
+  start_server "$BIN" "$WORK/dts-data-$LABEL"
   CPU0=$(cpu_s)
   api "tasks?start=true" --data-binary "name: bench
 kind: tracking
@@ -221,6 +242,102 @@ fi
 done
 ROWS=$(curl -sN -H "$H" "$URL/api/v1/tasks/bench/changes?from=earliest&wait_ms=0&ops=insert,update,delete" | wc -l)
 
+# (live), once per build in a fresh server: a tracking task of sblive started at the source's
+# current position; once it is incremental and caught up, sysbench writes as fast as it can for
+# LIVE_SECONDS while one poller samples, once a second, the source's GTID, the log's end and the
+# task's lag; then how long the task takes to reach the source's final GTID.
+LIVE_SECONDS=${LIVE_SECONDS:-20}
+LIVES=()
+for build in $BUILDS; do
+  LABEL=${build%%=*}; BIN=${build#*=}
+  echo "== (live) [$LABEL] sysbench for ${LIVE_SECONDS}s against a tracking task" >&2
+  start_server "$BIN" "$WORK/dts-live-$LABEL"
+  api "tasks?start=true" --data-binary "name: live
+kind: tracking
+source: {endpoint: '$HOST:$PORT', user: $USER, password_env: DTS_IT_PW}
+objects: [{database: sblive}]" >/dev/null
+  OUT=$(python3 - "$URL" "$DTS_TOKEN" "$SERVER_PID" "$HOST" "$PORT" "$USER" \
+    "${SB_LIVE[@]}" --time="$LIVE_SECONDS" --report-interval=0 run <<'PY'
+import json, os, re, subprocess, sys, time, urllib.request
+url, token, pid, host, port, user = sys.argv[1:7]
+sysbench = sys.argv[7:]
+def get(path=""):
+    req = urllib.request.Request(url + "/api/v1/tasks/live" + path,
+                                 headers={"Authorization": "Bearer " + token})
+    return json.load(urllib.request.urlopen(req))
+# One client session for every sample: a process per sample would read the GTID tens of ms late.
+client = subprocess.Popen(["mariadb", "--no-defaults", "-h", host, "-P", port, "-u", user,
+                           "-p" + os.environ["DTS_PASSWORD"], "-N", "-B", "--unbuffered"],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+def source_gtid():
+    client.stdin.write("SELECT @@GLOBAL.gtid_binlog_pos;\n")
+    client.stdin.flush()
+    return client.stdout.readline().strip()
+def seqs(gtid):  # "D-S-N,..." -> {domain: N}
+    return {int(g.split("-")[0]): int(g.split("-")[2]) for g in (gtid or "").split(",") if g.strip()}
+def behind(target, checkpoint):  # transactions of target not yet in checkpoint
+    c = seqs(checkpoint)
+    return sum(max(0, n - c.get(d, 0)) for d, n in seqs(target).items())
+def cpu():
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def log_end(st):
+    return (st.get("tracking") or {}).get("log_end_offset", 0)
+# Incremental and caught up: the stream's last packet was a heartbeat and nothing is queued.
+deadline = time.monotonic() + 300
+while True:
+    st = get()
+    if st.get("phase") == "failed":
+        sys.exit("task failed: " + json.dumps(st))
+    if st.get("phase") == "incremental" and st.get("replication_lag_seconds") == 0:
+        break
+    if time.monotonic() > deadline:
+        sys.exit("the live task did not catch up: " + json.dumps(st))
+    time.sleep(0.2)
+g0 = source_gtid()
+e0 = log_end(get())
+cpu0, t0 = cpu(), time.monotonic()
+run = subprocess.Popen(sysbench, stdout=subprocess.PIPE, text=True)
+samples = []  # (seconds, source transactions since t0, log records since t0, lag s)
+while True:
+    try:  # sysbench exits during a wait: the window ends then, not at the next second
+        run.wait(timeout=1 - (time.monotonic() - t0) % 1)
+        break
+    except subprocess.TimeoutExpired:
+        pass
+    st, g = get(), source_gtid()
+    lag = st.get("replication_lag_seconds")
+    samples.append((time.monotonic() - t0, behind(g, g0), log_end(st) - e0, -1 if lag is None else lag))
+t1, cpu1 = time.monotonic(), cpu()
+out = run.communicate()[0]
+g1 = source_gtid()
+e1 = log_end(get())
+m = re.search(r"transactions:\s+\d+\s+\(([\d.]+) per sec", out)
+sb_tps = float(m.group(1)) if m else -1
+# Drained: the checkpoint (published every 500 ms) has the source's final GTID; the log's end
+# offset is live, so the end is the first poll that saw the final end offset.
+seen = []
+while True:
+    st = get()
+    seen.append((time.monotonic(), log_end(st)))
+    if behind(g1, st.get("checkpoint_gtid")) == 0:
+        final = log_end(get())
+        t2 = next((t for t, e in seen if e == final), time.monotonic())
+        break
+    time.sleep(0.02)
+trend = ";".join(f"{t:.3f}:{n}:{r}:{lag:.3f}" for t, n, r, lag in samples) or "-"
+client.stdin.close()
+client.wait()
+print(f"{t1 - t0:.3f} {behind(g1, g0)} {sb_tps} {e1 - e0} {final - e0} {max(0.0, t2 - t1):.3f} {cpu1 - cpu0:.2f}"
+      f" {e0} {trend}")
+PY
+)
+  read -r _ _ _ _ _ _ _ E0 _ <<<"$OUT"
+  LIVE_ROWS=$(api "tasks/live/changes?from=$E0&wait_ms=0&ops=insert,update,delete" -N | wc -l)
+  LIVES+=("$LABEL $OUT $LIVE_ROWS")
+done
+
 python3 - "$EVENTS" "$BYTES" "$RAW_T" "$STREAM_T" "$RECORDS" "$ROWS" "$DECODE_T" "$NDJSON_T" "$(IFS=,; echo "${APPENDS[*]}")" "$RAWLOG_T" "$CONSUMERS" <<'PY'
 import sys
 events, nbytes = int(sys.argv[1]), int(sys.argv[2])
@@ -257,4 +374,31 @@ for label, _, cpu, _, kn, _, _, _, _, _, mn, kafka_cpu, multi_cpu, peak, log_byt
     print(f"[{label}] dts server CPU during (append): {cpu:.2f} s ({cpu * 1e6 / records:.2f} us per record);"
           f" log on disk {log_bytes / 1e6:.1f} MB ({log_bytes / records:.0f} bytes per record);"
           f" peak resident memory {peak / 1024:.0f} MB")
+PY
+
+python3 - "$(IFS=,; echo "${LIVES[*]}")" <<'PY'
+import sys
+for live in sys.argv[1].split(","):
+    label, t, txns, sb_tps, window, total, drain, cpu, _, trend, rows = live.split(" ")
+    t, sb_tps, drain, cpu = float(t), float(sb_tps), float(drain), float(cpu)
+    txns, window, total, rows = int(txns), int(window), int(total), int(rows)
+    samples = [tuple(float(x) for x in s.split(":")) for s in trend.split(";")] if trend != "-" else []
+    lags = [lag for _, _, _, lag in samples if lag >= 0]
+    # Transactions the log lacked at each sample (every transaction here has as many records);
+    # the source's GTID is read just after the log's end, so a few count as behind when none is.
+    behind = [n - r * txns / max(total, 1) for _, n, r, _ in samples]
+    print(f"[{label}] (live) source for {t:.1f} s: {txns / t:.0f} transactions/s (sysbench: {sb_tps:.0f}),"
+          f" {rows / t:.0f} rows/s, {total / t:.0f} records/s; the log appended {window / t:.0f} records/s"
+          f" in the same window ({window / max(total, 1) * 100:.0f}% of them)")
+    print(f"[{label}] (live) lag: max {max(lags, default=-1):.3f} s, last {lags[-1] if lags else -1:.3f} s"
+          f" (sampled every second), at most {max(behind, default=0):.0f} transactions behind;"
+          f" drained {drain:.3f} s after the source stopped;"
+          f" dts server CPU in the window {cpu:.2f} s ({cpu * 1e6 / max(window, 1):.2f} us per record)")
+    # Per sample: what the source committed and the log appended since the previous one, and the lag.
+    trend, prev = [], (0.0, 0, 0)
+    for (s, n, r, lag), b in zip(samples, behind):
+        trend.append(f"{(n - prev[1]) / (s - prev[0]):.0f}/{(r - prev[2]) / (s - prev[0]):.0f}/{lag:.3f}/{b:.0f}")
+        prev = (s, n, r)
+    print(f"[{label}] (live) each second, source transactions/s / log records/s / lag s / transactions behind: "
+          + " ".join(trend))
 PY
