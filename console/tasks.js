@@ -112,6 +112,8 @@ function pipeline(t) {
     let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
     if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
     if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' : '') + fmtNumber(t.changes_applied) + (t.kind === 'tracking' ? ' changes logged' : ' changes');
+    const open = t.applier && t.applier.open_transaction;
+    if (p === 'incremental' && state === 'current' && open) detail = 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' + (t.kind === 'tracking' ? 'logging ' : 'applying ') + fmtNumber(open.rows) + ' rows';
     return el('li', { class: 'phase p-' + state, 'aria-current': i === at ? 'step' : null },
       el('span', { class: 'phase-name' }, label), el('span', { class: 'phase-detail' }, detail),
       p === 'full' && pct !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': pct })) : null);
@@ -230,6 +232,26 @@ function differingTable(t) {
 // A tracking task's change log and its consumer groups with their lag (records behind the log's
 // end). tr: the status's "tracking": {log_start_offset, log_end_offset, groups: [{name,
 // committed_offset, lag, updated_at}]}.
+// A transaction too large to hold in memory is applied (or logged) in pieces, and nothing of it
+// counts in Rows/s or Changes applied before its last row commits: without this note the page
+// reads as stuck for as long as it takes. `first` is when this page first saw it ({rows, t}),
+// for its rate.
+export function openTransactionNotice(t, first) {
+  const o = t.applier && t.applier.open_transaction;
+  if (!o) return null;
+  const secs = first ? (Date.now() - first.t) / 1000 : 0;
+  const rate = secs >= 1 && o.rows > first.rows ? (o.rows - first.rows) / secs : null;
+  const tracking = t.kind === 'tracking';
+  return el('div', { class: 'alert info', role: 'status', id: 'open-transaction' },
+    el('strong', {}, tracking ? 'Logging one large transaction' : 'Applying one large transaction'),
+    ' ', el('code', { class: 'gtid' }, o.gtid), ': ',
+    el('span', { class: 'open-rows' }, fmtNumber(o.rows) + ' rows so far'),
+    rate === null ? '' : ' (about ' + fmtNumber(rate, 0) + ' rows/s)', '. ',
+    tracking ? 'Consumers read none of it until its last row is logged; '
+      : 'None of it is visible at the destination until its last row commits; ',
+    (tracking ? 'Rows/s and Changes logged' : 'Rows/s and Changes applied') + ' count committed rows only.');
+}
+
 export function trackingPanel(tr) {
   if (!tr) return null;
   const groups = (tr.groups || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
@@ -295,6 +317,7 @@ export function taskPage(root, name) {
     el('p', { class: 'help' }, 'Sampled every 2 s while this page is open; the last hour is kept.'));
   root.append(el('p', { class: 'crumbs' }, el('a', { href: '#/tasks' }, '← Tasks')), head, status, body);
   let last = null;
+  let openFirst = null;  // {gtid, rows, t}: the open transaction when this page first saw it
   const redrawCharts = () => {
     const samples = samplesOf(name);
     const latest = samples.length ? samples[samples.length - 1] : null;
@@ -313,6 +336,9 @@ export function taskPage(root, name) {
       put(status, errorBox(e)); return;
     }
     last = t;
+    const open = t.applier && t.applier.open_transaction;
+    if (!open) openFirst = null;
+    else if (!openFirst || openFirst.gtid !== open.gtid) openFirst = { gtid: open.gtid, rows: open.rows, t: Date.now() };
     pushSample(name, { t: Date.now(), lag: t.running ? t.replication_lag_seconds : null, rps: t.running ? t.rps : null }, 3600e3);
     put(head, el('h1', {}, name, ' ', stateBadge(t)),
       el('div', { class: 'actions' }, actionButtons(t, (a) => { if (a === 'delete') location.hash = '#/tasks'; else load(); }, status)));
@@ -338,18 +364,14 @@ export function taskPage(root, name) {
          t.updated_at ? ' · updated ' + fmtTime(t.updated_at) : ''),
       retry, err,
       pipeline(t),
+      openTransactionNotice(t, openFirst),
       el('div', { class: 'stats' },
         stat('Lag', fmtLag(t.replication_lag_seconds), 'stat-lag'),
         stat('Rows/s', t.running ? fmtNumber(t.rps, 0) : '—', 'stat-rps'),
         stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
         t.kind === 'tracking' ? null : stat('Rows loaded', fmtNumber(t.rows_done)),
         stat(t.kind === 'tracking' ? 'Changes logged' : 'Changes applied', fmtNumber(t.changes_applied)),
-        stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions)),
-        // A transaction applied in pieces commits with its last row; rows/s counts committed rows.
-        t.applier && t.applier.open_transaction
-          ? stat('Open transaction ' + t.applier.open_transaction.gtid,
-                 fmtNumber(t.applier.open_transaction.rows) + ' rows so far', 'stat-open')
-          : null),
+        stat('Queued transactions', fmtNumber(t.applier && t.applier.queued_transactions))),
       incremental || t.checkpoint_gtid ? el('p', { class: 'meta small' }, 'Checkpoint GTID ', el('code', {}, t.checkpoint_gtid || '—')) : null,
       trackingPanel(t.tracking),
       t.running || sampled ? charts

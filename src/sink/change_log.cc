@@ -1175,6 +1175,7 @@ void ChangeLog::appenderLoop() {
       work.swap(queue_);
     }
     appender_busy_ = true;
+    appender_holds_ = true;
     lock.unlock();
     size_t work_bytes = 0;
     for (auto& [piece, bytes] : work) {
@@ -1184,6 +1185,7 @@ void ChangeLog::appenderLoop() {
       if (!st.ok()) st = fail(st);
     }
     lock.lock();
+    appender_holds_ = false;
     queued_bytes_ -= work_bytes;
     // The pieces' memory goes back to the thread that allocated it (apply() frees it): freeing
     // another thread's allocations cost the reader a third of its time in malloc.
@@ -1447,11 +1449,16 @@ SinkStats ChangeLog::stats() const {
   s.bytes_applied = bytes_.load();
   s.ddl_applied = ddl_.load();
   s.batches = batches_.load();
+  bool busy = false;
   {
+    // Transactions, not pieces: a transaction in pieces counts once, by its first piece, or as
+    // the one the appender is writing (the pieces it holds count as one, as before).
     std::lock_guard<std::mutex> lock(queue_mu_);
-    s.queued_transactions = queue_.size() + (appender_busy_ ? 1 : 0);
+    for (const auto& [piece, bytes] : queue_) s.queued_transactions += piece.first_piece ? 1 : 0;
+    busy = appender_holds_;
   }
   std::lock_guard<std::mutex> lock(table_mu_);
+  if (busy || !open_txn_.empty()) ++s.queued_transactions;
   s.last_latency_ms = last_latency_ms_;
   s.max_latency_ms = max_latency_ms_;
   // The engine's lag (task status, metrics) is measured from it, as for the MySQL applier.

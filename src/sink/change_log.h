@@ -251,8 +251,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::deque<std::pair<pipeline::Transaction, size_t>> queue_;  // piece, its bytes
   size_t queued_bytes_ = 0;
   bool appender_busy_ = false;
-  bool appender_idle_ = false;  // waiting for a piece: apply() wakes it
-  int room_waiters_ = 0;        // apply() waiting for room, flush() for the queue to drain
+  bool appender_holds_ = false;  // pieces taken from the queue are being written (stats())
+  bool appender_idle_ = false;   // waiting for a piece: apply() wakes it
+  int room_waiters_ = 0;         // apply() waiting for room, flush() for the queue to drain
   bool appender_stop_ = false;
   std::thread appender_;
   // Pieces written, freed by the next apply() (the thread that allocated them).

@@ -397,6 +397,32 @@ TEST(ChangeLogTest, ASkippedTransactionNeverMakesUnwrittenCommitsDurable) {
   EXPECT_EQ(all[5]["position"], "0-1-3");
 }
 
+TEST(ChangeLogTest, ATransactionInPiecesIsOneQueuedTransaction) {
+  TempDir dir;
+  AppenderGate gate;
+  auto log = ChangeLog::open(gate.gated(dir.str(), 4 << 10));
+  ASSERT_TRUE(log.ok());
+  ASSERT_TRUE((*log)->apply(txn(1, 1, {row(ChangeEvent::Op::kInsert, 1, "a")})).ok());
+  for (int p = 0; p < 3; ++p) {
+    Transaction piece = txn(2, 1, {row(ChangeEvent::Op::kInsert, 10 + p, "b")});
+    piece.first_piece = p == 0;
+    piece.last_piece = false;
+    ASSERT_TRUE((*log)->apply(std::move(piece)).ok());
+  }
+  EXPECT_EQ((*log)->stats().queued_transactions, 2u) << "four pieces of two transactions";
+  gate.release();
+  ASSERT_TRUE((*log)->flush().ok());
+  SinkStats s = (*log)->stats();
+  EXPECT_EQ(s.queued_transactions, 1u) << "the second is open";
+  EXPECT_EQ(s.open_transaction_rows, 3u);
+  Transaction last = txn(2, 1, {});
+  last.first_piece = false;
+  ASSERT_TRUE((*log)->apply(std::move(last)).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ((*log)->stats().queued_transactions, 0u);
+  EXPECT_EQ((*log)->stats().rows_applied, 4u);
+}
+
 TEST(ChangeLogTest, TablesSharingOneDefinitionKeepTheirOwnNamesAndFilesTheirs) {
   TempDir dir;
   auto log = ChangeLog::open(options(dir.str()));

@@ -498,6 +498,7 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
   done_cv_.wait(lock, [&] { return !error_.ok() || worker->queue.empty(); });
   if (!error_.ok()) return error_;
   ++queued_;
+  ++queued_pieces_;
   queued_memory_ += t->memory;
   if (last) stream_committing_ = true;
   worker->queue.push_back(std::move(t));
@@ -550,6 +551,7 @@ void MysqlApplier::workerLoop(Worker* w) {
                 .count();
         for (const auto& t : batch) {
           --queued_;
+          if (t->streamed) --queued_pieces_;
           queued_memory_ -= t->memory;
           if (t->streamed && !t->commits) {  // its transaction is still open
             stats_.open_transaction_gtid = t->gtid;
@@ -808,7 +810,9 @@ Status MysqlApplier::close() {
 SinkStats MysqlApplier::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   SinkStats s = stats_;
-  s.queued_transactions = queued_;
+  // A streamed transaction is one transaction, however many of its pieces wait.
+  const bool streaming = queued_pieces_ > 0 || !stats_.open_transaction_gtid.empty();
+  s.queued_transactions = queued_ - queued_pieces_ + (streaming ? 1 : 0);
   auto now = options_.clock->now();
   double secs = std::chrono::duration<double>(now - rate_time_).count();
   if (secs > 0) {

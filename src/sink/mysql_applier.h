@@ -266,8 +266,9 @@ class MysqlApplier final : public Sink {
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;
   Clock::TimePoint last_control_write_{};
-  size_t queued_ = 0;               // whole transactions and streamed pieces given to workers
-  size_t queued_memory_ = 0;        // their Txn::memory
+  size_t queued_ = 0;         // whole transactions and streamed pieces given to workers
+  size_t queued_pieces_ = 0;  // of queued_: streamed pieces (stats() counts their transaction once)
+  size_t queued_memory_ = 0;  // their Txn::memory
   bool stream_committing_ = false;  // a streamed transaction's last piece is queued or running
   bool stopping_ = false;
   Status error_;

@@ -416,6 +416,31 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
   EXPECT_EQ(s.open_transaction_rows, 0u);
 }
 
+TEST_F(ApplierFakeTest, AStreamedTransactionIsOneQueuedTransactionHoweverManyPiecesWait) {
+  std::atomic<bool> running{false}, release{false};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.find(",2)") != std::string::npos && !running.exchange(true)) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return 0;
+  });
+  auto a = open(2);
+  ASSERT_NE(a, nullptr);
+  auto big = pieces(5, 100, 30, 10, 2);
+  ASSERT_EQ(big.size(), 3u);
+  ASSERT_TRUE(a->apply(big[0]).ok());
+  for (int wait = 0; wait < 500 && !running; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(running);
+  ASSERT_TRUE(a->apply(big[1]).ok());  // waits while the first runs
+  EXPECT_EQ(a->stats().queued_transactions, 1u) << "two pieces of one transaction";
+  release = true;
+  ASSERT_TRUE(a->apply(big[2]).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(a->stats().queued_transactions, 0u);
+  for (int k = 0; k < 30; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
+}
+
 TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
   std::atomic<int> statements{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {

@@ -76,6 +76,15 @@ std::string bar(double fraction, int width) {
   out.push_back(']');
   return out;
 }
+// 1234567 -> "1,234,567"
+std::string groupDigits(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
 }  // namespace
 
 std::string renderProgress(const std::string& task, TaskPhase phase,
@@ -95,15 +104,15 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
                 task.c_str(), phaseName(phase), tables_done, tables.size(),
                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(est),
                 rates.rps, rates.mbps, latency.c_str());
-  // "  transaction 0-1-4 in progress: 420000 rows so far, committed with its last row"
-  std::string open_text;
+  // Its own line, in both forms: "  open transaction 0-1-4: 420,000 rows so far, none
+  // committed before its last row".
+  std::string open_line;
   if (!open.gtid.empty()) {
-    open_text = "  transaction " + open.gtid + " in progress: " + std::to_string(open.rows) +
-                " rows so far, committed with its last row";
+    open_line = "  open transaction " + open.gtid + ": " + groupDigits(open.rows) +
+                " rows so far, none committed before its last row\n";
   }
-  if (!tty) return std::string(head) + open_text + "\n";
-  std::string out = std::string(head) + "\n";
-  if (!open_text.empty()) out += open_text + "\n";
+  if (!tty) return std::string(head) + "\n" + open_line;
+  std::string out = std::string(head) + "\n" + open_line;
   if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {
     out += "  full " + bar(est == 0 ? 0 : static_cast<double>(done) / est, 40) + "\n";
     for (const auto& t : tables) {

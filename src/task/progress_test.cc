@@ -36,19 +36,19 @@ TEST(ProgressTest, IncrementalFrameListsTheBusiestTablesByChangesApplied) {
 TEST(ProgressTest, AnOpenTransactionShowsItsRowsSoFar) {
   Progress progress;
   progress.addTable("big", "t", "big", "t");
-  const OpenTransaction open{"0-1-4", 420000};
-  std::string plain =
-      renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, -1, false, open);
-  EXPECT_EQ(std::count(plain.begin(), plain.end(), '\n'), 1) << plain;
-  EXPECT_NE(plain.find("0 rows/s"), std::string::npos) << plain;
-  EXPECT_NE(plain.find("transaction 0-1-4 in progress: 420000 rows so far"), std::string::npos)
-      << plain;
-  std::string frame =
-      renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, -1, true, open);
-  EXPECT_NE(frame.find("\n  transaction 0-1-4 in progress: 420000 rows so far, committed with "
-                       "its last row\n"),
-            std::string::npos)
-      << frame;
+  for (bool tty : {false, true}) {
+    for (uint64_t rows : {uint64_t{7}, uint64_t{420000}, uint64_t{1234567}}) {
+      const OpenTransaction open{"0-1-4", rows};
+      std::string text =
+          renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, -1, tty, open);
+      const std::string shown = rows == 7 ? "7" : rows == 420000 ? "420,000" : "1,234,567";
+      EXPECT_NE(text.find("0 rows/s"), std::string::npos) << text;
+      EXPECT_NE(text.find("\n  open transaction 0-1-4: " + shown +
+                          " rows so far, none committed before its last row\n"),
+                std::string::npos)
+          << text;
+    }
+  }
 }
 
 TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {

@@ -500,7 +500,8 @@ try:
     screenshot("task-verify-different")
 
     step("rendering checks from status fixtures: a tracking task's consumer groups (the field "
-         "comes with another branch), and a verification with changed rows")
+         "comes with another branch), a verification with changed rows, and a transaction "
+         "applied in pieces (sync, MariaDB GTID) and logged in pieces (tracking, MySQL GTID)")
     d.get(URL + "/#/fixtures")
     text_in("main h1", "Not found")
     now = "2026-12-02T10:00:00Z"
@@ -518,6 +519,14 @@ try:
         e.querySelector('h2').textContent = 'Consumer groups of a new tracking task';
         e.setAttribute('aria-labelledby', 'tracking-empty-h');
         main.append(e);
+        // Seen 10 s ago with 100,000 fewer rows: about 10,000 rows/s.
+        const seen = (rows) => ({ rows: rows - 100000, t: Date.now() - 10000 });
+        main.append(m.openTransactionNotice({ kind: 'sync', applier: { open_transaction:
+          { gtid: '0-101-48230117', rows: 1234567 } } }, seen(1234567)));
+        const o = m.openTransactionNotice({ kind: 'tracking', applier: { open_transaction:
+          { gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:123456789', rows: 250000 } } }, seen(250000));
+        o.id = 'open-transaction-tracking';
+        main.append(o);
         done();
       });""", {
         "log_start_offset": 1200, "log_end_offset": 98765,
@@ -552,6 +561,20 @@ try:
     text_in("#verify tr.diff-changed", "id=7, region=eu")
     text_in("#verify", "1 more not listed")
     text_in("#verify .schema-diffs", "character set (source utf8mb4, destination latin1)")
+    text_in("#open-transaction", "Applying one large transaction 0-101-48230117: 1,234,567 rows "
+            "so far (about 10,000 rows/s). None of it is visible at the destination until its "
+            "last row commits")
+    text_in("#open-transaction-tracking", "Logging one large transaction "
+            "3e11fa47-71ca-11e1-9e33-c80aa9429562:123456789: 250,000 rows so far")
+    text_in("#open-transaction-tracking", "Consumers read none of it until its last row is logged")
+    for size in (WIDE, NARROW):  # a long GTID wraps inside its note, never past it
+        d.set_window_size(*size)
+        time.sleep(0.4)
+        overflow = d.execute_script("""return ['open-transaction', 'open-transaction-tracking']
+          .map((id) => document.getElementById(id).scrollWidth
+                       - document.getElementById(id).clientWidth)""")
+        assert max(overflow) <= 1, (size, overflow)
+    d.set_window_size(*WIDE)
     screenshot("panels-fixtures")
 
     step("a tracking task's page, end to end: its consumer group and the group's lag")
