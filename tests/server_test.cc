@@ -315,6 +315,18 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
   EXPECT_EQ(call("DELETE", "/api/v1/tasks/a").status, 409);  // running
   EXPECT_EQ(call("DELETE", "/api/v1/tasks/b").status, 200);
   EXPECT_EQ(call("GET", "/api/v1/tasks/b").status, 404);
+  {
+    // `dts task` given only the data dir talks to the server running there: task a runs.
+    std::string text;
+    ASSERT_EQ(
+        runCommand("env -u DTS_SERVER " + dtsBinary() + " task status a --json --data-dir " + data_,
+                   &text),
+        0)
+        << text;
+    json live = json::parse(text);
+    EXPECT_EQ(live["state"], "running") << text;
+    EXPECT_EQ(live["phase"], "incremental") << text;
+  }
   server_->signal(SIGTERM);
   auto code = server_->wait(60s);
   ASSERT_TRUE(code.has_value());

@@ -53,12 +53,17 @@ TEST_F(SubscribeLargeTest, OneGigabyteTransactionLoggedAndDeliveredInBoundedMemo
   std::string want = cluster_->rootSql("node-1", "SELECT @@gtid_binlog_pos");
   while (!want.empty() && (want.back() == '\n' || want.back() == '\r')) want.pop_back();
   uint64_t peak_kb = 0, open_rows = 0;
+  std::string status_text;  // `dts task status big` once, while the transaction is open
   ASSERT_TRUE(eventually(900s, [&] {
     peak_kb = std::max(peak_kb, peakResidentKb(pid));
     json t = server.call("GET", "/api/v1/tasks/big");
     if (auto a = t.find("applier"); a != t.end() && a->is_object()) {
-      if (auto o = a->find("open_transaction"); o != a->end() && o->is_object())
+      if (auto o = a->find("open_transaction"); o != a->end() && o->is_object()) {
         open_rows = std::max(open_rows, o->value("rows", uint64_t{0}));
+        if (status_text.empty())
+          runCommand(dtsBinary() + " task status big --data-dir " + workFile("data-big"),
+                     &status_text);
+      }
     }
     return t.value("checkpoint_gtid", "") == want;
   })) << fileText(workFile("big-server.log"));
@@ -68,6 +73,7 @@ TEST_F(SubscribeLargeTest, OneGigabyteTransactionLoggedAndDeliveredInBoundedMemo
   std::cout << "most rows shown as logged before the commit: " << open_rows << "\n";
   EXPECT_GT(open_rows, 0u);
   EXPECT_LT(open_rows, static_cast<uint64_t>(kRows));
+  EXPECT_NE(status_text.find("\n  open transaction "), std::string::npos) << status_text;
 
   // Delivered whole to a consumer: one begin, 1,000,000 updates, one commit, in order (the
   // records are checked by a small awk program, to keep 1 GB out of the test's memory too).

@@ -258,6 +258,9 @@ std::string serverUrl(const std::string& server) {
 Result<std::unique_ptr<server::ApiClient>> apiClient(const std::string& server,
                                                      const std::string& data_dir) {
   std::string url = serverUrl(server);
+  // No server named: the one running on the data dir, if any (reading the data dir behind its
+  // back would show its running tasks as stopped).
+  if (url.empty()) url = server::runningServerUrl(data_dir).value_or("");
   if (url.empty()) return server::ApiClient::local(data_dir);
   DTS_ASSIGN_OR_RETURN(std::string token, server::clientToken(data_dir));
   return server::ApiClient::remote(url, token);

@@ -1,9 +1,16 @@
 #include "server/server.h"
 
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
@@ -55,7 +62,82 @@ HttpRequest convert(const httplib::Request& req) {
   return r;
 }
 
+std::string lockPath(const std::string& data_dir) {
+  return data_dir + "/server.lock";
+}
+std::string urlPath(const std::string& data_dir) {
+  return data_dir + "/server.url";
+}
+
+std::string readUrl(const std::string& data_dir) {
+  std::ifstream f(urlPath(data_dir));
+  std::stringstream s;
+  s << f.rdbuf();
+  std::string url = s.str();
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' '))
+    url.pop_back();
+  return url;
+}
+
+// DIR/server.lock, held (flock, exclusive) for as long as the server runs.
+class DataDirLock {
+ public:
+  ~DataDirLock() {
+    if (fd_ >= 0) {
+      ::unlink(urlPath(data_dir_).c_str());
+      ::close(fd_);
+    }
+  }
+  Status acquire(const std::string& data_dir) {
+    data_dir_ = data_dir;
+    fd_ = ::open(lockPath(data_dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0)
+      return Status::Internal("cannot open " + lockPath(data_dir) + ": " + std::strerror(errno));
+    if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd_);
+      fd_ = -1;
+      if (err != EWOULDBLOCK)
+        return Status::Internal("cannot lock " + lockPath(data_dir) + ": " + std::strerror(err));
+      std::string url = readUrl(data_dir);
+      return Status::FailedPrecondition(
+          "another dts server runs on data dir " + data_dir +
+          (url.empty() ? std::string(" (it is starting)") : " (at " + url + ")") +
+          ": one server per data dir");
+    }
+    ::unlink(urlPath(data_dir).c_str());  // a server killed with -9 left its URL
+    return Status::OK();
+  }
+  // Written whole under another name, then renamed: a reader never sees half a URL.
+  // Stopping: clients no longer reach it (the lock stays until the tasks have stopped).
+  void withdraw() { ::unlink(urlPath(data_dir_).c_str()); }
+  void publish(const std::string& url) {
+    const std::string tmp = urlPath(data_dir_) + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::trunc);
+      f << url << "\n";
+      if (!f.good()) return;  // advisory: clients can still be given --server
+    }
+    ::rename(tmp.c_str(), urlPath(data_dir_).c_str());
+  }
+
+ private:
+  std::string data_dir_;
+  int fd_ = -1;
+};
+
 }  // namespace
+
+std::optional<std::string> runningServerUrl(const std::string& data_dir) {
+  int fd = ::open(lockPath(data_dir).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // also releases the shared lock when it was granted
+  if (!held) return std::nullopt;
+  std::string url = readUrl(data_dir);
+  if (url.empty()) return std::nullopt;
+  return url;
+}
 
 Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
                  const std::function<void(const std::string&)>& print) {
@@ -80,6 +162,8 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
 
   ::signal(SIGPIPE, SIG_IGN);
   DTS_ASSIGN_OR_RETURN(ApiToken token, loadOrCreateToken(options.data_dir));
+  DataDirLock lock;
+  DTS_RETURN_IF_ERROR(lock.acquire(options.data_dir));
   TaskManager::Options mo;
   mo.data_dir = options.data_dir;
   mo.incremental = options.incremental;
@@ -188,6 +272,9 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
   }
   print("dts server listening on " + url + " (data dir " + options.data_dir + ")\n");
+  // As a client on this host reaches it: a wildcard address is reached on loopback.
+  std::string local_host = host == "0.0.0.0" ? "127.0.0.1" : host == "::" ? "[::1]" : shown_host;
+  lock.publish(scheme + "://" + local_host + ":" + std::to_string(bound));
   if (kafka) {
     print("dts server: Kafka consumers on " + options.kafka_listen + " (port " +
           std::to_string(kafka->port()) +
@@ -204,6 +291,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   ready.store(false);
   if (kafka) kafka->stop();
   http->stop();
+  lock.withdraw();
   listener.join();
   manager->shutdown();
   print("dts server stopped\n");

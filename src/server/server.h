@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "common/status.h"
@@ -30,7 +31,16 @@ Status applyServerConfig(const std::string& path, ServerOptions* options);
 // (printed once through print, with where it is kept), listens, resumes the tasks, then serves.
 // On stop: no new requests, every task stops at a checkpoint, OK. print gets the lines meant for
 // the operator ("dts server listening on http://127.0.0.1:8686").
+//
+// One server per data dir: it holds DIR/server.lock while it runs (a second one is refused,
+// naming the first's URL) and keeps its URL, as a client on this host reaches it, in
+// DIR/server.url (removed on stop).
 Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
                  const std::function<void(const std::string&)>& print);
+
+// The URL of the dts server running on data_dir (it holds DIR/server.lock and wrote
+// DIR/server.url); nullopt when none runs there. `dts task ...` given --data-dir and no
+// --server talks to that server rather than reading the data dir behind its back.
+std::optional<std::string> runningServerUrl(const std::string& data_dir);
 
 }  // namespace dts::server

@@ -94,6 +94,34 @@ TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
   EXPECT_NE(printed_.find("dts server stopped"), std::string::npos);
 }
 
+// One server per data dir, and the CLI finds it there (`dts task ... --data-dir` without
+// --server): DIR/server.lock is held while it runs, DIR/server.url names it.
+TEST_F(RunServerTest, OneServerPerDataDirAndItsUrlIsFoundThere) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  EXPECT_EQ(runningServerUrl(o.data_dir), std::nullopt);
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  EXPECT_EQ(runningServerUrl(o.data_dir), url);
+
+  std::atomic<bool> second_stop{true};
+  Status second = runServer(o, second_stop, [](const std::string&) {});
+  EXPECT_EQ(second.code(), Status::Code::kFailedPrecondition) << second.toString();
+  EXPECT_NE(second.toString().find("another dts server runs on data dir " + o.data_dir + " (at " +
+                                   url + ")"),
+            std::string::npos)
+      << second.toString();
+  EXPECT_EQ(runningServerUrl(o.data_dir), url) << "the refused one took nothing away";
+
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+  EXPECT_EQ(runningServerUrl(o.data_dir), std::nullopt);
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "data" / "server.url"));
+  // A URL left by a server killed with -9 names nothing: nobody holds the lock.
+  std::ofstream(dir_ / "data" / "server.url") << url << "\n";
+  EXPECT_EQ(runningServerUrl(o.data_dir), std::nullopt);
+}
+
 TEST_F(RunServerTest, KafkaListenFlagStartsTheKafkaListener) {
   ServerOptions o;
   o.data_dir = (dir_ / "data").string();
