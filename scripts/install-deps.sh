@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake pkg-config clang-format
   # libraries (see README, "dependencies")
   libmariadb-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev
-  libcpp-httplib-dev libsqlite3-dev libzstd-dev libssl-dev zlib1g-dev libisal-dev
+  libcpp-httplib-dev libsqlite3-dev libzstd-dev libssl-dev zlib1g-dev libisal-dev libmimalloc-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # servers and tools used by tests, the demo and benchmarks
