@@ -229,9 +229,6 @@ function differingTable(t) {
     more > 0 ? el('p', { class: 'muted small' }, fmtNumber(more) + ' more not listed here (dts verify lists them all).') : null);
 }
 
-// A tracking task's change log and its consumer groups with their lag (records behind the log's
-// end). tr: the status's "tracking": {log_start_offset, log_end_offset, groups: [{name,
-// committed_offset, lag, updated_at}]}.
 // A transaction too large to hold in memory is applied (or logged) in pieces, and nothing of it
 // counts in Rows/s or Changes applied before its last row commits: without this note the page
 // reads as stuck for as long as it takes. `first` is when this page first saw it ({rows, t}),
@@ -252,6 +249,9 @@ export function openTransactionNotice(t, first) {
     (tracking ? 'Rows/s and Changes logged' : 'Rows/s and Changes applied') + ' count committed rows only.');
 }
 
+// A tracking task's change log and its consumer groups with their lag (records behind the log's
+// end). tr: the status's "tracking": {log_start_offset, log_end_offset, groups: [{name,
+// committed_offset, lag, updated_at}]}.
 export function trackingPanel(tr) {
   if (!tr) return null;
   const groups = (tr.groups || []).slice().sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));

@@ -61,10 +61,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
           {"start_gtid", s.start_gtid.value_or("")},
           {"checkpoint_gtid", s.checkpoint_gtid},
-          {"open_transaction", s.open_transaction.gtid.empty()
-                                   ? nlohmann::json(nullptr)
-                                   : nlohmann::json{{"gtid", s.open_transaction.gtid},
-                                                    {"rows", s.open_transaction.rows}}},
+          {"open_transaction", task::openTransactionJson(s.open_transaction)},
           {"last_error", s.last_error},
           {"retrying", s.retrying},
           {"degraded", s.degraded},

@@ -58,12 +58,8 @@ std::string renderTask(const json& t, bool tty) {
   auto phase = task::parsePhase(t["phase"].get<std::string>());
   double latency = t["latency_ms"].is_number() ? t["latency_ms"].get<double>() : -1;
   task::OpenTransaction open;
-  if (auto a = t.find("applier"); a != t.end() && a->is_object()) {
-    if (auto o = a->find("open_transaction"); o != a->end() && o->is_object()) {
-      open.gtid = o->value("gtid", "");
-      open.rows = o->value("rows", uint64_t{0});
-    }
-  }
+  if (auto a = t.find("applier"); a != t.end() && a->is_object())
+    open = task::openTransactionFromJson(a->value("open_transaction", json()));
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
   out +=

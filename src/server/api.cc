@@ -214,10 +214,7 @@ json taskJson(const TaskView& v) {
              {{"queued_transactions", v.sink.queued_transactions},
               {"transactions_applied", v.sink.transactions_applied},
               {"batches", v.sink.batches},
-              {"open_transaction", v.sink.open_transaction.gtid.empty()
-                                       ? json(nullptr)
-                                       : json{{"gtid", v.sink.open_transaction.gtid},
-                                              {"rows", v.sink.open_transaction.rows}}}}},
+              {"open_transaction", task::openTransactionJson(v.sink.open_transaction)}}},
             {"updated_at",
              v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
   if (!v.engine.verify.state.empty() || v.engine.verify.incremental.enabled)

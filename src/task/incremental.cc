@@ -341,11 +341,6 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   Status closed = sink->close();
   endWatcher();
   publish();
-  {  // Closed: a transaction still open at the destination was rolled back with its session.
-    Progress::SinkGauges g = progress->sinkGauges();
-    g.open_transaction = {};
-    progress->setSinkGauges(std::move(g));
-  }
   if (!st.ok()) {
     if (!closed.ok())
       spdlog::warn("task {}: closing the applier after an error: {}", config_.name,

@@ -170,12 +170,13 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       cv.wait_for(lock, options_.report_interval);
       auto now = std::chrono::steady_clock::now();
       auto rates = progress_.sample(now);
+      const OpenTransaction open = progress_.sinkGauges().open_transaction;
       {
         std::lock_guard<std::mutex> slock(state_mu_);
         state_.rps = rates.rps;
         state_.mbps = rates.mbps;
         state_.latency_ms = progress_.latencyMs();
-        state_.open_transaction = progress_.sinkGauges().open_transaction;
+        state_.open_transaction = open;
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;
         // Streaming again (the engine says so) or rows moving again: the outage is over.
         bool healthy = progress_.takeHealthy();
@@ -184,9 +185,8 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       saveOrCount("for the progress report");
       TaskPhase phase = progress_.phase();
       if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
-      std::string frame =
-          renderProgress(config_.name, phase, progress_.tables(), rates, progress_.latencyMs(),
-                         options_.tty, progress_.sinkGauges().open_transaction);
+      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates,
+                                         progress_.latencyMs(), options_.tty, open);
       if (options_.tty) {
         std::string clear;
         for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";

@@ -66,6 +66,16 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::open(const std::stri
   return std::unique_ptr<SqliteStateStore>(new SqliteStateStore(std::move(db)));
 }
 
+nlohmann::json openTransactionJson(const OpenTransaction& o) {
+  if (o.gtid.empty()) return nullptr;
+  return {{"gtid", o.gtid}, {"rows", o.rows}};
+}
+
+OpenTransaction openTransactionFromJson(const nlohmann::json& j) {
+  if (!j.is_object()) return {};
+  return {j.value("gtid", ""), j.value("rows", uint64_t{0})};
+}
+
 nlohmann::json verifyStateJson(const VerifyState& v) {
   auto tables = nlohmann::json::parse(v.differing_tables_json, nullptr, false);
   nlohmann::json j = {{"state", v.state},
@@ -137,10 +147,8 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
-    if (auto o = stats.find("open_transaction"); o != stats.end() && o->is_object()) {
-      s.open_transaction.gtid = o->value("gtid", "");
-      s.open_transaction.rows = o->value("rows", uint64_t{0});
-    }
+    if (auto o = stats.find("open_transaction"); o != stats.end())
+      s.open_transaction = openTransactionFromJson(*o);
     s.schema_started = stats.value("schema_started", false);
     if (auto v = stats.find("verify"); v != stats.end() && v->is_object()) {
       s.verify.state = v->value("state", "");
@@ -206,8 +214,7 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"degraded", s.degraded}};
     if (s.schema_started) stats["schema_started"] = true;
     if (!s.open_transaction.gtid.empty())
-      stats["open_transaction"] = {{"gtid", s.open_transaction.gtid},
-                                   {"rows", s.open_transaction.rows}};
+      stats["open_transaction"] = openTransactionJson(s.open_transaction);
     if (!s.verify.state.empty() || s.verify.incremental.enabled)
       stats["verify"] = verifyStateJson(s.verify);
     DTS_ASSIGN_OR_RETURN(

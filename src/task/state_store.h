@@ -84,6 +84,10 @@ struct OpenTransaction {
   uint64_t rows = 0;  // row changes applied (written) so far
   bool operator==(const OpenTransaction&) const = default;
 };
+// Its JSON form (the state store's, `dts status --json`'s and the API's): null when none, else
+// {gtid, rows}; and back (anything else reads as none).
+nlohmann::json openTransactionJson(const OpenTransaction& o);
+OpenTransaction openTransactionFromJson(const nlohmann::json& j);
 
 // Incremental verification (options.verify.incremental): rows changed by the incremental phase,
 // compared by key once applied, across runs.
