@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -74,7 +75,9 @@ LocalCluster::~LocalCluster() {
   std::string out;
   if (getenv("DTS_KEEP_CLUSTER") == nullptr) {
     runCommand(sourceDir() + "/scripts/cluster.sh --dir " + dir_ + " down", &out);
-    rmdir(dir_.c_str());
+    // The directory is this fixture's own (mkdtemp): what the tests wrote there goes with it.
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
 }
 

@@ -20,7 +20,8 @@ TEST(SqliteTest, BindsParametersAndReturnsText) {
   EXPECT_EQ((*rows)[0][0], "a'; DROP TABLE t; --");
   EXPECT_FALSE((*rows)[0][1].has_value());
   EXPECT_FALSE((*db)->exec("SELECT * FROM missing").ok());
-  unlink(path.c_str());
+  db->reset();  // closes the database before its files go
+  for (const char* suffix : {"", "-wal", "-shm"}) unlink((path + suffix).c_str());
 }
 
 }  // namespace

@@ -5,14 +5,10 @@
 
 #include <future>
 
+#include "source/binlog_fixture_for_tests.h"
+
 namespace dts::source {
 namespace {
-
-std::string tempDataDir() {
-  std::string tmpl = ::testing::TempDir() + "/dts-cluster-XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
 
 Instance shop() {
   Instance i;
@@ -25,7 +21,8 @@ Instance shop() {
 }
 
 TEST(ClusterSourceTest, ReadsTheSecondaryNodeWhenSetElseTheEndpoint) {
-  auto dir = tempDataDir();
+  testing::ScratchDir scratch("dts-cluster");
+  const std::string dir = scratch.path();
   auto reg = InstanceRegistry::open(dir);
   ASSERT_TRUE(reg.ok());
   ASSERT_TRUE((*reg)->create(shop()).ok());
@@ -45,7 +42,8 @@ TEST(ClusterSourceTest, ReadsTheSecondaryNodeWhenSetElseTheEndpoint) {
 }
 
 TEST(ClusterSourceTest, RefusesASecondaryAsDestination) {
-  auto dir = tempDataDir();
+  testing::ScratchDir scratch("dts-cluster");
+  const std::string dir = scratch.path();
   auto reg = InstanceRegistry::open(dir);
   ASSERT_TRUE(reg.ok());
   ASSERT_TRUE((*reg)->create(shop()).ok());
@@ -56,7 +54,8 @@ TEST(ClusterSourceTest, RefusesASecondaryAsDestination) {
 }
 
 TEST(NodeWatchTest, AdditionIsIgnoredDeletionFailsTheTask) {
-  auto dir = tempDataDir();
+  testing::ScratchDir scratch("dts-cluster");
+  const std::string dir = scratch.path();
   {
     auto reg = InstanceRegistry::open(dir);
     ASSERT_TRUE(reg.ok());

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "source/binlog_fixture_for_tests.h"
+
 namespace dts::source {
 namespace {
 
@@ -16,12 +18,6 @@ nodes:
   - {name: node-1, endpoint: 127.0.0.1:3306}
   - {name: node-2, endpoint: 127.0.0.1:3307}
 )";
-
-std::string tempDataDir() {
-  std::string tmpl = ::testing::TempDir() + "/dts-instance-XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
 
 TEST(InstanceYamlTest, ParsesTheDocumentedShape) {
   auto inst = parseInstanceYaml(kShop);
@@ -82,7 +78,8 @@ TEST(InstanceYamlTest, PasswordFromEnvironmentAndNeverShown) {
 }
 
 TEST(InstanceRegistryTest, CreateListAddRemoveAcrossProcessesSharingTheDataDir) {
-  std::string dir = tempDataDir();
+  testing::ScratchDir scratch("dts-instance");
+  const std::string dir = scratch.path();
   auto inst = parseInstanceYaml(kShop);
   ASSERT_TRUE(inst.ok());
   auto reg = InstanceRegistry::open(dir);
