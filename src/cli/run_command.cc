@@ -1,17 +1,21 @@
 #include "cli/run_command.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "server/api.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
+#include "task/run_lock.h"
 #include "task/runner.h"
 #include "task/state_store.h"
 #include "task/task_config.h"
@@ -70,25 +74,68 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"tables", tables}};
 }
 
+// A phase in which some process should be running the task.
+bool activePhase(task::TaskPhase p) {
+  return p == task::TaskPhase::kPrechecking || p == task::TaskPhase::kSchema ||
+         p == task::TaskPhase::kFull || p == task::TaskPhase::kIncremental;
+}
+
+std::string localTime(int64_t ms) {
+  if (ms <= 0) return "never";
+  time_t t = static_cast<time_t>(ms / 1000);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
 int status(const std::string& data_dir, bool json, const std::string& only) {
+  struct stat dir_st;
+  if (::stat(data_dir.c_str(), &dir_st) != 0 || !S_ISDIR(dir_st.st_mode))
+    return fail(
+        Status::NotFound("no data dir " + data_dir + " (--data-dir, $DTS_DATA_DIR, default .dts)"));
   auto store = task::SqliteStateStore::open(data_dir);
   if (!store.ok()) return fail(store.status());
   auto names = (*store)->list();
   if (!names.ok()) return fail(names.status());
+  if (!only.empty() && std::find(names->begin(), names->end(), only) == names->end())
+    return fail(Status::NotFound("no task named " + only + " in data dir " + data_dir));
   nlohmann::json all = nlohmann::json::array();
   for (const auto& name : *names) {
     if (!only.empty() && name != only) continue;
     auto s = (*store)->load(name);
     if (!s.ok()) return fail(s.status());
     if (!s->has_value()) continue;
-    const task::TaskState& st = **s;
+    task::TaskState st = std::move(**s);
+    // The state says where the task stood when it was last saved; only a process that holds
+    // the task's run lock is running it now. Without one, its rates are history, not now.
+    const std::optional<pid_t> pid = task::taskRunningPid(data_dir, name);
+    const bool stale = activePhase(st.phase) && !pid.has_value();
+    if (stale) {
+      st.rps = st.mbps = 0;
+      st.latency_ms = -1;
+      st.open_transaction = {};
+    }
     if (json) {
-      all.push_back(toJson(st));
+      nlohmann::json j = toJson(st);
+      j["running"] = pid.has_value();
+      if (pid.has_value() && *pid > 0)
+        j["pid"] = *pid;
+      else
+        j["pid"] = nullptr;
+      all.push_back(std::move(j));
       continue;
     }
     std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps},
                                            st.latency_ms, false, st.open_transaction)
                           .c_str());
+    if (stale) {
+      std::printf(
+          "  not running: no process runs this task now (it was killed or crashed); state as "
+          "saved at %s; `dts run FILE --data-dir %s` resumes it from its checkpoint\n",
+          localTime(st.updated_at_ms).c_str(), data_dir.c_str());
+    }
     for (const auto& t : st.tables) {
       std::string changes = t.changes_applied == 0
                                 ? ""

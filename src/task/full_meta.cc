@@ -36,6 +36,37 @@ Status ensureMetaSchema(mysql::Connection& dest) {
       " PRIMARY KEY (task, db, tbl, chunk)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 }
 
+Result<uint64_t> forgetEarlierTask(mysql::Connection& dest, const std::string& task,
+                                   const std::vector<CatalogTable>& catalog) {
+  DTS_ASSIGN_OR_RETURN(auto present,
+                       dest.query("SELECT TABLE_NAME FROM information_schema.TABLES WHERE "
+                                  "TABLE_SCHEMA = 'dts_meta'"));
+  std::set<std::string> tables;
+  for (const auto& r : present.rows) tables.insert(r[0].value_or(""));
+  uint64_t removed = 0;
+  for (const char* t : {"full_chunks", "full_tables", "checkpoint", "schema_history"}) {
+    if (tables.count(t) == 0) continue;
+    DTS_RETURN_IF_ERROR(dest.execute("DELETE FROM " + mysql::quoteQualified("dts_meta", t) +
+                                     " WHERE task = " + dest.quoteString(task)));
+    removed += dest.affectedRows();
+  }
+  if (tables.count("pending_indexes") != 0) {
+    for (const CatalogTable& t : catalog) {
+      DTS_ASSIGN_OR_RETURN(
+          auto exists, dest.query("SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+                                  dest.quoteString(t.route.target_database) +
+                                  " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
+      if (!exists.rows.empty()) continue;
+      DTS_RETURN_IF_ERROR(dest.execute("DELETE FROM " +
+                                       mysql::quoteQualified("dts_meta", "pending_indexes") +
+                                       " WHERE db = " + dest.quoteString(t.route.target_database) +
+                                       " AND tbl = " + dest.quoteString(t.route.target_table)));
+      removed += dest.affectedRows();
+    }
+  }
+  return removed;
+}
+
 Result<std::optional<RecordedPlan>> loadChunkPlan(mysql::Connection& dest, const std::string& task,
                                                   const CatalogTable& t) {
   std::string where = metaKey(dest, task, t);

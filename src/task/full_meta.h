@@ -26,6 +26,15 @@ namespace dts::task {
 // Creates the dts_meta database and its tables if missing.
 Status ensureMetaSchema(mysql::Connection& dest);
 
+// Removes what an earlier task of the same name left in dts_meta at the destination: its chunk
+// plans and their progress (full_tables, full_chunks), its checkpoint and its schema history, and
+// the deferred keys of this task's target tables that no longer exist. Called when a task first
+// writes to the destination (nothing of it is there yet), so that a task deleted and created
+// again, or created on a new data dir, never takes another task's chunks as loaded or its
+// transactions as applied. Returns the rows removed; tables that do not exist count 0.
+Result<uint64_t> forgetEarlierTask(mysql::Connection& dest, const std::string& task,
+                                   const std::vector<CatalogTable>& catalog);
+
 // The chunk plan recorded for the task's table, as far as it is still to do.
 struct RecordedPlan {
   std::vector<ChunkRange> pending;  // chunks not done, in chunk order

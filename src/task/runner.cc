@@ -9,8 +9,10 @@
 #include "source/cluster_source.h"
 #include "source/retry_policy.h"
 #include "task/full_loader.h"
+#include "task/full_meta.h"
 #include "task/precheck.h"
 #include "task/retry_loop.h"
+#include "task/run_lock.h"
 #include "task/schema_copier.h"
 #include "task/schema_history_store.h"
 #include "task/verify.h"
@@ -124,16 +126,26 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
 }
 
 Status TaskRunner::run(const std::atomic<bool>& stop) {
+  // Claimed before the state is read: a second process never touches a running task's state.
+  std::unique_ptr<TaskRunLock> claim;
+  if (!options_.data_dir.empty()) {
+    DTS_ASSIGN_OR_RETURN(claim, TaskRunLock::acquire(options_.data_dir, config_.name));
+  }
   auto loaded = store_->load(config_.name);
   if (!loaded.ok()) return loaded.status();
   if (loaded->has_value()) {
     state_ = std::move(**loaded);
     auto previous = parseTaskYaml(state_.config_yaml);
-    if (previous.ok() && identity(*previous) != identity(config_)) {
+    // A task that has written nothing anywhere yet (it never passed its precheck) takes the
+    // edited file: that is how a typo the precheck found gets fixed.
+    const bool wrote_nothing = !state_.schema_started && !state_.schema_done;
+    if (previous.ok() && identity(*previous) != identity(config_) && !wrote_nothing) {
       return Status::FailedPrecondition(
           "task '" + config_.name +
-          "' in this data dir was created from a different task file (kind, "
-          "source, destination or objects changed); use another data dir or name");
+          "' in this data dir was created from a different task file (kind, source, "
+          "destination or objects changed) and has already written data; use another name, or "
+          "`dts task delete " +
+          config_.name + " --data-dir DIR` first (the destination's copy stays as it is)");
     }
     if (state_.phase == TaskPhase::kCompleted) {
       say("task " + config_.name + " already completed\n");
@@ -271,6 +283,26 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
   if (!state_.schema_done) {
     setPhase(TaskPhase::kSchema);
+    DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
+    DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
+    bool first_write = false;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      first_write = !state_.schema_started;
+    }
+    if (first_write) {
+      // Nothing of this task is at the destination yet: what dts_meta holds under its name is
+      // an earlier task's (deleted, or run from another data dir), and must not count as this
+      // one's chunks loaded or transactions applied.
+      DTS_ASSIGN_OR_RETURN(uint64_t removed,
+                           forgetEarlierTask(*dest, config_.name, report.catalog));
+      if (removed > 0) {
+        say("  removed " + std::to_string(removed) + " rows an earlier task named " + config_.name +
+            " left in the destination's dts_meta\n");
+        spdlog::warn("task {}: removed {} rows of an earlier task of the same name from dts_meta",
+                     config_.name, removed);
+      }
+    }
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.schema_started = true;
@@ -278,8 +310,6 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     // Durable before the first CREATE, or a run killed after it could never pass the conflict
     // check again.
     DTS_RETURN_IF_ERROR(save());
-    DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
-    DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
     DTS_ASSIGN_OR_RETURN(SchemaResult schema, copySchema(*src, *dest, report.catalog, mapping));
     say("schema: " + std::to_string(schema.created.size()) + " tables created, " +
         std::to_string(schema.existing.size()) + " existing\n");
