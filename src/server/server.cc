@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/yaml_keys.h"
 #include "server/api.h"
 #include "server/kafka_listener.h"
 #include "server/task_manager.h"
@@ -31,6 +32,7 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
   }
   if (root.IsNull()) return Status::OK();
   if (!root.IsMap()) return Status::InvalidArgument(path + ": must be a YAML mapping");
+  DTS_RETURN_IF_ERROR(rejectDuplicateKeys(root, path));
   for (const auto& kv : root) {
     std::string key = kv.first.as<std::string>();
     std::string* field = key == "data_dir"       ? &options->data_dir

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "common/yaml_keys.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/precheck.h"
@@ -817,6 +818,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
   try {
     YAML::Node patch = YAML::Load(options_yaml);
     if (!patch.IsMap()) return Status::InvalidArgument("options: must be a mapping");
+    DTS_RETURN_IF_ERROR(rejectDuplicateKeys(patch, "options"));
     YAML::Node root = YAML::Load(yaml);
     if (!root["options"]) root["options"] = YAML::Node(YAML::NodeType::Map);
     mergeYaml(root["options"], patch);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/yaml_keys.h"
 #include "mysql/connection.h"
 
 namespace dts::source {
@@ -83,6 +84,7 @@ Result<Instance> parseInstanceYaml(const std::string& text) {
     return Status::InvalidArgument(std::string("instance file is not valid YAML: ") + e.what());
   }
   if (!root.IsMap()) return Status::InvalidArgument("instance file: expected a mapping at the top");
+  DTS_RETURN_IF_ERROR(rejectDuplicateKeys(root, "instance file"));
   Instance inst;
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();

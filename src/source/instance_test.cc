@@ -19,6 +19,14 @@ nodes:
   - {name: node-2, endpoint: 127.0.0.1:3307}
 )";
 
+TEST(InstanceYamlTest, AKeyWrittenTwiceIsRefused) {
+  auto inst = parseInstanceYaml(std::string(kShop) + "endpoint: 10.0.0.1:3306\n");
+  ASSERT_FALSE(inst.ok());
+  EXPECT_NE(inst.status().message().find("instance file: duplicate key 'endpoint'"),
+            std::string::npos)
+      << inst.status().message();
+}
+
 TEST(InstanceYamlTest, ParsesTheDocumentedShape) {
   auto inst = parseInstanceYaml(kShop);
   ASSERT_TRUE(inst.ok()) << inst.status().toString();

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/yaml_keys.h"
 #include "mysql/gtid.h"
 
 namespace dts::task {
@@ -529,6 +530,7 @@ Result<TaskConfig> parseTaskYaml(const std::string& text) {
                                    std::to_string(e.mark.line + 1) + ", column " +
                                    std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
+  DTS_RETURN_IF_ERROR(rejectDuplicateKeys(root, "task file"));
   try {
     return parseRoot(root);
   } catch (const YAML::Exception& e) {

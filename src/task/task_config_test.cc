@@ -59,6 +59,32 @@ TEST(TaskConfigTest, ParsesTheDocumentedShape) {
   EXPECT_TRUE(c->mapping().ok());
 }
 
+// A key written twice would silently mean one of its values: refused, at any depth, in YAML and
+// in JSON (which the API's bodies are), with where it was written.
+TEST(TaskConfigTest, AKeyWrittenTwiceIsRefused) {
+  const std::string base =
+      "name: t\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u, password: p}\n"
+      "destination: {endpoint: 127.0.0.1:2, user: u, password: p}\n";
+  auto top = parseTaskYaml(base + "objects: [{database: a}]\nobjects: [{database: b}]\n");
+  ASSERT_FALSE(top.ok());
+  EXPECT_EQ(top.status().message(),
+            "task file: duplicate key 'objects' at line 6 (first at line 5)");
+  auto deep = parseTaskYaml(base +
+                            "objects: [{database: a, tables: [{name: t, where: 'x = 1', "
+                            "where: 'x = 2'}]}]\n");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("duplicate key 'where'"), std::string::npos)
+      << deep.status().message();
+  auto json = parseTaskYaml(
+      R"({"name": "dup1", "name": "dup2", "kind": "sync", "source": {"endpoint": "127.0.0.1:1",)"
+      R"( "user": "u", "password": "p"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u",)"
+      R"( "password": "p"}, "objects": [{"database": "a"}]})");
+  ASSERT_FALSE(json.ok());
+  EXPECT_NE(json.status().message().find("duplicate key 'name'"), std::string::npos)
+      << json.status().message();
+  EXPECT_TRUE(parseTaskYaml(base + "objects: [{database: a}, {database: b}]\n").ok());
+}
+
 TEST(TaskConfigTest, DefaultsAndPasswordResolution) {
   auto c = parseTaskYaml(R"(
 name: m
