@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -219,25 +220,61 @@ Status parseLimits(const YAML::Node& node, const std::string& path, RateLimits* 
   return Status::OK();
 }
 
+// A database, table or column name as the server takes it: at most 64 characters, not ending
+// in a space (both refused by the server only once the task has started writing). Databases
+// that are the server's own, or dts's own bookkeeping, are never moved nor written.
+Status checkIdentifier(const std::string& name, const std::string& path, bool database) {
+  size_t chars = 0;
+  for (unsigned char c : name) chars += (c & 0xC0) != 0x80;
+  if (chars > 64) {
+    return bad(path, "is " + std::to_string(chars) +
+                         " characters long; MySQL and MariaDB names have at most 64");
+  }
+  if (name.back() == ' ') return bad(path, "must not end with a space (the server refuses it)");
+  if (name.find('\0') != std::string::npos) return bad(path, "must not contain a NUL byte");
+  if (database) {
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const char* sys : {"mysql", "information_schema", "performance_schema", "sys"}) {
+      if (lower == sys) {
+        return bad(path, "'" + name +
+                             "' is a system database: dts moves application data, not the "
+                             "server's own tables (create users and grants at the destination)");
+      }
+    }
+    if (lower == "dts_meta")
+      return bad(path, "'dts_meta' holds dts's own bookkeeping at the destination");
+  }
+  return Status::OK();
+}
+
 Status parseTable(const YAML::Node& node, const std::string& path, pipeline::TableSelection* out) {
   if (node.IsScalar()) {  // "- orders" is shorthand for "- name: orders"
     out->name = node.Scalar();
     if (out->name.empty()) return bad(path, "table name must not be empty");
-    return Status::OK();
+    return checkIdentifier(out->name, path, false);
   }
   DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node, path));
   DTS_RETURN_IF_ERROR(checkKeys(n, path, {"name", "rename_to", "columns", "where", "dml"}));
   if (!n["name"]) return bad(path + ".name", "required");
   DTS_ASSIGN_OR_RETURN(out->name, str(n["name"], path + ".name"));
   if (out->name.empty()) return bad(path + ".name", "must not be empty");
+  DTS_RETURN_IF_ERROR(checkIdentifier(out->name, path + ".name", false));
   if (n["rename_to"]) {
     DTS_ASSIGN_OR_RETURN(out->rename_to, str(n["rename_to"], path + ".rename_to"));
     if (out->rename_to.empty()) return bad(path + ".rename_to", "must not be empty");
+    DTS_RETURN_IF_ERROR(checkIdentifier(out->rename_to, path + ".rename_to", false));
   }
   if (n["columns"]) {
     DTS_ASSIGN_OR_RETURN(out->columns, stringList(n["columns"], path + ".columns"));
     if (out->columns.empty())
       return bad(path + ".columns", "must list at least one column (omit it for all)");
+    for (size_t i = 0; i < out->columns.size(); ++i) {
+      if (out->columns[i].empty())
+        return bad(path + ".columns[" + std::to_string(i) + "]", "must not be empty");
+      DTS_RETURN_IF_ERROR(
+          checkIdentifier(out->columns[i], path + ".columns[" + std::to_string(i) + "]", false));
+    }
   }
   if (n["where"]) {
     DTS_ASSIGN_OR_RETURN(out->where, str(n["where"], path + ".where"));
@@ -265,9 +302,11 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
     if (!n["database"]) return bad(path + ".database", "required");
     DTS_ASSIGN_OR_RETURN(db.database, str(n["database"], path + ".database"));
     if (db.database.empty()) return bad(path + ".database", "must not be empty");
+    DTS_RETURN_IF_ERROR(checkIdentifier(db.database, path + ".database", true));
     if (n["rename_to"]) {
       DTS_ASSIGN_OR_RETURN(db.rename_to, str(n["rename_to"], path + ".rename_to"));
       if (db.rename_to.empty()) return bad(path + ".rename_to", "must not be empty");
+      DTS_RETURN_IF_ERROR(checkIdentifier(db.rename_to, path + ".rename_to", true));
     }
     if (n["tables"]) {
       const YAML::Node& tables = n["tables"];
@@ -539,6 +578,9 @@ Result<TaskConfig> parseTaskYaml(const std::string& text) {
 }
 
 Result<TaskConfig> loadTaskFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Status::InvalidArgument("task file " + path + " is a directory, not a YAML file");
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::NotFound("task file " + path + ": cannot be read");
   std::stringstream ss;
