@@ -36,6 +36,8 @@
 # Prints records/s (every record: begin, rows, commit) and rows/s. The goal: (append) at least
 # as fast as (raw), i.e. the log is never the bottleneck; and live, (live): the log appends as
 # fast as the source commits, its lag stays flat and it drains at once when the source stops.
+# Last, per build, the catch-up ratio: (append)'s records/s over the records/s the source wrote
+# at full speed in (live), and how long an hour of such writing takes to append.
 # PROFILE=FILE also records the server with `perf` during (append) and writes the flat profile
 # (top symbols, overall and per thread) to FILE; PERF_DATA=FILE keeps perf's own data for
 # `perf report -i FILE.<label>`.
@@ -376,8 +378,10 @@ for label, _, cpu, _, kn, _, _, _, _, _, mn, kafka_cpu, multi_cpu, peak, log_byt
           f" peak resident memory {peak / 1024:.0f} MB")
 PY
 
-python3 - "$(IFS=,; echo "${LIVES[*]}")" <<'PY'
+python3 - "$(IFS=,; echo "${LIVES[*]}")" "$RECORDS" "$(IFS=,; echo "${APPENDS[*]}")" <<'PY'
 import sys
+records = int(sys.argv[2])
+append_t = {a.split(" ")[0]: float(a.split(" ")[1]) for a in sys.argv[3].split(",")}
 for live in sys.argv[1].split(","):
     label, t, txns, sb_tps, window, total, drain, cpu, _, trend, rows = live.split(" ")
     t, sb_tps, drain, cpu = float(t), float(sb_tps), float(drain), float(cpu)
@@ -401,4 +405,10 @@ for live in sys.argv[1].split(","):
         prev = (s, n, r)
     print(f"[{label}] (live) each second, source transactions/s / log records/s / lag s / transactions behind: "
           + " ".join(trend))
+    # How many times faster than the source writes at full speed the log appends a backlog: a
+    # source-side outage of an hour (or a task started an hour back) is caught up in 60/x minutes.
+    if label in append_t and total > 0:
+        x = records / append_t[label] / (total / t)
+        print(f"[{label}] catch-up: (append) {records / append_t[label]:.0f} records/s is {x:.1f}x what the"
+              f" source wrote at full speed in (live): an hour of such writing is appended in {60 / x:.1f} min")
 PY
