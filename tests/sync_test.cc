@@ -9,6 +9,8 @@
 //     and a DML selection apply to incremental changes;
 //   * DDL during incremental (ADD/DROP COLUMN, RENAME TABLE, CREATE/DROP TABLE, TRUNCATE) under a
 //     database rename;
+//   * WHERE filters judged during incremental as the source judged the full load (collations,
+//     DATETIME against short-form strings, DECIMAL beyond double precision), checked by dts verify;
 //   * task files a sync task refuses.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -400,6 +402,92 @@ TEST_F(SyncTest, TypesRenamesSubsetsFiltersAndDmlFromASecondary) {
   EXPECT_EQ(
       destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_NAME = 'ignored'"),
       "0");
+}
+
+// WHERE filters judged during incremental exactly as the source server judged the full load:
+// collations (utf8mb4_bin, utf8mb4_general_ci with accents, latin1_swedish_ci), a DATETIME against
+// a short-form date string, a DECIMAL beyond double precision. Rows enter and leave each filter by
+// incremental inserts and updates; the destination must be the source's SELECT ... WHERE filter,
+// and dts verify must say equal.
+TEST_F(SyncTest, FiltersSelectDuringIncrementalWhatTheSourceSelects) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS flt; CREATE DATABASE flt; USE flt;"
+      "CREATE TABLE bin_t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_bin);"
+      "CREATE TABLE ci_t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci);"
+      "CREATE TABLE l1_t (id INT PRIMARY KEY, s VARCHAR(20) CHARACTER SET latin1 COLLATE latin1_swedish_ci);"
+      "CREATE TABLE dt_t (id INT PRIMARY KEY, created DATETIME);"
+      "CREATE TABLE dec_t (id INT PRIMARY KEY, amount DECIMAL(38,25));"
+      "INSERT INTO bin_t VALUES (1, 'test'), (2, 'TEST'), (3, 'paid');"
+      "INSERT INTO ci_t VALUES (1, 'test'), (2, 'tést'), (3, 'paid');"
+      "INSERT INTO l1_t VALUES (1, 'a'), (2, 'å'), (3, 'z');"
+      "INSERT INTO dt_t VALUES (1, '2024-01-20 00:00:00'), (2, '2023-12-31 00:00:00');"
+      "INSERT INTO dec_t VALUES (1, 1.0000000000000000000002), (2, 1)");
+  const std::map<std::string, std::string> filters = {
+      {"bin_t", "s <> 'test'"},
+      {"ci_t", "s <> 'test'"},
+      {"l1_t", "s < 'b'"},
+      {"dt_t", "created >= '2024-1-15'"},
+      {"dec_t", "amount > 1.0000000000000000000001"},
+  };
+  std::string objects = "  - database: flt\n    tables:\n";
+  for (const auto& [table, where] : filters)
+    objects += "      - name: " + table + "\n        where: \"" + where + "\"\n";
+  std::string file = writeTask("filters", cluster_->endpoint(), objects, "{parallelism: 2}");
+  std::string data = workFile("data-filters");
+  std::string logfile = workFile("filters.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+
+  sourceSql(
+      "USE flt;"
+      "INSERT INTO bin_t VALUES (10, 'TEST'), (11, 'Test'), (12, 'test');"
+      "UPDATE bin_t SET s = 'Test' WHERE id = 1;"   // enters
+      "UPDATE bin_t SET s = 'test' WHERE id = 3;"   // leaves
+      "UPDATE bin_t SET s = 'test ' WHERE id = 2;"  // leaves (PAD SPACE: 'test ' = 'test')
+      "INSERT INTO ci_t VALUES (10, 'tést'), (11, 'TÉST'), (12, 'tëst x'), (13, 'TEST');"
+      "UPDATE ci_t SET s = 'tèst' WHERE id = 3;"   // leaves
+      "UPDATE ci_t SET s = 'toast' WHERE id = 2;"  // enters
+      "INSERT INTO l1_t VALUES (10, 'á'), (11, 'ä'), (12, 'B'), (13, 'A');"
+      "UPDATE l1_t SET s = 'Å' WHERE id = 1;"  // leaves (å sorts after z in Swedish)
+      "UPDATE l1_t SET s = 'à' WHERE id = 2;"  // enters (à = a)
+      "INSERT INTO dt_t VALUES (10, '2024-01-15 00:00:00'), (11, '2024-01-09 12:00:00'),"
+      "  (12, '2024-02-01 00:00:00');"
+      "UPDATE dt_t SET created = '2023-01-01 00:00:00' WHERE id = 1;"  // leaves
+      "UPDATE dt_t SET created = '2024-03-01 00:00:00' WHERE id = 2;"  // enters
+      "INSERT INTO dec_t VALUES (10, 1.0000000000000000000001), (11, 1.00000000000000000000011),"
+      "  (12, 2);"
+      "UPDATE dec_t SET amount = 1.0000000000000000000001 WHERE id = 1;"   // leaves
+      "UPDATE dec_t SET amount = 1.0000000000000000000003 WHERE id = 2");  // enters
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(src, nullptr);
+  ASSERT_NE(dst, nullptr);
+  auto rows = [](mysql::Connection& c, const std::string& sql) {
+    auto r = c.query(sql);
+    EXPECT_TRUE(r.ok()) << sql << ": " << r.status().toString();
+    return r.ok() ? r->rows : std::vector<mysql::Row>{};
+  };
+  for (const auto& [table, where] : filters) {
+    // HEX where the bytes matter (accents, trailing spaces, case); DECIMAL as its exact text.
+    const std::string cols = table == "dt_t"    ? "id, created"
+                             : table == "dec_t" ? "id, amount"
+                                                : "id, HEX(s)";
+    auto want =
+        rows(*src, "SELECT " + cols + " FROM flt." + table + " WHERE " + where + " ORDER BY id");
+    auto got = rows(*dst, "SELECT " + cols + " FROM flt." + table + " ORDER BY id");
+    EXPECT_FALSE(want.empty()) << table;
+    EXPECT_EQ(want, got) << table << " WHERE " << where << "\n" << log(logfile);
+  }
+
+  std::string out;
+  int rc = runCommand(dtsBinary() + " verify " + shellQuote(file) + " 2>&1", &out);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("equal"), std::string::npos) << out;
+  dts.signal(SIGTERM);
+  EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
 }
 
 TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {

@@ -227,17 +227,17 @@ void cutImage(mysql::RowImage* image, const std::vector<size_t>& kept, bool all_
   *image = std::move(out);
 }
 
-Result<bool> Mapping::mapRow(const ResolvedTable& t, ChangeEvent* event) {
+Result<bool> Mapping::mapRow(const ResolvedTable& t, ChangeEvent* event, FilterEvaluator* source) {
   if (!t.moved || !t.route.dml.allows(event->op)) return false;
   ChangeEvent::Op op = event->op;
   if (t.route.filter != nullptr) {
     const mysql::TableInfo& info = *t.source;
     bool before_in = false, after_in = false;
     if (op != ChangeEvent::Op::kInsert) {
-      DTS_ASSIGN_OR_RETURN(before_in, t.route.filter->matches(info, event->before));
+      DTS_ASSIGN_OR_RETURN(before_in, t.route.filter->matches(info, event->before, source));
     }
     if (op != ChangeEvent::Op::kDelete) {
-      DTS_ASSIGN_OR_RETURN(after_in, t.route.filter->matches(info, event->after));
+      DTS_ASSIGN_OR_RETURN(after_in, t.route.filter->matches(info, event->after, source));
     }
     switch (op) {
       case ChangeEvent::Op::kInsert:
@@ -270,7 +270,8 @@ Result<bool> Mapping::mapRow(const ResolvedTable& t, ChangeEvent* event) {
   return true;
 }
 
-Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
+Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event,
+                                                     FilterEvaluator* source) const {
   if (event.op == ChangeEvent::Op::kDdl) {
     if (!selectsDatabase(event.database)) return std::optional<ChangeEvent>();
     if (!event.table.empty() && !route(event.database, event.table).has_value()) {
@@ -282,7 +283,7 @@ Result<std::optional<ChangeEvent>> Mapping::mapEvent(ChangeEvent event) const {
     return std::optional<ChangeEvent>(std::move(out));
   }
   DTS_ASSIGN_OR_RETURN(ResolvedTable table, resolve(event.database, event.table, event.table_info));
-  DTS_ASSIGN_OR_RETURN(bool moved, mapRow(table, &event));
+  DTS_ASSIGN_OR_RETURN(bool moved, mapRow(table, &event, source));
   if (!moved) return std::optional<ChangeEvent>();
   return std::optional<ChangeEvent>(std::move(event));
 }

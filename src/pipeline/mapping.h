@@ -21,6 +21,7 @@
 
 #include "common/status.h"
 #include "pipeline/change_event.h"
+#include "pipeline/filter_evaluator.h"
 #include "pipeline/row_filter.h"
 #include "pipeline/table_selector.h"
 
@@ -125,8 +126,11 @@ class Mapping final : public TableSelector {
   Result<ResolvedTable> resolve(std::string_view db, std::string_view table,
                                 const std::shared_ptr<const mysql::TableInfo>& source) const;
   // Maps one row event of `table` in place (see mapEvent); false when the row is not moved (the
-  // event is then left as it was). REQUIRES: event is a row event of table's definition.
-  static Result<bool> mapRow(const ResolvedTable& table, ChangeEvent* event);
+  // event is then left as it was). `source` judges the rows the WHERE filter cannot judge exactly
+  // in dts (row_filter.h); null: such a row is an error. REQUIRES: event is a row event of
+  // table's definition.
+  static Result<bool> mapRow(const ResolvedTable& table, ChangeEvent* event,
+                             FilterEvaluator* source = nullptr);
 
   // Maps one row event (insert/update/delete) of a source table to what the destination must
   // apply, or nullopt when the event is not moved (table not selected, DML kind not allowed, rows
@@ -143,7 +147,8 @@ class Mapping final : public TableSelector {
   // REQUIRES: row events carry table_info with column names. Pass an event the caller no longer
   // needs with std::move: its values are then moved, not copied. This resolves the table for
   // every call; a stream of events goes through a MappingStage, which resolves once per table.
-  Result<std::optional<ChangeEvent>> mapEvent(ChangeEvent event) const;
+  Result<std::optional<ChangeEvent>> mapEvent(ChangeEvent event,
+                                              FilterEvaluator* source = nullptr) const;
 
  private:
   const DatabaseSelection* findDatabase(std::string_view db) const;

@@ -29,6 +29,7 @@ std::shared_ptr<const mysql::TableInfo> ordersInfo(const std::string& db,
   t->columns[0].name = "id";
   t->columns[1].name = "total";
   t->columns[2].name = "status";
+  t->columns[2].collation = mysql::kUtf8mb4Collation;  // utf8mb4_general_ci
   t->primary_key = {0};
   return t;
 }

@@ -11,7 +11,8 @@ namespace {
 constexpr size_t kMaxCachedTables = 4096;
 }  // namespace
 
-MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping) : mapping_(std::move(mapping)) {}
+MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source)
+    : mapping_(std::move(mapping)), source_(source) {}
 
 Result<const ResolvedTable*> MappingStage::resolve(const ChangeEvent& ev) {
   const mysql::TableInfo* key = ev.table_info.get();
@@ -69,7 +70,7 @@ Status MappingStage::map(Transaction* piece) {
     } else if (mapping_ != nullptr) {
       auto table = resolve(ev);
       if (!table.ok()) return context(table.status());
-      auto moved = Mapping::mapRow(**table, &ev);
+      auto moved = Mapping::mapRow(**table, &ev, source_);
       if (!moved.ok()) return context(moved.status());
       keep = *moved;
     }

@@ -34,11 +34,15 @@ class MappingStage {
  public:
   // mapping null: every table moves unchanged; DDL is still rewritten (names qualified,
   // statements dts cannot place refused: ddl_rewrite.h).
-  explicit MappingStage(std::shared_ptr<const Mapping> mapping);
+  // source: judges the rows a WHERE filter cannot judge exactly in dts (row_filter.h), at the
+  // source server; null: such a row fails map(). Not owned; must outlive the stage.
+  explicit MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source = nullptr);
 
   // Maps piece's events in place, keeping their order. Errors name the transaction: a moved row
   // without table_info (kInternal), a WHERE filter that cannot judge a row, a DDL dts cannot place
-  // at the destination (kUnsupported). After an error the piece is partly mapped: drop it.
+  // at the destination (kUnsupported); a filter the source server could not judge (kUnavailable
+  // when the source connection was lost: retry). After an error the piece is partly mapped: drop
+  // it.
   Status map(Transaction* piece);
 
   // Table definitions resolved and cached now (cleared by DDL).
@@ -51,6 +55,7 @@ class MappingStage {
   Result<const ResolvedTable*> resolve(const ChangeEvent& ev);
 
   std::shared_ptr<const Mapping> mapping_;
+  FilterEvaluator* source_;
   // By source definition; ResolvedTable::source holds it, so its address is not reused while
   // cached.
   std::unordered_map<const mysql::TableInfo*, ResolvedTable> tables_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/mapping_for_tests.h"
+#include "pipeline/row_filter.h"
 
 namespace dts::pipeline {
 namespace {
@@ -161,6 +162,57 @@ TEST(MappingStageTest, WithoutAMappingRowsPassUnchangedAndDdlIsQualified) {
   EXPECT_EQ(alter.events[0].sql, "ALTER TABLE `d`.`t` ADD x INT");
   EXPECT_EQ(alter.events[0].database, "d");
   EXPECT_EQ(stage.resolutions(), 0u);
+}
+
+// Answers from a table of status values, as the source's utf8mb4_general_ci would.
+class FakeSourceFilter final : public FilterEvaluator {
+ public:
+  Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
+                        const mysql::RowImage& row) override {
+    auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+    DTS_ASSIGN_OR_RETURN(std::string sql, filter.toSqlForRow(table, row, q));
+    asked.push_back(sql);
+    if (!error.ok()) return error;
+    return row.values[2].s != "tést";  // 'tést' = 'test' under general_ci
+  }
+  std::vector<std::string> asked;
+  Status error;
+};
+
+TEST(MappingStageTest, RowsTheFilterCannotJudgeGoToTheSource) {
+  FakeSourceFilter source;
+  MappingStage stage(shopMapping(), &source);
+  auto orders = tableInfo("shop", "orders");
+  using Op = ChangeEvent::Op;
+  Transaction t = txn(1, {row(orders, Op::kInsert, 1, "TEST"),  // ASCII: judged locally (out)
+                          row(orders, Op::kInsert, 2, "tést"),  // the server: out
+                          row(orders, Op::kInsert, 3, "payé"),  // the server: in
+                          row(orders, Op::kInsert, 4, "paid")});
+  ASSERT_TRUE(stage.map(&t).ok());
+  ASSERT_EQ(t.events.size(), 2u);
+  EXPECT_EQ(t.events[0].after.values[0], Value::ofInt(3));
+  EXPECT_EQ(t.events[1].after.values[0], Value::ofInt(4));
+  ASSERT_EQ(source.asked.size(), 2u);
+  EXPECT_EQ(source.asked[0], "((_utf8mb4 X'74C3A97374' COLLATE utf8mb4_general_ci) <> 'test')");
+
+  // An update leaving the selection by the server's judgement becomes a delete.
+  ChangeEvent leave = row(orders, Op::kUpdate, 5, "paid");
+  leave.after.values[2].s = "tést";
+  Transaction u = txn(2, {std::move(leave)});
+  ASSERT_TRUE(stage.map(&u).ok());
+  ASSERT_EQ(u.events.size(), 1u);
+  EXPECT_EQ(u.events[0].op, Op::kDelete);
+
+  // The source lost: the error, retryable, naming the transaction; never a guess.
+  source.error = Status::Unavailable("lost");
+  Transaction lost = txn(3, {row(orders, Op::kInsert, 6, "tést")});
+  Status st = stage.map(&lost);
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_NE(st.message().find("0-1-3"), std::string::npos) << st.toString();
+  // No evaluator at all: an error too.
+  MappingStage blind(shopMapping());
+  Transaction again = txn(4, {row(orders, Op::kInsert, 7, "tést")});
+  EXPECT_EQ(blind.map(&again).code(), Status::Code::kFailedPrecondition);
 }
 
 }  // namespace

@@ -3,99 +3,311 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
 
 #include "common/strings.h"
+#include "mysql/collations.h"
 #include "mysql/connection.h"
+#include "pipeline/filter_evaluator.h"
 
 namespace dts::pipeline {
 
 namespace {
 
-// A scalar during evaluation: NULL, a number, or a string (binary = compare byte-wise).
+// A scalar during local evaluation. Numbers are exact (decimal text: integers, DECIMAL, the
+// filter's number literals without an exponent, comparison results) or approximate (a double:
+// FLOAT, DOUBLE, literals with an exponent), as the server types them. Strings carry their
+// collation: 0 for a literal of the filter (the source connection's collation). kOpaque is a
+// value whose comparison rules dts does not reproduce (temporal, ENUM, SET, JSON): only IS NULL
+// is judged locally, anything else goes to the server.
 struct Scalar {
-  enum class Kind { kNull, kNumber, kString } kind = Kind::kNull;
-  long double number = 0;
-  std::string text;
-  bool binary = false;
+  enum class Kind { kNull, kNumber, kString, kOpaque } kind = Kind::kNull;
+  bool exact = true;  // kNumber: `text` is exact decimal text; else `approx`
+  double approx = 0;
+  std::string text;  // kNumber exact: decimal text; kString: the bytes
+  uint16_t collation = 0;
+  bool literal = false;  // written in the filter (not a column's value)
+  bool year = false;     // a YEAR column's value
 
   static Scalar null() { return {}; }
-  static Scalar ofNumber(long double v) {
+  static Scalar exactNumber(std::string decimal_text, bool literal) {
     Scalar s;
     s.kind = Kind::kNumber;
-    s.number = v;
+    s.text = std::move(decimal_text);
+    s.literal = literal;
     return s;
   }
-  static Scalar ofString(std::string v, bool binary) {
+  static Scalar approxNumber(double v, bool literal) {
+    Scalar s;
+    s.kind = Kind::kNumber;
+    s.exact = false;
+    s.approx = v;
+    s.literal = literal;
+    return s;
+  }
+  static Scalar ofString(std::string v, uint16_t collation, bool literal) {
     Scalar s;
     s.kind = Kind::kString;
     s.text = std::move(v);
-    s.binary = binary;
+    s.collation = collation;
+    s.literal = literal;
+    return s;
+  }
+  static Scalar opaque() {
+    Scalar s;
+    s.kind = Kind::kOpaque;
     return s;
   }
   static Scalar ofBool(std::optional<bool> b) {
     if (!b.has_value()) return null();
-    return ofNumber(*b ? 1 : 0);
+    return exactNumber(*b ? "1" : "0", false);
   }
   bool isNull() const { return kind == Kind::kNull; }
 };
 
-// MySQL's string-to-number conversion: the longest numeric prefix, 0 when there is none.
-long double toNumber(const Scalar& s) {
-  if (s.kind == Scalar::Kind::kNumber) return s.number;
-  const char* begin = s.text.c_str();
-  while (*begin == ' ' || *begin == '\t') ++begin;
-  char* end = nullptr;
-  long double v = std::strtold(begin, &end);
-  if (end == begin) return 0;
-  return v;
-}
-
-// The truth of a scalar: nullopt for NULL.
-std::optional<bool> truth(const Scalar& s) {
-  if (s.isNull()) return std::nullopt;
-  return toNumber(s) != 0;
-}
-
-int compareStrings(const std::string& a, const std::string& b, bool binary) {
-  if (binary) return a.compare(b);
-  // Trailing spaces are not significant for PAD SPACE collations (the default ones).
-  size_t na = a.size(), nb = b.size();
-  while (na > 0 && a[na - 1] == ' ') --na;
-  while (nb > 0 && b[nb - 1] == ' ') --nb;
-  size_t n = std::min(na, nb);
-  for (size_t i = 0; i < n; ++i) {
-    int ca = static_cast<unsigned char>(toAsciiLower(a[i]));
-    int cb = static_cast<unsigned char>(toAsciiLower(b[i]));
-    if (ca != cb) return ca < cb ? -1 : 1;
+// Why a row could not be judged locally; the first reason wins (for logs and tests).
+struct Judgement {
+  bool exact = true;
+  std::string why;      // the first reason, when !exact
+  std::string refused;  // non-empty: not even the server can be asked exactly (an error)
+  void giveUp(std::string reason) {
+    if (exact) why = std::move(reason);
+    exact = false;
   }
-  if (na == nb) return 0;
-  return na < nb ? -1 : 1;
+  void refuse(std::string reason) {
+    if (refused.empty()) refused = std::move(reason);
+    exact = false;
+  }
+};
+
+// Decimal text as [-]digits[.digits] -> sign, integer digits without leading zeros, fraction
+// digits without trailing zeros; nullopt when it is not such text.
+struct DecimalParts {
+  bool negative = false;
+  std::string_view int_part, frac_part;
+};
+std::optional<DecimalParts> decimalParts(std::string_view s) {
+  DecimalParts d;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    d.negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  size_t dot = s.find('.');
+  std::string_view ip = s.substr(0, dot),
+                   fp = dot == std::string_view::npos ? "" : s.substr(dot + 1);
+  if (ip.empty() && fp.empty()) return std::nullopt;
+  for (char c : ip)
+    if (c < '0' || c > '9') return std::nullopt;
+  for (char c : fp)
+    if (c < '0' || c > '9') return std::nullopt;
+  while (!ip.empty() && ip.front() == '0') ip.remove_prefix(1);
+  while (!fp.empty() && fp.back() == '0') fp.remove_suffix(1);
+  d.int_part = ip;
+  d.frac_part = fp;
+  if (ip.empty() && fp.empty()) d.negative = false;  // -0 = 0
+  return d;
 }
 
-// nullopt when either side is NULL.
-std::optional<int> compare(const Scalar& a, const Scalar& b) {
-  if (a.isNull() || b.isNull()) return std::nullopt;
-  if (a.kind == Scalar::Kind::kString && b.kind == Scalar::Kind::kString) {
-    return compareStrings(a.text, b.text, a.binary || b.binary);
-  }
-  long double x = toNumber(a), y = toNumber(b);
-  if (x < y) return -1;
-  if (x > y) return 1;
+// Exact comparison of two decimal texts; nullopt when one is not decimal text.
+std::optional<int> compareDecimal(std::string_view a, std::string_view b) {
+  auto x = decimalParts(a), y = decimalParts(b);
+  if (!x || !y) return std::nullopt;
+  if (x->negative != y->negative) return x->negative ? -1 : 1;
+  int sign = x->negative ? -1 : 1;
+  if (x->int_part.size() != y->int_part.size())
+    return x->int_part.size() < y->int_part.size() ? -sign : sign;
+  if (int c = x->int_part.compare(y->int_part); c != 0) return c < 0 ? -sign : sign;
+  if (int c = x->frac_part.compare(y->frac_part); c != 0) return c < 0 ? -sign : sign;
   return 0;
 }
 
-bool likeMatch(std::string_view text, std::string_view pattern, bool binary) {
-  auto eq = [binary](char a, char b) {
-    if (binary) return a == b;
-    return toAsciiLower(a) == toAsciiLower(b);
+double toDouble(const Scalar& s) {
+  return s.exact ? std::strtod(s.text.c_str(), nullptr) : s.approx;
+}
+
+bool isAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+bool isPrintableAscii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+// How dts may compare strings of a collation locally.
+enum class LocalStrings {
+  kNo,         // never: the server decides
+  kBytes,      // byte-wise (binary, *_bin of a charset whose byte order is code point order)
+  kAsciiFold,  // printable ASCII equality is ASCII case folding (no ordering, no LIKE)
+};
+
+struct CollationRules {
+  LocalStrings local = LocalStrings::kNo;
+  bool pad_space = true;  // trailing spaces are not significant (PAD SPACE) vs NO PAD
+  bool utf8mb4 = false;   // the column's bytes are utf8mb4 (a filter literal's bytes are)
+};
+
+CollationRules rulesOf(uint16_t collation) {
+  CollationRules r;
+  if (collation == mysql::kBinaryCollation) {
+    r.local = LocalStrings::kBytes;
+    r.pad_space = false;
+    return r;
+  }
+  const mysql::Collation* c = mysql::findCollation(collation);
+  if (c == nullptr) return r;
+  const std::string charset = c->charset;
+  const std::string name = toLower(c->name);
+  r.utf8mb4 = charset == "utf8mb4";
+  r.pad_space = name.find("nopad") == std::string::npos && name.find("_0900_") == std::string::npos;
+  const bool unicode_or_single_byte =
+      charset == "utf8mb4" || charset == "utf8mb3" || charset == "latin1" || charset == "ascii";
+  if (!unicode_or_single_byte) return r;
+  auto endsWith = [&](std::string_view suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
-  // Iterative wildcard matching with backtracking to the last '%'.
+  if (endsWith("_bin")) {
+    r.local = LocalStrings::kBytes;  // utf8 byte order is code point order; latin1/ascii: one byte
+    return r;
+  }
+  // Collations where two printable ASCII strings are equal exactly when they are equal ignoring
+  // ASCII case: no contractions, no ignorable printable characters, no two printable ASCII
+  // characters sharing a weight.
+  static const char* const kFolding[] = {
+      "utf8mb4_general_ci",       "utf8mb3_general_ci",       "utf8mb4_unicode_ci",
+      "utf8mb3_unicode_ci",       "utf8mb4_unicode_520_ci",   "utf8mb3_unicode_520_ci",
+      "utf8mb4_0900_ai_ci",       "utf8mb4_uca1400_ai_ci",    "utf8mb3_uca1400_ai_ci",
+      "latin1_swedish_ci",        "ascii_general_ci",         "utf8mb4_general_nopad_ci",
+      "utf8mb3_general_nopad_ci", "utf8mb4_unicode_nopad_ci", "utf8mb3_unicode_nopad_ci",
+      "latin1_swedish_nopad_ci",  "ascii_general_nopad_ci",   "utf8mb4_uca1400_ai_ci"};
+  for (const char* f : kFolding) {
+    if (name == f) r.local = LocalStrings::kAsciiFold;
+  }
+  return r;
+}
+
+// a and b under PAD SPACE (the shorter padded with spaces) or NO PAD; eq folds or not.
+int compareBytes(std::string_view a, std::string_view b, bool pad_space, bool fold) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    int ca = static_cast<unsigned char>(fold ? toAsciiLower(a[i]) : a[i]);
+    int cb = static_cast<unsigned char>(fold ? toAsciiLower(b[i]) : b[i]);
+    if (ca != cb) return ca < cb ? -1 : 1;
+  }
+  if (a.size() == b.size()) return 0;
+  if (!pad_space) return a.size() < b.size() ? -1 : 1;
+  // The longer one's tail against spaces.
+  bool a_longer = a.size() > b.size();
+  std::string_view tail = a_longer ? a.substr(n) : b.substr(n);
+  for (char c : tail) {
+    int ct = static_cast<unsigned char>(c);
+    if (ct != ' ') return (ct > ' ') == a_longer ? 1 : -1;
+  }
+  return 0;
+}
+
+// Compares a and b as the server would, when dts can do so exactly; otherwise records why in j
+// (the caller then asks the server) and returns 0. nullopt when either side is NULL.
+// ordering: the caller needs <, > (not only equality).
+std::optional<int> compare(const Scalar& a, const Scalar& b, bool ordering, Judgement* j) {
+  if (a.isNull() || b.isNull()) return std::nullopt;
+  using K = Scalar::Kind;
+  if ((a.year && b.kind == K::kString) || (b.year && a.kind == K::kString)) {
+    j->refuse("a YEAR column compared with a string (the server reads '0' as 2000)");
+    return 0;
+  }
+  if (a.kind == K::kOpaque || b.kind == K::kOpaque) {
+    j->giveUp("a temporal, ENUM, SET or JSON value");
+    return 0;
+  }
+  if (a.kind == K::kNumber && b.kind == K::kNumber) {
+    if (a.year || b.year) {
+      // The server stores a constant compared with a YEAR column as a YEAR (24 -> 2024): only
+      // four-digit years and 0 compare as written.
+      const Scalar& other = a.year ? b : a;
+      if (other.literal) {
+        auto d = other.exact ? decimalParts(other.text) : std::nullopt;
+        bool plain_year = d.has_value() && d->frac_part.empty() &&
+                          (d->int_part.empty() || (!d->negative && d->int_part.size() == 4 &&
+                                                   d->int_part >= "1901" && d->int_part <= "2155"));
+        if (!plain_year) {
+          // No literal reproduces the conversion at the server either.
+          j->refuse("a YEAR column compared with " + (other.exact ? other.text : "a double") +
+                    ", which is not 0 or a four-digit year from 1901 to 2155");
+          return 0;
+        }
+      }
+    }
+    if (a.exact && b.exact) {
+      if (auto c = compareDecimal(a.text, b.text); c.has_value()) return c;
+      j->giveUp("a number dts cannot read exactly");
+      return 0;
+    }
+    // FLOAT/DOUBLE (or a literal with an exponent) against anything numeric: the server compares
+    // as doubles, and strtod rounds the other side as the server does.
+    double x = toDouble(a), y = toDouble(b);
+    if (x < y) return -1;
+    if (x > y) return 1;
+    return 0;
+  }
+  if (a.kind == K::kString && b.kind == K::kString) {
+    if (a.literal == b.literal) {
+      j->giveUp(a.literal ? "two string literals" : "two string columns");
+      return 0;
+    }
+    const Scalar& col = a.literal ? b : a;
+    const Scalar& lit = a.literal ? a : b;
+    CollationRules r = rulesOf(col.collation);
+    if (r.local == LocalStrings::kBytes && col.collation != mysql::kBinaryCollation && !r.utf8mb4 &&
+        !isAscii(lit.text)) {
+      // The literal is utf8mb4 text; the server converts it to the column's character set.
+      j->giveUp("a non-ASCII literal against a column that is not utf8mb4");
+      return 0;
+    }
+    if (r.local == LocalStrings::kBytes) return compareBytes(a.text, b.text, r.pad_space, false);
+    if (r.local == LocalStrings::kAsciiFold && !ordering && isPrintableAscii(a.text) &&
+        isPrintableAscii(b.text)) {
+      return compareBytes(a.text, b.text, r.pad_space, true);
+    }
+    j->giveUp(std::string(ordering ? "ordering" : "equality") + " of strings under collation " +
+              [&] {
+                const mysql::Collation* c = mysql::findCollation(col.collation);
+                return c != nullptr ? std::string(c->name)
+                                    : "id " + std::to_string(col.collation) + " (unknown)";
+              }() +
+              (r.local == LocalStrings::kNo ? "" : " on non-ASCII or control characters"));
+    return 0;
+  }
+  j->giveUp("a number compared with a string");
+  return 0;
+}
+
+// The truth of a scalar: nullopt for NULL.
+std::optional<bool> truth(const Scalar& s, Judgement* j) {
+  if (s.isNull()) return std::nullopt;
+  if (s.kind != Scalar::Kind::kNumber) {
+    j->giveUp("a string or temporal value used as a condition");
+    return false;
+  }
+  if (!s.exact) return s.approx != 0;
+  auto c = compareDecimal(s.text, "0");
+  if (!c.has_value()) {
+    j->giveUp("a number dts cannot read exactly");
+    return false;
+  }
+  return *c != 0;
+}
+
+bool likeMatch(std::string_view text, std::string_view pattern) {
+  // Iterative wildcard matching with backtracking to the last '%'; one byte is one character
+  // (the caller only matches single-byte text here).
   size_t t = 0, p = 0, star_p = std::string_view::npos, star_t = 0;
   while (t < text.size()) {
     if (p < pattern.size() && pattern[p] == '\\' && p + 1 < pattern.size()) {
-      if (eq(text[t], pattern[p + 1])) {
+      if (text[t] == pattern[p + 1]) {
         t++;
         p += 2;
         continue;
@@ -104,7 +316,7 @@ bool likeMatch(std::string_view text, std::string_view pattern, bool binary) {
       star_p = p++;
       star_t = t;
       continue;
-    } else if (p < pattern.size() && (pattern[p] == '_' || eq(text[t], pattern[p]))) {
+    } else if (p < pattern.size() && (pattern[p] == '_' || text[t] == pattern[p])) {
       t++;
       p++;
       continue;
@@ -117,24 +329,30 @@ bool likeMatch(std::string_view text, std::string_view pattern, bool binary) {
   return p == pattern.size();
 }
 
+std::string decimalOf(int64_t v) {
+  return std::to_string(v);
+}
+
 Scalar fromValue(const mysql::Value& v, const mysql::ColumnInfo& col) {
   using K = mysql::Value::Kind;
   switch (v.kind) {
     case K::kNull: return Scalar::null();
-    case K::kInt: return Scalar::ofNumber(static_cast<long double>(v.i));
-    case K::kUInt: return Scalar::ofNumber(static_cast<long double>(v.u));
+    case K::kInt: {
+      Scalar s = Scalar::exactNumber(decimalOf(v.i), false);
+      s.year = col.type == mysql::ColumnType::kYear;
+      return s;
+    }
+    case K::kUInt:
+    case K::kBit: return Scalar::exactNumber(std::to_string(v.u), false);
     case K::kFloat:
-    case K::kDouble: return Scalar::ofNumber(v.d);
-    case K::kBit: return Scalar::ofNumber(static_cast<long double>(v.u));
-    case K::kDecimal: return Scalar::ofNumber(std::strtold(v.s.c_str(), nullptr));
+    case K::kDouble: return Scalar::approxNumber(v.d, false);
+    case K::kDecimal: return Scalar::exactNumber(v.s, false);
+    case K::kBytes: return Scalar::ofString(v.s, mysql::kBinaryCollation, false);
+    case K::kString: return Scalar::ofString(v.s, col.collation, false);
     case K::kEnum:
     case K::kSet:
-      if (v.s.empty() && v.u != 0) return Scalar::ofNumber(static_cast<long double>(v.u));
-      return Scalar::ofString(v.s, false);
-    case K::kBytes: return Scalar::ofString(v.s, true);
-    case K::kString: return Scalar::ofString(v.s, col.collation == mysql::kBinaryCollation);
     case K::kTemporal:
-    case K::kJson: return Scalar::ofString(v.s, true);
+    case K::kJson: return Scalar::opaque();
   }
   return Scalar::null();
 }
@@ -359,15 +577,18 @@ class Parser {
       }
       std::string digits(text_.substr(num_start, pos_ - num_start));
       char* end = nullptr;
-      long double v = digits.empty() ? 0 : std::strtold(digits.c_str(), &end);
+      double v = digits.empty() ? 0 : std::strtod(digits.c_str(), &end);
       if (digits.empty() || end != digits.c_str() + digits.size()) {
         pos_ = start;
         return error("bad number");
       }
       auto n = std::make_unique<Node>();
       n->type = Node::Type::kLiteral;
-      n->literal = Scalar::ofNumber(c == '-' ? -v : v);
       n->raw = (c == '-' ? "-" : "") + digits;
+      // As the server types it: an exponent makes a double, anything else is exact.
+      n->literal = digits.find_first_of("eE") != std::string::npos
+                       ? Scalar::approxNumber(c == '-' ? -v : v, true)
+                       : Scalar::exactNumber(n->raw, true);
       return n;
     }
     if (isWordChar(c)) {
@@ -376,8 +597,8 @@ class Parser {
       std::string word(text_.substr(start, pos_ - start));
       std::string upper = toUpper(word);
       if (upper == "NULL") return literal(Scalar::null());
-      if (upper == "TRUE") return literal(Scalar::ofNumber(1));
-      if (upper == "FALSE") return literal(Scalar::ofNumber(0));
+      if (upper == "TRUE") return literal(Scalar::exactNumber("1", true));
+      if (upper == "FALSE") return literal(Scalar::exactNumber("0", true));
       for (const char* reserved : {"AND", "OR", "NOT", "IS", "IN", "LIKE", "BETWEEN", "SELECT"}) {
         if (upper == reserved) {
           pos_ = start;
@@ -427,14 +648,14 @@ class Parser {
       value.push_back(ch);
       ++pos_;
     }
-    return literal(Scalar::ofString(std::move(value), false));
+    return literal(Scalar::ofString(std::move(value), 0, true));
   }
 
   std::unique_ptr<Node> literal(Scalar s) {
     auto n = std::make_unique<Node>();
     n->type = Node::Type::kLiteral;
     // TRUE / FALSE. push_back: assigning a literal trips GCC 12's -Wrestrict at -O3.
-    if (s.kind == Scalar::Kind::kNumber) n->raw.push_back(s.number != 0 ? '1' : '0');
+    if (s.kind == Scalar::Kind::kNumber) n->raw.push_back(s.text == "0" ? '0' : '1');
     n->literal = std::move(s);
     return n;
   }
@@ -454,35 +675,44 @@ class Parser {
 struct EvalContext {
   const mysql::TableInfo& table;
   const mysql::RowImage& row;
+  Judgement* judgement;
 };
+
+// The column `name` of the table and its value in the row image.
+Result<std::pair<const mysql::ColumnInfo*, const mysql::Value*>> columnValue(
+    const std::string& name, const mysql::TableInfo& table, const mysql::RowImage& row) {
+  for (size_t i = 0; i < table.columns.size(); ++i) {
+    if (table.columns[i].name != name) continue;
+    if (!row.has(i)) {
+      return Status::InvalidArgument("where: column '" + name + "' of " + table.database + "." +
+                                     table.table +
+                                     " is not in the row image (binlog_row_image must be FULL)");
+    }
+    return std::make_pair(&table.columns[i], &row.values[i]);
+  }
+  return Status::InvalidArgument("where: table " + table.database + "." + table.table +
+                                 " has no column '" + name + "'");
+}
 
 Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
   using T = Node::Type;
+  Judgement* j = ctx.judgement;
   switch (n.type) {
     case T::kLiteral: return n.literal;
     case T::kColumn: {
-      for (size_t i = 0; i < ctx.table.columns.size(); ++i) {
-        if (ctx.table.columns[i].name != n.column) continue;
-        if (i >= ctx.row.values.size() || (i < ctx.row.present.size() && !ctx.row.present[i])) {
-          return Status::InvalidArgument(
-              "where: column '" + n.column + "' of " + ctx.table.database + "." + ctx.table.table +
-              " is not in the row image (binlog_row_image must be FULL)");
-        }
-        return fromValue(ctx.row.values[i], ctx.table.columns[i]);
-      }
-      return Status::InvalidArgument("where: table " + ctx.table.database + "." + ctx.table.table +
-                                     " has no column '" + n.column + "'");
+      DTS_ASSIGN_OR_RETURN(auto cv, columnValue(n.column, ctx.table, ctx.row));
+      return fromValue(*cv.second, *cv.first);
     }
     case T::kNot: {
       DTS_ASSIGN_OR_RETURN(Scalar v, eval(*n.children[0], ctx));
-      auto t = truth(v);
+      auto t = truth(v, j);
       return Scalar::ofBool(t.has_value() ? std::optional<bool>(!*t) : std::nullopt);
     }
     case T::kAnd:
     case T::kOr: {
       DTS_ASSIGN_OR_RETURN(Scalar a, eval(*n.children[0], ctx));
       DTS_ASSIGN_OR_RETURN(Scalar b, eval(*n.children[1], ctx));
-      auto x = truth(a), y = truth(b);
+      auto x = truth(a, j), y = truth(b, j);
       if (n.type == T::kAnd) {
         if ((x.has_value() && !*x) || (y.has_value() && !*y)) return Scalar::ofBool(false);
         if (!x.has_value() || !y.has_value()) return Scalar::null();
@@ -495,11 +725,12 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
     case T::kCompare: {
       DTS_ASSIGN_OR_RETURN(Scalar a, eval(*n.children[0], ctx));
       DTS_ASSIGN_OR_RETURN(Scalar b, eval(*n.children[1], ctx));
+      const bool ordering = n.op != "=" && n.op != "<>" && n.op != "<=>";
       if (n.op == "<=>") {
         if (a.isNull() || b.isNull()) return Scalar::ofBool(a.isNull() && b.isNull());
-        return Scalar::ofBool(*compare(a, b) == 0);
+        return Scalar::ofBool(*compare(a, b, ordering, j) == 0);
       }
-      auto c = compare(a, b);
+      auto c = compare(a, b, ordering, j);
       if (!c.has_value()) return Scalar::null();
       if (n.op == "=") return Scalar::ofBool(*c == 0);
       if (n.op == "<>") return Scalar::ofBool(*c != 0);
@@ -518,7 +749,7 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
       bool saw_null = false;
       for (size_t i = 1; i < n.children.size(); ++i) {
         DTS_ASSIGN_OR_RETURN(Scalar item, eval(*n.children[i], ctx));
-        auto c = compare(v, item);
+        auto c = compare(v, item, false, j);
         if (!c.has_value()) {
           saw_null = true;
         } else if (*c == 0) {
@@ -532,7 +763,7 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
       DTS_ASSIGN_OR_RETURN(Scalar v, eval(*n.children[0], ctx));
       DTS_ASSIGN_OR_RETURN(Scalar lo, eval(*n.children[1], ctx));
       DTS_ASSIGN_OR_RETURN(Scalar hi, eval(*n.children[2], ctx));
-      auto a = compare(v, lo), b = compare(v, hi);
+      auto a = compare(v, lo, true, j), b = compare(v, hi, true, j);
       // -1: false, 0: unknown, 1: true (plain ints keep -Wmaybe-uninitialized quiet).
       int ge = a.has_value() ? (*a >= 0 ? 1 : -1) : 0;
       int le = b.has_value() ? (*b <= 0 ? 1 : -1) : 0;
@@ -543,45 +774,196 @@ Result<Scalar> eval(const Node& n, const EvalContext& ctx) {
     case T::kLike: {
       DTS_ASSIGN_OR_RETURN(Scalar v, eval(*n.children[0], ctx));
       if (v.isNull()) return Scalar::null();
-      std::string text = v.kind == Scalar::Kind::kString ? v.text : [&] {
-        std::string s = std::to_string(static_cast<double>(v.number));
-        if (v.number == static_cast<long double>(static_cast<long long>(v.number))) {
-          s = std::to_string(static_cast<long long>(v.number));
-        }
-        return s;
-      }();
-      bool m = likeMatch(text, n.children[1]->literal.text, v.binary);
-      return Scalar::ofBool(m != n.negated);
+      const std::string& pattern = n.children[1]->literal.text;
+      // LIKE matches character by character without padding: exact here only for byte-wise
+      // collations on single-byte (binary, or ASCII) text.
+      CollationRules r =
+          v.kind == Scalar::Kind::kString && !v.literal ? rulesOf(v.collation) : CollationRules{};
+      bool single_byte =
+          v.collation == mysql::kBinaryCollation || (isAscii(v.text) && isAscii(pattern));
+      if (r.local != LocalStrings::kBytes || !single_byte) {
+        j->giveUp("LIKE on a value that is not a binary or _bin string of single-byte characters");
+        return Scalar::ofBool(false);
+      }
+      return Scalar::ofBool(likeMatch(v.text, pattern) != n.negated);
     }
   }
   return Status::Internal("where: unknown expression node");
 }
 
-std::string toSqlNode(const Node& n, const std::function<std::string(std::string_view)>& q) {
+std::string hex(std::string_view bytes) {
+  static const char kDigits[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    out.push_back(kDigits[static_cast<unsigned char>(c) >> 4]);
+    out.push_back(kDigits[static_cast<unsigned char>(c) & 15]);
+  }
+  return out;
+}
+
+const mysql::Collation* knownCollation(uint16_t id, const mysql::ColumnInfo& col,
+                                       const mysql::TableInfo& table, Status* error) {
+  const mysql::Collation* c = mysql::findCollation(id);
+  if (c == nullptr) {
+    *error = Status::FailedPrecondition(
+        "where: the collation of column '" + col.name + "' of " + table.database + "." +
+        table.table + " is not known (id " + std::to_string(id) +
+        "), so its filter cannot be evaluated as the source server would");
+  }
+  return c;
+}
+
+// `bytes` in collation `target`, read as text of collation `from`: a literal with the column's
+// own coercion rules (COLLATE), converted when the bytes are in another character set.
+std::string stringLiteral(std::string_view bytes, const mysql::Collation& from,
+                          const mysql::Collation& target) {
+  std::string lit = "_" + std::string(from.charset) + " X'" + hex(bytes) + "'";
+  if (std::string_view(from.charset) != target.charset)
+    lit = "CONVERT(" + lit + " USING " + target.charset + ")";
+  return "(" + lit + " COLLATE " + target.name + ")";
+}
+
+// Where a column is read: as a number (ENUM -> its index, SET -> its bit mask) or as a string.
+enum class ColumnContext { kNumber, kString, kUnknown };
+
+// The context of `n`'s operand `child`: the other operands' literal type.
+ColumnContext contextOf(const Node& n, size_t child) {
   using T = Node::Type;
-  auto child = [&](size_t i) { return toSqlNode(*n.children[i], q); };
+  if (n.type == T::kLike) return ColumnContext::kString;
+  if (n.type != T::kCompare && n.type != T::kIn && n.type != T::kBetween)
+    return ColumnContext::kNumber;
+  bool numbers = false, strings = false, others = false;
+  for (size_t i = 0; i < n.children.size(); ++i) {
+    if (i == child) continue;
+    const Node& o = *n.children[i];
+    if (o.type != T::kLiteral) {
+      others = true;
+    } else if (o.literal.kind == Scalar::Kind::kNumber) {
+      numbers = true;
+    } else if (o.literal.kind == Scalar::Kind::kString) {
+      strings = true;
+    }
+  }
+  if (others || (numbers && strings)) return ColumnContext::kUnknown;
+  return numbers ? ColumnContext::kNumber : ColumnContext::kString;
+}
+
+// A row's value as a SQL literal that the server compares as it compares the column.
+Result<std::string> valueSql(const mysql::Value& v, const mysql::ColumnInfo& col,
+                             const mysql::TableInfo& table, ColumnContext context) {
+  using K = mysql::Value::Kind;
+  using CT = mysql::ColumnType;
+  Status error;
+  auto unsupported = [&](const std::string& what) {
+    return Status::Unsupported("where: " + what + " (column '" + col.name + "' of " +
+                               table.database + "." + table.table +
+                               "): dts cannot evaluate this filter as the source server would; "
+                               "rewrite the condition");
+  };
+  switch (v.kind) {
+    case K::kNull: return std::string("NULL");
+    case K::kInt: return "(" + std::to_string(v.i) + ")";
+    case K::kUInt:
+    case K::kBit: return std::to_string(v.u);
+    case K::kFloat:
+    case K::kDouble: {
+      // A double literal (exponent) with round-trip precision.
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.17e", v.d);
+      return "(" + std::string(buf) + ")";
+    }
+    case K::kDecimal: {
+      if (!decimalParts(v.s).has_value()) return unsupported("the DECIMAL value '" + v.s + "'");
+      return "(" + v.s + ")";
+    }
+    case K::kTemporal: {
+      std::string type;
+      switch (col.type) {
+        case CT::kDate:
+        case CT::kNewDate: type = "DATE"; break;
+        case CT::kTime:
+        case CT::kTime2: type = "TIME(6)"; break;
+        // TIMESTAMP values are UTC, as the evaluating session's time_zone (+00:00) reads them.
+        case CT::kDateTime:
+        case CT::kDateTime2:
+        case CT::kTimestamp:
+        case CT::kTimestamp2: type = "DATETIME(6)"; break;
+        default: return unsupported("a temporal value of an unexpected column type");
+      }
+      return "CAST('" + v.s + "' AS " + type + ")";
+    }
+    case K::kBytes: return "_binary X'" + hex(v.s) + "'";
+    case K::kString: {
+      const mysql::Collation* c = knownCollation(col.collation, col, table, &error);
+      if (c == nullptr) return error;
+      return stringLiteral(v.s, *c, *c);
+    }
+    case K::kJson: {
+      const mysql::Collation* c = mysql::findCollation(col.collation);
+      if (c != nullptr && col.collation != mysql::kBinaryCollation) {
+        return stringLiteral(v.s, *c, *c);  // MariaDB: JSON is text
+      }
+      return "CAST(_utf8mb4 X'" + hex(v.s) + "' AS JSON)";  // MySQL's JSON type
+    }
+    case K::kEnum:
+    case K::kSet: {
+      if (context == ColumnContext::kUnknown) {
+        return unsupported("an ENUM or SET column compared with another column or mixed values");
+      }
+      if (context == ColumnContext::kNumber) return std::to_string(v.u);
+      std::string name = v.s;
+      if (name.empty() && v.u != 0) {
+        if (v.kind == K::kEnum && v.u <= col.enum_values.size()) {
+          name = col.enum_values[v.u - 1];
+        } else {
+          return unsupported("an ENUM or SET value whose member names are not known");
+        }
+      }
+      const mysql::Collation* target = knownCollation(col.collation, col, table, &error);
+      if (target == nullptr) return error;
+      const mysql::Collation* from =
+          col.enum_values_collation != 0
+              ? knownCollation(col.enum_values_collation, col, table, &error)
+              : target;
+      if (from == nullptr) return error;
+      return stringLiteral(name, *from, *target);
+    }
+  }
+  return Status::Internal("where: unknown value kind");
+}
+
+using ColumnSql = std::function<Result<std::string>(const std::string& column, ColumnContext)>;
+
+Result<std::string> toSqlNode(const Node& n, const std::function<std::string(std::string_view)>& q,
+                              const ColumnSql& column, ColumnContext context) {
+  using T = Node::Type;
+  std::vector<std::string> c;
+  for (size_t i = 0; i < n.children.size(); ++i) {
+    DTS_ASSIGN_OR_RETURN(std::string s, toSqlNode(*n.children[i], q, column, contextOf(n, i)));
+    c.push_back(std::move(s));
+  }
   std::string neg = n.negated ? "NOT " : "";
   switch (n.type) {
     case T::kLiteral:
-      if (n.literal.kind == Scalar::Kind::kNull) return "NULL";
+      if (n.literal.kind == Scalar::Kind::kNull) return std::string("NULL");
       if (n.literal.kind == Scalar::Kind::kNumber) return n.raw;
       return q(n.literal.text);
-    case T::kColumn: return mysql::quoteIdentifier(n.column);
-    case T::kNot: return "(NOT " + child(0) + ")";
-    case T::kAnd: return "(" + child(0) + " AND " + child(1) + ")";
-    case T::kOr: return "(" + child(0) + " OR " + child(1) + ")";
-    case T::kCompare: return "(" + child(0) + " " + n.op + " " + child(1) + ")";
-    case T::kIsNull: return "(" + child(0) + " IS " + neg + "NULL)";
+    case T::kColumn: return column(n.column, context);
+    case T::kNot: return "(NOT " + c[0] + ")";
+    case T::kAnd: return "(" + c[0] + " AND " + c[1] + ")";
+    case T::kOr: return "(" + c[0] + " OR " + c[1] + ")";
+    case T::kCompare: return "(" + c[0] + " " + n.op + " " + c[1] + ")";
+    case T::kIsNull: return "(" + c[0] + " IS " + neg + "NULL)";
     case T::kIn: {
-      std::string s = "(" + child(0) + " " + neg + "IN (";
-      for (size_t i = 1; i < n.children.size(); ++i) s += (i > 1 ? ", " : "") + child(i);
+      std::string s = "(" + c[0] + " " + neg + "IN (";
+      for (size_t i = 1; i < c.size(); ++i) s += (i > 1 ? ", " : "") + c[i];
       return s + "))";
     }
-    case T::kBetween:
-      return "(" + child(0) + " " + neg + "BETWEEN " + child(1) + " AND " + child(2) + ")";
-    case T::kLike: return "(" + child(0) + " " + neg + "LIKE " + child(1) + ")";
+    case T::kBetween: return "(" + c[0] + " " + neg + "BETWEEN " + c[1] + " AND " + c[2] + ")";
+    case T::kLike: return "(" + c[0] + " " + neg + "LIKE " + c[1] + ")";
   }
-  return "";
+  return std::string();
 }
 
 }  // namespace
@@ -590,7 +972,20 @@ RowFilter::~RowFilter() = default;
 
 std::string RowFilter::toSql(
     const std::function<std::string(std::string_view)>& quote_string) const {
-  return toSqlNode(*root_, quote_string);
+  auto column = [](const std::string& name, ColumnContext) -> Result<std::string> {
+    return mysql::quoteIdentifier(name);
+  };
+  return toSqlNode(*root_, quote_string, column, ColumnContext::kNumber).value();
+}
+
+Result<std::string> RowFilter::toSqlForRow(
+    const mysql::TableInfo& table, const mysql::RowImage& row,
+    const std::function<std::string(std::string_view)>& quote_string) const {
+  auto column = [&](const std::string& name, ColumnContext context) -> Result<std::string> {
+    DTS_ASSIGN_OR_RETURN(auto cv, columnValue(name, table, row));
+    return valueSql(*cv.second, *cv.first, table, context);
+  };
+  return toSqlNode(*root_, quote_string, column, ColumnContext::kNumber);
 }
 
 Result<std::shared_ptr<const RowFilter>> RowFilter::compile(std::string_view where) {
@@ -603,10 +998,40 @@ Result<std::shared_ptr<const RowFilter>> RowFilter::compile(std::string_view whe
   return std::shared_ptr<const RowFilter>(std::move(f));
 }
 
-Result<bool> RowFilter::matches(const mysql::TableInfo& table, const mysql::RowImage& row) const {
-  DTS_ASSIGN_OR_RETURN(Scalar v, eval(*root_, EvalContext{table, row}));
-  auto t = truth(v);
-  return t.has_value() && *t;
+Result<std::optional<bool>> RowFilter::matchesLocally(const mysql::TableInfo& table,
+                                                      const mysql::RowImage& row,
+                                                      std::string* why) const {
+  Judgement j;
+  DTS_ASSIGN_OR_RETURN(Scalar v, eval(*root_, EvalContext{table, row, &j}));
+  auto t = truth(v, &j);
+  if (!j.refused.empty()) {
+    return Status::Unsupported("where: the filter of " + table.database + "." + table.table +
+                               " cannot be evaluated exactly: " + j.refused +
+                               "; rewrite the condition");
+  }
+  if (!j.exact) {
+    if (why != nullptr) *why = j.why;
+    return std::optional<bool>();
+  }
+  return std::optional<bool>(t.has_value() && *t);
+}
+
+Result<bool> RowFilter::matches(const mysql::TableInfo& table, const mysql::RowImage& row,
+                                FilterEvaluator* source) const {
+  std::string why;
+  DTS_ASSIGN_OR_RETURN(std::optional<bool> local, matchesLocally(table, row, &why));
+  if (local.has_value()) return *local;
+  if (source == nullptr) {
+    return Status::FailedPrecondition("where: the filter of " + table.database + "." + table.table +
+                                      " needs the source server to judge this row (" + why +
+                                      ") and no source connection was given");
+  }
+  auto r = source->evaluate(*this, table, row);
+  if (!r.ok()) {
+    return r.status().withContext("where: evaluating the filter of " + table.database + "." +
+                                  table.table + " at the source (" + why + ")");
+  }
+  return *r;
 }
 
 }  // namespace dts::pipeline

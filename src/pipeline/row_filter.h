@@ -15,14 +15,31 @@
 //              | FALSE
 //
 // Evaluation follows SQL: NULL makes comparisons unknown and a row is selected only when the
-// whole expression is TRUE. Comparing a number with a string compares numerically; two strings
-// compare case-insensitively (ASCII) for text columns and byte-wise for binary ones, which matches
-// the server for the default *_general_ci / *_unicode_ci collations on ASCII data.
-// Thread-safety: immutable after compile(); matches() may run on many threads at once.
+// whole expression is TRUE. The full-data phase runs the filter at the source server (toSql); the
+// incremental phase must select exactly the rows that server would, so a row is judged in dts
+// only when dts provably computes the server's answer, and by the source server otherwise
+// (matches() with a FilterEvaluator, which runs toSqlForRow()). Judged in dts:
+//   - NULL tests (IS [NOT] NULL, <=> NULL, NULL operands);
+//   - numbers against numbers: integers, DECIMAL and exact literals compared as exact decimals,
+//     FLOAT/DOUBLE and literals with an exponent as doubles (as the server compares them); a YEAR
+//     column only against 0 or a four-digit year (the server reads 24 as 2024: refused otherwise);
+//   - a string column against a string literal under a byte-ordered collation (binary, *_bin of
+//     utf8mb4/utf8mb3/latin1/ascii; a non-utf8mb4 one only with an ASCII literal), with the
+//     collation's PAD SPACE / NO PAD rule; LIKE there only on single-byte text;
+//   - equality (=, <>, <=>, IN) of printable-ASCII values under the common case-insensitive
+//     collations (general_ci, unicode_ci, unicode_520_ci, 0900_ai_ci, uca1400_ai_ci,
+//     latin1_swedish_ci, ascii_general_ci), where it is ASCII case folding.
+// Everything else goes to the server: other collations, non-ASCII text under a *_ci collation,
+// string ordering and LIKE under *_ci, temporal, ENUM, SET, JSON values, numbers against
+// strings, column against column. A row is never passed or dropped on a guess: without an
+// evaluator such a row is an error.
+// Thread-safety: immutable after compile(); matches() may run on many threads at once (each with
+// its own evaluator).
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +48,8 @@
 #include "mysql/table_info.h"
 
 namespace dts::pipeline {
+
+class FilterEvaluator;  // filter_evaluator.h
 
 class RowFilter {
  public:
@@ -50,9 +69,28 @@ class RowFilter {
   // parenthesized, so the server evaluates exactly the tree that matches() evaluates.
   std::string toSql(const std::function<std::string(std::string_view)>& quote_string) const;
 
-  // True when the expression is TRUE for the row. kInvalidArgument when it names a column the
-  // table does not have, or that the image does not include.
-  Result<bool> matches(const mysql::TableInfo& table, const mysql::RowImage& row) const;
+  // The expression with every column replaced by the row's value as a literal the server
+  // compares as it compares the column (`_utf8mb4 X'..' COLLATE <collation>`, `_binary X'..'`,
+  // exact numbers, doubles with an exponent, CAST('..' AS DATETIME(6)), an ENUM's index or name
+  // as the context reads it, NULL), for a session with time_zone '+00:00'. kUnsupported for a
+  // value no literal reproduces (an ENUM compared with a column, a collation dts does not know).
+  Result<std::string> toSqlForRow(
+      const mysql::TableInfo& table, const mysql::RowImage& row,
+      const std::function<std::string(std::string_view)>& quote_string) const;
+
+  // The local judgement alone: true/false when dts computes exactly what the server would,
+  // nullopt when only the server can tell (*why, when given, says why).
+  Result<std::optional<bool>> matchesLocally(const mysql::TableInfo& table,
+                                             const mysql::RowImage& row,
+                                             std::string* why = nullptr) const;
+
+  // True when the expression is TRUE for the row: judged locally when that is exact, else by
+  // `source` (FilterEvaluator::evaluate, its errors returned with context; kUnavailable is a lost
+  // source connection). kFailedPrecondition when the row needs the server and source is null;
+  // kUnsupported for a comparison neither can judge exactly (a YEAR against a two-digit year);
+  // kInvalidArgument when it names a column the table does not have, or that the image lacks.
+  Result<bool> matches(const mysql::TableInfo& table, const mysql::RowImage& row,
+                       FilterEvaluator* source) const;
 
  private:
   RowFilter() = default;

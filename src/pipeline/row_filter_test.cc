@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "pipeline/filter_evaluator.h"
+
 namespace dts::pipeline {
 namespace {
 
@@ -16,6 +18,8 @@ mysql::TableInfo table() {
   t.columns[1].name = "status";
   t.columns[2].name = "total";
   t.columns[3].name = "note";
+  t.columns[1].collation = mysql::kUtf8mb4Collation;  // utf8mb4_general_ci
+  t.columns[3].collation = 46;                        // utf8mb4_bin
   return t;
 }
 
@@ -33,13 +37,14 @@ bool eval(const std::string& where, const mysql::RowImage& r) {
   auto f = RowFilter::compile(where);
   EXPECT_TRUE(f.ok()) << where << ": " << f.status().toString();
   if (!f.ok()) return false;
-  auto m = (*f)->matches(table(), r);
+  auto m = (*f)->matches(table(), r, nullptr);
   EXPECT_TRUE(m.ok()) << m.status().toString();
   return m.ok() && *m;
 }
 
 TEST(RowFilterTest, ComparesLikeSql) {
   auto r = row(7, "paid", "12.50", nullptr);
+  auto r2 = row(7, "paid", "12.50", "note");
   EXPECT_TRUE(eval("status <> 'test'", r));
   EXPECT_FALSE(eval("status = 'test'", r));
   EXPECT_TRUE(eval("status = 'PAID'", r));  // case-insensitive text
@@ -48,8 +53,8 @@ TEST(RowFilterTest, ComparesLikeSql) {
   EXPECT_TRUE(eval("id < 5 OR `total` BETWEEN 10 AND 20", r));
   EXPECT_TRUE(eval("id IN (1, 7, 9)", r));
   EXPECT_FALSE(eval("id NOT IN (1, 7, 9)", r));
-  EXPECT_TRUE(eval("status LIKE 'p%d'", r));
-  EXPECT_TRUE(eval("status NOT LIKE 'x_'", r));
+  EXPECT_TRUE(eval("note LIKE 'n%e'", r2));
+  EXPECT_TRUE(eval("note NOT LIKE 'x_'", r2));
   EXPECT_TRUE(eval("note IS NULL", r));
   EXPECT_FALSE(eval("note IS NOT NULL", r));
   EXPECT_TRUE(eval("NOT (id = 1)", r));
@@ -80,12 +85,12 @@ TEST(RowFilterTest, RejectsWhatItCannotEvaluate) {
 TEST(RowFilterTest, UnknownOrMissingColumnIsAnError) {
   auto f = RowFilter::compile("nope = 1");
   ASSERT_TRUE(f.ok());
-  EXPECT_FALSE((*f)->matches(table(), row(1, "a", "1", "n")).ok());
+  EXPECT_FALSE((*f)->matches(table(), row(1, "a", "1", "n"), nullptr).ok());
   auto g = RowFilter::compile("note = 'n'");
   ASSERT_TRUE(g.ok());
   auto r = row(1, "a", "1", "n");
   r.present[3] = false;
-  EXPECT_FALSE((*g)->matches(table(), r).ok());
+  EXPECT_FALSE((*g)->matches(table(), r, nullptr).ok());
   EXPECT_EQ((*g)->columns(), std::vector<std::string>{"note"});
 }
 
@@ -97,6 +102,201 @@ TEST(RowFilterTest, RendersQuotedSql) {
   EXPECT_EQ((*f)->toSql(q),
             "(((`status` <> Q[te'st]) AND (`we``ird` IN (1, -2.5))) OR ((`note` IS NOT NULL) AND "
             "(NOT (`x` LIKE Q[a%]))))");
+}
+
+// Records what it is asked and answers `answer` (or fails with `error`).
+class FakeEvaluator final : public FilterEvaluator {
+ public:
+  Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
+                        const mysql::RowImage& row) override {
+    auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+    DTS_ASSIGN_OR_RETURN(std::string sql, filter.toSqlForRow(table, row, q));
+    asked.push_back(sql);
+    if (!error.ok()) return error;
+    return answer;
+  }
+  std::vector<std::string> asked;
+  bool answer = true;
+  Status error;
+};
+
+// One column `c` of the given type, kind and collation, holding `value`.
+struct OneColumn {
+  mysql::TableInfo table;
+  mysql::RowImage row;
+};
+OneColumn oneColumn(mysql::ColumnType type, uint16_t collation, Value value) {
+  OneColumn o;
+  o.table.database = "db";
+  o.table.table = "t";
+  o.table.columns.resize(1);
+  o.table.columns[0].name = "c";
+  o.table.columns[0].type = type;
+  o.table.columns[0].collation = collation;
+  o.row.values.push_back(std::move(value));
+  return o;
+}
+
+constexpr uint16_t kGeneralCi = 45, kUtf8mb4Bin = 46, kLatin1Swedish = 8, kLatin1Bin = 47,
+                   kUnicodeCi = 224, kUtf8mb4NopadBin = 1070;
+
+// Local judgement: nullopt = the server must judge.
+std::optional<bool> local(const std::string& where, const OneColumn& o) {
+  auto f = RowFilter::compile(where);
+  EXPECT_TRUE(f.ok()) << where;
+  auto m = (*f)->matchesLocally(o.table, o.row);
+  EXPECT_TRUE(m.ok()) << where << ": " << m.status().toString();
+  return m.ok() ? *m : std::nullopt;
+}
+
+Value text(const char* s) {
+  return Value::ofText(Value::Kind::kString, s);
+}
+
+TEST(RowFilterTest, BinaryCollationsCompareBytesWithTheirPadRule) {
+  using CT = mysql::ColumnType;
+  // The tester's case: utf8mb4_bin keeps 'TEST' and 'Test' out of `s <> 'test'`'s exclusion.
+  EXPECT_EQ(local("c <> 'test'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("TEST"))), true);
+  EXPECT_EQ(local("c <> 'test'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("Test"))), true);
+  EXPECT_EQ(local("c <> 'test'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("test"))), false);
+  // PAD SPACE: 'a ' = 'a'; and 'a' > 'a\t' (the shorter is padded with spaces, not cut).
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("a  "))), true);
+  EXPECT_EQ(local("c > 'a'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("a\t"))), false);
+  EXPECT_EQ(local("c < 'a'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("a\t"))), true);
+  // NO PAD (and binary): trailing spaces count.
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, kUtf8mb4NopadBin, text("a "))), false);
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, mysql::kBinaryCollation,
+                                       Value::ofText(Value::Kind::kBytes, "a "))),
+            false);
+  // Non-ASCII utf8mb4 compares by code point = byte order.
+  EXPECT_EQ(local("c > 'z'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("é"))), true);
+  // latin1_bin: an ASCII literal compares byte-wise; a non-ASCII one is converted by the server.
+  EXPECT_EQ(local("c > 'z'", oneColumn(CT::kVarchar, kLatin1Bin, text("\xe9"))), true);
+  EXPECT_EQ(local("c = 'é'", oneColumn(CT::kVarchar, kLatin1Bin, text("\xe9"))), std::nullopt);
+  // LIKE: byte-wise only on single-byte text.
+  EXPECT_EQ(local("c LIKE 'T_S%'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("TEST"))), true);
+  EXPECT_EQ(local("c LIKE 't%'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("TEST"))), false);
+  EXPECT_EQ(local("c LIKE '_'", oneColumn(CT::kVarchar, kUtf8mb4Bin, text("é"))), std::nullopt);
+}
+
+TEST(RowFilterTest, CaseInsensitiveCollationsAreLocalOnlyForAsciiEquality) {
+  using CT = mysql::ColumnType;
+  EXPECT_EQ(local("c <> 'test'", oneColumn(CT::kVarchar, kGeneralCi, text("TEST"))), false);
+  EXPECT_EQ(local("c IN ('x', 'Paid ')", oneColumn(CT::kVarchar, kUnicodeCi, text("PAID"))), true);
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, kLatin1Swedish, text("A"))), true);
+  // The tester's case: 'tést' = 'test' under general_ci; only the server knows.
+  EXPECT_EQ(local("c <> 'test'", oneColumn(CT::kVarchar, kGeneralCi, text("tést"))), std::nullopt);
+  // Ordering and LIKE under *_ci (punctuation sorts differently in UCA), control characters
+  // (ignorable in UCA), unknown collations: the server.
+  EXPECT_EQ(local("c < 'a'", oneColumn(CT::kVarchar, kGeneralCi, text("_"))), std::nullopt);
+  EXPECT_EQ(local("c LIKE 'a%'", oneColumn(CT::kVarchar, kGeneralCi, text("abc"))), std::nullopt);
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, kUnicodeCi, text("a\x01"))), std::nullopt);
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, 0, text("a"))), std::nullopt);
+  EXPECT_EQ(local("c = 'a'", oneColumn(CT::kVarchar, 10 /* swe7_swedish_ci */, text("a"))),
+            std::nullopt);
+}
+
+TEST(RowFilterTest, NumbersAreExactAndOtherTypesGoToTheServer) {
+  using CT = mysql::ColumnType;
+  auto dec = [](const char* s) { return Value::ofText(Value::Kind::kDecimal, s); };
+  EXPECT_EQ(local("c = 0.1", oneColumn(CT::kNewDecimal, 0, dec("0.10"))), true);
+  EXPECT_EQ(local("c > 12345678901234567890.1",
+                  oneColumn(CT::kNewDecimal, 0, dec("12345678901234567890.10"))),
+            false);  // as doubles these would be equal
+  EXPECT_EQ(local("c >= 1.00000000000000000001", oneColumn(CT::kLong, 0, Value::ofInt(1))), false);
+  EXPECT_EQ(local("c = -0", oneColumn(CT::kNewDecimal, 0, dec("-0.00"))), true);
+  EXPECT_EQ(local("c = 18446744073709551615",
+                  oneColumn(CT::kLongLong, 0, Value::ofUInt(18446744073709551615ull))),
+            true);
+  Value f;
+  f.kind = Value::Kind::kFloat;
+  f.d = static_cast<double>(0.1f);
+  EXPECT_EQ(local("c = 0.1", oneColumn(CT::kFloat, 0, f)), false);  // as the server: a double
+  EXPECT_EQ(local("c IS NOT NULL",
+                  oneColumn(CT::kDateTime2, 0,
+                            Value::ofText(Value::Kind::kTemporal, "2024-01-01 00:00:00"))),
+            true);
+  EXPECT_EQ(local("c > '2024-01-01'",
+                  oneColumn(CT::kDateTime2, 0,
+                            Value::ofText(Value::Kind::kTemporal, "2024-01-01 00:00:00"))),
+            std::nullopt);
+  EXPECT_EQ(local("c = '5'", oneColumn(CT::kLong, 0, Value::ofInt(5))), std::nullopt);
+  EXPECT_EQ(local("c = 5", oneColumn(CT::kVarchar, kGeneralCi, text("5"))), std::nullopt);
+  Value e = Value::ofUInt(1);
+  e.kind = Value::Kind::kEnum;
+  e.s = "a";
+  EXPECT_EQ(local("c = 1", oneColumn(CT::kString, kGeneralCi, e)), std::nullopt);
+  EXPECT_EQ(local("c = 2024", oneColumn(CT::kYear, 0, Value::ofInt(2024))), true);
+  // A YEAR against a two-digit year: neither dts nor a literal at the server reproduces the
+  // server's conversion of the constant (24 -> 2024).
+  auto f24 = RowFilter::compile("c = 24");
+  ASSERT_TRUE(f24.ok());
+  auto y = (*f24)->matchesLocally(oneColumn(CT::kYear, 0, Value::ofInt(2024)).table,
+                                  oneColumn(CT::kYear, 0, Value::ofInt(2024)).row);
+  EXPECT_EQ(y.status().code(), Status::Code::kUnsupported);
+}
+
+TEST(RowFilterTest, AsksTheServerWithTypedLiterals) {
+  using CT = mysql::ColumnType;
+  FakeEvaluator server;
+  auto f = RowFilter::compile("c <> 'test'");
+  ASSERT_TRUE(f.ok());
+  auto o = oneColumn(CT::kVarchar, kGeneralCi, text("tést"));
+  server.answer = false;
+  auto m = (*f)->matches(o.table, o.row, &server);
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  EXPECT_FALSE(*m);  // the server's answer, not dts's
+  ASSERT_EQ(server.asked.size(), 1u);
+  EXPECT_EQ(server.asked[0], "((_utf8mb4 X'74C3A97374' COLLATE utf8mb4_general_ci) <> 'test')");
+  // Local cases never reach it.
+  auto ascii = oneColumn(CT::kVarchar, kGeneralCi, text("TEST"));
+  ASSERT_TRUE((*f)->matches(ascii.table, ascii.row, &server).ok());
+  EXPECT_EQ(server.asked.size(), 1u);
+
+  auto sql = [](const std::string& where, const OneColumn& o) {
+    auto g = RowFilter::compile(where);
+    EXPECT_TRUE(g.ok());
+    auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+    auto r = (*g)->toSqlForRow(o.table, o.row, q);
+    return r.ok() ? *r : r.status().toString();
+  };
+  EXPECT_EQ(sql("c > '2024-1-1'",
+                oneColumn(CT::kDateTime2, 0,
+                          Value::ofText(Value::Kind::kTemporal, "2024-01-01 00:00:00.5"))),
+            "(CAST('2024-01-01 00:00:00.5' AS DATETIME(6)) > '2024-1-1')");
+  EXPECT_EQ(sql("c = '2024-1-1'",
+                oneColumn(CT::kNewDate, 0, Value::ofText(Value::Kind::kTemporal, "2024-01-01"))),
+            "(CAST('2024-01-01' AS DATE) = '2024-1-1')");
+  EXPECT_EQ(sql("c = 'x'", oneColumn(CT::kVarchar, kLatin1Swedish, text("\xe5"))),
+            "((_latin1 X'E5' COLLATE latin1_swedish_ci) = 'x')");
+  EXPECT_EQ(sql("c = 5", oneColumn(CT::kBlob, mysql::kBinaryCollation,
+                                   Value::ofText(Value::Kind::kBytes, "5"))),
+            "(_binary X'35' = 5)");
+  EXPECT_EQ(
+      sql("c > 1.5", oneColumn(CT::kNewDecimal, 0, Value::ofText(Value::Kind::kDecimal, "-2.50"))),
+      "((-2.50) > 1.5)");
+  // ENUM: its index against numbers, its name against strings.
+  Value e = Value::ofUInt(2);
+  e.kind = Value::Kind::kEnum;
+  e.s = "b";
+  EXPECT_EQ(sql("c IN (1, 2)", oneColumn(CT::kString, kGeneralCi, e)), "(2 IN (1, 2))");
+  EXPECT_EQ(sql("c = 'B'", oneColumn(CT::kString, kGeneralCi, e)),
+            "((_utf8mb4 X'62' COLLATE utf8mb4_general_ci) = 'B')");
+  EXPECT_EQ(sql("c IS NULL", oneColumn(CT::kVarchar, kGeneralCi, Value::null())), "(NULL IS NULL)");
+}
+
+TEST(RowFilterTest, NeverGuessesWhenTheServerCannotAnswer) {
+  using CT = mysql::ColumnType;
+  auto f = RowFilter::compile("c <> 'test'");
+  ASSERT_TRUE(f.ok());
+  auto o = oneColumn(CT::kVarchar, kGeneralCi, text("tést"));
+  auto none = (*f)->matches(o.table, o.row, nullptr);
+  EXPECT_EQ(none.status().code(), Status::Code::kFailedPrecondition);
+  EXPECT_NE(none.status().message().find("db.t"), std::string::npos) << none.status().toString();
+  FakeEvaluator down;
+  down.error = Status::Unavailable("source 127.0.0.1:3306 lost");
+  auto lost = (*f)->matches(o.table, o.row, &down);
+  EXPECT_EQ(lost.status().code(), Status::Code::kUnavailable);  // retryable
 }
 
 }  // namespace

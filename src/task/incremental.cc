@@ -13,6 +13,7 @@
 #include "pipeline/mapping_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
+#include "source/source_filter_evaluator.h"
 #include "task/schema_history_store.h"
 #include "task/throttle.h"
 #include "task/tracking.h"
@@ -276,9 +277,19 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     watcher.join();
   };
 
-  pipeline::MappingStage stage(mapping_);
-  std::vector<pipeline::Transaction> done;
   Status st;
+  std::unique_ptr<pipeline::FilterEvaluator> filter_source;
+  if (seams_.filter_evaluator) {
+    auto made = seams_.filter_evaluator(config_);
+    if (!made.ok()) st = made.status().withContext(where + ": row filter evaluator");
+    if (made.ok()) filter_source = std::move(made).value();
+  } else if (auto src_opts = config_.source.connectOptions(); src_opts.ok()) {
+    filter_source = std::make_unique<source::SourceFilterEvaluator>(*src_opts);
+  } else if (!seams_.reader) {
+    st = src_opts.status().withContext(where + ": row filter evaluator");
+  }
+  pipeline::MappingStage stage(mapping_, filter_source.get());
+  std::vector<pipeline::Transaction> done;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
   while (st.ok() && !halt && !stop.load()) {
     auto more = reader->next(&done);

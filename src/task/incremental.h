@@ -17,7 +17,9 @@
 //      endpoint: same code, GTID positioned) from the furthest of the task's start position and
 //      the checkpoint, decoding only the tables the mapping moves (every DDL is kept: the mapping
 //      stage decides), throttles transactions (options.incremental_limits), maps every piece
-//      through the mapping stage and hands it to the sink in source commit order;
+//      through the mapping stage and hands it to the sink in source commit order; a row its WHERE
+//      filter cannot judge exactly is judged by the source server, on a connection of its own
+//      (source/source_filter_evaluator.h);
 //   4. publishes rows, bytes, latency (source commit -> destination commit) and the checkpoint
 //      position to the runner's Progress about twice a second.
 // Stop (the flag): the reader is interrupted, everything queued is committed, the checkpoint is
@@ -32,6 +34,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "pipeline/filter_evaluator.h"
 #include "sink/sink.h"
 #include "source/change_reader.h"
 #include "task/runner.h"
@@ -48,6 +51,10 @@ struct IncrementalSeams {
   source::ChangeReaderFactory reader;
   // The sink of one run; null: mysqlSinkFactory().
   SinkFactory sink;
+  // The judge of the rows a WHERE filter cannot judge exactly in dts (pipeline/row_filter.h);
+  // null: a source::SourceFilterEvaluator on the task's source server.
+  std::function<Result<std::unique_ptr<pipeline::FilterEvaluator>>(const TaskConfig& config)>
+      filter_evaluator;
   // Decides the idle window (latency 0 after 2 s without events), paces the throttle and stamps
   // Transaction::received. Not owned; must outlive every engine made.
   Clock* clock = SystemClock::instance();
