@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/log.h"
 #include "server/kafka_memory_log_for_tests.h"
 #include "server/kafka_protocol.h"
 
@@ -39,6 +41,12 @@ class RawClient {
   }
   ~RawClient() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int localPort() const {
+    sockaddr_in a{};
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+  }
 
   void sendRaw(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
@@ -615,6 +623,51 @@ TEST_F(KafkaListenerTest, GroupTokenScopeRefusesOtherTopicsAndGroups) {
   }
   EXPECT_TRUE(closed);
   EXPECT_FALSE(client(false)->authenticate(group_token));
+}
+
+// Connections that never authenticate (a port scan, a flood of idle sockets, a request cut in
+// the middle) neither keep their place past auth_timeout nor keep a consumer out at the limit.
+TEST_F(KafkaListenerTest, UnauthenticatedConnectionsNeverLockConsumersOut) {
+  auto o = options();
+  o.max_connections = 4;
+  o.auth_timeout = std::chrono::milliseconds(800);
+  start(o);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawClient>(listener_->port()));
+  auto cut = std::make_unique<RawClient>(listener_->port());
+  cut->sendRaw(std::string("\x00\x00\x00\x64", 4) + "0123456789");  // 100 bytes announced
+  for (int i = 0; i < 50 && listener_->connectionCount() < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(listener_->connectionCount(), 4u);
+  // At the limit: a consumer gets in (the oldest unauthenticated connection makes room).
+  auto consumer = client();
+  EXPECT_TRUE(consumer->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+  // The others are closed once their time to authenticate is over; the consumer stays.
+  for (auto& c : idle) EXPECT_TRUE(c->closedByServer());
+  EXPECT_TRUE(cut->closedByServer());
+  EXPECT_TRUE(consumer->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+  for (int i = 0; i < 50 && listener_->connectionCount() > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(listener_->connectionCount(), 1u);
+}
+
+// The log names each peer by its own address and port (not ":0").
+TEST_F(KafkaListenerTest, TheLogNamesThePeersAddressAndPort) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  spdlog::default_logger()->sinks().push_back(sink);
+  start();
+  {
+    auto c = client(false);  // Metadata before authenticating: logged, closed
+    c->sendRequest(k::kMetadata, 1, std::string("\xff\xff\xff\xff", 4));
+    EXPECT_TRUE(c->closedByServer());
+    const std::string want = "kafka: 127.0.0.1:" + std::to_string(c->localPort()) + ": ";
+    bool found = false;
+    for (const auto& line : sink->last_formatted())
+      found = found || line.find(want) != std::string::npos;
+    EXPECT_TRUE(found) << want;
+  }
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
 }
 
 }  // namespace
