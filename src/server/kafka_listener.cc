@@ -118,6 +118,21 @@ bool writeAll(int fd, std::string_view data) {
   return true;
 }
 
+// Keeps the records whose record batch (k::encodeRecordBatch) stays within `limit` bytes, and
+// at least one (KIP-74). read()'s limit counts keys and values only; a batch adds its header and
+// each record's framing.
+void fitRecordBatch(std::vector<sink::LogRecord>* records, size_t limit) {
+  constexpr size_t kBatchHeader = 61;
+  constexpr size_t kRecordFraming = 32;  // attributes, five varints at most, no headers
+  size_t total = kBatchHeader, keep = 0;
+  for (const auto& r : *records) {
+    total += r.key.size() + r.value.size() + kRecordFraming;
+    if (total > limit && keep > 0) break;
+    ++keep;
+  }
+  records->resize(keep);
+}
+
 // SASL/PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd.
 bool splitPlainToken(std::string_view token, std::string* user, std::string* password) {
   size_t a = token.find('\0');
@@ -394,10 +409,15 @@ class Session {
     k::ProduceRequest req;
     Status st = k::decode(body, h.api_version, &req);
     if (!st.ok()) {
-      spdlog::warn("kafka: {}: malformed {} request: {}; closing the connection", peer_, what(h),
-                   st.toString());
-      close_after_ = true;
-      return std::nullopt;
+      // As any malformed body in an intact frame: logged, answered, the connection stays. Produce
+      // has no error code outside its partitions, which did not decode: an empty response
+      // (none when the acks field decoded as 0: the client expects no response then).
+      spdlog::warn("kafka: {}: malformed {} request: {}; answered with an empty response", peer_,
+                   what(h), st.toString());
+      if (req.acks == 0) return std::nullopt;
+      std::string out;
+      k::encode(k::ProduceResponse{}, h.api_version, &out);
+      return out;
     }
     spdlog::warn("kafka: {}: {} refused: dts topics are read-only change logs{}", peer_, what(h),
                  req.acks == 0 ? " (acks=0: no response is sent)" : "");
@@ -589,7 +609,13 @@ class Session {
         rp.high_watermark = end;
         rp.last_stable_offset = end;  // only whole committed transactions are ever visible
         rp.log_start_offset = first;
-        if (p.fetch_offset < first || p.fetch_offset > end) {
+        if (p.partition_max_bytes < 0 || q.max_bytes < 0) {
+          spdlog::warn(
+              "kafka: {}: Fetch of '{}' with max_bytes {} (partition max_bytes {}): "
+              "answered INVALID_REQUEST",
+              peer_, t.topic, q.max_bytes, p.partition_max_bytes);
+          rp.error_code = k::kInvalidRequest;
+        } else if (p.fetch_offset < first || p.fetch_offset > end) {
           rp.error_code = k::kOffsetOutOfRange;
         } else if (p.fetch_offset == end) {
           if (*wait_on == nullptr) {
@@ -606,6 +632,7 @@ class Session {
                           p.fetch_offset, records.status().toString());
             rp.error_code = kKafkaStorageError;
           } else if (!records->empty()) {
+            fitRecordBatch(&*records, limit);
             k::encodeRecordBatch(*records, &*rp.records);
             *bytes += rp.records->size();
           } else if (*wait_on == nullptr) {
@@ -656,11 +683,20 @@ class Session {
     std::vector<int16_t*> pending;
     for (const auto& t : q.topics) {
       k::OffsetCommitResponse::Topic rt{t.name, {}};
-      const bool known = reader(t.name) != nullptr;
+      const auto log = reader(t.name);
       for (const auto& p : t.partitions) {
         int16_t e = error;
         if (e == 0 && !topicAllowed(t.name)) e = k::kTopicAuthorizationFailed;
-        if (e == 0 && (!known || p.partition_index != 0)) e = k::kUnknownTopicOrPartition;
+        if (e == 0 && (log == nullptr || p.partition_index != 0)) e = k::kUnknownTopicOrPartition;
+        // As the HTTP commit: an offset of the log, 0 to its end (a group stuck past the end
+        // would show no lag while it reads nothing).
+        if (e == 0 && (p.committed_offset < 0 || p.committed_offset > log->endOffset())) {
+          spdlog::warn(
+              "kafka: {}: OffsetCommit of group '{}' at offset {} of '{}' refused: outside 0 to "
+              "its end offset {}; answered OFFSET_OUT_OF_RANGE",
+              peer_, q.group_id, p.committed_offset, t.name, log->endOffset());
+          e = k::kOffsetOutOfRange;
+        }
         if (e == 0)
           entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_metadata});
         rt.partitions.push_back({p.partition_index, e});
