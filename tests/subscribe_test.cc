@@ -271,6 +271,94 @@ TEST_F(SubscribeTest, AGroupIsOneGroupOverKafkaAndHttp) {
   server.stop();
 }
 
+// The row ids of a file of debezium-json, canal-json or maxwell-json lines (inserts).
+std::vector<int> viewIds(const std::string& path) {
+  std::vector<int> ids;
+  std::istringstream in(fileText(path));
+  for (std::string line; std::getline(in, line);) {
+    auto j = json::parse(line, nullptr, false);
+    if (!j.is_object()) continue;  // a line cut by a kill
+    if (j.contains("after") && j["after"].is_object()) {
+      ids.push_back(j["after"]["id"].get<int>());  // debezium-json
+    } else if (j.contains("data") && j["data"].is_array()) {
+      ids.push_back(std::stoi(j["data"][0]["id"].get<std::string>()));  // canal-json
+    } else if (j.contains("data") && j["data"].is_object()) {
+      ids.push_back(j["data"]["id"].get<int>());  // maxwell-json
+    }
+  }
+  return ids;
+}
+
+// --format debezium-json|canal-json|maxwell-json: commits after each transaction, a run resumes
+// right after the last commit (--max-records), and one run rides through a server restart (SIGTERM)
+// without printing anything twice.
+TEST_F(SubscribeTest, EveryFormatCommitsResumesAndRidesThroughARestart) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS vf; CREATE DATABASE vf;"
+      "CREATE TABLE vf.t (id INT PRIMARY KEY)");
+  Server server;
+  const std::string data = workFile("data-vf"), log = workFile("vf-server.log");
+  server.start(data, log);
+  startTracking(server, "vf", "vf");
+  const std::string listen = server.url().substr(std::string("http://").size());
+  auto insert = [&](int id) { sourceSql("INSERT INTO vf.t VALUES (" + std::to_string(id) + ")"); };
+  for (int id = 1; id <= 5; ++id) insert(id);
+  ASSERT_TRUE(caughtUp(server, "vf"));
+  const std::vector<std::string> formats = {"debezium-json", "canal-json", "maxwell-json"};
+  for (const auto& format : formats) {
+    SCOPED_TRACE(format);
+    std::vector<int> all;
+    for (int run = 0; run < 3; ++run) {
+      std::string out = workFile("vf-" + format + "-" + std::to_string(run) + ".out");
+      std::string err = workFile("vf-" + format + "-" + std::to_string(run) + ".err");
+      ShellProcess p;
+      p.start(server.subscribeCommand(
+          "vf",
+          "--group g-" + format + " --format " + format + " --max-records 2 --idle-exit-ms 1500",
+          out, err));
+      ASSERT_EQ(p.wait(60s), 0) << fileText(err);
+      auto ids = viewIds(out);
+      all.insert(all.end(), ids.begin(), ids.end());
+      // Transaction i is offsets 3(i-1) .. 3i-1, its row 3i-2: the commit is right after the
+      // last row printed (or after its commit marker, when the run went on to it).
+      const int64_t n = static_cast<int64_t>(all.size());
+      int64_t committed = server.committed("vf", "g-" + format);
+      EXPECT_GE(committed, 3 * n - 1) << fileText(err);
+      EXPECT_LE(committed, 3 * n) << fileText(err);
+    }
+    EXPECT_EQ(all, (std::vector<int>{1, 2, 3, 4, 5})) << "each run right after the last commit";
+  }
+  // One run that follows the log while the server restarts.
+  std::map<std::string, std::unique_ptr<ShellProcess>> followers;
+  for (const auto& format : formats) {
+    followers[format] = std::make_unique<ShellProcess>();
+    followers[format]->start(server.subscribeCommand(
+        "vf", "--group f-" + format + " --format " + format + " --commit-interval-ms 0",
+        workFile("vf-follow-" + format + ".out"), workFile("vf-follow-" + format + ".err")));
+  }
+  ASSERT_TRUE(eventually(60s, [&] {
+    for (const auto& format : formats)
+      if (viewIds(workFile("vf-follow-" + format + ".out")).size() < 5) return false;
+    return true;
+  }));
+  server.stop();  // SIGTERM
+  server.start(data, log, listen);
+  insert(6);
+  for (const auto& format : formats) {
+    SCOPED_TRACE(format);
+    const std::string out = workFile("vf-follow-" + format + ".out");
+    ASSERT_TRUE(eventually(60s, [&] { return viewIds(out).size() >= 6; }))
+        << fileText(workFile("vf-follow-" + format + ".err"));
+    std::this_thread::sleep_for(500ms);
+    followers[format]->signal(SIGTERM);
+    ASSERT_EQ(followers[format]->wait(30s), 0);
+    EXPECT_EQ(viewIds(out), (std::vector<int>{1, 2, 3, 4, 5, 6}))
+        << fileText(workFile("vf-follow-" + format + ".err"));
+    EXPECT_EQ(server.committed("vf", "f-" + format), 18);
+  }
+  server.stop();
+}
+
 TEST_F(SubscribeTest, StartFromTimeIsExactAtTransactionBoundaries) {
   sourceSql(
       "DROP DATABASE IF EXISTS tim; CREATE DATABASE tim;"
@@ -487,6 +575,112 @@ TEST_F(SubscribeClusterTest, LogEqualsTheBinlogAcrossAnOutageOfTheSecondary) {
   cluster_->waitReplicated("node-2");
   EXPECT_EQ(server_.call("GET", "/api/v1/tasks/fo").value("state", ""), "running");
   expectLogEqualsBinlog("node-2");
+}
+
+// `dts subscribe` against a server without a database behind it: what must fail does (exit 1
+// for an error, 2 for bad arguments), never "nothing read" with exit 0.
+class SubscribeErrorsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("dts_subscribe_errors_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    server_.start((dir_ / "data").string(), (dir_ / "server.log").string());
+    // Tasks that are never started: the source is nowhere.
+    json t = server_.call("POST", "/api/v1/tasks",
+                          "name: trk\nkind: tracking\nsource: {endpoint: '127.0.0.1:1', user: u, "
+                          "password: p}\nobjects: [{database: d}]\n");
+    ASSERT_EQ(t.value("http_status", 0), 201) << t.dump();
+    json s = server_.call(
+        "POST", "/api/v1/tasks",
+        "name: syn\nkind: sync\nsource: {endpoint: '127.0.0.1:1', user: u, password: p}\n"
+        "destination: {endpoint: '127.0.0.1:1', user: u, password: p}\n"
+        "objects: [{database: d}]\n");
+    ASSERT_EQ(s.value("http_status", 0), 201) << s.dump();
+  }
+  void TearDown() override {
+    server_.stop();
+    std::filesystem::remove_all(dir_);
+  }
+  // The exit code of `dts subscribe ARGS` (env: extra environment), its stderr in *err.
+  int subscribe(const std::string& args, std::string* err, const std::string& env = "") {
+    const std::string out = (dir_ / "out").string(), err_path = (dir_ / "err").string();
+    std::string cmd = "env DTS_TOKEN=" + server_.token() + " " + env + " " +
+                      shellQuote(dtsBinary()) + " subscribe " + args + " > " + shellQuote(out) +
+                      " 2> " + shellQuote(err_path);
+    std::string ignored;
+    int code = runCommand("timeout 60 sh -c " + shellQuote(cmd), &ignored);
+    *err = fileText(err_path);
+    return code;
+  }
+
+  std::filesystem::path dir_;
+  Server server_;
+};
+
+TEST_F(SubscribeErrorsTest, UnreachableServerWrongTokenUnknownOrSyncTaskAreErrors) {
+  std::string err;
+  const std::string url = " --server " + server_.url();
+  // Out of reach: retried, then exit 1, even with --idle-exit-ms (nothing came: not idle).
+  EXPECT_EQ(subscribe("trk --group g --idle-exit-ms 500 --retry-window-ms 1500", &err,
+                      "DTS_SERVER=http://127.0.0.1:1"),
+            1)
+      << err;
+  EXPECT_NE(err.find("127.0.0.1:1"), std::string::npos) << err;
+  EXPECT_EQ(err.find("nothing read"), std::string::npos) << err;
+  EXPECT_EQ(subscribe("trk --group g --idle-exit-ms 500" + url, &err, "DTS_TOKEN=wrong"), 1) << err;
+  EXPECT_NE(err.find("refused the token"), std::string::npos) << err;
+  EXPECT_EQ(subscribe("nope --group g --idle-exit-ms 500" + url, &err), 1) << err;
+  EXPECT_NE(subscribe("syn --group g --idle-exit-ms 500" + url, &err), 0) << err;
+  EXPECT_NE(err.find("syn"), std::string::npos) << err;
+  // A tracking task that is there: idle after 500 ms, exit 0.
+  EXPECT_EQ(subscribe("trk --group g --idle-exit-ms 500" + url, &err), 0) << err;
+}
+
+TEST_F(SubscribeErrorsTest, NumericOptionsAreValidated) {
+  std::string err;
+  const std::string base = "trk --group g --server " + server_.url();  // refused before reading
+  for (const char* bad : {"--commit-interval-ms -5", "--max-records -1", "--idle-exit-ms -1",
+                          "--retry-window-ms -3"}) {
+    EXPECT_EQ(subscribe(base + " " + bad, &err), 2) << bad << ": " << err;
+    EXPECT_NE(err.find("must be 0 or more"), std::string::npos) << bad << ": " << err;
+  }
+}
+
+// --idle-exit-ms counts time with no byte arriving: a record streaming in slowly (one long line
+// over a second and a half, no gap of 300 ms) is printed, then the run ends once it is quiet.
+TEST_F(SubscribeErrorsTest, ALongRecordStreamingInIsNotIdle) {
+  httplib::Server slow;
+  const std::string line =
+      "{\"offset\":0,\"op\":\"insert\",\"pad\":\"" + std::string(2000000, 'x') + "\"}\n";
+  slow.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    auto sent = std::make_shared<size_t>(0);
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&line, sent](size_t, httplib::DataSink& sink) {
+          std::this_thread::sleep_for(100ms);
+          if (*sent < line.size()) {
+            size_t n = std::min(line.size() - *sent, line.size() / 15 + 1);
+            sink.write(line.data() + *sent, n);
+            *sent += n;
+          }
+          return true;
+        });
+  });
+  int port = slow.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { slow.listen_after_bind(); });
+  std::string err;
+  auto started = std::chrono::steady_clock::now();
+  int code =
+      subscribe("big --idle-exit-ms 300 --server http://127.0.0.1:" + std::to_string(port), &err);
+  auto took = std::chrono::steady_clock::now() - started;
+  slow.stop();
+  serving.join();
+  EXPECT_EQ(code, 0) << err;
+  const std::string printed = fileText((dir_ / "out").string());
+  EXPECT_EQ(printed.size(), line.size()) << err;
+  EXPECT_TRUE(printed == line) << "the record, whole";
+  EXPECT_GT(took, 1500ms);
 }
 
 }  // namespace

@@ -16,9 +16,11 @@
 //     restart, network) is retried with back-off, resuming at position(): nothing is skipped.
 //   - Memory is bounded: a transaction larger than max_transaction_bytes is delivered in parts
 //     (Transaction::complete is false for all but its last part).
-//   - With a `format` other than the native records, lines are passed through as the server
-//     encodes them; offsets (and so commits and resumption) need an integer "offset" field in
-//     each line, transactions need the native records' "op" markers.
+//   - With a `format` other than the native records (debezium-json, canal-json, maxwell-json),
+//     Record::line is the record as the server encodes it, byte for byte; offsets, ops, commits,
+//     resumption and transactions work as with the native records (the stream is read with
+//     envelope=true: each record's offset and op beside it, and the begin/commit markers, which
+//     such formats have none of and which are delivered only when `ops` lists them).
 //
 // Thread-safety: run*() in one thread at a time; commit() from the handler's thread (or any
 // thread while run*() is not running); stop() from any thread, including a signal watcher.
@@ -140,6 +142,12 @@ class Consumer {
   int64_t position() const { return position_.load(); }
   int64_t lastCommitted() const { return last_committed_.load(); }
 
+  // How long run*() has been connected to the stream with no byte arriving (the server sends
+  // nothing only when the consumer has read to the log's end). 0 while bytes arrive (a long line
+  // still incomplete counts as arriving), while the handler runs, and while not connected
+  // (connecting, retrying, not running): a consumer that is behind never looks idle. Any thread.
+  std::chrono::milliseconds idleFor() const;
+
  private:
   struct Impl;
   Status run(const RecordHandler* on_record, const TransactionHandler* on_transaction);
@@ -151,6 +159,8 @@ class Consumer {
   std::atomic<int64_t> position_{-1};
   std::atomic<int64_t> last_committed_{-1};
   std::chrono::steady_clock::time_point last_auto_commit_{};
+  std::atomic<int64_t> idle_since_ms_{-1};  // steady clock ms; -1: not connected
+  std::atomic<bool> busy_{false};           // bytes are being handled
 };
 
 }  // namespace dts::consumer

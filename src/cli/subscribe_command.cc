@@ -22,6 +22,17 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
     std::fprintf(stderr, "dts: subscribe needs a running server: --server URL or $DTS_SERVER\n");
     return 2;
   }
+  for (const auto& [name, value] :
+       {std::pair<const char*, int64_t>{"--commit-interval-ms", args.commit_interval_ms},
+        {"--idle-exit-ms", args.idle_exit_ms},
+        {"--max-records", args.max_records},
+        {"--retry-window-ms", args.retry_window_ms}}) {
+    if (value < 0) {
+      std::fprintf(stderr, "dts: subscribe: %s must be 0 or more, got %lld\n", name,
+                   static_cast<long long>(value));
+      return 2;
+    }
+  }
   auto token = server::clientToken(args.data_dir.empty() ? defaultDataDir() : args.data_dir);
   if (!token.ok()) {
     std::fprintf(stderr, "dts: %s\n", token.status().message().c_str());
@@ -36,44 +47,48 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
   o.from = args.from;
   o.tables = args.tables;
   // Markers always reach the handler (it flushes at each commit marker, before the consumer may
-  // commit); those not asked for are not printed.
+  // commit); those not asked for are not printed, nor are they in a format that has none (the
+  // consumer delivers them to us in the dts encoding).
+  const bool view = !args.format.empty() && args.format != "dts";
   std::set<std::string> print_ops(args.ops.begin(), args.ops.end());
   o.ops = args.ops;
+  if (view && o.ops.empty()) o.ops = {"insert", "update", "delete", "ddl"};
   if (!o.ops.empty()) {
     for (const char* marker : {"begin", "commit"}) {
-      if (print_ops.count(marker) == 0) o.ops.push_back(marker);
+      if (print_ops.count(marker) == 0 || view) o.ops.push_back(marker);
     }
   }
   o.format = args.format;
   o.parse_values = false;  // lines are printed as they came
   o.auto_commit = !args.group.empty();
   o.auto_commit_interval = std::chrono::milliseconds(args.commit_interval_ms);
+  // A run meant to end (--idle-exit-ms) does not wait forever for a server it cannot reach: that
+  // is an error (exit 1), never "nothing new".
+  o.retry_window = std::chrono::milliseconds(args.retry_window_ms > 0 ? args.retry_window_ms
+                                             : args.idle_exit_ms > 0  ? 30000
+                                                                      : 0);
   o.on_retry = [](const consumer::Status& error, std::chrono::milliseconds delay) {
     spdlog::warn("subscribe: {} (retrying in {} ms)", error.message(), delay.count());
   };
   consumer::Consumer c(o);
 
   std::atomic<bool> done{false};
-  std::atomic<int64_t> last_record_ms{0};
-  auto now_ms = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  };
-  last_record_ms.store(now_ms());
-  // stop() from a watcher: the signal flag, and the idle limit. Repeated, because a stop that
-  // lands between two requests of the consumer is only seen by the next one.
+  // stop() from a watcher: the signal flag, and the idle limit. Idle means connected with no byte
+  // arriving (Consumer::idleFor): never while a long record streams in, or while the server is
+  // out of reach. Repeated, because a stop that lands between two requests of the consumer is
+  // only seen by the next one.
   std::thread watcher([&] {
     while (!done.load()) {
-      bool idle = args.idle_exit_ms > 0 && now_ms() - last_record_ms.load() > args.idle_exit_ms;
+      bool idle = args.idle_exit_ms > 0 && c.idleFor().count() > args.idle_exit_ms;
       if (stop.load() || idle) c.stop();
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
   int64_t printed = 0;
   consumer::Status st = c.runRecords([&](const consumer::Record& r) {
-    last_record_ms.store(now_ms());
-    bool print = print_ops.empty() || r.op.empty() || print_ops.count(r.op) != 0;
+    const bool marker = r.op == "begin" || r.op == "commit";
+    bool print =
+        (print_ops.empty() || r.op.empty() || print_ops.count(r.op) != 0) && !(view && marker);
     if (print) {
       std::fwrite(r.line.data(), 1, r.line.size(), out);
       std::fputc('\n', out);
@@ -131,6 +146,9 @@ void registerSubscribeCommand(CLI::App& app) {
                   "exit (after committing) once nothing came for this long (0: never)");
   cmd->add_option("--max-records", args->max_records,
                   "exit (after committing) after printing this many records (0: no limit)");
+  cmd->add_option("--retry-window-ms", args->retry_window_ms,
+                  "how long to keep retrying a server out of reach before failing (0: 30000 "
+                  "with --idle-exit-ms, else forever)");
   cmd->callback([args] {
     const std::atomic<bool>& stop = catchStopSignals();
     setExitCode(runSubscribe(*args, stdout, stop));

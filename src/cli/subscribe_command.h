@@ -26,6 +26,9 @@ struct SubscribeArgs {
   int64_t commit_interval_ms = 1000;
   int64_t idle_exit_ms = 0;  // > 0: exit (committing) once nothing came for this long
   int64_t max_records = 0;   // > 0: exit (committing) after this many records
+  // > 0: fail (exit 1) once the server was out of reach this long; 0: 30 s with idle_exit_ms,
+  // else retry forever.
+  int64_t retry_window_ms = 0;
 };
 
 // Runs the subscription until `stop`, an unrecoverable error, --idle-exit-ms or --max-records;

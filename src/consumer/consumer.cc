@@ -65,8 +65,10 @@ Status httpStatus(int status, const std::string& body, const std::string& what) 
 }
 
 // The offset and op of a native record from the start of its line ({"offset":N,"op":"OP",...}),
-// without parsing the rest; false when the line does not start that way.
-bool scanOffsetAndOp(const std::string& line, int64_t* offset, std::string* op) {
+// without parsing the rest; false when the line does not start that way. *after: the index after
+// the op's closing quote.
+bool scanOffsetAndOp(const std::string& line, int64_t* offset, std::string* op,
+                     size_t* after = nullptr) {
   static const std::string kOffset = "{\"offset\":", kOp = ",\"op\":\"";
   if (line.compare(0, kOffset.size(), kOffset) != 0) return false;
   size_t i = kOffset.size();
@@ -82,7 +84,29 @@ bool scanOffsetAndOp(const std::string& line, int64_t* offset, std::string* op) 
   if (end == std::string::npos || end - i > 16) return false;
   *offset = v;
   *op = line.substr(i, end - i);
+  if (after != nullptr) *after = end + 1;
   return true;
+}
+
+// A row or DDL record of a view format as the endpoint wraps it with envelope=true
+// ({"offset":N,"op":"OP","record":LINE}, docs/api.md): *line becomes LINE, byte for byte. false
+// (and *line unchanged) for anything else: a begin/commit marker (sent in the native encoding),
+// an error line.
+bool unwrapEnvelope(std::string* line, int64_t* offset, std::string* op) {
+  static const std::string kRecord = ",\"record\":";
+  size_t at = 0;
+  if (!scanOffsetAndOp(*line, offset, op, &at) || *op == "begin" || *op == "commit") return false;
+  if (line->compare(at, kRecord.size(), kRecord) != 0 || line->back() != '}') return false;
+  line->pop_back();
+  line->erase(0, at + kRecord.size());
+  return true;
+}
+
+constexpr int64_t kNotConnected = -1;
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
 }
 
 bool retryable(const Status& st) {
@@ -230,6 +254,12 @@ Status Consumer::maybeAutoCommit() {
   return commit();
 }
 
+std::chrono::milliseconds Consumer::idleFor() const {
+  int64_t since = idle_since_ms_.load();
+  if (since == kNotConnected || busy_.load()) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::max<int64_t>(0, nowMs() - since));
+}
+
 Status Consumer::runRecords(const RecordHandler& handler) {
   return run(&handler, nullptr);
 }
@@ -242,15 +272,18 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
   if (Status st = checkOptions(options_); !st.ok()) return st;
   const bool native = options_.format.empty() || options_.format == "dts";
   const std::set<std::string> wanted_ops(options_.ops.begin(), options_.ops.end());
+  // Markers are always read: they delimit transactions (commits happen after one), and a view
+  // format's records get their offsets from the envelope, its transactions from the markers.
   std::vector<std::string> server_ops = options_.ops;
-  if (!server_ops.empty() && native) {
+  if (!server_ops.empty()) {
     for (const char* marker : {"begin", "commit"}) {
       if (wanted_ops.count(marker) == 0) server_ops.push_back(marker);
     }
   }
-  // Records mode: everything when ops is empty; transactions hold the markers only when listed.
+  // Records mode: everything when ops is empty; transactions hold the markers only when listed,
+  // and so do view formats (they have none of their own).
   auto wants = [&](const std::string& op) {
-    if (on_transaction != nullptr && (op == "begin" || op == "commit"))
+    if ((on_transaction != nullptr || !native) && (op == "begin" || op == "commit"))
       return wanted_ops.count(op) != 0;
     return wanted_ops.empty() || op.empty() || wanted_ops.count(op) != 0;
   };
@@ -269,15 +302,23 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
   // One line of the stream; false stops reading (handler done, stop, or a fatal error).
   auto onLine = [&](std::string line) -> bool {
     Record r;
-    bool scanned = !options_.parse_values && scanOffsetAndOp(line, &r.offset, &r.op) &&
-                   r.op != "begin" && r.op != "commit";  // markers: parsed (transaction fields)
-    if (!scanned) {
+    // The offset and op known without parsing the line: a view's envelope, or a native row
+    // passed on unparsed (markers are parsed for their transaction fields).
+    bool known = native ? !options_.parse_values && scanOffsetAndOp(line, &r.offset, &r.op) &&
+                              r.op != "begin" && r.op != "commit"
+                        : unwrapEnvelope(&line, &r.offset, &r.op);
+    if (known) {
+      if (options_.parse_values) {
+        r.value = json::parse(line, nullptr, false);
+        if (r.value.is_discarded()) r.value = nullptr;
+      }
+    } else {
       r.offset = -1;
       r.op.clear();
       r.value = json::parse(line, nullptr, false);
       if (r.value.is_discarded()) r.value = nullptr;
     }
-    if (r.value.is_object()) {
+    if (!known && r.value.is_object()) {
       if (r.value.size() == 1 && r.value.contains("error") && r.value["error"].is_object()) {
         // The server's last line after a failure in the middle of the stream.
         fatal = {Status::Code::kInternal,
@@ -304,10 +345,10 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
       return more && !stop_.load();
     }
     if (r.offset < 0 || r.op.empty()) {
-      fatal = {Status::Code::kInvalidArgument,
-               "transactions need the native records (an offset and an op in each line); read "
-               "records one at a time with format '" +
-                   options_.format + "'"};
+      fatal = {Status::Code::kInternal,
+               "reading the change log of task '" + options_.task +
+                   "': a line without an offset and an op (is the server a dts server?): " +
+                   r.line.substr(0, 200)};
       return false;
     }
     if (r.op == "begin" || (tx.records.empty() && tx.id.empty())) {
@@ -318,7 +359,8 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
       if (r.value.contains("gtid") && r.value["gtid"].is_string())
         tx.gtid = r.value["gtid"].get<std::string>();
     }
-    if (r.value.contains("ts_ms") && r.value["ts_ms"].is_number_integer())
+    if ((native || r.op == "begin" || r.op == "commit") && r.value.contains("ts_ms") &&
+        r.value["ts_ms"].is_number_integer())
       tx.ts_ms = r.value["ts_ms"].get<int64_t>();
     bool more = true;
     if (r.op == "commit") {
@@ -370,6 +412,7 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
     if (!options_.tables.empty()) path += "&tables=" + urlEncode(joinComma(options_.tables));
     if (!server_ops.empty()) path += "&ops=" + urlEncode(joinComma(server_ops));
     if (!options_.format.empty()) path += "&format=" + urlEncode(options_.format);
+    if (!native) path += "&envelope=true";
 
     {
       std::lock_guard lock(impl_->mu);
@@ -378,6 +421,7 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
     if (stop_.load()) break;
     int status = 0;
     std::string error_body, pending;
+    size_t scanned = 0;  // pending's bytes known to hold no newline
     bool got_data = false;
     tx = Transaction{};
     tx_bytes = 0;
@@ -385,6 +429,10 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
         path,
         [&](const httplib::Response& resp) {
           status = resp.status;
+          // Connected: the idle clock runs from here, unless it already ran (a long poll that
+          // ended with nothing new is opened again: still idle since then).
+          int64_t none = kNotConnected;
+          if (status == 200) idle_since_ms_.compare_exchange_strong(none, nowMs());
           return true;
         },
         [&](const char* data, size_t len) {
@@ -392,18 +440,30 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
             if (error_body.size() < 65536) error_body.append(data, len);
             return true;
           }
+          // Bytes arrived: not idle, also while a long line is still incomplete or the handler
+          // takes its time.
+          busy_.store(true);
           got_data = true;
           pending.append(data, len);
           size_t start = 0;
+          bool more = true;
           for (;;) {
-            size_t nl = pending.find('\n', start);
+            // Only the new bytes are searched: a line of many chunks costs O(its length).
+            size_t nl = pending.find('\n', std::max(start, scanned));
             if (nl == std::string::npos) break;
-            if (!onLine(pending.substr(start, nl - start))) return false;
+            if (!onLine(pending.substr(start, nl - start))) {
+              more = false;
+              break;
+            }
             start = nl + 1;
           }
           pending.erase(0, start);
-          return !stop_.load();
+          scanned = pending.size();
+          idle_since_ms_.store(nowMs());
+          busy_.store(false);
+          return more && !stop_.load();
         });
+    if (!(res && status == 200)) idle_since_ms_.store(kNotConnected);
     if (handler_done || stop_.load()) break;
     if (!fatal.ok()) return fatal;
     Status st;
@@ -437,6 +497,7 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
     std::lock_guard lock(impl_->mu);
     impl_->stream.reset();
   }
+  idle_since_ms_.store(kNotConnected);
   if (options_.auto_commit && position_.load() > last_committed_.load()) return commit();
   return Status::OK();
 }

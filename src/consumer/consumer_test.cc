@@ -337,6 +337,215 @@ TEST_F(ConsumerTest, ReconnectsAfterAServerRestartAndResumesWithoutGapOrDuplicat
   EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
 }
 
+// Every view format (debezium-json, canal-json, maxwell-json) knows each record's offset and
+// its transaction: commits, resumption after a commit, and transactions work as with the native
+// records, and the lines are the format's, byte for byte.
+TEST_F(ConsumerTest, ViewFormatsCommitAndResumeRightAfterTheirCommit) {
+  append(txn(1, 2));  // offsets 0-3
+  append(txn(2, 1));  // 4-6
+  append(txn(3, 3));  // 7-11
+  for (const std::string format : {"debezium-json", "canal-json", "maxwell-json"}) {
+    SCOPED_TRACE(format);
+    Options o = options("g-" + format);
+    o.format = format;
+    o.parse_values = false;  // as dts subscribe reads them
+    o.auto_commit = true;
+    std::vector<Record> seen;
+    Consumer first(o);
+    Status st = first.runRecords([&](const Record& r) {
+      seen.push_back(r);
+      return seen.size() < 3;
+    });
+    ASSERT_TRUE(st.ok()) << st.message();
+    ASSERT_EQ(seen.size(), 3u);  // rows only: the format has no markers
+    EXPECT_EQ(seen[0].offset, 1);
+    EXPECT_EQ(seen[1].offset, 2);
+    EXPECT_EQ(seen[2].offset, 5);
+    for (const auto& r : seen) {
+      EXPECT_EQ(r.op, "insert");
+      auto line = nlohmann::json::parse(r.line);  // the format's own JSON, no envelope
+      EXPECT_FALSE(line.contains("record")) << r.line;
+      if (format == "debezium-json") EXPECT_EQ(line["op"], "c") << r.line;
+      if (format != "debezium-json") EXPECT_EQ(line["table"], "orders") << r.line;
+    }
+    EXPECT_EQ(first.position(), 6);
+    int64_t committed = -1;
+    ASSERT_TRUE(first.committed(&committed).ok());
+    EXPECT_EQ(committed, 6);  // auto-commit after transaction 1, and at the end of the run
+
+    // The next run of the group starts right after the commit, in transactions this time.
+    Options t = o;
+    t.parse_values = true;
+    std::vector<Transaction> txs;
+    Consumer second(t);
+    st = second.runTransactions([&](const Transaction& x) {
+      txs.push_back(x);
+      return false;
+    });
+    ASSERT_TRUE(st.ok()) << st.message();
+    ASSERT_EQ(txs.size(), 1u);
+    EXPECT_EQ(txs[0].gtid, "0-1-3");
+    EXPECT_EQ(txs[0].event_count, 3);
+    EXPECT_EQ(txs[0].end_offset, 12);
+    ASSERT_EQ(txs[0].records.size(), 3u);
+    EXPECT_EQ(txs[0].records[0].offset, 8);
+    EXPECT_TRUE(txs[0].records[0].value.is_object()) << txs[0].records[0].line;
+    ASSERT_TRUE(second.committed(&committed).ok());
+    EXPECT_EQ(committed, 12);
+  }
+}
+
+// A view format across a server restart: reading resumes right after the last record delivered,
+// nothing twice, nothing skipped.
+TEST_F(ConsumerTest, ViewFormatsReconnectWithoutGapOrDuplicate) {
+  for (const std::string format : {"debezium-json", "canal-json", "maxwell-json"}) {
+    SCOPED_TRACE(format);
+    TearDown();
+    SetUp();
+    append(txn(1, 2));  // 0-3
+    int port = server_->port();
+    std::vector<int64_t> offsets;
+    std::mutex mu;
+    std::atomic<int> retries{0};
+    Options o = options();
+    o.format = format;
+    o.on_retry = [&](const Status&, std::chrono::milliseconds) { retries.fetch_add(1); };
+    Consumer c(o);
+    std::thread reader([&] {
+      Status st = c.runRecords([&](const Record& r) {
+        std::lock_guard lock(mu);
+        offsets.push_back(r.offset);
+        return r.offset < 9;
+      });
+      EXPECT_TRUE(st.ok()) << st.message();
+    });
+    auto count = [&] {
+      std::lock_guard lock(mu);
+      return offsets.size();
+    };
+    for (int i = 0; i < 200 && count() < 2; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    ASSERT_EQ(count(), 2u);
+    // Idle reopenings of the long poll, then the server goes away and comes back.
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    server_.reset();
+    append(txn(2, 1));  // 4-6, written while it is down
+    for (int i = 0; i < 200 && retries.load() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    EXPECT_GT(retries.load(), 0);
+    server_ = std::make_unique<TestServer>(api_.get(), port);
+    append(txn(3, 2));  // 7-10
+    reader.join();
+    EXPECT_EQ(offsets, (std::vector<int64_t>{1, 2, 5, 8, 9}));
+  }
+}
+
+// A 40 MB record (one long line over thousands of chunks) arrives in about the time its bytes
+// take: finding its end costs its length once, not once per chunk (that took 13 s here).
+TEST_F(ConsumerTest, ALargeRecordArrivesInLinearTime) {
+  pipeline::Transaction t = txn(1, 1);
+  auto info = std::make_shared<mysql::TableInfo>(*t.events[0].table_info);
+  mysql::ColumnInfo note;
+  note.name = "note";
+  note.type = mysql::ColumnType::kBlob;
+  note.collation = 45;  // utf8mb4_general_ci: a LONGTEXT
+  info->columns.push_back(note);
+  t.events[0].table_info = info;
+  t.events[0].after.values.push_back(
+      mysql::Value::ofText(mysql::Value::Kind::kString, std::string(40000000, 'x')));
+  append(t);  // 0-2
+  Options o = options("");
+  o.parse_values = false;
+  size_t longest = 0;
+  auto started = std::chrono::steady_clock::now();
+  Consumer c(o);
+  ASSERT_TRUE(c.runRecords([&](const Record& r) {
+                 longest = std::max(longest, r.line.size());
+                 return r.op != "insert";
+               }).ok());
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_GT(longest, 40000000u);
+  EXPECT_LT(took, std::chrono::seconds(5))
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+}
+
+// idleFor() counts only time with no byte arriving: a long line that trickles in is not idle,
+// a server out of reach is not idle, and idle starts once the stream is quiet.
+TEST_F(ConsumerTest, IdleMeansConnectedWithNoByteArriving) {
+  httplib::Server slow;
+  const std::string line =
+      "{\"offset\":0,\"op\":\"insert\",\"pad\":\"" + std::string(800000, 'x') + "\"}\n";
+  slow.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+    auto sent = std::make_shared<size_t>(0);
+    res.set_chunked_content_provider(
+        "application/x-ndjson", [&line, sent](size_t, httplib::DataSink& sink) {
+          if (*sent < line.size()) {  // 16 pieces, 60 ms apart: about a second for one line
+            std::this_thread::sleep_for(std::chrono::milliseconds(60));
+            size_t n = std::min(line.size() - *sent, line.size() / 16 + 1);
+            sink.write(line.data() + *sent, n);
+            *sent += n;
+            return true;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));  // quiet, connected
+          return true;
+        });
+  });
+  int port = slow.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { slow.listen_after_bind(); });
+  Options o = options("");
+  o.server = "http://127.0.0.1:" + std::to_string(port);
+  o.parse_values = false;
+  o.idle_reopen = std::chrono::milliseconds(60000);
+  Consumer c(o);
+  std::atomic<bool> delivered{false};
+  std::atomic<int64_t> idle_before_ms{0}, idle_after_ms{0};
+  std::thread sampler([&] {
+    for (int i = 0; i < 1000; ++i) {
+      int64_t idle = c.idleFor().count();
+      if (!delivered.load()) {
+        idle_before_ms.store(std::max(idle_before_ms.load(), idle));
+      } else {
+        idle_after_ms.store(idle);
+        if (idle > 500) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    c.stop();
+  });
+  size_t size = 0;
+  Status st = c.runRecords([&](const Record& r) {
+    size = r.line.size();
+    delivered.store(true);
+    return true;
+  });
+  sampler.join();
+  slow.stop();
+  serving.join();
+  EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(size + 1, line.size());
+  EXPECT_LT(idle_before_ms.load(), 200) << "the line was arriving";
+  EXPECT_GT(idle_after_ms.load(), 500) << "quiet after it";
+  EXPECT_EQ(c.idleFor().count(), 0);  // not running
+
+  // Out of reach: never idle, however long it retries.
+  Options gone = options("");
+  gone.server = "http://127.0.0.1:1";
+  gone.retry_window = std::chrono::milliseconds(600);
+  Consumer g(gone);
+  std::atomic<int64_t> idle_gone{0};
+  std::atomic<bool> over{false};
+  std::thread watch([&] {
+    while (!over.load()) {
+      idle_gone.store(std::max(idle_gone.load(), g.idleFor().count()));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  EXPECT_EQ(g.runRecords([](const Record&) { return true; }).code(), Status::Code::kUnavailable);
+  over.store(true);
+  watch.join();
+  EXPECT_EQ(idle_gone.load(), 0);
+}
+
 TEST_F(ConsumerTest, StopEndsABlockedRead) {
   Consumer c(options());
   std::thread stopper([&] {

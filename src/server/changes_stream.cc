@@ -34,6 +34,21 @@ std::set<std::string> commaList(const std::string& text) {
   return out;
 }
 
+// A record's op. The log writes "op" right after "offset", so a look at the value's start
+// spares parsing a large row; anything else is parsed.
+std::string recordOp(std::string_view value) {
+  static constexpr std::string_view kOp = ",\"op\":\"";
+  size_t at = value.substr(0, 40).find(kOp);
+  if (at != std::string_view::npos) {
+    size_t start = at + kOp.size();
+    size_t end = value.find('"', start);
+    if (end != std::string_view::npos && end - start <= 16)
+      return std::string(value.substr(start, end - start));
+  }
+  auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() && j["op"].is_string() ? j["op"].get<std::string>() : "";
+}
+
 }  // namespace
 
 bool validGroupId(const std::string& group) {
@@ -82,6 +97,7 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
           return badParam("ops",
                           "'" + op + "' is not one of insert, update, delete, ddl, begin, commit");
       }
+      if (q.ops.size() == 6) q.ops.clear();  // all of them: no need to look into each record
     } else if (key == "limit") {
       DTS_ASSIGN_OR_RETURN(q.limit, integerParam("limit", value, 1, 1000000));
     } else if (key == "wait_ms") {
@@ -97,10 +113,14 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
         return badParam("format", "must be dts, debezium-json, canal-json or maxwell-json, got '" +
                                       value + "'");
       q.format = *format;
+    } else if (key == "envelope") {
+      if (value != "true" && value != "false")
+        return badParam("envelope", "must be true or false, got '" + value + "'");
+      q.envelope = value == "true";
     } else {
       return badParam(key,
                       "unknown parameter (allowed: from, tables, ops, limit, wait_ms, group, "
-                      "format)");
+                      "format, envelope)");
     }
   }
   return q;
@@ -163,8 +183,17 @@ Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
     if (query_.format != sink::ChangeFormat::kDts) {
       DTS_ASSIGN_OR_RETURN(std::optional<std::string> encoded,
                            sink::encodeChange(query_.format, r.value, query_.task));
-      if (!encoded) continue;  // a marker: the format has none
-      out->append(*encoded);
+      if (!encoded && !query_.envelope) continue;  // a marker: the format has none
+      if (encoded && query_.envelope) {
+        // The offset and op a client commits and filters by, around the record as the format
+        // has it (unchanged, so that the client can pass it on without parsing it).
+        out->append("{\"offset\":" + std::to_string(r.offset) +
+                    ",\"op\":" + nlohmann::json(recordOp(r.value)).dump() + ",\"record\":");
+        out->append(*encoded);
+        out->push_back('}');
+      } else {
+        out->append(encoded ? *encoded : r.value);  // envelope: markers as they are
+      }
       out->push_back('\n');
       if (query_.limit >= 0 && ++sent_ >= query_.limit) return false;
       continue;

@@ -19,6 +19,12 @@
 //            the offset store); the stream itself sees a plain `from`.
 //   format   dts (default) | debezium-json | canal-json | maxwell-json: each line in that
 //            encoding (sink/change_formats.h); begin/commit markers have none and are left out.
+//   envelope true | false (default): with a format other than dts, each row/DDL line is
+//            {"offset":N,"op":"OP","record":LINE} (LINE: the record in that format, byte for
+//            byte) and the begin/commit markers stay, in the dts encoding: a client knows every
+//            record's offset and the transactions (what it commits and where it resumes). The
+//            consumer library (include/dts/consumer.h) reads view formats this way. A no-op with
+//            format=dts, whose lines carry both already.
 // Back-pressure: the stream produces the next chunk only when the previous one was written to
 // the socket, so a slow client slows its own reads and never the log's writer.
 //
@@ -49,6 +55,7 @@ struct ChangesQuery {
   int64_t limit = -1;            // -1 = none
   int64_t wait_ms = -1;          // -1 = follow forever
   sink::ChangeFormat format = sink::ChangeFormat::kDts;
+  bool envelope = false;
   std::string task;  // not a parameter: the task's name (Debezium's source.name)
 };
 

@@ -308,6 +308,49 @@ TEST_F(ChangesEndpointTest, FormatParameterEncodesTheRecords) {
   EXPECT_NE(bad.body.find("format: must be dts, debezium-json"), std::string::npos) << bad.body;
 }
 
+// envelope=true: a view format's records with their offsets and ops, and the markers (in the dts
+// encoding), so that a client can commit and resume (include/dts/consumer.h reads it so).
+TEST_F(ChangesEndpointTest, EnvelopeGivesViewRecordsTheirOffsetsAndKeepsTheMarkers) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());  // 0-2
+  ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());  // 3-5
+  ASSERT_TRUE(log_->flush().ok());
+  for (const std::string format : {"debezium-json", "canal-json", "maxwell-json"}) {
+    SCOPED_TRACE(format);
+    auto plain = get("/api/v1/tasks/shop-changes/changes?format=" + format + "&from=3&wait_ms=0");
+    std::string plain_text;
+    while (plain.stream(&plain_text)) {
+    }
+    auto r = get("/api/v1/tasks/shop-changes/changes?format=" + format +
+                 "&envelope=true&from=3&wait_ms=0");
+    ASSERT_TRUE(static_cast<bool>(r.stream)) << r.body;
+    std::string text;
+    while (r.stream(&text)) {
+    }
+    std::vector<std::string> lines;
+    for (size_t start = 0; start < text.size();) {
+      size_t nl = text.find('\n', start);
+      lines.push_back(text.substr(start, nl - start));
+      start = nl + 1;
+    }
+    ASSERT_EQ(lines.size(), 3u) << text;
+    EXPECT_EQ(json::parse(lines[0])["op"], "begin");
+    EXPECT_EQ(json::parse(lines[0])["offset"], 3);
+    EXPECT_EQ(json::parse(lines[2])["op"], "commit");
+    EXPECT_EQ(json::parse(lines[2])["event_count"], 1);
+    // The row: its offset and op, then the record exactly as the plain format sends it.
+    const std::string prefix = "{\"offset\":4,\"op\":\"insert\",\"record\":";
+    ASSERT_EQ(lines[1].compare(0, prefix.size(), prefix), 0) << lines[1];
+    EXPECT_EQ(lines[1].substr(prefix.size(), lines[1].size() - prefix.size() - 1) + "\n",
+              plain_text);
+    EXPECT_EQ(lines[1].back(), '}');
+  }
+  // With the native records it changes nothing; anything but true/false is refused.
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?envelope=true&wait_ms=0")).size(), 6u);
+  auto bad = get("/api/v1/tasks/shop-changes/changes?envelope=yes");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("envelope: must be true or false"), std::string::npos) << bad.body;
+}
+
 TEST_F(ChangesEndpointTest, GroupsAndTheirLagInTheListTheStatusAndMetrics) {
   ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
   ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());

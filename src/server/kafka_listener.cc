@@ -23,7 +23,12 @@ namespace dts::server {
 namespace k = kafka;
 
 struct KafkaListener::Connection {
+  enum State { kPending, kAuthenticated, kEvicted };
   int fd = -1;
+  std::chrono::steady_clock::time_point accepted_at;
+  // kPending until SASL succeeds; kEvicted: closed by the acceptor to make room (only while
+  // pending; the compare-and-swap decides a race with authentication).
+  std::atomic<int> state{kPending};
   std::string peer;        // "1.2.3.4:5678", for the log
   std::string local_host;  // the address the client reached us on: advertised in Metadata
   int local_port = 0;
@@ -36,7 +41,9 @@ namespace {
 constexpr auto kPollSlice = std::chrono::milliseconds(200);
 constexpr int16_t kKafkaStorageError = 56;
 
-enum class ReadResult { kOk, kClosed, kStopped, kIdle, kError };
+enum class ReadResult { kOk, kClosed, kStopped, kIdle, kDeadline, kError };
+
+using SteadyTime = std::chrono::steady_clock::time_point;
 
 std::string addressText(const sockaddr_storage& sa, int* port) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -56,10 +63,20 @@ std::string addressText(const sockaddr_storage& sa, int* port) {
   return buf;
 }
 
+// "1.2.3.4:5678" or "[::1]:5678", for the log. (addressText's port is read only after the call
+// returns: the operands of one expression are evaluated in an unspecified order.)
+std::string endpointText(const sockaddr_storage& sa) {
+  int port = 0;
+  std::string host = addressText(sa, &port);
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return host + ":" + std::to_string(port);
+}
+
 // Reads exactly n bytes, waking every kPollSlice to notice stop. The idle limit applies only
-// before the first byte of a request (between requests).
+// before the first byte of a request (between requests); `deadline` to every byte (kDeadline).
 ReadResult readFull(int fd, char* out, size_t n, const std::atomic<bool>& stop,
-                    std::chrono::milliseconds idle, bool between_requests) {
+                    std::chrono::milliseconds idle, bool between_requests,
+                    SteadyTime deadline = SteadyTime::max()) {
   size_t got = 0;
   auto idle_deadline = std::chrono::steady_clock::now() + idle;
   while (got < n) {
@@ -68,8 +85,9 @@ ReadResult readFull(int fd, char* out, size_t n, const std::atomic<bool>& stop,
     int rc = ::poll(&p, 1, static_cast<int>(kPollSlice.count()));
     if (rc < 0 && errno != EINTR) return ReadResult::kError;
     if (rc <= 0) {
-      if (between_requests && got == 0 && std::chrono::steady_clock::now() > idle_deadline)
-        return ReadResult::kIdle;
+      const auto now = std::chrono::steady_clock::now();
+      if (now > deadline) return ReadResult::kDeadline;
+      if (between_requests && got == 0 && now > idle_deadline) return ReadResult::kIdle;
       continue;
     }
     ssize_t r = ::recv(fd, out + got, n - got, 0);
@@ -98,6 +116,21 @@ bool writeAll(int fd, std::string_view data) {
     data.remove_prefix(static_cast<size_t>(w));
   }
   return true;
+}
+
+// Keeps the records whose record batch (k::encodeRecordBatch) stays within `limit` bytes, and
+// at least one (KIP-74). read()'s limit counts keys and values only; a batch adds its header and
+// each record's framing.
+void fitRecordBatch(std::vector<sink::LogRecord>* records, size_t limit) {
+  constexpr size_t kBatchHeader = 61;
+  constexpr size_t kRecordFraming = 32;  // attributes, five varints at most, no headers
+  size_t total = kBatchHeader, keep = 0;
+  for (const auto& r : *records) {
+    total += r.key.size() + r.value.size() + kRecordFraming;
+    if (total > limit && keep > 0) break;
+    ++keep;
+  }
+  records->resize(keep);
 }
 
 // SASL/PLAIN (RFC 4616): [authzid] NUL authcid NUL passwd.
@@ -129,6 +162,7 @@ class Session {
 
   bool close_after() const { return close_after_; }
   bool expectsRawSaslToken() const { return raw_token_next_; }
+  bool authenticated() const { return authenticated_; }
 
   // The framed reply to one request frame; nullopt when none is due (Produce acks=0) or when
   // the connection is to be closed without one.
@@ -375,10 +409,15 @@ class Session {
     k::ProduceRequest req;
     Status st = k::decode(body, h.api_version, &req);
     if (!st.ok()) {
-      spdlog::warn("kafka: {}: malformed {} request: {}; closing the connection", peer_, what(h),
-                   st.toString());
-      close_after_ = true;
-      return std::nullopt;
+      // As any malformed body in an intact frame: logged, answered, the connection stays. Produce
+      // has no error code outside its partitions, which did not decode: an empty response
+      // (none when the acks field decoded as 0: the client expects no response then).
+      spdlog::warn("kafka: {}: malformed {} request: {}; answered with an empty response", peer_,
+                   what(h), st.toString());
+      if (req.acks == 0) return std::nullopt;
+      std::string out;
+      k::encode(k::ProduceResponse{}, h.api_version, &out);
+      return out;
     }
     spdlog::warn("kafka: {}: {} refused: dts topics are read-only change logs{}", peer_, what(h),
                  req.acks == 0 ? " (acks=0: no response is sent)" : "");
@@ -570,7 +609,13 @@ class Session {
         rp.high_watermark = end;
         rp.last_stable_offset = end;  // only whole committed transactions are ever visible
         rp.log_start_offset = first;
-        if (p.fetch_offset < first || p.fetch_offset > end) {
+        if (p.partition_max_bytes < 0 || q.max_bytes < 0) {
+          spdlog::warn(
+              "kafka: {}: Fetch of '{}' with max_bytes {} (partition max_bytes {}): "
+              "answered INVALID_REQUEST",
+              peer_, t.topic, q.max_bytes, p.partition_max_bytes);
+          rp.error_code = k::kInvalidRequest;
+        } else if (p.fetch_offset < first || p.fetch_offset > end) {
           rp.error_code = k::kOffsetOutOfRange;
         } else if (p.fetch_offset == end) {
           if (*wait_on == nullptr) {
@@ -587,6 +632,7 @@ class Session {
                           p.fetch_offset, records.status().toString());
             rp.error_code = kKafkaStorageError;
           } else if (!records->empty()) {
+            fitRecordBatch(&*records, limit);
             k::encodeRecordBatch(*records, &*rp.records);
             *bytes += rp.records->size();
           } else if (*wait_on == nullptr) {
@@ -637,11 +683,20 @@ class Session {
     std::vector<int16_t*> pending;
     for (const auto& t : q.topics) {
       k::OffsetCommitResponse::Topic rt{t.name, {}};
-      const bool known = reader(t.name) != nullptr;
+      const auto log = reader(t.name);
       for (const auto& p : t.partitions) {
         int16_t e = error;
         if (e == 0 && !topicAllowed(t.name)) e = k::kTopicAuthorizationFailed;
-        if (e == 0 && (!known || p.partition_index != 0)) e = k::kUnknownTopicOrPartition;
+        if (e == 0 && (log == nullptr || p.partition_index != 0)) e = k::kUnknownTopicOrPartition;
+        // As the HTTP commit: an offset of the log, 0 to its end (a group stuck past the end
+        // would show no lag while it reads nothing).
+        if (e == 0 && (p.committed_offset < 0 || p.committed_offset > log->endOffset())) {
+          spdlog::warn(
+              "kafka: {}: OffsetCommit of group '{}' at offset {} of '{}' refused: outside 0 to "
+              "its end offset {}; answered OFFSET_OUT_OF_RANGE",
+              peer_, q.group_id, p.committed_offset, t.name, log->endOffset());
+          e = k::kOffsetOutOfRange;
+        }
         if (e == 0)
           entries.push_back({t.name, p.partition_index, p.committed_offset, p.committed_metadata});
         rt.partitions.push_back({p.partition_index, e});
@@ -847,12 +902,11 @@ void KafkaListener::acceptLoop() {
     socklen_t len = sizeof(peer);
     int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    int peer_port = 0;
-    std::string peer_text = addressText(peer, &peer_port) + ":" + std::to_string(peer_port);
-    if (active_.load() >= options_.max_connections) {
+    const std::string peer_text = endpointText(peer);
+    if (active_.load() >= options_.max_connections && !evictPending(peer_text)) {
       spdlog::error(
           "kafka: connection from {} refused: {} connections are open, the limit "
-          "(max_connections)",
+          "(max_connections), all of them authenticated",
           peer_text, options_.max_connections);
       ::close(fd);
       continue;
@@ -861,6 +915,7 @@ void KafkaListener::acceptLoop() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     auto c = std::make_unique<Connection>();
     c->fd = fd;
+    c->accepted_at = std::chrono::steady_clock::now();
     c->peer = peer_text;
     sockaddr_storage local{};
     len = sizeof(local);
@@ -878,15 +933,43 @@ void KafkaListener::acceptLoop() {
   }
 }
 
+bool KafkaListener::evictPending(const std::string& for_peer) {
+  std::lock_guard lock(mu_);
+  Connection* oldest = nullptr;
+  for (auto& c : connections_) {
+    if (c->done.load() || c->state.load() != Connection::kPending) continue;
+    if (oldest == nullptr || c->accepted_at < oldest->accepted_at) oldest = c.get();
+  }
+  int pending = Connection::kPending;
+  if (oldest == nullptr || !oldest->state.compare_exchange_strong(pending, Connection::kEvicted))
+    return false;
+  spdlog::warn(
+      "kafka: {}: closed to make room for {}: {} connections are open (max_connections) and it "
+      "has not authenticated",
+      oldest->peer, for_peer, options_.max_connections);
+  ::shutdown(oldest->fd, SHUT_RDWR);  // its thread sees the end and finishes
+  return true;
+}
+
 void KafkaListener::serve(Connection* c) {
   Session session(options_, groups_, *offsets_, stop_, c->peer, c->local_host, c->local_port);
   std::string frame;
+  const SteadyTime auth_deadline = c->accepted_at + options_.auth_timeout;
   for (;;) {
+    // Until SASL succeeds every byte is due before the deadline: a connection that does not
+    // authenticate cannot hold a place that a consumer needs.
+    const bool pending = c->state.load() == Connection::kPending;
+    const SteadyTime deadline = pending ? auth_deadline : SteadyTime::max();
     char size_bytes[4];
-    ReadResult rr = readFull(c->fd, size_bytes, 4, stop_, options_.idle_timeout, true);
+    ReadResult rr = readFull(c->fd, size_bytes, 4, stop_, options_.idle_timeout, true, deadline);
     if (rr == ReadResult::kIdle) {
       spdlog::info("kafka: {}: idle for {} ms; closing the connection", c->peer,
                    options_.idle_timeout.count());
+    }
+    if (rr == ReadResult::kDeadline) {
+      spdlog::warn(
+          "kafka: {}: not authenticated within {} ms of connecting; closing the connection",
+          c->peer, options_.auth_timeout.count());
     }
     if (rr != ReadResult::kOk) break;
     const int32_t size = static_cast<int32_t>(
@@ -900,13 +983,28 @@ void KafkaListener::serve(Connection* c) {
       break;
     }
     frame.resize(static_cast<size_t>(size));
-    if (size > 0 && readFull(c->fd, frame.data(), frame.size(), stop_, options_.idle_timeout,
-                             false) != ReadResult::kOk) {
-      spdlog::info("kafka: {}: connection closed in the middle of a request", c->peer);
-      break;
+    if (size > 0) {
+      rr = readFull(c->fd, frame.data(), frame.size(), stop_, options_.idle_timeout, false,
+                    deadline);
+      if (rr == ReadResult::kDeadline) {
+        spdlog::warn(
+            "kafka: {}: not authenticated within {} ms of connecting (a request still "
+            "incomplete); closing the connection",
+            c->peer, options_.auth_timeout.count());
+        break;
+      }
+      if (rr != ReadResult::kOk) {
+        spdlog::info("kafka: {}: connection closed in the middle of a request", c->peer);
+        break;
+      }
     }
     std::optional<std::string> reply =
         session.expectsRawSaslToken() ? session.rawSaslToken(frame) : session.handle(frame);
+    if (pending && session.authenticated()) {
+      int state = Connection::kPending;
+      // Evicted in the meantime: the acceptor has shut the socket down already.
+      if (!c->state.compare_exchange_strong(state, Connection::kAuthenticated)) break;
+    }
     if (reply && !writeAll(c->fd, *reply)) break;
     if (session.close_after()) break;
   }

@@ -20,9 +20,12 @@
 //     range, or a frame too short for a header) or on the SASL failures above.
 //   - Requests on one connection are answered in order, one at a time; Fetch long-polls up to its
 //     max_wait_ms (capped at max_wait) through ChangeLogReader::waitBeyond.
-//   - Bounded: at most max_connections connections (one thread each; more are refused with an
-//     error in the log), requests above max_request_bytes close the connection, a Fetch response
-//     holds at most max_fetch_bytes of records (always at least one record, KIP-74).
+//   - Bounded: at most max_connections connections (one thread each). A connection must finish
+//     SASL within auth_timeout of connecting (else it is closed, logged); at the limit, a new
+//     connection closes the oldest one that has not authenticated yet, and is refused (an error
+//     in the log) only when every open connection has: connections that send nothing never lock
+//     consumers out. Beyond that, requests above max_request_bytes close the connection, a Fetch
+//     response holds at most max_fetch_bytes of records (always at least one record, KIP-74).
 //   - lookup(topic) returns the task's reader or null (unknown topic: UNKNOWN_TOPIC_OR_PARTITION);
 //     topics() lists every topic a Metadata request for all topics shows. Both are called from
 //     connection threads, concurrently.
@@ -62,6 +65,7 @@ struct KafkaListenerOptions {
   size_t max_fetch_bytes = 64 << 20;
   std::chrono::milliseconds max_wait{30000};               // longest Fetch long poll
   std::chrono::milliseconds idle_timeout{10 * 60 * 1000};  // Kafka's connections.max.idle.ms
+  std::chrono::milliseconds auth_timeout{10000};           // connect to SASL success
 };
 
 class KafkaListener {
@@ -84,6 +88,9 @@ class KafkaListener {
   explicit KafkaListener(KafkaListenerOptions options);
   void acceptLoop();
   void serve(Connection* c);
+  // Closes the oldest connection that has not authenticated (to make room for for_peer); false
+  // when every connection has.
+  bool evictPending(const std::string& for_peer);
 
   KafkaListenerOptions options_;
   int listen_fd_ = -1;

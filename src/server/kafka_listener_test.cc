@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "common/log.h"
 #include "server/kafka_memory_log_for_tests.h"
 #include "server/kafka_protocol.h"
 
@@ -39,6 +41,12 @@ class RawClient {
   }
   ~RawClient() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int localPort() const {
+    sockaddr_in a{};
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    return ntohs(a.sin_port);
+  }
 
   void sendRaw(const std::string& bytes) {
     ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
@@ -489,7 +497,7 @@ TEST_F(KafkaListenerTest, TwentyGroupsAreIndependentAndSilentMembersAreEvicted) 
     commit.group_id = group;
     commit.generation_id = j->generation_id;
     commit.member_id = j->member_id;
-    commit.topics = {{"orders", {{0, g, -1, -1, std::nullopt}}}};
+    commit.topics = {{"orders", {{0, g / 2, -1, -1, std::nullopt}}}};  // 0-9: the log's offsets
     auto cr = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 7, commit);
     ASSERT_EQ(cr->topics[0].partitions[0].error_code, 0) << group;
   }
@@ -498,7 +506,7 @@ TEST_F(KafkaListenerTest, TwentyGroupsAreIndependentAndSilentMembersAreEvicted) 
         k::kOffsetFetch, 5,
         k::OffsetFetchRequest{"group-" + std::to_string(g),
                               std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
-    EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, g);
+    EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, g / 2);
   }
   // Nobody heartbeats: after the 1 s session timeout every member is gone, and a simple commit
   // (generation -1, as after assign()) is accepted again.
@@ -615,6 +623,126 @@ TEST_F(KafkaListenerTest, GroupTokenScopeRefusesOtherTopicsAndGroups) {
   }
   EXPECT_TRUE(closed);
   EXPECT_FALSE(client(false)->authenticate(group_token));
+}
+
+// Connections that never authenticate (a port scan, a flood of idle sockets, a request cut in
+// the middle) neither keep their place past auth_timeout nor keep a consumer out at the limit.
+TEST_F(KafkaListenerTest, UnauthenticatedConnectionsNeverLockConsumersOut) {
+  auto o = options();
+  o.max_connections = 4;
+  o.auth_timeout = std::chrono::milliseconds(800);
+  start(o);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 3; ++i) idle.push_back(std::make_unique<RawClient>(listener_->port()));
+  auto cut = std::make_unique<RawClient>(listener_->port());
+  cut->sendRaw(std::string("\x00\x00\x00\x64", 4) + "0123456789");  // 100 bytes announced
+  for (int i = 0; i < 50 && listener_->connectionCount() < 4; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(listener_->connectionCount(), 4u);
+  // At the limit: a consumer gets in (the oldest unauthenticated connection makes room).
+  auto consumer = client();
+  EXPECT_TRUE(consumer->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+  // The others are closed once their time to authenticate is over; the consumer stays.
+  for (auto& c : idle) EXPECT_TRUE(c->closedByServer());
+  EXPECT_TRUE(cut->closedByServer());
+  EXPECT_TRUE(consumer->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
+  for (int i = 0; i < 50 && listener_->connectionCount() > 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(listener_->connectionCount(), 1u);
+}
+
+// The log names each peer by its own address and port (not ":0").
+TEST_F(KafkaListenerTest, TheLogNamesThePeersAddressAndPort) {
+  auto sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(64);
+  spdlog::default_logger()->sinks().push_back(sink);
+  start();
+  {
+    auto c = client(false);  // Metadata before authenticating: logged, closed
+    c->sendRequest(k::kMetadata, 1, std::string("\xff\xff\xff\xff", 4));
+    EXPECT_TRUE(c->closedByServer());
+    const std::string want = "kafka: 127.0.0.1:" + std::to_string(c->localPort()) + ": ";
+    bool found = false;
+    for (const auto& line : sink->last_formatted())
+      found = found || line.find(want) != std::string::npos;
+    EXPECT_TRUE(found) << want;
+  }
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.erase(std::remove(sinks.begin(), sinks.end(), sink), sinks.end());
+}
+
+// Fetch: a negative max_bytes is INVALID_REQUEST; the record batches a response holds stay within
+// max_fetch_bytes and the limits asked for, framing included (at least one record, KIP-74).
+TEST_F(KafkaListenerTest, FetchSizeLimitsAreValidatedAndHold) {
+  auto o = options();
+  o.max_fetch_bytes = 150;
+  start(o);
+  auto c = client();
+  k::FetchRequest f = fetchAt(0, 0);
+  f.topics[0].partitions[0].partition_max_bytes = -100;
+  auto r = c->call<k::FetchResponse>(k::kFetch, 11, f);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->responses.at(0).partitions.at(0).error_code, k::kInvalidRequest);
+  EXPECT_EQ(r->responses[0].partitions[0].records.value_or("").size(), 0u);
+  f = fetchAt(0, 0);
+  f.max_bytes = -1;
+  r = c->call<k::FetchResponse>(k::kFetch, 11, f);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->responses.at(0).partitions.at(0).error_code, k::kInvalidRequest);
+  // The cap (150 bytes): ten records of 9 bytes of key and value are 90 bytes as read() counts
+  // them, about 230 as a record batch.
+  r = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(0, 0));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->responses.at(0).partitions.at(0).error_code, 0);
+  size_t size = r->responses[0].partitions[0].records.value_or("").size();
+  EXPECT_GT(size, 0u);
+  EXPECT_LE(size, 150u);
+  // A partition's own limit below one record: still one record.
+  f = fetchAt(3, 0);
+  f.topics[0].partitions[0].partition_max_bytes = 10;
+  r = c->call<k::FetchResponse>(k::kFetch, 11, f);
+  ASSERT_TRUE(r);
+  EXPECT_GT(r->responses.at(0).partitions.at(0).records.value_or("").size(), 0u);
+}
+
+// OffsetCommit takes an offset of the log only (0 to its end), as the HTTP commit does.
+TEST_F(KafkaListenerTest, OffsetCommitOutsideTheLogIsOffsetOutOfRange) {
+  start();
+  auto c = client();
+  auto commitAt = [&](int64_t offset) {
+    k::OffsetCommitRequest commit;
+    commit.group_id = "g";
+    commit.topics = {{"orders", {{0, offset, -1, -1, std::nullopt}}}};
+    auto r = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+    return r ? r->topics.at(0).partitions.at(0).error_code : int16_t{-100};
+  };
+  EXPECT_EQ(commitAt(1000000000000), k::kOffsetOutOfRange);
+  EXPECT_EQ(commitAt(11), k::kOffsetOutOfRange);  // the end is 10
+  EXPECT_EQ(commitAt(-5), k::kOffsetOutOfRange);
+  EXPECT_EQ(commitAt(10), 0);
+  auto f = c->call<k::OffsetFetchResponse>(
+      k::kOffsetFetch, 1,
+      k::OffsetFetchRequest{"g", std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, 10);
+}
+
+// A malformed Produce is answered like any malformed request (an empty response: Produce has no
+// error code outside its partitions), and the connection stays open.
+TEST_F(KafkaListenerTest, MalformedProduceIsAnsweredAndTheConnectionStays) {
+  start();
+  auto c = client();
+  k::ProduceRequest p;
+  p.acks = 1;
+  p.topics = {{"orders", {{0, std::string("x")}}}};
+  std::string body;
+  k::encode(p, 3, &body);
+  c->sendRequest(k::kProduce, 3, body.substr(0, body.size() - 3));
+  auto frame = c->recvFrame();
+  ASSERT_TRUE(frame);
+  k::ProduceResponse r;
+  ASSERT_TRUE(k::decode(std::string_view(*frame).substr(4), 3, &r).ok());
+  EXPECT_TRUE(r.responses.empty());
+  EXPECT_TRUE(c->call<k::MetadataResponse>(k::kMetadata, 1, k::MetadataRequest{}));
 }
 
 }  // namespace
