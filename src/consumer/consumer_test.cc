@@ -365,8 +365,11 @@ TEST_F(ConsumerTest, ViewFormatsCommitAndResumeRightAfterTheirCommit) {
       EXPECT_EQ(r.op, "insert");
       auto line = nlohmann::json::parse(r.line);  // the format's own JSON, no envelope
       EXPECT_FALSE(line.contains("record")) << r.line;
-      if (format == "debezium-json") EXPECT_EQ(line["op"], "c") << r.line;
-      if (format != "debezium-json") EXPECT_EQ(line["table"], "orders") << r.line;
+      if (format == "debezium-json") {
+        EXPECT_EQ(line["op"], "c") << r.line;
+      } else {
+        EXPECT_EQ(line["table"], "orders") << r.line;
+      }
     }
     EXPECT_EQ(first.position(), 6);
     int64_t committed = -1;
@@ -440,9 +443,10 @@ TEST_F(ConsumerTest, ViewFormatsReconnectWithoutGapOrDuplicate) {
   }
 }
 
-// A 40 MB record (one long line over thousands of chunks) arrives in about the time its bytes
-// take: finding its end costs its length once, not once per chunk (that took 13 s here).
-TEST_F(ConsumerTest, ALargeRecordArrivesInLinearTime) {
+// A 40 MB record (one long line over thousands of chunks) arrives whole. Finding its end scans
+// each chunk once (it rescanned the whole buffer per chunk: 13 s here, and long enough for
+// --idle-exit-ms to give up on it); no timing is asserted, the bench is the place for that.
+TEST_F(ConsumerTest, ALargeRecordArrivesWhole) {
   pipeline::Transaction t = txn(1, 1);
   auto info = std::make_shared<mysql::TableInfo>(*t.events[0].table_info);
   mysql::ColumnInfo note;
@@ -457,16 +461,16 @@ TEST_F(ConsumerTest, ALargeRecordArrivesInLinearTime) {
   Options o = options("");
   o.parse_values = false;
   size_t longest = 0;
-  auto started = std::chrono::steady_clock::now();
+  bool whole = false;
   Consumer c(o);
   ASSERT_TRUE(c.runRecords([&](const Record& r) {
                  longest = std::max(longest, r.line.size());
+                 if (r.op == "insert")
+                   whole = r.line.find(std::string(40000000, 'x')) != std::string::npos;
                  return r.op != "insert";
                }).ok());
-  auto took = std::chrono::steady_clock::now() - started;
   EXPECT_GT(longest, 40000000u);
-  EXPECT_LT(took, std::chrono::seconds(5))
-      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms";
+  EXPECT_TRUE(whole);
 }
 
 // idleFor() counts only time with no byte arriving: a long line that trickles in is not idle,
