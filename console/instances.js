@@ -1,6 +1,6 @@
 // Instances: registered sources with their nodes, each node's role and replication read live from
 // the servers (GET /api/v1/instances/NAME/nodes); register, discover nodes, add/remove a node.
-import { api, el, clear, put, errorBox, field, poll, toast, enc, passwordChoice } from './ui.js';
+import { api, el, clear, put, errorBox, field, poll, toast, enc, passwordChoice, domId } from './ui.js';
 
 function registerForm(onDone) {
   const name = el('input', { name: 'name', required: true, autocomplete: 'off', placeholder: 'shop' });
@@ -113,10 +113,10 @@ function instanceCard(inst, live, refresh) {
           } }, 'Remove')));
   });
   const ep = live ? live.endpoint : null;
-  return el('section', { class: 'card instance', 'aria-labelledby': 'inst-' + inst.name },
+  return el('section', { class: 'card instance', 'aria-labelledby': domId('inst', inst.name) },
     el('div', { class: 'card-head' },
       el('div', {},
-        el('h2', { id: 'inst-' + inst.name }, inst.name),
+        el('h2', { id: domId('inst', inst.name) }, inst.name),
         el('div', { class: 'meta' },
           'read/write endpoint ', el('code', {}, inst.endpoint), ' · user ', el('code', {}, inst.user || '—'),
           ' · ', ep ? (ep.reachable ? el('span', { class: 'ok-text' }, 'reachable, server ' + ep.server_id + ' (' + ep.version + ')')

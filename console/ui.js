@@ -51,6 +51,21 @@ export async function api(method, path, body) {
   return data;
 }
 
+// A new element id, never given before on this page.
+let lastId = 0;
+export function uniqueId(prefix) { return prefix + '-' + (++lastId); }
+
+// An element id made from names (databases, tables, columns, instances): prefix, then each name
+// encoded and joined by '-'. Letters and digits stay; every other character, '-' and '_'
+// included, becomes _XXXX (its UTF-16 code unit in hex), so two different lists of names never
+// give the same id ("we ird"."t 1" and "we ird"."t_1" did: both were t-we_ird-t_1) and the id
+// needs no escaping in a CSS selector.
+export function domId(prefix, ...names) {
+  const part = (name) => String(name).replace(/[^A-Za-z0-9]/g,
+    (c) => '_' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+  return [prefix, ...names.map(part)].join('-');
+}
+
 // el('div', {class: 'x', onclick: f}, child, 'text', [more children])
 export function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -162,7 +177,7 @@ export function poll(fn, ms) {
 
 // A labelled form field. input: an element; help: text under it.
 export function field(label, input, help) {
-  if (!input.id) input.id = 'f-' + Math.random().toString(36).slice(2, 9);
+  if (!input.id) input.id = uniqueId('f');
   const helpNode = help ? el('div', { class: 'help', id: input.id + '-help' }, help) : null;
   if (helpNode) input.setAttribute('aria-describedby', helpNode.id);
   return el('div', { class: 'field' }, el('label', { for: input.id }, label), input, helpNode);

@@ -2,7 +2,7 @@
 // precheck and start. Each step is a form: Enter goes on, Escape goes back; focus moves to the
 // step's heading. The task is created (POST /api/v1/tasks) only at the precheck step; going back
 // and changing something deletes that not-yet-started task and creates it again.
-import { api, el, clear, put, errorBox, field, toast, enc, passwordChoice } from './ui.js';
+import { api, el, clear, put, errorBox, field, toast, enc, passwordChoice, domId, uniqueId } from './ui.js';
 
 const STEPS = ['Source', 'Destination', 'Objects', 'Options', 'Precheck and start'];
 
@@ -104,7 +104,7 @@ function envHint(e) {
 function markInvalid(input, message) {
   const box = input.closest('.field');
   if (!box || input.getAttribute('aria-invalid') === 'true') return;
-  if (!input.id) input.id = 'f-' + Math.random().toString(36).slice(2, 9);
+  if (!input.id) input.id = uniqueId('f');
   const note = el('div', { class: 'field-error', id: input.id + '-error' }, message);
   box.append(note);
   const described = input.getAttribute('aria-describedby');
@@ -341,14 +341,14 @@ export function wizardPage(root) {
     const dbNode = (db) => {
       if (!s.objects.has(db)) s.objects.set(db, { selected: false, rename_to: '', open: false, tables: null, picked: new Map() });
       const o = s.objects.get(db);
-      const cb = el('input', { type: 'checkbox', id: 'db-' + db, name: 'db', value: db, checked: o.selected });
+      const cb = el('input', { type: 'checkbox', id: domId('db', db), name: 'db', value: db, checked: o.selected });
       cb.addEventListener('change', () => { o.selected = cb.checked; });
       const rename = input({ name: 'db-rename-' + db, placeholder: db, autocomplete: 'off', class: 'narrow' }, () => o.rename_to, (v) => { o.rename_to = v.trim(); });
       const tablesBox = el('div', { class: 'tables' });
-      const toggle = el('button', { type: 'button', class: 'quiet', 'aria-expanded': String(o.open), 'aria-controls': 'tables-' + db, id: 'open-' + db,
+      const toggle = el('button', { type: 'button', class: 'quiet', 'aria-expanded': String(o.open), 'aria-controls': domId('tables', db), id: domId('open', db),
         onclick: async () => { o.open = !o.open; toggle.setAttribute('aria-expanded', String(o.open)); toggle.textContent = o.open ? 'Hide tables' : 'Tables…'; await fillTables(); } },
         o.open ? 'Hide tables' : 'Tables…');
-      tablesBox.id = 'tables-' + db;
+      tablesBox.id = domId('tables', db);
       const fillTables = async () => {
         clear(tablesBox);
         if (!o.open) return;
@@ -374,20 +374,20 @@ export function wizardPage(root) {
       return node;
     };
     const tableNode = (db, t, p) => {
-      const id = (db + '-' + t.name).replace(/[^A-Za-z0-9_-]/g, '_');
-      const cb = el('input', { type: 'checkbox', id: 't-' + id, checked: p.selected });
+      const id = domId('t', db, t.name);
+      const cb = el('input', { type: 'checkbox', id, checked: p.selected });
       cb.addEventListener('change', () => { p.selected = cb.checked; });
-      const rename = input({ placeholder: t.name, autocomplete: 'off', name: 't-rename-' + id }, () => p.rename_to, (v) => { p.rename_to = v.trim(); });
-      const where = input({ placeholder: "e.g. status <> 'test'", autocomplete: 'off', name: 't-where-' + id }, () => p.where, (v) => { p.where = v.trim(); });
+      const rename = input({ placeholder: t.name, autocomplete: 'off', name: 'rename-' + id }, () => p.rename_to, (v) => { p.rename_to = v.trim(); });
+      const where = input({ placeholder: "e.g. status <> 'test'", autocomplete: 'off', name: 'where-' + id }, () => p.where, (v) => { p.where = v.trim(); });
       const cols = el('div', { class: 'chips', role: 'group', 'aria-label': 'Columns of ' + t.name },
         t.columns.map((c) => {
-          const ccb = el('input', { type: 'checkbox', checked: p.columns.has(c.name), id: 'c-' + id + '-' + c.name });
+          const ccb = el('input', { type: 'checkbox', checked: p.columns.has(c.name), id: domId('c', db, t.name, c.name) });
           ccb.addEventListener('change', () => { if (ccb.checked) p.columns.add(c.name); else p.columns.delete(c.name); });
           return el('label', { class: 'chip', for: ccb.id }, ccb, ' ', c.name, el('span', { class: 'muted' }, ' ' + c.type));
         }));
       const dml = el('div', { class: 'chips', role: 'group', 'aria-label': 'Changes applied to ' + t.name },
         ['insert', 'update', 'delete'].map((d) => {
-          const dcb = el('input', { type: 'checkbox', checked: p.dml.has(d), id: 'd-' + id + '-' + d });
+          const dcb = el('input', { type: 'checkbox', checked: p.dml.has(d), id: domId('d', db, t.name, d) });
           dcb.addEventListener('change', () => { if (dcb.checked) p.dml.add(d); else p.dml.delete(d); });
           return el('label', { class: 'chip', for: dcb.id }, dcb, ' ', d);
         }));

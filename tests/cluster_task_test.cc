@@ -229,7 +229,9 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
        "--data-dir", data_dir_},
       &out);
   EXPECT_EQ(rc, 2);
-  EXPECT_NE(out.find("a secondary node cannot be the destination"), std::string::npos) << out;
+  EXPECT_NE(out.find("a node of a registered instance cannot be the destination"),
+            std::string::npos)
+      << out;
 
   // binlog_format=STATEMENT on the selected node.
   rootSql("node-2", "SET GLOBAL binlog_format=STATEMENT");

@@ -40,6 +40,30 @@ std::string fileText(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
+// Element ids made from names never collide: `we ird`.`t 1` and `we ird`.`t_1` both had the id
+// t-we_ird-t_1 (clicking one's label ticked the other). domId (console/ui.js) in node, over names
+// that differ only in the characters an id cannot hold.
+TEST(ConsoleIdsTest, IdsMadeFromNamesNeverCollide) {
+  std::string out;
+  ASSERT_EQ(runCommand("command -v node", &out), 0) << "this check needs node";
+  const std::string script =
+      "import('" + std::string(DTS_SOURCE_DIR) +
+      "/console/ui.js').then(({ domId }) => {"
+      " const names = [['we ird', 't 1'], ['we ird', 't_1'], ['we_ird', 't 1'], ['we-ird', 't1'],"
+      "  ['we', 'ird-t1'], ['we-ird-t1'], ['a', 'b', 'c'], ['a-b', 'c'], ['a', 'b-c'], ['x_0020'],"
+      "  ['x '], ['\u00e9'], ['\u00c3\u00a9'], ['']];"
+      " const ids = names.map((n) => domId('t', ...n));"
+      " console.log(JSON.stringify(ids));"
+      " if (new Set(ids).size !== ids.length) { console.log('COLLISION'); process.exit(1); }"
+      " if (!ids.every((id) => /^[A-Za-z0-9_-]+$/.test(id))) { console.log('BAD'); process.exit(1); }"
+      " if (domId('db', 'shop') !== 'db-shop') process.exit(1); })";
+  std::string quoted = "'";
+  for (char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  EXPECT_EQ(runCommand("node --input-type=module -e " + quoted + " 2>&1", &out), 0) << out;
+  EXPECT_EQ(out.find("COLLISION"), std::string::npos) << out;
+}
+
 TEST_F(ConsoleTest, WizardCreatesASyncTaskFromASecondaryAndWatchesIt) {
   std::string out;
   ASSERT_EQ(runCommand("command -v chromium && command -v chromedriver && "

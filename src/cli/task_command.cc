@@ -300,17 +300,27 @@ void registerServerCommand(CLI::App& app) {
   args->options.data_dir = defaultDataDir();
   auto* cmd = app.add_subcommand(
       "server", "run every task of the data dir as a service with a REST API and /metrics");
+  // Given twice, the last one wins: dts.service passes --data-dir and --listen, then
+  // $DTS_SERVER_ARGS from /etc/default/dts, whose documented example sets --listen again.
+  const auto last = CLI::MultiOptionPolicy::TakeLast;
   auto* dd = cmd->add_option("--data-dir", args->options.data_dir,
-                             "data dir (default $DTS_DATA_DIR or .dts)");
-  auto* listen = cmd->add_option("--listen", args->options.listen, "HOST:PORT (0: a free port)")
-                     ->capture_default_str();
+                             "data dir (default $DTS_DATA_DIR or .dts)")
+                 ->multi_option_policy(last);
+  auto* listen = cmd->add_option("--listen", args->options.listen,
+                                 "HOST:PORT (0: a free port; the last one given wins)")
+                     ->capture_default_str()
+                     ->multi_option_policy(last);
   cmd->add_option(
-      "--config", args->config,
-      "server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen); flags win");
-  auto* cert = cmd->add_option("--tls-cert", args->options.tls_cert, "PEM certificate (HTTPS)");
-  auto* key = cmd->add_option("--tls-key", args->options.tls_key, "PEM private key (HTTPS)");
+         "--config", args->config,
+         "server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen); flags win")
+      ->multi_option_policy(last);
+  auto* cert = cmd->add_option("--tls-cert", args->options.tls_cert, "PEM certificate (HTTPS)")
+                   ->multi_option_policy(last);
+  auto* key = cmd->add_option("--tls-key", args->options.tls_key, "PEM private key (HTTPS)")
+                  ->multi_option_policy(last);
   auto* kafka = cmd->add_option("--kafka-listen", args->options.kafka_listen,
-                                "HOST:PORT for Kafka consumers of tracking tasks (docs/kafka.md)");
+                                "HOST:PORT for Kafka consumers of tracking tasks (docs/kafka.md)")
+                    ->multi_option_policy(last);
   cmd->callback([args, dd, listen, cert, key, kafka] {
     server::ServerOptions o = args->options;
     if (!args->config.empty()) {

@@ -1,8 +1,13 @@
 #include "common/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 
 namespace dts {
@@ -12,6 +17,18 @@ Sqlite::~Sqlite() {
 }
 
 Result<std::unique_ptr<Sqlite>> Sqlite::open(const std::string& path) {
+  // Owner-only from the start: SQLite gives its -wal, -shm and -journal files the database
+  // file's mode, and the databases of a data dir hold passwords (dts.db: inline instance and
+  // task passwords). A file left readable by an older version is made owner-only.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::FailedPrecondition("opening " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    struct stat st {};
+    const std::string file = path + suffix;
+    if (::stat(file.c_str(), &st) == 0 && (st.st_mode & 077) != 0)
+      ::chmod(file.c_str(), st.st_mode & 0700);
+  }
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "mysql/connection.h"
 #include "server/changes_stream.h"
 #include "server/console.h"
@@ -255,14 +256,20 @@ HttpResponse Api::route(const HttpRequest& r) {
   }
   if (auto console = serveConsole(r)) return *console;
   // Everything else needs the token.
-  static const std::string kBearer = "Bearer ";
-  if (r.authorization.empty())
-    return errorResponse(401, "unauthenticated",
-                         "missing 'Authorization: Bearer TOKEN' (the token is in the server's "
-                         "data dir, file api-token)");
-  if (r.authorization.compare(0, kBearer.size(), kBearer) != 0)
-    return errorResponse(403, "forbidden", "invalid API token");
-  const std::string presented = r.authorization.substr(kBearer.size());
+  // "SCHEME CREDENTIALS", the scheme case-insensitive (RFC 7235 2.1). Another scheme than
+  // Bearer presents no token at all: 401, as none.
+  const std::string& auth = r.authorization;
+  const size_t space = auth.find(' ');
+  const std::string scheme = auth.substr(0, space);
+  const bool bearer = scheme.size() == 6 && toLower(scheme) == "bearer";
+  if (!bearer)
+    return errorResponse(
+        401, "unauthenticated",
+        (auth.empty() ? std::string("missing") : "'" + scheme + "' is not accepted: send") +
+            " 'Authorization: Bearer TOKEN' (the token is in the server's data dir, file "
+            "api-token)");
+  const size_t start = auth.find_first_not_of(' ', space);
+  const std::string presented = start == std::string::npos ? "" : auth.substr(start);
   if (!tokenEquals(presented, token_)) {
     // A consumer group's read-only token (server/group_tokens.h): its task's changes only.
     if (GroupTokenStore::looksLikeGroupToken(presented) && groupTokenAllows(presented, r)) {

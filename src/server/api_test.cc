@@ -85,7 +85,16 @@ TEST_F(ApiTest, EverythingElseNeedsTheToken) {
     auto wrong = call("GET", path, "", "Bearer tok-123456789012346");
     EXPECT_EQ(wrong.status, 403) << path;
     EXPECT_EQ(code(wrong), "forbidden");
-    EXPECT_EQ(call("GET", path, "", "Basic tok-123456789012345").status, 403) << path;
+    // Another scheme presents no token: 401, not "invalid API token".
+    auto basic = call("GET", path, "", "Basic tok-123456789012345");
+    EXPECT_EQ(basic.status, 401) << path;
+    EXPECT_EQ(code(basic), "unauthenticated");
+  }
+  // The scheme is case-insensitive (RFC 7235).
+  for (const char* scheme : {"bearer ", "BEARER ", "Bearer  "}) {
+    EXPECT_EQ(call("GET", "/api/v1/tasks", "", std::string(scheme) + "tok-123456789012345").status,
+              200)
+        << scheme;
   }
 }
 

@@ -747,3 +747,22 @@ TEST_F(KafkaListenerTest, MalformedProduceIsAnsweredAndTheConnectionStays) {
 
 }  // namespace
 }  // namespace dts::server
+
+namespace dts::server {
+namespace {
+
+// A port another process listens on is refused (no SO_REUSEPORT: the two would share it).
+TEST_F(KafkaListenerTest, APortInUseIsRefused) {
+  start();
+  KafkaListenerOptions o = options();
+  o.listen = "127.0.0.1:" + std::to_string(listener_->port());
+  o.offsets_db = (dir_ / "second-offsets.db").string();
+  auto second = KafkaListener::start(std::move(o));
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), Status::Code::kUnavailable);
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos)
+      << second.status().toString();
+}
+
+}  // namespace
+}  // namespace dts::server

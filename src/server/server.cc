@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/yaml_keys.h"
 #include "server/api.h"
+#include "server/http_server.h"
 #include "server/kafka_listener.h"
 #include "server/task_manager.h"
 #include "server/token.h"
@@ -53,14 +54,14 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
 
 namespace {
 
-HttpRequest convert(const httplib::Request& req) {
+HttpRequest convert(const httplib::Request& req, const std::string& body) {
   HttpRequest r;
   r.method = req.method;
   r.path = req.path;
   for (const auto& [k, v] : req.params) r.query[k] = v;
   r.authorization = req.get_header_value("Authorization");
   r.if_none_match = req.get_header_value("If-None-Match");
-  r.body = req.body;
+  r.body = body;
   return r;
 }
 
@@ -115,12 +116,12 @@ class DataDirLock {
   void withdraw() { ::unlink(urlPath(data_dir_).c_str()); }
   void publish(const std::string& url) {
     const std::string tmp = urlPath(data_dir_) + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::trunc);
-      f << url << "\n";
-      if (!f.good()) return;  // advisory: clients can still be given --server
-    }
-    ::rename(tmp.c_str(), urlPath(data_dir_).c_str());
+    const std::string line = url + "\n";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;  // advisory: clients can still be given --server
+    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+    ::close(fd);
+    if (ok) ::rename(tmp.c_str(), urlPath(data_dir_).c_str());
   }
 
  private:
@@ -164,6 +165,16 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
 
   ::signal(SIGPIPE, SIG_IGN);
   DTS_ASSIGN_OR_RETURN(ApiToken token, loadOrCreateToken(options.data_dir));
+  // A token made by a start that fails (a port in use, a bad certificate) was never shown: the
+  // next start makes and shows one.
+  bool listening = false;
+  struct ForgetUnshownToken {
+    const ApiToken& token;
+    const bool& listening;
+    ~ForgetUnshownToken() {
+      if (token.created && !listening) ::unlink(token.path.c_str());
+    }
+  } forget{token, listening};
   DataDirLock lock;
   DTS_RETURN_IF_ERROR(lock.acquire(options.data_dir));
   TaskManager::Options mo;
@@ -171,21 +182,14 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   mo.incremental = options.incremental;
   DTS_ASSIGN_OR_RETURN(auto manager, TaskManager::open(mo));
 
-  std::unique_ptr<httplib::Server> http;
-  if (!options.tls_cert.empty()) {
-    auto tls =
-        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-    if (!tls->is_valid())
-      return Status::InvalidArgument("--tls-cert/--tls-key: cannot load " + options.tls_cert +
-                                     " and " + options.tls_key);
-    http = std::move(tls);
-  } else {
-    http = std::make_unique<httplib::Server>();
-  }
+  // The connections' limits (server/http_server.h): idle and slow clients cost no worker.
+  DTS_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
+                       HttpServer::create(HttpServerLimits{}, options.tls_cert, options.tls_key));
   std::atomic<bool> ready{false};
   Api api(manager.get(), token.token, [&] { return ready.load(); });
-  auto handler = [&api, &stop](const httplib::Request& req, httplib::Response& res) {
-    HttpResponse r = api.handle(convert(req));
+  auto handler = [&api, &stop](const httplib::Request& req, const std::string& body,
+                               httplib::Response& res) {
+    HttpResponse r = api.handle(convert(req, body));
     res.status = r.status;
     for (const auto& [k, v] : r.headers) res.set_header(k, v);
     if (r.stream) {
@@ -203,21 +207,23 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
     }
     if (r.status != 304) res.set_content(r.body, r.content_type.c_str());
   };
-  http->set_payload_max_length(4 << 20);
-  http->Get(".*", handler);
-  http->Post(".*", handler);
-  http->Put(".*", handler);
-  http->Patch(".*", handler);
-  http->Delete(".*", handler);
-  http->Options(".*", handler);
+  http->route(handler, 4 << 20);
 
   int bound = port;
+  errno = 0;
   if (port == 0) {
     bound = http->bind_to_any_port(host.c_str());
-    if (bound < 0) return Status::Unavailable("cannot listen on " + options.listen);
   } else if (!http->bind_to_port(host.c_str(), port)) {
-    return Status::Unavailable("cannot listen on " + options.listen +
-                               " (in use, or not an address of this machine)");
+    bound = -1;
+  }
+  if (bound < 0) {
+    const int err = errno;
+    return Status::Unavailable(
+        "cannot listen on " + options.listen + ": " +
+        (err == EADDRINUSE      ? std::string("address in use (another process listens there)")
+         : err == EADDRNOTAVAIL ? std::string("not an address of this machine")
+         : err != 0             ? std::string(std::strerror(err))
+                                : std::string("cannot bind")));
   }
   std::unique_ptr<KafkaListener> kafka;
   if (!options.kafka_listen.empty()) {
@@ -270,6 +276,7 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   std::string scheme = options.tls_cert.empty() ? "http" : "https";
   std::string shown_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
   std::string url = scheme + "://" + shown_host + ":" + std::to_string(bound);
+  listening = true;
   if (token.created) {
     print("API token (shown once; kept in " + token.path + ", mode 0600): " + token.token + "\n");
   }

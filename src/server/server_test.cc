@@ -2,8 +2,12 @@
 // stop flag (SIGTERM in `dts server`) ending it with OK, and the config file.
 #include "server/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -120,6 +124,133 @@ TEST_F(RunServerTest, OneServerPerDataDirAndItsUrlIsFoundThere) {
   // A URL left by a server killed with -9 names nothing: nobody holds the lock.
   std::ofstream(dir_ / "data" / "server.url") << url << "\n";
   EXPECT_EQ(runningServerUrl(o.data_dir), std::nullopt);
+}
+
+// A TCP connection to 127.0.0.1:port (closed when destroyed).
+struct RawConnection {
+  explicit RawConnection(int port) {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{5, 0};  // a stalled server fails the test instead of hanging it
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~RawConnection() { ::close(fd); }
+  void send(const std::string& s) const { (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
+  std::string receiveSome() const {
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+  }
+  int fd;
+};
+
+// Browsers' idle keep-alive connections and clients sending their headers slowly neither stall
+// the API (they took every thread of the HTTP library's pool: 4-23 s) nor delay the stop.
+TEST_F(RunServerTest, IdleAndSlowClientsNeitherStallTheApiNorDelayTheStop) {
+  using Clock = std::chrono::steady_clock;
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 12; ++i) {
+    clients.push_back(std::make_unique<RawConnection>(port));
+    clients.back()->send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_NE(clients.back()->receiveSome().find("200 OK"), std::string::npos);
+  }
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<RawConnection>(port));
+    clients.back()->send("GET /api/v1/tasks HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+  }
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 12; i < clients.size(); ++i) clients[i]->send("a");
+    auto t0 = Clock::now();
+    httplib::Client c(url);
+    auto r = c.Get("/api/v1/tasks", h);
+    EXPECT_TRUE(r) << "round " << round << ": " << httplib::to_string(r.error());
+    if (r) {
+      EXPECT_EQ(r->status, 200);
+    }
+    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1000)) << "round " << round;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  auto t0 = Clock::now();
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(3000));
+}
+
+// A second server (another data dir) on a port in use fails; it used to bind too (the HTTP
+// library set SO_REUSEPORT) and the two answered requests in turn.
+TEST_F(RunServerTest, APortInUseIsRefused) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  ServerOptions second = o;
+  second.data_dir = (dir_ / "other").string();
+  second.listen = url.substr(std::string("http://").size());
+  std::atomic<bool> second_stop{true};
+  Status st = runServer(second, second_stop, [](const std::string&) {});
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_NE(st.message().find("cannot listen on " + second.listen + ": address in use"),
+            std::string::npos)
+      << st.toString();
+  second.listen = "192.0.2.1:8686";  // TEST-NET-1: no address of this machine
+  st = runServer(second, second_stop, [](const std::string&) {});
+  EXPECT_NE(st.message().find("not an address of this machine"), std::string::npos)
+      << st.toString();
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+}
+
+// Every file the server writes in its data dir is owner-only from its creation, whatever the
+// umask (`dts` sets 077, this test 022 as a shell does): dts.db-wal and -shm were 0644 and held
+// an instance's inline password.
+TEST_F(RunServerTest, EveryFileInTheDataDirIsOwnerOnly) {
+  const mode_t old = ::umask(022);
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  std::filesystem::create_directories(o.data_dir);
+  std::filesystem::permissions(o.data_dir, std::filesystem::perms(0755));
+  o.listen = "127.0.0.1:0";
+  o.kafka_listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  httplib::Client c(url);
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  auto r = c.Post("/api/v1/instances", h,
+                  "name: shop\nendpoint: 127.0.0.1:6033\nuser: dts\npassword: inline-secret\n",
+                  "application/yaml");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  r = c.Post("/api/v1/tasks", h,
+             R"({"name": "t1", "kind": "sync", "source": {"endpoint": "127.0.0.1:1", "user": "u",)"
+             R"( "password": "inline-secret"}, "destination": {"endpoint": "127.0.0.1:2",)"
+             R"( "user": "u", "password": "inline-secret"}, "objects": [{"database": "shop"}]})",
+             "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  auto check = [&] {
+    size_t files = 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(o.data_dir)) {
+      if (!e.is_regular_file()) continue;
+      ++files;
+      auto perms = static_cast<unsigned>(e.status().permissions()) & 0777;
+      EXPECT_EQ(perms & 077, 0u) << e.path() << " mode " << std::oct << perms;
+    }
+    EXPECT_GE(files, 5u);  // api-token, server.lock, server.url, dts.db(-wal, -shm), ...
+  };
+  check();
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+  check();
+  ::umask(old);
 }
 
 TEST_F(RunServerTest, KafkaListenFlagStartsTheKafkaListener) {

@@ -367,7 +367,7 @@ Status ChangeLog::recover() {
   fs::create_directories(dir, ec);
   if (ec) return Status::Internal("creating change log directory " + dir + ": " + ec.message());
   std::string lock_path = dir + "/LOCK";
-  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  lock_fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd_ < 0) return ioError("opening", lock_path, errno);
   if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0)
     return Status::FailedPrecondition("change log " + dir + " is in use by another dts process (" +
@@ -389,7 +389,7 @@ Status ChangeLog::recover() {
     seg->base = base;
     seg->path = dir + "/" + segmentName(base, ".log");
     seg->index_path = dir + "/" + segmentName(base, ".idx");
-    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (seg->fd < 0) return ioError("opening", seg->path, errno);
     struct stat st {};
     if (::fstat(seg->fd, &st) != 0) return ioError("reading the size of", seg->path, errno);
@@ -559,7 +559,7 @@ Status ChangeLog::resetPosition() {
 Status ChangeLog::rewriteActiveIndex() {
   Segment& seg = *active_;
   if (seg.index_fd >= 0) ::close(seg.index_fd);
-  seg.index_fd = ::open(seg.index_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  seg.index_fd = ::open(seg.index_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (seg.index_fd < 0) return ioError("opening", seg.index_path, errno);
   std::string bytes;
   std::vector<IndexEntry> entries;
@@ -691,9 +691,9 @@ Status ChangeLog::rollIfNeeded() {
   seg->base = next_offset_;
   seg->path = options_.dir + "/" + segmentName(seg->base, ".log");
   seg->index_path = options_.dir + "/" + segmentName(seg->base, ".idx");
-  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (seg->fd < 0) return fail(ioError("creating", seg->path, errno));
-  seg->index_fd = ::open(seg->index_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  seg->index_fd = ::open(seg->index_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (seg->index_fd < 0) return fail(ioError("creating", seg->index_path, errno));
   Status st = syncDir(options_.dir);
   if (!st.ok()) return fail(st);

@@ -55,8 +55,9 @@ Status checkDestinationNotSecondary(InstanceRegistry& registry, const std::strin
     for (const auto& node : inst.nodes) {
       if (canonical(node.endpoint) == dest) {
         return Status::InvalidArgument(
-            "a secondary node cannot be the destination: " + destination + " is node " + node.name +
-            " of instance " + inst.name);
+            "a node of a registered instance cannot be the destination: " + destination +
+            " is node " + node.name + " of instance " + inst.name +
+            " (whatever its role: a task does not write into a source's own servers)");
       }
     }
   }

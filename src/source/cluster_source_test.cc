@@ -49,7 +49,16 @@ TEST(ClusterSourceTest, RefusesASecondaryAsDestination) {
   ASSERT_TRUE((*reg)->create(shop()).ok());
   Status st = checkDestinationNotSecondary(**reg, "127.0.0.1:3307");  // node-2 is localhost:3307
   ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("a secondary node cannot be the destination"), std::string::npos);
+  EXPECT_NE(st.message().find("a node of a registered instance cannot be the destination: "
+                              "127.0.0.1:3307 is node node-2 of instance shop"),
+            std::string::npos)
+      << st.message();
+  // The primary is refused too, and not called a secondary.
+  st = checkDestinationNotSecondary(**reg, "localhost:3306");
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.message().find("secondary"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("is node node-1 of instance shop"), std::string::npos)
+      << st.message();
   EXPECT_TRUE(checkDestinationNotSecondary(**reg, "127.0.0.1:3399").ok());
 }
 

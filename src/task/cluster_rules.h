@@ -13,7 +13,7 @@ namespace dts::task {
 // When config->source.instance is set: looks the instance up in data_dir's registry and fills
 // source.endpoint/user/password/instance_endpoint. Errors: unknown instance or node, unset
 // password_env. Always: refuses a destination that is a registered node of any instance
-// ("a secondary node cannot be the destination: ...").
+// ("a node of a registered instance cannot be the destination: ...").
 Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir);
 
 }  // namespace dts::task

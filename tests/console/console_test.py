@@ -297,7 +297,7 @@ try:
     typed("input[name=dst-password]", PASSWORD)
     click("#test-destination")
     text_in(".test-result", "Refused")
-    text_in(".test-result", "secondary node cannot be the destination")
+    text_in(".test-result", "a node of a registered instance cannot be the destination")
     d.find_element(By.CSS_SELECTOR, "input[name=dst-password]").send_keys(Keys.ENTER)
     text_in(".step-status [role=alert]", "refused")
     screenshot("wizard-destination-refused")

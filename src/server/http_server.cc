@@ -1,0 +1,607 @@
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "common/log.h"
+
+namespace dts::server {
+
+using Clock = std::chrono::steady_clock;
+
+struct HttpServer::Connection {
+  explicit Connection(int socket) : fd(socket) {}
+  ~Connection() {
+    if (ssl != nullptr) SSL_free(ssl);
+    ::shutdown(fd, SHUT_RDWR);
+    ::close(fd);
+  }
+  int fd;
+  SSL* ssl = nullptr;  // HTTPS: made at the first pickup, the handshake done by that worker
+  std::string buf;     // read from the connection, not yet consumed by the parser
+  size_t pos = 0;
+  Clock::time_point deadline;       // the waiter closes it then
+  Clock::time_point waiting_since;  // the longest waiting goes first when too many are open
+};
+
+namespace {
+
+int remainingMs(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
+}
+
+// Waits for `events` on fd until deadline; false on timeout or error.
+bool waitFor(int fd, short events, Clock::time_point deadline) {
+  for (;;) {
+    pollfd p{fd, events, 0};
+    int n = ::poll(&p, 1, remainingMs(deadline));
+    if (n > 0) return true;
+    if (n == 0 || errno != EINTR) return false;
+  }
+}
+
+bool headersComplete(const std::string& buf, size_t from) {
+  return buf.find("\r\n\r\n", from) != std::string::npos;
+}
+
+std::string addressOf(const sockaddr_storage& a, int* port) {
+  char host[INET6_ADDRSTRLEN] = "";
+  if (a.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+    *port = ntohs(in->sin_port);
+  } else if (a.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    *port = ntohs(in6->sin6_port);
+  }
+  return host;
+}
+
+// One request's view of a connection for httplib's parser and writer. Reads come from the
+// connection's buffer first. Every read gives up at the request's deadline, and at the header
+// deadline until the end of the headers has been read; every write after write_timeout.
+class ConnectionStream : public httplib::Stream {
+ public:
+  ConnectionStream(HttpServer::Connection& c, Clock::time_point header_deadline,
+                   Clock::time_point read_deadline, std::chrono::milliseconds write_timeout,
+                   bool headers_buffered)
+      : c_(c),
+        header_deadline_(header_deadline),
+        read_deadline_(read_deadline),
+        write_timeout_(write_timeout),
+        in_headers_(!headers_buffered) {}
+
+  bool is_readable() const override {
+    return c_.pos < c_.buf.size() || (c_.ssl != nullptr && SSL_pending(c_.ssl) > 0) ||
+           waitFor(c_.fd, POLLIN, deadline());
+  }
+  bool is_writable() const override {
+    return waitFor(c_.fd, POLLOUT, Clock::now() + write_timeout_);
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (c_.pos >= c_.buf.size()) {
+      c_.buf.clear();
+      c_.pos = 0;
+      if (!fill()) return -1;
+      if (c_.buf.empty()) return 0;  // EOF
+    }
+    size_t n = std::min(size, c_.buf.size() - c_.pos);
+    std::memcpy(ptr, c_.buf.data() + c_.pos, n);
+    c_.pos += n;
+    if (in_headers_) {
+      for (size_t i = 0; i < n; ++i) {
+        // \r\n\r\n: the state counts the matched characters.
+        const char want = (crlf_state_ % 2 == 0) ? '\r' : '\n';
+        crlf_state_ = ptr[i] == want ? crlf_state_ + 1 : (ptr[i] == '\r' ? 1 : 0);
+        if (crlf_state_ == 4) {
+          in_headers_ = false;
+          break;
+        }
+      }
+    }
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    const Clock::time_point deadline = Clock::now() + write_timeout_;
+    for (;;) {
+      if (c_.ssl != nullptr) {
+        ERR_clear_error();
+        int n = SSL_write(c_.ssl, ptr, static_cast<int>(std::min<size_t>(size, 1 << 30)));
+        if (n > 0) return n;
+        int err = SSL_get_error(c_.ssl, n);
+        short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (ev == 0 || !waitFor(c_.fd, ev, deadline)) return -1;
+      } else {
+        ssize_t n = ::send(c_.fd, ptr, size, MSG_NOSIGNAL);
+        if (n >= 0) return n;
+        if (errno == EINTR) continue;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || !waitFor(c_.fd, POLLOUT, deadline))
+          return -1;
+      }
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (::getpeername(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = addressOf(a, &port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage a{};
+    socklen_t len = sizeof a;
+    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = addressOf(a, &port);
+  }
+  socket_t socket() const override { return c_.fd; }
+
+ private:
+  Clock::time_point deadline() const {
+    return in_headers_ ? std::min(header_deadline_, read_deadline_) : read_deadline_;
+  }
+
+  // Reads what is there (waiting for it until the deadline) into the empty buffer; false on
+  // error or timeout, true with an empty buffer at EOF.
+  bool fill() {
+    c_.buf.resize(16 * 1024);
+    for (;;) {
+      if (c_.ssl != nullptr) {
+        ERR_clear_error();
+        int n = SSL_read(c_.ssl, c_.buf.data(), static_cast<int>(c_.buf.size()));
+        if (n > 0) {
+          c_.buf.resize(static_cast<size_t>(n));
+          return true;
+        }
+        int err = SSL_get_error(c_.ssl, n);
+        if (err == SSL_ERROR_ZERO_RETURN) {
+          c_.buf.clear();
+          return true;
+        }
+        short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+        if (ev == 0 || !waitFor(c_.fd, ev, deadline())) break;
+      } else {
+        ssize_t n = ::recv(c_.fd, c_.buf.data(), c_.buf.size(), 0);
+        if (n >= 0) {
+          c_.buf.resize(static_cast<size_t>(n));
+          return true;
+        }
+        if (errno == EINTR) continue;
+        if ((errno != EAGAIN && errno != EWOULDBLOCK) || !waitFor(c_.fd, POLLIN, deadline())) break;
+      }
+    }
+    c_.buf.clear();
+    return false;
+  }
+
+  HttpServer::Connection& c_;
+  Clock::time_point header_deadline_;
+  Clock::time_point read_deadline_;
+  std::chrono::milliseconds write_timeout_;
+  bool in_headers_;
+  int crlf_state_ = 0;
+};
+
+// Set by a handler that left the request's body unread: the connection cannot carry another
+// request, the worker closes it after the response.
+thread_local bool close_after_response = false;
+
+std::string errorBody(const std::string& code, const std::string& message) {
+  nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
+  return j.dump(2) + "\n";
+}
+
+void setError(httplib::Response& res, int status, const std::string& code,
+              const std::string& message) {
+  res.status = status;
+  res.set_content(errorBody(code, message), "application/json");
+}
+
+// The JSON error code and message for an error status the library (or this file) answers.
+std::pair<std::string, std::string> describeStatus(int status) {
+  switch (status) {
+    case 400: return {"invalid_argument", "malformed HTTP request"};
+    case 404: return {"not_found", "no such endpoint"};
+    case 405: return {"method_not_allowed", "method not allowed"};
+    case 413: return {"payload_too_large", "request body too large"};
+    case 414: return {"uri_too_long", "request URI too long"};
+    case 415: return {"unsupported_media_type", "unsupported content type"};
+    case 416: return {"invalid_argument", "invalid Range header"};
+    case 503: return {"unavailable", "unavailable"};
+    default:
+      return {status >= 500 ? "internal" : "invalid_argument", "HTTP " + std::to_string(status)};
+  }
+}
+
+// Runs httplib's per-connection job at once, in the accepting thread: it only hands the socket
+// to the waiter. shutdown() is the end of the accept loop, after stop().
+class InlineQueue : public httplib::TaskQueue {
+ public:
+  explicit InlineQueue(std::function<void()> on_shutdown) : on_shutdown_(std::move(on_shutdown)) {}
+  void enqueue(std::function<void()> fn) override { fn(); }
+  void shutdown() override { on_shutdown_(); }
+
+ private:
+  std::function<void()> on_shutdown_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<HttpServer>> HttpServer::create(const HttpServerLimits& limits,
+                                                       const std::string& tls_cert,
+                                                       const std::string& tls_key) {
+  std::unique_ptr<HttpServer> s(new HttpServer(limits));
+  if (!tls_cert.empty() || !tls_key.empty()) {
+    s->tls_ = SSL_CTX_new(TLS_server_method());
+    if (s->tls_ == nullptr) return Status::Internal("cannot make a TLS context");
+    SSL_CTX_set_min_proto_version(s->tls_, TLS1_2_VERSION);
+    SSL_CTX_set_options(s->tls_, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
+    SSL_CTX_set_mode(s->tls_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_use_certificate_chain_file(s->tls_, tls_cert.c_str()) != 1 ||
+        SSL_CTX_use_PrivateKey_file(s->tls_, tls_key.c_str(), SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(s->tls_) != 1) {
+      ERR_clear_error();
+      return Status::InvalidArgument("--tls-cert/--tls-key: cannot load " + tls_cert + " and " +
+                                     tls_key);
+    }
+  }
+  if (::pipe2(s->wake_, O_CLOEXEC | O_NONBLOCK) != 0)
+    return Status::Internal(std::string("cannot make a pipe: ") + std::strerror(errno));
+  s->startThreads();
+  return s;
+}
+
+HttpServer::HttpServer(const HttpServerLimits& limits) : limits_(limits) {
+  // SO_REUSEADDR (a restart binds while old connections are in TIME_WAIT), never SO_REUSEPORT:
+  // a second server on the same port must fail, not share it.
+  set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  auto secs = [](std::chrono::milliseconds ms) {
+    return std::max<time_t>(1, std::chrono::duration_cast<std::chrono::seconds>(ms).count());
+  };
+  set_keep_alive_timeout(secs(limits_.keep_alive_timeout));  // the Keep-Alive header's timeout
+  set_keep_alive_max_count(1000);                            // the header's max; not enforced
+  new_task_queue = [this] { return new InlineQueue([this] { shutdownConnections(); }); };
+}
+
+HttpServer::~HttpServer() {
+  shutdownConnections();
+  if (wake_[0] >= 0) ::close(wake_[0]);
+  if (wake_[1] >= 0) ::close(wake_[1]);
+  if (tls_ != nullptr) SSL_CTX_free(tls_);
+}
+
+void HttpServer::startThreads() {
+  waiter_ = std::thread([this] { waiterLoop(); });
+  for (size_t i = 0; i < std::max<size_t>(1, limits_.workers); ++i)
+    workers_.emplace_back([this] { workerLoop(); });
+}
+
+bool HttpServer::process_and_close_socket(socket_t sock) {
+  int flags = ::fcntl(sock, F_GETFL, 0);
+  ::fcntl(sock, F_SETFL, flags | O_NONBLOCK);
+  auto c = std::make_unique<Connection>(sock);
+  open_.fetch_add(1);
+  c->waiting_since = Clock::now();
+  c->deadline = c->waiting_since + limits_.header_timeout;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) {
+      open_.fetch_sub(1);
+      return true;  // ~Connection closes it
+    }
+    incoming_.push_back(std::move(c));
+  }
+  wakeWaiter();
+  return true;
+}
+
+void HttpServer::wakeWaiter() {
+  char b = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_[1], &b, 1);  // full: a wake-up is pending anyway
+}
+
+void HttpServer::closeConnection(std::unique_ptr<Connection> c) {
+  c.reset();
+  open_.fetch_sub(1);
+}
+
+void HttpServer::toWaiter(std::unique_ptr<Connection> c) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      incoming_.push_back(std::move(c));
+      c = nullptr;
+    }
+  }
+  if (c) return closeConnection(std::move(c));
+  wakeWaiter();
+}
+
+void HttpServer::toWorkers(std::unique_ptr<Connection> c) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      ready_.push_back(std::move(c));
+      c = nullptr;
+    }
+  }
+  if (c) return closeConnection(std::move(c));
+  ready_cv_.notify_one();
+}
+
+bool HttpServer::readHeaders(Connection& c) {
+  if (c.pos > 0) {
+    c.buf.erase(0, c.pos);
+    c.pos = 0;
+  }
+  for (;;) {
+    const size_t before = c.buf.size();
+    if (before >= kMaxHeaderBytes) return true;  // too long: httplib answers it
+    char chunk[4096];
+    ssize_t n = ::recv(c.fd, chunk, std::min(sizeof chunk, kMaxHeaderBytes - before), 0);
+    if (n > 0) {
+      if (before == 0) c.deadline = Clock::now() + limits_.header_timeout;  // a request begins
+      c.buf.append(chunk, static_cast<size_t>(n));
+      if (headersComplete(c.buf, before >= 3 ? before - 3 : 0)) return true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    c.deadline = Clock::time_point::min();  // EOF or error: close it
+    return false;
+  }
+}
+
+void HttpServer::waiterLoop() {
+  std::vector<std::unique_ptr<Connection>> waiting;
+  std::vector<pollfd> fds;
+  auto last_warning = Clock::time_point::min();
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+      for (auto& c : incoming_) waiting.push_back(std::move(c));
+      incoming_.clear();
+    }
+    // Too many open: the one waiting longest makes room (a flood of idle or slow connections
+    // pushes out its own, not the API's next client).
+    while (open_.load() > limits_.max_connections && !waiting.empty()) {
+      auto oldest = std::min_element(waiting.begin(), waiting.end(), [](auto& a, auto& b) {
+        return a->waiting_since < b->waiting_since;
+      });
+      if (Clock::now() - last_warning > std::chrono::minutes(1)) {
+        spdlog::warn("http: more than {} connections open; closing the ones waiting longest",
+                     limits_.max_connections);
+        last_warning = Clock::now();
+      }
+      closeConnection(std::move(*oldest));
+      waiting.erase(oldest);
+    }
+    // Ready (a complete request already buffered) or expired.
+    const auto now = Clock::now();
+    for (auto& c : waiting) {
+      if (c->deadline <= now) {
+        closeConnection(std::move(c));
+      } else if (c->ssl == nullptr && headersComplete(c->buf, c->pos)) {
+        toWorkers(std::move(c));
+      }
+    }
+    std::erase(waiting, nullptr);
+
+    fds.clear();
+    fds.push_back({wake_[0], POLLIN, 0});
+    auto next = now + std::chrono::hours(1);
+    for (auto& c : waiting) {
+      fds.push_back({c->fd, POLLIN, 0});
+      next = std::min(next, c->deadline);
+    }
+    int n = ::poll(fds.data(), fds.size(), std::max(1, remainingMs(next)));
+    if (n <= 0) continue;
+    if (fds[0].revents != 0) {
+      char drain[64];
+      while (::read(wake_[0], drain, sizeof drain) > 0) {
+      }
+    }
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      auto& c = waiting[i - 1];
+      // HTTPS: its bytes are encrypted; a worker does the handshake and reads the headers.
+      if (tls_ != nullptr || readHeaders(*c)) {
+        toWorkers(std::move(c));
+      } else if (c->deadline == Clock::time_point::min()) {
+        closeConnection(std::move(c));
+      }
+    }
+    std::erase(waiting, nullptr);
+  }
+  for (auto& c : waiting) closeConnection(std::move(c));
+}
+
+void HttpServer::workerLoop() {
+  for (;;) {
+    std::unique_ptr<Connection> c;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      ready_cv_.wait(lock, [&] { return stopping_ || !ready_.empty(); });
+      if (stopping_) return;
+      c = std::move(ready_.front());
+      ready_.pop_front();
+      active_.push_back(c.get());
+    }
+    Connection* raw = c.get();
+    handleOne(std::move(c));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::erase(active_, raw);
+    }
+    ready_cv_.notify_all();  // shutdownConnections() waits for active_ to empty
+  }
+}
+
+void HttpServer::handleOne(std::unique_ptr<Connection> c) {
+  const auto picked = Clock::now();
+  // Plain HTTP: the waiter has read the whole header block (unless it was too long).
+  const bool buffered = tls_ == nullptr && headersComplete(c->buf, c->pos);
+  if (tls_ != nullptr && c->ssl == nullptr) {
+    c->ssl = SSL_new(tls_);
+    if (c->ssl == nullptr || SSL_set_fd(c->ssl, c->fd) != 1) return closeConnection(std::move(c));
+    const auto deadline = picked + limits_.header_timeout;
+    for (;;) {
+      ERR_clear_error();
+      int r = SSL_accept(c->ssl);
+      if (r == 1) break;
+      int err = SSL_get_error(c->ssl, r);
+      short ev = err == SSL_ERROR_WANT_READ ? POLLIN : err == SSL_ERROR_WANT_WRITE ? POLLOUT : 0;
+      if (ev == 0 || !waitFor(c->fd, ev, deadline)) return closeConnection(std::move(c));
+    }
+  }
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping = stopping_;
+  }
+  ConnectionStream strm(*c, picked + limits_.header_timeout, picked + limits_.read_timeout,
+                        limits_.write_timeout, buffered);
+  bool closed = false;
+  close_after_response = false;
+  bool ok = process_request(strm, /*close_connection=*/stopping, closed, nullptr);
+  if (!ok || closed || stopping || close_after_response) return closeConnection(std::move(c));
+  c->waiting_since = Clock::now();
+  c->deadline = c->waiting_since + limits_.keep_alive_timeout;
+  if (c->pos < c->buf.size()) {
+    c->buf.erase(0, c->pos);  // a pipelined next request, or its start
+    c->pos = 0;
+    c->deadline = c->waiting_since + limits_.header_timeout;
+    if (c->ssl != nullptr || headersComplete(c->buf, 0)) return toWorkers(std::move(c));
+  } else {
+    c->buf.clear();
+    c->pos = 0;
+    if (c->ssl != nullptr && SSL_pending(c->ssl) > 0) return toWorkers(std::move(c));
+  }
+  toWaiter(std::move(c));
+}
+
+void HttpServer::route(Handler handler, size_t max_body) {
+  auto without_body = [handler](const httplib::Request& req, httplib::Response& res) {
+    handler(req, "", res);
+  };
+  auto with_body = [handler, max_body](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& read) {
+    std::string body;
+    const bool chunked =
+        req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    if (!chunked && !req.has_header("Content-Length")) return handler(req, body, res);
+    if (req.is_multipart_form_data()) {
+      close_after_response = true;
+      return setError(res, 415, "unsupported_media_type",
+                      "multipart/form-data bodies are not accepted: send the JSON or YAML as "
+                      "the body");
+    }
+    // Refused before reading: the library would read and drop the whole declared body first.
+    if (!chunked && req.get_header_value<uint64_t>("Content-Length") > max_body) {
+      close_after_response = true;
+      return setError(res, 413, "payload_too_large",
+                      "request body over " + std::to_string(max_body) + " bytes");
+    }
+    bool too_large = false;
+    bool complete = read([&](const char* data, size_t n) {
+      if (body.size() + n > max_body) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (!complete) {
+      close_after_response = true;
+      if (too_large || res.status == 413)
+        return setError(res, 413, "payload_too_large",
+                        "request body over " + std::to_string(max_body) + " bytes");
+      return setError(res, 400, "invalid_argument", "the request body was cut short");
+    }
+    handler(req, body, res);
+  };
+  set_payload_max_length(max_body);
+  Get(".*", without_body);
+  Options(".*", without_body);
+  Post(".*", with_body);
+  Put(".*", with_body);
+  Patch(".*", with_body);
+  Delete(".*", with_body);
+  set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr e) {
+        std::string what = "unknown";
+        try {
+          std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+          what = ex.what();
+        } catch (...) {
+        }
+        spdlog::error("http: {} {}: unexpected error: {}", req.method, req.path, what);
+        setError(res, 500, "internal", "unexpected error: " + what);
+      });
+  set_error_handler(HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_provider_) return HandlerResponse::Unhandled;
+    static const std::set<std::string> kRouted = {"GET",   "HEAD",   "POST",   "PUT",
+                                                  "PATCH", "DELETE", "OPTIONS"};
+    // A well-formed request line whose method is not routed (the library answers 400).
+    if (res.status == 400 && !req.target.empty() && req.version.rfind("HTTP/", 0) == 0 &&
+        !kRouted.contains(req.method)) {
+      res.status = 405;
+      res.set_content(errorBody("method_not_allowed", "method " + req.method + " not allowed"),
+                      "application/json");
+      return HandlerResponse::Handled;
+    }
+    auto [code, message] = describeStatus(res.status);
+    res.set_content(errorBody(code, message), "application/json");
+    return HandlerResponse::Handled;
+  }));
+}
+
+void HttpServer::shutdownConnections() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ && workers_.empty() && !waiter_.joinable()) return;
+    stopping_ = true;
+  }
+  wakeWaiter();
+  ready_cv_.notify_all();
+  if (waiter_.joinable()) waiter_.join();
+  std::unique_lock<std::mutex> lock(mu_);
+  for (auto& c : incoming_) {
+    c.reset();
+    open_.fetch_sub(1);
+  }
+  incoming_.clear();
+  for (auto& c : ready_) {
+    c.reset();
+    open_.fetch_sub(1);
+  }
+  ready_.clear();
+  // Requests in progress may finish within the grace; then their sockets are shut down (their
+  // reads and writes fail at once, their workers close them).
+  if (!ready_cv_.wait_for(lock, limits_.stop_grace, [&] { return active_.empty(); })) {
+    for (Connection* c : active_) ::shutdown(c->fd, SHUT_RDWR);
+  }
+  lock.unlock();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+}  // namespace dts::server

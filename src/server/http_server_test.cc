@@ -1,0 +1,283 @@
+// HttpServer over real sockets: idle and slow clients hold no worker, are cut at their
+// deadlines and do not delay stop(); too many connections push out the longest waiting.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+namespace dts::server {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// A raw TCP client of 127.0.0.1:port.
+class RawClient {
+ public:
+  explicit RawClient(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~RawClient() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
+  // What arrives within timeout; stops at EOF (sets *eof) or after a complete response head.
+  std::string receive(std::chrono::milliseconds timeout, bool* eof = nullptr) {
+    std::string got;
+    auto deadline = Clock::now() + timeout;
+    while (Clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, left.count()))) <= 0) break;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        if (eof != nullptr) *eof = true;
+        break;
+      }
+      got.append(buf, static_cast<size_t>(n));
+      if (got.find("\r\n\r\nok") != std::string::npos) break;
+      if (got.size() >= 2 && got.compare(got.size() - 2, 2, "}\n") == 0) break;  // a JSON body
+    }
+    return got;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void start(HttpServerLimits limits) {
+    auto s = HttpServer::create(limits);
+    ASSERT_TRUE(s.ok()) << s.status().toString();
+    server_ = std::move(*s);
+    server_->route(
+        [](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+          if (req.path == "/throw") throw std::runtime_error("boom");
+          res.set_content(body.empty() ? "ok" : "got " + std::to_string(body.size()), "text/plain");
+        },
+        32 * 1024);
+    port_ = server_->bind_to_any_port("127.0.0.1");
+    ASSERT_GT(port_, 0);
+    listener_ = std::thread([this] { server_->listen_after_bind(); });
+  }
+  void TearDown() override {
+    if (listener_.joinable()) {
+      server_->stop();
+      listener_.join();
+    }
+  }
+  // A fresh client's GET: the time it took, or a failure.
+  std::chrono::milliseconds timedGet() {
+    auto t0 = Clock::now();
+    httplib::Client c("127.0.0.1", port_);
+    auto r = c.Get("/x");
+    EXPECT_TRUE(r) << httplib::to_string(r.error());
+    if (r) {
+      EXPECT_EQ(r->body, "ok");
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+  }
+
+  std::unique_ptr<HttpServer> server_;
+  int port_ = 0;
+  std::thread listener_;
+};
+
+TEST_F(HttpServerTest, SlowAndIdleClientsDoNotStarveTheWorkers) {
+  HttpServerLimits limits;
+  limits.workers = 2;
+  start(limits);
+  std::vector<std::unique_ptr<RawClient>> clients;
+  // Browsers' keep-alive connections, idle after one request each.
+  for (int i = 0; i < 8; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    clients.back()->send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_NE(clients.back()->receive(2s).find("200 OK"), std::string::npos);
+  }
+  // Clients sending their headers slowly.
+  for (int i = 0; i < 16; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    clients.back()->send("GET /x HTTP/1.1\r\nHost: a\r\nX-Slow: ");
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (size_t i = 8; i < clients.size(); ++i) clients[i]->send("a");
+    EXPECT_LT(timedGet(), 1000ms);
+  }
+  EXPECT_EQ(server_->openConnections(), 24u);
+  // A slow client that finishes its headers is answered.
+  clients[8]->send("\r\n\r\n");
+  EXPECT_NE(clients[8]->receive(2s).find("200 OK"), std::string::npos);
+  // So is an idle one's next request.
+  clients[0]->send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(clients[0]->receive(2s).find("200 OK"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, SlowHeadersAndIdleConnectionsAreClosedAtTheirDeadlines) {
+  HttpServerLimits limits;
+  limits.header_timeout = 300ms;
+  limits.keep_alive_timeout = 600ms;
+  start(limits);
+  RawClient slow(port_), silent(port_), idle(port_);
+  idle.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(idle.receive(2s).find("200 OK"), std::string::npos);
+  auto t0 = Clock::now();
+  bool slow_eof = false, silent_eof = false, idle_eof = false;
+  slow.send("GET /x HTTP/1.1\r\nX-Slow: ");
+  for (int i = 0; i < 20 && !slow_eof; ++i) {
+    slow.send("a");
+    slow.receive(100ms, &slow_eof);
+  }
+  EXPECT_TRUE(slow_eof) << "headers trickling in are cut at header_timeout";
+  silent.receive(2s, &silent_eof);
+  EXPECT_TRUE(silent_eof);
+  idle.receive(2s, &idle_eof);
+  EXPECT_TRUE(idle_eof);
+  EXPECT_LT(Clock::now() - t0, 1500ms);
+  for (int i = 0; i < 50 && server_->openConnections() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->openConnections(), 0u);
+}
+
+TEST_F(HttpServerTest, StopDoesNotWaitForIdleOrSlowClients) {
+  start(HttpServerLimits{});
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 10; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    clients.back()->send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    clients.back()->receive(2s);
+    clients.push_back(std::make_unique<RawClient>(port_));
+    clients.back()->send("GET /x HTTP/1.1\r\nX-Slow: ");
+  }
+  std::this_thread::sleep_for(100ms);
+  auto t0 = Clock::now();
+  server_->stop();
+  listener_.join();
+  EXPECT_LT(Clock::now() - t0, 1000ms);
+  for (auto& c : clients) {
+    bool eof = false;
+    c->receive(1s, &eof);
+    EXPECT_TRUE(eof);
+  }
+}
+
+TEST_F(HttpServerTest, TooManyConnectionsCloseTheLongestWaiting) {
+  HttpServerLimits limits;
+  limits.max_connections = 4;
+  start(limits);
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int i = 0; i < 4; ++i) {
+    idle.push_back(std::make_unique<RawClient>(port_));
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_LT(timedGet(), 1000ms);  // the fifth gets in
+  bool eof = false;
+  idle[0]->receive(1s, &eof);
+  EXPECT_TRUE(eof) << "the longest waiting made room";
+  EXPECT_LE(server_->openConnections(), 4u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAllAnswered) {
+  start(HttpServerLimits{});
+  RawClient c(port_);
+  c.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string got;
+  for (int i = 0; i < 20 && got.find("ok", got.find("ok") + 2) == std::string::npos; ++i)
+    got += c.receive(200ms);
+  EXPECT_NE(got.find("ok", got.find("ok") + 2), std::string::npos) << got;
+}
+
+// `curl -X POST URL` (no body, no Content-Length) is a request without a body, answered at once.
+TEST_F(HttpServerTest, APostWithoutContentLengthHasNoBody) {
+  start(HttpServerLimits{});
+  RawClient c(port_);
+  auto t0 = Clock::now();
+  c.send("POST /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n");
+  std::string got = c.receive(3s);
+  EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\n\r\nok"), std::string::npos) << got;
+  EXPECT_LT(Clock::now() - t0, 1000ms);
+  for (const char* method : {"PUT", "PATCH", "DELETE"}) {
+    c.send(std::string(method) + " /x HTTP/1.1\r\nHost: a\r\n\r\n");
+    got = c.receive(3s);
+    EXPECT_NE(got.find("\r\n\r\nok"), std::string::npos) << method << ": " << got;
+  }
+}
+
+// curl --data-binary @file sends application/x-www-form-urlencoded: the body is still the body,
+// whatever its size up to the limit; over it, a JSON 413.
+TEST_F(HttpServerTest, BodiesAreReadWhateverTheirContentType) {
+  start(HttpServerLimits{});
+  httplib::Client c("127.0.0.1", port_);
+  for (const char* type :
+       {"application/x-www-form-urlencoded", "application/yaml", "text/plain", ""}) {
+    auto r = c.Post("/x", std::string(20000, 'a'), type);
+    ASSERT_TRUE(r) << type;
+    EXPECT_EQ(r->status, 200) << type;
+    EXPECT_EQ(r->body, "got 20000") << type;
+  }
+  auto r = c.Post("/x", std::string(40000, 'a'), "application/x-www-form-urlencoded");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("\"payload_too_large\""), std::string::npos) << r->body;
+  // Chunked, over the limit: the same answer.
+  RawClient raw(port_);
+  std::string chunk(20000, 'b');
+  char size[16];
+  std::snprintf(size, sizeof size, "%zx", chunk.size());
+  raw.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(size) +
+           "\r\n" + chunk + "\r\n" + size + "\r\n" + chunk + "\r\n0\r\n\r\n");
+  std::string got = raw.receive(3s);
+  EXPECT_NE(got.find("413"), std::string::npos) << got.substr(0, 200);
+  EXPECT_NE(got.find("payload_too_large"), std::string::npos) << got.substr(0, 400);
+}
+
+// Whatever goes wrong, the answer is a JSON error, never an empty body.
+TEST_F(HttpServerTest, EveryErrorHasAJsonBody) {
+  start(HttpServerLimits{});
+  struct Case {
+    std::string request;
+    std::string status;
+    std::string code;
+  };
+  std::vector<Case> cases = {
+      {"NONSENSE\r\n\r\n", "400", "invalid_argument"},
+      {"BREW /x HTTP/1.1\r\nHost: a\r\n\r\n", "405", "method_not_allowed"},
+      {"GET /" + std::string(10000, 'x') + " HTTP/1.1\r\nHost: a\r\n\r\n", "414", "uri_too_long"},
+      {"GET /throw HTTP/1.1\r\nHost: a\r\n\r\n", "500", "internal"},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n", "413",
+       "payload_too_large"},
+      {"POST /x HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+       "Content-Length: 4\r\n\r\nabcd",
+       "415", "unsupported_media_type"},
+      {"GET /x HTTP/1.1\r\nHost: a\r\nRange: bytes=junk\r\n\r\n", "416", "invalid_argument"},
+  };
+  for (const auto& k : cases) {
+    RawClient c(port_);
+    c.send(k.request);
+    bool eof = false;
+    std::string got = c.receive(3s, &eof);
+    for (int i = 0; i < 10 && !eof && got.find("}\n") == std::string::npos; ++i)
+      got += c.receive(300ms, &eof);
+    EXPECT_EQ(got.substr(0, 12), "HTTP/1.1 " + k.status) << got.substr(0, 300);
+    EXPECT_NE(got.find("Content-Type: application/json"), std::string::npos) << got.substr(0, 300);
+    EXPECT_NE(got.find("\"code\": \"" + k.code + "\""), std::string::npos) << got.substr(0, 300);
+  }
+}
+
+}  // namespace
+}  // namespace dts::server
