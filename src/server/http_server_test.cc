@@ -9,8 +9,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <stdexcept>
 #include <thread>
 
@@ -82,16 +84,12 @@ class HttpServerTest : public ::testing::Test {
       listener_.join();
     }
   }
-  // A fresh client's GET: the time it took, or a failure.
-  std::chrono::milliseconds timedGet() {
-    auto t0 = Clock::now();
+  // A fresh client's GET (the client gives up after its 5 s read timeout): answered "ok"?
+  bool get() {
     httplib::Client c("127.0.0.1", port_);
     auto r = c.Get("/x");
     EXPECT_TRUE(r) << httplib::to_string(r.error());
-    if (r) {
-      EXPECT_EQ(r->body, "ok");
-    }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
+    return r && r->body == "ok";
   }
 
   std::unique_ptr<HttpServer> server_;
@@ -115,10 +113,17 @@ TEST_F(HttpServerTest, SlowAndIdleClientsDoNotStarveTheWorkers) {
     clients.push_back(std::make_unique<RawClient>(port_));
     clients.back()->send("GET /x HTTP/1.1\r\nHost: a\r\nX-Slow: ");
   }
-  for (int round = 0; round < 3; ++round) {
-    for (size_t i = 8; i < clients.size(); ++i) clients[i]->send("a");
-    EXPECT_LT(timedGet(), 1000ms);
-  }
+  // They keep trickling while others ask: with a worker per connection, none would ever be free.
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    while (!done.load()) {
+      for (size_t i = 8; i < clients.size(); ++i) clients[i]->send("a");
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  for (int round = 0; round < 3; ++round) EXPECT_TRUE(get()) << "round " << round;
+  done = true;
+  trickle.join();
   EXPECT_EQ(server_->openConnections(), 24u);
   // A slow client that finishes its headers is answered.
   clients[8]->send("\r\n\r\n");
@@ -136,20 +141,18 @@ TEST_F(HttpServerTest, SlowHeadersAndIdleConnectionsAreClosedAtTheirDeadlines) {
   RawClient slow(port_), silent(port_), idle(port_);
   idle.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_NE(idle.receive(2s).find("200 OK"), std::string::npos);
-  auto t0 = Clock::now();
   bool slow_eof = false, silent_eof = false, idle_eof = false;
   slow.send("GET /x HTTP/1.1\r\nX-Slow: ");
-  for (int i = 0; i < 20 && !slow_eof; ++i) {
+  for (int i = 0; i < 100 && !slow_eof; ++i) {
     slow.send("a");
     slow.receive(100ms, &slow_eof);
   }
   EXPECT_TRUE(slow_eof) << "headers trickling in are cut at header_timeout";
-  silent.receive(2s, &silent_eof);
+  silent.receive(10s, &silent_eof);
   EXPECT_TRUE(silent_eof);
-  idle.receive(2s, &idle_eof);
+  idle.receive(10s, &idle_eof);
   EXPECT_TRUE(idle_eof);
-  EXPECT_LT(Clock::now() - t0, 1500ms);
-  for (int i = 0; i < 50 && server_->openConnections() > 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 500 && server_->openConnections() > 0; ++i) std::this_thread::sleep_for(10ms);
   EXPECT_EQ(server_->openConnections(), 0u);
 }
 
@@ -163,11 +166,22 @@ TEST_F(HttpServerTest, StopDoesNotWaitForIdleOrSlowClients) {
     clients.push_back(std::make_unique<RawClient>(port_));
     clients.back()->send("GET /x HTTP/1.1\r\nX-Slow: ");
   }
-  std::this_thread::sleep_for(100ms);
-  auto t0 = Clock::now();
-  server_->stop();
-  listener_.join();
-  EXPECT_LT(Clock::now() - t0, 1000ms);
+  // The slow ones keep trickling: a stop that waited for them would never end.
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    while (!done.load()) {
+      for (size_t i = 1; i < clients.size(); i += 2) clients[i]->send("a");
+      std::this_thread::sleep_for(100ms);
+    }
+  });
+  auto stopped = std::async(std::launch::async, [&] {
+    server_->stop();
+    listener_.join();
+  });
+  EXPECT_EQ(stopped.wait_for(60s), std::future_status::ready) << "stop waits for the clients";
+  done = true;
+  trickle.join();
+  stopped.wait();
   for (auto& c : clients) {
     bool eof = false;
     c->receive(1s, &eof);
@@ -184,7 +198,7 @@ TEST_F(HttpServerTest, TooManyConnectionsCloseTheLongestWaiting) {
     idle.push_back(std::make_unique<RawClient>(port_));
     std::this_thread::sleep_for(20ms);
   }
-  EXPECT_LT(timedGet(), 1000ms);  // the fifth gets in
+  EXPECT_TRUE(get());  // the fifth gets in
   bool eof = false;
   idle[0]->receive(1s, &eof);
   EXPECT_TRUE(eof) << "the longest waiting made room";
@@ -205,12 +219,11 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAllAnswered) {
 TEST_F(HttpServerTest, APostWithoutContentLengthHasNoBody) {
   start(HttpServerLimits{});
   RawClient c(port_);
-  auto t0 = Clock::now();
+  // The connection stays open: a server waiting for the body until it closes never answers.
   c.send("POST /x HTTP/1.1\r\nHost: a\r\nAccept: */*\r\n\r\n");
-  std::string got = c.receive(3s);
+  std::string got = c.receive(10s);
   EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
   EXPECT_NE(got.find("\r\n\r\nok"), std::string::npos) << got;
-  EXPECT_LT(Clock::now() - t0, 1000ms);
   for (const char* method : {"PUT", "PATCH", "DELETE"}) {
     c.send(std::string(method) + " /x HTTP/1.1\r\nHost: a\r\n\r\n");
     got = c.receive(3s);

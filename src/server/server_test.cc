@@ -10,8 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -151,7 +153,6 @@ struct RawConnection {
 // Browsers' idle keep-alive connections and clients sending their headers slowly neither stall
 // the API (they took every thread of the HTTP library's pool: 4-23 s) nor delay the stop.
 TEST_F(RunServerTest, IdleAndSlowClientsNeitherStallTheApiNorDelayTheStop) {
-  using Clock = std::chrono::steady_clock;
   ServerOptions o;
   o.data_dir = (dir_ / "data").string();
   o.listen = "127.0.0.1:0";
@@ -168,22 +169,30 @@ TEST_F(RunServerTest, IdleAndSlowClientsNeitherStallTheApiNorDelayTheStop) {
     clients.push_back(std::make_unique<RawConnection>(port));
     clients.back()->send("GET /api/v1/tasks HTTP/1.1\r\nHost: a\r\nX-Slow: ");
   }
+  // The slow ones keep trickling: a server with a thread per connection would never answer.
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    while (!done.load()) {
+      for (size_t i = 12; i < clients.size(); ++i) clients[i]->send("a");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
   httplib::Headers h = {{"Authorization", "Bearer " + token()}};
   for (int round = 0; round < 3; ++round) {
-    for (size_t i = 12; i < clients.size(); ++i) clients[i]->send("a");
-    auto t0 = Clock::now();
-    httplib::Client c(url);
+    httplib::Client c(url);  // gives up after its 5 s read timeout
     auto r = c.Get("/api/v1/tasks", h);
     EXPECT_TRUE(r) << "round " << round << ": " << httplib::to_string(r.error());
     if (r) {
       EXPECT_EQ(r->status, 200);
     }
-    EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(1000)) << "round " << round;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  auto t0 = Clock::now();
-  EXPECT_TRUE(stop().ok()) << result_.toString();
-  EXPECT_LT(Clock::now() - t0, std::chrono::milliseconds(3000));
+  // Nor does the stop wait for them (it took 41 s with ten of them).
+  auto stopped = std::async(std::launch::async, [&] { return stop(); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "the stop waits for the clients";
+  done = true;
+  trickle.join();
+  EXPECT_TRUE(stopped.get().ok()) << result_.toString();
 }
 
 // A second server (another data dir) on a port in use fails; it used to bind too (the HTTP
