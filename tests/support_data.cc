@@ -49,6 +49,23 @@ std::string orderBy(mysql::Connection& c, const std::string& db, const std::stri
   return cols;
 }
 
+// Every column, FLOAT and DOUBLE as doubles: a FLOAT prints only 6 significant digits, so
+// SELECT * would hide a float changed in its last digits.
+std::string exactColumns(mysql::Connection& c, const std::string& db, const std::string& table) {
+  auto all = c.query(
+      "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE"
+      " TABLE_SCHEMA=" +
+      c.quoteString(db) + " AND TABLE_NAME=" + c.quoteString(table) + " ORDER BY ORDINAL_POSITION");
+  if (!all.ok() || all->rows.empty()) return "*";
+  std::string cols;
+  for (const auto& r : all->rows) {
+    std::string q = mysql::quoteIdentifier(*r[0]);
+    bool floating = r[1] == "float" || r[1] == "double";
+    cols += (cols.empty() ? "" : ", ") + (floating ? "(" + q + " * 1e0)" : q);
+  }
+  return cols;
+}
+
 std::string rowText(const mysql::Row& r) {
   std::string s = "(";
   for (size_t i = 0; i < r.size(); ++i) {
@@ -64,11 +81,11 @@ std::string diffTables(mysql::Connection& source, const std::string& src_db,
                        const std::string& src_table, mysql::Connection& destination,
                        const std::string& dst_db, const std::string& dst_table) {
   std::string order = orderBy(source, src_db, src_table);
-  auto a = source.query("SELECT * FROM " + mysql::quoteQualified(src_db, src_table) + " ORDER BY " +
-                        order);
+  auto a = source.query("SELECT " + exactColumns(source, src_db, src_table) + " FROM " +
+                        mysql::quoteQualified(src_db, src_table) + " ORDER BY " + order);
   if (!a.ok()) return "source: " + a.status().toString();
-  auto b = destination.query("SELECT * FROM " + mysql::quoteQualified(dst_db, dst_table) +
-                             " ORDER BY " + order);
+  auto b = destination.query("SELECT " + exactColumns(destination, dst_db, dst_table) + " FROM " +
+                             mysql::quoteQualified(dst_db, dst_table) + " ORDER BY " + order);
   if (!b.ok()) return "destination: " + b.status().toString();
   std::ostringstream out;
   if (a->rows.size() != b->rows.size()) {

@@ -15,7 +15,8 @@
 namespace dts::testing {
 
 // Compares every row of src_db.src_table at `source` with dst_db.dst_table at `destination`
-// (ordered by the primary key, or by every column when there is none). Returns "" when equal,
+// (ordered by the primary key, or by every column when there is none), FLOAT and DOUBLE values
+// exactly (as doubles: a FLOAT prints 6 significant digits). Returns "" when equal,
 // else a description of the first differences (row count, first differing key).
 std::string diffTables(mysql::Connection& source, const std::string& src_db,
                        const std::string& src_table, mysql::Connection& destination,

@@ -6,6 +6,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -104,11 +106,12 @@ class VerifyTest : public SharedClusterTest {
   }
 
   // Runs dts verify with --json; returns the exit code and the parsed report.
-  static int verify(const std::string& extra, nlohmann::json* report) {
+  static int verify(const std::string& extra, nlohmann::json* report,
+                    const std::string& task = task_) {
     std::string out_file = workFile("verify.json");
     std::string output;
     // The subshell keeps the log (stderr) out of the report file.
-    int rc = runCommand("(" + dtsBinary() + " verify " + shellQuote(task_) + " --json " + extra +
+    int rc = runCommand("(" + dtsBinary() + " verify " + shellQuote(task) + " --json " + extra +
                             " > " + shellQuote(out_file) + ")",
                         &output);
     std::ifstream in(out_file);
@@ -497,6 +500,106 @@ TEST_F(VerifyTest, G_TaskVerificationResumesAfterARestart) {
   EXPECT_LT(s["verify"]["chunks_resumed"].get<int>(), s["verify"]["chunks"].get<int>())
       << s.dump(2);
   EXPECT_FALSE(std::filesystem::exists(progress));
+}
+
+// A FLOAT that differs in its last bit is a difference: verification compared FLOATs by 6
+// significant digits (the digits the server prints), so a full load that had cut every float to 6
+// digits was reported EQUAL. The table goes through a real migration first (which must copy the
+// floats exactly, so that verification finds nothing), then each planted neighbouring float is
+// reported as a changed row, and the repair SQL (which must write the exact float, also as the
+// key of a FLOAT primary key) makes the tables equal again.
+TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(src != nullptr && dst != nullptr);
+  Status st = src->execute(
+      "CREATE DATABASE vfl; USE vfl;"
+      "CREATE TABLE f (id INT PRIMARY KEY, f FLOAT, fu FLOAT UNSIGNED, d DOUBLE);"
+      "INSERT INTO f VALUES (1, 1.2345678, 1.2345678, 0.1), (2, 123456.789, 0, 1e-300),"
+      " (3, 16777217, 3.4028234663852886e38, 0.3), (4, 3.4028234663852886e38, 0, 5e-324),"
+      " (5, 1.401298464324817e-45, 1.401298464324817e-45, 1e-323),"
+      " (6, 1.1754943508222875e-38, 0, 2.2250738585072014e-308), (7, -1.2345678, 0, -0.1);"
+      "INSERT INTO f SELECT 100 + seq, x, ABS(x), x FROM (SELECT seq, POW(10, (seq * 7919 % 7600)"
+      " / 100 - 38) * (CAST(seq * 104729 % 19997 AS SIGNED) - 9998) / 9998 * 1.2345678 AS x"
+      " FROM seq_1_to_2000) s;"
+      "CREATE TABLE fk (k FLOAT NOT NULL PRIMARY KEY, v INT);"
+      "INSERT INTO fk VALUES (1.2345678, 1), (16777217, 2), (3.4028234663852886e38, 3),"
+      " (1.401298464324817e-45, 4), (-1.2345678, 5);");
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string file = writeTask("verify-floats",
+                               "objects: [{database: vfl, rename_to: vfl_copy}]\n"
+                               "options: {incremental: false, full: {method: auto}}\n");
+  std::string out;
+  ASSERT_EQ(runCommand(dtsBinary() + " run " + shellQuote(file) + " --data-dir " +
+                           shellQuote(workFile("data-floats")),
+                       &out),
+            0)
+      << out;
+  auto stored = dst->queryValue("SELECT f * 1e0 FROM vfl_copy.f WHERE id = 1");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->value_or("NULL"), "1.2345677614212036");
+  nlohmann::json report;
+  EXPECT_EQ(verify("", &report, file), 0) << report.dump(2);
+  EXPECT_EQ(report["equal"], true) << report.dump(2);
+
+  // Each source float's neighbour, one bit of the mantissa away (a denormal's, a unit of 2^-149).
+  auto neighbour = [](float v, float toward) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(std::nextafter(v, toward)));
+    return std::string(buf);
+  };
+  const float kMax = 3.4028234663852886e38f;
+  std::map<int, std::string> planted = {
+      {1, "f = " + neighbour(1.2345678f, 2.0f)},
+      {2, "f = " + neighbour(123456.789f, 0.0f)},
+      {3, "fu = " + neighbour(kMax, 0.0f)},
+      {4, "f = " + neighbour(kMax, 0.0f)},
+      {5, "f = " + neighbour(1.401298464324817e-45f, 1.0f)},
+      {6, "f = " + neighbour(1.1754943508222875e-38f, 0.0f)},
+      {7, "f = " + neighbour(-1.2345678f, 0.0f)},
+  };
+  std::string sql = "USE vfl_copy;";
+  for (const auto& [id, set] : planted)
+    sql += "UPDATE f SET " + set + " WHERE id = " + std::to_string(id) + ";";
+  sql += "UPDATE fk SET v = v + 10 WHERE v IN (1, 5);";
+  st = dst->execute(sql);
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string fix = workFile("fix-floats.sql");
+  EXPECT_EQ(verify("--fix " + shellQuote(fix), &report, file), 1) << report.dump(2);
+  EXPECT_EQ(report["equal"], false);
+  const auto& f = table(report, "vfl.f");
+  EXPECT_EQ(f["row_differences"], planted.size()) << f.dump(2);
+  std::map<int, nlohmann::json> by_id;
+  for (const auto& r : f["rows"]) by_id[std::stoi(r["key"]["id"].get<std::string>())] = r;
+  for (const auto& [id, set] : planted) {
+    const auto& r = by_id[id];
+    EXPECT_EQ(r["kind"], "changed") << id << ": " << f.dump(2);
+    ASSERT_EQ(r["columns"].size(), 1u) << id << ": " << r.dump();
+    EXPECT_EQ(r["columns"][0]["column"], set.substr(0, set.find(' '))) << r.dump();
+    // Shown exactly, so the two values differ as shown.
+    EXPECT_NE(r["columns"][0]["source"], r["columns"][0]["destination"]) << r.dump();
+  }
+  EXPECT_EQ(by_id[1]["columns"][0]["source"], "1.2345677614212036");
+  EXPECT_EQ(by_id[1]["columns"][0]["destination"], neighbour(1.2345678f, 2.0f));
+  const auto& fk = table(report, "vfl.fk");
+  EXPECT_EQ(fk["row_differences"], 2) << fk.dump(2);
+  std::set<std::string> keys;
+  for (const auto& r : fk["rows"])
+    keys.insert(r["kind"].get<std::string>() + ":" + r["key"]["k"].get<std::string>());
+  EXPECT_EQ(keys,
+            (std::set<std::string>{"changed:1.2345677614212036", "changed:-1.2345677614212036"}));
+
+  // The repair SQL writes the exact floats (and finds the FLOAT keys): equal again.
+  std::ifstream in(fix);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_FALSE(ss.str().empty());
+  st = dst->execute(ss.str());
+  ASSERT_TRUE(st.ok()) << st.message() << "\n" << ss.str();
+  EXPECT_EQ(verify("", &report, file), 0) << report.dump(2) << "\n" << ss.str();
+  auto fixed = dst->queryValue("SELECT COUNT(*) FROM vfl_copy.fk");
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(fixed->value_or(""), "5");  // replaced, not added beside
 }
 
 }  // namespace

@@ -26,6 +26,25 @@ CatalogColumn::Render renderFor(const std::string& type) {
 
 }  // namespace
 
+std::string exactSelectExpr(const CatalogColumn& c) {
+  std::string q = mysql::quoteIdentifier(c.name);
+  if (c.data_type == "float" || c.data_type == "double" || c.data_type == "real" ||
+      c.data_type == "double precision")
+    return "(" + q + " * 1e0)";
+  return q;
+}
+
+std::string exactKeySelectList(const CatalogTable& t) {
+  std::string out;
+  for (const auto& k : t.chunk_key) {
+    auto c = std::find_if(t.columns.begin(), t.columns.end(),
+                          [&](const CatalogColumn& x) { return x.name == k; });
+    out += (out.empty() ? "" : ", ") +
+           (c == t.columns.end() ? mysql::quoteIdentifier(k) : exactSelectExpr(*c));
+  }
+  return out;
+}
+
 Status describeTable(mysql::Connection& src, CatalogTable* t) {
   const std::string& db = t->route.source_database;
   const std::string& table = t->route.source_table;

@@ -36,6 +36,18 @@ struct CatalogTable {
   std::string describe() const { return route.source_database + "." + route.source_table; }
 };
 
+// How a column is SELECTed so that its text form converts back to the same stored value: the
+// column itself, except FLOAT and DOUBLE (REAL, FLOAT(M,D), DOUBLE(M,D), UNSIGNED), which the
+// server prints with 6 significant digits (FLOAT) or with the column's D decimals. Multiplied by
+// 1e0 they become a DOUBLE of the same value (exact: widening and multiplying by one never
+// round), which MySQL and MariaDB print in the shortest form that converts back to that double,
+// hence to the same float. CAST(... AS DOUBLE) would do the same but MySQL has it only since
+// 8.0.17. -0 prints as "0": MariaDB stores a -0 it is sent as +0 anyway.
+std::string exactSelectExpr(const CatalogColumn& column);
+// The chunk key's columns as exactSelectExpr selects them, comma separated: read so, a key read
+// back into a predicate (a chunk bound) is a key of the table, also when it is a FLOAT.
+std::string exactKeySelectList(const CatalogTable& table);
+
 // The selected base tables of the source, in mapping order (then by name). Errors: a listed
 // database or table that does not exist, a listed column the table does not have, a WHERE that
 // names a missing column, and a selected table dts cannot move (kUnsupported, naming it and why):

@@ -97,7 +97,7 @@ Result<ChunkPlan> planChunks(mysql::Connection& src, const CatalogTable& t, uint
     uint64_t in_chunk = 0;
     if (!by_range)
       DTS_RETURN_IF_ERROR(
-          src.queryStream("SELECT " + cols + " FROM " +
+          src.queryStream("SELECT " + exactKeySelectList(t) + " FROM " +
                               mysql::quoteQualified(t.route.source_database, t.route.source_table) +
                               " ORDER BY " + cols,
                           [&](const char* const* f, const unsigned long* len, unsigned n) {

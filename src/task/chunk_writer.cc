@@ -27,6 +27,7 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
     f.columns += (f.columns.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
     for (const auto& c : t.columns) {
       if (c.name != name) continue;
+      f.select_list += (f.select_list.empty() ? "" : ", ") + exactSelectExpr(c);
       f.renders.push_back(c.render);
       f.enums.push_back(c.data_type == "enum");
       if (f.enums.back()) f.enum_names.push_back(c.name);

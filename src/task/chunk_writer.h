@@ -47,8 +47,9 @@ struct ChunkFormat {
   std::vector<bool> enums;                     // per copied column: an ENUM
   std::vector<std::string> enum_names;         // the copied ENUM columns
   std::string columns;                         // the copied columns, quoted, comma separated
-  std::string insert_head;                     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
-  std::string load_statement;                  // the LOAD DATA LOCAL statement
+  std::string select_list;     // what the source SELECTs for them (exactSelectExpr), in that order
+  std::string insert_head;     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
+  std::string load_statement;  // the LOAD DATA LOCAL statement
 };
 
 // The format of a chunk of `table`. requested: the task's method; load_data_accepted: the

@@ -40,6 +40,23 @@ TEST(ChunkWriterTest, FormatFollowsTheMethodAndWhatTheDestinationTakes) {
   EXPECT_FALSE(bit.table_fits_load_data);
 }
 
+TEST(ChunkWriterTest, FloatsAreSelectedExactly) {
+  // The server prints a FLOAT with 6 significant digits (and FLOAT(M,D), DOUBLE(M,D) with D
+  // decimals); as a double it prints every digit the value needs.
+  auto t = table("float");
+  t.columns.push_back({"d", "double", false, false, CatalogColumn::Render::kNumber});
+  t.columns.push_back({"we`ird", "float", false, false, CatalogColumn::Render::kNumber});
+  t.copy_columns = {"a", "b", "c", "d", "we`ird"};
+  for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert,
+                      FullWriteMethod::kLoadData, FullWriteMethod::kInsert}) {
+    auto f = chunkFormat(t, method, true, true, false);
+    EXPECT_EQ(f.select_list, "`a`, (`b` * 1e0), `c`, (`d` * 1e0), (`we``ird` * 1e0)");
+    EXPECT_EQ(f.columns, "`a`, `b`, `c`, `d`, `we``ird`");  // what the destination is given
+  }
+  t.chunk_key = {"b", "a"};
+  EXPECT_EQ(exactKeySelectList(t), "(`b` * 1e0), `a`");
+}
+
 TEST(ChunkWriterTest, RawBytesOnlyForBulkIntoTablesDtsCreated) {
   auto t = table();
   auto raw = chunkFormat(t, FullWriteMethod::kAuto, true, true, false);

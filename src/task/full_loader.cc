@@ -188,7 +188,7 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
   std::string where = chunkPredicate(t, range.lower ? &*range.lower : nullptr,
                                      range.upper ? &*range.upper : nullptr, quote);
   if (t.route.filter != nullptr) where = "(" + where + ") AND " + t.route.filter->toSql(quote);
-  const std::string select = "SELECT " + format.columns + " FROM " +
+  const std::string select = "SELECT " + format.select_list + " FROM " +
                              mysql::quoteQualified(t.route.source_database, t.route.source_table) +
                              " WHERE " + where;
   const std::string what = t.describe() + " chunk " + std::to_string(range.number);

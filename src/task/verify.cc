@@ -317,7 +317,7 @@ class TableVerifier {
       const std::optional<std::vector<std::string>>& upper, uint64_t offset) {
     std::string where = andWhere(range(side, lower, upper), side.where);
     DTS_ASSIGN_OR_RETURN(
-        auto r, side.conn->query("SELECT " + keyColumns() + " FROM " + side.qualified +
+        auto r, side.conn->query("SELECT " + exactKeySelectList(cat_) + " FROM " + side.qualified +
                                  (where.empty() ? "" : " WHERE " + where) + " ORDER BY " +
                                  keyColumns() + " LIMIT " + std::to_string(offset) + ", 1"));
     if (r.rows.empty()) return std::optional<std::vector<std::string>>();

@@ -37,11 +37,15 @@ bool isLong(const VerifyColumn& c) {
 }
 
 // A float in scientific form with `digits` significant digits: the mantissa is cast to a DECIMAL
-// (which rounds), the exponent is the decimal exponent of the value. Zero (and -0) is "0".
+// (which rounds), the exponent is the decimal exponent of the value. Zero (and -0) is "0". The
+// value is scaled by two powers of ten, each at most 10^155, because one would be 0 or infinite
+// for the smallest and largest doubles (10^-324), and the division by 0 made the mantissa NULL.
 std::string scientific(const std::string& c, int digits) {
   std::string exponent = "FLOOR(LOG10(ABS(" + c + ")))";
-  std::string mantissa = "CAST(" + c + " / POW(10, " + exponent + ") AS DECIMAL(" +
-                         std::to_string(digits + 1) + "," + std::to_string(digits - 1) + "))";
+  std::string half = "(" + exponent + " DIV 2)";
+  std::string mantissa = "CAST(" + c + " / POW(10, " + half + ") / POW(10, " + exponent + " - " +
+                         half + ") AS DECIMAL(" + std::to_string(digits + 1) + "," +
+                         std::to_string(digits - 1) + "))";
   return "IF(" + c + " = 0, '0', CONCAT(" + mantissa + ", 'e', " + exponent + "))";
 }
 
@@ -54,7 +58,9 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
     case VerifyColumn::Kind::kInteger:
     case VerifyColumn::Kind::kExact:
     case VerifyColumn::Kind::kTemporal: v = c; break;
-    case VerifyColumn::Kind::kFloat: v = scientific(c, 6); break;
+    // 9 digits tell every two floats apart (FLT_DECIMAL_DIG): neighbouring floats are at least
+    // six units of the 9th digit apart, far more than the rounding of the scaling.
+    case VerifyColumn::Kind::kFloat: v = scientific(c, 9); break;
     case VerifyColumn::Kind::kDouble: v = scientific(c, 15); break;
     case VerifyColumn::Kind::kBit: v = "CAST(" + c + " AS UNSIGNED)"; break;
     case VerifyColumn::Kind::kText: v = "CONVERT(" + c + " USING utf8mb4)"; break;
@@ -72,6 +78,10 @@ std::string displayExpr(const VerifyColumn& col) {
   switch (col.kind()) {
     case VerifyColumn::Kind::kText: return "CONVERT(" + c + " USING utf8mb4)";
     case VerifyColumn::Kind::kBit: return "CAST(" + c + " AS UNSIGNED)";
+    // Printed exactly (a FLOAT column prints 6 digits): repair SQL writes this value, and a row
+    // is found again by its key with it.
+    case VerifyColumn::Kind::kFloat:
+    case VerifyColumn::Kind::kDouble: return "(" + c + " * 1e0)";
     default: return c;
   }
 }

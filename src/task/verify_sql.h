@@ -7,9 +7,14 @@
 //   integers, DECIMAL, YEAR, DATE/TIME/DATETIME/TIMESTAMP   the server's text (sessions run with
 //                                                         time_zone '+00:00')
 //   BIT                                                   its unsigned integer value
-//   FLOAT   sign, 6 significant digits and a decimal exponent; DOUBLE: 15 significant digits
-//           (the digits each type holds exactly), so formatting and the last bits of a double
-//           computed differently never count as a difference
+//   FLOAT   sign, 9 significant digits and a decimal exponent: exact, two different floats never
+//           have the same canonical value (FLT_DECIMAL_DIG); -0 and 0 are both "0" (MariaDB
+//           stores a -0 it is sent as 0, so no copy could keep it)
+//   DOUBLE  the same with 15 significant digits (the digits a double holds exactly), so
+//           formatting and the last bits of a double computed differently never count as a
+//           difference. A double that differs from the source's only beyond its 15th digit is
+//           NOT detected (17 digits computed by SQL arithmetic could not be exact either: the
+//           scaling by a power of ten rounds)
 //   CHAR/VARCHAR/TEXT/ENUM/SET   the bytes of the value converted to utf8mb4 (a latin1 column and
 //           its utf8mb4 copy hash alike; a character the destination could not store does not)
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
@@ -54,7 +59,8 @@ struct VerifyColumn {
 // its default collation, so values of columns of different collations concatenate.
 std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
 // The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
-// BIT as its integer, everything else as the server prints it.
+// BIT as its integer, FLOAT and DOUBLE as a double printed exactly, everything else as the server
+// prints it.
 std::string displayExpr(const VerifyColumn& c);
 // The row image of columns (see above).
 std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor);
