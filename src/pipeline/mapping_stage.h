@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "pipeline/change_event.h"
+#include "pipeline/ddl_rewrite.h"
 #include "pipeline/mapping.h"
 
 namespace dts::pipeline {
@@ -33,8 +34,9 @@ namespace dts::pipeline {
 class MappingStage {
  public:
   // mapping null: every table moves unchanged; DDL is still rewritten (names qualified,
-  // statements dts cannot place refused: ddl_rewrite.h).
-  explicit MappingStage(std::shared_ptr<const Mapping> mapping);
+  // statements dts cannot place refused: ddl_rewrite.h). `ddl`: what the sink does with DDL
+  // (DdlUse::kRecord: a change log, which records every statement on a selected table as sent).
+  explicit MappingStage(std::shared_ptr<const Mapping> mapping, DdlUse ddl = DdlUse::kApply);
 
   // Maps piece's events in place, keeping their order. Errors name the transaction: a moved row
   // without table_info (kInternal), a WHERE filter that cannot judge a row, a DDL dts cannot place
@@ -51,6 +53,7 @@ class MappingStage {
   Result<const ResolvedTable*> resolve(const ChangeEvent& ev);
 
   std::shared_ptr<const Mapping> mapping_;
+  DdlUse ddl_use_;
   // By source definition; ResolvedTable::source holds it, so its address is not reused while
   // cached.
   std::unordered_map<const mysql::TableInfo*, ResolvedTable> tables_;

@@ -276,7 +276,8 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     watcher.join();
   };
 
-  pipeline::MappingStage stage(mapping_);
+  pipeline::MappingStage stage(mapping_,
+                               tracking ? pipeline::DdlUse::kRecord : pipeline::DdlUse::kApply);
   std::vector<pipeline::Transaction> done;
   Status st;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
