@@ -24,6 +24,7 @@
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -63,6 +64,27 @@ class TrackingTest : public SharedClusterTest {
     ASSERT_NE(c, nullptr);
     Status st = c->execute(sql);
     ASSERT_TRUE(st.ok()) << sql << ": " << st.toString();
+  }
+
+  // A tracking task file: `objects` and `options` as YAML flow text ("" for none).
+  std::string writeTaskFile(const std::string& name, const std::string& objects,
+                            const std::string& options = "") {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream f(path);
+    f << "name: " << name << "\nkind: tracking\nsource: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\nobjects: " << objects << "\n";
+    if (!options.empty()) f << "options: " << options << "\n";
+    return path;
+  }
+
+  // Runs the task until the log holds everything the source has, then stops it.
+  void runCaughtUp(const std::string& file, const std::string& data, const std::string& task,
+                   const std::string& logfile) {
+    DtsProcess dts;
+    dts.start({"run", file, "--data-dir", data}, logfile);
+    ASSERT_TRUE(waitCaughtUp(data, task)) << fileText(logfile);
+    dts.signal(SIGTERM);
+    ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
   }
 
   std::string sourcePosition() {
@@ -451,6 +473,135 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   EXPECT_FALSE(std::filesystem::exists(data + "/changes/srv"));
   server.signal(SIGTERM);
   EXPECT_EQ(server.wait(60s), 0) << fileText(logfile);
+}
+
+// options.start before a DDL on a selected table: today's definitions are not the ones in force
+// at the start, so the start is refused naming the table, the statement and where to start
+// instead; started there (the task file edited), every row has its own column names.
+TEST_F(TrackingTest, AStartBeforeADdlOfASelectedTableIsRefusedAndAStartAfterItIsExact) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS pst; CREATE DATABASE pst;"
+      "CREATE TABLE pst.ro2 (id INT PRIMARY KEY, a INT, b INT);"
+      "CREATE TABLE pst.calm (id INT PRIMARY KEY, v INT)");
+  const std::string g = sourcePosition();
+  sourceSql("INSERT INTO pst.ro2 VALUES (1, 10, 20)");
+  sourceSql("INSERT INTO pst.calm VALUES (1, 1)");
+  sourceSql("ALTER TABLE pst.ro2 MODIFY b INT AFTER id");
+  const std::string after_alter = sourcePosition();
+  sourceSql("UPDATE pst.ro2 SET a = 11 WHERE id = 1");
+
+  std::string data = workFile("data-pst");
+  std::string logfile = workFile("pst.log");
+  std::string file =
+      writeTaskFile("pst", "[{database: pst, tables: [ro2, calm]}]", "{start: '" + g + "'}");
+  {
+    DtsProcess dts;
+    dts.start({"run", file, "--data-dir", data}, logfile);
+    std::optional<int> rc = dts.wait(60s);
+    if (!rc.has_value()) {  // still running: it did not refuse
+      dts.signal(SIGTERM);
+      dts.wait(60s);
+    }
+    EXPECT_TRUE(rc.has_value() && *rc != 0) << "not refused:\n" << fileText(logfile);
+  }
+  const std::string out = fileText(logfile);
+  EXPECT_NE(out.find("cannot start at " + g +
+                     ": table `pst`.`ro2` was changed since then, by "
+                     "'ALTER TABLE pst.ro2 MODIFY b INT AFTER id' (GTID " +
+                     after_alter),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("options.start: \"" + after_alter + "\""), std::string::npos) << out;
+  EXPECT_EQ(phase(data, "pst"), "failed");
+
+  // A table no DDL touched keeps its live definition: started at G with it alone, it is exact.
+  std::string calm_data = workFile("data-pst-calm");
+  std::string calm =
+      writeTaskFile("pstc", "[{database: pst, tables: [calm]}]", "{start: '" + g + "'}");
+  runCaughtUp(calm, calm_data, "pstc", workFile("pstc.log"));
+  std::vector<LoggedTxn> calm_log = readLog(calm_data, "pstc");
+  ASSERT_EQ(calm_log.size(), 1u);
+  EXPECT_EQ(calm_log[0].changes[0]["after"], json({{"id", 1}, {"v", 1}}));
+
+  // Started after the ALTER, as the message says (the same data dir: nothing was logged yet).
+  file = writeTaskFile("pst", "[{database: pst, tables: [ro2, calm]}]",
+                       "{start: '" + after_alter + "'}");
+  runCaughtUp(file, data, "pst", logfile);
+  std::vector<LoggedTxn> log = readLog(data, "pst");
+  ASSERT_EQ(log.size(), 1u);
+  ASSERT_EQ(log[0].changes.size(), 1u);
+  EXPECT_EQ(log[0].changes[0]["before"], json({{"id", 1}, {"b", 20}, {"a", 10}}));
+  EXPECT_EQ(log[0].changes[0]["after"], json({{"id", 1}, {"b", 20}, {"a", 11}}));
+}
+
+// A table created after options.start is defined by its own CREATE TABLE, not by today's
+// definition: the DDL records carry their definitions and every row its names.
+TEST_F(TrackingTest, ATableCreatedAfterAPastStartIsDefinedByTheStream) {
+  sourceSql("DROP DATABASE IF EXISTS pcr; CREATE DATABASE pcr");
+  const std::string g = sourcePosition();
+  sourceSql("CREATE TABLE pcr.c1 (id INT PRIMARY KEY, a INT, b INT)");
+  sourceSql("INSERT INTO pcr.c1 VALUES (1, 10, 20)");
+  sourceSql("ALTER TABLE pcr.c1 DROP COLUMN a, ADD COLUMN a INT FIRST");
+  sourceSql("INSERT INTO pcr.c1 VALUES (30, 2, 40)");
+  std::string data = workFile("data-pcr");
+  runCaughtUp(writeTaskFile("pcr", "[{database: pcr}]", "{start: '" + g + "'}"), data, "pcr",
+              workFile("pcr.log"));
+  std::vector<LoggedTxn> log = readLog(data, "pcr");
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_EQ(log[0].changes[0]["op"], "ddl");
+  EXPECT_EQ(log[0].changes[0]["definition"]["columns"],
+            json({{"id", "int(11)"}, {"a", "int(11)"}, {"b", "int(11)"}}));
+  EXPECT_EQ(log[1].changes[0]["after"], json({{"id", 1}, {"a", 10}, {"b", 20}}));
+  EXPECT_EQ(log[2].changes[0]["definition"]["columns"],
+            json({{"a", "int(11)"}, {"id", "int(11)"}, {"b", "int(11)"}}));
+  EXPECT_EQ(log[3].changes[0]["after"], json({{"a", 30}, {"id", 2}, {"b", 40}}));
+}
+
+// DDL a tracking task cannot "apply" but records: a table renamed out of the selection, a table
+// renamed into it, a column-subset table altered. The stream never stops.
+TEST_F(TrackingTest, DdlOnSelectedTablesIsRecordedAndNeverStopsTheStream) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS ddr; CREATE DATABASE ddr; DROP DATABASE IF EXISTS ddr_other;"
+      "CREATE DATABASE ddr_other; DROP DATABASE IF EXISTS ddr_in; CREATE DATABASE ddr_in;"
+      "CREATE TABLE ddr.dd2 (id INT PRIMARY KEY, v INT);"
+      "CREATE TABLE ddr.m2 (id INT PRIMARY KEY, a INT, b INT)");
+  std::string data = workFile("data-ddr");
+  std::string logfile = workFile("ddr.log");
+  std::string file = writeTaskFile(
+      "ddr", "[{database: ddr, tables: [dd2, {name: m2, columns: [id, a]}]}, {database: ddr_in}]");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(eventually(60s, [&] { return phase(data, "ddr") == "incremental"; }))
+      << fileText(logfile);
+  std::this_thread::sleep_for(1s);
+  sourceSql("USE ddr; RENAME TABLE dd2 TO ddr_other.dd3");
+  sourceSql("INSERT INTO ddr_other.dd3 VALUES (1, 1)");  // no longer selected
+  sourceSql("USE ddr; ALTER TABLE m2 ADD COLUMN z INT");
+  sourceSql("INSERT INTO ddr.m2 VALUES (1, 2, 3, 4)");
+  sourceSql("USE ddr_in; RENAME TABLE ddr_other.dd3 TO dd4");
+  sourceSql("INSERT INTO ddr_in.dd4 VALUES (2, 2)");
+  ASSERT_TRUE(waitCaughtUp(data, "ddr")) << fileText(logfile);
+  EXPECT_EQ(phase(data, "ddr"), "incremental");
+  dts.signal(SIGTERM);
+  ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
+
+  std::vector<LoggedTxn> log = readLog(data, "ddr");
+  ASSERT_EQ(log.size(), 5u);  // the insert into ddr_other.dd3 is not logged
+  const json& out = log[0].changes.at(0);
+  EXPECT_EQ(out["op"], "ddl");
+  EXPECT_EQ(out["sql"], "RENAME TABLE dd2 TO ddr_other.dd3");
+  EXPECT_EQ(out["db"], "ddr");
+  EXPECT_EQ(out["table"], "dd2");
+  EXPECT_FALSE(out.contains("definition"));
+  const json& alter = log[1].changes.at(0);
+  EXPECT_EQ(alter["table"], "m2");
+  EXPECT_EQ(alter["definition"]["columns"], json({{"id", "int(11)"}, {"a", "int(11)"}}));
+  EXPECT_EQ(log[2].changes.at(0)["after"], json({{"id", 1}, {"a", 2}}));
+  const json& in = log[3].changes.at(0);
+  EXPECT_EQ(in["db"], "ddr_in");
+  EXPECT_EQ(in["table"], "dd4");
+  EXPECT_EQ(in["definition"]["columns"], json({{"id", "int(11)"}, {"v", "int(11)"}}));
+  EXPECT_EQ(log[4].changes.at(0)["after"], json({{"id", 2}, {"v", 2}}));
 }
 
 TEST_F(TrackingTest, BadTrackingTaskFilesFailClearly) {

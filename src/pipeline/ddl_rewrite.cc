@@ -75,6 +75,7 @@ class Parser {
     return ref;
   }
   size_t pos() const { return p_; }
+  void seek(size_t p) { p_ = p; }
   const std::vector<SqlToken>& tokens() const { return t_; }
   std::string snippet() const { return std::string(sql_.substr(0, 80)); }
 
@@ -116,26 +117,24 @@ Target routeOf(const Mapping* mapping, const NameRef& ref) {
 
 }  // namespace
 
-Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const Mapping* mapping) {
-  auto toks = tokenize(sql);
-  if (!toks.ok())
-    return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
-  Parser p(sql, std::move(*toks), default_db);
-  std::vector<NameRef> refs;
-  bool structural = false;  // CREATE/ALTER TABLE: the column set matters
+namespace {
+
+// The tables a statement names, in statement order (a RENAME: from, to, from, to...).
+// kUnsupported, naming the statement, when it cannot be read.
+Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRef>* out,
+                 bool* structural) {
+  std::vector<NameRef>& refs = *out;
   auto unsupported = [&](const std::string& why) {
     return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
                                "': " + why);
   };
-
   if (p.accept("CREATE")) {
     if (p.accept("OR")) {
       if (!p.accept("REPLACE")) return unsupported("unrecognised CREATE OR");
     }
     p.accept("TEMPORARY");
     if (p.accept("TABLE")) {
-      structural = true;
+      *structural = true;
       if (p.accept("IF")) {
         if (!p.accept("NOT") || !p.accept("EXISTS")) return unsupported("unrecognised IF");
       }
@@ -175,7 +174,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     p.accept("ONLINE");
     p.accept("IGNORE");
     if (p.accept("TABLE")) {
-      structural = true;
+      *structural = true;
       if (p.accept("IF")) {
         if (!p.accept("EXISTS")) return unsupported("unrecognised IF");
       }
@@ -185,9 +184,17 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
       for (size_t i = p.pos(); i < t.size(); ++i) {
         if (!t[i].isWord("RENAME")) continue;
         std::string next = i + 1 < t.size() ? toUpper(t[i + 1].text) : "";
-        if (next != "COLUMN" && next != "INDEX" && next != "KEY") {
+        if (next == "COLUMN" || next == "INDEX" || next == "KEY") continue;
+        if (use == DdlUse::kApply)
           return unsupported("ALTER TABLE ... RENAME TO is not supported; use RENAME TABLE");
-        }
+        // Recorded: the new name decides whether the table stays in the selection.
+        const size_t resume = p.pos();
+        p.seek(i + 1);
+        (void)(p.accept("TO") || p.accept("AS"));
+        auto renamed = p.name();
+        p.seek(resume);
+        if (!renamed.ok()) return renamed.status();
+        refs.push_back(*renamed);
       }
     }
   } else if (p.accept("DROP")) {
@@ -234,6 +241,59 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     DTS_ASSIGN_OR_RETURN(NameRef r, p.name());
     refs.push_back(r);
   }
+  return Status::OK();
+}
+
+std::string quotedName(const NameRef& r) {
+  return r.database_only ? mysql::quoteIdentifier(r.db) : mysql::quoteQualified(r.db, r.table);
+}
+
+// The statement as a change log records it (DdlUse::kRecord): as sent, never refused.
+std::optional<RewrittenDdl> recordDdl(std::string_view sql, std::string_view default_db,
+                                      const Mapping* mapping, const std::vector<NameRef>& refs) {
+  const bool default_selected =
+      mapping == nullptr || (!default_db.empty() && mapping->selectsDatabase(default_db));
+  RewrittenDdl out;
+  out.sql = std::string(sql);
+  out.target_database = mapping != nullptr && default_selected ? mapping->targetDatabase(default_db)
+                                                               : std::string(default_db);
+  bool any_selected = false;
+  std::vector<Target> tables;  // the selected tables it names, as the task names them
+  for (const NameRef& r : refs) {
+    Target t = routeOf(mapping, r);
+    if (!t.selected) continue;
+    any_selected = true;
+    if (r.database_only) continue;
+    bool seen = false;
+    for (const Target& o : tables) seen = seen || (o.db == t.db && o.table == t.table);
+    if (!seen) tables.push_back(std::move(t));
+  }
+  if (!any_selected && !(refs.empty() && default_selected)) return std::nullopt;
+  if (tables.size() == 1 && tables[0].db == out.target_database) out.table = tables[0].table;
+  return out;
+}
+
+}  // namespace
+
+Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
+                                               const Mapping* mapping, DdlUse use) {
+  auto unsupported = [&](const std::string& why) {
+    return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
+                               "': " + why);
+  };
+  std::vector<NameRef> refs;
+  bool structural = false;  // CREATE/ALTER TABLE: the column set matters
+  auto toks = tokenize(sql);
+  if (!toks.ok()) {
+    // A statement the server ran that dts cannot read is still recorded, by its default database.
+    if (use == DdlUse::kRecord) return recordDdl(sql, default_db, mapping, {});
+    return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
+  }
+  Parser p(sql, std::move(*toks), default_db);
+  Status parsed = parseRefs(sql, p, use, &refs, &structural);
+  if (use == DdlUse::kRecord)
+    return recordDdl(sql, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
+  if (!parsed.ok()) return parsed;
 
   std::string target_default =
       mapping == nullptr ? std::string(default_db) : mapping->targetDatabase(default_db);
@@ -252,11 +312,20 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
   }
   if (selected == 0) return std::optional<RewrittenDdl>();
   if (selected != refs.size()) {
-    return unsupported("it names both tables the task moves and tables it does not");
+    std::string moved, not_moved;
+    for (size_t i = 0; i < refs.size(); ++i) {
+      std::string& list = targets[i].selected ? moved : not_moved;
+      const std::string name = quotedName(refs[i]);
+      if (list.find(name) != std::string::npos) continue;
+      list += (list.empty() ? "" : ", ") + name;
+    }
+    return unsupported("it names both tables the task moves (" + moved +
+                       ") and tables it does not (" + not_moved + ")");
   }
-  for (const Target& t : targets) {
-    if (structural && t.column_subset) {
-      return unsupported("table `" + t.table + "` is moved with a column subset or row filter");
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (structural && targets[i].column_subset) {
+      return unsupported("table " + quotedName(refs[i]) +
+                         " is moved with a column subset or row filter");
     }
   }
   if (mapping != nullptr && refs.front().db != targets.front().db) {

@@ -14,10 +14,21 @@
 // Anything else is skipped when its default database is not selected and kUnsupported when it is
 // (so a statement dts cannot place is never applied to the wrong table, nor silently dropped).
 // A statement naming both selected and unselected tables, a table whose route keeps a column
-// subset (CREATE/ALTER), or a REFERENCES clause under a database rename is kUnsupported.
+// subset (CREATE/ALTER), or a REFERENCES clause under a database rename is kUnsupported; the
+// message names the table (source names, `quoted` as the server quotes them).
+//
+// DdlUse::kRecord is for a sink that records statements and applies none (a tracking task's
+// change log): every statement valid on the source that names a selected table, or runs in a
+// selected default database, is kept as the client sent it (`sql` unchanged, never refused):
+// a table leaving the selection (RENAME to an unselected name) or entering it, a statement
+// naming selected and unselected tables, a column-subset table, an executable comment, a
+// statement kind not understood. `target_database` is then the default database as the task
+// names it (renamed when selected, as it ran otherwise) and `table` the one selected table the
+// statement names, as the task names it, when it is in that database.
 // Pure and thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,10 +41,17 @@ namespace dts::pipeline {
 struct RewrittenDdl {
   std::string sql;              // the statement to run at the destination
   std::string target_database;  // default database to run it in ("" for none)
+  std::string table;            // kRecord: the one selected table it names (see above); else ""
+};
+
+// What the rewritten statement is for.
+enum class DdlUse : uint8_t {
+  kApply,   // run at a destination: names rewritten, what cannot be placed refused
+  kRecord,  // recorded (a change log): kept as sent, never refused
 };
 
 // mapping == nullptr: everything is selected, nothing renamed.
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const Mapping* mapping);
+                                               const Mapping* mapping, DdlUse use = DdlUse::kApply);
 
 }  // namespace dts::pipeline

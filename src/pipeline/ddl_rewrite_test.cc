@@ -66,6 +66,64 @@ TEST(DdlRewriteTest, RefusesWhatItCannotPlace) {
             std::string::npos);
 }
 
+TEST(DdlRewriteTest, RefusalsNameTheTableQuoted) {
+  DatabaseSelection db;
+  db.database = "new `t";
+  TableSelection z;
+  z.name = "'z'";
+  z.columns = {"id"};
+  db.tables = {z};
+  auto m = Mapping::create({db});
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  auto r = rewriteDdl("ALTER TABLE `'z'` ADD y INT", "new `t", &*m);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("table `new ``t`.`'z'` is moved with a column subset"),
+            std::string::npos)
+      << r.status().message();
+  r = rewriteDdl("RENAME TABLE `'z'` TO other.x", "new `t", &*m);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("moves (`new ``t`.`'z'`) and tables it does not "
+                                      "(`other`.`x`)"),
+            std::string::npos)
+      << r.status().message();
+}
+
+// A change log records what the source ran: never refused, kept as sent.
+std::string record(const std::string& sql, const std::string& db = "shop") {
+  auto m = mapping();
+  auto r = rewriteDdl(sql, db, &m, DdlUse::kRecord);
+  if (!r.ok()) return "ERROR " + r.status().message();
+  if (!r->has_value()) return "SKIP";
+  return (*r)->target_database + "|" + (*r)->table + "|" + (*r)->sql;
+}
+
+TEST(DdlRewriteTest, RecordKeepsEveryStatementOnASelectedTableAsSent) {
+  // Leaving the selection: recorded for the selected side, by its name in the task.
+  EXPECT_EQ(record("RENAME TABLE items TO other.dd3"),
+            "shop2|items|RENAME TABLE items TO other.dd3");
+  EXPECT_EQ(record("ALTER TABLE orders RENAME TO other.x"),
+            "shop2|orders_copy|ALTER TABLE orders RENAME TO other.x");
+  // Entering it.
+  EXPECT_EQ(record("RENAME TABLE other.x TO shop.items", "other"),
+            "other||RENAME TABLE other.x TO shop.items");
+  EXPECT_EQ(record("RENAME TABLE other.x TO items"), "shop2|items|RENAME TABLE other.x TO items");
+  // Within it: two tables, none named alone.
+  EXPECT_EQ(record("RENAME TABLE orders TO items"), "shop2||RENAME TABLE orders TO items");
+  // A column subset.
+  EXPECT_EQ(record("ALTER TABLE slim ADD COLUMN z INT"),
+            "shop2|slim|ALTER TABLE slim ADD COLUMN z INT");
+  EXPECT_EQ(record("ALTER TABLE orders ADD FOREIGN KEY (a) REFERENCES items(id)"),
+            "shop2|orders_copy|ALTER TABLE orders ADD FOREIGN KEY (a) REFERENCES items(id)");
+  // What dts cannot read, in a selected database.
+  EXPECT_EQ(record("CREATE VIEW v AS SELECT 1"), "shop2||CREATE VIEW v AS SELECT 1");
+  EXPECT_EQ(record("/*!40000 ALTER TABLE orders DISABLE KEYS */"),
+            "shop2||/*!40000 ALTER TABLE orders DISABLE KEYS */");
+  // Still skipped: statements on tables and databases the task does not select.
+  EXPECT_EQ(record("ALTER TABLE other ADD x INT"), "SKIP");
+  EXPECT_EQ(record("RENAME TABLE a.b TO c.d"), "SKIP");
+  EXPECT_EQ(record("CREATE VIEW v AS SELECT 1", "elsewhere"), "SKIP");
+}
+
 TEST(DdlRewriteTest, NoMappingKeepsNamesButQualifies) {
   auto r = rewriteDdl("ALTER TABLE t ADD x INT", "db", nullptr);
   ASSERT_TRUE(r.ok() && r->has_value());

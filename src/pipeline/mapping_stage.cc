@@ -11,8 +11,9 @@ namespace {
 constexpr size_t kMaxCachedTables = 4096;
 }  // namespace
 
-MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source)
-    : mapping_(std::move(mapping)), source_(source) {}
+MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source,
+                           DdlUse ddl)
+    : mapping_(std::move(mapping)), source_(source), ddl_use_(ddl) {}
 
 Result<const ResolvedTable*> MappingStage::resolve(const ChangeEvent& ev) {
   const mysql::TableInfo* key = ev.table_info.get();
@@ -52,12 +53,13 @@ Status MappingStage::map(Transaction* piece) {
     ChangeEvent& ev = piece->events[i];
     bool keep = true;
     if (ev.op == ChangeEvent::Op::kDdl) {
-      auto r = rewriteDdl(ev.sql, ev.database, mapping_.get());
+      auto r = rewriteDdl(ev.sql, ev.database, mapping_.get(), ddl_use_);
       if (!r.ok()) return context(r.status());
       keep = r->has_value();
       if (keep) {
         ev.sql = std::move((*r)->sql);
         ev.database = std::move((*r)->target_database);
+        if (!(*r)->table.empty()) ev.table = std::move((*r)->table);
         if (ev.table_info != nullptr && mapping_ != nullptr) {
           // The new definition, as the task moves the table (target names, selected columns);
           // none for a table the task does not move.

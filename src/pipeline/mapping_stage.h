@@ -26,6 +26,7 @@
 
 #include "common/status.h"
 #include "pipeline/change_event.h"
+#include "pipeline/ddl_rewrite.h"
 #include "pipeline/mapping.h"
 
 namespace dts::pipeline {
@@ -36,7 +37,10 @@ class MappingStage {
   // statements dts cannot place refused: ddl_rewrite.h).
   // source: judges the rows a WHERE filter cannot judge exactly in dts (row_filter.h), at the
   // source server; null: such a row fails map(). Not owned; must outlive the stage.
-  explicit MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source = nullptr);
+  // `ddl`: what the sink does with DDL (DdlUse::kRecord: a change log, which records every
+  // statement on a selected table as sent).
+  explicit MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source = nullptr,
+                        DdlUse ddl = DdlUse::kApply);
 
   // Maps piece's events in place, keeping their order. Errors name the transaction: a moved row
   // without table_info (kInternal), a WHERE filter that cannot judge a row, a DDL dts cannot place
@@ -56,6 +60,7 @@ class MappingStage {
 
   std::shared_ptr<const Mapping> mapping_;
   FilterEvaluator* source_;
+  DdlUse ddl_use_;
   // By source definition; ResolvedTable::source holds it, so its address is not reused while
   // cached.
   std::unordered_map<const mysql::TableInfo*, ResolvedTable> tables_;

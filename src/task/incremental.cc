@@ -14,6 +14,7 @@
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
 #include "source/source_filter_evaluator.h"
+#include "source/start_check.h"
 #include "task/schema_history_store.h"
 #include "task/throttle.h"
 #include "task/tracking.h"
@@ -97,6 +98,8 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
  private:
   // seams_.reader, or the task's source server.
   Result<source::ChangeReaderFactory> readerFactory() const;
+  // The same input read only to the source's end now (seams_.reader: as it is).
+  Result<source::ChangeReaderFactory> scanFactory() const;
 
   // Restores the schema history in force at `from` into the reader, or seeds it with the live
   // definitions of the task's tables (the first run); returns the next version number.
@@ -131,18 +134,48 @@ Result<uint64_t> BinlogIncrementalEngine::restoreHistory(
     return Status::FailedPrecondition("no saved schema history is in force at position " +
                                       positionText(from));
   }
-  // A task without a full phase, or whose full phase ran before the starting definitions were
-  // saved with its first snapshot: the definitions as the source has them now.
+  // A task without a full phase (a tracking task), or whose full phase ran before the starting
+  // definitions were saved with its first snapshot: the definitions as the source has them now,
+  // which are those in force at `from` only when no DDL since changed them (source/start_check.h):
+  // read first, then checked against the binlog from `from` to its end.
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
   DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
-  size_t count = 0;
-  DTS_ASSIGN_OR_RETURN(std::string text,
-                       readStartingDefinitions(*src, *mapping_, source_tables_, &count));
+  DTS_ASSIGN_OR_RETURN(std::string live, readStartingDefinitions(*src, *mapping_, source_tables_));
+  DTS_ASSIGN_OR_RETURN(source::ChangeReaderFactory open_scan, scanFactory());
+  DTS_ASSIGN_OR_RETURN(std::unique_ptr<source::ChangeReader> scan,
+                       open_scan(from, source::startCheckReaderOptions()));
+  DTS_ASSIGN_OR_RETURN(source::StartCheck check,
+                       source::checkDdlSinceStart(*scan, *mapping_, from));
+  scan.reset();
+  source::SchemaHistory seeded;
+  DTS_RETURN_IF_ERROR(seeded.restore(live));
+  source::SchemaHistory start;
+  for (const auto& [db, table] : seeded.tables()) {
+    if (std::binary_search(check.from_stream.begin(), check.from_stream.end(),
+                           std::make_pair(db, table)))
+      continue;  // absent at the start: its CREATE in the stream defines it
+    start.put(*seeded.find(db, table));
+  }
+  std::string text = start.save(0);
   DTS_RETURN_IF_ERROR(history.restore(text));
   DTS_RETURN_IF_ERROR(store->save(1, "", text));
-  spdlog::info("task {}: schema history seeded with the definitions of {} tables", config_.name,
-               count);
+  spdlog::info(
+      "task {}: schema history seeded with the definitions of {} tables, unchanged from {} to "
+      "the source's end ({} DDL statements since, {} selected tables defined by them)",
+      config_.name, start.tableCount(), positionText(from), check.ddl_statements,
+      check.from_stream.size());
   return uint64_t{2};
+}
+
+Result<source::ChangeReaderFactory> BinlogIncrementalEngine::scanFactory() const {
+  if (seams_.reader) return seams_.reader;  // a test's input is finite
+  DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
+  mysql::BinlogStreamOptions so;
+  so.connection = src_opts;
+  so.heartbeat_period = std::chrono::milliseconds(1000);
+  so.read_timeout = std::chrono::seconds(10);
+  so.stop_at_end = true;
+  return source::serverReaderFactory(std::move(so));
 }
 
 Result<source::ChangeReaderFactory> BinlogIncrementalEngine::readerFactory() const {
@@ -167,7 +200,18 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::Sink> sink, open_sink(config_, mapping_));
 
   DTS_ASSIGN_OR_RETURN(std::optional<mysql::GtidPosition> resume, sink->resumePosition());
-  auto from_r = incrementalStartPosition(start, resume);
+  std::optional<mysql::GtidPosition> task_start = start;
+  bool start_moved = false;  // the history seeded for the old start is then seeded again
+  if (tracking && !resume.has_value() && config_.options.start_ms < 0 &&
+      !config_.options.start.empty()) {
+    // A log that holds nothing yet starts where the task file says now: a start refused for a
+    // DDL since it (source/start_check.h) is moved past that DDL by editing options.start.
+    auto given = mysql::GtidPosition::parseStored(config_.options.start);
+    if (!given.ok()) return given.status().withContext(where + ": options.start");
+    start_moved = *given != start;
+    task_start = std::move(given).value();
+  }
+  auto from_r = incrementalStartPosition(task_start, resume);
   if (!from_r.ok()) return from_r.status().withContext(where);
   const std::optional<mysql::GtidPosition> from = std::move(from_r).value();
   source::ChangeReaderOptions ro;
@@ -191,6 +235,10 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     }();
     if (!opened.ok()) return opened.status().withContext(where + ": schema history store");
     history_store = std::move(opened).value();
+    if (start_moved) {
+      Status cleared = history_store->clear();
+      if (!cleared.ok()) return cleared.withContext(where + ": schema history store");
+    }
     auto seq = restoreHistory(history_store.get(), from, reader.get());
     if (!seq.ok()) return seq.status().withContext(where + ": restoring the schema history");
     history_seq = *seq;
@@ -288,7 +336,8 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   } else if (!seams_.reader) {
     st = src_opts.status().withContext(where + ": row filter evaluator");
   }
-  pipeline::MappingStage stage(mapping_, filter_source.get());
+  pipeline::MappingStage stage(mapping_, filter_source.get(),
+                               tracking ? pipeline::DdlUse::kRecord : pipeline::DdlUse::kApply);
   std::vector<pipeline::Transaction> done;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
   while (st.ok() && !halt && !stop.load()) {

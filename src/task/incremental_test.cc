@@ -5,6 +5,8 @@
 #include <map>
 #include <mutex>
 
+#include "common/byte_reader.h"
+#include "mysql/event_builder_for_tests.h"
 #include "source/binlog_fixture_for_tests.h"
 
 namespace dts::task {
@@ -298,6 +300,104 @@ TEST_F(IncrementalEngineTest, TheThrottlePacesOnTheSeamsClock) {
   // 6 events at 1 row/s: seconds of the fake clock, not of the wall.
   EXPECT_GE(clock_.now() - before, std::chrono::seconds(4));
   EXPECT_LT(std::chrono::steady_clock::now() - wall, std::chrono::seconds(4));
+}
+
+// DDL a tracking task records and a sync task cannot apply (MariaDB; each statement its own
+// transaction, default database shop):
+//   0-1-1  CREATE TABLE t (id INT, name VARCHAR(40))
+//   0-1-2  RENAME TABLE t TO other.t2          (t leaves the selection)
+//   0-1-3  insert other.t2 (1)                   (no longer selected)
+//   0-1-4  CREATE TABLE m (id INT PRIMARY KEY, a INT)
+//   0-1-5  ALTER TABLE m ADD COLUMN z INT       (m is moved with columns [id, z])
+//   0-1-6  RENAME TABLE other.t2 TO t3          (enters the selection as shop.t3)
+class DdlOfMovedTablesTest : public IncrementalEngineTest {
+ protected:
+  void SetUp() override {
+    IncrementalEngineTest::SetUp();
+    namespace t = mysql::testing;
+    t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+    const auto standalone = mysql::MariaGtidEvent::kFlStandalone;
+    std::vector<std::string> events = {b.formatDescription()};
+    auto ddl = [&](uint64_t seq, const char* sql) {
+      events.push_back(b.mariaGtid(seq, 0, standalone));
+      events.push_back(b.query("shop", sql));
+    };
+    ddl(1, "CREATE TABLE t (id INT, name VARCHAR(40))");
+    ddl(2, "RENAME TABLE t TO other.t2");
+    events.push_back(b.mariaGtid(3, 0, mysql::MariaGtidEvent::kFlTransactional));
+    events.push_back(b.query("other", "BEGIN"));
+    const std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id"),
+                                             t::colVarchar("name", 160)};
+    events.push_back(b.tableMap(2, "other", "t2", cols, /*full_metadata=*/false));
+    std::string id, name = std::string(1, 1) + "x";
+    putUint(&id, 1, 4);
+    events.push_back(b.rows(mysql::EventType::kWriteRowsV1, 2, 2, t::rowImage({id, name}, {})));
+    events.push_back(b.xid(3));
+    ddl(4, "CREATE TABLE m (id INT PRIMARY KEY, a INT)");
+    ddl(5, "ALTER TABLE m ADD COLUMN z INT");
+    ddl(6, "RENAME TABLE other.t2 TO t3");
+    ASSERT_TRUE(source::testing::writeBinlogFile(path_, events).ok());
+  }
+
+  Status runWith(TaskKind kind) {
+    config_.kind = kind;
+    pipeline::TableSelection m;
+    m.name = "m";
+    m.columns = {"id", "z"};
+    pipeline::TableSelection t, t3;
+    t.name = "t";
+    t3.name = "t3";
+    auto mapping = pipeline::Mapping::create({{"shop", "", {t, m, t3}}});
+    EXPECT_TRUE(mapping.ok()) << mapping.status().toString();
+    std::vector<CatalogTable> tables;
+    auto engine =
+        incrementalFactory(seams())(IncrementalContext{config_, *mapping, tables, "", nullptr});
+    EXPECT_TRUE(engine.ok());
+    record_->stop = &stop_;
+    record_->stop_after = 6;
+    return (*engine)->run(std::nullopt, &progress_, stop_);
+  }
+};
+
+TEST_F(DdlOfMovedTablesTest, ATrackingTaskRecordsEveryStatementAndKeepsStreaming) {
+  Status st = runWith(TaskKind::kTracking);
+  ASSERT_TRUE(st.ok()) << st.toString();
+  const auto& a = record_->applied;
+  ASSERT_EQ(a.size(), 6u);
+  // Leaving: a record for the selected side, as the client sent it, with no definition.
+  ASSERT_EQ(a[1].events.size(), 1u);
+  EXPECT_EQ(a[1].events[0].op, pipeline::ChangeEvent::Op::kDdl);
+  EXPECT_EQ(a[1].events[0].sql, "RENAME TABLE t TO other.t2");
+  EXPECT_EQ(a[1].events[0].database, "shop");
+  EXPECT_EQ(a[1].events[0].table, "t");
+  EXPECT_EQ(a[1].events[0].table_info, nullptr);
+  // Its rows are no longer logged.
+  EXPECT_EQ(a[2].gtid, "0-1-3");
+  EXPECT_TRUE(a[2].events.empty());
+  // A column subset: the new definition cut to the selected columns.
+  ASSERT_EQ(a[4].events.size(), 1u);
+  EXPECT_EQ(a[4].events[0].table, "m");
+  ASSERT_NE(a[4].events[0].table_info, nullptr);
+  ASSERT_EQ(a[4].events[0].table_info->columns.size(), 2u);
+  EXPECT_EQ(a[4].events[0].table_info->columns[0].name, "id");
+  EXPECT_EQ(a[4].events[0].table_info->columns[1].name, "z");
+  // Entering: its definition from then on (the history followed it under its other name).
+  ASSERT_EQ(a[5].events.size(), 1u);
+  EXPECT_EQ(a[5].events[0].table, "t3");
+  ASSERT_NE(a[5].events[0].table_info, nullptr);
+  EXPECT_EQ(a[5].events[0].table_info->table, "t3");
+  ASSERT_EQ(a[5].events[0].table_info->columns.size(), 2u);
+  EXPECT_EQ(a[5].events[0].table_info->columns[1].name, "name");
+}
+
+TEST_F(DdlOfMovedTablesTest, ASyncTaskRefusesWhatItCannotApplyNamingTheTable) {
+  Status st = runWith(TaskKind::kSync);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kUnsupported);
+  EXPECT_NE(st.message().find("it names both tables the task moves (`shop`.`t`) and tables it "
+                              "does not (`other`.`t2`)"),
+            std::string::npos)
+      << st.toString();
 }
 
 }  // namespace
