@@ -20,9 +20,19 @@ Result<std::unique_ptr<Sqlite>> Sqlite::open(const std::string& path) {
   // Owner-only from the start: SQLite gives its -wal, -shm and -journal files the database
   // file's mode, and the databases of a data dir hold passwords (dts.db: inline instance and
   // task passwords). A file left readable by an older version is made owner-only.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::FailedPrecondition("opening " + path + ": " + std::strerror(errno));
-  ::close(fd);
+  // Created only when missing (O_EXCL): closing a descriptor of a file SQLite already has open
+  // in this process would drop every POSIX lock SQLite holds on it (fcntl locks belong to the
+  // process), and other connections of this process (the state store, the instance registry's
+  // watcher) have dts.db open.
+  struct stat existing {};
+  if (::stat(path.c_str(), &existing) != 0) {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return Status::FailedPrecondition("creating " + path + ": " + std::strerror(errno));
+    }
+  }
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     struct stat st {};
     const std::string file = path + suffix;

@@ -344,7 +344,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     out.replace(r.begin, r.end - r.begin, repl);
   }
   return std::optional<RewrittenDdl>(
-      RewrittenDdl{std::move(out), default_selected ? target_default : ""});
+      RewrittenDdl{std::move(out), default_selected ? target_default : "", ""});
 }
 
 }  // namespace dts::pipeline

@@ -78,7 +78,7 @@ TEST_F(StartCheckTest, AnAlterSinceTheStartIsRefusedNamingTableStatementAndWhere
 }
 
 TEST_F(StartCheckTest, EveryKindOfChangeToAnExistingTableIsRefused) {
-  for (const std::string& sql :
+  for (const char* sql :
        {"ALTER TABLE ro2 DROP COLUMN a", "RENAME TABLE ro2 TO other.dd3",
         "RENAME TABLE other.x TO ro2", "CREATE UNIQUE INDEX u ON ro2 (a)",
         "CREATE TABLE IF NOT EXISTS ro2 (id INT)", "CREATE OR REPLACE TABLE ro2 (id INT)",
