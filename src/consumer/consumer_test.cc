@@ -8,7 +8,10 @@
 #include <httplib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "server/api.h"
@@ -149,6 +152,46 @@ class ConsumerTest : public ::testing::Test {
   void append(const pipeline::Transaction& t) {
     ASSERT_TRUE(log_->apply(t).ok());
     ASSERT_TRUE(log_->flush().ok());
+  }
+
+  // Reads with `o` on a thread until a record at offset `last` or beyond. Once `before` records
+  // have arrived (after `settle`), the server goes away, `while_down` is appended, the server
+  // comes back on its port and `after` (if any) is appended. The offsets read, in order.
+  std::vector<int64_t> readThroughARestart(Options o, int64_t last, size_t before,
+                                           const pipeline::Transaction& while_down,
+                                           const std::optional<pipeline::Transaction>& after,
+                                           std::chrono::milliseconds settle = {}) {
+    const int port = server_->port();
+    std::vector<int64_t> offsets;
+    std::mutex mu;
+    std::atomic<int> retries{0};
+    o.on_retry = [&](const Status&, std::chrono::milliseconds) { retries.fetch_add(1); };
+    Consumer c(o);
+    std::thread reader([&] {
+      Status st = c.runRecords([&](const Record& r) {
+        std::lock_guard lock(mu);
+        offsets.push_back(r.offset);
+        return r.offset < last;
+      });
+      EXPECT_TRUE(st.ok()) << st.message();
+    });
+    auto count = [&] {
+      std::lock_guard lock(mu);
+      return offsets.size();
+    };
+    for (int i = 0; i < 200 && count() < before; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    EXPECT_EQ(count(), before);
+    std::this_thread::sleep_for(settle);
+    server_.reset();  // the server goes away
+    append(while_down);
+    for (int i = 0; i < 200 && retries.load() == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    EXPECT_GT(retries.load(), 0);
+    server_ = std::make_unique<TestServer>(api_.get(), port);
+    if (after.has_value()) append(*after);
+    reader.join();
+    return offsets;
   }
 
   std::filesystem::path dir_;
@@ -304,37 +347,9 @@ TEST_F(ConsumerTest, LargeTransactionsComeInBoundedParts) {
 }
 
 TEST_F(ConsumerTest, ReconnectsAfterAServerRestartAndResumesWithoutGapOrDuplicate) {
-  append(txn(1, 1));  // 0-2
-  int port = server_->port();
-  std::vector<int64_t> offsets;
-  std::mutex mu;
-  std::atomic<int> retries{0};
-  Options o = options();
-  o.on_retry = [&](const Status&, std::chrono::milliseconds) { retries.fetch_add(1); };
-  Consumer c(o);
-  std::thread reader([&] {
-    Status st = c.runRecords([&](const Record& r) {
-      std::lock_guard lock(mu);
-      offsets.push_back(r.offset);
-      return r.offset < 5;
-    });
-    EXPECT_TRUE(st.ok()) << st.message();
-  });
-  auto count = [&] {
-    std::lock_guard lock(mu);
-    return offsets.size();
-  };
-  for (int i = 0; i < 200 && count() < 3; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  ASSERT_EQ(count(), 3u);
-  server_.reset();    // the server goes away
-  append(txn(2, 1));  // 3-5, written while it is down
-  for (int i = 0; i < 200 && retries.load() == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  EXPECT_GT(retries.load(), 0);
-  server_ = std::make_unique<TestServer>(api_.get(), port);
-  reader.join();
-  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
+  append(txn(1, 1));  // 0-2; 3-5 written while the server is down, nothing after it
+  EXPECT_EQ(readThroughARestart(options(), 5, 3, txn(2, 1), std::nullopt),
+            (std::vector<int64_t>{0, 1, 2, 3, 4, 5}));
 }
 
 // Every view format (debezium-json, canal-json, maxwell-json) knows each record's offset and
@@ -405,41 +420,12 @@ TEST_F(ConsumerTest, ViewFormatsReconnectWithoutGapOrDuplicate) {
     SCOPED_TRACE(format);
     TearDown();
     SetUp();
-    append(txn(1, 2));  // 0-3
-    int port = server_->port();
-    std::vector<int64_t> offsets;
-    std::mutex mu;
-    std::atomic<int> retries{0};
+    append(txn(1, 2));  // 0-3; 4-6 while the server is down, 7-10 after
     Options o = options();
     o.format = format;
-    o.on_retry = [&](const Status&, std::chrono::milliseconds) { retries.fetch_add(1); };
-    Consumer c(o);
-    std::thread reader([&] {
-      Status st = c.runRecords([&](const Record& r) {
-        std::lock_guard lock(mu);
-        offsets.push_back(r.offset);
-        return r.offset < 9;
-      });
-      EXPECT_TRUE(st.ok()) << st.message();
-    });
-    auto count = [&] {
-      std::lock_guard lock(mu);
-      return offsets.size();
-    };
-    for (int i = 0; i < 200 && count() < 2; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    ASSERT_EQ(count(), 2u);
-    // Idle reopenings of the long poll, then the server goes away and comes back.
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    server_.reset();
-    append(txn(2, 1));  // 4-6, written while it is down
-    for (int i = 0; i < 200 && retries.load() == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    EXPECT_GT(retries.load(), 0);
-    server_ = std::make_unique<TestServer>(api_.get(), port);
-    append(txn(3, 2));  // 7-10
-    reader.join();
-    EXPECT_EQ(offsets, (std::vector<int64_t>{1, 2, 5, 8, 9}));
+    // Idle reopenings of the long poll first (settle), then the restart.
+    EXPECT_EQ(readThroughARestart(o, 9, 2, txn(2, 1), txn(3, 2), std::chrono::milliseconds(700)),
+              (std::vector<int64_t>{1, 2, 5, 8, 9}));
   }
 }
 

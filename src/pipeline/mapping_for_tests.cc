@@ -1,5 +1,7 @@
 #include "pipeline/mapping_for_tests.h"
 
+#include "pipeline/row_filter.h"
+
 namespace dts::pipeline::testing {
 
 Mapping shopMapping() {
@@ -32,6 +34,16 @@ std::shared_ptr<const mysql::TableInfo> ordersInfo(const std::string& db,
   t->columns[2].collation = mysql::kUtf8mb4Collation;  // utf8mb4_general_ci
   t->primary_key = {0};
   return t;
+}
+
+Result<bool> RecordingFilterEvaluator::evaluate(const RowFilter& filter,
+                                                const mysql::TableInfo& table,
+                                                const mysql::RowImage& row) {
+  auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+  DTS_ASSIGN_OR_RETURN(std::string sql, filter.toSqlForRow(table, row, q));
+  asked.push_back(sql);
+  if (!error.ok()) return error;
+  return answer(row);
 }
 
 }  // namespace dts::pipeline::testing

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/filter_evaluator.h"
+#include "pipeline/mapping_for_tests.h"
 
 namespace dts::pipeline {
 namespace {
@@ -103,22 +104,6 @@ TEST(RowFilterTest, RendersQuotedSql) {
             "(((`status` <> Q[te'st]) AND (`we``ird` IN (1, -2.5))) OR ((`note` IS NOT NULL) AND "
             "(NOT (`x` LIKE Q[a%]))))");
 }
-
-// Records what it is asked and answers `answer` (or fails with `error`).
-class FakeEvaluator final : public FilterEvaluator {
- public:
-  Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
-                        const mysql::RowImage& row) override {
-    auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
-    DTS_ASSIGN_OR_RETURN(std::string sql, filter.toSqlForRow(table, row, q));
-    asked.push_back(sql);
-    if (!error.ok()) return error;
-    return answer;
-  }
-  std::vector<std::string> asked;
-  bool answer = true;
-  Status error;
-};
 
 // One column `c` of the given type, kind and collation, holding `value`.
 struct OneColumn {
@@ -238,11 +223,11 @@ TEST(RowFilterTest, NumbersAreExactAndOtherTypesGoToTheServer) {
 
 TEST(RowFilterTest, AsksTheServerWithTypedLiterals) {
   using CT = mysql::ColumnType;
-  FakeEvaluator server;
+  testing::RecordingFilterEvaluator server;
   auto f = RowFilter::compile("c <> 'test'");
   ASSERT_TRUE(f.ok());
   auto o = oneColumn(CT::kVarchar, kGeneralCi, text("tést"));
-  server.answer = false;
+  server.answer = [](const mysql::RowImage&) { return false; };
   auto m = (*f)->matches(o.table, o.row, &server);
   ASSERT_TRUE(m.ok()) << m.status().toString();
   EXPECT_FALSE(*m);  // the server's answer, not dts's
@@ -293,7 +278,7 @@ TEST(RowFilterTest, NeverGuessesWhenTheServerCannotAnswer) {
   auto none = (*f)->matches(o.table, o.row, nullptr);
   EXPECT_EQ(none.status().code(), Status::Code::kFailedPrecondition);
   EXPECT_NE(none.status().message().find("db.t"), std::string::npos) << none.status().toString();
-  FakeEvaluator down;
+  testing::RecordingFilterEvaluator down;
   down.error = Status::Unavailable("source 127.0.0.1:3306 lost");
   auto lost = (*f)->matches(o.table, o.row, &down);
   EXPECT_EQ(lost.status().code(), Status::Code::kUnavailable);  // retryable

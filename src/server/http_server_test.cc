@@ -16,6 +16,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/loopback_socket_for_tests.h"
 namespace dts::server {
 namespace {
 
@@ -23,43 +24,29 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 // A raw TCP client of 127.0.0.1:port.
-class RawClient {
+// A raw HTTP client: reads until EOF, a complete "ok" response, or a JSON body's end.
+class RawClient : public testing::LoopbackSocket {
  public:
-  explicit RawClient(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  void send(const std::string& s) { (void)::send(fd_, s.data(), s.size(), MSG_NOSIGNAL); }
-  // What arrives within timeout; stops at EOF (sets *eof) or after a complete response head.
+  using LoopbackSocket::LoopbackSocket;
+  // What arrives within timeout; stops at EOF (sets *eof) or after a complete response.
   std::string receive(std::chrono::milliseconds timeout, bool* eof = nullptr) {
     std::string got;
     auto deadline = Clock::now() + timeout;
     while (Clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (::poll(&p, 1, static_cast<int>(std::max<int64_t>(1, left.count()))) <= 0) break;
-      char buf[4096];
-      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) {
+      bool closed = false;
+      std::string some = receiveSome(std::max(left, std::chrono::milliseconds(1)), &closed);
+      if (closed) {
         if (eof != nullptr) *eof = true;
         break;
       }
-      got.append(buf, static_cast<size_t>(n));
+      if (some.empty()) break;
+      got += some;
       if (got.find("\r\n\r\nok") != std::string::npos) break;
       if (got.size() >= 2 && got.compare(got.size() - 2, 2, "}\n") == 0) break;  // a JSON body
     }
     return got;
   }
-
- private:
-  int fd_ = -1;
-  bool connected_ = false;
 };
 
 class HttpServerTest : public ::testing::Test {

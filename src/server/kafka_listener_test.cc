@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/loopback_socket_for_tests.h"
 #include "server/kafka_memory_log_for_tests.h"
 #include "server/kafka_protocol.h"
 
@@ -29,34 +30,18 @@ namespace {
 namespace k = kafka;
 const std::string kToken = "secret-token";
 
-class RawClient {
+// The Kafka protocol spoken by hand: frames, request headers, raw bytes.
+class RawClient : public testing::LoopbackSocket {
  public:
-  explicit RawClient(int port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  }
-  ~RawClient() { ::close(fd_); }
-  bool connected() const { return connected_; }
-  int localPort() const {
-    sockaddr_in a{};
-    socklen_t len = sizeof(a);
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    return ntohs(a.sin_port);
-  }
+  using LoopbackSocket::LoopbackSocket;
 
-  void sendRaw(const std::string& bytes) {
-    ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
-  }
+  void sendRaw(const std::string& bytes) { ASSERT_TRUE(send(bytes)); }
   void sendFrame(const std::string& payload) {
     std::string frame;
     uint32_t n = htonl(static_cast<uint32_t>(payload.size()));
     frame.append(reinterpret_cast<const char*>(&n), 4);
     frame += payload;
-    ASSERT_EQ(::send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL), ssize_t(frame.size()));
+    ASSERT_TRUE(send(frame));
   }
   void sendRequest(int16_t key, int16_t version, const std::string& body) {
     sendFrame(k::encodeRequestHeader({key, version, ++correlation_, std::string("raw")}) + body);
@@ -93,26 +78,24 @@ class RawClient {
     return a && a->error_code == 0;
   }
   bool closedByServer() {
-    pollfd p{fd_, POLLIN, 0};
+    pollfd p{fd(), POLLIN, 0};
     if (::poll(&p, 1, 5000) <= 0) return false;
     char c;
-    return ::recv(fd_, &c, 1, 0) == 0;
+    return ::recv(fd(), &c, 1, 0) == 0;
   }
 
  private:
   bool readN(char* out, size_t n) {
     size_t got = 0;
     while (got < n) {
-      pollfd p{fd_, POLLIN, 0};
+      pollfd p{fd(), POLLIN, 0};
       if (::poll(&p, 1, 5000) <= 0) return false;
-      ssize_t r = ::recv(fd_, out + got, n - got, 0);
+      ssize_t r = ::recv(fd(), out + got, n - got, 0);
       if (r <= 0) return false;
       got += static_cast<size_t>(r);
     }
     return true;
   }
-  int fd_ = -1;
-  bool connected_ = false;
   int32_t correlation_ = 0;
 };
 

@@ -18,6 +18,8 @@
 #include <regex>
 #include <thread>
 
+#include "common/loopback_socket_for_tests.h"
+
 namespace dts::server {
 namespace {
 
@@ -128,28 +130,6 @@ TEST_F(RunServerTest, OneServerPerDataDirAndItsUrlIsFoundThere) {
   EXPECT_EQ(runningServerUrl(o.data_dir), std::nullopt);
 }
 
-// A TCP connection to 127.0.0.1:port (closed when destroyed).
-struct RawConnection {
-  explicit RawConnection(int port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-    timeval tv{5, 0};  // a stalled server fails the test instead of hanging it
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  }
-  ~RawConnection() { ::close(fd); }
-  void send(const std::string& s) const { (void)::send(fd, s.data(), s.size(), MSG_NOSIGNAL); }
-  std::string receiveSome() const {
-    char buf[4096];
-    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-  }
-  int fd;
-};
-
 // Browsers' idle keep-alive connections and clients sending their headers slowly neither stall
 // the API (they took every thread of the HTTP library's pool: 4-23 s) nor delay the stop.
 TEST_F(RunServerTest, IdleAndSlowClientsNeitherStallTheApiNorDelayTheStop) {
@@ -159,14 +139,15 @@ TEST_F(RunServerTest, IdleAndSlowClientsNeitherStallTheApiNorDelayTheStop) {
   std::string url = start(o);
   ASSERT_FALSE(url.empty()) << printed_;
   const int port = std::stoi(url.substr(url.rfind(':') + 1));
-  std::vector<std::unique_ptr<RawConnection>> clients;
+  std::vector<std::unique_ptr<testing::LoopbackSocket>> clients;
   for (int i = 0; i < 12; ++i) {
-    clients.push_back(std::make_unique<RawConnection>(port));
+    clients.push_back(std::make_unique<testing::LoopbackSocket>(port));
     clients.back()->send("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
-    EXPECT_NE(clients.back()->receiveSome().find("200 OK"), std::string::npos);
+    EXPECT_NE(clients.back()->receiveSome(std::chrono::seconds(5)).find("200 OK"),
+              std::string::npos);
   }
   for (int i = 0; i < 16; ++i) {
-    clients.push_back(std::make_unique<RawConnection>(port));
+    clients.push_back(std::make_unique<testing::LoopbackSocket>(port));
     clients.back()->send("GET /api/v1/tasks HTTP/1.1\r\nHost: a\r\nX-Slow: ");
   }
   // The slow ones keep trickling: a server with a thread per connection would never answer.
