@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "common/log.h"
@@ -39,7 +40,9 @@ struct HttpServer::Connection {
 namespace {
 
 int remainingMs(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+  const auto now = Clock::now();
+  if (deadline <= now) return 0;  // also time_point::min(), whose distance would overflow
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
   return static_cast<int>(std::clamp<int64_t>(left.count(), 0, 1 << 30));
 }
 
@@ -371,7 +374,7 @@ bool HttpServer::readHeaders(Connection& c) {
 void HttpServer::waiterLoop() {
   std::vector<std::unique_ptr<Connection>> waiting;
   std::vector<pollfd> fds;
-  auto last_warning = Clock::time_point::min();
+  std::optional<Clock::time_point> last_warning;  // none yet
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -385,7 +388,7 @@ void HttpServer::waiterLoop() {
       auto oldest = std::min_element(waiting.begin(), waiting.end(), [](auto& a, auto& b) {
         return a->waiting_since < b->waiting_since;
       });
-      if (Clock::now() - last_warning > std::chrono::minutes(1)) {
+      if (!last_warning || Clock::now() - *last_warning > std::chrono::minutes(1)) {
         spdlog::warn("http: more than {} connections open; closing the ones waiting longest",
                      limits_.max_connections);
         last_warning = Clock::now();
