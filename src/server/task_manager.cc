@@ -628,9 +628,27 @@ void TaskManager::resumeAll() {
     if (!wanted || slot->running.load()) continue;
     Status st = launch(slot, "resumed by the server");
     if (!st.ok()) {
-      std::lock_guard<std::mutex> lock(slot->data_mu);
-      slot->errors[errorKind(st.toString())]++;
-      addEvent(*slot, {nowMs(), "error", "resuming: " + st.toString(), ""});
+      // It cannot run as it stands (its instance was deleted meanwhile, say): failed, with the
+      // reason where the status, the metrics and their alerts look, not a quiet "stopped".
+      task::TaskState failed;
+      {
+        std::lock_guard<std::mutex> lock(slot->data_mu);
+        slot->errors[errorKind(st.toString())]++;
+        addEvent(*slot, {nowMs(), "error", "resuming: " + st.toString(), ""});
+        if (slot->engine) {
+          failed = *slot->engine;
+        } else {
+          failed.name = slot->name;
+          auto config = parseTaskText(slot->yaml);
+          if (config.ok()) failed.kind = task::taskKindName(config->kind);
+        }
+      }
+      failed.phase = task::TaskPhase::kFailed;
+      failed.last_error = "resuming after the server's restart: " + st.toString();
+      failed.retrying.clear();
+      failed.rps = failed.mbps = 0;
+      Status saved = store_->save(failed);  // onSaved updates the slot
+      if (!saved.ok()) spdlog::warn("task {}: {}", slot->name, saved.toString());
     }
   }
 }
