@@ -8,11 +8,11 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "server/api.h"
+#include "source/retry_policy.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/run_lock.h"
@@ -80,16 +80,6 @@ bool activePhase(task::TaskPhase p) {
          p == task::TaskPhase::kFull || p == task::TaskPhase::kIncremental;
 }
 
-std::string localTime(int64_t ms) {
-  if (ms <= 0) return "never";
-  time_t t = static_cast<time_t>(ms / 1000);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
-}
-
 int status(const std::string& data_dir, bool json, const std::string& only) {
   struct stat dir_st;
   if (::stat(data_dir.c_str(), &dir_st) != 0 || !S_ISDIR(dir_st.st_mode))
@@ -134,7 +124,11 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       std::printf(
           "  not running: no process runs this task now (it was killed or crashed); state as "
           "saved at %s; `dts run FILE --data-dir %s` resumes it from its checkpoint\n",
-          localTime(st.updated_at_ms).c_str(), data_dir.c_str());
+          (st.updated_at_ms > 0
+               ? source::formatTime(Clock::TimePoint(std::chrono::milliseconds(st.updated_at_ms)))
+               : std::string("never"))
+              .c_str(),
+          data_dir.c_str());
     }
     for (const auto& t : st.tables) {
       std::string changes = t.changes_applied == 0
