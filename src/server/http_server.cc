@@ -17,6 +17,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/socket_address.h"
 
 namespace dts::server {
 
@@ -58,20 +59,6 @@ bool waitFor(int fd, short events, Clock::time_point deadline) {
 
 bool headersComplete(const std::string& buf, size_t from) {
   return buf.find("\r\n\r\n", from) != std::string::npos;
-}
-
-std::string addressOf(const sockaddr_storage& a, int* port) {
-  char host[INET6_ADDRSTRLEN] = "";
-  if (a.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
-    ::inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    *port = ntohs(in->sin_port);
-  } else if (a.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
-    ::inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    *port = ntohs(in6->sin6_port);
-  }
-  return host;
 }
 
 // One request's view of a connection for httplib's parser and writer. Reads come from the
@@ -143,12 +130,12 @@ class ConnectionStream : public httplib::Stream {
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     sockaddr_storage a{};
     socklen_t len = sizeof a;
-    if (::getpeername(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = addressOf(a, &port);
+    if (::getpeername(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = socketHost(a, &port);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
     sockaddr_storage a{};
     socklen_t len = sizeof a;
-    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = addressOf(a, &port);
+    if (::getsockname(c_.fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) ip = socketHost(a, &port);
   }
   socket_t socket() const override { return c_.fd; }
 

@@ -14,6 +14,7 @@
 #include <map>
 
 #include "common/log.h"
+#include "common/socket_address.h"
 #include "server/kafka_protocol.h"
 #include "server/token.h"
 #include "sink/change_formats.h"
@@ -44,33 +45,6 @@ constexpr int16_t kKafkaStorageError = 56;
 enum class ReadResult { kOk, kClosed, kStopped, kIdle, kDeadline, kError };
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-
-std::string addressText(const sockaddr_storage& sa, int* port) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (sa.ss_family == AF_INET) {
-    const auto* in = reinterpret_cast<const sockaddr_in*>(&sa);
-    ::inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
-    *port = ntohs(in->sin_port);
-    return buf;
-  }
-  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&sa);
-  *port = ntohs(in6->sin6_port);
-  if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {  // an IPv4 client of a dual-stack socket
-    ::inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, sizeof(buf));
-    return buf;
-  }
-  ::inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof(buf));
-  return buf;
-}
-
-// "1.2.3.4:5678" or "[::1]:5678", for the log. (addressText's port is read only after the call
-// returns: the operands of one expression are evaluated in an unspecified order.)
-std::string endpointText(const sockaddr_storage& sa) {
-  int port = 0;
-  std::string host = addressText(sa, &port);
-  if (host.find(':') != std::string::npos) host = "[" + host + "]";
-  return host + ":" + std::to_string(port);
-}
 
 // Reads exactly n bytes, waking every kPollSlice to notice stop. The idle limit applies only
 // before the first byte of a request (between requests); `deadline` to every byte (kDeadline).
@@ -851,7 +825,7 @@ Result<std::unique_ptr<KafkaListener>> KafkaListener::start(KafkaListenerOptions
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   ::getsockname(l->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  addressText(bound, &l->port_);
+  socketHost(bound, &l->port_);
   l->acceptor_ = std::thread([raw = l.get()] { raw->acceptLoop(); });
   spdlog::info("kafka: listening on {} (port {}), SASL/PLAIN required", l->options_.listen,
                l->port_);
@@ -902,7 +876,7 @@ void KafkaListener::acceptLoop() {
     socklen_t len = sizeof(peer);
     int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
     if (fd < 0) continue;
-    const std::string peer_text = endpointText(peer);
+    const std::string peer_text = socketEndpoint(peer);
     if (active_.load() >= options_.max_connections && !evictPending(peer_text)) {
       spdlog::error(
           "kafka: connection from {} refused: {} connections are open, the limit "
@@ -920,7 +894,7 @@ void KafkaListener::acceptLoop() {
     sockaddr_storage local{};
     len = sizeof(local);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len);
-    c->local_host = addressText(local, &c->local_port);
+    c->local_host = socketHost(local, &c->local_port);
     ++active_;
     Connection* raw = c.get();
     std::lock_guard lock(mu_);
