@@ -8,7 +8,7 @@
 //     secondary node, arrives unchanged; database/table renames, a column subset, a WHERE filter
 //     and a DML selection apply to incremental changes;
 //   * DDL during incremental (ADD/DROP COLUMN, RENAME TABLE, CREATE/DROP TABLE, TRUNCATE) under a
-//     database rename;
+//     database rename; ALTER of tables moved with a column subset or a WHERE filter;
 //   * WHERE filters judged during incremental as the source judged the full load (collations,
 //     DATETIME against short-form strings, DECIMAL beyond double precision), checked by dts verify;
 //   * task files a sync task refuses.
@@ -558,6 +558,81 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
   EXPECT_EQ(changes["ddl.gone"], 1u);
   EXPECT_EQ(targets["ddl.b"], "ddl_copy.b");
   EXPECT_EQ(targets["ddl.gone"], "ddl_copy.gone");
+}
+
+// DDL on tables moved with `columns:` or `where:`: the destination follows what concerns the
+// columns it has (a kept column widened, an index over kept columns), leaves out what concerns
+// the others (a column added or dropped at the source), and stops with a clear error at what it
+// cannot follow (a kept column dropped), before applying anything of that statement.
+TEST_F(SyncTest, DdlOnAColumnSubsetChangesOnlyWhatTheDestinationHas) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS sub; CREATE DATABASE sub; USE sub;"
+      "CREATE TABLE s (id INT PRIMARY KEY, name VARCHAR(10), secret VARCHAR(20), flag INT);"
+      "INSERT INTO s SELECT seq, CONCAT('n', seq), CONCAT('s', seq), seq % 2 FROM seq_1_to_50;"
+      "CREATE TABLE f (id INT PRIMARY KEY, flag INT, v INT);"
+      "INSERT INTO f SELECT seq, seq % 2, seq FROM seq_1_to_50");
+  std::string file = writeTask("subddl", cluster_->endpoint(),
+                               "  - database: sub\n"
+                               "    tables:\n"
+                               "      - name: s\n"
+                               "        columns: [id, name]\n"
+                               "      - name: f\n"
+                               "        where: \"flag = 1\"\n",
+                               "{parallelism: 2, ddl: true}");
+  std::string data = workFile("data-subddl");
+  std::string logfile = workFile("subddl.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  const char* steps[] = {
+      "USE sub; ALTER TABLE s ADD COLUMN extra INT DEFAULT 5 AFTER id",
+      "USE sub; INSERT INTO s (id, name, secret, flag, extra) VALUES (101, 'n101', 'x', 1, 9);"
+      "UPDATE s SET extra = id, name = CONCAT(name, '!') WHERE id < 10",
+      // Widening the kept column must reach the destination before the long value does.
+      "USE sub; ALTER TABLE s MODIFY name VARCHAR(100) AFTER flag, DROP COLUMN secret,"
+      " ADD INDEX by_name (name), ADD INDEX by_extra (extra)",
+      "USE sub; INSERT INTO s (id, name, flag) VALUES (102, REPEAT('long', 20), 0);"
+      "DELETE FROM s WHERE id BETWEEN 20 AND 25",
+      "USE sub; ALTER TABLE f ADD COLUMN note VARCHAR(10) DEFAULT 'n', MODIFY flag BIGINT",
+      "USE sub; INSERT INTO f VALUES (201, 1, 1, 'yes'), (202, 0, 2, 'no');"
+      "UPDATE f SET note = 'u' WHERE id <= 5",
+  };
+  for (const char* step : steps) {
+    sourceSql(step);
+    ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << step << "\n" << log(logfile);
+  }
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  auto srcValue = [&](const std::string& sql) {
+    auto v = src->queryValue(sql);
+    return v.ok() ? v->value_or("NULL") : v.status().toString();
+  };
+  const std::string s_rows =
+      "SELECT MD5(GROUP_CONCAT(id, ':', name ORDER BY id SEPARATOR '|')) FROM sub.s";
+  EXPECT_EQ(destValue(s_rows), srcValue(s_rows));
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM sub.s"), "46");
+  EXPECT_EQ(destColumns("sub", "s"), "id,name");
+  EXPECT_EQ(destValue("SELECT COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = "
+                      "'sub' AND TABLE_NAME = 's' AND COLUMN_NAME = 'name'"),
+            "varchar(100)");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(DISTINCT INDEX_NAME ORDER BY INDEX_NAME) FROM "
+                      "information_schema.STATISTICS WHERE TABLE_SCHEMA = 'sub' AND TABLE_NAME = "
+                      "'s'"),
+            "by_name,PRIMARY");
+  const std::string f_rows =
+      "SELECT MD5(GROUP_CONCAT(id, ':', flag, ':', v, ':', note ORDER BY id SEPARATOR '|')) FROM "
+      "sub.f";
+  EXPECT_EQ(destValue(f_rows), srcValue(f_rows + " WHERE flag = 1"));
+  EXPECT_EQ(destColumns("sub", "f"), "id,flag,v,note");
+  // A kept column dropped at the source: the task stops, naming the statement and the column,
+  // and nothing of that statement (its other half included) reaches the destination.
+  sourceSql("USE sub; ALTER TABLE s ADD COLUMN later INT, DROP COLUMN name");
+  auto code = dts.wait(60s);
+  ASSERT_TRUE(code.has_value()) << log(logfile);
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(log(logfile).find("drops column `name`, which the task moves"), std::string::npos)
+      << log(logfile);
+  EXPECT_EQ(destColumns("sub", "s"), "id,name");
 }
 
 // The schema history: a sync task stopped while the source runs a script of DDL interleaved

@@ -5,6 +5,7 @@
 #include "common/strings.h"
 #include "mysql/connection.h"
 #include "mysql/sql_lexer.h"
+#include "pipeline/alter_for_route.h"
 
 namespace dts::pipeline {
 
@@ -90,7 +91,8 @@ struct Target {
   bool selected = false;
   std::string db;
   std::string table;
-  bool column_subset = false;
+  bool column_subset = false;  // a column subset or a WHERE filter
+  RouteColumns columns;        // column_subset: what DDL on the table must respect
 };
 
 Target routeOf(const Mapping* mapping, const NameRef& ref) {
@@ -112,6 +114,8 @@ Target routeOf(const Mapping* mapping, const NameRef& ref) {
   t.db = route->target_database;
   t.table = route->target_table;
   t.column_subset = !route->allColumns() || route->filter != nullptr;
+  t.columns.kept = route->columns;
+  if (route->filter != nullptr) t.columns.filtered = route->filter->columns();
   return t;
 }
 
@@ -121,8 +125,9 @@ namespace {
 
 // The tables a statement names, in statement order (a RENAME: from, to, from, to...).
 // kUnsupported, naming the statement, when it cannot be read.
+// *alter_specs: for ALTER TABLE, the index of the token after the table name.
 Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRef>* out,
-                 bool* structural) {
+                 bool* structural, std::optional<size_t>* alter_specs) {
   std::vector<NameRef>& refs = *out;
   auto unsupported = [&](const std::string& why) {
     return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
@@ -180,6 +185,7 @@ Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRe
       }
       DTS_ASSIGN_OR_RETURN(NameRef r, p.name());
       refs.push_back(r);
+      *alter_specs = p.pos();
       const auto& t = p.tokens();
       for (size_t i = p.pos(); i < t.size(); ++i) {
         if (!t[i].isWord("RENAME")) continue;
@@ -283,6 +289,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
   };
   std::vector<NameRef> refs;
   bool structural = false;  // CREATE/ALTER TABLE: the column set matters
+  std::optional<size_t> alter_specs;
   auto toks = tokenize(sql);
   if (!toks.ok()) {
     // A statement the server ran that dts cannot read is still recorded, by its default database.
@@ -290,7 +297,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
   }
   Parser p(sql, std::move(*toks), default_db);
-  Status parsed = parseRefs(sql, p, use, &refs, &structural);
+  Status parsed = parseRefs(sql, p, use, &refs, &structural, &alter_specs);
   if (use == DdlUse::kRecord)
     return recordDdl(sql, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
   if (!parsed.ok()) return parsed;
@@ -322,11 +329,30 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     return unsupported("it names both tables the task moves (" + moved +
                        ") and tables it does not (" + not_moved + ")");
   }
+  std::optional<std::string> subset_specs;  // an ALTER of a column subset: what remains of it
   for (size_t i = 0; i < targets.size(); ++i) {
-    if (structural && targets[i].column_subset) {
-      return unsupported("table " + quotedName(refs[i]) +
-                         " is moved with a column subset or row filter");
-    }
+    if (!structural || !targets[i].column_subset) continue;
+    const std::string what =
+        "table " + quotedName(refs[i]) + " is moved with a column subset or row filter";
+    if (!alter_specs || refs.size() != 1) return unsupported(what);
+    auto specs = alterSpecsForRoute(sql, p.tokens(), *alter_specs, targets[i].columns);
+    if (!specs.ok()) return unsupported(what + ", and the statement " + specs.status().message());
+    // Nothing the destination has changes: the rows that follow are cut by name as before.
+    if (!specs->has_value()) return std::optional<RewrittenDdl>();
+    // A WHERE filter alone keeps every specification: the statement goes as any other.
+    if (!targets[i].columns.kept.empty()) subset_specs = std::move(**specs);
+  }
+  // A column subset: the REFERENCES of a left-out specification go with it, and a foreign key
+  // over kept columns is refused (alter_for_route.h).
+  if (subset_specs) {
+    const NameRef& r = refs.front();
+    const size_t specs_begin =
+        *alter_specs < p.tokens().size() ? p.tokens()[*alter_specs].begin : sql.size();
+    std::string out = std::string(sql.substr(0, r.begin)) +
+                      mysql::quoteQualified(targets[0].db, targets[0].table) +
+                      std::string(sql.substr(r.end, specs_begin - r.end)) + *subset_specs;
+    return std::optional<RewrittenDdl>(
+        RewrittenDdl{std::move(out), default_selected ? target_default : "", ""});
   }
   if (mapping != nullptr && refs.front().db != targets.front().db) {
     for (const SqlToken& t : p.tokens()) {

@@ -13,9 +13,12 @@
 //   CREATE DATABASE / CREATE SCHEMA / DROP DATABASE / DROP SCHEMA [IF [NOT] EXISTS] d
 // Anything else is skipped when its default database is not selected and kUnsupported when it is
 // (so a statement dts cannot place is never applied to the wrong table, nor silently dropped).
-// A statement naming both selected and unselected tables, a table whose route keeps a column
-// subset (CREATE/ALTER), or a REFERENCES clause under a database rename is kUnsupported; the
-// message names the table (source names, `quoted` as the server quotes them).
+// A statement naming both selected and unselected tables, CREATE TABLE of a table whose route
+// keeps a column subset or a WHERE filter, or a REFERENCES clause under a database rename is
+// kUnsupported; the message names the table (source names, `quoted` as the server quotes them).
+// ALTER TABLE of such a table keeps what the destination table needs (alter_for_route.h): an
+// unkept column's ADD/DROP/MODIFY is left out (and a statement left empty is skipped), a kept
+// column's MODIFY is applied, a kept column dropped or renamed is kUnsupported.
 //
 // DdlUse::kRecord is for a sink that records statements and applies none (a tracking task's
 // change log): every statement valid on the source that names a selected table, or runs in a
