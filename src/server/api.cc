@@ -583,8 +583,17 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
       return jsonResponse(200, instanceJson(*inst));
     }
     if (r.method == "DELETE") {
-      Status st = registry.remove(name);
-      if (!st.ok()) return errorResponse(st);
+      std::vector<std::string> users;
+      Status st = tasks_->removeInstance(name, &users);
+      if (!st.ok()) {
+        HttpResponse resp = errorResponse(st);
+        if (!users.empty()) {
+          json b = json::parse(resp.body);
+          b["error"]["tasks"] = users;
+          resp.body = b.dump(2) + "\n";
+        }
+        return resp;
+      }
       return jsonResponse(200, {{"deleted", name}});
     }
     return methodNotAllowed(r);
@@ -618,9 +627,24 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
     return jsonResponse(201, instanceJson(*inst));
   }
   if (r.method != "DELETE") return methodNotAllowed(r);
-  Status st = registry.removeNode(name, parts[5]);
+  const std::string& node = parts[5];
+  Status st = registry.removeNode(name, node);
   if (!st.ok()) return errorResponse(st);
-  return jsonResponse(200, {{"deleted", parts[5]}});
+  // The cluster rule (DESIGN.md): a task whose secondary node is deleted fails. The answer says
+  // which tasks that is, so the operator is not surprised by it.
+  std::vector<std::string> readers = tasks_->tasksReadingNode(name, node);
+  json out = {{"deleted", node}, {"instance", name}, {"tasks_reading_node", readers}};
+  if (!readers.empty()) {
+    std::string list;
+    for (const auto& t : readers) list += (list.empty() ? "" : ", ") + t;
+    out["warning"] = "task" + std::string(readers.size() > 1 ? "s " : " ") + list + " read" +
+                     (readers.size() > 1 ? "" : "s") + " node " + node +
+                     ": running, it fails within seconds with 'secondary node " + node +
+                     " was deleted from instance " + name +
+                     "'; not running, it cannot start. Register the node again "
+                     "(same name) and start the task: it resumes from its checkpoint";
+  }
+  return jsonResponse(200, out);
 }
 
 }  // namespace dts::server

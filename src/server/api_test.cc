@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "server/console.h"
 #include "server/metrics.h"
 #include "server/token.h"
+#include "source/instance.h"
 #include "task/state_store.h"
 
 namespace dts::server {
@@ -206,9 +208,16 @@ TEST_F(ApiTest, ATaskThatCannotResumeAfterARestartIsFailedWithTheReason) {
   setenv("DTS_UT_PW", "pw", 1);  // the task retries its connection: it is running, not failed
   ASSERT_EQ(call("POST", "/api/v1/tasks/ti/start").status, 200);  // desired: running
   open();
-  ASSERT_EQ(call("DELETE", "/api/v1/instances/tmpi").status, 200);
+  // The API refuses to delete an instance a task uses; deleted behind its back (an older dts,
+  // by hand), the task must still say why it cannot run.
+  ASSERT_EQ(call("DELETE", "/api/v1/instances/tmpi").status, 409);
   api_.reset();
   manager_.reset();
+  {
+    auto registry = source::InstanceRegistry::open(dir_.string());
+    ASSERT_TRUE(registry.ok());
+    ASSERT_TRUE((*registry)->remove("tmpi").ok());
+  }
   {
     // As a task stopped by the server's SIGTERM in its incremental phase leaves it (a unit test
     // has no source to get there for real).
@@ -227,6 +236,146 @@ TEST_F(ApiTest, ATaskThatCannotResumeAfterARestartIsFailedWithTheReason) {
   EXPECT_EQ(t["state"], "failed") << t.dump();
   EXPECT_NE(t["last_error"].get<std::string>().find("no instance named 'tmpi'"), std::string::npos)
       << t.dump();
+}
+
+// A task whose source is a registered instance, read through `node` when given.
+std::string instanceTaskJson(const std::string& name, const std::string& instance,
+                             const std::string& node = "") {
+  std::string source = R"({"instance": ")" + instance + "\"" +
+                       (node.empty() ? "" : R"(, "secondary_node": ")" + node + "\"") + "}";
+  return R"({"name": ")" + name + R"(", "kind": "sync", "source": )" + source +
+         R"(, "destination": {"endpoint": "127.0.0.1:2", "user": "u", "password_env": "DTS_UT_PW"},)"
+         R"( "objects": [{"database": "shop"}]})";
+}
+
+// An instance that tasks use is not deleted (they could never run again): 409 naming them,
+// until they are deleted. A node is deleted (the cluster rule: a task reading it fails), and
+// the answer names the tasks that read it.
+TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
+                 R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
+                 R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-endpoint", "shop")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-node", "shop", "n2")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("other")).status, 201);
+
+  auto r = call("DELETE", "/api/v1/instances/shop");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(code(r), "conflict");
+  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint", "by-node"}));
+  std::string message = body(r)["error"]["message"];
+  EXPECT_NE(message.find("instance 'shop' is the source of tasks by-endpoint, by-node"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(call("GET", "/api/v1/instances/shop").status, 200) << "nothing was deleted";
+
+  // Deleting node n2 is allowed (DESIGN.md); the answer names the task that reads it.
+  r = call("DELETE", "/api/v1/instances/shop/nodes/n2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["tasks_reading_node"], json({"by-node"}));
+  EXPECT_NE(body(r)["warning"].get<std::string>().find(
+                "secondary node n2 was deleted from instance shop"),
+            std::string::npos)
+      << r.body;
+  r = call("DELETE", "/api/v1/instances/shop/nodes/n3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["tasks_reading_node"], json::array());
+  EXPECT_FALSE(body(r).contains("warning"));
+
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-node").status, 200);
+  r = call("DELETE", "/api/v1/instances/shop");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint"}));
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-endpoint").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 404);
+}
+
+// Every task action in every task state: allowed ones are not refused, the others are 409
+// naming the state (allowedStates() in task_manager.h, the table in docs/api.md).
+TEST_F(ApiTest, EveryTaskActionInEveryStateIsAllowedOrA409NamingTheState) {
+  setenv("DTS_UT_PW", "pw", 1);
+  struct Action {
+    std::string name, method, path_suffix, body;
+  };
+  const std::vector<Action> actions = {
+      {"start", "POST", "start", ""},      {"resume", "POST", "resume", ""},
+      {"pause", "POST", "pause", ""},      {"stop", "POST", "stop", ""},
+      {"delete", "DELETE", "", ""},        {"options", "PATCH", "options", R"({"parallelism": 2})"},
+      {"precheck", "POST", "precheck", ""}};
+  const std::vector<std::string> states = {"created", "running",   "paused",
+                                           "stopped", "completed", "failed"};
+  auto taskName = [](const std::string& state, const std::string& action) {
+    return state + "-" + action;
+  };
+  for (const auto& state : states) {
+    for (const auto& a : actions)
+      ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText(taskName(state, a.name))).status, 201);
+  }
+  {
+    // Completed and failed as the engine leaves them (a unit test has no databases to get there).
+    auto store = task::SqliteStateStore::open(dir_.string());
+    ASSERT_TRUE(store.ok());
+    for (const auto& state : {std::string("completed"), std::string("failed")}) {
+      for (const auto& a : actions) {
+        task::TaskState s;
+        s.name = taskName(state, a.name);
+        s.kind = "sync";
+        s.phase = state == "completed" ? task::TaskPhase::kCompleted : task::TaskPhase::kFailed;
+        s.last_error = state == "failed" ? "something broke" : "";
+        ASSERT_TRUE((*store)->save(s).ok());
+      }
+    }
+  }
+  open();
+  for (const auto& a : actions) {
+    // The source is unreachable: a started task retries its connection, so it stays running.
+    for (const auto& state :
+         {std::string("running"), std::string("paused"), std::string("stopped")})
+      ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName(state, a.name) + "/start").status, 200);
+    ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName("paused", a.name) + "/pause").status, 200);
+    ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName("stopped", a.name) + "/stop").status, 200);
+  }
+  for (const auto& state : states) {
+    for (const auto& a : actions) {
+      const std::string name = taskName(state, a.name);
+      ASSERT_EQ(body(call("GET", "/api/v1/tasks/" + name))["state"], state) << name;
+      bool allowed = false;
+      for (const auto& rule : allowedStates()) {
+        if (rule.call == a.name)
+          allowed = std::find(rule.states.begin(), rule.states.end(), state) != rule.states.end();
+      }
+      std::string path =
+          "/api/v1/tasks/" + name + (a.path_suffix.empty() ? "" : "/" + a.path_suffix);
+      auto r = call(a.method, path, a.body);
+      if (allowed) {
+        EXPECT_NE(r.status, 409) << a.name << " on a " << state << " task: " << r.body;
+      } else {
+        EXPECT_EQ(r.status, 409) << a.name << " on a " << state << " task: " << r.body;
+        if (r.status == 409) {
+          std::string message = body(r)["error"]["message"];
+          EXPECT_NE(message.find("task '" + name + "' is " + state + "; " + a.name + " needs"),
+                    std::string::npos)
+              << message;
+        }
+      }
+    }
+  }
+  // The table itself, as documented: what a user relies on.
+  auto states_of = [](const std::string& call_name) {
+    for (const auto& rule : allowedStates())
+      if (rule.call == call_name) return rule.states;
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(states_of("options"),
+            (std::vector<std::string>{"created", "paused", "stopped", "failed"}));
+  EXPECT_EQ(states_of("precheck"),
+            (std::vector<std::string>{"created", "paused", "stopped", "failed"}));
+  EXPECT_EQ(states_of("delete"),
+            (std::vector<std::string>{"created", "paused", "stopped", "completed", "failed"}));
 }
 
 TEST_F(ApiTest, EventsRecordActions) {

@@ -105,6 +105,24 @@ Result<task::TaskConfig> parseTaskText(const std::string& text);
 // A YAML document as JSON (scalars that read as numbers, booleans or null become those).
 nlohmann::json yamlTextToJson(const std::string& yaml);
 
+// The task states (TaskView::state) in which each control call is accepted; any other state is
+// kFailedPrecondition "task 'T' is STATE; CALL needs ...". docs/api.md has the same table.
+//   start      created, stopped, failed   (a paused task is resumed; a completed one is done)
+//   resume     paused
+//   pause      running
+//   stop       running, paused
+//   delete     created, paused, stopped, completed, failed   (not running)
+//   options    created, paused, stopped, failed   (options are read when the task starts: a
+//              running task is paused first; a completed task never runs again)
+//   precheck   created, paused, stopped, failed   (not while it runs: it would judge the tables
+//              the task itself is writing; a completed task is done)
+struct AllowedStates {
+  const char* call;
+  std::vector<std::string> states;
+  const char* why;  // appended to the refusal, "" when nothing to add
+};
+const std::vector<AllowedStates>& allowedStates();
+
 class TaskManager {
  public:
   struct Options {
@@ -128,9 +146,8 @@ class TaskManager {
   Result<TaskView> create(const std::string& text);
   Result<std::vector<TaskView>> list();
   Result<TaskView> get(const std::string& name, bool with_events = false);
-  // Control. kNotFound for an unknown task; kFailedPrecondition when the task's state does not
-  // allow the call (start: created/stopped/failed; resume: paused; pause: running; stop:
-  // running/paused; delete and updateOptions: not running).
+  // Control. kNotFound for an unknown task; kFailedPrecondition, naming the task's state and the
+  // states the call needs, when the state does not allow it (kAllowedStates below).
   Result<TaskView> start(const std::string& name);
   Result<TaskView> resume(const std::string& name);
   Result<TaskView> pause(const std::string& name);
@@ -139,8 +156,18 @@ class TaskManager {
   // Merges options_yaml (a YAML/JSON mapping of task options) into the task's options; the
   // result is validated like a task file (errors name "options.KEY").
   Result<TaskView> updateOptions(const std::string& name, const std::string& options_yaml);
-  // Runs the task's precheck now (the same checks as a run).
+  // Runs the task's precheck now (the same checks as a run). kFailedPrecondition for a running
+  // task (it would check the destination tables the task is writing) or a completed one.
   Result<task::PrecheckReport> precheck(const std::string& name);
+
+  // Deletes a registered instance (source::InstanceRegistry::remove) unless a task of the data
+  // dir uses it as its source (source.instance, with or without a secondary node): then
+  // kFailedPrecondition naming those tasks, which are also put in *users (sorted). Tasks are
+  // created under the same lock, so none can start using the instance meanwhile. kNotFound for
+  // an unknown instance.
+  Status removeInstance(const std::string& instance, std::vector<std::string>* users);
+  // The tasks that read `node` of `instance` (source.secondary_node), sorted.
+  std::vector<std::string> tasksReadingNode(const std::string& instance, const std::string& node);
 
   // A tracking task's change log, for its readers (the HTTP changes endpoint, the Kafka
   // listener): the one ChangeLog the task's engine writes while it runs (sink::sharedChangeLog),
