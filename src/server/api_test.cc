@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/sqlite.h"
 #include "server/console.h"
 #include "server/metrics.h"
 #include "server/token.h"
@@ -47,11 +48,12 @@ class ApiTest : public ::testing::Test {
     manager_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void open() {
+  void open(size_t max_events = 200) {
     api_.reset();
     manager_.reset();
     TaskManager::Options o;
     o.data_dir = dir_.string();
+    o.max_events = max_events;
     auto m = TaskManager::open(o);
     ASSERT_TRUE(m.ok()) << m.status().toString();
     manager_ = std::move(*m);
@@ -387,6 +389,40 @@ TEST_F(ApiTest, EventsRecordActions) {
   EXPECT_EQ(e["events"][0]["message"], "created");
   EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1/events?limit=1"))["events"].size(), 1u);
   EXPECT_EQ(call("GET", "/api/v1/tasks/t1/events?limit=x").status, 400);
+}
+
+// Events are kept in dts.db: the same after a restart, the newest max_events of each task, and
+// gone with the task (a new task of the same name starts with its own).
+TEST_F(ApiTest, EventsSurviveARestartBoundedAndGoWithTheTask) {
+  open(3);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t2")).status, 201);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_EQ(call("PATCH", "/api/v1/tasks/t1/options", "parallelism: " + std::to_string(i)).status,
+              200);
+  }
+  json before = body(call("GET", "/api/v1/tasks/t1/events"));
+  ASSERT_EQ(before["events"].size(), 3u) << before.dump();
+  EXPECT_EQ(before["events"][0]["message"], "options updated");
+  open(3);  // a restart: nothing in memory
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1/events")), before);
+  json t2 = body(call("GET", "/api/v1/tasks/t2/events"));
+  ASSERT_EQ(t2["events"].size(), 1u);
+  EXPECT_EQ(t2["events"][0]["message"], "created");
+
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/t1").status, 200);
+  {
+    auto db = Sqlite::open((dir_ / "dts.db").string());
+    ASSERT_TRUE(db.ok());
+    auto rows = (*db)->query("SELECT COUNT(*) FROM task_events WHERE task = 't1'");
+    ASSERT_TRUE(rows.ok()) << rows.status().toString();
+    EXPECT_EQ((*rows)[0][0], "0");
+  }
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  open(3);
+  json again = body(call("GET", "/api/v1/tasks/t1/events"));
+  ASSERT_EQ(again["events"].size(), 1u) << again.dump();
+  EXPECT_EQ(again["events"][0]["message"], "created");
 }
 
 TEST_F(ApiTest, InstancesCrudMasksPasswords) {

@@ -102,6 +102,46 @@ TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
   EXPECT_NE(printed_.find("dts server stopped"), std::string::npos);
 }
 
+// A task's events are in the data dir: a server started again shows the same ones.
+TEST_F(RunServerTest, TaskEventsAreTheSameAfterAServerRestart) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  std::string events;
+  {
+    httplib::Client c(url);
+    auto r = c.Post("/api/v1/tasks", h,
+                    "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                    "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n",
+                    "application/yaml");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    r = c.Patch("/api/v1/tasks/t1/options", h, "{\"parallelism\": 3}", "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    r = c.Get("/api/v1/tasks/t1/events", h);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    events = r->body;
+  }
+  EXPECT_NE(events.find("options updated"), std::string::npos) << events;
+  ASSERT_TRUE(stop().ok()) << result_.toString();
+
+  stop_.store(false);
+  printed_.clear();
+  url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  httplib::Client c(url);
+  auto r = c.Get("/api/v1/tasks/t1/events", h);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, events);
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+}
+
 // One server per data dir, and the CLI finds it there (`dts task ... --data-dir` without
 // --server): DIR/server.lock is held while it runs, DIR/server.url names it.
 TEST_F(RunServerTest, OneServerPerDataDirAndItsUrlIsFoundThere) {

@@ -287,6 +287,8 @@ Result<std::unique_ptr<TaskManager>> TaskManager::open(Options options) {
   DTS_ASSIGN_OR_RETURN(auto store, task::SqliteStateStore::open(m->options_.data_dir));
   m->inner_store_ = std::move(store);
   m->store_ = std::make_unique<ObservedStore>(m->inner_store_.get(), m.get());
+  DTS_ASSIGN_OR_RETURN(m->events_,
+                       TaskEventStore::open(m->options_.data_dir, m->options_.max_events));
   DTS_RETURN_IF_ERROR(m->load());
   return m;
 }
@@ -320,6 +322,7 @@ Status TaskManager::load() {
     slot->name = config->name;
     slot->yaml = j["yaml"].get<std::string>();
     slot->desired = j["desired"].get<std::string>();
+    DTS_ASSIGN_OR_RETURN(slot->events, events_->load(slot->name));
     slots_[slot->name] = slot;
   }
   // The engine's state of every task; tasks of `dts run` are adopted as stopped.
@@ -339,6 +342,7 @@ Status TaskManager::load() {
     slot->desired = "stopped";
     slot->engine = std::move(*state);
     DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    DTS_ASSIGN_OR_RETURN(slot->events, events_->load(name));
     addEvent(*slot, {nowMs(), "server", "adopted from the data dir's state store (stopped)", ""});
     slots_[name] = slot;
   }
@@ -356,6 +360,9 @@ void TaskManager::addEvent(Slot& slot, TaskEvent event) {
     if (event.hint.empty()) event.hint = errorHint(event.message);
   }
   spdlog::info("task {}: {}: {}", slot.name, event.type, event.message);
+  // Kept in memory whatever happens; a restarted server shows only what was saved.
+  Status saved = events_->append(slot.name, event);
+  if (!saved.ok()) spdlog::warn("task {}: {}", slot.name, saved.toString());
   slot.events.push_back(std::move(event));
   while (slot.events.size() > options_.max_events) slot.events.pop_front();
 }
@@ -685,6 +692,8 @@ Result<TaskView> TaskManager::create(const std::string& text) {
     if (state.has_value())
       return Status::FailedPrecondition("task '" + config.name +
                                         "' already has state in the data dir");
+    // A new task's history starts here, whatever an earlier task of the name left.
+    DTS_RETURN_IF_ERROR(events_->forget(config.name));
     DTS_RETURN_IF_ERROR(writeRecord(*slot));
     slots_[config.name] = slot;
   }
@@ -822,6 +831,7 @@ Status TaskManager::remove(const std::string& name) {
     slot->change_log.reset();  // readers that still hold it finish with the files they have open
   }
   DTS_RETURN_IF_ERROR(store_->remove(name));
+  DTS_RETURN_IF_ERROR(events_->forget(name));
   std::string path = options_.data_dir + "/server/tasks/" + name + ".json";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return Status::Internal("removing " + path + ": " + std::strerror(errno));

@@ -2,6 +2,7 @@
 // `dts run` (task::TaskRunner over the data dir's SQLite state store) in its own thread, so one
 // task's failure never stops another. What the server adds is kept beside the engine's state:
 //
+//   DATA_DIR/dts.db, task_events       each task's recent events (server/task_events.h)
 //   DATA_DIR/server/tasks/NAME.json   {"yaml": <the task as submitted>, "desired": <state>}
 //                                     mode 0600 (it may hold an inline password), written
 //                                     atomically (temporary file + rename)
@@ -35,6 +36,7 @@
 #include "common/status.h"
 #include "server/group_tokens.h"
 #include "server/kafka_groups.h"
+#include "server/task_events.h"
 #include "sink/change_log_reader.h"
 #include "task/precheck.h"
 #include "task/runner.h"
@@ -42,16 +44,6 @@
 #include "task/task_config.h"
 
 namespace dts::server {
-
-// One entry of a task's recent history.
-struct TaskEvent {
-  int64_t at_ms = 0;  // wall clock, ms since the epoch
-  // "action" (an API call), "phase" (phase change), "retry" (a retryable failure being retried),
-  // "error" (a failure), "server" (started or resumed by the server).
-  std::string type;
-  std::string message;  // never a password
-  std::string hint;     // what to do about it; "" when nothing to add
-};
 
 // A consumer group of a tracking task, as the durable group store (server/kafka_groups.h) has
 // it, whichever protocol committed.
@@ -128,7 +120,9 @@ class TaskManager {
   struct Options {
     std::string data_dir;
     task::IncrementalFactory incremental;  // null: task::defaultIncrementalFactory()
-    size_t max_events = 200;               // kept per task, newest win
+    // Events kept per task, newest win: in memory and in dts.db's task_events (server/
+    // task_events.h), so a restarted server shows them too.
+    size_t max_events = 200;
   };
 
   // Opens the data dir (state store, server records); starts nothing.
@@ -206,6 +200,7 @@ class TaskManager {
   Options options_;
   std::unique_ptr<task::StateStore> inner_store_;
   std::unique_ptr<ObservedStore> store_;
+  std::unique_ptr<TaskEventStore> events_;
   std::mutex mu_;  // guards slots_ (the map; each Slot has its own locks)
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   // The consumers' stores, opened at first use: DATA_DIR/kafka-offsets.db (the groups' committed
