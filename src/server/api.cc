@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 
@@ -127,6 +128,49 @@ HttpResponse errorResponse(int http_status, const std::string& code, const std::
       err["field"] = message.substr(0, colon);
   }
   return jsonResponse(http_status, {{"error", err}});
+}
+
+Result<json> parseJsonBody(const std::string& text, const std::vector<JsonField>& fields) {
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Status::InvalidArgument(std::string("body: must be a JSON object") +
+                                   (body.is_discarded() ? " (it is not valid JSON)" : ""));
+  }
+  std::string allowed;
+  for (const auto& f : fields) allowed += (allowed.empty() ? "" : ", ") + f.name;
+  auto typeName = [](const json& v) -> std::string {
+    switch (v.type()) {
+      case json::value_t::string: return "a string";
+      case json::value_t::boolean: return "a boolean";
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned: return "an integer";
+      case json::value_t::number_float: return "a number with a fraction";
+      case json::value_t::array: return "a list";
+      case json::value_t::object: return "an object";
+      default: return "null";
+    }
+  };
+  for (const auto& [key, value] : body.items()) {
+    auto f = std::find_if(fields.begin(), fields.end(),
+                          [&](const JsonField& field) { return field.name == key; });
+    if (f == fields.end())
+      return Status::InvalidArgument(key + ": unknown key (allowed: " + allowed + ")");
+    if (value.is_null() && !f->required) continue;
+    bool ok = f->type == JsonType::kString    ? value.is_string()
+              : f->type == JsonType::kInteger ? value.is_number_integer()
+                                              : value.is_boolean();
+    if (!ok) {
+      const char* want = f->type == JsonType::kString    ? "a string"
+                         : f->type == JsonType::kInteger ? "an integer"
+                                                         : "true or false";
+      return Status::InvalidArgument(key + ": must be " + want + ", got " + typeName(value));
+    }
+  }
+  for (const auto& f : fields) {
+    if (f.required && (!body.contains(f.name) || body[f.name].is_null()))
+      return Status::InvalidArgument(f.name + ": required");
+  }
+  return body;
 }
 
 HttpResponse errorResponse(const Status& st) {
@@ -442,16 +486,10 @@ HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& p
                               {"first_offset", (*log)->firstOffset()},
                               {"end_offset", (*log)->endOffset()}});
   }
-  json body = json::parse(r.body, nullptr, false);
-  if (!body.is_object())
-    return errorResponse(
-        400, "invalid_argument",
-        "body: must be a JSON object {\"offset\": N} (N = the next offset to read)");
-  auto it = body.find("offset");
-  if (it == body.end() || !it->is_number_integer())
-    return errorResponse(400, "invalid_argument",
-                         "offset: required, an integer (the next offset to read)");
-  int64_t offset = it->get<int64_t>();
+  // {"offset": N}, N = the next offset to read.
+  auto body = parseJsonBody(r.body, {{"offset", JsonType::kInteger, true}});
+  if (!body.ok()) return errorResponse(body.status());
+  int64_t offset = (*body)["offset"].get<int64_t>();
   int64_t end = (*log)->endOffset();
   if (offset < 0 || offset > end) {
     return errorResponse(400, "invalid_argument",
@@ -607,14 +645,11 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
   if (parts.size() == 5) {
     if (r.method == "GET") return instanceNodesLive(registry, name);
     if (r.method != "POST") return methodNotAllowed(r);
-    json body = json::parse(r.body, nullptr, false);
-    if (!body.is_object())
-      return errorResponse(400, "invalid_argument", "body: must be a JSON object");
-    if (!body["name"].is_string())
-      return errorResponse(400, "invalid_argument", "name: required (a string)");
-    if (!body["endpoint"].is_string())
-      return errorResponse(400, "invalid_argument", "endpoint: required (host:port)");
-    source::InstanceNode node{body["name"].get<std::string>(), body["endpoint"].get<std::string>()};
+    auto body = parseJsonBody(
+        r.body, {{"name", JsonType::kString, true}, {"endpoint", JsonType::kString, true}});
+    if (!body.ok()) return errorResponse(body.status());
+    source::InstanceNode node{(*body)["name"].get<std::string>(),
+                              (*body)["endpoint"].get<std::string>()};
     Status st = source::validateNodeName(node.name, "name");
     if (!st.ok()) return errorResponse(st);
     auto ep = mysql::Endpoint::parse(node.endpoint);

@@ -425,6 +425,93 @@ TEST_F(ApiTest, EventsSurviveARestartBoundedAndGoWithTheTask) {
   EXPECT_EQ(again["events"][0]["message"], "created");
 }
 
+// Every body is strict, whichever endpoint reads it: an unknown key is a 400 naming it, a value
+// of the wrong JSON type a 400 naming the field (never coerced: "8" is not 8), and a node's
+// endpoint that another node or the read/write endpoint already has is refused.
+TEST_F(ApiTest, EveryBodyRefusesUnknownKeysWrongTypesAndDuplicateEndpoints) {
+  auto refused = [&](const std::string& method, const std::string& path, const std::string& b,
+                     const std::string& field, const std::string& says) {
+    auto r = call(method, path, b);
+    EXPECT_EQ(r.status, 400) << method << " " << path << " " << b << ": " << r.body;
+    if (r.status != 400) return;
+    EXPECT_EQ(body(r)["error"]["field"], field) << b << ": " << r.body;
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find(says), std::string::npos)
+        << b << ": " << r.body;
+  };
+  // Tasks (JSON or YAML) and their options.
+  refused("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"parallelism": "8"})"),
+          "options.parallelism", "got the string \"8\"");
+  refused("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"ddl": "true"})"),
+          "options.ddl", "must be true or false, got the string");
+  std::string user_number = taskJsonText("t1");
+  user_number.replace(user_number.find(R"("user": "u")"), 11, R"("user": 5)");
+  refused("POST", "/api/v1/tasks", user_number, "source.user", "must be a string, got a number");
+  refused("POST", "/api/v1/tasks",
+          "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+          "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n"
+          "options: {parallelism: \"8\"}\n",
+          "options.parallelism", "got the string");
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"parallelism": 8})"))
+                .status,
+            201);
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": "4"})", "options.parallelism",
+          "got the string \"4\"");
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"full": {"max_rps": "100"}})",
+          "options.full.max_rps", "got the string");
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"bogus": 1})", "options.bogus", "unknown key");
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1"))["config"]["options"]["parallelism"], 8);
+
+  // Instances and their nodes.
+  refused("POST", "/api/v1/instances", R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": 5})",
+          "user", "must be a string, got a number");
+  refused("POST", "/api/v1/instances",
+          R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "zone": "a"})", "zone",
+          "unknown key");
+  refused(
+      "POST", "/api/v1/instances",
+      R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+      R"({"name": "n1", "endpoint": "127.0.0.1:3"}, {"name": "n2", "endpoint": "127.0.0.1:3"}]})",
+      "nodes[1].endpoint", "127.0.0.1:3 (node n2) is already node n1's endpoint");
+  refused("POST", "/api/v1/instances",
+          R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+          R"({"name": "n1", "endpoint": "127.0.0.1:1"}]})",
+          "nodes[0].endpoint", "is already the instance's read/write endpoint");
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+                 R"({"name": "n1", "endpoint": "127.0.0.1:3"}]})")
+                .status,
+            201);
+  refused("POST", "/api/v1/instances/i1/nodes",
+          R"({"name": "n2", "endpoint": "127.0.0.1:4", "role": "replica"})", "role",
+          "unknown key (allowed: name, endpoint)");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": 4})", "endpoint",
+          "must be a string, got an integer");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2"})", "endpoint", "required");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": "127.0.0.1:3"})",
+          "nodes[1].endpoint", "is already node n1's endpoint");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": "127.0.0.1:1"})",
+          "nodes[1].endpoint", "is already the instance's read/write endpoint");
+  EXPECT_EQ(body(call("GET", "/api/v1/instances/i1"))["nodes"].size(), 1u);
+
+  // Connection tests, browsing and group commits.
+  refused("POST", "/api/v1/connections/test",
+          R"({"endpoint": "127.0.0.1:1", "user": "u", "timeout": 5})", "timeout", "unknown key");
+  refused("POST", "/api/v1/connections/test", R"({"endpoint": "127.0.0.1:1", "user": 7})", "user",
+          "must be a string, got an integer");
+  refused("POST", "/api/v1/browse", R"({"endpoint": "127.0.0.1:1", "user": "u", "database": 1})",
+          "database", "must be a string");
+  ASSERT_EQ(call("POST", "/api/v1/tasks",
+                 R"({"name": "tr", "kind": "tracking", "source": {"endpoint": "127.0.0.1:1",)"
+                 R"( "user": "u"}, "objects": [{"database": "shop"}]})")
+                .status,
+            201);
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": "0"})", "offset",
+          "must be an integer, got a string");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0, "force": true})", "force",
+          "unknown key");
+  EXPECT_EQ(call("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0})").status, 200);
+}
+
 TEST_F(ApiTest, InstancesCrudMasksPasswords) {
   std::string inst =
       std::string(R"({"name": "db1", "endpoint": "127.0.0.1:3306", "user": "dts", "password": ")") +

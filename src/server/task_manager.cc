@@ -872,6 +872,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
     YAML::Node root = YAML::Load(yaml);
     if (!root["options"]) root["options"] = YAML::Node(YAML::NodeType::Map);
     mergeYaml(root["options"], patch);
+    keepQuotedAsStrings(root);  // "8" stays a string, refused where a number belongs
     YAML::Emitter out;
     out << root;
     merged = out.c_str();
