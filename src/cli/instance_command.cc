@@ -34,6 +34,13 @@ std::optional<int> remote(const InstanceArgs& a, const char* action) {
   return runInstanceRemote({action, a.server, a.data_dir, a.file, a.name, a.node, a.endpoint});
 }
 
+// The command through the API always: the server's (--server, $DTS_SERVER, or the one running on
+// the data dir), else an in-process one over the data dir, so that its checks (an instance that
+// tasks use is not deleted) are the same whichever way it is called.
+int viaApi(const InstanceArgs& a, const char* action) {
+  return runInstanceRemote({action, a.server, a.data_dir, a.file, a.name, a.node, a.endpoint});
+}
+
 Result<std::unique_ptr<source::InstanceRegistry>> openRegistry(const InstanceArgs& a) {
   return source::InstanceRegistry::open(a.data_dir);
 }
@@ -98,15 +105,6 @@ int runRemoveNode(const InstanceArgs& a) {
   Status st = (*reg)->removeNode(a.name, a.node);
   if (!st.ok()) return fail(st);
   std::printf("node %s removed from instance %s\n", a.node.c_str(), a.name.c_str());
-  return 0;
-}
-
-int runDelete(const InstanceArgs& a) {
-  auto reg = openRegistry(a);
-  if (!reg.ok()) return fail(reg.status());
-  Status st = (*reg)->remove(a.name);
-  if (!st.ok()) return fail(st);
-  std::printf("instance %s deleted\n", a.name.c_str());
   return 0;
 }
 
@@ -186,13 +184,10 @@ void registerInstanceCommands(CLI::App& app) {
     setExitCode(r ? *r : runRemoveNode(*args));
   });
 
-  auto* del = inst->add_subcommand("delete", "delete an instance");
+  auto* del = inst->add_subcommand("delete", "delete an instance (refused while tasks use it)");
   del->add_option("NAME", args->name)->required();
   dataDir(del);
-  del->callback([args] {
-    auto r = remote(*args, "delete");
-    setExitCode(r ? *r : runDelete(*args));
-  });
+  del->callback([args] { setExitCode(viaApi(*args, "delete")); });
 
   auto* disc =
       inst->add_subcommand("discover", "add the nodes the cluster reports (never removes)");

@@ -1,6 +1,7 @@
 #include "common/yaml_keys.h"
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace dts {
 
@@ -24,6 +25,33 @@ Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what) {
     for (const auto& item : node) DTS_RETURN_IF_ERROR(rejectDuplicateKeys(item, what));
   }
   return Status::OK();
+}
+
+bool looksLikeJson(const std::string& text) {
+  size_t at = text.find_first_not_of(" \t\r\n");
+  // A YAML flow mapping ({a: 1}) starts the same way but is not JSON.
+  return at != std::string::npos && (text[at] == '{' || text[at] == '[') &&
+         nlohmann::json::accept(text);
+}
+
+void keepQuotedAsStrings(YAML::Node node) {
+  if (node.IsMap()) {
+    for (auto kv : node) keepQuotedAsStrings(kv.second);
+  } else if (node.IsSequence()) {
+    for (auto v : node) keepQuotedAsStrings(v);
+  } else if (node.IsScalar() && node.Tag() == "!") {
+    node.SetTag("tag:yaml.org,2002:str");
+  }
+}
+
+std::string jsonTypeOf(const YAML::Node& node) {
+  if (node.IsNull()) return "null";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "an object";
+  if (isQuotedScalar(node)) return "a string";
+  const std::string& s = node.Scalar();
+  if (s == "true" || s == "false") return "a boolean";
+  return "a number";
 }
 
 }  // namespace dts

@@ -1,5 +1,6 @@
 #include "server/api.h"
 
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 
@@ -127,6 +128,49 @@ HttpResponse errorResponse(int http_status, const std::string& code, const std::
       err["field"] = message.substr(0, colon);
   }
   return jsonResponse(http_status, {{"error", err}});
+}
+
+Result<json> parseJsonBody(const std::string& text, const std::vector<JsonField>& fields) {
+  json body = json::parse(text, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return Status::InvalidArgument(std::string("body: must be a JSON object") +
+                                   (body.is_discarded() ? " (it is not valid JSON)" : ""));
+  }
+  std::string allowed;
+  for (const auto& f : fields) allowed += (allowed.empty() ? "" : ", ") + f.name;
+  auto typeName = [](const json& v) -> std::string {
+    switch (v.type()) {
+      case json::value_t::string: return "a string";
+      case json::value_t::boolean: return "a boolean";
+      case json::value_t::number_integer:
+      case json::value_t::number_unsigned: return "an integer";
+      case json::value_t::number_float: return "a number with a fraction";
+      case json::value_t::array: return "a list";
+      case json::value_t::object: return "an object";
+      default: return "null";
+    }
+  };
+  for (const auto& [key, value] : body.items()) {
+    auto f = std::find_if(fields.begin(), fields.end(),
+                          [&](const JsonField& field) { return field.name == key; });
+    if (f == fields.end())
+      return Status::InvalidArgument(key + ": unknown key (allowed: " + allowed + ")");
+    if (value.is_null() && !f->required) continue;
+    bool ok = f->type == JsonType::kString    ? value.is_string()
+              : f->type == JsonType::kInteger ? value.is_number_integer()
+                                              : value.is_boolean();
+    if (!ok) {
+      const char* want = f->type == JsonType::kString    ? "a string"
+                         : f->type == JsonType::kInteger ? "an integer"
+                                                         : "true or false";
+      return Status::InvalidArgument(key + ": must be " + want + ", got " + typeName(value));
+    }
+  }
+  for (const auto& f : fields) {
+    if (f.required && (!body.contains(f.name) || body[f.name].is_null()))
+      return Status::InvalidArgument(f.name + ": required");
+  }
+  return body;
 }
 
 HttpResponse errorResponse(const Status& st) {
@@ -442,16 +486,10 @@ HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& p
                               {"first_offset", (*log)->firstOffset()},
                               {"end_offset", (*log)->endOffset()}});
   }
-  json body = json::parse(r.body, nullptr, false);
-  if (!body.is_object())
-    return errorResponse(
-        400, "invalid_argument",
-        "body: must be a JSON object {\"offset\": N} (N = the next offset to read)");
-  auto it = body.find("offset");
-  if (it == body.end() || !it->is_number_integer())
-    return errorResponse(400, "invalid_argument",
-                         "offset: required, an integer (the next offset to read)");
-  int64_t offset = it->get<int64_t>();
+  // {"offset": N}, N = the next offset to read.
+  auto body = parseJsonBody(r.body, {{"offset", JsonType::kInteger, true}});
+  if (!body.ok()) return errorResponse(body.status());
+  int64_t offset = (*body)["offset"].get<int64_t>();
   int64_t end = (*log)->endOffset();
   if (offset < 0 || offset > end) {
     return errorResponse(400, "invalid_argument",
@@ -583,8 +621,17 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
       return jsonResponse(200, instanceJson(*inst));
     }
     if (r.method == "DELETE") {
-      Status st = registry.remove(name);
-      if (!st.ok()) return errorResponse(st);
+      std::vector<std::string> users;
+      Status st = tasks_->removeInstance(name, &users);
+      if (!st.ok()) {
+        HttpResponse resp = errorResponse(st);
+        if (!users.empty()) {
+          json b = json::parse(resp.body);
+          b["error"]["tasks"] = users;
+          resp.body = b.dump(2) + "\n";
+        }
+        return resp;
+      }
       return jsonResponse(200, {{"deleted", name}});
     }
     return methodNotAllowed(r);
@@ -598,14 +645,11 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
   if (parts.size() == 5) {
     if (r.method == "GET") return instanceNodesLive(registry, name);
     if (r.method != "POST") return methodNotAllowed(r);
-    json body = json::parse(r.body, nullptr, false);
-    if (!body.is_object())
-      return errorResponse(400, "invalid_argument", "body: must be a JSON object");
-    if (!body["name"].is_string())
-      return errorResponse(400, "invalid_argument", "name: required (a string)");
-    if (!body["endpoint"].is_string())
-      return errorResponse(400, "invalid_argument", "endpoint: required (host:port)");
-    source::InstanceNode node{body["name"].get<std::string>(), body["endpoint"].get<std::string>()};
+    auto body = parseJsonBody(
+        r.body, {{"name", JsonType::kString, true}, {"endpoint", JsonType::kString, true}});
+    if (!body.ok()) return errorResponse(body.status());
+    source::InstanceNode node{(*body)["name"].get<std::string>(),
+                              (*body)["endpoint"].get<std::string>()};
     Status st = source::validateNodeName(node.name, "name");
     if (!st.ok()) return errorResponse(st);
     auto ep = mysql::Endpoint::parse(node.endpoint);
@@ -618,9 +662,24 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
     return jsonResponse(201, instanceJson(*inst));
   }
   if (r.method != "DELETE") return methodNotAllowed(r);
-  Status st = registry.removeNode(name, parts[5]);
+  const std::string& node = parts[5];
+  Status st = registry.removeNode(name, node);
   if (!st.ok()) return errorResponse(st);
-  return jsonResponse(200, {{"deleted", parts[5]}});
+  // The cluster rule (DESIGN.md): a task whose secondary node is deleted fails. The answer says
+  // which tasks that is, so the operator is not surprised by it.
+  std::vector<std::string> readers = tasks_->tasksReadingNode(name, node);
+  json out = {{"deleted", node}, {"instance", name}, {"tasks_reading_node", readers}};
+  if (!readers.empty()) {
+    std::string list;
+    for (const auto& t : readers) list += (list.empty() ? "" : ", ") + t;
+    out["warning"] = "task" + std::string(readers.size() > 1 ? "s " : " ") + list + " read" +
+                     (readers.size() > 1 ? "" : "s") + " node " + node +
+                     ": running, it fails within seconds with 'secondary node " + node +
+                     " was deleted from instance " + name +
+                     "'; not running, it cannot start. Register the node again "
+                     "(same name) and start the task: it resumes from its checkpoint";
+  }
+  return jsonResponse(200, out);
 }
 
 }  // namespace dts::server

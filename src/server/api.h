@@ -90,6 +90,20 @@ HttpResponse jsonResponse(int status, const nlohmann::json& body);
 HttpResponse errorResponse(const Status& status);
 HttpResponse errorResponse(int http_status, const std::string& code, const std::string& message);
 
+// The JSON-only bodies of the API (nodes, group commits, connection tests, browsing) are read by
+// parseJsonBody: a JSON object whose keys are all listed (an unknown key is kInvalidArgument
+// "KEY: unknown key (allowed: ...)"), each value of its listed type, never coerced ("8" is not
+// an integer: "FIELD: must be an integer, got a string"), required ones present. An optional
+// field given null counts as absent. Bodies that may also be YAML (tasks, options, instances)
+// are checked the same way by their parsers (common/yaml_keys.h, "Types as written").
+enum class JsonType { kString, kInteger, kBoolean };
+struct JsonField {
+  std::string name;
+  JsonType type;
+  bool required = false;
+};
+Result<nlohmann::json> parseJsonBody(const std::string& text, const std::vector<JsonField>& fields);
+
 // A task as the API shows it (status); with events when the view has them.
 nlohmann::json taskJson(const TaskView& view);
 

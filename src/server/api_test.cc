@@ -6,13 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
+#include "common/sqlite.h"
 #include "server/console.h"
 #include "server/metrics.h"
 #include "server/token.h"
+#include "source/instance.h"
 #include "task/state_store.h"
 
 namespace dts::server {
@@ -45,11 +48,12 @@ class ApiTest : public ::testing::Test {
     manager_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void open() {
+  void open(size_t max_events = 200) {
     api_.reset();
     manager_.reset();
     TaskManager::Options o;
     o.data_dir = dir_.string();
+    o.max_events = max_events;
     auto m = TaskManager::open(o);
     ASSERT_TRUE(m.ok()) << m.status().toString();
     manager_ = std::move(*m);
@@ -206,9 +210,16 @@ TEST_F(ApiTest, ATaskThatCannotResumeAfterARestartIsFailedWithTheReason) {
   setenv("DTS_UT_PW", "pw", 1);  // the task retries its connection: it is running, not failed
   ASSERT_EQ(call("POST", "/api/v1/tasks/ti/start").status, 200);  // desired: running
   open();
-  ASSERT_EQ(call("DELETE", "/api/v1/instances/tmpi").status, 200);
+  // The API refuses to delete an instance a task uses; deleted behind its back (an older dts,
+  // by hand), the task must still say why it cannot run.
+  ASSERT_EQ(call("DELETE", "/api/v1/instances/tmpi").status, 409);
   api_.reset();
   manager_.reset();
+  {
+    auto registry = source::InstanceRegistry::open(dir_.string());
+    ASSERT_TRUE(registry.ok());
+    ASSERT_TRUE((*registry)->remove("tmpi").ok());
+  }
   {
     // As a task stopped by the server's SIGTERM in its incremental phase leaves it (a unit test
     // has no source to get there for real).
@@ -229,6 +240,146 @@ TEST_F(ApiTest, ATaskThatCannotResumeAfterARestartIsFailedWithTheReason) {
       << t.dump();
 }
 
+// A task whose source is a registered instance, read through `node` when given.
+std::string instanceTaskJson(const std::string& name, const std::string& instance,
+                             const std::string& node = "") {
+  std::string source = R"({"instance": ")" + instance + "\"" +
+                       (node.empty() ? "" : R"(, "secondary_node": ")" + node + "\"") + "}";
+  return R"({"name": ")" + name + R"(", "kind": "sync", "source": )" + source +
+         R"(, "destination": {"endpoint": "127.0.0.1:2", "user": "u", "password_env": "DTS_UT_PW"},)"
+         R"( "objects": [{"database": "shop"}]})";
+}
+
+// An instance that tasks use is not deleted (they could never run again): 409 naming them,
+// until they are deleted. A node is deleted (the cluster rule: a task reading it fails), and
+// the answer names the tasks that read it.
+TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
+                 R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
+                 R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-endpoint", "shop")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-node", "shop", "n2")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("other")).status, 201);
+
+  auto r = call("DELETE", "/api/v1/instances/shop");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(code(r), "conflict");
+  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint", "by-node"}));
+  std::string message = body(r)["error"]["message"];
+  EXPECT_NE(message.find("instance 'shop' is the source of tasks by-endpoint, by-node"),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(call("GET", "/api/v1/instances/shop").status, 200) << "nothing was deleted";
+
+  // Deleting node n2 is allowed (DESIGN.md); the answer names the task that reads it.
+  r = call("DELETE", "/api/v1/instances/shop/nodes/n2");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["tasks_reading_node"], json({"by-node"}));
+  EXPECT_NE(body(r)["warning"].get<std::string>().find(
+                "secondary node n2 was deleted from instance shop"),
+            std::string::npos)
+      << r.body;
+  r = call("DELETE", "/api/v1/instances/shop/nodes/n3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["tasks_reading_node"], json::array());
+  EXPECT_FALSE(body(r).contains("warning"));
+
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-node").status, 200);
+  r = call("DELETE", "/api/v1/instances/shop");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint"}));
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-endpoint").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 404);
+}
+
+// Every task action in every task state: allowed ones are not refused, the others are 409
+// naming the state (allowedStates() in task_manager.h, the table in docs/api.md).
+TEST_F(ApiTest, EveryTaskActionInEveryStateIsAllowedOrA409NamingTheState) {
+  setenv("DTS_UT_PW", "pw", 1);
+  struct Action {
+    std::string name, method, path_suffix, body;
+  };
+  const std::vector<Action> actions = {
+      {"start", "POST", "start", ""},      {"resume", "POST", "resume", ""},
+      {"pause", "POST", "pause", ""},      {"stop", "POST", "stop", ""},
+      {"delete", "DELETE", "", ""},        {"options", "PATCH", "options", R"({"parallelism": 2})"},
+      {"precheck", "POST", "precheck", ""}};
+  const std::vector<std::string> states = {"created", "running",   "paused",
+                                           "stopped", "completed", "failed"};
+  auto taskName = [](const std::string& state, const std::string& action) {
+    return state + "-" + action;
+  };
+  for (const auto& state : states) {
+    for (const auto& a : actions)
+      ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText(taskName(state, a.name))).status, 201);
+  }
+  {
+    // Completed and failed as the engine leaves them (a unit test has no databases to get there).
+    auto store = task::SqliteStateStore::open(dir_.string());
+    ASSERT_TRUE(store.ok());
+    for (const auto& state : {std::string("completed"), std::string("failed")}) {
+      for (const auto& a : actions) {
+        task::TaskState s;
+        s.name = taskName(state, a.name);
+        s.kind = "sync";
+        s.phase = state == "completed" ? task::TaskPhase::kCompleted : task::TaskPhase::kFailed;
+        s.last_error = state == "failed" ? "something broke" : "";
+        ASSERT_TRUE((*store)->save(s).ok());
+      }
+    }
+  }
+  open();
+  for (const auto& a : actions) {
+    // The source is unreachable: a started task retries its connection, so it stays running.
+    for (const auto& state :
+         {std::string("running"), std::string("paused"), std::string("stopped")})
+      ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName(state, a.name) + "/start").status, 200);
+    ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName("paused", a.name) + "/pause").status, 200);
+    ASSERT_EQ(call("POST", "/api/v1/tasks/" + taskName("stopped", a.name) + "/stop").status, 200);
+  }
+  for (const auto& state : states) {
+    for (const auto& a : actions) {
+      const std::string name = taskName(state, a.name);
+      ASSERT_EQ(body(call("GET", "/api/v1/tasks/" + name))["state"], state) << name;
+      bool allowed = false;
+      for (const auto& rule : allowedStates()) {
+        if (rule.call == a.name)
+          allowed = std::find(rule.states.begin(), rule.states.end(), state) != rule.states.end();
+      }
+      std::string path =
+          "/api/v1/tasks/" + name + (a.path_suffix.empty() ? "" : "/" + a.path_suffix);
+      auto r = call(a.method, path, a.body);
+      if (allowed) {
+        EXPECT_NE(r.status, 409) << a.name << " on a " << state << " task: " << r.body;
+      } else {
+        EXPECT_EQ(r.status, 409) << a.name << " on a " << state << " task: " << r.body;
+        if (r.status == 409) {
+          std::string message = body(r)["error"]["message"];
+          EXPECT_NE(message.find("task '" + name + "' is " + state + "; " + a.name + " needs"),
+                    std::string::npos)
+              << message;
+        }
+      }
+    }
+  }
+  // The table itself, as documented: what a user relies on.
+  auto states_of = [](const std::string& call_name) {
+    for (const auto& rule : allowedStates())
+      if (rule.call == call_name) return rule.states;
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(states_of("options"),
+            (std::vector<std::string>{"created", "paused", "stopped", "failed"}));
+  EXPECT_EQ(states_of("precheck"),
+            (std::vector<std::string>{"created", "paused", "stopped", "failed"}));
+  EXPECT_EQ(states_of("delete"),
+            (std::vector<std::string>{"created", "paused", "stopped", "completed", "failed"}));
+}
+
 TEST_F(ApiTest, EventsRecordActions) {
   ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
   ASSERT_EQ(call("PATCH", "/api/v1/tasks/t1/options", "parallelism: 2").status, 200);
@@ -238,6 +389,127 @@ TEST_F(ApiTest, EventsRecordActions) {
   EXPECT_EQ(e["events"][0]["message"], "created");
   EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1/events?limit=1"))["events"].size(), 1u);
   EXPECT_EQ(call("GET", "/api/v1/tasks/t1/events?limit=x").status, 400);
+}
+
+// Events are kept in dts.db: the same after a restart, the newest max_events of each task, and
+// gone with the task (a new task of the same name starts with its own).
+TEST_F(ApiTest, EventsSurviveARestartBoundedAndGoWithTheTask) {
+  open(3);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t2")).status, 201);
+  for (int i = 1; i <= 4; ++i) {
+    ASSERT_EQ(call("PATCH", "/api/v1/tasks/t1/options", "parallelism: " + std::to_string(i)).status,
+              200);
+  }
+  json before = body(call("GET", "/api/v1/tasks/t1/events"));
+  ASSERT_EQ(before["events"].size(), 3u) << before.dump();
+  EXPECT_EQ(before["events"][0]["message"], "options updated");
+  open(3);  // a restart: nothing in memory
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1/events")), before);
+  json t2 = body(call("GET", "/api/v1/tasks/t2/events"));
+  ASSERT_EQ(t2["events"].size(), 1u);
+  EXPECT_EQ(t2["events"][0]["message"], "created");
+
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/t1").status, 200);
+  {
+    auto db = Sqlite::open((dir_ / "dts.db").string());
+    ASSERT_TRUE(db.ok());
+    auto rows = (*db)->query("SELECT COUNT(*) FROM task_events WHERE task = 't1'");
+    ASSERT_TRUE(rows.ok()) << rows.status().toString();
+    EXPECT_EQ((*rows)[0][0], "0");
+  }
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1")).status, 201);
+  open(3);
+  json again = body(call("GET", "/api/v1/tasks/t1/events"));
+  ASSERT_EQ(again["events"].size(), 1u) << again.dump();
+  EXPECT_EQ(again["events"][0]["message"], "created");
+}
+
+// Every body is strict, whichever endpoint reads it: an unknown key is a 400 naming it, a value
+// of the wrong JSON type a 400 naming the field (never coerced: "8" is not 8), and a node's
+// endpoint that another node or the read/write endpoint already has is refused.
+TEST_F(ApiTest, EveryBodyRefusesUnknownKeysWrongTypesAndDuplicateEndpoints) {
+  auto refused = [&](const std::string& method, const std::string& path, const std::string& b,
+                     const std::string& field, const std::string& says) {
+    auto r = call(method, path, b);
+    EXPECT_EQ(r.status, 400) << method << " " << path << " " << b << ": " << r.body;
+    if (r.status != 400) return;
+    EXPECT_EQ(body(r)["error"]["field"], field) << b << ": " << r.body;
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find(says), std::string::npos)
+        << b << ": " << r.body;
+  };
+  // Tasks (JSON or YAML) and their options.
+  refused("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"parallelism": "8"})"),
+          "options.parallelism", "got the string \"8\"");
+  refused("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"ddl": "true"})"),
+          "options.ddl", "must be true or false, got the string");
+  std::string user_number = taskJsonText("t1");
+  user_number.replace(user_number.find(R"("user": "u")"), 11, R"("user": 5)");
+  refused("POST", "/api/v1/tasks", user_number, "source.user", "must be a string, got a number");
+  refused("POST", "/api/v1/tasks",
+          "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+          "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n"
+          "options: {parallelism: \"8\"}\n",
+          "options.parallelism", "got the string");
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("t1", R"(, "options": {"parallelism": 8})"))
+                .status,
+            201);
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"parallelism": "4"})", "options.parallelism",
+          "got the string \"4\"");
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"full": {"max_rps": "100"}})",
+          "options.full.max_rps", "got the string");
+  refused("PATCH", "/api/v1/tasks/t1/options", R"({"bogus": 1})", "options.bogus", "unknown key");
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t1"))["config"]["options"]["parallelism"], 8);
+
+  // Instances and their nodes.
+  refused("POST", "/api/v1/instances", R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": 5})",
+          "user", "must be a string, got a number");
+  refused("POST", "/api/v1/instances",
+          R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "zone": "a"})", "zone",
+          "unknown key");
+  refused(
+      "POST", "/api/v1/instances",
+      R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+      R"({"name": "n1", "endpoint": "127.0.0.1:3"}, {"name": "n2", "endpoint": "127.0.0.1:3"}]})",
+      "nodes[1].endpoint", "127.0.0.1:3 (node n2) is already node n1's endpoint");
+  refused("POST", "/api/v1/instances",
+          R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+          R"({"name": "n1", "endpoint": "127.0.0.1:1"}]})",
+          "nodes[0].endpoint", "is already the instance's read/write endpoint");
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 R"({"name": "i1", "endpoint": "127.0.0.1:1", "user": "u", "nodes": [)"
+                 R"({"name": "n1", "endpoint": "127.0.0.1:3"}]})")
+                .status,
+            201);
+  refused("POST", "/api/v1/instances/i1/nodes",
+          R"({"name": "n2", "endpoint": "127.0.0.1:4", "role": "replica"})", "role",
+          "unknown key (allowed: name, endpoint)");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": 4})", "endpoint",
+          "must be a string, got an integer");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2"})", "endpoint", "required");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": "127.0.0.1:3"})",
+          "nodes[1].endpoint", "is already node n1's endpoint");
+  refused("POST", "/api/v1/instances/i1/nodes", R"({"name": "n2", "endpoint": "127.0.0.1:1"})",
+          "nodes[1].endpoint", "is already the instance's read/write endpoint");
+  EXPECT_EQ(body(call("GET", "/api/v1/instances/i1"))["nodes"].size(), 1u);
+
+  // Connection tests, browsing and group commits.
+  refused("POST", "/api/v1/connections/test",
+          R"({"endpoint": "127.0.0.1:1", "user": "u", "timeout": 5})", "timeout", "unknown key");
+  refused("POST", "/api/v1/connections/test", R"({"endpoint": "127.0.0.1:1", "user": 7})", "user",
+          "must be a string, got an integer");
+  refused("POST", "/api/v1/browse", R"({"endpoint": "127.0.0.1:1", "user": "u", "database": 1})",
+          "database", "must be a string");
+  ASSERT_EQ(call("POST", "/api/v1/tasks",
+                 R"({"name": "tr", "kind": "tracking", "source": {"endpoint": "127.0.0.1:1",)"
+                 R"( "user": "u"}, "objects": [{"database": "shop"}]})")
+                .status,
+            201);
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": "0"})", "offset",
+          "must be an integer, got a string");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0, "force": true})", "force",
+          "unknown key");
+  EXPECT_EQ(call("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0})").status, 200);
 }
 
 TEST_F(ApiTest, InstancesCrudMasksPasswords) {

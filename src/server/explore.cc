@@ -113,13 +113,21 @@ std::optional<Target> parseSpec(source::InstanceRegistry& registry, const json& 
   return t;
 }
 
-std::optional<json> parseBody(const std::string& text, HttpResponse* error) {
-  json body = json::parse(text, nullptr, false);
-  if (!body.is_object()) {
-    *error = bad("body", "must be a JSON object");
+// A connection spec's fields, plus `extra` (parseJsonBody: unknown keys and wrong types are
+// refused).
+std::optional<json> parseBody(const std::string& text, HttpResponse* error,
+                              std::vector<JsonField> extra) {
+  std::vector<JsonField> fields = {
+      {"instance", JsonType::kString}, {"secondary_node", JsonType::kString},
+      {"endpoint", JsonType::kString}, {"user", JsonType::kString},
+      {"password", JsonType::kString}, {"password_env", JsonType::kString}};
+  fields.insert(fields.end(), extra.begin(), extra.end());
+  auto body = parseJsonBody(text, fields);
+  if (!body.ok()) {
+    *error = errorResponse(body.status());
     return std::nullopt;
   }
-  return body;
+  return std::move(body).value();
 }
 
 json check(const std::string& name, const char* level, const std::string& message,
@@ -167,7 +175,7 @@ HttpResponse discoverInstance(source::InstanceRegistry& registry, const std::str
 
 HttpResponse testConnection(source::InstanceRegistry& registry, const std::string& text) {
   HttpResponse error;
-  auto body = parseBody(text, &error);
+  auto body = parseBody(text, &error, {{"role", JsonType::kString}});
   if (!body) return error;
   std::string role = body->value("role", "source");
   if (!(*body)["role"].is_null() && !(*body)["role"].is_string())
@@ -241,7 +249,7 @@ HttpResponse testConnection(source::InstanceRegistry& registry, const std::strin
 
 HttpResponse browseSource(source::InstanceRegistry& registry, const std::string& text) {
   HttpResponse error;
-  auto body = parseBody(text, &error);
+  auto body = parseBody(text, &error, {{"database", JsonType::kString}});
   if (!body) return error;
   std::string database;
   if (body->contains("database")) {

@@ -189,6 +189,26 @@ class ConnectionStream : public httplib::Stream {
 // request, the worker closes it after the response.
 thread_local bool close_after_response = false;
 
+// A streamed response of the request this worker handles: reserved by streamResponse(), handed
+// over when httplib asks for its first chunk (the status line and headers are written then).
+struct PendingStream {
+  bool reserved = false;
+  bool handed = false;
+  bool keep_alive = false;
+  HttpServer::StreamNext next;
+};
+thread_local PendingStream pending_stream;
+
+// Whether the peer has closed its side (or reset): a stream waiting for news has no write to
+// fail on.
+bool peerClosed(int fd) {
+  pollfd p{fd, POLLIN | POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) <= 0) return false;
+  if ((p.revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0) return true;
+  char b;
+  return ::recv(fd, &b, 1, MSG_PEEK) == 0;
+}
+
 std::string errorBody(const std::string& code, const std::string& message) {
   nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
   return j.dump(2) + "\n";
@@ -470,7 +490,35 @@ void HttpServer::handleOne(std::unique_ptr<Connection> c) {
                         limits_.write_timeout, buffered);
   bool closed = false;
   close_after_response = false;
+  pending_stream = {};
   bool ok = process_request(strm, /*close_connection=*/stopping, closed, nullptr);
+  if (pending_stream.handed) {
+    PendingStream p = std::move(pending_stream);
+    pending_stream = {};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!stopping_) {
+        streaming_.push_back(c.get());
+        Connection* raw = c.release();
+        std::thread([this, raw, next = std::move(p.next), keep = p.keep_alive]() mutable {
+          streamLoop(std::unique_ptr<Connection>(raw), std::move(next), keep);
+        }).detach();
+        return;
+      }
+      --streams_;
+    }
+    ready_cv_.notify_all();
+    return closeConnection(std::move(c));
+  }
+  if (pending_stream.reserved) {
+    // Never handed over (a HEAD request, or the headers could not be written).
+    pending_stream = {};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --streams_;
+    }
+    ready_cv_.notify_all();
+  }
   if (!ok || closed || stopping || close_after_response) return closeConnection(std::move(c));
   c->waiting_since = Clock::now();
   c->deadline = c->waiting_since + limits_.keep_alive_timeout;
@@ -485,6 +533,87 @@ void HttpServer::handleOne(std::unique_ptr<Connection> c) {
     if (c->ssl != nullptr && SSL_pending(c->ssl) > 0) return toWorkers(std::move(c));
   }
   toWaiter(std::move(c));
+}
+
+void HttpServer::streamResponse(httplib::Response& res, const std::string& content_type,
+                                StreamNext next) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || streams_ >= limits_.max_streams) {
+      res.set_header("Retry-After", "1");
+      return setError(res, 503, "unavailable",
+                      stopping_ ? "the server is stopping"
+                                : "too many open streams: at most " +
+                                      std::to_string(limits_.max_streams) +
+                                      " at once; retry later or close another");
+    }
+    ++streams_;
+  }
+  pending_stream.reserved = true;
+  res.status = 200;
+  // httplib calls this once it has written the status line and the headers ("Transfer-Encoding:
+  // chunked"); returning false ends its part, and the worker hands the connection over.
+  httplib::Response* response = &res;
+  res.set_chunked_content_provider(
+      content_type, [response, next = std::move(next)](size_t, httplib::DataSink&) mutable {
+        pending_stream.handed = true;
+        pending_stream.keep_alive = response->get_header_value("Connection") != "close";
+        pending_stream.next = std::move(next);
+        return false;
+      });
+}
+
+void HttpServer::streamLoop(std::unique_ptr<Connection> c, StreamNext next, bool keep_alive) {
+  ConnectionStream strm(*c, Clock::time_point::max(), Clock::time_point::max(),
+                        limits_.write_timeout, /*headers_buffered=*/true);
+  auto writeAll = [&](const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+      ssize_t n = strm.write(data.data() + off, data.size() - off);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  bool ended = false;  // the last chunk written: the connection can carry another request
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) break;
+    }
+    if (peerClosed(c->fd)) break;
+    std::string chunk;
+    bool more = next(&chunk);
+    if (!chunk.empty()) {
+      char size[32];
+      std::snprintf(size, sizeof size, "%zx\r\n", chunk.size());
+      if (!writeAll(size + chunk + "\r\n")) break;
+    }
+    if (!more) {
+      ended = writeAll("0\r\n\r\n");
+      break;
+    }
+  }
+  next = nullptr;  // what it holds (a change log reader) goes now
+  bool stopping;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::erase(streaming_, c.get());
+    stopping = stopping_;
+  }
+  if (ended && keep_alive && !stopping) {
+    c->buf.clear();
+    c->pos = 0;
+    c->waiting_since = Clock::now();
+    c->deadline = c->waiting_since + limits_.keep_alive_timeout;
+    toWaiter(std::move(c));
+  } else {
+    closeConnection(std::move(c));
+  }
+  // Last: shutdownConnections() (and so ~HttpServer) waits for streams_ to reach 0.
+  std::lock_guard<std::mutex> lock(mu_);
+  --streams_;
+  ready_cv_.notify_all();
 }
 
 void HttpServer::route(Handler handler, size_t max_body) {
@@ -586,9 +715,14 @@ void HttpServer::shutdownConnections() {
   ready_.clear();
   // Requests in progress may finish within the grace; then their sockets are shut down (their
   // reads and writes fail at once, their workers close them).
-  if (!ready_cv_.wait_for(lock, limits_.stop_grace, [&] { return active_.empty(); })) {
+  if (!ready_cv_.wait_for(lock, limits_.stop_grace,
+                          [&] { return active_.empty() && streams_ == 0; })) {
     for (Connection* c : active_) ::shutdown(c->fd, SHUT_RDWR);
+    // A stream blocked writing to a client that does not read fails at once.
+    for (Connection* c : streaming_) ::shutdown(c->fd, SHUT_RDWR);
   }
+  // Stream threads are detached: each ends within a chunk's making (a long-poll step) now.
+  ready_cv_.wait(lock, [&] { return streams_ == 0; });
   lock.unlock();
   for (auto& t : workers_) t.join();
   workers_.clear();

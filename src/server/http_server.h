@@ -15,11 +15,17 @@
 //  - at most max_connections are open: a new one beyond that closes the one waiting longest.
 //  - HTTPS: the handshake and the headers are read by a worker (they are encrypted), within
 //    header_timeout; idle keep-alive connections still cost no thread.
+//  - a long-lived streamed response (streamResponse(): GET .../changes) holds no worker: once
+//    its status line and headers are written, the connection goes to a thread of its own that
+//    writes the chunks, each made when the previous one was written (back-pressure). At most
+//    max_streams are open at once; one more is answered 503 "unavailable" (Retry-After: 1)
+//    before anything else is written. After the last chunk a keep-alive connection goes back
+//    to the waiter.
 //  - stop() (httplib::Server::stop, then the listening thread's listen_after_bind() returns):
-//    waiting connections are closed at once; requests in progress get `stop_grace` to finish,
-//    then their sockets are shut down.
-// Memory is bounded: workers threads, max_connections sockets with at most kMaxHeaderBytes
-// buffered each.
+//    waiting connections are closed at once; requests in progress and streams get `stop_grace`
+//    to finish (a stream ends at its next chunk), then their sockets are shut down.
+// Memory is bounded: workers + max_streams threads, max_connections sockets with at most
+// kMaxHeaderBytes buffered each.
 //
 // The listening socket has SO_REUSEADDR only (cpp-httplib sets SO_REUSEPORT, which let a second
 // server bind the same port and share its connections).
@@ -52,6 +58,7 @@ struct HttpServerLimits {
   std::chrono::milliseconds read_timeout{30000};        // the whole request, once picked up
   std::chrono::milliseconds write_timeout{10000};       // each write
   std::chrono::milliseconds stop_grace{2000};           // requests in progress at stop()
+  size_t max_streams = 64;  // streamed responses open at once (each has a thread)
 };
 
 class HttpServer : public httplib::Server {
@@ -78,8 +85,21 @@ class HttpServer : public httplib::Server {
   // an exception) gets the API's JSON error, {"error": {"code": ..., "message": ...}}.
   void route(Handler handler, size_t max_body);
 
-  // Connections open now (waiting or in a worker); for tests.
+  // Makes `res` a streamed response, from inside a handler: `next` is called again and again,
+  // each call appending the next chunk to *chunk (possibly nothing, after a long-poll wait),
+  // until it returns false. It runs on the stream's own thread, not the handler's worker;
+  // between calls the stream ends by itself when the server stops or the client has gone. More
+  // than max_streams at once: `res` is a 503 JSON error instead and `next` is never called.
+  using StreamNext = std::function<bool(std::string* chunk)>;
+  void streamResponse(httplib::Response& res, const std::string& content_type, StreamNext next);
+
+  // Connections open now (waiting, in a worker or streaming); for tests.
   size_t openConnections() const { return open_.load(); }
+  // Streams open now (reserved by a handler or streaming); for tests.
+  size_t openStreams() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return streams_;
+  }
 
   struct Connection;
 
@@ -100,6 +120,8 @@ class HttpServer : public httplib::Server {
   void toWorkers(std::unique_ptr<Connection> c);
   void wakeWaiter();
   void closeConnection(std::unique_ptr<Connection> c);
+  // The stream's thread: writes next's chunks on c until the end, the client's or the server's.
+  void streamLoop(std::unique_ptr<Connection> c, StreamNext next, bool keep_alive);
 
   HttpServerLimits limits_;
   SSL_CTX* tls_ = nullptr;
@@ -110,6 +132,8 @@ class HttpServer : public httplib::Server {
   std::deque<std::unique_ptr<Connection>> incoming_;  // to the waiter
   std::deque<std::unique_ptr<Connection>> ready_;     // to the workers
   std::vector<Connection*> active_;                   // in a worker
+  std::vector<Connection*> streaming_;                // in a stream's thread
+  size_t streams_ = 0;  // reserved by streamResponse() until the stream's end
   bool stopping_ = false;
   std::atomic<size_t> open_{0};
 

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <thread>
 
@@ -56,8 +57,18 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status().toString();
     server_ = std::move(*s);
     server_->route(
-        [](const httplib::Request& req, const std::string& body, httplib::Response& res) {
+        [this](const httplib::Request& req, const std::string& body, httplib::Response& res) {
           if (req.path == "/throw") throw std::runtime_error("boom");
+          if (req.path == "/stream" || req.path == "/three") {
+            // /stream: a line every 20 ms until the server stops; /three: three lines.
+            auto left = std::make_shared<int>(req.path == "/three" ? 3 : -1);
+            server_->streamResponse(res, "application/x-ndjson", [left](std::string* chunk) {
+              if (*left < 0) std::this_thread::sleep_for(20ms);
+              chunk->append("{\"n\": 1}\n");
+              return *left < 0 || --*left > 0;
+            });
+            return;
+          }
           res.set_content(body.empty() ? "ok" : "got " + std::to_string(body.size()), "text/plain");
         },
         32 * 1024);
@@ -172,6 +183,63 @@ TEST_F(HttpServerTest, StopDoesNotWaitForIdleOrSlowClients) {
   for (auto& c : clients) {
     bool eof = false;
     c->receive(1s, &eof);
+    EXPECT_TRUE(eof);
+  }
+}
+
+// Streamed responses run on threads of their own: they leave the workers free, are capped at
+// max_streams (503 beyond), end with the last chunk (the connection then serves the next
+// request), and end at stop() however many are open.
+TEST_F(HttpServerTest, StreamsHoldNoWorkerAreCappedAndEndAtStop) {
+  HttpServerLimits limits;
+  limits.workers = 2;
+  limits.max_streams = 4;
+  start(limits);
+  std::vector<std::unique_ptr<RawClient>> streams;
+  for (int i = 0; i < 4; ++i) {
+    streams.push_back(std::make_unique<RawClient>(port_));
+    streams.back()->send("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+    std::string got = streams.back()->receiveSome(10s);
+    EXPECT_NE(got.find("200 OK"), std::string::npos) << got;
+  }
+  for (int round = 0; round < 3; ++round) EXPECT_TRUE(get()) << "round " << round;
+  EXPECT_EQ(server_->openStreams(), 4u);
+  // One more: refused before anything is streamed, with a reason.
+  RawClient extra(port_);
+  extra.send("GET /stream HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string refused = extra.receive(10s);
+  EXPECT_NE(refused.find("HTTP/1.1 503"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("too many open streams: at most 4 at once"), std::string::npos) << refused;
+  EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
+  // The lines keep coming, chunk-framed.
+  std::string more = streams[0]->receiveSome(10s);
+  EXPECT_NE(more.find("{\"n\": 1}\n"), std::string::npos) << more;
+
+  // A client that goes away frees its stream.
+  streams.pop_back();
+  for (int i = 0; i < 600 && server_->openStreams() != 3u; ++i) std::this_thread::sleep_for(50ms);
+  EXPECT_EQ(server_->openStreams(), 3u);
+
+  // A finite stream ends with the last chunk; the connection carries the next request.
+  RawClient finite(port_);
+  finite.send("GET /three HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string got;
+  for (int i = 0; i < 100 && got.find("0\r\n\r\n") == std::string::npos; ++i)
+    got += finite.receiveSome(100ms);
+  EXPECT_NE(got.find("9\r\n{\"n\": 1}\n\r\n0\r\n\r\n"), std::string::npos) << got;
+  finite.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(finite.receive(10s).find("\r\n\r\nok"), std::string::npos);
+
+  auto stopped = std::async(std::launch::async, [&] {
+    server_->stop();
+    listener_.join();
+  });
+  EXPECT_EQ(stopped.wait_for(60s), std::future_status::ready) << "stop waits for the streams";
+  stopped.wait();
+  EXPECT_EQ(server_->openStreams(), 0u);
+  for (auto& c : streams) {
+    bool eof = false;
+    for (int i = 0; i < 100 && !eof; ++i) c->receive(100ms, &eof);
     EXPECT_TRUE(eof);
   }
 }

@@ -20,9 +20,12 @@ json op(const std::string& summary, const std::string& ok_schema, bool has_name,
       {"content", {{"application/json", {{"schema", ref(ok_schema)}}}}}};
   for (int e : errors) {
     responses[std::to_string(e)] = {
-        {"description", e == 400   ? "bad input (error.field names it)"
+        {"description", e == 400   ? "bad input: an unknown key, a value of the wrong JSON type "
+                                     "(never converted) or out of range; error.field names it"
                         : e == 404 ? "no such task or instance"
-                        : e == 409 ? "wrong state, or already exists"
+                        : e == 409 ? "wrong state (the message names the task's state and the "
+                                     "states the call needs), or already exists"
+                        : e == 503 ? "unavailable (for a stream: too many open, Retry-After)"
                                    : "error"},
         {"content", {{"application/json", {{"schema", ref("Error")}}}}}};
   }
@@ -53,22 +56,28 @@ json build() {
   paths["/tasks/{name}"]["get"] = op("task status", "Task", true, {404});
   paths["/tasks/{name}"]["delete"] =
       op("delete a task that is not running", "Deleted", true, {404, 409});
+  // The states each call needs: allowedStates() in server/task_manager.h, docs/api.md.
   for (const char* a : {"start", "pause", "resume", "stop"})
     paths[std::string("/tasks/{name}/") + a]["post"] =
         op(std::string(a) + " the task", "Task", true, {400, 404, 409});
-  paths["/tasks/{name}/precheck"]["post"] = op("run the precheck", "Precheck", true, {400, 404});
+  paths["/tasks/{name}/precheck"]["post"] =
+      op("run the precheck (created, paused, stopped or failed tasks)", "Precheck", true,
+         {400, 404, 409});
   paths["/tasks/{name}/options"]["patch"] =
-      op("merge options into a task that is not running", "Task", true, {400, 404, 409},
+      op("merge options into a created, paused, stopped or failed task (read when it starts)",
+         "Task", true, {400, 404, 409},
          {{"required", true},
           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
-  paths["/tasks/{name}/events"]["get"] = op("recent events", "Events", true, {400, 404});
+  paths["/tasks/{name}/events"]["get"] =
+      op("recent events (the newest 200, kept across restarts)", "Events", true, {400, 404});
   {
     // A tracking task's change log, streamed (docs/api.md, docs/change-records.md).
     json changes =
         op("a tracking task's changes as streamed NDJSON (one record per line, whole committed "
            "transactions in commit order); an error after the stream started is its last line. "
-           "Accepts the API token or a group token of this task",
-           "ChangeRecord", true, {400, 404});
+           "Accepts the API token or a group token of this task. At most 64 streams are open "
+           "at once (503 beyond, Retry-After: 1)",
+           "ChangeRecord", true, {400, 404, 503});
     changes["responses"]["200"]["content"] = {
         {"application/x-ndjson", {{"schema", ref("ChangeRecord")}}}};
     auto query = [](const char* name, const char* description, json schema) {
@@ -142,7 +151,9 @@ json build() {
          {{"required", true}, {"content", {{"application/json", {{"schema", ref("Instance")}}}}}},
          201);
   paths["/instances/{name}"]["get"] = op("one instance", "Instance", true, {404});
-  paths["/instances/{name}"]["delete"] = op("delete an instance", "Deleted", true, {404});
+  paths["/instances/{name}"]["delete"] =
+      op("delete an instance; 409 while tasks use it as their source (error.tasks names them)",
+         "Deleted", true, {404, 409});
   paths["/instances/{name}/nodes"]["post"] =
       op("add a node", "Instance", true, {400, 404, 409},
          {{"required", true},
@@ -153,7 +164,9 @@ json build() {
                 {"required", {"name", "endpoint"}},
                 {"properties",
                  {{"name", {{"type", "string"}}}, {"endpoint", {{"type", "string"}}}}}}}}}}}});
-  paths["/instances/{name}/nodes/{node}"]["delete"] = op("remove a node", "Deleted", true, {404});
+  paths["/instances/{name}/nodes/{node}"]["delete"] =
+      op("remove a node; a task reading it fails (DESIGN.md), and the answer names such tasks",
+         "NodeDeleted", true, {404});
   paths["/instances/{name}/nodes/{node}"]["delete"]["parameters"].push_back(
       {{"name", "node"}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
 
@@ -181,7 +194,11 @@ json build() {
             {"properties",
              {{"code", {{"type", "string"}}},
               {"message", {{"type", "string"}}},
-              {"field", {{"type", "string"}}}}}}}}}}},
+              {"field", {{"type", "string"}}},
+              {"tasks",
+               {{"type", "array"},
+                {"items", {{"type", "string"}}},
+                {"description", "an instance's delete refused: the tasks that use it"}}}}}}}}}}},
       {"TaskFile", {{"type", "object"}, {"description", "a task file (README: task files)"}}},
       {"Task",
        {{"type", "object"},
@@ -256,6 +273,15 @@ json build() {
        {{"type", "object"},
         {"properties", {{"instances", {{"type", "array"}, {"items", ref("Instance")}}}}}}},
       {"Deleted", {{"type", "object"}, {"properties", {{"deleted", {{"type", "string"}}}}}}},
+      {"NodeDeleted",
+       {{"type", "object"},
+        {"properties",
+         {{"deleted", {{"type", "string"}}},
+          {"instance", {{"type", "string"}}},
+          {"tasks_reading_node", {{"type", "array"}, {"items", {{"type", "string"}}}}},
+          {"warning",
+           {{"type", "string"},
+            {"description", "present when tasks read the node: what happens to them"}}}}}}},
       {"GroupOffset",
        {{"type", "object"},
         {"properties",

@@ -187,22 +187,19 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
                        HttpServer::create(HttpServerLimits{}, options.tls_cert, options.tls_key));
   std::atomic<bool> ready{false};
   Api api(manager.get(), token.token, [&] { return ready.load(); });
-  auto handler = [&api, &stop](const httplib::Request& req, const std::string& body,
-                               httplib::Response& res) {
+  HttpServer* http_server = http.get();
+  auto handler = [&api, &stop, http_server](const httplib::Request& req, const std::string& body,
+                                            httplib::Response& res) {
     HttpResponse r = api.handle(convert(req, body));
     res.status = r.status;
     for (const auto& [k, v] : r.headers) res.set_header(k, v);
     if (r.stream) {
-      // Chunked: the next chunk is made once the last one is written (back-pressure); a server
-      // shutting down ends the stream.
-      res.set_chunked_content_provider(
-          r.content_type, [stream = std::move(r.stream), &stop](size_t, httplib::DataSink& sink) {
-            std::string chunk;
-            bool more = !stop.load() && stream(&chunk);
-            if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
-            if (!more) sink.done();
-            return true;
-          });
+      // On a thread of its own, not a request worker (server/http_server.h): the next chunk is
+      // made once the last one is written (back-pressure); a server shutting down ends it.
+      http_server->streamResponse(res, r.content_type,
+                                  [stream = std::move(r.stream), &stop](std::string* chunk) {
+                                    return !stop.load() && stream(chunk);
+                                  });
       return;
     }
     if (r.status != 304) res.set_content(r.body, r.content_type.c_str());

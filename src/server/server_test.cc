@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "common/loopback_socket_for_tests.h"
+#include "server/http_server.h"
 
 namespace dts::server {
 namespace {
@@ -100,6 +101,95 @@ TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
   EXPECT_EQ(r->status, 400);
   EXPECT_TRUE(stop().ok()) << result_.toString();
   EXPECT_NE(printed_.find("dts server stopped"), std::string::npos);
+}
+
+// A task's events are in the data dir: a server started again shows the same ones.
+TEST_F(RunServerTest, TaskEventsAreTheSameAfterAServerRestart) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  std::string events;
+  {
+    httplib::Client c(url);
+    auto r = c.Post("/api/v1/tasks", h,
+                    "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                    "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n",
+                    "application/yaml");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    r = c.Patch("/api/v1/tasks/t1/options", h, "{\"parallelism\": 3}", "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    r = c.Get("/api/v1/tasks/t1/events", h);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    events = r->body;
+  }
+  EXPECT_NE(events.find("options updated"), std::string::npos) << events;
+  ASSERT_TRUE(stop().ok()) << result_.toString();
+
+  stop_.store(false);
+  printed_.clear();
+  url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  httplib::Client c(url);
+  auto r = c.Get("/api/v1/tasks/t1/events", h);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, events);
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+}
+
+// A tracking task's /changes streams (long-lived NDJSON) hold no request worker: more of them
+// than the 16 workers leave the API answering, and a stop (SIGTERM) still ends them all.
+TEST_F(RunServerTest, MoreChangesStreamsThanWorkersNeitherStallTheApiNorTheStop) {
+  ServerOptions o;
+  o.data_dir = (dir_ / "data").string();
+  o.listen = "127.0.0.1:0";
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  {
+    httplib::Client c(url);
+    auto r = c.Post("/api/v1/tasks", h,
+                    "name: tr\nkind: tracking\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                    "objects: [{database: d}]\n",
+                    "application/yaml");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  const HttpServerLimits defaults;
+  ASSERT_GT(defaults.max_streams, defaults.workers + 4);
+  std::vector<std::unique_ptr<testing::LoopbackSocket>> streams;
+  for (size_t i = 0; i < defaults.workers + 4; ++i) {
+    streams.push_back(std::make_unique<testing::LoopbackSocket>(port));
+    streams.back()->send(
+        "GET /api/v1/tasks/tr/changes?from=earliest HTTP/1.1\r\nHost: a\r\n"
+        "Authorization: Bearer " +
+        token() + "\r\n\r\n");
+    std::string got = streams.back()->receiveSome(std::chrono::seconds(30));
+    ASSERT_NE(got.find("200 OK"), std::string::npos) << "stream " << i << ": " << got;
+    EXPECT_NE(got.find("Transfer-Encoding: chunked"), std::string::npos) << got;
+  }
+  for (int round = 0; round < 3; ++round) {
+    httplib::Client c(url);  // gives up after its 5 s read timeout
+    auto r = c.Get("/api/v1/tasks", h);
+    ASSERT_TRUE(r) << "round " << round << ": " << httplib::to_string(r.error());
+    EXPECT_EQ(r->status, 200);
+  }
+  auto stopped = std::async(std::launch::async, [&] { return stop(); });
+  ASSERT_EQ(stopped.wait_for(std::chrono::seconds(60)), std::future_status::ready)
+      << "the stop waits for the streams";
+  EXPECT_TRUE(stopped.get().ok());
+  for (auto& s : streams) {
+    bool eof = false;
+    for (int i = 0; i < 100 && !eof; ++i) s->receiveSome(std::chrono::milliseconds(100), &eof);
+    EXPECT_TRUE(eof) << "a stream is left open after the stop";
+  }
 }
 
 // One server per data dir, and the CLI finds it there (`dts task ... --data-dir` without

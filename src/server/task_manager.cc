@@ -16,6 +16,7 @@
 
 #include "common/log.h"
 #include "common/yaml_keys.h"
+#include "source/instance.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/precheck.h"
@@ -286,6 +287,8 @@ Result<std::unique_ptr<TaskManager>> TaskManager::open(Options options) {
   DTS_ASSIGN_OR_RETURN(auto store, task::SqliteStateStore::open(m->options_.data_dir));
   m->inner_store_ = std::move(store);
   m->store_ = std::make_unique<ObservedStore>(m->inner_store_.get(), m.get());
+  DTS_ASSIGN_OR_RETURN(m->events_,
+                       TaskEventStore::open(m->options_.data_dir, m->options_.max_events));
   DTS_RETURN_IF_ERROR(m->load());
   return m;
 }
@@ -319,6 +322,7 @@ Status TaskManager::load() {
     slot->name = config->name;
     slot->yaml = j["yaml"].get<std::string>();
     slot->desired = j["desired"].get<std::string>();
+    DTS_ASSIGN_OR_RETURN(slot->events, events_->load(slot->name));
     slots_[slot->name] = slot;
   }
   // The engine's state of every task; tasks of `dts run` are adopted as stopped.
@@ -338,6 +342,7 @@ Status TaskManager::load() {
     slot->desired = "stopped";
     slot->engine = std::move(*state);
     DTS_RETURN_IF_ERROR(writeRecord(*slot));
+    DTS_ASSIGN_OR_RETURN(slot->events, events_->load(name));
     addEvent(*slot, {nowMs(), "server", "adopted from the data dir's state store (stopped)", ""});
     slots_[name] = slot;
   }
@@ -355,6 +360,9 @@ void TaskManager::addEvent(Slot& slot, TaskEvent event) {
     if (event.hint.empty()) event.hint = errorHint(event.message);
   }
   spdlog::info("task {}: {}: {}", slot.name, event.type, event.message);
+  // Kept in memory whatever happens; a restarted server shows only what was saved.
+  Status saved = events_->append(slot.name, event);
+  if (!saved.ok()) spdlog::warn("task {}: {}", slot.name, saved.toString());
   slot.events.push_back(std::move(event));
   while (slot.events.size() > options_.max_events) slot.events.pop_front();
 }
@@ -669,20 +677,23 @@ void TaskManager::shutdown() {
 
 Result<TaskView> TaskManager::create(const std::string& text) {
   DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(text));
-  task::TaskConfig resolved = config;
-  Status st = task::resolveTaskEndpoints(&resolved, options_.data_dir);
-  if (!st.ok()) return Status::InvalidArgument(st.message());
   auto slot = std::make_shared<Slot>();
   slot->name = config.name;
   slot->yaml = text;
   {
+    // The instance is looked up under mu_: removeInstance() cannot delete it in between.
     std::lock_guard<std::mutex> lock(mu_);
+    task::TaskConfig resolved = config;
+    Status st = task::resolveTaskEndpoints(&resolved, options_.data_dir);
+    if (!st.ok()) return Status::InvalidArgument(st.message());
     if (slots_.count(config.name) != 0)
       return Status::FailedPrecondition("task '" + config.name + "' already exists");
     DTS_ASSIGN_OR_RETURN(auto state, store_->load(config.name));
     if (state.has_value())
       return Status::FailedPrecondition("task '" + config.name +
                                         "' already has state in the data dir");
+    // A new task's history starts here, whatever an earlier task of the name left.
+    DTS_RETURN_IF_ERROR(events_->forget(config.name));
     DTS_RETURN_IF_ERROR(writeRecord(*slot));
     slots_[config.name] = slot;
   }
@@ -724,22 +735,49 @@ Result<TaskView> TaskManager::get(const std::string& name, bool with_events) {
   return v;
 }
 
-namespace {
-Status wrongState(const std::string& name, const std::string& state, const std::string& call,
-                  const std::string& allowed) {
-  return Status::FailedPrecondition("task '" + name + "' is " + state + "; " + call + " needs " +
-                                    allowed);
+const std::vector<AllowedStates>& allowedStates() {
+  static const std::vector<AllowedStates> kAllowed = {
+      {"start", {"created", "stopped", "failed"}, "resume a paused task; a completed task is done"},
+      {"resume", {"paused"}, "start a stopped or failed task"},
+      {"pause", {"running"}, ""},
+      {"stop", {"running", "paused"}, ""},
+      {"delete", {"created", "paused", "stopped", "completed", "failed"}, "pause or stop it first"},
+      {"options",
+       {"created", "paused", "stopped", "failed"},
+       "options are read when the task starts: pause a running task first; a completed task "
+       "never runs again"},
+      {"precheck",
+       {"created", "paused", "stopped", "failed"},
+       "a running task would be judged against the tables it is writing: pause it first; a "
+       "completed task is done"},
+  };
+  return kAllowed;
 }
+
+namespace {
+
+// OK when `call` is allowed in `state`, else kFailedPrecondition naming the task, its state and
+// the states the call needs.
+Status checkState(const std::string& name, const std::string& state, const std::string& call) {
+  for (const auto& a : allowedStates()) {
+    if (call != a.call) continue;
+    if (std::find(a.states.begin(), a.states.end(), state) != a.states.end()) return Status::OK();
+    std::string needs;
+    for (size_t i = 0; i < a.states.size(); ++i)
+      needs += (i == 0 ? "" : i + 1 == a.states.size() ? " or " : ", ") + a.states[i];
+    std::string why = *a.why == '\0' ? "" : std::string(" (") + a.why + ")";
+    return Status::FailedPrecondition("task '" + name + "' is " + state + "; " + call +
+                                      " needs a task that is " + needs + why);
+  }
+  return Status::Internal("no allowed states for call " + call);
+}
+
 }  // namespace
 
 Result<TaskView> TaskManager::start(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state != "created" && state != "stopped" && state != "failed")
-    return wrongState(name, state, "start",
-                      "created, stopped or failed (resume a paused task; a completed task is "
-                      "done)");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "start"));
   DTS_RETURN_IF_ERROR(launch(slot, "started"));
   return view(*slot, false);
 }
@@ -747,8 +785,7 @@ Result<TaskView> TaskManager::start(const std::string& name) {
 Result<TaskView> TaskManager::resume(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state != "paused") return wrongState(name, state, "resume", "paused");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "resume"));
   DTS_RETURN_IF_ERROR(launch(slot, "resumed"));
   return view(*slot, false);
 }
@@ -756,8 +793,7 @@ Result<TaskView> TaskManager::resume(const std::string& name) {
 Result<TaskView> TaskManager::pause(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state != "running") return wrongState(name, state, "pause", "running");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "pause"));
   halt(*slot);
   {
     std::lock_guard<std::mutex> lock(slot->data_mu);
@@ -771,9 +807,7 @@ Result<TaskView> TaskManager::pause(const std::string& name) {
 Result<TaskView> TaskManager::stop(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state != "running" && state != "paused")
-    return wrongState(name, state, "stop", "running or paused");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "stop"));
   halt(*slot);
   {
     std::lock_guard<std::mutex> lock(slot->data_mu);
@@ -787,8 +821,7 @@ Result<TaskView> TaskManager::stop(const std::string& name) {
 Status TaskManager::remove(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state == "running") return wrongState(name, state, "delete", "a task that is not running");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "delete"));
   if (slot->thread.joinable()) slot->thread.join();
   bool tracking_task = false;
   {
@@ -798,6 +831,7 @@ Status TaskManager::remove(const std::string& name) {
     slot->change_log.reset();  // readers that still hold it finish with the files they have open
   }
   DTS_RETURN_IF_ERROR(store_->remove(name));
+  DTS_RETURN_IF_ERROR(events_->forget(name));
   std::string path = options_.data_dir + "/server/tasks/" + name + ".json";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT)
     return Status::Internal("removing " + path + ": " + std::strerror(errno));
@@ -824,9 +858,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
                                             const std::string& options_yaml) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
-  std::string state = view(*slot, false).state;
-  if (state == "running")
-    return wrongState(name, state, "updating options", "a task that is not running (pause it)");
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "options"));
   std::string yaml;
   {
     std::lock_guard<std::mutex> lock(slot->data_mu);
@@ -840,6 +872,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
     YAML::Node root = YAML::Load(yaml);
     if (!root["options"]) root["options"] = YAML::Node(YAML::NodeType::Map);
     mergeYaml(root["options"], patch);
+    keepQuotedAsStrings(root);  // "8" stays a string, refused where a number belongs
     YAML::Emitter out;
     out << root;
     merged = out.c_str();
@@ -864,6 +897,11 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
 
 Result<task::PrecheckReport> TaskManager::precheck(const std::string& name) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  {
+    // Not held while it checks: a shutdown must not wait for a source that does not answer.
+    std::lock_guard<std::mutex> op(slot->op_mu);
+    DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "precheck"));
+  }
   std::string yaml;
   task::PrecheckOptions pre;
   {
@@ -875,6 +913,47 @@ Result<task::PrecheckReport> TaskManager::precheck(const std::string& name) {
   DTS_RETURN_IF_ERROR(task::resolveTaskEndpoints(&config, options_.data_dir));
   DTS_ASSIGN_OR_RETURN(pipeline::Mapping mapping, config.mapping());
   return task::runPrecheck(config, mapping, pre);
+}
+
+namespace {
+
+std::string joinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+}  // namespace
+
+Status TaskManager::removeInstance(const std::string& instance, std::vector<std::string>* users) {
+  users->clear();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, slot] : slots_) {
+    std::lock_guard<std::mutex> data(slot->data_mu);
+    auto config = parseTaskText(slot->yaml);
+    if (config.ok() && config->source.instance == instance) users->push_back(name);
+  }
+  if (!users->empty()) {
+    return Status::FailedPrecondition(
+        "instance '" + instance + "' is the source of task" + (users->size() > 1 ? "s " : " ") +
+        joinNames(*users) + ": delete " + (users->size() > 1 ? "those tasks" : "that task") +
+        " first (a task whose instance is gone cannot run)");
+  }
+  DTS_ASSIGN_OR_RETURN(auto registry, source::InstanceRegistry::open(options_.data_dir));
+  return registry->remove(instance);
+}
+
+std::vector<std::string> TaskManager::tasksReadingNode(const std::string& instance,
+                                                       const std::string& node) {
+  std::vector<std::string> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [name, slot] : slots_) {
+    std::lock_guard<std::mutex> data(slot->data_mu);
+    auto config = parseTaskText(slot->yaml);
+    if (config.ok() && config->source.instance == instance && config->source.secondary_node == node)
+      out.push_back(name);
+  }
+  return out;
 }
 
 }  // namespace dts::server

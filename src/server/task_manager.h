@@ -2,6 +2,7 @@
 // `dts run` (task::TaskRunner over the data dir's SQLite state store) in its own thread, so one
 // task's failure never stops another. What the server adds is kept beside the engine's state:
 //
+//   DATA_DIR/dts.db, task_events       each task's recent events (server/task_events.h)
 //   DATA_DIR/server/tasks/NAME.json   {"yaml": <the task as submitted>, "desired": <state>}
 //                                     mode 0600 (it may hold an inline password), written
 //                                     atomically (temporary file + rename)
@@ -35,6 +36,7 @@
 #include "common/status.h"
 #include "server/group_tokens.h"
 #include "server/kafka_groups.h"
+#include "server/task_events.h"
 #include "sink/change_log_reader.h"
 #include "task/precheck.h"
 #include "task/runner.h"
@@ -42,16 +44,6 @@
 #include "task/task_config.h"
 
 namespace dts::server {
-
-// One entry of a task's recent history.
-struct TaskEvent {
-  int64_t at_ms = 0;  // wall clock, ms since the epoch
-  // "action" (an API call), "phase" (phase change), "retry" (a retryable failure being retried),
-  // "error" (a failure), "server" (started or resumed by the server).
-  std::string type;
-  std::string message;  // never a password
-  std::string hint;     // what to do about it; "" when nothing to add
-};
 
 // A consumer group of a tracking task, as the durable group store (server/kafka_groups.h) has
 // it, whichever protocol committed.
@@ -105,12 +97,32 @@ Result<task::TaskConfig> parseTaskText(const std::string& text);
 // A YAML document as JSON (scalars that read as numbers, booleans or null become those).
 nlohmann::json yamlTextToJson(const std::string& yaml);
 
+// The task states (TaskView::state) in which each control call is accepted; any other state is
+// kFailedPrecondition "task 'T' is STATE; CALL needs ...". docs/api.md has the same table.
+//   start      created, stopped, failed   (a paused task is resumed; a completed one is done)
+//   resume     paused
+//   pause      running
+//   stop       running, paused
+//   delete     created, paused, stopped, completed, failed   (not running)
+//   options    created, paused, stopped, failed   (options are read when the task starts: a
+//              running task is paused first; a completed task never runs again)
+//   precheck   created, paused, stopped, failed   (not while it runs: it would judge the tables
+//              the task itself is writing; a completed task is done)
+struct AllowedStates {
+  const char* call;
+  std::vector<std::string> states;
+  const char* why;  // appended to the refusal, "" when nothing to add
+};
+const std::vector<AllowedStates>& allowedStates();
+
 class TaskManager {
  public:
   struct Options {
     std::string data_dir;
     task::IncrementalFactory incremental;  // null: task::defaultIncrementalFactory()
-    size_t max_events = 200;               // kept per task, newest win
+    // Events kept per task, newest win: in memory and in dts.db's task_events (server/
+    // task_events.h), so a restarted server shows them too.
+    size_t max_events = 200;
   };
 
   // Opens the data dir (state store, server records); starts nothing.
@@ -128,9 +140,8 @@ class TaskManager {
   Result<TaskView> create(const std::string& text);
   Result<std::vector<TaskView>> list();
   Result<TaskView> get(const std::string& name, bool with_events = false);
-  // Control. kNotFound for an unknown task; kFailedPrecondition when the task's state does not
-  // allow the call (start: created/stopped/failed; resume: paused; pause: running; stop:
-  // running/paused; delete and updateOptions: not running).
+  // Control. kNotFound for an unknown task; kFailedPrecondition, naming the task's state and the
+  // states the call needs, when the state does not allow it (kAllowedStates below).
   Result<TaskView> start(const std::string& name);
   Result<TaskView> resume(const std::string& name);
   Result<TaskView> pause(const std::string& name);
@@ -139,8 +150,18 @@ class TaskManager {
   // Merges options_yaml (a YAML/JSON mapping of task options) into the task's options; the
   // result is validated like a task file (errors name "options.KEY").
   Result<TaskView> updateOptions(const std::string& name, const std::string& options_yaml);
-  // Runs the task's precheck now (the same checks as a run).
+  // Runs the task's precheck now (the same checks as a run). kFailedPrecondition for a running
+  // task (it would check the destination tables the task is writing) or a completed one.
   Result<task::PrecheckReport> precheck(const std::string& name);
+
+  // Deletes a registered instance (source::InstanceRegistry::remove) unless a task of the data
+  // dir uses it as its source (source.instance, with or without a secondary node): then
+  // kFailedPrecondition naming those tasks, which are also put in *users (sorted). Tasks are
+  // created under the same lock, so none can start using the instance meanwhile. kNotFound for
+  // an unknown instance.
+  Status removeInstance(const std::string& instance, std::vector<std::string>* users);
+  // The tasks that read `node` of `instance` (source.secondary_node), sorted.
+  std::vector<std::string> tasksReadingNode(const std::string& instance, const std::string& node);
 
   // A tracking task's change log, for its readers (the HTTP changes endpoint, the Kafka
   // listener): the one ChangeLog the task's engine writes while it runs (sink::sharedChangeLog),
@@ -179,6 +200,7 @@ class TaskManager {
   Options options_;
   std::unique_ptr<task::StateStore> inner_store_;
   std::unique_ptr<ObservedStore> store_;
+  std::unique_ptr<TaskEventStore> events_;
   std::mutex mu_;  // guards slots_ (the map; each Slot has its own locks)
   std::map<std::string, std::shared_ptr<Slot>> slots_;
   // The consumers' stores, opened at first use: DATA_DIR/kafka-offsets.db (the groups' committed

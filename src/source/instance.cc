@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -54,6 +55,10 @@ Status validateInstance(const Instance& instance) {
     return Status::InvalidArgument("password, password_env: give one, not both");
   }
   std::set<std::string> names;
+  // host:port -> what has it: a node's direct endpoint is its own, never another node's nor the
+  // read/write endpoint (a task reading "node-2" would read whatever answers there).
+  std::map<std::string, std::string> endpoints = {
+      {ep->toString(), "the instance's read/write endpoint"}};
   for (size_t i = 0; i < instance.nodes.size(); ++i) {
     const auto& n = instance.nodes[i];
     std::string path = "nodes[" + std::to_string(i) + "]";
@@ -63,14 +68,25 @@ Status validateInstance(const Instance& instance) {
     }
     auto nep = mysql::Endpoint::parse(n.endpoint);
     if (!nep.ok()) return Status::InvalidArgument(path + ".endpoint: " + nep.status().message());
+    auto [it, fresh] = endpoints.emplace(nep->toString(), "node " + n.name + "'s endpoint");
+    if (!fresh) {
+      return Status::InvalidArgument(path + ".endpoint: " + nep->toString() + " (node " + n.name +
+                                     ") is already " + it->second);
+    }
   }
   return Status::OK();
 }
 
 namespace {
 
+// Set while a JSON document is parsed (common/yaml_keys.h, "Types as written").
+thread_local bool parsing_json = false;
+
 Result<std::string> scalar(const YAML::Node& node, const std::string& path) {
   if (!node.IsScalar()) return Status::InvalidArgument(path + ": must be a string");
+  if (parsing_json && !isQuotedScalar(node))
+    return Status::InvalidArgument(path + ": must be a string, got " + jsonTypeOf(node) +
+                                   " (quote it)");
   return node.Scalar();
 }
 
@@ -85,6 +101,10 @@ Result<Instance> parseInstanceYaml(const std::string& text) {
   }
   if (!root.IsMap()) return Status::InvalidArgument("instance file: expected a mapping at the top");
   DTS_RETURN_IF_ERROR(rejectDuplicateKeys(root, "instance file"));
+  struct JsonMode {
+    explicit JsonMode(bool on) { parsing_json = on; }
+    ~JsonMode() { parsing_json = false; }
+  } json_mode(looksLikeJson(text));
   Instance inst;
   for (const auto& kv : root) {
     std::string key = kv.first.Scalar();

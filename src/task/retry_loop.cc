@@ -13,7 +13,16 @@ Status runWithRetryWindow(source::RetryPolicy& policy, Clock* clock, const Retry
     auto started = clock->now();
     Status st = hooks.attempt();
     if (Status i = interrupted(); !i.ok()) return i;
-    if (st.ok() || stop.load()) return st;
+    if (st.ok()) return st;
+    // Stopped (paused) while an attempt failed with an error that would have been retried: the
+    // task pauses as a stop asks, it does not fail (the next start retries it anyway).
+    if (stop.load()) {
+      bool retryable =
+          st.code() == Status::Code::kUnavailable || source::RetryPolicy::isRetryableOther(st);
+      return retryable
+                 ? Status::Aborted("stopped (the last attempt had failed: " + st.toString() + ")")
+                 : st;
+    }
     if (progress() != before || clock->now() - started > kRecoveredAfter) policy.onSuccess();
     auto delay = policy.onFailure(st);
     if (!delay.ok()) return delay.status();

@@ -140,5 +140,25 @@ TEST_F(RetryLoopTest, NonRetryableErrorsAndInterruptionsEndAtOnce) {
   EXPECT_EQ(run(hooks).code(), Status::Code::kAborted);
 }
 
+// A pause (the stop flag) that arrives while an attempt fails with a retryable error pauses the
+// task: before, the attempt's error came back as is and a paused task showed as failed. A
+// non-retryable error still fails it.
+TEST_F(RetryLoopTest, AStopDuringAFailingAttemptPausesUnlessTheErrorIsFinal) {
+  RetryLoopHooks hooks;
+  hooks.attempt = [&] {
+    stop = true;
+    return kLost;
+  };
+  Status st = run(hooks);
+  EXPECT_EQ(st.code(), Status::Code::kAborted) << st.toString();
+  EXPECT_NE(st.message().find("lost (error 2013)"), std::string::npos) << st.toString();
+  stop = false;
+  hooks.attempt = [&] {
+    stop = true;
+    return Status::Corruption("binlog event at mysql-bin.000001:120 is truncated");
+  };
+  EXPECT_EQ(run(hooks).code(), Status::Code::kCorruption);
+}
+
 }  // namespace
 }  // namespace dts::task

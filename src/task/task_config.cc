@@ -89,14 +89,28 @@ Result<YAML::Node> requireMap(const YAML::Node& n, const std::string& path) {
   return n;
 }
 
+// Set while a JSON document is parsed (yaml_keys.h, "Types as written").
+thread_local bool parsing_json = false;
+
 Result<std::string> str(const YAML::Node& n, const std::string& path, bool secret = false) {
   if (!n.IsScalar()) {
     return bad(path, "must be a string, got " + (secret ? std::string("a non-string") : shown(n)));
   }
+  if (parsing_json && !isQuotedScalar(n))
+    return bad(path, "must be a string, got " +
+                         (secret ? jsonTypeOf(n) : jsonTypeOf(n) + " " + n.Scalar()) +
+                         " (quote it)");
   return n.Scalar();
 }
 
+// A quoted value where a number or boolean belongs: refused, never coerced.
+Status notQuoted(const YAML::Node& n, const std::string& path, const std::string& what) {
+  if (!isQuotedScalar(n)) return Status::OK();
+  return bad(path, what + ", got the string \"" + n.Scalar() + "\" (write it without quotes)");
+}
+
 Result<bool> boolean(const YAML::Node& n, const std::string& path) {
+  DTS_RETURN_IF_ERROR(notQuoted(n, path, "must be true or false"));
   if (n.IsScalar()) {
     const std::string& s = n.Scalar();
     if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "on") return true;
@@ -107,6 +121,7 @@ Result<bool> boolean(const YAML::Node& n, const std::string& path) {
 
 Result<int64_t> integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi) {
   std::string range = "must be an integer " + std::to_string(lo) + "-" + std::to_string(hi);
+  DTS_RETURN_IF_ERROR(notQuoted(n, path, range));
   if (!n.IsScalar()) return bad(path, range + ", got " + shown(n));
   const std::string& s = n.Scalar();
   int64_t v = 0;
@@ -120,6 +135,7 @@ Result<int64_t> integer(const YAML::Node& n, const std::string& path, int64_t lo
 Result<double> number(const YAML::Node& n, const std::string& path, double lo, double hi) {
   std::ostringstream range;
   range << "must be a number " << lo << "-" << hi;
+  DTS_RETURN_IF_ERROR(notQuoted(n, path, range.str()));
   if (!n.IsScalar()) return bad(path, range.str() + ", got " + shown(n));
   const std::string& s = n.Scalar();
   char* end = nullptr;
@@ -570,6 +586,10 @@ Result<TaskConfig> parseTaskYaml(const std::string& text) {
                                    std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   DTS_RETURN_IF_ERROR(rejectDuplicateKeys(root, "task file"));
+  struct JsonMode {
+    explicit JsonMode(bool on) { parsing_json = on; }
+    ~JsonMode() { parsing_json = false; }
+  } json_mode(looksLikeJson(text));
   try {
     return parseRoot(root);
   } catch (const YAML::Exception& e) {
