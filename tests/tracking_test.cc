@@ -462,6 +462,56 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
             std::string::npos)
       << metrics->body;
 
+  // A group's offsets are per topic, as in Kafka. Committed by kcat on a view (srv.canal-json),
+  // the API shows it under that topic and `?group=&format=canal-json` resumes there; committed
+  // over HTTP with format=canal-json, a Kafka consumer of the view resumes there.
+  auto [views_rc, views_out] =
+      kcat(token,
+           "-G views -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q "
+           "-f '%o %s\\n' srv.canal-json");
+  ASSERT_EQ(views_rc, 0) << views_out;
+  EXPECT_EQ(std::count(views_out.begin(), views_out.end(), '\n'), 2) << views_out;
+  auto views = api.Get("/api/v1/tasks/srv/groups/views?format=canal-json", auth);
+  ASSERT_TRUE(views);
+  ASSERT_EQ(views->status, 200) << views->body;
+  json views_json = json::parse(views->body);
+  EXPECT_EQ(views_json["topic"], "srv.canal-json") << views->body;
+  ASSERT_TRUE(views_json["offset"].is_number_integer()) << views->body;
+  const int64_t view_offset = views_json["offset"];
+  EXPECT_GE(view_offset, 5) << views->body;  // after the update at offset 4
+  ASSERT_EQ(views_json["topics"].size(), 1u) << views->body;
+  EXPECT_EQ(views_json["topics"][0]["format"], "canal-json") << views->body;
+  EXPECT_EQ(views_json["topics"][0]["offset"], view_offset) << views->body;
+  auto views_base = json::parse(api.Get("/api/v1/tasks/srv/groups/views", auth)->body);
+  EXPECT_TRUE(views_base["offset"].is_null()) << views_base;  // never committed on srv itself
+  EXPECT_EQ(views_base["topics"], views_json["topics"]);
+  auto resumed =
+      api.Get("/api/v1/tasks/srv/changes?group=views&format=canal-json&wait_ms=500", auth);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 200) << resumed->body;
+  EXPECT_EQ(resumed->body, "");  // nothing after its commit on the view
+  auto from_base = api.Get("/api/v1/tasks/srv/changes?group=views&wait_ms=500", auth);
+  ASSERT_TRUE(from_base);
+  EXPECT_EQ(std::count(from_base->body.begin(), from_base->body.end(), '\n'), 6)
+      << from_base->body;  // its position on srv is its own: from the earliest
+  auto bad_format = api.Post("/api/v1/tasks/srv/groups/views2/commit?format=avro", auth,
+                             R"({"offset": 2})", "application/json");
+  ASSERT_TRUE(bad_format);
+  EXPECT_EQ(bad_format->status, 400) << bad_format->body;
+  EXPECT_NE(bad_format->body.find("format"), std::string::npos) << bad_format->body;
+  auto http_commit = api.Post("/api/v1/tasks/srv/groups/views2/commit?format=canal-json", auth,
+                              R"({"offset": 2})", "application/json");
+  ASSERT_TRUE(http_commit);
+  ASSERT_EQ(http_commit->status, 200) << http_commit->body;
+  EXPECT_EQ(json::parse(http_commit->body)["topic"], "srv.canal-json");
+  auto [views2_rc, views2_out] =
+      kcat(token,
+           "-G views2 -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q "
+           "-f '%o %s\\n' srv.canal-json");
+  ASSERT_EQ(views2_rc, 0) << views2_out;
+  EXPECT_EQ(views2_out.substr(0, 2), "4 ") << views2_out;  // the update only: resumed at 2
+  EXPECT_EQ(std::count(views2_out.begin(), views2_out.end(), '\n'), 1) << views2_out;
+
   // Deleting the task removes its change log.
   ASSERT_TRUE(std::filesystem::exists(data + "/changes/srv"));
   auto stopped = api.Post("/api/v1/tasks/srv/stop", auth, "", "application/json");
