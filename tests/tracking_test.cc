@@ -27,6 +27,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -511,6 +512,38 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   ASSERT_EQ(views2_rc, 0) << views2_out;
   EXPECT_EQ(views2_out.substr(0, 2), "4 ") << views2_out;  // the update only: resumed at 2
   EXPECT_EQ(std::count(views2_out.begin(), views2_out.end(), '\n'), 1) << views2_out;
+
+  // One statement, three rows: one binlog rows event. Debezium's source.row is each row's index
+  // in it, source.server_id the server that wrote it; Maxwell's server_id too.
+  sourceSql("INSERT INTO srv.t VALUES (10, 'x'), (11, 'y'), (12, 'z')");
+  std::string multi;
+  ASSERT_TRUE(eventually(30s, [&] {
+    auto r = api.Get("/api/v1/tasks/srv/changes?from=6&format=debezium-json&wait_ms=500", auth);
+    if (!r || r->status != 200) return false;
+    multi = r->body;
+    return std::count(multi.begin(), multi.end(), '\n') >= 3;
+  })) << multi;
+  std::istringstream min(multi);
+  int expect_row = 0;
+  std::set<int64_t> positions;
+  for (std::string line; std::getline(min, line); ++expect_row) {
+    json d = json::parse(line);
+    EXPECT_EQ(d["source"]["row"], expect_row) << line;
+    EXPECT_GT(d["source"]["server_id"].get<int64_t>(), 0) << line;
+    positions.insert(d["source"]["pos"].get<int64_t>());
+  }
+  EXPECT_EQ(expect_row, 3) << multi;
+  EXPECT_EQ(positions.size(), 1u) << multi;  // the three rows share their event's position
+  auto maxwell = api.Get("/api/v1/tasks/srv/changes?from=6&format=maxwell-json&limit=3", auth);
+  ASSERT_TRUE(maxwell);
+  std::istringstream maxin(maxwell->body);
+  int xoffset = 0;
+  for (std::string line; std::getline(maxin, line); ++xoffset) {
+    json d = json::parse(line);
+    EXPECT_EQ(d["xoffset"], xoffset) << line;
+    EXPECT_GT(d["server_id"].get<int64_t>(), 0) << line;
+  }
+  EXPECT_EQ(xoffset, 3) << maxwell->body;
 
   // Deleting the task removes its change log.
   ASSERT_TRUE(std::filesystem::exists(data + "/changes/srv"));

@@ -299,6 +299,8 @@ json build() {
           {"pos", {{"type", "integer"}}},
           {"ts_ms", {{"type", "integer"}}},
           {"tx", obj},
+          {"row", {{"type", "integer"}}},
+          {"server_id", {{"type", "integer"}}},
           {"event_count", {{"type", "integer"}}},
           {"position", {{"type", "string"}}}}}}},
       {"Group",

@@ -1017,6 +1017,12 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
     }
   }
   appendTxFields(txn_seq_++, ts, ev.position, &v);
+  if (ev.op != Op::kDdl) {
+    v.append(",\"row\":");
+    appendInt(ev.row_in_event, &v);
+  }
+  v.append(",\"server_id\":");
+  appendInt(ev.server_id, &v);
   v.push_back('}');
   return endRecord(ts, start, false);
 }
