@@ -665,6 +665,25 @@ TEST_F(TrackingTest, DdlOnSelectedTablesIsRecordedAndNeverStopsTheStream) {
   sourceSql("INSERT INTO ddr_in.dd4 VALUES (2, 2)");
   ASSERT_TRUE(waitCaughtUp(data, "ddr")) << fileText(logfile);
   EXPECT_EQ(phase(data, "ddr"), "incremental");
+  // `dts status` of a tracking task: its log and position, no full load; the table renamed out
+  // of the selection is no longer listed, the one renamed in is.
+  std::string status_text;
+  EXPECT_TRUE(eventually(30s, [&] {
+    runDts({"status", "--data-dir", data}, &status_text);
+    return status_text.find("ddr_in.dd4") != std::string::npos &&
+           status_text.find("ddr.dd2") == std::string::npos;
+  })) << status_text;
+  std::cout << "dts status of a tracking task:\n" << status_text;
+  EXPECT_EQ(status_text.find("tables 0/"), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("change log "), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("source position logged: "), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("retention: 24 h"), std::string::npos) << status_text;
+  std::string status_json;
+  ASSERT_EQ(runDts({"status", "--json", "--data-dir", data}, &status_json), 0) << status_json;
+  json sj = json::parse(status_json, nullptr, false);
+  ASSERT_TRUE(sj.is_array() && sj.size() == 1) << status_json;
+  EXPECT_GE(sj[0]["tracking"]["log"]["end_offset"].get<int64_t>(), 15) << status_json;
+  for (const auto& t : sj[0]["tables"]) EXPECT_NE(t["source"], "ddr.dd2") << status_json;
   dts.signal(SIGTERM);
   ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
 

@@ -208,6 +208,7 @@ json taskJson(const TaskView& v) {
             {"checkpoint_gtid", v.engine.checkpoint_gtid},
             {"retrying", retrying},
             {"last_error", v.engine.last_error},
+            {"error_history", task::pastErrorsJson(v.engine.errors)},
             {"hint", v.engine.last_error.empty() && v.engine.retrying.empty() ? "" : hint},
             {"errors", v.errors},
             {"degraded", v.engine.degraded},

@@ -1455,6 +1455,9 @@ SinkStats ChangeLog::stats() const {
   s.bytes_applied = bytes_.load();
   s.ddl_applied = ddl_.load();
   s.batches = batches_.load();
+  s.log_first_offset = firstOffset();
+  s.log_end_offset = endOffset();
+  s.log_disk_bytes = diskBytes();
   bool busy = false;
   {
     // Transactions, not pieces: a transaction in pieces counts once, by its first piece, or as
