@@ -159,7 +159,9 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
             groupDigits(static_cast<uint64_t>(
                 std::max<int64_t>(0, tracking->end_offset - tracking->first_offset))) +
             " records (offsets " + std::to_string(tracking->first_offset) + "-" +
-            std::to_string(tracking->end_offset) + "), " + humanBytes(tracking->disk_bytes);
+            std::to_string(tracking->end_offset) + ")";
+      // The size is the runner's (dts status); the API's view of a log has none.
+      if (tracking->disk_bytes > 0) log += ", " + humanBytes(tracking->disk_bytes);
     }
     char rest[160];
     std::snprintf(rest, sizeof(rest), "  %.0f changes/s  %.2f MB/s  lag %s ms", rates.rps,
