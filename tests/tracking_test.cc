@@ -529,6 +529,7 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   for (std::string line; std::getline(min, line); ++expect_row) {
     json d = json::parse(line);
     EXPECT_EQ(d["source"]["row"], expect_row) << line;
+    EXPECT_EQ(d["transaction"]["data_collection_order"], expect_row + 1) << line;
     EXPECT_GT(d["source"]["server_id"].get<int64_t>(), 0) << line;
     positions.insert(d["source"]["pos"].get<int64_t>());
   }

@@ -278,7 +278,12 @@ Json debezium(const Json& r, const std::string& op, std::string_view task) {
   const Json& t = get(r, "tx");
   tx["id"] = t.is_object() ? get(t, "id") : Json(nullptr);
   tx["total_order"] = t.is_object() ? get(t, "seq") : Json(nullptr);
-  tx["data_collection_order"] = t.is_object() ? get(t, "seq") : Json(nullptr);
+  // The row's place among the transaction's rows of its table; a record logged before
+  // table_seq existed has its place in the transaction.
+  const Json& table_seq = get(t, "table_seq");
+  tx["data_collection_order"] = table_seq.is_number_integer() ? table_seq
+                                : t.is_object()               ? get(t, "seq")
+                                                              : Json(nullptr);
   out["transaction"] = std::move(tx);
   return out;
 }
