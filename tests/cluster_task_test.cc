@@ -157,6 +157,20 @@ TEST_F(ClusterTaskTest, SecondaryNodeDownForTwentySecondsAndBack) {
                            return retrying.empty();
                          }))
       << "status still says: " << retrying;
+  // The outage is over: its error is history ("recovered at ..."), not the task's error.
+  nlohmann::json st;
+  EXPECT_TRUE(eventually(seconds(10), [&] {
+    st = taskStatus(data_dir_, task_name_);
+    return st.value("last_error", "?").empty();
+  })) << st.dump();
+  ASSERT_TRUE(st["error_history"].is_array() && !st["error_history"].empty()) << st.dump();
+  const auto& past = st["error_history"].back();
+  EXPECT_FALSE(past.value("message", "").empty()) << st.dump();
+  EXPECT_TRUE(past["recovered_at"].is_string()) << st.dump();
+  std::string text;
+  ASSERT_EQ(runDts({"status", "--data-dir", data_dir_}, &text), 0) << text;
+  EXPECT_EQ(text.find("last error"), std::string::npos) << text;
+  EXPECT_NE(text.find("recovered at "), std::string::npos) << text;
 }
 
 TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing) {

@@ -539,6 +539,11 @@ TEST_F(FullLoadTest, RefusedLoadDataIsCountedAndShownByStatus) {
   ASSERT_TRUE(st[0]["degraded"].contains("load_data_refused")) << out;
   uint64_t refused = st[0]["degraded"]["load_data_refused"].get<uint64_t>();
   EXPECT_GE(refused, 1u) << out;
+  // The chunk was rolled back (twice: LOAD DATA refused, then the row too large): none of its
+  // rows count as loaded, or the rows done would exceed the table's once it is loaded again.
+  ASSERT_EQ(st[0]["tables"].size(), 1u) << out;
+  EXPECT_EQ(st[0]["tables"][0]["rows_done"], 0) << out;
+  EXPECT_EQ(st[0]["tables"][0]["bytes_done"], 0) << out;
   ASSERT_EQ(runDts("status --data-dir " + data, &out), 0);
   EXPECT_NE(out.find("degraded: load_data_refused " + std::to_string(refused)), std::string::npos)
       << out;
@@ -548,6 +553,9 @@ TEST_F(FullLoadTest, RefusedLoadDataIsCountedAndShownByStatus) {
   st = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(st.is_array() && st.size() == 1) << out;
   EXPECT_EQ(st[0]["degraded"]["load_data_refused"].get<uint64_t>(), refused) << out;
+  EXPECT_EQ(st[0]["tables"][0]["rows_done"], 3) << out;
+  ASSERT_EQ(runDts("status --data-dir " + data, &out), 0);
+  EXPECT_NE(out.find("rows 3/3 "), std::string::npos) << out;
   auto source = cluster_->connect(cluster_->endpoint());
   auto dest = cluster_->connect(cluster_->destinationEndpoint());
   ASSERT_NE(source, nullptr);

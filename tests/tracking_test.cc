@@ -27,6 +27,7 @@
 #include <optional>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -462,6 +463,89 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
             std::string::npos)
       << metrics->body;
 
+  // A group's offsets are per topic, as in Kafka. Committed by kcat on a view (srv.canal-json),
+  // the API shows it under that topic and `?group=&format=canal-json` resumes there; committed
+  // over HTTP with format=canal-json, a Kafka consumer of the view resumes there.
+  auto [views_rc, views_out] =
+      kcat(token,
+           "-G views -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q "
+           "-f '%o %s\\n' srv.canal-json");
+  ASSERT_EQ(views_rc, 0) << views_out;
+  EXPECT_EQ(std::count(views_out.begin(), views_out.end(), '\n'), 2) << views_out;
+  auto views = api.Get("/api/v1/tasks/srv/groups/views?format=canal-json", auth);
+  ASSERT_TRUE(views);
+  ASSERT_EQ(views->status, 200) << views->body;
+  json views_json = json::parse(views->body);
+  EXPECT_EQ(views_json["topic"], "srv.canal-json") << views->body;
+  ASSERT_TRUE(views_json["offset"].is_number_integer()) << views->body;
+  const int64_t view_offset = views_json["offset"];
+  EXPECT_GE(view_offset, 5) << views->body;  // after the update at offset 4
+  ASSERT_EQ(views_json["topics"].size(), 1u) << views->body;
+  EXPECT_EQ(views_json["topics"][0]["format"], "canal-json") << views->body;
+  EXPECT_EQ(views_json["topics"][0]["offset"], view_offset) << views->body;
+  auto views_base = json::parse(api.Get("/api/v1/tasks/srv/groups/views", auth)->body);
+  EXPECT_TRUE(views_base["offset"].is_null()) << views_base;  // never committed on srv itself
+  EXPECT_EQ(views_base["topics"], views_json["topics"]);
+  auto resumed =
+      api.Get("/api/v1/tasks/srv/changes?group=views&format=canal-json&wait_ms=500", auth);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->status, 200) << resumed->body;
+  EXPECT_EQ(resumed->body, "");  // nothing after its commit on the view
+  auto from_base = api.Get("/api/v1/tasks/srv/changes?group=views&wait_ms=500", auth);
+  ASSERT_TRUE(from_base);
+  EXPECT_EQ(std::count(from_base->body.begin(), from_base->body.end(), '\n'), 6)
+      << from_base->body;  // its position on srv is its own: from the earliest
+  auto bad_format = api.Post("/api/v1/tasks/srv/groups/views2/commit?format=avro", auth,
+                             R"({"offset": 2})", "application/json");
+  ASSERT_TRUE(bad_format);
+  EXPECT_EQ(bad_format->status, 400) << bad_format->body;
+  EXPECT_NE(bad_format->body.find("format"), std::string::npos) << bad_format->body;
+  auto http_commit = api.Post("/api/v1/tasks/srv/groups/views2/commit?format=canal-json", auth,
+                              R"({"offset": 2})", "application/json");
+  ASSERT_TRUE(http_commit);
+  ASSERT_EQ(http_commit->status, 200) << http_commit->body;
+  EXPECT_EQ(json::parse(http_commit->body)["topic"], "srv.canal-json");
+  auto [views2_rc, views2_out] =
+      kcat(token,
+           "-G views2 -X auto.offset.reset=earliest -X enable.partition.eof=true -e -q "
+           "-f '%o %s\\n' srv.canal-json");
+  ASSERT_EQ(views2_rc, 0) << views2_out;
+  EXPECT_EQ(views2_out.substr(0, 2), "4 ") << views2_out;  // the update only: resumed at 2
+  EXPECT_EQ(std::count(views2_out.begin(), views2_out.end(), '\n'), 1) << views2_out;
+
+  // One statement, three rows: one binlog rows event. Debezium's source.row is each row's index
+  // in it, source.server_id the server that wrote it; Maxwell's server_id too.
+  sourceSql("INSERT INTO srv.t VALUES (10, 'x'), (11, 'y'), (12, 'z')");
+  std::string multi;
+  ASSERT_TRUE(eventually(30s, [&] {
+    auto r = api.Get("/api/v1/tasks/srv/changes?from=6&format=debezium-json&wait_ms=500", auth);
+    if (!r || r->status != 200) return false;
+    multi = r->body;
+    return std::count(multi.begin(), multi.end(), '\n') >= 3;
+  })) << multi;
+  std::istringstream min(multi);
+  int expect_row = 0;
+  std::set<int64_t> positions;
+  for (std::string line; std::getline(min, line); ++expect_row) {
+    json d = json::parse(line);
+    EXPECT_EQ(d["source"]["row"], expect_row) << line;
+    EXPECT_EQ(d["transaction"]["data_collection_order"], expect_row + 1) << line;
+    EXPECT_GT(d["source"]["server_id"].get<int64_t>(), 0) << line;
+    positions.insert(d["source"]["pos"].get<int64_t>());
+  }
+  EXPECT_EQ(expect_row, 3) << multi;
+  EXPECT_EQ(positions.size(), 1u) << multi;  // the three rows share their event's position
+  auto maxwell = api.Get("/api/v1/tasks/srv/changes?from=6&format=maxwell-json&limit=3", auth);
+  ASSERT_TRUE(maxwell);
+  std::istringstream maxin(maxwell->body);
+  int xoffset = 0;
+  for (std::string line; std::getline(maxin, line); ++xoffset) {
+    json d = json::parse(line);
+    EXPECT_EQ(d["xoffset"], xoffset) << line;
+    EXPECT_GT(d["server_id"].get<int64_t>(), 0) << line;
+  }
+  EXPECT_EQ(xoffset, 3) << maxwell->body;
+
   // Deleting the task removes its change log.
   ASSERT_TRUE(std::filesystem::exists(data + "/changes/srv"));
   auto stopped = api.Post("/api/v1/tasks/srv/stop", auth, "", "application/json");
@@ -582,6 +666,25 @@ TEST_F(TrackingTest, DdlOnSelectedTablesIsRecordedAndNeverStopsTheStream) {
   sourceSql("INSERT INTO ddr_in.dd4 VALUES (2, 2)");
   ASSERT_TRUE(waitCaughtUp(data, "ddr")) << fileText(logfile);
   EXPECT_EQ(phase(data, "ddr"), "incremental");
+  // `dts status` of a tracking task: its log and position, no full load; the table renamed out
+  // of the selection is no longer listed, the one renamed in is.
+  std::string status_text;
+  EXPECT_TRUE(eventually(30s, [&] {
+    runDts({"status", "--data-dir", data}, &status_text);
+    return status_text.find("ddr_in.dd4") != std::string::npos &&
+           status_text.find("ddr.dd2") == std::string::npos;
+  })) << status_text;
+  std::cout << "dts status of a tracking task:\n" << status_text;
+  EXPECT_EQ(status_text.find("tables 0/"), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("change log "), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("source position logged: "), std::string::npos) << status_text;
+  EXPECT_NE(status_text.find("retention: 24 h"), std::string::npos) << status_text;
+  std::string status_json;
+  ASSERT_EQ(runDts({"status", "--json", "--data-dir", data}, &status_json), 0) << status_json;
+  json sj = json::parse(status_json, nullptr, false);
+  ASSERT_TRUE(sj.is_array() && sj.size() == 1) << status_json;
+  EXPECT_GE(sj[0]["tracking"]["log"]["end_offset"].get<int64_t>(), 15) << status_json;
+  for (const auto& t : sj[0]["tables"]) EXPECT_NE(t["source"], "ddr.dd2") << status_json;
   dts.signal(SIGTERM);
   ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
 

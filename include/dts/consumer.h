@@ -20,7 +20,10 @@
 //     Record::line is the record as the server encodes it, byte for byte; offsets, ops, commits,
 //     resumption and transactions work as with the native records (the stream is read with
 //     envelope=true: each record's offset and op beside it, and the begin/commit markers, which
-//     such formats have none of and which are delivered only when `ops` lists them).
+//     such formats have none of and which are delivered only when `ops` lists them). A group's
+//     committed offsets are per topic, as in Kafka: with a view format, commit() and committed()
+//     use that view's (the Kafka topic TASK.FORMAT's), so a group reading TASK.canal-json over
+//     Kafka and over HTTP with format canal-json shares one position.
 //
 // Thread-safety: run*() in one thread at a time; commit() from the handler's thread (or any
 // thread while run*() is not running); stop() from any thread, including a signal watcher.
@@ -152,6 +155,7 @@ class Consumer {
   struct Impl;
   Status run(const RecordHandler* on_record, const TransactionHandler* on_transaction);
   Status maybeAutoCommit();
+  std::string formatQuery() const;  // "?format=F" for a view format, else ""
 
   Options options_;
   std::unique_ptr<Impl> impl_;

@@ -12,12 +12,14 @@
 
 #include "cli/commands.h"
 #include "server/api.h"
+#include "server/kafka_groups.h"
 #include "source/retry_policy.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/run_lock.h"
 #include "task/runner.h"
 #include "task/state_store.h"
+#include "task/status_view.h"
 #include "task/task_config.h"
 
 namespace dts::cli {
@@ -67,6 +69,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"open_transaction", task::openTransactionJson(s.open_transaction)},
           {"last_error", s.last_error},
+          {"error_history", task::pastErrorsJson(s.errors)},
           {"retrying", s.retrying},
           {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
@@ -107,6 +110,20 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       st.latency_ms = -1;
       st.open_transaction = {};
     }
+    // A tracking task's consumer groups, from the offset store the server keeps beside the
+    // state (read only when it exists: a status never creates files).
+    task::StatusContext ctx;
+    ctx.not_running = stale;
+    ctx.data_dir = data_dir;
+    const std::string offsets_path = data_dir + "/kafka-offsets.db";
+    if (st.kind == "tracking" && ::access(offsets_path.c_str(), F_OK) == 0) {
+      auto offsets = server::kafka::OffsetStore::open(offsets_path);
+      if (!offsets.ok()) return fail(offsets.status());
+      auto groups = (*offsets)->groupsOf(server::kafka::trackingTopics(name));
+      if (!groups.ok()) return fail(groups.status());
+      for (const auto& g : *groups)
+        ctx.groups.push_back({g.group_id, g.topic, g.offset, g.committed_at_ms});
+    }
     if (json) {
       nlohmann::json j = toJson(st);
       j["running"] = pid.has_value();
@@ -114,62 +131,27 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
         j["pid"] = *pid;
       else
         j["pid"] = nullptr;
+      if (st.kind == "tracking") {
+        nlohmann::json log = task::trackingLogJson(st.tracking);
+        nlohmann::json groups = nlohmann::json::array();
+        for (const auto& g : ctx.groups) {
+          nlohmann::json gj = {{"name", g.group},
+                               {"topic", g.topic},
+                               {"committed_offset", g.committed_offset},
+                               {"committed_at_ms", g.committed_at_ms}};
+          gj["lag"] =
+              st.tracking.known()
+                  ? nlohmann::json(std::max<int64_t>(
+                        0, st.tracking.end_offset - std::max<int64_t>(g.committed_offset, 0)))
+                  : nlohmann::json(nullptr);
+          groups.push_back(std::move(gj));
+        }
+        j["tracking"] = {{"log", log}, {"groups", groups}};
+      }
       all.push_back(std::move(j));
       continue;
     }
-    std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps},
-                                           st.latency_ms, false, st.open_transaction)
-                          .c_str());
-    if (stale) {
-      std::printf(
-          "  not running: no process runs this task now (it was killed or crashed); state as "
-          "saved at %s; `dts run FILE --data-dir %s` resumes it from its checkpoint\n",
-          (st.updated_at_ms > 0
-               ? source::formatTime(Clock::TimePoint(std::chrono::milliseconds(st.updated_at_ms)))
-               : std::string("never"))
-              .c_str(),
-          data_dir.c_str());
-    }
-    for (const auto& t : st.tables) {
-      std::string changes = t.changes_applied == 0
-                                ? ""
-                                : "  " + std::to_string(t.changes_applied) + " changes applied";
-      std::printf("  %-40s -> %-40s %12llu / %-12llu %s%s\n",
-                  (t.source_database + "." + t.source_table).c_str(),
-                  (t.target_database + "." + t.target_table).c_str(),
-                  static_cast<unsigned long long>(t.rows_done),
-                  static_cast<unsigned long long>(t.rows_estimated), t.done ? "done" : "    ",
-                  changes.c_str());
-    }
-    if (st.start_gtid.has_value()) {
-      std::printf("  incremental start: %s\n",
-                  st.start_gtid->empty() ? "(the start of the binlog)" : st.start_gtid->c_str());
-    }
-    if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
-    if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
-    if (!st.degraded.empty()) {
-      // Paths where the task warned and went on in a lesser way (task::Degraded).
-      std::string list;
-      for (const auto& [mode, count] : st.degraded)
-        list += (list.empty() ? "" : ", ") + mode + " " + std::to_string(count);
-      std::printf("  degraded: %s\n", list.c_str());
-    }
-    if (!st.verify.state.empty()) {
-      std::printf("  verify: %s, %llu/%llu tables, %llu row and %llu schema differences\n",
-                  st.verify.state.c_str(),
-                  static_cast<unsigned long long>(st.verify.tables_checked),
-                  static_cast<unsigned long long>(st.verify.tables_total),
-                  static_cast<unsigned long long>(st.verify.row_differences),
-                  static_cast<unsigned long long>(st.verify.schema_differences));
-    }
-    if (st.verify.incremental.enabled) {
-      const auto& i = st.verify.incremental;
-      std::printf("  verify incremental: %llu changed rows checked, %llu different, %llu skipped\n",
-                  static_cast<unsigned long long>(i.rows_checked),
-                  static_cast<unsigned long long>(i.row_differences),
-                  static_cast<unsigned long long>(i.skipped));
-    }
-    if (!st.last_error.empty()) std::printf("  last error: %s\n", st.last_error.c_str());
+    std::printf("%s", task::renderTaskStatus(st, ctx).c_str());
   }
   if (json)
     std::printf("%s\n", all.dump(2).c_str());

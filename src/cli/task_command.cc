@@ -62,9 +62,16 @@ std::string renderTask(const json& t, bool tty) {
     open = task::openTransactionFromJson(a->value("open_transaction", json()));
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
-  out +=
-      task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated, tables,
-                           {t["rps"].get<double>(), t["mbps"].get<double>()}, latency, tty, open);
+  // A tracking task loads nothing: its log instead of tables and rows loaded.
+  task::TrackingLogState log;
+  const bool tracking = str(t, "kind") == "tracking";
+  if (auto tr = t.find("tracking"); tracking && tr != t.end() && tr->is_object()) {
+    log.first_offset = tr->value("log_start_offset", int64_t{-1});
+    log.end_offset = tr->value("log_end_offset", int64_t{-1});
+  }
+  out += task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated,
+                              tables, {t["rps"].get<double>(), t["mbps"].get<double>()}, latency,
+                              tty, open, tracking ? &log : nullptr);
   if (t["replication_lag_seconds"].is_number()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  replication lag: %.3f s\n",

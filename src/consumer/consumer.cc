@@ -183,6 +183,11 @@ void sleepUnlessStopped(std::chrono::milliseconds delay, const std::atomic<bool>
 
 }  // namespace
 
+std::string Consumer::formatQuery() const {
+  if (options_.format.empty() || options_.format == "dts") return "";
+  return "?format=" + urlEncode(options_.format);
+}
+
 Status Consumer::commit() {
   int64_t p = position_.load();
   if (p < 0) return {Status::Code::kInvalidArgument, "commit: nothing was read yet"};
@@ -194,8 +199,9 @@ Status Consumer::commit(int64_t offset) {
     return {Status::Code::kInvalidArgument, "commit: the consumer has no group"};
   if (offset < 0) return {Status::Code::kInvalidArgument, "commit: offset must be >= 0"};
   if (!impl_->control) impl_->control = makeClient(options_);
+  // A group's offsets are per topic: a view format commits its own (docs/api.md).
   const std::string path =
-      "/api/v1/tasks/" + options_.task + "/groups/" + options_.group + "/commit";
+      "/api/v1/tasks/" + options_.task + "/groups/" + options_.group + "/commit" + formatQuery();
   const std::string body = json{{"offset", offset}}.dump();
   // A commit outlives stop(): Ctrl-C commits what was delivered. Bounded by the retry window
   // (30 s when reading retries forever).
@@ -230,7 +236,8 @@ Status Consumer::committed(int64_t* offset) {
   if (options_.group.empty())
     return {Status::Code::kInvalidArgument, "committed: the consumer has no group"};
   if (!impl_->control) impl_->control = makeClient(options_);
-  auto res = impl_->control->Get("/api/v1/tasks/" + options_.task + "/groups/" + options_.group);
+  auto res = impl_->control->Get("/api/v1/tasks/" + options_.task + "/groups/" + options_.group +
+                                 formatQuery());
   if (!res)
     return {Status::Code::kUnavailable,
             "reading group '" + options_.group + "': " + httplib::to_string(res.error())};

@@ -24,6 +24,10 @@ struct ChangeEvent {
   mysql::RowImage after;           // insert, update
   std::string sql;                 // DDL only
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
+  // Rows: the row's index within its binlog rows event (0 for its first row; Debezium's
+  // source.row). 0 for DDL.
+  uint32_t row_in_event = 0;
+  uint32_t server_id = 0;  // the server id of the event's header (the server that wrote it)
   // The row images' sizes, measured once where the images are made (measureRow: the
   // transaction builder, the mapping stage when it cuts columns) and carried with the row, so
   // that no later stage walks the values again. Both 0 until measured (and for DDL).

@@ -142,6 +142,7 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
   mysql::RowsReader reader(rows.data, event.position);
   const size_t max_rows = options_.max_piece_rows;
   const size_t max_bytes = options_.max_piece_bytes;
+  uint32_t row_in_event = 0;
   while (!reader.done()) {
     // Cut before this row when the piece is full, so a transaction that fits travels whole.
     if (!current_.events.empty() && ((max_rows != 0 && current_.events.size() >= max_rows) ||
@@ -154,6 +155,8 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
     ce.table = table.table;
     ce.table_info = decoder.tableInfo();
     ce.position = event.position;
+    ce.row_in_event = row_in_event++;
+    ce.server_id = event.header.server_id;
     Status s = reader.next(&ce.before, &ce.after);
     if (!s.ok()) {
       current_.events.pop_back();
@@ -219,6 +222,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       ce.sql = q->sql;
       ce.table_info = std::move(definition);
       ce.position = event.position;
+      ce.server_id = event.header.server_id;
     }
     if (!explicit_begin_) finish(event, done);
     return Status::OK();

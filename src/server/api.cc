@@ -252,6 +252,7 @@ json taskJson(const TaskView& v) {
             {"checkpoint_gtid", v.engine.checkpoint_gtid},
             {"retrying", retrying},
             {"last_error", v.engine.last_error},
+            {"error_history", task::pastErrorsJson(v.engine.errors)},
             {"hint", v.engine.last_error.empty() && v.engine.retrying.empty() ? "" : hint},
             {"errors", v.errors},
             {"degraded", v.engine.degraded},
@@ -451,14 +452,27 @@ Result<kafka::OffsetStore*> Api::offsetStore() {
 
 namespace {
 
-// A group's committed offset of a task's topic (partition 0), or -1 when it never committed.
+// A group's committed offset of one topic (partition 0), or -1 when it never committed there.
 Result<int64_t> committedOffset(kafka::OffsetStore& store, const std::string& group,
-                                const std::string& task) {
-  DTS_ASSIGN_OR_RETURN(auto committed, store.fetch(group, task));
+                                const std::string& topic) {
+  DTS_ASSIGN_OR_RETURN(auto committed, store.fetch(group, topic));
   for (const auto& c : committed) {
     if (c.partition == 0) return c.offset;
   }
   return int64_t{-1};
+}
+
+// The `format` query parameter of the groups endpoints: which topic's offset (docs/api.md).
+Result<sink::ChangeFormat> groupFormat(const HttpRequest& r) {
+  auto it = r.query.find("format");
+  if (it == r.query.end()) return sink::ChangeFormat::kDts;
+  auto f = sink::parseChangeFormat(it->second);
+  if (!f.has_value())
+    return Status::InvalidArgument(
+        "format: must be dts, debezium-json, canal-json or maxwell-json (the topic whose offset "
+        "is read or committed), got '" +
+        it->second + "'");
+  return *f;
 }
 
 }  // namespace
@@ -474,17 +488,37 @@ HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& p
     return errorResponse(
         400, "invalid_argument",
         "group: must be 1-249 letters, digits, '.', '_' or '-', got '" + group + "'");
+  auto format = groupFormat(r);
+  if (!format.ok()) return errorResponse(format.status());
+  const std::string topic = kafka::trackingTopic(name, *format);
   auto log = tasks_->changeLog(name);
   if (!log.ok()) return errorResponse(log.status());
   auto store = offsetStore();
   if (!store.ok()) return errorResponse(store.status());
   if (!commit) {
-    auto offset = committedOffset(**store, group, name);
+    auto offset = committedOffset(**store, group, topic);
     if (!offset.ok()) return errorResponse(offset.status());
+    // Every topic of the task the group committed on (Kafka or HTTP), each with its own offset.
+    auto all = (*store)->groupsOf(kafka::trackingTopics(name));
+    if (!all.ok()) return errorResponse(all.status());
+    const int64_t end = (*log)->endOffset();
+    json topics = json::array();
+    for (const auto& g : *all) {
+      if (g.group_id != group) continue;
+      std::string view = g.topic == name ? "dts" : g.topic.substr(name.size() + 1);
+      topics.push_back({{"topic", g.topic},
+                        {"format", view},
+                        {"offset", g.offset},
+                        {"lag", std::max<int64_t>(0, end - std::max<int64_t>(g.offset, 0))},
+                        {"updated_at", g.committed_at_ms > 0 ? json(isoTime(g.committed_at_ms))
+                                                             : json(nullptr)}});
+    }
     return jsonResponse(200, {{"group", group},
+                              {"topic", topic},
                               {"offset", *offset < 0 ? json(nullptr) : json(*offset)},
                               {"first_offset", (*log)->firstOffset()},
-                              {"end_offset", (*log)->endOffset()}});
+                              {"end_offset", end},
+                              {"topics", topics}});
   }
   // {"offset": N}, N = the next offset to read.
   auto body = parseJsonBody(r.body, {{"offset", JsonType::kInteger, true}});
@@ -498,9 +532,9 @@ HttpResponse Api::groups(const HttpRequest& r, const std::vector<std::string>& p
                              "' (0 to its end offset " + std::to_string(end) + ")");
   }
   Status st =
-      (*store)->commit(group, {kafka::OffsetStore::Committed{name, 0, offset, std::nullopt}});
+      (*store)->commit(group, {kafka::OffsetStore::Committed{topic, 0, offset, std::nullopt}});
   if (!st.ok()) return errorResponse(st);
-  return jsonResponse(200, {{"group", group}, {"offset", offset}});
+  return jsonResponse(200, {{"group", group}, {"topic", topic}, {"offset", offset}});
 }
 
 HttpResponse Api::groupTokens(const HttpRequest& r, const std::vector<std::string>& parts) {
@@ -560,15 +594,18 @@ HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
   if (!query->group.empty() && !query->from_given) {
     auto store = offsetStore();
     if (!store.ok()) return errorResponse(store.status());
-    auto offset = committedOffset(**store, query->group, name);
+    // The position of the topic this format is read as (a group keeps one per topic).
+    const std::string topic = kafka::trackingTopic(name, query->format);
+    auto offset = committedOffset(**store, query->group, topic);
     if (!offset.ok()) return errorResponse(offset.status());
     if (*offset >= 0) {
       int64_t first = (*log)->firstOffset(), end = (*log)->endOffset();
       if (*offset < first || *offset > end)
         return errorResponse(Status::NotFound(
             "group '" + query->group + "': its committed offset " + std::to_string(*offset) +
-            " is outside the change log (first offset " + std::to_string(first) + ", end offset " +
-            std::to_string(end) + "); read with from=earliest or from=latest to go on"));
+            " of topic '" + topic + "'" + " is outside the change log (first offset " +
+            std::to_string(first) + ", end offset " + std::to_string(end) +
+            "); read with from=earliest or from=latest to go on"));
       query->from = ChangesQuery::From::kOffset;
       query->from_value = *offset;
     }

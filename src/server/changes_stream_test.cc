@@ -208,7 +208,8 @@ TEST_F(ChangesEndpointTest, GroupsCommitOverHttpAndResumeRightAfterTheirCommit) 
 
   auto committed = post("/api/v1/tasks/shop-changes/groups/billing/commit", R"({"offset": 3})");
   ASSERT_EQ(committed.status, 200) << committed.body;
-  EXPECT_EQ(json::parse(committed.body), json({{"group", "billing"}, {"offset", 3}}));
+  EXPECT_EQ(json::parse(committed.body),
+            json({{"group", "billing"}, {"topic", "shop-changes"}, {"offset", 3}}));
   EXPECT_EQ(json::parse(get("/api/v1/tasks/shop-changes/groups/billing").body)["offset"], 3);
   // Reading resumes right after the commit; an explicit `from` wins; other groups are apart.
   auto resumed = drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0"));
@@ -236,6 +237,57 @@ TEST_F(ChangesEndpointTest, GroupsCommitOverHttpAndResumeRightAfterTheirCommit) 
   EXPECT_EQ(post("/api/v1/tasks/shop-changes/groups/billing/commit", R"({"offset": 0})").status,
             200);
   EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0")).size(), 6u);
+}
+
+// A group's offsets are per topic, as in Kafka: its position on a view (the Kafka topic
+// shop-changes.canal-json, or format=canal-json over HTTP) is its own, shown with every other
+// topic it committed on, and one never moves the other.
+TEST_F(ChangesEndpointTest, AGroupHasAnOffsetPerTopicAndFormatPicksIt) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  // Committed over Kafka on the view (as OffsetCommit stores it).
+  auto store = kafka::OffsetStore::open((dir_ / "kafka-offsets.db").string());
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  ASSERT_TRUE((*store)->commit("flink", {{"shop-changes.canal-json", 0, 3, std::nullopt}}).ok());
+  auto view = get("/api/v1/tasks/shop-changes/groups/flink?format=canal-json");
+  ASSERT_EQ(view.status, 200) << view.body;
+  json v = json::parse(view.body);
+  EXPECT_EQ(v["topic"], "shop-changes.canal-json");
+  EXPECT_EQ(v["offset"], 3);
+  ASSERT_EQ(v["topics"].size(), 1u) << view.body;
+  EXPECT_EQ(v["topics"][0]["topic"], "shop-changes.canal-json");
+  EXPECT_EQ(v["topics"][0]["format"], "canal-json");
+  EXPECT_EQ(v["topics"][0]["lag"], 3);
+  json base = json::parse(get("/api/v1/tasks/shop-changes/groups/flink").body);
+  EXPECT_TRUE(base["offset"].is_null()) << base;  // never committed on the task's own topic
+  EXPECT_EQ(base["topics"], v["topics"]);
+  // Reading the view as the group resumes after its commit there (the second transaction's
+  // row); reading the dts records starts from the earliest.
+  auto resumed = get("/api/v1/tasks/shop-changes/changes?group=flink&format=canal-json&wait_ms=0");
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  std::string lines;
+  while (resumed.stream(&lines)) {
+  }
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 1) << lines;
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?group=flink&wait_ms=0")).size(), 6u);
+  // Committed over HTTP with a format: that topic moves, the other stays.
+  auto c = post("/api/v1/tasks/shop-changes/groups/flink/commit?format=dts", R"({"offset": 6})");
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(
+      json::parse(get("/api/v1/tasks/shop-changes/groups/flink?format=canal-json").body)["offset"],
+      3);
+  c = post("/api/v1/tasks/shop-changes/groups/flink/commit?format=canal-json", R"({"offset": 5})");
+  ASSERT_EQ(c.status, 200) << c.body;
+  EXPECT_EQ(json::parse(c.body)["topic"], "shop-changes.canal-json");
+  auto fetched = (*store)->fetch("flink", "shop-changes.canal-json");
+  ASSERT_TRUE(fetched.ok() && fetched->size() == 1u);
+  EXPECT_EQ((*fetched)[0].offset, 5);  // where a Kafka consumer of the view resumes
+  EXPECT_EQ(json::parse(get("/api/v1/tasks/shop-changes/groups/flink").body)["offset"], 6);
+  EXPECT_EQ(json::parse(get("/api/v1/tasks/shop-changes/groups/flink").body)["topics"].size(), 2u);
+  auto bad = get("/api/v1/tasks/shop-changes/groups/flink?format=avro");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("format: must be dts, debezium-json"), std::string::npos) << bad.body;
 }
 
 TEST_F(ChangesEndpointTest, GroupCommitRefusesBadInput) {
@@ -276,8 +328,8 @@ TEST_F(ChangesEndpointTest, GroupWhoseCommitExpiredIsToldWhereTheLogStands) {
   ASSERT_TRUE((*store)->commit("late", {{"shop-changes", 0, 99, std::nullopt}}).ok());
   auto r = get("/api/v1/tasks/shop-changes/changes?group=late&wait_ms=0");
   EXPECT_EQ(r.status, 404);
-  EXPECT_NE(r.body.find("committed offset 99 is outside the change log (first offset 0, end "
-                        "offset 3)"),
+  EXPECT_NE(r.body.find("committed offset 99 of topic 'shop-changes' is outside the change log "
+                        "(first offset 0, end offset 3)"),
             std::string::npos)
       << r.body;
   EXPECT_EQ(

@@ -326,6 +326,19 @@ size_t GroupCoordinator::memberCount(const std::string& group_id) {
   return it == groups_.end() ? 0 : it->second.members.size();
 }
 
+std::string trackingTopic(const std::string& task, sink::ChangeFormat format) {
+  if (format == sink::ChangeFormat::kDts) return task;
+  return task + "." + sink::changeFormatName(format);
+}
+
+std::vector<std::string> trackingTopics(const std::string& task) {
+  std::vector<std::string> out;
+  for (auto f : {sink::ChangeFormat::kDts, sink::ChangeFormat::kDebeziumJson,
+                 sink::ChangeFormat::kCanalJson, sink::ChangeFormat::kMaxwellJson})
+    out.push_back(trackingTopic(task, f));
+  return out;
+}
+
 Result<std::unique_ptr<OffsetStore>> OffsetStore::open(const std::string& path) {
   DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(path));
   DTS_RETURN_IF_ERROR(db->exec(

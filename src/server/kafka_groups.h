@@ -35,6 +35,7 @@
 #include "common/sqlite.h"
 #include "common/status.h"
 #include "server/kafka_protocol.h"
+#include "sink/change_formats.h"
 
 namespace dts::server::kafka {
 
@@ -93,6 +94,14 @@ class GroupCoordinator {
   std::map<std::string, Group> groups_;
   uint64_t next_member_ = 0;
 };
+
+// The topic of a tracking task's change log in `format`: the task's name for the dts encoding,
+// TASK.FORMAT for a view (TASK.canal-json, ...; docs/kafka.md). A group's committed offsets are
+// per topic, as in Kafka: a group that reads a view and the task's own topic keeps a position
+// on each, and the HTTP API reads and commits the topic of its `format=` (docs/api.md).
+std::string trackingTopic(const std::string& task, sink::ChangeFormat format);
+// Every topic of a tracking task: its own, then its views.
+std::vector<std::string> trackingTopics(const std::string& task);
 
 // Committed offsets: DATA_DIR/kafka-offsets.db (SQLite, synchronous=FULL: a commit that was
 // acknowledged survives a crash or power loss). Thread-safety: any thread (one mutex).

@@ -144,6 +144,15 @@ json build() {
              {"required", {"offset"}},
              {"properties", {{"offset", {{"type", "integer"}}}}}}}}}}}});
   paths["/tasks/{name}/groups/{group}/commit"]["post"]["parameters"].push_back(group_param);
+  // A group's offsets are per topic: the task's (format dts) or a view's.
+  json format_param = {
+      {"name", "format"},
+      {"in", "query"},
+      {"required", false},
+      {"schema",
+       {{"type", "string"}, {"enum", {"dts", "debezium-json", "canal-json", "maxwell-json"}}}}};
+  paths["/tasks/{name}/groups/{group}"]["get"]["parameters"].push_back(format_param);
+  paths["/tasks/{name}/groups/{group}/commit"]["post"]["parameters"].push_back(format_param);
   paths["/instances"]["get"] = op("list instances", "InstanceList", false, {});
   paths["/instances"]["post"] =
       op("register an instance (the instance file's YAML or its JSON form)", "Instance", false,
@@ -286,9 +295,14 @@ json build() {
        {{"type", "object"},
         {"properties",
          {{"group", {{"type", "string"}}},
+          {"topic", {{"type", "string"}}},
           {"offset", {{"type", "integer"}, {"nullable", true}}},
           {"first_offset", {{"type", "integer"}}},
-          {"end_offset", {{"type", "integer"}}}}}}},
+          {"end_offset", {{"type", "integer"}}},
+          {"topics",
+           {{"type", "array"},
+            {"description", "every topic of the task the group committed on, with its offset"},
+            {"items", {{"type", "object"}}}}}}}}},
       {"ChangeRecord",
        {{"type", "object"},
         {"description",
@@ -311,6 +325,8 @@ json build() {
           {"pos", {{"type", "integer"}}},
           {"ts_ms", {{"type", "integer"}}},
           {"tx", obj},
+          {"row", {{"type", "integer"}}},
+          {"server_id", {{"type", "integer"}}},
           {"event_count", {{"type", "integer"}}},
           {"position", {{"type", "string"}}}}}}},
       {"Group",

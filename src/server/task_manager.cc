@@ -427,11 +427,6 @@ Result<GroupTokenStore*> TaskManager::tokenStore() {
 
 namespace {
 
-// The topics of a tracking task: its own and its encoded views (docs/kafka.md).
-std::vector<std::string> taskTopics(const std::string& name) {
-  return {name, name + ".debezium-json", name + ".canal-json", name + ".maxwell-json"};
-}
-
 // A group id the API accepts in a path: 1-249 letters, digits, '.', '_' and '-'.
 Status checkGroupId(const std::string& group) {
   bool ok = !group.empty() && group.size() <= 249;
@@ -466,7 +461,7 @@ Result<TrackingView> TaskManager::tracking(const std::string& name) {
     out.log_end_offset = log->endOffset();
   }
   DTS_ASSIGN_OR_RETURN(kafka::OffsetStore * store, offsetStore());
-  DTS_ASSIGN_OR_RETURN(auto groups, store->groupsOf(taskTopics(name)));
+  DTS_ASSIGN_OR_RETURN(auto groups, store->groupsOf(kafka::trackingTopics(name)));
   for (const auto& g : groups) {
     TrackingGroup t;
     t.name = g.group_id;
@@ -846,7 +841,7 @@ Status TaskManager::remove(const std::string& name) {
     std::filesystem::remove_all(dir, ec);
     if (ec) return Status::Internal("removing the change log " + dir + ": " + ec.message());
     DTS_ASSIGN_OR_RETURN(kafka::OffsetStore * offsets, offsetStore());
-    DTS_RETURN_IF_ERROR(offsets->forgetTopics(taskTopics(name)));
+    DTS_RETURN_IF_ERROR(offsets->forgetTopics(kafka::trackingTopics(name)));
     DTS_ASSIGN_OR_RETURN(GroupTokenStore * tokens, tokenStore());
     DTS_RETURN_IF_ERROR(tokens->forgetTask(name));
   }

@@ -216,11 +216,11 @@ Json debeziumSource(const Json& r, std::string_view task) {
   s["snapshot"] = "false";
   s["db"] = field(r, "db");
   s["table"] = stringOrNull(r, "table");
-  s["server_id"] = 0;
+  s["server_id"] = number(r, "server_id");
   s["gtid"] = stringOrNull(r, "gtid");
   s["file"] = field(r, "file");
   s["pos"] = number(r, "pos");
-  s["row"] = 0;
+  s["row"] = number(r, "row");
   s["thread"] = nullptr;
   s["query"] = nullptr;
   return s;
@@ -278,7 +278,12 @@ Json debezium(const Json& r, const std::string& op, std::string_view task) {
   const Json& t = get(r, "tx");
   tx["id"] = t.is_object() ? get(t, "id") : Json(nullptr);
   tx["total_order"] = t.is_object() ? get(t, "seq") : Json(nullptr);
-  tx["data_collection_order"] = t.is_object() ? get(t, "seq") : Json(nullptr);
+  // The row's place among the transaction's rows of its table; a record logged before
+  // table_seq existed has its place in the transaction.
+  const Json& table_seq = get(t, "table_seq");
+  tx["data_collection_order"] = table_seq.is_number_integer() ? table_seq
+                                : t.is_object()               ? get(t, "seq")
+                                                              : Json(nullptr);
   out["transaction"] = std::move(tx);
   return out;
 }
@@ -372,6 +377,7 @@ Json maxwell(const Json& r, const std::string& op) {
       t.is_object() && get(t, "seq").is_number_integer() ? get(t, "seq").get<int64_t>() - 1 : 0;
   out["position"] = position;
   out["gtid"] = stringOrNull(r, "gtid");
+  out["server_id"] = number(r, "server_id");
   out["primary_key_columns"] = get(r, "pk").is_array() ? get(r, "pk") : Json::array();
   out["data"] = convertImage(op == "delete" ? get(r, "before") : get(r, "after"), types,
                              Style::kEmbeddedJson);

@@ -15,7 +15,7 @@ const char kTypes[] =
     R"j("doc":"json","note":"varchar(20)"})j";
 const char kTail[] =
     R"j("gtid":"0-1-42","file":"mysql-bin.000003","pos":8890,"ts_ms":1796187600000,)j"
-    R"j("tx":{"id":"0-1-42","seq":2}})j";
+    R"j("tx":{"id":"0-1-42","seq":2},"row":2,"server_id":7})j";
 
 std::string record(const std::string& op, const std::string& before, const std::string& after) {
   return R"j({"offset":121,"op":")j" + op + R"j(","db":"shop","table":"orders","pk":["id"],)j" +
@@ -31,7 +31,7 @@ const char kDdl[] =
     R"j("sql":"ALTER TABLE orders ADD COLUMN c INT","definition":{"db":"shop","table":"orders",)j"
     R"j("columns":{"id":"int(11)","c":"int(11)"},"pk":["id"]},"gtid":"0-1-44",)j"
     R"j("file":"mysql-bin.000003","pos":9700,"ts_ms":1796187660000,)j"
-    R"j("tx":{"id":"0-1-44","seq":1}})j";
+    R"j("tx":{"id":"0-1-44","seq":1},"server_id":7})j";
 
 // Records with consecutive offsets from 0, all visible.
 class VectorLog final : public ChangeLogReader {
@@ -67,8 +67,8 @@ json encode(ChangeFormat f, const std::string& value) {
 // binary base64 (00ff10 -> AP8Q), JSON its text, NULL null.
 const char kDebeziumSource[] =
     R"j({"version":"dts","connector":"mysql","name":"shop-changes","ts_ms":1796187600000,)j"
-    R"j("snapshot":"false","db":"shop","table":"orders","server_id":0,"gtid":"0-1-42",)j"
-    R"j("file":"mysql-bin.000003","pos":8890,"row":0,"thread":null,"query":null})j";
+    R"j("snapshot":"false","db":"shop","table":"orders","server_id":7,"gtid":"0-1-42",)j"
+    R"j("file":"mysql-bin.000003","pos":8890,"row":2,"thread":null,"query":null})j";
 const char kRowA64[] = R"j({"id":7,"total":"12.50","at":"2026-12-02 05:00:00.123","raw":"AP8Q",)j"
                        R"j("doc":"{\"a\": [1, 2]}","note":null})j";
 const char kRowB64[] = R"j({"id":7,"total":"13.00","at":"2026-12-02 05:00:00.123","raw":"AP8Q",)j"
@@ -89,7 +89,7 @@ TEST(ChangeFormatsTest, DebeziumJson) {
             want("d", kRowB64, "null"));
   EXPECT_EQ(encode(ChangeFormat::kDebeziumJson, kDdl), json::parse(R"j({
     "source":{"version":"dts","connector":"mysql","name":"shop-changes","ts_ms":1796187660000,
-              "snapshot":"false","db":"shop","table":"orders","server_id":0,"gtid":"0-1-44",
+              "snapshot":"false","db":"shop","table":"orders","server_id":7,"gtid":"0-1-44",
               "file":"mysql-bin.000003","pos":9700,"row":0,"thread":null,"query":null},
     "ts_ms":1796187660000,"databaseName":"shop","schemaName":null,
     "ddl":"ALTER TABLE orders ADD COLUMN c INT",
@@ -135,7 +135,7 @@ TEST(ChangeFormatsTest, MaxwellJson) {
   auto want = [&](const std::string& type, const std::string& data, const std::string& old) {
     std::string s = R"j({"database":"shop","table":"orders","type":")j" + type +
                     R"j(","ts":1796187600,"xoffset":1,"position":"mysql-bin.000003:8890",)j"
-                    R"j("gtid":"0-1-42","primary_key_columns":["id"],"data":)j" +
+                    R"j("gtid":"0-1-42","server_id":7,"primary_key_columns":["id"],"data":)j" +
                     data;
     if (!old.empty()) s += R"j(,"old":)j" + old;
     return json::parse(s + "}");

@@ -856,7 +856,7 @@ void ChangeLog::beginPieceText(const pipeline::Transaction& piece) {
 }
 
 void ChangeLog::appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at,
-                               std::string* out) {
+                               std::string* out, uint64_t table_seq) {
   out->append(piece_gtid_json_);
   if (at.file != file_) {
     file_ = at.file;
@@ -873,6 +873,10 @@ void ChangeLog::appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosi
   out->append(piece_tx_json_);
   out->append(",\"seq\":");
   appendInt(static_cast<int64_t>(seq), out);
+  if (table_seq > 0) {
+    out->append(",\"table_seq\":");
+    appendInt(static_cast<int64_t>(table_seq), out);
+  }
   out->push_back('}');
 }
 
@@ -1016,7 +1020,15 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
       v.append("null");
     }
   }
-  appendTxFields(txn_seq_++, ts, ev.position, &v);
+  // A row's place among the transaction's rows of its table (Debezium's data_collection_order).
+  const uint64_t table_seq = ev.op == Op::kDdl ? 0 : ++txn_table_rows_[{ev.database, ev.table}];
+  appendTxFields(txn_seq_++, ts, ev.position, &v, table_seq);
+  if (ev.op != Op::kDdl) {
+    v.append(",\"row\":");
+    appendInt(ev.row_in_event, &v);
+  }
+  v.append(",\"server_id\":");
+  appendInt(ev.server_id, &v);
   v.push_back('}');
   return endRecord(ts, start, false);
 }
@@ -1248,8 +1260,7 @@ Status ChangeLog::applyNow(const pipeline::Transaction& piece) {
       ++txn_ddl_;
     } else {
       ++txn_rows_;
-      txn_bytes_ += ev.payload_bytes;
-      ++txn_table_rows_[{ev.database, ev.table}];
+      txn_bytes_ += ev.payload_bytes;  // txn_table_rows_: counted by encodeEvent
     }
   }
   if (!st.ok()) return fail(st.withContext("change log " + options_.dir));
@@ -1449,6 +1460,9 @@ SinkStats ChangeLog::stats() const {
   s.bytes_applied = bytes_.load();
   s.ddl_applied = ddl_.load();
   s.batches = batches_.load();
+  s.log_first_offset = firstOffset();
+  s.log_end_offset = endOffset();
+  s.log_disk_bytes = diskBytes();
   bool busy = false;
   {
     // Transactions, not pieces: a transaction in pieces counts once, by its first piece, or as

@@ -219,7 +219,10 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   };
   const TableText& tableText(const pipeline::ChangeEvent& ev);
   void beginPieceText(const pipeline::Transaction& piece);
-  void appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at, std::string* out);
+  // table_seq: a row's place among its transaction's rows of the same table (from 1); 0 for
+  // markers and DDL, which have none.
+  void appendTxFields(uint64_t seq, int64_t ts, const mysql::BinlogPosition& at, std::string* out,
+                      uint64_t table_seq = 0);
   Status encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts);
   Status encodeMarker(bool begin, const pipeline::Transaction& piece, int64_t ts);
 

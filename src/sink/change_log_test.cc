@@ -11,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "sink/change_formats.h"
+
 namespace dts::sink {
 namespace {
 
@@ -118,6 +120,39 @@ void copyDir(const std::string& from, const std::string& to) {
   for (const auto& e : fs::directory_iterator(from)) fs::copy(e.path(), to / e.path().filename());
 }
 
+// A row's place among its transaction's rows of the same table (Debezium's
+// data_collection_order), beside its place in the transaction; rows and server ids as given.
+TEST(ChangeLogTest, RowsCarryTheirPlacePerTableAndInTheirRowsEvent) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  std::vector<ChangeEvent> events;
+  for (int i = 0; i < 4; ++i) {
+    ChangeEvent e = row(ChangeEvent::Op::kInsert, 10 + i, "x");
+    if (i % 2 == 1) e.table = "items";  // orders, items, orders, items
+    e.row_in_event = static_cast<uint32_t>(i / 2);
+    e.server_id = 7;
+    events.push_back(std::move(e));
+  }
+  ASSERT_TRUE((*log)->apply(txn(1, 100, std::move(events))).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  std::vector<nlohmann::json> all = readAll(**log);
+  ASSERT_EQ(all.size(), 6u);
+  for (int i = 0; i < 4; ++i) {
+    const nlohmann::json& r = all[static_cast<size_t>(i + 1)];
+    EXPECT_EQ(r["tx"]["seq"], i + 1) << r;
+    EXPECT_EQ(r["tx"]["table_seq"], i / 2 + 1) << r;
+    EXPECT_EQ(r["row"], i / 2) << r;
+    EXPECT_EQ(r["server_id"], 7) << r;
+    auto d = encodeChange(ChangeFormat::kDebeziumJson, r.dump(), "t");
+    ASSERT_TRUE(d.ok() && d->has_value());
+    auto dj = nlohmann::json::parse(**d);
+    EXPECT_EQ(dj["transaction"]["total_order"], i + 1) << dj;
+    EXPECT_EQ(dj["transaction"]["data_collection_order"], i / 2 + 1) << dj;
+    EXPECT_EQ(dj["source"]["row"], i / 2) << dj;
+  }
+}
+
 TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   TempDir dir;
   auto log = ChangeLog::open(options(dir.str()));
@@ -157,6 +192,10 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   EXPECT_EQ(j["pk"], nlohmann::json::array({"id"}));
   EXPECT_EQ(j["gtid"], "0-1-1");
   EXPECT_EQ(j["tx"]["seq"], 1);
+  EXPECT_EQ(j["tx"]["table_seq"], 1);
+  EXPECT_EQ(nlohmann::json::parse((*records)[2].value)["tx"]["table_seq"], 2);
+  EXPECT_FALSE(nlohmann::json::parse((*records)[5].value)["tx"].contains("table_seq"));  // ddl
+  EXPECT_FALSE(nlohmann::json::parse((*records)[3].value)["tx"].contains("table_seq"));  // commit
   EXPECT_EQ(j["file"], "bin.000001");
   EXPECT_EQ(j["pos"], 101);
   auto commit = nlohmann::json::parse((*records)[3].value);

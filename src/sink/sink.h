@@ -48,6 +48,10 @@ struct SinkStats {
   // its pieces applied so far. Empty and 0 when none (task::OpenTransaction).
   std::string open_transaction_gtid;
   uint64_t open_transaction_rows = 0;
+  // A change log sink (tracking): its offsets and size on disk; -1 and 0 for other sinks.
+  int64_t log_first_offset = -1;
+  int64_t log_end_offset = -1;
+  uint64_t log_disk_bytes = 0;
   // apply() calls that had to wait: for room in the queue (the destination is the bottleneck),
   // or for a transaction conflicting with two workers to be released (parallelism lost).
   uint64_t waits_queue_full = 0;

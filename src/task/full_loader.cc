@@ -196,13 +196,18 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
                                              : "SET SESSION character_set_results = utf8mb4"));
   DTS_ASSIGN_OR_RETURN(auto writer,
                        ChunkWriter::open(dest, format, t, what, shared.max_packet.load()));
+  uint64_t rows = 0, bytes = 0;  // this attempt's, counted in the progress as they are written
+  // A chunk rolled back is loaded again (now, by another method, or by a later run): its rows
+  // leave the progress with it, so that no row is ever counted twice.
   auto rollback = [&](Status st) {
     (void)dest.execute("ROLLBACK");
+    prog->rows_done -= std::min<uint64_t>(rows, prog->rows_done.load());
+    prog->bytes_done -= std::min<uint64_t>(bytes, prog->bytes_done.load());
+    rows = bytes = 0;
     return st;
   };
 
   DTS_RETURN_IF_ERROR(dest.execute("START TRANSACTION"));
-  uint64_t rows = 0;
   Status read;
   Status write_error = pipeRows(
       src, select, BatchEncoder(format, options_.statement_bytes),
@@ -210,6 +215,7 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
       [&](const RowBatch& b) -> Status {
         DTS_RETURN_IF_ERROR(writer->write(b));
         rows += b.rows;
+        bytes += b.bytes;
         prog->rows_done += b.rows;
         prog->bytes_done += b.bytes;
         progress_->addMoved(b.rows, b.bytes);

@@ -13,6 +13,7 @@
 #include "pipeline/mapping_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
+#include "source/schema_tracker.h"
 #include "source/source_filter_evaluator.h"
 #include "source/start_check.h"
 #include "task/schema_history_store.h"
@@ -21,6 +22,32 @@
 
 namespace dts::task {
 namespace {
+
+// The tables a piece's DDL dropped or renamed away (the reader's schema history, which has read
+// the piece, no longer has them) leave the status; a name the history has again (created anew)
+// comes back with its next change. Source names, as Progress keeps them.
+void noteDroppedTables(const pipeline::Transaction& piece, const source::SchemaHistory& history,
+                       Progress* progress) {
+  for (const pipeline::ChangeEvent& e : piece.events) {
+    if (e.op != pipeline::ChangeEvent::Op::kDdl) continue;
+    source::DdlEffect effect = source::ddlEffect(e.database, e.sql);
+    if (effect.kind == source::DdlEffect::Kind::kDatabase) {  // DROP DATABASE: its tables
+      for (const TableProgress& t : progress->tables()) {
+        if (t.source_database == effect.database &&
+            history.find(t.source_database, t.source_table) == nullptr)
+          progress->forgetTable(t.source_database, t.source_table);
+      }
+      continue;
+    }
+    if (effect.kind != source::DdlEffect::Kind::kTables) continue;
+    for (const auto& [db, table] : effect.tables) {
+      if (history.find(db, table) != nullptr)
+        progress->reselected(db, table);
+      else if (history.knows(db, table))
+        progress->forgetTable(db, table);
+    }
+  }
+}
 
 size_t payloadBytes(const pipeline::Transaction& txn) {
   size_t bytes = 0;
@@ -277,6 +304,11 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       const std::string& db = source ? source->first : c.database;
       const std::string& table = source ? source->second : c.table;
       Progress::Table* p = progress->findTable(db, table);
+      // Changes applied before the table's DROP (or RENAME away) do not bring it back.
+      if (p == nullptr && progress->forgotten(db, table)) {
+        before = c.rows;
+        continue;
+      }
       if (p == nullptr) {  // created on the source during the incremental phase
         p = progress->addTable(db, table, c.database, c.table);
         p->done = true;  // nothing of it to load in full
@@ -300,7 +332,10 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     progress->setSinkGauges({s.queued_transactions,
                              s.transactions_applied,
                              s.batches,
-                             {s.open_transaction_gtid, s.open_transaction_rows}});
+                             {s.open_transaction_gtid, s.open_transaction_rows},
+                             s.log_first_offset,
+                             s.log_end_offset,
+                             s.log_disk_bytes});
     if (auto pos = sink->durablePosition(); pos.has_value() && !pos->empty())
       progress->setCheckpoint(pos->toString());
   };
@@ -381,6 +416,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
         }
       }
       if (on_read_) on_read_(piece);
+      noteDroppedTables(piece, reader->schema().history(), progress);
       st = stage.map(&piece);
       if (!st.ok()) {
         st = st.withContext(where);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
+
+#include "common/terminal_text.h"
 
 namespace dts::task {
 
@@ -13,6 +16,7 @@ Progress::Table* Progress::addTable(const std::string& source_db, const std::str
   t->target_database = target_db;
   t->target_table = target_table;
   std::lock_guard<std::mutex> lock(tables_mu_);
+  forgotten_names_.erase({source_db, source_table});
   by_source_.emplace(std::make_pair(source_db, source_table), t.get());
   tables_.push_back(std::move(t));
   return tables_.back().get();
@@ -23,6 +27,32 @@ Progress::Table* Progress::findTable(const std::string& source_db,
   std::lock_guard<std::mutex> lock(tables_mu_);
   auto it = by_source_.find({source_db, source_table});
   return it == by_source_.end() ? nullptr : it->second;
+}
+
+void Progress::forgetTable(const std::string& source_db, const std::string& source_table) {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  const auto key = std::make_pair(source_db, source_table);
+  forgotten_names_.insert(key);
+  auto it = by_source_.find(key);
+  if (it == by_source_.end()) return;
+  Table* gone = it->second;
+  by_source_.erase(it);
+  for (auto t = tables_.begin(); t != tables_.end(); ++t) {
+    if (t->get() != gone) continue;
+    forgotten_tables_.push_back(std::move(*t));  // kept alive: a loader may still hold it
+    tables_.erase(t);
+    break;
+  }
+}
+
+void Progress::reselected(const std::string& source_db, const std::string& source_table) {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  forgotten_names_.erase({source_db, source_table});
+}
+
+bool Progress::forgotten(const std::string& source_db, const std::string& source_table) const {
+  std::lock_guard<std::mutex> lock(tables_mu_);
+  return forgotten_names_.count({source_db, source_table}) != 0;
 }
 
 std::vector<TableProgress> Progress::tables() const {
@@ -76,7 +106,8 @@ std::string bar(double fraction, int width) {
   out.push_back(']');
   return out;
 }
-// 1234567 -> "1,234,567"
+}  // namespace
+
 std::string groupDigits(uint64_t n) {
   std::string digits = std::to_string(n), out;
   for (size_t i = 0; i < digits.size(); ++i) {
@@ -85,25 +116,67 @@ std::string groupDigits(uint64_t n) {
   }
   return out;
 }
-}  // namespace
+
+std::string humanBytes(uint64_t bytes) {
+  static const char* const kUnits[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+  double v = static_cast<double>(bytes);
+  size_t u = 0;
+  while (v >= 1024 && u + 1 < std::size(kUnits)) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::string rowsOfTotal(const TableProgress& t) {
+  if (t.done) return groupDigits(t.rows_done) + "/" + groupDigits(t.rows_done);
+  return groupDigits(t.rows_done) + "/~" + groupDigits(std::max(t.rows_estimated, t.rows_done));
+}
 
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty, const OpenTransaction& open) {
+                           double latency_ms, bool tty, const OpenTransaction& open,
+                           const TrackingLogState* tracking) {
   uint64_t done = 0, est = 0;
   size_t tables_done = 0;
   for (const auto& t : tables) {
     done += t.rows_done;
-    est += std::max(t.rows_estimated, t.rows_done);
+    est += t.done ? t.rows_done : std::max(t.rows_estimated, t.rows_done);
     if (t.done) ++tables_done;
   }
-  char head[256];
   std::string latency = latency_ms < 0 ? "-" : std::to_string(static_cast<int64_t>(latency_ms));
-  std::snprintf(head, sizeof(head),
-                "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s ms",
-                task.c_str(), phaseName(phase), tables_done, tables.size(),
-                static_cast<unsigned long long>(done), static_cast<unsigned long long>(est),
-                rates.rps, rates.mbps, latency.c_str());
+  std::string head;
+  if (tracking != nullptr) {
+    // A tracking task loads nothing: what it has is its log.
+    std::string log = "change log not open yet";
+    if (tracking->known()) {
+      log = "change log " +
+            groupDigits(static_cast<uint64_t>(
+                std::max<int64_t>(0, tracking->end_offset - tracking->first_offset))) +
+            " records (offsets " + std::to_string(tracking->first_offset) + "-" +
+            std::to_string(tracking->end_offset) + ")";
+      // The size is the runner's (dts status); the API's view of a log has none.
+      if (tracking->disk_bytes > 0) log += ", " + humanBytes(tracking->disk_bytes);
+    }
+    char rest[160];
+    std::snprintf(rest, sizeof(rest), "  %.0f changes/s  %.2f MB/s  lag %s ms", rates.rps,
+                  rates.mbps, latency.c_str());
+    head = task + " " + phaseName(phase) + "  " + log + rest;
+  } else {
+    const bool estimated = tables_done < tables.size();
+    char buf[256];
+    std::snprintf(buf, sizeof(buf),
+                  "%s %-11s tables %zu/%zu rows %s/%s%s  %.0f rows/s  %.2f MB/s  latency %s ms",
+                  task.c_str(), phaseName(phase), tables_done, tables.size(),
+                  groupDigits(done).c_str(), estimated ? "~" : "", groupDigits(est).c_str(),
+                  rates.rps, rates.mbps, latency.c_str());
+    head = buf;
+  }
   // Its own line, in both forms: "  open transaction 0-1-4: 420,000 rows so far, none
   // committed before its last row".
   std::string open_line;
@@ -113,17 +186,14 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
   }
   if (!tty) return std::string(head) + "\n" + open_line;
   std::string out = std::string(head) + "\n" + open_line;
-  if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {
+  if (tracking == nullptr && (phase == TaskPhase::kFull || phase == TaskPhase::kSchema)) {
     out += "  full " + bar(est == 0 ? 0 : static_cast<double>(done) / est, 40) + "\n";
     for (const auto& t : tables) {
       if (t.done) continue;
-      double f = t.rows_estimated == 0 ? 0 : static_cast<double>(t.rows_done) / t.rows_estimated;
-      char line[512];
-      std::snprintf(line, sizeof(line), "  %-40.40s %s %llu/%llu\n",
-                    (t.source_database + "." + t.source_table).c_str(), bar(f, 20).c_str(),
-                    static_cast<unsigned long long>(t.rows_done),
-                    static_cast<unsigned long long>(t.rows_estimated));
-      out += line;
+      const uint64_t total = std::max(t.rows_estimated, t.rows_done);
+      double f = total == 0 ? 0 : static_cast<double>(t.rows_done) / total;
+      out += "  " + fitWidth(t.source_database + "." + t.source_table, 40) + " " + bar(f, 20) +
+             " " + rowsOfTotal(t) + "\n";
     }
   }
   if (phase == TaskPhase::kIncremental) {
@@ -139,11 +209,9 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
                         return a->changes_applied > b->changes_applied;
                       });
     for (size_t i = 0; i < busy.size() && i < kShown; ++i) {
-      char line[512];
-      std::snprintf(line, sizeof(line), "  %-40.40s %llu changes applied\n",
-                    (busy[i]->source_database + "." + busy[i]->source_table).c_str(),
-                    static_cast<unsigned long long>(busy[i]->changes_applied));
-      out += line;
+      out += "  " + fitWidth(busy[i]->source_database + "." + busy[i]->source_table, 40) + " " +
+             groupDigits(busy[i]->changes_applied) +
+             (tracking != nullptr ? " changes logged\n" : " changes applied\n");
     }
     if (busy.size() > kShown)
       out += "  ... " + std::to_string(busy.size() - kShown) + " more tables with changes\n";

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ class Progress {
                   const std::string& target_db, const std::string& target_table);
   Table* findTable(const std::string& source_db, const std::string& source_table);
   std::vector<TableProgress> tables() const;
+  // The source no longer has the table (dropped, or renamed: its new name is another table):
+  // tables() and findTable() leave it out from now on (pointers given out stay valid), and
+  // forgotten() is true until reselected() says the name exists again (created anew). Thread-safe.
+  void forgetTable(const std::string& source_db, const std::string& source_table);
+  void reselected(const std::string& source_db, const std::string& source_table);
+  bool forgotten(const std::string& source_db, const std::string& source_table) const;
 
   // Counts rows/bytes moved (full or incremental) for the rates.
   void addMoved(uint64_t rows, uint64_t bytes) {
@@ -83,6 +90,10 @@ class Progress {
     uint64_t transactions_applied = 0;  // this run
     uint64_t batches = 0;               // this run
     OpenTransaction open_transaction;
+    // A tracking task's change log (sink::SinkStats::log_*): -1 for other sinks.
+    int64_t log_first_offset = -1;
+    int64_t log_end_offset = -1;
+    uint64_t log_disk_bytes = 0;
   };
   void setSinkGauges(SinkGauges g) {
     std::lock_guard<std::mutex> lock(gauges_mu_);
@@ -109,6 +120,8 @@ class Progress {
   // By source (database, table), so findTable stays cheap with thousands of tables (the loaders,
   // the runner and the incremental publisher look tables up). Guarded by tables_mu_.
   std::map<std::pair<std::string, std::string>, Table*> by_source_;
+  std::vector<std::unique_ptr<Table>> forgotten_tables_;           // guarded by tables_mu_
+  std::set<std::pair<std::string, std::string>> forgotten_names_;  // guarded by tables_mu_
   std::atomic<uint64_t> rows_{0};
   std::atomic<uint64_t> bytes_{0};
   std::atomic<double> latency_ms_{-1};
@@ -128,9 +141,22 @@ class Progress {
 
 // One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
 // A transaction being applied in pieces (open) is shown with its rows so far: rows/s counts
-// committed rows only, and stays at 0 while one large transaction is applied.
+// committed rows only, and stays at 0 while one large transaction is applied. Row totals are
+// never below the rows done: a table still loading shows "~" before its total (an estimate,
+// at least its rows done), a loaded one its exact count.
+// `tracking` (non-null for a tracking task, which loads nothing) replaces the tables and rows
+// loaded with its change log: records, offsets, size on disk and retention.
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty, const OpenTransaction& open = {});
+                           double latency_ms, bool tty, const OpenTransaction& open = {},
+                           const TrackingLogState* tracking = nullptr);
+
+// 1234567 -> "1,234,567"
+std::string groupDigits(uint64_t n);
+// 1536 -> "1.5 KB", 0 -> "0 B" (powers of 1024).
+std::string humanBytes(uint64_t bytes);
+// A table's rows as `dts status` shows them: "1,480/1,480" once loaded, "500/~1,480" while
+// loading (the total an estimate, never below the rows done).
+std::string rowsOfTotal(const TableProgress& t);
 
 }  // namespace dts::task

@@ -51,6 +51,27 @@ TEST(ProgressTest, AnOpenTransactionShowsItsRowsSoFar) {
   }
 }
 
+// A table the source dropped or renamed away leaves the list for good, until its name is
+// selected again (created anew).
+TEST(ProgressTest, AForgottenTableLeavesTheListUntilReselected) {
+  Progress progress;
+  auto* kept = progress.addTable("d", "kept", "d", "kept");
+  auto* gone = progress.addTable("d", "gone", "d", "gone");
+  gone->changes_applied = 5;
+  progress.forgetTable("d", "gone");
+  ASSERT_EQ(progress.tables().size(), 1u);
+  EXPECT_EQ(progress.tables()[0].source_table, "kept");
+  EXPECT_EQ(progress.findTable("d", "gone"), nullptr);
+  EXPECT_TRUE(progress.forgotten("d", "gone"));
+  gone->changes_applied += 1;  // a pointer handed out earlier stays valid
+  kept->changes_applied = 1;
+  progress.reselected("d", "gone");
+  EXPECT_FALSE(progress.forgotten("d", "gone"));
+  progress.addTable("d", "gone", "d", "gone");  // created again: a fresh entry
+  ASSERT_EQ(progress.tables().size(), 2u);
+  EXPECT_EQ(progress.tables()[1].changes_applied, 0u);
+}
+
 TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {
   Progress progress;
   std::thread adder([&] {

@@ -2,6 +2,7 @@
 
 #include <condition_variable>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "common/log.h"
@@ -20,6 +21,14 @@
 
 namespace dts::task {
 
+namespace {
+// Milliseconds since the epoch on `clock` (the task state's times).
+int64_t epochMs(Clock* clock) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(clock->now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
 TaskRunner::TaskRunner(TaskConfig config, StateStore* store, RunnerOptions options)
     : config_(std::move(config)), store_(store), options_(std::move(options)) {}
 
@@ -31,9 +40,7 @@ Status TaskRunner::save() {
   std::lock_guard<std::mutex> lock(state_mu_);
   state_.tables = progress_.tables();
   progress_.storeDegraded(&state_.degraded);
-  state_.updated_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                             options_.clock->now().time_since_epoch())
-                             .count();
+  state_.updated_at_ms = epochMs(options_.clock);
   return store_->save(state_);
 }
 
@@ -109,7 +116,7 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.retrying = retrying;
-      state_.last_error = error.toString();
+      recordError(&state_, error.toString(), epochMs(options_.clock));
       rows_at_retry_.store(progress_.rowsMoved());
     }
     saveOrCount("while retrying");
@@ -167,7 +174,13 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
     state_.phase = TaskPhase::kCreated;
   }
   state_.config_yaml = taskToYaml(config_);
+  // A new run has no error yet; an earlier one's stays in state_.errors (recovered once this run
+  // works).
   state_.last_error.clear();
+  if (config_.kind == TaskKind::kTracking) {
+    state_.tracking.retention_hours = config_.options.retention_hours;
+    state_.tracking.retention_bytes = config_.options.retention_bytes;
+  }
   DTS_RETURN_IF_ERROR(save());
 
   // Progress reporter: persists state and prints, until the phases end.
@@ -190,9 +203,18 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
         state_.latency_ms = progress_.latencyMs();
         state_.open_transaction = open;
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;
-        // Streaming again (the engine says so) or rows moving again: the outage is over.
+        // Streaming again (the engine says so) or rows moving again: the outage is over, and
+        // its error is history (recovered at now), no longer the task's error.
         bool healthy = progress_.takeHealthy();
-        if (healthy || progress_.rowsMoved() > rows_at_retry_.load()) state_.retrying.clear();
+        if (healthy || progress_.rowsMoved() > rows_at_retry_.load()) {
+          state_.retrying.clear();
+          recordRecovery(&state_, epochMs(options_.clock));
+        }
+        if (const Progress::SinkGauges g = progress_.sinkGauges(); g.log_end_offset >= 0) {
+          state_.tracking.first_offset = g.log_first_offset;
+          state_.tracking.end_offset = g.log_end_offset;
+          state_.tracking.disk_bytes = g.log_disk_bytes;
+        }
       }
       saveOrCount("for the progress report");
       TaskPhase phase = progress_.phase();
@@ -235,7 +257,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
   if (!st.ok()) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
-      state_.last_error = st.toString();
+      recordError(&state_, st.toString(), epochMs(options_.clock));
     }
     setPhase(TaskPhase::kFailed);
     return st;
@@ -259,12 +281,21 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   }
   DTS_RETURN_IF_ERROR(report.toStatus());
   if (stop.load()) return Status::Aborted("stopped");
+  std::set<std::pair<std::string, std::string>> selected;
   for (const auto& t : report.catalog) {
+    selected.emplace(t.route.source_database, t.route.source_table);
     if (progress_.findTable(t.route.source_database, t.route.source_table) == nullptr) {
       auto* p = progress_.addTable(t.route.source_database, t.route.source_table,
                                    t.route.target_database, t.route.target_table);
-      p->rows_estimated = t.estimated_rows;
+      // A tracking task loads nothing: its tables have no rows to estimate.
+      if (config_.kind != TaskKind::kTracking) p->rows_estimated = t.estimated_rows;
     }
+  }
+  // Tables of an earlier run that the source no longer has (dropped, or renamed: the new name
+  // is in the catalog) are not this task's any more: `dts status` stops listing them.
+  for (const auto& t : progress_.tables()) {
+    if (!selected.count({t.source_database, t.source_table}))
+      progress_.forgetTable(t.source_database, t.source_table);
   }
 
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());

@@ -4,6 +4,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 namespace dts::task {
@@ -101,6 +102,56 @@ nlohmann::json verifyStateJson(const VerifyState& v) {
   return j;
 }
 
+nlohmann::json trackingLogJson(const TrackingLogState& t) {
+  if (!t.known()) return nullptr;
+  return {{"first_offset", t.first_offset},           {"end_offset", t.end_offset},
+          {"records", t.end_offset - t.first_offset}, {"disk_bytes", t.disk_bytes},
+          {"retention_hours", t.retention_hours},     {"retention_bytes", t.retention_bytes}};
+}
+
+void recordError(TaskState* s, const std::string& message, int64_t now_ms) {
+  s->last_error = message;
+  if (!s->errors.empty() && s->errors.back().recovered_at_ms == 0) {
+    s->errors.back().message = message;
+    return;
+  }
+  s->errors.push_back({message, now_ms, 0});
+  if (s->errors.size() > kErrorHistory)
+    s->errors.erase(s->errors.begin(), s->errors.begin() + static_cast<std::ptrdiff_t>(
+                                                               s->errors.size() - kErrorHistory));
+}
+
+void recordRecovery(TaskState* s, int64_t now_ms) {
+  if (s->errors.empty() || s->errors.back().recovered_at_ms != 0) return;
+  s->last_error.clear();
+  s->errors.back().recovered_at_ms = now_ms;
+}
+
+namespace {
+std::string isoUtc(int64_t ms) {
+  std::time_t t = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+}  // namespace
+
+nlohmann::json pastErrorsJson(const std::vector<PastError>& errors) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PastError& e : errors) {
+    out.push_back(
+        {{"message", e.message},
+         {"at", isoUtc(e.at_ms)},
+         {"at_ms", e.at_ms},
+         {"recovered_at", e.recovered_at_ms > 0 ? nlohmann::json(isoUtc(e.recovered_at_ms))
+                                                : nlohmann::json(nullptr)},
+         {"recovered_at_ms", e.recovered_at_ms}});
+  }
+  return out;
+}
+
 namespace {
 uint64_t toU64(const std::optional<std::string>& s) {
   return s ? std::stoull(*s) : 0;
@@ -181,6 +232,22 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
       }
     }
   }
+  if (stats.is_object()) {
+    if (auto t = stats.find("tracking"); t != stats.end() && t->is_object()) {
+      s.tracking.first_offset = t->value("first_offset", int64_t{-1});
+      s.tracking.end_offset = t->value("end_offset", int64_t{-1});
+      s.tracking.disk_bytes = t->value("disk_bytes", uint64_t{0});
+      s.tracking.retention_hours = t->value("retention_hours", uint32_t{0});
+      s.tracking.retention_bytes = t->value("retention_bytes", uint64_t{0});
+    }
+    if (auto e = stats.find("errors"); e != stats.end() && e->is_array()) {
+      for (const auto& x : *e) {
+        if (!x.is_object()) continue;
+        s.errors.push_back({x.value("message", ""), x.value("at_ms", int64_t{0}),
+                            x.value("recovered_at_ms", int64_t{0})});
+      }
+    }
+  }
   s.updated_at_ms = static_cast<int64_t>(toU64(r[10]));
   DTS_ASSIGN_OR_RETURN(auto tables,
                        db_->query("SELECT source_db, source_table, target_db, target_table,"
@@ -217,6 +284,8 @@ Status SqliteStateStore::save(const TaskState& s) {
       stats["open_transaction"] = openTransactionJson(s.open_transaction);
     if (!s.verify.state.empty() || s.verify.incremental.enabled)
       stats["verify"] = verifyStateJson(s.verify);
+    if (s.tracking.known()) stats["tracking"] = trackingLogJson(s.tracking);
+    if (!s.errors.empty()) stats["errors"] = pastErrorsJson(s.errors);
     DTS_ASSIGN_OR_RETURN(
         auto ignored,
         db_->query("INSERT OR REPLACE INTO task_state VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"

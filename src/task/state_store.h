@@ -6,6 +6,7 @@
 // the task stands and what to show.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -120,12 +121,39 @@ struct VerifyState {
 // The verification state as JSON (the state store's, `dts status --json`'s and the API's form).
 nlohmann::json verifyStateJson(const VerifyState& v);
 
+// A tracking task's change log (task/tracking.h) at the last progress report.
+struct TrackingLogState {
+  int64_t first_offset = -1;  // -1: not known (not a tracking task, or its log not open yet)
+  int64_t end_offset = -1;    // records are first_offset .. end_offset-1
+  uint64_t disk_bytes = 0;
+  uint32_t retention_hours = 0;  // options.retention_hours
+  uint64_t retention_bytes = 0;  // options.retention_bytes; 0 = no size cap
+  bool known() const { return end_offset >= 0; }
+};
+// Its JSON form (the state store's, `dts status --json`'s): null when not known.
+nlohmann::json trackingLogJson(const TrackingLogState& t);
+
+// An error the task met. While the task retries it (or after it failed with it) it is also
+// TaskState::last_error; once the task works again last_error is cleared and the error stays
+// here with the time it recovered, so that a past outage is neither shown as current nor lost.
+struct PastError {
+  std::string message;
+  int64_t at_ms = 0;            // when it was first seen (wall clock)
+  int64_t recovered_at_ms = 0;  // when the task worked again; 0: not (yet) recovered
+};
+inline constexpr size_t kErrorHistory = 10;  // the newest errors kept in TaskState::errors
+// [{message, at, at_ms, recovered_at, recovered_at_ms}, ...] oldest first (times UTC, ISO 8601;
+// recovered_at null when not recovered).
+nlohmann::json pastErrorsJson(const std::vector<PastError>& errors);
+
 struct TaskState {
   std::string name;
   std::string kind;  // "migration" | "sync"
   TaskPhase phase = TaskPhase::kCreated;
-  std::string config_yaml;   // the task file as taskToYaml prints it (never a password)
-  std::string last_error;    // empty when none; never contains a password
+  std::string config_yaml;  // the task file as taskToYaml prints it (never a password)
+  // The error the task has now (retrying it, or failed with it); empty when none. Never
+  // contains a password. Past errors, recovered: `errors`.
+  std::string last_error;
   bool schema_done = false;  // schema created by this task (a rerun skips the conflict check)
   // The schema phase began: destination tables may exist that this task created (a run killed
   // in the middle of it), so a rerun skips the conflict check too. Saved before the first CREATE.
@@ -148,7 +176,16 @@ struct TaskState {
   std::map<std::string, uint64_t> degraded;
   int64_t updated_at_ms = 0;
   std::vector<TableProgress> tables;
+  TrackingLogState tracking;      // tracking tasks
+  std::vector<PastError> errors;  // the newest kErrorHistory, oldest first
 };
+
+// The task met `message` at now_ms: last_error is set, and the history gains an entry (the newest
+// one, unrecovered, is updated instead: one outage retried many times is one entry).
+void recordError(TaskState* s, const std::string& message, int64_t now_ms);
+// The task works again: last_error is cleared and the newest unrecovered error recovers at
+// now_ms. A no-op when there is none.
+void recordRecovery(TaskState* s, int64_t now_ms);
 
 class StateStore {
  public:

@@ -149,6 +149,46 @@ TEST(StateStoreTest, DegradedCountsPersistAndOldStatesHaveNone) {
   std::filesystem::remove_all(tmpl);
 }
 
+// A tracking task's log and the error history survive a save; an older state has neither.
+TEST(StateStoreTest, TrackingLogAndErrorHistoryPersist) {
+  std::string tmpl;
+  std::string dir =
+      oldDataDir(std::string(kOldTaskStateTable) +
+                     "INSERT INTO task_state VALUES ('old', 'tracking', 'incremental',"
+                     " '', 'boom', 1, 1, '0-1-1', '', '{}', 0)",
+                 &tmpl);
+  auto store = SqliteStateStore::open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  auto s = (*store)->load("old");
+  ASSERT_TRUE(s.ok() && s->has_value()) << s.status().toString();
+  EXPECT_FALSE((*s)->tracking.known());
+  EXPECT_TRUE((*s)->errors.empty());
+  EXPECT_EQ((*s)->last_error, "boom");
+  (*s)->tracking = {5, 1205, 4096, 24, 1 << 30};
+  recordError(&**s, "lost the source", 1000);
+  recordRecovery(&**s, 2000);
+  recordError(&**s, "lost it again", 3000);
+  ASSERT_TRUE((*store)->save(**s).ok());
+  auto again = (*store)->load("old");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  const TaskState& a = **again;
+  EXPECT_EQ(a.tracking.first_offset, 5);
+  EXPECT_EQ(a.tracking.end_offset, 1205);
+  EXPECT_EQ(a.tracking.disk_bytes, 4096u);
+  EXPECT_EQ(a.tracking.retention_hours, 24u);
+  EXPECT_EQ(a.tracking.retention_bytes, 1u << 30);
+  ASSERT_EQ(a.errors.size(), 2u);
+  EXPECT_EQ(a.errors[0].message, "lost the source");
+  EXPECT_EQ(a.errors[0].at_ms, 1000);
+  EXPECT_EQ(a.errors[0].recovered_at_ms, 2000);
+  EXPECT_EQ(a.errors[1].recovered_at_ms, 0);
+  EXPECT_EQ(a.last_error, "lost it again");
+  nlohmann::json j = pastErrorsJson(a.errors);
+  EXPECT_EQ(j[0]["recovered_at"], "1970-01-01T00:00:02Z");
+  EXPECT_TRUE(j[1]["recovered_at"].is_null());
+  std::filesystem::remove_all(tmpl);
+}
+
 // The start position: unknown (nullopt) and known-but-empty ("") survive a save, and a data dir
 // written by an older dts, which kept "-" in memory for the empty position, reads the same way.
 TEST(StateStoreTest, StartPositionUnknownOrEmpty) {
