@@ -62,12 +62,19 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"phase", task::phaseName(s.phase)},
           {"rps", s.rps},
           {"mbps", s.mbps},
-          {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
+          // Unknown (null) while the node read has stopped replicating: measured against that
+          // node, a small number would read as healthy.
+          {"latency_ms", s.latency_ms < 0 || s.source_replication.degraded()
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(s.latency_ms)},
           {"start_gtid", s.start_gtid.value_or("")},
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"open_transaction", task::openTransactionJson(s.open_transaction)},
           {"last_error", s.last_error},
           {"retrying", s.retrying},
+          // The secondary node's own replication (null: not watched, e.g. the read/write
+          // endpoint is read, or no process runs the task).
+          {"source_replication", source::replicationHealthJson(s.source_replication)},
           {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
           {"verify", task::verifyStateJson(s.verify)},
@@ -106,6 +113,7 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       st.rps = st.mbps = 0;
       st.latency_ms = -1;
       st.open_transaction = {};
+      st.source_replication = {};
     }
     if (json) {
       nlohmann::json j = toJson(st);
@@ -117,9 +125,10 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       all.push_back(std::move(j));
       continue;
     }
-    std::printf("%s", task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps},
-                                           st.latency_ms, false, st.open_transaction)
-                          .c_str());
+    std::printf("%s",
+                task::renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms,
+                                     false, st.open_transaction, st.source_replication)
+                    .c_str());
     if (stale) {
       std::printf(
           "  not running: no process runs this task now (it was killed or crashed); state as "

@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "server/server.h"
 #include "server/token.h"
+#include "source/replication_health.h"
 #include "task/progress.h"
 
 namespace dts::cli {
@@ -62,9 +63,11 @@ std::string renderTask(const json& t, bool tty) {
     open = task::openTransactionFromJson(a->value("open_transaction", json()));
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
-  out +=
-      task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated, tables,
-                           {t["rps"].get<double>(), t["mbps"].get<double>()}, latency, tty, open);
+  const source::ReplicationHealth node_health =
+      source::replicationHealthFromJson(t.value("source_replication", json()));
+  out += task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated,
+                              tables, {t["rps"].get<double>(), t["mbps"].get<double>()}, latency,
+                              tty, open, node_health);
   if (t["replication_lag_seconds"].is_number()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  replication lag: %.3f s\n",

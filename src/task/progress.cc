@@ -89,7 +89,8 @@ std::string groupDigits(uint64_t n) {
 
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty, const OpenTransaction& open) {
+                           double latency_ms, bool tty, const OpenTransaction& open,
+                           const source::ReplicationHealth& source) {
   uint64_t done = 0, est = 0;
   size_t tables_done = 0;
   for (const auto& t : tables) {
@@ -97,10 +98,18 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
     est += std::max(t.rows_estimated, t.rows_done);
     if (t.done) ++tables_done;
   }
-  char head[256];
-  std::string latency = latency_ms < 0 ? "-" : std::to_string(static_cast<int64_t>(latency_ms));
+  char head[512];
+  std::string latency =
+      latency_ms < 0 ? "- ms" : std::to_string(static_cast<int64_t>(latency_ms)) + " ms";
+  if (source.degraded()) {
+    // Measured against the node, whose own replication stopped: not a healthy number.
+    latency = "unknown (source node replication stopped)";
+  } else if (source.state == source::ReplicationHealth::State::kRunning &&
+             source.seconds_behind.value_or(0) > 0) {
+    latency += " + node " + std::to_string(*source.seconds_behind) + " s behind its primary";
+  }
   std::snprintf(head, sizeof(head),
-                "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s ms",
+                "%s %-11s tables %zu/%zu rows %llu/%llu  %.0f rows/s  %.2f MB/s  latency %s",
                 task.c_str(), phaseName(phase), tables_done, tables.size(),
                 static_cast<unsigned long long>(done), static_cast<unsigned long long>(est),
                 rates.rps, rates.mbps, latency.c_str());
@@ -111,6 +120,8 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
     open_line = "  open transaction " + open.gtid + ": " + groupDigits(open.rows) +
                 " rows so far, none committed before its last row\n";
   }
+  if (source.degraded() || source.state == source::ReplicationHealth::State::kUnknown)
+    open_line += "  " + source::describeReplicationHealth(source) + "\n";
   if (!tty) return std::string(head) + "\n" + open_line;
   std::string out = std::string(head) + "\n" + open_line;
   if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {

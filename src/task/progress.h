@@ -129,8 +129,12 @@ class Progress {
 // One line per phase/table for a terminal that is not a TTY, or a frame of bars for one that is.
 // A transaction being applied in pieces (open) is shown with its rows so far: rows/s counts
 // committed rows only, and stays at 0 while one large transaction is applied.
+// source: the replication health of the secondary node read; while it is stopped the latency
+// reads "unknown (source node replication stopped)" instead of a number, whatever the stream
+// says, and its own line says why; while it runs, the node's own delay follows the latency.
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
-                           double latency_ms, bool tty, const OpenTransaction& open = {});
+                           double latency_ms, bool tty, const OpenTransaction& open = {},
+                           const source::ReplicationHealth& source = {});
 
 }  // namespace dts::task
