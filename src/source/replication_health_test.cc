@@ -19,10 +19,10 @@ mysql::QueryResult rows(std::vector<std::string> columns,
 }
 
 const std::vector<std::string> kMariaDbAll = {
-    "Connection_name", "Slave_SQL_State",   "Slave_IO_State", "Master_Host",
-    "Slave_IO_Running", "Slave_SQL_Running", "Last_Errno",     "Last_Error",
-    "Seconds_Behind_Master", "Last_IO_Errno", "Last_IO_Error", "Last_SQL_Errno",
-    "Last_SQL_Error", "Master_Server_Id", "Gtid_IO_Pos", "Gtid_Slave_Pos"};
+    "Connection_name",       "Slave_SQL_State",   "Slave_IO_State", "Master_Host",
+    "Slave_IO_Running",      "Slave_SQL_Running", "Last_Errno",     "Last_Error",
+    "Seconds_Behind_Master", "Last_IO_Errno",     "Last_IO_Error",  "Last_SQL_Errno",
+    "Last_SQL_Error",        "Master_Server_Id",  "Gtid_IO_Pos",    "Gtid_Slave_Pos"};
 
 TEST(ReplicationHealthTest, NoRowsIsNotAReplica) {
   auto channels = parseReplicaStatus(rows(kMariaDbAll, {}));
@@ -34,9 +34,9 @@ TEST(ReplicationHealthTest, NoRowsIsNotAReplica) {
 }
 
 TEST(ReplicationHealthTest, RunningChannelCarriesItsDelayAndPosition) {
-  auto channels = parseReplicaStatus(
-      rows(kMariaDbAll, {{"", "", "", "127.0.0.1", "Yes", "Yes", "0", "", "7", "0", "", "0", "",
-                          "1", "0-1-90", "0-1-88"}}));
+  auto channels =
+      parseReplicaStatus(rows(kMariaDbAll, {{"", "", "", "127.0.0.1", "Yes", "Yes", "0", "", "7",
+                                             "0", "", "0", "", "1", "0-1-90", "0-1-88"}}));
   ASSERT_TRUE(channels.ok()) << channels.status().toString();
   auto h = decideReplicationHealth(*channels, "node-2");
   EXPECT_EQ(h.state, S::kRunning);
@@ -47,9 +47,9 @@ TEST(ReplicationHealthTest, RunningChannelCarriesItsDelayAndPosition) {
 }
 
 TEST(ReplicationHealthTest, StoppedByStopSlaveIsDegradedWithUnknownDelay) {
-  auto channels = parseReplicaStatus(rows(
-      kMariaDbAll, {{"", "", "", "h", "No", "No", "0", "", std::nullopt, "0", "", "0", "", "1",
-                     "0-1-90", "0-1-90"}}));
+  auto channels =
+      parseReplicaStatus(rows(kMariaDbAll, {{"", "", "", "h", "No", "No", "0", "", std::nullopt,
+                                             "0", "", "0", "", "1", "0-1-90", "0-1-90"}}));
   ASSERT_TRUE(channels.ok());
   auto h = decideReplicationHealth(*channels, "node-2");
   EXPECT_EQ(h.state, S::kStopped);
@@ -63,13 +63,13 @@ TEST(ReplicationHealthTest, StoppedByStopSlaveIsDegradedWithUnknownDelay) {
 
 TEST(ReplicationHealthTest, SqlErrorOnOneOfSeveralChannelsIsDegradedAndNamesIt) {
   // Multi-source: the default connection runs, connection 'b' broke on a duplicate key.
-  auto channels = parseReplicaStatus(rows(
-      kMariaDbAll,
-      {{"", "", "", "h1", "Yes", "Yes", "0", "", "0", "0", "", "0", "", "1", "0-1-5", "0-1-5"},
-       {"b", "", "", "h2", "Yes", "No", "1062", "dup", std::nullopt, "0", "", "1062",
-        "Could not execute Write_rows_v1 event on table shop.t; Duplicate entry '5' for key "
-        "'PRIMARY'",
-        "9", "1-9-3", "1-9-3"}}));
+  auto channels = parseReplicaStatus(
+      rows(kMariaDbAll,
+           {{"", "", "", "h1", "Yes", "Yes", "0", "", "0", "0", "", "0", "", "1", "0-1-5", "0-1-5"},
+            {"b", "", "", "h2", "Yes", "No", "1062", "dup", std::nullopt, "0", "", "1062",
+             "Could not execute Write_rows_v1 event on table shop.t; Duplicate entry '5' for key "
+             "'PRIMARY'",
+             "9", "1-9-3", "1-9-3"}}));
   ASSERT_TRUE(channels.ok());
   ASSERT_EQ(channels->size(), 2u);
   auto h = decideReplicationHealth(*channels, "node-2");
@@ -81,10 +81,10 @@ TEST(ReplicationHealthTest, SqlErrorOnOneOfSeveralChannelsIsDegradedAndNamesIt) 
 }
 
 TEST(ReplicationHealthTest, IoThreadConnectingIsDegraded) {
-  auto channels = parseReplicaStatus(rows(
-      kMariaDbAll, {{"", "", "", "h", "Connecting", "Yes", "0", "", std::nullopt, "2003",
-                     "error reconnecting to master 'repl@h:1' - retry-time: 60", "0", "", "1",
-                     "", ""}}));
+  auto channels = parseReplicaStatus(
+      rows(kMariaDbAll,
+           {{"", "", "", "h", "Connecting", "Yes", "0", "", std::nullopt, "2003",
+             "error reconnecting to master 'repl@h:1' - retry-time: 60", "0", "", "1", "", ""}}));
   ASSERT_TRUE(channels.ok());
   auto h = decideReplicationHealth(*channels, "node-2");
   EXPECT_EQ(h.state, S::kStopped);
@@ -105,17 +105,16 @@ TEST(ReplicationHealthTest, MySqlReplicaStatusColumnNames) {
 }
 
 TEST(ReplicationHealthTest, MissingThreadColumnIsAnErrorNamingIt) {
-  auto channels = parseReplicaStatus(rows({"Slave_IO_Running", "Seconds_Behind_Master"},
-                                          {{"Yes", "0"}}));
+  auto channels =
+      parseReplicaStatus(rows({"Slave_IO_Running", "Seconds_Behind_Master"}, {{"Yes", "0"}}));
   ASSERT_FALSE(channels.ok());
   EXPECT_EQ(channels.status().code(), Status::Code::kCorruption);
   EXPECT_NE(channels.status().message().find("Slave_SQL_Running"), std::string::npos);
 }
 
 TEST(ReplicationHealthTest, GarbageDelayIsUnknownNotZero) {
-  auto channels = parseReplicaStatus(rows({"Slave_IO_Running", "Slave_SQL_Running",
-                                           "Seconds_Behind_Master"},
-                                          {{"Yes", "Yes", "abc"}}));
+  auto channels = parseReplicaStatus(rows(
+      {"Slave_IO_Running", "Slave_SQL_Running", "Seconds_Behind_Master"}, {{"Yes", "Yes", "abc"}}));
   ASSERT_TRUE(channels.ok());
   EXPECT_FALSE((*channels)[0].seconds_behind.has_value());
 }
