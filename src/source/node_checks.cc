@@ -53,13 +53,12 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
     // nor the task can tell whether the node receives the primary's changes.
     const std::string privilege =
         replicaStatusPrivilege(status.status().message(), node.isMariaDB());
-    out.push_back(
-        item("replication status", L::kWarn,
-             "replication health unknown: needs " + privilege + " (" + statement + " on " + what +
-                 " was refused to user '" + node.options().user +
-                 "'): dts cannot tell whether the node replicates from the primary, "
-                 "nor warn while its replication is stopped",
-             "GRANT " + privilege.substr(0, privilege.find(" (")) + " ON *.* TO the dts user"));
+    out.push_back(item("replication status", L::kWarn,
+                       "replication health unknown: needs " + privilege + " (" + statement +
+                           " on " + what + " was refused to user '" + node.options().user +
+                           "'): dts cannot tell whether the node replicates from the primary, "
+                           "nor warn while its replication is stopped",
+                       "GRANT " + replicaStatusGrant(privilege) + " ON *.* TO the dts user"));
   } else {
     auto parsed = parseReplicaStatus(*status);
     if (!parsed.ok()) {

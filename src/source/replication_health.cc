@@ -149,11 +149,22 @@ std::string replicaStatusPrivilege(const std::string& server_message, bool maria
   if (at != std::string::npos) {
     size_t start = server_message.find(kNeed, at);
     size_t end = server_message.find(" privilege", start == std::string::npos ? at : start);
-    if (start != std::string::npos && end != std::string::npos && end > start + kNeed.size())
-      return server_message.substr(start + kNeed.size(), end - start - kNeed.size());
+    if (start != std::string::npos && end != std::string::npos && end > start + kNeed.size()) {
+      // "at least one of": "SUPER, SLAVE MONITOR" are alternatives.
+      std::string list = server_message.substr(start + kNeed.size(), end - start - kNeed.size());
+      for (size_t comma; (comma = list.find(", ")) != std::string::npos;)
+        list.replace(comma, 2, " or ");
+      return list;
+    }
   }
   return mariadb ? "SLAVE MONITOR (MariaDB 10.5.9 and later; REPLICATION CLIENT or SUPER before)"
                  : "REPLICATION CLIENT";
+}
+
+std::string replicaStatusGrant(const std::string& privilege) {
+  std::string grant = privilege.substr(0, privilege.find(" ("));
+  if (size_t alt = grant.rfind(" or "); alt != std::string::npos) grant = grant.substr(alt + 4);
+  return grant;
 }
 
 std::string replicaStatusStatement(bool mariadb, const std::string& server_version) {

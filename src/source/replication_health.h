@@ -82,9 +82,13 @@ ReplicationHealth decideReplicationHealth(const std::vector<ReplicationChannel>&
                                           const std::string& node);
 
 // What to grant so that the replica status can be read, from the server's access-denied message
-// ("... you need (at least one of) the SLAVE MONITOR privilege(s) ...") when it names it, else
-// from the flavour: "SLAVE MONITOR (MariaDB 10.5.9 and later) or REPLICATION CLIENT".
+// ("... you need (at least one of) the SUPER, SLAVE MONITOR privilege(s) ..." -> "SUPER or SLAVE
+// MONITOR") when it names it, else from the flavour ("SLAVE MONITOR (MariaDB 10.5.9 and later;
+// REPLICATION CLIENT or SUPER before)", "REPLICATION CLIENT"). The last alternative is the
+// narrowest grant (replicaStatusGrant).
 std::string replicaStatusPrivilege(const std::string& server_message, bool mariadb);
+// The one privilege to grant out of replicaStatusPrivilege's text: "SLAVE MONITOR".
+std::string replicaStatusGrant(const std::string& privilege);
 
 // The statement that lists every channel on this server: SHOW ALL SLAVES STATUS (MariaDB),
 // SHOW REPLICA STATUS (MySQL 8.0.22 and later), SHOW SLAVE STATUS (older MySQL).

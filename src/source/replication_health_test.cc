@@ -127,9 +127,12 @@ TEST(ReplicationHealthTest, PrivilegeNamedByTheServerOrByFlavour) {
   EXPECT_EQ(replicaStatusPrivilege("Access denied; you need (at least one of) the SUPER, "
                                    "REPLICATION CLIENT privilege(s) for this operation",
                                    false),
-            "SUPER, REPLICATION CLIENT");
+            "SUPER or REPLICATION CLIENT");
   EXPECT_NE(replicaStatusPrivilege("denied", true).find("SLAVE MONITOR"), std::string::npos);
   EXPECT_EQ(replicaStatusPrivilege("denied", false), "REPLICATION CLIENT");
+  EXPECT_EQ(replicaStatusGrant("SUPER or SLAVE MONITOR"), "SLAVE MONITOR");
+  EXPECT_EQ(replicaStatusGrant(replicaStatusPrivilege("denied", true)), "SLAVE MONITOR");
+  EXPECT_EQ(replicaStatusGrant("REPLICATION CLIENT"), "REPLICATION CLIENT");
 }
 
 TEST(ReplicationHealthTest, StatementByFlavourAndVersion) {
