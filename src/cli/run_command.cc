@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "server/api.h"
+#include "source/replication_health.h"
 #include "source/retry_policy.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
@@ -156,6 +157,8 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
     }
     if (!st.checkpoint_gtid.empty()) std::printf("  checkpoint: %s\n", st.checkpoint_gtid.c_str());
     if (!st.retrying.empty()) std::printf("  %s\n", st.retrying.c_str());
+    if (st.source_replication.state == source::ReplicationHealth::State::kUnknown)
+      std::printf("  %s\n", source::describeReplicationHealth(st.source_replication).c_str());
     if (!st.degraded.empty()) {
       // Paths where the task warned and went on in a lesser way (task::Degraded).
       std::string list;

@@ -93,6 +93,8 @@ std::string renderTask(const json& t, bool tty) {
       out += "  consumer groups: none has committed\n";
     }
   }
+  if (node_health.state == source::ReplicationHealth::State::kUnknown)
+    out += "  " + source::describeReplicationHealth(node_health) + "\n";
   if (t["retrying"].is_object()) {
     out += "  " + str(t["retrying"], "message") + "\n";
   }

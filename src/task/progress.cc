@@ -120,8 +120,9 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
     open_line = "  open transaction " + open.gtid + ": " + groupDigits(open.rows) +
                 " rows so far, none committed before its last row\n";
   }
-  if (source.degraded() || source.state == source::ReplicationHealth::State::kUnknown)
-    open_line += "  " + source::describeReplicationHealth(source) + "\n";
+  // Stopped: on every frame, as long as it lasts. Unknown (a missing privilege) is said once, by
+  // the runner's log line and by `dts status`, not on every progress frame.
+  if (source.degraded()) open_line += "  " + source::describeReplicationHealth(source) + "\n";
   if (!tty) return std::string(head) + "\n" + open_line;
   std::string out = std::string(head) + "\n" + open_line;
   if (phase == TaskPhase::kFull || phase == TaskPhase::kSchema) {

@@ -131,7 +131,8 @@ class Progress {
 // committed rows only, and stays at 0 while one large transaction is applied.
 // source: the replication health of the secondary node read; while it is stopped the latency
 // reads "unknown (source node replication stopped)" instead of a number, whatever the stream
-// says, and its own line says why; while it runs, the node's own delay follows the latency.
+// says, and its own line says why; while it runs, the node's own delay follows the latency
+// (kUnknown adds nothing here: callers that show a state, not a live frame, print it).
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
                            double latency_ms, bool tty, const OpenTransaction& open = {},
