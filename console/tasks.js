@@ -2,6 +2,30 @@
 // pipeline, per-table progress, live charts of lag and rows/s, retrying with its deadline, the
 // last events and errors with their hints. Everything is polled from the API.
 import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge, lagUnit } from './ui.js';
+
+// The lag as shown: measured against the secondary node read, so while that node's own
+// replication is stopped it is unknown, not a healthy number; while it runs, the node's own delay
+// behind its primary follows it.
+function lagText(t) {
+  const r = t.source_replication;
+  if (r && r.state === 'stopped') return 'unknown (node replication stopped)';
+  const lag = fmtLag(t.replication_lag_seconds);
+  if (r && r.state === 'running' && r.seconds_behind > 0) return lag + ' + node ' + fmtLag(r.seconds_behind);
+  return lag;
+}
+
+// The secondary node's replication, when it needs the operator: stopped or broken (a warning:
+// the task receives none of the primary's changes) or unreadable (a missing privilege).
+function sourceReplicationNotice(t) {
+  const r = t.source_replication;
+  if (!r || (r.state !== 'stopped' && r.state !== 'unknown')) return null;
+  const stopped = r.state === 'stopped';
+  return el('div', { class: 'alert ' + (stopped ? 'warn' : 'info'), role: stopped ? 'alert' : 'status', id: 'source-replication' },
+    el('strong', {}, stopped ? 'Source node replication stopped: ' : 'Source node replication health unknown: '),
+    r.message,
+    stopped && r.gtid_position ? el('div', { class: 'small' }, 'Node position ', el('code', {}, r.gtid_position)) : null,
+    stopped ? el('div', { class: 'hint' }, 'Hint: fix the replication on ', el('code', {}, r.node), ' and START SLAVE; the task catches up by itself.') : null);
+}
 import { drawChart, pushSample, samplesOf } from './chart.js';
 
 const POLL_MS = 2000;
@@ -74,7 +98,7 @@ export function tasksPage(root) {
         el('td', { 'data-label': 'Kind' }, t.kind),
         el('td', { 'data-label': 'State' }, stateBadge(t)),
         el('td', { 'data-label': 'Phase' }, t.phase, t.phase === 'full' && pct !== null ? ' ' + pct + '%' : ''),
-        el('td', { 'data-label': 'Lag', class: 'num' }, fmtLag(t.replication_lag_seconds)),
+        el('td', { 'data-label': 'Lag', class: 'num' }, lagText(t)),
         el('td', { 'data-label': 'Rows/s', class: 'num' }, t.running ? fmtNumber(t.rps, 0) : '—'),
         // Empty when there is no error: the narrow layout hides an empty cell with its label.
         el('td', { 'data-label': 'Last error', class: 'err-cell' }, t.last_error ? el('span', { class: 'bad-text small', title: t.last_error }, t.last_error) : null),
@@ -111,9 +135,9 @@ function pipeline(t) {
     const state = i < at ? 'done' : i === at ? (t.running ? 'current' : 'stopped') : 'todo';
     let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
     if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
-    if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' : '') + fmtNumber(t.changes_applied) + (t.kind === 'tracking' ? ' changes logged' : ' changes');
+    if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + lagText(t) + ' · ' : '') + fmtNumber(t.changes_applied) + (t.kind === 'tracking' ? ' changes logged' : ' changes');
     const open = t.applier && t.applier.open_transaction;
-    if (p === 'incremental' && state === 'current' && open) detail = 'lag ' + fmtLag(t.replication_lag_seconds) + ' · ' + (t.kind === 'tracking' ? 'logging ' : 'applying ') + fmtNumber(open.rows) + ' rows';
+    if (p === 'incremental' && state === 'current' && open) detail = 'lag ' + lagText(t) + ' · ' + (t.kind === 'tracking' ? 'logging ' : 'applying ') + fmtNumber(open.rows) + ' rows';
     return el('li', { class: 'phase p-' + state, 'aria-current': i === at ? 'step' : null },
       el('span', { class: 'phase-name' }, label), el('span', { class: 'phase-detail' }, detail),
       p === 'full' && pct !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': pct })) : null);
@@ -363,10 +387,11 @@ export function taskPage(root, name) {
       el('p', { class: 'meta' }, t.kind, ' · from ', el('code', {}, src), ' to ', el('code', {}, dst),
          t.updated_at ? ' · updated ' + fmtTime(t.updated_at) : ''),
       retry, err,
+      sourceReplicationNotice(t),
       pipeline(t),
       openTransactionNotice(t, openFirst),
       el('div', { class: 'stats' },
-        stat('Lag', fmtLag(t.replication_lag_seconds), 'stat-lag'),
+        stat('Lag', lagText(t), 'stat-lag'),
         stat('Rows/s', t.running ? fmtNumber(t.rps, 0) : '—', 'stat-rps'),
         stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
         t.kind === 'tracking' ? null : stat('Rows loaded', fmtNumber(t.rows_done)),

@@ -345,5 +345,81 @@ TEST_F(ServerTest, TasksThroughTheApiSurviveKillAndFailuresOfOthers) {
   EXPECT_EQ(log().find(pw), std::string::npos);
 }
 
+// A task of the server reading the secondary node node-2: when node-2's own replication stops,
+// the API's task status, /metrics and the task's events say so (the lag is unknown, not 0), and
+// they clear when it runs again; the rows written meanwhile arrive.
+TEST_F(ServerTest, SourceNodeReplicationStoppedInTheApiMetricsAndEvents) {
+  data_ = workFile("server-repl-data");
+  log_path_ = workFile("server-repl.log");
+  sourceSql(
+      "CREATE DATABASE rh; CREATE TABLE rh.t (id INT PRIMARY KEY, v VARCHAR(32));"
+      "INSERT INTO rh.t VALUES (1, 'a')");
+  startServer();
+  auto st = cluster_->status();
+  std::string instance = "name: rh\nendpoint: '" + st["endpoint"].get<std::string>() +
+                         "'\nuser: dts\npassword_env: DTS_IT_PW\nnodes:\n";
+  for (const auto& n : st["nodes"])
+    instance += "  - {name: " + n["name"].get<std::string>() + ", endpoint: '" +
+                n["endpoint"].get<std::string>() + "'}\n";
+  ASSERT_EQ(call("POST", "/api/v1/instances", instance).status, 201) << responses_;
+  json t = {{"name", "rh"},
+            {"kind", "sync"},
+            {"source", {{"instance", "rh"}, {"secondary_node", "node-2"}}},
+            {"destination",
+             {{"endpoint", cluster_->destinationEndpoint()},
+              {"user", "dts"},
+              {"password_env", "DTS_IT_PW"}}},
+            {"objects", json::array({{{"database", "rh"}}})}};
+  ASSERT_EQ(call("POST", "/api/v1/tasks", t.dump()).status, 201) << responses_;
+  ASSERT_EQ(call("POST", "/api/v1/tasks/rh/start").status, 200) << responses_;
+  ASSERT_TRUE(waitState("rh", "running", "incremental", 120s)) << task("rh").dump(2) << log();
+  auto replication = [&] {
+    json j = task("rh");
+    return j.is_object() && j["source_replication"].is_object()
+               ? j["source_replication"].value("state", "")
+               : std::string();
+  };
+  const std::string running_series =
+      "dts_task_source_replication_running{task=\"rh\",node=\"node-2\"}";
+  auto metrics = [&] { return call("GET", "/metrics").body.get<std::string>(); };
+  ASSERT_TRUE(eventually(60s, [&] { return replication() == "running"; })) << task("rh").dump(2);
+  EXPECT_TRUE(eventually(30s, [&] { return metric(metrics(), running_series) == "1"; }))
+      << metrics();
+
+  cluster_->rootSql("node-2", "STOP SLAVE");
+  sourceSql("INSERT INTO rh.t VALUES (2, 'while stopped')");
+  ASSERT_TRUE(eventually(60s, [&] { return replication() == "stopped"; })) << task("rh").dump(2);
+  json stopped = task("rh");
+  EXPECT_TRUE(stopped["replication_lag_seconds"].is_null()) << stopped.dump(2);
+  EXPECT_TRUE(stopped["latency_ms"].is_null()) << stopped.dump(2);
+  EXPECT_EQ(stopped["state"], "running");  // degraded, not failed
+  EXPECT_TRUE(eventually(30s, [&] { return metric(metrics(), running_series) == "0"; }))
+      << metrics();
+  EXPECT_EQ(metric(metrics(), "dts_task_replication_lag_seconds{task=\"rh\"}"), "");
+  auto sourceEvents = [&] {
+    std::string all;
+    const json events = call("GET", "/api/v1/tasks/rh/events").body;
+    for (const auto& e : events["events"])
+      if (e["type"] == "source") all += e["message"].get<std::string>() + "\n";
+    return all;
+  };
+  EXPECT_TRUE(eventually(30s, [&] {
+    return sourceEvents().find("replication of source node node-2 STOPPED") != std::string::npos;
+  })) << call("GET", "/api/v1/tasks/rh/events").body.dump(2);
+
+  cluster_->rootSql("node-2", "START SLAVE");
+  EXPECT_TRUE(eventually(60s, [&] { return replication() == "running"; })) << task("rh").dump(2);
+  EXPECT_TRUE(eventually(30s, [&] { return metric(metrics(), running_series) == "1"; }))
+      << metrics();
+  EXPECT_NE(sourceEvents().find("replication of source node node-2 running again"),
+            std::string::npos)
+      << sourceEvents();
+  EXPECT_TRUE(eventually(120s, [&] { return diff("rh", "rh", "t").empty(); }))
+      << diff("rh", "rh", "t");
+  EXPECT_EQ(responses_.find(cluster_->password()), std::string::npos) << "password leaked";
+  server_->signal(SIGTERM);
+  EXPECT_EQ(server_->wait(60s).value_or(-999), 0) << log();
+}
+
 }  // namespace
 }  // namespace dts::testing

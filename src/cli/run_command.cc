@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "server/api.h"
 #include "server/kafka_groups.h"
+#include "source/replication_health.h"
 #include "source/retry_policy.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
@@ -64,13 +65,20 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"phase", task::phaseName(s.phase)},
           {"rps", s.rps},
           {"mbps", s.mbps},
-          {"latency_ms", s.latency_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.latency_ms)},
+          // Unknown (null) while the node read has stopped replicating: measured against that
+          // node, a small number would read as healthy.
+          {"latency_ms", s.latency_ms < 0 || s.source_replication.degraded()
+                             ? nlohmann::json(nullptr)
+                             : nlohmann::json(s.latency_ms)},
           {"start_gtid", s.start_gtid.value_or("")},
           {"checkpoint_gtid", s.checkpoint_gtid},
           {"open_transaction", task::openTransactionJson(s.open_transaction)},
           {"last_error", s.last_error},
           {"error_history", task::pastErrorsJson(s.errors)},
           {"retrying", s.retrying},
+          // The secondary node's own replication (null: not watched, e.g. the read/write
+          // endpoint is read, or no process runs the task).
+          {"source_replication", source::replicationHealthJson(s.source_replication)},
           {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
           {"verify", task::verifyStateJson(s.verify)},
@@ -109,6 +117,7 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
       st.rps = st.mbps = 0;
       st.latency_ms = -1;
       st.open_transaction = {};
+      st.source_replication = {};
     }
     // A tracking task's consumer groups, from the offset store the server keeps beside the
     // state (read only when it exists: a status never creates files).

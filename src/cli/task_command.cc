@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "server/server.h"
 #include "server/token.h"
+#include "source/replication_health.h"
 #include "task/progress.h"
 
 namespace dts::cli {
@@ -62,6 +63,8 @@ std::string renderTask(const json& t, bool tty) {
     open = task::openTransactionFromJson(a->value("open_transaction", json()));
   std::string out = "task " + str(t, "name") + " (" + str(t, "kind") + "): " + str(t, "state") +
                     ", phase " + str(t, "phase") + "\n";
+  const source::ReplicationHealth node_health =
+      source::replicationHealthFromJson(t.value("source_replication", json()));
   // A tracking task loads nothing: its log instead of tables and rows loaded.
   task::TrackingLogState log;
   const bool tracking = str(t, "kind") == "tracking";
@@ -71,7 +74,7 @@ std::string renderTask(const json& t, bool tty) {
   }
   out += task::renderProgress(str(t, "name"), phase.ok() ? *phase : task::TaskPhase::kCreated,
                               tables, {t["rps"].get<double>(), t["mbps"].get<double>()}, latency,
-                              tty, open, tracking ? &log : nullptr);
+                              tty, open, tracking ? &log : nullptr, node_health);
   if (t["replication_lag_seconds"].is_number()) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "  replication lag: %.3f s\n",
@@ -97,6 +100,8 @@ std::string renderTask(const json& t, bool tty) {
       out += "  consumer groups: none has committed\n";
     }
   }
+  if (node_health.state == source::ReplicationHealth::State::kUnknown)
+    out += "  " + source::describeReplicationHealth(node_health) + "\n";
   if (t["retrying"].is_object()) {
     out += "  " + str(t["retrying"], "message") + "\n";
   }

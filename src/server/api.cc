@@ -13,6 +13,7 @@
 #include "server/metrics.h"
 #include "server/token.h"
 #include "source/instance.h"
+#include "source/replication_health.h"
 
 namespace dts::server {
 
@@ -221,6 +222,9 @@ json taskJson(const TaskView& v) {
     changes += t.changes_applied;
   }
   double latency = v.running ? v.latency_ms : v.engine.latency_ms;
+  // Measured against the secondary node read: while that node's own replication is stopped the
+  // lag is unknown, however small it reads (source_replication says why).
+  if (v.engine.source_replication.degraded()) latency = -1;
   json retrying = nullptr;
   if (!v.engine.retrying.empty()) {
     retrying = {{"message", v.engine.retrying}};
@@ -251,6 +255,7 @@ json taskJson(const TaskView& v) {
             {"start_gtid", v.engine.start_gtid ? json(*v.engine.start_gtid) : json(nullptr)},
             {"checkpoint_gtid", v.engine.checkpoint_gtid},
             {"retrying", retrying},
+            {"source_replication", source::replicationHealthJson(v.engine.source_replication)},
             {"last_error", v.engine.last_error},
             {"error_history", task::pastErrorsJson(v.engine.errors)},
             {"hint", v.engine.last_error.empty() && v.engine.retrying.empty() ? "" : hint},

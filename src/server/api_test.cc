@@ -616,6 +616,52 @@ TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {
   EXPECT_EQ(escapeLabel("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }
 
+// The secondary node read: its replication stopped makes the task's lag unknown (no sample,
+// null in the JSON) instead of a healthy 0, and is a 0 of its own gauge; running, its delay.
+TEST(MetricsTest, SourceNodeReplicationStoppedRunningAndUnknown) {
+  auto task = [](const char* name, source::ReplicationHealth::State state) {
+    TaskView v;
+    v.name = name;
+    v.state = "running";
+    v.running = true;
+    v.engine.phase = task::TaskPhase::kIncremental;
+    v.latency_ms = 0;
+    v.engine.source_replication.state = state;
+    v.engine.source_replication.node = "node-2";
+    return v;
+  };
+  using S = source::ReplicationHealth::State;
+  TaskView stopped = task("stopped", S::kStopped);
+  stopped.engine.source_replication.io_running = "No";
+  stopped.engine.source_replication.sql_running = "No";
+  TaskView running = task("running", S::kRunning);
+  running.engine.source_replication.seconds_behind = 12;
+  TaskView unknown = task("unknown", S::kUnknown);
+  unknown.engine.source_replication.reason = "needs SLAVE MONITOR";
+  TaskView endpoint = task("endpoint", S::kNotWatched);
+  std::string m = renderMetrics({stopped, running, unknown, endpoint});
+  for (const char* line :
+       {"dts_task_source_replication_running{task=\"stopped\",node=\"node-2\"} 0",
+        "dts_task_source_replication_running{task=\"running\",node=\"node-2\"} 1",
+        "dts_task_source_replication_delay_seconds{task=\"running\",node=\"node-2\"} 12",
+        "dts_task_source_replication_unknown{task=\"unknown\",node=\"node-2\"} 1",
+        "dts_task_replication_lag_seconds{task=\"running\"} 0",
+        "dts_task_replication_lag_seconds{task=\"endpoint\"} 0"})
+    EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+  EXPECT_EQ(m.find("dts_task_replication_lag_seconds{task=\"stopped\"}"), std::string::npos) << m;
+  EXPECT_EQ(m.find("dts_task_source_replication_running{task=\"endpoint\""), std::string::npos);
+  EXPECT_EQ(m.find("dts_task_source_replication_running{task=\"unknown\""), std::string::npos);
+  auto j = taskJson(stopped);
+  EXPECT_TRUE(j["latency_ms"].is_null()) << j.dump();
+  EXPECT_TRUE(j["replication_lag_seconds"].is_null()) << j.dump();
+  EXPECT_EQ(j["source_replication"]["state"], "stopped");
+  EXPECT_NE(j["source_replication"]["message"].get<std::string>().find("STOPPED"),
+            std::string::npos);
+  EXPECT_EQ(taskJson(running)["replication_lag_seconds"], 0.0);
+  EXPECT_EQ(taskJson(running)["source_replication"]["seconds_behind"], 12);
+  EXPECT_TRUE(taskJson(endpoint)["source_replication"].is_null());
+}
+
 TEST(MetricsTest, VerificationOfTasksThatRanIt) {
   TaskView ran;
   ran.name = "a";

@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "source/replication_health.h"
+
 namespace dts::server {
 namespace {
 
@@ -156,9 +158,41 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
       "source has, measured from the stream's heartbeats and the applier's queue).",
       [&](const TaskView& t, const std::string& l) {
         double ms = t.running ? t.latency_ms : t.engine.latency_ms;
-        if (t.engine.phase == task::TaskPhase::kIncremental && ms >= 0)
+        // Unknown (no sample) while the secondary node read has stopped replicating.
+        if (t.engine.phase == task::TaskPhase::kIncremental && ms >= 0 &&
+            !t.engine.source_replication.degraded())
           w.sample("dts_task_replication_lag_seconds", l, ms / 1000.0);
       });
+  // The secondary node's own replication (source/replication_health.h): only tasks that read a
+  // secondary node whose replica status could be read have samples.
+  using RS = source::ReplicationHealth::State;
+  perTask("dts_task_source_replication_running", "gauge",
+          "Secondary node read: 1 while its replication from the primary runs (IO and SQL "
+          "threads), 0 while stopped or broken (the task then receives none of the primary's "
+          "changes and its lag is unknown).",
+          [&](const TaskView& t, const std::string& l) {
+            const auto& h = t.engine.source_replication;
+            if (h.state == RS::kRunning || h.state == RS::kStopped)
+              w.sample("dts_task_source_replication_running", l + "," + label("node", h.node),
+                       h.state == RS::kRunning ? 1 : 0);
+          });
+  perTask("dts_task_source_replication_delay_seconds", "gauge",
+          "Secondary node read: how far the node itself is behind its primary "
+          "(Seconds_Behind_Master), while its replication runs.",
+          [&](const TaskView& t, const std::string& l) {
+            const auto& h = t.engine.source_replication;
+            if (h.state == RS::kRunning && h.seconds_behind.has_value())
+              w.sample("dts_task_source_replication_delay_seconds", l + "," + label("node", h.node),
+                       static_cast<double>(*h.seconds_behind));
+          });
+  perTask("dts_task_source_replication_unknown", "gauge",
+          "Secondary node read: 1 when its replica status cannot be read (a missing privilege; "
+          "the API's source_replication.reason names it).",
+          [&](const TaskView& t, const std::string& l) {
+            const auto& h = t.engine.source_replication;
+            if (h.state == RS::kUnknown)
+              w.sample("dts_task_source_replication_unknown", l + "," + label("node", h.node), 1);
+          });
   perTask("dts_task_retrying", "gauge", "1 while a retryable failure is being retried.",
           [&](const TaskView& t, const std::string& l) {
             w.sample("dts_task_retrying", l, t.engine.retrying.empty() ? 0 : 1);

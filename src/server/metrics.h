@@ -11,6 +11,12 @@
 //                                         of the last applied transaction, 0 when the stream is
 //                                         idle and nothing is queued (dts holds everything the
 //                                         source sent, known from the stream's heartbeats)
+//                                         (no sample while the secondary node read has stopped
+//                                         replicating: the lag is unknown then)
+//   dts_task_source_replication_running{task,node}  the secondary node read: 1 while its own
+//                                         replication runs, 0 stopped or broken
+//   dts_task_source_replication_delay_seconds{task,node}  its Seconds_Behind_Master (running)
+//   dts_task_source_replication_unknown{task,node}  1 when its replica status cannot be read
 //   dts_task_retrying, dts_task_retry_deadline_timestamp_seconds
 //   dts_task_errors_total{task,kind}      kind: connection|precheck|other
 //   dts_task_degraded_total{task,mode}

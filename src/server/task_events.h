@@ -22,7 +22,8 @@ namespace dts::server {
 struct TaskEvent {
   int64_t at_ms = 0;  // wall clock, ms since the epoch
   // "action" (an API call), "phase" (phase change), "retry" (a retryable failure being retried),
-  // "error" (a failure), "server" (started or resumed by the server).
+  // "error" (a failure), "server" (started or resumed by the server), "source" (the replication
+  // of the secondary node read stopped or cannot be read, and when that clears).
   std::string type;
   std::string message;  // never a password
   std::string hint;     // what to do about it; "" when nothing to add

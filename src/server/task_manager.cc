@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "common/yaml_keys.h"
 #include "source/instance.h"
+#include "source/replication_health.h"
 #include "task/cluster_rules.h"
 #include "task/incremental.h"
 #include "task/precheck.h"
@@ -189,6 +190,12 @@ std::string precheckHint(const std::string& item) {
        "enable GTIDs on the source (MySQL: gtid_mode=ON, enforce_gtid_consistency)"},
       {"source privileges",
        "GRANT SELECT, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO the task's source user"},
+      {"replication status",
+       "GRANT SLAVE MONITOR (MariaDB 10.5.9+; REPLICATION CLIENT before, and on MySQL) ON *.* TO "
+       "the task's source user, so that dts can warn while the node's replication is stopped"},
+      {"replication running",
+       "fix the node's replication, then START SLAVE on it: the task reads only what the node "
+       "has applied"},
       {"server_id", "set a unique non-zero server_id on the source"},
       {"binlog retention",
        "keep binlogs longer than the task may be stopped (expire_logs_days / "
@@ -388,6 +395,31 @@ void TaskManager::onSaved(const task::TaskState& state) {
     std::string previous = slot->engine ? withoutAttempt(slot->engine->retrying) : "";
     if (previous.empty() || withoutAttempt(state.retrying) != previous)
       addEvent(*slot, {now, "retry", state.retrying, errorHint(state.last_error)});
+  }
+  // The source node's own replication: an event when a stopped (or unreadable) state starts and
+  // when it clears; a task that stops watching (it paused or ended) clears nothing.
+  {
+    using S = source::ReplicationHealth::State;
+    const source::ReplicationHealth& health = state.source_replication;
+    const source::ReplicationHealth before =
+        slot->engine ? slot->engine->source_replication : source::ReplicationHealth{};
+    if ((health.state == S::kStopped || health.state == S::kUnknown) &&
+        !health.sameCondition(before)) {
+      addEvent(
+          *slot,
+          {now, "source", source::describeReplicationHealth(health),
+           health.state == S::kStopped
+               ? "fix the node's replication (SHOW ALL SLAVES STATUS on " + health.node +
+                     "), then START SLAVE; the task catches up by itself"
+               : "grant it to the task's source user on the node; the task runs on meanwhile"});
+    } else if ((before.state == S::kStopped || before.state == S::kUnknown) &&
+               (health.state == S::kRunning || health.state == S::kNotReplica)) {
+      addEvent(*slot, {now, "source",
+                       health.state == S::kRunning
+                           ? "replication of source node " + health.node + " running again"
+                           : "source node " + health.node + " replicates from nothing now",
+                       ""});
+    }
   }
   if (state.phase == task::TaskPhase::kFailed && !state.last_error.empty() &&
       (!slot->engine || slot->engine->phase != task::TaskPhase::kFailed)) {

@@ -1,5 +1,7 @@
 #include "source/node_checks.h"
 
+#include "source/replication_health.h"
+
 namespace dts::source {
 
 const char* levelName(CheckItem::Level level) {
@@ -16,14 +18,6 @@ namespace {
 CheckItem item(std::string name, CheckItem::Level level, std::string detail,
                std::string hint = "") {
   return CheckItem{std::move(name), level, std::move(detail), std::move(hint)};
-}
-
-std::string field(const mysql::QueryResult& r, const std::string& column) {
-  if (r.rows.empty()) return "";
-  for (size_t i = 0; i < r.columns.size(); ++i) {
-    if (r.columns[i] == column) return r.rows[0][i].value_or("");
-  }
-  return "";
 }
 
 }  // namespace
@@ -43,39 +37,68 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
                            (primary_id.ok() ? node_id.status() : primary_id.status()).message()));
     return out;
   }
-  auto status = node.query("SHOW SLAVE STATUS");
+  // Every channel (MariaDB multi-source connections, MySQL channels), under either flavour's
+  // column names: the same reading as the task's replication watch (replication_health.h).
+  const std::string statement = replicaStatusStatement(node.isMariaDB(), node.serverVersion());
+  auto status = node.query(statement);
+  std::vector<ReplicationChannel> channels;
   if (!status.ok()) {
-    out.push_back(item("secondary node", L::kFail,
-                       what + ": SHOW SLAVE STATUS failed: " + status.status().message(),
-                       "grant the dts user SLAVE MONITOR (MariaDB) or REPLICATION CLIENT (MySQL)"));
-    return out;
+    const unsigned errnum = node.lastErrorNumber();
+    if (errnum != 1227 && errnum != 1045 && errnum != 1044) {
+      out.push_back(item("secondary node", L::kFail,
+                         what + ": " + statement + " failed: " + status.status().message()));
+      return out;
+    }
+    // Not a reason to refuse the task: it reads the node all the same. But neither this check
+    // nor the task can tell whether the node receives the primary's changes.
+    const std::string privilege =
+        replicaStatusPrivilege(status.status().message(), node.isMariaDB());
+    out.push_back(item("replication status", L::kWarn,
+                       "replication health unknown: needs " + privilege + " (" + statement +
+                           " on " + what + " was refused to user '" + node.options().user +
+                           "'): dts cannot tell whether the node replicates from the primary, "
+                           "nor warn while its replication is stopped",
+                       "GRANT " + replicaStatusGrant(privilege) + " ON *.* TO the dts user"));
+  } else {
+    auto parsed = parseReplicaStatus(*status);
+    if (!parsed.ok()) {
+      out.push_back(item("secondary node", L::kFail, what + ": " + parsed.status().message()));
+      return out;
+    }
+    channels = std::move(parsed).value();
   }
   if (node_id->value_or("") == primary_id->value_or("-")) {
     out.push_back(item(
         "secondary node", L::kWarn, what + " is the primary of instance " + instance_name + " now",
         "a promoted node keeps working; choose a secondary to keep load off the primary"));
-  } else if (status->rows.empty()) {
+  } else if (!status.ok()) {
+    // The privilege warning above says it all.
+  } else if (channels.empty()) {
     out.push_back(item("secondary node", L::kFail,
-                       what + " is not replicating from anything (no SHOW SLAVE STATUS row)",
+                       what + " is not replicating from anything (no " + statement + " row)",
                        "select a node that is a secondary of instance " + instance_name));
   } else {
-    std::string master_id = field(*status, "Master_Server_Id");
-    if (master_id != primary_id->value_or("")) {
+    const ReplicationChannel* from_primary = nullptr;
+    std::string ids;
+    for (const auto& c : channels) {
+      ids += (ids.empty() ? "" : ", ") + c.source_server_id;
+      if (c.source_server_id == primary_id->value_or("")) from_primary = &c;
+    }
+    if (from_primary == nullptr) {
       out.push_back(item("secondary node", L::kFail,
-                         what + " replicates from server id " + master_id +
-                             ", but the primary of " + "instance " + instance_name +
-                             " has server id " + primary_id->value_or("?"),
+                         what + " replicates from server id " + ids + ", but the primary of " +
+                             "instance " + instance_name + " has server id " +
+                             primary_id->value_or("?"),
                          "select a node that replicates from this instance's primary"));
     } else {
       out.push_back(item("secondary node", L::kPass,
-                         what + " replicates from the primary (server id " + master_id + ")"));
+                         what + " replicates from the primary (server id " +
+                             from_primary->source_server_id + ")"));
     }
-    std::string io = field(*status, "Slave_IO_Running");
-    std::string sql = field(*status, "Slave_SQL_Running");
-    if (io != "Yes" || sql != "Yes") {
+    ReplicationHealth health = decideReplicationHealth(channels, node_name);
+    if (health.degraded()) {
       out.push_back(item("replication running", L::kWarn,
-                         "Slave_IO_Running=" + io + ", Slave_SQL_Running=" + sql + " on " + what +
-                             ": " + field(*status, "Last_Error"),
+                         describeReplicationHealth(health) + " (" + what + ")",
                          "START SLAVE on the node; the task reads only what the node has applied"));
     } else {
       out.push_back(item("replication running", L::kPass, "IO and SQL threads running"));

@@ -21,9 +21,11 @@ struct CheckItem {
 const char* levelName(CheckItem::Level level);
 
 // node: a connection to the selected node's direct endpoint; primary: to the instance's
-// read/write endpoint. Checks that the node replicates from that primary (by server id),
-// that its replication threads run, and that it writes what it replicates to its own binlog
-// (log_bin, log_slave_updates, binlog_format=ROW).
+// read/write endpoint. Checks that the node replicates from that primary (by server id, on any
+// of its channels), that its replication threads run, and that it writes what it replicates to
+// its own binlog (log_bin, log_slave_updates, binlog_format=ROW). A user that may not read the
+// replica status gets a warning ("replication status": replication health unknown, needs
+// PRIVILEGE), not a failure: the task reads the node all the same.
 std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connection& primary,
                                           const std::string& node_name,
                                           const std::string& instance_name);

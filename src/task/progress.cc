@@ -141,7 +141,8 @@ std::string rowsOfTotal(const TableProgress& t) {
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
                            double latency_ms, bool tty, const OpenTransaction& open,
-                           const TrackingLogState* tracking) {
+                           const TrackingLogState* tracking,
+                           const source::ReplicationHealth& source) {
   uint64_t done = 0, est = 0;
   size_t tables_done = 0;
   for (const auto& t : tables) {
@@ -149,7 +150,15 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
     est += t.done ? t.rows_done : std::max(t.rows_estimated, t.rows_done);
     if (t.done) ++tables_done;
   }
-  std::string latency = latency_ms < 0 ? "-" : std::to_string(static_cast<int64_t>(latency_ms));
+  std::string latency =
+      latency_ms < 0 ? "- ms" : std::to_string(static_cast<int64_t>(latency_ms)) + " ms";
+  if (source.degraded()) {
+    // Measured against the node, whose own replication stopped: not a healthy number.
+    latency = "unknown (source node replication stopped)";
+  } else if (source.state == source::ReplicationHealth::State::kRunning &&
+             source.seconds_behind.value_or(0) > 0) {
+    latency += " + node " + std::to_string(*source.seconds_behind) + " s behind its primary";
+  }
   std::string head;
   if (tracking != nullptr) {
     // A tracking task loads nothing: what it has is its log.
@@ -163,19 +172,17 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
       // The size is the runner's (dts status); the API's view of a log has none.
       if (tracking->disk_bytes > 0) log += ", " + humanBytes(tracking->disk_bytes);
     }
-    char rest[160];
-    std::snprintf(rest, sizeof(rest), "  %.0f changes/s  %.2f MB/s  lag %s ms", rates.rps,
-                  rates.mbps, latency.c_str());
-    head = task + " " + phaseName(phase) + "  " + log + rest;
+    char rest[96];
+    std::snprintf(rest, sizeof(rest), "  %.0f changes/s  %.2f MB/s  lag ", rates.rps, rates.mbps);
+    head = task + " " + phaseName(phase) + "  " + log + rest + latency;
   } else {
     const bool estimated = tables_done < tables.size();
     char buf[256];
-    std::snprintf(buf, sizeof(buf),
-                  "%s %-11s tables %zu/%zu rows %s/%s%s  %.0f rows/s  %.2f MB/s  latency %s ms",
-                  task.c_str(), phaseName(phase), tables_done, tables.size(),
-                  groupDigits(done).c_str(), estimated ? "~" : "", groupDigits(est).c_str(),
-                  rates.rps, rates.mbps, latency.c_str());
-    head = buf;
+    std::snprintf(
+        buf, sizeof(buf), "%s %-11s tables %zu/%zu rows %s/%s%s  %.0f rows/s  %.2f MB/s  latency ",
+        task.c_str(), phaseName(phase), tables_done, tables.size(), groupDigits(done).c_str(),
+        estimated ? "~" : "", groupDigits(est).c_str(), rates.rps, rates.mbps);
+    head = buf + latency;
   }
   // Its own line, in both forms: "  open transaction 0-1-4: 420,000 rows so far, none
   // committed before its last row".
@@ -184,6 +191,9 @@ std::string renderProgress(const std::string& task, TaskPhase phase,
     open_line = "  open transaction " + open.gtid + ": " + groupDigits(open.rows) +
                 " rows so far, none committed before its last row\n";
   }
+  // Stopped: on every frame, as long as it lasts. Unknown (a missing privilege) is said once, by
+  // the runner's log line and by `dts status`, not on every progress frame.
+  if (source.degraded()) open_line += "  " + source::describeReplicationHealth(source) + "\n";
   if (!tty) return std::string(head) + "\n" + open_line;
   std::string out = std::string(head) + "\n" + open_line;
   if (tracking == nullptr && (phase == TaskPhase::kFull || phase == TaskPhase::kSchema)) {

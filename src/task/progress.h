@@ -146,10 +146,15 @@ class Progress {
 // at least its rows done), a loaded one its exact count.
 // `tracking` (non-null for a tracking task, which loads nothing) replaces the tables and rows
 // loaded with its change log: records, offsets, size on disk and retention.
+// source: the replication health of the secondary node read; while it is stopped the latency
+// reads "unknown (source node replication stopped)" instead of a number, whatever the stream
+// says, and its own line says why; while it runs, the node's own delay follows the latency
+// (kUnknown adds nothing here: callers that show a state, not a live frame, print it).
 std::string renderProgress(const std::string& task, TaskPhase phase,
                            const std::vector<TableProgress>& tables, Progress::Rates rates,
                            double latency_ms, bool tty, const OpenTransaction& open = {},
-                           const TrackingLogState* tracking = nullptr);
+                           const TrackingLogState* tracking = nullptr,
+                           const source::ReplicationHealth& source = {});
 
 // 1234567 -> "1,234,567"
 std::string groupDigits(uint64_t n);

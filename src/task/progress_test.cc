@@ -72,6 +72,41 @@ TEST(ProgressTest, AForgottenTableLeavesTheListUntilReselected) {
   EXPECT_EQ(progress.tables()[1].changes_applied, 0u);
 }
 
+// The latency is measured against the node read: while that node's own replication is stopped
+// a 0 would read as healthy, so it is shown as unknown with the reason on its own line; while it
+// runs, the node's own delay follows the latency; a primary (no replication) changes nothing.
+TEST(ProgressTest, SourceNodeReplicationStoppedMakesTheLatencyUnknown) {
+  Progress progress;
+  progress.addTable("shop", "t", "shop", "t");
+  source::ReplicationHealth stopped;
+  stopped.state = source::ReplicationHealth::State::kStopped;
+  stopped.node = "node-2";
+  stopped.io_running = "No";
+  stopped.sql_running = "No";
+  for (bool tty : {false, true}) {
+    std::string text = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 0, tty,
+                                      {}, nullptr, stopped);
+    EXPECT_EQ(text.find("latency 0 ms"), std::string::npos) << text;
+    EXPECT_NE(text.find("latency unknown (source node replication stopped)"), std::string::npos)
+        << text;
+    EXPECT_NE(text.find("\n  replication of source node node-2 STOPPED"), std::string::npos)
+        << text;
+  }
+  source::ReplicationHealth running;
+  running.state = source::ReplicationHealth::State::kRunning;
+  running.node = "node-2";
+  running.seconds_behind = 12;
+  std::string text = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 0, false,
+                                    {}, nullptr, running);
+  EXPECT_NE(text.find("latency 0 ms + node 12 s behind its primary"), std::string::npos) << text;
+  source::ReplicationHealth primary;
+  primary.state = source::ReplicationHealth::State::kNotReplica;
+  text = renderProgress("s", TaskPhase::kIncremental, progress.tables(), {}, 0, false, {}, nullptr,
+                        primary);
+  EXPECT_NE(text.find("latency 0 ms\n"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << text;
+}
+
 TEST(ProgressTest, TablesAddedWhileAnotherThreadReadsThem) {
   Progress progress;
   std::thread adder([&] {

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "mysql/gtid.h"
 #include "source/cluster_source.h"
+#include "source/replication_health.h"
 #include "source/retry_policy.h"
 #include "task/full_loader.h"
 #include "task/full_meta.h"
@@ -94,6 +95,19 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
                                                 });
     watch->start();
   }
+  // The node's own replication from the primary: the lag is measured against the node, so a
+  // node that stopped replicating would look perfectly caught up. Degraded, never a failure.
+  std::unique_ptr<source::ReplicationWatch> replication;
+  if (!config_.source.secondary_node.empty()) {
+    auto opened = replicationWatch();
+    if (opened.ok()) {
+      replication = std::move(opened).value();
+      replication->start();
+    } else {
+      spdlog::warn("task {}: not watching the replication of source node {}: {}", config_.name,
+                   config_.source.secondary_node, opened.status().message());
+    }
+  }
   std::atomic<bool> done{false};
   std::thread bridge([&] {
     while (!done.load()) {
@@ -125,11 +139,59 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
   done.store(true);
   bridge.join();
   if (watch) watch->stop();
+  if (replication) replication->stop();
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     state_.retrying.clear();
+    // Not watched any more: what the watch last saw is history, not the node's state now.
+    state_.source_replication = source::ReplicationHealth{};
   }
   return st;
+}
+
+Result<std::unique_ptr<source::ReplicationWatch>> TaskRunner::replicationWatch() {
+  source::ReplicationWatch::Options wo;
+  wo.node_name = config_.source.secondary_node;
+  DTS_ASSIGN_OR_RETURN(wo.node, config_.source.connectOptions());
+  // A poll must never hold the task up for long: a hung node is the task's retry to report.
+  wo.node.connect_timeout = std::chrono::seconds(5);
+  wo.node.read_timeout = wo.node.write_timeout = std::chrono::seconds(10);
+  if (auto ep = mysql::Endpoint::parse(config_.source.instance_endpoint); ep.ok()) {
+    wo.primary = wo.node;
+    wo.primary->endpoint = *ep;
+  }
+  wo.interval = options_.node_watch_interval;
+  wo.clock = options_.clock;
+  return std::make_unique<source::ReplicationWatch>(
+      std::move(wo), [this](const source::ReplicationHealth& now, bool changed) {
+        source::ReplicationHealth before;
+        {
+          std::lock_guard<std::mutex> lock(state_mu_);
+          before = state_.source_replication;
+          state_.source_replication = now;
+        }
+        if (!changed) return;
+        onReplicationChange(before, now);
+        saveOrCount("when the source node's replication changed");
+      });
+}
+
+void TaskRunner::onReplicationChange(const source::ReplicationHealth& before,
+                                     const source::ReplicationHealth& now) {
+  using S = source::ReplicationHealth::State;
+  const std::string line = source::describeReplicationHealth(now);
+  if (now.state == S::kStopped || now.state == S::kUnknown) {
+    // Once per condition (the watch reports changes only): the DBA must act on the node.
+    spdlog::warn("task {}: {}", config_.name, line);
+    say("  warning: " + line + "\n");
+  } else if (before.state == S::kStopped || before.state == S::kUnknown) {
+    const std::string cleared =
+        now.state == S::kRunning
+            ? "replication of source node " + now.node + " running again"
+            : "source node " + now.node + " replicates from nothing now (it is the primary)";
+    spdlog::info("task {}: {}", config_.name, cleared);
+    say("  " + cleared + "\n");
+  }
 }
 
 Status TaskRunner::run(const std::atomic<bool>& stop) {
@@ -196,8 +258,10 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       auto now = std::chrono::steady_clock::now();
       auto rates = progress_.sample(now);
       const OpenTransaction open = progress_.sinkGauges().open_transaction;
+      source::ReplicationHealth node_health;
       {
         std::lock_guard<std::mutex> slock(state_mu_);
+        node_health = state_.source_replication;
         state_.rps = rates.rps;
         state_.mbps = rates.mbps;
         state_.latency_ms = progress_.latencyMs();
@@ -219,8 +283,9 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       saveOrCount("for the progress report");
       TaskPhase phase = progress_.phase();
       if (phase != TaskPhase::kFull && phase != TaskPhase::kIncremental) continue;
-      std::string frame = renderProgress(config_.name, phase, progress_.tables(), rates,
-                                         progress_.latencyMs(), options_.tty, open);
+      std::string frame = renderProgress(
+          config_.name, phase, progress_.tables(), rates, progress_.latencyMs(), options_.tty, open,
+          config_.kind == TaskKind::kTracking ? &state_.tracking : nullptr, node_health);
       if (options_.tty) {
         std::string clear;
         for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";

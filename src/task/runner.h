@@ -17,6 +17,7 @@
 #include "mysql/gtid.h"
 #include "pipeline/change_event.h"
 #include "pipeline/mapping.h"
+#include "source/replication_health.h"
 #include "task/catalog.h"
 #include "task/progress.h"
 #include "task/state_store.h"
@@ -61,6 +62,8 @@ struct RunnerOptions {
   // The data dir whose instance registry the task's source comes from; with a secondary node,
   // the runner watches the registry and fails the task when the node is deleted.
   std::string data_dir;
+  // How often the node watch checks the registry, and the replication watch reads the secondary
+  // node's replica status (a stopped or broken node replication is shown, never fatal).
   std::chrono::milliseconds node_watch_interval{2000};
 };
 
@@ -80,6 +83,12 @@ class TaskRunner {
   // (options.retry_time_for_*) is open; each attempt resumes from the saved state (see
   // retry_loop.h; the window is measured on options.clock).
   Status runWithRetries(const std::atomic<bool>& stop);
+  // The watch of the source's secondary node's replication (source/replication_health.h),
+  // reporting into state_.source_replication.
+  Result<std::unique_ptr<source::ReplicationWatch>> replicationWatch();
+  // Logs (and prints) the start and the end of a degraded node replication.
+  void onReplicationChange(const source::ReplicationHealth& before,
+                           const source::ReplicationHealth& now);
   Status save();
   // save() for the paths that go on when it fails: the failure is logged and counted
   // (Degraded::kStateSaveFailed). when: "at a phase change", for the log.

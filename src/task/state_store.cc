@@ -198,6 +198,8 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     s.mbps = stats.value("mbps", 0.0);
     s.latency_ms = stats.value("latency_ms", -1.0);
     s.retrying = stats.value("retrying", "");
+    if (auto r = stats.find("source_replication"); r != stats.end())
+      s.source_replication = source::replicationHealthFromJson(*r);
     if (auto o = stats.find("open_transaction"); o != stats.end())
       s.open_transaction = openTransactionFromJson(*o);
     s.schema_started = stats.value("schema_started", false);
@@ -280,6 +282,8 @@ Status SqliteStateStore::save(const TaskState& s) {
                             {"retrying", s.retrying},
                             {"degraded", s.degraded}};
     if (s.schema_started) stats["schema_started"] = true;
+    if (s.source_replication.state != source::ReplicationHealth::State::kNotWatched)
+      stats["source_replication"] = source::replicationHealthJson(s.source_replication);
     if (!s.open_transaction.gtid.empty())
       stats["open_transaction"] = openTransactionJson(s.open_transaction);
     if (!s.verify.state.empty() || s.verify.incremental.enabled)

@@ -18,6 +18,7 @@
 
 #include "common/sqlite.h"
 #include "common/status.h"
+#include "source/replication_health.h"
 
 namespace dts::task {
 
@@ -171,6 +172,10 @@ struct TaskState {
   OpenTransaction open_transaction;  // at the last progress report
   // While a retryable failure is being retried: "retrying since T, gives up at T+W ...".
   std::string retrying;
+  // The replication health of the secondary node the task reads (source::ReplicationWatch),
+  // while a run watches it; kNotWatched otherwise. A stopped node replication makes the lag
+  // unknown, however small it reads: the task gets none of the primary's changes.
+  source::ReplicationHealth source_replication;
   // Occurrences of each degraded mode across runs, by degradedName; a mode never seen is absent.
   // Names this build does not know (a newer dts wrote them) are kept as they are.
   std::map<std::string, uint64_t> degraded;

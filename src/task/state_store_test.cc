@@ -189,6 +189,33 @@ TEST(StateStoreTest, TrackingLogAndErrorHistoryPersist) {
   std::filesystem::remove_all(tmpl);
 }
 
+// The secondary node's replication health persists (dts status reads it from another process);
+// a state from before it existed reads as not watched.
+TEST(StateStoreTest, SourceReplicationHealthPersists) {
+  std::string tmpl;
+  std::string dir = oldDataDir(std::string(kOldTaskStateTable) +
+                                   "INSERT INTO task_state VALUES ('old', 'sync', 'incremental',"
+                                   " '', '', 1, 1, '0-1-1', '', '{\"rps\": 1}', 0)",
+                               &tmpl);
+  auto store = SqliteStateStore::open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().toString();
+  auto s = (*store)->load("old");
+  ASSERT_TRUE(s.ok() && s->has_value());
+  EXPECT_EQ((*s)->source_replication.state, source::ReplicationHealth::State::kNotWatched);
+  (*s)->source_replication.state = source::ReplicationHealth::State::kStopped;
+  (*s)->source_replication.node = "node-2";
+  (*s)->source_replication.io_running = "No";
+  (*s)->source_replication.sql_running = "No";
+  (*s)->source_replication.since_ms = 42;
+  ASSERT_TRUE((*store)->save(**s).ok());
+  auto again = (*store)->load("old");
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_TRUE((*again)->source_replication.sameCondition((*s)->source_replication));
+  EXPECT_TRUE((*again)->source_replication.degraded());
+  EXPECT_EQ((*again)->source_replication.since_ms, 42);
+  std::filesystem::remove_all(tmpl);
+}
+
 // The start position: unknown (nullopt) and known-but-empty ("") survive a save, and a data dir
 // written by an older dts, which kept "-" in memory for the empty position, reads the same way.
 TEST(StateStoreTest, StartPositionUnknownOrEmpty) {

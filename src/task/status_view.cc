@@ -116,8 +116,9 @@ void appendErrors(const TaskState& st, std::string* out) {
 
 std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
   const bool tracking = st.kind == "tracking";
-  std::string out = renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms,
-                                   false, st.open_transaction, tracking ? &st.tracking : nullptr);
+  std::string out =
+      renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms, false,
+                     st.open_transaction, tracking ? &st.tracking : nullptr, st.source_replication);
   if (ctx.not_running) {
     out +=
         "  not running: no process runs this task now (it was killed or crashed); state as "
@@ -137,6 +138,9 @@ std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
     if (!st.checkpoint_gtid.empty()) out += "  checkpoint: " + st.checkpoint_gtid + "\n";
   }
   if (!st.retrying.empty()) out += "  " + st.retrying + "\n";
+  // A missing privilege: said here, once per status (a live frame does not repeat it).
+  if (st.source_replication.state == source::ReplicationHealth::State::kUnknown)
+    out += "  " + source::describeReplicationHealth(st.source_replication) + "\n";
   if (!st.degraded.empty()) {
     // Paths where the task warned and went on in a lesser way (task::Degraded).
     std::string list;
