@@ -502,12 +502,12 @@ TEST_F(VerifyTest, G_TaskVerificationResumesAfterARestart) {
   EXPECT_FALSE(std::filesystem::exists(progress));
 }
 
-// A FLOAT that differs in its last bit is a difference: verification compared FLOATs by 6
-// significant digits (the digits the server prints), so a full load that had cut every float to 6
-// digits was reported EQUAL. The table goes through a real migration first (which must copy the
-// floats exactly, so that verification finds nothing), then each planted neighbouring float is
-// reported as a changed row, and the repair SQL (which must write the exact float, also as the
-// key of a FLOAT primary key) makes the tables equal again.
+// A FLOAT or DOUBLE that differs in its last bit is a difference: verification compared FLOATs by
+// 6 significant digits (the digits the server prints), so a full load that had cut every float to
+// 6 digits was reported EQUAL, and DOUBLEs by 15. The table goes through a real migration first
+// (which must copy the floats exactly, so that verification finds nothing), then each planted
+// neighbouring float is reported as a changed row, and the repair SQL (which must write the exact
+// float, also as the key of a FLOAT primary key) makes the tables equal again.
 TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
@@ -518,7 +518,10 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
       "INSERT INTO f VALUES (1, 1.2345678, 1.2345678, 0.1), (2, 123456.789, 0, 1e-300),"
       " (3, 16777217, 3.4028234663852886e38, 0.3), (4, 3.4028234663852886e38, 0, 5e-324),"
       " (5, 1.401298464324817e-45, 1.401298464324817e-45, 1e-323),"
-      " (6, 1.1754943508222875e-38, 0, 2.2250738585072014e-308), (7, -1.2345678, 0, -0.1);"
+      " (6, 1.1754943508222875e-38, 0, 2.2250738585072014e-308), (7, -1.2345678, 0, -0.1),"
+      " (8, 0, 0, 1.7976931348623157e308), (9, 0, 0, 5e-324), (10, 0, 0, 2.2250738585072014e-308),"
+      " (11, 0, 0, 9007199254740992e0), (12, 0, 0, 0.1e0), (13, 0, 0, -123456.789e0),"
+      " (14, -0.0e0, 0, -1e-300 * 1e-300);"
       "INSERT INTO f SELECT 100 + seq, x, ABS(x), x FROM (SELECT seq, POW(10, (seq * 7919 % 7600)"
       " / 100 - 38) * (CAST(seq * 104729 % 19997 AS SIGNED) - 9998) / 9998 * 1.2345678 AS x"
       " FROM seq_1_to_2000) s;"
@@ -538,6 +541,14 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   auto stored = dst->queryValue("SELECT f * 1e0 FROM vfl_copy.f WHERE id = 1");
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->value_or("NULL"), "1.2345677614212036");
+  // MariaDB stores a -0 it is sent (a literal, or a double expression that underflows) as 0, in
+  // FLOAT and DOUBLE columns alike: ATAN2 tells -0 (-pi) from 0 (pi).
+  for (auto* c : {src.get(), dst.get()}) {
+    auto zeros = c->queryValue(std::string("SELECT ATAN2(f, -1) > 0 AND ATAN2(d, -1) > 0 FROM ") +
+                               (c == src.get() ? "vfl" : "vfl_copy") + ".f WHERE id = 14");
+    ASSERT_TRUE(zeros.ok()) << zeros.status().toString();
+    EXPECT_EQ(zeros->value_or("NULL"), "1");
+  }
   nlohmann::json report;
   EXPECT_EQ(verify("", &report, file), 0) << report.dump(2);
   EXPECT_EQ(report["equal"], true) << report.dump(2);
@@ -546,6 +557,11 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   auto neighbour = [](float v, float toward) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%.17g", static_cast<double>(std::nextafter(v, toward)));
+    return std::string(buf);
+  };
+  auto doubleNeighbour = [](double v, double toward) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", std::nextafter(v, toward));
     return std::string(buf);
   };
   const float kMax = 3.4028234663852886e38f;
@@ -557,6 +573,13 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
       {5, "f = " + neighbour(1.401298464324817e-45f, 1.0f)},
       {6, "f = " + neighbour(1.1754943508222875e-38f, 0.0f)},
       {7, "f = " + neighbour(-1.2345678f, 0.0f)},
+      // DOUBLEs one ULP apart (compared at 15 significant digits, these were reported EQUAL).
+      {8, "d = " + doubleNeighbour(1.7976931348623157e308, 0.0)},
+      {9, "d = " + doubleNeighbour(5e-324, 1.0)},
+      {10, "d = " + doubleNeighbour(2.2250738585072014e-308, 0.0)},
+      {11, "d = " + doubleNeighbour(9007199254740992.0, 1e300)},
+      {12, "d = " + doubleNeighbour(0.1, 1.0)},
+      {13, "d = " + doubleNeighbour(-123456.789, 0.0)},
   };
   std::string sql = "USE vfl_copy;";
   for (const auto& [id, set] : planted)
@@ -600,6 +623,20 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   auto fixed = dst->queryValue("SELECT COUNT(*) FROM vfl_copy.fk");
   ASSERT_TRUE(fixed.ok());
   EXPECT_EQ(fixed->value_or(""), "5");  // replaced, not added beside
+
+  // A FLOAT does keep a -0 made by narrowing a tiny negative double; verify compared -0 and 0 as
+  // equal, it now reports the difference.
+  st = dst->execute("UPDATE vfl_copy.f SET f = -1e-60 WHERE id = 14");
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto negative = dst->queryValue("SELECT ATAN2(f, -1) < 0 FROM vfl_copy.f WHERE id = 14");
+  ASSERT_TRUE(negative.ok());
+  EXPECT_EQ(negative->value_or("NULL"), "1");
+  EXPECT_EQ(verify("", &report, file), 1) << report.dump(2);
+  const auto& z = table(report, "vfl.f");
+  EXPECT_EQ(z["row_differences"], 1) << z.dump(2);
+  ASSERT_EQ(z["rows"].size(), 1u) << z.dump(2);
+  EXPECT_EQ(z["rows"][0]["key"]["id"], "14") << z.dump(2);
+  EXPECT_EQ(z["rows"][0]["columns"][0]["column"], "f") << z.dump(2);
 }
 
 }  // namespace

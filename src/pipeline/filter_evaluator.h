@@ -7,6 +7,8 @@
 // Not thread-safe: one evaluator per mapping stage.
 #pragma once
 
+#include <vector>
+
 #include "common/status.h"
 #include "mysql/table_info.h"
 
@@ -23,6 +25,21 @@ class FilterEvaluator {
   // task retries), anything else the server refuses is returned as its error.
   virtual Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
                                 const mysql::RowImage& row) = 0;
+
+  // evaluate() for many rows of one table, the answers in the rows' order; an implementation
+  // asks for them together (the source server: a few statements instead of one per row). This
+  // one asks row by row.
+  virtual Result<std::vector<bool>> evaluateMany(const RowFilter& filter,
+                                                 const mysql::TableInfo& table,
+                                                 const std::vector<const mysql::RowImage*>& rows) {
+    std::vector<bool> out;
+    out.reserve(rows.size());
+    for (const mysql::RowImage* row : rows) {
+      DTS_ASSIGN_OR_RETURN(bool selected, evaluate(filter, table, *row));
+      out.push_back(selected);
+    }
+    return out;
+  }
 };
 
 }  // namespace dts::pipeline

@@ -46,4 +46,11 @@ Result<bool> RecordingFilterEvaluator::evaluate(const RowFilter& filter,
   return answer(row);
 }
 
+Result<std::vector<bool>> RecordingFilterEvaluator::evaluateMany(
+    const RowFilter& filter, const mysql::TableInfo& table,
+    const std::vector<const mysql::RowImage*>& rows) {
+  batches.push_back(rows.size());
+  return FilterEvaluator::evaluateMany(filter, table, rows);
+}
+
 }  // namespace dts::pipeline::testing

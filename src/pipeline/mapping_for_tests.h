@@ -25,7 +25,11 @@ class RecordingFilterEvaluator final : public FilterEvaluator {
  public:
   Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
                         const mysql::RowImage& row) override;
+  // Records the batch's size, then asks row by row (each in `asked`).
+  Result<std::vector<bool>> evaluateMany(const RowFilter& filter, const mysql::TableInfo& table,
+                                         const std::vector<const mysql::RowImage*>& rows) override;
   std::vector<std::string> asked;
+  std::vector<size_t> batches;  // the size of each evaluateMany call
   std::function<bool(const mysql::RowImage&)> answer = [](const mysql::RowImage&) { return true; };
   Status error;
 };

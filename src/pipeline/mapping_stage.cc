@@ -1,8 +1,10 @@
 #include "pipeline/mapping_stage.h"
 
 #include <algorithm>
+#include <map>
 
 #include "pipeline/ddl_rewrite.h"
+#include "pipeline/row_filter.h"
 
 namespace dts::pipeline {
 namespace {
@@ -10,6 +12,57 @@ namespace {
 // rather than grow.
 constexpr size_t kMaxCachedTables = 4096;
 }  // namespace
+
+// The source's answers for a piece's rows, asked for together before the rows are mapped one by
+// one (Mapping::mapRow asks its evaluator row by row); a row it has no answer for goes to the
+// source itself.
+class PrejudgedRows final : public FilterEvaluator {
+ public:
+  explicit PrejudgedRows(FilterEvaluator* source) : source_(source) {}
+  Result<bool> evaluate(const RowFilter& filter, const mysql::TableInfo& table,
+                        const mysql::RowImage& row) override {
+    if (auto it = answers.find(&row); it != answers.end()) return it->second;
+    return source_->evaluate(filter, table, row);
+  }
+  std::unordered_map<const mysql::RowImage*, bool> answers;
+
+ private:
+  FilterEvaluator* source_;
+};
+
+Status MappingStage::judgeTogether(Transaction* piece, PrejudgedRows* out) {
+  // The rows the source must judge, by filter and definition, in the piece's order.
+  using Group = std::pair<const RowFilter*, const mysql::TableInfo*>;
+  std::map<Group, std::vector<const mysql::RowImage*>> groups;
+  size_t pending = 0;
+  for (ChangeEvent& ev : piece->events) {
+    if (ev.op == ChangeEvent::Op::kDdl) continue;
+    auto table = resolve(ev);
+    if (!table.ok()) return Status::OK();  // map() reports it
+    const ResolvedTable& t = **table;
+    if (!t.moved || !t.route.dml.allows(ev.op) || t.route.filter == nullptr) continue;
+    for (const mysql::RowImage* image : {ev.op != ChangeEvent::Op::kInsert ? &ev.before : nullptr,
+                                         ev.op != ChangeEvent::Op::kDelete ? &ev.after : nullptr}) {
+      if (image == nullptr) continue;
+      auto local = t.route.filter->matchesLocally(*t.source, *image);
+      if (!local.ok() || local->has_value()) continue;  // errors: map() reports them per row
+      groups[{t.route.filter.get(), t.source.get()}].push_back(image);
+      ++pending;
+    }
+  }
+  if (pending < 2) return Status::OK();  // nothing to gain
+  for (const auto& [group, rows] : groups) {
+    const auto& [filter, info] = group;
+    auto answers = source_->evaluateMany(*filter, *info, rows);
+    if (!answers.ok()) {
+      return answers.status().withContext("where: evaluating the filter of " + info->database +
+                                          "." + info->table + " at the source for " +
+                                          std::to_string(rows.size()) + " rows");
+    }
+    for (size_t i = 0; i < rows.size(); ++i) out->answers[rows[i]] = (*answers)[i];
+  }
+  return Status::OK();
+}
 
 MappingStage::MappingStage(std::shared_ptr<const Mapping> mapping, FilterEvaluator* source,
                            DdlUse ddl)
@@ -48,6 +101,14 @@ Status MappingStage::map(Transaction* piece) {
     last_ = nullptr;
   }
   if (mapping_ == nullptr && !ddl_seen) return Status::OK();
+  // Without DDL (which may change definitions between rows), the rows only the source can judge
+  // are judged in a few statements rather than one each.
+  PrejudgedRows prejudged(source_);
+  FilterEvaluator* source = source_;
+  if (mapping_ != nullptr && source_ != nullptr && !ddl_seen) {
+    if (Status st = judgeTogether(piece, &prejudged); !st.ok()) return context(st);
+    if (!prejudged.answers.empty()) source = &prejudged;
+  }
   size_t out = 0;
   for (size_t i = 0; i < piece->events.size(); ++i) {
     ChangeEvent& ev = piece->events[i];
@@ -72,7 +133,7 @@ Status MappingStage::map(Transaction* piece) {
     } else if (mapping_ != nullptr) {
       auto table = resolve(ev);
       if (!table.ok()) return context(table.status());
-      auto moved = Mapping::mapRow(**table, &ev, source_);
+      auto moved = Mapping::mapRow(**table, &ev, source);
       if (!moved.ok()) return context(moved.status());
       keep = *moved;
     }

@@ -31,6 +31,8 @@
 
 namespace dts::pipeline {
 
+class PrejudgedRows;  // mapping_stage.cc
+
 class MappingStage {
  public:
   // mapping null: every table moves unchanged; DDL is still rewritten (names qualified,
@@ -57,6 +59,9 @@ class MappingStage {
  private:
   // The cached resolution of ev's table definition, made on first use.
   Result<const ResolvedTable*> resolve(const ChangeEvent& ev);
+  // Asks the source, with FilterEvaluator::evaluateMany per table, for every row of the piece a
+  // filter cannot judge in dts, into out->answers (nothing for fewer than two such rows).
+  Status judgeTogether(Transaction* piece, PrejudgedRows* out);
 
   std::shared_ptr<const Mapping> mapping_;
   FilterEvaluator* source_;

@@ -180,7 +180,12 @@ TEST(MappingStageTest, RowsTheFilterCannotJudgeGoToTheSource) {
   EXPECT_EQ(t.events[0].after.values[0], Value::ofInt(3));
   EXPECT_EQ(t.events[1].after.values[0], Value::ofInt(4));
   ASSERT_EQ(source.asked.size(), 2u);
-  EXPECT_EQ(source.asked[0], "((_utf8mb4 X'74C3A97374' COLLATE utf8mb4_general_ci) <> 'test')");
+  // Both asked together (one statement at the source), not one by one.
+  EXPECT_EQ(source.batches, std::vector<size_t>{2});
+  EXPECT_EQ(
+      source.asked[0],
+      "(CAST(_utf8mb4 X'74C3A97374' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci) <> "
+      "'test')");
 
   // An update leaving the selection by the server's judgement becomes a delete.
   ChangeEvent leave = row(orders, Op::kUpdate, 5, "paid");
@@ -200,6 +205,33 @@ TEST(MappingStageTest, RowsTheFilterCannotJudgeGoToTheSource) {
   MappingStage blind(shopMapping());
   Transaction again = txn(4, {row(orders, Op::kInsert, 7, "tést")});
   EXPECT_EQ(blind.map(&again).code(), Status::Code::kFailedPrecondition);
+}
+
+// The rows of a piece that only the source can judge are judged together, before and after images
+// of updates included, and each answer lands on its own row.
+TEST(MappingStageTest, RowsForTheSourceAreJudgedTogether) {
+  testing::RecordingFilterEvaluator source;
+  source.answer = [](const mysql::RowImage& row) { return row.values[2].s != "tést"; };
+  MappingStage stage(shopMapping(), &source);
+  auto orders = tableInfo("shop", "orders");
+  using Op = ChangeEvent::Op;
+  ChangeEvent leaves = row(orders, Op::kUpdate, 1, "payé");  // in -> out: a delete
+  leaves.after.values[2].s = "tést";
+  ChangeEvent enters = row(orders, Op::kUpdate, 2, "tést");  // out -> in: an insert
+  enters.after.values[2].s = "déjà";
+  enters.before.values[2].s = "tést";
+  Transaction t = txn(1, {std::move(leaves), row(orders, Op::kInsert, 3, "tést"),
+                          row(orders, Op::kInsert, 4, "paid"), std::move(enters),
+                          row(orders, Op::kInsert, 5, "reçu")});
+  ASSERT_TRUE(stage.map(&t).ok());
+  EXPECT_EQ(source.batches, std::vector<size_t>{6});  // 2 + 1 + 2 + 1 rows, id 4 judged locally
+  ASSERT_EQ(t.events.size(), 4u);
+  EXPECT_EQ(t.events[0].op, Op::kDelete);
+  EXPECT_EQ(t.events[0].before.values[0], Value::ofInt(1));
+  EXPECT_EQ(t.events[1].after.values[0], Value::ofInt(4));
+  EXPECT_EQ(t.events[2].op, Op::kInsert);
+  EXPECT_EQ(t.events[2].after.values[0], Value::ofInt(2));
+  EXPECT_EQ(t.events[3].after.values[0], Value::ofInt(5));
 }
 
 }  // namespace

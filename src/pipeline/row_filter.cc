@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
@@ -30,6 +31,10 @@ struct Scalar {
   uint16_t collation = 0;
   bool literal = false;  // written in the filter (not a column's value)
   bool year = false;     // a YEAR column's value
+  // A BIGINT column's value: the server converts a constant compared with it to an integer when
+  // the constant holds one exactly (convert_const_to_int), so such a comparison is exact.
+  bool longlong = false;
+  bool is_unsigned = false;
 
   static Scalar null() { return {}; }
   static Scalar exactNumber(std::string decimal_text, bool literal) {
@@ -122,6 +127,53 @@ std::optional<int> compareDecimal(std::string_view a, std::string_view b) {
   if (int c = x->frac_part.compare(y->frac_part); c != 0) return c < 0 ? -sign : sign;
   return 0;
 }
+
+// The integer a BIGINT column (signed or not) holds for `d`, as decimal text: nullopt when d is
+// not an integer of that range. The server compares such a double with the column as this integer.
+std::optional<std::string> bigintOfDouble(double d, bool is_unsigned) {
+  if (!std::isfinite(d) || std::trunc(d) != d) return std::nullopt;
+  if (is_unsigned ? (d < 0 || d >= 18446744073709551616.0)
+                  : (d < -9223372036854775808.0 || d >= 9223372036854775808.0)) {
+    return std::nullopt;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", d);  // exact: an integral double
+  std::string text = buf;
+  return text == "-0" ? "0" : text;
+}
+
+// A string constant the server converts exactly to an integer of a BIGINT column: [-]digits
+// without spaces, leading '+' or fraction, in the column's range. nullopt otherwise.
+std::optional<std::string> bigintOfString(std::string_view s, bool is_unsigned) {
+  std::string_view digits = s;
+  bool negative = !digits.empty() && digits[0] == '-';
+  if (negative) digits.remove_prefix(1);
+  if (digits.empty() || digits.size() > 20) return std::nullopt;
+  for (char c : digits)
+    if (c < '0' || c > '9') return std::nullopt;
+  while (digits.size() > 1 && digits[0] == '0') digits.remove_prefix(1);
+  if (digits == "0") return std::string("0");
+  const std::string_view limit = is_unsigned
+                                     ? "18446744073709551615"
+                                     : (negative ? "9223372036854775808" : "9223372036854775807");
+  if (is_unsigned && negative) return std::nullopt;
+  if (digits.size() > limit.size() || (digits.size() == limit.size() && digits > limit))
+    return std::nullopt;
+  return (negative ? "-" : "") + std::string(digits);
+}
+
+// A string constant a YEAR column reads as the same four-digit year (1901..2155); the server
+// reads other strings by YEAR's rules ('0' and '00' are 2000, '24' is 2024).
+std::optional<std::string> yearOfString(std::string_view s) {
+  if (s.size() != 4 ||
+      !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  if (s < "1901" || s > "2155") return std::nullopt;
+  return std::string(s);
+}
+
+// 2^53: below it every integer is a double, so comparing as doubles is exact.
+constexpr double kExactDoubleLimit = 9007199254740992.0;
 
 double toDouble(const Scalar& s) {
   return s.exact ? std::strtod(s.text.c_str(), nullptr) : s.approx;
@@ -216,8 +268,17 @@ std::optional<int> compare(const Scalar& a, const Scalar& b, bool ordering, Judg
   if (a.isNull() || b.isNull()) return std::nullopt;
   using K = Scalar::Kind;
   if ((a.year && b.kind == K::kString) || (b.year && a.kind == K::kString)) {
-    j->refuse("a YEAR column compared with a string (the server reads '0' as 2000)");
-    return 0;
+    const Scalar& other = a.year ? b : a;
+    auto year = other.literal ? yearOfString(other.text) : std::nullopt;
+    if (!year.has_value()) {
+      j->refuse("a YEAR column compared with " +
+                (other.literal ? "'" + other.text + "'" : std::string("a string column")) +
+                ", which is not a four-digit year from 1901 to 2155 (the server reads '0' as "
+                "2000 and '24' as 2024)");
+      return 0;
+    }
+    Scalar y = Scalar::exactNumber(*year, true);
+    return a.year ? compare(a, y, ordering, j) : compare(y, b, ordering, j);
   }
   if (a.kind == K::kOpaque || b.kind == K::kOpaque) {
     j->giveUp("a temporal, ENUM, SET or JSON value");
@@ -245,6 +306,16 @@ std::optional<int> compare(const Scalar& a, const Scalar& b, bool ordering, Judg
       if (auto c = compareDecimal(a.text, b.text); c.has_value()) return c;
       j->giveUp("a number dts cannot read exactly");
       return 0;
+    }
+    // A BIGINT column against an integral double constant: the server converts the constant to
+    // the column's integer and compares integers (beyond 2^53 doubles would merge neighbours).
+    if (a.longlong != b.longlong && (a.longlong ? !b.exact && b.literal : !a.exact && a.literal)) {
+      const Scalar& col = a.longlong ? a : b;
+      const Scalar& lit = a.longlong ? b : a;
+      if (auto n = bigintOfDouble(lit.approx, col.is_unsigned); n.has_value()) {
+        Scalar exact = Scalar::exactNumber(*n, true);
+        return a.longlong ? compare(a, exact, ordering, j) : compare(exact, b, ordering, j);
+      }
     }
     // FLOAT/DOUBLE (or a literal with an exponent) against anything numeric: the server compares
     // as doubles, and strtod rounds the other side as the server does.
@@ -340,9 +411,15 @@ Scalar fromValue(const mysql::Value& v, const mysql::ColumnInfo& col) {
     case K::kInt: {
       Scalar s = Scalar::exactNumber(decimalOf(v.i), false);
       s.year = col.type == mysql::ColumnType::kYear;
+      s.longlong = col.type == mysql::ColumnType::kLongLong;
       return s;
     }
-    case K::kUInt:
+    case K::kUInt: {
+      Scalar s = Scalar::exactNumber(std::to_string(v.u), false);
+      s.longlong = col.type == mysql::ColumnType::kLongLong;
+      s.is_unsigned = true;
+      return s;
+    }
     case K::kBit: return Scalar::exactNumber(std::to_string(v.u), false);
     case K::kFloat:
     case K::kDouble: return Scalar::approxNumber(v.d, false);
@@ -814,44 +891,69 @@ const mysql::Collation* knownCollation(uint16_t id, const mysql::ColumnInfo& col
   return c;
 }
 
-// `bytes` in collation `target`, read as text of collation `from`: a literal with the column's
-// own coercion rules (COLLATE), converted when the bytes are in another character set.
+// `bytes` in collation `target`, read as text of collation `from`, with a column's coercibility
+// (IMPLICIT): CAST(.. AS CHAR CHARACTER SET .. COLLATE ..), so that two values of different
+// collations meet as their columns do (a _bin collation wins, a Unicode column's character set
+// wins) instead of failing as two COLLATE clauses (EXPLICIT) do. Servers without COLLATE in
+// CAST get `_cs X'..' COLLATE c` (RowSqlOptions::implicit_collation false).
 std::string stringLiteral(std::string_view bytes, const mysql::Collation& from,
-                          const mysql::Collation& target) {
+                          const mysql::Collation& target, bool implicit) {
   std::string lit = "_" + std::string(from.charset) + " X'" + hex(bytes) + "'";
+  if (implicit) {
+    return "CAST(" + lit + " AS CHAR CHARACTER SET " + target.charset + " COLLATE " + target.name +
+           ")";
+  }
   if (std::string_view(from.charset) != target.charset)
     lit = "CONVERT(" + lit + " USING " + target.charset + ")";
   return "(" + lit + " COLLATE " + target.name + ")";
 }
 
-// Where a column is read: as a number (ENUM -> its index, SET -> its bit mask) or as a string.
-enum class ColumnContext { kNumber, kString, kUnknown };
+// Where a column is read: as a number (ENUM -> its index, SET -> its bit mask), as a string, or
+// as LIKE's subject (a string: BIT -> its bytes, YEAR -> four digits).
+enum class ColumnContext { kNumber, kString, kLike, kUnknown };
 
-// The context of `n`'s operand `child`: the other operands' literal type.
-ColumnContext contextOf(const Node& n, size_t child) {
+// How an operand compares: a number, a string, or nothing that decides (NULL, a column without
+// value). ENUM and SET count as strings (two ENUMs compare by name).
+using OperandClass = std::function<ColumnContext(const Node&)>;
+
+ColumnContext classOfValue(const mysql::Value& v) {
+  using K = mysql::Value::Kind;
+  switch (v.kind) {
+    case K::kNull: return ColumnContext::kUnknown;
+    case K::kInt:
+    case K::kUInt:
+    case K::kFloat:
+    case K::kDouble:
+    case K::kDecimal:
+    case K::kBit: return ColumnContext::kNumber;
+    default: return ColumnContext::kString;
+  }
+}
+
+// The context of `n`'s operand `child`: what the other operands are (literals by their type,
+// columns by their value's).
+ColumnContext contextOf(const Node& n, size_t child, const OperandClass& classOf) {
   using T = Node::Type;
-  if (n.type == T::kLike) return ColumnContext::kString;
+  if (n.type == T::kLike) return child == 0 ? ColumnContext::kLike : ColumnContext::kString;
   if (n.type != T::kCompare && n.type != T::kIn && n.type != T::kBetween)
     return ColumnContext::kNumber;
-  bool numbers = false, strings = false, others = false;
+  bool numbers = false, strings = false;
   for (size_t i = 0; i < n.children.size(); ++i) {
     if (i == child) continue;
-    const Node& o = *n.children[i];
-    if (o.type != T::kLiteral) {
-      others = true;
-    } else if (o.literal.kind == Scalar::Kind::kNumber) {
-      numbers = true;
-    } else if (o.literal.kind == Scalar::Kind::kString) {
-      strings = true;
-    }
+    // In an IN list, an item meets only the subject (child 0).
+    if (n.type == T::kIn && child != 0 && i != 0) continue;
+    ColumnContext c = classOf(*n.children[i]);
+    numbers |= c == ColumnContext::kNumber;
+    strings |= c == ColumnContext::kString;
   }
-  if (others || (numbers && strings)) return ColumnContext::kUnknown;
+  if (numbers && strings) return ColumnContext::kUnknown;
   return numbers ? ColumnContext::kNumber : ColumnContext::kString;
 }
 
 // A row's value as a SQL literal that the server compares as it compares the column.
 Result<std::string> valueSql(const mysql::Value& v, const mysql::ColumnInfo& col,
-                             const mysql::TableInfo& table, ColumnContext context) {
+                             const mysql::TableInfo& table, ColumnContext context,
+                             const RowFilter::RowSqlOptions& options) {
   using K = mysql::Value::Kind;
   using CT = mysql::ColumnType;
   Status error;
@@ -863,9 +965,20 @@ Result<std::string> valueSql(const mysql::Value& v, const mysql::ColumnInfo& col
   };
   switch (v.kind) {
     case K::kNull: return std::string("NULL");
-    case K::kInt: return "(" + std::to_string(v.i) + ")";
-    case K::kUInt:
-    case K::kBit: return std::to_string(v.u);
+    case K::kInt: {
+      if (col.type == CT::kYear && context == ColumnContext::kLike) {
+        // LIKE reads a YEAR as its four digits ('0000' for 0), as SELECT prints it.
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "'%04lld'", static_cast<long long>(v.i));
+        return std::string(buf);
+      }
+      return "(" + std::to_string(v.i) + ")";
+    }
+    case K::kUInt: return std::to_string(v.u);
+    case K::kBit:
+      // A BIT is a number everywhere but as LIKE's subject, which reads its bytes.
+      if (context == ColumnContext::kLike) return "_binary X'" + hex(v.s) + "'";
+      return std::to_string(v.u);
     case K::kFloat:
     case K::kDouble: {
       // A double literal (exponent) with round-trip precision.
@@ -897,19 +1010,20 @@ Result<std::string> valueSql(const mysql::Value& v, const mysql::ColumnInfo& col
     case K::kString: {
       const mysql::Collation* c = knownCollation(col.collation, col, table, &error);
       if (c == nullptr) return error;
-      return stringLiteral(v.s, *c, *c);
+      return stringLiteral(v.s, *c, *c, options.implicit_collation);
     }
     case K::kJson: {
       const mysql::Collation* c = mysql::findCollation(col.collation);
       if (c != nullptr && col.collation != mysql::kBinaryCollation) {
-        return stringLiteral(v.s, *c, *c);  // MariaDB: JSON is text
+        return stringLiteral(v.s, *c, *c, options.implicit_collation);  // MariaDB: JSON is text
       }
       return "CAST(_utf8mb4 X'" + hex(v.s) + "' AS JSON)";  // MySQL's JSON type
     }
     case K::kEnum:
     case K::kSet: {
       if (context == ColumnContext::kUnknown) {
-        return unsupported("an ENUM or SET column compared with another column or mixed values");
+        return unsupported(
+            "an ENUM or SET column compared with numbers and strings at once (BETWEEN)");
       }
       if (context == ColumnContext::kNumber) return std::to_string(v.u);
       std::string name = v.s;
@@ -927,20 +1041,74 @@ Result<std::string> valueSql(const mysql::Value& v, const mysql::ColumnInfo& col
               ? knownCollation(col.enum_values_collation, col, table, &error)
               : target;
       if (from == nullptr) return error;
-      return stringLiteral(name, *from, *target);
+      return stringLiteral(name, *from, *target, options.implicit_collation);
     }
   }
   return Status::Internal("where: unknown value kind");
 }
 
 using ColumnSql = std::function<Result<std::string>(const std::string& column, ColumnContext)>;
+// The SQL of a literal compared with column `anchor` (empty: with no column), when it is not the
+// literal as written: the server converts a constant compared with a BIGINT or YEAR column to the
+// column's type, and a literal value in the column's place would not trigger that.
+using LiteralSql = std::function<Result<std::optional<std::string>>(const Node& literal,
+                                                                    const std::string& anchor)>;
 
-Result<std::string> toSqlNode(const Node& n, const std::function<std::string(std::string_view)>& q,
-                              const ColumnSql& column, ColumnContext context) {
+struct SqlRender {
+  const std::function<std::string(std::string_view)>& quote;
+  const ColumnSql& column;
+  const LiteralSql& literal;
+  const OperandClass& classOf;
+  const std::function<bool(const Node&)>& isEnumOrSet;  // a column holding an ENUM or SET value
+};
+
+// The column a literal operand of n is compared with: the other side of a comparison, the
+// subject of IN or BETWEEN.
+std::string anchorOf(const Node& n, size_t child) {
   using T = Node::Type;
+  if (n.type == T::kCompare) {
+    const Node& other = *n.children[1 - child];
+    return other.type == T::kColumn ? other.column : "";
+  }
+  if ((n.type == T::kIn || n.type == T::kBetween) && child != 0 &&
+      n.children[0]->type == T::kColumn) {
+    return n.children[0]->column;
+  }
+  return "";
+}
+
+Result<std::string> toSqlNode(const Node& n, const SqlRender& r, ColumnContext context);
+
+Result<std::string> childSql(const Node& n, size_t i, const SqlRender& r, ColumnContext context) {
+  const Node& c = *n.children[i];
+  if (c.type == Node::Type::kLiteral) {
+    DTS_ASSIGN_OR_RETURN(auto rewritten, r.literal(c, anchorOf(n, i)));
+    if (rewritten.has_value()) return *rewritten;
+  }
+  return toSqlNode(c, r, context);
+}
+
+Result<std::string> toSqlNode(const Node& n, const SqlRender& r, ColumnContext context) {
+  using T = Node::Type;
+  // An IN whose subject meets numbers and strings (an ENUM against 2 and 'b'): the server
+  // compares it with each item by the item's type, so each item gets its own comparison.
+  if (n.type == T::kIn && r.isEnumOrSet(*n.children[0]) &&
+      contextOf(n, 0, r.classOf) == ColumnContext::kUnknown) {
+    std::string s = std::string("(") + (n.negated ? "NOT " : "") + "(";
+    for (size_t i = 1; i < n.children.size(); ++i) {
+      auto item_class = r.classOf(*n.children[i]);
+      DTS_ASSIGN_OR_RETURN(
+          std::string subject,
+          toSqlNode(*n.children[0], r,
+                    item_class == ColumnContext::kUnknown ? ColumnContext::kString : item_class));
+      DTS_ASSIGN_OR_RETURN(std::string item, childSql(n, i, r, contextOf(n, i, r.classOf)));
+      s += (i > 1 ? " OR " : "") + ("(" + subject + " = " + item + ")");
+    }
+    return s + "))";
+  }
   std::vector<std::string> c;
   for (size_t i = 0; i < n.children.size(); ++i) {
-    DTS_ASSIGN_OR_RETURN(std::string s, toSqlNode(*n.children[i], q, column, contextOf(n, i)));
+    DTS_ASSIGN_OR_RETURN(std::string s, childSql(n, i, r, contextOf(n, i, r.classOf)));
     c.push_back(std::move(s));
   }
   std::string neg = n.negated ? "NOT " : "";
@@ -948,8 +1116,8 @@ Result<std::string> toSqlNode(const Node& n, const std::function<std::string(std
     case T::kLiteral:
       if (n.literal.kind == Scalar::Kind::kNull) return std::string("NULL");
       if (n.literal.kind == Scalar::Kind::kNumber) return n.raw;
-      return q(n.literal.text);
-    case T::kColumn: return column(n.column, context);
+      return r.quote(n.literal.text);
+    case T::kColumn: return r.column(n.column, context);
     case T::kNot: return "(NOT " + c[0] + ")";
     case T::kAnd: return "(" + c[0] + " AND " + c[1] + ")";
     case T::kOr: return "(" + c[0] + " OR " + c[1] + ")";
@@ -966,26 +1134,92 @@ Result<std::string> toSqlNode(const Node& n, const std::function<std::string(std
   return std::string();
 }
 
+// Literal class for contexts: numbers and strings as written.
+ColumnContext classOfLiteral(const Node& n) {
+  if (n.type != Node::Type::kLiteral) return ColumnContext::kUnknown;
+  if (n.literal.kind == Scalar::Kind::kNumber) return ColumnContext::kNumber;
+  if (n.literal.kind == Scalar::Kind::kString) return ColumnContext::kString;
+  return ColumnContext::kUnknown;
+}
+
 }  // namespace
 
 RowFilter::~RowFilter() = default;
 
 std::string RowFilter::toSql(
     const std::function<std::string(std::string_view)>& quote_string) const {
-  auto column = [](const std::string& name, ColumnContext) -> Result<std::string> {
+  ColumnSql column = [](const std::string& name, ColumnContext) -> Result<std::string> {
     return mysql::quoteIdentifier(name);
   };
-  return toSqlNode(*root_, quote_string, column, ColumnContext::kNumber).value();
+  LiteralSql literal = [](const Node&, const std::string&) -> Result<std::optional<std::string>> {
+    return std::optional<std::string>();
+  };
+  OperandClass classOf = [](const Node&) { return ColumnContext::kNumber; };
+  std::function<bool(const Node&)> isEnumOrSet = [](const Node&) { return false; };
+  return toSqlNode(*root_, SqlRender{quote_string, column, literal, classOf, isEnumOrSet},
+                   ColumnContext::kNumber)
+      .value();
 }
 
 Result<std::string> RowFilter::toSqlForRow(
     const mysql::TableInfo& table, const mysql::RowImage& row,
-    const std::function<std::string(std::string_view)>& quote_string) const {
-  auto column = [&](const std::string& name, ColumnContext context) -> Result<std::string> {
+    const std::function<std::string(std::string_view)>& quote_string,
+    const RowSqlOptions& options) const {
+  ColumnSql column = [&](const std::string& name, ColumnContext context) -> Result<std::string> {
     DTS_ASSIGN_OR_RETURN(auto cv, columnValue(name, table, row));
-    return valueSql(*cv.second, *cv.first, table, context);
+    return valueSql(*cv.second, *cv.first, table, context, options);
   };
-  return toSqlNode(*root_, quote_string, column, ColumnContext::kNumber);
+  OperandClass classOf = [&](const Node& n) {
+    if (n.type != Node::Type::kColumn) return classOfLiteral(n);
+    auto cv = columnValue(n.column, table, row);
+    return cv.ok() ? classOfValue(*cv->second) : ColumnContext::kUnknown;
+  };
+  std::function<bool(const Node&)> isEnumOrSet = [&](const Node& n) {
+    if (n.type != Node::Type::kColumn) return false;
+    auto cv = columnValue(n.column, table, row);
+    return cv.ok() && (cv->second->kind == mysql::Value::Kind::kEnum ||
+                       cv->second->kind == mysql::Value::Kind::kSet);
+  };
+  LiteralSql literal = [&](const Node& lit,
+                           const std::string& anchor) -> Result<std::optional<std::string>> {
+    const Scalar& l = lit.literal;
+    if (anchor.empty() || l.kind == Scalar::Kind::kNull) return std::optional<std::string>();
+    DTS_ASSIGN_OR_RETURN(auto cv, columnValue(anchor, table, row));
+    const mysql::ColumnInfo& col = *cv.first;
+    const mysql::Value& v = *cv.second;
+    if (col.type == mysql::ColumnType::kYear && l.kind == Scalar::Kind::kString) {
+      // Only four-digit years get here (matchesLocally refuses other strings).
+      if (auto y = yearOfString(l.text); y.has_value()) return std::optional<std::string>(*y);
+      return std::optional<std::string>();
+    }
+    const bool bigint = col.type == mysql::ColumnType::kLongLong &&
+                        (v.kind == mysql::Value::Kind::kInt || v.kind == mysql::Value::Kind::kUInt);
+    if (!bigint) return std::optional<std::string>();
+    const bool is_unsigned = v.kind == mysql::Value::Kind::kUInt;
+    if (l.kind == Scalar::Kind::kString) {
+      if (auto n = bigintOfString(l.text, is_unsigned); n.has_value())
+        return std::optional<std::string>(*n);
+      // Any other string: the server's conversion (or not) only matters where doubles lose
+      // integers; below 2^53 the comparison is the same either way.
+      double value = is_unsigned ? static_cast<double>(v.u) : static_cast<double>(v.i);
+      double constant = std::strtod(l.text.c_str(), nullptr);
+      if (std::fabs(value) >= kExactDoubleLimit || !(std::fabs(constant) < kExactDoubleLimit)) {
+        return Status::Unsupported(
+            "where: the BIGINT column '" + col.name + "' of " + table.database + "." + table.table +
+            " is compared with the string '" + l.text +
+            "' beyond 2^53, where the server's conversion of that string is not reproducible "
+            "by dts; write the constant as an integer");
+      }
+      return std::optional<std::string>();
+    }
+    if (l.kind == Scalar::Kind::kNumber && !l.exact) {
+      if (auto n = bigintOfDouble(l.approx, is_unsigned); n.has_value())
+        return std::optional<std::string>(*n);
+    }
+    return std::optional<std::string>();
+  };
+  return toSqlNode(*root_, SqlRender{quote_string, column, literal, classOf, isEnumOrSet},
+                   ColumnContext::kNumber);
 }
 
 Result<std::shared_ptr<const RowFilter>> RowFilter::compile(std::string_view where) {

@@ -21,8 +21,10 @@
 // (matches() with a FilterEvaluator, which runs toSqlForRow()). Judged in dts:
 //   - NULL tests (IS [NOT] NULL, <=> NULL, NULL operands);
 //   - numbers against numbers: integers, DECIMAL and exact literals compared as exact decimals,
-//     FLOAT/DOUBLE and literals with an exponent as doubles (as the server compares them); a YEAR
-//     column only against 0 or a four-digit year (the server reads 24 as 2024: refused otherwise);
+//     FLOAT/DOUBLE and literals with an exponent as doubles (as the server compares them), except
+//     a BIGINT against an integral double, which the server compares as integers; a YEAR column
+//     only against 0 or a four-digit year, as a number or a string (the server reads 24 and '24'
+//     as 2024: refused otherwise);
 //   - a string column against a string literal under a byte-ordered collation (binary, *_bin of
 //     utf8mb4/utf8mb3/latin1/ascii; a non-utf8mb4 one only with an ASCII literal), with the
 //     collation's PAD SPACE / NO PAD rule; LIKE there only on single-byte text;
@@ -69,14 +71,31 @@ class RowFilter {
   // parenthesized, so the server evaluates exactly the tree that matches() evaluates.
   std::string toSql(const std::function<std::string(std::string_view)>& quote_string) const;
 
+  struct RowSqlOptions {
+    // Strings as CAST(_cs X'..' AS CHAR CHARACTER SET cs COLLATE c): a column's coercibility
+    // (IMPLICIT), so two columns of different collations meet as on the real columns. False for
+    // a server without COLLATE in CAST: `_cs X'..' COLLATE c` (EXPLICIT), where two different
+    // collations of one character set are the server's "illegal mix of collations".
+    bool implicit_collation = true;
+  };
+
   // The expression with every column replaced by the row's value as a literal the server
-  // compares as it compares the column (`_utf8mb4 X'..' COLLATE <collation>`, `_binary X'..'`,
-  // exact numbers, doubles with an exponent, CAST('..' AS DATETIME(6)), an ENUM's index or name
-  // as the context reads it, NULL), for a session with time_zone '+00:00'. kUnsupported for a
-  // value no literal reproduces (an ENUM compared with a column, a collation dts does not know).
+  // compares as it compares the column (strings in the column's character set and collation with
+  // its coercibility, `_binary X'..'`, exact numbers, doubles with an exponent,
+  // CAST('..' AS DATETIME(6)), an ENUM's index or name as the other operands read it, a BIT's
+  // bytes and a YEAR's four digits as LIKE's subject, NULL), for a session with time_zone
+  // '+00:00'. A constant compared with a BIGINT or YEAR column is sent as the integer the server
+  // converts it to (it does so only for a column). kUnsupported for what no literal reproduces
+  // (an ENUM in a BETWEEN of numbers and strings, a BIGINT beyond 2^53 against a string that is
+  // not an integer, a collation dts does not know).
+  Result<std::string> toSqlForRow(const mysql::TableInfo& table, const mysql::RowImage& row,
+                                  const std::function<std::string(std::string_view)>& quote_string,
+                                  const RowSqlOptions& options) const;
   Result<std::string> toSqlForRow(
       const mysql::TableInfo& table, const mysql::RowImage& row,
-      const std::function<std::string(std::string_view)>& quote_string) const;
+      const std::function<std::string(std::string_view)>& quote_string) const {
+    return toSqlForRow(table, row, quote_string, RowSqlOptions{});
+  }
 
   // The local judgement alone: true/false when dts computes exactly what the server would,
   // nullopt when only the server can tell (*why, when given, says why).

@@ -232,7 +232,10 @@ TEST(RowFilterTest, AsksTheServerWithTypedLiterals) {
   ASSERT_TRUE(m.ok()) << m.status().toString();
   EXPECT_FALSE(*m);  // the server's answer, not dts's
   ASSERT_EQ(server.asked.size(), 1u);
-  EXPECT_EQ(server.asked[0], "((_utf8mb4 X'74C3A97374' COLLATE utf8mb4_general_ci) <> 'test')");
+  EXPECT_EQ(
+      server.asked[0],
+      "(CAST(_utf8mb4 X'74C3A97374' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci) <> "
+      "'test')");
   // Local cases never reach it.
   auto ascii = oneColumn(CT::kVarchar, kGeneralCi, text("TEST"));
   ASSERT_TRUE((*f)->matches(ascii.table, ascii.row, &server).ok());
@@ -253,7 +256,7 @@ TEST(RowFilterTest, AsksTheServerWithTypedLiterals) {
                 oneColumn(CT::kNewDate, 0, Value::ofText(Value::Kind::kTemporal, "2024-01-01"))),
             "(CAST('2024-01-01' AS DATE) = '2024-1-1')");
   EXPECT_EQ(sql("c = 'x'", oneColumn(CT::kVarchar, kLatin1Swedish, text("\xe5"))),
-            "((_latin1 X'E5' COLLATE latin1_swedish_ci) = 'x')");
+            "(CAST(_latin1 X'E5' AS CHAR CHARACTER SET latin1 COLLATE latin1_swedish_ci) = 'x')");
   EXPECT_EQ(sql("c = 5", oneColumn(CT::kBlob, mysql::kBinaryCollation,
                                    Value::ofText(Value::Kind::kBytes, "5"))),
             "(_binary X'35' = 5)");
@@ -265,9 +268,117 @@ TEST(RowFilterTest, AsksTheServerWithTypedLiterals) {
   e.kind = Value::Kind::kEnum;
   e.s = "b";
   EXPECT_EQ(sql("c IN (1, 2)", oneColumn(CT::kString, kGeneralCi, e)), "(2 IN (1, 2))");
-  EXPECT_EQ(sql("c = 'B'", oneColumn(CT::kString, kGeneralCi, e)),
-            "((_utf8mb4 X'62' COLLATE utf8mb4_general_ci) = 'B')");
+  EXPECT_EQ(
+      sql("c = 'B'", oneColumn(CT::kString, kGeneralCi, e)),
+      "(CAST(_utf8mb4 X'62' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci) = 'B')");
   EXPECT_EQ(sql("c IS NULL", oneColumn(CT::kVarchar, kGeneralCi, Value::null())), "(NULL IS NULL)");
+}
+
+// Two columns: `c` and `d`, of the given types and values.
+OneColumn twoColumns(mysql::ColumnType type_c, uint16_t collation_c, Value c,
+                     mysql::ColumnType type_d, uint16_t collation_d, Value d) {
+  OneColumn o = oneColumn(type_c, collation_c, std::move(c));
+  o.table.columns.resize(2);
+  o.table.columns[1].name = "d";
+  o.table.columns[1].type = type_d;
+  o.table.columns[1].collation = collation_d;
+  o.row.values.push_back(std::move(d));
+  return o;
+}
+
+std::string rowSql(const std::string& where, const OneColumn& o,
+                   RowFilter::RowSqlOptions options = {}) {
+  auto g = RowFilter::compile(where);
+  EXPECT_TRUE(g.ok());
+  auto q = [](std::string_view s) { return "'" + std::string(s) + "'"; };
+  auto r = (*g)->toSqlForRow(o.table, o.row, q, options);
+  return r.ok() ? *r : r.status().toString();
+}
+
+// Strings carry their column's coercibility (IMPLICIT, as CAST makes it), not COLLATE's
+// (EXPLICIT): two columns of different collations of one character set meet as on the real
+// columns (the _bin one wins) instead of failing with "illegal mix of collations".
+TEST(RowFilterTest, StringsKeepTheirColumnsCoercibility) {
+  using CT = mysql::ColumnType;
+  auto o = twoColumns(CT::kVarchar, kUtf8mb4Bin, text("A"), CT::kVarchar, kGeneralCi, text("a"));
+  EXPECT_EQ(rowSql("c = d", o),
+            "(CAST(_utf8mb4 X'41' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_bin) = "
+            "CAST(_utf8mb4 X'61' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci))");
+  // A server without COLLATE in CAST gets the COLLATE clauses.
+  EXPECT_EQ(rowSql("c = d", o, RowFilter::RowSqlOptions{false}),
+            "((_utf8mb4 X'41' COLLATE utf8mb4_bin) = (_utf8mb4 X'61' COLLATE utf8mb4_general_ci))");
+}
+
+// A constant compared with a BIGINT column is converted by the server to the column's integer
+// (only for a column: a literal in its place compared with a string or a double is compared as a
+// double in BETWEEN, and doubles merge integers beyond 2^53), so dts sends that integer.
+TEST(RowFilterTest, BigintColumnsCompareConstantsAsIntegers) {
+  using CT = mysql::ColumnType;
+  auto big = oneColumn(CT::kLongLong, 0, Value::ofInt(9007199254740992));
+  EXPECT_EQ(rowSql("c BETWEEN '9007199254740993' AND '9007199254740999'", big),
+            "((9007199254740992) BETWEEN 9007199254740993 AND 9007199254740999)");
+  EXPECT_EQ(rowSql("c = '-0012'", big), "((9007199254740992) = -12)");
+  EXPECT_EQ(rowSql("c IN ('9007199254740993', 9007199254740993e0)", big),
+            "((9007199254740992) IN (9007199254740993, 9007199254740992))");
+  auto ubig = oneColumn(CT::kLongLong, 0, Value::ofUInt(18446744073709551614u));
+  EXPECT_EQ(rowSql("c = '18446744073709551615'", ubig),
+            "(18446744073709551614 = 18446744073709551615)");
+  // Out of the column's range, or not an integer: as written (the server does not convert).
+  EXPECT_EQ(rowSql("c = '-1'", oneColumn(CT::kLongLong, 0, Value::ofUInt(5))), "(5 = '-1')");
+  EXPECT_EQ(rowSql("c = 1.5e0", big), "((9007199254740992) = 1.5e0)");
+  // Beyond 2^53 a string that is not an integer: no literal reproduces the server.
+  EXPECT_NE(rowSql("c = '9007199254740993.0'", big).find("unsupported"), std::string::npos);
+  // Below 2^53 the comparison is the same whether the server converts or not.
+  EXPECT_EQ(rowSql("c = '5.0'", oneColumn(CT::kLongLong, 0, Value::ofInt(5))), "((5) = '5.0')");
+  // Local judgement: an integral double against a BIGINT compares as integers.
+  EXPECT_EQ(
+      local("c = 9007199254740992e0", oneColumn(CT::kLongLong, 0, Value::ofInt(9007199254740993))),
+      false);
+  EXPECT_EQ(local("c = 9007199254740992e0", oneColumn(CT::kLong, 0, Value::ofInt(2000000000))),
+            false);
+}
+
+// BIT and YEAR are numbers in comparisons; as LIKE's subject they are strings: a BIT its bytes, a
+// YEAR its four digits. A YEAR against a four-digit year string compares as that year.
+TEST(RowFilterTest, BitAndYearAsLikeSubjectsAreTheirText) {
+  using CT = mysql::ColumnType;
+  Value b = Value::ofUInt(0x61);
+  b.kind = Value::Kind::kBit;
+  b.s = "a";
+  EXPECT_EQ(rowSql("c LIKE 'a'", oneColumn(CT::kBit, 0, b)), "(_binary X'61' LIKE 'a')");
+  EXPECT_EQ(rowSql("c = 'a'", oneColumn(CT::kBit, 0, b)), "(97 = 'a')");
+  EXPECT_EQ(rowSql("c LIKE '00%'", oneColumn(CT::kYear, 0, Value::ofInt(0))),
+            "('0000' LIKE '00%')");
+  EXPECT_EQ(rowSql("c BETWEEN '1999' AND '2024'", oneColumn(CT::kYear, 0, Value::ofInt(2024))),
+            "((2024) BETWEEN 1999 AND 2024)");
+  EXPECT_EQ(local("c = '2024'", oneColumn(CT::kYear, 0, Value::ofInt(2024))), true);
+  EXPECT_EQ(local("c < '2024'", oneColumn(CT::kYear, 0, Value::ofInt(2024))), false);
+  auto f = RowFilter::compile("c = '24'");
+  ASSERT_TRUE(f.ok());
+  auto y = oneColumn(CT::kYear, 0, Value::ofInt(2024));
+  EXPECT_EQ((*f)->matchesLocally(y.table, y.row).status().code(), Status::Code::kUnsupported);
+}
+
+// An ENUM reads as its index against a number column and as its name against a string column;
+// in an IN of numbers and strings each item meets it by its own type.
+TEST(RowFilterTest, EnumComparedWithColumnsReadsAsTheServerReadsIt) {
+  using CT = mysql::ColumnType;
+  Value e = Value::ofUInt(3);
+  e.kind = Value::Kind::kEnum;
+  e.s = "10";
+  EXPECT_EQ(rowSql("c = d", twoColumns(CT::kString, kGeneralCi, e, CT::kLong, 0, Value::ofInt(3))),
+            "(3 = (3))");
+  EXPECT_EQ(
+      rowSql("c = d", twoColumns(CT::kString, kGeneralCi, e, CT::kVarchar, kUtf8mb4Bin, text("x"))),
+      "(CAST(_utf8mb4 X'3130' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci) = "
+      "CAST(_utf8mb4 X'78' AS CHAR CHARACTER SET utf8mb4 COLLATE utf8mb4_bin))");
+  EXPECT_EQ(rowSql("c NOT IN (2, 'x')", oneColumn(CT::kString, kGeneralCi, e)),
+            "(NOT ((3 = 2) OR (CAST(_utf8mb4 X'3130' AS CHAR CHARACTER SET utf8mb4 COLLATE "
+            "utf8mb4_general_ci) = 'x')))");
+  // BETWEEN a number and a string: one comparison type for all three, none reproduces it.
+  EXPECT_NE(
+      rowSql("c BETWEEN 1 AND 'x'", oneColumn(CT::kString, kGeneralCi, e)).find("unsupported"),
+      std::string::npos);
 }
 
 TEST(RowFilterTest, NeverGuessesWhenTheServerCannotAnswer) {

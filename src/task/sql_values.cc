@@ -1,5 +1,7 @@
 #include "task/sql_values.h"
 
+#include <string_view>
+
 namespace dts::task {
 
 namespace {
@@ -51,6 +53,12 @@ void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* 
     return;
   }
   if (render == CatalogColumn::Render::kNumber && looksNumeric(data, n)) {
+    // A negative zero (a FLOAT or DOUBLE of a server that keeps one, printed "-0") as a double:
+    // the integer literal -0 is 0, and the sign would be lost on the way.
+    if (std::string_view(data, n) == "-0") {
+      out += "-0e0";
+      return;
+    }
     out.append(data, n);
     return;
   }

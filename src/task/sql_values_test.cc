@@ -99,6 +99,13 @@ TEST(SqlValuesTest, SqlValuesQuoteEveryByte) {
   appendSqlValue(out, CatalogColumn::Render::kNumber, "-1.5e3", 6);
   EXPECT_EQ(out, "-1.5e3");
   out.clear();
+  // A negative zero stays a (double) negative zero: the integer literal -0 is 0.
+  appendSqlValue(out, CatalogColumn::Render::kNumber, "-0", 2);
+  EXPECT_EQ(out, "-0e0");
+  out.clear();
+  appendSqlValue(out, CatalogColumn::Render::kNumber, "-0.5", 4);
+  EXPECT_EQ(out, "-0.5");
+  out.clear();
   appendSqlValue(out, CatalogColumn::Render::kNumber, "1 OR 1", 6);  // never pasted unquoted
   EXPECT_EQ(out, "'1 OR 1'");
   out.clear();

@@ -36,8 +36,14 @@ bool isLong(const VerifyColumn& c) {
   return c.json || kLong.count(c.data_type) != 0;
 }
 
+// A zero with its sign: -0 = 0 in SQL, but ATAN2(-0, -1) is -pi. MariaDB stores every -0 it is
+// sent as 0, so there only MySQL (which keeps -0) ever shows "-0".
+std::string signedZero(const std::string& c) {
+  return "IF(ATAN2(" + c + ", -1) < 0, '-0', '0')";
+}
+
 // A float in scientific form with `digits` significant digits: the mantissa is cast to a DECIMAL
-// (which rounds), the exponent is the decimal exponent of the value. Zero (and -0) is "0". The
+// (which rounds), the exponent is the decimal exponent of the value. Zero is "0", -0 "-0". The
 // value is scaled by two powers of ten, each at most 10^155, because one would be 0 or infinite
 // for the smallest and largest doubles (10^-324), and the division by 0 made the mantissa NULL.
 std::string scientific(const std::string& c, int digits) {
@@ -46,7 +52,29 @@ std::string scientific(const std::string& c, int digits) {
   std::string mantissa = "CAST(" + c + " / POW(10, " + half + ") / POW(10, " + exponent + " - " +
                          half + ") AS DECIMAL(" + std::to_string(digits + 1) + "," +
                          std::to_string(digits - 1) + "))";
-  return "IF(" + c + " = 0, '0', CONCAT(" + mantissa + ", 'e', " + exponent + "))";
+  return "IF(" + c + " = 0, " + signedZero(c) + ", CONCAT(" + mantissa + ", 'e', " + exponent +
+         "))";
+}
+
+// A double exactly, as sign, 53-bit significand and binary exponent: "[-]hi.lopE" with
+// value = (hi * 2^26 + lo) * 2^(E - 52). Every step is exact in binary floating point (division
+// by a power of two, FLOOR of a double, subtraction of integers below 2^53) and hi and lo are
+// integers below 2^27, which every server prints exactly, so two doubles one ULP apart differ and
+// a double has one image whatever the server prints (15 or 17 digits). LOG2 only guesses the
+// exponent, which is then corrected; E is at least -1022 (subnormals have a smaller
+// significand), so no power of two underflows. Zero is "0", -0 "-0".
+std::string exactDouble(const std::string& c) {
+  const std::string a = "ABS(" + c + ")";
+  // LOG2 of the largest double rounds to 1024, and POW(2, 1024) is an error.
+  const std::string guess = "LEAST(GREATEST(FLOOR(LOG2(" + a + ")), -1074), 1023)";
+  const std::string scaled = "(" + a + " / POW(2, " + guess + "))";  // in [1, 2) when exact
+  const std::string exponent =
+      "GREATEST(" + guess + " - (" + scaled + " < 1) + (" + scaled + " >= 2), -1022)";
+  const std::string significand = "(" + a + " / POW(2, " + exponent + " - 52))";
+  const std::string hi = "FLOOR(" + significand + " / 67108864)";
+  const std::string lo = "(" + significand + " - " + hi + " * 67108864)";
+  return "IF(" + c + " = 0, " + signedZero(c) + ", CONCAT(IF(" + c + " < 0, '-', ''), " + hi +
+         ", '.', " + lo + ", 'p', " + exponent + "))";
 }
 
 }  // namespace
@@ -61,7 +89,7 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
     // 9 digits tell every two floats apart (FLT_DECIMAL_DIG): neighbouring floats are at least
     // six units of the 9th digit apart, far more than the rounding of the scaling.
     case VerifyColumn::Kind::kFloat: v = scientific(c, 9); break;
-    case VerifyColumn::Kind::kDouble: v = scientific(c, 15); break;
+    case VerifyColumn::Kind::kDouble: v = exactDouble(c); break;
     case VerifyColumn::Kind::kBit: v = "CAST(" + c + " AS UNSIGNED)"; break;
     case VerifyColumn::Kind::kText: v = "CONVERT(" + c + " USING utf8mb4)"; break;
     case VerifyColumn::Kind::kBytes: v = c; break;

@@ -8,13 +8,12 @@
 //                                                         time_zone '+00:00')
 //   BIT                                                   its unsigned integer value
 //   FLOAT   sign, 9 significant digits and a decimal exponent: exact, two different floats never
-//           have the same canonical value (FLT_DECIMAL_DIG); -0 and 0 are both "0" (MariaDB
-//           stores a -0 it is sent as 0, so no copy could keep it)
-//   DOUBLE  the same with 15 significant digits (the digits a double holds exactly), so
-//           formatting and the last bits of a double computed differently never count as a
-//           difference. A double that differs from the source's only beyond its 15th digit is
-//           NOT detected (17 digits computed by SQL arithmetic could not be exact either: the
-//           scaling by a power of ten rounds)
+//           have the same canonical value (FLT_DECIMAL_DIG); -0 is "-0", 0 is "0" (MariaDB
+//           stores every -0 it is sent as 0, so a MariaDB side never shows "-0"; MySQL keeps -0)
+//   DOUBLE  exactly: sign, 53-bit significand (as two integers below 2^27) and binary exponent,
+//           each computed exactly in SQL and printed as integers every server prints alike, so
+//           two doubles one ULP apart differ (a last-bit difference of a computed value is one)
+//           and formatting never matters; -0 is "-0" as for FLOAT
 //   CHAR/VARCHAR/TEXT/ENUM/SET   the bytes of the value converted to utf8mb4 (a latin1 column and
 //           its utf8mb4 copy hash alike; a character the destination could not store does not)
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
