@@ -134,8 +134,10 @@ std::string Server::checkpoint(const std::string& task) {
              : "";
 }
 
-int64_t Server::committed(const std::string& task, const std::string& group) {
-  json g = call("GET", "/api/v1/tasks/" + task + "/groups/" + group);
+int64_t Server::committed(const std::string& task, const std::string& group,
+                          const std::string& format) {
+  json g = call("GET", "/api/v1/tasks/" + task + "/groups/" + group +
+                           (format.empty() ? "" : "?format=" + format));
   EXPECT_EQ(g.value("http_status", 0), 200) << g.dump();
   return g.contains("offset") && g["offset"].is_number_integer() ? g["offset"].get<int64_t>() : -1;
 }

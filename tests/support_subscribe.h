@@ -51,8 +51,10 @@ class Server {
                       const std::string& body = "");
   std::string phase(const std::string& task);
   std::string checkpoint(const std::string& task);
-  // The group's committed offset, -1 when it never committed.
-  int64_t committed(const std::string& task, const std::string& group);
+  // The group's committed offset on the task's own topic, or on the view topic of `format`
+  // (offsets are per topic, as in Kafka); -1 when it never committed there.
+  int64_t committed(const std::string& task, const std::string& group,
+                    const std::string& format = "");
   // The shell command of `dts subscribe TASK ARGS` (token and server given) writing stdout to
   // out_path and stderr to err_path.
   std::string subscribeCommand(const std::string& task, const std::string& args,
