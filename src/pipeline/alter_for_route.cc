@@ -198,12 +198,9 @@ class Decider {
       }
       if (s.accept("CONSTRAINT")) return dropIfExists(s, "CONSTRAINT", whole);
       if (s.isAnyOf({"PRIMARY", "CHECK", "PARTITION", "PERIOD", "SYSTEM"})) {
-        if (!subset_) return keep(whole);
-        return Status::Unsupported("'" + whole.substr(0, 60) + "' on a column subset");
+        return keptUnlessSubset(whole);
       }
-      s.accept("COLUMN");
-      if (!s.acceptIf(false)) return unrecognised();
-      auto n = s.name();
+      auto n = columnName(s);
       if (!n) return unrecognised();
       if (readByFilter(*n)) return Status::Unsupported(filterMessage("drops", *n));
       if (!subset_) return keep(whole);
@@ -215,18 +212,14 @@ class Decider {
       return drop();
     }
     if (s.accept("MODIFY")) {
-      s.accept("COLUMN");
-      if (!s.acceptIf(false)) return unrecognised();
-      auto n = s.name();
+      auto n = columnName(s);
       if (!n) return unrecognised();
       if (!subset_) return keep(whole);
       DTS_ASSIGN_OR_RETURN(bool kept, isKept(*n));
       return kept ? keep(s.textWithoutPosition()) : drop();
     }
     if (s.accept("CHANGE")) {
-      s.accept("COLUMN");
-      if (!s.acceptIf(false)) return unrecognised();
-      auto from = s.name();
+      auto from = columnName(s);
       auto to = s.name();
       if (!from || !to) return unrecognised();
       return renameColumn(*from, *to, s.textWithoutPosition(), whole);
@@ -239,23 +232,19 @@ class Decider {
         if (!from || !to) return unrecognised();
         return renameColumn(*from, *to, whole, whole);
       }
-      if ((s.is("INDEX") || s.is("KEY")) && !subset_) return keep(whole);
-      return Status::Unsupported("'" + whole.substr(0, 60) + "' on a column subset");
+      if (s.is("INDEX") || s.is("KEY")) return keptUnlessSubset(whole);
+      return Status::Unsupported("'" + whole.substr(0, 60) + "' is not understood");
     }
     if (s.accept("ALTER")) {
       if (s.isAnyOf({"INDEX", "KEY", "CONSTRAINT", "CHECK"})) {
-        if (!subset_) return keep(whole);
-        return Status::Unsupported("'" + whole.substr(0, 60) + "' on a column subset");
+        return keptUnlessSubset(whole);
       }
-      s.accept("COLUMN");
-      if (!s.acceptIf(false)) return unrecognised();
-      auto n = s.name();
+      auto n = columnName(s);
       if (!n) return unrecognised();
       if (!subset_) return keep(whole);
       DTS_ASSIGN_OR_RETURN(bool kept, isKept(*n));
       return kept ? keep(whole) : drop();
     }
-    if (!subset_) return keep(whole);
     // Options of the table itself apply to what the destination has.
     if (s.isAnyOf({"ENGINE",
                    "COMMENT",
@@ -288,11 +277,23 @@ class Decider {
         !s.hasWordAtDepth0("PARTITION") && !s.hasWordAtDepth0("PARTITIONS")) {
       return keep(whole);
     }
-    return Status::Unsupported("'" + whole.substr(0, 60) + "' on a column subset");
+    return keptUnlessSubset(whole);
   }
 
  private:
   static Decision keep(std::string text) { return Decision{Decision::kKeep, std::move(text)}; }
+  // What a column subset cannot follow (the destination may not have what it names), and any
+  // table with every column can.
+  Result<Decision> keptUnlessSubset(const std::string& whole) const {
+    if (!subset_) return keep(whole);
+    return Status::Unsupported("'" + whole.substr(0, 60) + "' on a column subset");
+  }
+  // [COLUMN] [IF EXISTS] name: the name; nullopt when the words do not read so.
+  static std::optional<std::string> columnName(Spec& s) {
+    s.accept("COLUMN");
+    if (!s.acceptIf(false)) return std::nullopt;
+    return s.name();
+  }
   static Decision drop() { return Decision{Decision::kDrop, ""}; }
 
   Result<bool> isKept(const std::string& name) const {

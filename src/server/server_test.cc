@@ -65,6 +65,21 @@ class RunServerTest : public ::testing::Test {
     std::getline(t, s);
     return s;
   }
+  // A server over dir_/data on an ephemeral loopback port.
+  ServerOptions loopbackOptions() {
+    ServerOptions o;
+    o.data_dir = (dir_ / "data").string();
+    o.listen = "127.0.0.1:0";
+    return o;
+  }
+  httplib::Headers auth() { return {{"Authorization", "Bearer " + token()}}; }
+  // Creates a task from its YAML through the API of the server at `url`.
+  void createTask(const std::string& url, const std::string& yaml) {
+    httplib::Client c(url);
+    auto r = c.Post("/api/v1/tasks", auth(), yaml, "application/yaml");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
 
   std::filesystem::path dir_;
   std::atomic<bool> stop_{false};
@@ -105,22 +120,18 @@ TEST_F(RunServerTest, ServesTheApiOverHttpAndStopsOnTheFlag) {
 
 // A task's events are in the data dir: a server started again shows the same ones.
 TEST_F(RunServerTest, TaskEventsAreTheSameAfterAServerRestart) {
-  ServerOptions o;
-  o.data_dir = (dir_ / "data").string();
-  o.listen = "127.0.0.1:0";
+  const ServerOptions o = loopbackOptions();
   std::string url = start(o);
   ASSERT_FALSE(url.empty()) << printed_;
-  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
+  const httplib::Headers h = auth();
+  ASSERT_NO_FATAL_FAILURE(
+      createTask(url,
+                 "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                 "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n"));
   std::string events;
   {
     httplib::Client c(url);
-    auto r = c.Post("/api/v1/tasks", h,
-                    "name: t1\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
-                    "destination: {endpoint: 127.0.0.1:2, user: u}\nobjects: [{database: d}]\n",
-                    "application/yaml");
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
-    r = c.Patch("/api/v1/tasks/t1/options", h, "{\"parallelism\": 3}", "application/json");
+    auto r = c.Patch("/api/v1/tasks/t1/options", h, "{\"parallelism\": 3}", "application/json");
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
     r = c.Get("/api/v1/tasks/t1/events", h);
@@ -146,22 +157,14 @@ TEST_F(RunServerTest, TaskEventsAreTheSameAfterAServerRestart) {
 // A tracking task's /changes streams (long-lived NDJSON) hold no request worker: more of them
 // than the 16 workers leave the API answering, and a stop (SIGTERM) still ends them all.
 TEST_F(RunServerTest, MoreChangesStreamsThanWorkersNeitherStallTheApiNorTheStop) {
-  ServerOptions o;
-  o.data_dir = (dir_ / "data").string();
-  o.listen = "127.0.0.1:0";
-  std::string url = start(o);
+  std::string url = start(loopbackOptions());
   ASSERT_FALSE(url.empty()) << printed_;
   const int port = std::stoi(url.substr(url.rfind(':') + 1));
-  httplib::Headers h = {{"Authorization", "Bearer " + token()}};
-  {
-    httplib::Client c(url);
-    auto r = c.Post("/api/v1/tasks", h,
-                    "name: tr\nkind: tracking\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
-                    "objects: [{database: d}]\n",
-                    "application/yaml");
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
-  }
+  const httplib::Headers h = auth();
+  ASSERT_NO_FATAL_FAILURE(
+      createTask(url,
+                 "name: tr\nkind: tracking\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                 "objects: [{database: d}]\n"));
   const HttpServerLimits defaults;
   ASSERT_GT(defaults.max_streams, defaults.workers + 4);
   std::vector<std::unique_ptr<testing::LoopbackSocket>> streams;
