@@ -391,7 +391,8 @@ export function taskPage(root, name) {
       pipeline(t),
       openTransactionNotice(t, openFirst),
       el('div', { class: 'stats' },
-        stat('Lag', lagText(t), 'stat-lag'),
+        // Stopped: the notice above says why; the card keeps to one word.
+        stat('Lag', t.source_replication && t.source_replication.state === 'stopped' ? 'unknown' : lagText(t), 'stat-lag'),
         stat('Rows/s', t.running ? fmtNumber(t.rps, 0) : '—', 'stat-rps'),
         stat('MB/s', t.running ? fmtNumber(t.mbps, 2) : '—'),
         t.kind === 'tracking' ? null : stat('Rows loaded', fmtNumber(t.rows_done)),
