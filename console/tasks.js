@@ -256,11 +256,11 @@ function differingTable(t) {
 // A transaction too large to hold in memory is applied (or logged) in pieces, and nothing of it
 // counts in Rows/s or Changes applied before its last row commits: without this note the page
 // reads as stuck for as long as it takes. `first` is when this page first saw it ({rows, t}),
-// for its rate.
-export function openTransactionNotice(t, first) {
+// for its rate; `now` (ms) is the time the rate is taken at.
+export function openTransactionNotice(t, first, now = Date.now()) {
   const o = t.applier && t.applier.open_transaction;
   if (!o) return null;
-  const secs = first ? (Date.now() - first.t) / 1000 : 0;
+  const secs = first ? (now - first.t) / 1000 : 0;
   const rate = secs >= 1 && o.rows > first.rows ? (o.rows - first.rows) / secs : null;
   const tracking = t.kind === 'tracking';
   return el('div', { class: 'alert info', role: 'status', id: 'open-transaction' },

@@ -519,12 +519,15 @@ try:
         e.querySelector('h2').textContent = 'Consumer groups of a new tracking task';
         e.setAttribute('aria-labelledby', 'tracking-empty-h');
         main.append(e);
-        // Seen 10 s ago with 100,000 fewer rows: about 10,000 rows/s.
-        const seen = (rows) => ({ rows: rows - 100000, t: Date.now() - 10000 });
+        // Seen 10 s before `now` with 100,000 fewer rows: 10,000 rows/s (one clock reading, so
+        // the rate does not depend on how fast the page runs).
+        const now = Date.now();
+        const seen = (rows) => ({ rows: rows - 100000, t: now - 10000 });
         main.append(m.openTransactionNotice({ kind: 'sync', applier: { open_transaction:
-          { gtid: '0-101-48230117', rows: 1234567 } } }, seen(1234567)));
+          { gtid: '0-101-48230117', rows: 1234567 } } }, seen(1234567), now));
         const o = m.openTransactionNotice({ kind: 'tracking', applier: { open_transaction:
-          { gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:123456789', rows: 250000 } } }, seen(250000));
+          { gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:123456789', rows: 250000 } } },
+          seen(250000), now);
         o.id = 'open-transaction-tracking';
         main.append(o);
         done();
