@@ -778,7 +778,7 @@ TEST_F(ApplierTest, DdlIsRenamedAndItsReplayIsSafe) {
     // A DDL dts cannot place is refused with a clear error.
     auto b = open(o, mapping);
     ASSERT_NE(b, nullptr);
-    auto st2 = b->apply(ddlTxn(6, "src", "CREATE VIEW v AS SELECT 1"));
+    auto st2 = b->apply(ddlTxn(6, "src", "CREATE SEQUENCE s"));
     EXPECT_EQ(st2.code(), Status::Code::kUnsupported) << st2.toString();
   }
 }

@@ -15,6 +15,9 @@ namespace dts::pipeline {
 struct ChangeEvent {
   enum class Op : uint8_t { kInsert, kUpdate, kDelete, kDdl };
   Op op = Op::kInsert;
+  // DDL of a view or stored routine (pipeline/object_ddl.h): it holds no rows, so a destination
+  // that refuses it is warned about and counted, and the task goes on.
+  bool ddl_holds_no_rows = false;
   std::string database;  // for DDL: the default database the statement ran in
   std::string table;     // empty for DDL that names no single table
   // Rows: the table's definition. DDL: the definition after the statement of the one table it

@@ -287,6 +287,24 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
                                "': " + why);
   };
+  if (use == DdlUse::kApply) {
+    DTS_ASSIGN_OR_RETURN(auto object, rewriteObjectStatement(sql, default_db, mapping));
+    if (object) {
+      using Action = ObjectStatement::Action;
+      if (object->action == Action::kSkip) return std::optional<RewrittenDdl>();
+      RewrittenDdl r;
+      if (object->action == Action::kNotApplied) {
+        r.sql = std::string(sql);
+        r.target_database = std::string(default_db);
+        r.not_applied = std::move(object->reason);
+      } else {
+        r.sql = std::move(object->sql);
+        r.target_database = std::move(object->target_database);
+        r.holds_no_rows = true;
+      }
+      return std::optional<RewrittenDdl>(std::move(r));
+    }
+  }
   std::vector<NameRef> refs;
   bool structural = false;  // CREATE/ALTER TABLE: the column set matters
   std::optional<size_t> alter_specs;
@@ -352,7 +370,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
                       mysql::quoteQualified(targets[0].db, targets[0].table) +
                       std::string(sql.substr(r.end, specs_begin - r.end)) + *subset_specs;
     return std::optional<RewrittenDdl>(
-        RewrittenDdl{std::move(out), default_selected ? target_default : "", ""});
+        RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false});
   }
   if (mapping != nullptr && refs.front().db != targets.front().db) {
     for (const SqlToken& t : p.tokens()) {
@@ -370,7 +388,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     out.replace(r.begin, r.end - r.begin, repl);
   }
   return std::optional<RewrittenDdl>(
-      RewrittenDdl{std::move(out), default_selected ? target_default : "", ""});
+      RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false});
 }
 
 }  // namespace dts::pipeline

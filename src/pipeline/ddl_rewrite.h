@@ -11,6 +11,8 @@
 //   TRUNCATE [TABLE] t
 //   CREATE [UNIQUE|FULLTEXT|SPATIAL] INDEX i ON t ... / DROP INDEX i ON t
 //   CREATE DATABASE / CREATE SCHEMA / DROP DATABASE / DROP SCHEMA [IF [NOT] EXISTS] d
+// Views, stored routines, triggers, events, table maintenance and account statements follow
+// object_ddl.h (applied, not applied with a reason, or skipped).
 // Anything else is skipped when its default database is not selected and kUnsupported when it is
 // (so a statement dts cannot place is never applied to the wrong table, nor silently dropped).
 // A statement naming both selected and unselected tables, CREATE TABLE of a table whose route
@@ -38,6 +40,7 @@
 
 #include "common/status.h"
 #include "pipeline/mapping.h"
+#include "pipeline/object_ddl.h"
 
 namespace dts::pipeline {
 
@@ -45,6 +48,12 @@ struct RewrittenDdl {
   std::string sql;              // the statement to run at the destination
   std::string target_database;  // default database to run it in ("" for none)
   std::string table;            // kRecord: the one selected table it names (see above); else ""
+  // kApply: why the destination does not get this statement although it concerns the task (a
+  // trigger or an event: object_ddl.h). The caller drops it, warns and counts it.
+  std::string not_applied;
+  // kApply: a view's or stored routine's statement (object_ddl.h). It holds no rows, so a
+  // destination that refuses it is warned about and counted, and the task goes on.
+  bool holds_no_rows = false;
 };
 
 // What the rewritten statement is for.

@@ -117,7 +117,14 @@ Status MappingStage::map(Transaction* piece) {
       auto r = rewriteDdl(ev.sql, ev.database, mapping_.get(), ddl_use_);
       if (!r.ok()) return context(r.status());
       keep = r->has_value();
+      if (keep && !(*r)->not_applied.empty()) {
+        keep = false;
+        not_applied_.push_back("transaction " +
+                               (piece->gtid.empty() ? std::string("(no GTID)") : piece->gtid) +
+                               ": " + (*r)->not_applied + ": " + ev.sql.substr(0, 200));
+      }
       if (keep) {
+        ev.ddl_holds_no_rows = (*r)->holds_no_rows;
         ev.sql = std::move((*r)->sql);
         ev.database = std::move((*r)->target_database);
         if (!(*r)->table.empty()) ev.table = std::move((*r)->table);

@@ -10,7 +10,8 @@
 //     the WHERE filter) is dropped;
 //   - a DDL statement is rewritten for the destination (ddl_rewrite.h): `sql` becomes the
 //     statement to run, `database` the default database to run it in ("" for none); a statement
-//     that touches no moved table is dropped.
+//     that touches no moved table is dropped, and so is one the destination does not get
+//     (a trigger, an event: object_ddl.h), which takeNotApplied() then reports.
 // The transaction itself always stays (GTID, positions, piece flags): one left empty still
 // tells a sink that it was read.
 //
@@ -22,7 +23,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "pipeline/change_event.h"
@@ -55,6 +59,10 @@ class MappingStage {
   size_t cachedTables() const { return tables_.size(); }
   // Resolutions since the stage was made (each one a route lookup and a target definition).
   uint64_t resolutions() const { return resolutions_; }
+  // The statements map() dropped since the last call because the destination does not get them
+  // although they concern the task (a trigger, an event: object_ddl.h), each "transaction G:
+  // <why>: <statement>", for the caller to warn about and count.
+  std::vector<std::string> takeNotApplied() { return std::exchange(not_applied_, {}); }
 
  private:
   // The cached resolution of ev's table definition, made on first use.
@@ -72,6 +80,7 @@ class MappingStage {
   const mysql::TableInfo* last_key_ = nullptr;  // the previous row's definition ...
   const ResolvedTable* last_ = nullptr;         // ... and its resolution
   uint64_t resolutions_ = 0;
+  std::vector<std::string> not_applied_;
 };
 
 }  // namespace dts::pipeline

@@ -136,7 +136,7 @@ TEST(MappingStageTest, RewritesDdlForTheTargetAndDropsWhatTouchesNoMovedTable) {
 
 TEST(MappingStageTest, ADdlItCannotPlaceIsAnErrorNamingTheTransaction) {
   MappingStage stage(shopMapping());
-  Transaction view = txn(9, {ddl("shop", "CREATE VIEW v AS SELECT 1")});
+  Transaction view = txn(9, {ddl("shop", "CREATE SEQUENCE s")});
   Status st = stage.map(&view);
   EXPECT_EQ(st.code(), Status::Code::kUnsupported) << st.toString();
   EXPECT_NE(st.message().find("0-1-9"), std::string::npos) << st.toString();
@@ -146,6 +146,23 @@ TEST(MappingStageTest, ADdlItCannotPlaceIsAnErrorNamingTheTransaction) {
   st = stage.map(&no_info);
   EXPECT_EQ(st.code(), Status::Code::kInternal) << st.toString();
   EXPECT_NE(st.message().find("0-1-10"), std::string::npos) << st.toString();
+}
+
+TEST(MappingStageTest, ATriggerIsDroppedAndReportedAViewMarkedAsHoldingNoRows) {
+  MappingStage stage(shopMapping());
+  Transaction t =
+      txn(11, {ddl("logs", "CREATE TRIGGER g BEFORE INSERT ON x FOR EACH ROW SET @a = 1"),
+               ddl("logs", "CREATE DEFINER=`root`@`%` VIEW v AS SELECT 1"),
+               ddl("logs", "GRANT SELECT ON logs.* TO app")});
+  ASSERT_TRUE(stage.map(&t).ok());
+  ASSERT_EQ(t.events.size(), 1u);
+  EXPECT_EQ(t.events[0].sql, "CREATE  VIEW v AS SELECT 1");
+  EXPECT_TRUE(t.events[0].ddl_holds_no_rows);
+  auto notes = stage.takeNotApplied();
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].rfind("transaction 0-1-11: triggers are not created", 0), 0u) << notes[0];
+  EXPECT_NE(notes[0].find("CREATE TRIGGER g"), std::string::npos);
+  EXPECT_TRUE(stage.takeNotApplied().empty());
 }
 
 TEST(MappingStageTest, WithoutAMappingRowsPassUnchangedAndDdlIsQualified) {

@@ -47,7 +47,7 @@ bool alreadyDone(unsigned err) {
   return err == ER_TABLE_EXISTS_ERROR || err == ER_BAD_TABLE_ERROR || err == ER_DUP_FIELDNAME ||
          err == ER_DUP_KEYNAME || err == ER_CANT_DROP_FIELD_OR_KEY || err == ER_NO_SUCH_TABLE ||
          err == ER_BAD_FIELD_ERROR || err == ER_DB_CREATE_EXISTS || err == ER_DB_DROP_EXISTS ||
-         err == ER_DUP_KEY;
+         err == ER_DUP_KEY || err == ER_SP_ALREADY_EXISTS || err == ER_SP_DOES_NOT_EXIST;
 }
 
 constexpr size_t kMaxRoundTripBytes = 8 << 20;
@@ -758,6 +758,16 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
                      t->gtid, st.message());
         std::lock_guard<std::mutex> lock(mu_);
         ++stats_.ddl_replays_skipped;
+        continue;
+      }
+      if (d.ddl_holds_no_rows) {
+        // A view or routine holds no rows: without it the destination still has every row.
+        spdlog::warn(
+            "task {}: the destination refused a statement of transaction {} about a "
+            "view or stored routine; going on without it: {} ({})",
+            options_.task, t->gtid, d.sql.substr(0, 200), st.message());
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.ddl_not_applied;
         continue;
       }
       return fail(st.withContext("applying DDL of transaction " + t->gtid));

@@ -35,6 +35,9 @@ struct SinkStats {
   // DDL statements not replayed after a restart because the destination already had them
   // (task::Degraded::kDdlReplaySkipped).
   uint64_t ddl_replays_skipped = 0;
+  // Statements of views and stored routines the destination refused (the task went on without
+  // the object: task::Degraded::kDdlNotApplied).
+  uint64_t ddl_not_applied = 0;
   uint64_t batches = 0;
   double last_latency_ms = 0;  // source commit (sourceCommitMs) -> destination commit
   // Source commit time (ms since the epoch) of the last transaction committed; 0 before any.

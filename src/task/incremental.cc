@@ -285,6 +285,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
         .count();
   };
   uint64_t published_rows = 0, published_bytes = 0, published_ddl_skips = 0;
+  uint64_t published_not_applied = 0;
   int64_t fresh_ms = 0;  // the last time the destination had everything the source had
   std::map<std::pair<std::string, std::string>, uint64_t> published_tables;  // source table -> rows
   auto publish = [&]() {
@@ -296,6 +297,8 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     }
     for (; published_ddl_skips < s.ddl_replays_skipped; ++published_ddl_skips)
       progress->countDegraded(Degraded::kDdlReplaySkipped);
+    for (; published_not_applied < s.ddl_not_applied; ++published_not_applied)
+      progress->countDegraded(Degraded::kDdlNotApplied);
     for (auto& c : sink->changesByTable()) {
       uint64_t& before = published_tables[{c.database, c.table}];
       if (c.rows == before) continue;
@@ -418,6 +421,10 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       if (on_read_) on_read_(piece);
       noteDroppedTables(piece, reader->schema().history(), progress);
       st = stage.map(&piece);
+      for (const std::string& what : stage.takeNotApplied()) {
+        spdlog::warn("task {}: not applied at the destination: {}", config_.name, what);
+        progress->countDegraded(Degraded::kDdlNotApplied);
+      }
       if (!st.ok()) {
         st = st.withContext(where);
         break;

@@ -4,6 +4,7 @@
 
 #include "source/node_checks.h"
 #include "task/schema_copier.h"
+#include "task/schema_objects.h"
 
 namespace dts::task {
 
@@ -254,6 +255,29 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
           add("key not selected", L::kWarn,
               t.describe() +
                   ": the column subset drops every usable key, so the destination table has none");
+        }
+      }
+    }
+    if (config.kind != TaskKind::kTracking) {
+      // Views, routines, triggers, events: what the destination gets, and what it does not.
+      auto plan = planSchemaObjects(*src, mapping, config.incremental());
+      if (!plan.ok()) {
+        add("schema objects", L::kWarn,
+            "cannot list the views, routines, triggers and events: " + plan.status().message());
+      } else {
+        size_t views = 0;
+        for (const auto& o : plan->create) views += o.kind == pipeline::ObjectKind::kView;
+        std::string what = std::to_string(views) + " views and " +
+                           std::to_string(plan->create.size() - views) +
+                           " procedures and functions created after the tables";
+        if (!plan->triggers.empty())
+          what += ", " + std::to_string(plan->triggers.size()) + " triggers after the full data";
+        if (plan->not_moved.empty()) {
+          add("schema objects", L::kOk, what);
+        } else {
+          std::string list;
+          for (const auto& n : plan->not_moved) list += (list.empty() ? "" : "; ") + n;
+          add("schema objects", L::kWarn, what + "; not moved: " + list);
         }
       }
     }

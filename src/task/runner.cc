@@ -17,6 +17,7 @@
 #include "task/run_lock.h"
 #include "task/schema_copier.h"
 #include "task/schema_history_store.h"
+#include "task/schema_objects.h"
 #include "task/verify.h"
 #include "task/verify_changes.h"
 
@@ -35,6 +36,25 @@ TaskRunner::TaskRunner(TaskConfig config, StateStore* store, RunnerOptions optio
 
 void TaskRunner::say(const std::string& line) {
   if (options_.print) options_.print(line);
+}
+
+void TaskRunner::reportSchemaObjects(const SchemaObjectsResult& made,
+                                     const std::vector<std::string>& not_moved) {
+  if (!made.created.empty() || !made.existing.empty()) {
+    std::string list;
+    for (const auto& c : made.created) list += (list.empty() ? "" : ", ") + c;
+    say("schema objects: " + std::to_string(made.created.size()) + " created" +
+        (list.empty() ? "" : " (" + list + ")") + ", " + std::to_string(made.existing.size()) +
+        " existing\n");
+  }
+  // Each is a destination without an object the source has: said, logged and counted.
+  auto lacking = [&](const std::string& what) {
+    say("  warning: " + what + "\n");
+    spdlog::warn("task {}: {}", config_.name, what);
+    progress_.countDegraded(Degraded::kDdlNotApplied);
+  };
+  for (const auto& r : made.refused) lacking("not created at the destination: " + r);
+  for (const auto& n : not_moved) lacking("not moved: " + n);
 }
 
 Status TaskRunner::save() {
@@ -410,6 +430,11 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     say("schema: " + std::to_string(schema.created.size()) + " tables created, " +
         std::to_string(schema.existing.size()) + " existing\n");
     for (const auto& w : schema.warnings) say("  warning: " + w + "\n");
+    DTS_ASSIGN_OR_RETURN(SchemaObjectPlan objects,
+                         planSchemaObjects(*src, mapping, config_.incremental()));
+    DTS_ASSIGN_OR_RETURN(SchemaObjectsResult made,
+                         copySchemaObjects(*src, *dest, objects.create, mapping));
+    reportSchemaObjects(made, objects.not_moved);
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.schema_done = true;
@@ -492,6 +517,17 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     verify = verify && !state_.verify.done();
   }
   if (!config_.incremental()) {
+    {
+      // The destination takes over: the moved tables' triggers now belong there (never before
+      // the rows are in: they would act on every row loaded).
+      DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
+      DTS_ASSIGN_OR_RETURN(auto trigger_dest_opts, config_.destination.connectOptions());
+      DTS_ASSIGN_OR_RETURN(auto dest_conn, mysql::Connection::connect(trigger_dest_opts));
+      DTS_ASSIGN_OR_RETURN(SchemaObjectPlan objects, planSchemaObjects(*src, mapping, false));
+      DTS_ASSIGN_OR_RETURN(SchemaObjectsResult made,
+                           copySchemaObjects(*src, *dest_conn, objects.triggers, mapping));
+      reportSchemaObjects(made, {});
+    }
     if (verify) runVerification(stop, false);
     if (stop.load()) return Status::Aborted("stopped");
     setPhase(TaskPhase::kCompleted);

@@ -20,6 +20,7 @@
 #include "source/replication_health.h"
 #include "task/catalog.h"
 #include "task/progress.h"
+#include "task/schema_objects.h"
 #include "task/state_store.h"
 #include "task/task_config.h"
 
@@ -108,6 +109,10 @@ class TaskRunner {
   Status waitApplied(const std::string& start, const std::string& pos,
                      const std::atomic<bool>& stop);
   void say(const std::string& line);
+  // Says what copySchemaObjects did; each object the destination lacks is also logged and
+  // counted (Degraded::kDdlNotApplied).
+  void reportSchemaObjects(const SchemaObjectsResult& made,
+                           const std::vector<std::string>& not_moved);
 
   TaskConfig config_;
   StateStore* store_;

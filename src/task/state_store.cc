@@ -38,6 +38,7 @@ const char* degradedName(Degraded mode) {
     case Degraded::kStateSaveFailed: return "state_save_failed";
     case Degraded::kDdlReplaySkipped: return "ddl_replay_skipped";
     case Degraded::kVerifyRowsSkipped: return "verify_rows_skipped";
+    case Degraded::kDdlNotApplied: return "ddl_not_applied";
   }
   return "unknown";
 }

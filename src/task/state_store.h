@@ -54,11 +54,16 @@ enum class Degraded {
   // Incremental verification held as many changed keys as options.verify.max_changed_rows
   // allows between two checks: the rows changed beyond that were not checked.
   kVerifyRowsSkipped,
+  // A source statement about a trigger or an event of a moved table or database was not applied
+  // (pipeline/object_ddl.h says why), or the destination refused a view's or stored routine's
+  // statement: the destination lacks that object, the rows are all there.
+  kDdlNotApplied,
 };
 inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed,
                                             Degraded::kDdlReplaySkipped,
-                                            Degraded::kVerifyRowsSkipped};
-// "load_data_refused", "state_save_failed", "ddl_replay_skipped", "verify_rows_skipped": the key
+                                            Degraded::kVerifyRowsSkipped, Degraded::kDdlNotApplied};
+// "load_data_refused", "state_save_failed", "ddl_replay_skipped", "verify_rows_skipped",
+// "ddl_not_applied": the key
 // in TaskState::degraded and in `dts status`.
 const char* degradedName(Degraded mode);
 
