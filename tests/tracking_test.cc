@@ -88,6 +88,40 @@ class TrackingTest : public SharedClusterTest {
     ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
   }
 
+  // SHOW BINLOG EVENTS IN `file`: the event that ends at `end` (its type and info).
+  std::pair<std::string, std::string> sourceEvent(const std::string& file, int64_t end) {
+    auto c = cluster_->connect(cluster_->endpoint());
+    if (c == nullptr) return {};
+    auto r = c->query("SHOW BINLOG EVENTS IN " + c->quoteString(file));
+    EXPECT_TRUE(r.ok()) << r.status().toString();
+    if (!r.ok()) return {};
+    size_t type = 0, info = 0, end_pos = 0;
+    for (size_t i = 0; i < r->columns.size(); ++i) {
+      if (r->columns[i] == "Event_type") type = i;
+      if (r->columns[i] == "Info") info = i;
+      if (r->columns[i] == "End_log_pos") end_pos = i;
+    }
+    for (const auto& row : r->rows)
+      if (row[end_pos].value_or("") == std::to_string(end))
+        return {row[type].value_or(""), row[info].value_or("")};
+    ADD_FAILURE() << "no event of " << file << " ends at " << end;
+    return {};
+  }
+  std::string sourceEventEndingAt(const std::string& file, int64_t end) {
+    return sourceEvent(file, end).first;
+  }
+  // The xid of the Xid event that ends at `end` ("COMMIT /* xid=123 */"), "" for another event.
+  std::string sourceXid(const std::string& file, int64_t end) {
+    auto [type, info] = sourceEvent(file, end);
+    std::smatch m;
+    if (type != "Xid" || !std::regex_search(info, m, std::regex("xid=([0-9]+)"))) {
+      ADD_FAILURE() << "the event ending at " << file << ":" << end << " is " << type << " '"
+                    << info << "'";
+      return "";
+    }
+    return m[1];
+  }
+
   std::string sourcePosition() {
     auto c = cluster_->connect(cluster_->endpoint());
     if (c == nullptr) return "";
@@ -535,6 +569,16 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
   }
   EXPECT_EQ(expect_row, 3) << multi;
   EXPECT_EQ(positions.size(), 1u) << multi;  // the three rows share their event's position
+  // Maxwell's xid is the XID event's that committed the transaction in the source's binlog (the
+  // dts commit marker records it; SHOW BINLOG EVENTS: the Xid event that ends where the marker's
+  // position is), on every row; "commit": true on its last row only.
+  auto marker = api.Get("/api/v1/tasks/srv/changes?from=10&limit=1", auth);
+  ASSERT_TRUE(marker);
+  json commit_marker = json::parse(marker->body);
+  ASSERT_EQ(commit_marker["op"], "commit") << marker->body;
+  const std::string source_xid = sourceXid(commit_marker["file"], commit_marker["pos"]);
+  ASSERT_FALSE(source_xid.empty());
+  EXPECT_EQ(commit_marker["xid"].dump(), source_xid) << marker->body;
   auto maxwell = api.Get("/api/v1/tasks/srv/changes?from=6&format=maxwell-json&limit=3", auth);
   ASSERT_TRUE(maxwell);
   std::istringstream maxin(maxwell->body);
@@ -543,8 +587,58 @@ TEST_F(TrackingTest, UnderDtsServerTheChangesEndpointStreamsWhatCommits) {
     json d = json::parse(line);
     EXPECT_EQ(d["xoffset"], xoffset) << line;
     EXPECT_GT(d["server_id"].get<int64_t>(), 0) << line;
+    EXPECT_EQ(d["xid"].dump(), source_xid) << line;
+    EXPECT_EQ(d.contains("commit"), xoffset == 2) << line;
+    if (xoffset == 2) {
+      EXPECT_EQ(d["commit"], true) << line;
+    }
   }
   EXPECT_EQ(xoffset, 3) << maxwell->body;
+
+  // A MariaDB transaction of a non-transactional table (MyISAM) ends with a COMMIT query, no XID
+  // event: its rows have no xid, and its last row is still the commit.
+  sourceSql("CREATE TABLE srv.m (id INT PRIMARY KEY) ENGINE=MyISAM");
+  sourceSql("INSERT INTO srv.m VALUES (1), (2)");
+  std::vector<json> mrows;  // offset 11 begin, 12 ddl, 13 commit; 14 begin, 15-16 rows, 17 commit
+  ASSERT_TRUE(eventually(30s, [&] {
+    auto r = api.Get("/api/v1/tasks/srv/changes?from=11&wait_ms=500", auth);
+    if (!r || r->status != 200) return false;
+    mrows.clear();
+    std::istringstream in(r->body);
+    for (std::string line; std::getline(in, line);) mrows.push_back(json::parse(line));
+    return mrows.size() >= 7;
+  }));
+  ASSERT_EQ(mrows[6]["op"], "commit") << mrows[6];
+  EXPECT_FALSE(mrows[6].contains("xid")) << mrows[6];
+  EXPECT_EQ(sourceEventEndingAt(mrows[6]["file"], mrows[6]["pos"]), "Query") << mrows[6];
+  auto myisam = api.Get("/api/v1/tasks/srv/changes?from=14&format=maxwell-json&limit=2", auth);
+  ASSERT_TRUE(myisam);
+  std::vector<json> mx;
+  std::istringstream myin(myisam->body);
+  for (std::string line; std::getline(myin, line);) mx.push_back(json::parse(line));
+  ASSERT_EQ(mx.size(), 2u) << myisam->body;
+  EXPECT_FALSE(mx[0].contains("xid") || mx[0].contains("commit")) << mx[0];
+  EXPECT_FALSE(mx[1].contains("xid")) << mx[1];
+  EXPECT_EQ(mx[1]["commit"], true) << mx[1];
+
+  // The same on the Kafka view, fetched one record at a time (a fetch cut between each row and
+  // the next, and between the last row and its commit marker).
+  auto [mk_rc, mk_out] = kcat(token,
+                              "-C -t srv.maxwell-json -p 0 -o beginning -e -q "
+                              "-X fetch.max.bytes=1000 -X message.max.bytes=1000 "
+                              "-X max.partition.fetch.bytes=1 -f '%o %s\\n'");
+  ASSERT_EQ(mk_rc, 0) << mk_out;
+  std::map<int64_t, json> by_offset;
+  std::istringstream mkin(mk_out);
+  for (std::string line; std::getline(mkin, line);)
+    by_offset[std::stoll(line.substr(0, line.find(' ')))] =
+        json::parse(line.substr(line.find(' ') + 1));
+  ASSERT_EQ(by_offset.size(), 7u) << mk_out;  // 1, 4, 7-9, 15-16
+  for (int64_t o : {1, 4, 9, 16}) EXPECT_EQ(by_offset[o]["commit"], true) << o << " " << mk_out;
+  for (int64_t o : {7, 8, 15}) EXPECT_FALSE(by_offset[o].contains("commit")) << o;
+  for (int64_t o : {7, 8, 9}) EXPECT_EQ(by_offset[o]["xid"].dump(), source_xid) << o;
+  for (int64_t o : {15, 16}) EXPECT_FALSE(by_offset[o].contains("xid")) << o;
+  EXPECT_TRUE(by_offset[1]["xid"].is_number_unsigned()) << by_offset[1];
 
   // Deleting the task removes its change log.
   ASSERT_TRUE(std::filesystem::exists(data + "/changes/srv"));

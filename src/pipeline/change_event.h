@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,12 +56,16 @@ struct Transaction {
   std::chrono::system_clock::time_point received{};
   mysql::BinlogPosition begin;  // where its first event starts
   mysql::BinlogPosition end;    // right after its last event: resume here
+  // The xid of the XID_EVENT that committed it (MySQL and MariaDB transactional engines). Unset
+  // when it ended otherwise: a QUERY "COMMIT" (MariaDB, non-transactional engines), a DDL, an
+  // XA PREPARE, a ROLLBACK. Never made up.
+  std::optional<uint64_t> xid;
   std::vector<ChangeEvent> events;
 
   // A transaction travels as one or more pieces, in order, each holding a bounded batch of its
   // events, so memory stays bounded whatever the transaction's size (DESIGN.md, data flow).
   // Small transactions travel whole: one piece, first and last. Every piece carries gtid and
-  // begin; end, timestamp, commit_us and received are set on the last piece only. A sink may
+  // begin; end, timestamp, commit_us, xid and received are set on the last piece only. A sink may
   // apply the pieces of a transaction as they arrive, but nothing of it is durable (nor its
   // checkpoint) before the last piece; a reader stopped between pieces resumes at the
   // transaction's start.

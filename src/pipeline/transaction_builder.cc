@@ -227,7 +227,13 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     if (!explicit_begin_) finish(event, done);
     return Status::OK();
   }
-  if (event.as<mysql::XidEvent>() || event.as<mysql::XaPrepareEvent>()) {
+  if (const auto* x = event.as<mysql::XidEvent>()) {
+    if (!open_) open(event, {});
+    current_.xid = x->xid;
+    finish(event, done);
+    return Status::OK();
+  }
+  if (event.as<mysql::XaPrepareEvent>()) {
     if (!open_) open(event, {});
     finish(event, done);
     return Status::OK();

@@ -9,6 +9,7 @@
 // Transaction::end is the position right after the closing event (for events inside a MySQL
 // TRANSACTION_PAYLOAD, right after the payload event): where a reader resumes. The timestamp is
 // the MySQL immediate commit timestamp when the GTID carries one, else the closing event's.
+// Transaction::xid is the closing XID_EVENT's xid; a transaction closed by anything else has none.
 //
 // Filtering (Options::tables, table_selector.h): rows of tables the selector rejects are not
 // decoded at all; DDL is kept when the selector selects its default database. Transactions left

@@ -213,6 +213,58 @@ TEST(TransactionBuilderTest, LargeTransactionsTravelInBoundedPieces) {
   EXPECT_TRUE(sb.done.back().last_piece);
 }
 
+// Transaction::xid is the closing XID_EVENT's, on the last piece; a transaction a QUERY COMMIT
+// ends (MariaDB, non-transactional engines), a DDL and a ROLLBACK have none.
+TEST(TransactionBuilderTest, TheXidEventsXidIsTheTransactions) {
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  TransactionBuilder::Options o;
+  o.max_piece_rows = 5;
+  Stream s(o);
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  feedTransaction(&s, &b, 7, 2, 2);  // ends with xid(7)
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.done[0].xid, std::optional<uint64_t>(7));
+  s.done.clear();
+  feedTransaction(&s, &b, 0xfedcba9876543210ULL, 12, 7);  // pieces: the last carries it
+  ASSERT_EQ(s.done.size(), 3u);
+  EXPECT_FALSE(s.done[0].xid.has_value());
+  EXPECT_FALSE(s.done[1].xid.has_value());
+  EXPECT_EQ(s.done[2].xid, std::optional<uint64_t>(0xfedcba9876543210ULL));
+  s.done.clear();
+
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  ASSERT_TRUE(s.feed(b.mariaGtid(20, 0, 0)).ok());  // an Aria/MyISAM table: no XID
+  ASSERT_TRUE(s.feed(b.query("shop", "BEGIN")).ok());
+  ASSERT_TRUE(s.feed(b.tableMap(2, "shop", "aria", cols)).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 2, 1, t::rowImage({le(1, 4)}, {}))).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "COMMIT")).ok());
+  ASSERT_TRUE(s.feed(b.mariaGtid(21, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "CREATE TABLE u (id INT)")).ok());
+  ASSERT_TRUE(s.feed(b.mariaGtid(22, 0, 0)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "BEGIN")).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "ROLLBACK")).ok());
+  ASSERT_EQ(s.done.size(), 3u);
+  for (const Transaction& txn : s.done) EXPECT_FALSE(txn.xid.has_value()) << txn.gtid;
+  EXPECT_EQ(s.done[0].events.size(), 1u);
+
+  // MySQL: the XID inside a TRANSACTION_PAYLOAD.
+  t::EventBuilder m;
+  Stream sm;
+  constexpr uint8_t uuid[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+                                0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
+  ASSERT_TRUE(sm.feed(m.formatDescription()).ok());
+  ASSERT_TRUE(sm.feed(m.mysqlGtid(uuid, 7, 1, 2)).ok());
+  t::EventBuilder inner;
+  inner.setChecksum(false);
+  ASSERT_TRUE(sm.feed(m.transactionPayload(
+                          inner.query("shop", "BEGIN") + inner.tableMap(1, "shop", "t", cols) +
+                          inner.rows(EventType::kWriteRowsV2, 1, 1, t::rowImage({le(1, 4)}, {})) +
+                          inner.xid(4242)))
+                  .ok());
+  ASSERT_EQ(sm.done.size(), 1u);
+  EXPECT_EQ(sm.done[0].xid, std::optional<uint64_t>(4242));
+}
+
 TEST(TransactionBuilderTest, GtidInsideAnOpenTransactionIsAnError) {
   t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
   Stream s;

@@ -34,21 +34,6 @@ std::set<std::string> commaList(const std::string& text) {
   return out;
 }
 
-// A record's op. The log writes "op" right after "offset", so a look at the value's start
-// spares parsing a large row; anything else is parsed.
-std::string recordOp(std::string_view value) {
-  static constexpr std::string_view kOp = ",\"op\":\"";
-  size_t at = value.substr(0, 40).find(kOp);
-  if (at != std::string_view::npos) {
-    size_t start = at + kOp.size();
-    size_t end = value.find('"', start);
-    if (end != std::string_view::npos && end - start <= 16)
-      return std::string(value.substr(start, end - start));
-  }
-  auto j = nlohmann::json::parse(value, nullptr, /*allow_exceptions=*/false);
-  return j.is_object() && j["op"].is_string() ? j["op"].get<std::string>() : "";
-}
-
 }  // namespace
 
 bool validGroupId(const std::string& group) {
@@ -149,6 +134,14 @@ Result<std::unique_ptr<ChangesStream>> ChangesStream::open(
   return std::unique_ptr<ChangesStream>(new ChangesStream(std::move(log), std::move(query), from));
 }
 
+ChangesStream::ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query,
+                             int64_t from)
+    : log_(std::move(log)), query_(std::move(query)), next_(from) {
+  if (query_.format == sink::ChangeFormat::kMaxwellJson)
+    maxwell_ = std::make_unique<sink::MaxwellTransactions>(
+        log_, [this](const sink::LogRecord& r) { return wanted(r); });
+}
+
 bool ChangesStream::wanted(const sink::LogRecord& record) const {
   if (query_.tables.empty() && query_.ops.empty()) return true;
   auto j = nlohmann::json::parse(record.value, nullptr, /*allow_exceptions=*/false);
@@ -177,18 +170,22 @@ Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
   }
   DTS_ASSIGN_OR_RETURN(std::vector<sink::LogRecord> records, log_->read(next_, max_bytes));
   if (!records.empty()) last_news_ = std::chrono::steady_clock::now();
-  for (const sink::LogRecord& r : records) {
+  std::vector<sink::MaxwellTransaction> transactions;
+  if (maxwell_) DTS_RETURN_IF_ERROR(maxwell_->mark(records, &transactions));
+  for (size_t i = 0; i < records.size(); ++i) {
+    const sink::LogRecord& r = records[i];
     next_ = r.offset + 1;
     if (!wanted(r)) continue;
     if (query_.format != sink::ChangeFormat::kDts) {
       DTS_ASSIGN_OR_RETURN(std::optional<std::string> encoded,
-                           sink::encodeChange(query_.format, r.value, query_.task));
+                           sink::encodeChange(query_.format, r.value, query_.task,
+                                              maxwell_ ? &transactions[i] : nullptr));
       if (!encoded && !query_.envelope) continue;  // a marker: the format has none
       if (encoded && query_.envelope) {
         // The offset and op a client commits and filters by, around the record as the format
         // has it (unchanged, so that the client can pass it on without parsing it).
         out->append("{\"offset\":" + std::to_string(r.offset) +
-                    ",\"op\":" + nlohmann::json(recordOp(r.value)).dump() + ",\"record\":");
+                    ",\"op\":" + nlohmann::json(sink::recordOp(r.value)).dump() + ",\"record\":");
         out->append(*encoded);
         out->push_back('}');
       } else {

@@ -19,6 +19,9 @@
 //            the offset store); the stream itself sees a plain `from`.
 //   format   dts (default) | debezium-json | canal-json | maxwell-json: each line in that
 //            encoding (sink/change_formats.h); begin/commit markers have none and are left out.
+//            maxwell-json rows carry their transaction's "xid" and, on the last row of it that
+//            the stream gives (after `tables` and `ops`), "commit": true, as Maxwell's filters
+//            do.
 //   envelope true | false (default): with a format other than dts, each row/DDL line is
 //            {"offset":N,"op":"OP","record":LINE} (LINE: the record in that format, byte for
 //            byte) and the begin/commit markers stay, in the dts encoding: a client knows every
@@ -83,12 +86,12 @@ class ChangesStream {
   int64_t position() const { return next_; }
 
  private:
-  ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query, int64_t from)
-      : log_(std::move(log)), query_(std::move(query)), next_(from) {}
+  ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query, int64_t from);
   bool wanted(const sink::LogRecord& record) const;
 
   std::shared_ptr<const sink::ChangeLogReader> log_;
   ChangesQuery query_;
+  std::unique_ptr<sink::MaxwellTransactions> maxwell_;  // format maxwell-json
   int64_t next_ = 0;
   int64_t sent_ = 0;
   std::chrono::steady_clock::time_point last_news_ = std::chrono::steady_clock::now();

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <thread>
 
 #include "server/api.h"
@@ -358,6 +359,57 @@ TEST_F(ChangesEndpointTest, FormatParameterEncodesTheRecords) {
   auto bad = get("/api/v1/tasks/shop-changes/changes?format=avro");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("format: must be dts, debezium-json"), std::string::npos) << bad.body;
+}
+
+// maxwell-json over HTTP: every row has its transaction's xid, and the last row the stream gives
+// (after `tables`) "commit": true, however the stream's reads cut the transaction.
+TEST_F(ChangesEndpointTest, MaxwellRowsCarryXidAndCommitOnTheLastRowGiven) {
+  pipeline::Transaction mixed = txn(1, 100, "orders");
+  for (const char* table : {"customers", "orders", "customers"}) {
+    mixed.events.push_back(mixed.events.front());
+    mixed.events.back().table = table;
+  }
+  mixed.xid = 5;
+  ASSERT_TRUE(log_->apply(mixed).ok());
+  pipeline::Transaction others = txn(2, 101, "customers");
+  others.xid = 6;
+  ASSERT_TRUE(log_->apply(others).ok());
+  ASSERT_TRUE(log_->apply(txn(3, 102, "orders")).ok());  // no XID (a MariaDB COMMIT query)
+  ASSERT_TRUE(log_->flush().ok());
+  auto reader = manager_->changeLog("shop-changes");
+  ASSERT_TRUE(reader.ok());
+  for (size_t max_bytes : {size_t{1}, size_t{400}, size_t{1} << 20}) {
+    ChangesQuery q;
+    q.format = sink::ChangeFormat::kMaxwellJson;
+    q.tables = {"shop.orders"};
+    q.wait_ms = 0;
+    q.task = "shop-changes";
+    auto stream = ChangesStream::open(*reader, q);
+    ASSERT_TRUE(stream.ok()) << stream.status().toString();
+    std::string out;
+    for (int i = 0; i < 100; ++i) {
+      auto more = (*stream)->next(&out, max_bytes, std::chrono::milliseconds(0));
+      ASSERT_TRUE(more.ok()) << more.status().toString();
+      if (!*more) break;
+    }
+    std::vector<json> lines;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+    ASSERT_EQ(lines.size(), 3u) << out;
+    EXPECT_EQ(lines[0]["xid"], 5) << max_bytes;
+    EXPECT_FALSE(lines[0].contains("commit")) << max_bytes;
+    EXPECT_EQ(lines[1]["xid"], 5) << max_bytes;
+    EXPECT_EQ(lines[1]["commit"], true) << max_bytes;  // the last orders row of the first
+    EXPECT_FALSE(lines[2].contains("xid")) << max_bytes;
+    EXPECT_EQ(lines[2]["commit"], true) << max_bytes;
+  }
+  // Through the API as well, every row given: the last customers row is the commit.
+  auto all = drain(get("/api/v1/tasks/shop-changes/changes?format=maxwell-json&wait_ms=0"));
+  ASSERT_EQ(all.size(), 6u);
+  std::vector<bool> commits;
+  for (const auto& m : all) commits.push_back(m.contains("commit"));
+  EXPECT_EQ(commits, (std::vector<bool>{false, false, false, true, true, true}));
+  EXPECT_EQ(all[4]["xid"], 6);
 }
 
 // envelope=true: a view format's records with their offsets and ops, and the markers (in the dts

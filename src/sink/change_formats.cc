@@ -335,7 +335,7 @@ Json canal(const Json& r, const std::string& op) {
   return out;
 }
 
-Json maxwell(const Json& r, const std::string& op) {
+Json maxwell(const Json& r, const std::string& op, const MaxwellTransaction* transaction) {
   const Json& types = get(r, "types");
   Json out = Json::object();
   const std::string position = field(r, "file") + ":" + std::to_string(number(r, "pos"));
@@ -372,6 +372,8 @@ Json maxwell(const Json& r, const std::string& op) {
   out["table"] = field(r, "table");
   out["type"] = op;
   out["ts"] = number(r, "ts_ms") / 1000;
+  if (transaction != nullptr && transaction->xid.has_value()) out["xid"] = *transaction->xid;
+  if (transaction != nullptr && transaction->commit) out["commit"] = true;
   const Json& t = get(r, "tx");
   out["xoffset"] =
       t.is_object() && get(t, "seq").is_number_integer() ? get(t, "seq").get<int64_t>() - 1 : 0;
@@ -386,8 +388,18 @@ Json maxwell(const Json& r, const std::string& op) {
   return out;
 }
 
+// A commit marker's "xid" (docs/change-records.md); none when it has none (a transaction the
+// source ended without an XID event, or a marker logged before dts recorded XIDs).
+std::optional<uint64_t> commitXid(std::string_view value) {
+  Json r = Json::parse(value, nullptr, /*allow_exceptions=*/false);
+  const Json& xid = get(r, "xid");
+  if (xid.is_number_unsigned()) return xid.get<uint64_t>();
+  return std::nullopt;
+}
+
 Result<std::optional<std::string>> encodeRecord(ChangeFormat format, std::string_view value,
-                                                std::string_view task, bool rows_only) {
+                                                std::string_view task, bool rows_only,
+                                                const MaxwellTransaction* transaction) {
   if (format == ChangeFormat::kDts) return std::optional<std::string>(std::string(value));
   Json r = Json::parse(value, nullptr, /*allow_exceptions=*/false);
   if (!r.is_object() || !r.contains("op") || !get(r, "op").is_string())
@@ -402,7 +414,7 @@ Result<std::optional<std::string>> encodeRecord(ChangeFormat format, std::string
   switch (format) {
     case ChangeFormat::kDebeziumJson: out = debezium(r, op, task); break;
     case ChangeFormat::kCanalJson: out = canal(r, op); break;
-    case ChangeFormat::kMaxwellJson: out = maxwell(r, op); break;
+    case ChangeFormat::kMaxwellJson: out = maxwell(r, op, transaction); break;
     case ChangeFormat::kDts: break;
   }
   return std::optional<std::string>(out.dump(-1, ' ', false, Json::error_handler_t::replace));
@@ -421,21 +433,31 @@ class EncodedView final : public ChangeLogReader {
     return log_->waitBeyond(offset, timeout);
   }
 
+  Result<LogRecord> commitMarkerOf(int64_t offset) const override {
+    return log_->commitMarkerOf(offset);
+  }
+
   Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const override {
     std::vector<LogRecord> out;
     size_t bytes = 0;
     int64_t at = from;
     std::optional<LogRecord> skipped;  // the last record left out after the last one kept
+    std::optional<MaxwellTransactions> maxwell;
+    if (format_ == ChangeFormat::kMaxwellJson) maxwell.emplace(log_);
+    std::vector<MaxwellTransaction> transactions;
     // Records left out take no budget: read on until something is kept or the end is reached.
     while (out.empty() || bytes < max_bytes) {
       if (at >= log_->endOffset()) break;
       DTS_ASSIGN_OR_RETURN(std::vector<LogRecord> records,
                            log_->read(at, out.empty() ? max_bytes : max_bytes - bytes));
       if (records.empty()) break;
-      for (LogRecord& r : records) {
+      if (maxwell) DTS_RETURN_IF_ERROR(maxwell->mark(records, &transactions));
+      for (size_t i = 0; i < records.size(); ++i) {
+        LogRecord& r = records[i];
         at = r.offset + 1;
         DTS_ASSIGN_OR_RETURN(std::optional<std::string> value,
-                             encodeRecord(format_, r.value, task_, rows_only_));
+                             encodeRecord(format_, r.value, task_, rows_only_,
+                                          maxwell ? &transactions[i] : nullptr));
         if (!value) {
           skipped = LogRecord{r.offset, r.timestamp_ms, "", "", /*placeholder=*/true};
           continue;
@@ -478,8 +500,93 @@ const char* changeFormatName(ChangeFormat format) {
 }
 
 Result<std::optional<std::string>> encodeChange(ChangeFormat format, std::string_view value,
-                                                std::string_view task) {
-  return encodeRecord(format, value, task, /*rows_only=*/false);
+                                                std::string_view task,
+                                                const MaxwellTransaction* transaction) {
+  return encodeRecord(format, value, task, /*rows_only=*/false, transaction);
+}
+
+MaxwellTransactions::MaxwellTransactions(std::shared_ptr<const ChangeLogReader> log,
+                                         std::function<bool(const LogRecord&)> keep)
+    : log_(std::move(log)), keep_(std::move(keep)) {}
+
+bool MaxwellTransactions::kept(const LogRecord& record, const std::string& op) const {
+  if (op != "insert" && op != "update" && op != "delete") return false;
+  return !keep_ || keep_(record);
+}
+
+Status MaxwellTransactions::mark(const std::vector<LogRecord>& records,
+                                 std::vector<MaxwellTransaction>* out) {
+  const size_t n = records.size();
+  out->assign(n, MaxwellTransaction{});
+  std::vector<std::string> ops(n);
+  for (size_t i = 0; i < n; ++i) ops[i] = recordOp(records[i].value);
+  // The records after the window's last commit marker belong to a transaction that ends beyond
+  // it: when the reader gives rows of it here, what follows the window decides.
+  size_t tail = n;
+  while (tail > 0 && ops[tail - 1] != "commit") --tail;
+  bool tail_rows = false;
+  for (size_t i = tail; i < n && !tail_rows; ++i) tail_rows = kept(records[i], ops[i]);
+  std::optional<uint64_t> xid;
+  bool kept_row_follows = false;
+  if (tail_rows) DTS_RETURN_IF_ERROR(lookAhead(records.back().offset + 1, &xid, &kept_row_follows));
+  // Backwards: each row learns its transaction's xid from the commit marker after it, and is
+  // the last when no kept row came between it and that marker.
+  for (size_t i = n; i-- > 0;) {
+    if (ops[i] == "commit") {
+      xid = commitXid(records[i].value);
+      kept_row_follows = false;
+    } else if (ops[i] == "begin") {
+      xid.reset();
+      kept_row_follows = false;
+    } else if (kept(records[i], ops[i])) {
+      (*out)[i].xid = xid;
+      (*out)[i].commit = !kept_row_follows;
+      kept_row_follows = true;
+    }
+  }
+  return Status::OK();
+}
+
+Status MaxwellTransactions::lookAhead(int64_t from, std::optional<uint64_t>* xid,
+                                      bool* kept_row_follows) {
+  if (!(lookup_from_ >= 0 && lookup_from_ <= from && from <= commit_offset_)) {
+    DTS_ASSIGN_OR_RETURN(LogRecord marker, log_->commitMarkerOf(from));
+    lookup_from_ = from;
+    commit_offset_ = marker.offset;
+    commit_xid_ = commitXid(marker.value);
+    scan_from_ = -1;
+    kept_at_ = -1;
+  }
+  *xid = commit_xid_;
+  // What an earlier scan of this transaction found still answers: no kept row from scan_from_
+  // to the marker, or one at kept_at_, at or after `from`.
+  if (scan_from_ >= 0 && scan_from_ <= from && (kept_at_ < 0 || from <= kept_at_)) {
+    *kept_row_follows = kept_at_ >= 0;
+    return Status::OK();
+  }
+  scan_from_ = from;
+  kept_at_ = -1;
+  int64_t at = from;
+  // The first record alone (a reader that gives every row needs no more), then chunks.
+  size_t chunk = 1;
+  while (at < commit_offset_ && kept_at_ < 0) {
+    DTS_ASSIGN_OR_RETURN(std::vector<LogRecord> records, log_->read(at, chunk));
+    chunk = ChangeLogReader::kLookAheadBytes;
+    if (records.empty())
+      return Status::NotFound("change log: offset " + std::to_string(at) +
+                              " is gone before the commit marker at offset " +
+                              std::to_string(commit_offset_));
+    for (const LogRecord& r : records) {
+      if (r.offset >= commit_offset_) break;
+      if (kept(r, recordOp(r.value))) {
+        kept_at_ = r.offset;
+        break;
+      }
+      at = r.offset + 1;
+    }
+  }
+  *kept_row_follows = kept_at_ >= 0;
+  return Status::OK();
 }
 
 std::shared_ptr<const ChangeLogReader> encodedView(std::shared_ptr<const ChangeLogReader> log,

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace dts::sink {
 namespace {
@@ -45,12 +47,23 @@ class VectorLog final : public ChangeLogReader {
   int64_t firstOffset() const override { return 0; }
   int64_t endOffset() const override { return static_cast<int64_t>(records_.size()); }
   Result<int64_t> offsetForTime(int64_t) const override { return int64_t{0}; }
-  // One record per call: the view must read on by itself.
-  Result<std::vector<LogRecord>> read(int64_t from, size_t) const override {
-    if (from >= endOffset()) return std::vector<LogRecord>{};
-    return std::vector<LogRecord>{records_[static_cast<size_t>(from)]};
+  // One record per call (the view must read on by itself), or, with honour_max_bytes, as a
+  // log reads: at least one record, then more while the keys and values fit in max_bytes.
+  Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const override {
+    std::vector<LogRecord> out;
+    size_t total = 0;
+    for (int64_t at = from; at < endOffset(); ++at) {
+      const LogRecord& r = records_[static_cast<size_t>(at)];
+      const size_t size = r.key.size() + r.value.size();
+      if (!out.empty() && (!honour_max_bytes || total + size > max_bytes)) break;
+      out.push_back(r);
+      total += size;
+    }
+    return out;
   }
   int64_t waitBeyond(int64_t, std::chrono::milliseconds) const override { return endOffset(); }
+
+  bool honour_max_bytes = false;
 
  private:
   std::vector<LogRecord> records_;
@@ -158,6 +171,175 @@ TEST(ChangeFormatsTest, MaxwellJson) {
       {"type":"int","name":"c","column_type":"int(11)"}],"primary-key":["id"]},
     "ts":1796187660000,"sql":"ALTER TABLE orders ADD COLUMN c INT",
     "position":"mysql-bin.000003:9700","gtid":"0-1-44"})j"));
+}
+
+// Maxwell's "xid" (every row of a transaction that has one) and "commit" (its last row).
+TEST(ChangeFormatsTest, MaxwellJsonTransactionFields) {
+  MaxwellTransaction last{1207, true}, middle{1207, false}, no_xid{std::nullopt, true};
+  auto r = encodeChange(ChangeFormat::kMaxwellJson, record("insert", "null", kRowA), "t", &last);
+  ASSERT_TRUE(r.ok() && r->has_value()) << r.status().toString();
+  // After "ts", as Maxwell writes them.
+  EXPECT_NE(r->value().find(R"("ts":1796187600,"xid":1207,"commit":true,"xoffset":1,)"),
+            std::string::npos)
+      << **r;
+  json m = encode(ChangeFormat::kMaxwellJson, record("update", kRowA, kRowB));
+  EXPECT_FALSE(m.contains("xid"));
+  EXPECT_FALSE(m.contains("commit"));
+  r = encodeChange(ChangeFormat::kMaxwellJson, record("delete", kRowB, "null"), "t", &middle);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  m = json::parse(**r);
+  EXPECT_EQ(m["xid"], 1207u);
+  EXPECT_FALSE(m.contains("commit"));
+  r = encodeChange(ChangeFormat::kMaxwellJson, record("insert", "null", kRowA), "t", &no_xid);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  m = json::parse(**r);
+  EXPECT_FALSE(m.contains("xid"));
+  EXPECT_EQ(m["commit"], true);
+  // An XID is an unsigned 64-bit number: kept exact.
+  MaxwellTransaction big{18446744073709551615ull, true};
+  r = encodeChange(ChangeFormat::kMaxwellJson, record("insert", "null", kRowA), "t", &big);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_NE(r->value().find(R"("xid":18446744073709551615,)"), std::string::npos) << **r;
+  // Other formats and DDL ignore it.
+  r = encodeChange(ChangeFormat::kMaxwellJson, kDdl, "t", &last);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_FALSE(json::parse(**r).contains("xid"));
+  r = encodeChange(ChangeFormat::kCanalJson, record("insert", "null", kRowA), "t", &last);
+  ASSERT_TRUE(r.ok() && r->has_value());
+  EXPECT_FALSE(json::parse(**r).contains("xid"));
+}
+
+// A log of transactions as the change log writes them: begin, rows (or a DDL), commit (with
+// "xid" when given). Returns each transaction's row offsets.
+struct Txn {
+  int rows = 0;  // 0: a DDL
+  std::optional<uint64_t> xid;
+  std::vector<std::string> tables = {};  // per row; default orders
+};
+std::vector<std::vector<int64_t>> appendTransactions(VectorLog* log, const std::vector<Txn>& txns) {
+  std::vector<std::vector<int64_t>> rows;
+  int64_t offset = log->endOffset();
+  for (size_t t = 0; t < txns.size(); ++t) {
+    const std::string id = "t" + std::to_string(t);
+    std::vector<std::pair<std::string, std::string>> records;
+    int seq = 0;
+    records.push_back({"", R"({"offset":)" + std::to_string(offset++) +
+                               R"(,"op":"begin","tx":{"id":")" + id + R"(","seq":0}})"});
+    rows.emplace_back();
+    if (txns[t].rows == 0) {
+      std::string ddl = kDdl;
+      ddl.replace(ddl.find("128"), 3, std::to_string(offset++));
+      records.push_back({"", ddl});
+      ++seq;
+    }
+    for (int i = 0; i < txns[t].rows; ++i) {
+      std::string v = record("insert", "null", kRowA);
+      v.replace(v.find("121"), 3, std::to_string(offset));
+      if (static_cast<size_t>(i) < txns[t].tables.size())
+        v.replace(v.find("\"orders\""), 8, "\"" + txns[t].tables[static_cast<size_t>(i)] + "\"");
+      rows.back().push_back(offset++);
+      records.push_back({"k", v});
+      ++seq;
+    }
+    std::string commit = R"({"offset":)" + std::to_string(offset++) +
+                         R"(,"op":"commit","tx":{"id":")" + id + R"(","seq":)" +
+                         std::to_string(seq + 1) + R"(},"event_count":)" + std::to_string(seq) +
+                         R"(,"position":"0-1-1")";
+    if (txns[t].xid) commit += R"(,"xid":)" + std::to_string(*txns[t].xid);
+    records.push_back({"", commit + "}"});
+    log->append(std::move(records));
+  }
+  return rows;
+}
+
+// Read through a maxwell-json view from every offset with every max_bytes (1: a cut after each
+// row, so between a transaction's last row and its commit marker too): each row has its
+// transaction's xid (none when it has none), and exactly its transaction's last row has
+// "commit": true.
+TEST(ChangeFormatsTest, MaxwellViewMarksTheLastRowAndTheXidWhereverAReadIsCut) {
+  VectorLog log;
+  log.honour_max_bytes = true;
+  const std::vector<Txn> txns = {{3, 11}, {0, std::nullopt},           {2, std::nullopt},
+                                 {1, 13}, {40, 0xfffffffffffffff0ull}, {1, 15}};
+  const auto rows = appendTransactions(&log, txns);
+  auto shared = std::shared_ptr<const ChangeLogReader>(&log, [](const ChangeLogReader*) {});
+  auto view = encodedView(shared, ChangeFormat::kMaxwellJson, "t", /*rows_only=*/true);
+  std::map<int64_t, std::pair<size_t, bool>> want;  // row offset -> transaction, last
+  for (size_t t = 0; t < rows.size(); ++t)
+    for (size_t i = 0; i < rows[t].size(); ++i) want[rows[t][i]] = {t, i + 1 == rows[t].size()};
+  const size_t row_bytes = record("insert", "null", kRowA).size() + 1;
+  for (size_t max_bytes :
+       {size_t{1}, row_bytes, 2 * row_bytes, 3 * row_bytes + 5, 7 * row_bytes, size_t{1} << 20}) {
+    for (int64_t from = 0; from < log.endOffset(); ++from) {
+      int64_t at = from;
+      std::set<int64_t> seen;
+      while (at < view->endOffset()) {
+        auto got = view->read(at, max_bytes);
+        ASSERT_TRUE(got.ok()) << got.status().toString();
+        ASSERT_FALSE(got->empty());
+        for (const LogRecord& r : *got) {
+          at = r.offset + 1;
+          if (r.placeholder) continue;
+          json m = json::parse(r.value);
+          ASSERT_TRUE(want.count(r.offset)) << r.offset;
+          auto [t, last] = want[r.offset];
+          const std::string where = "row " + std::to_string(r.offset) + " from " +
+                                    std::to_string(from) + " max_bytes " +
+                                    std::to_string(max_bytes) + ": " + r.value;
+          if (txns[t].xid) {
+            EXPECT_EQ(m["xid"], *txns[t].xid) << where;
+          } else {
+            EXPECT_FALSE(m.contains("xid")) << where;
+          }
+          if (last) {
+            EXPECT_EQ(m["commit"], true) << where;
+          } else {
+            EXPECT_FALSE(m.contains("commit")) << where;
+          }
+          seen.insert(r.offset);
+        }
+      }
+      for (const auto& [offset, place] : want) {
+        if (offset >= from) {
+          EXPECT_TRUE(seen.count(offset)) << offset << " from " << from;
+        }
+      }
+    }
+  }
+}
+
+// The HTTP stream's filters decide which rows a reader gets: the last of those carries commit.
+TEST(ChangeFormatsTest, MaxwellTransactionsMarkTheLastRowAReaderKeeps) {
+  VectorLog log;
+  log.honour_max_bytes = true;
+  // orders, items, orders, items, items: the last orders row is the third.
+  const auto rows = appendTransactions(
+      &log,
+      {{5, 21, {"orders", "items", "orders", "items", "items"}}, {2, 22, {"items", "items"}}});
+  auto shared = std::shared_ptr<const ChangeLogReader>(&log, [](const ChangeLogReader*) {});
+  auto orders = [](const LogRecord& r) { return json::parse(r.value)["table"] == "orders"; };
+  for (size_t cut = 1; cut <= static_cast<size_t>(log.endOffset()); ++cut) {
+    MaxwellTransactions marks(shared, orders);
+    std::map<int64_t, MaxwellTransaction> got;
+    for (int64_t at = 0; at < log.endOffset();) {
+      // Windows of `cut` records.
+      std::vector<LogRecord> window;
+      for (int64_t o = at; o < std::min<int64_t>(at + static_cast<int64_t>(cut), log.endOffset());
+           ++o)
+        window.push_back((*log.read(o, 1))[0]);
+      std::vector<MaxwellTransaction> out;
+      ASSERT_TRUE(marks.mark(window, &out).ok());
+      ASSERT_EQ(out.size(), window.size());
+      for (size_t i = 0; i < window.size(); ++i) got[window[i].offset] = out[i];
+      at = window.back().offset + 1;
+    }
+    EXPECT_EQ(got[rows[0][0]].xid, std::optional<uint64_t>(21)) << cut;
+    EXPECT_FALSE(got[rows[0][0]].commit) << cut;
+    EXPECT_EQ(got[rows[0][2]].xid, std::optional<uint64_t>(21)) << cut;
+    EXPECT_TRUE(got[rows[0][2]].commit) << cut;
+    for (int64_t r : {rows[0][1], rows[0][3], rows[0][4], rows[1][0], rows[1][1]})
+      EXPECT_FALSE(got[r].commit || got[r].xid.has_value()) << cut << " row " << r;  // not kept
+  }
 }
 
 TEST(ChangeFormatsTest, DdlTypesByStatement) {

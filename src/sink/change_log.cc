@@ -936,6 +936,10 @@ Status ChangeLog::encodeMarker(bool begin, const pipeline::Transaction& piece, i
     appendInt(static_cast<int64_t>(txn_seq_ - 2), &v);
     v.append(",\"position\":");
     pipeline::appendJsonString(position_.has_value() ? position_->toString() : "", &v);
+    if (piece.xid.has_value()) {
+      v.append(",\"xid\":");
+      appendUInt(*piece.xid, &v);
+    }
   }
   v.push_back('}');
   return endRecord(ts, start, /*commit=*/!begin);
@@ -1580,6 +1584,73 @@ Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) c
     pos = b.next;
   }
   return out;
+}
+
+Result<LogRecord> ChangeLog::commitMarkerOf(int64_t offset) const {
+  std::shared_ptr<Segment> seg;
+  uint64_t pos = 0, limit = 0;
+  int64_t end = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    end = visible_end_;
+    int64_t first = segments_.empty() ? end : std::min(segments_.front()->base, end);
+    if (offset < first || offset >= end)
+      return Status::NotFound("change log " + options_.dir + ": offset " + std::to_string(offset) +
+                              " is outside the log (first offset " + std::to_string(first) +
+                              ", end offset " + std::to_string(end) + ")");
+    auto it = std::upper_bound(
+        segments_.begin(), segments_.end(), offset,
+        [](int64_t off, const std::shared_ptr<Segment>& s) { return off < s->base; });
+    seg = *std::prev(it);
+    auto idx = std::upper_bound(seg->index.begin(), seg->index.end(), offset,
+                                [](int64_t off, const IndexEntry& e) { return off < e.offset; });
+    if (idx != seg->index.begin()) pos = std::prev(idx)->pos;
+    limit = seg->visible_bytes;
+  }
+  {
+    std::lock_guard<std::mutex> lock(commit_cache_mu_);
+    if (commit_cache_from_ >= 0 && commit_cache_from_ <= offset && offset <= commit_cache_.offset)
+      return commit_cache_;
+  }
+  // A transaction never spans segments, and a batch that holds a commit marker ends with one
+  // (flag bit 0): the first such batch that reaches `offset` holds the marker.
+  while (pos < limit) {
+    DTS_ASSIGN_OR_RETURN(Batch head, peekBatch(*seg, pos, limit));
+    if (head.base >= end) break;
+    if (head.base + head.count > offset && (head.flags & kFlagCommit)) {
+      DTS_ASSIGN_OR_RETURN(Batch b, readBatch(*seg, pos, limit, true));
+      std::optional<LogRecord> found;
+      DTS_RETURN_IF_ERROR(
+          forEachRecord(b, seg->path, pos,
+                        [&](int64_t off, int64_t ts, std::string_view key, std::string_view value) {
+                          if (off < offset || markerOf(key, value) != Marker::kCommit) return true;
+                          found = LogRecord{off, ts, std::string(key), std::string(value)};
+                          return false;
+                        }));
+      auto bad = [&](const std::string& what) {
+        return Status::Corruption("change log segment " + seg->path + ": batch at byte " +
+                                  std::to_string(pos) + ": " + what);
+      };
+      if (!found) return bad("flagged as ending a transaction, without a commit marker");
+      // Its transaction began tx.seq records before it: at or before `offset`, or a commit
+      // marker was passed over (a flag that lies).
+      const auto j = nlohmann::json::parse(found->value, nullptr, /*allow_exceptions=*/false);
+      int64_t seq = -1;
+      if (j.is_object() && j.contains("tx") && j["tx"].is_object() && j["tx"].contains("seq") &&
+          j["tx"]["seq"].is_number_integer())
+        seq = j["tx"]["seq"].get<int64_t>();
+      if (seq < 0 || found->offset - seq > offset)
+        return bad("the commit marker at offset " + std::to_string(found->offset) +
+                   " does not close the transaction holding offset " + std::to_string(offset));
+      std::lock_guard<std::mutex> lock(commit_cache_mu_);
+      commit_cache_from_ = offset;
+      commit_cache_ = *found;
+      return std::move(*found);
+    }
+    pos = head.next;
+  }
+  return Status::Corruption("change log segment " + seg->path + ": no commit marker after offset " +
+                            std::to_string(offset));
 }
 
 Result<int64_t> ChangeLog::offsetForTime(int64_t ms) const {

@@ -159,6 +159,12 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Result<int64_t> offsetForTime(int64_t ms) const override;
   Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const override;
   int64_t waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const override;
+  // Walks batch headers (no decompression, no record held) from the batch holding `offset` to
+  // the first batch flagged as ending with a commit marker, and decompresses that one only. The
+  // last answer is remembered: the consumers of a large transaction, which ask again for each
+  // read of it, pay the walk once. kCorruption when the marker found does not close the
+  // transaction holding `offset` (its tx.seq says where that transaction began).
+  Result<LogRecord> commitMarkerOf(int64_t offset) const override;
 
   // Total bytes of the segments on disk (metrics, retention tests).
   uint64_t diskBytes() const;
@@ -296,6 +302,11 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   bool active_indexed_ = false;  // the active segment has at least one index entry
   int64_t last_commit_ts_ = 0;
   std::optional<mysql::GtidPosition> position_;  // after the last commit marker written
+
+  // commitMarkerOf's last answer: the marker, for offsets from..marker.offset.
+  mutable std::mutex commit_cache_mu_;
+  mutable int64_t commit_cache_from_ = -1;
+  mutable LogRecord commit_cache_;
 
   // Stats.
   std::atomic<uint64_t> transactions_{0}, rows_{0}, bytes_{0}, ddl_{0}, batches_{0};

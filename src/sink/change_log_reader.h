@@ -18,6 +18,10 @@
 //     Timestamps are source commit times, non-decreasing in offset order.
 //   - waitBeyond(offset, timeout) blocks until endOffset() > offset or the timeout passes, and
 //     returns endOffset() (long polling for Fetch and the HTTP stream).
+//   - commitMarkerOf(offset) is the commit marker of the transaction that holds `offset` (the
+//     first commit marker at or after it): how a reader that has served part of a transaction
+//     learns what only its end records (the XID), without holding the rest. Offsets outside
+//     firstOffset() .. endOffset()-1 are an error as for read().
 // Thread-safety: every method may be called from any number of threads, concurrently with the
 // writer appending.
 #pragma once
@@ -25,6 +29,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -50,6 +55,17 @@ class ChangeLogReader {
   virtual Result<int64_t> offsetForTime(int64_t ms) const = 0;
   virtual Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const = 0;
   virtual int64_t waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const = 0;
+  // This implementation reads on with read() in chunks of kLookAheadBytes (memory bounded by
+  // one chunk, cost proportional to the records before the marker); the change log walks its
+  // batch headers instead and decompresses only the batch that holds the marker.
+  virtual Result<LogRecord> commitMarkerOf(int64_t offset) const;
+
+  static constexpr size_t kLookAheadBytes = 64 << 10;
 };
+
+// A record's op ("begin", "insert", "update", "delete", "ddl", "commit"), from the start of its
+// value, where the log writes it ({"offset":N,"op":"..."}: a large row is not parsed); any other
+// value is parsed; "" when it has no op.
+std::string recordOp(std::string_view value);
 
 }  // namespace dts::sink

@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -810,6 +813,254 @@ TEST(ChangeLogTest, SharedSinkWritesAgainAfterClose) {
   ASSERT_TRUE((*sink)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
   ASSERT_TRUE((*sink)->close().ok());
   EXPECT_EQ((*log)->endOffset(), 6);
+}
+
+// The XID of the XID event that committed a transaction is in its commit marker; a transaction
+// without one (a MariaDB COMMIT query, a DDL) has none.
+TEST(ChangeLogTest, CommitMarkersCarryTheTransactionsXid) {
+  TempDir dir;
+  auto log = ChangeLog::open(options(dir.str()));
+  ASSERT_TRUE(log.ok()) << log.status().toString();
+  Transaction with = txn(1, 100, {row(ChangeEvent::Op::kInsert, 1, "a")});
+  with.xid = 18446744073709551615ull;
+  ASSERT_TRUE((*log)->apply(with).ok());
+  ASSERT_TRUE((*log)->apply(txn(2, 101, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  auto all = readAll(**log);
+  ASSERT_EQ(all.size(), 6u);
+  EXPECT_EQ(all[2]["op"], "commit");
+  EXPECT_EQ(all[2]["xid"], 18446744073709551615ull);
+  EXPECT_EQ(all[2]["position"], "0-1-1");
+  EXPECT_FALSE(all[0].contains("xid"));  // the begin marker: not known yet
+  EXPECT_FALSE(all[1].contains("xid"));
+  EXPECT_FALSE(all[5].contains("xid"));
+  auto raw = (*log)->read(2, 1);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_NE((*raw)[0].value.find(R"(,"position":"0-1-1","xid":18446744073709551615})"),
+            std::string::npos)
+      << (*raw)[0].value;
+}
+
+// A backlog of small transactions sharing batches, then a large one over many batches: from
+// every offset, commitMarkerOf answers the marker that closes that offset's transaction.
+TEST(ChangeLogTest, CommitMarkerOfEveryOffsetIsItsTransactions) {
+  TempDir dir;
+  AppenderGate gate;
+  auto log = ChangeLog::open(gate.gated(dir.str(), 1 << 10));
+  ASSERT_TRUE(log.ok());
+  for (uint64_t i = 1; i <= 20; ++i) {
+    Transaction t = txn(i, static_cast<uint32_t>(i), {row(ChangeEvent::Op::kInsert, 1, "x")});
+    if (i % 3 != 0) t.xid = 100 + i;
+    ASSERT_TRUE((*log)->apply(std::move(t)).ok());
+  }
+  gate.release();
+  for (int p = 0; p < 4; ++p) {
+    Transaction piece = txn(21, 21, {});
+    piece.first_piece = p == 0;
+    piece.last_piece = p == 3;
+    if (piece.last_piece) piece.xid = 121;
+    for (int i = 0; i < 20; ++i) piece.events.push_back(row(ChangeEvent::Op::kInsert, i, "yyyy"));
+    ASSERT_TRUE((*log)->apply(std::move(piece)).ok());
+  }
+  ASSERT_TRUE((*log)->apply(txn(22, 22, {row(ChangeEvent::Op::kInsert, 1, "z")})).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_GT((*log)->stats().batches, 5u);
+  auto all = readAll(**log);
+  ASSERT_EQ(static_cast<int64_t>(all.size()), (*log)->endOffset());
+  for (int64_t at = 0; at < (*log)->endOffset(); ++at) {
+    int64_t commit = at;
+    while (all[static_cast<size_t>(commit)]["op"] != "commit") ++commit;
+    auto marker = (*log)->commitMarkerOf(at);
+    ASSERT_TRUE(marker.ok()) << at << ": " << marker.status().toString();
+    EXPECT_EQ(marker->offset, commit) << at;
+    EXPECT_EQ(nlohmann::json::parse(marker->value), all[static_cast<size_t>(commit)]) << at;
+  }
+  EXPECT_EQ((*log)->commitMarkerOf(7)->value.find("xid"), std::string::npos);  // transaction 3
+  EXPECT_EQ(nlohmann::json::parse((*log)->commitMarkerOf(61)->value)["xid"], 121);
+  auto beyond = (*log)->commitMarkerOf((*log)->endOffset());
+  EXPECT_EQ(beyond.status().code(), Status::Code::kNotFound);
+}
+
+// A batch header whose commit flag lies (its CRC, which peeking at headers does not check,
+// would tell) makes the walk pass the transaction's marker: the marker found then does not close
+// that transaction, which is corruption, never another transaction's XID.
+TEST(ChangeLogTest, ACommitMarkerOfAnotherTransactionIsCorruption) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.batch_bytes = 1 << 10;
+  auto log = ChangeLog::open(o);
+  ASSERT_TRUE(log.ok());
+  Transaction big = txn(1, 1, {});
+  for (int i = 0; i < 40; ++i) big.events.push_back(row(ChangeEvent::Op::kInsert, i, "yyyy"));
+  big.xid = 1;
+  ASSERT_TRUE((*log)->apply(std::move(big)).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  Transaction next = txn(2, 2, {row(ChangeEvent::Op::kInsert, 1, "z")});
+  next.xid = 2;
+  ASSERT_TRUE((*log)->apply(std::move(next)).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  // The batches: the big transaction's, the last of them flagged (bit 0 of the byte at 24).
+  const std::string path = segmentPath(dir.str(), 0);
+  std::string bytes;
+  {
+    std::ifstream f(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(f), {});
+  }
+  std::vector<uint64_t> flagged;
+  for (uint64_t pos = 0; pos + 29 <= bytes.size();) {
+    uint32_t length = 0;
+    std::memcpy(&length, bytes.data() + pos + 4, 4);
+    if (bytes[pos + 24] & 1) flagged.push_back(pos);
+    pos += 8 + length;
+  }
+  ASSERT_EQ(flagged.size(), 2u);  // the two transactions' last batches
+  {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(flagged[0] + 24));
+    const char flags = static_cast<char>(bytes[flagged[0] + 24] & ~1);
+    f.write(&flags, 1);
+  }
+  auto marker = (*log)->commitMarkerOf(1);
+  ASSERT_FALSE(marker.ok());
+  EXPECT_EQ(marker.status().code(), Status::Code::kCorruption);
+  EXPECT_NE(marker.status().message().find("does not close the transaction holding offset 1"),
+            std::string::npos)
+      << marker.status().message();
+}
+
+// A ChangeLogReader over the log that counts what it hands out.
+class CountingReader final : public ChangeLogReader {
+ public:
+  explicit CountingReader(std::shared_ptr<ChangeLog> log) : log_(std::move(log)) {}
+  int64_t firstOffset() const override { return log_->firstOffset(); }
+  int64_t endOffset() const override { return log_->endOffset(); }
+  Result<int64_t> offsetForTime(int64_t ms) const override { return log_->offsetForTime(ms); }
+  int64_t waitBeyond(int64_t offset, std::chrono::milliseconds t) const override {
+    return log_->waitBeyond(offset, t);
+  }
+  Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const override {
+    auto r = log_->read(from, max_bytes);
+    if (r.ok())
+      for (const LogRecord& rec : *r) bytes_read += rec.key.size() + rec.value.size();
+    return r;
+  }
+  Result<LogRecord> commitMarkerOf(int64_t offset) const override {
+    ++markers_asked;
+    return log_->commitMarkerOf(offset);
+  }
+  mutable size_t bytes_read = 0;
+  mutable int markers_asked = 0;
+
+ private:
+  std::shared_ptr<ChangeLog> log_;
+};
+
+// The maxwell-json view over the real log, a transaction cut by max_bytes at every point (reads
+// of one row each, from every offset): every row has its transaction's xid and exactly the last
+// one "commit": true. A transaction much larger than a read is looked ahead in without reading
+// its rows: what the view reads is its window and one look-ahead chunk.
+TEST(ChangeLogTest, MaxwellViewMarksTransactionsCutAnywhere) {
+  TempDir dir;
+  ChangeLogOptions o = options(dir.str());
+  o.batch_bytes = 2 << 10;
+  auto opened = ChangeLog::open(o);
+  ASSERT_TRUE(opened.ok());
+  std::shared_ptr<ChangeLog> log = *opened;
+  std::vector<std::vector<ChangeEvent>> bodies = {
+      {row(ChangeEvent::Op::kInsert, 1, "a")}, {}, {}, {row(ChangeEvent::Op::kDelete, 9, "z")}};
+  for (int i = 0; i < 30; ++i) bodies[1].push_back(row(ChangeEvent::Op::kUpdate, i, "yyyyyyy"));
+  ChangeEvent ddl;
+  ddl.op = ChangeEvent::Op::kDdl;
+  ddl.database = "shop";
+  ddl.sql = "ALTER TABLE orders ADD COLUMN x INT";
+  bodies[2].push_back(ddl);
+  const std::vector<std::optional<uint64_t>> xids = {7, 8, std::nullopt, std::nullopt};
+  for (size_t t = 0; t < bodies.size(); ++t) {
+    Transaction tx = txn(t + 1, static_cast<uint32_t>(t + 1), bodies[t]);
+    tx.xid = xids[t];
+    ASSERT_TRUE(log->apply(std::move(tx)).ok());
+  }
+  ASSERT_TRUE(log->flush().ok());
+  auto all = readAll(*log);
+  std::map<int64_t, std::pair<std::optional<uint64_t>, bool>> want;  // row -> xid, last
+  {
+    size_t t = 0;
+    int64_t last_row = -1;
+    for (const auto& r : all) {
+      const std::string op = r["op"];
+      if (op == "insert" || op == "update" || op == "delete") {
+        last_row = r["offset"].get<int64_t>();
+        want[last_row] = {xids[t], false};
+      } else if (op == "commit") {
+        if (last_row >= 0) want[last_row].second = true;
+        last_row = -1;
+        ++t;
+      }
+    }
+  }
+  ASSERT_EQ(want.size(), 32u);
+  auto view = encodedView(log, ChangeFormat::kMaxwellJson, "t", /*rows_only=*/true);
+  for (size_t max_bytes : {size_t{1}, size_t{300}, size_t{2000}, size_t{1} << 20}) {
+    for (int64_t from = 0; from < log->endOffset(); ++from) {
+      size_t rows = 0;
+      for (int64_t at = from; at < view->endOffset();) {
+        auto got = view->read(at, max_bytes);
+        ASSERT_TRUE(got.ok()) << got.status().toString();
+        for (const LogRecord& r : *got) {
+          at = r.offset + 1;
+          if (r.placeholder) continue;
+          auto m = nlohmann::json::parse(r.value);
+          const auto& [xid, last] = want.at(r.offset);
+          const std::string where = std::to_string(r.offset) + " from " + std::to_string(from) +
+                                    " max_bytes " + std::to_string(max_bytes);
+          if (xid) {
+            EXPECT_EQ(m["xid"], *xid) << where;
+          } else {
+            EXPECT_FALSE(m.contains("xid")) << where;
+          }
+          EXPECT_EQ(m.contains("commit"), last) << where;
+          if (last) {
+            EXPECT_EQ(m["commit"], true) << where;
+          }
+          ++rows;
+        }
+      }
+      EXPECT_EQ(rows,
+                static_cast<size_t>(std::count_if(want.begin(), want.end(),
+                                                  [&](const auto& w) { return w.first >= from; })))
+          << from;
+    }
+  }
+
+  // A transaction of 4000 rows (~1 MB): a read of 4 KB in its middle reads its window and one
+  // look-ahead chunk, and asks for the commit marker (found by batch headers) once.
+  Transaction large = txn(5, 5, {});
+  for (int i = 0; i < 4000; ++i)
+    large.events.push_back(row(ChangeEvent::Op::kInsert, i, std::string(200, 'q')));
+  large.xid = 99;
+  ASSERT_TRUE(log->apply(std::move(large)).ok());
+  ASSERT_TRUE(log->flush().ok());
+  auto counting = std::make_shared<CountingReader>(log);
+  auto large_view = encodedView(counting, ChangeFormat::kMaxwellJson, "t", /*rows_only=*/true);
+  const int64_t middle = log->endOffset() - 2000;
+  auto got = large_view->read(middle, 4 << 10);
+  ASSERT_TRUE(got.ok()) << got.status().toString();
+  ASSERT_FALSE(got->empty());
+  for (const LogRecord& r : *got) {
+    auto m = nlohmann::json::parse(r.value);
+    EXPECT_EQ(m["xid"], 99) << r.offset;
+    EXPECT_FALSE(m.contains("commit")) << r.offset;
+  }
+  EXPECT_EQ(counting->markers_asked, 1);
+  EXPECT_LT(counting->bytes_read, 64u << 10);  // of the ~500 KB after `middle`
+  // The next read of it asks the log again (the log remembers its answer).
+  auto next = large_view->read(got->back().offset + 1, 4 << 10);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(nlohmann::json::parse(next->front().value)["xid"], 99);
+  // Its last row, read alone, is the commit.
+  auto last = large_view->read(log->endOffset() - 2, 1);
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(nlohmann::json::parse(last->front().value)["commit"], true);
 }
 
 }  // namespace
