@@ -437,7 +437,11 @@ TEST_F(FullLoadTest, EveryTypeArrivesUnchangedByEveryWriteMethod) {
 // 16777200 and FLT_MAX to 3.40282e38 (the server's own CHECKSUM TABLE differed). Covers FLOAT,
 // FLOAT UNSIGNED, FLOAT(M,D), DOUBLE, DOUBLE(M,D), the largest, smallest normal and smallest
 // denormal floats, thousands of floats spread over the whole range, and a FLOAT primary key the
-// chunks are planned by.
+// chunks are planned by. A FLOAT -0 (which MariaDB holds when it is sent a negative number too
+// small for a FLOAT) arrives as -0, as a value, as a primary key and in a table without a key next
+// to a +0 row: it was read as "0" and written as 0; dts verify says equal. A DOUBLE -0 (MariaDB
+// gets one only from a binlog row) cannot be written to MariaDB: the load fails, naming the table
+// and column, and writes nothing of the chunk.
 TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
   rootSql(
       "node-1",
@@ -452,13 +456,20 @@ TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
       "  (6, 1.1754943508222875e-38, 2.2250738585072014e-308, 1.1754943508222875e-38, 1, 1),"
       "  (7, 1.401298464324817e-45, 4.9406564584124654e-324, 1.401298464324817e-45, -1, -1),"
       "  (8, -1.401298464324817e-45, -4.9406564584124654e-324, 2.802596928649634e-45, 0.5, 0.5),"
-      "  (9, 0, 0, 0, 0, 0), (10, NULL, NULL, NULL, NULL, NULL), (11, 0.1, 0.1, 0.1, 0.1, 0.1);"
+      "  (9, 0, 0, 0, 0, 0), (10, NULL, NULL, NULL, NULL, NULL), (11, 0.1, 0.1, 0.1, 0.1, 0.1),"
+      // -0 next to +0 and the tiniest numbers of both signs.
+      "  (12, -1e-50, -0e0, 0, 0, 0), (13, -1e-46, -1e-320, 0, -0.00001, -0.0000001);"
       // Mantissas of every kind, exponents from 1e-38 to 1e38.
       "INSERT INTO f SELECT 100 + seq, x, x * 1.000000001, ABS(x), MOD(x * 1e30, 99999),"
       "  MOD(x * 1e30, 99999999) FROM (SELECT seq, POW(10, (seq * 7919 % 7600) / 100 - 38)"
       "  * (CAST(seq * 104729 % 19997 AS SIGNED) - 9998) / 9998 * 1.2345678 AS x FROM seq_1_to_3000) s;"
       "CREATE TABLE fk (k FLOAT NOT NULL PRIMARY KEY, v INT);"
-      "INSERT IGNORE INTO fk SELECT f, id FROM f WHERE f IS NOT NULL;");
+      "INSERT IGNORE INTO fk SELECT f, id FROM f WHERE f IS NOT NULL;"
+      "CREATE TABLE fz (k FLOAT NOT NULL PRIMARY KEY, f FLOAT, v INT);"
+      "INSERT INTO fz VALUES (-1e-50, -1e-50, 1), (1.401298464324817e-45, 0, 2),"
+      "  (-1.401298464324817e-45, -1e-50, 3), (1, -1e-46, 4), (-1, 1e-50, 5);"
+      "CREATE TABLE fn (f FLOAT, v INT);"
+      "INSERT INTO fn VALUES (-1e-50, 1), (0, 1), (-1e-50, 2);");
   auto source = cluster_->connect(cluster_->endpoint());
   auto dest = cluster_->connect(cluster_->destinationEndpoint());
   ASSERT_NE(source, nullptr);
@@ -468,6 +479,21 @@ TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
     return v.ok() ? v->value_or("NULL") : v.status().toString();
   };
   EXPECT_EQ(value(*source, "SELECT f FROM ffl.f WHERE id = 1"), "1.23457");  // what was copied
+  // The signs of the zeros, which SELECT prints as 0: ATAN2(-0, -1) is -pi.
+  const std::string signs =
+      "SELECT GROUP_CONCAT(id, IF(ATAN2(f, -1) < 0, '-', '+'), IF(ATAN2(d, -1) < 0, '-', '+')"
+      " ORDER BY id) FROM %.f WHERE id IN (9, 12, 13)";
+  const std::string key_signs =
+      "SELECT GROUP_CONCAT(v, IF(ATAN2(k, -1) < 0, '-', '+'), IF(ATAN2(f, -1) < 0, '-', '+')"
+      " ORDER BY v) FROM %.fz";
+  const std::string keyless_signs =
+      "SELECT GROUP_CONCAT(v, IF(ATAN2(f, -1) < 0, '-', '+') ORDER BY v, ATAN2(f, -1)) FROM %.fn";
+  auto in = [](std::string sql, const std::string& db) {
+    return sql.replace(sql.find('%'), 1, db);
+  };
+  EXPECT_EQ(value(*source, in(signs, "ffl")), "9++,12-+,13--");
+  EXPECT_EQ(value(*source, in(key_signs, "ffl")), "1--,2++,3--,4+-,5-+");
+  EXPECT_EQ(value(*source, in(keyless_signs, "ffl")), "1-,1+,2-");
   for (const std::string method : {"auto", "bulk_insert", "load_data", "insert"}) {
     std::string db = "ffl_" + method;
     std::string path = workFile("floats_" + method + ".yaml");
@@ -494,8 +520,18 @@ TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
     EXPECT_EQ(value(*dest, "SELECT f * 1e0 FROM " + db + ".f WHERE id = 7"),
               "1.401298464324817e-45")
         << method;
-    for (const std::string table : {"f", "fk"}) {
-      EXPECT_EQ(diffTables(*source, "ffl", table, *dest, db, table), "") << method << " " << table;
+    EXPECT_EQ(value(*dest, in(signs, db)), "9++,12-+,13--") << method;
+    EXPECT_EQ(value(*dest, in(key_signs, db)), "1--,2++,3--,4+-,5-+") << method;
+    EXPECT_EQ(value(*dest, in(keyless_signs, db)), "1-,1+,2-") << method;
+    ASSERT_EQ(runDts("verify " + path + " --data-dir " + workFile("data-floats-" + method), &out),
+              0)
+        << method << ": " << out;
+    EXPECT_NE(out.find("equal"), std::string::npos) << out;
+    for (const std::string table : {"f", "fk", "fz", "fn"}) {
+      if (table != "fn") {  // ordered by its key (fn's -0 and +0 rows are equal in ORDER BY)
+        EXPECT_EQ(diffTables(*source, "ffl", table, *dest, db, table), "")
+            << method << " " << table;
+      }
       // The server's own checksum of the stored rows.
       auto checksum = [&](mysql::Connection& c, const std::string& d) {
         auto r = c.query("CHECKSUM TABLE " + mysql::quoteQualified(d, table));
@@ -503,6 +539,41 @@ TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
       };
       EXPECT_EQ(checksum(*source, "ffl"), checksum(*dest, db)) << method << " " << table;
     }
+  }
+
+  // A DOUBLE -0, from a binlog row (a replica of a MySQL primary): MariaDB stores every DOUBLE it
+  // is sent as an exact zero as +0, so no method can write it.
+  rootSql("node-1",
+          "DROP DATABASE IF EXISTS ffz; CREATE DATABASE ffz; USE ffz;"
+          "CREATE TABLE dz (id INT NOT NULL PRIMARY KEY, d DOUBLE);"
+          "INSERT INTO dz VALUES (1, 0), (2, -0e0);" +
+              binlogInsertDoubleSql("ffz", "dz", 3, -0.0));
+  EXPECT_EQ(value(*source,
+                  "SELECT GROUP_CONCAT(id, IF(ATAN2(d, -1) < 0, '-', '+') ORDER BY id)"
+                  " FROM ffz.dz"),
+            "1+,2+,3-");
+  for (const std::string method : {"bulk_insert", "load_data", "insert"}) {
+    std::string path = workFile("double_zero_" + method + ".yaml");
+    {
+      std::ofstream f(path);
+      f << "name: double_zero_" << method << "\nkind: migration\n"
+        << "source: {endpoint: '" << cluster_->endpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+        << "', user: dts, password_env: DTS_IT_PW}\n"
+        << "objects: [{database: ffz, rename_to: ffz_" << method << "}]\n"
+        << "options: {incremental: false, full: {method: " << method << "}}\n";
+    }
+    std::string out;
+    EXPECT_NE(runDts("run " + path + " --data-dir " + workFile("data-double-zero-" + method), &out),
+              0)
+        << method << ": " << out;
+    EXPECT_NE(out.find("ffz.dz"), std::string::npos) << method << ": " << out;
+    EXPECT_NE(out.find("column 'd' holds a DOUBLE negative zero (-0), which a MariaDB destination "
+                       "cannot store"),
+              std::string::npos)
+        << method << ": " << out;
+    EXPECT_EQ(value(*dest, "SELECT COUNT(*) FROM ffz_" + method + ".dz"), "0") << method;
   }
 }
 

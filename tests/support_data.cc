@@ -1,13 +1,18 @@
 #include "support_data.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <sstream>
 
 #include "cluster_fixture.h"
+#include "common/byte_reader.h"
+#include "mysql/event_builder_for_tests.h"
+#include "task/catalog.h"
 
 namespace dts::testing {
 
@@ -50,7 +55,8 @@ std::string orderBy(mysql::Connection& c, const std::string& db, const std::stri
 }
 
 // Every column, FLOAT and DOUBLE as doubles: a FLOAT prints only 6 significant digits, so
-// SELECT * would hide a float changed in its last digits.
+// SELECT * would hide a float changed in its last digits; and a zero as "-0" or "0" by its sign
+// (MariaDB prints -0 as 0).
 std::string exactColumns(mysql::Connection& c, const std::string& db, const std::string& table) {
   auto all = c.query(
       "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS WHERE"
@@ -61,7 +67,7 @@ std::string exactColumns(mysql::Connection& c, const std::string& db, const std:
   for (const auto& r : all->rows) {
     std::string q = mysql::quoteIdentifier(*r[0]);
     bool floating = r[1] == "float" || r[1] == "double";
-    cols += (cols.empty() ? "" : ", ") + (floating ? "(" + q + " * 1e0)" : q);
+    cols += (cols.empty() ? "" : ", ") + (floating ? task::floatTextExpr(q) : q);
   }
   return cols;
 }
@@ -76,6 +82,30 @@ std::string rowText(const mysql::Row& r) {
 }
 
 }  // namespace
+
+std::string binlogInsertDoubleSql(const std::string& db, const std::string& table, int32_t id,
+                                  double d) {
+  using namespace mysql::testing;
+  auto base64 = [](const std::string& bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                            reinterpret_cast<const unsigned char*>(bytes.data()),
+                            static_cast<int>(bytes.size()));
+    out.resize(static_cast<size_t>(n));
+    return out;
+  };
+  EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  std::string fde = b.formatDescription();
+  std::vector<TestColumn> cols = {colInt(mysql::ColumnType::kLong, "id"), colDouble("d")};
+  cols[0].nullable = false;
+  std::string id_bytes, d_bytes(8, '\0');
+  putUint(&id_bytes, static_cast<uint32_t>(id), 4);
+  std::memcpy(d_bytes.data(), &d, 8);  // little-endian hosts only, like the servers here
+  std::string events = b.tableMap(4242, db, table, cols, /*full_metadata=*/false) +
+                       b.rows(mysql::EventType::kWriteRowsV1, 4242, cols.size(),
+                              rowImage({id_bytes, d_bytes}, {false, false}));
+  return "BINLOG '" + base64(fde) + "'; BINLOG '" + base64(events) + "'";
+}
 
 std::string diffTables(mysql::Connection& source, const std::string& src_db,
                        const std::string& src_table, mysql::Connection& destination,

@@ -26,6 +26,14 @@ std::string diffTables(mysql::Connection& source, const std::string& src_db,
 // issue's table (in the current database).
 extern const char* const kTypeTablesSql;
 
+// Statements that insert the row (id, d) into db.table (id INT, d DOUBLE, in that order) as a
+// replica applies a row event: BINLOG statements of a FORMAT_DESCRIPTION and a TABLE_MAP +
+// WRITE_ROWS carrying d's 8 bytes. The only way a MariaDB server gets a DOUBLE -0 (SQL, LOAD DATA
+// and binary parameters all store an exact zero as +0; a replica of a MySQL primary, which keeps
+// -0, gets one this way). Needs SUPER (root).
+std::string binlogInsertDoubleSql(const std::string& db, const std::string& table, int32_t id,
+                                  double d);
+
 // Compares every table of a database (same names on both sides).
 std::string diffDatabases(mysql::Connection& source, mysql::Connection& destination,
                           const std::string& db);

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "cluster_fixture.h"
+#include "support_data.h"
 #include "support_dts.h"
 
 namespace dts::testing {
@@ -521,7 +522,7 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
       " (6, 1.1754943508222875e-38, 0, 2.2250738585072014e-308), (7, -1.2345678, 0, -0.1),"
       " (8, 0, 0, 1.7976931348623157e308), (9, 0, 0, 5e-324), (10, 0, 0, 2.2250738585072014e-308),"
       " (11, 0, 0, 9007199254740992e0), (12, 0, 0, 0.1e0), (13, 0, 0, -123456.789e0),"
-      " (14, -0.0e0, 0, -1e-300 * 1e-300);"
+      " (14, -0.0e0, 0, -1e-300 * 1e-300), (15, -1e-50, 0, 0);"
       "INSERT INTO f SELECT 100 + seq, x, ABS(x), x FROM (SELECT seq, POW(10, (seq * 7919 % 7600)"
       " / 100 - 38) * (CAST(seq * 104729 % 19997 AS SIGNED) - 9998) / 9998 * 1.2345678 AS x"
       " FROM seq_1_to_2000) s;"
@@ -542,12 +543,14 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->value_or("NULL"), "1.2345677614212036");
   // MariaDB stores a -0 it is sent (a literal, or a double expression that underflows) as 0, in
-  // FLOAT and DOUBLE columns alike: ATAN2 tells -0 (-pi) from 0 (pi).
+  // FLOAT and DOUBLE columns alike: ATAN2 tells -0 (-pi) from 0 (pi). A FLOAT keeps the -0 of a
+  // negative number too small for it (id 15), and the migration copied it.
   for (auto* c : {src.get(), dst.get()}) {
-    auto zeros = c->queryValue(std::string("SELECT ATAN2(f, -1) > 0 AND ATAN2(d, -1) > 0 FROM ") +
-                               (c == src.get() ? "vfl" : "vfl_copy") + ".f WHERE id = 14");
+    auto zeros = c->queryValue(
+        std::string("SELECT GROUP_CONCAT(ATAN2(f, -1) > 0, ATAN2(d, -1) > 0 ORDER BY id) FROM ") +
+        (c == src.get() ? "vfl" : "vfl_copy") + ".f WHERE id IN (14, 15)");
     ASSERT_TRUE(zeros.ok()) << zeros.status().toString();
-    EXPECT_EQ(zeros->value_or("NULL"), "1");
+    EXPECT_EQ(zeros->value_or("NULL"), "11,01");
   }
   nlohmann::json report;
   EXPECT_EQ(verify("", &report, file), 0) << report.dump(2);
@@ -625,18 +628,63 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
   EXPECT_EQ(fixed->value_or(""), "5");  // replaced, not added beside
 
   // A FLOAT does keep a -0 made by narrowing a tiny negative double; verify compared -0 and 0 as
-  // equal, it now reports the difference.
-  st = dst->execute("UPDATE vfl_copy.f SET f = -1e-60 WHERE id = 14");
+  // equal, it now reports the difference, showing each side's sign (both showed "0"), and the
+  // repair SQL writes the -0 as the destination keeps it (it wrote 0).
+  st = dst->execute(
+      "UPDATE vfl_copy.f SET f = -1e-60 WHERE id = 14; UPDATE vfl_copy.f SET f = 0"
+      " WHERE id = 15");
   ASSERT_TRUE(st.ok()) << st.message();
-  auto negative = dst->queryValue("SELECT ATAN2(f, -1) < 0 FROM vfl_copy.f WHERE id = 14");
+  auto negative = dst->queryValue(
+      "SELECT GROUP_CONCAT(ATAN2(f, -1) < 0 ORDER BY id) FROM vfl_copy.f WHERE id IN (14, 15)");
   ASSERT_TRUE(negative.ok());
-  EXPECT_EQ(negative->value_or("NULL"), "1");
-  EXPECT_EQ(verify("", &report, file), 1) << report.dump(2);
+  EXPECT_EQ(negative->value_or("NULL"), "1,0");
+  EXPECT_EQ(verify("--fix " + shellQuote(fix), &report, file), 1) << report.dump(2);
   const auto& z = table(report, "vfl.f");
-  EXPECT_EQ(z["row_differences"], 1) << z.dump(2);
-  ASSERT_EQ(z["rows"].size(), 1u) << z.dump(2);
-  EXPECT_EQ(z["rows"][0]["key"]["id"], "14") << z.dump(2);
-  EXPECT_EQ(z["rows"][0]["columns"][0]["column"], "f") << z.dump(2);
+  EXPECT_EQ(z["row_differences"], 2) << z.dump(2);
+  ASSERT_EQ(z["rows"].size(), 2u) << z.dump(2);
+  std::map<std::string, std::string> zero_rows;
+  for (const auto& r : z["rows"]) {
+    ASSERT_EQ(r["columns"].size(), 1u) << r.dump();
+    EXPECT_EQ(r["columns"][0]["column"], "f") << r.dump();
+    zero_rows[r["key"]["id"].get<std::string>()] =
+        r["columns"][0]["source"].get<std::string>() + " " +
+        r["columns"][0]["destination"].get<std::string>();
+  }
+  EXPECT_EQ(zero_rows, (std::map<std::string, std::string>{{"14", "0 -0"}, {"15", "-0 0"}}))
+      << z.dump(2);
+  std::ifstream zero_fix(fix);
+  std::stringstream zero_sql;
+  zero_sql << zero_fix.rdbuf();
+  EXPECT_NE(zero_sql.str().find("-1e-50"), std::string::npos) << zero_sql.str();
+  st = dst->execute(zero_sql.str());
+  ASSERT_TRUE(st.ok()) << st.message() << "\n" << zero_sql.str();
+  EXPECT_EQ(verify("", &report, file), 0) << report.dump(2) << "\n" << zero_sql.str();
+
+  // A DOUBLE -0 (MariaDB gets one only from a binlog row) cannot be repaired by SQL at a MariaDB
+  // destination: the repair SQL says so above its statement.
+  st = src->execute(
+      "CREATE DATABASE vdz; USE vdz; CREATE TABLE dz (id INT NOT NULL PRIMARY KEY, d DOUBLE)");
+  ASSERT_TRUE(st.ok()) << st.message();
+  cluster_->rootSql("node-1", binlogInsertDoubleSql("vdz", "dz", 1, -0.0));
+  st = dst->execute(
+      "CREATE DATABASE vdz_copy; USE vdz_copy; CREATE TABLE dz (id INT NOT NULL PRIMARY KEY,"
+      " d DOUBLE); INSERT INTO dz VALUES (1, 0)");
+  ASSERT_TRUE(st.ok()) << st.message();
+  std::string dz_file = writeTask("verify-double-zero",
+                                  "objects: [{database: vdz, rename_to: vdz_copy}]\n"
+                                  "options: {incremental: false}\n");
+  EXPECT_EQ(verify("--fix " + shellQuote(fix), &report, dz_file), 1) << report.dump(2);
+  const auto& dz = table(report, "vdz.dz");
+  ASSERT_EQ(dz["rows"].size(), 1u) << dz.dump(2);
+  EXPECT_EQ(dz["rows"][0]["columns"][0]["source"], "-0") << dz.dump(2);
+  EXPECT_EQ(dz["rows"][0]["columns"][0]["destination"], "0") << dz.dump(2);
+  std::ifstream dz_fix(fix);
+  std::stringstream dz_sql;
+  dz_sql << dz_fix.rdbuf();
+  EXPECT_NE(dz_sql.str().find("-- column 'd' holds a DOUBLE negative zero (-0), which a MariaDB "
+                              "destination cannot store"),
+            std::string::npos)
+      << dz_sql.str();
 }
 
 }  // namespace

@@ -35,6 +35,12 @@ void appendFloating(F v, std::string* out) {
     out->append(std::isnan(v) ? "\"NaN\"" : (v > 0 ? "\"Infinity\"" : "\"-Infinity\""));
     return;
   }
+  if (v == 0 && std::signbit(v)) {
+    // "-0" is a JSON integer to most parsers (nlohmann, Python's json), which have no integer -0:
+    // the sign would be lost on the way to the consumer.
+    out->append("-0.0");
+    return;
+  }
   char buf[40];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
   out->append(buf, res.ptr);

@@ -7,7 +7,8 @@
 // time (seconds); "gtid" the transaction's GTID. Row objects carry only the columns present in the
 // image (partial images omit the others). Values:
 //   NULL -> null; integers -> exact JSON numbers (incl. uint64); FLOAT/DOUBLE -> shortest
-//   round-trip number (FLOAT at float precision); DECIMAL -> string with the declared scale;
+//   round-trip number (FLOAT at float precision), -0 as -0.0 (a parser reads "-0" as the integer
+//   0); DECIMAL -> string with the declared scale;
 //   temporal -> string as SELECT prints it (TIMESTAMP in UTC); JSON -> its text as a JSON string;
 //   binary data (collation 63: BINARY, VARBINARY, BLOB; and BIT, GEOMETRY) -> lowercase hex string.
 //   Character data (CHAR, VARCHAR, TEXT, and ENUM/SET member names, which are in the column's

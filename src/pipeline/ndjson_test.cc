@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace dts::pipeline {
@@ -52,6 +53,23 @@ TEST(NdjsonTest, Values) {
   EXPECT_EQ(render(e, 45, {"a", "b"}), "\"b\"");
   EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 2, 0, ""}, 45), "2");  // names unknown
   EXPECT_EQ(render(Value::ofText(Value::Kind::kJson, "{\"a\": 1}")), "\"{\\\"a\\\": 1}\"");
+}
+
+// A negative zero is -0.0: "-0" is valid JSON, but nlohmann and Python's json read it as the
+// integer 0, and the sign is lost before a consumer sees it.
+TEST(NdjsonTest, NegativeZeroKeepsItsSignThroughAJsonParser) {
+  for (auto kind : {Value::Kind::kFloat, Value::Kind::kDouble}) {
+    std::string minus = render(withD(kind, -0.0));
+    EXPECT_EQ(minus, "-0.0");
+    auto parsed = nlohmann::json::parse(minus);
+    ASSERT_TRUE(parsed.is_number_float());
+    EXPECT_TRUE(std::signbit(parsed.get<double>()));
+    EXPECT_EQ(parsed.dump(), "-0.0");  // and back out (the debezium/canal/maxwell views)
+    EXPECT_EQ(render(withD(kind, 0.0)), "0");
+  }
+  // The neighbours of -0 are plain numbers.
+  EXPECT_EQ(render(withD(Value::Kind::kFloat, -1.401298464324817e-45)), "-1e-45");
+  EXPECT_EQ(render(withD(Value::Kind::kDouble, -4.9406564584124654e-324)), "-5e-324");
 }
 
 TEST(NdjsonTest, EveryCharacterSetIsText) {

@@ -22,14 +22,20 @@ bool allPresent(const mysql::RowImage& row, size_t columns) {
   return true;
 }
 
-// Appends "(v1,v2,...)"; sets *lenient when a value is an ENUM's error value (sql_literal.h),
-// whose statement then runs alone under the lenient sql_mode.
+// st with the table of info named (a literal's error names only its column).
+Status inTable(Status st, const mysql::TableInfo& info) {
+  return st.ok() ? st : st.withContext("table " + mysql::quoteQualified(info.database, info.table));
+}
+
+// Appends "(v1,v2,...)" as `destination` stores them; sets *lenient when a value is an ENUM's
+// error value (sql_literal.h), whose statement then runs alone under the lenient sql_mode.
 Status appendRowLiteral(std::string* out, const mysql::TableInfo& info, const mysql::RowImage& row,
-                        bool* lenient) {
+                        mysql::ServerFlavor destination, bool* lenient) {
   out->push_back('(');
   for (size_t i = 0; i < info.columns.size(); ++i) {
     if (i > 0) out->push_back(',');
-    DTS_RETURN_IF_ERROR(appendSqlLiteral(out, row.values[i], info.columns[i]));
+    DTS_RETURN_IF_ERROR(
+        inTable(appendSqlLiteral(out, row.values[i], info.columns[i], destination), info));
     if (row.has(i) && isEnumErrorValue(row.values[i])) *lenient = true;
   }
   out->push_back(')');
@@ -88,14 +94,15 @@ Result<mysql::BulkRows> BulkReplace::bulkRows() const {
             // A temporal value's text (checked like its literal); an empty SET is ''.
             text.clear();
             if (v.kind == mysql::Value::Kind::kTemporal) {
-              DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[n]));
+              DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[n], destination));
               out.appendValue(n, text.data() + 1, text.size() - 2);  // without its quotes
             } else {
               out.appendValue(n, "", 0);
             }
           } else {
             text.clear();  // a number as its literal
-            DTS_RETURN_IF_ERROR(appendSqlLiteral(&text, v, info->columns[n]));
+            DTS_RETURN_IF_ERROR(
+                inTable(appendSqlLiteral(&text, v, info->columns[n], destination), *info));
             out.appendValue(n, text.data(), text.size());
           }
           break;
@@ -117,7 +124,7 @@ Result<std::vector<std::string>> BulkReplace::statements(size_t max_bytes) const
   for (const mysql::RowImage& r : rows) {
     row.clear();
     bool lenient = false;  // never: such rows do not go by bulk REPLACE
-    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, &lenient));
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, destination, &lenient));
     if (!stmt.empty() && stmt.size() + row.size() > max_bytes) {
       out.push_back(std::move(stmt));
       stmt.clear();
@@ -151,7 +158,7 @@ Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
           (i < info.columns.size() ? "'" + info.columns[i].name + "'" : std::to_string(i)));
     }
     if (n > 0) out.push_back(',');
-    DTS_RETURN_IF_ERROR(appendSqlLiteral(&out, row.values[i], info.columns[i]));
+    DTS_RETURN_IF_ERROR(appendMatchLiteral(&out, row.values[i], info.columns[i]));
   }
   out.push_back(')');
   return out;
@@ -235,6 +242,7 @@ void BatchSql::addBulk(const std::string& table_sql,
     endOpenBulk();
     open_bulk_ = std::make_shared<BulkReplace>();
     open_bulk_->info = info;
+    open_bulk_->destination = destination_;
     open_bulk_table_ = table_sql;
     open_bulk_forms_.assign(info->columns.size(), "");
     open_bulk_bytes_ = 0;
@@ -320,7 +328,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
         addBulk(table_sql, e.info, std::move(e.row), forms);
         continue;
       }
-      DTS_RETURN_IF_ERROR(appendRowLiteral(&e.row_sql, *e.info, e.row, &e.lenient));
+      DTS_RETURN_IF_ERROR(appendRowLiteral(&e.row_sql, *e.info, e.row, destination_, &e.lenient));
     }
     emitInsert("REPLACE", table_sql, *e.info, std::move(e.row_sql), e.lenient);
   }
@@ -383,7 +391,7 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
       e.row = *row;
       return Status::OK();
     }
-    return appendRowLiteral(&e.row_sql, info, *row, &e.lenient);
+    return appendRowLiteral(&e.row_sql, info, *row, destination_, &e.lenient);
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
     DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
@@ -415,7 +423,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
     std::string row;
     bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, &lenient));
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, destination_, &lenient));
     emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
@@ -432,14 +440,18 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
       }
       if (n > 0) where += " AND ";
       where += mysql::quoteIdentifier(info.columns[i].name) + "=";
-      DTS_RETURN_IF_ERROR(appendSqlLiteral(&where, ev.before.values[i], info.columns[i]));
+      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
     }
   } else {
+    // The row is found by all its values: a -0 and a +0 row are told apart by their sign (LIMIT 1
+    // must take the row the source changed, not another that is equal in SQL).
     for (size_t i = 0; i < ncols; ++i) {
       if (!ev.before.has(i)) continue;
       if (!where.empty()) where += " AND ";
-      where += mysql::quoteIdentifier(info.columns[i].name) + "<=>";
-      DTS_RETURN_IF_ERROR(appendSqlLiteral(&where, ev.before.values[i], info.columns[i]));
+      std::string column = mysql::quoteIdentifier(info.columns[i].name);
+      where += column + "<=>";
+      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
+      appendZeroSignTest(&where, column, ev.before.values[i]);
     }
     if (where.empty()) {
       return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
@@ -463,7 +475,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     }
     std::string row;
     bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, &lenient));
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, destination_, &lenient));
     emitInsert("REPLACE", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
@@ -473,7 +485,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     if (!ev.after.has(i)) continue;
     if (!set.empty()) set.push_back(',');
     set += mysql::quoteIdentifier(info.columns[i].name) + "=";
-    DTS_RETURN_IF_ERROR(appendSqlLiteral(&set, ev.after.values[i], info.columns[i]));
+    DTS_RETURN_IF_ERROR(
+        inTable(appendSqlLiteral(&set, ev.after.values[i], info.columns[i], destination_), info));
     if (isEnumErrorValue(ev.after.values[i])) lenient = true;
   }
   if (set.empty()) return Status::OK();  // nothing to change

@@ -11,6 +11,10 @@
 //
 // The session is strict (sql_literal.h strictSqlMode); a statement that writes an ENUM's error
 // value ('' at index 0) goes alone between SET SESSION sql_mode statements: lenient, then strict.
+// Values are written as the destination's flavor stores them (sql_literal.h appendSqlLiteral: a
+// FLOAT -0 as -1e-50 on MariaDB) and matched by appendMatchLiteral; a row of a table without a key
+// is found by its values and, for a FLOAT or DOUBLE zero, its sign. A -0 the destination cannot
+// store (a DOUBLE on MariaDB) fails the batch, naming the table and column.
 //
 // Compaction: for keyed tables whose identity columns compare byte-wise (numbers, temporal,
 // binary strings, *_bin collations), full-image changes to the same row inside one batch collapse
@@ -39,6 +43,7 @@
 
 #include "common/status.h"
 #include "mysql/bulk_statement.h"
+#include "mysql/row_decoder.h"
 #include "pipeline/change_event.h"
 
 namespace dts::sink {
@@ -57,9 +62,10 @@ struct TableKeys {
 // Rows of one table written by one prepared REPLACE (see above).
 struct BulkReplace {
   std::string sql;  // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
-  std::vector<mysql::BulkStatement::Param> params;  // one per column of info
-  std::shared_ptr<const mysql::TableInfo> info;     // the rows' columns
-  std::vector<mysql::RowImage> rows;                // full after images
+  std::vector<mysql::BulkStatement::Param> params;                  // one per column of info
+  std::shared_ptr<const mysql::TableInfo> info;                     // the rows' columns
+  std::vector<mysql::RowImage> rows;                                // full after images
+  mysql::ServerFlavor destination = mysql::ServerFlavor::kMariaDb;  // how its literals store
 
   // The parameters of every row, built when the statement runs.
   Result<mysql::BulkRows> bulkRows() const;
@@ -76,8 +82,10 @@ struct BatchStep {
 
 class BatchSql {
  public:
-  explicit BatchSql(size_t max_statement_bytes = 1 << 20, bool bulk_replace = false)
-      : max_bytes_(max_statement_bytes), bulk_replace_(bulk_replace) {}
+  // destination: the server's flavor, for the literals that store values (appendSqlLiteral).
+  explicit BatchSql(size_t max_statement_bytes = 1 << 20, bool bulk_replace = false,
+                    mysql::ServerFlavor destination = mysql::ServerFlavor::kMariaDb)
+      : max_bytes_(max_statement_bytes), bulk_replace_(bulk_replace), destination_(destination) {}
 
   // Adds one mapped row event. kInvalidArgument when the event lacks what its statement needs
   // (a before image without the identity columns, an unrenderable value), naming table and row.
@@ -135,6 +143,7 @@ class BatchSql {
 
   size_t max_bytes_;
   bool bulk_replace_;
+  mysql::ServerFlavor destination_;
   size_t rows_ = 0;
   std::vector<BatchStep> out_;
   std::unordered_map<std::string, Pending> pending_;

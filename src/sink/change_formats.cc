@@ -1,6 +1,7 @@
 #include "sink/change_formats.h"
 
 #include <cctype>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <utility>
 #include <vector>
@@ -118,6 +119,14 @@ Json convertImage(const Json& image, const Json& types, Style style) {
   return out;
 }
 
+// Whether the update left a value as it was: JSON equality, except that -0.0 and 0 (equal numbers)
+// are different values of a FLOAT or DOUBLE column.
+bool sameValue(const Json& a, const Json& b) {
+  if (!(a == b)) return false;
+  if (!a.is_number() || !b.is_number()) return true;
+  return std::signbit(a.get<double>()) == std::signbit(b.get<double>());
+}
+
 // The columns whose value the update changed, with their value before it (Canal's and
 // Maxwell's "old").
 Json changedBefore(const Json& before, const Json& after, const Json& types, Style style) {
@@ -125,7 +134,7 @@ Json changedBefore(const Json& before, const Json& after, const Json& types, Sty
   if (!before.is_object() || !after.is_object()) return out;
   for (const auto& [name, value] : before.items()) {
     auto same = after.find(name);
-    if (same != after.end() && *same == value) continue;
+    if (same != after.end() && sameValue(*same, value)) continue;
     const Json& t = get(types, name.c_str());
     std::string type = t.is_string() ? t.get<std::string>() : std::string();
     out[name] = convertValue(value, type, style);

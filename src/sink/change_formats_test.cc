@@ -413,5 +413,32 @@ TEST(ChangeFormatsTest, EncodedViewKeepsOffsetsAndSkipsMarkersAndDdl) {
   EXPECT_TRUE((*two)[2].placeholder);
 }
 
+// A FLOAT or DOUBLE -0 (-0.0 in the dts encoding) stays -0.0 in every view (a string "-0.0" in
+// canal-json), and an update that changes only a zero's sign lists that column in "old".
+TEST(ChangeFormatsTest, NegativeZeroKeepsItsSignInEveryView) {
+  const std::string types = R"j("types":{"id":"int(11)","f":"float","d":"double"})j";
+  auto rec = [&](const std::string& before, const std::string& after) {
+    return R"j({"offset":5,"op":"update","db":"shop","table":"z","pk":["id"],)j" + types +
+           R"j(,"before":)j" + before + R"j(,"after":)j" + after + "," + kTail;
+  };
+  const std::string value = rec(R"j({"id":1,"f":0,"d":-0.0})j", R"j({"id":1,"f":-0.0,"d":-0.0})j");
+  auto text = [&](ChangeFormat f) {
+    auto r = encodeChange(f, value, "shop-changes");
+    EXPECT_TRUE(r.ok() && r->has_value());
+    return r.ok() && r->has_value() ? **r : std::string();
+  };
+  std::string debezium = text(ChangeFormat::kDebeziumJson);
+  EXPECT_NE(debezium.find(R"j("after":{"id":1,"f":-0.0,"d":-0.0})j"), std::string::npos)
+      << debezium;
+  EXPECT_NE(debezium.find(R"j("before":{"id":1,"f":0,"d":-0.0})j"), std::string::npos) << debezium;
+  std::string canal = text(ChangeFormat::kCanalJson);
+  EXPECT_NE(canal.find(R"j("data":[{"id":"1","f":"-0.0","d":"-0.0"}])j"), std::string::npos)
+      << canal;
+  EXPECT_NE(canal.find(R"j("old":[{"f":"0"}])j"), std::string::npos) << canal;
+  std::string maxwell = text(ChangeFormat::kMaxwellJson);
+  EXPECT_NE(maxwell.find(R"j("data":{"id":1,"f":-0.0,"d":-0.0})j"), std::string::npos) << maxwell;
+  EXPECT_NE(maxwell.find(R"j("old":{"f":0})j"), std::string::npos) << maxwell;
+}
+
 }  // namespace
 }  // namespace dts::sink

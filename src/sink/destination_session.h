@@ -24,6 +24,7 @@
 #include "common/status.h"
 #include "mysql/bulk_statement.h"
 #include "mysql/connection.h"
+#include "mysql/row_decoder.h"
 
 namespace dts::sink {
 
@@ -42,6 +43,8 @@ class DestinationSession {
                                        const mysql::BulkRows& rows) = 0;
   // Whether the server takes arrays of parameters (MariaDB 10.2 or later; not MySQL).
   virtual bool supportsBulk() = 0;
+  // MySQL or MariaDB: what the server stores of a FLOAT or DOUBLE -0 (sql_literal.h).
+  virtual mysql::ServerFlavor flavor() = 0;
   // Runs a query and returns every row.
   virtual Result<mysql::QueryResult> query(std::string_view sql) = 0;
   // The server error number of the last failed call (ER_LOCK_DEADLOCK, ...), 0 after a success.
@@ -70,6 +73,9 @@ class MysqlDestinationSession final : public DestinationSession {
                                const std::vector<mysql::BulkStatement::Param>& params,
                                const mysql::BulkRows& rows) override;
   bool supportsBulk() override;
+  mysql::ServerFlavor flavor() override {
+    return conn_->isMariaDB() ? mysql::ServerFlavor::kMariaDb : mysql::ServerFlavor::kMySql;
+  }
   Result<mysql::QueryResult> query(std::string_view sql) override;
   unsigned lastErrorNumber() const override { return last_errno_; }
   Result<uint64_t> maxAllowedPacket() override { return conn_->maxAllowedPacket(); }

@@ -162,6 +162,10 @@ class FakeDestination::Session final : public DestinationSession {
     std::lock_guard<std::mutex> lock(dest_->mu_);
     return dest_->bulk_;
   }
+  mysql::ServerFlavor flavor() override {
+    std::lock_guard<std::mutex> lock(dest_->mu_);
+    return dest_->flavor_;
+  }
   Result<mysql::QueryResult> query(std::string_view sql) override {
     mysql::QueryResult r;
     DTS_RETURN_IF_ERROR(run(std::string(sql), &r));
@@ -318,6 +322,11 @@ void FakeDestination::setHook(Hook hook) {
 void FakeDestination::setBulk(bool supported) {
   std::lock_guard<std::mutex> lock(mu_);
   bulk_ = supported;
+}
+
+void FakeDestination::setFlavor(mysql::ServerFlavor flavor) {
+  std::lock_guard<std::mutex> lock(mu_);
+  flavor_ = flavor;
 }
 
 void FakeDestination::setMaxAllowedPacket(uint64_t bytes) {

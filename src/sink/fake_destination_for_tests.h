@@ -54,6 +54,8 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   void setHook(Hook hook);
   // Whether sessions take bulk statements (default true).
   void setBulk(bool supported);
+  // The flavor sessions report (default MariaDB).
+  void setFlavor(mysql::ServerFlavor flavor);
   void setMaxAllowedPacket(uint64_t bytes);
   // A unique key of db.table: its name ("PRIMARY" for the primary key) and columns, in order.
   void addKey(const std::string& db, const std::string& table, const std::string& index,
@@ -90,6 +92,7 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   mutable std::mutex mu_;
   Hook hook_;
   bool bulk_ = true;
+  mysql::ServerFlavor flavor_ = mysql::ServerFlavor::kMariaDb;
   uint64_t max_allowed_packet_ = 64 << 20;
   bool unreachable_ = false;
   int opened_ = 0;

@@ -125,6 +125,7 @@ Status MysqlApplier::start() {
     DTS_RETURN_IF_ERROR(control_->execute(sql));
   }
   bulk_replace_ = options_.bulk_replace && control_->supportsBulk();
+  destination_flavor_ = control_->flavor();
   base_ = resume_.applied;
   position_ = resume_.position;
   last_control_write_ = options_.clock->now();
@@ -589,7 +590,7 @@ void MysqlApplier::workerLoop(Worker* w) {
 
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                                      std::vector<BatchStep>* statements, bool bulk_replace) const {
-  BatchSql sql(options_.max_statement_bytes, bulk_replace);
+  BatchSql sql(options_.max_statement_bytes, bulk_replace, destination_flavor_);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
       Status st = sql.add(t->events[i], *t->keys[i]);

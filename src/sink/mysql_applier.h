@@ -237,6 +237,8 @@ class MysqlApplier final : public Sink {
   Checkpoint resume_;
   std::unique_ptr<DestinationSession> control_;
   bool bulk_replace_ = false;  // options.bulk_replace and the destination takes it
+  // The destination's flavor (how BatchSql writes a -0), asked once at the start.
+  mysql::ServerFlavor destination_flavor_ = mysql::ServerFlavor::kMariaDb;
   std::atomic<bool> prepare_refused_logged_{false};
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
   // By the events' table_info (one per table definition; held so that its address is not

@@ -99,7 +99,11 @@ void appendHexLiteral(std::string* out, std::string_view bytes) {
   *p = '\'';
 }
 
-Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col) {
+namespace {
+
+// appendSqlLiteral (use_for_store: at `destination`) and appendMatchLiteral.
+Status appendLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col,
+                     bool use_for_store, mysql::ServerFlavor destination) {
   using Kind = mysql::Value::Kind;
   switch (v.kind) {
     case Kind::kNull: out->append("NULL"); return Status::OK();
@@ -108,6 +112,11 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
     case Kind::kFloat:
     case Kind::kDouble:
       if (!std::isfinite(v.d)) return badValue(col, "floating-point value", std::to_string(v.d));
+      if (use_for_store && isNegativeZero(v)) {
+        DTS_ASSIGN_OR_RETURN(std::string_view zero, negativeZeroLiteral(col, destination));
+        out->append(zero);
+        return Status::OK();
+      }
       appendDouble(out, v.d);
       return Status::OK();
     case Kind::kDecimal:
@@ -160,10 +169,64 @@ Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::Co
                           std::to_string(static_cast<int>(v.kind)));
 }
 
-Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& col) {
+}  // namespace
+
+Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col,
+                        mysql::ServerFlavor destination) {
+  return appendLiteral(out, v, col, true, destination);
+}
+
+Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& col,
+                               mysql::ServerFlavor destination) {
   std::string out;
-  DTS_RETURN_IF_ERROR(appendSqlLiteral(&out, v, col));
+  DTS_RETURN_IF_ERROR(appendSqlLiteral(&out, v, col, destination));
   return out;
+}
+
+Status appendMatchLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col) {
+  return appendLiteral(out, v, col, false, mysql::ServerFlavor::kUnknown);
+}
+
+Result<std::string> matchLiteral(const mysql::Value& v, const mysql::ColumnInfo& col) {
+  std::string out;
+  DTS_RETURN_IF_ERROR(appendMatchLiteral(&out, v, col));
+  return out;
+}
+
+bool isNegativeZero(const mysql::Value& v) {
+  return (v.kind == mysql::Value::Kind::kFloat || v.kind == mysql::Value::Kind::kDouble) &&
+         v.d == 0 && std::signbit(v.d);
+}
+
+Result<std::string_view> negativeZeroLiteral(const mysql::ColumnInfo& col,
+                                             mysql::ServerFlavor destination) {
+  const bool is_float = col.type == mysql::ColumnType::kFloat;
+  const char* type = is_float ? "FLOAT" : "DOUBLE";
+  auto refuse = [&](const std::string& why) {
+    return Status::InvalidArgument("column '" + col.name + "' holds a " + type +
+                                   " negative zero (-0), which " + why + ": it would arrive as 0");
+  };
+  // "float(10,4)", "double(20,6) unsigned": D decimals (a bare "float(7)" never reaches the
+  // server's definition: it becomes FLOAT or DOUBLE).
+  if (col.column_type.find(',') != std::string::npos) {
+    return refuse("no server stores in a " + col.column_type +
+                  " column (it rounds every value to its decimals, and a rounded zero is 0)");
+  }
+  if (destination == mysql::ServerFlavor::kMySql) return std::string_view("-0e0");
+  if (is_float && !col.is_unsigned) return std::string_view("-1e-50");  // rounds to a FLOAT -0
+  return refuse(
+      std::string("a MariaDB destination cannot store in a ") + type +
+      (col.is_unsigned ? " UNSIGNED" : "") +
+      " column (MariaDB stores every zero it is sent as 0; only a signed FLOAT keeps a -0,"
+      " from a negative number too small for it)");
+}
+
+void appendZeroSignTest(std::string* out, std::string_view column_sql, const mysql::Value& v) {
+  if ((v.kind != mysql::Value::Kind::kFloat && v.kind != mysql::Value::Kind::kDouble) || v.d != 0)
+    return;
+  out->append(" AND ATAN2(");
+  out->append(column_sql);
+  out->append(std::signbit(v.d) ? ", -1) < 0" : ", -1) > 0");
 }
 
 std::string_view strictSqlMode() {

@@ -6,6 +6,8 @@
 //   kFloat/kDouble   shortest round-trip form in exponent notation (an approximate-value literal,
 //                    so the server reads it as a DOUBLE, never as a DECIMAL); FLOAT values are
 //                    widened exactly, so the destination FLOAT gets the same bits. NaN/inf: error.
+//                    A -0 stored is negativeZeroLiteral() (or an error where no literal stores
+//                    it); a -0 matched is -0e+00 (-0 = 0 in SQL).
 //   kDecimal         the decimal text as an exact-value literal (validated: digits, sign, point)
 //   kTemporal        a quoted string ('2024-01-31 10:00:00.120', '0000-00-00', '-838:59:59');
 //                    needs the session settings of applierSessionSql() (zero dates, UTC)
@@ -38,16 +40,47 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "mysql/row_decoder.h"
 #include "mysql/table_info.h"
 #include "mysql/value.h"
 
 namespace dts::sink {
 
-// Appends the literal for v (stored in a column described by col) to out. Errors: a value that
-// cannot be written exactly (NaN, malformed decimal or temporal text) is kInvalidArgument naming
-// the column.
-Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col);
-Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& col);
+// Appends the literal that stores v into a column described by col at a `destination` server
+// (INSERT/REPLACE ... VALUES, UPDATE ... SET, a bulk parameter's text). Errors: a value that
+// cannot be written exactly (NaN, malformed decimal or temporal text, a -0 that the destination
+// stores as 0: negativeZeroLiteral) is kInvalidArgument naming the column.
+Status appendSqlLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col,
+                        mysql::ServerFlavor destination);
+Result<std::string> sqlLiteral(const mysql::Value& v, const mysql::ColumnInfo& col,
+                               mysql::ServerFlavor destination);
+// Appends a literal that compares equal to v in its column (a WHERE, an IN list):
+// appendSqlLiteral's, but a FLOAT or DOUBLE -0 is -0e+00, which any zero of the column equals (it
+// would not equal the -1e-50 that stores a FLOAT -0). Never fails on a -0.
+Status appendMatchLiteral(std::string* out, const mysql::Value& v, const mysql::ColumnInfo& col);
+Result<std::string> matchLiteral(const mysql::Value& v, const mysql::ColumnInfo& col);
+
+// A FLOAT or DOUBLE negative zero. -0 = 0 in SQL (a key or a WHERE finds it with any zero), but
+// stored it must stay -0, and servers keep it only on some routes (MariaDB 10.11, checked):
+//   - MariaDB stores every value it is sent as exactly zero as +0, as a literal (-0e0), a string
+//     ('-0'), a binary parameter or a LOAD DATA field alike; only a FLOAT keeps -0, when it is sent
+//     a negative value too small for a FLOAT, which the conversion to FLOAT rounds to -0: -1e-50.
+//     So a DOUBLE -0 and a FLOAT UNSIGNED -0 (which refuses -1e-50) cannot be written to MariaDB.
+//   - FLOAT(M,D) and DOUBLE(M,D) round every value to D decimals, which turns any zero into +0,
+//     on MySQL and MariaDB: no literal stores -0 there.
+//   - MySQL keeps a -0e0 (its own code; no MySQL server is at hand to check it here).
+// Returns the literal that stores -0 into a column described by col (kFloat or kDouble; its
+// is_unsigned and column_type, "float(10,4)", when known) at `destination` (kUnknown: as
+// MariaDB), or kInvalidArgument naming the column and saying why, when none does.
+Result<std::string_view> negativeZeroLiteral(const mysql::ColumnInfo& col,
+                                             mysql::ServerFlavor destination);
+// True for a FLOAT or DOUBLE value that is -0.
+bool isNegativeZero(const mysql::Value& v);
+// For a FLOAT or DOUBLE zero v, appends " AND ATAN2(<column_sql>, -1) < 0" (v is -0) or "> 0"
+// (+0): its sign, which = and <=> do not compare (ATAN2(-0, -1) is -pi). Nothing for any other
+// value. For a WHERE that must tell a -0 row from a +0 row (a row of a table without a key is
+// found by all its values).
+void appendZeroSignTest(std::string* out, std::string_view column_sql, const mysql::Value& v);
 
 // The character set name of a collation id ("utf8mb4", "latin1", "binary"), or "" when unknown.
 // Covers MariaDB's and MySQL 8's collation ids.

@@ -19,7 +19,7 @@ std::string lit(const Value& v, uint16_t collation = 0) {
   ColumnInfo col;
   col.name = "c";
   col.collation = collation;
-  auto r = sqlLiteral(v, col);
+  auto r = sqlLiteral(v, col, mysql::ServerFlavor::kMySql);
   EXPECT_TRUE(r.ok()) << r.status().toString();
   return r.ok() ? *r : "";
 }
@@ -68,13 +68,93 @@ TEST(SqlLiteralTest, FloatingPointRoundTripsWithExponent) {
   }
 }
 
+// A -0 stored: -1e-50 in a FLOAT (a negative number too small for a FLOAT, which the server's
+// conversion rounds to -0: MariaDB stores every exact zero it is sent as +0), -0e0 at MySQL; a
+// DOUBLE or FLOAT UNSIGNED -0 at MariaDB and a -0 in FLOAT(M,D)/DOUBLE(M,D) anywhere cannot be
+// stored: an error naming the column. Matched (WHERE, IN), any -0 is -0e+00, which every zero of
+// the column equals in SQL (a WHERE f = -1e-50 would find no row).
+TEST(SqlLiteralTest, NegativeZeroIsStoredAsTheDestinationKeepsItAndMatchedAsZero) {
+  using mysql::ServerFlavor;
+  auto column = [](mysql::ColumnType type, bool is_unsigned = false, std::string column_type = "") {
+    ColumnInfo c;
+    c.name = "z";
+    c.type = type;
+    c.is_unsigned = is_unsigned;
+    c.column_type = std::move(column_type);
+    return c;
+  };
+  const ColumnInfo f = column(mysql::ColumnType::kFloat, false, "float");
+  const ColumnInfo d = column(mysql::ColumnType::kDouble, false, "double");
+  const ColumnInfo fu = column(mysql::ColumnType::kFloat, true, "float unsigned");
+  const ColumnInfo fmd = column(mysql::ColumnType::kFloat, false, "float(10,4)");
+  const ColumnInfo dmd = column(mysql::ColumnType::kDouble, true, "double(20,6) unsigned");
+  const Value fz = dbl(Kind::kFloat, -0.0), dz = dbl(Kind::kDouble, -0.0);
+  auto stored = [](const Value& v, const ColumnInfo& c, ServerFlavor flavor) {
+    auto r = sqlLiteral(v, c, flavor);
+    return r.ok() ? *r : "error: " + r.status().message();
+  };
+  EXPECT_EQ(stored(fz, f, ServerFlavor::kMariaDb), "-1e-50");
+  EXPECT_EQ(static_cast<float>(parse("-1e-50")), 0.0f);
+  EXPECT_TRUE(std::signbit(static_cast<float>(parse("-1e-50"))));
+  EXPECT_EQ(stored(fz, f, ServerFlavor::kUnknown), "-1e-50");
+  EXPECT_EQ(stored(fz, f, ServerFlavor::kMySql), "-0e0");
+  EXPECT_EQ(stored(dz, d, ServerFlavor::kMySql), "-0e0");
+  EXPECT_EQ(stored(fz, fu, ServerFlavor::kMySql), "-0e0");
+  for (auto [v, c] : {std::pair{dz, d}, std::pair{fz, fu}}) {
+    std::string e = stored(v, c, ServerFlavor::kMariaDb);
+    EXPECT_EQ(e.rfind("error: column 'z' holds a ", 0), 0u) << e;
+    EXPECT_NE(e.find("negative zero (-0)"), std::string::npos) << e;
+    EXPECT_NE(e.find("MariaDB"), std::string::npos) << e;
+    EXPECT_NE(e.find("it would arrive as 0"), std::string::npos) << e;
+    EXPECT_FALSE(sqlLiteral(v, c, ServerFlavor::kUnknown).ok());
+  }
+  for (auto flavor : {ServerFlavor::kMariaDb, ServerFlavor::kMySql}) {
+    EXPECT_NE(stored(fz, fmd, flavor).find("float(10,4)"), std::string::npos);
+    EXPECT_NE(stored(dz, dmd, flavor).find("double(20,6) unsigned"), std::string::npos);
+  }
+  // +0 and the neighbours of -0 are plain numbers everywhere.
+  EXPECT_EQ(stored(dbl(Kind::kDouble, 0.0), dmd, ServerFlavor::kMariaDb), "0e+00");
+  EXPECT_EQ(stored(dbl(Kind::kFloat, 0.0), f, ServerFlavor::kMariaDb), "0e+00");
+  EXPECT_EQ(stored(dbl(Kind::kFloat, static_cast<double>(-1.4e-45f)), f, ServerFlavor::kMariaDb),
+            "-1.401298464324817e-45");
+  EXPECT_EQ(stored(dbl(Kind::kDouble, -4.9e-324), d, ServerFlavor::kMariaDb), "-5e-324");
+  // Matched: -0e+00 for every column, never an error.
+  for (const ColumnInfo& c : {f, d, fu, fmd, dmd}) {
+    const Value& v = c.type == mysql::ColumnType::kFloat ? fz : dz;
+    auto m = matchLiteral(v, c);
+    ASSERT_TRUE(m.ok()) << m.status().toString();
+    EXPECT_EQ(*m, "-0e+00");
+    EXPECT_EQ(*matchLiteral(dbl(Kind::kDouble, 0.5), c), "5e-01");
+  }
+  EXPECT_TRUE(isNegativeZero(fz));
+  EXPECT_TRUE(isNegativeZero(dz));
+  EXPECT_FALSE(isNegativeZero(dbl(Kind::kDouble, 0.0)));
+  EXPECT_FALSE(isNegativeZero(dbl(Kind::kDouble, -4.9e-324)));
+  EXPECT_FALSE(isNegativeZero(Value::ofInt(0)));
+}
+
+TEST(SqlLiteralTest, ZeroSignTestTellsMinusZeroFromZero) {
+  std::string out;
+  appendZeroSignTest(&out, "`f`", dbl(Kind::kFloat, -0.0));
+  EXPECT_EQ(out, " AND ATAN2(`f`, -1) < 0");
+  out.clear();
+  appendZeroSignTest(&out, "`d`", dbl(Kind::kDouble, 0.0));
+  EXPECT_EQ(out, " AND ATAN2(`d`, -1) > 0");
+  out.clear();
+  appendZeroSignTest(&out, "`d`", dbl(Kind::kDouble, -4.9e-324));
+  appendZeroSignTest(&out, "`d`", dbl(Kind::kDouble, 1.0));
+  appendZeroSignTest(&out, "`i`", Value::ofInt(0));
+  appendZeroSignTest(&out, "`n`", Value::null());
+  EXPECT_EQ(out, "");
+}
+
 TEST(SqlLiteralTest, NonFiniteIsAnError) {
   ColumnInfo col;
   col.name = "price";
-  auto r = sqlLiteral(dbl(Kind::kDouble, std::nan("")), col);
+  auto r = sqlLiteral(dbl(Kind::kDouble, std::nan("")), col, mysql::ServerFlavor::kMariaDb);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("price"), std::string::npos);
-  EXPECT_FALSE(sqlLiteral(dbl(Kind::kDouble, INFINITY), col).ok());
+  EXPECT_FALSE(sqlLiteral(dbl(Kind::kDouble, INFINITY), col, mysql::ServerFlavor::kMariaDb).ok());
 }
 
 TEST(SqlLiteralTest, DecimalIsExactAndValidated) {
@@ -87,7 +167,8 @@ TEST(SqlLiteralTest, DecimalIsExactAndValidated) {
   ColumnInfo col;
   col.name = "d";
   for (const char* bad : {"", "-", "1.2.3", "1e5", "1; DROP TABLE t", "0x10"}) {
-    EXPECT_FALSE(sqlLiteral(text(Kind::kDecimal, bad), col).ok()) << bad;
+    EXPECT_FALSE(sqlLiteral(text(Kind::kDecimal, bad), col, mysql::ServerFlavor::kMariaDb).ok())
+        << bad;
   }
 }
 
@@ -98,8 +179,10 @@ TEST(SqlLiteralTest, TemporalAsQuotedText) {
   EXPECT_EQ(lit(text(Kind::kTemporal, "-838:59:59")), "'-838:59:59'");
   ColumnInfo col;
   col.name = "t";
-  EXPECT_FALSE(sqlLiteral(text(Kind::kTemporal, "2024-01-01' OR '1"), col).ok());
-  EXPECT_FALSE(sqlLiteral(text(Kind::kTemporal, ""), col).ok());
+  EXPECT_FALSE(
+      sqlLiteral(text(Kind::kTemporal, "2024-01-01' OR '1"), col, mysql::ServerFlavor::kMariaDb)
+          .ok());
+  EXPECT_FALSE(sqlLiteral(text(Kind::kTemporal, ""), col, mysql::ServerFlavor::kMariaDb).ok());
 }
 
 TEST(SqlLiteralTest, StringsAreHexWithTheColumnCharset) {
@@ -200,7 +283,8 @@ TEST(SqlLiteralTest, EnumAndSetNamesUseTheirOwnCharacterSet) {
       col.collation = c.column;
       std::string hex;
       appendHexLiteral(&hex, c.native);
-      auto native = sqlLiteral(v, col);  // names from TABLE_MAP metadata
+      auto native =
+          sqlLiteral(v, col, mysql::ServerFlavor::kMariaDb);  // names from TABLE_MAP metadata
       ASSERT_TRUE(native.ok());
       EXPECT_EQ(*native, "_" + c.charset + " " + hex) << c.charset;
 
@@ -208,7 +292,7 @@ TEST(SqlLiteralTest, EnumAndSetNamesUseTheirOwnCharacterSet) {
       col.enum_values_collation = mysql::kUtf8mb4Collation;
       hex.clear();
       appendHexLiteral(&hex, c.utf8);
-      auto from_is = sqlLiteral(v, col);
+      auto from_is = sqlLiteral(v, col, mysql::ServerFlavor::kMariaDb);
       ASSERT_TRUE(from_is.ok());
       EXPECT_EQ(*from_is, "_utf8mb4 " + hex) << c.charset;
     }

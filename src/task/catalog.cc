@@ -26,12 +26,19 @@ CatalogColumn::Render renderFor(const std::string& type) {
 
 }  // namespace
 
+bool isFloating(const CatalogColumn& c) {
+  return c.data_type == "float" || c.data_type == "double" || c.data_type == "real" ||
+         c.data_type == "double precision";
+}
+
 std::string exactSelectExpr(const CatalogColumn& c) {
   std::string q = mysql::quoteIdentifier(c.name);
-  if (c.data_type == "float" || c.data_type == "double" || c.data_type == "real" ||
-      c.data_type == "double precision")
-    return "(" + q + " * 1e0)";
-  return q;
+  return isFloating(c) ? floatTextExpr(q) : q;
+}
+
+std::string floatTextExpr(const std::string& q) {
+  // A string (IF's type is its branches'), its number as the number itself prints.
+  return "IF(" + q + " = 0, IF(ATAN2(" + q + ", -1) < 0, '-0', '0'), " + q + " * 1e0)";
 }
 
 std::string exactKeySelectList(const CatalogTable& t) {
@@ -39,8 +46,9 @@ std::string exactKeySelectList(const CatalogTable& t) {
   for (const auto& k : t.chunk_key) {
     auto c = std::find_if(t.columns.begin(), t.columns.end(),
                           [&](const CatalogColumn& x) { return x.name == k; });
+    std::string q = mysql::quoteIdentifier(k);
     out += (out.empty() ? "" : ", ") +
-           (c == t.columns.end() ? mysql::quoteIdentifier(k) : exactSelectExpr(*c));
+           (c != t.columns.end() && isFloating(*c) ? "(" + q + " * 1e0)" : q);
   }
   return out;
 }
@@ -49,11 +57,11 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
   const std::string& db = t->route.source_database;
   const std::string& table = t->route.source_table;
   DTS_ASSIGN_OR_RETURN(
-      auto cols,
-      src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS"
-                " WHERE TABLE_SCHEMA = " +
-                src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
-                " ORDER BY ORDINAL_POSITION"));
+      auto cols, src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE, COLUMN_TYPE"
+                           " FROM information_schema.COLUMNS"
+                           " WHERE TABLE_SCHEMA = " +
+                           src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
+                           " ORDER BY ORDINAL_POSITION"));
   if (cols.rows.empty())
     return Status::NotFound("source table " + t->describe() + " does not exist");
   t->columns.clear();
@@ -63,6 +71,7 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     c.data_type = r[1].value_or("");
     c.generated = mysql::isGeneratedColumnExtra(r[2].value_or(""));
     c.nullable = r[3].value_or("YES") == "YES";
+    c.column_type = r[4].value_or("");
     c.render = renderFor(c.data_type);
     t->columns.push_back(std::move(c));
   }

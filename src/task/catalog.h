@@ -19,6 +19,7 @@ struct CatalogColumn {
   bool nullable = true;
   // How a text-protocol value is written into SQL: as is (numbers), as X'hex' (bytes), quoted.
   enum class Render { kNumber, kHex, kString } render = Render::kString;
+  std::string column_type;  // information_schema COLUMN_TYPE: "float(10,4) unsigned", ...
 };
 
 struct CatalogTable {
@@ -36,16 +37,24 @@ struct CatalogTable {
   std::string describe() const { return route.source_database + "." + route.source_table; }
 };
 
+// A FLOAT or DOUBLE (REAL, DOUBLE PRECISION) column.
+bool isFloating(const CatalogColumn& column);
+
 // How a column is SELECTed so that its text form converts back to the same stored value: the
 // column itself, except FLOAT and DOUBLE (REAL, FLOAT(M,D), DOUBLE(M,D), UNSIGNED), which the
-// server prints with 6 significant digits (FLOAT) or with the column's D decimals. Multiplied by
-// 1e0 they become a DOUBLE of the same value (exact: widening and multiplying by one never
-// round), which MySQL and MariaDB print in the shortest form that converts back to that double,
-// hence to the same float. CAST(... AS DOUBLE) would do the same but MySQL has it only since
-// 8.0.17. -0 prints as "0": MariaDB stores a -0 it is sent as +0 anyway.
+// server prints with 6 significant digits (FLOAT) or with the column's D decimals: those are
+// floatTextExpr.
 std::string exactSelectExpr(const CatalogColumn& column);
-// The chunk key's columns as exactSelectExpr selects them, comma separated: read so, a key read
-// back into a predicate (a chunk bound) is a key of the table, also when it is a FLOAT.
+// The text of a FLOAT or DOUBLE (`quoted`: the column, quoted) that converts back to the same
+// value, sign of a zero included: multiplied by 1e0 it becomes a DOUBLE of the same value (exact:
+// widening and multiplying by one never round), which MySQL and MariaDB print in the shortest form
+// that converts back to that double, hence to the same float; but MariaDB prints -0 as "0", so a
+// zero is "-0" or "0" by its sign (ATAN2(-0, -1) is -pi). CAST(... AS DOUBLE) would do the same but
+// MySQL has it only since 8.0.17. Writing "-0" back is sink::negativeZeroLiteral's concern.
+std::string floatTextExpr(const std::string& quoted);
+// The chunk key's columns as exactSelectExpr selects them (but a FLOAT or DOUBLE as the number
+// `col` * 1e0, -0 printing as 0), comma separated: read so, a key read back into a predicate (a
+// chunk bound) is a key of the table, also when it is a FLOAT.
 std::string exactKeySelectList(const CatalogTable& table);
 
 // The selected base tables of the source, in mapping order (then by name). Errors: a listed

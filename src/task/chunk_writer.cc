@@ -1,5 +1,6 @@
 #include "task/chunk_writer.h"
 
+#include <cstring>
 #include <set>
 
 #include "sink/sql_literal.h"
@@ -20,7 +21,7 @@ bool loadDataCanCarry(const CatalogTable& t) {
 }
 
 ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool load_data_accepted,
-                        bool bulk_everywhere, bool insert_ignore) {
+                        bool bulk_everywhere, bool insert_ignore, mysql::ServerFlavor destination) {
   ChunkFormat f;
   f.insert_ignore = insert_ignore;
   for (const auto& name : t.copy_columns) {
@@ -28,6 +29,11 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
     for (const auto& c : t.columns) {
       if (c.name != name) continue;
       f.select_list += (f.select_list.empty() ? "" : ", ") + exactSelectExpr(c);
+      if (isFloating(c)) {
+        auto zero = negativeZeroLiteral(c.name, c.data_type, c.column_type, destination);
+        f.negative_zeros.push_back({f.renders.size(), zero.ok() ? std::string(*zero) : "",
+                                    zero.ok() ? Status::OK() : zero.status()});
+      }
       f.renders.push_back(c.render);
       f.enums.push_back(c.data_type == "enum");
       if (f.enums.back()) f.enum_names.push_back(c.name);
@@ -76,8 +82,27 @@ RowBatch BatchEncoder::fresh() const {
   return b;
 }
 
-void BatchEncoder::append(RowBatch& b, const char* const* f, const unsigned long* len,
-                          unsigned n) const {
+Status BatchEncoder::append(RowBatch& b, const char* const* fields, const unsigned long* lengths,
+                            unsigned n) const {
+  const char* const* f = fields;
+  const unsigned long* len = lengths;
+  // A -0 goes as the destination stores it: the row's fields are copied only for such a row.
+  std::vector<const char*> zf;
+  std::vector<unsigned long> zlen;
+  for (const ChunkFormat::NegativeZero& z : format_.negative_zeros) {
+    if (z.column >= n || fields[z.column] == nullptr || lengths[z.column] != 2 ||
+        std::memcmp(fields[z.column], "-0", 2) != 0)
+      continue;
+    if (!z.refusal.ok()) return z.refusal;
+    if (zf.empty()) {
+      zf.assign(fields, fields + n);
+      zlen.assign(lengths, lengths + n);
+      f = zf.data();
+      len = zlen.data();
+    }
+    zf[z.column] = z.literal.data();
+    zlen[z.column] = z.literal.size();
+  }
   switch (format_.method) {
     case ChunkMethod::kBulk:
       for (unsigned i = 0; i < n; ++i) b.bulk.appendValue(i, f[i], len[i]);
@@ -94,6 +119,7 @@ void BatchEncoder::append(RowBatch& b, const char* const* f, const unsigned long
       ++b.enum_blanks;
   }
   ++b.rows;
+  return Status::OK();
 }
 
 Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,

@@ -24,6 +24,7 @@
 #include "mysql/bulk_statement.h"
 #include "mysql/connection.h"
 #include "mysql/load_data.h"
+#include "mysql/row_decoder.h"
 #include "task/catalog.h"
 #include "task/task_config.h"
 
@@ -50,13 +51,24 @@ struct ChunkFormat {
   std::string select_list;     // what the source SELECTs for them (exactSelectExpr), in that order
   std::string insert_head;     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
   std::string load_statement;  // the LOAD DATA LOCAL statement
+  // A copied FLOAT or DOUBLE column: its -0, read as "-0" (floatTextExpr), is written as
+  // `literal` (sink::negativeZeroLiteral: -1e-50 for a FLOAT at MariaDB), or, where the
+  // destination cannot store it, fails the chunk with `refusal`.
+  struct NegativeZero {
+    size_t column = 0;  // among the copied columns
+    std::string literal;
+    Status refusal;
+  };
+  std::vector<NegativeZero> negative_zeros;
 };
 
 // The format of a chunk of `table`. requested: the task's method; load_data_accepted: the
 // destination has not refused LOAD DATA LOCAL so far; bulk_everywhere: every destination
-// connection takes arrays of parameters (auto picks bulk only then).
+// connection takes arrays of parameters (auto picks bulk only then); destination: the server's
+// flavor (what it stores of a -0).
 ChunkFormat chunkFormat(const CatalogTable& table, FullWriteMethod requested,
-                        bool load_data_accepted, bool bulk_everywhere, bool insert_ignore);
+                        bool load_data_accepted, bool bulk_everywhere, bool insert_ignore,
+                        mysql::ServerFlavor destination);
 
 // One batch of rows as the writer sends it: insert: `text` is the whole statement; load_data: the
 // in-memory file; bulk: the values in `bulk`.
@@ -89,9 +101,10 @@ class BatchEncoder {
     for (unsigned i = 0; i < n; ++i) row += 2 * lengths[i] + 8;  // hex digits at worst
     return b.encodedBytes() + row > statement_bytes_;
   }
-  // Appends one row (fields as Connection::queryStream streams them).
-  void append(RowBatch& b, const char* const* fields, const unsigned long* lengths,
-              unsigned n) const;
+  // Appends one row (fields as Connection::queryStream streams them). Fails (the format's
+  // NegativeZero::refusal, b unchanged) on a -0 the destination cannot store.
+  Status append(RowBatch& b, const char* const* fields, const unsigned long* lengths,
+                unsigned n) const;
   // True when b reached statement_bytes and should be sent.
   bool full(const RowBatch& b) const { return b.encodedBytes() >= statement_bytes_; }
 

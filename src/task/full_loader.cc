@@ -111,15 +111,18 @@ Status pipeRows(mysql::Connection& src, const std::string& select, const BatchEn
       cur = encoder.fresh();
       return true;
     };
+    Status encoded;  // a value the destination cannot store stops the read
     Status st =
         src.queryStream(select, [&](const char* const* f, const unsigned long* len, unsigned n) {
           // A row that would take the batch past statement_bytes starts a new one, so a huge row
           // travels alone (bounded by the destination's max_allowed_packet, checked when writing).
           if (encoder.wouldOverflow(cur, len, n) && !push()) return false;
-          encoder.append(cur, f, len, n);
+          encoded = encoder.append(cur, f, len, n);
+          if (!encoded.ok()) return false;
           if (encoder.full(cur) && !push()) return false;
           return keep_going();
         });
+    if (st.ok() && !encoded.ok()) st = encoded;
     if (st.ok() && cur.rows > 0 && keep_going()) push();
     std::lock_guard<std::mutex> lock(mu);
     *read = st;
@@ -181,8 +184,9 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
                              bool* table_done) {
   const CatalogTable& t = tables_[chunk.table];
   Progress::Table* prog = shared.progress[chunk.table];
-  const ChunkFormat format = chunkFormat(t, options_.method, shared.load_data.load(),
-                                         shared.bulk.load(), options_.insert_ignore);
+  const ChunkFormat format = chunkFormat(
+      t, options_.method, shared.load_data.load(), shared.bulk.load(), options_.insert_ignore,
+      dest.isMariaDB() ? mysql::ServerFlavor::kMariaDb : mysql::ServerFlavor::kMySql);
   auto quote = [&](std::string_view s) { return src.quoteString(s); };
   const ChunkRange& range = chunk.range;
   std::string where = chunkPredicate(t, range.lower ? &*range.lower : nullptr,

@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "sink/sql_literal.h"
+
 namespace dts::task {
 
 namespace {
@@ -53,8 +55,9 @@ void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* 
     return;
   }
   if (render == CatalogColumn::Render::kNumber && looksNumeric(data, n)) {
-    // A negative zero (a FLOAT or DOUBLE of a server that keeps one, printed "-0") as a double:
-    // the integer literal -0 is 0, and the sign would be lost on the way.
+    // A negative zero (a FLOAT or DOUBLE printed "-0", catalog.h floatTextExpr) as a double: the
+    // integer literal -0 is 0. Right to match a row (-0 = 0) and to store a -0 at MySQL; where
+    // the full load stores one it is already sink::negativeZeroLiteral's (BatchEncoder).
     if (std::string_view(data, n) == "-0") {
       out += "-0e0";
       return;
@@ -82,6 +85,17 @@ void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* 
     }
   });
   out.push_back('\'');
+}
+
+Result<std::string_view> negativeZeroLiteral(const std::string& name, const std::string& data_type,
+                                             const std::string& column_type,
+                                             mysql::ServerFlavor destination) {
+  mysql::ColumnInfo info;
+  info.name = name;
+  info.type = data_type == "float" ? mysql::ColumnType::kFloat : mysql::ColumnType::kDouble;
+  info.is_unsigned = column_type.find("unsigned") != std::string::npos;
+  info.column_type = column_type;
+  return sink::negativeZeroLiteral(info, destination);
 }
 
 // The LOAD DATA format: https://mariadb.com/kb/en/load-data-infile/ (the statement reads the

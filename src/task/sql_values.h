@@ -6,8 +6,11 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "common/status.h"
+#include "mysql/row_decoder.h"
 #include "task/catalog.h"
 
 namespace dts::task {
@@ -23,6 +26,13 @@ bool looksNumeric(const char* data, size_t n);
 // NO_BACKSLASH_ESCAPES (the loader's): numbers as is, bytes as X'..', text quoted and escaped
 // like mysql_real_escape_string would.
 void appendSqlValue(std::string& out, CatalogColumn::Render render, const char* data, size_t n);
+
+// sink::negativeZeroLiteral for a FLOAT or DOUBLE column as information_schema describes it: its
+// name, DATA_TYPE ("float", "double", "real", "double precision") and COLUMN_TYPE
+// ("float(10,4) unsigned").
+Result<std::string_view> negativeZeroLiteral(const std::string& name, const std::string& data_type,
+                                             const std::string& column_type,
+                                             mysql::ServerFlavor destination);
 
 // Appends one value (nullptr: NULL) as a field of LOAD DATA ... FIELDS TERMINATED BY '\t'
 // ESCAPED BY '\\' LINES TERMINATED BY '\n' (no enclosure): NULL is \N; the escape character,

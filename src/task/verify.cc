@@ -145,10 +145,36 @@ std::optional<std::string> shownValue(const VerifyColumn& c, const std::optional
   return out;
 }
 
+// A literal equal to v (as displayExpr shows it) in column c: a WHERE's (-0 is -0e0, which any
+// zero equals).
 std::string literal(const VerifyColumn& c, const std::optional<std::string>& v) {
   std::string out;
   appendSqlValue(out, renderOf(c), v ? v->data() : nullptr, v ? v->size() : 0);
   return out;
+}
+
+// The literal that stores v (as displayExpr shows it) into column c at a `destination` server: a
+// FLOAT or DOUBLE -0 as sink::negativeZeroLiteral says (-1e-50 into a FLOAT at MariaDB); where
+// no literal stores it, -0e0, and *notes gets why the row will still differ.
+std::string storedLiteral(const VerifyColumn& c, const std::optional<std::string>& v,
+                          ServerFlavor destination, std::vector<std::string>* notes) {
+  if (!v || *v != "-0" ||
+      (c.kind() != VerifyColumn::Kind::kFloat && c.kind() != VerifyColumn::Kind::kDouble))
+    return literal(c, v);
+  auto zero =
+      negativeZeroLiteral(c.name, c.data_type, c.column_type,
+                          destination == ServerFlavor::kMySQL ? mysql::ServerFlavor::kMySql
+                                                              : mysql::ServerFlavor::kMariaDb);
+  if (zero.ok()) return std::string(*zero);
+  notes->push_back(zero.status().message());
+  return "-0e0";
+}
+
+// Each note as an SQL comment line, then the statement.
+std::string withNotes(const std::vector<std::string>& notes, std::string statement) {
+  std::string out;
+  for (const auto& n : notes) out += "-- " + n + "\n";
+  return out + statement;
 }
 
 class TableVerifier {
@@ -437,11 +463,14 @@ class TableVerifier {
 
   std::string replaceSql(const RowValues& src_row) const {
     std::string cols, vals;
+    std::vector<std::string> notes;
     for (size_t i = 0; i < src_.columns.size(); ++i) {
       cols += (i == 0 ? "" : ", ") + mysql::quoteIdentifier(src_.columns[i].name);
-      vals += (i == 0 ? "" : ", ") + literal(src_.columns[i], src_row.shown[i]);
+      vals += (i == 0 ? "" : ", ") +
+              storedLiteral(src_.columns[i], src_row.shown[i], dst_.flavor, &notes);
     }
-    return "REPLACE INTO " + dst_.qualified + " (" + cols + ") VALUES (" + vals + ");";
+    return withNotes(notes,
+                     "REPLACE INTO " + dst_.qualified + " (" + cols + ") VALUES (" + vals + ");");
   }
 
   std::vector<std::pair<std::string, std::optional<std::string>>> shownKey(
@@ -589,14 +618,17 @@ class TableVerifier {
         diff.key.emplace_back(side.columns[i].name, shownValue(side.columns[i], row.shown[i]));
       if (kind == RowDifference::Kind::kMissing) {
         std::string cols, vals;
+        std::vector<std::string> notes;
         for (size_t i = 0; i < src_.columns.size(); ++i) {
           cols += (i == 0 ? "" : ", ") + mysql::quoteIdentifier(src_.columns[i].name);
-          vals += (i == 0 ? "" : ", ") + literal(src_.columns[i], row.shown[i]);
+          vals += (i == 0 ? "" : ", ") +
+                  storedLiteral(src_.columns[i], row.shown[i], dst_.flavor, &notes);
         }
         for (uint64_t c = 0; c < copies; ++c) {
           diff.fix_sql += (c == 0 ? "" : "\n") + ("INSERT INTO " + dst_.qualified + " (" + cols +
                                                   ") VALUES (" + vals + ");");
         }
+        diff.fix_sql = withNotes(notes, diff.fix_sql);
       } else {
         // The row is identified by its hash: exact whatever its values' types are.
         diff.fix_sql = "DELETE FROM " + dst_.qualified + " WHERE " +

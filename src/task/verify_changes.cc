@@ -39,7 +39,7 @@ void ChangedKeys::addKey(const pipeline::ChangeEvent& e, const std::vector<size_
   std::vector<std::string> key;
   for (size_t i : index) {
     if (!image.has(i) || i >= e.table_info->columns.size()) return;
-    auto literal = sink::sqlLiteral(image.values[i], e.table_info->columns[i]);
+    auto literal = sink::matchLiteral(image.values[i], e.table_info->columns[i]);
     if (!literal.ok()) return;  // a value the applier could not write either
     key.push_back(std::move(literal).value());
   }

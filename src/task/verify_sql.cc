@@ -3,6 +3,7 @@
 #include <set>
 
 #include "mysql/connection.h"
+#include "task/catalog.h"
 
 namespace dts::task {
 
@@ -36,8 +37,9 @@ bool isLong(const VerifyColumn& c) {
   return c.json || kLong.count(c.data_type) != 0;
 }
 
-// A zero with its sign: -0 = 0 in SQL, but ATAN2(-0, -1) is -pi. MariaDB stores every -0 it is
-// sent as 0, so there only MySQL (which keeps -0) ever shows "-0".
+// A zero with its sign: -0 = 0 in SQL, but ATAN2(-0, -1) is -pi. MariaDB holds a FLOAT -0 (from
+// a negative number too small for a FLOAT) and a DOUBLE -0 only from a binlog row (replication,
+// BINLOG); MySQL keeps every -0 it is sent.
 std::string signedZero(const std::string& c) {
   return "IF(ATAN2(" + c + ", -1) < 0, '-0', '0')";
 }
@@ -106,10 +108,10 @@ std::string displayExpr(const VerifyColumn& col) {
   switch (col.kind()) {
     case VerifyColumn::Kind::kText: return "CONVERT(" + c + " USING utf8mb4)";
     case VerifyColumn::Kind::kBit: return "CAST(" + c + " AS UNSIGNED)";
-    // Printed exactly (a FLOAT column prints 6 digits): repair SQL writes this value, and a row
-    // is found again by its key with it.
+    // Printed exactly (a FLOAT column prints 6 digits), -0 as "-0": repair SQL writes this
+    // value, and a row is found again by its key with it.
     case VerifyColumn::Kind::kFloat:
-    case VerifyColumn::Kind::kDouble: return "(" + c + " * 1e0)";
+    case VerifyColumn::Kind::kDouble: return floatTextExpr(c);
     default: return c;
   }
 }

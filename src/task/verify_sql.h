@@ -8,8 +8,9 @@
 //                                                         time_zone '+00:00')
 //   BIT                                                   its unsigned integer value
 //   FLOAT   sign, 9 significant digits and a decimal exponent: exact, two different floats never
-//           have the same canonical value (FLT_DECIMAL_DIG); -0 is "-0", 0 is "0" (MariaDB
-//           stores every -0 it is sent as 0, so a MariaDB side never shows "-0"; MySQL keeps -0)
+//           have the same canonical value (FLT_DECIMAL_DIG); -0 is "-0", 0 is "0" (a MariaDB
+//           FLOAT keeps a -0 written as a negative number too small for it, which is how dts
+//           writes one; MySQL keeps every -0)
 //   DOUBLE  exactly: sign, 53-bit significand (as two integers below 2^27) and binary exponent,
 //           each computed exactly in SQL and printed as integers every server prints alike, so
 //           two doubles one ULP apart differ (a last-bit difference of a computed value is one)
@@ -58,8 +59,8 @@ struct VerifyColumn {
 // its default collation, so values of columns of different collations concatenate.
 std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
 // The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
-// BIT as its integer, FLOAT and DOUBLE as a double printed exactly, everything else as the server
-// prints it.
+// BIT as its integer, FLOAT and DOUBLE as a double printed exactly (catalog.h floatTextExpr: -0
+// is "-0"), everything else as the server prints it.
 std::string displayExpr(const VerifyColumn& c);
 // The row image of columns (see above).
 std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor);

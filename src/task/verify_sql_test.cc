@@ -57,8 +57,10 @@ TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
 
 TEST(VerifySqlTest, FloatsAreShownExactly) {
   // A FLOAT column prints 6 significant digits: repair SQL and key predicates need the value.
-  EXPECT_EQ(displayExpr(col("f", "float")), "(`f` * 1e0)");
-  EXPECT_EQ(displayExpr(col("d", "double")), "(`d` * 1e0)");
+  EXPECT_EQ(displayExpr(col("f", "float")),
+            "IF(`f` = 0, IF(ATAN2(`f`, -1) < 0, '-0', '0'), `f` * 1e0)");
+  EXPECT_EQ(displayExpr(col("d", "double")),
+            "IF(`d` = 0, IF(ATAN2(`d`, -1) < 0, '-0', '0'), `d` * 1e0)");
   EXPECT_EQ(displayExpr(col("b", "bit")), "CAST(`b` AS UNSIGNED)");
   EXPECT_EQ(displayExpr(col("i", "int")), "`i`");
 }
