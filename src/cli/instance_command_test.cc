@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/run_for_tests.h"
 #include "server/client.h"
 #include "source/binlog_fixture_for_tests.h"
 
@@ -14,21 +15,11 @@ namespace {
 
 using nlohmann::json;
 
-// Runs `dts ARGS` in this process; its exit code, and what it printed in *out.
+// Runs `dts ARGS` in this process; its exit code, and what it printed on stdout in *out.
 int runDts(const std::string& args, std::string* out) {
-  CLI::App app;
-  registerInstanceCommands(app);
-  setExitCode(0);
-  ::testing::internal::CaptureStdout();
-  try {
-    app.parse(args, /*program_name_included=*/false);
-  } catch (const CLI::ParseError& e) {
-    setExitCode(app.exit(e));
-  }
-  *out = ::testing::internal::GetCapturedStdout();
-  int rc = exitCode();
-  setExitCode(0);
-  return rc;
+  auto r = testing::runInProcess(registerInstanceCommands, args);
+  *out = r.out;  // stderr has the log lines
+  return r.exit_code;
 }
 
 // Deleting a node fails the tasks that read it (DESIGN.md, "deleted: fail"). With a server the
