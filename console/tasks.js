@@ -1,7 +1,7 @@
 // Tasks: the list (kind, state, phase, lag, rows/s; actions), and one task's page: the phases as a
 // pipeline, per-table progress, live charts of lag and rows/s, retrying with its deadline, the
-// last events and errors with their hints. Everything is polled from the API.
-import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDuration, stateBadge, lagUnit } from './ui.js';
+// last events and errors with their hints, the error history with each error's recovery. Everything is polled from the API.
+import { api, el, clear, put, errorBox, poll, toast, enc, fmtNumber, fmtLag, fmtTime, fmtDateTime, fmtDuration, stateBadge, lagUnit } from './ui.js';
 
 // The lag as shown: measured against the secondary node read, so while that node's own
 // replication is stopped it is unknown, not a healthy number; while it runs, the node's own delay
@@ -318,6 +318,31 @@ function fact(label, value, cls) {
   return el('div', { class: 'fact' }, el('dt', {}, label), el('dd', { class: cls || null }, value));
 }
 
+// The task's last errors (the status's error_history: at most 10, oldest first; shown newest
+// first), each with when it was first seen and whether and when the task recovered from it. Only
+// the newest can be unrecovered: a task's outage is one entry whose message is its latest error.
+// The messages come from the API with passwords already redacted.
+export function errorHistoryPanel(history) {
+  if (!history || !history.length) return null;
+  const after = (e) => {
+    const ms = e.recovered_at_ms - e.at_ms;
+    return ms < 1000 ? 'within a second' : 'after ' + fmtDuration(ms);
+  };
+  return el('section', { class: 'card', id: 'error-history', 'aria-labelledby': 'error-history-h' },
+    el('h2', { id: 'error-history-h' }, 'Error history'),
+    el('p', { class: 'help' }, (history.length === 1 ? 'The task\'s last error, at the time it was first seen'
+      : 'The task\'s last ' + history.length + ' errors, newest first, each at the time it was first seen') + ' (at most 10 are kept).'),
+    el('ol', { class: 'past-errors', reversed: true }, history.slice().reverse().map((e) => {
+      const recovered = !!e.recovered_at;
+      return el('li', { class: 'past-error ' + (recovered ? 'is-recovered' : 'is-open') },
+        el('time', { datetime: e.at, title: e.at }, fmtDateTime(e.at)),
+        el('span', { class: 'badge ' + (recovered ? 'pe-recovered' : 'pe-open') }, recovered ? 'recovered' : 'not recovered'),
+        el('span', { class: 'msg' }, e.message),
+        recovered ? el('div', { class: 'recovery' }, 'Recovered at ',
+          el('time', { datetime: e.recovered_at, title: e.recovered_at }, fmtDateTime(e.recovered_at)), ' (' + after(e) + ')') : null);
+    })));
+}
+
 function eventsList(events) {
   if (!events.length) return el('p', { class: 'empty-inline' }, 'No events yet.');
   return el('ol', { class: 'events', reversed: true }, events.slice().reverse().map((e) => el('li', { class: 'event ev-' + e.type },
@@ -405,6 +430,7 @@ export function taskPage(root, name) {
             el('p', { class: 'empty-inline' }, 'The lag and rows/s charts draw while the task runs (it is ' + t.state + ').')),
       el('section', { class: 'card', 'aria-labelledby': 'tables-h' }, el('h2', { id: 'tables-h' }, 'Tables'), tablesTable(t)),
       verifyPanel(t.verify, verifySettings),
+      errorHistoryPanel(t.error_history),
       el('section', { class: 'card', 'aria-labelledby': 'events-h' }, el('h2', { id: 'events-h' }, 'Recent events'), eventsList(ev.events)));
     if (reportOpen) body.querySelector('#verify details.report')?.setAttribute('open', '');
     setBars(body);

@@ -149,6 +149,12 @@ export function fmtTime(iso) {
   return d.toLocaleTimeString('en-GB', { hour12: false });
 }
 
+// A moment that may lie days back: "3 Dec, 10:00:12" (local time).
+export function fmtDateTime(iso) {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+}
+
 export function fmtDuration(ms) {
   if (ms <= 0) return 'now';
   const s = Math.round(ms / 1000);

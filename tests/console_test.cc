@@ -9,7 +9,10 @@
 //   objects, options (an out-of-range value refused; schema verification), precheck -> start ->
 //   incremental -> charts move under load, verification "equal" -> pause -> resume; then a
 //   migration with data verification created by keyboard only (Tab, typing, Enter), whose
-//   verification finds the row planted in the destination. Every page is audited by axe-core.
+//   verification finds the row planted in the destination; a task whose source cannot be reached
+//   shows its error history (not recovered; the password nowhere on the page), and status
+//   fixtures render its panels (an error history with recoveries, newest first). Every page is
+//   audited by axe-core.
 // Screenshots of every page at 1280x800 and 400x800 land in BUILD_DIR/console-screenshots.
 #include <gtest/gtest.h>
 #include <httplib.h>

@@ -35,8 +35,9 @@ std::optional<int> remote(const InstanceArgs& a, const char* action) {
 }
 
 // The command through the API always: the server's (--server, $DTS_SERVER, or the one running on
-// the data dir), else an in-process one over the data dir, so that its checks (an instance that
-// tasks use is not deleted) are the same whichever way it is called.
+// the data dir), else an in-process one over the data dir, so that what it does to tasks is
+// checked and said the same whichever way it is called (an instance that tasks use is not
+// deleted; a node deleted names the tasks that read it, which fail).
 int viaApi(const InstanceArgs& a, const char* action) {
   return runInstanceRemote({action, a.server, a.data_dir, a.file, a.name, a.node, a.endpoint});
 }
@@ -96,15 +97,6 @@ int runAddNode(const InstanceArgs& a) {
   if (!st.ok()) return fail(st);
   std::printf("node %s (%s) added to instance %s\n", a.node.c_str(), a.endpoint.c_str(),
               a.name.c_str());
-  return 0;
-}
-
-int runRemoveNode(const InstanceArgs& a) {
-  auto reg = openRegistry(a);
-  if (!reg.ok()) return fail(reg.status());
-  Status st = (*reg)->removeNode(a.name, a.node);
-  if (!st.ok()) return fail(st);
-  std::printf("node %s removed from instance %s\n", a.node.c_str(), a.name.c_str());
   return 0;
 }
 
@@ -179,10 +171,7 @@ void registerInstanceCommands(CLI::App& app) {
   rm->add_option("NAME", args->name)->required();
   rm->add_option("NODE", args->node)->required();
   dataDir(rm);
-  rm->callback([args] {
-    auto r = remote(*args, "remove-node");
-    setExitCode(r ? *r : runRemoveNode(*args));
-  });
+  rm->callback([args] { setExitCode(viaApi(*args, "remove-node")); });
 
   auto* del = inst->add_subcommand("delete", "delete an instance (refused while tasks use it)");
   del->add_option("NAME", args->name)->required();

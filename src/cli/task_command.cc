@@ -303,10 +303,11 @@ int runInstanceRemote(const RemoteInstanceCall& c) {
   return 0;
 }
 
-void registerServerCommand(CLI::App& app) {
+void registerServerCommand(CLI::App& app, ServerRun run) {
   struct Args {
     server::ServerOptions options;
     std::string config;
+    std::string max_change_streams;
   };
   auto args = std::make_shared<Args>();
   args->options.data_dir = defaultDataDir();
@@ -322,9 +323,9 @@ void registerServerCommand(CLI::App& app) {
                                  "HOST:PORT (0: a free port; the last one given wins)")
                      ->capture_default_str()
                      ->multi_option_policy(last);
-  cmd->add_option(
-         "--config", args->config,
-         "server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen); flags win")
+  cmd->add_option("--config", args->config,
+                  "server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen, "
+                  "max_change_streams); flags win")
       ->multi_option_policy(last);
   auto* cert = cmd->add_option("--tls-cert", args->options.tls_cert, "PEM certificate (HTTPS)")
                    ->multi_option_policy(last);
@@ -333,8 +334,21 @@ void registerServerCommand(CLI::App& app) {
   auto* kafka = cmd->add_option("--kafka-listen", args->options.kafka_listen,
                                 "HOST:PORT for Kafka consumers of tracking tasks (docs/kafka.md)")
                     ->multi_option_policy(last);
-  cmd->callback([args, dd, listen, cert, key, kafka] {
+  auto* streams =
+      cmd->add_option("--max-change-streams", args->max_change_streams,
+                      "tracking tasks' /changes streams open at once, 1-" +
+                          std::to_string(server::maxChangeStreamsLimit()) +
+                          " (one more is answered 503; default " +
+                          std::to_string(server::ServerOptions{}.max_change_streams) + ")")
+          ->option_text("N")
+          ->multi_option_policy(last);
+  cmd->callback([args, dd, listen, cert, key, kafka, streams, run] {
     server::ServerOptions o = args->options;
+    if (streams->count() > 0) {
+      auto n = server::parseMaxChangeStreams("--max-change-streams", args->max_change_streams);
+      if (!n.ok()) return setExitCode(fail(n.status()));
+      o.max_change_streams = *n;
+    }
     if (!args->config.empty()) {
       server::ServerOptions fromFile;
       fromFile.data_dir = o.data_dir;
@@ -345,9 +359,10 @@ void registerServerCommand(CLI::App& app) {
       if (cert->count() == 0) o.tls_cert = fromFile.tls_cert;
       if (key->count() == 0) o.tls_key = fromFile.tls_key;
       if (kafka->count() == 0) o.kafka_listen = fromFile.kafka_listen;
+      if (streams->count() == 0) o.max_change_streams = fromFile.max_change_streams;
     }
     const std::atomic<bool>& stop = catchStopSignals();
-    Status st = server::runServer(o, stop, [](const std::string& s) {
+    Status st = run(o, stop, [](const std::string& s) {
       std::fputs(s.c_str(), stdout);
       std::fflush(stdout);
     });

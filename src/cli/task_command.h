@@ -1,4 +1,5 @@
 // dts server [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [--tls-cert F --tls-key F]
+//            [--kafka-listen HOST:PORT] [--max-change-streams N]
 //     runs every task of the data dir as a service with the REST API (server/server.h);
 //     SIGTERM/SIGINT stop every task at a checkpoint and exit 0.
 // dts task create -f FILE [--start] | list | status NAME [--watch] | precheck NAME |
@@ -9,15 +10,23 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "common/status.h"
 #include "server/client.h"
+#include "server/server.h"
 
 namespace dts::cli {
 
-void registerServerCommand(CLI::App& app);
+// run: what `dts server` runs once its flags are read (server::runServer; a test's own sees the
+// options the flags made).
+using ServerRun =
+    std::function<Status(const server::ServerOptions& options, const std::atomic<bool>& stop,
+                         const std::function<void(const std::string&)>& print)>;
+void registerServerCommand(CLI::App& app, ServerRun run = server::runServer);
 void registerTaskCommands(CLI::App& app);
 
 // The client for --server/$DTS_SERVER (remote) or the data dir (local); shared with

@@ -12,6 +12,7 @@
 #include "server/explore.h"
 #include "server/metrics.h"
 #include "server/token.h"
+#include "source/cluster_source.h"
 #include "source/instance.h"
 #include "source/replication_health.h"
 
@@ -716,8 +717,8 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
     for (const auto& t : readers) list += (list.empty() ? "" : ", ") + t;
     out["warning"] = "task" + std::string(readers.size() > 1 ? "s " : " ") + list + " read" +
                      (readers.size() > 1 ? "" : "s") + " node " + node +
-                     ": running, it fails within seconds with 'secondary node " + node +
-                     " was deleted from instance " + name +
+                     ": running, it fails within seconds with '" +
+                     source::nodeDeletedMessage(node, name) +
                      "'; not running, it cannot start. Register the node again "
                      "(same name) and start the task: it resumes from its checkpoint";
   }

@@ -76,7 +76,7 @@ json build() {
         op("a tracking task's changes as streamed NDJSON (one record per line, whole committed "
            "transactions in commit order); an error after the stream started is its last line. "
            "Accepts the API token or a group token of this task. At most 64 streams are open "
-           "at once (503 beyond, Retry-After: 1)",
+           "at once, or dts server --max-change-streams N (503 beyond, Retry-After: 1)",
            "ChangeRecord", true, {400, 404, 503});
     changes["responses"]["200"]["content"] = {
         {"application/x-ndjson", {{"schema", ref("ChangeRecord")}}}};

@@ -24,6 +24,27 @@
 
 namespace dts::server {
 
+size_t maxChangeStreamsLimit() {
+  return HttpServerLimits{}.max_connections / 2;
+}
+
+Result<size_t> parseMaxChangeStreams(const std::string& what, const std::string& text) {
+  const size_t limit = maxChangeStreamsLimit();
+  auto refuse = [&] {
+    return Status::InvalidArgument(what + ": must be a whole number from 1 to " +
+                                   std::to_string(limit) + " (streams open at once), got '" + text +
+                                   "'");
+  };
+  if (text.empty() || text.size() > 9) return refuse();
+  size_t n = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return refuse();
+    n = n * 10 + static_cast<size_t>(c - '0');
+  }
+  if (n < 1 || n > limit) return refuse();
+  return n;
+}
+
 Status applyServerConfig(const std::string& path, ServerOptions* options) {
   YAML::Node root;
   try {
@@ -42,12 +63,19 @@ Status applyServerConfig(const std::string& path, ServerOptions* options) {
                          : key == "tls_key"      ? &options->tls_key
                          : key == "kafka_listen" ? &options->kafka_listen
                                                  : nullptr;
-    if (field == nullptr)
-      return Status::InvalidArgument(
-          path + ": " + key + ": unknown key (allowed: data_dir, listen, tls_cert, tls_key)");
+    if (field == nullptr && key != "max_change_streams")
+      return Status::InvalidArgument(path + ": " + key +
+                                     ": unknown key (allowed: data_dir, listen, tls_cert, tls_key, "
+                                     "kafka_listen, max_change_streams)");
     if (!kv.second.IsScalar())
-      return Status::InvalidArgument(path + ": " + key + ": must be a string");
-    *field = kv.second.Scalar();
+      return Status::InvalidArgument(path + ": " + key + ": must be a " +
+                                     (field != nullptr ? "string" : "number"));
+    if (field != nullptr) {
+      *field = kv.second.Scalar();
+      continue;
+    }
+    DTS_ASSIGN_OR_RETURN(options->max_change_streams,
+                         parseMaxChangeStreams(path + ": " + key, kv.second.Scalar()));
   }
   return Status::OK();
 }
@@ -183,8 +211,10 @@ Status runServer(const ServerOptions& options, const std::atomic<bool>& stop,
   DTS_ASSIGN_OR_RETURN(auto manager, TaskManager::open(mo));
 
   // The connections' limits (server/http_server.h): idle and slow clients cost no worker.
+  HttpServerLimits limits;
+  limits.max_streams = options.max_change_streams;
   DTS_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http,
-                       HttpServer::create(HttpServerLimits{}, options.tls_cert, options.tls_key));
+                       HttpServer::create(limits, options.tls_cert, options.tls_key));
   std::atomic<bool> ready{false};
   Api api(manager.get(), token.token, [&] { return ready.load(); });
   HttpServer* http_server = http.get();

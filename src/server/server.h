@@ -21,10 +21,23 @@ struct ServerOptions {
   // HOST:PORT of the Kafka listener (server/kafka_listener.h): consumers read tracking tasks'
   // change logs over the Kafka protocol, SASL/PLAIN with the API token. Empty: no listener.
   std::string kafka_listen;
+  // Tracking tasks' GET .../changes streams open at once (each holds a thread and a connection);
+  // one more is answered 503 with Retry-After. parseMaxChangeStreams checks a value.
+  size_t max_change_streams = 64;
 };
 
-// Applies a server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen) to
-// options. Unknown keys and non-string values are errors naming the key.
+// The most --max-change-streams may be: half of the server's 512 connections, so that streams
+// never take the connections the rest of the API (and the console) need.
+size_t maxChangeStreamsLimit();
+
+// --max-change-streams N (or the config file's max_change_streams): a whole number from 1 to
+// maxChangeStreamsLimit(). Error (kInvalidArgument) naming `what` and the value given otherwise:
+// 0, negative, not a number, too large.
+Result<size_t> parseMaxChangeStreams(const std::string& what, const std::string& text);
+
+// Applies a server config file (YAML: data_dir, listen, tls_cert, tls_key, kafka_listen,
+// max_change_streams) to options. Unknown keys, non-scalar values and a bad max_change_streams
+// are errors naming the key.
 Status applyServerConfig(const std::string& path, ServerOptions* options);
 
 // Runs until stop becomes true: opens the data dir, creates the API token on the first start

@@ -195,6 +195,46 @@ TEST_F(RunServerTest, MoreChangesStreamsThanWorkersNeitherStallTheApiNorTheStop)
   }
 }
 
+// The cap on /changes streams is the server's option (dts server --max-change-streams N): with
+// N = 2, two streams are served and a third is refused (503, Retry-After, naming the cap) while
+// the API goes on answering.
+TEST_F(RunServerTest, TheChangesStreamCapIsTheServersOption) {
+  ServerOptions o = loopbackOptions();
+  o.max_change_streams = 2;
+  std::string url = start(o);
+  ASSERT_FALSE(url.empty()) << printed_;
+  const int port = std::stoi(url.substr(url.rfind(':') + 1));
+  ASSERT_NO_FATAL_FAILURE(
+      createTask(url,
+                 "name: tr\nkind: tracking\nsource: {endpoint: 127.0.0.1:1, user: u}\n"
+                 "objects: [{database: d}]\n"));
+  const std::string request =
+      "GET /api/v1/tasks/tr/changes?from=earliest HTTP/1.1\r\nHost: a\r\n"
+      "Authorization: Bearer " +
+      token() + "\r\n\r\n";
+  std::vector<std::unique_ptr<testing::LoopbackSocket>> streams;
+  for (int i = 0; i < 3; ++i) {
+    streams.push_back(std::make_unique<testing::LoopbackSocket>(port));
+    streams.back()->send(request);
+    std::string got = streams.back()->receiveSome(std::chrono::seconds(30));
+    // The refusal's body may come after its headers.
+    for (int more = 0; i == 2 && more < 30 && got.find(" at once") == std::string::npos; ++more)
+      got += streams.back()->receiveSome(std::chrono::seconds(1));
+    if (i < 2) {
+      EXPECT_NE(got.find("200 OK"), std::string::npos) << "stream " << i << ": " << got;
+      continue;
+    }
+    EXPECT_NE(got.find("HTTP/1.1 503"), std::string::npos) << got;
+    EXPECT_NE(got.find("Retry-After: 1"), std::string::npos) << got;
+    EXPECT_NE(got.find("too many open streams: at most 2 at once"), std::string::npos) << got;
+  }
+  httplib::Client c(url);
+  auto r = c.Get("/api/v1/tasks", auth());
+  ASSERT_TRUE(r) << httplib::to_string(r.error());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_TRUE(stop().ok()) << result_.toString();
+}
+
 // One server per data dir, and the CLI finds it there (`dts task ... --data-dir` without
 // --server): DIR/server.lock is held while it runs, DIR/server.url names it.
 TEST_F(RunServerTest, OneServerPerDataDirAndItsUrlIsFoundThere) {
@@ -401,6 +441,23 @@ TEST(ServerConfigTest, FileAndErrors) {
   Status st = applyServerConfig(path, &o);
   EXPECT_EQ(st.code(), Status::Code::kInvalidArgument);
   EXPECT_NE(st.message().find("listn: unknown key"), std::string::npos);
+  EXPECT_NE(st.message().find("(allowed: data_dir, listen, tls_cert, tls_key, kafka_listen, "
+                              "max_change_streams)"),
+            std::string::npos)
+      << st.message();
+  {
+    std::ofstream f(path);
+    f << "max_change_streams: 100\n";
+  }
+  ASSERT_TRUE(applyServerConfig(path, &o).ok());
+  EXPECT_EQ(o.max_change_streams, 100u);
+  {
+    std::ofstream f(path);
+    f << "max_change_streams: [1]\n";
+  }
+  st = applyServerConfig(path, &o);
+  EXPECT_NE(st.message().find("max_change_streams: must be a number"), std::string::npos)
+      << st.message();
   std::filesystem::remove(path);
   std::atomic<bool> stop{true};
   ServerOptions bad;

@@ -69,12 +69,13 @@ NodeWatch::NodeWatch(std::string data_dir, std::string instance, std::string nod
     : data_dir_(std::move(data_dir)),
       instance_(std::move(instance)),
       node_(std::move(node)),
-      interval_(interval),
-      on_deleted_(std::move(on_deleted)) {}
-
-NodeWatch::~NodeWatch() {
-  stop();
-}
+      on_deleted_(std::move(on_deleted)),
+      thread_(interval, [this] {
+        Status st = checkOnce();
+        if (st.ok()) return true;
+        on_deleted_(st);
+        return false;  // the task fails: nothing more to watch
+      }) {}
 
 Status NodeWatch::checkOnce() {
   if (registry_ == nullptr) {
@@ -92,34 +93,6 @@ Status NodeWatch::checkOnce() {
     return Status::FailedPrecondition(nodeDeletedMessage(node_, instance_));
   }
   return Status::OK();
-}
-
-void NodeWatch::start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
-
-void NodeWatch::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void NodeWatch::run() {
-  while (true) {
-    Status st = checkOnce();
-    if (!st.ok()) {
-      on_deleted_(st);
-      return;
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, interval_, [this] { return stopping_; })) return;
-  }
 }
 
 }  // namespace dts::source

@@ -5,15 +5,12 @@
 // node deleted from the instance fails the task; a secondary node is never a destination.
 #pragma once
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <thread>
 
-#include "common/clock.h"
+#include "common/periodic_thread.h"
 #include "mysql/connection.h"
 #include "source/instance.h"
 
@@ -48,25 +45,18 @@ class NodeWatch {
  public:
   NodeWatch(std::string data_dir, std::string instance, std::string node,
             std::chrono::milliseconds interval, std::function<void(Status)> on_deleted);
-  ~NodeWatch();
-  NodeWatch(const NodeWatch&) = delete;
-  NodeWatch& operator=(const NodeWatch&) = delete;
 
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   // One check, on the caller's thread: OK while the node is registered.
   Status checkOnce();
 
  private:
-  void run();
   std::string data_dir_, instance_, node_;
-  std::chrono::milliseconds interval_;
   std::function<void(Status)> on_deleted_;
   std::unique_ptr<InstanceRegistry> registry_;
-  std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
+  // Last: destroyed first, it joins the thread before the members its ticks read go.
+  PeriodicThread thread_;
 };
 
 }  // namespace dts::source

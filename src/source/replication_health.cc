@@ -264,11 +264,12 @@ ReplicationHealth replicationHealthFromJson(const nlohmann::json& j) {
 }
 
 ReplicationWatch::ReplicationWatch(Options options, OnUpdate on_update)
-    : options_(std::move(options)), on_update_(std::move(on_update)) {}
-
-ReplicationWatch::~ReplicationWatch() {
-  stop();
-}
+    : options_(std::move(options)),
+      on_update_(std::move(on_update)),
+      thread_(options_.interval, [this] {
+        checkOnce();
+        return true;
+      }) {}
 
 ReplicationHealth ReplicationWatch::current() const {
   std::lock_guard<std::mutex> lock(mu_);
@@ -319,30 +320,6 @@ void ReplicationWatch::checkOnce() {
     current_ = now;
   }
   if (on_update_) on_update_(now, changed);
-}
-
-void ReplicationWatch::start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
-}
-
-void ReplicationWatch::stop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void ReplicationWatch::run() {
-  while (true) {
-    checkOnce();
-    std::unique_lock<std::mutex> lock(mu_);
-    if (cv_.wait_for(lock, options_.interval, [this] { return stopping_; })) return;
-  }
 }
 
 }  // namespace dts::source

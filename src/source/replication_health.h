@@ -10,7 +10,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -18,10 +17,10 @@
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/periodic_thread.h"
 #include "common/status.h"
 #include "mysql/connection.h"
 
@@ -131,27 +130,22 @@ class ReplicationWatch {
   };
   using OnUpdate = std::function<void(const ReplicationHealth& now, bool condition_changed)>;
   ReplicationWatch(Options options, OnUpdate on_update);
-  ~ReplicationWatch();
-  ReplicationWatch(const ReplicationWatch&) = delete;
-  ReplicationWatch& operator=(const ReplicationWatch&) = delete;
 
-  void start();
-  void stop();
+  void start() { thread_.start(); }
+  void stop() { thread_.stop(); }
   // One poll on the caller's thread; updates current() and calls on_update.
   void checkOnce();
   ReplicationHealth current() const;
 
  private:
-  void run();
   Result<ReplicationHealth> read();
   Options options_;
   OnUpdate on_update_;
   std::unique_ptr<mysql::Connection> node_conn_;
-  mutable std::mutex mu_;  // guards current_ and stopping_
+  mutable std::mutex mu_;  // guards current_
   ReplicationHealth current_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
+  // Last: destroyed first, it joins the thread before the members its ticks read go.
+  PeriodicThread thread_;
 };
 
 }  // namespace dts::source

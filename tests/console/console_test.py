@@ -10,6 +10,7 @@ Screenshots: SCREENSHOTS/NN-page-{wide,narrow}.png. Every page screenshotted is 
 with axe-core (WCAG 2.1 A/AA and best practices; tests/console/package.json, `npm ci` there),
 injected into the page by the test only: the console itself ships no axe.
 """
+import calendar
 import json
 import os
 import sys
@@ -51,13 +52,13 @@ def step(name):
     print("step:", name, flush=True)
 
 
-def api(path, body=None):
-    """GET, or POST of `body` as JSON."""
+def api(path, body=None, method=None):
+    """GET, or POST of `body` as JSON (or `method`)."""
     data = None if body is None else json.dumps(body).encode()
     headers = {"Authorization": "Bearer " + TOKEN}
     if data is not None:
         headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(URL + path, data=data, headers=headers)
+    req = urllib.request.Request(URL + path, data=data, headers=headers, method=method)
     with urllib.request.urlopen(req, timeout=30) as r:
         return json.loads(r.read())
 
@@ -154,6 +155,19 @@ def audit(name):
 
 
 audited = [0]
+
+
+def past_error(message, at, recovered_after_s):
+    """One error_history entry as the API writes it: first seen at `at` (ISO, UTC), recovered
+    that many seconds later (None: not recovered)."""
+    at_ms = calendar.timegm(time.strptime(at, "%Y-%m-%dT%H:%M:%SZ")) * 1000
+    if recovered_after_s is None:
+        return {"message": message, "at": at, "at_ms": at_ms, "recovered_at": None,
+                "recovered_at_ms": 0}
+    rec_ms = at_ms + recovered_after_s * 1000
+    return {"message": message, "at": at, "at_ms": at_ms,
+            "recovered_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(rec_ms / 1000)),
+            "recovered_at_ms": rec_ms}
 
 
 def screenshot(name, narrow=True):
@@ -500,13 +514,14 @@ try:
     screenshot("task-verify-different")
 
     step("rendering checks from status fixtures: a tracking task's consumer groups (the field "
-         "comes with another branch), a verification with changed rows, and a transaction "
-         "applied in pieces (sync, MariaDB GTID) and logged in pieces (tracking, MySQL GTID)")
+         "comes with another branch), a verification with changed rows, a transaction "
+         "applied in pieces (sync, MariaDB GTID) and logged in pieces (tracking, MySQL GTID), "
+         "and an error history")
     d.get(URL + "/#/fixtures")
     text_in("main h1", "Not found")
     now = "2026-12-02T10:00:00Z"
     d.execute_async_script("""
-      const [tracking, empty, verify, done] = arguments;
+      const [tracking, empty, verify, history, done] = arguments;
       import('/console/tasks.js').then((m) => {
         const main = document.getElementById('main');
         main.replaceChildren();
@@ -529,7 +544,7 @@ try:
           { gtid: '3e11fa47-71ca-11e1-9e33-c80aa9429562:123456789', rows: 250000 } } },
           seen(250000), now);
         o.id = 'open-transaction-tracking';
-        main.append(o);
+        main.append(o, m.errorHistoryPanel(history));
         done();
       });""", {
         "log_start_offset": 1200, "log_end_offset": 98765,
@@ -551,7 +566,17 @@ try:
                  {"kind": "changed", "key": {"id": "7", "region": "eu"}, "count": 1,
                   "columns": [{"column": "total", "source": "10.50", "destination": "10.05"},
                               {"column": "note", "source": "x", "destination": None}]},
-                 {"kind": "missing", "key": {"id": "8", "region": "eu"}, "count": 1}]}]})
+                 {"kind": "missing", "key": {"id": "8", "region": "eu"}, "count": 1}]}]},
+        # error_history as the API has it: oldest first, only the newest unrecovered.
+        [past_error("unavailable: reading the binlog of node node-2 (10.0.0.12:3306): Lost "
+                    "connection to server during query (error 2013)", "2026-12-01T09:15:00Z", 47),
+         past_error("unavailable: destination 10.0.0.20:3306: Deadlock found when trying to get "
+                    "lock; try restarting transaction (error 1213)", "2026-12-02T08:00:00Z", 0),
+         past_error("unavailable: connecting to 10.0.0.20:3306 as 'dts': Access denied for user "
+                    "'dts'@'10.0.0.5' (using password: YES) (error 1045)",
+                    "2026-12-02T09:30:00Z", 754),
+         past_error("unavailable: reading the binlog of node node-2 (10.0.0.12:3306): Can't "
+                    "connect to server on '10.0.0.12' (111) (error 2002)", now, None)])
     groups = [e.get_attribute("data-group")
               for e in d.find_elements(By.CSS_SELECTOR, "#tracking tr.group-row")]
     assert groups == ["audit-9", "audit-10", "billing", "search-indexer"], groups
@@ -578,6 +603,22 @@ try:
                        - document.getElementById(id).clientWidth)""")
         assert max(overflow) <= 1, (size, overflow)
     d.set_window_size(*WIDE)
+    # The error history, newest first: when each was first seen, recovered (when, after how
+    # long) or not.
+    shown = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#error-history li.past-error .msg")]
+    order = ["Can't connect", "Access denied", "Deadlock", "Lost connection"]
+    assert len(shown) == 4 and all(w in m for w, m in zip(order, shown)), shown
+    badges = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#error-history li.past-error .badge")]
+    assert badges == ["not recovered", "recovered", "recovered", "recovered"], badges
+    recoveries = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#error-history .recovery")]
+    assert len(recoveries) == 3 and all(r.startswith("Recovered at ") for r in recoveries), recoveries
+    assert [r[r.rindex("("):] for r in recoveries] == [
+        "(after 12 min 34 s)", "(within a second)", "(after 47 s)"], recoveries
+    assert not d.find_elements(By.CSS_SELECTOR, "#error-history li.is-open .recovery")
+    first_seen = d.find_element(By.CSS_SELECTOR, "#error-history li.past-error time")
+    assert first_seen.get_attribute("datetime") == now, first_seen.get_attribute("datetime")
+    assert " Dec, " in first_seen.text, first_seen.text  # a date: errors can be days old
+    text_in("#error-history .help", "The task's last 4 errors, newest first")
     screenshot("panels-fixtures")
 
     step("a tracking task's page, end to end: its consumer group and the group's lag")
@@ -602,6 +643,25 @@ try:
     wait(lambda _: "caught up" not in find("#tracking tr[data-group=billing] .group-lag").text,
          30, "the group's lag on the page")
     screenshot("task-tracking")
+
+    step("a task's error history on its page, from the API: a source nobody listens on")
+    FLAKY = "console-flaky"
+    FLAKY_PW = "console-flaky-pw-never-shown"
+    api("/api/v1/tasks?start=true",
+        {"name": FLAKY, "kind": "sync",
+         "source": {"endpoint": "127.0.0.1:1", "user": "dts", "password": FLAKY_PW},
+         "destination": {"endpoint": P["destination"], "user": "dts", "password_env": PW_ENV},
+         "objects": [{"database": "shop"}]})
+    wait(lambda _: api("/api/v1/tasks/" + FLAKY).get("error_history"), 60,
+         "the failing task's error history")
+    d.get(URL + "/#/tasks/" + FLAKY)
+    text_in("#error-history li.is-open .badge", "not recovered", 30)
+    text_in("#error-history li.is-open .msg", "127.0.0.1:1")
+    assert FLAKY_PW not in d.page_source, "the source's password is on the page"
+    screenshot("task-error-history")
+    api("/api/v1/tasks/%s/stop" % FLAKY, {})
+    wait(lambda _: api("/api/v1/tasks/" + FLAKY)["state"] == "stopped", 60, "the task stopped")
+    api("/api/v1/tasks/" + FLAKY, method="DELETE")
 
     step("a bad task name: a 404 page, not a blank one")
     d.get(URL + "/#/tasks/no-such-task")
