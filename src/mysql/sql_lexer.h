@@ -103,4 +103,34 @@ class SqlLexer {
 // Every token of sql (see SqlLexer::next for the errors).
 Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions options = {});
 
+// A read position in a statement's tokens, for the code that reads DDL: keywords are compared
+// ignoring ASCII case; reading past the end finds nothing. The tokens must outlive the cursor.
+class SqlTokenCursor {
+ public:
+  explicit SqlTokenCursor(const std::vector<SqlToken>& tokens) : t_(&tokens) {}
+
+  bool atEnd() const { return p_ >= t_->size(); }
+  bool isWord(std::string_view keyword) const { return !atEnd() && (*t_)[p_].isWord(keyword); }
+  // Moves past the word (or the punctuation) when it is next; false otherwise.
+  bool accept(std::string_view keyword) {
+    if (!isWord(keyword)) return false;
+    ++p_;
+    return true;
+  }
+  bool acceptPunct(char c) {
+    if (atEnd() || !(*t_)[p_].isPunct(c)) return false;
+    ++p_;
+    return true;
+  }
+  const SqlToken* peek() const { return atEnd() ? nullptr : &(*t_)[p_]; }
+  void skip() { ++p_; }
+  size_t pos() const { return p_; }
+  void seek(size_t p) { p_ = p; }
+  const std::vector<SqlToken>& tokens() const { return *t_; }
+
+ protected:
+  const std::vector<SqlToken>* t_;
+  size_t p_ = 0;
+};
+
 }  // namespace dts::mysql

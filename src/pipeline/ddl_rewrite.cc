@@ -35,39 +35,26 @@ struct NameRef {
   bool database_only = false;
 };
 
-class Parser {
+class Parser : public mysql::SqlTokenCursor {
  public:
-  Parser(std::string_view sql, std::vector<SqlToken> toks, std::string_view default_db)
-      : sql_(sql), t_(std::move(toks)), default_db_(default_db) {}
+  Parser(std::string_view sql, const std::vector<SqlToken>& toks, std::string_view default_db)
+      : SqlTokenCursor(toks), sql_(sql), default_db_(default_db) {}
 
-  bool atEnd() const { return p_ >= t_.size(); }
-  bool isWord(const char* w) const { return p_ < t_.size() && t_[p_].isWord(w); }
-  bool accept(const char* w) {
-    if (!isWord(w)) return false;
-    ++p_;
-    return true;
-  }
-  bool acceptPunct(char c) {
-    if (p_ < t_.size() && t_[p_].isPunct(c)) {
-      ++p_;
-      return true;
-    }
-    return false;
-  }
-  bool isIdent() const { return p_ < t_.size() && t_[p_].isName(); }
+  bool isIdent() const { return peek() != nullptr && peek()->isName(); }
   Result<NameRef> name() {
+    const std::vector<SqlToken>& t = tokens();
     if (!isIdent()) return Status::Unsupported("expected a table name in DDL: " + snippet());
     NameRef ref;
-    ref.begin = t_[p_].begin;
-    std::string first = t_[p_].text;
-    ref.end = t_[p_].end;
+    ref.begin = t[p_].begin;
+    std::string first = t[p_].text;
+    ref.end = t[p_].end;
     ++p_;
     // After the dot the server reads a name even when it starts like a number (`d`.123).
-    if (p_ + 1 < t_.size() && t_[p_].isPunct('.') &&
-        (t_[p_ + 1].isName() || t_[p_ + 1].kind == SqlTokenKind::kNumber)) {
+    if (p_ + 1 < t.size() && t[p_].isPunct('.') &&
+        (t[p_ + 1].isName() || t[p_ + 1].kind == SqlTokenKind::kNumber)) {
       ref.db = first;
-      ref.table = t_[p_ + 1].text;
-      ref.end = t_[p_ + 1].end;
+      ref.table = t[p_ + 1].text;
+      ref.end = t[p_ + 1].end;
       p_ += 2;
     } else {
       ref.db = std::string(default_db_);
@@ -75,15 +62,10 @@ class Parser {
     }
     return ref;
   }
-  size_t pos() const { return p_; }
-  void seek(size_t p) { p_ = p; }
-  const std::vector<SqlToken>& tokens() const { return t_; }
   std::string snippet() const { return std::string(sql_.substr(0, 80)); }
 
  private:
   std::string_view sql_;
-  std::vector<SqlToken> t_;
-  size_t p_ = 0;
   std::string_view default_db_;
 };
 
@@ -314,7 +296,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     if (use == DdlUse::kRecord) return recordDdl(sql, default_db, mapping, {});
     return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
   }
-  Parser p(sql, std::move(*toks), default_db);
+  Parser p(sql, *toks, default_db);
   Status parsed = parseRefs(sql, p, use, &refs, &structural, &alter_specs);
   if (use == DdlUse::kRecord)
     return recordDdl(sql, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});

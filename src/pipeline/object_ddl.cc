@@ -68,67 +68,50 @@ struct Name {
   std::string name;
 };
 
-class Cursor {
+class Cursor : public mysql::SqlTokenCursor {
  public:
-  explicit Cursor(const std::vector<SqlToken>& t) : t_(t) {}
-  bool atEnd() const { return p_ >= t_.size(); }
-  bool isWord(const char* w) const { return p_ < t_.size() && t_[p_].isWord(w); }
-  bool accept(const char* w) {
-    if (!isWord(w)) return false;
-    ++p_;
-    return true;
-  }
-  bool acceptPunct(char c) {
-    if (p_ >= t_.size() || !t_[p_].isPunct(c)) return false;
-    ++p_;
-    return true;
-  }
-  const SqlToken* peek() const { return p_ < t_.size() ? &t_[p_] : nullptr; }
-  void skip() { ++p_; }
-  size_t pos() const { return p_; }
+  using SqlTokenCursor::SqlTokenCursor;
   std::optional<Name> name() {
-    if (p_ >= t_.size() || !t_[p_].isName()) return std::nullopt;
+    const std::vector<SqlToken>& t = tokens();
+    if (p_ >= t.size() || !t[p_].isName()) return std::nullopt;
     Name n;
-    n.name = t_[p_++].text;
-    if (p_ + 1 < t_.size() && t_[p_].isPunct('.') &&
-        (t_[p_ + 1].isName() || t_[p_ + 1].kind == SqlTokenKind::kNumber)) {
+    n.name = t[p_++].text;
+    if (p_ + 1 < t.size() && t[p_].isPunct('.') &&
+        (t[p_ + 1].isName() || t[p_ + 1].kind == SqlTokenKind::kNumber)) {
       n.db = std::move(n.name);
-      n.name = t_[p_ + 1].text;
+      n.name = t[p_ + 1].text;
       p_ += 2;
     }
     return n;
   }
   // DEFINER = ... (not the DEFINER of SQL SECURITY DEFINER).
   bool atDefinerClause() const {
-    return isWord("DEFINER") && p_ + 1 < t_.size() && t_[p_ + 1].isPunct('=');
+    return isWord("DEFINER") && p_ + 1 < tokens().size() && tokens()[p_ + 1].isPunct('=');
   }
   // DEFINER = user: the clause's byte span (from DEFINER to the end of the user).
   // REQUIRES: atDefinerClause().
   std::pair<size_t, size_t> definer() {
-    const size_t begin = t_[p_].begin;
+    const std::vector<SqlToken>& t = tokens();
+    const size_t begin = t[p_].begin;
     ++p_;  // DEFINER
     acceptPunct('=');
-    size_t end = p_ > 0 ? t_[p_ - 1].end : begin;
+    size_t end = p_ > 0 ? t[p_ - 1].end : begin;
     if (accept("CURRENT_USER") || accept("CURRENT_ROLE")) {
-      end = t_[p_ - 1].end;
-      if (acceptPunct('(') && acceptPunct(')')) end = t_[p_ - 1].end;
+      end = t[p_ - 1].end;
+      if (acceptPunct('(') && acceptPunct(')')) end = t[p_ - 1].end;
       return {begin, end};
     }
-    if (p_ < t_.size() && (t_[p_].isName() || t_[p_].kind == SqlTokenKind::kString)) {
-      end = t_[p_++].end;
-      if (p_ + 1 < t_.size() && t_[p_].isPunct('@') && t_[p_].begin == end) {
-        end = t_[p_ + 1].end;
+    if (p_ < t.size() && (t[p_].isName() || t[p_].kind == SqlTokenKind::kString)) {
+      end = t[p_++].end;
+      if (p_ + 1 < t.size() && t[p_].isPunct('@') && t[p_].begin == end) {
+        end = t[p_ + 1].end;
         p_ += 2;
         // An unquoted host such as 127.0.0.1 lexes as several tokens: take those that touch.
-        while (p_ < t_.size() && t_[p_].begin == end && !t_[p_].isName()) end = t_[p_++].end;
+        while (p_ < t.size() && t[p_].begin == end && !t[p_].isName()) end = t[p_++].end;
       }
     }
     return {begin, end};
   }
-
- private:
-  const std::vector<SqlToken>& t_;
-  size_t p_ = 0;
 };
 
 // The statement with the spans removed or replaced (back to front).

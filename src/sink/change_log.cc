@@ -1521,6 +1521,31 @@ size_t ChangeLog::segmentCount() const {
   return segments_.size();
 }
 
+namespace {
+
+Status outsideLog(const std::string& dir, int64_t offset, int64_t first, int64_t end) {
+  return Status::NotFound("change log " + dir + ": offset " + std::to_string(offset) +
+                          " is outside the log (first offset " + std::to_string(first) +
+                          ", end offset " + std::to_string(end) + ")");
+}
+
+// Where reading `offset` starts: the segment holding it, the file position of the last index
+// entry at or before it (0: the segment's start) and the segment's visible bytes. REQUIRES: the
+// segment list's lock; offset at or past the first segment's base.
+void locate(const std::vector<std::shared_ptr<ChangeLog::Segment>>& segments, int64_t offset,
+            std::shared_ptr<ChangeLog::Segment>* seg, uint64_t* pos, uint64_t* limit) {
+  auto it = std::upper_bound(
+      segments.begin(), segments.end(), offset,
+      [](int64_t off, const std::shared_ptr<ChangeLog::Segment>& s) { return off < s->base; });
+  *seg = *std::prev(it);
+  auto idx = std::upper_bound((*seg)->index.begin(), (*seg)->index.end(), offset,
+                              [](int64_t off, const IndexEntry& e) { return off < e.offset; });
+  if (idx != (*seg)->index.begin()) *pos = std::prev(idx)->pos;
+  *limit = (*seg)->visible_bytes;
+}
+
+}  // namespace
+
 Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) const {
   std::shared_ptr<Segment> seg;
   uint64_t pos = 0, limit = 0;
@@ -1529,19 +1554,9 @@ Result<std::vector<LogRecord>> ChangeLog::read(int64_t from, size_t max_bytes) c
     std::lock_guard<std::mutex> lock(mu_);
     end = visible_end_;
     int64_t first = segments_.empty() ? end : std::min(segments_.front()->base, end);
-    if (from < first || from > end)
-      return Status::NotFound("change log " + options_.dir + ": offset " + std::to_string(from) +
-                              " is outside the log (first offset " + std::to_string(first) +
-                              ", end offset " + std::to_string(end) + ")");
+    if (from < first || from > end) return outsideLog(options_.dir, from, first, end);
     if (from == end) return std::vector<LogRecord>{};
-    auto it = std::upper_bound(
-        segments_.begin(), segments_.end(), from,
-        [](int64_t off, const std::shared_ptr<Segment>& s) { return off < s->base; });
-    seg = *std::prev(it);
-    auto idx = std::upper_bound(seg->index.begin(), seg->index.end(), from,
-                                [](int64_t off, const IndexEntry& e) { return off < e.offset; });
-    if (idx != seg->index.begin()) pos = std::prev(idx)->pos;
-    limit = seg->visible_bytes;
+    locate(segments_, from, &seg, &pos, &limit);
   }
   std::vector<LogRecord> out;
   size_t total = 0;
@@ -1594,18 +1609,8 @@ Result<LogRecord> ChangeLog::commitMarkerOf(int64_t offset) const {
     std::lock_guard<std::mutex> lock(mu_);
     end = visible_end_;
     int64_t first = segments_.empty() ? end : std::min(segments_.front()->base, end);
-    if (offset < first || offset >= end)
-      return Status::NotFound("change log " + options_.dir + ": offset " + std::to_string(offset) +
-                              " is outside the log (first offset " + std::to_string(first) +
-                              ", end offset " + std::to_string(end) + ")");
-    auto it = std::upper_bound(
-        segments_.begin(), segments_.end(), offset,
-        [](int64_t off, const std::shared_ptr<Segment>& s) { return off < s->base; });
-    seg = *std::prev(it);
-    auto idx = std::upper_bound(seg->index.begin(), seg->index.end(), offset,
-                                [](int64_t off, const IndexEntry& e) { return off < e.offset; });
-    if (idx != seg->index.begin()) pos = std::prev(idx)->pos;
-    limit = seg->visible_bytes;
+    if (offset < first || offset >= end) return outsideLog(options_.dir, offset, first, end);
+    locate(segments_, offset, &seg, &pos, &limit);
   }
   {
     std::lock_guard<std::mutex> lock(commit_cache_mu_);
