@@ -168,6 +168,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
 
   // Total bytes of the segments on disk (metrics, retention tests).
   uint64_t diskBytes() const;
+  // Batches read() has decompressed so far (tests: a read inside a large transaction does not
+  // decompress the batches before it).
+  uint64_t batchesDecompressed() const { return batches_decompressed_.load(); }
   size_t segmentCount() const;
   const std::string& dir() const { return options_.dir; }
 
@@ -310,6 +313,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
 
   // Stats.
   std::atomic<uint64_t> transactions_{0}, rows_{0}, bytes_{0}, ddl_{0}, batches_{0};
+  mutable std::atomic<uint64_t> batches_decompressed_{0};
   mutable std::mutex table_mu_;
   std::map<std::pair<std::string, std::string>, uint64_t> table_rows_;
   std::map<std::pair<std::string, std::string>, uint64_t> txn_table_rows_;  // current txn
