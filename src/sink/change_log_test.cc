@@ -99,6 +99,24 @@ std::string segmentPath(const std::string& dir, int64_t base) {
   return dir + "/" + buf;
 }
 
+// A segment file's bytes and the byte position of each batch in it (by the length fields).
+struct SegmentBytes {
+  std::string bytes;
+  std::vector<uint64_t> batches;
+};
+SegmentBytes readSegment(const std::string& path) {
+  SegmentBytes out;
+  std::ifstream f(path, std::ios::binary);
+  out.bytes.assign(std::istreambuf_iterator<char>(f), {});
+  for (uint64_t pos = 0; pos + 29 <= out.bytes.size();) {
+    out.batches.push_back(pos);
+    uint32_t length = 0;
+    std::memcpy(&length, out.bytes.data() + pos + 4, 4);
+    pos += 8 + length;
+  }
+  return out;
+}
+
 std::vector<nlohmann::json> readAll(const ChangeLog& log) {
   std::vector<nlohmann::json> out;
   int64_t at = log.firstOffset();
@@ -901,18 +919,11 @@ TEST(ChangeLogTest, ACommitMarkerOfAnotherTransactionIsCorruption) {
   ASSERT_TRUE((*log)->flush().ok());
   // The batches: the big transaction's, the last of them flagged (bit 0 of the byte at 24).
   const std::string path = segmentPath(dir.str(), 0);
-  std::string bytes;
-  {
-    std::ifstream f(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(f), {});
-  }
+  const SegmentBytes segment = readSegment(path);
+  const std::string& bytes = segment.bytes;
   std::vector<uint64_t> flagged;
-  for (uint64_t pos = 0; pos + 29 <= bytes.size();) {
-    uint32_t length = 0;
-    std::memcpy(&length, bytes.data() + pos + 4, 4);
+  for (uint64_t pos : segment.batches)
     if (bytes[pos + 24] & 1) flagged.push_back(pos);
-    pos += 8 + length;
-  }
   ASSERT_EQ(flagged.size(), 2u);  // the two transactions' last batches
   {
     std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
@@ -962,18 +973,9 @@ TEST(ChangeLogTest, AReadInsideALargeTransactionPassesEarlierBatchesByTheirHeade
   // The batches' positions; then the second batch's record count made one smaller (a header
   // field, outside what a header-only pass checks by CRC).
   const std::string path = segmentPath(dir.str(), 0);
-  std::string bytes;
-  {
-    std::ifstream f(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(f), {});
-  }
-  std::vector<uint64_t> batches;
-  for (uint64_t pos = 0; pos + 29 <= bytes.size();) {
-    batches.push_back(pos);
-    uint32_t length = 0;
-    std::memcpy(&length, bytes.data() + pos + 4, 4);
-    pos += 8 + length;
-  }
+  const SegmentBytes segment = readSegment(path);
+  const std::string& bytes = segment.bytes;
+  const std::vector<uint64_t>& batches = segment.batches;
   ASSERT_GE(batches.size(), 4u);
   uint32_t count = 0;
   std::memcpy(&count, bytes.data() + batches[1] + 20, 4);
