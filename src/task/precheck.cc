@@ -279,6 +279,7 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
           for (const auto& n : plan->not_moved) list += (list.empty() ? "" : "; ") + n;
           add("schema objects", L::kWarn, what + "; not moved: " + list);
         }
+        report.schema_objects = std::move(plan).value();
       }
     }
   }

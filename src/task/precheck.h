@@ -2,6 +2,7 @@
 // written, each item with a verdict an operator can act on.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "mysql/connection.h"
 #include "pipeline/mapping.h"
 #include "task/catalog.h"
+#include "task/schema_objects.h"
 #include "task/task_config.h"
 
 namespace dts::task {
@@ -26,6 +28,9 @@ struct PrecheckItem {
 struct PrecheckReport {
   std::vector<PrecheckItem> items;
   std::vector<CatalogTable> catalog;  // the selected tables (when the source could be read)
+  // The views, routines, triggers and events (when the task has a destination and the source's
+  // catalog could be read): the schema phase creates from it instead of reading it again.
+  std::optional<SchemaObjectPlan> schema_objects;
 
   bool passed() const;
   // "precheck failed: binlog_format: source 127.0.0.1:3306 has binlog_format=STATEMENT, ..."

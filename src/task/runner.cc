@@ -430,8 +430,11 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     say("schema: " + std::to_string(schema.created.size()) + " tables created, " +
         std::to_string(schema.existing.size()) + " existing\n");
     for (const auto& w : schema.warnings) say("  warning: " + w + "\n");
-    DTS_ASSIGN_OR_RETURN(SchemaObjectPlan objects,
-                         planSchemaObjects(*src, mapping, config_.incremental()));
+    if (!report.schema_objects) {
+      DTS_ASSIGN_OR_RETURN(report.schema_objects,
+                           planSchemaObjects(*src, mapping, config_.incremental()));
+    }
+    const SchemaObjectPlan& objects = *report.schema_objects;
     DTS_ASSIGN_OR_RETURN(SchemaObjectsResult made,
                          copySchemaObjects(*src, *dest, objects.create, mapping));
     reportSchemaObjects(made, objects.not_moved);
@@ -521,12 +524,17 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
       // The destination takes over: the moved tables' triggers now belong there (never before
       // the rows are in: they would act on every row loaded).
       DTS_ASSIGN_OR_RETURN(auto src, mysql::Connection::connect(src_opts));
-      DTS_ASSIGN_OR_RETURN(auto trigger_dest_opts, config_.destination.connectOptions());
-      DTS_ASSIGN_OR_RETURN(auto dest_conn, mysql::Connection::connect(trigger_dest_opts));
-      DTS_ASSIGN_OR_RETURN(SchemaObjectPlan objects, planSchemaObjects(*src, mapping, false));
-      DTS_ASSIGN_OR_RETURN(SchemaObjectsResult made,
-                           copySchemaObjects(*src, *dest_conn, objects.triggers, mapping));
-      reportSchemaObjects(made, {});
+      if (!report.schema_objects) {
+        DTS_ASSIGN_OR_RETURN(report.schema_objects, planSchemaObjects(*src, mapping, false));
+      }
+      if (!report.schema_objects->triggers.empty()) {
+        DTS_ASSIGN_OR_RETURN(auto trigger_dest_opts, config_.destination.connectOptions());
+        DTS_ASSIGN_OR_RETURN(auto dest_conn, mysql::Connection::connect(trigger_dest_opts));
+        DTS_ASSIGN_OR_RETURN(
+            SchemaObjectsResult made,
+            copySchemaObjects(*src, *dest_conn, report.schema_objects->triggers, mapping));
+        reportSchemaObjects(made, {});
+      }
     }
     if (verify) runVerification(stop, false);
     if (stop.load()) return Status::Aborted("stopped");
