@@ -173,6 +173,10 @@ class FullLoadTest : public SharedClusterTest {
       rootSql("node-2", "START SLAVE UNTIL master_gtid_pos = '" + pos + "'");
       auto waited = replica->queryValue("SELECT MASTER_GTID_WAIT('" + pos + "', 120)");
       ASSERT_TRUE(waited.ok() && waited->value_or("") == "0") << "node-2 did not reach " << pos;
+      // The SQL thread stops itself at the UNTIL position, but a moment after MASTER_GTID_WAIT
+      // returns; the next START SLAVE UNTIL would find it still running. STOP SLAVE waits for
+      // both threads (a note only when they are already stopped).
+      rootSql("node-2", "STOP SLAVE");
       auto at = replica->queryValue("SELECT @@gtid_slave_pos");
       ASSERT_TRUE(at.ok());
       ASSERT_EQ(at->value_or(""), pos) << "node-2 went past the snapshot position";
