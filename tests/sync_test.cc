@@ -981,6 +981,101 @@ TEST_F(SyncTest, DdlFromALatin1OrSjisClientArrivesAsWritten) {
   EXPECT_EQ(destValue("SELECT HEX(j) FROM lc.t WHERE id = 4"), "E38386");
 }
 
+// The source never logs the rows its foreign keys' ON DELETE / ON UPDATE actions change (a
+// cascade is done by the storage engine below the binlog). The destination's foreign keys must
+// repeat them, as on a native replica: every table ends equal to the source's, through cascades
+// over two levels, SET NULL, ON UPDATE CASCADE, a self-referencing tree, a REPLACE (a delete and
+// an insert at the source), a child inserted and cascaded in one transaction, and a delete made
+// with foreign_key_checks = 0, which acts on nothing at the source either. Four workers apply
+// the independent changes in between in parallel.
+TEST_F(SyncTest, ForeignKeyActionsOfTheSourceHappenAtTheDestination) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS fk; CREATE DATABASE fk; USE fk; "
+      "CREATE TABLE fk.p (id INT PRIMARY KEY, name VARCHAR(20)); "
+      "CREATE TABLE fk.c (id INT PRIMARY KEY, pid INT, n INT DEFAULT 0, FOREIGN KEY (pid) "
+      "REFERENCES fk.p (id) ON DELETE CASCADE ON UPDATE CASCADE); "
+      "CREATE TABLE fk.g (id INT PRIMARY KEY, cid INT, FOREIGN KEY (cid) REFERENCES fk.c (id) "
+      "ON DELETE SET NULL); "
+      "CREATE TABLE fk.tree (id INT PRIMARY KEY, up INT, FOREIGN KEY (up) REFERENCES fk.tree "
+      "(id) ON DELETE CASCADE); "
+      "INSERT INTO fk.p SELECT seq, CONCAT('p', seq) FROM seq_1_to_60; "
+      "INSERT INTO fk.c (id, pid) SELECT seq, (seq + 1) DIV 2 FROM seq_1_to_120; "
+      "INSERT INTO fk.g SELECT seq, seq FROM seq_1_to_120; "
+      "INSERT INTO fk.tree VALUES (1, NULL); "
+      "INSERT INTO fk.tree SELECT seq, seq - 1 FROM seq_2_to_12");
+  std::string file = writeTask("fksync", cluster_->endpoint(),
+                               "  - database: fk\n    rename_to: fk2\n", "{parallelism: 4}");
+  std::string data = workFile("data-fksync");
+  std::string logfile = workFile("fksync.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  EXPECT_NE(log(logfile).find("[ok  ] foreign key actions: 3 foreign keys act ON DELETE or ON "
+                              "UPDATE"),
+            std::string::npos)
+      << log(logfile);
+  EXPECT_NE(log(logfile).find("`fk`.`c` (c_ibfk_1) ON DELETE CASCADE ON UPDATE CASCADE -> "
+                              "`fk`.`p`"),
+            std::string::npos);
+  // Independent writes from one connection, actions from another, interleaved.
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    ASSERT_NE(c, nullptr);
+    for (int i = 0; !stop.load() && i < 400; ++i) {
+      int parent = 41 + i % 20;
+      Status st = c->execute("INSERT IGNORE INTO fk.c (id, pid) VALUES (" +
+                             std::to_string(1000 + i) + ", " + std::to_string(parent) + ")");
+      ASSERT_TRUE(st.ok()) << st.toString();
+      st = c->execute("UPDATE fk.c SET n = n + 1 WHERE pid = " + std::to_string(parent));
+      ASSERT_TRUE(st.ok()) << st.toString();
+    }
+  });
+  for (const char* sql : {
+           "DELETE FROM fk.p WHERE id IN (1, 2, 3)",
+           "UPDATE fk.p SET id = id + 1000 WHERE id BETWEEN 10 AND 15",
+           "BEGIN; INSERT INTO fk.c (id, pid) VALUES (900, 20); DELETE FROM fk.p WHERE id = 20; "
+           "COMMIT",
+           "DELETE FROM fk.tree WHERE id = 5",
+           "SET SESSION foreign_key_checks = 0; DELETE FROM fk.p WHERE id = 30; "
+           "SET SESSION foreign_key_checks = 1",
+           "REPLACE INTO fk.p VALUES (35, 'replaced')",
+           "DELETE FROM fk.p WHERE id = 45",
+           "UPDATE fk.p SET name = 'renamed' WHERE id = 50",
+           "DELETE FROM fk.p WHERE id = 52",
+       }) {
+    sourceSql(sql);
+    std::this_thread::sleep_for(20ms);
+  }
+  stop = true;
+  writer.join();
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  // Every row, order-independent: the count and the sum of each row's CRC32.
+  auto content = [&](const std::string& db, const std::string& table) {
+    std::string cols = table == "p"   ? "id, name"
+                       : table == "c" ? "id, IFNULL(pid, 'null'), n"
+                       : table == "g" ? "id, IFNULL(cid, 'null')"
+                                      : "id, IFNULL(up, 'null')";
+    return "SELECT CONCAT(COUNT(*), ' ', IFNULL(SUM(CRC32(CONCAT_WS(',', " + cols +
+           "))), 0)) FROM " + db + "." + table;
+  };
+  for (const char* table : {"p", "c", "g", "tree"}) {
+    auto want = src->queryValue(content("fk", table));
+    ASSERT_TRUE(want.ok()) << want.status().toString();
+    EXPECT_EQ(destValue(content("fk2", table)), want->value_or("")) << table;
+  }
+  // What each step left, at the destination (and, being equal, at the source).
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM fk2.c WHERE pid IN (1, 2, 3, 20, 35, 45, 52)"), "0");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM fk2.c WHERE pid BETWEEN 1010 AND 1015"), "12");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM fk2.g WHERE cid IS NULL"), "14");
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM fk2.c WHERE pid = 30"), "2");  // orphans, as at source
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM fk2.tree"), "4");
+  dts.signal(SIGTERM);
+  ASSERT_TRUE(dts.wait(60s).has_value());
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

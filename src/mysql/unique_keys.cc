@@ -1,5 +1,6 @@
 #include "mysql/unique_keys.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace dts::mysql {
@@ -71,6 +72,55 @@ Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, cons
                               std::to_string(r.size()) + " columns");
     }
     if (isGeneratedColumnExtra(r[1].value_or(""))) out.push_back(r[0].value_or(""));
+  }
+  return out;
+}
+
+Result<ReferencingActions> readReferencingActions(const QueryFn& query, const QuoteFn& quote,
+                                                  const std::string& database,
+                                                  const std::string& table) {
+  auto rows = query(
+      "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, r.DELETE_RULE, r.UPDATE_RULE,"
+      " k.REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k"
+      " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
+      " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME"
+      " AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
+      " WHERE k.REFERENCED_TABLE_SCHEMA = " +
+      quote(database) + " AND k.REFERENCED_TABLE_NAME = " + quote(table) +
+      " ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION");
+  if (!rows.ok()) {
+    return rows.status().withContext("reading the foreign keys that reference " +
+                                     quoteQualified(database, table));
+  }
+  auto acts = [](const std::string& rule) { return rule != "RESTRICT" && rule != "NO ACTION"; };
+  ReferencingActions out;
+  std::string last;
+  for (const auto& r : rows->rows) {
+    if (r.size() < 6) {
+      return Status::Internal("reading the foreign keys that reference " +
+                              quoteQualified(database, table) + ": " + std::to_string(r.size()) +
+                              " columns");
+    }
+    const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
+    if (!acts(on_delete) && !acts(on_update)) continue;
+    const std::string name = quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" +
+                             r[2].value_or("") + ")";
+    if (name != last) {
+      std::string text = name;
+      if (acts(on_delete)) text += " ON DELETE " + on_delete;
+      if (acts(on_update)) text += " ON UPDATE " + on_update;
+      out.described.push_back(std::move(text));
+      last = name;
+      std::pair<std::string, std::string> child{r[0].value_or(""), r[1].value_or("")};
+      if (std::find(out.tables.begin(), out.tables.end(), child) == out.tables.end())
+        out.tables.push_back(std::move(child));
+    }
+    out.on_delete = out.on_delete || acts(on_delete);
+    const std::string column = r[5].value_or("");
+    if (acts(on_update) && std::find(out.on_update_columns.begin(), out.on_update_columns.end(),
+                                     column) == out.on_update_columns.end()) {
+      out.on_update_columns.push_back(column);
+    }
   }
   return out;
 }

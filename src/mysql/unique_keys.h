@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -47,5 +48,23 @@ bool isGeneratedColumnExtra(std::string_view extra);
 Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, const QuoteFn& quote,
                                                       const std::string& database,
                                                       const std::string& table);
+
+// What the foreign keys that reference `database`.`table` do to their own rows when a row of it
+// is deleted or its referenced columns change (REFERENTIAL_CONSTRAINTS' DELETE_RULE and
+// UPDATE_RULE): CASCADE, SET NULL and SET DEFAULT act; RESTRICT and NO ACTION only check. The
+// binlog never carries the rows those actions change (sink/batch_sql.h).
+struct ReferencingActions {
+  bool on_delete = false;  // some foreign key acts ON DELETE
+  // The referenced columns (of `table`) of the foreign keys that act ON UPDATE, each once.
+  std::vector<std::string> on_update_columns;
+  // "`db`.`child` (fk_name) ON DELETE CASCADE" for each acting foreign key, for messages.
+  std::vector<std::string> described;
+  // The tables whose acting foreign keys reference it (database, table), each once.
+  std::vector<std::pair<std::string, std::string>> tables;
+  bool any() const { return on_delete || !on_update_columns.empty(); }
+};
+Result<ReferencingActions> readReferencingActions(const QueryFn& query, const QuoteFn& quote,
+                                                  const std::string& database,
+                                                  const std::string& table);
 
 }  // namespace dts::mysql

@@ -19,6 +19,11 @@ struct ChangeEvent {
   // DDL of a view or stored routine (pipeline/object_ddl.h): it holds no rows, so a destination
   // that refuses it is warned about and counted, and the task goes on.
   bool ddl_holds_no_rows = false;
+  // Rows: the source session's foreign_key_checks when it wrote the row (false when its rows
+  // event has NO_FOREIGN_KEY_CHECKS_F). The source never logs the rows its foreign keys' ON
+  // DELETE/ON UPDATE actions change; a destination repeats those actions only for a row written
+  // with checks on, as a native replica does (sink/batch_sql.h).
+  bool foreign_key_checks = true;
   std::string database;  // for DDL: the default database the statement ran in
   std::string table;     // empty for DDL that names no single table
   // Rows: the table's definition. DDL: the definition after the statement of the one table it

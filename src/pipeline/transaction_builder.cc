@@ -143,6 +143,8 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
   const size_t max_rows = options_.max_piece_rows;
   const size_t max_bytes = options_.max_piece_bytes;
   uint32_t row_in_event = 0;
+  // Rows_log_event flags (MySQL and MariaDB): bit 1 is NO_FOREIGN_KEY_CHECKS_F.
+  const bool foreign_key_checks = (rows.data.flags & 0x0002) == 0;
   while (!reader.done()) {
     // Cut before this row when the piece is full, so a transaction that fits travels whole.
     if (!current_.events.empty() && ((max_rows != 0 && current_.events.size() >= max_rows) ||
@@ -157,6 +159,7 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
     ce.position = event.position;
     ce.row_in_event = row_in_event++;
     ce.server_id = event.header.server_id;
+    ce.foreign_key_checks = foreign_key_checks;
     Status s = reader.next(&ce.before, &ce.after);
     if (!s.ok()) {
       current_.events.pop_back();

@@ -344,6 +344,17 @@ Status BatchSql::flushAll() {
   return Status::OK();
 }
 
+bool firesForeignKeyActions(const ChangeEvent& ev, const TableKeys& keys) {
+  if (!ev.foreign_key_checks) return false;
+  if (ev.op == ChangeEvent::Op::kDelete) return keys.delete_acts;
+  if (ev.op != ChangeEvent::Op::kUpdate) return false;
+  for (size_t i : keys.update_acting) {
+    if (!ev.after.has(i)) continue;  // not written: unchanged
+    if (!ev.before.has(i) || !(ev.before.values[i] == ev.after.values[i])) return true;
+  }
+  return false;
+}
+
 Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   if (ev.op == ChangeEvent::Op::kDdl) return Status::Internal("BatchSql::add given a DDL event");
   if (ev.table_info == nullptr) {
@@ -355,6 +366,11 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   std::string table_sql = mysql::quoteQualified(ev.database, ev.table);
   ++rows_;
 
+  if (firesForeignKeyActions(ev, keys)) {
+    bool done = false;
+    DTS_RETURN_IF_ERROR(emitActing(ev, table_sql, keys, &done));
+    if (done) return Status::OK();
+  }
   bool full_after = ev.op != ChangeEvent::Op::kDelete && allPresent(ev.after, ncols);
   bool compactable = keys.byte_comparable && !keys.identity.empty() &&
                      (ev.op == ChangeEvent::Op::kDelete || full_after);
@@ -428,36 +444,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     return Status::OK();
   }
   endOpenInsert();
-  // WHERE clause: identity = before, or every present before column <=> value.
   std::string where;
-  if (keyed) {
-    for (size_t n = 0; n < keys.identity.size(); ++n) {
-      size_t i = keys.identity[n];
-      if (!ev.before.has(i)) {
-        return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
-                                       ": the before image lacks key column '" +
-                                       info.columns[i].name + "'");
-      }
-      if (n > 0) where += " AND ";
-      where += mysql::quoteIdentifier(info.columns[i].name) + "=";
-      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
-    }
-  } else {
-    // The row is found by all its values: a -0 and a +0 row are told apart by their sign (LIMIT 1
-    // must take the row the source changed, not another that is equal in SQL).
-    for (size_t i = 0; i < ncols; ++i) {
-      if (!ev.before.has(i)) continue;
-      if (!where.empty()) where += " AND ";
-      std::string column = mysql::quoteIdentifier(info.columns[i].name);
-      where += column + "<=>";
-      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
-      appendZeroSignTest(&where, column, ev.before.values[i]);
-    }
-    if (where.empty()) {
-      return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
-                                     " has an empty before image and the table has no key");
-    }
-  }
+  DTS_RETURN_IF_ERROR(matchWhere(ev, table_sql, keys, &where));
   const char* limit = keyed ? "" : " LIMIT 1";
   if (ev.op == ChangeEvent::Op::kDelete) {
     emit("DELETE FROM " + table_sql + " WHERE " + where + limit);
@@ -496,6 +484,77 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   } else {
     emit(std::move(update));
   }
+  return Status::OK();
+}
+
+Status BatchSql::matchWhere(const ChangeEvent& ev, const std::string& table_sql,
+                            const TableKeys& keys, std::string* out) const {
+  const mysql::TableInfo& info = *ev.table_info;
+  const size_t ncols = info.columns.size();
+  std::string& where = *out;
+  where.clear();
+  if (!keys.identity.empty()) {
+    for (size_t n = 0; n < keys.identity.size(); ++n) {
+      size_t i = keys.identity[n];
+      if (!ev.before.has(i)) {
+        return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
+                                       ": the before image lacks key column '" +
+                                       info.columns[i].name + "'");
+      }
+      if (n > 0) where += " AND ";
+      where += mysql::quoteIdentifier(info.columns[i].name) + "=";
+      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
+    }
+  } else {
+    // The row is found by all its values: a -0 and a +0 row are told apart by their sign (LIMIT 1
+    // must take the row the source changed, not another that is equal in SQL).
+    for (size_t i = 0; i < ncols; ++i) {
+      if (!ev.before.has(i)) continue;
+      if (!where.empty()) where += " AND ";
+      std::string column = mysql::quoteIdentifier(info.columns[i].name);
+      where += column + "<=>";
+      DTS_RETURN_IF_ERROR(appendMatchLiteral(&where, ev.before.values[i], info.columns[i]));
+      appendZeroSignTest(&where, column, ev.before.values[i]);
+    }
+    if (where.empty()) {
+      return Status::InvalidArgument(std::string(pipeline::opName(ev.op)) + " on " + table_sql +
+                                     " has an empty before image and the table has no key");
+    }
+  }
+  return Status::OK();
+}
+
+Status BatchSql::emitActing(const ChangeEvent& ev, const std::string& table_sql,
+                            const TableKeys& keys, bool* done) {
+  // An action may change rows of any table: everything before this row is written first.
+  DTS_RETURN_IF_ERROR(flushAll());
+  emit("SET SESSION foreign_key_checks=1");
+  const mysql::TableInfo& info = *ev.table_info;
+  if (ev.op == ChangeEvent::Op::kDelete || keys.identity.empty() ||
+      !allPresent(ev.after, info.columns.size())) {
+    // A DELETE, or an UPDATE of the row: the statement that acts, as it is.
+    DTS_RETURN_IF_ERROR(emitDirect(ev, table_sql, keys));
+    emit("SET SESSION foreign_key_checks=0");
+    *done = true;
+    return Status::OK();
+  }
+  // A keyed row's full image goes as DELETE + REPLACE, which would act as a delete: the changed
+  // referenced columns go by UPDATE first (the actions run), then the row as usual.
+  std::string where, set;
+  DTS_RETURN_IF_ERROR(matchWhere(ev, table_sql, keys, &where));
+  for (size_t i : keys.update_acting) {
+    if (i >= info.columns.size() || !ev.after.has(i) ||
+        (ev.before.has(i) && ev.before.values[i] == ev.after.values[i])) {
+      continue;
+    }
+    if (!set.empty()) set.push_back(',');
+    set += mysql::quoteIdentifier(info.columns[i].name) + "=";
+    DTS_RETURN_IF_ERROR(
+        inTable(appendSqlLiteral(&set, ev.after.values[i], info.columns[i], destination_), info));
+  }
+  if (!set.empty()) emit("UPDATE " + table_sql + " SET " + set + " WHERE " + where);
+  emit("SET SESSION foreign_key_checks=0");
+  *done = false;
   return Status::OK();
 }
 

@@ -32,6 +32,18 @@
 // text; binary strings as bytes. A row with a value a parameter does not carry the same way (BIT,
 // an ENUM/SET known only by its index, the ENUM error value) is REPLACEd by a statement, in its
 // place in the order.
+// Foreign key actions: the source never logs the rows its foreign keys' ON DELETE / ON UPDATE
+// actions (CASCADE, SET NULL, SET DEFAULT) change, and the applier's session runs with
+// foreign_key_checks = 0, under which the destination takes no action either. So a row change
+// that fires such an action (firesForeignKeyActions: written at the source with checks on, a
+// delete of a row of a table that the destination's foreign keys reference with an ON DELETE
+// action, or an update that changes a column referenced with an ON UPDATE action) runs with
+// foreign_key_checks = 1, after everything before it in the batch, and as a statement that acts
+// the way the source's did: a DELETE (never the REPLACE that would write a row back), an UPDATE
+// of the changed referenced columns followed by the row's usual upsert, checks off again. The
+// destination's own foreign keys then change the child rows, as on a native replica. The applier
+// runs a transaction holding such a row alone (sink/mysql_applier.h): the rows an action changes
+// are nowhere in its key hashes.
 // Not thread-safe; one per worker.
 #pragma once
 
@@ -57,7 +69,15 @@ struct TableKeys {
   std::vector<std::vector<size_t>> unique;
   // True when the identity values may be compacted by their bytes (see above).
   bool byte_comparable = false;
+  // The destination's foreign keys that reference this table with an action (see above): whether
+  // deleting a row acts, and the columns (indexes into the event's table_info) whose change acts.
+  bool delete_acts = false;
+  std::vector<size_t> update_acting;
+  std::vector<std::pair<std::string, std::string>> acting_on;  // the tables they change
 };
+
+// Whether a row change fires foreign key actions at the destination (see above).
+bool firesForeignKeyActions(const pipeline::ChangeEvent& ev, const TableKeys& keys);
 
 // Rows of one table written by one prepared REPLACE (see above).
 struct BulkReplace {
@@ -123,6 +143,14 @@ class BatchSql {
                              const mysql::RowImage& row, const char* image) const;
   Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
                     const TableKeys& keys);
+  // The WHERE condition that finds the row the event changes: identity = before, or (no key)
+  // every present before column <=> its value.
+  Status matchWhere(const pipeline::ChangeEvent& ev, const std::string& table_sql,
+                    const TableKeys& keys, std::string* where) const;
+  // An event that fires foreign key actions (see above). *done: nothing more to write for it;
+  // otherwise the row's usual statements follow.
+  Status emitActing(const pipeline::ChangeEvent& ev, const std::string& table_sql,
+                    const TableKeys& keys, bool* done);
   void emitInsert(const std::string& verb, const std::string& table_sql,
                   const mysql::TableInfo& info, std::string values_row, bool lenient);
   // Emits one statement alone under the lenient sql_mode, then back to strict (sql_literal.h:

@@ -37,8 +37,17 @@ ChangeEvent ev(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
   return e;
 }
 
+// Rows identified by column 0, the primary key; byte_comparable: compacted by their bytes.
+TableKeys idKeys(bool byte_comparable) {
+  TableKeys k;
+  k.identity = {0};
+  k.unique = {{0}};
+  k.byte_comparable = byte_comparable;
+  return k;
+}
+
 TEST(BatchSqlTest, CompactsKeyedRowsToFinalState) {
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   std::vector<ChangeEvent> evs;
   evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(1, 10)));
   evs.push_back(ev(ChangeEvent::Op::kUpdate, row(1, 10), row(1, 11)));
@@ -57,6 +66,62 @@ TEST(BatchSqlTest, CompactsKeyedRowsToFinalState) {
 // The ENUM error value ('' at index 0) is refused by the strict session: the statement that
 // writes it goes alone under the lenient sql_mode, then back to strict; other rows stay batched
 // and strict. As a key value (WHERE) it needs nothing.
+// The source logs no row its foreign keys' actions change, and the applier's session has
+// foreign_key_checks = 0: a row that fires an action at the destination goes with checks on, after
+// every row before it (of any table), as a statement that acts the way the source's did: a
+// DELETE, never a REPLACE; a key change as an UPDATE, then the row's usual upsert. A row the
+// source wrote with checks off, an insert and a change to no referenced column fire nothing.
+TEST(BatchSqlTest, ARowThatFiresForeignKeyActionsGoesAloneWithChecksOn) {
+  TableKeys parent = idKeys(true);
+  parent.delete_acts = true;
+  parent.update_acting = {0};
+  ChangeEvent child = ev(ChangeEvent::Op::kInsert, std::nullopt, row(60, 5));
+  child.table = "c";
+  ChangeEvent unchecked = ev(ChangeEvent::Op::kDelete, row(7, 0), std::nullopt);
+  unchecked.foreign_key_checks = false;
+  EXPECT_FALSE(firesForeignKeyActions(unchecked, parent));
+  std::vector<ChangeEvent> evs;
+  evs.push_back(child);
+  evs.push_back(ev(ChangeEvent::Op::kUpdate, row(1, 10), row(1, 11)));  // id unchanged
+  evs.push_back(ev(ChangeEvent::Op::kDelete, row(5, 0), std::nullopt));
+  evs.push_back(ev(ChangeEvent::Op::kUpdate, row(2, 20), row(3, 20)));
+  evs.push_back(unchecked);
+  evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(8, 0)));
+  BatchSql b;
+  for (const auto& e : evs) ASSERT_TRUE(b.add(e, e.table == "c" ? idKeys(true) : parent).ok());
+  ASSERT_TRUE(b.finish().ok());
+  EXPECT_EQ(b.takeStatements(), (std::vector<std::string>{
+                                    "REPLACE INTO `db`.`c` (`id`,`v`) VALUES (60,5)",
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,11)",
+                                    "SET SESSION foreign_key_checks=1",
+                                    "DELETE FROM `db`.`t` WHERE `id`=5",
+                                    "SET SESSION foreign_key_checks=0",
+                                    "SET SESSION foreign_key_checks=1",
+                                    "UPDATE `db`.`t` SET `id`=3 WHERE `id`=2",
+                                    "SET SESSION foreign_key_checks=0",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((2),(7))",
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (3,20),(8,0)",
+                                }));
+
+  // Without a key the row's own statement acts: its DELETE or UPDATE, checks on.
+  TableKeys keyless;
+  keyless.delete_acts = true;
+  keyless.update_acting = {1};
+  BatchSql k;
+  ASSERT_TRUE(k.add(ev(ChangeEvent::Op::kDelete, row(5, 0), std::nullopt), keyless).ok());
+  ASSERT_TRUE(k.add(ev(ChangeEvent::Op::kUpdate, row(6, 1), row(6, 2)), keyless).ok());
+  ASSERT_TRUE(k.finish().ok());
+  EXPECT_EQ(k.takeStatements(),
+            (std::vector<std::string>{
+                "SET SESSION foreign_key_checks=1",
+                "DELETE FROM `db`.`t` WHERE `id`<=>5 AND `v`<=>0 LIMIT 1",
+                "SET SESSION foreign_key_checks=0",
+                "SET SESSION foreign_key_checks=1",
+                "UPDATE `db`.`t` SET `id`=6,`v`=2 WHERE `id`<=>6 AND `v`<=>1 LIMIT 1",
+                "SET SESSION foreign_key_checks=0",
+            }));
+}
+
 TEST(BatchSqlTest, EnumErrorValueIsWrittenAloneUnderTheLenientMode) {
   Value blank;
   blank.kind = Value::Kind::kEnum;  // index 0
@@ -71,7 +136,7 @@ TEST(BatchSqlTest, EnumErrorValueIsWrittenAloneUnderTheLenientMode) {
   const std::string lenient = setSqlModeSql(lenientSqlMode());
   const std::string strict = setSqlModeSql(strictSqlMode());
   for (bool keyed : {true, false}) {
-    TableKeys keys = keyed ? TableKeys{{0}, {{0}}, true} : TableKeys{};
+    TableKeys keys = keyed ? idKeys(true) : TableKeys{};
     BatchSql b;
     ASSERT_TRUE(b.add(withEnum(ev(ChangeEvent::Op::kInsert, std::nullopt,
                                   mysql::RowImage{{Value::ofInt(1), member}, {}})),
@@ -124,7 +189,7 @@ TEST(BatchSqlTest, TablesWithoutKeyMatchEveryColumn) {
 }
 
 TEST(BatchSqlTest, PartialImagesUpdateInOrder) {
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   BatchSql b;
   ASSERT_TRUE(b.add(ev(ChangeEvent::Op::kInsert, std::nullopt, row(1, 10)), keys).ok());
   auto partial = ev(ChangeEvent::Op::kUpdate, row(1, 10), row(1, 12));
@@ -139,7 +204,7 @@ TEST(BatchSqlTest, PartialImagesUpdateInOrder) {
 }
 
 TEST(BatchSqlTest, MissingKeyColumnIsAnError) {
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   BatchSql b;
   auto del = ev(ChangeEvent::Op::kDelete, row(1, 10), std::nullopt);
   del.before.present = {false, true};
@@ -187,7 +252,7 @@ ChangeEvent wideEv(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
 // parameter travels as the literal would: integers as integers, strings as bytes converted from
 // their character set, the rest as text or bytes. Deletes come first, as always.
 TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   auto info = wideTable();
   using Op = ChangeEvent::Op;
   std::vector<ChangeEvent> evs;
@@ -247,7 +312,7 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   EXPECT_EQ(cut->size(), 5u);
 
   // Rows of a table whose key is not compacted (no byte-wise key) go by bulk REPLACE too.
-  TableKeys loose{{0}, {{0}}, false};
+  TableKeys loose = idKeys(false);
   BatchSql direct(1 << 20, true);
   ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(1, 0, "a"), info), loose).ok());
   ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(2, 0, "a"), info), loose).ok());
@@ -264,7 +329,7 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
 TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
   using Op = ChangeEvent::Op;
   auto info = wideTable();
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   auto stepsOf = [&](std::vector<mysql::RowImage> rows) {
     BatchSql b(1 << 20, true);
     for (auto& r : rows) EXPECT_TRUE(b.add(wideEv(Op::kInsert, std::nullopt, r, info), keys).ok());
@@ -306,7 +371,7 @@ TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
 
 // A bulk REPLACE stays below the statement size, like a multi-row REPLACE.
 TEST(BatchSqlTest, BulkReplacesAreCutAtTheStatementSize) {
-  TableKeys keys{{0}, {{0}}, true};
+  TableKeys keys = idKeys(true);
   BatchSql b(4096, true);
   for (int id = 1; id <= 100; ++id) {
     auto after = wideRow(id, 1, std::string(200, 'x'));
@@ -359,7 +424,7 @@ TEST(BatchSqlTest, NegativeZeroIsStoredAsTheDestinationKeepsItAndMatchedAsZero) 
     return e;
   };
   using Op = ChangeEvent::Op;
-  TableKeys keyed{{0}, {{0}}, false};  // a FLOAT key is never compacted by its bytes
+  TableKeys keyed = idKeys(false);  // a FLOAT key is never compacted by its bytes
   BatchSql b;
   ASSERT_TRUE(b.add(zev(Op::kInsert, std::nullopt, zrow(-0.0, -0.0, 0.0)), keyed).ok());
   ASSERT_TRUE(b.add(zev(Op::kUpdate, zrow(-0.0, -0.0, 0.0), zrow(-0.0, 0.0, 1.0)), keyed).ok());

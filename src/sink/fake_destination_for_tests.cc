@@ -261,6 +261,19 @@ class FakeDestination::Session final : public DestinationSession {
         for (const auto& k : it->second.keys)
           result->rows.push_back({k.index, k.column, std::string(k.nullable ? "YES" : "")});
       }
+    } else if (startsWith(stmt, "SELECT k.TABLE_SCHEMA")) {
+      auto value = [&](std::string_view column) {
+        size_t at = stmt.find(column);
+        if (at == std::string::npos) return std::string();
+        at = stmt.find('\'', at);
+        return at == std::string::npos ? std::string() : readQuoted(stmt, &at);
+      };
+      auto it = dest_->tables_.find(
+          {value("REFERENCED_TABLE_SCHEMA = "), value("REFERENCED_TABLE_NAME = ")});
+      if (it != dest_->tables_.end()) {
+        for (const auto& r : it->second.referencing)
+          result->rows.push_back(mysql::Row(r.begin(), r.end()));
+      }
     } else if (startsWith(stmt, "SELECT COLUMN_NAME, EXTRA")) {
       auto it = dest_->tables_.find(namedTable(stmt));
       if (it != dest_->tables_.end()) {
@@ -351,6 +364,15 @@ void FakeDestination::addGenerated(const std::string& db, const std::string& tab
                                    const std::string& column) {
   std::lock_guard<std::mutex> lock(mu_);
   tables_[{db, table}].generated.push_back(column);
+}
+
+void FakeDestination::addReferencing(const std::string& db, const std::string& table,
+                                     const std::string& child_db, const std::string& child,
+                                     const std::string& constraint, const std::string& on_delete,
+                                     const std::string& on_update, const std::string& column) {
+  std::lock_guard<std::mutex> lock(mu_);
+  tables_[{db, table}].referencing.push_back(
+      {child_db, child, constraint, on_delete, on_update, column});
 }
 
 void FakeDestination::setUnreachable(bool unreachable) {

@@ -8,8 +8,10 @@
 //     applier's SELECT of it returns the rows; ensureSchema's CREATEs are accepted;
 //   - named locks (GET_LOCK / RELEASE_LOCK, "DO 0,RELEASE_LOCK(...)"), owned by a session until
 //     released or the session ends; a lock held by another session is refused at once;
-//   - unique keys, as the information_schema.STATISTICS query reports them (addKey), and
-//     generated columns, as the information_schema.COLUMNS query reports them (addGenerated);
+//   - unique keys, as the information_schema.STATISTICS query reports them (addKey),
+//     generated columns, as the information_schema.COLUMNS query reports them (addGenerated),
+//     and foreign keys that reference a table, as readReferencingActions' query reports them
+//     (addReferencing);
 //   - bulk statements (executeBulk), recorded as "<sql> -- N rows: (1,'a'),(2,NULL)" statements
 //     (integers in decimal, strings quoted as they are); setBulk(false) makes them unsupported;
 //   - failures: a hook sees every statement before it runs, and may fail it with a server error
@@ -62,6 +64,12 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
               const std::vector<std::string>& columns, bool nullable = false);
   // A generated column of db.table (the applier never writes it).
   void addGenerated(const std::string& db, const std::string& table, const std::string& column);
+  // A foreign key of child_db.child that references column `column` of db.table, with its
+  // DELETE_RULE and UPDATE_RULE ("CASCADE", "RESTRICT", ...).
+  void addReferencing(const std::string& db, const std::string& table, const std::string& child_db,
+                      const std::string& child, const std::string& constraint,
+                      const std::string& on_delete, const std::string& on_update,
+                      const std::string& column);
   // Makes every later connection attempt fail as unreachable (or succeed again).
   void setUnreachable(bool unreachable);
 
@@ -87,6 +95,8 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
     };
     std::vector<Key> keys;
     std::vector<std::string> generated;
+    // TABLE_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, DELETE_RULE, UPDATE_RULE, REFERENCED_COLUMN_NAME
+    std::vector<std::vector<std::string>> referencing;
   };
 
   mutable std::mutex mu_;

@@ -235,6 +235,17 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
       keys.unique.insert(keys.unique.begin(), info.primary_key);
     }
   }
+  // Foreign keys of the destination that act on their rows when a row of this one is deleted or
+  // its referenced columns change (batch_sql.h: foreign key actions).
+  auto actions = mysql::readReferencingActions(
+      [&](const std::string& sql) { return control_->query(sql); },
+      [&](std::string_view text) { return control_->quoteString(text); }, ev.database, ev.table);
+  if (!actions.ok()) return actions.status();
+  keys.delete_acts = actions->on_delete;
+  keys.acting_on = actions->tables;
+  for (const std::string& name : actions->on_update_columns) {
+    if (auto c = column(name)) keys.update_acting.push_back(*c);
+  }
   keys.byte_comparable = !keys.identity.empty();
   for (size_t i : keys.identity) {
     if (i >= info.columns.size() || !byteComparable(info.columns[i])) keys.byte_comparable = false;
@@ -317,6 +328,16 @@ Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
     DTS_RETURN_IF_ERROR(dropGeneratedColumns(&ev));
     DTS_ASSIGN_OR_RETURN(std::shared_ptr<const TableKeys> keys, tableKeys(ev));
     if (with_hashes) addKeyHashes(ev, *keys, &t->hashes);
+    if (firesForeignKeyActions(ev, *keys)) {
+      // A table the full phase loaded without a key after this transaction (its snapshot holds
+      // it) already shows what the action did, and its rows of later transactions up to its
+      // snapshot are skipped: acting again would remove rows nothing brings back.
+      for (const auto& child : keys->acting_on) {
+        auto snap = snapshots_.find(child);
+        if (snap != snapshots_.end() && snap->second.contains(t->id)) ev.foreign_key_checks = false;
+      }
+      if (ev.foreign_key_checks) t->acting = true;
+    }
     t->keys.push_back(std::move(keys));
     ++t->rows;
     if (ev.memory_bytes == 0) pipeline::measureRow(&ev);  // not from a TransactionBuilder
@@ -381,12 +402,19 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   DTS_RETURN_IF_ERROR(describeRows(t.get(), true));
 
   std::unique_lock<std::mutex> lock(mu_);
+  if (t->acting) {
+    // The rows its foreign key actions change are in no key hash: it runs alone, after every
+    // earlier transaction committed, and nothing after it runs before it commits.
+    DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
+    ++stats_.foreign_key_action_transactions;
+  }
   std::optional<int> w;
   bool waited_full = false, waited_conflict = false;
   done_cv_.wait(lock, [&] {
     if (!error_.ok()) return true;
-    // A streamed transaction's keys are unknown: nothing after it runs before it commits.
-    if (stream_committing_) return false;
+    // A streamed transaction's keys are unknown: nothing after it runs before it commits. Nor
+    // does anything run alongside a transaction whose foreign key actions change rows.
+    if (stream_committing_ || acting_pending_) return false;
     if (queued_ >= options_.max_queued_transactions ||
         (queued_ > 0 && queued_memory_ + t->memory > options_.max_queued_bytes)) {
       waited_full = true;
@@ -400,6 +428,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   stats_.waits_conflict += waited_conflict ? 1 : 0;
   if (!error_.ok()) return error_;
   tracker_.assign(*w, t->seq, t->hashes);
+  if (t->acting) acting_pending_ = true;
   Worker* worker = workers_[static_cast<size_t>(*w)].get();
   ++queued_;
   queued_memory_ += t->memory;
@@ -565,6 +594,7 @@ void MysqlApplier::workerLoop(Worker* w) {
             stats_.open_transaction_rows = 0;
           } else {
             tracker_.release(static_cast<int>(w->slot - 1), t->seq, t->hashes);
+            if (t->acting) acting_pending_ = false;
           }
           w->extras.add(t->id);
           markDoneLocked(t->seq);
@@ -680,7 +710,9 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     unsigned err = w->conn->lastErrorNumber();
     // The failed round may have stopped between a statement's lenient sql_mode and its restore
     // (BatchSql around an ENUM error value): the session goes back to strict with the rollback.
-    (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()));
+    // Likewise between foreign_key_checks = 1 and its restore (foreign key actions).
+    (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()) +
+                           "; SET SESSION foreign_key_checks=0");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
   }
   if (head.streamed) {

@@ -166,6 +166,9 @@ class MysqlApplier final : public Sink {
     // destination transaction, `commits` ends it (and then rows, bytes and tables count the
     // whole transaction, for the stats).
     bool streamed = false;
+    // A row fires foreign key actions at the destination (batch_sql.h): the transaction runs
+    // alone.
+    bool acting = false;
     bool begins = false;
     bool commits = false;
     // A streamed piece's statements, built by the apply thread while the worker runs the
@@ -272,6 +275,7 @@ class MysqlApplier final : public Sink {
   size_t queued_pieces_ = 0;  // of queued_: streamed pieces (stats() counts their transaction once)
   size_t queued_memory_ = 0;  // their Txn::memory
   bool stream_committing_ = false;  // a streamed transaction's last piece is queued or running
+  bool acting_pending_ = false;     // a transaction with foreign key actions is queued or running
   bool stopping_ = false;
   Status error_;
 

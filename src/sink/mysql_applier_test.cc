@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "sink/fake_destination_for_tests.h"
@@ -231,6 +233,93 @@ TEST_F(ApplierFakeTest, DdlIsABarrierAndIsRecordedAfterItRuns) {
   auto slots = dest_->checkpoint("task1");
   EXPECT_EQ(slots[0].pending_ddl, "");
   EXPECT_EQ(slots[0].position.empty(), false);
+}
+
+// The rows a destination foreign key's ON DELETE CASCADE changes are in no transaction's key
+// hashes: the transaction whose delete fires it runs alone, after every earlier transaction
+// committed and before any later one starts, with foreign_key_checks on around its DELETE.
+TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
+  dest_->addReferencing("d", "t", "d", "c", "c_ibfk_1", "CASCADE", "RESTRICT", "id");
+  std::mutex mu;
+  std::set<int> in_txn;     // sessions between their first data statement and COMMIT
+  int acting = -1;          // the session running the delete, until it commits
+  int overlaps = 0;         // data statements of two sessions while one of them is the delete's
+  std::vector<std::string> acting_statements;           // what the delete's transaction ran
+  std::map<int, std::vector<std::string>> current;     // each session's open transaction
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kControl) return 0;
+    std::unique_lock<std::mutex> lock(mu);
+    if (sql == "COMMIT" || sql == "ROLLBACK") {
+      if (session == acting || sql.find("(5,1)") != std::string::npos) {
+        // Held a moment: a transaction that did not wait would start meanwhile. Not a timing
+        // assertion: with the barrier nothing else can run, however long this is.
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        lock.lock();
+      }
+      in_txn.erase(session);
+      if (session == acting) {
+        acting = -1;
+        acting_statements = current[session];
+      }
+      current.erase(session);
+      return 0;
+    }
+    if (sql.find("checkpoint") != std::string::npos) return 0;
+    const bool data = sql.starts_with("REPLACE") || sql.starts_with("INSERT") ||
+                      sql.starts_with("DELETE") || sql.starts_with("UPDATE");
+    if (sql.starts_with("DELETE FROM `d`.`t`")) {
+      for (int other : in_txn) overlaps += other != session;
+      acting = session;
+    } else if (data && acting != -1 && session != acting) {
+      ++overlaps;
+    }
+    if (data || sql.starts_with("SET SESSION foreign_key_checks")) current[session].push_back(sql);
+    if (data) in_txn.insert(session);
+    return 0;
+  });
+  auto a = open(4, 1);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 5; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
+  ChangeEvent del;
+  del.op = ChangeEvent::Op::kDelete;
+  del.database = "d";
+  del.table = "t";
+  del.table_info = tableT();
+  del.before.values = {mysql::Value::ofInt(100), mysql::Value::ofInt(1)};
+  ASSERT_TRUE(a->apply(txn(6, {del})).ok());
+  for (int i = 7; i <= 12; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(overlaps, 0);
+  EXPECT_EQ(acting_statements,
+            (std::vector<std::string>{"SET SESSION foreign_key_checks=1",
+                                      "DELETE FROM `d`.`t` WHERE `id`=100",
+                                      "SET SESSION foreign_key_checks=0"}));
+  int at = committedAt("DELETE FROM `d`.`t`");
+  ASSERT_GE(at, 0);
+  for (int i = 1; i <= 5; ++i) EXPECT_LT(committedAt(row(i, 1)), at) << i;
+  for (int i = 7; i <= 12; ++i) EXPECT_GT(committedAt(row(i, 1)), at) << i;
+  EXPECT_EQ(a->stats().foreign_key_action_transactions, 1u);
+  // A delete the source wrote with foreign_key_checks off fires nothing: no barrier.
+  del.foreign_key_checks = false;
+  auto b = open(4, 1);
+  ASSERT_NE(b, nullptr);
+  ASSERT_TRUE(b->apply(txn(13, {del})).ok());
+  ASSERT_TRUE(b->close().ok());
+  EXPECT_EQ(b->stats().foreign_key_action_transactions, 0u);
+
+  // The child table was loaded without a key at 0-1-20: a delete it already shows acts on
+  // nothing (its rows of transactions up to 0-1-20 are skipped, and acting would remove them);
+  // a later one acts.
+  dest_->setHook(nullptr);
+  auto c = open(2, 1);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(c->setTableSnapshot("d", "c", "0-1-20").ok());
+  del.foreign_key_checks = true;
+  ASSERT_TRUE(c->apply(txn(20, {del})).ok());
+  ASSERT_TRUE(c->apply(txn(21, {del})).ok());
+  ASSERT_TRUE(c->close().ok());
+  EXPECT_EQ(c->stats().foreign_key_action_transactions, 1u);
 }
 
 TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {

@@ -59,6 +59,9 @@ struct SinkStats {
   // or for a transaction conflicting with two workers to be released (parallelism lost).
   uint64_t waits_queue_full = 0;
   uint64_t waits_conflict = 0;
+  // Transactions applied alone because a row of theirs fires the destination's foreign key
+  // actions (sink/batch_sql.h).
+  uint64_t foreign_key_action_transactions = 0;
 };
 
 // Row changes committed per table.

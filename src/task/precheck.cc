@@ -1,6 +1,8 @@
 #include "task/precheck.h"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "source/node_checks.h"
 #include "task/schema_copier.h"
@@ -44,6 +46,42 @@ std::string value(mysql::Connection& c, const std::string& sql) {
   auto v = c.queryValue(sql);
   if (!v.ok() || !v->has_value()) return "";
   return **v;
+}
+
+// The source's foreign keys that reference a selected table and act ON DELETE or ON UPDATE
+// (CASCADE, SET NULL, SET DEFAULT), as "`db`.`child` (name) ON DELETE CASCADE -> `db`.`parent`".
+// One query for every selected database.
+Result<std::vector<std::string>> foreignKeyActions(mysql::Connection& src,
+                                                   const std::vector<CatalogTable>& catalog) {
+  std::set<std::pair<std::string, std::string>> selected;
+  std::set<std::string> databases;
+  for (const auto& t : catalog) {
+    selected.insert({t.route.source_database, t.route.source_table});
+    databases.insert(t.route.source_database);
+  }
+  std::string in;
+  for (const auto& db : databases) in += (in.empty() ? "" : ", ") + src.quoteString(db);
+  DTS_ASSIGN_OR_RETURN(
+      auto rows,
+      src.query("SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE,"
+                " r.UPDATE_RULE, r.UNIQUE_CONSTRAINT_SCHEMA, r.REFERENCED_TABLE_NAME"
+                " FROM information_schema.REFERENTIAL_CONSTRAINTS r"
+                " WHERE r.UNIQUE_CONSTRAINT_SCHEMA IN (" +
+                in +
+                ") AND (r.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR r.UPDATE_RULE NOT IN"
+                " ('RESTRICT', 'NO ACTION')) ORDER BY 1, 2, 3"));
+  std::vector<std::string> out;
+  for (const auto& r : rows.rows) {
+    if (r.size() < 7) continue;
+    if (selected.count({r[5].value_or(""), r[6].value_or("")}) == 0) continue;
+    std::string text =
+        mysql::quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" + r[2].value_or("") + ")";
+    const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
+    if (on_delete != "RESTRICT" && on_delete != "NO ACTION") text += " ON DELETE " + on_delete;
+    if (on_update != "RESTRICT" && on_update != "NO ACTION") text += " ON UPDATE " + on_update;
+    out.push_back(text + " -> " + mysql::quoteQualified(r[5].value_or(""), r[6].value_or("")));
+  }
+  return out;
 }
 
 }  // namespace
@@ -255,6 +293,30 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
           add("key not selected", L::kWarn,
               t.describe() +
                   ": the column subset drops every usable key, so the destination table has none");
+        }
+      }
+    }
+    if (config.incremental() && !report.catalog.empty()) {
+      // Foreign key actions: the binlog never holds the rows they change (sink/batch_sql.h).
+      auto acting = foreignKeyActions(*src, report.catalog);
+      if (!acting.ok()) {
+        add("foreign key actions", L::kWarn,
+            "cannot list the foreign keys: " + acting.status().message());
+      } else if (!acting->empty()) {
+        std::string list;
+        for (const auto& a : *acting) list += (list.empty() ? "" : "; ") + a;
+        if (config.kind == TaskKind::kTracking) {
+          add("foreign key actions", L::kWarn,
+              list +
+                  ": the source does not log the rows a foreign key action changes, so the "
+                  "change log holds the referenced row's change only (a consumer that keeps a "
+                  "copy must repeat the action)");
+        } else {
+          add("foreign key actions", L::kOk,
+              std::to_string(acting->size()) +
+                  " foreign keys act ON DELETE or ON UPDATE; the source does not log the rows "
+                  "they change, so the destination's own foreign keys repeat them: " +
+                  list);
         }
       }
     }
