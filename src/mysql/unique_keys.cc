@@ -103,8 +103,8 @@ Result<ReferencingActions> readReferencingActions(const QueryFn& query, const Qu
     }
     const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
     if (!acts(on_delete) && !acts(on_update)) continue;
-    const std::string name = quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" +
-                             r[2].value_or("") + ")";
+    const std::string name =
+        quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" + r[2].value_or("") + ")";
     if (name != last) {
       std::string text = name;
       if (acts(on_delete)) text += " ON DELETE " + on_delete;

@@ -241,11 +241,11 @@ TEST_F(ApplierFakeTest, DdlIsABarrierAndIsRecordedAfterItRuns) {
 TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
   dest_->addReferencing("d", "t", "d", "c", "c_ibfk_1", "CASCADE", "RESTRICT", "id");
   std::mutex mu;
-  std::set<int> in_txn;     // sessions between their first data statement and COMMIT
-  int acting = -1;          // the session running the delete, until it commits
-  int overlaps = 0;         // data statements of two sessions while one of them is the delete's
-  std::vector<std::string> acting_statements;           // what the delete's transaction ran
-  std::map<int, std::vector<std::string>> current;     // each session's open transaction
+  std::set<int> in_txn;  // sessions between their first data statement and COMMIT
+  int acting = -1;       // the session running the delete, until it commits
+  int overlaps = 0;      // data statements of two sessions while one of them is the delete's
+  std::vector<std::string> acting_statements;       // what the delete's transaction ran
+  std::map<int, std::vector<std::string>> current;  // each session's open transaction
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
     if (session == kControl) return 0;
     std::unique_lock<std::mutex> lock(mu);
@@ -291,10 +291,9 @@ TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
   for (int i = 7; i <= 12; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1)})).ok());
   ASSERT_TRUE(a->close().ok());
   EXPECT_EQ(overlaps, 0);
-  EXPECT_EQ(acting_statements,
-            (std::vector<std::string>{"SET SESSION foreign_key_checks=1",
-                                      "DELETE FROM `d`.`t` WHERE `id`=100",
-                                      "SET SESSION foreign_key_checks=0"}));
+  EXPECT_EQ(acting_statements, (std::vector<std::string>{"SET SESSION foreign_key_checks=1",
+                                                         "DELETE FROM `d`.`t` WHERE `id`=100",
+                                                         "SET SESSION foreign_key_checks=0"}));
   int at = committedAt("DELETE FROM `d`.`t`");
   ASSERT_GE(at, 0);
   for (int i = 1; i <= 5; ++i) EXPECT_LT(committedAt(row(i, 1)), at) << i;

@@ -74,8 +74,8 @@ Result<std::vector<std::string>> foreignKeyActions(mysql::Connection& src,
   for (const auto& r : rows.rows) {
     if (r.size() < 7) continue;
     if (selected.count({r[5].value_or(""), r[6].value_or("")}) == 0) continue;
-    std::string text =
-        mysql::quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" + r[2].value_or("") + ")";
+    std::string text = mysql::quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" +
+                       r[2].value_or("") + ")";
     const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
     if (on_delete != "RESTRICT" && on_delete != "NO ACTION") text += " ON DELETE " + on_delete;
     if (on_update != "RESTRICT" && on_update != "NO ACTION") text += " ON UPDATE " + on_update;
