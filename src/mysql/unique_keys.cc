@@ -76,50 +76,33 @@ Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, cons
   return out;
 }
 
-Result<ReferencingActions> readReferencingActions(const QueryFn& query, const QuoteFn& quote,
-                                                  const std::string& database,
-                                                  const std::string& table) {
+Result<ReferencingActionsMap> readReferencingActions(const QueryFn& query) {
   auto rows = query(
-      "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, r.DELETE_RULE, r.UPDATE_RULE,"
-      " k.REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE k"
-      " JOIN information_schema.REFERENTIAL_CONSTRAINTS r"
-      " ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.TABLE_NAME = k.TABLE_NAME"
-      " AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME"
-      " WHERE k.REFERENCED_TABLE_SCHEMA = " +
-      quote(database) + " AND k.REFERENCED_TABLE_NAME = " + quote(table) +
-      " ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION");
-  if (!rows.ok()) {
-    return rows.status().withContext("reading the foreign keys that reference " +
-                                     quoteQualified(database, table));
-  }
+      "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, r.DELETE_RULE, r.UPDATE_RULE,"
+      " k.REFERENCED_TABLE_SCHEMA, k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME"
+      " FROM information_schema.REFERENTIAL_CONSTRAINTS r"
+      " JOIN information_schema.KEY_COLUMN_USAGE k"
+      " ON k.CONSTRAINT_SCHEMA = r.CONSTRAINT_SCHEMA AND k.TABLE_NAME = r.TABLE_NAME"
+      " AND k.CONSTRAINT_NAME = r.CONSTRAINT_NAME AND k.REFERENCED_TABLE_NAME IS NOT NULL"
+      " WHERE r.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION')"
+      " OR r.UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION')");
+  if (!rows.ok()) return rows.status().withContext("reading the foreign keys' actions");
   auto acts = [](const std::string& rule) { return rule != "RESTRICT" && rule != "NO ACTION"; };
-  ReferencingActions out;
-  std::string last;
+  ReferencingActionsMap out;
   for (const auto& r : rows->rows) {
-    if (r.size() < 6) {
-      return Status::Internal("reading the foreign keys that reference " +
-                              quoteQualified(database, table) + ": " + std::to_string(r.size()) +
+    if (r.size() < 7) {
+      return Status::Internal("reading the foreign keys' actions: " + std::to_string(r.size()) +
                               " columns");
     }
-    const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
-    if (!acts(on_delete) && !acts(on_update)) continue;
-    const std::string name =
-        quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" + r[2].value_or("") + ")";
-    if (name != last) {
-      std::string text = name;
-      if (acts(on_delete)) text += " ON DELETE " + on_delete;
-      if (acts(on_update)) text += " ON UPDATE " + on_update;
-      out.described.push_back(std::move(text));
-      last = name;
-      std::pair<std::string, std::string> child{r[0].value_or(""), r[1].value_or("")};
-      if (std::find(out.tables.begin(), out.tables.end(), child) == out.tables.end())
-        out.tables.push_back(std::move(child));
-    }
-    out.on_delete = out.on_delete || acts(on_delete);
-    const std::string column = r[5].value_or("");
-    if (acts(on_update) && std::find(out.on_update_columns.begin(), out.on_update_columns.end(),
-                                     column) == out.on_update_columns.end()) {
-      out.on_update_columns.push_back(column);
+    ReferencingActions& a = out[{r[4].value_or(""), r[5].value_or("")}];
+    std::pair<std::string, std::string> child{r[0].value_or(""), r[1].value_or("")};
+    if (std::find(a.tables.begin(), a.tables.end(), child) == a.tables.end())
+      a.tables.push_back(std::move(child));
+    if (acts(r[2].value_or(""))) a.on_delete = true;
+    const std::string column = r[6].value_or("");
+    if (acts(r[3].value_or("")) && std::find(a.on_update_columns.begin(), a.on_update_columns.end(),
+                                             column) == a.on_update_columns.end()) {
+      a.on_update_columns.push_back(column);
     }
   }
   return out;

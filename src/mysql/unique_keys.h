@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,22 +50,21 @@ Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, cons
                                                       const std::string& database,
                                                       const std::string& table);
 
-// What the foreign keys that reference `database`.`table` do to their own rows when a row of it
-// is deleted or its referenced columns change (REFERENTIAL_CONSTRAINTS' DELETE_RULE and
-// UPDATE_RULE): CASCADE, SET NULL and SET DEFAULT act; RESTRICT and NO ACTION only check. The
-// binlog never carries the rows those actions change (sink/batch_sql.h).
+// What the foreign keys that reference a table do to their own rows when a row of it is deleted
+// or its referenced columns change (REFERENTIAL_CONSTRAINTS' DELETE_RULE and UPDATE_RULE):
+// CASCADE, SET NULL and SET DEFAULT act; RESTRICT and NO ACTION only check. The binlog never
+// carries the rows those actions change (sink/batch_sql.h).
 struct ReferencingActions {
   bool on_delete = false;  // some foreign key acts ON DELETE
-  // The referenced columns (of `table`) of the foreign keys that act ON UPDATE, each once.
+  // The referenced columns (of the table) of the foreign keys that act ON UPDATE, each once.
   std::vector<std::string> on_update_columns;
-  // "`db`.`child` (fk_name) ON DELETE CASCADE" for each acting foreign key, for messages.
-  std::vector<std::string> described;
   // The tables whose acting foreign keys reference it (database, table), each once.
   std::vector<std::pair<std::string, std::string>> tables;
-  bool any() const { return on_delete || !on_update_columns.empty(); }
 };
-Result<ReferencingActions> readReferencingActions(const QueryFn& query, const QuoteFn& quote,
-                                                  const std::string& database,
-                                                  const std::string& table);
+// Every table of the server that acting foreign keys reference, by (database, table). One query:
+// information_schema cannot look foreign keys up by the table they reference, so a query per
+// table would read every table's definition each time (0.3 s a table with 2,000 tables).
+using ReferencingActionsMap = std::map<std::pair<std::string, std::string>, ReferencingActions>;
+Result<ReferencingActionsMap> readReferencingActions(const QueryFn& query);
 
 }  // namespace dts::mysql

@@ -262,17 +262,10 @@ class FakeDestination::Session final : public DestinationSession {
           result->rows.push_back({k.index, k.column, std::string(k.nullable ? "YES" : "")});
       }
     } else if (startsWith(stmt, "SELECT k.TABLE_SCHEMA")) {
-      auto value = [&](std::string_view column) {
-        size_t at = stmt.find(column);
-        if (at == std::string::npos) return std::string();
-        at = stmt.find('\'', at);
-        return at == std::string::npos ? std::string() : readQuoted(stmt, &at);
-      };
-      auto it = dest_->tables_.find(
-          {value("REFERENCED_TABLE_SCHEMA = "), value("REFERENCED_TABLE_NAME = ")});
-      if (it != dest_->tables_.end()) {
-        for (const auto& r : it->second.referencing)
-          result->rows.push_back(mysql::Row(r.begin(), r.end()));
+      for (const auto& [name, table] : dest_->tables_) {
+        for (const auto& r : table.referencing) {
+          result->rows.push_back({r[0], r[1], r[3], r[4], name.first, name.second, r[5]});
+        }
       }
     } else if (startsWith(stmt, "SELECT COLUMN_NAME, EXTRA")) {
       auto it = dest_->tables_.find(namedTable(stmt));

@@ -237,14 +237,18 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
   }
   // Foreign keys of the destination that act on their rows when a row of this one is deleted or
   // its referenced columns change (batch_sql.h: foreign key actions).
-  auto actions = mysql::readReferencingActions(
-      [&](const std::string& sql) { return control_->query(sql); },
-      [&](std::string_view text) { return control_->quoteString(text); }, ev.database, ev.table);
-  if (!actions.ok()) return actions.status();
-  keys.delete_acts = actions->on_delete;
-  keys.acting_on = actions->tables;
-  for (const std::string& name : actions->on_update_columns) {
-    if (auto c = column(name)) keys.update_acting.push_back(*c);
+  if (!fk_actions_.has_value()) {
+    auto all =
+        mysql::readReferencingActions([&](const std::string& sql) { return control_->query(sql); });
+    if (!all.ok()) return all.status();
+    fk_actions_ = std::move(all).value();
+  }
+  if (auto a = fk_actions_->find({ev.database, ev.table}); a != fk_actions_->end()) {
+    keys.delete_acts = a->second.on_delete;
+    keys.acting_on = a->second.tables;
+    for (const std::string& name : a->second.on_update_columns) {
+      if (auto c = column(name)) keys.update_acting.push_back(*c);
+    }
   }
   keys.byte_comparable = !keys.identity.empty();
   for (size_t i : keys.identity) {
@@ -813,6 +817,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     ++stats_.transactions_applied;
   }
   key_cache_.clear();
+  fk_actions_.reset();  // the DDL may have added or dropped a foreign key
   st = writeControlSlot("");
   if (!st.ok()) return fail(st);
   return Status::OK();

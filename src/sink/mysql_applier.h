@@ -73,6 +73,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "mysql/gtid.h"
+#include "mysql/unique_keys.h"
 #include "pipeline/change_event.h"
 #include "sink/batch_sql.h"
 #include "sink/checkpoint_store.h"
@@ -243,6 +244,9 @@ class MysqlApplier final : public Sink {
   // The destination's flavor (how BatchSql writes a -0), asked once at the start.
   mysql::ServerFlavor destination_flavor_ = mysql::ServerFlavor::kMariaDb;
   std::atomic<bool> prepare_refused_logged_{false};
+  // The destination's foreign keys that act, by the table they reference (batch_sql.h): read
+  // at the first row, again after each DDL.
+  std::optional<mysql::ReferencingActionsMap> fk_actions_;
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
   // By the events' table_info (one per table definition; held so that its address is not
   // reused while cached); cleared after DDL.
