@@ -313,8 +313,9 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                   "copy must repeat the action)");
         } else {
           add("foreign key actions", L::kOk,
-              std::to_string(acting->size()) +
-                  " foreign keys act ON DELETE or ON UPDATE; the source does not log the rows "
+              (acting->size() == 1 ? std::string("1 foreign key acts")
+                                   : std::to_string(acting->size()) + " foreign keys act") +
+                  " ON DELETE or ON UPDATE; the source does not log the rows "
                   "they change, so the destination's own foreign keys repeat them: " +
                   list);
         }
