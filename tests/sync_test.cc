@@ -1076,6 +1076,45 @@ TEST_F(SyncTest, ForeignKeyActionsOfTheSourceHappenAtTheDestination) {
   ASSERT_TRUE(dts.wait(60s).has_value());
 }
 
+// An XA transaction's rows are logged at XA PREPARE, before the source decides; the decision is
+// a group of its own, later. A sync applies them only once committed: a rolled-back one never
+// reaches the destination, a committed one does, and so does one committed in one phase; the
+// transactions in between arrive too, in order.
+TEST_F(SyncTest, XaTransactionsArriveOnlyWhenTheSourceCommitsThem) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS xa; CREATE DATABASE xa; "
+      "CREATE TABLE xa.t (id INT PRIMARY KEY, v VARCHAR(20))");
+  std::string file =
+      writeTask("xasync", cluster_->endpoint(), "  - database: xa\n", "{parallelism: 2}");
+  std::string data = workFile("data-xasync");
+  std::string logfile = workFile("xasync.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  // A prepared XA transaction outlives its connection (MariaDB 10.5+); another one decides.
+  sourceSql(
+      "XA START 'r1'; INSERT INTO xa.t VALUES (1, 'rolled back'); XA END 'r1'; "
+      "XA PREPARE 'r1'");
+  sourceSql("INSERT INTO xa.t VALUES (2, 'between')");
+  sourceSql("XA ROLLBACK 'r1'");
+  sourceSql(
+      "XA START 'c1'; INSERT INTO xa.t VALUES (3, 'committed'); XA END 'c1'; "
+      "XA PREPARE 'c1'");
+  sourceSql("INSERT INTO xa.t VALUES (4, 'between')");
+  sourceSql("XA COMMIT 'c1'");
+  sourceSql(
+      "XA START 'o1'; INSERT INTO xa.t VALUES (5, 'one phase'); XA END 'o1'; "
+      "XA COMMIT 'o1' ONE PHASE");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id, '=', v ORDER BY id) FROM xa.t"),
+            "2=between,3=committed,4=between,5=one phase");
+  auto st = status(data);
+  ASSERT_TRUE(st.is_object());
+  EXPECT_EQ(st["phase"], "incremental") << st.dump();
+  dts.signal(SIGTERM);
+  ASSERT_TRUE(dts.wait(60s).has_value());
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

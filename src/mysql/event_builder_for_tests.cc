@@ -323,12 +323,19 @@ std::string EventBuilder::mysqlGtid(const uint8_t uuid[16], uint64_t gno, int64_
   return event(EventType::kGtid, b);
 }
 
-std::string EventBuilder::mariaGtid(uint64_t seq, uint32_t domain, uint8_t flags) {
+std::string EventBuilder::mariaGtid(uint64_t seq, uint32_t domain, uint8_t flags,
+                                    std::string_view xa_gtrid) {
   std::string b;
   putUint(&b, seq, 8);
   putUint(&b, domain, 4);
   b.push_back(static_cast<char>(flags));
   if (flags & MariaGtidEvent::kFlGroupCommitId) putUint(&b, 99, 8);
+  if (flags & (MariaGtidEvent::kFlPreparedXa | MariaGtidEvent::kFlCompletedXa)) {
+    putUint(&b, 1, 4);  // formatID
+    b.push_back(static_cast<char>(xa_gtrid.size()));
+    b.push_back('\0');  // bqual: empty
+    b += xa_gtrid;
+  }
   while (b.size() < 19) b.push_back('\0');
   return event(EventType::kMariaGtid, b);
 }

@@ -64,7 +64,9 @@ class EventBuilder {
                    std::string before_bitmap = {}, std::string after_bitmap = {});
   std::string mysqlGtid(const uint8_t uuid[16], uint64_t gno, int64_t last_committed, int64_t seq,
                         uint64_t immediate_commit_us = 0);
-  std::string mariaGtid(uint64_t seq, uint32_t domain, uint8_t flags);
+  // With kFlPreparedXa or kFlCompletedXa: the XA id gtrid, '', formatID 1.
+  std::string mariaGtid(uint64_t seq, uint32_t domain, uint8_t flags,
+                        std::string_view xa_gtrid = {});
   // TRANSACTION_PAYLOAD holding `inner` (events built with checksum off), zstd-compressed.
   std::string transactionPayload(std::string_view inner, bool compress = true);
 

@@ -65,6 +65,15 @@ struct Transaction {
   // when it ended otherwise: a QUERY "COMMIT" (MariaDB, non-transactional engines), a DDL, an
   // XA PREPARE, a ROLLBACK. Never made up.
   std::optional<uint64_t> xid;
+  // An XA (two-phase) transaction at the source is two event groups, each with its own GTID: the
+  // rows, ended by XA PREPARE (kPrepare: not committed yet), and later XA COMMIT or XA ROLLBACK
+  // (kCommit / kRollback: no rows). `xa_id` names the XA transaction in one normal form,
+  // X'<gtrid hex>',X'<bqual hex>',<formatID> (lowercase hex), in all three. A one-phase XA
+  // commit is one ordinary group (kNone). pipeline/xa_stage.h holds prepared rows until the
+  // decision arrives.
+  enum class Xa : uint8_t { kNone, kPrepare, kCommit, kRollback };
+  Xa xa = Xa::kNone;
+  std::string xa_id;
   std::vector<ChangeEvent> events;
 
   // A transaction travels as one or more pieces, in order, each holding a bounded batch of its

@@ -1,5 +1,7 @@
 #include "pipeline/transaction_builder.h"
 
+#include <cctype>
+
 #include "common/strings.h"
 #include "mysql/row_decoder.h"
 
@@ -95,6 +97,116 @@ QueryKind classifyQuery(std::string_view sql) {
   return QueryKind::kOther;
 }
 
+namespace {
+
+void appendHex(std::string_view bytes, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  for (unsigned char c : bytes) {
+    out->push_back(kHex[c >> 4]);
+    out->push_back(kHex[c & 15]);
+  }
+}
+
+// One string of an xid at text[*at]: 'text' (quotes doubled or backslash-escaped), X'hex' or
+// 0xhex. Its bytes, or nullopt.
+std::optional<std::string> xidPart(std::string_view text, size_t* at) {
+  size_t i = *at;
+  while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  auto hexValue = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  auto hexRun = [&](size_t from, size_t to) -> std::optional<std::string> {
+    if ((to - from) % 2 != 0) return std::nullopt;
+    std::string out;
+    for (size_t k = from; k < to; k += 2) {
+      int hi = hexValue(text[k]), lo = hexValue(text[k + 1]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      out.push_back(static_cast<char>(hi * 16 + lo));
+    }
+    return out;
+  };
+  if (i + 1 < text.size() && (text[i] == 'X' || text[i] == 'x') && text[i + 1] == '\'') {
+    size_t end = text.find('\'', i + 2);
+    if (end == std::string_view::npos) return std::nullopt;
+    auto bytes = hexRun(i + 2, end);
+    *at = end + 1;
+    return bytes;
+  }
+  if (i + 1 < text.size() && text[i] == '0' && (text[i + 1] == 'x' || text[i + 1] == 'X')) {
+    size_t end = i + 2;
+    while (end < text.size() && hexValue(text[end]) >= 0) ++end;
+    auto bytes = hexRun(i + 2, end);
+    *at = end;
+    return bytes;
+  }
+  if (i < text.size() && (text[i] == '\'' || text[i] == '"')) {
+    const char quote = text[i];
+    std::string out;
+    for (size_t k = i + 1; k < text.size(); ++k) {
+      if (text[k] == '\\' && k + 1 < text.size()) {
+        out.push_back(text[++k]);
+      } else if (text[k] == quote) {
+        if (k + 1 < text.size() && text[k + 1] == quote) {
+          out.push_back(quote);
+          ++k;
+        } else {
+          *at = k + 1;
+          return out;
+        }
+      } else {
+        out.push_back(text[k]);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string normalXaId(std::string_view gtrid, std::string_view bqual, uint32_t format_id) {
+  std::string out = "X'";
+  appendHex(gtrid, &out);
+  out += "',X'";
+  appendHex(bqual, &out);
+  out += "'," + std::to_string(format_id);
+  return out;
+}
+
+std::string normalXaId(std::string_view text) {
+  size_t at = 0;
+  auto gtrid = xidPart(text, &at);
+  if (!gtrid) return "";
+  std::string bqual;
+  uint64_t format_id = 1;
+  auto comma = [&]() {
+    size_t i = at;
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    if (i < text.size() && text[i] == ',') {
+      at = i + 1;
+      return true;
+    }
+    return false;
+  };
+  if (comma()) {
+    auto b = xidPart(text, &at);
+    if (!b) return "";
+    bqual = *b;
+    if (comma()) {
+      while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at]))) ++at;
+      size_t start = at;
+      while (at < text.size() && std::isdigit(static_cast<unsigned char>(text[at]))) ++at;
+      if (at == start || at - start > 10) return "";
+      format_id = std::stoull(std::string(text.substr(start, at - start)));
+      if (format_id > 0xffffffffull) return "";
+    }
+  }
+  // What may follow (JOIN, RESUME, ONE PHASE) does not name the transaction.
+  return normalXaId(*gtrid, bqual, static_cast<uint32_t>(format_id));
+}
+
 void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid) {
   open_ = true;
   explicit_begin_ = false;
@@ -110,6 +222,8 @@ void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
   next.gtid = current_.gtid;
   next.begin = current_.begin;
   next.first_piece = false;
+  next.xa = current_.xa;
+  next.xa_id = current_.xa_id;
   current_.last_piece = false;
   done->push_back(std::move(current_));
   current_ = std::move(next);
@@ -184,7 +298,17 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     return Status::OK();
   };
 
-  if (const auto* g = event.as<mysql::MariaGtidEvent>()) return startGtid(g->gtid());
+  if (const auto* g = event.as<mysql::MariaGtidEvent>()) {
+    DTS_RETURN_IF_ERROR(startGtid(g->gtid()));
+    if (g->flags & mysql::MariaGtidEvent::kFlPreparedXa) {
+      // MariaDB writes no XA START query: the GTID says the group is an XA transaction that ends
+      // with XA END and XA_PREPARE.
+      explicit_begin_ = true;
+      current_.xa = Transaction::Xa::kPrepare;
+      current_.xa_id = normalXaId(g->xa_gtrid, g->xa_bqual, g->xa_format_id);
+    }
+    return Status::OK();
+  }
   if (const auto* g = event.as<mysql::MySqlGtidEvent>()) {
     DTS_RETURN_IF_ERROR(startGtid(g->gtid()));
     commit_ts_us_ = g->immediate_commit_us;
@@ -201,6 +325,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       case QueryKind::kCommit:
       case QueryKind::kRollback:
         if (!open_) open(event, {});
+        current_.xa = Transaction::Xa::kNone;
         finish(event, done);
         return Status::OK();
       case QueryKind::kXa:
@@ -209,7 +334,26 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
         if (startsWithXaStart(q->sql)) {
           if (!open_) open(event, {});
           explicit_begin_ = true;
+          // Prepared until its group ends otherwise (XID, ONE PHASE): every piece says so.
+          std::string_view sql = trimLeft(trimLeft(q->sql).substr(2));  // after "XA"
+          current_.xa = Transaction::Xa::kPrepare;
+          current_.xa_id = normalXaId(sql.substr(5));  // after START/BEGIN
         } else if (open_ && !explicit_begin_) {
+          // The decision on a prepared XA transaction, in a group of its own.
+          std::string_view sql = trimLeft(trimLeft(q->sql).substr(2));  // after "XA"
+          Transaction::Xa kind = startsWithWord(sql, "COMMIT")     ? Transaction::Xa::kCommit
+                                 : startsWithWord(sql, "ROLLBACK") ? Transaction::Xa::kRollback
+                                                                   : Transaction::Xa::kNone;
+          if (kind != Transaction::Xa::kNone) {
+            sql.remove_prefix(kind == Transaction::Xa::kCommit ? 6 : 8);
+            current_.xa = kind;
+            current_.xa_id = normalXaId(sql);
+            if (current_.xa_id.empty()) {
+              return Status::Corruption("XA statement at " + event.position.file + ":" +
+                                        std::to_string(event.position.offset) +
+                                        " names no XA transaction id: " + q->sql);
+            }
+          }
           finish(event, done);
         }
         return Status::OK();
@@ -233,11 +377,15 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
   if (const auto* x = event.as<mysql::XidEvent>()) {
     if (!open_) open(event, {});
     current_.xid = x->xid;
+    current_.xa = Transaction::Xa::kNone;  // committed by this XID (an XA ... ONE PHASE too)
     finish(event, done);
     return Status::OK();
   }
-  if (event.as<mysql::XaPrepareEvent>()) {
+  if (const auto* x = event.as<mysql::XaPrepareEvent>()) {
     if (!open_) open(event, {});
+    // XA COMMIT ... ONE PHASE commits the group itself.
+    current_.xa = x->one_phase ? Transaction::Xa::kNone : Transaction::Xa::kPrepare;
+    current_.xa_id = normalXaId(x->gtrid, x->bqual, x->format_id);
     finish(event, done);
     return Status::OK();
   }

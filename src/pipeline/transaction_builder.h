@@ -109,6 +109,13 @@ class TransactionBuilder {
   std::shared_ptr<const mysql::TableInfo> next_ddl_definition_;
 };
 
+// The normal form of an XA transaction id (Transaction::xa_id) from the text after XA COMMIT /
+// XA ROLLBACK: gtrid [, bqual [, formatID]], each string as 'text' or X'hex' (or 0xhex),
+// formatID 1 when absent. Empty when the text is not an xid.
+std::string normalXaId(std::string_view text);
+// The same from an XA_PREPARE event's parts.
+std::string normalXaId(std::string_view gtrid, std::string_view bqual, uint32_t format_id);
+
 // Classifies QUERY text: the statements that only delimit transactions.
 enum class QueryKind { kBegin, kCommit, kRollback, kXa, kSavepoint, kOther };
 QueryKind classifyQuery(std::string_view sql);

@@ -428,5 +428,64 @@ TEST(BinlogFixtureTest, MariaDbCompressedEventsMatchSelectOutput) {
   checkFixture("mariadb_types.000002", "fz");
 }
 
+// An XA transaction is two groups: its rows ended by XA PREPARE (kPrepare), and XA COMMIT or
+// XA ROLLBACK later (kCommit / kRollback), each naming it in one normal form, whatever form the
+// statement used; XA ... ONE PHASE is an ordinary transaction.
+TEST(TransactionBuilderTest, XaGroupsSayWhetherTheyPrepareCommitOrRollBack) {
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  Stream s;
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  auto xaPrepare = [&](bool one_phase, std::string_view gtrid) {
+    std::string body;
+    body.push_back(one_phase ? 1 : 0);
+    body += le(1, 4) + le(gtrid.size(), 4) + le(0, 4);
+    body += gtrid;
+    return b.event(EventType::kXaPrepare, body);
+  };
+  auto rowsGroup = [&](uint64_t seq, const std::string& start, bool one_phase) {
+    ASSERT_TRUE(s.feed(b.mariaGtid(seq, 0, mysql::MariaGtidEvent::kFlTransactional)).ok());
+    ASSERT_TRUE(s.feed(b.query("shop", start)).ok());
+    ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "t", cols)).ok());
+    ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 1, t::rowImage({le(seq, 4)}, {}))).ok());
+    ASSERT_TRUE(s.feed(b.query("shop", "XA END X'7831',X'',1")).ok());
+    ASSERT_TRUE(s.feed(xaPrepare(one_phase, "x1")).ok());
+  };
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  rowsGroup(20, "XA START X'7831',X'',1", false);
+  ASSERT_TRUE(s.feed(b.mariaGtid(21, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "XA COMMIT X'7831',X'',1")).ok());
+  rowsGroup(22, "XA BEGIN 'x1'", false);
+  ASSERT_TRUE(s.feed(b.mariaGtid(23, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "xa rollback 'x1', '', 1")).ok());
+  rowsGroup(24, "XA START 0x7831", true);
+  // MariaDB: no XA START query; the GTID event names the XA transaction.
+  ASSERT_TRUE(s.feed(b.mariaGtid(25, 0, mysql::MariaGtidEvent::kFlPreparedXa, "x1")).ok());
+  ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "t", cols)).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 1, t::rowImage({le(25, 4)}, {}))).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "XA END X'7831',X'',1")).ok());
+  ASSERT_TRUE(s.feed(xaPrepare(false, "x1")).ok());
+  ASSERT_TRUE(s.feed(b.mariaGtid(26, 0, mysql::MariaGtidEvent::kFlCompletedXa, "x1")).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "XA COMMIT X'7831',X'',1")).ok());
+  ASSERT_EQ(s.done.size(), 7u);
+  EXPECT_EQ(s.done[5].xa, Transaction::Xa::kPrepare);
+  EXPECT_EQ(s.done[5].events.size(), 1u);
+  EXPECT_EQ(s.done[6].xa, Transaction::Xa::kCommit);
+  EXPECT_EQ(s.done[6].xa_id, "X'7831',X'',1");
+  using Xa = Transaction::Xa;
+  EXPECT_EQ(s.done[0].xa, Xa::kPrepare);
+  EXPECT_EQ(s.done[0].events.size(), 1u);
+  EXPECT_EQ(s.done[1].xa, Xa::kCommit);
+  EXPECT_TRUE(s.done[1].events.empty());
+  EXPECT_EQ(s.done[2].xa, Xa::kPrepare);
+  EXPECT_EQ(s.done[3].xa, Xa::kRollback);
+  EXPECT_EQ(s.done[4].xa, Xa::kNone);  // ONE PHASE
+  EXPECT_EQ(s.done[4].events.size(), 1u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(s.done[i].xa_id, "X'7831',X'',1") << i;
+
+  EXPECT_EQ(normalXaId(" 'a''b', X'00FF' , 7 JOIN"), "X'612762',X'00ff',7");
+  EXPECT_EQ(normalXaId("X'7"), "");
+  EXPECT_EQ(normalXaId(""), "");
+}
+
 }  // namespace
 }  // namespace dts::pipeline

@@ -11,6 +11,7 @@
 #include "mysql/binlog_stream.h"
 #include "mysql/gtid.h"
 #include "pipeline/mapping_stage.h"
+#include "pipeline/xa_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/schema_history.h"
 #include "source/schema_tracker.h"
@@ -376,7 +377,9 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   }
   pipeline::MappingStage stage(mapping_, filter_source.get(),
                                tracking ? pipeline::DdlUse::kRecord : pipeline::DdlUse::kApply);
-  std::vector<pipeline::Transaction> done;
+  // XA transactions go on once decided (pipeline/xa_stage.h).
+  pipeline::XaStage xa;
+  std::vector<pipeline::Transaction> done, ready;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
   while (st.ok() && !halt && !stop.load()) {
     auto more = reader->next(&done);
@@ -406,7 +409,17 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
         break;
       }
     }
+    ready.clear();
     for (pipeline::Transaction& piece : done) {
+      st = xa.add(std::move(piece), &ready);
+      if (!st.ok()) break;
+    }
+    done.clear();
+    if (!st.ok()) {
+      st = st.withContext(where);
+      break;
+    }
+    for (pipeline::Transaction& piece : ready) {
       if (!config_.options.ddl) {
         std::erase_if(piece.events, [](const pipeline::ChangeEvent& e) {
           return e.op == pipeline::ChangeEvent::Op::kDdl;
