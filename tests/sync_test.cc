@@ -1115,6 +1115,65 @@ TEST_F(SyncTest, XaTransactionsArriveOnlyWhenTheSourceCommitsThem) {
   ASSERT_TRUE(dts.wait(60s).has_value());
 }
 
+// A DDL's result can depend on the session that ran it, beyond its text: an added column's
+// DEFAULT NOW() fills the existing rows with the statement's instant, and a TIMESTAMP literal or
+// NOW() into a DATETIME is read in the session's time zone. No row event carries those values:
+// the destination must run the statement at the source's instant in the source's zone, as a
+// native replica does, or every existing row differs.
+TEST_F(SyncTest, DdlRunsAtTheSourceSessionsInstantInItsTimeZone) {
+  // The source's own zone is +08:00 (many are): the schema copy must not read a TIMESTAMP
+  // DEFAULT in it and create it in the destination's.
+  auto globalZone = [&](const std::string& zone) {
+    std::string out;
+    EXPECT_EQ(runCommand("mariadb --no-defaults -uroot --socket=" + cluster_->dir() +
+                             "/node-1/mysqld.sock -e \"SET GLOBAL time_zone = '" + zone + "'\"",
+                         &out),
+              0)
+        << out;
+  };
+  globalZone("+08:00");
+  std::shared_ptr<void> restore(nullptr, [&](void*) { globalZone("SYSTEM"); });
+  sourceSql(
+      "DROP DATABASE IF EXISTS dtz; CREATE DATABASE dtz; "
+      "CREATE TABLE dtz.t (id INT PRIMARY KEY); INSERT INTO dtz.t VALUES (1), (2); "
+      "CREATE TABLE dtz.d (id INT PRIMARY KEY, ts TIMESTAMP NOT NULL DEFAULT "
+      "'2024-01-01 00:00:00')");
+  std::string file = writeTask("dtzsync", cluster_->endpoint(), "  - database: dtz\n", "{}");
+  std::string data = workFile("data-dtzsync");
+  std::string logfile = workFile("dtzsync.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  sourceSql(
+      "SET time_zone = '+08:00'; ALTER TABLE dtz.t"
+      " ADD COLUMN ts TIMESTAMP NOT NULL DEFAULT '2024-01-01 00:00:00',"
+      " ADD COLUMN created DATETIME(6) NOT NULL DEFAULT NOW(6),"
+      " ADD COLUMN stamp TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)");
+  std::this_thread::sleep_for(1100ms);  // a later instant at the destination, for NOW() to differ
+  sourceSql(
+      "SET time_zone = 'SYSTEM'; ALTER TABLE dtz.t ADD COLUMN here DATETIME(6) NOT NULL"
+      " DEFAULT NOW(6)");
+  sourceSql("INSERT INTO dtz.t (id) VALUES (3)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  const std::string rows =
+      "SELECT GROUP_CONCAT(id, ' ', UNIX_TIMESTAMP(ts), ' ', created, ' ', UNIX_TIMESTAMP(stamp),"
+      " ' ', here ORDER BY id SEPARATOR '; ') FROM dtz.t";
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  auto want = src->queryValue(rows);
+  ASSERT_TRUE(want.ok()) << want.status().toString();
+  EXPECT_EQ(destValue(rows), want->value_or("")) << log(logfile);
+  // The literal was read at +08:00: 2023-12-31 16:00:00 UTC.
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM dtz.t WHERE UNIX_TIMESTAMP(ts) = 1704038400"), "3");
+  // The copied table's default is the same instant.
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dest, nullptr);
+  ASSERT_TRUE(dest->execute("INSERT INTO dtz.d (id) VALUES (100)").ok());
+  EXPECT_EQ(destValue("SELECT UNIX_TIMESTAMP(ts) FROM dtz.d WHERE id = 100"), "1704038400");
+  dts.signal(SIGTERM);
+  ASSERT_TRUE(dts.wait(60s).has_value());
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

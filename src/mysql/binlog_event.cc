@@ -383,20 +383,22 @@ struct EventBody {
   uint64_t max_uncompressed_bytes;
 };
 
-// The client's collation from a QUERY event's status variables (Q_CHARSET_CODE), 0 when absent.
-// Each variable is a code byte and a value whose length the code fixes; the walk stops at the
-// first code it does not know (as the server's own reader does), since it cannot step over it.
-uint16_t queryClientCollation(std::string_view vars) {
+// What a QUERY event's status variables say of the session that ran it: the client's collation
+// (Q_CHARSET_CODE), its time zone (Q_TIME_ZONE_CODE) and the microseconds of its start
+// (MariaDB Q_HRNOW, MySQL Q_MICROSECONDS). Each variable is a code byte and a value whose length
+// the code fixes; the walk stops at the first code it does not know (as the server's own reader
+// does), since it cannot step over it.
+void readQueryStatus(std::string_view vars, QueryEvent* e) {
   ByteReader r(vars);
   uint8_t code;
   while (r.getU8(&code)) {
     uint8_t len8 = 0;
-    uint16_t collation = 0;
+    std::string_view text;
     switch (code) {
       case 0:   // Q_FLAGS2_CODE
       case 3:   // Q_AUTO_INCREMENT
       case 10:  // Q_MASTER_DATA_WRITTEN_CODE
-        if (!r.skip(4)) return 0;
+        if (!r.skip(4)) return;
         break;
       case 1:    // Q_SQL_MODE_CODE
       case 9:    // Q_TABLE_MAP_FOR_UPDATE_CODE
@@ -404,50 +406,56 @@ uint16_t queryClientCollation(std::string_view vars) {
       case 15:   // Q_COMMIT_TS2
       case 17:   // Q_DDL_LOGGED_WITH_XID
       case 129:  // MariaDB Q_XID
-        if (!r.skip(8)) return 0;
+        if (!r.skip(8)) return;
         break;
       case 2:  // Q_CATALOG_CODE: length, text, NUL
-        if (!r.getU8(&len8) || !r.skip(len8 + 1u)) return 0;
+        if (!r.getU8(&len8) || !r.skip(len8 + 1u)) return;
         break;
       case 4:  // Q_CHARSET_CODE: client, connection and server collations
-        return r.getU16(&collation) ? collation : 0;
-      case 5:  // Q_TIME_ZONE_CODE
+        if (!r.getU16(&e->client_collation) || !r.skip(4)) return;
+        break;
+      case 5:  // Q_TIME_ZONE_CODE: length, name
+        if (!r.getU8(&len8) || !r.getBytes(len8, &text)) return;
+        e->time_zone.assign(text);
+        break;
       case 6:  // Q_CATALOG_NZ_CODE
-        if (!r.getU8(&len8) || !r.skip(len8)) return 0;
+        if (!r.getU8(&len8) || !r.skip(len8)) return;
         break;
       case 7:   // Q_LC_TIME_NAMES_CODE
       case 8:   // Q_CHARSET_DATABASE_CODE
       case 18:  // Q_DEFAULT_COLLATION_FOR_UTF8MB4
-        if (!r.skip(2)) return 0;
+        if (!r.skip(2)) return;
         break;
-      case 13:   // Q_MICROSECONDS
-      case 128:  // MariaDB Q_HRNOW
-        if (!r.skip(3)) return 0;
+      case 13:     // Q_MICROSECONDS
+      case 128: {  // MariaDB Q_HRNOW
+        uint64_t usec = 0;
+        if (!r.getUint(3, &usec)) return;
+        e->start_usec = static_cast<uint32_t>(usec);
         break;
+      }
       case 16:  // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
       case 19:  // Q_SQL_REQUIRE_PRIMARY_KEY
       case 20:  // Q_DEFAULT_TABLE_ENCRYPTION
-        if (!r.skip(1)) return 0;
+        if (!r.skip(1)) return;
         break;
       case 11:  // Q_INVOKER: user and host, each with a length byte
-        if (!r.getU8(&len8) || !r.skip(len8) || !r.getU8(&len8) || !r.skip(len8)) return 0;
+        if (!r.getU8(&len8) || !r.skip(len8) || !r.getU8(&len8) || !r.skip(len8)) return;
         break;
       case 12: {  // Q_UPDATED_DB_NAMES: a count, then NUL-terminated names (254: none listed)
         uint8_t n = 0;
-        if (!r.getU8(&n)) return 0;
+        if (!r.getU8(&n)) return;
         if (n == 254) break;
         for (uint8_t i = 0; i < n; ++i) {
           uint8_t c = 1;
           while (c != 0) {
-            if (!r.getU8(&c)) return 0;
+            if (!r.getU8(&c)) return;
           }
         }
         break;
       }
-      default: return 0;
+      default: return;
     }
   }
-  return 0;
 }
 
 // `_name'`, `_name"` or `_name X'` at the start of a word: a character set introducer.
@@ -499,7 +507,7 @@ Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
     return corrupt("truncated post-header");
   std::string_view db, status_vars;
   if (!r.getBytes(status_len, &status_vars)) return corrupt("status variables run past the event");
-  e.client_collation = queryClientCollation(status_vars);
+  readQueryStatus(status_vars, &e);
   if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
   e.database.assign(db);
   if (in.header.type == EventType::kMariaQueryCompressed) {

@@ -46,6 +46,11 @@ struct QueryEvent {
   std::string sql;
   uint16_t client_collation = 0;  // the status variable Q_CHARSET_CODE; 0 when absent
   bool sql_is_utf8 = true;
+  // The session's time zone when the statement used one (Q_TIME_ZONE_CODE: "SYSTEM", a name,
+  // "+08:00"); empty when absent. The microseconds of the statement's start (MariaDB Q_HRNOW,
+  // MySQL Q_MICROSECONDS; the seconds are the header's timestamp); 0 when absent.
+  std::string time_zone;
+  uint32_t start_usec = 0;
 };
 
 struct XidEvent {

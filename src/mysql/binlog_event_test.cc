@@ -322,6 +322,13 @@ TEST(BinlogEventTest, QueryTextIsConvertedFromTheClientCharacterSet) {
     EXPECT_EQ(q->sql_is_utf8, c.utf8) << c.collation << " " << c.sql;
     EXPECT_EQ(q->database, "d");
   }
+  // The session's time zone and the microseconds of the statement's start, after the collation.
+  ASSERT_TRUE(
+      feed(b.query("d", "ALTER TABLE t ADD c DATETIME(6) DEFAULT NOW(6)", 45, "+08:00", 123456))
+          .ok());
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->client_collation, 45);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->time_zone, "+08:00");
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->start_usec, 123456u);
   // Status variables cut short: no collation, the text as logged, nothing read past them.
   ASSERT_TRUE(feed(b.query("d", "CREATE TABLE \xfc (a INT)")).ok());
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->client_collation, 0);

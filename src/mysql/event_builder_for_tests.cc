@@ -182,7 +182,8 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql) {
 }
 
 std::string EventBuilder::query(std::string_view db, std::string_view sql,
-                                uint16_t client_collation) {
+                                uint16_t client_collation, std::string_view time_zone,
+                                int start_usec) {
   std::string status;
   status.push_back(0);  // Q_FLAGS2_CODE
   putUint(&status, 0, 4);
@@ -198,6 +199,15 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql,
   putUint(&status, client_collation, 2);
   putUint(&status, client_collation, 2);
   putUint(&status, 8, 2);
+  if (!time_zone.empty()) {
+    status.push_back(5);  // Q_TIME_ZONE_CODE
+    status.push_back(static_cast<char>(time_zone.size()));
+    status += time_zone;
+  }
+  if (start_usec >= 0) {
+    status.push_back(flavor_ == ServerFlavor::kMariaDb ? static_cast<char>(128) : 13);
+    putUint(&status, static_cast<uint64_t>(start_usec), 3);  // Q_HRNOW / Q_MICROSECONDS
+  }
   return event(EventType::kQuery, queryBody(db, sql, status));
 }
 

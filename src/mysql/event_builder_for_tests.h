@@ -54,7 +54,10 @@ class EventBuilder {
   std::string query(std::string_view db, std::string_view sql);
   // With the status variables a server writes before Q_CHARSET_CODE (flags, sql_mode, catalog,
   // auto-increment) and Q_CHARSET_CODE naming `client_collation`.
-  std::string query(std::string_view db, std::string_view sql, uint16_t client_collation);
+  // Also Q_TIME_ZONE_CODE when time_zone is not empty, and the statement's microseconds (MariaDB
+  // Q_HRNOW, MySQL Q_MICROSECONDS) when start_usec >= 0.
+  std::string query(std::string_view db, std::string_view sql, uint16_t client_collation,
+                    std::string_view time_zone = {}, int start_usec = -1);
   std::string xid(uint64_t xid);
   std::string rotate(std::string_view next_file, uint64_t pos = 4);
   std::string tableMap(uint64_t table_id, std::string_view db, std::string_view table,

@@ -13,6 +13,16 @@
 
 namespace dts::pipeline {
 
+// DDL: what the statement's result depends on of the source session that ran it, beyond its
+// text: the instant it started (NOW() and CURRENT_TIMESTAMP, e.g. in a DEFAULT that fills the
+// existing rows of an added column) and its time zone (a TIMESTAMP literal, NOW() into a
+// DATETIME). A native replica runs the statement with both; so does dts (sink/mysql_applier.h).
+struct DdlSession {
+  int64_t start_us = 0;   // microseconds since the epoch
+  std::string time_zone;  // as the QUERY event names it ("SYSTEM", "+08:00", a name), or the
+                          // fixed offset it had then ("+08:00"); empty: the statement used none
+};
+
 struct ChangeEvent {
   enum class Op : uint8_t { kInsert, kUpdate, kDelete, kDdl };
   Op op = Op::kInsert;
@@ -29,9 +39,10 @@ struct ChangeEvent {
   // Rows: the table's definition. DDL: the definition after the statement of the one table it
   // created or changed, when the reader's schema history knows it (null otherwise).
   std::shared_ptr<const mysql::TableInfo> table_info;
-  mysql::RowImage before;          // update, delete
-  mysql::RowImage after;           // insert, update
-  std::string sql;                 // DDL only
+  mysql::RowImage before;                         // update, delete
+  mysql::RowImage after;                          // insert, update
+  std::string sql;                                // DDL only
+  std::shared_ptr<const DdlSession> ddl_session;  // DDL only; null when unknown
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
   // Rows: the row's index within its binlog rows event (0 for its first row; Debezium's
   // source.row). 0 for DDL.

@@ -367,6 +367,10 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       ce.op = ChangeEvent::Op::kDdl;
       ce.database = q->database;
       ce.sql = q->sql;
+      auto session = std::make_shared<DdlSession>();
+      session->start_us = static_cast<int64_t>(event.header.timestamp) * 1000000 + q->start_usec;
+      session->time_zone = q->time_zone;
+      ce.ddl_session = std::move(session);
       ce.table_info = std::move(definition);
       ce.position = event.position;
       ce.server_id = event.header.server_id;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 
 #include "common/log.h"
 #include "mysql/unique_keys.h"
@@ -787,7 +788,25 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       // Unqualified names inside the statement body resolve where they did at the source.
       (void)control_->execute("USE " + mysql::quoteIdentifier(d.database));
     }
+    // The source session's instant and time zone (pipeline::DdlSession), as a native replica
+    // runs the statement: an added column's DEFAULT NOW() fills the existing rows with the
+    // source's instant, a TIMESTAMP literal is read in the source's zone.
+    if (d.ddl_session != nullptr) {
+      const pipeline::DdlSession& s = *d.ddl_session;
+      char stamp[48];
+      std::snprintf(stamp, sizeof(stamp), "%lld.%06lld",
+                    static_cast<long long>(s.start_us / 1000000),
+                    static_cast<long long>(s.start_us % 1000000));
+      std::string set = std::string("SET SESSION timestamp = ") + stamp;
+      if (!s.time_zone.empty()) set += ", time_zone = " + control_->quoteString(s.time_zone);
+      st = control_->execute(set);
+      if (!st.ok()) return fail(st.withContext("DDL of transaction " + t->gtid));
+    }
     st = control_->execute(d.sql);
+    if (d.ddl_session != nullptr) {
+      Status back = control_->execute("SET SESSION timestamp = DEFAULT, time_zone = '+00:00'");
+      if (!back.ok() && st.ok()) return fail(back.withContext("DDL of transaction " + t->gtid));
+    }
     if (!st.ok()) {
       unsigned err = control_->lastErrorNumber();
       if (replay && alreadyDone(err)) {

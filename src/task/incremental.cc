@@ -1,8 +1,11 @@
 #include "task/incremental.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -87,6 +90,67 @@ Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& 
     spdlog::info(
         "task {}: changes of `{}`.`{}` (loaded without a key) up to {} are in its full data", task,
         *r[0], *r[1], *r[2]);
+  }
+  return Status::OK();
+}
+
+// "+08:00", "-3:30": a fixed offset, which any server takes as a time_zone.
+bool isFixedOffset(std::string_view tz) {
+  if (tz.size() < 5 || (tz[0] != '+' && tz[0] != '-')) return false;
+  size_t colon = tz.find(':');
+  if (colon == std::string_view::npos || colon < 2 || colon > 3 || tz.size() != colon + 3)
+    return false;
+  for (size_t i = 1; i < tz.size(); ++i) {
+    if (i != colon && !std::isdigit(static_cast<unsigned char>(tz[i]))) return false;
+  }
+  return true;
+}
+
+// A DDL run in a named time zone or in the source's SYSTEM one is applied in the fixed offset
+// that zone had at the statement's start (pipeline::DdlSession): the destination may not know
+// the name, and its SYSTEM zone is another server's. The source converts (one query per such
+// DDL, on a connection of its own kept in *conn).
+Status fixDdlTimeZones(const TaskConfig& config, std::unique_ptr<mysql::Connection>* conn,
+                       pipeline::Transaction* piece) {
+  for (pipeline::ChangeEvent& ev : piece->events) {
+    if (ev.op != pipeline::ChangeEvent::Op::kDdl || ev.ddl_session == nullptr) continue;
+    const std::string& tz = ev.ddl_session->time_zone;
+    if (tz.empty() || isFixedOffset(tz)) continue;
+    if (*conn == nullptr) {
+      DTS_ASSIGN_OR_RETURN(auto opts, config.source.connectOptions());
+      DTS_ASSIGN_OR_RETURN(*conn, mysql::Connection::connect(opts));
+      Status st = (*conn)->execute("SET SESSION time_zone = '+00:00'");
+      if (!st.ok()) {
+        conn->reset();
+        return st;
+      }
+    }
+    const std::string at =
+        "FROM_UNIXTIME(" + std::to_string(ev.ddl_session->start_us / 1000000) + ")";
+    auto minutes = (*conn)->queryValue("SELECT TIMESTAMPDIFF(MINUTE, " + at + ", CONVERT_TZ(" + at +
+                                       ", '+00:00', " + (*conn)->quoteString(tz) + "))");
+    if (!minutes.ok()) {
+      conn->reset();
+      return minutes.status().withContext("reading the offset of time zone '" + tz +
+                                          "' at the source, for DDL of transaction " + piece->gtid);
+    }
+    if (!minutes->has_value()) {
+      return Status::FailedPrecondition(
+          "DDL of transaction " + piece->gtid + " ran in time zone '" + tz +
+          "', which the source cannot convert (CONVERT_TZ is NULL: are its time zone tables "
+          "loaded?); applied in another zone, the values it computes would differ");
+    }
+    const int m = std::stoi(**minutes);
+    if (m <= -24 * 60 || m >= 24 * 60) {
+      return Status::FailedPrecondition("DDL of transaction " + piece->gtid + ": time zone '" + tz +
+                                        "' is " + **minutes + " minutes from UTC");
+    }
+    char text[16];
+    std::snprintf(text, sizeof(text), "%c%02d:%02d", m < 0 ? '-' : '+', std::abs(m) / 60,
+                  std::abs(m) % 60);
+    auto fixed = std::make_shared<pipeline::DdlSession>(*ev.ddl_session);
+    fixed->time_zone = text;
+    ev.ddl_session = std::move(fixed);
   }
   return Status::OK();
 }
@@ -379,6 +443,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
                                tracking ? pipeline::DdlUse::kRecord : pipeline::DdlUse::kApply);
   // XA transactions go on once decided (pipeline/xa_stage.h).
   pipeline::XaStage xa;
+  std::unique_ptr<mysql::Connection> tz_source;  // fixDdlTimeZones
   std::vector<pipeline::Transaction> done, ready;
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
   while (st.ok() && !halt && !stop.load()) {
@@ -433,6 +498,11 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       }
       if (on_read_) on_read_(piece);
       noteDroppedTables(piece, reader->schema().history(), progress);
+      st = fixDdlTimeZones(config_, &tz_source, &piece);
+      if (!st.ok()) {
+        st = st.withContext(where);
+        break;
+      }
       st = stage.map(&piece);
       for (const std::string& what : stage.takeNotApplied()) {
         spdlog::warn("task {}: not applied at the destination: {}", config_.name, what);

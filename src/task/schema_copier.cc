@@ -252,7 +252,8 @@ Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
     for (const auto& r : refs.rows) referenced.emplace(r[0].value_or(""), r[1].value_or(""));
     DTS_RETURN_IF_ERROR(ensureMetaSchema(dest));
   }
-  DTS_RETURN_IF_ERROR(src.execute("SET SESSION sql_quote_show_create = 1"));
+  DTS_RETURN_IF_ERROR(
+      src.execute("SET SESSION sql_quote_show_create = 1, SESSION time_zone = '+00:00'"));
   DTS_RETURN_IF_ERROR(
       dest.execute("SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0,"
                    " SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'"));
