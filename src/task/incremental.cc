@@ -498,7 +498,8 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       }
       if (on_read_) on_read_(piece);
       noteDroppedTables(piece, reader->schema().history(), progress);
-      st = fixDdlTimeZones(config_, &tz_source, &piece);
+      // A change log records the statement as it ran; only a destination runs it.
+      if (!tracking) st = fixDdlTimeZones(config_, &tz_source, &piece);
       if (!st.ok()) {
         st = st.withContext(where);
         break;
