@@ -225,14 +225,26 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   commit("ALTER TABLE trk.t ADD COLUMN n INT NOT NULL DEFAULT 7");
   commit("INSERT INTO trk.t (id, v, d) VALUES (3, 'three', 3.25)");
   commit("UPDATE trk.t SET n = n + id");
+  // An XA transaction is logged when the source commits it, under its prepare's GTID; one the
+  // source rolled back leaves nothing.
+  sourceSql("XA START 'tr1'; INSERT INTO trk.t (id, v, d) VALUES (50, 'never', 0); XA END 'tr1';"
+            " XA PREPARE 'tr1'");
+  sourceSql("XA ROLLBACK 'tr1'");
+  sourceSql("XA START 'tc1'; INSERT INTO trk.t (id, v, d) VALUES (51, 'xa', 0); XA END 'tc1';"
+            " XA PREPARE 'tc1'");
+  const std::string xa_gtid = sourcePosition();
+  sourceSql("XA COMMIT 'tc1'");
   ASSERT_TRUE(waitCaughtUp(data, "trk")) << fileText(logfile);
   dts.signal(SIGTERM);
   ASSERT_EQ(dts.wait(60s), 0) << fileText(logfile);
 
   std::vector<LoggedTxn> log = readLog(data, "trk");
-  ASSERT_EQ(log.size(), 5u);
+  ASSERT_EQ(log.size(), 6u);
+  EXPECT_EQ(log[5].gtid, xa_gtid);
+  ASSERT_EQ(log[5].changes.size(), 1u);
+  EXPECT_EQ(log[5].changes[0]["after"]["id"], 51);
   std::vector<std::string> want_gtids = {gtids[0], gtids[1], gtids[3], gtids[4], gtids[5]};
-  for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i].gtid, want_gtids[i]) << i;
+  for (size_t i = 0; i < want_gtids.size(); ++i) EXPECT_EQ(log[i].gtid, want_gtids[i]) << i;
 
   ASSERT_EQ(log[0].changes.size(), 1u);
   EXPECT_EQ(log[0].changes[0]["op"], "insert");
