@@ -227,11 +227,13 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   commit("UPDATE trk.t SET n = n + id");
   // An XA transaction is logged when the source commits it, under its prepare's GTID; one the
   // source rolled back leaves nothing.
-  sourceSql("XA START 'tr1'; INSERT INTO trk.t (id, v, d) VALUES (50, 'never', 0); XA END 'tr1';"
-            " XA PREPARE 'tr1'");
+  sourceSql(
+      "XA START 'tr1'; INSERT INTO trk.t (id, v, d) VALUES (50, 'never', 0); XA END 'tr1';"
+      " XA PREPARE 'tr1'");
   sourceSql("XA ROLLBACK 'tr1'");
-  sourceSql("XA START 'tc1'; INSERT INTO trk.t (id, v, d) VALUES (51, 'xa', 0); XA END 'tc1';"
-            " XA PREPARE 'tc1'");
+  sourceSql(
+      "XA START 'tc1'; INSERT INTO trk.t (id, v, d) VALUES (51, 'xa', 0); XA END 'tc1';"
+      " XA PREPARE 'tc1'");
   const std::string xa_gtid = sourcePosition();
   sourceSql("XA COMMIT 'tc1'");
   ASSERT_TRUE(waitCaughtUp(data, "trk")) << fileText(logfile);
