@@ -1002,7 +1002,11 @@ TEST_F(SyncTest, ForeignKeyActionsOfTheSourceHappenAtTheDestination) {
       "INSERT INTO fk.c (id, pid) SELECT seq, (seq + 1) DIV 2 FROM seq_1_to_120; "
       "INSERT INTO fk.g SELECT seq, seq FROM seq_1_to_120; "
       "INSERT INTO fk.tree VALUES (1, NULL); "
-      "INSERT INTO fk.tree SELECT seq, seq - 1 FROM seq_2_to_12");
+      "INSERT INTO fk.tree SELECT seq, seq - 1 FROM seq_2_to_12; "
+      "DROP DATABASE IF EXISTS fkx; CREATE DATABASE fkx; "
+      "CREATE TABLE fkx.p2 (id INT PRIMARY KEY); "
+      "CREATE TABLE fk.c2 (id INT PRIMARY KEY, pid INT, CONSTRAINT to_p2 FOREIGN KEY (pid) "
+      "REFERENCES fkx.p2 (id) ON DELETE CASCADE)");
   std::string file = writeTask("fksync", cluster_->endpoint(),
                                "  - database: fk\n    rename_to: fk2\n", "{parallelism: 4}");
   std::string data = workFile("data-fksync");
@@ -1017,6 +1021,11 @@ TEST_F(SyncTest, ForeignKeyActionsOfTheSourceHappenAtTheDestination) {
   EXPECT_NE(log(logfile).find("`fk`.`c` (c_ibfk_1) ON DELETE CASCADE ON UPDATE CASCADE -> "
                               "`fk`.`p`"),
             std::string::npos);
+  // A moved table whose foreign key acts on a table the task does not move: said, not hidden.
+  EXPECT_NE(log(logfile).find("[warn] foreign key actions: `fk`.`c2` (to_p2) ON DELETE CASCADE "
+                              "-> `fkx`.`p2`: the task moves a table"),
+            std::string::npos)
+      << log(logfile);
   // Independent writes from one connection, actions from another, interleaved.
   std::atomic<bool> stop{false};
   std::thread writer([&] {

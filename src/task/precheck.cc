@@ -48,11 +48,17 @@ std::string value(mysql::Connection& c, const std::string& sql) {
   return **v;
 }
 
-// The source's foreign keys that reference a selected table and act ON DELETE or ON UPDATE
-// (CASCADE, SET NULL, SET DEFAULT), as "`db`.`child` (name) ON DELETE CASCADE -> `db`.`parent`".
-// One query for every selected database.
-Result<std::vector<std::string>> foreignKeyActions(mysql::Connection& src,
-                                                   const std::vector<CatalogTable>& catalog) {
+// The source's foreign keys that act ON DELETE or ON UPDATE (CASCADE, SET NULL, SET DEFAULT),
+// as "`db`.`child` (name) ON DELETE CASCADE -> `db`.`parent`": those that reference a selected
+// table, and those of a selected table that reference a table the task does not move (whose
+// actions change moved rows without a row event the task reads). One query for every selected
+// database.
+struct ForeignKeyActions {
+  std::vector<std::string> referencing_selected;
+  std::vector<std::string> parent_not_moved;
+};
+Result<ForeignKeyActions> foreignKeyActions(mysql::Connection& src,
+                                            const std::vector<CatalogTable>& catalog) {
   std::set<std::pair<std::string, std::string>> selected;
   std::set<std::string> databases;
   for (const auto& t : catalog) {
@@ -66,20 +72,23 @@ Result<std::vector<std::string>> foreignKeyActions(mysql::Connection& src,
       src.query("SELECT r.CONSTRAINT_SCHEMA, r.TABLE_NAME, r.CONSTRAINT_NAME, r.DELETE_RULE,"
                 " r.UPDATE_RULE, r.UNIQUE_CONSTRAINT_SCHEMA, r.REFERENCED_TABLE_NAME"
                 " FROM information_schema.REFERENTIAL_CONSTRAINTS r"
-                " WHERE r.UNIQUE_CONSTRAINT_SCHEMA IN (" +
-                in +
-                ") AND (r.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR r.UPDATE_RULE NOT IN"
+                " WHERE (r.UNIQUE_CONSTRAINT_SCHEMA IN (" +
+                in + ") OR r.CONSTRAINT_SCHEMA IN (" + in +
+                ")) AND (r.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION') OR r.UPDATE_RULE NOT IN"
                 " ('RESTRICT', 'NO ACTION')) ORDER BY 1, 2, 3"));
-  std::vector<std::string> out;
+  ForeignKeyActions out;
   for (const auto& r : rows.rows) {
     if (r.size() < 7) continue;
-    if (selected.count({r[5].value_or(""), r[6].value_or("")}) == 0) continue;
+    const bool parent = selected.count({r[5].value_or(""), r[6].value_or("")}) != 0;
+    const bool child = selected.count({r[0].value_or(""), r[1].value_or("")}) != 0;
+    if (!parent && !child) continue;
     std::string text = mysql::quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" +
                        r[2].value_or("") + ")";
     const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
     if (on_delete != "RESTRICT" && on_delete != "NO ACTION") text += " ON DELETE " + on_delete;
     if (on_update != "RESTRICT" && on_update != "NO ACTION") text += " ON UPDATE " + on_update;
-    out.push_back(text + " -> " + mysql::quoteQualified(r[5].value_or(""), r[6].value_or("")));
+    text += " -> " + mysql::quoteQualified(r[5].value_or(""), r[6].value_or(""));
+    (parent ? out.referencing_selected : out.parent_not_moved).push_back(std::move(text));
   }
   return out;
 }
@@ -299,25 +308,38 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
     if (config.incremental() && !report.catalog.empty()) {
       // Foreign key actions: the binlog never holds the rows they change (sink/batch_sql.h).
       auto acting = foreignKeyActions(*src, report.catalog);
+      auto join = [](const std::vector<std::string>& items) {
+        std::string list;
+        for (const auto& a : items) list += (list.empty() ? "" : "; ") + a;
+        return list;
+      };
       if (!acting.ok()) {
         add("foreign key actions", L::kWarn,
             "cannot list the foreign keys: " + acting.status().message());
-      } else if (!acting->empty()) {
-        std::string list;
-        for (const auto& a : *acting) list += (list.empty() ? "" : "; ") + a;
-        if (config.kind == TaskKind::kTracking) {
+      } else {
+        const auto& repeated = acting->referencing_selected;
+        if (!repeated.empty() && config.kind == TaskKind::kTracking) {
           add("foreign key actions", L::kWarn,
-              list +
+              join(repeated) +
                   ": the source does not log the rows a foreign key action changes, so the "
                   "change log holds the referenced row's change only (a consumer that keeps a "
                   "copy must repeat the action)");
-        } else {
+        } else if (!repeated.empty()) {
           add("foreign key actions", L::kOk,
-              (acting->size() == 1 ? std::string("1 foreign key acts")
-                                   : std::to_string(acting->size()) + " foreign keys act") +
+              (repeated.size() == 1 ? std::string("1 foreign key acts")
+                                    : std::to_string(repeated.size()) + " foreign keys act") +
                   " ON DELETE or ON UPDATE; the source does not log the rows "
                   "they change, so the destination's own foreign keys repeat them: " +
-                  list);
+                  join(repeated));
+        }
+        if (!acting->parent_not_moved.empty()) {
+          add("foreign key actions", L::kWarn,
+              join(acting->parent_not_moved) +
+                  ": the task moves a table whose rows these foreign keys change when the table "
+                  "they reference, which the task does not move, changes; the source logs no row "
+                  "for those changes, so they never reach the " +
+                  std::string(config.kind == TaskKind::kTracking ? "change log" : "destination") +
+                  " (fix: move the referenced table too)");
         }
       }
     }
