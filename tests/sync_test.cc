@@ -53,6 +53,18 @@ class SyncTest : public SharedClusterTest {
     return path;
   }
 
+  // Starts `dts run` of sync task `name` (objects and options as writeTask takes them) from the
+  // read/write endpoint, into data dir and log file named after it, and waits for its
+  // incremental phase.
+  void startSync(const std::string& name, const std::string& objects, const std::string& options,
+                 DtsProcess* dts, std::string* data, std::string* logfile) {
+    std::string file = writeTask(name, cluster_->endpoint(), objects, options);
+    *data = workFile("data-" + name);
+    *logfile = workFile(name + ".log");
+    dts->start({"run", file, "--data-dir", *data}, *logfile);
+    ASSERT_TRUE(waitPhase(*data, "incremental", 60s)) << log(*logfile);
+  }
+
   int runDts(const std::string& args, std::string* out) {
     return runCommand(dtsBinary() + " " + args, out);
   }
@@ -887,12 +899,9 @@ TEST_F(SyncTest, LagIsZeroWhileIdleAndGrowsWhileAChangeWaits) {
   sourceSql(
       "DROP DATABASE IF EXISTS lg; CREATE DATABASE lg;"
       "CREATE TABLE lg.t (id INT PRIMARY KEY, v INT); INSERT INTO lg.t VALUES (1, 1)");
-  std::string file = writeTask("lag", cluster_->endpoint(), "  - database: lg\n", "{}");
-  std::string data = workFile("data-lag");
-  std::string logfile = workFile("lag.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("lag", "  - database: lg\n", "{}", &dts, &data, &logfile));
   sourceSql("INSERT INTO lg.t VALUES (2, 2)");
   ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 30s)) << log(logfile);
   auto latency = [&] {
@@ -1007,13 +1016,10 @@ TEST_F(SyncTest, ForeignKeyActionsOfTheSourceHappenAtTheDestination) {
       "CREATE TABLE fkx.p2 (id INT PRIMARY KEY); "
       "CREATE TABLE fk.c2 (id INT PRIMARY KEY, pid INT, CONSTRAINT to_p2 FOREIGN KEY (pid) "
       "REFERENCES fkx.p2 (id) ON DELETE CASCADE)");
-  std::string file = writeTask("fksync", cluster_->endpoint(),
-                               "  - database: fk\n    rename_to: fk2\n", "{parallelism: 4}");
-  std::string data = workFile("data-fksync");
-  std::string logfile = workFile("fksync.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("fksync", "  - database: fk\n    rename_to: fk2\n",
+                                    "{parallelism: 4}", &dts, &data, &logfile));
   EXPECT_NE(log(logfile).find("[ok  ] foreign key actions: 3 foreign keys act ON DELETE or ON "
                               "UPDATE"),
             std::string::npos)
@@ -1093,13 +1099,10 @@ TEST_F(SyncTest, XaTransactionsArriveOnlyWhenTheSourceCommitsThem) {
   sourceSql(
       "DROP DATABASE IF EXISTS xa; CREATE DATABASE xa; "
       "CREATE TABLE xa.t (id INT PRIMARY KEY, v VARCHAR(20))");
-  std::string file =
-      writeTask("xasync", cluster_->endpoint(), "  - database: xa\n", "{parallelism: 2}");
-  std::string data = workFile("data-xasync");
-  std::string logfile = workFile("xasync.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("xasync", "  - database: xa\n", "{parallelism: 2}", &dts, &data, &logfile));
   // A prepared XA transaction outlives its connection (MariaDB 10.5+); another one decides.
   sourceSql(
       "XA START 'r1'; INSERT INTO xa.t VALUES (1, 'rolled back'); XA END 'r1'; "
@@ -1147,12 +1150,9 @@ TEST_F(SyncTest, DdlRunsAtTheSourceSessionsInstantInItsTimeZone) {
       "CREATE TABLE dtz.t (id INT PRIMARY KEY); INSERT INTO dtz.t VALUES (1), (2); "
       "CREATE TABLE dtz.d (id INT PRIMARY KEY, ts TIMESTAMP NOT NULL DEFAULT "
       "'2024-01-01 00:00:00')");
-  std::string file = writeTask("dtzsync", cluster_->endpoint(), "  - database: dtz\n", "{}");
-  std::string data = workFile("data-dtzsync");
-  std::string logfile = workFile("dtzsync.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("dtzsync", "  - database: dtz\n", "{}", &dts, &data, &logfile));
   sourceSql(
       "SET time_zone = '+08:00'; ALTER TABLE dtz.t"
       " ADD COLUMN ts TIMESTAMP NOT NULL DEFAULT '2024-01-01 00:00:00',"
@@ -1236,13 +1236,10 @@ TEST_F(SyncTest, ViewsAndRoutinesFollowTriggersAndEventsAreSaidMaintenanceNeverS
       "CREATE TRIGGER trg AFTER INSERT ON t FOR EACH ROW INSERT INTO t2 VALUES (NEW.id, NEW.a);\n"
       "CREATE EVENT ev ON SCHEDULE EVERY 1 DAY DO DELETE FROM t2 WHERE id < 0;\n"
       "INSERT INTO t SELECT seq, seq FROM seq_1_to_20;\n");
-  std::string file = writeTask("objsync", cluster_->endpoint(),
-                               "  - database: obj\n    rename_to: obj2\n", "{parallelism: 2}");
-  std::string data = workFile("data-objsync");
-  std::string logfile = workFile("objsync.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("objsync", "  - database: obj\n    rename_to: obj2\n",
+                                    "{parallelism: 2}", &dts, &data, &logfile));
   // The precheck and the schema phase said what the destination does not get.
   EXPECT_NE(log(logfile).find("not moved: trigger obj.trg: triggers are not created"),
             std::string::npos)
