@@ -55,10 +55,12 @@ class SyncTest : public SharedClusterTest {
 
   // Starts `dts run` of sync task `name` (objects and options as writeTask takes them) from the
   // read/write endpoint, into data dir and log file named after it, and waits for its
-  // incremental phase.
+  // incremental phase. *file, when given, is the task file.
   void startSync(const std::string& name, const std::string& objects, const std::string& options,
-                 DtsProcess* dts, std::string* data, std::string* logfile) {
+                 DtsProcess* dts, std::string* data, std::string* logfile,
+                 std::string* task_file = nullptr) {
     std::string file = writeTask(name, cluster_->endpoint(), objects, options);
+    if (task_file != nullptr) *task_file = file;
     *data = workFile("data-" + name);
     *logfile = workFile(name + ".log");
     dts->start({"run", file, "--data-dir", *data}, *logfile);
@@ -452,12 +454,10 @@ TEST_F(SyncTest, FiltersSelectDuringIncrementalWhatTheSourceSelects) {
   std::string objects = "  - database: flt\n    tables:\n";
   for (const auto& [table, where] : filters)
     objects += "      - name: " + table + "\n        where: \"" + where + "\"\n";
-  std::string file = writeTask("filters", cluster_->endpoint(), objects, "{parallelism: 2}");
-  std::string data = workFile("data-filters");
-  std::string logfile = workFile("filters.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string file, data, logfile;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("filters", objects, "{parallelism: 2}", &dts, &data, &logfile, &file));
 
   sourceSql(
       "USE flt;"
@@ -531,13 +531,10 @@ TEST_F(SyncTest, NegativeZeroArrivesThroughFullAndIncrementalOrStopsTheTask) {
       "INSERT INTO rz VALUES (1, 0, 0), (2, -1e-50, -0e0), (3, 3.4028234663852886e38, -1e-320);"
       "INSERT INTO nk VALUES (0, 0, 1), (-1e-50, 0, 1), (-1e-50, 1, 2);"
       "INSERT INTO dz VALUES (1, 0)");
-  std::string file =
-      writeTask("negzero", cluster_->endpoint(), "  - database: nz\n", "{parallelism: 2}");
-  std::string data = workFile("data-negzero");
-  std::string logfile = workFile("negzero.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string file, data, logfile;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("negzero", "  - database: nz\n", "{parallelism: 2}", &dts, &data, &logfile, &file));
 
   auto src = cluster_->connect(cluster_->endpoint());
   auto dst = cluster_->connect(cluster_->destinationEndpoint());
@@ -633,14 +630,10 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
       "DROP DATABASE IF EXISTS ddl; CREATE DATABASE ddl; USE ddl;"
       "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(10), w INT);"
       "INSERT INTO a SELECT seq, CONCAT('v', seq), seq FROM seq_1_to_100");
-  std::string file =
-      writeTask("ddl", cluster_->endpoint(), "  - database: ddl\n    rename_to: ddl_copy\n",
-                "{parallelism: 2, ddl: true}");
-  std::string data = workFile("data-ddl");
-  std::string logfile = workFile("ddl.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("ddl", "  - database: ddl\n    rename_to: ddl_copy\n",
+                                    "{parallelism: 2, ddl: true}", &dts, &data, &logfile));
   // Each step waits for dts: the schema tracker reads definitions as they are now, so a table's
   // rows are decoded before the next DDL changes it (as documented in schema_tracker.h).
   const char* steps[] = {
@@ -711,19 +704,16 @@ TEST_F(SyncTest, DdlOnAColumnSubsetChangesOnlyWhatTheDestinationHas) {
       "INSERT INTO s SELECT seq, CONCAT('n', seq), CONCAT('s', seq), seq % 2 FROM seq_1_to_50;"
       "CREATE TABLE f (id INT PRIMARY KEY, flag INT, v INT);"
       "INSERT INTO f SELECT seq, seq % 2, seq FROM seq_1_to_50");
-  std::string file = writeTask("subddl", cluster_->endpoint(),
-                               "  - database: sub\n"
-                               "    tables:\n"
-                               "      - name: s\n"
-                               "        columns: [id, name]\n"
-                               "      - name: f\n"
-                               "        where: \"flag = 1\"\n",
-                               "{parallelism: 2, ddl: true}");
-  std::string data = workFile("data-subddl");
-  std::string logfile = workFile("subddl.log");
   DtsProcess dts;
-  dts.start({"run", file, "--data-dir", data}, logfile);
-  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("subddl",
+                                    "  - database: sub\n"
+                                    "    tables:\n"
+                                    "      - name: s\n"
+                                    "        columns: [id, name]\n"
+                                    "      - name: f\n"
+                                    "        where: \"flag = 1\"\n",
+                                    "{parallelism: 2, ddl: true}", &dts, &data, &logfile));
   const char* steps[] = {
       "USE sub; ALTER TABLE s ADD COLUMN extra INT DEFAULT 5 AFTER id",
       "USE sub; INSERT INTO s (id, name, secret, flag, extra) VALUES (101, 'n101', 'x', 1, 9);"

@@ -148,30 +148,28 @@ TEST(ObjectDdlTest, DdlRewriteAppliesDropsOrSkipsThem) {
 
 TEST(ObjectDdlTest, DefinitionsForTheInitialCopy) {
   auto m = mapping();
-  auto v = objectDefinitionForDestination(
-      "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY INVOKER VIEW `shop`.`v` "
-      "AS select `shop`.`t`.`id` AS `id` from `shop`.`t`",
-      &m);
-  ASSERT_TRUE(v.ok()) << v.status().toString();
-  EXPECT_EQ(*v,
-            "CREATE ALGORITHM=UNDEFINED  SQL SECURITY INVOKER VIEW `shop2`.`v` AS select "
-            "`shop2`.`t`.`id` AS `id` from `shop2`.`t`");
-  // The DEFINER of SQL SECURITY DEFINER is not the clause.
-  auto d = objectDefinitionForDestination(
-      "CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `shop`.`v` "
-      "AS select 1 AS `1`",
-      &m);
-  ASSERT_TRUE(d.ok());
-  EXPECT_EQ(*d,
-            "CREATE ALGORITHM=UNDEFINED  SQL SECURITY DEFINER VIEW `shop2`.`v` AS select 1 AS `1`");
-  auto p = objectDefinitionForDestination(
-      "CREATE DEFINER=`app`@`%` PROCEDURE `p`(IN n INT)\nBEGIN\n  -- shop.t is here\n  SELECT "
-      "COUNT(*) FROM shop.t WHERE id = n;\nEND",
-      &m);
-  ASSERT_TRUE(p.ok());
-  EXPECT_EQ(*p,
-            "CREATE  PROCEDURE `p`(IN n INT)\nBEGIN\n  -- shop.t is here\n  SELECT COUNT(*) FROM "
-            "`shop2`.t WHERE id = n;\nEND");
+  struct Case {
+    std::string shown, want;
+  };
+  const std::vector<Case> cases = {
+      {"CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY INVOKER VIEW `shop`.`v` "
+       "AS select `shop`.`t`.`id` AS `id` from `shop`.`t`",
+       "CREATE ALGORITHM=UNDEFINED  SQL SECURITY INVOKER VIEW `shop2`.`v` AS select "
+       "`shop2`.`t`.`id` AS `id` from `shop2`.`t`"},
+      // The DEFINER of SQL SECURITY DEFINER is not the clause.
+      {"CREATE ALGORITHM=UNDEFINED DEFINER=`root`@`localhost` SQL SECURITY DEFINER VIEW `shop`.`v` "
+       "AS select 1 AS `1`",
+       "CREATE ALGORITHM=UNDEFINED  SQL SECURITY DEFINER VIEW `shop2`.`v` AS select 1 AS `1`"},
+      {"CREATE DEFINER=`app`@`%` PROCEDURE `p`(IN n INT)\nBEGIN\n  -- shop.t is here\n  SELECT "
+       "COUNT(*) FROM shop.t WHERE id = n;\nEND",
+       "CREATE  PROCEDURE `p`(IN n INT)\nBEGIN\n  -- shop.t is here\n  SELECT COUNT(*) FROM "
+       "`shop2`.t WHERE id = n;\nEND"},
+  };
+  for (const Case& c : cases) {
+    auto got = objectDefinitionForDestination(c.shown, &m);
+    ASSERT_TRUE(got.ok()) << c.shown << ": " << got.status().toString();
+    EXPECT_EQ(*got, c.want);
+  }
   EXPECT_FALSE(objectDefinitionForDestination("SELECT 1", &m).ok());
   EXPECT_FALSE(objectDefinitionForDestination("CREATE VIEW v AS SELECT 'x", &m).ok());
 }

@@ -628,14 +628,21 @@ TEST(ChangeLogTest, ZeroFilledTailIsTorn) {
   EXPECT_EQ(fs::file_size(segmentPath(dir.str(), 0)), sizes.after_three);
 }
 
-void flipByte(const std::string& path, uint64_t at) {
+// Writes `bytes` over the file's bytes at `at`.
+void overwrite(const std::string& path, uint64_t at, std::string_view bytes) {
   std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-  f.seekg(static_cast<std::streamoff>(at));
-  char c = 0;
-  f.read(&c, 1);
-  c = static_cast<char>(c ^ 0x5a);
   f.seekp(static_cast<std::streamoff>(at));
-  f.write(&c, 1);
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+void flipByte(const std::string& path, uint64_t at) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(at));
+  char c = 0;
+  in.read(&c, 1);
+  in.close();
+  c = static_cast<char>(c ^ 0x5a);
+  overwrite(path, at, std::string_view(&c, 1));
 }
 
 TEST(ChangeLogTest, CorruptBatchInTheMiddleIsAnErrorNamingFileAndOffset) {
@@ -925,12 +932,8 @@ TEST(ChangeLogTest, ACommitMarkerOfAnotherTransactionIsCorruption) {
   for (uint64_t pos : segment.batches)
     if (bytes[pos + 24] & 1) flagged.push_back(pos);
   ASSERT_EQ(flagged.size(), 2u);  // the two transactions' last batches
-  {
-    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekp(static_cast<std::streamoff>(flagged[0] + 24));
-    const char flags = static_cast<char>(bytes[flagged[0] + 24] & ~1);
-    f.write(&flags, 1);
-  }
+  const char flags = static_cast<char>(bytes[flagged[0] + 24] & ~1);
+  overwrite(path, flagged[0] + 24, std::string_view(&flags, 1));
   auto marker = (*log)->commitMarkerOf(1);
   ASSERT_FALSE(marker.ok());
   EXPECT_EQ(marker.status().code(), Status::Code::kCorruption);
@@ -979,12 +982,8 @@ TEST(ChangeLogTest, AReadInsideALargeTransactionPassesEarlierBatchesByTheirHeade
   ASSERT_GE(batches.size(), 4u);
   uint32_t count = 0;
   std::memcpy(&count, bytes.data() + batches[1] + 20, 4);
-  {
-    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekp(static_cast<std::streamoff>(batches[1] + 20));
-    const uint32_t less = count - 1;
-    f.write(reinterpret_cast<const char*>(&less), 4);
-  }
+  const uint32_t less = count - 1;
+  overwrite(path, batches[1] + 20, std::string_view(reinterpret_cast<const char*>(&less), 4));
   auto r = (*log)->read(end - 1, 1);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::Code::kCorruption);
