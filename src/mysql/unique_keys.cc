@@ -76,6 +76,10 @@ Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, cons
   return out;
 }
 
+bool foreignKeyRuleActs(std::string_view rule) {
+  return rule != "RESTRICT" && rule != "NO ACTION";
+}
+
 Result<ReferencingActionsMap> readReferencingActions(const QueryFn& query) {
   auto rows = query(
       "SELECT k.TABLE_SCHEMA, k.TABLE_NAME, r.DELETE_RULE, r.UPDATE_RULE,"
@@ -87,7 +91,6 @@ Result<ReferencingActionsMap> readReferencingActions(const QueryFn& query) {
       " WHERE r.DELETE_RULE NOT IN ('RESTRICT', 'NO ACTION')"
       " OR r.UPDATE_RULE NOT IN ('RESTRICT', 'NO ACTION')");
   if (!rows.ok()) return rows.status().withContext("reading the foreign keys' actions");
-  auto acts = [](const std::string& rule) { return rule != "RESTRICT" && rule != "NO ACTION"; };
   ReferencingActionsMap out;
   for (const auto& r : rows->rows) {
     if (r.size() < 7) {
@@ -98,10 +101,11 @@ Result<ReferencingActionsMap> readReferencingActions(const QueryFn& query) {
     std::pair<std::string, std::string> child{r[0].value_or(""), r[1].value_or("")};
     if (std::find(a.tables.begin(), a.tables.end(), child) == a.tables.end())
       a.tables.push_back(std::move(child));
-    if (acts(r[2].value_or(""))) a.on_delete = true;
+    if (foreignKeyRuleActs(r[2].value_or(""))) a.on_delete = true;
     const std::string column = r[6].value_or("");
-    if (acts(r[3].value_or("")) && std::find(a.on_update_columns.begin(), a.on_update_columns.end(),
-                                             column) == a.on_update_columns.end()) {
+    if (foreignKeyRuleActs(r[3].value_or("")) &&
+        std::find(a.on_update_columns.begin(), a.on_update_columns.end(), column) ==
+            a.on_update_columns.end()) {
       a.on_update_columns.push_back(column);
     }
   }

@@ -54,6 +54,10 @@ Result<std::vector<std::string>> readGeneratedColumns(const QueryFn& query, cons
 // or its referenced columns change (REFERENTIAL_CONSTRAINTS' DELETE_RULE and UPDATE_RULE):
 // CASCADE, SET NULL and SET DEFAULT act; RESTRICT and NO ACTION only check. The binlog never
 // carries the rows those actions change (sink/batch_sql.h).
+// Whether a DELETE_RULE / UPDATE_RULE acts on the referencing rows (CASCADE, SET NULL, SET
+// DEFAULT) rather than only checking (RESTRICT, NO ACTION).
+bool foreignKeyRuleActs(std::string_view rule);
+
 struct ReferencingActions {
   bool on_delete = false;  // some foreign key acts ON DELETE
   // The referenced columns (of the table) of the foreign keys that act ON UPDATE, each once.

@@ -29,10 +29,14 @@ bool globMatch(std::string_view pat, std::string_view s) {
   return p == pat.size();
 }
 
+// The text after a statement's leading XA keyword, trimmed. REQUIRES: it starts with XA.
+std::string_view afterXa(std::string_view sql) {
+  return trimLeft(trimLeft(sql).substr(2));
+}
+
 bool startsWithXaStart(std::string_view sql) {
-  sql = trimLeft(sql);
-  if (!startsWithWord(sql, "XA")) return false;
-  sql = trimLeft(sql.substr(2));
+  if (!startsWithWord(trimLeft(sql), "XA")) return false;
+  sql = afterXa(sql);
   return startsWithWord(sql, "START") || startsWithWord(sql, "BEGIN");
 }
 
@@ -335,12 +339,11 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
           if (!open_) open(event, {});
           explicit_begin_ = true;
           // Prepared until its group ends otherwise (XID, ONE PHASE): every piece says so.
-          std::string_view sql = trimLeft(trimLeft(q->sql).substr(2));  // after "XA"
           current_.xa = Transaction::Xa::kPrepare;
-          current_.xa_id = normalXaId(sql.substr(5));  // after START/BEGIN
+          current_.xa_id = normalXaId(afterXa(q->sql).substr(5));  // after START/BEGIN
         } else if (open_ && !explicit_begin_) {
           // The decision on a prepared XA transaction, in a group of its own.
-          std::string_view sql = trimLeft(trimLeft(q->sql).substr(2));  // after "XA"
+          std::string_view sql = afterXa(q->sql);
           Transaction::Xa kind = startsWithWord(sql, "COMMIT")     ? Transaction::Xa::kCommit
                                  : startsWithWord(sql, "ROLLBACK") ? Transaction::Xa::kRollback
                                                                    : Transaction::Xa::kNone;

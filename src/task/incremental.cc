@@ -112,6 +112,9 @@ bool isFixedOffset(std::string_view tz) {
 // DDL, on a connection of its own kept in *conn).
 Status fixDdlTimeZones(const TaskConfig& config, std::unique_ptr<mysql::Connection>* conn,
                        pipeline::Transaction* piece) {
+  // DDL travels alone in its transaction: a piece of rows is passed at its first event.
+  if (piece->events.empty() || piece->events.front().op != pipeline::ChangeEvent::Op::kDdl)
+    return Status::OK();
   for (pipeline::ChangeEvent& ev : piece->events) {
     if (ev.op != pipeline::ChangeEvent::Op::kDdl || ev.ddl_session == nullptr) continue;
     const std::string& tz = ev.ddl_session->time_zone;

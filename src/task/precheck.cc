@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "mysql/unique_keys.h"
 #include "source/node_checks.h"
 #include "task/schema_copier.h"
 #include "task/schema_objects.h"
@@ -85,8 +86,8 @@ Result<ForeignKeyActions> foreignKeyActions(mysql::Connection& src,
     std::string text = mysql::quoteQualified(r[0].value_or(""), r[1].value_or("")) + " (" +
                        r[2].value_or("") + ")";
     const std::string on_delete = r[3].value_or(""), on_update = r[4].value_or("");
-    if (on_delete != "RESTRICT" && on_delete != "NO ACTION") text += " ON DELETE " + on_delete;
-    if (on_update != "RESTRICT" && on_update != "NO ACTION") text += " ON UPDATE " + on_update;
+    if (mysql::foreignKeyRuleActs(on_delete)) text += " ON DELETE " + on_delete;
+    if (mysql::foreignKeyRuleActs(on_update)) text += " ON UPDATE " + on_update;
     text += " -> " + mysql::quoteQualified(r[5].value_or(""), r[6].value_or(""));
     (parent ? out.referencing_selected : out.parent_not_moved).push_back(std::move(text));
   }
