@@ -395,12 +395,25 @@ void readQueryStatus(std::string_view vars, QueryEvent* e) {
     uint8_t len8 = 0;
     std::string_view text;
     switch (code) {
-      case 0:   // Q_FLAGS2_CODE
+      case 0: {  // Q_FLAGS2_CODE
+        uint32_t flags2 = 0;
+        if (!r.getU32(&flags2)) return;
+        // MariaDB's OPTION_EXPLICIT_DEF_TIMESTAMP (MySQL logs the setting as status 16 instead).
+        if (e->flavor == ServerFlavor::kMariaDb) {
+          e->explicit_defaults_for_timestamp = (flags2 & (1u << 24)) != 0;
+        }
+        break;
+      }
+      case 1: {  // Q_SQL_MODE_CODE
+        uint64_t mode = 0;
+        if (!r.getU64(&mode)) return;
+        e->sql_mode = mode;
+        break;
+      }
       case 3:   // Q_AUTO_INCREMENT
       case 10:  // Q_MASTER_DATA_WRITTEN_CODE
         if (!r.skip(4)) return;
         break;
-      case 1:    // Q_SQL_MODE_CODE
       case 9:    // Q_TABLE_MAP_FOR_UPDATE_CODE
       case 14:   // Q_COMMIT_TS
       case 15:   // Q_COMMIT_TS2
@@ -433,7 +446,12 @@ void readQueryStatus(std::string_view vars, QueryEvent* e) {
         e->start_usec = static_cast<uint32_t>(usec);
         break;
       }
-      case 16:  // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+      case 16: {  // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+        uint8_t on = 0;
+        if (!r.getU8(&on)) return;
+        e->explicit_defaults_for_timestamp = on != 0;
+        break;
+      }
       case 19:  // Q_SQL_REQUIRE_PRIMARY_KEY
       case 20:  // Q_DEFAULT_TABLE_ENCRYPTION
         if (!r.skip(1)) return;
@@ -507,6 +525,7 @@ Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
     return corrupt("truncated post-header");
   std::string_view db, status_vars;
   if (!r.getBytes(status_len, &status_vars)) return corrupt("status variables run past the event");
+  e.flavor = in.format.flavor;
   readQueryStatus(status_vars, &e);
   if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
   e.database.assign(db);

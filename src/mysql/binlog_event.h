@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +52,12 @@ struct QueryEvent {
   // MySQL Q_MICROSECONDS; the seconds are the header's timestamp); 0 when absent.
   std::string time_zone;
   uint32_t start_usec = 0;
+  // The session's sql_mode (Q_SQL_MODE_CODE, bits as mysql/sql_mode.h reads them) and
+  // explicit_defaults_for_timestamp (MySQL: Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP; MariaDB: bit 24 of
+  // Q_FLAGS2_CODE, which it writes with every statement); none when the event does not say.
+  std::optional<uint64_t> sql_mode;
+  std::optional<bool> explicit_defaults_for_timestamp;
+  ServerFlavor flavor = ServerFlavor::kUnknown;  // of the server that wrote the event
 };
 
 struct XidEvent {

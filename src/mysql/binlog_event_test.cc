@@ -329,10 +329,41 @@ TEST(BinlogEventTest, QueryTextIsConvertedFromTheClientCharacterSet) {
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->client_collation, 45);
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->time_zone, "+08:00");
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->start_usec, 123456u);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql_mode, 0x40000000u);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->flavor, ServerFlavor::kMariaDb);
+  // The session's sql_mode, and MariaDB's explicit_defaults_for_timestamp in bit 24 of flags2.
+  ASSERT_TRUE(feed(b.query("d", "CREATE TABLE \"t\" (ts TIMESTAMP)", 45, {}, -1,
+                           {.flags2 = 1u << 24, .sql_mode = 1048582}))
+                  .ok());
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql_mode, 1048582u);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->explicit_defaults_for_timestamp, true);
+  ASSERT_TRUE(feed(b.query("d", "CREATE TABLE t (ts TIMESTAMP)", 45, {}, -1, {.flags2 = 0})).ok());
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->explicit_defaults_for_timestamp, false);
   // Status variables cut short: no collation, the text as logged, nothing read past them.
   ASSERT_TRUE(feed(b.query("d", "CREATE TABLE \xfc (a INT)")).ok());
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->client_collation, 0);
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql, "CREATE TABLE \xfc (a INT)");
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql_mode, std::nullopt);  // only flags2 logged
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->explicit_defaults_for_timestamp, false);
+}
+
+// MySQL logs explicit_defaults_for_timestamp as a status variable of its own; bit 24 of its
+// flags2 means nothing of the kind.
+TEST(BinlogEventTest, MySqlQueryLogsExplicitDefaultsForTimestampApart) {
+  EventBuilder b(ServerFlavor::kMySql);
+  Feed feed;
+  ASSERT_TRUE(feed(b.formatDescription()).ok());
+  ASSERT_TRUE(feed(b.query("d", "CREATE TABLE t (ts TIMESTAMP)", 255, {}, -1,
+                           {.flags2 = 1u << 24, .sql_mode = 1ull << 32, .explicit_defaults = 0}))
+                  .ok());
+  const auto* q = feed.events[0].as<QueryEvent>();
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->flavor, ServerFlavor::kMySql);
+  EXPECT_EQ(q->sql_mode, 1ull << 32);
+  EXPECT_EQ(q->explicit_defaults_for_timestamp, false);
+  ASSERT_TRUE(
+      feed(b.query("d", "CREATE TABLE t (ts TIMESTAMP)", 255, {}, -1, {.flags2 = 1u << 24})).ok());
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->explicit_defaults_for_timestamp, std::nullopt);
 }
 
 TEST(BinlogEventTest, MariaDbCompressedQuery) {

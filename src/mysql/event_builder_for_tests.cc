@@ -183,12 +183,12 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql) {
 
 std::string EventBuilder::query(std::string_view db, std::string_view sql,
                                 uint16_t client_collation, std::string_view time_zone,
-                                int start_usec) {
+                                int start_usec, TestQuerySession session) {
   std::string status;
   status.push_back(0);  // Q_FLAGS2_CODE
-  putUint(&status, 0, 4);
+  putUint(&status, session.flags2, 4);
   status.push_back(1);  // Q_SQL_MODE_CODE
-  putUint(&status, 0x40000000, 8);
+  putUint(&status, session.sql_mode, 8);
   status.push_back(6);  // Q_CATALOG_NZ_CODE
   status.push_back(3);
   status += "std";
@@ -207,6 +207,10 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql,
   if (start_usec >= 0) {
     status.push_back(flavor_ == ServerFlavor::kMariaDb ? static_cast<char>(128) : 13);
     putUint(&status, static_cast<uint64_t>(start_usec), 3);  // Q_HRNOW / Q_MICROSECONDS
+  }
+  if (session.explicit_defaults >= 0) {
+    status.push_back(16);  // Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP
+    status.push_back(static_cast<char>(session.explicit_defaults));
   }
   return event(EventType::kQuery, queryBody(db, sql, status));
 }

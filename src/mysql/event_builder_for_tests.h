@@ -43,6 +43,13 @@ TestColumn colPlain(ColumnType t, std::string name);  // types without metadata
 TestColumn colFloat(std::string name);
 TestColumn colDouble(std::string name);
 
+// The session state of a QUERY event (EventBuilder::query).
+struct TestQuerySession {
+  uint32_t flags2 = 0;
+  uint64_t sql_mode = 0x40000000;
+  int explicit_defaults = -1;
+};
+
 class EventBuilder {
  public:
   explicit EventBuilder(ServerFlavor flavor = ServerFlavor::kMySql, bool checksum = true);
@@ -55,9 +62,12 @@ class EventBuilder {
   // With the status variables a server writes before Q_CHARSET_CODE (flags, sql_mode, catalog,
   // auto-increment) and Q_CHARSET_CODE naming `client_collation`.
   // Also Q_TIME_ZONE_CODE when time_zone is not empty, and the statement's microseconds (MariaDB
-  // Q_HRNOW, MySQL Q_MICROSECONDS) when start_usec >= 0.
+  // Q_HRNOW, MySQL Q_MICROSECONDS) when start_usec >= 0. The session: Q_FLAGS2_CODE `flags2`,
+  // Q_SQL_MODE_CODE `sql_mode`, and MySQL's Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP when
+  // explicit_defaults >= 0.
   std::string query(std::string_view db, std::string_view sql, uint16_t client_collation,
-                    std::string_view time_zone = {}, int start_usec = -1);
+                    std::string_view time_zone = {}, int start_usec = -1,
+                    TestQuerySession session = {});
   std::string xid(uint64_t xid);
   std::string rotate(std::string_view next_file, uint64_t pos = 4);
   std::string tableMap(uint64_t table_id, std::string_view db, std::string_view table,

@@ -29,6 +29,14 @@ size_t rowImageBytes(const ChangeEvent& event) {
   return memory;
 }
 
+mysql::SqlLexerOptions DdlSession::lexerOptions() const {
+  return sql_mode.has_value() ? mysql::lexerOptionsForSqlMode(*sql_mode) : mysql::SqlLexerOptions{};
+}
+
+mysql::SqlLexerOptions ddlLexerOptions(const ChangeEvent& ev) {
+  return ev.ddl_session != nullptr ? ev.ddl_session->lexerOptions() : mysql::SqlLexerOptions{};
+}
+
 const char* opName(ChangeEvent::Op op) {
   switch (op) {
     case ChangeEvent::Op::kInsert: return "insert";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "mysql/binlog_source.h"
+#include "mysql/sql_mode.h"
 #include "mysql/table_info.h"
 
 namespace dts::pipeline {
@@ -16,11 +17,19 @@ namespace dts::pipeline {
 // DDL: what the statement's result depends on of the source session that ran it, beyond its
 // text: the instant it started (NOW() and CURRENT_TIMESTAMP, e.g. in a DEFAULT that fills the
 // existing rows of an added column) and its time zone (a TIMESTAMP literal, NOW() into a
-// DATETIME). A native replica runs the statement with both; so does dts (sink/mysql_applier.h).
+// DATETIME); its sql_mode (how the text reads and what it means: mysql/sql_mode.h) and
+// explicit_defaults_for_timestamp (the definition a bare TIMESTAMP column gets). A native replica
+// runs the statement with all of them; so does dts (sink/mysql_applier.h).
 struct DdlSession {
   int64_t start_us = 0;   // microseconds since the epoch
   std::string time_zone;  // as the QUERY event names it ("SYSTEM", "+08:00", a name), or the
                           // fixed offset it had then ("+08:00"); empty: the statement used none
+  std::optional<uint64_t> sql_mode;  // the source's bits; none when the event did not log them
+  mysql::ServerFlavor flavor = mysql::ServerFlavor::kUnknown;  // whose bits they are
+  std::optional<bool> explicit_defaults_for_timestamp;
+
+  // How the statement's text is read (ANSI_QUOTES, NO_BACKSLASH_ESCAPES).
+  mysql::SqlLexerOptions lexerOptions() const;
 };
 
 struct ChangeEvent {
@@ -54,6 +63,10 @@ struct ChangeEvent {
   size_t memory_bytes = 0;   // what the images hold in memory: piece and queue limits
   size_t payload_bytes = 0;  // the values' bytes (a string's length, 8 for any other value)
 };
+
+// How a DDL event's text is read: its session's sql_mode (DdlSession::lexerOptions), or the
+// defaults when the event logged none.
+mysql::SqlLexerOptions ddlLexerOptions(const ChangeEvent& ev);
 
 // Sets event->memory_bytes and payload_bytes from its images (one walk over the values).
 void measureRow(ChangeEvent* event);

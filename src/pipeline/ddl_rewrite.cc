@@ -16,8 +16,8 @@ using mysql::SqlTokenKind;
 
 // The statement's tokens (comments skipped). An executable comment changes the statement in a
 // way that depends on the server version: refuse to guess.
-Result<std::vector<SqlToken>> tokenize(std::string_view sql) {
-  auto toks = mysql::lexSql(sql);
+Result<std::vector<SqlToken>> tokenize(std::string_view sql, mysql::SqlLexerOptions lex) {
+  auto toks = mysql::lexSql(sql, lex);
   if (!toks.ok()) return Status::Unsupported("DDL with an " + toks.status().message());
   for (const SqlToken& t : *toks) {
     if (t.kind == SqlTokenKind::kExecutableComment)
@@ -264,13 +264,14 @@ std::optional<RewrittenDdl> recordDdl(std::string_view sql, std::string_view def
 }  // namespace
 
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const Mapping* mapping, DdlUse use) {
+                                               const Mapping* mapping, DdlUse use,
+                                               mysql::SqlLexerOptions lex) {
   auto unsupported = [&](const std::string& why) {
     return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
                                "': " + why);
   };
   if (use == DdlUse::kApply) {
-    DTS_ASSIGN_OR_RETURN(auto object, rewriteObjectStatement(sql, default_db, mapping));
+    DTS_ASSIGN_OR_RETURN(auto object, rewriteObjectStatement(sql, default_db, mapping, lex));
     if (object) {
       using Action = ObjectStatement::Action;
       if (object->action == Action::kSkip) return std::optional<RewrittenDdl>();
@@ -290,7 +291,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
   std::vector<NameRef> refs;
   bool structural = false;  // CREATE/ALTER TABLE: the column set matters
   std::optional<size_t> alter_specs;
-  auto toks = tokenize(sql);
+  auto toks = tokenize(sql, lex);
   if (!toks.ok()) {
     // A statement the server ran that dts cannot read is still recorded, by its default database.
     if (use == DdlUse::kRecord) return recordDdl(sql, default_db, mapping, {});

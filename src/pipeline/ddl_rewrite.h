@@ -62,8 +62,10 @@ enum class DdlUse : uint8_t {
   kRecord,  // recorded (a change log): kept as sent, never refused
 };
 
-// mapping == nullptr: everything is selected, nothing renamed.
+// mapping == nullptr: everything is selected, nothing renamed. lex: how the text reads, from the
+// source session's sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES: pipeline::ddlLexerOptions).
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
-                                               const Mapping* mapping, DdlUse use = DdlUse::kApply);
+                                               const Mapping* mapping, DdlUse use = DdlUse::kApply,
+                                               mysql::SqlLexerOptions lex = {});
 
 }  // namespace dts::pipeline

@@ -30,9 +30,10 @@ Mapping mapping() {
   return *m;
 }
 
-std::string rewrite(const std::string& sql, const std::string& db = "shop") {
+std::string rewrite(const std::string& sql, const std::string& db = "shop",
+                    mysql::SqlLexerOptions lex = {}) {
   auto m = mapping();
-  auto r = rewriteDdl(sql, db, &m);
+  auto r = rewriteDdl(sql, db, &m, DdlUse::kApply, lex);
   if (!r.ok()) return "ERROR " + r.status().message();
   if (!r->has_value()) return "SKIP";
   return (*r)->sql;
@@ -231,6 +232,26 @@ TEST(DdlRewriteTest, RecordKeepsEveryStatementOnASelectedTableAsSent) {
   EXPECT_EQ(record("ALTER TABLE other ADD x INT"), "SKIP");
   EXPECT_EQ(record("RENAME TABLE a.b TO c.d"), "SKIP");
   EXPECT_EQ(record("CREATE VIEW v AS SELECT 1", "elsewhere"), "SKIP");
+}
+
+// The statement is read as the source session's sql_mode wrote it: under ANSI_QUOTES "x" is a
+// name, under NO_BACKSLASH_ESCAPES a backslash ends nothing.
+TEST(DdlRewriteTest, ReadsTheTextAsTheSourceSessionsSqlModeWroteIt) {
+  const mysql::SqlLexerOptions ansi{.ansi_quotes = true, .no_backslash_escapes = true};
+  EXPECT_EQ(
+      rewrite("ALTER TABLE \"shop\".\"orders\" ADD \"p\" VARCHAR(9) DEFAULT 'C:\\'", "x", ansi),
+      "ALTER TABLE `shop2`.`orders_copy` ADD \"p\" VARCHAR(9) DEFAULT 'C:\\'");
+  EXPECT_EQ(rewrite("CREATE TABLE \"items\" (\"id\" INT)", "shop", ansi),
+            "CREATE TABLE `shop2`.`items` (\"id\" INT)");
+  // Read with the default mode, the same text names no table the task can place.
+  EXPECT_EQ(rewrite("ALTER TABLE \"shop\".\"orders\" ADD \"p\" INT", "x").rfind("ERROR", 0), 0u);
+  // 'C:\' then a quote: one string under NO_BACKSLASH_ESCAPES, an unterminated one without it.
+  EXPECT_EQ(rewrite("ALTER TABLE orders ADD p VARCHAR(9) DEFAULT 'C:\\', ADD q INT", "shop",
+                    {.no_backslash_escapes = true}),
+            "ALTER TABLE `shop2`.`orders_copy` ADD p VARCHAR(9) DEFAULT 'C:\\', ADD q INT");
+  EXPECT_EQ(
+      rewrite("ALTER TABLE orders ADD p VARCHAR(9) DEFAULT 'C:\\', ADD q INT").rfind("ERROR", 0),
+      0u);
 }
 
 TEST(DdlRewriteTest, NoMappingKeepsNamesButQualifies) {

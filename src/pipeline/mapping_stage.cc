@@ -114,7 +114,7 @@ Status MappingStage::map(Transaction* piece) {
     ChangeEvent& ev = piece->events[i];
     bool keep = true;
     if (ev.op == ChangeEvent::Op::kDdl) {
-      auto r = rewriteDdl(ev.sql, ev.database, mapping_.get(), ddl_use_);
+      auto r = rewriteDdl(ev.sql, ev.database, mapping_.get(), ddl_use_, ddlLexerOptions(ev));
       if (!r.ok()) return context(r.status());
       keep = r->has_value();
       if (keep && !(*r)->not_applied.empty()) {

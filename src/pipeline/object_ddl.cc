@@ -43,8 +43,8 @@ struct Lexed {
   std::vector<SqlToken> toks;
 };
 
-Result<Lexed> lexOpened(std::string_view sql) {
-  DTS_ASSIGN_OR_RETURN(auto toks, mysql::lexSql(sql));
+Result<Lexed> lexOpened(std::string_view sql, mysql::SqlLexerOptions lex = {}) {
+  DTS_ASSIGN_OR_RETURN(auto toks, mysql::lexSql(sql, lex));
   Lexed out;
   bool executable = false;
   for (const SqlToken& t : toks)
@@ -55,7 +55,7 @@ Result<Lexed> lexOpened(std::string_view sql) {
     return out;
   }
   out.sql = openExecutableComments(sql, toks);
-  DTS_ASSIGN_OR_RETURN(out.toks, mysql::lexSql(out.sql));
+  DTS_ASSIGN_OR_RETURN(out.toks, mysql::lexSql(out.sql, lex));
   for (const SqlToken& t : out.toks) {
     if (t.kind == SqlTokenKind::kExecutableComment)
       return Status::InvalidArgument("nested executable comment");
@@ -178,8 +178,9 @@ ObjectStatement notApplied(ObjectKind kind, std::string reason) {
 
 Result<std::optional<ObjectStatement>> rewriteObjectStatement(std::string_view sql,
                                                               std::string_view default_db,
-                                                              const Mapping* mapping) {
-  auto lexed = lexOpened(sql);
+                                                              const Mapping* mapping,
+                                                              mysql::SqlLexerOptions lex) {
+  auto lexed = lexOpened(sql, lex);
   if (!lexed.ok()) return std::optional<ObjectStatement>();  // the table rules decide
   const std::vector<SqlToken>& t = lexed->toks;
   Cursor c(t);

@@ -30,6 +30,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "mysql/sql_lexer.h"
 #include "pipeline/mapping.h"
 
 namespace dts::pipeline {
@@ -59,7 +60,8 @@ struct ObjectStatement {
 // mapping == nullptr: everything is selected, nothing renamed.
 Result<std::optional<ObjectStatement>> rewriteObjectStatement(std::string_view sql,
                                                               std::string_view default_db,
-                                                              const Mapping* mapping);
+                                                              const Mapping* mapping,
+                                                              mysql::SqlLexerOptions lex = {});
 
 // A view's, routine's or trigger's SHOW CREATE text for the destination: its DEFINER clause left
 // out and the `db`.`name` it mentions renamed as above (the object's own name included).

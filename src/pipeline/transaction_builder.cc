@@ -373,6 +373,9 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       auto session = std::make_shared<DdlSession>();
       session->start_us = static_cast<int64_t>(event.header.timestamp) * 1000000 + q->start_usec;
       session->time_zone = q->time_zone;
+      session->sql_mode = q->sql_mode;
+      session->flavor = q->flavor;
+      session->explicit_defaults_for_timestamp = q->explicit_defaults_for_timestamp;
       ce.ddl_session = std::move(session);
       ce.table_info = std::move(definition);
       ce.position = event.position;

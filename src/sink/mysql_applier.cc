@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/log.h"
+#include "mysql/sql_mode.h"
 #include "mysql/unique_keys.h"
 #include "pipeline/mapping.h"
 #include "sink/sql_literal.h"
@@ -770,6 +771,26 @@ Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
                                             "'");
 }
 
+// SET SESSION of what the source session's DDL depends on (see applyDdl).
+Result<std::string> MysqlApplier::ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows) {
+  char stamp[48];
+  std::snprintf(stamp, sizeof(stamp), "%lld.%06lld", static_cast<long long>(s.start_us / 1000000),
+                static_cast<long long>(s.start_us % 1000000));
+  std::string set = std::string("SET SESSION timestamp = ") + stamp;
+  if (!s.time_zone.empty()) set += ", time_zone = " + control_->quoteString(s.time_zone);
+  if (s.sql_mode.has_value()) {
+    DTS_ASSIGN_OR_RETURN(
+        std::string mode,
+        mysql::sqlModeForDestination(*s.sql_mode, s.flavor, destination_flavor_, !holds_no_rows));
+    set += ", sql_mode = " + control_->quoteString(mode);
+  }
+  if (s.explicit_defaults_for_timestamp.has_value()) {
+    set += std::string(", explicit_defaults_for_timestamp = ") +
+           (*s.explicit_defaults_for_timestamp ? "1" : "0");
+  }
+  return set;
+}
+
 Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl) {
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -788,23 +809,21 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       // Unqualified names inside the statement body resolve where they did at the source.
       (void)control_->execute("USE " + mysql::quoteIdentifier(d.database));
     }
-    // The source session's instant and time zone (pipeline::DdlSession), as a native replica
-    // runs the statement: an added column's DEFAULT NOW() fills the existing rows with the
-    // source's instant, a TIMESTAMP literal is read in the source's zone.
+    // The source session's instant, time zone, sql_mode and explicit_defaults_for_timestamp
+    // (pipeline::DdlSession), as a native replica runs the statement: an added column's DEFAULT
+    // NOW() fills the existing rows with the source's instant, a TIMESTAMP literal is read in the
+    // source's zone, "x" is a name under ANSI_QUOTES, `||` concatenates under PIPES_AS_CONCAT, a
+    // trigger keeps the source's mode.
     if (d.ddl_session != nullptr) {
-      const pipeline::DdlSession& s = *d.ddl_session;
-      char stamp[48];
-      std::snprintf(stamp, sizeof(stamp), "%lld.%06lld",
-                    static_cast<long long>(s.start_us / 1000000),
-                    static_cast<long long>(s.start_us % 1000000));
-      std::string set = std::string("SET SESSION timestamp = ") + stamp;
-      if (!s.time_zone.empty()) set += ", time_zone = " + control_->quoteString(s.time_zone);
-      st = control_->execute(set);
+      auto set = ddlSessionSql(*d.ddl_session, d.ddl_holds_no_rows);
+      st = set.ok() ? control_->execute(*set) : set.status();
       if (!st.ok()) return fail(st.withContext("DDL of transaction " + t->gtid));
     }
     st = control_->execute(d.sql);
     if (d.ddl_session != nullptr) {
-      Status back = control_->execute("SET SESSION timestamp = DEFAULT, time_zone = '+00:00'");
+      Status back = control_->execute(
+          "SET SESSION timestamp = DEFAULT, time_zone = '+00:00', sql_mode = '" +
+          std::string(lenientSqlMode()) + "', explicit_defaults_for_timestamp = DEFAULT");
       if (!back.ok() && st.ok()) return fail(back.withContext("DDL of transaction " + t->gtid));
     }
     if (!st.ok()) {

@@ -207,6 +207,10 @@ class MysqlApplier final : public Sink {
   MysqlApplier(ApplierOptions options, SessionFactory sessions);
   Status start();
   Status applyPiece(pipeline::Transaction piece);
+  // SET SESSION of the source session's instant, time zone, sql_mode (NO_DIR_IN_CREATE added
+  // unless holds_no_rows: a view or routine keeps the source's mode) and
+  // explicit_defaults_for_timestamp, for one DDL statement.
+  Result<std::string> ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows);
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                          std::vector<BatchStep>* statements, bool bulk_replace) const;

@@ -4,6 +4,7 @@
 
 #include "mysql/binlog_file.h"
 #include "mysql/row_decoder.h"
+#include "mysql/sql_mode.h"
 #include "source/schema_history.h"
 
 namespace dts::source {
@@ -181,7 +182,8 @@ Result<bool> ChangeReader::nextEvents() {
     if (q == nullptr) continue;
     bool changed = false;
     std::vector<std::pair<std::string, std::string>> defined;
-    Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed, &defined);
+    Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed, &defined,
+                                  q->sql_mode.value_or(0));
     if (!st.ok()) {
       return fail(
           Step::kDecode, pos,

@@ -7,6 +7,7 @@
 #include "common/strings.h"
 #include "mysql/collations.h"
 #include "mysql/sql_lexer.h"
+#include "mysql/sql_mode.h"
 
 namespace dts::source {
 
@@ -39,9 +40,10 @@ std::string tableKey(const std::string& db, const std::string& table) {
 }
 
 // The statement's tokens, executable comments expanded (their content is code the server ran).
-Status flatten(std::string_view sql, size_t base, int depth, std::vector<SqlToken>* out) {
+Status flatten(std::string_view sql, size_t base, int depth, mysql::SqlLexerOptions lex,
+               std::vector<SqlToken>* out) {
   if (depth > 4) return Status::Unsupported("executable comments nested too deep");
-  mysql::SqlLexer lexer(sql);
+  mysql::SqlLexer lexer(sql, lex);
   while (true) {
     DTS_ASSIGN_OR_RETURN(std::optional<SqlToken> t, lexer.next());
     if (!t) return Status::OK();
@@ -58,7 +60,7 @@ Status flatten(std::string_view sql, size_t base, int depth, std::vector<SqlToke
     while (k + digits < close && digits < 6 && sql[k + digits] >= '0' && sql[k + digits] <= '9')
       ++digits;
     if (digits == 5 || digits == 6) k += digits;
-    DTS_RETURN_IF_ERROR(flatten(sql.substr(k, close - k), base + k, depth + 1, out));
+    DTS_RETURN_IF_ERROR(flatten(sql.substr(k, close - k), base + k, depth + 1, lex, out));
   }
 }
 
@@ -180,6 +182,8 @@ class Interpreter;
 class Cursor {
  public:
   Cursor(std::vector<SqlToken> tokens, std::string_view sql) : t_(std::move(tokens)), sql_(sql) {}
+
+  bool real_as_float = false;  // the session's sql_mode has REAL_AS_FLOAT: REAL is FLOAT
 
   bool atEnd() const { return i_ >= t_.size() || (t_[i_].isPunct(';') && i_ + 1 == t_.size()); }
   const SqlToken* peek(size_t k = 0) const { return i_ + k < t_.size() ? &t_[i_ + k] : nullptr; }
@@ -420,7 +424,8 @@ Status parseColumnType(Cursor& c, ColumnSpec* s) {
     s->unique = true;
   } else if (w == "float" || w == "float4" || w == "double" || w == "float8" || w == "real") {
     numeric = true;
-    col.data_type = (w == "float" || w == "float4") ? "float" : "double";
+    const bool single = w == "float" || w == "float4" || (w == "real" && c.real_as_float);
+    col.data_type = single ? "float" : "double";
     if (w == "double") c.word("precision");
     if (c.punct('(')) {
       DTS_ASSIGN_OR_RETURN(uint32_t m, c.number());
@@ -1884,7 +1889,9 @@ bool statementIsDdl(const std::vector<SqlToken>& tokens) {
 }  // namespace
 
 Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
-                                                    std::string_view sql, uint64_t marker) {
+                                                    std::string_view sql, uint64_t marker,
+                                                    uint64_t sql_mode) {
+  const mysql::SqlLexerOptions lex = mysql::lexerOptionsForSqlMode(sql_mode);
   Applied applied;
   {
     // Most QUERY events are BEGIN, COMMIT or DML: a statement that starts with a word other than
@@ -1904,13 +1911,14 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
     }
   }
   std::vector<SqlToken> tokens;
-  Status lexed = flatten(sql, 0, 0, &tokens);
+  Status lexed = flatten(sql, 0, 0, lex, &tokens);
   if (lexed.ok() && !statementIsDdl(tokens)) return applied;
 
   State work = current();
   Status st = lexed;
   if (st.ok()) {
     Cursor cursor(std::move(tokens), sql);
+    cursor.real_as_float = (sql_mode & mysql::kSqlModeRealAsFloat) != 0;
     Interpreter in(cursor, std::string(default_db),
                    Interpreter::Env{&work.tables, &work.databases, &options_, &applied});
     st = in.run();
@@ -1934,7 +1942,7 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
   }
   // Not understood. Which known tables could it touch?
   Applied fallback;
-  DdlEffect e = ddlEffect(default_db, sql);
+  DdlEffect e = ddlEffect(default_db, sql, lex.no_backslash_escapes);
   std::vector<std::string> touched;  // keys of known tables
   const State& s = current();
   auto caresAbout = [&](const std::string& key) {

@@ -45,8 +45,8 @@ class HistoryTest : public ::testing::Test {
     o.server_collation = []() -> Result<std::string> { return std::string("latin1_swedish_ci"); };
     h_ = SchemaHistory(std::move(o));
   }
-  void run(const std::string& sql, const std::string& db = "d") {
-    auto r = h_.apply(db, sql, ++marker_);
+  void run(const std::string& sql, const std::string& db = "d", uint64_t sql_mode = 0) {
+    auto r = h_.apply(db, sql, ++marker_, sql_mode);
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status().toString();
   }
   std::string t(const std::string& table = "t", const std::string& db = "d") {
@@ -74,6 +74,20 @@ TEST_F(HistoryTest, CreateTableTypesDefaultsAndKeys) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->shape.columns[3].octet_length, 80u);  // varchar(20) utf8mb4
   EXPECT_EQ(d->shape.columns[4].octet_length, 3u);
+}
+
+// A statement is read under the sql_mode its session logged: ANSI_QUOTES ("x" a name),
+// NO_BACKSLASH_ESCAPES ('C:\' a whole string), REAL_AS_FLOAT (REAL is FLOAT).
+TEST_F(HistoryTest, StatementsAreReadUnderTheirSessionsSqlMode) {
+  const uint64_t ansi_quotes = 1ull << 2, no_escapes = 1ull << 20, real_as_float = 1;
+  run("CREATE TABLE \"t\" (\"id\" INT PRIMARY KEY, \"p\" VARCHAR(9) DEFAULT 'C:\\', r REAL)", "d",
+      ansi_quotes | no_escapes | real_as_float);
+  EXPECT_EQ(t(), "id int(11) NN; p varchar(9) utf8mb4_general_ci; r float; PK(id)");
+  run("ALTER TABLE \"t\" ADD \"q\" REAL", "d", ansi_quotes);
+  EXPECT_EQ(t(), "id int(11) NN; p varchar(9) utf8mb4_general_ci; r float; q double; PK(id)");
+  // The same text under the default mode is not a definition the history can read.
+  EXPECT_FALSE(h_.apply("d", "CREATE TABLE \"u\" (\"id\" INT)", ++marker_).ok() &&
+               h_.find("d", "u") != nullptr);
 }
 
 TEST_F(HistoryTest, AppliedNamesTheTablesAStatementDefined) {

@@ -44,7 +44,8 @@ struct Token {
 
 class Tokenizer {
  public:
-  explicit Tokenizer(std::string_view sql) : lexer_(sql, {.ansi_quotes = true}) {}
+  Tokenizer(std::string_view sql, bool no_backslash_escapes)
+      : lexer_(sql, {.ansi_quotes = true, .no_backslash_escapes = no_backslash_escapes}) {}
   bool next(Token* t) {
     auto r = lexer_.next();
     if (!r.ok()) return false;
@@ -95,11 +96,11 @@ bool readQualified(Tokenizer* tk, Token* cur, std::string_view default_db,
 
 }  // namespace
 
-DdlEffect ddlEffect(std::string_view default_db, std::string_view sql) {
+DdlEffect ddlEffect(std::string_view default_db, std::string_view sql, bool no_backslash_escapes) {
   DdlEffect everything;
   everything.kind = DdlEffect::Kind::kEverything;
   DdlEffect none;
-  Tokenizer tk(sql);
+  Tokenizer tk(sql, no_backslash_escapes);
   Token t;
   if (!tk.next(&t)) return everything;
   if (t.kind != Token::Kind::kWord) return none;
@@ -574,8 +575,10 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
 
 Status SchemaTracker::onQuery(std::string_view default_db, std::string_view sql, uint64_t marker,
                               bool* changed,
-                              std::vector<std::pair<std::string, std::string>>* defined) {
-  DTS_ASSIGN_OR_RETURN(SchemaHistory::Applied applied, history_->apply(default_db, sql, marker));
+                              std::vector<std::pair<std::string, std::string>>* defined,
+                              uint64_t sql_mode) {
+  DTS_ASSIGN_OR_RETURN(SchemaHistory::Applied applied,
+                       history_->apply(default_db, sql, marker, sql_mode));
   if (changed != nullptr) *changed = applied.changed;
   if (defined != nullptr) *defined = std::move(applied.defined);
   if (applied.unknown_everything) {

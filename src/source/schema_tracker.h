@@ -128,7 +128,8 @@ class SchemaTracker final : public mysql::SchemaProvider {
   // tables it created or changed (SchemaHistory::Applied::defined).
   Status onQuery(std::string_view default_db, std::string_view sql, uint64_t marker = 0,
                  bool* changed = nullptr,
-                 std::vector<std::pair<std::string, std::string>>* defined = nullptr);
+                 std::vector<std::pair<std::string, std::string>>* defined = nullptr,
+                 uint64_t sql_mode = 0);
 
   void invalidateTable(const std::string& database, const std::string& table);
   void invalidateDatabase(const std::string& database);
@@ -157,7 +158,10 @@ struct DdlEffect {
   std::vector<std::pair<std::string, std::string>> tables;  // (db, table); db defaulted
   std::string database;                                     // kDatabase
 };
-DdlEffect ddlEffect(std::string_view default_db, std::string_view sql);
+// no_backslash_escapes: the session's sql_mode had NO_BACKSLASH_ESCAPES ("x" is always read as a
+// name: where a name is expected that only widens what is forgotten).
+DdlEffect ddlEffect(std::string_view default_db, std::string_view sql,
+                    bool no_backslash_escapes = false);
 
 // ENUM/SET members from a COLUMN_TYPE such as "enum('a','it''s','b\\c')".
 Result<std::vector<std::string>> parseEnumMembers(std::string_view column_type);

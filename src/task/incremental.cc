@@ -34,7 +34,8 @@ void noteDroppedTables(const pipeline::Transaction& piece, const source::SchemaH
                        Progress* progress) {
   for (const pipeline::ChangeEvent& e : piece.events) {
     if (e.op != pipeline::ChangeEvent::Op::kDdl) continue;
-    source::DdlEffect effect = source::ddlEffect(e.database, e.sql);
+    source::DdlEffect effect =
+        source::ddlEffect(e.database, e.sql, pipeline::ddlLexerOptions(e).no_backslash_escapes);
     if (effect.kind == source::DdlEffect::Kind::kDatabase) {  // DROP DATABASE: its tables
       for (const TableProgress& t : progress->tables()) {
         if (t.source_database == effect.database &&
