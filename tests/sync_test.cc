@@ -1173,6 +1173,87 @@ TEST_F(SyncTest, DdlRunsAtTheSourceSessionsInstantInItsTimeZone) {
   ASSERT_TRUE(dts.wait(60s).has_value());
 }
 
+// DDL runs under the sql_mode and explicit_defaults_for_timestamp of the source session that ran
+// it, as on a native replica: ANSI_QUOTES names and a NO_BACKSLASH_ESCAPES default read as
+// written (through a database rename, which rewrites the text), `||` concatenates and REAL is
+// FLOAT where the source said so, an ALTER to AUTO_INCREMENT renumbers a 0 without
+// NO_AUTO_VALUE_ON_ZERO, an ALTER to fewer fractional digits rounds under TIME_ROUND_FRACTIONAL,
+// a bare TIMESTAMP gets the old implicit default, and a procedure keeps the source's mode.
+TEST_F(SyncTest, DdlRunsUnderTheSourceSessionsSqlMode) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS smode; CREATE DATABASE smode; "
+      "CREATE TABLE smode.z (id INT NOT NULL PRIMARY KEY, v INT); "
+      "INSERT INTO smode.z VALUES (0, 10), (5, 11), (6, 12); "
+      "CREATE TABLE smode.f (id INT PRIMARY KEY, t DATETIME(6)); "
+      "INSERT INTO smode.f VALUES (1, '2024-01-01 10:00:00.700000')");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("smodesync", "  - database: smode\n    rename_to: smode_copy\n",
+                                    "{}", &dts, &data, &logfile));
+  sourceSql(
+      "SET SESSION sql_mode = 'ANSI_QUOTES,NO_BACKSLASH_ESCAPES,PIPES_AS_CONCAT,REAL_AS_FLOAT'; "
+      "CREATE TABLE smode.\"m1\" (\"id\" INT PRIMARY KEY, \"path\" VARCHAR(20) DEFAULT 'C:\\dir',"
+      " \"r\" REAL, \"full\" VARCHAR(40) AS (\"path\" || '-x') STORED); "
+      "INSERT INTO smode.\"m1\" (\"id\", \"r\") VALUES (1, 0.1)");
+  sourceSql("SET SESSION sql_mode = ''; ALTER TABLE smode.z MODIFY id INT NOT NULL AUTO_INCREMENT");
+  sourceSql(
+      "SET SESSION sql_mode = 'TIME_ROUND_FRACTIONAL'; ALTER TABLE smode.f MODIFY t DATETIME");
+  sourceSql(
+      "SET SESSION explicit_defaults_for_timestamp = 0; "
+      "CREATE TABLE smode.e (id INT PRIMARY KEY, ts TIMESTAMP)");
+  sourceSql(
+      "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_DATE,PIPES_AS_CONCAT'; "
+      "CREATE PROCEDURE smode.p() SELECT 'a' || 'b'");
+  sourceSql("INSERT INTO smode.z (v) VALUES (13); INSERT INTO smode.m1 (id) VALUES (2)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(src, nullptr);
+  ASSERT_NE(dst, nullptr);
+  auto sourceValue = [&](const std::string& sql) {
+    auto v = src->queryValue(sql);
+    return v.ok() ? v->value_or("NULL") : v.status().toString();
+  };
+  auto showCreate = [](mysql::Connection& c, const std::string& db, const std::string& table) {
+    auto r = c.query("SHOW CREATE TABLE `" + db + "`.`" + table + "`");
+    if (!r.ok()) return r.status().toString();
+    return r->rows.empty() ? std::string("<none>") : r->rows[0][1].value_or("");
+  };
+  for (const std::string table : {"m1", "z", "f", "e"}) {
+    EXPECT_EQ(showCreate(*dst, "smode_copy", table), showCreate(*src, "smode", table))
+        << table << log(logfile);
+  }
+  const std::string rows[] = {
+      "SELECT GROUP_CONCAT(id, ' ', path, ' ', r, ' ', `full` ORDER BY id SEPARATOR '; ') FROM "
+      "DB.m1",
+      "SELECT GROUP_CONCAT(id, ' ', v ORDER BY id SEPARATOR '; ') FROM DB.z",
+      "SELECT GROUP_CONCAT(id, ' ', t ORDER BY id) FROM DB.f",
+  };
+  for (const std::string& q : rows) {
+    auto in = [&](const std::string& db) {
+      std::string sql = q;
+      sql.replace(sql.find("DB."), 2, db);
+      return sql;
+    };
+    EXPECT_EQ(destValue(in("smode_copy")), sourceValue(in("smode"))) << q << log(logfile);
+  }
+  // What the source did, so that equal means right: the 0 renumbered, the seconds rounded.
+  EXPECT_EQ(sourceValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM smode.z"), "1,5,6,7");
+  EXPECT_EQ(sourceValue("SELECT t FROM smode.f"), "2024-01-01 10:00:01");
+  EXPECT_EQ(sourceValue("SELECT path FROM smode.m1 WHERE id = 2"), "C:\\dir");
+  const std::string mode =
+      "SELECT SQL_MODE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'DB' AND "
+      "ROUTINE_NAME = 'p'";
+  auto inDb = [&](std::string sql, const std::string& db) {
+    sql.replace(sql.find("DB"), 2, db);
+    return sql;
+  };
+  EXPECT_EQ(destValue(inDb(mode, "smode_copy")), sourceValue(inDb(mode, "smode")));
+  EXPECT_EQ(sourceValue(inDb(mode, "smode")), "PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ZERO_DATE");
+  dts.signal(SIGTERM);
+  ASSERT_TRUE(dts.wait(60s).has_value());
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;
