@@ -1178,7 +1178,8 @@ TEST_F(SyncTest, DdlRunsAtTheSourceSessionsInstantInItsTimeZone) {
 // written (through a database rename, which rewrites the text), `||` concatenates and REAL is
 // FLOAT where the source said so, an ALTER to AUTO_INCREMENT renumbers a 0 without
 // NO_AUTO_VALUE_ON_ZERO, an ALTER to fewer fractional digits rounds under TIME_ROUND_FRACTIONAL,
-// a bare TIMESTAMP gets the old implicit default, and a procedure keeps the source's mode.
+// a bare TIMESTAMP gets the old implicit default, a procedure keeps the source's mode, and
+// CREATE DATABASE takes the session's collation_server.
 TEST_F(SyncTest, DdlRunsUnderTheSourceSessionsSqlMode) {
   sourceSql(
       "DROP DATABASE IF EXISTS smode; CREATE DATABASE smode; "
@@ -1250,6 +1251,17 @@ TEST_F(SyncTest, DdlRunsUnderTheSourceSessionsSqlMode) {
   };
   EXPECT_EQ(destValue(inDb(mode, "smode_copy")), sourceValue(inDb(mode, "smode")));
   EXPECT_EQ(sourceValue(inDb(mode, "smode")), "PIPES_AS_CONCAT,STRICT_ALL_TABLES,NO_ZERO_DATE");
+  // The database made again by a session whose collation_server is latin1 (the server's is
+  // utf8mb4): its tables are latin1, at the source, in dts's schema history (which decodes
+  // their rows) and at the destination.
+  sourceSql(
+      "DROP DATABASE smode; SET SESSION collation_server = 'latin1_swedish_ci'; "
+      "CREATE DATABASE smode; CREATE TABLE smode.c (id INT PRIMARY KEY, x VARCHAR(5)); "
+      "INSERT INTO smode.c VALUES (1, '\xc3\xa9t\xc3\xa9')");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(showCreate(*dst, "smode_copy", "c"), showCreate(*src, "smode", "c")) << log(logfile);
+  EXPECT_NE(showCreate(*src, "smode", "c").find("latin1"), std::string::npos);
+  EXPECT_EQ(destValue("SELECT HEX(x) FROM smode_copy.c"), "E974E9");
   dts.signal(SIGTERM);
   ASSERT_TRUE(dts.wait(60s).has_value());
 }

@@ -425,7 +425,8 @@ void readQueryStatus(std::string_view vars, QueryEvent* e) {
         if (!r.getU8(&len8) || !r.skip(len8 + 1u)) return;
         break;
       case 4:  // Q_CHARSET_CODE: client, connection and server collations
-        if (!r.getU16(&e->client_collation) || !r.skip(4)) return;
+        if (!r.getU16(&e->client_collation) || !r.skip(2) || !r.getU16(&e->server_collation))
+          return;
         break;
       case 5:  // Q_TIME_ZONE_CODE: length, name
         if (!r.getU8(&len8) || !r.getBytes(len8, &text)) return;

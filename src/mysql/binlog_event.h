@@ -46,6 +46,9 @@ struct QueryEvent {
   // in another set than the text around them.
   std::string sql;
   uint16_t client_collation = 0;  // the status variable Q_CHARSET_CODE; 0 when absent
+  // Also from Q_CHARSET_CODE: the session's collation_server (what CREATE DATABASE without a
+  // character set gets); 0 when absent.
+  uint16_t server_collation = 0;
   bool sql_is_utf8 = true;
   // The session's time zone when the statement used one (Q_TIME_ZONE_CODE: "SYSTEM", a name,
   // "+08:00"); empty when absent. The microseconds of the statement's start (MariaDB Q_HRNOW,

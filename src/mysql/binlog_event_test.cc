@@ -330,6 +330,7 @@ TEST(BinlogEventTest, QueryTextIsConvertedFromTheClientCharacterSet) {
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->time_zone, "+08:00");
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->start_usec, 123456u);
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->sql_mode, 0x40000000u);
+  EXPECT_EQ(feed.events[0].as<QueryEvent>()->server_collation, 8);  // latin1_swedish_ci
   EXPECT_EQ(feed.events[0].as<QueryEvent>()->flavor, ServerFlavor::kMariaDb);
   // The session's sql_mode, and MariaDB's explicit_defaults_for_timestamp in bit 24 of flags2.
   ASSERT_TRUE(feed(b.query("d", "CREATE TABLE \"t\" (ts TIMESTAMP)", 45, {}, -1,

@@ -27,6 +27,8 @@ struct DdlSession {
   std::optional<uint64_t> sql_mode;  // the source's bits; none when the event did not log them
   mysql::ServerFlavor flavor = mysql::ServerFlavor::kUnknown;  // whose bits they are
   std::optional<bool> explicit_defaults_for_timestamp;
+  // collation_server: what CREATE DATABASE without a character set gets; 0 when not logged.
+  uint16_t collation_server = 0;
 
   // How the statement's text is read (ANSI_QUOTES, NO_BACKSLASH_ESCAPES).
   mysql::SqlLexerOptions lexerOptions() const;

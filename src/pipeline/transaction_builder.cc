@@ -376,6 +376,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       session->sql_mode = q->sql_mode;
       session->flavor = q->flavor;
       session->explicit_defaults_for_timestamp = q->explicit_defaults_for_timestamp;
+      session->collation_server = q->server_collation;
       ce.ddl_session = std::move(session);
       ce.table_info = std::move(definition);
       ce.position = event.position;

@@ -784,6 +784,13 @@ Result<std::string> MysqlApplier::ddlSessionSql(const pipeline::DdlSession& s, b
         mysql::sqlModeForDestination(*s.sql_mode, s.flavor, destination_flavor_, !holds_no_rows));
     set += ", sql_mode = " + control_->quoteString(mode);
   }
+  // Collation ids up to 247 name the same collation in both flavours; above, a MySQL 8 _0900_ id
+  // means nothing to MariaDB (and MariaDB's own ids nothing to MySQL): the destination's own
+  // collation_server stays then.
+  const std::string_view collation = collationName(s.collation_server);
+  if (!collation.empty() && (s.flavor == destination_flavor_ || s.collation_server <= 247)) {
+    set += ", collation_server = " + control_->quoteString(collation);
+  }
   if (s.explicit_defaults_for_timestamp.has_value()) {
     set += std::string(", explicit_defaults_for_timestamp = ") +
            (*s.explicit_defaults_for_timestamp ? "1" : "0");
@@ -823,7 +830,8 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     if (d.ddl_session != nullptr) {
       Status back = control_->execute(
           "SET SESSION timestamp = DEFAULT, time_zone = '+00:00', sql_mode = '" +
-          std::string(lenientSqlMode()) + "', explicit_defaults_for_timestamp = DEFAULT");
+          std::string(lenientSqlMode()) +
+          "', explicit_defaults_for_timestamp = DEFAULT, collation_server = DEFAULT");
       if (!back.ok() && st.ok()) return fail(back.withContext("DDL of transaction " + t->gtid));
     }
     if (!st.ok()) {

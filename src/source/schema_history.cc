@@ -1229,6 +1229,7 @@ class Interpreter {
     std::map<std::string, uint16_t>* databases;
     const SchemaHistory::Options* options;
     SchemaHistory::Applied* applied;
+    uint16_t collation_server = 0;  // the statement's session's; 0: the server's
   };
   Interpreter(Cursor& c, std::string default_db, Env env)
       : c_(c), default_db_(std::move(default_db)), env_(env) {}
@@ -1266,6 +1267,7 @@ class Interpreter {
     return id;
   }
   Result<uint16_t> serverCollation() {
+    if (env_.collation_server != 0) return env_.collation_server;
     if (!env_.options->server_collation) return uint16_t{0};
     DTS_ASSIGN_OR_RETURN(std::string name, env_.options->server_collation());
     return name.empty() ? uint16_t{0} : collationByName(name);
@@ -1890,8 +1892,8 @@ bool statementIsDdl(const std::vector<SqlToken>& tokens) {
 
 Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
                                                     std::string_view sql, uint64_t marker,
-                                                    uint64_t sql_mode) {
-  const mysql::SqlLexerOptions lex = mysql::lexerOptionsForSqlMode(sql_mode);
+                                                    const StatementSession& session) {
+  const mysql::SqlLexerOptions lex = mysql::lexerOptionsForSqlMode(session.sql_mode);
   Applied applied;
   {
     // Most QUERY events are BEGIN, COMMIT or DML: a statement that starts with a word other than
@@ -1918,9 +1920,10 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
   Status st = lexed;
   if (st.ok()) {
     Cursor cursor(std::move(tokens), sql);
-    cursor.real_as_float = (sql_mode & mysql::kSqlModeRealAsFloat) != 0;
+    cursor.real_as_float = (session.sql_mode & mysql::kSqlModeRealAsFloat) != 0;
     Interpreter in(cursor, std::string(default_db),
-                   Interpreter::Env{&work.tables, &work.databases, &options_, &applied});
+                   Interpreter::Env{&work.tables, &work.databases, &options_, &applied,
+                                    session.collation_server});
     st = in.run();
     if (st.ok() && !cursor.atEnd() && cursor.index() == 0) st = cursor.error("not read");
   }

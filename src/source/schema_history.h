@@ -84,10 +84,10 @@ class SchemaHistory {
   // Interprets one statement of the stream run with default database `default_db`. `marker` is
   // the stream position after the statement (monotonic; see save()). kUnsupported naming the
   // statement when it is a DDL on a known table that the interpreter cannot read; the history
-  // is then unchanged. sql_mode: the session's (mysql/sql_mode.h): how the text reads
-  // (ANSI_QUOTES, NO_BACKSLASH_ESCAPES) and what REAL means (REAL_AS_FLOAT).
+  // is then unchanged. session: its session's sql_mode (how the text reads: ANSI_QUOTES,
+  // NO_BACKSLASH_ESCAPES; what REAL means: REAL_AS_FLOAT) and collation_server.
   Result<Applied> apply(std::string_view default_db, std::string_view sql, uint64_t marker = 0,
-                        uint64_t sql_mode = 0);
+                        const StatementSession& session = {});
 
   // The definition in force now, or null when the table is unknown.
   std::shared_ptr<const TableDefinition> find(const std::string& database,

@@ -46,7 +46,7 @@ class HistoryTest : public ::testing::Test {
     h_ = SchemaHistory(std::move(o));
   }
   void run(const std::string& sql, const std::string& db = "d", uint64_t sql_mode = 0) {
-    auto r = h_.apply(db, sql, ++marker_, sql_mode);
+    auto r = h_.apply(db, sql, ++marker_, {.sql_mode = sql_mode});
     ASSERT_TRUE(r.ok()) << sql << ": " << r.status().toString();
   }
   std::string t(const std::string& table = "t", const std::string& db = "d") {
@@ -125,6 +125,11 @@ TEST_F(HistoryTest, TableAndDatabaseDefaultCharsets) {
   run("DROP DATABASE d3");
   EXPECT_EQ(t("c", "d3"), "<none>");
   EXPECT_TRUE(h_.knows("d3", "c"));  // known dropped: never the live definition
+  // The session's collation_server, when its QUERY event logged it, over the server's own.
+  auto r = h_.apply("d", "CREATE DATABASE d4", ++marker_, {.collation_server = 46});
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  run("CREATE TABLE d4.f (x CHAR(2))");
+  EXPECT_EQ(t("f", "d4"), "x char(2) utf8mb4_bin; ");
 }
 
 TEST_F(HistoryTest, CreateLikeAndIfNotExists) {

@@ -576,9 +576,9 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
 Status SchemaTracker::onQuery(std::string_view default_db, std::string_view sql, uint64_t marker,
                               bool* changed,
                               std::vector<std::pair<std::string, std::string>>* defined,
-                              uint64_t sql_mode) {
+                              const StatementSession& session) {
   DTS_ASSIGN_OR_RETURN(SchemaHistory::Applied applied,
-                       history_->apply(default_db, sql, marker, sql_mode));
+                       history_->apply(default_db, sql, marker, session));
   if (changed != nullptr) *changed = applied.changed;
   if (defined != nullptr) *defined = std::move(applied.defined);
   if (applied.unknown_everything) {

@@ -39,6 +39,14 @@
 
 namespace dts::source {
 
+// What a DDL statement means beyond its text, from the session that ran it (its QUERY event).
+struct StatementSession {
+  uint64_t sql_mode = 0;  // mysql/sql_mode.h: how the text reads, what REAL is
+  // collation_server: what CREATE DATABASE without a character set gets; 0 when the event did
+  // not log it (the server's own is read then).
+  uint16_t collation_server = 0;
+};
+
 class SchemaHistory;
 
 // One column as information_schema.COLUMNS describes it.
@@ -129,7 +137,7 @@ class SchemaTracker final : public mysql::SchemaProvider {
   Status onQuery(std::string_view default_db, std::string_view sql, uint64_t marker = 0,
                  bool* changed = nullptr,
                  std::vector<std::pair<std::string, std::string>>* defined = nullptr,
-                 uint64_t sql_mode = 0);
+                 const StatementSession& session = {});
 
   void invalidateTable(const std::string& database, const std::string& table);
   void invalidateDatabase(const std::string& database);
