@@ -91,13 +91,20 @@ std::string sqlModeNames(uint64_t bits, ServerFlavor source) {
   return out;
 }
 
+std::string_view fractionalSecondsMode(uint64_t bits, ServerFlavor source,
+                                       ServerFlavor destination) {
+  // Whether the source rounded fractional seconds (MySQL's default, MariaDB's mode).
+  const bool rounds = source == ServerFlavor::kMySql ? (bits & (1ull << kMySqlTimeTruncate)) == 0
+                                                     : (bits & (1ull << kMariaTimeRound)) != 0;
+  if (destination == ServerFlavor::kMySql) return rounds ? "" : "TIME_TRUNCATE_FRACTIONAL";
+  return rounds ? "TIME_ROUND_FRACTIONAL" : "";
+}
+
 Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
-                                          ServerFlavor destination, bool no_dir_in_create) {
+                                          ServerFlavor destination, bool no_dir_in_create,
+                                          bool fractional_seconds) {
   const bool from_mysql = source == ServerFlavor::kMySql;
   const bool to_mysql = destination == ServerFlavor::kMySql;
-  // Whether the source rounded fractional seconds (MySQL's default, MariaDB's mode).
-  const bool rounds = from_mysql ? (bits & (1ull << kMySqlTimeTruncate)) == 0
-                                 : (bits & (1ull << kMariaTimeRound)) != 0;
   std::string out;
   for (int bit = 0; bit < 64; ++bit) {
     if ((bits & (1ull << bit)) == 0) continue;
@@ -125,8 +132,8 @@ Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
     append(&out, name);
   }
   if (no_dir_in_create) append(&out, "NO_DIR_IN_CREATE");
-  if (to_mysql && !rounds) append(&out, "TIME_TRUNCATE_FRACTIONAL");
-  if (!to_mysql && rounds) append(&out, "TIME_ROUND_FRACTIONAL");
+  const std::string_view fractional = fractionalSecondsMode(bits, source, destination);
+  if (fractional_seconds && !fractional.empty()) append(&out, fractional);
   return out;
 }
 

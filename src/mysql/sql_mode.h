@@ -45,8 +45,15 @@ std::string sqlModeNames(uint64_t bits, ServerFlavor source);
 // that only shape SHOW output or name another server's dialect are left out where the
 // destination lacks them. kUnsupported, naming the mode, for a mode that changes what DDL means
 // and that the destination does not have (MariaDB's EMPTY_STRING_IS_NULL or ORACLE on a MySQL
-// destination).
+// destination). fractional_seconds false: no fractional-seconds mode at all, for a destination
+// older than them (MySQL 5.7, MariaDB 10.3), which refuses the names.
 Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
-                                          ServerFlavor destination, bool no_dir_in_create);
+                                          ServerFlavor destination, bool no_dir_in_create,
+                                          bool fractional_seconds = true);
+
+// The fractional-seconds mode sqlModeForDestination adds or keeps ("TIME_ROUND_FRACTIONAL",
+// "TIME_TRUNCATE_FRACTIONAL"), or "" when it has none.
+std::string_view fractionalSecondsMode(uint64_t bits, ServerFlavor source,
+                                       ServerFlavor destination);
 
 }  // namespace dts::mysql

@@ -69,6 +69,21 @@ TEST(SqlModeTest, FractionalSecondsRoundAsAtTheSourceAcrossFlavours) {
   EXPECT_EQ(forDest(strict | (1ull << 34), kMaria, kMySql, false), "STRICT_TRANS_TABLES");
 }
 
+// For a destination older than the fractional-seconds modes, which refuses their names.
+TEST(SqlModeTest, TheFractionalSecondsModeCanBeLeftOut) {
+  const uint64_t strict = 1ull << 21;
+  EXPECT_EQ(fractionalSecondsMode(strict, kMaria, kMySql), "TIME_TRUNCATE_FRACTIONAL");
+  EXPECT_EQ(fractionalSecondsMode(strict, kMySql, kMaria), "TIME_ROUND_FRACTIONAL");
+  EXPECT_EQ(fractionalSecondsMode(strict | (1ull << 34), kMaria, kMaria), "TIME_ROUND_FRACTIONAL");
+  EXPECT_EQ(fractionalSecondsMode(strict, kMaria, kMaria), "");
+  auto r = sqlModeForDestination(strict | (1ull << 34), kMaria, kMaria, false, false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "STRICT_TRANS_TABLES");
+  r = sqlModeForDestination(strict, kMaria, kMySql, false, false);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "STRICT_TRANS_TABLES");
+}
+
 TEST(SqlModeTest, AMySqlDestinationLeavesOutWhatItLacksAndRefusesWhatChangesMeaning) {
   // MariaDB's mode of SHOW output and MySQL 5.7's NO_AUTO_CREATE_USER: left out.
   EXPECT_EQ(forDest(kMariaDefault | (1ull << 13) | (1ull << 4) | (1ull << 34), kMaria, kMySql),

@@ -772,16 +772,17 @@ Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
 }
 
 // SET SESSION of what the source session's DDL depends on (see applyDdl).
-Result<std::string> MysqlApplier::ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows) {
+Result<std::string> MysqlApplier::ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows,
+                                                bool fractional_seconds) {
   char stamp[48];
   std::snprintf(stamp, sizeof(stamp), "%lld.%06lld", static_cast<long long>(s.start_us / 1000000),
                 static_cast<long long>(s.start_us % 1000000));
   std::string set = std::string("SET SESSION timestamp = ") + stamp;
   if (!s.time_zone.empty()) set += ", time_zone = " + control_->quoteString(s.time_zone);
   if (s.sql_mode.has_value()) {
-    DTS_ASSIGN_OR_RETURN(
-        std::string mode,
-        mysql::sqlModeForDestination(*s.sql_mode, s.flavor, destination_flavor_, !holds_no_rows));
+    DTS_ASSIGN_OR_RETURN(std::string mode,
+                         mysql::sqlModeForDestination(*s.sql_mode, s.flavor, destination_flavor_,
+                                                      !holds_no_rows, fractional_seconds));
     set += ", sql_mode = " + control_->quoteString(mode);
   }
   // Collation ids up to 247 name the same collation in both flavours; above, a MySQL 8 _0900_ id
@@ -822,8 +823,29 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     // source's zone, "x" is a name under ANSI_QUOTES, `||` concatenates under PIPES_AS_CONCAT, a
     // trigger keeps the source's mode.
     if (d.ddl_session != nullptr) {
-      auto set = ddlSessionSql(*d.ddl_session, d.ddl_holds_no_rows);
+      const pipeline::DdlSession& s = *d.ddl_session;
+      auto set = ddlSessionSql(s, d.ddl_holds_no_rows, true);
       st = set.ok() ? control_->execute(*set) : set.status();
+      const std::string_view fractional =
+          s.sql_mode ? mysql::fractionalSecondsMode(*s.sql_mode, s.flavor, destination_flavor_)
+                     : std::string_view{};
+      if (!st.ok() && set.ok() && !fractional.empty() &&
+          control_->lastErrorNumber() == ER_WRONG_VALUE_FOR_VAR) {
+        // A destination older than the fractional-seconds modes (MySQL 5.7, MariaDB 10.3)
+        // refuses the name: it runs the statement with its own rounding, which differs from
+        // the source's only for an ALTER that lowers a temporal column's fractional digits.
+        auto plain = ddlSessionSql(s, d.ddl_holds_no_rows, false);
+        st = plain.ok() ? control_->execute(*plain) : plain.status();
+        if (st.ok()) {
+          const bool to_mysql = destination_flavor_ == mysql::ServerFlavor::kMySql;
+          spdlog::warn(
+              "task {}: the destination has no sql_mode {}; DDL of transaction {} runs without "
+              "it, so an ALTER that lowers the fractional digits of existing values {} them "
+              "where the source {} them",
+              options_.task, fractional, t->gtid, to_mysql ? "rounds" : "truncates",
+              to_mysql ? "truncated" : "rounded");
+        }
+      }
       if (!st.ok()) return fail(st.withContext("DDL of transaction " + t->gtid));
     }
     st = control_->execute(d.sql);

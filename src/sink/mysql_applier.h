@@ -210,7 +210,9 @@ class MysqlApplier final : public Sink {
   // SET SESSION of the source session's instant, time zone, sql_mode (NO_DIR_IN_CREATE added
   // unless holds_no_rows: a view or routine keeps the source's mode) and
   // explicit_defaults_for_timestamp, for one DDL statement.
-  Result<std::string> ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows);
+  // fractional_seconds false: without the fractional-seconds mode (an older destination).
+  Result<std::string> ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows,
+                                    bool fractional_seconds);
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                          std::vector<BatchStep>* statements, bool bulk_replace) const;

@@ -321,6 +321,53 @@ TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
   EXPECT_EQ(c->stats().foreign_key_action_transactions, 1u);
 }
 
+// DDL runs under the source session's sql_mode, in the destination's terms: a MySQL source's
+// default rounding is TIME_ROUND_FRACTIONAL on MariaDB. A destination too old for that name
+// (error 1231) runs it without the fractional-seconds mode, with a warning; any other refusal of
+// the session stops the task.
+TEST_F(ApplierFakeTest, DdlRunsUnderTheSourceSqlModeAndWithoutTheFractionalModeOnAnOldServer) {
+  Transaction t = ddl(1, "ALTER TABLE t ADD COLUMN w INT");
+  auto session = std::make_shared<pipeline::DdlSession>();
+  session->sql_mode = (1ull << 21) | (1ull << 2);  // STRICT_TRANS_TABLES, ANSI_QUOTES
+  session->flavor = mysql::ServerFlavor::kMySql;
+  t.events[0].ddl_session = session;
+  std::vector<std::string> sets;
+  std::mutex mu;
+  dest_->setHook([&](int, const std::string& sql) -> unsigned {
+    if (sql.find("sql_mode = ") == std::string::npos) return 0;
+    std::lock_guard<std::mutex> lock(mu);
+    sets.push_back(sql);
+    return sql.find("TIME_ROUND_FRACTIONAL") != std::string::npos ? 1231u : 0u;
+  });
+  auto a = open(1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->apply(t).ok());
+  ASSERT_TRUE(a->apply(txn(2, {insertRow(2, 1)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_GE(committedAt("ALTER TABLE"), 0);
+  ASSERT_GE(sets.size(), 2u);
+  EXPECT_NE(sets[0].find("sql_mode = 'ANSI_QUOTES,STRICT_TRANS_TABLES,NO_DIR_IN_CREATE,"
+                         "TIME_ROUND_FRACTIONAL'"),
+            std::string::npos)
+      << sets[0];
+  EXPECT_NE(sets[1].find("sql_mode = 'ANSI_QUOTES,STRICT_TRANS_TABLES,NO_DIR_IN_CREATE'"),
+            std::string::npos)
+      << sets[1];
+
+  // Refused for another reason: the DDL does not run without the source's mode.
+  dest_ = FakeDestination::create();
+  dest_->addKey("d", "t", "PRIMARY", {"id"});
+  dest_->setHook([&](int, const std::string& sql) -> unsigned {
+    return sql.find("sql_mode = 'ANSI_QUOTES") != std::string::npos ? 1231u : 0u;
+  });
+  auto b = open(1);
+  ASSERT_NE(b, nullptr);
+  Status st = b->apply(t);
+  if (st.ok()) st = b->close();
+  EXPECT_FALSE(st.ok());
+  EXPECT_LT(committedAt("ALTER TABLE"), 0);
+}
+
 TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {
   interruptDdlBeforeItsRecord();
   dest_->setHook(nullptr);
