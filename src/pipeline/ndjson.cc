@@ -222,6 +222,10 @@ Status NdjsonWriter::appendUntilTs(const ChangeEvent& ev, const Transaction& txn
     // The statement's text as the client sent it; dts does not convert it from the client's
     // character set, so text that is not UTF-8 is given as bytes, like any unconverted value.
     appendText(ev.sql, 0, out);
+    if (ev.ddl_session != nullptr && ev.ddl_session->sql_mode.has_value()) {
+      out->append(",\"sql_mode\":");
+      appendJsonString(mysql::sqlModeNames(*ev.ddl_session->sql_mode, ev.ddl_session->flavor), out);
+    }
   }
   out->append(",\"gtid\":");
   if (txn.gtid.empty())

@@ -163,6 +163,15 @@ TEST(NdjsonTest, LinesForRowsAndDdl) {
   EXPECT_EQ(d["sql"], "ALTER TABLE t ADD c INT");
   EXPECT_EQ(d["gtid"], nullptr);
   EXPECT_EQ(d["table"], nullptr);
+  EXPECT_FALSE(d.contains("sql_mode"));  // the event logged none
+  auto session = std::make_shared<DdlSession>();
+  session->sql_mode = 0;
+  session->flavor = mysql::ServerFlavor::kMySql;
+  ddl.ddl_session = session;
+  out.clear();
+  ASSERT_TRUE(NdjsonWriter().append(ddl, Transaction{}, &out).ok());
+  EXPECT_EQ(nlohmann::json::parse(out)["sql_mode"], "");
+  ddl.ddl_session = nullptr;
   ddl.sql = "ALTER TABLE t COMMENT 'caf\xe9'";  // a latin1 client's statement
   out.clear();
   ASSERT_TRUE(NdjsonWriter().append(ddl, Transaction{}, &out).ok());

@@ -1000,6 +1000,12 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
       v.append("null");
     v.append(",\"sql\":");
     appendString(ev.sql, &v);
+    if (ev.ddl_session != nullptr && ev.ddl_session->sql_mode.has_value()) {
+      // How the text reads and what it means (ANSI_QUOTES, PIPES_AS_CONCAT, ...), for a
+      // consumer that runs it again.
+      v.append(",\"sql_mode\":");
+      appendString(mysql::sqlModeNames(*ev.ddl_session->sql_mode, ev.ddl_session->flavor), &v);
+    }
     if (table != nullptr) {
       // The table's definition after the statement, from the task's schema history: a consumer
       // that starts late reads the following rows with it, without asking the source.

@@ -190,6 +190,10 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   ddl.op = ChangeEvent::Op::kDdl;
   ddl.database = "shop";
   ddl.sql = "ALTER TABLE orders ADD COLUMN x INT";
+  auto session = std::make_shared<pipeline::DdlSession>();
+  session->sql_mode = 1048582;  // as MariaDB logs PIPES_AS_CONCAT,ANSI_QUOTES,NO_BACKSLASH_ESCAPES
+  session->flavor = mysql::ServerFlavor::kMariaDb;
+  ddl.ddl_session = session;
   ASSERT_TRUE((*log)->apply(txn(2, 101, {ddl})).ok());
   ASSERT_TRUE((*log)->apply(txn(3, 102, {row(ChangeEvent::Op::kDelete, 1, "b")})).ok());
   ASSERT_TRUE((*log)->flush().ok());
@@ -225,6 +229,7 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
   EXPECT_EQ((*records)[3].key, "");
   auto d = nlohmann::json::parse((*records)[5].value);
   EXPECT_EQ(d["sql"], "ALTER TABLE orders ADD COLUMN x INT");
+  EXPECT_EQ(d["sql_mode"], "PIPES_AS_CONCAT,ANSI_QUOTES,NO_BACKSLASH_ESCAPES");
   EXPECT_EQ(d["op"], "ddl");
 
   // max_bytes: at least one record, then as many as fit.
