@@ -119,7 +119,9 @@ Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
                                  std::to_string(bit) + ", which dts does not know");
     }
     if (to_mysql) {
-      if (name == "EMPTY_STRING_IS_NULL" || name == "ORACLE" || name == "MAXDB") {
+      // MariaDB's meaning of these (MySQL 5.7's ORACLE and MAXDB, which MySQL 8 ignores when it
+      // replicates, are left out below).
+      if (!from_mysql && (name == "EMPTY_STRING_IS_NULL" || name == "ORACLE" || name == "MAXDB")) {
         return Status::Unsupported("the source ran this statement under sql_mode " +
                                    std::string(name) +
                                    ", which changes what it means and which a MySQL destination "
