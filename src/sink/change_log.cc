@@ -1463,6 +1463,11 @@ std::optional<mysql::GtidPosition> ChangeLog::durablePosition() const {
   return p.ok() ? *p : std::nullopt;
 }
 
+Status ChangeLog::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
 SinkStats ChangeLog::stats() const {
   SinkStats s;
   s.transactions_applied = transactions_.load();
@@ -1783,6 +1788,7 @@ class SharedChangeLogSink final : public Sink {
     return log_->durablePosition();
   }
   SinkStats stats() const override { return log_->stats(); }
+  Status failure() const override { return log_->failure(); }
   std::vector<TableChanges> changesByTable() const override { return log_->changesByTable(); }
 
  private:

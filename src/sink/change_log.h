@@ -147,6 +147,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   // The durable position in text (the last commit marker's), "" before any.
   std::string committedPosition() const;
   SinkStats stats() const override;
+  Status failure() const override;
   std::vector<TableChanges> changesByTable() const override;
 
   // After an error or close(): truncates the active segment to the durable end, clears the

@@ -923,6 +923,11 @@ Status MysqlApplier::close() {
   return st;
 }
 
+Status MysqlApplier::failure() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
 SinkStats MysqlApplier::stats() const {
   std::lock_guard<std::mutex> lock(mu_);
   SinkStats s = stats_;

@@ -147,6 +147,7 @@ class MysqlApplier final : public Sink {
   Status close() override;
 
   SinkStats stats() const override;
+  Status failure() const override;
 
   std::vector<TableChanges> changesByTable() const override;
 

@@ -84,6 +84,11 @@ class Sink {
   virtual SinkStats stats() const = 0;
   // Row changes committed per table since the sink opened, in no particular order.
   virtual std::vector<TableChanges> changesByTable() const = 0;
+  // Any thread: the error the sink's own threads met (a worker's failed transaction, a change
+  // log's failed write), which its next apply(), flush() or close() returns; OK while none. The
+  // engine watches it, so that a failure shows at once even when the source has nothing more to
+  // send.
+  virtual Status failure() const { return Status::OK(); }
 };
 
 }  // namespace dts::sink

@@ -411,12 +411,20 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     if (auto pos = sink->durablePosition(); pos.has_value() && !pos->empty())
       progress->setCheckpoint(pos->toString());
   };
+  // A failure of the sink's own threads (a worker's transaction) ends the run at once, even when
+  // the reader waits for a source with nothing more to send: the reader is interrupted, and the
+  // loop below returns the sink's error as if apply() had.
+  std::atomic<bool> sink_failed{false};
   std::thread watcher([&] {
     std::unique_lock<std::mutex> lock(mu);
     auto next_publish = std::chrono::steady_clock::now();  // a display cadence, not a window
     while (!finished) {
       cv.wait_for(lock, std::chrono::milliseconds(50));
       if (stop.load()) reader->interrupt();
+      if (!sink_failed.load() && !sink->failure().ok()) {
+        sink_failed.store(true);
+        reader->interrupt();
+      }
       if (std::chrono::steady_clock::now() >= next_publish) {
         next_publish += std::chrono::milliseconds(500);
         publish();
@@ -454,6 +462,10 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     auto more = reader->next(&done);
     if (!more.ok()) {
       const source::ChangeReader::Failure& f = reader->failure();
+      if (more.status().code() == Status::Code::kAborted && sink_failed.load()) {
+        st = sink->failure().withContext(where);
+        break;
+      }
       if (f.step == source::ChangeReader::Step::kRead) {
         if (more.status().code() == Status::Code::kAborted && stop.load()) break;
         st = more.status().withContext(where);

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "common/byte_reader.h"
 #include "mysql/event_builder_for_tests.h"
@@ -64,6 +68,9 @@ struct SinkRecord {
   size_t stop_after = 0;  // with stop: set *stop once this many pieces were applied
   std::atomic<bool>* stop = nullptr;
   uint64_t ddl_replays_skipped = 0;  // reported by stats()
+  // failure() once fail_after pieces were applied: a worker that failed in the background.
+  size_t fail_after = 0;
+  Status failure;
 };
 
 class FakeSink final : public sink::Sink {
@@ -77,7 +84,14 @@ class FakeSink final : public sink::Sink {
     if (r_->closed) return Status::Internal("apply after close");
     r_->applied.push_back(std::move(piece));
     if (r_->stop != nullptr && r_->applied.size() == r_->stop_after) r_->stop->store(true);
+    if (r_->fail_after != 0 && r_->applied.size() == r_->fail_after) {
+      r_->failure = Status::Unavailable("worker 1: lost the destination applying 0-1-5");
+    }
     return Status::OK();
+  }
+  Status failure() const override {
+    std::lock_guard<std::mutex> lock(r_->mu);
+    return r_->failure;
   }
   Status flush() override { return Status::OK(); }
   Status close() override {
@@ -254,6 +268,68 @@ TEST_F(IncrementalEngineTest, WithDdlOffTransactionsKeepTheirGtidsWithoutTheStat
   EXPECT_TRUE(record_->applied[0].events.empty());
   EXPECT_TRUE(record_->applied[4].events.empty());
   EXPECT_EQ(record_->applied[1].events.size(), 2u);
+}
+
+// The fixture's events, then a source with nothing more to send: the next read blocks until
+// interrupt(), as a live stream's does.
+class IdleAtEndInput final : public source::BinlogInput {
+ public:
+  explicit IdleAtEndInput(std::unique_ptr<source::BinlogInput> in) : in_(std::move(in)) {}
+  Result<std::string_view> nextEvent() override {
+    auto r = in_->nextEvent();
+    if (r.ok() || !in_->ended()) return r;
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return interrupted_; });
+    return Status::Aborted("interrupted while idle");
+  }
+  bool ended() const override { return false; }
+  const mysql::BinlogPosition& position() const override { return in_->position(); }
+  mysql::BinlogPosition nextPosition() const override { return in_->nextPosition(); }
+  std::string describe() const override { return in_->describe(); }
+  void interrupt() override {
+    in_->interrupt();
+    std::lock_guard<std::mutex> lock(mu_);
+    interrupted_ = true;
+    cv_.notify_all();
+  }
+  bool caughtUp() const override { return true; }
+
+ private:
+  std::unique_ptr<source::BinlogInput> in_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool interrupted_ = false;
+};
+
+// A sink's worker fails after the source's last transaction: the run ends with its error while
+// the source has nothing more to send, instead of looking healthy until the next write.
+TEST_F(IncrementalEngineTest, ASinkFailureEndsTheRunWhileTheSourceIsIdle) {
+  IncrementalSeams s = seams();
+  s.reader =
+      [path = path_, loads = loads_](
+          const std::optional<mysql::GtidPosition>&,
+          source::ChangeReaderOptions options) -> Result<std::unique_ptr<source::ChangeReader>> {
+    return std::make_unique<source::ChangeReader>(
+        std::make_unique<IdleAtEndInput>(source::fileInput({path})),
+        std::make_unique<source::testing::FakeSchemaLoader>(source::testing::shopSchema(), loads),
+        std::move(options));
+  };
+  record_->fail_after = 5;  // the fixture's last transaction
+  // Only a hang detector: without the watch the run would wait for the source forever.
+  std::atomic<bool> returned{false};
+  std::thread guard([&] {
+    for (int i = 0; i < 600 && !returned.load(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    stop_.store(true);
+  });
+  Status st = run(std::move(s), {"shop"});
+  returned.store(true);
+  guard.join();
+  EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.toString();
+  EXPECT_NE(st.message().find("lost the destination applying 0-1-5"), std::string::npos)
+      << st.toString();
+  EXPECT_EQ(appliedGtids().size(), 5u);
 }
 
 TEST_F(IncrementalEngineTest, ReadsFromTheFurthestOfTaskStartAndCheckpoint) {
