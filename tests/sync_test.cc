@@ -1266,6 +1266,39 @@ TEST_F(SyncTest, DdlRunsUnderTheSourceSessionsSqlMode) {
   ASSERT_TRUE(dts.wait(60s).has_value());
 }
 
+// A change the source logged as a statement (a session with binlog_format=STATEMENT) on a moved
+// table stops the task with an error naming the statement; before, it was silently left out.
+// The same statement on a table the task does not move changes nothing it moves.
+TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "
+      "CREATE TABLE sfmt.t (id INT PRIMARY KEY, v INT); INSERT INTO sfmt.t VALUES (1, 1); "
+      "CREATE TABLE sfmt.u (id INT PRIMARY KEY, v INT)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("sfmtsync", "  - database: sfmt\n    tables: [t]\n", "{}", &dts, &data, &logfile));
+  // (Root: a session's binlog_format needs BINLOG ADMIN.)
+  cluster_->rootSql("node-1",
+                    "SET SESSION binlog_format = 'STATEMENT'; INSERT INTO sfmt.u VALUES (1, 1)");
+  sourceSql("INSERT INTO sfmt.t VALUES (2, 2)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM sfmt.t"), "1,2");
+  cluster_->rootSql(
+      "node-1",
+      "SET SESSION binlog_format = 'STATEMENT'; UPDATE sfmt.t SET v = v + 10 WHERE id = 1");
+  auto exit_code = dts.wait(60s);
+  ASSERT_TRUE(exit_code.has_value()) << log(logfile);
+  EXPECT_NE(*exit_code, 0);
+  const std::string logged = log(logfile);
+  EXPECT_NE(logged.find("the source logged a change of `sfmt`.`t` as an SQL statement, not as "
+                        "rows, at "),
+            std::string::npos)
+      << logged;
+  EXPECT_NE(logged.find("UPDATE sfmt.t SET v = v + 10 WHERE id = 1"), std::string::npos);
+  EXPECT_EQ(destValue("SELECT v FROM sfmt.t WHERE id = 1"), "1");
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

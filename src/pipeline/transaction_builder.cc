@@ -4,6 +4,8 @@
 
 #include "common/strings.h"
 #include "mysql/row_decoder.h"
+#include "mysql/sql_mode.h"
+#include "pipeline/statement_dml.h"
 
 namespace dts::pipeline {
 namespace {
@@ -83,6 +85,34 @@ bool TableFilter::selectsDatabase(std::string_view db) const {
   for (const auto& p : patterns_)
     if (globMatch(p.db, db)) return true;
   return false;
+}
+
+Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
+                                              const mysql::QueryEvent& q) const {
+  auto dml = statementDml(q.sql, q.database, mysql::lexerOptionsForSqlMode(q.sql_mode.value_or(0)));
+  if (!dml.has_value()) return Status::OK();
+  const TableSelector* tables = options_.tables.get();
+  std::string which;  // the moved table it writes, or why it may
+  if (dml->unknown_targets) {
+    if (tables == nullptr || tables->selectsDatabase(q.database)) {
+      which = "tables its text does not name (its default database `" + q.database + "` is moved)";
+    }
+  } else {
+    for (const auto& [db, table] : dml->targets) {
+      if (tables == nullptr || tables->selectsTable(db, table)) {
+        which = "`" + db + "`.`" + table + "`";
+        break;
+      }
+    }
+  }
+  if (which.empty()) return Status::OK();
+  std::string text = q.sql.size() > 200 ? q.sql.substr(0, 200) + "..." : q.sql;
+  return Status::Unsupported(
+      "the source logged a change of " + which + " as an SQL statement, not as rows, at " +
+      event.position.file + ":" + std::to_string(event.position.offset) + ": " + text +
+      ". The session that ran it had binlog_format=STATEMENT or MIXED (or a secondary node "
+      "replicates such a primary); dts applies and records row events only, so every session "
+      "that writes the tables the task moves needs binlog_format=ROW");
 }
 
 QueryKind classifyQuery(std::string_view sql) {
@@ -363,6 +393,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       case QueryKind::kSavepoint: return Status::OK();
       case QueryKind::kOther: break;
     }
+    if (options_.refuse_statement_dml) DTS_RETURN_IF_ERROR(refuseStatementDml(event, *q));
     if (!open_) open(event, {});
     if (options_.keep_all_ddl || options_.tables == nullptr ||
         options_.tables->selectsDatabase(q->database)) {

@@ -65,6 +65,11 @@ class TransactionBuilder {
     // Keep every DDL whatever its default database (a sink that maps qualified names decides);
     // otherwise DDL is kept only when `tables` selects its default database.
     bool keep_all_ddl = false;
+    // A data change the source logged as a statement (pipeline/statement_dml.h) that writes a
+    // selected table, or may (what a SELECT of a function writes is not in its text; then: its
+    // default database is selected), is kUnsupported naming the statement and its position;
+    // otherwise such a statement is kept like DDL (a binlog printer shows it).
+    bool refuse_statement_dml = false;
     // Piece limits (see above); 0 = no limit on that measure. Both 0: whole transactions only
     // (memory grows with the transaction).
     size_t max_piece_rows = 5000;
@@ -98,6 +103,8 @@ class TransactionBuilder {
                  std::vector<Transaction>* done);
   // Hands out the pending events as a piece that is not the last.
   void cutPiece(std::vector<Transaction>* done);
+  // Options::refuse_statement_dml for one QUERY event.
+  Status refuseStatementDml(const mysql::BinlogEvent& event, const mysql::QueryEvent& q) const;
 
   Options options_;
   bool open_ = false;

@@ -489,3 +489,45 @@ TEST(TransactionBuilderTest, XaGroupsSayWhetherTheyPrepareCommitOrRollBack) {
 
 }  // namespace
 }  // namespace dts::pipeline
+
+namespace dts::pipeline {
+namespace {
+
+// A data change the source logged as a statement (binlog_format=STATEMENT in its session) is an
+// error naming it when it writes a selected table, or may; a statement on other tables passes,
+// and without the option it is kept like DDL (what `dts binlog tail` prints).
+TEST(TransactionBuilderTest, AChangeLoggedAsAStatementOnAMovedTableIsRefused) {
+  auto filter = TableFilter::parse("shop.t");
+  ASSERT_TRUE(filter.ok());
+  auto tables = std::make_shared<TableFilter>(*filter);
+  auto run = [&](bool refuse, const std::string& db, const std::string& sql) {
+    t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+    Stream s(TransactionBuilder::Options{.tables = tables, .refuse_statement_dml = refuse});
+    Status st = s.feed(b.formatDescription());
+    if (st.ok()) st = s.feed(b.mariaGtid(7, 0, mysql::MariaGtidEvent::kFlTransactional));
+    if (st.ok()) st = s.feed(b.query(db, "BEGIN"));
+    if (st.ok()) st = s.feed(b.query(db, sql));
+    if (st.ok()) st = s.feed(b.xid(9));
+    return st;
+  };
+  Status st = run(true, "shop", "INSERT INTO t VALUES (3, 3, 'c')");
+  EXPECT_EQ(st.code(), Status::Code::kUnsupported);
+  EXPECT_NE(st.message().find("a change of `shop`.`t` as an SQL statement, not as rows, at "
+                              "binlog.000001:"),
+            std::string::npos)
+      << st.toString();
+  EXPECT_NE(st.message().find("INSERT INTO t VALUES (3, 3, 'c')"), std::string::npos);
+  EXPECT_NE(st.message().find("binlog_format=ROW"), std::string::npos);
+  EXPECT_EQ(run(true, "other", "UPDATE shop.t SET v = v + 10 WHERE id = 1").code(),
+            Status::Code::kUnsupported);
+  EXPECT_EQ(run(true, "shop", "SELECT f()").code(), Status::Code::kUnsupported);
+  // Tables the task does not move.
+  EXPECT_TRUE(run(true, "shop", "UPDATE u SET v = 1").ok());
+  EXPECT_TRUE(run(true, "other", "DELETE FROM x").ok());
+  EXPECT_TRUE(run(true, "other", "SELECT f()").ok());
+  EXPECT_TRUE(run(true, "shop", "ALTER TABLE t ADD c INT").ok());
+  EXPECT_TRUE(run(false, "shop", "INSERT INTO t VALUES (3, 3, 'c')").ok());
+}
+
+}  // namespace
+}  // namespace dts::pipeline

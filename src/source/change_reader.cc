@@ -144,7 +144,9 @@ std::unique_ptr<BinlogInput> fileInput(std::vector<std::string> paths,
 namespace {
 
 pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& o) {
-  return pipeline::TransactionBuilder::Options{.tables = o.tables, .keep_all_ddl = o.keep_all_ddl};
+  return pipeline::TransactionBuilder::Options{.tables = o.tables,
+                                               .keep_all_ddl = o.keep_all_ddl,
+                                               .refuse_statement_dml = o.refuse_statement_dml};
 }
 
 }  // namespace

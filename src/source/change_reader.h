@@ -80,6 +80,8 @@ struct ChangeReaderOptions {
   // Keep every DDL whatever its default database (a sink mapping qualified names decides);
   // otherwise only DDL whose default database `tables` selects.
   bool keep_all_ddl = false;
+  // pipeline::TransactionBuilder::Options::refuse_statement_dml.
+  bool refuse_statement_dml = false;
   bool verify_checksums = true;
   // Set: every transaction piece is stamped with clock->now() when the reader completes it
   // (Transaction::received). Not owned; must outlive the reader.

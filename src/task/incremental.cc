@@ -313,6 +313,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   source::ChangeReaderOptions ro;
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
+  ro.refuse_statement_dml = true;  // rows only: a change logged as a statement is an error
   ro.clock = clock;
   auto reader_r = open_reader(from, std::move(ro));
   if (!reader_r.ok()) return reader_r.status().withContext(where);
