@@ -1299,6 +1299,32 @@ TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   EXPECT_EQ(destValue("SELECT v FROM sfmt.t WHERE id = 1"), "1");
 }
 
+// Rows the source holds although they fail a CHECK constraint (written by a session with
+// check_constraint_checks=0) arrive, by the full load and by the applier, as a MariaDB replica
+// applies them; they stopped the task before (error 4025).
+TEST_F(SyncTest, RowsThatFailACheckConstraintAtTheSourceArriveAsTheyAre) {
+  cluster_->rootSql("node-1",
+                    "DROP DATABASE IF EXISTS ck; CREATE DATABASE ck; "
+                    "CREATE TABLE ck.t (id INT PRIMARY KEY, v INT, CONSTRAINT pos CHECK (v > 0)); "
+                    "SET SESSION check_constraint_checks = 0; INSERT INTO ck.t VALUES (1, -1)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("cksync", "  - database: ck\n", "{}", &dts, &data, &logfile));
+  cluster_->rootSql("node-1",
+                    "SET SESSION check_constraint_checks = 0; INSERT INTO ck.t VALUES (2, -2); "
+                    "UPDATE ck.t SET v = -10 WHERE id = 1");
+  sourceSql("INSERT INTO ck.t VALUES (3, 3)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id, ':', v ORDER BY id) FROM ck.t"), "1:-10,2:-2,3:3")
+      << log(logfile);
+  // The constraint itself is there, and holds for the destination's own writes.
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dest, nullptr);
+  EXPECT_FALSE(dest->execute("INSERT INTO ck.t VALUES (4, -4)").ok());
+  dts.signal(SIGTERM);
+  ASSERT_TRUE(dts.wait(60s).has_value());
+}
+
 TEST_F(SyncTest, BadSyncTaskFilesFailClearly) {
   struct Case {
     std::string options, objects, expect;

@@ -80,7 +80,7 @@ Status MysqlApplier::start() {
   auto connect = [&]() -> Result<std::unique_ptr<DestinationSession>> {
     DTS_ASSIGN_OR_RETURN(auto c, sessions_());
     DTS_RETURN_IF_ERROR(
-        c->execute(applierSessionSql()).withContext("setting up the applier session"));
+        c->execute(applierSessionSql(c->flavor())).withContext("setting up the applier session"));
     return c;
   };
   DTS_ASSIGN_OR_RETURN(control_, connect());

@@ -242,10 +242,15 @@ std::string setSqlModeSql(std::string_view mode) {
   return "SET SESSION sql_mode='" + std::string(mode) + "'";
 }
 
-std::string applierSessionSql() {
+std::string_view checkConstraintsOff(mysql::ServerFlavor destination) {
+  return destination == mysql::ServerFlavor::kMySql ? "" : ", check_constraint_checks=0";
+}
+
+std::string applierSessionSql(mysql::ServerFlavor destination) {
   return "SET SESSION time_zone='+00:00', sql_mode='" + std::string(strictSqlMode()) +
-         "', foreign_key_checks=0, unique_checks=1; "
-         "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+         "', foreign_key_checks=0, unique_checks=1" +
+         std::string(checkConstraintsOff(destination)) +
+         "; SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
 }
 
 }  // namespace dts::sink

@@ -111,8 +111,15 @@ inline bool isEnumErrorValue(const mysql::Value& v) {
 
 // Session statements every applier connection runs once: UTC for TIMESTAMP literals,
 // strictSqlMode(), no FK checks (rows may arrive in parallel in another order than their
-// parents).
-std::string applierSessionSql();
+// parents), and on MariaDB no CHECK constraint checks (checkConstraintsOff).
+std::string applierSessionSql(mysql::ServerFlavor destination);
+
+// ", check_constraint_checks=0" for a MariaDB destination, "" for MySQL (which has no such
+// setting). A row the source holds is written as it is even when it fails a CHECK constraint: a
+// session with check_constraint_checks=0 wrote it there (its rows event says so, and a MariaDB
+// replica skips the check), or the constraint was added without checking the rows already
+// there. Without this the full load or the applier stops on such a row (error 4025).
+std::string_view checkConstraintsOff(mysql::ServerFlavor destination);
 
 // Appends "X'hex'" for bytes.
 void appendHexLiteral(std::string* out, std::string_view bytes);

@@ -313,7 +313,12 @@ TEST(SqlLiteralTest, EnumErrorValueAndSessionModes) {
   EXPECT_NE(strictSqlMode().find("ALLOW_INVALID_DATES"), std::string_view::npos);
   EXPECT_EQ(strictSqlMode().find("NO_ZERO"), std::string_view::npos);  // zero dates pass
   EXPECT_EQ(lenientSqlMode().find("STRICT"), std::string_view::npos);
-  EXPECT_NE(applierSessionSql().find(std::string(strictSqlMode())), std::string::npos);
+  EXPECT_NE(applierSessionSql(mysql::ServerFlavor::kMariaDb).find(std::string(strictSqlMode())),
+            std::string::npos);
+  EXPECT_NE(applierSessionSql(mysql::ServerFlavor::kMariaDb).find("check_constraint_checks=0"),
+            std::string::npos);
+  EXPECT_EQ(applierSessionSql(mysql::ServerFlavor::kMySql).find("check_constraint"),
+            std::string::npos);
   EXPECT_EQ(setSqlModeSql("X,Y"), "SET SESSION sql_mode='X,Y'");
 }
 

@@ -70,13 +70,16 @@ namespace {
 // or slow first chunk makes them fail on innodb_lock_wait_timeout. Its gain here was small
 // (about 7% less destination CPU on that one chunk), and unique_checks = 0 would also let a
 // unique-key conflict in silently instead of failing the chunk.
-// foreign_key_checks = 0: chunks of child tables may land before their parents' rows.
+// foreign_key_checks = 0: chunks of child tables may land before their parents' rows. No CHECK
+// constraint checks on MariaDB (sink::checkConstraintsOff): a row the source holds is copied.
 // sql_mode strict (sink::strictSqlMode): a value the destination would change is an error; LOAD
 // DATA LOCAL, which only warns, is checked by ChunkWriter.
 Status prepareDest(mysql::Connection& dest) {
   return dest.execute(
       "SET SESSION time_zone = '+00:00', SESSION foreign_key_checks = 0, SESSION sql_mode = '" +
-      std::string(sink::strictSqlMode()) + "'");
+      std::string(sink::strictSqlMode()) + "'" +
+      std::string(sink::checkConstraintsOff(dest.isMariaDB() ? mysql::ServerFlavor::kMariaDb
+                                                             : mysql::ServerFlavor::kMySql)));
 }
 
 Result<std::unique_ptr<mysql::Connection>> connectLong(mysql::ConnectOptions o) {
