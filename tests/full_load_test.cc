@@ -692,6 +692,20 @@ TEST_F(FullLoadTest, BadTaskFilesAndConflictsFailClearly) {
   EXPECT_EQ(kept->value_or(""), "1");
   auto all = dest->queryValue("SELECT COUNT(*) FROM shop_conflict.events");
   EXPECT_EQ(all->value_or(""), "2001");
+  // An existing table with a unique key the source does not have: the source's 2000 rows hold
+  // 50 values of a, so INSERT IGNORE would have kept 50 (REPLACE would delete likewise). Refused
+  // by name, nothing written.
+  ASSERT_TRUE(dest->execute("DROP TABLE shop_conflict.events; CREATE TABLE shop_conflict.events "
+                            "(a INT, b VARCHAR(20), UNIQUE KEY ua (a))")
+                  .ok());
+  EXPECT_EQ(runDts("run " + ignore + " --data-dir " + workFile("data4"), &out), 1) << out;
+  EXPECT_NE(out.find("[FAIL] destination unique keys: destination table `shop_conflict`.`events` "
+                     "has a unique key `ua` (a) that no unique key of the source table "
+                     "`shop`.`events` implies"),
+            std::string::npos)
+      << out;
+  all = dest->queryValue("SELECT COUNT(*) FROM shop_conflict.events");
+  EXPECT_EQ(all->value_or(""), "0");
 }
 
 }  // namespace

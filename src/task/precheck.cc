@@ -4,6 +4,7 @@
 #include <set>
 #include <utility>
 
+#include "common/strings.h"
 #include "mysql/unique_keys.h"
 #include "source/node_checks.h"
 #include "task/schema_copier.h"
@@ -42,6 +43,46 @@ std::string PrecheckReport::toString() const {
 }
 
 namespace {
+
+// For a destination table that exists already (options.conflicting_tables: ignore): its unique
+// keys that no unique key of the source table implies (a key on columns S implies one on any
+// superset of S, NULLs included). Rows unique at the source can collide on such a key, and dts
+// would lose one of them silently: the full load's INSERT IGNORE skips it, the applier's REPLACE
+// deletes the destination row it collides with. "" when there is none; else the message.
+Result<std::string> keysTheSourceDoesNotImply(mysql::Connection& src, mysql::Connection& dest,
+                                              const CatalogTable& t) {
+  DTS_ASSIGN_OR_RETURN(auto dest_keys,
+                       mysql::readUniqueKeys(dest, t.route.target_database, t.route.target_table));
+  DTS_ASSIGN_OR_RETURN(auto src_keys,
+                       mysql::readUniqueKeys(src, t.route.source_database, t.route.source_table));
+  auto implied = [&](const mysql::UniqueKey& d) {
+    for (const mysql::UniqueKey& s : src_keys) {
+      bool subset = true;
+      for (const std::string& c : s.columns) {
+        bool in = false;
+        for (const std::string& dc : d.columns) in = in || equalsIgnoreCase(c, dc);
+        subset = subset && in;
+      }
+      if (subset) return true;
+    }
+    return false;
+  };
+  std::string out;
+  for (const mysql::UniqueKey& d : dest_keys) {
+    if (implied(d)) continue;
+    std::string cols;
+    for (const std::string& c : d.columns) cols += (cols.empty() ? "" : ", ") + c;
+    out += (out.empty() ? "" : "; ") + std::string("key ") + mysql::quoteIdentifier(d.name) + " (" +
+           cols + ")";
+  }
+  if (out.empty()) return out;
+  return "destination table " +
+         mysql::quoteQualified(t.route.target_database, t.route.target_table) + " has a unique " +
+         out + " that no unique key of the source table " +
+         mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+         " implies: rows that are unique at the source could collide there, and dts would keep "
+         "only one of them (fix: drop that key at the destination, or add it at the source)";
+}
 
 std::string value(mysql::Connection& c, const std::string& sql) {
   auto v = c.queryValue(sql);
@@ -381,11 +422,22 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       add("destination writable", L::kOk, "");
     if (!report.catalog.empty() && !options.schema_started) {
       std::vector<std::string> conflicts;
+      std::vector<std::string> looser;  // existing tables with a key the source does not imply
       for (const auto& t : report.catalog) {
         auto exists = tableExists(*dest, t.route.target_database, t.route.target_table);
         if (!exists.ok()) return exists.status();
-        if (*exists) conflicts.push_back(t.route.target_database + "." + t.route.target_table);
+        if (!*exists) continue;
+        conflicts.push_back(t.route.target_database + "." + t.route.target_table);
+        if (config.options.conflicting_tables != ConflictPolicy::kIgnore || src == nullptr)
+          continue;
+        auto extra = keysTheSourceDoesNotImply(*src, *dest, t);
+        if (!extra.ok()) return extra.status();
+        if (!extra->empty()) looser.push_back(*extra);
       }
+      for (const std::string& l : looser) add("destination unique keys", L::kFail, l);
+      if (looser.empty() && !conflicts.empty() &&
+          config.options.conflicting_tables == ConflictPolicy::kIgnore)
+        add("destination unique keys", L::kOk, "");
       if (!conflicts.empty()) {
         std::string list;
         for (const auto& c : conflicts) list += (list.empty() ? "" : ", ") + c;
