@@ -110,7 +110,10 @@ class SqlTokenCursor {
   explicit SqlTokenCursor(const std::vector<SqlToken>& tokens) : t_(&tokens) {}
 
   bool atEnd() const { return p_ >= t_->size(); }
-  bool isWord(std::string_view keyword) const { return !atEnd() && (*t_)[p_].isWord(keyword); }
+  // The token k places ahead is the word.
+  bool isWord(std::string_view keyword, size_t k = 0) const {
+    return p_ + k < t_->size() && (*t_)[p_ + k].isWord(keyword);
+  }
   // Moves past the word (or the punctuation) when it is next; false otherwise.
   bool accept(std::string_view keyword) {
     if (!isWord(keyword)) return false;
@@ -122,7 +125,34 @@ class SqlTokenCursor {
     ++p_;
     return true;
   }
-  const SqlToken* peek() const { return atEnd() ? nullptr : &(*t_)[p_]; }
+  const SqlToken* peek(size_t k = 0) const {
+    return p_ + k < t_->size() ? &(*t_)[p_ + k] : nullptr;
+  }
+
+  // [db.]name at the cursor, moved past; nullopt (the cursor unmoved) when the next token is no
+  // name. After the dot the server reads a name even when it starts like a number (`d`.123).
+  struct QualifiedName {
+    std::string db;  // empty for an unqualified name
+    std::string name;
+    size_t begin = 0, end = 0;  // its byte span in the statement
+  };
+  std::optional<QualifiedName> acceptQualifiedName() {
+    const std::vector<SqlToken>& t = *t_;
+    if (p_ >= t.size() || !t[p_].isName()) return std::nullopt;
+    QualifiedName n;
+    n.name = t[p_].text;
+    n.begin = t[p_].begin;
+    n.end = t[p_].end;
+    ++p_;
+    if (p_ + 1 < t.size() && t[p_].isPunct('.') &&
+        (t[p_ + 1].isName() || t[p_ + 1].kind == SqlTokenKind::kNumber)) {
+      n.db = std::move(n.name);
+      n.name = t[p_ + 1].text;
+      n.end = t[p_ + 1].end;
+      p_ += 2;
+    }
+    return n;
+  }
   void skip() { ++p_; }
   size_t pos() const { return p_; }
   void seek(size_t p) { p_ = p; }

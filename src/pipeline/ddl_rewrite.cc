@@ -42,24 +42,13 @@ class Parser : public mysql::SqlTokenCursor {
 
   bool isIdent() const { return peek() != nullptr && peek()->isName(); }
   Result<NameRef> name() {
-    const std::vector<SqlToken>& t = tokens();
-    if (!isIdent()) return Status::Unsupported("expected a table name in DDL: " + snippet());
+    auto n = acceptQualifiedName();
+    if (!n) return Status::Unsupported("expected a table name in DDL: " + snippet());
     NameRef ref;
-    ref.begin = t[p_].begin;
-    std::string first = t[p_].text;
-    ref.end = t[p_].end;
-    ++p_;
-    // After the dot the server reads a name even when it starts like a number (`d`.123).
-    if (p_ + 1 < t.size() && t[p_].isPunct('.') &&
-        (t[p_ + 1].isName() || t[p_ + 1].kind == SqlTokenKind::kNumber)) {
-      ref.db = first;
-      ref.table = t[p_ + 1].text;
-      ref.end = t[p_ + 1].end;
-      p_ += 2;
-    } else {
-      ref.db = std::string(default_db_);
-      ref.table = first;
-    }
+    ref.begin = n->begin;
+    ref.end = n->end;
+    ref.db = n->db.empty() ? std::string(default_db_) : std::move(n->db);
+    ref.table = std::move(n->name);
     return ref;
   }
   std::string snippet() const { return std::string(sql_.substr(0, 80)); }

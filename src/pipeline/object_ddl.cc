@@ -72,16 +72,11 @@ class Cursor : public mysql::SqlTokenCursor {
  public:
   using SqlTokenCursor::SqlTokenCursor;
   std::optional<Name> name() {
-    const std::vector<SqlToken>& t = tokens();
-    if (p_ >= t.size() || !t[p_].isName()) return std::nullopt;
+    auto q = acceptQualifiedName();
+    if (!q) return std::nullopt;
     Name n;
-    n.name = t[p_++].text;
-    if (p_ + 1 < t.size() && t[p_].isPunct('.') &&
-        (t[p_ + 1].isName() || t[p_ + 1].kind == SqlTokenKind::kNumber)) {
-      n.db = std::move(n.name);
-      n.name = t[p_ + 1].text;
-      p_ += 2;
-    }
+    n.db = std::move(q->db);
+    n.name = std::move(q->name);
     return n;
   }
   // DEFINER = ... (not the DEFINER of SQL SECURITY DEFINER).

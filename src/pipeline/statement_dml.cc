@@ -10,48 +10,36 @@ namespace {
 using mysql::SqlToken;
 using mysql::SqlTokenKind;
 
-class Reader {
+class Reader : public mysql::SqlTokenCursor {
  public:
   Reader(const std::vector<SqlToken>& t, std::string_view default_db)
-      : t_(t), default_db_(default_db) {}
+      : SqlTokenCursor(t), default_db_(default_db) {}
 
-  bool atEnd() const { return i_ >= t_.size() || (t_[i_].isPunct(';') && i_ + 1 == t_.size()); }
-  const SqlToken* peek(size_t k = 0) const { return i_ + k < t_.size() ? &t_[i_ + k] : nullptr; }
-  bool isWord(std::string_view w, size_t k = 0) const {
-    const SqlToken* t = peek(k);
-    return t != nullptr && t->isWord(w);
-  }
+  // The end of the statement, a closing ';' included.
+  bool done() const { return atEnd() || (peek()->isPunct(';') && p_ + 1 == tokens().size()); }
   bool isAnyWord(std::initializer_list<std::string_view> words, size_t k = 0) const {
     for (std::string_view w : words)
       if (isWord(w, k)) return true;
     return false;
   }
-  bool word(std::string_view w) {
-    if (!isWord(w)) return false;
-    ++i_;
-    return true;
-  }
   void skipWords(std::initializer_list<std::string_view> words) {
-    while (isAnyWord(words)) ++i_;
+    while (isAnyWord(words)) skip();
   }
-  void skip() { ++i_; }
+
+  // Up to and past the next ')': an index hint's or a PARTITION's list, USING's columns.
+  void skipPastClosingParenthesis() {
+    while (!done() && !peek()->isPunct(')')) skip();
+    skip();
+  }
 
   // [db.]name at the cursor, the default database filled in; false when there is none.
   bool qualified(std::pair<std::string, std::string>* out) {
-    const SqlToken* a = peek();
-    if (a == nullptr || !a->isName()) return false;
-    const SqlToken* dot = peek(1);
-    const SqlToken* b = peek(2);
-    if (dot != nullptr && dot->isPunct('.') && b != nullptr && b->isName()) {
-      *out = {a->text, b->text};
-      i_ += 3;
-    } else {
-      *out = {std::string(default_db_), a->text};
-      ++i_;
-    }
+    auto n = acceptQualifiedName();
+    if (!n) return false;
+    *out = {n->db.empty() ? std::string(default_db_) : std::move(n->db), std::move(n->name)};
     // DELETE t.* FROM ...
     if (peek() != nullptr && peek()->isPunct('.') && peek(1) != nullptr && peek(1)->isPunct('*'))
-      i_ += 2;
+      p_ += 2;
     return true;
   }
 
@@ -60,7 +48,7 @@ class Reader {
   bool references(std::initializer_list<std::string_view> until, StatementDml* out) {
     const std::initializer_list<std::string_view> kJoin = {
         "JOIN", "INNER", "LEFT", "RIGHT", "OUTER", "CROSS", "NATURAL", "STRAIGHT_JOIN"};
-    while (!atEnd() && !isAnyWord(until)) {
+    while (!done() && !isAnyWord(until)) {
       const SqlToken* t = peek();
       if (t->isPunct(',') || isAnyWord(kJoin)) {
         skip();
@@ -74,25 +62,23 @@ class Reader {
         // A join condition: up to the next join or the end of the references.
         int depth = 0;
         skip();
-        while (!atEnd() &&
+        while (!done() &&
                !(depth == 0 && (isAnyWord(kJoin) || isAnyWord(until) || peek()->isPunct(',')))) {
           if (peek()->isPunct('(')) ++depth;
           if (peek()->isPunct(')') && --depth < 0) break;
           skip();
         }
       } else if (isWord("USING") && peek(1) != nullptr && peek(1)->isPunct('(')) {
-        while (!atEnd() && !peek()->isPunct(')')) skip();
-        skip();
+        skipPastClosingParenthesis();
       } else if (isAnyWord({"USE", "FORCE", "IGNORE"}) &&
                  isAnyWord({"INDEX", "KEY"}, 1)) {  // an index hint: USE INDEX (...)
-        while (!atEnd() && !peek()->isPunct(')')) skip();
-        skip();
+        skipPastClosingParenthesis();
       } else if (t->isName()) {
         std::pair<std::string, std::string> name;
         if (!qualified(&name)) return false;
         out->targets.push_back(std::move(name));
         // An alias: [AS] name.
-        if (word("AS")) {
+        if (accept("AS")) {
           if (peek() == nullptr || !peek()->isName()) return false;
           skip();
         } else if (peek() != nullptr && peek()->kind == SqlTokenKind::kQuotedIdentifier) {
@@ -102,9 +88,8 @@ class Reader {
                    !isAnyWord({"ON", "USING", "USE", "FORCE", "IGNORE", "PARTITION"})) {
           skip();
         }
-        if (word("PARTITION")) {
-          while (!atEnd() && !peek()->isPunct(')')) skip();
-          skip();
+        if (accept("PARTITION")) {
+          skipPastClosingParenthesis();
         }
       } else {
         return false;
@@ -114,23 +99,21 @@ class Reader {
   }
 
  private:
-  const std::vector<SqlToken>& t_;
   std::string_view default_db_;
-  size_t i_ = 0;
 };
 
 bool readTargets(Reader& r, const std::string& verb, StatementDml* out) {
   if (verb == "INSERT" || verb == "REPLACE") {
     r.skipWords({"LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE"});
-    r.word("INTO");
+    r.accept("INTO");
     std::pair<std::string, std::string> name;
     if (!r.qualified(&name)) return false;
     out->targets.push_back(std::move(name));
     return true;
   }
   if (verb == "LOAD") {  // LOAD DATA|XML ... INTO TABLE name
-    while (!r.atEnd() && !(r.isWord("INTO") && r.isWord("TABLE", 1))) r.skip();
-    if (r.atEnd()) return false;
+    while (!r.done() && !(r.isWord("INTO") && r.isWord("TABLE", 1))) r.skip();
+    if (r.done()) return false;
     r.skip();
     r.skip();
     std::pair<std::string, std::string> name;
@@ -146,14 +129,14 @@ bool readTargets(Reader& r, const std::string& verb, StatementDml* out) {
     r.skipWords({"LOW_PRIORITY", "QUICK", "IGNORE"});
     const std::initializer_list<std::string_view> kTail = {
         "WHERE", "ORDER", "LIMIT", "RETURNING", "USING", "FROM", "PARTITION", "FOR"};
-    if (r.word("FROM")) {
+    if (r.accept("FROM")) {
       // DELETE FROM t [USING references] | DELETE FROM t1, t2 USING references
       if (!r.references(kTail, out)) return false;
-      if (r.word("USING")) return r.references({"WHERE", "ORDER", "LIMIT", "RETURNING"}, out);
+      if (r.accept("USING")) return r.references({"WHERE", "ORDER", "LIMIT", "RETURNING"}, out);
       return true;
     }
     // DELETE t1, t2 FROM references: t1 may be an alias, so every table of the references too.
-    if (!r.references({"FROM"}, out) || !r.word("FROM")) return false;
+    if (!r.references({"FROM"}, out) || !r.accept("FROM")) return false;
     return r.references({"WHERE", "ORDER", "LIMIT", "RETURNING"}, out);
   }
   return false;  // SELECT, DO, CALL, WITH: what they write is not in the text
@@ -196,7 +179,7 @@ std::optional<StatementDml> statementDml(std::string_view sql, std::string_view 
   }
   if (read) {
     Reader r(*tokens, default_db);
-    for (size_t i = 0; i <= first; ++i) r.skip();
+    r.seek(first + 1);
     read = readTargets(r, verb, &out);
   }
   if (!read) {

@@ -799,6 +799,31 @@ Result<std::string> MysqlApplier::ddlSessionSql(const pipeline::DdlSession& s, b
   return set;
 }
 
+// Sets the control session up as the source session that ran a DDL statement was (see
+// applyDdl). A destination older than the fractional-seconds modes (MySQL 5.7, MariaDB 10.3)
+// refuses their names (error 1231): the statement then runs with the destination's own rounding,
+// which differs from the source's only for an ALTER that lowers a temporal column's fractional
+// digits, and the log says so.
+Status MysqlApplier::setDdlSession(const pipeline::DdlSession& s, bool holds_no_rows,
+                                   const std::string& gtid) {
+  DTS_ASSIGN_OR_RETURN(std::string set, ddlSessionSql(s, holds_no_rows, true));
+  Status st = control_->execute(set);
+  if (st.ok() || control_->lastErrorNumber() != ER_WRONG_VALUE_FOR_VAR || !s.sql_mode) return st;
+  const std::string_view fractional =
+      mysql::fractionalSecondsMode(*s.sql_mode, s.flavor, destination_flavor_);
+  if (fractional.empty()) return st;
+  DTS_ASSIGN_OR_RETURN(std::string plain, ddlSessionSql(s, holds_no_rows, false));
+  DTS_RETURN_IF_ERROR(control_->execute(plain));
+  const bool to_mysql = destination_flavor_ == mysql::ServerFlavor::kMySql;
+  spdlog::warn(
+      "task {}: the destination has no sql_mode {}; DDL of transaction {} runs without it, so an "
+      "ALTER that lowers the fractional digits of existing values {} them where the source {} "
+      "them",
+      options_.task, fractional, gtid, to_mysql ? "rounds" : "truncates",
+      to_mysql ? "truncated" : "rounded");
+  return Status::OK();
+}
+
 Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl) {
   {
     std::unique_lock<std::mutex> lock(mu_);
@@ -823,29 +848,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     // source's zone, "x" is a name under ANSI_QUOTES, `||` concatenates under PIPES_AS_CONCAT, a
     // trigger keeps the source's mode.
     if (d.ddl_session != nullptr) {
-      const pipeline::DdlSession& s = *d.ddl_session;
-      auto set = ddlSessionSql(s, d.ddl_holds_no_rows, true);
-      st = set.ok() ? control_->execute(*set) : set.status();
-      const std::string_view fractional =
-          s.sql_mode ? mysql::fractionalSecondsMode(*s.sql_mode, s.flavor, destination_flavor_)
-                     : std::string_view{};
-      if (!st.ok() && set.ok() && !fractional.empty() &&
-          control_->lastErrorNumber() == ER_WRONG_VALUE_FOR_VAR) {
-        // A destination older than the fractional-seconds modes (MySQL 5.7, MariaDB 10.3)
-        // refuses the name: it runs the statement with its own rounding, which differs from
-        // the source's only for an ALTER that lowers a temporal column's fractional digits.
-        auto plain = ddlSessionSql(s, d.ddl_holds_no_rows, false);
-        st = plain.ok() ? control_->execute(*plain) : plain.status();
-        if (st.ok()) {
-          const bool to_mysql = destination_flavor_ == mysql::ServerFlavor::kMySql;
-          spdlog::warn(
-              "task {}: the destination has no sql_mode {}; DDL of transaction {} runs without "
-              "it, so an ALTER that lowers the fractional digits of existing values {} them "
-              "where the source {} them",
-              options_.task, fractional, t->gtid, to_mysql ? "rounds" : "truncates",
-              to_mysql ? "truncated" : "rounded");
-        }
-      }
+      st = setDdlSession(*d.ddl_session, d.ddl_holds_no_rows, t->gtid);
       if (!st.ok()) return fail(st.withContext("DDL of transaction " + t->gtid));
     }
     st = control_->execute(d.sql);

@@ -214,6 +214,9 @@ class MysqlApplier final : public Sink {
   // fractional_seconds false: without the fractional-seconds mode (an older destination).
   Result<std::string> ddlSessionSql(const pipeline::DdlSession& s, bool holds_no_rows,
                                     bool fractional_seconds);
+  // Runs ddlSessionSql on the control session (without the fractional-seconds mode on a
+  // destination that refuses its name, with a warning).
+  Status setDdlSession(const pipeline::DdlSession& s, bool holds_no_rows, const std::string& gtid);
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                          std::vector<BatchStep>* statements, bool bulk_replace) const;
