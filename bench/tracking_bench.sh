@@ -38,9 +38,10 @@
 # fast as the source commits, its lag stays flat and it drains at once when the source stops.
 # Last, per build, the catch-up ratio: (append)'s records/s over the records/s the source wrote
 # at full speed in (live), and how long an hour of such writing takes to append.
-# PROFILE=FILE also records the server with `perf` during (append) and writes the flat profile
-# (top symbols, overall and per thread) to FILE; PERF_DATA=FILE keeps perf's own data for
-# `perf report -i FILE.<label>`.
+# PROFILE=FILE also records the whole machine with `perf record -a` during (append) (attached to
+# the server's pid, perf missed the appender thread the task starts later) and writes the flat
+# profile (top symbols, overall and per thread name) to FILE; PERF_DATA=FILE keeps perf's own data
+# for `perf report -i FILE.<label>` (e.g. `--comm dts-log-append --sort dso,sym`).
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -160,7 +161,7 @@ objects: [{database: sbtest}]
 options: {start: '$START_GTID'}" >/dev/null
   PERF_PID=
   if [[ -n ${PROFILE:-} ]]; then
-    perf record -F 499 -g -o "$WORK/perf.data" -p "$SERVER_PID" >/dev/null 2>&1 &
+    perf record -F 999 -g -a -o "$WORK/perf.data" >/dev/null 2>&1 &
     PERF_PID=$!
   fi
 # One poller (a process per poll would take CPU from the task it times): from the incremental
@@ -206,8 +207,9 @@ if [[ -n $PERF_PID ]]; then
   { echo "-- by thread"; perf report -i "$WORK/perf.data" --no-children --stdio --sort comm -g none 2>/dev/null \
       | grep -v "^#" | grep -v "^$" | head -12 || true; } >>"$PROFILE"
   if [[ -n ${PERF_DATA:-} ]]; then cp "$WORK/perf.data" "$PERF_DATA.$LABEL"; fi
-  for comm in dts dts-log-append dts-log-sync; do
-    { echo "-- thread $comm"; perf report -i "$WORK/perf.data" --no-children --stdio --comm "$comm" -g none \
+  # The reader's thread keeps the binary's name (15 characters at most).
+  for comm in "$(basename "$BIN" | cut -c1-15)" dts-log-append dts-log-sync; do
+    { echo "-- thread $comm"; perf report -i "$WORK/perf.data" --no-children --stdio --comm "$comm" -g none --sort dso,sym \
         --percent-limit 1 2>/dev/null | grep -v "^#" | grep -v "^$" | head -25 || true; } >>"$PROFILE"
   done
 fi

@@ -3,7 +3,9 @@
 //
 // crc32() uses ISA-L's crc32_gzip_refl when dts is built with libisal (PCLMULQDQ / VPCLMULQDQ
 // folding, chosen at run time by ISA-L's CPU dispatch: ~10x zlib on one core), else the portable
-// slicing-by-8 below. Both give zlib's result for every input; crc32_test.cc checks that.
+// slicing-by-8 below. Both give zlib's result for every input; crc32_test.cc checks that. After
+// ISA-L's kernels both run VZEROUPPER (where the CPU has AVX): its AVX-512 kernels leave the
+// upper vector state dirty, which slowed every SSE instruction after them (the decoder 4x).
 //
 // crc32c() is CRC-32C (Castagnoli, reflected 0x82F63B78): the checksum of Kafka's record batch v2
 // (and iSCSI, ext4). ISA-L's crc32_iscsi when built with libisal, else slicing-by-8.

@@ -3,14 +3,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-
-#include <optional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "common/vector_state_for_tests.h"
 
 namespace dts {
 namespace {
@@ -26,31 +23,18 @@ std::vector<unsigned char> randomBytes(size_t n, uint32_t seed) {
   return v;
 }
 
-#if defined(__x86_64__) || defined(__i386__)
-// XINUSE (XGETBV with ECX=1): which register state components are not in their initial state;
-// nullopt where the CPU cannot tell.
-std::optional<uint64_t> vectorStateInUse() {
-  unsigned a, b, c, d;
-  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return std::nullopt;
-  if (!__get_cpuid_count(0xD, 1, &a, &b, &c, &d) || !(a & (1u << 2))) return std::nullopt;
-  uint32_t lo, hi;
-  asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(1));
-  return (uint64_t{hi} << 32) | lo;
-}
-
 // ISA-L's AVX-512 kernels return with the upper halves of the vector registers in use; left so,
 // every SSE instruction after them pays a transition penalty (the whole decoder ran 4x slower).
 // Whatever kernel runs, the CRCs leave the upper state clean.
 TEST(Crc32Test, LeavesTheUpperVectorStateClean) {
-  if (!vectorStateInUse()) GTEST_SKIP() << "this CPU does not report XINUSE (XGETBV ECX=1)";
+  if (!testing::upperVectorStateInUse())
+    GTEST_SKIP() << "this CPU does not report XINUSE (XGETBV with ECX=1)";
   const auto buf = randomBytes(4096, 3);
-  constexpr uint64_t kYmmUpper = 1u << 2, kZmmUpper = 1u << 6;
   volatile uint32_t sink = crc32Extend(0, buf.data(), buf.size());
-  EXPECT_EQ(*vectorStateInUse() & (kYmmUpper | kZmmUpper), 0u) << "after crc32, " << sink;
+  EXPECT_EQ(*testing::upperVectorStateInUse(), 0u) << "after crc32, " << sink;
   sink = crc32cExtend(0, buf.data(), buf.size());
-  EXPECT_EQ(*vectorStateInUse() & (kYmmUpper | kZmmUpper), 0u) << "after crc32c, " << sink;
+  EXPECT_EQ(*testing::upperVectorStateInUse(), 0u) << "after crc32c, " << sink;
 }
-#endif
 
 TEST(Crc32Test, KnownVectors) {
   EXPECT_EQ(crc32(""), 0u);
