@@ -503,8 +503,15 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     }
     for (pipeline::Transaction& piece : ready) {
       if (!config_.options.ddl) {
-        std::erase_if(piece.events, [](const pipeline::ChangeEvent& e) {
-          return e.op == pipeline::ChangeEvent::Op::kDdl;
+        // Said and counted, never dropped silently: a TRUNCATE or DROP left out leaves the
+        // destination holding rows the source no longer has.
+        std::erase_if(piece.events, [&](const pipeline::ChangeEvent& e) {
+          if (e.op != pipeline::ChangeEvent::Op::kDdl) return false;
+          spdlog::warn("task {}: not {} (options.ddl is false): {} (transaction {}, {}:{})",
+                       config_.name, tracking ? "recorded" : "applied at the destination", e.sql,
+                       piece.gtid, e.position.file, e.position.offset);
+          progress->countDegraded(Degraded::kDdlNotApplied);
+          return true;
         });
       }
       if (!config_.options.incremental_limits.unlimited() && !piece.events.empty()) {

@@ -268,6 +268,10 @@ TEST_F(IncrementalEngineTest, WithDdlOffTransactionsKeepTheirGtidsWithoutTheStat
   EXPECT_TRUE(record_->applied[0].events.empty());
   EXPECT_TRUE(record_->applied[4].events.empty());
   EXPECT_EQ(record_->applied[1].events.size(), 2u);
+  // Each statement left out is counted (and logged), never dropped silently.
+  std::map<std::string, uint64_t> stored;
+  progress_.storeDegraded(&stored);
+  EXPECT_EQ(stored["ddl_not_applied"], 2u);
 }
 
 // The fixture's events, then a source with nothing more to send: the next read blocks until

@@ -56,7 +56,8 @@ enum class Degraded {
   kVerifyRowsSkipped,
   // A source statement about a trigger or an event of a moved table or database was not applied
   // (pipeline/object_ddl.h says why), or the destination refused a view's or stored routine's
-  // statement: the destination lacks that object, the rows are all there.
+  // statement: the destination lacks that object, the rows are all there. Also every DDL
+  // statement options.ddl: false left out (not applied, or not recorded by a tracking task).
   kDdlNotApplied,
 };
 inline constexpr Degraded kAllDegraded[] = {Degraded::kLoadDataRefused, Degraded::kStateSaveFailed,
