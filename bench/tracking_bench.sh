@@ -41,7 +41,9 @@
 # PROFILE=FILE also records the whole machine with `perf record -a` during (append) (attached to
 # the server's pid, perf missed the appender thread the task starts later) and writes the flat
 # profile (top symbols, overall and per thread name) to FILE; PERF_DATA=FILE keeps perf's own data
-# for `perf report -i FILE.<label>` (e.g. `--comm dts-log-append --sort dso,sym`).
+# for `perf report -i FILE.<label>` (e.g. `--comm dts-log-append --sort dso,sym`); PERF_RECORD
+# replaces perf's sampling options (default `-F 999 -g`; `-F 499 --call-graph dwarf` gives dts's
+# own call chains, which frame pointers do not).
 set -euo pipefail
 SECONDS_RUN=${1:-30}
 TABLES=${2:-4}
@@ -161,7 +163,7 @@ objects: [{database: sbtest}]
 options: {start: '$START_GTID'}" >/dev/null
   PERF_PID=
   if [[ -n ${PROFILE:-} ]]; then
-    perf record -F 999 -g -a -o "$WORK/perf.data" >/dev/null 2>&1 &
+    perf record ${PERF_RECORD:--F 999 -g} -a -o "$WORK/perf.data" >/dev/null 2>&1 &
     PERF_PID=$!
   fi
 # One poller (a process per poll would take CPU from the task it times): from the incremental
