@@ -267,6 +267,9 @@ class FakeDestination::Session final : public DestinationSession {
           result->rows.push_back({r[0], r[1], r[3], r[4], name.first, name.second, r[5]});
         }
       }
+    } else if (startsWith(stmt, "SELECT COUNT(*) FROM")) {
+      dest_->reads_.push_back(Committed{id_, stmt});  // a read ahead (RowPrefetcher)
+      result->rows.push_back({std::string("0")});
     } else if (startsWith(stmt, "SELECT COLUMN_NAME, EXTRA")) {
       auto it = dest_->tables_.find(namedTable(stmt));
       if (it != dest_->tables_.end()) {
@@ -376,6 +379,11 @@ void FakeDestination::setUnreachable(bool unreachable) {
 std::vector<FakeDestination::Committed> FakeDestination::committed() const {
   std::lock_guard<std::mutex> lock(mu_);
   return committed_;
+}
+
+std::vector<FakeDestination::Committed> FakeDestination::reads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return reads_;
 }
 
 std::vector<std::string> FakeDestination::committedMatching(const std::string& needle) const {

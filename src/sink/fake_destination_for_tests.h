@@ -76,6 +76,8 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   // The data statements that committed, in commit order (checkpoint upserts, session set-up,
   // lock calls and transaction control left out).
   std::vector<Committed> committed() const;
+  // The reads ahead that ran (SELECT COUNT(*) FROM ..., sink/row_prefetcher.h), in order.
+  std::vector<Committed> reads() const;
   // Only the statements whose text contains `needle`.
   std::vector<std::string> committedMatching(const std::string& needle) const;
   // The checkpoint rows of a task by slot.
@@ -108,6 +110,7 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   int opened_ = 0;
   int open_ = 0;
   std::vector<Committed> committed_;
+  std::vector<Committed> reads_;
   std::map<std::pair<std::string, int>, CheckpointRow> checkpoint_;  // (task, slot)
   std::map<std::string, int> locks_;                                 // name -> session
   std::map<std::pair<std::string, std::string>, Table> tables_;

@@ -76,13 +76,33 @@ Result<std::unique_ptr<MysqlApplier>> MysqlApplier::open(ApplierOptions options,
   return a;
 }
 
+Result<std::unique_ptr<DestinationSession>> MysqlApplier::connect() {
+  DTS_ASSIGN_OR_RETURN(auto c, sessions_());
+  DTS_RETURN_IF_ERROR(
+      c->execute(applierSessionSql(c->flavor())).withContext("setting up the applier session"));
+  return c;
+}
+
+void MysqlApplier::prefetchPiece(Txn* t) {
+  t->piece = ++pieces_;
+  if (!options_.prefetch || t->events.empty()) return;
+  if (!prefetcher_tried_) {
+    prefetcher_tried_ = true;
+    auto session = connect();
+    if (session.ok()) {
+      prefetcher_ =
+          std::make_unique<RowPrefetcher>(std::move(*session), destination_flavor_, options_.task);
+    } else {
+      spdlog::warn(
+          "task '{}': no session to read a large transaction's rows ahead ({}); they are "
+          "applied all the same",
+          options_.task, session.status().toString());
+    }
+  }
+  if (prefetcher_) prefetcher_->submit(t->piece, RowPrefetcher::readsFor(t->events, t->keys));
+}
+
 Status MysqlApplier::start() {
-  auto connect = [&]() -> Result<std::unique_ptr<DestinationSession>> {
-    DTS_ASSIGN_OR_RETURN(auto c, sessions_());
-    DTS_RETURN_IF_ERROR(
-        c->execute(applierSessionSql(c->flavor())).withContext("setting up the applier session"));
-    return c;
-  };
   DTS_ASSIGN_OR_RETURN(control_, connect());
   // The control session writes no row of a table, only checkpoints and the source's DDL, which
   // must do here what it did at the source (an ALTER that truncated values there without strict
@@ -488,6 +508,8 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
     return Status::Unsupported("transaction " + piece.gtid + " mixes DDL and row changes");
   }
   DTS_RETURN_IF_ERROR(describeRows(t.get(), false));
+  // Its rows are read into the destination's memory while the pieces before it apply.
+  prefetchPiece(t.get());
   s.rows += t->rows;
   s.bytes += t->bytes;
   for (TableChanges& c : t->tables) {
@@ -533,6 +555,8 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
   std::unique_lock<std::mutex> lock(mu_);
   done_cv_.wait(lock, [&] { return !error_.ok() || worker->queue.empty(); });
   if (!error_.ok()) return error_;
+  // The piece before this one is applying: what is left of its reads comes too late.
+  if (prefetcher_) prefetcher_->started(t->piece - 1);
   ++queued_;
   ++queued_pieces_;
   queued_memory_ += t->memory;
@@ -918,6 +942,7 @@ Status MysqlApplier::close() {
     if (w->thread.joinable()) w->thread.join();
     w->conn.reset();  // ends the session: releases its slot lock
   }
+  prefetcher_.reset();
   control_.reset();
   std::lock_guard<std::mutex> lock(mu_);
   // A streamed transaction still open was rolled back with its session.

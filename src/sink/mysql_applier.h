@@ -79,6 +79,7 @@
 #include "sink/checkpoint_store.h"
 #include "sink/dependency_tracker.h"
 #include "sink/destination_session.h"
+#include "sink/row_prefetcher.h"
 #include "sink/sink.h"
 
 namespace dts::sink {
@@ -101,6 +102,9 @@ struct ApplierOptions {
   // each (bench/, 2 cores): one UPDATE of 1,000,000 rows of 500 bytes 18.0 s instead of 20.0 s;
   // a sysbench oltp_write_only backlog of 109,155 transactions 3.8 s instead of 4.1 s.
   bool bulk_replace = true;
+  // A streamed transaction's next pieces have their rows read ahead on one more session (see
+  // sink/row_prefetcher.h), opened at the first streamed transaction.
+  bool prefetch = true;
   // How long open() waits for the sessions of a previous (killed) applier of the task to end.
   // Keep it below destination.read_timeout.
   std::chrono::seconds fence_timeout{30};
@@ -177,6 +181,7 @@ class MysqlApplier final : public Sink {
     // piece before (events are then empty); whole transactions are built by their worker.
     std::vector<BatchStep> statements;
     bool prebuilt = false;
+    uint64_t piece = 0;  // a streamed piece's number, from 1 (RowPrefetcher)
   };
   // The streamed transaction whose pieces are arriving (apply thread only).
   struct Streaming {
@@ -228,6 +233,10 @@ class MysqlApplier final : public Sink {
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
   // Fills t's keys, rows, bytes and memory (and its key hashes when with_hashes).
   Status describeRows(Txn* t, bool with_hashes);
+  // A destination session set up as every applier session is.
+  Result<std::unique_ptr<DestinationSession>> connect();
+  // Numbers streamed piece t and hands its rows' reads to the prefetcher (made on first use).
+  void prefetchPiece(Txn* t);
   // Skips transaction seq (nothing of it to apply); now and then records the checkpoint.
   Status skipTransaction(uint64_t seq, bool may_write_checkpoint);
   void workerLoop(Worker* w);
@@ -273,6 +282,11 @@ class MysqlApplier final : public Sink {
   std::unordered_map<const mysql::TableInfo*, Writable> writable_cache_;
   uint64_t next_seq_ = 0;
   std::optional<Streaming> streaming_;
+  // Apply thread only: streamed pieces numbered so far, and their rows' reader (made at the
+  // first piece; null when options.prefetch is off or its session could not be opened).
+  uint64_t pieces_ = 0;
+  std::unique_ptr<RowPrefetcher> prefetcher_;
+  bool prefetcher_tried_ = false;
 
   mutable std::mutex mu_;
   std::condition_variable done_cv_;

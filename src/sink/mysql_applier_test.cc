@@ -576,6 +576,65 @@ TEST_F(ApplierFakeTest, AStreamedTransactionIsOneQueuedTransactionHoweverManyPie
   for (int k = 0; k < 30; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
 }
 
+// The rows of a streamed transaction's next piece are read on a session of their own while
+// worker 1 applies the piece before, so that their pages are in the destination's memory when
+// its statements run (sink/row_prefetcher.h). The reads change nothing.
+TEST_F(ApplierFakeTest, AStreamedTransactionsNextPieceIsReadAheadOnASessionOfItsOwn) {
+  constexpr int kPrefetch = 3;  // control, two workers, then the prefetcher
+  std::atomic<bool> running{false}, release{false};
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    if (session == kWorker1 && sql.find(",2)") != std::string::npos && !running.exchange(true)) {
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return 0;
+  });
+  auto a = open(2);
+  ASSERT_NE(a, nullptr);
+  auto big = pieces(5, 100, 30, 10, 2);
+  ASSERT_TRUE(a->apply(big[0]).ok());
+  for (int wait = 0; wait < 500 && !running; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(running);
+  ASSERT_TRUE(a->apply(big[1]).ok());  // queued while the first piece runs
+  const std::string second =
+      "SELECT COUNT(*) FROM `d`.`t` WHERE `id` IN (110,111,112,113,114,"
+      "115,116,117,118,119)";
+  auto readsOf = [&](const std::string& sql) {
+    for (const auto& r : dest_->reads())
+      if (r.sql == sql) return r.session;
+    return -1;
+  };
+  for (int wait = 0; wait < 500 && readsOf(second) < 0; ++wait)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(readsOf(second), kPrefetch) << "the second piece's rows, read while the first runs";
+  release = true;
+  ASSERT_TRUE(a->apply(big[2]).ok());
+  ASSERT_TRUE(a->close().ok());
+  for (int k = 0; k < 30; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
+  for (const auto& c : dest_->committed()) EXPECT_NE(c.session, kPrefetch) << c.sql;
+  for (const auto& r : dest_->reads()) EXPECT_EQ(r.session, kPrefetch) << r.sql;
+}
+
+// A read ahead that fails (here: refused) ends reading ahead; the transaction applies the same.
+TEST_F(ApplierFakeTest, AReadAheadThatFailsChangesNothingElse) {
+  std::atomic<int> reads{0};
+  dest_->setHook([&](int, const std::string& sql) -> unsigned {
+    if (sql.rfind("SELECT COUNT(*)", 0) == 0) {
+      ++reads;
+      return 1142;  // SELECT command denied
+    }
+    return 0;
+  });
+  auto a = open(2);
+  ASSERT_NE(a, nullptr);
+  for (auto& p : pieces(5, 100, 50, 10, 2)) ASSERT_TRUE(a->apply(std::move(p)).ok());
+  ASSERT_TRUE(a->close().ok());
+  for (int k = 0; k < 50; ++k) EXPECT_EQ(committedCount(row(100 + k, 2)), 1u) << k;
+  EXPECT_LE(reads.load(), 1);
+  EXPECT_TRUE(dest_->reads().empty());
+  EXPECT_EQ(a->stats().transactions_applied, 1u);
+}
+
 TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
   std::atomic<int> statements{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
