@@ -133,14 +133,14 @@ TEST(RowPrefetcherTest, RunsReadsInOrderUnderReadUncommittedAndDropsThoseOfStart
   {
     RowPrefetcher p(std::move(*session), mysql::ServerFlavor::kMariaDb, "t1");
     p.submit(1, {"SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (1)"});
-    p.submit(2, {"SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (2)",
-                 "SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (22)"});
-    p.submit(3, {"SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (3)"});
     for (int wait = 0; wait < 500 && !reading; ++wait)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     if (!reading) release = true;  // (the destructor below must not wait on the hook)
     ASSERT_TRUE(reading);          // piece 1's read runs
-    p.started(2);                  // piece 2 applies: its reads come too late
+    p.submit(2, {"SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (2)",
+                 "SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (22)"});
+    p.submit(3, {"SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (3)"});
+    p.started(2);  // piece 2 applies: its reads come too late
     release = true;
     for (int wait = 0; wait < 500 && p.stats().reads < 2; ++wait)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
