@@ -12,6 +12,7 @@
 
 #include "cluster_fixture.h"
 #include "mysql/gtid.h"
+#include "pipeline/change_event_for_tests.h"
 #include "pipeline/mapping_stage.h"
 #include "sink/checkpoint_store.h"
 #include "sink/mysql_applier.h"
@@ -70,14 +71,7 @@ mysql::RowImage img(std::vector<Value> v) {
 
 ChangeEvent rowEvent(ChangeEvent::Op op, const std::shared_ptr<mysql::TableInfo>& t,
                      std::optional<mysql::RowImage> before, std::optional<mysql::RowImage> after) {
-  ChangeEvent e;
-  e.op = op;
-  e.database = t->database;
-  e.table = t->table;
-  e.table_info = t;
-  if (before) e.before = std::move(*before);
-  if (after) e.after = std::move(*after);
-  return e;
+  return pipeline::testing::rowChange(op, t, std::move(before), std::move(after));
 }
 
 Transaction txn(uint64_t seq, std::vector<ChangeEvent> events) {

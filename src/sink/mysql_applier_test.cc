@@ -146,6 +146,22 @@ class ApplierFakeTest : public ::testing::Test {
     EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "0-1-1");
   }
 
+  // Worker 1 holds its first statement of a streamed transaction's rows (v = 2) until *release
+  // (setting *running): the pieces after it queue meanwhile.
+  void holdTheFirstStreamedStatement(std::atomic<bool>* running, std::atomic<bool>* release) {
+    dest_->setHook([running, release](int session, const std::string& sql) -> unsigned {
+      if (session == kWorker1 && sql.find(",2)") != std::string::npos && !running->exchange(true)) {
+        while (!*release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return 0;
+    });
+  }
+  static bool waitUntil(const std::atomic<bool>& flag) {
+    for (int wait = 0; wait < 500 && !flag; ++wait)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return flag;
+  }
+
   std::shared_ptr<FakeDestination> dest_;
 };
 
@@ -553,20 +569,13 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
 
 TEST_F(ApplierFakeTest, AStreamedTransactionIsOneQueuedTransactionHoweverManyPiecesWait) {
   std::atomic<bool> running{false}, release{false};
-  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 && sql.find(",2)") != std::string::npos && !running.exchange(true)) {
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return 0;
-  });
+  holdTheFirstStreamedStatement(&running, &release);
   auto a = open(2);
   ASSERT_NE(a, nullptr);
   auto big = pieces(5, 100, 30, 10, 2);
   ASSERT_EQ(big.size(), 3u);
   ASSERT_TRUE(a->apply(big[0]).ok());
-  for (int wait = 0; wait < 500 && !running; ++wait)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(running);
+  ASSERT_TRUE(waitUntil(running));
   ASSERT_TRUE(a->apply(big[1]).ok());  // waits while the first runs
   EXPECT_EQ(a->stats().queued_transactions, 1u) << "two pieces of one transaction";
   release = true;
@@ -582,19 +591,12 @@ TEST_F(ApplierFakeTest, AStreamedTransactionIsOneQueuedTransactionHoweverManyPie
 TEST_F(ApplierFakeTest, AStreamedTransactionsNextPieceIsReadAheadOnASessionOfItsOwn) {
   constexpr int kPrefetch = 3;  // control, two workers, then the prefetcher
   std::atomic<bool> running{false}, release{false};
-  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 && sql.find(",2)") != std::string::npos && !running.exchange(true)) {
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    return 0;
-  });
+  holdTheFirstStreamedStatement(&running, &release);
   auto a = open(2);
   ASSERT_NE(a, nullptr);
   auto big = pieces(5, 100, 30, 10, 2);
   ASSERT_TRUE(a->apply(big[0]).ok());
-  for (int wait = 0; wait < 500 && !running; ++wait)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  ASSERT_TRUE(running);
+  ASSERT_TRUE(waitUntil(running));
   ASSERT_TRUE(a->apply(big[1]).ok());  // queued while the first piece runs
   const std::string second =
       "SELECT COUNT(*) FROM `d`.`t` WHERE `id` IN (110,111,112,113,114,"

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "pipeline/change_event_for_tests.h"
 #include "sink/fake_destination_for_tests.h"
 #include "sink/sql_literal.h"
 
@@ -38,14 +39,7 @@ mysql::RowImage image(int64_t id, std::string name, int64_t v) {
 
 ChangeEvent event(const std::shared_ptr<const mysql::TableInfo>& t, ChangeEvent::Op op,
                   std::optional<mysql::RowImage> before, std::optional<mysql::RowImage> after) {
-  ChangeEvent e;
-  e.op = op;
-  e.database = t->database;
-  e.table = t->table;
-  e.table_info = t;
-  if (before) e.before = *before;
-  if (after) e.after = *after;
-  return e;
+  return pipeline::testing::rowChange(op, t, std::move(before), std::move(after));
 }
 
 std::shared_ptr<const TableKeys> keysOn(std::vector<size_t> identity) {
