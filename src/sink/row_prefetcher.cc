@@ -71,18 +71,11 @@ std::vector<std::string> RowPrefetcher::readsFor(
       head = "SELECT COUNT(*) FROM " + mysql::quoteQualified(ev.database, ev.table) + " WHERE ";
       if (single) head += mysql::quoteIdentifier(info.columns[k.identity[0]].name) + " IN (";
     }
-    switch (ev.op) {
-      case ChangeEvent::Op::kInsert: add(keyCondition(info, k.identity, ev.after)); break;
-      case ChangeEvent::Op::kDelete: add(keyCondition(info, k.identity, ev.before)); break;
-      case ChangeEvent::Op::kUpdate: {
-        std::string before = keyCondition(info, k.identity, ev.before);
-        std::string after = keyCondition(info, k.identity, ev.after);
-        if (after != before) add(std::move(after));  // a key change writes both rows' places
-        add(std::move(before));
-        break;
-      }
-      case ChangeEvent::Op::kDdl: break;
-    }
+    // The rows the statements find: an update's or a delete's. An insert's key is new (a bulk
+    // insert appends at the end of the index, where the pages are in memory), and reading it
+    // ahead cost more than it saved (1,000,000 inserted rows: 5.8 s against 4.4-4.8 s).
+    if (ev.op == ChangeEvent::Op::kUpdate || ev.op == ChangeEvent::Op::kDelete)
+      add(keyCondition(info, k.identity, ev.before));
   }
   flush();
   return out;

@@ -45,11 +45,10 @@ class RowPrefetcher {
   static constexpr size_t kKeysPerRead = 1000;
   static constexpr size_t kMaxPieces = 2;
 
-  // The reads that bring the rows `events` will write into the destination's memory: by table
-  // run, the key each event's statement looks up (a delete's and an update's before image, an
-  // insert's and a key-changing update's after image). Events of tables without an identity,
-  // whose image lacks a key column or whose key has no exact literal are left out. keys[i]
-  // describes events[i].
+  // The reads that bring the rows `events` change into the destination's memory: by table run,
+  // the key of each update's and delete's before image (an insert's row is new). Events of
+  // tables without an identity, whose image lacks a key column or whose key has no exact literal
+  // are left out. keys[i] describes events[i].
   static std::vector<std::string> readsFor(
       const std::vector<pipeline::ChangeEvent>& events,
       const std::vector<std::shared_ptr<const TableKeys>>& keys);
