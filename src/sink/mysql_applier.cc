@@ -85,7 +85,9 @@ Result<std::unique_ptr<DestinationSession>> MysqlApplier::connect() {
 
 void MysqlApplier::prefetchPiece(Txn* t) {
   t->piece = ++pieces_;
-  if (!options_.prefetch || t->events.empty()) return;
+  if (!options_.prefetch || (prefetcher_tried_ && !prefetcher_)) return;
+  std::vector<std::string> reads = RowPrefetcher::readsFor(t->events, t->keys);
+  if (reads.empty()) return;  // inserts only: no session is opened for them
   if (!prefetcher_tried_) {
     prefetcher_tried_ = true;
     auto session = connect();
@@ -99,7 +101,7 @@ void MysqlApplier::prefetchPiece(Txn* t) {
           options_.task, session.status().toString());
     }
   }
-  if (prefetcher_) prefetcher_->submit(t->piece, RowPrefetcher::readsFor(t->events, t->keys));
+  if (prefetcher_) prefetcher_->submit(t->piece, std::move(reads));
 }
 
 Status MysqlApplier::start() {

@@ -528,8 +528,9 @@ std::vector<Transaction> updatePieces(uint64_t seq, int first_id, int rows, int 
 
 TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
   // Nothing of the streamed transaction may be visible before its last piece.
-  std::atomic<int> big_statements{0};
+  std::atomic<int> big_statements{0}, last_session{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    last_session = std::max(last_session.load(), session);
     if (session == kWorker1 && sql.rfind("REPLACE", 0) == 0 && sql.find(",2)") != std::string::npos)
       ++big_statements;
     return 0;
@@ -578,6 +579,8 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
   EXPECT_EQ(s.rows_applied, 69u);
   EXPECT_EQ(s.open_transaction_gtid, "");
   EXPECT_EQ(s.open_transaction_rows, 0u);
+  // Inserts only: nothing to read ahead, and no session opened for it (control, 3 workers).
+  EXPECT_EQ(last_session.load(), 3);
 }
 
 TEST_F(ApplierFakeTest, AStreamedTransactionIsOneQueuedTransactionHoweverManyPiecesWait) {

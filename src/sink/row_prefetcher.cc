@@ -158,7 +158,7 @@ void RowPrefetcher::loop() {
   queue_.clear();
   lock.unlock();
   spdlog::warn(
-      "task {}: reading a large transaction's rows ahead of applying them failed; it stays off "
+      "task '{}': reading a large transaction's rows ahead of applying them failed; it stays off "
       "for this run (the rows are applied all the same): {}",
       task_, st.toString());
 }
