@@ -145,9 +145,17 @@ std::string columnList(const mysql::TableInfo& info) {
   return out;
 }
 
-Result<std::string> BatchSql::keySql(const mysql::TableInfo& info,
-                                     const std::vector<size_t>& identity,
-                                     const mysql::RowImage& row, const char* image) const {
+std::string columnList(const mysql::TableInfo& info, const std::vector<size_t>& identity) {
+  std::string out;
+  for (size_t n = 0; n < identity.size(); ++n) {
+    if (n > 0) out.push_back(',');
+    out += mysql::quoteIdentifier(info.columns[identity[n]].name);
+  }
+  return out;
+}
+
+Result<std::string> keyTuple(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+                             const mysql::RowImage& row, const char* image) {
   std::string out = "(";
   for (size_t n = 0; n < identity.size(); ++n) {
     size_t i = identity[n];
@@ -298,13 +306,8 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   std::string del;
   std::string del_head;
   {
-    const mysql::TableInfo& info = *p.entries.front().info;
-    std::string cols;
-    for (size_t n = 0; n < p.identity.size(); ++n) {
-      if (n > 0) cols.push_back(',');
-      cols += mysql::quoteIdentifier(info.columns[p.identity[n]].name);
-    }
-    del_head = "DELETE FROM " + table_sql + " WHERE (" + cols + ") IN (";
+    del_head = "DELETE FROM " + table_sql + " WHERE (" +
+               columnList(*p.entries.front().info, p.identity) + ") IN (";
   }
   for (const Entry& e : p.entries) {
     if (e.present) continue;
@@ -410,14 +413,14 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
     return appendRowLiteral(&e.row_sql, info, *row, destination_, &e.lenient);
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
-    DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string k, keyTuple(info, keys.identity, ev.after, "after"));
     return setState(std::move(k), true, &ev.after);
   } else if (ev.op == ChangeEvent::Op::kDelete) {
-    DTS_ASSIGN_OR_RETURN(std::string k, keySql(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string k, keyTuple(info, keys.identity, ev.before, "before"));
     return setState(std::move(k), false, nullptr);
   } else {
-    DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
-    DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string kb, keyTuple(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string ka, keyTuple(info, keys.identity, ev.after, "after"));
     if (kb != ka) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr));
     return setState(std::move(ka), true, &ev.after);
   }
@@ -454,8 +457,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   if (keyed && allPresent(ev.after, ncols)) {
     // Full after image of a keyed table: an upsert, so a row missing at the destination is
     // written rather than lost.
-    DTS_ASSIGN_OR_RETURN(std::string kb, keySql(info, keys.identity, ev.before, "before"));
-    DTS_ASSIGN_OR_RETURN(std::string ka, keySql(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string kb, keyTuple(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string ka, keyTuple(info, keys.identity, ev.after, "after"));
     if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
     if (bulk_replace_ && rowForms(info, ev.after, &forms)) {
       addBulk(table_sql, ev.table_info, ev.after, forms);

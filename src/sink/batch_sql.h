@@ -139,8 +139,6 @@ class BatchSql {
 
   Status flushTable(const std::string& table_sql);
   Status flushAll();
-  Result<std::string> keySql(const mysql::TableInfo& info, const std::vector<size_t>& identity,
-                             const mysql::RowImage& row, const char* image) const;
   Status emitDirect(const pipeline::ChangeEvent& ev, const std::string& table_sql,
                     const TableKeys& keys);
   // The WHERE condition that finds the row the event changes: identity = before, or (no key)
@@ -189,5 +187,12 @@ class BatchSql {
 
 // "`a`,`b`" for the columns of info.
 std::string columnList(const mysql::TableInfo& info);
+// "`a`,`b`" for the columns `identity` (indexes into info's columns).
+std::string columnList(const mysql::TableInfo& info, const std::vector<size_t>& identity);
+// "(1,'x')": row's values of the columns `identity` as match literals (sql_literal.h), the
+// tuple a `WHERE (identity columns) IN (...)` takes. kInvalidArgument naming the table, the
+// image ("before"/"after") and the column when the row lacks one.
+Result<std::string> keyTuple(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+                             const mysql::RowImage& row, const char* image);
 
 }  // namespace dts::sink

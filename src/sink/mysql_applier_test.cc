@@ -615,8 +615,8 @@ TEST_F(ApplierFakeTest, AStreamedTransactionsNextPieceIsReadAheadOnASessionOfIts
   ASSERT_TRUE(waitUntil(running));
   ASSERT_TRUE(a->apply(big[1]).ok());  // queued while the first piece runs
   const std::string second =
-      "SELECT COUNT(*) FROM `d`.`t` WHERE `id` IN (110,111,112,113,114,"
-      "115,116,117,118,119)";
+      "SELECT COUNT(*) FROM `d`.`t` WHERE (`id`) IN "
+      "((110),(111),(112),(113),(114),(115),(116),(117),(118),(119))";
   auto readsOf = [&](const std::string& sql) {
     for (const auto& r : dest_->reads())
       if (r.sql == sql) return r.session;

@@ -12,13 +12,14 @@
 // transaction in the replica's time: 13.51 s median against 13.55 s over 5 rounds in two runs,
 // 16.76 s without.
 //
-// The reads are `SELECT COUNT(*) FROM t WHERE key IN (...)` by the row's identity (the primary
-// key, else a NOT NULL unique key), at most kKeysPerRead keys each, under READ UNCOMMITTED (no
-// lock is taken and no old row version is built) and a statement time limit. They change
-// nothing, so they may be late, dropped or fail: a failure is logged once and ends prefetching
-// for the applier's life; it never fails the task. Reads of a piece that has started applying
-// are dropped, and at most kMaxPieces pieces wait (older ones are dropped first): the keys as
-// literals, at most about twice a piece's row images each.
+// The reads are `SELECT COUNT(*) FROM t WHERE (key columns) IN (...)` by the row's identity (the
+// primary key, else a NOT NULL unique key), with the key tuples and the form of the applier's
+// multi-row DELETE (batch_sql.h: columnList, keyTuple), at most kKeysPerRead keys each, under READ
+// UNCOMMITTED (no lock is taken and no old row version is built) and a statement time limit. They
+// change nothing, so they may be late, dropped or fail: a failure is logged once and ends
+// prefetching for the applier's life; it never fails the task. Reads of a piece that has started
+// applying are dropped, and at most kMaxPieces pieces wait (older ones are dropped first): the keys
+// as literals, at most about twice a piece's row images each.
 //
 // Thread-safety: submit() and started() from any thread; the reads run on the prefetcher's own
 // thread.

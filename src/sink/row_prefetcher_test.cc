@@ -85,11 +85,10 @@ TEST(RowPrefetcherTest, ReadsTheKeyEachStatementLooksUpByTableRun) {
       literal(Value::ofText(Value::Kind::kString, "O'Brien\\"), c->columns[1]);
   EXPECT_EQ(RowPrefetcher::readsFor(evs, keys),
             (std::vector<std::string>{
-                "SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (2,3,4)",
-                "SELECT COUNT(*) FROM `db`.`c` WHERE (`id`=6 AND `name`=" + obrien +
-                    ") OR (`id`=7 AND `name`=" +
-                    literal(Value::ofText(Value::Kind::kString, "g"), c->columns[1]) + ")",
-                "SELECT COUNT(*) FROM `db`.`t` WHERE `id` IN (9)",
+                "SELECT COUNT(*) FROM `db`.`t` WHERE (`id`) IN ((2),(3),(4))",
+                "SELECT COUNT(*) FROM `db`.`c` WHERE (`id`,`name`) IN ((6," + obrien + "),(7," +
+                    literal(Value::ofText(Value::Kind::kString, "g"), c->columns[1]) + "))",
+                "SELECT COUNT(*) FROM `db`.`t` WHERE (`id`) IN ((9))",
             }));
 }
 
@@ -108,8 +107,8 @@ TEST(RowPrefetcherTest, ReadsHoldAtMostAThousandKeys) {
   EXPECT_EQ(count(reads[0]), 1000);
   EXPECT_EQ(count(reads[1]), 1000);
   EXPECT_EQ(count(reads[2]), 500);
-  EXPECT_NE(reads[2].find("IN (2000,"), std::string::npos);
-  EXPECT_NE(reads[2].find(",2499)"), std::string::npos);
+  EXPECT_NE(reads[2].find("IN ((2000),"), std::string::npos);
+  EXPECT_NE(reads[2].find(",(2499))"), std::string::npos);
 }
 
 TEST(RowPrefetcherTest, RunsReadsInOrderUnderReadUncommittedAndDropsThoseOfStartedPieces) {
