@@ -7,13 +7,15 @@
 //   DTS_DECODE_BENCH_FILE=binlog.000002 ./build/bench/decode_bench   (a real binlog instead)
 // Reports rows/s for: row checking without values (RowsReader::skip, what `--format count`
 // does), row decoding into reused RowImages, the TransactionBuilder (owned ChangeEvents), and
-// NDJSON rendering on top; and CRC32 GB/s of dts::crc32 (ISA-L), the portable slicing-by-8 and
-// zlib.
+// NDJSON rendering on top; CRC32 GB/s of dts::crc32 (ISA-L), the portable slicing-by-8 and
+// zlib; and records/s of the change log's appender (BM_ChangeLogDecodeAppend, two threads).
+// Linked with mimalloc, as dts is.
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
@@ -24,6 +26,7 @@
 #include "mysql/event_builder_for_tests.h"
 #include "pipeline/ndjson.h"
 #include "pipeline/transaction_builder.h"
+#include "sink/change_log.h"
 
 using namespace dts;
 namespace t = dts::mysql::testing;
@@ -206,6 +209,66 @@ BENCHMARK_TEMPLATE(BM_Transactions, false)
 BENCHMARK_TEMPLATE(BM_Transactions, true)
     ->Name("BM_TransactionBuilderNdjson")
     ->Unit(benchmark::kMillisecond);
+
+// The change log's appender (issue 15, item 7): the transactions decoded on the benchmark's
+// thread (as the tracking task's reader does) and appended to a ChangeLog in a fresh directory
+// under TMPDIR (default /tmp), flushed (fsynced) at the end, with zstd level state.range(0).
+// Reports records/s (begin, rows, commit) and the bytes on disk per record. With a real binlog
+// (DTS_DECODE_BENCH_FILE), the bare fetch loop of bench/tracking_bench.sh is the peer.
+void BM_ChangeLogDecodeAppend(benchmark::State& state) {
+  const std::string& path = benchFile();
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string dir =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dts_change_log_bench";
+  uint64_t records = 0, disk = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    std::filesystem::remove_all(dir);
+    sink::ChangeLogOptions options;
+    options.dir = dir;
+    options.compression_level = static_cast<int>(state.range(0));
+    auto log = sink::ChangeLog::open(options);
+    if (!log.ok()) {
+      state.SkipWithError(log.status().toString().c_str());
+      break;
+    }
+    state.ResumeTiming();
+    auto src = mysql::BinlogFileSource::open(path);
+    mysql::BinlogDecoder decoder;
+    pipeline::TransactionBuilder builder;
+    std::vector<mysql::BinlogEvent> events;
+    std::vector<pipeline::Transaction> done;
+    while (true) {
+      auto raw = (*src)->nextEvent();
+      if (!raw.ok()) break;
+      if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
+      for (const auto& e : events) {
+        done.clear();
+        if (!builder.add(e, &done).ok()) state.SkipWithError("builder");
+        for (auto& txn : done)
+          if (!(*log)->apply(std::move(txn)).ok()) state.SkipWithError("apply");
+      }
+    }
+    if (Status st = (*log)->flush(); !st.ok()) state.SkipWithError(st.toString().c_str());
+    state.PauseTiming();
+    records += static_cast<uint64_t>((*log)->endOffset());
+    disk += (*log)->diskBytes();
+    (void)(*log)->close();
+    log->reset();
+    std::filesystem::remove_all(dir);
+    state.ResumeTiming();
+  }
+  state.counters["records/s"] =
+      benchmark::Counter(static_cast<double>(records), benchmark::Counter::kIsRate);
+  state.counters["bytes/record"] =
+      benchmark::Counter(records == 0 ? 0.0 : static_cast<double>(disk) / records);
+}
+BENCHMARK(BM_ChangeLogDecodeAppend)
+    ->ArgName("zstd")
+    ->Arg(1)
+    ->Arg(-3)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 

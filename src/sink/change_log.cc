@@ -720,16 +720,26 @@ Status ChangeLog::rollIfNeeded() {
 
 Status ChangeLog::writeBatch(bool commit) {
   if (batch_count_ == 0) return Status::OK();
-  if (!cctx_)
-    cctx_.reset(ZSTD_createCCtx(), [](void* c) { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(c)); });
+  if (!cctx_) {
+    ZSTD_CCtx* c = ZSTD_createCCtx();
+    cctx_.reset(c, [](void* p) { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(p)); });
+    ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, options_.compression_level);
+    if (options_.compression_level == 1) {
+      // Level 1 with a smaller match table and longer minimum matches: on sysbench records
+      // (256 KiB batches) 18% faster for 2% less compression (`zstd -b1 --zstd=hlog=12,mml=7`:
+      // 592 against 500 MB/s, 4.14x against 4.22x), which is where the appender spends most of
+      // its time.
+      ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, 12);
+      ZSTD_CCtx_setParameter(c, ZSTD_c_minMatch, 7);
+    }
+  }
   if (batch_.size() > kMaxRaw)
     return fail(Status::Unsupported("change log: one batch of " + std::to_string(batch_.size()) +
                                     " bytes (a single row larger than 2 GiB) at offset " +
                                     std::to_string(batch_base_)));
   frame_.resize(kHeader + ZSTD_compressBound(batch_.size()));
-  size_t n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(cctx_.get()), frame_.data() + kHeader,
-                               frame_.size() - kHeader, batch_.data(), batch_.size(),
-                               options_.compression_level);
+  size_t n = ZSTD_compress2(static_cast<ZSTD_CCtx*>(cctx_.get()), frame_.data() + kHeader,
+                            frame_.size() - kHeader, batch_.data(), batch_.size());
   if (ZSTD_isError(n))
     return fail(
         Status::Internal(std::string("change log: compressing a batch: ") + ZSTD_getErrorName(n)));
