@@ -171,34 +171,39 @@ void BM_DecodeRowsReusedImages(benchmark::State& state) {
 }
 BENCHMARK(BM_DecodeRowsReusedImages)->ArgName("crc")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond);
 
+// Decodes the bench file into transactions, handing each to f (moved from).
+template <typename F>
+void forEachTransaction(benchmark::State& state, F&& f) {
+  auto src = mysql::BinlogFileSource::open(benchFile());
+  mysql::BinlogDecoder decoder;
+  pipeline::TransactionBuilder builder;
+  std::vector<mysql::BinlogEvent> events;
+  std::vector<pipeline::Transaction> done;
+  while (true) {
+    auto raw = (*src)->nextEvent();
+    if (!raw.ok()) break;
+    if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
+    for (const auto& e : events) {
+      done.clear();
+      if (!builder.add(e, &done).ok()) state.SkipWithError("builder");
+      for (auto& txn : done) f(txn);
+    }
+  }
+}
+
 template <bool kNdjson>
 void BM_Transactions(benchmark::State& state) {
-  const std::string& path = benchFile();
   uint64_t rows = 0;
   std::string out;
+  pipeline::NdjsonWriter writer;
   for (auto _ : state) {
-    auto src = mysql::BinlogFileSource::open(path);
-    mysql::BinlogDecoder decoder;
-    pipeline::TransactionBuilder builder;
-    pipeline::NdjsonWriter writer;
-    std::vector<mysql::BinlogEvent> events;
-    std::vector<pipeline::Transaction> done;
-    while (true) {
-      auto raw = (*src)->nextEvent();
-      if (!raw.ok()) break;
-      if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
-      for (const auto& e : events) {
-        done.clear();
-        if (!builder.add(e, &done).ok()) state.SkipWithError("builder");
-        for (const auto& txn : done) {
-          rows += txn.events.size();
-          if constexpr (kNdjson) {
-            for (const auto& ce : txn.events) (void)writer.append(ce, txn, &out);
-            if (out.size() > (1 << 20)) out.clear();
-          }
-        }
+    forEachTransaction(state, [&](const pipeline::Transaction& txn) {
+      rows += txn.events.size();
+      if constexpr (kNdjson) {
+        for (const auto& ce : txn.events) (void)writer.append(ce, txn, &out);
+        if (out.size() > (1 << 20)) out.clear();
       }
-    }
+    });
   }
   state.counters["rows/s"] =
       benchmark::Counter(static_cast<double>(rows), benchmark::Counter::kIsRate);
@@ -216,7 +221,6 @@ BENCHMARK_TEMPLATE(BM_Transactions, true)
 // Reports records/s (begin, rows, commit) and the bytes on disk per record. With a real binlog
 // (DTS_DECODE_BENCH_FILE), the bare fetch loop of bench/tracking_bench.sh is the peer.
 void BM_ChangeLogDecodeAppend(benchmark::State& state) {
-  const std::string& path = benchFile();
   const char* tmp = std::getenv("TMPDIR");
   const std::string dir =
       std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/dts_change_log_bench";
@@ -233,22 +237,9 @@ void BM_ChangeLogDecodeAppend(benchmark::State& state) {
       break;
     }
     state.ResumeTiming();
-    auto src = mysql::BinlogFileSource::open(path);
-    mysql::BinlogDecoder decoder;
-    pipeline::TransactionBuilder builder;
-    std::vector<mysql::BinlogEvent> events;
-    std::vector<pipeline::Transaction> done;
-    while (true) {
-      auto raw = (*src)->nextEvent();
-      if (!raw.ok()) break;
-      if (!decoder.decode(*raw, (*src)->position(), &events).ok()) state.SkipWithError("decode");
-      for (const auto& e : events) {
-        done.clear();
-        if (!builder.add(e, &done).ok()) state.SkipWithError("builder");
-        for (auto& txn : done)
-          if (!(*log)->apply(std::move(txn)).ok()) state.SkipWithError("apply");
-      }
-    }
+    forEachTransaction(state, [&](pipeline::Transaction& txn) {
+      if (!(*log)->apply(std::move(txn)).ok()) state.SkipWithError("apply");
+    });
     if (Status st = (*log)->flush(); !st.ok()) state.SkipWithError(st.toString().c_str());
     state.PauseTiming();
     records += static_cast<uint64_t>((*log)->endOffset());
