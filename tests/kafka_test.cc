@@ -238,11 +238,11 @@ TEST_F(KafkaClientsTest, KcatReadsAnEncodedView) {
   ASSERT_EQ(run(kcat(group), &out), 0) << out;
   EXPECT_EQ(records(out).size(), 0u) << out;
   // kafka-python (its own protocol code) reads the view too, each client as its own group.
-  auto consumeView = [&](const std::string& client, int count) {
+  auto consumeView = [&](const std::string& client, int count, int timeout_s = 60) {
     return run("timeout 120 /usr/bin/python3 " + std::string(DTS_SOURCE_DIR) +
                    "/tests/kafka/consume.py --client " + client + " --bootstrap " + bootstrap_ +
                    " --password " + kToken + " --topic shop.debezium-json --group py-" + client +
-                   " --count " + std::to_string(count),
+                   " --count " + std::to_string(count) + " --timeout " + std::to_string(timeout_s),
                &out);
   };
   for (const char* client : {"kafka-python", "confluent"}) {
@@ -252,27 +252,50 @@ TEST_F(KafkaClientsTest, KcatReadsAnEncodedView) {
     EXPECT_EQ(read[2].first, 7) << out;
     EXPECT_EQ(json::parse(read[2].second)["after"]["id"], 2) << out;
   }
-  // The view ends with offsets it leaves out (the last commit marker, 8): a group committed at
-  // 8 waits there, and reads the next row (offset 10, after the begin marker 9) once it comes.
+  // The view ends with offsets it leaves out: the last commit marker (8), then a transaction of
+  // one DDL (9-11), which the view leaves out whole. Every group, committed at 8, reads nothing
+  // there (and kafka-python, which fails on a record batch of no records, does not fail), kcat
+  // -e ends at once, and each reads the next row (offset 13) once it comes.
   {
     const std::string tail =
         R"(,"gtid":"0-1-3","file":"bin.000001","pos":4,"ts_ms":1767225600000,"tx":{"id":"0-1-3","seq":)";
     log->append("", R"({"offset":9,"op":"begin")" + tail + "0}}", kBaseMs);
+    log->append(
+        "",
+        R"({"offset":10,"op":"ddl","db":"shop","table":"t","sql":"ALTER TABLE t ADD c INT")" +
+            tail + "1}}",
+        kBaseMs);
+    log->append("", R"({"offset":11,"op":"commit")" + tail + "2}}", kBaseMs);
+  }
+  for (const char* client : {"kafka-python", "confluent"}) {
+    EXPECT_EQ(consumeView(client, 1, 6), 3) << out;  // 3: nothing to read before the timeout
+    EXPECT_EQ(records(out).size(), 0u) << out;
+  }
+  ASSERT_EQ(run(kcat(group), &out), 0) << out;
+  EXPECT_EQ(records(out).size(), 0u) << out;
+  {
+    const std::string tail =
+        R"(,"gtid":"0-1-4","file":"bin.000001","pos":4,"ts_ms":1767225600000,"tx":{"id":"0-1-4","seq":)";
+    log->append("", R"({"offset":12,"op":"begin")" + tail + "0}}", kBaseMs);
     log->append(R"({"db":"shop","table":"t","pk":{"id":3}})",
-                R"j({"offset":10,"op":"insert","db":"shop","table":"t","pk":["id"],)j"
+                R"j({"offset":13,"op":"insert","db":"shop","table":"t","pk":["id"],)j"
                 R"j("types":{"id":"int(11)","b":"varbinary(4)"},"before":null,"after":{"id":3,)j"
                 R"j("b":"ff00"})j" +
                     tail + "1}}",
                 kBaseMs);
-    log->append("", R"({"offset":11,"op":"commit")" + tail + "2}}", kBaseMs);
+    log->append("", R"({"offset":14,"op":"commit")" + tail + "2}}", kBaseMs);
   }
   for (const char* client : {"kafka-python", "confluent"}) {
     ASSERT_EQ(consumeView(client, 1), 0) << out;
     auto read = records(out);
     ASSERT_EQ(read.size(), 1u) << out;
-    EXPECT_EQ(read[0].first, 10) << out;
+    EXPECT_EQ(read[0].first, 13) << out;
     EXPECT_EQ(json::parse(read[0].second)["after"]["id"], 3) << out;
   }
+  ASSERT_EQ(run(kcat(group), &out), 0) << out;
+  auto last = records(out);
+  ASSERT_EQ(last.size(), 1u) << out;
+  EXPECT_EQ(last[0].first, 13) << out;
 }
 
 TEST_F(KafkaClientsTest, KcatFromBeginningOffsetAndTimestamp) {

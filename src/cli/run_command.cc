@@ -163,7 +163,7 @@ int status(const std::string& data_dir, bool json, const std::string& only) {
     std::printf("%s", task::renderTaskStatus(st, ctx).c_str());
   }
   if (json)
-    std::printf("%s\n", all.dump(2).c_str());
+    std::printf("%s\n", all.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   else if (names->empty())
     std::printf("no tasks in %s\n", data_dir.c_str());
   return 0;

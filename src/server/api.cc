@@ -18,10 +18,14 @@
 
 namespace dts::server {
 
+std::string jsonBody(const nlohmann::json& body) {
+  return body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 HttpResponse jsonResponse(int status, const nlohmann::json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump(2) + "\n";
+  r.body = jsonBody(body);
   return r;
 }
 
@@ -323,11 +327,12 @@ HttpResponse Api::route(const HttpRequest& r) {
   const std::string presented = start == std::string::npos ? "" : auth.substr(start);
   if (!tokenEquals(presented, token_)) {
     // A consumer group's read-only token (server/group_tokens.h): its task's changes only.
-    if (GroupTokenStore::looksLikeGroupToken(presented) && groupTokenAllows(presented, r)) {
+    std::string why = "invalid API token";
+    if (GroupTokenStore::looksLikeGroupToken(presented) && groupTokenAllows(presented, r, &why)) {
       std::vector<std::string> parts = splitPath(r.path);
       return tasks(r, parts);
     }
-    return errorResponse(403, "forbidden", "invalid API token");
+    return errorResponse(403, "forbidden", why);
   }
 
   if (r.path == "/metrics") {
@@ -566,7 +571,7 @@ HttpResponse Api::groupTokens(const HttpRequest& r, const std::vector<std::strin
   return methodNotAllowed(r);
 }
 
-bool Api::groupTokenAllows(const std::string& token, const HttpRequest& r) {
+bool Api::groupTokenAllows(const std::string& token, const HttpRequest& r, std::string* why) {
   auto scope = tasks_->groupTokenScope(token);
   if (!scope.ok()) {
     spdlog::warn("api: checking a group token: {}", scope.status().toString());
@@ -574,6 +579,11 @@ bool Api::groupTokenAllows(const std::string& token, const HttpRequest& r) {
   }
   if (!scope->has_value()) return false;
   const GroupTokenScope& s = **scope;
+  *why = "this is the read-only token of consumer group '" + s.group + "' of task '" + s.task +
+         "': it reads the task's changes as that group (GET /api/v1/tasks/" + s.task +
+         "/changes, group " + s.group +
+         " or none) and reads and commits that group's offset "
+         "only";
   std::vector<std::string> parts = splitPath(r.path);
   if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "tasks" ||
       parts[3] != s.task)
@@ -671,7 +681,7 @@ HttpResponse Api::instances(const HttpRequest& r, const std::vector<std::string>
         if (!users.empty()) {
           json b = json::parse(resp.body);
           b["error"]["tasks"] = users;
-          resp.body = b.dump(2) + "\n";
+          resp.body = jsonBody(b);
         }
         return resp;
       }

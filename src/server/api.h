@@ -82,7 +82,11 @@ HttpRequest makeRequest(const std::string& method, const std::string& target,
 // changes_applied): the API's status and `dts status --json` show the same fields.
 nlohmann::json tableProgressJson(const task::TableProgress& table);
 
-// A JSON answer with the given status (the body pretty-printed, newline-terminated).
+// `body` as the API's response text, pretty-printed and newline-terminated. Strings that are not
+// UTF-8 (a name or a server's error message carrying other bytes) are shown with U+FFFD in
+// their place: a response never fails.
+std::string jsonBody(const nlohmann::json& body);
+// A JSON answer with the given status and jsonBody(body).
 HttpResponse jsonResponse(int status, const nlohmann::json& body);
 
 // The JSON error body and status for a Status (InvalidArgument 400, NotFound 404,
@@ -129,8 +133,9 @@ class Api {
   // GET .../groups; POST|DELETE .../groups/GROUP/token.
   HttpResponse groupTokens(const HttpRequest& request, const std::vector<std::string>& parts);
   // Whether `token` is a group token whose scope covers this request (its task's changes as
-  // its group, that group's offset).
-  bool groupTokenAllows(const std::string& token, const HttpRequest& request);
+  // its group, that group's offset). When it is a group token that does not, *why says what it
+  // may do.
+  bool groupTokenAllows(const std::string& token, const HttpRequest& request, std::string* why);
 
   TaskManager* tasks_;
   std::string token_;

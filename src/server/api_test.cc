@@ -12,7 +12,9 @@
 #include <fstream>
 
 #include "common/sqlite.h"
+#include "mysql/charset_convert.h"
 #include "server/console.h"
+#include "server/kafka_groups.h"
 #include "server/metrics.h"
 #include "server/token.h"
 #include "source/instance.h"
@@ -570,6 +572,50 @@ TEST_F(ApiTest, MetricsExposition) {
   EXPECT_NE(r.body.find("process_resident_memory_bytes "), std::string::npos);
   EXPECT_EQ(r.body.find("dts_task_replication_lag_seconds{"),
             std::string::npos);  // not incremental
+}
+
+// A consumer group whose name is not UTF-8 (committed through the Kafka protocol by a dts that
+// did not yet refuse such names) never breaks the task list, the status, the group list or
+// /metrics: the name is shown with U+FFFD. A group token used beyond its scope is told what it
+// may do.
+TEST_F(ApiTest, AGroupNameThatIsNotUtf8NeverBreaksTheApi) {
+  ASSERT_EQ(call("POST", "/api/v1/tasks",
+                 R"({"name": "tr", "kind": "tracking", "source": {"endpoint": "127.0.0.1:1",)"
+                 R"( "user": "u"}, "objects": [{"database": "shop"}]})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0})").status, 200);
+  {
+    auto store = kafka::OffsetStore::open((dir_ / "kafka-offsets.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().toString();
+    ASSERT_TRUE(
+        (*store)->commit(std::string("bad\xff\x00utf\n", 9), {{"tr", 0, 0, std::nullopt}}).ok());
+  }
+  for (const char* path : {"/api/v1/tasks", "/api/v1/tasks/tr", "/api/v1/tasks/tr/groups"}) {
+    HttpResponse r = call("GET", path);
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    EXPECT_EQ(mysql::firstInvalidUtf8(r.body), r.body.size()) << path;
+    EXPECT_NE(r.body.find("bad\uFFFD"), std::string::npos) << path << ": " << r.body;
+  }
+  HttpResponse metrics = call("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_EQ(mysql::firstInvalidUtf8(metrics.body), metrics.body.size());
+  EXPECT_EQ(metrics.body.find('\0'), std::string::npos);
+  EXPECT_NE(metrics.body.find("group=\"bad\uFFFD\uFFFDutf\\n\""), std::string::npos)
+      << metrics.body;
+
+  HttpResponse issued = call("POST", "/api/v1/tasks/tr/groups/g1/token");
+  ASSERT_EQ(issued.status, 201) << issued.body;
+  const std::string token = body(issued)["token"];
+  HttpResponse other = call("GET", "/api/v1/tasks/tr/changes?group=g2", "", "Bearer " + token);
+  EXPECT_EQ(other.status, 403);
+  EXPECT_NE(body(other)["error"]["message"].get<std::string>().find(
+                "the read-only token of consumer group 'g1' of task 'tr'"),
+            std::string::npos)
+      << other.body;
+  HttpResponse wrong =
+      call("GET", "/api/v1/tasks/tr/changes", "", "Bearer dtsg_" + std::string(64, 'b'));
+  EXPECT_EQ(body(wrong)["error"]["message"], "invalid API token");
 }
 
 TEST(MetricsTest, RendersProgressLagAndRetryDeadline) {

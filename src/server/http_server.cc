@@ -211,7 +211,8 @@ bool peerClosed(int fd) {
 
 std::string errorBody(const std::string& code, const std::string& message) {
   nlohmann::json j = {{"error", {{"code", code}, {"message", message}}}};
-  return j.dump(2) + "\n";
+  // A message that quotes a request's bytes that are not UTF-8: U+FFFD in their place.
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 void setError(httplib::Response& res, int status, const std::string& code,

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "server/changes_stream.h"
 #include "server/kafka_protocol.h"
 #include "server/token.h"
 #include "sink/change_formats.h"
@@ -210,7 +211,20 @@ class Session {
     auto format = sink::parseChangeFormat(std::string_view(topic).substr(prefix.size()));
     return format.has_value() && *format != sink::ChangeFormat::kDts;
   }
-  bool groupAllowed(const std::string& group) const { return !scope_ || group == scope_->group; }
+  // 0, INVALID_GROUP_ID for a group id the HTTP API could not name (validGroupId: 1-249
+  // letters, digits, '.', '_', '-'; a group's offsets, lag and token are reached through it), or
+  // GROUP_AUTHORIZATION_FAILED for another group than a group token's own.
+  int16_t groupError(const std::string& group) const {
+    if (!validGroupId(group)) {
+      spdlog::warn(
+          "kafka: {}: group id '{}' refused (INVALID_GROUP_ID): a group id is 1-249 letters, "
+          "digits, '.', '_' or '-'",
+          peer_, group);
+      return k::kInvalidGroupId;
+    }
+    if (scope_ && group != scope_->group) return k::kGroupAuthorizationFailed;
+    return 0;
+  }
 
   std::string what(const k::RequestHeader& h) const {
     return k::apiName(h.api_key) + " v" + std::to_string(h.api_version);
@@ -269,9 +283,9 @@ class Session {
       case k::kFetch: return with<k::FetchRequest>(h, body, [&](auto& q) { return fetch(q); });
       case k::kJoinGroup:
         return with<k::JoinGroupRequest>(h, body, [&](auto& q) {
-          if (!groupAllowed(q.group_id)) {
+          if (int16_t e = groupError(q.group_id); e != 0) {
             k::JoinGroupResponse r;
-            r.error_code = k::kGroupAuthorizationFailed;
+            r.error_code = e;
             r.member_id = q.member_id;
             return r;
           }
@@ -279,22 +293,21 @@ class Session {
         });
       case k::kSyncGroup:
         return with<k::SyncGroupRequest>(h, body, [&](auto& q) {
-          if (!groupAllowed(q.group_id))
-            return k::SyncGroupResponse{0, k::kGroupAuthorizationFailed, {}};
+          if (int16_t e = groupError(q.group_id); e != 0) return k::SyncGroupResponse{0, e, {}};
           return groups_.sync(q, stop_);
         });
       case k::kHeartbeat:
         return with<k::HeartbeatRequest>(h, body, [&](auto& q) {
           k::HeartbeatResponse r;
-          r.error_code = groupAllowed(q.group_id) ? groups_.heartbeat(q)
-                                                  : int16_t{k::kGroupAuthorizationFailed};
+          r.error_code = groupError(q.group_id);
+          if (r.error_code == 0) r.error_code = groups_.heartbeat(q);
           return r;
         });
       case k::kLeaveGroup:
         return with<k::LeaveGroupRequest>(h, body, [&](auto& q) {
           k::LeaveGroupResponse r;
-          r.error_code =
-              groupAllowed(q.group_id) ? groups_.leave(q) : int16_t{k::kGroupAuthorizationFailed};
+          r.error_code = groupError(q.group_id);
+          if (r.error_code == 0) r.error_code = groups_.leave(q);
           return r;
         });
       case k::kOffsetCommit:
@@ -502,10 +515,12 @@ class Session {
       r.port = -1;
       return r;
     }
-    if (!groupAllowed(q.key)) {
-      r.error_code = k::kGroupAuthorizationFailed;
+    if (int16_t e = groupError(q.key); e != 0) {
+      r.error_code = e;
       r.error_message =
-          "Group authorization failed: this token may act as its own consumer group only";
+          e == k::kInvalidGroupId
+              ? "Invalid group id: 1-249 letters, digits, '.', '_' or '-'"
+              : "Group authorization failed: this token may act as its own consumer group only";
       r.node_id = -1;
       r.port = -1;
       return r;
@@ -605,15 +620,24 @@ class Session {
             spdlog::error("kafka: {}: Fetch of '{}' at offset {}: {}", peer_, t.topic,
                           p.fetch_offset, records.status().toString());
             rp.error_code = kKafkaStorageError;
-          } else if (!records->empty()) {
+          } else if (!records->empty() && !records->front().placeholder) {
             fitRecordBatch(&*records, limit);
             k::encodeRecordBatch(*records, &*rp.records);
             *bytes += rp.records->size();
-          } else if (*wait_on == nullptr) {
-            // An encoded view (sink/change_formats.h) left out every record up to the end: wait
-            // for more, as at the end.
-            *wait_on = log;
-            *wait_offset = end;
+          } else {
+            // An encoded view (sink/change_formats.h) left out every record from fetch_offset to
+            // the end (a DDL, the last commit marker): for this topic the partition ends there.
+            // Answered as at the end, with no record batch (a batch of no records breaks
+            // kafka-python 2.0.2) and fetch_offset as the high watermark (librdkafka's end of
+            // partition, kcat -e); the next kept record comes in a batch from its own offset.
+            if (!records->empty()) {
+              rp.high_watermark = p.fetch_offset;
+              rp.last_stable_offset = p.fetch_offset;
+            }
+            if (*wait_on == nullptr) {
+              *wait_on = log;
+              *wait_offset = records->empty() ? end : std::max(end, records->back().offset + 1);
+            }
           }
         }
         rt.partitions.push_back(std::move(rp));
@@ -648,11 +672,10 @@ class Session {
 
   k::OffsetCommitResponse offsetCommit(const k::OffsetCommitRequest& q, int16_t v) {
     k::OffsetCommitResponse r;
-    int16_t error = q.group_id.empty() ? static_cast<int16_t>(k::kInvalidGroupId)
-                    : !groupAllowed(q.group_id)
-                        ? static_cast<int16_t>(k::kGroupAuthorizationFailed)
-                        : groups_.checkCommit(q.group_id, v >= 1 ? q.generation_id : -1,
-                                              v >= 1 ? q.member_id : std::string());
+    int16_t error = groupError(q.group_id);
+    if (error == 0)
+      error = groups_.checkCommit(q.group_id, v >= 1 ? q.generation_id : -1,
+                                  v >= 1 ? q.member_id : std::string());
     std::vector<k::OffsetStore::Committed> entries;
     std::vector<int16_t*> pending;
     for (const auto& t : q.topics) {
@@ -700,13 +723,12 @@ class Session {
       }
       return r;
     };
-    if (!groupAllowed(q.group_id)) {
-      r.error_code = k::kGroupAuthorizationFailed;
+    if (int16_t e = groupError(q.group_id); e != 0) {
+      r.error_code = e;
       if (q.topics) {
         for (const auto& t : *q.topics) {
           k::OffsetFetchResponse::Topic rt{t.name, {}};
-          for (int32_t p : t.partition_indexes)
-            rt.partitions.push_back({p, -1, -1, "", k::kGroupAuthorizationFailed});
+          for (int32_t p : t.partition_indexes) rt.partitions.push_back({p, -1, -1, "", e});
           r.topics.push_back(std::move(rt));
         }
       }

@@ -709,6 +709,59 @@ TEST_F(KafkaListenerTest, OffsetCommitOutsideTheLogIsOffsetOutOfRange) {
   EXPECT_EQ(f->topics.at(0).partitions.at(0).committed_offset, 10);
 }
 
+// A group id the HTTP API could not name (not UTF-8, NUL, a slash or space, too long, empty) is
+// INVALID_GROUP_ID in every group request, and nothing of it is stored: the API's task status,
+// group list and /metrics show only names they can show.
+TEST_F(KafkaListenerTest, GroupIdsTheApiCannotNameAreInvalidGroupId) {
+  start();
+  auto c = client();
+  for (const std::string bad : {std::string("bad\xff\x00utf", 8), std::string("a/b c"),
+                                std::string(250, 'g'), std::string("x\ny"), std::string()}) {
+    SCOPED_TRACE(bad);
+    auto coordinator = c->call<k::FindCoordinatorResponse>(k::kFindCoordinator, 2,
+                                                           k::FindCoordinatorRequest{bad, 0});
+    ASSERT_TRUE(coordinator);
+    EXPECT_EQ(coordinator->error_code, k::kInvalidGroupId);
+    auto join = c->call<k::JoinGroupResponse>(k::kJoinGroup, 5, joinRequest(bad, ""));
+    EXPECT_EQ(join->error_code, k::kInvalidGroupId);
+    k::SyncGroupRequest sync_request;
+    sync_request.group_id = bad;
+    sync_request.generation_id = 1;
+    sync_request.member_id = "m";
+    auto sync = c->call<k::SyncGroupResponse>(k::kSyncGroup, 1, sync_request);
+    EXPECT_EQ(sync->error_code, k::kInvalidGroupId);
+    auto beat = c->call<k::HeartbeatResponse>(k::kHeartbeat, 3,
+                                              k::HeartbeatRequest{bad, 1, "m", std::nullopt});
+    EXPECT_EQ(beat->error_code, k::kInvalidGroupId);
+    auto leave = c->call<k::LeaveGroupResponse>(k::kLeaveGroup, 1, k::LeaveGroupRequest{bad, "m"});
+    EXPECT_EQ(leave->error_code, k::kInvalidGroupId);
+    k::OffsetCommitRequest commit;
+    commit.group_id = bad;
+    commit.topics = {{"orders", {{0, 3, -1, -1, std::nullopt}}}};
+    auto committed = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+    EXPECT_EQ(committed->topics.at(0).partitions.at(0).error_code, k::kInvalidGroupId);
+    auto fetched = c->call<k::OffsetFetchResponse>(
+        k::kOffsetFetch, 5,
+        k::OffsetFetchRequest{bad, std::vector<k::OffsetFetchRequest::Topic>{{"orders", {0}}}});
+    EXPECT_EQ(fetched->error_code, k::kInvalidGroupId);
+  }
+  {
+    auto store = k::OffsetStore::open((dir_ / "kafka-offsets.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().toString();
+    auto stored = (*store)->groupsOf({"orders"});
+    ASSERT_TRUE(stored.ok()) << stored.status().toString();
+    EXPECT_TRUE(stored->empty());
+  }
+  // The longest and the odd-but-valid names still work.
+  for (const std::string good : {std::string(249, 'g'), std::string("app.v2_consumer-1")}) {
+    k::OffsetCommitRequest commit;
+    commit.group_id = good;
+    commit.topics = {{"orders", {{0, 3, -1, -1, std::nullopt}}}};
+    auto committed = c->call<k::OffsetCommitResponse>(k::kOffsetCommit, 2, commit);
+    EXPECT_EQ(committed->topics.at(0).partitions.at(0).error_code, 0) << good;
+  }
+}
+
 // A malformed Produce is answered like any malformed request (an empty response: Produce has no
 // error code outside its partitions), and the connection stays open.
 TEST_F(KafkaListenerTest, MalformedProduceIsAnsweredAndTheConnectionStays) {

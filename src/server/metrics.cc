@@ -9,6 +9,7 @@
 #include <map>
 #include <sstream>
 
+#include "mysql/charset_convert.h"
 #include "source/replication_health.h"
 
 namespace dts::server {
@@ -101,16 +102,25 @@ void processMetrics(Writer& w) {
 
 std::string escapeLabel(const std::string& value) {
   std::string out;
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
+  std::string_view rest = value;
+  while (!rest.empty()) {
+    const size_t valid = mysql::firstInvalidUtf8(rest);
+    for (char c : rest.substr(0, valid)) {
+      if (c == '\\') {
+        out += "\\\\";
+      } else if (c == '"') {
+        out += "\\\"";
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if ((c >= 0 && c < 0x20) || c == 0x7f) {
+        out += "\uFFFD";  // another control character: no scraper reads it in a label
+      } else {
+        out += c;
+      }
     }
+    if (valid == rest.size()) break;
+    out += "\uFFFD";  // a byte that is not UTF-8, which the text format requires
+    rest.remove_prefix(valid + 1);
   }
   return out;
 }

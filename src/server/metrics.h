@@ -46,7 +46,9 @@ namespace dts::server {
 // The exposition of every task and the process.
 std::string renderMetrics(const std::vector<TaskView>& tasks);
 
-// A label value escaped for the exposition format (backslash, double quote, newline).
+// A label value escaped for the exposition format (backslash, double quote, newline); a byte
+// that is not UTF-8 and any other control character become U+FFFD, so one odd name (a consumer
+// group kept by an older dts) never spoils the page for the scraper.
 std::string escapeLabel(const std::string& value);
 
 }  // namespace dts::server

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "mysql/gtid.h"
 #include "source/cluster_source.h"
 #include "source/replication_health.h"
@@ -700,8 +701,11 @@ void TaskRunner::runIncrementalVerification(const std::atomic<bool>& stop, Chang
         text = text.substr(0, text.rfind("DIFFERENT:"));
         text = result.source_table + " -> " + result.target_table + ":\n" +
                text.substr(text.find('\n') + 1);
-        spdlog::warn("task {}: incremental verification found {} row(s) different:\n{}",
-                     config_.name, result.row_differences, text);
+        // One log line per line of the report (the log escapes a newline inside a message).
+        spdlog::warn("task {}: incremental verification found {} row(s) different:", config_.name,
+                     result.row_differences);
+        for (std::string_view line : split(text, '\n'))
+          if (!line.empty()) spdlog::warn("task {}:   {}", config_.name, line);
         constexpr size_t kMaxDetail = 4000;
         inc.detail += text;
         if (inc.detail.size() > kMaxDetail)

@@ -14,6 +14,7 @@
 
 #include "common/yaml_keys.h"
 #include "mysql/gtid.h"
+#include "sink/change_formats.h"
 
 namespace dts::task {
 
@@ -521,6 +522,15 @@ Result<TaskConfig> parseRoot(const YAML::Node& root) {
   if (!root["source"]) return bad("source", "required");
   DTS_RETURN_IF_ERROR(parseEndpoint(root["source"], "source", &c.source));
   if (c.kind == TaskKind::kTracking) {
+    // TASK.debezium-json and its like are the Kafka topics of task TASK's encoded views: a
+    // tracking task of that name would take another task's topic.
+    if (size_t dot = c.name.rfind('.'); dot != std::string::npos) {
+      auto format = sink::parseChangeFormat(std::string_view(c.name).substr(dot + 1));
+      if (format && *format != sink::ChangeFormat::kDts)
+        return bad("name", "'" + c.name + "' is the Kafka topic of task '" + c.name.substr(0, dot) +
+                               "' in " + c.name.substr(dot + 1) +
+                               " (TASK.FORMAT); a tracking task needs another name");
+    }
     if (root["destination"])
       return bad("destination",
                  "a tracking task has no destination (its changes go to the task's change log)");

@@ -274,6 +274,15 @@ TEST(TaskConfigTest, TrackingHasNoDestinationAndKeepsItsLogOptions) {
   auto mysql =
       parseTaskYaml(base + "options: {start: '3E11FA47-71CA-11E1-9E33-C80AA9429562:1-5'}\n");
   ASSERT_TRUE(mysql.ok()) << mysql.status().toString();
+  // Names with dots that are no view's topic, and a sync task (no topics) of a view's name.
+  for (const char* name : {"shop.v2", "shop.dts", "shop.json", "shop.canal-json.x"}) {
+    auto dotted = parseTaskYaml("name: " + std::string(name) + base.substr(base.find('\n')));
+    EXPECT_TRUE(dotted.ok()) << name << ": " << dotted.status().toString();
+  }
+  auto sync = parseTaskYaml(
+      "name: shop.canal-json\nkind: sync\nsource: {endpoint: h:1, user: u}\n"
+      "destination: {endpoint: h:2, user: u}\nobjects: [{database: d}]\n");
+  EXPECT_TRUE(sync.ok()) << sync.status().toString();
 
   struct Case {
     std::string yaml, expect;
@@ -293,6 +302,16 @@ TEST(TaskConfigTest, TrackingHasNoDestinationAndKeepsItsLogOptions) {
        "options.retention_hours: only a tracking task has a change log"},
       {base + "options: {verify: {full: true}}\n",
        "options.verify: a tracking task has no destination to verify"},
+      // The Kafka topics of task shop's encoded views.
+      {"name: shop.canal-json\nkind: tracking\nsource: {endpoint: h:1, user: u}\n"
+       "objects: [{database: shop}]\n",
+       "name: 'shop.canal-json' is the Kafka topic of task 'shop' in canal-json"},
+      {"name: a.b.debezium-json\nkind: tracking\nsource: {endpoint: h:1, user: u}\n"
+       "objects: [{database: shop}]\n",
+       "name: 'a.b.debezium-json' is the Kafka topic of task 'a.b' in debezium-json"},
+      {"name: x.maxwell-json\nkind: tracking\nsource: {endpoint: h:1, user: u}\n"
+       "objects: [{database: shop}]\n",
+       "Kafka topic of task 'x'"},
   };
   for (const auto& k : cases) {
     std::string msg = errorOf(k.yaml);
