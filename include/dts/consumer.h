@@ -155,6 +155,11 @@ class Consumer {
   struct Impl;
   Status run(const RecordHandler* on_record, const TransactionHandler* on_transaction);
   Status maybeAutoCommit();
+  // run()'s committer thread: makes the commit maybeAutoCommit put off once the interval has
+  // passed, also while the stream is idle.
+  void commitPutOff();
+  // commit(offset) with impl_->control_mu held.
+  Status commitLocked(int64_t offset);
   std::string formatQuery() const;  // "?format=F" for a view format, else ""
 
   Options options_;

@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <set>
 #include <thread>
 
@@ -125,7 +126,17 @@ bool validName(const std::string& s) {
 struct Consumer::Impl {
   std::mutex mu;  // guards stream (stop() reaches it from another thread)
   std::unique_ptr<httplib::Client> stream;
-  std::unique_ptr<httplib::Client> control;  // commits and lookups (the caller's thread)
+  std::mutex control_mu;  // guards control: the caller's thread and run()'s committer use it
+  std::unique_ptr<httplib::Client> control;  // commits and lookups
+  // With auto_commit_interval: the commit put off by the interval is made by a committer thread
+  // once the interval has passed, also when nothing more arrives (an idle stream). Guarded by
+  // commit_mu: last_auto_commit_, committer_stop, committer_waiting and commit_error.
+  std::mutex commit_mu;
+  std::condition_variable commit_cv;
+  std::atomic<int64_t> committable{-1};  // the position after the last whole transaction
+  bool committer_stop = false;
+  bool committer_waiting = false;  // waiting for a commit to be put off
+  Status commit_error;             // the committer's failure, returned by run()
 };
 
 Consumer::Consumer(Options options) : options_(std::move(options)), impl_(new Impl) {
@@ -195,6 +206,11 @@ Status Consumer::commit() {
 }
 
 Status Consumer::commit(int64_t offset) {
+  std::lock_guard control_lock(impl_->control_mu);
+  return commitLocked(offset);
+}
+
+Status Consumer::commitLocked(int64_t offset) {
   if (options_.group.empty())
     return {Status::Code::kInvalidArgument, "commit: the consumer has no group"};
   if (offset < 0) return {Status::Code::kInvalidArgument, "commit: offset must be >= 0"};
@@ -235,6 +251,7 @@ Status Consumer::commit(int64_t offset) {
 Status Consumer::committed(int64_t* offset) {
   if (options_.group.empty())
     return {Status::Code::kInvalidArgument, "committed: the consumer has no group"};
+  std::lock_guard control_lock(impl_->control_mu);
   if (!impl_->control) impl_->control = makeClient(options_);
   auto res = impl_->control->Get("/api/v1/tasks/" + options_.task + "/groups/" + options_.group +
                                  formatQuery());
@@ -252,13 +269,53 @@ Status Consumer::committed(int64_t* offset) {
 
 Status Consumer::maybeAutoCommit() {
   if (!options_.auto_commit) return Status::OK();
-  if (position_.load() <= last_committed_.load()) return Status::OK();
-  auto now = Clock::now();
-  if (options_.auto_commit_interval.count() > 0 &&
-      now - last_auto_commit_ < options_.auto_commit_interval)
-    return Status::OK();
-  last_auto_commit_ = now;
-  return commit();
+  const int64_t p = position_.load();
+  {
+    std::lock_guard lock(impl_->commit_mu);
+    if (!impl_->commit_error.ok()) return impl_->commit_error;
+    if (p <= last_committed_.load()) return Status::OK();
+    impl_->committable.store(p);
+    auto now = Clock::now();
+    if (options_.auto_commit_interval.count() > 0 &&
+        now - last_auto_commit_ < options_.auto_commit_interval) {
+      // Put off: the committer makes it once the interval has passed.
+      if (impl_->committer_waiting) impl_->commit_cv.notify_one();
+      return Status::OK();
+    }
+    last_auto_commit_ = now;
+  }
+  return commit(p);
+}
+
+void Consumer::commitPutOff() {
+  std::unique_lock lock(impl_->commit_mu);
+  while (!impl_->committer_stop) {
+    const int64_t c = impl_->committable.load();
+    if (c <= last_committed_.load()) {
+      impl_->committer_waiting = true;
+      impl_->commit_cv.wait(lock);
+      impl_->committer_waiting = false;
+      continue;
+    }
+    const auto due = last_auto_commit_ + options_.auto_commit_interval;
+    if (Clock::now() < due) {
+      impl_->commit_cv.wait_until(lock, due);
+      continue;
+    }
+    last_auto_commit_ = Clock::now();
+    lock.unlock();
+    Status st;
+    {
+      // Never behind a commit the caller's thread made meanwhile.
+      std::lock_guard control_lock(impl_->control_mu);
+      if (c > last_committed_.load()) st = commitLocked(c);
+    }
+    lock.lock();
+    if (!st.ok()) {
+      if (impl_->commit_error.ok()) impl_->commit_error = st;
+      return;
+    }
+  }
 }
 
 std::chrono::milliseconds Consumer::idleFor() const {
@@ -404,6 +461,37 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
     return more && !stop_.load();
   };
 
+  // The committer of commits put off by auto_commit_interval (commitPutOff), stopped and joined
+  // however run() returns.
+  std::thread committer;
+  if (options_.auto_commit && !options_.group.empty() &&
+      options_.auto_commit_interval.count() > 0) {
+    {
+      std::lock_guard lock(impl_->commit_mu);
+      impl_->committer_stop = false;
+      impl_->commit_error = Status();
+      impl_->committable.store(-1);
+    }
+    committer = std::thread([this] { commitPutOff(); });
+  }
+  struct StopCommitter {
+    Impl* impl;
+    std::thread* thread;
+    ~StopCommitter() {
+      if (!thread->joinable()) return;
+      {
+        std::lock_guard lock(impl->commit_mu);
+        impl->committer_stop = true;
+      }
+      impl->commit_cv.notify_all();
+      thread->join();
+    }
+  } stop_committer{impl_.get(), &committer};
+  auto commitFailed = [this]() -> Status {
+    std::lock_guard lock(impl_->commit_mu);
+    return impl_->commit_error;
+  };
+
   auto retry_deadline = Clock::time_point::max();
   auto delay = options_.retry_min;
   while (!stop_.load()) {
@@ -473,6 +561,7 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
     if (!(res && status == 200)) idle_since_ms_.store(kNotConnected);
     if (handler_done || stop_.load()) break;
     if (!fatal.ok()) return fatal;
+    if (Status st = commitFailed(); !st.ok()) return st;
     Status st;
     if (status == 200) {
       if (res) {  // the long poll ended with nothing new (wait_ms): open it again

@@ -297,6 +297,52 @@ TEST_F(ConsumerTest, RecordsWithFiltersAndAutoCommitAfterEachTransaction) {
   EXPECT_EQ(committed, 10);
 }
 
+// With auto_commit_interval, a commit the interval put off is made once it has passed, also
+// when nothing more arrives: a consumer that caught up and sits idle shows no lag, and a crash
+// then repeats nothing.
+TEST_F(ConsumerTest, ACommitPutOffByTheIntervalIsMadeWhileIdle) {
+  Options o = options("idle");
+  o.auto_commit = true;
+  o.auto_commit_interval = std::chrono::milliseconds(400);
+  Consumer c(o);
+  std::atomic<int64_t> last{-1};
+  std::thread reader([&] {
+    Status st = c.runRecords([&](const Record& r) {
+      last.store(r.offset);
+      return true;
+    });
+    EXPECT_TRUE(st.ok()) << st.message();
+  });
+  auto committedNow = [&] {
+    int64_t offset = -2;
+    Consumer probe(options("idle"));
+    EXPECT_TRUE(probe.committed(&offset).ok());
+    return offset;
+  };
+  auto waitFor = [&](auto done) {
+    for (int i = 0; i < 400 && !done(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    return done();
+  };
+  // Three transactions in quick succession: the first is committed at once, the other two are
+  // put off, then committed while the stream is idle.
+  append(txn(1, 1));  // 0-2
+  ASSERT_TRUE(waitFor([&] { return last.load() == 2; }));
+  append(txn(2, 1));  // 3-5
+  append(txn(3, 1));  // 6-8
+  ASSERT_TRUE(waitFor([&] { return last.load() == 8; }));
+  EXPECT_TRUE(waitFor([&] { return committedNow() == 9; })) << committedNow();
+  EXPECT_EQ(c.lastCommitted(), 9);
+  // Again after a pause longer than the interval.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  append(txn(4, 1));  // 9-11
+  append(txn(5, 1));  // 12-14
+  EXPECT_TRUE(waitFor([&] { return committedNow() == 15; })) << committedNow();
+  c.stop();
+  reader.join();
+  EXPECT_EQ(committedNow(), 15);
+}
+
 TEST_F(ConsumerTest, LinesPassedOnWithoutParsingKeepOffsetsAndOps) {
   append(txn(1, 2));  // 0-3
   Options o = options();
