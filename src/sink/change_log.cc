@@ -1778,9 +1778,14 @@ Result<std::shared_ptr<ChangeLog>> sharedChangeLog(const ChangeLogOptions& optio
 
 namespace {
 
+// The task's run's sink over a log that outlives it (readers keep it open across a pause and a
+// resume): its counters are this run's, as every sink's, so the engine adds each change once.
 class SharedChangeLogSink final : public Sink {
  public:
-  explicit SharedChangeLogSink(std::shared_ptr<ChangeLog> log) : log_(std::move(log)) {}
+  explicit SharedChangeLogSink(std::shared_ptr<ChangeLog> log)
+      : log_(std::move(log)), base_(log_->stats()) {
+    for (const auto& t : log_->changesByTable()) base_tables_[{t.database, t.table}] = t.rows;
+  }
   ~SharedChangeLogSink() override {
     if (!closed_) {
       Status st = log_->close();
@@ -1799,12 +1804,29 @@ class SharedChangeLogSink final : public Sink {
   std::optional<mysql::GtidPosition> durablePosition() const override {
     return log_->durablePosition();
   }
-  SinkStats stats() const override { return log_->stats(); }
+  SinkStats stats() const override {
+    SinkStats s = log_->stats();
+    s.transactions_applied -= base_.transactions_applied;
+    s.rows_applied -= base_.rows_applied;
+    s.bytes_applied -= base_.bytes_applied;
+    s.ddl_applied -= base_.ddl_applied;
+    s.batches -= base_.batches;
+    return s;
+  }
   Status failure() const override { return log_->failure(); }
-  std::vector<TableChanges> changesByTable() const override { return log_->changesByTable(); }
+  std::vector<TableChanges> changesByTable() const override {
+    std::vector<TableChanges> out = log_->changesByTable();
+    for (auto& t : out) {
+      auto it = base_tables_.find({t.database, t.table});
+      if (it != base_tables_.end()) t.rows -= it->second;
+    }
+    return out;
+  }
 
  private:
   std::shared_ptr<ChangeLog> log_;
+  const SinkStats base_;  // the log's counters when this run began
+  std::map<std::pair<std::string, std::string>, uint64_t> base_tables_;
   bool closed_ = false;
 };
 

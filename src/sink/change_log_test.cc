@@ -874,9 +874,19 @@ TEST(ChangeLogTest, SharedSinkWritesAgainAfterClose) {
   auto sink = changeLogSink(*log);
   ASSERT_TRUE(sink.ok());
   EXPECT_EQ((*sink)->durablePosition()->toString(), "0-1-1");
+  // Its counters are this run's (the engine adds them to the task's totals): the first run's
+  // row is not counted again after a pause and a resume.
+  EXPECT_EQ((*sink)->stats().rows_applied, 0u);
+  EXPECT_EQ((*sink)->stats().transactions_applied, 0u);
+  for (const auto& t : (*sink)->changesByTable()) EXPECT_EQ(t.rows, 0u) << t.table;
   ASSERT_TRUE((*sink)->apply(txn(2, 2, {row(ChangeEvent::Op::kInsert, 2, "b")})).ok());
   ASSERT_TRUE((*sink)->close().ok());
   EXPECT_EQ((*log)->endOffset(), 6);
+  EXPECT_EQ((*sink)->stats().rows_applied, 1u);
+  EXPECT_EQ((*sink)->stats().transactions_applied, 1u);
+  auto tables = (*sink)->changesByTable();
+  ASSERT_EQ(tables.size(), 1u);
+  EXPECT_EQ(tables[0].rows, 1u);
 }
 
 // The XID of the XID event that committed a transaction is in its commit marker; a transaction
