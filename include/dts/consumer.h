@@ -10,7 +10,8 @@
 //   - position() is the offset after the last record handed to the handler (in transaction mode:
 //     after the last transaction); commit() stores it for the group (Kafka semantics: the next
 //     offset to read). With auto_commit, the consumer commits itself after each transaction (at
-//     most every auto_commit_interval).
+//     most every auto_commit_interval; a commit the interval put off is made by a thread of
+//     run*() once it has passed, also while nothing more arrives).
 //   - The first connection starts at `from`, or, when it is empty, right after the group's last
 //     commit (the earliest record for a group that never committed). A lost connection (server
 //     restart, network) is retried with back-off, resuming at position(): nothing is skipped.

@@ -149,9 +149,18 @@ bool ChangesStream::wanted(const sink::LogRecord& record) const {
   std::string op = j.value("op", "");
   if (!query_.ops.empty() && query_.ops.count(op) == 0) return false;
   if (query_.tables.empty() || op == "begin" || op == "commit") return true;
-  std::string db = j["db"].is_string() ? j["db"].get<std::string>() : "";
-  std::string table = j["table"].is_string() ? j["table"].get<std::string>() : "";
-  return query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0;
+  auto names = [&](const nlohmann::json& o) {
+    std::string db = o["db"].is_string() ? o["db"].get<std::string>() : "";
+    std::string table = o["table"].is_string() ? o["table"].get<std::string>() : "";
+    return !table.empty() &&
+           (query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0);
+  };
+  if (names(j)) return true;
+  // A DDL's db is the database the statement ran in, and its table is null when the statement
+  // named its table in another one (ALTER TABLE shop.t run without a default database): the
+  // table it defined is in its definition.
+  auto def = j.find("definition");
+  return op == "ddl" && def != j.end() && def->is_object() && names(*def);
 }
 
 Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,

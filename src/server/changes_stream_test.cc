@@ -147,6 +147,41 @@ TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
   auto iso = drain(get("/api/v1/tasks/shop-changes/changes?from=1970-01-01T00:03:20Z&wait_ms=0"));
   EXPECT_EQ(iso.size(), 3u);
   EXPECT_TRUE(drain(get("/api/v1/tasks/shop-changes/changes?from=latest&wait_ms=0")).empty());
+
+  // A DDL that named its table in another database than the one it ran in (ALTER TABLE
+  // shop.orders run without a default database): db "", table null, and the table it defined
+  // in its definition, which tables= matches too.
+  pipeline::Transaction ddl;
+  ddl.gtid = "0-1-3";
+  ddl.timestamp = 300;
+  pipeline::ChangeEvent alter;
+  alter.op = pipeline::ChangeEvent::Op::kDdl;
+  alter.database = "";
+  alter.sql = "ALTER TABLE shop.orders ADD c INT";
+  auto defined = std::make_shared<mysql::TableInfo>();
+  defined->database = "shop";
+  defined->table = "orders";
+  mysql::ColumnInfo id;
+  id.name = "id";
+  id.type = mysql::ColumnType::kLong;
+  defined->columns = {id};
+  alter.table_info = defined;
+  ddl.events.push_back(alter);
+  ASSERT_TRUE(log_->apply(ddl).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto ddls = drain(get("/api/v1/tasks/shop-changes/changes?from=6&tables=shop.orders&wait_ms=0"));
+  ASSERT_EQ(ddls.size(), 3u);
+  EXPECT_EQ(ddls[1]["op"], "ddl");
+  EXPECT_EQ(ddls[1]["db"], "");
+  EXPECT_TRUE(ddls[1]["table"].is_null());
+  EXPECT_EQ(ddls[1]["definition"]["table"], "orders");
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?from=6&tables=orders&ops=ddl&wait_ms=0"))
+                .size(),
+            1u);
+  EXPECT_TRUE(
+      drain(
+          get("/api/v1/tasks/shop-changes/changes?from=6&tables=shop.customers&ops=ddl&wait_ms=0"))
+          .empty());
 }
 
 TEST_F(ChangesEndpointTest, LongPollingDeliversWhatCommitsLater) {
