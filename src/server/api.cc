@@ -1,6 +1,7 @@
 #include "server/api.h"
 
 #include <algorithm>
+#include <cmath>
 #include <ctime>
 #include <sstream>
 
@@ -150,7 +151,12 @@ Result<json> parseJsonBody(const std::string& text, const std::vector<JsonField>
       case json::value_t::boolean: return "a boolean";
       case json::value_t::number_integer:
       case json::value_t::number_unsigned: return "an integer";
-      case json::value_t::number_float: return "a number with a fraction";
+      case json::value_t::number_float: {
+        // JSON has one number type: an integral one out of 64-bit range is read as a double.
+        const double d = v.get<double>();
+        return std::isfinite(d) && d == std::floor(d) ? "an integer out of range"
+                                                      : "a number with a fraction";
+      }
       case json::value_t::array: return "a list";
       case json::value_t::object: return "an object";
       default: return "null";

@@ -509,6 +509,10 @@ TEST_F(ApiTest, EveryBodyRefusesUnknownKeysWrongTypesAndDuplicateEndpoints) {
             201);
   refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": "0"})", "offset",
           "must be an integer, got a string");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 99999999999999999999})",
+          "offset", "must be an integer, got an integer out of range");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 1.5})", "offset",
+          "must be an integer, got a number with a fraction");
   refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0, "force": true})", "force",
           "unknown key");
   EXPECT_EQ(call("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0})").status, 200);
