@@ -184,6 +184,28 @@ TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
           .empty());
 }
 
+// options.start places an empty log: changed once the log holds records (where the task
+// resumes after its last one), it is refused, naming the log's offsets, instead of being shown
+// and never used.
+TEST_F(ChangesEndpointTest, StartCannotChangeOnceTheLogHoldsRecords) {
+  auto patch = [&](const std::string& body) {
+    return api_->handle(makeRequest("PATCH", "/api/v1/tasks/shop-changes/options",
+                                    "Bearer tok-123456789012345", body));
+  };
+  EXPECT_EQ(patch(R"({"start": "0-1-5"})").status, 200);
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  HttpResponse refused = patch(R"({"start": "0-1-20"})");
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("options.start: the change log of task 'shop-changes' already "
+                              "holds offsets 0-2"),
+            std::string::npos)
+      << refused.body;
+  EXPECT_EQ(patch(R"({"retention_hours": 48})").status, 200);  // start unchanged
+  auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
+  EXPECT_EQ(status["config"]["options"]["start"], "0-1-5") << status.dump();
+}
+
 TEST_F(ChangesEndpointTest, LongPollingDeliversWhatCommitsLater) {
   auto r = get("/api/v1/tasks/shop-changes/changes?from=latest&limit=3");
   ASSERT_TRUE(static_cast<bool>(r.stream));

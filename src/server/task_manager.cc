@@ -908,6 +908,20 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
   }
   DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(merged));
   if (config.name != name) return Status::InvalidArgument("name: options cannot rename a task");
+  if (config.kind == task::TaskKind::kTracking) {
+    // options.start places an empty log; once the log holds records the task resumes after its
+    // last one, so a new start would be shown and never used.
+    DTS_ASSIGN_OR_RETURN(task::TaskConfig before, parseTaskText(yaml));
+    if (config.options.start != before.options.start) {
+      DTS_ASSIGN_OR_RETURN(auto log, changeLog(name));
+      if (log->endOffset() > 0)
+        return Status::FailedPrecondition(
+            "options.start: the change log of task '" + name + "' already holds offsets " +
+            std::to_string(log->firstOffset()) + "-" + std::to_string(log->endOffset() - 1) +
+            " and resumes after them; start places an empty log only (to log from another "
+            "position, create a new tracking task)");
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(slot->data_mu);
     std::string previous = slot->yaml;
