@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mysql/binlog_source.h"
@@ -50,9 +51,13 @@ struct ChangeEvent {
   // Rows: the table's definition. DDL: the definition after the statement of the one table it
   // created or changed, when the reader's schema history knows it (null otherwise).
   std::shared_ptr<const mysql::TableInfo> table_info;
-  mysql::RowImage before;                         // update, delete
-  mysql::RowImage after;                          // insert, update
-  std::string sql;                                // DDL only
+  mysql::RowImage before;  // update, delete
+  mysql::RowImage after;   // insert, update
+  std::string sql;         // DDL only
+  // DDL a change log records: every selected table the statement names, as the task names them
+  // (database, table); a consumer finds there the tables of a statement run from another
+  // database (where `table` is empty).
+  std::vector<std::pair<std::string, std::string>> ddl_tables;
   std::shared_ptr<const DdlSession> ddl_session;  // DDL only; null when unknown
   mysql::BinlogPosition position;  // where the binlog event holding this change starts
   // Rows: the row's index within its binlog rows event (0 for its first row; Debezium's

@@ -247,6 +247,7 @@ std::optional<RewrittenDdl> recordDdl(std::string_view sql, std::string_view def
   }
   if (!any_selected && !(refs.empty() && default_selected)) return std::nullopt;
   if (tables.size() == 1 && tables[0].db == out.target_database) out.table = tables[0].table;
+  for (const Target& t : tables) out.tables.emplace_back(t.db, t.table);
   return out;
 }
 

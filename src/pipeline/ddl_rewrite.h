@@ -37,6 +37,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "pipeline/mapping.h"
@@ -54,6 +56,9 @@ struct RewrittenDdl {
   // kApply: a view's or stored routine's statement (object_ddl.h). It holds no rows, so a
   // destination that refuses it is warned about and counted, and the task goes on.
   bool holds_no_rows = false;
+  // kRecord: every selected table it names, as the task names them (database, table), in the
+  // order the statement first names them; empty for a statement of a database or of no table.
+  std::vector<std::pair<std::string, std::string>> tables;
 };
 
 // What the rewritten statement is for.

@@ -234,6 +234,29 @@ TEST(DdlRewriteTest, RecordKeepsEveryStatementOnASelectedTableAsSent) {
   EXPECT_EQ(record("CREATE VIEW v AS SELECT 1", "elsewhere"), "SKIP");
 }
 
+// Every selected table a recorded statement names, as the task names them, in the order it
+// names them: also for a statement run from another database (whose `table` is empty).
+std::string recordedTables(const std::string& sql, const std::string& db) {
+  auto m = mapping();
+  auto r = rewriteDdl(sql, db, &m, DdlUse::kRecord);
+  if (!r.ok() || !r->has_value()) return "none";
+  std::string out;
+  for (const auto& [d, t] : (*r)->tables) out += (out.empty() ? "" : " ") + d + "." + t;
+  return (*r)->table + "|" + out;
+}
+
+TEST(DdlRewriteTest, RecordNamesEverySelectedTableItNames) {
+  EXPECT_EQ(recordedTables("ALTER TABLE shop.orders ADD c INT", ""), "|shop2.orders_copy");
+  EXPECT_EQ(recordedTables("ALTER TABLE shop.orders ADD c INT", "other"), "|shop2.orders_copy");
+  EXPECT_EQ(recordedTables("ALTER TABLE orders ADD c INT", "shop"),
+            "orders_copy|shop2.orders_copy");
+  EXPECT_EQ(recordedTables("DROP TABLE shop.items, other.x, shop.orders", ""),
+            "|shop2.items shop2.orders_copy");
+  EXPECT_EQ(recordedTables("RENAME TABLE shop.items TO shop.items_old", ""), "|shop2.items");
+  EXPECT_EQ(recordedTables("TRUNCATE TABLE shop.items", "other"), "|shop2.items");
+  EXPECT_EQ(recordedTables("CREATE DATABASE shop", ""), "|");
+}
+
 // The statement is read as the source session's sql_mode wrote it: under ANSI_QUOTES "x" is a
 // name, under NO_BACKSLASH_ESCAPES a backslash ends nothing.
 TEST(DdlRewriteTest, ReadsTheTextAsTheSourceSessionsSqlModeWroteIt) {

@@ -128,6 +128,7 @@ Status MappingStage::map(Transaction* piece) {
         ev.sql = std::move((*r)->sql);
         ev.database = std::move((*r)->target_database);
         if (!(*r)->table.empty()) ev.table = std::move((*r)->table);
+        ev.ddl_tables = std::move((*r)->tables);
         if (ev.table_info != nullptr && mapping_ != nullptr) {
           // The new definition, as the task moves the table (target names, selected columns);
           // none for a table the task does not move.

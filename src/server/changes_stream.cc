@@ -156,11 +156,16 @@ bool ChangesStream::wanted(const sink::LogRecord& record) const {
            (query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0);
   };
   if (names(j)) return true;
+  if (op != "ddl") return false;
   // A DDL's db is the database the statement ran in, and its table is null when the statement
   // named its table in another one (ALTER TABLE shop.t run without a default database): the
-  // table it defined is in its definition.
+  // tables it names are in `tables` (records logged before it: the table it defined is in
+  // `definition`).
+  if (auto all = j.find("tables"); all != j.end() && all->is_array())
+    for (const auto& t : *all)
+      if (t.is_object() && names(t)) return true;
   auto def = j.find("definition");
-  return op == "ddl" && def != j.end() && def->is_object() && names(*def);
+  return def != j.end() && def->is_object() && names(*def);
 }
 
 Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,

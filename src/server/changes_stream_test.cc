@@ -169,15 +169,33 @@ TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
   ddl.events.push_back(alter);
   ASSERT_TRUE(log_->apply(ddl).ok());
   ASSERT_TRUE(log_->flush().ok());
+  // And a DROP of it, run from another database: no definition; its table is in `tables`.
+  pipeline::Transaction drop;
+  drop.gtid = "0-1-4";
+  drop.timestamp = 400;
+  pipeline::ChangeEvent dropped;
+  dropped.op = pipeline::ChangeEvent::Op::kDdl;
+  dropped.database = "other";
+  dropped.sql = "DROP TABLE shop.orders";
+  dropped.ddl_tables = {{"shop", "orders"}};
+  drop.events.push_back(dropped);
+  ASSERT_TRUE(log_->apply(drop).ok());
+  ASSERT_TRUE(log_->flush().ok());
   auto ddls = drain(get("/api/v1/tasks/shop-changes/changes?from=6&tables=shop.orders&wait_ms=0"));
-  ASSERT_EQ(ddls.size(), 3u);
+  ASSERT_EQ(ddls.size(), 6u);
   EXPECT_EQ(ddls[1]["op"], "ddl");
   EXPECT_EQ(ddls[1]["db"], "");
   EXPECT_TRUE(ddls[1]["table"].is_null());
   EXPECT_EQ(ddls[1]["definition"]["table"], "orders");
+  EXPECT_EQ(ddls[1]["tables"], json::array());
+  EXPECT_EQ(ddls[4]["sql"], "DROP TABLE shop.orders");
+  EXPECT_EQ(ddls[4]["db"], "other");
+  EXPECT_TRUE(ddls[4]["table"].is_null());
+  EXPECT_FALSE(ddls[4].contains("definition"));
+  EXPECT_EQ(ddls[4]["tables"], json::parse(R"([{"db":"shop","table":"orders"}])"));
   EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?from=6&tables=orders&ops=ddl&wait_ms=0"))
                 .size(),
-            1u);
+            2u);
   EXPECT_TRUE(
       drain(
           get("/api/v1/tasks/shop-changes/changes?from=6&tables=shop.customers&ops=ddl&wait_ms=0"))

@@ -1010,6 +1010,16 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
       pipeline::appendJsonString(table->table, &v);  // the one table the DDL defined
     else
       v.append("null");
+    // Every selected table it names (a statement run from another database has table null).
+    v.append(",\"tables\":[");
+    for (size_t i = 0; i < ev.ddl_tables.size(); ++i) {
+      v.append(i == 0 ? "{\"db\":" : ",{\"db\":");
+      pipeline::appendJsonString(ev.ddl_tables[i].first, &v);
+      v.append(",\"table\":");
+      pipeline::appendJsonString(ev.ddl_tables[i].second, &v);
+      v.push_back('}');
+    }
+    v.push_back(']');
     v.append(",\"sql\":");
     appendString(ev.sql, &v);
     if (ev.ddl_session != nullptr && ev.ddl_session->sql_mode.has_value()) {
