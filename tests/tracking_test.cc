@@ -267,6 +267,10 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
   ASSERT_EQ(log[2].changes.size(), 1u);
   EXPECT_EQ(log[2].changes[0]["op"], "ddl");
   EXPECT_NE(log[2].changes[0]["sql"].get<std::string>().find("ADD COLUMN n"), std::string::npos);
+  // The statement named its table with its database (run without a default one): the table is
+  // in `tables`, which tables= filters on too.
+  EXPECT_EQ(log[2].changes[0]["tables"], json::parse(R"([{"db":"trk","table":"t"}])"))
+      << log[2].changes[0].dump();
   // The table's new definition, from the task's own schema history.
   EXPECT_EQ(log[2].changes[0]["definition"],
             json::parse(R"j({"db":"trk","table":"t","columns":{"id":"int(11)",)j"
