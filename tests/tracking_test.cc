@@ -196,6 +196,7 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
       "CREATE TABLE trk.t (id INT PRIMARY KEY, v VARCHAR(20), d DECIMAL(6,2));"
       "CREATE TABLE trk.child (id INT PRIMARY KEY, t_id INT,"
       " CONSTRAINT to_t FOREIGN KEY (t_id) REFERENCES trk.t (id) ON DELETE CASCADE);"
+      "CREATE TABLE trk.nokey (a INT, b INT);"
       "DROP DATABASE IF EXISTS trk_other; CREATE DATABASE trk_other;"
       "CREATE TABLE trk_other.t (id INT PRIMARY KEY)");
   std::string data = workFile("data-trk");
@@ -209,6 +210,12 @@ TEST_F(TrackingTest, LogsEveryChangeInCommitOrderTransactionByTransaction) {
                                    "CASCADE -> `trk`.`t`: the source does not log"),
             std::string::npos)
       << fileText(logfile);
+  // A keyless table: what it means for its records (nothing of a load or a destination).
+  EXPECT_NE(fileText(logfile).find("[warn] table without key: trk.nokey has no primary key: its "
+                                   "change records have \"pk\": null"),
+            std::string::npos)
+      << fileText(logfile);
+  EXPECT_EQ(fileText(logfile).find("loaded in one transaction"), std::string::npos);
   // The start position was read before the phase changed; give the stream a moment to open.
   std::this_thread::sleep_for(1s);
 

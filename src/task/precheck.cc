@@ -335,7 +335,17 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       else
         add("selected objects", L::kOk, std::to_string(report.catalog.size()) + " tables");
       for (const auto& t : report.catalog) {
-        if (!t.source_has_key) {
+        if (config.kind == TaskKind::kTracking) {
+          // No load and no destination: a keyless table's records have "pk": null and the
+          // whole row in before/after (docs/change-records.md).
+          if (!t.source_has_key)
+            add("table without key", L::kWarn,
+                t.describe() +
+                    " has no primary key: its change records have \"pk\": null, and their "
+                    "keys (\"pk\": null) do not tell its rows apart (a consumer that compacts "
+                    "or partitions by key keeps them as one); a consumer finds a row by its "
+                    "whole before image");
+        } else if (!t.source_has_key) {
           add("table without key", L::kWarn,
               t.describe() +
                   " has no primary or unique NOT NULL key: loaded in one transaction, "
