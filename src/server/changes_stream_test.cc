@@ -28,16 +28,21 @@ source: {endpoint: "127.0.0.1:1", user: u, password: p}
 objects: [{database: shop}]
 )";
 
+// db.table (id INT PRIMARY KEY).
+std::shared_ptr<const mysql::TableInfo> idTable(const std::string& db, const std::string& table) {
+  auto t = std::make_shared<mysql::TableInfo>();
+  t->database = db;
+  t->table = table;
+  mysql::ColumnInfo id;
+  id.name = "id";
+  id.type = mysql::ColumnType::kLong;
+  t->columns = {id};
+  t->primary_key = {0};
+  return t;
+}
+
 pipeline::Transaction txn(uint64_t seq, uint32_t ts, const std::string& table) {
-  static auto info = [] {
-    auto t = std::make_shared<mysql::TableInfo>();
-    mysql::ColumnInfo id;
-    id.name = "id";
-    id.type = mysql::ColumnType::kLong;
-    t->columns = {id};
-    t->primary_key = {0};
-    return std::shared_ptr<const mysql::TableInfo>(t);
-  }();
+  static auto info = idTable("", "");
   pipeline::Transaction t;
   t.gtid = "0-1-" + std::to_string(seq);
   t.timestamp = ts;
@@ -48,6 +53,24 @@ pipeline::Transaction txn(uint64_t seq, uint32_t ts, const std::string& table) {
   e.table_info = info;
   e.after.values = {mysql::Value::ofInt(static_cast<int64_t>(seq))};
   t.events.push_back(e);
+  return t;
+}
+
+// A transaction of one DDL, run in default database `db`.
+pipeline::Transaction ddlTxn(uint64_t seq, uint32_t ts, const std::string& db,
+                             const std::string& sql,
+                             std::shared_ptr<const mysql::TableInfo> definition,
+                             std::vector<std::pair<std::string, std::string>> tables) {
+  pipeline::Transaction t;
+  t.gtid = "0-1-" + std::to_string(seq);
+  t.timestamp = ts;
+  pipeline::ChangeEvent e;
+  e.op = pipeline::ChangeEvent::Op::kDdl;
+  e.database = db;
+  e.sql = sql;
+  e.table_info = std::move(definition);
+  e.ddl_tables = std::move(tables);
+  t.events.push_back(std::move(e));
   return t;
 }
 
@@ -151,35 +174,13 @@ TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
   // A DDL that named its table in another database than the one it ran in (ALTER TABLE
   // shop.orders run without a default database): db "", table null, and the table it defined
   // in its definition, which tables= matches too.
-  pipeline::Transaction ddl;
-  ddl.gtid = "0-1-3";
-  ddl.timestamp = 300;
-  pipeline::ChangeEvent alter;
-  alter.op = pipeline::ChangeEvent::Op::kDdl;
-  alter.database = "";
-  alter.sql = "ALTER TABLE shop.orders ADD c INT";
-  auto defined = std::make_shared<mysql::TableInfo>();
-  defined->database = "shop";
-  defined->table = "orders";
-  mysql::ColumnInfo id;
-  id.name = "id";
-  id.type = mysql::ColumnType::kLong;
-  defined->columns = {id};
-  alter.table_info = defined;
-  ddl.events.push_back(alter);
-  ASSERT_TRUE(log_->apply(ddl).ok());
-  ASSERT_TRUE(log_->flush().ok());
+  ASSERT_TRUE(log_->apply(ddlTxn(3, 300, "", "ALTER TABLE shop.orders ADD c INT",
+                                 idTable("shop", "orders"), {}))
+                  .ok());
   // And a DROP of it, run from another database: no definition; its table is in `tables`.
-  pipeline::Transaction drop;
-  drop.gtid = "0-1-4";
-  drop.timestamp = 400;
-  pipeline::ChangeEvent dropped;
-  dropped.op = pipeline::ChangeEvent::Op::kDdl;
-  dropped.database = "other";
-  dropped.sql = "DROP TABLE shop.orders";
-  dropped.ddl_tables = {{"shop", "orders"}};
-  drop.events.push_back(dropped);
-  ASSERT_TRUE(log_->apply(drop).ok());
+  ASSERT_TRUE(
+      log_->apply(ddlTxn(4, 400, "other", "DROP TABLE shop.orders", nullptr, {{"shop", "orders"}}))
+          .ok());
   ASSERT_TRUE(log_->flush().ok());
   auto ddls = drain(get("/api/v1/tasks/shop-changes/changes?from=6&tables=shop.orders&wait_ms=0"));
   ASSERT_EQ(ddls.size(), 6u);
