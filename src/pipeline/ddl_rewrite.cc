@@ -343,7 +343,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
                       mysql::quoteQualified(targets[0].db, targets[0].table) +
                       std::string(sql.substr(r.end, specs_begin - r.end)) + *subset_specs;
     return std::optional<RewrittenDdl>(
-        RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false});
+        RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false, {}});
   }
   if (mapping != nullptr && refs.front().db != targets.front().db) {
     for (const SqlToken& t : p.tokens()) {
@@ -361,7 +361,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
     out.replace(r.begin, r.end - r.begin, repl);
   }
   return std::optional<RewrittenDdl>(
-      RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false});
+      RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false, {}});
 }
 
 }  // namespace dts::pipeline

@@ -715,8 +715,8 @@ TEST_F(KafkaListenerTest, OffsetCommitOutsideTheLogIsOffsetOutOfRange) {
 TEST_F(KafkaListenerTest, GroupIdsTheApiCannotNameAreInvalidGroupId) {
   start();
   auto c = client();
-  for (const std::string bad : {std::string("bad\xff\x00utf", 8), std::string("a/b c"),
-                                std::string(250, 'g'), std::string("x\ny"), std::string()}) {
+  for (const std::string& bad : {std::string("bad\xff\x00utf", 8), std::string("a/b c"),
+                                 std::string(250, 'g'), std::string("x\ny"), std::string()}) {
     SCOPED_TRACE(bad);
     auto coordinator = c->call<k::FindCoordinatorResponse>(k::kFindCoordinator, 2,
                                                            k::FindCoordinatorRequest{bad, 0});
@@ -753,7 +753,7 @@ TEST_F(KafkaListenerTest, GroupIdsTheApiCannotNameAreInvalidGroupId) {
     EXPECT_TRUE(stored->empty());
   }
   // The longest and the odd-but-valid names still work.
-  for (const std::string good : {std::string(249, 'g'), std::string("app.v2_consumer-1")}) {
+  for (const std::string& good : {std::string(249, 'g'), std::string("app.v2_consumer-1")}) {
     k::OffsetCommitRequest commit;
     commit.group_id = good;
     commit.topics = {{"orders", {{0, 3, -1, -1, std::nullopt}}}};
