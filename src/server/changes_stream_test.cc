@@ -225,6 +225,36 @@ TEST_F(ChangesEndpointTest, StartCannotChangeOnceTheLogHoldsRecords) {
   EXPECT_EQ(status["config"]["options"]["start"], "0-1-5") << status.dump();
 }
 
+// A tracking task loads nothing and has no destination: the options for those are refused when
+// set through the API, and its configuration does not show them.
+TEST_F(ChangesEndpointTest, OptionsOfLoadsAndDestinationsAreNotATrackingTasks) {
+  auto patch = [&](const std::string& body) {
+    return api_->handle(makeRequest("PATCH", "/api/v1/tasks/shop-changes/options",
+                                    "Bearer tok-123456789012345", body));
+  };
+  for (const char* key : {"parallelism", "full", "conflicting_tables"}) {
+    const std::string value = std::string(key) == "parallelism" ? "8"
+                              : std::string(key) == "full"      ? R"({"max_rps": 5})"
+                                                                : R"("ignore")";
+    HttpResponse r = patch("{\"" + std::string(key) + "\": " + value + "}");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find("options." + std::string(key) +
+                          ": a tracking task loads nothing and has no destination"),
+              std::string::npos)
+        << r.body;
+  }
+  HttpResponse created = api_->handle(makeRequest(
+      "POST", "/api/v1/tasks", "Bearer tok-123456789012345",
+      R"({"name": "t2", "kind": "tracking", "source": {"endpoint": "127.0.0.1:1", "user": "u"},)"
+      R"( "objects": [{"database": "shop"}], "options": {"parallelism": 4}})"));
+  EXPECT_EQ(created.status, 400) << created.body;
+  EXPECT_EQ(patch(R"({"retention_hours": 48, "ddl": false})").status, 200);
+  auto options = json::parse(get("/api/v1/tasks/shop-changes").body)["config"]["options"];
+  EXPECT_EQ(options["retention_hours"], 48) << options.dump();
+  for (const char* key : {"parallelism", "full", "conflicting_tables", "verify"})
+    EXPECT_FALSE(options.contains(key)) << key << ": " << options.dump();
+}
+
 TEST_F(ChangesEndpointTest, LongPollingDeliversWhatCommitsLater) {
   auto r = get("/api/v1/tasks/shop-changes/changes?from=latest&limit=3");
   ASSERT_TRUE(static_cast<bool>(r.stream));

@@ -702,8 +702,36 @@ void TaskManager::shutdown() {
   }
 }
 
+namespace {
+
+// Options a tracking task has no use for (it loads nothing and has no destination): refused when
+// a task is created or its options change through the API. A stored task that carries them
+// still loads (they are ignored), so an upgrade never strands a task and its log.
+Status refuseSyncOnlyOptions(const task::TaskConfig& config, const std::string& options_text,
+                             bool whole_task) {
+  if (config.kind != task::TaskKind::kTracking) return Status::OK();
+  YAML::Node options;
+  try {
+    YAML::Node root = YAML::Load(options_text);
+    options = whole_task && root.IsMap() ? root["options"] : root;
+  } catch (const YAML::Exception&) {
+    return Status::OK();  // parseTaskText has judged the text
+  }
+  if (!options || !options.IsMap()) return Status::OK();
+  for (const char* key : {"parallelism", "full", "conflicting_tables"}) {
+    if (options[key])
+      return Status::InvalidArgument(std::string("options.") + key +
+                                     ": a tracking task loads nothing and has no destination (" +
+                                     key + " is for sync and migration tasks)");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<TaskView> TaskManager::create(const std::string& text) {
   DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(text));
+  DTS_RETURN_IF_ERROR(refuseSyncOnlyOptions(config, text, /*whole_task=*/true));
   auto slot = std::make_shared<Slot>();
   slot->name = config.name;
   slot->yaml = text;
@@ -908,6 +936,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
   }
   DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(merged));
   if (config.name != name) return Status::InvalidArgument("name: options cannot rename a task");
+  DTS_RETURN_IF_ERROR(refuseSyncOnlyOptions(config, options_yaml, /*whole_task=*/false));
   if (config.kind == task::TaskKind::kTracking) {
     // options.start places an empty log; once the log holds records the task resumes after its
     // last one, so a new start would be shown and never used.

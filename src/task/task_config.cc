@@ -682,17 +682,20 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Key << "options" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "incremental" << YAML::Value << c.incremental();
   out << YAML::Key << "ddl" << YAML::Value << o.ddl;
-  out << YAML::Key << "conflicting_tables" << YAML::Value
-      << (o.conflicting_tables == ConflictPolicy::kIgnore ? "ignore" : "precheck");
-  out << YAML::Key << "parallelism" << YAML::Value << o.parallelism;
-  out << YAML::Key << "full" << YAML::Value;
-  out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps
-      << YAML::Key << "max_mbps" << YAML::Value << o.full.max_mbps;
-  if (o.full_chunk_rows != 0) out << YAML::Key << "chunk_rows" << YAML::Value << o.full_chunk_rows;
-  if (o.full_method != FullWriteMethod::kAuto) {
-    out << YAML::Key << "method" << YAML::Value << fullWriteMethodName(o.full_method);
+  if (c.kind != TaskKind::kTracking) {  // a tracking task loads nothing and has no destination
+    out << YAML::Key << "conflicting_tables" << YAML::Value
+        << (o.conflicting_tables == ConflictPolicy::kIgnore ? "ignore" : "precheck");
+    out << YAML::Key << "parallelism" << YAML::Value << o.parallelism;
+    out << YAML::Key << "full" << YAML::Value;
+    out << YAML::Flow << YAML::BeginMap << YAML::Key << "max_rps" << YAML::Value << o.full.max_rps
+        << YAML::Key << "max_mbps" << YAML::Value << o.full.max_mbps;
+    if (o.full_chunk_rows != 0)
+      out << YAML::Key << "chunk_rows" << YAML::Value << o.full_chunk_rows;
+    if (o.full_method != FullWriteMethod::kAuto) {
+      out << YAML::Key << "method" << YAML::Value << fullWriteMethodName(o.full_method);
+    }
+    out << YAML::EndMap;
   }
-  out << YAML::EndMap;
   out << YAML::Key << "incremental_limits" << YAML::Value;
   emitLimits(out, o.incremental_limits);
   out << YAML::Key << "retry_time_for_failed_connections" << YAML::Value
@@ -702,20 +705,21 @@ std::string taskToYaml(const TaskConfig& c) {
     out << YAML::Key << "retention_hours" << YAML::Value << o.retention_hours;
     out << YAML::Key << "retention_bytes" << YAML::Value << o.retention_bytes;
     if (!o.start.empty()) out << YAML::Key << "start" << YAML::Value << o.start;
-  }
-  out << YAML::Key << "verify" << YAML::Value;
-  if (o.verify.any()) {
-    const VerifySettings& v = o.verify;
-    out << YAML::Flow << YAML::BeginMap << YAML::Key << "full" << YAML::Value << v.full << YAML::Key
-        << "schema" << YAML::Value << v.schema << YAML::Key << "incremental" << YAML::Value
-        << v.incremental << YAML::Key << "interval" << YAML::Value << v.interval_seconds
-        << YAML::Key << "max_changed_rows" << YAML::Value << v.max_changed_rows << YAML::Key
-        << "max_rps" << YAML::Value << v.max_rps << YAML::Key << "max_threads_running"
-        << YAML::Value << v.max_threads_running << YAML::Key << "max_slowdown" << YAML::Value
-        << v.max_slowdown << YAML::Key << "parallelism" << YAML::Value << v.parallelism
-        << YAML::EndMap;
-  } else {
-    out << "none";
+  } else {  // a tracking task has nothing to verify against
+    out << YAML::Key << "verify" << YAML::Value;
+    if (o.verify.any()) {
+      const VerifySettings& v = o.verify;
+      out << YAML::Flow << YAML::BeginMap << YAML::Key << "full" << YAML::Value << v.full
+          << YAML::Key << "schema" << YAML::Value << v.schema << YAML::Key << "incremental"
+          << YAML::Value << v.incremental << YAML::Key << "interval" << YAML::Value
+          << v.interval_seconds << YAML::Key << "max_changed_rows" << YAML::Value
+          << v.max_changed_rows << YAML::Key << "max_rps" << YAML::Value << v.max_rps << YAML::Key
+          << "max_threads_running" << YAML::Value << v.max_threads_running << YAML::Key
+          << "max_slowdown" << YAML::Value << v.max_slowdown << YAML::Key << "parallelism"
+          << YAML::Value << v.parallelism << YAML::EndMap;
+    } else {
+      out << "none";
+    }
   }
   out << YAML::EndMap;
   out << YAML::EndMap;
