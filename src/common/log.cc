@@ -39,19 +39,18 @@ class SafeMessage final : public spdlog::custom_flag_formatter {
 std::string logSafe(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  while (!text.empty()) {
-    const size_t valid = mysql::firstInvalidUtf8(text);
-    for (char ch : text.substr(0, valid)) {
-      const auto c = static_cast<unsigned char>(ch);
-      if ((c < 0x20 && c != '\t') || c == 0x7f)
-        appendEscaped(c, &out);
-      else
-        out.push_back(ch);
-    }
-    if (valid == text.size()) break;
-    appendEscaped(static_cast<unsigned char>(text[valid]), &out);
-    text.remove_prefix(valid + 1);
-  }
+  mysql::forEachUtf8Run(
+      text,
+      [&](std::string_view run) {
+        for (char ch : run) {
+          const auto c = static_cast<unsigned char>(ch);
+          if ((c < 0x20 && c != '\t') || c == 0x7f)
+            appendEscaped(c, &out);
+          else
+            out.push_back(ch);
+        }
+      },
+      [&](unsigned char byte) { appendEscaped(byte, &out); });
   return out;
 }
 

@@ -130,10 +130,10 @@ struct Consumer::Impl {
   std::unique_ptr<httplib::Client> control;  // commits and lookups
   // With auto_commit_interval: the commit put off by the interval is made by a committer thread
   // once the interval has passed, also when nothing more arrives (an idle stream). Guarded by
-  // commit_mu: last_auto_commit_, committer_stop, committer_waiting and commit_error.
+  // commit_mu: last_auto_commit_, committable, committer_stop, committer_waiting, commit_error.
   std::mutex commit_mu;
   std::condition_variable commit_cv;
-  std::atomic<int64_t> committable{-1};  // the position after the last whole transaction
+  int64_t committable = -1;  // the position after the last whole transaction
   bool committer_stop = false;
   bool committer_waiting = false;  // waiting for a commit to be put off
   Status commit_error;             // the committer's failure, returned by run()
@@ -274,7 +274,7 @@ Status Consumer::maybeAutoCommit() {
     std::lock_guard lock(impl_->commit_mu);
     if (!impl_->commit_error.ok()) return impl_->commit_error;
     if (p <= last_committed_.load()) return Status::OK();
-    impl_->committable.store(p);
+    impl_->committable = p;
     auto now = Clock::now();
     if (options_.auto_commit_interval.count() > 0 &&
         now - last_auto_commit_ < options_.auto_commit_interval) {
@@ -290,7 +290,7 @@ Status Consumer::maybeAutoCommit() {
 void Consumer::commitPutOff() {
   std::unique_lock lock(impl_->commit_mu);
   while (!impl_->committer_stop) {
-    const int64_t c = impl_->committable.load();
+    const int64_t c = impl_->committable;
     if (c <= last_committed_.load()) {
       impl_->committer_waiting = true;
       impl_->commit_cv.wait(lock);
@@ -470,7 +470,7 @@ Status Consumer::run(const RecordHandler* on_record, const TransactionHandler* o
       std::lock_guard lock(impl_->commit_mu);
       impl_->committer_stop = false;
       impl_->commit_error = Status();
-      impl_->committable.store(-1);
+      impl_->committable = -1;
     }
     committer = std::thread([this] { commitPutOff(); });
   }

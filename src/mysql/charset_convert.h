@@ -63,4 +63,18 @@ int utf8MaxBytes(uint16_t collation);
 // With max_bytes = 3 (utf8mb3) 4-byte sequences are ill-formed too.
 size_t firstInvalidUtf8(std::string_view s, int max_bytes = 4);
 
+// Walks `s` in order: valid(run) for each longest run of well-formed UTF-8 (never empty) and
+// invalid(byte) for each byte that is part of none. For text shown where only UTF-8 is allowed
+// (the log, metric labels), each caller deciding what a byte becomes.
+template <typename Valid, typename Invalid>
+void forEachUtf8Run(std::string_view s, Valid&& valid, Invalid&& invalid) {
+  while (!s.empty()) {
+    const size_t n = firstInvalidUtf8(s);
+    if (n > 0) valid(s.substr(0, n));
+    if (n == s.size()) return;
+    invalid(static_cast<unsigned char>(s[n]));
+    s.remove_prefix(n + 1);
+  }
+}
+
 }  // namespace dts::mysql

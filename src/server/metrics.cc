@@ -102,26 +102,25 @@ void processMetrics(Writer& w) {
 
 std::string escapeLabel(const std::string& value) {
   std::string out;
-  std::string_view rest = value;
-  while (!rest.empty()) {
-    const size_t valid = mysql::firstInvalidUtf8(rest);
-    for (char c : rest.substr(0, valid)) {
-      if (c == '\\') {
-        out += "\\\\";
-      } else if (c == '"') {
-        out += "\\\"";
-      } else if (c == '\n') {
-        out += "\\n";
-      } else if ((c >= 0 && c < 0x20) || c == 0x7f) {
-        out += "\uFFFD";  // another control character: no scraper reads it in a label
-      } else {
-        out += c;
-      }
-    }
-    if (valid == rest.size()) break;
-    out += "\uFFFD";  // a byte that is not UTF-8, which the text format requires
-    rest.remove_prefix(valid + 1);
-  }
+  mysql::forEachUtf8Run(
+      value,
+      [&](std::string_view run) {
+        for (char c : run) {
+          if (c == '\\') {
+            out += "\\\\";
+          } else if (c == '"') {
+            out += "\\\"";
+          } else if (c == '\n') {
+            out += "\\n";
+          } else if ((c >= 0 && c < 0x20) || c == 0x7f) {
+            out += "\uFFFD";  // another control character: no scraper reads it in a label
+          } else {
+            out += c;
+          }
+        }
+      },
+      // A byte that is not UTF-8, which the text format requires.
+      [&](unsigned char) { out += "\uFFFD"; });
   return out;
 }
 
