@@ -1,5 +1,7 @@
 #include "common/strings.h"
 
+#include <algorithm>
+
 namespace dts {
 
 std::string_view trimLeft(std::string_view s) {
@@ -53,6 +55,32 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 bool startsWithWord(std::string_view s, std::string_view word) {
   if (s.size() < word.size() || !equalsIgnoreCase(s.substr(0, word.size()), word)) return false;
   return s.size() == word.size() || !isAsciiAlnum(s[word.size()]);
+}
+
+std::string excerpt(std::string_view text, size_t max_bytes) {
+  text = trim(text);
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes + 3));
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= max_bytes) {
+      // text[i] continuing a character (10xxxxxx): drop that character's first bytes too.
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) {
+        while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80)
+          out.pop_back();
+        if (!out.empty()) out.pop_back();
+      }
+      if (!out.empty() && out.back() == ' ') out.pop_back();
+      out += "...";
+      return out;
+    }
+    if (isAsciiSpace(text[i])) {
+      while (i + 1 < text.size() && isAsciiSpace(text[i + 1])) ++i;
+      out.push_back(' ');
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
 }
 
 }  // namespace dts

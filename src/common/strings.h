@@ -58,4 +58,9 @@ inline void appendUInt(uint64_t v, std::string* out) {
 // A word of several words ("START TRANSACTION") must match with its single spaces.
 bool startsWithWord(std::string_view s, std::string_view word);
 
+// Text (a statement) as a message quotes it: on one line (each run of ASCII whitespace one
+// space), trimmed, and at most max_bytes, cut at a UTF-8 character boundary and ended with "..."
+// when longer.
+std::string excerpt(std::string_view text, size_t max_bytes = 200);
+
 }  // namespace dts

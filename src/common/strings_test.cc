@@ -42,5 +42,18 @@ TEST(StringsTest, StartsWithWord) {
   EXPECT_FALSE(startsWithWord(" COMMIT", "COMMIT"));
 }
 
+TEST(StringsTest, ExcerptIsOneLineAndCutAtACharacter) {
+  EXPECT_EQ(excerpt("  CREATE TABLE t(\n  id INT,\r\n\tv TEXT)  "),
+            "CREATE TABLE t( id INT, v TEXT)");
+  EXPECT_EQ(excerpt("abcdef", 6), "abcdef");
+  EXPECT_EQ(excerpt("abcdefg", 6), "abcdef...");
+  EXPECT_EQ(excerpt("abc   defg", 4), "abc...");
+  // "é" is two bytes: a cut inside it drops it whole; a cut after it keeps it.
+  EXPECT_EQ(excerpt("ab\xC3\xA9z", 3), "ab...");
+  EXPECT_EQ(excerpt("ab\xC3\xA9z", 4), "ab\xC3\xA9...");
+  // "😀" is four bytes.
+  EXPECT_EQ(excerpt("a\xF0\x9F\x98\x80\xF0\x9F\x98\x80", 7), "a\xF0\x9F\x98\x80...");
+}
+
 }  // namespace
 }  // namespace dts

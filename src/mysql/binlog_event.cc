@@ -527,6 +527,7 @@ Status decodeQuery(const EventBody& in, BinlogEvent* ev) {
   std::string_view db, status_vars;
   if (!r.getBytes(status_len, &status_vars)) return corrupt("status variables run past the event");
   e.flavor = in.format.flavor;
+  e.server_version = in.format.version_number;
   readQueryStatus(status_vars, &e);
   if (!r.getBytes(db_len, &db) || !r.skip(1)) return corrupt("truncated database name");
   e.database.assign(db);

@@ -61,6 +61,9 @@ struct QueryEvent {
   std::optional<uint64_t> sql_mode;
   std::optional<bool> explicit_defaults_for_timestamp;
   ServerFlavor flavor = ServerFlavor::kUnknown;  // of the server that wrote the event
+  // Its version (FormatDescriptionEvent::version_number): which executable comments it ran
+  // (mysql/sql_lexer.h); 0 when unknown.
+  uint32_t server_version = 0;
 };
 
 struct XidEvent {

@@ -2,6 +2,7 @@
 
 #include "common/byte_reader.h"
 #include "common/crc32.h"
+#include "mysql/sql_lexer.h"
 
 namespace dts::mysql {
 namespace {
@@ -145,6 +146,7 @@ Result<FormatDescriptionEvent> parseFormatDescription(std::string_view event,
     return Status::Corruption("FORMAT_DESCRIPTION with header length " +
                               std::to_string(f.header_length));
   f.server_version.assign(version.substr(0, version.find('\0')));
+  f.version_number = serverVersionNumber(f.server_version);
   f.flavor = f.server_version.find("MariaDB") != std::string::npos ? ServerFlavor::kMariaDb
                                                                    : ServerFlavor::kMySql;
   std::string_view rest = r.rest();

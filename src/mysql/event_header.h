@@ -114,6 +114,7 @@ bool eventChecksumMatches(std::string_view event);
 struct FormatDescriptionEvent {
   uint16_t binlog_version = 4;
   std::string server_version;
+  uint32_t version_number = 0;  // server_version as mysql::serverVersionNumber reads it
   uint32_t create_timestamp = 0;
   uint8_t header_length = 19;
   std::vector<uint8_t> post_header_lengths;  // index = event type - 1

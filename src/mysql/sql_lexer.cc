@@ -186,4 +186,68 @@ Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions optio
   }
 }
 
+uint32_t serverVersionNumber(std::string_view version) {
+  // MariaDB's handshake says "5.5.5-10.11.19-MariaDB" to old clients.
+  if (version.substr(0, 6) == "5.5.5-" && version.find("MariaDB") != std::string_view::npos)
+    version.remove_prefix(6);
+  uint32_t parts[3] = {0, 0, 0};
+  size_t i = 0;
+  for (int part = 0; part < 3; ++part) {
+    const size_t start = i;
+    while (i < version.size() && isDigit(version[i]) && i - start < 4)
+      parts[part] = parts[part] * 10 + static_cast<uint32_t>(version[i++] - '0');
+    if (i == start) return 0;
+    if (part < 2 && (i >= version.size() || version[i++] != '.')) return 0;
+  }
+  return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
+
+std::optional<std::pair<size_t, size_t>> executableCode(std::string_view sql,
+                                                        const SqlToken& comment,
+                                                        const SqlLexerOptions& options) {
+  const bool mariadb_only = sql[comment.begin + 2] == 'M';
+  size_t k = comment.begin + (mariadb_only ? 4 : 3);
+  const size_t close = comment.end - 2;
+  if (mariadb_only && options.mysql_server) return std::nullopt;
+  size_t digits = 0;
+  uint32_t wanted = 0;
+  while (k + digits < close && digits < 6 && isDigit(sql[k + digits]))
+    wanted = wanted * 10 + static_cast<uint32_t>(sql[k + digits++] - '0');
+  if (digits == 5 || digits == 6) {
+    k += digits;
+    if (options.server_version != 0) {
+      if (wanted > options.server_version) return std::nullopt;
+      if (!options.mysql_server && digits == 5 && wanted >= 50700) return std::nullopt;
+    }
+  }
+  return std::pair{k, close};
+}
+
+Result<std::string> openExecutableComments(std::string_view sql, SqlLexerOptions options) {
+  options.keep_trivia = false;
+  DTS_ASSIGN_OR_RETURN(auto toks, lexSql(sql, options));
+  std::string out;
+  size_t at = 0;
+  for (const SqlToken& t : toks) {
+    if (t.kind != SqlTokenKind::kExecutableComment) continue;
+    out.append(sql.substr(at, t.begin - at));
+    out.push_back(' ');
+    if (auto code = executableCode(sql, t, options)) {
+      const std::string_view inner = sql.substr(code->first, code->second - code->first);
+      DTS_ASSIGN_OR_RETURN(auto nested, lexSql(inner, options));
+      for (const SqlToken& n : nested) {
+        if (n.kind == SqlTokenKind::kExecutableComment)
+          return Status::InvalidArgument("an executable comment inside another at byte " +
+                                         std::to_string(code->first + n.begin));
+      }
+      out.append(inner);
+      out.push_back(' ');
+    }
+    at = t.end;
+  }
+  if (at == 0) return std::string(sql);
+  out.append(sql.substr(at));
+  return out;
+}
+
 }  // namespace dts::mysql

@@ -19,10 +19,10 @@
 //                       and 0x1G are words). A leading '.' or sign is punctuation of its own.
 //   kPunct              any other single byte (operators of two bytes are two tokens).
 //   kExecutableComment  /*! ... */ or /*M! ... */ (optionally with a version: /*!50100 ...*/).
-//                       Decision: always returned, never skipped or expanded. Its content is
-//                       code the server runs or ignores depending on its version, so a caller
-//                       that must understand the whole statement refuses it (the tracker forgets
-//                       every table, DDL rewriting reports kUnsupported) rather than guess.
+//                       Always returned, never skipped or expanded by the lexer: its content is
+//                       code the server runs or ignores depending on who it is and its version.
+//                       A caller that reads the statement opens it as the server that ran it did
+//                       (executableCode, openExecutableComments: options.server_version).
 //   kComment            -- to end of line (the second dash followed by a space, a control byte or
 //                       the end), # to end of line, /* ... */ (not nested, as in the server);
 //                       the line end is not part of the comment. Only with keep_trivia.
@@ -40,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -77,6 +78,12 @@ struct SqlLexerOptions {
   bool ansi_quotes = false;           // sql_mode ANSI_QUOTES: "x" is an identifier
   bool no_backslash_escapes = false;  // sql_mode NO_BACKSLASH_ESCAPES: '\' is an ordinary byte
   bool keep_trivia = false;           // also return kSpace and kComment tokens
+  // The server that ran the statement, for the executable comments it ran (executableCode): its
+  // version as major * 10000 + minor * 100 + patch (serverVersionNumber; 0 when unknown: every
+  // comment's code counts, as on a server of today) and whether it is MySQL, which reads
+  // /*M! ... */ as a plain comment.
+  uint32_t server_version = 0;
+  bool mysql_server = false;
 };
 
 class SqlLexer {
@@ -102,6 +109,26 @@ class SqlLexer {
 
 // Every token of sql (see SqlLexer::next for the errors).
 Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions options = {});
+
+// "10.11.19-MariaDB-log" -> 101119 (also after the handshake's "5.5.5-"), "8.0.36" -> 80036; 0
+// when it does not start with a version.
+uint32_t serverVersionNumber(std::string_view version);
+
+// The code of an executable comment (a kExecutableComment token of sql), as a byte span of sql,
+// when the server of `options` runs it; nullopt when it does not. As the servers read them
+// (checked against MariaDB 10.11): /*! X */ always runs; /*!NNNNN X */ and /*!NNNNNN X */ (the
+// version in 5 or 6 digits; fewer digits are code) run when the server's version is at least
+// NNNNN, except that MariaDB never runs 50700-99999 (MySQL 5.7 and 8.0's own features);
+// /*M! X */ and /*M!NNNNNN X */ run on MariaDB only.
+std::optional<std::pair<size_t, size_t>> executableCode(std::string_view sql,
+                                                        const SqlToken& comment,
+                                                        const SqlLexerOptions& options);
+
+// The statement as the server of `options` ran it: each executable comment replaced by its code
+// between spaces when that server runs it, and by one space when not (executableCode); sql
+// unchanged when it has none. Lexing errors as lexSql's; kInvalidArgument for an executable
+// comment inside another's code.
+Result<std::string> openExecutableComments(std::string_view sql, SqlLexerOptions options);
 
 // A read position in a statement's tokens, for the code that reads DDL: keywords are compared
 // ignoring ASCII case; reading past the end finds nothing. The tokens must outlive the cursor.

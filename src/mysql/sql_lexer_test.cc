@@ -118,5 +118,39 @@ TEST(SqlLexerTest, EmptyAndSpaceOnly) {
   EXPECT_EQ(lex(" \n", {.keep_trivia = true}).size(), 1u);
 }
 
+TEST(SqlLexerTest, ServerVersionNumbers) {
+  EXPECT_EQ(serverVersionNumber("10.11.19-MariaDB-0+deb12u1-log"), 101119u);
+  EXPECT_EQ(serverVersionNumber("5.5.5-10.6.4-MariaDB"), 100604u);
+  EXPECT_EQ(serverVersionNumber("8.0.36"), 80036u);
+  EXPECT_EQ(serverVersionNumber("5.7.44-log"), 50744u);
+  EXPECT_EQ(serverVersionNumber(""), 0u);
+  EXPECT_EQ(serverVersionNumber("MariaDB"), 0u);
+  EXPECT_EQ(serverVersionNumber("10.11"), 0u);
+}
+
+// What MariaDB 10.11.19 printed for SELECT 1 <comment>: 2 where it ran "+1", 1 where it did not.
+TEST(SqlLexerTest, ExecutableCommentsOpenAsTheServerRanThem) {
+  SqlLexerOptions mariadb;
+  mariadb.server_version = 101119;
+  auto open = [&](const std::string& comment) {
+    auto r = openExecutableComments("SELECT 1 " + comment, mariadb);
+    return r.ok() ? *r : "ERROR " + r.status().message();
+  };
+  for (const char* ran : {"/*!50699 +1 */", "/*!100000 +1*/", "/*!101119 +1*/", "/*M!100000 +1*/",
+                          "/*M! +1 */", "/*!+1*/", "/*!12345+1*/", "/*!00000+1*/"}) {
+    EXPECT_NE(open(ran).find("+1"), std::string::npos) << ran;
+  }
+  for (const char* not_ran : {"/*!50700 +1 */", "/*!80000 +1*/", "/*!99999 +1 */", "/*!101120 +1*/",
+                              "/*M!101120 +1 */", "/*!1234567 +1*/"}) {
+    EXPECT_EQ(open(not_ran), "SELECT 1  ") << not_ran;
+  }
+  EXPECT_EQ(open("/*!5 +1*/"), "SELECT 1  5 +1 ");  // the server ran "5 +1" too (and failed)
+  EXPECT_EQ(open("/* plain */ -- x"), "SELECT 1 /* plain */ -- x");
+  EXPECT_EQ(open("'/*!50700 x */'"), "SELECT 1 '/*!50700 x */'");  // in a string: text
+  // A comment opened inside one: the server's own nesting rules are not followed.
+  EXPECT_NE(open("/*!50100 a /* b */").find("unterminated"), std::string::npos);
+  EXPECT_NE(open("/*!50100 a").find("unterminated"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dts::mysql

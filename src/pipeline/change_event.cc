@@ -30,7 +30,11 @@ size_t rowImageBytes(const ChangeEvent& event) {
 }
 
 mysql::SqlLexerOptions DdlSession::lexerOptions() const {
-  return sql_mode.has_value() ? mysql::lexerOptionsForSqlMode(*sql_mode) : mysql::SqlLexerOptions{};
+  mysql::SqlLexerOptions o =
+      sql_mode.has_value() ? mysql::lexerOptionsForSqlMode(*sql_mode) : mysql::SqlLexerOptions{};
+  o.server_version = server_version;
+  o.mysql_server = flavor == mysql::ServerFlavor::kMySql;
+  return o;
 }
 
 mysql::SqlLexerOptions ddlLexerOptions(const ChangeEvent& ev) {

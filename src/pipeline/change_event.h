@@ -27,11 +27,14 @@ struct DdlSession {
                           // fixed offset it had then ("+08:00"); empty: the statement used none
   std::optional<uint64_t> sql_mode;  // the source's bits; none when the event did not log them
   mysql::ServerFlavor flavor = mysql::ServerFlavor::kUnknown;  // whose bits they are
+  // The version of the server that ran it (mysql::serverVersionNumber; 0 unknown): with flavor,
+  // which of its executable comments it ran (mysql/sql_lexer.h).
+  uint32_t server_version = 0;
   std::optional<bool> explicit_defaults_for_timestamp;
   // collation_server: what CREATE DATABASE without a character set gets; 0 when not logged.
   uint16_t collation_server = 0;
 
-  // How the statement's text is read (ANSI_QUOTES, NO_BACKSLASH_ESCAPES).
+  // How the statement's text is read (ANSI_QUOTES, NO_BACKSLASH_ESCAPES, executable comments).
   mysql::SqlLexerOptions lexerOptions() const;
 };
 

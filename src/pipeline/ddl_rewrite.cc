@@ -14,15 +14,10 @@ namespace {
 using mysql::SqlToken;
 using mysql::SqlTokenKind;
 
-// The statement's tokens (comments skipped). An executable comment changes the statement in a
-// way that depends on the server version: refuse to guess.
+// The statement's tokens (comments skipped; executable comments already opened).
 Result<std::vector<SqlToken>> tokenize(std::string_view sql, mysql::SqlLexerOptions lex) {
   auto toks = mysql::lexSql(sql, lex);
   if (!toks.ok()) return Status::Unsupported("DDL with an " + toks.status().message());
-  for (const SqlToken& t : *toks) {
-    if (t.kind == SqlTokenKind::kExecutableComment)
-      return Status::Unsupported("DDL with an executable comment");
-  }
   return toks;
 }
 
@@ -51,7 +46,7 @@ class Parser : public mysql::SqlTokenCursor {
     ref.table = std::move(n->name);
     return ref;
   }
-  std::string snippet() const { return std::string(sql_.substr(0, 80)); }
+  std::string snippet() const { return excerpt(sql_, 80); }
 
  private:
   std::string_view sql_;
@@ -101,8 +96,7 @@ Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRe
                  bool* structural, std::optional<size_t>* alter_specs) {
   std::vector<NameRef>& refs = *out;
   auto unsupported = [&](const std::string& why) {
-    return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
-                               "': " + why);
+    return Status::Unsupported("cannot apply DDL '" + excerpt(sql) + "': " + why);
   };
   if (p.accept("CREATE")) {
     if (p.accept("OR")) {
@@ -253,12 +247,20 @@ std::optional<RewrittenDdl> recordDdl(std::string_view sql, std::string_view def
 
 }  // namespace
 
-Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
+Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::string_view default_db,
                                                const Mapping* mapping, DdlUse use,
                                                mysql::SqlLexerOptions lex) {
+  // The statement as the source ran it: its executable comments opened, or left out, as that
+  // server did (mysql::openExecutableComments). The destination gets that text.
+  auto opened = mysql::openExecutableComments(sent, lex);
+  if (!opened.ok()) {
+    if (use == DdlUse::kRecord) return recordDdl(sent, default_db, mapping, {});
+    return Status::Unsupported("cannot apply DDL '" + excerpt(sent) +
+                               "': " + opened.status().message());
+  }
+  const std::string_view sql = *opened;
   auto unsupported = [&](const std::string& why) {
-    return Status::Unsupported("cannot apply DDL '" + std::string(sql.substr(0, 120)) +
-                               "': " + why);
+    return Status::Unsupported("cannot apply DDL '" + excerpt(sql) + "': " + why);
   };
   if (use == DdlUse::kApply) {
     DTS_ASSIGN_OR_RETURN(auto object, rewriteObjectStatement(sql, default_db, mapping, lex));
@@ -284,13 +286,13 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string
   auto toks = tokenize(sql, lex);
   if (!toks.ok()) {
     // A statement the server ran that dts cannot read is still recorded, by its default database.
-    if (use == DdlUse::kRecord) return recordDdl(sql, default_db, mapping, {});
-    return toks.status().withContext("statement '" + std::string(sql.substr(0, 80)) + "'");
+    if (use == DdlUse::kRecord) return recordDdl(sent, default_db, mapping, {});
+    return toks.status().withContext("statement '" + excerpt(sql) + "'");
   }
   Parser p(sql, *toks, default_db);
   Status parsed = parseRefs(sql, p, use, &refs, &structural, &alter_specs);
   if (use == DdlUse::kRecord)
-    return recordDdl(sql, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
+    return recordDdl(sent, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
   if (!parsed.ok()) return parsed;
 
   std::string target_default =

@@ -13,6 +13,11 @@
 //   CREATE DATABASE / CREATE SCHEMA / DROP DATABASE / DROP SCHEMA [IF [NOT] EXISTS] d
 // Views, stored routines, triggers, events, table maintenance and account statements follow
 // object_ddl.h (applied, not applied with a reason, or skipped).
+// Executable comments (/*!50100 ... */, /*M! ... */) are read, and for kApply sent, as the source
+// server ran them: opened where it ran their code, left out where it did not (lex's
+// server_version: mysql::openExecutableComments), so that a destination of another version or
+// kind runs what the source ran (sysbench's `/*! ENGINE = innodb */`, mysqldump's wrapped
+// CREATE VIEW).
 // Anything else is skipped when its default database is not selected and kUnsupported when it is
 // (so a statement dts cannot place is never applied to the wrong table, nor silently dropped).
 // A statement naming both selected and unselected tables, CREATE TABLE of a table whose route
@@ -68,7 +73,8 @@ enum class DdlUse : uint8_t {
 };
 
 // mapping == nullptr: everything is selected, nothing renamed. lex: how the text reads, from the
-// source session's sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES: pipeline::ddlLexerOptions).
+// source session's sql_mode (ANSI_QUOTES, NO_BACKSLASH_ESCAPES) and its server's version and kind
+// (executable comments): pipeline::ddlLexerOptions.
 Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sql, std::string_view default_db,
                                                const Mapping* mapping, DdlUse use = DdlUse::kApply,
                                                mysql::SqlLexerOptions lex = {});

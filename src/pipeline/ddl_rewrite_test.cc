@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/strings.h"
+
 namespace dts::pipeline {
 namespace {
 
@@ -72,8 +74,55 @@ TEST(DdlRewriteTest, RefusesWhatItCannotPlace) {
   EXPECT_NE(
       rewrite("ALTER TABLE orders ADD FOREIGN KEY (a) REFERENCES items(id)").find("REFERENCES"),
       std::string::npos);
-  EXPECT_NE(rewrite("/*!40000 ALTER TABLE orders DISABLE KEYS */").find("ERROR"),
-            std::string::npos);
+}
+
+// A statement is read and sent as the source server ran it: an executable comment's code is
+// opened where that server ran it and left out where it did not (checked against MariaDB 10.11:
+// SELECT 1 /*!50700 +1 */ is 1, /*!50699 +1 */ and /*M!100000 +1 */ are 2).
+TEST(DdlRewriteTest, ExecutableCommentsAreReadAsTheSourceRanThem) {
+  mysql::SqlLexerOptions mariadb;  // MariaDB 10.11.19
+  mariadb.server_version = 101119;
+  mysql::SqlLexerOptions mysql8;  // MySQL 8.0.36
+  mysql8.server_version = 80036;
+  mysql8.mysql_server = true;
+  // The statement sent, its runs of spaces shown as one.
+  auto sent = [](const std::string& sql, mysql::SqlLexerOptions lex = {}) {
+    return excerpt(rewrite(sql, "shop", lex), 1000);
+  };
+  // sysbench's CREATE TABLE, the statement that stopped a sync.
+  EXPECT_EQ(sent("CREATE TABLE items(id INTEGER NOT NULL, PRIMARY KEY (id)) /*! ENGINE = innodb */",
+                 mariadb),
+            "CREATE TABLE `shop2`.`items`(id INTEGER NOT NULL, PRIMARY KEY (id)) ENGINE = innodb");
+  // mysqldump's DISABLE KEYS, renamed inside the comment.
+  EXPECT_EQ(sent("/*!40000 ALTER TABLE orders DISABLE KEYS */", mariadb),
+            "ALTER TABLE `shop2`.`orders_copy` DISABLE KEYS");
+  // A name inside a comment is found and renamed; a version above the source's is left out.
+  EXPECT_EQ(sent("ALTER TABLE /*!32312 orders */ ADD x INT /*!101120 INVISIBLE */", mariadb),
+            "ALTER TABLE `shop2`.`orders_copy` ADD x INT");
+  // MariaDB never runs MySQL 5.7 and 8.0's comments (50700-99999); MySQL 8.0 runs them.
+  EXPECT_EQ(sent("ALTER TABLE items ADD y INT /*!80023 INVISIBLE */", mariadb),
+            "ALTER TABLE `shop2`.`items` ADD y INT");
+  EXPECT_EQ(sent("ALTER TABLE items ADD y INT /*!80023 INVISIBLE */", mysql8),
+            "ALTER TABLE `shop2`.`items` ADD y INT INVISIBLE");
+  EXPECT_EQ(sent("ALTER TABLE items ADD y INT /*!50699 NULL */", mariadb),
+            "ALTER TABLE `shop2`.`items` ADD y INT NULL");
+  // /*M! ... */ is MariaDB's: MySQL reads it as a plain comment.
+  EXPECT_EQ(sent("ALTER TABLE items ADD z INT /*M!100100 INVISIBLE */", mariadb),
+            "ALTER TABLE `shop2`.`items` ADD z INT INVISIBLE");
+  EXPECT_EQ(sent("ALTER TABLE items ADD z INT /*M!100100 INVISIBLE */", mysql8),
+            "ALTER TABLE `shop2`.`items` ADD z INT");
+  // Fewer than 5 digits are code, not a version (the server then fails the statement).
+  EXPECT_EQ(sent("ALTER TABLE items ADD w INT /*!1 */", mariadb),
+            "ALTER TABLE `shop2`.`items` ADD w INT 1");
+  // A statement on unselected tables stays skipped, comment or not.
+  EXPECT_EQ(sent("/*!40000 ALTER TABLE other DISABLE KEYS */", mariadb), "SKIP");
+  // The server's version unknown: every comment's code counts, as on a server of today.
+  EXPECT_EQ(sent("ALTER TABLE items ADD v INT /*!99999 NULL */"),
+            "ALTER TABLE `shop2`.`items` ADD v INT NULL");
+  // An unterminated comment is refused, naming the statement on one line.
+  EXPECT_EQ(rewrite("ALTER TABLE items\n  ADD u INT /*!50100 NULL"),
+            "ERROR cannot apply DDL 'ALTER TABLE items ADD u INT /*!50100 NULL': unterminated /* "
+            "comment starting at byte 30");
 }
 
 TEST(DdlRewriteTest, RefusalsNameTheTableQuoted) {
@@ -226,8 +275,9 @@ TEST(DdlRewriteTest, RecordKeepsEveryStatementOnASelectedTableAsSent) {
             "shop2|orders_copy|ALTER TABLE orders ADD FOREIGN KEY (a) REFERENCES items(id)");
   // What dts cannot read, in a selected database.
   EXPECT_EQ(record("CREATE VIEW v AS SELECT 1"), "shop2||CREATE VIEW v AS SELECT 1");
+  // Executable comments: kept as sent, their code read for the table named.
   EXPECT_EQ(record("/*!40000 ALTER TABLE orders DISABLE KEYS */"),
-            "shop2||/*!40000 ALTER TABLE orders DISABLE KEYS */");
+            "shop2|orders_copy|/*!40000 ALTER TABLE orders DISABLE KEYS */");
   // Still skipped: statements on tables and databases the task does not select.
   EXPECT_EQ(record("ALTER TABLE other ADD x INT"), "SKIP");
   EXPECT_EQ(record("RENAME TABLE a.b TO c.d"), "SKIP");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/strings.h"
 #include "pipeline/ddl_rewrite.h"
 #include "pipeline/row_filter.h"
 
@@ -121,7 +122,7 @@ Status MappingStage::map(Transaction* piece) {
         keep = false;
         not_applied_.push_back("transaction " +
                                (piece->gtid.empty() ? std::string("(no GTID)") : piece->gtid) +
-                               ": " + (*r)->not_applied + ": " + ev.sql.substr(0, 200));
+                               ": " + (*r)->not_applied + ": " + excerpt(ev.sql));
       }
       if (keep) {
         ev.ddl_holds_no_rows = (*r)->holds_no_rows;

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
 #include "mysql/connection.h"
 #include "mysql/sql_lexer.h"
 
@@ -15,51 +16,17 @@ namespace {
 using mysql::SqlToken;
 using mysql::SqlTokenKind;
 
-// The statement with its executable comments opened (/*!50001 X */, /*M!100100 X */ and /*! X */
-// become X), as a server of today runs them: mysqldump wraps CREATE VIEW and its DEFINER so.
-std::string openExecutableComments(std::string_view sql, const std::vector<SqlToken>& toks) {
-  std::string out;
-  size_t at = 0;
-  for (const SqlToken& t : toks) {
-    if (t.kind != SqlTokenKind::kExecutableComment) continue;
-    std::string_view body = sql.substr(t.begin, t.end - t.begin);
-    body.remove_prefix(2);  // "/*"
-    if (!body.empty() && body.front() == 'M') body.remove_prefix(1);
-    if (!body.empty() && body.front() == '!') body.remove_prefix(1);
-    while (!body.empty() && body.front() >= '0' && body.front() <= '9') body.remove_prefix(1);
-    if (body.size() >= 2) body.remove_suffix(2);  // "*/"
-    out.append(sql.substr(at, t.begin - at));
-    out.push_back(' ');
-    out.append(body);
-    out.push_back(' ');
-    at = t.end;
-  }
-  out.append(sql.substr(at));
-  return out;
-}
-
 struct Lexed {
   std::string sql;  // executable comments opened
   std::vector<SqlToken> toks;
 };
 
+// The statement with its executable comments opened as the server that ran it did
+// (mysql::openExecutableComments): mysqldump wraps CREATE VIEW and its DEFINER in them.
 Result<Lexed> lexOpened(std::string_view sql, mysql::SqlLexerOptions lex = {}) {
-  DTS_ASSIGN_OR_RETURN(auto toks, mysql::lexSql(sql, lex));
   Lexed out;
-  bool executable = false;
-  for (const SqlToken& t : toks)
-    executable = executable || t.kind == SqlTokenKind::kExecutableComment;
-  if (!executable) {
-    out.sql = std::string(sql);
-    out.toks = std::move(toks);
-    return out;
-  }
-  out.sql = openExecutableComments(sql, toks);
+  DTS_ASSIGN_OR_RETURN(out.sql, mysql::openExecutableComments(sql, lex));
   DTS_ASSIGN_OR_RETURN(out.toks, mysql::lexSql(out.sql, lex));
-  for (const SqlToken& t : out.toks) {
-    if (t.kind == SqlTokenKind::kExecutableComment)
-      return Status::InvalidArgument("nested executable comment");
-  }
   return out;
 }
 
@@ -293,7 +260,7 @@ Result<std::string> objectDefinitionForDestination(std::string_view create_sql,
   Cursor c(t);
   if (!c.accept("CREATE"))
     return Status::InvalidArgument("definition does not start with CREATE: " +
-                                   std::string(create_sql.substr(0, 80)));
+                                   excerpt(create_sql, 80));
   // The DEFINER clause sits before the object's kind word.
   while (!c.atEnd() &&
          !isAny(c.peek(), {"VIEW", "PROCEDURE", "FUNCTION", "TRIGGER", "EVENT", "PACKAGE"})) {

@@ -106,7 +106,7 @@ Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
     }
   }
   if (which.empty()) return Status::OK();
-  std::string text = q.sql.size() > 200 ? q.sql.substr(0, 200) + "..." : q.sql;
+  const std::string text = excerpt(q.sql);
   return Status::Unsupported(
       "the source logged a change of " + which + " as an SQL statement, not as rows, at " +
       event.position.file + ":" + std::to_string(event.position.offset) + ": " + text +
@@ -406,6 +406,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       session->time_zone = q->time_zone;
       session->sql_mode = q->sql_mode;
       session->flavor = q->flavor;
+      session->server_version = q->server_version;
       session->explicit_defaults_for_timestamp = q->explicit_defaults_for_timestamp;
       session->collation_server = q->server_collation;
       ce.ddl_session = std::move(session);

@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "mysql/sql_mode.h"
 #include "mysql/unique_keys.h"
 #include "pipeline/mapping.h"
@@ -899,7 +900,7 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
         spdlog::warn(
             "task {}: the destination refused a statement of transaction {} about a "
             "view or stored routine; going on without it: {} ({})",
-            options_.task, t->gtid, d.sql.substr(0, 200), st.message());
+            options_.task, t->gtid, excerpt(d.sql), st.message());
         std::lock_guard<std::mutex> lock(mu_);
         ++stats_.ddl_not_applied;
         continue;

@@ -185,7 +185,8 @@ Result<bool> ChangeReader::nextEvents() {
     bool changed = false;
     std::vector<std::pair<std::string, std::string>> defined;
     Status st = tracker_->onQuery(q->database, q->sql, marker_, &changed, &defined,
-                                  {q->sql_mode.value_or(0), q->server_collation});
+                                  {q->sql_mode.value_or(0), q->server_collation, q->server_version,
+                                   q->flavor == mysql::ServerFlavor::kMySql});
     if (!st.ok()) {
       return fail(
           Step::kDecode, pos,

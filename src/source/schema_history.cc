@@ -39,7 +39,8 @@ std::string tableKey(const std::string& db, const std::string& table) {
   return db + '\0' + table;
 }
 
-// The statement's tokens, executable comments expanded (their content is code the server ran).
+// The statement's tokens, executable comments expanded where the server that ran it ran their
+// code (mysql::executableCode) and left out where it did not.
 Status flatten(std::string_view sql, size_t base, int depth, mysql::SqlLexerOptions lex,
                std::vector<SqlToken>* out) {
   if (depth > 4) return Status::Unsupported("executable comments nested too deep");
@@ -53,13 +54,9 @@ Status flatten(std::string_view sql, size_t base, int depth, mysql::SqlLexerOpti
       out->push_back(std::move(*t));
       continue;
     }
-    // "/*!" or "/*M!", then an optional version of 5 or 6 digits, then the code, then "*/".
-    size_t k = t->begin + (sql[t->begin + 2] == 'M' ? 4 : 3);
-    const size_t close = t->end - 2;
-    size_t digits = 0;
-    while (k + digits < close && digits < 6 && sql[k + digits] >= '0' && sql[k + digits] <= '9')
-      ++digits;
-    if (digits == 5 || digits == 6) k += digits;
+    auto code = mysql::executableCode(sql, *t, lex);
+    if (!code) continue;
+    const auto [k, close] = *code;
     DTS_RETURN_IF_ERROR(flatten(sql.substr(k, close - k), base + k, depth + 1, lex, out));
   }
 }
@@ -1893,7 +1890,9 @@ bool statementIsDdl(const std::vector<SqlToken>& tokens) {
 Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
                                                     std::string_view sql, uint64_t marker,
                                                     const StatementSession& session) {
-  const mysql::SqlLexerOptions lex = mysql::lexerOptionsForSqlMode(session.sql_mode);
+  mysql::SqlLexerOptions lex = mysql::lexerOptionsForSqlMode(session.sql_mode);
+  lex.server_version = session.server_version;
+  lex.mysql_server = session.mysql_server;
   Applied applied;
   {
     // Most QUERY events are BEGIN, COMMIT or DML: a statement that starts with a word other than
@@ -1977,9 +1976,8 @@ Result<SchemaHistory::Applied> SchemaHistory::apply(std::string_view default_db,
   }
   for (const std::string& key : touched) {
     if (caresAbout(key)) {
-      std::string shown(sql.substr(0, 300));
-      return Status::Unsupported("the schema history cannot follow the DDL statement '" + shown +
-                                 (sql.size() > 300 ? "...'" : "'") + ": " + st.message());
+      return Status::Unsupported("the schema history cannot follow the DDL statement '" +
+                                 excerpt(sql, 300) + "': " + st.message());
     }
   }
   if (!touched.empty()) {

@@ -45,6 +45,9 @@ struct StatementSession {
   // collation_server: what CREATE DATABASE without a character set gets; 0 when the event did
   // not log it (the server's own is read then).
   uint16_t collation_server = 0;
+  // The server that ran it: which of its executable comments it ran (mysql/sql_lexer.h).
+  uint32_t server_version = 0;  // 0: unknown
+  bool mysql_server = false;
 };
 
 class SchemaHistory;

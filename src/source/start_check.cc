@@ -37,8 +37,7 @@ std::string positionText(const std::optional<mysql::GtidPosition>& p) {
 }
 
 std::string shown(std::string_view sql) {
-  constexpr size_t kMax = 200;
-  return "'" + std::string(sql.substr(0, kMax)) + (sql.size() > kMax ? "...'" : "'");
+  return "'" + excerpt(sql) + "'";
 }
 
 // Selects no table: a reader that only follows DDL.
