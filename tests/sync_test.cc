@@ -643,7 +643,11 @@ TEST_F(SyncTest, DdlDuringIncrementalFollowsTheRename) {
       "USE ddl; ALTER TABLE a DROP COLUMN v",
       "USE ddl; INSERT INTO a VALUES (103, 3, 43); DELETE FROM a WHERE id BETWEEN 40 AND 45",
       "USE ddl; RENAME TABLE a TO a2",
-      "USE ddl; UPDATE a2 SET w = -w WHERE id > 90; CREATE TABLE b (k VARCHAR(10) PRIMARY KEY, n INT)",
+      // Executable comments as sysbench and mysqldump write them, applied as the source ran
+      // them: MariaDB runs /*! */ and /*!40000 */, and never MySQL 8.0's /*!80016 */.
+      "USE ddl; UPDATE a2 SET w = -w WHERE id > 90; CREATE TABLE b (k VARCHAR(10) PRIMARY KEY, "
+      "n INT) /*! ENGINE = InnoDB */ /*!80016 MYSQL_ONLY_SYNTAX */",
+      "/*!40000 ALTER TABLE ddl.b DISABLE KEYS */",
       "INSERT INTO ddl.b VALUES ('one', 1), ('two', 2); CREATE TABLE ddl.gone (x INT PRIMARY KEY)",
       // Rows of a table dropped before dts reads them cannot be named without
       // binlog_row_metadata=FULL (schema_tracker.h): the test lets dts read them first.
