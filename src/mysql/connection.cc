@@ -131,20 +131,26 @@ Status Connection::execute(std::string_view sql) {
           std::to_string(limit) + "); raise max_allowed_packet there");
     }
   }
+  affected_rows_ = 0;
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
-  // Drain every result set so the connection stays usable.
+  // Drain every result set so the connection stays usable. The affected rows are read before
+  // mysql_next_result, which sets them to -1 when there is no more result.
   do {
     MYSQL_RES* res = mysql_store_result(mysql_);
-    if (res != nullptr)
+    if (res != nullptr) {
       mysql_free_result(res);
-    else if (mysql_field_count(mysql_) != 0)
+    } else if (mysql_field_count(mysql_) != 0) {
       return lastError("reading result");
+    } else {
+      affected_rows_ += mysql_affected_rows(mysql_);
+    }
   } while (mysql_next_result(mysql_) == 0);
   if (mysql_errno(mysql_) != 0) return lastError("query");
   return Status::OK();
 }
 
 Result<QueryResult> Connection::query(std::string_view sql) {
+  affected_rows_ = 0;
   if (mysql_real_query(mysql_, sql.data(), sql.size()) != 0) return lastError("query");
   MYSQL_RES* res = mysql_store_result(mysql_);
   if (res == nullptr) {
@@ -217,7 +223,7 @@ std::string Connection::serverVersion() const {
 }
 
 uint64_t Connection::affectedRows() const {
-  return mysql_affected_rows(mysql_);
+  return affected_rows_;
 }
 
 unsigned Connection::warningCount() const {

@@ -75,6 +75,7 @@ class Connection {
   // True when the server is MariaDB (version string contains "MariaDB").
   bool isMariaDB() const { return is_mariadb_; }
   std::string serverVersion() const;
+  // The rows the last execute() changed (of every statement it ran); 0 after query().
   uint64_t affectedRows() const;
   // The warnings the last statement raised (mysql_warning_count: free, from its OK packet), for
   // statements that only warn where they changed data (LOAD DATA LOCAL, a lenient sql_mode).
@@ -105,6 +106,7 @@ class Connection {
   ConnectOptions options_;
   bool is_mariadb_ = false;
   uint64_t max_allowed_packet_ = 0;  // 0: not read yet
+  uint64_t affected_rows_ = 0;
 };
 
 // `name` quoted as an identifier: backticks, with embedded backticks doubled.

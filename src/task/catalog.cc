@@ -6,6 +6,7 @@
 
 #include "common/strings.h"
 #include "mysql/unique_keys.h"
+#include "source/schema_tracker.h"
 
 namespace dts::task {
 
@@ -25,6 +26,31 @@ CatalogColumn::Render renderFor(const std::string& type) {
 }
 
 }  // namespace
+
+Status enumDefinitionsAreExact(const CatalogTable& t) {
+  for (const CatalogColumn& c : t.columns) {
+    if (c.data_type != "enum" && c.data_type != "set") continue;
+    if (std::find(t.copy_columns.begin(), t.copy_columns.end(), c.name) == t.copy_columns.end())
+      continue;
+    if (c.charset != "utf8mb4" && c.charset != "utf16" && c.charset != "utf16le" &&
+        c.charset != "utf32")
+      continue;
+    auto members = source::parseEnumMembers(c.column_type);
+    if (!members.ok()) return members.status().withContext("column " + c.name);
+    for (const std::string& m : *members) {
+      if (m.find('?') == std::string::npos) continue;
+      return Status::FailedPrecondition(
+          "table " + mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+          " column " + mysql::quoteIdentifier(c.name) + ": the source shows its definition as " +
+          c.column_type +
+          "; MariaDB shows a character outside the Basic Multilingual Plane (4-byte UTF-8, such "
+          "as an emoji) in an ENUM or SET member as '?', so dts cannot create this table with "
+          "the source's members. Create it at the destination with the source's definition (its "
+          "CREATE TABLE as written) and set options.conflicting_tables: ignore");
+    }
+  }
+  return Status::OK();
+}
 
 bool isFloating(const CatalogColumn& c) {
   return c.data_type == "float" || c.data_type == "double" || c.data_type == "real" ||
@@ -57,8 +83,8 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
   const std::string& db = t->route.source_database;
   const std::string& table = t->route.source_table;
   DTS_ASSIGN_OR_RETURN(
-      auto cols, src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE, COLUMN_TYPE"
-                           " FROM information_schema.COLUMNS"
+      auto cols, src.query("SELECT COLUMN_NAME, DATA_TYPE, EXTRA, IS_NULLABLE, COLUMN_TYPE,"
+                           " CHARACTER_SET_NAME FROM information_schema.COLUMNS"
                            " WHERE TABLE_SCHEMA = " +
                            src.quoteString(db) + " AND TABLE_NAME = " + src.quoteString(table) +
                            " ORDER BY ORDINAL_POSITION"));
@@ -72,6 +98,7 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
     c.generated = mysql::isGeneratedColumnExtra(r[2].value_or(""));
     c.nullable = r[3].value_or("YES") == "YES";
     c.column_type = r[4].value_or("");
+    c.charset = r.size() > 5 ? r[5].value_or("") : "";
     c.render = renderFor(c.data_type);
     t->columns.push_back(std::move(c));
   }

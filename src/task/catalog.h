@@ -20,6 +20,7 @@ struct CatalogColumn {
   // How a text-protocol value is written into SQL: as is (numbers), as X'hex' (bytes), quoted.
   enum class Render { kNumber, kHex, kString } render = Render::kString;
   std::string column_type;  // information_schema COLUMN_TYPE: "float(10,4) unsigned", ...
+  std::string charset;      // information_schema CHARACTER_SET_NAME; "" for other columns
 };
 
 struct CatalogTable {
@@ -56,6 +57,16 @@ std::string floatTextExpr(const std::string& quoted);
 // `col` * 1e0, -0 printing as 0), comma separated: read so, a key read back into a predicate (a
 // chunk bound) is a key of the table, also when it is a FLOAT.
 std::string exactKeySelectList(const CatalogTable& table);
+
+// OK unless a copied ENUM or SET column's definition may not be the source's: MariaDB shows a
+// character outside the Basic Multilingual Plane (4-byte UTF-8, such as an emoji) in an ENUM or
+// SET member as '?', in SHOW CREATE TABLE and information_schema alike, while the rows hold the
+// real member. A member with '?' in a column whose character set holds such characters
+// (utf8mb4, utf16, utf16le, utf32) cannot be told from one, so a destination table created from
+// that definition could store other values than the source's: kFailedPrecondition naming the
+// table and column and what to do (create the table at the destination with the source's
+// definition, and options.conflicting_tables: ignore).
+Status enumDefinitionsAreExact(const CatalogTable& table);
 
 // The selected base tables of the source, in mapping order (then by name). Errors: a listed
 // database or table that does not exist, a listed column the table does not have, a WHERE that

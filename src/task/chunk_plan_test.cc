@@ -9,9 +9,9 @@ CatalogTable table(std::vector<std::string> key) {
   CatalogTable t;
   t.route.source_database = "d";
   t.route.source_table = "t";
-  t.columns = {{"a", "int", false, false, CatalogColumn::Render::kNumber, ""},
-               {"b`x", "varchar", false, false, CatalogColumn::Render::kString, ""},
-               {"c", "varbinary", false, false, CatalogColumn::Render::kHex, ""}};
+  t.columns = {{"a", "int", false, false, CatalogColumn::Render::kNumber, "", ""},
+               {"b`x", "varchar", false, false, CatalogColumn::Render::kString, "", ""},
+               {"c", "varbinary", false, false, CatalogColumn::Render::kHex, "", ""}};
   t.chunk_key = std::move(key);
   return t;
 }

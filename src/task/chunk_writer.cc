@@ -1,9 +1,12 @@
 #include "task/chunk_writer.h"
 
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "sink/sql_literal.h"
+#include "source/schema_tracker.h"
 #include "task/sql_values.h"
 
 namespace dts::task {
@@ -35,8 +38,14 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
                                     zero.ok() ? Status::OK() : zero.status()});
       }
       f.renders.push_back(c.render);
-      f.enums.push_back(c.data_type == "enum");
-      if (f.enums.back()) f.enum_names.push_back(c.name);
+      bool error_value_possible = false;
+      if (c.data_type == "enum") {
+        auto members = source::parseEnumMembers(c.column_type);
+        error_value_possible = !members.ok() || std::find(members->begin(), members->end(),
+                                                          std::string()) == members->end();
+      }
+      f.enums.push_back(error_value_possible);
+      f.enum_names.push_back(error_value_possible ? c.name : std::string());
     }
   }
   // LOAD DATA stays possible under bulk_insert for a batch too large for one bulk packet.
@@ -115,8 +124,11 @@ Status BatchEncoder::append(RowBatch& b, const char* const* fields, const unsign
   }
   for (unsigned i = 0; i < n; ++i) {
     b.bytes += len[i];
-    if (len[i] == 0 && f[i] != nullptr && i < format_.enums.size() && format_.enums[i])
+    if (len[i] == 0 && f[i] != nullptr && i < format_.enums.size() && format_.enums[i]) {
+      if (b.enum_blanks_by_column.empty()) b.enum_blanks_by_column.resize(format_.enums.size());
+      ++b.enum_blanks_by_column[i];
       ++b.enum_blanks;
+    }
   }
   ++b.rows;
   return Status::OK();
@@ -197,13 +209,17 @@ Status ChunkWriter::checkWarnings(const RowBatch& b, uint64_t inserted) {
   if (count == 0) return Status::OK();
   auto shown = dest_.query("SHOW WARNINGS");
   if (!shown.ok()) return shown.status().withContext(writing_ + ": reading its warnings");
-  auto onEnum = [&](const std::string& message) {
-    for (const std::string& name : format_.enum_names) {
-      if (message.find("column '" + name + "'") != std::string::npos) return true;
+  // The ENUM column a "Data truncated for column 'x' at row N" warning names, if one may hold
+  // error values in this batch.
+  auto onEnum = [&](const std::string& message) -> std::optional<size_t> {
+    for (size_t i = 0; i < b.enum_blanks_by_column.size(); ++i) {
+      if (b.enum_blanks_by_column[i] == 0 || format_.enum_names[i].empty()) continue;
+      if (message.find("column '" + format_.enum_names[i] + "'") != std::string::npos) return i;
     }
-    return false;
+    return std::nullopt;
   };
-  uint64_t truncated_enums = 0, expected = 0;
+  std::vector<uint64_t> truncated_enums(b.enum_blanks_by_column.size());
+  uint64_t expected = 0;
   std::string changed;
   for (const mysql::Row& r : shown->rows) {
     const std::string level = r.size() > 0 ? r[0].value_or("") : "";
@@ -217,9 +233,12 @@ Status ChunkWriter::checkWarnings(const RowBatch& b, uint64_t inserted) {
       ++expected;
       continue;
     }
-    if (code == "1265" && onEnum(message) && ++truncated_enums <= b.enum_blanks) {
-      ++expected;
-      continue;
+    if (code == "1265") {
+      if (auto column = onEnum(message);
+          column && ++truncated_enums[*column] <= b.enum_blanks_by_column[*column]) {
+        ++expected;
+        continue;
+      }
     }
     if (!changed.empty()) changed += "; ";
     changed += level + " " + code + ": " + message;

@@ -45,9 +45,11 @@ struct ChunkFormat {
   bool raw = false;                  // see the header comment
   bool insert_ignore = false;        // conflicting_tables: ignore (keep the destination row)
   std::vector<CatalogColumn::Render> renders;  // per copied column, kString -> kHex in raw mode
-  std::vector<bool> enums;                     // per copied column: an ENUM
-  std::vector<std::string> enum_names;         // the copied ENUM columns
-  std::string columns;                         // the copied columns, quoted, comma separated
+  // Per copied column: an ENUM without a member '', whose empty value can only be the ENUM error
+  // value (with a member '' it is that member, which the destination stores as it is).
+  std::vector<bool> enums;
+  std::vector<std::string> enum_names;  // their names, by copied column (empty for the others)
+  std::string columns;                  // the copied columns, quoted, comma separated
   std::string select_list;     // what the source SELECTs for them (exactSelectExpr), in that order
   std::string insert_head;     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
   std::string load_statement;  // the LOAD DATA LOCAL statement
@@ -77,10 +79,13 @@ struct RowBatch {
   mysql::BulkRows bulk;
   uint64_t rows = 0;
   uint64_t bytes = 0;  // source bytes of the values (for progress and rate limits)
-  // Empty values of ENUM columns: a member '' or the ENUM error value (sink/sql_literal.h), which
-  // the strict session refuses; a batch with any is written under the lenient sql_mode and
-  // allowed at most this many "Data truncated" warnings on ENUM columns.
+  // Empty values of ENUM columns without a member '': the ENUM error value (sink/sql_literal.h),
+  // which the strict session refuses. A batch with any is written under the lenient sql_mode and
+  // allowed, on each such column, at most as many "Data truncated" warnings as it has error
+  // values there (by copied column; empty while there are none): a truncated member on another
+  // column, or one more on the same, still fails the batch.
   uint64_t enum_blanks = 0;
+  std::vector<uint64_t> enum_blanks_by_column;
   size_t encodedBytes() const { return text.size() + bulk.dataBytes(); }
 };
 

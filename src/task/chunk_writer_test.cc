@@ -13,9 +13,9 @@ CatalogTable table(const std::string& second_type = "varchar") {
   t.route.source_table = "t";
   t.route.target_database = "d2";
   t.route.target_table = "t`2";
-  t.columns = {{"a", "int", false, false, CatalogColumn::Render::kNumber, ""},
-               {"b", second_type, false, false, CatalogColumn::Render::kString, ""},
-               {"c", "varbinary", false, false, CatalogColumn::Render::kHex, ""}};
+  t.columns = {{"a", "int", false, false, CatalogColumn::Render::kNumber, "", ""},
+               {"b", second_type, false, false, CatalogColumn::Render::kString, "", ""},
+               {"c", "varbinary", false, false, CatalogColumn::Render::kHex, "", ""}};
   t.copy_columns = {"a", "b", "c"};
   t.chunk_key = {"a"};
   return t;
@@ -46,8 +46,8 @@ TEST(ChunkWriterTest, FloatsAreSelectedExactly) {
   // The server prints a FLOAT with 6 significant digits (and FLOAT(M,D), DOUBLE(M,D) with D
   // decimals); as a double it prints every digit the value needs.
   auto t = table("float");
-  t.columns.push_back({"d", "double", false, false, CatalogColumn::Render::kNumber, ""});
-  t.columns.push_back({"we`ird", "float", false, false, CatalogColumn::Render::kNumber, ""});
+  t.columns.push_back({"d", "double", false, false, CatalogColumn::Render::kNumber, "", ""});
+  t.columns.push_back({"we`ird", "float", false, false, CatalogColumn::Render::kNumber, "", ""});
   t.copy_columns = {"a", "b", "c", "d", "we`ird"};
   for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert,
                       FullWriteMethod::kLoadData, FullWriteMethod::kInsert}) {
@@ -129,7 +129,7 @@ TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
     auto format = chunkFormat(t, method, true, true, false, kMaria);
     EXPECT_EQ(format.enums, (std::vector<bool>{false, true, false}));
-    EXPECT_EQ(format.enum_names, (std::vector<std::string>{"b"}));
+    EXPECT_EQ(format.enum_names, (std::vector<std::string>{"", "b", ""}));
     BatchEncoder enc(format, 1000);
     RowBatch b = enc.fresh();
     const char* member[] = {"1", "a", ""};
@@ -143,9 +143,23 @@ TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
     ASSERT_TRUE(enc.append(b, blank, blank_len, 3).ok());
     ASSERT_TRUE(enc.append(b, blank, blank_len, 3).ok());
     EXPECT_EQ(b.enum_blanks, 2u);
+    EXPECT_EQ(b.enum_blanks_by_column, (std::vector<uint64_t>{0, 2, 0}));
   }
-  EXPECT_TRUE(
-      chunkFormat(table(), FullWriteMethod::kInsert, true, true, false, kMaria).enum_names.empty());
+  EXPECT_EQ(chunkFormat(table(), FullWriteMethod::kInsert, true, true, false, kMaria).enums,
+            (std::vector<bool>{false, false, false}));
+  // With a member '', an empty value is that member, which the destination stores as it is: it
+  // excuses no warning (one did excuse a truncated emoji member of another row, storing '').
+  auto with_blank = table("enum");
+  with_blank.columns[1].column_type = "enum('a','')";
+  auto format = chunkFormat(with_blank, FullWriteMethod::kBulkInsert, true, true, false, kMaria);
+  EXPECT_EQ(format.enums, (std::vector<bool>{false, false, false}));
+  BatchEncoder enc(format, 1000);
+  RowBatch b = enc.fresh();
+  const char* blank[] = {"2", "", ""};
+  const unsigned long blank_len[] = {1, 0, 0};
+  ASSERT_TRUE(enc.append(b, blank, blank_len, 3).ok());
+  EXPECT_EQ(b.enum_blanks, 0u);
+  EXPECT_TRUE(b.enum_blanks_by_column.empty());
 }
 
 // A FLOAT or DOUBLE -0 is read as "-0" (floatTextExpr) and written by every method as the
@@ -156,8 +170,9 @@ TEST(ChunkWriterTest, NegativeZeroIsWrittenAsTheDestinationStoresIt) {
   auto t = table("float");
   t.columns[1].render = CatalogColumn::Render::kNumber;
   t.columns[1].column_type = "float";
-  t.columns.push_back({"d", "double", false, false, CatalogColumn::Render::kNumber, "double"});
-  t.columns.push_back({"m", "float", false, false, CatalogColumn::Render::kNumber, "float(10,4)"});
+  t.columns.push_back({"d", "double", false, false, CatalogColumn::Render::kNumber, "double", ""});
+  t.columns.push_back(
+      {"m", "float", false, false, CatalogColumn::Render::kNumber, "float(10,4)", ""});
   t.copy_columns = {"a", "b", "d"};
   const char* minus_float[] = {"1", "-0", "0"};
   const char* minus_double[] = {"2", "0", "-0"};

@@ -436,7 +436,11 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       for (const auto& t : report.catalog) {
         auto exists = tableExists(*dest, t.route.target_database, t.route.target_table);
         if (!exists.ok()) return exists.status();
-        if (!*exists) continue;
+        if (!*exists) {
+          if (Status exact = enumDefinitionsAreExact(t); !exact.ok())
+            add("enum and set definitions", L::kFail, exact.message());
+          continue;
+        }
         conflicts.push_back(t.route.target_database + "." + t.route.target_table);
         if (config.options.conflicting_tables != ConflictPolicy::kIgnore || src == nullptr)
           continue;

@@ -283,6 +283,7 @@ Result<SchemaResult> copySchema(mysql::Connection& src, mysql::Connection& dest,
       result.existing.push_back(target);
       continue;
     }
+    DTS_RETURN_IF_ERROR(enumDefinitionsAreExact(t));
     DTS_ASSIGN_OR_RETURN(
         auto show, src.query("SHOW CREATE TABLE " +
                              mysql::quoteQualified(t.route.source_database, t.route.source_table)));
