@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -18,6 +20,7 @@
 
 #include "common/log.h"
 #include "common/socket_address.h"
+#include "common/strings.h"
 
 namespace dts::server {
 
@@ -36,6 +39,18 @@ struct HttpServer::Connection {
   size_t pos = 0;
   Clock::time_point deadline;       // the waiter closes it then
   Clock::time_point waiting_since;  // the longest waiting goes first when too many are open
+  // Plain HTTP: what the waiter knows of the request at the start of buf, read up to its end.
+  struct Request {
+    Clock::time_point start;  // its first byte: the whole request is due read_timeout after
+    size_t header_scan = 0;   // where to look on for the headers' end
+    size_t body_start = 0;    // after the headers' blank line; 0 until that has been read
+    enum class Body { kNone, kLength, kChunked } body = Body::kNone;
+    uint64_t length = 0;         // kLength
+    size_t chunk_scan = 0;       // kChunked: where the next chunk's size line starts
+    uint64_t chunk_data = 0;     // kChunked: the data of the chunks before it
+    bool too_large = false;      // over max_body: answered 413 unread
+    bool continue_sent = false;  // "Expect: 100-continue" answered by the waiter
+  } request;
 };
 
 namespace {
@@ -57,23 +72,84 @@ bool waitFor(int fd, short events, Clock::time_point deadline) {
   }
 }
 
-bool headersComplete(const std::string& buf, size_t from) {
-  return buf.find("\r\n\r\n", from) != std::string::npos;
+// The waiter reads a plain request as cpp-httplib 0.11 then parses it (a disagreement on a
+// malformed request costs only that request: the worker reads no more than the waiter did, and
+// the parser fails at the end of what is buffered).
+
+// The first value of header `name` in a header block (the lines after the request line), as
+// httplib reads it: only lines ending in CRLF, the value without the spaces and tabs around it;
+// an empty value is no header.
+std::optional<std::string_view> headerValue(std::string_view block, std::string_view name) {
+  auto space = [](char ch) { return ch == ' ' || ch == '\t'; };
+  for (size_t pos = 0, nl; (nl = block.find('\n', pos)) != std::string_view::npos; pos = nl + 1) {
+    std::string_view line = block.substr(pos, nl - pos);
+    if (line.empty() || line.back() != '\r') continue;
+    line.remove_suffix(1);
+    while (!line.empty() && space(line.back())) line.remove_suffix(1);
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && space(value.front())) value.remove_prefix(1);
+    if (!value.empty() && equalsIgnoreCase(line.substr(0, colon), name)) return value;
+  }
+  return std::nullopt;
 }
+
+// A chunk's size line (or the line after its data) longer than this is malformed.
+constexpr size_t kMaxChunkLine = 4096;
+
+// Whether buf holds the end of a chunked body, read on from r.chunk_scan (the start of a chunk's
+// size line) as httplib's read_content_chunked reads it; also true when it cannot be read (the
+// worker answers 400), or its chunks are over max_body (r.too_large). A partly buffered chunk is
+// looked at again from its size line: the next read is at most that line's length away.
+bool chunksBuffered(HttpServer::Connection::Request& r, const std::string& buf, uint64_t max_body) {
+  // The end (after the \n) of the line starting at from; 0 when it is not all there.
+  auto lineEnd = [&](size_t from) -> size_t {
+    const size_t nl = buf.find('\n', from);
+    return nl == std::string::npos ? 0 : nl + 1;
+  };
+  for (;;) {
+    const size_t size_end = lineEnd(r.chunk_scan);
+    if (size_end == 0) return buf.size() - r.chunk_scan > kMaxChunkLine;
+    const std::string size_line = buf.substr(r.chunk_scan, size_end - r.chunk_scan);
+    char* parsed = nullptr;
+    const unsigned long size = std::strtoul(size_line.c_str(), &parsed, 16);
+    if (parsed == size_line.c_str() || size == ULONG_MAX) return true;
+    // The last chunk: httplib reads one more line, which must be empty (no trailers).
+    if (size == 0) return lineEnd(size_end) != 0 || buf.size() - size_end > kMaxChunkLine;
+    if (size > max_body - r.chunk_data) {
+      r.too_large = true;
+      return true;
+    }
+    const size_t data_end = size_end + size;
+    if (buf.size() < data_end) return false;
+    const size_t crlf_end = lineEnd(data_end);
+    if (crlf_end == 0) return buf.size() - data_end > kMaxChunkLine;
+    r.chunk_data += size;
+    r.chunk_scan = crlf_end;
+    // Anything but CRLF after a chunk's data ends the body there for httplib.
+    if (buf.compare(data_end, crlf_end - data_end, "\r\n") != 0) return true;
+  }
+}
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
 // One request's view of a connection for httplib's parser and writer. Reads come from the
 // connection's buffer first. Every read gives up at the request's deadline, and at the header
 // deadline until the end of the headers has been read; every write after write_timeout.
+// continue_sent: the waiter has answered "Expect: 100-continue"; httplib's own 100 Continue,
+// the request's first write, is not sent again.
 class ConnectionStream : public httplib::Stream {
  public:
   ConnectionStream(HttpServer::Connection& c, Clock::time_point header_deadline,
                    Clock::time_point read_deadline, std::chrono::milliseconds write_timeout,
-                   bool headers_buffered)
+                   bool headers_buffered, bool continue_sent = false)
       : c_(c),
         header_deadline_(header_deadline),
         read_deadline_(read_deadline),
         write_timeout_(write_timeout),
-        in_headers_(!headers_buffered) {}
+        in_headers_(!headers_buffered),
+        skip_continue_(continue_sent) {}
 
   bool is_readable() const override {
     return c_.pos < c_.buf.size() || (c_.ssl != nullptr && SSL_pending(c_.ssl) > 0) ||
@@ -108,6 +184,10 @@ class ConnectionStream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
+    if (skip_continue_) {
+      skip_continue_ = false;
+      if (std::string_view(ptr, size) == kContinue) return static_cast<ssize_t>(size);
+    }
     const Clock::time_point deadline = Clock::now() + write_timeout_;
     for (;;) {
       if (c_.ssl != nullptr) {
@@ -182,12 +262,17 @@ class ConnectionStream : public httplib::Stream {
   Clock::time_point read_deadline_;
   std::chrono::milliseconds write_timeout_;
   bool in_headers_;
+  bool skip_continue_;
   int crlf_state_ = 0;
 };
 
 // Set by a handler that left the request's body unread: the connection cannot carry another
 // request, the worker closes it after the response.
 thread_local bool close_after_response = false;
+
+// Set by the worker for a request whose body the waiter found over max_body (a chunked one's
+// chunks, or their framing): the handler answers 413 without reading it.
+thread_local bool body_too_large = false;
 
 // A streamed response of the request this worker handles: reserved by streamResponse(), handed
 // over when httplib asks for its first chunk (the status line and headers are written then).
@@ -348,6 +433,7 @@ void HttpServer::toWorkers(std::unique_ptr<Connection> c) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!stopping_) {
+      queued_bytes_ += c->buf.size();
       ready_.push_back(std::move(c));
       c = nullptr;
     }
@@ -356,20 +442,89 @@ void HttpServer::toWorkers(std::unique_ptr<Connection> c) {
   ready_cv_.notify_one();
 }
 
-bool HttpServer::readHeaders(Connection& c) {
+void HttpServer::startRequest(Connection& c, Clock::time_point now) {
+  c.request = {};
+  c.request.start = now;
+  c.deadline = now + std::min(limits_.header_timeout, limits_.read_timeout);
+}
+
+bool HttpServer::requestBuffered(Connection& c) {
+  auto& r = c.request;
+  const uint64_t max_body = max_body_.load();
+  if (r.body_start == 0) {
+    const size_t end = c.buf.find("\r\n\r\n", r.header_scan);
+    if (end == std::string::npos) {
+      r.header_scan = c.buf.size() >= 3 ? c.buf.size() - 3 : 0;
+      return c.buf.size() >= kMaxHeaderBytes;  // too long: httplib answers it
+    }
+    r.body_start = end + 4;
+    const std::string_view head(c.buf.data(), end + 2);
+    const size_t line_end = head.find('\n');
+    const std::string_view method = head.substr(0, std::min(head.find(' '), line_end));
+    const std::string_view block = head.substr(line_end + 1);
+    // httplib reads a body for these methods only (a GET's is left to be the next request).
+    static const std::set<std::string_view> kWithBody = {"POST", "PUT", "PATCH", "PRI", "DELETE"};
+    if (!kWithBody.contains(method)) return true;
+    const auto encoding = headerValue(block, "Transfer-Encoding");
+    const auto length = headerValue(block, "Content-Length");
+    if (encoding && equalsIgnoreCase(*encoding, "chunked")) {
+      r.body = Connection::Request::Body::kChunked;
+      r.chunk_scan = r.body_start;
+    } else if (length) {
+      r.body = Connection::Request::Body::kLength;
+      r.length = std::strtoull(std::string(*length).c_str(), nullptr, 10);
+      r.too_large = r.length > max_body;
+    } else {
+      return true;  // no body (or one httplib reads to the connection's end: it gets none)
+    }
+    if (r.too_large) return true;
+    // The body is due with the rest of the request: a client sending it a byte at a time does
+    // not move this.
+    c.deadline = r.start + limits_.read_timeout;
+    if (headerValue(block, "Expect") == "100-continue" && !requestBuffered(c)) {
+      // The client waits for this before it sends the body (curl, for a second).
+      const ssize_t n = ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+      if (n == static_cast<ssize_t>(kContinue.size())) {
+        r.continue_sent = true;
+      } else if (n > 0) {
+        c.deadline = Clock::time_point::min();  // a part of it: close the connection
+      }  // else nothing sent (a client that reads nothing): its body comes after its wait
+    }
+  }
+  if (r.too_large) return true;
+  if (r.body == Connection::Request::Body::kLength) return c.buf.size() - r.body_start >= r.length;
+  if (r.body == Connection::Request::Body::kChunked) return chunksBuffered(r, c.buf, max_body);
+  return true;
+}
+
+bool HttpServer::readRequest(Connection& c) {
   if (c.pos > 0) {
     c.buf.erase(0, c.pos);
     c.pos = 0;
+    startRequest(c, Clock::now());
   }
   for (;;) {
+    if (!c.buf.empty() && requestBuffered(c)) return true;
+    const auto& r = c.request;
+    // What the request still may take: its headers, then its body; a chunked body's framing
+    // (tiny chunks) may take as much again as its data.
+    size_t limit = kMaxHeaderBytes;
+    if (r.body == Connection::Request::Body::kLength) {
+      limit = r.body_start + r.length;
+    } else if (r.body == Connection::Request::Body::kChunked) {
+      limit = r.body_start + 2 * max_body_.load() + kMaxHeaderBytes;
+      if (c.buf.size() >= limit) {
+        c.request.too_large = true;
+        return true;
+      }
+    }
     const size_t before = c.buf.size();
-    if (before >= kMaxHeaderBytes) return true;  // too long: httplib answers it
-    char chunk[4096];
-    ssize_t n = ::recv(c.fd, chunk, std::min(sizeof chunk, kMaxHeaderBytes - before), 0);
+    const size_t want = std::min<size_t>(limit - before, 64 * 1024);
+    c.buf.resize(before + want);
+    const ssize_t n = ::recv(c.fd, c.buf.data() + before, want, 0);
+    c.buf.resize(before + static_cast<size_t>(std::max<ssize_t>(n, 0)));
     if (n > 0) {
-      if (before == 0) c.deadline = Clock::now() + limits_.header_timeout;  // a request begins
-      c.buf.append(chunk, static_cast<size_t>(n));
-      if (headersComplete(c.buf, before >= 3 ? before - 3 : 0)) return true;
+      if (before == 0) startRequest(c, Clock::now());
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -382,7 +537,7 @@ bool HttpServer::readHeaders(Connection& c) {
 void HttpServer::waiterLoop() {
   std::vector<std::unique_ptr<Connection>> waiting;
   std::vector<pollfd> fds;
-  std::optional<Clock::time_point> last_warning;  // none yet
+  std::optional<Clock::time_point> last_warning, last_body_warning;  // none yet
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -404,12 +559,41 @@ void HttpServer::waiterLoop() {
       closeConnection(std::move(*oldest));
       waiting.erase(oldest);
     }
+    // Bodies being received, and the requests waiting for a worker, take at most
+    // max_body_buffer together: past it, the body being received whose request began longest ago
+    // makes room (a flood of slow uploads pushes out its own).
+    size_t body_bytes;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      body_bytes = queued_bytes_;
+    }
+    for (auto& c : waiting)
+      if (c->request.body_start > 0) body_bytes += c->buf.size();
+    while (body_bytes > limits_.max_body_buffer &&
+           std::any_of(waiting.begin(), waiting.end(),
+                       [](auto& c) { return c->request.body_start > 0; })) {
+      auto oldest = std::min_element(waiting.begin(), waiting.end(), [](auto& a, auto& b) {
+        if ((a->request.body_start > 0) != (b->request.body_start > 0))
+          return a->request.body_start > 0;
+        return a->request.start < b->request.start;
+      });
+      if (!last_body_warning || Clock::now() - *last_body_warning > std::chrono::minutes(1)) {
+        spdlog::warn(
+            "http: request bodies being received over {} bytes; closing the ones begun "
+            "longest ago",
+            limits_.max_body_buffer);
+        last_body_warning = Clock::now();
+      }
+      body_bytes -= (*oldest)->buf.size();
+      closeConnection(std::move(*oldest));
+      waiting.erase(oldest);
+    }
     // Ready (a complete request already buffered) or expired.
     const auto now = Clock::now();
     for (auto& c : waiting) {
       if (c->deadline <= now) {
         closeConnection(std::move(c));
-      } else if (c->ssl == nullptr && headersComplete(c->buf, c->pos)) {
+      } else if (tls_ == nullptr && !c->buf.empty() && requestBuffered(*c)) {
         toWorkers(std::move(c));
       }
     }
@@ -432,8 +616,8 @@ void HttpServer::waiterLoop() {
     for (size_t i = 1; i < fds.size(); ++i) {
       if (fds[i].revents == 0) continue;
       auto& c = waiting[i - 1];
-      // HTTPS: its bytes are encrypted; a worker does the handshake and reads the headers.
-      if (tls_ != nullptr || readHeaders(*c)) {
+      // HTTPS: its bytes are encrypted; a worker does the handshake and reads the request.
+      if (tls_ != nullptr || readRequest(*c)) {
         toWorkers(std::move(c));
       } else if (c->deadline == Clock::time_point::min()) {
         closeConnection(std::move(c));
@@ -453,6 +637,7 @@ void HttpServer::workerLoop() {
       if (stopping_) return;
       c = std::move(ready_.front());
       ready_.pop_front();
+      queued_bytes_ -= c->buf.size();
       active_.push_back(c.get());
     }
     Connection* raw = c.get();
@@ -467,8 +652,6 @@ void HttpServer::workerLoop() {
 
 void HttpServer::handleOne(std::unique_ptr<Connection> c) {
   const auto picked = Clock::now();
-  // Plain HTTP: the waiter has read the whole header block (unless it was too long).
-  const bool buffered = tls_ == nullptr && headersComplete(c->buf, c->pos);
   if (tls_ != nullptr && c->ssl == nullptr) {
     c->ssl = SSL_new(tls_);
     if (c->ssl == nullptr || SSL_set_fd(c->ssl, c->fd) != 1) return closeConnection(std::move(c));
@@ -487,10 +670,17 @@ void HttpServer::handleOne(std::unique_ptr<Connection> c) {
     std::lock_guard<std::mutex> lock(mu_);
     stopping = stopping_;
   }
-  ConnectionStream strm(*c, picked + limits_.header_timeout, picked + limits_.read_timeout,
-                        limits_.write_timeout, buffered);
+  // Plain HTTP: the waiter has read the whole request (or all of it that can be read: a header
+  // block too long, a malformed or too large body); what is not buffered by now is not waited
+  // for. HTTPS: the handshake, then the request, each within its deadline from this pickup.
+  const bool plain = c->ssl == nullptr;
+  ConnectionStream strm(*c, plain ? Clock::time_point::min() : picked + limits_.header_timeout,
+                        plain ? Clock::time_point::min() : picked + limits_.read_timeout,
+                        limits_.write_timeout,
+                        /*headers_buffered=*/plain, plain && c->request.continue_sent);
   bool closed = false;
   close_after_response = false;
+  body_too_large = plain && c->request.too_large;
   pending_stream = {};
   bool ok = process_request(strm, /*close_connection=*/stopping, closed, nullptr);
   if (pending_stream.handed) {
@@ -526,11 +716,13 @@ void HttpServer::handleOne(std::unique_ptr<Connection> c) {
   if (c->pos < c->buf.size()) {
     c->buf.erase(0, c->pos);  // a pipelined next request, or its start
     c->pos = 0;
-    c->deadline = c->waiting_since + limits_.header_timeout;
-    if (c->ssl != nullptr || headersComplete(c->buf, 0)) return toWorkers(std::move(c));
+    if (c->ssl != nullptr) return toWorkers(std::move(c));
+    startRequest(*c, c->waiting_since);
+    if (requestBuffered(*c)) return toWorkers(std::move(c));
   } else {
     c->buf.clear();
     c->pos = 0;
+    c->request = {};
     if (c->ssl != nullptr && SSL_pending(c->ssl) > 0) return toWorkers(std::move(c));
   }
   toWaiter(std::move(c));
@@ -605,6 +797,7 @@ void HttpServer::streamLoop(std::unique_ptr<Connection> c, StreamNext next, bool
   if (ended && keep_alive && !stopping) {
     c->buf.clear();
     c->pos = 0;
+    c->request = {};
     c->waiting_since = Clock::now();
     c->deadline = c->waiting_since + limits_.keep_alive_timeout;
     toWaiter(std::move(c));
@@ -633,8 +826,10 @@ void HttpServer::route(Handler handler, size_t max_body) {
                       "multipart/form-data bodies are not accepted: send the JSON or YAML as "
                       "the body");
     }
-    // Refused before reading: the library would read and drop the whole declared body first.
-    if (!chunked && req.get_header_value<uint64_t>("Content-Length") > max_body) {
+    // Refused before reading: the library would read and drop the whole declared body first; a
+    // chunked one the waiter found too large is only partly buffered.
+    if (body_too_large ||
+        (!chunked && req.get_header_value<uint64_t>("Content-Length") > max_body)) {
       close_after_response = true;
       return setError(res, 413, "payload_too_large",
                       "request body over " + std::to_string(max_body) + " bytes");
@@ -658,6 +853,7 @@ void HttpServer::route(Handler handler, size_t max_body) {
     handler(req, body, res);
   };
   set_payload_max_length(max_body);
+  max_body_ = max_body;
   Get(".*", without_body);
   Options(".*", without_body);
   Post(".*", with_body);
@@ -714,6 +910,7 @@ void HttpServer::shutdownConnections() {
     open_.fetch_sub(1);
   }
   ready_.clear();
+  queued_bytes_ = 0;
   // Requests in progress may finish within the grace; then their sockets are shut down (their
   // reads and writes fail at once, their workers close them).
   if (!ready_cv_.wait_for(lock, limits_.stop_grace,

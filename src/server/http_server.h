@@ -6,15 +6,26 @@
 //
 // Here a connection holds a worker only while a request is being handled:
 //  - one waiter thread poll()s every connection that is not in a worker: new ones and idle
-//    keep-alive ones. For plain HTTP it also reads the request's headers (non-blocking, into the
-//    connection's buffer) so that a client sending them slowly costs no thread. A connection
-//    whose headers are not complete within header_timeout, or idle longer than
-//    keep_alive_timeout, is closed.
+//    keep-alive ones. For plain HTTP it also reads the whole request (non-blocking, into the
+//    connection's buffer): the headers, then a body with Content-Length or a chunked one (up to
+//    route()'s max_body; a larger one goes to a worker at once, answered 413 unread), answering
+//    "Expect: 100-continue" itself; a client sending them slowly, or never their end, costs no
+//    thread. A connection whose headers are not complete within header_timeout, whose request
+//    is not complete within read_timeout of its first byte (a total: a byte now and then does
+//    not move it), or idle longer than keep_alive_timeout, is closed.
 //  - a fixed pool of `workers` threads handles complete requests, one at a time per pickup;
-//    after the response a keep-alive connection goes back to the waiter.
+//    after the response a keep-alive connection goes back to the waiter. A worker never waits
+//    for a plain connection's bytes: what the waiter has not buffered (the rest of a header
+//    block over kMaxHeaderBytes, of a malformed body) is read only if it is already there.
 //  - at most max_connections are open: a new one beyond that closes the one waiting longest.
-//  - HTTPS: the handshake and the headers are read by a worker (they are encrypted), within
-//    header_timeout; idle keep-alive connections still cost no thread.
+//    The bodies the waiter is receiving, and the requests waiting for a worker, take at most
+//    max_body_buffer together: past it, the body being received whose request began longest ago
+//    is closed.
+//  - HTTPS: the handshake and the request are read by a worker (they are encrypted): the
+//    handshake and the headers within header_timeout of the pickup, the whole request within
+//    read_timeout of it, totals that a client trickling bytes does not move; so at most
+//    `workers` slow HTTPS clients can hold every worker for read_timeout. Idle keep-alive
+//    connections still cost no thread.
 //  - a long-lived streamed response (streamResponse(): GET .../changes) holds no worker: once
 //    its status line and headers are written, the connection goes to a thread of its own that
 //    writes the chunks, each made when the previous one was written (back-pressure). At most
@@ -25,7 +36,10 @@
 //    waiting connections are closed at once; requests in progress and streams get `stop_grace`
 //    to finish (a stream ends at its next chunk), then their sockets are shut down.
 // Memory is bounded: workers + max_streams threads, max_connections sockets with at most
-// kMaxHeaderBytes buffered each.
+// kMaxHeaderBytes buffered each while their headers come, max_body_buffer (checked
+// between the waiter's rounds of reads) for the bodies being received and the requests waiting for
+// a worker, and a request (up to 2 * (kMaxHeaderBytes + max_body), a chunked body's framing
+// counted) in each worker.
 //
 // The listening socket has SO_REUSEADDR only (cpp-httplib sets SO_REUSEPORT, which let a second
 // server bind the same port and share its connections).
@@ -55,10 +69,11 @@ struct HttpServerLimits {
   size_t max_connections = 512;
   std::chrono::milliseconds header_timeout{10000};      // connect (or idle) to complete headers
   std::chrono::milliseconds keep_alive_timeout{30000};  // idle between requests
-  std::chrono::milliseconds read_timeout{30000};        // the whole request, once picked up
+  std::chrono::milliseconds read_timeout{30000};        // the whole request, from its first byte
   std::chrono::milliseconds write_timeout{10000};       // each write
   std::chrono::milliseconds stop_grace{2000};           // requests in progress at stop()
-  size_t max_streams = 64;  // streamed responses open at once (each has a thread)
+  size_t max_streams = 64;            // streamed responses open at once (each has a thread)
+  size_t max_body_buffer = 64 << 20;  // request bodies being received (plain HTTP), all together
 };
 
 class HttpServer : public httplib::Server {
@@ -114,8 +129,14 @@ class HttpServer : public httplib::Server {
   void waiterLoop();
   void workerLoop();
   void handleOne(std::unique_ptr<Connection> c);
-  // The waiter reads what a plain connection has sent; true when it is ready for a worker.
-  bool readHeaders(Connection& c);
+  // The waiter reads what a plain connection has sent; true when it is ready for a worker: its
+  // request is all buffered, or is to be refused (too long headers, too large or malformed body).
+  bool readRequest(Connection& c);
+  // Whether c's buffer holds its whole request (or one to refuse), reading on where the last call
+  // stopped; answers "Expect: 100-continue" once the headers are there and the body is not.
+  bool requestBuffered(Connection& c);
+  // A request's first byte has arrived (at `now`): its deadlines start.
+  void startRequest(Connection& c, std::chrono::steady_clock::time_point now);
   void toWaiter(std::unique_ptr<Connection> c);
   void toWorkers(std::unique_ptr<Connection> c);
   void wakeWaiter();
@@ -131,11 +152,13 @@ class HttpServer : public httplib::Server {
   std::condition_variable ready_cv_;
   std::deque<std::unique_ptr<Connection>> incoming_;  // to the waiter
   std::deque<std::unique_ptr<Connection>> ready_;     // to the workers
+  size_t queued_bytes_ = 0;                           // buffered by the connections in ready_
   std::vector<Connection*> active_;                   // in a worker
   std::vector<Connection*> streaming_;                // in a stream's thread
   size_t streams_ = 0;  // reserved by streamResponse() until the stream's end
   bool stopping_ = false;
   std::atomic<size_t> open_{0};
+  std::atomic<size_t> max_body_{0};  // route()'s: the waiter buffers bodies up to this
 
   std::thread waiter_;
   std::vector<std::thread> workers_;

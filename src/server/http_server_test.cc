@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -12,6 +13,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -48,12 +51,22 @@ class RawClient : public testing::LoopbackSocket {
     }
     return got;
   }
+  // What arrives until it holds `what`, EOF or timeout.
+  std::string receiveUntil(const std::string& what, std::chrono::milliseconds timeout) {
+    std::string got;
+    auto deadline = Clock::now() + timeout;
+    bool eof = false;
+    while (got.find(what) == std::string::npos && !eof && Clock::now() < deadline)
+      got += receiveSome(100ms, &eof);
+    return got;
+  }
 };
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  void start(HttpServerLimits limits) {
-    auto s = HttpServer::create(limits);
+  void start(HttpServerLimits limits, const std::string& tls_cert = "",
+             const std::string& tls_key = "") {
+    auto s = HttpServer::create(limits, tls_cert, tls_key);
     ASSERT_TRUE(s.ok()) << s.status().toString();
     server_ = std::move(*s);
     server_->route(
@@ -129,6 +142,148 @@ TEST_F(HttpServerTest, SlowAndIdleClientsDoNotStarveTheWorkers) {
   // So is an idle one's next request.
   clients[0]->send("GET /x HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_NE(clients[0]->receive(2s).find("200 OK"), std::string::npos);
+}
+
+// A body is read by the waiter too: clients that send their headers and then a body slowly, or
+// never its end, hold no worker however many they are (each held one until read_timeout).
+TEST_F(HttpServerTest, SlowBodiesHoldNoWorker) {
+  HttpServerLimits limits;
+  limits.workers = 2;
+  limits.read_timeout = 60s;
+  start(limits);
+  const std::string length_head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n";
+  const std::string chunked_head =
+      "POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n";
+  std::vector<std::unique_ptr<RawClient>> length, chunked;
+  for (int i = 0; i < 4; ++i) {
+    length.push_back(std::make_unique<RawClient>(port_));
+    length.back()->send(length_head + "{");
+    chunked.push_back(std::make_unique<RawClient>(port_));
+    chunked.back()->send(chunked_head + "{");
+  }
+  // Expect: 100-continue: the waiter asks for the body (once), and waits for it like any other.
+  RawClient expecting(port_);
+  expecting.send(
+      "POST /x HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n");
+  std::string got = expecting.receiveUntil("\r\n\r\n", 5s);
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  for (int round = 0; round < 3; ++round) EXPECT_TRUE(get()) << "round " << round;
+  EXPECT_EQ(server_->openConnections(), 9u);
+
+  // Their bodies completed, they are answered.
+  length[0]->send(std::string(999, 'a'));
+  got = length[0]->receiveUntil("got 1000", 5s);
+  EXPECT_NE(got.find("\r\n\r\ngot 1000"), std::string::npos) << got;
+  chunked[0]->send(std::string(999, 'a') + "\r\n0\r\n\r\n");
+  got = chunked[0]->receiveUntil("got 1000", 5s);
+  EXPECT_NE(got.find("\r\n\r\ngot 1000"), std::string::npos) << got;
+  expecting.send(std::string(1000, 'a'));
+  got = expecting.receiveUntil("got 1000", 5s);
+  EXPECT_EQ(got.find("100 Continue"), std::string::npos) << "a second 100 Continue: " << got;
+  EXPECT_NE(got.find("\r\n\r\ngot 1000"), std::string::npos) << got;
+  // A body in pieces with a pipelined request after it, on a kept-alive connection.
+  chunked[1]->send(std::string(999, 'a') + "\r\n");
+  std::this_thread::sleep_for(50ms);
+  chunked[1]->send("0\r\n\r\nGET /x HTTP/1.1\r\nHost: a\r\n\r\n");
+  got = chunked[1]->receiveUntil("\r\n\r\nok", 5s);
+  EXPECT_NE(got.find("\r\n\r\ngot 1000"), std::string::npos) << got;
+  EXPECT_NE(got.find("\r\n\r\nok"), std::string::npos) << got;
+  // HTTP/1.0: answered, then closed.
+  RawClient old(port_);
+  old.send("POST /x HTTP/1.0\r\nContent-Length: 3\r\n\r\nab");
+  std::this_thread::sleep_for(50ms);
+  old.send("c");
+  got = old.receiveUntil("\r\n\r\ngot 3", 5s);
+  EXPECT_NE(got.find("\r\n\r\ngot 3"), std::string::npos) << got;
+  bool eof = false;
+  for (int i = 0; i < 50 && !eof; ++i) old.receive(100ms, &eof);
+  EXPECT_TRUE(eof);
+}
+
+// Bodies being received take at most max_body_buffer together: past it, the one begun longest
+// ago is closed, the others are read on.
+TEST_F(HttpServerTest, BodiesBeingReceivedAreBoundedTogether) {
+  HttpServerLimits limits;
+  limits.max_body_buffer = 55000;
+  start(limits);
+  const std::string head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 30000\r\n\r\n";
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<RawClient>(port_));
+    clients.back()->send(head + std::string(20000, 'a'));
+    std::this_thread::sleep_for(100ms);  // the waiter has read it
+  }
+  bool eof = false;
+  for (int i = 0; i < 50 && !eof; ++i) clients[0]->receive(100ms, &eof);
+  EXPECT_TRUE(eof) << "the body begun first made room";
+  for (int i = 1; i < 3; ++i) {
+    clients[i]->send(std::string(10000, 'a'));
+    std::string got = clients[i]->receiveUntil("got 30000", 5s);
+    EXPECT_NE(got.find("\r\n\r\ngot 30000"), std::string::npos) << i << ": " << got;
+  }
+}
+
+// The request's deadline (read_timeout from its first byte) is a total: a client sending its body
+// a byte at a time, each well within the deadline of the previous one, is cut at it.
+TEST_F(HttpServerTest, TricklingBodiesAreCutAtTheRequestDeadline) {
+  HttpServerLimits limits;
+  limits.workers = 1;
+  limits.header_timeout = 300ms;
+  limits.read_timeout = 800ms;
+  start(limits);
+  RawClient length(port_), chunked(port_);
+  length.send("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n");
+  chunked.send("POST /x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3e8\r\n");
+  bool length_eof = false, chunked_eof = false;
+  for (int i = 0; i < 100 && !(length_eof && chunked_eof); ++i) {
+    if (!length_eof) length.send("a");
+    if (!chunked_eof) chunked.send("a");
+    if (!length_eof) length.receive(50ms, &length_eof);
+    if (!chunked_eof) chunked.receive(50ms, &chunked_eof);
+  }
+  EXPECT_TRUE(length_eof) << "a body trickling in is cut at read_timeout";
+  EXPECT_TRUE(chunked_eof) << "a chunked body trickling in is cut at read_timeout";
+  EXPECT_TRUE(get());
+  for (int i = 0; i < 500 && server_->openConnections() > 0; ++i) std::this_thread::sleep_for(10ms);
+  EXPECT_EQ(server_->openConnections(), 0u);
+}
+
+// HTTPS bodies are read by a worker (they are encrypted), within the same total deadline.
+TEST_F(HttpServerTest, HttpsTricklingBodyIsCutAtTheRequestDeadline) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("dts_http_server_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::string cert = (dir / "cert.pem").string(), key = (dir / "key.pem").string();
+  std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key + " -out " + cert +
+                    " -days 1 -subj /CN=127.0.0.1 >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl (the command) is needed for this test";
+  HttpServerLimits limits;
+  limits.header_timeout = 2s;  // the handshake's too (a slow machine's RSA)
+  limits.read_timeout = 3s;
+  start(limits, cert, key);
+  std::filesystem::remove_all(dir);
+
+  RawClient raw(port_);
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  ASSERT_NE(ctx, nullptr);
+  SSL* ssl = SSL_new(ctx);
+  SSL_set_fd(ssl, raw.fd());
+  ASSERT_EQ(SSL_connect(ssl), 1);
+  std::string head = "POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n";
+  ASSERT_GT(SSL_write(ssl, head.data(), static_cast<int>(head.size())), 0);
+  // A byte every 200 ms (every read waits far less than read_timeout) until the server closes.
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    if (SSL_write(ssl, "a", 1) <= 0) closed = true;
+    pollfd p{raw.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 200) > 0) {
+      char buf[4096];
+      closed = SSL_read(ssl, buf, sizeof buf) <= 0 || closed;
+    }
+  }
+  EXPECT_TRUE(closed) << "an HTTPS body trickling in is cut at read_timeout";
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
 }
 
 TEST_F(HttpServerTest, SlowHeadersAndIdleConnectionsAreClosedAtTheirDeadlines) {
@@ -263,11 +418,14 @@ TEST_F(HttpServerTest, TooManyConnectionsCloseTheLongestWaiting) {
 TEST_F(HttpServerTest, PipelinedRequestsAreAllAnswered) {
   start(HttpServerLimits{});
   RawClient c(port_);
-  c.send("GET /x HTTP/1.1\r\nHost: a\r\n\r\nGET /y HTTP/1.1\r\nHost: a\r\n\r\n");
+  c.send(
+      "GET /x HTTP/1.1\r\nHost: a\r\n\r\nPOST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 3"
+      "\r\n\r\nabcGET /y HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string got;
   for (int i = 0; i < 20 && got.find("ok", got.find("ok") + 2) == std::string::npos; ++i)
     got += c.receive(200ms);
-  EXPECT_NE(got.find("ok", got.find("ok") + 2), std::string::npos) << got;
+  EXPECT_NE(got.find("got 3"), std::string::npos) << got;
+  EXPECT_NE(got.find("ok", got.find("got 3")), std::string::npos) << got;
 }
 
 // `curl -X POST URL` (no body, no Content-Length) is a request without a body, answered at once.
