@@ -5,7 +5,17 @@
 
 namespace dts {
 
-Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what) {
+namespace {
+
+// A document's values, its aliases expanded, beyond which it is refused: a few aliases of
+// aliases (the "billion laughs") expand to more than any walk can visit.
+constexpr size_t kMaxValues = 1000000;
+
+Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what, size_t* visited) {
+  if (++*visited > kMaxValues) {
+    return Status::InvalidArgument(what + ": more than " + std::to_string(kMaxValues) +
+                                   " values with its aliases (*name) expanded");
+  }
   if (node.IsMap()) {
     std::map<std::string, int> seen;  // key -> its first line
     for (const auto& kv : node) {
@@ -19,12 +29,19 @@ Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what) {
                                             ? " (first at line " + std::to_string(it->second) + ")"
                                             : std::string()));
       }
-      DTS_RETURN_IF_ERROR(rejectDuplicateKeys(kv.second, what));
+      DTS_RETURN_IF_ERROR(rejectDuplicateKeys(kv.second, what, visited));
     }
   } else if (node.IsSequence()) {
-    for (const auto& item : node) DTS_RETURN_IF_ERROR(rejectDuplicateKeys(item, what));
+    for (const auto& item : node) DTS_RETURN_IF_ERROR(rejectDuplicateKeys(item, what, visited));
   }
   return Status::OK();
+}
+
+}  // namespace
+
+Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what) {
+  size_t visited = 0;
+  return rejectDuplicateKeys(node, what, &visited);
 }
 
 bool looksLikeJson(const std::string& text) {

@@ -13,7 +13,9 @@
 namespace dts {
 
 // kInvalidArgument "WHAT: duplicate key 'K' at line L (first at line M)" for the first mapping,
-// at any depth, with a key written twice; OK otherwise. Keys are compared as written.
+// at any depth, with a key written twice; OK otherwise. Keys are compared as written. A document
+// of more than a million values with its aliases expanded is kInvalidArgument too: a few nested
+// aliases (the "billion laughs") would otherwise keep every later walk busy for ever.
 Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what);
 
 // Types as written. A body may be YAML or its JSON form, read by the same YAML parser; JSON says

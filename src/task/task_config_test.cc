@@ -85,6 +85,27 @@ TEST(TaskConfigTest, AKeyWrittenTwiceIsRefused) {
   EXPECT_TRUE(parseTaskYaml(base + "objects: [{database: a}, {database: b}]\n").ok());
 }
 
+// The "billion laughs": 600 bytes whose aliases of aliases expand to 9^12 values kept every walk
+// over the document busy for ever (the server's request thread too). An alias used sensibly is
+// still read.
+TEST(TaskConfigTest, AliasesThatExpandBeyondReasonAreRefused) {
+  std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i <= 12; ++i) {
+    const std::string prev = "*a" + std::to_string(i - 1);
+    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
+    for (int k = 1; k < 9; ++k) laughs += ", " + prev;
+    laughs += "]\n";
+  }
+  auto bomb = parseTaskYaml(laughs);
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_EQ(bomb.status().message(),
+            "task file: more than 1000000 values with its aliases (*name) expanded");
+  auto reused = parseTaskYaml(
+      "name: t\nkind: sync\nsource: {endpoint: 127.0.0.1:1, user: u, password: &pw p}\n"
+      "destination: {endpoint: 127.0.0.1:2, user: u, password: *pw}\nobjects: [{database: a}]\n");
+  EXPECT_TRUE(reused.ok()) << reused.status().toString();
+}
+
 TEST(TaskConfigTest, DefaultsAndPasswordResolution) {
   auto c = parseTaskYaml(R"(
 name: m
