@@ -712,7 +712,12 @@ Status BinlogDecoder::decodeBody(const EventHeader& h, std::string_view body, Bi
       ev->body = format_.lastRotate();
       return Status::OK();
     case EventType::kQuery:
-    case EventType::kMariaQueryCompressed: return decodeQuery(in, ev);
+    case EventType::kMariaQueryCompressed:
+    // LOAD DATA logged as a statement: its text (naming the file the server wrote from the
+    // BEGIN_LOAD_QUERY and APPEND_BLOCK events) is a QUERY's, after a longer post-header that
+    // decodeQuery skips. Decoded, it is a statement like any other: one that writes a moved
+    // table stops the task (pipeline/statement_dml.h) instead of being dropped unseen.
+    case EventType::kExecuteLoadQuery: return decodeQuery(in, ev);
     case EventType::kXid: return decodeXid(in, ev);
     case EventType::kTableMap: {
       TableMapEvent e;

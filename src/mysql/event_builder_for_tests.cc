@@ -104,6 +104,7 @@ std::string EventBuilder::postHeaderLengths() const {
     p[static_cast<size_t>(t) - 1] = static_cast<char>(len);
   };
   set(EventType::kQuery, 13);
+  set(EventType::kExecuteLoadQuery, 26);
   set(EventType::kRotate, 8);
   set(EventType::kFormatDescription, 98);
   set(EventType::kTableMap, 8);
@@ -161,13 +162,15 @@ std::string EventBuilder::formatDescription() {
 
 namespace {
 // A QUERY event's body: post-header, status variables, database, statement.
-std::string queryBody(std::string_view db, std::string_view sql, const std::string& status) {
+std::string queryBody(std::string_view db, std::string_view sql, const std::string& status,
+                      std::string_view more_post_header = {}) {
   std::string b;
   putUint(&b, 7, 4);  // thread id
   putUint(&b, 0, 4);  // exec time
   b.push_back(static_cast<char>(db.size()));
   putUint(&b, 0, 2);  // error code
   putUint(&b, status.size(), 2);
+  b += more_post_header;
   b += status;
   b += db;
   b.push_back('\0');
@@ -213,6 +216,16 @@ std::string EventBuilder::query(std::string_view db, std::string_view sql,
     status.push_back(static_cast<char>(session.explicit_defaults));
   }
   return event(EventType::kQuery, queryBody(db, sql, status));
+}
+
+std::string EventBuilder::executeLoadQuery(std::string_view db, std::string_view sql) {
+  std::string more;  // file id, the file name's start and end in sql, duplicate handling
+  putUint(&more, 1, 4);
+  putUint(&more, 0, 4);
+  putUint(&more, 0, 4);
+  more.push_back(0);
+  return event(EventType::kExecuteLoadQuery,
+               queryBody(db, sql, std::string("\x00\x00\x00\x00\x00", 5), more));
 }
 
 std::string EventBuilder::xid(uint64_t x) {

@@ -59,6 +59,8 @@ class EventBuilder {
   std::string event(EventType type, std::string_view body, uint32_t timestamp = 1700000000);
   std::string formatDescription();
   std::string query(std::string_view db, std::string_view sql);
+  // LOAD DATA logged as a statement (EXECUTE_LOAD_QUERY: a QUERY with 13 more post-header bytes).
+  std::string executeLoadQuery(std::string_view db, std::string_view sql);
   // With the status variables a server writes before Q_CHARSET_CODE (flags, sql_mode, catalog,
   // auto-increment) and Q_CHARSET_CODE naming `client_collation`.
   // Also Q_TIME_ZONE_CODE when time_zone is not empty, and the statement's microseconds (MariaDB

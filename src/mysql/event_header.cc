@@ -41,10 +41,13 @@ std::string eventTypeName(EventType type) {
     case EventType::kStop: return "STOP";
     case EventType::kRotate: return "ROTATE";
     case EventType::kIntvar: return "INTVAR";
+    case EventType::kAppendBlock: return "APPEND_BLOCK";
     case EventType::kRand: return "RAND";
     case EventType::kUserVar: return "USER_VAR";
     case EventType::kFormatDescription: return "FORMAT_DESCRIPTION";
     case EventType::kXid: return "XID";
+    case EventType::kBeginLoadQuery: return "BEGIN_LOAD_QUERY";
+    case EventType::kExecuteLoadQuery: return "EXECUTE_LOAD_QUERY";
     case EventType::kTableMap: return "TABLE_MAP";
     case EventType::kWriteRowsV1: return "WRITE_ROWS_V1";
     case EventType::kUpdateRowsV1: return "UPDATE_ROWS_V1";

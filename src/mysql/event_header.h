@@ -31,10 +31,13 @@ enum class EventType : uint8_t {
   kStop = 3,
   kRotate = 4,
   kIntvar = 5,
+  kAppendBlock = 9,  // LOAD DATA's file, logged as statement: read by nobody here
   kRand = 13,
   kUserVar = 14,
   kFormatDescription = 15,
   kXid = 16,
+  kBeginLoadQuery = 17,    // LOAD DATA's file, logged as statement: its first block
+  kExecuteLoadQuery = 18,  // LOAD DATA logged as statement: a QUERY with a longer post-header
   kTableMap = 19,
   kWriteRowsV1 = 23,
   kUpdateRowsV1 = 24,
