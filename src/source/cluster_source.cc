@@ -52,6 +52,12 @@ Status checkDestinationNotSecondary(InstanceRegistry& registry, const std::strin
   DTS_ASSIGN_OR_RETURN(auto instances, registry.list());
   std::string dest = canonical(destination);
   for (const auto& inst : instances) {
+    if (canonical(inst.endpoint) == dest) {
+      return Status::InvalidArgument(
+          "a registered instance cannot be the destination: " + destination +
+          " is the read/write endpoint of instance " + inst.name +
+          " (its primary: a task does not write into a source's own servers)");
+    }
     for (const auto& node : inst.nodes) {
       if (canonical(node.endpoint) == dest) {
         return Status::InvalidArgument(

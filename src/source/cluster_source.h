@@ -30,8 +30,8 @@ struct ResolvedSource {
 Result<ResolvedSource> resolveSource(InstanceRegistry& registry, const std::string& instance,
                                      const std::string& secondary_node);
 
-// Refuses a destination that is a registered node of any instance, or an instance's read/write
-// endpoint of a secondary. Compares endpoints after resolving "localhost" to 127.0.0.1.
+// Refuses a destination that is a registered node of any instance or an instance's read/write
+// endpoint. Compares endpoints after resolving "localhost" to 127.0.0.1.
 Status checkDestinationNotSecondary(InstanceRegistry& registry, const std::string& destination);
 
 // The message a task fails with when its node is deleted.

@@ -59,6 +59,13 @@ TEST(ClusterSourceTest, RefusesASecondaryAsDestination) {
   EXPECT_EQ(st.message().find("secondary"), std::string::npos) << st.message();
   EXPECT_NE(st.message().find("is node node-1 of instance shop"), std::string::npos)
       << st.message();
+  // The read/write endpoint is the primary under another address: a task wrote its copy (and
+  // dts_meta) into the source itself.
+  st = checkDestinationNotSecondary(**reg, "localhost:06033");
+  EXPECT_EQ(st.message(),
+            "a registered instance cannot be the destination: localhost:06033 is the read/write "
+            "endpoint of instance shop (its primary: a task does not write into a source's own "
+            "servers)");
   EXPECT_TRUE(checkDestinationNotSecondary(**reg, "127.0.0.1:3399").ok());
 }
 
