@@ -28,6 +28,7 @@ struct NameRef {
   std::string db;
   std::string table;
   bool database_only = false;
+  bool only_read = false;  // CREATE TABLE ... LIKE's model: read, not changed
 };
 
 class Parser : public mysql::SqlTokenCursor {
@@ -111,11 +112,9 @@ Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRe
       DTS_ASSIGN_OR_RETURN(NameRef r, p.name());
       refs.push_back(r);
       bool paren = p.acceptPunct('(');
-      if (p.accept("LIKE")) {
+      if (p.accept("LIKE") || (paren && p.accept("LIKE"))) {
         DTS_ASSIGN_OR_RETURN(NameRef like, p.name());
-        refs.push_back(like);
-      } else if (paren && p.accept("LIKE")) {
-        DTS_ASSIGN_OR_RETURN(NameRef like, p.name());
+        like.only_read = true;
         refs.push_back(like);
       }
     } else if (p.accept("DATABASE") || p.accept("SCHEMA")) {
@@ -305,12 +304,17 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
                        std::string(default_db) + "'");
   }
   size_t selected = 0;
+  bool changes_selected = false;  // a table it changes (not only reads) is selected
   std::vector<Target> targets;
   for (const NameRef& r : refs) {
     targets.push_back(routeOf(mapping, r));
-    if (targets.back().selected) ++selected;
+    if (targets.back().selected) {
+      ++selected;
+      changes_selected = changes_selected || !r.only_read;
+    }
   }
-  if (selected == 0) return std::optional<RewrittenDdl>();
+  // A table it only reads (CREATE TABLE other.copy LIKE moved.t) changes nothing the task moves.
+  if (!changes_selected) return std::optional<RewrittenDdl>();
   if (selected != refs.size()) {
     std::string moved, not_moved;
     for (size_t i = 0; i < refs.size(); ++i) {

@@ -62,6 +62,16 @@ TEST(DdlRewriteTest, SkipsUnselectedTables) {
   EXPECT_EQ(rewrite("ALTER TABLE other ADD x INT"), "SKIP");
   EXPECT_EQ(rewrite("CREATE TABLE t (id INT)", "elsewhere"), "SKIP");
   EXPECT_EQ(rewrite("CREATE USER x", "elsewhere"), "SKIP");
+  // A copy of a moved table made outside the selection (a DBA's backup) changes nothing moved;
+  // it stopped the task ("names both tables the task moves and tables it does not").
+  EXPECT_EQ(rewrite("CREATE TABLE other LIKE orders"), "SKIP");
+  EXPECT_EQ(rewrite("CREATE TABLE elsewhere.copy (LIKE shop.orders)", "x"), "SKIP");
+  EXPECT_EQ(rewrite("CREATE TABLE items LIKE orders"),
+            "CREATE TABLE `shop2`.`items` LIKE `shop2`.`orders_copy`");
+  // A moved table made like one the destination does not have cannot be placed.
+  EXPECT_NE(
+      rewrite("CREATE TABLE items LIKE other").find("and tables it does not (`shop`.`other`)"),
+      std::string::npos);
 }
 
 TEST(DdlRewriteTest, RefusesWhatItCannotPlace) {
