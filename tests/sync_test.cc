@@ -919,6 +919,23 @@ TEST_F(SyncTest, LagIsZeroWhileIdleAndGrowsWhileAChangeWaits) {
   std::this_thread::sleep_for(4s);
   EXPECT_EQ(latency(), 0.0);
   EXPECT_EQ(destValue("SELECT COUNT(*) FROM lg.t"), "3");
+  // A source busy only with tables the task does not move sends no heartbeat: the task is still
+  // as fresh as the last transaction it read (the lag grew by a second per second, for as long
+  // as the other writes went on: 8 s here, 139 s for a tester).
+  sourceSql(
+      "DROP DATABASE IF EXISTS lg_other; CREATE DATABASE lg_other;"
+      "CREATE TABLE lg_other.t (id INT PRIMARY KEY)");
+  {
+    auto other = cluster_->connect(cluster_->endpoint());
+    ASSERT_NE(other, nullptr);
+    for (int i = 1; i <= 40; ++i) {
+      ASSERT_TRUE(other->execute("INSERT INTO lg_other.t VALUES (" + std::to_string(i) + ")").ok());
+      std::this_thread::sleep_for(200ms);
+    }
+    const double busy = latency();
+    EXPECT_GE(busy, 0.0);
+    EXPECT_LT(busy, 4000.0) << log(logfile);
+  }
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
 }

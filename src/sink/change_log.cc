@@ -1366,6 +1366,13 @@ Status ChangeLog::skipTransaction(const pipeline::Transaction& piece) {
   DTS_RETURN_IF_ERROR(advancePosition(piece));
   // Commits still in the batch: the position goes to disk with them (commitBatch).
   if (batch_commits_ > 0) return Status::OK();
+  {
+    // Nothing before it waits: the log is as fresh as this source commit (a source busy only
+    // with tables the task does not record sends no heartbeat to say it).
+    std::lock_guard<std::mutex> lock(table_mu_);
+    last_source_commit_ms_ = std::max(
+        last_source_commit_ms_, sourceCommitMs(piece.timestamp, piece.commit_us, piece.received));
+  }
   std::lock_guard<std::mutex> lock(mu_);
   written_position_ = position_->toString();
   if (written_end_ == visible_end_) durable_position_ = written_position_;

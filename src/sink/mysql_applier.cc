@@ -380,12 +380,17 @@ Status MysqlApplier::describeRows(Txn* t, bool with_hashes) {
   return Status::OK();
 }
 
-Status MysqlApplier::skipTransaction(uint64_t seq, bool may_write_checkpoint) {
+Status MysqlApplier::skipTransaction(uint64_t seq, bool may_write_checkpoint, double commit_ms) {
   bool write = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
     markDoneLocked(seq);
     ++stats_.transactions_skipped;
+    // Nothing before it waits: the destination is as fresh as this source commit. A source busy
+    // only with tables the task does not move sends no heartbeat, and the lag grew from the last
+    // moved change for as long as that lasted (DtsReplicationLagHigh fired on a caught-up task).
+    if (queued_ == 0)
+      stats_.last_source_commit_ms = std::max(stats_.last_source_commit_ms, commit_ms);
     // A long run of filtered-out transactions still moves the checkpoint, now and then.
     write = may_write_checkpoint && base_version_ != persisted_version_ && queued_ == 0 &&
             options_.clock->now() - last_control_write_ > std::chrono::seconds(1);
@@ -417,7 +422,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     t->seq = ++next_seq_;
     order_.push_back(OrderEntry{t->seq, id, txn.gtid, false});
   }
-  if (resume_.applied.contains(id)) return skipTransaction(t->seq, false);
+  if (resume_.applied.contains(id)) return skipTransaction(t->seq, false, t->commit_ms);
 
   std::vector<ChangeEvent> ddl;
   DTS_RETURN_IF_ERROR(takeEvents(txn, t.get(), &ddl));
@@ -427,7 +432,7 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     }
     return applyDdl(t, ddl);
   }
-  if (t->events.empty()) return skipTransaction(t->seq, true);
+  if (t->events.empty()) return skipTransaction(t->seq, true, t->commit_ms);
   DTS_RETURN_IF_ERROR(describeRows(t.get(), true));
 
   std::unique_lock<std::mutex> lock(mu_);

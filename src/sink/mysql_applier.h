@@ -238,7 +238,8 @@ class MysqlApplier final : public Sink {
   // Numbers streamed piece t and hands its rows' reads to the prefetcher (made on first use).
   void prefetchPiece(Txn* t);
   // Skips transaction seq (nothing of it to apply); now and then records the checkpoint.
-  Status skipTransaction(uint64_t seq, bool may_write_checkpoint);
+  // commit_ms: its source commit (sourceCommitMs); 0 when it does not count for the lag.
+  Status skipTransaction(uint64_t seq, bool may_write_checkpoint, double commit_ms = 0);
   void workerLoop(Worker* w);
   Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
