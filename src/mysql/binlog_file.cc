@@ -83,6 +83,15 @@ Result<std::string_view> BinlogFileSource::nextEvent() {
     return Status::Corruption("impossible event size " + std::to_string(event_size) + " at " +
                               name_ + ":" + std::to_string(next_));
   if (event_size > remaining) {
+    // A server writing its last event wrote a whole header first: its next position is where the
+    // event ends. One that disagrees is a damaged size, not a write cut short; taking it for a
+    // torn tail would end the file there and drop every event after it.
+    if (header->log_pos != 0 && header->log_pos != next_ + event_size) {
+      return Status::Corruption("binlog file " + name_ + ":" + std::to_string(next_) +
+                                ": the event's size " + std::to_string(event_size) +
+                                " disagrees with its header's next position " +
+                                std::to_string(header->log_pos) + " (a damaged event)");
+    }
     torn_tail_ = remaining;
     return Status::NotFound("end of " + name_ + ": torn last event (" + std::to_string(remaining) +
                             " of " + std::to_string(event_size) + " bytes) at offset " +

@@ -63,6 +63,26 @@ TEST(BinlogFileTest, TornTailIsEndOfFileNotCorruption) {
   EXPECT_EQ((*src)->tornTailBytes(), n - 3);
 }
 
+// A size byte damaged so that the event runs past the end is not a torn tail: the header's next
+// position says where the event really ends. Read as torn, the file ended there, exit 0, and the
+// transactions after it were dropped (the next file read on).
+TEST(BinlogFileTest, ADamagedSizeIsCorruptionNotATornTail) {
+  size_t n;
+  std::string bytes = sampleFile(&n);
+  testing::EventBuilder b;
+  const size_t fde = b.formatDescription().size();
+  bytes[4 + fde + 10] = static_cast<char>(bytes[4 + fde + 10] ^ 0xff);  // size's second byte
+  auto src = BinlogFileSource::open(writeTemp("damaged.000001", bytes));
+  ASSERT_TRUE(src.ok());
+  ASSERT_TRUE((*src)->nextEvent().ok());
+  auto e = (*src)->nextEvent();
+  EXPECT_EQ(e.status().code(), Status::Code::kCorruption) << e.status().toString();
+  EXPECT_NE(e.status().message().find("damaged.000001:" + std::to_string(4 + fde)),
+            std::string::npos)
+      << e.status().message();
+  EXPECT_EQ((*src)->tornTailBytes(), 0u);
+}
+
 TEST(BinlogFileTest, ImpossibleSizeInTheMiddleIsCorruption) {
   size_t n;
   std::string bytes = sampleFile(&n);
