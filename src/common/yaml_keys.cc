@@ -1,5 +1,6 @@
 #include "common/yaml_keys.h"
 
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -49,6 +50,57 @@ bool looksLikeJson(const std::string& text) {
   // A YAML flow mapping ({a: 1}) starts the same way but is not JSON.
   return at != std::string::npos && (text[at] == '{' || text[at] == '[') &&
          nlohmann::json::accept(text);
+}
+
+namespace {
+
+// The value of the 4 hex digits at s[i..i+4), or -1.
+int hex4(const std::string& s, size_t i) {
+  if (i + 4 > s.size()) return -1;
+  int v = 0;
+  for (size_t k = i; k < i + 4; ++k) {
+    const char c = s[k];
+    const int d = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+}  // namespace
+
+YAML::Node loadYamlOrJson(const std::string& text) {
+  if (text.find("\\u") == std::string::npos || !looksLikeJson(text)) return YAML::Load(text);
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 >= text.size()) {
+      out.push_back(text[i]);
+      continue;
+    }
+    // An escape: "\\" and the like are copied whole, so that "\\\\ud83d" stays text.
+    const int high = text[i + 1] == 'u' ? hex4(text, i + 2) : -1;
+    const int low = high >= 0xD800 && high <= 0xDBFF && i + 12 <= text.size() &&
+                            text.compare(i + 6, 2, "\\u") == 0
+                        ? hex4(text, i + 8)
+                        : -1;
+    if (low >= 0xDC00 && low <= 0xDFFF) {
+      const unsigned cp = 0x10000u + ((static_cast<unsigned>(high) - 0xD800u) << 10) +
+                          (static_cast<unsigned>(low) - 0xDC00u);
+      char esc[11];
+      std::snprintf(esc, sizeof esc, "\\U%08X", cp);
+      out += esc;
+      i += 11;
+      continue;
+    }
+    out.push_back(text[i]);
+    out.push_back(text[i + 1]);
+    ++i;
+  }
+  return YAML::Load(out);
 }
 
 void keepQuotedAsStrings(YAML::Node node) {

@@ -26,6 +26,12 @@ Status rejectDuplicateKeys(const YAML::Node& node, const std::string& what);
 //
 // Whether text is a JSON document (a YAML flow mapping such as {a: 1} is not).
 bool looksLikeJson(const std::string& text);
+// YAML::Load of a YAML or JSON document. JSON writes a character beyond U+FFFF as an escaped
+// UTF-16 surrogate pair ("\ud83d\ude00", Python's json.dumps default), which yaml-cpp refuses
+// ("invalid unicode"); in a JSON document each pair becomes the one YAML escape "\U0001F600"
+// first. YAML text is read as it is (there \u may be a plain scalar's own characters).
+// Throws YAML::Exception as YAML::Load does.
+YAML::Node loadYamlOrJson(const std::string& text);
 // Whether a scalar was written quoted (a JSON string, or a quoted YAML string), or tagged !!str.
 inline bool isQuotedScalar(const YAML::Node& node) {
   return node.IsScalar() && (node.Tag() == "!" || node.Tag() == "tag:yaml.org,2002:str");

@@ -712,7 +712,7 @@ Status refuseSyncOnlyOptions(const task::TaskConfig& config, const std::string& 
   if (config.kind != task::TaskKind::kTracking) return Status::OK();
   YAML::Node options;
   try {
-    YAML::Node root = YAML::Load(options_text);
+    YAML::Node root = loadYamlOrJson(options_text);
     options = whole_task && root.IsMap() ? root["options"] : root;
   } catch (const YAML::Exception&) {
     return Status::OK();  // parseTaskText has judged the text
@@ -921,7 +921,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
   }
   std::string merged;
   try {
-    YAML::Node patch = YAML::Load(options_yaml);
+    YAML::Node patch = loadYamlOrJson(options_yaml);
     if (!patch.IsMap()) return Status::InvalidArgument("options: must be a mapping");
     DTS_RETURN_IF_ERROR(rejectDuplicateKeys(patch, "options"));
     YAML::Node root = YAML::Load(yaml);

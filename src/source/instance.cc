@@ -95,7 +95,7 @@ Result<std::string> scalar(const YAML::Node& node, const std::string& path) {
 Result<Instance> parseInstanceYaml(const std::string& text) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = loadYamlOrJson(text);
   } catch (const YAML::Exception& e) {
     return Status::InvalidArgument(std::string("instance file is not valid YAML: ") + e.what());
   }

@@ -588,7 +588,7 @@ Result<int64_t> parseUtcTimeMs(const std::string& text) {
 Result<TaskConfig> parseTaskYaml(const std::string& text) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = loadYamlOrJson(text);
   } catch (const YAML::Exception& e) {
     // The mark locates the error; the message is yaml-cpp's own (it never quotes values).
     return Status::InvalidArgument("task file: not valid YAML at line " +

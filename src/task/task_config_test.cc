@@ -85,6 +85,20 @@ TEST(TaskConfigTest, AKeyWrittenTwiceIsRefused) {
   EXPECT_TRUE(parseTaskYaml(base + "objects: [{database: a}, {database: b}]\n").ok());
 }
 
+// JSON writes a character beyond U+FFFF as an escaped surrogate pair (Python's json.dumps does by
+// default); yaml-cpp refused the body ("invalid unicode: 55357").
+TEST(TaskConfigTest, JsonSurrogatePairsAreTheirCharacter) {
+  auto c = parseTaskYaml(
+      R"({"name": "t", "kind": "sync", "source": {"endpoint": "127.0.0.1:1", "user": "u",)"
+      R"( "password": "p\\ud83d"}, "destination": {"endpoint": "127.0.0.1:2", "user": "u",)"
+      R"( "password": "p"}, "objects": [{"database": "a", "tables": [{"name": "t", "where":)"
+      R"( "note <> '\ud83d\ude00' AND n = '\u00e9'"}]}]})");
+  ASSERT_TRUE(c.ok()) << c.status().toString();
+  EXPECT_EQ(c->objects[0].tables[0].where, "note <> '\xF0\x9F\x98\x80' AND n = '\xC3\xA9'");
+  // An escaped backslash before "ud83d" is a backslash and text, not an escape.
+  EXPECT_EQ(c->source.password, "p\\ud83d");
+}
+
 // The "billion laughs": 600 bytes whose aliases of aliases expand to 9^12 values kept every walk
 // over the document busy for ever (the server's request thread too). An alias used sensibly is
 // still read.
