@@ -1349,6 +1349,50 @@ TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   EXPECT_EQ(destValue("SELECT v FROM sfmt.t WHERE id = 1"), "1");
 }
 
+// The same through a table the task does not move: a view over a moved table, or a trigger on
+// the table that writes one. The binlog has only the statement; the task went on without the
+// rows it changed in the moved table.
+TEST_F(SyncTest, AStatementWritingAMovedTableThroughAViewOrTriggerStopsTheTask) {
+  cluster_->rootSql(
+      "node-1",
+      "DROP DATABASE IF EXISTS sfv; DROP DATABASE IF EXISTS sfo; CREATE DATABASE sfv; "
+      "CREATE DATABASE sfo; CREATE TABLE sfv.t (id INT PRIMARY KEY, v INT); "
+      "INSERT INTO sfv.t VALUES (1, 1); CREATE TABLE sfo.plain (id INT PRIMARY KEY); "
+      "CREATE TABLE sfo.trg (id INT PRIMARY KEY); CREATE TRIGGER sfo.tr AFTER INSERT ON sfo.trg "
+      "FOR EACH ROW INSERT INTO sfv.t VALUES (NEW.id, 7); "
+      "CREATE VIEW sfo.v AS SELECT * FROM sfv.t");
+  for (const char* write :
+       {"INSERT INTO sfo.trg VALUES (7000)", "UPDATE sfo.v SET v = 999 WHERE id = 1"}) {
+    {
+      auto dest = cluster_->connect(cluster_->destinationEndpoint());
+      ASSERT_NE(dest, nullptr);
+      ASSERT_TRUE(dest->execute("DROP DATABASE IF EXISTS sfv").ok());
+    }
+    DtsProcess dts;
+    std::string data, logfile;
+    ASSERT_NO_FATAL_FAILURE(startSync(write[0] == 'I' ? "sfvtrg" : "sfvview", "  - database: sfv\n",
+                                      "{}", &dts, &data, &logfile));
+    // Statements on a table without triggers, views or moved names change nothing moved.
+    cluster_->rootSql("node-1",
+                      "SET SESSION binlog_format = 'STATEMENT'; INSERT INTO sfo.plain VALUES (1)");
+    sourceSql("INSERT INTO sfv.t VALUES (2, 2)");
+    ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+    cluster_->rootSql("node-1", std::string("SET SESSION binlog_format = 'STATEMENT'; ") + write);
+    auto exit_code = dts.wait(60s);
+    ASSERT_TRUE(exit_code.has_value()) << write << "\n" << log(logfile);
+    EXPECT_NE(*exit_code, 0);
+    const std::string logged = log(logfile);
+    EXPECT_NE(
+        logged.find(write[0] == 'I'
+                        ? "a change of `sfo`.`trg` (its trigger `sfo`.`tr` names `sfv`.`t`) "
+                          "as an SQL statement"
+                        : "a change of `sfo`.`v` (a view over `sfv`.`t`) as an SQL statement"),
+        std::string::npos)
+        << logged;
+    cluster_->rootSql("node-1", "DELETE FROM sfo.plain; DELETE FROM sfv.t WHERE id = 2");
+  }
+}
+
 // Rows the source holds although they fail a CHECK constraint (written by a session with
 // check_constraint_checks=0) arrive, by the full load and by the applier, as a MariaDB replica
 // applies them; they stopped the task before (error 4025).

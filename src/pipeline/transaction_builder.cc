@@ -104,6 +104,16 @@ Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
         break;
       }
     }
+    // A table it does not move may write one it does: a view over it, a trigger on it.
+    for (size_t i = 0; which.empty() && options_.writes_through && i < dml->targets.size(); ++i) {
+      const auto& [db, table] = dml->targets[i];
+      auto through = options_.writes_through(db, table);
+      if (!through.ok())
+        return through.status().withContext(
+            "asking the source about `" + db + "`.`" + table + "`, which a statement logged at " +
+            event.position.file + ":" + std::to_string(event.position.offset) + " writes");
+      if (!through->empty()) which = "`" + db + "`.`" + table + "` (" + *through + ")";
+    }
   }
   if (which.empty()) return Status::OK();
   const std::string text = excerpt(q.sql);

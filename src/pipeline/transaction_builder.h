@@ -70,6 +70,12 @@ class TransactionBuilder {
     // default database is selected), is kUnsupported naming the statement and its position;
     // otherwise such a statement is kept like DDL (a binlog printer shows it).
     bool refuse_statement_dml = false;
+    // With refuse_statement_dml: asked about each table such a statement writes that is not
+    // selected. What it returns, when not empty, says how writing that table may write selected
+    // ones (a view over one, a trigger that names one), and the statement is refused with it:
+    // the rows it changed there are in no row event. An error stops the reader. Null: not asked.
+    std::function<Result<std::string>(const std::string& db, const std::string& table)>
+        writes_through = nullptr;
     // Piece limits (see above); 0 = no limit on that measure. Both 0: whole transactions only
     // (memory grows with the transaction).
     size_t max_piece_rows = 5000;

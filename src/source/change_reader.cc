@@ -146,7 +146,8 @@ namespace {
 pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& o) {
   return pipeline::TransactionBuilder::Options{.tables = o.tables,
                                                .keep_all_ddl = o.keep_all_ddl,
-                                               .refuse_statement_dml = o.refuse_statement_dml};
+                                               .refuse_statement_dml = o.refuse_statement_dml,
+                                               .writes_through = o.writes_through};
 }
 
 }  // namespace

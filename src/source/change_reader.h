@@ -82,6 +82,9 @@ struct ChangeReaderOptions {
   bool keep_all_ddl = false;
   // pipeline::TransactionBuilder::Options::refuse_statement_dml.
   bool refuse_statement_dml = false;
+  // pipeline::TransactionBuilder::Options::writes_through (called on the reading thread).
+  std::function<Result<std::string>(const std::string& db, const std::string& table)>
+      writes_through = nullptr;
   bool verify_checksums = true;
   // Set: every transaction piece is stamped with clock->now() when the reader completes it
   // (Transaction::received). Not owned; must outlive the reader.

@@ -21,6 +21,7 @@
 #include "source/schema_tracker.h"
 #include "source/source_filter_evaluator.h"
 #include "source/start_check.h"
+#include "source/writes_through.h"
 #include "task/schema_history_store.h"
 #include "task/throttle.h"
 #include "task/tracking.h"
@@ -315,6 +316,22 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
   ro.refuse_statement_dml = true;  // rows only: a change logged as a statement is an error
+  // ... also on a table it does not move that writes one it does (a view, a trigger): asked of
+  // the source on a connection of its own, opened the first time (such statements are rare).
+  {
+    DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
+    auto conn = std::make_shared<std::unique_ptr<mysql::Connection>>();
+    ro.writes_through = [src_opts, conn, moved = mapping_](
+                            const std::string& db,
+                            const std::string& table) -> Result<std::string> {
+      if (*conn == nullptr) {
+        DTS_ASSIGN_OR_RETURN(*conn, mysql::Connection::connect(src_opts));
+      }
+      auto r = source::writesThrough(**conn, *moved, db, table);
+      if (!r.ok()) conn->reset();  // a new connection next time
+      return r;
+    };
+  }
   ro.clock = clock;
   auto reader_r = open_reader(from, std::move(ro));
   if (!reader_r.ok()) return reader_r.status().withContext(where);
