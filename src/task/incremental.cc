@@ -319,13 +319,13 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   // ... also on a table it does not move that writes one it does (a view, a trigger): asked of
   // the source on a connection of its own, opened the first time (such statements are rare).
   {
-    DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
     auto conn = std::make_shared<std::unique_ptr<mysql::Connection>>();
-    ro.writes_through = [src_opts, conn, moved = mapping_](
+    ro.writes_through = [source = config_.source, conn, moved = mapping_](
                             const std::string& db,
                             const std::string& table) -> Result<std::string> {
       if (*conn == nullptr) {
-        DTS_ASSIGN_OR_RETURN(*conn, mysql::Connection::connect(src_opts));
+        DTS_ASSIGN_OR_RETURN(auto options, source.connectOptions());
+        DTS_ASSIGN_OR_RETURN(*conn, mysql::Connection::connect(options));
       }
       auto r = source::writesThrough(**conn, *moved, db, table);
       if (!r.ok()) conn->reset();  // a new connection next time

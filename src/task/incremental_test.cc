@@ -268,10 +268,11 @@ TEST_F(IncrementalEngineTest, WithDdlOffTransactionsKeepTheirGtidsWithoutTheStat
   EXPECT_TRUE(record_->applied[0].events.empty());
   EXPECT_TRUE(record_->applied[4].events.empty());
   EXPECT_EQ(record_->applied[1].events.size(), 2u);
-  // Each statement left out is counted (and logged), never dropped silently.
+  // Each statement left out is counted (and logged), never dropped silently: CREATE TABLE t of
+  // shop; CREATE TABLE y of `other` concerns nothing the task moves and is not counted.
   std::map<std::string, uint64_t> stored;
   progress_.storeDegraded(&stored);
-  EXPECT_EQ(stored["ddl_not_applied"], 2u);
+  EXPECT_EQ(stored["ddl_not_applied"], 1u);
 }
 
 // The fixture's events, then a source with nothing more to send: the next read blocks until
