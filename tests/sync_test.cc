@@ -967,6 +967,12 @@ TEST_F(SyncTest, LagIsZeroWhileIdleAndGrowsWhileAChangeWaits) {
   }
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << log(logfile);
+  // Paused, it moves nothing: no rate and no lag left over from the run.
+  auto paused = status(data);
+  ASSERT_TRUE(paused.is_object());
+  EXPECT_EQ(paused["phase"], "paused") << paused.dump();
+  EXPECT_TRUE(paused["latency_ms"].is_null()) << paused.dump();
+  EXPECT_EQ(paused["rps"], 0.0) << paused.dump();
 }
 
 // DDL run by a client in another character set than UTF-8: the binlog holds its text in that

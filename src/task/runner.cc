@@ -67,9 +67,20 @@ Status TaskRunner::save() {
 }
 
 void TaskRunner::setPhase(TaskPhase phase) {
+  // Not moving rows (checking again before a retry, paused, failed, completed): no rate and no
+  // lag to show; the last ones read as if the task still moved data (`s2 failed ... 435414
+  // rows/s ... latency 971 ms`).
+  const bool moving =
+      phase == TaskPhase::kSchema || phase == TaskPhase::kFull || phase == TaskPhase::kIncremental;
+  if (!moving) progress_.setLatencyMs(-1);
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     state_.phase = phase;
+    if (!moving) {
+      state_.rps = 0;
+      state_.mbps = 0;
+      state_.latency_ms = -1;
+    }
   }
   progress_.setPhase(phase);
   saveOrCount("at a phase change");

@@ -116,9 +116,12 @@ void appendErrors(const TaskState& st, std::string* out) {
 
 std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
   const bool tracking = st.kind == "tracking";
+  // No process runs it: nothing moves, whatever the last saved rates were.
+  const bool still = ctx.not_running;
   std::string out =
-      renderProgress(st.name, st.phase, st.tables, {st.rps, st.mbps}, st.latency_ms, false,
-                     st.open_transaction, tracking ? &st.tracking : nullptr, st.source_replication);
+      renderProgress(st.name, st.phase, st.tables, {still ? 0.0 : st.rps, still ? 0.0 : st.mbps},
+                     still ? -1.0 : st.latency_ms, false, st.open_transaction,
+                     tracking ? &st.tracking : nullptr, st.source_replication);
   if (ctx.not_running) {
     out +=
         "  not running: no process runs this task now (it was killed or crashed); state as "

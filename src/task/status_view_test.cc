@@ -120,6 +120,27 @@ TEST(StatusViewTest, RowTotalsAreNeverBelowTheRowsDone) {
   EXPECT_NE(text.find("rows 3,010/3,010"), std::string::npos) << text;
 }
 
+// A task no process runs moves nothing: its last saved rates and latency are not shown as if it
+// did (a killed task showed "435414 rows/s ... latency 971 ms").
+TEST(StatusViewTest, ATaskNoProcessRunsShowsNoRatesOrLatency) {
+  TaskState st;
+  st.name = "s";
+  st.kind = "sync";
+  st.phase = TaskPhase::kIncremental;
+  st.tables.push_back(table("d", "t", 10, 10, true));
+  st.rps = 435414;
+  st.mbps = 45.98;
+  st.latency_ms = 971;
+  std::string running = renderTaskStatus(st, {});
+  EXPECT_NE(running.find("435414 rows/s  45.98 MB/s  latency 971 ms"), std::string::npos)
+      << running;
+  StatusContext ctx;
+  ctx.not_running = true;
+  std::string killed = renderTaskStatus(st, ctx);
+  EXPECT_NE(killed.find("0 rows/s  0.00 MB/s  latency - ms"), std::string::npos) << killed;
+  EXPECT_NE(killed.find("not running"), std::string::npos) << killed;
+}
+
 // An error the task recovered from is shown as past, not as its error; the current one as such.
 TEST(StatusViewTest, ARecoveredErrorIsShownAsPast) {
   TaskState st;
