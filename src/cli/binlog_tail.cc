@@ -103,6 +103,12 @@ int runBinlogTail(const TailOptions& options, std::FILE* out, std::FILE* err) {
   so.stop_at_end = options.stop_at_end;
   so.heartbeat_period = std::chrono::milliseconds(options.heartbeat_ms);
   so.read_timeout = std::chrono::seconds(options.read_timeout_s);
+  if (so.read_timeout <= so.heartbeat_period) {
+    say("--read-timeout (" + std::to_string(options.read_timeout_s) +
+        " s) must be longer than --heartbeat-ms (" + std::to_string(options.heartbeat_ms) +
+        " ms): the server sends a heartbeat that often while it has nothing new");
+    return 1;
+  }
   int starts = (options.from_gtid.has_value() ? 1 : 0) + (options.from_file.empty() ? 0 : 1) +
                (options.from_now ? 1 : 0);
   if (starts > 1) {

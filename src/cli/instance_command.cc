@@ -1,5 +1,7 @@
 // dts instance create|list|show|add-node|remove-node|delete|discover
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -48,7 +50,9 @@ Result<std::unique_ptr<source::InstanceRegistry>> openRegistry(const InstanceArg
 
 int runCreate(const InstanceArgs& a) {
   std::ifstream in(a.file);
-  if (!in) return fail(Status::InvalidArgument("cannot read instance file " + a.file));
+  if (!in)
+    return fail(Status::InvalidArgument("cannot read instance file " + a.file + ": " +
+                                        std::strerror(errno)));
   std::stringstream ss;
   ss << in.rdbuf();
   auto inst = source::parseInstanceYaml(ss.str());

@@ -102,8 +102,10 @@ void BinlogStream::interrupt() {
 
 Result<std::unique_ptr<BinlogStream>> BinlogStream::open(const BinlogStreamOptions& options) {
   if (options.read_timeout <= options.heartbeat_period) {
-    return Status::InvalidArgument(
-        "binlog stream read timeout must be longer than the heartbeat period");
+    return Status::InvalidArgument("binlog stream read timeout (" +
+                                   std::to_string(options.read_timeout.count()) +
+                                   " ms) must be longer than the heartbeat period (" +
+                                   std::to_string(options.heartbeat_period.count()) + " ms)");
   }
   std::unique_ptr<BinlogStream> s(new BinlogStream());
   s->endpoint_ = options.connection.endpoint.toString();

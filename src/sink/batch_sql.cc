@@ -434,7 +434,11 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   std::vector<std::string> forms;
   if (ev.op == ChangeEvent::Op::kInsert) {
     if (!allPresent(ev.after, ncols)) {
-      return Status::InvalidArgument("insert into " + table_sql + " has a partial row image");
+      return Status::InvalidArgument(
+          "insert into " + table_sql +
+          " has a partial row image (the source logged it with binlog_row_image=MINIMAL or NOBLOB, "
+          "which leave columns out; the destination row cannot be written whole: set "
+          "binlog_row_image=FULL on the source and start the task again from a new snapshot)");
     }
     if (keyed && bulk_replace_ && rowForms(info, ev.after, &forms)) {
       addBulk(table_sql, ev.table_info, ev.after, forms);

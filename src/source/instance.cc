@@ -3,7 +3,9 @@
 #include <sys/stat.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -202,7 +204,8 @@ Result<Instance> fromJson(const std::string& name, const std::string& text) {
 
 Result<std::unique_ptr<InstanceRegistry>> InstanceRegistry::open(const std::string& data_dir) {
   if (mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Status::FailedPrecondition("cannot create data dir " + data_dir);
+    return Status::FailedPrecondition("cannot create data dir " + data_dir + ": " +
+                                      std::strerror(errno));
   }
   DTS_ASSIGN_OR_RETURN(auto db, Sqlite::open(data_dir + "/dts.db"));
   chmod((data_dir + "/dts.db").c_str(), 0600);  // it may hold passwords

@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -612,7 +614,8 @@ Result<TaskConfig> loadTaskFile(const std::string& path) {
   if (std::filesystem::is_directory(path, ec))
     return Status::InvalidArgument("task file " + path + " is a directory, not a YAML file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("task file " + path + ": cannot be read");
+  if (!in)
+    return Status::NotFound("task file " + path + ": cannot be read: " + std::strerror(errno));
   std::stringstream ss;
   ss << in.rdbuf();
   auto c = parseTaskYaml(ss.str());

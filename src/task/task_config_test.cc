@@ -99,6 +99,14 @@ TEST(TaskConfigTest, JsonSurrogatePairsAreTheirCharacter) {
   EXPECT_EQ(c->source.password, "p\\ud83d");
 }
 
+// Why a task file cannot be read is said, not only that it cannot.
+TEST(TaskConfigTest, AFileThatCannotBeReadSaysWhy) {
+  auto missing = loadTaskFile("/nonexistent-dir/task.yaml");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "task file /nonexistent-dir/task.yaml: cannot be read: No such file or directory");
+}
+
 // The "billion laughs": 600 bytes whose aliases of aliases expand to 9^12 values kept every walk
 // over the document busy for ever (the server's request thread too). An alias used sensibly is
 // still read.
