@@ -872,7 +872,16 @@ TEST_F(ApiTest, ExploringChecksItsInputBeforeConnecting) {
 TEST(ServerHelpersTest, HintsAndRetryDeadline) {
   EXPECT_FALSE(precheckHint("binlog_format").empty());
   EXPECT_EQ(precheckHint("no such item"), "");
-  EXPECT_NE(errorHint("Access denied for user").find("password"), std::string::npos);
+  // A refused login is about the password; a refused statement is about privileges (its hint
+  // said "check the user and password" for error 1044).
+  EXPECT_NE(errorHint("query on h:1: Access denied for user 'tu'@'%' (using password: YES) "
+                      "(error 1045)")
+                .find("password"),
+            std::string::npos);
+  const std::string privilege = errorHint(
+      "query on h:1: Access denied for user 'tu'@'%' to database 'dts_meta' (error 1044)");
+  EXPECT_NE(privilege.find("grant the account"), std::string::npos) << privilege;
+  EXPECT_EQ(privilege.find("password"), std::string::npos) << privilege;
   EXPECT_EQ(parseRetryDeadline("retrying since 2026-11-23T10:00:00Z, gives up at "
                                "2026-11-23T22:00:00Z (attempt 1): e"),
             std::optional<int64_t>(1795471200000));

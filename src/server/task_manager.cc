@@ -147,9 +147,15 @@ void mergeYaml(YAML::Node base, const YAML::Node& patch) {
 }  // namespace
 
 std::string errorHint(const std::string& m) {
-  if (contains(m, "Access denied"))
+  // 1045: the login itself was refused; 1044, 1142 and the like: the account lacks a privilege.
+  if (contains(m, "error 1045") || contains(m, "using password"))
     return "check the user and password (password or password_env) of the endpoint and the "
            "account's allowed hosts";
+  if (contains(m, "Access denied") || contains(m, "command denied"))
+    return "grant the account the privileges the task needs: at the source those the README "
+           "lists (SELECT, SHOW VIEW, REPLICATION SLAVE, ...); at the destination, on the "
+           "databases it writes and on dts_meta: CREATE, ALTER, DROP, INDEX, SELECT, INSERT, "
+           "UPDATE, DELETE";
   if (contains(m, "secondary node") && contains(m, "deleted"))
     return "register the node again (dts instance add-node) or point the task at another node, "
            "then start the task: it resumes from its checkpoint";
