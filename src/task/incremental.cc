@@ -317,18 +317,36 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
   ro.refuse_statement_dml = true;  // rows only: a change logged as a statement is an error
   // ... also on a table it does not move that writes one it does (a view, a trigger): asked of
-  // the source on a connection of its own, opened the first time (such statements are rare).
+  // the source on a connection of its own, opened the first time. A table's answer is kept for
+  // a few seconds: a tool that writes its own table by statements all the time (pt-table-checksum
+  // in its checksums table) costs two information_schema reads per table, not per statement.
   {
-    auto conn = std::make_shared<std::unique_ptr<mysql::Connection>>();
-    ro.writes_through = [source = config_.source, conn, moved = mapping_](
+    struct Asked {
+      std::unique_ptr<mysql::Connection> conn;
+      std::map<std::pair<std::string, std::string>,
+               std::pair<std::string, std::chrono::steady_clock::time_point>>
+          answers;
+    };
+    auto asked = std::make_shared<Asked>();
+    ro.writes_through = [source = config_.source, asked, moved = mapping_](
                             const std::string& db,
                             const std::string& table) -> Result<std::string> {
-      if (*conn == nullptr) {
+      const auto now = std::chrono::steady_clock::now();
+      auto& answers = asked->answers;
+      if (auto it = answers.find({db, table});
+          it != answers.end() && now - it->second.second < std::chrono::seconds(5))
+        return it->second.first;
+      if (asked->conn == nullptr) {
         DTS_ASSIGN_OR_RETURN(auto options, source.connectOptions());
-        DTS_ASSIGN_OR_RETURN(*conn, mysql::Connection::connect(options));
+        DTS_ASSIGN_OR_RETURN(asked->conn, mysql::Connection::connect(options));
       }
-      auto r = source::writesThrough(**conn, *moved, db, table);
-      if (!r.ok()) conn->reset();  // a new connection next time
+      auto r = source::writesThrough(*asked->conn, *moved, db, table);
+      if (!r.ok()) {
+        asked->conn.reset();  // a new connection next time
+        return r;
+      }
+      if (answers.size() > 10000) answers.clear();  // bounded, whatever the statements name
+      answers[{db, table}] = {*r, now};
       return r;
     };
   }
