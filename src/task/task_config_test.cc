@@ -113,10 +113,10 @@ TEST(TaskConfigTest, AFileThatCannotBeReadSaysWhy) {
 TEST(TaskConfigTest, AliasesThatExpandBeyondReasonAreRefused) {
   std::string laughs = "a0: &a0 [x, x, x, x, x, x, x, x, x]\n";
   for (int i = 1; i <= 12; ++i) {
-    const std::string prev = "*a" + std::to_string(i - 1);
-    laughs += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + prev;
-    for (int k = 1; k < 9; ++k) laughs += ", " + prev;
-    laughs += "]\n";
+    const std::string n = std::to_string(i), prev = std::to_string(i - 1);
+    laughs.append("a").append(n).append(": &a").append(n).append(" [*a").append(prev);
+    for (int k = 1; k < 9; ++k) laughs.append(", *a").append(prev);
+    laughs.append("]\n");
   }
   auto bomb = parseTaskYaml(laughs);
   ASSERT_FALSE(bomb.ok());
