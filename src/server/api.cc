@@ -389,11 +389,20 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
         return errorResponse(
             400, "invalid_argument",
             "body: a task (the YAML of a task file, or its JSON form) is required");
+      // Judged before the task exists: `?start=yes` created a task that did not start.
+      auto q = r.query.find("start");
+      bool start = false;
+      if (q != r.query.end()) {
+        if (q->second == "true" || q->second == "1") {
+          start = true;
+        } else if (q->second != "false" && q->second != "0") {
+          return errorResponse(400, "invalid_argument",
+                               "start: true, false, 1 or 0, not '" + q->second + "'");
+        }
+      }
       auto created = tasks_->create(r.body);
       if (!created.ok()) return errorResponse(created.status());
-      auto q = r.query.find("start");
-      if (q != r.query.end() && (q->second == "true" || q->second == "1"))
-        return viewOrError(tasks_->start(created->name), 201);
+      if (start) return viewOrError(tasks_->start(created->name), 201);
       return jsonResponse(201, taskJson(*created));
     }
     return methodNotAllowed(r);

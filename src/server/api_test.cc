@@ -129,6 +129,10 @@ TEST_F(ApiTest, CreateValidatesAndNamesTheField) {
   r = call("POST", "/api/v1/tasks", taskJsonText("..", ""));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["field"], "name");
+  // ?start= is judged before the task exists (start=yes created a task that did not start).
+  r = call("POST", "/api/v1/tasks?start=yes", taskJsonText("t1", ""));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["message"], "start: true, false, 1 or 0, not 'yes'") << r.body;
   // Nothing of the refused tasks was kept.
   EXPECT_TRUE(body(call("GET", "/api/v1/tasks"))["tasks"].empty());
   EXPECT_TRUE(std::filesystem::is_empty(dir_ / "server" / "tasks"));
