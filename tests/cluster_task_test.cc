@@ -62,13 +62,15 @@ class ClusterTaskTest : public ::testing::Test {
 
   // A sync task file reading `source` ("{instance: shop, secondary_node: node-2}").
   std::string writeTask(const std::string& name, const std::string& source,
-                        const std::string& destination = "") {
+                        const std::string& destination = "",
+                        const std::string& destination_user = "dts") {
     std::string path = cluster_->dir() + "/" + name + ".yaml";
     std::ofstream f(path);
     f << "name: " << name << "\nkind: sync\nsource: " << source << "\n"
       << "destination: {endpoint: '"
       << (destination.empty() ? cluster_->destinationEndpoint() : destination)
-      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "', user: " << destination_user
+      << ", password_env: " << (destination_user == "dts" ? "DTS_IT_PW" : "DEST_USER_PW") << "}\n"
       << "objects:\n  - database: shop\n"
       << "options: {parallelism: 2, retry_time_for_failed_connections: 10}\n";
     return path;
@@ -394,7 +396,12 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   EXPECT_NE(out.find("replication health unknown: needs "), std::string::npos) << out;
   EXPECT_NE(out.find("GRANT SLAVE MONITOR ON *.*"), std::string::npos) << out;
   EXPECT_NE(out.find("GRANT RELOAD"), std::string::npos) << out;
+  // Without TRIGGER the source shows it no triggers: a warning that says what that costs.
+  EXPECT_NE(out.find("[warn] trigger visibility"), std::string::npos) << out;
+  EXPECT_NE(out.find("GRANT TRIGGER ON *.*"), std::string::npos) << out;
   EXPECT_EQ(out.find("weak-pw-1"), std::string::npos) << "password leaked: " << out;
+  // The cluster's own user holds what the task needs at both ends.
+  EXPECT_EQ(out.find("[warn] destination privileges"), std::string::npos) << out;
 
   // A read-only destination (and a source with full row metadata: that check passes).
   rootSql("dest", "SET GLOBAL read_only=ON");
@@ -405,6 +412,24 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   EXPECT_NE(rc, 0);
   EXPECT_NE(out.find("[FAIL] destination writable"), std::string::npos) << out;
   EXPECT_NE(out.find("[ok  ] binlog_row_metadata"), std::string::npos) << out;
+  // A destination user that may only read and insert: the precheck names what the task needs
+  // there (rows, schema, the DDL a sync replays), one grant per database counting.
+  rootSql("dest",
+          "CREATE USER dweak@'%' IDENTIFIED BY 'dweak-pw-1'; GRANT SELECT, INSERT ON *.* TO "
+          "dweak@'%'; GRANT UPDATE (Host) ON mysql.db TO dweak@'%'; GRANT DELETE, CREATE ON "
+          "`dts_meta`.* TO dweak@'%'");
+  setenv("DEST_USER_PW", "dweak-pw-1", 1);
+  rc = runDts(
+      {"run", writeTask("weak-dest", "{instance: shop, secondary_node: node-2}", "", "dweak"),
+       "--data-dir", data_dir_},
+      &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("[warn] destination privileges: user 'dweak' may lack ALTER, DROP, INDEX"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("lack SELECT"), std::string::npos) << out;
+  EXPECT_EQ(out.find("UPDATE,"), std::string::npos) << out;
+  EXPECT_EQ(out.find("dweak-pw-1"), std::string::npos) << "password leaked: " << out;
   rootSql("dest", "SET GLOBAL read_only=OFF");
   rootSql("node-2", "SET GLOBAL binlog_row_metadata=DEFAULT");
 

@@ -2,36 +2,40 @@
 
 #include "common/byte_reader.h"
 #include "common/crc32.h"
-#include "mysql/sql_lexer.h"
 
 namespace dts::mysql {
 namespace {
 
 constexpr size_t kFlagsOffset = 17;  // of the 16-bit flags in the common header
 
-// (major, minor, patch) of "10.11.6-MariaDB-log" / "8.0.36"; missing parts are 0.
-void parseVersion(std::string_view v, int out[3]) {
-  out[0] = out[1] = out[2] = 0;
-  size_t i = 0;
-  for (int part = 0; part < 3; ++part) {
-    int n = 0;
-    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && n < 100000) n = n * 10 + (v[i++] - '0');
-    out[part] = n;
-    if (i >= v.size() || v[i] != '.') break;
-    ++i;
-  }
-}
-
 // Whether a server of this version ends its FORMAT_DESCRIPTION with the checksum algorithm byte
 // and a checksum: MariaDB 5.3 and later, MySQL 5.6.1 and later.
 bool writesChecksumAlgorithm(ServerFlavor flavor, std::string_view version) {
-  int v[3];
-  parseVersion(version, v);
-  if (flavor == ServerFlavor::kMariaDb) return v[0] > 5 || (v[0] == 5 && v[1] >= 3);
-  return v[0] > 5 || (v[0] == 5 && (v[1] > 6 || (v[1] == 6 && v[2] >= 1)));
+  const uint32_t v = serverVersionNumber(version);
+  return v >= (flavor == ServerFlavor::kMariaDb ? 50300u : 50601u);
 }
 
 }  // namespace
+
+uint32_t serverVersionNumber(std::string_view version) {
+  // MariaDB's handshake says "5.5.5-10.11.19-MariaDB" to old clients.
+  if (version.substr(0, 6) == "5.5.5-" && version.find("MariaDB") != std::string_view::npos)
+    version.remove_prefix(6);
+  uint32_t parts[3] = {0, 0, 0};
+  size_t i = 0;
+  int read = 0;  // parts read
+  while (read < 3) {
+    const size_t start = i;
+    while (i < version.size() && version[i] >= '0' && version[i] <= '9' && i - start < 4)
+      parts[read] = parts[read] * 10 + static_cast<uint32_t>(version[i++] - '0');
+    if (i == start) break;
+    ++read;
+    if (i >= version.size() || version[i] != '.') break;
+    ++i;
+  }
+  if (read < 2) return 0;
+  return parts[0] * 10000 + parts[1] * 100 + parts[2];
+}
 
 std::string eventTypeName(EventType type) {
   switch (type) {

@@ -113,6 +113,12 @@ enum class ChecksumAlg : uint8_t { kOff = 0, kCrc32 = 1, kUndefined = 255 };
 // checksum: Log_event::write_header and event_checksum_test in the server's log_event.cc).
 bool eventChecksumMatches(std::string_view event);
 
+// A server's version string as one number, major * 10000 + minor * 100 + patch, as the servers
+// compare versions themselves (executable comments, the checksum byte, SHOW REPLICA STATUS):
+// "10.11.19-MariaDB-log" -> 101119 (also after the handshake's "5.5.5-"), "8.0.36" -> 80036,
+// "10.1" -> 100100; 0 when it does not start with major.minor.
+uint32_t serverVersionNumber(std::string_view version);
+
 // https://mariadb.com/kb/en/format_description_event/
 struct FormatDescriptionEvent {
   uint16_t binlog_version = 4;

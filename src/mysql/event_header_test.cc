@@ -153,6 +153,21 @@ TEST(EventHeaderTest, ChecksumAwareVersionsAreTheSameForEveryReader) {
   }
 }
 
+// One reading of a version for every decision made on it: the executable comments a DDL ran,
+// the checksum byte above, and SHOW REPLICA STATUS (replication_health_test).
+TEST(EventHeaderTest, ServerVersionNumbers) {
+  EXPECT_EQ(serverVersionNumber("10.11.19-MariaDB-0+deb12u1-log"), 101119u);
+  EXPECT_EQ(serverVersionNumber("5.5.5-10.6.4-MariaDB"), 100604u);
+  EXPECT_EQ(serverVersionNumber("8.0.36"), 80036u);
+  EXPECT_EQ(serverVersionNumber("5.7.44-log"), 50744u);
+  EXPECT_EQ(serverVersionNumber("10.1"), 100100u);
+  EXPECT_EQ(serverVersionNumber("10.1.x"), 100100u);
+  EXPECT_EQ(serverVersionNumber("10"), 0u);
+  EXPECT_EQ(serverVersionNumber("10."), 0u);
+  EXPECT_EQ(serverVersionNumber(""), 0u);
+  EXPECT_EQ(serverVersionNumber("MariaDB"), 0u);
+}
+
 TEST(EventHeaderTest, FormatFollowsFormatDescriptionAndRotate) {
   EventBuilder b(ServerFlavor::kMariaDb);
   BinlogFormat format;

@@ -186,22 +186,6 @@ Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions optio
   }
 }
 
-uint32_t serverVersionNumber(std::string_view version) {
-  // MariaDB's handshake says "5.5.5-10.11.19-MariaDB" to old clients.
-  if (version.substr(0, 6) == "5.5.5-" && version.find("MariaDB") != std::string_view::npos)
-    version.remove_prefix(6);
-  uint32_t parts[3] = {0, 0, 0};
-  size_t i = 0;
-  for (int part = 0; part < 3; ++part) {
-    const size_t start = i;
-    while (i < version.size() && isDigit(version[i]) && i - start < 4)
-      parts[part] = parts[part] * 10 + static_cast<uint32_t>(version[i++] - '0');
-    if (i == start) return 0;
-    if (part < 2 && (i >= version.size() || version[i++] != '.')) return 0;
-  }
-  return parts[0] * 10000 + parts[1] * 100 + parts[2];
-}
-
 std::optional<std::pair<size_t, size_t>> executableCode(std::string_view sql,
                                                         const SqlToken& comment,
                                                         const SqlLexerOptions& options) {

@@ -79,8 +79,9 @@ struct SqlLexerOptions {
   bool no_backslash_escapes = false;  // sql_mode NO_BACKSLASH_ESCAPES: '\' is an ordinary byte
   bool keep_trivia = false;           // also return kSpace and kComment tokens
   // The server that ran the statement, for the executable comments it ran (executableCode): its
-  // version as major * 10000 + minor * 100 + patch (serverVersionNumber; 0 when unknown: every
-  // comment's code counts, as on a server of today) and whether it is MySQL, which reads
+  // version as major * 10000 + minor * 100 + patch (mysql::serverVersionNumber in event_header.h; 0
+  // when unknown: every comment's code counts, as on a server of today) and whether it is MySQL,
+  // which reads
   // /*M! ... */ as a plain comment.
   uint32_t server_version = 0;
   bool mysql_server = false;
@@ -109,10 +110,6 @@ class SqlLexer {
 
 // Every token of sql (see SqlLexer::next for the errors).
 Result<std::vector<SqlToken>> lexSql(std::string_view sql, SqlLexerOptions options = {});
-
-// "10.11.19-MariaDB-log" -> 101119 (also after the handshake's "5.5.5-"), "8.0.36" -> 80036; 0
-// when it does not start with a version.
-uint32_t serverVersionNumber(std::string_view version);
 
 // The code of an executable comment (a kExecutableComment token of sql), as a byte span of sql,
 // when the server of `options` runs it; nullopt when it does not. As the servers read them

@@ -118,16 +118,6 @@ TEST(SqlLexerTest, EmptyAndSpaceOnly) {
   EXPECT_EQ(lex(" \n", {.keep_trivia = true}).size(), 1u);
 }
 
-TEST(SqlLexerTest, ServerVersionNumbers) {
-  EXPECT_EQ(serverVersionNumber("10.11.19-MariaDB-0+deb12u1-log"), 101119u);
-  EXPECT_EQ(serverVersionNumber("5.5.5-10.6.4-MariaDB"), 100604u);
-  EXPECT_EQ(serverVersionNumber("8.0.36"), 80036u);
-  EXPECT_EQ(serverVersionNumber("5.7.44-log"), 50744u);
-  EXPECT_EQ(serverVersionNumber(""), 0u);
-  EXPECT_EQ(serverVersionNumber("MariaDB"), 0u);
-  EXPECT_EQ(serverVersionNumber("10.11"), 0u);
-}
-
 // What MariaDB 10.11.19 printed for SELECT 1 <comment>: 2 where it ran "+1", 1 where it did not.
 TEST(SqlLexerTest, ExecutableCommentsOpenAsTheServerRanThem) {
   SqlLexerOptions mariadb;

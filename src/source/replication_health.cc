@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/secrets.h"
+#include "mysql/event_header.h"
 #include "source/retry_policy.h"
 
 namespace dts::source {
@@ -169,11 +170,8 @@ std::string replicaStatusGrant(const std::string& privilege) {
 
 std::string replicaStatusStatement(bool mariadb, const std::string& server_version) {
   if (mariadb) return "SHOW ALL SLAVES STATUS";
-  int major = 0, minor = 0, patch = 0;
-  if (std::sscanf(server_version.c_str(), "%d.%d.%d", &major, &minor, &patch) >= 2) {
-    if (major > 8 || (major == 8 && (minor > 0 || patch >= 22))) return "SHOW REPLICA STATUS";
-  }
-  return "SHOW SLAVE STATUS";
+  return mysql::serverVersionNumber(server_version) >= 80022 ? "SHOW REPLICA STATUS"
+                                                             : "SHOW SLAVE STATUS";
 }
 
 Result<ReplicationHealth> readReplicationHealth(mysql::Connection& node, const std::string& name,

@@ -142,6 +142,8 @@ TEST(ReplicationHealthTest, StatementByFlavourAndVersion) {
   EXPECT_EQ(replicaStatusStatement(false, "8.4.0"), "SHOW REPLICA STATUS");
   EXPECT_EQ(replicaStatusStatement(false, "8.0.21"), "SHOW SLAVE STATUS");
   EXPECT_EQ(replicaStatusStatement(false, "5.7.44-log"), "SHOW SLAVE STATUS");
+  EXPECT_EQ(replicaStatusStatement(false, "8.1"), "SHOW REPLICA STATUS");
+  EXPECT_EQ(replicaStatusStatement(false, "8.0"), "SHOW SLAVE STATUS");
 }
 
 TEST(ReplicationHealthTest, UnknownSaysWhatToGrant) {

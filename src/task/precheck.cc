@@ -99,6 +99,67 @@ struct ForeignKeyActions {
   std::vector<std::string> referencing_selected;
   std::vector<std::string> parent_not_moved;
 };
+// The privileges the connected user's grants name (SHOW GRANTS, on *.* or on one database or
+// table), and whether it holds everything on *.*: what can be judged without resolving roles,
+// enough to name a grant that is missing.
+struct Grants {
+  std::set<std::string> privileges;  // "SELECT", "ALL PRIVILEGES", "SHOW VIEW", ...
+  bool everything = false;
+  // db_level: a privilege that may be granted on a database, which ALL PRIVILEGES on one grants.
+  bool has(const std::string& privilege, bool db_level = true) const {
+    return everything || privileges.count(privilege) > 0 ||
+           (db_level && privileges.count("ALL PRIVILEGES") > 0);
+  }
+};
+
+// "GRANT SELECT, INSERT (a, b), SHOW VIEW ON `d`.* TO ..." -> SELECT, INSERT, SHOW VIEW.
+void addPrivileges(std::string_view grant, Grants& g) {
+  if (grant.substr(0, 6) != "GRANT ") return;
+  grant.remove_prefix(6);
+  std::string name;
+  int depth = 0;
+  auto flush = [&] {
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (!name.empty()) g.privileges.insert(name);
+    name.clear();
+  };
+  for (size_t i = 0; i < grant.size(); ++i) {
+    const char c = grant[i];
+    if (depth == 0 && grant.substr(i, 4) == " ON ") {
+      flush();
+      if (grant.substr(i + 4, 4) == "*.* " && g.privileges.count("ALL PRIVILEGES") > 0)
+        g.everything = true;
+      return;
+    }
+    if (c == '(') ++depth;
+    if (depth == 0 && c == ',')
+      flush();
+    else if (depth == 0 && !(c == ' ' && name.empty()))
+      name += c;
+    if (c == ')' && depth > 0) --depth;
+  }
+  // "GRANT role TO user": no privilege named here.
+  name.clear();
+}
+
+Result<Grants> readGrants(mysql::Connection& c) {
+  DTS_ASSIGN_OR_RETURN(auto rows, c.query("SHOW GRANTS"));
+  Grants g;
+  for (const auto& r : rows.rows) {
+    Grants line;
+    addPrivileges(r[0].value_or(""), line);
+    g.privileges.insert(line.privileges.begin(), line.privileges.end());
+    g.everything |= line.everything;
+  }
+  return g;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string list;
+  for (const auto& i : items) list += (list.empty() ? "" : ", ") + i;
+  return list;
+}
+
 Result<ForeignKeyActions> foreignKeyActions(mysql::Connection& src,
                                             const std::vector<CatalogTable>& catalog) {
   std::set<std::pair<std::string, std::string>> selected;
@@ -229,26 +290,21 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         add("gtid position", L::kOk, "");
     }
     // Privileges: the grants that full and incremental need, by name.
-    auto grants = src->query("SHOW GRANTS");
+    auto grants = readGrants(*src);
     if (grants.ok()) {
-      std::string all;
-      for (const auto& r : grants->rows) all += r[0].value_or("") + "\n";
-      bool everything = all.find("ALL PRIVILEGES ON *.*") != std::string::npos;
       std::vector<std::string> missing;
-      auto need = [&](const char* priv, bool wanted) {
-        if (wanted && !everything && all.find(priv) == std::string::npos) missing.push_back(priv);
+      auto need = [&](const char* priv, bool wanted, bool db_level = true) {
+        if (wanted && !grants->has(priv, db_level)) missing.push_back(priv);
       };
       need("SELECT", true);
       need("SHOW VIEW", true);
-      need("REPLICATION SLAVE", need_binlog);
+      need("REPLICATION SLAVE", need_binlog, false);
       // MariaDB 10.5+ shows REPLICATION CLIENT as BINLOG MONITOR.
-      if (need_binlog && !everything && all.find("REPLICATION CLIENT") == std::string::npos &&
-          all.find("BINLOG MONITOR") == std::string::npos) {
+      if (need_binlog && !grants->has("REPLICATION CLIENT", false) &&
+          !grants->has("BINLOG MONITOR", false))
         missing.push_back("REPLICATION CLIENT");
-      }
       if (!missing.empty()) {
-        std::string list;
-        for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+        const std::string list = joined(missing);
         add("source privileges", L::kFail,
             "user '" + src->options().user + "' lacks " + list + " (fix: GRANT " + list +
                 " ON *.* TO the dts user)");
@@ -256,13 +312,28 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         add("source privileges", L::kOk, "");
       }
       // The schema history's starting definitions are read under BACKUP STAGE BLOCK_DDL.
-      if (need_binlog && src->isMariaDB() && !everything &&
-          all.find("RELOAD") == std::string::npos) {
+      if (need_binlog && src->isMariaDB() && !grants->has("RELOAD", false)) {
         add("ddl lock at snapshot", L::kWarn,
             "user '" + src->options().user +
                 "' lacks RELOAD: the first snapshot opens without holding DDL off, so a DDL "
                 "committed in that instant could be replayed onto definitions that already hold "
                 "it (fix: GRANT RELOAD ON *.* TO the dts user)");
+      }
+      // information_schema shows a table's triggers only to a user with TRIGGER on it: without
+      // it a migration creates none, and a statement-logged write through one goes unnoticed.
+      if (!grants->has("TRIGGER")) {
+        std::string lost;
+        if (config.kind == TaskKind::kMigration && !need_binlog)
+          lost = "the destination gets none of the source's triggers";
+        else
+          lost =
+              "a write logged as a statement through a trigger onto a moved table is not "
+              "detected";
+        add("trigger visibility", L::kWarn,
+            "user '" + src->options().user +
+                "' lacks TRIGGER, so the source shows it no "
+                "triggers: " +
+                lost + " (fix: GRANT TRIGGER ON *.* TO the dts user)");
       }
     } else {
       add("source privileges", L::kWarn, "cannot read grants: " + grants.status().message());
@@ -430,6 +501,41 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
               "the destination)");
     else
       add("destination writable", L::kOk, "");
+    // What the task will do there, by privilege: rows (the full load's INSERT, the applier's
+    // REPLACE, UPDATE and DELETE, dts_meta's checkpoints), the schema, DDL replayed in
+    // incremental, views, routines and triggers.
+    if (auto grants = readGrants(*dest); grants.ok()) {
+      std::vector<std::string> missing;
+      auto need = [&](const char* priv, bool wanted) {
+        if (wanted && !grants->has(priv)) missing.push_back(priv);
+      };
+      for (const char* p : {"SELECT", "INSERT", "UPDATE", "DELETE", "CREATE"}) need(p, true);
+      const bool ddl = config.incremental() && config.options.ddl;
+      need("ALTER", ddl);
+      need("DROP", ddl);
+      need("INDEX", ddl);
+      bool views = false, routines = false;
+      if (report.schema_objects) {
+        for (const auto& o : report.schema_objects->create) {
+          views |= o.kind == pipeline::ObjectKind::kView;
+          routines |= o.kind != pipeline::ObjectKind::kView;
+        }
+      }
+      need("CREATE VIEW", views);
+      need("CREATE ROUTINE", routines);
+      need("TRIGGER", report.schema_objects && !report.schema_objects->triggers.empty());
+      if (!missing.empty()) {
+        const std::string list = joined(missing);
+        add("destination privileges", L::kWarn,
+            "user '" + dest->options().user + "' may lack " + list +
+                " (no grant names them; fix: GRANT " + list +
+                " ON the target databases and dts_meta TO that user)");
+      } else {
+        add("destination privileges", L::kOk, "");
+      }
+    } else {
+      add("destination privileges", L::kWarn, "cannot read grants: " + grants.status().message());
+    }
     if (!report.catalog.empty() && !options.schema_started) {
       std::vector<std::string> conflicts;
       std::vector<std::string> looser;  // existing tables with a key the source does not imply
