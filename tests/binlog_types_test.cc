@@ -83,6 +83,15 @@ const std::vector<Col>& columns() {
       {"j", "JSON"},
       {"g", "GEOMETRY", Ref::kHex},
       {"pt", "POINT", Ref::kHex},
+      // MariaDB's COMPRESSED columns (their own binlog types, values compressed by zlib unless
+      // too short to gain) and its fixed-size binary types, printed as SELECT prints them.
+      {"vcz", "VARCHAR(300) CHARACTER SET utf8mb4 COMPRESSED"},
+      {"txz", "TEXT CHARACTER SET utf8mb4 COMPRESSED"},
+      {"bz", "BLOB COMPRESSED", Ref::kHex},
+      {"vbz", "VARBINARY(300) COMPRESSED", Ref::kHex},
+      {"u", "UUID"},
+      {"i6", "INET6"},
+      {"i4", "INET4"},
   };
   return cols;
 }
@@ -110,7 +119,8 @@ std::vector<std::string> insertRows() {
       " '1000-01-01 00:00:00.01', '1000-01-01 00:00:00.0001', '1000-01-01 00:00:00.000001',"
       " '1970-01-01 00:00:01', '1970-01-01 00:00:01.1', '1970-01-01 00:00:01.00001', '1970-01-01 00:00:01.000001',"
       " '', '', '', '', '', '', '', '', '', UNHEX(''), UNHEX(''), UNHEX(''), UNHEX(''), UNHEX(''), UNHEX(''),"
-      " '', '', '[]', ST_GeomFromText('POINT(0 0)'), ST_GeomFromText('POINT(-1.5 2.25)'))");
+      " '', '', '[]', ST_GeomFromText('POINT(0 0)'), ST_GeomFromText('POINT(-1.5 2.25)'),"
+      " '', '', UNHEX(''), UNHEX(''), '00000000-0000-0000-0000-000000000000', '::', '0.0.0.0')");
   rows.push_back(  // maximums
       "(2, 127, 255, 32767, 65535, 8388607, 16777215, 2147483647, 4294967295, 9223372036854775807,"
       " 18446744073709551615, 99999999.99, '99999999999999999999999999999999999.999999999999999999999999999999',"
@@ -128,7 +138,11 @@ std::vector<std::string> insertRows() {
       h + "', 300)), UNHEX('" + h +
       "'),"
       " 'ç', 'x,y,z', '{\"a\": [1, 2.5, \"ü\"], \"b\": null, \"c\": {\"d\": true}}',"
-      " ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))'), ST_GeomFromText('POINT(1e300 -1e-300)'))");
+      " ST_GeomFromText('POLYGON((0 0,10 0,10 10,0 10,0 0))'), ST_GeomFromText('POINT(1e300 -1e-300)'),"
+      " REPEAT('é😀', 150), REPEAT('ab', 30000), UNHEX(REPEAT('" +
+      h + "', 100)), UNHEX('" + h.substr(0, 300 * 2) +
+      "'), 'ffffffff-ffff-ffff-ffff-ffffffffffff', 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',"
+      " '255.255.255.255')");
   rows.push_back(  // zeros, zero dates, small fractions
       "(3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.00, '0.000000000000000000000000000001', 0, -0.000000001, 0.0, '0',"
       " 1.17549e-38, 2.2250738585072014e-308, b'0', b'0000000001', b'1000000000000000000000000000000000000000000000000000000000000000',"
@@ -137,7 +151,8 @@ std::vector<std::string> insertRows() {
       " '0000-00-00 00:00:00', '0000-00-00 00:00:00.0', '2001-09-09 01:46:40.12345', '2001-09-09 01:46:40.000001',"
       " ' lead', 'trail  ', ' ', '\\0nul', 'x', 'a', 'b', 'c', 'd',"
       " UNHEX('00'), UNHEX('00'), UNHEX('FF'), UNHEX('0001'), UNHEX('7F'), UNHEX('80'),"
-      " 'a', '', '\"just a string\"', ST_GeomFromText('LINESTRING(0 0,1 1,2 2)'), ST_GeomFromText('POINT(3 4)'))");
+      " 'a', '', '\"just a string\"', ST_GeomFromText('LINESTRING(0 0,1 1,2 2)'), ST_GeomFromText('POINT(3 4)'),"
+      " 'x', 'ü', UNHEX('00'), UNHEX('FF'), '123e4567-e89b-12d3-a456-426614174000', '2001:db8::', '1.2.3.4')");
   std::string nulls = "(4";
   for (size_t i = 0; i < columns().size(); ++i) nulls += ", NULL";
   rows.push_back(nulls + ")");
@@ -289,7 +304,9 @@ class BinlogTypesTest : public SharedClusterTest {
         c->execute(
              "UPDATE `" + db +
              "`.t SET ti = -1, d2 = '-0.5', tx = 'ü', vb = UNHEX('DEADBEEF'), "
-             "dt6 = '2020-02-02 02:02:02.020202', e = 'b', s = 'y', j = '{\"k\": 1}' WHERE id IN (1, 4)")
+             "dt6 = '2020-02-02 02:02:02.020202', e = 'b', s = 'y', j = '{\"k\": 1}', "
+             "vcz = REPEAT('z', 300), bz = UNHEX('00'), u = '6ccd780c-baba-1026-9564-5b8c656024db', "
+             "i6 = '::ffff:1.2.3.4', i4 = '10.0.0.1' WHERE id IN (1, 4)")
             .ok());
     Snapshot updated = snapshot(*c, db);
     ASSERT_TRUE(c->execute("DELETE FROM `" + db + "`.t WHERE id IN (2, 4)").ok());

@@ -41,7 +41,12 @@ bool isEnumOrSet(const ColumnInfo& c) {
   ColumnType t = realType(c);
   return t == ColumnType::kEnum || t == ColumnType::kSet;
 }
-bool isCharacter(const ColumnInfo& c) {
+// The columns whose character sets TABLE_MAP's charset metadata lists, in order: MariaDB counts
+// GEOMETRY among them (its BLOB base; MySQL does not), and COMPRESSED columns (read here as
+// VARCHAR and BLOB) as what they compress. Checked against MariaDB 10.11: a column after a
+// GEOMETRY took the character set of the one before it.
+bool isCharacter(const ColumnInfo& c, ServerFlavor flavor) {
+  if (c.type == ColumnType::kGeometry) return flavor == ServerFlavor::kMariaDb;
   switch (c.type) {
     case ColumnType::kString: return !isEnumOrSet(c);
     case ColumnType::kVarchar:
@@ -119,7 +124,7 @@ Status parseStrValues(ByteReader* r, const std::vector<size_t>& cols, TableInfo*
   return Status::OK();
 }
 
-Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
+Status parseOptionalMetadata(ByteReader* r, TableInfo* t, ServerFlavor flavor) {
   while (!r->empty()) {
     uint8_t type;
     uint64_t len;
@@ -137,7 +142,8 @@ Status parseOptionalMetadata(ByteReader* r, TableInfo* t) {
       }
       case kDefaultCharset:
       case kColumnCharset: {
-        auto cols = columnsWhere(*t, isCharacter);
+        auto cols =
+            columnsWhere(*t, [flavor](const ColumnInfo& c) { return isCharacter(c, flavor); });
         DTS_RETURN_IF_ERROR(parseCharsets(&f, type == kDefaultCharset, cols, t));
         break;
       }
@@ -249,7 +255,8 @@ Status mariaDbUncompress(std::string_view in, std::string* out, uint64_t max_byt
 
 // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Table__map__event.html
 // and MariaDB KB "Table_map_log_event".
-Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) {
+Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len,
+                                ServerFlavor flavor) {
   ByteReader r(body);
   TableInfo t;
   uint64_t table_id;
@@ -299,6 +306,16 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
       case ColumnType::kBit:
         ok = m.getUint(2, &v);  // little-endian: max length; BIT: bits % 8, then bytes
         break;
+      case ColumnType::kVarcharCompressed:  // the maximum length, as VARCHAR
+        ok = m.getUint(2, &v);
+        c.type = ColumnType::kVarchar;
+        c.compressed = true;
+        break;
+      case ColumnType::kBlobCompressed:  // the length's size, as BLOB
+        ok = m.getUint(1, &v);
+        c.type = ColumnType::kBlob;
+        c.compressed = true;
+        break;
       case ColumnType::kNewDecimal:
       case ColumnType::kString:
       case ColumnType::kEnum:
@@ -315,7 +332,7 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len) 
   if (!r.getBytes((count + 7) / 8, &nulls)) return corrupt("truncated TABLE_MAP null bitmap");
   for (size_t i = 0; i < count; ++i)
     t.columns[i].nullable = (static_cast<uint8_t>(nulls[i / 8]) >> (i % 8)) & 1;
-  Status st = parseOptionalMetadata(&r, &t);
+  Status st = parseOptionalMetadata(&r, &t, flavor);
   if (!st.ok()) return st.withContext("TABLE_MAP of `" + t.database + "`.`" + t.table + "`");
   return t;
 }
@@ -778,7 +795,7 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
     out->decoder = it->second.decoder;
     return Status::OK();
   }
-  DTS_ASSIGN_OR_RETURN(TableInfo parsed, parseTableMap(body, ph));
+  DTS_ASSIGN_OR_RETURN(TableInfo parsed, parseTableMap(body, ph, format_.format().flavor));
   std::shared_ptr<const TableInfo> table = std::make_shared<const TableInfo>(std::move(parsed));
   std::shared_ptr<const TableInfo> completed = table;
   if (options_.schema != nullptr) {

@@ -247,8 +247,10 @@ class BinlogDecoder {
 
 // Parses a TABLE_MAP body (after the 19-byte header, without checksum) into a TableInfo.
 // https://dev.mysql.com/doc/dev/mysql-server/latest/classmysql_1_1binlog_1_1event_1_1Table__map__event.html
-// `post_header_len` is 8 (6-byte table id) or 6 (4-byte table id).
-Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len);
+// `post_header_len` is 8 (6-byte table id) or 6 (4-byte table id); `flavor`, the server's, says
+// which columns the charset metadata lists.
+Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len,
+                                ServerFlavor flavor = ServerFlavor::kUnknown);
 
 // The MariaDB compressed-event format: a header byte (0x80 | algorithm << 4 | length bytes),
 // the uncompressed length big-endian in 1-4 bytes, then a zlib stream. Replaces *out.

@@ -28,6 +28,10 @@ enum class ColumnType : uint8_t {
   kDateTime2 = 18,
   kTime2 = 19,
   kTypedArray = 20,
+  // MariaDB's COMPRESSED columns, in TABLE_MAP only: parseTableMap reads them as kVarchar and
+  // kBlob with ColumnInfo::compressed, so nothing past the decoder sees these codes.
+  kBlobCompressed = 140,
+  kVarcharCompressed = 141,
   kJson = 245,
   kNewDecimal = 246,
   kEnum = 247,

@@ -1,8 +1,11 @@
 #include "mysql/row_decoder.h"
 
+#include <zlib.h>
+
 #include <bit>
 #include <cstring>
 
+#include "common/strings.h"
 #include "mysql/collations.h"
 #include "mysql/decimal.h"
 #include "mysql/json_binary.h"
@@ -87,6 +90,8 @@ const char* typeName(ColumnType t) {
     case ColumnType::kDateTime2: return "DATETIME";
     case ColumnType::kTime2: return "TIME";
     case ColumnType::kTypedArray: return "TYPED_ARRAY";
+    case ColumnType::kVarcharCompressed: return "VARCHAR COMPRESSED";
+    case ColumnType::kBlobCompressed: return "BLOB COMPRESSED";
     case ColumnType::kJson: return "JSON";
     case ColumnType::kNewDecimal: return "DECIMAL";
     case ColumnType::kEnum: return "ENUM";
@@ -104,6 +109,111 @@ const char* typeName(ColumnType t) {
 
 Status truncated() {
   return Status::Corruption("row image ends inside the value");
+}
+
+// The value a MariaDB COMPRESSED column stores as `stored` (the server's field_comp.cc): empty,
+// or a header byte whose high four bits name the method, 0 for the value stored as it is after
+// it, 8 for zlib. Then the header's low three bits are how many bytes of the value's length
+// follow (big-endian), bit 3 says deflate without the zlib wrapper, and the compressed data ends
+// the value.
+Status uncompressColumnValue(std::string_view stored, uint64_t max_bytes, std::string* out) {
+  out->clear();
+  if (stored.empty()) return Status::OK();
+  const auto header = static_cast<uint8_t>(stored[0]);
+  if ((header >> 4) == 0) {
+    out->assign(stored.substr(1));
+    return Status::OK();
+  }
+  if ((header >> 4) != 8)
+    return Status::Corruption("COMPRESSED value with compression method " +
+                              std::to_string(header >> 4) + " (MariaDB knows zlib, 8)");
+  const size_t length_bytes = header & 7;
+  if (length_bytes == 0 || length_bytes > 4 || stored.size() < 1 + length_bytes)
+    return Status::Corruption("COMPRESSED value with a bad header");
+  uint64_t length = 0;
+  for (size_t i = 0; i < length_bytes; ++i)
+    length = (length << 8) | static_cast<uint8_t>(stored[1 + i]);
+  if (length > max_bytes)
+    return Status::Corruption("COMPRESSED value of " + std::to_string(length) +
+                              " bytes, longer than its column's " + std::to_string(max_bytes));
+  out->resize(length);
+  z_stream z{};
+  if (inflateInit2(&z, (header & 8) != 0 ? -MAX_WBITS : MAX_WBITS) != Z_OK)
+    return Status::Internal("zlib inflateInit2 failed");
+  const std::string_view data = stored.substr(1 + length_bytes);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(out->data());
+  z.avail_out = static_cast<uInt>(length);
+  const int rc = inflate(&z, Z_FINISH);
+  const uint64_t produced = z.total_out;
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END || produced != length)
+    return Status::Corruption("COMPRESSED value does not inflate to its stated " +
+                              std::to_string(length) + " bytes");
+  return Status::OK();
+}
+
+// MariaDB's fixed-size binary types, as their text (the server's sql_type_uuid.h and
+// sql_type_inet.cc). The binlog carries a UUID in its memory order, the order of its text, never
+// the record order the server may swap for indexing.
+void formatUuid(const unsigned char* b, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
+    out->push_back(kHex[b[i] >> 4]);
+    out->push_back(kHex[b[i] & 15]);
+  }
+}
+
+void formatInet4(const unsigned char* b, std::string* out) {
+  for (int i = 0; i < 4; ++i) {
+    if (i > 0) out->push_back('.');
+    appendUInt(b[i], out);
+  }
+}
+
+// As the server prints it: lowercase hex words without leading zeros; the first longest run of
+// zero words (even one word) as "::"; "::a.b.c.d" and "::ffff:a.b.c.d" for IPv4-compatible and
+// IPv4-mapped addresses.
+void formatInet6(const unsigned char* b, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = static_cast<uint16_t>((b[2 * i] << 8) | b[2 * i + 1]);
+  int gap_pos = -1, gap_len = -1;
+  for (int i = 0; i < 8;) {
+    if (w[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && w[j] == 0) ++j;
+    if (j - i > gap_len) {
+      gap_pos = i;
+      gap_len = j - i;
+    }
+    i = j;
+  }
+  for (int i = 0; i < 8; ++i) {
+    if (i == gap_pos) {
+      if (i == 0) out->push_back(':');
+      out->push_back(':');
+      i += gap_len - 1;
+    } else if (i == 6 && gap_pos == 0 && (gap_len == 6 || (gap_len == 5 && w[5] == 0xffff))) {
+      formatInet4(b + 12, out);
+      return;
+    } else {
+      char digits[4];
+      int n = 0;
+      uint16_t x = w[i];
+      do {
+        digits[n++] = kHex[x & 15];
+        x = static_cast<uint16_t>(x >> 4);
+      } while (x != 0);
+      while (n > 0) out->push_back(digits[--n]);
+      if (i != 7) out->push_back(':');
+    }
+  }
 }
 
 }  // namespace
@@ -136,6 +246,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
           commaIn(c.enum_values_collation != 0 ? c.enum_values_collation : c.collation);
     };
     p.is_unsigned = col.is_unsigned;
+    p.compressed = col.compressed;
     p.text_kind = col.collation == kBinaryCollation ? Value::Kind::kBytes : Value::Kind::kString;
     auto bad = [&](const std::string& what) {
       return Status::Corruption("column " + std::to_string(i + 1) + " (" + typeName(col.type) +
@@ -189,6 +300,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
       case ColumnType::kVarString:
         p.len_bytes = col.meta > 255 ? 2 : 1;
         p.op = Op::kVarLen;
+        p.max_bytes = col.meta;
         break;
       case ColumnType::kString: {
         StringMeta sm = decodeStringMeta(col.meta);
@@ -202,6 +314,15 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
             return bad("SET pack length " + std::to_string(sm.max_length));
           p.len_bytes = static_cast<uint8_t>(sm.max_length);
           p.op = Op::kSet;
+        } else if (sm.real_type == ColumnType::kString &&
+                   ((col.column_type == "uuid" && sm.max_length == 16) ||
+                    (col.column_type == "inet6" && sm.max_length == 16) ||
+                    (col.column_type == "inet4" && sm.max_length == 4))) {
+          p.len_bytes = 1;
+          p.pad_to = static_cast<uint16_t>(sm.max_length);
+          p.op = col.column_type == "uuid"    ? Op::kUuid
+                 : col.column_type == "inet6" ? Op::kInet6
+                                              : Op::kInet4;
         } else if (sm.real_type == ColumnType::kString || sm.real_type == ColumnType::kVarString) {
           p.len_bytes = sm.max_length > 255 ? 2 : 1;
           p.op = Op::kVarLen;
@@ -231,6 +352,7 @@ Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
       case ColumnType::kJson:
         if (col.meta < 1 || col.meta > 4) return bad("length size " + std::to_string(col.meta));
         p.len_bytes = static_cast<uint8_t>(col.meta);
+        p.max_bytes = (uint64_t{1} << (8 * col.meta)) - 1;
         if (col.type == ColumnType::kGeometry) {
           p.text_kind = Value::Kind::kBytes;
           p.op = Op::kBlob;
@@ -380,9 +502,28 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v,
     case Op::kVarLen:
     case Op::kBlob:
       if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
+      if (p.compressed) return uncompressColumnValue(bytes, p.max_bytes, startText(v, p.text_kind));
       startText(v, p.text_kind)->assign(bytes);
       if (bytes.size() < p.pad_to) v->s.append(p.pad_to - bytes.size(), '\0');
       return Status::OK();
+    case Op::kUuid:
+    case Op::kInet6:
+    case Op::kInet4: {
+      if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
+      if (bytes.size() > p.pad_to)
+        return Status::Corruption(std::to_string(bytes.size()) + " bytes for a value of " +
+                                  std::to_string(p.pad_to));
+      unsigned char fixed[16] = {};
+      std::memcpy(fixed, bytes.data(), bytes.size());
+      std::string* s = startText(v, Value::Kind::kString);
+      if (p.op == Op::kUuid)
+        formatUuid(fixed, s);
+      else if (p.op == Op::kInet6)
+        formatInet6(fixed, s);
+      else
+        formatInet4(fixed, s);
+      return Status::OK();
+    }
     case Op::kJsonBinary: {
       if (!r->getUint(p.len_bytes, &x) || !r->getBytes(x, &bytes)) return truncated();
       if (raw != nullptr) *raw = bytes;
@@ -427,7 +568,10 @@ Status TableDecoder::skipValue(const Plan& p, ByteReader* r, Value* scratch) con
     case Op::kTimestamp2: n = 4 + fractionBytes(p.fsp); break;
     case Op::kBit: n = p.len_bytes; break;
     case Op::kVarLen:
-    case Op::kBlob: {
+    case Op::kBlob:
+    case Op::kUuid:
+    case Op::kInet6:
+    case Op::kInet4: {
       uint64_t len;
       if (!r->getUint(p.len_bytes, &len) || !r->skip(len)) return truncated();
       return Status::OK();

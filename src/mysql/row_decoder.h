@@ -102,6 +102,11 @@ class TableDecoder {
     kVarLen,
     kBlob,
     kJsonBinary,
+    // MariaDB's UUID, INET6 and INET4 (a STRING of 16, 16, 4 bytes in the binlog, trailing zero
+    // bytes stripped): as SELECT prints them.
+    kUuid,
+    kInet6,
+    kInet4,
   };
   struct Plan {
     Op op = Op::kNullType;
@@ -110,8 +115,10 @@ class TableDecoder {
         0;  // length prefix bytes (VARCHAR/STRING 1-2, BLOB 1-4), ENUM/SET/BIT width
     uint8_t fsp = 0;
     uint8_t precision = 0, scale = 0;
-    uint16_t bin_size = 0;  // DECIMAL
-    uint16_t pad_to = 0;    // BINARY(n): the server strips trailing 0x00 bytes; put them back
+    uint16_t bin_size = 0;    // DECIMAL
+    uint16_t pad_to = 0;      // BINARY(n): the server strips trailing 0x00 bytes; put them back
+    bool compressed = false;  // a COMPRESSED column (ColumnInfo::compressed)
+    uint64_t max_bytes = 0;   // of a COMPRESSED column's value once uncompressed
     Value::Kind text_kind = Value::Kind::kString;
     const std::vector<std::string>* members = nullptr;  // ENUM/SET names, when known
     // What joins SET members: ',' in the names' character set (ColumnInfo::enum_values_collation).

@@ -23,7 +23,10 @@ struct ColumnInfo {
   uint16_t meta = 0;      // TABLE_MAP type metadata
   bool is_unsigned = false;
   bool nullable = true;
-  uint16_t collation = 0;                // 0 = unknown; 63 = binary
+  uint16_t collation = 0;  // 0 = unknown; 63 = binary
+  // A MariaDB COMPRESSED column (VARCHAR or BLOB/TEXT ... COMPRESSED): the row image holds its
+  // values compressed; the row decoder gives them uncompressed.
+  bool compressed = false;
   std::string column_type;               // "varchar(20)" as SHOW COLUMNS prints it, when known
   std::vector<std::string> enum_values;  // ENUM and SET members, when known
   // The collation whose character set the bytes of enum_values (and so of an ENUM/SET Value's

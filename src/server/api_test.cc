@@ -886,6 +886,15 @@ TEST(ServerHelpersTest, HintsAndRetryDeadline) {
       "query on h:1: Access denied for user 'tu'@'%' to database 'dts_meta' (error 1044)");
   EXPECT_NE(privilege.find("grant the account"), std::string::npos) << privilege;
   EXPECT_EQ(privilege.find("password"), std::string::npos) << privilege;
+  // A binlog the source no longer has: not a connectivity problem, and retrying cannot help.
+  for (const char* lost :
+       {"incremental phase of task 't': reading 127.0.0.1:3306 (connecting): server error 1236: "
+        "Could not find GTID state requested by slave in any binlog files",
+        "server error 1236: Error: connecting slave requested to start from GTID 0-4-221931, "
+        "which is not in the master's binlog"}) {
+    const std::string hint = errorHint(lost);
+    EXPECT_NE(hint.find("no longer has the binlog"), std::string::npos) << hint;
+  }
   EXPECT_EQ(parseRetryDeadline("retrying since 2026-11-23T10:00:00Z, gives up at "
                                "2026-11-23T22:00:00Z (attempt 1): e"),
             std::optional<int64_t>(1795471200000));

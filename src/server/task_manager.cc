@@ -159,6 +159,14 @@ std::string errorHint(const std::string& m) {
   if (contains(m, "secondary node") && contains(m, "deleted"))
     return "register the node again (dts instance add-node) or point the task at another node, "
            "then start the task: it resumes from its checkpoint";
+  // 1236: the source cannot send the binlog from the task's checkpoint (purged, or a node that
+  // never had it after a failover). Retrying cannot help.
+  if (contains(m, "error 1236") || contains(m, "Could not find GTID state") ||
+      contains(m, "not in the master's binlog") || contains(m, "purged binary logs"))
+    return "the source no longer has the binlog from the task's checkpoint on (purged, or a "
+           "failover to a node that never logged it): the changes since cannot be read. Keep "
+           "binlogs longer (binlog retention), and run the task anew (delete it, then create it: "
+           "schema and full data again), or restore those binlogs";
   if (contains(m, "gave up after"))
     return "fix the cause above, then start the task again: it resumes from its checkpoint";
   if (contains(m, "binlog_format")) return precheckHint("binlog_format");

@@ -12,7 +12,9 @@
 #include <charconv>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "common/crc32.h"
 #include "common/log.h"
@@ -157,6 +159,7 @@ const char* binlogTypeName(mysql::ColumnType t) {
     case ColumnType::kDateTime2: return "datetime";
     case ColumnType::kYear: return "year";
     case ColumnType::kVarchar:
+    case ColumnType::kVarcharCompressed:
     case ColumnType::kVarString: return "varchar";
     case ColumnType::kString: return "char";
     case ColumnType::kBit: return "bit";
@@ -166,6 +169,7 @@ const char* binlogTypeName(mysql::ColumnType t) {
     case ColumnType::kTinyBlob:
     case ColumnType::kMediumBlob:
     case ColumnType::kLongBlob:
+    case ColumnType::kBlobCompressed:
     case ColumnType::kBlob: return "blob";
     case ColumnType::kGeometry: return "geometry";
     case ColumnType::kNull:
@@ -538,6 +542,18 @@ Status ChangeLog::recover() {
   active_size_ = active_->visible_bytes;
   visible_end_ = written_end_ = next_offset_;
   written_bytes_ = active_size_;
+  // Transactions skipped after the last batch: their position, when the log ends where it did
+  // then (a batch cut as torn since, or written after, makes it stale).
+  if (std::ifstream in(dir + "/skipped-position"); in) {
+    std::stringstream text;
+    text << in.rdbuf();
+    auto j = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.value("end", int64_t{-1}) == next_offset_ &&
+        j.value("position", std::string()) != "") {
+      durable_position_ = j.value("position", std::string());
+      skipped_saved_ = durable_position_;
+    }
+  }
   written_position_ = durable_position_;
   written_segment_ = active_;
   DTS_RETURN_IF_ERROR(resetPosition());
@@ -1257,7 +1273,7 @@ void ChangeLog::drainQueue() {
 Status ChangeLog::applyNow(const pipeline::Transaction& piece) {
   if (piece.whole() && piece.events.empty() && !in_txn_) {
     // Nothing of the task's tables: no records, but the position moves past it. It is written
-    // with the next commit marker; a restart before that reads it again and skips it again.
+    // with the next commit marker, or to skipped-position (saveSkippedPosition).
     return skipTransaction(piece);
   }
   if (piece.first_piece) {
@@ -1373,10 +1389,49 @@ Status ChangeLog::skipTransaction(const pipeline::Transaction& piece) {
     last_source_commit_ms_ = std::max(
         last_source_commit_ms_, sourceCommitMs(piece.timestamp, piece.commit_us, piece.received));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  written_position_ = position_->toString();
-  if (written_end_ == visible_end_) durable_position_ = written_position_;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_position_ = position_->toString();
+    if (written_end_ != visible_end_) return Status::OK();
+    durable_position_ = written_position_;
+  }
+  saveSkippedPosition(false);
   return Status::OK();
+}
+
+void ChangeLog::saveSkippedPosition(bool now) {
+  int64_t end = 0;
+  std::string position;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (written_end_ != visible_end_) return;  // a batch is not durable yet: it carries it
+    end = visible_end_;
+    position = durable_position_;
+  }
+  const auto t = std::chrono::steady_clock::now();
+  if (position == skipped_saved_ || (!now && t - skipped_saved_at_ < std::chrono::seconds(1)))
+    return;
+  skipped_saved_at_ = t;
+  const std::string path = options_.dir + "/skipped-position", tmp = path + ".tmp";
+  const std::string text = nlohmann::json{{"end", end}, {"position", position}}.dump() + "\n";
+  Status st;
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    st = ioError("creating", tmp, errno);
+  } else {
+    st = pwriteAll(fd, text.data(), text.size(), 0, tmp);
+    if (st.ok() && ::fsync(fd) != 0) st = ioError("syncing", tmp, errno);
+    ::close(fd);
+    if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = ioError("renaming", tmp, errno);
+    if (st.ok()) st = syncDir(options_.dir);
+  }
+  // Not saving it loses nothing: a restart reads those transactions again and skips them.
+  if (!st.ok()) {
+    spdlog::warn("change log {}: the position of skipped transactions stays in memory: {}",
+                 options_.dir, st.toString());
+    return;
+  }
+  skipped_saved_ = position;
 }
 
 void ChangeLog::forgetOpenTransaction() {
@@ -1418,6 +1473,7 @@ Status ChangeLog::close() {
   stopAppender();
   stopSyncer();
   writing_ = false;
+  if (st.ok()) saveSkippedPosition(true);
   // A transaction whose last piece never came, and anything written but not durable, is cut.
   Status cut = cutToDurable();
   // Keep retention going for a log that is only read now.

@@ -199,6 +199,13 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Status advancePosition(const pipeline::Transaction& piece);
   // A whole transaction without records: the position moves, nothing is written.
   Status skipTransaction(const pipeline::Transaction& piece);
+  // The position of skipped transactions (a source busy only with what the task does not
+  // record) goes to disk in the file `skipped-position` beside the segments, with the log's end
+  // it follows: at most once a second while they come, and at close. Without it the position
+  // would move on disk only with the next recorded transaction, and a restart would ask the
+  // source for binlogs it may have purged since. recover() takes it when the log still ends
+  // where it did.
+  void saveSkippedPosition(bool now);
   // Drops the transaction being written (options.min_commit_ms).
   Status discardTransaction();
   void forgetOpenTransaction();  // its open transaction is gone (cut or discarded)
@@ -248,6 +255,8 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   std::vector<std::shared_ptr<Segment>> segments_;
   int64_t visible_end_ = 0;
   std::string durable_position_;
+  std::chrono::steady_clock::time_point skipped_saved_at_{};  // the appender's
+  std::string skipped_saved_;                                 // the position skipped-position holds
   Status error_;
   // Written, not yet fsynced commits (the syncer's work).
   std::condition_variable sync_cv_;

@@ -58,10 +58,11 @@ Result<Clock::Duration> RetryPolicy::onFailure(const Status& error) {
     if (!state_ || (state_->kind == Kind::kOther && kind == Kind::kConnection)) {
       State s;
       s.kind = kind;
-      s.since = now;
+      s.since = carried_ && *carried_ < now ? *carried_ : now;
+      carried_.reset();
       s.gives_up_at =
-          now + (kind == Kind::kConnection ? Clock::Duration(options_.failed_connections)
-                                           : Clock::Duration(options_.other_issues));
+          s.since + (kind == Kind::kConnection ? Clock::Duration(options_.failed_connections)
+                                               : Clock::Duration(options_.other_issues));
       state_ = s;
     }
   }
@@ -81,6 +82,11 @@ Result<Clock::Duration> RetryPolicy::onFailure(const Status& error) {
   // Never sleep past the deadline: the last attempt happens at the end of the window.
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(state_->gives_up_at - now);
   return Clock::Duration(std::min(backoff, left));
+}
+
+void RetryPolicy::onSuccess() {
+  state_.reset();
+  carried_.reset();
 }
 
 std::string formatTime(Clock::TimePoint t) {

@@ -53,7 +53,11 @@ class RetryPolicy {
   // has passed, "gave up after N attempts over M minutes: <last error>".
   Result<Clock::Duration> onFailure(const Status& error);
   // Called after a successful attempt: the outage, if any, is over.
-  void onSuccess() { state_.reset(); }
+  void onSuccess();
+  // An outage an earlier process was riding out when it ended without a word (kill -9, a
+  // crash) began at `since`: the next failure's window counts from then, not from now, so a
+  // task whose process is restarted again and again still gives up when its window ends.
+  void carryOutage(Clock::TimePoint since) { carried_ = since; }
 
   // The outage in progress, if any ("retrying since T, gives up at T+W").
   const std::optional<State>& state() const { return state_; }
@@ -67,6 +71,7 @@ class RetryPolicy {
   RetryOptions options_;
   Clock* clock_;
   std::optional<State> state_;
+  std::optional<Clock::TimePoint> carried_;
 };
 
 std::string formatTime(Clock::TimePoint t);

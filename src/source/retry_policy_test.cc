@@ -87,6 +87,35 @@ TEST(RetryPolicyTest, RecoveryWithinTheWindowResets) {
   EXPECT_TRUE(p.onFailure(Status::Unavailable("down again")).ok());
 }
 
+// A process killed while retrying, started again: the outage goes on from when it began, so a
+// task restarted again and again still gives up at the end of its window.
+TEST(RetryPolicyTest, AnOutageCarriedFromAnEarlierProcessKeepsItsWindow) {
+  FakeClock clock;
+  RetryOptions o;
+  o.failed_connections = minutes(10);
+  RetryPolicy p(o, &clock);
+  p.carryOutage(clock.now() - minutes(8));
+  ASSERT_TRUE(p.onFailure(Status::Unavailable("down")).ok());
+  ASSERT_TRUE(p.state().has_value());
+  EXPECT_EQ(p.state()->gives_up_at, clock.now() + minutes(2));
+  clock.advance(minutes(2));
+  auto d = p.onFailure(Status::Unavailable("down"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("over 10 minutes"), std::string::npos);
+}
+
+TEST(RetryPolicyTest, ASuccessEndsACarriedOutage) {
+  FakeClock clock;
+  RetryOptions o;
+  o.failed_connections = minutes(10);
+  RetryPolicy p(o, &clock);
+  p.carryOutage(clock.now() - minutes(8));
+  p.onSuccess();
+  ASSERT_TRUE(p.onFailure(Status::Unavailable("down")).ok());
+  ASSERT_TRUE(p.state().has_value());
+  EXPECT_EQ(p.state()->gives_up_at - p.state()->since, Clock::Duration(minutes(10)));
+}
+
 TEST(RetryPolicyTest, OtherIssuesHaveTheirOwnShorterWindow) {
   FakeClock clock;
   RetryOptions o;

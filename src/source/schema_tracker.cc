@@ -307,7 +307,9 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
   }
   if (dt == "varchar" || dt == "varbinary") {
     if (!is(ColumnType::kVarchar) && !is(ColumnType::kVarString)) return differ("");
-    return m.meta == def.octet_length || length_unknown ? Status::OK() : differ("length differs");
+    // A COMPRESSED column's length counts the byte that says how its value is stored.
+    const uint32_t stored = def.octet_length + (m.compressed ? 1 : 0);
+    return m.meta == stored || length_unknown ? Status::OK() : differ("length differs");
   }
   if (dt == "enum" || dt == "set") {
     auto sm = stringKind(dt == "enum" ? ColumnType::kEnum : ColumnType::kSet);
@@ -486,6 +488,42 @@ Status checkTableMatches(const TableInfo& map, const SchemaTable& def, const std
   return Status::OK();
 }
 
+// MariaDB's UUID, INET6 and INET4: the binlog has their bytes as a binary STRING; the row
+// decoder gives their text (mysql/row_decoder.h), which this column then says is ASCII.
+bool isFixedBinaryText(const std::string& data_type) {
+  return data_type == "uuid" || data_type == "inet6" || data_type == "inet4";
+}
+void markFixedBinaryText(ColumnInfo& c, const SchemaColumn& d) {
+  if (!isFixedBinaryText(d.data_type)) return;
+  c.column_type = d.data_type;
+  c.collation = mysql::kUtf8mb4Collation;
+}
+
+// What full row metadata leaves out, from a definition with the same columns: a UUID or INET
+// column's type (the TABLE_MAP shows a binary string) and a COMPRESSED column's character set
+// (the server lists none for it).
+std::shared_ptr<const TableInfo> completeFullMetadata(const TableInfo& map,
+                                                      const SchemaTable& def) {
+  if (def.columns.size() != map.columns.size()) return std::make_shared<const TableInfo>(map);
+  auto out = std::make_shared<TableInfo>(map);
+  for (size_t i = 0; i < out->columns.size(); ++i) {
+    ColumnInfo& c = out->columns[i];
+    const SchemaColumn& d = def.columns[i];
+    if (!equalsIgnoreCase(c.name, d.name)) continue;
+    markFixedBinaryText(c, d);
+    if (c.compressed && c.collation == 0) c.collation = d.collation;
+  }
+  return out;
+}
+
+bool needsDefinition(const TableInfo& map) {
+  return std::any_of(map.columns.begin(), map.columns.end(), [](const ColumnInfo& c) {
+    return (c.compressed && c.collation == 0) ||
+           (c.type == ColumnType::kString && c.collation == mysql::kBinaryCollation &&
+            (c.meta & 0xff) <= 16);
+  });
+}
+
 // The TABLE_MAP completed with a definition that matches it.
 Result<std::shared_ptr<const TableInfo>> fill(const TableInfo& map, const SchemaTable& def,
                                               const std::string& where) {
@@ -497,6 +535,7 @@ Result<std::shared_ptr<const TableInfo>> fill(const TableInfo& map, const Schema
     c.column_type = d.column_type;
     c.is_unsigned = d.column_type.find("unsigned") != std::string::npos;
     if (d.collation != 0) c.collation = d.collation;
+    markFixedBinaryText(c, d);
     if (d.data_type == "enum" || d.data_type == "set") {
       auto members = parseEnumMembers(d.column_type);
       if (!members.ok()) return members.status().withContext("table " + where);
@@ -541,7 +580,19 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
   const bool full_metadata =
       !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(),
                                           [](const ColumnInfo& c) { return !c.name.empty(); });
-  if (full_metadata) return std::make_shared<const TableInfo>(map);
+  if (full_metadata) {
+    // Names and character sets are the TABLE_MAP's. A short binary string (a UUID or INET?) or
+    // a COMPRESSED column asks the definition: the history's, else the server's now.
+    if (!needsDefinition(map)) return std::make_shared<const TableInfo>(map);
+    if (history_->knows(map.database, map.table)) {
+      auto def = history_->find(map.database, map.table);
+      if (def != nullptr) return completeFullMetadata(map, def->shape);
+    } else if (loader_ != nullptr) {
+      auto def = definition(map.database, map.table, false);
+      if (def.ok()) return completeFullMetadata(map, **def);
+    }
+    return std::make_shared<const TableInfo>(map);
+  }
 
   const std::string where = mysql::quoteQualified(map.database, map.table);
   if (history_->knows(map.database, map.table)) {

@@ -27,6 +27,7 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
                         bool bulk_everywhere, bool insert_ignore, mysql::ServerFlavor destination) {
   ChunkFormat f;
   f.insert_ignore = insert_ignore;
+  std::vector<std::string_view> types;  // of each copied column, as renders
   for (const auto& name : t.copy_columns) {
     f.columns += (f.columns.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
     for (const auto& c : t.columns) {
@@ -38,6 +39,7 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
                                     zero.ok() ? Status::OK() : zero.status()});
       }
       f.renders.push_back(c.render);
+      types.push_back(c.data_type);
       bool error_value_possible = false;
       if (c.data_type == "enum") {
         auto members = source::parseEnumMembers(c.column_type);
@@ -62,9 +64,13 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
   }
   f.raw = f.method == ChunkMethod::kBulk && !insert_ignore;
   if (f.raw) {
-    for (auto& r : f.renders) {
-      if (r == CatalogColumn::Render::kString)
-        r = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
+    for (size_t i = 0; i < f.renders.size(); ++i) {
+      // MariaDB's UUID and INET columns stay text: the server reads any 16 (4) bytes as the
+      // value's binary form and refuses other bytes, so their text must go as text.
+      const std::string_view type = types[i];
+      if (type == "uuid" || type == "inet6" || type == "inet4") continue;
+      if (f.renders[i] == CatalogColumn::Render::kString)
+        f.renders[i] = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
     }
   }
   std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
@@ -149,7 +155,9 @@ Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
       // Bytes (and every column in raw mode) as binary strings, stored without conversion; text
       // as strings (utf8mb4, like the source sent it); numbers as strings too, converted by the
       // server as an INSERT would.
-      params.push_back(format.raw || r == CatalogColumn::Render::kHex
+      // (In raw mode the only text left is that of UUID and INET columns, see chunkFormat.)
+      params.push_back((format.raw && r != CatalogColumn::Render::kString) ||
+                               r == CatalogColumn::Render::kHex
                            ? mysql::BulkStatement::Param::kBinary
                            : mysql::BulkStatement::Param::kString);
     }

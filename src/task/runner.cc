@@ -111,6 +111,14 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
   ro.other_issues = std::chrono::minutes(config_.options.retry_time_for_other_issues);
   DTS_RETURN_IF_ERROR(ro.validate());
   source::RetryPolicy retry(ro, options_.clock);
+  {
+    // The last process died while retrying (its run would have cleared `retrying`): the outage
+    // it rode out since its error was first seen goes on.
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (!state_.retrying.empty() && !state_.errors.empty() &&
+        state_.errors.back().recovered_at_ms == 0 && state_.errors.back().at_ms > 0)
+      retry.carryOutage(Clock::TimePoint(std::chrono::milliseconds(state_.errors.back().at_ms)));
+  }
 
   // The phases stop on the caller's flag or when the task's secondary node is deleted.
   std::atomic<bool> inner_stop{false};
