@@ -42,6 +42,27 @@ bool startsWithXaStart(std::string_view sql) {
   return startsWithWord(sql, "START") || startsWithWord(sql, "BEGIN");
 }
 
+// MySQL 8.0.21+ logs CREATE TABLE ... SELECT in ROW format as "CREATE TABLE t (...) START
+// TRANSACTION", followed in the same group by the rows and an XID.
+// https://dev.mysql.com/doc/refman/8.0/en/create-table-select.html
+bool createStartsTransaction(std::string_view sql) {
+  sql = trimLeft(sql);
+  while (!sql.empty() && (isAsciiSpace(sql.back()) || sql.back() == ';')) sql.remove_suffix(1);
+  if (!startsWithWord(sql, "CREATE")) return false;
+  auto endsWithWord = [&](std::string_view word) {
+    if (sql.size() < word.size()) return false;
+    std::string_view tail = sql.substr(sql.size() - word.size());
+    for (size_t i = 0; i < word.size(); ++i) {
+      if (std::toupper(static_cast<unsigned char>(tail[i])) != word[i]) return false;
+    }
+    if (sql.size() > word.size() && !isAsciiSpace(sql[sql.size() - word.size() - 1])) return false;
+    sql.remove_suffix(word.size());
+    while (!sql.empty() && isAsciiSpace(sql.back())) sql.remove_suffix(1);
+    return true;
+  };
+  return endsWithWord("TRANSACTION") && endsWithWord("START");
+}
+
 }  // namespace
 
 Result<TableFilter> TableFilter::parse(std::string_view spec) {
@@ -254,6 +275,8 @@ std::string normalXaId(std::string_view text) {
 void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid) {
   open_ = true;
   explicit_begin_ = false;
+  ends_at_commit_ = false;
+  closed_gtid_.clear();
   commit_ts_us_ = 0;
   piece_bytes_ = 0;
   current_ = Transaction();
@@ -280,11 +303,14 @@ void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Tra
       commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
   current_.commit_us = commit_ts_us_;
   current_.last_piece = true;
+  closed_gtid_ = current_.gtid;
+  closed_at_ = current_.begin;
   done->push_back(std::move(current_));
   current_ = Transaction();
   piece_bytes_ = 0;
   open_ = false;
   explicit_begin_ = false;
+  ends_at_commit_ = false;
   commit_ts_us_ = 0;
 }
 
@@ -330,6 +356,21 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
   return Status::OK();
 }
 
+Status TransactionBuilder::openImplicitly(const mysql::BinlogEvent& event, std::string_view what) {
+  if (!closed_gtid_.empty()) {
+    // Applied as a transaction of their own they would have no GTID, and the group's GTID in a
+    // checkpoint would skip them on a restart: stop before either.
+    return Status::Unsupported(
+        std::string(what) + " at " + event.position.file + ":" +
+        std::to_string(event.position.offset) + " comes after transaction " + closed_gtid_ +
+        " (at " + closed_at_.file + ":" + std::to_string(closed_at_.offset) +
+        ") ended and before the next GTID: dts does not know which transaction it belongs to "
+        "(a binlog event group of a shape dts does not read)");
+  }
+  open(event, {});
+  return Status::OK();
+}
+
 Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
   auto startGtid = [&](std::string gtid) -> Status {
     if (open_)
@@ -344,6 +385,9 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
 
   if (const auto* g = event.as<mysql::MariaGtidEvent>()) {
     DTS_RETURN_IF_ERROR(startGtid(g->gtid()));
+    // Not standalone: the group ends with an XID or COMMIT, whatever DDL it starts with. (An XA
+    // COMMIT / ROLLBACK group is not standalone either and ends with its XA statement.)
+    ends_at_commit_ = (g->flags & mysql::MariaGtidEvent::kFlStandalone) == 0;
     if (g->flags & mysql::MariaGtidEvent::kFlPreparedXa) {
       // MariaDB writes no XA START query: the GTID says the group is an XA transaction that ends
       // with XA END and XA_PREPARE.
@@ -363,12 +407,12 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     next_ddl_definition_.reset();
     switch (classifyQuery(q->sql)) {
       case QueryKind::kBegin:
-        if (!open_) open(event, {});
+        if (!open_) open(event, {});  // no GTID before BEGIN: a source without GTIDs
         explicit_begin_ = true;
         return Status::OK();
       case QueryKind::kCommit:
       case QueryKind::kRollback:
-        if (!open_) open(event, {});
+        if (!open_) DTS_RETURN_IF_ERROR(openImplicitly(event, "COMMIT or ROLLBACK"));
         current_.xa = Transaction::Xa::kNone;
         finish(event, done);
         return Status::OK();
@@ -404,7 +448,9 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       case QueryKind::kOther: break;
     }
     if (options_.refuse_statement_dml) DTS_RETURN_IF_ERROR(refuseStatementDml(event, *q));
-    if (!open_) open(event, {});
+    if (!open_) open(event, {});  // a statement of its own (MySQL 5.5)
+    if (q->flavor == mysql::ServerFlavor::kMySql && createStartsTransaction(q->sql))
+      ends_at_commit_ = true;
     if (options_.keep_all_ddl || options_.tables == nullptr ||
         options_.tables->selectsDatabase(q->database)) {
       ChangeEvent& ce = current_.events.emplace_back();
@@ -424,18 +470,18 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
       ce.position = event.position;
       ce.server_id = event.header.server_id;
     }
-    if (!explicit_begin_) finish(event, done);
+    if (!explicit_begin_ && !ends_at_commit_) finish(event, done);
     return Status::OK();
   }
   if (const auto* x = event.as<mysql::XidEvent>()) {
-    if (!open_) open(event, {});
+    if (!open_) DTS_RETURN_IF_ERROR(openImplicitly(event, "an XID event"));
     current_.xid = x->xid;
     current_.xa = Transaction::Xa::kNone;  // committed by this XID (an XA ... ONE PHASE too)
     finish(event, done);
     return Status::OK();
   }
   if (const auto* x = event.as<mysql::XaPrepareEvent>()) {
-    if (!open_) open(event, {});
+    if (!open_) DTS_RETURN_IF_ERROR(openImplicitly(event, "an XA PREPARE event"));
     // XA COMMIT ... ONE PHASE commits the group itself.
     current_.xa = x->one_phase ? Transaction::Xa::kNone : Transaction::Xa::kPrepare;
     current_.xa_id = normalXaId(x->gtrid, x->bqual, x->format_id);
@@ -443,7 +489,11 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     return Status::OK();
   }
   if (const auto* rows = event.as<mysql::RowsEvent>()) {
-    if (!open_) open(event, {});
+    if (!open_) {
+      const mysql::TableInfo& t = rows->data.decoder->table();
+      DTS_RETURN_IF_ERROR(
+          openImplicitly(event, "a row event of `" + t.database + "`.`" + t.table + "`"));
+    }
     return addRows(event, *rows, done);
   }
   return Status::OK();

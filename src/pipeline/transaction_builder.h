@@ -5,7 +5,15 @@
 //   GTID (MariaDB 162 / MySQL 33, 34) or BEGIN / XA START  opens a transaction;
 //   XID, COMMIT, ROLLBACK (non-transactional changes did happen), XA_PREPARE  close it;
 //   a QUERY that is not BEGIN/COMMIT/ROLLBACK/XA/SAVEPOINT outside BEGIN (DDL) is a transaction
-//   of its own (MariaDB marks these GTIDs standalone; MySQL writes no BEGIN).
+//   of its own (MariaDB marks these GTIDs standalone; MySQL writes no BEGIN), except in a group
+//   that goes on to rows and a commit: CREATE TABLE ... SELECT logged in ROW format is the
+//   CREATE TABLE statement (with its column list, no SELECT), the new table's rows and an XID or
+//   COMMIT, all under one GTID. MariaDB says so by a GTID without FL_STANDALONE; MySQL (8.0.21+)
+//   by the statement's trailing START TRANSACTION. Such a group is one transaction, its DDL
+//   first: closed at the DDL, its rows would follow with no GTID and its GTID would be
+//   checkpointed without them.
+// Events that need an open transaction arriving after a group with a GTID closed, before the
+// next GTID, belong to no group dts knows: kUnsupported naming their position and that group.
 // Transaction::end is the position right after the closing event (for events inside a MySQL
 // TRANSACTION_PAYLOAD, right after the payload event): where a reader resumes. The timestamp is
 // the MySQL immediate commit timestamp when the GTID carries one, else the closing event's.
@@ -104,6 +112,9 @@ class TransactionBuilder {
 
  private:
   void open(const mysql::BinlogEvent& event, std::string gtid);
+  // Opens a transaction without a GTID for an event that needs one open, unless a group with a
+  // GTID closed before it and no GTID came since (see above).
+  Status openImplicitly(const mysql::BinlogEvent& event, std::string_view what);
   void finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done);
   Status addRows(const mysql::BinlogEvent& event, const mysql::RowsEvent& rows,
                  std::vector<Transaction>* done);
@@ -115,6 +126,11 @@ class TransactionBuilder {
   Options options_;
   bool open_ = false;
   bool explicit_begin_ = false;
+  // The open group's DDL does not end it: its XID or COMMIT does (see above).
+  bool ends_at_commit_ = false;
+  // The GTID and position of the last group closed, when it had a GTID and none opened since.
+  std::string closed_gtid_;
+  mysql::BinlogPosition closed_at_;
   uint64_t commit_ts_us_ = 0;
   uint64_t rows_decoded_ = 0;
   size_t piece_bytes_ = 0;  // memory_bytes of current_.events

@@ -276,6 +276,140 @@ TEST(TransactionBuilderTest, GtidInsideAnOpenTransactionIsAnError) {
   EXPECT_NE(st.message().find("0-1-1"), std::string::npos);
 }
 
+// CREATE TABLE ... SELECT in ROW format, as MariaDB 10.11 logs it (mariadb-binlog -v): a GTID
+// without FL_STANDALONE ("GTID 0-1-5 ddl", then START TRANSACTION), the CREATE TABLE with its
+// column list, the new table's rows, an XID (or a QUERY COMMIT for a non-transactional engine or
+// when the SELECT found no row). One transaction under that GTID, its DDL first.
+TEST(TransactionBuilderTest, MariaDbCreateTableSelectIsOneTransactionDdlFirst) {
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  Stream s;
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  const uint64_t begin = s.pos.offset;
+  ASSERT_TRUE(s.feed(b.mariaGtid(5, 0, mysql::MariaGtidEvent::kFlDdl)).ok());
+  ASSERT_TRUE(
+      s.feed(b.query("shop", "CREATE TABLE `shop`.`c` (\n  `id` int(11) NOT NULL\n)")).ok());
+  EXPECT_TRUE(s.done.empty());  // its rows are still to come
+  EXPECT_TRUE(s.builder.inTransaction());
+  ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "c", cols)).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 1,
+                            t::rowImage({le(1, 4)}, {}) + t::rowImage({le(2, 4)}, {})))
+                  .ok());
+  ASSERT_TRUE(s.feed(b.xid(7)).ok());
+  ASSERT_EQ(s.done.size(), 1u);
+  const Transaction& txn = s.done[0];
+  EXPECT_EQ(txn.gtid, "0-1-5");
+  EXPECT_EQ(txn.begin.offset, begin);
+  EXPECT_EQ(txn.end.offset, s.pos.offset);
+  EXPECT_EQ(txn.xid, std::optional<uint64_t>(7));
+  ASSERT_EQ(txn.events.size(), 3u);
+  EXPECT_EQ(txn.events[0].op, ChangeEvent::Op::kDdl);
+  EXPECT_EQ(txn.events[1].op, ChangeEvent::Op::kInsert);
+  EXPECT_EQ(txn.events[2].after.values[0], Value::ofInt(2));
+  s.done.clear();
+
+  // No row selected (or a MyISAM table): the group ends with a QUERY COMMIT.
+  ASSERT_TRUE(s.feed(b.mariaGtid(6, 0, mysql::MariaGtidEvent::kFlDdl)).ok());
+  ASSERT_TRUE(
+      s.feed(b.query("shop", "CREATE TABLE `shop`.`e` (\n  `id` int(11) NOT NULL\n)")).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "COMMIT")).ok());
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.done[0].gtid, "0-1-6");
+  ASSERT_EQ(s.done[0].events.size(), 1u);
+  EXPECT_EQ(s.done[0].events[0].op, ChangeEvent::Op::kDdl);
+  s.done.clear();
+
+  // Large: pieces, the DDL at the head of the first.
+  TransactionBuilder::Options o;
+  o.max_piece_rows = 2;
+  Stream p(o);
+  ASSERT_TRUE(p.feed(b.formatDescription()).ok());
+  ASSERT_TRUE(p.feed(b.mariaGtid(7, 0, mysql::MariaGtidEvent::kFlDdl)).ok());
+  ASSERT_TRUE(p.feed(b.query("shop", "CREATE TABLE `shop`.`big` (`id` int(11) NOT NULL)")).ok());
+  ASSERT_TRUE(p.feed(b.tableMap(1, "shop", "big", cols)).ok());
+  std::string rows;
+  for (uint64_t i = 1; i <= 4; ++i) rows += t::rowImage({le(i, 4)}, {});
+  ASSERT_TRUE(p.feed(b.rows(EventType::kWriteRowsV1, 1, 1, rows)).ok());
+  ASSERT_TRUE(p.feed(b.xid(8)).ok());
+  ASSERT_GE(p.done.size(), 2u);
+  EXPECT_TRUE(p.done.front().first_piece);
+  EXPECT_EQ(p.done.front().events.front().op, ChangeEvent::Op::kDdl);
+  size_t total = 0;
+  for (const Transaction& piece : p.done) {
+    EXPECT_EQ(piece.gtid, "0-1-7");
+    for (const ChangeEvent& ev : piece.events) total += ev.op == ChangeEvent::Op::kInsert ? 1 : 0;
+  }
+  EXPECT_EQ(total, 4u);
+  EXPECT_TRUE(p.done.back().last_piece);
+}
+
+// MySQL 8.0.21+ logs it as "CREATE TABLE ... START TRANSACTION", the rows and an XID.
+TEST(TransactionBuilderTest, MySqlCreateTableStartTransactionIsOneTransaction) {
+  t::EventBuilder b;
+  Stream s;
+  constexpr uint8_t uuid[16] = {0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1,
+                                0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62};
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  ASSERT_TRUE(s.feed(b.mysqlGtid(uuid, 7, 1, 2)).ok());
+  ASSERT_TRUE(
+      s.feed(b.query("shop", "CREATE TABLE `c` (\n  `id` int NOT NULL\n) START TRANSACTION")).ok());
+  EXPECT_TRUE(s.done.empty());
+  ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "c", cols)).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV2, 1, 1, t::rowImage({le(1, 4)}, {}))).ok());
+  ASSERT_TRUE(s.feed(b.xid(9)).ok());
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.done[0].gtid, "3e11fa47-71ca-11e1-9e33-c80aa9429562:7");
+  ASSERT_EQ(s.done[0].events.size(), 2u);
+  EXPECT_EQ(s.done[0].events[0].op, ChangeEvent::Op::kDdl);
+  EXPECT_EQ(s.done[0].events[1].op, ChangeEvent::Op::kInsert);
+  s.done.clear();
+  // Any other DDL is a group of its own.
+  ASSERT_TRUE(s.feed(b.mysqlGtid(uuid, 8, 2, 3)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "CREATE TABLE d (id INT) COMMENT 'START TRANSACTION'")).ok());
+  EXPECT_EQ(s.done.size(), 1u);
+}
+
+// Events that need a transaction after a group with a GTID ended, before the next GTID: applied
+// on their own they would have no GTID, and the group's GTID, checkpointed, would skip them on a
+// restart. Refused, naming where they are and the group before.
+TEST(TransactionBuilderTest, EventsAfterAGtidGroupWithoutAGtidOfTheirOwnAreRefused) {
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  {
+    Stream s;
+    ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+    ASSERT_TRUE(s.feed(b.mariaGtid(5, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+    ASSERT_TRUE(s.feed(b.query("shop", "CREATE TABLE c (id INT)")).ok());
+    ASSERT_EQ(s.done.size(), 1u);
+    ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "c", cols)).ok());
+    const uint64_t at = s.pos.offset;
+    Status st = s.feed(b.rows(EventType::kWriteRowsV1, 1, 1, t::rowImage({le(1, 4)}, {})));
+    EXPECT_EQ(st.code(), Status::Code::kUnsupported) << st.toString();
+    EXPECT_NE(st.message().find("0-1-5"), std::string::npos) << st.message();
+    EXPECT_NE(st.message().find("binlog.000001:" + std::to_string(at)), std::string::npos)
+        << st.message();
+    EXPECT_NE(st.message().find("`shop`.`c`"), std::string::npos) << st.message();
+  }
+  {
+    Stream s;
+    ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+    ASSERT_TRUE(s.feed(b.mariaGtid(5, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+    ASSERT_TRUE(s.feed(b.query("shop", "CREATE TABLE c (id INT)")).ok());
+    EXPECT_EQ(s.feed(b.xid(3)).code(), Status::Code::kUnsupported);
+  }
+  {
+    // A source without GTIDs (or a file read from the middle of a group): as before.
+    Stream s;
+    ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+    ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "c", cols)).ok());
+    ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 1, t::rowImage({le(1, 4)}, {}))).ok());
+    ASSERT_TRUE(s.feed(b.xid(3)).ok());
+    ASSERT_EQ(s.done.size(), 1u);
+    EXPECT_TRUE(s.done[0].gtid.empty());
+  }
+}
+
 TEST(TransactionBuilderTest, FilterPatternsAndQueryKinds) {
   auto f = TableFilter::parse("db.t, db2.*,db3");
   ASSERT_TRUE(f.ok());

@@ -407,9 +407,13 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
     if (!error_.ok()) return error_;
   }
   if (txn.gtid.empty()) {
-    return Status::Unsupported("applier: transaction at " + txn.begin.file + ":" +
+    // The reader refuses events that follow a group with a GTID without one of their own
+    // (pipeline/transaction_builder.h): a transaction without a GTID comes from a source that
+    // writes none.
+    return Status::Unsupported("applier: the transaction at " + txn.begin.file + ":" +
                                std::to_string(txn.begin.offset) +
-                               " has no GTID; exactly-once apply needs GTIDs on the source");
+                               " was logged without a GTID (a MySQL source with gtid_mode OFF?);"
+                               " exactly-once apply needs GTIDs on the source");
   }
   if (streaming_.has_value() || !txn.whole()) return applyPiece(std::move(txn));
   DTS_ASSIGN_OR_RETURN(mysql::Gtid id, mysql::Gtid::parse(txn.gtid));
@@ -427,10 +431,10 @@ Status MysqlApplier::apply(pipeline::Transaction txn) {
   std::vector<ChangeEvent> ddl;
   DTS_RETURN_IF_ERROR(takeEvents(txn, t.get(), &ddl));
   if (!ddl.empty()) {
-    if (!t->events.empty()) {
-      return Status::Unsupported("transaction " + txn.gtid + " mixes DDL and row changes");
-    }
-    return applyDdl(t, ddl);
+    // CREATE TABLE ... SELECT: the table first, then its rows with the checkpoint.
+    const bool rows_follow = !t->events.empty();
+    DTS_RETURN_IF_ERROR(applyDdl(t, ddl, rows_follow));
+    if (!rows_follow) return Status::OK();
   }
   if (t->events.empty()) return skipTransaction(t->seq, true, t->commit_ms);
   DTS_RETURN_IF_ERROR(describeRows(t.get(), true));
@@ -513,7 +517,14 @@ Status MysqlApplier::applyPiece(pipeline::Transaction piece) {
   std::vector<ChangeEvent> ddl;
   DTS_RETURN_IF_ERROR(takeEvents(piece, t.get(), &ddl));
   if (!ddl.empty()) {
-    return Status::Unsupported("transaction " + piece.gtid + " mixes DDL and row changes");
+    // A DDL opens its group (CREATE TABLE ... SELECT): it is in the first piece, and runs
+    // before anything of the transaction does.
+    if (!piece.first_piece || s.started) {
+      return Status::Unsupported("transaction " + piece.gtid +
+                                 " has DDL after its first rows, at " + ddl.front().position.file +
+                                 ":" + std::to_string(ddl.front().position.offset));
+    }
+    DTS_RETURN_IF_ERROR(applyDdl(t, ddl, true));
   }
   DTS_RETURN_IF_ERROR(describeRows(t.get(), false));
   // Its rows are read into the destination's memory while the pieces before it apply.
@@ -856,7 +867,8 @@ Status MysqlApplier::setDdlSession(const pipeline::DdlSession& s, bool holds_no_
   return Status::OK();
 }
 
-Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl) {
+Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<ChangeEvent>& ddl,
+                              bool rows_follow) {
   {
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
@@ -913,14 +925,22 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       return fail(st.withContext("applying DDL of transaction " + t->gtid));
     }
   }
+  key_cache_.clear();
+  fk_actions_.reset();  // the DDL may have added or dropped a foreign key
+  if (rows_follow) {
+    // The transaction is done when its rows commit, with a checkpoint that has it; until then
+    // the pending DDL stays named, so that a restart replays it (a CREATE the destination has
+    // already is skipped) and then applies the rows.
+    std::lock_guard<std::mutex> lock(mu_);
+    ++stats_.ddl_applied;
+    return Status::OK();
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     markDoneLocked(t->seq);
     ++stats_.ddl_applied;
     ++stats_.transactions_applied;
   }
-  key_cache_.clear();
-  fk_actions_.reset();  // the DDL may have added or dropped a foreign key
   st = writeControlSlot("");
   if (!st.ok()) return fail(st);
   return Status::OK();

@@ -242,7 +242,11 @@ class MysqlApplier final : public Sink {
   Status skipTransaction(uint64_t seq, bool may_write_checkpoint, double commit_ms = 0);
   void workerLoop(Worker* w);
   Status applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch);
-  Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl);
+  // Runs a transaction's DDL on the control session, the pending DDL named in the checkpoint
+  // meanwhile. rows_follow (CREATE TABLE ... SELECT): the transaction's rows, queued next,
+  // complete it; otherwise it is done and checkpointed here.
+  Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl,
+                  bool rows_follow = false);
   Status writeControlSlot(const std::string& pending_ddl);
   // The keys of ev's table at the destination, read once per table definition.
   Result<std::shared_ptr<const TableKeys>> tableKeys(const pipeline::ChangeEvent& ev);

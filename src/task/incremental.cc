@@ -115,7 +115,8 @@ bool isFixedOffset(std::string_view tz) {
 // DDL, on a connection of its own kept in *conn).
 Status fixDdlTimeZones(const TaskConfig& config, std::unique_ptr<mysql::Connection>* conn,
                        pipeline::Transaction* piece) {
-  // DDL travels alone in its transaction: a piece of rows is passed at its first event.
+  // DDL opens its transaction (alone, or before the rows of a CREATE TABLE ... SELECT): a piece
+  // of rows is passed at its first event.
   if (piece->events.empty() || piece->events.front().op != pipeline::ChangeEvent::Op::kDdl)
     return Status::OK();
   for (pipeline::ChangeEvent& ev : piece->events) {

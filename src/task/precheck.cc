@@ -272,8 +272,8 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                 ": column names come from the schema history dts keeps by following DDL, at any "
                 "lag; FULL is still needed by `dts binlog tail` for a table created before its "
                 "start and changed since (the history falls back to the definition as it is now). "
-                "A DDL the history cannot read on a moved table (system versioning, CREATE TABLE "
-                "... SELECT) stops the task whatever the setting");
+                "A DDL the history cannot read on a moved table (system versioning, a CREATE TABLE "
+                "... SELECT logged as a statement) stops the task whatever the setting");
       }
     }
     if (src->isMariaDB()) {
