@@ -100,6 +100,11 @@ std::string identity(const TaskConfig& c) {
   TaskConfig copy = c;
   copy.options = TaskOptions{};
   copy.options.incremental = c.incremental();
+  // Which node of a registered instance is read is not part of the task: positions are GTIDs of
+  // the instance, valid on any of its nodes (as across a promotion). A task stopped at a hole in
+  // its node's binlog (source/binlog_continuity.h) moves on by reading the primary or another
+  // node, then goes back.
+  if (!copy.source.instance.empty()) copy.source.secondary_node.clear();
   return taskToYaml(copy);
 }
 
