@@ -263,6 +263,89 @@ TEST_F(ClusterTaskTest, SecondaryNodeReplicationStoppedIsShownThenClearsWithNoth
   EXPECT_EQ(task_->wait(seconds(60)).value_or(-999), 0) << task_->log();
 }
 
+// The paused task's node is restarted once with log_slave_updates=OFF, so it applies the
+// primary's transactions without writing them to its own binlog; then (the precheck's hint)
+// restarted with it ON. Its binlog now jumps over those transactions. Resumed on the node, the
+// task must stop with an error that names the node and the hole, never run on "caught up" with
+// the rows missing; read from the primary, it resumes from its checkpoint and loses nothing.
+TEST_F(ClusterTaskTest, SecondaryNodeBinlogMissingTransactionsStopsTheTaskNothingSkipped) {
+  auto primary = cluster_->connect(cluster_->endpoint());
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(primary && dest);
+  auto insert = [&](int first, int last) {
+    for (int id = first; id <= last; ++id) {
+      ASSERT_TRUE(primary
+                      ->execute("INSERT INTO shop.sbtest1 (id, k, c, pad) VALUES (" +
+                                std::to_string(id) + ", 1, 'lsu gap', 'x')")
+                      .ok());
+    }
+  };
+  auto atDest = [&](int first, int last) {
+    auto n = dest->queryValue("SELECT COUNT(*) FROM shop.sbtest1 WHERE id BETWEEN " +
+                              std::to_string(first) + " AND " + std::to_string(last));
+    return n.ok() ? std::stoi(n->value_or("-1")) : -1;
+  };
+  const std::string node2 = "{instance: shop, secondary_node: node-2}";
+  startTask("lsu-gap", node2);
+  waitIncremental();
+  insert(930001, 930005);
+  ASSERT_TRUE(eventually(seconds(60), [&] { return atDest(930001, 930005) == 5; })) << task_->log();
+  task_->signal(SIGTERM);
+  ASSERT_EQ(task_->wait(seconds(60)).value_or(-999), 0) << task_->log();
+
+  // The node applies 930101-930150 but does not binlog them.
+  cluster_->run("stop-node node-2");
+  cluster_->run("start-node node-2 --log-slave-updates=OFF");
+  insert(930101, 930150);
+  cluster_->waitReplicated("node-2");
+  cluster_->run("stop-node node-2");
+  cluster_->run("start-node node-2");
+  const std::string positions = rootSql("node-2", "SELECT @@gtid_binlog_pos, @@gtid_slave_pos");
+
+  // 1. At once: the node's gtid_slave_pos is ahead of its gtid_binlog_pos.
+  startTask("lsu-gap", node2);
+  auto exit = task_->wait(seconds(120));
+  ASSERT_TRUE(exit.has_value()) << "the task runs on over the hole in node-2's binlog ("
+                                << positions << "); rows 930101-930150 at the destination: "
+                                << atDest(930101, 930150) << " of 50\n"
+                                << task_->log();
+  EXPECT_NE(*exit, 0);
+  auto st = taskStatus(data_dir_, task_name_);
+  EXPECT_EQ(st.value("phase", ""), "failed") << st.dump();
+  std::string error = st.value("last_error", "");
+  EXPECT_NE(error.find("node-2"), std::string::npos) << error;
+  EXPECT_NE(error.find("gtid_slave_pos"), std::string::npos) << error;
+  EXPECT_NE(error.find("gtid_binlog_pos"), std::string::npos) << error;
+  EXPECT_EQ(atDest(930101, 930150), 0);
+
+  // 2. Once the node binlogs again, both positions agree and only the stream shows the hole:
+  // the task stops at it, applying nothing after it.
+  insert(930201, 930210);
+  cluster_->waitReplicated("node-2");
+  startTask("lsu-gap", node2);
+  exit = task_->wait(seconds(120));
+  ASSERT_TRUE(exit.has_value()) << "the task runs on over the hole in node-2's binlog; rows "
+                                << "930101-930150 at the destination: " << atDest(930101, 930150)
+                                << " of 50, 930201-930210: " << atDest(930201, 930210) << " of 10\n"
+                                << task_->log();
+  EXPECT_NE(*exit, 0);
+  st = taskStatus(data_dir_, task_name_);
+  EXPECT_EQ(st.value("phase", ""), "failed") << st.dump();
+  error = st.value("last_error", "");
+  EXPECT_NE(error.find("missing from the binlog of node node-2"), std::string::npos) << error;
+  EXPECT_EQ(atDest(930101, 930150), 0);
+  EXPECT_EQ(atDest(930201, 930210), 0) << "applied past the hole";
+
+  // 3. The fix the error suggests: read the primary. Nothing was skipped.
+  startTask("lsu-gap", "{instance: shop}");
+  waitIncremental();
+  expectConverged();
+  EXPECT_EQ(atDest(930101, 930150), 50);
+  EXPECT_EQ(atDest(930201, 930210), 10);
+  task_->signal(SIGTERM);
+  EXPECT_EQ(task_->wait(seconds(60)).value_or(-999), 0) << task_->log();
+}
+
 TEST_F(ClusterTaskTest, SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing) {
   load_->start(2, 200);
   startTask("promoted", "{instance: shop, secondary_node: node-2}");

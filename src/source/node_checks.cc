@@ -119,7 +119,9 @@ std::vector<CheckItem> checkSecondaryNode(mysql::Connection& node, mysql::Connec
     out.push_back(
         item("log_slave_updates", L::kFail,
              what + " does not write replicated changes to its binlog (log_slave_updates=OFF)",
-             "set log_slave_updates=ON (log_replica_updates on MySQL 8) and restart the node"));
+             "set log_slave_updates=ON (log_replica_updates on MySQL 8) and restart the node; "
+             "what it applies until then never reaches its binlog: a task that reads the node "
+             "stops at that hole (read the primary until the task is past it)"));
   } else {
     out.push_back(item("log_slave_updates", L::kPass, "ON"));
   }

@@ -17,6 +17,7 @@
 #include "pipeline/mapping_stage.h"
 #include "pipeline/xa_stage.h"
 #include "sink/mysql_applier.h"
+#include "source/binlog_continuity.h"
 #include "source/schema_history.h"
 #include "source/schema_tracker.h"
 #include "source/source_filter_evaluator.h"
@@ -200,6 +201,16 @@ class BinlogIncrementalEngine final : public IncrementalEngine {
   // The same input read only to the source's end now (seams_.reader: as it is).
   Result<source::ChangeReaderFactory> scanFactory() const;
 
+  // The source in messages: "node node-2 (127.0.0.1:3307)", "source 127.0.0.1:3306".
+  std::string sourceName() const;
+  // At connect: the server read must have in its binlog what it applied after `from`
+  // (source/binlog_continuity.h). Not asked of a test's reader (seams_.reader).
+  Status checkSourceBinlog(const std::optional<mysql::GtidPosition>& from) const;
+  // A jump in the GTIDs read, at `at`: why nothing is missing (a server whose binlog makes the
+  // same jump wrote it itself), or the error that stops the task.
+  Result<std::string> explainJump(const source::GtidJump& jump, const mysql::GtidPosition& before,
+                                  const std::string& at) const;
+
   // Restores the schema history in force at `from` into the reader, or seeds it with the live
   // definitions of the task's tables (the first run); returns the next version number.
   Result<uint64_t> restoreHistory(SchemaHistoryStore* store,
@@ -266,6 +277,76 @@ Result<uint64_t> BinlogIncrementalEngine::restoreHistory(
   return uint64_t{2};
 }
 
+std::string BinlogIncrementalEngine::sourceName() const {
+  if (!config_.source.secondary_node.empty())
+    return "node " + config_.source.secondary_node + " (" + config_.source.endpoint + ")";
+  return "source " + config_.source.endpoint;
+}
+
+Status BinlogIncrementalEngine::checkSourceBinlog(
+    const std::optional<mysql::GtidPosition>& from) const {
+  if (seams_.reader) return Status::OK();
+  DTS_ASSIGN_OR_RETURN(auto opts, config_.source.connectOptions());
+  DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(opts));
+  DTS_ASSIGN_OR_RETURN(auto positions, source::readNodeGtidPositions(*conn));
+  if (!positions.has_value()) return Status::OK();
+  return source::checkNodeBinlogHasApplied(sourceName(), *positions, from);
+}
+
+Result<std::string> BinlogIncrementalEngine::explainJump(const source::GtidJump& jump,
+                                                         const mysql::GtidPosition& before,
+                                                         const std::string& at) const {
+  const std::string domain = std::to_string(jump.last.source.domain);
+  if (seams_.reader) {
+    return source::binlogJumpError(sourceName(), jump, at, "no server to ask who wrote the jump");
+  }
+  // The server read made the jump itself when it replicated nothing of the domain past its start.
+  DTS_ASSIGN_OR_RETURN(auto opts, config_.source.connectOptions());
+  std::string evidence;
+  auto slavePos = [](const mysql::ConnectOptions& o) -> Result<mysql::GtidPosition> {
+    DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(o));
+    DTS_ASSIGN_OR_RETURN(auto positions, source::readNodeGtidPositions(*conn));
+    if (!positions.has_value()) return Status::Unsupported("not a MariaDB server");
+    return positions->slave;
+  };
+  if (auto slave = slavePos(opts); !slave.ok()) {
+    evidence = "its gtid_slave_pos cannot be read: " + slave.status().message();
+  } else if (source::jumpMadeOnThisServer(*slave, jump)) {
+    return "written by the server read itself (SET gtid_seq_no): it replicated nothing of domain " +
+           domain + " after " + jump.last.toString() + " (gtid_slave_pos '" + slave->toString() +
+           "')";
+  } else {
+    evidence = "it replicated transactions of domain " + domain + " after " + jump.last.toString() +
+               ": its gtid_slave_pos is " + slave->toString();
+  }
+  // A secondary: the primary's binlog may make the same jump, written there.
+  if (!config_.source.secondary_node.empty() && !config_.source.instance_endpoint.empty()) {
+    EndpointConfig primary_config = config_.source;
+    primary_config.endpoint = primary_config.instance_endpoint;
+    DTS_ASSIGN_OR_RETURN(auto primary, primary_config.connectOptions());
+    mysql::BinlogStreamOptions so;
+    so.connection = primary;
+    so.heartbeat_period = std::chrono::milliseconds(1000);
+    so.read_timeout = std::chrono::seconds(10);
+    auto same = source::primaryMakesTheSameJump(so, before, jump);
+    if (!same.ok()) {
+      evidence += "; the primary's binlog cannot tell: " + same.status().message();
+    } else if (!*same) {
+      evidence +=
+          "; the primary's binlog (" + primary_config.endpoint + ") has transactions between them";
+    } else if (auto slave = slavePos(primary);
+               slave.ok() && source::jumpMadeOnThisServer(*slave, jump)) {
+      return "the primary's binlog (" + primary_config.endpoint +
+             ") makes the same jump, written there (SET gtid_seq_no)";
+    } else {
+      evidence +=
+          "; the primary's binlog makes the same jump, but the primary may have "
+          "replicated the transactions between them too";
+    }
+  }
+  return source::binlogJumpError(sourceName(), jump, at, evidence);
+}
+
 Result<source::ChangeReaderFactory> BinlogIncrementalEngine::scanFactory() const {
   if (seams_.reader) return seams_.reader;  // a test's input is finite
   DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
@@ -313,6 +394,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   auto from_r = incrementalStartPosition(task_start, resume);
   if (!from_r.ok()) return from_r.status().withContext(where);
   const std::optional<mysql::GtidPosition> from = std::move(from_r).value();
+  if (Status binlog = checkSourceBinlog(from); !binlog.ok()) return binlog.withContext(where);
   source::ChangeReaderOptions ro;
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
@@ -495,6 +577,9 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   pipeline::XaStage xa;
   std::unique_ptr<mysql::Connection> tz_source;  // fixDdlTimeZones
   std::vector<pipeline::Transaction> done, ready;
+  // Every transaction after `from` must be read: a seq_no that jumps within a domain means some
+  // are missing from this binlog, unless proven otherwise (source/binlog_continuity.h).
+  source::GtidContinuity continuity(from);
   bool halt = false;  // stop seen mid-batch: nothing after the last applied piece may go
   while (st.ok() && !halt && !stop.load()) {
     auto more = reader->next(&done);
@@ -518,6 +603,23 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       st = Status::NotFound(where + ": the binlog input ended at " + reader->describe());
       break;
     }
+    for (const mysql::BinlogEvent& ev : reader->events()) {
+      const auto* g = ev.as<mysql::MariaGtidEvent>();
+      if (g == nullptr) continue;
+      auto jump = continuity.note(
+          mysql::Gtid{mysql::GtidSource::mariaDb(g->domain_id), g->server_id, g->seq_no});
+      if (!jump.has_value()) continue;
+      // Checked before anything of the transaction after the jump reaches the sink.
+      auto why = explainJump(*jump, continuity.positionBefore(*jump),
+                             ev.position.file + ":" + std::to_string(ev.position.offset));
+      if (!why.ok()) {
+        st = why.status().withContext(where);
+        break;
+      }
+      spdlog::warn("task {}: the binlog of {} goes from {} to {}, nothing missing: {}",
+                   config_.name, sourceName(), jump->last.toString(), jump->next.toString(), *why);
+    }
+    if (!st.ok()) break;
     if (history_store != nullptr && reader->schemaChanges() != schema_changes_saved) {
       // Saved before the sink sees the DDL: a checkpoint past it always finds its version.
       schema_changes_saved = reader->schemaChanges();

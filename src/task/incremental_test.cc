@@ -337,6 +337,53 @@ TEST_F(IncrementalEngineTest, ASinkFailureEndsTheRunWhileTheSourceIsIdle) {
   EXPECT_EQ(appliedGtids().size(), 5u);
 }
 
+// A binlog that jumps over a transaction (0-1-2 then 0-1-4: the node applied 0-1-3 without
+// logging it) stops the run before the transaction after the jump: nothing of it is applied, the
+// checkpoint stays before it, and the error names the node and the missing range.
+TEST_F(IncrementalEngineTest, ASeqNoJumpStopsBeforeItNamingTheMissingTransactions) {
+  const auto fixture = source::testing::shopFixture();
+  std::vector<std::string> events;
+  for (size_t i = 0; i < fixture.events.size(); ++i) {
+    if (i >= fixture.transaction_starts[2] && i < fixture.transaction_starts[3]) continue;
+    events.push_back(fixture.events[i]);
+  }
+  ASSERT_TRUE(source::testing::writeBinlogFile(path_, events).ok());
+  config_.source.endpoint = "127.0.0.1:3307";
+  config_.source.secondary_node = "node-2";
+  Status st = run(seams(), {"shop"});
+  ASSERT_EQ(st.code(), Status::Code::kFailedPrecondition) << st.toString();
+  EXPECT_NE(st.message().find("transactions 0-1-3 (1) are missing from the binlog of node node-2 "
+                              "(127.0.0.1:3307): it goes from 0-1-2 straight to 0-1-4"),
+            std::string::npos)
+      << st.toString();
+  EXPECT_NE(st.message().find("incremental phase of task 'replay'"), std::string::npos);
+  EXPECT_EQ(appliedGtids(), (std::vector<std::string>{"0-1-1", "0-1-2"}));
+  EXPECT_TRUE(record_->closed);
+  EXPECT_EQ(progress_.checkpoint(), "0-1-2");
+}
+
+// Resumed past the hole, the same binlog reads on: the jump is at or before the position.
+TEST_F(IncrementalEngineTest, AJumpBeforeThePositionIsNotTheTasks) {
+  const auto fixture = source::testing::shopFixture();
+  std::vector<std::string> events;
+  for (size_t i = 0; i < fixture.events.size(); ++i) {
+    if (i >= fixture.transaction_starts[2] && i < fixture.transaction_starts[3]) continue;
+    events.push_back(fixture.events[i]);
+  }
+  ASSERT_TRUE(source::testing::writeBinlogFile(path_, events).ok());
+  IncrementalSeams s = seams();
+  s.reader = [files = s.reader](const std::optional<mysql::GtidPosition>&,
+                                source::ChangeReaderOptions o) {
+    return files(std::nullopt, std::move(o));  // the files from their start
+  };
+  record_->resume = "0-1-3";
+  record_->stop = &stop_;
+  record_->stop_after = 4;
+  Status st = run(std::move(s), {"shop"});
+  ASSERT_TRUE(st.ok()) << st.toString();
+  EXPECT_EQ(appliedGtids().back(), "0-1-5");
+}
+
 TEST_F(IncrementalEngineTest, ReadsFromTheFurthestOfTaskStartAndCheckpoint) {
   record_->resume = "0-1-3";
   std::vector<std::string> asked;
