@@ -73,10 +73,22 @@ std::string exactKeySelectList(const CatalogTable& t) {
     auto c = std::find_if(t.columns.begin(), t.columns.end(),
                           [&](const CatalogColumn& x) { return x.name == k; });
     std::string q = mysql::quoteIdentifier(k);
-    out += (out.empty() ? "" : ", ") +
-           (c != t.columns.end() && isFloating(*c) ? "(" + q + " * 1e0)" : q);
+    if (c != t.columns.end() && isFloating(*c)) q = "(" + q + " * 1e0)";
+    if (c != t.columns.end() && keyOrderIsNumber(*c)) q = "(" + q + " + 0)";
+    out += (out.empty() ? "" : ", ") + q;
   }
   return out;
+}
+
+bool keyOrderIsNumber(const CatalogColumn& c) {
+  return c.data_type == "bit" || c.data_type == "enum" || c.data_type == "set";
+}
+
+bool enumTextIsAmbiguous(const CatalogColumn& c) {
+  if (c.data_type != "enum" && c.data_type != "set") return false;
+  auto members = source::parseEnumMembers(c.column_type);
+  return !members.ok() ||
+         std::find(members->begin(), members->end(), std::string()) != members->end();
 }
 
 Status describeTable(mysql::Connection& src, CatalogTable* t) {

@@ -54,9 +54,23 @@ std::string exactSelectExpr(const CatalogColumn& column);
 // MySQL has it only since 8.0.17. Writing "-0" back is sink::negativeZeroLiteral's concern.
 std::string floatTextExpr(const std::string& quoted);
 // The chunk key's columns as exactSelectExpr selects them (but a FLOAT or DOUBLE as the number
-// `col` * 1e0, -0 printing as 0), comma separated: read so, a key read back into a predicate (a
-// chunk bound) is a key of the table, also when it is a FLOAT.
+// `col` * 1e0, -0 printing as 0, and a keyOrderIsNumber column as `col` + 0), comma separated:
+// read so, a key read back into a predicate (a chunk bound) is a key of the table, also when it
+// is a FLOAT, and compares with the column in the order ORDER BY sorts it.
 std::string exactKeySelectList(const CatalogTable& table);
+
+// A BIT, ENUM or SET column: the server sorts it (ORDER BY, the index) by its number, BIT's
+// value, ENUM's member index, SET's bitmask, while a literal of its text or bytes compares
+// otherwise (X'..' against a BIT matches everything or nothing at MariaDB; 'a' against an ENUM
+// compares as a string). A bound on such a column is read and written as that number, which
+// compares by it (`k` > 7919, `e` <= 2).
+bool keyOrderIsNumber(const CatalogColumn& column);
+
+// An ENUM or SET column whose text does not tell every value apart: an ENUM with a member ''
+// reads '' for it and for the error value (index 0), a SET with a member '' reads '' for the
+// empty set and for {''}. Such a column is read (`col` + 0) and written as its index or bitmask.
+// So is one whose definition cannot be parsed.
+bool enumTextIsAmbiguous(const CatalogColumn& column);
 
 // OK unless a copied ENUM or SET column's definition may not be the source's: MariaDB shows a
 // character outside the Basic Multilingual Plane (4-byte UTF-8, such as an emoji) in an ENUM or

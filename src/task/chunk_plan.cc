@@ -172,7 +172,11 @@ std::string chunkPredicate(const CatalogTable& t, const std::vector<std::string>
     const std::string& name = t.chunk_key[k];
     for (const auto& c : t.columns) {
       if (c.name != name) continue;
-      if (c.render == CatalogColumn::Render::kNumber && looksNumeric(v.data(), v.size())) return v;
+      // A BIT, ENUM or SET bound is its number (exactKeySelectList); compared so, it follows
+      // the order the server sorts the column in.
+      if ((c.render == CatalogColumn::Render::kNumber || keyOrderIsNumber(c)) &&
+          looksNumeric(v.data(), v.size()))
+        return v;
       if (c.render == CatalogColumn::Render::kHex) {
         std::string out = "X'";
         appendHex(out, v.data(), v.size());

@@ -52,8 +52,9 @@ std::string encodeKey(const std::vector<std::string>& values);
 Result<std::vector<std::string>> decodeKey(std::string_view encoded);
 
 // SQL for "key > lower AND key <= upper" over the table's chunk_key columns (each null bound is
-// omitted; "1" when both are), with values rendered for their column types: numbers as is when
-// they look numeric, bytes as X'..', anything else through quote_string.
+// omitted; "1" when both are), with values rendered for their column types: numbers (and the
+// numbers of BIT, ENUM and SET columns: keyOrderIsNumber) as is when they look numeric, bytes as
+// X'..', anything else through quote_string.
 std::string chunkPredicate(const CatalogTable& table, const std::vector<std::string>* lower,
                            const std::vector<std::string>* upper,
                            const std::function<std::string(std::string_view)>& quote_string);

@@ -47,6 +47,32 @@ TEST(ChunkPlanTest, ChunkPredicateCoversHalfOpenRanges) {
   EXPECT_EQ(chunkPredicate(one, &evil, nullptr, q), "((`a` > Q(1 OR 1=1)))");
 }
 
+// BIT, ENUM and SET keys are sorted by their number (value, member index, bitmask): their bounds
+// are read as that number and compared as one. As X'..' a BIT bound matched every row or none at
+// MariaDB (a table loaded 37857 of 300000 rows), and as text an ENUM bound ('a' < 'm' < 'z' for
+// ENUM('z','a','m')) made chunks overlap.
+TEST(ChunkPlanTest, BitEnumAndSetBoundsCompareAsTheirNumbers) {
+  CatalogTable t;
+  t.columns = {{"k", "bit", false, false, CatalogColumn::Render::kHex, "bit(32)", ""},
+               {"e", "enum", false, false, CatalogColumn::Render::kString, "enum('z','a','m')", ""},
+               {"s", "set", false, false, CatalogColumn::Render::kString, "set('z','a')", ""},
+               {"j", "int", false, false, CatalogColumn::Render::kNumber, "int(11)", ""}};
+  t.chunk_key = {"k", "e", "s", "j"};
+  EXPECT_EQ(exactKeySelectList(t), "(`k` + 0), (`e` + 0), (`s` + 0), `j`");
+  t.chunk_key = {"k"};
+  std::vector<std::string> lo = {"7919"}, hi = {"18446744073709551615"};
+  EXPECT_EQ(chunkPredicate(t, &lo, &hi, q),
+            "((`k` > 7919)) AND ((`k` < 18446744073709551615) OR (`k` = 18446744073709551615))");
+  t.chunk_key = {"e", "s", "j"};
+  std::vector<std::string> key = {"2", "3", "60"};
+  EXPECT_EQ(chunkPredicate(t, &key, nullptr, q),
+            "((`e` > 2) OR (`e` = 2 AND `s` > 3) OR (`e` = 2 AND `s` = 3 AND `j` > 60))");
+  // A bound that is not a number (a plan stored before bounds were numbers) is never pasted.
+  std::vector<std::string> text = {"a", "z", "1"};
+  EXPECT_EQ(chunkPredicate(t, &text, nullptr, q).substr(0, 14), "((`e` > Q(a)) ");
+  for (const auto& c : t.columns) EXPECT_EQ(keyOrderIsNumber(c), c.name != "j") << c.name;
+}
+
 TEST(ChunkPlanTest, ChunkRowsFollowTheAverageRowWithinBounds) {
   CatalogTable t;
   t.avg_row_length = 200;
