@@ -32,22 +32,23 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
     f.columns += (f.columns.empty() ? "" : ", ") + mysql::quoteIdentifier(name);
     for (const auto& c : t.columns) {
       if (c.name != name) continue;
-      f.select_list += (f.select_list.empty() ? "" : ", ") + exactSelectExpr(c);
+      const bool by_number = enumTextIsAmbiguous(c);
+      f.select_list +=
+          (f.select_list.empty() ? "" : ", ") +
+          (by_number ? "(" + mysql::quoteIdentifier(c.name) + " + 0)" : exactSelectExpr(c));
       if (isFloating(c)) {
         auto zero = negativeZeroLiteral(c.name, c.data_type, c.column_type, destination);
         f.negative_zeros.push_back({f.renders.size(), zero.ok() ? std::string(*zero) : "",
                                     zero.ok() ? Status::OK() : zero.status()});
       }
-      f.renders.push_back(c.render);
+      f.renders.push_back(by_number ? CatalogColumn::Render::kNumber : c.render);
       types.push_back(c.data_type);
-      bool error_value_possible = false;
-      if (c.data_type == "enum") {
-        auto members = source::parseEnumMembers(c.column_type);
-        error_value_possible = !members.ok() || std::find(members->begin(), members->end(),
-                                                          std::string()) == members->end();
-      }
+      // Read as text, an ENUM with a member '' gives '' for it and for the error value alike; by
+      // number the error value is "0".
+      const bool error_value_possible = c.data_type == "enum";
       f.enums.push_back(error_value_possible);
       f.enum_names.push_back(error_value_possible ? c.name : std::string());
+      f.by_number.push_back(by_number);
     }
   }
   // LOAD DATA stays possible under bulk_insert for a batch too large for one bulk packet.
@@ -73,6 +74,19 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
         f.renders[i] = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
     }
   }
+  // LOAD DATA stores a field as a string: a by_number column's field goes through a variable
+  // and is stored as the integer it holds.
+  std::string load_columns, load_set;
+  for (size_t i = 0; i < t.copy_columns.size() && i < f.by_number.size(); ++i) {
+    std::string q = mysql::quoteIdentifier(t.copy_columns[i]);
+    if (!f.by_number[i]) {
+      load_columns += (load_columns.empty() ? "" : ", ") + q;
+      continue;
+    }
+    std::string var = "@dts_" + std::to_string(i);
+    load_columns += (load_columns.empty() ? "" : ", ") + var;
+    load_set += (load_set.empty() ? " SET " : ", ") + q + " = CAST(" + var + " AS UNSIGNED)";
+  }
   std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
   f.insert_head = std::string(insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target +
                   " (" + f.columns + ") VALUES ";
@@ -81,7 +95,7 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
                      (f.raw ? " CHARACTER SET binary" : " CHARACTER SET utf8mb4") +
                      " FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\'"
                      " LINES TERMINATED BY '\\n' (" +
-                     f.columns + ")";
+                     load_columns + ")" + load_set;
   return f;
 }
 
@@ -130,7 +144,11 @@ Status BatchEncoder::append(RowBatch& b, const char* const* fields, const unsign
   }
   for (unsigned i = 0; i < n; ++i) {
     b.bytes += len[i];
-    if (len[i] == 0 && f[i] != nullptr && i < format_.enums.size() && format_.enums[i]) {
+    if (f[i] == nullptr || i >= format_.enums.size() || !format_.enums[i]) continue;
+    const bool error_value = i < format_.by_number.size() && format_.by_number[i]
+                                 ? len[i] == 1 && f[i][0] == '0'
+                                 : len[i] == 0;
+    if (error_value) {
       if (b.enum_blanks_by_column.empty()) b.enum_blanks_by_column.resize(format_.enums.size());
       ++b.enum_blanks_by_column[i];
       ++b.enum_blanks;
@@ -150,8 +168,11 @@ Result<std::unique_ptr<ChunkWriter>> ChunkWriter::open(mysql::Connection& dest,
   if (format.method == ChunkMethod::kBulk) {
     std::string placeholders;
     std::vector<mysql::BulkStatement::Param> params;
-    for (auto r : format.renders) {
-      placeholders += placeholders.empty() ? "?" : ", ?";
+    for (size_t i = 0; i < format.renders.size(); ++i) {
+      const CatalogColumn::Render r = format.renders[i];
+      const char* placeholder =
+          i < format.by_number.size() && format.by_number[i] ? "CAST(? AS UNSIGNED)" : "?";
+      placeholders += (placeholders.empty() ? "" : ", ") + std::string(placeholder);
       // Bytes (and every column in raw mode) as binary strings, stored without conversion; text
       // as strings (utf8mb4, like the source sent it); numbers as strings too, converted by the
       // server as an INSERT would.

@@ -45,11 +45,15 @@ struct ChunkFormat {
   bool raw = false;                  // see the header comment
   bool insert_ignore = false;        // conflicting_tables: ignore (keep the destination row)
   std::vector<CatalogColumn::Render> renders;  // per copied column, kString -> kHex in raw mode
-  // Per copied column: an ENUM without a member '', whose empty value can only be the ENUM error
-  // value (with a member '' it is that member, which the destination stores as it is).
+  // Per copied column: an ENUM that may hold the ENUM error value (index 0), which the source
+  // reads as '' (as "0" when by_number), and the strict destination session refuses.
   std::vector<bool> enums;
   std::vector<std::string> enum_names;  // their names, by copied column (empty for the others)
-  std::string columns;                  // the copied columns, quoted, comma separated
+  // Per copied column: an ENUM or SET whose text is ambiguous (enumTextIsAmbiguous: a member
+  // ''), read as its index or bitmask and written as that number (CAST(? AS UNSIGNED), a bare
+  // integer, a LOAD DATA variable), so that the error value, '' and {''} arrive as they are.
+  std::vector<bool> by_number;
+  std::string columns;         // the copied columns, quoted, comma separated
   std::string select_list;     // what the source SELECTs for them (exactSelectExpr), in that order
   std::string insert_head;     // "INSERT [IGNORE] INTO `db`.`t` (cols) VALUES "
   std::string load_statement;  // the LOAD DATA LOCAL statement

@@ -125,6 +125,7 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
 // empty values of other columns do not count.
 TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
   auto t = table("enum");
+  t.columns[1].column_type = "enum('a','b')";
   for (auto method :
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
     auto format = chunkFormat(t, method, true, true, false, kMaria);
@@ -147,19 +148,48 @@ TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
   }
   EXPECT_EQ(chunkFormat(table(), FullWriteMethod::kInsert, true, true, false, kMaria).enums,
             (std::vector<bool>{false, false, false}));
-  // With a member '', an empty value is that member, which the destination stores as it is: it
-  // excuses no warning (one did excuse a truncated emoji member of another row, storing '').
-  auto with_blank = table("enum");
-  with_blank.columns[1].column_type = "enum('a','')";
-  auto format = chunkFormat(with_blank, FullWriteMethod::kBulkInsert, true, true, false, kMaria);
-  EXPECT_EQ(format.enums, (std::vector<bool>{false, false, false}));
-  BatchEncoder enc(format, 1000);
-  RowBatch b = enc.fresh();
-  const char* blank[] = {"2", "", ""};
-  const unsigned long blank_len[] = {1, 0, 0};
-  ASSERT_TRUE(enc.append(b, blank, blank_len, 3).ok());
-  EXPECT_EQ(b.enum_blanks, 0u);
-  EXPECT_TRUE(b.enum_blanks_by_column.empty());
+  EXPECT_EQ(chunkFormat(t, FullWriteMethod::kInsert, true, true, false, kMaria).by_number,
+            (std::vector<bool>{false, false, false}));
+}
+
+// An ENUM with a member '' reads '' for that member and for the error value (index 0), a SET
+// with a member '' reads '' for {} and for {''}: the full load stored the member '' for the
+// error value and {} for {''}. Such a column travels as its index or bitmask by every method; its
+// error value is "0", which excuses one "Data truncated" on its column, and '' excuses nothing.
+TEST(ChunkWriterTest, AmbiguousEnumAndSetTextTravelsAsNumbers) {
+  auto t = table("enum");
+  t.columns[1].column_type = "enum('a','','b')";
+  t.columns.push_back(
+      {"s", "set", false, false, CatalogColumn::Render::kString, "set('','x')", ""});
+  t.columns.push_back(
+      {"e2", "enum", false, false, CatalogColumn::Render::kString, "enum('x')", ""});
+  t.copy_columns = {"a", "b", "c", "s", "e2"};
+  for (auto method :
+       {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
+    auto f = chunkFormat(t, method, true, true, false, kMaria);
+    EXPECT_EQ(f.select_list, "`a`, (`b` + 0), `c`, (`s` + 0), `e2`");
+    EXPECT_EQ(f.by_number, (std::vector<bool>{false, true, false, true, false}));
+    EXPECT_EQ(f.enums, (std::vector<bool>{false, true, false, false, true}));
+    EXPECT_EQ(f.renders[1], CatalogColumn::Render::kNumber);
+    EXPECT_EQ(f.renders[3], CatalogColumn::Render::kNumber);
+    EXPECT_NE(f.load_statement.find("(`a`, @dts_1, `c`, @dts_3, `e2`) SET `b` = CAST(@dts_1 AS "
+                                    "UNSIGNED), `s` = CAST(@dts_3 AS UNSIGNED)"),
+              std::string::npos)
+        << f.load_statement;
+    BatchEncoder enc(f, 1000);
+    RowBatch b = enc.fresh();
+    const char* error_value[] = {"1", "0", "", "1", "x"};
+    const char* blank_member[] = {"2", "2", "", "0", ""};
+    const unsigned long len[] = {1, 1, 0, 1, 1};
+    const unsigned long blank_len[] = {1, 1, 0, 1, 0};
+    ASSERT_TRUE(enc.append(b, error_value, len, 5).ok());
+    ASSERT_TRUE(enc.append(b, blank_member, blank_len, 5).ok());
+    EXPECT_EQ(b.enum_blanks, 2u);
+    EXPECT_EQ(b.enum_blanks_by_column, (std::vector<uint64_t>{0, 1, 0, 0, 1}));
+    if (method == FullWriteMethod::kInsert) {
+      EXPECT_EQ(b.text, f.insert_head + "(1,0,X'',1,'x'),(2,2,X'',0,'')");
+    }
+  }
 }
 
 // A FLOAT or DOUBLE -0 is read as "-0" (floatTextExpr) and written by every method as the
