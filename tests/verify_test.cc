@@ -687,5 +687,62 @@ TEST_F(VerifyTest, H_AFloatDifferingInItsLastBitIsReported) {
       << dz_sql.str();
 }
 
+// Keys of any bytes: a BIT key and a VARBINARY key that is not UTF-8 were written into the
+// progress file (JSON) as they are, and verify aborted (nlohmann type_error 316, exit 134). Both
+// are verified in chunks, resumable, and a difference is reported with its key as 0x hex.
+TEST_F(VerifyTest, I_KeysOfAnyBytesAreVerifiedAndReported) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(src != nullptr && dst != nullptr);
+  const char* tables =
+      "CREATE TABLE bk (k BIT(32) PRIMARY KEY, n INT);"
+      "INSERT INTO bk SELECT seq * 7919, seq FROM seq_1_to_3000;"
+      "CREATE TABLE vk (k VARBINARY(8) PRIMARY KEY, n INT);"
+      "INSERT INTO vk SELECT CONCAT(0xFF, UNHEX(LPAD(HEX(seq), 4, '0'))), seq FROM seq_1_to_3000;";
+  ASSERT_TRUE(src->execute(std::string("CREATE DATABASE vbytes; USE vbytes;") + tables).ok());
+  ASSERT_TRUE(dst->execute(std::string("CREATE DATABASE vbytes; USE vbytes;") + tables +
+                           "UPDATE vk SET n = -1 WHERE n = 2000; UPDATE bk SET n = -1 WHERE n = 7")
+                  .ok());
+  std::string file = writeTask("verify-bytes", "objects: [{database: vbytes}]\n");
+  nlohmann::json report;
+  EXPECT_EQ(verify("--chunk-rows 1000 --data-dir " + shellQuote(workFile("verify-bytes-data")),
+                   &report, file),
+            1)
+      << report.dump(2);
+  EXPECT_EQ(report["equal"], false);
+  const auto& vk = table(report, "vbytes.vk");
+  ASSERT_EQ(vk["row_differences"], 1) << vk.dump(2);
+  EXPECT_EQ(vk["rows"][0]["key"]["k"], "0xFF07D0") << vk.dump(2);
+  const auto& bk = table(report, "vbytes.bk");
+  ASSERT_EQ(bk["row_differences"], 1) << bk.dump(2);
+  EXPECT_EQ(bk["rows"][0]["key"]["k"], std::to_string(7 * 7919)) << bk.dump(2);
+  EXPECT_EQ(bk["source_rows"], 3000);
+}
+
+// An ENUM error value and a member '' read alike as text ('' both), so do a SET's {} and {''}:
+// verify said equal where the values differ. It compares the index and the bitmask.
+TEST_F(VerifyTest, J_EnumAndSetAreComparedByValue) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_TRUE(src != nullptr && dst != nullptr);
+  const char* table_sql =
+      "SET sql_mode = ''; CREATE TABLE t (id INT PRIMARY KEY, e ENUM('a','','b'), s SET('','x'));"
+      "INSERT INTO t VALUES (1, 'zzz', 1), (2, '', 0), (3, 'a', 'x');";
+  ASSERT_TRUE(src->execute(std::string("CREATE DATABASE venum; USE venum;") + table_sql).ok());
+  ASSERT_TRUE(dst->execute(std::string("CREATE DATABASE venum; USE venum;") + table_sql).ok());
+  std::string file = writeTask("verify-enum", "objects: [{database: venum}]\n");
+  nlohmann::json report;
+  EXPECT_EQ(verify("", &report, file), 0) << report.dump(2);
+  ASSERT_TRUE(dst->execute("SET sql_mode = ''; UPDATE venum.t SET e = 2, s = 0 WHERE id = 1;"
+                           "UPDATE venum.t SET e = 0, s = 1 WHERE id = 2")
+                  .ok());
+  EXPECT_EQ(verify("", &report, file), 1) << report.dump(2);
+  const auto& t = table(report, "venum.t");
+  ASSERT_EQ(t["row_differences"], 2) << t.dump(2);
+  // Shown as the numbers that differ.
+  EXPECT_EQ(t["rows"][0]["columns"][0]["source"], "0") << t.dump(2);
+  EXPECT_EQ(t["rows"][0]["columns"][0]["destination"], "2") << t.dump(2);
+}
+
 }  // namespace
 }  // namespace dts::testing

@@ -9,6 +9,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "mysql/charset_convert.h"
 #include "mysql/unique_keys.h"
 #include "task/catalog.h"
 #include "task/chunk_plan.h"
@@ -127,6 +128,7 @@ std::string comparableType(const VerifyColumn& c) {
 }
 
 CatalogColumn::Render renderOf(const VerifyColumn& c) {
+  if (c.shownByNumber()) return CatalogColumn::Render::kNumber;
   switch (c.kind()) {
     case VerifyColumn::Kind::kInteger:
     case VerifyColumn::Kind::kExact:
@@ -138,8 +140,14 @@ CatalogColumn::Render renderOf(const VerifyColumn& c) {
   }
 }
 
+bool isUtf8(const std::string& v) {
+  return mysql::firstInvalidUtf8(v) == v.size();
+}
+
+// Bytes, and any value that is not UTF-8 (reports are JSON, which holds only UTF-8), as 0x hex:
+// every byte shown, so two different values are never shown alike.
 std::optional<std::string> shownValue(const VerifyColumn& c, const std::optional<std::string>& v) {
-  if (!v || c.kind() != VerifyColumn::Kind::kBytes) return v;
+  if (!v || (c.kind() != VerifyColumn::Kind::kBytes && isUtf8(*v))) return v;
   std::string out = "0x";
   appendHex(out, v->data(), v->size());
   return out;
@@ -149,7 +157,11 @@ std::optional<std::string> shownValue(const VerifyColumn& c, const std::optional
 // zero equals).
 std::string literal(const VerifyColumn& c, const std::optional<std::string>& v) {
   std::string out;
-  appendSqlValue(out, renderOf(c), v ? v->data() : nullptr, v ? v->size() : 0);
+  CatalogColumn::Render render = renderOf(c);
+  // Repair SQL goes into reports: bytes that are not UTF-8 as X'..', the same bytes.
+  if (render == CatalogColumn::Render::kString && v && !isUtf8(*v))
+    render = CatalogColumn::Render::kHex;
+  appendSqlValue(out, render, v ? v->data() : nullptr, v ? v->size() : 0);
   return out;
 }
 

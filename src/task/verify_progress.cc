@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "task/chunk_plan.h"
+
 namespace dts::task {
 
 namespace {
@@ -116,7 +118,17 @@ Result<std::unique_ptr<VerifyProgress>> VerifyProgress::open(std::string path,
       Table table;
       table.result = resultFrom(t.at("result"));
       table.done = t.at("done").get<bool>();
-      if (!t.at("after").is_null()) table.after = t.at("after").get<std::vector<std::string>>();
+      // The key as hex (encodeKey): a key's bytes need not be UTF-8, which JSON holds only. A
+      // file of an earlier version has it as strings.
+      if (t.contains("after_hex")) {
+        if (!t.at("after_hex").is_null()) {
+          auto key = decodeKey(t.at("after_hex").get<std::string>());
+          if (!key.ok()) return key.status().withContext("verification progress " + p->path_);
+          table.after = std::move(*key);
+        }
+      } else if (!t.at("after").is_null()) {
+        table.after = t.at("after").get<std::vector<std::string>>();
+      }
       p->tables_.push_back(std::move(table));
     }
   } catch (const json::exception& e) {
@@ -157,7 +169,7 @@ Status VerifyProgress::writeLocked() {
   for (const auto& t : tables_)
     tables.push_back({{"result", resultJson(t.result)},
                       {"done", t.done},
-                      {"after", t.after ? json(*t.after) : json(nullptr)}});
+                      {"after_hex", t.after ? json(encodeKey(*t.after)) : json(nullptr)}});
   json j = {{"identity", identity_}, {"tables", tables}};
   std::error_code ec;
   std::filesystem::path path(path_);

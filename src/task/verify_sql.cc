@@ -26,7 +26,18 @@ VerifyColumn::Kind VerifyColumn::kind() const {
   return Kind::kBytes;
 }
 
+bool VerifyColumn::shownByNumber() const {
+  CatalogColumn c;
+  c.data_type = data_type;
+  c.column_type = column_type;
+  return enumTextIsAmbiguous(c);
+}
+
 namespace {
+
+bool isEnumOrSet(const VerifyColumn& c) {
+  return c.data_type == "enum" || c.data_type == "set";
+}
 
 // Types whose values may be long: they enter the row image as the MD5 of their canonical value.
 bool isLong(const VerifyColumn& c) {
@@ -93,7 +104,10 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
     case VerifyColumn::Kind::kFloat: v = scientific(c, 9); break;
     case VerifyColumn::Kind::kDouble: v = exactDouble(c); break;
     case VerifyColumn::Kind::kBit: v = "CAST(" + c + " AS UNSIGNED)"; break;
-    case VerifyColumn::Kind::kText: v = "CONVERT(" + c + " USING utf8mb4)"; break;
+    case VerifyColumn::Kind::kText:
+      v = "CONVERT(" + c + " USING utf8mb4)";
+      if (isEnumOrSet(col)) v = "CONCAT(" + c + " + 0, ':', " + v + ")";
+      break;
     case VerifyColumn::Kind::kBytes: v = c; break;
     case VerifyColumn::Kind::kJson:
       v = flavor == ServerFlavor::kMariaDB ? "JSON_NORMALIZE(" + c + ")"
@@ -105,6 +119,7 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
 
 std::string displayExpr(const VerifyColumn& col) {
   std::string c = mysql::quoteIdentifier(col.name);
+  if (col.shownByNumber()) return "(" + c + " + 0)";
   switch (col.kind()) {
     case VerifyColumn::Kind::kText: return "CONVERT(" + c + " USING utf8mb4)";
     case VerifyColumn::Kind::kBit: return "CAST(" + c + " AS UNSIGNED)";
@@ -141,8 +156,8 @@ std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor 
   for (const auto& col : columns) {
     std::string c = mysql::quoteIdentifier(col.name);
     auto kind = col.kind();
-    bool as_is = kind == VerifyColumn::Kind::kText && col.charset == "utf8mb4" && one_collation &&
-                 !col.collation.empty();
+    bool as_is = kind == VerifyColumn::Kind::kText && !isEnumOrSet(col) &&
+                 col.charset == "utf8mb4" && one_collation && !col.collation.empty();
     std::string x = as_is ? c : canonicalExpr(col, flavor);
     values += ", " + (isLong(col) ? "MD5(" + x + ")" : x);
     if (hash_chars > 1 && !isLong(col) &&

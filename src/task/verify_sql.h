@@ -15,8 +15,10 @@
 //           each computed exactly in SQL and printed as integers every server prints alike, so
 //           two doubles one ULP apart differ (a last-bit difference of a computed value is one)
 //           and formatting never matters; -0 is "-0" as for FLOAT
-//   CHAR/VARCHAR/TEXT/ENUM/SET   the bytes of the value converted to utf8mb4 (a latin1 column and
-//           its utf8mb4 copy hash alike; a character the destination could not store does not)
+//   CHAR/VARCHAR/TEXT   the bytes of the value converted to utf8mb4 (a latin1 column and its
+//           utf8mb4 copy hash alike; a character the destination could not store does not)
+//   ENUM/SET  its index or bitmask, ':', and its text as above: the text alone is '' for the ENUM
+//           error value and for a member '', for the empty SET and for {''}
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
 //   JSON    MariaDB keeps JSON text verbatim: JSON_NORMALIZE (10.7+: keys sorted, whitespace
 //           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so
@@ -53,14 +55,18 @@ struct VerifyColumn {
 
   enum class Kind { kInteger, kExact, kFloat, kDouble, kBit, kTemporal, kText, kBytes, kJson };
   Kind kind() const;
+  // An ENUM or SET whose text is ambiguous (catalog.h enumTextIsAmbiguous: a member ''): shown,
+  // and written by repair SQL, as its index or bitmask.
+  bool shownByNumber() const;
 };
 
 // The canonical value of column c as an SQL expression (NULL stays NULL). Text is utf8mb4 with
 // its default collation, so values of columns of different collations concatenate.
 std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
 // The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
-// BIT as its integer, FLOAT and DOUBLE as a double printed exactly (catalog.h floatTextExpr: -0
-// is "-0"), everything else as the server prints it.
+// BIT as its integer, an ENUM or SET shownByNumber as its index or bitmask, FLOAT and DOUBLE as a
+// double printed exactly (catalog.h floatTextExpr: -0 is "-0"), everything else as the server
+// prints it.
 std::string displayExpr(const VerifyColumn& c);
 // The row image of columns (see above).
 std::string rowImageExpr(const std::vector<VerifyColumn>& columns, ServerFlavor flavor);

@@ -32,6 +32,31 @@ TEST(VerifySqlTest, KindsFollowTheDataType) {
   EXPECT_EQ(col("a", "longtext").kind(), VerifyColumn::Kind::kText);
 }
 
+// The text of an ENUM or SET does not tell every value apart ('' is the ENUM error value and a
+// member '', the empty SET and {''}): both sides compare the index or bitmask with the text, and
+// one with a member '' is shown (and repaired) as its number. Never hashed as the bare column.
+TEST(VerifySqlTest, EnumAndSetAreComparedByTheirNumbers) {
+  VerifyColumn e = col("e", "enum");
+  e.column_type = "enum('a','','b')";
+  e.charset = "utf8mb4";
+  e.collation = "utf8mb4_general_ci";
+  VerifyColumn s = col("s", "set");
+  s.column_type = "set('x','y')";
+  s.charset = "utf8mb4";
+  s.collation = "utf8mb4_general_ci";
+  EXPECT_EQ(canonicalExpr(e, ServerFlavor::kMariaDB),
+            "CONCAT(`e` + 0, ':', CONVERT(`e` USING utf8mb4))");
+  EXPECT_EQ(canonicalExpr(s, ServerFlavor::kMySQL),
+            "CONCAT(`s` + 0, ':', CONVERT(`s` USING utf8mb4))");
+  EXPECT_TRUE(e.shownByNumber());
+  EXPECT_FALSE(s.shownByNumber());
+  EXPECT_EQ(displayExpr(e), "(`e` + 0)");
+  EXPECT_EQ(displayExpr(s), "CONVERT(`s` USING utf8mb4)");
+  std::string image = rowImageExpr({e, s}, ServerFlavor::kMariaDB);
+  EXPECT_NE(image.find("CONCAT(`e` + 0, ':'"), std::string::npos) << image;
+  EXPECT_NE(image.find("CONCAT(`s` + 0, ':'"), std::string::npos) << image;
+}
+
 TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
   EXPECT_EQ(canonicalExpr(col("v", "varchar"), ServerFlavor::kMariaDB),
             "CONVERT(`v` USING utf8mb4)");
