@@ -83,4 +83,13 @@ std::string excerpt(std::string_view text, size_t max_bytes) {
   return out;
 }
 
+void appendUuid(const uint8_t* bytes, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
+    out->push_back(kHex[bytes[i] >> 4]);
+    out->push_back(kHex[bytes[i] & 15]);
+  }
+}
+
 }  // namespace dts

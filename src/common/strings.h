@@ -63,4 +63,8 @@ bool startsWithWord(std::string_view s, std::string_view word);
 // when longer.
 std::string excerpt(std::string_view text, size_t max_bytes = 200);
 
+// 16 bytes as a UUID's text, "123e4567-e89b-12d3-a456-426614174000" (lowercase, 8-4-4-4-12):
+// MySQL's server UUIDs and MariaDB's UUID values alike.
+void appendUuid(const uint8_t* bytes, std::string* out);
+
 }  // namespace dts

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "common/byte_reader.h"
+#include "common/strings.h"
 #include "mysql/charset_convert.h"
 
 namespace dts::mysql {
@@ -23,14 +24,8 @@ std::string posText(const BinlogPosition& p) {
 }
 
 std::string formatUuid(const uint8_t* b) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string s;
-  s.reserve(36);
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) s.push_back('-');
-    s.push_back(kHex[b[i] >> 4]);
-    s.push_back(kHex[b[i] & 15]);
-  }
+  appendUuid(b, &s);
   return s;
 }
 

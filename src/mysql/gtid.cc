@@ -85,14 +85,8 @@ Result<GtidSource> GtidSource::mySqlUuid(std::string_view text) {
 
 std::string GtidSource::toString() const {
   if (flavor == GtidFlavor::kMariaDb) return std::to_string(domain);
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
-  out.reserve(36);
-  for (size_t i = 0; i < uuid.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[uuid[i] >> 4]);
-    out.push_back(kHex[uuid[i] & 0xf]);
-  }
+  appendUuid(uuid.data(), &out);
   return out;
 }
 

@@ -154,18 +154,9 @@ Status uncompressColumnValue(std::string_view stored, uint64_t max_bytes, std::s
   return Status::OK();
 }
 
-// MariaDB's fixed-size binary types, as their text (the server's sql_type_uuid.h and
-// sql_type_inet.cc). The binlog carries a UUID in its memory order, the order of its text, never
-// the record order the server may swap for indexing.
-void formatUuid(const unsigned char* b, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out->push_back('-');
-    out->push_back(kHex[b[i] >> 4]);
-    out->push_back(kHex[b[i] & 15]);
-  }
-}
-
+// MariaDB's INET types as their text (the server's sql_type_inet.cc). A UUID is appendUuid: the
+// binlog carries it in its memory order, the order of its text, never the record order the
+// server may swap for indexing (sql_type_uuid.h).
 void formatInet4(const unsigned char* b, std::string* out) {
   for (int i = 0; i < 4; ++i) {
     if (i > 0) out->push_back('.');
@@ -517,7 +508,7 @@ Status TableDecoder::decodeValue(const Plan& p, ByteReader* r, Value* v,
       std::memcpy(fixed, bytes.data(), bytes.size());
       std::string* s = startText(v, Value::Kind::kString);
       if (p.op == Op::kUuid)
-        formatUuid(fixed, s);
+        appendUuid(fixed, s);
       else if (p.op == Op::kInet6)
         formatInet6(fixed, s);
       else

@@ -500,8 +500,7 @@ void markFixedBinaryText(ColumnInfo& c, const SchemaColumn& d) {
 }
 
 // What full row metadata leaves out, from a definition with the same columns: a UUID or INET
-// column's type (the TABLE_MAP shows a binary string) and a COMPRESSED column's character set
-// (the server lists none for it).
+// column's type (the TABLE_MAP shows a binary string).
 std::shared_ptr<const TableInfo> completeFullMetadata(const TableInfo& map,
                                                       const SchemaTable& def) {
   if (def.columns.size() != map.columns.size()) return std::make_shared<const TableInfo>(map);
@@ -511,16 +510,14 @@ std::shared_ptr<const TableInfo> completeFullMetadata(const TableInfo& map,
     const SchemaColumn& d = def.columns[i];
     if (!equalsIgnoreCase(c.name, d.name)) continue;
     markFixedBinaryText(c, d);
-    if (c.compressed && c.collation == 0) c.collation = d.collation;
   }
   return out;
 }
 
 bool needsDefinition(const TableInfo& map) {
   return std::any_of(map.columns.begin(), map.columns.end(), [](const ColumnInfo& c) {
-    return (c.compressed && c.collation == 0) ||
-           (c.type == ColumnType::kString && c.collation == mysql::kBinaryCollation &&
-            (c.meta & 0xff) <= 16);
+    return c.type == ColumnType::kString && c.collation == mysql::kBinaryCollation &&
+           (c.meta & 0xff) <= 16;
   });
 }
 
@@ -581,8 +578,8 @@ Result<std::shared_ptr<const TableInfo>> SchemaTracker::complete(const TableInfo
       !map.columns.empty() && std::all_of(map.columns.begin(), map.columns.end(),
                                           [](const ColumnInfo& c) { return !c.name.empty(); });
   if (full_metadata) {
-    // Names and character sets are the TABLE_MAP's. A short binary string (a UUID or INET?) or
-    // a COMPRESSED column asks the definition: the history's, else the server's now.
+    // Names and character sets are the TABLE_MAP's. A short binary string (a UUID or INET?) asks
+    // the definition: the history's, else the server's now.
     if (!needsDefinition(map)) return std::make_shared<const TableInfo>(map);
     if (history_->knows(map.database, map.table)) {
       auto def = history_->find(map.database, map.table);
