@@ -173,7 +173,11 @@ Result<std::string> keyTuple(const mysql::TableInfo& info, const std::vector<siz
 }
 
 void BatchSql::endOpenInsert() {
-  if (!open_insert_.empty()) out_.push_back(BatchStep{std::move(open_insert_), nullptr});
+  if (!open_insert_.empty()) {
+    if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
+    open_delete_.clear();
+    out_.push_back(BatchStep{std::move(open_insert_), nullptr});
+  }
   open_insert_.clear();
   open_insert_head_.clear();
 }
@@ -264,8 +268,10 @@ void BatchSql::addBulk(const std::string& table_sql,
 
 void BatchSql::endOpenBulk() {
   if (open_bulk_ == nullptr) return;
+  if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
+  open_delete_.clear();
   BulkReplace& b = *open_bulk_;
-  b.sql = "REPLACE INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
+  b.sql = std::string(upsertVerb()) + " INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
   for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {
     if (i > 0) b.sql.push_back(',');
     appendPlaceholder(&b.sql, open_bulk_forms_[i]);
@@ -302,7 +308,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   if (it == pending_.end() || it->second.entries.empty()) return Status::OK();
   endOpenInsert();
   Pending& p = it->second;
-  // Rows that end deleted (or whose key went away), in one or more DELETE ... IN.
+  // Rows that end deleted (or whose key went away; kFail: every row), in one or more DELETE ... IN.
   std::string del;
   std::string del_head;
   {
@@ -310,7 +316,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
                columnList(*p.entries.front().info, p.identity) + ") IN (";
   }
   for (const Entry& e : p.entries) {
-    if (e.present) continue;
+    if (e.present && replace_) continue;  // kFail: every row it touched (see key conflicts)
     if (!del.empty() && del.size() + e.key_sql.size() > max_bytes_) {
       emit(del + ")");
       del.clear();
@@ -326,14 +332,14 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   std::vector<std::string> forms;
   for (Entry& e : p.entries) {
     if (!e.present) continue;
-    if (e.row_sql.empty()) {  // kept as an image for a bulk REPLACE (see add)
+    if (e.row_sql.empty()) {  // kept as an image for a bulk upsert (see add)
       if (rowForms(*e.info, e.row, &forms)) {
         addBulk(table_sql, e.info, std::move(e.row), forms);
         continue;
       }
       DTS_RETURN_IF_ERROR(appendRowLiteral(&e.row_sql, *e.info, e.row, destination_, &e.lenient));
     }
-    emitInsert("REPLACE", table_sql, *e.info, std::move(e.row_sql), e.lenient);
+    emitInsert(upsertVerb(), table_sql, *e.info, std::move(e.row_sql), e.lenient);
   }
   endOpenInsert();
   endOpenBulk();
@@ -391,8 +397,8 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
     DTS_RETURN_IF_ERROR(flushTable(table_sql));
     return add(ev, keys);
   }
-  // Under bulk_replace a row keeps its image (for a bulk REPLACE); otherwise it is rendered now,
-  // as the REPLACE it will be.
+  // Under bulk_replace a row keeps its image (for a bulk upsert); otherwise it is rendered now,
+  // as the INSERT or REPLACE row it will be.
   auto setState = [&](std::string key, bool present, const mysql::RowImage* row) -> Status {
     auto [it, fresh] = p.index.try_emplace(key, p.entries.size());
     if (fresh) {
@@ -431,7 +437,6 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   const mysql::TableInfo& info = *ev.table_info;
   const size_t ncols = info.columns.size();
   bool keyed = !keys.identity.empty();
-  std::vector<std::string> forms;
   if (ev.op == ChangeEvent::Op::kInsert) {
     if (!allPresent(ev.after, ncols)) {
       return Status::InvalidArgument(
@@ -440,14 +445,11 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
           "which leave columns out; the destination row cannot be written whole: set "
           "binlog_row_image=FULL on the source and start the task again from a new snapshot)");
     }
-    if (keyed && bulk_replace_ && rowForms(info, ev.after, &forms)) {
-      addBulk(table_sql, ev.table_info, ev.after, forms);
-      return Status::OK();
-    }
+    if (keyed) return emitUpsert(table_sql, keys, ev.table_info, ev.after);
     std::string row;
     bool lenient = false;
     DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, destination_, &lenient));
-    emitInsert(keyed ? "REPLACE" : "INSERT", table_sql, info, std::move(row), lenient);
+    emitInsert("INSERT", table_sql, info, std::move(row), lenient);
     return Status::OK();
   }
   endOpenInsert();
@@ -464,15 +466,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     DTS_ASSIGN_OR_RETURN(std::string kb, keyTuple(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keyTuple(info, keys.identity, ev.after, "after"));
     if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
-    if (bulk_replace_ && rowForms(info, ev.after, &forms)) {
-      addBulk(table_sql, ev.table_info, ev.after, forms);
-      return Status::OK();
-    }
-    std::string row;
-    bool lenient = false;
-    DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, destination_, &lenient));
-    emitInsert("REPLACE", table_sql, info, std::move(row), lenient);
-    return Status::OK();
+    return emitUpsert(table_sql, keys, ev.table_info, ev.after);
   }
   std::string set;
   bool lenient = false;
@@ -491,6 +485,46 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   } else {
     emit(std::move(update));
   }
+  return Status::OK();
+}
+
+Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
+                            const std::shared_ptr<const mysql::TableInfo>& info,
+                            const mysql::RowImage& row) {
+  std::string key;
+  std::string delete_head;
+  if (!replace_) {
+    DTS_ASSIGN_OR_RETURN(key, keyTuple(*info, keys.identity, row, "after"));
+    delete_head =
+        "DELETE FROM " + table_sql + " WHERE (" + columnList(*info, keys.identity) + ") IN (";
+    if (!open_delete_.empty() && open_delete_head_ != delete_head) {
+      endOpenInsert();
+      endOpenBulk();
+    }
+  }
+  // The row joins the open statement (or starts one, which ends the one before with its DELETE);
+  // then its identity joins that statement's DELETE.
+  std::vector<std::string> forms;
+  bool lenient = false;
+  if (bulk_replace_ && rowForms(*info, row, &forms)) {
+    addBulk(table_sql, info, row, forms);
+  } else {
+    std::string values;
+    DTS_RETURN_IF_ERROR(appendRowLiteral(&values, *info, row, destination_, &lenient));
+    if (lenient && !replace_) {  // emitted alone, now: its DELETE goes first
+      emit(delete_head + key + ")");
+      key.clear();
+    }
+    emitInsert(upsertVerb(), table_sql, *info, std::move(values), lenient);
+  }
+  if (key.empty()) return Status::OK();
+  if (open_delete_.empty()) {
+    open_delete_head_ = delete_head;
+    open_delete_ = std::move(delete_head);
+  } else {
+    open_delete_.push_back(',');
+  }
+  open_delete_ += key;
   return Status::OK();
 }
 
@@ -545,7 +579,7 @@ Status BatchSql::emitActing(const ChangeEvent& ev, const std::string& table_sql,
     *done = true;
     return Status::OK();
   }
-  // A keyed row's full image goes as DELETE + REPLACE, which would act as a delete: the changed
+  // A keyed row's full image goes as an upsert, whose delete would act as a delete: the changed
   // referenced columns go by UPDATE first (the actions run), then the row as usual.
   std::string where, set;
   DTS_RETURN_IF_ERROR(matchWhere(ev, table_sql, keys, &where));

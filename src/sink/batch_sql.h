@@ -2,13 +2,25 @@
 // statements one destination transaction runs. Semantics (conflicting_tables = ignore, incremental
 // overwrites):
 //
-//   insert                  REPLACE INTO (keyed table) / INSERT INTO (table without any key)
-//   update, full images     keyed: DELETE the old key when the key changed, REPLACE the after row
-//                           (so a row missing at the destination is written, not silently lost)
+//   insert                  keyed table: an upsert by the identity (see key conflicts below);
+//                           INSERT INTO (table without any key)
+//   update, full images     keyed: DELETE the old key when the key changed, then the after row's
+//                           upsert (so a row missing at the destination is written, not lost)
 //   update, partial image   UPDATE ... SET <present after columns> WHERE <identity> = <before>
 //   delete                  DELETE ... WHERE <identity> = <before>
 //   no key at all           UPDATE/DELETE ... WHERE every present before column <=> value LIMIT 1
 //
+// Key conflicts (KeyConflicts): how a keyed row's upsert treats the destination's OTHER unique
+// keys.
+//   kFail (the default): DELETE the row's identity, then INSERT it. A row that collides on
+//     another unique key fails the batch (error 1062) and nothing of it is written. Replayed in
+//     source order from a destination that equals the source, no row can collide (the source
+//     checked every unique key it has at every row), so a collision means the destination has a
+//     unique key the source does not enforce, or rows the source does not have: REPLACE would
+//     delete the other row, silently.
+//   kReplace: REPLACE INTO, which deletes every row the new one collides with on any unique key.
+//     Only for replaying changes the full phase's chunks may already hold (full_loader.h): the
+//     destination is then a mix of snapshots, where rows collide until the replay converges.
 // The session is strict (sql_literal.h strictSqlMode); a statement that writes an ENUM's error
 // value ('' at index 0) goes alone between SET SESSION sql_mode statements: lenient, then strict.
 // Values are written as the destination's flavor stores them (sql_literal.h appendSqlLiteral: a
@@ -18,15 +30,18 @@
 //
 // Compaction: for keyed tables whose identity columns compare byte-wise (numbers, temporal,
 // binary strings, *_bin collations), full-image changes to the same row inside one batch collapse
-// into the row's final state, emitted as one DELETE ... IN (...) for rows that end deleted and
-// multi-row REPLACEs for rows that end present (deletes first). Any other change to that table
-// first flushes what is pending for it, so per-table order is kept.
+// into the row's final state, emitted as one DELETE ... IN (...) for rows that end deleted (kFail:
+// for every row it touched) and multi-row INSERTs (kFail) or REPLACEs for rows that end present
+// (deletes first). The table then holds what the source's held after the last of those changes.
+// Any other change to that table first flushes what is pending for it, so per-table order is
+// kept. Consecutive upserts of other keyed rows go as one DELETE ... IN (...) of their keys, then
+// one multi-row INSERT.
 //
-// Bulk REPLACE (bulk_replace = true; the applier on a MariaDB destination): the
-// rows of a compacted table that end present go, in the same order, as one prepared REPLACE INTO
-// ... VALUES (?, ...) run with arrays of parameters (a BulkReplace, mysql::BulkStatement) instead
-// of multi-row REPLACE statements: the same semantics, without a literal for the destination to
-// parse per value. Values travel as the literal would carry them: strings, ENUM/SET names and
+// Bulk upserts (bulk_replace = true; the applier on a MariaDB destination): the rows of a
+// compacted table that end present go, in the same order, as one prepared INSERT (kFail) or
+// REPLACE INTO ... VALUES (?, ...) run with arrays of parameters (a BulkReplace,
+// mysql::BulkStatement) instead of multi-row statements: the same semantics, without a literal
+// for the destination to parse per value. Values travel as the literal would carry them: strings, ENUM/SET names and
 // JSON as their bytes under CONVERT(? USING <their character set>), exactly what `_cs X'..'`
 // converts; integers as 64-bit integers; DOUBLE, DECIMAL and temporal values as their literal's
 // text; binary strings as bytes. A row with a value a parameter does not carry the same way (BIT,
@@ -79,7 +94,10 @@ struct TableKeys {
 // Whether a row change fires foreign key actions at the destination (see above).
 bool firesForeignKeyActions(const pipeline::ChangeEvent& ev, const TableKeys& keys);
 
-// Rows of one table written by one prepared REPLACE (see above).
+// How an upsert treats the destination's other unique keys (see above).
+enum class KeyConflicts { kFail, kReplace };
+
+// Rows of one table written by one prepared INSERT or REPLACE (see above).
 struct BulkReplace {
   std::string sql;  // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
   std::vector<mysql::BulkStatement::Param> params;                  // one per column of info
@@ -104,8 +122,12 @@ class BatchSql {
  public:
   // destination: the server's flavor, for the literals that store values (appendSqlLiteral).
   explicit BatchSql(size_t max_statement_bytes = 1 << 20, bool bulk_replace = false,
-                    mysql::ServerFlavor destination = mysql::ServerFlavor::kMariaDb)
-      : max_bytes_(max_statement_bytes), bulk_replace_(bulk_replace), destination_(destination) {}
+                    mysql::ServerFlavor destination = mysql::ServerFlavor::kMariaDb,
+                    KeyConflicts conflicts = KeyConflicts::kFail)
+      : max_bytes_(max_statement_bytes),
+        bulk_replace_(bulk_replace),
+        destination_(destination),
+        replace_(conflicts == KeyConflicts::kReplace) {}
 
   // Adds one mapped row event. kInvalidArgument when the event lacks what its statement needs
   // (a before image without the identity columns, an unrenderable value), naming table and row.
@@ -151,6 +173,13 @@ class BatchSql {
                     const TableKeys& keys, bool* done);
   void emitInsert(const std::string& verb, const std::string& table_sql,
                   const mysql::TableInfo& info, std::string values_row, bool lenient);
+  // A keyed row's upsert, not compacted (see key conflicts above): REPLACE, or (kFail) INSERT
+  // preceded by a DELETE of its identity, which consecutive upserts into the table share.
+  Status emitUpsert(const std::string& table_sql, const TableKeys& keys,
+                    const std::shared_ptr<const mysql::TableInfo>& info,
+                    const mysql::RowImage& row);
+  // "INSERT" (kFail) or "REPLACE": the verb of a keyed row's upsert.
+  const char* upsertVerb() const { return replace_ ? "REPLACE" : "INSERT"; }
   // Emits one statement alone under the lenient sql_mode, then back to strict (sql_literal.h:
   // the ENUM error value, which only a source without strict mode writes).
   void emitLenient(std::string statement);
@@ -170,6 +199,7 @@ class BatchSql {
   size_t max_bytes_;
   bool bulk_replace_;
   mysql::ServerFlavor destination_;
+  bool replace_;  // KeyConflicts::kReplace
   size_t rows_ = 0;
   std::vector<BatchStep> out_;
   std::unordered_map<std::string, Pending> pending_;
@@ -178,6 +208,10 @@ class BatchSql {
   // inserts into the same table with the same column list.
   std::string open_insert_head_;
   std::string open_insert_;
+  // kFail: the identities of the rows of the open INSERT or bulk (whichever is open), emitted as
+  // one DELETE right before it; empty when it has none (a compacted table's flush deletes them).
+  std::string open_delete_head_;
+  std::string open_delete_;
   // A bulk REPLACE being built, its table, its parameter forms and its rows' bytes.
   std::shared_ptr<BulkReplace> open_bulk_;
   std::string open_bulk_table_;

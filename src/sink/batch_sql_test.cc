@@ -54,13 +54,80 @@ TEST(BatchSqlTest, CompactsKeyedRowsToFinalState) {
   evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(2, 20)));
   evs.push_back(ev(ChangeEvent::Op::kDelete, row(2, 20), std::nullopt));
   evs.push_back(ev(ChangeEvent::Op::kUpdate, row(3, 30), row(4, 30)));  // key change
+  // Every row it touched is deleted, then the rows that end present are inserted: the table
+  // holds what the source's did, and a row that collides on another unique key fails (1062).
   BatchSql b;
   for (const auto& e : evs) ASSERT_TRUE(b.add(e, keys).ok());
   ASSERT_TRUE(b.finish().ok());
   auto s = b.takeStatements();
   ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0], "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2),(3),(4))");
+  EXPECT_EQ(s[1], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,11),(4,30)");
+
+  // Replaying what the full phase's chunks may hold: the rows that end present by REPLACE.
+  BatchSql r(1 << 20, false, mysql::ServerFlavor::kMariaDb, KeyConflicts::kReplace);
+  for (const auto& e : evs) ASSERT_TRUE(r.add(e, keys).ok());
+  ASSERT_TRUE(r.finish().ok());
+  s = r.takeStatements();
+  ASSERT_EQ(s.size(), 2u);
   EXPECT_EQ(s[0], "DELETE FROM `db`.`t` WHERE (`id`) IN ((2),(3))");
   EXPECT_EQ(s[1], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,11),(4,30)");
+}
+
+// Rows whose identity is not compacted (say a case-insensitive key) are upserted in order:
+// consecutive ones share one DELETE of their keys, right before their multi-row INSERT (or bulk
+// INSERT); kReplace writes REPLACE alone.
+TEST(BatchSqlTest, UpsertsOfRowsNotCompactedDeleteTheirKeysRightBefore) {
+  TableKeys keys = idKeys(false);
+  std::vector<ChangeEvent> evs;
+  evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(1, 10)));
+  evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(2, 20)));
+  evs.push_back(ev(ChangeEvent::Op::kUpdate, row(3, 30), row(3, 31)));
+  evs.push_back(ev(ChangeEvent::Op::kUpdate, row(4, 40), row(5, 40)));  // key change
+  evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(6, 60)));
+  evs.push_back(ev(ChangeEvent::Op::kDelete, row(1, 10), std::nullopt));
+  evs.push_back(ev(ChangeEvent::Op::kInsert, std::nullopt, row(7, 70)));
+  for (auto& e : evs) e.table_info = evs.front().table_info;  // one table map
+  BatchSql b;
+  for (const auto& e : evs) ASSERT_TRUE(b.add(e, keys).ok());
+  ASSERT_TRUE(b.finish().ok());
+  EXPECT_EQ(b.takeStatements(), (std::vector<std::string>{
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,10),(2,20)",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((3))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (3,31)",
+                                    "DELETE FROM `db`.`t` WHERE `id`=4",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((5),(6))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (5,40),(6,60)",
+                                    "DELETE FROM `db`.`t` WHERE `id`=1",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((7))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (7,70)",
+                                }));
+  BatchSql bulk(1 << 20, true);
+  for (const auto& e : evs) ASSERT_TRUE(bulk.add(e, keys).ok());
+  ASSERT_TRUE(bulk.finish().ok());
+  EXPECT_EQ(bulk.takeStatements(),
+            (std::vector<std::string>{
+                "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2),(3))",
+                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 3 rows",
+                "DELETE FROM `db`.`t` WHERE `id`=4",
+                "DELETE FROM `db`.`t` WHERE (`id`) IN ((5),(6))",
+                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 2 rows",
+                "DELETE FROM `db`.`t` WHERE `id`=1",
+                "DELETE FROM `db`.`t` WHERE (`id`) IN ((7))",
+                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
+            }));
+  BatchSql r(1 << 20, false, mysql::ServerFlavor::kMariaDb, KeyConflicts::kReplace);
+  for (const auto& e : evs) ASSERT_TRUE(r.add(e, keys).ok());
+  ASSERT_TRUE(r.finish().ok());
+  EXPECT_EQ(r.takeStatements(), (std::vector<std::string>{
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,10),(2,20)",
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (3,31)",
+                                    "DELETE FROM `db`.`t` WHERE `id`=4",
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (5,40),(6,60)",
+                                    "DELETE FROM `db`.`t` WHERE `id`=1",
+                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (7,70)",
+                                }));
 }
 
 // The ENUM error value ('' at index 0) is refused by the strict session: the statement that
@@ -91,16 +158,18 @@ TEST(BatchSqlTest, ARowThatFiresForeignKeyActionsGoesAloneWithChecksOn) {
   for (const auto& e : evs) ASSERT_TRUE(b.add(e, e.table == "c" ? idKeys(true) : parent).ok());
   ASSERT_TRUE(b.finish().ok());
   EXPECT_EQ(b.takeStatements(), (std::vector<std::string>{
-                                    "REPLACE INTO `db`.`c` (`id`,`v`) VALUES (60,5)",
-                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,11)",
+                                    "DELETE FROM `db`.`c` WHERE (`id`) IN ((60))",
+                                    "INSERT INTO `db`.`c` (`id`,`v`) VALUES (60,5)",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((1))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,11)",
                                     "SET SESSION foreign_key_checks=1",
                                     "DELETE FROM `db`.`t` WHERE `id`=5",
                                     "SET SESSION foreign_key_checks=0",
                                     "SET SESSION foreign_key_checks=1",
                                     "UPDATE `db`.`t` SET `id`=3 WHERE `id`=2",
                                     "SET SESSION foreign_key_checks=0",
-                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((2),(7))",
-                                    "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (3,20),(8,0)",
+                                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((2),(3),(7),(8))",
+                                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (3,20),(8,0)",
                                 }));
 
   // Without a key the row's own statement acts: its DELETE or UPDATE, checks on.
@@ -153,14 +222,34 @@ TEST(BatchSqlTest, EnumErrorValueIsWrittenAloneUnderTheLenientMode) {
             .ok());
     ASSERT_TRUE(b.finish().ok());
     auto s = b.takeStatements();
-    const std::string verb = keyed ? "REPLACE" : "INSERT";
     if (keyed) {
-      ASSERT_EQ(s.size(), 5u);
-      EXPECT_EQ(s[0], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
-      EXPECT_EQ(s[1], lenient);
-      EXPECT_EQ(s[2], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (2,0)");
-      EXPECT_EQ(s[3], strict);
-      EXPECT_EQ(s[4], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (3,_latin1 X'61')");
+      ASSERT_EQ(s.size(), 6u);
+      EXPECT_EQ(s[0], "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2),(3))");
+      EXPECT_EQ(s[1], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
+      EXPECT_EQ(s[2], lenient);
+      EXPECT_EQ(s[3], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,0)");
+      EXPECT_EQ(s[4], strict);
+      EXPECT_EQ(s[5], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (3,_latin1 X'61')");
+      // Not compacted: the lenient row's own DELETE goes right before it.
+      BatchSql d;
+      ASSERT_TRUE(d.add(withEnum(ev(ChangeEvent::Op::kInsert, std::nullopt,
+                                    mysql::RowImage{{Value::ofInt(1), member}, {}})),
+                        idKeys(false))
+                      .ok());
+      ASSERT_TRUE(d.add(withEnum(ev(ChangeEvent::Op::kInsert, std::nullopt,
+                                    mysql::RowImage{{Value::ofInt(2), blank}, {}})),
+                        idKeys(false))
+                      .ok());
+      ASSERT_TRUE(d.finish().ok());
+      EXPECT_EQ(d.takeStatements(),
+                (std::vector<std::string>{
+                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((1))",
+                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')",
+                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((2))",
+                    lenient,
+                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,0)",
+                    strict,
+                }));
     } else {
       ASSERT_EQ(s.size(), 5u);
       EXPECT_EQ(s[0], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
@@ -198,9 +287,10 @@ TEST(BatchSqlTest, PartialImagesUpdateInOrder) {
   ASSERT_TRUE(st.ok()) << st.toString();
   ASSERT_TRUE(b.finish().ok());
   auto s = b.takeStatements();
-  ASSERT_EQ(s.size(), 2u);
-  EXPECT_EQ(s[0], "REPLACE INTO `db`.`t` (`id`,`v`) VALUES (1,10)");
-  EXPECT_EQ(s[1], "UPDATE `db`.`t` SET `v`=12 WHERE `id`=1");
+  ASSERT_EQ(s.size(), 3u);
+  EXPECT_EQ(s[0], "DELETE FROM `db`.`t` WHERE (`id`) IN ((1))");
+  EXPECT_EQ(s[1], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,10)");
+  EXPECT_EQ(s[2], "UPDATE `db`.`t` SET `v`=12 WHERE `id`=1");
 }
 
 TEST(BatchSqlTest, MissingKeyColumnIsAnError) {
@@ -247,10 +337,10 @@ ChangeEvent wideEv(ChangeEvent::Op op, std::optional<mysql::RowImage> before,
   return e;
 }
 
-// Under bulk_replace the rows that end present go, in their order, as one prepared REPLACE run
-// once per row: the rows and order of the multi-row REPLACE a builder without it writes. Each
+// Under bulk_replace the rows that end present go, in their order, as one prepared INSERT run
+// once per row: the rows and order of the multi-row INSERT a builder without it writes. Each
 // parameter travels as the literal would: integers as integers, strings as bytes converted from
-// their character set, the rest as text or bytes. Deletes come first, as always.
+// their character set, the rest as text or bytes. The DELETE comes first, as always.
 TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   TableKeys keys = idKeys(true);
   auto info = wideTable();
@@ -273,14 +363,14 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   ASSERT_TRUE(text.finish().ok());
   auto statements = text.takeStatements();
   ASSERT_EQ(statements.size(), 2u);
-  EXPECT_EQ(statements[0], "DELETE FROM `db`.`w` WHERE (`id`) IN ((5))");
+  EXPECT_EQ(statements[0], "DELETE FROM `db`.`w` WHERE (`id`) IN ((1),(2),(3),(5),(6),(7))");
   auto steps = b.takeSteps();
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_EQ(steps[0].sql, statements[0]);
   ASSERT_NE(steps[1].bulk, nullptr);
   const BulkReplace& r = *steps[1].bulk;
   EXPECT_EQ(r.sql,
-            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (?,?,CONVERT(? USING "
+            "INSERT INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (?,?,CONVERT(? USING "
             "latin1),?,?,?,CONVERT(? USING utf8mb4))");
   using P = mysql::BulkStatement::Param;
   EXPECT_EQ(r.params, (std::vector<P>{P::kInt64, P::kUInt64, P::kBinary, P::kBinary, P::kString,
@@ -294,16 +384,16 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
     seen.push_back(std::move(row));
   });
   auto int8 = [](uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); };
-  // The multi-row REPLACE's rows, in its order: 1 (its last state), 2, 3, 6, 7.
+  // The multi-row INSERT's rows, in its order: 1 (its last state), 2, 3, 6, 7.
   ASSERT_EQ(seen.size(), 5u);
-  EXPECT_EQ(statements[1].substr(0, 63),
-            "REPLACE INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (1");
+  EXPECT_EQ(statements[1].substr(0, 62),
+            "INSERT INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (1");
   EXPECT_EQ(seen[0], (std::vector<std::string>{int8(1), int8(3), "d", std::string("\0\\x00'", 6),
                                                "-12.50", "2024-02-30 10:00:00.5", "{\"a\": 1}"}));
   const int ids[] = {1, 2, 3, 6, 7};
   for (size_t i = 0; i < 5; ++i) EXPECT_EQ(seen[i][0], int8(static_cast<uint64_t>(ids[i]))) << i;
   EXPECT_EQ(seen[4][1], int8(1));
-  // Its statements (for a server that prepares no more) are the multi-row REPLACE.
+  // Its statements (for a server that prepares no more) are the multi-row INSERT.
   auto same = r.statements(1 << 20);
   ASSERT_TRUE(same.ok());
   EXPECT_EQ(*same, std::vector<std::string>{statements[1]});
@@ -311,21 +401,35 @@ TEST(BatchSqlTest, RowsThatEndPresentGoByOneBulkReplace) {
   ASSERT_TRUE(cut.ok());
   EXPECT_EQ(cut->size(), 5u);
 
-  // Rows of a table whose key is not compacted (no byte-wise key) go by bulk REPLACE too.
+  // Rows of a table whose key is not compacted (no byte-wise key) go by bulk INSERT too, after
+  // the DELETE of their keys.
   TableKeys loose = idKeys(false);
   BatchSql direct(1 << 20, true);
   ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(1, 0, "a"), info), loose).ok());
   ASSERT_TRUE(direct.add(wideEv(Op::kInsert, std::nullopt, wideRow(2, 0, "a"), info), loose).ok());
   ASSERT_TRUE(direct.finish().ok());
   auto direct_steps = direct.takeSteps();
-  ASSERT_EQ(direct_steps.size(), 1u);
-  ASSERT_NE(direct_steps[0].bulk, nullptr);
-  EXPECT_EQ(direct_steps[0].bulk->rows.size(), 2u);
+  ASSERT_EQ(direct_steps.size(), 2u);
+  EXPECT_EQ(direct_steps[0].sql, "DELETE FROM `db`.`w` WHERE (`id`) IN ((1),(2))");
+  ASSERT_NE(direct_steps[1].bulk, nullptr);
+  EXPECT_EQ(direct_steps[1].bulk->rows.size(), 2u);
+
+  // kReplace: the rows that end present by one bulk REPLACE, and only the moved key deleted.
+  BatchSql replacing(1 << 20, true, mysql::ServerFlavor::kMariaDb, KeyConflicts::kReplace);
+  for (const auto& e : evs) ASSERT_TRUE(replacing.add(e, keys).ok());
+  ASSERT_TRUE(replacing.finish().ok());
+  auto replace_steps = replacing.takeSteps();
+  ASSERT_EQ(replace_steps.size(), 2u);
+  EXPECT_EQ(replace_steps[0].sql, "DELETE FROM `db`.`w` WHERE (`id`) IN ((5))");
+  ASSERT_NE(replace_steps[1].bulk, nullptr);
+  EXPECT_EQ(replace_steps[1].bulk->sql.substr(0, 21), "REPLACE INTO `db`.`w`");
+  EXPECT_EQ(replace_steps[1].bulk->rows.size(), 5u);
 }
 
-// What a parameter cannot carry as the literal does goes by a REPLACE statement, in its place:
+// What a parameter cannot carry as the literal does goes by an INSERT statement, in its place:
 // BIT, an ENUM known only by its index, the ENUM error value (alone, under the lenient mode). A
-// NULL fits any bulk REPLACE; a value of another form starts another.
+// NULL fits any bulk INSERT; a value of another form starts another. The DELETE of every row
+// comes first.
 TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
   using Op = ChangeEvent::Op;
   auto info = wideTable();
@@ -349,12 +453,15 @@ TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
     auto odd = wideRow(2, 1, "b");
     odd.values[3] = v;
     auto s = stepsOf({wideRow(1, 1, "a"), odd, wideRow(3, 1, "c")});
-    // The ENUM error value's REPLACE runs alone between sql_mode statements.
-    const size_t replace = isEnumErrorValue(v) ? 2 : 1;
-    ASSERT_EQ(s.size(), 2 * replace + 1);
-    EXPECT_NE(s[0].bulk, nullptr);
-    EXPECT_EQ(s[replace].bulk, nullptr);
-    EXPECT_NE(s[replace].sql.find("VALUES (2,"), std::string::npos) << s[replace].sql;
+    // The ENUM error value's INSERT runs alone between sql_mode statements.
+    const size_t insert = isEnumErrorValue(v) ? 3 : 2;
+    ASSERT_EQ(s.size(), 2 * insert);
+    EXPECT_EQ(s[0].sql, "DELETE FROM `db`.`w` WHERE (`id`) IN ((1),(2),(3))");
+    EXPECT_NE(s[1].bulk, nullptr);
+    EXPECT_EQ(s[insert].bulk, nullptr);
+    EXPECT_NE(s[insert].sql.find("INSERT INTO `db`.`w` (`id`,`n`,`s`,`b`,`d`,`ts`,`j`) VALUES (2,"),
+              std::string::npos)
+        << s[insert].sql;
     EXPECT_NE(s.back().bulk, nullptr);
   }
   auto nulls = wideRow(2, 1, "b");
@@ -362,14 +469,14 @@ TEST(BatchSqlTest, WhatAParameterCannotCarryIsReplacedInItsPlace) {
   auto bytes = wideRow(3, 1, "c");
   bytes.values[2] = Value::ofText(Value::Kind::kBytes, "c");
   auto s = stepsOf({wideRow(1, 1, "a"), nulls, bytes});
-  ASSERT_EQ(s.size(), 2u);
-  ASSERT_NE(s[0].bulk, nullptr);
+  ASSERT_EQ(s.size(), 3u);
   ASSERT_NE(s[1].bulk, nullptr);
-  EXPECT_EQ(s[0].bulk->rows.size(), 2u);
-  EXPECT_NE(s[1].bulk->sql.find("VALUES (?,?,?,"), std::string::npos) << s[1].bulk->sql;
+  ASSERT_NE(s[2].bulk, nullptr);
+  EXPECT_EQ(s[1].bulk->rows.size(), 2u);
+  EXPECT_NE(s[2].bulk->sql.find("VALUES (?,?,?,"), std::string::npos) << s[2].bulk->sql;
 }
 
-// A bulk REPLACE stays below the statement size, like a multi-row REPLACE.
+// A bulk INSERT stays below the statement size, like a multi-row INSERT.
 TEST(BatchSqlTest, BulkReplacesAreCutAtTheStatementSize) {
   TableKeys keys = idKeys(true);
   BatchSql b(4096, true);
@@ -380,6 +487,9 @@ TEST(BatchSqlTest, BulkReplacesAreCutAtTheStatementSize) {
   ASSERT_TRUE(b.finish().ok());
   size_t rows = 0;
   auto steps = b.takeSteps();
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps[0].sql.substr(0, 45), "DELETE FROM `db`.`w` WHERE (`id`) IN ((1),(2)");
+  steps.erase(steps.begin());
   for (const BatchStep& s : steps) {
     ASSERT_NE(s.bulk, nullptr);
     EXPECT_LE(s.bulk->rows.size(), 4096u / 200);
@@ -439,23 +549,26 @@ TEST(BatchSqlTest, NegativeZeroIsStoredAsTheDestinationKeepsItAndMatchedAsZero) 
   EXPECT_EQ(
       b.takeStatements(),
       (std::vector<std::string>{
-          "REPLACE INTO `db`.`z` (`k`,`f`,`d`) VALUES (-1e-50,-1e-50,0e+00)",
-          "REPLACE INTO `db`.`z` (`k`,`f`,`d`) VALUES (-1e-50,0e+00,1e+00)",
+          "DELETE FROM `db`.`z` WHERE (`k`) IN ((-0e+00))",
+          "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (-1e-50,-1e-50,0e+00)",
+          "DELETE FROM `db`.`z` WHERE (`k`) IN ((-0e+00))",
+          "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (-1e-50,0e+00,1e+00)",
           "UPDATE `db`.`z` SET `f`=-1e-50 WHERE `k`=-0e+00",
           "DELETE FROM `db`.`z` WHERE `k`=-0e+00",
-          "REPLACE INTO `db`.`z` (`k`,`f`,`d`) VALUES (0e+00,-1e-50,1e+00)",
+          "DELETE FROM `db`.`z` WHERE (`k`) IN ((0e+00))",
+          "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (0e+00,-1e-50,1e+00)",
           "DELETE FROM `db`.`z` WHERE `k`=0e+00",
           "DELETE FROM `db`.`z` WHERE `k`<=>-0e+00 AND ATAN2(`k`, -1) < 0 AND `f`<=>0e+00 AND "
           "ATAN2(`f`, -1) > 0 AND `d`<=>2e+00 LIMIT 1"}));
 
-  // By bulk REPLACE: the parameters carry the same text.
+  // By bulk INSERT: the parameters carry the same text.
   BatchSql bulk(1 << 20, true);
   ASSERT_TRUE(bulk.add(zev(Op::kInsert, std::nullopt, zrow(-0.0, -0.0, 0.0)), keyed).ok());
   ASSERT_TRUE(bulk.finish().ok());
   auto steps = bulk.takeSteps();
-  ASSERT_EQ(steps.size(), 1u);
-  ASSERT_NE(steps[0].bulk, nullptr);
-  auto rows = steps[0].bulk->bulkRows();
+  ASSERT_EQ(steps.size(), 2u);
+  ASSERT_NE(steps[1].bulk, nullptr);
+  auto rows = steps[1].bulk->bulkRows();
   ASSERT_TRUE(rows.ok()) << rows.status().toString();
   rows->forEachRow([&](const char* const* f, const unsigned long* len, unsigned n) {
     ASSERT_EQ(n, 3u);
@@ -493,7 +606,8 @@ TEST(BatchSqlTest, NegativeZeroIsStoredAsTheDestinationKeepsItAndMatchedAsZero) 
   ASSERT_TRUE(mysql_dest.finish().ok());
   EXPECT_EQ(
       mysql_dest.takeStatements(),
-      std::vector<std::string>{"REPLACE INTO `db`.`z` (`k`,`f`,`d`) VALUES (-0e0,-0e0,-0e0)"});
+      (std::vector<std::string>{"DELETE FROM `db`.`z` WHERE (`k`) IN ((-0e+00))",
+                                "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (-0e0,-0e0,-0e0)"}));
 }
 
 }  // namespace

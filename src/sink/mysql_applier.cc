@@ -201,6 +201,13 @@ Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& 
   return Status::OK();
 }
 
+Status MysqlApplier::addReplaceWindow(const std::string& gtids) {
+  auto r = mysql::GtidSet::parse(gtids);
+  if (!r.ok()) return r.status().withContext("full phase snapshot position");
+  replace_window_.addAll(*r);
+  return Status::OK();
+}
+
 std::optional<mysql::GtidPosition> MysqlApplier::durablePosition() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!position_.empty()) return position_;
@@ -667,9 +674,18 @@ void MysqlApplier::workerLoop(Worker* w) {
   }
 }
 
+KeyConflicts MysqlApplier::keyConflicts(const std::vector<std::shared_ptr<Txn>>& batch) const {
+  if (replace_window_.empty()) return KeyConflicts::kFail;
+  for (const auto& t : batch) {
+    if (replace_window_.contains(t->id)) return KeyConflicts::kReplace;
+  }
+  return KeyConflicts::kFail;
+}
+
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                                      std::vector<BatchStep>* statements, bool bulk_replace) const {
-  BatchSql sql(options_.max_statement_bytes, bulk_replace, destination_flavor_);
+  BatchSql sql(options_.max_statement_bytes, bulk_replace, destination_flavor_,
+               keyConflicts(batch));
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
       Status st = sql.add(t->events[i], *t->keys[i]);
@@ -690,7 +706,7 @@ Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_li
   // The server's max_prepared_stmt_count is reached (other clients hold them): the same rows by
   // statements.
   if (!prepare_refused_logged_.exchange(true)) {
-    spdlog::warn("task '{}': {}; rows go by REPLACE statements while it lasts", options_.task,
+    spdlog::warn("task '{}': {}; rows go by multi-row statements while it lasts", options_.task,
                  done.status().toString());
   }
   DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements, bulk.statements(round_limit));
@@ -728,6 +744,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
   // The pieces before this one are gone: a streamed transaction cannot be retried here.
   const int attempts = head.streamed ? 1 : options_.deadlock_retries + 1;
   Status last;
+  unsigned last_err = 0;
   for (int attempt = 0; attempt < attempts; ++attempt) {
     std::string round = begins ? "START TRANSACTION" : "";
     last = Status::OK();
@@ -757,12 +774,26 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     }
     if (last.ok()) return Status::OK();
     unsigned err = w->conn->lastErrorNumber();
+    last_err = err;
     // The failed round may have stopped between a statement's lenient sql_mode and its restore
     // (BatchSql around an ENUM error value): the session goes back to strict with the rollback.
     // Likewise between foreign_key_checks = 1 and its restore (foreign key actions).
     (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()) +
                            "; SET SESSION foreign_key_checks=0");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
+  }
+  if ((last_err == ER_DUP_ENTRY || last_err == ER_DUP_ENTRY_WITH_KEY_NAME) &&
+      keyConflicts(batch) == KeyConflicts::kFail) {
+    // A row collides with another on a unique key that is not its identity (batch_sql.h: key
+    // conflicts): no retry makes it pass, and REPLACE would delete the other row.
+    last = Status::FailedPrecondition(
+        last.message() +
+        "; a row collides at the destination with another row on that unique key: the "
+        "destination table has a unique key the source's does not have, or rows the source does "
+        "not have. dts stops rather than delete the other row (nothing of these transactions was "
+        "written). Compare the table's keys at both ends (SHOW CREATE TABLE), drop the "
+        "destination's extra unique key or the row in the way, then start the task again: it "
+        "resumes at its checkpoint");
   }
   if (head.streamed) {
     return last.withContext(

@@ -44,9 +44,13 @@
 // task's retry policy treats as retryable (task/runner.cc): the task restarts from its
 // checkpoint and reads the transaction again. Transactions that arrive whole keep the batching
 // and parallelism above.
-// REPLACE rows go by bulk REPLACE (batch_sql.h) when options.bulk_replace is set and the
-// destination takes arrays of parameters (MariaDB 10.2+): one prepared REPLACE run with arrays of
-// binary parameters, the same rows in the same order, without a literal for the destination to
+// Upserts: a row is written by deleting its identity and inserting it, so that a collision on
+// another unique key of the destination stops the task (error 1062, nothing of the batch
+// written) instead of REPLACE deleting that other row; only transactions the full phase's
+// chunks may already hold go by REPLACE (addReplaceWindow, batch_sql.h: key conflicts).
+// Upserted rows go by bulk INSERT/REPLACE (batch_sql.h) when options.bulk_replace is set and the
+// destination takes arrays of parameters (MariaDB 10.2+): one prepared statement run with arrays
+// of binary parameters, the same rows in the same order, without a literal for the destination to
 // parse per value. A server that refuses to prepare one more statement (max_prepared_stmt_count
 // reached by other clients) gets the same rows as statements, with a warning.
 //
@@ -145,6 +149,12 @@ class MysqlApplier final : public Sink {
   // carry it): their row events for that table are skipped. REQUIRES: before the first apply().
   Status setTableSnapshot(const std::string& db, const std::string& table,
                           const std::string& gtids);
+  // Transactions in `gtids` (a mysql::GtidSet text or a MariaDB position; calls add up) may
+  // already be contained in rows the full phase loaded (its chunks' snapshot positions): their
+  // rows go by REPLACE, which lets the mix of snapshots converge (batch_sql.h: key conflicts).
+  // Every other row's upsert fails on a collision with another unique key, rather than deleting
+  // the other row. REQUIRES: before the first apply().
+  Status addReplaceWindow(const std::string& gtids);
 
   Status apply(pipeline::Transaction txn) override;
   Status flush() override;
@@ -222,6 +232,9 @@ class MysqlApplier final : public Sink {
   // Runs ddlSessionSql on the control session (without the fractional-seconds mode on a
   // destination that refuses its name, with a warning).
   Status setDdlSession(const pipeline::DdlSession& s, bool holds_no_rows, const std::string& gtid);
+  // How the batch's upserts treat other unique keys: kReplace when a transaction of it is in the
+  // replace window (addReplaceWindow).
+  KeyConflicts keyConflicts(const std::vector<std::shared_ptr<Txn>>& batch) const;
   // The statements that apply the batch's events (BatchSql); touches no shared state.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
                          std::vector<BatchStep>* statements, bool bulk_replace) const;
@@ -272,6 +285,7 @@ class MysqlApplier final : public Sink {
   // at the first row, again after each DDL.
   std::optional<mysql::ReferencingActionsMap> fk_actions_;
   std::map<std::pair<std::string, std::string>, mysql::GtidSet> snapshots_;
+  mysql::GtidSet replace_window_;  // addReplaceWindow
   // By the events' table_info (one per table definition; held so that its address is not
   // reused while cached); cleared after DDL.
   struct CachedKeys {

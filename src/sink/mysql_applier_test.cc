@@ -284,7 +284,7 @@ TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
     if (sql.find("checkpoint") != std::string::npos) return 0;
     const bool data = sql.starts_with("REPLACE") || sql.starts_with("INSERT") ||
                       sql.starts_with("DELETE") || sql.starts_with("UPDATE");
-    if (sql.starts_with("DELETE FROM `d`.`t`")) {
+    if (sql.starts_with("DELETE FROM `d`.`t` WHERE `id`=")) {  // the acting row's own DELETE
       for (int other : in_txn) overlaps += other != session;
       acting = session;
     } else if (data && acting != -1 && session != acting) {
@@ -310,7 +310,7 @@ TEST_F(ApplierFakeTest, ATransactionThatFiresForeignKeyActionsRunsAlone) {
   EXPECT_EQ(acting_statements, (std::vector<std::string>{"SET SESSION foreign_key_checks=1",
                                                          "DELETE FROM `d`.`t` WHERE `id`=100",
                                                          "SET SESSION foreign_key_checks=0"}));
-  int at = committedAt("DELETE FROM `d`.`t`");
+  int at = committedAt("DELETE FROM `d`.`t` WHERE `id`=100");
   ASSERT_GE(at, 0);
   for (int i = 1; i <= 5; ++i) EXPECT_LT(committedAt(row(i, 1)), at) << i;
   for (int i = 7; i <= 12; ++i) EXPECT_GT(committedAt(row(i, 1)), at) << i;
@@ -502,7 +502,7 @@ TEST_F(ApplierFakeTest, ANewDdlTheDestinationAlreadyHasFailsTheTask) {
 TEST_F(ApplierFakeTest, ADeadlockIsRetriedAndAppliesOnce) {
   std::atomic<int> deadlocks{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 && sql.find("REPLACE") != std::string::npos && deadlocks < 2) {
+    if (session == kWorker1 && sql.find("INSERT INTO `d`") != std::string::npos && deadlocks < 2) {
       ++deadlocks;
       return 1213;
     }
@@ -599,7 +599,7 @@ TEST_F(ApplierFakeTest, AStreamedTransactionCommitsOnceWithItsCheckpoint) {
   std::atomic<int> big_statements{0}, last_session{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
     last_session = std::max(last_session.load(), session);
-    if (session == kWorker1 && sql.rfind("REPLACE", 0) == 0 && sql.find(",2)") != std::string::npos)
+    if (session == kWorker1 && sql.starts_with("INSERT") && sql.find(",2)") != std::string::npos)
       ++big_statements;
     return 0;
   });
@@ -724,7 +724,7 @@ TEST_F(ApplierFakeTest, AReadAheadThatFailsChangesNothingElse) {
 TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
   std::atomic<int> statements{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 && sql.find("REPLACE") != std::string::npos && ++statements == 3)
+    if (session == kWorker1 && sql.find("INSERT INTO `d`") != std::string::npos && ++statements == 3)
       return FakeDestination::kConnectionLost;
     return 0;
   });
@@ -787,10 +787,10 @@ TEST_F(ApplierFakeTest, PiecesOutOfOrderAreRefused) {
   EXPECT_EQ(a->apply(txn(2, {insertRow(1, 1)})).code(), Status::Code::kInvalidArgument);
 }
 
-// REPLACE rows go by bulk REPLACE, one per streamed piece (the kill, deadlock and ordering tests
-// above run through it too) and per table of a batch of whole transactions. A destination without
-// bulk statements, or one that refuses to prepare another (max_prepared_stmt_count), gets
-// multi-row REPLACE statements.
+// Upserted rows go by bulk INSERT after the DELETE of their keys, one per streamed piece (the
+// kill, deadlock and ordering tests above run through it too) and per table of a batch of whole
+// transactions. A destination without bulk statements, or one that refuses to prepare another
+// (max_prepared_stmt_count), gets multi-row INSERT statements.
 TEST_F(ApplierFakeTest, RowsGoByBulkReplaceWhereTheDestinationCan) {
   auto a = open(1);
   ASSERT_NE(a, nullptr);
@@ -798,13 +798,18 @@ TEST_F(ApplierFakeTest, RowsGoByBulkReplaceWhereTheDestinationCan) {
   ASSERT_TRUE(a->apply(txn(2, {insertRow(7, 3)})).ok());
   ASSERT_TRUE(a->close().ok());
   auto all = dest_->committed();
-  ASSERT_EQ(all.size(), 6u);
+  ASSERT_EQ(all.size(), 12u);
   for (size_t i = 0; i < 5; ++i) {
-    std::string expected = "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (?,?) -- 10 rows: ";
-    for (int k = 0; k < 10; ++k) expected += (k > 0 ? "," : "") + row(100 + 10 * i + k, 2);
-    EXPECT_EQ(all[i].sql, expected);
+    std::string keys;
+    std::string expected = "INSERT INTO `d`.`t` (`id`,`v`) VALUES (?,?) -- 10 rows: ";
+    for (int k = 0; k < 10; ++k) {
+      expected += (k > 0 ? "," : "") + row(100 + 10 * i + k, 2);
+      keys += (k > 0 ? ",(" : "(") + std::to_string(100 + 10 * i + k) + ")";
+    }
+    EXPECT_EQ(all[2 * i].sql, "DELETE FROM `d`.`t` WHERE (`id`) IN (" + keys + ")");
+    EXPECT_EQ(all[2 * i + 1].sql, expected);
   }
-  EXPECT_EQ(all[5].sql, "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows: (7,3)");
+  EXPECT_EQ(all[11].sql, "INSERT INTO `d`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows: (7,3)");
 
   for (bool refuses : {false, true}) {
     auto plain = FakeDestination::create();
@@ -823,10 +828,49 @@ TEST_F(ApplierFakeTest, RowsGoByBulkReplaceWhereTheDestinationCan) {
     ASSERT_TRUE((*b)->apply(txn(2, {insertRow(7, 3)})).ok());
     ASSERT_TRUE((*b)->close().ok());
     auto done = plain->committed();
-    ASSERT_EQ(done.size(), 6u) << refuses;
-    EXPECT_EQ(done[0].sql.substr(0, 50), "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (100,2),(10");
-    EXPECT_EQ(done[5].sql, "REPLACE INTO `d`.`t` (`id`,`v`) VALUES (7,3)");
+    ASSERT_EQ(done.size(), 12u) << refuses;
+    EXPECT_EQ(done[1].sql.substr(0, 49), "INSERT INTO `d`.`t` (`id`,`v`) VALUES (100,2),(10");
+    EXPECT_EQ(done[11].sql, "INSERT INTO `d`.`t` (`id`,`v`) VALUES (7,3)");
   }
+}
+
+// Transactions the full phase's chunks may already hold (the replace window) go by REPLACE: the
+// mix of snapshots converges. Every later one deletes its rows' keys and INSERTs them, and a
+// collision on another unique key stops the applier with what to do, not retryable, nothing of
+// the batch committed.
+TEST_F(ApplierFakeTest, OnlyTheFullPhaseWindowGoesByReplace) {
+  auto a = open(1, 1);
+  ASSERT_NE(a, nullptr);
+  ASSERT_TRUE(a->addReplaceWindow("0-1-2").ok());
+  ASSERT_TRUE(a->addReplaceWindow("0-1-1").ok());  // the union: still up to 2
+  EXPECT_FALSE(a->addReplaceWindow("0-1-x").ok());
+  for (int i = 1; i <= 4; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 5)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  EXPECT_EQ(committedCount("REPLACE INTO `d`.`t`"), 2u);
+  EXPECT_EQ(committedCount("INSERT INTO `d`.`t`"), 2u);
+  EXPECT_EQ(committedCount("DELETE FROM `d`.`t` WHERE (`id`) IN ((3))"), 1u);
+  EXPECT_EQ(committedCount("DELETE FROM `d`.`t` WHERE (`id`) IN ((4))"), 1u);
+  EXPECT_LT(committedAt("DELETE FROM `d`.`t` WHERE (`id`) IN ((3))"), committedAt(row(3, 5)));
+
+  dest_->setHook([&](int session, const std::string& sql) -> unsigned {
+    (void)session;
+    return sql.starts_with("INSERT INTO `d`.`t`") ? 1062 : 0;
+  });
+  auto b = open(1, 512);
+  ASSERT_NE(b, nullptr);
+  Status st = b->apply(txn(5, {insertRow(5, 5), insertRow(6, 5)}));
+  if (st.ok()) st = b->flush();
+  if (st.ok()) st = b->close();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.code(), Status::Code::kFailedPrecondition) << st.toString();
+  EXPECT_FALSE(st.isRetryable());
+  EXPECT_NE(st.message().find("(error 1062)"), std::string::npos) << st.toString();
+  EXPECT_NE(st.message().find("a row collides at the destination with another row on that unique "
+                              "key"),
+            std::string::npos)
+      << st.toString();
+  EXPECT_NE(st.message().find("drop the destination's extra unique key"), std::string::npos);
+  EXPECT_EQ(committedAt(row(5, 5)), -1);
 }
 
 // A column the destination computes (generated) is never written, whatever the statement: its
@@ -849,10 +893,11 @@ TEST_F(ApplierFakeTest, GeneratedColumnsOfTheDestinationAreNeverWritten) {
   ASSERT_TRUE(a->close().ok());
   auto all = dest_->committed();
   ASSERT_FALSE(all.empty());
-  EXPECT_EQ(all[0].sql, "REPLACE INTO `d`.`t` (`id`) VALUES (?) -- 1 rows: (7)");
+  ASSERT_GE(all.size(), 2u);
+  EXPECT_EQ(all[1].sql, "INSERT INTO `d`.`t` (`id`) VALUES (?) -- 1 rows: (7)");
   EXPECT_EQ(committedCount("`v`"), 0u);
-  EXPECT_EQ(committedCount("DELETE FROM `d`.`t`"), 1u);
-  EXPECT_EQ(committedCount("(100),(101)"), 1u);  // the streamed rows, without their v
+  EXPECT_EQ(committedCount("DELETE FROM `d`.`t` WHERE (`id`) IN ((7))"), 3u);
+  EXPECT_EQ(committedCount("VALUES (?) -- 10 rows: (100),(101)"), 1u);  // the streamed rows, no v
   // The source's definition is untouched: only what the applier writes is cut.
   EXPECT_EQ(tableT()->columns.size(), 2u);
 }

@@ -63,9 +63,10 @@ size_t payloadBytes(const pipeline::Transaction& txn) {
   return bytes;
 }
 
-// The snapshot positions of the tables the full phase loaded without a key, by the target names
-// the applier's events carry.
-Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& dest_opts,
+// What the full phase's snapshots hold, for the applier: the snapshot positions of the tables it
+// loaded without a key, by the target names the applier's events carry, and every chunk's
+// snapshot position (the replace window: changes a chunk may already hold).
+Status loadFullPhaseSnapshots(const std::string& task, const mysql::ConnectOptions& dest_opts,
                           const pipeline::Mapping* mapping, sink::MysqlApplier* applier) {
   DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
   DTS_ASSIGN_OR_RETURN(
@@ -74,6 +75,14 @@ Status loadNoKeySnapshots(const std::string& task, const mysql::ConnectOptions& 
           "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'dts_meta'"
           " AND TABLE_NAME IN ('full_tables', 'full_chunks')"));
   if (exists.value_or("0") != "2") return Status::OK();  // no full phase ran at this destination
+  DTS_ASSIGN_OR_RETURN(
+      auto positions,
+      dest->query("SELECT DISTINCT snapshot_gtid FROM " +
+                  mysql::quoteQualified("dts_meta", "full_chunks") + " WHERE task = " +
+                  dest->quoteString(task) + " AND done = 1 AND snapshot_gtid <> ''"));
+  for (const auto& r : positions.rows) {
+    if (r[0]) DTS_RETURN_IF_ERROR(applier->addReplaceWindow(*r[0]));
+  }
   DTS_ASSIGN_OR_RETURN(
       auto rows,
       dest->query("SELECT t.db, t.tbl, c.snapshot_gtid FROM " +
@@ -746,7 +755,7 @@ SinkFactory mysqlSinkFactory() {
     ao.task = config.name;
     ao.workers = config.options.parallelism;
     DTS_ASSIGN_OR_RETURN(std::unique_ptr<sink::MysqlApplier> applier, sink::MysqlApplier::open(ao));
-    DTS_RETURN_IF_ERROR(loadNoKeySnapshots(config.name, dest_opts, mapping.get(), applier.get())
+    DTS_RETURN_IF_ERROR(loadFullPhaseSnapshots(config.name, dest_opts, mapping.get(), applier.get())
                             .withContext(phaseContext(config) + ": reading dts_meta"));
     return std::unique_ptr<sink::Sink>(std::move(applier));
   };

@@ -10,9 +10,13 @@
 //      run and reads the checkpoint, dts_meta.checkpoint);
 //   2. the default sink is also handed the snapshot position of every table the full phase loaded
 //      without a key (dts_meta.full_tables.key_columns = ''): changes already inside that table's
-//      one chunk are skipped for it. Tables with a key need nothing: the applier's writes are
-//      idempotent (insert = REPLACE of the after image, update = delete the old key if it changed
-//      + REPLACE, delete = delete by key), so replaying what a chunk already holds converges;
+//      one chunk are skipped for it. For tables with a key, the applier's writes are idempotent
+//      (insert = upsert of the after image, update = delete the old key if it changed + upsert,
+//      delete = delete by key), so replaying what a chunk already holds converges; it is also
+//      handed every chunk's snapshot position, and upserts the transactions they contain by
+//      REPLACE (the mix of snapshots has rows that collide until the replay converges), every
+//      later one by DELETE + INSERT, which stops on a row that collides with another on a unique
+//      key rather than delete it (sink/batch_sql.h: key conflicts);
 //   3. reads the source binlog (config.source: a primary, a secondary node or the read/write
 //      endpoint: same code, GTID positioned) from the furthest of the task's start position and
 //      the checkpoint, decoding only the tables the mapping moves (every DDL is kept: the mapping
