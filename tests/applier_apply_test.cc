@@ -229,15 +229,108 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
   EXPECT_EQ(one(*dest_, "SELECT UNIX_TIMESTAMP(ts) FROM vals.t"), "1706695200");
 }
 
-// A large transaction's rows go by bulk REPLACE (batch_sql.h): prepared, with arrays of binary
-// parameters. The same changes by REPLACE statements only (bulk_replace off) and by bulk REPLACE
+// A destination table with a unique key the source's does not have (a DBA added it while the task
+// ran): a row that collides on it stops the applier, rolled back, and the other row stays; REPLACE
+// would have deleted it. The same by bulk INSERT, by statements, and for a key compared without
+// its bytes (case-insensitive: not compacted). Changes the source made under the same unique key
+// (values swapped inside a transaction) apply as they did there. Inside the replace window (what
+// the full phase's chunks may hold) rows still go by REPLACE.
+TEST_F(ApplierTest, ARowThatCollidesOnAnotherUniqueKeyStopsTheApplierAndDeletesNothing) {
+  ASSERT_TRUE(dest_->execute("DROP DATABASE IF EXISTS uk; CREATE DATABASE uk").ok());
+  ASSERT_TRUE(dest_->execute("CREATE TABLE uk.t (id INT PRIMARY KEY, u INT, UNIQUE KEY uu (u))").ok());
+  ASSERT_TRUE(dest_
+                  ->execute("CREATE TABLE uk.c (name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE "
+                            "utf8mb4_general_ci PRIMARY KEY, u INT, UNIQUE KEY uu (u))")
+                  .ok());
+  ASSERT_TRUE(dest_->execute("INSERT INTO uk.t VALUES (328741, 7), (1, 100), (2, 200)").ok());
+  ASSERT_TRUE(dest_->execute("INSERT INTO uk.c VALUES ('x', 7), ('a', 100), ('b', 200)").ok());
+  auto t = table("uk", "t", {col("id", ColumnType::kLong), col("u", ColumnType::kLong)}, {0});
+  auto c = table("uk", "c", {col("name", ColumnType::kVarchar, 45), col("u", ColumnType::kLong)},
+                 {0});
+  auto T = [&](int id, int u) { return img({Value::ofInt(id), Value::ofInt(u)}); };
+  auto C = [&](const char* name, int u) {
+    return img({Value::ofText(Kind::kString, name), Value::ofInt(u)});
+  };
+  using Op = ChangeEvent::Op;
+  int task = 0;
+  auto run = [&](bool bulk, std::vector<ChangeEvent> evs, const std::string& window) {
+    auto o = options("uk" + std::to_string(++task));
+    o.bulk_replace = bulk;
+    auto a = sink::MysqlApplier::open(o);
+    EXPECT_TRUE(a.ok()) << a.status().toString();
+    if (!a.ok()) return a.status();
+    if (!window.empty()) {
+      EXPECT_TRUE((*a)->addReplaceWindow(window).ok());
+    }
+    Status st = (*a)->apply(txn(1, std::move(evs)));
+    Status closed = (*a)->close();
+    return st.ok() ? closed : st;
+  };
+  const std::string rows_t = "1:100,2:200,328741:7";
+  const std::string rows_c = "a:100,b:200,x:7";
+  auto rowsOf = [&](const char* tbl, const char* key) {
+    return one(*dest_, std::string("SELECT GROUP_CONCAT(") + key + ", ':', u ORDER BY " + key +
+                           ") FROM uk." + tbl);
+  };
+  for (bool bulk : {true, false}) {
+    for (const auto& ev : {rowEvent(Op::kInsert, t, std::nullopt, T(10, 7)),
+                           rowEvent(Op::kUpdate, t, T(1, 100), T(1, 7)),
+                           rowEvent(Op::kInsert, c, std::nullopt, C("y", 7)),
+                           rowEvent(Op::kUpdate, c, C("a", 100), C("a", 7))}) {
+      Status st = run(bulk, {ev}, "");
+      ASSERT_FALSE(st.ok()) << bulk;
+      EXPECT_NE(st.message().find("(error 1062)"), std::string::npos) << st.toString();
+      EXPECT_NE(st.message().find("for key 'uu'"), std::string::npos) << st.toString();
+      EXPECT_NE(st.message().find("a row collides at the destination with another row on that "
+                                  "unique key"),
+                std::string::npos)
+          << st.toString();
+      EXPECT_FALSE(st.isRetryable());
+      EXPECT_EQ(rowsOf("t", "id"), rows_t) << "nothing deleted, nothing written";
+      EXPECT_EQ(rowsOf("c", "name"), rows_c) << "nothing deleted, nothing written";
+    }
+    // u swapped between two rows through a third value, as a source with the same key does it.
+    Status st = run(bulk,
+                    {rowEvent(Op::kUpdate, t, T(1, 100), T(1, 300)),
+                     rowEvent(Op::kUpdate, t, T(2, 200), T(2, 100)),
+                     rowEvent(Op::kUpdate, t, T(1, 300), T(1, 200)),
+                     rowEvent(Op::kUpdate, c, C("a", 100), C("a", 300)),
+                     rowEvent(Op::kUpdate, c, C("b", 200), C("b", 100)),
+                     rowEvent(Op::kUpdate, c, C("a", 300), C("a", 200))},
+                    "");
+    ASSERT_TRUE(st.ok()) << st.toString();
+    EXPECT_EQ(rowsOf("t", "id"), "1:200,2:100,328741:7");
+    EXPECT_EQ(rowsOf("c", "name"), "a:200,b:100,x:7");
+    // Back: the same swap again.
+    st = run(bulk,
+             {rowEvent(Op::kUpdate, t, T(1, 200), T(1, 300)),
+              rowEvent(Op::kUpdate, t, T(2, 100), T(2, 200)),
+              rowEvent(Op::kUpdate, t, T(1, 300), T(1, 100)),
+              rowEvent(Op::kUpdate, c, C("a", 200), C("a", 300)),
+              rowEvent(Op::kUpdate, c, C("b", 100), C("b", 200)),
+              rowEvent(Op::kUpdate, c, C("a", 300), C("a", 100))},
+             "");
+    ASSERT_TRUE(st.ok()) << st.toString();
+    EXPECT_EQ(rowsOf("t", "id"), rows_t);
+    EXPECT_EQ(rowsOf("c", "name"), rows_c);
+  }
+  // Inside the replace window: REPLACE, which takes the other row away (the full phase's mix of
+  // snapshots converges that way).
+  Status st = run(true, {rowEvent(Op::kInsert, t, std::nullopt, T(10, 7))}, "0-1-1");
+  ASSERT_TRUE(st.ok()) << st.toString();
+  EXPECT_EQ(rowsOf("t", "id"), "1:100,2:200,10:7");
+  ASSERT_TRUE(dest_->execute("DROP DATABASE uk").ok());
+}
+
+// A large transaction's rows go by bulk INSERT (batch_sql.h): prepared, with arrays of binary
+// parameters. The same changes by statements only (bulk_replace off) and by bulk INSERT
 // must leave the same rows, for every kind of value a parameter carries: strings of character
 // sets whose second byte may be a backslash (sjis, gbk, big5), latin1, ucs2, a latin1 source
 // column whose destination is utf8mb4 (converted), bytes of every value, JSON, DOUBLE, FLOAT,
 // DECIMAL, DATETIME, TIMESTAMP, TIME, YEAR, BIGINT UNSIGNED, ENUM/SET by name, NULLs; beside what
 // still goes by statements in its place (ENUM/SET by index, BIT, a partial image); with a string
 // key, a second unique key, a key that moves, composite DATETIME + VARBINARY keys. A destination
-// that lacks rows the source updates gets them written whole, as REPLACE does.
+// that lacks rows the source updates gets them written whole.
 TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
   const std::string cols =
       "(id INT PRIMARY KEY, s VARCHAR(300) CHARACTER SET utf8mb4 NULL, l VARCHAR(300) CHARACTER "
@@ -404,7 +497,9 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
                              img({Value::ofInt(i), Value::ofInt(20 + i), Value::ofInt(i)})));
       evs.push_back(rowEvent(Op::kUpdate, dk, dkRow(i, 0), dkRow(i, i)));
     }
-    // A new row whose unique u is row 1's new one: REPLACE takes row 1 away.
+    // Row 1 goes, then a new row takes its unique u.
+    evs.push_back(rowEvent(Op::kDelete, u2,
+                           img({Value::ofInt(1), Value::ofInt(21), Value::ofInt(1)}), std::nullopt));
     evs.push_back(rowEvent(Op::kInsert, u2, std::nullopt,
                            img({Value::ofInt(10), Value::ofInt(21), Value::ofInt(9)})));
     auto partial_before = K(3, 1);
@@ -453,14 +548,14 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
     Status st = a->close();
     ASSERT_TRUE(st.ok()) << db << ": " << st.toString();
     if (std::string(db) == "bu_replace") {
-      EXPECT_EQ(prepares(), before) << "no bulk REPLACE without bulk_replace";
+      EXPECT_EQ(prepares(), before) << "no bulk INSERT without bulk_replace";
     } else {
-      EXPECT_NE(prepares(), before) << db << ": the rows went by bulk REPLACE";
+      EXPECT_NE(prepares(), before) << db << ": the rows went by bulk INSERT";
     }
   }
   // The reads a streamed piece's rows get ahead of it (sink/row_prefetcher.h) are valid SQL
   // on the server and find the rows they name, whatever the key's type: here the rows the second
-  // transaction's updates found that are still there (k's 40 moved to 41, u2's 1 was replaced;
+  // transaction's updates found that are still there (k's 40 moved to 41, u2's 1 was deleted;
   // the partial update of k's 3 is a run, and a read, of its own).
   {
     std::vector<ChangeEvent> evs = updates("bu_replace");
@@ -476,7 +571,7 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
       keys.push_back(k);
     }
     auto reads = sink::RowPrefetcher::readsFor(evs, keys);
-    EXPECT_EQ(reads.size(), 2u + 3 * 3 + 1) << "k, bt, sk, u2 and dk by turns, k";
+    EXPECT_EQ(reads.size(), 2u + 3 * 3 + 2) << "k, bt, sk, u2 and dk by turns, u2's delete, k";
     int found = 0;
     for (const std::string& sql : reads) {
       auto r = dest_->query(sql);

@@ -176,6 +176,7 @@ void BatchSql::endOpenInsert() {
   if (!open_insert_.empty()) {
     if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
     open_delete_.clear();
+    open_keys_.clear();
     out_.push_back(BatchStep{std::move(open_insert_), nullptr});
   }
   open_insert_.clear();
@@ -270,6 +271,7 @@ void BatchSql::endOpenBulk() {
   if (open_bulk_ == nullptr) return;
   if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
   open_delete_.clear();
+  open_keys_.clear();
   BulkReplace& b = *open_bulk_;
   b.sql = std::string(upsertVerb()) + " INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
   for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {
@@ -497,7 +499,9 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
     DTS_ASSIGN_OR_RETURN(key, keyTuple(*info, keys.identity, row, "after"));
     delete_head =
         "DELETE FROM " + table_sql + " WHERE (" + columnList(*info, keys.identity) + ") IN (";
-    if (!open_delete_.empty() && open_delete_head_ != delete_head) {
+    // A statement open without a DELETE (a compacted table's flush), of another table, or with
+    // this key already: ended first.
+    if (open_delete_.empty() || open_delete_head_ != delete_head || open_keys_.count(key) != 0) {
       endOpenInsert();
       endOpenBulk();
     }
@@ -525,6 +529,7 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
     open_delete_.push_back(',');
   }
   open_delete_ += key;
+  open_keys_.insert(std::move(key));
   return Status::OK();
 }
 

@@ -35,7 +35,7 @@
 // (deletes first). The table then holds what the source's held after the last of those changes.
 // Any other change to that table first flushes what is pending for it, so per-table order is
 // kept. Consecutive upserts of other keyed rows go as one DELETE ... IN (...) of their keys, then
-// one multi-row INSERT.
+// one multi-row INSERT (a key that comes again starts the next pair).
 //
 // Bulk upserts (bulk_replace = true; the applier on a MariaDB destination): the rows of a
 // compacted table that end present go, in the same order, as one prepared INSERT (kFail) or
@@ -66,6 +66,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/status.h"
@@ -212,6 +213,7 @@ class BatchSql {
   // one DELETE right before it; empty when it has none (a compacted table's flush deletes them).
   std::string open_delete_head_;
   std::string open_delete_;
+  std::unordered_set<std::string> open_keys_;  // its keys: a row's second upsert starts another
   // A bulk REPLACE being built, its table, its parameter forms and its rows' bytes.
   std::shared_ptr<BulkReplace> open_bulk_;
   std::string open_bulk_table_;

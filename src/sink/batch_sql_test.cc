@@ -117,6 +117,23 @@ TEST(BatchSqlTest, UpsertsOfRowsNotCompactedDeleteTheirKeysRightBefore) {
                 "DELETE FROM `db`.`t` WHERE (`id`) IN ((7))",
                 "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
             }));
+  // The same row again: its second upsert starts the next DELETE + INSERT (one INSERT holding
+  // both would collide with itself).
+  BatchSql again(1 << 20, true);
+  for (int v : {31, 32, 33}) {
+    ChangeEvent e = ev(ChangeEvent::Op::kUpdate, row(3, v - 1), row(3, v));
+    e.table_info = evs.front().table_info;
+    ASSERT_TRUE(again.add(e, keys).ok());
+  }
+  ASSERT_TRUE(again.finish().ok());
+  EXPECT_EQ(again.takeStatements(), (std::vector<std::string>{
+                                        "DELETE FROM `db`.`t` WHERE (`id`) IN ((3))",
+                                        "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
+                                        "DELETE FROM `db`.`t` WHERE (`id`) IN ((3))",
+                                        "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
+                                        "DELETE FROM `db`.`t` WHERE (`id`) IN ((3))",
+                                        "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
+                                    }));
   BatchSql r(1 << 20, false, mysql::ServerFlavor::kMariaDb, KeyConflicts::kReplace);
   for (const auto& e : evs) ASSERT_TRUE(r.add(e, keys).ok());
   ASSERT_TRUE(r.finish().ok());
