@@ -1406,6 +1406,41 @@ TEST_F(SyncTest, DdlRunsUnderTheSourceSessionsSqlMode) {
 // A change the source logged as a statement (a session with binlog_format=STATEMENT) on a moved
 // table stops the task with an error naming the statement; before, it was silently left out.
 // The same statement on a table the task does not move changes nothing it moves.
+// A DBA adds a unique key at the destination while the task runs, which the source's table does
+// not have: a source row that collides on it stops the task, naming the key, with the other row
+// still there (REPLACE deleted it: the destination lost a row the source has, silently). Once the
+// key is dropped, the task resumes at its checkpoint and the destination equals the source.
+TEST_F(SyncTest, AUniqueKeyAddedAtTheDestinationStopsTheTaskInsteadOfDeletingARow) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS duk; CREATE DATABASE duk; "
+      "CREATE TABLE duk.t (id INT PRIMARY KEY, u INT, v VARCHAR(20)); "
+      "INSERT INTO duk.t VALUES (1, 1, 'one'), (328741, 7, 'keep')");
+  DtsProcess dts;
+  std::string data, logfile, file;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("duksync", "  - database: duk\n", "{}", &dts, &data, &logfile, &file));
+  sourceSql("UPDATE duk.t SET v = 'one!' WHERE id = 1");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  cluster_->rootSql("dest", "ALTER TABLE duk.t ADD UNIQUE KEY uu (u)");
+  sourceSql("INSERT INTO duk.t VALUES (10, 7, 'new')");
+  auto exit_code = dts.wait(60s);
+  ASSERT_TRUE(exit_code.has_value()) << "the task went on\n" << log(logfile);
+  EXPECT_NE(*exit_code, 0);
+  const std::string logged = log(logfile);
+  EXPECT_NE(logged.find("Duplicate entry '7' for key 'uu'"), std::string::npos) << logged;
+  EXPECT_NE(logged.find("a row collides at the destination with another row on that unique key"),
+            std::string::npos)
+      << logged;
+  const std::string rows = "SELECT GROUP_CONCAT(id, ':', u, ':', v ORDER BY id) FROM duk.t";
+  EXPECT_EQ(destValue(rows), "1:1:one!,328741:7:keep");
+
+  cluster_->rootSql("dest", "ALTER TABLE duk.t DROP KEY uu");
+  DtsProcess again;
+  again.start({"run", file, "--data-dir", data}, logfile + ".2");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile + ".2");
+  EXPECT_EQ(destValue(rows), "1:1:one!,10:7:new,328741:7:keep");
+}
+
 TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   sourceSql(
       "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "
