@@ -237,7 +237,8 @@ TEST_F(ApplierTest, ValuesAreStoredExactly) {
 // the full phase's chunks may hold) rows still go by REPLACE.
 TEST_F(ApplierTest, ARowThatCollidesOnAnotherUniqueKeyStopsTheApplierAndDeletesNothing) {
   ASSERT_TRUE(dest_->execute("DROP DATABASE IF EXISTS uk; CREATE DATABASE uk").ok());
-  ASSERT_TRUE(dest_->execute("CREATE TABLE uk.t (id INT PRIMARY KEY, u INT, UNIQUE KEY uu (u))").ok());
+  ASSERT_TRUE(
+      dest_->execute("CREATE TABLE uk.t (id INT PRIMARY KEY, u INT, UNIQUE KEY uu (u))").ok());
   ASSERT_TRUE(dest_
                   ->execute("CREATE TABLE uk.c (name VARCHAR(20) CHARACTER SET utf8mb4 COLLATE "
                             "utf8mb4_general_ci PRIMARY KEY, u INT, UNIQUE KEY uu (u))")
@@ -245,8 +246,8 @@ TEST_F(ApplierTest, ARowThatCollidesOnAnotherUniqueKeyStopsTheApplierAndDeletesN
   ASSERT_TRUE(dest_->execute("INSERT INTO uk.t VALUES (328741, 7), (1, 100), (2, 200)").ok());
   ASSERT_TRUE(dest_->execute("INSERT INTO uk.c VALUES ('x', 7), ('a', 100), ('b', 200)").ok());
   auto t = table("uk", "t", {col("id", ColumnType::kLong), col("u", ColumnType::kLong)}, {0});
-  auto c = table("uk", "c", {col("name", ColumnType::kVarchar, 45), col("u", ColumnType::kLong)},
-                 {0});
+  auto c =
+      table("uk", "c", {col("name", ColumnType::kVarchar, 45), col("u", ColumnType::kLong)}, {0});
   auto T = [&](int id, int u) { return img({Value::ofInt(id), Value::ofInt(u)}); };
   auto C = [&](const char* name, int u) {
     return img({Value::ofText(Kind::kString, name), Value::ofInt(u)});
@@ -498,8 +499,8 @@ TEST_F(ApplierTest, StreamedPiecesByBulkReplaceStoreWhatStatementsStore) {
       evs.push_back(rowEvent(Op::kUpdate, dk, dkRow(i, 0), dkRow(i, i)));
     }
     // Row 1 goes, then a new row takes its unique u.
-    evs.push_back(rowEvent(Op::kDelete, u2,
-                           img({Value::ofInt(1), Value::ofInt(21), Value::ofInt(1)}), std::nullopt));
+    evs.push_back(rowEvent(
+        Op::kDelete, u2, img({Value::ofInt(1), Value::ofInt(21), Value::ofInt(1)}), std::nullopt));
     evs.push_back(rowEvent(Op::kInsert, u2, std::nullopt,
                            img({Value::ofInt(10), Value::ofInt(21), Value::ofInt(9)})));
     auto partial_before = K(3, 1);

@@ -273,7 +273,8 @@ void BatchSql::endOpenBulk() {
   open_delete_.clear();
   open_keys_.clear();
   BulkReplace& b = *open_bulk_;
-  b.sql = std::string(upsertVerb()) + " INTO " + open_bulk_table_ + " (" + columnList(*b.info) + ") VALUES (";
+  b.sql = std::string(upsertVerb()) + " INTO " + open_bulk_table_ + " (" + columnList(*b.info) +
+          ") VALUES (";
   for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {
     if (i > 0) b.sql.push_back(',');
     appendPlaceholder(&b.sql, open_bulk_forms_[i]);

@@ -41,12 +41,13 @@
 // compacted table that end present go, in the same order, as one prepared INSERT (kFail) or
 // REPLACE INTO ... VALUES (?, ...) run with arrays of parameters (a BulkReplace,
 // mysql::BulkStatement) instead of multi-row statements: the same semantics, without a literal
-// for the destination to parse per value. Values travel as the literal would carry them: strings, ENUM/SET names and
-// JSON as their bytes under CONVERT(? USING <their character set>), exactly what `_cs X'..'`
-// converts; integers as 64-bit integers; DOUBLE, DECIMAL and temporal values as their literal's
-// text; binary strings as bytes. A row with a value a parameter does not carry the same way (BIT,
-// an ENUM/SET known only by its index, the ENUM error value) is REPLACEd by a statement, in its
+// for the destination to parse per value. Values travel as the literal would carry them: strings,
+// ENUM/SET names and JSON as their bytes under CONVERT(? USING <their character set>), exactly what
+// `_cs X'..'` converts; integers as 64-bit integers; DOUBLE, DECIMAL and temporal values as their
+// literal's text; binary strings as bytes. A row with a value a parameter does not carry the same
+// way (BIT, an ENUM/SET known only by its index, the ENUM error value) goes by a statement, in its
 // place in the order.
+//
 // Foreign key actions: the source never logs the rows its foreign keys' ON DELETE / ON UPDATE
 // actions (CASCADE, SET NULL, SET DEFAULT) change, and the applier's session runs with
 // foreign_key_checks = 0, under which the destination takes no action either. So a row change
@@ -54,7 +55,7 @@
 // delete of a row of a table that the destination's foreign keys reference with an ON DELETE
 // action, or an update that changes a column referenced with an ON UPDATE action) runs with
 // foreign_key_checks = 1, after everything before it in the batch, and as a statement that acts
-// the way the source's did: a DELETE (never the REPLACE that would write a row back), an UPDATE
+// the way the source's did: a DELETE (never an upsert that would write a row back), an UPDATE
 // of the changed referenced columns followed by the row's usual upsert, checks off again. The
 // destination's own foreign keys then change the child rows, as on a native replica. The applier
 // runs a transaction holding such a row alone (sink/mysql_applier.h): the rows an action changes

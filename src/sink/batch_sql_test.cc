@@ -106,17 +106,16 @@ TEST(BatchSqlTest, UpsertsOfRowsNotCompactedDeleteTheirKeysRightBefore) {
   BatchSql bulk(1 << 20, true);
   for (const auto& e : evs) ASSERT_TRUE(bulk.add(e, keys).ok());
   ASSERT_TRUE(bulk.finish().ok());
-  EXPECT_EQ(bulk.takeStatements(),
-            (std::vector<std::string>{
-                "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2),(3))",
-                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 3 rows",
-                "DELETE FROM `db`.`t` WHERE `id`=4",
-                "DELETE FROM `db`.`t` WHERE (`id`) IN ((5),(6))",
-                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 2 rows",
-                "DELETE FROM `db`.`t` WHERE `id`=1",
-                "DELETE FROM `db`.`t` WHERE (`id`) IN ((7))",
-                "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
-            }));
+  EXPECT_EQ(bulk.takeStatements(), (std::vector<std::string>{
+                                       "DELETE FROM `db`.`t` WHERE (`id`) IN ((1),(2),(3))",
+                                       "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 3 rows",
+                                       "DELETE FROM `db`.`t` WHERE `id`=4",
+                                       "DELETE FROM `db`.`t` WHERE (`id`) IN ((5),(6))",
+                                       "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 2 rows",
+                                       "DELETE FROM `db`.`t` WHERE `id`=1",
+                                       "DELETE FROM `db`.`t` WHERE (`id`) IN ((7))",
+                                       "INSERT INTO `db`.`t` (`id`,`v`) VALUES (?,?) -- 1 rows",
+                                   }));
   // The same row again: its second upsert starts the next DELETE + INSERT (one INSERT holding
   // both would collide with itself).
   BatchSql again(1 << 20, true);
@@ -258,15 +257,14 @@ TEST(BatchSqlTest, EnumErrorValueIsWrittenAloneUnderTheLenientMode) {
                         idKeys(false))
                       .ok());
       ASSERT_TRUE(d.finish().ok());
-      EXPECT_EQ(d.takeStatements(),
-                (std::vector<std::string>{
-                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((1))",
-                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')",
-                    "DELETE FROM `db`.`t` WHERE (`id`) IN ((2))",
-                    lenient,
-                    "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,0)",
-                    strict,
-                }));
+      EXPECT_EQ(d.takeStatements(), (std::vector<std::string>{
+                                        "DELETE FROM `db`.`t` WHERE (`id`) IN ((1))",
+                                        "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')",
+                                        "DELETE FROM `db`.`t` WHERE (`id`) IN ((2))",
+                                        lenient,
+                                        "INSERT INTO `db`.`t` (`id`,`v`) VALUES (2,0)",
+                                        strict,
+                                    }));
     } else {
       ASSERT_EQ(s.size(), 5u);
       EXPECT_EQ(s[0], "INSERT INTO `db`.`t` (`id`,`v`) VALUES (1,_latin1 X'61')");
@@ -571,8 +569,7 @@ TEST(BatchSqlTest, NegativeZeroIsStoredAsTheDestinationKeepsItAndMatchedAsZero) 
           "DELETE FROM `db`.`z` WHERE (`k`) IN ((-0e+00))",
           "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (-1e-50,0e+00,1e+00)",
           "UPDATE `db`.`z` SET `f`=-1e-50 WHERE `k`=-0e+00",
-          "DELETE FROM `db`.`z` WHERE `k`=-0e+00",
-          "DELETE FROM `db`.`z` WHERE (`k`) IN ((0e+00))",
+          "DELETE FROM `db`.`z` WHERE `k`=-0e+00", "DELETE FROM `db`.`z` WHERE (`k`) IN ((0e+00))",
           "INSERT INTO `db`.`z` (`k`,`f`,`d`) VALUES (0e+00,-1e-50,1e+00)",
           "DELETE FROM `db`.`z` WHERE `k`=0e+00",
           "DELETE FROM `db`.`z` WHERE `k`<=>-0e+00 AND ATAN2(`k`, -1) < 0 AND `f`<=>0e+00 AND "

@@ -724,7 +724,8 @@ TEST_F(ApplierFakeTest, AReadAheadThatFailsChangesNothingElse) {
 TEST_F(ApplierFakeTest, AStreamedTransactionKilledInTheMiddleIsReadAgainWhole) {
   std::atomic<int> statements{0};
   dest_->setHook([&](int session, const std::string& sql) -> unsigned {
-    if (session == kWorker1 && sql.find("INSERT INTO `d`") != std::string::npos && ++statements == 3)
+    if (session == kWorker1 && sql.find("INSERT INTO `d`") != std::string::npos &&
+        ++statements == 3)
       return FakeDestination::kConnectionLost;
     return 0;
   });

@@ -67,7 +67,7 @@ size_t payloadBytes(const pipeline::Transaction& txn) {
 // loaded without a key, by the target names the applier's events carry, and every chunk's
 // snapshot position (the replace window: changes a chunk may already hold).
 Status loadFullPhaseSnapshots(const std::string& task, const mysql::ConnectOptions& dest_opts,
-                          const pipeline::Mapping* mapping, sink::MysqlApplier* applier) {
+                              const pipeline::Mapping* mapping, sink::MysqlApplier* applier) {
   DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_opts));
   DTS_ASSIGN_OR_RETURN(
       auto exists,
@@ -75,11 +75,11 @@ Status loadFullPhaseSnapshots(const std::string& task, const mysql::ConnectOptio
           "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'dts_meta'"
           " AND TABLE_NAME IN ('full_tables', 'full_chunks')"));
   if (exists.value_or("0") != "2") return Status::OK();  // no full phase ran at this destination
-  DTS_ASSIGN_OR_RETURN(
-      auto positions,
-      dest->query("SELECT DISTINCT snapshot_gtid FROM " +
-                  mysql::quoteQualified("dts_meta", "full_chunks") + " WHERE task = " +
-                  dest->quoteString(task) + " AND done = 1 AND snapshot_gtid <> ''"));
+  DTS_ASSIGN_OR_RETURN(auto positions,
+                       dest->query("SELECT DISTINCT snapshot_gtid FROM " +
+                                   mysql::quoteQualified("dts_meta", "full_chunks") +
+                                   " WHERE task = " + dest->quoteString(task) +
+                                   " AND done = 1 AND snapshot_gtid <> ''"));
   for (const auto& r : positions.rows) {
     if (r[0]) DTS_RETURN_IF_ERROR(applier->addReplaceWindow(*r[0]));
   }
