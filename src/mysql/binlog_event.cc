@@ -29,13 +29,6 @@ std::string formatUuid(const uint8_t* b) {
   return s;
 }
 
-ColumnType realType(const ColumnInfo& c) {
-  return c.type == ColumnType::kString ? decodeStringMeta(c.meta).real_type : c.type;
-}
-bool isEnumOrSet(const ColumnInfo& c) {
-  ColumnType t = realType(c);
-  return t == ColumnType::kEnum || t == ColumnType::kSet;
-}
 // The columns whose character sets TABLE_MAP's charset metadata lists, in order: MariaDB counts
 // GEOMETRY among them (its BLOB base; MySQL does not), and COMPRESSED columns (read here as
 // VARCHAR and BLOB) as what they compress. Checked against MariaDB 10.11: a column after a

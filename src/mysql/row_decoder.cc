@@ -220,6 +220,15 @@ StringMeta decodeStringMeta(uint16_t meta) {
   return StringMeta{static_cast<ColumnType>(byte0), byte1};
 }
 
+ColumnType realType(const ColumnInfo& c) {
+  return c.type == ColumnType::kString ? decodeStringMeta(c.meta).real_type : c.type;
+}
+
+bool isEnumOrSet(const ColumnInfo& c) {
+  ColumnType t = realType(c);
+  return t == ColumnType::kEnum || t == ColumnType::kSet;
+}
+
 Result<std::shared_ptr<const TableDecoder>> TableDecoder::create(
     std::shared_ptr<const TableInfo> table, ServerFlavor flavor) {
   std::shared_ptr<TableDecoder> d(new TableDecoder());

@@ -39,6 +39,9 @@ struct StringMeta {
   uint32_t max_length;
 };
 StringMeta decodeStringMeta(uint16_t meta);
+// A column's real type: ENUM or SET for a STRING column whose metadata says so, else its type.
+ColumnType realType(const ColumnInfo& c);
+bool isEnumOrSet(const ColumnInfo& c);
 
 class TableDecoder {
  public:

@@ -172,9 +172,41 @@ Result<std::string> keyTuple(const mysql::TableInfo& info, const std::vector<siz
   return out;
 }
 
+namespace {
+
+bool keyHasEnumOrSet(const mysql::TableInfo& info, const std::vector<size_t>& identity) {
+  return std::any_of(identity.begin(), identity.end(), [&](size_t i) {
+    return i < info.columns.size() && mysql::isEnumOrSet(info.columns[i]);
+  });
+}
+
+}  // namespace
+
+KeyListDelete keyListDelete(const std::string& table_sql, const mysql::TableInfo& info,
+                            const std::vector<size_t>& identity) {
+  if (keyHasEnumOrSet(info, identity)) return {"DELETE FROM " + table_sql + " WHERE ", " OR ", ""};
+  return {"DELETE FROM " + table_sql + " WHERE (" + columnList(info, identity) + ") IN (", ",",
+          ")"};
+}
+
+Result<std::string> keyTerm(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+                            const mysql::RowImage& row, const char* image) {
+  if (!keyHasEnumOrSet(info, identity)) return keyTuple(info, identity, row, image);
+  std::string out = "(";
+  for (size_t n = 0; n < identity.size(); ++n) {
+    size_t i = identity[n];
+    if (i >= info.columns.size() || !row.has(i)) return keyTuple(info, identity, row, image);
+    if (n > 0) out += " AND ";
+    out += mysql::quoteIdentifier(info.columns[i].name) + "=";
+    DTS_RETURN_IF_ERROR(appendMatchLiteral(&out, row.values[i], info.columns[i]));
+  }
+  out.push_back(')');
+  return out;
+}
+
 void BatchSql::endOpenInsert() {
   if (!open_insert_.empty()) {
-    if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
+    if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + open_delete_tail_, nullptr});
     open_delete_.clear();
     open_keys_.clear();
     out_.push_back(BatchStep{std::move(open_insert_), nullptr});
@@ -269,7 +301,7 @@ void BatchSql::addBulk(const std::string& table_sql,
 
 void BatchSql::endOpenBulk() {
   if (open_bulk_ == nullptr) return;
-  if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + ")", nullptr});
+  if (!open_delete_.empty()) out_.push_back(BatchStep{open_delete_ + open_delete_tail_, nullptr});
   open_delete_.clear();
   open_keys_.clear();
   BulkReplace& b = *open_bulk_;
@@ -313,25 +345,21 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   Pending& p = it->second;
   // Rows that end deleted (or whose key went away; kFail: every row), in one or more DELETE ... IN.
   std::string del;
-  std::string del_head;
-  {
-    del_head = "DELETE FROM " + table_sql + " WHERE (" +
-               columnList(*p.entries.front().info, p.identity) + ") IN (";
-  }
+  const KeyListDelete d = keyListDelete(table_sql, *p.entries.front().info, p.identity);
   for (const Entry& e : p.entries) {
     if (e.present && replace_) continue;  // kFail: every row it touched (see key conflicts)
     if (!del.empty() && del.size() + e.key_sql.size() > max_bytes_) {
-      emit(del + ")");
+      emit(del + d.tail);
       del.clear();
     }
     if (del.empty()) {
-      del = del_head;
+      del = d.head;
     } else {
-      del.push_back(',');
+      del += d.separator;
     }
     del += e.key_sql;
   }
-  if (!del.empty()) emit(del + ")");
+  if (!del.empty()) emit(del + d.tail);
   std::vector<std::string> forms;
   for (Entry& e : p.entries) {
     if (!e.present) continue;
@@ -422,14 +450,14 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
     return appendRowLiteral(&e.row_sql, info, *row, destination_, &e.lenient);
   };
   if (ev.op == ChangeEvent::Op::kInsert) {
-    DTS_ASSIGN_OR_RETURN(std::string k, keyTuple(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string k, keyTerm(info, keys.identity, ev.after, "after"));
     return setState(std::move(k), true, &ev.after);
   } else if (ev.op == ChangeEvent::Op::kDelete) {
-    DTS_ASSIGN_OR_RETURN(std::string k, keyTuple(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string k, keyTerm(info, keys.identity, ev.before, "before"));
     return setState(std::move(k), false, nullptr);
   } else {
-    DTS_ASSIGN_OR_RETURN(std::string kb, keyTuple(info, keys.identity, ev.before, "before"));
-    DTS_ASSIGN_OR_RETURN(std::string ka, keyTuple(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string kb, keyTerm(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string ka, keyTerm(info, keys.identity, ev.after, "after"));
     if (kb != ka) DTS_RETURN_IF_ERROR(setState(std::move(kb), false, nullptr));
     return setState(std::move(ka), true, &ev.after);
   }
@@ -466,8 +494,8 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   if (keyed && allPresent(ev.after, ncols)) {
     // Full after image of a keyed table: an upsert, so a row missing at the destination is
     // written rather than lost.
-    DTS_ASSIGN_OR_RETURN(std::string kb, keyTuple(info, keys.identity, ev.before, "before"));
-    DTS_ASSIGN_OR_RETURN(std::string ka, keyTuple(info, keys.identity, ev.after, "after"));
+    DTS_ASSIGN_OR_RETURN(std::string kb, keyTerm(info, keys.identity, ev.before, "before"));
+    DTS_ASSIGN_OR_RETURN(std::string ka, keyTerm(info, keys.identity, ev.after, "after"));
     if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
     return emitUpsert(table_sql, keys, ev.table_info, ev.after);
   }
@@ -496,10 +524,14 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
                             const mysql::RowImage& row) {
   std::string key;
   std::string delete_head;
+  const char* delete_separator = ",";
+  const char* delete_tail = ")";
   if (!replace_) {
-    DTS_ASSIGN_OR_RETURN(key, keyTuple(*info, keys.identity, row, "after"));
-    delete_head =
-        "DELETE FROM " + table_sql + " WHERE (" + columnList(*info, keys.identity) + ") IN (";
+    DTS_ASSIGN_OR_RETURN(key, keyTerm(*info, keys.identity, row, "after"));
+    KeyListDelete d = keyListDelete(table_sql, *info, keys.identity);
+    delete_head = std::move(d.head);
+    delete_separator = d.separator;
+    delete_tail = d.tail;
     // A statement open without a DELETE (a compacted table's flush), of another table, or with
     // this key already: ended first.
     if (open_delete_.empty() || open_delete_head_ != delete_head || open_keys_.count(key) != 0) {
@@ -517,7 +549,7 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
     std::string values;
     DTS_RETURN_IF_ERROR(appendRowLiteral(&values, *info, row, destination_, &lenient));
     if (lenient && !replace_) {  // emitted alone, now: its DELETE goes first
-      emit(delete_head + key + ")");
+      emit(delete_head + key + delete_tail);
       key.clear();
     }
     emitInsert(upsertVerb(), table_sql, *info, std::move(values), lenient);
@@ -526,8 +558,9 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
   if (open_delete_.empty()) {
     open_delete_head_ = delete_head;
     open_delete_ = std::move(delete_head);
+    open_delete_tail_ = delete_tail;
   } else {
-    open_delete_.push_back(',');
+    open_delete_ += delete_separator;
   }
   open_delete_ += key;
   open_keys_.insert(std::move(key));

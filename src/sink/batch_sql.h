@@ -146,7 +146,7 @@ class BatchSql {
  private:
   struct Entry {
     std::shared_ptr<const mysql::TableInfo> info;
-    std::string key_sql;   // "(1,2)" rendered identity
+    std::string key_sql;   // "(1,2)" rendered identity (keyTerm)
     bool present = false;  // final state: row present (after) or deleted
     // The final row when present: rendered "(v1,v2)", or (row_sql empty, bulk_replace) its
     // image.
@@ -214,6 +214,7 @@ class BatchSql {
   // one DELETE right before it; empty when it has none (a compacted table's flush deletes them).
   std::string open_delete_head_;
   std::string open_delete_;
+  const char* open_delete_tail_ = ")";
   std::unordered_set<std::string> open_keys_;  // its keys: a row's second upsert starts another
   // A bulk REPLACE being built, its table, its parameter forms and its rows' bytes.
   std::shared_ptr<BulkReplace> open_bulk_;
@@ -231,5 +232,22 @@ std::string columnList(const mysql::TableInfo& info, const std::vector<size_t>& 
 // image ("before"/"after") and the column when the row lacks one.
 Result<std::string> keyTuple(const mysql::TableInfo& info, const std::vector<size_t>& identity,
                              const mysql::RowImage& row, const char* image);
+
+// A DELETE of rows listed by key: `DELETE FROM t WHERE (cols) IN (` + keyTerms joined by `,` +
+// `)`; for a key with an ENUM or SET column, `DELETE FROM t WHERE ` + keyTerms joined by ` OR `.
+// MariaDB's row IN compares a column with the whole list under one type and character set
+// aggregated over the list: an ENUM whose member names are in another character set than the
+// column's, or a list mixing names and an index (the ENUM error value), matches nothing.
+struct KeyListDelete {
+  std::string head;
+  const char* separator = ",";
+  const char* tail = ")";
+};
+KeyListDelete keyListDelete(const std::string& table_sql, const mysql::TableInfo& info,
+                            const std::vector<size_t>& identity);
+// One row's key in such a DELETE: keyTuple, or `(`a`=1 AND `k`='x')` for a key with an ENUM
+// or SET column. Errors as keyTuple's.
+Result<std::string> keyTerm(const mysql::TableInfo& info, const std::vector<size_t>& identity,
+                            const mysql::RowImage& row, const char* image);
 
 }  // namespace dts::sink

@@ -22,4 +22,17 @@ Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir) {
   return Status::OK();
 }
 
+Result<source::ReplicationWatch::Options> sourceNodeWatchOptions(const TaskConfig& config) {
+  source::ReplicationWatch::Options wo;
+  wo.node_name = config.source.secondary_node;
+  DTS_ASSIGN_OR_RETURN(wo.node, config.source.connectOptions());
+  wo.node.connect_timeout = std::chrono::seconds(5);
+  wo.node.read_timeout = wo.node.write_timeout = std::chrono::seconds(10);
+  if (auto ep = mysql::Endpoint::parse(config.source.instance_endpoint); ep.ok()) {
+    wo.primary = wo.node;
+    wo.primary->endpoint = *ep;
+  }
+  return wo;
+}
+
 }  // namespace dts::task

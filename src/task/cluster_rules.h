@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/status.h"
+#include "source/replication_health.h"
 #include "task/task_config.h"
 
 namespace dts::task {
@@ -15,5 +16,10 @@ namespace dts::task {
 // password_env. Always: refuses a destination that is a registered node of any instance
 // ("a node of a registered instance cannot be the destination: ...").
 Status resolveTaskEndpoints(TaskConfig* config, const std::string& data_dir);
+
+// How to watch the replication of the secondary node the task reads (config.source resolved;
+// REQUIRES: source.secondary_node set): the node's connection, short timeouts (a poll never holds
+// anything up for long), and the read/write endpoint to tell a promoted node from a broken one.
+Result<source::ReplicationWatch::Options> sourceNodeWatchOptions(const TaskConfig& config);
 
 }  // namespace dts::task

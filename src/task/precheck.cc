@@ -47,8 +47,9 @@ namespace {
 // For a destination table that exists already (options.conflicting_tables: ignore): its unique
 // keys that no unique key of the source table implies (a key on columns S implies one on any
 // superset of S, NULLs included). Rows unique at the source can collide on such a key, and dts
-// would lose one of them silently: the full load's INSERT IGNORE skips it, the applier's REPLACE
-// deletes the destination row it collides with. "" when there is none; else the message.
+// would lose one of them silently: the full load's INSERT IGNORE skips it, and the applier's
+// REPLACE of the changes the chunks may hold deletes the row it collides with (later changes stop
+// the task instead). "" when there is none; else the message.
 Result<std::string> keysTheSourceDoesNotImply(mysql::Connection& src, mysql::Connection& dest,
                                               const CatalogTable& t) {
   DTS_ASSIGN_OR_RETURN(auto dest_keys,

@@ -11,6 +11,7 @@
 #include "source/cluster_source.h"
 #include "source/replication_health.h"
 #include "source/retry_policy.h"
+#include "task/cluster_rules.h"
 #include "task/full_loader.h"
 #include "task/full_meta.h"
 #include "task/precheck.h"
@@ -195,16 +196,8 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
 }
 
 Result<std::unique_ptr<source::ReplicationWatch>> TaskRunner::replicationWatch() {
-  source::ReplicationWatch::Options wo;
-  wo.node_name = config_.source.secondary_node;
-  DTS_ASSIGN_OR_RETURN(wo.node, config_.source.connectOptions());
   // A poll must never hold the task up for long: a hung node is the task's retry to report.
-  wo.node.connect_timeout = std::chrono::seconds(5);
-  wo.node.read_timeout = wo.node.write_timeout = std::chrono::seconds(10);
-  if (auto ep = mysql::Endpoint::parse(config_.source.instance_endpoint); ep.ok()) {
-    wo.primary = wo.node;
-    wo.primary->endpoint = *ep;
-  }
+  DTS_ASSIGN_OR_RETURN(source::ReplicationWatch::Options wo, sourceNodeWatchOptions(config_));
   wo.interval = options_.node_watch_interval;
   wo.clock = options_.clock;
   return std::make_unique<source::ReplicationWatch>(

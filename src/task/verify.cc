@@ -13,6 +13,7 @@
 #include "mysql/unique_keys.h"
 #include "task/catalog.h"
 #include "task/chunk_plan.h"
+#include "task/cluster_rules.h"
 #include "task/sql_values.h"
 #include "task/throttle.h"
 #include "task/verify_progress.h"
@@ -30,7 +31,8 @@ const char* rowDifferenceKindName(RowDifference::Kind kind) {
 }
 
 bool VerifyReport::equal() const {
-  return std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.equal(); });
+  return unproven.empty() &&
+         std::all_of(tables.begin(), tables.end(), [](const auto& t) { return t.equal(); });
 }
 
 uint64_t VerifyReport::rowDifferences() const {
@@ -892,11 +894,47 @@ Result<TableVerifyResult> verifyTable(const CatalogTable& cat, const VerifyOptio
 
 }  // namespace
 
+namespace {
+
+// The source is a secondary node: whether its replication from the primary runs (see
+// VerifyReport::unproven), as the task's own watch reads it (a node promoted to primary is no
+// stopped replica). Sets report->unproven or report->note.
+Status checkSourceNode(const TaskConfig& config, VerifyReport* report) {
+  const std::string& name = config.source.secondary_node;
+  if (name.empty() || !report->unproven.empty()) return Status::OK();
+  DTS_ASSIGN_OR_RETURN(source::ReplicationWatch::Options wo, sourceNodeWatchOptions(config));
+  source::ReplicationWatch watch(std::move(wo), nullptr);
+  watch.checkOnce();
+  source::ReplicationHealth h = watch.current();
+  if (h.state == source::ReplicationHealth::State::kNotWatched) {
+    return Status::Unavailable("reading the replication status of source node " + name +
+                               ": the node could not be reached");
+  }
+  using State = source::ReplicationHealth::State;
+  if (h.state == State::kUnknown) {
+    report->note = "the replication status of source node " + name + " could not be read (" +
+                   h.reason + "): whether it still receives the primary's changes is not known";
+  } else if (h.state == State::kStopped) {
+    report->unproven =
+        "the replication of source node " + name + " is stopped (IO thread " + h.io_running +
+        ", SQL thread " + h.sql_running + (h.error.empty() ? "" : ": " + h.error) +
+        "): the destination was compared with " + name +
+        "'s data, which lacks the primary's changes since its replication stopped, so this run "
+        "proves nothing about the primary. Repair the node's replication and verify again, or "
+        "verify from the primary (a copy of the task file without secondary_node)";
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& options,
                                 const std::atomic<bool>& stop) {
   auto started = SteadyClock::now();
   DTS_ASSIGN_OR_RETURN(auto mapping, config.mapping());
   DTS_ASSIGN_OR_RETURN(auto first, openPair(config));
+  VerifyReport report;
+  DTS_RETURN_IF_ERROR(checkSourceNode(config, &report));
   DTS_ASSIGN_OR_RETURN(auto catalog, loadCatalog(*first.src, mapping));
   std::set<std::string> wanted(options.tables.begin(), options.tables.end());
   for (const auto& w : wanted) {
@@ -917,7 +955,6 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
                            (options.schema ? " schema" : "") + (options.data ? " data" : "");
     DTS_ASSIGN_OR_RETURN(progress, VerifyProgress::open(options.progress_file, identity));
   }
-  VerifyReport report;
   report.task = config.name;
   report.resumed = progress != nullptr && !progress->empty();
   Throttle throttle(RateLimits{options.max_rps, 0}, SystemClock::instance());
@@ -969,6 +1006,7 @@ Result<VerifyReport> verifyTask(const TaskConfig& config, const VerifyOptions& o
   work(std::move(first));
   for (auto& t : threads) t.join();
   if (!first_error.ok()) return first_error;
+  DTS_RETURN_IF_ERROR(checkSourceNode(config, &report));
   for (auto& r : results) report.tables.push_back(std::move(*r));
   if (progress) {
     Status st = progress->remove();

@@ -132,6 +132,13 @@ struct VerifyReport {
   std::vector<TableVerifyResult> tables;
   double seconds = 0;
   bool resumed = false;  // continued from an interrupted run's progress file
+  // Set when the source read is a secondary node whose replication from the primary was stopped
+  // (before or after the comparison): the rows were compared with the node's data, which lacks
+  // the primary's changes since, so the run proves nothing about the primary. Says which node,
+  // how and what to do. The report is then not equal, whatever the tables.
+  std::string unproven;
+  // The node's replication status could not be read (a missing privilege): said, not unequal.
+  std::string note;
 
   bool equal() const;
   uint64_t rowDifferences() const;

@@ -1,4 +1,5 @@
 // Rendering of a VerifyReport (task/verify.h): the readable summary, JSON and the repair SQL.
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -76,10 +77,15 @@ std::string verifyReportText(const VerifyReport& report) {
       out += "  ... " + std::to_string(t.row_differences - t.rows.size()) +
              " more row differences not listed\n";
   }
+  if (!report.note.empty()) out += "note: " + report.note + "\n";
+  if (!report.unproven.empty()) out += "NOT PROVEN: " + report.unproven + "\n";
+  const bool tables_equal = report.rowDifferences() == 0 && report.schemaDifferences() == 0 &&
+                            std::all_of(report.tables.begin(), report.tables.end(),
+                                        [](const auto& t) { return t.equal(); });
   std::snprintf(line, sizeof(line),
                 "%s: %zu tables, %llu row differences, %llu schema differences, %.2fs\n",
-                report.equal() ? "EQUAL" : "DIFFERENT", report.tables.size(),
-                static_cast<unsigned long long>(report.rowDifferences()),
+                report.equal() ? "EQUAL" : (tables_equal ? "NOT PROVEN" : "DIFFERENT"),
+                report.tables.size(), static_cast<unsigned long long>(report.rowDifferences()),
                 static_cast<unsigned long long>(report.schemaDifferences()), report.seconds);
   out += line;
   return out;
@@ -141,13 +147,17 @@ nlohmann::json verifyTableJson(const TableVerifyResult& t, size_t max_rows,
 std::string verifyReportJson(const VerifyReport& report) {
   nlohmann::json tables = nlohmann::json::array();
   for (const auto& t : report.tables) tables.push_back(verifyTableJson(t, 0, 0));
-  nlohmann::json out = {{"task", report.task},
-                        {"equal", report.equal()},
-                        {"row_differences", report.rowDifferences()},
-                        {"schema_differences", report.schemaDifferences()},
-                        {"seconds", report.seconds},
-                        {"resumed", report.resumed},
-                        {"tables", tables}};
+  nlohmann::json out = {
+      {"task", report.task},
+      {"equal", report.equal()},
+      {"row_differences", report.rowDifferences()},
+      {"schema_differences", report.schemaDifferences()},
+      {"seconds", report.seconds},
+      {"resumed", report.resumed},
+      {"unproven",
+       report.unproven.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.unproven)},
+      {"note", report.note.empty() ? nlohmann::json(nullptr) : nlohmann::json(report.note)},
+      {"tables", tables}};
   return out.dump(2) + "\n";
 }
 
