@@ -272,20 +272,21 @@ bool BatchSql::rowForms(const mysql::TableInfo& info, const mysql::RowImage& row
   return true;
 }
 
-void BatchSql::addBulk(const std::string& table_sql,
+void BatchSql::addBulk(bool replace, const std::string& table_sql,
                        const std::shared_ptr<const mysql::TableInfo>& info, mysql::RowImage row,
                        const std::vector<std::string>& forms) {
   endOpenInsert();
   size_t bytes = 0;
   for (const mysql::Value& v : row.values) bytes += v.s.size() + 10;
   bool fits = open_bulk_ != nullptr && open_bulk_->info == info && open_bulk_table_ == table_sql &&
-              open_bulk_bytes_ + bytes <= max_bytes_;
+              open_bulk_replace_ == replace && open_bulk_bytes_ + bytes <= max_bytes_;
   for (size_t i = 0; fits && i < forms.size(); ++i) {
     fits = forms[i].empty() || open_bulk_forms_[i].empty() || forms[i] == open_bulk_forms_[i];
   }
   if (!fits) {
     endOpenBulk();
     open_bulk_ = std::make_shared<BulkReplace>();
+    open_bulk_replace_ = replace;
     open_bulk_->info = info;
     open_bulk_->destination = destination_;
     open_bulk_table_ = table_sql;
@@ -305,8 +306,8 @@ void BatchSql::endOpenBulk() {
   open_delete_.clear();
   open_keys_.clear();
   BulkReplace& b = *open_bulk_;
-  b.sql = std::string(upsertVerb()) + " INTO " + open_bulk_table_ + " (" + columnList(*b.info) +
-          ") VALUES (";
+  b.sql = std::string(upsertVerb(open_bulk_replace_)) + " INTO " + open_bulk_table_ + " (" +
+          columnList(*b.info) + ") VALUES (";
   for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {
     if (i > 0) b.sql.push_back(',');
     appendPlaceholder(&b.sql, open_bulk_forms_[i]);
@@ -347,7 +348,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   std::string del;
   const KeyListDelete d = keyListDelete(table_sql, *p.entries.front().info, p.identity);
   for (const Entry& e : p.entries) {
-    if (e.present && replace_) continue;  // kFail: every row it touched (see key conflicts)
+    if (e.present && p.replace) continue;  // kFail: every row it touched (see key conflicts)
     if (!del.empty() && del.size() + e.key_sql.size() > max_bytes_) {
       emit(del + d.tail);
       del.clear();
@@ -365,12 +366,12 @@ Status BatchSql::flushTable(const std::string& table_sql) {
     if (!e.present) continue;
     if (e.row_sql.empty()) {  // kept as an image for a bulk upsert (see add)
       if (rowForms(*e.info, e.row, &forms)) {
-        addBulk(table_sql, e.info, std::move(e.row), forms);
+        addBulk(p.replace, table_sql, e.info, std::move(e.row), forms);
         continue;
       }
       DTS_RETURN_IF_ERROR(appendRowLiteral(&e.row_sql, *e.info, e.row, destination_, &e.lenient));
     }
-    emitInsert(upsertVerb(), table_sql, *e.info, std::move(e.row_sql), e.lenient);
+    emitInsert(upsertVerb(p.replace), table_sql, *e.info, std::move(e.row_sql), e.lenient);
   }
   endOpenInsert();
   endOpenBulk();
@@ -423,8 +424,9 @@ Status BatchSql::add(const ChangeEvent& ev, const TableKeys& keys) {
   if (inserted) {
     p.table_sql = table_sql;
     p.identity = keys.identity;
+    p.replace = replacing(ev, keys);
     pending_order_.push_back(table_sql);
-  } else if (p.identity != keys.identity) {
+  } else if (p.identity != keys.identity || p.replace != replacing(ev, keys)) {
     DTS_RETURN_IF_ERROR(flushTable(table_sql));
     return add(ev, keys);
   }
@@ -476,7 +478,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
           "which leave columns out; the destination row cannot be written whole: set "
           "binlog_row_image=FULL on the source and start the task again from a new snapshot)");
     }
-    if (keyed) return emitUpsert(table_sql, keys, ev.table_info, ev.after);
+    if (keyed) return emitUpsert(ev, table_sql, keys, ev.after);
     std::string row;
     bool lenient = false;
     DTS_RETURN_IF_ERROR(appendRowLiteral(&row, info, ev.after, destination_, &lenient));
@@ -497,7 +499,7 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
     DTS_ASSIGN_OR_RETURN(std::string kb, keyTerm(info, keys.identity, ev.before, "before"));
     DTS_ASSIGN_OR_RETURN(std::string ka, keyTerm(info, keys.identity, ev.after, "after"));
     if (kb != ka) emit("DELETE FROM " + table_sql + " WHERE " + where);
-    return emitUpsert(table_sql, keys, ev.table_info, ev.after);
+    return emitUpsert(ev, table_sql, keys, ev.after);
   }
   std::string set;
   bool lenient = false;
@@ -519,14 +521,25 @@ Status BatchSql::emitDirect(const ChangeEvent& ev, const std::string& table_sql,
   return Status::OK();
 }
 
-Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
-                            const std::shared_ptr<const mysql::TableInfo>& info,
-                            const mysql::RowImage& row) {
+bool BatchSql::replacing(const ChangeEvent& ev, const TableKeys& keys) {
+  if (replace_) return true;
+  if (!guarded_ || !keys.identity_only) return false;
+  auto [it, fresh] = guarded_tables_.try_emplace({ev.database, ev.table});
+  if (fresh) {
+    for (size_t i : keys.identity) it->second.push_back(ev.table_info->columns[i].name);
+  }
+  return true;
+}
+
+Status BatchSql::emitUpsert(const ChangeEvent& ev, const std::string& table_sql,
+                            const TableKeys& keys, const mysql::RowImage& row) {
+  const std::shared_ptr<const mysql::TableInfo>& info = ev.table_info;
+  const bool replace = replacing(ev, keys);
   std::string key;
   std::string delete_head;
   const char* delete_separator = ",";
   const char* delete_tail = ")";
-  if (!replace_) {
+  if (!replace) {
     DTS_ASSIGN_OR_RETURN(key, keyTerm(*info, keys.identity, row, "after"));
     KeyListDelete d = keyListDelete(table_sql, *info, keys.identity);
     delete_head = std::move(d.head);
@@ -544,15 +557,15 @@ Status BatchSql::emitUpsert(const std::string& table_sql, const TableKeys& keys,
   std::vector<std::string> forms;
   bool lenient = false;
   if (bulk_replace_ && rowForms(*info, row, &forms)) {
-    addBulk(table_sql, info, row, forms);
+    addBulk(replace, table_sql, info, row, forms);
   } else {
     std::string values;
     DTS_RETURN_IF_ERROR(appendRowLiteral(&values, *info, row, destination_, &lenient));
-    if (lenient && !replace_) {  // emitted alone, now: its DELETE goes first
+    if (lenient && !replace) {  // emitted alone, now: its DELETE goes first
       emit(delete_head + key + delete_tail);
       key.clear();
     }
-    emitInsert(upsertVerb(), table_sql, *info, std::move(values), lenient);
+    emitInsert(upsertVerb(replace), table_sql, *info, std::move(values), lenient);
   }
   if (key.empty()) return Status::OK();
   if (open_delete_.empty()) {

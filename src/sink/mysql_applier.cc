@@ -256,6 +256,7 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
     }
     if (usable) {
       keys.unique.push_back(cols);
+      keys.identity_only = unique->size() == 1;  // checked against the identity below
       if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;
     } else {
       keys.unique.push_back({});  // a key we cannot see in the image: table-wide conflicts
@@ -282,6 +283,8 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
       if (auto c = column(name)) keys.update_acting.push_back(*c);
     }
   }
+  keys.identity_only =
+      keys.identity_only && keys.unique.size() == 1 && keys.unique[0] == keys.identity;
   keys.byte_comparable = !keys.identity.empty();
   for (size_t i : keys.identity) {
     if (i >= info.columns.size() || !byteComparable(info.columns[i])) keys.byte_comparable = false;
@@ -683,9 +686,10 @@ KeyConflicts MysqlApplier::keyConflicts(const std::vector<std::shared_ptr<Txn>>&
 }
 
 Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                                     std::vector<BatchStep>* statements, bool bulk_replace) const {
-  BatchSql sql(options_.max_statement_bytes, bulk_replace, destination_flavor_,
-               keyConflicts(batch));
+                                     std::vector<BatchStep>* statements, bool bulk_replace,
+                                     BatchSql::GuardedTables* guarded) const {
+  BatchSql sql(options_.max_statement_bytes, bulk_replace, destination_flavor_, keyConflicts(batch),
+               guarded != nullptr);
   for (const auto& t : batch) {
     for (size_t i = 0; i < t->events.size(); ++i) {
       Status st = sql.add(t->events[i], *t->keys[i]);
@@ -694,7 +698,30 @@ Status MysqlApplier::buildStatements(const std::vector<std::shared_ptr<Txn>>& ba
   }
   DTS_RETURN_IF_ERROR(sql.finish());
   *statements = sql.takeSteps();
+  if (guarded != nullptr) *guarded = sql.guardedTables();
   return Status::OK();
+}
+
+Result<std::string> MysqlApplier::guardedKeysChanged(Worker* w,
+                                                     const BatchSql::GuardedTables& guarded) {
+  for (const auto& [table, identity] : guarded) {
+    auto keys =
+        mysql::readUniqueKeys([&](const std::string& sql) { return w->conn->query(sql); },
+                              [&](std::string_view text) { return w->conn->quoteString(text); },
+                              table.first, table.second);
+    if (!keys.ok()) return keys.status();
+    bool same = keys->size() == 1 && (*keys)[0].columns.size() == identity.size();
+    for (size_t i = 0; same && i < identity.size(); ++i) {
+      same = strcasecmp((*keys)[0].columns[i].c_str(), identity[i].c_str()) == 0;
+    }
+    if (!same) {
+      return "the unique keys of " + mysql::quoteQualified(table.first, table.second) +
+             " at the destination changed while the task ran (a key was added, dropped or "
+             "changed): the batch was rolled back, and is applied again with the keys as they "
+             "are now";
+    }
+  }
+  return std::string();
 }
 
 Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit) {
@@ -716,10 +743,11 @@ Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_li
 
 Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
   std::vector<BatchStep> statements;
+  BatchSql::GuardedTables guarded;
   if (batch.front()->prebuilt) {
     statements = std::move(batch.front()->statements);  // a streamed piece runs alone
   } else {
-    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements, bulk_replace_));
+    DTS_RETURN_IF_ERROR(buildStatements(batch, &statements, bulk_replace_, &guarded));
   }
   // A streamed piece (alone in its batch) opens, continues or commits one destination
   // transaction; a batch of whole transactions is one destination transaction of its own.
@@ -764,6 +792,20 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         continue;
       }
       append(s.sql);
+    }
+    if (last.ok() && commits && !guarded.empty()) {
+      if (!round.empty()) last = w->conn->execute(round);
+      round.clear();
+      if (last.ok()) {
+        auto changed = guardedKeysChanged(w, guarded);
+        if (!changed.ok()) {
+          last = changed.status();
+        } else if (!changed->empty()) {
+          (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()) +
+                                 "; SET SESSION foreign_key_checks=0");
+          return Status::Unavailable(*changed);  // the next run reads the keys afresh
+        }
+      }
     }
     if (last.ok() && commits) {
       append(checkpoint);

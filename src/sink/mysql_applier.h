@@ -47,7 +47,12 @@
 // Upserts: a row is written by deleting its identity and inserting it, so that a collision on
 // another unique key of the destination stops the task (error 1062, nothing of the batch
 // written) instead of REPLACE deleting that other row; only transactions the full phase's
-// chunks may already hold go by REPLACE (addReplaceWindow, batch_sql.h: key conflicts).
+// chunks may already hold go by REPLACE (addReplaceWindow, batch_sql.h: key conflicts). A table
+// whose only unique key is the identity goes by REPLACE (faster, and the same while no key is
+// added): before such a batch commits, its worker reads the table's unique keys again in the
+// same transaction. Its writes hold the table's metadata lock until the commit, so no ALTER can
+// add a key in between; a key added before them is seen, and the batch is rolled back and
+// retried (kUnavailable) with the keys as they are.
 // Upserted rows go by bulk INSERT/REPLACE (batch_sql.h) when options.bulk_replace is set and the
 // destination takes arrays of parameters (MariaDB 10.2+): one prepared statement run with arrays
 // of binary parameters, the same rows in the same order, without a literal for the destination to
@@ -235,9 +240,18 @@ class MysqlApplier final : public Sink {
   // How the batch's upserts treat other unique keys: kReplace when a transaction of it is in the
   // replace window (addReplaceWindow).
   KeyConflicts keyConflicts(const std::vector<std::shared_ptr<Txn>>& batch) const;
-  // The statements that apply the batch's events (BatchSql); touches no shared state.
+  // The statements that apply the batch's events (BatchSql); touches no shared state. guarded
+  // set: tables whose only unique key is the identity go by REPLACE and are listed there (their
+  // keys are read again before the commit: checkGuardedKeys); null (a streamed piece, whose
+  // commit comes pieces later): every upsert of kFail is DELETE + INSERT.
   Status buildStatements(const std::vector<std::shared_ptr<Txn>>& batch,
-                         std::vector<BatchStep>* statements, bool bulk_replace) const;
+                         std::vector<BatchStep>* statements, bool bulk_replace,
+                         BatchSql::GuardedTables* guarded = nullptr) const;
+  // Inside the worker's open destination transaction, after its writes: whether the unique keys
+  // of each guarded table are still its identity alone. "" when they are; else what changed (a
+  // key added since they were read: its REPLACE may have deleted another row, which the
+  // rollback brings back; the task retries with the keys as they are then).
+  Result<std::string> guardedKeysChanged(Worker* w, const BatchSql::GuardedTables& guarded);
   // Runs one bulk REPLACE of a batch (or its statements, of at most round_limit bytes, when the
   // server prepares no more statements).
   Status runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit);
