@@ -63,14 +63,18 @@ void appendPlaceholder(std::string* out, const std::string& form) {
 
 }  // namespace
 
+size_t BulkReplace::bytes() const {
+  size_t n = 0;
+  for (const mysql::RowImage& r : rows) {
+    for (const mysql::Value& v : r.values) n += v.s.size() + 8;
+  }
+  return n;
+}
+
 Result<mysql::BulkRows> BulkReplace::bulkRows() const {
   const size_t ncols = params.size();
   mysql::BulkRows out(ncols);
-  size_t bytes = 0;
-  for (const mysql::RowImage& r : rows) {
-    for (const mysql::Value& v : r.values) bytes += v.s.size() + 8;
-  }
-  out.reserve(bytes);
+  out.reserve(bytes());
   std::string text;
   for (const mysql::RowImage& r : rows) {
     for (size_t n = 0; n < ncols; ++n) {
@@ -306,6 +310,7 @@ void BatchSql::endOpenBulk() {
   open_delete_.clear();
   open_keys_.clear();
   BulkReplace& b = *open_bulk_;
+  b.table = open_bulk_table_;
   b.sql = std::string(upsertVerb(open_bulk_replace_)) + " INTO " + open_bulk_table_ + " (" +
           columnList(*b.info) + ") VALUES (";
   for (size_t i = 0; i < open_bulk_forms_.size(); ++i) {

@@ -110,7 +110,8 @@ enum class KeyConflicts { kFail, kReplace };
 
 // Rows of one table written by one prepared INSERT or REPLACE (see above).
 struct BulkReplace {
-  std::string sql;  // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
+  std::string sql;    // REPLACE INTO `db`.`t` (`id`,`s`) VALUES (?,CONVERT(? USING latin1))
+  std::string table;  // `db`.`t`
   std::vector<mysql::BulkStatement::Param> params;                  // one per column of info
   std::shared_ptr<const mysql::TableInfo> info;                     // the rows' columns
   std::vector<mysql::RowImage> rows;                                // full after images
@@ -118,6 +119,8 @@ struct BulkReplace {
 
   // The parameters of every row, built when the statement runs.
   Result<mysql::BulkRows> bulkRows() const;
+  // About the bytes the rows' parameters take on the wire.
+  size_t bytes() const;
   // The same rows as multi-row REPLACE statements of at most about max_bytes each (for a server
   // that refuses to prepare another statement).
   Result<std::vector<std::string>> statements(size_t max_bytes) const;

@@ -724,7 +724,21 @@ Result<std::string> MysqlApplier::guardedKeysChanged(Worker* w,
   return std::string();
 }
 
-Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit) {
+Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit,
+                             uint64_t packet) {
+  if (const size_t bytes = bulk.bytes(); bytes > round_limit) {
+    if (bulk.rows.size() == 1) {
+      return Status::FailedPrecondition(
+          "a row of " + bulk.table + " takes about " + std::to_string(bytes) +
+          " bytes, more than the destination's max_allowed_packet (" + std::to_string(packet) +
+          ") leaves for one statement: raise max_allowed_packet at the destination above the "
+          "largest row (with room to spare: a row as an SQL literal takes up to twice its bytes), "
+          "then start the task again");
+    }
+    DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements, bulk.statements(round_limit));
+    for (const std::string& s : statements) DTS_RETURN_IF_ERROR(w->conn->execute(s));
+    return Status::OK();
+  }
   DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows());
   auto done = w->conn->executeBulk(bulk.sql, bulk.params, rows);
   if (done.ok() || w->conn->lastErrorNumber() != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
@@ -787,7 +801,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         if (!last.ok()) break;
       }
       if (s.bulk != nullptr) {
-        last = runBulk(w, *s.bulk, round_limit);
+        last = runBulk(w, *s.bulk, round_limit, packet);
         if (!last.ok()) break;
         continue;
       }

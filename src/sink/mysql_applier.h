@@ -252,9 +252,12 @@ class MysqlApplier final : public Sink {
   // key added since they were read: its REPLACE may have deleted another row, which the
   // rollback brings back; the task retries with the keys as they are then).
   Result<std::string> guardedKeysChanged(Worker* w, const BatchSql::GuardedTables& guarded);
-  // Runs one bulk REPLACE of a batch (or its statements, of at most round_limit bytes, when the
-  // server prepares no more statements).
-  Status runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit);
+  // Runs one bulk upsert of a batch, or its statements of at most round_limit bytes when the
+  // server prepares no more statements or the bulk would not fit in one round trip (the server
+  // drops a connection sent more than its max_allowed_packet, `packet`: "gone away", which
+  // would be retried for the whole window). One row that alone does not fit fails naming the
+  // limit.
+  Status runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit, uint64_t packet);
   // Moves txn's events into t: DDL into *ddl, rows (minus table-snapshot skips) into t->events,
   // counted per table in t->tables.
   Status takeEvents(pipeline::Transaction& txn, Txn* t, std::vector<pipeline::ChangeEvent>* ddl);
