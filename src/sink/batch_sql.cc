@@ -541,18 +541,12 @@ Status BatchSql::emitUpsert(const ChangeEvent& ev, const std::string& table_sql,
   const std::shared_ptr<const mysql::TableInfo>& info = ev.table_info;
   const bool replace = replacing(ev, keys);
   std::string key;
-  std::string delete_head;
-  const char* delete_separator = ",";
-  const char* delete_tail = ")";
   if (!replace) {
     DTS_ASSIGN_OR_RETURN(key, keyTerm(*info, keys.identity, row, "after"));
-    KeyListDelete d = keyListDelete(table_sql, *info, keys.identity);
-    delete_head = std::move(d.head);
-    delete_separator = d.separator;
-    delete_tail = d.tail;
-    // A statement open without a DELETE (a compacted table's flush), of another table, or with
-    // this key already: ended first.
-    if (open_delete_.empty() || open_delete_head_ != delete_head || open_keys_.count(key) != 0) {
+    // A statement open without a DELETE (a compacted table's flush), of another table or key,
+    // or with this key already: ended first.
+    if (open_delete_.empty() || open_delete_table_ != table_sql ||
+        open_delete_identity_ != keys.identity || open_keys_.count(key) != 0) {
       endOpenInsert();
       endOpenBulk();
     }
@@ -567,18 +561,22 @@ Status BatchSql::emitUpsert(const ChangeEvent& ev, const std::string& table_sql,
     std::string values;
     DTS_RETURN_IF_ERROR(appendRowLiteral(&values, *info, row, destination_, &lenient));
     if (lenient && !replace) {  // emitted alone, now: its DELETE goes first
-      emit(delete_head + key + delete_tail);
+      const KeyListDelete d = keyListDelete(table_sql, *info, keys.identity);
+      emit(d.head + key + d.tail);
       key.clear();
     }
     emitInsert(upsertVerb(replace), table_sql, *info, std::move(values), lenient);
   }
   if (key.empty()) return Status::OK();
-  if (open_delete_.empty()) {
-    open_delete_head_ = delete_head;
-    open_delete_ = std::move(delete_head);
-    open_delete_tail_ = delete_tail;
+  if (open_delete_.empty()) {  // the DELETE's head is built once per statement
+    KeyListDelete d = keyListDelete(table_sql, *info, keys.identity);
+    open_delete_ = std::move(d.head);
+    open_delete_separator_ = d.separator;
+    open_delete_tail_ = d.tail;
+    open_delete_table_ = table_sql;
+    open_delete_identity_ = keys.identity;
   } else {
-    open_delete_ += delete_separator;
+    open_delete_ += open_delete_separator_;
   }
   open_delete_ += key;
   open_keys_.insert(std::move(key));

@@ -238,8 +238,10 @@ class BatchSql {
   std::string open_insert_;
   // kFail: the identities of the rows of the open INSERT or bulk (whichever is open), emitted as
   // one DELETE right before it; empty when it has none (a compacted table's flush deletes them).
-  std::string open_delete_head_;
   std::string open_delete_;
+  std::string open_delete_table_;             // its table
+  std::vector<size_t> open_delete_identity_;  // and key columns
+  const char* open_delete_separator_ = ",";
   const char* open_delete_tail_ = ")";
   std::unordered_set<std::string> open_keys_;  // its keys: a row's second upsert starts another
   // A bulk REPLACE being built, its table, its parameter forms and its rows' bytes.

@@ -892,10 +892,6 @@ Result<TableVerifyResult> verifyTable(const CatalogTable& cat, const VerifyOptio
   return result;
 }
 
-}  // namespace
-
-namespace {
-
 // The source is a secondary node: whether its replication from the primary runs (see
 // VerifyReport::unproven), as the task's own watch reads it (a node promoted to primary is no
 // stopped replica). Sets report->unproven or report->note.
