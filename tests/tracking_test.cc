@@ -833,6 +833,78 @@ TEST_F(TrackingTest, DdlOnSelectedTablesIsRecordedAndNeverStopsTheStream) {
   EXPECT_EQ(log[4].changes.at(0)["after"], json({{"id", 2}, {"v", 2}}));
 }
 
+// options.start as a time on a source that purged its older binlogs: the stream starts at the
+// binlog file that holds the time (not at the oldest, which would be refused as purged, nor at
+// the current one), and the log holds exactly the transactions committed from that time on; a
+// time before the oldest binlog the source still has is refused, naming the file and the
+// earliest time it covers, since the transactions committed between were purged.
+TEST_F(TrackingTest, AStartTimeReadsFromTheBinlogFileThatHoldsItAndRefusesAPurgedPast) {
+  auto now_s = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  auto currentFile = [&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    if (c == nullptr) return std::string();
+    auto r = c->query("SHOW MASTER STATUS");
+    return r.ok() && !r->rows.empty() ? r->rows[0][0].value_or("") : std::string();
+  };
+  sourceSql(
+      "DROP DATABASE IF EXISTS tst; CREATE DATABASE tst;"
+      "CREATE TABLE tst.t (id INT PRIMARY KEY)");
+  sourceSql("INSERT INTO tst.t VALUES (1)");
+  cluster_->waitReplicated("node-2");
+  cluster_->waitReplicated("node-3");
+  const int64_t before_oldest = now_s() - 1;
+  sourceSql("FLUSH BINARY LOGS");
+  const std::string oldest = currentFile();
+  cluster_->rootSql(cluster_->status()["primary"], "PURGE BINARY LOGS TO '" + oldest + "'");
+  std::this_thread::sleep_for(1100ms);
+  sourceSql("INSERT INTO tst.t VALUES (2)");
+  sourceSql("FLUSH BINARY LOGS");
+  const std::string holding = currentFile();
+  std::this_thread::sleep_for(1100ms);
+  sourceSql("INSERT INTO tst.t VALUES (3)");  // in the file the stream starts at, before the time
+  const int64_t start = now_s() + 1;
+  while (now_s() < start) std::this_thread::sleep_for(50ms);
+  sourceSql("INSERT INTO tst.t VALUES (4)");
+  sourceSql("FLUSH BINARY LOGS");
+  sourceSql("INSERT INTO tst.t VALUES (5)");
+
+  std::string data = workFile("data-tst"), logfile = workFile("tst.log");
+  runCaughtUp(writeTaskFile("tst", "[{database: tst}]", "{start: '" + std::to_string(start) + "'}"),
+              data, "tst", logfile);
+  EXPECT_NE(fileText(logfile).find("'s " + holding + " (begun "), std::string::npos)
+      << "not started at " << holding << ":\n"
+      << fileText(logfile);
+  std::vector<LoggedTxn> log = readLog(data, "tst");
+  ASSERT_EQ(log.size(), 2u) << fileText(logfile);
+  EXPECT_EQ(log[0].changes.at(0)["after"], json({{"id", 4}}));
+  EXPECT_EQ(log[1].changes.at(0)["after"], json({{"id", 5}}));
+
+  // Before the oldest binlog: refused, nothing logged.
+  std::string early_data = workFile("data-tst-early"), early_log = workFile("tst-early.log");
+  std::string file = writeTaskFile("tste", "[{database: tst}]",
+                                   "{start: '" + std::to_string(before_oldest - 60) + "'}");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", early_data}, early_log);
+  std::optional<int> rc = dts.wait(60s);
+  if (!rc.has_value()) {
+    dts.signal(SIGTERM);
+    dts.wait(60s);
+  }
+  EXPECT_TRUE(rc.has_value() && *rc != 0) << "not refused:\n" << fileText(early_log);
+  const std::string out = fileText(early_log);
+  EXPECT_NE(out.find("options.start: the start time "), std::string::npos) << out;
+  EXPECT_NE(out.find("precedes the oldest binlog file source " + cluster_->endpoint() +
+                     " still has (" + oldest + ", begun "),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(" or later, or at a GTID set"), std::string::npos) << out;
+  EXPECT_EQ(phase(early_data, "tste"), "failed");
+}
+
 TEST_F(TrackingTest, BadTrackingTaskFilesFailClearly) {
   std::string path = workFile("bad-tracking.yaml");
   {

@@ -18,6 +18,7 @@
 #include "pipeline/xa_stage.h"
 #include "sink/mysql_applier.h"
 #include "source/binlog_continuity.h"
+#include "source/binlog_start.h"
 #include "source/schema_history.h"
 #include "source/schema_tracker.h"
 #include "source/source_filter_evaluator.h"
@@ -397,6 +398,19 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
     // DDL since it (source/start_check.h) is moved past that DDL by editing options.start.
     auto given = mysql::GtidPosition::parseStored(config_.options.start);
     if (!given.ok()) return given.status().withContext(where + ": options.start");
+    start_moved = *given != start;
+    task_start = std::move(given).value();
+  } else if (tracking && !resume.has_value() && config_.options.start_ms >= 0 && !seams_.reader) {
+    // ... or at its time: at the binlog file that holds it (source/binlog_start.h), found anew
+    // while the log holds nothing, so an edited time takes effect as an edited GTID set does.
+    DTS_ASSIGN_OR_RETURN(auto src_opts, config_.source.connectOptions());
+    auto at = source::binlogStartAtTime(src_opts, sourceName(), config_.options.start_ms);
+    if (!at.ok()) return at.status().withContext(where + ": options.start");
+    auto given = mysql::GtidPosition::parseStored(at->gtid);
+    if (!given.ok()) return given.status().withContext(where + ": options.start");
+    spdlog::info("task {}: options.start {}: reading from {}'s {} (begun {}, after {})",
+                 config_.name, config_.options.start, sourceName(), at->file,
+                 source::utcSecondsText(at->created_s), at->gtid.empty() ? "nothing" : at->gtid);
     start_moved = *given != start;
     task_start = std::move(given).value();
   }
