@@ -1447,6 +1447,78 @@ TEST_F(SyncTest, AUniqueKeyAddedAtTheDestinationStopsTheTaskInsteadOfDeletingARo
   EXPECT_EQ(destValue(rows), "1:1:one!,10:7:new,328741:7:keep");
 }
 
+// Servers whose global sql_mode changes how statements read (ANSI_QUOTES,
+// NO_BACKSLASH_ESCAPES), what '' means (EMPTY_STRING_IS_NULL), what CHAR values read back as
+// (PAD_CHAR_TO_FULL_LENGTH) or what SHOW CREATE TABLE prints (NO_*_OPTIONS): dts's sessions
+// clear those modes, so the schema, every value and dts_meta arrive unchanged and verify finds
+// the two sides equal. Before, the task failed at its snapshot ("Column 'gtid' cannot be null")
+// and verify reported every CHAR as different.
+TEST_F(SyncTest, ServersWhoseSqlModeChangesStatementsAndReadsStillGetEveryValue) {
+  auto globalMode = [&](const std::string& node) {
+    std::string m = cluster_->rootSql(node, "SELECT @@GLOBAL.sql_mode");
+    while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.pop_back();
+    return m;
+  };
+  const std::string source_mode = globalMode("node-1"), dest_mode = globalMode("dest");
+  struct Restore {
+    LocalCluster* cluster;
+    std::string source, dest;
+    ~Restore() {
+      cluster->rootSql("node-1", "SET GLOBAL sql_mode = '" + source + "'");
+      cluster->rootSql("dest", "SET GLOBAL sql_mode = '" + dest + "'");
+    }
+  } restore{cluster_, source_mode, dest_mode};
+  sourceSql(
+      "DROP DATABASE IF EXISTS smd; CREATE DATABASE smd; "
+      "CREATE TABLE smd.t (id INT PRIMARY KEY, c CHAR(6) NOT NULL DEFAULT 'x', "
+      "v VARCHAR(20) CHARACTER SET latin1 NOT NULL DEFAULT '', b VARCHAR(20), "
+      "KEY kv (v) COMMENT 'kc') ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COMMENT='tc'; "
+      "INSERT INTO smd.t VALUES (1, 'a', '', ''), (2, '', 'back\\\\slash', 'it''s'), "
+      "(3, 'ab ', 'y ', NULL)");
+  cluster_->rootSql("node-1",
+                    "SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, "
+                    "',ANSI_QUOTES,PAD_CHAR_TO_FULL_LENGTH,NO_FIELD_OPTIONS,"
+                    "NO_TABLE_OPTIONS,NO_KEY_OPTIONS')");
+  cluster_->rootSql("dest",
+                    "SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, "
+                    "',ANSI_QUOTES,PAD_CHAR_TO_FULL_LENGTH,EMPTY_STRING_IS_NULL,"
+                    "NO_BACKSLASH_ESCAPES,PIPES_AS_CONCAT')");
+  DtsProcess dts;
+  std::string data, logfile, file;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("smdsync", "  - database: smd\n", "{}", &dts, &data, &logfile, &file));
+  sourceSql(
+      "INSERT INTO smd.t VALUES (4, '', '', ''), (5, 'q', 'a\\\\b\"c', '\"quoted\"'); "
+      "UPDATE smd.t SET b = '', c = '' WHERE id = 1; DELETE FROM smd.t WHERE id = 3");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  dts.signal(SIGTERM);
+  ASSERT_EQ(dts.wait(60s), 0) << log(logfile);
+
+  const std::string rows =
+      "SELECT GROUP_CONCAT(id, ':[', c, ']:[', v, ']:', IFNULL(b, 'NULL') ORDER BY id "
+      "SEPARATOR '|') FROM smd.t";
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  auto want = src->queryValue(rows);
+  ASSERT_TRUE(want.ok()) << want.status().toString();
+  EXPECT_EQ(want->value_or(""),
+            "1:[]:[]:|2:[]:[back\\slash]:it's|4:[]:[]:|5:[q]:[a\\b\"c]:\"quoted\"");
+  EXPECT_EQ(destValue(rows), want->value_or(""));
+  auto want_create = src->query("SHOW CREATE TABLE smd.t");
+  ASSERT_TRUE(want_create.ok()) << want_create.status().toString();
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dest, nullptr);
+  auto got_create = dest->query("SHOW CREATE TABLE smd.t");
+  ASSERT_TRUE(got_create.ok()) << got_create.status().toString();
+  EXPECT_EQ(got_create->rows[0][1], want_create->rows[0][1]);
+  EXPECT_NE(want_create->rows[0][1].value_or("").find("CHARACTER SET latin1"), std::string::npos);
+
+  std::string out;
+  EXPECT_EQ(runDts("verify " + file + " 2>&1", &out), 0) << out;
+  EXPECT_NE(out.find("EQUAL: 1 tables, 0 row differences, 0 schema differences"), std::string::npos)
+      << out;
+}
+
 TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   sourceSql(
       "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "

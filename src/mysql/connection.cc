@@ -7,6 +7,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "mysql/sql_mode.h"
+
 namespace dts::mysql {
 
 Result<Endpoint> Endpoint::parse(std::string_view text) {
@@ -97,7 +99,15 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& op
     }
     return Status::Unavailable(msg);
   }
-  return std::unique_ptr<Connection>(new Connection(mysql, options));
+  std::unique_ptr<Connection> conn(new Connection(mysql, options));
+  // The session runs under the server's sql_mode without the modes that change dts's own
+  // statements and reads (mysql/sql_mode.h).
+  DTS_ASSIGN_OR_RETURN(auto mode, conn->queryValue("SELECT @@SESSION.sql_mode"));
+  const std::string server_mode = mode.value_or("");
+  const std::string ours = sessionSqlModeForDts(server_mode);
+  if (ours != server_mode)
+    DTS_RETURN_IF_ERROR(conn->execute("SET SESSION sql_mode = " + conn->quoteString(ours)));
+  return conn;
 }
 
 Status Connection::lastError(std::string_view what) const {

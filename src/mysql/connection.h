@@ -52,7 +52,9 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Connects; a refused or unreachable server is kUnavailable, bad credentials
-  // kFailedPrecondition. The message names the endpoint and user, never the password.
+  // kFailedPrecondition. The message names the endpoint and user, never the password. The
+  // session's sql_mode is the server's without the modes that change what dts's statements mean
+  // or what its reads return (sessionSqlModeForDts, mysql/sql_mode.h).
   static Result<std::unique_ptr<Connection>> connect(const ConnectOptions& options);
 
   // Runs a statement that returns no rows (or whose rows are discarded).

@@ -3,6 +3,8 @@
 #include <array>
 #include <string_view>
 
+#include "common/strings.h"
+
 namespace dts::mysql {
 namespace {
 
@@ -136,6 +138,38 @@ Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
   if (no_dir_in_create) append(&out, "NO_DIR_IN_CREATE");
   const std::string_view fractional = fractionalSecondsMode(bits, source, destination);
   if (fractional_seconds && !fractional.empty()) append(&out, fractional);
+  return out;
+}
+
+std::string sessionSqlModeForDts(std::string_view server_mode) {
+  static constexpr std::array<std::string_view, 18> kCleared = {"ANSI_QUOTES",
+                                                                "PIPES_AS_CONCAT",
+                                                                "NO_BACKSLASH_ESCAPES",
+                                                                "HIGH_NOT_PRECEDENCE",
+                                                                "SIMULTANEOUS_ASSIGNMENT",
+                                                                "EMPTY_STRING_IS_NULL",
+                                                                "PAD_CHAR_TO_FULL_LENGTH",
+                                                                "NO_KEY_OPTIONS",
+                                                                "NO_TABLE_OPTIONS",
+                                                                "NO_FIELD_OPTIONS",
+                                                                "ORACLE",
+                                                                "MSSQL",
+                                                                "DB2",
+                                                                "POSTGRESQL",
+                                                                "MAXDB",
+                                                                "ANSI",
+                                                                "MYSQL323",
+                                                                "MYSQL40"};
+  std::string out;
+  for (std::string_view name : split(server_mode, ',')) {
+    if (name.empty()) continue;
+    const std::string upper = toUpper(name);
+    bool cleared = false;
+    for (std::string_view c : kCleared) cleared = cleared || upper == c;
+    if (cleared) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
   return out;
 }
 

@@ -56,4 +56,17 @@ Result<std::string> sqlModeForDestination(uint64_t bits, ServerFlavor source,
 std::string_view fractionalSecondsMode(uint64_t bits, ServerFlavor source,
                                        ServerFlavor destination);
 
+// The session sql_mode every dts connection runs under (mysql/connection.h): the server's
+// `server_mode` without the modes that would change how the statements dts writes are read or
+// what its reads return. ANSI_QUOTES, PIPES_AS_CONCAT, NO_BACKSLASH_ESCAPES, HIGH_NOT_PRECEDENCE
+// and SIMULTANEOUS_ASSIGNMENT change its statements' meaning; EMPTY_STRING_IS_NULL turns the ''
+// it writes (a checkpoint's empty position) into NULL; PAD_CHAR_TO_FULL_LENGTH pads the CHAR
+// values it reads (verify compared a padded side with an unpadded one); NO_KEY_OPTIONS,
+// NO_TABLE_OPTIONS and NO_FIELD_OPTIONS drop options from the SHOW CREATE TABLE dts copies; and
+// the dialect modes (ORACLE, MSSQL, DB2, POSTGRESQL, MAXDB, ANSI, MYSQL323, MYSQL40) change the
+// parser or SHOW CREATE. The rest (strictness, NO_AUTO_VALUE_ON_ZERO, ...) stays; sessions that
+// write rows or run DDL set their own mode on top. Names compare case-insensitively; the result
+// keeps the server's spelling and order.
+std::string sessionSqlModeForDts(std::string_view server_mode);
+
 }  // namespace dts::mysql

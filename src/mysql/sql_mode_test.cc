@@ -108,5 +108,26 @@ TEST(SqlModeTest, ABitNoServerDefinesIsAnError) {
   EXPECT_EQ(forDest(1ull << 33, kMySql, kMaria).rfind("error: ", 0), 0u);
 }
 
+TEST(SqlModeTest, DtsSessionsClearOnlyTheModesThatChangeItsStatementsAndReads) {
+  // MariaDB's sql_mode=ORACLE, as @@sql_mode spells it, plus strictness and a value mode.
+  EXPECT_EQ(sessionSqlModeForDts(
+                "PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ORACLE,NO_KEY_OPTIONS,NO_TABLE_OPTIONS,"
+                "NO_FIELD_OPTIONS,NO_AUTO_CREATE_USER,SIMULTANEOUS_ASSIGNMENT,STRICT_TRANS_TABLES,"
+                "NO_AUTO_VALUE_ON_ZERO"),
+            "IGNORE_SPACE,NO_AUTO_CREATE_USER,STRICT_TRANS_TABLES,NO_AUTO_VALUE_ON_ZERO");
+  EXPECT_EQ(sessionSqlModeForDts("STRICT_TRANS_TABLES,EMPTY_STRING_IS_NULL,PAD_CHAR_TO_FULL_LENGTH,"
+                                 "no_backslash_escapes,HIGH_NOT_PRECEDENCE"),
+            "STRICT_TRANS_TABLES");
+  // MySQL 8's ANSI: REAL_AS_FLOAT and ONLY_FULL_GROUP_BY stay.
+  EXPECT_EQ(sessionSqlModeForDts(
+                "REAL_AS_FLOAT,PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ONLY_FULL_GROUP_BY,ANSI"),
+            "REAL_AS_FLOAT,IGNORE_SPACE,ONLY_FULL_GROUP_BY");
+  EXPECT_EQ(sessionSqlModeForDts(""), "");
+  EXPECT_EQ(sessionSqlModeForDts("MAXDB,DB2,MSSQL,POSTGRESQL,MYSQL323,MYSQL40"), "");
+  // A name it does not know stays (a newer server's).
+  EXPECT_EQ(sessionSqlModeForDts("STRICT_ALL_TABLES,SOME_FUTURE_MODE"),
+            "STRICT_ALL_TABLES,SOME_FUTURE_MODE");
+}
+
 }  // namespace
 }  // namespace dts::mysql
