@@ -206,6 +206,27 @@ TEST_F(VerifyTest, B_PlantedDifferencesAreEachReportedAndFixed) {
     EXPECT_NE(r["columns"][0]["source"], r["columns"][0]["destination"]) << r.dump();
   }
   EXPECT_EQ(by_id[20]["columns"][0]["source"], "-860");
+  // Fewer rows listed: the repair SQL covers that many per table, and verify says so.
+  {
+    std::string capped = workFile("fix-capped.sql"), output;
+    int capped_rc =
+        runCommand("(" + dtsBinary() + " verify " + shellQuote(task_) +
+                       " --max-rows-listed 3 --fix " + shellQuote(capped) + " > /dev/null)",
+                   &output);
+    EXPECT_EQ(capped_rc, 1) << output;
+    const std::string total = std::to_string(2 + changed.size());
+    EXPECT_NE(output.find("the repair SQL in " + capped + " covers 3 of " + total +
+                          " row differences of vsrc.types (--max-rows-listed 3): run it, then "
+                          "verify --fix again for the rest"),
+              std::string::npos)
+        << output;
+    std::ifstream in(capped);
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_NE(text.str().find("-- only the first 3 of " + total + " differences are repaired here"),
+              std::string::npos)
+        << text.str();
+  }
   EXPECT_EQ(by_id[20]["columns"][0]["destination"], "-859");
 
   const auto& nokey = table(report, "vsrc.nokey");

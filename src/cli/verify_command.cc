@@ -35,6 +35,7 @@ struct VerifyArgs {
   uint64_t max_threads_running = 0;
   double max_slowdown = 0;
   bool restart = false;
+  size_t max_rows_listed = 1000;
 };
 
 int verifyError(const Status& st) {
@@ -56,6 +57,7 @@ int runVerify(const VerifyArgs& args) {
   task::VerifyOptions options;
   options.tables = args.tables;
   options.max_rps = args.max_rps;
+  options.max_reported_rows = args.max_rows_listed;
   options.chunk_seconds = args.chunk_seconds;
   options.data = !args.schema_only;
   options.hash = args.hash == "md5" ? task::RowHash::kMd5 : task::RowHash::kCrc32;
@@ -77,6 +79,16 @@ int runVerify(const VerifyArgs& args) {
     f << task::verifyFixSql(*report);
     f.close();
     if (!f) return verifyError(Status::Unavailable("cannot write the repair SQL to " + args.fix));
+    // Rows past the listed ones are counted only: their repair needs another run.
+    for (const auto& t : report->tables) {
+      if (t.row_differences <= t.rows.size()) continue;
+      std::fprintf(stderr,
+                   "dts verify: the repair SQL in %s covers %zu of %llu row differences of %s "
+                   "(--max-rows-listed %zu): run it, then verify --fix again for the rest\n",
+                   args.fix.c_str(), t.rows.size(),
+                   static_cast<unsigned long long>(t.row_differences), t.source_table.c_str(),
+                   args.max_rows_listed);
+    }
   }
   std::string out = args.json ? task::verifyReportJson(*report) : task::verifyReportText(*report);
   std::fputs(out.c_str(), stdout);
@@ -94,6 +106,11 @@ void registerVerifyCommand(CLI::App& app) {
   cmd->add_option("--tables", args->tables, "source tables to verify (db.table), default all")
       ->delimiter(',');
   cmd->add_option("--fix", args->fix, "write the SQL that would repair the destination to FILE");
+  cmd->add_option("--max-rows-listed", args->max_rows_listed,
+                  "row differences listed, and repaired by --fix, per table; more are counted "
+                  "(each listed row is held in memory)")
+      ->check(CLI::Range(size_t{1}, size_t{10000000}))
+      ->capture_default_str();
   cmd->add_option("--max-rps", args->max_rps, "rows per second at most (0: unthrottled)");
   cmd->add_option("--chunk-time", args->chunk_seconds, "seconds per chunk to aim for")
       ->capture_default_str();
