@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <set>
 #include <sstream>
 
 #include "common/log.h"
@@ -107,7 +108,10 @@ HttpRequest makeRequest(const std::string& method, const std::string& target,
     std::istringstream params(target.substr(q + 1));
     for (std::string kv; std::getline(params, kv, '&');) {
       size_t eq = kv.find('=');
-      r.query[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+      const std::string key = kv.substr(0, eq);
+      if (!r.query.emplace(key, eq == std::string::npos ? "" : kv.substr(eq + 1)).second &&
+          r.repeated_query.empty())
+        r.repeated_query = key;
     }
   }
   r.authorization = authorization;
@@ -138,11 +142,26 @@ HttpResponse errorResponse(int http_status, const std::string& code, const std::
 }
 
 Result<json> parseJsonBody(const std::string& text, const std::vector<JsonField>& fields) {
-  json body = json::parse(text, nullptr, false);
+  // A key given twice would be read as its last value without a word: refused.
+  std::vector<std::set<std::string>> keys;  // per open object
+  std::string repeated;
+  json body = json::parse(
+      text,
+      [&](int, json::parse_event_t event, json& parsed) {
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+        if (event == json::parse_event_t::key && !keys.empty() &&
+            !keys.back().insert(parsed.get<std::string>()).second && repeated.empty())
+          repeated = parsed.get<std::string>();
+        return true;
+      },
+      false);
   if (body.is_discarded() || !body.is_object()) {
     return Status::InvalidArgument(std::string("body: must be a JSON object") +
                                    (body.is_discarded() ? " (it is not valid JSON)" : ""));
   }
+  if (!repeated.empty())
+    return Status::InvalidArgument(repeated + ": given more than once in the body");
   std::string allowed;
   for (const auto& f : fields) allowed += (allowed.empty() ? "" : ", ") + f.name;
   auto typeName = [](const json& v) -> std::string {
@@ -154,8 +173,11 @@ Result<json> parseJsonBody(const std::string& text, const std::vector<JsonField>
       case json::value_t::number_float: {
         // JSON has one number type: an integral one out of 64-bit range is read as a double.
         const double d = v.get<double>();
-        return std::isfinite(d) && d == std::floor(d) ? "an integer out of range"
-                                                      : "a number with a fraction";
+        if (!std::isfinite(d) || d != std::floor(d)) return "a number with a fraction";
+        // 1.0 or 1e3: an integral value written as a decimal; beyond 2^63: out of range.
+        return std::fabs(d) < 9.2e18
+                   ? "a number written with a fraction or exponent (" + v.dump() + ")"
+                   : "an integer out of range";
       }
       case json::value_t::array: return "a list";
       case json::value_t::object: return "an object";
@@ -316,6 +338,9 @@ HttpResponse Api::route(const HttpRequest& r) {
     return jsonResponse(200, {{"status", "ready"}});
   }
   if (auto console = serveConsole(r)) return *console;
+  if (!r.repeated_query.empty())
+    return errorResponse(400, "invalid_argument",
+                         r.repeated_query + ": given more than once in the query string");
   // Everything else needs the token.
   // "SCHEME CREDENTIALS", the scheme case-insensitive (RFC 7235 2.1). Another scheme than
   // Bearer presents no token at all: 401, as none.

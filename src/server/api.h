@@ -57,8 +57,9 @@ struct HttpRequest {
   std::string method;  // GET, POST, ...
   std::string path;    // without the query string
   std::map<std::string, std::string> query;
-  std::string authorization;  // the Authorization header, "" when absent
-  std::string if_none_match;  // the If-None-Match header (console files), "" when absent
+  std::string repeated_query;  // a query parameter given more than once (refused), "" when none
+  std::string authorization;   // the Authorization header, "" when absent
+  std::string if_none_match;   // the If-None-Match header (console files), "" when absent
   std::string body;
 };
 

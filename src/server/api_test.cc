@@ -517,8 +517,12 @@ TEST_F(ApiTest, EveryBodyRefusesUnknownKeysWrongTypesAndDuplicateEndpoints) {
           "offset", "must be an integer, got an integer out of range");
   refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 1.5})", "offset",
           "must be an integer, got a number with a fraction");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 1.0})", "offset",
+          "must be an integer, got a number written with a fraction or exponent (1.0)");
   refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0, "force": true})", "force",
           "unknown key");
+  refused("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0, "offset": 2})", "offset",
+          "given more than once in the body");
   EXPECT_EQ(call("POST", "/api/v1/tasks/tr/groups/g1/commit", R"({"offset": 0})").status, 200);
 }
 

@@ -74,8 +74,19 @@ Result<ChangesQuery> parseChangesQuery(const std::map<std::string, std::string>&
       }
     } else if (key == "tables") {
       q.tables = commaList(value);
+      if (q.tables.empty())
+        return badParam("tables", "must name at least one table (db.table, table or db.*)");
+      for (const auto& t : q.tables) {
+        if (t == "*" || t == ".*" || (t.find('*') != std::string::npos && !t.ends_with(".*")) ||
+            t.front() == '.' || (t.back() == '.'))
+          return badParam("tables",
+                          "'" + t + "' is not db.table, table or db.* (omit tables for all)");
+      }
     } else if (key == "ops") {
       q.ops = commaList(value);
+      if (q.ops.empty())
+        return badParam("ops",
+                        "must name at least one of insert, update, delete, ddl, begin, commit");
       for (const auto& op : q.ops) {
         if (op != "insert" && op != "update" && op != "delete" && op != "ddl" && op != "begin" &&
             op != "commit")
@@ -153,7 +164,8 @@ bool ChangesStream::wanted(const sink::LogRecord& record) const {
     std::string db = o["db"].is_string() ? o["db"].get<std::string>() : "";
     std::string table = o["table"].is_string() ? o["table"].get<std::string>() : "";
     return !table.empty() &&
-           (query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0);
+           (query_.tables.count(table) != 0 || query_.tables.count(db + "." + table) != 0 ||
+            query_.tables.count(db + ".*") != 0);
   };
   if (names(j)) return true;
   if (op != "ddl") return false;

@@ -6,8 +6,9 @@
 //   from     earliest | latest | OFFSET (an integer) | TIME (UTC "2026-12-02T05:00:00Z", or
 //            "ms:N" for milliseconds since the epoch: the first transaction committed at or
 //            after it). Default: earliest.
-//   tables   comma-separated "db.table" or "table" names: row and DDL records of other tables
-//            are left out (begin/commit markers stay, so transactions stay delimited).
+//   tables   comma-separated "db.table", "table" or "db.*" names: row and DDL records of other
+//            tables are left out (begin/commit markers stay, so transactions stay delimited).
+//            Empty lists (tables=, ops=) and a parameter given twice are refused.
 //   ops      comma-separated of insert, update, delete, ddl, begin, commit: only those.
 //   limit    stop after this many lines (1-1000000). Default: no limit.
 //   wait_ms  long polling: end the response once nothing new arrived for this long (0-3600000).

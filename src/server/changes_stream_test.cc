@@ -169,6 +169,18 @@ TEST_F(ChangesEndpointTest, StreamsRecordsAsNdjsonWithFilters) {
   EXPECT_EQ(by_time[0]["gtid"], "0-1-2");
   auto iso = drain(get("/api/v1/tasks/shop-changes/changes?from=1970-01-01T00:03:20Z&wait_ms=0"));
   EXPECT_EQ(iso.size(), 3u);
+  // Fractions of a second: at or after the time.
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?from=1970-01-01T00:03:19.999Z&wait_ms=0"))
+                .size(),
+            3u);
+  EXPECT_TRUE(
+      drain(get("/api/v1/tasks/shop-changes/changes?from=1970-01-01T00:03:20.0001Z&wait_ms=0"))
+          .empty());
+  // A database's every table: db.*.
+  auto shop = drain(get("/api/v1/tasks/shop-changes/changes?tables=shop.*&wait_ms=0"));
+  ASSERT_EQ(shop.size(), 6u);
+  EXPECT_EQ(shop[4]["table"], "customers");
+  EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?tables=other.*&wait_ms=0")).size(), 4u);
   EXPECT_TRUE(drain(get("/api/v1/tasks/shop-changes/changes?from=latest&wait_ms=0")).empty());
 
   // A DDL that named its table in another database than the one it ran in (ALTER TABLE
@@ -277,6 +289,16 @@ TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
   EXPECT_NE(bad_from.body.find("\"invalid_argument\""), std::string::npos);
   EXPECT_NE(bad_from.body.find("from: must be earliest, latest"), std::string::npos);
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?ops=upsert").status, 400);
+  // Empty lists and malformed names would mean "everything" or "nothing" without a word.
+  for (const char* q : {"ops=", "ops=,", "tables=", "tables=*", "tables=shop.t*", "tables=.t",
+                        "tables=shop.", "from=2026-02-30T00:00:00Z", "wait_ms=-1"}) {
+    auto r = get(std::string("/api/v1/tasks/shop-changes/changes?") + q);
+    EXPECT_EQ(r.status, 400) << q << ": " << r.body;
+  }
+  auto twice = get("/api/v1/tasks/shop-changes/changes?from=earliest&from=latest");
+  EXPECT_EQ(twice.status, 400);
+  EXPECT_NE(twice.body.find("from: given more than once in the query string"), std::string::npos)
+      << twice.body;
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?limit=0").status, 400);
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=a/b").status, 400);
   EXPECT_EQ(get("/api/v1/tasks/shop-changes/changes?group=").status, 400);

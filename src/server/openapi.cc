@@ -94,7 +94,7 @@ json build() {
         "the first transaction committed at or after it",
         str));
     changes["parameters"].push_back(
-        query("tables", "comma-separated db.table or table names (markers kept)", str));
+        query("tables", "comma-separated db.table, table or db.* names (markers kept)", str));
     changes["parameters"].push_back(
         query("ops", "comma-separated of insert, update, delete, ddl, begin, commit", str));
     changes["parameters"].push_back(

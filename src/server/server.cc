@@ -86,7 +86,9 @@ HttpRequest convert(const httplib::Request& req, const std::string& body) {
   HttpRequest r;
   r.method = req.method;
   r.path = req.path;
-  for (const auto& [k, v] : req.params) r.query[k] = v;
+  for (const auto& [k, v] : req.params) {
+    if (!r.query.emplace(k, v).second && r.repeated_query.empty()) r.repeated_query = k;
+  }
   r.authorization = req.get_header_value("Authorization");
   r.if_none_match = req.get_header_value("If-None-Match");
   r.body = body;

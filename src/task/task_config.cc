@@ -567,16 +567,41 @@ Result<TaskConfig> parseRoot(const YAML::Node& root) {
 }  // namespace
 
 Result<int64_t> parseUtcTimeMs(const std::string& text) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char sep = 0;
-  char tail[4] = {0};
-  int n = std::sscanf(text.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d%3s", &y, &mo, &d, &sep, &h, &mi, &sec,
-                      tail);
-  if (!((n == 7 || (n == 8 && std::string(tail) == "Z")) && (sep == ' ' || sep == 'T') && mo >= 1 &&
-        mo <= 12 && d >= 1 && d <= 31 && h >= 0 && h < 24 && mi >= 0 && mi < 60 && sec >= 0 &&
-        sec < 61 && y >= 1970))
+  auto bad = [&] {
     return Status::InvalidArgument("'" + text +
-                                   "' is not a UTC time of the form 2026-12-02T05:00:00Z");
+                                   "' is not a UTC time of the form 2026-12-02T05:00:00Z (a "
+                                   "fraction of a second allowed: 05:00:00.250Z)");
+  };
+  auto digits = [&](size_t at, size_t n, int* out) {
+    if (at + n > text.size()) return false;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      v = v * 10 + (text[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+  if (!digits(0, 4, &y) || !digits(5, 2, &mo) || !digits(8, 2, &d) || !digits(11, 2, &h) ||
+      !digits(14, 2, &mi) || !digits(17, 2, &sec) || text[4] != '-' || text[7] != '-' ||
+      (text[10] != ' ' && text[10] != 'T') || text[13] != ':' || text[16] != ':')
+    return bad();
+  size_t at = 19;
+  int64_t micros = 0;
+  if (at < text.size() && text[at] == '.') {
+    size_t n = 0;
+    for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9'; ++at, ++n)
+      micros = micros * 10 + (text[at] - '0');
+    if (n == 0 || n > 6) return bad();
+    for (; n < 6; ++n) micros *= 10;
+  }
+  if (at < text.size() && text[at] == 'Z') ++at;
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (at != text.size() || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+      d > kDays[mo - 1] + (mo == 2 && leap ? 1 : 0) || h > 23 || mi > 59 || sec > 60)
+    return bad();
   // Days from the civil date (Howard Hinnant's days_from_civil).
   int yy = mo <= 2 ? y - 1 : y;
   int era = yy / 400;
@@ -584,7 +609,8 @@ Result<int64_t> parseUtcTimeMs(const std::string& text) {
   int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   int64_t days = int64_t{era} * 146097 + doe - 719468;
-  return ((days * 24 + h) * 60 + mi) * 60000 + int64_t{sec} * 1000;
+  // A fraction below a millisecond rounds up: the time is where records start, at or after it.
+  return ((days * 24 + h) * 60 + mi) * 60000 + int64_t{sec} * 1000 + (micros + 999) / 1000;
 }
 
 Result<TaskConfig> parseTaskYaml(const std::string& text) {

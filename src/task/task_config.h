@@ -145,8 +145,9 @@ struct TaskConfig {
 };
 
 // A UTC time as options.start and the changes endpoint take it: "YYYY-MM-DD HH:MM:SS" (a 'T'
-// instead of the space and a trailing 'Z' allowed), in ms since the epoch. kInvalidArgument
-// for anything else.
+// instead of the space, a fraction of 1-6 digits and a trailing 'Z' allowed), in ms since the
+// epoch, a fraction below a millisecond rounded up. kInvalidArgument for anything else (a day
+// the month does not have included).
 Result<int64_t> parseUtcTimeMs(const std::string& text);
 
 // Parses and validates a task file's text.

@@ -370,6 +370,13 @@ TEST(TaskConfigTest, UtcTimes) {
   EXPECT_FALSE(parseUtcTimeMs("2000-13-01 00:00:00").ok());
   EXPECT_FALSE(parseUtcTimeMs("2000-01-01").ok());
   EXPECT_FALSE(parseUtcTimeMs("2000-01-01T00:00:00+01").ok());
+  EXPECT_EQ(*parseUtcTimeMs("2000-03-01T00:00:01.25Z"), int64_t{951868801} * 1000 + 250);
+  EXPECT_EQ(*parseUtcTimeMs("2000-03-01 00:00:01.000001"), int64_t{951868801} * 1000 + 1);
+  EXPECT_EQ(*parseUtcTimeMs("2000-02-29 00:00:00"), int64_t{951782400} * 1000);
+  for (const char* bad : {"2001-02-29 00:00:00", "2000-04-31 00:00:00", "2000-01-01 00:00:00.",
+                          "2000-01-01 00:00:00.1234567", "2000-01-01 24:00:00",
+                          "2000-01-01 00:00:00ZZ", "+200-01-01 00:00:00", "2000-1-01 00:00:00"})
+    EXPECT_FALSE(parseUtcTimeMs(bad).ok()) << bad;
 }
 
 TEST(TaskConfigTest, PasswordNeverInErrors) {
