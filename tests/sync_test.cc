@@ -1519,6 +1519,49 @@ TEST_F(SyncTest, ServersWhoseSqlModeChangesStatementsAndReadsStillGetEveryValue)
       << out;
 }
 
+// A table with MariaDB 5.3-format temporal columns with fractional seconds (made under
+// mysql56_temporal_format=OFF, or by an old server): their binlog values do not say their length,
+// so the precheck refuses the task naming the columns and the ALTER that rebuilds them; after
+// it, every change arrives.
+TEST_F(SyncTest, OldFormatFractionalTemporalColumnsAreRefusedByThePrecheckUntilRebuilt) {
+  cluster_->rootSql("node-1", "SET GLOBAL mysql56_temporal_format = OFF");
+  sourceSql(
+      "DROP DATABASE IF EXISTS o53; CREATE DATABASE o53; "
+      "CREATE TABLE o53.t (id INT PRIMARY KEY, d DATETIME(3), t TIME(2), d0 DATETIME); "
+      "INSERT INTO o53.t VALUES (1, '2020-01-02 03:04:05.678', '-12:34:56.78', "
+      "'2020-01-01 00:00:00')");
+  cluster_->rootSql("node-1", "SET GLOBAL mysql56_temporal_format = ON");
+  const std::string file = writeTask("o53sync", cluster_->endpoint(), "  - database: o53\n", "{}");
+  const std::string data = workFile("data-o53");
+  {
+    DtsProcess refused;
+    refused.start({"run", file, "--data-dir", data}, workFile("o53-refused.log"));
+    std::optional<int> rc = refused.wait(60s);
+    if (!rc.has_value()) {  // still running: the precheck let it start
+      refused.signal(SIGTERM);
+      refused.wait(60s);
+    }
+    EXPECT_TRUE(rc.has_value() && *rc != 0) << "not refused";
+  }
+  const std::string out = log(workFile("o53-refused.log"));
+  EXPECT_NE(out.find("o53.t has MariaDB 5.3-format temporal columns with fractional seconds "
+                     "(`d` datetime(3) /* mariadb-5.3 */, `t` time(2) /* mariadb-5.3 */)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("ALTER TABLE `o53`.`t` FORCE"), std::string::npos) << out;
+
+  sourceSql("ALTER TABLE o53.t FORCE");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, workFile("o53.log"));
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(workFile("o53.log"));
+  sourceSql("INSERT INTO o53.t VALUES (2, '2021-01-02 03:04:05.5', '01:02:03.04', NULL)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(workFile("o53.log"));
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id, '|', d, '|', t, '|', IFNULL(d0, '-') ORDER BY id) "
+                      "FROM o53.t"),
+            "1|2020-01-02 03:04:05.678|-12:34:56.78|2020-01-01 00:00:00,"
+            "2|2021-01-02 03:04:05.500|01:02:03.04|-");
+}
+
 TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   sourceSql(
       "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "

@@ -211,6 +211,9 @@ std::string precheckHint(const std::string& item) {
        "fix the node's replication, then START SLAVE on it: the task reads only what the node "
        "has applied"},
       {"server_id", "set a unique non-zero server_id on the source"},
+      {"temporal format",
+       "ALTER TABLE ... FORCE at the source rebuilds the table's MariaDB 5.3-format temporal "
+       "columns in the current format (mysql56_temporal_format=ON)"},
       {"binlog retention",
        "keep binlogs longer than the task may be stopped (expire_logs_days / "
        "binlog_expire_logs_seconds)"},

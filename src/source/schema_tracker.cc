@@ -251,6 +251,13 @@ Status checkColumnMatches(const ColumnInfo& m, const SchemaColumn& def) {
   auto temporal = [&](ColumnType v2, ColumnType v1) -> Status {
     if (is(v2))
       return m.meta == def.datetime_precision ? Status::OK() : differ("fractional seconds differ");
+    if (is(v1) && def.datetime_precision != 0 &&
+        def.column_type.find("mariadb-5.3") != std::string::npos)
+      return differ(
+          "a MariaDB 5.3-format temporal column with fractional seconds, whose binlog values do "
+          "not say how many bytes they take, so dts cannot read them: rebuild the table in the "
+          "current format at the source (ALTER TABLE ... FORCE, with "
+          "mysql56_temporal_format=ON), then start the task again");
     if (is(v1))
       return def.datetime_precision == 0 ? Status::OK() : differ("fractional seconds differ");
     return differ("");

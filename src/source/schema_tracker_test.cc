@@ -233,6 +233,16 @@ TEST(CheckColumnTest, MatchesEveryTypeFamily) {
   EXPECT_FALSE(ok(mapCol(ColumnType::kTime2, 3), d("time", 0, 0, 6)));
   EXPECT_TRUE(ok(mapCol(ColumnType::kTime), d("time")));
   EXPECT_TRUE(ok(mapCol(ColumnType::kDateTime2, 6), d("datetime", 0, 0, 6)));
+  // MariaDB's 5.3 format: old binlog types; with fractions its values cannot be read, and the
+  // message says how to rebuild the table.
+  EXPECT_TRUE(
+      ok(mapCol(ColumnType::kDateTime), d("datetime", 0, 0, 0, 0, "datetime /* mariadb-5.3 */")));
+  Status old53 = checkColumnMatches(mapCol(ColumnType::kDateTime),
+                                    d("datetime", 0, 0, 3, 0, "datetime(3) /* mariadb-5.3 */"));
+  EXPECT_NE(old53.message().find("a MariaDB 5.3-format temporal column with fractional seconds"),
+            std::string::npos)
+      << old53.message();
+  EXPECT_NE(old53.message().find("ALTER TABLE ... FORCE"), std::string::npos);
   EXPECT_TRUE(ok(mapCol(ColumnType::kTimestamp2, 0), d("timestamp")));
   EXPECT_TRUE(ok(mapCol(ColumnType::kBit, (8 << 8) | 0), d("bit", 64)));
   EXPECT_TRUE(ok(mapCol(ColumnType::kBit, (1 << 8) | 2), d("bit", 10)));

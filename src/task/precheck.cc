@@ -44,6 +44,21 @@ std::string PrecheckReport::toString() const {
 
 namespace {
 
+// The columns of `t` in MariaDB's 5.3 temporal format with fractional seconds
+// ("`d` datetime(3) /* mariadb-5.3 */, ..."), or "". Their binlog type (DATETIME, TIME or
+// TIMESTAMP with no metadata) does not give their precision, and the value's length depends on
+// it; without fractions the old format is the one MySQL 5.5 logged, which dts reads.
+std::string oldTemporalColumns(const CatalogTable& t) {
+  std::string out;
+  for (const auto& c : t.columns) {
+    if (c.column_type.find("mariadb-5.3") == std::string::npos) continue;
+    const size_t open = c.column_type.find('(');
+    if (open == std::string::npos || c.column_type.compare(open, 3, "(0)") == 0) continue;
+    out += (out.empty() ? "" : ", ") + mysql::quoteIdentifier(c.name) + " " + c.column_type;
+  }
+  return out;
+}
+
 // For a destination table that exists already (options.conflicting_tables: ignore): its unique
 // keys that no unique key of the source table implies (a key on columns S implies one on any
 // superset of S, NULLs included). Rows unique at the source can collide on such a key, and dts
@@ -426,6 +441,17 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
           add("key not selected", L::kWarn,
               t.describe() +
                   ": the column subset drops every usable key, so the destination table has none");
+        }
+        if (config.incremental()) {
+          if (std::string old = oldTemporalColumns(t); !old.empty())
+            add("temporal format", L::kFail,
+                t.describe() +
+                    " has MariaDB 5.3-format temporal columns with fractional seconds (" + old +
+                    "): the binlog's rows do not say how many bytes their values take, so no "
+                    "change to the table can be read. Rebuild it in the current format at the "
+                    "source before the task starts: ALTER TABLE " +
+                    mysql::quoteQualified(t.route.source_database, t.route.source_table) +
+                    " FORCE (with mysql56_temporal_format=ON, the default)");
         }
       }
     }
