@@ -1560,6 +1560,35 @@ TEST_F(SyncTest, OldFormatFractionalTemporalColumnsAreRefusedByThePrecheckUntilR
             "2|2021-01-02 03:04:05.500|01:02:03.04|-");
 }
 
+// ALTER TABLE ... RENAME TO (how Django renames a table): in a database the task does not move
+// it is nothing to the task (it stopped every task: "ALTER TABLE ... RENAME TO is not
+// supported"); on a moved table the destination table is renamed with it, other changes of
+// the same statement included, and the rows that follow arrive under the new name.
+TEST_F(SyncTest, AlterTableRenameToIsFollowedOrIgnoredAsRenameTable) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS arn; CREATE DATABASE arn; DROP DATABASE IF EXISTS arn_other; "
+      "CREATE DATABASE arn_other; CREATE TABLE arn.a (id INT PRIMARY KEY, v INT); "
+      "INSERT INTO arn.a VALUES (1, 1); CREATE TABLE arn_other.x (id INT PRIMARY KEY)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("arnsync", "  - database: arn\n", "{}", &dts, &data, &logfile));
+  sourceSql("USE arn_other; ALTER TABLE x RENAME TO y");
+  sourceSql("ALTER TABLE arn_other.y RENAME TO arn_other.z");
+  sourceSql("INSERT INTO arn.a VALUES (2, 2)");
+  sourceSql("USE arn; ALTER TABLE a RENAME TO b");
+  sourceSql("INSERT INTO arn.b VALUES (3, 3)");
+  sourceSql("ALTER TABLE arn.b ADD COLUMN c INT DEFAULT 7, RENAME AS arn.c");
+  sourceSql("INSERT INTO arn.c VALUES (4, 4, 4)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(phase(data), "incremental") << log(logfile);
+  const std::string rows = "SELECT GROUP_CONCAT(id, ':', v, ':', c ORDER BY id) FROM arn.c";
+  EXPECT_EQ(sourceValue(rows), "1:1:7,2:2:7,3:3:7,4:4:4");
+  EXPECT_EQ(destValue(rows), sourceValue(rows)) << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(TABLE_NAME) FROM information_schema.TABLES WHERE "
+                      "TABLE_SCHEMA = 'arn'"),
+            "c");
+}
+
 TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   sourceSql(
       "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "

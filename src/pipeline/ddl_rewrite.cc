@@ -93,8 +93,8 @@ namespace {
 // The tables a statement names, in statement order (a RENAME: from, to, from, to...).
 // kUnsupported, naming the statement, when it cannot be read.
 // *alter_specs: for ALTER TABLE, the index of the token after the table name.
-Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRef>* out,
-                 bool* structural, std::optional<size_t>* alter_specs) {
+Status parseRefs(std::string_view sql, Parser& p, std::vector<NameRef>* out, bool* structural,
+                 std::optional<size_t>* alter_specs) {
   std::vector<NameRef>& refs = *out;
   auto unsupported = [&](const std::string& why) {
     return Status::Unsupported("cannot apply DDL '" + excerpt(sql) + "': " + why);
@@ -155,9 +155,8 @@ Status parseRefs(std::string_view sql, Parser& p, DdlUse use, std::vector<NameRe
         if (!t[i].isWord("RENAME")) continue;
         std::string next = i + 1 < t.size() ? toUpper(t[i + 1].text) : "";
         if (next == "COLUMN" || next == "INDEX" || next == "KEY") continue;
-        if (use == DdlUse::kApply)
-          return unsupported("ALTER TABLE ... RENAME TO is not supported; use RENAME TABLE");
-        // Recorded: the new name decides whether the table stays in the selection.
+        // The new name is a name the statement acts on, as RENAME TABLE's: renamed by the
+        // task's routes when applied, and deciding whether the table stays in the selection.
         const size_t resume = p.pos();
         p.seek(i + 1);
         (void)(p.accept("TO") || p.accept("AS"));
@@ -289,7 +288,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
     return toks.status().withContext("statement '" + excerpt(sql) + "'");
   }
   Parser p(sql, *toks, default_db);
-  Status parsed = parseRefs(sql, p, use, &refs, &structural, &alter_specs);
+  Status parsed = parseRefs(sql, p, &refs, &structural, &alter_specs);
   if (use == DdlUse::kRecord)
     return recordDdl(sent, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
   if (!parsed.ok()) return parsed;

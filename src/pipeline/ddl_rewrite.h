@@ -5,7 +5,7 @@
 // Understood (names may be `quoted`, qualified or not; unqualified names resolve against the
 // statement's default database):
 //   CREATE [OR REPLACE] [TEMPORARY] TABLE [IF NOT EXISTS] t ... [LIKE s]
-//   ALTER [ONLINE] [IGNORE] TABLE t ...          (not ALTER ... RENAME TO: unsupported)
+//   ALTER [ONLINE] [IGNORE] TABLE t ... [RENAME [TO|AS] t2] ...
 //   DROP [TEMPORARY] TABLE [IF EXISTS] t [, t2 ...]
 //   RENAME TABLE a TO b [, c TO d ...]
 //   TRUNCATE [TABLE] t

@@ -56,10 +56,20 @@ TEST(DdlRewriteTest, RenamesTablesItActsOn) {
   EXPECT_EQ(rewrite("TRUNCATE TABLE orders"), "TRUNCATE TABLE `shop2`.`orders_copy`");
   EXPECT_EQ(rewrite("CREATE INDEX i ON orders (a)"), "CREATE INDEX i ON `shop2`.`orders_copy` (a)");
   EXPECT_EQ(rewrite("CREATE DATABASE shop", ""), "CREATE DATABASE `shop2`");
+  // ALTER ... RENAME names the new table too (a Django rename): both renamed.
+  EXPECT_EQ(rewrite("ALTER TABLE orders ADD c INT, RENAME TO items"),
+            "ALTER TABLE `shop2`.`orders_copy` ADD c INT, RENAME TO `shop2`.`items`");
+  EXPECT_EQ(rewrite("ALTER TABLE shop.orders RENAME AS shop.items", "x"),
+            "ALTER TABLE `shop2`.`orders_copy` RENAME AS `shop2`.`items`");
 }
 
 TEST(DdlRewriteTest, SkipsUnselectedTables) {
   EXPECT_EQ(rewrite("ALTER TABLE other ADD x INT"), "SKIP");
+  // Renames of tables the task does not move stopped every task ("ALTER TABLE ... RENAME TO is
+  // not supported").
+  EXPECT_EQ(rewrite("ALTER TABLE x RENAME TO y", "elsewhere"), "SKIP");
+  EXPECT_EQ(rewrite("ALTER TABLE other RENAME other2"), "SKIP");
+  EXPECT_EQ(rewrite("ALTER TABLE elsewhere.x RENAME TO elsewhere.y", "shop"), "SKIP");
   EXPECT_EQ(rewrite("CREATE TABLE t (id INT)", "elsewhere"), "SKIP");
   EXPECT_EQ(rewrite("CREATE USER x", "elsewhere"), "SKIP");
   // A copy of a moved table made outside the selection (a DBA's backup) changes nothing moved;
@@ -76,7 +86,8 @@ TEST(DdlRewriteTest, SkipsUnselectedTables) {
 
 TEST(DdlRewriteTest, RefusesWhatItCannotPlace) {
   EXPECT_NE(rewrite("RENAME TABLE orders TO other").find("ERROR"), std::string::npos);
-  EXPECT_NE(rewrite("ALTER TABLE orders RENAME TO x").find("RENAME TABLE"), std::string::npos);
+  EXPECT_NE(rewrite("ALTER TABLE orders RENAME TO x").find("and tables it does not (`shop`.`x`)"),
+            std::string::npos);
   EXPECT_NE(rewrite("ALTER TABLE slim DROP COLUMN id").find("column subset"), std::string::npos);
   EXPECT_NE(rewrite("CREATE OR REPLACE TABLE slim (id INT)").find("column subset"),
             std::string::npos);
