@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 
 namespace dts::mysql {
 
@@ -16,7 +17,7 @@ Result<std::vector<UniqueKey>> readUniqueKeys(const QueryFn& query, const QuoteF
                                               const std::string& database,
                                               const std::string& table) {
   auto rows = query(
-      "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE FROM information_schema.STATISTICS"
+      "SELECT INDEX_NAME, COLUMN_NAME, NULLABLE, SUB_PART FROM information_schema.STATISTICS"
       " WHERE TABLE_SCHEMA = " +
       quote(database) + " AND TABLE_NAME = " + quote(table) +
       " AND NON_UNIQUE = 0 ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX");
@@ -32,8 +33,11 @@ Result<std::vector<UniqueKey>> readUniqueKeys(const QueryFn& query, const QuoteF
     }
     std::string name = r[0].value_or("");
     if (keys.empty() || keys.back().name != name)
-      keys.push_back(UniqueKey{std::move(name), {}, false});
+      keys.push_back(UniqueKey{std::move(name), {}, false, {}});
     keys.back().columns.push_back(r[1].value_or(""));
+    keys.back().sub_parts.push_back(
+        r.size() > 3 ? static_cast<uint32_t>(std::strtoul(r[3].value_or("0").c_str(), nullptr, 10))
+                     : 0);
     if (r[2].value_or("") == "YES") keys.back().nullable = true;
   }
   return keys;

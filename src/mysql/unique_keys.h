@@ -5,6 +5,7 @@
 // one rule.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -21,6 +22,15 @@ struct UniqueKey {
   std::string name;                  // the index name; "PRIMARY" for the primary key
   std::vector<std::string> columns;  // in key order (SEQ_IN_INDEX)
   bool nullable = false;             // some column of the key accepts NULL
+  // Per column: the prefix length the key covers (SUB_PART: characters, bytes for binary
+  // strings), 0 for the whole column.
+  std::vector<uint32_t> sub_parts;
+
+  bool prefix() const {
+    for (uint32_t p : sub_parts)
+      if (p != 0) return true;
+    return false;
+  }
 
   bool primary() const { return name == "PRIMARY"; }
 };

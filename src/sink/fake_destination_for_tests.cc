@@ -259,7 +259,9 @@ class FakeDestination::Session final : public DestinationSession {
       auto it = dest_->tables_.find(namedTable(stmt));
       if (it != dest_->tables_.end()) {
         for (const auto& k : it->second.keys)
-          result->rows.push_back({k.index, k.column, std::string(k.nullable ? "YES" : "")});
+          result->rows.push_back(
+              {k.index, k.column, std::string(k.nullable ? "YES" : ""),
+               k.sub_part == 0 ? std::nullopt : std::optional(std::to_string(k.sub_part))});
       }
     } else if (startsWith(stmt, "SELECT k.TABLE_SCHEMA")) {
       for (const auto& [name, table] : dest_->tables_) {
@@ -345,10 +347,10 @@ void FakeDestination::setMaxAllowedPacket(uint64_t bytes) {
 
 void FakeDestination::addKey(const std::string& db, const std::string& table,
                              const std::string& index, const std::vector<std::string>& columns,
-                             bool nullable) {
+                             bool nullable, uint32_t sub_part) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& keys = tables_[{db, table}].keys;
-  for (const std::string& c : columns) keys.push_back({index, c, nullable});
+  for (const std::string& c : columns) keys.push_back({index, c, nullable, sub_part});
   // As the applier's query orders them: PRIMARY first, then by index name (stable within one).
   std::stable_sort(keys.begin(), keys.end(), [](const Table::Key& a, const Table::Key& b) {
     if ((a.index == "PRIMARY") != (b.index == "PRIMARY")) return a.index == "PRIMARY";

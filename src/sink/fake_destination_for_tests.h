@@ -59,9 +59,11 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
   // The flavor sessions report (default MariaDB).
   void setFlavor(mysql::ServerFlavor flavor);
   void setMaxAllowedPacket(uint64_t bytes);
-  // A unique key of db.table: its name ("PRIMARY" for the primary key) and columns, in order.
+  // A unique key of db.table: its name ("PRIMARY" for the primary key) and columns, in order;
+  // sub_part: the prefix each column's part covers (SUB_PART), 0 for whole columns.
   void addKey(const std::string& db, const std::string& table, const std::string& index,
-              const std::vector<std::string>& columns, bool nullable = false);
+              const std::vector<std::string>& columns, bool nullable = false,
+              uint32_t sub_part = 0);
   // A generated column of db.table (the applier never writes it).
   void addGenerated(const std::string& db, const std::string& table, const std::string& column);
   // A foreign key of child_db.child that references column `column` of db.table, with its
@@ -94,6 +96,7 @@ class FakeDestination : public std::enable_shared_from_this<FakeDestination> {
     struct Key {
       std::string index, column;
       bool nullable;
+      uint32_t sub_part = 0;
     };
     std::vector<Key> keys;
     std::vector<std::string> generated;

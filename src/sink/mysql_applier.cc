@@ -254,7 +254,13 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
       else
         cols.push_back(*c);
     }
-    if (usable) {
+    if (usable && key.prefix()) {
+      // Rows that differ but share the prefix collide: whole values do not tell which changes
+      // conflict, so every change of the table conflicts with every other (they collided when
+      // parallel workers reordered them).
+      keys.unique.push_back({});
+      if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;
+    } else if (usable) {
       keys.unique.push_back(cols);
       keys.identity_only = unique->size() == 1;  // checked against the identity below
       if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;

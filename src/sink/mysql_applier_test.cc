@@ -235,6 +235,18 @@ TEST_F(ApplierFakeTest, TransactionsOnTheSameRowKeepTheirOrder) {
   }
 }
 
+// A unique key on a prefix (UNIQUE (v(2))): rows whose whole values differ may collide on it, so
+// changes of the table conflict table-wide and commit in source order, whichever worker is free.
+TEST_F(ApplierFakeTest, APrefixUniqueKeyMakesEveryChangeOfTheTableConflict) {
+  dest_->addKey("d", "t", "uv", {"v"}, false, 2);
+  auto a = open(4, 1);
+  ASSERT_NE(a, nullptr);
+  for (int i = 1; i <= 40; ++i) ASSERT_TRUE(a->apply(txn(i, {insertRow(i, 1000 + i)})).ok());
+  ASSERT_TRUE(a->close().ok());
+  for (int i = 2; i <= 40; ++i)
+    EXPECT_LT(committedAt(row(i - 1, 999 + i)), committedAt(row(i, 1000 + i))) << i;
+}
+
 TEST_F(ApplierFakeTest, DdlIsABarrierAndIsRecordedAfterItRuns) {
   auto a = open(2);
   ASSERT_NE(a, nullptr);

@@ -759,7 +759,7 @@ Status addKey(Cursor& c, TableDefinition* d, KeySpec k) {
   } else if (keyNameTaken(*d, k.name)) {
     return c.error("duplicate key name `" + k.name + "`");
   }
-  d->unique_keys.push_back(mysql::UniqueKey{k.name, k.columns, false});
+  d->unique_keys.push_back(mysql::UniqueKey{k.name, k.columns, false, {}});
   return Status::OK();
 }
 
@@ -1204,8 +1204,8 @@ Status SchemaHistory::restore(std::string_view saved) {
         break;
       case 'U':
         if (table == nullptr || f.size() < 3) return bad(n + 1, "bad unique key record");
-        table->unique_keys.push_back(
-            mysql::UniqueKey{f[0], std::vector<std::string>(f.begin() + 2, f.end()), f[1] == "1"});
+        table->unique_keys.push_back(mysql::UniqueKey{
+            f[0], std::vector<std::string>(f.begin() + 2, f.end()), f[1] == "1", {}});
         break;
       default: return bad(n + 1, "unknown record");
     }

@@ -139,7 +139,7 @@ Status describeTable(mysql::Connection& src, CatalogTable* t) {
   DTS_ASSIGN_OR_RETURN(auto unique, mysql::readUniqueKeys(src, db, table));
   t->chunk_key.clear();
   t->source_has_key = false;
-  for (const auto& [name, key_cols, nullable] : unique) {
+  for (const auto& [name, key_cols, nullable, sub_parts] : unique) {
     if (nullable) continue;
     t->source_has_key = true;
     bool kept = std::all_of(key_cols.begin(), key_cols.end(), [&](const std::string& c) {

@@ -1,6 +1,7 @@
 #include "task/precheck.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -71,13 +72,43 @@ Result<std::string> keysTheSourceDoesNotImply(mysql::Connection& src, mysql::Con
                        mysql::readUniqueKeys(dest, t.route.target_database, t.route.target_table));
   DTS_ASSIGN_OR_RETURN(auto src_keys,
                        mysql::readUniqueKeys(src, t.route.source_database, t.route.source_table));
+  // Column collations: a destination key compares strings no finer than the source's only with
+  // the same collation, or a binary one (a source NO PAD collation keeps 'a' and 'a ' apart,
+  // which a PAD SPACE _bin merges).
+  auto collations = [](mysql::Connection& c, const std::string& db,
+                       const std::string& table) -> Result<std::map<std::string, std::string>> {
+    DTS_ASSIGN_OR_RETURN(
+        auto rows, c.query("SELECT COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS "
+                           "WHERE TABLE_SCHEMA = " +
+                           c.quoteString(db) + " AND TABLE_NAME = " + c.quoteString(table)));
+    std::map<std::string, std::string> out;
+    for (const auto& r : rows.rows) out[toLower(r[0].value_or(""))] = r[1].value_or("");
+    return out;
+  };
+  DTS_ASSIGN_OR_RETURN(auto src_coll,
+                       collations(src, t.route.source_database, t.route.source_table));
+  DTS_ASSIGN_OR_RETURN(auto dest_coll,
+                       collations(dest, t.route.target_database, t.route.target_table));
+  auto as_fine = [&](const std::string& column) {
+    const std::string a = src_coll[toLower(column)], b = dest_coll[toLower(column)];
+    if (a == b) return true;
+    return (b == "binary" || b.ends_with("_bin")) && a.find("nopad") == std::string::npos;
+  };
+  // A source key implies a destination key when its columns are among the destination key's,
+  // each compared as finely, and each covered at least as far (a prefix of the source's no
+  // longer than the destination's; a destination prefix is implied by no whole-column key).
   auto implied = [&](const mysql::UniqueKey& d) {
     for (const mysql::UniqueKey& s : src_keys) {
       bool subset = true;
-      for (const std::string& c : s.columns) {
+      for (size_t i = 0; i < s.columns.size() && subset; ++i) {
+        const uint32_t s_part = i < s.sub_parts.size() ? s.sub_parts[i] : 0;
         bool in = false;
-        for (const std::string& dc : d.columns) in = in || equalsIgnoreCase(c, dc);
-        subset = subset && in;
+        for (size_t j = 0; j < d.columns.size() && !in; ++j) {
+          if (!equalsIgnoreCase(s.columns[i], d.columns[j])) continue;
+          const uint32_t d_part = j < d.sub_parts.size() ? d.sub_parts[j] : 0;
+          in = (d_part == 0 || (s_part != 0 && s_part <= d_part)) && as_fine(s.columns[i]);
+        }
+        subset = in;
       }
       if (subset) return true;
     }
@@ -87,7 +118,14 @@ Result<std::string> keysTheSourceDoesNotImply(mysql::Connection& src, mysql::Con
   for (const mysql::UniqueKey& d : dest_keys) {
     if (implied(d)) continue;
     std::string cols;
-    for (const std::string& c : d.columns) cols += (cols.empty() ? "" : ", ") + c;
+    for (size_t i = 0; i < d.columns.size(); ++i) {
+      cols += (cols.empty() ? "" : ", ") + d.columns[i];
+      if (i < d.sub_parts.size() && d.sub_parts[i] != 0)
+        cols += "(" + std::to_string(d.sub_parts[i]) + ")";
+      if (const std::string& c = dest_coll[toLower(d.columns[i])];
+          !c.empty() && c != src_coll[toLower(d.columns[i])])
+        cols += " " + c;
+    }
     out += (out.empty() ? "" : "; ") + std::string("key ") + mysql::quoteIdentifier(d.name) + " (" +
            cols + ")";
   }
