@@ -70,10 +70,20 @@ int hex4(const std::string& s, size_t i) {
   return v;
 }
 
+// The one document of `text`. A second one (after '---') would be ignored without a word: it is
+// an error at its position.
+YAML::Node loadOne(const std::string& text) {
+  std::vector<YAML::Node> docs = YAML::LoadAll(text);
+  if (docs.size() > 1)
+    throw YAML::ParserException(docs[1].Mark(),
+                                "a second YAML document (after '---'): give one document only");
+  return docs.empty() ? YAML::Node() : docs[0];
+}
+
 }  // namespace
 
 YAML::Node loadYamlOrJson(const std::string& text) {
-  if (text.find("\\u") == std::string::npos || !looksLikeJson(text)) return YAML::Load(text);
+  if (text.find("\\u") == std::string::npos || !looksLikeJson(text)) return loadOne(text);
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size(); ++i) {
@@ -100,7 +110,7 @@ YAML::Node loadYamlOrJson(const std::string& text) {
     out.push_back(text[i + 1]);
     ++i;
   }
-  return YAML::Load(out);
+  return loadOne(out);
 }
 
 void keepQuotedAsStrings(YAML::Node node) {

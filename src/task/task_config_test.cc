@@ -339,6 +339,9 @@ TEST(TaskConfigTest, TrackingHasNoDestinationAndKeepsItsLogOptions) {
       {base + "options: {start: yesterday}\n",
        "options.start: must be a GTID set (\"0-1-100\" or \"uuid:1-100\") or a time"},
       {base + "options: {start: ''}\n", "options.start: must not be empty"},
+      // A second document would be ignored without a word.
+      {base + "options: {retention_hours: 5}\n---\nbogus: 1\n",
+       "a second YAML document (after '---'): give one document only"},
       {base + "options: {incremental: false}\n",
        "options.incremental: a tracking task is always incremental"},
       {withBase("objects: [{database: d}]\noptions: {retention_hours: 5}\n"),
