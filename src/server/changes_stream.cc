@@ -183,6 +183,7 @@ bool ChangesStream::wanted(const sink::LogRecord& record) const {
 Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
                                  std::chrono::milliseconds poll) {
   if (query_.limit >= 0 && sent_ >= query_.limit) return false;
+  if (log_->removed()) return false;  // the task was deleted: the stream ends
   if (next_ >= log_->endOffset()) {
     auto wait = poll;
     if (query_.wait_ms >= 0) {

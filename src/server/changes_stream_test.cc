@@ -703,5 +703,34 @@ TEST_F(ChangesEndpointTest, DeletingTheTaskRemovesItsLogGroupsAndTokens) {
   EXPECT_EQ(status["tracking"]["log_end_offset"], 0);
 }
 
+// A reader that follows the log when its task is deleted: the stream ends, and a task created
+// again under the name has a log of its own (it served the deleted task's records from the
+// still-open log, and failed to start: its files were gone).
+TEST_F(ChangesEndpointTest, DeletingATaskEndsItsReadersAndANewTaskOfTheNameHasItsOwnLog) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->flush().ok());
+  auto follower = get("/api/v1/tasks/shop-changes/changes?from=earliest");
+  ASSERT_EQ(follower.status, 200);
+  ASSERT_TRUE(static_cast<bool>(follower.stream));
+  std::string seen;
+  for (int i = 0; i < 10 && seen.find("\"commit\"") == std::string::npos; ++i)
+    ASSERT_TRUE(follower.stream(&seen));
+  ASSERT_NE(seen.find("\"commit\""), std::string::npos) << seen;
+  // The follower (and this test's writer) still hold the log when it is deleted.
+  ASSERT_EQ(call("DELETE", "/api/v1/tasks/shop-changes").status, 200);
+  EXPECT_TRUE(log_->removed());
+  bool ended = false;
+  for (int i = 0; i < 3 && !ended; ++i) ended = !follower.stream(&seen);
+  EXPECT_TRUE(ended) << "the stream of a deleted task goes on";
+  ASSERT_TRUE(manager_->create(kTracking).ok());
+  EXPECT_TRUE(drain(get("/api/v1/tasks/shop-changes/changes?from=earliest&wait_ms=0")).empty());
+  auto status = json::parse(get("/api/v1/tasks/shop-changes").body);
+  EXPECT_EQ(status["tracking"]["log_end_offset"], 0);
+  auto reopened = manager_->changeLog("shop-changes");
+  ASSERT_TRUE(reopened.ok()) << reopened.status().toString();
+  EXPECT_NE(reopened->get(), static_cast<const sink::ChangeLogReader*>(log_.get()));
+  EXPECT_FALSE((*reopened)->removed());
+}
+
 }  // namespace
 }  // namespace dts::server

@@ -914,6 +914,9 @@ Status TaskManager::remove(const std::string& name) {
   if (tracking_task) {
     // Its change log (segments, indexes, schema history), its groups' offsets and its tokens.
     const std::string dir = task::changeLogDir(options_.data_dir, name);
+    // Readers still following it (an HTTP stream, a Kafka fetch) end; a task created again
+    // under this name opens a log of its own, not this one.
+    sink::forgetSharedChangeLog(dir);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
     if (ec) return Status::Internal("removing the change log " + dir + ": " + ec.message());

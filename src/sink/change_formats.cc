@@ -441,6 +441,7 @@ class EncodedView final : public ChangeLogReader {
   int64_t waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const override {
     return log_->waitBeyond(offset, timeout);
   }
+  bool removed() const override { return log_->removed(); }
 
   Result<LogRecord> commitMarkerOf(int64_t offset) const override {
     return log_->commitMarkerOf(offset);

@@ -1601,8 +1601,14 @@ int64_t ChangeLog::endOffset() const {
 
 int64_t ChangeLog::waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const {
   std::unique_lock<std::mutex> lock(mu_);
-  grew_.wait_for(lock, timeout, [&] { return visible_end_ > offset; });
+  grew_.wait_for(lock, timeout, [&] { return visible_end_ > offset || removed_.load(); });
   return visible_end_;
+}
+
+void ChangeLog::markRemoved() {
+  std::lock_guard<std::mutex> lock(mu_);
+  removed_.store(true);
+  grew_.notify_all();
 }
 
 uint64_t ChangeLog::diskBytes() const {
@@ -1847,6 +1853,18 @@ Result<std::shared_ptr<ChangeLog>> sharedChangeLog(const ChangeLogOptions& optio
   DTS_ASSIGN_OR_RETURN(std::shared_ptr<ChangeLog> log, ChangeLog::open(options));
   r[key] = log;
   return log;
+}
+
+void forgetSharedChangeLog(const std::string& dir) {
+  std::error_code ec;
+  std::string key = fs::weakly_canonical(fs::absolute(dir), ec).string();
+  if (ec) key = dir;
+  std::lock_guard<std::mutex> lock(registryMutex());
+  auto& r = registry();
+  if (auto it = r.find(key); it != r.end()) {
+    if (auto live = it->second.lock()) live->markRemoved();
+    r.erase(it);
+  }
 }
 
 namespace {

@@ -162,6 +162,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   Result<int64_t> offsetForTime(int64_t ms) const override;
   Result<std::vector<LogRecord>> read(int64_t from, size_t max_bytes) const override;
   int64_t waitBeyond(int64_t offset, std::chrono::milliseconds timeout) const override;
+  bool removed() const override { return removed_.load(); }
+  // Its task was deleted: readers end (waiters wake now). The files go with the task.
+  void markRemoved();
   // Walks batch headers (no decompression, no record held) from the batch holding `offset` to
   // the first batch flagged as ending with a commit marker, and decompresses that one only. The
   // last answer is remembered: the consumers of a large transaction, which ask again for each
@@ -252,6 +255,7 @@ class ChangeLog final : public Sink, public ChangeLogReader {
   // Segment list, visible end, durable position: mu_.
   mutable std::mutex mu_;
   mutable std::condition_variable grew_;  // visible end advanced (readers' long polls)
+  std::atomic<bool> removed_{false};
   std::vector<std::shared_ptr<Segment>> segments_;
   int64_t visible_end_ = 0;
   std::string durable_position_;
@@ -339,6 +343,9 @@ class ChangeLog final : public Sink, public ChangeLogReader {
 // The process's one ChangeLog of a directory: the live instance when one is open (the tracking
 // task's writer, the HTTP endpoint and the Kafka listener share it), else opened now.
 Result<std::shared_ptr<ChangeLog>> sharedChangeLog(const ChangeLogOptions& options);
+// The log of `dir` is being deleted with its task: the live instance, if any, is marked removed
+// (its readers end) and no longer shared, so a task created again under that name opens its own.
+void forgetSharedChangeLog(const std::string& dir);
 
 // A Sink over a shared ChangeLog: restartWriting() when made, close() when destroyed if not
 // closed. What the tracking task's sink factory hands to the incremental engine.

@@ -59,6 +59,9 @@ class ChangeLogReader {
   // one chunk, cost proportional to the records before the marker); the change log walks its
   // batch headers instead and decompresses only the batch that holds the marker.
   virtual Result<LogRecord> commitMarkerOf(int64_t offset) const;
+  // True once the log was deleted with its task (forgetSharedChangeLog): a reader that follows it
+  // ends instead of waiting for records that will never come.
+  virtual bool removed() const { return false; }
 
   static constexpr size_t kLookAheadBytes = 64 << 10;
 };
