@@ -634,7 +634,7 @@ TEST_F(SubscribeErrorsTest, UnreachableServerWrongTokenUnknownOrSyncTaskAreError
   EXPECT_EQ(subscribe("trk --group g --idle-exit-ms 500" + url, &err, "DTS_TOKEN=wrong"), 1) << err;
   EXPECT_NE(err.find("refused the token"), std::string::npos) << err;
   EXPECT_EQ(subscribe("nope --group g --idle-exit-ms 500" + url, &err), 1) << err;
-  EXPECT_NE(subscribe("syn --group g --idle-exit-ms 500" + url, &err), 0) << err;
+  EXPECT_EQ(subscribe("syn --group g --idle-exit-ms 500" + url, &err), 1) << err;
   EXPECT_NE(err.find("syn"), std::string::npos) << err;
   // A tracking task that is there: idle after 500 ms, exit 0.
   EXPECT_EQ(subscribe("trk --group g --idle-exit-ms 500" + url, &err), 0) << err;

@@ -104,7 +104,7 @@ int runSubscribe(const SubscribeArgs& args, std::FILE* out, const std::atomic<bo
   watcher.join();
   if (!st.ok()) {
     std::fprintf(stderr, "dts: subscribe %s: %s\n", args.task.c_str(), st.message().c_str());
-    return st.code() == consumer::Status::Code::kInvalidArgument ? 2 : 1;
+    return 1;  // what the server refused or could not do; 2 is for arguments refused above
   }
   if (!args.group.empty() && c.position() > c.lastCommitted()) {
     consumer::Status committed = c.commit();
