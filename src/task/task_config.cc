@@ -122,8 +122,12 @@ Result<bool> boolean(const YAML::Node& n, const std::string& path) {
   return bad(path, "must be true or false, got " + shown(n));
 }
 
-Result<int64_t> integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi) {
-  std::string range = "must be an integer " + std::to_string(lo) + "-" + std::to_string(hi);
+// `unit`, when given, follows the range ("10-1440 minutes"); the path stays the message's first
+// word (the API's error "field").
+Result<int64_t> integer(const YAML::Node& n, const std::string& path, int64_t lo, int64_t hi,
+                        const std::string& unit = "") {
+  std::string range = "must be an integer " + std::to_string(lo) + "-" + std::to_string(hi) +
+                      (unit.empty() ? "" : " " + unit);
   DTS_RETURN_IF_ERROR(notQuoted(n, path, range));
   if (!n.IsScalar()) return bad(path, range + ", got " + shown(n));
   const std::string& s = n.Scalar();
@@ -462,13 +466,13 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
   if (n["retry_time_for_failed_connections"]) {
     DTS_ASSIGN_OR_RETURN(int64_t m,
                          integer(n["retry_time_for_failed_connections"],
-                                 "options.retry_time_for_failed_connections (minutes)", 10, 1440));
+                                 "options.retry_time_for_failed_connections", 10, 1440, "minutes"));
     out->retry_time_for_failed_connections = static_cast<int>(m);
   }
   if (n["retry_time_for_other_issues"]) {
-    DTS_ASSIGN_OR_RETURN(int64_t m,
-                         integer(n["retry_time_for_other_issues"],
-                                 "options.retry_time_for_other_issues (minutes)", 1, 1440));
+    DTS_ASSIGN_OR_RETURN(
+        int64_t m, integer(n["retry_time_for_other_issues"], "options.retry_time_for_other_issues",
+                           1, 1440, "minutes"));
     out->retry_time_for_other_issues = static_cast<int>(m);
   }
   if (!n["retry_time_for_other_issues"] &&

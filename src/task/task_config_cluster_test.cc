@@ -71,9 +71,9 @@ TEST(TaskConfigClusterTest, RetryWindowsDefaultAndRanges) {
     const char* expect;
   } cases[] = {
       {"options: {retry_time_for_failed_connections: 9}\n",
-       "options.retry_time_for_failed_connections (minutes): must be an integer 10-1440, got '9'"},
+       "options.retry_time_for_failed_connections: must be an integer 10-1440 minutes, got '9'"},
       {"options: {retry_time_for_failed_connections: 1441}\n", "10-1440"},
-      {"options: {retry_time_for_other_issues: 0}\n", "must be an integer 1-1440, got '0'"},
+      {"options: {retry_time_for_other_issues: 0}\n", "must be an integer 1-1440 minutes, got '0'"},
       {"options: {retry_time_for_failed_connections: 20, retry_time_for_other_issues: 20}\n",
        "must be smaller than retry_time_for_failed_connections (20)"},
   };
