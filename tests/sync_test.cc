@@ -1681,6 +1681,35 @@ TEST_F(SyncTest, APrefixUniqueKeyKeepsParallelApplyInSourceOrder) {
   EXPECT_EQ(destValue(rows), sourceValue(rows));
 }
 
+// A column whose integer type a DDL changes (signed to unsigned, 4 to 8 bytes) while the task
+// runs: the rows after it are written with its new type (a bulk statement prepared before the DDL
+// was reused for the same text and bound them as before: out of range, the task stopped).
+TEST_F(SyncTest, RowsAfterAnIntegerColumnChangesTypeAreWrittenWithTheNewType) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS ity; CREATE DATABASE ity; "
+      "CREATE TABLE ity.p (id INT NOT NULL PRIMARY KEY, v INT); INSERT INTO ity.p VALUES (1, 1), "
+      "(2, 2); CREATE TABLE ity.u (id INT UNSIGNED NOT NULL PRIMARY KEY, v INT UNSIGNED); "
+      "INSERT INTO ity.u VALUES (1, 1)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("itysync", "  - database: ity\n", "{}", &dts, &data, &logfile));
+  sourceSql("UPDATE ity.p SET v = 5 WHERE id = 1");
+  sourceSql("UPDATE ity.u SET v = 4294967295 WHERE id = 1");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  sourceSql("ALTER TABLE ity.p MODIFY id BIGINT UNSIGNED NOT NULL");
+  sourceSql("UPDATE ity.p SET id = 18446744073709551615 WHERE id = 2");
+  sourceSql("ALTER TABLE ity.u MODIFY v BIGINT");
+  sourceSql("UPDATE ity.u SET v = -281474976710656 WHERE id = 1");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(phase(data), "incremental") << log(logfile);
+  for (const char* t : {"p", "u"}) {
+    const std::string rows =
+        std::string("SELECT GROUP_CONCAT(id, ':', v ORDER BY id) FROM ity.") + t;
+    EXPECT_EQ(destValue(rows), sourceValue(rows)) << t << "\n" << log(logfile);
+  }
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM ity.p"), "1,18446744073709551615");
+}
+
 TEST_F(SyncTest, AChangeLoggedAsAStatementStopsTheTaskNamingIt) {
   sourceSql(
       "DROP DATABASE IF EXISTS sfmt; CREATE DATABASE sfmt; "

@@ -30,12 +30,18 @@ Result<uint64_t> MysqlDestinationSession::executeBulk(
     return Status::Unsupported("the destination " + conn_->options().endpoint.toString() +
                                " takes no arrays of parameters (MariaDB 10.2 or later does)");
   }
-  auto it = prepared_.find(sql);
+  // The same text binds its values by the column types it was prepared with: a column whose
+  // type a DDL changed (INT to BIGINT UNSIGNED) needs a statement of its own.
+  std::string key = sql;
+  key.push_back('\0');
+  for (mysql::BulkStatement::Param p : params)
+    key.push_back(static_cast<char>('0' + static_cast<int>(p)));
+  auto it = prepared_.find(key);
   if (it == prepared_.end()) {
     if (prepared_.size() >= kMaxPrepared) prepared_.clear();
     auto stmt = mysql::BulkStatement::prepare(*conn_, sql, params, &last_errno_);
     if (!stmt.ok()) return stmt.status();
-    it = prepared_.emplace(sql, std::move(stmt).value()).first;
+    it = prepared_.emplace(std::move(key), std::move(stmt).value()).first;
   }
   auto matched = it->second->execute(rows);
   last_errno_ = matched.ok() ? 0 : it->second->lastErrorNumber();

@@ -87,8 +87,8 @@ class MysqlDestinationSession final : public DestinationSession {
   mysql::Connection* conn_;
   unsigned last_errno_ = 0;
   std::optional<bool> bulk_;  // supportsBulk(), asked once
-  // Prepared bulk statements by text (a session applies a bounded set of tables; the map is
-  // emptied when it reaches kMaxPrepared).
+  // Prepared bulk statements by text and parameter types (a session applies a bounded set of
+  // tables; the map is emptied when it reaches kMaxPrepared).
   static constexpr size_t kMaxPrepared = 64;
   std::unordered_map<std::string, std::unique_ptr<mysql::BulkStatement>> prepared_;
 };
