@@ -254,14 +254,11 @@ Result<std::shared_ptr<const TableKeys>> MysqlApplier::tableKeys(const ChangeEve
       else
         cols.push_back(*c);
     }
-    if (usable && key.prefix()) {
-      // Rows that differ but share the prefix collide: whole values do not tell which changes
-      // conflict, so every change of the table conflicts with every other (they collided when
-      // parallel workers reordered them).
-      keys.unique.push_back({});
-      if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;
-    } else if (usable) {
-      keys.unique.push_back(cols);
+    if (usable) {
+      // A key on a prefix: rows that differ but share the prefix collide, so whole values do not
+      // tell which changes conflict, and every change of the table conflicts with every other
+      // (they collided when parallel workers reordered them).
+      keys.unique.push_back(key.prefix() ? std::vector<size_t>{} : cols);
       keys.identity_only = unique->size() == 1;  // checked against the identity below
       if (keys.identity.empty() && (key.primary() || !key.nullable)) keys.identity = cols;
     } else {
