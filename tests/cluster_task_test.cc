@@ -472,6 +472,39 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
             std::string::npos)
       << out;
 
+  // The instance's primary under an address the registry does not know (an instance registered
+  // with its read/write endpoint and node-2 only, the destination node-1's direct endpoint):
+  // found by asking the servers, and refused as the registered addresses are.
+  {
+    auto st = cluster_->status();
+    std::ofstream f(cluster_->dir() + "/partial.yaml");
+    f << "name: partial\nendpoint: '" << st["endpoint"].get<std::string>()
+      << "'\nuser: dts\npassword_env: DTS_IT_PW\n"
+      << "nodes:\n  - {name: node-2, endpoint: '" << cluster_->nodeEndpoint("node-2") << "'}\n";
+  }
+  const std::string partial_dir = cluster_->dir() + "/dts-partial";
+  ASSERT_EQ(runDts({"instance", "create", "-f", cluster_->dir() + "/partial.yaml", "--data-dir",
+                    partial_dir},
+                   &out),
+            0)
+      << out;
+  const std::string primary = cluster_->status()["primary"].get<std::string>();
+  for (const std::string source :
+       {"{instance: partial, secondary_node: node-2}", "{instance: partial}"}) {
+    const std::string name =
+        source.find("node-2") != std::string::npos ? "node2-to-primary" : "primary-to-primary";
+    rc = runDts({"run", writeTask(name, source, cluster_->nodeEndpoint(primary)), "--data-dir",
+                 partial_dir},
+                &out);
+    EXPECT_NE(rc, 0) << source;
+    EXPECT_NE(out.find("[FAIL] destination server: destination " + cluster_->nodeEndpoint(primary) +
+                       " is the primary of instance partial under another address: a task does "
+                       "not write into a source's own servers"),
+              std::string::npos)
+        << source << "\n"
+        << out;
+  }
+
   // binlog_format=STATEMENT on the selected node.
   rootSql("node-2", "SET GLOBAL binlog_format=STATEMENT");
   rc = runDts({"run", writeTask("statement", "{instance: shop, secondary_node: node-2}"),

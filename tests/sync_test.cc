@@ -1684,6 +1684,91 @@ TEST_F(SyncTest, APrefixUniqueKeyKeepsParallelApplyInSourceOrder) {
 // A column whose integer type a DDL changes (signed to unsigned, 4 to 8 bytes) while the task
 // runs: the rows after it are written with its new type (a bulk statement prepared before the DDL
 // was reused for the same text and bound them as before: out of range, the task stopped).
+// The source's own server as the destination, under another address (its direct endpoint, the
+// source read through the read/write endpoint): refused when the copy would land in a database
+// the task reads; into another database it runs through full and incremental (the first snapshot
+// used to hold DDL off on the source while dts_meta was created at the destination: a deadlock).
+// A stop that waits on a locked destination ends at once on a second SIGTERM, and the next run
+// loses and doubles nothing.
+TEST_F(SyncTest, TheSourcesOwnServerIsADestinationOnlyForDatabasesTheTaskDoesNotRead) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS one; DROP DATABASE IF EXISTS one_copy; CREATE DATABASE one; "
+      "CREATE TABLE one.t (id INT PRIMARY KEY, v VARCHAR(20)); USE one; "
+      "INSERT INTO one.t SELECT seq, CONCAT('v', seq) FROM seq_1_to_20000");
+  const std::string primary =
+      cluster_->nodeEndpoint(cluster_->status()["primary"].get<std::string>());
+  auto task = [&](const std::string& name, const std::string& objects) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream f(path);
+    f << "name: " << name << "\nkind: sync\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << primary << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects:\n"
+      << objects << "options: {parallelism: 2}\n";
+    return path;
+  };
+  std::string out;
+  EXPECT_NE(runDts("run " + task("oneself", "  - database: one\n") + " --data-dir " +
+                       workFile("data-oneself") + " 2>&1",
+                   &out),
+            0);
+  EXPECT_NE(out.find("[FAIL] destination server"), std::string::npos) << out;
+  EXPECT_NE(out.find("is the source's server and `one` goes to `one`, which the task also reads"),
+            std::string::npos)
+      << out;
+
+  const std::string file = task("onecopy", "  - database: one\n    rename_to: one_copy\n");
+  const std::string data = workFile("data-onecopy"), logfile = workFile("onecopy.log");
+  DtsProcess dts;
+  dts.start({"run", file, "--data-dir", data}, logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 90s)) << log(logfile);
+  EXPECT_NE(log(logfile).find("[ok  ] destination server: the source's server: the copy goes to "
+                              "databases the task does not read"),
+            std::string::npos)
+      << log(logfile);
+  sourceSql(
+      "USE one; INSERT INTO one.t SELECT seq, 'inc' FROM seq_20001_to_20100; DELETE FROM one.t WHERE "
+      "id <= 10");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  const std::string sum = "SELECT COUNT(*), SUM(CRC32(CONCAT(id, v))) FROM ";
+  EXPECT_EQ(sourceValue(sum + "one_copy.t"), sourceValue(sum + "one.t"));
+
+  {
+    // The destination table locked: the applier waits on it, and so does a first SIGTERM.
+    auto locker = cluster_->connect(primary);
+    ASSERT_NE(locker, nullptr);
+    ASSERT_TRUE(locker->execute("LOCK TABLES one_copy.t WRITE").ok());
+    sourceSql("UPDATE one.t SET v = 'blocked' WHERE id <= 100");
+    ASSERT_TRUE(eventually(30s, [&] {
+      return sourceValue(
+                 "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE STATE LIKE "
+                 "'%metadata lock%' AND INFO LIKE '%one_copy%'") != "0";
+    }));
+    dts.signal(SIGTERM);
+    ASSERT_FALSE(dts.wait(3s).has_value()) << "stopped while the destination was locked";
+    dts.signal(SIGTERM);
+    EXPECT_EQ(dts.wait(10s), 128 + SIGTERM) << log(logfile);
+    EXPECT_NE(log(logfile).find("stopping after the work in progress (a second SIGTERM exits at "
+                                "once)"),
+              std::string::npos)
+        << log(logfile);
+    EXPECT_NE(log(logfile).find("second stop signal: exiting now; the next run resumes from the "
+                                "last checkpoint"),
+              std::string::npos)
+        << log(logfile);
+  }
+  DtsProcess again;
+  again.start({"run", file, "--data-dir", data}, logfile + ".2");
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile + ".2");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile + ".2");
+  EXPECT_EQ(sourceValue(sum + "one_copy.t"), sourceValue(sum + "one.t"));
+  EXPECT_EQ(sourceValue("SELECT COUNT(*) FROM one_copy.t WHERE v = 'blocked'"), "90");
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait(60s), 0) << log(logfile + ".2");
+  sourceSql("DROP DATABASE one; DROP DATABASE one_copy");
+}
+
 TEST_F(SyncTest, RowsAfterAnIntegerColumnChangesTypeAreWrittenWithTheNewType) {
   sourceSql(
       "DROP DATABASE IF EXISTS ity; CREATE DATABASE ity; "

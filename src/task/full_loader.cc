@@ -336,7 +336,7 @@ Status FullLoader::worker(Shared& shared, const OnSnapshot& on_snapshot) {
       auto snap = openSnapshot(*src, &shared.snapshot_gtids, at_position);
       if (!snap.ok()) return snap.status().withContext("opening a consistent snapshot");
       gtid = *snap;
-      if (!at_position) DTS_RETURN_IF_ERROR(on_snapshot(gtid, nullptr));
+      DTS_RETURN_IF_ERROR(on_snapshot(gtid, nullptr));
       shared.snapshot_opened = true;
     }
     bool table_done = false;

@@ -100,10 +100,12 @@ class FullLoader {
              const std::atomic<bool>* stop, Clock* clock);
 
   // Called (from a worker thread, serialized) with the GTID position of each snapshot opened,
-  // first one first, before any of its rows can commit. For the first snapshot of a run with
-  // FullLoadOptions::hold_ddl_at_first_snapshot, `reader` is a connection to the source on which
-  // the definitions in force at that position can be read (task/snapshot.h: DDL is held off
-  // until the call returns); null otherwise. An error fails the run.
+  // first one first, before any of its rows can commit, with `reader` null. For the first
+  // snapshot of a run with FullLoadOptions::hold_ddl_at_first_snapshot it is called once before
+  // that, with `reader` a connection to the source on which the definitions in force at that
+  // position can be read (task/snapshot.h: DDL is held off until the call returns, on the source
+  // server, which may also be the destination's: that call must only read, and write what it
+  // read in the second call). An error fails the run.
   using OnSnapshot = std::function<Status(const std::string& gtid, mysql::Connection* reader)>;
 
   // Loads every chunk not yet done. Returns kAborted when stopped (whole chunks committed so

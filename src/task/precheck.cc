@@ -1,5 +1,7 @@
 #include "task/precheck.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -144,6 +146,39 @@ std::string value(mysql::Connection& c, const std::string& sql) {
   return **v;
 }
 
+// Whether src and dest are connections to one server: a user lock taken on src is in use as
+// dest sees it. Exact whatever the endpoints look like (a proxy, another address, a socket), and
+// needs no privilege.
+Result<bool> sameServer(mysql::Connection& src, mysql::Connection& dest) {
+  DTS_ASSIGN_OR_RETURN(auto id, src.queryValue("SELECT CONNECTION_ID()"));
+  const std::string lock = src.quoteString("dts-same-server-probe-" + std::to_string(::getpid()) +
+                                           "-" + id.value_or(""));
+  DTS_ASSIGN_OR_RETURN(auto got, src.queryValue("SELECT GET_LOCK(" + lock + ", 0)"));
+  if (got.value_or("") != "1") return false;
+  auto used = dest.queryValue("SELECT IS_USED_LOCK(" + lock + ")");
+  (void)src.queryValue("SELECT RELEASE_LOCK(" + lock + ")");
+  if (!used.ok()) return used.status();
+  return used->has_value();
+}
+
+// On one server, a target database the selection also reads would have the task write into
+// what it copies (into the very tables, without renames): what it names, or empty.
+std::string targetsTheTaskReads(mysql::Connection& server, const pipeline::Mapping& mapping) {
+  const bool fold = value(server, "SELECT @@GLOBAL.lower_case_table_names") != "0";
+  std::string found;
+  for (const auto& sel : mapping.selections()) {
+    const std::string target = mapping.targetDatabase(sel.database);
+    for (const auto& other : mapping.selections()) {
+      const bool same =
+          fold ? toLower(other.database) == toLower(target) : other.database == target;
+      if (!same) continue;
+      found += (found.empty() ? "" : "; ") + mysql::quoteIdentifier(sel.database) + " goes to " +
+               mysql::quoteIdentifier(target) + ", which the task also reads";
+    }
+  }
+  return found;
+}
+
 // The source's foreign keys that act ON DELETE or ON UPDATE (CASCADE, SET NULL, SET DEFAULT),
 // as "`db`.`child` (name) ON DELETE CASCADE -> `db`.`parent`": those that reference a selected
 // table, and those of a selected table that reference a table the task does not move (whose
@@ -261,6 +296,7 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
   using L = PrecheckItem::Level;
 
   std::unique_ptr<mysql::Connection> src, dest;
+  std::unique_ptr<mysql::Connection> primary;  // the instance's, when a secondary node is read
   auto src_opts = config.source.connectOptions();
   if (!src_opts.ok()) {
     add("source credentials", L::kFail, src_opts.status().message());
@@ -425,7 +461,6 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
       // what it replicates (DESIGN.md).
       mysql::ConnectOptions primary_opts = src->options();
       auto ep = mysql::Endpoint::parse(config.source.instance_endpoint);
-      std::unique_ptr<mysql::Connection> primary;
       if (ep.ok()) {
         primary_opts.endpoint = *ep;
         auto p = mysql::Connection::connect(primary_opts);
@@ -554,6 +589,48 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
         }
         report.schema_objects = std::move(plan).value();
       }
+    }
+  }
+
+  if (src != nullptr && dest != nullptr) {
+    // The server the task reads, and the primary a secondary node read replicates: whatever
+    // address reaches them (a proxy, an alias), writing into them could have the task read its
+    // own writes.
+    const std::string read_what =
+        config.source.instance.empty() ? "the source's server"
+        : config.source.secondary_node.empty()
+            ? "the primary of instance " + config.source.instance
+            : "node " + config.source.secondary_node + " of instance " + config.source.instance;
+    std::vector<std::pair<std::string, mysql::Connection*>> upstream{{read_what, src.get()}};
+    if (primary != nullptr)
+      upstream.emplace_back("the primary of instance " + config.source.instance, primary.get());
+    bool checked = true;
+    std::string one;
+    for (const auto& [what, conn] : upstream) {
+      auto same = sameServer(*conn, *dest);
+      if (!same.ok()) {
+        add("destination server", L::kWarn,
+            "cannot tell whether it is " + what + ": " + same.status().message());
+        checked = false;
+      } else if (*same && one.empty()) {
+        one = what;
+      }
+    }
+    const std::string where = "destination " + dest->options().endpoint.toString() + " is " + one;
+    if (!one.empty() && !config.source.instance.empty()) {
+      // As when its address is a registered one (cluster_rules.h).
+      add("destination server", L::kFail,
+          where + " under another address: a task does not write into a source's own servers");
+    } else if (!one.empty()) {
+      const std::string overlap = targetsTheTaskReads(*dest, mapping);
+      if (!overlap.empty())
+        add("destination server", L::kFail,
+            where + " and " + overlap + " (fix: rename_to a database the task does not read)");
+      else
+        add("destination server", L::kOk,
+            one + ": the copy goes to databases the task does not read");
+    } else if (checked) {
+      add("destination server", L::kOk, "not the source's server");
     }
   }
 

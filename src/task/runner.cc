@@ -482,6 +482,10 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     }
     FullLoader loader(src_opts, dest_opts, report.catalog, fo, &progress_, &stop, options_.clock);
     auto started = std::chrono::steady_clock::now();
+    // The definitions read while DDL is held off on the source, written once it is not: DDL at
+    // the destination (dts_meta's CREATE) would wait for that hold when both are one server.
+    std::optional<std::string> starting_definitions;
+    size_t starting_tables = 0;
     DTS_RETURN_IF_ERROR(loader.run([&](const std::string& gtid, mysql::Connection* reader) {
       {
         std::lock_guard<std::mutex> lock(state_mu_);
@@ -492,14 +496,19 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
         for (const CatalogTable& t : report.catalog) {
           tables.emplace_back(t.route.source_database, t.route.source_table);
         }
-        size_t count = 0;
-        DTS_ASSIGN_OR_RETURN(std::string text,
-                             readStartingDefinitions(*reader, mapping, std::move(tables), &count));
+        DTS_ASSIGN_OR_RETURN(
+            starting_definitions,
+            readStartingDefinitions(*reader, mapping, std::move(tables), &starting_tables));
+        return Status::OK();
+      }
+      if (starting_definitions.has_value()) {
         DTS_ASSIGN_OR_RETURN(auto store, SchemaHistoryStore::open(dest_opts, config_.name));
         DTS_RETURN_IF_ERROR(store->clear());
-        DTS_RETURN_IF_ERROR(store->save(1, "", text));
+        DTS_RETURN_IF_ERROR(store->save(1, "", *starting_definitions));
+        starting_definitions.reset();
         spdlog::info("task {}: schema history starts at {} with the definitions of {} tables",
-                     config_.name, gtid.empty() ? "the source's first transaction" : gtid, count);
+                     config_.name, gtid.empty() ? "the source's first transaction" : gtid,
+                     starting_tables);
       }
       {
         std::lock_guard<std::mutex> lock(state_mu_);
