@@ -1447,6 +1447,58 @@ TEST_F(SyncTest, AUniqueKeyAddedAtTheDestinationStopsTheTaskInsteadOfDeletingARo
   EXPECT_EQ(destValue(rows), "1:1:one!,10:7:new,328741:7:keep");
 }
 
+// The README's way past a DDL the destination refuses: make the change there by hand, run with
+// ddl: false until past it, then with ddl: true again. A DDL left out is kept left out at once,
+// and a run that then fails (on a table a later left-out CREATE would have made) keeps what it
+// had done: its checkpoint, as `dts status` shows it, is where the next run starts. Before, the
+// next run with ddl: true met the same DDL again.
+TEST_F(SyncTest, ADdlLeftOutByDdlFalseStaysLeftOutAfterTheRunFails) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS dlo; CREATE DATABASE dlo; "
+      "CREATE TABLE dlo.t (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO dlo.t VALUES (1, 'a')");
+  DtsProcess dts;
+  std::string data, logfile, file;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("dlosync", "  - database: dlo\n", "{}", &dts, &data, &logfile, &file));
+  cluster_->rootSql("dest", "ALTER TABLE dlo.t ADD COLUMN c INT");
+  sourceSql("ALTER TABLE dlo.t ADD COLUMN c INT");
+  auto rc = dts.wait(60s);
+  ASSERT_TRUE(rc.has_value() && *rc != 0) << log(logfile);
+  EXPECT_NE(log(logfile).find("Duplicate column name 'c'"), std::string::npos) << log(logfile);
+
+  sourceSql("INSERT INTO dlo.t VALUES (2, 'b', 5)");
+  sourceSql("CREATE TABLE dlo.n (id INT PRIMARY KEY)");
+  const std::string after_create = sourceValue("SELECT @@GLOBAL.gtid_binlog_pos");
+  sourceSql("INSERT INTO dlo.n VALUES (1)");
+  const std::string ddl_false =
+      writeTask("dlosync", cluster_->endpoint(), "  - database: dlo\n", "{ddl: false}");
+  {
+    DtsProcess skipping;
+    skipping.start({"run", ddl_false, "--data-dir", data}, logfile + ".2");
+    auto rc2 = skipping.wait(60s);
+    ASSERT_TRUE(rc2.has_value() && *rc2 != 0) << log(logfile + ".2");
+    EXPECT_NE(log(logfile + ".2").find("doesn't exist (error 1146)"), std::string::npos)
+        << log(logfile + ".2");
+  }
+  auto st = status(data);
+  ASSERT_TRUE(st.is_object());
+  EXPECT_EQ(st["checkpoint_gtid"], after_create) << st.dump();
+
+  cluster_->rootSql("dest", "CREATE TABLE dlo.n (id INT PRIMARY KEY)");
+  writeTask("dlosync", cluster_->endpoint(), "  - database: dlo\n", "{}");
+  DtsProcess again;
+  again.start({"run", file, "--data-dir", data}, logfile + ".3");
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile + ".3");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile + ".3");
+  EXPECT_EQ(log(logfile + ".3").find("Duplicate column name"), std::string::npos)
+      << log(logfile + ".3");
+  EXPECT_EQ(
+      destValue("SELECT GROUP_CONCAT(id, ':', v, ':', IFNULL(c, '-') ORDER BY id) FROM dlo.t"),
+      "1:a:-,2:b:5");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id) FROM dlo.n"), "1");
+  sourceSql("DROP DATABASE dlo");
+}
+
 // Servers whose global sql_mode changes how statements read (ANSI_QUOTES,
 // NO_BACKSLASH_ESCAPES), what '' means (EMPTY_STRING_IS_NULL), what CHAR values read back as
 // (PAD_CHAR_TO_FULL_LENGTH) or what SHOW CREATE TABLE prints (NO_*_OPTIONS): dts's sessions

@@ -153,6 +153,7 @@ Status MysqlApplier::start() {
   destination_flavor_ = control_->flavor();
   base_ = resume_.applied;
   position_ = resume_.position;
+  persisted_pending_ddl_ = resume_.pending_ddl;
   last_control_write_ = options_.clock->now();
   rate_time_ = last_control_write_;
   for (int i = 0; i < options_.workers; ++i) {
@@ -898,6 +899,7 @@ Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
     std::lock_guard<std::mutex> lock(mu_);
     sql = store_.upsertSql(0, base_, positionLocked(), pending_ddl);
     persisted_version_ = base_version_;
+    persisted_pending_ddl_ = pending_ddl;
     last_control_write_ = options_.clock->now();
   }
   return control_->execute(sql).withContext("writing the checkpoint of task '" + options_.task +
@@ -1059,6 +1061,25 @@ Status MysqlApplier::close() {
   for (auto& w : workers_) {
     if (w->thread.joinable()) w->thread.join();
     w->conn.reset();  // ends the session: releases its slot lock
+  }
+  if (!st.ok()) {
+    // After a failure flush() writes nothing, but what is done before the failed transaction
+    // (committed, or skipped: filtered out, a DDL left out by ddl: false) is as final as ever:
+    // it is kept, so that the next run does not read it again (a DDL left out once would stop a
+    // run with ddl: true again) and starts where the status says.
+    bool behind = false;
+    std::string pending;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      behind = base_version_ != persisted_version_;
+      pending = persisted_pending_ddl_;
+    }
+    if (behind) {
+      Status kept = writeControlSlot(pending);
+      if (!kept.ok())
+        spdlog::warn("task {}: keeping the checkpoint after an error: {}", options_.task,
+                     kept.toString());
+    }
   }
   prefetcher_.reset();
   control_.reset();

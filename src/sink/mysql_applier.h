@@ -334,6 +334,7 @@ class MysqlApplier final : public Sink {
   mysql::GtidPosition position_{mysql::GtidFlavor::kMariaDb};
   uint64_t base_version_ = 0;
   uint64_t persisted_version_ = 0;
+  std::string persisted_pending_ddl_;  // slot 0's pending DDL as last written
   Clock::TimePoint last_control_write_{};
   size_t queued_ = 0;         // whole transactions and streamed pieces given to workers
   size_t queued_pieces_ = 0;  // of queued_: streamed pieces (stats() counts their transaction once)

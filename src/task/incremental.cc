@@ -664,6 +664,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       break;
     }
     for (pipeline::Transaction& piece : ready) {
+      bool left_out = false;  // a DDL about what the task moves, not applied
       if (!config_.options.ddl) {
         // Said and counted, never dropped silently: a TRUNCATE or DROP left out leaves the
         // destination holding rows the source no longer has.
@@ -679,6 +680,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
                        config_.name, tracking ? "recorded" : "applied at the destination", e.sql,
                        piece.gtid, e.position.file, e.position.offset);
           progress->countDegraded(Degraded::kDdlNotApplied);
+          left_out = true;
           return true;
         });
       }
@@ -708,7 +710,11 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
       // A whole transaction with nothing to apply and nothing to record is dropped; a piece of a
       // larger one always goes (the sink needs its first and last).
       if (piece.whole() && piece.gtid.empty() && piece.events.empty()) continue;
+      const bool last = piece.last_piece;
       st = sink->apply(std::move(piece));
+      // Left out for good at once: a run with ddl: true after this one (the documented way past
+      // a DDL the destination cannot take) must not meet it again.
+      if (st.ok() && left_out && last) st = sink->flush();
       if (!st.ok()) {
         st = st.withContext(where);
         break;
