@@ -1499,6 +1499,35 @@ TEST_F(SyncTest, ADdlLeftOutByDdlFalseStaysLeftOutAfterTheRunFails) {
   sourceSql("DROP DATABASE dlo");
 }
 
+// A system-versioned table created in a moved database while the task runs: dts does not move
+// such tables, and the task stops at its CREATE, naming it, before the destination runs it (it
+// ran it, and the first row then stopped the task with "corrupt TABLE_MAP", the server's
+// definition lacking the hidden row_start/row_end).
+TEST_F(SyncTest, ASystemVersionedTableCreatedDuringSyncStopsTheTaskAtItsCreate) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS svc; CREATE DATABASE svc; CREATE TABLE svc.t (id INT PRIMARY KEY)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("svcsync", "  - database: svc\n", "{}", &dts, &data, &logfile));
+  sourceSql("INSERT INTO svc.t VALUES (1)");
+  sourceSql("CREATE TABLE svc.sv (id INT PRIMARY KEY) WITH SYSTEM VERSIONING");
+  sourceSql("INSERT INTO svc.sv VALUES (1)");
+  sourceSql("INSERT INTO svc.t VALUES (2)");
+  auto rc = dts.wait(60s);
+  ASSERT_TRUE(rc.has_value() && *rc != 0) << log(logfile);
+  const std::string out = log(logfile);
+  EXPECT_NE(out.find("makes `svc`.`sv` a system-versioned table (WITH SYSTEM VERSIONING), which "
+                     "dts does not move"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("corrupt TABLE_MAP"), std::string::npos) << out;
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'svc' "
+                      "AND TABLE_NAME = 'sv'"),
+            "0");
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM svc.t"), "1");
+  sourceSql("DROP DATABASE svc");
+}
+
 // Servers whose global sql_mode changes how statements read (ANSI_QUOTES,
 // NO_BACKSLASH_ESCAPES), what '' means (EMPTY_STRING_IS_NULL), what CHAR values read back as
 // (PAD_CHAR_TO_FULL_LENGTH) or what SHOW CREATE TABLE prints (NO_*_OPTIONS): dts's sessions

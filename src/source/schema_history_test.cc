@@ -314,6 +314,31 @@ TEST_F(HistoryTest, TablesNobodyCaresAboutAreForgotten) {
   EXPECT_FALSE(h.knows("d", "skipped"));
 }
 
+// A selected table created WITH SYSTEM VERSIONING (table option or column clauses) stops the
+// history at its CREATE, naming the table and why; one nobody selected falls back as before.
+TEST_F(HistoryTest, ASelectedTableCreatedWithSystemVersioningIsRefusedAtItsCreate) {
+  SchemaHistory::Options o;
+  o.cares = [](const std::string&, const std::string& table) { return table != "other"; };
+  SchemaHistory h(std::move(o));
+  for (const char* sql :
+       {"CREATE TABLE sv (id INT PRIMARY KEY) WITH SYSTEM VERSIONING",
+        "CREATE TABLE sv (id INT PRIMARY KEY, s TIMESTAMP(6) GENERATED ALWAYS AS ROW START, e "
+        "TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM "
+        "VERSIONING",
+        "CREATE TABLE sv (id INT PRIMARY KEY, v INT WITH SYSTEM VERSIONING)"}) {
+    auto r = h.apply("d", sql);
+    ASSERT_FALSE(r.ok()) << sql;
+    EXPECT_EQ(r.status().code(), Status::Code::kUnsupported) << sql;
+    EXPECT_NE(r.status().message().find("makes `d`.`sv` a system-versioned table (WITH SYSTEM "
+                                        "VERSIONING), which dts does not move"),
+              std::string::npos)
+        << r.status().message();
+  }
+  auto r = h.apply("d", "CREATE TABLE other (id INT PRIMARY KEY) WITH SYSTEM VERSIONING");
+  ASSERT_TRUE(r.ok()) << r.status().toString();
+  EXPECT_FALSE(h.knows("d", "other"));
+}
+
 TEST_F(HistoryTest, SaveAtAMarkerAndRestore) {
   run("CREATE TABLE t (a INT PRIMARY KEY, `we ird%~` VARCHAR(3) UNIQUE)");  // marker 1
   const uint64_t before_alter = marker_;
