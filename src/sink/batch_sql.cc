@@ -63,20 +63,22 @@ void appendPlaceholder(std::string* out, const std::string& form) {
 
 }  // namespace
 
-size_t BulkReplace::bytes() const {
+size_t BulkReplace::bytes(size_t begin, size_t end) const {
   size_t n = 0;
-  for (const mysql::RowImage& r : rows) {
-    for (const mysql::Value& v : r.values) n += v.s.size() + 8;
+  for (size_t i = begin; i < std::min(end, rows.size()); ++i) {
+    for (const mysql::Value& v : rows[i].values) n += v.s.size() + 8;
   }
   return n;
 }
 
-Result<mysql::BulkRows> BulkReplace::bulkRows() const {
+Result<mysql::BulkRows> BulkReplace::bulkRows(size_t begin, size_t end) const {
   const size_t ncols = params.size();
   mysql::BulkRows out(ncols);
-  out.reserve(bytes());
+  end = std::min(end, rows.size());
+  out.reserve(bytes(begin, end));
   std::string text;
-  for (const mysql::RowImage& r : rows) {
+  for (size_t i = begin; i < end; ++i) {
+    const mysql::RowImage& r = rows[i];
     for (size_t n = 0; n < ncols; ++n) {
       const mysql::Value& v = r.values[n];
       if (v.isNull()) {
@@ -120,12 +122,13 @@ Result<mysql::BulkRows> BulkReplace::bulkRows() const {
   return out;
 }
 
-Result<std::vector<std::string>> BulkReplace::statements(size_t max_bytes) const {
+Result<std::vector<std::string>> BulkReplace::statements(size_t max_bytes, size_t begin) const {
   const std::string head = sql.substr(0, sql.find(" VALUES (") + 8);  // REPLACE INTO ... VALUES
   std::vector<std::string> out;
   std::string stmt;
   std::string row;
-  for (const mysql::RowImage& r : rows) {
+  for (size_t i = begin; i < rows.size(); ++i) {
+    const mysql::RowImage& r = rows[i];
     row.clear();
     bool lenient = false;  // never: such rows do not go by bulk REPLACE
     DTS_RETURN_IF_ERROR(appendRowLiteral(&row, *info, r, destination, &lenient));

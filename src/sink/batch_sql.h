@@ -70,6 +70,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -117,13 +118,13 @@ struct BulkReplace {
   std::vector<mysql::RowImage> rows;                                // full after images
   mysql::ServerFlavor destination = mysql::ServerFlavor::kMariaDb;  // how its literals store
 
-  // The parameters of every row, built when the statement runs.
-  Result<mysql::BulkRows> bulkRows() const;
-  // About the bytes the rows' parameters take on the wire.
-  size_t bytes() const;
-  // The same rows as multi-row REPLACE statements of at most about max_bytes each (for a server
-  // that refuses to prepare another statement).
-  Result<std::vector<std::string>> statements(size_t max_bytes) const;
+  // The parameters of rows [begin, end) (every row by default), built when the statement runs.
+  Result<mysql::BulkRows> bulkRows(size_t begin = 0, size_t end = SIZE_MAX) const;
+  // About the bytes the parameters of rows [begin, end) take on the wire.
+  size_t bytes(size_t begin = 0, size_t end = SIZE_MAX) const;
+  // Rows [begin, ...) as multi-row REPLACE statements of at most about max_bytes each (a row
+  // larger goes alone), for a server that refuses to prepare another statement.
+  Result<std::vector<std::string>> statements(size_t max_bytes, size_t begin = 0) const;
 };
 
 // One step of a batch: an SQL statement, or a bulk REPLACE.

@@ -730,32 +730,44 @@ Result<std::string> MysqlApplier::guardedKeysChanged(Worker* w,
 
 Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_limit,
                              uint64_t packet) {
-  if (const size_t bytes = bulk.bytes(); bytes > round_limit) {
-    if (bulk.rows.size() == 1) {
+  // Rounds of at most round_limit bytes (a preference: 8 MiB); a row larger goes alone, as one
+  // bulk execution of its binary parameters, as long as the destination's max_allowed_packet
+  // takes it.
+  const uint64_t statement_limit = packet > (64u << 10) ? packet - (64u << 10) : packet / 2;
+  const size_t n = bulk.rows.size();
+  for (size_t begin = 0; begin < n;) {
+    size_t end = begin + 1;
+    size_t bytes = bulk.bytes(begin, end);
+    while (end < n) {
+      const size_t next = bulk.bytes(end, end + 1);
+      if (bytes + next > round_limit) break;
+      bytes += next;
+      ++end;
+    }
+    if (bytes > statement_limit) {
       return Status::FailedPrecondition(
           "a row of " + bulk.table + " takes about " + std::to_string(bytes) +
           " bytes, more than the destination's max_allowed_packet (" + std::to_string(packet) +
           ") leaves for one statement: raise max_allowed_packet at the destination above the "
-          "largest row (with room to spare: a row as an SQL literal takes up to twice its bytes), "
-          "then start the task again");
+          "largest row (with room to spare), then start the task again");
     }
-    DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements, bulk.statements(round_limit));
-    for (const std::string& s : statements) DTS_RETURN_IF_ERROR(w->conn->execute(s));
-    return Status::OK();
+    DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows(begin, end));
+    auto done = w->conn->executeBulk(bulk.sql, bulk.params, rows);
+    if (!done.ok() && w->conn->lastErrorNumber() == ER_MAX_PREPARED_STMT_COUNT_REACHED) {
+      // The server's max_prepared_stmt_count is reached (other clients hold them): the rest by
+      // statements.
+      if (!prepare_refused_logged_.exchange(true)) {
+        spdlog::warn("task '{}': {}; rows go by multi-row statements while it lasts", options_.task,
+                     done.status().toString());
+      }
+      DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements,
+                           bulk.statements(round_limit, begin));
+      for (const std::string& s : statements) DTS_RETURN_IF_ERROR(w->conn->execute(s));
+      return Status::OK();
+    }
+    DTS_RETURN_IF_ERROR(done.status());
+    begin = end;
   }
-  DTS_ASSIGN_OR_RETURN(mysql::BulkRows rows, bulk.bulkRows());
-  auto done = w->conn->executeBulk(bulk.sql, bulk.params, rows);
-  if (done.ok() || w->conn->lastErrorNumber() != ER_MAX_PREPARED_STMT_COUNT_REACHED) {
-    return done.status();
-  }
-  // The server's max_prepared_stmt_count is reached (other clients hold them): the same rows by
-  // statements.
-  if (!prepare_refused_logged_.exchange(true)) {
-    spdlog::warn("task '{}': {}; rows go by multi-row statements while it lasts", options_.task,
-                 done.status().toString());
-  }
-  DTS_ASSIGN_OR_RETURN(std::vector<std::string> statements, bulk.statements(round_limit));
-  for (const std::string& s : statements) DTS_RETURN_IF_ERROR(w->conn->execute(s));
   return Status::OK();
 }
 
