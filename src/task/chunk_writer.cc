@@ -24,7 +24,8 @@ bool loadDataCanCarry(const CatalogTable& t) {
 }
 
 ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool load_data_accepted,
-                        bool bulk_everywhere, bool insert_ignore, mysql::ServerFlavor destination) {
+                        bool bulk_everywhere, bool insert_ignore, bool raw_bytes,
+                        mysql::ServerFlavor destination) {
   ChunkFormat f;
   f.insert_ignore = insert_ignore;
   std::vector<std::string_view> types;  // of each copied column, as renders
@@ -63,29 +64,34 @@ ChunkFormat chunkFormat(const CatalogTable& t, FullWriteMethod requested, bool l
   } else if (f.can_load_data) {
     f.method = ChunkMethod::kLoadData;
   }
-  f.raw = f.method == ChunkMethod::kBulk && !insert_ignore;
+  f.raw = raw_bytes;
   if (f.raw) {
     for (size_t i = 0; i < f.renders.size(); ++i) {
       // MariaDB's UUID and INET columns stay text: the server reads any 16 (4) bytes as the
-      // value's binary form and refuses other bytes, so their text must go as text.
+      // value's binary form and refuses other bytes, so their text must go as text; so does
+      // JSON, which MySQL does not take from a binary string.
       const std::string_view type = types[i];
-      if (type == "uuid" || type == "inet6" || type == "inet4") continue;
+      if (type == "uuid" || type == "inet6" || type == "inet4" || type == "json") continue;
       if (f.renders[i] == CatalogColumn::Render::kString)
-        f.renders[i] = CatalogColumn::Render::kHex;  // X'..' in the INSERT fallback
+        f.renders[i] = CatalogColumn::Render::kHex;  // X'..' by INSERT
     }
   }
   // LOAD DATA stores a field as a string: a by_number column's field goes through a variable
-  // and is stored as the integer it holds.
+  // and is stored as the integer it holds; in raw mode (CHARACTER SET binary) a column that
+  // stays text goes through one converted to utf8mb4.
   std::string load_columns, load_set;
   for (size_t i = 0; i < t.copy_columns.size() && i < f.by_number.size(); ++i) {
     std::string q = mysql::quoteIdentifier(t.copy_columns[i]);
-    if (!f.by_number[i]) {
+    const bool text = f.raw && f.renders[i] == CatalogColumn::Render::kString;
+    if (!f.by_number[i] && !text) {
       load_columns += (load_columns.empty() ? "" : ", ") + q;
       continue;
     }
     std::string var = "@dts_" + std::to_string(i);
     load_columns += (load_columns.empty() ? "" : ", ") + var;
-    load_set += (load_set.empty() ? " SET " : ", ") + q + " = CAST(" + var + " AS UNSIGNED)";
+    load_set +=
+        (load_set.empty() ? " SET " : ", ") + q + " = " +
+        (f.by_number[i] ? "CAST(" + var + " AS UNSIGNED)" : "CONVERT(" + var + " USING utf8mb4)");
   }
   std::string target = mysql::quoteQualified(t.route.target_database, t.route.target_table);
   f.insert_head = std::string(insert_ignore ? "INSERT IGNORE INTO " : "INSERT INTO ") + target +

@@ -9,10 +9,15 @@
 // (ChunkWriter) inside the destination transaction the caller opened. A batch is about
 // statement_bytes; a single row larger than that travels alone.
 //
-// Raw mode (bulk into a table dts created from the source's definition, so with the same
-// character set per column): the source sends every value in its column's own character set
-// (character_set_results = NULL) and the destination takes it as a binary string, stored
-// unchanged; neither server converts characters. Otherwise values travel as utf8mb4.
+// Raw mode (a destination table with the source's character set per column: one dts created
+// from the source's definition, or an existing one whose columns were found to match), by every
+// method: the source sends every value in its column's own character set
+// (character_set_results = NULL) and the destination takes it as a binary string (a binary
+// parameter, an X'..' literal, a LOAD DATA field of CHARACTER SET binary), stored unchanged;
+// neither server converts characters. Transcoding through Unicode is not exact: Shift-JIS 0x5C
+// comes back as 0x815F, cp932's NEC and IBM twins as one of them, a GBK code without a Unicode
+// mapping as '?'. Otherwise (an existing table whose character sets differ) values travel as
+// utf8mb4 and each server converts.
 #pragma once
 
 #include <cstdint>
@@ -72,9 +77,10 @@ struct ChunkFormat {
 // destination has not refused LOAD DATA LOCAL so far; bulk_everywhere: every destination
 // connection takes arrays of parameters (auto picks bulk only then); destination: the server's
 // flavor (what it stores of a -0).
+// raw_bytes: the destination table's columns have the source's character sets (raw mode).
 ChunkFormat chunkFormat(const CatalogTable& table, FullWriteMethod requested,
                         bool load_data_accepted, bool bulk_everywhere, bool insert_ignore,
-                        mysql::ServerFlavor destination);
+                        bool raw_bytes, mysql::ServerFlavor destination);
 
 // One batch of rows as the writer sends it: insert: `text` is the whole statement; load_data: the
 // in-memory file; bulk: the values in `bulk`.

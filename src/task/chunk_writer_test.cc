@@ -25,19 +25,22 @@ TEST(ChunkWriterTest, FormatFollowsTheMethodAndWhatTheDestinationTakes) {
   auto t = table();
   using M = FullWriteMethod;
   // auto: bulk when every destination connection takes it, else LOAD DATA, else INSERT.
-  EXPECT_EQ(chunkFormat(t, M::kAuto, true, true, false, kMaria).method, ChunkMethod::kBulk);
-  EXPECT_EQ(chunkFormat(t, M::kAuto, true, false, false, kMaria).method, ChunkMethod::kLoadData);
-  EXPECT_EQ(chunkFormat(t, M::kAuto, false, false, false, kMaria).method, ChunkMethod::kInsert);
+  EXPECT_EQ(chunkFormat(t, M::kAuto, true, true, false, true, kMaria).method, ChunkMethod::kBulk);
+  EXPECT_EQ(chunkFormat(t, M::kAuto, true, false, false, true, kMaria).method,
+            ChunkMethod::kLoadData);
+  EXPECT_EQ(chunkFormat(t, M::kAuto, false, false, false, true, kMaria).method,
+            ChunkMethod::kInsert);
   // bulk_insert keeps LOAD DATA for a batch too large for one bulk packet.
-  auto bulk = chunkFormat(t, M::kBulkInsert, true, false, false, kMaria);
+  auto bulk = chunkFormat(t, M::kBulkInsert, true, false, false, true, kMaria);
   EXPECT_EQ(bulk.method, ChunkMethod::kBulk);
   EXPECT_TRUE(bulk.can_load_data);
-  EXPECT_EQ(chunkFormat(t, M::kLoadData, true, true, false, kMaria).method, ChunkMethod::kLoadData);
-  auto insert = chunkFormat(t, M::kInsert, true, true, false, kMaria);
+  EXPECT_EQ(chunkFormat(t, M::kLoadData, true, true, false, true, kMaria).method,
+            ChunkMethod::kLoadData);
+  auto insert = chunkFormat(t, M::kInsert, true, true, false, true, kMaria);
   EXPECT_EQ(insert.method, ChunkMethod::kInsert);
   EXPECT_FALSE(insert.can_load_data);
   // BIT and spatial columns never go by LOAD DATA.
-  auto bit = chunkFormat(table("bit"), M::kAuto, true, false, false, kMaria);
+  auto bit = chunkFormat(table("bit"), M::kAuto, true, false, false, true, kMaria);
   EXPECT_EQ(bit.method, ChunkMethod::kInsert);
   EXPECT_FALSE(bit.table_fits_load_data);
 }
@@ -51,7 +54,7 @@ TEST(ChunkWriterTest, FloatsAreSelectedExactly) {
   t.copy_columns = {"a", "b", "c", "d", "we`ird"};
   for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert,
                       FullWriteMethod::kLoadData, FullWriteMethod::kInsert}) {
-    auto f = chunkFormat(t, method, true, true, false, kMaria);
+    auto f = chunkFormat(t, method, true, true, false, true, kMaria);
     EXPECT_EQ(f.select_list,
               "`a`, IF(`b` = 0, IF(ATAN2(`b`, -1) < 0, '-0', '0'), `b` * 1e0), `c`, "
               "IF(`d` = 0, IF(ATAN2(`d`, -1) < 0, '-0', '0'), `d` * 1e0), "
@@ -62,16 +65,34 @@ TEST(ChunkWriterTest, FloatsAreSelectedExactly) {
   EXPECT_EQ(exactKeySelectList(t), "(`b` * 1e0), `a`");
 }
 
-TEST(ChunkWriterTest, RawBytesOnlyForBulkIntoTablesDtsCreated) {
+TEST(ChunkWriterTest, RawBytesByEveryMethodIntoTablesWithTheSourcesCharacterSets) {
   auto t = table();
-  auto raw = chunkFormat(t, FullWriteMethod::kAuto, true, true, false, kMaria);
-  EXPECT_TRUE(raw.raw);
-  EXPECT_EQ(raw.renders, (std::vector<CatalogColumn::Render>{CatalogColumn::Render::kNumber,
-                                                             CatalogColumn::Render::kHex,
-                                                             CatalogColumn::Render::kHex}));
-  EXPECT_NE(raw.load_statement.find("CHARACTER SET binary"), std::string::npos);
-  // conflicting_tables: ignore keeps an existing table, whose character sets may differ.
-  auto kept = chunkFormat(t, FullWriteMethod::kAuto, true, true, true, kMaria);
+  for (auto method : {FullWriteMethod::kAuto, FullWriteMethod::kBulkInsert,
+                      FullWriteMethod::kLoadData, FullWriteMethod::kInsert}) {
+    auto raw = chunkFormat(t, method, true, true, false, true, kMaria);
+    EXPECT_TRUE(raw.raw);
+    EXPECT_EQ(raw.renders, (std::vector<CatalogColumn::Render>{CatalogColumn::Render::kNumber,
+                                                               CatalogColumn::Render::kHex,
+                                                               CatalogColumn::Render::kHex}));
+    EXPECT_NE(raw.load_statement.find("CHARACTER SET binary"), std::string::npos);
+  }
+  // UUID, INET and JSON stay text: by LOAD DATA through a variable converted to utf8mb4.
+  t.columns.push_back({"u", "uuid", false, false, CatalogColumn::Render::kString, "uuid", ""});
+  t.columns.push_back({"j", "json", false, false, CatalogColumn::Render::kString, "json", ""});
+  t.copy_columns = {"a", "b", "c", "u", "j"};
+  auto text = chunkFormat(t, FullWriteMethod::kLoadData, true, true, false, true, kMaria);
+  EXPECT_EQ(text.renders[3], CatalogColumn::Render::kString);
+  EXPECT_EQ(text.renders[4], CatalogColumn::Render::kString);
+  EXPECT_NE(text.load_statement.find("CHARACTER SET binary FIELDS TERMINATED BY '\\t' ESCAPED BY "
+                                     "'\\\\' LINES TERMINATED BY '\\n' (`a`, `b`, `c`, @dts_3, "
+                                     "@dts_4) SET `u` = CONVERT(@dts_3 USING utf8mb4), `j` = "
+                                     "CONVERT(@dts_4 USING utf8mb4)"),
+            std::string::npos)
+      << text.load_statement;
+  t = table();
+  // conflicting_tables: ignore keeps an existing table, whose character sets may differ (when
+  // they do not, the loader asks for raw bytes).
+  auto kept = chunkFormat(t, FullWriteMethod::kAuto, true, true, true, false, kMaria);
   EXPECT_FALSE(kept.raw);
   EXPECT_EQ(kept.renders[1], CatalogColumn::Render::kString);
   EXPECT_EQ(kept.insert_head, "INSERT IGNORE INTO `d2`.`t``2` (`a`, `b`, `c`) VALUES ");
@@ -87,7 +108,7 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
   const unsigned long len[] = {1, 4, 1};
   for (auto method :
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
-    auto format = chunkFormat(t, method, true, true, false, kMaria);
+    auto format = chunkFormat(t, method, true, true, false, true, kMaria);
     BatchEncoder enc(format, 100);
     RowBatch b = enc.fresh();
     EXPECT_FALSE(enc.wouldOverflow(b, len, 3));  // an empty batch always takes the row
@@ -103,7 +124,7 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
     ASSERT_TRUE(enc.append(alone, huge, huge_len, 3).ok());
     EXPECT_TRUE(enc.full(alone));
   }
-  auto format = chunkFormat(t, FullWriteMethod::kInsert, true, true, false, kMaria);
+  auto format = chunkFormat(t, FullWriteMethod::kInsert, true, true, false, false, kMaria);
   BatchEncoder enc(format, 1000);
   RowBatch b = enc.fresh();
   ASSERT_TRUE(enc.append(b, row, len, 3).ok());
@@ -111,7 +132,13 @@ TEST(ChunkWriterTest, BatchesCloseAtStatementBytesAndAHugeRowTravelsAlone) {
   EXPECT_EQ(b.text,
             "INSERT INTO `d2`.`t``2` (`a`, `b`, `c`) VALUES (1,'it\\'s',X'01'),"
             "(1,'it\\'s',X'01')");
-  format = chunkFormat(t, FullWriteMethod::kLoadData, true, true, false, kMaria);
+  // Raw: the text's bytes as they are.
+  format = chunkFormat(t, FullWriteMethod::kInsert, true, true, false, true, kMaria);
+  BatchEncoder raw(format, 1000);
+  b = raw.fresh();
+  ASSERT_TRUE(raw.append(b, row, len, 3).ok());
+  EXPECT_EQ(b.text, "INSERT INTO `d2`.`t``2` (`a`, `b`, `c`) VALUES (1,X'69742773',X'01')");
+  format = chunkFormat(t, FullWriteMethod::kLoadData, true, true, false, true, kMaria);
   BatchEncoder ld(format, 1000);
   b = ld.fresh();
   const char* with_null[] = {"1", nullptr, "a\tb"};
@@ -128,7 +155,7 @@ TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
   t.columns[1].column_type = "enum('a','b')";
   for (auto method :
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
-    auto format = chunkFormat(t, method, true, true, false, kMaria);
+    auto format = chunkFormat(t, method, true, true, false, true, kMaria);
     EXPECT_EQ(format.enums, (std::vector<bool>{false, true, false}));
     EXPECT_EQ(format.enum_names, (std::vector<std::string>{"", "b", ""}));
     BatchEncoder enc(format, 1000);
@@ -146,9 +173,9 @@ TEST(ChunkWriterTest, BatchesCountEmptyEnumValues) {
     EXPECT_EQ(b.enum_blanks, 2u);
     EXPECT_EQ(b.enum_blanks_by_column, (std::vector<uint64_t>{0, 2, 0}));
   }
-  EXPECT_EQ(chunkFormat(table(), FullWriteMethod::kInsert, true, true, false, kMaria).enums,
+  EXPECT_EQ(chunkFormat(table(), FullWriteMethod::kInsert, true, true, false, true, kMaria).enums,
             (std::vector<bool>{false, false, false}));
-  EXPECT_EQ(chunkFormat(t, FullWriteMethod::kInsert, true, true, false, kMaria).by_number,
+  EXPECT_EQ(chunkFormat(t, FullWriteMethod::kInsert, true, true, false, true, kMaria).by_number,
             (std::vector<bool>{false, false, false}));
 }
 
@@ -166,7 +193,7 @@ TEST(ChunkWriterTest, AmbiguousEnumAndSetTextTravelsAsNumbers) {
   t.copy_columns = {"a", "b", "c", "s", "e2"};
   for (auto method :
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
-    auto f = chunkFormat(t, method, true, true, false, kMaria);
+    auto f = chunkFormat(t, method, true, true, false, false, kMaria);
     EXPECT_EQ(f.select_list, "`a`, (`b` + 0), `c`, (`s` + 0), `e2`");
     EXPECT_EQ(f.by_number, (std::vector<bool>{false, true, false, true, false}));
     EXPECT_EQ(f.enums, (std::vector<bool>{false, true, false, false, true}));
@@ -220,9 +247,9 @@ TEST(ChunkWriterTest, NegativeZeroIsWrittenAsTheDestinationStoresIt) {
   for (auto method :
        {FullWriteMethod::kInsert, FullWriteMethod::kLoadData, FullWriteMethod::kBulkInsert}) {
     ChunkFormat mysql_format =
-        chunkFormat(t, method, true, false, false, mysql::ServerFlavor::kMySql);
+        chunkFormat(t, method, true, false, false, true, mysql::ServerFlavor::kMySql);
     BatchEncoder enc_mysql(mysql_format, 1000);
-    ChunkFormat maria_format = chunkFormat(t, method, true, true, false, kMaria);
+    ChunkFormat maria_format = chunkFormat(t, method, true, true, false, true, kMaria);
     BatchEncoder enc(maria_format, 1000);
     RowBatch b = enc.fresh();
     ASSERT_TRUE(enc.append(b, minus_float, zero_len, 3).ok());
@@ -254,7 +281,7 @@ TEST(ChunkWriterTest, NegativeZeroIsWrittenAsTheDestinationStoresIt) {
   // FLOAT(M,D) rounds every value to its decimals: a -0 there cannot be written anywhere.
   t.copy_columns = {"a", "m"};
   for (auto flavor : {kMaria, mysql::ServerFlavor::kMySql}) {
-    ChunkFormat format = chunkFormat(t, FullWriteMethod::kInsert, true, true, false, flavor);
+    ChunkFormat format = chunkFormat(t, FullWriteMethod::kInsert, true, true, false, true, flavor);
     BatchEncoder enc(format, 1000);
     RowBatch b = enc.fresh();
     const char* minus[] = {"1", "-0"};

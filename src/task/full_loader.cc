@@ -4,10 +4,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <thread>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "mysql/bulk_statement.h"
 #include "mysql/load_data.h"
 #include "sink/sql_literal.h"
@@ -33,6 +35,10 @@ struct FullLoader::Shared {
   std::vector<int> remaining;  // chunks left per table
   std::vector<int> active;     // workers loading a chunk of each table
   std::vector<Progress::Table*> progress;
+  // Per table: its destination columns have the source's character sets (raw mode, see
+  // chunk_writer.h): a table dts created always; one kept by conflicting_tables: ignore when
+  // planTable found them equal. Set before the table's chunks are queued.
+  std::vector<char> raw_bytes;
   std::mutex snapshot_mu;        // snapshot open + on_snapshot, so positions are reported in order
   bool snapshot_opened = false;  // by any worker of this run; guarded by snapshot_mu
   SnapshotPositionCache snapshot_gtids;  // under snapshot_mu
@@ -62,6 +68,28 @@ FullLoader::FullLoader(mysql::ConnectOptions source, mysql::ConnectOptions dest,
       clock_(clock) {}
 
 namespace {
+
+// Whether every copied text column of t has, at the destination, the character set it has at
+// the source (an existing table kept by conflicting_tables: ignore).
+Result<bool> sameCharsetsAtDestination(mysql::Connection& dest, const CatalogTable& t) {
+  DTS_ASSIGN_OR_RETURN(auto rows,
+                       dest.query("SELECT COLUMN_NAME, IFNULL(CHARACTER_SET_NAME, '') FROM "
+                                  "information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
+                                  dest.quoteString(t.route.target_database) +
+                                  " AND TABLE_NAME = " + dest.quoteString(t.route.target_table)));
+  std::map<std::string, std::string> at_dest;
+  for (const auto& r : rows.rows) {
+    if (r.size() >= 2 && r[0]) at_dest[toLower(*r[0])] = r[1].value_or("");
+  }
+  for (const std::string& name : t.copy_columns) {
+    for (const CatalogColumn& c : t.columns) {
+      if (c.name != name || c.charset.empty()) continue;
+      auto it = at_dest.find(toLower(name));
+      if (it == at_dest.end() || it->second != c.charset) return false;
+    }
+  }
+  return true;
+}
 
 // unique_checks stays 1 on purpose. With unique_checks = 0 AND foreign_key_checks = 0, the first
 // transaction inserting into an empty InnoDB table (MariaDB >= 10.7, MDEV-24621 bulk insert)
@@ -175,7 +203,17 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
     prog->rows_estimated = plan.total_rows;
     prog->rows_done = 0;
   }
+  bool raw = true;
+  if (options_.insert_ignore) {
+    DTS_ASSIGN_OR_RETURN(raw, sameCharsetsAtDestination(dest, t));
+    if (!raw)
+      spdlog::info(
+          "{}: the destination table's character sets differ from the source's; its "
+          "text travels as utf8mb4 and each server converts",
+          t.describe());
+  }
   std::lock_guard<std::mutex> lock(shared.mu);
+  shared.raw_bytes[ti] = raw;
   shared.remaining[ti] = static_cast<int>(pending.size());
   for (auto& c : pending) shared.queue.push_back(Chunk{ti, std::move(c)});
   shared.cv.notify_all();
@@ -187,8 +225,13 @@ Status FullLoader::loadChunk(mysql::Connection& src, mysql::Connection& dest,
                              bool* table_done) {
   const CatalogTable& t = tables_[chunk.table];
   Progress::Table* prog = shared.progress[chunk.table];
+  bool raw = false;
+  {
+    std::lock_guard<std::mutex> lock(shared.mu);
+    raw = shared.raw_bytes[chunk.table] != 0;
+  }
   const ChunkFormat format = chunkFormat(
-      t, options_.method, shared.load_data.load(), shared.bulk.load(), options_.insert_ignore,
+      t, options_.method, shared.load_data.load(), shared.bulk.load(), options_.insert_ignore, raw,
       dest.isMariaDB() ? mysql::ServerFlavor::kMariaDb : mysql::ServerFlavor::kMySql);
   auto quote = [&](std::string_view s) { return src.quoteString(s); };
   const ChunkRange& range = chunk.range;
@@ -357,6 +400,7 @@ Status FullLoader::run(const OnSnapshot& on_snapshot) {
   Shared shared;
   shared.remaining.assign(tables_.size(), 0);
   shared.active.assign(tables_.size(), 0);
+  shared.raw_bytes.assign(tables_.size(), 0);
   shared.throttle = std::make_unique<Throttle>(options_.limits, clock_);
   for (const auto& t : tables_) {
     auto* p = progress_->findTable(t.route.source_database, t.route.source_table);

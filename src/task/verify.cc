@@ -160,8 +160,10 @@ std::optional<std::string> shownValue(const VerifyColumn& c, const std::optional
 std::string literal(const VerifyColumn& c, const std::optional<std::string>& v) {
   std::string out;
   CatalogColumn::Render render = renderOf(c);
-  // Repair SQL goes into reports: bytes that are not UTF-8 as X'..', the same bytes.
-  if (render == CatalogColumn::Render::kString && v && !isUtf8(*v))
+  // Repair SQL goes into reports: bytes that are not UTF-8 as X'..', the same bytes; so are the
+  // stored bytes of another character set (exact_bytes), which a utf8mb4 literal would convert.
+  if (render == CatalogColumn::Render::kString && v &&
+      (!isUtf8(*v) || (c.exact_bytes && c.charset != "utf8mb4")))
     render = CatalogColumn::Render::kHex;
   appendSqlValue(out, render, v ? v->data() : nullptr, v ? v->size() : 0);
   return out;
@@ -825,6 +827,9 @@ std::string compareColumns(const CatalogTable& cat, const std::vector<VerifyColu
     // carry its NULL flag, so the data is still compared.
     VerifyColumn sv = *sc, dv = *dc;
     sv.nullable = dv.nullable = sc->nullable || dc->nullable;
+    sv.exact_bytes = dv.exact_bytes = sc->kind() == VerifyColumn::Kind::kText &&
+                                      dc->kind() == VerifyColumn::Kind::kText &&
+                                      !sc->charset.empty() && sc->charset == dc->charset;
     s->columns.push_back(std::move(sv));
     d->columns.push_back(std::move(dv));
   }

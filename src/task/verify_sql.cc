@@ -105,7 +105,7 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
     case VerifyColumn::Kind::kDouble: v = exactDouble(c); break;
     case VerifyColumn::Kind::kBit: v = "CAST(" + c + " AS UNSIGNED)"; break;
     case VerifyColumn::Kind::kText:
-      v = "CONVERT(" + c + " USING utf8mb4)";
+      v = col.exact_bytes ? "CAST(" + c + " AS BINARY)" : "CONVERT(" + c + " USING utf8mb4)";
       if (isEnumOrSet(col)) v = "CONCAT(" + c + " + 0, ':', " + v + ")";
       break;
     case VerifyColumn::Kind::kBytes: v = c; break;
@@ -121,7 +121,10 @@ std::string displayExpr(const VerifyColumn& col) {
   std::string c = mysql::quoteIdentifier(col.name);
   if (col.shownByNumber()) return "(" + c + " + 0)";
   switch (col.kind()) {
-    case VerifyColumn::Kind::kText: return "CONVERT(" + c + " USING utf8mb4)";
+    case VerifyColumn::Kind::kText:
+      // utf8mb4 as it is: the session's results are utf8mb4, so its bytes arrive unchanged.
+      if (col.exact_bytes && col.charset != "utf8mb4") return "CAST(" + c + " AS BINARY)";
+      return "CONVERT(" + c + " USING utf8mb4)";
     case VerifyColumn::Kind::kBit: return "CAST(" + c + " AS UNSIGNED)";
     // Printed exactly (a FLOAT column prints 6 digits), -0 as "-0": repair SQL writes this
     // value, and a row is found again by its key with it.

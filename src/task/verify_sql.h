@@ -15,8 +15,12 @@
 //           each computed exactly in SQL and printed as integers every server prints alike, so
 //           two doubles one ULP apart differ (a last-bit difference of a computed value is one)
 //           and formatting never matters; -0 is "-0" as for FLOAT
-//   CHAR/VARCHAR/TEXT   the bytes of the value converted to utf8mb4 (a latin1 column and its
-//           utf8mb4 copy hash alike; a character the destination could not store does not)
+//   CHAR/VARCHAR/TEXT   with the same character set on both sides (VerifyColumn::exact_bytes),
+//           the stored bytes: converting them would make different bytes alike (Shift-JIS 0x5C
+//           and 0x815F, cp932's NEC and IBM twins, a GBK code without a Unicode mapping and '?'
+//           all convert to one character). Otherwise the bytes of the value converted to utf8mb4
+//           (a latin1 column and its utf8mb4 copy hash alike; a character the destination could
+//           not store does not)
 //   ENUM/SET  its index or bitmask, ':', and its text as above: the text alone is '' for the ENUM
 //           error value and for a member '', for the empty SET and for {''}
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
@@ -52,6 +56,9 @@ struct VerifyColumn {
   std::string collation;    // COLLATION_NAME
   bool nullable = true;
   bool json = false;  // a JSON column (MySQL type json, MariaDB longtext CHECK json_valid)
+  // A text column with the same character set on both sides: compared, shown and written by its
+  // stored bytes (set by verification for the pair).
+  bool exact_bytes = false;
 
   enum class Kind { kInteger, kExact, kFloat, kDouble, kBit, kTemporal, kText, kBytes, kJson };
   Kind kind() const;
@@ -63,7 +70,8 @@ struct VerifyColumn {
 // The canonical value of column c as an SQL expression (NULL stays NULL). Text is utf8mb4 with
 // its default collation, so values of columns of different collations concatenate.
 std::string canonicalExpr(const VerifyColumn& c, ServerFlavor flavor);
-// The value as shown in reports and written into repair SQL: text columns converted to utf8mb4,
+// The value as shown in reports and written into repair SQL: text columns converted to utf8mb4
+// (exact_bytes: their stored bytes),
 // BIT as its integer, an ENUM or SET shownByNumber as its index or bitmask, FLOAT and DOUBLE as a
 // double printed exactly (catalog.h floatTextExpr: -0 is "-0"), everything else as the server
 // prints it.
