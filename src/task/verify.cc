@@ -827,9 +827,11 @@ std::string compareColumns(const CatalogTable& cat, const std::vector<VerifyColu
     // carry its NULL flag, so the data is still compared.
     VerifyColumn sv = *sc, dv = *dc;
     sv.nullable = dv.nullable = sc->nullable || dc->nullable;
-    sv.exact_bytes = dv.exact_bytes = sc->kind() == VerifyColumn::Kind::kText &&
-                                      dc->kind() == VerifyColumn::Kind::kText &&
-                                      !sc->charset.empty() && sc->charset == dc->charset;
+    const bool text =
+        (sc->kind() == VerifyColumn::Kind::kText && dc->kind() == VerifyColumn::Kind::kText) ||
+        (sc->kind() == VerifyColumn::Kind::kJson && dc->kind() == VerifyColumn::Kind::kJson &&
+         s->flavor == d->flavor);
+    sv.exact_bytes = dv.exact_bytes = text && !sc->charset.empty() && sc->charset == dc->charset;
     s->columns.push_back(std::move(sv));
     d->columns.push_back(std::move(dv));
   }

@@ -110,8 +110,9 @@ std::string canonicalExpr(const VerifyColumn& col, ServerFlavor flavor) {
       break;
     case VerifyColumn::Kind::kBytes: v = c; break;
     case VerifyColumn::Kind::kJson:
-      v = flavor == ServerFlavor::kMariaDB ? "JSON_NORMALIZE(" + c + ")"
-                                           : "CAST(" + c + " AS CHAR CHARACTER SET utf8mb4)";
+      v = flavor == ServerFlavor::kMySQL ? "CAST(" + c + " AS CHAR CHARACTER SET utf8mb4)"
+          : col.exact_bytes              ? "CAST(" + c + " AS BINARY)"
+                                         : "JSON_NORMALIZE(" + c + ")";
       break;
   }
   return v;

@@ -24,10 +24,12 @@
 //   ENUM/SET  its index or bitmask, ':', and its text as above: the text alone is '' for the ENUM
 //           error value and for a member '', for the empty SET and for {''}
 //   BINARY/VARBINARY/BLOB/geometry   the bytes
-//   JSON    MariaDB keeps JSON text verbatim: JSON_NORMALIZE (10.7+: keys sorted, whitespace
-//           and number spelling removed); MySQL stores JSON parsed and prints it canonically, so
-//           its text is used as is. A MariaDB side against a MySQL side would print JSON
-//           differently: such a pair is refused for tables with JSON columns (verifyTask says so).
+//   JSON    MariaDB keeps JSON text verbatim, and that text is the data: its bytes when both
+//           sides have the column's character set (exact_bytes), else JSON_NORMALIZE (10.7+: keys
+//           sorted, whitespace and number spelling removed); MySQL stores JSON parsed and prints
+//           it canonically, so its text is used as is. A MariaDB side against a MySQL side would
+//           print JSON differently: such a pair is refused for tables with JSON columns (verifyTask
+//           says so).
 // The row image is CONCAT_WS('#', the canonical values, the byte lengths of the short string
 // values (when two or more of them could contain '#'), the NULL flags of the nullable columns):
 // no two different rows have the same image. Long types

@@ -62,6 +62,14 @@ TEST(VerifySqlTest, CanonicalValuesNormaliseWhatMustNotDiffer) {
             "CONVERT(`v` USING utf8mb4)");
   EXPECT_EQ(canonicalExpr(col("j", "longtext", true), ServerFlavor::kMariaDB),
             "JSON_NORMALIZE(`j`)");
+  VerifyColumn same = col("j", "longtext", true);
+  same.exact_bytes = true;  // one character set on both sides: the text itself
+  EXPECT_EQ(canonicalExpr(same, ServerFlavor::kMariaDB), "CAST(`j` AS BINARY)");
+  VerifyColumn sjis = col("v", "varchar");
+  sjis.charset = "sjis";
+  sjis.exact_bytes = true;
+  EXPECT_EQ(canonicalExpr(sjis, ServerFlavor::kMariaDB), "CAST(`v` AS BINARY)");
+  EXPECT_EQ(displayExpr(sjis), "CAST(`v` AS BINARY)");
   EXPECT_EQ(canonicalExpr(col("j", "json"), ServerFlavor::kMySQL),
             "CAST(`j` AS CHAR CHARACTER SET utf8mb4)");
   // FLOAT exactly: 9 significant digits tell every two floats apart (tests/verify_test.cc checks
