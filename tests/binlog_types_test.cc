@@ -78,7 +78,7 @@ const std::vector<Col>& columns() {
       {"bl", "BLOB", Ref::kHex},
       {"mb", "MEDIUMBLOB", Ref::kHex},
       {"lb", "LONGBLOB", Ref::kHex},
-      {"e", "ENUM('a','b','ç','')"},
+      {"e", "ENUM('a','b','ç','')", Ref::kNumber},  // a member '': by index
       {"s", "SET('x','y','z')"},
       {"j", "JSON"},
       {"g", "GEOMETRY", Ref::kHex},

@@ -1,5 +1,6 @@
 #include "pipeline/ndjson.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -115,8 +116,13 @@ void NdjsonWriter::appendValue(const Value& v, const mysql::ColumnInfo* column, 
     case Value::Kind::kEnum:
     case Value::Kind::kSet:
       // Member names are in the character set ColumnInfo::enum_values_collation says: the
-      // column's (TABLE_MAP metadata) or utf8mb4 (read from information_schema).
-      if (column != nullptr && !column->enum_values.empty())
+      // column's (TABLE_MAP metadata) or utf8mb4 (read from information_schema). With a member
+      // '' the name is ambiguous (the ENUM error value, index 0, and '' both read ""; so do the
+      // empty SET and {''}): such a column's values are their index or bitmask, as when the
+      // members are unknown.
+      if (column != nullptr && !column->enum_values.empty() &&
+          std::none_of(column->enum_values.begin(), column->enum_values.end(),
+                       [](const std::string& m) { return m.empty(); }))
         appendText(
             v.s,
             column->enum_values_collation != 0 ? column->enum_values_collation : column->collation,

@@ -52,6 +52,12 @@ TEST(NdjsonTest, Values) {
   e.u = 2;
   EXPECT_EQ(render(e, 45, {"a", "b"}), "\"b\"");
   EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 2, 0, ""}, 45), "2");  // names unknown
+  // A member '': the error value (index 0) and '' would both be "": numbers instead.
+  EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 0, 0, ""}, 45, {"", "a"}), "0");
+  EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 1, 0, ""}, 45, {"", "a"}), "1");
+  EXPECT_EQ(render(Value{Value::Kind::kSet, 0, 0, 0, ""}, 45, {"", "x"}), "0");
+  EXPECT_EQ(render(Value{Value::Kind::kSet, 0, 1, 0, ""}, 45, {"", "x"}), "1");
+  EXPECT_EQ(render(Value{Value::Kind::kEnum, 0, 0, 0, ""}, 45, {"a", "b"}), "\"\"");
   EXPECT_EQ(render(Value::ofText(Value::Kind::kJson, "{\"a\": 1}")), "\"{\\\"a\\\": 1}\"");
 }
 
