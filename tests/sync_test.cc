@@ -1559,6 +1559,26 @@ TEST_F(SyncTest, RowsLargerThanEightMebibytesArriveDuringIncremental) {
   sourceSql("DROP DATABASE big");
 }
 
+// A where: the incremental phase cannot judge (a YEAR against a two-digit year, which the server
+// reads as another year) fails the precheck, before a full load the first change would end.
+TEST_F(SyncTest, AFilterNoChangeCouldBeJudgedByFailsThePrecheck) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS yf; CREATE DATABASE yf; CREATE TABLE yf.t (id INT PRIMARY KEY, y "
+      "YEAR); INSERT INTO yf.t VALUES (1, 1999), (2, 2024)");
+  const std::string file = writeTask(
+      "yfsync", cluster_->endpoint(),
+      "  - database: yf\n    tables:\n      - {name: t, where: \"id > 0 OR y = 99\"}\n", "{}");
+  std::string out;
+  EXPECT_NE(runDts("run " + file + " --data-dir " + workFile("data-yf") + " 2>&1", &out), 0);
+  EXPECT_NE(out.find("[FAIL] row filter: where: the filter of yf.t cannot be evaluated exactly: a "
+                     "YEAR column compared with 99"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(destValue("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'yf'"),
+            "0");
+  sourceSql("DROP DATABASE yf");
+}
+
 // Servers whose global sql_mode changes how statements read (ANSI_QUOTES,
 // NO_BACKSLASH_ESCAPES), what '' means (EMPTY_STRING_IS_NULL), what CHAR values read back as
 // (PAD_CHAR_TO_FULL_LENGTH) or what SHOW CREATE TABLE prints (NO_*_OPTIONS): dts's sessions

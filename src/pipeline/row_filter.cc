@@ -1250,6 +1250,27 @@ Result<std::optional<bool>> RowFilter::matchesLocally(const mysql::TableInfo& ta
   return std::optional<bool>(t.has_value() && *t);
 }
 
+Status RowFilter::checkYearConstants(const std::string& database, const std::string& table,
+                                     const std::vector<std::string>& year_columns) const {
+  // Every column the filter reads, YEAR columns holding a year and the others NULL: eval()
+  // evaluates every operand (AND and OR included), and a YEAR against a literal is refused
+  // whatever the year, while NULL decides nothing else.
+  mysql::TableInfo info;
+  info.database = database;
+  info.table = table;
+  mysql::RowImage row;
+  for (const std::string& name : columns_) {
+    mysql::ColumnInfo c;
+    c.name = name;
+    const bool year = std::any_of(year_columns.begin(), year_columns.end(),
+                                  [&](const std::string& y) { return equalsIgnoreCase(y, name); });
+    c.type = year ? mysql::ColumnType::kYear : mysql::ColumnType::kLong;
+    info.columns.push_back(std::move(c));
+    row.values.push_back(year ? mysql::Value::ofInt(2000) : mysql::Value::null());
+  }
+  return matchesLocally(info, row).status();
+}
+
 Result<bool> RowFilter::matches(const mysql::TableInfo& table, const mysql::RowImage& row,
                                 FilterEvaluator* source) const {
   std::string why;

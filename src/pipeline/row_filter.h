@@ -103,6 +103,12 @@ class RowFilter {
                                              const mysql::RowImage& row,
                                              std::string* why = nullptr) const;
 
+  // kUnsupported, as matches() would return for every row, when the expression compares one of
+  // `year_columns` (YEAR columns of database.table) with a constant no row can be judged against
+  // (a two-digit year): told before any row is read. OK otherwise.
+  Status checkYearConstants(const std::string& database, const std::string& table,
+                            const std::vector<std::string>& year_columns) const;
+
   // True when the expression is TRUE for the row: judged locally when that is exact, else by
   // `source` (FilterEvaluator::evaluate, its errors returned with context; kUnavailable is a lost
   // source connection). kFailedPrecondition when the row needs the server and source is null;

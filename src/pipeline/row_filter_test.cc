@@ -397,3 +397,30 @@ TEST(RowFilterTest, NeverGuessesWhenTheServerCannotAnswer) {
 
 }  // namespace
 }  // namespace dts::pipeline
+
+namespace dts::pipeline {
+namespace {
+
+// A YEAR compared with a two-digit year is refused before any row (the precheck asks), wherever
+// it sits in the expression; four-digit years and other columns pass.
+TEST(RowFilterYearTest, ATwoDigitYearIsRefusedBeforeAnyRow) {
+  for (const char* where : {"y = 99", "a = 1 OR y = 99", "NOT (y IN (2001, '24'))",
+                            "a IS NULL OR y BETWEEN 1999 AND 24"}) {
+    auto f = RowFilter::compile(where);
+    ASSERT_TRUE(f.ok()) << where;
+    Status st = (*f)->checkYearConstants("d", "t", {"Y"});
+    EXPECT_EQ(st.code(), Status::Code::kUnsupported) << where;
+    EXPECT_NE(st.message().find("where: the filter of d.t cannot be evaluated exactly: a YEAR "
+                                "column compared with"),
+              std::string::npos)
+        << st.message();
+  }
+  for (const char* where : {"y = 1999", "y = '2024' AND a = 5", "a = 99", "y IS NULL"}) {
+    auto f = RowFilter::compile(where);
+    ASSERT_TRUE(f.ok()) << where;
+    EXPECT_TRUE((*f)->checkYearConstants("d", "t", {"y"}).ok()) << where;
+  }
+}
+
+}  // namespace
+}  // namespace dts::pipeline

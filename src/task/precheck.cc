@@ -525,6 +525,19 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                     "source before the task starts: ALTER TABLE " +
                     mysql::quoteQualified(t.route.source_database, t.route.source_table) +
                     " FORCE (with mysql56_temporal_format=ON, the default)");
+          // A filter the incremental phase would refuse at its first row (a YEAR against a
+          // two-digit year): told now, not after the full load.
+          if (t.route.filter != nullptr) {
+            std::vector<std::string> years;
+            for (const auto& c : t.columns) {
+              if (c.data_type == "year") years.push_back(c.name);
+            }
+            Status judged = years.empty()
+                                ? Status::OK()
+                                : t.route.filter->checkYearConstants(t.route.source_database,
+                                                                     t.route.source_table, years);
+            if (!judged.ok()) add("row filter", L::kFail, judged.message());
+          }
         }
       }
     }
