@@ -1579,6 +1579,31 @@ TEST_F(SyncTest, AFilterNoChangeCouldBeJudgedByFailsThePrecheck) {
   sourceSql("DROP DATABASE yf");
 }
 
+// A destination that turns read-only for a while (a failover, maintenance) under a running task:
+// retried, not failed by the precheck the retry runs (a new task's read-only destination fails
+// at once, PrechecksRefuseWhatBreaksTheRules).
+TEST_F(SyncTest, ADestinationReadOnlyForAWhileIsRetriedNotFailed) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS rod; CREATE DATABASE rod; CREATE TABLE rod.t (id INT PRIMARY KEY)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(startSync("rodsync", "  - database: rod\n", "{}", &dts, &data, &logfile));
+  cluster_->rootSql("dest", "SET GLOBAL read_only = ON");
+  sourceSql("INSERT INTO rod.t VALUES (1)");
+  const bool retried = eventually(60s, [&] {
+    auto st = status(data);
+    return st.is_object() && st["retrying"].is_string() &&
+           st["retrying"].get<std::string>().find("read-only") != std::string::npos;
+  });
+  cluster_->rootSql("dest", "SET GLOBAL read_only = OFF");
+  EXPECT_TRUE(retried) << status(data).dump() << "\n" << log(logfile);
+  ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id) FROM rod.t"), "1");
+  EXPECT_TRUE(dts.running()) << log(logfile);
+  sourceSql("DROP DATABASE rod");
+}
+
 // Servers whose global sql_mode changes how statements read (ANSI_QUOTES,
 // NO_BACKSLASH_ESCAPES), what '' means (EMPTY_STRING_IS_NULL), what CHAR values read back as
 // (PAD_CHAR_TO_FULL_LENGTH) or what SHOW CREATE TABLE prints (NO_*_OPTIONS): dts's sessions

@@ -649,13 +649,18 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
 
   if (dest != nullptr) {
     std::string ro = value(*dest, "SELECT @@GLOBAL.read_only");
-    if (ro == "1")
+    if (ro == "1") {
       add("destination writable", L::kFail,
           "destination " + dest->options().endpoint.toString() +
               " is read-only (fix: choose a writable primary; a secondary node cannot be "
               "the destination)");
-    else
+      // A task that already wrote there meets a read-only destination in a failover or
+      // maintenance window: retried within retry_time_for_other_issues, as the write that
+      // failed on it (error 1290) is. A new task's is a mistake: told at once.
+      report.items.back().retryable = options.schema_started;
+    } else {
       add("destination writable", L::kOk, "");
+    }
     // What the task will do there, by privilege: rows (the full load's INSERT, the applier's
     // REPLACE, UPDATE and DELETE, dts_meta's checkpoints), the schema, DDL replayed in
     // incremental, views, routines and triggers.
