@@ -676,6 +676,63 @@ TEST_F(FullLoadTest, TextThatDoesNotRoundTripThroughUnicodeArrivesByteForByteByE
   EXPECT_EQ(runDts("verify " + task + " 2>&1", &out), 0) << out;
 }
 
+// A migration without incremental changes from a source being written: every reader's snapshot
+// opens at one instant, so the copy is the source as of that instant. A writer sets four values
+// (two rows in each of two tables) equal in every transaction; the copy must hold four equal
+// values. Before, each reader opened its own snapshot when it first had work, and the copy mixed
+// them (2276 / 2276 / 2484 / 34973, "completed").
+TEST_F(FullLoadTest, AMigrationWithoutIncrementalIsACopyOfOneInstant) {
+  rootSql("node-1",
+          "DROP DATABASE IF EXISTS pair; CREATE DATABASE pair; USE pair; "
+          "CREATE TABLE a (id INT PRIMARY KEY, v INT, pad CHAR(100) DEFAULT 'x'); "
+          "CREATE TABLE b LIKE a; INSERT INTO a (id, v) SELECT seq, 0 FROM seq_1_to_60000; "
+          "INSERT INTO b SELECT * FROM a");
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    auto c = cluster_->connect(cluster_->endpoint());
+    if (c == nullptr) return;
+    for (int i = 1; !stop.load(); ++i) {
+      const std::string v = std::to_string(i);
+      if (!c->execute("START TRANSACTION; UPDATE pair.a SET v = " + v +
+                      " WHERE id IN (1, 59999); UPDATE pair.b SET v = " + v +
+                      " WHERE id IN (1, 59999); COMMIT")
+               .ok())
+        return;
+      written = i;
+    }
+  });
+  while (written.load() < 50) std::this_thread::sleep_for(10ms);
+  const std::string path = workFile("pair.yaml");
+  {
+    std::ofstream f(path);
+    f << "name: pair\nkind: migration\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects: [{database: pair}]\n"
+      << "options: {incremental: false, parallelism: 4, full: {chunk_rows: 3000}}\n";
+  }
+  rootSql("dest", "DROP DATABASE IF EXISTS pair");
+  std::string out;
+  const int rc = runDts("run " + path + " --data-dir " + workFile("data-pair") + " 2>&1", &out);
+  stop = true;
+  writer.join();
+  ASSERT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("4 readers share one snapshot at"), std::string::npos) << out;
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dest, nullptr);
+  auto v = dest->queryValue(
+      "SELECT CONCAT((SELECT GROUP_CONCAT(v ORDER BY id) FROM pair.a WHERE id IN (1, 59999)), ',', "
+      "(SELECT GROUP_CONCAT(v ORDER BY id) FROM pair.b WHERE id IN (1, 59999)))");
+  ASSERT_TRUE(v.ok() && v->has_value());
+  const std::string four = **v;
+  const std::string first = four.substr(0, four.find(','));
+  EXPECT_EQ(four, first + "," + first + "," + first + "," + first) << out;
+  EXPECT_GT(written.load(), 50);
+}
+
 // The destination refusing LOAD DATA LOCAL is a degraded mode: counted, persisted with the task
 // state across runs, and shown by `dts status` (text and --json).
 // Keys whose order is a number the text does not show: a BIT primary key (its bounds were X'..',

@@ -47,6 +47,11 @@ struct FullLoader::Shared {
   std::atomic<bool> load_data{true};  // LOAD DATA LOCAL accepted so far
   std::atomic<bool> bulk{true};       // auto: every destination connection takes bulk_insert
   std::atomic<uint64_t> max_packet{16u << 20};  // the destination's max_allowed_packet
+  // FullLoadOptions::one_snapshot: connections whose snapshots opened together, at shared_gtid,
+  // one taken by each worker (under snapshot_mu).
+  std::vector<std::unique_ptr<mysql::Connection>> shared_readers;
+  std::string shared_gtid;
+  std::atomic<bool> resumed_rows_warned{false};
 
   void fail(Status st) {
     std::lock_guard<std::mutex> lock(mu);
@@ -194,6 +199,13 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
     pending = std::move(recorded->pending);
     prog->rows_estimated = recorded->planned_rows;
     prog->rows_done = recorded->loaded_rows;
+    if (options_.one_snapshot && recorded->loaded_rows > 0 &&
+        !shared.resumed_rows_warned.exchange(true))
+      spdlog::warn(
+          "task {}: full data resumed: the rows loaded before the restart are as of an earlier "
+          "instant than those loaded now, and without incremental changes nothing reconciles "
+          "them (run the task from the start, or set options.incremental, for one instant)",
+          options_.task);
   } else {
     uint64_t chunk_rows = chunkRowsFor(t, options_.chunk_rows, options_.chunk_bytes,
                                        options_.min_chunk_rows, options_.max_chunk_rows);
@@ -365,6 +377,14 @@ Status FullLoader::worker(Shared& shared, const OnSnapshot& on_snapshot) {
   std::string gtid;
   Chunk chunk;
   while (takeChunk(shared, &chunk)) {
+    if (src == nullptr && !shared.shared_readers.empty()) {
+      std::lock_guard<std::mutex> lock(shared.snapshot_mu);
+      if (!shared.shared_readers.empty()) {
+        src = std::move(shared.shared_readers.back());
+        shared.shared_readers.pop_back();
+        gtid = shared.shared_gtid;
+      }
+    }
     if (src == nullptr) {
       // The snapshot opens when the worker first has work, and its position is reported before
       // any of its rows can commit.
@@ -413,6 +433,32 @@ Status FullLoader::run(const OnSnapshot& on_snapshot) {
   {
     DTS_ASSIGN_OR_RETURN(auto dest, mysql::Connection::connect(dest_));
     DTS_RETURN_IF_ERROR(ensureMetaSchema(*dest));
+  }
+  if (options_.one_snapshot) {
+    std::vector<std::unique_ptr<mysql::Connection>> readers;
+    std::vector<mysql::Connection*> raw;
+    for (int i = 0; i < options_.parallelism; ++i) {
+      DTS_ASSIGN_OR_RETURN(auto c, connectLong(source_));
+      raw.push_back(c.get());
+      readers.push_back(std::move(c));
+    }
+    auto at = openSharedSnapshot(source_, raw);
+    if (!at.ok()) return at.status().withContext("opening the readers' snapshot");
+    if (at->has_value()) {
+      DTS_RETURN_IF_ERROR(on_snapshot(**at, nullptr));
+      shared.shared_readers = std::move(readers);
+      shared.shared_gtid = **at;
+      shared.snapshot_opened = true;
+      spdlog::info("task {}: {} readers share one snapshot at {}", options_.task,
+                   options_.parallelism, at->value().empty() ? "the source's start" : **at);
+    } else {
+      spdlog::warn(
+          "task {}: the source refused to hold commits off (BACKUP STAGE / FLUSH TABLES WITH "
+          "READ LOCK need RELOAD): each of the {} readers opens its own snapshot, so a copy of a "
+          "source that is being written is not of one instant, and without incremental changes "
+          "nothing makes it so (grant RELOAD, or set options.incremental)",
+          options_.task, options_.parallelism);
+    }
   }
   std::vector<std::thread> threads;
   std::vector<Status> results(static_cast<size_t>(options_.parallelism));

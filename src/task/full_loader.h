@@ -83,6 +83,11 @@ struct FullLoadOptions {
   // The first snapshot of the run opens with DDL held off, and on_snapshot gets a reader to read
   // the definitions in force at its position (the schema history's starting definitions).
   bool hold_ddl_at_first_snapshot = false;
+  // Every reader's snapshot opens at one instant (openSharedSnapshot), before any chunk: a
+  // migration without incremental changes has nothing to replay what commits between snapshots,
+  // so the copy is consistent only if they are one. A resumed run's rows are as of its own
+  // instant (said in the log).
+  bool one_snapshot = false;
 };
 
 // Which queued chunk a free worker takes, given each queued chunk's table in queue order and the

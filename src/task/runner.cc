@@ -479,6 +479,7 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       fo.hold_ddl_at_first_snapshot = config_.incremental() && !state_.start_gtid.has_value();
+      fo.one_snapshot = !config_.incremental();
     }
     FullLoader loader(src_opts, dest_opts, report.catalog, fo, &progress_, &stop, options_.clock);
     auto started = std::chrono::steady_clock::now();

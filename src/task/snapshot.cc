@@ -87,6 +87,45 @@ Result<std::string> openSnapshot(mysql::Connection& src, SnapshotPositionCache* 
   return gtid;
 }
 
+Result<std::optional<std::string>> openSharedSnapshot(
+    const mysql::ConnectOptions& source, const std::vector<mysql::Connection*>& readers) {
+  DTS_ASSIGN_OR_RETURN(auto locker, mysql::Connection::connect(source));
+  DTS_RETURN_IF_ERROR(locker->execute("SET SESSION lock_wait_timeout = 30"));
+  const bool maria = locker->isMariaDB();
+  // MariaDB: the backup stages in order (BLOCK_DDL waits for a running DDL, BLOCK_COMMIT for
+  // running commits and then holds new ones); MySQL: the global read lock.
+  Status locked = maria ? locker->execute(
+                              "BACKUP STAGE START; BACKUP STAGE FLUSH; BACKUP STAGE BLOCK_DDL; "
+                              "BACKUP STAGE BLOCK_COMMIT")
+                        : locker->execute("FLUSH TABLES WITH READ LOCK");
+  if (!locked.ok()) {
+    const unsigned err = locker->lastErrorNumber();
+    if (maria) (void)locker->execute("BACKUP STAGE END");
+    if (err == kAccessDenied || err == kDbAccessDenied) return std::optional<std::string>();
+    return locked.withContext("holding commits off while the snapshots open");
+  }
+  SnapshotPositionCache cache;
+  std::string position;
+  Status opened;
+  for (size_t i = 0; i < readers.size() && opened.ok(); ++i) {
+    auto at = openSnapshot(*readers[i], &cache);
+    if (!at.ok()) {
+      opened = at.status();
+    } else if (i == 0) {
+      position = *at;
+    } else if (*at != position) {
+      opened = Status::Internal(
+          "snapshots opened under a held commit lock report different "
+          "positions (" +
+          position + ", " + *at + ")");
+    }
+  }
+  Status released = locker->execute(maria ? "BACKUP STAGE END" : "UNLOCK TABLES");
+  DTS_RETURN_IF_ERROR(opened);
+  DTS_RETURN_IF_ERROR(released);
+  return std::optional<std::string>(position);
+}
+
 namespace {
 
 Result<std::string> snapshotPosition(mysql::Connection& src, SnapshotPositionCache* cache) {

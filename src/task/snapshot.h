@@ -8,7 +8,9 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 #include "mysql/connection.h"
@@ -39,5 +41,14 @@ using AtSnapshotPosition =
 // opening. An error of at_position is returned.
 Result<std::string> openSnapshot(mysql::Connection& src, SnapshotPositionCache* cache,
                                  const AtSnapshotPosition& at_position = nullptr);
+
+// Opens a snapshot on every connection of `readers` at one instant: commits are held off on a
+// connection of its own (MariaDB: BACKUP STAGE BLOCK_COMMIT, MySQL: FLUSH TABLES WITH READ LOCK,
+// both waiting at most 30 s for what runs, both needing RELOAD) while each opens as openSnapshot
+// does, for the few milliseconds that takes. Returns their common position; nullopt when the
+// server refuses the lock for lack of privilege (nothing opened: the caller may open them one by
+// one).
+Result<std::optional<std::string>> openSharedSnapshot(
+    const mysql::ConnectOptions& source, const std::vector<mysql::Connection*>& readers);
 
 }  // namespace dts::task
