@@ -409,6 +409,16 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                 "committed in that instant could be replayed onto definitions that already hold "
                 "it (fix: GRANT RELOAD ON *.* TO the dts user)");
       }
+      // A migration without incremental changes opens its readers' snapshots together under a
+      // commit lock (task/snapshot.h openSharedSnapshot).
+      if (!need_binlog && !grants->has("RELOAD", false)) {
+        add("one snapshot", L::kWarn,
+            "user '" + src->options().user +
+                "' lacks RELOAD: the readers cannot open their snapshots at one instant, so a "
+                "copy of a source that is being written is not of one instant, and without "
+                "incremental changes nothing makes it so (fix: GRANT RELOAD ON *.* TO the dts "
+                "user, or set options.incremental)");
+      }
       // information_schema shows a table's triggers only to a user with TRIGGER on it: without
       // it a migration creates none, and a statement-logged write through one goes unnoticed.
       if (!grants->has("TRIGGER")) {
