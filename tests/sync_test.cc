@@ -1590,13 +1590,18 @@ TEST_F(SyncTest, ADestinationReadOnlyForAWhileIsRetriedNotFailed) {
   ASSERT_NO_FATAL_FAILURE(startSync("rodsync", "  - database: rod\n", "{}", &dts, &data, &logfile));
   cluster_->rootSql("dest", "SET GLOBAL read_only = ON");
   sourceSql("INSERT INTO rod.t VALUES (1)");
+  std::string phase_while_retrying;
   const bool retried = eventually(60s, [&] {
     auto st = status(data);
-    return st.is_object() && st["retrying"].is_string() &&
-           st["retrying"].get<std::string>().find("read-only") != std::string::npos;
+    const bool yes = st.is_object() && st["retrying"].is_string() &&
+                     st["retrying"].get<std::string>().find("read-only") != std::string::npos;
+    if (yes) phase_while_retrying = st["phase"].get<std::string>();
+    return yes;
   });
   cluster_->rootSql("dest", "SET GLOBAL read_only = OFF");
   EXPECT_TRUE(retried) << status(data).dump() << "\n" << log(logfile);
+  // The retry checks again in its phase: it does not go back to prechecking.
+  EXPECT_EQ(phase_while_retrying, "incremental");
   ASSERT_TRUE(waitPhase(data, "incremental", 60s)) << log(logfile);
   ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 60s)) << log(logfile);
   EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id) FROM rod.t"), "1");

@@ -370,7 +370,25 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
 
 Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
   DTS_ASSIGN_OR_RETURN(pipeline::Mapping mapping, config_.mapping());
-  setPhase(TaskPhase::kPrechecking);
+  // A retry checks again in the phase it retries (with `retrying` set, nothing moving): a task
+  // seen going back to prechecking reads as one starting over.
+  TaskPhase current;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    current = state_.phase;
+  }
+  const bool retry_in_phase =
+      phases_ran_ && (current == TaskPhase::kSchema || current == TaskPhase::kFull ||
+                      current == TaskPhase::kIncremental);
+  phases_ran_ = true;
+  if (retry_in_phase) {
+    progress_.setLatencyMs(-1);
+    std::lock_guard<std::mutex> lock(state_mu_);
+    state_.rps = state_.mbps = 0;
+    state_.latency_ms = -1;
+  } else {
+    setPhase(TaskPhase::kPrechecking);
+  }
   PrecheckOptions pre;
   {
     // Tables a killed run created in its schema phase are this task's, not conflicts.

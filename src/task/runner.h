@@ -126,6 +126,7 @@ class TaskRunner {
   // The precheck table last printed: a retry attempt prints it again only when it changed (the
   // "retrying" line already names the failure), so a long outage does not flood the log.
   std::string last_precheck_;
+  bool phases_ran_ = false;  // runPhases ran before in this process: a call now is a retry
 };
 
 }  // namespace dts::task
