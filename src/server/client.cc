@@ -9,6 +9,26 @@
 
 namespace dts::server {
 
+namespace {
+
+// What went wrong on the way, as a sentence (httplib's own names are single words:
+// "Connection").
+std::string transportError(httplib::Error e) {
+  switch (e) {
+    case httplib::Error::Connection:
+      return "no connection (refused or unreachable: is dts server running and listening there?)";
+    case httplib::Error::ConnectionTimeout: return "the connection timed out";
+    case httplib::Error::Read: return "the connection closed before the answer was read";
+    case httplib::Error::Write: return "the connection closed while the request was sent";
+    case httplib::Error::SSLConnection: return "the TLS handshake failed (is it an https URL?)";
+    case httplib::Error::SSLServerVerification:
+      return "the server's TLS certificate was not accepted";
+    default: return httplib::to_string(e);
+  }
+}
+
+}  // namespace
+
 ApiClient::~ApiClient() = default;
 
 Result<std::unique_ptr<ApiClient>> ApiClient::remote(const std::string& url, std::string token) {
@@ -81,7 +101,7 @@ Result<nlohmann::json> ApiClient::call(const std::string& method, const std::str
     httplib::Result res = send();
     if (!res)
       return Status::Unavailable("cannot reach the server at " + url_ + ": " +
-                                 httplib::to_string(res.error()));
+                                 transportError(res.error()));
     status = res->status;
     text = res->body;
   }

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "common/loopback_socket_for_tests.h"
+#include "server/client.h"
 #include "server/http_server.h"
 
 namespace dts::server {
@@ -468,6 +469,17 @@ TEST(ServerConfigTest, FileAndErrors) {
   bad.listen = "127.0.0.1:0";
   bad.tls_cert = "only-cert.pem";
   EXPECT_EQ(runServer(bad, stop, nullptr).code(), Status::Code::kInvalidArgument);
+}
+
+// A server that cannot be reached is said in a sentence (httplib's own word was "Connection").
+TEST(ApiClientTest, AnUnreachableServerIsSaidInASentence) {
+  auto client = ApiClient::remote("http://127.0.0.1:1", "token");
+  ASSERT_TRUE(client.ok());
+  auto r = (*client)->call("GET", "/api/v1/tasks");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cannot reach the server at http://127.0.0.1:1: no connection (refused or "
+            "unreachable: is dts server running and listening there?)");
 }
 
 }  // namespace
