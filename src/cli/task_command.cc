@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "common/terminal_text.h"
 #include "server/server.h"
 #include "server/token.h"
 #include "source/replication_health.h"
@@ -215,7 +216,7 @@ int runStatus(const TaskArgs& a) {
       std::string frame = renderTask(*t, tty);
       std::string clear;
       for (int i = 0; tty && i < lines; ++i) clear += "\x1b[1A\x1b[2K";
-      lines = static_cast<int>(std::count(frame.begin(), frame.end(), '\n'));
+      lines = static_cast<int>(terminalRows(frame, terminalColumns(STDOUT_FILENO)));
       std::fputs((clear + frame).c_str(), stdout);
       std::fflush(stdout);
       for (int i = 0; i < 10 && !stop.load(); ++i)

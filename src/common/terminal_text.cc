@@ -1,5 +1,7 @@
 #include "common/terminal_text.h"
 
+#include <sys/ioctl.h>
+
 #include <vector>
 
 namespace dts {
@@ -77,6 +79,25 @@ std::string fitWidth(std::string_view s, size_t width) {
   if (tail < cs.size()) out += s.substr(cs[tail].begin);
   out.append(width - (head_w + 1 + tail_w), ' ');
   return out;
+}
+
+size_t terminalRows(std::string_view text, size_t columns) {
+  size_t rows = 0;
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    const std::string_view line = text.substr(0, end);
+    const size_t width = displayWidth(line);
+    rows += columns == 0 || width == 0 ? 1 : (width + columns - 1) / columns;
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return rows;
+}
+
+size_t terminalColumns(int fd) {
+  struct winsize ws {};
+  if (::ioctl(fd, TIOCGWINSZ, &ws) != 0) return 0;
+  return ws.ws_col;
 }
 
 }  // namespace dts

@@ -20,4 +20,13 @@ size_t displayWidth(std::string_view s);
 // REQUIRES: width >= 1.
 std::string fitWidth(std::string_view s, size_t width);
 
+// Rows `text` takes on a terminal `columns` cells wide: each line (up to a '\n', and a last
+// line without one) one row per `columns` cells it fills, at least one. columns 0: one per line.
+// A frame redrawn in place moves up this many rows (a line wider than the terminal wraps, and
+// counting it as one left the top of every earlier frame on the screen).
+size_t terminalRows(std::string_view text, size_t columns);
+
+// The width of the terminal on file descriptor fd in cells; 0 when it is not a terminal.
+size_t terminalColumns(int fd);
+
 }  // namespace dts

@@ -39,3 +39,21 @@ TEST(TerminalTextTest, LongTextIsCutInTheMiddleKeepingBothEnds) {
 
 }  // namespace
 }  // namespace dts
+
+namespace dts {
+namespace {
+
+// A frame redrawn in place moves up the rows it took: a line wider than the terminal takes more
+// than one.
+TEST(TerminalTextTest, RowsCountWrappedLines) {
+  EXPECT_EQ(terminalRows("a\nb\n", 80), 2u);
+  EXPECT_EQ(terminalRows(std::string(80, 'x') + "\n", 80), 1u);  // exactly full: one row
+  EXPECT_EQ(terminalRows(std::string(81, 'x') + "\n", 80), 2u);
+  EXPECT_EQ(terminalRows(std::string(200, 'x') + "\nshort\n\n", 80), 5u);  // 3 + 1 + empty 1
+  EXPECT_EQ(terminalRows("\xe8\xae\xa2\xe5\x8d\x95\n", 3), 2u);            // 订单: 4 cells
+  EXPECT_EQ(terminalRows(std::string(200, 'x') + "\n", 0), 1u);  // unknown width: per line
+  EXPECT_EQ(terminalRows("no newline", 80), 1u);
+}
+
+}  // namespace
+}  // namespace dts

@@ -1,5 +1,7 @@
 #include "task/runner.h"
 
+#include <unistd.h>
+
 #include <condition_variable>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -7,6 +9,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "common/terminal_text.h"
 #include "mysql/gtid.h"
 #include "source/cluster_source.h"
 #include "source/replication_health.h"
@@ -327,7 +330,7 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       if (options_.tty) {
         std::string clear;
         for (int i = 0; i < lines_drawn; ++i) clear += "\x1b[1A\x1b[2K";
-        lines_drawn = static_cast<int>(std::count(frame.begin(), frame.end(), '\n'));
+        lines_drawn = static_cast<int>(terminalRows(frame, terminalColumns(STDOUT_FILENO)));
         say(clear + frame);
       } else if (now - last_plain >= std::chrono::seconds(5)) {
         last_plain = now;
