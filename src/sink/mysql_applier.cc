@@ -853,6 +853,23 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     (void)w->conn->execute("ROLLBACK; " + setSqlModeSql(strictSqlMode()) +
                            "; SET SESSION foreign_key_checks=0");
     if (err != ER_LOCK_DEADLOCK && err != ER_LOCK_WAIT_TIMEOUT) break;
+    if (err == ER_LOCK_WAIT_TIMEOUT) {
+      // A lock held at the destination (someone's open transaction): each wait takes
+      // innodb_lock_wait_timeout, so say it while it lasts, with how to find the holder.
+      std::string tables;
+      for (const auto& t : batch) {
+        for (const TableChanges& c : t->tables) {
+          const std::string name = mysql::quoteQualified(c.database, c.table);
+          if (tables.find(name) == std::string::npos)
+            tables += (tables.empty() ? "" : ", ") + name;
+        }
+      }
+      spdlog::warn(
+          "task {}: worker {} waited out the destination's lock wait timeout on {} (attempt {} "
+          "of {}; transactions {} .. {}): a session there holds locks on those rows "
+          "(information_schema.INNODB_LOCK_WAITS names it); retrying",
+          options_.task, w->slot, tables, attempt + 1, attempts, head.gtid, batch.back()->gtid);
+    }
   }
   if ((last_err == ER_DUP_ENTRY || last_err == ER_DUP_ENTRY_WITH_KEY_NAME) &&
       keyConflicts(batch) == KeyConflicts::kFail) {
