@@ -860,8 +860,7 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
       for (const auto& t : batch) {
         for (const TableChanges& c : t->tables) {
           const std::string name = mysql::quoteQualified(c.database, c.table);
-          if (tables.find(name) == std::string::npos)
-            tables += (tables.empty() ? "" : ", ") + name;
+          if (tables.find(name) == std::string::npos) tables += (tables.empty() ? "" : ", ") + name;
         }
       }
       spdlog::warn(

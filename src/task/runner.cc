@@ -120,13 +120,19 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
   ro.other_issues = std::chrono::minutes(config_.options.retry_time_for_other_issues);
   DTS_RETURN_IF_ERROR(ro.validate());
   source::RetryPolicy retry(ro, options_.clock);
+  // Whether the next retried error goes on the outage of the newest error entry.
+  bool same_outage = false;
   {
     // The last process died while retrying (its run would have cleared `retrying`): the outage
-    // it rode out since its error was first seen goes on.
+    // it rode out since its error was first seen goes on. Otherwise an unrecovered entry is an
+    // outage that ended in a failure or a stop: one met now is a new one, with its own window
+    // (carried from that old entry, a task started again gave up within minutes).
     std::lock_guard<std::mutex> lock(state_mu_);
     if (!state_.retrying.empty() && !state_.errors.empty() &&
-        state_.errors.back().recovered_at_ms == 0 && state_.errors.back().at_ms > 0)
+        state_.errors.back().recovered_at_ms == 0 && state_.errors.back().at_ms > 0) {
       retry.carryOutage(Clock::TimePoint(std::chrono::milliseconds(state_.errors.back().at_ms)));
+      same_outage = true;
+    }
   }
 
   // The phases stop on the caller's flag or when the task's secondary node is deleted.
@@ -179,7 +185,10 @@ Status TaskRunner::runWithRetries(const std::atomic<bool>& stop) {
     {
       std::lock_guard<std::mutex> lock(state_mu_);
       state_.retrying = retrying;
-      recordError(&state_, error.toString(), epochMs(options_.clock));
+      // The first retry of this run opens a new outage unless it goes on with a carried one;
+      // later ones in the run go on with the entry (a recovery in between closes it).
+      recordError(&state_, error.toString(), epochMs(options_.clock), !same_outage);
+      same_outage = true;
       rows_at_retry_.store(progress_.rowsMoved());
     }
     saveOrCount("while retrying");

@@ -110,9 +110,9 @@ nlohmann::json trackingLogJson(const TrackingLogState& t) {
           {"retention_hours", t.retention_hours},     {"retention_bytes", t.retention_bytes}};
 }
 
-void recordError(TaskState* s, const std::string& message, int64_t now_ms) {
+void recordError(TaskState* s, const std::string& message, int64_t now_ms, bool new_outage) {
   s->last_error = message;
-  if (!s->errors.empty() && s->errors.back().recovered_at_ms == 0) {
+  if (!new_outage && !s->errors.empty() && s->errors.back().recovered_at_ms == 0) {
     s->errors.back().message = message;
     return;
   }

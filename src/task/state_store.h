@@ -192,8 +192,10 @@ struct TaskState {
 };
 
 // The task met `message` at now_ms: last_error is set, and the history gains an entry (the newest
-// one, unrecovered, is updated instead: one outage retried many times is one entry).
-void recordError(TaskState* s, const std::string& message, int64_t now_ms);
+// one, unrecovered, is updated instead: one outage retried many times is one entry; unless
+// new_outage: an outage that began after the one of that entry ended without recovering, in a
+// failure or a stop).
+void recordError(TaskState* s, const std::string& message, int64_t now_ms, bool new_outage = false);
 // The task works again: last_error is cleared and the newest unrecovered error recovers at
 // now_ms. A no-op when there is none.
 void recordRecovery(TaskState* s, int64_t now_ms);

@@ -270,3 +270,24 @@ TEST(StateStoreTest, PhaseNamesRoundTrip) {
 
 }  // namespace
 }  // namespace dts::task
+
+namespace dts::task {
+namespace {
+
+// One outage retried many times is one entry; an outage met after an earlier one ended without
+// recovering (the task failed, or was stopped, and was started again) is a new entry, whose time
+// a restarted process carries as its retry window's start.
+TEST(StateStoreErrorsTest, AnOutageAfterAFailureIsANewEntry) {
+  TaskState s;
+  recordError(&s, "node down", 1000);
+  recordError(&s, "node down", 2000);  // retried: the same outage
+  ASSERT_EQ(s.errors.size(), 1u);
+  EXPECT_EQ(s.errors[0].at_ms, 1000);
+  recordError(&s, "node down", 9000, /*new_outage=*/true);  // started again after a failure
+  ASSERT_EQ(s.errors.size(), 2u);
+  EXPECT_EQ(s.errors[1].at_ms, 9000);
+  EXPECT_EQ(s.errors[0].recovered_at_ms, 0);
+}
+
+}  // namespace
+}  // namespace dts::task
