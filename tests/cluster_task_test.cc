@@ -599,6 +599,19 @@ TEST_F(ClusterTaskTest, PrechecksRefuseWhatBreaksTheRules) {
   rootSql("dest", "SET GLOBAL read_only=OFF");
   rootSql("node-2", "SET GLOBAL binlog_row_metadata=DEFAULT");
 
+  // The primary named as the secondary node of a new task (a node promoted under a running task
+  // keeps it running: SecondaryNodePromotedKeepsRunningAndNodeAddedChangesNothing).
+  const std::string now_primary = cluster_->status()["primary"].get<std::string>();
+  rc = runDts(
+      {"run", writeTask("on-primary", "{instance: shop, secondary_node: " + now_primary + "}"),
+       "--data-dir", data_dir_},
+      &out);
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(out.find("[FAIL] secondary node: node " + now_primary +
+                     " is the primary of instance shop: a task reads a secondary node"),
+            std::string::npos)
+      << out;
+
   // An unknown node.
   rc = runDts({"run", writeTask("no-node", "{instance: shop, secondary_node: node-9}"),
                "--data-dir", data_dir_},

@@ -68,6 +68,27 @@ class FullLoadTest : public SharedClusterTest {
     return runCommand(dtsBinary() + " " + args, out);
   }
 
+  // A migration task file `name` from the read/write endpoint into the destination; objects and
+  // options as YAML flow text.
+  std::string migrationFile(const std::string& name, const std::string& objects,
+                            const std::string& options) {
+    std::string path = workFile(name + ".yaml");
+    std::ofstream f(path);
+    f << "name: " << name << "\nkind: migration\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects: " << objects << "\noptions: " << options << "\n";
+    return path;
+  }
+
+  // The first value of sql's first row ("NULL", or the error).
+  static std::string valueOf(mysql::Connection& c, const std::string& sql) {
+    auto v = c.queryValue(sql);
+    return v.ok() ? v->value_or("NULL") : v.status().toString();
+  }
+
   void createSourceData() {
     auto c = cluster_->connect(cluster_->endpoint());
     ASSERT_NE(c, nullptr);
@@ -489,10 +510,7 @@ TEST_F(FullLoadTest, FloatsArriveBitForBitByEveryWriteMethod) {
   auto dest = cluster_->connect(cluster_->destinationEndpoint());
   ASSERT_NE(source, nullptr);
   ASSERT_NE(dest, nullptr);
-  auto value = [](mysql::Connection& c, const std::string& sql) {
-    auto v = c.queryValue(sql);
-    return v.ok() ? v->value_or("NULL") : v.status().toString();
-  };
+  auto value = &FullLoadTest::valueOf;
   EXPECT_EQ(value(*source, "SELECT f FROM ffl.f WHERE id = 1"), "1.23457");  // what was copied
   // The signs of the zeros, which SELECT prints as 0: ATAN2(-0, -1) is -pi.
   const std::string signs =
@@ -613,10 +631,7 @@ TEST_F(FullLoadTest, TextThatDoesNotRoundTripThroughUnicodeArrivesByteForByteByE
   auto dest = cluster_->connect(cluster_->destinationEndpoint());
   ASSERT_NE(source, nullptr);
   ASSERT_NE(dest, nullptr);
-  auto value = [](mysql::Connection& c, const std::string& sql) {
-    auto v = c.queryValue(sql);
-    return v.ok() ? v->value_or("NULL") : v.status().toString();
-  };
+  auto value = &FullLoadTest::valueOf;
   auto hexRows = [](const std::string& db) {
     return "SELECT GROUP_CONCAT(id, ':', HEX(sj), ':', HEX(cp), ':', HEX(gb), ':', HEX(b5), ':', "
            "HEX(asc1), ':', HEX(th), ':', HEX(c1), ':', e + 0 ORDER BY id) FROM " +
@@ -628,17 +643,8 @@ TEST_F(FullLoadTest, TextThatDoesNotRoundTripThroughUnicodeArrivesByteForByteByE
             "2:706C61696E:706C61696E:706C61696E:706C61696E:706C61696E:706C61696E:706C61696E:2");
   auto migrate = [&](const std::string& name, const std::string& target,
                      const std::string& options) {
-    std::string path = workFile(name + ".yaml");
-    {
-      std::ofstream f(path);
-      f << "name: " << name << "\nkind: migration\n"
-        << "source: {endpoint: '" << cluster_->endpoint()
-        << "', user: dts, password_env: DTS_IT_PW}\n"
-        << "destination: {endpoint: '" << cluster_->destinationEndpoint()
-        << "', user: dts, password_env: DTS_IT_PW}\n"
-        << "objects: [{database: rtb, rename_to: " << target << "}]\n"
-        << "options: " << options << "\n";
-    }
+    const std::string path =
+        migrationFile(name, "[{database: rtb, rename_to: " + target + "}]", options);
     std::string out;
     EXPECT_EQ(runDts("run " + path + " --data-dir " + workFile("data-" + name) + " 2>&1", &out), 0)
         << name << ": " << out;
@@ -703,17 +709,9 @@ TEST_F(FullLoadTest, AMigrationWithoutIncrementalIsACopyOfOneInstant) {
     }
   });
   while (written.load() < 50) std::this_thread::sleep_for(10ms);
-  const std::string path = workFile("pair.yaml");
-  {
-    std::ofstream f(path);
-    f << "name: pair\nkind: migration\n"
-      << "source: {endpoint: '" << cluster_->endpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
-      << "', user: dts, password_env: DTS_IT_PW}\n"
-      << "objects: [{database: pair}]\n"
-      << "options: {incremental: false, parallelism: 4, full: {chunk_rows: 3000}}\n";
-  }
+  const std::string path =
+      migrationFile("pair", "[{database: pair}]",
+                    "{incremental: false, parallelism: 4, full: {chunk_rows: 3000}}");
   rootSql("dest", "DROP DATABASE IF EXISTS pair");
   std::string out;
   const int rc = runDts("run " + path + " --data-dir " + workFile("data-pair") + " 2>&1", &out);

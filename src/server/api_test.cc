@@ -288,7 +288,26 @@ TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
                 "secondary node n2 was deleted from instance shop"),
             std::string::npos)
       << r.body;
+  // A task of the data dir that this server does not run (a `dts run` started after it) is
+  // named too.
+  {
+    auto store = task::SqliteStateStore::open(dir_.string());
+    ASSERT_TRUE(store.ok()) << store.status().toString();
+    task::TaskState run;
+    run.name = "run-n3";
+    run.kind = "sync";
+    run.config_yaml =
+        "name: run-n3\nkind: sync\nsource: {instance: shop, secondary_node: n3}\n"
+        "destination: {endpoint: '127.0.0.1:2', user: u, password_env: DTS_UT_PW}\n"
+        "objects: [{database: shop}]\n";
+    ASSERT_TRUE((*store)->save(run).ok());
+  }
   r = call("DELETE", "/api/v1/instances/shop/nodes/n3");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["tasks_reading_node"], json({"run-n3"}));
+  r = call("POST", "/api/v1/instances/shop/nodes", R"({"name": "n4", "endpoint": "127.0.0.1:5"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = call("DELETE", "/api/v1/instances/shop/nodes/n4");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(body(r)["tasks_reading_node"], json::array());
   EXPECT_FALSE(body(r).contains("warning"));

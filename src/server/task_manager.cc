@@ -1043,6 +1043,19 @@ std::vector<std::string> TaskManager::tasksReadingNode(const std::string& instan
     if (config.ok() && config->source.instance == instance && config->source.secondary_node == node)
       out.push_back(name);
   }
+  // Tasks of the data dir this manager does not hold (a `dts run` started after the server) fail
+  // all the same: their task files as the state store keeps them.
+  if (auto names = inner_store_->list(); names.ok()) {
+    for (const std::string& name : *names) {
+      if (slots_.count(name) != 0) continue;
+      auto state = inner_store_->load(name);
+      if (!state.ok() || !state->has_value()) continue;
+      auto config = parseTaskText((**state).config_yaml);
+      if (config.ok() && config->source.instance == instance &&
+          config->source.secondary_node == node)
+        out.push_back(name);
+    }
+  }
   return out;
 }
 

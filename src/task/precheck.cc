@@ -485,8 +485,22 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
             "instance " + config.source.instance + " has no resolved read/write endpoint");
       }
       if (primary != nullptr) {
+        // A node promoted since the task began keeps it running (a warning); a task is created
+        // on a secondary (DESIGN.md), so before it has written anything the primary fails.
+        const std::string node_id = value(*src, "SELECT @@server_id");
+        const bool is_primary =
+            !node_id.empty() && node_id == value(*primary, "SELECT @@server_id");
+        if (is_primary && !options.schema_started) {
+          add("secondary node", L::kFail,
+              "node " + config.source.secondary_node + " is the primary of instance " +
+                  config.source.instance +
+                  ": a task reads a secondary node, to keep its load off the primary (fix: "
+                  "choose a secondary node, or read the instance's read/write endpoint by "
+                  "leaving secondary_node out)");
+        }
         for (const auto& item : source::checkSecondaryNode(
                  *src, *primary, config.source.secondary_node, config.source.instance)) {
+          if (is_primary && !options.schema_started && item.name == "secondary node") continue;
           L level = item.level == source::CheckItem::Level::kPass   ? L::kOk
                     : item.level == source::CheckItem::Level::kWarn ? L::kWarn
                                                                     : L::kFail;
