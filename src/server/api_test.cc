@@ -315,8 +315,13 @@ TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
   ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-node").status, 200);
   r = call("DELETE", "/api/v1/instances/shop");
   EXPECT_EQ(r.status, 409);
-  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint"}));
+  EXPECT_EQ(body(r)["error"]["tasks"], json({"by-endpoint", "run-n3"}));
   ASSERT_EQ(call("DELETE", "/api/v1/tasks/by-endpoint").status, 200);
+  {
+    auto store = task::SqliteStateStore::open(dir_.string());
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->remove("run-n3").ok());
+  }
   EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 404);
 }

@@ -1015,14 +1015,33 @@ std::string joinNames(const std::vector<std::string>& names) {
 
 }  // namespace
 
-Status TaskManager::removeInstance(const std::string& instance, std::vector<std::string>* users) {
-  users->clear();
-  std::lock_guard<std::mutex> lock(mu_);
+std::vector<std::string> TaskManager::tasksWhoseSourceIs(
+    const std::function<bool(const task::TaskConfig&)>& match) {
+  std::vector<std::string> out;
   for (auto& [name, slot] : slots_) {
     std::lock_guard<std::mutex> data(slot->data_mu);
     auto config = parseTaskText(slot->yaml);
-    if (config.ok() && config->source.instance == instance) users->push_back(name);
+    if (config.ok() && match(*config)) out.push_back(name);
   }
+  // Tasks of the data dir this manager does not hold (a `dts run` started after the server):
+  // their task files as the state store keeps them.
+  if (auto names = inner_store_->list(); names.ok()) {
+    for (const std::string& name : *names) {
+      if (slots_.count(name) != 0) continue;
+      auto state = inner_store_->load(name);
+      if (!state.ok() || !state->has_value()) continue;
+      auto config = parseTaskText((**state).config_yaml);
+      if (config.ok() && match(*config)) out.push_back(name);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Status TaskManager::removeInstance(const std::string& instance, std::vector<std::string>* users) {
+  std::lock_guard<std::mutex> lock(mu_);
+  *users =
+      tasksWhoseSourceIs([&](const task::TaskConfig& c) { return c.source.instance == instance; });
   if (!users->empty()) {
     return Status::FailedPrecondition(
         "instance '" + instance + "' is the source of task" + (users->size() > 1 ? "s " : " ") +
@@ -1035,28 +1054,10 @@ Status TaskManager::removeInstance(const std::string& instance, std::vector<std:
 
 std::vector<std::string> TaskManager::tasksReadingNode(const std::string& instance,
                                                        const std::string& node) {
-  std::vector<std::string> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [name, slot] : slots_) {
-    std::lock_guard<std::mutex> data(slot->data_mu);
-    auto config = parseTaskText(slot->yaml);
-    if (config.ok() && config->source.instance == instance && config->source.secondary_node == node)
-      out.push_back(name);
-  }
-  // Tasks of the data dir this manager does not hold (a `dts run` started after the server) fail
-  // all the same: their task files as the state store keeps them.
-  if (auto names = inner_store_->list(); names.ok()) {
-    for (const std::string& name : *names) {
-      if (slots_.count(name) != 0) continue;
-      auto state = inner_store_->load(name);
-      if (!state.ok() || !state->has_value()) continue;
-      auto config = parseTaskText((**state).config_yaml);
-      if (config.ok() && config->source.instance == instance &&
-          config->source.secondary_node == node)
-        out.push_back(name);
-    }
-  }
-  return out;
+  return tasksWhoseSourceIs([&](const task::TaskConfig& c) {
+    return c.source.instance == instance && c.source.secondary_node == node;
+  });
 }
 
 }  // namespace dts::server

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -160,7 +161,8 @@ class TaskManager {
   // created under the same lock, so none can start using the instance meanwhile. kNotFound for
   // an unknown instance.
   Status removeInstance(const std::string& instance, std::vector<std::string>* users);
-  // The tasks that read `node` of `instance` (source.secondary_node), sorted.
+  // The tasks that read `node` of `instance` (source.secondary_node), sorted. Both also count the
+  // data dir's tasks this manager does not hold (a `dts run` of the same data dir).
   std::vector<std::string> tasksReadingNode(const std::string& instance, const std::string& node);
 
   // A tracking task's change log, for its readers (the HTTP changes endpoint, the Kafka
@@ -183,6 +185,11 @@ class TaskManager {
   Result<std::optional<GroupTokenScope>> groupTokenScope(const std::string& token);
 
  private:
+  // The data dir's tasks (held or only in the state store) whose task file `match`es, sorted.
+  // REQUIRES: mu_ held.
+  std::vector<std::string> tasksWhoseSourceIs(
+      const std::function<bool(const task::TaskConfig&)>& match);
+
   struct Slot;
   class ObservedStore;
 
