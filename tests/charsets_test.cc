@@ -148,8 +148,11 @@ class CharsetsTest : public SharedClusterTest {
 
   Snapshot snapshot(const CharsetCase& k) {
     std::string sql = "SELECT id";
+    // `e` has a member '' (and the error value): change records give its index, not its name.
     for (const char* col : kColumns)
-      sql += std::string(", CONVERT(`") + col + "` USING utf8mb4), LOWER(HEX(`" + col + "`))";
+      sql += (std::string(col) == "e" ? std::string(", (`e` + 0)")
+                                      : std::string(", CONVERT(`") + col + "` USING utf8mb4)") +
+             ", LOWER(HEX(`" + col + "`))";
     Snapshot out;
     for (auto& row : rows(sql + " FROM charsets.`" + k.table + "` ORDER BY id"))
       out[std::stoi(*row[0])] = row;
@@ -175,6 +178,11 @@ class CharsetsTest : public SharedClusterTest {
       ++n;
       if (!hex) {
         EXPECT_TRUE(got.is_null()) << where << ": " << got.dump();
+        continue;
+      }
+      if (col == "e") {
+        EXPECT_TRUE(got.is_number() && text && got.dump() == *text)
+            << where << ": got " << got.dump() << " want index " << text.value_or("NULL");
         continue;
       }
       if (got.is_object()) {  // only for what UTF-8 cannot carry (a surrogate)
