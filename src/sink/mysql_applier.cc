@@ -771,6 +771,26 @@ Status MysqlApplier::runBulk(Worker* w, const BulkReplace& bulk, size_t round_li
   return Status::OK();
 }
 
+namespace {
+
+// The tables a batch changes, quoted, the first five then "...".
+template <typename Batch>
+std::string batchTables(const Batch& batch) {
+  std::string tables;
+  size_t named = 0;
+  for (const auto& t : batch) {
+    for (const auto& c : t->tables) {
+      const std::string name = mysql::quoteQualified(c.database, c.table);
+      if (tables.find(name) != std::string::npos) continue;
+      if (++named > 5) return tables + ", ...";
+      tables += (tables.empty() ? "" : ", ") + name;
+    }
+  }
+  return tables;
+}
+
+}  // namespace
+
 Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn>>& batch) {
   std::vector<BatchStep> statements;
   BatchSql::GuardedTables guarded;
@@ -856,18 +876,12 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
     if (err == ER_LOCK_WAIT_TIMEOUT) {
       // A lock held at the destination (someone's open transaction): each wait takes
       // innodb_lock_wait_timeout, so say it while it lasts, with how to find the holder.
-      std::string tables;
-      for (const auto& t : batch) {
-        for (const TableChanges& c : t->tables) {
-          const std::string name = mysql::quoteQualified(c.database, c.table);
-          if (tables.find(name) == std::string::npos) tables += (tables.empty() ? "" : ", ") + name;
-        }
-      }
       spdlog::warn(
           "task {}: worker {} waited out the destination's lock wait timeout on {} (attempt {} "
           "of {}; transactions {} .. {}): a session there holds locks on those rows "
           "(information_schema.INNODB_LOCK_WAITS names it); retrying",
-          options_.task, w->slot, tables, attempt + 1, attempts, head.gtid, batch.back()->gtid);
+          options_.task, w->slot, batchTables(batch), attempt + 1, attempts, head.gtid,
+          batch.back()->gtid);
     }
   }
   if ((last_err == ER_DUP_ENTRY || last_err == ER_DUP_ENTRY_WITH_KEY_NAME) &&
@@ -890,23 +904,9 @@ Status MysqlApplier::applyBatch(Worker* w, const std::vector<std::shared_ptr<Txn
         "transaction again)");
   }
   // The server names the column ("Data truncated for column 'e'"); the tables come from here.
-  std::string tables;
-  size_t named = 0;
-  for (const auto& t : batch) {
-    for (const TableChanges& c : t->tables) {
-      const std::string name = mysql::quoteQualified(c.database, c.table);
-      if (tables.find(name) != std::string::npos) continue;
-      if (++named > 5) {
-        tables += ", ...";
-        break;
-      }
-      tables += (tables.empty() ? "" : ", ") + name;
-    }
-    if (named > 5) break;
-  }
   return last.withContext("applying " + std::to_string(batch.size()) + " transactions (" +
-                          batch.front()->gtid + " .. " + batch.back()->gtid + ") of " + tables +
-                          " on worker " + std::to_string(w->slot));
+                          batch.front()->gtid + " .. " + batch.back()->gtid + ") of " +
+                          batchTables(batch) + " on worker " + std::to_string(w->slot));
 }
 
 Status MysqlApplier::waitIdleLocked(std::unique_lock<std::mutex>& lock) {

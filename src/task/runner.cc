@@ -76,18 +76,21 @@ void TaskRunner::setPhase(TaskPhase phase) {
   // rows/s ... latency 971 ms`).
   const bool moving =
       phase == TaskPhase::kSchema || phase == TaskPhase::kFull || phase == TaskPhase::kIncremental;
-  if (!moving) progress_.setLatencyMs(-1);
+  if (!moving) clearRates();
   {
     std::lock_guard<std::mutex> lock(state_mu_);
     state_.phase = phase;
-    if (!moving) {
-      state_.rps = 0;
-      state_.mbps = 0;
-      state_.latency_ms = -1;
-    }
   }
   progress_.setPhase(phase);
   saveOrCount("at a phase change");
+}
+
+void TaskRunner::clearRates() {
+  progress_.setLatencyMs(-1);
+  std::lock_guard<std::mutex> lock(state_mu_);
+  state_.rps = 0;
+  state_.mbps = 0;
+  state_.latency_ms = -1;
 }
 
 void TaskRunner::saveOrCount(const char* when) {
@@ -394,10 +397,7 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
                       current == TaskPhase::kIncremental);
   phases_ran_ = true;
   if (retry_in_phase) {
-    progress_.setLatencyMs(-1);
-    std::lock_guard<std::mutex> lock(state_mu_);
-    state_.rps = state_.mbps = 0;
-    state_.latency_ms = -1;
+    clearRates();
   } else {
     setPhase(TaskPhase::kPrechecking);
   }

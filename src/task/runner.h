@@ -94,6 +94,8 @@ class TaskRunner {
   // save() for the paths that go on when it fails: the failure is logged and counted
   // (Degraded::kStateSaveFailed). when: "at a phase change", for the log.
   void saveOrCount(const char* when);
+  // No rate and no lag to show (nothing moves: checking again, paused, failed, completed).
+  void clearRates();
   void setPhase(TaskPhase phase);
   // options.verify (task/verify.h), results into state_.verify. online: the incremental phase
   // runs meanwhile, so a differing chunk is re-checked once progress_'s checkpoint has passed

@@ -115,9 +115,8 @@ Result<std::optional<std::string>> openSharedSnapshot(
       position = *at;
     } else if (*at != position) {
       opened = Status::Internal(
-          "snapshots opened under a held commit lock report different "
-          "positions (" +
-          position + ", " + *at + ")");
+          "snapshots opened under a held commit lock report different positions (" + position +
+          ", " + *at + ")");
     }
   }
   Status released = locker->execute(maria ? "BACKUP STAGE END" : "UNLOCK TABLES");
