@@ -30,6 +30,8 @@ struct CharsetTable {
   const CodeOverride* overrides;  // kMultiByte: sorted by code
   const char* iconv_name;
   size_t override_count;
+  const uint32_t* lossy;  // sorted codes whose character the server converts back into other bytes
+  size_t lossy_count;
 };
 
 #include "mysql/charsets.inc"
@@ -62,8 +64,15 @@ struct Decoder {
   std::unique_ptr<SingleByteMap> single;
   size_t iconv_slot = 0;
   std::array<uint64_t, 4> override_first{};  // bitmap: bytes that begin an overridden code
+  std::array<uint64_t, 4> lossy_first{};     // bitmap: bytes that begin a lossy code
   bool hasOverride(uint8_t b) const { return (override_first[b >> 6] >> (b & 63)) & 1; }
+  bool mayBeLossy(uint8_t b) const { return (lossy_first[b >> 6] >> (b & 63)) & 1; }
 };
+
+// The byte a code of 1 to 3 bytes (read big-endian) begins with.
+uint32_t firstByte(uint32_t code) {
+  return code >> 16 ? code >> 16 : code >> 8 ? code >> 8 : code;
+}
 
 size_t encodeUtf8(uint32_t cp, char* p) {
   if (cp < 0x80) {
@@ -157,11 +166,14 @@ const Registry& registry() {
           d->method = Method::kMultiByte;
           d->iconv_slot = reg->iconv_slots++;
           for (size_t i = 0; i < t.override_count; ++i) {
-            uint32_t code = t.overrides[i].code;
-            uint32_t first = code >> 16 ? code >> 16 : code >> 8 ? code >> 8 : code;
+            const uint32_t first = firstByte(t.overrides[i].code);
             d->override_first[first >> 6] |= uint64_t{1} << (first & 63);
           }
           break;
+      }
+      for (size_t i = 0; i < t.lossy_count; ++i) {
+        const uint32_t first = firstByte(t.lossy[i]);
+        d->lossy_first[first >> 6] |= uint64_t{1} << (first & 63);
       }
       reg->names.emplace_back(t.name);
       reg->by_charset.push_back(std::move(d));
@@ -445,6 +457,26 @@ int utf8MaxBytes(uint16_t collation) {
   if (collation == 0 || collation >= kMaxCollationId) return 0;
   Method m = registry().by_collation[collation]->method;
   return m == Method::kUtf8mb4 ? 4 : m == Method::kUtf8mb3 ? 3 : 0;
+}
+
+bool convertsBack(uint16_t collation, std::string_view bytes) {
+  if (collation == 0 || collation >= kMaxCollationId) return true;
+  const Decoder& d = *registry().by_collation[collation];
+  if (d.table == nullptr || d.table->lossy_count == 0) return true;
+  const CharsetTable& t = *d.table;
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const size_t n = bytes.size();
+  for (size_t i = 0; i < n;) {
+    const uint8_t len = d.method == Method::kMultiByte ? t.lead[p[i]] : 1;
+    if (len == 0 || len > n - i) return true;  // not text appendUtf8 converts: not this question
+    if (d.mayBeLossy(p[i])) {
+      uint32_t code = 0;
+      for (uint8_t k = 0; k < len; ++k) code = (code << 8) | p[i + k];
+      if (std::binary_search(t.lossy, t.lossy + t.lossy_count, code)) return false;
+    }
+    i += len;
+  }
+  return true;
 }
 
 bool canConvertToUtf8(uint16_t collation) {

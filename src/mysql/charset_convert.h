@@ -50,6 +50,16 @@ TextConversion appendUtf8(uint16_t collation, std::string_view bytes, std::strin
 TextConversion appendUtf8(std::string_view charset, std::string_view bytes, std::string* out,
                           size_t* bad_offset = nullptr);
 
+// False when text of `collation` that appendUtf8 converts would not come back as the same bytes
+// were its UTF-8 written into a column of that character set: it holds a code whose character the
+// server converts back into other bytes (charsets.inc's kLossy_* lists, measured on the server by
+// scripts/gen-charsets.py). Such a code shares its character with another code of the set
+// (cp932's NEC and IBM twins such as 0x8790 and 0x81E0, both U+2252; sjis 0x5C and 0x815F, both
+// U+005C, which goes back as 0x815F; armscii8 0xA4, ')' like 0x29), or is one the server reads
+// as U+FFFD (tis620 0xA0, big5 0xA15A). Unicode character sets and most others always come back:
+// true. Meant for text appendUtf8 converted; bytes it rejects are not judged (true).
+bool convertsBack(uint16_t collation, std::string_view bytes);
+
 // True when appendUtf8(collation, ...) can convert that character set (not binary, unknown or
 // unsupported).
 bool canConvertToUtf8(uint16_t collation);

@@ -81,6 +81,39 @@ TEST(CharsetConvertTest, MultiByteSets) {
   EXPECT_EQ(conv("big5", "\xa1\x45\x80"), "<invalid@2>");
 }
 
+// Each case was checked on MariaDB 10.11: CONVERT(CONVERT(x USING utf8mb4) USING cs) gives other
+// bytes exactly for the codes said not to come back.
+TEST(CharsetConvertTest, TextThatWouldNotComeBackAsTheSameBytes) {
+  auto back = [](std::string_view charset, std::string_view bytes) {
+    const Collation* c = defaultCollationOf(charset);
+    EXPECT_NE(c, nullptr) << charset;
+    return c != nullptr && convertsBack(c->id, bytes);
+  };
+  // Twins: both codes are one character, which goes back as one of them.
+  EXPECT_FALSE(back("cp932", "\x87\x90"));  // NEC's U+2252 goes back as 0x81E0
+  EXPECT_TRUE(back("cp932", "\x81\xe0"));
+  EXPECT_FALSE(back("cp932", "ab\x93\xfa\xed\x40"));  // NEC-selected IBM extension, after text
+  EXPECT_TRUE(back("cp932", "ab\x93\xfa\xfa\x5c"));   // its IBM twin (trail byte 0x5C)
+  EXPECT_FALSE(back("sjis", "C:\\dir"));              // U+005C goes back as 0x815F
+  EXPECT_TRUE(back("sjis", "C:\x81\x5f"));
+  EXPECT_TRUE(back("sjis", "\x93\xfa\x96\x5c"));  // 0x5C as a trail byte is not a backslash
+  EXPECT_FALSE(back("armscii8", "\xa4"));         // ')' like 0x29
+  EXPECT_TRUE(back("armscii8", "f(x)"));
+  EXPECT_FALSE(back("ujis", "\x8f\xa2\xb7"));  // 3-byte
+  EXPECT_TRUE(back("ujis", "\xc6\xfc\x8f\xb0\xa1"));
+  EXPECT_FALSE(back("eucjpms", "\xad\xf0"));
+  // Codes the server reads as U+FFFD.
+  EXPECT_FALSE(back("tis620", "\xa1\xa0"));
+  EXPECT_TRUE(back("tis620", "\xa1"));
+  EXPECT_FALSE(back("big5", "\xa4\xa4\xa1\x5a"));
+  EXPECT_TRUE(back("big5", "\xa4\xa4\xa4\xe5"));
+  // Sets without such codes, Unicode sets, and bytes that are no text of the set.
+  EXPECT_TRUE(back("latin1", "\x81\x8d\xff"));
+  EXPECT_TRUE(back("gbk", "\xd6\xd0"));
+  EXPECT_TRUE(back("utf8mb4", "\xe2\x89\x92"));
+  EXPECT_TRUE(back("cp932", "\x87"));  // truncated: appendUtf8 rejects it, not this question
+}
+
 TEST(CharsetConvertTest, UnicodeSets) {
   EXPECT_EQ(conv("utf8mb4", "é😀"), "é😀");
   EXPECT_EQ(conv("utf8mb3", "é😀"), "<invalid@2>");  // 4-byte sequence in utf8mb3

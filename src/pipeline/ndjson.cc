@@ -48,7 +48,8 @@ void appendFloating(F v, std::string* out) {
 }
 
 // Text that is not converted (bytes invalid in their character set, a character set without an
-// exact converter, or an unknown one): an object with the raw bytes, never a lossy string.
+// exact converter, an unknown one, or text whose UTF-8 would not convert back into the same
+// bytes): an object with the raw bytes, never a lossy string.
 void appendUnconverted(std::string_view bytes, uint16_t collation, std::string* out) {
   out->append("{\"charset\":");
   const mysql::Collation* c = collation != 0 ? mysql::findCollation(collation) : nullptr;
@@ -81,7 +82,15 @@ void appendText(std::string_view bytes, uint16_t collation, std::string* out) {
   thread_local std::string utf8;
   utf8.clear();
   switch (mysql::appendUtf8(collation, bytes, &utf8)) {
-    case mysql::TextConversion::kConverted: appendJsonString(utf8, out); return;
+    case mysql::TextConversion::kConverted:
+      // Text whose UTF-8 would store other bytes (a code sharing its character with another
+      // code, or one the server reads as U+FFFD) is given as its bytes: a consumer could not
+      // rebuild the stored value from the string.
+      if (mysql::convertsBack(collation, bytes))
+        appendJsonString(utf8, out);
+      else
+        appendUnconverted(bytes, collation, out);
+      return;
     case mysql::TextConversion::kBinary: appendHexString(bytes, out); return;
     case mysql::TextConversion::kInvalid:
     case mysql::TextConversion::kUnsupported: appendUnconverted(bytes, collation, out); return;

@@ -125,6 +125,15 @@ TEST(NdjsonTest, EveryCharacterSetIsText) {
   auto parsed = nlohmann::json::parse(line);
   EXPECT_EQ(parsed[0]["hex"], "d6");
   EXPECT_EQ(parsed[1], "中");
+  // Text whose UTF-8 the server would store as other bytes is given as its bytes: cp932's NEC
+  // 0x8790 and its IBM twin 0x81E0 are both U+2252, which goes back as 0x81E0; sjis 0x5C and
+  // 0x815F are both U+005C, which goes back as 0x815F; tis620 0xA0 is read as U+FFFD.
+  EXPECT_EQ(render(str("\x87\x90"), 95), "{\"charset\":\"cp932\",\"hex\":\"8790\"}");
+  EXPECT_EQ(render(str("\x81\xe0"), 95), "\"≒\"");
+  EXPECT_EQ(render(str("C:\\x"), 13), "{\"charset\":\"sjis\",\"hex\":\"433a5c78\"}");
+  EXPECT_EQ(render(str("C:\x81\x5fx"), 13), "\"C:\\\\x\"");
+  EXPECT_EQ(render(str("\xa1\xa0"), 18), "{\"charset\":\"tis620\",\"hex\":\"a1a0\"}");
+  EXPECT_EQ(render(str("\xa1"), 18), "\"ก\"");
 }
 
 TEST(NdjsonTest, LinesForRowsAndDdl) {
