@@ -731,6 +731,33 @@ TEST_F(FullLoadTest, AMigrationWithoutIncrementalIsACopyOfOneInstant) {
   EXPECT_GT(written.load(), 50);
 }
 
+// A chunk commits whole, so a stop, a restart or a retry loads it again: under a rate limit the
+// automatic chunks are sized to take about 10 s each (a worker's share of max_rps), where 16 MiB
+// of short rows would have been one 20,000-row chunk of 40 s at this limit, lost at every stop.
+TEST_F(FullLoadTest, ChunksUnderARateLimitAreSmallEnoughToKeepProgressAcrossStops) {
+  rootSql("node-1",
+          "DROP DATABASE IF EXISTS slow; CREATE DATABASE slow; USE slow; "
+          "CREATE TABLE t (id INT PRIMARY KEY, v INT); "
+          "INSERT INTO t SELECT seq, seq FROM seq_1_to_20000; ANALYZE TABLE t");
+  rootSql("dest", "DROP DATABASE IF EXISTS slow");
+  const std::string path = migrationFile("slow", "[{database: slow}]",
+                                         "{incremental: false, parallelism: 4, "
+                                         "full: {max_rps: 2000}}");
+  std::string out;
+  ASSERT_EQ(runDts("run " + path + " --data-dir " + workFile("data-slow") + " 2>&1", &out), 0)
+      << out;
+  auto dest = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dest, nullptr);
+  // 2000 rows/s over 4 workers: 500 rows/s each, 5000 rows in 10 s (planned counts of a split
+  // key range are estimates).
+  EXPECT_EQ(
+      valueOf(*dest,
+              "SELECT CONCAT(COUNT(*), ' ', MAX(planned_rows) <= 5000, ' ', SUM(loaded_rows)) "
+              "FROM dts_meta.full_chunks WHERE task = 'slow'"),
+      "4 1 20000");
+  EXPECT_EQ(valueOf(*dest, "SELECT SUM(v) FROM slow.t"), "200010000");
+}
+
 // The destination refusing LOAD DATA LOCAL is a degraded mode: counted, persisted with the task
 // state across runs, and shown by `dts status` (text and --json).
 // Keys whose order is a number the text does not show: a BIT primary key (its bounds were X'..',

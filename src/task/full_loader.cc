@@ -207,8 +207,8 @@ Status FullLoader::planTable(mysql::Connection& src, mysql::Connection& dest, si
           "them (run the task from the start, or set options.incremental, for one instant)",
           options_.task);
   } else {
-    uint64_t chunk_rows = chunkRowsFor(t, options_.chunk_rows, options_.chunk_bytes,
-                                       options_.min_chunk_rows, options_.max_chunk_rows);
+    uint64_t chunk_rows = chunkRowsFor(t, options_.chunk_rows, throttledChunkBytes(options_),
+                                       options_.min_chunk_rows, throttledMaxChunkRows(options_));
     DTS_ASSIGN_OR_RETURN(ChunkPlan plan, planChunks(src, t, chunk_rows, *stop_));
     DTS_RETURN_IF_ERROR(saveChunkPlan(dest, options_.task, t, plan, options_.statement_bytes));
     pending = std::move(plan.chunks);
@@ -315,6 +315,20 @@ Status FullLoader::finishTable(mysql::Connection& dest, size_t ti, Shared& share
   std::lock_guard<std::mutex> lock(shared.mu);
   shared.progress[ti]->done = true;
   return Status::OK();
+}
+
+uint64_t throttledMaxChunkRows(const FullLoadOptions& o) {
+  if (o.limits.max_rps == 0) return o.max_chunk_rows;
+  const uint64_t share =
+      o.limits.max_rps * kThrottledChunkSeconds / static_cast<uint64_t>(std::max(1, o.parallelism));
+  return std::max(o.min_chunk_rows, std::min(o.max_chunk_rows, share));
+}
+
+uint64_t throttledChunkBytes(const FullLoadOptions& o) {
+  if (o.limits.max_mbps <= 0) return o.chunk_bytes;
+  const double share =
+      o.limits.max_mbps * 1e6 * kThrottledChunkSeconds / std::max(1, o.parallelism);
+  return std::max<uint64_t>(1, std::min<uint64_t>(o.chunk_bytes, static_cast<uint64_t>(share)));
 }
 
 std::optional<size_t> pickChunk(const std::vector<size_t>& queued_tables,

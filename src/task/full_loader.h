@@ -90,6 +90,15 @@ struct FullLoadOptions {
   bool one_snapshot = false;
 };
 
+// A chunk is what a stop, a restart or a retry loads again, so under options.full's rate limits
+// chunks are sized to take about kThrottledChunkSeconds each, a worker getting its share of the
+// limit: the automatic size's row cap for max_rps, and its byte target for max_mbps (never under
+// min_chunk_rows). Without a limit they are max_chunk_rows and chunk_bytes; an explicit
+// chunk_rows wins over both. Exposed for tests.
+inline constexpr uint64_t kThrottledChunkSeconds = 10;
+uint64_t throttledMaxChunkRows(const FullLoadOptions& options);
+uint64_t throttledChunkBytes(const FullLoadOptions& options);
+
 // Which queued chunk a free worker takes, given each queued chunk's table in queue order and the
 // number of workers loading each table: the first chunk of the table the fewest workers are
 // loading, since writers of one table contend for its index pages. nullopt: wait for the planner,

@@ -24,5 +24,24 @@ TEST(FullLoaderTest, WorkersSpreadOverTablesEvenWhilePlanning) {
   EXPECT_EQ(pickChunk({}, active, true, true), std::nullopt);
 }
 
+TEST(FullLoaderTest, ChunksUnderARateLimitTakeAboutTenSecondsEach) {
+  FullLoadOptions o;  // parallelism 4, 1000..100000 rows, 16 MiB
+  EXPECT_EQ(throttledMaxChunkRows(o), 100000u);
+  EXPECT_EQ(throttledChunkBytes(o), 16u << 20);
+  o.limits.max_rps = 8000;  // 2000 rows/s per worker
+  EXPECT_EQ(throttledMaxChunkRows(o), 20000u);
+  o.limits.max_rps = 100;  // never under min_chunk_rows
+  EXPECT_EQ(throttledMaxChunkRows(o), 1000u);
+  o.limits.max_rps = 10000000;  // never over max_chunk_rows
+  EXPECT_EQ(throttledMaxChunkRows(o), 100000u);
+  o.limits.max_mbps = 2;  // 0.5 MB/s per worker
+  EXPECT_EQ(throttledChunkBytes(o), 5000000u);
+  o.limits.max_mbps = 1000;
+  EXPECT_EQ(throttledChunkBytes(o), 16u << 20);
+  o.parallelism = 1;
+  o.limits.max_rps = 8000;
+  EXPECT_EQ(throttledMaxChunkRows(o), 80000u);
+}
+
 }  // namespace
 }  // namespace dts::task
