@@ -416,6 +416,35 @@ TEST_F(ServerTest, SourceNodeReplicationStoppedInTheApiMetricsAndEvents) {
       << sourceEvents();
   EXPECT_TRUE(eventually(120s, [&] { return diff("rh", "rh", "t").empty(); }))
       << diff("rh", "rh", "t");
+
+  // The task is pointed at another node (`dts task source`, PATCH .../source) and resumes there
+  // from its checkpoint: no schema or full data again, nothing lost or doubled.
+  ASSERT_EQ(call("POST", "/api/v1/tasks/rh/stop").status, 200) << responses_;
+  sourceSql("INSERT INTO rh.t VALUES (3, 'while the task was stopped')");
+  std::string out;
+  const std::string cli = "DTS_SERVER=" + url_ + " DTS_TOKEN=" + token_ + " " + dtsBinary() +
+                          " task source rh --secondary-node node-3";
+  ASSERT_EQ(runCommand(cli, &out), 0) << out;
+  EXPECT_NE(out.find("task rh: reads node node-3 from its next start"), std::string::npos) << out;
+  EXPECT_EQ(task("rh")["config"]["source"]["secondary_node"], "node-3");
+  const size_t events_before = call("GET", "/api/v1/tasks/rh/events").body["events"].size();
+  ASSERT_EQ(call("POST", "/api/v1/tasks/rh/start").status, 200) << responses_;
+  ASSERT_TRUE(waitState("rh", "running", "incremental", 120s)) << task("rh").dump(2) << log();
+  EXPECT_TRUE(eventually(60s, [&] {
+    json j = task("rh");
+    return j["source_replication"].is_object() &&
+           j["source_replication"].value("node", "") == "node-3";
+  })) << task("rh").dump(2);
+  sourceSql(
+      "INSERT INTO rh.t VALUES (4, 'after the switch'); UPDATE rh.t SET v = 'x' WHERE id = 1");
+  EXPECT_TRUE(eventually(120s, [&] { return diff("rh", "rh", "t").empty(); }))
+      << diff("rh", "rh", "t");
+  const json events = call("GET", "/api/v1/tasks/rh/events").body["events"];
+  for (size_t i = events_before; i < events.size(); ++i) {
+    const std::string m = events[i]["message"];
+    EXPECT_EQ(m.find("-> schema"), std::string::npos) << events.dump(2);
+    EXPECT_EQ(m.find("-> full"), std::string::npos) << events.dump(2);
+  }
   EXPECT_EQ(responses_.find(cluster_->password()), std::string::npos) << "password leaked";
   server_->signal(SIGTERM);
   EXPECT_EQ(server_->wait(60s).value_or(-999), 0) << log();

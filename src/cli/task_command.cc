@@ -120,6 +120,8 @@ struct TaskArgs {
   bool json_out = false;
   bool watch = false;
   int limit = 50;
+  std::string secondary_node;      // task source --secondary-node
+  bool instance_endpoint = false;  // task source --instance-endpoint
 };
 
 int withClient(const TaskArgs& a, const std::function<int(server::ApiClient&)>& body) {
@@ -178,6 +180,27 @@ int runOptions(const TaskArgs& a) {
     return printResult(
         c.call("PATCH", "/api/v1/tasks/" + a.name + "/options", *text), a.json_out,
         [&](const json& t) { std::printf("task %s: options updated\n", str(t, "name").c_str()); });
+  });
+}
+
+int runSource(const TaskArgs& a) {
+  if (a.secondary_node.empty() && !a.instance_endpoint)
+    return fail(
+        Status::InvalidArgument("task source: --secondary-node NODE or --instance-endpoint"));
+  json body = {{"secondary_node", a.instance_endpoint ? json(nullptr) : json(a.secondary_node)}};
+  return withClient(a, [&](server::ApiClient& c) {
+    return printResult(
+        c.call("PATCH", "/api/v1/tasks/" + a.name + "/source", body.dump()), a.json_out,
+        [&](const json& t) {
+          const json& src =
+              t.contains("config") ? t["config"].value("source", json::object()) : json::object();
+          const std::string node =
+              src.contains("secondary_node") && src["secondary_node"].is_string()
+                  ? "node " + src["secondary_node"].get<std::string>()
+                  : "the instance's read/write endpoint";
+          std::printf("task %s: reads %s from its next start, resuming from its checkpoint\n",
+                      str(t, "name").c_str(), node.c_str());
+        });
   });
 }
 
@@ -427,6 +450,19 @@ void registerTaskCommands(CLI::App& app) {
   opts->add_option("-f,--file", args->file, "a mapping of options")->required();
   common(opts);
   opts->callback([args] { setExitCode(runOptions(*args)); });
+
+  auto* source = task->add_subcommand(
+      "source",
+      "change which node of its instance a task that is not running reads (it resumes from "
+      "its checkpoint)");
+  source->add_option("NAME", args->name)->required();
+  auto* node =
+      source->add_option("--secondary-node", args->secondary_node, "a node of the task's instance");
+  auto* endpoint = source->add_flag("--instance-endpoint", args->instance_endpoint,
+                                    "read the instance's read/write endpoint, no node");
+  node->excludes(endpoint);
+  common(source);
+  source->callback([args] { setExitCode(runSource(*args)); });
 }
 
 }  // namespace dts::cli

@@ -474,6 +474,13 @@ HttpResponse Api::tasks(const HttpRequest& r, const std::vector<std::string>& pa
       return errorResponse(400, "invalid_argument", "body: a mapping of options is required");
     return viewOrError(tasks_->updateOptions(name, r.body));
   }
+  if (action == "source") {
+    if (r.method != "PATCH" && r.method != "PUT") return methodNotAllowed(r);
+    if (r.body.find_first_not_of(" \t\r\n") == std::string::npos)
+      return errorResponse(400, "invalid_argument",
+                           "body: a mapping {\"secondary_node\": NODE or null} is required");
+    return viewOrError(tasks_->updateSource(name, r.body));
+  }
   if (r.method != "POST") {
     if (action == "start" || action == "pause" || action == "resume" || action == "stop" ||
         action == "precheck")

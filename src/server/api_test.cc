@@ -326,6 +326,53 @@ TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
   EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 404);
 }
 
+// Which node of its instance a task reads changes through the API (the hint for a deleted node
+// says so); nothing else of its source does, and only a node the instance has.
+TEST_F(ApiTest, TheNodeATaskReadsChangesAndNothingElseOfItsSource) {
+  setenv("DTS_UT_PW", "pw", 1);
+  ASSERT_EQ(call("POST", "/api/v1/instances",
+                 R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
+                 R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
+                 R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})")
+                .status,
+            201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("t", "shop", "n2")).status, 201);
+  ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("by-endpoint")).status, 201);
+
+  auto r = call("PATCH", "/api/v1/tasks/t/source", R"({"secondary_node": "n3"})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(body(r)["config"]["source"]["secondary_node"], "n3");
+  EXPECT_EQ(body(r)["config"]["source"]["instance"], "shop");
+  json events = body(call("GET", "/api/v1/tasks/t/events"))["events"];
+  EXPECT_EQ(events.back()["message"], "source: reads node n3 (was node n2)") << events.dump();
+  // YAML too; null reads the instance's read/write endpoint.
+  r = call("PATCH", "/api/v1/tasks/t/source", "secondary_node: null");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_FALSE(body(r)["config"]["source"].contains("secondary_node")) << r.body;
+  ASSERT_EQ(call("PATCH", "/api/v1/tasks/t/source", R"({"secondary_node": "n2"})").status, 200);
+
+  auto refused = [&](const std::string& task, const std::string& b, const std::string& says) {
+    auto x = call("PATCH", "/api/v1/tasks/" + task + "/source", b);
+    EXPECT_EQ(x.status, 400) << b << ": " << x.body;
+    if (x.status != 400) return;
+    EXPECT_NE(body(x)["error"]["message"].get<std::string>().find(says), std::string::npos)
+        << b << ": " << x.body;
+  };
+  refused("t", R"({"secondary_node": "n9"})", "n9");
+  refused("t", R"({"secondary_node": ""})", "secondary_node");
+  refused("t", R"({"secondary_node": ["n3"]})", "a node name or null");
+  refused("t", R"({"endpoint": "127.0.0.1:9"})", "only secondary_node can change");
+  refused("t", R"({"secondary_node": "n3", "instance": "other"})",
+          "only secondary_node can change");
+  refused("t", "{}", "source.secondary_node: required");
+  refused("t", "", "is required");
+  refused("t", "[1, 2]", "must be a mapping");
+  refused("by-endpoint", R"({"secondary_node": "n3"})", "reads an endpoint, not an instance");
+  EXPECT_EQ(body(call("GET", "/api/v1/tasks/t"))["config"]["source"]["secondary_node"], "n2");
+  EXPECT_EQ(call("PATCH", "/api/v1/tasks/nope/source", R"({"secondary_node": "n3"})").status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/tasks/t/source", R"({"secondary_node": "n3"})").status, 405);
+}
+
 // Every task action in every task state: allowed ones are not refused, the others are 409
 // naming the state (allowedStates() in task_manager.h, the table in docs/api.md).
 TEST_F(ApiTest, EveryTaskActionInEveryStateIsAllowedOrA409NamingTheState) {
@@ -578,9 +625,9 @@ TEST_F(ApiTest, OpenApiDocumentListsEveryPath) {
   for (const char* p :
        {"/tasks", "/tasks/{name}", "/tasks/{name}/start", "/tasks/{name}/pause",
         "/tasks/{name}/resume", "/tasks/{name}/stop", "/tasks/{name}/precheck",
-        "/tasks/{name}/options", "/tasks/{name}/events", "/instances", "/instances/{name}",
-        "/instances/{name}/nodes", "/instances/{name}/nodes/{node}", "/tasks/{name}/changes",
-        "/tasks/{name}/groups", "/tasks/{name}/groups/{group}",
+        "/tasks/{name}/options", "/tasks/{name}/source", "/tasks/{name}/events", "/instances",
+        "/instances/{name}", "/instances/{name}/nodes", "/instances/{name}/nodes/{node}",
+        "/tasks/{name}/changes", "/tasks/{name}/groups", "/tasks/{name}/groups/{group}",
         "/tasks/{name}/groups/{group}/commit", "/tasks/{name}/groups/{group}/token"})
     EXPECT_TRUE(doc["paths"].contains(p)) << p;
   json changes = doc["paths"]["/tasks/{name}/changes"]["get"];

@@ -68,6 +68,12 @@ json build() {
          "Task", true, {400, 404, 409},
          {{"required", true},
           {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
+  paths["/tasks/{name}/source"]["patch"] =
+      op("change which node of its instance a created, paused, stopped or failed task reads "
+         "({\"secondary_node\": NODE or null}); it resumes from its checkpoint",
+         "Task", true, {400, 404, 409},
+         {{"required", true},
+          {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}});
   paths["/tasks/{name}/events"]["get"] =
       op("recent events (the newest 200, kept across restarts)", "Events", true, {400, 404});
   {

@@ -157,8 +157,9 @@ std::string errorHint(const std::string& m) {
            "databases it writes and on dts_meta: CREATE, ALTER, DROP, INDEX, SELECT, INSERT, "
            "UPDATE, DELETE";
   if (contains(m, "secondary node") && contains(m, "deleted"))
-    return "register the node again (dts instance add-node) or point the task at another node, "
-           "then start the task: it resumes from its checkpoint";
+    return "register the node again (dts instance add-node) or point the task at another node "
+           "(dts task source NAME --secondary-node NODE; with dts run, edit secondary_node in "
+           "the task file), then start the task: it resumes from its checkpoint";
   // 1236: the source cannot send the binlog from the task's checkpoint (purged, or a node that
   // never had it after a failover). Retrying cannot help.
   if (contains(m, "error 1236") || contains(m, "Could not find GTID state") ||
@@ -818,6 +819,10 @@ const std::vector<AllowedStates>& allowedStates() {
        {"created", "paused", "stopped", "failed"},
        "options are read when the task starts: pause a running task first; a completed task "
        "never runs again"},
+      {"source",
+       {"created", "paused", "stopped", "failed"},
+       "the node is chosen when the task starts: pause or stop a running task first; a "
+       "completed task never runs again"},
       {"precheck",
        {"created", "paused", "stopped", "failed"},
        "a running task would be judged against the tables it is writing: pause it first; a "
@@ -981,6 +986,77 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
       return st;
     }
     addEvent(*slot, {nowMs(), "action", "options updated", ""});
+  }
+  return view(*slot, false);
+}
+
+Result<TaskView> TaskManager::updateSource(const std::string& name,
+                                           const std::string& source_yaml) {
+  DTS_ASSIGN_OR_RETURN(auto slot, find(name));
+  std::lock_guard<std::mutex> op(slot->op_mu);
+  DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "source"));
+  std::string yaml;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    yaml = slot->yaml;
+  }
+  std::string merged, node, previous_node;
+  try {
+    YAML::Node patch = loadYamlOrJson(source_yaml);
+    if (!patch.IsMap()) return Status::InvalidArgument("source: must be a mapping");
+    DTS_RETURN_IF_ERROR(rejectDuplicateKeys(patch, "source"));
+    for (const auto& kv : patch) {
+      const std::string key = kv.first.as<std::string>();
+      if (key != "secondary_node")
+        return Status::InvalidArgument(
+            "source." + key +
+            ": only secondary_node can change; the task's checkpoint is a position in its "
+            "source's binlog (create a new task for another source)");
+    }
+    if (!patch["secondary_node"])
+      return Status::InvalidArgument("source.secondary_node: required (a node name, or null)");
+    const YAML::Node value = patch["secondary_node"];
+    if (!value.IsNull() && !value.IsScalar())
+      return Status::InvalidArgument("source.secondary_node: must be a node name or null");
+    YAML::Node root = YAML::Load(yaml);
+    YAML::Node source = root["source"];
+    if (!source || !source.IsMap() || !source["instance"])
+      return Status::InvalidArgument(
+          "source.secondary_node: task '" + name +
+          "' reads an endpoint, not an instance; only a task whose source is an instance "
+          "reads one of its nodes");
+    if (source["secondary_node"]) previous_node = source["secondary_node"].as<std::string>();
+    if (value.IsNull()) {
+      source.remove("secondary_node");
+    } else {
+      node = value.as<std::string>();
+      source["secondary_node"] = node;
+    }
+    YAML::Emitter out;
+    out << root;
+    merged = out.c_str();
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("source: not valid YAML or JSON: " + e.msg);
+  }
+  DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(merged));
+  // The node must be one of the instance's now (its endpoint is looked up when the task starts).
+  if (Status st = task::resolveTaskEndpoints(&config, options_.data_dir); !st.ok()) {
+    if (st.code() != Status::Code::kNotFound) return st;
+    return Status::InvalidArgument("source.secondary_node: " + st.message());
+  }
+  const std::string was =
+      previous_node.empty() ? "the instance's endpoint" : "node " + previous_node;
+  const std::string now = node.empty() ? "the instance's endpoint" : "node " + node;
+  {
+    std::lock_guard<std::mutex> lock(slot->data_mu);
+    std::string previous = slot->yaml;
+    slot->yaml = merged;
+    Status st = writeRecord(*slot);
+    if (!st.ok()) {
+      slot->yaml = previous;
+      return st;
+    }
+    addEvent(*slot, {nowMs(), "action", "source: reads " + now + " (was " + was + ")", ""});
   }
   return view(*slot, false);
 }

@@ -151,6 +151,13 @@ class TaskManager {
   // Merges options_yaml (a YAML/JSON mapping of task options) into the task's options; the
   // result is validated like a task file (errors name "options.KEY").
   Result<TaskView> updateOptions(const std::string& name, const std::string& options_yaml);
+  // Changes which node of its instance the task reads: source_yaml is a YAML/JSON mapping whose
+  // only key is secondary_node (a node name, or null to read the instance's read/write
+  // endpoint). The task keeps its checkpoint and resumes from it when started: a position of its
+  // instance's binlog, which every node of it has (the precheck checks the node when the task
+  // starts). kInvalidArgument for any other key, a task whose source is an endpoint, or a node
+  // the instance does not have; kFailedPrecondition while the task runs (as options).
+  Result<TaskView> updateSource(const std::string& name, const std::string& source_yaml);
   // Runs the task's precheck now (the same checks as a run). kFailedPrecondition for a running
   // task (it would check the destination tables the task is writing) or a completed one.
   Result<task::PrecheckReport> precheck(const std::string& name);
