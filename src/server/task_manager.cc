@@ -639,6 +639,12 @@ Status TaskManager::launch(const std::shared_ptr<Slot>& slot, const std::string&
       slot->bytes_base += slot->runner->progress().bytesMoved();
     }
     slot->runner = std::move(runner);
+    // Until the run saves its first state, the answer to start/resume and the status would show
+    // where the last run ended (failed, paused): the run begins with its precheck.
+    if (slot->engine && (slot->engine->phase == task::TaskPhase::kFailed ||
+                         slot->engine->phase == task::TaskPhase::kPaused ||
+                         slot->engine->phase == task::TaskPhase::kCreated))
+      slot->engine->phase = task::TaskPhase::kPrechecking;
     addEvent(*slot, {nowMs(), why == "resumed by the server" ? "server" : "action", why, ""});
   }
   slot->stop.store(false);
