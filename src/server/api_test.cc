@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "common/sqlite.h"
 #include "mysql/charset_convert.h"
@@ -324,6 +325,24 @@ TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
   }
   EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 200);
   EXPECT_EQ(call("DELETE", "/api/v1/instances/shop").status, 404);
+}
+
+// A source that cannot be reached is retried; each attempt's precheck finds it, and the metric
+// counts it as a connection error, not as a precheck failure.
+TEST_F(ApiTest, AnUnreachableSourceCountsAsAConnectionError) {
+  setenv("DTS_UT_PW", "pw", 1);
+  ASSERT_EQ(call("POST", "/api/v1/tasks?start=true", taskJsonText("down")).status, 201);
+  auto count = [&](const std::string& kind) {
+    const std::string m = call("GET", "/metrics").body;
+    const std::string series = "dts_task_errors_total{task=\"down\",kind=\"" + kind + "\"} ";
+    const size_t at = m.find(series);
+    return at == std::string::npos ? -1 : std::atoi(m.c_str() + at + series.size());
+  };
+  for (int i = 0; i < 300 && count("connection") < 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_GE(count("connection"), 1) << call("GET", "/metrics").body;
+  EXPECT_EQ(count("precheck"), 0);
+  ASSERT_EQ(call("POST", "/api/v1/tasks/down/stop").status, 200);
 }
 
 // Which node of its instance a task reads changes through the API (the hint for a deleted node

@@ -36,12 +36,16 @@ bool contains(const std::string& text, const char* what) {
   return text.find(what) != std::string::npos;
 }
 
-// connection | precheck | other: the kinds of dts_task_errors_total.
+// connection | precheck | other: the kinds of dts_task_errors_total. A server that cannot be
+// reached is a connection error wherever it was found, also by the precheck that every retry
+// runs first (a source or destination outage is not a precheck failure).
 std::string errorKind(const std::string& message) {
+  for (const char* unreachable :
+       {"Can't connect", "Lost connection", "gone away", "unavailable", "(error 2002)",
+        "(error 2003)", "(error 2005)", "(error 2006)", "(error 2013)", "(error 2055)"})
+    if (contains(message, unreachable)) return "connection";
   if (contains(message, "precheck")) return "precheck";
-  if (contains(message, "unavailable") || contains(message, "connect") ||
-      contains(message, "Lost connection") || contains(message, "gone away"))
-    return "connection";
+  if (contains(message, "connect")) return "connection";
   return "other";
 }
 
