@@ -81,11 +81,11 @@ int runVerify(const VerifyArgs& args) {
     if (!f) return verifyError(Status::Unavailable("cannot write the repair SQL to " + args.fix));
     // Rows past the listed ones are counted only: their repair needs another run.
     for (const auto& t : report->tables) {
-      if (t.row_differences <= t.rows.size()) continue;
+      if (t.row_differences <= t.listedDifferences()) continue;
       std::fprintf(stderr,
-                   "dts verify: the repair SQL in %s covers %zu of %llu row differences of %s "
+                   "dts verify: the repair SQL in %s covers %llu of %llu row differences of %s "
                    "(--max-rows-listed %zu): run it, then verify --fix again for the rest\n",
-                   args.fix.c_str(), t.rows.size(),
+                   args.fix.c_str(), static_cast<unsigned long long>(t.listedDifferences()),
                    static_cast<unsigned long long>(t.row_differences), t.source_table.c_str(),
                    args.max_rows_listed);
     }

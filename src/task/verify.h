@@ -125,6 +125,12 @@ struct TableVerifyResult {
   bool equal() const {
     return row_differences == 0 && schema.empty() && data_skipped_reason.empty();
   }
+  // The differences `rows` lists (a keyless row's copies each count, as in row_differences).
+  uint64_t listedDifferences() const {
+    uint64_t n = 0;
+    for (const auto& r : rows) n += r.count;
+    return n;
+  }
 };
 
 struct VerifyReport {

@@ -73,8 +73,8 @@ std::string verifyReportText(const VerifyReport& report) {
         out += "    " + c.column + ": source " + shown(c.source) + ", destination " +
                shown(c.destination) + "\n";
     }
-    if (t.row_differences > t.rows.size())
-      out += "  ... " + std::to_string(t.row_differences - t.rows.size()) +
+    if (t.row_differences > t.listedDifferences())
+      out += "  ... " + std::to_string(t.row_differences - t.listedDifferences()) +
              " more row differences not listed\n";
   }
   if (!report.note.empty()) out += "note: " + report.note + "\n";
@@ -161,9 +161,16 @@ std::string verifyReportJson(const VerifyReport& report) {
 }
 
 std::string verifyFixSql(const VerifyReport& report) {
+  // Each statement repairs one row and nothing else: foreign key checks are off, so that a
+  // REPLACE of a parent row (a delete and an insert) neither cascades to its children nor fails
+  // on them; a differing child row has a statement of its own.
   std::string out = "-- Repair SQL written by dts verify for task " + report.task +
                     ": review before running it against the destination.\n"
-                    "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n";
+                    "-- Rows only: foreign key checks are off while it runs, so that repairing a "
+                    "parent row\n-- neither cascades to its children nor fails on them.\n"
+                    "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n"
+                    "SET @dts_verify_fk_checks = @@SESSION.foreign_key_checks;\n"
+                    "SET SESSION foreign_key_checks = 0;\n";
   for (const auto& t : report.tables) {
     if (t.rows.empty() && t.schema.empty()) continue;
     out += "\n-- " + t.source_table + " -> " + t.target_table + "\n";
@@ -174,11 +181,18 @@ std::string verifyFixSql(const VerifyReport& report) {
       }
       out += line + "\n";
     }
-    if (t.row_differences > t.rows.size())
-      out += "-- only the first " + std::to_string(t.rows.size()) + " of " +
+    if (t.row_differences > t.listedDifferences())
+      out += "-- only the first " + std::to_string(t.listedDifferences()) + " of " +
              std::to_string(t.row_differences) + " differences are repaired here\n";
-    for (const auto& r : t.rows) out += r.fix_sql + "\n";
+    // Surplus rows go first: a key that differs only where the column's collation sees no
+    // difference (case, trailing spaces) names the source's row too, so a DELETE after the
+    // REPLACE of that row would delete it again.
+    for (const auto& r : t.rows)
+      if (r.kind == RowDifference::Kind::kExtra) out += r.fix_sql + "\n";
+    for (const auto& r : t.rows)
+      if (r.kind != RowDifference::Kind::kExtra) out += r.fix_sql + "\n";
   }
+  out += "\nSET SESSION foreign_key_checks = @dts_verify_fk_checks;\n";
   return out;
 }
 
