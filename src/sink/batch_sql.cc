@@ -354,12 +354,15 @@ Status BatchSql::flushTable(const std::string& table_sql) {
   Pending& p = it->second;
   // Rows that end deleted (or whose key went away; kFail: every row), in one or more DELETE ... IN.
   std::string del;
+  size_t listed = 0;
   const KeyListDelete d = keyListDelete(table_sql, *p.entries.front().info, p.identity);
   for (const Entry& e : p.entries) {
     if (e.present && p.replace) continue;  // kFail: every row it touched (see key conflicts)
-    if (!del.empty() && del.size() + e.key_sql.size() > max_bytes_) {
+    if (!del.empty() && (del.size() + e.key_sql.size() > max_bytes_ ||
+                         listed >= maxKeysPerList(p.identity.size()))) {
       emit(del + d.tail);
       del.clear();
+      listed = 0;
     }
     if (del.empty()) {
       del = d.head;
@@ -367,6 +370,7 @@ Status BatchSql::flushTable(const std::string& table_sql) {
       del += d.separator;
     }
     del += e.key_sql;
+    ++listed;
   }
   if (!del.empty()) emit(del + d.tail);
   std::vector<std::string> forms;
@@ -549,7 +553,8 @@ Status BatchSql::emitUpsert(const ChangeEvent& ev, const std::string& table_sql,
     // A statement open without a DELETE (a compacted table's flush), of another table or key,
     // or with this key already: ended first.
     if (open_delete_.empty() || open_delete_table_ != table_sql ||
-        open_delete_identity_ != keys.identity || open_keys_.count(key) != 0) {
+        open_delete_identity_ != keys.identity || open_keys_.count(key) != 0 ||
+        open_keys_.size() >= maxKeysPerList(keys.identity.size())) {
       endOpenInsert();
       endOpenBulk();
     }

@@ -146,6 +146,50 @@ TEST(BatchSqlTest, UpsertsOfRowsNotCompactedDeleteTheirKeysRightBefore) {
                                 }));
 }
 
+// A key list longer than the range optimizer takes makes each DELETE a scan of the whole table:
+// lists stop at kMaxCompositeKeysPerList keys of several columns, kMaxKeysPerList of one.
+TEST(BatchSqlTest, KeyListsStayShortEnoughForAnIndexRange) {
+  auto composite = std::make_shared<mysql::TableInfo>(*table());
+  composite->primary_key = {0, 1};
+  TableKeys two;
+  two.identity = {0, 1};
+  two.unique = {{0, 1}};
+  auto count = [](const std::vector<std::string>& statements, size_t* deletes) {
+    size_t most = 0;
+    *deletes = 0;
+    for (const auto& st : statements) {
+      if (st.rfind("DELETE", 0) != 0) continue;
+      ++*deletes;
+      size_t tuples = 0;
+      for (size_t at = st.find("),("); at != std::string::npos; at = st.find("),(", at + 1))
+        ++tuples;
+      most = std::max(most, tuples + 1);
+    }
+    return most;
+  };
+  for (bool compacted : {true, false}) {
+    two.byte_comparable = compacted;
+    BatchSql b(64 << 20);
+    for (int i = 0; i < 450; ++i) {
+      ChangeEvent e = ev(ChangeEvent::Op::kInsert, std::nullopt, row(i, 1));
+      e.table_info = composite;
+      ASSERT_TRUE(b.add(e, two).ok());
+    }
+    ASSERT_TRUE(b.finish().ok());
+    size_t deletes = 0;
+    EXPECT_EQ(count(b.takeStatements(), &deletes), kMaxCompositeKeysPerList) << compacted;
+    EXPECT_EQ(deletes, 3u) << compacted;  // 200 + 200 + 50
+  }
+  TableKeys one = idKeys(true);
+  BatchSql b(64 << 20);
+  for (int i = 0; i < 25000; ++i)
+    ASSERT_TRUE(b.add(ev(ChangeEvent::Op::kDelete, row(i, 1), std::nullopt), one).ok());
+  ASSERT_TRUE(b.finish().ok());
+  size_t deletes = 0;
+  EXPECT_EQ(count(b.takeStatements(), &deletes), kMaxKeysPerList);
+  EXPECT_EQ(deletes, 3u);
+}
+
 // The ENUM error value ('' at index 0) is refused by the strict session: the statement that
 // writes it goes alone under the lenient sql_mode, then back to strict; other rows stay batched
 // and strict. As a key value (WHERE) it needs nothing.

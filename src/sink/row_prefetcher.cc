@@ -47,7 +47,7 @@ std::vector<std::string> RowPrefetcher::readsFor(
     }
     if (n > 0) body.push_back(',');
     body += *key;
-    if (++n == kKeysPerRead) flush();
+    if (++n == std::min(kKeysPerRead, maxKeysPerList(k.identity.size()))) flush();
   }
   flush();
   return out;
