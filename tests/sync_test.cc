@@ -1528,6 +1528,51 @@ TEST_F(SyncTest, ASystemVersionedTableCreatedDuringSyncStopsTheTaskAtItsCreate) 
   sourceSql("DROP DATABASE svc");
 }
 
+// DDL an idempotent migration script or partition maintenance writes on moved tables: IF NOT
+// EXISTS of a column or primary key the table has, REORGANIZE of several partitions, MariaDB
+// 10.7's CONVERT PARTITION / CONVERT TABLE. Each stopped the task for good ("the schema history
+// cannot follow"), also with ddl: false; now each is applied, and the rows after it arrive.
+TEST_F(SyncTest, IdempotentAndPartitionDdlIsFollowed) {
+  sourceSql(
+      "DROP DATABASE IF EXISTS idem; CREATE DATABASE idem; "
+      "CREATE TABLE idem.users (id INT PRIMARY KEY, name VARCHAR(20)); "
+      "INSERT INTO idem.users VALUES (1, 'a'); "
+      "CREATE TABLE idem.p (id INT NOT NULL, v INT, PRIMARY KEY (id)) PARTITION BY RANGE (id) "
+      "(PARTITION p1 VALUES LESS THAN (10), PARTITION p2 VALUES LESS THAN (20), "
+      "PARTITION p3 VALUES LESS THAN (30)); "
+      "INSERT INTO idem.p VALUES (1, 1), (15, 15), (25, 25)");
+  DtsProcess dts;
+  std::string data, logfile;
+  ASSERT_NO_FATAL_FAILURE(
+      startSync("idemsync", "  - database: idem\n", "{}", &dts, &data, &logfile));
+  sourceSql("ALTER TABLE idem.users ADD COLUMN IF NOT EXISTS email VARCHAR(50)");
+  sourceSql("ALTER TABLE idem.users ADD COLUMN IF NOT EXISTS email VARCHAR(50)");
+  sourceSql("ALTER TABLE idem.users ADD PRIMARY KEY IF NOT EXISTS (id)");
+  sourceSql("INSERT INTO idem.users VALUES (2, 'b', 'b@x')");
+  sourceSql(
+      "ALTER TABLE idem.p REORGANIZE PARTITION p2, p3 INTO (PARTITION p2 VALUES LESS THAN (22), "
+      "PARTITION p3 VALUES LESS THAN (30))");
+  sourceSql("ALTER TABLE idem.p OPTIMIZE PARTITION p1, p2");
+  sourceSql("INSERT INTO idem.p VALUES (2, 2), (26, 26), (29, 29)");
+  sourceSql("ALTER TABLE idem.p CONVERT PARTITION p3 TO TABLE idem.p3_old");
+  sourceSql("INSERT INTO idem.p3_old VALUES (27, 27); UPDATE idem.p SET v = -v WHERE id = 2");
+  sourceSql("DELETE FROM idem.p3_old WHERE id = 25");
+  sourceSql("ALTER TABLE idem.p CONVERT TABLE idem.p3_old TO PARTITION p3 VALUES LESS THAN (30)");
+  sourceSql("INSERT INTO idem.p VALUES (4, 4)");
+  ASSERT_TRUE(waitCaughtUp(data, cluster_->endpoint(), 120s)) << log(logfile);
+  EXPECT_EQ(phase(data), "incremental") << log(logfile);
+  for (const char* q :
+       {"SELECT GROUP_CONCAT(CONCAT_WS(':', id, name, email) ORDER BY id) FROM idem.users",
+        "SELECT GROUP_CONCAT(id, ':', v ORDER BY id) FROM idem.p",
+        "SELECT GROUP_CONCAT(PARTITION_NAME, ':', PARTITION_DESCRIPTION ORDER BY "
+        "PARTITION_ORDINAL_POSITION) FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = "
+        "'idem' AND TABLE_NAME = 'p'",
+        "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'idem'"})
+    EXPECT_EQ(destValue(q), sourceValue(q)) << q << "\n" << log(logfile);
+  EXPECT_EQ(destValue("SELECT GROUP_CONCAT(id ORDER BY id) FROM idem.p"), "1,2,4,15,26,27,29");
+  sourceSql("DROP DATABASE idem");
+}
+
 // Rows larger than the applier's 8 MiB round (a preference, not a limit): alone, in a
 // transaction with small rows, updated and deleted, they arrive byte for byte while the
 // destination's max_allowed_packet (256M here) takes them. Before, any row over 8 MiB stopped the

@@ -1543,9 +1543,10 @@ class Interpreter {
           c_.isWord("key") || c_.isWord("index") || c_.isWord("fulltext") || c_.isWord("spatial") ||
           c_.isWord("foreign") || c_.isWord("check") || c_.isWord("period")) {
         std::string symbol;
+        bool if_not_exists = false;
         if (c_.isWord("constraint")) {
           c_.skip();
-          c_.skipIfNotExists();
+          if_not_exists = c_.skipIfNotExists();
           if (!c_.isWord("primary") && !c_.isWord("unique") && !c_.isWord("foreign") &&
               !c_.isWord("check")) {
             DTS_ASSIGN_OR_RETURN(symbol, c_.name());
@@ -1561,25 +1562,28 @@ class Interpreter {
             c_.skip();
             if (!c_.word("index")) c_.word("key");
           }
-          c_.skipIfNotExists();
+          if (c_.skipIfNotExists()) if_not_exists = true;
           DTS_RETURN_IF_ERROR(parseKeyTail(c_, &k));
+          // ADD PRIMARY KEY IF NOT EXISTS on a table that has one: the server notes it and
+          // changes nothing (an idempotent migration script's usual form).
+          if (k.primary && if_not_exists && !d->shape.primary_key.empty()) return Status::OK();
           if (k.primary) old_pk_ = false;
           return addKey(c_, d, std::move(k));
         }
         if (c_.isWord("period")) return c_.error("ADD PERIOD is not followed");
         return c_.skipElement();
       }
-      if (c_.word("partition")) return skipToClauseEnd();
+      if (c_.word("partition")) return skipPartitionClause();
       c_.word("column");
-      c_.skipIfNotExists();
+      const bool if_not_exists = c_.skipIfNotExists();
       if (c_.punct('(')) {
         while (true) {
-          DTS_RETURN_IF_ERROR(addColumn(d, /*allow_place=*/false));
+          DTS_RETURN_IF_ERROR(addColumn(d, /*allow_place=*/false, if_not_exists));
           if (c_.punct(',')) continue;
           return c_.expectPunct(')');
         }
       }
-      return addColumn(d, true);
+      return addColumn(d, true, if_not_exists);
     }
     if (c_.word("drop")) {
       if (c_.word("primary")) {
@@ -1606,7 +1610,8 @@ class Interpreter {
         }
         return Status::OK();
       }
-      if (c_.word("foreign") || c_.word("check") || c_.word("partition")) return skipToClauseEnd();
+      if (c_.word("partition")) return skipPartitionClause();
+      if (c_.word("foreign") || c_.word("check")) return skipToClauseEnd();
       if (c_.word("period") || c_.word("system")) return c_.error("not followed");
       c_.word("column");
       const bool if_exists = c_.skipIfExists();
@@ -1657,6 +1662,26 @@ class Interpreter {
       return Status::OK();
     }
     if (c_.word("convert")) {
+      if (c_.word("partition")) {
+        // CONVERT PARTITION p TO TABLE t (MariaDB 10.7+): t is a new table of this one's
+        // columns and keys, holding the partition's rows; this table's shape is unchanged.
+        DTS_ASSIGN_OR_RETURN(std::string partition, c_.name());
+        DTS_RETURN_IF_ERROR(c_.expectWord("to"));
+        DTS_RETURN_IF_ERROR(c_.expectWord("table"));
+        DTS_ASSIGN_OR_RETURN(QName to, c_.qualified(default_db_));
+        auto made = std::make_shared<TableDefinition>(*d);
+        made->shape.database = to.db;
+        made->shape.table = to.table;
+        set(to, std::move(made));
+        return skipPartitionClause();
+      }
+      if (c_.word("table")) {
+        // CONVERT TABLE t TO PARTITION p VALUES ... (MariaDB 10.7+): t's rows become a
+        // partition of this table, and t is no more.
+        DTS_ASSIGN_OR_RETURN(QName from, c_.qualified(default_db_));
+        if (known(from)) set(from, nullptr);
+        return skipPartitionClause();
+      }
       DTS_RETURN_IF_ERROR(c_.expectWord("to"));
       DTS_ASSIGN_OR_RETURN(uint16_t coll, parseCharsetOption(c_));
       if (coll == 0) return c_.error("CONVERT TO without a character set");
@@ -1678,18 +1703,39 @@ class Interpreter {
     // partition maintenance; and table options (ENGINE=, COMMENT=, AUTO_INCREMENT=, ...), which
     // may follow each other without commas.
     static const char* kNoShape[] = {
-        "force",    "order",      "enable",   "disable",  "discard", "import",
-        "coalesce", "reorganize", "exchange", "analyze",  "check",   "optimize",
-        "rebuild",  "repair",     "remove",   "truncate", "wait",    "nowait",
+        "force", "order", "enable", "disable", "discard", "import", "wait", "nowait",
     };
     for (const char* w : kNoShape) {
       if (c_.isWord(w)) return skipToClauseEnd();
+    }
+    // Partition maintenance: alone in its statement, and its partition names are a list
+    // (REORGANIZE PARTITION p1, p2 INTO (...), OPTIMIZE PARTITION p1, p2).
+    static const char* kPartitionMaintenance[] = {
+        "coalesce", "reorganize", "exchange", "analyze", "check",
+        "optimize", "rebuild",    "repair",   "remove",  "truncate",
+    };
+    for (const char* w : kPartitionMaintenance) {
+      if (c_.isWord(w)) return skipPartitionClause();
     }
     if (c_.isWord("partition")) return skipTableOption(c_);
     const SqlToken* t = c_.peek();
     if (t != nullptr && t->kind == SqlTokenKind::kWord && (c_.isPunct('=', 1) || isTableOption(*t)))
       return skipTableOption(c_);
     return c_.error("ALTER TABLE clause not followed by the schema history");
+  }
+
+  // A partition clause (ADD/DROP/REORGANIZE/CONVERT ... PARTITION and partition maintenance)
+  // changes no column, and the server takes it only alone in its ALTER TABLE: the rest of the
+  // statement is skipped, partition name lists (p1, p2) included.
+  Status skipPartitionClause() {
+    while (!c_.atEnd()) {
+      if (c_.isPunct('(')) {
+        DTS_RETURN_IF_ERROR(c_.skipParens());
+      } else {
+        c_.skip();
+      }
+    }
+    return Status::OK();
   }
 
   Status skipToClauseEnd() {
@@ -1703,8 +1749,11 @@ class Interpreter {
     return Status::OK();
   }
 
-  Status addColumn(TableDefinition* d, bool allow_place) {
+  Status addColumn(TableDefinition* d, bool allow_place, bool if_not_exists) {
     DTS_ASSIGN_OR_RETURN(ColumnSpec s, parseColumn(c_, d->default_collation));
+    // ADD COLUMN IF NOT EXISTS of a column the table has: the server notes it and adds nothing.
+    if (if_not_exists && findColumn(d->shape, s.col.name) != d->shape.columns.size())
+      return allow_place ? skipToClauseEnd() : Status::OK();
     size_t at = d->shape.columns.size();
     if (allow_place) {
       DTS_ASSIGN_OR_RETURN(at, placement(d, at));

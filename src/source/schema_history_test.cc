@@ -285,6 +285,45 @@ TEST_F(HistoryTest, StatementsWithoutShapeAreIgnored) {
   EXPECT_EQ(t(), "a int(11); ");
 }
 
+// Statements an idempotent migration script or partition maintenance writes, which stopped
+// tasks: IF NOT EXISTS of a column or primary key the table has (the server notes it and
+// changes nothing), partition name lists, and MariaDB 10.7's CONVERT PARTITION / TABLE.
+TEST_F(HistoryTest, IdempotentAndPartitionStatements) {
+  run("CREATE TABLE t (id INT PRIMARY KEY, d DATE NOT NULL, v INT) PARTITION BY RANGE (id) "
+      "(PARTITION p1 VALUES LESS THAN (10), PARTITION p2 VALUES LESS THAN (20), "
+      "PARTITION p3 VALUES LESS THAN MAXVALUE)");
+  const std::string shape = "id int(11) NN; d date NN; v int(11); PK(id)";
+  run("ALTER TABLE t ADD COLUMN IF NOT EXISTS v VARCHAR(50)");
+  run("ALTER TABLE t ADD COLUMN IF NOT EXISTS v VARCHAR(50) AFTER id, ADD PRIMARY KEY IF NOT "
+      "EXISTS (id)");
+  run("ALTER TABLE t ADD CONSTRAINT IF NOT EXISTS PRIMARY KEY (d)");
+  run("ALTER TABLE t ADD IF NOT EXISTS (v INT)");
+  EXPECT_EQ(t(), shape);
+  for (const char* sql : {
+           "ALTER TABLE t REORGANIZE PARTITION p2, p3 INTO (PARTITION p2 VALUES LESS THAN (30), "
+           "PARTITION p3 VALUES LESS THAN MAXVALUE)",
+           "ALTER TABLE t OPTIMIZE PARTITION p1, p2",
+           "ALTER TABLE t ANALYZE PARTITION p1, p2",
+           "ALTER TABLE t TRUNCATE PARTITION p1, p3",
+           "ALTER TABLE t DROP PARTITION IF EXISTS p9, p8",
+           "ALTER TABLE t ADD PARTITION IF NOT EXISTS (PARTITION p9 VALUES LESS THAN (99))",
+       })
+    run(sql);
+  EXPECT_EQ(t(), shape);
+  run("ALTER TABLE t CONVERT PARTITION p1 TO TABLE t_p1");
+  EXPECT_EQ(t(), shape);
+  EXPECT_EQ(t("t_p1"), shape);
+  run("ALTER TABLE t CONVERT TABLE t_p1 TO PARTITION p1 VALUES LESS THAN (10)");
+  EXPECT_EQ(t(), shape);
+  EXPECT_EQ(t("t_p1"), "<none>");
+  // Without IF NOT EXISTS they stay errors.
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t ADD COLUMN v INT", 200).ok());
+  EXPECT_FALSE(h_.apply("d", "ALTER TABLE t ADD PRIMARY KEY (d)", 201).ok());
+  // A column added by the statement's IF NOT EXISTS when the table lacks it.
+  run("ALTER TABLE t ADD COLUMN IF NOT EXISTS w INT FIRST");
+  EXPECT_EQ(t(), "w int(11); " + shape);
+}
+
 TEST_F(HistoryTest, UnreadableDdlOnAKnownTableIsAnError) {
   run("CREATE TABLE t (a INT)");
   auto r = h_.apply("d", "ALTER TABLE t ADD COLUMN g FROBNICATE", 99);
