@@ -187,6 +187,10 @@ std::string targetsTheTaskReads(mysql::Connection& server, const pipeline::Mappi
 struct ForeignKeyActions {
   std::vector<std::string> referencing_selected;
   std::vector<std::string> parent_not_moved;
+  // Not in referencing_selected: those whose referenced table the task moves with a `where:`
+  // or without the dml that fires the action (changes of its rows the task leaves out fire no
+  // action at the destination).
+  std::vector<std::string> parent_filtered;
 };
 // The privileges the connected user's grants name (SHOW GRANTS, on *.* or on one database or
 // table), and whether it holds everything on *.*: what can be judged without resolving roles,
@@ -251,10 +255,10 @@ std::string joined(const std::vector<std::string>& items) {
 
 Result<ForeignKeyActions> foreignKeyActions(mysql::Connection& src,
                                             const std::vector<CatalogTable>& catalog) {
-  std::set<std::pair<std::string, std::string>> selected;
+  std::map<std::pair<std::string, std::string>, const pipeline::TableRoute*> selected;
   std::set<std::string> databases;
   for (const auto& t : catalog) {
-    selected.insert({t.route.source_database, t.route.source_table});
+    selected[{t.route.source_database, t.route.source_table}] = &t.route;
     databases.insert(t.route.source_database);
   }
   std::string in;
@@ -280,6 +284,19 @@ Result<ForeignKeyActions> foreignKeyActions(mysql::Connection& src,
     if (mysql::foreignKeyRuleActs(on_delete)) text += " ON DELETE " + on_delete;
     if (mysql::foreignKeyRuleActs(on_update)) text += " ON UPDATE " + on_update;
     text += " -> " + mysql::quoteQualified(r[5].value_or(""), r[6].value_or(""));
+    if (parent) {
+      const pipeline::TableRoute& route = *selected[{r[5].value_or(""), r[6].value_or("")}];
+      std::string left_out;
+      if (route.filter != nullptr) left_out = "where: " + route.where;
+      if (mysql::foreignKeyRuleActs(on_delete) && !route.dml.del)
+        left_out += std::string(left_out.empty() ? "" : ", ") + "no delete in dml";
+      if (mysql::foreignKeyRuleActs(on_update) && !route.dml.update)
+        left_out += std::string(left_out.empty() ? "" : ", ") + "no update in dml";
+      if (!left_out.empty()) {
+        out.parent_filtered.push_back(text + " (" + left_out + ")");
+        continue;
+      }
+    }
     (parent ? out.referencing_selected : out.parent_not_moved).push_back(std::move(text));
   }
   return out;
@@ -591,6 +608,16 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                   " ON DELETE or ON UPDATE; the source does not log the rows "
                   "they change, so the destination's own foreign keys repeat them: " +
                   join(repeated));
+        }
+        if (!acting->parent_filtered.empty()) {
+          add("foreign key actions", L::kWarn,
+              join(acting->parent_filtered) +
+                  ": the task leaves out some changes of the referenced table, and the source "
+                  "logs no row its foreign key action changes, so a referenced row deleted or "
+                  "re-keyed outside the filter leaves its referencing rows at the " +
+                  std::string(config.kind == TaskKind::kTracking ? "consumer" : "destination") +
+                  " (fix: move the referenced table without where:/dml limits, or leave the "
+                  "referencing table out)");
         }
         if (!acting->parent_not_moved.empty()) {
           add("foreign key actions", L::kWarn,
