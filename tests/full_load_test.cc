@@ -311,6 +311,8 @@ TEST_F(FullLoadTest, MigrationUnderConcurrentWritesIsExact) {
   auto st = nlohmann::json::parse(out, nullptr, false);
   ASSERT_TRUE(st.is_array() && st.size() == 1) << out;
   EXPECT_EQ(st[0]["phase"], "completed");
+  EXPECT_EQ(st[0]["rps"], 0) << out;  // a completed task moves nothing (it kept its last rate)
+  EXPECT_EQ(st[0]["mbps"], 0) << out;
   EXPECT_EQ(st[0]["tables"].size(), 4u);
   EXPECT_FALSE(st[0]["start_gtid"].get<std::string>().empty());
 }

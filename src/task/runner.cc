@@ -315,8 +315,13 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
       {
         std::lock_guard<std::mutex> slock(state_mu_);
         node_health = state_.source_replication;
-        state_.rps = rates.rps;
-        state_.mbps = rates.mbps;
+        // Rates of a phase that moves data; a task completed, failed or paused moves nothing
+        // (its last sample would stay in the saved state as if it still did).
+        const bool moving = state_.phase == TaskPhase::kSchema ||
+                            state_.phase == TaskPhase::kFull ||
+                            state_.phase == TaskPhase::kIncremental;
+        state_.rps = moving ? rates.rps : 0;
+        state_.mbps = moving ? rates.mbps : 0;
         state_.latency_ms = progress_.latencyMs();
         state_.open_transaction = open;
         if (std::string cp = progress_.checkpoint(); !cp.empty()) state_.checkpoint_gtid = cp;

@@ -1,5 +1,7 @@
 #include "task/status_view.h"
 
+#include <yaml-cpp/yaml.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -9,6 +11,17 @@
 
 namespace dts::task {
 namespace {
+
+// options.incremental: false in the task's own file (a migration that ends after its full data).
+bool withoutIncremental(const TaskState& st) {
+  if (st.kind != "migration" || st.config_yaml.empty()) return false;
+  try {
+    const YAML::Node options = YAML::Load(st.config_yaml)["options"];
+    return options && options["incremental"] && !options["incremental"].as<bool>();
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
 
 std::string timeText(int64_t ms) {
   if (ms <= 0) return "never";
@@ -134,7 +147,9 @@ std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
     appendTracking(st, ctx, &out);
   } else {
     if (st.start_gtid.has_value()) {
-      out += "  incremental start: " +
+      // A migration without incremental changes has no incremental start: the position is the
+      // instant its rows were copied as of.
+      out += std::string(withoutIncremental(st) ? "  copied as of: " : "  incremental start: ") +
              (st.start_gtid->empty() ? std::string("(the start of the binlog)") : *st.start_gtid) +
              "\n";
     }

@@ -141,6 +141,24 @@ TEST(StatusViewTest, ATaskNoProcessRunsShowsNoRatesOrLatency) {
   EXPECT_NE(killed.find("not running"), std::string::npos) << killed;
 }
 
+// A migration without incremental changes has no incremental start: its position is the instant
+// the rows were copied as of.
+TEST(StatusViewTest, AMigrationWithoutIncrementalShowsWhatItsCopyIsAsOf) {
+  TaskState st;
+  st.name = "m";
+  st.kind = "migration";
+  st.phase = TaskPhase::kCompleted;
+  st.start_gtid = "0-1-4";
+  st.config_yaml = "name: m\nkind: migration\noptions:\n  incremental: false\n";
+  std::string out = renderTaskStatus(st, {});
+  EXPECT_NE(out.find("  copied as of: 0-1-4"), std::string::npos) << out;
+  EXPECT_EQ(out.find("incremental start"), std::string::npos) << out;
+  st.config_yaml = "name: m\nkind: migration\noptions:\n  incremental: true\n";
+  st.phase = TaskPhase::kIncremental;
+  out = renderTaskStatus(st, {});
+  EXPECT_NE(out.find("  incremental start: 0-1-4"), std::string::npos) << out;
+}
+
 // An error the task recovered from is shown as past, not as its error; the current one as such.
 TEST(StatusViewTest, ARecoveredErrorIsShownAsPast) {
   TaskState st;
