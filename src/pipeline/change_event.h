@@ -109,6 +109,9 @@ struct Transaction {
   Xa xa = Xa::kNone;
   std::string xa_id;
   std::vector<ChangeEvent> events;
+  // Row events and statements left out because options.skip_gtids names the transaction
+  // (TransactionBuilder::Options::skip_gtids); 0 otherwise.
+  uint64_t skipped_changes = 0;
 
   // A transaction travels as one or more pieces, in order, each holding a bounded batch of its
   // events, so memory stays bounded whatever the transaction's size (DESIGN.md, data flow).

@@ -1,5 +1,7 @@
 #include "pipeline/transaction_builder.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cctype>
 
 #include "common/strings.h"
@@ -138,12 +140,19 @@ Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
   }
   if (which.empty()) return Status::OK();
   const std::string text = excerpt(q.sql);
+  const std::string gtid =
+      current_.gtid.empty() ? std::string() : " (transaction " + current_.gtid + ")";
   return Status::Unsupported(
       "the source logged a change of " + which + " as an SQL statement, not as rows, at " +
-      event.position.file + ":" + std::to_string(event.position.offset) + ": " + text +
+      event.position.file + ":" + std::to_string(event.position.offset) + gtid + ": " + text +
       ". The session that ran it had binlog_format=STATEMENT or MIXED (or a secondary node "
       "replicates such a primary); dts applies and records row events only, so every session "
-      "that writes the tables the task moves needs binlog_format=ROW");
+      "that writes the tables the task moves needs binlog_format=ROW" +
+      (current_.gtid.empty()
+           ? std::string()
+           : ". To go past it: make the change at the destination by hand (a tracking task's "
+             "consumers get no record of it), then add " +
+                 current_.gtid + " to options.skip_gtids and start the task again"));
 }
 
 QueryKind classifyQuery(std::string_view sql) {
@@ -280,6 +289,7 @@ void TransactionBuilder::open(const mysql::BinlogEvent& event, std::string gtid)
   commit_ts_us_ = 0;
   piece_bytes_ = 0;
   current_ = Transaction();
+  skipping_ = !gtid.empty() && options_.skip_gtids.count(gtid) != 0;
   current_.gtid = std::move(gtid);
   current_.begin = event.position;
 }
@@ -298,6 +308,15 @@ void TransactionBuilder::cutPiece(std::vector<Transaction>* done) {
 }
 
 void TransactionBuilder::finish(const mysql::BinlogEvent& event, std::vector<Transaction>* done) {
+  if (skipping_) {
+    spdlog::warn(
+        "transaction {} at {}:{}: {} row event(s) and statement(s) of moved tables left out, as "
+        "options.skip_gtids asks",
+        current_.gtid, current_.begin.file, current_.begin.offset, skipped_);
+    current_.skipped_changes = skipped_;
+    skipping_ = false;
+    skipped_ = 0;
+  }
   current_.end = mysql::BinlogPosition{event.position.file, event.end_offset};
   current_.timestamp =
       commit_ts_us_ != 0 ? static_cast<uint32_t>(commit_ts_us_ / 1000000) : event.header.timestamp;
@@ -320,6 +339,10 @@ Status TransactionBuilder::addRows(const mysql::BinlogEvent& event, const mysql:
   const mysql::TableInfo& table = decoder.table();
   if (options_.tables != nullptr && !options_.tables->selectsTable(table.database, table.table))
     return Status::OK();
+  if (skipping_) {
+    ++skipped_;
+    return Status::OK();
+  }
   ChangeEvent::Op op = rows.data.kind == mysql::RowsKind::kInsert   ? ChangeEvent::Op::kInsert
                        : rows.data.kind == mysql::RowsKind::kUpdate ? ChangeEvent::Op::kUpdate
                                                                     : ChangeEvent::Op::kDelete;
@@ -446,6 +469,13 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
         return Status::OK();
       case QueryKind::kSavepoint: return Status::OK();
       case QueryKind::kOther: break;
+    }
+    if (skipping_ &&
+        statementDml(q->sql, q->database, mysql::lexerOptionsForSqlMode(q->sql_mode.value_or(0)))
+            .has_value()) {
+      ++skipped_;  // a data change logged as a statement, in a transaction the task skips
+      if (!explicit_begin_ && !ends_at_commit_) finish(event, done);
+      return Status::OK();
     }
     if (options_.refuse_statement_dml) DTS_RETURN_IF_ERROR(refuseStatementDml(event, *q));
     if (!open_) open(event, {});  // a statement of its own (MySQL 5.5)

@@ -36,6 +36,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,12 @@ class TransactionBuilder {
     // the rows it changed there are in no row event. An error stops the reader. Null: not asked.
     std::function<Result<std::string>(const std::string& db, const std::string& table)>
         writes_through = nullptr;
+    // Transactions whose GTID is listed ("0-1-774"; options.skip_gtids): their row changes and
+    // the data changes they logged as statements are left out (never refused), and a warning
+    // names them; their DDL is kept as any other. The transaction still ends where it ends, so
+    // the checkpoint passes it. For a change the task cannot take, that the DBA made at the
+    // destination by hand or decided to leave out.
+    std::set<std::string> skip_gtids{};
     // Piece limits (see above); 0 = no limit on that measure. Both 0: whole transactions only
     // (memory grows with the transaction).
     size_t max_piece_rows = 5000;
@@ -134,6 +141,8 @@ class TransactionBuilder {
   uint64_t commit_ts_us_ = 0;
   uint64_t rows_decoded_ = 0;
   size_t piece_bytes_ = 0;  // memory_bytes of current_.events
+  bool skipping_ = false;   // the open transaction is one of Options::skip_gtids
+  uint64_t skipped_ = 0;    // its row events and statements left out so far
   Transaction current_;
   std::shared_ptr<const mysql::TableInfo> next_ddl_definition_;
 };

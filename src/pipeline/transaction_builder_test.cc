@@ -675,5 +675,45 @@ TEST(TransactionBuilderTest, AChangeLoggedAsAStatementOnAMovedTableIsRefused) {
   EXPECT_TRUE(run(true, "other", "LOAD DATA INFILE 'x' INTO TABLE other.u", true).ok());
 }
 
+// options.skip_gtids: the way past such a change once the DBA made it at the destination. The
+// named transaction's data changes (statements and rows) are left out and counted; its DDL and
+// every other transaction are as before.
+TEST(TransactionBuilderTest, ATransactionTheTaskSkipsLeavesOutItsDataChangesOnly) {
+  auto filter = TableFilter::parse("shop.*");
+  ASSERT_TRUE(filter.ok());
+  t::EventBuilder b(mysql::ServerFlavor::kMariaDb);
+  Stream s(TransactionBuilder::Options{.tables = std::make_shared<TableFilter>(*filter),
+                                       .refuse_statement_dml = true,
+                                       .skip_gtids = {"0-1-7", "0-1-9"}});
+  std::vector<t::TestColumn> cols = {t::colInt(mysql::ColumnType::kLong, "id")};
+  ASSERT_TRUE(s.feed(b.formatDescription()).ok());
+  ASSERT_TRUE(s.feed(b.mariaGtid(7, 0, mysql::MariaGtidEvent::kFlTransactional)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "BEGIN")).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "UPDATE t SET id = id + 1")).ok());
+  ASSERT_TRUE(s.feed(b.tableMap(1, "shop", "t", cols)).ok());
+  ASSERT_TRUE(s.feed(b.rows(EventType::kWriteRowsV1, 1, 1, t::rowImage({le(5, 4)}, {}))).ok());
+  ASSERT_TRUE(s.feed(b.xid(1)).ok());
+  ASSERT_EQ(s.done.size(), 1u);
+  EXPECT_EQ(s.done[0].gtid, "0-1-7");
+  EXPECT_TRUE(s.done[0].events.empty());
+  EXPECT_EQ(s.done[0].skipped_changes, 2u);
+  EXPECT_EQ(s.done[0].end.offset, s.pos.offset);  // the checkpoint passes it
+  // The next one is not skipped: its statement is refused as before.
+  ASSERT_TRUE(s.feed(b.mariaGtid(8, 0, mysql::MariaGtidEvent::kFlTransactional)).ok());
+  ASSERT_TRUE(s.feed(b.query("shop", "BEGIN")).ok());
+  EXPECT_EQ(s.feed(b.query("shop", "UPDATE t SET id = id + 1")).code(), Status::Code::kUnsupported);
+  // A skipped DDL transaction keeps its DDL (the schema history follows it; so must the sink).
+  Stream d(TransactionBuilder::Options{.tables = std::make_shared<TableFilter>(*filter),
+                                       .refuse_statement_dml = true,
+                                       .skip_gtids = {"0-1-9"}});
+  ASSERT_TRUE(d.feed(b.formatDescription()).ok());
+  ASSERT_TRUE(d.feed(b.mariaGtid(9, 0, mysql::MariaGtidEvent::kFlStandalone)).ok());
+  ASSERT_TRUE(d.feed(b.query("shop", "ALTER TABLE t ADD c INT")).ok());
+  ASSERT_EQ(d.done.size(), 1u);
+  ASSERT_EQ(d.done[0].events.size(), 1u);
+  EXPECT_EQ(d.done[0].events[0].op, ChangeEvent::Op::kDdl);
+  EXPECT_EQ(d.done[0].skipped_changes, 0u);
+}
+
 }  // namespace
 }  // namespace dts::pipeline

@@ -174,6 +174,11 @@ std::string errorHint(const std::string& m) {
            "schema and full data again), or restore those binlogs";
   if (contains(m, "gave up after"))
     return "fix the cause above, then start the task again: it resumes from its checkpoint";
+  if (contains(m, "as an SQL statement"))
+    return "sessions that write the moved tables need binlog_format=ROW (SET GLOBAL binlog_format="
+           "ROW and in the config file; a session keeps its own until it reconnects). To go past "
+           "this change, make it at the destination by hand, then add its transaction's GTID "
+           "(in the error) to options.skip_gtids (dts task options) and start the task";
   if (contains(m, "binlog_format")) return precheckHint("binlog_format");
   if (contains(m, "log_bin")) return precheckHint("log_bin");
   if (contains(m, "conflicting") || contains(m, "already exist"))

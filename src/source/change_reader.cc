@@ -147,7 +147,8 @@ pipeline::TransactionBuilder::Options builderOptions(const ChangeReaderOptions& 
   return pipeline::TransactionBuilder::Options{.tables = o.tables,
                                                .keep_all_ddl = o.keep_all_ddl,
                                                .refuse_statement_dml = o.refuse_statement_dml,
-                                               .writes_through = o.writes_through};
+                                               .writes_through = o.writes_through,
+                                               .skip_gtids = o.skip_gtids};
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,6 +83,8 @@ struct ChangeReaderOptions {
   bool keep_all_ddl = false;
   // pipeline::TransactionBuilder::Options::refuse_statement_dml.
   bool refuse_statement_dml = false;
+  // pipeline::TransactionBuilder::Options::skip_gtids.
+  std::set<std::string> skip_gtids{};
   // pipeline::TransactionBuilder::Options::writes_through (called on the reading thread).
   std::function<Result<std::string>(const std::string& db, const std::string& table)>
       writes_through = nullptr;

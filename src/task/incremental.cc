@@ -422,6 +422,7 @@ Status BinlogIncrementalEngine::run(const std::optional<mysql::GtidPosition>& st
   ro.tables = mapping_;    // tables the task does not move are not decoded
   ro.keep_all_ddl = true;  // qualified DDL run from another default database; the stage decides
   ro.refuse_statement_dml = true;  // rows only: a change logged as a statement is an error
+  ro.skip_gtids = config_.options.skip_gtids;  // ... unless the DBA said to leave it out
   // ... also on a table it does not move that writes one it does (a view, a trigger): asked of
   // the source on a connection of its own, opened the first time. A table's answer is kept for
   // a few seconds: a tool that writes its own table by statements all the time (pt-table-checksum

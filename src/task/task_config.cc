@@ -428,7 +428,17 @@ Status parseOptions(const YAML::Node& node, TaskOptions* out) {
       n, "options",
       {"incremental", "ddl", "conflicting_tables", "parallelism", "full", "incremental_limits",
        "retry_time_for_failed_connections", "retry_time_for_other_issues", "retention_hours",
-       "retention_bytes", "start", "verify"}));
+       "retention_bytes", "start", "verify", "skip_gtids"}));
+  if (n["skip_gtids"]) {
+    DTS_ASSIGN_OR_RETURN(auto gtids, stringList(n["skip_gtids"], "options.skip_gtids"));
+    for (const std::string& text : gtids) {
+      auto g = mysql::Gtid::parse(text);
+      if (!g.ok())
+        return bad("options.skip_gtids",
+                   "'" + text + "' is not one transaction's GTID (D-S-N, or uuid:N for MySQL)");
+      out->skip_gtids.insert(g->toString());
+    }
+  }
   if (n["retention_hours"]) {
     DTS_ASSIGN_OR_RETURN(int64_t h,
                          integer(n["retention_hours"], "options.retention_hours", 1, 8760));
@@ -734,6 +744,11 @@ std::string taskToYaml(const TaskConfig& c) {
   out << YAML::Key << "retry_time_for_failed_connections" << YAML::Value
       << o.retry_time_for_failed_connections;
   out << YAML::Key << "retry_time_for_other_issues" << YAML::Value << o.retry_time_for_other_issues;
+  if (!o.skip_gtids.empty()) {
+    out << YAML::Key << "skip_gtids" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& g : o.skip_gtids) out << g;
+    out << YAML::EndSeq;
+  }
   if (c.kind == TaskKind::kTracking) {
     out << YAML::Key << "retention_hours" << YAML::Value << o.retention_hours;
     out << YAML::Key << "retention_bytes" << YAML::Value << o.retention_bytes;

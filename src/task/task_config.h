@@ -24,6 +24,8 @@
 //     full: {max_rps: 0, max_mbps: 0}   # + chunk_rows: rows per chunk (0 = sized from the
 //                                      #   table's average row, ~16 MB per chunk)
 //     incremental_limits: {max_rps: 0, max_mbps: 0}
+//     skip_gtids: ["0-1-774"]       # transactions whose data changes are left out (a change
+//                                   #   logged as a statement, made at the destination by hand)
 //     retention_hours: 24           # tracking only: 1-8760, the change log keeps this long
 //     retention_bytes: 0            # tracking only: also cap the log's size (0 = no cap)
 //     start: "0-1-100"              # tracking only: a GTID set, or a time ("2026-12-02 05:00:00"
@@ -37,6 +39,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -126,6 +129,10 @@ struct TaskOptions {
   std::string start;             // "" | a GTID set | a time (see start_ms)
   int64_t start_ms = -1;         // options.start as a time, ms since the epoch; -1 when not one
   VerifySettings verify;         // options.verify; default none
+  // Transactions whose data changes the incremental phase leaves out, by GTID in normal form
+  // (pipeline::TransactionBuilder::Options::skip_gtids): the way past a change the task cannot
+  // take (one logged as a statement), once the DBA has made it at the destination by hand.
+  std::set<std::string> skip_gtids;
 };
 
 struct TaskConfig {
