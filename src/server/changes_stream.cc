@@ -142,7 +142,14 @@ Result<std::unique_ptr<ChangesStream>> ChangesStream::open(
       break;
     }
   }
-  return std::unique_ptr<ChangesStream>(new ChangesStream(std::move(log), std::move(query), from));
+  const bool await_time = query.from == ChangesQuery::From::kTime && from >= log->endOffset();
+  const int64_t time_ms = query.from_value;
+  auto stream =
+      std::unique_ptr<ChangesStream>(new ChangesStream(std::move(log), std::move(query), from));
+  // Nothing committed at or after the time yet: what the log appends next may still be older
+  // (the source's clock, a backlog being read), so the start is found again as it grows.
+  if (await_time) stream->awaited_time_ms_ = time_ms;
+  return stream;
 }
 
 ChangesStream::ChangesStream(std::shared_ptr<const sink::ChangeLogReader> log, ChangesQuery query,
@@ -184,19 +191,45 @@ Result<bool> ChangesStream::next(std::string* out, size_t max_bytes,
                                  std::chrono::milliseconds poll) {
   if (query_.limit >= 0 && sent_ >= query_.limit) return false;
   if (log_->removed()) return false;  // the task was deleted: the stream ends
+  // wait_ms: at the log's end, no line sent for that long (records the filter leaves out are no
+  // news, or a busy log would keep a stream of DDL only open for ever).
+  auto quiet_left = [&] {
+    return std::chrono::milliseconds(query_.wait_ms) -
+           std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 last_news_);
+  };
+  if (awaited_time_ms_ >= 0) {
+    if (query_.wait_ms >= 0 && quiet_left() <= std::chrono::milliseconds(0)) return false;
+    const int64_t end = log_->endOffset();
+    DTS_ASSIGN_OR_RETURN(int64_t at, log_->offsetForTime(awaited_time_ms_));
+    if (at >= end) {  // still none: wait for the log to grow
+      auto wait = poll;
+      if (query_.wait_ms >= 0) wait = std::min(wait, quiet_left());
+      log_->waitBeyond(end, wait);
+      next_ = end;
+      return true;
+    }
+    next_ = at;
+    awaited_time_ms_ = -1;
+  }
   if (next_ >= log_->endOffset()) {
     auto wait = poll;
     if (query_.wait_ms >= 0) {
-      auto left = std::chrono::milliseconds(query_.wait_ms) -
-                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - last_news_);
-      if (left <= std::chrono::milliseconds(0)) return false;
-      wait = std::min(wait, left);
+      if (quiet_left() <= std::chrono::milliseconds(0)) return false;
+      wait = std::min(wait, quiet_left());
     }
     if (log_->waitBeyond(next_, wait) <= next_) return true;  // nothing yet: poll again
   }
   DTS_ASSIGN_OR_RETURN(std::vector<sink::LogRecord> records, log_->read(next_, max_bytes));
-  if (!records.empty()) last_news_ = std::chrono::steady_clock::now();
+  const size_t out_before = out->size();
+  struct NewsOnExit {  // a line sent resets wait_ms's count, however next() returns
+    const std::string* out;
+    size_t before;
+    std::chrono::steady_clock::time_point* news;
+    ~NewsOnExit() {
+      if (out->size() > before) *news = std::chrono::steady_clock::now();
+    }
+  } news_on_exit{out, out_before, &last_news_};
   std::vector<sink::MaxwellTransaction> transactions;
   if (maxwell_) DTS_RETURN_IF_ERROR(maxwell_->mark(records, &transactions));
   for (size_t i = 0; i < records.size(); ++i) {

@@ -95,6 +95,10 @@ class ChangesStream {
   std::unique_ptr<sink::MaxwellTransactions> maxwell_;  // format maxwell-json
   int64_t next_ = 0;
   int64_t sent_ = 0;
+  // from=TIME later than every transaction the log holds: the stream starts at the begin of the
+  // first transaction committed at or after it, once one is logged (-1: none awaited).
+  int64_t awaited_time_ms_ = -1;
+  // When a line was last sent (wait_ms counts from it: records the filter leaves out are no news).
   std::chrono::steady_clock::time_point last_news_ = std::chrono::steady_clock::now();
 };
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -281,6 +282,62 @@ TEST_F(ChangesEndpointTest, LongPollingDeliversWhatCommitsLater) {
   }
   writer.join();
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 3);
+}
+
+// from=TIME later than every transaction logged: the stream starts at the first transaction
+// committed at or after it once one is logged, never at the log's end (what was appended next
+// could be older: the source's clock, a backlog being read), as Kafka's ListOffsets answers -1.
+TEST_F(ChangesEndpointTest, AStartTimeLaterThanTheLogWaitsForATransactionAtOrAfterIt) {
+  ASSERT_TRUE(log_->apply(txn(1, 100, "orders")).ok());
+  ASSERT_TRUE(log_->apply(txn(2, 200, "orders")).ok());
+  auto r = get("/api/v1/tasks/shop-changes/changes?from=ms:300000&limit=3");
+  ASSERT_TRUE(static_cast<bool>(r.stream));
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(log_->apply(txn(3, 250, "orders")).ok());  // committed before the time
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(log_->apply(txn(4, 300, "orders")).ok());
+    ASSERT_TRUE(log_->apply(txn(5, 400, "orders")).ok());
+  });
+  std::string out;
+  auto start = std::chrono::steady_clock::now();
+  while (r.stream(&out)) {
+    ASSERT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+  }
+  writer.join();
+  std::vector<json> lines;
+  for (size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
+    lines.push_back(json::parse(out.substr(at, nl - at)));
+  ASSERT_EQ(lines.size(), 3u) << out;
+  EXPECT_EQ(lines[0]["op"], "begin") << out;
+  EXPECT_EQ(lines[0]["gtid"], "0-1-4") << out;
+  EXPECT_EQ(lines[1]["after"]["id"], 4) << out;
+}
+
+// wait_ms ends the stream once nothing was sent for that long: records the filter leaves out
+// are no news (a stream of DDL only ended never while rows were logged).
+TEST_F(ChangesEndpointTest, WaitMsCountsOnlyWhatTheFilterKeeps) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    for (uint64_t i = 1; !stop.load() && i < 100000; ++i) {
+      ASSERT_TRUE(log_->apply(txn(i, 100, "orders")).ok());
+      ++written;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  while (written.load() < 5) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  auto r = get("/api/v1/tasks/shop-changes/changes?from=earliest&ops=ddl&wait_ms=200");
+  ASSERT_TRUE(static_cast<bool>(r.stream));
+  std::string out;
+  bool ended = false;
+  for (int i = 0; i < 1000 && !ended; ++i) ended = !r.stream(&out);
+  const bool writer_still_writing = !stop.load();
+  stop = true;
+  writer.join();
+  EXPECT_TRUE(ended);
+  EXPECT_TRUE(writer_still_writing);
+  EXPECT_EQ(out, "");
 }
 
 TEST_F(ChangesEndpointTest, ErrorsUseTheApiFormat) {
