@@ -614,7 +614,8 @@ class Session {
         } else if (*bytes == 0 || *bytes < budget) {
           // KIP-74: the first partition with data returns at least one record whatever the limit.
           size_t limit = budget - std::min(budget, *bytes);
-          if (p.partition_max_bytes > 0) limit = std::min(limit, size_t(p.partition_max_bytes));
+          // A limit of 0 is a limit (the first record only, as KIP-74 has it), not "no limit".
+          limit = std::min(limit, size_t(p.partition_max_bytes));
           auto records = log->read(p.fetch_offset, std::max<size_t>(limit, 1));
           if (!records.ok()) {
             spdlog::error("kafka: {}: Fetch of '{}' at offset {}: {}", peer_, t.topic,
@@ -653,7 +654,8 @@ class Session {
         std::min<std::chrono::milliseconds>(std::chrono::milliseconds(std::max(q.max_wait_ms, 0)),
                                             options_.max_wait);
     size_t budget = options_.max_fetch_bytes;
-    if (q.max_bytes > 0) budget = std::min(budget, static_cast<size_t>(q.max_bytes));
+    // 0 is a limit too (one record: KIP-74); a negative one is INVALID_REQUEST (fetchOnce).
+    if (q.max_bytes >= 0) budget = std::min(budget, static_cast<size_t>(q.max_bytes));
     const size_t min_bytes = static_cast<size_t>(std::max(q.min_bytes, 1));
     for (;;) {
       size_t bytes = 0;

@@ -687,6 +687,35 @@ TEST_F(KafkaListenerTest, FetchSizeLimitsAreValidatedAndHold) {
   EXPECT_GT(r->responses.at(0).partitions.at(0).records.value_or("").size(), 0u);
 }
 
+// A limit of 0 (the request's or the partition's) is a limit, not "none": one record (KIP-74),
+// where it was answered with up to max_fetch_bytes (64 MiB).
+TEST_F(KafkaListenerTest, AZeroFetchLimitGivesOneRecord) {
+  start();
+  auto c = client();
+  auto records_in = [](const k::FetchResponse& r) {
+    const std::string batch = r.responses.at(0).partitions.at(0).records.value_or("");
+    if (batch.size() < 61) return -1;
+    // RecordBatch: lastOffsetDelta (int32, big-endian) at byte 23.
+    const auto* b = reinterpret_cast<const unsigned char*>(batch.data()) + 23;
+    return static_cast<int>((uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) |
+                            (uint32_t{b[2]} << 8) | b[3]) +
+           1;
+  };
+  for (auto [request, partition] :
+       {std::pair<int32_t, int32_t>{0, 0}, {0, 1 << 20}, {1 << 20, 0}}) {
+    k::FetchRequest f = fetchAt(0, 0);
+    f.max_bytes = request;
+    f.topics[0].partitions[0].partition_max_bytes = partition;
+    auto r = c->call<k::FetchResponse>(k::kFetch, 11, f);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->responses.at(0).partitions.at(0).error_code, 0);
+    EXPECT_EQ(records_in(*r), 1) << request << " " << partition;
+  }
+  auto all = c->call<k::FetchResponse>(k::kFetch, 11, fetchAt(0, 0));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(records_in(*all), 10);
+}
+
 // OffsetCommit takes an offset of the log only (0 to its end), as the HTTP commit does.
 TEST_F(KafkaListenerTest, OffsetCommitOutsideTheLogIsOffsetOutOfRange) {
   start();

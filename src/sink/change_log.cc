@@ -989,16 +989,20 @@ Status ChangeLog::encodeEvent(const pipeline::ChangeEvent& ev, int64_t ts) {
     if (table == nullptr || table->primary_key.empty()) {
       key_.append("null");
     } else {
-      // As appendImage would write the image's key columns, in column order.
+      // As appendImage would write the image's key columns, in column order. A partial after
+      // image (a session's binlog_row_image=MINIMAL or NOBLOB) lacks a key column it did not
+      // change: its value is the before image's, which such an image always logs.
       const mysql::RowImage& image = ev.op == Op::kDelete ? ev.before : ev.after;
       key_.push_back('{');
       bool first = true;
       for (size_t i : text->key_columns) {
-        if (i >= image.values.size() || !image.has(i)) continue;
+        const mysql::RowImage* from = &image;
+        if (i >= from->values.size() || !from->has(i)) from = &ev.before;
+        if (i >= from->values.size() || !from->has(i)) continue;
         if (!first) key_.push_back(',');
         first = false;
         key_.append(text->keys[i]);
-        pipeline::NdjsonWriter::appendValue(image.values[i], &table->columns[i], &key_);
+        pipeline::NdjsonWriter::appendValue(from->values[i], &table->columns[i], &key_);
       }
       key_.push_back('}');
     }

@@ -210,6 +210,20 @@ TEST(ChangeLogTest, AppendsTransactionsAndReadsThemBack) {
                                            "commit", "begin", "delete", "commit"}));
   const LogRecord& ins = (*records)[1];
   EXPECT_EQ(ins.key, R"({"db":"shop","table":"orders","pk":{"id":1}})");
+  // A session's binlog_row_image=MINIMAL: the after image lacks the key it did not change, the
+  // before image has it, and so does the record's key (it was {}: every such update one key).
+  {
+    ChangeEvent minimal = row(ChangeEvent::Op::kUpdate, 7, "m");
+    minimal.before.present = {true, false};
+    minimal.after.present = {false, true};
+    auto mlog = ChangeLog::open(options(dir.str() + "/minimal"));
+    ASSERT_TRUE(mlog.ok()) << mlog.status().toString();
+    ASSERT_TRUE((*mlog)->apply(txn(1, 100, {minimal})).ok());
+    ASSERT_TRUE((*mlog)->flush().ok());
+    auto m = (*mlog)->read(0, 1 << 20);
+    ASSERT_TRUE(m.ok() && m->size() == 3u);
+    EXPECT_EQ((*m)[1].key, R"({"db":"shop","table":"orders","pk":{"id":7}})");
+  }
   EXPECT_EQ(ins.timestamp_ms, 100000);
   auto j = nlohmann::json::parse(ins.value);
   EXPECT_EQ(j["after"]["note"], "a");

@@ -546,6 +546,12 @@ Result<PrecheckReport> runPrecheck(const TaskConfig& config, const pipeline::Map
                     "keys (\"pk\": null) do not tell its rows apart (a consumer that compacts "
                     "or partitions by key keeps them as one); a consumer finds a row by its "
                     "whole before image");
+          else if (t.chunk_key.empty())
+            add("key not selected", L::kWarn,
+                t.describe() +
+                    ": the column subset drops every key column, so its change records have "
+                    "\"pk\": null and keys that do not tell its rows apart (select the key's "
+                    "columns too)");
         } else if (!t.source_has_key) {
           add("table without key", L::kWarn,
               t.describe() +

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include "task/tracking.h"
+
 namespace dts::task {
 namespace {
 
@@ -458,6 +460,23 @@ TEST(TaskConfigVerifyTest, ErrorsNameTheKey) {
   EXPECT_NE(errorOf(withObjects("options: {verify: {max_changed_rows: 0}}\n"))
                 .find("options.verify.max_changed_rows"),
             std::string::npos);
+}
+
+// Retention removes whole segments: under a size cap they are an eighth of it (1-64 MiB), so
+// that a small cap is kept (64 MiB segments kept a 300 KB cap's log at 29 MB).
+TEST(TaskConfigTest, ChangeLogSegmentsFollowTheSizeCap) {
+  auto parsed = [](const std::string& bytes) {
+    auto c = parseTaskYaml(
+        "name: t\nkind: tracking\nsource: {endpoint: 'h:1', user: u, password: p}\n"
+        "objects: [{database: d}]\noptions: {retention_bytes: " +
+        bytes + "}\n");
+    EXPECT_TRUE(c.ok()) << c.status().toString();
+    return changeLogOptions(*c, "/tmp").segment_bytes;
+  };
+  EXPECT_EQ(parsed("0"), 64ull << 20);
+  EXPECT_EQ(parsed("300000"), 1ull << 20);
+  EXPECT_EQ(parsed("104857600"), 100ull << 17);  // 100 MiB / 8
+  EXPECT_EQ(parsed("10737418240"), 64ull << 20);
 }
 
 }  // namespace

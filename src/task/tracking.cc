@@ -1,5 +1,7 @@
 #include "task/tracking.h"
 
+#include <algorithm>
+
 namespace dts::task {
 
 std::string changeLogDir(const std::string& data_dir, const std::string& task) {
@@ -11,6 +13,12 @@ sink::ChangeLogOptions changeLogOptions(const TaskConfig& config, const std::str
   o.dir = changeLogDir(data_dir, config.name);
   o.retention_hours = config.options.retention_hours;
   o.retention_bytes = config.options.retention_bytes;
+  // Retention removes whole segments: under a size cap, segments of an eighth of it (1 MiB to
+  // the default 64 MiB) keep the log within about the cap (64 MiB segments kept up to 64 MiB
+  // more than a small cap).
+  if (o.retention_bytes > 0)
+    o.segment_bytes =
+        std::clamp<uint64_t>(o.retention_bytes / 8, uint64_t{1} << 20, o.segment_bytes);
   o.min_commit_ms = config.options.start_ms > 0 ? config.options.start_ms : 0;
   return o;
 }
