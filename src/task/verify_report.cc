@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "common/terminal_text.h"
 #include "task/verify.h"
 
 namespace dts::task {
@@ -42,8 +43,15 @@ std::string verifyReportText(const VerifyReport& report) {
   std::string out;
   char line[512];
   for (const auto& t : report.tables) {
-    std::snprintf(line, sizeof(line), "%-40s -> %-40s %s  rows %llu/%llu  chunks %llu  %.2fs\n",
-                  t.source_table.c_str(), t.target_table.c_str(), t.equal() ? "equal" : "DIFFERENT",
+    // Padded by terminal cells, not bytes (`tëst_ünï`, `订单` stay in their column); a longer
+    // name is shown whole.
+    auto padded = [](const std::string& name) {
+      const size_t cells = displayWidth(name);
+      return name + std::string(cells < 40 ? 40 - cells : 0, ' ');
+    };
+    std::snprintf(line, sizeof(line), "%s -> %s %s  rows %llu/%llu  chunks %llu  %.2fs\n",
+                  padded(t.source_table).c_str(), padded(t.target_table).c_str(),
+                  t.equal() ? "equal" : "DIFFERENT",
                   static_cast<unsigned long long>(t.source_rows),
                   static_cast<unsigned long long>(t.destination_rows),
                   static_cast<unsigned long long>(t.chunks), t.seconds);

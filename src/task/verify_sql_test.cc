@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/terminal_text.h"
 #include "task/verify.h"
 
 namespace dts::task {
@@ -251,6 +252,29 @@ TEST(VerifyReportTest, FixSqlHasTheStatementsAndSchemaAsComments) {
   EXPECT_NE(sql.find("-- schema (not repaired here): column `c`: character set"),
             std::string::npos);
   EXPECT_EQ(sql.find("s.b"), std::string::npos) << "an equal table has no section";
+}
+
+// The summary's columns line up by terminal cells, whatever bytes a name's characters take.
+TEST(VerifyReportTest, TableColumnsAlignForNonAsciiNames) {
+  VerifyReport report;
+  report.task = "t";
+  for (const char* name : {"shop.orders", "shop.t\xc3\xabst_\xc3\xbcn\xc3\xaf",
+                           "shop.\xe8\xae\xa2\xe5\x8d\x95"}) {
+    TableVerifyResult t;
+    t.source_table = t.target_table = name;
+    report.tables.push_back(t);
+  }
+  const std::string text = verifyReportText(report);
+  std::vector<size_t> arrows;
+  for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string line = text.substr(at, nl - at);
+    const size_t arrow = line.find(" -> ");
+    if (arrow != std::string::npos) arrows.push_back(displayWidth(line.substr(0, arrow)));
+  }
+  ASSERT_EQ(arrows.size(), 3u) << text;
+  EXPECT_EQ(arrows[0], 40u) << text;
+  EXPECT_EQ(arrows[1], 40u) << text;
+  EXPECT_EQ(arrows[2], 40u) << text;
 }
 
 }  // namespace
