@@ -805,6 +805,30 @@ TEST_F(VerifyTest, K_RepairSqlChangesOnlyTheDifferingRows) {
       " (SELECT GROUP_CONCAT(CONCAT(x, y) ORDER BY x) FROM vrep.ck), ',', @@foreign_key_checks + 0)");
   ASSERT_TRUE(children.ok()) << children.status().toString();
   EXPECT_EQ(children->value_or("NULL"), "3,1,1a,2B,3c,4d ,1");  // the session's checks back on
+
+  // The schema check sees a lost or added index, a changed default and a changed comment too
+  // (it saw column types and unique keys only).
+  st = dst->execute(
+      "ALTER TABLE vrep.p ALTER COLUMN v SET DEFAULT 5, COMMENT 'changed';"
+      "ALTER TABLE vrep.kl ADD INDEX ia (a, b(1))");
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(verify("--data-dir " + shellQuote(workFile("verify-repair-data")) + " --restart",
+                   &report, file),
+            1)
+      << report.dump(2);
+  std::set<std::string> seen;
+  for (const char* t : {"vrep.p", "vrep.kl"})
+    for (const auto& d : table(report, t)["schema"])
+      seen.insert(std::string(t) + " " + d["object"].get<std::string>() + ": " +
+                  d["what"].get<std::string>() + " " + d["source"].get<std::string>() + " / " +
+                  d["destination"].get<std::string>());
+  EXPECT_EQ(
+      seen,
+      (std::set<std::string>{
+          "vrep.p column `v`: default NULL / 5", "vrep.p table: comment  / changed",
+          "vrep.kl index INDEX (`a`, `b`): extra at destination  / ia",  // b(1) of a CHAR(1): whole
+      }))
+      << report.dump(2);
 }
 
 // An ENUM error value and a member '' read alike as text ('' both), so do a SET's {} and {''}:

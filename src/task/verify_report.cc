@@ -51,8 +51,7 @@ std::string verifyReportText(const VerifyReport& report) {
     };
     std::snprintf(line, sizeof(line), "%s -> %s %s  rows %llu/%llu  chunks %llu  %.2fs\n",
                   padded(t.source_table).c_str(), padded(t.target_table).c_str(),
-                  t.equal() ? "equal" : "DIFFERENT",
-                  static_cast<unsigned long long>(t.source_rows),
+                  t.equal() ? "equal" : "DIFFERENT", static_cast<unsigned long long>(t.source_rows),
                   static_cast<unsigned long long>(t.destination_rows),
                   static_cast<unsigned long long>(t.chunks), t.seconds);
     out += line;

@@ -258,8 +258,8 @@ TEST(VerifyReportTest, FixSqlHasTheStatementsAndSchemaAsComments) {
 TEST(VerifyReportTest, TableColumnsAlignForNonAsciiNames) {
   VerifyReport report;
   report.task = "t";
-  for (const char* name : {"shop.orders", "shop.t\xc3\xabst_\xc3\xbcn\xc3\xaf",
-                           "shop.\xe8\xae\xa2\xe5\x8d\x95"}) {
+  for (const char* name :
+       {"shop.orders", "shop.t\xc3\xabst_\xc3\xbcn\xc3\xaf", "shop.\xe8\xae\xa2\xe5\x8d\x95"}) {
     TableVerifyResult t;
     t.source_table = t.target_table = name;
     report.tables.push_back(t);
