@@ -425,8 +425,18 @@ Status TaskRunner::runPhases(const std::atomic<bool>& stop) {
     if (progress_.findTable(t.route.source_database, t.route.source_table) == nullptr) {
       auto* p = progress_.addTable(t.route.source_database, t.route.source_table,
                                    t.route.target_database, t.route.target_table);
-      // A tracking task loads nothing: its tables have no rows to estimate.
-      if (config_.kind != TaskKind::kTracking) p->rows_estimated = t.estimated_rows;
+      // A tracking task loads nothing: its tables have no rows to estimate. Nor does a table
+      // the selection gained after the full data (created, or renamed into it, during
+      // incremental): its rows came as changes, and it is no table left to load.
+      bool after_full = false;
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        after_full = state_.full_done;
+      }
+      if (after_full)
+        p->done = true;
+      else if (config_.kind != TaskKind::kTracking)
+        p->rows_estimated = t.estimated_rows;
     }
   }
   // Tables of an earlier run that the source no longer has (dropped, or renamed: the new name
