@@ -248,6 +248,12 @@ TEST_F(ApiTest, ATaskThatCannotResumeAfterARestartIsFailedWithTheReason) {
 }
 
 // A task whose source is a registered instance, read through `node` when given.
+// Instance shop: an unreachable endpoint and nodes n2, n3.
+const char* const kShopInstance =
+    R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
+    R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
+    R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})";
+
 std::string instanceTaskJson(const std::string& name, const std::string& instance,
                              const std::string& node = "") {
   std::string source = R"({"instance": ")" + instance + "\"" +
@@ -261,12 +267,7 @@ std::string instanceTaskJson(const std::string& name, const std::string& instanc
 // until they are deleted. A node is deleted (the cluster rule: a task reading it fails), and
 // the answer names the tasks that read it.
 TEST_F(ApiTest, AnInstanceTasksUseIsNotDeletedAndANodesReadersAreNamed) {
-  ASSERT_EQ(call("POST", "/api/v1/instances",
-                 R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
-                 R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
-                 R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})")
-                .status,
-            201);
+  ASSERT_EQ(call("POST", "/api/v1/instances", kShopInstance).status, 201);
   ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-endpoint", "shop")).status, 201);
   ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("by-node", "shop", "n2")).status, 201);
   ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("other")).status, 201);
@@ -349,12 +350,7 @@ TEST_F(ApiTest, AnUnreachableSourceCountsAsAConnectionError) {
 // says so); nothing else of its source does, and only a node the instance has.
 TEST_F(ApiTest, TheNodeATaskReadsChangesAndNothingElseOfItsSource) {
   setenv("DTS_UT_PW", "pw", 1);
-  ASSERT_EQ(call("POST", "/api/v1/instances",
-                 R"({"name": "shop", "endpoint": "127.0.0.1:1", "user": "u", "password": "p",)"
-                 R"( "nodes": [{"name": "n2", "endpoint": "127.0.0.1:3"},)"
-                 R"( {"name": "n3", "endpoint": "127.0.0.1:4"}]})")
-                .status,
-            201);
+  ASSERT_EQ(call("POST", "/api/v1/instances", kShopInstance).status, 201);
   ASSERT_EQ(call("POST", "/api/v1/tasks", instanceTaskJson("t", "shop", "n2")).status, 201);
   ASSERT_EQ(call("POST", "/api/v1/tasks", taskJsonText("by-endpoint")).status, 201);
 

@@ -614,11 +614,7 @@ TaskView TaskManager::view(const Slot& slot_in, bool with_events) {
 }
 
 Status TaskManager::launch(const std::shared_ptr<Slot>& slot, const std::string& why) {
-  std::string yaml;
-  {
-    std::lock_guard<std::mutex> lock(slot->data_mu);
-    yaml = slot->yaml;
-  }
+  const std::string yaml = taskYaml(*slot);
   DTS_ASSIGN_OR_RETURN(task::TaskConfig config, parseTaskText(yaml));
   DTS_RETURN_IF_ERROR(task::resolveTaskEndpoints(&config, options_.data_dir));
   if (slot->thread.joinable()) slot->thread.join();
@@ -949,16 +945,29 @@ Status TaskManager::remove(const std::string& name) {
   return Status::OK();
 }
 
+std::string TaskManager::taskYaml(Slot& slot) {
+  std::lock_guard<std::mutex> lock(slot.data_mu);
+  return slot.yaml;
+}
+
+Status TaskManager::replaceTaskYaml(Slot& slot, std::string yaml, const std::string& event) {
+  std::lock_guard<std::mutex> lock(slot.data_mu);
+  std::string previous = std::move(slot.yaml);
+  slot.yaml = std::move(yaml);
+  if (Status st = writeRecord(slot); !st.ok()) {
+    slot.yaml = std::move(previous);
+    return st;
+  }
+  addEvent(slot, {nowMs(), "action", event, ""});
+  return Status::OK();
+}
+
 Result<TaskView> TaskManager::updateOptions(const std::string& name,
                                             const std::string& options_yaml) {
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
   DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "options"));
-  std::string yaml;
-  {
-    std::lock_guard<std::mutex> lock(slot->data_mu);
-    yaml = slot->yaml;
-  }
+  const std::string yaml = taskYaml(*slot);
   std::string merged;
   try {
     YAML::Node patch = loadYamlOrJson(options_yaml);
@@ -991,17 +1000,7 @@ Result<TaskView> TaskManager::updateOptions(const std::string& name,
             "position, create a new tracking task)");
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(slot->data_mu);
-    std::string previous = slot->yaml;
-    slot->yaml = merged;
-    Status st = writeRecord(*slot);
-    if (!st.ok()) {
-      slot->yaml = previous;
-      return st;
-    }
-    addEvent(*slot, {nowMs(), "action", "options updated", ""});
-  }
+  DTS_RETURN_IF_ERROR(replaceTaskYaml(*slot, std::move(merged), "options updated"));
   return view(*slot, false);
 }
 
@@ -1010,11 +1009,7 @@ Result<TaskView> TaskManager::updateSource(const std::string& name,
   DTS_ASSIGN_OR_RETURN(auto slot, find(name));
   std::lock_guard<std::mutex> op(slot->op_mu);
   DTS_RETURN_IF_ERROR(checkState(name, view(*slot, false).state, "source"));
-  std::string yaml;
-  {
-    std::lock_guard<std::mutex> lock(slot->data_mu);
-    yaml = slot->yaml;
-  }
+  const std::string yaml = taskYaml(*slot);
   std::string merged, node, previous_node;
   try {
     YAML::Node patch = loadYamlOrJson(source_yaml);
@@ -1062,17 +1057,8 @@ Result<TaskView> TaskManager::updateSource(const std::string& name,
   const std::string was =
       previous_node.empty() ? "the instance's endpoint" : "node " + previous_node;
   const std::string now = node.empty() ? "the instance's endpoint" : "node " + node;
-  {
-    std::lock_guard<std::mutex> lock(slot->data_mu);
-    std::string previous = slot->yaml;
-    slot->yaml = merged;
-    Status st = writeRecord(*slot);
-    if (!st.ok()) {
-      slot->yaml = previous;
-      return st;
-    }
-    addEvent(*slot, {nowMs(), "action", "source: reads " + now + " (was " + was + ")", ""});
-  }
+  DTS_RETURN_IF_ERROR(
+      replaceTaskYaml(*slot, std::move(merged), "source: reads " + now + " (was " + was + ")"));
   return view(*slot, false);
 }
 

@@ -204,6 +204,10 @@ class TaskManager {
   Status load();
   Result<std::shared_ptr<Slot>> find(const std::string& name);
   Status writeRecord(const Slot& slot);
+  // The task file of a slot, and its replacement: written to its record first (the slot keeps
+  // its file if that fails), then an action event `event`. Callers hold slot.op_mu.
+  std::string taskYaml(Slot& slot);
+  Status replaceTaskYaml(Slot& slot, std::string yaml, const std::string& event);
   Status launch(const std::shared_ptr<Slot>& slot, const std::string& why);
   // Sets the stop flag and joins the task's thread; REQUIRES: slot->op_mu held.
   void halt(Slot& slot);
