@@ -994,6 +994,14 @@ TEST(ServerHelpersTest, HintsAndRetryDeadline) {
     const std::string hint = errorHint(lost);
     EXPECT_NE(hint.find("no longer has the binlog"), std::string::npos) << hint;
   }
+  // A precheck that failed for a read-only destination while the source was unreachable too:
+  // the hint is about what failed the task, not a retry that does not happen.
+  const std::string read_only = errorHint(
+      "precheck failed: source connectivity: connecting to 127.0.0.1:1 as 'u': Can't connect to "
+      "server on '127.0.0.1' (115) (error 2002); destination writable: destination 127.0.0.1:2 "
+      "is read-only (read_only=ON)");
+  EXPECT_NE(read_only.find("read_only=OFF"), std::string::npos) << read_only;
+  EXPECT_EQ(read_only.find("retries within"), std::string::npos) << read_only;
   EXPECT_EQ(parseRetryDeadline("retrying since 2026-11-23T10:00:00Z, gives up at "
                                "2026-11-23T22:00:00Z (attempt 1): e"),
             std::optional<int64_t>(1795471200000));

@@ -184,6 +184,10 @@ std::string errorHint(const std::string& m) {
   if (contains(m, "conflicting") || contains(m, "already exist"))
     return precheckHint("conflicting tables");
   if (contains(m, "denied") || contains(m, "privilege")) return precheckHint("source privileges");
+  // Before the connection hint: a precheck that failed for a read-only destination may list an
+  // unreachable source too, and the read-only one is what failed the task.
+  if (contains(m, "read-only") || contains(m, "read_only"))
+    return precheckHint("destination writable");
   if (contains(m, "connect") || contains(m, "unavailable") || contains(m, "Lost connection") ||
       contains(m, "gone away"))
     return "check that the server runs and is reachable from dts at the endpoint (host:port, "
