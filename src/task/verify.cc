@@ -85,7 +85,8 @@ Result<std::vector<VerifyColumn>> readColumns(mysql::Connection& conn, const std
                                               const std::string& table) {
   DTS_ASSIGN_OR_RETURN(
       auto rows, conn.query("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME,"
-                            " COLLATION_NAME, IS_NULLABLE FROM information_schema.COLUMNS"
+                            " COLLATION_NAME, IS_NULLABLE, IFNULL(COLUMN_DEFAULT, 'NULL')"
+                            " FROM information_schema.COLUMNS"
                             " WHERE TABLE_SCHEMA = " +
                             conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table) +
                             " ORDER BY ORDINAL_POSITION"));
@@ -100,6 +101,7 @@ Result<std::vector<VerifyColumn>> readColumns(mysql::Connection& conn, const std
     c.charset = r[3].value_or("");
     c.collation = r[4].value_or("");
     c.nullable = r[5].value_or("YES") == "YES";
+    c.column_default = r[6].value_or("NULL");
     out.push_back(std::move(c));
   }
   if (out.empty() || !conn.isMariaDB()) return out;
@@ -749,16 +751,20 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
     }
     return out;
   };
+  // Keys or indexes by their definition ("PRIMARY KEY (`a`)" -> name): those one side lacks.
+  auto compareDefinitions = [&](const std::string& what,
+                                const std::map<std::string, std::string>& at_src,
+                                const std::map<std::string, std::string>& at_dst) {
+    for (const auto& [k, name] : at_src)
+      if (at_dst.count(k) == 0)
+        result->schema.push_back({what + " " + k, "missing at destination", name, ""});
+    for (const auto& [k, name] : at_dst)
+      if (at_src.count(k) == 0)
+        result->schema.push_back({what + " " + k, "extra at destination", "", name});
+  };
   DTS_ASSIGN_OR_RETURN(auto src_keys, keys(src, route.source_database, route.source_table));
   DTS_ASSIGN_OR_RETURN(auto dst_keys, keys(dst, route.target_database, route.target_table));
-  for (const auto& [k, name] : src_keys) {
-    if (dst_keys.count(k) == 0)
-      result->schema.push_back({"key " + k, "missing at destination", name, ""});
-  }
-  for (const auto& [k, name] : dst_keys) {
-    if (src_keys.count(k) == 0)
-      result->schema.push_back({"key " + k, "extra at destination", "", name});
-  }
+  compareDefinitions("key", src_keys, dst_keys);
   // Non-unique indexes (plain, FULLTEXT, SPATIAL) over kept columns, by their columns and
   // prefix lengths: a migration that lost one is slow, not wrong, but it is not the source's.
   auto indexes = [&](mysql::Connection& conn, const std::string& db,
@@ -792,38 +798,29 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
   };
   DTS_ASSIGN_OR_RETURN(auto src_ix, indexes(src, route.source_database, route.source_table));
   DTS_ASSIGN_OR_RETURN(auto dst_ix, indexes(dst, route.target_database, route.target_table));
-  for (const auto& [k, name] : src_ix)
-    if (dst_ix.count(k) == 0)
-      result->schema.push_back({"index " + k, "missing at destination", name, ""});
-  for (const auto& [k, name] : dst_ix)
-    if (src_ix.count(k) == 0)
-      result->schema.push_back({"index " + k, "extra at destination", "", name});
+  compareDefinitions("index", src_ix, dst_ix);
   // Column defaults and the table's comment, when both servers are of one kind (MariaDB and
   // MySQL spell defaults differently: 'x' and x, current_timestamp() and CURRENT_TIMESTAMP).
   if (src.isMariaDB() == dst.isMariaDB()) {
-    auto defaults = [&](mysql::Connection& conn, const std::string& db,
-                        const std::string& table) -> Result<std::map<std::string, std::string>> {
+    auto comment = [](mysql::Connection& conn, const std::string& db,
+                      const std::string& table) -> Result<std::string> {
       DTS_ASSIGN_OR_RETURN(
-          auto rows,
-          conn.query("SELECT COLUMN_NAME, IFNULL(COLUMN_DEFAULT, 'NULL') FROM "
-                     "information_schema.COLUMNS WHERE TABLE_SCHEMA = " +
-                     conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table) +
-                     " UNION ALL SELECT '', TABLE_COMMENT FROM information_schema.TABLES "
-                     "WHERE TABLE_SCHEMA = " +
-                     conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
-      std::map<std::string, std::string> out;
-      for (const auto& r : rows.rows) out[r[0].value_or("")] = r[1].value_or("");
-      return out;
+          auto v,
+          conn.queryValue("SELECT TABLE_COMMENT FROM information_schema.TABLES WHERE "
+                          "TABLE_SCHEMA = " +
+                          conn.quoteString(db) + " AND TABLE_NAME = " + conn.quoteString(table)));
+      return v.value_or("");
     };
-    DTS_ASSIGN_OR_RETURN(auto src_def, defaults(src, route.source_database, route.source_table));
-    DTS_ASSIGN_OR_RETURN(auto dst_def, defaults(dst, route.target_database, route.target_table));
-    if (src_def[""] != dst_def[""])
-      result->schema.push_back({"table", "comment", src_def[""], dst_def[""]});
+    DTS_ASSIGN_OR_RETURN(auto src_comment, comment(src, route.source_database, route.source_table));
+    DTS_ASSIGN_OR_RETURN(auto dst_comment, comment(dst, route.target_database, route.target_table));
+    if (src_comment != dst_comment)
+      result->schema.push_back({"table", "comment", src_comment, dst_comment});
     for (const auto& name : cat.copy_columns) {
-      auto s = src_def.find(name), d = dst_def.find(name);
-      if (s == src_def.end() || d == dst_def.end() || s->second == d->second) continue;
-      result->schema.push_back(
-          {"column " + mysql::quoteIdentifier(name), "default", s->second, d->second});
+      const VerifyColumn* s = find(src_cols, name);
+      const VerifyColumn* d = find(dst_cols, name);
+      if (s == nullptr || d == nullptr || s->column_default == d->column_default) continue;
+      result->schema.push_back({"column " + mysql::quoteIdentifier(name), "default",
+                                s->column_default, d->column_default});
     }
   }
   return Status::OK();

@@ -57,7 +57,8 @@ struct VerifyColumn {
   std::string charset;      // CHARACTER_SET_NAME ("" for non-text columns)
   std::string collation;    // COLLATION_NAME
   bool nullable = true;
-  bool json = false;  // a JSON column (MySQL type json, MariaDB longtext CHECK json_valid)
+  std::string column_default;  // COLUMN_DEFAULT as the server spells it, "NULL" for none
+  bool json = false;           // a JSON column (MySQL type json, MariaDB longtext CHECK json_valid)
   // A text column with the same character set on both sides: compared, shown and written by its
   // stored bytes (set by verification for the pair).
   bool exact_bytes = false;
