@@ -5,7 +5,8 @@
 // batched), also after a DDL adds one mid-stream. Writing one would be refused by the server
 // ("The value specified for generated column ... has been ignored", error 1906 in strict mode).
 // Tables dts cannot move (system-versioned tables, sequences) fail the task's precheck, naming
-// each, instead of being left out of a whole-database selection unnoticed.
+// each, instead of being left out of a whole-database selection unnoticed; exclude_tables leaves
+// them (or any table) out of a database otherwise moved whole.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -188,6 +189,104 @@ TEST_F(TableKindsTest, TablesDtsCannotMoveFailThePrecheckByName) {
       << out;
   EXPECT_EQ(dump(*dst, "SELECT id, a FROM tk_plain.plain ORDER BY id"),
             dump(*src, "SELECT id, a FROM tk.plain ORDER BY id"));
+}
+
+// exclude_tables: a database moved whole but for named tables. Its views and routines go with it
+// (a tables: list would leave them behind), the excluded tables, their rows and their DDL stay at
+// the source, and a sequence created later stops the task naming exclude_tables, the way past.
+TEST_F(TableKindsTest, ExcludedTablesLeaveTheRestOfTheDatabaseMovedWhole) {
+  auto src = cluster_->connect(cluster_->endpoint());
+  ASSERT_NE(src, nullptr);
+  sql(*src,
+      "DROP DATABASE IF EXISTS ex; CREATE DATABASE ex; USE ex; "
+      "CREATE TABLE plain (id INT PRIMARY KEY, a INT); INSERT INTO plain VALUES (1, 1), (2, 2); "
+      "CREATE TABLE audit (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING; "
+      "INSERT INTO audit VALUES (1, 1); CREATE SEQUENCE seq_ids; "
+      "CREATE TABLE skipped (id INT PRIMARY KEY, b TEXT); INSERT INTO skipped VALUES (1, 'x'); "
+      "CREATE VIEW v AS SELECT id, a FROM plain; "
+      "CREATE PROCEDURE p() SELECT COUNT(*) FROM plain");
+  auto writeTask = [&](const std::string& exclude) {
+    std::string path = workFile("ex.yaml");
+    std::ofstream f(path);
+    f << "name: ex\nkind: sync\n"
+      << "source: {endpoint: '" << cluster_->endpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "destination: {endpoint: '" << cluster_->destinationEndpoint()
+      << "', user: dts, password_env: DTS_IT_PW}\n"
+      << "objects: [{database: ex, rename_to: ex_copy, exclude_tables: [" << exclude << "]}]\n";
+    return path;
+  };
+  const std::string data = workFile("data-ex");
+  DtsProcess dts;
+  dts.start({"run", writeTask("audit, seq_ids, skipped, nosuch"), "--data-dir", data},
+            workFile("ex.log"));
+  auto caughtUp = [&](const char* when) {
+    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
+    ASSERT_TRUE(pos.ok());
+    ASSERT_TRUE(eventually(
+        120s,
+        [&] { return taskStatus(data, "ex").value("checkpoint_gtid", "") == pos->value_or(""); }))
+        << when << ": " << taskStatus(data, "ex").dump() << "\n"
+        << dts.log();
+  };
+  ASSERT_TRUE(eventually(120s, [&] {
+    return taskStatus(data, "ex").value("phase", "") == "incremental";
+  })) << dts.log();
+  EXPECT_NE(dts.log().find("`ex`.`audit`, `ex`.`seq_ids`, `ex`.`skipped`: not moved"),
+            std::string::npos)
+      << dts.log();
+  EXPECT_NE(dts.log().find("`ex`.`nosuch`: not at the source"), std::string::npos) << dts.log();
+  // Changes to excluded tables, their DDL (a sequence's too) and the rows a sequence logs as it
+  // hands out numbers: left out; the rest follows.
+  sql(*src,
+      "USE ex; INSERT INTO plain VALUES (3, 3); SELECT NEXTVAL(seq_ids); "
+      "INSERT INTO skipped VALUES (2, 'y'); ALTER TABLE skipped ADD COLUMN c INT; "
+      "UPDATE audit SET a = 5; ALTER SEQUENCE seq_ids RESTART WITH 100; "
+      "DROP SEQUENCE seq_ids; CREATE SEQUENCE seq_ids START WITH 7; UPDATE plain SET a = 20");
+  caughtUp("after changes to excluded tables");
+  // A sequence the task would move: the task stops naming it and the way past.
+  sql(*src, "USE ex; CREATE SEQUENCE s2; INSERT INTO plain VALUES (4, 4)");
+  auto code = dts.wait(120s);
+  ASSERT_TRUE(code.has_value()) << dts.log();
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(dts.log().find("`ex`.`s2` is in a database the task moves whole; add it to that "
+                           "database's objects[].exclude_tables"),
+            std::string::npos)
+      << dts.log();
+  DtsProcess again;
+  again.start({"run", writeTask("audit, seq_ids, skipped, nosuch, s2"), "--data-dir", data},
+              workFile("ex2.log"));
+  {
+    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
+    ASSERT_TRUE(pos.ok());
+    ASSERT_TRUE(eventually(
+        120s,
+        [&] { return taskStatus(data, "ex").value("checkpoint_gtid", "") == pos->value_or(""); }))
+        << taskStatus(data, "ex").dump() << "\n"
+        << again.log();
+  }
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait(60s), 0) << again.log();
+  // Fewer exclusions would move a table that was never loaded: refused.
+  std::string out;
+  EXPECT_EQ(runDts({"run", writeTask("audit, skipped, nosuch, s2"), "--data-dir", data}, &out), 1)
+      << out;
+  EXPECT_NE(out.find("`ex`.`seq_ids` was in exclude_tables"), std::string::npos) << out;
+
+  auto dst = cluster_->connect(cluster_->destinationEndpoint());
+  ASSERT_NE(dst, nullptr);
+  EXPECT_EQ(dump(*dst, "SELECT id, a FROM ex_copy.plain ORDER BY id"),
+            dump(*src, "SELECT id, a FROM ex.plain ORDER BY id"));
+  EXPECT_EQ(dump(*dst, "SELECT id, a FROM ex_copy.v ORDER BY id"),
+            dump(*src, "SELECT id, a FROM ex.plain ORDER BY id"));
+  std::string objects;
+  for (const auto& r :
+       dump(*dst,
+            "SELECT CONCAT(TABLE_NAME, ':', TABLE_TYPE) FROM information_schema.TABLES WHERE "
+            "TABLE_SCHEMA = 'ex_copy' UNION ALL SELECT CONCAT(ROUTINE_NAME, ':', ROUTINE_TYPE) "
+            "FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'ex_copy' ORDER BY 1"))
+    objects += r[0].value_or("") + " ";
+  EXPECT_EQ(objects, "p:PROCEDURE plain:BASE TABLE v:VIEW ");
 }
 
 }  // namespace

@@ -92,9 +92,10 @@ namespace {
 
 // The tables a statement names, in statement order (a RENAME: from, to, from, to...).
 // kUnsupported, naming the statement, when it cannot be read.
-// *alter_specs: for ALTER TABLE, the index of the token after the table name.
+// *alter_specs: for ALTER TABLE, the index of the token after the table name. *sequence: it
+// creates, alters or drops a SEQUENCE (MariaDB), which dts does not move (task/catalog.h).
 Status parseRefs(std::string_view sql, Parser& p, std::vector<NameRef>* out, bool* structural,
-                 std::optional<size_t>* alter_specs) {
+                 std::optional<size_t>* alter_specs, bool* sequence) {
   std::vector<NameRef>& refs = *out;
   auto unsupported = [&](const std::string& why) {
     return Status::Unsupported("cannot apply DDL '" + excerpt(sql) + "': " + why);
@@ -104,7 +105,14 @@ Status parseRefs(std::string_view sql, Parser& p, std::vector<NameRef>* out, boo
       if (!p.accept("REPLACE")) return unsupported("unrecognised CREATE OR");
     }
     p.accept("TEMPORARY");
-    if (p.accept("TABLE")) {
+    if (p.accept("SEQUENCE")) {
+      *sequence = true;
+      if (p.accept("IF")) {
+        if (!p.accept("NOT") || !p.accept("EXISTS")) return unsupported("unrecognised IF");
+      }
+      DTS_ASSIGN_OR_RETURN(NameRef r, p.name());
+      refs.push_back(r);
+    } else if (p.accept("TABLE")) {
       *structural = true;
       if (p.accept("IF")) {
         if (!p.accept("NOT") || !p.accept("EXISTS")) return unsupported("unrecognised IF");
@@ -142,7 +150,14 @@ Status parseRefs(std::string_view sql, Parser& p, std::vector<NameRef>* out, boo
   } else if (p.accept("ALTER")) {
     p.accept("ONLINE");
     p.accept("IGNORE");
-    if (p.accept("TABLE")) {
+    if (p.accept("SEQUENCE")) {
+      *sequence = true;
+      if (p.accept("IF")) {
+        if (!p.accept("EXISTS")) return unsupported("unrecognised IF");
+      }
+      DTS_ASSIGN_OR_RETURN(NameRef r, p.name());
+      refs.push_back(r);
+    } else if (p.accept("TABLE")) {
       *structural = true;
       if (p.accept("IF")) {
         if (!p.accept("EXISTS")) return unsupported("unrecognised IF");
@@ -168,7 +183,9 @@ Status parseRefs(std::string_view sql, Parser& p, std::vector<NameRef>* out, boo
     }
   } else if (p.accept("DROP")) {
     p.accept("TEMPORARY");
-    if (p.accept("TABLE") || p.accept("TABLES")) {
+    const bool drops_sequence = p.accept("SEQUENCE");
+    if (drops_sequence || p.accept("TABLE") || p.accept("TABLES")) {
+      *sequence = drops_sequence;
       if (p.accept("IF")) {
         if (!p.accept("EXISTS")) return unsupported("unrecognised IF");
       }
@@ -281,6 +298,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
   std::vector<NameRef> refs;
   bool structural = false;  // CREATE/ALTER TABLE: the column set matters
   std::optional<size_t> alter_specs;
+  bool sequence = false;  // CREATE/ALTER/DROP SEQUENCE
   auto toks = tokenize(sql, lex);
   if (!toks.ok()) {
     // A statement the server ran that dts cannot read is still recorded, by its default database.
@@ -288,7 +306,7 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
     return toks.status().withContext("statement '" + excerpt(sql) + "'");
   }
   Parser p(sql, *toks, default_db);
-  Status parsed = parseRefs(sql, p, &refs, &structural, &alter_specs);
+  Status parsed = parseRefs(sql, p, &refs, &structural, &alter_specs, &sequence);
   if (use == DdlUse::kRecord)
     return recordDdl(sent, default_db, mapping, parsed.ok() ? refs : std::vector<NameRef>{});
   if (!parsed.ok()) return parsed;
@@ -314,6 +332,14 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
   }
   // A table it only reads (CREATE TABLE other.copy LIKE moved.t) changes nothing the task moves.
   if (!changes_selected) return std::optional<RewrittenDdl>();
+  if (sequence) {
+    std::string moved;
+    for (size_t i = 0; i < refs.size(); ++i)
+      if (targets[i].selected) moved += (moved.empty() ? "" : ", ") + quotedName(refs[i]);
+    return unsupported("dts does not move sequences, and " + moved +
+                       " is in a database the task moves whole; add it to that database's "
+                       "objects[].exclude_tables and run the task again");
+  }
   if (selected != refs.size()) {
     std::string moved, not_moved;
     for (size_t i = 0; i < refs.size(); ++i) {

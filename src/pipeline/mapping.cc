@@ -59,6 +59,18 @@ Result<Mapping> Mapping::create(std::vector<DatabaseSelection> selections) {
       return Status::InvalidArgument(where + ": two databases map onto destination database '" +
                                      target_db + "'");
     }
+    if (!db.exclude.empty() && !db.tables.empty())
+      return Status::InvalidArgument(
+          where +
+          ": exclude_tables and tables cannot be combined (tables lists what is moved; "
+          "exclude_tables leaves tables out of every table of the database)");
+    std::set<std::string> excluded;
+    for (size_t j = 0; j < db.exclude.size(); ++j) {
+      std::string ewhere = where + ".exclude_tables[" + std::to_string(j) + "]";
+      if (db.exclude[j].empty()) return Status::InvalidArgument(ewhere + ": must not be empty");
+      if (!excluded.insert(db.exclude[j]).second)
+        return Status::InvalidArgument(ewhere + ": table '" + db.exclude[j] + "' is listed twice");
+    }
     std::set<std::string> tables;
     for (size_t j = 0; j < db.tables.size(); ++j) {
       const auto& t = db.tables[j];
@@ -98,6 +110,10 @@ const DatabaseSelection* Mapping::findDatabase(std::string_view db) const {
   return nullptr;
 }
 
+bool DatabaseSelection::excludes(std::string_view table) const {
+  return std::find(exclude.begin(), exclude.end(), table) != exclude.end();
+}
+
 bool Mapping::selectsDatabase(std::string_view db) const {
   return findDatabase(db) != nullptr;
 }
@@ -105,7 +121,7 @@ bool Mapping::selectsDatabase(std::string_view db) const {
 bool Mapping::selectsTable(std::string_view db, std::string_view table) const {
   const auto* s = findDatabase(db);
   if (s == nullptr) return false;
-  if (s->tables.empty()) return true;
+  if (s->tables.empty()) return !s->excludes(table);
   for (const auto& t : s->tables) {
     if (t.name == table) return true;
   }
@@ -131,6 +147,7 @@ std::optional<TableRoute> Mapping::route(std::string_view db, std::string_view t
   r.source_table = std::string(table);
   r.target_database = s->rename_to.empty() ? s->database : s->rename_to;
   if (s->tables.empty()) {
+    if (s->excludes(table)) return std::nullopt;
     r.target_table = std::string(table);
     return r;
   }
@@ -151,7 +168,10 @@ std::optional<std::pair<std::string, std::string>> Mapping::sourceTable(
     std::string_view target_db, std::string_view target_table) const {
   for (const auto& s : selections_) {
     if ((s.rename_to.empty() ? s.database : s.rename_to) != target_db) continue;
-    if (s.tables.empty()) return std::make_pair(s.database, std::string(target_table));
+    if (s.tables.empty()) {
+      if (s.excludes(target_table)) return std::nullopt;
+      return std::make_pair(s.database, std::string(target_table));
+    }
     for (const auto& t : s.tables) {
       if ((t.rename_to.empty() ? t.name : t.rename_to) == target_table)
         return std::make_pair(s.database, t.name);

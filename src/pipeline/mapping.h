@@ -52,6 +52,12 @@ struct DatabaseSelection {
   std::string database;                // source database name
   std::string rename_to;               // empty: same name
   std::vector<TableSelection> tables;  // empty: every table of the database
+  // With no `tables` list: the tables left out of "every table" (exact names, also tables the
+  // source creates later). The database is still moved whole otherwise: its views and routines
+  // go with it, which a `tables` list would leave behind.
+  std::vector<std::string> exclude;
+
+  bool excludes(std::string_view table) const;
 };
 
 // Where one source table goes and how.

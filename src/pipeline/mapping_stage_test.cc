@@ -136,7 +136,7 @@ TEST(MappingStageTest, RewritesDdlForTheTargetAndDropsWhatTouchesNoMovedTable) {
 
 TEST(MappingStageTest, ADdlItCannotPlaceIsAnErrorNamingTheTransaction) {
   MappingStage stage(shopMapping());
-  Transaction view = txn(9, {ddl("shop", "CREATE SEQUENCE s")});
+  Transaction view = txn(9, {ddl("logs", "CREATE SEQUENCE s")});
   Status st = stage.map(&view);
   EXPECT_EQ(st.code(), Status::Code::kUnsupported) << st.toString();
   EXPECT_NE(st.message().find("0-1-9"), std::string::npos) << st.toString();

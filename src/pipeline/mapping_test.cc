@@ -84,11 +84,48 @@ TEST(MappingTest, SelectsExactlyTheTablesItRoutes) {
   EXPECT_TRUE(selector.selectsDatabase("logs"));
   EXPECT_FALSE(selector.selectsDatabase("nope"));
 
-  auto odd = Mapping::create({{"shop", "", {}}, {"we.ird,*", "", {}}});
+  auto odd = Mapping::create({{"shop", "", {}, {}}, {"we.ird,*", "", {}, {}}});
   ASSERT_TRUE(odd.ok());
   EXPECT_TRUE(odd->selectsTable("we.ird,*", "t"));
   EXPECT_FALSE(odd->selectsTable("we", "ird"));
   EXPECT_FALSE(odd->selectsTable("sb", "t"));
+}
+
+// exclude_tables: every table of the database but the excluded ones, which no route, selection
+// or reverse lookup finds; the database still counts as moved whole (its views and routines).
+TEST(MappingTest, ExcludedTablesAreLeftOutOfAWholeDatabase) {
+  DatabaseSelection shop;
+  shop.database = "shop";
+  shop.rename_to = "shop2";
+  shop.exclude = {"seq1", "Audit"};
+  auto m = Mapping::create({shop});
+  ASSERT_TRUE(m.ok()) << m.status().toString();
+  EXPECT_TRUE(m->selectsDatabase("shop"));
+  EXPECT_FALSE(m->hasTableList("shop"));
+  EXPECT_TRUE(m->selectsTable("shop", "orders"));
+  EXPECT_TRUE(m->route("shop", "orders").has_value());
+  EXPECT_FALSE(m->selectsTable("shop", "seq1"));
+  EXPECT_FALSE(m->route("shop", "seq1").has_value());
+  EXPECT_FALSE(m->selectsTable("shop", "Audit"));
+  EXPECT_TRUE(m->selectsTable("shop", "audit"));  // names are exact, as the server's are
+  EXPECT_FALSE(m->sourceTable("shop2", "seq1").has_value());
+  using Name = std::pair<std::string, std::string>;
+  EXPECT_EQ(m->sourceTable("shop2", "orders"), (Name{"shop", "orders"}));
+
+  DatabaseSelection both = shop;
+  TableSelection orders;
+  orders.name = "orders";
+  both.tables = {orders};
+  EXPECT_NE(Mapping::create({both}).status().message().find("cannot be combined"),
+            std::string::npos);
+  DatabaseSelection twice = shop;
+  twice.exclude = {"a", "a"};
+  EXPECT_NE(Mapping::create({twice}).status().message().find("objects[0].exclude_tables[1]"),
+            std::string::npos);
+  DatabaseSelection empty = shop;
+  empty.exclude = {""};
+  EXPECT_NE(Mapping::create({empty}).status().message().find("must not be empty"),
+            std::string::npos);
 }
 
 TEST(MappingTest, MapsEventsThroughFilterColumnsAndDml) {

@@ -208,14 +208,16 @@ Result<std::vector<CatalogTable>> loadCatalog(mysql::Connection& src,
     for (const auto& r : tables.rows)
       present[r[0].value_or("")] = unsupportedKind(r.size() > 1 ? r[1].value_or("") : "");
     auto refuse = [&](const std::string& name) {
-      return Status::Unsupported("source table " + db.database + "." + name + " is " +
-                                 present[name] +
-                                 "; list the database's other tables under objects[].tables to "
-                                 "leave it out");
+      return Status::Unsupported(
+          "source table " + db.database + "." + name + " is " + present[name] +
+          (db.tables.empty() ? "; add it to objects[].exclude_tables to leave it out (the "
+                               "database's other tables, views and routines are still moved)"
+                             : "; remove it from objects[].tables"));
     };
     std::vector<std::string> names;
     if (db.tables.empty()) {
       for (const auto& [name, why] : present) {
+        if (db.excludes(name)) continue;
         if (why.empty()) {
           names.push_back(name);
         } else if (unsupported != nullptr) {

@@ -159,7 +159,7 @@ class IncrementalEngineTest : public ::testing::Test {
   Status run(IncrementalSeams s, const std::vector<std::string>& databases,
              const std::string& start = "") {
     std::vector<pipeline::DatabaseSelection> objects;
-    for (const auto& db : databases) objects.push_back({db, "", {}});
+    for (const auto& db : databases) objects.push_back({db, "", {}, {}});
     auto mapping = pipeline::Mapping::create(objects);
     EXPECT_TRUE(mapping.ok());
     std::vector<CatalogTable> tables;
@@ -475,7 +475,7 @@ class DdlOfMovedTablesTest : public IncrementalEngineTest {
     pipeline::TableSelection t, t3;
     t.name = "t";
     t3.name = "t3";
-    auto mapping = pipeline::Mapping::create({{"shop", "", {t, m, t3}}});
+    auto mapping = pipeline::Mapping::create({{"shop", "", {t, m, t3}, {}}});
     EXPECT_TRUE(mapping.ok()) << mapping.status().toString();
     std::vector<CatalogTable> tables;
     auto engine =

@@ -10,6 +10,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "common/terminal_text.h"
+#include "mysql/connection.h"
 #include "mysql/gtid.h"
 #include "source/cluster_source.h"
 #include "source/replication_health.h"
@@ -112,7 +113,23 @@ std::string identity(const TaskConfig& c) {
   // its node's binlog (source/binlog_continuity.h) moves on by reading the primary or another
   // node, then goes back.
   if (!copy.source.instance.empty()) copy.source.secondary_node.clear();
+  // exclude_tables may grow (excludedTablesKept): the way past a table dts cannot move that the
+  // source created in a database moved whole.
+  for (auto& db : copy.objects) db.exclude.clear();
   return taskToYaml(copy);
+}
+
+// A table the previous file excluded and this one moves: it was never loaded, so its rows would
+// be missing at the destination. Empty when every excluded table stays excluded.
+std::string excludedTableNowMoved(const TaskConfig& previous, const TaskConfig& now) {
+  for (const auto& before : previous.objects) {
+    for (const auto& db : now.objects) {
+      if (db.database != before.database) continue;
+      for (const auto& t : before.exclude)
+        if (!db.excludes(t)) return mysql::quoteQualified(db.database, t);
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -268,6 +285,16 @@ Status TaskRunner::run(const std::atomic<bool>& stop) {
           "destination or objects changed) and has already written data; use another name, or "
           "`dts task delete " +
           config_.name + " --data-dir DIR` first (the destination's copy stays as it is)");
+    }
+    if (const std::string moved = previous.ok() && !wrote_nothing
+                                      ? excludedTableNowMoved(*previous, config_)
+                                      : std::string();
+        !moved.empty()) {
+      return Status::FailedPrecondition(
+          "task '" + config_.name + "': " + moved +
+          " was in exclude_tables and has already been left out of the full load; a task that "
+          "has written data may exclude more tables, not fewer (keep it excluded, or create a "
+          "new task to move it)");
     }
     if (state_.phase == TaskPhase::kCompleted) {
       say("task " + config_.name + " already completed\n");

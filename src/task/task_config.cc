@@ -320,7 +320,7 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
   for (size_t i = 0; i < node.size(); ++i) {
     std::string path = "objects[" + std::to_string(i) + "]";
     DTS_ASSIGN_OR_RETURN(YAML::Node n, requireMap(node[i], path));
-    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"database", "rename_to", "tables"}));
+    DTS_RETURN_IF_ERROR(checkKeys(n, path, {"database", "rename_to", "tables", "exclude_tables"}));
     pipeline::DatabaseSelection db;
     if (!n["database"]) return bad(path + ".database", "required");
     DTS_ASSIGN_OR_RETURN(db.database, str(n["database"], path + ".database"));
@@ -341,6 +341,21 @@ Status parseObjects(const YAML::Node& node, std::vector<pipeline::DatabaseSelect
         pipeline::TableSelection t;
         DTS_RETURN_IF_ERROR(parseTable(tables[j], path + ".tables[" + std::to_string(j) + "]", &t));
         db.tables.push_back(std::move(t));
+      }
+    }
+    if (n["exclude_tables"]) {
+      const std::string epath = path + ".exclude_tables";
+      if (n["tables"])
+        return bad(epath,
+                   "cannot be combined with tables (tables lists what is moved; exclude_tables "
+                   "leaves tables out of every table of the database)");
+      DTS_ASSIGN_OR_RETURN(db.exclude, stringList(n["exclude_tables"], epath));
+      if (db.exclude.empty())
+        return bad(epath, "must be a non-empty list of table names (omit it to move every table)");
+      for (size_t j = 0; j < db.exclude.size(); ++j) {
+        const std::string jpath = epath + "[" + std::to_string(j) + "]";
+        if (db.exclude[j].empty()) return bad(jpath, "must not be empty");
+        DTS_RETURN_IF_ERROR(checkIdentifier(db.exclude[j], jpath, false));
       }
     }
     out->push_back(std::move(db));
@@ -699,6 +714,8 @@ std::string taskToYaml(const TaskConfig& c) {
   for (const auto& db : c.objects) {
     out << YAML::BeginMap << YAML::Key << "database" << YAML::Value << db.database;
     if (!db.rename_to.empty()) out << YAML::Key << "rename_to" << YAML::Value << db.rename_to;
+    if (!db.exclude.empty())
+      out << YAML::Key << "exclude_tables" << YAML::Value << YAML::Flow << db.exclude;
     if (!db.tables.empty()) {
       out << YAML::Key << "tables" << YAML::Value << YAML::BeginSeq;
       for (const auto& t : db.tables) {

@@ -24,6 +24,7 @@ objects:
         dml: [insert, update]
       - customers
   - database: logs
+    exclude_tables: [seq1, "audit log"]
 options:
   incremental: true
   ddl: false
@@ -50,6 +51,7 @@ TEST(TaskConfigTest, ParsesTheDocumentedShape) {
   EXPECT_TRUE(t.dml.insert && t.dml.update && !t.dml.del);
   EXPECT_EQ(c->objects[0].tables[1].name, "customers");
   EXPECT_TRUE(c->objects[1].tables.empty());
+  EXPECT_EQ(c->objects[1].exclude, (std::vector<std::string>{"seq1", "audit log"}));
   EXPECT_FALSE(c->options.ddl);
   EXPECT_EQ(c->options.conflicting_tables, ConflictPolicy::kIgnore);
   EXPECT_EQ(c->options.parallelism, 8);
@@ -229,6 +231,18 @@ TEST(TaskConfigTest, EveryErrorNamesTheKeyAndWhatIsAllowed) {
        "objects[0].rename_to: 'dts_meta' holds dts's own bookkeeping"},
       {withBase("objects: [{database: d, tables: []}]\n"),
        "objects[0].tables: must be a non-empty list"},
+      {withBase("objects: [{database: d, exclude_tables: []}]\n"),
+       "objects[0].exclude_tables: must be a non-empty list of table names"},
+      {withBase("objects: [{database: d, exclude_tables: s}]\n"),
+       "objects[0].exclude_tables: must be a list of strings, got 's'"},
+      {withBase("objects: [{database: d, exclude_tables: [a, '']}]\n"),
+       "objects[0].exclude_tables[1]: must not be empty"},
+      {withBase("objects: [{database: d, exclude_tables: ['a ']}]\n"),
+       "objects[0].exclude_tables[0]: must not end with a space"},
+      {withBase("objects: [{database: d, exclude_tables: [a], tables: [b]}]\n"),
+       "objects[0].exclude_tables: cannot be combined with tables"},
+      {withBase("objects: [{database: d, exclude_tables: [a, a]}]\n"),
+       "objects[0].exclude_tables[1]: table 'a' is listed twice"},
       {withBase("objects: [{database: d, tables: [{rename_to: x}]}]\n"),
        "objects[0].tables[0].name: required"},
       {withBase("objects: [{database: d, tables: [{name: t, rename_to: ''}]}]\n"),
