@@ -4,6 +4,7 @@
 #include <mysql.h>
 #include <mysqld_error.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 
@@ -40,6 +41,23 @@ Result<Endpoint> Endpoint::parse(std::string_view text) {
     return Status::InvalidArgument("endpoint '" + std::string(text) +
                                    "': empty host (expected host:port)");
   }
+  // A host name or IPv4 address, or an IPv6 address in brackets: anything else would only be
+  // found unreachable by a connection retried for the whole retry window ('h:3306:1' is host
+  // 'h:3306').
+  const bool bracketed = text.front() == '[';
+  for (char c : host) {
+    const bool name = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                      c == '_' || (bracketed && (c == ':' || c == '%'));
+    if (name) continue;
+    if (c == ':')
+      return Status::InvalidArgument("endpoint '" + std::string(text) +
+                                     "': more than one ':' (expected host:port; an IPv6 address "
+                                     "goes in brackets, as [::1]:3306)");
+    return Status::InvalidArgument(
+        "endpoint '" + std::string(text) + "': the host '" + std::string(host) +
+        "' is not a host name or address (letters, digits, '.', '-' and '_'; an IPv6 address "
+        "in brackets)");
+  }
   ep.host = std::string(host);
   if (!port.empty()) {
     unsigned value = 0;
@@ -63,6 +81,10 @@ bool isConnectionError(unsigned err) {
 
 }  // namespace
 
+// The authentication plugins dts lets a server choose (MARIADB_OPT_RESTRICTED_AUTH).
+constexpr const char* kAuthPlugins =
+    "mysql_native_password,client_ed25519,caching_sha2_password,sha256_password";
+
 Connection::Connection(st_mysql* mysql, ConnectOptions options)
     : mysql_(mysql), options_(std::move(options)) {
   const char* info = mysql_get_server_info(mysql_);
@@ -85,6 +107,10 @@ Result<std::unique_ptr<Connection>> Connection::connect(const ConnectOptions& op
   mysql_optionsv(mysql, MYSQL_SET_CHARSET_NAME, "utf8mb4");
   unsigned protocol = MYSQL_PROTOCOL_TCP;
   mysql_optionsv(mysql, MYSQL_OPT_PROTOCOL, &protocol);
+  // dts connects without TLS: only methods that never send the password itself. A server (or
+  // anything listening at an endpoint an API caller names) asking for mysql_clear_password or
+  // dialog (PAM) would otherwise get it in plain text.
+  mysql_optionsv(mysql, MARIADB_OPT_RESTRICTED_AUTH, kAuthPlugins);
   if (mysql_real_connect(
           mysql, options.endpoint.host.c_str(), options.user.c_str(), options.password.c_str(),
           options.database.empty() ? nullptr : options.database.c_str(), options.endpoint.port,
