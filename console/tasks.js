@@ -201,12 +201,14 @@ export function verifyPanel(v, settings) {
   if (!v && !configured) return null;
   const data = !settings || typeof settings !== 'object' || settings.full !== false;
   const section = el('section', { class: 'card verify', id: 'verify', 'aria-labelledby': 'verify-h' });
+  const inc = v && v.incremental;
   if (!v || !v.state) {
     section.append(el('h2', { id: 'verify-h' }, 'Verification'),
-      el('p', { class: 'empty-inline' }, 'Not run yet: it starts once full data is done.'));
+      inc ? null : el('p', { class: 'empty-inline' }, 'Not run yet: it starts once full data is done.'),
+      inc ? incrementalVerify(inc) : null);
     return section;
   }
-  const diffs = (v.row_differences || 0) + (v.schema_differences || 0);
+  const diffs = (v.row_differences || 0) + (v.schema_differences || 0) + (inc ? inc.row_differences || 0 : 0);
   section.append(
     el('h2', { id: 'verify-h' }, 'Verification ', el('span', { class: 'badge v-' + v.state, id: 'verify-state' }, VERIFY_LABEL[v.state] || v.state)),
     el('dl', { class: 'facts' },
@@ -225,10 +227,28 @@ export function verifyPanel(v, settings) {
   else if (v.state === 'different') section.append(el('p', { class: 'alert error' }, fmtNumber(diffs) + ' difference' + (diffs === 1 ? '' : 's') + ' found. ',
     'To repair: ', el('code', {}, 'dts verify'), ' on this task\'s file with ', el('code', {}, '--fix repair.sql'),
     ' writes the SQL that would repair the destination, for you to review (it never runs it).'));
+  if (inc) section.append(incrementalVerify(inc));
   for (const t of v.differing_tables || []) section.append(differingTable(t));
   if (v.detail && v.state !== 'failed')
     section.append(el('details', { class: 'report' }, el('summary', {}, 'Summary report'), el('pre', {}, v.detail)));
   return section;
+}
+
+// Incremental verification (options.verify.incremental): the changed rows compared once
+// applied; a difference here makes the task's verify state "different" even when the full
+// comparison found the destination equal.
+function incrementalVerify(i) {
+  const bad = (i.row_differences || 0) > 0;
+  return el('div', { class: 'verify-incremental', id: 'verify-incremental' },
+    el('h3', {}, 'Changed rows'),
+    el('dl', { class: 'facts' },
+      fact('Checked', fmtNumber(i.rows_checked)),
+      fact('Different', fmtNumber(i.row_differences), bad ? 'bad-text' : ''),
+      fact('Not checked', fmtNumber(i.skipped), i.skipped ? 'bad-text' : ''),
+      fact('Re-checks', fmtNumber(i.rechecks))),
+    bad ? el('p', { class: 'alert error' }, fmtNumber(i.row_differences) + ' changed row' + (i.row_differences === 1 ? '' : 's') +
+      ' differ at the destination after being applied.') : null,
+    bad && i.detail ? el('pre', { class: 'verify-incremental-detail' }, i.detail) : null);
 }
 
 function differingTable(t) {

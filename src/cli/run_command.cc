@@ -81,7 +81,7 @@ nlohmann::json toJson(const task::TaskState& s) {
           {"source_replication", source::replicationHealthJson(s.source_replication)},
           {"degraded", s.degraded},
           {"updated_at_ms", s.updated_at_ms},
-          {"verify", task::verifyStateJson(s.verify)},
+          {"verify", task::verifyStatusJson(s.verify)},
           {"tables", tables}};
 }
 

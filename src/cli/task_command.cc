@@ -16,6 +16,8 @@
 #include "server/token.h"
 #include "source/replication_health.h"
 #include "task/progress.h"
+#include "task/state_store.h"
+#include "task/status_view.h"
 
 namespace dts::cli {
 namespace {
@@ -103,6 +105,8 @@ std::string renderTask(const json& t, bool tty) {
   }
   if (node_health.state == source::ReplicationHealth::State::kUnknown)
     out += "  " + source::describeReplicationHealth(node_health) + "\n";
+  if (auto v = t.find("verify"); v != t.end() && v->is_object())
+    task::appendVerify(task::verifyStateFromJson(*v), &out);
   if (t["retrying"].is_object()) {
     out += "  " + str(t["retrying"], "message") + "\n";
   }

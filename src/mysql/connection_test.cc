@@ -34,8 +34,8 @@ TEST(EndpointTest, RejectsBadPorts) {
 
 // Found by a tester: 'h:3306:1' was host 'h:3306', port 1, retried for 12 hours as unreachable.
 TEST(EndpointTest, RejectsHostsThatAreNoHostName) {
-  for (const char* text : {"127.0.0.1:45059:99", "::1", "db host:3306", "a/b:1", "u@h:3306",
-                           "h\n:3306", "[h:1"}) {
+  for (const char* text :
+       {"127.0.0.1:45059:99", "::1", "db host:3306", "a/b:1", "u@h:3306", "h\n:3306", "[h:1"}) {
     auto ep = Endpoint::parse(text);
     EXPECT_FALSE(ep.ok()) << text;
   }

@@ -301,8 +301,9 @@ json taskJson(const TaskView& v) {
               {"open_transaction", task::openTransactionJson(v.sink.open_transaction)}}},
             {"updated_at",
              v.engine.updated_at_ms > 0 ? json(isoTime(v.engine.updated_at_ms)) : json(nullptr)}};
-  if (!v.engine.verify.state.empty() || v.engine.verify.incremental.enabled)
-    j["verify"] = task::verifyStateJson(v.engine.verify);
+  if (!v.engine.verify.state.empty() || v.engine.verify.incremental.enabled) {
+    j["verify"] = task::verifyStatusJson(v.engine.verify);
+  }
   if (v.tracking) j["tracking"] = trackingJson(*v.tracking);
   if (!v.events.empty()) {
     json events = json::array();

@@ -233,7 +233,7 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
   auto perVerify = [&](const std::string& name, const char* type, const char* help, auto value) {
     w.family(name, type, help);
     for (const auto& t : tasks) {
-      if (!t.engine.verify.state.empty())
+      if (!t.engine.verify.state.empty() || t.engine.verify.incremental.row_differences > 0)
         w.sample(name, label("task", t.name), value(t.engine.verify));
     }
   };
@@ -241,7 +241,9 @@ std::string renderMetrics(const std::vector<TaskView>& tasks) {
             [](const task::VerifyState& v) { return v.state == "running" ? 1.0 : 0.0; });
   perVerify("dts_task_verify_equal", "gauge",
             "1 when the last verification found the destination equal, 0 otherwise.",
-            [](const task::VerifyState& v) { return v.state == "equal" ? 1.0 : 0.0; });
+            [](const task::VerifyState& v) {
+              return task::verifyOverallState(v) == "equal" ? 1.0 : 0.0;
+            });
   perVerify("dts_task_verify_tables_checked", "gauge", "Tables verified so far.",
             [](const task::VerifyState& v) { return static_cast<double>(v.tables_checked); });
   perVerify("dts_task_verify_row_differences", "gauge", "Rows found different.",

@@ -65,13 +65,31 @@ Result<RewrittenTable> rewriteCreateTable(std::string_view create_sql,
                                           const pipeline::TableRoute& route,
                                           const pipeline::Mapping& mapping,
                                           bool defer_secondary_keys) {
+  // One line per item, split at newlines outside quotes: an identifier (table, column, key,
+  // constraint) may hold a newline, which SHOW CREATE TABLE prints as it is.
   std::vector<std::string_view> lines;
-  size_t start = 0;
-  while (start <= create_sql.size()) {
-    size_t nl = create_sql.find('\n', start);
-    if (nl == std::string_view::npos) nl = create_sql.size();
-    lines.push_back(create_sql.substr(start, nl - start));
-    start = nl + 1;
+  {
+    size_t start = 0;
+    char quote = 0;  // the quote we are inside of, or 0
+    for (size_t i = 0; i < create_sql.size(); ++i) {
+      const char c = create_sql[i];
+      if (quote != 0) {
+        if (c == '\\' && quote != '`') {
+          ++i;  // an escaped character of a string
+        } else if (c == quote) {
+          if (i + 1 < create_sql.size() && create_sql[i + 1] == quote)
+            ++i;  // a doubled quote stays inside
+          else
+            quote = 0;
+        }
+      } else if (c == '`' || c == '\'' || c == '"') {
+        quote = c;
+      } else if (c == '\n') {
+        lines.push_back(create_sql.substr(start, i - start));
+        start = i + 1;
+      }
+    }
+    lines.push_back(create_sql.substr(start));
   }
   std::string what = "SHOW CREATE TABLE of " + route.source_database + "." + route.source_table;
   if (lines.size() < 3 || !lines[0].starts_with("CREATE TABLE ") || lines[0].back() != '(') {

@@ -103,6 +103,45 @@ nlohmann::json verifyStateJson(const VerifyState& v) {
   return j;
 }
 
+VerifyState verifyStateFromJson(const nlohmann::json& v) {
+  VerifyState out;
+  if (!v.is_object()) return out;
+  out.state = v.value("state", "");
+  out.tables_checked = v.value("tables_checked", uint64_t{0});
+  out.tables_total = v.value("tables_total", uint64_t{0});
+  out.row_differences = v.value("row_differences", uint64_t{0});
+  out.schema_differences = v.value("schema_differences", uint64_t{0});
+  out.rechecks = v.value("rechecks", uint64_t{0});
+  out.chunks = v.value("chunks", uint64_t{0});
+  out.chunks_resumed = v.value("chunks_resumed", uint64_t{0});
+  out.seconds = v.value("seconds", 0.0);
+  out.detail = v.value("detail", "");
+  if (auto i = v.find("incremental"); i != v.end() && i->is_object()) {
+    out.incremental.enabled = true;
+    out.incremental.rows_checked = i->value("rows_checked", uint64_t{0});
+    out.incremental.row_differences = i->value("row_differences", uint64_t{0});
+    out.incremental.rechecks = i->value("rechecks", uint64_t{0});
+    out.incremental.skipped = i->value("skipped", uint64_t{0});
+    out.incremental.detail = i->value("detail", "");
+  }
+  out.rows_checked = v.value("rows_checked", uint64_t{0});
+  if (auto t = v.find("differing_tables"); t != v.end() && t->is_array())
+    out.differing_tables_json = t->dump();
+  return out;
+}
+
+std::string verifyOverallState(const VerifyState& v) {
+  if (v.incremental.row_differences > 0 && (v.state.empty() || v.state == "equal"))
+    return "different";
+  return v.state;
+}
+
+nlohmann::json verifyStatusJson(const VerifyState& v) {
+  nlohmann::json j = verifyStateJson(v);
+  j["state"] = verifyOverallState(v);
+  return j;
+}
+
 nlohmann::json trackingLogJson(const TrackingLogState& t) {
   if (!t.known()) return nullptr;
   return {{"first_offset", t.first_offset},           {"end_offset", t.end_offset},
@@ -204,29 +243,8 @@ Result<std::optional<TaskState>> SqliteStateStore::load(const std::string& name)
     if (auto o = stats.find("open_transaction"); o != stats.end())
       s.open_transaction = openTransactionFromJson(*o);
     s.schema_started = stats.value("schema_started", false);
-    if (auto v = stats.find("verify"); v != stats.end() && v->is_object()) {
-      s.verify.state = v->value("state", "");
-      s.verify.tables_checked = v->value("tables_checked", uint64_t{0});
-      s.verify.tables_total = v->value("tables_total", uint64_t{0});
-      s.verify.row_differences = v->value("row_differences", uint64_t{0});
-      s.verify.schema_differences = v->value("schema_differences", uint64_t{0});
-      s.verify.rechecks = v->value("rechecks", uint64_t{0});
-      s.verify.chunks = v->value("chunks", uint64_t{0});
-      s.verify.chunks_resumed = v->value("chunks_resumed", uint64_t{0});
-      s.verify.seconds = v->value("seconds", 0.0);
-      s.verify.detail = v->value("detail", "");
-      if (auto i = v->find("incremental"); i != v->end() && i->is_object()) {
-        s.verify.incremental.enabled = true;
-        s.verify.incremental.rows_checked = i->value("rows_checked", uint64_t{0});
-        s.verify.incremental.row_differences = i->value("row_differences", uint64_t{0});
-        s.verify.incremental.rechecks = i->value("rechecks", uint64_t{0});
-        s.verify.incremental.skipped = i->value("skipped", uint64_t{0});
-        s.verify.incremental.detail = i->value("detail", "");
-      }
-      s.verify.rows_checked = v->value("rows_checked", uint64_t{0});
-      if (auto t = v->find("differing_tables"); t != v->end() && t->is_array())
-        s.verify.differing_tables_json = t->dump();
-    }
+    if (auto v = stats.find("verify"); v != stats.end() && v->is_object())
+      s.verify = verifyStateFromJson(*v);
     // A data dir written before the degraded counts existed has no "degraded": none counted.
     auto degraded = stats.find("degraded");
     if (degraded != stats.end() && degraded->is_object()) {

@@ -125,8 +125,17 @@ struct VerifyState {
   IncrementalVerifyState incremental;
   bool done() const { return state == "equal" || state == "different"; }
 };
-// The verification state as JSON (the state store's, `dts status --json`'s and the API's form).
+// The verification state as JSON (the state store's, `dts status --json`'s and the API's form),
+// and back (fields it lacks are zero).
 nlohmann::json verifyStateJson(const VerifyState& v);
+VerifyState verifyStateFromJson(const nlohmann::json& v);
+// What an operator is told of the destination (the API's and console's verify.state, `dts
+// status`): `state`, but "different" once incremental verification found a changed row that
+// differs, while the full comparison said equal or has not run (its own `state` is kept, which
+// decides whether it runs).
+std::string verifyOverallState(const VerifyState& v);
+// verifyStateJson with that overall state: what `dts status --json` and the API show.
+nlohmann::json verifyStatusJson(const VerifyState& v);
 
 // A tracking task's change log (task/tracking.h) at the last progress report.
 struct TrackingLogState {

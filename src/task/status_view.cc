@@ -127,6 +127,36 @@ void appendErrors(const TaskState& st, std::string* out) {
 
 }  // namespace
 
+void appendVerify(const VerifyState& v, std::string* out) {
+  if (!v.state.empty() || v.incremental.row_differences > 0) {
+    *out += "  verify: " + verifyOverallState(v);
+    if (!v.state.empty())
+      *out += ", " + std::to_string(v.tables_checked) + "/" + std::to_string(v.tables_total) +
+              " tables, " + std::to_string(v.row_differences) + " row and " +
+              std::to_string(v.schema_differences) + " schema differences";
+    *out += "\n";
+  }
+  if (v.incremental.enabled) {
+    const auto& i = v.incremental;
+    *out += "  verify incremental: " + std::to_string(i.rows_checked) + " changed rows checked, " +
+            std::to_string(i.row_differences) + " different, " + std::to_string(i.skipped) +
+            " skipped\n";
+    // The rows that differ, with their keys: what to look at, or repair (dts verify --fix).
+    if (i.row_differences > 0 && !i.detail.empty()) {
+      std::string detail = i.detail;
+      while (!detail.empty() && detail.back() == '\n') detail.pop_back();
+      size_t at = 0;
+      while (at <= detail.size()) {
+        size_t nl = detail.find('\n', at);
+        *out += "    " + detail.substr(at, nl == std::string::npos ? std::string::npos : nl - at) +
+                "\n";
+        if (nl == std::string::npos) break;
+        at = nl + 1;
+      }
+    }
+  }
+}
+
 std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
   const bool tracking = st.kind == "tracking";
   // No process runs it: nothing moves, whatever the last saved rates were.
@@ -166,18 +196,7 @@ std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx) {
       list += (list.empty() ? "" : ", ") + mode + " " + std::to_string(count);
     out += "  degraded: " + list + "\n";
   }
-  if (!st.verify.state.empty()) {
-    out += "  verify: " + st.verify.state + ", " + std::to_string(st.verify.tables_checked) + "/" +
-           std::to_string(st.verify.tables_total) + " tables, " +
-           std::to_string(st.verify.row_differences) + " row and " +
-           std::to_string(st.verify.schema_differences) + " schema differences\n";
-  }
-  if (st.verify.incremental.enabled) {
-    const auto& i = st.verify.incremental;
-    out += "  verify incremental: " + std::to_string(i.rows_checked) + " changed rows checked, " +
-           std::to_string(i.row_differences) + " different, " + std::to_string(i.skipped) +
-           " skipped\n";
-  }
+  appendVerify(st.verify, &out);
   appendErrors(st, &out);
   return out;
 }

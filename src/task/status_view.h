@@ -36,6 +36,10 @@ struct StatusContext {
 };
 
 std::string renderTaskStatus(const TaskState& st, const StatusContext& ctx);
+// The verification lines of a task's status (also the server's `dts task status`): the overall
+// state (verifyOverallState) with the full comparison's counts, and incremental verification's
+// counts with the rows that differ.
+void appendVerify(const VerifyState& v, std::string* out);
 
 // The widest a table-name column gets; longer names are cut in the middle.
 inline constexpr size_t kMaxNameColumn = 48;

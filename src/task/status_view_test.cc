@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/terminal_text.h"
@@ -157,6 +158,44 @@ TEST(StatusViewTest, AMigrationWithoutIncrementalShowsWhatItsCopyIsAsOf) {
   st.phase = TaskPhase::kIncremental;
   out = renderTaskStatus(st, {});
   EXPECT_NE(out.find("  incremental start: 0-1-4"), std::string::npos) << out;
+}
+
+// A changed row incremental verification found different makes the task's verification
+// "different" wherever it is shown (status text, API and `dts status --json`, metrics), with the
+// row; the full comparison's own state, which decides whether it runs, stays "equal" (found by
+// a tester: the console said "the destination holds what the source holds").
+TEST(StatusViewTest, AChangedRowThatDiffersMakesTheVerificationDifferent) {
+  TaskState st;
+  st.name = "s";
+  st.kind = "sync";
+  st.phase = TaskPhase::kIncremental;
+  st.verify.state = "equal";
+  st.verify.tables_checked = st.verify.tables_total = 2;
+  st.verify.incremental.enabled = true;
+  st.verify.incremental.rows_checked = 5;
+  std::string out = renderTaskStatus(st, {});
+  EXPECT_NE(out.find("  verify: equal, 2/2 tables, 0 row and 0 schema differences"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(verifyStatusJson(st.verify)["state"], "equal");
+  st.verify.incremental.row_differences = 1;
+  st.verify.incremental.detail = "shop.t: changed: id='3' (note)\nshop.t: missing: id='4'\n";
+  out = renderTaskStatus(st, {});
+  EXPECT_NE(out.find("  verify: different, 2/2 tables"), std::string::npos) << out;
+  EXPECT_NE(out.find("  verify incremental: 5 changed rows checked, 1 different, 0 skipped\n"
+                     "    shop.t: changed: id='3' (note)\n    shop.t: missing: id='4'\n"),
+            std::string::npos)
+      << out;
+  const nlohmann::json j = verifyStatusJson(st.verify);
+  EXPECT_EQ(j["state"], "different");
+  EXPECT_EQ(j["incremental"]["row_differences"], 1);
+  EXPECT_EQ(verifyStateJson(st.verify)["state"], "equal");  // what the store keeps
+  EXPECT_EQ(verifyStateFromJson(verifyStateJson(st.verify)).incremental.detail,
+            st.verify.incremental.detail);
+  // Incremental verification alone (no full comparison configured): still said.
+  st.verify.state.clear();
+  out = renderTaskStatus(st, {});
+  EXPECT_NE(out.find("  verify: different\n"), std::string::npos) << out;
 }
 
 // An error the task recovered from is shown as past, not as its error; the current one as such.

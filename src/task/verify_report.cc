@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/terminal_text.h"
+#include "sink/sql_literal.h"
 #include "task/verify.h"
 
 namespace dts::task {
@@ -177,7 +178,13 @@ std::string verifyFixSql(const VerifyReport& report) {
                     "parent row\n-- neither cascades to its children nor fails on them.\n"
                     "SET NAMES utf8mb4;\nSET time_zone = '+00:00';\n"
                     "SET @dts_verify_fk_checks = @@SESSION.foreign_key_checks;\n"
-                    "SET SESSION foreign_key_checks = 0;\n";
+                    "SET SESSION foreign_key_checks = 0;\n"
+                    // The literals are written for this mode (backslash escapes: a destination
+                    // whose sql_mode has NO_BACKSLASH_ESCAPES would store '\\' as two
+                    // characters), and it is the one dts writes rows under (strict).
+                    "SET @dts_verify_sql_mode = @@SESSION.sql_mode;\n"
+                    "SET SESSION sql_mode = '" +
+                    std::string(sink::strictSqlMode()) + "';\n";
   for (const auto& t : report.tables) {
     if (t.rows.empty() && t.schema.empty()) continue;
     out += "\n-- " + t.source_table + " -> " + t.target_table + "\n";
@@ -199,7 +206,9 @@ std::string verifyFixSql(const VerifyReport& report) {
     for (const auto& r : t.rows)
       if (r.kind != RowDifference::Kind::kExtra) out += r.fix_sql + "\n";
   }
-  out += "\nSET SESSION foreign_key_checks = @dts_verify_fk_checks;\n";
+  out +=
+      "\nSET SESSION foreign_key_checks = @dts_verify_fk_checks;\n"
+      "SET SESSION sql_mode = @dts_verify_sql_mode;\n";
   return out;
 }
 

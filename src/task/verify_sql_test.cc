@@ -247,6 +247,13 @@ TEST(VerifyReportTest, TableJsonForTheStatusIsBounded) {
 TEST(VerifyReportTest, FixSqlHasTheStatementsAndSchemaAsComments) {
   std::string sql = verifyFixSql(sampleReport());
   EXPECT_NE(sql.find("SET NAMES utf8mb4;"), std::string::npos);
+  // The literals' escapes mean what they say whatever the destination's sql_mode (a global
+  // NO_BACKSLASH_ESCAPES stored '\\back' for '\back'); the session's mode comes back at the end.
+  const size_t mode = sql.find("SET SESSION sql_mode = 'STRICT_ALL_TABLES,");
+  ASSERT_NE(mode, std::string::npos) << sql;
+  EXPECT_EQ(sql.find("NO_BACKSLASH_ESCAPES"), std::string::npos) << sql;
+  EXPECT_LT(mode, sql.find("REPLACE INTO"));
+  EXPECT_NE(sql.find("SET SESSION sql_mode = @dts_verify_sql_mode;\n"), std::string::npos) << sql;
   EXPECT_NE(sql.find("REPLACE INTO `d`.`a` (`id`, `name`) VALUES (7, 'x');"), std::string::npos);
   EXPECT_NE(sql.find("DELETE FROM `d`.`a` WHERE `id` = 9;"), std::string::npos);
   EXPECT_NE(sql.find("-- schema (not repaired here): column `c`: character set"),

@@ -566,7 +566,10 @@ try:
                  {"kind": "changed", "key": {"id": "7", "region": "eu"}, "count": 1,
                   "columns": [{"column": "total", "source": "10.50", "destination": "10.05"},
                               {"column": "note", "source": "x", "destination": None}]},
-                 {"kind": "missing", "key": {"id": "8", "region": "eu"}, "count": 1}]}]},
+                 {"kind": "missing", "key": {"id": "8", "region": "eu"}, "count": 1}]}],
+         "incremental": {"rows_checked": 40, "row_differences": 1, "rechecks": 2, "skipped": 0,
+                         "detail": "shop.b: changed: id='3' (note: source '<u>under</u>', "
+                                   "destination '<img src=y onerror=alert(7)>')"}},
         # error_history as the API has it: oldest first, only the newest unrecovered.
         [past_error("unavailable: reading the binlog of node node-2 (10.0.0.12:3306): Lost "
                     "connection to server during query (error 2013)", "2026-12-01T09:15:00Z", 47),
@@ -589,6 +592,10 @@ try:
     text_in("#verify tr.diff-changed", "id=7, region=eu")
     text_in("#verify", "1 more not listed")
     text_in("#verify .schema-diffs", "character set (source utf8mb4, destination latin1)")
+    # Incremental verification's changed rows: shown (they were not at all), as text.
+    text_in("#verify-incremental", "1 changed row differ at the destination after being applied")
+    text_in("#verify-incremental pre", "destination '<img src=y onerror=alert(7)>'")
+    assert not d.find_elements(By.CSS_SELECTOR, "#verify-incremental img")
     text_in("#open-transaction", "Applying one large transaction 0-101-48230117: 1,234,567 rows "
             "so far (about 10,000 rows/s). None of it is visible at the destination until its "
             "last row commits")
