@@ -1,5 +1,6 @@
 #include "pipeline/ddl_rewrite.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "common/strings.h"
@@ -391,8 +392,16 @@ Result<std::optional<RewrittenDdl>> rewriteDdl(std::string_view sent, std::strin
                                        : mysql::quoteQualified(targets[n].db, targets[n].table);
     out.replace(r.begin, r.end - r.begin, repl);
   }
-  return std::optional<RewrittenDdl>(
-      RewrittenDdl{std::move(out), default_selected ? target_default : "", "", "", false, {}});
+  // The tables (or databases, with an empty table) it acts on, by their target names: what the
+  // applier fingerprints before running it (sink/mysql_applier.h).
+  std::vector<std::pair<std::string, std::string>> acted_on;
+  for (const Target& t : targets) {
+    std::pair<std::string, std::string> name{t.db, t.table};
+    if (std::find(acted_on.begin(), acted_on.end(), name) == acted_on.end())
+      acted_on.push_back(std::move(name));
+  }
+  return std::optional<RewrittenDdl>(RewrittenDdl{
+      std::move(out), default_selected ? target_default : "", "", "", false, std::move(acted_on)});
 }
 
 }  // namespace dts::pipeline

@@ -63,6 +63,7 @@ struct RewrittenDdl {
   bool holds_no_rows = false;
   // kRecord: every selected table it names, as the task names them (database, table), in the
   // order the statement first names them; empty for a statement of a database or of no table.
+  // kApply: every table it names by its target name ((database, "") for a database).
   std::vector<std::pair<std::string, std::string>> tables;
 };
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <set>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -52,6 +54,33 @@ bool alreadyDone(unsigned err) {
          err == ER_BAD_FIELD_ERROR || err == ER_DB_CREATE_EXISTS || err == ER_DB_DROP_EXISTS ||
          err == ER_DUP_KEY || err == ER_SP_ALREADY_EXISTS || err == ER_SP_DOES_NOT_EXIST;
 }
+
+// How the checkpoint's pending_ddl names a DDL that may have run: "GTID" (older data dirs, and
+// when no fingerprint could be read), or "GTID#STATEMENT#FINGERPRINT": the statement of the
+// transaction started last, and the destination's fingerprint before it.
+struct PendingDdl {
+  std::string gtid;
+  size_t statement = 0;
+  std::optional<std::string> fingerprint;
+
+  static PendingDdl parse(const std::string& text) {
+    PendingDdl p;
+    const size_t a = text.find('#');
+    const size_t b = a == std::string::npos ? a : text.find('#', a + 1);
+    if (b == std::string::npos) {
+      p.gtid = text;
+      return p;
+    }
+    p.gtid = text.substr(0, a);
+    p.statement = std::strtoull(text.c_str() + a + 1, nullptr, 10);
+    p.fingerprint = text.substr(b + 1);
+    return p;
+  }
+  std::string text() const {
+    if (!fingerprint.has_value()) return gtid;
+    return gtid + "#" + std::to_string(statement) + "#" + *fingerprint;
+  }
+};
 
 constexpr size_t kMaxRoundTripBytes = 8 << 20;
 constexpr int kMaxSlots = 64;
@@ -921,6 +950,75 @@ Status MysqlApplier::waitIdleLocked(std::unique_lock<std::mutex>& lock) {
   return error_;
 }
 
+std::string MysqlApplier::ddlFingerprint(const ChangeEvent& d) {
+  std::set<std::string> dbs;
+  if (!d.database.empty()) dbs.insert(d.database);
+  for (const auto& [db, table] : d.ddl_tables)
+    if (!db.empty()) dbs.insert(db);
+  if (dbs.empty()) return "";
+  std::string in;
+  for (const auto& db : dbs) in += (in.empty() ? "" : ",") + control_->quoteString(db);
+  // What a DDL changes, and nothing rows change (no row counts, AUTO_INCREMENT, update times).
+  // CREATE_TIME tells apart two tables whose names a RENAME swapped; a COPY ALTER renews it.
+  auto part = [&](const std::string& fields, const std::string& table, const std::string& schema,
+                  const std::string& order) {
+    return "(SELECT GROUP_CONCAT(CONCAT_WS(0x1f, " + fields + ") ORDER BY " + order +
+           " SEPARATOR 0x1e) FROM information_schema." + table + " WHERE " + schema + " IN (" + in +
+           "))";
+  };
+  const std::string sql =
+      "SELECT MD5(CONCAT_WS(0x1d, " +
+      part("SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME", "SCHEMATA",
+           "SCHEMA_NAME", "SCHEMA_NAME") +
+      ", " +
+      part(
+          "TABLE_SCHEMA, TABLE_NAME, TABLE_TYPE, IFNULL(ENGINE, ''), IFNULL(ROW_FORMAT, ''), "
+          "IFNULL(TABLE_COLLATION, ''), IFNULL(CREATE_OPTIONS, ''), TABLE_COMMENT, "
+          "IFNULL(CREATE_TIME, '')",
+          "TABLES", "TABLE_SCHEMA", "TABLE_SCHEMA, TABLE_NAME") +
+      ", " +
+      part(
+          "TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, "
+          "IFNULL(COLUMN_DEFAULT, 0x00), EXTRA, IFNULL(COLLATION_NAME, ''), COLUMN_COMMENT, "
+          "IFNULL(GENERATION_EXPRESSION, '')",
+          "COLUMNS", "TABLE_SCHEMA", "TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION") +
+      ", " +
+      part(
+          "TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX, IFNULL(COLUMN_NAME, ''), "
+          "NON_UNIQUE, INDEX_TYPE, IFNULL(SUB_PART, ''), IFNULL(COLLATION, '')",
+          "STATISTICS", "TABLE_SCHEMA", "TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX") +
+      ", " +
+      part("CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME, CONSTRAINT_TYPE", "TABLE_CONSTRAINTS",
+           "CONSTRAINT_SCHEMA", "CONSTRAINT_SCHEMA, TABLE_NAME, CONSTRAINT_NAME") +
+      ", " +
+      part(
+          "TABLE_SCHEMA, TABLE_NAME, PARTITION_NAME, IFNULL(SUBPARTITION_NAME, ''), "
+          "IFNULL(PARTITION_DESCRIPTION, '')",
+          "PARTITIONS", "TABLE_SCHEMA",
+          "TABLE_SCHEMA, TABLE_NAME, PARTITION_ORDINAL_POSITION, SUBPARTITION_ORDINAL_POSITION") +
+      ", " +
+      part("TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION", "VIEWS", "TABLE_SCHEMA",
+           "TABLE_SCHEMA, TABLE_NAME") +
+      ", " +
+      part("ROUTINE_SCHEMA, ROUTINE_NAME, ROUTINE_TYPE, IFNULL(LAST_ALTERED, '')", "ROUTINES",
+           "ROUTINE_SCHEMA", "ROUTINE_SCHEMA, ROUTINE_NAME") +
+      ", " +
+      part("TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, CREATED", "TRIGGERS",
+           "TRIGGER_SCHEMA", "TRIGGER_SCHEMA, TRIGGER_NAME") +
+      "))";
+  // Long enough for every definition of large schemas (GROUP_CONCAT cuts at this length).
+  if (!control_->execute("SET SESSION group_concat_max_len = 1073741824").ok()) return "";
+  auto v = control_->queryValue(sql);
+  if (!v.ok() || !v->has_value() || (*v)->size() != 32) {
+    spdlog::warn(
+        "task {}: no fingerprint of the destination's definitions before a DDL ({}); "
+        "a restart while it runs replays it",
+        options_.task, v.ok() ? "none" : v.status().toString());
+    return "";
+  }
+  return **v;
+}
+
 Status MysqlApplier::writeControlSlot(const std::string& pending_ddl) {
   std::string sql;
   {
@@ -993,15 +1091,41 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
     std::unique_lock<std::mutex> lock(mu_);
     DTS_RETURN_IF_ERROR(waitIdleLocked(lock));
   }
-  bool replay = resume_.pending_ddl == t->gtid;
+  // A DDL is not transactional: the mark naming it is written before it runs, and cleared
+  // after. A restart that finds the mark (replay) cannot tell from the checkpoint whether the
+  // statement ran (a killed dts's statement goes on at the destination, and the fencing in open()
+  // waits for it to end). Each statement's mark also holds a fingerprint of the definitions in
+  // the databases it names (ddlFingerprint): a replayed statement whose fingerprint changed since
+  // its mark was written has run, and runs no second time; one before the marked statement has
+  // run too. Otherwise it runs, and an error saying it is there already (alreadyDone) is taken as
+  // done. Without this a statement that succeeds twice ran twice: a swap of two columns (RENAME
+  // COLUMN a TO b, b TO a) swapped every existing row's values back, an unnamed index doubled.
+  const PendingDdl marked = PendingDdl::parse(resume_.pending_ddl);
+  const bool replay = marked.gtid == t->gtid;
   auto fail = [&](Status st) {
     std::lock_guard<std::mutex> lock(mu_);
     error_ = st;
     return st;
   };
-  Status st = writeControlSlot(t->gtid);
-  if (!st.ok()) return fail(st);
-  for (const ChangeEvent& d : ddl) {
+  Status st;
+  for (size_t i = 0; i < ddl.size(); ++i) {
+    const ChangeEvent& d = ddl[i];
+    const std::string fingerprint = ddlFingerprint(d);
+    if (replay && marked.fingerprint.has_value() && i <= marked.statement) {
+      if (i < marked.statement || fingerprint.empty() || fingerprint != *marked.fingerprint) {
+        spdlog::warn(
+            "task {}: statement {} of DDL {} ran before a restart (the destination's definitions "
+            "changed since it was started); not running it again: {}",
+            options_.task, i + 1, t->gtid, excerpt(d.sql));
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.ddl_replays_skipped;
+        continue;
+      }
+    }
+    st = writeControlSlot(PendingDdl{
+        t->gtid, i, fingerprint.empty() ? std::nullopt : std::optional<std::string>(fingerprint)}
+                              .text());
+    if (!st.ok()) return fail(st);
     if (!d.database.empty()) {
       // Unqualified names inside the statement body resolve where they did at the source.
       (void)control_->execute("USE " + mysql::quoteIdentifier(d.database));
@@ -1016,6 +1140,9 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       if (!st.ok()) return fail(st.withContext("DDL of transaction " + t->gtid));
     }
     st = control_->execute(d.sql);
+    // Read now: restoring the session below clears it (every replayed DDL that the destination
+    // had already failed as if it were new: "Duplicate column name", the task stopped for good).
+    const unsigned err = st.ok() ? 0 : control_->lastErrorNumber();
     if (d.ddl_session != nullptr) {
       Status back = control_->execute(
           "SET SESSION timestamp = DEFAULT, time_zone = '+00:00', sql_mode = '" +
@@ -1024,7 +1151,6 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
       if (!back.ok() && st.ok()) return fail(back.withContext("DDL of transaction " + t->gtid));
     }
     if (!st.ok()) {
-      unsigned err = control_->lastErrorNumber();
       if (replay && alreadyDone(err)) {
         spdlog::warn("DDL {} was already applied before a restart; skipping its replay ({})",
                      t->gtid, st.message());

@@ -278,6 +278,9 @@ class MysqlApplier final : public Sink {
   Status applyDdl(const std::shared_ptr<Txn>& txn, const std::vector<pipeline::ChangeEvent>& ddl,
                   bool rows_follow = false);
   Status writeControlSlot(const std::string& pending_ddl);
+  // MD5 of the destination's definitions (tables, columns, indexes, constraints, partitions,
+  // views, routines, triggers) in the databases DDL statement d names; "" when it cannot be read.
+  std::string ddlFingerprint(const pipeline::ChangeEvent& d);
   // The keys of ev's table at the destination, read once per table definition.
   Result<std::shared_ptr<const TableKeys>> tableKeys(const pipeline::ChangeEvent& ev);
   // Cuts from a row event the columns its destination table computes (generated columns:
