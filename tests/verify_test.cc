@@ -810,7 +810,10 @@ TEST_F(VerifyTest, K_RepairSqlChangesOnlyTheDifferingRows) {
   // (it saw column types and unique keys only).
   st = dst->execute(
       "ALTER TABLE vrep.p ALTER COLUMN v SET DEFAULT 5, COMMENT 'changed';"
-      "ALTER TABLE vrep.kl ADD INDEX ia (a, b(1))");
+      "ALTER TABLE vrep.kl ADD INDEX ia (a, b(1)), ADD INDEX ia_2 (a, b(1));"
+      // A second copy of a key the source has: it was folded into the first (a DDL applied
+      // twice left such a copy, and verify said equal).
+      "ALTER TABLE vrep.p ADD UNIQUE KEY id_2 (id)");
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(verify("--data-dir " + shellQuote(workFile("verify-repair-data")) + " --restart",
                    &report, file),
@@ -827,6 +830,8 @@ TEST_F(VerifyTest, K_RepairSqlChangesOnlyTheDifferingRows) {
       (std::set<std::string>{
           "vrep.p column `v`: default NULL / 5", "vrep.p table: comment  / changed",
           "vrep.kl index INDEX (`a`, `b`): extra at destination  / ia",  // b(1) of a CHAR(1): whole
+          "vrep.kl index INDEX (`a`, `b`): extra at destination  / ia_2",
+          "vrep.p key UNIQUE KEY (`id`): extra at destination  / id_2",
       }))
       << report.dump(2);
 }

@@ -734,10 +734,11 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
              d.column_type});
     }
   }
+  using Names = std::vector<std::string>;
   auto keys = [&](mysql::Connection& conn, const std::string& db,
-                  const std::string& table) -> Result<std::map<std::string, std::string>> {
+                  const std::string& table) -> Result<std::map<std::string, Names>> {
     DTS_ASSIGN_OR_RETURN(auto uks, mysql::readUniqueKeys(conn, db, table));
-    std::map<std::string, std::string> out;  // "PRIMARY|UNIQUE (cols)" -> index name
+    std::map<std::string, Names> out;  // "PRIMARY|UNIQUE (cols)" -> index names
     for (const auto& k : uks) {
       bool kept = std::all_of(k.columns.begin(), k.columns.end(), [&](const std::string& c) {
         return std::find(cat.copy_columns.begin(), cat.copy_columns.end(), c) !=
@@ -747,20 +748,40 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
       std::string cols;
       for (const auto& c : k.columns)
         cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
-      out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"] = k.name;
+      out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"]
+          .push_back(k.name);
     }
     return out;
   };
-  // Keys or indexes by their definition ("PRIMARY KEY (`a`)" -> name): those one side lacks.
-  auto compareDefinitions = [&](const std::string& what,
-                                const std::map<std::string, std::string>& at_src,
-                                const std::map<std::string, std::string>& at_dst) {
-    for (const auto& [k, name] : at_src)
-      if (at_dst.count(k) == 0)
-        result->schema.push_back({what + " " + k, "missing at destination", name, ""});
-    for (const auto& [k, name] : at_dst)
-      if (at_src.count(k) == 0)
-        result->schema.push_back({what + " " + k, "extra at destination", "", name});
+  // Keys or indexes by their definition ("PRIMARY KEY (`a`)" -> names): those one side lacks, and
+  // copies one side has more of (a second index over the same columns, pad and pad_2, costs every
+  // write and was not seen).
+  auto compareDefinitions = [&](const std::string& what, const std::map<std::string, Names>& at_src,
+                                const std::map<std::string, Names>& at_dst) {
+    static const Names kNone;
+    auto surplus = [](const Names& more, const Names& fewer) {
+      Names out;  // the names of `more` beyond fewer's count, those fewer lacks first
+      for (const auto& n : more)
+        if (std::find(fewer.begin(), fewer.end(), n) == fewer.end()) out.push_back(n);
+      for (const auto& n : more)
+        if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+      out.resize(more.size() - fewer.size());
+      return out;
+    };
+    for (const auto& [k, names] : at_src) {
+      auto it = at_dst.find(k);
+      const Names& there = it == at_dst.end() ? kNone : it->second;
+      if (there.size() < names.size())
+        for (const auto& n : surplus(names, there))
+          result->schema.push_back({what + " " + k, "missing at destination", n, ""});
+    }
+    for (const auto& [k, names] : at_dst) {
+      auto it = at_src.find(k);
+      const Names& there = it == at_src.end() ? kNone : it->second;
+      if (there.size() < names.size())
+        for (const auto& n : surplus(names, there))
+          result->schema.push_back({what + " " + k, "extra at destination", "", n});
+    }
   };
   DTS_ASSIGN_OR_RETURN(auto src_keys, keys(src, route.source_database, route.source_table));
   DTS_ASSIGN_OR_RETURN(auto dst_keys, keys(dst, route.target_database, route.target_table));
@@ -768,7 +789,7 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
   // Non-unique indexes (plain, FULLTEXT, SPATIAL) over kept columns, by their columns and
   // prefix lengths: a migration that lost one is slow, not wrong, but it is not the source's.
   auto indexes = [&](mysql::Connection& conn, const std::string& db,
-                     const std::string& table) -> Result<std::map<std::string, std::string>> {
+                     const std::string& table) -> Result<std::map<std::string, Names>> {
     DTS_ASSIGN_OR_RETURN(
         auto rows,
         conn.query("SELECT INDEX_NAME, INDEX_TYPE, COLUMN_NAME, SUB_PART FROM "
@@ -791,9 +812,9 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
       text += mysql::quoteIdentifier(col);
       if (r[3]) text += "(" + *r[3] + ")";
     }
-    std::map<std::string, std::string> out;  // "INDEX (cols)" -> index name
+    std::map<std::string, Names> out;  // "INDEX (cols)" -> index names
     for (auto& [name, entry] : by_name)
-      if (entry.second) out[entry.first + ")"] = name;
+      if (entry.second) out[entry.first + ")"].push_back(name);
     return out;
   };
   DTS_ASSIGN_OR_RETURN(auto src_ix, indexes(src, route.source_database, route.source_table));
