@@ -418,7 +418,13 @@ TEST_F(ServerTest, SourceNodeReplicationStoppedInTheApiMetricsAndEvents) {
       << diff("rh", "rh", "t");
 
   // The task is pointed at another node (`dts task source`, PATCH .../source) and resumes there
-  // from its checkpoint: no schema or full data again, nothing lost or doubled.
+  // from its checkpoint: no schema or full data again, nothing lost or doubled. That node lags
+  // behind the task's checkpoint at first: the task waits for it (retrying), it does not fail
+  // as if the binlog were purged (error 1236, "run the task anew").
+  cluster_->rootSql("node-3", "STOP SLAVE");
+  sourceSql("INSERT INTO rh.t VALUES (5, 'node-3 has not replicated this')");
+  EXPECT_TRUE(eventually(120s, [&] { return diff("rh", "rh", "t").empty(); }))
+      << diff("rh", "rh", "t");
   ASSERT_EQ(call("POST", "/api/v1/tasks/rh/stop").status, 200) << responses_;
   sourceSql("INSERT INTO rh.t VALUES (3, 'while the task was stopped')");
   std::string out;
@@ -429,6 +435,14 @@ TEST_F(ServerTest, SourceNodeReplicationStoppedInTheApiMetricsAndEvents) {
   EXPECT_EQ(task("rh")["config"]["source"]["secondary_node"], "node-3");
   const size_t events_before = call("GET", "/api/v1/tasks/rh/events").body["events"].size();
   ASSERT_EQ(call("POST", "/api/v1/tasks/rh/start").status, 200) << responses_;
+  EXPECT_TRUE(eventually(60s, [&] {
+    json j = task("rh");
+    return j["retrying"].is_object() &&
+           j["retrying"].value("message", "").find("has not reached the task's position yet") !=
+               std::string::npos;
+  })) << task("rh").dump(2);
+  EXPECT_EQ(task("rh")["state"], "running") << task("rh").dump(2);
+  cluster_->rootSql("node-3", "START SLAVE");
   ASSERT_TRUE(waitState("rh", "running", "incremental", 120s)) << task("rh").dump(2) << log();
   EXPECT_TRUE(eventually(60s, [&] {
     json j = task("rh");

@@ -828,7 +828,8 @@ TEST_F(VerifyTest, K_RepairSqlChangesOnlyTheDifferingRows) {
   EXPECT_EQ(
       seen,
       (std::set<std::string>{
-          "vrep.p column `v`: default NULL / 5", "vrep.p table: comment  / changed",
+          "vrep.p column `v`: default NULL / 5",
+          "vrep.p table: comment  / changed",
           "vrep.kl index INDEX (`a`, `b`): extra at destination  / ia",  // b(1) of a CHAR(1): whole
           "vrep.kl index INDEX (`a`, `b`): extra at destination  / ia_2",
           "vrep.p key UNIQUE KEY (`id`): extra at destination  / id_2",

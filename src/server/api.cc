@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -328,6 +329,41 @@ HttpResponse Api::handle(const HttpRequest& r) {
   return resp;
 }
 
+namespace {
+
+// A query parameter the endpoint does not take: 400 naming it and what the endpoint takes. A typo
+// was ignored (POST /api/v1/tasks?strat=true created a task that did not start). The changes
+// stream judges its own parameters (changes_stream.h).
+std::optional<HttpResponse> unknownParameter(const HttpRequest& r,
+                                             const std::vector<std::string>& parts) {
+  if (r.query.empty()) return std::nullopt;
+  std::vector<std::string> allowed;
+  const bool task_path = parts.size() >= 3 && parts[2] == "tasks";
+  if (task_path && parts.size() == 3) {
+    allowed = {"start"};
+  } else if (task_path && parts.size() == 4) {
+    allowed = {"events"};
+  } else if (task_path && parts.size() == 5 && parts[4] == "events") {
+    allowed = {"limit"};
+  } else if (task_path && parts.size() == 5 && parts[4] == "changes") {
+    return std::nullopt;
+  } else if (task_path && parts.size() >= 5 && parts[4] == "groups") {
+    allowed = {"format"};
+  }
+  for (const auto& [key, value] : r.query) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    return errorResponse(
+        400, "invalid_argument",
+        key + ": unknown parameter (" +
+            (list.empty() ? std::string("this endpoint takes none") : "allowed: " + list) + ")");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 HttpResponse Api::route(const HttpRequest& r) {
   if (r.path == "/healthz") {
     if (r.method != "GET" && r.method != "HEAD") return methodNotAllowed(r);
@@ -362,6 +398,7 @@ HttpResponse Api::route(const HttpRequest& r) {
     std::string why = "invalid API token";
     if (GroupTokenStore::looksLikeGroupToken(presented) && groupTokenAllows(presented, r, &why)) {
       std::vector<std::string> parts = splitPath(r.path);
+      if (auto bad = unknownParameter(r, parts)) return *bad;
       return tasks(r, parts);
     }
     return errorResponse(403, "forbidden", why);
@@ -379,6 +416,7 @@ HttpResponse Api::route(const HttpRequest& r) {
   std::vector<std::string> parts = splitPath(r.path);
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v1")
     return errorResponse(404, "not_found", "no such endpoint: " + r.path);
+  if (auto bad = unknownParameter(r, parts)) return *bad;
   if (parts.size() == 3 && parts[2] == "openapi.json") {
     if (r.method != "GET") return methodNotAllowed(r);
     HttpResponse resp;

@@ -134,6 +134,19 @@ TEST_F(ApiTest, CreateValidatesAndNamesTheField) {
   r = call("POST", "/api/v1/tasks?start=yes", taskJsonText("t1", ""));
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(body(r)["error"]["message"], "start: true, false, 1 or 0, not 'yes'") << r.body;
+  // A parameter an endpoint does not take is refused naming it (a typo, ?strat=true, created a
+  // task that did not start), on every endpoint.
+  r = call("POST", "/api/v1/tasks?strat=true", taskJsonText("t1", ""));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(body(r)["error"]["message"], "strat: unknown parameter (allowed: start)") << r.body;
+  for (const char* path : {"/api/v1/tasks?x=1", "/api/v1/tasks/t1?event=1",
+                           "/api/v1/tasks/t1/events?limt=3", "/api/v1/instances?all=1"}) {
+    r = call("GET", path);
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body;
+    EXPECT_NE(body(r)["error"]["message"].get<std::string>().find("unknown parameter"),
+              std::string::npos)
+        << path << ": " << r.body;
+  }
   // Nothing of the refused tasks was kept.
   EXPECT_TRUE(body(call("GET", "/api/v1/tasks"))["tasks"].empty());
   EXPECT_TRUE(std::filesystem::is_empty(dir_ / "server" / "tasks"));

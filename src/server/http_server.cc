@@ -473,7 +473,10 @@ bool HttpServer::requestBuffered(Connection& c) {
     } else if (length) {
       r.body = Connection::Request::Body::kLength;
       r.length = std::strtoull(std::string(*length).c_str(), nullptr, 10);
-      r.too_large = r.length > max_body;
+      // Not a number of bytes ("-1", "12abc"): nothing to wait for; the handler refuses it.
+      const bool number = !length->empty() && length->size() <= 19 &&
+                          length->find_first_not_of("0123456789") == std::string_view::npos;
+      r.too_large = !number || r.length > max_body;
     } else {
       return true;  // no body (or one httplib reads to the connection's end: it gets none)
     }
@@ -825,6 +828,13 @@ void HttpServer::route(Handler handler, size_t max_body) {
       return setError(res, 415, "unsupported_media_type",
                       "multipart/form-data bodies are not accepted: send the JSON or YAML as "
                       "the body");
+    }
+    if (const std::string length = req.get_header_value("Content-Length");
+        !chunked && (length.empty() || length.size() > 19 ||
+                     length.find_first_not_of("0123456789") != std::string::npos)) {
+      close_after_response = true;  // where this request's body ends is unknown
+      return setError(res, 400, "invalid_argument",
+                      "Content-Length: '" + length.substr(0, 40) + "' is not a number of bytes");
     }
     // Refused before reading: the library would read and drop the whole declared body first; a
     // chunked one the waiter found too large is only partly buffered.

@@ -474,6 +474,17 @@ TEST_F(HttpServerTest, BodiesAreReadWhateverTheirContentType) {
   std::string got = raw.receive(3s);
   EXPECT_NE(got.find("413"), std::string::npos) << got.substr(0, 200);
   EXPECT_NE(got.find("payload_too_large"), std::string::npos) << got.substr(0, 400);
+  // A length that is no number of bytes is a bad request, not a body too large (a tester's
+  // Content-Length: -1 got 413).
+  for (const char* length : {"-1", "12abc", "1e3", "99999999999999999999999"}) {
+    RawClient bad(port_);
+    bad.send(std::string("POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: ") + length +
+             "\r\n\r\n{}");
+    std::string answer = bad.receive(3s);
+    EXPECT_NE(answer.find(" 400 "), std::string::npos) << length << ": " << answer.substr(0, 200);
+    EXPECT_NE(answer.find("is not a number of bytes"), std::string::npos)
+        << length << ": " << answer.substr(0, 400);
+  }
 }
 
 // Whatever goes wrong, the answer is a JSON error, never an empty body.

@@ -92,6 +92,26 @@ Status checkNodeBinlogHasApplied(const std::string& node, const NodeGtidPosition
   return Status::OK();
 }
 
+Status checkNodeHasReached(const std::string& node, const NodeGtidPositions& positions,
+                           const std::optional<mysql::GtidPosition>& from) {
+  if (!from.has_value() || from->flavor() != mysql::GtidFlavor::kMariaDb) return Status::OK();
+  const auto binlog = lastGtidsByDomain(positions.binlog);
+  const auto slave = lastGtidsByDomain(positions.slave);
+  for (const auto& [d, g] : lastGtidsByDomain(*from)) {
+    const uint64_t at = std::max(seqIn(binlog, d), seqIn(slave, d));
+    // A domain the node never had is not lag: the stream says what it lacks (error 1236).
+    if (at == 0 || at >= g.seq) continue;
+    return Status::Unavailable(
+        node + " has not reached the task's position yet: it is at " +
+        textOr(positions.binlog, "nothing") + " (replicated " + textOr(positions.slave, "nothing") +
+        "), the task at " + from->toString() + " (domain " + std::to_string(d) + ", " +
+        std::to_string(g.seq - at) +
+        " transactions behind): retried until it catches up (its replication must be running), or "
+        "point the task at another node");
+  }
+  return Status::OK();
+}
+
 std::string GtidJump::missingRange() const {
   const mysql::Gtid first = mariaGtid(last.source.domain, last.server_id, last.seq + 1);
   if (missing() == 1) return first.toString();

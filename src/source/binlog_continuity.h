@@ -50,6 +50,13 @@ Result<std::optional<NodeGtidPositions>> readNodeGtidPositions(mysql::Connection
 Status checkNodeBinlogHasApplied(const std::string& node, const NodeGtidPositions& positions,
                                  const std::optional<mysql::GtidPosition>& from);
 
+// kUnavailable (retried) when the node is behind the task's position in a domain of `from` that it
+// has: a secondary still catching up (just added, or after an outage) that the task was pointed
+// at. Its dump thread would refuse the position with error 1236 ("not in the master's binlog"),
+// which reads as a binlog purged for good. OK otherwise, and for a MySQL `from`.
+Status checkNodeHasReached(const std::string& node, const NodeGtidPositions& positions,
+                           const std::optional<mysql::GtidPosition>& from);
+
 // The last GTID of each domain of a MariaDB position, by domain.
 std::map<uint32_t, mysql::Gtid> lastGtidsByDomain(const mysql::GtidPosition& position);
 

@@ -300,6 +300,7 @@ Status BinlogIncrementalEngine::checkSourceBinlog(
   DTS_ASSIGN_OR_RETURN(auto conn, mysql::Connection::connect(opts));
   DTS_ASSIGN_OR_RETURN(auto positions, source::readNodeGtidPositions(*conn));
   if (!positions.has_value()) return Status::OK();
+  DTS_RETURN_IF_ERROR(source::checkNodeHasReached(sourceName(), *positions, from));
   return source::checkNodeBinlogHasApplied(sourceName(), *positions, from);
 }
 

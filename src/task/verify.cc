@@ -748,8 +748,8 @@ Status compareSchema(mysql::Connection& src, mysql::Connection& dst, const Catal
       std::string cols;
       for (const auto& c : k.columns)
         cols += (cols.empty() ? "" : ", ") + mysql::quoteIdentifier(c);
-      out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"]
-          .push_back(k.name);
+      out[std::string(k.primary() ? "PRIMARY KEY" : "UNIQUE KEY") + " (" + cols + ")"].push_back(
+          k.name);
     }
     return out;
   };
