@@ -118,17 +118,22 @@ const PHASES = [['prechecking', 'Precheck'], ['schema', 'Schema'], ['full', 'Ful
 // A tracking task has no schema or full data: it logs the source's changes from its start.
 const TRACKING_PHASES = [PHASES[0], ['incremental', 'Tracking']];
 
-function pipeline(t) {
+export function pipeline(t) {
   const migrationOnly = t.kind === 'migration' && t.config && t.config.options && t.config.options.incremental === false;
   const steps = t.kind === 'tracking' ? TRACKING_PHASES : migrationOnly ? PHASES.slice(0, 3) : PHASES;
   const order = steps.map(([p]) => p);
   let at = order.indexOf(t.phase);
   if (t.phase === 'completed') at = steps.length;
   else if (at < 0) {
-    // paused, failed or created: the task stands where its work got to.
+    // paused, failed or created: the task stands where its work got to (a task that failed its
+    // precheck was drawn as failed in Full data, after a "done" Schema it never started).
+    const done = t.phases_done || {};
     if (t.state === 'created' || t.phase === 'created') at = -1;
+    else if (!done.precheck) at = 0;
     else if (t.kind === 'tracking') at = 1;
-    else at = (t.tables.length && t.tables.every((x) => x.done)) || t.changes_applied > 0 ? 3 : 2;
+    else if (!done.schema) at = 1;
+    else if (!done.full) at = 2;
+    else at = 3;
   }
   const pct = progressPercent(t);
   return el('ol', { class: 'pipeline n' + steps.length, 'aria-label': 'Phases' }, steps.map(([p, label], i) => {

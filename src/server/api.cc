@@ -288,6 +288,13 @@ json taskJson(const TaskView& v) {
                                                                              : json(nullptr)},
             {"start_gtid", v.engine.start_gtid ? json(*v.engine.start_gtid) : json(nullptr)},
             {"checkpoint_gtid", v.engine.checkpoint_gtid},
+            // How far the phases got (a failed or paused task's phase does not say): the
+            // console's phase bar.
+            {"phases_done",
+             {{"precheck",
+               v.engine.schema_started || v.engine.schema_done || v.engine.start_gtid.has_value()},
+              {"schema", v.engine.schema_done},
+              {"full", v.engine.full_done}}},
             {"retrying", retrying},
             {"source_replication", source::replicationHealthJson(v.engine.source_replication)},
             {"last_error", v.engine.last_error},

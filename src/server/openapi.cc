@@ -242,6 +242,12 @@ json build() {
           {"replication_lag_seconds", {{"type", "number"}, {"nullable", true}}},
           {"start_gtid", {{"type", "string"}, {"nullable", true}}},
           {"checkpoint_gtid", {{"type", "string"}}},
+          {"phases_done",
+           {{"type", "object"},
+            {"properties",
+             {{"precheck", {{"type", "boolean"}}},
+              {"schema", {{"type", "boolean"}}},
+              {"full", {{"type", "boolean"}}}}}}},
           {"retrying", {{"type", "object"}, {"nullable", true}}},
           // The secondary node's own replication (docs/api.md): null when not watched.
           {"source_replication",

@@ -545,6 +545,18 @@ try:
           seen(250000), now);
         o.id = 'open-transaction-tracking';
         main.append(o, m.errorHistoryPanel(history));
+        // A task that failed its precheck: failed at Precheck, nothing after it done (it was
+        // drawn as Precheck and Schema done, Full data failed).
+        const failed = m.pipeline({ kind: 'sync', phase: 'failed', state: 'failed', running: false,
+          tables: [], changes_applied: 0, rows_done: 0, rows_estimated: 0,
+          phases_done: { precheck: false, schema: false, full: false } });
+        failed.id = 'pipeline-precheck-failed';
+        const loaded = m.pipeline({ kind: 'sync', phase: 'failed', state: 'failed', running: false,
+          tables: [{ done: true, rows_done: 5, rows_estimated: 5 }], changes_applied: 0,
+          rows_done: 5, rows_estimated: 5,
+          phases_done: { precheck: true, schema: true, full: true } });
+        loaded.id = 'pipeline-incremental-failed';
+        main.append(failed, loaded);
         done();
       });""", {
         "log_start_offset": 1200, "log_end_offset": 98765,
@@ -592,6 +604,13 @@ try:
     text_in("#verify tr.diff-changed", "id=7, region=eu")
     text_in("#verify", "1 more not listed")
     text_in("#verify .schema-diffs", "character set (source utf8mb4, destination latin1)")
+    states = [e.get_attribute("class") for e in
+              d.find_elements(By.CSS_SELECTOR, "#pipeline-precheck-failed li")]
+    assert states == ["phase p-stopped", "phase p-todo", "phase p-todo", "phase p-todo"], states
+    text_in("#pipeline-precheck-failed li.p-stopped", "failed")
+    states = [e.get_attribute("class") for e in
+              d.find_elements(By.CSS_SELECTOR, "#pipeline-incremental-failed li")]
+    assert states == ["phase p-done", "phase p-done", "phase p-done", "phase p-stopped"], states
     # Incremental verification's changed rows: shown (they were not at all), as text.
     text_in("#verify-incremental", "1 changed row differ at the destination after being applied")
     text_in("#verify-incremental pre", "destination '<img src=y onerror=alert(7)>'")
