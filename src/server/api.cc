@@ -694,6 +694,28 @@ bool Api::groupTokenAllows(const std::string& token, const HttpRequest& r, std::
   return false;
 }
 
+namespace {
+
+// Where a group that committed `offset` resumes: there, or at the begin marker of the transaction
+// that holds it (a record's tx.seq is its place after that marker). A Kafka consumer commits
+// record by record; a reader of this stream is promised whole transactions, so the part before
+// the offset comes again (at least once), never a transaction without its begin. Records before
+// the log's first offset are gone: there, then.
+int64_t transactionStartAt(const sink::ChangeLogReader& log, int64_t offset) {
+  if (offset >= log.endOffset()) return offset;
+  auto records = log.read(offset, 64 << 10);
+  if (!records.ok() || records->empty() || records->front().offset != offset) return offset;
+  const json record = json::parse(records->front().value, nullptr, false);
+  if (!record.is_object()) return offset;
+  auto tx = record.find("tx");
+  if (tx == record.end() || !tx->is_object()) return offset;
+  const int64_t seq = tx->value("seq", int64_t{0});
+  if (seq <= 0 || seq > offset) return offset;
+  return std::max(log.firstOffset(), offset - seq);
+}
+
+}  // namespace
+
 HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
   auto query = parseChangesQuery(r.query);
   if (!query.ok()) return errorResponse(query.status());
@@ -716,7 +738,7 @@ HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
             std::to_string(first) + ", end offset " + std::to_string(end) +
             "); read with from=earliest or from=latest to go on"));
       query->from = ChangesQuery::From::kOffset;
-      query->from_value = *offset;
+      query->from_value = transactionStartAt(**log, *offset);
     }
   }
   auto opened = ChangesStream::open(std::move(log).value(), std::move(query).value());

@@ -407,6 +407,21 @@ TEST_F(ChangesEndpointTest, GroupsCommitOverHttpAndResumeRightAfterTheirCommit) 
   ASSERT_EQ(explicit_from.size(), 5u);
   EXPECT_EQ(explicit_from[0]["offset"], 1);
   EXPECT_EQ(drain(get("/api/v1/tasks/shop-changes/changes?group=other&wait_ms=0")).size(), 6u);
+  // Committed inside a transaction (a Kafka consumer commits record by record): the group
+  // resumes at that transaction's begin, never in its middle without it (a tester's commit of a
+  // row's offset resumed with update and commit records and no begin).
+  for (int inside : {4, 5}) {
+    ASSERT_EQ(post("/api/v1/tasks/shop-changes/groups/billing/commit",
+                   "{\"offset\": " + std::to_string(inside) + "}")
+                  .status,
+              200);
+    auto whole = drain(get("/api/v1/tasks/shop-changes/changes?group=billing&wait_ms=0"));
+    ASSERT_EQ(whole.size(), 3u) << inside;
+    EXPECT_EQ(whole[0]["offset"], 3) << inside;
+    EXPECT_EQ(whole[0]["op"], "begin") << inside;
+  }
+  ASSERT_EQ(post("/api/v1/tasks/shop-changes/groups/billing/commit", R"({"offset": 3})").status,
+            200);
 
   // One store for both protocols: the Kafka listener's offset store sees the HTTP commit, and a
   // commit made through it (as OffsetCommit does) moves the HTTP reader.
