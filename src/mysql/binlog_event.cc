@@ -11,6 +11,7 @@
 #include "common/byte_reader.h"
 #include "common/strings.h"
 #include "mysql/charset_convert.h"
+#include "mysql/connection.h"
 
 namespace dts::mysql {
 namespace {
@@ -321,7 +322,7 @@ Result<TableInfo> parseTableMap(std::string_view body, uint8_t post_header_len,
   for (size_t i = 0; i < count; ++i)
     t.columns[i].nullable = (static_cast<uint8_t>(nulls[i / 8]) >> (i % 8)) & 1;
   Status st = parseOptionalMetadata(&r, &t, flavor);
-  if (!st.ok()) return st.withContext("TABLE_MAP of `" + t.database + "`.`" + t.table + "`");
+  if (!st.ok()) return st.withContext("TABLE_MAP of " + mysql::quoteQualified(t.database, t.table));
   return t;
 }
 
@@ -789,15 +790,15 @@ Status BinlogDecoder::decodeTableMap(std::string_view body, TableMapEvent* out) 
   if (options_.schema != nullptr) {
     DTS_ASSIGN_OR_RETURN(completed, options_.schema->complete(*table));
     if (completed == nullptr || completed->columns.size() != table->columns.size())
-      return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" +
-                                        table->table +
-                                        "` has a different column count than its TABLE_MAP");
+      return Status::FailedPrecondition("the tracked schema of " +
+                                        mysql::quoteQualified(table->database, table->table) +
+                                        " has a different column count than its TABLE_MAP");
     for (size_t i = 0; i < table->columns.size(); ++i) {
       if (completed->columns[i].type != table->columns[i].type ||
           completed->columns[i].meta != table->columns[i].meta)
-        return Status::FailedPrecondition("the tracked schema of `" + table->database + "`.`" +
-                                          table->table + "` differs from its TABLE_MAP at column " +
-                                          std::to_string(i + 1));
+        return Status::FailedPrecondition(
+            "the tracked schema of " + mysql::quoteQualified(table->database, table->table) +
+            " differs from its TABLE_MAP at column " + std::to_string(i + 1));
     }
   }
   DTS_ASSIGN_OR_RETURN(auto decoder, TableDecoder::create(completed, format_.format().flavor));
@@ -898,7 +899,7 @@ Status BinlogDecoder::decodeRows(const EventHeader& h, std::string_view body, Ro
   d.decoder = it->second.decoder;
   if (d.column_count != d.decoder->columnCount()) {
     const TableInfo& t = d.decoder->table();
-    return corrupt("rows event for `" + t.database + "`.`" + t.table + "` has " +
+    return corrupt("rows event for " + mysql::quoteQualified(t.database, t.table) + " has " +
                    std::to_string(d.column_count) + " columns but its TABLE_MAP has " +
                    std::to_string(d.decoder->columnCount()));
   }

@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "mysql/collations.h"
+#include "mysql/connection.h"
 #include "mysql/decimal.h"
 #include "mysql/json_binary.h"
 #include "mysql/temporal.h"
@@ -680,9 +681,10 @@ RowsReader::RowsReader(const RowsEventData& event, const BinlogPosition& positio
 
 Status RowsReader::wrap(const Status& s) const {
   const TableInfo& t = event_.decoder->table();
-  return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of `" + t.database +
-                               "`.`" + t.table + "` (table id " + std::to_string(event_.table_id) +
-                               ") at " + position_.file + ":" + std::to_string(position_.offset));
+  return Status(s).withContext("row " + std::to_string(rows_read_ + 1) + " of " +
+                               mysql::quoteQualified(t.database, t.table) + " (table id " +
+                               std::to_string(event_.table_id) + ") at " + position_.file + ":" +
+                               std::to_string(position_.offset));
 }
 
 Status RowsReader::finish(Status s, size_t start) {

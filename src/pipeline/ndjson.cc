@@ -8,6 +8,7 @@
 #include "common/strings.h"
 #include "mysql/charset_convert.h"
 #include "mysql/collations.h"
+#include "mysql/connection.h"
 #include "mysql/json_binary.h"
 #include "mysql/row_decoder.h"
 
@@ -207,8 +208,8 @@ Status NdjsonWriter::appendUntilTs(const ChangeEvent& ev, const Transaction& txn
       for (const auto& c : table->columns) named = named && !c.name.empty();
     if (!named)
       return Status::FailedPrecondition(
-          "column names of `" + ev.database + "`.`" + ev.table +
-          "` are unknown (set binlog_row_metadata=FULL on the server, provide a "
+          "column names of " + mysql::quoteQualified(ev.database, ev.table) +
+          " are unknown (set binlog_row_metadata=FULL on the server, provide a "
           "schema, or ask for positional @N names)");
   }
   out->append("{\"op\":\"");

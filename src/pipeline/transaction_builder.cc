@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "common/strings.h"
+#include "mysql/connection.h"
 #include "mysql/row_decoder.h"
 #include "mysql/sql_mode.h"
 #include "pipeline/statement_dml.h"
@@ -123,7 +124,7 @@ Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
   } else {
     for (const auto& [db, table] : dml->targets) {
       if (tables == nullptr || tables->selectsTable(db, table)) {
-        which = "`" + db + "`.`" + table + "`";
+        which = mysql::quoteQualified(db, table);
         break;
       }
     }
@@ -133,9 +134,10 @@ Status TransactionBuilder::refuseStatementDml(const mysql::BinlogEvent& event,
       auto through = options_.writes_through(db, table);
       if (!through.ok())
         return through.status().withContext(
-            "asking the source about `" + db + "`.`" + table + "`, which a statement logged at " +
-            event.position.file + ":" + std::to_string(event.position.offset) + " writes");
-      if (!through->empty()) which = "`" + db + "`.`" + table + "` (" + *through + ")";
+            "asking the source about " + mysql::quoteQualified(db, table) +
+            ", which a statement logged at " + event.position.file + ":" +
+            std::to_string(event.position.offset) + " writes");
+      if (!through->empty()) which = mysql::quoteQualified(db, table) + " (" + *through + ")";
     }
   }
   if (which.empty()) return Status::OK();
@@ -522,7 +524,7 @@ Status TransactionBuilder::add(const mysql::BinlogEvent& event, std::vector<Tran
     if (!open_) {
       const mysql::TableInfo& t = rows->data.decoder->table();
       DTS_RETURN_IF_ERROR(
-          openImplicitly(event, "a row event of `" + t.database + "`.`" + t.table + "`"));
+          openImplicitly(event, "a row event of " + mysql::quoteQualified(t.database, t.table)));
     }
     return addRows(event, *rows, done);
   }

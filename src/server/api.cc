@@ -738,7 +738,11 @@ HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
             std::to_string(first) + ", end offset " + std::to_string(end) +
             "); read with from=earliest or from=latest to go on"));
       query->from = ChangesQuery::From::kOffset;
-      query->from_value = transactionStartAt(**log, *offset);
+      // The dts records show the transaction markers; a view's position is its own (its
+      // readers commit past the markers they never see).
+      query->from_value = query->format == sink::ChangeFormat::kDts
+                              ? transactionStartAt(**log, *offset)
+                              : *offset;
     }
   }
   auto opened = ChangesStream::open(std::move(log).value(), std::move(query).value());

@@ -226,7 +226,8 @@ Result<std::optional<mysql::GtidPosition>> MysqlApplier::resumePosition() const 
 Status MysqlApplier::setTableSnapshot(const std::string& db, const std::string& table,
                                       const std::string& gtids) {
   auto r = mysql::GtidSet::parse(gtids);
-  if (!r.ok()) return r.status().withContext("snapshot GTID set of `" + db + "`.`" + table + "`");
+  if (!r.ok())
+    return r.status().withContext("snapshot GTID set of " + mysql::quoteQualified(db, table));
   snapshots_[{db, table}] = std::move(*r);
   return Status::OK();
 }
