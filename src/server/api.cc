@@ -740,9 +740,8 @@ HttpResponse Api::changes(const std::string& name, const HttpRequest& r) {
       query->from = ChangesQuery::From::kOffset;
       // The dts records show the transaction markers; a view's position is its own (its
       // readers commit past the markers they never see).
-      query->from_value = query->format == sink::ChangeFormat::kDts
-                              ? transactionStartAt(**log, *offset)
-                              : *offset;
+      query->from_value =
+          query->format == sink::ChangeFormat::kDts ? transactionStartAt(**log, *offset) : *offset;
     }
   }
   auto opened = ChangesStream::open(std::move(log).value(), std::move(query).value());

@@ -55,13 +55,14 @@ bool alreadyDone(unsigned err) {
          err == ER_DUP_KEY || err == ER_SP_ALREADY_EXISTS || err == ER_SP_DOES_NOT_EXIST;
 }
 
-// How the checkpoint's pending_ddl names a DDL that may have run: "GTID" (older data dirs, and
-// when no fingerprint could be read), or "GTID#STATEMENT#FINGERPRINT": the statement of the
-// transaction started last, and the destination's fingerprint before it.
+// How the checkpoint's pending_ddl names a DDL that may have run: "GTID" (older data dirs), or
+// "GTID#STATEMENT#FINGERPRINT": the statement of the transaction started last, and the
+// destination's fingerprint before it ("" when it could not be read, or once the statement
+// failed: a change seen later is not its doing).
 struct PendingDdl {
   std::string gtid;
-  size_t statement = 0;
-  std::optional<std::string> fingerprint;
+  std::optional<size_t> statement;  // none: the old form, which names the transaction only
+  std::string fingerprint;
 
   static PendingDdl parse(const std::string& text) {
     PendingDdl p;
@@ -77,8 +78,8 @@ struct PendingDdl {
     return p;
   }
   std::string text() const {
-    if (!fingerprint.has_value()) return gtid;
-    return gtid + "#" + std::to_string(statement) + "#" + *fingerprint;
+    if (!statement.has_value()) return gtid;
+    return gtid + "#" + std::to_string(*statement) + "#" + fingerprint;
   }
 };
 
@@ -1112,20 +1113,18 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
   for (size_t i = 0; i < ddl.size(); ++i) {
     const ChangeEvent& d = ddl[i];
     const std::string fingerprint = ddlFingerprint(d);
-    if (replay && marked.fingerprint.has_value() && i <= marked.statement) {
-      if (i < marked.statement || fingerprint.empty() || fingerprint != *marked.fingerprint) {
-        spdlog::warn(
-            "task {}: statement {} of DDL {} ran before a restart (the destination's definitions "
-            "changed since it was started); not running it again: {}",
-            options_.task, i + 1, t->gtid, excerpt(d.sql));
-        std::lock_guard<std::mutex> lock(mu_);
-        ++stats_.ddl_replays_skipped;
-        continue;
-      }
+    if (replay && marked.statement.has_value() &&
+        (i < *marked.statement || (i == *marked.statement && !marked.fingerprint.empty() &&
+                                   !fingerprint.empty() && fingerprint != marked.fingerprint))) {
+      spdlog::warn(
+          "task {}: statement {} of DDL {} ran before a restart (the destination's definitions "
+          "changed since it was started); not running it again: {}",
+          options_.task, i + 1, t->gtid, excerpt(d.sql));
+      std::lock_guard<std::mutex> lock(mu_);
+      ++stats_.ddl_replays_skipped;
+      continue;
     }
-    st = writeControlSlot(PendingDdl{
-        t->gtid, i, fingerprint.empty() ? std::nullopt : std::optional<std::string>(fingerprint)}
-                              .text());
+    st = writeControlSlot(PendingDdl{t->gtid, i, fingerprint}.text());
     if (!st.ok()) return fail(st);
     if (!d.database.empty()) {
       // Unqualified names inside the statement body resolve where they did at the source.
@@ -1150,6 +1149,11 @@ Status MysqlApplier::applyDdl(const std::shared_ptr<Txn>& t, const std::vector<C
           std::string(lenientSqlMode()) +
           "', explicit_defaults_for_timestamp = DEFAULT, collation_server = DEFAULT");
       if (!back.ok() && st.ok()) return fail(back.withContext("DDL of transaction " + t->gtid));
+    }
+    if (!st.ok() && st.code() != Status::Code::kUnavailable) {
+      // It did not run: a definition that changes before the next attempt is not its doing.
+      Status unmarked = writeControlSlot(PendingDdl{t->gtid, i, ""}.text());
+      if (!unmarked.ok()) spdlog::warn("task {}: {}", options_.task, unmarked.toString());
     }
     if (!st.ok()) {
       if (replay && alreadyDone(err)) {

@@ -14,6 +14,12 @@
 namespace dts::sink {
 namespace {
 
+// The transaction a checkpoint's pending DDL mark names ("GTID#STATEMENT#FINGERPRINT", or the
+// GTID alone).
+std::string markedDdl(const std::string& pending) {
+  return pending.substr(0, pending.find('#'));
+}
+
 // A sink's position in text ("" = none), for comparing with expected texts.
 std::string resumeText(const dts::sink::Sink& s) {
   auto p = s.resumePosition();
@@ -143,7 +149,7 @@ class ApplierFakeTest : public ::testing::Test {
     ASSERT_NE(a, nullptr);
     EXPECT_FALSE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
     a.reset();
-    EXPECT_EQ(dest_->checkpoint("task1")[0].pending_ddl, "0-1-1");
+    EXPECT_EQ(markedDdl(dest_->checkpoint("task1")[0].pending_ddl), "0-1-1");
   }
 
   // Worker 1 holds its first statement of a streamed transaction's rows (v = 2) until *release
@@ -401,7 +407,7 @@ TEST_F(ApplierFakeTest, ADdlInterruptedBeforeItsRecordIsReplayedOnce) {
   dest_->setHook(nullptr);
   auto a = open(1);
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(a->checkpoint().pending_ddl, "0-1-1");
+  EXPECT_EQ(markedDdl(a->checkpoint().pending_ddl), "0-1-1");
   ASSERT_TRUE(a->apply(ddl(1, "ALTER TABLE t ADD COLUMN w INT")).ok());
   ASSERT_TRUE(a->close().ok());
   EXPECT_EQ(committedCount("ALTER TABLE"), 2u);  // replayed: the destination tolerates it
@@ -455,7 +461,7 @@ TEST_F(ApplierFakeTest, CreateTableSelectCreatesTheTableThenCommitsItsRowsWithTh
   EXPECT_EQ(committedCount("CREATE TABLE t "), 1u);
   EXPECT_EQ(committedCount(row(1, 10)), 0u);
   auto slots = dest_->checkpoint("task1");
-  EXPECT_EQ(slots[0].pending_ddl, "0-1-1");
+  EXPECT_EQ(markedDdl(slots[0].pending_ddl), "0-1-1");
   for (const auto& [slot, r] : slots) EXPECT_EQ(r.applied, "") << slot;
 
   // The table is there now: the replay fails as MariaDB does ("Table 't' already exists").
