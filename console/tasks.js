@@ -140,12 +140,14 @@ export function pipeline(t) {
     const state = i < at ? 'done' : i === at ? (t.running ? 'current' : 'stopped') : 'todo';
     let detail = state === 'done' ? 'done' : state === 'current' ? 'running' : state === 'stopped' ? t.state : '';
     if (p === 'full' && pct !== null && (state === 'current' || state === 'stopped')) detail = pct + '% · ' + fmtNumber(t.rows_done) + ' / ' + fmtNumber(t.rows_estimated) + ' rows';
+    // Done is whole, whatever the estimate said (a where: filter loads fewer rows than the table has).
+    const bar = p === 'full' && pct !== null ? (state === 'done' ? 100 : pct) : null;
     if (p === 'incremental' && state !== 'todo') detail = (state === 'current' ? 'lag ' + lagText(t) + ' · ' : '') + fmtNumber(t.changes_applied) + (t.kind === 'tracking' ? ' changes logged' : ' changes');
     const open = t.applier && t.applier.open_transaction;
     if (p === 'incremental' && state === 'current' && open) detail = 'lag ' + lagText(t) + ' · ' + (t.kind === 'tracking' ? 'logging ' : 'applying ') + fmtNumber(open.rows) + ' rows';
     return el('li', { class: 'phase p-' + state, 'aria-current': i === at ? 'step' : null },
       el('span', { class: 'phase-name' }, label), el('span', { class: 'phase-detail' }, detail),
-      p === 'full' && pct !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': pct })) : null);
+      bar !== null ? el('span', { class: 'bar' }, el('span', { class: 'fill', 'data-pct': bar })) : null);
   }));
 }
 
@@ -175,7 +177,9 @@ function tablesTable(t) {
         el('td', { 'data-label': 'Full data' },
           el('div', { class: 'bar wide', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct), 'aria-label': 'Full data of ' + x.source },
             el('span', { class: 'fill' + (x.done ? ' done' : ''), 'data-pct': pct })),
-          el('span', { class: 'small' }, fmtNumber(x.rows_done) + ' / ' + fmtNumber(est) + ' rows' + (x.done ? ' · done' : ''))),
+          // Done: the rows loaded (an estimate of the whole table says nothing once a where:
+          // filter chose fewer).
+          el('span', { class: 'small' }, x.done ? fmtNumber(x.rows_done) + ' rows · done' : fmtNumber(x.rows_done) + ' / ' + fmtNumber(est) + ' rows')),
         el('td', { 'data-label': 'Changes applied', class: 'num' }, fmtNumber(x.changes_applied)));
     })));
 }

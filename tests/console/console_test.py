@@ -552,8 +552,8 @@ try:
           phases_done: { precheck: false, schema: false, full: false } });
         failed.id = 'pipeline-precheck-failed';
         const loaded = m.pipeline({ kind: 'sync', phase: 'failed', state: 'failed', running: false,
-          tables: [{ done: true, rows_done: 5, rows_estimated: 5 }], changes_applied: 0,
-          rows_done: 5, rows_estimated: 5,
+          tables: [{ done: true, rows_done: 6, rows_estimated: 13 }], changes_applied: 0,
+          rows_done: 6, rows_estimated: 13,
           phases_done: { precheck: true, schema: true, full: true } });
         loaded.id = 'pipeline-incremental-failed';
         main.append(failed, loaded);
@@ -611,6 +611,9 @@ try:
     states = [e.get_attribute("class") for e in
               d.find_elements(By.CSS_SELECTOR, "#pipeline-incremental-failed li")]
     assert states == ["phase p-done", "phase p-done", "phase p-done", "phase p-stopped"], states
+    # A where: filter loaded 6 of a table estimated at 13 rows: its full data is done, bar full.
+    fill = d.find_element(By.CSS_SELECTOR, "#pipeline-incremental-failed .fill")
+    assert fill.get_attribute("data-pct") == "100", fill.get_attribute("data-pct")
     # Incremental verification's changed rows: shown (they were not at all), as text.
     text_in("#verify-incremental", "1 changed row differ at the destination after being applied")
     text_in("#verify-incremental pre", "destination '<img src=y onerror=alert(7)>'")
