@@ -186,8 +186,9 @@ void registerBinlogCommands(CLI::App& app) {
   decode->add_option("files", options->files, "binlog files, decoded in the order given")
       ->required();
   decode->add_option("--limit", options->limit, "stop after N output lines (0 = all)");
-  decode->add_option("--tables", options->tables,
-                     "only these tables: db.t,db2.* (DDL kept when its default db matches)");
+  decode->add_option(
+      "--tables", options->tables,
+      "only these tables: db.t,db2.* (a name holding . , or a space in backticks: `we.ird`.*; DDL kept when its default db matches)");
   decode
       ->add_option("--format", options->format,
                    "ndjson (default) or count (print only the number of lines)")

@@ -222,8 +222,9 @@ void registerBinlogTail(CLI::App& app) {
   gtid->excludes(file)->excludes(now);
   file->excludes(now);
   tail->add_option("--limit", o->limit, "exit 0 after N output lines (0 = never)");
-  tail->add_option("--tables", o->tables,
-                   "only these tables: db.t,db2.* (DDL kept when its default db matches)");
+  tail->add_option(
+      "--tables", o->tables,
+      "only these tables: db.t,db2.* (a name holding . , or a space in backticks: `we.ird`.*; DDL kept when its default db matches)");
   tail->add_option("--format", o->format,
                    "ndjson (default) or count (print only the number of lines)")
       ->check(CLI::IsMember({"ndjson", "count"}));

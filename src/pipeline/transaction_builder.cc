@@ -69,30 +69,60 @@ bool createStartsTransaction(std::string_view sql) {
 }  // namespace
 
 Result<TableFilter> TableFilter::parse(std::string_view spec) {
+  // Items "db", "db.table" (globs * and ?), separated by commas; a name holding '.', ',' or a
+  // space goes in backticks, a backtick in it doubled (`we.ird`.*).
   TableFilter f;
-  size_t start = 0;
-  while (start <= spec.size()) {
-    size_t comma = spec.find(',', start);
-    std::string_view item = spec.substr(
-        start, comma == std::string_view::npos ? std::string_view::npos : comma - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item.empty())
-      return Status::InvalidArgument("empty table pattern in '" + std::string(spec) + "'");
-    size_t dot = item.find('.');
-    Pattern p;
-    if (dot == std::string_view::npos) {
-      p.db.assign(item);
-      p.table.push_back('*');  // not = "*": GCC 12 reports a false -Wrestrict at -O3
-    } else {
-      if (item.find('.', dot + 1) != std::string_view::npos || dot == 0 || dot + 1 == item.size())
-        return Status::InvalidArgument("table pattern '" + std::string(item) + "' is not db.table");
-      p.db.assign(item.substr(0, dot));
-      p.table.assign(item.substr(dot + 1));
+  size_t i = 0;
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("table pattern list '" + std::string(spec) + "': " + why);
+  };
+  auto skipSpaces = [&] {
+    while (i < spec.size() && spec[i] == ' ') ++i;
+  };
+  // One name at i: backticked, or up to the next '.', ',' (trailing spaces cut).
+  auto name = [&](std::string* out) -> Status {
+    out->clear();
+    if (i < spec.size() && spec[i] == '`') {
+      for (++i;; ++i) {
+        if (i >= spec.size()) return bad("a name's closing backtick is missing");
+        if (spec[i] == '`') {
+          if (i + 1 < spec.size() && spec[i + 1] == '`') {
+            out->push_back('`');
+            ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        out->push_back(spec[i]);
+      }
+      if (out->empty()) return bad("an empty name");
+      return Status::OK();
     }
+    while (i < spec.size() && spec[i] != '.' && spec[i] != ',') out->push_back(spec[i++]);
+    while (!out->empty() && out->back() == ' ') out->pop_back();
+    if (out->empty()) return bad("an empty name");
+    return Status::OK();
+  };
+  while (true) {
+    skipSpaces();
+    Pattern p;
+    DTS_RETURN_IF_ERROR(name(&p.db));
+    skipSpaces();
+    if (i < spec.size() && spec[i] == '.') {
+      ++i;
+      DTS_RETURN_IF_ERROR(name(&p.table));
+      skipSpaces();
+    } else {
+      p.table.push_back('*');  // not = "*": GCC 12 reports a false -Wrestrict at -O3
+    }
+    if (i < spec.size() && spec[i] != ',')
+      return bad("'" + std::string(spec.substr(i, 20)) +
+                 "' follows a db.table pattern (a name holding '.' goes in backticks: "
+                 "`we.ird`.*)");
     f.patterns_.push_back(std::move(p));
-    if (comma == std::string_view::npos) break;
-    start = comma + 1;
+    if (i >= spec.size()) break;
+    ++i;  // the comma
   }
   return f;
 }

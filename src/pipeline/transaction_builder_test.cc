@@ -420,6 +420,20 @@ TEST(TransactionBuilderTest, FilterPatternsAndQueryKinds) {
   EXPECT_FALSE(f->selectsDatabase("db4"));
   EXPECT_FALSE(TableFilter::parse("a.b.c").ok());
   EXPECT_FALSE(TableFilter::parse("a,,b").ok());
+  EXPECT_FALSE(TableFilter::parse("a.").ok());
+  EXPECT_FALSE(TableFilter::parse(".b").ok());
+  EXPECT_FALSE(TableFilter::parse("`a.b").ok());
+  EXPECT_FALSE(TableFilter::parse("``.b").ok());
+  // A name holding a dot, comma or backtick, in backticks (a tester could not name `we`ird.db`).
+  auto q = TableFilter::parse("`we``ird.db`.*, `a,b`.`t.1` ,plain");
+  ASSERT_TRUE(q.ok()) << q.status().toString();
+  EXPECT_TRUE(q->selectsTable("we`ird.db", "CASE"));
+  EXPECT_FALSE(q->selectsTable("we`ird", "db"));
+  EXPECT_TRUE(q->selectsTable("a,b", "t.1"));
+  EXPECT_FALSE(q->selectsTable("a,b", "t"));
+  EXPECT_TRUE(q->selectsTable("plain", "x"));
+  EXPECT_NE(TableFilter::parse("we.ird.db.*").status().message().find("`we.ird`.*"),
+            std::string::npos);
   EXPECT_EQ(classifyQuery("BEGIN"), QueryKind::kBegin);
   EXPECT_EQ(classifyQuery(" commit;"), QueryKind::kCommit);
   EXPECT_EQ(classifyQuery("ROLLBACK TO SAVEPOINT a"), QueryKind::kSavepoint);
