@@ -255,8 +255,8 @@ function incrementalVerify(i) {
       fact('Different', fmtNumber(i.row_differences), bad ? 'bad-text' : ''),
       fact('Not checked', fmtNumber(i.skipped), i.skipped ? 'bad-text' : ''),
       fact('Re-checks', fmtNumber(i.rechecks))),
-    bad ? el('p', { class: 'alert error' }, fmtNumber(i.row_differences) + ' changed row' + (i.row_differences === 1 ? '' : 's') +
-      ' differ at the destination after being applied.') : null,
+    bad ? el('p', { class: 'alert error' }, fmtNumber(i.row_differences) + (i.row_differences === 1 ? ' changed row differs' : ' changed rows differ') +
+      ' at the destination after being applied.') : null,
     bad && i.detail ? el('pre', { class: 'verify-incremental-detail' }, i.detail) : null);
 }
 

@@ -615,7 +615,7 @@ try:
     fill = d.find_element(By.CSS_SELECTOR, "#pipeline-incremental-failed .fill")
     assert fill.get_attribute("data-pct") == "100", fill.get_attribute("data-pct")
     # Incremental verification's changed rows: shown (they were not at all), as text.
-    text_in("#verify-incremental", "1 changed row differ at the destination after being applied")
+    text_in("#verify-incremental", "1 changed row differs at the destination after being applied")
     text_in("#verify-incremental pre", "destination '<img src=y onerror=alert(7)>'")
     assert not d.find_elements(By.CSS_SELECTOR, "#verify-incremental img")
     text_in("#open-transaction", "Applying one large transaction 0-101-48230117: 1,234,567 rows "
