@@ -687,6 +687,14 @@ TEST(TransactionBuilderTest, AChangeLoggedAsAStatementOnAMovedTableIsRefused) {
   EXPECT_EQ(run(true, "other", "LOAD DATA INFILE 'x' INTO TABLE shop.t", true).code(),
             Status::Code::kUnsupported);
   EXPECT_TRUE(run(true, "other", "LOAD DATA INFILE 'x' INTO TABLE other.u", true).ok());
+  // A name holding a backtick is quoted as an identifier (it was wrapped in backticks as it was).
+  auto odd = TableFilter::parse("`we``ird.db`.*");
+  ASSERT_TRUE(odd.ok()) << odd.status().toString();
+  tables = std::make_shared<TableFilter>(*odd);
+  Status quoted = run(true, "we`ird.db", "INSERT INTO `CASE` VALUES (1)");
+  EXPECT_NE(quoted.message().find("a change of `we``ird.db`.`CASE` as an SQL statement"),
+            std::string::npos)
+      << quoted.toString();
 }
 
 // options.skip_gtids: the way past such a change once the DBA made it at the destination. The
