@@ -55,6 +55,12 @@ struct HttpServer::Connection {
 
 namespace {
 
+// A Content-Length value: digits only, and few enough for 64 bits ("-1" and "12abc" are not).
+bool isByteCount(std::string_view text) {
+  return !text.empty() && text.size() <= 19 &&
+         text.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
 int remainingMs(Clock::time_point deadline) {
   const auto now = Clock::now();
   if (deadline <= now) return 0;  // also time_point::min(), whose distance would overflow
@@ -474,9 +480,7 @@ bool HttpServer::requestBuffered(Connection& c) {
       r.body = Connection::Request::Body::kLength;
       r.length = std::strtoull(std::string(*length).c_str(), nullptr, 10);
       // Not a number of bytes ("-1", "12abc"): nothing to wait for; the handler refuses it.
-      const bool number = !length->empty() && length->size() <= 19 &&
-                          length->find_first_not_of("0123456789") == std::string_view::npos;
-      r.too_large = !number || r.length > max_body;
+      r.too_large = !isByteCount(*length) || r.length > max_body;
     } else {
       return true;  // no body (or one httplib reads to the connection's end: it gets none)
     }
@@ -830,8 +834,7 @@ void HttpServer::route(Handler handler, size_t max_body) {
                       "the body");
     }
     if (const std::string length = req.get_header_value("Content-Length");
-        !chunked && (length.empty() || length.size() > 19 ||
-                     length.find_first_not_of("0123456789") != std::string::npos)) {
+        !chunked && !isByteCount(length)) {
       close_after_response = true;  // where this request's body ends is unknown
       return setError(res, 400, "invalid_argument",
                       "Content-Length: '" + length.substr(0, 40) + "' is not a number of bytes");

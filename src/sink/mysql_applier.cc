@@ -142,6 +142,10 @@ Status MysqlApplier::start() {
   // mode would fail under it).
   DTS_RETURN_IF_ERROR(control_->execute(setSqlModeSql(lenientSqlMode()))
                           .withContext("setting up the applier's control session"));
+  // Long enough for every definition of large schemas in a DDL's fingerprint (ddlFingerprint;
+  // GROUP_CONCAT cuts at this length).
+  DTS_RETURN_IF_ERROR(control_->execute("SET SESSION group_concat_max_len = 1073741824")
+                          .withContext("setting up the applier's control session"));
   DTS_RETURN_IF_ERROR(store_.ensureSchema(*control_));
   // Fencing: every session of an applier holds the named lock of its slot. A killed dts leaves
   // sessions the server is still running (a statement batch ending in COMMIT that was already
@@ -1008,8 +1012,6 @@ std::string MysqlApplier::ddlFingerprint(const ChangeEvent& d) {
       part("TRIGGER_SCHEMA, TRIGGER_NAME, EVENT_OBJECT_TABLE, CREATED", "TRIGGERS",
            "TRIGGER_SCHEMA", "TRIGGER_SCHEMA, TRIGGER_NAME") +
       "))";
-  // Long enough for every definition of large schemas (GROUP_CONCAT cuts at this length).
-  if (!control_->execute("SET SESSION group_concat_max_len = 1073741824").ok()) return "";
   auto v = control_->queryValue(sql);
   if (!v.ok() || !v->has_value() || (*v)->size() != 32) {
     spdlog::warn(
