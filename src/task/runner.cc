@@ -113,7 +113,7 @@ std::string identity(const TaskConfig& c) {
   // its node's binlog (source/binlog_continuity.h) moves on by reading the primary or another
   // node, then goes back.
   if (!copy.source.instance.empty()) copy.source.secondary_node.clear();
-  // exclude_tables may grow (excludedTablesKept): the way past a table dts cannot move that the
+  // exclude_tables may grow (excludedTableNowMoved): the way past a table dts cannot move that the
   // source created in a database moved whole.
   for (auto& db : copy.objects) db.exclude.clear();
   return taskToYaml(copy);
