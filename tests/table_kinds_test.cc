@@ -29,6 +29,18 @@ class TableKindsTest : public SharedClusterTest {
     Status st = c.execute(statement);
     ASSERT_TRUE(st.ok()) << statement << ": " << st.toString();
   }
+  // Waits until the task's checkpoint is the source's position now; `when` names the moment in
+  // a failure, with the task's status and the log of the dts that runs it.
+  static void caughtUp(mysql::Connection& src, const std::string& data, const std::string& task,
+                       const DtsProcess& dts, const std::string& when) {
+    auto pos = src.queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
+    ASSERT_TRUE(pos.ok());
+    ASSERT_TRUE(eventually(
+        180s,
+        [&] { return taskStatus(data, task).value("checkpoint_gtid", "") == pos->value_or(""); }))
+        << when << ": " << taskStatus(data, task).dump() << "\n"
+        << dts.log();
+  }
   static std::vector<mysql::Row> dump(mysql::Connection& c, const std::string& select) {
     auto r = c.query(select);
     EXPECT_TRUE(r.ok()) << select << ": " << r.status().toString();
@@ -77,16 +89,6 @@ TEST_F(TableKindsTest, GeneratedColumnsAreComputedByTheDestinationInEveryPhaseAn
     return taskStatus(data, "gc").value("phase", "") == "incremental";
   })) << dts.log();
 
-  auto caughtUp = [&](const char* when) {
-    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
-    ASSERT_TRUE(pos.ok());
-    ASSERT_TRUE(eventually(
-        120s,
-        [&] { return taskStatus(data, "gc").value("checkpoint_gtid", "") == pos->value_or(""); }))
-        << when << ": " << taskStatus(data, "gc").dump() << "\n"
-        << dts.log();
-  };
-
   // Row changes of every kind, in transactions of one row and of many.
   sql(*src, "INSERT INTO t (id, a, b) VALUES (100, 7, 'new'), (101, 8, NULL)");
   sql(*src, "UPDATE t SET a = a + 1000 WHERE id <= 10");                    // v changes with a
@@ -102,7 +104,7 @@ TEST_F(TableKindsTest, GeneratedColumnsAreComputedByTheDestinationInEveryPhaseAn
   sql(*src,
       "UPDATE uk SET a = a + 10; DELETE FROM uk WHERE id = 2; INSERT INTO uk (id, a) "
       "VALUES (4, 2)");
-  caughtUp("after row changes");
+  caughtUp(*src, data, "gc", dts, "after row changes");
 
   // A generated column added mid-stream: rows after it must leave it to the destination too.
   sql(*src, "ALTER TABLE t ADD COLUMN w INT AS (a + id) VIRTUAL");
@@ -112,7 +114,7 @@ TEST_F(TableKindsTest, GeneratedColumnsAreComputedByTheDestinationInEveryPhaseAn
   // One transaction large enough to be streamed in pieces (more rows than a piece holds).
   sql(*src, "INSERT INTO t (id, a, b) SELECT 1000 + seq, seq, 'bulk' FROM seq_1_to_12000");
   sql(*src, "UPDATE t SET a = a + 1 WHERE id > 1000");
-  caughtUp("after the DDL and a streamed transaction");
+  caughtUp(*src, data, "gc", dts, "after the DDL and a streamed transaction");
 
   dts.signal(SIGTERM);
   EXPECT_EQ(dts.wait(60s), 0) << dts.log();
@@ -222,15 +224,6 @@ TEST_F(TableKindsTest, ExcludedTablesLeaveTheRestOfTheDatabaseMovedWhole) {
   DtsProcess dts;
   dts.start({"run", writeTask("audit, seq_ids, skipped, nosuch"), "--data-dir", data},
             workFile("ex.log"));
-  auto caughtUp = [&](const char* when) {
-    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
-    ASSERT_TRUE(pos.ok());
-    ASSERT_TRUE(eventually(
-        120s,
-        [&] { return taskStatus(data, "ex").value("checkpoint_gtid", "") == pos->value_or(""); }))
-        << when << ": " << taskStatus(data, "ex").dump() << "\n"
-        << dts.log();
-  };
   ASSERT_TRUE(eventually(120s, [&] {
     return taskStatus(data, "ex").value("phase", "") == "incremental";
   })) << dts.log();
@@ -245,7 +238,7 @@ TEST_F(TableKindsTest, ExcludedTablesLeaveTheRestOfTheDatabaseMovedWhole) {
       "INSERT INTO skipped VALUES (2, 'y'); ALTER TABLE skipped ADD COLUMN c INT; "
       "UPDATE audit SET a = 5; ALTER SEQUENCE seq_ids RESTART WITH 100; "
       "DROP SEQUENCE seq_ids; CREATE SEQUENCE seq_ids START WITH 7; UPDATE plain SET a = 20");
-  caughtUp("after changes to excluded tables");
+  caughtUp(*src, data, "ex", dts, "after changes to excluded tables");
   // A sequence the task would move: the task stops naming it and the way past.
   sql(*src, "USE ex; CREATE SEQUENCE s2; INSERT INTO plain VALUES (4, 4)");
   auto code = dts.wait(120s);
@@ -258,15 +251,7 @@ TEST_F(TableKindsTest, ExcludedTablesLeaveTheRestOfTheDatabaseMovedWhole) {
   DtsProcess again;
   again.start({"run", writeTask("audit, seq_ids, skipped, nosuch, s2"), "--data-dir", data},
               workFile("ex2.log"));
-  {
-    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
-    ASSERT_TRUE(pos.ok());
-    ASSERT_TRUE(eventually(
-        120s,
-        [&] { return taskStatus(data, "ex").value("checkpoint_gtid", "") == pos->value_or(""); }))
-        << taskStatus(data, "ex").dump() << "\n"
-        << again.log();
-  }
+  caughtUp(*src, data, "ex", again, "after s2 was excluded");
   again.signal(SIGTERM);
   EXPECT_EQ(again.wait(60s), 0) << again.log();
   // Fewer exclusions would move a table that was never loaded: refused.
@@ -316,15 +301,6 @@ TEST_F(TableKindsTest, ADdlRunningAtTheDestinationWhenDtsIsKilledRunsOnce) {
       << "', user: dts, password_env: DTS_IT_PW}\n"
       << "objects: [{database: rd}]\n";
   }
-  auto caughtUp = [&](DtsProcess& dts, const std::string& when) {
-    auto pos = src->queryValue("SELECT @@GLOBAL.gtid_binlog_pos");
-    ASSERT_TRUE(pos.ok());
-    ASSERT_TRUE(eventually(
-        180s,
-        [&] { return taskStatus(data, "rd").value("checkpoint_gtid", "") == pos->value_or(""); }))
-        << when << ": " << taskStatus(data, "rd").dump() << "\n"
-        << dts.log();
-  };
   auto dts = std::make_unique<DtsProcess>();
   dts->start({"run", task, "--data-dir", data}, workFile("rd-0.log"));
   ASSERT_TRUE(eventually(180s, [&] {
@@ -360,7 +336,7 @@ TEST_F(TableKindsTest, ADdlRunningAtTheDestinationWhenDtsIsKilledRunsOnce) {
                   ", 1, 'after', 2)");
     dts = std::make_unique<DtsProcess>();
     dts->start({"run", task, "--data-dir", data}, workFile("rd-" + std::to_string(++run) + ".log"));
-    caughtUp(*dts, ddl);
+    caughtUp(*src, data, "rd", *dts, ddl);
   }
   // Killed during each of them, or the test proves nothing (the tester's machine: 7 of 7).
   EXPECT_EQ(killed_while_running, 3);
